@@ -1,0 +1,3 @@
+from netra_diag.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,75 @@
+"""The ``netra-diag`` command line.
+
+Each subcommand lives in its own module under ``netra_diag.cli`` and exposes
+``register(subparsers) -> None``, which adds its parser and sets ``func(args) -> int``. Heavy imports
+(websockets, plotly, papermill) happen inside ``func`` so ``netra-diag --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from netra_diag import __version__
+from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.errors import NetraDiagError
+
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+
+# Order is the order shown in --help.
+COMMAND_MODULES: tuple[str, ...] = (
+    "demo",
+    "token",
+    "serve",
+    "probe",
+    "fanout",
+    "replay",
+    "trace",
+    "sla",
+    "triage",
+    "report",
+    "scrub",
+    "lab",
+    "doctor",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netra-diag",
+        description=(
+            "Diagnose a real-time AI-agent WebSocket service: mint and explain tokens, probe live "
+            "sessions, check event contracts, measure latency against SLAs, triage failing suites."
+        ),
+        epilog="Run 'netra-diag COMMAND --help' for each command's options and exit codes.",
+    )
+    parser.add_argument("--version", action="version", version=f"netra-diag {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"netra_diag.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"netra_diag.cli.{name}":
+                continue  # command not built yet in this tree
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return int(ExitCode.USAGE)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except NetraDiagError as exc:
+        # Our errors carry a complete message already; a traceback would only hide it.
+        print(f"netra-diag {args.command}: error: {exc}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", ExitCode.FAILURE))

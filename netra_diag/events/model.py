@@ -1,0 +1,273 @@
+"""Normalise every server frame into one ``Event``, whatever envelope the service generation used.
+
+PROTOCOL.md §5 lists five envelope variants (a)–(e). ``parse_frame`` never raises: a frame that is
+not JSON, not an object, or of a type we do not know becomes an ``Event`` whose ``kind`` says so, with
+``problem`` describing what was wrong. Contract checks then decide whether that matters.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "AGENT_EVENTS",
+    "CONTROL_EVENTS",
+    "CRITICAL_EVENTS",
+    "ERROR_EVENTS",
+    "TERMINAL_EVENTS",
+    "TYPE_ALIASES",
+    "Envelope",
+    "Event",
+    "EventKind",
+    "TimedEvent",
+    "parse_frame",
+    "parse_timestamp",
+]
+
+CRITICAL_EVENTS: tuple[str, ...] = (
+    "agent_started",
+    "agent_thinking",
+    "tool_executing",
+    "tool_completed",
+    "agent_completed",
+)
+# Some of the service's tests accept these as the end of a run besides agent_completed.
+TERMINAL_EVENTS: frozenset[str] = frozenset({"agent_completed", "final_report", "agent_error"})
+AGENT_EVENTS: frozenset[str] = frozenset(
+    {
+        *CRITICAL_EVENTS,
+        "agent_error",
+        "agent_death",
+        "progress_update",
+        "partial_result",
+        "final_report",
+        "stream_chunk",
+        "tool_error",
+    }
+)
+CONTROL_EVENTS: frozenset[str] = frozenset(
+    {
+        "connection_established",
+        "heartbeat",
+        "heartbeat_ack",
+        "pong",
+        "ack",
+        "handshake_response",
+        "handshake_complete",
+    }
+)
+ERROR_EVENTS: frozenset[str] = frozenset({"error", "error_message"})
+# agent_failed and agent_fallback normalise to agent_error (PROTOCOL.md §5).
+TYPE_ALIASES: Mapping[str, str] = {"agent_failed": "agent_error", "agent_fallback": "agent_error"}
+
+
+class EventKind(StrEnum):
+    AGENT = "agent"
+    CONTROL = "control"
+    ERROR = "error"
+    UNKNOWN = "unknown"  # valid JSON object of a type we do not know
+    INVALID = "invalid"  # not JSON, not an object, or no type at all
+
+
+class Envelope(StrEnum):
+    """Which of PROTOCOL.md §5's envelope variants a frame used."""
+
+    SERVER_MESSAGE = "a"  # {"type", "data": {...}, "timestamp": float, "server_id", ...}
+    BRIDGE = "b"  # {"type", "run_id", "user_id", "agent_name", "timestamp": ISO, "data": {...}}
+    EMITTER = "c"  # flat, "critical": true
+    FALLBACK = "d"  # flat, "event" == "type"
+    NESTED = "e"  # {"type": "system_message", "event": ..., "payload": {...}}
+    PLAIN = "plain"  # flat frame without any of the markers above
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One server frame, normalised. ``fields`` is the flat merged view; ``raw`` the original text."""
+
+    type: str
+    envelope: Envelope
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    raw: str = ""
+    problem: str | None = None
+
+    @property
+    def kind(self) -> EventKind:
+        if self.envelope is Envelope.INVALID:
+            return EventKind.INVALID
+        if self.type in AGENT_EVENTS:
+            return EventKind.AGENT
+        if self.type in CONTROL_EVENTS:
+            return EventKind.CONTROL
+        if self.type in ERROR_EVENTS:
+            return EventKind.ERROR
+        return EventKind.UNKNOWN
+
+    @property
+    def is_critical(self) -> bool:
+        return self.type in CRITICAL_EVENTS
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.type in TERMINAL_EVENTS
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.fields.get(key, default)
+
+    def _str(self, key: str) -> str | None:
+        value = self.fields.get(key)
+        return None if value is None else str(value)
+
+    @property
+    def run_id(self) -> str | None:
+        return self._str("run_id")
+
+    @property
+    def thread_id(self) -> str | None:
+        return self._str("thread_id")
+
+    @property
+    def user_id(self) -> str | None:
+        return self._str("user_id")
+
+    @property
+    def tool_name(self) -> str | None:
+        return self._str("tool_name")
+
+    @property
+    def timestamp(self) -> float | None:
+        """The server's own timestamp as epoch seconds, whatever format it was sent in."""
+        return parse_timestamp(self.fields.get("timestamp"))
+
+    @property
+    def duration_s(self) -> float | None:
+        """Server-reported tool duration in seconds (``duration`` s, ``execution_time_ms``,
+        ``duration_ms``), or None."""
+        for key, scale in (("duration", 1.0), ("execution_time_ms", 1e-3), ("duration_ms", 1e-3)):
+            value = self.fields.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                if math.isfinite(value):
+                    return float(value) * scale
+        return None
+
+    @property
+    def error_code(self) -> str | None:
+        return self._str("error_code")
+
+
+@dataclass(frozen=True, slots=True)
+class TimedEvent:
+    """An event as the client saw it: ``t`` is seconds on the client's monotonic clock relative to
+    the start of the session or recording (not the server's timestamp, which lives in the event)."""
+
+    event: Event
+    t: float
+    wall: float | None = None
+    index: int = 0
+
+    @property
+    def type(self) -> str:
+        return self.event.type
+
+
+def parse_timestamp(value: Any) -> float | None:
+    """Epoch seconds from a float/int (seconds, or milliseconds when implausibly large) or ISO 8601."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            return None
+        return float(value) / 1000.0 if value > 1e11 else float(value)
+    if isinstance(value, str) and value:
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            try:
+                return parse_timestamp(float(text))
+            except ValueError:
+                return None
+        if moment.tzinfo is None:
+            # The service writes naive ISO strings in UTC.
+            from datetime import UTC
+
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
+    return None
+
+
+def _detect(frame: Mapping[str, Any]) -> Envelope:
+    payload, data = frame.get("payload"), frame.get("data")
+    if frame.get("type") == "system_message" or isinstance(payload, Mapping):
+        return Envelope.NESTED
+    if "event" in frame and frame.get("event") == frame.get("type"):
+        return Envelope.FALLBACK
+    if frame.get("critical") is True:
+        return Envelope.EMITTER
+    if isinstance(data, Mapping):
+        if isinstance(frame.get("timestamp"), str) or "agent_name" in frame or "run_id" in frame:
+            return Envelope.BRIDGE
+        return Envelope.SERVER_MESSAGE
+    return Envelope.PLAIN
+
+
+def _merge(frame: Mapping[str, Any], envelope: Envelope) -> tuple[str, dict[str, Any]]:
+    merged: dict[str, Any] = dict(frame)
+    if envelope is Envelope.NESTED:
+        # Newest generation: the real type is in "event"; payload then data are merged on top.
+        for key in ("payload", "data"):
+            inner = frame.get(key)
+            if isinstance(inner, Mapping):
+                merged.update({k: v for k, v in inner.items() if k != "type"})
+        etype = frame.get("event") or frame.get("type")
+        if etype == "system_message":
+            inner_payload = frame.get("payload")
+            if isinstance(inner_payload, Mapping):
+                etype = inner_payload.get("event") or inner_payload.get("type") or etype
+    else:
+        inner = frame.get("data")
+        if isinstance(inner, Mapping):
+            # Top-level fields win: in (a) and (b) they are the authoritative envelope.
+            for k, v in inner.items():
+                merged.setdefault(k, v)
+        etype = frame.get("type") or frame.get("event")
+    if envelope is Envelope.NESTED and etype:
+        merged["type"] = etype
+    if "results" not in merged and "result" in merged:
+        merged["results"] = merged["result"]
+    return str(etype) if etype is not None else "", merged
+
+
+def parse_frame(raw: str | bytes | Mapping[str, Any]) -> Event:
+    """Normalise one server frame. Never raises."""
+    if isinstance(raw, Mapping):
+        frame: Any = raw
+        try:
+            text = json.dumps(raw, default=str)
+        except (TypeError, ValueError):
+            text = repr(raw)
+    else:
+        if isinstance(raw, bytes | bytearray | memoryview):
+            text = bytes(raw).decode("utf-8", "replace")
+        else:
+            text = raw
+        try:
+            frame = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            return Event("", Envelope.INVALID, {}, text, f"not valid JSON: {exc}")
+    if not isinstance(frame, Mapping):
+        return Event("", Envelope.INVALID, {}, text, f"JSON {type(frame).__name__}, not an object")
+    envelope = _detect(frame)
+    etype, merged = _merge(frame, envelope)
+    if not etype:
+        return Event("", Envelope.INVALID, merged, text, "frame has no 'type' (or 'event') field")
+    etype = TYPE_ALIASES.get(etype, etype)
+    return Event(etype, envelope, merged, text, None)

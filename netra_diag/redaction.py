@@ -1,0 +1,49 @@
+"""Keep tokens and secrets out of everything we write: fingerprints instead of values.
+
+A fingerprint is the token's first three characters, an ellipsis, and the first eight hex digits of
+its SHA-256 (``eyJ…#a1b2c3d4``): enough to tell two tokens apart in a bug report, useless to an attacker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["JWT_PATTERN", "fingerprint", "scrub", "scrub_obj"]
+
+# Three base64url segments, the first two starting with '{"' encoded ("eyJ"). The signature may be
+# empty (alg none). Also matches base64url-of-JWT as carried in subprotocols ("ZXlK..." is base64 of
+# "eyJ"), since that is a token in disguise.
+JWT_PATTERN = re.compile(
+    r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*"
+    r"|ZXlK[A-Za-z0-9_-]{20,}"
+)
+
+
+def fingerprint(secret: str) -> str:
+    """Return a short, stable, non-reversible label for a token or secret."""
+    digest = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{secret[:3]}…#{digest}"
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """Replace every JWT-shaped substring and every given secret in ``text`` by its fingerprint."""
+    out = JWT_PATTERN.sub(lambda m: fingerprint(m.group(0)), text)
+    for secret in secrets:
+        if secret and len(secret) >= 4 and secret in out:
+            out = out.replace(secret, f"<secret {fingerprint(secret)}>")
+    return out
+
+
+def scrub_obj(obj: Any, secrets: Iterable[str] = ()) -> Any:
+    """Scrub strings anywhere inside a JSON-like structure (dicts, lists, tuples)."""
+    secret_list = tuple(secrets)
+    if isinstance(obj, str):
+        return scrub(obj, secret_list)
+    if isinstance(obj, Mapping):
+        return {k: scrub_obj(v, secret_list) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [scrub_obj(v, secret_list) for v in obj]
+    return obj

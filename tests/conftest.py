@@ -1,0 +1,27 @@
+"""Shared test configuration. Every network test runs against the real embedded service on a
+loopback port chosen by the OS (port 0); timeouts scale with NETRA_TEST_TIMEOUT_FACTOR."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+TIMEOUT_FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
+
+settings.register_profile(
+    "default", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("ci", deadline=None, max_examples=100, derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+def scaled(seconds: float) -> float:
+    """A timeout scaled for slow machines."""
+    return seconds * TIMEOUT_FACTOR
+
+
+@pytest.fixture
+def timeout_factor() -> float:
+    return TIMEOUT_FACTOR
