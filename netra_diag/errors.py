@@ -1,9 +1,9 @@
 """Every error netra_diag raises, under one root.
 
 Callers catch these and never need to import websockets or PyJWT: third-party errors are translated
-at the boundary (``raise ... from exc``) so the cause is kept.  Exceptions carry data as attributes and
-build their message from it (as websockets' ``ConnectionClosed`` and PyJWT's
-``MissingRequiredClaimError`` do)::
+at the boundary (``raise ... from exc``) so the cause is kept.
+Exceptions carry data as attributes and build their message from it (as websockets'
+``ConnectionClosed`` and PyJWT's ``MissingRequiredClaimError`` do)::
 
     NetraDiagError
     ├── UsageError                    bad arguments or configuration given by the user

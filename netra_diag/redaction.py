@@ -1,7 +1,8 @@
 """Keep tokens and secrets out of everything we write: fingerprints instead of values.
 
 A fingerprint is the token's first three characters, an ellipsis, and the first eight hex digits of
-its SHA-256 (``eyJ…#a1b2c3d4``): enough to tell two tokens apart in a bug report, useless to an attacker.
+its SHA-256 (``eyJ…#a1b2c3d4``): enough to tell two tokens apart in a bug report, useless to an
+attacker.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The ``netra-diag`` command line.
 
 Each subcommand lives in its own module under ``netra_diag.cli`` and exposes
-``register(subparsers) -> None``, which adds its parser and sets ``func(args) -> int``. Heavy imports
-(websockets, plotly, papermill) happen inside ``func`` so ``netra-diag --help`` stays fast.
+``register(subparsers) -> None``, which adds its parser and sets ``func(args) -> int``.
+Heavy imports (websockets, plotly, papermill) happen inside ``func`` so ``netra-diag --help``
+stays fast.
 """
 
 from __future__ import annotations

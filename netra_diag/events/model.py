@@ -1,8 +1,8 @@
 """Normalise every server frame into one ``Event``, whatever envelope the service generation used.
 
 PROTOCOL.md §5 lists five envelope variants (a)–(e). ``parse_frame`` never raises: a frame that is
-not JSON, not an object, or of a type we do not know becomes an ``Event`` whose ``kind`` says so, with
-``problem`` describing what was wrong. Contract checks then decide whether that matters.
+not JSON, not an object, or of a type we do not know becomes an ``Event`` whose ``kind`` says
+so, with ``problem`` describing what was wrong. Contract checks then decide whether that matters.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class Envelope(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One server frame, normalised. ``fields`` is the flat merged view; ``raw`` the original text."""
+    """One server frame, normalised: ``fields`` is the flat merged view, ``raw`` the text."""
 
     type: str
     envelope: Envelope
@@ -151,9 +151,9 @@ class Event:
         ``duration_ms``), or None."""
         for key, scale in (("duration", 1.0), ("execution_time_ms", 1e-3), ("duration_ms", 1e-3)):
             value = self.fields.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                if math.isfinite(value):
-                    return float(value) * scale
+            is_number = isinstance(value, int | float) and not isinstance(value, bool)
+            if is_number and math.isfinite(value):
+                return float(value) * scale
         return None
 
     @property
@@ -177,7 +177,7 @@ class TimedEvent:
 
 
 def parse_timestamp(value: Any) -> float | None:
-    """Epoch seconds from a float/int (seconds, or milliseconds when implausibly large) or ISO 8601."""
+    """Epoch seconds from a number (seconds; milliseconds when implausibly large) or ISO 8601."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
