@@ -151,8 +151,9 @@ class Event:
         ``duration_ms``), or None."""
         for key, scale in (("duration", 1.0), ("execution_time_ms", 1e-3), ("duration_ms", 1e-3)):
             value = self.fields.get(key)
-            is_number = isinstance(value, int | float) and not isinstance(value, bool)
-            if is_number and math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            if math.isfinite(value):
                 return float(value) * scale
         return None
 
