@@ -1,0 +1,86 @@
+"""Human-readable durations and instants for token explanations.
+
+Pure functions: every instant is passed in as epoch seconds (RFC 7519 §2 NumericDate); nothing here
+reads a clock. None of them raises on odd input (NaN, infinities, years past 9999): a diagnostic
+that crashes on the value it is meant to explain is no use.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+__all__ = ["format_delta", "format_instant", "format_pair", "format_relative"]
+
+
+def format_delta(seconds: float) -> str:
+    """Format a duration compactly: ``"250 ms"``, ``"12s"``, ``"4m 10s"``, ``"3h 2m"``, ``"7d"``.
+
+    Negative durations get a leading ``-``; the two largest non-zero units are shown.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return "?"
+    if math.isnan(seconds):
+        return "?"
+    if math.isinf(seconds):
+        return "-∞" if seconds < 0 else "∞"
+    sign = "-" if seconds < 0 else ""
+    value = abs(float(seconds))
+    if value < 1:
+        ms = round(value * 1000)
+        if ms < 1000:
+            return f"{sign}{ms} ms"
+    total = round(value)
+    if total < 60:
+        return f"{sign}{total}s"
+    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    parts: list[tuple[str, int]] = []
+    rest = total
+    for name, size in units:
+        count, rest = divmod(rest, size)
+        parts.append((name, count))
+    # Two adjacent units, starting at the largest non-zero one; drop a trailing zero ("15m").
+    first = next(i for i, (_, count) in enumerate(parts) if count)
+    shown = [f"{count}{name}" for name, count in parts[first : first + 2] if count]
+    return sign + " ".join(shown)
+
+
+def _to_datetime(epoch: float) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(epoch), UTC)
+    except (OverflowError, OSError, ValueError, TypeError):
+        return None
+
+
+def format_instant(epoch: float) -> str:
+    """``2026-11-24T10:00:00Z`` (UTC, second precision; milliseconds only when present)."""
+    moment = _to_datetime(epoch)
+    if moment is None:
+        return f"{epoch!r} (not a representable time)"
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond // 1000:03d}"
+    return text + "Z"
+
+
+def format_pair(label: str, epoch: float, now: float) -> str:
+    """``"exp 2026-11-24T10:00:00Z, now 10:03:12Z"``: the second instant loses its date when the
+    two fall on the same UTC day, so the difference is easy to read."""
+    first, second = _to_datetime(epoch), _to_datetime(now)
+    now_text = format_instant(now)
+    if first is not None and second is not None and first.date() == second.date():
+        now_text = now_text.split("T", 1)[1]
+    return f"{label} {format_instant(epoch)}, now {now_text}"
+
+
+def format_relative(epoch: float, now: float) -> str:
+    """``"in 4m 10s"`` or ``"3m 12s ago"`` (``"now"`` within half a second)."""
+    try:
+        delta = float(epoch) - float(now)
+    except (TypeError, ValueError, OverflowError):
+        return "?"
+    if math.isnan(delta):
+        return "?"
+    if abs(delta) < 0.5:
+        return "now"
+    return f"in {format_delta(delta)}" if delta > 0 else f"{format_delta(-delta)} ago"

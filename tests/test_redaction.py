@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import base64
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from netra_diag.redaction import fingerprint, scrub, scrub_obj
+
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJlLWJ5dGVz"
+
+
+def test_fingerprint_is_short_stable_and_hides_the_token() -> None:
+    fp = fingerprint(TOKEN)
+    assert fp.startswith("eyJ…#") and len(fp) == len("eyJ…#") + 8
+    assert fp == fingerprint(TOKEN) and TOKEN not in fp
+
+
+def test_scrub_replaces_raw_and_base64url_tokens_and_secrets() -> None:
+    b64 = base64.urlsafe_b64encode(TOKEN.encode()).decode().rstrip("=")
+    text = f"Authorization: Bearer {TOKEN}; proto jwt.{b64}; secret hunter2-long"
+    out = scrub(text, secrets=["hunter2-long"])
+    assert TOKEN not in out and b64 not in out and "hunter2-long" not in out
+    assert fingerprint(TOKEN) in out
+
+
+def test_scrub_obj_walks_structures() -> None:
+    out = scrub_obj({"a": [TOKEN, {"b": TOKEN}], "n": 1})
+    assert TOKEN not in repr(out) and out["n"] == 1
+
+
+@given(st.text())
+def test_scrub_never_raises_and_leaves_no_token(prefix: str) -> None:
+    assert TOKEN not in scrub(prefix + TOKEN + prefix)
