@@ -18,6 +18,7 @@ Exceptions carry data as attributes and build their message from it (as websocke
     │   └── RunTimeout                a run did not reach a terminal event in time
     ├── RecordingError                a cassette that cannot be read (path, line)
     ├── ReportParseError              a test-results file that cannot be parsed (path, line)
+    ├── LatencyDataError              latency samples or a histogram that cannot be used (what, why)
     ├── ContractViolation             raised only by ``ContractReport.raise_for_findings()``
     └── NotebookError                 a papermill run that failed (notebook, cell)
 """
@@ -32,6 +33,7 @@ __all__ = [
     "ConnectFailed",
     "ContractViolation",
     "HandshakeRejected",
+    "LatencyDataError",
     "MalformedToken",
     "NetraDiagError",
     "NotebookError",
@@ -146,6 +148,14 @@ class ReportParseError(NetraDiagError):
         self.path, self.reason, self.line = path, reason, line
         where = path + (f":{line}" if line is not None else "")
         super().__init__(f"{where}: {reason}")
+
+
+class LatencyDataError(NetraDiagError):
+    """Latency data that cannot be used: missing columns, a malformed or mismatched histogram."""
+
+    def __init__(self, what: str, reason: str):
+        self.what, self.reason = what, reason
+        super().__init__(f"{what}: {reason}")
 
 
 class ContractViolation(NetraDiagError):

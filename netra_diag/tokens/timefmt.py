@@ -52,15 +52,22 @@ def _to_datetime(epoch: float) -> datetime | None:
         return None
 
 
-def format_instant(epoch: float) -> str:
-    """``2026-11-24T10:00:00Z`` (UTC, second precision; milliseconds only when present)."""
-    moment = _to_datetime(epoch)
+def format_instant(epoch: float, *, ms: bool = False) -> str:
+    """``2026-11-24T10:00:00Z`` (UTC, whole seconds; ``ms=True`` adds milliseconds)."""
+    moment = _to_datetime(epoch if ms else math.floor(epoch) if _finite(epoch) else epoch)
     if moment is None:
         return f"{epoch!r} (not a representable time)"
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
+    if ms:
         text += f".{moment.microsecond // 1000:03d}"
     return text + "Z"
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except (TypeError, OverflowError):
+        return False
 
 
 def format_pair(label: str, epoch: float, now: float) -> str:

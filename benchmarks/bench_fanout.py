@@ -1,0 +1,149 @@
+"""Fan-out connect rate: 1,000 toolkit sessions vs 1,000 bare websockets clients, same server.
+
+Both sides connect to the same embedded reference service, which runs in a separate process so
+that the client side's own cost is what differs:
+
+- baseline: ``websockets.connect`` with the token in an ``Authorization`` header, then one
+  ``recv()`` for ``connection_established`` (the moment the server has authenticated us);
+- toolkit: ``run_fanout`` — per user a ``Session`` (auth verdict, handshake diagnostics, marks,
+  a cassette per user on disk, background pings) plus one complete agent run each.
+
+Both bound connects in flight to the same number. The connect rate is sessions established per
+second over the connect phase (first connect start to last connection established). Rounds
+alternate between the two (ABBA) to spread machine noise; the headline is the median of the
+per-round ratios. Goal: >= 0.8x.
+
+    .venv/bin/python benchmarks/bench_fanout.py [--users 1000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any
+
+from websockets.asyncio.client import connect
+
+from netra_diag.live.fanout import raise_nofile_limit, run_fanout
+from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
+
+EXPECTED_EVENTS = 6  # agent_started, 2 x agent_thinking, one tool pair, agent_completed
+
+
+def _serve(queue: Any, time_scale: float) -> None:
+    from netra_diag.emulator import EmulatorConfig, TimingProfile, run_service
+
+    async def main() -> None:
+        config = EmulatorConfig(
+            timing=TimingProfile(time_scale=time_scale, thinking_steps=(2, 2), tool_calls=(1, 1)),
+            idle_heartbeat_s=600.0,
+        )
+        async with run_service(config) as svc:
+            queue.put(svc.url)
+            await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def start_server(time_scale: float) -> tuple[Any, str]:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_serve, args=(queue, time_scale), daemon=True)
+    proc.start()
+    return proc, str(queue.get(timeout=30))
+
+
+async def bare_connects(url: str, users: int, concurrency: int) -> float:
+    """Connects per second for ``users`` bare clients (all held open until the last is in)."""
+    now = time.time()
+    tokens = [mint_token(f"bare-{i:04d}", key=LOCAL_DEV_SECRET, now=now) for i in range(users)]
+    slots = asyncio.Semaphore(concurrency)
+    clients: list[Any] = []
+
+    async def one(token: str) -> None:
+        async with slots:
+            ws = await connect(
+                url, additional_headers={"Authorization": f"Bearer {token}"}, open_timeout=30
+            )
+            await ws.recv()  # connection_established: authenticated
+            clients.append(ws)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(t) for t in tokens))
+    elapsed = time.perf_counter() - start
+    await asyncio.gather(*(ws.close() for ws in clients))
+    return users / elapsed
+
+
+async def toolkit_connects(url: str, users: int, concurrency: int) -> tuple[float, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        result = await run_fanout(
+            url,
+            users=users,
+            runs=1,
+            connect_concurrency=concurrency,
+            record_dir=tmp,
+            expected_events=EXPECTED_EVENTS,
+            progress=False,
+        )
+    return result.connect_rate, result
+
+
+async def main(args: argparse.Namespace) -> int:
+    raise_nofile_limit(args.users * 3 + 100)
+    proc, url = start_server(args.time_scale)
+    try:
+        bare: list[float] = []
+        tool: list[float] = []
+        last: Any = None
+        await bare_connects(url, 50, args.concurrency)  # warm-up: imports, first connections
+        for r in range(args.rounds):
+            # ABBA order: a drift in machine load hits both sides alike.
+            if r % 2 == 0:
+                bare.append(await bare_connects(url, args.users, args.concurrency))
+                await asyncio.sleep(0.5)
+            rate, last = await toolkit_connects(url, args.users, args.concurrency)
+            tool.append(rate)
+            await asyncio.sleep(0.5)
+            if r % 2 == 1:
+                bare.append(await bare_connects(url, args.users, args.concurrency))
+                await asyncio.sleep(0.5)
+            print(
+                f"round {r + 1}: bare {bare[-1]:7.0f} connects/s   toolkit {tool[-1]:7.0f} "
+                f"sessions/s   (toolkit: {last.runs_completed}/{last.runs_total} runs, "
+                f"{last.events_lost} events lost, {last.elapsed_s:.2f} s total)",
+                flush=True,
+            )
+    finally:
+        proc.terminate()
+        proc.join(5)
+    b, t = statistics.median(bare), statistics.median(tool)
+    paired = statistics.median(x / y for x, y in zip(tool, bare, strict=True))
+    print(f"\nusers {args.users}, connect concurrency {args.concurrency}, rounds {args.rounds}")
+    print(f"bare websockets connect rate (median): {b:8.0f} /s")
+    print(f"toolkit fan-out connect rate (median): {t:8.0f} /s   (connect + auth + run + record)")
+    print(f"ratio of medians toolkit / bare: {t / b:.2f}x")
+    print(f"median of per-round ratios:      {paired:.2f}x   (goal >= 0.8x)")
+    if last is not None:
+        lag = last.loop_lag_ms
+        connect_ms = last.users["connect_ms"]
+        print(
+            f"last toolkit round: isolation {last.isolation.verdict.value}, loop lag p50 "
+            f"{lag.get('p50')} ms p99 {lag.get('p99')} ms, connect p50 "
+            f"{connect_ms.median():.1f} ms p99 {connect_ms.quantile(0.99):.1f} ms"
+        )
+    return 0 if last is not None and last.events_lost == 0 else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--time-scale", type=float, default=0.001)
+    sys.exit(asyncio.run(main(parser.parse_args())))

@@ -1,0 +1,216 @@
+"""Benchmark: full suite triage of a 100k-case JUnit file vs junitparser's bare parse of it.
+
+Both are measured in the same run, each in its own subprocess so that peak RSS
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss``) is that task's alone. Goal (issue 6): triage
+(parse + signatures + clusters + summary) takes at most 1.0x junitparser's bare parse time, and
+peak memory stays under 300 MB.
+
+    .venv/bin/python benchmarks/bench_triage.py [--cases 100000] [--repeat 3] [--keep FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+__all__ = ["generate_junit", "main"]
+
+_MODULES = [
+    "tests.e2e.test_golden_path_auth",
+    "tests.e2e.test_agent_events",
+    "tests.mission_critical.test_websocket_agent_events",
+    "tests.integration.test_auth_flow",
+    "tests.integration.test_reconnect",
+    "tests.unit.test_tokens",
+    "tests.unit.test_envelopes",
+]
+_FAILURES = [
+    (
+        "TypeError",
+        "TypeError: create_real_jwt_token() got an unexpected keyword argument "
+        "'expires_in_seconds'",
+        "tests/helpers/auth.py",
+    ),
+    (
+        "AssertionError",
+        "AssertionError: expected close 1000, got 1008 'Authentication failed' for user "
+        "user-{n} at 0x7f{n:08x}",
+        "netra_backend/websocket/auth.py",
+    ),
+    (
+        "websockets.exceptions.InvalidStatus",
+        "websockets.exceptions.InvalidStatus: server rejected WebSocket connection: HTTP 403",
+        "netra_backend/websocket/client.py",
+    ),
+    (
+        "ConnectionRefusedError",
+        "ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', {port})",
+        "netra_backend/websocket/client.py",
+    ),
+    (
+        "TimeoutError",
+        "TimeoutError: no agent_completed within 30.0 s for run {uuid}",
+        "netra_backend/agents/runner.py",
+    ),
+    (
+        "websockets.exceptions.ConnectionClosedError",
+        "websockets.exceptions.ConnectionClosedError: received 1011 (internal error) "
+        "Internal error; then sent 1011 (internal error) Internal error",
+        "netra_backend/websocket/handler.py",
+    ),
+]
+
+
+def _traceback(module: str, test: str, src: str, message: str, rng: random.Random) -> str:
+    path = module.replace(".", "/") + ".py"
+    frames = []
+    for depth in range(rng.randint(3, 9)):
+        frames.append(
+            f"{path}:{rng.randint(10, 900)}: in {test}\n"
+            f"    result = await client.run_step_{depth}(payload, timeout=30)\n"
+            f"/usr/lib/python3.11/site-packages/websockets/asyncio/client.py:{rng.randint(100, 600)}: "
+            f"in __await_impl__\n    await self.connection.handshake(*args)\n"
+        )
+    frames.append(f"{src}:{rng.randint(10, 400)}: in step\n    raise exc\nE   {message}\n")
+    return "\n".join(frames)
+
+
+def generate_junit(path: Path, cases: int, *, seed: int = 6) -> dict[str, int]:
+    """Write a pytest-style JUnit file of ``cases`` test cases; return the expected counts.
+
+    The mix is roughly what a troubled e2e suite looks like: 80 % pass, 10 % fail, 3 % error,
+    7 % skip, with multi-frame tracebacks, ids, ports and addresses in the messages.
+    """
+    rng = random.Random(seed)
+    counts = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+    per_suite = max(1, cases // 4)
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="utf-8"?>\n<testsuites name="pytest tests">\n')
+        for start in range(0, cases, per_suite):
+            n_here = min(per_suite, cases - start)
+            out.write(
+                f'<testsuite name="pytest" errors="0" failures="0" skipped="0" tests="{n_here}" '
+                f'time="1.0" timestamp="2025-09-14T16:30:00" hostname="ci">\n'
+            )
+            for i in range(start, start + n_here):
+                module = _MODULES[i % len(_MODULES)]
+                test = f"test_case_{i}"
+                attrs = (
+                    f'classname="{module}.TestSuite{i % 13}" name="{test}" '
+                    f'file="{module.replace(".", "/")}.py" line="{i % 500}" '
+                    f'time="{rng.random() * 3:.3f}"'
+                )
+                roll = rng.random()
+                if roll < 0.80:
+                    out.write(f"<testcase {attrs} />\n")
+                    counts["passed"] += 1
+                elif roll < 0.90 or roll < 0.93:
+                    failure = roll < 0.90
+                    etype, template, src = _FAILURES[rng.randrange(len(_FAILURES))]
+                    message = template.format(
+                        n=rng.randrange(10**6),
+                        port=rng.randrange(1024, 65535),
+                        uuid=f"{rng.getrandbits(128):032x}",
+                    )
+                    tb = _traceback(module, test, src, message, rng)
+                    if failure:
+                        counts["failed"] += 1
+                        out.write(
+                            f"<testcase {attrs}><failure message={quoteattr(message)}>"
+                            f"{escape(tb)}</failure>"
+                            f"<system-out>{escape('connecting to ws://127.0.0.1:8000/ws')}"
+                            "</system-out></testcase>\n"
+                        )
+                    else:
+                        counts["errors"] += 1
+                        msg = f'failed on setup with "{message}"'
+                        out.write(
+                            f"<testcase {attrs}><error message={quoteattr(msg)}>{escape(tb)}"
+                            "</error></testcase>\n"
+                        )
+                else:
+                    counts["skipped"] += 1
+                    out.write(
+                        f'<testcase {attrs}><skipped type="pytest.skip" '
+                        'message="staging unreachable">tests/conftest.py:40: staging '
+                        "unreachable</skipped></testcase>\n"
+                    )
+            out.write("</testsuite>\n")
+        out.write("</testsuites>\n")
+    return counts
+
+
+_TRIAGE_TASK = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from netra_diag.suites import triage
+report = triage([sys.argv[1]])
+text = report.to_text()
+elapsed = time.perf_counter() - t0
+print(json.dumps({"seconds": elapsed, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "counts": report.current.counts.as_dict(), "clusters": len(report.clusters),
+                  "headline": report.headline}))
+"""
+
+_JUNITPARSER_TASK = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from junitparser import JUnitXml
+xml = JUnitXml.fromfile(sys.argv[1])
+elapsed = time.perf_counter() - t0
+print(json.dumps({"seconds": elapsed, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def _run(task: str, path: Path) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", task, str(path)], capture_output=True, text=True, check=True
+    )
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000, help="test cases in the file")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each task; best is kept")
+    parser.add_argument("--keep", type=Path, default=None, help="write the JUnit file here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.keep or Path(tmp) / "big.xml"
+        t0 = time.perf_counter()
+        expected = generate_junit(path, args.cases)
+        size_mb = path.stat().st_size / 1e6
+        print(
+            f"generated {args.cases} cases, {size_mb:.1f} MB in {time.perf_counter() - t0:.1f} s: "
+            f"{expected}"
+        )
+        ours = [_run(_TRIAGE_TASK, path) for _ in range(args.repeat)]
+        theirs = [_run(_JUNITPARSER_TASK, path) for _ in range(args.repeat)]
+    best_ours = min(float(str(r["seconds"])) for r in ours)
+    best_theirs = min(float(str(r["seconds"])) for r in theirs)
+    rss_ours = max(int(str(r["maxrss_kb"])) for r in ours) / 1024
+    rss_theirs = max(int(str(r["maxrss_kb"])) for r in theirs) / 1024
+    got = ours[0]["counts"]
+    print(f"triage counts: {got}; clusters: {ours[0]['clusters']}")
+    print(f"headline: {ours[0]['headline']}")
+    print(f"full triage          : {best_ours:7.3f} s   peak RSS {rss_ours:6.1f} MB")
+    print(f"junitparser bare parse: {best_theirs:7.3f} s   peak RSS {rss_theirs:6.1f} MB")
+    ratio = best_ours / best_theirs
+    print(f"time ratio triage/junitparser: {ratio:.2f}x (goal <= 1.0x)")
+    print(f"memory: {rss_ours:.1f} MB (goal < 300 MB)")
+    counts_ok = all(got[k] == v for k, v in expected.items())  # type: ignore[index]
+    if not counts_ok:
+        print(f"COUNT MISMATCH: expected {expected}, triage said {got}")
+    return 0 if counts_ok and ratio <= 1.0 and rss_ours < 300 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""``netra-diag fanout [URL]``: many concurrent users, each with its own token and thread."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from typing import TYPE_CHECKING, Any
+
+from netra_diag.cli.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from netra_diag.live.fanout import FanoutResult
+
+__all__ = ["exit_code_for", "parse_ramp", "register"]
+
+# The embedded service runs a fixed script so the expected events per run are known exactly:
+# agent_started, 2 × agent_thinking, tool_executing + tool_completed, agent_completed.
+_EMBEDDED_THINKING = 2
+_EMBEDDED_TOOLS = 1
+EMBEDDED_EXPECTED_EVENTS = 2 + _EMBEDDED_THINKING + 2 * _EMBEDDED_TOOLS
+
+_EPILOG = """\
+Without URL, the embedded reference service is started in this process (strict auth, a fixed
+script of 6 critical events per run, delays scaled by --time-scale) and tokens are minted with
+the local development secret. With URL, tokens are minted per user with the secret of --profile
+(JWT_SECRET_KEY, or --secret-env NAME); the secret is never printed.
+
+Prints: sessions connected, runs completed, critical events lost (expected vs received), errors
+by class, and the isolation verdict (cross-user contamination, PROTOCOL.md §7).
+
+exit codes: 0 ok, 2 usage error, 3 contamination, events lost, runs ended by agent error or
+close, or isolation not judgeable because users share one server id (auth bypass),
+4 runs timed out, 5 users could not connect
+
+examples:
+  netra-diag fanout --users 150 --runs 30 --ramp 50/s --record cassettes/
+  netra-diag fanout ws://127.0.0.1:8000/ws --users 20 --runs 3 --transport subprotocol --json
+"""
+
+_RAMP = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?:/\s*s(?:ec)?)?\s*$")
+
+
+def parse_ramp(text: str) -> float:
+    """``"50/s"``, ``"50"`` or ``"2.5/sec"`` → users per second."""
+    match = _RAMP.match(text)
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"bad ramp {text!r}: expected a positive rate in users per second, e.g. 50/s"
+        )
+    return float(match.group(1))
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "fanout",
+        help="many concurrent users with their own tokens: runs, lost events, isolation",
+        description="Open one session per user, run requests on each, record everything and "
+        "check that no user received another user's events.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "url",
+        nargs="?",
+        metavar="URL",
+        help="WebSocket endpoint (default: start the embedded reference service)",
+    )
+    parser.add_argument(
+        "--users", type=_positive_int, default=10, help="concurrent users (default 10)"
+    )
+    parser.add_argument(
+        "--runs", type=_positive_int, default=1, help="runs per user, one after the other"
+    )
+    parser.add_argument(
+        "--ramp",
+        type=parse_ramp,
+        default=None,
+        metavar="RATE",
+        help="start users at RATE per second, e.g. 50/s (default: all at once)",
+    )
+    parser.add_argument(
+        "--record", metavar="DIR", default=None, help="write one cassette per user into DIR"
+    )
+    parser.add_argument(
+        "--transport",
+        choices=("auto", "header", "subprotocol", "query"),
+        default="auto",
+        help="how each session carries its token (default auto)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds per run before it times out"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=64,
+        help="connects in flight at once (default 64; keeps under the listen backlog)",
+    )
+    parser.add_argument(
+        "--user-prefix", default="fanout-user", help="user ids are PREFIX-0000, PREFIX-0001, …"
+    )
+    parser.add_argument(
+        "--profile", default="local", help="token profile for minting (default local)"
+    )
+    parser.add_argument(
+        "--secret-env",
+        metavar="NAME",
+        default=None,
+        help="environment variable holding the signing secret (default: the profile's)",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar on stderr (default: when stderr is a terminal)",
+    )
+    embedded = parser.add_argument_group("embedded service (only without URL)")
+    embedded.add_argument(
+        "--auth",
+        choices=("strict", "demo", "relaxed", "emergency"),
+        default="strict",
+        help="auth mode of the embedded service (default strict)",
+    )
+    embedded.add_argument(
+        "--faults", default="", help="faults to inject, e.g. leak_other_user@0.1,drop_event"
+    )
+    embedded.add_argument(
+        "--time-scale",
+        type=float,
+        default=0.01,
+        help="scale of the embedded agent's delays (default 0.01; 1 = realistic seconds)",
+    )
+    parser.set_defaults(func=run)
+
+
+def exit_code_for(result: FanoutResult) -> ExitCode:
+    """The most important failure class first: contamination, connects, timeouts, then lost
+    events / bad runs / unjudgeable isolation."""
+    verdict = result.isolation.verdict.value
+    if verdict == "contaminated":
+        return ExitCode.CONTRACT
+    if result.sessions_connected < result.n_users:
+        return ExitCode.CONNECTION
+    outcomes = result.runs["outcome"].value_counts().to_dict() if len(result.runs) else {}
+    if outcomes.get("timeout", 0):
+        return ExitCode.TIMEOUT
+    if result.events_lost or result.runs_completed < result.runs_total:
+        return ExitCode.CONTRACT
+    if verdict == "cannot judge" and result.isolation.shared_ids:
+        return ExitCode.CONTRACT
+    return ExitCode.OK
+
+
+def _token_factory(args: argparse.Namespace, secret: str | None = None) -> Any:
+    import time
+
+    from netra_diag.errors import UsageError
+    from netra_diag.tokens import find_secret, get_profile, mint_token
+
+    prof = get_profile(args.profile)
+    if secret is not None:
+        pass  # the embedded service's own secret
+    elif args.secret_env:
+        secret = os.environ.get(args.secret_env)
+        if not secret:
+            raise UsageError(f"environment variable {args.secret_env} is not set (or empty)")
+    else:
+        found = find_secret(prof, os.environ)
+        if found is None:
+            raise UsageError(
+                f"no secret for profile {prof.name}: set {prof.secret_env} or pass --secret-env"
+            )
+        secret = found.value
+
+    def token_for(user_id: str) -> str:
+        return mint_token(user_id, key=secret, now=time.time(), profile=prof)
+
+    return token_for
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from netra_diag.errors import UsageError
+
+    try:
+        result = asyncio.run(_fanout(args))
+    except UsageError as exc:
+        print(f"netra-diag fanout: error: {exc}", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    code = exit_code_for(result)
+    if args.json:
+        print(json.dumps({**result.to_dict(), "exit_code": int(code)}, indent=2))
+    else:
+        print(result.summary())
+        print(f"exit code {int(code)} ({code.name.lower()})")
+    return int(code)
+
+
+async def _fanout(args: argparse.Namespace) -> FanoutResult:
+    from netra_diag.live.fanout import run_fanout
+
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    common: dict[str, Any] = {
+        "users": [f"{args.user_prefix}-{i:04d}" for i in range(args.users)],
+        "runs": args.runs,
+        "ramp": args.ramp,
+        "transport": args.transport,
+        "record_dir": args.record,
+        "run_timeout": args.timeout,
+        "connect_concurrency": args.concurrency,
+        "progress": progress,
+    }
+    if args.url:
+        return await run_fanout(args.url, token_for=_token_factory(args), **common)
+
+    from netra_diag.emulator import AuthMode, EmulatorConfig, FaultPlan, TimingProfile, run_service
+
+    config = EmulatorConfig(
+        auth=AuthMode(args.auth),
+        timing=TimingProfile(
+            time_scale=args.time_scale,
+            thinking_steps=(_EMBEDDED_THINKING, _EMBEDDED_THINKING),
+            tool_calls=(_EMBEDDED_TOOLS, _EMBEDDED_TOOLS),
+        ),
+        faults=FaultPlan.parse(args.faults),
+    )
+    async with run_service(config) as svc:
+        if not args.json:
+            print(f"embedded service at {svc.url} (auth {args.auth})", flush=True)
+        return await run_fanout(
+            svc.url,
+            token_for=_token_factory(args, config.secret),
+            expected_events=EMBEDDED_EXPECTED_EVENTS,
+            labels={"service": "embedded"},
+            **common,
+        )

@@ -1,0 +1,125 @@
+"""``netra-diag report NAME -p KEY VALUE ... [--out DIR]``: run a notebook as a report.
+
+papermill executes the notebook (``notebooks/NAME.ipynb`` or a path) with the given parameters;
+the executed notebook, a self-contained HTML page and a JSON summary land in ``--out``. The exit
+code says which class of check failed (see ``netra_diag.report.summary``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from netra_diag.cli.exit_codes import ExitCode
+
+__all__ = ["register", "run"]
+
+EPILOG = """\
+exit codes (worst class wins):
+  0  every required check passed
+  2  bad arguments: unknown notebook or parameter, or a parameter carrying a secret
+  3  event-contract failure
+  6  SLA breach
+  7  new test failures since the baseline
+  8  the notebook failed to execute (the HTML still shows what ran)
+  9  infrastructure or auth failure (service down, token refused)
+
+parameters name environment variables, never secrets: -p secret_env JWT_SECRET_KEY, not the
+secret itself. A value that looks like a JWT or equals a secret variable's value is refused.
+
+example:
+  netra-diag report latency_sla -p sla_file service --out netra-report
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "report",
+        help="run a notebook with papermill; write executed notebook, HTML and JSON summary",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "notebook",
+        metavar="NAME",
+        help="a notebook in notebooks/ without .ipynb (e.g. investigation_report), or a path",
+    )
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("KEY", "VALUE"),
+        help="set a parameter of the notebook's parameters cell (repeatable); converted to the "
+        "type of its default",
+    )
+    parser.add_argument(
+        "--out",
+        default="netra-report",
+        metavar="DIR",
+        help="directory for NAME.ipynb, NAME.html and NAME.json (default: ./netra-report)",
+    )
+    parser.add_argument(
+        "--no-html", action="store_true", help="skip the HTML export (faster in CI)"
+    )
+    parser.add_argument(
+        "--hide-code", action="store_true", help="leave code cells out of the HTML page"
+    )
+    parser.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="fail a cell that runs longer than this (default 600)",
+    )
+    parser.add_argument(
+        "--list-parameters",
+        action="store_true",
+        help="print the notebook's parameters with their defaults and exit",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the JSON summary instead of the text lines"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from netra_diag import report
+
+    if args.list_parameters:
+        declared = report.notebook_parameters(report.find_notebook(args.notebook))
+        for name, spec in declared.items():
+            help_text = f"  # {spec['help']}" if spec.get("help") else ""
+            print(f"{name} = {spec.get('default')}{help_text}")
+        return int(ExitCode.OK)
+
+    params = dict(args.parameter)
+    result = report.run_report(
+        args.notebook,
+        params,
+        out_dir=args.out,
+        html=not args.no_html,
+        hide_code=args.hide_code,
+        cell_timeout=args.cell_timeout,
+        log=lambda msg: print(f"netra-diag report: {msg}", file=sys.stderr),
+    )
+    if args.json:
+        print(result.summary_path.read_text(encoding="utf-8"))
+        return int(result.exit_code)
+    print(result.headline)
+    for check in result.checks:
+        mark = "pass" if check.passed else "FAIL"
+        print(f"  [{mark}] {check.name} ({check.kind}): {check.detail}")
+    for warning in result.warnings:
+        print(f"  warning: {warning}")
+    print(f"notebook: {result.notebook_path}")
+    if result.html_path:
+        print(f"html:     {result.html_path}")
+    print(f"summary:  {result.summary_path}")
+    print(
+        f"exit:     {int(result.exit_code)} ({result.exit_code.name}) in {result.duration_s:.1f} s"
+    )
+    return int(result.exit_code)

@@ -1,0 +1,184 @@
+"""``netra-diag scrub FILE.ipynb... [--check]``: keep tokens and secrets out of committed notebooks.
+
+Every output that contains a JWT (or a base64url-wrapped one) or the value of a secret
+environment variable is removed; a token or secret in a cell's source or metadata is replaced by
+its fingerprint. ``--strip-outputs`` removes all outputs (notebooks are committed without them),
+``--clear-counts`` the execution counts. ``--check`` changes nothing and exits 1 when a file would
+change: that is the pre-commit hook (``.pre-commit-hooks.yaml``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from netra_diag.cli.exit_codes import ExitCode
+
+__all__ = ["ScrubResult", "register", "run", "scrub_file"]
+
+EPILOG = """\
+exit codes:
+  0  nothing to change (or, without --check, files were cleaned)
+  1  --check: at least one file would change (nothing was written)
+  2  a file is missing or not a notebook
+
+examples:
+  netra-diag scrub notebooks/*.ipynb --strip-outputs
+  netra-diag scrub --check notebooks/live_session.ipynb   # as a pre-commit hook does
+"""
+
+
+@dataclass
+class ScrubResult:
+    """What scrubbing one notebook did (or would do, in check mode)."""
+
+    path: Path
+    removed_outputs: list[int] = field(default_factory=list)  # cell numbers, 1-based
+    scrubbed_cells: list[int] = field(default_factory=list)
+    stripped_outputs: int = 0
+    cleared_counts: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.removed_outputs
+            or self.scrubbed_cells
+            or self.stripped_outputs
+            or self.cleared_counts
+        )
+
+    def describe(self) -> str:
+        parts = []
+        if self.removed_outputs:
+            cells = ", ".join(str(c) for c in sorted(set(self.removed_outputs)))
+            parts.append(
+                f"{len(self.removed_outputs)} output(s) holding a token or secret (cells {cells})"
+            )
+        if self.scrubbed_cells:
+            cells = ", ".join(str(c) for c in self.scrubbed_cells)
+            parts.append(f"token or secret in source/metadata of cells {cells}")
+        if self.stripped_outputs:
+            parts.append(f"{self.stripped_outputs} output(s) stripped")
+        if self.cleared_counts:
+            parts.append(f"{self.cleared_counts} execution count(s) cleared")
+        return "; ".join(parts) or "clean"
+
+
+def _dump(node: Any) -> str:
+    return json.dumps(node, sort_keys=True, ensure_ascii=False)
+
+
+def scrub_file(
+    path: Path,
+    secrets: Sequence[str],
+    *,
+    check: bool = False,
+    strip_outputs: bool = False,
+    clear_counts: bool = False,
+) -> ScrubResult:
+    """Scrub one notebook file in place (unless ``check``); raise ``UsageError`` if unreadable."""
+    import nbformat
+
+    from netra_diag.errors import UsageError
+    from netra_diag.report.safety import find_leaks, scrub_text
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)  # type: ignore[no-untyped-call]
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"{path}: not a readable notebook: {exc}") from exc
+    if not isinstance(nb.get("cells"), list):
+        raise UsageError(f"{path}: not a notebook (no 'cells' list)")
+
+    result = ScrubResult(path)
+    for number, cell in enumerate(nb.cells, start=1):
+        outputs = cell.get("outputs")
+        if isinstance(outputs, list):
+            kept = []
+            for output in outputs:
+                if strip_outputs:
+                    result.stripped_outputs += 1
+                elif find_leaks(_dump(output), secrets):
+                    result.removed_outputs.append(number)
+                else:
+                    kept.append(output)
+            cell["outputs"] = kept
+        if (strip_outputs or clear_counts) and cell.get("execution_count") is not None:
+            cell["execution_count"] = None
+            result.cleared_counts += 1
+        before = _dump({"source": cell.get("source"), "metadata": cell.get("metadata")})
+        if find_leaks(before, secrets):
+            source = cell.get("source", "")
+            if isinstance(source, list):
+                source = "".join(source)
+            cell["source"] = scrub_text(str(source), secrets)
+            cell["metadata"] = json.loads(scrub_text(_dump(cell.get("metadata", {})), secrets))
+            result.scrubbed_cells.append(number)
+    meta_text = _dump(nb.get("metadata", {}))
+    if find_leaks(meta_text, secrets):
+        nb["metadata"] = json.loads(scrub_text(meta_text, secrets))
+        result.scrubbed_cells.append(0)
+    if result.changed and not check:
+        tmp = path.with_name(f".{path.name}.scrub-tmp")
+        nbformat.write(nb, str(tmp))  # type: ignore[no-untyped-call]
+        os.replace(tmp, path)
+    return result
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "scrub",
+        help="remove outputs holding tokens or secrets from notebooks (pre-commit hook)",
+        description=__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE.ipynb", help="notebooks to scrub")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 if a file would change (for pre-commit and CI)",
+    )
+    parser.add_argument(
+        "--strip-outputs",
+        action="store_true",
+        help="remove every output and execution count (commit notebooks without outputs)",
+    )
+    parser.add_argument("--clear-counts", action="store_true", help="also clear execution counts")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from netra_diag.errors import UsageError
+    from netra_diag.report.safety import secret_values
+
+    secrets = secret_values(os.environ)
+    would_change = False
+    status = ExitCode.OK
+    for name in args.files:
+        path = Path(name)
+        try:
+            result = scrub_file(
+                path,
+                secrets,
+                check=args.check,
+                strip_outputs=args.strip_outputs,
+                clear_counts=args.clear_counts,
+            )
+        except UsageError as exc:
+            print(f"netra-diag scrub: error: {exc}", file=sys.stderr)
+            status = ExitCode.USAGE
+            continue
+        if result.changed:
+            would_change = True
+            verb = "would change" if args.check else "cleaned"
+            print(f"{path}: {verb}: {result.describe()}")
+    if status is not ExitCode.OK:
+        return int(status)
+    return int(ExitCode.FAILURE if args.check and would_change else ExitCode.OK)

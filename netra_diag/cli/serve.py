@@ -1,0 +1,174 @@
+"""``netra-diag serve``: run the embedded reference agent service until Ctrl-C (PROTOCOL.md).
+
+It prints the URL, the auth mode and how to mint a token it accepts; never the secret. It listens
+on loopback only unless ``--allow-remote`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.errors import UsageError
+
+if TYPE_CHECKING:
+    from netra_diag.emulator import EmulatorConfig
+
+__all__ = ["build_config", "register"]
+
+_EPILOG = """\
+exit codes: 0 stopped with Ctrl-C, 2 usage error (bad option, non-loopback host, missing secret),
+5 the port could not be bound.
+
+example:
+  netra-diag serve --port 8000 --auth strict
+  TOKEN=$(netra-diag token mint --sub u1)
+  # then offer subprotocols ["jwt-auth", "jwt.<base64url token>"] to ws://127.0.0.1:8000/ws
+"""
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "serve",
+        help="run the embedded reference agent service (local stand-in for the real one)",
+        description=(
+            "Run a protocol-faithful local agent service: /ws and /api/v1/websocket with every "
+            "auth transport, agent runs with the five critical events, envelope variants and "
+            "fault injection, plus /ws/health and /ws/config over HTTP on the same port."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--host", default="127.0.0.1", help="listen address (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one (default 8000)")
+    p.add_argument(
+        "--auth",
+        default="strict",
+        choices=["strict", "demo", "relaxed", "emergency"],
+        help="strict validates like the service; demo/relaxed/emergency accept anything",
+    )
+    p.add_argument(
+        "--profile",
+        default="local",
+        help="token profile the service validates against (local, test, development, staging)",
+    )
+    p.add_argument(
+        "--envelope",
+        default="a",
+        choices=["a", "b", "c", "d", "e", "mixed"],
+        help="envelope variant of agent events (PROTOCOL.md §5); per connection: ?envelope=b",
+    )
+    p.add_argument(
+        "--faults",
+        default="",
+        help="faults to inject, e.g. drop_event,stall@0.5,stall_s=1.5; per connection: ?faults=",
+    )
+    p.add_argument(
+        "--time-scale", type=float, default=1.0, help="multiply every run delay (0 = no sleeps)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed for timing, ids and faults")
+    p.add_argument(
+        "--idle-heartbeat",
+        type=float,
+        default=15.0,
+        help="seconds of client silence before the server sends a heartbeat (default 15)",
+    )
+    p.add_argument(
+        "--fault-log", metavar="FILE", help="append every injected fault to FILE (JSONL)"
+    )
+    p.add_argument(
+        "--auth-close",
+        type=int,
+        default=1008,
+        choices=[1008, 1011],
+        help="close code on auth failure: 1008 (current) or 1011 (older authenticator)",
+    )
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (the service is meant for this machine only)",
+    )
+    p.set_defaults(func=_run)
+
+
+def build_config(
+    args: argparse.Namespace, environ: dict[str, str] | None = None
+) -> tuple[EmulatorConfig, str]:
+    """The ``EmulatorConfig`` for parsed ``args``; the secret is the profile's (JWT_SECRET_KEY,
+    then the deprecated names; the built-in local secret for ``local``)."""
+    from netra_diag.emulator import EmulatorConfig, FaultPlan, TimingProfile
+    from netra_diag.tokens import find_secret
+
+    env = dict(os.environ if environ is None else environ)
+    found = find_secret(args.profile, env)
+    if found is None:
+        raise UsageError(
+            f"no signing secret for profile {args.profile!r}: set JWT_SECRET_KEY "
+            "(the service and 'netra-diag token mint' must share it)"
+        )
+    return EmulatorConfig(
+        host=args.host,
+        port=args.port,
+        auth=args.auth,
+        profile=args.profile,
+        secret=found.value,
+        envelope=args.envelope,
+        timing=TimingProfile(time_scale=args.time_scale),
+        faults=FaultPlan.parse(args.faults),
+        idle_heartbeat_s=args.idle_heartbeat,
+        seed=args.seed,
+        fault_log_path=args.fault_log,
+        auth_close_code=args.auth_close,
+        allow_remote=args.allow_remote,
+    ), found.source
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        config, source = build_config(args)
+    except UsageError as exc:
+        print(f"netra-diag serve: error: {exc}", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    try:
+        asyncio.run(_serve(config, source))
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
+        return int(ExitCode.OK)
+    except OSError as exc:
+        print(
+            f"netra-diag serve: error: cannot listen on {args.host}:{args.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return int(ExitCode.CONNECTION)
+    return int(ExitCode.OK)
+
+
+async def _serve(config: EmulatorConfig, secret_source: str) -> None:
+    from netra_diag.emulator import run_service
+
+    async with run_service(config) as svc:
+        profile_flag = "" if config.profile == "local" else f" --profile {config.profile}"
+        print(f"reference agent service listening on {svc.url}", flush=True)
+        print(
+            f"  also: {svc.ws_url('/api/v1/websocket')}, {svc.http_base}/ws/health, "
+            f"{svc.http_base}/ws/config"
+        )
+        print(
+            f"  auth: {config.auth.value} (profile {config.profile}; secret from {secret_source})"
+        )
+        if config.auth.value == "strict":
+            print(f"  token: netra-diag token mint --sub u1{profile_flag}")
+        else:
+            print(f"  token: any (or none); {config.auth.value} mode assigns synthetic user ids")
+        print(
+            f"  envelope: {config.envelope}; faults: {config.faults.describe() or 'none'}; "
+            f"time scale {config.timing.time_scale:g}"
+        )
+        if config.fault_log_path:
+            print(f"  fault log: {config.fault_log_path}")
+        print("  Ctrl-C to stop", flush=True)
+        await asyncio.Event().wait()

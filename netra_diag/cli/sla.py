@@ -1,0 +1,203 @@
+"""``netra-diag sla check SLA_FILE CASSETTES...``: gate CI on latency SLAs measured from recordings.
+
+``sla show SLA_FILE`` validates an SLA file and lists its checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from netra_diag.cli.exit_codes import ExitCode
+
+__all__ = ["register", "run_check", "run_show"]
+
+_EPILOG = """\
+SLA_FILE is a TOML file of [[check]] entries, or a built-in name: 'service' (PROTOCOL.md §8, the
+service's own numbers) or 'remediation' (PROTOCOL.md §10, the remediation report's table).
+CASSETTES are recordings (.jsonl) or directories searched for them. Checks the recordings cannot
+measure are reported as "no data", never as a pass; give such values with --context.
+
+exit codes:
+  0  every required check passed (and, with --baseline, no phase regressed)
+  2  usage error: a bad SLA file (the message names the line and field), an unreadable
+     cassette, or a bad --context value
+  6  SLA breach: a required check failed, a required check had no data (unless
+     --allow-missing), or a phase regressed against --baseline
+
+examples:
+  netra-diag sla check service runs/*.jsonl
+  netra-diag sla check my_sla.toml runs/ --baseline last_week/ --json
+  netra-diag sla check remediation runs/ --context memory_peak=229.5MB --context suite_duration=32s
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "sla",
+        help="check latency SLAs (TOML) against recordings; compare with a baseline",
+        description="Measure per-phase latency from recordings and check it against SLAs.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="sla_command", metavar="SUBCOMMAND")
+    check = sub.add_parser(
+        "check",
+        help="evaluate an SLA file against cassettes; exit 6 on a breach",
+        description="Evaluate an SLA file against cassettes.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument(
+        "sla_file", metavar="SLA_FILE", help="SLA TOML file, or 'service' / 'remediation'"
+    )
+    check.add_argument(
+        "cassettes", metavar="CASSETTES", nargs="+", help="cassette files or directories"
+    )
+    check.add_argument(
+        "--baseline",
+        metavar="CASSETTES",
+        nargs="+",
+        default=None,
+        help="baseline cassettes: compare median and p95 per phase and fail on a regression",
+    )
+    check.add_argument(
+        "--json", action="store_true", help="print one JSON document instead of text"
+    )
+    check.add_argument(
+        "--context",
+        metavar="PHASE=VALUE",
+        action="append",
+        default=[],
+        help="a measurement recordings cannot carry, e.g. memory_peak=229.5MB, "
+        "suite_duration=31.95s, suite_success=1/4 (repeatable)",
+    )
+    check.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="do not fail when a required check has no data (it is still reported)",
+    )
+    check.add_argument(
+        "--confidence",
+        type=float,
+        default=0.95,
+        help="confidence level of the bootstrap intervals (default 0.95)",
+    )
+    check.add_argument(
+        "--summary", action="store_true", help="also print the per-phase latency summary"
+    )
+    check.set_defaults(func=run_check)
+    show = sub.add_parser(
+        "show",
+        help="validate an SLA file and list its checks",
+        description="Validate an SLA file and list its checks.",
+        epilog="exit codes: 0 valid, 2 invalid (the message names the line and field)",
+    )
+    show.add_argument("sla_file", metavar="SLA_FILE", help="SLA TOML file, or a built-in name")
+    show.set_defaults(func=run_show)
+    parser.set_defaults(func=lambda args: _usage(parser))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return int(ExitCode.USAGE)
+
+
+def _error(message: str) -> int:
+    print(f"netra-diag sla: error: {message}", file=sys.stderr)
+    return int(ExitCode.USAGE)
+
+
+def _parse_context(items: list[str]) -> dict[str, list[str]]:
+    from netra_diag.errors import UsageError
+
+    context: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UsageError(f"--context {item!r}: expected PHASE=VALUE, e.g. memory_peak=229.5MB")
+        context.setdefault(key.strip(), []).append(value.strip())
+    return context
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from netra_diag.errors import ConfigFileError
+    from netra_diag.latency.sla import load_sla
+
+    try:
+        spec = load_sla(args.sla_file)
+    except ConfigFileError as exc:
+        return _error(str(exc))
+    print(f"{spec.name}: {len(spec.checks)} check(s){f' — {spec.source}' if spec.source else ''}")
+    for check in spec.checks:
+        flags = "" if check.required else " (optional)"
+        window = f" sustained {check.sustained_ms / 1000:g} s" if check.sustained_ms else ""
+        print(f"  {check.id}: {check.phase} {check.rule}{window}{flags}")
+    return int(ExitCode.OK)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from netra_diag.errors import ConfigFileError, RecordingError, UsageError
+    from netra_diag.latency import (
+        compare_latency,
+        evaluate_sla,
+        load_sla,
+        phase_metrics,
+        summarize_latency,
+    )
+    from netra_diag.recording import load_frames
+
+    if not 0 < args.confidence < 1:
+        return _error(f"--confidence must lie between 0 and 1, got {args.confidence}")
+    try:
+        spec = load_sla(args.sla_file)
+        context = _parse_context(args.context)
+        metrics = phase_metrics(load_frames(args.cassettes).frames)
+        baseline = None
+        if args.baseline:
+            baseline = phase_metrics(load_frames(args.baseline).frames)
+        report = evaluate_sla(spec, metrics, context=context, confidence=args.confidence)
+    except (ConfigFileError, RecordingError, UsageError) as exc:
+        return _error(str(exc))
+    comparison = (
+        compare_latency(baseline, metrics, confidence=args.confidence)
+        if baseline is not None
+        else None
+    )
+    missing_required = [r for r in report.missing if r.check.required]
+    code = ExitCode.OK
+    if report.breached or (missing_required and not args.allow_missing):
+        code = ExitCode.SLA_BREACH
+    if comparison is not None and comparison.regressions:
+        code = ExitCode.SLA_BREACH
+    summary = summarize_latency(metrics, confidence=args.confidence) if len(metrics) else None
+    if args.json:
+        doc: dict[str, Any] = {
+            "exit_code": int(code),
+            "cassettes": args.cassettes,
+            "metrics_rows": len(metrics),
+            **report.to_dict(),
+            "comparison": comparison.to_dict() if comparison is not None else None,
+            "summary": _records(summary.to_frame()) if summary is not None else [],
+            "summary_warnings": list(summary.warnings) if summary is not None else [],
+        }
+        print(json.dumps(doc, indent=2, default=str, allow_nan=False))
+        return int(code)
+    print(report.text())
+    if missing_required and args.allow_missing:
+        print(f"--allow-missing: {len(missing_required)} required check(s) without data ignored")
+    if comparison is not None:
+        print()
+        print(comparison.text())
+    if args.summary and summary is not None:
+        print()
+        print(summary.text())
+    return int(code)
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    """DataFrame rows as JSON-safe dicts (NaN becomes null)."""
+    loaded: list[dict[str, Any]] = json.loads(frame.to_json(orient="records"))
+    return loaded

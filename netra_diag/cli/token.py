@@ -1,0 +1,390 @@
+"""``netra-diag token``: mint, inspect, verify and carry JWTs (PROTOCOL.md §2–3).
+
+Only ``token mint`` prints a whole token, to stdout, so it can be piped
+(``netra-diag token mint --sub u1 | netra-diag token inspect -``). Everything else prints
+fingerprints. Secrets come from the environment (or a key file) and are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.errors import UsageError
+from netra_diag.tokens import (
+    KNOWN_BAD_FORMATS,
+    PROFILES,
+    SUPPORTED_ALGORITHMS,
+    Transport,
+)
+
+__all__ = ["register"]
+
+_EXIT_CODES = "exit codes: 0 ok, 1 {one}, 2 usage error (bad option, missing secret or key file)"
+_PROFILE_HELP = f"token profile: {', '.join(PROFILES)} (default: local)"
+
+
+def _guarded(action: str, body: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
+    """Turn a ``UsageError`` into exit code 2 with the message, as argparse does for bad options."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return body(args)
+        except UsageError as exc:
+            print(f"netra-diag token {action}: error: {exc}", file=sys.stderr)
+            return int(ExitCode.USAGE)
+
+    return run
+
+
+def _read_token(arg: str) -> str:
+    """The token argument, or stdin when it is ``-``."""
+    text = sys.stdin.read() if arg == "-" else arg
+    return text.strip()
+
+
+def _read_key_file(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read key file {path}: {exc.__class__.__name__}") from exc
+
+
+def _secret_from_env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise UsageError(f"environment variable {name} is not set (or empty)")
+    return value
+
+
+def _resolve_key(args: argparse.Namespace, algorithm: str, profile: str) -> tuple[str, str]:
+    """(key, where it came from) for ``algorithm``; never the key in the description."""
+    from netra_diag.tokens import find_secret, get_profile
+
+    if args.key_file:
+        return _read_key_file(args.key_file), f"key file {args.key_file}"
+    if algorithm == "none":
+        return "", "no key (alg none)"
+    if not algorithm.startswith("HS"):
+        raise UsageError(f"{algorithm} needs --key-file with a PEM key")
+    if args.secret_env:
+        return _secret_from_env(args.secret_env), f"${args.secret_env}"
+    prof = get_profile(profile)
+    found = find_secret(prof, os.environ)
+    if found is None:
+        also = ", ".join(prof.deprecated_secret_envs)
+        raise UsageError(
+            f"no secret for profile {prof.name}: set {prof.secret_env} (also read: {also}) "
+            "or pass --secret-env NAME / --key-file FILE"
+        )
+    source = found.source if found.is_default else f"${found.source}"
+    return found.value, source + (" (deprecated name)" if found.deprecated else "")
+
+
+def _parse_claims(pairs: list[str] | None) -> dict[str, Any]:
+    claims: dict[str, Any] = {}
+    for pair in pairs or []:
+        name, eq, text = pair.partition("=")
+        if not eq or not name:
+            raise UsageError(f"bad --claim {pair!r}: expected NAME=VALUE (VALUE may be JSON)")
+        try:
+            claims[name] = json.loads(text)
+        except ValueError:
+            claims[name] = text
+    return claims
+
+
+def _mint(args: argparse.Namespace) -> int:
+    from netra_diag.redaction import fingerprint
+    from netra_diag.tokens import format_instant, format_relative, get_profile, mint_token
+
+    prof = get_profile(args.profile)
+    if prof.requires_explicit and not args.allow_production:
+        raise UsageError(
+            f"the {prof.name} profile mints tokens the live service accepts; "
+            "confirm with --allow-production"
+        )
+    key, source = _resolve_key(args, args.alg, prof.name)
+    now = time.time()
+    token = mint_token(
+        args.sub,
+        key=key,
+        now=now,
+        algorithm=args.alg,
+        profile=prof,
+        ttl=args.ttl,
+        expires_in=args.expires_in,
+        claims=_parse_claims(args.claim),
+        token_type=args.type,
+        allow_production=args.allow_production,
+        kid=args.kid,
+    )
+    from netra_diag.tokens import inspect_token
+
+    seen = inspect_token(token, now=now)
+    exp = seen.times.get("exp")
+    when = f"exp {format_instant(exp)} ({format_relative(exp, now)})" if exp else "no exp"
+    if args.json:
+        out = {"token": token, **seen.to_dict(), "profile": prof.name, "key_source": source}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        print(token)
+    print(
+        f"minted {args.type} token for sub={args.sub!r}: profile {prof.name}, {args.alg}, "
+        f"key from {source}; {when}; {fingerprint(token)}",
+        file=sys.stderr,
+    )
+    return int(ExitCode.OK)
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from netra_diag.tokens import inspect_token
+
+    seen = inspect_token(_read_token(args.token), now=time.time())
+    if args.json:
+        print(json.dumps(seen.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(seen.describe())
+    return int(ExitCode.FAILURE if seen.malformed else ExitCode.OK)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from netra_diag.tokens import get_profile, parse_ttl, unwrap_token, verify_token
+
+    prof = get_profile(args.profile)
+    token, stripped = unwrap_token(_read_token(args.token))
+    if stripped:
+        print(f"note: stripped {stripped} from the input", file=sys.stderr)
+    algorithms = tuple(args.alg or (("RS256", "ES256") if args.key_file else ("HS256",)))
+    key, source = _resolve_key(args, algorithms[0], prof.name)
+    result = verify_token(
+        token,
+        key,
+        now=time.time(),
+        profile=prof,
+        algorithms=algorithms,
+        leeway=parse_ttl(args.leeway),
+        expected_type=args.type,
+        max_age_s=parse_ttl(args.max_age),
+        audiences=args.audience,
+        expected_env=args.env,
+    )
+    if args.json:
+        print(json.dumps({**result.to_dict(), "key_source": source}, indent=2, ensure_ascii=False))
+    else:
+        print(result.explain())
+        print(f"(key from {source})")
+    return int(ExitCode.OK if result.ok else ExitCode.FAILURE)
+
+
+def _show_handshake(shown: dict[str, Any]) -> str:
+    headers = ", ".join(f"{k}: {v}" for k, v in shown["headers"].items()) or "(none)"
+    protocols = ", ".join(shown["subprotocols"]) or "(none)"
+    return "\n".join(
+        [
+            f"transport     {shown['transport']}",
+            f"  what        {shown['description']}",
+            f"  url         {shown['url']}",
+            f"  headers     {headers}",
+            f"  subprotocols {protocols}",
+            f"  expected    {shown['expected']}",
+        ]
+    )
+
+
+def _handshake(args: argparse.Namespace) -> int:
+    from netra_diag.tokens import build_bad_handshake, build_handshake, unwrap_token
+
+    token, _ = unwrap_token(_read_token(args.token))
+    if args.all:
+        shakes = [
+            build_handshake(args.url, token, t, prefix=args.prefix, query_param=args.query_param)
+            for t in Transport
+        ]
+        shakes += [build_bad_handshake(args.url, token, name) for name in KNOWN_BAD_FORMATS]
+    elif args.bad:
+        shakes = [build_bad_handshake(args.url, token, args.bad)]
+    else:
+        shakes = [
+            build_handshake(
+                args.url,
+                token,
+                args.transport,
+                prefix=args.prefix,
+                encoding=args.encoding,
+                query_param=args.query_param,
+            )
+        ]
+    shown = [h.redacted() for h in shakes]
+    if args.json:
+        print(json.dumps(shown if args.all else shown[0], indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(_show_handshake(s) for s in shown))
+    return int(ExitCode.OK)
+
+
+def _add_key_options(parser: argparse.ArgumentParser, verb: str) -> None:
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--secret-env",
+        metavar="NAME",
+        help=f"environment variable holding the HMAC secret to {verb} with (default: the "
+        "profile's JWT_SECRET_KEY, then its deprecated names; local falls back to the built-in "
+        "development secret)",
+    )
+    keys.add_argument(
+        "--key-file",
+        metavar="PEM",
+        help=f"file with the key to {verb} with: PEM private key (mint) or public key (verify) "
+        "for RS*/ES*; for HS* the file holds the secret",
+    )
+
+
+def _token_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("token", metavar="TOKEN|-", help="the token, or - to read it from stdin")
+
+
+def _register_mint(actions: Any) -> None:
+    p = actions.add_parser(
+        "mint",
+        help="mint a token shaped like the auth service's; prints it whole to stdout",
+        description="Mint a token shaped like the auth service's (PROTOCOL.md §3). The token goes "
+        "to stdout (pipe it); a note with its profile, expiry and fingerprint goes to stderr.",
+        epilog=_EXIT_CODES.format(one="not used")
+        + "\nexample: netra-diag token mint --sub u1 --ttl 15m | netra-diag token inspect -",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--sub", required=True, help="the user id (claim sub)")
+    p.add_argument("--profile", default="local", help=_PROFILE_HELP)
+    life = p.add_mutually_exclusive_group()
+    life.add_argument(
+        "--ttl",
+        help="lifetime like 15m, 90s, 2h, 1d (default: the profile's); --ttl=-5m mints an "
+        "expired token",
+    )
+    life.add_argument("--expires-in", type=float, metavar="SECONDS", help="lifetime in seconds")
+    p.add_argument(
+        "--claim",
+        action="append",
+        metavar="NAME=VALUE",
+        help="extra or overriding claim; VALUE is JSON when it parses (null removes a default "
+        "claim), else a string. Repeatable",
+    )
+    p.add_argument("--type", default="access", help="token_type and type (default: access)")
+    p.add_argument(
+        "--alg", default="HS256", choices=SUPPORTED_ALGORITHMS, help="algorithm (default: HS256)"
+    )
+    _add_key_options(p, "sign")
+    p.add_argument("--kid", help="key id for the header")
+    p.add_argument(
+        "--allow-production",
+        action="store_true",
+        help="confirm minting with the production profile",
+    )
+    p.add_argument("--json", action="store_true", help="print the token and its decoded parts")
+    p.set_defaults(func=_guarded("mint", _mint))
+
+
+def register(sub: Any) -> None:
+    """Add ``token`` and its actions to the top-level subparsers."""
+    parser = sub.add_parser(
+        "token",
+        help="mint, inspect, verify tokens; build auth handshakes",
+        description="Mint, inspect and verify the service's JWTs and build the handshake for "
+        "each way a client carries one (PROTOCOL.md §2–3).",
+        epilog="example: netra-diag token mint --sub u1 | netra-diag token inspect -",
+    )
+    actions = parser.add_subparsers(dest="token_action", metavar="ACTION")
+
+    def no_action(args: argparse.Namespace) -> int:
+        parser.print_help()
+        return int(ExitCode.USAGE)
+
+    parser.set_defaults(func=no_action)
+    _register_mint(actions)
+
+    p = actions.add_parser(
+        "inspect",
+        help="decode a token without a key and say what is broken",
+        description="Show a token's header, claims and times without a key. Tolerates pasted "
+        "'Bearer ...' values and subprotocol entries; says which part is broken and why.",
+        epilog=_EXIT_CODES.format(one="malformed token")
+        + "\nexample: netra-diag token mint --sub u1 | netra-diag token inspect -",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _token_arg(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_guarded("inspect", _inspect))
+
+    p = actions.add_parser(
+        "verify",
+        help="verify a token as the service does and explain every failure",
+        description="Verify signature and claims as the service does (PROTOCOL.md §3) and "
+        "explain every failure with expected vs actual values and time differences.",
+        epilog=_EXIT_CODES.format(one="token rejected")
+        + '\nexample: netra-diag token verify --profile staging --leeway 30 "$TOKEN"',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _token_arg(p)
+    p.add_argument("--profile", default="local", help=_PROFILE_HELP)
+    _add_key_options(p, "verify")
+    p.add_argument("--leeway", default="0", help="clock-skew allowance, e.g. 30 or 30s")
+    p.add_argument(
+        "--alg",
+        action="append",
+        choices=[a for a in SUPPORTED_ALGORITHMS if a != "none"],
+        help="accepted algorithm (repeatable; default HS256, or RS256+ES256 with --key-file)",
+    )
+    p.add_argument("--type", default="access", help="expected token_type (default: access)")
+    p.add_argument("--max-age", default="24h", help="oldest accepted iat age (default: 24h)")
+    p.add_argument(
+        "--audience",
+        action="append",
+        metavar="AUD",
+        help="accepted audience (repeatable; default: the profile's allowed set)",
+    )
+    p.add_argument("--env", help="expected env claim (default: the profile's environment)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_guarded("verify", _verify))
+
+    p = actions.add_parser(
+        "handshake",
+        help="show the handshake that carries a token (redacted)",
+        description="Show the URL, headers and subprotocols a client sends for each auth "
+        "transport (PROTOCOL.md §2), with the token fingerprinted.",
+        epilog=_EXIT_CODES.format(one="not used")
+        + "\nexample: netra-diag token mint --sub u1 | netra-diag token handshake - --all",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _token_arg(p)
+    p.add_argument("--url", default="ws://127.0.0.1:8000/ws", help="ws:// or wss:// endpoint")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument(
+        "--transport",
+        default=Transport.SUBPROTOCOL.value,
+        choices=[t.value for t in Transport],
+        help="how the token travels (default: subprotocol, the golden path)",
+    )
+    how.add_argument("--bad", choices=list(KNOWN_BAD_FORMATS), help="a known-bad format instead")
+    how.add_argument("--all", action="store_true", help="every transport and known-bad format")
+    p.add_argument("--prefix", default="jwt", help="subprotocol prefix: jwt, jwt-auth, bearer, ...")
+    p.add_argument(
+        "--encoding",
+        default="base64url",
+        choices=("base64url", "raw"),
+        help="how the subprotocol entry carries the token (default: base64url, unpadded)",
+    )
+    p.add_argument(
+        "--query-param",
+        default="token",
+        help="query parameter for --transport query: token, jwt, auth_token, access_token",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_guarded("handshake", _handshake))

@@ -1,0 +1,267 @@
+"""Check an event stream against the service's event contract (PROTOCOL.md §5–§7).
+
+``check_run(events)`` runs every check in ``DEFAULT_CHECKS`` over the stream (each run inside it
+is keyed by ``thread_id`` and ``run_id``) and returns a :class:`ContractReport`: a one-line verdict
+that says what is wrong first, the findings, ``.to_frame()`` for pandas, and raising only when asked
+(``report.raise_for_findings()``, as httpx's ``Response.raise_for_status``).
+
+A check is a plain callable, so adding one is adding a function::
+
+    def no_slow_tools(events, context):
+        for te in events:
+            if te.type == "tool_completed" and (te.event.duration_s or 0) > 5:
+                yield Finding("slow_tool", Severity.WARNING, f"{te.event.tool_name} took > 5 s")
+
+    report = check_run(events, checks=DEFAULT_CHECKS + (no_slow_tools,))
+
+Pure: no I/O, no clock. pandas is imported only by ``to_frame``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from netra_diag.errors import ContractViolation
+from netra_diag.events.model import EventKind, TimedEvent
+from netra_diag.events.rules.base import (
+    Check,
+    ContractConfig,
+    ContractContext,
+    Finding,
+    Rule,
+    RunCheck,
+    Severity,
+    finding,
+    per_run,
+)
+from netra_diag.events.rules.fields import check_required_fields
+from netra_diag.events.rules.order import (
+    check_critical_events,
+    check_duplicates,
+    check_start_first,
+    check_terminal,
+)
+from netra_diag.events.rules.sequence import check_sequence
+from netra_diag.events.rules.session import (
+    check_close,
+    check_error_frames,
+    check_frames,
+    check_isolation,
+    check_observed,
+)
+from netra_diag.events.rules.timing import check_heartbeats, check_timing
+from netra_diag.events.rules.tools import check_tool_pairs
+from netra_diag.events.runs import RunKey, group_runs
+from netra_diag.events.timeline import Mark
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "DEFAULT_CHECKS",
+    "Check",
+    "ContractConfig",
+    "ContractContext",
+    "ContractReport",
+    "Finding",
+    "Mark",
+    "Rule",
+    "RunCheck",
+    "Severity",
+    "check_close",
+    "check_critical_events",
+    "check_duplicates",
+    "check_error_frames",
+    "check_frames",
+    "check_heartbeats",
+    "check_isolation",
+    "check_observed",
+    "check_required_fields",
+    "check_run",
+    "check_sequence",
+    "check_start_first",
+    "check_terminal",
+    "check_timing",
+    "check_tool_pairs",
+    "per_run",
+]
+
+DEFAULT_CHECKS: tuple[Check, ...] = (
+    check_observed,
+    check_frames,
+    check_error_frames,
+    check_critical_events,
+    check_start_first,
+    check_terminal,
+    check_sequence,
+    check_tool_pairs,
+    check_required_fields,
+    check_duplicates,
+    check_timing,
+    check_isolation,
+    check_heartbeats,
+    check_close,
+)
+
+_FRAME_COLUMNS = [
+    "rule",
+    "severity",
+    "run",
+    "thread_id",
+    "run_id",
+    "t",
+    "indices",
+    "times",
+    "message",
+]
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+@dataclass(frozen=True)
+class ContractReport:
+    """The findings of :func:`check_run` over one stream, worst first."""
+
+    findings: tuple[Finding, ...]
+    runs: tuple[RunKey, ...]
+    n_events: int
+    n_agent_events: int
+
+    @property
+    def ok(self) -> bool:
+        """True when no finding is an error and at least one agent event was observed: a stream
+        with nothing in it is not a pass (PROTOCOL.md §9, vacuous passes)."""
+        return self.n_agent_events > 0 and not self.errors
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity is Severity.WARNING)
+
+    def counts(self) -> dict[str, int]:
+        counter = Counter(str(f.severity) for f in self.findings)
+        return {str(s): counter.get(str(s), 0) for s in Severity}
+
+    @property
+    def verdict(self) -> str:
+        """One honest line: the status, then the most important finding, then how many more."""
+        if self.findings:
+            headline = self.findings[0]
+            others = len(self.findings) - 1
+            counts = self.counts()
+            if headline.severity is Severity.ERROR:
+                status = "FAIL"
+            elif self.n_agent_events == 0:
+                status = "INCONCLUSIVE"
+            elif counts["warning"]:
+                status = "PASS with caveats"
+            else:
+                status = "PASS"
+        else:
+            status, headline, others, counts = "PASS", None, 0, self.counts()
+        scope = f"{_plural(len(self.runs), 'run')}, {_plural(self.n_events, 'event')}"
+        if headline is None:
+            return f"PASS: {scope}; every contract held"
+        if status == "PASS":
+            # Only notes: the contract held; say so and how many notes there are.
+            return f"PASS: {scope}; every contract held ({_plural(len(self.findings), 'note')})"
+        line = f"{status}: {headline.message}"
+        if others:
+            parts = []
+            for severity in Severity:
+                n = counts[str(severity)] - (1 if severity is headline.severity else 0)
+                if n:
+                    parts.append(f"{n} {severity}")
+            line += f"; {_plural(others, 'other finding')} ({', '.join(parts)})"
+        return line
+
+    def __str__(self) -> str:
+        return self.verdict
+
+    def at_least(self, min_severity: Severity | str) -> tuple[Finding, ...]:
+        floor = Severity.coerce(min_severity).rank
+        return tuple(f for f in self.findings if f.severity.rank >= floor)
+
+    def raise_for_findings(self, min_severity: Severity | str = Severity.ERROR) -> ContractReport:
+        """Raise :class:`~netra_diag.errors.ContractViolation` if any finding is at least
+        ``min_severity`` (``"error"``, ``"warning"`` or ``"info"``); otherwise return ``self``."""
+        selected = self.at_least(min_severity)
+        if selected:
+            raise ContractViolation(selected, self.verdict)
+        return self
+
+    def by_rule(self, rule: Rule | str) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if str(f.rule) == str(rule))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "ok": self.ok,
+            "runs": [str(key) for key in self.runs],
+            "n_events": self.n_events,
+            "n_agent_events": self.n_agent_events,
+            "counts": self.counts(),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per finding: rule, severity, run, thread_id, run_id, t (first event, seconds),
+        indices, times, message."""
+        import pandas as pd
+
+        rows = []
+        for f in self.findings:
+            row = f.to_dict()
+            row["t"] = f.t
+            row["indices"] = tuple(f.indices)
+            row["times"] = tuple(f.times)
+            rows.append(row)
+        return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
+
+
+def _order(f: Finding) -> tuple[int, int, float, int]:
+    t = f.t if f.t is not None and f.t == f.t else float("inf")
+    return (-f.severity.rank, f.priority, t, f.indices[0] if f.indices else -1)
+
+
+def _name(check: Check) -> str:
+    return str(getattr(check, "__qualname__", None) or getattr(check, "__name__", repr(check)))
+
+
+def check_run(
+    events: Iterable[TimedEvent],
+    *,
+    context: ContractContext | None = None,
+    checks: Sequence[Check] = DEFAULT_CHECKS,
+) -> ContractReport:
+    """Run ``checks`` over a stream of events (one session or recording, any number of runs).
+
+    A check that raises does not hide the others: its exception becomes a ``check_crashed`` error
+    finding naming the check, so a broken custom check is visible without losing the report.
+    """
+    stream = tuple(events)
+    ctx = context if context is not None else ContractContext()
+    found: list[Finding] = []
+    for check in checks:
+        try:
+            found.extend(check(stream, ctx))
+        except Exception as exc:  # a user's check must not sink the report; it is reported instead
+            found.append(
+                finding(
+                    Rule.CHECK_CRASHED,
+                    Severity.ERROR,
+                    f"check {_name(check)} crashed: {type(exc).__name__}: {exc}",
+                )
+            )
+    found.sort(key=_order)
+    runs = tuple(run.key for run in group_runs(stream))
+    n_agent = sum(1 for te in stream if te.event.kind is EventKind.AGENT)
+    return ContractReport(tuple(found), runs, len(stream), n_agent)

@@ -1,0 +1,397 @@
+"""Multi-user isolation: did any user receive another user's events? (PROTOCOL.md §7)
+
+Pure core: no I/O, no clock. The input is what each session *claimed* (the token's ``sub``), what
+the server *assigned* (the user id from ``connection_established``), the thread ids and the message
+contents the session sent, and the events it received. The output is an :class:`IsolationReport`
+with one of three verdicts:
+
+- ``contaminated``: at least one event carried a ``user_id``, ``thread_id`` (or ``run_id``) or a
+  sent content that belongs to a *different* identity;
+- ``cannot judge``: isolation is not observable — the server gave several users one shared id
+  (DEMO mode's ``demo-user-001``), fewer than two sessions, or no events at all. A triage tool must
+  say so rather than report "isolated" (PROTOCOL.md §7, §9 "vacuous passes");
+- ``isolated``: every event each user received belongs to that user.
+
+Sessions that share a server identity are one identity here: the service routes by ``user_id``, so
+what they receive from each other is not evidence of a leak. They are still checked against every
+other identity, so a leak across identity groups is reported even when some users share an id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from netra_diag.errors import ContractViolation
+from netra_diag.events.model import Event, TimedEvent
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "CONTENT_PREFIX",
+    "MIN_CONTENT_LENGTH",
+    "SYNTHETIC_USER_PREFIXES",
+    "IsolationFinding",
+    "IsolationReport",
+    "IsolationVerdict",
+    "SessionView",
+    "check_isolation",
+]
+
+# Contents shorter than this match by accident ("hi", "ok") and prove nothing about ownership.
+MIN_CONTENT_LENGTH = 8
+# Services echo a request truncated (the reference service keeps 80 characters), so a content is
+# recognised by its first CONTENT_PREFIX characters, stripped.
+CONTENT_PREFIX = 64
+# User ids the permissive auth modes hand out instead of the token's sub (PROTOCOL.md §2).
+SYNTHETIC_USER_PREFIXES: tuple[str, ...] = ("demo-user-", "relaxed_", "emergency_")
+# connection_established carries a *truncated* user id (PROTOCOL.md §5): its user_id field says
+# nothing about ownership, so it is skipped for the user-id rule (threads and content still count).
+_TRUNCATED_USER_ID_EVENTS = frozenset({"connection_established"})
+_TRUNCATION_MARKERS = ("...", "…")
+
+
+class IsolationVerdict(StrEnum):
+    ISOLATED = "isolated"
+    CONTAMINATED = "contaminated"
+    CANNOT_JUDGE = "cannot judge"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """What one user's session claimed, sent and received.
+
+    ``user_id`` is the user the client meant to be (the token's ``sub``); ``server_user_id`` the id
+    the server reported for the connection (None when unknown); a truncated one (``"fanout-u..."``,
+    as ``connection_established`` shows it) is resolved against the ids the events carry.
+    ``thread_ids``, ``run_ids`` and ``contents`` are what this user created or sent; ``events``
+    what it received, in order.
+    """
+
+    user_id: str
+    events: Sequence[Event | TimedEvent] = ()
+    thread_ids: Iterable[str] = ()
+    contents: Iterable[str] = ()
+    server_user_id: str | None = None
+    run_ids: Iterable[str] = ()
+    label: str | None = None  # shown instead of user_id in findings, e.g. a cassette name
+
+    @property
+    def name(self) -> str:
+        return self.label or self.user_id
+
+
+@dataclass(frozen=True, slots=True)
+class IsolationFinding:
+    """One event a user received that belongs to someone else."""
+
+    receiver: str  # SessionView.name of the session that received it
+    owner: str  # SessionView.name of the session it belongs to
+    field: str  # "user_id", "thread_id", "run_id" or "content"
+    value: str
+    event_type: str
+    event_index: int  # position in the receiver's event sequence
+    t: float | None = None  # client time of the event, when known
+
+    def __str__(self) -> str:
+        when = f" at t={self.t:.3f}s" if self.t is not None else ""
+        return (
+            f"{self.receiver} received {self.event_type or 'a frame'} #{self.event_index}{when} "
+            f"carrying {self.owner}'s {self.field} {self.value!r}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IsolationReport:
+    verdict: IsolationVerdict
+    findings: tuple[IsolationFinding, ...] = ()
+    reasons: tuple[str, ...] = ()  # why "cannot judge", or notes (ambiguous ids, bypasses)
+    n_sessions: int = 0
+    n_events: int = 0
+    shared_ids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict is IsolationVerdict.ISOLATED
+
+    @property
+    def contaminated_sessions(self) -> tuple[str, ...]:
+        return tuple(sorted({f.receiver for f in self.findings}))
+
+    def summary(self) -> str:
+        head = (
+            f"isolation: {self.verdict.value} ({self.n_sessions} sessions, {self.n_events} events"
+        )
+        if self.findings:
+            head += (
+                f", {len(self.findings)} cross-user events in "
+                f"{len(self.contaminated_sessions)} sessions"
+            )
+        head += ")"
+        lines = [head, *(f"  - {r}" for r in self.reasons)]
+        lines += [f"  ! {f}" for f in self.findings[:10]]
+        if len(self.findings) > 10:
+            lines.append(f"  ! ... {len(self.findings) - 10} more")
+        return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per finding: receiver, owner, field, value, event_type, event_index, t."""
+        import pandas as pd
+
+        columns = ["receiver", "owner", "field", "value", "event_type", "event_index", "t"]
+        rows = [
+            (f.receiver, f.owner, f.field, f.value, f.event_type, f.event_index, f.t)
+            for f in self.findings
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    def raise_for_findings(self) -> None:
+        """Raise :class:`ContractViolation` unless the verdict is ``isolated``."""
+        if self.verdict is not IsolationVerdict.ISOLATED:
+            raise ContractViolation(self.findings, self.summary())
+
+
+def _as_event(item: Event | TimedEvent) -> tuple[Event, float | None]:
+    if isinstance(item, TimedEvent):
+        return item.event, item.t
+    return item, None
+
+
+def _owner_index(
+    values_by_session: Sequence[Iterable[str]], group_of: Sequence[int]
+) -> tuple[dict[str, int], set[str]]:
+    """Map each value to the identity group that owns it; values claimed by two groups are
+    ambiguous and own nothing."""
+    owner: dict[str, int] = {}
+    ambiguous: set[str] = set()
+    for i, values in enumerate(values_by_session):
+        for value in values:
+            if not value or value in ambiguous:
+                continue
+            previous = owner.get(value)
+            if previous is None:
+                owner[value] = group_of[i]
+            elif previous != group_of[i]:
+                ambiguous.add(value)
+                del owner[value]
+    return owner, ambiguous
+
+
+def _content_matcher(contents: Iterable[str]) -> re.Pattern[str] | None:
+    """A regex finding, at every position (overlapping, through a lookahead), the longest of
+    ``contents`` that starts there.
+
+    The alternatives are arranged as a trie so the C regex engine walks shared prefixes once per
+    position; a plain alternation of 1,000 similar messages would be tried one by one at every
+    position. Contents are at most ``CONTENT_PREFIX`` characters, which bounds the nesting depth
+    (and this function's recursion) whatever the input.
+    """
+    trie: dict[str, Any] = {}
+    for text in contents:
+        node = trie
+        for ch in text:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # end of a content
+    if not trie:
+        return None
+
+    def build(node: Mapping[str, Any]) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        # Greedy "?": a longer content is preferred to one that ends here.
+        return f"(?:{body})?" if "" in node else body
+
+    return re.compile(f"(?=({build(trie)}))")
+
+
+def _content_keys(contents: Iterable[str]) -> list[str]:
+    keys = []
+    for content in contents:
+        if isinstance(content, str):
+            key = content.strip()[:CONTENT_PREFIX]
+            if len(key) >= MIN_CONTENT_LENGTH:
+                keys.append(key)
+    return keys
+
+
+def _searchable_text(event: Event) -> str:
+    """Every string value in the event's fields, decoded (a raw frame has JSON escapes that
+    would hide a quoted or non-ASCII content), joined by NUL so no match spans two values."""
+    out: list[str] = []
+    stack: list[Any] = [event.fields]
+    while stack:  # iterative: a deeply nested frame must not exhaust the recursion limit
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    if not out and event.raw and not event.fields:
+        out.append(event.raw)  # not JSON at all: search the text itself
+    return "\x00".join(out)
+
+
+def _foreign_content(
+    text: str, matcher: re.Pattern[str], owner: Mapping[str, int], own: int
+) -> tuple[str, int] | None:
+    """The first content of another identity found in ``text``. At a position where both an own
+    and a foreign content start, the longest wins ("user 1" inside "user 10" is not a leak)."""
+    for match in matcher.finditer(text):
+        found = match.group(1)
+        group = owner.get(found)
+        if group is not None and group != own:
+            return found, group
+    return None
+
+
+def _strip_truncation(user_id: str) -> tuple[str, bool]:
+    text = user_id.strip()
+    for marker in _TRUNCATION_MARKERS:
+        if text.endswith(marker):
+            return text[: -len(marker)], True
+    return text, False
+
+
+def _observed_identity(view: SessionView) -> str | None:
+    """The id the server gave this session.
+
+    A reported id is used as is unless truncated (``connection_established`` shows 8 characters
+    and ``...``): then the full id is the claimed one if the events carry it, else the one full
+    id in the events with that prefix, else the claimed one if it has that prefix. Without a
+    reported id, it is inferred when every event carrying a user id carries the same synthetic
+    one (e.g. ``demo-user-001``)."""
+    seen: set[str] = set()
+    for item in view.events:
+        event, _ = _as_event(item)
+        if event.type in _TRUNCATED_USER_ID_EVENTS:
+            continue
+        uid = event.user_id
+        if uid:
+            seen.add(uid)
+    if view.server_user_id:
+        prefix, truncated = _strip_truncation(view.server_user_id)
+        if not truncated:
+            return view.server_user_id
+        full = sorted(u for u in seen if u.startswith(prefix))
+        if view.user_id in full:
+            return view.user_id
+        if len(full) == 1:
+            return full[0]
+        if view.user_id.startswith(prefix):
+            return view.user_id
+        return view.server_user_id
+    if len(seen) == 1:
+        (only,) = seen
+        if only != view.user_id and only.startswith(SYNTHETIC_USER_PREFIXES):
+            return only
+    return None
+
+
+def check_isolation(sessions: Sequence[SessionView]) -> IsolationReport:
+    """Flag every received event whose user id, thread id, run id or content belongs to another
+    user's session; say "cannot judge" when the server's identities make that unobservable."""
+    views = list(sessions)
+    n_events = sum(len(v.events) for v in views)
+    reasons: list[str] = []
+
+    # Identity: the server-assigned id when known, else the claimed one. Sessions with one identity
+    # form one group; a group with several *claimed* users means the server merged them.
+    identity = [_observed_identity(v) or v.user_id for v in views]
+    groups: dict[str, int] = {}
+    group_of = [groups.setdefault(ident, len(groups)) for ident in identity]
+    members: dict[str, list[str]] = defaultdict(list)
+    for view, ident in zip(views, identity, strict=True):
+        members[ident].append(view.name)
+    shared = {
+        ident: tuple(names)
+        for ident, names in members.items()
+        if len({v.user_id for v, i in zip(views, identity, strict=True) if i == ident}) > 1
+    }
+    for ident, names in shared.items():
+        reasons.append(
+            f"{len(names)} users share the server id {ident!r}: the server cannot tell them "
+            "apart, so isolation between them cannot be judged"
+        )
+    bypassed = sorted({i for v, i in zip(views, identity, strict=True) if i != v.user_id})
+    if bypassed and not shared:
+        reasons.append(
+            f"server assigned ids other than the token subs ({', '.join(bypassed[:5])}"
+            f"{', ...' if len(bypassed) > 5 else ''}): auth may have been bypassed"
+        )
+
+    user_owner, _ = _owner_index(
+        [{v.user_id, i} for v, i in zip(views, identity, strict=True)], group_of
+    )
+    thread_owner, amb_threads = _owner_index([list(v.thread_ids) for v in views], group_of)
+    run_owner, _ = _owner_index([list(v.run_ids) for v in views], group_of)
+    content_lists = [_content_keys(v.contents) for v in views]
+    content_owner, amb_contents = _owner_index(content_lists, group_of)
+    if amb_threads:
+        reasons.append(f"{len(amb_threads)} thread id(s) used by several users were not checked")
+    if amb_contents:
+        reasons.append(f"{len(amb_contents)} message(s) sent by several users were not checked")
+    matcher = _content_matcher(content_owner)
+    group_name = {g: ident for ident, g in groups.items()}
+
+    def owner_name(group: int) -> str:
+        ident = group_name[group]
+        names = members[ident]
+        return names[0] if len(names) == 1 else ident
+
+    findings: list[IsolationFinding] = []
+    for view, own in zip(views, group_of, strict=True):
+        for index, item in enumerate(view.events):
+            event, t = _as_event(item)
+            flagged: list[tuple[str, str, int]] = []
+            uid = event.user_id
+            if uid and event.type not in _TRUNCATED_USER_ID_EVENTS:
+                g = user_owner.get(uid)
+                if g is not None and g != own:
+                    flagged.append(("user_id", uid, g))
+            for fname, value, table in (
+                ("thread_id", event.thread_id, thread_owner),
+                ("run_id", event.run_id, run_owner),
+            ):
+                if value:
+                    g = table.get(value)
+                    if g is not None and g != own:
+                        flagged.append((fname, value, g))
+            if matcher is not None:
+                foreign = _foreign_content(_searchable_text(event), matcher, content_owner, own)
+                if foreign is not None:
+                    flagged.append(("content", foreign[0], foreign[1]))
+            for fname, value, g in flagged:
+                findings.append(
+                    IsolationFinding(view.name, owner_name(g), fname, value, event.type, index, t)
+                )
+
+    if findings:
+        verdict = IsolationVerdict.CONTAMINATED
+    elif len(views) < 2:
+        verdict = IsolationVerdict.CANNOT_JUDGE
+        reasons.insert(0, "fewer than two sessions: nothing to be isolated from")
+    elif len(groups) < 2:
+        verdict = IsolationVerdict.CANNOT_JUDGE
+    elif n_events == 0:
+        verdict = IsolationVerdict.CANNOT_JUDGE
+        reasons.insert(0, "no events were received: isolation was not exercised")
+    elif shared:
+        verdict = IsolationVerdict.CANNOT_JUDGE
+    else:
+        verdict = IsolationVerdict.ISOLATED
+    return IsolationReport(
+        verdict=verdict,
+        findings=tuple(findings),
+        reasons=tuple(reasons),
+        n_sessions=len(views),
+        n_events=n_events,
+        shared_ids=shared,
+    )

@@ -1,0 +1,175 @@
+"""Rules about which events a run has and in what order (PROTOCOL.md §5, "Ordering rules").
+
+``agent_started`` → ``agent_thinking``* → (``tool_executing`` → ``tool_completed``)* →
+``agent_completed``; some of the service's tests accept ``final_report`` or ``agent_error`` as the
+terminal event. Nothing of the run may follow its terminal event, and no event may arrive twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from netra_diag.events.model import EventKind, TimedEvent
+from netra_diag.events.rules.base import (
+    ContractContext,
+    Finding,
+    Rule,
+    Severity,
+    at,
+    describe,
+    finding,
+    per_run,
+)
+from netra_diag.events.runs import Run
+
+__all__ = [
+    "check_critical_events",
+    "check_duplicates",
+    "check_start_first",
+    "check_terminal",
+]
+
+# Fields that identify a frame when the service sends one; identical ids mean a resend.
+_ID_FIELDS = ("event_id", "message_id", "id")
+# Fields a resent frame gets anew (the emit time, a per-send correlation id) or that only wrap the
+# others (nested envelopes are merged into the top level by parse_frame): not part of the content.
+_VOLATILE_FIELDS = frozenset(
+    {"timestamp", "correlation_id", "server_id", "payload", "data", "event", "critical"}
+)
+
+
+def _agent_events(run: Run) -> list[TimedEvent]:
+    return [te for te in run.events if te.event.kind is EventKind.AGENT]
+
+
+@per_run
+def check_critical_events(run: Run, context: ContractContext) -> Iterator[Finding]:
+    """Every required event type (the five critical events by default) occurs in the run.
+
+    Accepted terminal types are left to :func:`check_terminal`, which says how the run ended.
+    """
+    config = context.config
+    seen = {te.type for te in run.events}
+    present = sum(1 for name in config.required_events if name in seen)
+    total = len(config.required_events)
+    for name in config.required_events:
+        if name in seen or name in config.accepted_terminals:
+            continue
+        yield finding(
+            Rule.MISSING_EVENT,
+            Severity.ERROR,
+            f"run {run.key} never sent {name} ({present} of {total} required event types seen)",
+            run.key,
+        )
+
+
+@per_run
+def check_start_first(run: Run, context: ContractContext) -> Iterator[Finding]:
+    """The first agent event of a run is ``agent_started``."""
+    agents = _agent_events(run)
+    if not agents or agents[0].type == "agent_started":
+        return
+    started = next((te for te in agents if te.type == "agent_started"), None)
+    if started is None:
+        return  # check_critical_events reports the missing start
+    first = agents[0]
+    yield finding(
+        Rule.START_NOT_FIRST,
+        Severity.ERROR,
+        f"run {run.key}: {describe(started)} came after {describe(first)}",
+        run.key,
+        (first, started),
+    )
+
+
+@per_run
+def check_terminal(run: Run, context: ContractContext) -> Iterator[Finding]:
+    """The run ends with a terminal event (preferably ``agent_completed``); nothing follows it."""
+    terminals = context.config.accepted_terminals
+    agents = _agent_events(run)
+    if not agents:
+        return
+    index = next((i for i, te in enumerate(run.events) if te.type in terminals), None)
+    if index is None:
+        last = run.events[-1]
+        close = next((m for m in context.marks if m.name == "close" and m.t >= last.t), None)
+        why = ""
+        if close is not None:
+            code = close.data.get("code")
+            why = f"; connection closed {code if code is not None else 1006} at {at(close.t)}"
+        yield finding(
+            Rule.NO_TERMINAL,
+            Severity.ERROR,
+            f"run {run.key} never completed (no agent_completed; last event {describe(last)}{why})",
+            run.key,
+            (last,),
+        )
+        return
+    terminal = run.events[index]
+    if terminal.type != "agent_completed":
+        yield finding(
+            Rule.ALTERNATE_TERMINAL,
+            Severity.WARNING,
+            f"run {run.key} ended with {describe(terminal)}, not agent_completed",
+            run.key,
+            (terminal,),
+        )
+    after = run.events[index + 1 :]
+    if after:
+        listed = ", ".join(describe(te) for te in after[:3])
+        more = f" and {len(after) - 3} more" if len(after) > 3 else ""
+        noun = "event" if len(after) == 1 else "events"
+        yield finding(
+            Rule.EVENT_AFTER_TERMINAL,
+            Severity.ERROR,
+            f"{len(after)} {noun} of run {run.key} arrived after {describe(terminal)}: "
+            f"{listed}{more}",
+            run.key,
+            (terminal, *after),
+        )
+
+
+def _identity(te: TimedEvent) -> str:
+    fields = te.event.fields
+    for name in _ID_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+            return f"{te.type}\x00{name}\x00{value}"
+    content = {k: v for k, v in fields.items() if k not in _VOLATILE_FIELDS}
+    try:
+        body = json.dumps(content, sort_keys=True, default=repr)
+    except (TypeError, ValueError, RecursionError):
+        body = te.event.raw or repr(fields)
+    return f"{te.type}\x00{body}"
+
+
+@per_run
+def check_duplicates(run: Run, context: ContractContext) -> Iterator[Finding]:
+    """No frame arrives twice (same id, or the same content apart from its emit time and
+    envelope), and a run starts only once."""
+    first_seen: dict[str, TimedEvent] = {}
+    for te in run.events:
+        key = _identity(te)
+        earlier = first_seen.get(key)
+        if earlier is None:
+            first_seen[key] = te
+            continue
+        yield finding(
+            Rule.DUPLICATE_EVENT,
+            Severity.ERROR,
+            f"{describe(te)} duplicates the one at {at(earlier.t)} (run {run.key})",
+            run.key,
+            (earlier, te),
+        )
+    starts = [te for te in run.events if te.type == "agent_started"]
+    distinct = {_identity(te) for te in starts}
+    if len(distinct) > 1:
+        times = ", ".join(at(te.t) for te in starts)
+        yield finding(
+            Rule.DUPLICATE_EVENT,
+            Severity.ERROR,
+            f"run {run.key} started {len(starts)} times (agent_started at {times})",
+            run.key,
+            starts,
+        )

@@ -1,0 +1,130 @@
+"""Order evidence beyond event types: step numbers, server timestamps, thinking during a tool call.
+
+The type-order rules (``order.py``) cannot see two ``agent_thinking`` frames swapped, or one of
+several dropped; the fields can. ``step_number`` counts thinking steps from 1 (PROTOCOL.md §5,
+the alternatives of ``reasoning``), and the server stamps ``timestamp`` when it emits an event, so a
+step that goes backwards, a step skipped, or a server timestamp older than the previous event's
+shows the stream was reordered or lost an event on the way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from netra_diag.events.model import TimedEvent
+from netra_diag.events.rules.base import (
+    ContractContext,
+    Finding,
+    Rule,
+    Severity,
+    at,
+    describe,
+    finding,
+    per_run,
+)
+from netra_diag.events.runs import Run
+
+__all__ = ["check_sequence"]
+
+
+def _step(te: TimedEvent) -> int | None:
+    value = te.event.get("step_number")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _steps(run: Run) -> Iterator[Finding]:
+    previous: TimedEvent | None = None
+    previous_step = 0
+    for te in run.events:
+        if te.type != "agent_thinking":
+            continue
+        step = _step(te)
+        if step is None:
+            continue
+        if previous is not None and step == previous_step:
+            continue  # a resent step: check_duplicates reports it
+        if previous is not None and step < previous_step:
+            yield finding(
+                Rule.OUT_OF_ORDER,
+                Severity.ERROR,
+                f"agent_thinking step {step} at {at(te.t)} comes after step {previous_step} at "
+                f"{at(previous.t)} (run {run.key})",
+                run.key,
+                (previous, te),
+            )
+        elif step > previous_step + 1:
+            missing = list(range(previous_step + 1, step))
+            shown = ", ".join(str(n) for n in missing[:5]) + (" …" if len(missing) > 5 else "")
+            noun = "step" if len(missing) == 1 else "steps"
+            before = f"step {previous_step} at {at(previous.t)}, then " if previous else ""
+            yield finding(
+                Rule.MISSING_EVENT,
+                Severity.ERROR,
+                f"agent_thinking {noun} {shown} never arrived ({before}step {step} at "
+                f"{at(te.t)}; run {run.key})",
+                run.key,
+                (*((previous,) if previous else ()), te),
+            )
+        if step > previous_step:
+            previous, previous_step = te, step
+
+
+def _server_clock(run: Run, tolerance: float) -> Iterator[Finding]:
+    previous: TimedEvent | None = None
+    previous_ts: float | None = None
+    for te in run.events:
+        ts = te.event.timestamp
+        if ts is None or not math.isfinite(ts):
+            continue
+        if previous is not None and previous_ts is not None and previous_ts - ts > tolerance:
+            yield finding(
+                Rule.OUT_OF_ORDER,
+                Severity.WARNING,
+                f"{describe(te)} carries a server timestamp {previous_ts - ts:.3f} s older than "
+                f"that of {describe(previous)}: the server emitted them in the other order "
+                f"(run {run.key})",
+                run.key,
+                (previous, te),
+            )
+        # Compared with the previous event, not the latest stamp: one clock step back is one
+        # finding, not one per event after it.
+        previous, previous_ts = te, ts
+
+
+def _thinking_during_tools(run: Run) -> Iterator[Finding]:
+    running: dict[str, list[TimedEvent]] = {}
+    for te in run.events:
+        name = te.event.tool_name or ""
+        if te.type == "tool_executing":
+            running.setdefault(name, []).append(te)
+        elif te.type in ("tool_completed", "tool_error"):
+            calls = running.get(name)
+            if calls:
+                calls.pop(0)
+        elif te.type == "agent_thinking":
+            open_calls = [call for calls in running.values() for call in calls]
+            if open_calls:
+                call = open_calls[0]
+                yield finding(
+                    Rule.OUT_OF_ORDER,
+                    Severity.WARNING,
+                    f"{describe(te)} arrived while {describe(call)} had not completed: the agent "
+                    f"reasons between tool calls, not during one (run {run.key})",
+                    run.key,
+                    (call, te),
+                )
+
+
+@per_run
+def check_sequence(run: Run, context: ContractContext) -> Iterator[Finding]:
+    """Thinking steps count up by one; server timestamps never go back; no thinking mid-tool."""
+    yield from _steps(run)
+    yield from _server_clock(run, context.config.clock_tolerance_s)
+    yield from _thinking_during_tools(run)

@@ -1,0 +1,96 @@
+"""Rules about time: gaps inside a run, run length, and heartbeats while idle (PROTOCOL.md §5, §6).
+
+Times are the client's (``TimedEvent.t``): what a user waits through, whatever the server's clock
+says.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Sequence
+
+from netra_diag.events.model import TimedEvent
+from netra_diag.events.rules.base import (
+    ContractContext,
+    Finding,
+    Rule,
+    Severity,
+    at,
+    describe,
+    finding,
+    per_run,
+)
+from netra_diag.events.runs import Run
+
+__all__ = ["check_heartbeats", "check_timing"]
+
+
+def _limit(value: float) -> str:
+    return f"{value:g} s"
+
+
+@per_run
+def check_timing(run: Run, context: ContractContext) -> Iterator[Finding]:
+    """At most ``max_gap_s`` between consecutive events of a run and ``max_run_s`` for the run."""
+    config = context.config
+    events = run.events
+    for before, after in itertools.pairwise(events):
+        gap = after.t - before.t
+        if math.isfinite(gap) and gap > config.max_gap_s:
+            yield finding(
+                Rule.GAP_TOO_LONG,
+                Severity.ERROR,
+                f"run {run.key} went silent for {gap:.1f} s between {describe(before)} and "
+                f"{describe(after)} (limit {_limit(config.max_gap_s)})",
+                run.key,
+                (before, after),
+            )
+    if len(events) > 1:
+        first, last = events[0], events[-1]
+        length = last.t - first.t
+        if math.isfinite(length) and length > config.max_run_s:
+            yield finding(
+                Rule.RUN_TOO_LONG,
+                Severity.ERROR,
+                f"run {run.key} took {length:.1f} s from {describe(first)} to {describe(last)} "
+                f"(limit {_limit(config.max_run_s)})",
+                run.key,
+                (first, last),
+            )
+
+
+def check_heartbeats(events: Sequence[TimedEvent], context: ContractContext) -> Iterator[Finding]:
+    """The server heartbeats when a connection is idle: no silence on the socket longer than the
+    heartbeat interval plus a grace (from the first frame to the last, or to ``session_end``).
+
+    Any incoming frame ends a silence: a client that pings gets pongs instead of heartbeats, since
+    the server's idle timer restarts on every frame it receives (PROTOCOL.md §6).
+    """
+    config = context.config
+    allowed = config.heartbeat_interval_s + config.heartbeat_grace_s
+    frames = [te for te in events if math.isfinite(te.t)]
+    if not frames:
+        return
+    for before, after in itertools.pairwise(frames):
+        silence = after.t - before.t
+        if silence > allowed:
+            yield finding(
+                Rule.HEARTBEAT_MISSING,
+                Severity.WARNING,
+                f"no frame for {silence:.1f} s between {describe(before)} and {describe(after)}: "
+                f"an idle server heartbeats every {_limit(config.heartbeat_interval_s)}",
+                None,
+                (before, after),
+            )
+    end = context.session_end
+    last = frames[-1]
+    if end is not None and math.isfinite(end) and end - last.t > allowed:
+        yield finding(
+            Rule.HEARTBEAT_MISSING,
+            Severity.WARNING,
+            f"no frame for {end - last.t:.1f} s from {describe(last)} to the end of the session at "
+            f"{at(end)}: an idle server heartbeats every {_limit(config.heartbeat_interval_s)}",
+            None,
+            (last,),
+        )

@@ -1,0 +1,556 @@
+"""Turn an event stream into spans: where the time of a session went.
+
+Phases, per run (PROTOCOL.md §5): *connect* (TCP/TLS/HTTP upgrade) and *auth* (upgrade to the
+``connection_established`` frame), *waiting* (message sent to the run's first event), *thinking*
+(while no tool runs), one span per *tool* call (``tool_executing`` to its ``tool_completed``), and
+*completion* (the last event before the terminal one, to the terminal event). Silences are spans
+too: a *gap* is a stretch with no frame at all on the socket; a *stall* is an open run that sent
+nothing for a while (heartbeats may still arrive). When ping round-trip samples exist (``ping_rtt``
+marks), a stall is attributed to the *server* (pings answered on time throughout) or the *network*
+(pings late).
+
+:class:`TimelineBuilder` consumes events one at a time (a live session), :func:`build_timeline` a
+whole stream; both produce the same spans. Times are seconds on the client clock, relative to the
+start of the session or recording. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from netra_diag.events.model import TERMINAL_EVENTS, TimedEvent
+from netra_diag.events.runs import RunKey, RunResolver
+from netra_diag.redaction import scrub
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "Mark",
+    "Span",
+    "SpanKind",
+    "StallCause",
+    "Timeline",
+    "TimelineBuilder",
+    "TimelineConfig",
+    "attribute_stall",
+    "build_timeline",
+]
+
+# Client → server frame types that do not ask the agent for anything: they never start a wait.
+_NOT_A_REQUEST = frozenset(
+    {"ping", "pong", "heartbeat", "heartbeat_ack", "handshake_acknowledged", "ack"}
+)
+
+
+class SpanKind(StrEnum):
+    CONNECT = "connect"
+    AUTH = "auth"
+    WAITING = "waiting"
+    THINKING = "thinking"
+    TOOL = "tool"
+    COMPLETION = "completion"
+    GAP = "gap"
+    STALL = "stall"
+
+
+class StallCause(StrEnum):
+    SERVER = "server"  # pings answered on time: the connection was fine, the server said nothing
+    NETWORK = "network"  # pings late or lost: frames were held up on the way
+    UNKNOWN = "unknown"  # no ping samples during the stall
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A lifecycle mark on the client clock (docs/cassette-format.md): ``connect_start``,
+    ``upgrade_done``, ``message_sent``, ``ping_rtt`` (data ``rtt_ms``), ``close``, ... Outgoing
+    frames read from a cassette appear as ``frame_out`` marks with the frame's ``type`` in
+    ``data``."""
+
+    name: str
+    t: float
+    data: Mapping[str, Any] = field(default_factory=dict)
+    wall: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A stretch of time ``[start, end]`` (seconds) and what was happening in it."""
+
+    kind: SpanKind
+    start: float
+    end: float
+    run: RunKey | None
+    label: str
+    indices: tuple[int, ...] = ()  # the events that opened and closed it
+    cause: StallCause | None = None  # stalls only
+    detail: str = ""  # one sentence: why a stall was attributed as it was, a tool's parameters, ...
+    unfinished: bool = False  # still open when the stream ended
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class TimelineConfig:
+    """Thresholds for silences and for calling a ping late."""
+
+    gap_threshold_s: float = 5.0  # no frame at all for longer than this is a gap
+    stall_threshold_s: float = 5.0  # an open run silent for longer than this is stalled
+    ping_late_ms: float = 500.0  # a ping slower than this is late, whatever the usual RTT ...
+    ping_late_factor: float = 3.0  # ... or slower than this multiple of the median RTT
+
+
+def attribute_stall(
+    start: float,
+    end: float,
+    samples: Sequence[tuple[float, float | None]],
+    config: TimelineConfig,
+) -> tuple[StallCause, str]:
+    """Attribute a stall from ping round trips (``(t, rtt_ms)``, ``None`` for a lost ping).
+
+    A ping answered on time during the stall proves the path to the server worked while the run was
+    silent, so the server was the one holding back; late or lost pings point at the network.
+    """
+    during = [(t, rtt) for t, rtt in samples if start <= t <= end]
+    if not during:
+        return StallCause.UNKNOWN, "no ping round trips were measured during the stall"
+    usual_pool = [rtt for t, rtt in samples if rtt is not None and not start <= t <= end]
+    usual_pool = usual_pool or [rtt for _, rtt in during if rtt is not None]
+    usual = statistics.median(usual_pool) if usual_pool else 0.0
+    limit = max(config.ping_late_ms, config.ping_late_factor * usual)
+    lost = sum(1 for _, rtt in during if rtt is None)
+    late = [rtt for _, rtt in during if rtt is not None and rtt > limit]
+    if lost or late:
+        worst = f"worst {max(late):.0f} ms" if late else "no answer"
+        lost_text = f", {lost} lost" if lost else ""
+        return (
+            StallCause.NETWORK,
+            f"{len(late)} of {len(during)} pings late ({worst}; usual {usual:.0f} ms, limit "
+            f"{limit:.0f} ms){lost_text}: frames were held up on the way",
+        )
+    answered = [rtt for _, rtt in during if rtt is not None]
+    return (
+        StallCause.SERVER,
+        f"{len(answered)} ping(s) answered in at most {max(answered):.0f} ms during the stall: "
+        "the connection was fine, the server sent nothing",
+    )
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Spans over one session or recording, with the events and marks they came from."""
+
+    events: tuple[TimedEvent, ...]
+    event_runs: tuple[RunKey | None, ...]  # aligned with ``events``
+    marks: tuple[Mark, ...]
+    spans: tuple[Span, ...]
+    runs: tuple[RunKey, ...]  # in order of each run's first event
+    label: str = ""
+    end: float = 0.0
+
+    def spans_of(self, run: RunKey | None) -> tuple[Span, ...]:
+        return tuple(s for s in self.spans if s.run == run)
+
+    def events_of(self, run: RunKey | None) -> tuple[TimedEvent, ...]:
+        return tuple(te for te, key in zip(self.events, self.event_runs, strict=True) if key == run)
+
+    def run_start(self, run: RunKey) -> float:
+        """When the run began for its user: the start of its wait if known, else its first event."""
+        starts = [s.start for s in self.spans_of(run) if s.kind is SpanKind.WAITING]
+        starts += [te.t for te in self.events_of(run)[:1]]
+        finite = [t for t in starts if math.isfinite(t)]
+        return min(finite) if finite else 0.0
+
+    @property
+    def rtt_samples(self) -> tuple[tuple[float, float | None], ...]:
+        return tuple(_rtt(m) for m in self.marks if m.name == "ping_rtt")
+
+    def phase_durations(self, run: RunKey) -> dict[str, float]:
+        """Seconds per phase of one run: ``waiting``, ``thinking``, ``tool:<name>`` (summed over
+        calls), ``completion``, ``stall``, and ``total`` (run start to its last span or event)."""
+        out: dict[str, float] = {}
+        ends = []
+        for span in self.spans_of(run):
+            name = f"tool:{span.label}" if span.kind is SpanKind.TOOL else str(span.kind)
+            out[name] = out.get(name, 0.0) + span.duration
+            ends.append(span.end)
+        ends += [te.t for te in self.events_of(run)]
+        finite = [t for t in ends if math.isfinite(t)]
+        out["total"] = (max(finite) - self.run_start(run)) if finite else 0.0
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per span: run, kind, label, start_ms, end_ms, duration_ms, cause, unfinished,
+        indices, detail."""
+        import pandas as pd
+
+        rows = [
+            {
+                "run": None if s.run is None else str(s.run),
+                "kind": str(s.kind),
+                "label": s.label,
+                "start_ms": s.start * 1e3,
+                "end_ms": s.end * 1e3,
+                "duration_ms": s.duration * 1e3,
+                "cause": None if s.cause is None else str(s.cause),
+                "unfinished": s.unfinished,
+                "indices": s.indices,
+                "detail": s.detail,
+            }
+            for s in self.spans
+        ]
+        columns = ["run", "kind", "label", "start_ms", "end_ms", "duration_ms", "cause"]
+        return pd.DataFrame(rows, columns=[*columns, "unfinished", "indices", "detail"])
+
+
+def _rtt(mark: Mark) -> tuple[float, float | None]:
+    value = mark.data.get("rtt_ms") if isinstance(mark.data, Mapping) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return mark.t, None
+    return mark.t, float(value)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = json.dumps(value, default=str, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):
+            text = repr(value)
+    # Scrub before cutting: a cut token would no longer look like one.
+    text = " ".join(scrub(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class _RunState:
+    key: RunKey
+    last: TimedEvent
+    segment_start: float | None
+    open_tools: dict[str, deque[TimedEvent]] = field(default_factory=dict)
+    thoughts: list[str] = field(default_factory=list)
+    terminated: bool = False
+
+
+class TimelineBuilder:
+    """Builds spans incrementally: :meth:`add` each event (and :meth:`add_mark` each mark) in
+    arrival order; each call returns the spans it closed. :meth:`open_spans` shows what is still
+    running at a given time; :meth:`finish` returns the :class:`Timeline` without changing the
+    builder."""
+
+    def __init__(
+        self,
+        config: TimelineConfig | None = None,
+        *,
+        resolver: RunResolver | None = None,
+        label: str = "",
+    ) -> None:
+        self.config = config or TimelineConfig()
+        self.resolver = resolver or RunResolver()
+        self.label = label
+        self._spans: list[Span] = []
+        self._events: list[TimedEvent] = []
+        self._event_runs: list[RunKey | None] = []
+        self._marks: list[Mark] = []
+        self._rtts: list[tuple[float, float | None]] = []
+        self._runs: dict[RunKey, _RunState] = {}
+        self._last_frame: TimedEvent | None = None
+        self._connect_start: float | None = None
+        self._upgrade_done: float | None = None
+        self._connected = False
+        self._pending_send: float | None = None
+        self._latest = 0.0
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def add(self, te: TimedEvent) -> list[Span]:
+        """Take the next incoming event; return the spans it closed."""
+        closed: list[Span] = []
+        key = self.resolver.key_for(te.event)
+        self._events.append(te)
+        self._event_runs.append(key)
+        self._see(te.t)
+        last = self._last_frame
+        if last is not None and te.t - last.t > self.config.gap_threshold_s:
+            silence = te.t - last.t
+            closed.append(
+                Span(
+                    SpanKind.GAP,
+                    last.t,
+                    te.t,
+                    None,
+                    f"no frame for {silence:.1f} s",
+                    (last.index, te.index),
+                )
+            )
+        self._last_frame = te
+        if te.type == "connection_established" and not self._connected:
+            closed += self._connected_at(te.t, (te.index,))
+        if key is not None:
+            closed += self._add_run_event(te, key)
+        return self._keep(closed)
+
+    def add_mark(self, mark: Mark) -> list[Span]:
+        """Take the next lifecycle mark; return the spans it closed."""
+        closed: list[Span] = []
+        self._marks.append(mark)
+        self._see(mark.t)
+        name = mark.name
+        if name == "connect_start":
+            self._connect_start = mark.t
+        elif name == "upgrade_done":
+            self._upgrade_done = mark.t
+            start = self._connect_start if self._connect_start is not None else 0.0
+            status = mark.data.get("status") if isinstance(mark.data, Mapping) else None
+            label = "connect" + (f" (HTTP {status})" if status is not None else "")
+            closed.append(Span(SpanKind.CONNECT, start, mark.t, None, label))
+        elif name == "connection_established" and not self._connected:
+            closed += self._connected_at(mark.t, ())
+        elif name in ("message_sent", "frame_out"):
+            sent_type = mark.data.get("type") if isinstance(mark.data, Mapping) else None
+            if sent_type not in _NOT_A_REQUEST:
+                self._pending_send = mark.t
+        elif name == "ping_rtt":
+            self._rtts.append(_rtt(mark))
+        return self._keep(closed)
+
+    # -- output --------------------------------------------------------------------------------
+
+    @property
+    def spans(self) -> tuple[Span, ...]:
+        return tuple(self._spans)
+
+    def open_spans(self, now: float | None = None) -> list[Span]:
+        """Spans still open at ``now`` (default: the latest time seen), marked ``unfinished``."""
+        now = self._latest if now is None else now
+        out: list[Span] = []
+        if self._pending_send is not None:
+            out.append(
+                Span(
+                    SpanKind.WAITING,
+                    self._pending_send,
+                    now,
+                    None,
+                    "waiting for the first event",
+                    unfinished=True,
+                )
+            )
+        for state in self._runs.values():
+            if state.terminated:
+                continue
+            for calls in state.open_tools.values():
+                for call in calls:
+                    out.append(self._tool_span(state.key, call, now, None, unfinished=True))
+            if state.segment_start is not None:
+                out.append(self._thinking_span(state, state.segment_start, now, unfinished=True))
+            silent = now - state.last.t
+            if silent > self.config.stall_threshold_s:
+                out.append(self._stall(state.key, state.last, now, None, unfinished=True))
+        return self._keep(out)
+
+    def finish(self, end: float | None = None) -> Timeline:
+        """The timeline so far; runs still open are closed at ``end`` (default: the latest time
+        seen) with their spans marked ``unfinished``."""
+        end = self._latest if end is None else end
+        closing: list[Span] = []
+        for state in self._runs.values():
+            if state.terminated:
+                continue
+            for calls in state.open_tools.values():
+                for call in calls:
+                    closing.append(self._tool_span(state.key, call, end, None, unfinished=True))
+            last_t = state.last.t
+            if state.segment_start is not None and last_t > state.segment_start:
+                closing.append(self._thinking_span(state, state.segment_start, last_t))
+            if end - last_t > self.config.stall_threshold_s:
+                closing.append(self._stall(state.key, state.last, end, None, unfinished=True))
+        runs = tuple(dict.fromkeys(k for k in self._event_runs if k is not None))
+        return Timeline(
+            events=tuple(self._events),
+            event_runs=tuple(self._event_runs),
+            marks=tuple(self._marks),
+            spans=tuple(self._spans) + tuple(self._keep(closing, record=False)),
+            runs=runs,
+            label=self.label,
+            end=end,
+        )
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _see(self, t: float) -> None:
+        if math.isfinite(t) and t > self._latest:
+            self._latest = t
+
+    def _keep(self, spans: list[Span], *, record: bool = True) -> list[Span]:
+        # A clock that jumps backwards or a non-finite time would draw nonsense; such spans are
+        # dropped here (the contract checks still see the events).
+        good = [
+            s for s in spans if math.isfinite(s.start) and math.isfinite(s.end) and s.end >= s.start
+        ]
+        if record:
+            self._spans.extend(good)
+        return good
+
+    def _connected_at(self, t: float, indices: tuple[int, ...]) -> list[Span]:
+        self._connected = True
+        if self._upgrade_done is not None:
+            return [Span(SpanKind.AUTH, self._upgrade_done, t, None, "auth", indices)]
+        start = self._connect_start if self._connect_start is not None else 0.0
+        return [Span(SpanKind.CONNECT, start, t, None, "connect/auth", indices)]
+
+    def _add_run_event(self, te: TimedEvent, key: RunKey) -> list[Span]:
+        closed: list[Span] = []
+        state = self._runs.get(key)
+        if state is None:
+            if self._pending_send is not None and self._pending_send <= te.t:
+                wait = te.t - self._pending_send
+                closed.append(
+                    Span(
+                        SpanKind.WAITING,
+                        self._pending_send,
+                        te.t,
+                        key,
+                        f"waiting for the first event ({wait * 1e3:.0f} ms)",
+                        (te.index,),
+                    )
+                )
+                self._pending_send = None
+            state = _RunState(key, te, te.t)
+            self._runs[key] = state
+        elif state.terminated:
+            return closed  # the contract checks report events after the terminal one
+        elif te.t - state.last.t > self.config.stall_threshold_s:
+            closed.append(self._stall(key, state.last, te.t, te))
+        etype = te.type
+        if etype == "tool_executing":
+            if state.segment_start is not None:
+                closed.append(self._thinking_span(state, state.segment_start, te.t, te))
+            state.segment_start = None
+            state.open_tools.setdefault(te.event.tool_name or "", deque()).append(te)
+        elif etype in ("tool_completed", "tool_error"):
+            calls = state.open_tools.get(te.event.tool_name or "")
+            if calls:
+                closed.append(self._tool_span(key, calls.popleft(), te.t, te))
+                if not any(state.open_tools.values()) and state.segment_start is None:
+                    state.segment_start = te.t
+        elif etype in TERMINAL_EVENTS:
+            before = state.last
+            if state.segment_start is not None and before.t > state.segment_start:
+                closed.append(self._thinking_span(state, state.segment_start, before.t, before))
+            for calls in state.open_tools.values():
+                while calls:
+                    closed.append(self._tool_span(key, calls.popleft(), te.t, te, unfinished=True))
+            start = before.t if before is not te else te.t
+            closed.append(
+                Span(
+                    SpanKind.COMPLETION,
+                    start,
+                    te.t,
+                    key,
+                    f"completion ({etype})",
+                    (before.index, te.index),
+                )
+            )
+            state.terminated = True
+            state.segment_start = None
+        else:
+            thought = te.event.get("reasoning") or te.event.get("thought")
+            if thought is not None and len(state.thoughts) < 3:
+                state.thoughts.append(_short(thought, 60))
+        state.last = te
+        return closed
+
+    def _thinking_span(
+        self,
+        state: _RunState,
+        start: float,
+        end: float,
+        closer: TimedEvent | None = None,
+        *,
+        unfinished: bool = False,
+    ) -> Span:
+        thoughts = "; ".join(state.thoughts)
+        if not unfinished:
+            state.thoughts = []
+        indices = (closer.index,) if closer is not None else ()
+        return Span(
+            SpanKind.THINKING,
+            start,
+            end,
+            state.key,
+            "thinking",
+            indices,
+            None,
+            thoughts,
+            unfinished,
+        )
+
+    def _tool_span(
+        self,
+        key: RunKey,
+        call: TimedEvent,
+        end: float,
+        closer: TimedEvent | None,
+        *,
+        unfinished: bool = False,
+    ) -> Span:
+        name = call.event.tool_name or "(unnamed tool)"
+        indices = (call.index,) + ((closer.index,) if closer is not None else ())
+        params = call.event.get("parameters")
+        detail = f"parameters: {_short(params, 120)}" if params is not None else ""
+        if closer is not None and closer.type == "tool_error":
+            detail = (detail + "; " if detail else "") + "ended with tool_error"
+        if unfinished:
+            detail = (detail + "; " if detail else "") + "never completed"
+        return Span(SpanKind.TOOL, call.t, end, key, name, indices, None, detail, unfinished)
+
+    def _stall(
+        self,
+        key: RunKey,
+        last: TimedEvent,
+        end: float,
+        closer: TimedEvent | None,
+        *,
+        unfinished: bool = False,
+    ) -> Span:
+        cause, why = attribute_stall(last.t, end, self._rtts, self.config)
+        indices = (last.index,) + ((closer.index,) if closer is not None else ())
+        label = f"stall {end - last.t:.1f} s ({cause})"
+        return Span(SpanKind.STALL, last.t, end, key, label, indices, cause, why, unfinished)
+
+
+def build_timeline(
+    events: Iterable[TimedEvent],
+    marks: Iterable[Mark] = (),
+    *,
+    config: TimelineConfig | None = None,
+    label: str = "",
+    end: float | None = None,
+) -> Timeline:
+    """Spans for a whole stream. Events are taken in the order given (arrival order); each mark is
+    fed just before the first event later than it. Run ids missing from some frames are resolved
+    against the whole stream (see :mod:`netra_diag.events.runs`)."""
+    stream = tuple(events)
+    resolver = RunResolver()
+    resolver.prime(stream)
+    builder = TimelineBuilder(config, resolver=resolver, label=label)
+    pending = sorted(marks, key=lambda m: m.t if math.isfinite(m.t) else math.inf)
+    i = 0
+    for te in stream:
+        while i < len(pending) and pending[i].t <= te.t:
+            builder.add_mark(pending[i])
+            i += 1
+        builder.add(te)
+    for mark in pending[i:]:
+        builder.add_mark(mark)
+    return builder.finish(end)

@@ -1,0 +1,246 @@
+"""Baseline vs current: per-phase deltas of the median and p95 with bootstrap intervals, and a
+verdict that calls a change only when the interval excludes zero and the change is big enough to
+matter (``min_relative_change`` of the baseline value)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from netra_diag.errors import LatencyDataError
+from netra_diag.latency.bootstrap import bootstrap_values, percentile_interval
+from netra_diag.latency.histogram import LatencyHistogram
+from netra_diag.latency.summary import EXACT_LIMIT, sample_size_note
+
+__all__ = ["ComparisonReport", "Delta", "PhaseComparison", "Verdict", "compare_latency"]
+
+_QS = (0.5, 0.95)
+
+
+class Verdict(StrEnum):
+    REGRESSION = "regression"
+    IMPROVEMENT = "improvement"
+    NOISE = "within noise"
+    INSUFFICIENT = "insufficient data"
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """``current - baseline`` of one statistic (ms) with its bootstrap interval."""
+
+    baseline: float
+    current: float
+    delta: float
+    ci_low: float
+    ci_high: float
+    usable: bool  # both samples large enough for this statistic
+
+    @property
+    def relative(self) -> float:
+        return self.delta / self.baseline if self.baseline else math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseComparison:
+    key: tuple[Any, ...]
+    n_baseline: int
+    n_current: int
+    median: Delta
+    p95: Delta
+    verdict: Verdict
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonReport:
+    by: tuple[str, ...]
+    rows: tuple[PhaseComparison, ...]
+    confidence: float
+    min_relative_change: float
+
+    @property
+    def regressions(self) -> tuple[PhaseComparison, ...]:
+        return tuple(r for r in self.rows if r.verdict is Verdict.REGRESSION)
+
+    @property
+    def improvements(self) -> tuple[PhaseComparison, ...]:
+        return tuple(r for r in self.rows if r.verdict is Verdict.IMPROVEMENT)
+
+    @property
+    def headline(self) -> str:
+        if not self.rows:
+            return "nothing to compare"
+        parts = []
+        for verdict in Verdict:
+            hits = [r for r in self.rows if r.verdict is verdict]
+            if hits:
+                names = ", ".join("/".join(map(str, r.key)) for r in hits[:4])
+                more = f" +{len(hits) - 4}" if len(hits) > 4 else ""
+                parts.append(f"{len(hits)} {verdict} ({names}{more})")
+        return f"baseline vs current over {len(self.rows)} phase(s): " + "; ".join(parts)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per group. Columns: the ``by`` columns, ``n_baseline``, ``n_current``, then for
+        S in (median, p95): ``S_baseline_ms``, ``S_current_ms``, ``S_delta_ms``,
+        ``S_delta_ci_low_ms``, ``S_delta_ci_high_ms``, ``S_delta_pct``; then ``verdict`` and
+        ``note``."""
+        rows = []
+        for r in self.rows:
+            row: dict[str, Any] = dict(zip(self.by, r.key, strict=True))
+            row.update(n_baseline=r.n_baseline, n_current=r.n_current)
+            for name, d in (("median", r.median), ("p95", r.p95)):
+                row[f"{name}_baseline_ms"] = d.baseline
+                row[f"{name}_current_ms"] = d.current
+                row[f"{name}_delta_ms"] = d.delta
+                row[f"{name}_delta_ci_low_ms"] = d.ci_low
+                row[f"{name}_delta_ci_high_ms"] = d.ci_high
+                row[f"{name}_delta_pct"] = d.relative * 100
+            row.update(verdict=str(r.verdict), note=r.note)
+            rows.append(row)
+        cols = [*self.by, "n_baseline", "n_current"]
+        for name in ("median", "p95"):
+            cols += [
+                f"{name}_baseline_ms",
+                f"{name}_current_ms",
+                f"{name}_delta_ms",
+                f"{name}_delta_ci_low_ms",
+                f"{name}_delta_ci_high_ms",
+                f"{name}_delta_pct",
+            ]
+        return pd.DataFrame(rows, columns=[*cols, "verdict", "note"])
+
+    def text(self) -> str:
+        lines = [self.headline]
+        for r in self.rows:
+            name = "/".join(map(str, r.key)) or "values"
+            cells = []
+            for label, d in (("median", r.median), ("p95", r.p95)):
+                if math.isfinite(d.delta):
+                    cells.append(
+                        f"{label} {d.baseline:.4g}→{d.current:.4g} ms "
+                        f"({d.delta:+.3g} ms, CI {d.ci_low:+.3g}…{d.ci_high:+.3g})"
+                    )
+            note = f"  [{r.note}]" if r.note else ""
+            lines.append(f"  {name}: {r.verdict}: " + "; ".join(cells) + note)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        records = json.loads(self.to_frame().to_json(orient="records"))
+        return {"headline": self.headline, "phases": records}
+
+
+def _groups(data: Any, by: tuple[str, ...]) -> dict[tuple[Any, ...], npt.NDArray[np.float64]]:
+    if isinstance(data, pd.DataFrame):
+        if "value_ms" not in data.columns:
+            raise LatencyDataError("compare_latency", "DataFrame has no 'value_ms' column")
+        frame = data
+        if "ok" in frame.columns:
+            frame = frame[frame["ok"].fillna(False).astype(bool)]
+        values = pd.to_numeric(frame["value_ms"], errors="coerce")
+        if not by:
+            return {(): values.to_numpy(np.float64, na_value=np.nan)}
+        missing = [c for c in by if c not in frame.columns]
+        if missing:
+            raise LatencyDataError("compare_latency", f"no column(s) {missing} to group by")
+        return {
+            key: part.to_numpy(np.float64, na_value=np.nan)
+            for key, part in values.groupby([frame[c] for c in by], sort=True)
+        }
+    return {(): np.asarray(data, dtype=np.float64).ravel()}
+
+
+def compare_latency(
+    baseline_df: Any,
+    current_df: Any,
+    *,
+    by: Sequence[str] | None = None,
+    confidence: float = 0.95,
+    n_boot: int = 1000,
+    seed: int = 0,
+    min_relative_change: float = 0.05,
+    min_samples: int = 5,
+) -> ComparisonReport:
+    """Compare two sets of latencies (``phase_metrics`` DataFrames, or arrays of ms).
+
+    Groups by ``phase`` and ``source`` (when present) unless ``by`` is given. A statistic counts
+    toward the verdict when both samples support it (the p95 wants ten samples above it in each);
+    ``regression`` when an interval of ``current - baseline`` lies wholly above zero and the
+    change exceeds ``min_relative_change`` of the baseline, ``improvement`` likewise below zero,
+    otherwise ``within noise``; ``insufficient data`` when either side has < ``min_samples``.
+    """
+    if isinstance(baseline_df, pd.DataFrame) and by is None:
+        keys = tuple(c for c in ("phase", "source") if c in baseline_df.columns)
+    else:
+        keys = tuple(by or ())
+    base_groups, cur_groups = _groups(baseline_df, keys), _groups(current_df, keys)
+    seeds = np.random.SeedSequence(seed).spawn(2)
+    rows = []
+    for key in sorted(set(base_groups) | set(cur_groups), key=lambda k: tuple(map(str, k))):
+        b = _finite(base_groups.get(key))
+        c = _finite(cur_groups.get(key))
+        rows.append(
+            _compare_one(key, b, c, confidence, n_boot, seeds, min_relative_change, min_samples)
+        )
+    return ComparisonReport(keys, tuple(rows), confidence, min_relative_change)
+
+
+def _finite(x: npt.NDArray[np.float64] | None) -> npt.NDArray[np.float64]:
+    if x is None:
+        return np.zeros(0)
+    return x[np.isfinite(x)]
+
+
+def _points(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    if x.size > EXACT_LIMIT:
+        return np.asarray(LatencyHistogram.from_values(x).quantile(list(_QS)), dtype=np.float64)
+    return np.quantile(x, list(_QS))
+
+
+def _compare_one(
+    key: tuple[Any, ...],
+    b: npt.NDArray[np.float64],
+    c: npt.NDArray[np.float64],
+    confidence: float,
+    n_boot: int,
+    seeds: list[np.random.SeedSequence],
+    min_rel: float,
+    min_samples: int,
+) -> PhaseComparison:
+    nan = Delta(math.nan, math.nan, math.nan, math.nan, math.nan, False)
+    if b.size < min_samples or c.size < min_samples:
+        note = f"{b.size} baseline and {c.size} current samples; need {min_samples} each"
+        return PhaseComparison(key, int(b.size), int(c.size), nan, nan, Verdict.INSUFFICIENT, note)
+    pb, pc = _points(b), _points(c)
+    rb = bootstrap_values(b, _QS, n_boot=n_boot, seed=np.random.default_rng(seeds[0])).quantiles
+    rc = bootstrap_values(c, _QS, n_boot=n_boot, seed=np.random.default_rng(seeds[1])).quantiles
+    low, high = percentile_interval(rc - rb, confidence)
+    deltas = []
+    notes = []
+    for j, q in enumerate(_QS):
+        why = sample_size_note(q, int(min(b.size, c.size)))
+        if why:
+            notes.append(f"{why}: left out of the verdict")
+        deltas.append(
+            Delta(
+                float(pb[j]),
+                float(pc[j]),
+                float(pc[j] - pb[j]),
+                float(low[j]),
+                float(high[j]),
+                not why,
+            )
+        )
+    up = any(d.usable and d.ci_low > 0 and d.delta > min_rel * abs(d.baseline) for d in deltas)
+    down = any(d.usable and d.ci_high < 0 and -d.delta > min_rel * abs(d.baseline) for d in deltas)
+    verdict = Verdict.REGRESSION if up else Verdict.IMPROVEMENT if down else Verdict.NOISE
+    return PhaseComparison(
+        key, int(b.size), int(c.size), deltas[0], deltas[1], verdict, "; ".join(notes)
+    )

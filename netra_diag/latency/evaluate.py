@@ -1,0 +1,540 @@
+"""Evaluate an ``SlaSpec`` against ``phase_metrics`` rows: a pass/fail table that never calls a
+check passed when its data are missing, and says when a pass rests on too few samples.
+
+Statuses: ``pass``, ``fail``, ``no data`` (no rows for the phase, or fewer than ``min_samples``).
+``SlaReport.passed`` is True only when every required check passed; ``breached`` is True when a
+required check failed on data.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from netra_diag.errors import LatencyDataError, UsageError
+from netra_diag.latency.bootstrap import bootstrap_values, percentile_interval
+from netra_diag.latency.histogram import LatencyHistogram
+from netra_diag.latency.sla import SlaCheck, SlaSpec
+from netra_diag.latency.summary import EXACT_LIMIT, MIN_TAIL_SAMPLES, sample_size_note
+from netra_diag.latency.units import Dimension, format_quantity, parse_quantity
+
+__all__ = ["CheckResult", "CheckStatus", "SlaReport", "evaluate_sla"]
+
+ContextValue = float | int | str | Sequence[float | int | str]
+
+
+class CheckStatus(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NO_DATA = "no data"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The outcome of one check. ``observed``, ``ci_low`` and ``ci_high`` are in the check's
+    canonical unit; ``reliable`` is False when the sample size cannot support the statistic;
+    ``conclusive`` is False when the confidence interval straddles the threshold."""
+
+    check: SlaCheck
+    status: CheckStatus
+    observed: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    n: int = 0
+    reliable: bool = False
+    conclusive: bool = False
+    note: str = ""
+    data_from: str = ""
+
+    @property
+    def weak_pass(self) -> bool:
+        """Passed, but on too few samples (or with an interval across the threshold)."""
+        return self.status is CheckStatus.PASS and not (self.reliable and self.conclusive)
+
+    def observed_text(self) -> str:
+        return format_quantity(self.observed, self.check.dimension)
+
+
+@dataclass(frozen=True, slots=True)
+class SlaReport:
+    spec: SlaSpec
+    results: tuple[CheckResult, ...]
+    confidence: float = 0.95
+
+    @property
+    def passed(self) -> bool:
+        """Every required check passed on data (``no data`` is never a pass)."""
+        return all(r.status is CheckStatus.PASS for r in self.results if r.check.required)
+
+    @property
+    def breached(self) -> bool:
+        """A required check failed on data."""
+        return any(r.status is CheckStatus.FAIL for r in self.results if r.check.required)
+
+    @property
+    def failures(self) -> tuple[CheckResult, ...]:
+        return tuple(r for r in self.results if r.status is CheckStatus.FAIL)
+
+    @property
+    def missing(self) -> tuple[CheckResult, ...]:
+        return tuple(r for r in self.results if r.status is CheckStatus.NO_DATA)
+
+    @property
+    def weak_passes(self) -> tuple[CheckResult, ...]:
+        return tuple(r for r in self.results if r.weak_pass)
+
+    @property
+    def headline(self) -> str:
+        """One line: the verdict first, then what it rests on."""
+        total = len(self.results)
+        passed = sum(r.status is CheckStatus.PASS for r in self.results)
+        fails, missing, weak = self.failures, self.missing, self.weak_passes
+        missing_req = [r for r in missing if r.check.required]
+        if self.breached:
+            verdict = "BREACH"
+        elif missing_req:
+            verdict = "NOT VERIFIED"
+        else:
+            verdict = "PASS"
+        parts = [f"SLA {self.spec.name!r}: {verdict} — {passed} of {total} checks pass"]
+        if fails:
+            worst = fails[0]
+            parts.append(
+                f"{len(fails)} fail ({worst.check.id}: {worst.check.statistic} "
+                f"{worst.observed_text()}, limit {worst.check.comparison} "
+                f"{format_quantity(worst.check.threshold, worst.check.dimension)})"
+            )
+        if missing:
+            req = f", {len(missing_req)} of them required" if missing_req else ""
+            parts.append(f"{len(missing)} no data{req}")
+        if weak:
+            parts.append(f"{len(weak)} passed on too few samples to mean much")
+        return "; ".join(parts)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per check. Columns: ``id``, ``phase``, ``rule`` (``"p95 < 100 ms"``),
+        ``statistic``, ``comparison``, ``threshold``, ``observed``, ``ci_low``, ``ci_high``
+        (canonical units), ``unit`` (``ms``, ``per_s``, ``fraction``, ``bytes``, ``count``),
+        ``observed_text``, ``n``, ``status``, ``required``, ``reliable``, ``conclusive``,
+        ``note``, ``data_from``."""
+        rows = [
+            {
+                "id": r.check.id,
+                "phase": r.check.phase,
+                "rule": r.check.rule,
+                "statistic": r.check.statistic,
+                "comparison": r.check.comparison,
+                "threshold": r.check.threshold,
+                "observed": r.observed,
+                "ci_low": r.ci_low,
+                "ci_high": r.ci_high,
+                "unit": _UNIT_NAMES[r.check.dimension],
+                "observed_text": r.observed_text(),
+                "n": r.n,
+                "status": str(r.status),
+                "required": r.check.required,
+                "reliable": r.reliable,
+                "conclusive": r.conclusive,
+                "note": r.note,
+                "data_from": r.data_from,
+            }
+            for r in self.results
+        ]
+        return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
+
+    def text(self) -> str:
+        lines = [self.headline]
+        table = [["status", "check", "rule", "observed", f"{self.confidence:.0%} CI", "n", "note"]]
+        for r in self.results:
+            flag = str(r.status).upper() + ("" if r.check.required else " (opt)")
+            ci = ""
+            if math.isfinite(r.ci_low) and math.isfinite(r.ci_high):
+                ci = (
+                    f"{format_quantity(r.ci_low, r.check.dimension)}–"
+                    f"{format_quantity(r.ci_high, r.check.dimension)}"
+                )
+            table.append([flag, r.check.id, r.check.rule, r.observed_text(), ci, str(r.n), r.note])
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
+        for row in table:
+            cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
+            lines.append("  ".join([*cells, row[-1]]).rstrip())
+        weak = self.weak_passes
+        if weak:
+            names = ", ".join(r.check.id for r in weak)
+            lines.append(f"passed on too few samples to mean much (see notes): {names}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: name, passed, breached, headline, checks (``to_frame`` rows)."""
+        frame = self.to_frame()
+        checks = json.loads(frame.to_json(orient="records"))
+        return {
+            "sla": self.spec.name,
+            "path": self.spec.path,
+            "passed": self.passed,
+            "breached": self.breached,
+            "headline": self.headline,
+            "checks": checks,
+            "weak_passes": [r.check.id for r in self.weak_passes],
+        }
+
+
+_UNIT_NAMES = {
+    Dimension.TIME: "ms",
+    Dimension.RATE: "per_s",
+    Dimension.FRACTION: "fraction",
+    Dimension.MEMORY: "bytes",
+    Dimension.COUNT: "count",
+}
+_FRAME_COLUMNS = [
+    "id",
+    "phase",
+    "rule",
+    "statistic",
+    "comparison",
+    "threshold",
+    "observed",
+    "ci_low",
+    "ci_high",
+    "unit",
+    "observed_text",
+    "n",
+    "status",
+    "required",
+    "reliable",
+    "conclusive",
+    "note",
+    "data_from",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class _Sample:
+    values: npt.NDArray[np.float64]  # successful samples, canonical units
+    ok: npt.NDArray[np.bool_]  # one flag per attempt (success-rate checks)
+    times: npt.NDArray[np.float64] | None  # ms, aligned with ``ok``; None when unknown
+    groups: npt.NDArray[np.int64] | None  # run groups aligned with ``ok`` (rate checks)
+    fraction: float | None = None  # a success rate given directly, sample size unknown
+    origin: str = "metrics"
+
+
+def evaluate_sla(
+    spec: SlaSpec,
+    metrics_df: pd.DataFrame,
+    *,
+    context: Mapping[str, ContextValue] | None = None,
+    confidence: float = 0.95,
+    seed: int = 0,
+    n_boot: int = 1000,
+) -> SlaReport:
+    """Evaluate every check of ``spec`` on ``metrics_df`` (``phase_metrics`` columns: ``phase``,
+    ``value_ms``, ``ok``; optional ``source``, ``t_ms``, ``wall``, ``cassette``, ``run`` and any
+    column named in a check's ``where``).
+
+    ``context`` supplies phases the recordings cannot: ``{"memory_peak": "229.5 MB",
+    "suite_duration": "31.95 s", "suite_success": "1/4"}``. Values are a string with a unit, a
+    number in the canonical unit (ms, /s, fraction, bytes), ``"k/n"`` successes, or a list.
+    """
+    if "phase" not in metrics_df.columns or "value_ms" not in metrics_df.columns:
+        raise LatencyDataError(
+            "evaluate_sla", f"metrics need 'phase' and 'value_ms' columns: {list(metrics_df)}"
+        )
+    results = []
+    for check in spec.checks:
+        sample = _select(check, metrics_df, context or {})
+        if sample is None:
+            results.append(CheckResult(check, CheckStatus.NO_DATA, note=_no_data_note(check)))
+            continue
+        results.append(_evaluate_check(check, sample, confidence, seed, n_boot))
+    return SlaReport(spec, tuple(results), confidence)
+
+
+def _no_data_note(check: SlaCheck) -> str:
+    if check.dimension is Dimension.MEMORY:
+        return f"recordings carry no {check.phase}; give it with --context {check.phase}=..."
+    return f"no {check.phase} measurements in the data"
+
+
+def _select(
+    check: SlaCheck, df: pd.DataFrame, context: Mapping[str, ContextValue]
+) -> _Sample | None:
+    rows = df[df["phase"] == check.phase]
+    if check.source is not None and "source" in rows.columns:
+        rows = rows[rows["source"] == check.source]
+    for column, wanted in check.where.items():
+        if column not in rows.columns:
+            return None
+        rows = rows[rows[column].astype(str) == wanted]
+    if len(rows):
+        if check.dimension is Dimension.MEMORY:
+            raise UsageError(
+                f"check {check.id!r}: phase {check.phase!r} holds durations, "
+                f"but the threshold {check.threshold_text!r} is a {check.dimension}"
+            )
+        values = pd.to_numeric(rows["value_ms"], errors="coerce").to_numpy(np.float64)
+        if "ok" in rows.columns:
+            ok = rows["ok"].fillna(False).astype(bool).to_numpy() & np.isfinite(values)
+        else:
+            ok = np.isfinite(values)
+        times = _times(rows)
+        groups = _groups(rows)
+        return _Sample(values[ok], ok, times, groups)
+    if check.phase in context:
+        return _from_context(check, context[check.phase])
+    return None
+
+
+def _times(rows: pd.DataFrame) -> npt.NDArray[np.float64] | None:
+    if "wall" in rows.columns:
+        wall = pd.to_numeric(rows["wall"], errors="coerce").to_numpy(np.float64)
+        if np.isfinite(wall).all():
+            return wall * 1000.0
+    if "t_ms" in rows.columns:
+        t = pd.to_numeric(rows["t_ms"], errors="coerce").to_numpy(np.float64)
+        single = "cassette" not in rows.columns or rows["cassette"].nunique(dropna=False) <= 1
+        if np.isfinite(t).all() and single:
+            return t
+    return None
+
+
+def _groups(rows: pd.DataFrame) -> npt.NDArray[np.int64] | None:
+    keys = [c for c in ("cassette", "run") if c in rows.columns]
+    if not keys:
+        return np.zeros(len(rows), dtype=np.int64)
+    codes = rows.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
+    return codes.astype(np.int64)
+
+
+def _from_context(check: SlaCheck, value: ContextValue) -> _Sample:
+    items: list[Any] = list(value) if isinstance(value, list | tuple) else [value]
+    values: list[float] = []
+    ok: list[bool] = []
+    fraction = None
+    for item in items:
+        if isinstance(item, str) and "/" in item and item.replace(" ", "").count("/") == 1:
+            left, _, right = item.replace(" ", "").partition("/")
+            if left.isdigit() and right.isdigit() and int(right) > 0:
+                k, n = int(left), int(right)
+                if k > n:
+                    raise UsageError(
+                        f"context {check.phase}={item!r}: more successes than attempts"
+                    )
+                ok += [True] * k + [False] * (n - k)
+                continue
+        try:
+            quantity = parse_quantity(item)
+        except ValueError as exc:
+            raise UsageError(f"context {check.phase}={item!r}: {exc}") from None
+        if quantity.dimension is Dimension.COUNT:
+            number = quantity.value  # a bare number is in the check's canonical unit
+        elif quantity.dimension is check.dimension or (
+            check.statistic == "success_rate" and quantity.dimension is Dimension.FRACTION
+        ):
+            number = quantity.value
+        else:
+            raise UsageError(
+                f"context {check.phase}={item!r} is a {quantity.dimension}, but check "
+                f"{check.id!r} compares a {check.dimension}"
+            )
+        if check.statistic == "success_rate":
+            fraction = number
+        else:
+            values.append(number)
+            ok.append(True)
+    arr = np.asarray(values, dtype=np.float64)
+    return _Sample(arr, np.asarray(ok, dtype=bool), None, None, fraction, "context")
+
+
+def _evaluate_check(
+    check: SlaCheck, sample: _Sample, confidence: float, seed: int, n_boot: int
+) -> CheckResult:
+    origin = sample.origin
+    if check.sustained_ms is not None and sample.times is not None:
+        return _evaluate_windows(check, sample, confidence, seed, n_boot)
+    result = _statistic(check, sample, confidence, seed, n_boot)
+    if check.sustained_ms is not None:
+        note = "no common clock for these rows: the sustained window was not applied"
+        result = _with_note(result, note)
+    return _finish(check, result, origin)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stat:
+    observed: float
+    ci_low: float
+    ci_high: float
+    n: int
+    reliable: bool
+    note: str
+
+
+def _with_note(stat: _Stat, note: str) -> _Stat:
+    joined = f"{stat.note}; {note}" if stat.note else note
+    return _Stat(stat.observed, stat.ci_low, stat.ci_high, stat.n, stat.reliable, joined)
+
+
+def _finish(check: SlaCheck, stat: _Stat, origin: str) -> CheckResult:
+    if stat.n < check.min_samples or not math.isfinite(stat.observed):
+        note = stat.note or f"{stat.n} sample(s); the check needs at least {check.min_samples}"
+        if math.isfinite(stat.observed) and stat.n < check.min_samples:
+            note = f"{stat.n} sample(s); the check needs at least {check.min_samples}"
+        return CheckResult(check, CheckStatus.NO_DATA, n=stat.n, note=note, data_from=origin)
+    holds = check.holds(stat.observed)
+    conclusive = True
+    if math.isfinite(stat.ci_low) and math.isfinite(stat.ci_high):
+        conclusive = check.holds(stat.ci_low) == check.holds(stat.ci_high)
+    note = stat.note
+    if not conclusive:
+        extra = "the confidence interval crosses the threshold"
+        note = f"{note}; {extra}" if note else extra
+    return CheckResult(
+        check,
+        CheckStatus.PASS if holds else CheckStatus.FAIL,
+        stat.observed,
+        stat.ci_low,
+        stat.ci_high,
+        stat.n,
+        stat.reliable,
+        conclusive,
+        note,
+        origin,
+    )
+
+
+def _statistic(
+    check: SlaCheck, sample: _Sample, confidence: float, seed: int, n_boot: int
+) -> _Stat:
+    x = sample.values
+    n = int(x.size)
+    stat = check.statistic
+    if stat == "success_rate":
+        return _success_rate(sample, confidence)
+    if stat == "count":
+        return _Stat(float(n), math.nan, math.nan, n, True, "")
+    if stat == "rate":
+        return _burst_rate(check, sample)
+    if n == 0:
+        return _Stat(math.nan, math.nan, math.nan, 0, False, "no successful samples")
+    if stat in ("max", "min"):
+        value = float(x.max() if stat == "max" else x.min())
+        note = ""
+        if n < MIN_TAIL_SAMPLES and sample.origin != "context":
+            # A value given as context is the measurement itself, not a sample of a distribution.
+            note = f"{stat} of {_samples(n)} says little about rarer events"
+        return _Stat(value, math.nan, math.nan, n, not note, note)
+    quantiles = [check.quantile] if check.quantile is not None else []
+    if n > EXACT_LIMIT and quantiles:
+        hist = LatencyHistogram.from_values(x)
+        point = float(hist.quantile(quantiles[0]))
+    elif quantiles:
+        point = float(np.quantile(x, quantiles[0]))
+    else:
+        point = float(x.mean())
+    if n < 2:
+        low = high = math.nan
+    else:
+        boot = bootstrap_values(x, quantiles, n_boot=n_boot, seed=seed)
+        reps = boot.quantiles[0] if quantiles else boot.mean
+        lo_arr, hi_arr = percentile_interval(reps[None, :], confidence)
+        low, high = float(lo_arr[0]), float(hi_arr[0])
+    if check.quantile is not None:
+        note = sample_size_note(check.quantile, n)
+    else:
+        note = "" if n >= 5 else f"mean of {_samples(n)} has no useful interval"
+    return _Stat(point, low, high, n, not note, note)
+
+
+def _success_rate(sample: _Sample, confidence: float) -> _Stat:
+    if sample.fraction is not None and sample.ok.size == 0:
+        note = "success rate given without attempt counts: its uncertainty is unknown"
+        return _Stat(sample.fraction, math.nan, math.nan, 0, False, note)
+    n = int(sample.ok.size)
+    if n == 0:
+        return _Stat(math.nan, math.nan, math.nan, 0, False, "no attempts")
+    k = int(sample.ok.sum())
+    p = k / n
+    # Wilson score interval: sensible at 0 %, 100 % and small n, where the normal one is not.
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    note = "" if n >= MIN_TAIL_SAMPLES else f"{k} of {n} attempts: too few for a rate"
+    return _Stat(p, max(0.0, centre - half), min(1.0, centre + half), n, not note, note)
+
+
+def _burst_rate(check: SlaCheck, sample: _Sample) -> _Stat:
+    """Peak events/s over ``burst`` consecutive events of one run, from its gaps (ms)."""
+    gaps_needed = check.burst - 1
+    ok = sample.ok
+    groups = sample.groups[ok] if sample.groups is not None else np.zeros(ok.sum(), np.int64)
+    order = np.argsort(sample.times[ok], kind="stable") if sample.times is not None else None
+    values = sample.values if order is None else sample.values[order]
+    groups = groups if order is None else groups[order]
+    best = -math.inf
+    windows = 0
+    for g in np.unique(groups):
+        gaps = values[groups == g]
+        if gaps.size < gaps_needed:
+            continue
+        sums = np.convolve(gaps, np.ones(gaps_needed), mode="valid")
+        windows += int(sums.size)
+        with np.errstate(divide="ignore"):
+            rates = np.where(sums > 0, gaps_needed / (sums / 1000.0), np.inf)
+        best = max(best, float(rates.max()))
+    if windows == 0:
+        note = f"no run has {check.burst} consecutive events"
+        return _Stat(math.nan, math.nan, math.nan, 0, False, note)
+    return _Stat(best, math.nan, math.nan, windows, True, f"peak over {windows} burst window(s)")
+
+
+def _evaluate_windows(
+    check: SlaCheck, sample: _Sample, confidence: float, seed: int, n_boot: int
+) -> CheckResult:
+    assert sample.times is not None and check.sustained_ms is not None
+    times = sample.times
+    window = np.floor((times - times.min()) / check.sustained_ms).astype(np.int64)
+    value_window = window[sample.ok]
+    worst: _Stat | None = None
+    worst_index = -1
+    evaluated = 0
+    for w in np.unique(window):
+        in_w = window == w
+        sub = _Sample(
+            sample.values[value_window == w],
+            sample.ok[in_w],
+            times[in_w],
+            None if sample.groups is None else sample.groups[in_w],
+        )
+        stat = _statistic(check, sub, confidence, seed, n_boot)
+        if stat.n < check.min_samples or not math.isfinite(stat.observed):
+            continue
+        evaluated += 1
+        if worst is None or _worse(check, stat.observed, worst.observed):
+            worst, worst_index = stat, int(w)
+    if worst is None:
+        return CheckResult(
+            check,
+            CheckStatus.NO_DATA,
+            note=f"no {check.sustained_ms / 1000:g} s window has enough samples",
+            data_from=sample.origin,
+        )
+    start_s = worst_index * check.sustained_ms / 1000
+    note = f"worst of {evaluated} window(s) of {check.sustained_ms / 1000:g} s, at +{start_s:g} s"
+    return _finish(check, _with_note(worst, note), sample.origin)
+
+
+def _samples(n: int) -> str:
+    return f"{n} sample" if n == 1 else f"{n} samples"
+
+
+def _worse(check: SlaCheck, a: float, b: float) -> bool:
+    return a > b if check.lower_is_better else a < b

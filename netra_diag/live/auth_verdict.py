@@ -1,0 +1,115 @@
+"""Did the server really validate our token? Compare the user id it assigned with the token's
+``sub`` (PROTOCOL.md §2, "Permissive auth": DEMO/RELAXED/EMERGENCY modes accept anything and hand
+out synthetic ids, so a successful connect proves nothing by itself)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["SYNTHETIC_USER_PATTERN", "AuthVerdict", "is_synthetic_user", "judge_auth"]
+
+# demo-user-001 (shared by every DEMO connection), relaxed_<n>, emergency_<timestamp>.
+SYNTHETIC_USER_PATTERN = re.compile(r"^(demo[-_]user([-_]\w*)?|relaxed_\w*|emergency_\w*)$", re.I)
+# The service truncates user ids in connection_established (e.g. "user-123456…"): strip the marker.
+_TRUNCATION_MARKERS = ("...", "…")
+
+
+# Prefixes of the synthetic ids, to recognise them after the server truncated them ("demo-use...").
+_SYNTHETIC_PREFIXES = ("demo-user", "demo_user", "relaxed_", "emergency_")
+_MIN_TRUNCATED = 4
+
+
+def is_synthetic_user(user_id: str) -> bool:
+    """True for the ids permissive auth modes assign instead of a token's ``sub``, also when the
+    server truncated them (``demo-use...``)."""
+    shown = _strip_truncation(user_id)
+    if SYNTHETIC_USER_PATTERN.match(shown):
+        return True
+    if shown != user_id.strip() and len(shown) >= _MIN_TRUNCATED:
+        low = shown.lower()
+        return any(p.startswith(low) or low.startswith(p) for p in _SYNTHETIC_PREFIXES)
+    return False
+
+
+def _strip_truncation(user_id: str) -> str:
+    text = user_id.strip()
+    for marker in _TRUNCATION_MARKERS:
+        if text.endswith(marker):
+            return text[: -len(marker)]
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class AuthVerdict:
+    """``validated``: the server's user matches the token's ``sub`` (``None``: cannot tell).
+    ``bypass``: the server let us in as someone other than the token's subject (a synthetic id
+    or a mismatch), i.e. authentication was not really exercised."""
+
+    server_user_id: str | None
+    token_sub: str | None
+    validated: bool | None
+    bypass: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "server_user_id": self.server_user_id,
+            "token_sub": self.token_sub,
+            "validated": self.validated,
+            "bypass": self.bypass,
+            "reason": self.reason,
+        }
+
+    def __str__(self) -> str:
+        if self.bypass:
+            state = "BYPASS"
+        elif self.validated is None:
+            state = "unknown"
+        else:
+            state = "validated" if self.validated else "not validated"
+        return f"{state}: {self.reason}"
+
+
+def judge_auth(server_user_id: str | None, token_sub: str | None) -> AuthVerdict:
+    """Compare the server-assigned user id (possibly truncated: compared by prefix) with ``sub``."""
+    if server_user_id is None or not str(server_user_id).strip():
+        return AuthVerdict(
+            None,
+            token_sub,
+            None,
+            False,
+            "the server reported no user id (no connection_established frame with data.user_id)",
+        )
+    server = str(server_user_id)
+    shown = _strip_truncation(server)
+    if is_synthetic_user(server):
+        who = f"token sub {token_sub!r}" if token_sub else "no token"
+        return AuthVerdict(
+            server,
+            token_sub,
+            False,
+            True,
+            f"server assigned the synthetic id {server!r} ({who}): permissive auth "
+            "(DEMO/RELAXED/EMERGENCY) let the connection in without validating a token",
+        )
+    if token_sub is None:
+        return AuthVerdict(
+            server,
+            None,
+            None,
+            False,
+            f"server assigned {server!r} but no readable token sub to compare with",
+        )
+    if shown and (token_sub == shown or token_sub.startswith(shown)):
+        how = "matches" if token_sub == shown else "matches (truncated by the server)"
+        return AuthVerdict(server, token_sub, True, False, f"server user {server!r} {how} sub")
+    return AuthVerdict(
+        server,
+        token_sub,
+        False,
+        True,
+        f"server user {server!r} does not match token sub {token_sub!r}: the server did not "
+        "authenticate the token's subject",
+    )

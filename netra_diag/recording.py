@@ -1,0 +1,500 @@
+"""Cassettes on disk: an append-only writer flushed per line, and loaders (one file, or many into
+pandas DataFrames). The line format itself lives in ``netra_diag.recording_format``.
+
+``Recorder`` writes each line with one ``os.write`` on an ``O_APPEND`` descriptor: nothing is
+buffered in the process, so a ``kill -9`` leaves every line written so far on disk (at worst the
+last line is cut short, which ``load_cassette`` reports and skips).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from netra_diag import __version__
+from netra_diag.errors import RecordingError
+from netra_diag.events.model import Envelope, Event, TimedEvent, parse_frame
+from netra_diag.recording_format import (
+    CassetteHeader,
+    FrameRecord,
+    LineWarning,
+    MarkRecord,
+    expand_secrets,
+    frame_line,
+    header_line,
+    mark_line,
+    parse_lines,
+)
+from netra_diag.redaction import fingerprint
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "EVENT_COLUMNS",
+    "FRAME_COLUMNS",
+    "RUN_COLUMNS",
+    "Cassette",
+    "Frames",
+    "Recorder",
+    "iter_timed_events",
+    "load_cassette",
+    "load_frames",
+]
+
+FRAME_COLUMNS: tuple[str, ...] = (
+    "cassette",
+    "user",
+    "seq",
+    "kind",
+    "dir",
+    "t_ms",
+    "wall",
+    "size",
+    "type",
+    "run_id",
+    "thread_id",
+    "user_id",
+    "mark",
+    "data",
+    "text",
+)
+EVENT_COLUMNS: tuple[str, ...] = (
+    "cassette",
+    "user",
+    "seq",
+    "t_ms",
+    "wall",
+    "type",
+    "envelope",
+    "kind",
+    "run_id",
+    "thread_id",
+    "user_id",
+    "tool_name",
+    "server_ts",
+    "duration_s",
+    "size",
+)
+RUN_COLUMNS: tuple[str, ...] = (
+    "cassette",
+    "user",
+    "run_id",
+    "thread_id",
+    "start_ms",
+    "first_event_ms",
+    "end_ms",
+    "n_events",
+    "terminal",
+    "outcome",
+)
+
+
+class Recorder:
+    """Append-only cassette writer. Every line is on disk when the call returns.
+
+    ``token`` (or a token factory's tokens, added later with ``add_secret``) and ``secrets`` are
+    used only to scrub: the file holds the fingerprint, never the value. Times are passed in by
+    the caller (``t_ns`` relative to the cassette start on the caller's monotonic clock).
+
+    Usable as a context manager; ``close()`` is idempotent. Writing after ``close()`` is a no-op
+    (a session may still be shutting down when its owner closes the file).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        endpoint: str,
+        transport: str = "",
+        token: str | None = None,
+        user: str | None = None,
+        started_wall: float,
+        labels: Mapping[str, str] | None = None,
+        secrets: Iterable[str] = (),
+        extra: Mapping[str, Any] | None = None,
+        overwrite: bool = True,
+    ) -> None:
+        self.path = Path(path)
+        self._secrets: tuple[str, ...] = expand_secrets([*secrets, *([token] if token else [])])
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+        flags |= os.O_TRUNC if overwrite else os.O_EXCL
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd: int | None = os.open(self.path, flags, 0o644)
+        except OSError as exc:
+            raise RecordingError(str(path), f"cannot open for writing: {exc.strerror}") from exc
+        self.lines_written = 0
+        self._write(
+            header_line(
+                endpoint=endpoint,
+                transport=transport,
+                token_fingerprint=fingerprint(token) if token else None,
+                user=user,
+                tool_version=__version__,
+                started_wall=started_wall,
+                labels=labels,
+                secrets=self._secrets,
+                extra=extra,
+            )
+        )
+
+    @property
+    def closed(self) -> bool:
+        return self._fd is None
+
+    def add_secret(self, secret: str | None) -> None:
+        """Scrub ``secret`` (and its base64url form) from every later line."""
+        if secret and secret not in self._secrets:
+            self._secrets = expand_secrets([*self._secrets, secret])
+
+    def _write(self, line: str) -> None:
+        if self._fd is None:
+            return
+        data = (line + "\n").encode("ascii", "backslashreplace")
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        except OSError as exc:
+            raise RecordingError(str(self.path), f"write failed: {exc.strerror}") from exc
+        self.lines_written += 1
+
+    def frame(
+        self,
+        direction: str,
+        data: str | bytes,
+        *,
+        t_ns: int,
+        wall: float | None,
+        event: Event | None = None,
+    ) -> None:
+        """Append one frame line (``direction`` ``"in"`` or ``"out"``)."""
+        if self._fd is None:
+            return
+        self._write(
+            frame_line(direction, data, t_ns=t_ns, wall=wall, secrets=self._secrets, event=event)
+        )
+
+    def mark(
+        self, name: str, *, t_ns: int, wall: float | None, data: Mapping[str, Any] | None = None
+    ) -> None:
+        """Append one lifecycle mark line."""
+        if self._fd is None:
+            return
+        self._write(mark_line(name, t_ns=t_ns, wall=wall, data=data, secrets=self._secrets))
+
+    def close(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # A forgotten Recorder should not leak a descriptor; every line is already on disk.
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+@dataclass(frozen=True, slots=True)
+class Cassette:
+    """A loaded cassette: its header, every readable record in file order, and the warnings for
+    lines that could not be read (a truncated last line after a kill, a garbled line)."""
+
+    path: str
+    header: CassetteHeader
+    records: tuple[FrameRecord | MarkRecord, ...]
+    warnings: tuple[LineWarning, ...] = field(default_factory=tuple)
+
+    @property
+    def frames(self) -> tuple[FrameRecord, ...]:
+        return tuple(r for r in self.records if isinstance(r, FrameRecord))
+
+    @property
+    def marks(self) -> tuple[MarkRecord, ...]:
+        return tuple(r for r in self.records if isinstance(r, MarkRecord))
+
+    @property
+    def user(self) -> str | None:
+        return self.header.user
+
+
+def load_cassette(path: str | os.PathLike[str]) -> Cassette:
+    """Read one cassette. Bad lines become ``warnings`` (with line numbers) and are skipped.
+
+    Raises ``RecordingError`` only when the file cannot be opened or has no header line.
+    """
+    name = str(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise RecordingError(name, f"cannot read: {exc.strerror or exc}") from exc
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    header, records, warnings = parse_lines(lines)
+    if header is None:
+        first = str(warnings[0]) if warnings else "empty file"
+        raise RecordingError(name, f"not a cassette: no header on line 1 ({first})", line=1)
+    if raw and not raw.endswith(b"\n") and warnings and warnings[-1].lineno == len(lines):
+        last = warnings[-1]
+        warnings[-1] = LineWarning(
+            last.lineno, f"truncated last line skipped (writer killed?): {last.reason}"
+        )
+    return Cassette(name, header, tuple(records), tuple(warnings))
+
+
+def _event_from_record(rec: FrameRecord) -> Event:
+    text = rec.text if rec.text is not None else ""
+    if rec.truncated or rec.text is None:
+        # Only a head of an oversized (or binary) frame was kept; keep what the line itself says.
+        fields = {
+            k: v
+            for k, v in (
+                ("type", rec.type),
+                ("run_id", rec.run_id),
+                ("thread_id", rec.thread_id),
+                ("user_id", rec.user_id),
+            )
+            if v
+        }
+        envelope = Envelope.PLAIN if rec.type else Envelope.INVALID
+        problem = "frame stored truncated in the cassette" if rec.truncated else "binary frame"
+        return Event(rec.type, envelope, fields, text, problem)
+    return parse_frame(text)
+
+
+def iter_timed_events(cassette: Cassette) -> list[TimedEvent]:
+    """Incoming frames as ``TimedEvent``s (``t`` in seconds since the cassette started,
+    ``index`` the position among incoming frames)."""
+    out: list[TimedEvent] = []
+    for rec in cassette.records:
+        if isinstance(rec, FrameRecord) and rec.dir == "in":
+            out.append(TimedEvent(_event_from_record(rec), rec.t_ns / 1e9, rec.wall, len(out)))
+    return out
+
+
+class Frames(NamedTuple):
+    """``load_frames`` result: three DataFrames with the columns documented in
+    docs/cassette-format.md (``FRAME_COLUMNS`` + ``label_*``, ``EVENT_COLUMNS``,
+    ``RUN_COLUMNS``)."""
+
+    frames: pd.DataFrame
+    events: pd.DataFrame
+    runs: pd.DataFrame
+
+
+def _expand_paths(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[Path]:
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*.jsonl") if q.is_file()))
+        else:
+            out.append(p)
+    return out
+
+
+def _rows_for(
+    cas: Cassette,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    user = cas.header.user
+    name = cas.path
+    frame_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    labels = {f"label_{k}": v for k, v in cas.header.labels.items()}
+    for seq, rec in enumerate(cas.records):
+        t_ms = rec.t_ns / 1e6
+        if isinstance(rec, FrameRecord):
+            frame_rows.append(
+                {
+                    "cassette": name,
+                    "user": user,
+                    "seq": seq,
+                    "kind": "frame",
+                    "dir": rec.dir,
+                    "t_ms": t_ms,
+                    "wall": rec.wall,
+                    "size": rec.size,
+                    "type": rec.type,
+                    "run_id": rec.run_id,
+                    "thread_id": rec.thread_id,
+                    "user_id": rec.user_id,
+                    "mark": None,
+                    "data": None,
+                    "text": rec.text,
+                    **labels,
+                }
+            )
+            if rec.dir == "in":
+                ev = _event_from_record(rec)
+                event_rows.append(
+                    {
+                        "cassette": name,
+                        "user": user,
+                        "seq": seq,
+                        "t_ms": t_ms,
+                        "wall": rec.wall,
+                        "type": ev.type,
+                        "envelope": str(ev.envelope),
+                        "kind": str(ev.kind),
+                        "run_id": ev.run_id,
+                        "thread_id": ev.thread_id,
+                        "user_id": ev.user_id,
+                        "tool_name": ev.tool_name,
+                        "server_ts": ev.timestamp,
+                        "duration_s": ev.duration_s,
+                        "size": rec.size,
+                    }
+                )
+        else:
+            frame_rows.append(
+                {
+                    "cassette": name,
+                    "user": user,
+                    "seq": seq,
+                    "kind": "mark",
+                    "dir": None,
+                    "t_ms": t_ms,
+                    "wall": rec.wall,
+                    "size": None,
+                    "type": None,
+                    "run_id": _str_or_none(rec.data.get("run_id")),
+                    "thread_id": _str_or_none(rec.data.get("thread_id")),
+                    "user_id": None,
+                    "mark": rec.name,
+                    "data": dict(rec.data),
+                    "text": None,
+                    **labels,
+                }
+            )
+    return frame_rows, event_rows, _run_rows(cas, event_rows)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+_AGENT_KINDS = ("agent", "error")
+
+
+def _run_rows(cas: Cassette, event_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Runs from ``run_start``/``run_end`` marks; without them, grouped by thread/run id."""
+    name, user = cas.path, cas.header.user
+    runs: list[dict[str, Any]] = []
+    starts = [m for m in cas.marks if m.name == "run_start"]
+    if starts:
+        open_run: dict[str, Any] | None = None
+        for rec in cas.records:
+            if isinstance(rec, MarkRecord) and rec.name == "run_start":
+                if open_run is not None:
+                    runs.append(open_run)
+                open_run = {
+                    "cassette": name,
+                    "user": user,
+                    "run_id": _str_or_none(rec.data.get("run_id")),
+                    "thread_id": _str_or_none(rec.data.get("thread_id")),
+                    "start_ms": rec.t_ns / 1e6,
+                    "first_event_ms": None,
+                    "end_ms": None,
+                    "n_events": 0,
+                    "terminal": None,
+                    "outcome": None,
+                }
+            elif open_run is None:
+                continue
+            elif isinstance(rec, MarkRecord) and rec.name == "run_end":
+                for key in ("run_id", "thread_id"):
+                    if rec.data.get(key) is not None:
+                        open_run[key] = str(rec.data[key])
+                open_run["end_ms"] = rec.t_ns / 1e6
+                open_run["outcome"] = _str_or_none(rec.data.get("outcome"))
+                terminal = rec.data.get("terminal")
+                if terminal is not None:
+                    open_run["terminal"] = str(terminal)
+                runs.append(open_run)
+                open_run = None
+            elif isinstance(rec, FrameRecord) and rec.dir == "in":
+                ev = _event_from_record(rec)
+                if str(ev.kind) in _AGENT_KINDS:
+                    open_run["n_events"] += 1
+                    if open_run["first_event_ms"] is None:
+                        open_run["first_event_ms"] = rec.t_ns / 1e6
+                    if ev.is_terminal:
+                        open_run["terminal"] = ev.type
+        if open_run is not None:
+            open_run["outcome"] = "unfinished"
+            runs.append(open_run)
+        return runs
+    groups: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for row in event_rows:
+        if row["kind"] not in _AGENT_KINDS:
+            continue
+        group_key = (row["thread_id"], row["run_id"]) if row["thread_id"] else (None, row["run_id"])
+        grp = groups.get(group_key)
+        if grp is None:
+            grp = groups[group_key] = {
+                "cassette": name,
+                "user": user,
+                "run_id": row["run_id"],
+                "thread_id": row["thread_id"],
+                "start_ms": row["t_ms"],
+                "first_event_ms": row["t_ms"],
+                "end_ms": row["t_ms"],
+                "n_events": 0,
+                "terminal": None,
+                "outcome": None,
+            }
+        grp["n_events"] += 1
+        grp["end_ms"] = row["t_ms"]
+        if row["type"] in ("agent_completed", "final_report", "agent_error"):
+            grp["terminal"] = row["type"]
+            grp["outcome"] = "agent_error" if row["type"] == "agent_error" else "completed"
+    return list(groups.values())
+
+
+def load_frames(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> Frames:
+    """Load one or many cassettes (files, or directories searched for ``*.jsonl``) into
+    ``Frames(frames, events, runs)``. Column sets are stable: ``FRAME_COLUMNS`` (plus one
+    ``label_<name>`` column per label seen), ``EVENT_COLUMNS``, ``RUN_COLUMNS``; empty inputs give
+    empty frames with those columns."""
+    import pandas as pd
+
+    frame_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    run_rows: list[dict[str, Any]] = []
+    label_cols: set[str] = set()
+    for path in _expand_paths(paths):
+        cas = load_cassette(path)
+        label_cols.update(f"label_{k}" for k in cas.header.labels)
+        f, e, r = _rows_for(cas)
+        frame_rows.extend(f)
+        event_rows.extend(e)
+        run_rows.extend(r)
+    frame_cols = [*FRAME_COLUMNS, *sorted(label_cols)]
+    frames = pd.DataFrame(frame_rows, columns=frame_cols)
+    events = pd.DataFrame(event_rows, columns=list(EVENT_COLUMNS))
+    runs = pd.DataFrame(run_rows, columns=list(RUN_COLUMNS))
+    return Frames(frames, events, runs)

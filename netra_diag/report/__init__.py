@@ -1,0 +1,63 @@
+"""Notebooks as reports: papermill runs, self-contained HTML, JSON summaries, secret safety.
+
+In a notebook::
+
+    from netra_diag import report
+    summary = report.Summary(summary_path, notebook="latency_sla")
+    summary.check("sla", kind="sla", passed=evaluation.passed, detail=evaluation.verdict)
+
+From Python or ``netra-diag report NAME -p KEY VALUE``::
+
+    result = report.run_report("latency_sla", {"sla_file": "service"}, out_dir="netra-report")
+    result.exit_code, result.headline, result.html_path
+
+Submodules load lazily where they are heavy: importing this package pulls in neither papermill
+nor nbconvert nor plotly.
+"""
+
+from __future__ import annotations
+
+from netra_diag.report.figures import PLOTLY_MIME, figure_placeholder, figure_spec
+from netra_diag.report.runner import (
+    DEFAULT_OUT_DIR,
+    MAX_REPORT_BYTES,
+    ReportResult,
+    ensure_kernel,
+    find_notebook,
+    notebook_parameters,
+    notebooks_dir,
+    run_report,
+)
+from netra_diag.report.safety import (
+    check_parameters,
+    find_leaks,
+    is_token,
+    scrub_notebook,
+    scrub_text,
+    secret_values,
+)
+from netra_diag.report.summary import Check, CheckKind, Summary, exit_code_for
+
+__all__ = [
+    "DEFAULT_OUT_DIR",
+    "MAX_REPORT_BYTES",
+    "PLOTLY_MIME",
+    "Check",
+    "CheckKind",
+    "ReportResult",
+    "Summary",
+    "check_parameters",
+    "ensure_kernel",
+    "exit_code_for",
+    "figure_placeholder",
+    "figure_spec",
+    "find_leaks",
+    "find_notebook",
+    "is_token",
+    "notebook_parameters",
+    "notebooks_dir",
+    "run_report",
+    "scrub_notebook",
+    "scrub_text",
+    "secret_values",
+]

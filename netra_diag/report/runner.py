@@ -1,0 +1,365 @@
+"""Run a notebook as a report: papermill, scrub, export HTML, write the JSON summary.
+
+``run_report(name, parameters, out_dir=...)`` writes three files into ``out_dir``:
+
+- ``NAME.ipynb``: the executed notebook, every output scrubbed of tokens and secrets;
+- ``NAME.html``: a self-contained page whose figures render offline (:mod:`.html`);
+- ``NAME.json``: verdicts, counts and SLA results the notebook recorded (:class:`.Summary`), the
+  parameters, artifact sizes, and the exit code by class (:func:`.exit_code_for`).
+
+The kernel is this interpreter's own (:func:`ensure_kernel`), so a report run from the project's
+virtualenv executes with the project's packages whatever other kernels are installed.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from netra_diag import __version__
+from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.errors import NotebookError, UsageError
+from netra_diag.report.safety import (
+    check_parameters,
+    find_leaks,
+    scrub_notebook,
+    scrub_text,
+    secret_values,
+)
+from netra_diag.report.summary import EXIT_PRIORITY, Check, exit_code_for, to_jsonable
+
+__all__ = [
+    "DEFAULT_OUT_DIR",
+    "MAX_REPORT_BYTES",
+    "ReportResult",
+    "coerce_parameters",
+    "ensure_kernel",
+    "find_notebook",
+    "notebook_parameters",
+    "notebooks_dir",
+    "run_report",
+]
+
+DEFAULT_OUT_DIR = "netra-report"
+# An executed report (notebook or HTML page) above this size is flagged in the summary.
+MAX_REPORT_BYTES = 2 * 1024 * 1024
+KERNEL_NAME = "python3"
+FALLBACK_KERNEL_NAME = "netra-diag"
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """Where a report went and what it found."""
+
+    name: str
+    notebook_path: Path
+    html_path: Path | None
+    summary_path: Path
+    exit_code: ExitCode
+    headline: str
+    checks: tuple[Check, ...] = ()
+    values: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    duration_s: float = 0.0
+    sizes: Mapping[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def failed_checks(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if not c.passed)
+
+
+def notebooks_dir() -> Path | None:
+    """The project's ``notebooks/`` folder: ``$NETRA_NOTEBOOKS`` if set, else next to the package
+    (a source checkout), else ``./notebooks``; ``None`` if none exists."""
+    candidates = []
+    if os.environ.get("NETRA_NOTEBOOKS"):
+        candidates.append(Path(os.environ["NETRA_NOTEBOOKS"]))
+    candidates += [Path(__file__).resolve().parents[2] / "notebooks", Path.cwd() / "notebooks"]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def find_notebook(name: str | os.PathLike[str]) -> Path:
+    """A notebook by path, or by name in :func:`notebooks_dir` (``.ipynb`` optional)."""
+    path = Path(name)
+    if path.suffix == ".ipynb" and path.is_file():
+        return path
+    folder = notebooks_dir()
+    if folder is not None:
+        candidate = folder / (path.name if path.suffix == ".ipynb" else f"{path.name}.ipynb")
+        if candidate.is_file():
+            return candidate
+    known = sorted(p.stem for p in folder.glob("*.ipynb")) if folder else []
+    hint = f"; notebooks in {folder}: {', '.join(known)}" if known else ""
+    raise UsageError(f"no notebook {str(name)!r}{hint}")
+
+
+def notebook_parameters(path: Path) -> dict[str, dict[str, Any]]:
+    """The ``parameters`` cell's names, defaults and help (``papermill.inspect_notebook``)."""
+    import papermill
+
+    return dict(papermill.inspect_notebook(str(path)))
+
+
+def _literal(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text
+
+
+def coerce_parameters(
+    raw: Mapping[str, Any], declared: Mapping[str, Mapping[str, Any]], *, where: str = "notebook"
+) -> dict[str, Any]:
+    """Convert ``-p KEY VALUE`` strings to the type of each declared default.
+
+    An undeclared name is an error naming the valid ones (papermill would inject it silently).
+    """
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in declared:
+            valid = ", ".join(sorted(declared)) or "none"
+            raise UsageError(f"{where} has no parameter {key!r}; its parameters: {valid}")
+        if not isinstance(value, str):
+            out[key] = value
+            continue
+        default = _literal(str(declared[key].get("default", "")))
+        if isinstance(default, bool):
+            lowered = value.strip().lower()
+            if lowered not in {"true", "false", "1", "0", "yes", "no"}:
+                raise UsageError(f"parameter {key!r} wants true or false, got {value!r}")
+            out[key] = lowered in {"true", "1", "yes"}
+        elif isinstance(default, int | float):
+            try:
+                out[key] = type(default)(float(value) if isinstance(default, float) else value)
+            except ValueError:
+                kind = type(default).__name__
+                raise UsageError(f"parameter {key!r} wants a {kind}, got {value!r}") from None
+        elif isinstance(default, str):
+            out[key] = value
+        else:
+            out[key] = _literal(value)
+    return out
+
+
+def ensure_kernel() -> str:
+    """The name of a kernel that runs this interpreter.
+
+    jupyter_client starts a kernelspec whose ``argv[0]`` is plain ``python`` with the current
+    interpreter, so the standard ``python3`` spec is used when it resolves to us. A ``python3``
+    spec pointing elsewhere (e.g. a user-level one) would run the report without the project's
+    packages; then a ``netra-diag`` kernelspec for this interpreter is installed into
+    ``sys.prefix`` (the virtualenv) and used instead.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    manager = KernelSpecManager()
+    for name in (KERNEL_NAME, FALLBACK_KERNEL_NAME):
+        try:
+            spec = manager.get_kernel_spec(name)
+        except NoSuchKernel:
+            continue
+        argv0 = spec.argv[0] if spec.argv else ""
+        plain = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info)}
+        if argv0 in plain or Path(argv0).resolve() == Path(sys.executable).resolve():
+            return name
+    from ipykernel.kernelspec import install
+
+    install(
+        kernel_name=FALLBACK_KERNEL_NAME,
+        display_name="Python 3 (netra-diag)",
+        prefix=sys.prefix,
+    )
+    return FALLBACK_KERNEL_NAME
+
+
+def _derive_headline(checks: tuple[Check, ...], error: str | None) -> str:
+    """Worst first: a notebook error, then failed checks by exit-code class."""
+    if error:
+        return f"notebook failed: {error}"
+    failed = sorted(
+        (c for c in checks if not c.passed),
+        key=lambda c: EXIT_PRIORITY.index(exit_code_for([c])),
+    )
+    if failed:
+        return "; ".join(f"{c.name}: {c.detail or 'failed'}" for c in failed)
+    if checks:
+        return f"all {len(checks)} required checks passed"
+    return "no required checks were recorded"
+
+
+def _write_checked(path: Path, text: str, secrets: tuple[str, ...]) -> int:
+    leaks = find_leaks(text, secrets)
+    if leaks:
+        # Fail closed: a report that still holds a secret after scrubbing is not written at all.
+        raise NotebookError(str(path), f"refusing to write: {', '.join(leaks[:3])} survived scrub")
+    data = text.encode("utf-8")
+    path.write_bytes(data)
+    return len(data)
+
+
+def run_report(
+    notebook: str | os.PathLike[str],
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    out_dir: str | os.PathLike[str] = DEFAULT_OUT_DIR,
+    kernel_name: str | None = None,
+    cell_timeout: float = 600.0,
+    html: bool = True,
+    hide_code: bool = False,
+    environ: Mapping[str, str] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> ReportResult:
+    """Execute ``notebook`` with ``parameters`` and write the report into ``out_dir``.
+
+    Raises :class:`~netra_diag.errors.UsageError` for an unknown notebook or parameter, or a
+    parameter that carries a secret. A notebook that fails does not raise: the result has
+    ``exit_code == ExitCode.NOTEBOOK`` and ``error`` says which cell failed and why, and the
+    executed notebook and HTML still show everything up to that cell.
+    """
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+    from traitlets.config import Config
+
+    started = time.monotonic()
+    env = dict(os.environ if environ is None else environ)
+    say = log or (lambda _msg: None)
+    source = find_notebook(notebook)
+    name = source.stem
+    declared = notebook_parameters(source)
+    params = coerce_parameters(dict(parameters or {}), declared, where=f"notebook {name!r}")
+    check_parameters(params, env)
+    secrets = secret_values(env)
+
+    out = Path(out_dir)
+    fresh = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        # Reports are build output: keep them out of version control wherever they are written.
+        (out / ".gitignore").write_text("*\n", encoding="utf-8")
+    nb_path, html_path, summary_path = (
+        out / f"{name}{ext}" for ext in (".ipynb", ".html", ".json")
+    )
+    kernel = kernel_name or ensure_kernel()
+
+    error: str | None = None
+    with tempfile.TemporaryDirectory(prefix="netra-report-") as tmp:
+        raw_out = Path(tmp) / f"{name}.ipynb"
+        notebook_summary = Path(tmp) / "summary.json"
+        run_params = dict(params)
+        if "summary_path" in declared:
+            run_params["summary_path"] = str(notebook_summary)
+        say(f"running {source} with kernel {kernel!r}")
+        try:
+            papermill.execute_notebook(
+                str(source),
+                str(raw_out),
+                parameters=run_params,
+                kernel_name=kernel,
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                execution_timeout=cell_timeout,
+                start_timeout=120,
+                cwd=str(out),
+                # IPC sockets in the private temp dir instead of TCP ports: nothing listens on
+                # the network, and ipykernel has no reason to warn about unencrypted TCP.
+                config=Config({"KernelManager": {"transport": "ipc", "ip": f"{tmp}/kernel"}}),
+            )
+        except PapermillExecutionError as exc:
+            error = f"cell {exc.cell_index}: {exc.ename}: {exc.evalue}"
+        except Exception as exc:  # kernel died, cell timeout, ...: still report what ran
+            error = f"{type(exc).__name__}: {exc}"
+        if not raw_out.is_file():
+            raise NotebookError(str(source), error or "papermill wrote no output notebook")
+        executed = nbformat.read(str(raw_out), as_version=4)  # type: ignore[no-untyped-call]
+        found = (
+            json.loads(notebook_summary.read_text(encoding="utf-8"))
+            if notebook_summary.is_file()
+            else {}
+        )
+
+    scrub_notebook(executed, secrets)
+    if error:
+        error = scrub_text(error, secrets)
+    # Widget state would make the page load the widget manager from a CDN; the static views
+    # that panels put beside their widget output are what a saved report shows.
+    executed.metadata.pop("widgets", None)
+    meta = executed.metadata.get("papermill", {})
+    if isinstance(meta, dict):
+        meta["output_path"] = str(nb_path)
+        meta.get("parameters", {}).pop("summary_path", None)
+
+    checks = tuple(Check.from_dict(c) for c in found.get("checks", ()) if isinstance(c, dict))
+    exit_code = exit_code_for(checks, notebook_failed=error is not None)
+    headline = _derive_headline(checks, error) if error else str(found.get("headline") or "")
+    headline = headline or _derive_headline(checks, None)
+
+    sizes: dict[str, int] = {}
+    warnings: list[str] = []
+    say(f"writing {nb_path}")
+    text = nbformat.writes(executed)  # type: ignore[no-untyped-call]
+    sizes["notebook"] = _write_checked(nb_path, text, secrets)
+    written_html: Path | None = None
+    if html:
+        from netra_diag.report.html import export_html
+
+        say(f"exporting {html_path}")
+        page = export_html(executed, title=f"netra-diag report: {name}", hide_code=hide_code)
+        sizes["html"] = _write_checked(html_path, page.html, secrets)
+        written_html = html_path
+    for kind, size in sizes.items():
+        if size > MAX_REPORT_BYTES:
+            warnings.append(f"{kind} is {size / 1e6:.1f} MB, over the 2 MB report budget")
+
+    duration = time.monotonic() - started
+    summary = {
+        "report": name,
+        "source": str(source),
+        "tool_version": __version__,
+        "status": "notebook_error" if error else "ok",
+        "error": error,
+        "exit_code": int(exit_code),
+        "exit_class": exit_code.name,
+        "headline": headline,
+        "checks": [c.to_dict() for c in checks],
+        "values": to_jsonable(found.get("values", {})),
+        "parameters": to_jsonable(params),
+        "artifacts": {
+            "notebook": nb_path.name,
+            "html": written_html.name if written_html else None,
+            "summary": summary_path.name,
+        },
+        "sizes": sizes,
+        "warnings": warnings,
+        "duration_s": round(duration, 3),
+    }
+    _write_checked(
+        summary_path, json.dumps(summary, indent=2, sort_keys=True, allow_nan=False), secrets
+    )
+    return ReportResult(
+        name=name,
+        notebook_path=nb_path,
+        html_path=written_html,
+        summary_path=summary_path,
+        exit_code=exit_code,
+        headline=headline,
+        checks=checks,
+        values=summary["values"],
+        error=error,
+        duration_s=duration,
+        sizes=sizes,
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,174 @@
+"""The nine failure categories of PROTOCOL.md §9, recognised from a failing test's report.
+
+Each rule looks at the exception type, the message and the traceback's last lines (where the
+real error usually is) and, when one matches, says why in words. Rules run in a fixed order
+because some symptoms overlap: ``extra_headers`` in a ``TypeError`` is a websockets API change,
+not token-helper drift; a 1008 after a subprotocol offer is a subprotocol problem, not a secret.
+Category 9 (vacuous passes) is about tests that did *not* fail; ``netra_diag.suites.vacuous``
+finds those.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from netra_diag.suites.model import TestCase
+
+__all__ = ["Category", "CategoryMatch", "categorise", "category_label"]
+
+
+class Category(StrEnum):
+    TOKEN_HELPER_DRIFT = "token_helper_drift"  # §9.1
+    SECRET_CLAIM_MISMATCH = "secret_claim_mismatch"  # §9.2
+    SUBPROTOCOL_FORMAT = "subprotocol_format"  # §9.3
+    SETUP_METHOD_AWAIT = "setup_method_await"  # §9.4
+    WEBSOCKETS_API = "websockets_api"  # §9.5
+    IMPORT_CONFIG = "import_config"  # §9.6
+    INTERNAL_1011 = "internal_1011"  # §9.7
+    INFRASTRUCTURE = "infrastructure"  # §9.8
+    VACUOUS_PASS = "vacuous_pass"  # §9.9
+    OTHER = "other"
+
+
+_LABELS = {
+    Category.TOKEN_HELPER_DRIFT: "token helper signature drift",
+    Category.SECRET_CLAIM_MISMATCH: "secret or claim mismatch",
+    Category.SUBPROTOCOL_FORMAT: "subprotocol format",
+    Category.SETUP_METHOD_AWAIT: "setUp vs setup_method / never awaited",
+    Category.WEBSOCKETS_API: "websockets API change",
+    Category.IMPORT_CONFIG: "import/config error at collection",
+    Category.INTERNAL_1011: "1011 internal error",
+    Category.INFRASTRUCTURE: "timeout or infrastructure",
+    Category.VACUOUS_PASS: "vacuous pass",
+    Category.OTHER: "uncategorised",
+}
+
+
+def category_label(category: Category) -> str:
+    """The human name used in headlines ("token helper signature drift")."""
+    return _LABELS[category]
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryMatch:
+    category: Category
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self.category]
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+_KWARG = re.compile(r"unexpected keyword argument '(\w+)'|missing \d+ required \w* ?argument")
+_TOKENISH = _rx(r"token|jwt|auth")
+_WS_API = _rx(
+    r"extra_headers|additional_headers|InvalidStatusCode|has no attribute '(?:closed|open|"
+    r"state|recv_messages|messages)'|websockets\.(?:legacy|client)\b.*deprecat"
+    r"|cannot import name '(?:InvalidStatusCode|WebSocketClientProtocol|connect)'"
+)
+_SETUP = _rx(
+    r"was never awaited|coroutine '[^']*' was never|object has no attribute .*\n?.*setup_method"
+    r"|setup_method|It is deprecated to return a value that is not None from a test case"
+    r"|'coroutine' object (?:has no attribute|is not)"
+)
+_UNITTEST_ATTR = _rx(r"AttributeError: '\w+' object has no attribute '\w+'")
+_IMPORT = _rx(
+    r"\b(?:ModuleNotFoundError|ImportError)\b|cannot import name|No module named"
+    r"|\bConfig(?:uration)?Error\b|ImproperlyConfigured|KeyError: '[A-Z][A-Z0-9_]+'"
+)
+_SUBPROTOCOL = _rx(
+    r"subprotocol|\b1003\b|NegotiationError|Sec-WebSocket-Protocol|\bjwt-auth\b|\bjwt\.\w"
+)
+_SECRET = _rx(
+    r"HTTP 40[13]\b|\b40[13] Forbidden|\b1008\b|policy violation|Authentication failed"
+    r"|InvalidSignature|Signature verification failed|Invalid (?:issuer|audience)"
+    r"|InvalidIssuer|InvalidAudience|token_type|JWT_SECRET|AUTH_FAILED|ExpiredSignature"
+    r"|Signature has expired|Not enough segments|DecodeError|TokenRejected"
+)
+_BYPASS = _rx(
+    r"more successes than expected|(?:accepted|succeeded|connected)\b.{0,60}\b(?:invalid|bad|"
+    r"expired|forged|wrong|without (?:a )?)[ -]?token|demo-user-001|DEMO mode|relaxed_\d"
+)
+_INTERNAL = _rx(r"\b1011\b|internal error|Internal Server Error")
+_INFRA = _rx(
+    r"Timeout|timed out|\b50[234]\b|Service Unavailable|Bad Gateway|Connection ?Refused|"
+    r"Connect call failed|Errno 111|Errno 110|Name or service not known|getaddrinfo|"
+    r"\b1006\b|no close frame|ConnectFailed|not running|unreachable|cold start|"
+    r"Network is unreachable|ConnectionResetError|BrokenPipe|RunTimeout"
+)
+
+
+def _evidence(case: TestCase) -> str:
+    problem = case.primary
+    if problem is None:
+        return ""
+    return f"{problem.type}\n{problem.message}\n{problem.text[-3000:]}"
+
+
+def categorise(case: TestCase, evidence: str | None = None) -> CategoryMatch:
+    """The §9 category of a failing test, with the reason in words."""
+    text = evidence if evidence is not None else _evidence(case)
+    problem = case.primary
+    phase = problem.phase if problem else ""
+    if m := _WS_API.search(text):
+        return CategoryMatch(
+            Category.WEBSOCKETS_API,
+            f"uses an API that websockets ≥ 15 changed ({m.group(0).strip()!r})",
+        )
+    kwarg = _KWARG.search(text)
+    if kwarg and "TypeError" in text and _TOKENISH.search(text):
+        name = kwarg.group(1)
+        what = f"a parameter it does not take ({name!r})" if name else "the wrong arguments"
+        return CategoryMatch(Category.TOKEN_HELPER_DRIFT, f"a token helper was called with {what}")
+    if m := _SETUP.search(text):
+        return CategoryMatch(
+            Category.SETUP_METHOD_AWAIT,
+            f"test set-up never ran or a coroutine was not awaited ({_short(m.group(0))})",
+        )
+    if phase == "collection" or (m := _IMPORT.search(text)):
+        found = _short(m.group(0)) if phase != "collection" and m else "the module did not import"
+        return CategoryMatch(
+            Category.IMPORT_CONFIG, f"import or configuration error at collection ({found})"
+        )
+    if m := _BYPASS.search(text):
+        return CategoryMatch(
+            Category.VACUOUS_PASS,
+            "the service accepted a connection it should refuse: permissive (DEMO/RELAXED) auth "
+            f"makes auth tests prove nothing ({_short(m.group(0))})",
+        )
+    if m := _SUBPROTOCOL.search(text):
+        return CategoryMatch(
+            Category.SUBPROTOCOL_FORMAT,
+            f"the token was offered in a subprotocol format the server rejects ({_short(m[0])})",
+        )
+    if m := _SECRET.search(text):
+        return CategoryMatch(
+            Category.SECRET_CLAIM_MISMATCH,
+            f"the server refused the token: secret or claims do not match ({_short(m.group(0))})",
+        )
+    if m := _INTERNAL.search(text):
+        return CategoryMatch(
+            Category.INTERNAL_1011, f"the server closed with an internal error ({_short(m[0])})"
+        )
+    if m := _INFRA.search(text):
+        return CategoryMatch(
+            Category.INFRASTRUCTURE,
+            f"the service was slow, down or unreachable ({_short(m.group(0))})",
+        )
+    if _UNITTEST_ATTR.search(text) and "unittest" in text:
+        return CategoryMatch(
+            Category.SETUP_METHOD_AWAIT,
+            "an attribute set in set-up is missing: unittest classes ignore setup_method",
+        )
+    return CategoryMatch(Category.OTHER, "no §9 pattern matched")
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "…"

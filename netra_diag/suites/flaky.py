@@ -1,0 +1,124 @@
+"""Flakiness over a history of runs: passed-on-retry, a transition score, outage suppression.
+
+A test's history is its pass/fail sequence over the runs that ran it (skips are left out). The
+transition score is the share of consecutive pairs that flip (0: stable, 1: flips every run).
+A run in which most tests failed for one infrastructure cause (PROTOCOL.md §9.8: the service was
+down, cold, refusing) is an *outage*: its failures say nothing about individual tests, so it is
+left out of every history instead of marking the whole suite flaky.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+
+from netra_diag.suites.categories import Category, categorise
+from netra_diag.suites.merge import load_results
+from netra_diag.suites.model import FAILING, Outcome, SuiteRun
+from netra_diag.suites.signatures import signature_of
+
+__all__ = ["FlakinessReport", "FlakyTest", "assess_flakiness", "is_outage", "load_history"]
+
+_OUTAGE_CATEGORIES = frozenset({Category.INFRASTRUCTURE, Category.INTERNAL_1011})
+
+
+@dataclass(frozen=True, slots=True)
+class FlakyTest:
+    test_id: str
+    history: str  # one letter per run that ran it: P pass, F fail/error, R passed on retry
+    transitions: int
+    score: float
+    passed_on_retry: int
+
+    @property
+    def runs(self) -> int:
+        return len(self.history)
+
+
+@dataclass(frozen=True, slots=True)
+class FlakinessReport:
+    runs: int
+    outage_runs: tuple[int, ...]
+    outage_reasons: tuple[str, ...]
+    flaky: tuple[FlakyTest, ...]
+
+    def summary(self) -> str:
+        if not self.flaky:
+            base = f"no flaky tests over {self.runs} run(s)"
+        else:
+            base = f"{len(self.flaky)} flaky test(s) over {self.runs} run(s)"
+        if self.outage_runs:
+            base += f"; {len(self.outage_runs)} outage run(s) left out"
+        return base
+
+
+def is_outage(run: SuiteRun, *, threshold: float = 0.5) -> str:
+    """Why ``run`` is an outage run (``""`` if it is not): at least ``threshold`` of its tests
+    failed, and most failures share one infrastructure-class signature."""
+    total = len(run.rows)
+    failing = run.failing()
+    if not total or len(failing) < max(2, threshold * total):
+        return ""
+    keys: Counter[str] = Counter()
+    first: dict[str, Category] = {}
+    for case in failing:
+        sig = signature_of(case)
+        if sig is None:
+            continue
+        keys[sig.key] += 1
+        if sig.key not in first:
+            first[sig.key] = categorise(case).category
+    key, n = keys.most_common(1)[0] if keys else ("", 0)
+    if n * 2 >= len(failing) and first.get(key) in _OUTAGE_CATEGORIES:
+        return f"{n} of {total} tests failed with one infrastructure cause: {key.split('|')[1]}"
+    return ""
+
+
+def assess_flakiness(
+    runs: Sequence[SuiteRun], *, outage_threshold: float = 0.5, min_runs: int = 2
+) -> FlakinessReport:
+    """Flaky tests across ``runs`` (oldest first)."""
+    outages: list[int] = []
+    reasons: list[str] = []
+    histories: dict[str, list[str]] = {}
+    retried: Counter[str] = Counter()
+    for index, run in enumerate(runs):
+        reason = is_outage(run, threshold=outage_threshold)
+        if reason:
+            outages.append(index)
+            reasons.append(reason)
+            continue
+        for row in run.rows:
+            if row.outcome in FAILING:
+                letter = "F"
+            elif row.outcome is Outcome.PASSED:
+                letter = "P"
+            else:
+                continue
+            detail = run.details.get(row.test_id)
+            if detail is not None and detail.passed_on_retry:
+                letter = "R"
+                retried[row.test_id] += 1
+            histories.setdefault(row.test_id, []).append(letter)
+    flaky: list[FlakyTest] = []
+    for tid, letters in histories.items():
+        states = ["F" if x == "F" else "P" for x in letters]
+        flips = sum(1 for a, b in pairwise(states) if a != b)
+        if retried[tid] or (len(states) >= min_runs and flips):
+            score = flips / (len(states) - 1) if len(states) > 1 else 0.0
+            flaky.append(FlakyTest(tid, "".join(letters), flips, score, retried[tid]))
+    flaky.sort(key=lambda f: (-f.score, -f.passed_on_retry, f.test_id))
+    return FlakinessReport(len(runs), tuple(outages), tuple(reasons), tuple(flaky))
+
+
+def load_history(directory: str | os.PathLike[str]) -> list[SuiteRun]:
+    """One run per entry of ``directory`` in name order: a results file, or a folder of shards."""
+    root = Path(directory)
+    entries = sorted(
+        p for p in root.iterdir() if p.is_dir() or p.suffix.lower() in (".xml", ".json")
+    )
+    return [load_results(p) for p in entries]

@@ -1,0 +1,244 @@
+"""Link test results to the session recordings (cassettes) the pytest plugin wrote.
+
+A cassette's header ``labels`` carry ``nodeid`` and ``outcome`` (docs/cassette-format.md); the
+plugin also leaves ``<name>.outcome.json`` next to it. For each recording this module keeps what
+triage shows: frames and events seen, the close, whether auth was bypassed (a
+``connection_established`` whose server user id is synthetic, PROTOCOL.md §2 "Permissive auth"),
+and, when ``netra_diag.events.contracts`` is available, its contract findings.
+
+The cassette reader here is deliberately small (header + records, bad lines skipped with a
+warning): triage only needs counts and marks, and must not fail on a recording cut short.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from netra_diag.events.model import CRITICAL_EVENTS, TERMINAL_EVENTS, TimedEvent, parse_frame
+from netra_diag.suites.model import nodeid_to_test_id
+
+__all__ = [
+    "BYPASS_USER",
+    "Recording",
+    "find_recordings",
+    "read_cassette",
+    "sanitise_nodeid",
+]
+
+BYPASS_USER = re.compile(r"^(?:demo-user-001|relaxed_\w*|emergency_\w*)$")
+_AUTH_CLOSE = frozenset({1002, 1003, 1008})
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
+
+
+def sanitise_nodeid(nodeid: str) -> str:
+    """A file-name-safe stem for a node id (``tests/a.py::T::t[x]`` -> ``tests_a.py__T__t[x]``)."""
+    stem = _UNSAFE.sub("_", nodeid.replace("::", "__")).strip("._")
+    return stem[:180] or "unnamed"
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What one cassette shows, in the terms triage reports."""
+
+    path: str
+    nodeid: str = ""
+    outcome: str = ""
+    frames_in: int = 0
+    frames_out: int = 0
+    event_types: Mapping[str, int] = field(default_factory=dict)
+    marks: tuple[str, ...] = ()
+    close_code: int | None = None
+    close_reason: str = ""
+    server_user: str = ""
+    contract_findings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def test_id(self) -> str:
+        return nodeid_to_test_id(self.nodeid) if self.nodeid else ""
+
+    @property
+    def frames(self) -> int:
+        return self.frames_in + self.frames_out
+
+    @property
+    def zero_frames(self) -> bool:
+        return self.frames == 0
+
+    @property
+    def auth_bypass(self) -> bool:
+        return bool(self.server_user and BYPASS_USER.match(self.server_user))
+
+    @property
+    def critical_seen(self) -> tuple[str, ...]:
+        return tuple(e for e in CRITICAL_EVENTS if self.event_types.get(e))
+
+    def phase_reached(self) -> str | None:
+        """The phase a failing session stopped in, or None if the recording cannot tell."""
+        if "upgrade_done" not in self.marks and self.frames_in == 0:
+            return "connect"
+        auth_trouble = self.close_code in _AUTH_CLOSE or self.event_types.get("error_message")
+        if auth_trouble and not self.critical_seen:
+            return "auth"
+        if not self.critical_seen:
+            return "first event"
+        if self.event_types.get("tool_executing", 0) > self.event_types.get("tool_completed", 0):
+            return "tool"
+        if not any(self.event_types.get(t) for t in TERMINAL_EVENTS):
+            return "completion"
+        return None
+
+    def summary(self) -> str:
+        parts = [f"{self.frames_in} in / {self.frames_out} out frames"]
+        if self.event_types:
+            top = ", ".join(f"{t}×{n}" for t, n in sorted(self.event_types.items())[:6])
+            parts.append(top)
+        if self.close_code is not None:
+            parts.append(
+                f"closed {self.close_code}" + (f" {self.close_reason}" if self.close_reason else "")
+            )
+        if self.auth_bypass:
+            parts.append(f"AUTH BYPASS (server user {self.server_user})")
+        if self.zero_frames:
+            parts.append("ZERO FRAMES")
+        return "; ".join(parts)
+
+
+def read_cassette(
+    path: str | os.PathLike[str],
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """``(header, records, warnings)`` of one cassette; bad lines are skipped with a warning."""
+    p = os.fspath(path)
+    header: dict[str, Any] = {}
+    records: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    try:
+        fh = open(p, encoding="utf-8", errors="replace")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        return header, records, [f"{p}: cannot open: {exc.strerror or exc}"]
+    with fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                warnings.append(f"{p}:{number}: not JSON (truncated line?), skipped")
+                continue
+            if not isinstance(obj, dict):
+                warnings.append(f"{p}:{number}: not a JSON object, skipped")
+            elif obj.get("kind") == "header" and not header and not records:
+                header = obj
+            else:
+                records.append(obj)
+    if not header:
+        warnings.append(f"{p}:1: no cassette header")
+    return header, records, warnings
+
+
+def _summarise(path: Path, sidecar: Mapping[str, str] | None) -> Recording:
+    header, records, warnings = read_cassette(path)
+    labels = header.get("labels") if isinstance(header.get("labels"), dict) else {}
+    assert isinstance(labels, dict)
+    nodeid = str(labels.get("nodeid") or (sidecar or {}).get("nodeid") or "")
+    outcome = str(labels.get("outcome") or (sidecar or {}).get("outcome") or "")
+    frames_in = frames_out = 0
+    types: Counter[str] = Counter()
+    marks: list[str] = []
+    close_code: int | None = None
+    close_reason = ""
+    server_user = ""
+    timed: list[TimedEvent] = []
+    for rec in records:
+        kind = rec.get("kind")
+        if kind == "frame":
+            if rec.get("dir") == "out":
+                frames_out += 1
+                continue
+            frames_in += 1
+            etype = rec.get("type")
+            if isinstance(etype, str) and etype:
+                types[etype] += 1
+            if isinstance(rec.get("text"), str):
+                t_ns = rec.get("t_ns")
+                wall = rec.get("wall")
+                timed.append(
+                    TimedEvent(
+                        parse_frame(rec["text"]),
+                        t=t_ns / 1e9 if isinstance(t_ns, int | float) else 0.0,
+                        wall=float(wall) if isinstance(wall, int | float) else None,
+                        index=len(timed),
+                    )
+                )
+        elif kind == "mark":
+            name = str(rec.get("name", ""))
+            marks.append(name)
+            data = rec.get("data") if isinstance(rec.get("data"), dict) else {}
+            assert isinstance(data, dict)
+            if name == "close":
+                code = data.get("code")
+                close_code = code if isinstance(code, int) else close_code
+                close_reason = str(data.get("reason") or "")
+            elif name == "connection_established":
+                user = data.get("user_id") or data.get("user") or data.get("server_user_id")
+                server_user = str(user or "")
+    return Recording(
+        path=str(path),
+        nodeid=nodeid,
+        outcome=outcome,
+        frames_in=frames_in,
+        frames_out=frames_out,
+        event_types=dict(types),
+        marks=tuple(marks),
+        close_code=close_code,
+        close_reason=close_reason,
+        server_user=server_user,
+        contract_findings=_contract_findings(timed),
+        warnings=tuple(warnings),
+    )
+
+
+def _contract_findings(events: list[TimedEvent]) -> tuple[str, ...]:
+    if not events:
+        return ()
+    try:  # contracts are optional: triage works without them
+        from netra_diag.events.contracts import check_run
+    except ImportError:
+        return ()
+    try:
+        report = check_run(events)
+    except Exception as exc:  # a checker bug must not hide the triage
+        return (f"contract check failed: {type(exc).__name__}",)
+    errors: Iterable[Any] = getattr(report, "errors", ()) or ()
+    return (str(report), *(str(getattr(f, "message", f)) for f in list(errors)[:5]))
+
+
+def find_recordings(directory: str | os.PathLike[str]) -> dict[str, list[Recording]]:
+    """Every cassette under ``directory``, grouped by the ``test_id`` of the test that made it.
+
+    Cassettes without a node id (neither in labels nor in an ``.outcome.json`` with the same
+    stem) are grouped under ``""``.
+    """
+    root = Path(directory)
+    sidecars: dict[str, dict[str, str]] = {}
+    for side in root.rglob("*.outcome.json"):
+        try:
+            data = json.loads(side.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            sidecars[side.name.removesuffix(".outcome.json")] = {k: str(v) for k, v in data.items()}
+    out: dict[str, list[Recording]] = {}
+    for path in sorted(root.rglob("*.jsonl")):
+        stem = path.name.removesuffix(".jsonl")
+        sidecar = sidecars.get(stem) or sidecars.get(stem.rsplit(".", 1)[0])
+        rec = _summarise(path, sidecar)
+        out.setdefault(rec.test_id, []).append(rec)
+    return out

@@ -1,0 +1,135 @@
+"""Load one run from several result files (shards), whatever their format, de-duplicated.
+
+A test that appears in more than one file is one test: identical results are kept once; when the
+results differ, the last file wins and the earlier attempts are kept as its reruns (a pass after a
+failed attempt is then "passed on retry", as Surefire's ``flakyFailure`` says). Files are taken in
+the order given; a directory contributes its ``*.xml`` and ``*.json`` files in name order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from netra_diag.errors import ReportParseError
+from netra_diag.suites.junit import looks_like_junit, parse_junit
+from netra_diag.suites.model import (
+    FAILING,
+    CaseRow,
+    Outcome,
+    Problem,
+    ProblemKind,
+    SuiteRun,
+    TestCase,
+    case_from_row,
+    row_of,
+)
+from netra_diag.suites.pytest_json import parse_pytest_json
+
+__all__ = ["expand_paths", "load_results", "merge_runs", "parse_results"]
+
+ResultPath = str | os.PathLike[str]
+
+
+def expand_paths(paths: Iterable[ResultPath]) -> list[Path]:
+    """Files to read: each file as given, each directory's ``*.xml``/``*.json`` in name order."""
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = sorted(
+                f for f in path.iterdir() if f.is_file() and f.suffix.lower() in (".xml", ".json")
+            )
+            if not found:
+                raise ReportParseError(str(path), "directory holds no .xml or .json results")
+            out.extend(found)
+        else:
+            out.append(path)
+    return out
+
+
+def parse_results(path: ResultPath) -> SuiteRun:
+    """Parse one results file, choosing the parser from its first bytes (``<`` or ``{``)."""
+    p = os.fspath(path)
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(512)
+    except OSError as exc:
+        raise ReportParseError(p, f"cannot open: {exc.strerror or exc}") from exc
+    if looks_like_junit(head):
+        return parse_junit(p)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return parse_pytest_json(p)
+    if not head.strip():
+        raise ReportParseError(p, "empty file, expected JUnit XML or pytest-json-report", line=1)
+    raise ReportParseError(p, "neither JUnit XML nor pytest-json-report JSON", line=1)
+
+
+def load_results(paths: Sequence[ResultPath] | ResultPath) -> SuiteRun:
+    """Parse and merge every results file of one run (see the module docstring)."""
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    files = expand_paths(paths)
+    if not files:
+        raise ReportParseError("<none>", "no results files given")
+    runs = [parse_results(f) for f in files]
+    return runs[0] if len(runs) == 1 else merge_runs(runs)
+
+
+def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
+    """Merge shards of one run; a test seen twice is de-duplicated as the module docstring says."""
+    rows: list[CaseRow] = []
+    details: dict[str, TestCase] = {}
+    index_of: dict[str, int] = {}
+    warnings: list[str] = []
+    duplicates = 0
+    declared: dict[str, int] = {}
+    for run in runs:
+        warnings.extend(run.warnings)
+        for key, value in run.declared.items():
+            declared[key] = declared.get(key, 0) + value
+        for row in run.rows:
+            earlier = index_of.get(row.test_id)
+            if earlier is None:
+                index_of[row.test_id] = len(rows)
+                rows.append(row)
+                if row.test_id in run.details:
+                    details[row.test_id] = run.details[row.test_id]
+                continue
+            duplicates += 1
+            old = details.get(row.test_id) or case_from_row(rows[earlier])
+            new = run.details.get(row.test_id) or case_from_row(row)
+            if old.outcome is new.outcome and not new.reruns:
+                continue
+            merged = _as_retry(old, new)
+            rows[earlier] = row_of(merged)
+            details[row.test_id] = merged
+    if duplicates:
+        warnings.append(f"{duplicates} test result(s) appeared in more than one file; merged")
+    fmts = sorted({r.fmt for r in runs})
+    return SuiteRun(
+        rows=tuple(rows),
+        details=details,
+        sources=tuple(s for r in runs for s in r.sources),
+        fmt="+".join(fmts),
+        declared=declared,
+        warnings=tuple(warnings),
+    )
+
+
+def _as_retry(old: TestCase, new: TestCase) -> TestCase:
+    """``new`` is the final result; ``old`` becomes an earlier attempt of it."""
+    failed_before = old.outcome in FAILING
+    if new.outcome is Outcome.PASSED and failed_before:
+        kinds = (ProblemKind.FLAKY_FAILURE, ProblemKind.FLAKY_ERROR)
+    else:
+        kinds = (ProblemKind.RERUN_FAILURE, ProblemKind.RERUN_ERROR)
+    attempts: list[Problem] = list(old.reruns)
+    for p in old.problems:
+        if p.kind is ProblemKind.FAILURE:
+            attempts.append(replace(p, kind=kinds[0]))
+        elif p.kind is ProblemKind.ERROR:
+            attempts.append(replace(p, kind=kinds[1]))
+    return replace(new, reruns=(*attempts, *new.reruns))

@@ -1,0 +1,303 @@
+"""The test-results model every parser produces: one ``SuiteRun`` of ``TestCase`` records.
+
+Formats differ in what they can tell (JUnit from pytest cannot tell an xpass from a pass;
+pytest-json can), so the model keeps what the runner said and how the runner counted it.
+``Counts`` is computed from ``TestCase.counted_as`` so that it equals the runner's own summary
+line: pytest, for instance, reports a test whose call passed and whose teardown raised as
+"1 passed, 1 error".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from typing import NamedTuple
+
+__all__ = [
+    "FAILING",
+    "CaseRow",
+    "Counts",
+    "Outcome",
+    "Problem",
+    "ProblemKind",
+    "SuiteRun",
+    "TestCase",
+    "case_from_row",
+    "count_cases",
+    "nodeid_to_test_id",
+    "row_of",
+    "split_nodeid",
+]
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    XFAILED = "xfailed"
+    XPASSED = "xpassed"
+
+
+FAILING: frozenset[Outcome] = frozenset({Outcome.FAILED, Outcome.ERROR})
+
+
+class ProblemKind(StrEnum):
+    """What a result element said, in JUnit's vocabulary (Surefire adds the rerun/flaky ones)."""
+
+    FAILURE = "failure"
+    ERROR = "error"
+    SKIPPED = "skipped"
+    RERUN_FAILURE = "rerunFailure"
+    RERUN_ERROR = "rerunError"
+    FLAKY_FAILURE = "flakyFailure"
+    FLAKY_ERROR = "flakyError"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One failure, error, skip or earlier attempt of a test, as the report wrote it.
+
+    ``phase`` is the runner's own stage when the format tells (pytest-json ``setup``/``call``/
+    ``teardown``, pytest JUnit's "failed on setup with"), else ``""``.
+    """
+
+    kind: ProblemKind
+    type: str = ""
+    message: str = ""
+    text: str = ""
+    phase: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TestCase:
+    """One test as the runner reported it.
+
+    ``test_id`` is the identity used to merge shards and compare runs: ``classname::name``, which
+    every format has and which pytest's xunit1, xunit2 and JSON reports agree on
+    (``nodeid_to_test_id``). ``nodeid`` is pytest's node id when the report lets us rebuild it.
+    ``counted_as`` lists the summary buckets the runner put this test in (usually ``outcome``).
+    """
+
+    __test__ = False  # not a pytest test class, whatever its name says
+
+    test_id: str
+    name: str
+    classname: str = ""
+    suite: str = ""
+    outcome: Outcome = Outcome.PASSED
+    counted_as: tuple[Outcome, ...] = ()
+    duration: float | None = None
+    file: str = ""
+    line: int | None = None
+    problems: tuple[Problem, ...] = ()
+    reruns: tuple[Problem, ...] = ()
+    properties: tuple[tuple[str, str], ...] = ()
+    stdout: str = ""
+    stderr: str = ""
+    source: str = ""  # the results file this record came from
+    nodeid: str = ""  # pytest node id, when the report lets us rebuild it
+
+    def __post_init__(self) -> None:
+        if not self.counted_as:
+            object.__setattr__(self, "counted_as", (self.outcome,))
+
+    @property
+    def failing(self) -> bool:
+        return self.outcome in FAILING
+
+    @property
+    def primary(self) -> Problem | None:
+        """The failure or error that decided the outcome (failure before error), if any."""
+        for kind in (ProblemKind.FAILURE, ProblemKind.ERROR):
+            for p in self.problems:
+                if p.kind is kind:
+                    return p
+        return None
+
+    @property
+    def passed_on_retry(self) -> bool:
+        """Passed in the end after at least one failed attempt (Surefire ``flakyFailure``)."""
+        return self.outcome is Outcome.PASSED and any(
+            r.kind in (ProblemKind.FLAKY_FAILURE, ProblemKind.FLAKY_ERROR) for r in self.reruns
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """The runner's summary buckets. ``flaky`` counts tests that passed after a failed attempt."""
+
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    xfailed: int = 0
+    xpassed: int = 0
+    flaky: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.failed + self.errors + self.skipped + self.xfailed + self.xpassed
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "passed": self.passed,
+            "failed": self.failed,
+            "errors": self.errors,
+            "skipped": self.skipped,
+            "xfailed": self.xfailed,
+            "xpassed": self.xpassed,
+            "flaky": self.flaky,
+        }
+
+    def summary(self) -> str:
+        """A pytest-style summary line: ``2 failed, 1 passed, 1 error``; zeros left out."""
+        parts = [
+            (self.failed, "failed"),
+            (self.passed, "passed"),
+            (self.skipped, "skipped"),
+            (self.xfailed, "xfailed"),
+            (self.xpassed, "xpassed"),
+            (self.errors, "error" if self.errors == 1 else "errors"),
+        ]
+        return ", ".join(f"{n} {word}" for n, word in parts if n) or "no tests ran"
+
+
+_BUCKET = {
+    Outcome.PASSED: "passed",
+    Outcome.FAILED: "failed",
+    Outcome.ERROR: "errors",
+    Outcome.SKIPPED: "skipped",
+    Outcome.XFAILED: "xfailed",
+    Outcome.XPASSED: "xpassed",
+}
+
+
+def count_cases(cases: Iterable[TestCase]) -> Counts:
+    tally = dict.fromkeys(_BUCKET.values(), 0)
+    flaky = 0
+    for case in cases:
+        for outcome in case.counted_as:
+            tally[_BUCKET[outcome]] += 1
+        flaky += case.passed_on_retry
+    return Counts(flaky=flaky, **tally)
+
+
+class CaseRow(NamedTuple):
+    """The few fields whole-run passes need (counts, diff, durations), kept for every test.
+
+    A plain tuple, because a 100k-case run builds 100k of them and triage must stay faster than a
+    bare XML parse; the full ``TestCase`` of a plain pass is only built on demand.
+    """
+
+    test_id: str
+    name: str
+    classname: str
+    suite: str
+    outcome: Outcome
+    duration: float | None
+    file: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """All tests of one run (one file, or several shards merged).
+
+    ``rows`` has one ``CaseRow`` per test in report order; ``details`` the full ``TestCase`` of
+    every test that has more to say than its row (every failing, erroring, skipped or retried
+    test, and any with output or properties). ``declared`` holds the totals the file itself
+    declared (``<testsuite tests= failures=>``, node's ``<!-- pass 3 -->`` comments) for
+    cross-checking; ``warnings`` what was odd but usable.
+    """
+
+    rows: tuple[CaseRow, ...]
+    details: Mapping[str, TestCase] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+    fmt: str = ""
+    declared: Mapping[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @cached_property
+    def cases(self) -> tuple[TestCase, ...]:
+        details = self.details
+        return tuple(details.get(row.test_id) or case_from_row(row) for row in self.rows)
+
+    @cached_property
+    def counts(self) -> Counts:
+        tally = Counter(row.outcome for row in self.rows)
+        flaky = 0
+        for case in self.details.values():
+            if case.counted_as != (case.outcome,):
+                tally[case.outcome] -= 1
+                tally.update(case.counted_as)
+            flaky += case.passed_on_retry
+        return Counts(flaky=flaky, **{_BUCKET[o]: n for o, n in tally.items()})
+
+    def get(self, test_id: str) -> TestCase | None:
+        """The full record of one test, or None if the run has no such test."""
+        case = self.details.get(test_id)
+        if case is not None:
+            return case
+        for row in self.rows:
+            if row.test_id == test_id:
+                return case_from_row(row)
+        return None
+
+    def failing(self) -> list[TestCase]:
+        """Failing and erroring tests, in report order."""
+        return [c for c in self.details.values() if c.outcome in FAILING]
+
+    @property
+    def duration(self) -> float:
+        return sum(row.duration or 0.0 for row in self.rows)
+
+
+def case_from_row(row: CaseRow) -> TestCase:
+    return TestCase(
+        test_id=row.test_id,
+        name=row.name,
+        classname=row.classname,
+        suite=row.suite,
+        outcome=row.outcome,
+        duration=row.duration,
+        file=row.file,
+        line=row.line,
+    )
+
+
+def row_of(case: TestCase) -> CaseRow:
+    return CaseRow(
+        case.test_id,
+        case.name,
+        case.classname,
+        case.suite,
+        case.outcome,
+        case.duration,
+        case.file,
+        case.line,
+    )
+
+
+def split_nodeid(nodeid: str) -> tuple[str, str]:
+    """``(classname, name)`` as pytest's JUnit writer derives them from a node id.
+
+    Mirrors ``_pytest.junitxml.mangle_test_address``: the path becomes dotted without ``.py``,
+    parameters stay on the name. ``tests/test_a.py::TestB::test_c[x]`` ->
+    ``("tests.test_a.TestB", "test_c[x]")``.
+    """
+    path, bracket, params = nodeid.partition("[")
+    names = path.split("::")
+    names[0] = names[0].replace("/", ".").replace("\\", ".")
+    names[0] = names[0].removesuffix(".py")
+    names[-1] += bracket + params
+    return ".".join(names[:-1]), names[-1]
+
+
+def nodeid_to_test_id(nodeid: str) -> str:
+    """The ``test_id`` a pytest node id gets, the same from JUnit (xunit1/xunit2) and JSON."""
+    classname, name = split_nodeid(nodeid)
+    return f"{classname}::{name}" if classname else name

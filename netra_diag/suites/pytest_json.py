@@ -1,0 +1,281 @@
+"""Read pytest-json-report output (``pytest --json-report``) into a ``SuiteRun``.
+
+Unlike JUnit, this format keeps each test's ``setup`` / ``call`` / ``teardown`` stage and tells
+xfailed from xpassed, so counts match pytest's summary exactly, including "1 passed, 1 error" for a
+test whose teardown raised after a passing call. Failed collectors (import errors at collection)
+become one error each, as pytest counts them.
+
+The file is read whole with ``json``: pytest-json reports are one JSON document, which the stdlib
+cannot stream, and they stay far smaller than the JUnit of the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import IO, Any
+
+from netra_diag.errors import ReportParseError
+from netra_diag.suites.junit import clip_text
+from netra_diag.suites.model import (
+    CaseRow,
+    Outcome,
+    Problem,
+    ProblemKind,
+    SuiteRun,
+    TestCase,
+    split_nodeid,
+)
+
+__all__ = ["parse_pytest_json", "parse_pytest_json_data"]
+
+_STAGES = ("setup", "call", "teardown")
+_FINAL = {o.value: o for o in Outcome}
+_FINAL["error"] = Outcome.ERROR
+
+
+def parse_pytest_json(
+    source: str | os.PathLike[str] | IO[bytes] | IO[str], *, name: str | None = None
+) -> SuiteRun:
+    """Parse a pytest-json-report file (path or stream). Bad input raises ``ReportParseError``."""
+    if isinstance(source, str | os.PathLike):
+        path = os.fspath(source)
+        try:
+            with open(path, "rb") as fh:
+                raw: bytes | str = fh.read()
+        except OSError as exc:
+            raise ReportParseError(path, f"cannot open: {exc.strerror or exc}") from exc
+    else:
+        stream_name = getattr(source, "name", None)
+        path = stream_name if isinstance(stream_name, str) else "<stream>"
+        raw = source.read()
+    path = name or path
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ReportParseError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
+    except (UnicodeError, RecursionError) as exc:
+        raise ReportParseError(path, f"cannot decode JSON: {type(exc).__name__}") from exc
+    return parse_pytest_json_data(data, path=path)
+
+
+def _field(obj: Any, key: str, kind: type, path: str, where: str) -> Any:
+    value = obj.get(key) if isinstance(obj, Mapping) else None
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        raise ReportParseError(
+            path, f"{where}: field {key!r} is {type(value).__name__}, expected {kind.__name__}"
+        )
+    return value
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
+    """Build a ``SuiteRun`` from an already-decoded pytest-json-report document."""
+    if not isinstance(data, Mapping) or ("tests" not in data and "collectors" not in data):
+        raise ReportParseError(path, "not a pytest-json-report document (no 'tests' list)")
+    tests: Sequence[Any] = _field(data, "tests", list, path, "report")
+    collectors: Sequence[Any] = _field(data, "collectors", list, path, "report")
+    rows: list[CaseRow] = []
+    details: dict[str, TestCase] = {}
+    index_of: dict[str, int] = {}
+    warnings: list[str] = []
+    for i, collector in enumerate(collectors):
+        if not isinstance(collector, Mapping) or collector.get("outcome") != "failed":
+            continue
+        nodeid = _text(collector.get("nodeid"))
+        longrepr = _text(collector.get("longrepr"))
+        case = _make_case(
+            nodeid or f"<collector #{i}>",
+            Outcome.ERROR,
+            (Outcome.ERROR,),
+            None,
+            None,
+            (
+                Problem(
+                    ProblemKind.ERROR,
+                    type=_exception_type(longrepr),
+                    message="collection failure",
+                    text=clip_text(longrepr),
+                    phase="collection",
+                ),
+            ),
+            path,
+        )
+        index_of[case.test_id] = len(rows)
+        rows.append(_row(case))
+        details[case.test_id] = case
+    for i, test in enumerate(tests):
+        if not isinstance(test, Mapping):
+            raise ReportParseError(path, f"tests[{i}] is {type(test).__name__}, not an object")
+        nodeid = _text(test.get("nodeid"))
+        if not nodeid:
+            raise ReportParseError(path, f"tests[{i}] has no nodeid")
+        final = _FINAL.get(_text(test.get("outcome")))
+        if final is None:
+            raise ReportParseError(path, f"tests[{i}] ({nodeid}): unknown outcome")
+        problems: list[Problem] = []
+        duration = 0.0
+        stdout = stderr = ""
+        stage_outcomes: dict[str, str] = {}
+        for stage in _STAGES:
+            info = test.get(stage)
+            if not isinstance(info, Mapping):
+                continue
+            outcome = _text(info.get("outcome"))
+            stage_outcomes[stage] = outcome
+            d = info.get("duration")
+            if isinstance(d, int | float) and not isinstance(d, bool):
+                duration += float(d)
+            stdout += _text(info.get("stdout"))
+            stderr += _text(info.get("stderr"))
+            if outcome == "failed":
+                crash = info.get("crash") if isinstance(info.get("crash"), Mapping) else {}
+                message = _text(crash.get("message")) if crash else ""
+                longrepr = _text(info.get("longrepr"))
+                kind = ProblemKind.FAILURE if stage == "call" else ProblemKind.ERROR
+                if final is Outcome.XPASSED or (stage == "call" and final is Outcome.XFAILED):
+                    continue
+                if not message and longrepr.strip():
+                    message = longrepr.strip().splitlines()[-1]
+                problems.append(
+                    Problem(
+                        kind,
+                        type=_exception_type(message or longrepr),
+                        message=clip_text(message, 4096),
+                        text=clip_text(longrepr),
+                        phase=stage,
+                    )
+                )
+            elif outcome == "skipped" and final is Outcome.SKIPPED:
+                problems.append(
+                    Problem(
+                        ProblemKind.SKIPPED,
+                        message=_skip_reason(info.get("longrepr")),
+                        phase=stage,
+                    )
+                )
+        counted: tuple[Outcome, ...] = (final,)
+        if final is Outcome.ERROR and stage_outcomes.get("call") == "passed":
+            counted = (Outcome.PASSED, Outcome.ERROR)
+        elif final is Outcome.FAILED and stage_outcomes.get("teardown") == "failed":
+            counted = (Outcome.FAILED, Outcome.ERROR)
+        lineno = test.get("lineno")
+        case = _make_case(
+            nodeid,
+            final,
+            counted,
+            duration if stage_outcomes else None,
+            lineno + 1 if isinstance(lineno, int) and not isinstance(lineno, bool) else None,
+            tuple(problems),
+            path,
+            stdout=clip_text(stdout),
+            stderr=clip_text(stderr),
+            properties=_properties(test.get("user_properties")),
+        )
+        if case.test_id in index_of:
+            warnings.append(f"{path}: {nodeid} reported twice; keeping the last")
+            rows[index_of[case.test_id]] = _row(case)
+        else:
+            index_of[case.test_id] = len(rows)
+            rows.append(_row(case))
+        details[case.test_id] = case
+    summary = data.get("summary")
+    declared = (
+        {k: v for k, v in summary.items() if isinstance(v, int) and not isinstance(v, bool)}
+        if isinstance(summary, Mapping)
+        else {}
+    )
+    return SuiteRun(
+        rows=tuple(rows),
+        details=details,
+        sources=(path,),
+        fmt="pytest-json",
+        declared=declared,
+        warnings=tuple(warnings),
+    )
+
+
+def _make_case(
+    nodeid: str,
+    outcome: Outcome,
+    counted: tuple[Outcome, ...],
+    duration: float | None,
+    line: int | None,
+    problems: tuple[Problem, ...],
+    path: str,
+    *,
+    stdout: str = "",
+    stderr: str = "",
+    properties: tuple[tuple[str, str], ...] = (),
+) -> TestCase:
+    classname, name = split_nodeid(nodeid)
+    file = nodeid.split("::", 1)[0]
+    return TestCase(
+        test_id=f"{classname}::{name}" if classname else name,
+        name=name,
+        classname=classname,
+        outcome=outcome,
+        counted_as=counted,
+        duration=duration,
+        file=file if file.endswith(".py") else "",
+        line=line,
+        problems=problems,
+        properties=properties,
+        stdout=stdout,
+        stderr=stderr,
+        source=path,
+        nodeid=nodeid,
+    )
+
+
+def _row(case: TestCase) -> CaseRow:
+    return CaseRow(
+        case.test_id,
+        case.name,
+        case.classname,
+        case.suite,
+        case.outcome,
+        case.duration,
+        case.file,
+        case.line,
+    )
+
+
+def _exception_type(text: str) -> str:
+    """``TypeError`` from ``"TypeError: f() got..."`` or from a traceback's ``E   X: ...`` line."""
+    for line in reversed(text.splitlines()):
+        stripped = line.removeprefix("E").strip()
+        head, sep, _ = stripped.partition(":")
+        if sep and head and " " not in head and (head[0].isupper() or "." in head):
+            return head
+    return ""
+
+
+def _skip_reason(longrepr: Any) -> str:
+    # pytest-json stores a skip's longrepr as the repr of (path, line, "Skipped: reason").
+    text = _text(longrepr)
+    marker = "Skipped: "
+    pos = text.find(marker)
+    if pos >= 0:
+        return text[pos + len(marker) :].rstrip("')\"")
+    return text
+
+
+def _properties(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, list):
+        return ()
+    out: list[tuple[str, str]] = []
+    for item in value:
+        if isinstance(item, Mapping):
+            out.extend((str(k), _text(v)) for k, v in item.items())
+        elif isinstance(item, list | tuple) and len(item) == 2:
+            out.append((str(item[0]), _text(item[1])))
+    return tuple(out)

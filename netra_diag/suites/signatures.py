@@ -1,0 +1,315 @@
+"""Failure signatures: exception type + normalised message + innermost frame in the code under test.
+
+Two failures with the same signature are very likely one cause. Normalising strips what differs
+between occurrences of the same cause (ids, uuids, hex addresses, ports, counters, timestamps,
+temporary paths) but keeps what tells causes apart in this service: WebSocket close codes
+(RFC 6455 §7.4: 1000-1015), HTTP statuses and errno values.
+
+The innermost frame is the deepest traceback frame outside third-party and standard-library code
+and outside the tests themselves; when the failure never left the test (an assertion, a call with
+a wrong signature) it is empty, so the same message from different tests still groups, unless the
+message is too generic to mean anything on its own ("assert False"), in which case the test's own
+innermost frame is used.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass
+
+from netra_diag.suites.model import Problem, ProblemKind, TestCase
+
+__all__ = [
+    "Signature",
+    "exception_type",
+    "innermost_frame",
+    "message_body",
+    "normalise_message",
+    "signature_of",
+]
+
+# One cheap scan finds candidate spans (words with a digit, temp paths, JWT-shaped text); each
+# candidate is then classified. Much faster than one big alternation tried at every position.
+_CANDIDATE = re.compile(
+    r"(?:/private)?/(?:tmp|var/folders|var/tmp)/[^\s'\",:)]*"
+    r"|[A-Za-z]:\\[^\s'\"]*\\Temp\\[^\s'\",:)]*"
+    r"|eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*|eyJ…#[0-9a-f]{8}"
+    r"|(?:HTTP|[Ss]tatus|[Cc]ode|Errno|errno)[ :=/]{0,2}\d{3,5}"
+    r"|(?<![\w.:\[\]-])[\w.:\[\]-]*\d[\w.:\[\]-]*(?:'?, \d{1,5}\b)?"
+)
+_KEEP = re.compile(r"(?:HTTP|[Ss]tatus|[Cc]ode|Errno|errno)[ :=/]{0,2}\d{3,5}|10(?:0\d|1[0-5])")
+_TIME = re.compile(
+    r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?"
+    r"|\d\d:\d\d:\d\d(?:[.,]\d+)?"
+)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HOSTPORT = re.compile(
+    r"(?:(?:\d{1,3}\.){3}\d{1,3}|localhost|\[[0-9a-fA-F:]+\])(?::\d{1,5}|'?, \d{1,5})"
+)
+_HEX = re.compile(r"0x[0-9a-fA-F]+|(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}")
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_MESSAGE_LIMIT = 240
+
+
+def _classify(match: re.Match[str]) -> str:
+    text = match.group(0)
+    first = text[0]
+    if first in "/\\" or (len(text) > 2 and text[1] == ":" and text[2] == "\\"):
+        return "<tmp>"
+    if first == "e" and text.startswith("eyJ"):
+        return "<token>"
+    if _KEEP.fullmatch(text):
+        return text
+    if _TIME.fullmatch(text):
+        return "<time>"
+    if _UUID.fullmatch(text):
+        return "<uuid>"
+    if _HOSTPORT.fullmatch(text):
+        return "<host>:<port>"
+    if _HEX.fullmatch(text):
+        return "<hex>"
+    # A word with digits inside (user-1234, run_42, 3.5s): replace each number, keep the rest;
+    # close codes stay (1008 vs 1011 is the whole story).
+    return _DIGITS.sub(_number, _UUID.sub("<uuid>", _HEX.sub("<hex>", text)))
+
+
+def _number(match: re.Match[str]) -> str:
+    text = match.group(0)
+    return text if _KEEP.fullmatch(text) else "<n>"
+
+
+def normalise_message(message: str) -> str:
+    """The message with run-specific parts replaced by placeholders (``<n>``, ``<uuid>``, …)."""
+    text = _CANDIDATE.sub(_classify, message[: _MESSAGE_LIMIT * 2])
+    return " ".join(text.split())[:_MESSAGE_LIMIT]
+
+
+# "TypeError: ..." / "websockets.exceptions.InvalidStatus: ..." / "AssertionError [ERR_X]: ..."
+_TYPE_PREFIX = re.compile(
+    r"^(?P<type>[A-Za-z_][\w.$]*(?:Error|Exception|Exit|Warning|Interrupt|"
+    r"Timeout|Refused|Closed|Status|Handshake|Failed|Failure|Forbidden|"
+    r"Rejected|Invalid\w*|[A-Z]\w+))(?: \[[A-Z_]+\])?: "
+)
+_WRAPPED = re.compile(r'^failed on (?:setup|teardown) with "(?P<inner>.*)"$', re.S)
+_GENERIC_TYPES = frozenset({"", "testCodeFailure", "hookFailed", "Failed", "failure", "error"})
+_E_LINE = re.compile(r"^E +(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Warning|[A-Z]\w+)): ", re.M)
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def exception_type(problem: Problem) -> str:
+    """The exception class named by the report (``type`` attribute, message prefix, ``E`` line)."""
+    declared = problem.type.strip()
+    if declared and declared not in _GENERIC_TYPES and " " not in declared:
+        return declared.removeprefix("builtins.")
+    message = _unwrap(problem.message)
+    match = _TYPE_PREFIX.match(message)
+    if match:
+        return match.group("type")
+    text = problem.text
+    found = _last_match(_E_LINE, text[-4096:])
+    if found is not None:
+        return found.group("type")
+    match = _TYPE_PREFIX.match(_first_line(text))  # jest/node: the stack starts "Error: ..."
+    if match:
+        return match.group("type")
+    if problem.kind is ProblemKind.ERROR and problem.message == "collection failure":
+        return "CollectionError"
+    return "AssertionError" if "assert" in message.lower() else ""
+
+
+def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    last = deque(pattern.finditer(text), maxlen=1)
+    return last[0] if last else None
+
+
+def _unwrap(message: str) -> str:
+    match = _WRAPPED.match(message)
+    return match.group("inner") if match else message
+
+
+def message_body(problem: Problem, etype: str) -> str:
+    """The human part of the message: first line, without pytest's wrapper and the type prefix."""
+    message = _unwrap(problem.message)
+    if not message or message in ("collection failure", "Failed"):
+        # Collection errors and gotestsum keep the real message in the body.
+        message = _last_error_line(problem.text) or message
+    line = _first_line(message)
+    if etype and line.startswith(etype):
+        line = line[len(etype) :].lstrip(" :")
+    elif ": " in line and _TYPE_PREFIX.match(line):
+        line = line.split(": ", 1)[1]
+    return line
+
+
+def _last_error_line(text: str) -> str:
+    tail = text[-4096:]
+    found = _last_match(_E_LINE, tail)
+    if found is not None:
+        end = tail.find("\n", found.start())
+        return tail[found.start() : end if end >= 0 else None].removeprefix("E").strip()
+    for line in reversed(tail.splitlines()):
+        stripped = line.strip()
+        if _TYPE_PREFIX.match(stripped):
+            return stripped
+    return ""
+
+
+# Frames: pytest ("path.py:12: in func" / "path.py:12: TypeError"), CPython ('File "p", line 3,
+# in f'), JavaScript ("at f (path.js:1:2)"), Java ("at a.B.c(B.java:4)") and Go ("x_test.go:10:").
+_FRAME = re.compile(
+    r'File "(?P<py>[^"]+)", line \d+, in (?P<pyfn>[\w<>.]+)'
+    r"|^(?P<pt>[^\s:]+\.py):\d+: (?:in (?P<ptfn>[\w<>.]+)|(?P<ptexc>\w[\w.]*))"
+    r"|\bat (?:(?P<jsfn>[\w$.<>\[\] ]+) \()?(?P<js>[^\s()]+\.(?:js|mjs|cjs|ts|tsx)):\d+:\d+"
+    r"|\bat (?P<javafn>[\w$.]+)\((?P<java>[\w$]+\.(?:java|kt|scala)):\d+\)"
+    r"|^\s*(?P<go>[\w/.-]+\.go):\d+",
+    re.M,
+)
+_LIBRARY = (
+    "site-packages",
+    "dist-packages",
+    "/lib/python",
+    "node_modules",
+    "node:",
+    "internal/",
+    "/usr/lib/",
+    "/usr/local/go/",
+    "<frozen",
+    "_pytest",
+    "pluggy",
+    "asyncio/",
+    "unittest/",
+)
+_JAVA_LIBRARY = (
+    "java.",
+    "javax.",
+    "jdk.",
+    "sun.",
+    "org.junit.",
+    "org.apache.maven.",
+    "org.opentest4j.",
+)
+
+
+def _is_test_path(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return (
+        name.startswith(("test_", "case_"))
+        or name.endswith(
+            (
+                "_test.py",
+                "_test.go",
+                ".test.js",
+                ".test.ts",
+                ".spec.js",
+                ".spec.ts",
+                "Test.java",
+                "Tests.java",
+            )
+        )
+        or name in ("conftest.py", "test.js")
+        or "/tests/" in f"/{path}"
+        or "/__tests__/" in path
+    )
+
+
+def innermost_frame(text: str, *, include_tests: bool = False) -> str:
+    """``path:function`` of the deepest frame in the code under test (``""`` if none).
+
+    Reads the traceback from the end, so the usual cost is a few lines. With ``include_tests``
+    the tests' own frames count as code under test too.
+    """
+    lines = text[-8192:].splitlines()
+    for i in range(len(lines) - 1, -1, -1):
+        line = lines[i]
+        if not (".py:" in line or 'File "' in line or " at " in line or ".go:" in line):
+            continue
+        match = _FRAME.search(line)
+        if match is None:
+            continue
+        groups = match.groupdict()
+        if groups["py"]:
+            path, fn = groups["py"], groups["pyfn"]
+        elif groups["pt"]:
+            path, fn = groups["pt"], groups["ptfn"] or ""
+        elif groups["js"]:
+            path, fn = groups["js"], (groups["jsfn"] or "").strip()
+        elif groups["java"]:
+            qualified = groups["javafn"]
+            if qualified.startswith(_JAVA_LIBRARY):
+                continue
+            path, fn = groups["java"], qualified.rsplit(".", 1)[-1]
+        else:
+            path, fn = groups["go"], ""
+        if any(marker in path for marker in _LIBRARY):
+            continue
+        if not include_tests and _is_test_path(path):
+            continue
+        if not fn and groups["pt"]:
+            fn = _function_above(lines, i, path)
+        path = _TMP_PREFIX.sub("<tmp>/", path)
+        return f"{path}:{fn}" if fn else path
+    return ""
+
+
+def _function_above(lines: list[str], index: int, path: str) -> str:
+    """pytest's long format ends an entry with "path:12: TypeError"; its function is the nearest
+    "def name(" above, within the same entry."""
+    for j in range(index - 1, max(-1, index - 60), -1):
+        stripped = lines[j].lstrip()
+        if stripped.startswith(("def ", "async def ")):
+            return stripped.split("def ", 1)[1].split("(", 1)[0]
+        if lines[j].startswith(path):
+            break
+    return ""
+
+
+_TMP_PREFIX = re.compile(r"^(?:/private)?/(?:tmp|var/folders|var/tmp)/[^/]+/(?:[^/]*\d[^/]*/)*")
+_GENERIC_MESSAGES = frozenset(
+    {"", "assert False", "assert None", "Failed", "failed", "assert <n> == <n>", "Error"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What makes two failures "the same": ``key`` is the grouping key."""
+
+    exc_type: str
+    message: str
+    frame: str
+    raw_message: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.exc_type}|{self.message}|{self.frame}"
+
+    def describe(self) -> str:
+        """Why failures with this signature were grouped, in words."""
+        what = self.exc_type or "failure"
+        because = f"same {what}"
+        if self.message:
+            because += f" with message “{self.message}”"
+        if self.frame:
+            because += f", raised in {self.frame}"
+        return because
+
+
+def signature_of(case: TestCase) -> Signature | None:
+    """The signature of a failing or erroring test (``None`` for one that did not fail)."""
+    problem = case.primary
+    if problem is None:
+        return None
+    etype = exception_type(problem)
+    body = message_body(problem, etype)
+    message = normalise_message(body)
+    frame = innermost_frame(problem.text)
+    if not frame and message in _GENERIC_MESSAGES:
+        frame = innermost_frame(problem.text, include_tests=True) or case.test_id
+    short_type = etype.rsplit(".", 1)[-1] if etype.count(".") > 1 else etype
+    return Signature(short_type, message, frame, raw_message=body[:_MESSAGE_LIMIT])

@@ -1,0 +1,266 @@
+"""Triage a test run: what is failing, why, and what is new — worst finding first.
+
+``triage(results, baseline=None, recordings=None, history=None)`` reads the results (JUnit XML
+or pytest-json, one file or shards), groups failures into causes, compares with a baseline, links
+recordings, looks for passes that prove little, and returns a ``TriageReport`` whose ``headline``
+never calls a run successful while anything fails (PROTOCOL.md §10 shows the report it replaces).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from netra_diag.events.model import CRITICAL_EVENTS
+from netra_diag.suites.categories import Category, category_label
+from netra_diag.suites.clusters import Cluster, cluster_failures
+from netra_diag.suites.diff import RunDiff, diff_runs
+from netra_diag.suites.flaky import FlakinessReport, assess_flakiness, is_outage, load_history
+from netra_diag.suites.links import Recording, find_recordings
+from netra_diag.suites.merge import load_results
+from netra_diag.suites.model import SuiteRun
+from netra_diag.suites.remediation import SuiteStatus, suite_statuses
+from netra_diag.suites.vacuous import VacuousKind, VacuousSignal, find_vacuous
+
+__all__ = ["EVENTS_PROPERTY", "Finding", "TriageReport", "triage"]
+
+# A test (or the pytest plugin) may record the event types its session observed as a JUnit
+# property with this name, comma-separated; triage then knows which critical events were seen.
+EVENTS_PROPERTY = "netra_events"
+
+Results = SuiteRun | str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One statement of the report. Lower ``rank`` is worse and comes first."""
+
+    rank: int
+    phrase: str  # short, for the headline
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TriageReport:
+    current: SuiteRun
+    baseline: SuiteRun | None
+    clusters: tuple[Cluster, ...]
+    suites: tuple[SuiteStatus, ...]
+    diff: RunDiff | None
+    vacuous: tuple[VacuousSignal, ...]
+    flakiness: FlakinessReport | None
+    recordings: Mapping[str, tuple[Recording, ...]] = field(default_factory=dict)
+    critical_observed: tuple[str, ...] | None = None  # None: no evidence either way
+    outage: str = ""
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def headline(self) -> str:
+        """The worst findings first, at most three, in one line."""
+        phrases = list(dict.fromkeys(f.phrase for f in self.findings))
+        return "; ".join(phrases[:3])
+
+    @property
+    def failing(self) -> int:
+        c = self.current.counts
+        return c.failed + c.errors
+
+    @property
+    def critical_missing(self) -> tuple[str, ...] | None:
+        if self.critical_observed is None:
+            return None
+        return tuple(e for e in CRITICAL_EVENTS if e not in self.critical_observed)
+
+    def to_dict(self) -> dict[str, Any]:
+        from netra_diag.suites.render import report_to_dict
+
+        return report_to_dict(self)
+
+    def to_text(self, *, max_tests: int = 5) -> str:
+        from netra_diag.suites.render import report_to_text
+
+        return report_to_text(self, max_tests=max_tests)
+
+    def to_markdown(self, *, max_tests: int = 5) -> str:
+        from netra_diag.suites.render import report_to_markdown
+
+        return report_to_markdown(self, max_tests=max_tests)
+
+
+def _load(results: Results) -> SuiteRun:
+    return results if isinstance(results, SuiteRun) else load_results(results)
+
+
+def _observed_events(
+    run: SuiteRun, recordings: Mapping[str, Sequence[Recording]]
+) -> tuple[str, ...] | None:
+    seen: set[str] = set()
+    evidence = False
+    for case in run.details.values():
+        for name, value in case.properties:
+            if name == EVENTS_PROPERTY:
+                evidence = True
+                seen.update(v.strip() for v in value.split(",") if v.strip())
+    for recs in recordings.values():
+        for rec in recs:
+            evidence = True
+            seen.update(rec.event_types)
+    return tuple(sorted(seen)) if evidence else None
+
+
+def triage(
+    results: Results,
+    baseline: Results | None = None,
+    recordings: str | os.PathLike[str] | Mapping[str, Sequence[Recording]] | None = None,
+    history: str | os.PathLike[str] | Sequence[SuiteRun] | None = None,
+) -> TriageReport:
+    """Triage ``results`` (paths, a directory of shards, or a parsed ``SuiteRun``).
+
+    ``baseline``: an earlier run to diff against. ``recordings``: a directory of cassettes written
+    with ``--netra-record`` (or ``find_recordings``' result). ``history``: a directory with one
+    results file (or shard folder) per earlier run, oldest first by name, for flakiness.
+    """
+    current = _load(results)
+    base = _load(baseline) if baseline is not None else None
+    if recordings is None:
+        recs: dict[str, tuple[Recording, ...]] = {}
+    elif isinstance(recordings, Mapping):
+        recs = {k: tuple(v) for k, v in recordings.items()}
+    else:
+        recs = {k: tuple(v) for k, v in find_recordings(recordings).items()}
+    clusters = tuple(cluster_failures(current, recs))
+    diff = diff_runs(base, current) if base is not None else None
+    vacuous = tuple(find_vacuous(current, recs))
+    flakiness = None
+    if history is not None:
+        runs = load_history(history) if isinstance(history, str | os.PathLike) else list(history)
+        flakiness = assess_flakiness([*runs, current])
+    suites = tuple(suite_statuses(current, base, clusters, diff, vacuous))
+    observed = _observed_events(current, recs)
+    outage = is_outage(current)
+    report = TriageReport(
+        current=current,
+        baseline=base,
+        clusters=clusters,
+        suites=suites,
+        diff=diff,
+        vacuous=vacuous,
+        flakiness=flakiness,
+        recordings=recs,
+        critical_observed=observed,
+        outage=outage,
+    )
+    return _with_findings(report)
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _with_findings(report: TriageReport) -> TriageReport:
+    from dataclasses import replace
+
+    counts = report.current.counts
+    total = len(report.current.rows)
+    failing = counts.failed + counts.errors
+    found: list[Finding] = []
+    if total == 0:
+        found.append(Finding(0, "no tests ran", "the results contain no test cases"))
+    if report.outage:
+        found.append(Finding(5, f"infrastructure outage: {report.outage}"))
+    named = len(report.suites) > 1 or (report.suites and report.suites[0].suite)
+    for i, s in enumerate(sorted(report.suites, key=lambda s: (s.pass_rate or 0.0, -s.failing))):
+        if not s.failing:
+            continue
+        where = f"{s.suite} " if named else ""
+        phrase = f"{s.counts.passed} of {s.tests} {where}tests pass"
+        found.append(Finding(10 + i, phrase, s.current_text()))
+    if report.diff is not None:
+        d = report.diff
+        if d.new_failures:
+            found.append(
+                Finding(12, f"{_plural(len(d.new_failures), 'new failure')} since baseline")
+            )
+        if d.failing_added:
+            found.append(
+                Finding(48, f"{_plural(len(d.failing_added), 'failing test')} not in the baseline")
+            )
+        if d.cause_changed:
+            found.append(
+                Finding(
+                    60, f"{_plural(len(d.cause_changed), 'test')} still failing for a new cause"
+                )
+            )
+        if d.fixed:
+            found.append(Finding(90, f"{len(d.fixed)} fixed since baseline"))
+    missing = report.critical_missing
+    if missing:
+        found.append(
+            Finding(
+                20,
+                f"{len(missing)} of {len(CRITICAL_EVENTS)} critical events never observed",
+                "not observed: " + ", ".join(missing),
+            )
+        )
+    infra = {Category.INFRASTRUCTURE}
+    multi = [c for c in report.clusters if c.size > 1]
+    multi.sort(key=lambda c: (-c.size, c.category in infra))
+    for j, cluster in enumerate(multi):
+        found.append(
+            Finding(
+                30 + j,
+                f"{cluster.size} failures are one cause ({category_label(cluster.category)})",
+                cluster.because,
+            )
+        )
+    found.extend(_vacuous_findings(report.vacuous, total))
+    if report.flakiness and report.flakiness.flaky:
+        found.append(Finding(55, report.flakiness.summary()))
+    elif counts.flaky:
+        found.append(Finding(55, f"{_plural(counts.flaky, 'test')} passed only on retry"))
+    if total and not failing:
+        ran = total - counts.skipped - counts.xfailed
+        lead = f"all {total} tests pass" if ran == total else f"all {ran} tests that ran pass"
+        weak = [f for f in found if f.rank < 50]
+        if weak:
+            lead += ", but the pass proves little"
+        found.append(Finding(1 if weak else 100, lead, counts.summary()))
+    found.sort(key=lambda f: f.rank)
+    return replace(report, findings=tuple(found))
+
+
+def _vacuous_findings(signals: Sequence[VacuousSignal], total: int) -> list[Finding]:
+    by_kind: dict[str, list[VacuousSignal]] = {}
+    for sig in signals:
+        by_kind.setdefault(sig.kind, []).append(sig)
+    out: list[Finding] = []
+    for kind, sigs in by_kind.items():
+        n = len(sigs)
+        if kind == VacuousKind.AUTH_BYPASS:
+            users = sorted({s.detail.split("'")[1] for s in sigs if "'" in s.detail})
+            out.append(
+                Finding(25, f"auth bypassed in {_plural(n, 'recording')} ({', '.join(users)})")
+            )
+        elif kind == VacuousKind.ONLY_SKIPS:
+            whole = any(s.subject == "(run)" for s in sigs)
+            phrase = (
+                f"all {total} tests skipped: nothing was tested"
+                if whole
+                else f"{_plural(n, 'suite')} only skipped ({', '.join(s.subject for s in sigs)})"
+            )
+            out.append(Finding(3 if whole else 42, phrase))
+        elif kind == VacuousKind.ZERO_MS_NETWORK_PASS:
+            out.append(
+                Finding(40, f"{_plural(n, 'pass', 'passes')} took ~0 ms against a network service")
+            )
+        elif kind == VacuousKind.ZERO_FRAME_RECORDING:
+            out.append(Finding(35, f"{_plural(n, 'recording')} with zero frames"))
+        elif kind == VacuousKind.FALLBACK:
+            out.append(Finding(38, f"{_plural(n, 'test')} passed against a local stand-in"))
+        elif kind == VacuousKind.SKIPPED_UNREACHABLE:
+            out.append(Finding(45, sigs[0].detail))
+        elif kind == VacuousKind.NO_TESTS:
+            continue
+    return out

@@ -1,0 +1,165 @@
+"""Passes that prove little (PROTOCOL.md §9.9): a pass rate counts them, triage must not.
+
+Signals, each with what it was seen on:
+
+- a suite (or the whole run) where every test skipped, and skips because staging was unreachable;
+- a test that passed in about 0 ms although its name says it talks to a network service;
+- a passing test whose output says it fell back to an in-memory or loopback stand-in;
+- a recording with zero frames, and a recording whose server user id is a synthetic one
+  (``demo-user-001``, ``relaxed_*``, ``emergency_*``): the token was never validated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from netra_diag.suites.links import Recording
+from netra_diag.suites.model import Outcome, ProblemKind, SuiteRun
+
+__all__ = [
+    "NETWORK_HINT",
+    "VacuousKind",
+    "VacuousSignal",
+    "find_vacuous",
+    "generic_suites",
+    "suite_key",
+]
+
+NETWORK_HINT = re.compile(
+    r"websocket|\bws\b|_ws_|ws_|staging|e2e|golden|connect|live|agent|auth|server|session|socket"
+    r"|network|http|api",
+    re.I,
+)
+_UNREACHABLE = re.compile(
+    r"unreachable|not available|unavailable|not running|cannot connect|could not connect|"
+    r"no staging|offline|connection refused|skip.*(?:staging|network|service)",
+    re.I,
+)
+_FALLBACK = re.compile(
+    r"fall(?:ing|s)? ?back.{0,60}(?:in-memory|in memory|loopback|mock|stub|local)"
+    r"|(?:mock|stub|in-memory) (?:server|websocket|connection)",
+    re.I,
+)
+
+
+class VacuousKind(StrEnum):
+    NO_TESTS = "no_tests"
+    ONLY_SKIPS = "only_skips"
+    SKIPPED_UNREACHABLE = "skipped_unreachable"
+    ZERO_MS_NETWORK_PASS = "zero_ms_network_pass"
+    FALLBACK = "fallback"
+    ZERO_FRAME_RECORDING = "zero_frame_recording"
+    AUTH_BYPASS = "auth_bypass"
+
+
+@dataclass(frozen=True, slots=True)
+class VacuousSignal:
+    kind: VacuousKind
+    subject: str  # a suite name or a test id
+    detail: str
+
+
+def suite_key(suite: str, classname: str, generic: bool) -> str:
+    """The suite a test is reported under: its testsuite name, or its module when every test
+    of the run sits in one generic testsuite (pytest names them all "pytest")."""
+    if not generic:
+        return suite
+    parts = classname.split(".")
+    for i, part in enumerate(parts):
+        if part.startswith(("test_", "case_")) or part.endswith("_test"):
+            return ".".join(parts[: i + 1])
+    return classname or suite or "(no suite)"
+
+
+def generic_suites(run: SuiteRun) -> bool:
+    names = {row.suite for row in run.rows}
+    return len(names) <= 1 and (not names or names <= {"", "pytest", "pytest tests"})
+
+
+def find_vacuous(
+    run: SuiteRun,
+    recordings: Mapping[str, Sequence[Recording]] | None = None,
+    *,
+    zero_ms: float = 0.005,
+) -> list[VacuousSignal]:
+    """Every vacuous-pass signal in ``run`` (and its linked recordings), suites first."""
+    out: list[VacuousSignal] = []
+    if not run.rows:
+        return [VacuousSignal(VacuousKind.NO_TESTS, "(run)", "the results contain no tests")]
+    generic = generic_suites(run)
+    by_suite: dict[str, list[Outcome]] = {}
+    for row in run.rows:
+        by_suite.setdefault(suite_key(row.suite, row.classname, generic), []).append(row.outcome)
+    skippy = (Outcome.SKIPPED, Outcome.XFAILED)
+    if all(o in skippy for outcomes in by_suite.values() for o in outcomes):
+        out.append(
+            VacuousSignal(
+                VacuousKind.ONLY_SKIPS, "(run)", f"all {len(run.rows)} tests skipped: nothing ran"
+            )
+        )
+    else:
+        for name, outcomes in by_suite.items():
+            if all(o in skippy for o in outcomes):
+                out.append(
+                    VacuousSignal(
+                        VacuousKind.ONLY_SKIPS, name, f"all {len(outcomes)} tests skipped"
+                    )
+                )
+    unreachable = [
+        c.test_id
+        for c in run.details.values()
+        if c.outcome is Outcome.SKIPPED
+        and any(
+            p.kind is ProblemKind.SKIPPED and _UNREACHABLE.search(p.message) for p in c.problems
+        )
+    ]
+    if unreachable:
+        out.append(
+            VacuousSignal(
+                VacuousKind.SKIPPED_UNREACHABLE,
+                unreachable[0],
+                f"{len(unreachable)} test(s) skipped because the service was unreachable",
+            )
+        )
+    for row in run.rows:
+        if (
+            row.outcome is Outcome.PASSED
+            and row.duration is not None
+            and row.duration < zero_ms
+            and NETWORK_HINT.search(f"{row.classname} {row.name} {row.suite}")
+        ):
+            out.append(
+                VacuousSignal(
+                    VacuousKind.ZERO_MS_NETWORK_PASS,
+                    row.test_id,
+                    f"passed in {row.duration * 1000:.1f} ms, too fast for a network round trip",
+                )
+            )
+    for case in run.details.values():
+        if case.outcome is Outcome.PASSED and (m := _FALLBACK.search(case.stdout + case.stderr)):
+            out.append(
+                VacuousSignal(VacuousKind.FALLBACK, case.test_id, f"output says: {m.group(0)!r}")
+            )
+    for test_id, recs in (recordings or {}).items():
+        for rec in recs:
+            subject = test_id or rec.path
+            if rec.zero_frames:
+                out.append(
+                    VacuousSignal(
+                        VacuousKind.ZERO_FRAME_RECORDING,
+                        subject,
+                        f"recording {rec.path} has zero frames (outcome {rec.outcome or '?'})",
+                    )
+                )
+            if rec.auth_bypass:
+                out.append(
+                    VacuousSignal(
+                        VacuousKind.AUTH_BYPASS,
+                        subject,
+                        f"server assigned user {rec.server_user!r}: the token was not validated",
+                    )
+                )
+    return out

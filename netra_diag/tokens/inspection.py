@@ -1,0 +1,340 @@
+"""Read a token without a key: header, claims, times, and what is broken (RFC 7515 §7.1, RFC 7519).
+
+``inspect_token`` never raises. Whatever it is given (a JWT, a pasted ``Bearer …`` header, a
+``jwt.<base64url>`` subprotocol entry, or junk) it returns a ``TokenInspection`` whose
+``problems`` say which part is broken and why. The token itself is not kept: only its fingerprint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from netra_diag.errors import MalformedToken
+from netra_diag.redaction import fingerprint, scrub, scrub_obj
+from netra_diag.tokens import _jws
+from netra_diag.tokens.profiles import PROFILES
+from netra_diag.tokens.timefmt import format_delta, format_instant, format_relative
+
+__all__ = [
+    "PART_NAMES",
+    "ParsedToken",
+    "TokenInspection",
+    "as_epoch",
+    "inspect_token",
+    "parse_compact",
+    "unwrap_token",
+]
+
+PART_NAMES = ("header", "payload", "signature")
+TIME_CLAIMS = ("iat", "nbf", "exp")
+_SUBPROTOCOL_PREFIXES = ("jwt-auth.", "staging-auth.", "bearer.", "jwt.")
+# Signature sizes for the algorithms the service meets; a different size means a truncated paste.
+_SIGNATURE_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64, "ES256": 64, "ES384": 96}
+
+
+@dataclass(frozen=True)
+class ParsedToken:
+    """The three parts of a compact JWS, decoded as far as they go."""
+
+    header: dict[str, Any] | None
+    claims: dict[str, Any] | None
+    signature: bytes | None
+    signing_input: bytes
+    parts: int
+    problems: tuple[str, ...]
+
+
+def as_epoch(value: Any) -> float | None:
+    """``value`` as finite epoch seconds, or ``None`` when it is not a NumericDate."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _decode_json_part(index: int, segment: str, problems: list[str]) -> dict[str, Any] | None:
+    name = f"part {index + 1} ({PART_NAMES[index]})"
+    if not segment:
+        problems.append(f"{name} is empty")
+        return None
+    try:
+        raw = _jws.b64url_decode(segment)
+    except ValueError as exc:
+        problems.append(f"{name}: bad base64url: {exc}")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(f"{name}: decodes to bytes that are not UTF-8 text (byte {exc.start})")
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+        where = f" at character {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
+        problems.append(f"{name}: not JSON: {reason}{where}")
+        return None
+    if not isinstance(value, dict):
+        problems.append(f"{name}: JSON but not an object (it is a {type(value).__name__})")
+        return None
+    return value
+
+
+def parse_compact(token: str) -> ParsedToken:
+    """Split and decode ``header.payload.signature``; never raises."""
+    problems: list[str] = []
+    if not token:
+        return ParsedToken(None, None, None, b"", 0, ("empty input: no token given",))
+    segments = token.split(".")
+    if len(segments) != 3:
+        what = (
+            " (5 parts is an encrypted JWE, which the service does not use)"
+            if len(segments) == 5
+            else ""
+        )
+        problems.append(
+            f"not 3 parts: found {len(segments)} dot-separated part(s); a JWT is "
+            f"header.payload.signature{what}"
+        )
+    header = _decode_json_part(0, segments[0], problems)
+    claims = _decode_json_part(1, segments[1], problems) if len(segments) > 1 else None
+    signature: bytes | None = None
+    if len(segments) == 3:
+        try:
+            signature = _jws.b64url_decode(segments[2])
+        except ValueError as exc:
+            problems.append(f"part 3 (signature): bad base64url: {exc}")
+    if header is not None:
+        alg = header.get("alg")
+        if "alg" not in header:
+            problems.append("part 1 (header): no 'alg' field (RFC 7515 §4.1.1 requires it)")
+        elif not isinstance(alg, str):
+            problems.append(f"part 1 (header): 'alg' must be a string, got {alg!r}")
+    signing_input = ".".join(segments[:2]).encode("utf-8", "surrogatepass")
+    return ParsedToken(header, claims, signature, signing_input, len(segments), tuple(problems))
+
+
+def unwrap_token(text: str) -> tuple[str, str | None]:
+    """Strip what people paste around a token; return ``(token, what was stripped or None)``.
+
+    Handles surrounding whitespace and quotes, ``Bearer <jwt>``, subprotocol entries
+    (``jwt.<base64url>``, ``jwt-auth.<jwt>``, ...) and a bare base64url-encoded JWT.
+    """
+    notes: list[str] = []
+    token = text.strip()
+    if len(token) >= 2 and token[0] == token[-1] and token[0] in "\"'":
+        token = token[1:-1].strip()
+        notes.append("quotes")
+    if token[:7].lower() == "bearer ":
+        token = token[7:].strip()
+        notes.append("'Bearer ' (an Authorization header value)")
+    for prefix in _SUBPROTOCOL_PREFIXES:
+        if token.startswith(prefix):
+            token = token[len(prefix) :]
+            notes.append(f"subprotocol prefix {prefix!r}")
+            break
+    if "." not in token and token.startswith("ZXlK"):
+        try:
+            decoded = _jws.b64url_decode(token).decode("ascii")
+        except (ValueError, UnicodeDecodeError):
+            decoded = ""
+        if decoded.count(".") == 2:
+            token = decoded
+            notes.append("base64url encoding (as carried in a subprotocol)")
+    return token, (", ".join(notes) if notes else None)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _lifetime_note(lifetime: float) -> str:
+    matches = [
+        f"{p.name} {kind}"
+        for p in PROFILES.values()
+        if p.name != "local"
+        for kind, ttl in (("access", p.access_ttl_s), ("refresh", p.refresh_ttl_s))
+        if ttl == round(lifetime)
+    ]
+    return f" = the {' / '.join(matches)} lifetime" if matches else ""
+
+
+@dataclass(frozen=True)
+class TokenInspection:
+    """What can be read from a token without its key. Holds no token, only its fingerprint."""
+
+    fingerprint: str
+    now: float
+    header: Mapping[str, Any] | None = None
+    claims: Mapping[str, Any] | None = None
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    unwrapped: str | None = None
+    signature_bytes: int | None = None
+    parts: int = 0
+    times: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def malformed(self) -> bool:
+        return bool(self.problems)
+
+    @property
+    def algorithm(self) -> str | None:
+        alg = (self.header or {}).get("alg")
+        return alg if isinstance(alg, str) else None
+
+    @property
+    def expires_in_s(self) -> float | None:
+        """Seconds until ``exp`` (negative once expired); ``None`` without a numeric ``exp``."""
+        exp = self.times.get("exp")
+        return None if exp is None else exp - self.now
+
+    @property
+    def lifetime_s(self) -> float | None:
+        exp, iat = self.times.get("exp"), self.times.get("iat")
+        return None if exp is None or iat is None else exp - iat
+
+    @property
+    def status(self) -> str:
+        """``"expires in 4m 10s"``, ``"expired 3m 12s ago"``, or why there is no answer."""
+        if self.claims is None:
+            return "unreadable: the payload could not be decoded (see problems)"
+        remaining = self.expires_in_s
+        if remaining is None:
+            return "no usable exp claim: the service rejects tokens without one"
+        if remaining >= 0:
+            return f"expires in {format_delta(remaining)}"
+        return f"expired {format_delta(-remaining)} ago"
+
+    def raise_if_malformed(self) -> None:
+        """Raise ``MalformedToken`` naming the first broken part."""
+        if self.problems:
+            part, _, reason = self.problems[0].partition(": ")
+            raise MalformedToken(part, reason or part)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe summary (no token; any JWT-shaped claim value is fingerprinted)."""
+        times = {
+            name: {
+                "epoch": value,
+                "utc": format_instant(value),
+                "relative": format_relative(value, self.now),
+            }
+            for name, value in self.times.items()
+        }
+        return {
+            "fingerprint": self.fingerprint,
+            "malformed": self.malformed,
+            "problems": list(self.problems),
+            "notes": list(self.notes),
+            "unwrapped": self.unwrapped,
+            "header": _json_safe(scrub_obj(dict(self.header))) if self.header is not None else None,
+            "claims": _json_safe(scrub_obj(dict(self.claims))) if self.claims is not None else None,
+            "times": times,
+            "expires_in_s": self.expires_in_s,
+            "lifetime_s": self.lifetime_s,
+            "status": self.status,
+            "signature_bytes": self.signature_bytes,
+            "now": self.now,
+        }
+
+    def describe(self) -> str:
+        """Multi-line, human-readable account of the token."""
+        lines = [f"token   {self.fingerprint}"]
+        if self.unwrapped:
+            lines.append(f"         (stripped {self.unwrapped})")
+        if self.header is not None:
+            shown = ", ".join(f"{k}={scrub(json.dumps(v))}" for k, v in self.header.items())
+            lines.append(f"header  {shown}")
+        if self.claims is not None:
+            lines.append("claims")
+            width = max((len(str(k)) for k in self.claims), default=0)
+            for name, value in self.claims.items():
+                text = scrub(json.dumps(_json_safe(value), ensure_ascii=False))
+                if name in self.times:
+                    moment = self.times[name]
+                    text += f"  {format_instant(moment)} ({format_relative(moment, self.now)})"
+                lines.append(f"  {name!s:<{width}}  {text}")
+        if self.signature_bytes is not None:
+            lines.append(f"signature {self.signature_bytes} bytes (not verified: no key given)")
+        status = self.status
+        if self.lifetime_s is not None and self.claims is not None:
+            status += f"; lifetime {format_delta(self.lifetime_s)}{_lifetime_note(self.lifetime_s)}"
+        lines.append(f"status  {status}")
+        lines.extend(f"problem {p}" for p in self.problems)
+        lines.extend(f"note    {n}" for n in self.notes)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+def _notes(parsed: ParsedToken, times: Mapping[str, float]) -> list[str]:
+    notes: list[str] = []
+    header, claims = parsed.header or {}, parsed.claims
+    alg = header.get("alg")
+    if isinstance(alg, str) and alg.lower() == "none":
+        notes.append("alg is 'none': the token is unsigned and the service refuses it")
+    typ = header.get("typ")
+    if typ is not None and str(typ).upper() != "JWT":
+        notes.append(f"header typ is {typ!r}, usually 'JWT'")
+    if parsed.signature is not None and isinstance(alg, str):
+        expected = _SIGNATURE_BYTES.get(alg)
+        if not parsed.signature and alg.lower() != "none":
+            notes.append(f"signature part is empty although alg is {alg}: the token is unsigned")
+        elif expected and len(parsed.signature) != expected:
+            notes.append(
+                f"signature is {len(parsed.signature)} bytes; {alg} makes {expected} "
+                "(truncated or altered when copied?)"
+            )
+    if claims is not None:
+        for name in TIME_CLAIMS:
+            if name in claims and name not in times:
+                notes.append(
+                    f"claim {name} is {claims[name]!r}, not a NumericDate (RFC 7519 §2: epoch "
+                    "seconds)"
+                )
+        if "token_type" not in claims and "type" in claims:
+            notes.append(
+                "type is set but token_type is not: the service reads token_type "
+                "(test-helper drift)"
+            )
+    return notes
+
+
+def inspect_token(token: str, *, now: float) -> TokenInspection:
+    """Decode ``token`` without verifying it, relative to ``now`` (epoch seconds). Never raises."""
+    raw: object = token  # typed loosely: pasted input may be anything
+    jwt_text, unwrapped = unwrap_token(raw if isinstance(raw, str) else str(raw))
+    parsed = parse_compact(jwt_text)
+    times: dict[str, float] = {}
+    if parsed.claims is not None:
+        for name in TIME_CLAIMS:
+            epoch = as_epoch(parsed.claims.get(name))
+            if epoch is not None:
+                times[name] = epoch
+    return TokenInspection(
+        fingerprint=fingerprint(jwt_text) if jwt_text else "(empty)",
+        now=now,
+        header=parsed.header,
+        claims=parsed.claims,
+        problems=parsed.problems,
+        notes=tuple(_notes(parsed, times)),
+        unwrapped=unwrapped,
+        signature_bytes=None if parsed.signature is None else len(parsed.signature),
+        parts=parsed.parts,
+        times=times,
+    )

@@ -1,0 +1,302 @@
+"""The service's token rules (PROTOCOL.md §3), each returning the failures it finds.
+
+Times are judged against an injected ``now`` and ``leeway``, as PyJWT's
+``_validate_exp(payload, now, leeway)`` does, so each failure can state the delta.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+from netra_diag.tokens import _jws
+from netra_diag.tokens.failures import Failure, FailureCode
+from netra_diag.tokens.inspection import as_epoch
+from netra_diag.tokens.profiles import LOCAL_DEV_SECRET, REQUIRED_CLAIMS, Profile
+from netra_diag.tokens.timefmt import format_delta, format_instant, format_pair
+
+__all__ = [
+    "check_identity",
+    "check_required",
+    "check_signature",
+    "check_times",
+    "check_type",
+    "suggest_leeway",
+]
+
+
+def suggest_leeway(skew_s: float) -> int:
+    """A round leeway that covers ``skew_s`` seconds of clock difference with ~10 % to spare."""
+    step = 5 if skew_s < 60 else 30 if skew_s < 600 else 300
+    return max(step, math.ceil(skew_s * 1.1 / step) * step)
+
+
+def check_signature(
+    alg: Any,
+    algorithms: Sequence[str],
+    signing_input: bytes,
+    signature: bytes,
+    key: str | bytes,
+) -> list[Failure]:
+    allowed = [a for a in algorithms if a.lower() != "none"]
+    if isinstance(alg, str) and alg.lower() == "none":
+        return [
+            Failure(
+                FailureCode.ALG_NONE,
+                "alg is 'none' (an unsigned token); the service refuses it whatever the claims",
+                expected=allowed,
+                actual=alg,
+                hint="sign the token (HS256 with JWT_SECRET_KEY); never accept alg none",
+            )
+        ]
+    if alg not in allowed:
+        return [
+            Failure(
+                FailureCode.ALG_MISMATCH,
+                f"alg is {alg!r}, but only {', '.join(allowed) or 'nothing'} is accepted here",
+                expected=allowed,
+                actual=alg,
+                hint="verify with the matching key type (--alg / --key-file), or mint with the "
+                "algorithm the service expects (HS256)",
+            )
+        ]
+    try:
+        valid = _jws.verify(alg, signing_input, signature, key)
+    except _jws.KeyProblem as exc:
+        return [
+            Failure(
+                FailureCode.UNSUPPORTED_KEY,
+                f"the key given cannot verify {alg}: {exc}",
+                expected=f"a key for {alg}",
+                actual=f"{type(key).__name__} of length {len(key)}",
+                hint="HS* takes the shared secret; RS*/ES* take a PEM public (or private) key",
+            )
+        ]
+    if valid:
+        return []
+    hint = (
+        "the service reads JWT_SECRET_KEY; some test helpers sign with JWT_SECRET instead "
+        "(PROTOCOL.md §3) - compare them with `netra-diag doctor`"
+        if alg in _jws.HMAC_ALGORITHMS
+        else "the token was signed by a different private key than this public key's"
+    )
+    if alg in _jws.HMAC_ALGORITHMS and key != LOCAL_DEV_SECRET:
+        try:
+            if _jws.verify(alg, signing_input, signature, LOCAL_DEV_SECRET):
+                hint = (
+                    "it was signed with the built-in local development secret (LOCAL_DEV_SECRET): "
+                    "mint it with the secret this service uses"
+                )
+        except _jws.KeyProblem:  # pragma: no cover - the built-in secret is a valid HMAC key
+            pass
+    kind = "secret" if alg in _jws.HMAC_ALGORITHMS else "key"
+    return [
+        Failure(
+            FailureCode.BAD_SIGNATURE,
+            f"signature does not verify with the {alg} {kind} given ({len(key)} characters): "
+            "wrong secret, or the token was altered",
+            expected=f"signature made with the given {kind}",
+            actual="signature made with another key, or altered content",
+            hint=hint,
+        )
+    ]
+
+
+def check_required(claims: Mapping[str, Any]) -> list[Failure]:
+    failures: list[Failure] = []
+    present = ", ".join(str(k) for k in claims) or "none"
+    for name in REQUIRED_CLAIMS:
+        value = claims.get(name)
+        if value is None or value == "":
+            failures.append(
+                Failure(
+                    FailureCode.MISSING_CLAIM,
+                    f"required claim {name!r} is missing (present: {present})",
+                    expected=name,
+                    actual=None,
+                    hint=f"the service requires {', '.join(REQUIRED_CLAIMS)} (PROTOCOL.md §3)",
+                )
+            )
+    sub = claims.get("sub")
+    if sub not in (None, "") and not isinstance(sub, str):
+        failures.append(
+            Failure(
+                FailureCode.MALFORMED,
+                f"claim 'sub' must be a string (RFC 7519 §4.1.2), got {sub!r}",
+                expected="string",
+                actual=type(sub).__name__,
+                hint="user ids travel as strings",
+            )
+        )
+    for name in ("iat", "nbf", "exp"):
+        value = claims.get(name)
+        if value is not None and as_epoch(value) is None:
+            failures.append(
+                Failure(
+                    FailureCode.MALFORMED,
+                    f"claim {name!r} is {value!r}, not a NumericDate (epoch seconds, RFC 7519 §2)",
+                    expected="integer epoch seconds",
+                    actual=value,
+                    hint="encode times as integer seconds since 1970-01-01T00:00:00Z",
+                )
+            )
+    return failures
+
+
+def check_times(
+    claims: Mapping[str, Any], now: float, leeway: float, max_age_s: float, profile: Profile
+) -> list[Failure]:
+    failures: list[Failure] = []
+    exp, nbf, iat = (as_epoch(claims.get(n)) for n in ("exp", "nbf", "iat"))
+    with_leeway = f", even with {format_delta(leeway)} leeway" if leeway else ""
+    if exp is not None and now > exp + leeway:
+        failures.append(
+            Failure(
+                FailureCode.EXPIRED,
+                f"expired {format_delta(now - exp)} ago ({format_pair('exp', exp, now)})"
+                + with_leeway,
+                expected=f"exp at or after {format_instant(now - leeway)}",
+                actual=format_instant(exp),
+                hint=f"mint a fresh token; {profile.name} access tokens live "
+                f"{format_delta(profile.access_ttl_s)}",
+            )
+        )
+    if nbf is not None and now < nbf - leeway:
+        failures.append(
+            Failure(
+                FailureCode.NOT_YET_VALID,
+                f"not valid for another {format_delta(nbf - now)} "
+                f"({format_pair('nbf', nbf, now)})" + with_leeway,
+                expected=f"nbf at or before {format_instant(now + leeway)}",
+                actual=format_instant(nbf),
+                hint=f"clocks differ? allow it with leeway {suggest_leeway(nbf - now)}s",
+            )
+        )
+    if iat is not None and iat > now + leeway:
+        skew = iat - now
+        failures.append(
+            Failure(
+                FailureCode.ISSUED_IN_FUTURE,
+                f"issued {format_delta(skew)} in the future ({format_pair('iat', iat, now)})"
+                + with_leeway,
+                expected=f"iat at or before {format_instant(now + leeway)}",
+                actual=format_instant(iat),
+                hint=f"the minting machine's clock is ahead by about {format_delta(skew)}; "
+                f"allow it with a {suggest_leeway(skew)}s leeway (--leeway {suggest_leeway(skew)})",
+            )
+        )
+    if iat is not None and now - iat > max_age_s + leeway:
+        failures.append(
+            Failure(
+                FailureCode.TOO_OLD,
+                f"issued {format_delta(now - iat)} ago, more than the {format_delta(max_age_s)} "
+                f"the service accepts ({format_pair('iat', iat, now)})",
+                expected=f"iat after {format_instant(now - max_age_s)}",
+                actual=format_instant(iat),
+                hint="tokens older than 24 h are refused whatever their exp: mint a new one",
+            )
+        )
+    return failures
+
+
+_DRIFT_HINT = "the old test helper sets iss=netra-test, aud=netra-api (PROTOCOL.md §3 drift)"
+
+
+def check_identity(
+    claims: Mapping[str, Any],
+    profile: Profile,
+    audiences: Collection[str],
+    expected_type: str | None,
+    expected_env: str | None,
+    expected_svc_id: str | None,
+) -> list[Failure]:
+    failures: list[Failure] = []
+    iss = claims.get("iss")
+    if iss is not None and iss != profile.issuer:
+        failures.append(
+            Failure(
+                FailureCode.WRONG_ISSUER,
+                f"iss is {iss!r}, expected {profile.issuer!r}",
+                expected=profile.issuer,
+                actual=iss,
+                hint=_DRIFT_HINT if iss == "netra-test" else "the issuer must match exactly",
+            )
+        )
+    aud = claims.get("aud")
+    offered = [aud] if isinstance(aud, str) else list(aud) if isinstance(aud, list) else [aud]
+    allowed = sorted(audiences)
+    if not any(isinstance(a, str) and a in audiences for a in offered):
+        shown = "missing" if aud is None else repr(aud)
+        if aud == "netra-api":
+            hint = _DRIFT_HINT
+        elif any(a in ("test", "localhost", "development") for a in offered):
+            hint = "test/localhost/development audiences are accepted only outside staging/prod"
+        else:
+            hint = (
+                "access and refresh tokens carry aud=netra-platform, service tokens netra-services"
+            )
+        failures.append(
+            Failure(
+                FailureCode.WRONG_AUDIENCE,
+                f"aud is {shown}, expected one of {', '.join(allowed)} ({profile.name})",
+                expected=allowed,
+                actual=aud,
+                hint=hint,
+            )
+        )
+    if expected_type is not None:
+        failures.extend(check_type(claims, expected_type))
+    names = {expected_env} if expected_env is not None else set(profile.env_names)
+    env = claims.get("env")
+    if env is not None and names and str(env).lower() not in {n.lower() for n in names}:
+        failures.append(
+            Failure(
+                FailureCode.ENV_MISMATCH,
+                f"env is {env!r}, but this is {expected_env or profile.name}",
+                expected=sorted(names),
+                actual=env,
+                hint="a token minted for one environment is refused by another",
+            )
+        )
+    svc_id = claims.get("svc_id")
+    if svc_id is not None and expected_svc_id is not None and svc_id != expected_svc_id:
+        failures.append(
+            Failure(
+                FailureCode.ENV_MISMATCH,
+                f"svc_id is {svc_id!r}, expected {expected_svc_id!r}",
+                expected=expected_svc_id,
+                actual=svc_id,
+                hint="service tokens are bound to the service id that requested them",
+            )
+        )
+    return failures
+
+
+def check_type(claims: Mapping[str, Any], expected_type: str) -> list[Failure]:
+    token_type, legacy = claims.get("token_type"), claims.get("type")
+    if token_type is None and legacy is not None:
+        return [
+            Failure(
+                FailureCode.WRONG_TOKEN_TYPE,
+                f"token_type is missing (type={legacy!r} is set, but the service reads token_type)",
+                expected=expected_type,
+                actual=None,
+                hint="a test helper sets 'type' but not 'token_type' (PROTOCOL.md §3 drift): "
+                "set both",
+            )
+        ]
+    if token_type != expected_type:
+        shown = "missing" if token_type is None else repr(token_type)
+        return [
+            Failure(
+                FailureCode.WRONG_TOKEN_TYPE,
+                f"token_type is {shown}, expected {expected_type!r}",
+                expected=expected_type,
+                actual=token_type,
+                hint="the WebSocket accepts access tokens only; refresh tokens go to /auth/refresh"
+                if token_type == "refresh"
+                else f"mint with token_type={expected_type!r}",
+            )
+        ]
+    return []

@@ -1,0 +1,271 @@
+"""How a token travels in the WebSocket handshake (PROTOCOL.md §2), from both ends.
+
+Client half: ``build_handshake`` makes the URL, headers and subprotocol list for every transport
+the service accepts, ``GOLDEN_PATH`` and ``TEST_HELPER`` are the two formats real clients send,
+and ``build_bad_handshake`` makes the known-bad ones negative tests expect to fail.
+
+The server half (what the embedded service uses to find the token) is in ``extraction``.
+Nothing here opens a socket; a ``Handshake`` is data that ``live/`` hands to websockets.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from netra_diag.errors import UsageError
+from netra_diag.redaction import fingerprint, scrub
+
+__all__ = [
+    "GOLDEN_PATH",
+    "KNOWN_BAD_FORMATS",
+    "TEST_HELPER",
+    "Handshake",
+    "SubprotocolFormat",
+    "Transport",
+    "build_bad_handshake",
+    "build_handshake",
+    "encode_subprotocol_token",
+]
+
+
+class Transport(StrEnum):
+    HEADER = "header"  # Authorization: Bearer <jwt>
+    SUBPROTOCOL = "subprotocol"  # ["jwt-auth", "jwt.<base64url>"]: the golden path
+    SUBPROTOCOL_RAW = "subprotocol-raw"  # ["jwt-auth", "jwt.<jwt>"]
+    TEST_HELPER = "test-helper"  # ["jwt-auth", "jwt-auth.<jwt>", "jwt.<b64url>", "e2e-testing"]
+    BEARER = "bearer"  # ["bearer.<base64url>"]
+    QUERY = "query"  # ?token=<jwt>
+    NONE = "none"  # no credentials
+
+
+def encode_subprotocol_token(token: str) -> str:
+    """Base64url without padding: the form a subprotocol entry carries (PROTOCOL.md §2)."""
+    return base64.urlsafe_b64encode(token.encode("utf-8")).rstrip(b"=").decode("ascii")
+
+
+@dataclass(frozen=True)
+class SubprotocolFormat:
+    """A subprotocol list a real client sends; call it with a token to get the list."""
+
+    name: str
+    description: str
+    build: Callable[[str], tuple[str, ...]] = field(repr=False)
+
+    def __call__(self, token: str) -> tuple[str, ...]:
+        return self.build(token)
+
+
+GOLDEN_PATH = SubprotocolFormat(
+    "golden-path",
+    'the golden-path e2e test: ["jwt-auth", "jwt.<base64url(jwt)>"]',
+    lambda token: ("jwt-auth", f"jwt.{encode_subprotocol_token(token)}"),
+)
+TEST_HELPER = SubprotocolFormat(
+    "test-helper",
+    'the e2e test helper: ["jwt-auth", "jwt-auth.<jwt>", "jwt.<base64url(jwt)>", "e2e-testing"]',
+    lambda token: (
+        "jwt-auth",
+        f"jwt-auth.{token}",
+        f"jwt.{encode_subprotocol_token(token)}",
+        "e2e-testing",
+    ),
+)
+
+
+_AUTHENTICATED = "authenticated (the server echoes the token-bearing subprotocol, if any)"
+
+
+def _redact_entry(entry: str, token: str, fp: str) -> str:
+    if not token:
+        return scrub(entry)
+    encoded = encode_subprotocol_token(token)
+    if entry == token:
+        return fp
+    prefix, dot, value = entry.partition(".")
+    if dot and value == token:
+        return f"{prefix}.{fp}"
+    if dot and value == encoded:
+        return f"{prefix}.<base64url {fp}>"
+    return scrub(entry)
+
+
+def _redact_url(url: str, token: str, fp: str) -> str:
+    parts = urlsplit(url)
+    if not parts.query:
+        return scrub(url)
+    pairs = [(k, fp if v == token else scrub(v)) for k, v in parse_qsl(parts.query, True)]
+    # Keep the fingerprint readable: the "…" and "#" would otherwise be percent-encoded.
+    query = "&".join(f"{k}={v}" for k, v in pairs)
+    return urlunsplit(parts._replace(query=query))
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """What a client sends to open the socket. Holds the token: show it only via ``redacted()``.
+
+    Use as ``websockets.connect(h.url, additional_headers=h.headers, subprotocols=h.subprotocols)``.
+    ``expected`` says what the service does with it under strict auth.
+    """
+
+    url: str
+    headers: Mapping[str, str]
+    subprotocols: tuple[str, ...]
+    transport: str
+    description: str
+    token_fingerprint: str = ""
+    expected: str = _AUTHENTICATED
+    _token: str = field(default="", repr=False, compare=False)
+
+    def redacted(self) -> dict[str, Any]:
+        """JSON-safe view with every copy of the token replaced by its fingerprint."""
+        fp = self.token_fingerprint
+        headers = {
+            name: (f"Bearer {fp}" if self._token and self._token in value else scrub(value))
+            for name, value in self.headers.items()
+        }
+        return {
+            "url": _redact_url(self.url, self._token, fp),
+            "headers": headers,
+            "subprotocols": [_redact_entry(e, self._token, fp) for e in self.subprotocols],
+            "transport": self.transport,
+            "description": self.description,
+            "expected": self.expected,
+            "token": fp,
+        }
+
+    def __repr__(self) -> str:
+        shown = self.redacted()
+        return (
+            f"Handshake(transport={self.transport!r}, url={shown['url']!r}, "
+            f"headers={shown['headers']!r}, subprotocols={shown['subprotocols']!r})"
+        )
+
+
+def _check_url(url: str) -> None:
+    scheme = urlsplit(url).scheme.lower() if isinstance(url, str) else ""
+    if scheme not in ("ws", "wss"):
+        raise UsageError(f"url must start with ws:// or wss://, got {url!r}")
+
+
+def _with_query(url: str, name: str, token: str) -> str:
+    parts = urlsplit(url)
+    pairs = [*parse_qsl(parts.query, keep_blank_values=True), (name, token)]
+    return urlunsplit(parts._replace(query=urlencode(pairs)))
+
+
+_DESCRIPTIONS = {
+    Transport.HEADER: "Authorization: Bearer header (§2 step 1; browsers cannot send it, some "
+    "load balancers strip it)",
+    Transport.SUBPROTOCOL: "subprotocol {entry} after plain 'jwt-auth' (§2 step 2; the golden path "
+    "with the defaults)",
+    Transport.SUBPROTOCOL_RAW: "subprotocol {entry} carrying the raw JWT (§2 step 2)",
+    Transport.TEST_HELPER: TEST_HELPER.description + " (§2 step 2)",
+    Transport.BEARER: "subprotocol {entry} (§2 step 2)",
+    Transport.QUERY: "query parameter ?{param}=<jwt> (§2 step 3)",
+    Transport.NONE: "no credentials at all",
+}
+
+
+def build_handshake(
+    url: str,
+    token: str,
+    transport: Transport | str,
+    *,
+    prefix: str = "jwt",
+    encoding: Literal["base64url", "raw"] = "base64url",
+    query_param: str = "token",
+) -> Handshake:
+    """The handshake that carries ``token`` by ``transport`` to ``url`` (ws:// or wss://).
+
+    ``prefix`` and ``encoding`` shape the token-bearing subprotocol entry (``jwt.``,
+    ``jwt-auth.``, ``bearer.``, ``staging-auth.``; base64url without padding or raw);
+    ``query_param`` names the query parameter (token, jwt, auth_token, access_token).
+    """
+    try:
+        kind = Transport(transport)
+    except ValueError:
+        valid = ", ".join(t.value for t in Transport)
+        raise UsageError(f"unknown transport {transport!r}; valid: {valid}") from None
+    if encoding not in ("base64url", "raw"):
+        raise UsageError(f"unknown encoding {encoding!r}; valid: base64url, raw")
+    prefix = prefix.rstrip(".")
+    if not prefix or any(c in prefix for c in " ,\t\r\n"):
+        raise UsageError(f"bad subprotocol prefix {prefix!r}: expected e.g. jwt, jwt-auth, bearer")
+    _check_url(url)
+    if kind is not Transport.NONE and not token:
+        raise UsageError("no token given: only transport 'none' goes without one")
+    headers: dict[str, str] = {}
+    subprotocols: tuple[str, ...] = ()
+    if kind is Transport.SUBPROTOCOL_RAW:
+        encoding = "raw"
+    carried = token if encoding == "raw" else encode_subprotocol_token(token) if token else ""
+    entry = f"{prefix}.<{'jwt' if encoding == 'raw' else 'base64url'}>"
+    if kind is Transport.HEADER:
+        headers["Authorization"] = f"Bearer {token}"
+    elif kind in (Transport.SUBPROTOCOL, Transport.SUBPROTOCOL_RAW):
+        subprotocols = ("jwt-auth", f"{prefix}.{carried}")
+    elif kind is Transport.BEARER:
+        subprotocols = (f"bearer.{carried}",)
+        entry = f"bearer.<{'jwt' if encoding == 'raw' else 'base64url'}>"
+    elif kind is Transport.TEST_HELPER:
+        subprotocols = TEST_HELPER(token)
+    elif kind is Transport.QUERY:
+        url = _with_query(url, query_param, token)
+    description = _DESCRIPTIONS[kind].format(entry=entry, param=query_param)
+    return Handshake(
+        url=url,
+        headers=headers,
+        subprotocols=subprotocols,
+        transport=kind.value,
+        description=description,
+        token_fingerprint=fingerprint(token) if token else "",
+        expected="rejected under strict auth: no token (error frame + close 1008)"
+        if kind is Transport.NONE
+        else _AUTHENTICATED,
+        _token=token,
+    )
+
+
+_STRICT_FAIL = (
+    "rejected under strict auth (error frame + close 1008; HTTP 403 in factory mode); "
+    "accepted as a demo user under DEMO auth"
+)
+KNOWN_BAD_FORMATS: Mapping[str, str] = {
+    "jwt-bare": '["jwt", <jwt>]: the token as its own entry, without the "jwt." prefix',
+    "jwt-auth-bare": '["jwt-auth", <jwt>]: the token as its own entry after "jwt-auth"',
+    "no-token": "no credentials at all: no header, no token subprotocol, no query parameter",
+    "unsupported-subprotocol": '["chat-v9"]: only a subprotocol the service does not support',
+}
+
+
+def build_bad_handshake(url: str, token: str, name: str) -> Handshake:
+    """A known-bad handshake from ``KNOWN_BAD_FORMATS`` for negative tests."""
+    if name not in KNOWN_BAD_FORMATS:
+        raise UsageError(f"unknown bad format {name!r}; valid: {', '.join(KNOWN_BAD_FORMATS)}")
+    _check_url(url)
+    subprotocols: tuple[str, ...] = {
+        "jwt-bare": ("jwt", token),
+        "jwt-auth-bare": ("jwt-auth", token),
+        "no-token": (),
+        "unsupported-subprotocol": ("chat-v9",),
+    }[name]
+    expected = (
+        "accepted, then closed 1003 'No supported subprotocols'"
+        if name == "unsupported-subprotocol"
+        else _STRICT_FAIL
+    )
+    return Handshake(
+        url=url,
+        headers={},
+        subprotocols=subprotocols,
+        transport=f"bad:{name}",
+        description=KNOWN_BAD_FORMATS[name],
+        token_fingerprint=fingerprint(token) if token else "",
+        expected=expected,
+        _token=token,
+    )

@@ -1,0 +1,143 @@
+"""Verify a token as the service does, and explain every rule it breaks (PROTOCOL.md §3).
+
+PyJWT checks the signature (through its algorithm objects, see ``_jws``); the claim rules in
+``rules`` are evaluated against an injected ``now`` so each failure can say expected vs actual and
+by how much. All failures are collected, not only the first: a token with the wrong issuer *and*
+an expired ``exp`` needs both fixes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from netra_diag.errors import TokenRejected
+from netra_diag.redaction import fingerprint
+from netra_diag.tokens.failures import Failure, FailureCode, plain
+from netra_diag.tokens.inspection import as_epoch, parse_compact, unwrap_token
+from netra_diag.tokens.profiles import Profile, get_profile
+from netra_diag.tokens.rules import check_identity, check_required, check_signature, check_times
+from netra_diag.tokens.timefmt import format_delta
+
+__all__ = ["Failure", "FailureCode", "Verification", "verify_token"]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The verdict. ``claims`` are the decoded claims even when ``ok`` is false (for explaining):
+    trust them only when ``ok``."""
+
+    ok: bool
+    claims: Mapping[str, Any]
+    failures: tuple[Failure, ...]
+    fingerprint: str
+    header: Mapping[str, Any] = field(default_factory=dict)
+    profile: str = ""
+    now: float = 0.0
+
+    @property
+    def codes(self) -> frozenset[FailureCode]:
+        return frozenset(f.code for f in self.failures)
+
+    def explain(self) -> str:
+        """Multi-line account: the verdict, then every failure with expected, actual and a hint."""
+        if self.ok:
+            sub = self.claims.get("sub")
+            exp = as_epoch(self.claims.get("exp"))
+            left = f", expires in {format_delta(exp - self.now)}" if exp is not None else ""
+            return f"token {self.fingerprint} is valid for {self.profile}: sub={sub!r}{left}"
+        count = len(self.failures)
+        lines = [
+            f"token {self.fingerprint} REJECTED for {self.profile}: "
+            f"{count} problem{'s' if count != 1 else ''}"
+        ]
+        for number, failure in enumerate(self.failures, 1):
+            lines.append(f"  {number}. [{failure.code}] {failure.message}")
+            if failure.expected is not None or failure.actual is not None:
+                expected, actual = plain(failure.expected), plain(failure.actual)
+                lines.append(f"     expected: {expected}   actual: {actual}")
+            if failure.hint:
+                lines.append(f"     hint: {failure.hint}")
+        return "\n".join(lines)
+
+    def raise_for_failures(self) -> None:
+        """Raise ``TokenRejected`` carrying every failure; do nothing when ``ok``."""
+        if not self.ok:
+            raise TokenRejected(self.failures, self.fingerprint)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "fingerprint": self.fingerprint,
+            "profile": self.profile,
+            "now": self.now,
+            "header": dict(self.header),
+            "claims": dict(self.claims),
+            "failures": [f.to_dict() for f in self.failures],
+        }
+
+
+def verify_token(
+    token: str,
+    key: str | bytes,
+    *,
+    now: float,
+    profile: str | Profile = "local",
+    algorithms: Sequence[str] = ("HS256",),
+    leeway: float = 0.0,
+    expected_type: str | None = "access",
+    max_age_s: float = 86400,
+    audiences: Collection[str] | None = None,
+    expected_env: str | None = None,
+    expected_svc_id: str | None = None,
+) -> Verification:
+    """Check ``token`` with ``key`` the way the ``profile``'s service does; never raises on a bad
+    token (``UsageError`` only for an unknown profile). Call ``.raise_for_failures()`` to raise.
+
+    ``audiences`` defaults to the profile's allowed set; ``expected_env`` to the profile's
+    environment names; ``expected_type=None`` skips the token-type rule.
+    """
+    prof = get_profile(profile)
+    allowed_aud = frozenset(audiences) if audiences is not None else prof.allowed_audiences
+    token = token if isinstance(token, str) else str(token)
+    parsed = parse_compact(token)
+    print_as = fingerprint(token) if token else "(empty)"
+    if parsed.problems:
+        unwrapped, what = unwrap_token(token)
+        hint = (
+            f"the input has {what} around it: pass the token alone"
+            if what and not parse_compact(unwrapped).problems
+            else "check the token was copied whole (netra-diag token inspect shows each part)"
+        )
+        failures = tuple(
+            Failure(FailureCode.MALFORMED, problem, hint=hint)
+            for problem in parsed.problems
+        )
+        return Verification(
+            ok=False,
+            claims=dict(parsed.claims or {}),
+            failures=failures,
+            fingerprint=print_as,
+            header=dict(parsed.header or {}),
+            profile=prof.name,
+            now=now,
+        )
+    header, claims = parsed.header or {}, parsed.claims or {}
+    failures_list = check_signature(
+        header.get("alg"), algorithms, parsed.signing_input, parsed.signature or b"", key
+    )
+    failures_list += check_required(claims)
+    failures_list += check_times(claims, now, leeway, max_age_s, prof)
+    failures_list += check_identity(
+        claims, prof, allowed_aud, expected_type, expected_env, expected_svc_id
+    )
+    return Verification(
+        ok=not failures_list,
+        claims=claims,
+        failures=tuple(failures_list),
+        fingerprint=print_as,
+        header=header,
+        profile=prof.name,
+        now=now,
+    )

@@ -1,0 +1,76 @@
+"""What every panel shares: a static view for when no widget frontend is attached.
+
+A panel is an ``ipywidgets.VBox`` whose display bundle carries, besides the widget view, a
+``text/html`` snapshot of its current state (``static_html``). JupyterLab draws the live widget;
+a report exported without widget state (papermill, nbconvert) shows the snapshot instead, with
+figures drawn by the report's plotly.js. ``text/plain`` is a fixed label: ipywidgets' default repr
+lists every child's value, which for a token field would print the token.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+
+from netra_diag.report.figures import figure_placeholder, figure_spec
+
+__all__ = ["Panel", "escape", "figure_html", "html_table", "pre"]
+
+
+def escape(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def pre(text: str) -> str:
+    """Preformatted text (explanations keep their line layout)."""
+    return f'<pre style="white-space:pre-wrap;margin:0">{escape(text)}</pre>'
+
+
+def html_table(
+    rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *, css_class: str = "netra-table"
+) -> str:
+    """A plain HTML table of ``rows`` (dicts) in ``columns`` order; every cell escaped."""
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(row.get(c, ''))}</td>" for c in columns) + "</tr>"
+        for row in rows
+    )
+    return (
+        f'<table class="{css_class}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
+def figure_html(figure: Any) -> str:
+    """A figure for the static view (drawn by the report page's plotly.js)."""
+    if figure is None:
+        return ""
+    return figure_placeholder(figure_spec(figure))
+
+
+class Panel(widgets.VBox):  # type: ignore[misc]
+    """Base of every netra_diag panel: a ``VBox`` with a static fallback view."""
+
+    title = "netra_diag panel"
+
+    def static_html(self) -> str:
+        """HTML snapshot of the panel's current state; panels override this."""
+        return ""
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        bundle: dict[str, Any] | None = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        bundle["text/plain"] = f"{type(self).__name__}: {self.title} (interactive in JupyterLab)"
+        body = self.static_html()
+        bundle["text/html"] = (
+            f'<div class="netra-static"><p><b>{escape(self.title)}</b> '
+            "<i>(static view: the interactive panel needs a live kernel)</i></p>"
+            f"{body}</div>"
+        )
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.title}>"

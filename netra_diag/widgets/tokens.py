@@ -1,0 +1,216 @@
+"""Token panel: mint with profile, claims and TTL; inspect and verify a pasted token.
+
+Composes ``netra_diag.tokens`` only. Tokens never reach a widget trait that is displayed (traits
+are synced to the browser and can be saved with the notebook): a minted token is kept in the
+Python attribute :attr:`TokenPanel.token` and shown as its fingerprint; a pasted token is read
+from a password field and the field is cleared as soon as it was used. The signing secret is
+looked up from the environment variable the panel names; only where it came from is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import ipywidgets as widgets
+
+from netra_diag.errors import NetraDiagError
+from netra_diag.widgets.base import Panel, escape, html_table, pre
+
+__all__ = ["TokenPanel"]
+
+
+class TokenPanel(Panel):
+    """Mint / inspect / verify, with fingerprints instead of tokens.
+
+    Drive it from code as a user would: set ``sub.value``, ``profile.value``, ``ttl.value``,
+    ``claims.value`` (JSON), then ``mint_button.click()``; or put a token in ``pasted.value`` and
+    ``inspect_button.click()`` / ``verify_button.click()``. Results: ``fingerprint.value``,
+    ``status.value``, ``verdict.value`` (``valid`` / ``rejected`` / ``malformed``), and the
+    explanation in ``explanation.value`` (HTML).
+    """
+
+    title = "Token lab"
+
+    def __init__(
+        self,
+        *,
+        sub: str = "u1",
+        profile: str = "local",
+        ttl: str = "",
+        secret_env: str = "JWT_SECRET_KEY",
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        from netra_diag.tokens import PROFILES
+
+        self._environ = environ
+        self._clock = clock
+        self.token: str | None = None  # the last minted token: use it in code, never print it
+        self.last_inspection: Any = None
+        self.last_verification: Any = None
+
+        self.sub = widgets.Text(value=sub, description="sub")
+        self.profile = widgets.Dropdown(options=list(PROFILES), value=profile, description="profile")
+        self.ttl = widgets.Text(value=ttl, placeholder="profile default, or 15m", description="TTL")
+        self.claims = widgets.Textarea(
+            value="{}", placeholder='{"permissions": ["read"]}', description="extra claims"
+        )
+        self.secret_env = widgets.Text(value=secret_env, description="secret env")
+        self.allow_production = widgets.Checkbox(value=False, description="allow production")
+        self.mint_button = widgets.Button(description="Mint", button_style="primary")
+        self.pasted = widgets.Password(placeholder="paste a token", description="token")
+        self.inspect_button = widgets.Button(description="Inspect")
+        self.verify_button = widgets.Button(description="Verify")
+        self.fingerprint = widgets.Label(value="")
+        self.status = widgets.Label(value="")
+        self.verdict = widgets.Label(value="")
+        self.secret_source = widgets.Label(value="")
+        self.explanation = widgets.HTML(value="")
+
+        self.mint_button.on_click(lambda _b: self.mint())
+        self.inspect_button.on_click(lambda _b: self.inspect())
+        self.verify_button.on_click(lambda _b: self.verify())
+        super().__init__(
+            children=[
+                widgets.HTML("<b>Mint</b>"),
+                widgets.HBox([self.sub, self.profile, self.ttl]),
+                widgets.HBox([self.claims, self.secret_env, self.allow_production]),
+                self.mint_button,
+                widgets.HTML("<b>Inspect / verify</b> (the last minted token if none is pasted)"),
+                widgets.HBox([self.pasted, self.inspect_button, self.verify_button]),
+                widgets.HBox([widgets.Label("token:"), self.fingerprint, self.status]),
+                widgets.HBox([widgets.Label("verdict:"), self.verdict, self.secret_source]),
+                self.explanation,
+            ]
+        )
+
+    # -- actions (what the buttons do) -----------------------------------------------------------
+
+    def _env(self) -> Mapping[str, str]:
+        return os.environ if self._environ is None else self._environ
+
+    def _secret(self) -> str | None:
+        from netra_diag.tokens import find_secret, get_profile
+
+        name = self.secret_env.value.strip()
+        env = self._env()
+        profile = get_profile(self.profile.value)
+        if name and name not in profile.secret_envs and env.get(name):
+            self.secret_source.value = f"secret from ${name}"
+            return env[name]
+        lookup = find_secret(profile, env)
+        if lookup is None:
+            self.secret_source.value = f"no secret: set ${name or profile.secret_env}"
+            return None
+        self.secret_source.value = f"secret from {lookup.source}"
+        return lookup.value
+
+    def _take_pasted(self) -> str | None:
+        text = self.pasted.value.strip()
+        # Cleared at once: a widget value is synced to the browser and may be saved with it.
+        self.pasted.value = ""
+        return text or self.token
+
+    def mint(self) -> str | None:
+        """Mint a token from the form; returns it (also kept in ``self.token``)."""
+        from netra_diag.tokens import inspect_token, mint_token
+
+        try:
+            claims = json.loads(self.claims.value or "{}")
+            if not isinstance(claims, dict):
+                raise ValueError("extra claims must be a JSON object")
+        except ValueError as exc:
+            self._show_error(f"extra claims: {exc}")
+            return None
+        key = self._secret()
+        if key is None:
+            self._show_error(self.secret_source.value)
+            return None
+        now = self._clock()
+        try:
+            token = mint_token(
+                self.sub.value.strip(),
+                key=key,
+                now=now,
+                profile=self.profile.value,
+                ttl=self.ttl.value.strip() or None,
+                claims=claims,
+                allow_production=self.allow_production.value,
+            )
+        except NetraDiagError as exc:
+            self._show_error(str(exc))
+            return None
+        self.token = token
+        self._show_inspection(inspect_token(token, now=now))
+        self.verdict.value = "minted"
+        return token
+
+    def inspect(self) -> Any:
+        """Inspect the pasted (or last minted) token without a key."""
+        from netra_diag.tokens import inspect_token
+
+        token = self._take_pasted()
+        if not token:
+            self._show_error("nothing to inspect: paste a token or mint one")
+            return None
+        inspection = inspect_token(token, now=self._clock())
+        self._show_inspection(inspection)
+        self.verdict.value = "malformed" if inspection.malformed else "not verified"
+        return inspection
+
+    def verify(self) -> Any:
+        """Verify the pasted (or last minted) token against the profile and its secret."""
+        from netra_diag.tokens import inspect_token, verify_token
+
+        token = self._take_pasted()
+        if not token:
+            self._show_error("nothing to verify: paste a token or mint one")
+            return None
+        key = self._secret()
+        if key is None:
+            self._show_error(self.secret_source.value)
+            return None
+        now = self._clock()
+        inspection = inspect_token(token, now=now)
+        verification = verify_token(token, key, now=now, profile=self.profile.value)
+        self.last_verification = verification
+        self._show_inspection(inspection, extra=pre(verification.explain()))
+        self.verdict.value = "valid" if verification.ok else "rejected"
+        return verification
+
+    # -- display --------------------------------------------------------------------------------
+
+    def _show_error(self, message: str) -> None:
+        self.verdict.value = "error"
+        self.explanation.value = f'<span style="color:#b00">{escape(message)}</span>'
+
+    def _show_inspection(self, inspection: Any, extra: str = "") -> None:
+        self.last_inspection = inspection
+        self.fingerprint.value = inspection.fingerprint
+        self.status.value = inspection.status
+        facts = inspection.to_dict()
+        rows = [
+            {"claim": name, "value": json.dumps(value, default=str)}
+            for name, value in (facts.get("claims") or {}).items()
+        ]
+        for name, when in (facts.get("times") or {}).items():
+            rows.append({"claim": f"{name} (time)", "value": f"{when['utc']} ({when['relative']})"})
+        problems = "".join(f"<li>{escape(p)}</li>" for p in facts.get("problems", ()))
+        self.explanation.value = (
+            (f"<ul>{problems}</ul>" if problems else "")
+            + html_table(rows, ("claim", "value"))
+            + extra
+        )
+
+    def static_html(self) -> str:
+        if not self.fingerprint.value:
+            return "<p>No token minted or inspected yet.</p>"
+        return (
+            f"<p>token {escape(self.fingerprint.value)}: {escape(self.status.value)}; "
+            f"verdict: {escape(self.verdict.value)} {escape(self.secret_source.value)}</p>"
+            f"{self.explanation.value}"
+        )

@@ -1,0 +1,188 @@
+"""Replay of hand-made cassettes, played to a bare websockets client: order, timing, subprotocol,
+close codes. The round trip through a real Session is in test_replay.py."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from netra_diag.errors import RecordingError, UsageError
+from netra_diag.live.replay import load_plan, plan_replay, serve_cassette
+from netra_diag.recording import Recorder, load_cassette
+
+MS = 1_000_000  # ns
+
+
+def frame(etype: str, **fields: Any) -> str:
+    return json.dumps({"type": etype, **fields})
+
+
+def write_cassette(
+    path: Path,
+    *,
+    close: dict[str, Any] | None = None,
+    subprotocol: str | None = "jwt.ZXl…#0a1b2c3d",
+    extra: list[tuple[str, int, str]] | None = None,
+) -> list[tuple[str, int, str]]:
+    """A session: connected at 2 ms, connection_established at 5 ms, a message at 12 ms, five
+    events after it, a close. Returns the incoming (type, t_ns, text) in order."""
+    incoming = [
+        ("connection_established", 5 * MS, frame("connection_established", data={"x": 1})),
+        ("agent_started", 20 * MS, frame("agent_started", thread_id="t1", user_id="u1")),
+        ("agent_thinking", 31 * MS, frame("agent_thinking", reasoning="r")),
+        ("tool_executing", 32 * MS, frame("tool_executing", tool_name="a", parameters={})),
+        ("tool_completed", 61 * MS, frame("tool_completed", tool_name="a", results={})),
+        ("agent_completed", 90 * MS, frame("agent_completed", status="ok", final_response="f")),
+        *(extra or []),
+    ]
+    with Recorder(path, endpoint="ws://127.0.0.1:1/ws", started_wall=time.time()) as rec:
+        rec.mark("connect_start", t_ns=0, wall=None)
+        rec.mark("upgrade_done", t_ns=2 * MS, wall=None, data={"subprotocol": subprotocol})
+        rec.frame("in", incoming[0][2], t_ns=incoming[0][1], wall=None)
+        rec.frame("out", frame("ping"), t_ns=8 * MS, wall=None)  # not a request
+        rec.frame("out", frame("user_message", payload={"content": "hi"}), t_ns=12 * MS, wall=None)
+        rec.mark("message_sent", t_ns=12 * MS, wall=None)
+        for _, t_ns, text in incoming[1:]:
+            rec.frame("in", text, t_ns=t_ns, wall=None)
+        if close is not None:
+            rec.mark("close", t_ns=95 * MS, wall=None, data=close)
+    return incoming
+
+
+def test_plan_segments_and_anchors(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    write_cassette(path, close={"code": 1000, "reason": "done"})
+    plan = plan_replay(load_cassette(path).records)
+    assert plan.subprotocol == "jwt.ZXl…#0a1b2c3d"
+    assert plan.n_frames == 6 and plan.n_client_messages == 1
+    seg0, seg1 = plan.segments
+    assert [round(s.offset_s * 1e3, 3) for s in seg0] == [3.0]
+    assert [round(s.offset_s * 1e3, 3) for s in seg1] == [8.0, 19.0, 20.0, 49.0, 78.0, 83.0]
+    assert seg1[-1].action == "close" and seg1[-1].code == 1000
+    assert plan.warnings == ()
+
+
+def test_plan_of_a_bare_cassette_warns(tmp_path: Path) -> None:
+    path = tmp_path / "bare.jsonl"
+    with Recorder(path, endpoint="ws://h/ws", started_wall=0.0) as rec:
+        rec.frame("in", frame("agent_started"), t_ns=7 * MS, wall=None)
+        rec.frame("in", base64.b64decode("AAEC"), t_ns=9 * MS, wall=None)
+    plan = load_plan(path)
+    assert [s.offset_s for s in plan.segments[0]] == [0.0, 0.002]
+    assert plan.segments[0][1].data == b"\x00\x01\x02"
+    assert any("no upgrade_done" in w for w in plan.warnings)
+    assert any("no close mark" in w for w in plan.warnings)
+
+
+def test_missing_or_foreign_file(tmp_path: Path) -> None:
+    with pytest.raises(RecordingError, match="cannot read"):
+        load_plan(tmp_path / "nope.jsonl")
+    (tmp_path / "x.jsonl").write_text('{"hello": 1}\n')
+    with pytest.raises(RecordingError, match="not a cassette"):
+        load_plan(tmp_path / "x.jsonl")
+
+
+async def test_bad_speed_and_remote_host(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    write_cassette(path)
+    with pytest.raises(UsageError, match="speed"):
+        async with serve_cassette(path, speed=0):
+            pass
+    with pytest.raises(UsageError, match="loopback"):
+        async with serve_cassette(path, host="0.0.0.0"):
+            pass
+
+
+async def play(
+    url: str, *, subprotocols: list[str] | None = None, send_at: float = 0.010
+) -> tuple[list[tuple[str, float]], float, float, int | None, str | None]:
+    """Connect, send a ping then a message ``send_at`` s after connecting, collect every frame
+    with its arrival time; returns (frames, t_connected, t_sent, close_code, subprotocol)."""
+    got: list[tuple[str, float]] = []
+    offered = [Subprotocol(s) for s in subprotocols] if subprotocols else None
+    async with connect(url, subprotocols=offered, compression=None) as ws:
+        t_conn = time.perf_counter()
+
+        async def sender() -> float:
+            await ws.send(frame("ping"))
+            await asyncio.sleep(send_at)
+            await ws.send(frame("user_message", payload={"content": "again"}))
+            return time.perf_counter()
+
+        task = asyncio.create_task(sender())
+        try:
+            async for msg in ws:
+                got.append((json.loads(msg)["type"], time.perf_counter()))
+        except ConnectionClosed:
+            pass
+        t_sent = await task
+        return got, t_conn, t_sent, ws.close_code, ws.subprotocol
+
+
+async def test_replay_order_timing_subprotocol_close(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    incoming = write_cassette(path, close={"code": 4000, "reason": "recorded close"})
+    async with serve_cassette(path) as rs:
+        assert rs.url.startswith("ws://127.0.0.1:")
+        got, t_conn, t_sent, code, sub = await play(rs.url, subprotocols=["jwt-auth", "jwt.abcdef"])
+        outcome = await rs.wait_finished()
+    assert [t for t, _ in got] == [t for t, _, _ in incoming]
+    assert sub == "jwt.abcdef"  # the token-bearing entry echoed, as the recorded server did
+    assert code == 4000
+    assert outcome.frames_sent == 6 and outcome.client_messages == 1
+    errors = [abs((got[0][1] - t_conn) - 0.003)]
+    errors += [
+        abs((t_got - t_sent) - (t_ns - 12 * MS) / 1e9)
+        for (_, t_got), (_, t_ns, _) in zip(got[1:], incoming[1:], strict=True)
+    ]
+    assert max(errors) < 0.005, [round(e * 1e3, 2) for e in errors]
+
+
+async def test_speed_scales_time(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    write_cassette(path, close={"code": 1000})
+    async with serve_cassette(path, speed=4.0) as rs:
+        got, _, t_sent, code, sub = await play(rs.url)
+    assert sub is None  # nothing offered, nothing selected
+    assert code == 1000
+    assert abs((got[-1][1] - t_sent) - 0.078 / 4) < 0.005
+
+
+async def test_replay_1006_drops_the_connection(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    write_cassette(path, close={"code": 1006, "reason": ""}, subprotocol=None)
+    async with serve_cassette(path, speed=10.0) as rs:
+        got, _, _, code, _ = await play(rs.url, send_at=0.0)
+    assert len(got) == 6 and code == 1006
+
+
+async def test_no_close_mark_waits_for_client_and_repeats(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    write_cassette(path, close=None)
+    async with serve_cassette(path, speed=20.0) as rs:
+        for _ in range(2):
+            async with connect(rs.url, compression=None) as ws:
+                await ws.send(frame("user_message", payload={"content": "x"}))
+                types = [json.loads(await ws.recv())["type"] for _ in range(6)]
+            assert types[-1] == "agent_completed"
+        await asyncio.sleep(0.05)
+        assert len(rs.outcomes) == 2 and all(o.client_closed_first for o in rs.outcomes)
+
+
+async def test_client_leaving_early_ends_the_replay(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    write_cassette(path, close={"code": 1000})
+    async with serve_cassette(path, repeat=False) as rs:
+        async with connect(rs.url, compression=None) as ws:
+            await ws.recv()  # connection_established; then leave without sending
+        outcome = await asyncio.wait_for(rs.wait_finished(), 5)
+    assert outcome.client_closed_first and outcome.frames_sent == 1
