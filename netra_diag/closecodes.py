@@ -209,7 +209,7 @@ class CloseInfo:
             parts.append("No pong was received before the close.")
         if self.since_last_frame_s is not None:
             parts.append(f"Last frame received {self.since_last_frame_s:.2f} s before the close.")
-        if self.last_frames:
+        if self.last_frames and not (self.initiated_by == "client" and self.is_normal):
             parts.append("Last frames: " + " | ".join(f[:160] for f in self.last_frames))
         return " ".join(parts)
 

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_FAULTS",
     "DEMO_MESSAGE",
-    "Collection",
     "CollectConfig",
+    "Collection",
     "Investigation",
     "ServiceRef",
     "Turn",
@@ -52,8 +52,8 @@ __all__ = [
 
 DEMO_MESSAGE = "Why did last night's golden-path suite fail?"
 # A few faults of the kinds engineers meet (PROTOCOL.md §9), at rates that show up in 60 runs.
-DEFAULT_FAULTS = "drop_event@0.08,duplicate_event@0.05,stall@0.05,stall_s=1.2"
-FAULT_LOG = "faults.jsonl"
+DEFAULT_FAULTS = "drop_event@0.08,duplicate_event@0.05,stall@0.05"
+FAULT_LOG = "injected-faults.ndjson"  # not *.jsonl: load_frames(dir) reads those as cassettes
 COLLECTION_FILE = "collection.json"
 
 
@@ -123,7 +123,7 @@ def ensure_service(
 def _started(config: Any) -> ServiceRef:
     from netra_diag.emulator import start_in_thread
 
-    service = start_in_thread(config).start()
+    service = start_in_thread(config)
     return ServiceRef(service.url, service)
 
 
@@ -171,7 +171,7 @@ async def run_turn(
     token: str,
     message: str = DEMO_MESSAGE,
     transport: str = "auto",
-    timeout: float = 20.0,
+    timeout: float = 20.0,  # noqa: ASYNC109 - bounds the whole run, as Session.run's does
     record: str | os.PathLike[str] | None = None,
 ) -> Turn:
     """Connect to ``url`` with ``token``, run one agent turn, close, and return what happened."""
@@ -179,7 +179,11 @@ async def run_turn(
     from netra_diag.redaction import fingerprint
 
     async with Session.connect(
-        url, token=token, transport=transport, record=record, labels={"role": "turn"}
+        url,
+        token=token,
+        transport=transport,
+        record=Path(record) if record is not None else None,
+        labels={"role": "turn"},
     ) as session:
         result = await session.run(message, timeout=timeout)
         handshake, auth = session.handshake, session.auth
@@ -236,7 +240,8 @@ class CollectConfig:
     """What :func:`collect` does. ``time_scale`` shrinks the service's think/tool delays (0.25 =
     four times faster than the realistic default) so a fan-out fits in seconds; ``faults`` is a
     ``FaultPlan.parse`` string; ``run_timeout`` bounds each run (a dropped terminal event costs
-    exactly this long)."""
+    exactly this long). ``tool_calls`` is the range of tool calls per run: at least one, so that
+    every critical event is due in every run and a missing one is the injected fault's doing."""
 
     users: int = 20
     runs: int = 3
@@ -245,6 +250,7 @@ class CollectConfig:
     seed: int = 7
     auth: str = "strict"
     run_timeout: float = 5.0
+    tool_calls: tuple[int, int] = (1, 2)
     transport: str = "auto"
     profile: str = "local"
     secret_env: str = "JWT_SECRET_KEY"
@@ -256,7 +262,7 @@ class CollectConfig:
 
 @dataclass(frozen=True)
 class Collection:
-    """What :func:`collect` recorded: cassettes in ``record_dir`` plus ``faults.jsonl`` (what
+    """What :func:`collect` recorded: cassettes in ``record_dir`` plus ``injected-faults.ndjson`` (what
     the service injected) and ``collection.json`` (this summary)."""
 
     record_dir: Path
@@ -266,6 +272,16 @@ class Collection:
     fanout: Mapping[str, Any]
     injected: tuple[Mapping[str, Any], ...]
     elapsed_s: float
+
+
+def _prepare_dir(out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / FAULT_LOG).unlink(missing_ok=True)
+    return out
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2, default=str), "utf-8")
 
 
 async def collect(
@@ -280,16 +296,13 @@ async def collect(
     service started here with ``config.faults`` injected (and stopped afterwards)."""
     import contextlib
 
-    from netra_diag.emulator import AuthMode, EmulatorConfig, FaultPlan, TimingProfile
-    from netra_diag.emulator import run_service
+    from netra_diag.emulator import AuthMode, EmulatorConfig, FaultPlan, TimingProfile, run_service
     from netra_diag.live.fanout import run_fanout
 
     cfg = config or CollectConfig()
     env = os.environ if environ is None else environ
-    out = Path(record_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _prepare_dir(Path(record_dir))
     fault_log = out / FAULT_LOG
-    fault_log.unlink(missing_ok=True)
     started = time.monotonic()
     token_for = token_factory(profile=cfg.profile, secret_env=cfg.secret_env, environ=env)
     async with contextlib.AsyncExitStack() as stack:
@@ -300,7 +313,7 @@ async def collect(
                 auth=AuthMode(cfg.auth),
                 secret=_secret("local", cfg.secret_env, env),
                 faults=FaultPlan.parse(cfg.faults),
-                timing=TimingProfile(time_scale=cfg.time_scale),
+                timing=TimingProfile(time_scale=cfg.time_scale, tool_calls=cfg.tool_calls),
                 seed=cfg.seed,
                 fault_log_path=str(fault_log),
             )
@@ -335,7 +348,7 @@ async def collect(
         "injected": list(injected),
         "elapsed_s": round(time.monotonic() - started, 3),
     }
-    (out / COLLECTION_FILE).write_text(json.dumps(summary, indent=2, default=str), "utf-8")
+    _write_json(out / COLLECTION_FILE, summary)
     return Collection(
         out, target, cfg, turn, summary["fanout"], injected, time.monotonic() - started
     )
@@ -385,7 +398,8 @@ class Investigation:
                 parts.append(frame)
         if not parts:
             return pd.DataFrame(columns=["cassette", "rule", "severity", "run", "message"])
-        return pd.concat(parts, ignore_index=True)
+        combined: pd.DataFrame = pd.concat(parts, ignore_index=True)
+        return combined
 
     def to_summary(self) -> dict[str, Any]:
         """JSON-ready verdicts and counts (what ``report.Summary`` records)."""
@@ -402,7 +416,7 @@ class Investigation:
                 .to_dict(),
             },
             "sla": self.sla.to_dict() if self.sla is not None else None,
-            "injected_faults": int(len(self.injected)),
+            "injected_faults": len(self.injected),
             "injected_detected": int(self.injected["detected"].sum()) if len(self.injected) else 0,
             "fanout": dict(self.collection.get("fanout", {})),
             "triage": self.triage.to_dict() if self.triage is not None else None,
@@ -410,17 +424,39 @@ class Investigation:
         }
 
 
-def _injected_frame(record_dir: Path, collection: Mapping[str, Any], findings: Any) -> Any:
-    """What the service injected, each with whether a finding was raised for its run."""
+def _injected_frame(
+    record_dir: Path, collection: Mapping[str, Any], findings: Any, metrics: Any
+) -> Any:
+    """What the service injected, and how the diagnosis saw it: contract findings in that run,
+    or (for a stall, which breaks no contract) an event gap at least 80 % of the stall."""
     import pandas as pd
+
+    from netra_diag.emulator import FaultPlan
 
     rows = list(collection.get("injected", ()))
     if not rows and (record_dir / FAULT_LOG).is_file():
         lines = (record_dir / FAULT_LOG).read_text("utf-8").splitlines()
         rows = [json.loads(line) for line in lines if line.strip()]
     frame = pd.DataFrame(rows, columns=["fault", "run_id", "thread_id", "user_id", "detail"])
-    flagged = {str(r) for r in findings.get("run_id", pd.Series(dtype=str)).dropna()}
-    frame["detected"] = frame["run_id"].astype(str).isin(flagged)
+    rules: dict[str, set[str]] = {}
+    for run_id, rule in zip(findings.get("run_id", ()), findings.get("rule", ()), strict=False):
+        rules.setdefault(str(run_id), set()).add(str(rule))
+    gaps = metrics[metrics["phase"] == "event_gap"].groupby("run")["value_ms"].max()
+    faults = str((collection.get("config") or {}).get("faults", ""))
+    stall_ms = FaultPlan.parse(faults).stall_s * 1000 if faults else float("inf")
+
+    def seen_as(fault: str, run_id: Any) -> str:
+        if str(run_id) in rules:
+            return "contract: " + ", ".join(sorted(rules[str(run_id)]))
+        gap = gaps.get(run_id)
+        if fault == "stall" and gap is not None and gap >= 0.8 * stall_ms:
+            return f"latency: {gap:.0f} ms event gap"
+        return ""
+
+    frame["detected_by"] = [
+        seen_as(f, r) for f, r in zip(frame["fault"], frame["run_id"], strict=True)
+    ]
+    frame["detected"] = frame["detected_by"] != ""
     return frame
 
 
@@ -482,13 +518,13 @@ def analyse(
         injected=None,  # type: ignore[arg-type]  # filled below, needs the findings
         collection=collection,
     )
-    inv.injected = _injected_frame(folder, collection, inv.findings_frame())
+    inv.injected = _injected_frame(folder, collection, inv.findings_frame(), metrics)
     if results is None:
         results, baseline = [bundled_suite("current")], [bundled_suite("baseline")]
     if results:
-        from netra_diag.suites import triage
+        from netra_diag.suites.triage import triage
 
-        inv.triage = triage(list(results), baseline=list(baseline or []) or None)
+        inv.triage = triage(list(results), baseline=list(baseline) if baseline else None)
     inv.checks = _checks(inv)
     inv.headline = _headline(inv)
     return inv
@@ -535,10 +571,11 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
 
 
 def _new_failures(triage: Any) -> int:
-    data = triage.to_dict()
-    diff = data.get("diff") or {}
-    new = diff.get("new_failures", ())
-    return len(new) if isinstance(new, list | tuple) else int(new or 0)
+    """Regressions plus failing tests the baseline did not have (what fails CI)."""
+    diff = triage.diff
+    if diff is None:
+        return 0
+    return len(diff.new_failures) + len(diff.failing_added)
 
 
 def _headline(inv: Investigation) -> str:

@@ -1,10 +1,49 @@
-"""pytest plugin: ``--netra-record DIR`` records each test's sessions as labelled cassettes."""
+"""pytest plugin: ``--netra-record DIR`` records each test's sessions as labelled cassettes.
+
+Loaded through the ``pytest11`` entry point (or ``-p netra_diag.pytest_plugin``). With
+``--netra-record DIR``:
+
+- every test leaves ``DIR/<sanitised node id>.outcome.json`` (``nodeid``, ``outcome``,
+  ``duration``), whether or not it opened a session, so triage can tell which tests ran;
+- the ``netra_session`` fixture opens ``netra_diag.live.Session``\\ s that record to
+  ``DIR/<sanitised node id>[.N].jsonl`` with the labels ``nodeid`` and ``outcome``; the outcome is
+  written into the cassette header once the test's teardown is over (``label_cassette``);
+- the event types a test's sessions received are added as the JUnit property ``netra_events``,
+  so ``netra-diag triage`` knows which critical events were observed even without the cassettes.
+
+The outcome follows pytest's own words: ``passed``, ``failed`` (call failed), ``error`` (setup or
+teardown failed), ``skipped``, ``xfailed``, ``xpassed``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-__all__ = ["pytest_addoption"]
+from netra_diag.suites.links import read_cassette, sanitise_nodeid
+
+__all__ = [
+    "CASSETTES_KEY",
+    "OUTCOME_KEY",
+    "REPORTS_KEY",
+    "final_outcome",
+    "label_cassette",
+    "netra_session",
+    "pytest_addoption",
+    "pytest_runtest_makereport",
+]
+
+REPORTS_KEY = pytest.StashKey[dict[str, pytest.TestReport]]()
+OUTCOME_KEY = pytest.StashKey[str]()
+CASSETTES_KEY = pytest.StashKey[list[Path]]()
+EVENTS_PROPERTY = "netra_events"  # same name as netra_diag.suites.EVENTS_PROPERTY
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -15,3 +54,153 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="record every netra_session of each test as a cassette in DIR, labelled with node id",
     )
+
+
+def final_outcome(reports: dict[str, pytest.TestReport]) -> str:
+    """A test's outcome from its setup/call/teardown reports, in pytest's summary words."""
+    setup, call, teardown = reports.get("setup"), reports.get("call"), reports.get("teardown")
+    for rep in (setup, teardown):
+        if rep is not None and rep.failed:
+            return "error"
+    for rep in (setup, call):
+        if rep is not None and rep.skipped:
+            return "xfailed" if hasattr(rep, "wasxfail") else "skipped"
+    if call is not None:
+        if call.failed:
+            return "failed"
+        if hasattr(call, "wasxfail"):
+            return "xpassed"
+        return "passed"
+    return "error" if setup is None else "skipped"
+
+
+def label_cassette(path: str | os.PathLike[str], **labels: str) -> bool:
+    """Merge ``labels`` into the header of the cassette at ``path``; False if it has no header.
+
+    The file is rewritten whole through a temporary file and ``os.replace``, so a reader never
+    sees half a header.
+    """
+    target = Path(path)
+    try:
+        with target.open(encoding="utf-8") as fh:
+            first = fh.readline()
+            rest = fh.read()
+    except OSError:
+        return False
+    try:
+        header = json.loads(first)
+    except ValueError:
+        return False
+    if not isinstance(header, dict) or header.get("kind") != "header":
+        return False
+    current = header.get("labels")
+    if not isinstance(current, dict):
+        current = {}
+    header["labels"] = {**current, **{k: str(v) for k, v in labels.items()}}
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(header, ensure_ascii=False) + "\n")
+        out.write(rest)
+    os.replace(tmp, target)
+    return True
+
+
+def _record_dir(config: pytest.Config) -> Path | None:
+    value = config.getoption("--netra-record", default=None)
+    return Path(value) if value else None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    if call.when == "call":
+        # Before the call report is built, so the property reaches every later report (JUnit
+        # writes properties from the teardown report).
+        _add_events_property(item)
+    report = yield
+    reports = item.stash.setdefault(REPORTS_KEY, {})
+    reports[report.when] = report
+    if report.when == "teardown":
+        outcome = final_outcome(reports)
+        item.stash[OUTCOME_KEY] = outcome
+        directory = _record_dir(item.config)
+        if directory is not None:
+            _write_outcome(directory, item.nodeid, outcome, reports)
+            for cassette in item.stash.get(CASSETTES_KEY, []):
+                label_cassette(cassette, nodeid=item.nodeid, outcome=outcome)
+    return report
+
+
+def _write_outcome(
+    directory: Path, nodeid: str, outcome: str, reports: dict[str, pytest.TestReport]
+) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    duration = sum(r.duration for r in reports.values())
+    sidecar = directory / f"{sanitise_nodeid(nodeid)}.outcome.json"
+    sidecar.write_text(
+        json.dumps({"nodeid": nodeid, "outcome": outcome, "duration": round(duration, 6)}) + "\n",
+        encoding="utf-8",
+    )
+
+
+def _add_events_property(item: pytest.Item) -> None:
+    cassettes = item.stash.get(CASSETTES_KEY, [])
+    if not cassettes:
+        return
+    seen: dict[str, None] = {}
+    for path in cassettes:
+        _, records, _ = read_cassette(path)
+        for rec in records:
+            if rec.get("kind") == "frame" and rec.get("dir") == "in" and rec.get("type"):
+                seen[str(rec["type"])] = None
+    item.user_properties.append((EVENTS_PROPERTY, ",".join(seen)))
+
+
+def _cassette_path(directory: Path, nodeid: str, index: int) -> Path:
+    stem = sanitise_nodeid(nodeid)
+    return directory / (f"{stem}.jsonl" if index == 0 else f"{stem}.{index}.jsonl")
+
+
+try:  # an async fixture must be declared through pytest-asyncio in its strict mode
+    import pytest_asyncio
+
+    _async_fixture: Callable[..., Any] = pytest_asyncio.fixture
+except ImportError:  # pragma: no cover - pytest-asyncio is a test dependency
+    _async_fixture = pytest.fixture
+
+
+@_async_fixture
+async def netra_session(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+    """A factory of live sessions closed at the end of the test, recorded with
+    ``--netra-record``::
+
+        async def test_golden_path(netra_session):
+            session = await netra_session(url, token=token, transport="subprotocol")
+            record = await session.run("hello", timeout=30)
+
+    Takes the keyword arguments of ``netra_diag.live.Session.connect``. Skips the test when
+    ``netra_diag.live`` cannot be imported.
+    """
+    try:
+        from netra_diag.live import Session
+    except ImportError as exc:
+        pytest.skip(f"netra_diag.live is not available: {exc}")
+    directory = _record_dir(request.config)
+    nodeid = request.node.nodeid
+    cassettes = request.node.stash.setdefault(CASSETTES_KEY, [])
+
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def open_session(url: str, **kwargs: Any) -> Any:
+            labels = {"nodeid": nodeid, "outcome": "pending", **(kwargs.pop("labels", None) or {})}
+            if directory is not None and "record" not in kwargs:
+                directory.mkdir(parents=True, exist_ok=True)
+                path = _cassette_path(directory, nodeid, len(cassettes))
+                cassettes.append(path)
+                kwargs["record"] = path
+            return await stack.enter_async_context(Session.connect(url, labels=labels, **kwargs))
+
+        yield open_session

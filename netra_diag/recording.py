@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from netra_diag import __version__
 from netra_diag.errors import RecordingError
-from netra_diag.events.model import Envelope, Event, TimedEvent, parse_frame
+from netra_diag.events.model import Event, TimedEvent
 from netra_diag.recording_format import (
     CassetteHeader,
     FrameRecord,
@@ -29,6 +29,13 @@ from netra_diag.recording_format import (
     header_line,
     mark_line,
     parse_lines,
+)
+from netra_diag.recording_tables import (
+    EVENT_COLUMNS,
+    FRAME_COLUMNS,
+    RUN_COLUMNS,
+    cassette_rows,
+    event_from_record,
 )
 from netra_diag.redaction import fingerprint
 
@@ -46,53 +53,6 @@ __all__ = [
     "load_cassette",
     "load_frames",
 ]
-
-FRAME_COLUMNS: tuple[str, ...] = (
-    "cassette",
-    "user",
-    "seq",
-    "kind",
-    "dir",
-    "t_ms",
-    "wall",
-    "size",
-    "type",
-    "run_id",
-    "thread_id",
-    "user_id",
-    "mark",
-    "data",
-    "text",
-)
-EVENT_COLUMNS: tuple[str, ...] = (
-    "cassette",
-    "user",
-    "seq",
-    "t_ms",
-    "wall",
-    "type",
-    "envelope",
-    "kind",
-    "run_id",
-    "thread_id",
-    "user_id",
-    "tool_name",
-    "server_ts",
-    "duration_s",
-    "size",
-)
-RUN_COLUMNS: tuple[str, ...] = (
-    "cassette",
-    "user",
-    "run_id",
-    "thread_id",
-    "start_ms",
-    "first_event_ms",
-    "end_ms",
-    "n_events",
-    "terminal",
-    "outcome",
-)
 
 
 class Recorder:
@@ -263,33 +223,13 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
     return Cassette(name, header, tuple(records), tuple(warnings))
 
 
-def _event_from_record(rec: FrameRecord) -> Event:
-    text = rec.text if rec.text is not None else ""
-    if rec.truncated or rec.text is None:
-        # Only a head of an oversized (or binary) frame was kept; keep what the line itself says.
-        fields = {
-            k: v
-            for k, v in (
-                ("type", rec.type),
-                ("run_id", rec.run_id),
-                ("thread_id", rec.thread_id),
-                ("user_id", rec.user_id),
-            )
-            if v
-        }
-        envelope = Envelope.PLAIN if rec.type else Envelope.INVALID
-        problem = "frame stored truncated in the cassette" if rec.truncated else "binary frame"
-        return Event(rec.type, envelope, fields, text, problem)
-    return parse_frame(text)
-
-
 def iter_timed_events(cassette: Cassette) -> list[TimedEvent]:
     """Incoming frames as ``TimedEvent``s (``t`` in seconds since the cassette started,
     ``index`` the position among incoming frames)."""
     out: list[TimedEvent] = []
     for rec in cassette.records:
         if isinstance(rec, FrameRecord) and rec.dir == "in":
-            out.append(TimedEvent(_event_from_record(rec), rec.t_ns / 1e9, rec.wall, len(out)))
+            out.append(TimedEvent(event_from_record(rec), rec.t_ns / 1e9, rec.wall, len(out)))
     return out
 
 
@@ -315,164 +255,6 @@ def _expand_paths(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
     return out
 
 
-def _rows_for(
-    cas: Cassette,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    user = cas.header.user
-    name = cas.path
-    frame_rows: list[dict[str, Any]] = []
-    event_rows: list[dict[str, Any]] = []
-    labels = {f"label_{k}": v for k, v in cas.header.labels.items()}
-    for seq, rec in enumerate(cas.records):
-        t_ms = rec.t_ns / 1e6
-        if isinstance(rec, FrameRecord):
-            frame_rows.append(
-                {
-                    "cassette": name,
-                    "user": user,
-                    "seq": seq,
-                    "kind": "frame",
-                    "dir": rec.dir,
-                    "t_ms": t_ms,
-                    "wall": rec.wall,
-                    "size": rec.size,
-                    "type": rec.type,
-                    "run_id": rec.run_id,
-                    "thread_id": rec.thread_id,
-                    "user_id": rec.user_id,
-                    "mark": None,
-                    "data": None,
-                    "text": rec.text,
-                    **labels,
-                }
-            )
-            if rec.dir == "in":
-                ev = _event_from_record(rec)
-                event_rows.append(
-                    {
-                        "cassette": name,
-                        "user": user,
-                        "seq": seq,
-                        "t_ms": t_ms,
-                        "wall": rec.wall,
-                        "type": ev.type,
-                        "envelope": str(ev.envelope),
-                        "kind": str(ev.kind),
-                        "run_id": ev.run_id,
-                        "thread_id": ev.thread_id,
-                        "user_id": ev.user_id,
-                        "tool_name": ev.tool_name,
-                        "server_ts": ev.timestamp,
-                        "duration_s": ev.duration_s,
-                        "size": rec.size,
-                    }
-                )
-        else:
-            frame_rows.append(
-                {
-                    "cassette": name,
-                    "user": user,
-                    "seq": seq,
-                    "kind": "mark",
-                    "dir": None,
-                    "t_ms": t_ms,
-                    "wall": rec.wall,
-                    "size": None,
-                    "type": None,
-                    "run_id": _str_or_none(rec.data.get("run_id")),
-                    "thread_id": _str_or_none(rec.data.get("thread_id")),
-                    "user_id": None,
-                    "mark": rec.name,
-                    "data": dict(rec.data),
-                    "text": None,
-                    **labels,
-                }
-            )
-    return frame_rows, event_rows, _run_rows(cas, event_rows)
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-_AGENT_KINDS = ("agent", "error")
-
-
-def _run_rows(cas: Cassette, event_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Runs from ``run_start``/``run_end`` marks; without them, grouped by thread/run id."""
-    name, user = cas.path, cas.header.user
-    runs: list[dict[str, Any]] = []
-    starts = [m for m in cas.marks if m.name == "run_start"]
-    if starts:
-        open_run: dict[str, Any] | None = None
-        for rec in cas.records:
-            if isinstance(rec, MarkRecord) and rec.name == "run_start":
-                if open_run is not None:
-                    runs.append(open_run)
-                open_run = {
-                    "cassette": name,
-                    "user": user,
-                    "run_id": _str_or_none(rec.data.get("run_id")),
-                    "thread_id": _str_or_none(rec.data.get("thread_id")),
-                    "start_ms": rec.t_ns / 1e6,
-                    "first_event_ms": None,
-                    "end_ms": None,
-                    "n_events": 0,
-                    "terminal": None,
-                    "outcome": None,
-                }
-            elif open_run is None:
-                continue
-            elif isinstance(rec, MarkRecord) and rec.name == "run_end":
-                for key in ("run_id", "thread_id"):
-                    if rec.data.get(key) is not None:
-                        open_run[key] = str(rec.data[key])
-                open_run["end_ms"] = rec.t_ns / 1e6
-                open_run["outcome"] = _str_or_none(rec.data.get("outcome"))
-                terminal = rec.data.get("terminal")
-                if terminal is not None:
-                    open_run["terminal"] = str(terminal)
-                runs.append(open_run)
-                open_run = None
-            elif isinstance(rec, FrameRecord) and rec.dir == "in":
-                ev = _event_from_record(rec)
-                if str(ev.kind) in _AGENT_KINDS:
-                    open_run["n_events"] += 1
-                    if open_run["first_event_ms"] is None:
-                        open_run["first_event_ms"] = rec.t_ns / 1e6
-                    if ev.is_terminal:
-                        open_run["terminal"] = ev.type
-        if open_run is not None:
-            open_run["outcome"] = "unfinished"
-            runs.append(open_run)
-        return runs
-    groups: dict[tuple[Any, Any], dict[str, Any]] = {}
-    for row in event_rows:
-        if row["kind"] not in _AGENT_KINDS:
-            continue
-        group_key = (row["thread_id"], row["run_id"]) if row["thread_id"] else (None, row["run_id"])
-        grp = groups.get(group_key)
-        if grp is None:
-            grp = groups[group_key] = {
-                "cassette": name,
-                "user": user,
-                "run_id": row["run_id"],
-                "thread_id": row["thread_id"],
-                "start_ms": row["t_ms"],
-                "first_event_ms": row["t_ms"],
-                "end_ms": row["t_ms"],
-                "n_events": 0,
-                "terminal": None,
-                "outcome": None,
-            }
-        grp["n_events"] += 1
-        grp["end_ms"] = row["t_ms"]
-        if row["type"] in ("agent_completed", "final_report", "agent_error"):
-            grp["terminal"] = row["type"]
-            grp["outcome"] = "agent_error" if row["type"] == "agent_error" else "completed"
-    return list(groups.values())
-
-
 def load_frames(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
 ) -> Frames:
@@ -489,7 +271,7 @@ def load_frames(
     for path in _expand_paths(paths):
         cas = load_cassette(path)
         label_cols.update(f"label_{k}" for k in cas.header.labels)
-        f, e, r = _rows_for(cas)
+        f, e, r = cassette_rows(cas.path, cas.header, cas.records)
         frame_rows.extend(f)
         event_rows.extend(e)
         run_rows.extend(r)

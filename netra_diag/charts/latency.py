@@ -12,20 +12,29 @@ one series per ``by`` value, ``phase`` by default), an array of milliseconds, a
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from netra_diag.errors import LatencyDataError
 from netra_diag.latency.compare import ComparisonReport
-from netra_diag.latency.histogram import LatencyHistogram
 from netra_diag.latency.omission import OmissionReport
+from netra_diag.latency.plotdata import (
+    Series,
+    as_series,
+    box_stats,
+    count,
+    ecdf_points,
+    finite,
+    limit_series,
+    spectrum_points,
+    step_outline,
+    to_histogram,
+)
 from netra_diag.latency.summary import MIN_TAIL_SAMPLES, quantile_label
 
 __all__ = [
@@ -37,82 +46,15 @@ __all__ = [
     "percentile_spectrum_figure",
 ]
 
-Series = npt.NDArray[np.float64] | LatencyHistogram
 Limit = tuple[float | None, float, str]  # (quantile or None for a horizontal line, ms, label)
 
-_EXACT_POINTS = 2000  # below this many samples the ECDF is drawn exactly
-_SPECTRUM_POINTS = 160
-_MAX_SERIES = 12
 _TEMPLATE = "plotly_white"
 _BASELINE_COLOUR = "#7f7f7f"
 _CURRENT_COLOUR = "#d62728"
 _TICKS = (1, 2, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000)
 
 
-# -- inputs ------------------------------------------------------------------------------------
-
-
-def _as_series(
-    data: Any, *, phase: str | Sequence[str] | None = None, by: str = "phase"
-) -> dict[str, Series]:
-    if isinstance(data, LatencyHistogram):
-        return {"values": data}
-    if isinstance(data, Mapping):
-        out: dict[str, Series] = {}
-        for name, value in data.items():
-            if isinstance(value, LatencyHistogram):
-                out[str(name)] = value
-            else:
-                out[str(name)] = _finite(np.asarray(value, dtype=np.float64))
-        return out
-    if isinstance(data, pd.DataFrame):
-        if "value_ms" not in data.columns:
-            raise LatencyDataError("chart", f"DataFrame has no 'value_ms' column: {list(data)}")
-        frame = data
-        if "ok" in frame.columns:
-            frame = frame[frame["ok"].fillna(False).astype(bool)]
-        if phase is not None and "phase" in frame.columns:
-            wanted = [phase] if isinstance(phase, str) else list(phase)
-            frame = frame[frame["phase"].isin(wanted)]
-        if by not in frame.columns:
-            return {"values": _finite(frame["value_ms"].to_numpy(np.float64))}
-        keys = frame[by].astype("object").where(frame[by].notna(), "(none)").astype(str)
-        # Client and server measurements of one phase are different series.
-        if by == "phase" and "source" in frame.columns:
-            src = frame["source"].astype("object").where(frame["source"].notna(), "")
-            split = src.groupby(frame["phase"]).transform("nunique") > 1
-            keys = keys.where(~split, keys + " (" + src.astype(str) + ")")
-        values = pd.to_numeric(frame["value_ms"], errors="coerce")
-        return {str(k): _finite(v.to_numpy(np.float64)) for k, v in values.groupby(keys, sort=True)}
-    return {"values": _finite(np.asarray(data, dtype=np.float64).ravel())}
-
-
-def _finite(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    return x[np.isfinite(x)]
-
-
-def _hist(series: Series) -> LatencyHistogram:
-    return series if isinstance(series, LatencyHistogram) else LatencyHistogram.from_values(series)
-
-
-def _count(series: Series) -> int:
-    return series.count if isinstance(series, LatencyHistogram) else int(series.size)
-
-
-def _limit_series(series: dict[str, Series]) -> tuple[dict[str, Series], str]:
-    if len(series) <= _MAX_SERIES:
-        return series, ""
-    ranked = sorted(series, key=lambda k: -_count(series[k]))[:_MAX_SERIES]
-    note = f" ({_MAX_SERIES} largest of {len(series)} series shown)"
-    return {k: series[k] for k in sorted(ranked)}, note
-
-
-def _quantiles(series: Series, qs: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    if isinstance(series, LatencyHistogram):
-        return np.asarray(series.quantile(qs), dtype=np.float64)
-    if series.size > 1_000_000:
-        return np.asarray(LatencyHistogram.from_values(series).quantile(qs), dtype=np.float64)
-    return np.quantile(series, qs)
+# -- layout ---------------------------------------------------------------------------------------
 
 
 def _base_layout(fig: go.Figure, title: str, **axes: Any) -> go.Figure:
@@ -149,18 +91,18 @@ def histogram_figure(
     """Histogram per series as step outlines over log-spaced bins (at most ``max_bins`` each).
     ``normalize`` (default: when there are several series) plots fractions instead of counts;
     ``limits`` without a quantile become vertical lines (e.g. an SLA threshold)."""
-    series, note = _limit_series(_as_series(data, phase=phase, by=by))
+    series, note = limit_series(as_series(data, phase=phase, by=by))
     title = (title or "Latency histogram") + note
-    if not any(_count(s) for s in series.values()):
+    if not any(count(s) for s in series.values()):
         return _empty(title)
     norm = len(series) > 1 if normalize is None else normalize
     fig = go.Figure()
     for name, s in series.items():
-        if not _count(s):
+        if not count(s):
             continue
-        hist = _hist(s)
+        hist = to_histogram(s)
         bins = hist.bins(max_bins, log=log_x)
-        x, y = _step_outline(
+        x, y = step_outline(
             bins["lower_ms"].to_numpy(np.float64),
             bins["upper_ms"].to_numpy(np.float64),
             bins["fraction" if norm else "count"].to_numpy(np.float64),
@@ -188,34 +130,7 @@ def histogram_figure(
     )
 
 
-def _step_outline(
-    lower: npt.NDArray[np.float64], upper: npt.NDArray[np.float64], counts: npt.NDArray[np.float64]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Points for an ``hv`` line tracing bars [lower, upper) of height counts, with gaps at 0."""
-    xs: list[float] = [float(lower[0])]
-    ys: list[float] = [0.0]
-    for i in range(lower.size):
-        xs.append(float(lower[i]))
-        ys.append(float(counts[i]))
-        if i + 1 == lower.size or not math.isclose(upper[i], lower[i + 1], rel_tol=1e-9):
-            xs.append(float(upper[i]))
-            ys.append(0.0)
-    return np.asarray(xs), np.asarray(ys)
-
-
 # -- ECDF --------------------------------------------------------------------------------------
-
-
-def _ecdf_points(series: Series, max_points: int = 600) -> tuple[npt.NDArray[np.float64], ...]:
-    if not isinstance(series, LatencyHistogram) and series.size <= _EXACT_POINTS:
-        x = np.sort(series)
-        y = np.arange(1, x.size + 1) / x.size
-        return x, y
-    x, y = _hist(series).cdf()
-    if x.size > max_points:
-        keep = np.unique(np.linspace(0, x.size - 1, max_points).round().astype(np.int64))
-        x, y = x[keep], y[keep]
-    return x, y
 
 
 def ecdf_figure(
@@ -228,20 +143,20 @@ def ecdf_figure(
     title: str | None = None,
 ) -> go.Figure:
     """Empirical CDF per series: exact for small samples, at histogram resolution otherwise."""
-    series, note = _limit_series(_as_series(data, phase=phase, by=by))
+    series, note = limit_series(as_series(data, phase=phase, by=by))
     title = (title or "Latency ECDF") + note
-    if not any(_count(s) for s in series.values()):
+    if not any(count(s) for s in series.values()):
         return _empty(title)
     fig = go.Figure()
     for name, s in series.items():
-        if not _count(s):
+        if not count(s):
             continue
-        x, y = _ecdf_points(s)
+        x, y = ecdf_points(s)
         fig.add_trace(
             go.Scatter(
                 x=x,
                 y=y,
-                name=f"{name} (n={_count(s)})",
+                name=f"{name} (n={count(s)})",
                 mode="lines",
                 line={"shape": "hv"},
                 hovertemplate="%{x:.4g} ms: %{y:.2%} at or below<extra>" + name + "</extra>",
@@ -271,18 +186,6 @@ def ecdf_figure(
 # -- percentile spectrum -------------------------------------------------------------------------
 
 
-def _spectrum(
-    series: Series, points: int = _SPECTRUM_POINTS
-) -> tuple[npt.NDArray[np.float64], ...]:
-    """(x = 1/(1-q), q, value) from the median to the largest quantile the sample reaches."""
-    n = _count(series)
-    top = max(float(n), 2.0)
-    x = np.unique(np.concatenate([np.geomspace(1.0, top, points), [2.0, 10.0, 100.0, 1000.0]]))
-    x = x[x <= top]
-    q = 1.0 - 1.0 / x
-    return x, q, _quantiles(series, q)
-
-
 def _tick_axis(top: float) -> dict[str, Any]:
     ticks = [t for t in _TICKS if t <= max(top, 10)]
     text = ["min" if t == 1 else quantile_label(1 - 1 / t) for t in ticks]
@@ -294,7 +197,7 @@ def _tick_axis(top: float) -> dict[str, Any]:
     }
 
 
-def _add_spectrum(
+def _addspectrum_points(
     fig: go.Figure,
     name: str,
     series: Series,
@@ -303,8 +206,8 @@ def _add_spectrum(
     row: int | None = None,
     legend: bool = True,
 ) -> float:
-    x, q, y = _spectrum(series)
-    n = _count(series)
+    x, q, y = spectrum_points(series)
+    n = count(series)
     # Beyond n/MIN_TAIL_SAMPLES fewer than ten samples lie above the quantile: draw it dotted.
     solid = x <= max(n / MIN_TAIL_SAMPLES, 1.0)
     label = [quantile_label(v) for v in q]
@@ -358,15 +261,15 @@ def percentile_spectrum_figure(
     as p50. The part of each curve with fewer than ten samples beyond it is dotted. ``limits``
     with a quantile are drawn as markers (an SLA ``(0.95, 100.0, "p95 < 100 ms")``), without one
     as horizontal lines."""
-    series, note = _limit_series(_as_series(data, phase=phase, by=by))
+    series, note = limit_series(as_series(data, phase=phase, by=by))
     title = (title or "Latency by percentile") + note
-    if not any(_count(s) for s in series.values()):
+    if not any(count(s) for s in series.values()):
         return _empty(title)
     fig = go.Figure()
     top = 10.0
     for name, s in series.items():
-        if _count(s):
-            top = max(top, _add_spectrum(fig, name, s))
+        if count(s):
+            top = max(top, _addspectrum_points(fig, name, s))
     _add_limits(fig, limits)
     return _base_layout(
         fig,
@@ -410,27 +313,17 @@ def box_figure(
     precomputed quartiles and 1.5 IQR whiskers; the ``max_groups`` largest groups are shown."""
     if by not in data.columns:
         raise LatencyDataError("box_figure", f"no column {by!r}: {list(data.columns)}")
-    series = _as_series(data, phase=phase, by=by)
-    series = {k: v for k, v in series.items() if _count(v)}
+    series = as_series(data, phase=phase, by=by)
+    series = {k: v for k, v in series.items() if count(v)}
     what = f"{phase} " if phase else ""
     title = title or f"Latency {what}by {by}"
     if not series:
         return _empty(title)
-    names = sorted(series, key=lambda k: -_count(series[k]))[:max_groups]
+    names = sorted(series, key=lambda k: -count(series[k]))[:max_groups]
     if len(series) > max_groups:
         title += f" ({max_groups} largest of {len(series)} groups)"
     names.sort()
-    stats = []
-    for name in names:
-        s = series[name]
-        q1, med, q3 = _quantiles(s, np.array([0.25, 0.5, 0.75]))
-        iqr = q3 - q1
-        if isinstance(s, LatencyHistogram):
-            lo, hi, mean = max(s.min, q1 - 1.5 * iqr), min(s.max, q3 + 1.5 * iqr), s.mean
-        else:
-            inside = s[(s >= q1 - 1.5 * iqr) & (s <= q3 + 1.5 * iqr)]
-            lo, hi, mean = float(inside.min()), float(inside.max()), float(s.mean())
-        stats.append((f"{name} (n={_count(s)})", q1, med, q3, lo, hi, mean))
+    stats = [(f"{name} (n={count(series[name])})", *box_stats(series[name])) for name in names]
     cols = list(zip(*stats, strict=True))
     fig = go.Figure(
         go.Box(
@@ -468,8 +361,8 @@ def comparison_figure(
 ) -> go.Figure:
     """Baseline (grey) and current (red) percentile spectra, one panel per phase, each titled
     with the verdict from ``report`` when given."""
-    base = _as_series(baseline, phase=phase)
-    cur = _as_series(current, phase=phase)
+    base = as_series(baseline, phase=phase)
+    cur = as_series(current, phase=phase)
     names = sorted(set(base) | set(cur))
     title = title or "Baseline vs current"
     if len(names) > max_phases:
@@ -495,8 +388,10 @@ def comparison_figure(
             ("current", cur, _CURRENT_COLOUR),
         ):
             s = source.get(name)
-            if s is not None and _count(s):
-                top = max(top, _add_spectrum(fig, label, s, colour=colour, row=i, legend=(i == 1)))
+            if s is not None and count(s):
+                top = max(
+                    top, _addspectrum_points(fig, label, s, colour=colour, row=i, legend=(i == 1))
+                )
         fig.update_yaxes(title_text="ms", row=i, col=1)
     fig.update_xaxes(**_tick_axis(top))
     fig.update_layout(height=max(320, 240 * len(names)))
@@ -544,8 +439,8 @@ def omission_figure(report: OmissionReport, *, max_points: int = 1500) -> go.Fig
         col=1,
     )
     top = 10.0
-    measured = _finite(report.measured)
-    corrected = _finite(report.corrected)
+    measured = finite(report.measured)
+    corrected = finite(report.corrected)
     if measured.size:
         top = max(top, _add_spectrum_cell(fig, "measured", measured, _BASELINE_COLOUR))
     if corrected.size:
@@ -561,7 +456,7 @@ def omission_figure(report: OmissionReport, *, max_points: int = 1500) -> go.Fig
 
 
 def _add_spectrum_cell(fig: go.Figure, name: str, values: Series, colour: str) -> float:
-    x, q, y = _spectrum(values)
+    x, q, y = spectrum_points(values)
     fig.add_trace(
         go.Scatter(
             x=x,
@@ -569,7 +464,7 @@ def _add_spectrum_cell(fig: go.Figure, name: str, values: Series, colour: str) -
             customdata=[quantile_label(v) for v in q],
             mode="lines",
             line={"color": colour},
-            name=f"{name} (n={_count(values)})",
+            name=f"{name} (n={count(values)})",
             hovertemplate="%{customdata}: %{y:.4g} ms<extra>" + name + "</extra>",
         ),
         row=1,

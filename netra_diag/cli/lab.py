@@ -107,9 +107,8 @@ def run(args: argparse.Namespace) -> int:
         secret=lookup.value if lookup is not None else LOCAL_DEV_SECRET,
     )
     extra = [a for a in (args.extra or []) if a != "--"]
-    service = start_in_thread(config)
     try:
-        service.start()
+        service = start_in_thread(config)
     except Exception as exc:
         print(f"netra-diag lab: error: the reference service did not start: {exc}")
         return int(ExitCode.CONNECTION)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["build_config", "register"]
 
 _EPILOG = """\
-exit codes: 0 stopped with Ctrl-C, 2 usage error (bad option, non-loopback host, missing secret),
-5 the port could not be bound.
+exit codes: 0 stopped with Ctrl-C or SIGTERM, 2 usage error (bad option, non-loopback host,
+missing secret), 5 the port could not be bound.
 
 example:
   netra-diag serve --port 8000 --auth strict
@@ -135,7 +137,7 @@ def _run(args: argparse.Namespace) -> int:
         return int(ExitCode.USAGE)
     try:
         asyncio.run(_serve(config, source))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # where signal handlers cannot be installed
         print("\nstopped", file=sys.stderr)
         return int(ExitCode.OK)
     except OSError as exc:
@@ -171,4 +173,11 @@ async def _serve(config: EmulatorConfig, secret_source: str) -> None:
         if config.fault_log_path:
             print(f"  fault log: {config.fault_log_path}")
         print("  Ctrl-C to stop", flush=True)
-        await asyncio.Event().wait()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # SIGTERM (a service manager, `kill`) stops as cleanly as Ctrl-C: connections get 1001.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+    print("stopped", file=sys.stderr)

@@ -21,6 +21,7 @@ import itertools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 
 from netra_diag.emulator.config import AuthMode, EmulatorConfig
 from netra_diag.redaction import fingerprint, scrub
@@ -64,30 +65,38 @@ class Credentials:
 def read_credentials(authorization: str | None, offered: Sequence[str], query: str) -> Credentials:
     """Find the credential the service would use, and the subprotocol it would echo."""
     choice = extract_from_subprotocols(list(offered))
-    selected = choice.selected
-    unsupported = bool(choice.unsupported)
-    common = {
-        "selected_subprotocol": selected,
-        "unsupported_subprotocols": unsupported,
-        "offered_subprotocols": tuple(offered),
-    }
+
+    def found(
+        transport: str,
+        token: str | None = None,
+        ticket: str | None = None,
+        param: str | None = None,
+    ) -> Credentials:
+        return Credentials(
+            transport,
+            token=token,
+            ticket=ticket,
+            selected_subprotocol=choice.selected,
+            unsupported_subprotocols=bool(choice.unsupported),
+            offered_subprotocols=tuple(offered),
+            query_param=param,
+        )
+
     header_token = extract_from_header(authorization) if authorization else None
     if header_token:
-        return Credentials("header", token=header_token, **common)  # type: ignore[arg-type]
+        return found("header", token=header_token)
     if choice.token:
-        return Credentials("subprotocol", token=choice.token, **common)  # type: ignore[arg-type]
+        return found("subprotocol", token=choice.token)
     query_token, param = extract_from_query(query)
     if query_token:
-        return Credentials("query", token=query_token, query_param=param, **common)  # type: ignore[arg-type]
+        return found("query", token=query_token, param=param)
     ticket = _query_value(query, "ticket")
     if ticket:
-        return Credentials("ticket", ticket=ticket, query_param="ticket", **common)  # type: ignore[arg-type]
-    return Credentials("none", **common)  # type: ignore[arg-type]
+        return found("ticket", ticket=ticket, param="ticket")
+    return found("none")
 
 
 def _query_value(query: str, name: str) -> str | None:
-    from urllib.parse import parse_qs
-
     values = parse_qs(query.lstrip("?"), keep_blank_values=False).get(name)
     return values[0] if values else None
 

@@ -48,6 +48,7 @@ from netra_diag.events.rules.sequence import check_sequence
 from netra_diag.events.rules.session import (
     check_close,
     check_error_frames,
+    check_frame_size,
     check_frames,
     check_isolation,
     check_observed,
@@ -75,6 +76,7 @@ __all__ = [
     "check_critical_events",
     "check_duplicates",
     "check_error_frames",
+    "check_frame_size",
     "check_frames",
     "check_heartbeats",
     "check_isolation",
@@ -92,6 +94,7 @@ __all__ = [
 DEFAULT_CHECKS: tuple[Check, ...] = (
     check_observed,
     check_frames,
+    check_frame_size,
     check_error_frames,
     check_critical_events,
     check_start_first,

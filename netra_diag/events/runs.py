@@ -16,6 +16,7 @@ belong to one only when they carry an id. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +28,8 @@ __all__ = [
     "RunKey",
     "RunResolver",
     "assign_runs",
+    "distinct",
+    "event_identity",
     "group_runs",
     "run_member",
 ]
@@ -174,3 +177,42 @@ def assign_runs(
         resolver = RunResolver()
         resolver.prime(events)
     return tuple(resolver.key_for(te.event) for te in events)
+
+
+# Fields that identify a frame when the service sends one; identical ids mean a resend.
+_ID_FIELDS = ("event_id", "message_id", "id")
+# Fields a resent frame gets anew (the emit time, a per-send correlation id) or that only wrap the
+# others (nested envelopes are merged into the top level by parse_frame): not part of the content.
+_VOLATILE_FIELDS = frozenset(
+    {"timestamp", "correlation_id", "server_id", "payload", "data", "event", "critical"}
+)
+
+
+def event_identity(te: TimedEvent | Event) -> str:
+    """What makes two frames the same event: the type plus an id field the service set, else the
+    content without emit time and envelope wrappers. Two frames with one identity are a resend."""
+    event = te.event if isinstance(te, TimedEvent) else te
+    fields = event.fields
+    for name in _ID_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+            return f"{event.type}\x00{name}\x00{value}"
+    content = {k: v for k, v in fields.items() if k not in _VOLATILE_FIELDS}
+    try:
+        body = json.dumps(content, sort_keys=True, default=repr)
+    except (TypeError, ValueError, RecursionError):
+        body = event.raw or repr(sorted(map(repr, fields.items())))
+    return f"{event.type}\x00{body}"
+
+
+def distinct(events: Iterable[TimedEvent]) -> list[TimedEvent]:
+    """``events`` without resends (see :func:`event_identity`), first copy kept. Rules about order
+    and pairing look at distinct events so that one duplicate is one finding, not three."""
+    seen: set[str] = set()
+    out: list[TimedEvent] = []
+    for te in events:
+        key = event_identity(te)
+        if key not in seen:
+            seen.add(key)
+            out.append(te)
+    return out

@@ -55,6 +55,7 @@ class CassetteStream:
     source: str = "<cassette>"
     end: float | None = None  # the latest client time of any record
     labels: Mapping[str, str] = field(default_factory=dict)
+    sizes: Mapping[int, int] = field(default_factory=dict)  # bytes on the wire, by event index
 
     @property
     def label(self) -> str:
@@ -86,6 +87,7 @@ class CassetteStream:
             expected_user=self.user if isolation else None,
             session_end=self.end,
             marks=self.marks,
+            frame_sizes=self.sizes,
         )
 
 
@@ -146,6 +148,7 @@ def stream_from_records(
     ``recording.load_cassette``) into a :class:`CassetteStream`."""
     events: list[TimedEvent] = []
     marks: list[Mark] = []
+    sizes: dict[int, int] = {}
     latest: float | None = None
     for rec in records:
         t = rec.t_ns / 1e9
@@ -153,12 +156,13 @@ def stream_from_records(
         if isinstance(rec, MarkRecord):
             marks.append(Mark(rec.name, t, dict(rec.data), rec.wall))
         elif rec.dir == "in":
+            sizes[len(events)] = rec.size
             events.append(TimedEvent(_event(rec), t, rec.wall, len(events)))
         else:
             marks.append(Mark("frame_out", t, _outgoing(rec), rec.wall))
     notes = tuple(f"{source}: {w}" for w in warnings)
     return CassetteStream(
-        header, tuple(events), tuple(marks), notes, source, latest, dict(header.labels)
+        header, tuple(events), tuple(marks), notes, source, latest, dict(header.labels), sizes
     )
 
 

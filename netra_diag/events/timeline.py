@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from netra_diag.events.model import TERMINAL_EVENTS, TimedEvent
-from netra_diag.events.runs import RunKey, RunResolver
+from netra_diag.events.runs import RunKey, RunResolver, event_identity
 from netra_diag.redaction import scrub
 
 if TYPE_CHECKING:
@@ -240,6 +240,7 @@ class _RunState:
     open_tools: dict[str, deque[TimedEvent]] = field(default_factory=dict)
     thoughts: list[str] = field(default_factory=list)
     terminated: bool = False
+    seen: set[str] = field(default_factory=set)
 
 
 class TimelineBuilder:
@@ -318,7 +319,7 @@ class TimelineBuilder:
             closed += self._connected_at(mark.t, ())
         elif name in ("message_sent", "frame_out"):
             sent_type = mark.data.get("type") if isinstance(mark.data, Mapping) else None
-            if sent_type not in _NOT_A_REQUEST:
+            if not (isinstance(sent_type, str) and sent_type in _NOT_A_REQUEST):
                 self._pending_send = mark.t
         elif name == "ping_rtt":
             self._rtts.append(_rtt(mark))
@@ -329,6 +330,16 @@ class TimelineBuilder:
     @property
     def spans(self) -> tuple[Span, ...]:
         return tuple(self._spans)
+
+    @property
+    def runs(self) -> tuple[RunKey, ...]:
+        """Runs seen so far, in order of their first event."""
+        return tuple(self._runs)
+
+    @property
+    def last_run(self) -> RunKey | None:
+        """The run of the event added last (None for frames outside any run)."""
+        return self._event_runs[-1] if self._event_runs else None
 
     def open_spans(self, now: float | None = None) -> list[Span]:
         """Spans still open at ``now`` (default: the latest time seen), marked ``unfinished``."""
@@ -356,7 +367,7 @@ class TimelineBuilder:
             silent = now - state.last.t
             if silent > self.config.stall_threshold_s:
                 out.append(self._stall(state.key, state.last, now, None, unfinished=True))
-        return self._keep(out)
+        return self._keep(out, record=False)
 
     def finish(self, end: float | None = None) -> Timeline:
         """The timeline so far; runs still open are closed at ``end`` (default: the latest time
@@ -429,7 +440,11 @@ class TimelineBuilder:
             self._runs[key] = state
         elif state.terminated:
             return closed  # the contract checks report events after the terminal one
-        elif te.t - state.last.t > self.config.stall_threshold_s:
+        identity = event_identity(te)
+        if identity in state.seen:
+            return closed  # a resend: drawn as a frame, but it opens and closes nothing
+        state.seen.add(identity)
+        if state.last is not te and te.t - state.last.t > self.config.stall_threshold_s:
             closed.append(self._stall(key, state.last, te.t, te))
         etype = te.type
         if etype == "tool_executing":

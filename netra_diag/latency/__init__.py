@@ -12,7 +12,7 @@ Figures live in ``netra_diag.charts.latency``; the CLI in ``netra-diag sla check
 """
 
 from netra_diag.latency.compare import ComparisonReport, PhaseComparison, Verdict, compare_latency
-from netra_diag.latency.evaluate import CheckResult, CheckStatus, SlaReport, evaluate_sla
+from netra_diag.latency.evaluate import evaluate_sla
 from netra_diag.latency.histogram import LatencyHistogram
 from netra_diag.latency.metrics import (
     METRIC_COLUMNS,
@@ -27,6 +27,7 @@ from netra_diag.latency.omission import (
     omission_from_fanout,
 )
 from netra_diag.latency.sla import SlaCheck, SlaSpec, load_sla, parse_sla
+from netra_diag.latency.sla_report import CheckResult, CheckStatus, SlaReport
 from netra_diag.latency.summary import (
     DEFAULT_QUANTILES,
     Estimate,

@@ -1,13 +1,17 @@
 """Percentile-bootstrap confidence intervals for quantiles and the mean, vectorised and seeded.
 
-Two resampling paths, chosen by sample size:
+Three resampling paths, chosen by what is available:
 
 * up to ``EXACT_BOOT_LIMIT`` samples: classic resampling with replacement, ``n_boot`` rows of
   ``n`` indexes drawn at once (in chunks that bound memory) and reduced with one
   ``np.quantile(..., axis=1)`` call;
-* above it, or when only a histogram is available: a Poisson bootstrap over histogram buckets
-  (each bucket's count is redrawn as ``Poisson(count)``, the large-n limit of multinomial
-  resampling), which costs ``n_boot x occupied buckets`` instead of ``n_boot x n``.
+* more samples: the same bootstrap without materialising resamples. The k-th smallest value of
+  a resample is ``sorted[floor(n * U)]`` with ``U ~ Beta(k, n - k + 1)``, the k-th order
+  statistic of n uniforms, so each replicate costs O(1) after one sort; the resampled mean is
+  drawn from its normal limit (n > 20 000);
+* only a histogram: the same order-statistic draw, mapped to a bucket through the cumulative
+  counts, with each replicate spread uniformly over its bucket so that the interval also
+  carries the histogram's own resolution (small histograms are expanded and resampled).
 
 Percentile intervals under-cover for extreme quantiles of small samples — the p99 of 30 samples
 has no sampling distribution to speak of — so ``summary`` marks those estimates unreliable rather
@@ -16,6 +20,7 @@ than pretending the interval means something.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,13 +64,13 @@ def bootstrap_values(
     x = np.asarray(values, dtype=np.float64).ravel()
     x = x[np.isfinite(x)]
     rng = np.random.default_rng(seed)
-    if x.size > EXACT_BOOT_LIMIT:
-        return bootstrap_histogram(LatencyHistogram.from_values(x), qs, n_boot=n_boot, seed=rng)
     n = x.size
     q_out = np.full((len(qs), n_boot), np.nan)
     m_out = np.full(n_boot, np.nan)
     if n == 0:
         return BootstrapResult(tuple(qs), q_out, m_out)
+    if n > EXACT_BOOT_LIMIT:
+        return _order_statistic_bootstrap(np.sort(x), qs, n_boot, rng)
     chunk = max(1, _MAX_CELLS // n)
     for start in range(0, n_boot, chunk):
         rows = min(chunk, n_boot - start)
@@ -76,6 +81,30 @@ def bootstrap_values(
     return BootstrapResult(tuple(qs), q_out, m_out)
 
 
+def _order_statistic_bootstrap(
+    s: npt.NDArray[np.float64], qs: Sequence[float], n_boot: int, rng: np.random.Generator
+) -> BootstrapResult:
+    """Replicates of np.quantile's linear interpolation between order statistics r and r + 1,
+    drawn from the joint law of the resample's order statistics (see the module docstring)."""
+    n = s.size
+    q_out = np.empty((len(qs), n_boot))
+    for j, q in enumerate(qs):
+        h = (n - 1) * q
+        r = math.floor(h) + 1  # 1-based rank of the lower order statistic
+        frac = h - (r - 1)
+        u1 = rng.beta(r, n - r + 1, size=n_boot)
+        low = s[np.minimum((n * u1).astype(np.int64), n - 1)]
+        if r < n and frac > 0:
+            # The next order statistic: the smallest of the n - r uniforms above u1.
+            u2 = u1 + (1.0 - u1) * rng.beta(1, n - r, size=n_boot)
+            high = s[np.minimum((n * u2).astype(np.int64), n - 1)]
+            q_out[j] = low + frac * (high - low)
+        else:
+            q_out[j] = low
+    m_out = s.mean() + s.std() / math.sqrt(n) * rng.standard_normal(n_boot)
+    return BootstrapResult(tuple(qs), q_out, m_out)
+
+
 def bootstrap_histogram(
     hist: LatencyHistogram,
     qs: Sequence[float],
@@ -83,24 +112,34 @@ def bootstrap_histogram(
     n_boot: int = 1000,
     seed: int | np.random.Generator = 0,
 ) -> BootstrapResult:
-    """Poisson bootstrap over a histogram's buckets (values at bucket resolution)."""
+    """Bootstrap from a histogram alone. Quantiles use the histogram's rank rule (the
+    ``ceil(q * n)``-th smallest value) and replicates spread uniformly over their bucket."""
     rng = np.random.default_rng(seed)
     idx, counts = hist.nonzero()
+    n = int(counts.sum())
     q_out = np.full((len(qs), n_boot), np.nan)
     m_out = np.full(n_boot, np.nan)
-    if idx.size == 0:
+    if n == 0:
         return BootstrapResult(tuple(qs), q_out, m_out)
     values = hist.value_at_index(idx)
-    reps = rng.poisson(counts.astype(np.float64), size=(n_boot, idx.size))
-    totals = reps.sum(axis=1)
-    valid = totals > 0
-    cum = np.cumsum(reps, axis=1)
+    if n <= EXACT_BOOT_LIMIT:
+        # Few enough to expand: resample the bucket values themselves.
+        return bootstrap_values(np.repeat(values, counts), qs, n_boot=n_boot, seed=rng)
+    lower, upper = hist.bucket_bounds(idx)
+    lower = np.clip(lower, max(hist.min, 0.0), max(hist.max, 0.0))
+    upper = np.clip(upper, max(hist.min, 0.0), max(hist.max, 0.0))
+    cum = np.cumsum(counts)
     for j, q in enumerate(qs):
-        target = np.maximum(np.ceil(q * totals), 1)
-        pos = np.minimum((cum < target[:, None]).sum(axis=1), idx.size - 1)
-        q_out[j] = np.where(valid, values[pos], np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        m_out = np.where(valid, reps @ values / np.maximum(totals, 1), np.nan)
+        rank = min(max(math.ceil(q * n), 1), n)
+        # The resample's rank-th smallest value sits at sorted position floor(n * U).
+        position = np.minimum(
+            (n * rng.beta(rank, n - rank + 1, size=n_boot)).astype(np.int64), n - 1
+        )
+        bucket = np.searchsorted(cum, position, side="right")
+        # Anywhere in the bucket: the histogram does not know where inside it the value was.
+        q_out[j] = lower[bucket] + rng.random(n_boot) * (upper[bucket] - lower[bucket])
+    variance = float(counts @ (values - hist.mean) ** 2) / n
+    m_out = hist.mean + math.sqrt(variance / n) * rng.standard_normal(n_boot)
     return BootstrapResult(tuple(qs), q_out, m_out)
 
 

@@ -18,7 +18,12 @@ import pandas as pd
 from netra_diag.errors import LatencyDataError
 from netra_diag.latency.bootstrap import bootstrap_values, percentile_interval
 from netra_diag.latency.histogram import LatencyHistogram
-from netra_diag.latency.summary import EXACT_LIMIT, sample_size_note
+from netra_diag.latency.summary import (
+    EXACT_LIMIT,
+    quantile_label,
+    sample_size_note,
+    samples_needed,
+)
 
 __all__ = ["ComparisonReport", "Delta", "PhaseComparison", "Verdict", "compare_latency"]
 
@@ -129,7 +134,8 @@ class ComparisonReport:
                         f"({d.delta:+.3g} ms, CI {d.ci_low:+.3g}…{d.ci_high:+.3g})"
                     )
             note = f"  [{r.note}]" if r.note else ""
-            lines.append(f"  {name}: {r.verdict}: " + "; ".join(cells) + note)
+            detail = ": " + "; ".join(cells) if cells else ""
+            lines.append(f"  {name}: {r.verdict}{detail}{note}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -170,8 +176,8 @@ def compare_latency(
 ) -> ComparisonReport:
     """Compare two sets of latencies (``phase_metrics`` DataFrames, or arrays of ms).
 
-    Groups by ``phase`` and ``source`` (when present) unless ``by`` is given. A statistic counts
-    toward the verdict when both samples support it (the p95 wants ten samples above it in each);
+    Groups by ``phase`` and ``source`` (when present) unless ``by`` is given. The median always
+    counts toward the verdict; the p95 only when both samples have ten values above it;
     ``regression`` when an interval of ``current - baseline`` lies wholly above zero and the
     change exceeds ``min_relative_change`` of the baseline, ``improvement`` likewise below zero,
     otherwise ``within noise``; ``insufficient data`` when either side has < ``min_samples``.
@@ -224,10 +230,16 @@ def _compare_one(
     low, high = percentile_interval(rc - rb, confidence)
     deltas = []
     notes = []
+    smaller = int(min(b.size, c.size))
     for j, q in enumerate(_QS):
-        why = sample_size_note(q, int(min(b.size, c.size)))
+        # The median of a handful of samples still moves with the bulk; a tail percentile
+        # needs ten samples beyond it on both sides before its shift means anything.
+        why = "" if q == 0.5 else sample_size_note(q, smaller)
         if why:
-            notes.append(f"{why}: left out of the verdict")
+            label = quantile_label(q)
+            notes.append(
+                f"{label} left out of the verdict ({smaller} samples, needs {samples_needed(q)})"
+            )
         deltas.append(
             Delta(
                 float(pb[j]),

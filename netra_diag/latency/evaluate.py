@@ -1,18 +1,16 @@
 """Evaluate an ``SlaSpec`` against ``phase_metrics`` rows: a pass/fail table that never calls a
 check passed when its data are missing, and says when a pass rests on too few samples.
 
-Statuses: ``pass``, ``fail``, ``no data`` (no rows for the phase, or fewer than ``min_samples``).
-``SlaReport.passed`` is True only when every required check passed; ``breached`` is True when a
-required check failed on data.
+Percentiles and means carry bootstrap intervals; success rates a Wilson interval; ``rate`` is
+the peak events/s over ``burst`` consecutive events of one run; a ``sustained`` window evaluates
+the statistic in every window of that length and reports the worst.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from statistics import NormalDist
 from typing import Any
 
@@ -24,197 +22,13 @@ from netra_diag.errors import LatencyDataError, UsageError
 from netra_diag.latency.bootstrap import bootstrap_values, percentile_interval
 from netra_diag.latency.histogram import LatencyHistogram
 from netra_diag.latency.sla import SlaCheck, SlaSpec
+from netra_diag.latency.sla_report import CheckResult, CheckStatus, SlaReport
 from netra_diag.latency.summary import EXACT_LIMIT, MIN_TAIL_SAMPLES, sample_size_note
-from netra_diag.latency.units import Dimension, format_quantity, parse_quantity
+from netra_diag.latency.units import Dimension, parse_quantity
 
-__all__ = ["CheckResult", "CheckStatus", "SlaReport", "evaluate_sla"]
+__all__ = ["evaluate_sla"]
 
 ContextValue = float | int | str | Sequence[float | int | str]
-
-
-class CheckStatus(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    NO_DATA = "no data"
-
-
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    """The outcome of one check. ``observed``, ``ci_low`` and ``ci_high`` are in the check's
-    canonical unit; ``reliable`` is False when the sample size cannot support the statistic;
-    ``conclusive`` is False when the confidence interval straddles the threshold."""
-
-    check: SlaCheck
-    status: CheckStatus
-    observed: float = math.nan
-    ci_low: float = math.nan
-    ci_high: float = math.nan
-    n: int = 0
-    reliable: bool = False
-    conclusive: bool = False
-    note: str = ""
-    data_from: str = ""
-
-    @property
-    def weak_pass(self) -> bool:
-        """Passed, but on too few samples (or with an interval across the threshold)."""
-        return self.status is CheckStatus.PASS and not (self.reliable and self.conclusive)
-
-    def observed_text(self) -> str:
-        return format_quantity(self.observed, self.check.dimension)
-
-
-@dataclass(frozen=True, slots=True)
-class SlaReport:
-    spec: SlaSpec
-    results: tuple[CheckResult, ...]
-    confidence: float = 0.95
-
-    @property
-    def passed(self) -> bool:
-        """Every required check passed on data (``no data`` is never a pass)."""
-        return all(r.status is CheckStatus.PASS for r in self.results if r.check.required)
-
-    @property
-    def breached(self) -> bool:
-        """A required check failed on data."""
-        return any(r.status is CheckStatus.FAIL for r in self.results if r.check.required)
-
-    @property
-    def failures(self) -> tuple[CheckResult, ...]:
-        return tuple(r for r in self.results if r.status is CheckStatus.FAIL)
-
-    @property
-    def missing(self) -> tuple[CheckResult, ...]:
-        return tuple(r for r in self.results if r.status is CheckStatus.NO_DATA)
-
-    @property
-    def weak_passes(self) -> tuple[CheckResult, ...]:
-        return tuple(r for r in self.results if r.weak_pass)
-
-    @property
-    def headline(self) -> str:
-        """One line: the verdict first, then what it rests on."""
-        total = len(self.results)
-        passed = sum(r.status is CheckStatus.PASS for r in self.results)
-        fails, missing, weak = self.failures, self.missing, self.weak_passes
-        missing_req = [r for r in missing if r.check.required]
-        if self.breached:
-            verdict = "BREACH"
-        elif missing_req:
-            verdict = "NOT VERIFIED"
-        else:
-            verdict = "PASS"
-        parts = [f"SLA {self.spec.name!r}: {verdict} — {passed} of {total} checks pass"]
-        if fails:
-            worst = fails[0]
-            parts.append(
-                f"{len(fails)} fail ({worst.check.id}: {worst.check.statistic} "
-                f"{worst.observed_text()}, limit {worst.check.comparison} "
-                f"{format_quantity(worst.check.threshold, worst.check.dimension)})"
-            )
-        if missing:
-            req = f", {len(missing_req)} of them required" if missing_req else ""
-            parts.append(f"{len(missing)} no data{req}")
-        if weak:
-            parts.append(f"{len(weak)} passed on too few samples to mean much")
-        return "; ".join(parts)
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per check. Columns: ``id``, ``phase``, ``rule`` (``"p95 < 100 ms"``),
-        ``statistic``, ``comparison``, ``threshold``, ``observed``, ``ci_low``, ``ci_high``
-        (canonical units), ``unit`` (``ms``, ``per_s``, ``fraction``, ``bytes``, ``count``),
-        ``observed_text``, ``n``, ``status``, ``required``, ``reliable``, ``conclusive``,
-        ``note``, ``data_from``."""
-        rows = [
-            {
-                "id": r.check.id,
-                "phase": r.check.phase,
-                "rule": r.check.rule,
-                "statistic": r.check.statistic,
-                "comparison": r.check.comparison,
-                "threshold": r.check.threshold,
-                "observed": r.observed,
-                "ci_low": r.ci_low,
-                "ci_high": r.ci_high,
-                "unit": _UNIT_NAMES[r.check.dimension],
-                "observed_text": r.observed_text(),
-                "n": r.n,
-                "status": str(r.status),
-                "required": r.check.required,
-                "reliable": r.reliable,
-                "conclusive": r.conclusive,
-                "note": r.note,
-                "data_from": r.data_from,
-            }
-            for r in self.results
-        ]
-        return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
-
-    def text(self) -> str:
-        lines = [self.headline]
-        table = [["status", "check", "rule", "observed", f"{self.confidence:.0%} CI", "n", "note"]]
-        for r in self.results:
-            flag = str(r.status).upper() + ("" if r.check.required else " (opt)")
-            ci = ""
-            if math.isfinite(r.ci_low) and math.isfinite(r.ci_high):
-                ci = (
-                    f"{format_quantity(r.ci_low, r.check.dimension)}–"
-                    f"{format_quantity(r.ci_high, r.check.dimension)}"
-                )
-            table.append([flag, r.check.id, r.check.rule, r.observed_text(), ci, str(r.n), r.note])
-        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
-        for row in table:
-            cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
-            lines.append("  ".join([*cells, row[-1]]).rstrip())
-        weak = self.weak_passes
-        if weak:
-            names = ", ".join(r.check.id for r in weak)
-            lines.append(f"passed on too few samples to mean much (see notes): {names}")
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: name, passed, breached, headline, checks (``to_frame`` rows)."""
-        frame = self.to_frame()
-        checks = json.loads(frame.to_json(orient="records"))
-        return {
-            "sla": self.spec.name,
-            "path": self.spec.path,
-            "passed": self.passed,
-            "breached": self.breached,
-            "headline": self.headline,
-            "checks": checks,
-            "weak_passes": [r.check.id for r in self.weak_passes],
-        }
-
-
-_UNIT_NAMES = {
-    Dimension.TIME: "ms",
-    Dimension.RATE: "per_s",
-    Dimension.FRACTION: "fraction",
-    Dimension.MEMORY: "bytes",
-    Dimension.COUNT: "count",
-}
-_FRAME_COLUMNS = [
-    "id",
-    "phase",
-    "rule",
-    "statistic",
-    "comparison",
-    "threshold",
-    "observed",
-    "ci_low",
-    "ci_high",
-    "unit",
-    "observed_text",
-    "n",
-    "status",
-    "required",
-    "reliable",
-    "conclusive",
-    "note",
-    "data_from",
-]
 
 
 @dataclass(frozen=True, slots=True)

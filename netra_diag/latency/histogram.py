@@ -8,11 +8,12 @@ With the default two significant digits ``half`` is 128, so every bucket above t
 (``counts_index = bucket * half + (v >> bucket)``), computed here with whole-array numpy
 operations and ``np.bincount``.
 
-Why not the ``hdrhistogram`` package from PyPI: it records one value per Python call, which is
-tens of seconds for the 10 M samples a long fan-out produces; this records them in well under a
-second. Why not a plain ``np.histogram`` with fixed edges: its relative error is unbounded at the
-short end of a latency distribution and its edges must be known before the data, so two files
-could not be merged.
+Why not the ``hdrhistogram`` package from PyPI: it is pure Python and records one value per
+interpreted ``record_value`` call, far too slow for the 10 M samples a long fan-out produces;
+this records them with a handful of whole-array passes (benchmarks/bench_latency.py).
+Why not a plain ``np.histogram`` with fixed edges: its relative error is unbounded at the short
+end of a latency distribution and its edges must be known before the data, so two files could
+not be merged.
 """
 
 from __future__ import annotations
@@ -77,14 +78,25 @@ class LatencyHistogram:
 
     def index_of(self, values_ms: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Bucket index of each value (values must be finite; negatives map to bucket 0)."""
-        units = np.floor(
-            np.maximum(np.asarray(values_ms, dtype=np.float64), 0.0) / self.resolution_ms
-        )
-        # frexp's exponent is the bit length of an integer held exactly in a float64 (< 2**53).
-        _, bit_length = np.frexp(units)
-        bucket = np.maximum(bit_length.astype(np.int64) - self._sub_bits, 0)
-        sub = np.floor(np.ldexp(units, -bucket)).astype(np.int64)
-        return bucket * self._half + sub
+        scaled = np.maximum(np.asarray(values_ms, dtype=np.float64), 0.0) / self.resolution_ms
+        return self._indexes(np.atleast_1d(scaled)).reshape(np.shape(scaled))
+
+    def _indexes(self, scaled: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+        """Indexes of non-negative finite values already divided by the resolution.
+
+        HdrHistogram's ``bucket * half + (v >> bucket)``, read straight off the IEEE-754 bits:
+        for v >= half, ``v >> bucket`` is the leading one and the top ``h`` fraction bits, so
+        ``index = (bits >> (52 - h)) - (1022 + h) * half`` with ``h = log2(half)``. Truncating
+        the fraction is the same as flooring first, so no ``floor`` pass is needed; below
+        ``half`` the index is the integer part.
+        """
+        h = self._sub_bits - 1
+        idx = scaled.view(np.int64) >> (52 - h)
+        idx -= (1022 + h) << h
+        small = scaled < self._half
+        if small.any():
+            idx[small] = scaled[small].astype(np.int64)
+        return idx
 
     def bucket_bounds(self, index: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], ...]:
         """(lower_ms, upper_ms) of each bucket index."""
@@ -113,19 +125,26 @@ class LatencyHistogram:
         return self
 
     def _record_chunk(self, chunk: npt.NDArray[np.float64]) -> None:
-        finite = np.isfinite(chunk)
-        if not finite.all():
-            self.skipped += int(chunk.size - np.count_nonzero(finite))
-            chunk = chunk[finite]
         if chunk.size == 0:
             return
-        self.clamped += int(np.count_nonzero(chunk < 0))
-        self.min = min(self.min, float(chunk.min()))
-        self.max = max(self.max, float(chunk.max()))
+        low, high = float(chunk.min()), float(chunk.max())
+        if not (math.isfinite(low) and math.isfinite(high)):  # min/max propagate NaN and inf
+            finite = np.isfinite(chunk)
+            self.skipped += int(chunk.size - np.count_nonzero(finite))
+            chunk = chunk[finite]
+            if chunk.size == 0:
+                return
+            low, high = float(chunk.min()), float(chunk.max())
+        self.min, self.max = min(self.min, low), max(self.max, high)
         self.sum += float(chunk.sum())
         self.count += int(chunk.size)
-        counts = np.bincount(self.index_of(chunk))
-        self._add_counts(counts)
+        if low < 0:
+            self.clamped += int(np.count_nonzero(chunk < 0))
+            scaled = np.maximum(chunk, 0.0)
+            scaled /= self.resolution_ms
+        else:
+            scaled = chunk / self.resolution_ms
+        self._add_counts(np.bincount(self._indexes(scaled)))
 
     def _add_counts(self, counts: npt.NDArray[np.int64]) -> None:
         if counts.size > self.counts.size:
@@ -298,7 +317,7 @@ class LatencyHistogram:
                 isinstance(pair, list | tuple)
                 and len(pair) == 2
                 and all(isinstance(v, int) and not isinstance(v, bool) for v in pair)
-                and 0 <= pair[0] < 1 << 16
+                and 0 <= pair[0] < 1 << 18
                 and pair[1] >= 0
             )
             if not ok:

@@ -93,7 +93,7 @@ def parse_statistic(text: str) -> tuple[str, float | None]:
     if match:
         pct = float(match.group(1))
         if 0 < pct < 100:
-            return f"p{pct:.10g}", pct / 100.0
+            return f"p{pct:.10g}", round(pct / 100.0, 12)
     raise ValueError(
         f"unknown statistic {text!r}: use pNN (p50, p95, p99.9), median, mean, min, max, "
         "count, rate or success_rate"

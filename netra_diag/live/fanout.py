@@ -596,12 +596,13 @@ def _own_threads(st: _UserState) -> list[str]:
     return sorted(threads)
 
 
-def _critical_in_run(record: RunRecord) -> tuple[int, list[TimedEvent]]:
+def _critical_in_run(record: RunRecord, thread_id: str) -> tuple[int, list[TimedEvent]]:
+    """Critical events of this user's own thread (a leaked event of another user's run is not
+    one of ours, and must not hide a loss)."""
     own = [
         e
         for e in record.events
-        if e.type in CRITICAL_EVENTS
-        and (record.thread_id is None or e.event.thread_id in (None, record.thread_id))
+        if e.type in CRITICAL_EVENTS and e.event.thread_id in (None, thread_id)
     ]
     return len(own), own
 
@@ -609,7 +610,7 @@ def _critical_in_run(record: RunRecord) -> tuple[int, list[TimedEvent]]:
 def _run_row(
     st: _UserState, r: int, start: float, record: RunRecord, expected_events: int | None
 ) -> dict[str, Any]:
-    received, own = _critical_in_run(record)
+    received, own = _critical_in_run(record, st.thread_id)
     expected = expected_events if expected_events is not None else expected_critical_events(own)
     first = record.first_event_s
     return {

@@ -9,10 +9,22 @@ pings are matched first-in first-out (the service answers them in order on one c
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-__all__ = ["AppPingTracker", "run_pinger"]
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from netra_diag.errors import SessionClosed
+from netra_diag.events.model import TimedEvent
+
+if TYPE_CHECKING:
+    from netra_diag.live.connection import Connection
+
+__all__ = ["AppPingTracker", "answer_liveness", "run_pinger", "sample_rtt"]
 
 
 class AppPingTracker:
@@ -60,3 +72,57 @@ async def run_pinger(every: float, ping_once: Callable[[], Awaitable[object]]) -
             raise
         except Exception:  # the connection is going away; the reader task records the close
             return
+
+
+async def answer_liveness(conn: Connection, ws: ClientConnection, te: TimedEvent) -> None:
+    """Use a ``pong`` as an RTT sample; answer a server ``heartbeat`` with ``heartbeat_ack`` as
+    the web front end does (PROTOCOL.md §6)."""
+    etype = te.event.type
+    if etype == "pong":
+        conn._last_pong_t = te.t
+        rtt = conn._app_pings.answered(te.t)
+        if rtt is not None:
+            conn.rtt_ms.append(rtt * 1e3)
+            conn.mark("ping_rtt", {"kind": "app", "rtt_ms": rtt * 1e3})
+    elif etype == "heartbeat":
+        # As the web front end does (PROTOCOL.md §6): answer heartbeat with heartbeat_ack.
+        ack = json.dumps({"type": "heartbeat_ack", "timestamp": conn._wall()})
+        with contextlib.suppress(SessionClosed):
+            await conn.send_text(ack, ws)
+            conn.mark("heartbeat_answered", {})
+
+
+async def sample_rtt(
+    conn: Connection,
+    timeout: float = 5.0,  # noqa: ASYNC109 - bounds the wait for both pongs
+) -> tuple[float | None, float | None]:
+    """One RTT sample of each kind: (WebSocket ping/pong ms, app-level ping/pong ms);
+    ``None`` for a kind that got no answer within ``timeout``."""
+    ws = conn._ws
+    if ws is None:
+        raise SessionClosed(*conn._closed_args())
+    loop = asyncio.get_running_loop()
+    app_waiter: asyncio.Future[float | None] = loop.create_future()
+    t_ns, wall = conn.now()
+    conn._app_pings.sent(t_ns / 1e9, app_waiter)
+    await conn.send_text(json.dumps({"type": "ping", "timestamp": wall}), ws)
+    try:
+        pong_waiter = await ws.ping()
+    except ConnectionClosed as exc:
+        raise SessionClosed(*conn._closed_args()) from exc
+    ws_ms: float | None = None
+    app_ms: float | None = None
+    try:
+        async with asyncio.timeout(timeout):
+            latency = await pong_waiter
+            ws_ms = latency * 1e3
+            conn._last_pong_t = conn.now()[0] / 1e9
+            conn.rtt_ms.append(ws_ms)
+            conn.mark("ping_rtt", {"kind": "ws", "rtt_ms": ws_ms})
+            app_s = await app_waiter
+            app_ms = None if app_s is None else app_s * 1e3
+    except ConnectionClosed:
+        pass
+    except TimeoutError:
+        conn.mark("ping_timeout", {"timeout_s": timeout, "ws_rtt_ms": ws_ms})
+    return ws_ms, app_ms

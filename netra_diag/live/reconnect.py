@@ -3,15 +3,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from netra_diag.closecodes import AUTH_FAILURE_CODES
-from netra_diag.errors import UsageError
+from netra_diag.errors import ConnectFailed, HandshakeRejected, SessionClosed, UsageError
+from netra_diag.live.opening import open_connection
 
-__all__ = ["ReconnectPolicy"]
+if TYPE_CHECKING:
+    from netra_diag.live.connection import Connection
+
+__all__ = ["ReconnectPolicy", "reopen"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +60,30 @@ class ReconnectPolicy:
         if close_code is None:
             return True
         return close_code not in AUTH_FAILURE_CODES and close_code != 1000
+
+
+async def reopen(conn: Connection, policy: ReconnectPolicy) -> None:
+    """Reconnect ``conn`` with backoff and a fresh token per attempt (each attempt calls the
+    token factory); stop at an authentication failure (HTTP 401/403 or close 1008)."""
+    last: Exception | None = None
+    for attempt, delay in enumerate(policy.delays(), start=1):
+        conn.mark("reconnect_attempt", {"attempt": attempt, "delay_s": delay})
+        await asyncio.sleep(delay)
+        conn._ws = None
+        try:
+            await open_connection(conn)
+        except HandshakeRejected as exc:
+            if exc.status in (401, 403):
+                raise
+            last = exc
+        except SessionClosed as exc:
+            if exc.code == 1008:
+                raise
+            last = exc
+        except ConnectFailed as exc:
+            last = exc
+        else:
+            conn.reconnects += 1
+            conn.mark("reconnected", {"attempt": attempt, "transport": conn.transport})
+            return
+    raise last or ConnectFailed(conn.url, "reconnect policy allows no attempts")

@@ -20,8 +20,10 @@ What the replay server does on each connection (docs/cassette-format.md):
 3. closes with the recorded close code, at its recorded offset (no close frame at all for 1006).
 
 Precision: each send has an absolute deadline on ``loop.time()`` (never accumulated sleeps, so
-errors do not add up); the coroutine sleeps until ~2 ms before it and busy-waits the rest, because
-the event loop's timers wake up to a millisecond late.
+errors do not add up); the coroutine sleeps until ~1 ms before it and busy-waits the rest, because
+the event loop's timers wake up to a millisecond late. ``ReplayOutcome.lateness_ms`` reports how
+late each frame still was (on a loaded machine the OS scheduler adds milliseconds no process can
+avoid).
 """
 
 from __future__ import annotations
@@ -60,7 +62,10 @@ _UNPROMPTED_CLIENT_TYPES = frozenset({"ping", "pong", "heartbeat", "heartbeat_ac
 # Codes that never travel in a close frame (RFC 6455 §7.4.1): replaying them means dropping the
 # TCP connection (1006) or sending an empty close frame (1005).
 _NO_FRAME_CODES = frozenset({1006, 1015})
-_SPIN_S = 0.002  # busy-wait the last 2 ms before a deadline
+# Busy-wait the last 1.2 ms before a deadline: the loop's timers wake ~0.7 ms late at the median
+# (epoll's millisecond resolution); a longer spin buys nothing and, on a loaded machine, makes the
+# scheduler preempt the spinning process.
+_SPIN_S = 0.0012
 _LOOPBACK_NAMES = frozenset({"localhost"})
 
 
@@ -250,8 +255,7 @@ async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None
     remaining = deadline - loop.time()
     if remaining > _SPIN_S:
         await asyncio.sleep(remaining - _SPIN_S)
-    # The loop's timers fire up to ~1 ms late (epoll has millisecond resolution), so the last
-    # stretch is a busy-wait. It blocks this loop for at most _SPIN_S.
+    # The last stretch is a busy-wait; it blocks this loop for at most _SPIN_S.
     while loop.time() < deadline:
         pass
 

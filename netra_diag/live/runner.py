@@ -21,6 +21,7 @@ __all__ = ["ERROR_GRACE_S", "execute_run"]
 ERROR_GRACE_S = 0.5
 _COMPLETED = frozenset({"agent_completed", "final_report"})
 _FAILED = frozenset({"agent_error", "agent_death"})
+_TERMINAL = _COMPLETED | _FAILED
 
 
 def _belongs(ev: Event, thread_id: str | None, run_id: str | None) -> bool:
@@ -101,7 +102,7 @@ async def execute_run(
                     if kind is EventKind.AGENT:
                         thread_id = thread_id or ev.thread_id
                         run_id = run_id or ev.run_id
-                if kind is EventKind.AGENT and ev.type in _COMPLETED | _FAILED:
+                if kind is EventKind.AGENT and ev.type in _TERMINAL:
                     if _belongs(ev, thread_id, run_id):
                         conn.mark("terminal_event", {"type": ev.type, "run_id": ev.run_id})
                         outcome = (
@@ -128,9 +129,7 @@ async def execute_run(
             "run_id": run_id,
             "thread_id": thread_id,
             "n_events": len(events),
-            "terminal": next(
-                (e.type for e in reversed(events) if e.type in _COMPLETED | _FAILED), None
-            ),
+            "terminal": next((e.type for e in reversed(events) if e.type in _TERMINAL), None),
             "close_code": close.code if close else None,
         },
     )

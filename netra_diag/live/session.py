@@ -27,8 +27,9 @@ from netra_diag.closecodes import CloseInfo
 from netra_diag.errors import SessionClosed, UsageError
 from netra_diag.events.model import TimedEvent
 from netra_diag.live.auth_verdict import AuthVerdict
-from netra_diag.live.connection import CLOSED, Connection, TokenSource
+from netra_diag.live.connection import CLOSED, Connection, FrameObserver, TokenSource
 from netra_diag.live.handshake import HandshakeInfo, TransportAttempt
+from netra_diag.live.opening import start_connection
 from netra_diag.live.reconnect import ReconnectPolicy
 from netra_diag.live.records import ClockOffset, Mark, RunRecord
 from netra_diag.recording import Recorder
@@ -98,6 +99,7 @@ class Session:
         wall: WallClock = time.time,
         max_size: int | None = DEFAULT_MAX_SIZE,
         user: str | None = None,
+        on_frame: FrameObserver | None = None,
     ) -> SessionConnector:
         """Open a session to ``url`` (``ws://`` or ``wss://``).
 
@@ -112,6 +114,8 @@ class Session:
         without it (older generations send none). ``ping_every``: seconds between RTT samples
         (``None``: no background pings). ``reconnect``: reconnect automatically after an
         unexpected close (never after 1008). ``clock``/``wall``: injected clocks.
+        ``on_frame(direction, timed_event)``: called for every frame in either direction as it
+        is recorded (``"in"``/``"out"``; out-frames parsed too), e.g. to print a live trace.
 
         Raises ``ConnectFailed`` (no HTTP answer), ``HandshakeRejected`` (HTTP status ≠ 101),
         ``SessionClosed`` (accepted then closed, e.g. 1008 auth failure), ``UsageError``.
@@ -123,12 +127,12 @@ class Session:
             raise UsageError(f"ping_every must be > 0 or None, got {ping_every}")
 
         async def factory() -> Session:
-            return await cls._open(
+            conn = Connection(
                 url,
                 token=token,
                 transport=transport,
-                record=record,
-                labels=labels,
+                recorder=None,
+                owns_recorder=False,
                 open_timeout=open_timeout,
                 establish_timeout=establish_timeout,
                 close_timeout=close_timeout,
@@ -137,69 +141,12 @@ class Session:
                 clock=clock,
                 wall=wall,
                 max_size=max_size,
-                user=user,
+                on_frame=on_frame,
             )
+            await start_connection(conn, record=record, labels=labels, user=user)
+            return cls(conn)
 
         return SessionConnector(factory)
-
-    @classmethod
-    async def _open(
-        cls,
-        url: str,
-        *,
-        token: TokenSource,
-        transport: str,
-        record: str | Path | Recorder | None,
-        labels: Mapping[str, str] | None,
-        open_timeout: float,
-        establish_timeout: float,
-        close_timeout: float,
-        ping_every: float | None,
-        reconnect: ReconnectPolicy | None,
-        clock: Clock,
-        wall: WallClock,
-        max_size: int | None,
-        user: str | None,
-    ) -> Session:
-        conn = Connection(
-            url,
-            token=token,
-            transport=transport,
-            recorder=None,
-            owns_recorder=False,
-            open_timeout=open_timeout,
-            establish_timeout=establish_timeout,
-            close_timeout=close_timeout,
-            ping_every=ping_every,
-            reconnect=reconnect,
-            clock=clock,
-            wall=wall,
-            max_size=max_size,
-        )
-        first = conn.next_token() if token is not None else None
-        sub, _ = conn._token_facts(first)
-        if isinstance(record, Recorder):
-            conn._recorder = record
-            if first:
-                record.add_secret(first)  # noqa: ASYNC240 - in-memory only, no file access
-        elif record is not None:
-            conn._recorder = Recorder(
-                record,
-                endpoint=url,
-                transport=transport,
-                token=first,
-                user=user or (labels or {}).get("user") or sub,
-                started_wall=conn.now()[1],
-                labels=labels,
-            )
-            conn._owns_recorder = True
-        session = cls(conn)
-        try:
-            await conn.open(first, use_first=token is not None)
-        except BaseException:
-            await conn.shutdown()
-            raise
-        return session
 
     async def __aenter__(self) -> Session:
         return self

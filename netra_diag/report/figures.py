@@ -18,8 +18,10 @@ from typing import Any
 __all__ = [
     "FIGURE_CLASS",
     "PLOTLY_MIME",
+    "SCATTERGL_AS_SVG_BELOW",
     "figure_placeholder",
     "figure_spec",
+    "plain_scatter",
     "trace_types",
 ]
 
@@ -51,6 +53,38 @@ def trace_types(spec: Mapping[str, Any]) -> set[str]:
     return {str(t.get("type") or "scatter") for t in data if isinstance(t, Mapping)}
 
 
+# Below this many points a scattergl trace draws the same as a scatter (SVG) one; WebGL only pays
+# off for large point clouds, and it is missing from the small bundle and from GPU-less viewers.
+SCATTERGL_AS_SVG_BELOW = 20_000
+_ITEM_SIZES = {"1": 1, "2": 2, "4": 4, "8": 8}
+
+
+def _points(values: Any) -> int:
+    if isinstance(values, list | tuple):
+        return len(values)
+    if isinstance(values, dict) and isinstance(values.get("bdata"), str):
+        itemsize = _ITEM_SIZES.get(str(values.get("dtype", "f8"))[-1:], 8)
+        return len(values["bdata"]) * 3 // 4 // itemsize
+    return 0
+
+
+def plain_scatter(spec: Any) -> Any:
+    """``spec`` with small ``scattergl`` traces drawn as ``scatter`` (same picture, SVG)."""
+    data = spec.get("data") if isinstance(spec, dict) else None
+    if not isinstance(data, list):
+        return spec
+    traces = []
+    for trace in data:
+        if (
+            isinstance(trace, dict)
+            and trace.get("type") == "scattergl"
+            and _points(trace.get("x")) < SCATTERGL_AS_SVG_BELOW
+        ):
+            trace = {**trace, "type": "scatter"}
+        traces.append(trace)
+    return {**spec, "data": traces}
+
+
 def _script_json(value: Any) -> str:
     # Inside <script> only "</" can end the element early; "<!--" could open a comment state.
     text = json.dumps(value, separators=(",", ":"), allow_nan=False, default=str)
@@ -61,7 +95,8 @@ def figure_placeholder(spec: Mapping[str, Any], *, height: int | None = None) ->
     """A ``div`` the report page's loader draws the figure into, with the figure JSON beside it.
 
     ``spec`` is a figure dict (see :func:`figure_spec`). Without the loader (e.g. a notebook
-    viewer that drops scripts) the block shows the figure's title as text.
+    viewer that drops scripts) the block shows the figure's title as text. Small ``scattergl``
+    traces become ``scatter`` (:func:`plain_scatter`).
     """
     layout = spec.get("layout") or {}
     title = ""
@@ -73,6 +108,7 @@ def figure_placeholder(spec: Mapping[str, Any], *, height: int | None = None) ->
             title = str(raw_title)
         if height is None and isinstance(layout.get("height"), int | float):
             height = int(layout["height"])
+    spec = plain_scatter(spec)
     types = ",".join(sorted(trace_types(spec)))
     clean = {"data": spec.get("data", []), "layout": layout}
     return (

@@ -149,8 +149,7 @@ def _convert_figures(nb: Any) -> None:
         for output in cell.get("outputs", ()):
             data = output.get("data")
             if isinstance(data, dict) and PLOTLY_MIME in data:
-                spec = data[PLOTLY_MIME]
-                output["data"] = {"text/html": figure_placeholder(spec)}
+                output["data"] = {"text/html": figure_placeholder(data[PLOTLY_MIME])}
 
 
 def export_html(nb: Any, *, title: str = "", hide_code: bool = False) -> HtmlExport:

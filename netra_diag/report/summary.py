@@ -159,6 +159,11 @@ class Summary:
         self._write()
         return result
 
+    def extend(self, checks: Iterable[Check]) -> None:
+        """Record checks computed elsewhere (e.g. ``Investigation.checks``)."""
+        for c in checks:
+            self.check(c.name, kind=c.kind, passed=c.passed, detail=c.detail)
+
     def set_headline(self, text: str) -> None:
         """The one line a reader sees first; the worst finding comes first."""
         self.headline = text

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from netra_diag.suites.model import TestCase
 
-__all__ = ["Category", "CategoryMatch", "categorise", "category_label"]
+__all__ = ["Category", "CategoryMatch", "categorise", "category_label", "evidence_of"]
 
 
 class Category(StrEnum):
@@ -29,6 +29,9 @@ class Category(StrEnum):
     INTERNAL_1011 = "internal_1011"  # §9.7
     INFRASTRUCTURE = "infrastructure"  # §9.8
     VACUOUS_PASS = "vacuous_pass"  # §9.9
+    # Not in §9's list, but common in the same suites and worth naming rather than "other":
+    EVENT_CONTRACT = "event_contract"  # §5: events missing, out of order, fields absent
+    SLA = "sla"  # §8: latency, throughput, reconnection numbers
     OTHER = "other"
 
 
@@ -42,6 +45,8 @@ _LABELS = {
     Category.INTERNAL_1011: "1011 internal error",
     Category.INFRASTRUCTURE: "timeout or infrastructure",
     Category.VACUOUS_PASS: "vacuous pass",
+    Category.EVENT_CONTRACT: "event contract (§5)",
+    Category.SLA: "SLA breach (§8)",
     Category.OTHER: "uncategorised",
 }
 
@@ -65,7 +70,10 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
 
 
-_KWARG = re.compile(r"unexpected keyword argument '(\w+)'|missing \d+ required \w* ?argument")
+_KWARG = re.compile(
+    r"unexpected (?:keyword argument|option|argument|parameter) '(\w+)'"
+    r"|missing \d+ required \w* ?argument"
+)
 _TOKENISH = _rx(r"token|jwt|auth")
 _WS_API = _rx(
     r"extra_headers|additional_headers|InvalidStatusCode|has no attribute '(?:closed|open|"
@@ -73,17 +81,19 @@ _WS_API = _rx(
     r"|cannot import name '(?:InvalidStatusCode|WebSocketClientProtocol|connect)'"
 )
 _SETUP = _rx(
-    r"was never awaited|coroutine '[^']*' was never|object has no attribute .*\n?.*setup_method"
-    r"|setup_method|It is deprecated to return a value that is not None from a test case"
+    r"was never awaited|coroutine '[^']*' was never|\bsetup_method\b|\bsetUp\b"
+    r"|It is deprecated to return a value that is not None from a test case"
     r"|'coroutine' object (?:has no attribute|is not)"
 )
-_UNITTEST_ATTR = _rx(r"AttributeError: '\w+' object has no attribute '\w+'")
+# The test instance lacks an attribute its set-up should have made: the set-up never ran.
+_TEST_ATTR = re.compile(r"'Test\w*' object has no attribute '\w+'")
 _IMPORT = _rx(
     r"\b(?:ModuleNotFoundError|ImportError)\b|cannot import name|No module named"
     r"|\bConfig(?:uration)?Error\b|ImproperlyConfigured|KeyError: '[A-Z][A-Z0-9_]+'"
 )
 _SUBPROTOCOL = _rx(
-    r"subprotocol|\b1003\b|NegotiationError|Sec-WebSocket-Protocol|\bjwt-auth\b|\bjwt\.\w"
+    r"subprotocol|\b1003\b|NegotiationError|Sec-WebSocket-Protocol|\bjwt-auth\b"
+    r"|\bjwt\.(?:eyJ|ZXlK|<)"
 )
 _SECRET = _rx(
     r"HTTP 40[13]\b|\b40[13] Forbidden|\b1008\b|policy violation|Authentication failed"
@@ -104,25 +114,43 @@ _INFRA = _rx(
 )
 
 
-def _evidence(case: TestCase) -> str:
+_CONTRACT = _rx(
+    r"\b(?:agent_started|agent_thinking|tool_executing|tool_completed|agent_completed|final_report)"
+    r"\b|required field|out of order|cross-user|contamination|received 0 events|events? in total"
+)
+_SLA = _rx(r"events/s|\bp9[59]\b|latency|reconnect(?:ion)? took|took [\d.]+ ?m?s \(>|SLA")
+_UNITTEST = re.compile(r"testMethod=|unittest[./]")
+
+
+def evidence_of(case: TestCase) -> str:
+    """The lines that say what went wrong: the message, pytest's ``E`` lines and the last line of
+    the body. Source lines quoted in a traceback are left out: ``subprotocols=protocols`` in the
+    code that failed to connect says nothing about why it failed."""
     problem = case.primary
     if problem is None:
         return ""
-    return f"{problem.type}\n{problem.message}\n{problem.text[-3000:]}"
+    text = problem.text[-6000:]
+    lines = text.splitlines()
+    e_lines = [ln for ln in lines if ln.startswith("E ")]
+    if not e_lines:  # node/jest/JUnit stacks: the message leads the body
+        e_lines = [ln for ln in lines[:3] if ln.strip()]
+    last = lines[-1] if lines else ""
+    return "\n".join([problem.type, problem.message, *e_lines[-12:], last])
 
 
 def categorise(case: TestCase, evidence: str | None = None) -> CategoryMatch:
     """The §9 category of a failing test, with the reason in words."""
-    text = evidence if evidence is not None else _evidence(case)
+    text = evidence if evidence is not None else evidence_of(case)
     problem = case.primary
     phase = problem.phase if problem else ""
+    body = problem.text if problem else ""
     if m := _WS_API.search(text):
         return CategoryMatch(
             Category.WEBSOCKETS_API,
             f"uses an API that websockets ≥ 15 changed ({m.group(0).strip()!r})",
         )
     kwarg = _KWARG.search(text)
-    if kwarg and "TypeError" in text and _TOKENISH.search(text):
+    if kwarg and _TOKENISH.search(text):
         name = kwarg.group(1)
         what = f"a parameter it does not take ({name!r})" if name else "the wrong arguments"
         return CategoryMatch(Category.TOKEN_HELPER_DRIFT, f"a token helper was called with {what}")
@@ -130,6 +158,16 @@ def categorise(case: TestCase, evidence: str | None = None) -> CategoryMatch:
         return CategoryMatch(
             Category.SETUP_METHOD_AWAIT,
             f"test set-up never ran or a coroutine was not awaited ({_short(m.group(0))})",
+        )
+    if m := _TEST_ATTR.search(text):
+        style = (
+            "unittest.TestCase classes get setUp, not setup_method"
+            if _UNITTEST.search(body)
+            else "plain test classes get setup_method, not setUp"
+        )
+        return CategoryMatch(
+            Category.SETUP_METHOD_AWAIT,
+            f"the test's set-up never ran ({_short(m.group(0))}): under pytest {style}",
         )
     if phase == "collection" or (m := _IMPORT.search(text)):
         found = _short(m.group(0)) if phase != "collection" and m else "the module did not import"
@@ -161,10 +199,15 @@ def categorise(case: TestCase, evidence: str | None = None) -> CategoryMatch:
             Category.INFRASTRUCTURE,
             f"the service was slow, down or unreachable ({_short(m.group(0))})",
         )
-    if _UNITTEST_ATTR.search(text) and "unittest" in text:
+    if m := _SLA.search(text):
         return CategoryMatch(
-            Category.SETUP_METHOD_AWAIT,
-            "an attribute set in set-up is missing: unittest classes ignore setup_method",
+            Category.SLA, f"a measured number missed the service's SLA ({_short(m.group(0))})"
+        )
+    if m := _CONTRACT.search(text):
+        return CategoryMatch(
+            Category.EVENT_CONTRACT,
+            f"the event stream broke the contract: missing, misordered or incomplete events "
+            f"({_short(m.group(0))})",
         )
     return CategoryMatch(Category.OTHER, "no §9 pattern matched")
 

@@ -20,6 +20,8 @@ from netra_diag.suites.signatures import Signature, signature_of
 
 __all__ = ["Cluster", "cluster_failures"]
 
+_RUNNER_PHASES = frozenset({"collection", "teardown"})
+
 
 @dataclass(frozen=True, slots=True)
 class Cluster:
@@ -62,10 +64,18 @@ def cluster_failures(
     for key, cases in groups.items():
         rep = cases[0]
         match: CategoryMatch = categorise(rep)
+        # Same signature, same message and frame: the phase read from them is the same for all,
+        # so only tests with a recording (which may say more) are looked at one by one.
         phases: Counter[Phase] = Counter()
+        shared = phase_of(rep, match.category)
         for case in cases:
             linked = (recordings or {}).get(case.test_id)
-            phases[phase_of(case, match.category, linked[-1] if linked else None)] += 1
+            if linked:
+                phases[phase_of(case, match.category, linked[-1])] += 1
+            else:
+                problem = case.primary
+                runner = problem.phase if problem else ""
+                phases[Phase(runner) if runner in _RUNNER_PHASES else shared] += 1
         suites = tuple(dict.fromkeys(c.suite for c in cases if c.suite))
         clusters.append(
             Cluster(

@@ -28,6 +28,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import IO, Any
 
 import defusedxml.ElementTree as DET
@@ -54,6 +55,7 @@ _PROBLEM_TAGS = {k.value: k for k in ProblemKind}
 _FINAL_KINDS = frozenset({ProblemKind.FAILURE, ProblemKind.ERROR, ProblemKind.SKIPPED})
 _SUITE_TAGS = frozenset({"testsuite", "testsuites"})
 _PASSED = Outcome.PASSED
+_JEST_SUITE_ERROR = "Test suite failed to run"
 _new_row = tuple.__new__
 _OUTPUT_TAGS = frozenset({"system-out", "system-err"})
 _COUNT_ATTRS = ("tests", "failures", "errors", "skipped", "disabled")
@@ -231,8 +233,16 @@ class _Reader:
                 stderr = clip_text(child.text or "")
             elif tag == "properties":
                 props.extend((p.get("name") or "", p.get("value") or (p.text or "")) for p in child)
+        if classname == _JEST_SUITE_ERROR:
+            problems = [replace(p, phase="collection") for p in problems]
         outcome, counted = _decide(problems, a.get("status", ""))
         earlier = self.seen.get(test_id)
+        if earlier is not None and classname == _JEST_SUITE_ERROR:
+            # jest-junit writes a suite that failed to load twice (<error>, then <failure>):
+            # one error, as jest's "Test Suites: 1 failed" counts it.
+            extra = self.pending_details.setdefault(earlier, {})
+            extra["problems"] = (*extra.get("problems", ()), *problems)
+            return
         if (
             earlier is not None
             and counted == (Outcome.PASSED, Outcome.ERROR)
@@ -308,6 +318,14 @@ class _Reader:
                 nodeid=nodeid,
                 **extra,
             )
+        run_counts = SuiteRun(rows=tuple(rows), details=details).counts
+        for attr, have in (("errors", run_counts.errors), ("failures", run_counts.failed)):
+            said = self.declared.get(attr)
+            if said is not None and said > have and not any(c.reruns for c in details.values()):
+                self.warnings.append(
+                    f"{self.path}: the file declares {said} {attr} but has testcases for {have} "
+                    "(a package or suite that did not build or load leaves no testcase)"
+                )
         fmt = self.fmt
         if fmt == "junit" and (pytest_like or self.root_attrib.get("name") == "pytest tests"):
             fmt = "junit-pytest"

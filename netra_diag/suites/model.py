@@ -27,6 +27,7 @@ __all__ = [
     "TestCase",
     "case_from_row",
     "count_cases",
+    "module_of",
     "nodeid_to_test_id",
     "row_of",
     "split_nodeid",
@@ -111,8 +112,13 @@ class TestCase:
 
     @property
     def primary(self) -> Problem | None:
-        """The failure or error that decided the outcome (failure before error), if any."""
-        for kind in (ProblemKind.FAILURE, ProblemKind.ERROR):
+        """The failure or error that decided the outcome, if any."""
+        order = (
+            (ProblemKind.ERROR, ProblemKind.FAILURE)
+            if self.outcome is Outcome.ERROR
+            else (ProblemKind.FAILURE, ProblemKind.ERROR)
+        )
+        for kind in order:
             for p in self.problems:
                 if p.kind is kind:
                     return p
@@ -237,15 +243,37 @@ class SuiteRun:
             flaky += case.passed_on_retry
         return Counts(flaky=flaky, **{_BUCKET[o]: n for o, n in tally.items()})
 
+    @cached_property
+    def suite_names(self) -> tuple[str, ...]:
+        """The suite each row is reported under (aligned with ``rows``): its testsuite name, or
+        its module when every test sits in one generic testsuite (pytest calls them all
+        "pytest")."""
+        names = {row.suite for row in self.rows}
+        generic = len(names) <= 1 and names <= {"", "pytest", "pytest tests"}
+        if not generic:
+            return tuple(row.suite for row in self.rows)
+        memo: dict[str, str] = {}
+        out = []
+        for row in self.rows:
+            # A collection error has no classname: its name is the module.
+            where = row.classname or row.name
+            key = memo.get(where)
+            if key is None:
+                key = memo[where] = module_of(where) or row.suite or "(no suite)"
+            out.append(key)
+        return tuple(out)
+
+    @cached_property
+    def row_by_id(self) -> dict[str, CaseRow]:
+        return {row.test_id: row for row in self.rows}
+
     def get(self, test_id: str) -> TestCase | None:
         """The full record of one test, or None if the run has no such test."""
         case = self.details.get(test_id)
         if case is not None:
             return case
-        for row in self.rows:
-            if row.test_id == test_id:
-                return case_from_row(row)
-        return None
+        row = self.row_by_id.get(test_id)
+        return case_from_row(row) if row is not None else None
 
     def failing(self) -> list[TestCase]:
         """Failing and erroring tests, in report order."""
@@ -280,6 +308,15 @@ def row_of(case: TestCase) -> CaseRow:
         case.file,
         case.line,
     )
+
+
+def module_of(classname: str) -> str:
+    """The test module of a dotted classname: ``tests.e2e.test_a.TestB`` -> ``tests.e2e.test_a``."""
+    parts = classname.split(".")
+    for i, part in enumerate(parts):
+        if part.startswith(("test_", "case_")) or part.endswith("_test"):
+            return ".".join(parts[: i + 1])
+    return classname
 
 
 def split_nodeid(nodeid: str) -> tuple[str, str]:

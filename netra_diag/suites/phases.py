@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from netra_diag.suites.categories import Category
+from netra_diag.suites.categories import Category, evidence_of
 from netra_diag.suites.links import Recording
 from netra_diag.suites.model import TestCase
 
@@ -37,6 +37,7 @@ _BY_CATEGORY = {
     Category.IMPORT_CONFIG: Phase.COLLECTION,
     Category.SECRET_CLAIM_MISMATCH: Phase.AUTH,
     Category.SUBPROTOCOL_FORMAT: Phase.AUTH,
+    Category.VACUOUS_PASS: Phase.AUTH,
 }
 _TOOL = re.compile(r"tool_executing|tool_completed|tool_error|\btool\b", re.I)
 _COMPLETION = re.compile(r"agent_completed|final_report|did not finish|RunTimeout|terminal", re.I)
@@ -66,7 +67,7 @@ def phase_of(case: TestCase, category: Category, recording: Recording | None = N
             return Phase(seen)
     if category in _BY_CATEGORY:
         return _BY_CATEGORY[category]
-    text = f"{problem.message}\n{problem.text[-2000:]}" if problem else ""
+    text = evidence_of(case)
     if _TOOL.search(text):
         return Phase.TOOL
     if _COMPLETION.search(text):

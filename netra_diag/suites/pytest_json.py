@@ -162,11 +162,14 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
                         phase=stage,
                     )
                 )
+        # pytest counts reports, not tests: a call that passed or failed followed by a teardown
+        # error is "1 passed, 1 error" / "1 failed, 1 error" (json-report calls both "error").
         counted: tuple[Outcome, ...] = (final,)
-        if final is Outcome.ERROR and stage_outcomes.get("call") == "passed":
-            counted = (Outcome.PASSED, Outcome.ERROR)
-        elif final is Outcome.FAILED and stage_outcomes.get("teardown") == "failed":
-            counted = (Outcome.FAILED, Outcome.ERROR)
+        if stage_outcomes.get("teardown") == "failed":
+            if stage_outcomes.get("call") == "passed":
+                counted = (Outcome.PASSED, Outcome.ERROR)
+            elif stage_outcomes.get("call") == "failed":
+                final, counted = Outcome.FAILED, (Outcome.FAILED, Outcome.ERROR)
         lineno = test.get("lineno")
         case = _make_case(
             nodeid,

@@ -15,7 +15,7 @@ from netra_diag.suites.categories import category_label
 from netra_diag.suites.clusters import Cluster
 from netra_diag.suites.diff import RunDiff
 from netra_diag.suites.model import FAILING, Counts, SuiteRun
-from netra_diag.suites.vacuous import VacuousKind, VacuousSignal, generic_suites, suite_key
+from netra_diag.suites.vacuous import VacuousKind, VacuousSignal
 
 __all__ = ["SuiteStatus", "suite_statuses"]
 
@@ -75,10 +75,9 @@ class SuiteStatus:
 
 
 def _per_suite(run: SuiteRun) -> dict[str, list[str]]:
-    generic = generic_suites(run)
     out: dict[str, list[str]] = {}
-    for row in run.rows:
-        out.setdefault(suite_key(row.suite, row.classname, generic), []).append(row.test_id)
+    for row, suite in zip(run.rows, run.suite_names, strict=True):
+        out.setdefault(suite, []).append(row.test_id)
     return out
 
 
@@ -90,7 +89,7 @@ def suite_statuses(
     vacuous: Sequence[VacuousSignal] = (),
 ) -> list[SuiteStatus]:
     """One status per suite of ``current``, in report order."""
-    rows = {row.test_id: row for row in current.rows}
+    rows = current.row_by_id
     base_suites = _per_suite(baseline) if baseline is not None else {}
     base_of_test = {tid: name for name, tids in base_suites.items() for tid in tids}
     new = set(diff.new_failures + diff.failing_added) if diff else set()
@@ -130,8 +129,8 @@ def suite_statuses(
 
 def _counts(run: SuiteRun, tids: Sequence[str]) -> Counts:
     """Counts of some tests of ``run`` without building a ``TestCase`` for every plain pass."""
-    wanted = set(tids)
-    rows = [r for r in run.rows if r.test_id in wanted]
+    by_id = run.row_by_id
+    rows = [by_id[t] for t in tids]
     return SuiteRun(
         rows=tuple(rows), details={t: run.details[t] for t in tids if t in run.details}
     ).counts

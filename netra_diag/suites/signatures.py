@@ -48,12 +48,22 @@ _HOSTPORT = re.compile(
     r"(?:(?:\d{1,3}\.){3}\d{1,3}|localhost|\[[0-9a-fA-F:]+\])(?::\d{1,5}|'?, \d{1,5})"
 )
 _HEX = re.compile(r"0x[0-9a-fA-F]+|(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}")
+_HEX_PART = re.compile(
+    r"0x[0-9a-fA-F]+|(?<![0-9a-zA-Z])(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{6,}"
+)
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _MESSAGE_LIMIT = 240
 
 
 def _classify(match: re.Match[str]) -> str:
-    text = match.group(0)
+    whole = match.group(0)
+    text = whole.rstrip(".:")  # "127.0.0.1:4242:" ends a clause; keep the punctuation
+    if not text:
+        return whole
+    return _classify_word(text) + whole[len(text) :]
+
+
+def _classify_word(text: str) -> str:
     first = text[0]
     if first in "/\\" or (len(text) > 2 and text[1] == ":" and text[2] == "\\"):
         return "<tmp>"
@@ -69,9 +79,9 @@ def _classify(match: re.Match[str]) -> str:
         return "<host>:<port>"
     if _HEX.fullmatch(text):
         return "<hex>"
-    # A word with digits inside (user-1234, run_42, 3.5s): replace each number, keep the rest;
-    # close codes stay (1008 vs 1011 is the whole story).
-    return _DIGITS.sub(_number, _UUID.sub("<uuid>", _HEX.sub("<hex>", text)))
+    # A word with digits inside (user-1234, run_42, t-4f2a9c, 3.5s): replace each id-like part,
+    # keep the rest; close codes stay (1008 vs 1011 is the whole story).
+    return _DIGITS.sub(_number, _HEX_PART.sub("<hex>", _UUID.sub("<uuid>", text)))
 
 
 def _number(match: re.Match[str]) -> str:
@@ -86,14 +96,17 @@ def normalise_message(message: str) -> str:
 
 
 # "TypeError: ..." / "websockets.exceptions.InvalidStatus: ..." / "AssertionError [ERR_X]: ..."
-_TYPE_PREFIX = re.compile(
-    r"^(?P<type>[A-Za-z_][\w.$]*(?:Error|Exception|Exit|Warning|Interrupt|"
-    r"Timeout|Refused|Closed|Status|Handshake|Failed|Failure|Forbidden|"
-    r"Rejected|Invalid\w*|[A-Z]\w+))(?: \[[A-Z_]+\])?: "
-)
+# "TypeError: ...", "websockets.exceptions.InvalidStatus: ...", "AssertionError [ERR_X]: ...",
+# "Error: ...": a dotted name whose last part is capitalised, then a colon.
+_TYPE_PREFIX = re.compile(r"^(?P<type>(?:[A-Za-z_][\w$]*\.)*[A-Z][\w$]*)(?: \[[A-Z_]+\])?: ")
 _WRAPPED = re.compile(r'^failed on (?:setup|teardown) with "(?P<inner>.*)"$', re.S)
 _GENERIC_TYPES = frozenset({"", "testCodeFailure", "hookFailed", "Failed", "failure", "error"})
-_E_LINE = re.compile(r"^E +(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Warning|[A-Z]\w+)): ", re.M)
+_E_LINE = re.compile(
+    r"^E +(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Warning|[A-Z]\w+))(?:: |$)", re.M
+)
+
+
+_BARE_TYPE = re.compile(r"[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Interrupt|Exit)")
 
 
 def _first_line(text: str) -> str:
@@ -112,10 +125,16 @@ def exception_type(problem: Problem) -> str:
     match = _TYPE_PREFIX.match(message)
     if match:
         return match.group("type")
+    bare = message.strip()
+    if _BARE_TYPE.fullmatch(bare):  # "TimeoutError": an exception raised without a message
+        return bare
     text = problem.text
     found = _last_match(_E_LINE, text[-4096:])
     if found is not None:
         return found.group("type")
+    cause = _NODE_CAUSE.search(text[:8192])  # node: "cause: TypeError [Error]: ..."
+    if cause is not None:
+        return cause.group("type")
     match = _TYPE_PREFIX.match(_first_line(text))  # jest/node: the stack starts "Error: ..."
     if match:
         return match.group("type")
@@ -137,10 +156,12 @@ def _unwrap(message: str) -> str:
 def message_body(problem: Problem, etype: str) -> str:
     """The human part of the message: first line, without pytest's wrapper and the type prefix."""
     message = _unwrap(problem.message)
-    if not message or message in ("collection failure", "Failed"):
+    if not message or message in ("collection failure", "Failed") or message.startswith("=== RUN"):
         # Collection errors and gotestsum keep the real message in the body.
         message = _last_error_line(problem.text) or message
     line = _first_line(message)
+    if etype and line == etype:
+        return ""
     if etype and line.startswith(etype):
         line = line[len(etype) :].lstrip(" :")
     elif ": " in line and _TYPE_PREFIX.match(line):
@@ -148,15 +169,23 @@ def message_body(problem: Problem, etype: str) -> str:
     return line
 
 
+_GO_LINE = re.compile(r"^\s+[\w./-]+\.go:\d+: (?P<msg>.+)$", re.M)
+_NODE_CAUSE = re.compile(r"^\s*cause: (?P<type>[A-Za-z_][\w.]*)(?: \[\w+\])?: ", re.M)
+
+
 def _last_error_line(text: str) -> str:
+    go = _GO_LINE.search(text[:4096])  # gotestsum: "    x_test.go:13: message"
+    if go is not None:
+        return go.group("msg").strip()
     tail = text[-4096:]
     found = _last_match(_E_LINE, tail)
     if found is not None:
         end = tail.find("\n", found.start())
         return tail[found.start() : end if end >= 0 else None].removeprefix("E").strip()
-    for line in reversed(tail.splitlines()):
+    # JUnit bodies from jest, node and Surefire start with the error line.
+    for line in text[:4096].splitlines():
         stripped = line.strip()
-        if _TYPE_PREFIX.match(stripped):
+        if stripped and not stripped.startswith(("●", "=== RUN", "--- FAIL", "--- SKIP")):
             return stripped
     return ""
 

@@ -40,6 +40,7 @@ class Finding:
     rank: int
     phrase: str  # short, for the headline
     detail: str = ""
+    kind: str = ""  # the headline shows one finding per kind
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,14 @@ class TriageReport:
 
     @property
     def headline(self) -> str:
-        """The worst findings first, at most three, in one line."""
-        phrases = list(dict.fromkeys(f.phrase for f in self.findings))
+        """The worst findings first, at most three of different kinds, in one line."""
+        phrases: list[str] = []
+        kinds: set[str] = set()
+        for f in self.findings:
+            if (f.kind and f.kind in kinds) or f.phrase in phrases:
+                continue
+            kinds.add(f.kind)
+            phrases.append(f.phrase)
         return "; ".join(phrases[:3])
 
     @property
@@ -176,7 +183,7 @@ def _with_findings(report: TriageReport) -> TriageReport:
             continue
         where = f"{s.suite} " if named else ""
         phrase = f"{s.counts.passed} of {s.tests} {where}tests pass"
-        found.append(Finding(10 + i, phrase, s.current_text()))
+        found.append(Finding(10 + i, phrase, s.current_text(), kind="suite"))
     if report.diff is not None:
         d = report.diff
         if d.new_failures:
@@ -213,6 +220,7 @@ def _with_findings(report: TriageReport) -> TriageReport:
                 30 + j,
                 f"{cluster.size} failures are one cause ({category_label(cluster.category)})",
                 cluster.because,
+                kind="cluster",
             )
         )
     found.extend(_vacuous_findings(report.vacuous, total))

@@ -24,8 +24,6 @@ __all__ = [
     "VacuousKind",
     "VacuousSignal",
     "find_vacuous",
-    "generic_suites",
-    "suite_key",
 ]
 
 NETWORK_HINT = re.compile(
@@ -62,23 +60,6 @@ class VacuousSignal:
     detail: str
 
 
-def suite_key(suite: str, classname: str, generic: bool) -> str:
-    """The suite a test is reported under: its testsuite name, or its module when every test
-    of the run sits in one generic testsuite (pytest names them all "pytest")."""
-    if not generic:
-        return suite
-    parts = classname.split(".")
-    for i, part in enumerate(parts):
-        if part.startswith(("test_", "case_")) or part.endswith("_test"):
-            return ".".join(parts[: i + 1])
-    return classname or suite or "(no suite)"
-
-
-def generic_suites(run: SuiteRun) -> bool:
-    names = {row.suite for row in run.rows}
-    return len(names) <= 1 and (not names or names <= {"", "pytest", "pytest tests"})
-
-
 def find_vacuous(
     run: SuiteRun,
     recordings: Mapping[str, Sequence[Recording]] | None = None,
@@ -89,10 +70,9 @@ def find_vacuous(
     out: list[VacuousSignal] = []
     if not run.rows:
         return [VacuousSignal(VacuousKind.NO_TESTS, "(run)", "the results contain no tests")]
-    generic = generic_suites(run)
     by_suite: dict[str, list[Outcome]] = {}
-    for row in run.rows:
-        by_suite.setdefault(suite_key(row.suite, row.classname, generic), []).append(row.outcome)
+    for row, suite in zip(run.rows, run.suite_names, strict=True):
+        by_suite.setdefault(suite, []).append(row.outcome)
     skippy = (Outcome.SKIPPED, Outcome.XFAILED)
     if all(o in skippy for outcomes in by_suite.values() for o in outcomes):
         out.append(
@@ -126,9 +106,9 @@ def find_vacuous(
         )
     for row in run.rows:
         if (
-            row.outcome is Outcome.PASSED
-            and row.duration is not None
+            row.duration is not None
             and row.duration < zero_ms
+            and row.outcome is Outcome.PASSED
             and NETWORK_HINT.search(f"{row.classname} {row.name} {row.suite}")
         ):
             out.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,14 @@ __all__ = [
 
 _ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
-_KEY_KINDS = {"HS": "an HMAC secret", "RS": "a PEM RSA key", "PS": "a PEM RSA key"}
+_KEY_KINDS = {
+    "HS": "an HMAC secret",
+    "RS": "a PEM RSA key",
+    "PS": "a PEM RSA key",
+    "Ed": "a PEM Ed25519/Ed448 key",
+}
+# PyJWT's key-type message embeds a generator's repr; keep only the readable part.
+_GENERATOR_REPR = re.compile(r"Expected one of <generator object .*? at 0x[0-9a-fA-F]+>, ")
 
 
 class KeyProblem(Exception):
@@ -103,7 +111,10 @@ def prepare_key(alg: str, key: str | bytes, *, for_signing: bool) -> Any:
     try:
         prepared = algorithm.prepare_key(key)
     except _key_errors() as exc:
-        raise KeyProblem(f"{alg} needs {_key_kind(alg)}; the key given is not one ({exc})") from exc
+        reason = _GENERATOR_REPR.sub("", str(exc))
+        raise KeyProblem(
+            f"{alg} needs {_key_kind(alg)}; the key given is not one ({reason})"
+        ) from exc
     is_private = hasattr(prepared, "sign") and hasattr(prepared, "public_key")
     if for_signing and alg not in HMAC_ALGORITHMS and not is_private:
         raise KeyProblem(f"{alg} signs with a private key; the key given is a public key")

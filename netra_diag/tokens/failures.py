@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -51,8 +52,11 @@ class Failure:
 
 
 def plain(value: Any) -> Any:
+    """``value`` as strict JSON data: sets sorted into lists, non-finite floats as text."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, frozenset | set):
-        return sorted(plain(v) for v in value)
+        return sorted((plain(v) for v in value), key=repr)
     if isinstance(value, tuple | list):
         return [plain(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):

@@ -162,6 +162,8 @@ def _json_safe(value: Any) -> Any:
 
 
 def _lifetime_note(lifetime: float) -> str:
+    if not math.isfinite(lifetime):
+        return ""
     matches = [
         f"{p.name} {kind}"
         for p in PROFILES.values()
@@ -235,7 +237,7 @@ class TokenInspection:
             }
             for name, value in self.times.items()
         }
-        return {
+        summary = {
             "fingerprint": self.fingerprint,
             "malformed": self.malformed,
             "problems": list(self.problems),
@@ -250,6 +252,7 @@ class TokenInspection:
             "signature_bytes": self.signature_bytes,
             "now": self.now,
         }
+        return dict(_json_safe(summary))
 
     def describe(self) -> str:
         """Multi-line, human-readable account of the token."""

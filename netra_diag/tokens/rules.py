@@ -26,10 +26,26 @@ __all__ = [
 ]
 
 
-def suggest_leeway(skew_s: float) -> int:
-    """A round leeway that covers ``skew_s`` seconds of clock difference with ~10 % to spare."""
+def suggest_leeway(skew_s: float) -> int | None:
+    """A round leeway that covers ``skew_s`` seconds of clock difference with ~10 % to spare;
+    ``None`` past an hour, where no leeway is the answer: the times themselves are wrong."""
+    if not math.isfinite(skew_s) or skew_s > 3600:
+        return None
     step = 5 if skew_s < 60 else 30 if skew_s < 600 else 300
     return max(step, math.ceil(skew_s * 1.1 / step) * step)
+
+
+def _leeway_hint(skew_s: float, what: str) -> str:
+    leeway = suggest_leeway(skew_s)
+    if leeway is None:
+        return (
+            f"{what} is {format_delta(skew_s)} ahead of now: far more than clock skew, so the "
+            "token was minted with a wrong time"
+        )
+    return (
+        f"the minting machine's clock is ahead by about {format_delta(skew_s)}? allow it with "
+        f"a {leeway}s leeway (--leeway {leeway})"
+    )
 
 
 def check_signature(
@@ -90,12 +106,23 @@ def check_signature(
                 )
         except _jws.KeyProblem:  # pragma: no cover - the built-in secret is a valid HMAC key
             pass
-    kind = "secret" if alg in _jws.HMAC_ALGORITHMS else "key"
+    if alg in _jws.HMAC_ALGORITHMS:
+        # The length helps spot a truncated or different secret without revealing it.
+        message = (
+            f"signature does not verify with the {alg} secret given ({len(key)} characters): "
+            "wrong secret, or the token was altered"
+        )
+        kind = "secret"
+    else:
+        message = (
+            f"signature does not verify with the {alg} key given: signed with another private "
+            "key, or the token was altered"
+        )
+        kind = "key"
     return [
         Failure(
             FailureCode.BAD_SIGNATURE,
-            f"signature does not verify with the {alg} {kind} given ({len(key)} characters): "
-            "wrong secret, or the token was altered",
+            message,
             expected=f"signature made with the given {kind}",
             actual="signature made with another key, or altered content",
             hint=hint,
@@ -170,7 +197,7 @@ def check_times(
                 f"({format_pair('nbf', nbf, now)})" + with_leeway,
                 expected=f"nbf at or before {format_instant(now + leeway)}",
                 actual=format_instant(nbf),
-                hint=f"clocks differ? allow it with leeway {suggest_leeway(nbf - now)}s",
+                hint=_leeway_hint(nbf - now, "nbf"),
             )
         )
     if iat is not None and iat > now + leeway:
@@ -182,8 +209,7 @@ def check_times(
                 + with_leeway,
                 expected=f"iat at or before {format_instant(now + leeway)}",
                 actual=format_instant(iat),
-                hint=f"the minting machine's clock is ahead by about {format_delta(skew)}; "
-                f"allow it with a {suggest_leeway(skew)}s leeway (--leeway {suggest_leeway(skew)})",
+                hint=_leeway_hint(skew, "iat"),
             )
         )
     if iat is not None and now - iat > max_age_s + leeway:

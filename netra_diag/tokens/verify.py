@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netra_diag.errors import TokenRejected
-from netra_diag.redaction import fingerprint
+from netra_diag.redaction import fingerprint, scrub_obj
 from netra_diag.tokens.failures import Failure, FailureCode, plain
 from netra_diag.tokens.inspection import as_epoch, parse_compact, unwrap_token
 from netra_diag.tokens.profiles import Profile, get_profile
@@ -72,8 +72,8 @@ class Verification:
             "fingerprint": self.fingerprint,
             "profile": self.profile,
             "now": self.now,
-            "header": dict(self.header),
-            "claims": dict(self.claims),
+            "header": plain(scrub_obj(dict(self.header))),
+            "claims": plain(scrub_obj(dict(self.claims))),
             "failures": [f.to_dict() for f in self.failures],
         }
 
@@ -111,8 +111,7 @@ def verify_token(
             else "check the token was copied whole (netra-diag token inspect shows each part)"
         )
         failures = tuple(
-            Failure(FailureCode.MALFORMED, problem, hint=hint)
-            for problem in parsed.problems
+            Failure(FailureCode.MALFORMED, problem, hint=hint) for problem in parsed.problems
         )
         return Verification(
             ok=False,

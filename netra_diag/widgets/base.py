@@ -17,7 +17,17 @@ import ipywidgets as widgets
 
 from netra_diag.report.figures import figure_placeholder, figure_spec
 
-__all__ = ["Panel", "escape", "figure_html", "html_table", "pre"]
+__all__ = ["Panel", "escape", "figure_html", "html_table", "in_kernel", "pre"]
+
+
+def in_kernel() -> bool:
+    """Whether an IPython kernel is running (outputs can reach a notebook)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
 
 
 def escape(value: Any) -> str:
@@ -38,9 +48,7 @@ def html_table(
         "<tr>" + "".join(f"<td>{escape(row.get(c, ''))}</td>" for c in columns) + "</tr>"
         for row in rows
     )
-    return (
-        f'<table class="{css_class}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-    )
+    return f'<table class="{css_class}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def figure_html(figure: Any) -> str:
@@ -54,6 +62,20 @@ class Panel(widgets.VBox):  # type: ignore[misc]
     """Base of every netra_diag panel: a ``VBox`` with a static fallback view."""
 
     title = "netra_diag panel"
+    _display: Any = None
+
+    def show(self) -> None:
+        """Display the panel so that its static view can be refreshed later (see
+        :meth:`refresh_display`); a report then shows the panel's final state, not its first."""
+        from IPython.display import display
+
+        self._display = display(self, display_id=True)
+
+    def refresh_display(self) -> None:
+        """Re-send the display shown by :meth:`show` (the live widget is unchanged; the static
+        view now holds the current state). Does nothing if the panel was not shown that way."""
+        if self._display is not None and in_kernel():
+            self._display.update(self)
 
     def static_html(self) -> str:
         """HTML snapshot of the panel's current state; panels override this."""

@@ -54,7 +54,9 @@ class TokenPanel(Panel):
         self.last_verification: Any = None
 
         self.sub = widgets.Text(value=sub, description="sub")
-        self.profile = widgets.Dropdown(options=list(PROFILES), value=profile, description="profile")
+        self.profile = widgets.Dropdown(
+            options=list(PROFILES), value=profile, description="profile"
+        )
         self.ttl = widgets.Text(value=ttl, placeholder="profile default, or 15m", description="TTL")
         self.claims = widgets.Textarea(
             value="{}", placeholder='{"permissions": ["read"]}', description="extra claims"

@@ -11,6 +11,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from netra_diag.events import Event, parse_frame
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
@@ -37,10 +38,11 @@ def token_for(sub: str = "u1", **kwargs: Any) -> str:
     return mint_token(sub, key=key, now=now, **kwargs)
 
 
-def golden(token: str) -> list[str]:
+def golden(token: str) -> list[Subprotocol]:
+    """The golden-path e2e test's subprotocols: ``["jwt-auth", "jwt.<base64url(jwt)>"]``."""
     from netra_diag.tokens import GOLDEN_PATH
 
-    return list(GOLDEN_PATH(token))
+    return [Subprotocol(s) for s in GOLDEN_PATH(token)]
 
 
 async def open_ws(
@@ -52,7 +54,7 @@ async def open_ws(
 ) -> ClientConnection:
     return await connect(
         url,
-        subprotocols=list(subprotocols) if subprotocols else None,  # type: ignore[misc]
+        subprotocols=[Subprotocol(s) for s in subprotocols] if subprotocols else None,
         additional_headers=headers,
         max_size=max_size,
         open_timeout=scaled(10),
@@ -60,15 +62,15 @@ async def open_ws(
     )
 
 
-async def recv_json(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
-    raw = await asyncio.wait_for(ws.recv(), scaled(timeout))
+async def recv_json(ws: ClientConnection, within: float = 5.0) -> dict[str, Any]:
+    raw = await asyncio.wait_for(ws.recv(), scaled(within))
     value = json.loads(raw)
     assert isinstance(value, dict)
     return value
 
 
-async def recv_event(ws: ClientConnection, timeout: float = 5.0) -> Event:
-    raw = await asyncio.wait_for(ws.recv(), scaled(timeout))
+async def recv_event(ws: ClientConnection, within: float = 5.0) -> Event:
+    raw = await asyncio.wait_for(ws.recv(), scaled(within))
     return parse_frame(raw)
 
 
@@ -85,11 +87,11 @@ def user_message(content: str = "why did costs rise?", **payload: Any) -> str:
 
 
 async def collect_run(
-    ws: ClientConnection, timeout: float = 10.0, *, terminal: str = "agent_completed"
+    ws: ClientConnection, within: float = 10.0, *, terminal: str = "agent_completed"
 ) -> list[Event]:
     """Events until (and including) ``terminal``; control frames are skipped."""
     events: list[Event] = []
-    deadline = asyncio.get_running_loop().time() + scaled(timeout)
+    deadline = asyncio.get_running_loop().time() + scaled(within)
     while True:
         left = deadline - asyncio.get_running_loop().time()
         raw = await asyncio.wait_for(ws.recv(), max(left, 0.01))
@@ -101,11 +103,11 @@ async def collect_run(
             return events
 
 
-async def close_code_after(ws: ClientConnection, timeout: float = 5.0) -> tuple[int | None, str]:
+async def close_code_after(ws: ClientConnection, within: float = 5.0) -> tuple[int | None, str]:
     """Read until the connection closes; the close code and reason the client saw."""
     try:
         while True:
-            await asyncio.wait_for(ws.recv(), scaled(timeout))
+            await asyncio.wait_for(ws.recv(), scaled(within))
     except ConnectionClosed as exc:
         rcvd = exc.rcvd
         return (rcvd.code if rcvd else None), (rcvd.reason if rcvd else "")

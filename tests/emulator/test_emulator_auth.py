@@ -177,13 +177,17 @@ async def test_factory_mode_refuses_with_http_403(strict: ServiceHandle) -> None
 
 
 async def test_older_authenticator_closes_1011() -> None:
-    async with run_service(EmulatorConfig(timing=FAST, auth_close_code=1011)) as svc:
-        async with await open_ws(svc.url) as ws:
-            assert (await recv_json(ws))["error_code"] == "AUTH_FAILED"
-            assert await close_code_after(ws) == (1011, "Authentication failed")
-    async with run_service(EmulatorConfig(timing=FAST)) as svc:
-        async with await open_ws(svc.ws_url("/ws", auth_close="1011")) as ws:
-            assert (await close_code_after(ws))[0] == 1011
+    async with (
+        run_service(EmulatorConfig(timing=FAST, auth_close_code=1011)) as svc,
+        await open_ws(svc.url) as ws,
+    ):
+        assert (await recv_json(ws))["error_code"] == "AUTH_FAILED"
+        assert await close_code_after(ws) == (1011, "Authentication failed")
+    async with (
+        run_service(EmulatorConfig(timing=FAST)) as svc,
+        await open_ws(svc.ws_url("/ws", auth_close="1011")) as ws,
+    ):
+        assert (await close_code_after(ws))[0] == 1011
 
 
 async def test_demo_mode_accepts_anything_and_reports_demo_user() -> None:
@@ -209,9 +213,11 @@ async def test_relaxed_and_emergency_modes() -> None:
             async with await open_ws(svc.url, subprotocols=["jwt", "garbage-token-x"]) as ws:
                 ids.append((await established(ws))["user_id"])
         assert all(i.startswith("relaxed_") for i in ids)
-    async with run_service(EmulatorConfig(auth=AuthMode.EMERGENCY, timing=FAST)) as svc:
-        async with await open_ws(svc.url, subprotocols=golden(token_for("good"))) as ws:
-            assert (await established(ws))["user_id"].startswith("emergenc")
+    async with (
+        run_service(EmulatorConfig(auth=AuthMode.EMERGENCY, timing=FAST)) as svc,
+        await open_ws(svc.url, subprotocols=golden(token_for("good"))) as ws,
+    ):
+        assert (await established(ws))["user_id"].startswith("emergenc")
 
 
 async def test_relaxed_ids_are_numbered() -> None:

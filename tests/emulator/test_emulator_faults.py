@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -64,7 +66,7 @@ def only(log: list[InjectedFault], fault: Fault) -> InjectedFault:
 
 
 @pytest.fixture
-async def svc() -> "asyncio.AsyncGenerator[ServiceHandle, None]":
+async def svc() -> AsyncIterator[ServiceHandle]:
     async with run_service(EmulatorConfig(timing=TIMING, idle_heartbeat_s=30)) as handle:
         yield handle
 
@@ -116,7 +118,7 @@ async def test_stall(svc: ServiceHandle) -> None:
             await ws.recv()
             stamps.append(loop.time())
     entry = only(svc.fault_log, Fault.STALL)
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert max(gaps) >= 0.55
     assert "stalled 0.6 s" in entry.detail
 
@@ -218,7 +220,7 @@ async def test_stop_heartbeats() -> None:
         normal = await open_ws(svc.url, subprotocols=golden(token_for()))
         await established(quiet)
         await established(normal)
-        assert (await recv_json(normal, timeout=3))["type"] == "heartbeat"
+        assert (await recv_json(normal, within=3))["type"] == "heartbeat"
         assert await drain(quiet, quiet=0.7) == []
         entry = only(svc.fault_log, Fault.STOP_HEARTBEATS)
         assert entry.detail == "idle heartbeats suppressed"

@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from emulator_testkit import golden, scaled, token_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
-from netra_diag.emulator import EmulatorConfig, TimingProfile, start_in_thread
+from netra_diag.emulator import EmulatorConfig, Fault, FaultPlan, TimingProfile, start_in_thread
 from netra_diag.emulator.protocol import MessageKind, classify_message
+from netra_diag.errors import UsageError
 
 TYPES = [
     "user_message",
@@ -91,7 +94,7 @@ def test_service_survives_arbitrary_frames() -> None:
     with start_in_thread(config) as svc:
 
         async def exchange(batch: list[str | bytes]) -> None:
-            async with connect(svc.url, subprotocols=golden(token)) as ws:  # type: ignore[arg-type]
+            async with connect(svc.url, subprotocols=golden(token)) as ws:
                 await asyncio.wait_for(ws.recv(), scaled(5))  # connection_established
                 for raw in batch:
                     await ws.send(raw)
@@ -111,3 +114,36 @@ def test_service_survives_arbitrary_frames() -> None:
         check()
         assert svc.runs_started > 0  # the fuzzing did reach the agent
         asyncio.run(exchange([]))  # and the service still serves new connections
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=60) | st.lists(st.sampled_from([f.value for f in Fault])).map(",".join))
+def test_fault_plan_parse_raises_only_usage_errors(text: str) -> None:
+    try:
+        plan = FaultPlan.parse(text)
+    except UsageError as exc:
+        assert str(exc)
+    else:
+        assert FaultPlan.parse(plan.describe()) == plan
+
+
+def test_upgrade_query_parameters_never_cause_a_server_error() -> None:
+    keys = st.sampled_from(["mode", "envelope", "faults", "stall_s", "time_scale", "auth_close"])
+    queries = st.dictionaries(keys | st.text(max_size=8), st.text(max_size=20), max_size=4)
+    with start_in_thread(EmulatorConfig(timing=TimingProfile(time_scale=0.0))) as svc:
+
+        async def attempt(query: dict[str, str]) -> None:
+            url = svc.url + "?" + urlencode(query)
+            try:
+                async with connect(url, subprotocols=golden(token_for())) as ws:
+                    await asyncio.wait_for(ws.recv(), scaled(5))
+            except InvalidStatus as exc:
+                # 400 names the bad parameter; 403 is factory mode refusing (e.g. reject_auth)
+                assert exc.response.status_code in (400, 403), exc.response.body
+
+        @settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+        @given(queries)
+        def check(query: dict[str, str]) -> None:
+            asyncio.run(attempt(query))
+
+        check()

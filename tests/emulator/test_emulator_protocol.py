@@ -120,13 +120,13 @@ async def test_heartbeat_after_idle(svc: ServiceHandle, token: str) -> None:
     async with await open_ws(svc.url, subprotocols=golden(token)) as ws:
         await established(ws)
         start = time.monotonic()
-        frame = await recv_json(ws, timeout=3)
+        frame = await recv_json(ws, within=3)
         assert frame["type"] == "heartbeat"
         assert time.monotonic() - start >= 0.25
         # a client message resets the idle timer; the next heartbeat comes after another period
         await ws.send(json.dumps({"type": "heartbeat", "timestamp": time.time()}))
         assert (await recv_json(ws))["type"] == "heartbeat_ack"
-        assert (await recv_json(ws, timeout=3))["type"] == "heartbeat"
+        assert (await recv_json(ws, within=3))["type"] == "heartbeat"
 
 
 async def test_message_limit_closes_1009(svc: ServiceHandle, token: str) -> None:

@@ -17,7 +17,9 @@ __all__ = ["frame", "golden_run", "stream", "timed"]
 Item = tuple[float, Mapping[str, Any] | str]
 
 
-def frame(etype: str, *, thread: str = "t1", run: str = "r1", user: str = "u1", **fields: Any) -> dict[str, Any]:
+def frame(
+    etype: str, *, thread: str = "t1", run: str = "r1", user: str = "u1", **fields: Any
+) -> dict[str, Any]:
     """One flat emitter-variant frame of ``etype`` with ids and a timestamp."""
     body: dict[str, Any] = {
         "type": etype,
@@ -49,13 +51,15 @@ def golden_run(
     ]
     for tool in tools:
         frames.append(frame("tool_executing", tool_name=tool, parameters={"q": 1}, **ids))
-        frames.append(frame("tool_completed", tool_name=tool, results={"rows": 3}, duration=0.2, **ids))
+        frames.append(
+            frame("tool_completed", tool_name=tool, results={"rows": 3}, duration=0.2, **ids)
+        )
     frames.append(frame("agent_completed", status="completed", final_response="done", **ids))
     return [(t0 + i * step, f) for i, f in enumerate(frames)]
 
 
 def timed(items: Iterable[Item], *, start_index: int = 0) -> list[TimedEvent]:
-    """TimedEvents from ``(t, frame)`` pairs; dict frames are serialised first so ``raw`` is real."""
+    """TimedEvents from ``(t, frame)`` pairs; dicts are serialised first so ``raw`` is real."""
     out = []
     for i, (t, body) in enumerate(items):
         text = body if isinstance(body, str) else json.dumps(body)

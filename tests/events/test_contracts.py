@@ -27,7 +27,9 @@ def rules(events: Sequence[TimedEvent], context: ContractContext | None = None) 
     return {str(f.rule) for f in check_run(events, context=context).findings}
 
 
-def only(events: Sequence[TimedEvent], rule: Rule, context: ContractContext | None = None) -> Finding:
+def only(
+    events: Sequence[TimedEvent], rule: Rule, context: ContractContext | None = None
+) -> Finding:
     found = check_run(events, context=context).by_rule(rule)
     assert len(found) == 1, found
     return found[0]
@@ -60,7 +62,9 @@ def test_missing_critical_event_is_named() -> None:
     items = [item for item in golden_run() if item[1]["type"] != "agent_thinking"]
     finding = only(stream(items), Rule.MISSING_EVENT)
     assert finding.severity is Severity.ERROR
-    assert finding.message == "run t1/r1 never sent agent_thinking (4 of 5 required event types seen)"
+    assert (
+        finding.message == "run t1/r1 never sent agent_thinking (4 of 5 required event types seen)"
+    )
     assert finding.run is not None and str(finding.run) == "t1/r1"
 
 
@@ -68,7 +72,9 @@ def test_required_events_are_configurable() -> None:
     items = [item for item in golden_run() if not item[1]["type"].startswith("tool_")]
     assert Rule.MISSING_EVENT in rules(stream(items))
     relaxed = ContractContext(
-        config=ContractConfig(required_events=("agent_started", "agent_thinking", "agent_completed"))
+        config=ContractConfig(
+            required_events=("agent_started", "agent_thinking", "agent_completed")
+        )
     )
     assert Rule.MISSING_EVENT not in rules(stream(items), relaxed)
 
@@ -83,10 +89,14 @@ def test_start_not_first() -> None:
 
 
 def test_never_completed_is_the_headline() -> None:
-    events = stream(golden_run()[:-1], [(0.9, frame("agent_thinking", reasoning="x", step_number=9))])
+    events = stream(
+        golden_run()[:-1], [(0.9, frame("agent_thinking", reasoning="x", step_number=9))]
+    )
     report = check_run(events)
     assert not report.ok
-    assert report.verdict.startswith("FAIL: run t1/r1 never completed (no agent_completed; last event")
+    assert report.verdict.startswith(
+        "FAIL: run t1/r1 never completed (no agent_completed; last event"
+    )
     finding = report.findings[0]
     assert finding.rule is Rule.NO_TERMINAL and finding.times == (0.9,)
 
@@ -111,7 +121,9 @@ def test_alternate_terminal_is_a_warning() -> None:
 def test_event_after_terminal() -> None:
     events = stream(golden_run(), [(2.0, frame("stream_chunk", chunk="late"))])
     finding = only(events, Rule.EVENT_AFTER_TERMINAL)
-    assert finding.message.startswith("1 event of run t1/r1 arrived after agent_completed at +1.00 s")
+    assert finding.message.startswith(
+        "1 event of run t1/r1 arrived after agent_completed at +1.00 s"
+    )
     assert finding.indices == (4, 5)
     assert Rule.EVENT_AFTER_TERMINAL not in rules(stream(golden_run()))
 
@@ -136,7 +148,10 @@ def test_orphan_tool_completed_sentence() -> None:
 
 def test_tool_completed_of_another_tool_does_not_match() -> None:
     items = golden_run()
-    items[3] = (items[3][0], frame("tool_completed", tool_name="log_search", results={}, duration=1))
+    items[3] = (
+        items[3][0],
+        frame("tool_completed", tool_name="log_search", results={}, duration=1),
+    )
     found = rules(stream(items))
     assert {Rule.ORPHAN_TOOL_COMPLETED, Rule.UNFINISHED_TOOL} <= found
 
@@ -233,7 +248,10 @@ def test_step_numbers_show_reorder_and_loss() -> None:
     base = golden_run()
     swapped = [base[0], (0.2, thinking(1)), (0.3, thinking(3)), (0.4, thinking(2)), *base[2:]]
     finding = only(timed(swapped), Rule.OUT_OF_ORDER)
-    assert finding.message == "agent_thinking step 2 at +0.40 s comes after step 3 at +0.30 s (run t1/r1)"
+    assert (
+        finding.message
+        == "agent_thinking step 2 at +0.40 s comes after step 3 at +0.30 s (run t1/r1)"
+    )
     lost = [base[0], (0.2, thinking(1)), (0.3, thinking(3)), *base[2:]]
     finding = only(timed(lost), Rule.MISSING_EVENT)
     assert finding.message == (
@@ -249,14 +267,19 @@ def test_server_timestamps_going_back_are_evidence_of_reorder() -> None:
     finding = only(stream(items), Rule.OUT_OF_ORDER)
     assert finding.severity is Severity.WARNING
     assert "server timestamp 1.000 s older than that of tool_executing" in finding.message
-    assert Rule.OUT_OF_ORDER not in rules(stream([(t, dict(b, timestamp=1757867400.0 + t)) for t, b in golden_run()]))
+    assert Rule.OUT_OF_ORDER not in rules(
+        stream([(t, dict(b, timestamp=1757867400.0 + t)) for t, b in golden_run()])
+    )
 
 
 def test_thinking_during_a_tool_call() -> None:
     items = golden_run()
     items[1], items[2] = (items[1][0], items[2][1]), (items[2][0], items[1][1])
     finding = only(stream(items), Rule.OUT_OF_ORDER)
-    assert "agent_thinking at +0.50 s arrived while tool_executing for cost_analyzer" in finding.message
+    assert (
+        "agent_thinking at +0.50 s arrived while tool_executing for cost_analyzer"
+        in finding.message
+    )
 
 
 # -- timing ------------------------------------------------------------------------------------
@@ -278,14 +301,19 @@ def test_run_longer_than_limit_and_configurable() -> None:
     assert Rule.RUN_TOO_LONG not in rules(events)
     tight = ContractContext(config=ContractConfig(max_run_s=60.0, max_gap_s=30.0))
     finding = only(events, Rule.RUN_TOO_LONG, tight)
-    assert "took 100.0 s from agent_started at +0.00 s to agent_completed at +100.00 s" in finding.message
+    assert (
+        "took 100.0 s from agent_started at +0.00 s to agent_completed at +100.00 s"
+        in finding.message
+    )
 
 
 def test_heartbeat_missing_while_idle() -> None:
     quick = ContractConfig(heartbeat_interval_s=10.0, heartbeat_grace_s=2.0)
     idle = stream([(0.0, {"type": "connection_established"})], golden_run(t0=20.0))
     finding = only(idle, Rule.HEARTBEAT_MISSING, ContractContext(config=quick))
-    assert finding.message.startswith("no frame for 20.0 s between connection_established at +0.00 s")
+    assert finding.message.startswith(
+        "no frame for 20.0 s between connection_established at +0.00 s"
+    )
     beating = stream(
         [(0.0, {"type": "connection_established"}), (10.5, {"type": "heartbeat"})],
         golden_run(t0=20.0),
@@ -304,10 +332,15 @@ def test_heartbeat_missing_until_session_end() -> None:
 
 
 def test_event_of_another_user() -> None:
-    events = stream(golden_run(), [(1.1, frame("agent_thinking", user="u2", run="r9", reasoning="x"))])
+    events = stream(
+        golden_run(), [(1.1, frame("agent_thinking", user="u2", run="r9", reasoning="x"))]
+    )
     found = check_run(events, context=OWNER).by_rule(Rule.FOREIGN_EVENT)
     assert len(found) == 1
-    assert "carries user_id 'u2', not this session's 'u1': cross-user contamination" in found[0].message
+    assert (
+        "carries user_id 'u2', not this session's 'u1': cross-user contamination"
+        in found[0].message
+    )
 
 
 def test_event_of_another_thread() -> None:
@@ -335,7 +368,9 @@ def test_demo_user_means_isolation_cannot_be_verified() -> None:
 
 
 def test_invalid_and_unknown_frames() -> None:
-    events = stream(golden_run(), [(1.1, '{"type": "agent_tho'), (1.2, {"type": "agent_telemetry"})])
+    events = stream(
+        golden_run(), [(1.1, '{"type": "agent_tho'), (1.2, {"type": "agent_telemetry"})]
+    )
     report = check_run(events)
     (invalid,) = report.by_rule(Rule.INVALID_FRAME)
     assert invalid.message.startswith("frame #5 at +1.10 s is unusable (not valid JSON")
@@ -345,10 +380,15 @@ def test_invalid_and_unknown_frames() -> None:
 
 
 def test_error_frame_names_code_and_message() -> None:
-    error = {"type": "error_message", "error_code": "AUTH_FAILED", "error_message": "Authentication failed"}
+    error = {
+        "type": "error_message",
+        "error_code": "AUTH_FAILED",
+        "error_message": "Authentication failed",
+    }
     report = check_run(stream([(0.02, error)]))
     assert report.verdict == (
-        "FAIL: error_message AUTH_FAILED at +0.02 s: Authentication failed; 1 other finding (1 warning)"
+        "FAIL: error_message AUTH_FAILED at +0.02 s: Authentication failed; "
+        "1 other finding (1 warning)"
     )
 
 
@@ -373,8 +413,13 @@ def test_abnormal_close_is_explained() -> None:
 def test_nothing_observed_is_never_a_pass() -> None:
     report = check_run([])
     assert not report.ok
-    assert report.verdict == "INCONCLUSIVE: no agent events observed (no frames at all); no run contract could be checked"
-    controls = check_run(stream([(0.0, {"type": "connection_established"}), (1.0, {"type": "pong"})]))
+    assert (
+        report.verdict == "INCONCLUSIVE: no agent events observed (no frames at all); "
+        "no run contract could be checked"
+    )
+    controls = check_run(
+        stream([(0.0, {"type": "connection_established"}), (1.0, {"type": "pong"})])
+    )
     assert not controls.ok and "2 frame(s): 1× connection_established, 1× pong" in controls.verdict
 
 
@@ -391,7 +436,15 @@ def test_to_frame_to_dict_and_raise() -> None:
     report = check_run(events)
     frame_ = report.to_frame()
     assert list(frame_.columns) == [
-        "rule", "severity", "run", "thread_id", "run_id", "t", "indices", "times", "message",
+        "rule",
+        "severity",
+        "run",
+        "thread_id",
+        "run_id",
+        "t",
+        "indices",
+        "times",
+        "message",
     ]
     assert frame_.loc[0, "rule"] == "no_terminal" and frame_.loc[0, "run"] == "t1/r1"
     data = report.to_dict()
@@ -413,7 +466,14 @@ def test_custom_checks_compose() -> None:
     def no_slow_tools(events: Sequence[TimedEvent], context: ContractContext) -> Iterator[Finding]:
         for te in events:
             if te.type == "tool_completed" and (te.event.duration_s or 0) > 0.1:
-                yield Finding("slow_tool", Severity.WARNING, f"{te.event.tool_name} was slow", None, (te.index,), (te.t,))
+                yield Finding(
+                    "slow_tool",
+                    Severity.WARNING,
+                    f"{te.event.tool_name} was slow",
+                    None,
+                    (te.index,),
+                    (te.t,),
+                )
 
     report = check_run(stream(golden_run()), checks=(*DEFAULT_CHECKS, no_slow_tools))
     (finding,) = report.by_rule("slow_tool")

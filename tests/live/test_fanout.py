@@ -96,8 +96,14 @@ async def test_ramp_records_intended_and_actual_starts() -> None:
 
 async def test_leak_other_user_is_flagged() -> None:
     async with run_service(config(faults=FaultPlan.parse("leak_other_user"))) as svc:
+        # a leaked terminal event never reaches its owner: keep the timeout short
         result = await run_fanout(
-            svc.url, users=6, runs=2, expected_events=EXPECTED, progress=False
+            svc.url,
+            users=6,
+            runs=2,
+            expected_events=EXPECTED,
+            progress=False,
+            run_timeout=scaled(1.5),
         )
         leaks = [f for f in svc.fault_log if f.fault.value == "leak_other_user"]
     assert leaks, "the service injected no leak"
@@ -127,8 +133,12 @@ async def test_demo_mode_cannot_judge() -> None:
 
 async def test_dropped_events_are_counted_lost() -> None:
     async with run_service(config(faults=FaultPlan.parse("drop_event"))) as svc:
-        known = await run_fanout(svc.url, users=4, runs=2, expected_events=EXPECTED, progress=False)
-        inferred = await run_fanout(svc.url, users=4, runs=2, progress=False)
+        # a dropped terminal event leaves its run waiting: keep the timeout short
+        short = scaled(1.5)
+        known = await run_fanout(
+            svc.url, users=4, runs=2, expected_events=EXPECTED, progress=False, run_timeout=short
+        )
+        inferred = await run_fanout(svc.url, users=4, runs=2, progress=False, run_timeout=short)
         dropped = sum(f.fault.value == "drop_event" for f in svc.fault_log)
     assert dropped >= 8
     assert known.events_lost == known.events_expected - known.events_received > 0

@@ -27,7 +27,9 @@ from netra_diag.recording_format import (
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 line_objects = st.fixed_dictionaries(
@@ -72,7 +74,9 @@ def test_parse_line_never_raises_on_wrong_fields(obj: dict[str, object]) -> None
     st.integers(min_value=0, max_value=2**62),
     st.floats(min_value=0, max_value=4e9) | st.none(),
 )
-def test_frame_line_round_trips(direction: str, data: str | bytes, t_ns: int, wall: float | None) -> None:
+def test_frame_line_round_trips(
+    direction: str, data: str | bytes, t_ns: int, wall: float | None
+) -> None:
     line = frame_line(direction, data, t_ns=t_ns, wall=wall)
     assert "\n" not in line and line.isascii()
     rec = parse_line(line, 2)
@@ -105,7 +109,7 @@ def test_any_truncation_of_a_cassette_is_survivable(cut: int, data: st.DataObjec
         mark_line("close", t_ns=2, wall=3.0, data={"code": 1006}),
     ]
     blob = ("\n".join(lines) + "\n")[: cut if cut < 400 else None]
-    header, records, warnings = parse_lines(blob.split("\n"))
+    _header, records, warnings = parse_lines(blob.split("\n"))
     assert len(records) + len(warnings) <= 3
     for w in warnings:
         assert 1 <= w.lineno <= 3
@@ -133,7 +137,9 @@ def test_auth_verdict_is_total(server: str | None, sub: str | None) -> None:
 
 @given(st.integers(min_value=0, max_value=20), st.integers(min_value=0, max_value=10**6))
 def test_backoff_is_bounded(attempts: int, seed: int) -> None:
-    policy = ReconnectPolicy(initial=0.5, factor=2, cap=4, jitter=0.2, max_attempts=attempts, seed=seed)
+    policy = ReconnectPolicy(
+        initial=0.5, factor=2, cap=4, jitter=0.2, max_attempts=attempts, seed=seed
+    )
     delays = list(policy.delays())
     assert len(delays) == attempts
     assert all(0 <= d <= 4 * 1.2 for d in delays)

@@ -275,9 +275,7 @@ async def test_reconnect_after_drop_uses_a_fresh_token(strict: ServiceHandle) ->
     factory = Factory()
     url = strict.ws_url("/ws", faults="disconnect_mid_run", time_scale="0")
     policy = ReconnectPolicy(initial=0.05, cap=0.2, max_attempts=5, seed=1)
-    async with Session.connect(
-        url, token=factory, transport="header", reconnect=policy
-    ) as session:
+    async with Session.connect(url, token=factory, transport="header", reconnect=policy) as session:
         run = await session.run("drop me", timeout=scaled(10))
         assert run.outcome is RunOutcome.CLOSED
         assert run.close is not None and run.close.code == 1006
@@ -296,9 +294,7 @@ async def test_no_reconnect_after_1008(strict: ServiceHandle) -> None:
     factory = Factory(make_token(), bad)
     url = strict.ws_url("/ws", faults="disconnect_mid_run", time_scale="0")
     policy = ReconnectPolicy(initial=0.01, cap=0.05, max_attempts=5, seed=1)
-    async with Session.connect(
-        url, token=factory, transport="header", reconnect=policy
-    ) as session:
+    async with Session.connect(url, token=factory, transport="header", reconnect=policy) as session:
         run = await session.run("drop me", timeout=scaled(10))
         assert run.outcome is RunOutcome.CLOSED
         for _ in range(100):

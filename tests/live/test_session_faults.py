@@ -1,7 +1,8 @@
-"""Every fault the embedded service can inject is visible in the run outcome and in the recording."""
+"""Every fault the embedded service injects is visible in the run outcome and in the recording."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -33,13 +34,13 @@ async def svc() -> AsyncIterator[ServiceHandle]:
 
 
 async def record_run(
-    svc: ServiceHandle, faults: str, path: Path, *, timeout: float = 10.0, **query: str
+    svc: ServiceHandle, faults: str, path: Path, *, budget: float = 10.0, **query: str
 ) -> tuple[RunRecord, Cassette, str]:
     token = mint_token("user-faults-1", key=LOCAL_DEV_SECRET, now=time.time())
     url = svc.ws_url("/ws", faults=faults, time_scale=query.pop("time_scale", "0"), **query)
     async with Session.connect(url, token=token, record=path, ping_every=None) as session:
-        run = await session.run("inject", timeout=scaled(timeout))
-    text = path.read_text()
+        run = await session.run("inject", timeout=scaled(budget))
+    text = path.read_text()  # noqa: ASYNC240 - a small local file, after the session
     assert token not in text and not JWT_LIKE.search(text)
     return run, load_cassette(path), token
 
@@ -52,7 +53,9 @@ def fault_logged(svc: ServiceHandle, fault: Fault) -> bool:
     return any(item.fault is fault for item in svc.fault_log)
 
 
-async def test_disconnect_mid_run_is_closed_1006_explained(svc: ServiceHandle, tmp_path: Path) -> None:
+async def test_disconnect_mid_run_is_closed_1006_explained(
+    svc: ServiceHandle, tmp_path: Path
+) -> None:
     run, cas, _ = await record_run(svc, "disconnect_mid_run", tmp_path / "c.jsonl")
     assert run.outcome is RunOutcome.CLOSED
     assert run.close is not None and run.close.code == 1006
@@ -93,10 +96,10 @@ async def test_reject_auth_is_1008_with_error_frame(svc: ServiceHandle, tmp_path
 
 async def test_stall_longer_than_timeout_is_a_timeout(svc: ServiceHandle, tmp_path: Path) -> None:
     t0 = time.monotonic()
-    run, cas, _ = await record_run(svc, "stall,stall_s=3", tmp_path / "c.jsonl", timeout=0.4)
+    run, cas, _ = await record_run(svc, "stall,stall_s=3", tmp_path / "c.jsonl", budget=0.4)
     assert time.monotonic() - t0 < scaled(2.5)
     assert run.outcome is RunOutcome.TIMEOUT
-    assert run.error and "0.4" in run.error
+    assert run.error and "no terminal event within" in run.error
     assert [m.data["outcome"] for m in cas.marks if m.name == "run_end"] == ["timeout"]
     with pytest.raises(Exception, match="did not finish within"):
         run.raise_for_outcome()
@@ -125,11 +128,11 @@ async def test_duplicate_event_is_recorded_twice(svc: ServiceHandle, tmp_path: P
         dup = item.event_type
         for _ in range(50):  # a duplicated terminal event arrives after the run ended
             types = [e.type for e in session.history]
-            if any(a == b == dup for a, b in zip(types, types[1:], strict=False)):
+            if any(a == b == dup for a, b in itertools.pairwise(types)):
                 break
             await _sleep(0.02)
     types = incoming(load_cassette(path))
-    assert any(a == b == dup for a, b in zip(types, types[1:], strict=False)), (dup, types)
+    assert any(a == b == dup for a, b in itertools.pairwise(types)), (dup, types)
 
 
 async def test_reorder_is_visible_in_order(svc: ServiceHandle, tmp_path: Path) -> None:
@@ -140,9 +143,10 @@ async def test_reorder_is_visible_in_order(svc: ServiceHandle, tmp_path: Path) -
     assert match, item.detail
     later, earlier = match.groups()
     types = incoming(cas)
-    assert any(
-        a == later and b == earlier for a, b in zip(types, types[1:], strict=False)
-    ), (item.detail, types)
+    assert any(a == later and b == earlier for a, b in itertools.pairwise(types)), (
+        item.detail,
+        types,
+    )
 
 
 async def test_malformed_frame_is_an_invalid_event(svc: ServiceHandle, tmp_path: Path) -> None:

@@ -77,7 +77,10 @@ def test_to_dict_is_json_and_has_no_token(token: str) -> None:
         (f"{HEADER}.{PAYLOAD}.si+g", "standard base64, not base64url"),
         (f"{HEADER}.abcde.sig", "part 2 (payload): bad base64url: length 5"),
         (f"{_b64(b'not json')}.{PAYLOAD}.sig", "part 1 (header): not JSON"),
-        (f"{HEADER}.{_part([1, 2])}.sig", "part 2 (payload): JSON but not an object (it is a list)"),
+        (
+            f"{HEADER}.{_part([1, 2])}.sig",
+            "part 2 (payload): JSON but not an object (it is a list)",
+        ),
         (f"{NOT_UTF8}.{PAYLOAD}.sig", "part 1 (header): decodes to bytes that are not UTF-8"),
         (f"{_part({'typ': 'JWT'})}.{PAYLOAD}.sig", "no 'alg' field"),
         (f"{_part({'alg': 5})}.{PAYLOAD}.sig", "'alg' must be a string"),
@@ -136,6 +139,9 @@ def test_huge_and_odd_numbers_do_not_crash() -> None:
     seen = inspect_token(f"{HEADER}.{payload}.", now=NOW)
     assert "not a representable time" in seen.describe()
     json.dumps(seen.to_dict())
+    extreme = _part({"iat": -1.7e308, "exp": 1.7e308})  # lifetime overflows to infinity
+    json.dumps(inspect_token(f"{HEADER}.{extreme}.", now=NOW).to_dict(), allow_nan=False)
+    assert "∞" in inspect_token(f"{HEADER}.{extreme}.", now=NOW).describe()
     nan_payload = _b64(b'{"sub": "u", "exp": NaN}')
     json.dumps(inspect_token(f"{HEADER}.{nan_payload}.", now=NOW).to_dict(), allow_nan=False)
 
@@ -149,13 +155,17 @@ def test_inspect_never_raises_on_arbitrary_text(text: str) -> None:
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=10,
 )
 
 
 @given(_json, _json, st.binary(max_size=40))
-def test_inspect_never_raises_on_structured_junk(header: object, claims: object, sig: bytes) -> None:
+def test_inspect_never_raises_on_structured_junk(
+    header: object, claims: object, sig: bytes
+) -> None:
     text = f"{_part(header)}.{_part(claims)}.{_b64(sig)}"
     seen = inspect_token(text, now=NOW)
     seen.describe()

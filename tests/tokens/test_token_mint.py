@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import jwt
 import pytest
+from token_testkit import NOW, SECRET, KeyPair
 
 from netra_diag.errors import UsageError
 from netra_diag.tokens import (
@@ -11,8 +12,6 @@ from netra_diag.tokens import (
     parse_ttl,
     verify_token,
 )
-
-from token_testkit import NOW, SECRET, KeyPair
 
 
 @pytest.mark.parametrize("profile", list(PROFILES))

@@ -38,9 +38,7 @@ def test_format_instant_and_pair() -> None:
     assert format_instant(1795514400) == "2026-11-24T10:00:00Z"
     assert format_instant(1795514400.5) == "2026-11-24T10:00:00Z"
     assert format_instant(1795514400.5, ms=True) == "2026-11-24T10:00:00.500Z"
-    assert format_pair("exp", 1795514400, 1795514592) == (
-        "exp 2026-11-24T10:00:00Z, now 10:03:12Z"
-    )
+    assert format_pair("exp", 1795514400, 1795514592) == ("exp 2026-11-24T10:00:00Z, now 10:03:12Z")
     # Different days keep the full date.
     assert "now 2026-11-25T" in format_pair("exp", 1795514400, 1795514400 + 86400)
     assert "not a representable time" in format_instant(1e300)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from token_testkit import NOW, SECRET, KeyPair
 
 from netra_diag.errors import TokenRejected
@@ -40,12 +43,8 @@ def test_valid_token() -> None:
 
 
 def test_expired_says_how_long_ago_with_both_instants() -> None:
-    failure = only(
-        verify_token(mint(ttl="15m"), SECRET, now=NOW + 900 + 192), FailureCode.EXPIRED
-    )
-    assert failure.message == (
-        "expired 3m 12s ago (exp 2026-11-24T10:15:00Z, now 10:18:12Z)"
-    )
+    failure = only(verify_token(mint(ttl="15m"), SECRET, now=NOW + 900 + 192), FailureCode.EXPIRED)
+    assert failure.message == ("expired 3m 12s ago (exp 2026-11-24T10:15:00Z, now 10:18:12Z)")
     assert failure.actual == "2026-11-24T10:15:00Z"
     assert "fresh token" in failure.hint
 
@@ -60,21 +59,20 @@ def test_leeway_covers_small_expiry_and_is_mentioned_when_not_enough() -> None:
 def test_not_yet_valid() -> None:
     token = mint(claims={"nbf": int(NOW) + 120})
     failure = only(verify_token(token, SECRET, now=NOW), FailureCode.NOT_YET_VALID)
-    assert failure.message == (
-        "not valid for another 2m (nbf 2026-11-24T10:02:00Z, now 10:00:00Z)"
-    )
+    assert failure.message == ("not valid for another 2m (nbf 2026-11-24T10:02:00Z, now 10:00:00Z)")
     assert verify_token(token, SECRET, now=NOW, leeway=120).ok
 
 
 def test_issued_in_future_suggests_a_leeway() -> None:
     token = mint(now=NOW + 45)
     failure = only(verify_token(token, SECRET, now=NOW), FailureCode.ISSUED_IN_FUTURE)
-    assert failure.message == (
-        "issued 45s in the future (iat 2026-11-24T10:00:45Z, now 10:00:00Z)"
-    )
+    assert failure.message == ("issued 45s in the future (iat 2026-11-24T10:00:45Z, now 10:00:00Z)")
     assert "--leeway 50" in failure.hint
     assert verify_token(token, SECRET, now=NOW, leeway=50).ok
     assert suggest_leeway(3) == 5 and suggest_leeway(61) == 90
+    assert suggest_leeway(7200) is None and suggest_leeway(float("inf")) is None
+    far = only(verify_token(mint(now=NOW + 7200), SECRET, now=NOW), FailureCode.ISSUED_IN_FUTURE)
+    assert "far more than clock skew" in far.hint
 
 
 def test_bad_signature_explains_wrong_secret() -> None:
@@ -122,9 +120,7 @@ def test_unsupported_key(rsa_keys: KeyPair) -> None:
         FailureCode.UNSUPPORTED_KEY,
     )
     assert "RS256 needs a PEM RSA key" in failure.message
-    only(
-        verify_token(mint(), rsa_keys.public_pem, now=NOW), FailureCode.UNSUPPORTED_KEY
-    )
+    only(verify_token(mint(), rsa_keys.public_pem, now=NOW), FailureCode.UNSUPPORTED_KEY)
 
 
 def test_rsa_verify_with_public_or_private_key_and_wrong_key(
@@ -152,7 +148,9 @@ def test_rsa_verify_with_public_or_private_key_and_wrong_key(
 )
 def test_wrong_audience(claims: dict[str, Any], expected: str) -> None:
     token = mint(claims=claims, profile="staging")
-    failure = only(verify_token(token, SECRET, now=NOW, profile="staging"), FailureCode.WRONG_AUDIENCE)
+    failure = only(
+        verify_token(token, SECRET, now=NOW, profile="staging"), FailureCode.WRONG_AUDIENCE
+    )
     assert failure.message.startswith(expected)
     assert "netra-platform" in failure.message and "(staging)" in failure.message
 
@@ -209,7 +207,9 @@ def test_too_old() -> None:
 
 def test_env_and_svc_id_mismatch() -> None:
     token = mint(claims={"env": "production", "svc_id": "svc-a"}, profile="staging")
-    failure = only(verify_token(token, SECRET, now=NOW, profile="staging"), FailureCode.ENV_MISMATCH)
+    failure = only(
+        verify_token(token, SECRET, now=NOW, profile="staging"), FailureCode.ENV_MISMATCH
+    )
     assert failure.message == "env is 'production', but this is staging"
     result = verify_token(
         mint(claims={"env": "local", "svc_id": "svc-a"}),
@@ -263,3 +263,56 @@ def test_every_failure_code_is_reachable_in_this_file() -> None:
     source = Path(__file__).read_text(encoding="utf-8")
     for code in FailureCode:
         assert f"FailureCode.{code.name}" in source
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_claim_names = st.sampled_from(
+    ["sub", "iat", "nbf", "exp", "iss", "aud", "jti", "token_type", "type", "env", "svc_id"]
+)
+
+
+_times = st.integers() | st.floats() | _json
+
+
+@given(st.fixed_dictionaries({}, optional={"iat": _times, "nbf": _times, "exp": _times}))
+def test_verify_never_raises_on_odd_times(times: dict[str, Any]) -> None:
+    token = mint_token("u1", key=SECRET, now=NOW, claims=None)
+    head, body, _ = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=="))
+    claims.update(times)
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    result = verify_token(f"{head}.{body}.c2ln", SECRET, now=NOW, leeway=1)
+    result.explain()
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+@given(st.text())
+def test_verify_never_raises_on_arbitrary_text(text: str) -> None:
+    result = verify_token(text, SECRET, now=NOW)
+    assert not result.ok
+    result.explain()
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+@given(
+    st.dictionaries(st.sampled_from(["alg", "typ", "kid"]), _json, max_size=3),
+    st.dictionaries(_claim_names, _json, max_size=11),
+    st.sampled_from(["local", "staging", "production"]),
+)
+def test_verify_never_raises_on_odd_headers_and_claims(
+    header: dict[str, Any], claims: dict[str, Any], profile: str
+) -> None:
+    header.setdefault("alg", "HS256")
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    head = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
+    token = f"{head}.{body}.c2ln"
+    result = verify_token(token, SECRET, now=NOW, profile=profile, leeway=5)
+    assert not result.ok
+    result.explain()
+    json.dumps(result.to_dict(), allow_nan=False)

@@ -1,4 +1,4 @@
-"""Constants and key helpers shared by the token tests (imported by name: tests/ has no packages)."""
+"""Constants and key helpers shared by the token tests (imported by module name)."""
 
 from __future__ import annotations
 

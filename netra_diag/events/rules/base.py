@@ -80,6 +80,7 @@ class Rule(StrEnum):
     GAP_TOO_LONG = "gap_too_long"
     RUN_TOO_LONG = "run_too_long"
     INVALID_FRAME = "invalid_frame"
+    OVERSIZED_FRAME = "oversized_frame"
     CHECK_CRASHED = "check_crashed"
     NO_AGENT_EVENTS = "no_agent_events"
     HEARTBEAT_MISSING = "heartbeat_missing"
@@ -194,6 +195,7 @@ class ContractConfig:
     clock_tolerance_s: float = 0.005
     # Close codes that end a session on purpose (RFC 6455 §7.4.1); any other close is a finding.
     normal_close_codes: frozenset[int] = frozenset({1000})
+    max_message_size: int = 1 << 20  # bytes; /ws/config (PROTOCOL.md §1), close 1009 beyond it
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,9 @@ class ContractContext:
     expected_threads: frozenset[str] = frozenset()
     session_end: float | None = None
     marks: tuple[Mark, ...] = ()
+    # Bytes each frame had on the wire, by event index, when the text was not kept whole (a
+    # cassette stores only the head of a huge frame); otherwise the text's length is used.
+    frame_sizes: Mapping[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         threads: Any = self.expected_threads

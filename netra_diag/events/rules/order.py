@@ -7,7 +7,6 @@ terminal event. Nothing of the run may follow its terminal event, and no event m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from netra_diag.events.model import EventKind, TimedEvent
@@ -17,11 +16,12 @@ from netra_diag.events.rules.base import (
     Rule,
     Severity,
     at,
+    clip,
     describe,
     finding,
     per_run,
 )
-from netra_diag.events.runs import Run
+from netra_diag.events.runs import Run, distinct, event_identity
 
 __all__ = [
     "check_critical_events",
@@ -30,17 +30,9 @@ __all__ = [
     "check_terminal",
 ]
 
-# Fields that identify a frame when the service sends one; identical ids mean a resend.
-_ID_FIELDS = ("event_id", "message_id", "id")
-# Fields a resent frame gets anew (the emit time, a per-send correlation id) or that only wrap the
-# others (nested envelopes are merged into the top level by parse_frame): not part of the content.
-_VOLATILE_FIELDS = frozenset(
-    {"timestamp", "correlation_id", "server_id", "payload", "data", "event", "critical"}
-)
-
 
 def _agent_events(run: Run) -> list[TimedEvent]:
-    return [te for te in run.events if te.event.kind is EventKind.AGENT]
+    return [te for te in distinct(run.events) if te.event.kind is EventKind.AGENT]
 
 
 @per_run
@@ -87,17 +79,19 @@ def check_start_first(run: Run, context: ContractContext) -> Iterator[Finding]:
 def check_terminal(run: Run, context: ContractContext) -> Iterator[Finding]:
     """The run ends with a terminal event (preferably ``agent_completed``); nothing follows it."""
     terminals = context.config.accepted_terminals
-    agents = _agent_events(run)
-    if not agents:
+    if not _agent_events(run):
         return
-    index = next((i for i, te in enumerate(run.events) if te.type in terminals), None)
+    # A resent frame is check_duplicates' finding, not also an event after the terminal one.
+    events = distinct(run.events)
+    index = next((i for i, te in enumerate(events) if te.type in terminals), None)
     if index is None:
-        last = run.events[-1]
+        last = events[-1]
         close = next((m for m in context.marks if m.name == "close" and m.t >= last.t), None)
         why = ""
         if close is not None:
             code = close.data.get("code")
-            why = f"; connection closed {code if code is not None else 1006} at {at(close.t)}"
+            shown = clip(code, 20) if code is not None else "1006"
+            why = f"; connection closed {shown} at {at(close.t)}"
         yield finding(
             Rule.NO_TERMINAL,
             Severity.ERROR,
@@ -106,7 +100,7 @@ def check_terminal(run: Run, context: ContractContext) -> Iterator[Finding]:
             (last,),
         )
         return
-    terminal = run.events[index]
+    terminal = events[index]
     if terminal.type != "agent_completed":
         yield finding(
             Rule.ALTERNATE_TERMINAL,
@@ -115,7 +109,7 @@ def check_terminal(run: Run, context: ContractContext) -> Iterator[Finding]:
             run.key,
             (terminal,),
         )
-    after = run.events[index + 1 :]
+    after = events[index + 1 :]
     if after:
         listed = ", ".join(describe(te) for te in after[:3])
         more = f" and {len(after) - 3} more" if len(after) > 3 else ""
@@ -130,27 +124,13 @@ def check_terminal(run: Run, context: ContractContext) -> Iterator[Finding]:
         )
 
 
-def _identity(te: TimedEvent) -> str:
-    fields = te.event.fields
-    for name in _ID_FIELDS:
-        value = fields.get(name)
-        if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
-            return f"{te.type}\x00{name}\x00{value}"
-    content = {k: v for k, v in fields.items() if k not in _VOLATILE_FIELDS}
-    try:
-        body = json.dumps(content, sort_keys=True, default=repr)
-    except (TypeError, ValueError, RecursionError):
-        body = te.event.raw or repr(fields)
-    return f"{te.type}\x00{body}"
-
-
 @per_run
 def check_duplicates(run: Run, context: ContractContext) -> Iterator[Finding]:
     """No frame arrives twice (same id, or the same content apart from its emit time and
     envelope), and a run starts only once."""
     first_seen: dict[str, TimedEvent] = {}
     for te in run.events:
-        key = _identity(te)
+        key = event_identity(te)
         earlier = first_seen.get(key)
         if earlier is None:
             first_seen[key] = te
@@ -163,7 +143,7 @@ def check_duplicates(run: Run, context: ContractContext) -> Iterator[Finding]:
             (earlier, te),
         )
     starts = [te for te in run.events if te.type == "agent_started"]
-    distinct = {_identity(te) for te in starts}
+    distinct = {event_identity(te) for te in starts}
     if len(distinct) > 1:
         times = ", ".join(at(te.t) for te in starts)
         yield finding(

@@ -23,7 +23,7 @@ from netra_diag.events.rules.base import (
     finding,
     per_run,
 )
-from netra_diag.events.runs import Run
+from netra_diag.events.runs import Run, distinct
 
 __all__ = ["check_sequence"]
 
@@ -125,6 +125,7 @@ def _thinking_during_tools(run: Run) -> Iterator[Finding]:
 @per_run
 def check_sequence(run: Run, context: ContractContext) -> Iterator[Finding]:
     """Thinking steps count up by one; server timestamps never go back; no thinking mid-tool."""
-    yield from _steps(run)
-    yield from _server_clock(run, context.config.clock_tolerance_s)
-    yield from _thinking_during_tools(run)
+    unique = Run(run.key, tuple(distinct(run.events)))
+    yield from _steps(unique)
+    yield from _server_clock(unique, context.config.clock_tolerance_s)
+    yield from _thinking_during_tools(unique)

@@ -23,6 +23,7 @@ from netra_diag.events.runs import assign_runs
 __all__ = [
     "check_close",
     "check_error_frames",
+    "check_frame_size",
     "check_frames",
     "check_isolation",
     "check_observed",
@@ -195,3 +196,22 @@ def check_close(events: Sequence[TimedEvent], context: ContractContext) -> Itera
             (),
             (mark.t,),
         )
+
+
+def check_frame_size(events: Sequence[TimedEvent], context: ContractContext) -> Iterator[Finding]:
+    """No frame exceeds the service's ``max_message_size`` (1 MiB, PROTOCOL.md §1): a client that
+    enforces the limit closes with 1009 instead of reading it."""
+    limit = context.config.max_message_size
+    for te in events:
+        size = context.frame_sizes.get(te.index)
+        if size is None:
+            size = len(te.event.raw.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            yield finding(
+                Rule.OVERSIZED_FRAME,
+                Severity.ERROR,
+                f"{describe(te)} is {size:,} bytes, over the service's max_message_size of "
+                f"{limit:,} bytes (clients that enforce it close with 1009)",
+                None,
+                (te,),
+            )

@@ -20,7 +20,7 @@ from netra_diag.events.rules.base import (
     finding,
     per_run,
 )
-from netra_diag.events.runs import Run
+from netra_diag.events.runs import Run, distinct
 
 __all__ = ["check_tool_pairs", "pair_tools"]
 
@@ -54,7 +54,7 @@ def pair_tools(
 @per_run
 def check_tool_pairs(run: Run, context: ContractContext) -> Iterator[Finding]:
     """No orphaned ``tool_completed``; no ``tool_executing`` left unfinished."""
-    _, orphans, unfinished = pair_tools(run.events)
+    _, orphans, unfinished = pair_tools(distinct(run.events))
     for te in orphans:
         yield finding(
             Rule.ORPHAN_TOOL_COMPLETED,

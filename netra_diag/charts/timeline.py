@@ -1,0 +1,549 @@
+"""Timeline figures: where a session's time went, run by run, on a relative millisecond axis.
+
+Spans are horizontal bars (``go.Bar`` with ``base=`` start and ``x=`` duration, ``orientation="h"``)
+on a *linear* x axis in milliseconds. ``px.timeline`` is not used: it puts bars on a date axis,
+which draws sub-10 s spans wrongly. One trace per span kind (and per event type for the frame
+markers) holds every lane's points as numeric arrays, so a figure of 1,000 runs stays small; the
+raw-frame hover text (scrubbed, cut) is kept for the first ``max_detail_runs`` lanes only.
+
+Figures: :func:`timeline_figure` (one or more sessions, each with a session lane and one lane per
+run), :func:`swimlanes_figure` (runs stacked and aligned at their start, to show variance) and
+:func:`diff_figure` (a failing run against a passing one). Builders are pure: data in, a
+``go.Figure`` out, never ``.show()``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from netra_diag.events.contracts import ContractReport, Finding
+from netra_diag.events.diff import DiffOp, RunDiff
+from netra_diag.events.model import EventKind, TimedEvent
+from netra_diag.events.runs import RunKey
+from netra_diag.events.timeline import Span, SpanKind, StallCause, Timeline
+from netra_diag.redaction import scrub
+
+__all__ = [
+    "FRAME_SYMBOLS",
+    "SEVERITY_STYLE",
+    "SPAN_COLORS",
+    "diff_figure",
+    "frame_hover",
+    "raw_hover",
+    "span_hover",
+    "swimlanes_figure",
+    "timeline_figure",
+]
+
+SPAN_COLORS: Mapping[str, str] = {
+    "connect": "#9ecae1",
+    "auth": "#6baed6",
+    "waiting": "#c7c7c7",
+    "thinking": "#9467bd",
+    "tool": "#2ca02c",
+    "completion": "#1f77b4",
+    "gap": "#7f7f7f",
+    "stall (server)": "#d62728",
+    "stall (network)": "#ff7f0e",
+    "stall (unknown)": "#bc80bd",
+}
+FRAME_SYMBOLS: Mapping[EventKind, str] = {
+    EventKind.AGENT: "line-ns-open",
+    EventKind.CONTROL: "circle-open",
+    EventKind.ERROR: "x",
+    EventKind.UNKNOWN: "diamond-open",
+    EventKind.INVALID: "x-open",
+}
+SEVERITY_STYLE: Mapping[str, tuple[str, str]] = {
+    "error": ("#d62728", "x-thin-open"),
+    "warning": ("#ff7f0e", "triangle-up-open"),
+    "info": ("#7f7f7f", "circle-open"),
+}
+_BAR_WIDTH = 0.62
+
+
+def raw_hover(text: str, limit: int = 300, width: int = 80) -> str:
+    """A frame's text for a hover box: scrubbed first (a cut token would not look like one), cut to
+    ``limit`` characters, HTML-escaped and wrapped every ``width`` characters."""
+    clean = " ".join(scrub(text).split())
+    if len(clean) > limit:
+        clean = clean[: limit - 1] + "…"
+    lines = [html.escape(clean[i : i + width]) for i in range(0, len(clean), width)]
+    return "<br>".join(lines)
+
+
+def span_hover(span: Span, event: TimedEvent | None, zero: float, raw_chars: int = 300) -> str:
+    start, end = (span.start - zero) * 1e3, (span.end - zero) * 1e3
+    head = f"<b>{html.escape(str(span.kind))}</b> {html.escape(span.label)}"
+    lines = [head, f"{start:.1f} → {end:.1f} ms ({span.duration * 1e3:.1f} ms)"]
+    if span.unfinished:
+        lines[-1] += ", unfinished"
+    if span.run is not None:
+        lines.append(f"run {html.escape(str(span.run))}")
+    if span.detail:
+        lines.append(raw_hover(span.detail, 240))
+    if event is not None and event.event.raw:
+        lines.append(f"<i>frame #{event.index}</i>: " + raw_hover(event.event.raw, raw_chars))
+    return "<br>".join(lines)
+
+
+def frame_hover(te: TimedEvent, zero: float, raw_chars: int = 300) -> str:
+    name = html.escape(te.type or "invalid frame")
+    lines = [f"<b>{name}</b> #{te.index} at {(te.t - zero) * 1e3:.1f} ms"]
+    if te.event.problem:
+        lines.append(html.escape(te.event.problem))
+    if te.event.raw:
+        lines.append(raw_hover(te.event.raw, raw_chars))
+    return "<br>".join(lines)
+
+
+def _span_name(span: Span) -> str:
+    if span.kind is SpanKind.STALL:
+        return f"stall ({span.cause or StallCause.UNKNOWN})"
+    return str(span.kind)
+
+
+@dataclass
+class _Lane:
+    index: int
+    label: str
+    timeline: int
+    run: RunKey | None
+    zero: float
+    detailed: bool
+
+
+@dataclass
+class _Series:
+    """Numeric arrays for one trace, grown point by point."""
+
+    x: list[float] = field(default_factory=list)
+    base: list[float] = field(default_factory=list)
+    y: list[int] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    pattern: list[str] = field(default_factory=list)
+
+
+def _finite(*values: float) -> bool:
+    return all(math.isfinite(v) for v in values)
+
+
+def _y(values: list[int], n_lanes: int) -> np.ndarray:
+    return np.asarray(values, dtype=np.uint16 if n_lanes < 65535 else np.uint32)
+
+
+def _lanes(
+    timelines: Sequence[Timeline], align: Literal["session", "run"], max_detail_runs: int
+) -> tuple[list[_Lane], dict[tuple[int, RunKey | None], _Lane]]:
+    lanes: list[_Lane] = []
+    by_key: dict[tuple[int, RunKey | None], _Lane] = {}
+    many = len(timelines) > 1
+    n_runs = 0
+    for ti, timeline in enumerate(timelines):
+        prefix = f"{timeline.label or f'session {ti + 1}'} · " if many else ""
+        if align == "session":
+            has_session = any(s.run is None for s in timeline.spans) or any(
+                k is None for k in timeline.event_runs
+            )
+            if has_session or not timeline.runs:
+                lane = _Lane(
+                    len(lanes), f"{prefix}session", ti, None, 0.0, n_runs < max_detail_runs
+                )
+                lanes.append(lane)
+                by_key[(ti, None)] = lane
+        for key in timeline.runs:
+            zero = timeline.run_start(key) if align == "run" else 0.0
+            detailed = n_runs < max_detail_runs
+            lane = _Lane(len(lanes), f"{prefix}run {key}", ti, key, zero, detailed)
+            lanes.append(lane)
+            by_key[(ti, key)] = lane
+            n_runs += 1
+    return lanes, by_key
+
+
+def _bar(name: str, series: _Series, n_lanes: int, *, showlegend: bool = True) -> go.Bar:
+    marker: dict[str, object] = {"color": SPAN_COLORS.get(name, "#999999")}
+    if name.startswith("stall") or name == "gap":
+        marker["opacity"] = 0.55
+    if any(series.pattern):
+        marker["pattern"] = {"shape": series.pattern, "fillmode": "overlay", "size": 6}
+    return go.Bar(
+        name=name,
+        orientation="h",
+        base=[round(b, 3) for b in series.base],
+        x=np.asarray(series.x, dtype=np.float32),
+        y=_y(series.y, n_lanes),
+        width=_BAR_WIDTH,
+        marker=marker,
+        hovertext=series.text,
+        hovertemplate="%{hovertext}<br>%{x:.1f} ms<extra>%{fullData.name}</extra>",
+        legendgroup=name,
+        showlegend=showlegend,
+    )
+
+
+def _markers(
+    name: str,
+    series: _Series,
+    n_lanes: int,
+    *,
+    symbol: str,
+    color: str | None = None,
+    size: int = 13,
+    group: str = "frames",
+) -> go.Scattergl:
+    marker: dict[str, object] = {"symbol": symbol, "size": size, "line": {"width": 2}}
+    if color is not None:
+        marker["color"] = color
+        marker["line"] = {"width": 2, "color": color}
+    return go.Scattergl(
+        name=name,
+        mode="markers",
+        x=np.asarray(series.x, dtype=np.float32),
+        y=_y(series.y, n_lanes),
+        marker=marker,
+        hovertext=series.text,
+        hovertemplate="%{hovertext}<br>%{x:.1f} ms<extra>%{fullData.name}</extra>",
+        legendgroup=group,
+    )
+
+
+def _collect(
+    timelines: Sequence[Timeline],
+    reports: Sequence[ContractReport | None],
+    lanes: list[_Lane],
+    by_key: dict[tuple[int, RunKey | None], _Lane],
+    raw_chars: int,
+) -> tuple[dict[str, _Series], dict[str, tuple[EventKind, _Series]], dict[str, _Series]]:
+    bars: dict[str, _Series] = {}
+    frames: dict[str, tuple[EventKind, _Series]] = {}
+    findings: dict[str, _Series] = {}
+    for ti, timeline in enumerate(timelines):
+        by_index = {te.index: te for te in timeline.events}
+        for span in timeline.spans:
+            lane = by_key.get((ti, span.run))
+            if lane is None or not _finite(span.start, span.end):
+                continue
+            series = bars.setdefault(_span_name(span), _Series())
+            series.base.append((span.start - lane.zero) * 1e3)
+            series.x.append(span.duration * 1e3)
+            series.y.append(lane.index)
+            series.pattern.append("/" if span.unfinished else "")
+            opener = by_index.get(span.indices[0]) if span.indices else None
+            series.text.append(
+                span_hover(span, opener, lane.zero, raw_chars) if lane.detailed else ""
+            )
+        for te, run in zip(timeline.events, timeline.event_runs, strict=True):
+            lane = by_key.get((ti, run))
+            if lane is None or not math.isfinite(te.t):
+                continue
+            _, series = frames.setdefault(te.type or "invalid frame", (te.event.kind, _Series()))
+            series.x.append((te.t - lane.zero) * 1e3)
+            series.y.append(lane.index)
+            series.text.append(frame_hover(te, lane.zero, raw_chars) if lane.detailed else "")
+        report = reports[ti] if ti < len(reports) else None
+        for finding in report.findings if report is not None else ():
+            lane = by_key.get((ti, finding.run)) or by_key.get((ti, None))
+            if lane is None:
+                lane = next((ln for ln in lanes if ln.timeline == ti), None)
+            if lane is None:
+                continue
+            t = finding.t if finding.t is not None and math.isfinite(finding.t) else lane.zero
+            series = findings.setdefault(str(finding.severity), _Series())
+            series.x.append((t - lane.zero) * 1e3)
+            series.y.append(lane.index)
+            series.text.append(_finding_hover(finding))
+    return bars, frames, findings
+
+
+def _finding_hover(finding: Finding) -> str:
+    head = f"<b>{html.escape(str(finding.severity))}: {html.escape(str(finding.rule))}</b>"
+    return head + "<br>" + raw_hover(finding.message, 400)
+
+
+def _layout(fig: go.Figure, lanes: list[_Lane], title: str, x_title: str) -> None:
+    n = len(lanes)
+    step = max(1, math.ceil(n / 60))
+    shown = lanes[::step]
+    fig.update_layout(
+        title=title,
+        barmode="overlay",
+        template="plotly_white",
+        height=int(min(1400, max(320, 160 + 26 * n))),
+        hovermode="closest",
+        legend={"groupclick": "togglegroup", "tracegroupgap": 6},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
+    fig.update_xaxes(type="linear", title_text=x_title, ticksuffix=" ms", zeroline=True)
+    fig.update_yaxes(
+        tickmode="array",
+        tickvals=[lane.index for lane in shown],
+        ticktext=[lane.label for lane in shown],
+        autorange="reversed",
+        automargin=True,
+        range=None,
+    )
+
+
+def _figure(
+    timelines: Sequence[Timeline],
+    reports: Sequence[ContractReport | None],
+    *,
+    align: Literal["session", "run"],
+    max_detail_runs: int,
+    raw_chars: int,
+    title: str,
+) -> go.Figure:
+    lanes, by_key = _lanes(timelines, align, max_detail_runs)
+    bars, frames, findings = _collect(timelines, reports, lanes, by_key, raw_chars)
+    n = max(1, len(lanes))
+    fig = go.Figure()
+    for name in SPAN_COLORS:
+        if name in bars:
+            fig.add_trace(_bar(name, bars[name], n))
+    for name, (kind, series) in frames.items():
+        fig.add_trace(_markers(name, series, n, symbol=FRAME_SYMBOLS[kind]))
+    for severity, (color, symbol) in SEVERITY_STYLE.items():
+        if severity in findings:
+            fig.add_trace(
+                _markers(
+                    f"finding: {severity}",
+                    findings[severity],
+                    n,
+                    symbol=symbol,
+                    color=color,
+                    size=14,
+                    group="findings",
+                )
+            )
+    x_title = "ms since each run started" if align == "run" else "ms since the session started"
+    _layout(fig, lanes, title, x_title)
+    if align == "session" and len(timelines) == 1:
+        _shade_gaps(fig, timelines[0])
+    return fig
+
+
+def _shade_gaps(fig: go.Figure, timeline: Timeline, limit: int = 50) -> None:
+    gaps = [s for s in timeline.spans if s.kind is SpanKind.GAP and _finite(s.start, s.end)]
+    for gap in gaps[:limit]:
+        fig.add_vrect(
+            x0=gap.start * 1e3,
+            x1=gap.end * 1e3,
+            fillcolor=SPAN_COLORS["gap"],
+            opacity=0.12,
+            layer="below",
+            line_width=0,
+        )
+
+
+def _as_list(timelines: Timeline | Iterable[Timeline]) -> list[Timeline]:
+    return [timelines] if isinstance(timelines, Timeline) else list(timelines)
+
+
+def _as_reports(
+    reports: ContractReport | Sequence[ContractReport | None] | None, n: int
+) -> list[ContractReport | None]:
+    if reports is None:
+        return [None] * n
+    if isinstance(reports, ContractReport):
+        return [reports]
+    return list(reports)
+
+
+def timeline_figure(
+    timelines: Timeline | Iterable[Timeline],
+    *,
+    reports: ContractReport | Sequence[ContractReport | None] | None = None,
+    max_detail_runs: int = 50,
+    raw_chars: int = 300,
+    title: str | None = None,
+) -> go.Figure:
+    """Sessions on their own clock: a *session* lane (connect/auth, gaps, frames outside any run)
+    and one lane per run; findings of ``reports`` (aligned with ``timelines``) as markers whose
+    hover is the finding's sentence; socket gaps shaded across the lanes."""
+    items = _as_list(timelines)
+    label = items[0].label if len(items) == 1 and items[0].label else f"{len(items)} session(s)"
+    return _figure(
+        items,
+        _as_reports(reports, len(items)),
+        align="session",
+        max_detail_runs=max_detail_runs,
+        raw_chars=raw_chars,
+        title=title or f"Timeline: {label}",
+    )
+
+
+def swimlanes_figure(
+    timelines: Timeline | Iterable[Timeline],
+    *,
+    reports: ContractReport | Sequence[ContractReport | None] | None = None,
+    max_detail_runs: int = 50,
+    raw_chars: int = 300,
+    title: str | None = None,
+) -> go.Figure:
+    """Every run of every timeline on its own lane, aligned at the run's start (its wait, or its
+    first event), so runs stack into a picture of their variance."""
+    items = _as_list(timelines)
+    n_runs = sum(len(t.runs) for t in items)
+    return _figure(
+        items,
+        _as_reports(reports, len(items)),
+        align="run",
+        max_detail_runs=max_detail_runs,
+        raw_chars=raw_chars,
+        title=title or f"{n_runs} run(s), aligned at their start",
+    )
+
+
+def diff_figure(diff: RunDiff, *, raw_chars: int = 300, title: str | None = None) -> go.Figure:
+    """Top: the passing and the failing run on two lanes aligned at their start, grey lines joining
+    each event to its counterpart, missing events (red ✕ on the failing lane, where the passing
+    run had them) and extra ones (orange ◆). Bottom: per-phase durations side by side."""
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        row_heights=[0.55, 0.45],
+        vertical_spacing=0.2,
+        subplot_titles=("Events, aligned", "Time per phase (failing − passing)"),
+    )
+    sides = (
+        (0, diff.passing_timeline, diff.passing_run),
+        (1, diff.failing_timeline, diff.failing_run),
+    )
+    bars: dict[str, _Series] = {}
+    for lane, timeline, key in sides:
+        zero = timeline.run_start(key)
+        by_index = {te.index: te for te in timeline.events}
+        for span in timeline.spans_of(key):
+            if not _finite(span.start, span.end):
+                continue
+            series = bars.setdefault(_span_name(span), _Series())
+            series.base.append((span.start - zero) * 1e3)
+            series.x.append(span.duration * 1e3)
+            series.y.append(lane)
+            series.pattern.append("/" if span.unfinished else "")
+            opener = by_index.get(span.indices[0]) if span.indices else None
+            series.text.append(span_hover(span, opener, zero, raw_chars))
+    for name in SPAN_COLORS:
+        if name in bars:
+            fig.add_trace(_bar(name, bars[name], 2), row=1, col=1)
+    links_x: list[float | None] = []
+    links_y: list[float | None] = []
+    kinds: dict[str, _Series] = {"same": _Series(), "missing": _Series(), "extra": _Series()}
+    for item in diff.aligned:
+        if item.op is DiffOp.SAME and item.passing_t is not None and item.failing_t is not None:
+            links_x += [item.passing_t * 1e3, item.failing_t * 1e3, None]
+            links_y += [0, 1, None]
+            for lane, t, te in (
+                (0, item.passing_t, item.passing),
+                (1, item.failing_t, item.failing),
+            ):
+                kinds["same"].x.append(t * 1e3)
+                kinds["same"].y.append(lane)
+                kinds["same"].text.append(frame_hover(te, te.t - t, raw_chars) if te else "")
+        elif item.op is DiffOp.MISSING and item.passing_t is not None and item.passing is not None:
+            kinds["missing"].x.append(item.passing_t * 1e3)
+            kinds["missing"].y.append(1)
+            kinds["missing"].text.append(
+                f"<b>missing</b> {html.escape(item.token)}: the passing run had it at "
+                f"{item.passing_t * 1e3:.1f} ms"
+            )
+        elif item.op is DiffOp.EXTRA and item.failing_t is not None and item.failing is not None:
+            kinds["extra"].x.append(item.failing_t * 1e3)
+            kinds["extra"].y.append(1)
+            kinds["extra"].text.append(
+                "<b>extra</b> "
+                + frame_hover(item.failing, item.failing.t - item.failing_t, raw_chars)
+            )
+    fig.add_trace(
+        go.Scatter(
+            x=links_x,
+            y=links_y,
+            mode="lines",
+            line={"color": "rgba(120,120,120,0.35)", "width": 1},
+            hoverinfo="skip",
+            name="aligned pairs",
+        ),
+        row=1,
+        col=1,
+    )
+    styles = {
+        "same": ("#444444", "line-ns-open", 10),
+        "missing": ("#d62728", "x-thin-open", 16),
+        "extra": ("#ff7f0e", "diamond", 12),
+    }
+    for name, series in kinds.items():
+        color, symbol, size = styles[name]
+        if series.x:
+            fig.add_trace(
+                _markers(name, series, 2, symbol=symbol, color=color, size=size, group=name),
+                row=1,
+                col=1,
+            )
+    phases = list(diff.phases)
+    labels = [p.phase for p in phases]
+    # Overlay mode (the lanes above need it), so the two runs' phase bars are offset by hand to
+    # sit side by side instead of on top of each other.
+    for side, values, color, offset in (
+        ("passing", [p.passing_s for p in phases], "#2ca02c", -0.4),
+        ("failing", [p.failing_s for p in phases], "#d62728", 0.0),
+    ):
+        fig.add_trace(
+            go.Bar(
+                name=f"{side} run",
+                orientation="h",
+                y=labels,
+                x=[None if v is None else v * 1e3 for v in values],
+                width=0.38,
+                offset=offset,
+                marker={"color": color},
+                hovertemplate="%{y}: %{x:.1f} ms<extra>" + side + "</extra>",
+                legendgroup="phases",
+            ),
+            row=2,
+            col=1,
+        )
+    deltas = ["" if p.delta_s is None else f"{p.delta_s * 1e3:+.0f} ms" for p in phases]
+    fig.add_trace(
+        go.Scatter(
+            x=[max((p.passing_s or 0.0), (p.failing_s or 0.0)) * 1e3 for p in phases],
+            y=labels,
+            mode="text",
+            text=deltas,
+            textposition="middle right",
+            showlegend=False,
+            hoverinfo="skip",
+        ),
+        row=2,
+        col=1,
+    )
+    fig.update_layout(
+        title=title or diff.summary,
+        barmode="overlay",
+        template="plotly_white",
+        height=680,
+        hovermode="closest",
+        legend={"groupclick": "togglegroup", "tracegroupgap": 6},
+    )
+    fig.update_xaxes(
+        type="linear", ticksuffix=" ms", title_text="ms since each run started", row=1, col=1
+    )
+    fig.update_xaxes(type="linear", ticksuffix=" ms", title_text="duration", row=2, col=1)
+    fig.update_yaxes(
+        tickmode="array",
+        tickvals=[0, 1],
+        ticktext=[f"passing {diff.passing_run}", f"failing {diff.failing_run}"],
+        autorange="reversed",
+        row=1,
+        col=1,
+    )
+    fig.update_yaxes(autorange="reversed", row=2, col=1)
+    return fig

@@ -1,0 +1,211 @@
+"""``netra-diag trace CASSETTE... -o trace.json``: recorded sessions as a Perfetto trace, with a
+contract verdict per cassette.
+
+Each cassette becomes one process in the Chrome trace-event file (runs as tracks, tool calls as
+slices joined by flow arrows, frames as instants, ping RTT as a counter, findings as instants named
+after their rule). The command also prints, per cassette, its runs and the one-line contract
+verdict, so the terminal says what is wrong before anyone opens the trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from netra_diag.cli.exit_codes import ExitCode
+
+__all__ = ["register", "run"]
+
+EPILOG = """\
+A directory argument means every *.jsonl below it. The trace opens in Perfetto
+(ui.perfetto.dev, "Open trace file") or chrome://tracing; times are milliseconds on the
+client clock since each recording started.
+
+exit codes:
+  0  trace written (whatever the verdicts, unless --strict)
+  2  a cassette is missing or unreadable, or the output cannot be written
+  3  --strict and at least one cassette fails its event contract
+
+examples:
+  netra-diag trace recordings/run.jsonl -o trace.json
+  netra-diag trace recordings/ -o trace.json --html timeline.html --stall-threshold 2
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "trace",
+        help="export cassettes as a Perfetto/Chrome trace and print each one's contract verdict",
+        description=(
+            "Export recorded sessions (cassettes) as Chrome trace-event JSON for Perfetto, "
+            "and print each cassette's runs and event-contract verdict."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "cassettes", nargs="+", metavar="CASSETTE", help="cassette files (.jsonl) or directories"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="trace.json",
+        help="where to write the trace-event JSON (default trace.json; '-' for stdout)",
+    )
+    parser.add_argument(
+        "--html",
+        metavar="FILE",
+        help="also write an interactive plotly timeline of every run to FILE (needs plotly)",
+    )
+    parser.add_argument(
+        "--stall-threshold",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds of silence in an open run drawn as a stall (default 5)",
+    )
+    parser.add_argument(
+        "--gap-threshold",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds without any frame drawn as a socket gap (default 5)",
+    )
+    parser.add_argument(
+        "--max-gap",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="contract: most seconds allowed between two events of a run (default 30)",
+    )
+    parser.add_argument(
+        "--max-run",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="contract: most seconds allowed for one run (default 300)",
+    )
+    parser.add_argument(
+        "--no-isolation",
+        action="store_true",
+        help="do not treat the cassette's user as the owner of every event (skip the "
+        "cross-user check)",
+    )
+    parser.add_argument(
+        "--raw-chars",
+        type=int,
+        default=512,
+        metavar="N",
+        help="characters of each frame's (scrubbed) text kept in the trace (default 512)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 3 when any cassette fails its event contract",
+    )
+    parser.set_defaults(func=run)
+
+
+def _expand(items: Sequence[str]) -> list[Path]:
+    out: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*.jsonl") if p.is_file()))
+        else:
+            out.append(path)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from netra_diag.errors import RecordingError, UsageError
+    from netra_diag.events.contracts import ContractConfig, ContractReport, check_run
+    from netra_diag.events.sources import load_cassette_stream
+    from netra_diag.events.timeline import Timeline, TimelineConfig, build_timeline
+    from netra_diag.events.trace import build_trace, dumps_trace
+
+    for name in ("stall_threshold", "gap_threshold", "max_gap", "max_run"):
+        value = getattr(args, name)
+        if not value > 0:
+            flag = "--" + name.replace("_", "-")
+            print(f"netra-diag trace: error: {flag} must be > 0, got {value}", file=sys.stderr)
+            return int(ExitCode.USAGE)
+    paths = _expand(args.cassettes)
+    if not paths:
+        print("netra-diag trace: error: no cassettes (*.jsonl) found", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    timeline_config = TimelineConfig(
+        gap_threshold_s=args.gap_threshold, stall_threshold_s=args.stall_threshold
+    )
+    contract_config = ContractConfig(max_gap_s=args.max_gap, max_run_s=args.max_run)
+    # With the trace on stdout, the summary goes to stderr so the JSON stays clean.
+    say = sys.stderr if args.output == "-" else sys.stdout
+    timelines: list[Timeline] = []
+    reports: list[ContractReport | None] = []
+    failed = 0
+    for path in paths:
+        try:
+            stream = load_cassette_stream(path)
+        except RecordingError as exc:
+            print(f"netra-diag trace: error: {exc}", file=sys.stderr)
+            return int(ExitCode.USAGE)
+        context = stream.context(contract_config, isolation=not args.no_isolation)
+        report = check_run(stream.events, context=context)
+        timeline = build_timeline(
+            stream.events,
+            stream.marks,
+            config=timeline_config,
+            label=stream.label,
+            end=stream.end,
+        )
+        timelines.append(timeline)
+        reports.append(report)
+        failed += not report.ok
+        runs = ", ".join(str(k) for k in timeline.runs[:5]) + (
+            " …" if len(timeline.runs) > 5 else ""
+        )
+        n_runs = len(timeline.runs)
+        print(
+            f"{path}: {n_runs} run{'s' if n_runs != 1 else ''}"
+            + (f" ({runs})" if runs else "")
+            + f", {len(stream.events)} frames received, {len(report.findings)} finding(s)",
+            file=say,
+        )
+        print(f"  {report.verdict}", file=say)
+        for warning in stream.warnings:
+            print(f"  note: {warning}", file=say)
+    trace = build_trace(timelines, reports=reports, raw_chars=max(0, args.raw_chars))
+    text = dumps_trace(trace)
+    try:
+        if args.output == "-":
+            sys.stdout.write(text + "\n")
+        else:
+            Path(args.output).write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        print(
+            f"netra-diag trace: error: cannot write {args.output}: {exc.strerror}", file=sys.stderr
+        )
+        return int(ExitCode.USAGE)
+    if args.output != "-":
+        n = len(trace["traceEvents"])
+        print(f"wrote {args.output}: {n} trace events from {len(paths)} cassette(s)")
+    if args.html:
+        try:
+            from netra_diag.charts.timeline import timeline_figure
+        except ModuleNotFoundError as exc:
+            raise UsageError(f"--html needs plotly ({exc}); pip install 'netra-diag[viz]'") from exc
+        figure = timeline_figure(timelines, reports=reports)
+        try:
+            figure.write_html(args.html, include_plotlyjs=True)
+        except OSError as exc:
+            print(
+                f"netra-diag trace: error: cannot write {args.html}: {exc.strerror}",
+                file=sys.stderr,
+            )
+            return int(ExitCode.USAGE)
+        print(f"wrote {args.html}", file=say)
+    if args.strict and failed:
+        return int(ExitCode.CONTRACT)
+    return int(ExitCode.OK)

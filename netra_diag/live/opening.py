@@ -1,0 +1,266 @@
+"""Opening a session's socket: one transport, or ``auto`` (header, then subprotocol, then query),
+judging each attempt by who the server says we are (``connection_established``, PROTOCOL.md §2).
+
+Functions over a ``Connection`` (its state lives there); every attempt is a mark in the
+recording, and failures are raised as our own errors (``ConnectFailed``, ``HandshakeRejected``,
+``SessionClosed``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from netra_diag.errors import ConnectFailed, HandshakeRejected, SessionClosed
+from netra_diag.events.model import Event, TimedEvent
+from netra_diag.live.auth_verdict import judge_auth
+from netra_diag.live.handshake import (
+    AUTO_ORDER,
+    HandshakeInfo,
+    TransportAttempt,
+    describe_upgrade,
+    make_handshake,
+    open_socket,
+)
+from netra_diag.recording import Recorder
+from netra_diag.recording_format import redact_url
+
+if TYPE_CHECKING:
+    from netra_diag.live.connection import Connection
+
+__all__ = ["established_data", "open_connection", "start_connection", "transports_for"]
+
+
+def transports_for(conn: Connection) -> tuple[str, ...]:
+    if conn.requested_transport == "auto":
+        return ("none",) if conn._token_source is None else AUTO_ORDER
+    return (conn.requested_transport,)
+
+
+async def open_connection(
+    conn: Connection, first_token: str | None = None, *, use_first: bool = False
+) -> None:
+    """Open the socket: one transport, or ``auto`` (keep the first attempt whose server user
+    matches the token's sub; else the first that connected at all). Raises our errors."""
+    transports = transports_for(conn)
+    fallback: tuple[Any, ...] | None = None
+    chosen: tuple[Any, ...] | None = None
+    last_exc: Exception | None = None
+    for i, transport in enumerate(transports):
+        token = first_token if (i == 0 and use_first) else conn.next_token()
+        sub, exp = conn._token_facts(token)
+        t0 = conn.now()[0]
+        try:
+            ws, info, early = await _attempt(conn, transport, token, attempt=i + 1)
+        except HandshakeRejected as exc:
+            _note_attempt(conn, transport, "rejected", t0, status=exc.status, detail=exc.body)
+            last_exc = exc
+            continue
+        except SessionClosed as exc:
+            _note_attempt(conn, transport, "closed", t0, close=exc.code, detail=exc.reason)
+            last_exc = exc
+            continue
+        except ConnectFailed as exc:
+            _note_attempt(conn, transport, "failed", t0, detail=exc.reason)
+            if fallback is not None:
+                await conn._quiet_close(fallback[0])
+            raise
+        verdict = judge_auth(info.server_user_id, sub)
+        outcome = "validated" if verdict.validated else "bypass" if verdict.bypass else "unverified"
+        _note_attempt(conn, transport, outcome, t0, user=info.server_user_id, detail=verdict.reason)
+        entry = (ws, info, early, token, sub, exp, verdict, transport)
+        if outcome == "validated" or len(transports) == 1:
+            chosen = entry
+            break
+        if fallback is None:
+            fallback = entry
+        else:
+            await conn._quiet_close(ws)
+    if chosen is None:
+        chosen = fallback
+    elif fallback is not None:
+        await conn._quiet_close(fallback[0])
+    if chosen is None:
+        raise _all_failed(conn, last_exc)
+    ws, info, early, token, sub, exp, verdict, transport = chosen
+    conn.install(ws, info, early, token, sub, exp, verdict, transport)
+
+
+def _note_attempt(
+    conn: Connection,
+    transport: str,
+    outcome: str,
+    t0_ns: int,
+    *,
+    status: int | None = None,
+    close: int | None = None,
+    user: str | None = None,
+    detail: str = "",
+) -> None:
+    dur = (conn.now()[0] - t0_ns) / 1e9
+    attempt = TransportAttempt(transport, outcome, status, close, user, detail[:300], dur)
+    conn.attempts.append(attempt)
+    conn.mark("transport_attempt", attempt.to_dict())
+
+
+def _all_failed(conn: Connection, last_exc: Exception | None) -> Exception:
+    if last_exc is None:
+        return ConnectFailed(conn.url, "no transport to try")
+    if len(transports_for(conn)) == 1:
+        return last_exc
+    tried = ", ".join(
+        f"{a.transport}: {a.outcome}"
+        + (f" HTTP {a.status}" if a.status else "")
+        + (f" close {a.close_code}" if a.close_code else "")
+        for a in conn.attempts[-len(transports_for(conn)) :]
+    )
+    if isinstance(last_exc, SessionClosed):
+        return SessionClosed(
+            last_exc.code, last_exc.reason, f"{last_exc.explanation} [auto tried {tried}]"
+        )
+    if isinstance(last_exc, HandshakeRejected):
+        body = f"{last_exc.body} [auto tried {tried}]"
+        return HandshakeRejected(last_exc.url, last_exc.status, body, last_exc.headers)
+    return last_exc
+
+
+async def _attempt(
+    conn: Connection, transport: str, token: str | None, *, attempt: int
+) -> tuple[ClientConnection, HandshakeInfo, list[TimedEvent]]:
+    hs = make_handshake(conn._raw_url, token, transport)
+    conn.mark("connect_start", {"transport": transport, "attempt": attempt})
+    t0 = conn.now()[0]
+    try:
+        ws = await open_socket(
+            hs,
+            token=token,
+            open_timeout=conn._open_timeout,
+            max_size=conn._max_size,
+            close_timeout=conn._close_timeout,
+            secrets=conn._secrets,
+        )
+    except HandshakeRejected as exc:
+        headers = [list(h) for h in (exc.headers or [])]
+        data = {"transport": transport, "status": exc.status, "body": exc.body}
+        conn.mark("handshake_rejected", {**data, "headers": headers})
+        raise
+    except ConnectFailed as exc:
+        conn.mark("error", {"transport": transport, "message": exc.reason})
+        raise
+    upgrade_s = (conn.now()[0] - t0) / 1e9
+    up = describe_upgrade(ws, hs, token, conn._secrets)
+    conn.mark(
+        "upgrade_done",
+        {
+            "transport": transport,
+            "status": up["status"],
+            "subprotocol": up["selected"],
+            "offered": list(up["offered"]),
+            "echoed": up["echoed"],
+            "upgrade_ms": upgrade_s * 1e3,
+        },
+    )
+    established, early = await _await_established(conn, ws, token)
+    inner = established.get("data")
+    merged = {**established, **(inner if isinstance(inner, Mapping) else {})}
+    user = merged.get("user_id")
+    info = HandshakeInfo(
+        url=redact_url(hs.url, conn._secrets),
+        transport=transport,
+        status=up["status"],
+        headers=up["headers"],
+        offered_subprotocols=up["offered"],
+        selected_subprotocol=up["selected"],
+        echoed_token_entry=up["echoed"],
+        server_user_id=None if user is None else str(user),
+        connection_id=_opt(merged.get("connection_id")),
+        mode=_opt(merged.get("mode")),
+        established={k: v for k, v in merged.items() if k not in ("type", "data")},
+        upgrade_s=upgrade_s,
+    )
+    return ws, info, early
+
+
+async def _await_established(
+    conn: Connection, ws: ClientConnection, token: str | None
+) -> tuple[Mapping[str, Any], list[TimedEvent]]:
+    """Read until ``connection_established`` (or ``handshake_complete``), answering the newest
+    generation's ``handshake_response``; give up quietly after ``establish_timeout``."""
+    early: list[TimedEvent] = []
+    try:
+        async with asyncio.timeout(conn._establish_timeout):
+            while True:
+                raw = await ws.recv()
+                te = conn._ingest(raw)
+                ev = te.event
+                if ev.type == "connection_established":
+                    conn.mark("connection_established", established_data(ev))
+                    return ev.fields, early
+                if ev.type == "handshake_response":
+                    ack = {
+                        "type": "handshake_acknowledged",
+                        "thread_id": ev.thread_id,
+                        "run_id": ev.run_id,
+                    }
+                    await conn.send_text(json.dumps(ack), ws)
+                elif ev.type == "handshake_complete":
+                    conn.mark("connection_established", established_data(ev))
+                    return ev.fields, early
+                early.append(te)
+    except TimeoutError:
+        conn.mark("establish_timeout", {"waited_s": conn._establish_timeout})
+        return {}, early
+    except ConnectionClosed as exc:
+        info = conn._close_from(exc, intentional=False)
+        conn.close_info = info
+        conn.mark("close", info.to_dict())
+        raise SessionClosed(info.code, info.reason, info.explanation()) from exc
+
+
+async def start_connection(
+    conn: Connection,
+    *,
+    record: str | Path | Recorder | None,
+    labels: Mapping[str, str] | None,
+    user: str | None,
+) -> None:
+    """First open of a session: take the first token, start the recording (its header carries
+    that token's fingerprint and sub), open the socket; on failure close what was opened."""
+    first = conn.next_token() if conn.has_token_source else None
+    sub, _ = conn._token_facts(first)
+    if isinstance(record, Recorder):
+        conn._recorder = record
+        if first:
+            record.add_secret(first)  # noqa: ASYNC240 - in-memory only, no file access
+    elif record is not None:
+        conn._recorder = Recorder(
+            record,
+            endpoint=conn._raw_url,
+            transport=conn.requested_transport,
+            token=first,
+            user=user or (labels or {}).get("user") or sub,
+            started_wall=conn.now()[1],
+            labels=labels,
+        )
+        conn._owns_recorder = True
+    try:
+        await open_connection(conn, first, use_first=conn.has_token_source)
+    except BaseException:
+        await conn.shutdown()
+        raise
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def established_data(event: Event) -> dict[str, Any]:
+    """The identity fields of ``connection_established`` worth a mark."""
+    keep = ("user_id", "connection_id", "mode", "thread_id", "run_id")
+    return {k: event.fields[k] for k in keep if event.fields.get(k) is not None}

@@ -1,0 +1,113 @@
+"""Redaction for cassettes: URLs, handshake headers, subprotocol entries and the disguises a
+token travels in, so neither a JWT, a base64url-wrapped JWT nor a raw non-JWT token is written.
+
+Pure (no I/O). Built on ``netra_diag.redaction`` (``scrub``, ``fingerprint``).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping, Sequence
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from netra_diag.redaction import fingerprint, scrub
+
+__all__ = [
+    "CREDENTIAL_QUERY_KEYS",
+    "SECRET_HEADERS",
+    "expand_secrets",
+    "redact_headers",
+    "redact_subprotocol",
+    "redact_url",
+]
+
+CREDENTIAL_QUERY_KEYS: frozenset[str] = frozenset(
+    {"token", "jwt", "auth_token", "access_token", "ticket", "ticket_id", "api_key", "key"}
+)
+SECRET_HEADERS: frozenset[str] = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
+)
+_SUBPROTOCOL_PREFIXES = ("jwt.", "jwt-auth.", "bearer.", "staging-auth.")
+
+
+def _b64url(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode("utf-8", "surrogatepass")).decode().rstrip("=")
+
+
+def expand_secrets(secrets: Iterable[str]) -> tuple[str, ...]:
+    """The secrets plus the disguises they travel in (base64url without padding, as in
+    ``Sec-WebSocket-Protocol: jwt.<b64url>``), longest first so a longer form is replaced whole."""
+    out: set[str] = set()
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            out.add(secret)
+            out.add(_b64url(secret))
+    return tuple(sorted(out, key=len, reverse=True))
+
+
+def _scrub(text: str, secrets: Sequence[str]) -> str:
+    return scrub(text, secrets)
+
+
+def redact_url(url: str, secrets: Iterable[str] = ()) -> str:
+    """``url`` with credential query values (``token=``, ``jwt=``, ``ticket=`` …) and any userinfo
+    password replaced by fingerprints; never raises (an unparsable URL is scrubbed as text)."""
+    secret_list = expand_secrets(secrets)
+    try:
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        netloc = parts.netloc
+    except ValueError:
+        return _scrub(url, secret_list)
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:<redacted>@{host}" if ":" in userinfo else f"{userinfo}@{host}"
+    if query:
+        cleaned = [
+            (k, fingerprint(v) if k.lower() in CREDENTIAL_QUERY_KEYS and v else v) for k, v in query
+        ]
+        new_query = urlencode(cleaned, safe="…#<>")
+    else:
+        new_query = parts.query
+    rebuilt = urlunsplit((parts.scheme, netloc, parts.path, new_query, parts.fragment))
+    return _scrub(rebuilt, secret_list)
+
+
+def redact_subprotocol(value: str, secrets: Iterable[str] = ()) -> str:
+    """A ``Sec-WebSocket-Protocol`` entry with its token replaced by a fingerprint:
+    ``jwt.<b64url>`` → ``jwt.ZXl…#1a2b3c4d``; a bare token longer than 20 characters is
+    fingerprinted whole; plain names (``jwt-auth``) are kept."""
+    for prefix in _SUBPROTOCOL_PREFIXES:
+        if value.startswith(prefix) and len(value) > len(prefix):
+            return prefix + fingerprint(value[len(prefix) :])
+    if len(value) > 20:
+        return fingerprint(value)
+    return _scrub(value, expand_secrets(secrets))
+
+
+def redact_headers(
+    headers: Iterable[tuple[str, str]] | Mapping[str, str], secrets: Iterable[str] = ()
+) -> list[tuple[str, str]]:
+    """Header pairs with credential values fingerprinted (``Authorization: Bearer eyJ…#…``) and
+    ``Sec-WebSocket-Protocol`` entries redacted; everything else scrubbed as text."""
+    secret_list = expand_secrets(secrets)
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    out: list[tuple[str, str]] = []
+    for name, value in pairs:
+        lname = str(name).lower()
+        text = str(value)
+        if lname in SECRET_HEADERS:
+            scheme, _, cred = text.partition(" ")
+            if cred and scheme.isalpha() and len(scheme) < 16:
+                text = f"{scheme} {fingerprint(cred)}"
+            elif text:
+                text = fingerprint(text)
+        elif lname == "sec-websocket-protocol":
+            text = ", ".join(
+                redact_subprotocol(p.strip(), secret_list) for p in text.split(",") if p.strip()
+            )
+        else:
+            text = _scrub(text, secret_list)
+        out.append((str(name), text))
+    return out

@@ -1,0 +1,297 @@
+"""Render a ``TriageReport`` as plain text, Markdown or a JSON-ready dict.
+
+Everything rendered goes through ``netra_diag.redaction.scrub``: failure messages and captured
+output can contain tokens, and a triage report is pasted into tickets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from netra_diag.redaction import scrub, scrub_obj
+from netra_diag.suites.categories import category_label
+
+if TYPE_CHECKING:
+    from netra_diag.suites.triage import TriageReport
+
+__all__ = ["report_to_dict", "report_to_markdown", "report_to_text"]
+
+
+def _list(items: Sequence[str], limit: int) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" … (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
+def _run_line(report: TriageReport) -> str:
+    run = report.current
+    files = ", ".join(run.sources[:3]) + (" …" if len(run.sources) > 3 else "")
+    return f"{len(run.rows)} tests from {files} [{run.fmt}]: {run.counts.summary()}"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    body = [list(header), *[list(r) for r in rows]]
+    widths = [max(len(r[i]) for r in body) for i in range(len(header))]
+    widths = [min(w, 48) for w in widths]
+    out = []
+    for n, r in enumerate(body):
+        cells = [
+            (c if len(c) <= w else c[: w - 1] + "…").ljust(w)
+            for c, w in zip(r, widths, strict=True)
+        ]
+        out.append("  " + "  ".join(cells).rstrip())
+        if n == 0:
+            out.append("  " + "  ".join("-" * w for w in widths))
+    return out
+
+
+def _suite_rows(report: TriageReport) -> list[list[str]]:
+    return [
+        [
+            s.suite or "(all)",
+            str(s.tests),
+            s.baseline_text() if report.baseline is not None else "-",
+            s.current_text(),
+            f"{s.duration:.2f} s",
+            s.change_text() if report.baseline is not None else "-",
+            "; ".join(s.causes) or "-",
+            "; ".join(s.weak_passes) or "-",
+        ]
+        for s in report.suites
+    ]
+
+
+_SUITE_HEADER = (
+    "suite",
+    "tests",
+    "baseline",
+    "current",
+    "time",
+    "changed",
+    "causes",
+    "weak passes",
+)
+
+
+def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
+    lines = [f"TRIAGE: {report.headline or 'nothing to report'}", ""]
+    lines.append(f"run      : {_run_line(report)}")
+    if report.baseline is not None:
+        lines.append(
+            f"baseline : {len(report.baseline.rows)} tests: {report.baseline.counts.summary()}"
+        )
+    if report.critical_observed is not None:
+        missing = report.critical_missing or ()
+        lines.append(
+            "critical events: "
+            + (f"never observed: {', '.join(missing)}" if missing else "all five observed")
+        )
+    lines += ["", "Suites", *_table(_SUITE_HEADER, _suite_rows(report))]
+    failing = sum(c.size for c in report.clusters)
+    if report.clusters:
+        lines += [
+            "",
+            f"Causes: {len(report.clusters)} signature(s) across {failing} failing test(s)",
+        ]
+        for i, c in enumerate(report.clusters, 1):
+            lines.append(
+                f"  [{i}] {c.size}× {category_label(c.category)} — phase: {c.phase}"
+                + (f" — suites: {', '.join(c.suites)}" if c.suites else "")
+            )
+            lines.append(f"      {c.because}")
+            lines.append(f"      category: {c.category_reason}")
+            lines.append(f"      representative: {c.representative}")
+            others = [t for t in c.tests if t != c.representative]
+            if others:
+                lines.append(f"      also: {_list(others, max_tests)}")
+            for tid in c.tests[:max_tests]:
+                for rec in report.recordings.get(tid, ()):
+                    lines.append(f"      recording {rec.path}: {rec.summary()}")
+                    for f in rec.contract_findings[:3]:
+                        lines.append(f"        contract: {f}")
+    d = report.diff
+    if d is not None:
+        lines += ["", "Since baseline"]
+        for label, items in (
+            ("new failures", d.new_failures),
+            ("failing, not in baseline", d.failing_added),
+            ("still failing", d.still_failing),
+            ("  of which for a new cause", d.cause_changed),
+            ("fixed", d.fixed),
+            ("newly flaky", d.newly_flaky),
+            ("now skipped", d.newly_skipped),
+            ("removed", d.removed),
+            ("added", d.added),
+        ):
+            if items:
+                lines.append(f"  {label} ({len(items)}): {_list(list(items), max_tests)}")
+        for r in d.duration_regressions[:max_tests]:
+            lines.append(
+                f"  slower: {r.test_id} {r.before:.2f} s -> {r.after:.2f} s ({r.factor:.1f}x)"
+            )
+        if not d.changed and not d.duration_regressions and not d.failing_added:
+            lines.append("  no change")
+    if report.vacuous:
+        lines += ["", "Passes that prove little"]
+        for sig in report.vacuous[: max_tests * 3]:
+            lines.append(f"  {sig.kind}: {sig.subject}: {sig.detail}")
+        if len(report.vacuous) > max_tests * 3:
+            lines.append(f"  … (+{len(report.vacuous) - max_tests * 3} more)")
+    if report.flakiness is not None:
+        lines += ["", f"Flakiness: {report.flakiness.summary()}"]
+        for reason in report.flakiness.outage_reasons:
+            lines.append(f"  outage: {reason}")
+        for ft in report.flakiness.flaky[:max_tests]:
+            lines.append(
+                f"  {ft.test_id}: {ft.history} (score {ft.score:.2f}, retries {ft.passed_on_retry})"
+            )
+    if report.current.warnings:
+        lines += ["", "Warnings", *[f"  {w}" for w in report.current.warnings[:max_tests]]]
+    return scrub("\n".join(lines)) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
+    lines = [f"**{_md(report.headline or 'nothing to report')}**", ""]
+    lines.append(f"- run: {_md(_run_line(report))}")
+    if report.baseline is not None:
+        lines.append(f"- baseline: {report.baseline.counts.summary()}")
+    if report.critical_missing:
+        lines.append(f"- critical events never observed: {', '.join(report.critical_missing)}")
+    lines += ["", "| " + " | ".join(_SUITE_HEADER) + " |", "|" + "---|" * len(_SUITE_HEADER)]
+    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in _suite_rows(report)]
+    if report.clusters:
+        lines += [
+            "",
+            "| # | tests | category | phase | why grouped | representative |",
+            "|---|---|---|---|---|---|",
+        ]
+        for i, c in enumerate(report.clusters, 1):
+            lines.append(
+                f"| {i} | {c.size} | {category_label(c.category)} | {c.phase} | {_md(c.because)} "
+                f"| `{_md(c.representative)}` |"
+            )
+    d = report.diff
+    if d is not None:
+        lines += [""]
+        for label, items in (
+            ("New failures", d.new_failures),
+            ("Failing, not in baseline", d.failing_added),
+            ("Fixed", d.fixed),
+            ("Still failing", d.still_failing),
+            ("Newly flaky", d.newly_flaky),
+            ("Removed", d.removed),
+        ):
+            if items:
+                lines.append(f"- {label} ({len(items)}): {_md(_list(list(items), max_tests))}")
+    if report.vacuous:
+        lines += ["", "Passes that prove little:"]
+        lines += [
+            f"- {sig.kind}: {_md(sig.subject)}: {_md(sig.detail)}"
+            for sig in report.vacuous[: max_tests * 3]
+        ]
+    return scrub("\n".join(lines)) + "\n"
+
+
+def report_to_dict(report: TriageReport) -> dict[str, Any]:
+    d = report.diff
+    out: dict[str, Any] = {
+        "headline": report.headline,
+        "findings": [
+            {"rank": f.rank, "phrase": f.phrase, "detail": f.detail} for f in report.findings
+        ],
+        "run": {
+            "sources": list(report.current.sources),
+            "format": report.current.fmt,
+            "tests": len(report.current.rows),
+            "counts": report.current.counts.as_dict(),
+            "declared": dict(report.current.declared),
+            "warnings": list(report.current.warnings),
+        },
+        "baseline": None
+        if report.baseline is None
+        else {"tests": len(report.baseline.rows), "counts": report.baseline.counts.as_dict()},
+        "critical_events_observed": None
+        if report.critical_observed is None
+        else list(report.critical_observed),
+        "suites": [
+            {
+                "suite": s.suite,
+                "tests": s.tests,
+                "counts": s.counts.as_dict(),
+                "pass_rate": s.pass_rate,
+                "duration_s": s.duration,
+                "baseline": None if s.baseline is None else s.baseline.as_dict(),
+                "baseline_tests": s.baseline_tests,
+                "new_failures": s.new_failures,
+                "fixed": s.fixed,
+                "causes": list(s.causes),
+                "weak_passes": list(s.weak_passes),
+            }
+            for s in report.suites
+        ],
+        "clusters": [
+            {
+                "size": c.size,
+                "category": str(c.category),
+                "category_label": category_label(c.category),
+                "category_reason": c.category_reason,
+                "phase": str(c.phase),
+                "exception_type": c.signature.exc_type,
+                "message": c.signature.message,
+                "frame": c.signature.frame,
+                "because": c.because,
+                "representative": c.representative,
+                "tests": list(c.tests),
+                "recordings": {
+                    t: [r.path for r in report.recordings.get(t, ())]
+                    for t in c.tests
+                    if report.recordings.get(t)
+                },
+            }
+            for c in report.clusters
+        ],
+        "diff": None
+        if d is None
+        else {
+            "new_failures": list(d.new_failures),
+            "failing_added": list(d.failing_added),
+            "fixed": list(d.fixed),
+            "still_failing": list(d.still_failing),
+            "cause_changed": list(d.cause_changed),
+            "newly_flaky": list(d.newly_flaky),
+            "newly_skipped": list(d.newly_skipped),
+            "removed": list(d.removed),
+            "added": list(d.added),
+            "duration_regressions": [
+                {"test_id": r.test_id, "before_s": r.before, "after_s": r.after}
+                for r in d.duration_regressions
+            ],
+        },
+        "vacuous": [
+            {"kind": str(s.kind), "subject": s.subject, "detail": s.detail} for s in report.vacuous
+        ],
+        "flakiness": None
+        if report.flakiness is None
+        else {
+            "runs": report.flakiness.runs,
+            "outage_runs": list(report.flakiness.outage_runs),
+            "outage_reasons": list(report.flakiness.outage_reasons),
+            "flaky": [
+                {
+                    "test_id": f.test_id,
+                    "history": f.history,
+                    "transitions": f.transitions,
+                    "score": f.score,
+                    "passed_on_retry": f.passed_on_retry,
+                }
+                for f in report.flakiness.flaky
+            ],
+        },
+        "outage": report.outage,
+    }
+    result: dict[str, Any] = scrub_obj(out)
+    return result

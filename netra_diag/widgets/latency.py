@@ -1,0 +1,122 @@
+"""Latency panel: pick recordings and phases; histogram or ECDF; summary and SLA tables.
+
+Composes ``netra_diag.latency`` (``summarize_latency``, ``evaluate_sla``) and
+``netra_diag.charts.latency`` (``histogram_figure``, ``ecdf_figure``) over a ``phase_metrics``
+DataFrame; selecting only filters rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import ipywidgets as widgets
+
+from netra_diag.widgets.base import Panel, escape, figure_html, in_kernel
+
+__all__ = ["LatencyPanel"]
+
+_SUMMARY_COLUMNS = ("phase", "count", "p50_ms", "p95_ms", "p99_ms", "max_ms", "unreliable")
+_SLA_COLUMNS = ("status", "id", "rule", "observed_text", "n", "note")
+
+
+def _frame_html(frame: Any, columns: Sequence[str]) -> str:
+    shown = [c for c in columns if c in frame.columns]
+    if not len(frame):
+        return "<p><i>no data</i></p>"
+    html: str = frame[shown].to_html(index=False, border=0, float_format=lambda v: f"{v:.1f}")
+    return html
+
+
+class LatencyPanel(Panel):
+    """Histogram/ECDF and tables for the chosen recordings and phases.
+
+    ``metrics``: ``latency.phase_metrics(frames)``; ``sla``: an ``SlaSpec`` (``load_sla``) to
+    evaluate on the selection, or ``None``. Drive: ``recordings.value``, ``phases.value`` (tuples),
+    ``kind.value`` (``"histogram"`` / ``"ecdf"``). Results: ``figure`` (the current ``go.Figure``),
+    ``summary_html.value``, ``sla_html.value``, ``sla_report``.
+    """
+
+    title = "Latency"
+
+    def __init__(
+        self,
+        metrics: Any,
+        *,
+        sla: Any = None,
+        phases: Sequence[str] | None = None,
+        kind: str = "histogram",
+    ) -> None:
+        self.metrics = metrics
+        self.sla_spec = sla
+        self.sla_report: Any = None
+        self.figure: Any = None
+        cassettes = sorted(str(c) for c in metrics["cassette"].dropna().unique())
+        available = [str(p) for p in metrics["phase"].dropna().unique()]
+        chosen = [p for p in (phases or available) if p in available] or available[:1]
+        self.recordings = widgets.SelectMultiple(
+            options=cassettes,
+            value=tuple(cassettes),
+            rows=min(8, max(2, len(cassettes))),
+            description="recordings",
+        )
+        self.phases = widgets.SelectMultiple(
+            options=available,
+            value=tuple(chosen),
+            rows=min(8, max(2, len(available))),
+            description="phases",
+        )
+        self.kind = widgets.ToggleButtons(options=["histogram", "ecdf"], value=kind)
+        self.output = widgets.Output()
+        self.summary_html = widgets.HTML()
+        self.sla_html = widgets.HTML()
+        for control in (self.recordings, self.phases, self.kind):
+            control.observe(lambda _change: self.refresh(), names="value")
+        super().__init__(
+            children=[
+                widgets.HBox([self.recordings, self.phases]),
+                self.kind,
+                self.output,
+                widgets.HTML("<b>Summary</b> (milliseconds)"),
+                self.summary_html,
+                widgets.HTML("<b>SLA</b>"),
+                self.sla_html,
+            ]
+        )
+        self.refresh()
+
+    def selected(self) -> Any:
+        """The metric rows of the chosen recordings (all phases)."""
+        rows = self.metrics[self.metrics["cassette"].astype(str).isin(self.recordings.value)]
+        return rows
+
+    def refresh(self) -> None:
+        """Redraw the figure and tables for the current selection."""
+        from IPython.display import display
+
+        from netra_diag.charts.latency import ecdf_figure, histogram_figure
+        from netra_diag.latency import evaluate_sla, summarize_latency
+
+        rows = self.selected()
+        phases = list(self.phases.value)
+        draw = histogram_figure if self.kind.value == "histogram" else ecdf_figure
+        self.figure = draw(rows, phase=phases or None)
+        if in_kernel():
+            self.output.clear_output(wait=True)
+            with self.output:
+                display(self.figure)
+        chosen = rows[rows["phase"].isin(phases)] if phases else rows
+        ok = chosen[chosen["ok"].astype(bool)] if "ok" in chosen.columns else chosen
+        summary = summarize_latency(ok, by=["phase"]) if len(ok) else None
+        self.summary_html.value = (
+            _frame_html(summary.to_frame(), _SUMMARY_COLUMNS) if summary else "<p>no samples</p>"
+        )
+        if self.sla_spec is not None:
+            self.sla_report = evaluate_sla(self.sla_spec, rows)
+            self.sla_html.value = f"<p>{escape(self.sla_report.headline)}</p>" + _frame_html(
+                self.sla_report.to_frame(), _SLA_COLUMNS
+            )
+
+    def static_html(self) -> str:
+        tables = f"{self.summary_html.value}{self.sla_html.value}"
+        return figure_html(self.figure) + tables

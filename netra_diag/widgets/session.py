@@ -1,0 +1,322 @@
+"""Live session panel: connect, run and stop an agent turn while the event table and timeline grow.
+
+Composes ``live.Session`` (with its ``on_frame`` observer), ``charts.live_timeline.LiveTimeline``
+on a ``go.FigureWidget``, and the token factory of :mod:`netra_diag.investigation`.
+
+It runs on the kernel's own event loop: the buttons start tasks with
+``asyncio.get_running_loop().create_task`` and return at once, so the kernel stays free (no
+``nest_asyncio``, no thread). From a cell, ``await panel.run()`` does the same work and returns the
+``RunRecord``; frames show up in the table and the timeline as they arrive either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+
+import ipywidgets as widgets
+
+from netra_diag.widgets.base import Panel, escape, figure_html, html_table, in_kernel, pre
+
+__all__ = ["TRANSPORTS", "LiveSessionPanel"]
+
+TRANSPORTS = (
+    "auto",
+    "header",
+    "subprotocol",
+    "subprotocol-raw",
+    "test-helper",
+    "bearer",
+    "query",
+    "none",
+    "bad:jwt-raw",
+    "bad:jwt-auth-raw",
+)
+_TABLE_ROWS = 200  # the table shows the newest rows; ``events`` keeps them all
+_COLUMNS = ("#", "dir", "t (ms)", "type", "run", "detail")
+
+
+def _figure() -> Any:
+    """A FigureWidget (redraws in place in JupyterLab); a plain Figure where anywidget, which
+    plotly's FigureWidget needs, is missing."""
+    import plotly.graph_objects as go
+
+    try:
+        return go.FigureWidget()
+    except ImportError:
+        return go.Figure()
+
+
+def _detail(event: Any) -> str:
+    for key in ("tool_name", "reasoning", "thought", "status", "error_code", "error_message"):
+        value = event.get(key)
+        if value:
+            text = str(value)
+            return text if len(text) <= 70 else text[:67] + "..."
+    return event.problem or ""
+
+
+class LiveSessionPanel(Panel):
+    """URL, transport and message in; connect / run / stop; events, timeline and verdicts out.
+
+    Drive: set ``url.value``, ``transport.value``, ``message.value``; ``connect_button.click()``,
+    ``run_button.click()``, ``stop_button.click()`` (they start tasks on the running loop), or
+    ``await panel.connect()`` / ``await panel.run()`` / ``await panel.stop()``. Results:
+    ``state.value``, ``event_count.value``, ``events`` (every ``(direction, TimedEvent)``),
+    ``event_table.value`` (HTML), ``figure`` (the timeline), ``handshake_html.value``,
+    ``auth.value``, ``close_html.value``, ``outcome.value``, ``record`` (the last ``RunRecord``).
+    """
+
+    title = "Live session"
+
+    def __init__(
+        self,
+        *,
+        url: str = "",
+        sub: str = "notebook-user",
+        profile: str = "local",
+        secret_env: str = "JWT_SECRET_KEY",
+        transport: str = "auto",
+        message: str = "Why did last night's golden-path suite fail?",
+        timeout: float = 20.0,
+        record: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        from netra_diag.charts.live_timeline import LiveTimeline
+
+        self._environ = environ
+        self._profile, self._secret_env = profile, secret_env
+        self._record = record
+        self.session: Any = None
+        self.record: Any = None
+        self.events: list[tuple[str, Any]] = []
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._marks_seen = 0
+
+        self.url = widgets.Text(value=url, description="URL", layout={"width": "420px"})
+        self.transport = widgets.Dropdown(
+            options=list(TRANSPORTS), value=transport, description="transport"
+        )
+        self.sub = widgets.Text(value=sub, description="user (sub)")
+        self.message = widgets.Text(value=message, description="message", layout={"width": "520px"})
+        self.timeout = widgets.FloatText(value=timeout, description="timeout s")
+        self.connect_button = widgets.Button(description="Connect", icon="plug")
+        self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
+        self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop")
+        self.state = widgets.Label(value="idle")
+        self.event_count = widgets.IntText(value=0, description="frames", disabled=True)
+        self.auth = widgets.Label(value="")
+        self.outcome = widgets.Label(value="")
+        self.handshake_html = widgets.HTML(value="")
+        self.close_html = widgets.HTML(value="")
+        self.error_html = widgets.HTML(value="")
+        self.event_table = widgets.HTML(
+            value=html_table([], _COLUMNS, css_class="netra-event-table")
+        )
+        self.figure = _figure()
+        self.timeline = LiveTimeline(self.figure, title="Live timeline")
+        self._static_plot = widgets.Output()  # only used when the figure is not a widget
+
+        self.connect_button.on_click(lambda _b: self.start(self.connect))
+        self.run_button.on_click(lambda _b: self.start(self.run))
+        self.stop_button.on_click(lambda _b: self.start(self.stop))
+        plot = self.figure if isinstance(self.figure, widgets.DOMWidget) else self._static_plot
+        super().__init__(
+            children=[
+                widgets.HBox([self.url, self.transport]),
+                widgets.HBox([self.sub, self.timeout]),
+                self.message,
+                widgets.HBox([self.connect_button, self.run_button, self.stop_button, self.state]),
+                widgets.HBox([widgets.Label("auth:"), self.auth]),
+                self.handshake_html,
+                widgets.HBox([self.event_count, self.outcome]),
+                plot,
+                self.event_table,
+                self.close_html,
+                self.error_html,
+            ]
+        )
+        self.add_class("netra-live-session")
+
+    # -- tasks on the kernel's loop -------------------------------------------------------------
+
+    def start(self, action: Callable[[], Coroutine[Any, Any, Any]]) -> asyncio.Task[Any] | None:
+        """Run ``action()`` as a task on the running event loop (what the buttons do)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.error_html.value = (
+                "<p>no running event loop here: use <code>await panel.run()</code> instead</p>"
+            )
+            return None
+        task = loop.create_task(action())
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            self.error_html.value = (
+                f'<p style="color:#b00">{escape(f"{type(exc).__name__}: {exc}")}</p>'
+            )
+
+    # -- actions --------------------------------------------------------------------------------
+
+    async def connect(self) -> Any:
+        """Open the session (minting a fresh token per attempt); show handshake and auth."""
+        from netra_diag.errors import NetraDiagError
+        from netra_diag.investigation import token_factory
+        from netra_diag.live import Session
+
+        if self.session is not None and self.session.is_open:
+            return self.session
+        self.state.value = "connecting"
+        self.error_html.value = self.close_html.value = ""
+        token_for = token_factory(
+            profile=self._profile, secret_env=self._secret_env, environ=self._environ
+        )
+        user = self.sub.value.strip() or "notebook-user"
+        try:
+            self.session = await Session.connect(
+                self.url.value.strip(),
+                token=lambda: token_for(user),
+                transport=self.transport.value,
+                record=self._record,
+                on_frame=self._on_frame,
+            )
+        except NetraDiagError as exc:
+            self.state.value = "failed"
+            self.error_html.value = f'<p style="color:#b00">{escape(exc)}</p>'
+            self._show_close(getattr(exc, "explanation", "") or "")
+            return None
+        self._show_handshake()
+        self.state.value = "connected"
+        return self.session
+
+    async def run(self, message: str | None = None) -> Any:
+        """Send one message (connecting first if needed) and wait for the run to end."""
+        session = await self.connect()
+        if session is None:
+            return None
+        text = message if message is not None else self.message.value
+        self.state.value = "running"
+        self.outcome.value = ""
+        self.record = await session.run(text, timeout=float(self.timeout.value))
+        self._sync_marks()
+        rec = self.record
+        first = f", first event {rec.first_event_s * 1000:.0f} ms" if rec.first_event_s else ""
+        self.outcome.value = (
+            f"{rec.outcome}: {len(rec.events)} events in {rec.duration_s * 1000:.0f} ms{first}"
+        )
+        self.state.value = "connected" if session.is_open else "closed"
+        if not session.is_open:
+            self._show_close()
+        self._redraw_static()
+        self.refresh_display()
+        return rec
+
+    async def stop(self) -> None:
+        """Cancel what is running and close the session (normal close, 1000)."""
+        for task in list(self.tasks):
+            if task is not asyncio.current_task():
+                task.cancel()
+        if self.session is not None:
+            await self.session.close()
+            self._sync_marks()
+            self._show_close()
+        self.state.value = "closed"
+        self.refresh_display()
+
+    # -- display --------------------------------------------------------------------------------
+
+    def _on_frame(self, direction: str, te: Any) -> None:
+        # Called by the session's reader for every frame; never let a display problem hurt it.
+        try:
+            self.events.append((direction, te))
+            self.event_count.value = len(self.events)
+            if direction == "in":
+                self._sync_marks()
+                self.timeline.add(te)
+            self._render_table()
+        except Exception as exc:  # shown in the panel; the session goes on
+            self.error_html.value = f"<p>display error: {escape(exc)}</p>"
+
+    def _sync_marks(self) -> None:
+        from netra_diag.events.timeline import Mark
+
+        if self.session is None:
+            return
+        marks = self.session.marks
+        for mark in marks[self._marks_seen :]:
+            self.timeline.add_mark(Mark(mark.name, mark.t, dict(mark.data), mark.wall))
+        self._marks_seen = len(marks)
+
+    def _rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "#": n,
+                "dir": "←" if direction == "in" else "→",
+                "t (ms)": f"{te.t * 1000:.1f}",
+                "type": te.type or "(invalid)",
+                "run": te.event.run_id or "",
+                "detail": _detail(te.event),
+            }
+            for n, (direction, te) in enumerate(self.events, start=1)
+        ]
+
+    def _render_table(self) -> None:
+        rows = self._rows()[-_TABLE_ROWS:]
+        self.event_table.value = html_table(rows, _COLUMNS, css_class="netra-event-table")
+
+    def _redraw_static(self) -> None:
+        if isinstance(self.figure, widgets.DOMWidget) or not in_kernel():
+            return
+        from IPython.display import display
+
+        self._static_plot.clear_output(wait=True)
+        with self._static_plot:
+            display(self.figure)
+
+    def _show_handshake(self) -> None:
+        hs = self.session.handshake
+        self.auth.value = str(self.session.auth)
+        facts = {
+            "transport": hs.transport,
+            "HTTP status": hs.status,
+            "subprotocol": hs.selected_subprotocol or "-",
+            "token entry echoed": {True: "yes", False: "NO", None: "n/a"}[hs.echoed_token_entry],
+            "server user": hs.server_user_id,
+            "mode": hs.mode,
+            "upgrade": f"{hs.upgrade_s * 1000:.1f} ms" if hs.upgrade_s is not None else "?",
+        }
+        rows = [{"handshake": k, "value": v} for k, v in facts.items()]
+        attempts = [
+            {"transport": a.transport, "outcome": a.outcome, "detail": a.detail}
+            for a in hs.attempts
+        ]
+        self.handshake_html.value = html_table(rows, ("handshake", "value")) + (
+            html_table(attempts, ("transport", "outcome", "detail")) if len(attempts) > 1 else ""
+        )
+
+    def _show_close(self, fallback: str = "") -> None:
+        info = self.session.close_info if self.session is not None else None
+        if info is not None:
+            self.close_html.value = "<b>close</b>" + pre(info.explanation())
+        elif fallback:
+            self.close_html.value = "<b>close</b>" + pre(fallback)
+
+    def static_html(self) -> str:
+        if not self.events:
+            return f"<p>state: {escape(self.state.value)}; no frames yet.</p>"
+        parts: list[str] = [
+            f"<p>state: {escape(self.state.value)}; auth: {escape(self.auth.value)}; "
+            f"{escape(self.outcome.value)}</p>",
+            self.handshake_html.value,
+            figure_html(self.figure),
+            self.event_table.value,
+            self.close_html.value,
+        ]
+        return "".join(parts)

@@ -1,0 +1,632 @@
+"""Write the notebooks in this folder from the cell texts below, without outputs.
+
+The .ipynb files are generated so that a change to a notebook is a readable diff of this file, and
+so that they are always committed clean (no outputs, no execution counts, one ``parameters``
+cell). Edit a notebook here, then run::
+
+    .venv/bin/python notebooks/build_notebooks.py
+
+``tests/notebooks/test_notebooks.py`` fails when a committed notebook differs from what this
+script writes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+Cell = tuple[str, str]  # ("md" | "code" | "parameters", source)
+
+
+def md(text: str) -> Cell:
+    return ("md", text.strip("\n"))
+
+
+def code(text: str) -> Cell:
+    return ("code", text.strip("\n"))
+
+
+def parameters(text: str) -> Cell:
+    return ("parameters", text.strip("\n"))
+
+
+RUN_HINT = """
+Run it in JupyterLab with `netra-diag lab` (the reference service runs beside it), or headless as
+a report: `netra-diag report {name} -p KEY VALUE ...` writes the executed notebook, an HTML page
+and a JSON summary to `./netra-report/`.
+"""
+
+NOTEBOOKS: dict[str, list[Cell]] = {}
+
+NOTEBOOKS["live_session"] = [
+    md(
+        """
+# Live session
+
+Open an authenticated session to the agent service, send one message, and watch the events
+arrive: the table and the timeline grow frame by frame, and the panel says how the handshake went,
+whether the token was really validated (or auth was bypassed), and why the socket closed.
+"""
+        + RUN_HINT.format(name="live_session")
+    ),
+    parameters(
+        """
+url = ""  # WebSocket URL; empty: $NETRA_URL (set by `netra-diag lab`), else an embedded reference service
+sub = "notebook-user"  # the token's subject (user id)
+profile = "local"  # token profile: local, test, development, staging
+secret_env = "JWT_SECRET_KEY"  # NAME of the environment variable holding the signing secret
+transport = "auto"  # auto, header, subprotocol, query, none, or bad:jwt-raw for a negative check
+message = "Why did last night's golden-path suite fail?"  # the chat message to send
+run_timeout = 20.0  # seconds before the run counts as timed out
+faults = ""  # faults the embedded service injects, e.g. "drop_event@0.5,stall@0.2"
+time_scale = 1.0  # pace of the embedded service: 1.0 realistic, 0.2 five times faster
+summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
+"""
+    ),
+    code(
+        """
+from netra_diag import investigation, report
+from netra_diag.charts.timeline import timeline_figure
+from netra_diag.events.contracts import check_run
+from netra_diag.events.timeline import build_timeline
+from netra_diag.widgets import LiveSessionPanel
+
+summary = report.Summary(summary_path, notebook="live_session")
+service = investigation.ensure_service(
+    url, faults=faults, time_scale=time_scale, secret_env=secret_env
+)
+print("service:", service.url, "(embedded)" if service.embedded else "")
+"""
+    ),
+    md(
+        """
+## The panel
+
+The buttons connect, run and stop on the kernel's own event loop: the kernel stays free while a
+run is in flight. The cell after the panel does what **Run** does.
+"""
+    ),
+    code(
+        """
+panel = LiveSessionPanel(
+    url=service.url,
+    sub=sub,
+    profile=profile,
+    secret_env=secret_env,
+    transport=transport,
+    message=message,
+    timeout=run_timeout,
+)
+panel.show()
+"""
+    ),
+    code(
+        """
+record = await panel.run()
+print(panel.state.value, "|", panel.auth.value, "|", panel.outcome.value)
+"""
+    ),
+    md(
+        """
+## What happened
+
+The same run after the fact: its timeline with the contract findings marked, then the findings.
+"""
+    ),
+    code(
+        """
+events = record.events if record else ()
+contract = check_run(events)
+timeline = build_timeline(events, record.marks if record else (), label="live session")
+timeline_figure(timeline, reports=contract)
+"""
+    ),
+    code(
+        """
+print(contract.verdict)
+contract.to_frame()[["severity", "rule", "message"]]
+"""
+    ),
+    code(
+        """
+session = panel.session
+summary.record("outcome", panel.outcome.value)
+summary.record("handshake", session.handshake.to_dict() if session else None)
+summary.check(
+    "connected",
+    kind="infrastructure",
+    passed=record is not None,
+    detail=panel.state.value + (": " + panel.error_html.value if record is None else ""),
+)
+summary.check(
+    "auth",
+    kind="auth",
+    passed=bool(session and session.auth.validated and not session.auth.bypass),
+    detail=panel.auth.value or "not connected",
+)
+summary.check("contracts", kind="contract", passed=contract.ok, detail=contract.verdict)
+summary
+"""
+    ),
+    md("## Close"),
+    code(
+        """
+await panel.stop()
+service.stop()
+print(panel.state.value)
+"""
+    ),
+]
+
+NOTEBOOKS["token_lab"] = [
+    md(
+        """
+# Token lab
+
+Mint a token as the auth service would, inspect it without a key, verify it as the service
+does, and see every way the service's own test helpers get tokens wrong (PROTOCOL.md §3, §9).
+Tokens are shown as fingerprints (`eyJ…#a1b2c3d4`), never whole; the signing secret is read
+from the environment variable named below and never shown.
+"""
+        + RUN_HINT.format(name="token_lab")
+    ),
+    parameters(
+        """
+sub = "u1"  # the token's subject (user id)
+profile = "local"  # local, test, development, staging (production needs an explicit flag)
+ttl = ""  # lifetime such as "15m"; empty: the profile's default
+extra_claims = '{"permissions": ["read", "write"]}'  # JSON object of extra claims
+secret_env = "JWT_SECRET_KEY"  # NAME of the environment variable holding the signing secret
+summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
+"""
+    ),
+    code(
+        """
+import os
+import time
+
+import pandas as pd
+
+from netra_diag import report, tokens
+from netra_diag.widgets import TokenPanel
+
+summary = report.Summary(summary_path, notebook="token_lab")
+panel = TokenPanel(sub=sub, profile=profile, ttl=ttl, secret_env=secret_env)
+panel.claims.value = extra_claims
+token = panel.mint()  # kept in this variable only; the panel shows its fingerprint
+panel
+"""
+    ),
+    md("## Verify it as the service does"),
+    code(
+        """
+verification = panel.verify()
+print(verification.explain())
+summary.check(
+    "minted token verifies",
+    kind="auth",
+    passed=verification.ok,
+    detail=verification.explain().splitlines()[0],
+)
+"""
+    ),
+    md(
+        """
+## The drift engineers triage
+
+Each row is a token minted the way one of the service's helpers (or a clock, or a config) gets it
+wrong, verified under the chosen profile; the explanation says expected vs actual.
+"""
+    ),
+    code(
+        """
+key = tokens.find_secret(profile, os.environ).value  # stays in this variable, never displayed
+now = time.time()
+cases = {
+    "as the auth service issues it": {},
+    "helper with iss=netra-test, aud=netra-api": {"claims": {"iss": "netra-test", "aud": "netra-api"}},
+    "helper sets type but not token_type": {"claims": {"token_type": None}},
+    "a refresh token used as access": {"token_type": "refresh"},
+    "expired an hour ago": {"now": now - 3 * 3600, "ttl": "2h"},
+    "issued two minutes in the future": {"now": now + 120},
+    "signed with the wrong secret ($JWT_SECRET)": {"key": "not-the-secret-the-service-reads"},
+    "alg none": {"algorithm": "none"},
+}
+rows = []
+for case, options in cases.items():
+    minted = tokens.mint_token(sub, **{"key": key, "now": now, "profile": profile, **options})
+    verdict = tokens.verify_token(minted, key, now=now, profile=profile)
+    rows.append(
+        {
+            "case": case,
+            "token": verdict.fingerprint,
+            "verdict": "valid" if verdict.ok else "rejected",
+            "failures": ", ".join(str(f.code) for f in verdict.failures),
+            "explanation": verdict.failures[0].message if verdict.failures else "",
+        }
+    )
+drift = pd.DataFrame(rows)
+summary.record("drift", drift)
+drift
+"""
+    ),
+    md(
+        """
+## Carrying the token
+
+How each transport puts the token into the handshake (PROTOCOL.md §2), fingerprinted.
+"""
+    ),
+    code(
+        """
+url = "ws://127.0.0.1:8000/ws"
+pd.DataFrame(
+    [
+        tokens.build_handshake(url, token, transport).redacted()
+        for transport in tokens.Transport
+    ]
+)[["transport", "url", "headers", "subprotocols", "expected"]]
+"""
+    ),
+]
+
+NOTEBOOKS["suite_triage"] = [
+    md(
+        """
+# Suite triage
+
+What is failing, why, and what is new, from JUnit XML or pytest-json results: failures grouped
+by cause, the service's failure categories named, a diff against the baseline, passes that prove
+little, and a headline that puts the worst finding first. By default it triages the bundled
+example: the service's remediation report of PROTOCOL.md §10.
+"""
+        + RUN_HINT.format(name="suite_triage")
+    ),
+    parameters(
+        """
+results = ""  # JUnit XML or pytest-json files, comma-separated; empty: the bundled example
+baseline = ""  # the baseline's files, comma-separated; empty: the bundled baseline (with the example)
+recordings = ""  # folder of cassettes recorded with --netra-record, linked to failing tests
+summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
+"""
+    ),
+    code(
+        """
+from IPython.display import Markdown, display
+
+from netra_diag import investigation, report
+from netra_diag.suites.triage import triage
+from netra_diag.widgets import TriagePanel
+
+summary = report.Summary(summary_path, notebook="suite_triage")
+current = results.split(",") if results else [investigation.bundled_suite("current")]
+previous = baseline.split(",") if baseline else []
+if not results and not baseline:
+    previous = [investigation.bundled_suite("baseline")]
+result = triage(current, baseline=previous or None, recordings=recordings or None)
+summary.set_headline(result.headline)
+display(Markdown(result.to_markdown()))
+"""
+    ),
+    md(
+        """
+## Explore the clusters
+
+Filter by category or text; pick a cluster, then a test: its traceback, and its recording's
+timeline and contract findings when one is linked.
+"""
+    ),
+    code(
+        """
+panel = TriagePanel(result)
+panel
+"""
+    ),
+    code(
+        """
+summary.record("counts", result.current.counts.as_dict())
+summary.record("clusters", [
+    {"tests": c.size, "category": str(c.category), "phase": str(c.phase), "why": c.because}
+    for c in result.clusters
+])
+summary.check(
+    "new_failures",
+    kind="new_failures",
+    passed=not (result.diff and result.diff.any_new_failures),
+    detail=result.headline,
+)
+summary
+"""
+    ),
+]
+
+NOTEBOOKS["latency_sla"] = [
+    md(
+        """
+# Latency and SLAs
+
+How fast the service is, phase by phase, with the honesty the sample size allows: percentiles
+with bootstrap intervals, a warning where a percentile means little, distributions, and the
+service's own SLA numbers (PROTOCOL.md §8) evaluated as code.
+"""
+        + RUN_HINT.format(name="latency_sla")
+    ),
+    parameters(
+        """
+recordings = ""  # folder or comma-separated cassettes; empty: record a fan-out against the embedded service now
+users = 10  # fan-out size when recording now
+runs = 2  # runs per user when recording now
+time_scale = 0.25  # pace of the embedded service when recording now; 1.0 is realistic
+sla = "service"  # a bundled SLA (service, remediation) or the path of a TOML file
+phases = "first_event,tool_duration,run_total"  # phases to plot, comma-separated
+summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
+"""
+    ),
+    code(
+        """
+import tempfile
+
+from netra_diag import investigation, report
+from netra_diag.charts.latency import ecdf_figure, histogram_figure
+from netra_diag.latency import evaluate_sla, load_sla, phase_metrics, summarize_latency
+from netra_diag.recording import load_frames
+from netra_diag.widgets import LatencyPanel
+
+summary = report.Summary(summary_path, notebook="latency_sla")
+if not recordings:
+    config = investigation.CollectConfig(users=users, runs=runs, faults="", time_scale=time_scale)
+    collection = await investigation.collect(tempfile.mkdtemp(prefix="netra-latency-"), config)
+    recordings = str(collection.record_dir)
+metrics = phase_metrics(load_frames(recordings.split(",")).frames)
+chosen = [p for p in phases.split(",") if p]
+measured = metrics[metrics["ok"].astype(bool)]
+print(f"{len(metrics)} measurements from {metrics['cassette'].nunique()} recordings")
+"""
+    ),
+    md("## Per phase"),
+    code(
+        """
+table = summarize_latency(measured, by=["phase"]).to_frame()
+table[["phase", "count", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "unreliable"]]
+"""
+    ),
+    md("## SLA"),
+    code(
+        """
+sla_report = evaluate_sla(load_sla(sla), metrics)
+print(sla_report.headline)
+summary.record("sla", sla_report.to_dict())
+summary.check("sla", kind="sla", passed=not sla_report.breached, detail=sla_report.headline)
+sla_report.to_frame()[["status", "id", "rule", "observed_text", "n", "required", "note"]]
+"""
+    ),
+    md("## Distributions"),
+    code("histogram_figure(measured, phase=chosen)"),
+    code("ecdf_figure(measured, phase=chosen)"),
+    md(
+        """
+## Explore
+
+Pick recordings and phases; the SLA table is evaluated on the selection.
+"""
+    ),
+    code(
+        """
+panel = LatencyPanel(metrics, sla=load_sla(sla), phases=chosen)
+panel
+"""
+    ),
+]
+
+NOTEBOOKS["investigation_report"] = [
+    md(
+        """
+# Investigation report
+
+The whole investigation in one place, as `netra-diag demo` runs it: the reference service with
+injected faults, many users fanned out and recorded, every session's event contract checked,
+latency against the service's SLA, what was injected against what was diagnosed, and the bundled
+failing suite triaged. The headline puts the worst finding first.
+"""
+        + RUN_HINT.format(name="investigation_report")
+    ),
+    parameters(
+        """
+recordings = ""  # folder written by `netra-diag demo` (or investigation.collect); empty: collect now
+users = 20  # fan-out size when collecting now
+runs = 3  # runs per user when collecting now
+faults = "drop_event@0.08,duplicate_event@0.05,stall@0.05"  # injected when collecting now
+time_scale = 0.25  # pace of the embedded service when collecting now; 1.0 is realistic
+sla = "service"  # a bundled SLA (service, remediation) or the path of a TOML file
+results = ""  # suite results to triage, comma-separated; empty: the bundled example; "none": skip
+baseline = ""  # the baseline's results, comma-separated (with `results`)
+summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
+"""
+    ),
+    code(
+        """
+import tempfile
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from netra_diag import investigation, report
+from netra_diag.charts.latency import ecdf_figure, histogram_figure
+from netra_diag.charts.timeline import swimlanes_figure, timeline_figure
+from netra_diag.events.timeline import build_timeline
+from netra_diag.widgets import LatencyPanel, TriagePanel
+
+summary = report.Summary(summary_path, notebook="investigation_report")
+if not recordings:
+    config = investigation.CollectConfig(
+        users=users, runs=runs, faults=faults, time_scale=time_scale
+    )
+    collection = await investigation.collect(
+        tempfile.mkdtemp(prefix="netra-investigation-"), config
+    )
+    recordings = str(collection.record_dir)
+inv = investigation.analyse(
+    recordings,
+    sla=sla,
+    results=None if not results else [] if results == "none" else results.split(","),
+    baseline=baseline.split(",") if baseline else None,
+)
+summary.set_headline(inv.headline)
+summary.extend(inv.checks)
+summary.record("investigation", inv.to_summary())
+display(Markdown(f"## Headline\\n\\n**{inv.headline}**"))
+pd.DataFrame([c.to_dict() for c in inv.checks])
+"""
+    ),
+    md(
+        """
+## Injected and diagnosed
+
+Every fault the service injected, and how the diagnosis saw it: a contract finding in that run,
+or, for a stall (which breaks no contract), the event gap it left.
+"""
+    ),
+    code(
+        """
+inv.injected[["fault", "user_id", "run_id", "detail", "detected_by"]]
+"""
+    ),
+    md("## Event contracts"),
+    code(
+        """
+findings = inv.findings_frame()
+print(f"{len(findings)} findings in {len(inv.contracts)} sessions")
+findings["rule"].astype(str).value_counts().rename("findings").to_frame()
+"""
+    ),
+    code(
+        """
+findings[["cassette", "severity", "rule", "message"]].head(30)
+"""
+    ),
+    md(
+        """
+## Timelines
+
+One agent turn as a user saw it, then every run of the sessions that broke the contract, aligned
+at their start, findings marked.
+"""
+    ),
+    code(
+        """
+turn = [s for s in inv.streams if s.labels.get("role") == "turn"]
+if turn:
+    first = turn[0]
+    display(
+        timeline_figure(
+            build_timeline(first.events, first.marks, label=first.label, end=first.end),
+            reports=inv.contracts[first.label],
+            title="One agent turn",
+        )
+    )
+failing = [s for s in inv.streams if not inv.contracts[s.label].ok][:8]
+swimlanes_figure(
+    [build_timeline(s.events, s.marks, label=s.label, end=s.end) for s in failing],
+    reports=[inv.contracts[s.label] for s in failing],
+    title=f"Runs of {len(failing)} sessions that broke the contract",
+)
+"""
+    ),
+    md("## Latency"),
+    code(
+        """
+print(inv.sla.headline)
+inv.sla.to_frame()[["status", "id", "rule", "observed_text", "n", "required", "note"]]
+"""
+    ),
+    code(
+        """
+measured = inv.metrics[inv.metrics["ok"].astype(bool)]
+inv.latency.to_frame()[["phase", "count", "p50_ms", "p95_ms", "p99_ms", "max_ms", "unreliable"]]
+"""
+    ),
+    code(
+        """
+histogram_figure(measured, phase=["first_event", "tool_duration", "run_total"])
+"""
+    ),
+    code(
+        """
+ecdf_figure(measured, phase=["first_event", "event_gap", "run_total"])
+"""
+    ),
+    code(
+        """
+LatencyPanel(inv.metrics, sla=inv.sla.spec, phases=["first_event", "run_total"])
+"""
+    ),
+    md("## Suite triage"),
+    code(
+        """
+if inv.triage is not None:
+    display(Markdown(inv.triage.to_markdown()))
+    display(TriagePanel(inv.triage))
+"""
+    ),
+    md("## Fan-out and isolation"),
+    code(
+        """
+fanout = dict(inv.collection.get("fanout", {}))
+isolation = fanout.pop("isolation", {})
+print("isolation:", isolation.get("verdict"), "|", "; ".join(isolation.get("reasons", ())))
+pd.Series({k: v for k, v in fanout.items() if not isinstance(v, dict)}, name="fan-out").to_frame()
+"""
+    ),
+]
+
+
+def build(name: str, cells: list[Cell]) -> nbformat.NotebookNode:
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    nb.metadata["language_info"] = {"name": "python"}
+    for index, (kind, source) in enumerate(cells):
+        # Stable ids keep regenerated notebooks byte-identical.
+        cell_id = f"{name.replace('_', '-')}-{index:02d}"
+        if kind == "md":
+            nb.cells.append(new_markdown_cell(source, id=cell_id))
+        else:
+            cell = new_code_cell(source, id=cell_id)
+            if kind == "parameters":
+                cell.metadata["tags"] = ["parameters"]
+            nb.cells.append(cell)
+    return nb
+
+
+def render(name: str) -> str:
+    text: str = nbformat.writes(build(name, NOTEBOOKS[name]))
+    return text + "\n"
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    stale = []
+    for name in NOTEBOOKS:
+        path = HERE / f"{name}.ipynb"
+        text = render(name)
+        if check:
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                stale.append(path.name)
+        else:
+            path.write_text(text, encoding="utf-8")
+    if stale:
+        print("out of date (run notebooks/build_notebooks.py):", ", ".join(stale))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

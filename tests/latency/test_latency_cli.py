@@ -1,0 +1,138 @@
+"""``netra-diag sla`` through ``netra_diag.cli.main``: exit codes, text and JSON output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from latency_kit import CassetteBuilder, healthy_session
+
+from netra_diag.cli import main
+from netra_diag.cli.exit_codes import ExitCode
+
+OWN_SLA = """\
+name = "ci-gate"
+
+[[check]]
+id = "first-event-p50"
+phase = "first_event"
+statistic = "median"
+comparison = "<"
+threshold = "200 ms"
+
+[[check]]
+id = "connect-max"
+phase = "connect"
+statistic = "max"
+comparison = "<"
+threshold = "1 s"
+"""
+
+
+@pytest.fixture
+def healthy(tmp_path: Path) -> list[str]:
+    return [str(healthy_session(tmp_path / f"{u}.jsonl", user=u)) for u in ("a", "b", "c")]
+
+
+@pytest.fixture
+def slow(tmp_path: Path) -> list[str]:
+    return [
+        str(healthy_session(tmp_path / f"slow-{u}.jsonl", user=u, lag_ms=400.0, connect_ms=6000.0))
+        for u in ("a", "b", "c")
+    ]
+
+
+def test_service_sla_passes_on_healthy_recordings(
+    healthy: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["sla", "check", "service", *healthy])
+    out = capsys.readouterr().out
+    assert code == ExitCode.OK, out
+    first = out.splitlines()[0]
+    assert first.startswith("SLA 'service': PASS — 10 of 10 checks pass")
+    # Three reconnects and three connects-per-cassette are too few to mean much, and it says so.
+    assert "passed on too few samples to mean much" in first
+    assert "reconnect-mean" in out.splitlines()[-1]
+
+
+def test_breach_exits_sla_breach(slow: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["sla", "check", "service", *slow])
+    out = capsys.readouterr().out
+    assert code == ExitCode.SLA_BREACH
+    assert out.startswith("SLA 'service': BREACH")
+    assert "FAIL        event-latency-p95" in out and "FAIL        connect-max" in out
+
+
+def test_required_check_without_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    b = CassetteBuilder()
+    b.connect(0, 10, 5)
+    path = str(b.write(tmp_path / "connect-only.jsonl"))
+    assert main(["sla", "check", "service", path]) == ExitCode.SLA_BREACH
+    out = capsys.readouterr().out
+    assert "NOT VERIFIED" in out and "NO DATA" in out
+    assert main(["sla", "check", "service", path, "--allow-missing"]) == ExitCode.OK
+    assert "--allow-missing: 8 required check(s) without data ignored" in capsys.readouterr().out
+
+
+def test_json_output_and_context(healthy: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["sla", "check", "remediation", *healthy, "--json"]
+    code = main([*args, "--context", "memory_peak=229.5MB", "--context", "suite_duration=31.95s"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == ExitCode.OK == doc["exit_code"]
+    assert doc["sla"] == "remediation" and doc["passed"] is True
+    checks = {c["id"]: c for c in doc["checks"]}
+    assert (
+        checks["memory-peak"]["observed"] == 229.5e6 and checks["memory-peak"]["status"] == "pass"
+    )
+    assert checks["connect-success"]["observed"] == 1.0
+    phases = {row["phase"] for row in doc["summary"]}
+    assert {"connect", "event_latency", "run_total", "reconnect"} <= phases
+    assert doc["comparison"] is None
+    assert main([*args, "--context", "memory_peak"]) == ExitCode.USAGE
+    assert "expected PHASE=VALUE" in capsys.readouterr().err
+
+
+def test_baseline_regression(
+    healthy: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sla = tmp_path / "own.toml"
+    sla.write_text(OWN_SLA, encoding="utf-8")
+    slower = [
+        str(healthy_session(tmp_path / f"later-{u}.jsonl", user=u, gap_ms=16.0))
+        for u in ("a", "b", "c")
+    ]
+    assert main(["sla", "check", str(sla), *healthy, "--baseline", *healthy]) == ExitCode.OK
+    assert "within noise" in capsys.readouterr().out
+    code = main(["sla", "check", str(sla), *slower, "--baseline", *healthy, "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == ExitCode.SLA_BREACH and doc["passed"] is True
+    verdicts = {(p["phase"], p["source"]): p["verdict"] for p in doc["comparison"]["phases"]}
+    assert verdicts[("event_gap", "client")] == "regression"
+    assert verdicts[("connect", "client")] == "within noise"
+    assert verdicts[("reconnect", "client")] == "insufficient data"  # 3 samples each
+
+
+def test_bad_sla_file_is_a_usage_error_naming_line_and_field(
+    healthy: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sla = tmp_path / "bad.toml"
+    sla.write_text(OWN_SLA.replace('threshold = "1 s"', 'threshold = "1 lightyear"'), "utf-8")
+    assert main(["sla", "check", str(sla), *healthy]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert f"{sla}:15: field 'threshold':" in err and "unknown unit" in err
+    assert main(["sla", "show", str(sla)]) == ExitCode.USAGE
+    capsys.readouterr()
+    assert main(["sla", "show", "service"]) == ExitCode.OK
+    assert "event-latency-p95: event_latency p95 < 100 ms" in capsys.readouterr().out
+
+
+def test_unreadable_cassette_and_bare_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sla", "check", "service", str(tmp_path / "nope.jsonl")]) == ExitCode.USAGE
+    assert "cannot read" in capsys.readouterr().err
+    assert main(["sla"]) == ExitCode.USAGE
+    with pytest.raises(SystemExit):
+        main(["sla", "check", "--help"])
+    assert "exit codes" in capsys.readouterr().out

@@ -1,0 +1,125 @@
+"""Baseline vs current verdicts, and coordinated-omission correction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from netra_diag.errors import LatencyDataError
+from netra_diag.latency import (
+    Verdict,
+    compare_latency,
+    correct_coordinated_omission,
+    omission_from_fanout,
+)
+
+
+def frame(phases: dict[str, np.ndarray]) -> pd.DataFrame:
+    parts = [
+        pd.DataFrame({"phase": p, "source": "client", "value_ms": v, "ok": True})
+        for p, v in phases.items()
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_verdicts_per_phase() -> None:
+    rng = np.random.default_rng(11)
+    base = frame(
+        {
+            "connect": rng.lognormal(3, 0.5, 3000),
+            "first_event": rng.lognormal(5, 0.5, 3000),
+            "run_total": rng.lognormal(7, 0.5, 3000),
+            "auth": rng.lognormal(2, 0.5, 3),
+        }
+    )
+    cur = frame(
+        {
+            "connect": rng.lognormal(3, 0.5, 3000),  # same distribution
+            "first_event": rng.lognormal(5, 0.5, 3000) * 1.3,  # 30 % slower
+            "run_total": rng.lognormal(7, 0.5, 3000) * 0.7,  # 30 % faster
+            "auth": rng.lognormal(2, 0.5, 3),
+        }
+    )
+    report = compare_latency(base, cur)
+    verdicts = {r.key[0]: r.verdict for r in report.rows}
+    assert verdicts == {
+        "auth": Verdict.INSUFFICIENT,
+        "connect": Verdict.NOISE,
+        "first_event": Verdict.REGRESSION,
+        "run_total": Verdict.IMPROVEMENT,
+    }
+    slow = next(r for r in report.rows if r.key[0] == "first_event")
+    assert slow.median.ci_low > 0 and slow.p95.ci_low > 0
+    assert slow.median.relative == pytest.approx(0.3, abs=0.06)
+    assert [r.key[0] for r in report.regressions] == ["first_event"]
+    out = report.to_frame()
+    assert list(out.columns[:4]) == ["phase", "source", "n_baseline", "n_current"]
+    assert {"median_delta_ci_low_ms", "p95_delta_pct", "verdict"} <= set(out.columns)
+    assert "1 regression (first_event/client)" in report.headline
+    assert "first_event/client: regression" in report.text()
+
+
+def test_tiny_but_significant_changes_are_noise() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.lognormal(3, 0.3, 200_000)
+    report = compare_latency(x, x * 1.01, n_boot=300)
+    row = report.rows[0]
+    assert row.median.ci_low > 0  # statistically real …
+    assert row.verdict is Verdict.NOISE  # … but under the 5 % that matters
+
+
+def test_p95_on_a_small_sample_stays_out_of_the_verdict() -> None:
+    rng = np.random.default_rng(4)
+    base = rng.exponential(10, 60)
+    cur = np.r_[rng.exponential(10, 57), [500.0, 600.0, 700.0]]  # only the tail moved
+    row = compare_latency(base, cur).rows[0]
+    assert not row.p95.usable and "left out of the verdict" in row.note
+    assert row.verdict is Verdict.NOISE
+
+
+def test_bad_inputs() -> None:
+    with pytest.raises(LatencyDataError):
+        compare_latency(pd.DataFrame({"x": [1]}), pd.DataFrame({"x": [1]}))
+    assert compare_latency([], []).rows[0].verdict is Verdict.INSUFFICIENT
+
+
+# -- coordinated omission -----------------------------------------------------------------------
+
+
+def test_correction_adds_the_start_delay() -> None:
+    intended = np.arange(10) * 0.1  # one session every 100 ms
+    actual = intended.copy()
+    actual[5:] += 0.5  # the generator stalled for 500 ms
+    latency = np.full(10, 20.0)
+    report = correct_coordinated_omission(intended, actual, latency)
+    assert report.late == 5 and report.interval_ms == pytest.approx(100.0)
+    assert report.frame["start_delay_ms"].tolist() == pytest.approx([0] * 5 + [500] * 5)
+    assert report.corrected.tolist() == pytest.approx([20] * 5 + [520] * 5)
+    assert report.measured.tolist() == [20.0] * 10
+    text = report.explanation
+    assert text.startswith("5 of 10 sessions started late (one every 100 ms)")
+    assert "coordinated omission" in text and "520 ms" in text
+
+
+def test_on_schedule_needs_no_correction() -> None:
+    t = np.arange(50) * 0.02
+    report = correct_coordinated_omission(t, t + 0.0001)
+    assert report.late == 0 and "no coordinated omission to correct" in report.explanation
+    assert report.corrected.max() == pytest.approx(0.1)
+
+
+def test_fanout_users_table() -> None:
+    users = pd.DataFrame(
+        {
+            "intended_start_s": [0.0, 0.1, 0.2, 0.3],
+            "actual_start_s": [0.0, 0.1, 0.9, None],
+            "connect_ms": [10.0, 12.0, 11.0, None],
+        }
+    )
+    report = omission_from_fanout(users)
+    assert len(report.frame) == 3 and report.corrected.tolist() == pytest.approx([10, 12, 711])
+    with pytest.raises(LatencyDataError, match="lacks"):
+        omission_from_fanout(users.drop(columns="connect_ms"))
+    with pytest.raises(LatencyDataError, match="intended"):
+        correct_coordinated_omission([0.0, 1.0], [0.0])

@@ -1,0 +1,57 @@
+"""Shared pieces of the suite-triage tests: where fixtures live, runner summaries."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "suites"
+SRC = FIXTURES / "src"
+_SUMMARY_WORDS = re.compile(r"(\d+) (failed|passed|skipped|xfailed|xpassed|errors?|warnings?)")
+
+
+def has_json_report() -> bool:
+    try:
+        import pytest_jsonreport  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def parse_pytest_summary(stdout: str) -> dict[str, int]:
+    """``{"failed": 18, "passed": 6, ...}`` from pytest's last summary line."""
+    lines = [ln for ln in stdout.strip().splitlines() if ln.strip()]
+    found = dict.fromkeys(("failed", "passed", "skipped", "xfailed", "xpassed", "errors"), 0)
+    for n, word in _SUMMARY_WORDS.findall(lines[-1]):
+        key = "errors" if word.startswith("error") else word
+        if key in found:
+            found[key] = int(n)
+    return found
+
+
+def node_summary(path: Path) -> dict[str, int]:
+    """The ``ℹ tests 7`` … block of node's spec reporter."""
+    found: dict[str, int] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^ℹ (tests|pass|fail|cancelled|skipped|todo) (\d+)$", line.strip())
+        if m:
+            found[m.group(1)] = int(m.group(2))
+    return found
+
+
+@dataclass(frozen=True)
+class PytestRun:
+    xunit1: Path
+    xunit2: Path
+    json: Path | None
+    recordings: Path
+    summary: dict[str, int]
+    summary_xunit2: dict[str, int]
+
+
+@dataclass(frozen=True)
+class NodeRun:
+    junit: Path
+    summary: dict[str, int]
+    generated: bool

@@ -1,0 +1,131 @@
+"""``netra-diag probe``: live frame lines, summary, exit codes, recording without secrets."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from netra_diag.cli import main
+from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.emulator import (
+    AuthMode,
+    EmulatorConfig,
+    ThreadedService,
+    TimingProfile,
+    start_in_thread,
+)
+from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
+
+JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{6,}|ZXlK[A-Za-z0-9_-]{6,}")
+FRAME_LINE = re.compile(r"^\+\s+\d+\.\d ms  [←→] \S+")
+
+
+@pytest.fixture(scope="module")
+def service() -> Iterator[ThreadedService]:
+    timing = TimingProfile(time_scale=0, tool_calls=(1, 2))
+    with start_in_thread(EmulatorConfig(auth=AuthMode.STRICT, timing=timing)) as svc:
+        yield svc
+
+
+def probe(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(["probe", "--time-scale", "0", *argv])
+    return code, capsys.readouterr().out
+
+
+def test_embedded_probe_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = probe(capsys)
+    assert code == ExitCode.OK, out
+    frames = [line for line in out.splitlines() if FRAME_LINE.match(line)]
+    assert any("← agent_started  run=" in line for line in frames)
+    assert any("→ user_message" in line for line in frames)
+    assert frames[-1].split()[4] == "agent_completed"
+    for heading in ("== handshake", "== auth: validated", "== run: completed", "== latency"):
+        assert heading in out
+    assert "== close: Closed 1000 by the client" in out
+
+
+def test_demo_mode_is_an_auth_bypass(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = probe(capsys, "--auth", "demo")
+    assert code == ExitCode.CONTRACT
+    assert "== auth: BYPASS" in out and "synthetic" in out
+
+
+@pytest.mark.parametrize(
+    ("faults", "extra", "expected", "needle"),
+    [
+        ("disconnect_mid_run", [], ExitCode.CONNECTION, "Closed 1006 without a close frame"),
+        ("close_1011_after_first_message", [], ExitCode.CONNECTION, "Closed 1011"),
+        ("stall,stall_s=5", ["--timeout", "0.4"], ExitCode.TIMEOUT, "no terminal event"),
+        ("reject_auth", ["--transport", "header"], ExitCode.CONTRACT, "1008"),
+        ("drop_event", [], ExitCode.CONTRACT, "contract:"),
+    ],
+)
+def test_faults_map_to_exit_codes(
+    capsys: pytest.CaptureFixture[str],
+    faults: str,
+    extra: list[str],
+    expected: ExitCode,
+    needle: str,
+) -> None:
+    code, out = probe(capsys, "--faults", faults, *extra)
+    if faults == "drop_event" and code != expected:
+        # A dropped agent_completed ends in a timeout instead of a contract finding.
+        assert code == ExitCode.TIMEOUT, out
+        return
+    assert code == expected, out
+    assert needle in out
+
+
+def test_json_output_and_recording(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "probe.jsonl"
+    code, out = probe(capsys, "--json", "--record", str(path), "--sub", "user-json-1")
+    doc = json.loads(out)
+    assert code == doc["exit_code"] == 0
+    assert doc["auth"]["validated"] is True and doc["auth"]["token_sub"] == "user-json-1"
+    assert doc["run"]["outcome"] == "completed" and doc["recording"] == str(path)
+    assert doc["latency"]["upgrade_ms"] is not None
+    assert doc["close"]["code"] == 1000
+    text = path.read_text()
+    assert not JWT_LIKE.search(text) and not JWT_LIKE.search(out)
+
+
+def test_probe_a_url_with_each_transport(
+    service: ThreadedService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for transport in ("header", "subprotocol", "query"):
+        code, out = probe(capsys, service.url, "--transport", transport, "--sub", "u-url-1")
+        assert code == ExitCode.OK, out
+        assert f"transport={transport}" in out
+
+
+def test_token_from_environment(
+    service: ThreadedService, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = mint_token("user-env-9", key=LOCAL_DEV_SECRET, now=time.time())
+    monkeypatch.setenv("PROBE_TOKEN", token)
+    code, out = probe(capsys, service.url, "--token-env", "PROBE_TOKEN", "--json")
+    assert code == ExitCode.OK
+    assert token not in out and json.loads(out)["auth"]["token_sub"] == "user-env-9"
+
+
+def test_refused_upgrade_and_refused_connection(
+    service: ThreadedService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    factory = service.url.replace("/ws", "/ws/factory")
+    code, out = probe(capsys, factory, "--no-token", "--transport", "none")
+    assert code == ExitCode.CONTRACT and "HTTP 403" in out
+    code, out = probe(capsys, "ws://127.0.0.1:1/ws", "--open-timeout", "2")
+    assert code == ExitCode.CONNECTION and "ConnectFailed" in out
+
+
+def test_usage_errors(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROBE_MISSING", raising=False)
+    assert main(["probe", "http://x", "--sub", "u"]) == ExitCode.USAGE
+    assert main(["probe", "--token-env", "PROBE_MISSING"]) == ExitCode.USAGE
+    assert main(["probe", "--timeout", "0"]) == ExitCode.USAGE
+    assert "error:" in capsys.readouterr().err
