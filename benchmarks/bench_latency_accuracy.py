@@ -168,7 +168,7 @@ async def main(args: argparse.Namespace) -> int:
                     transport="header",
                     expected_events=6,
                     progress=False,
-                    **extra,  # type: ignore[arg-type]
+                    **extra,
                 )
                 if not fan.ok:
                     print(fan.summary())

@@ -1,15 +1,25 @@
-"""``netra-diag demo``: the main job, against the embedded reference service (no network).
+"""``netra-diag demo``: the main job, a full investigation against the embedded reference service.
 
-Starts the reference service, mints a token, runs one agent turn and prints what happened:
-handshake, auth verdict, each event with its time, outcome.
+1. Start the reference service with a few injected faults, mint a token, run one agent turn and
+   print it: handshake, auth verdict, each event with its time, outcome.
+2. Fan out many users (each with its own token), recording every session as a cassette.
+3. Run the ``investigation_report`` notebook on the recordings: event contracts per session,
+   latency against the service's SLA, what was injected against what was diagnosed, and the
+   bundled failing suite triaged. It writes an HTML report, the executed notebook and a JSON
+   summary into ``--out``.
+4. Print the headline (worst finding first) and where the report is.
+
+No network beyond loopback and no account: everything runs on this machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import sys
 import time
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from netra_diag.cli.exit_codes import ExitCode
@@ -18,48 +28,153 @@ __all__ = ["register", "run"]
 
 EPILOG = """\
 exit codes:
-  0  the turn completed and auth was really validated
-  3  contract or auth problem (e.g. auth bypassed)
-  4  the run timed out
-  5  the service could not be reached
+  0  the investigation ran and diagnosed every fault the service injected (the findings it
+     prints are the point of the demo: the service was told to misbehave)
+  1  an injected fault went undiagnosed
+  8  the report notebook failed (its HTML still shows what ran)
+  with --strict: the report's own class instead (3 contract, 6 SLA, 7 new test failures,
+  9 infrastructure or auth), as `netra-diag report` exits
 
-example:
+examples:
   netra-diag demo
+  netra-diag demo --users 50 --runs 5 --faults "drop_event@0.2,stall@0.1" --out /tmp/report
+  netra-diag lab          # the same notebooks in JupyterLab, with the service running
 """
 
 
 def register(subparsers: Any) -> None:
+    from netra_diag.investigation import DEFAULT_FAULTS
+
     parser = subparsers.add_parser(
         "demo",
-        help="main job: run an investigation against the embedded reference service",
+        help="main job: investigation report against the embedded reference service",
         description=__doc__,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--message", default=None, help="the chat message to send")
+    parser.add_argument(
+        "--out",
+        default="netra-report",
+        metavar="DIR",
+        help="where the report and recordings go (default ./netra-report; git-ignored)",
+    )
+    parser.add_argument("--users", type=int, default=20, help="users to fan out (default 20)")
+    parser.add_argument("--runs", type=int, default=3, help="agent runs per user (default 3)")
+    parser.add_argument(
+        "--faults",
+        default=DEFAULT_FAULTS,
+        metavar="PLAN",
+        help=f"faults the service injects, 'name@probability,...' (default {DEFAULT_FAULTS!r})",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=0.25,
+        help="pace of the service's agent runs: 1.0 realistic, 0.25 four times faster (default)",
+    )
+    parser.add_argument("--seed", type=int, default=7, help="the service's random seed")
+    parser.add_argument(
+        "--no-report",
+        action="store_true",
+        help="analyse in this process and skip the notebook and HTML (faster)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with the report's class of failure (as `netra-diag report` does)",
+    )
     parser.set_defaults(func=run)
 
 
-async def _demo(message: str | None) -> int:
-    from netra_diag.emulator import EmulatorConfig, run_service
-    from netra_diag.investigation import DEMO_MESSAGE, describe_turn, run_turn
-    from netra_diag.live import RunOutcome
-    from netra_diag.tokens import find_secret, mint_token
+def _say(text: str = "") -> None:
+    print(text, flush=True)
 
-    lookup = find_secret("local", os.environ)
-    assert lookup is not None  # the local profile always has its built-in secret
-    async with run_service(EmulatorConfig(secret=lookup.value)) as service:
-        print(f"reference service on {service.url} (strict auth)")
-        token = mint_token("demo-engineer", key=lookup.value, now=time.time())
-        turn = await run_turn(service.url, token=token, message=message or DEMO_MESSAGE)
-    for line in describe_turn(turn):
-        print(line)
-    if turn.record.outcome is RunOutcome.TIMEOUT:
-        return int(ExitCode.TIMEOUT)
-    if turn.auth.bypass or turn.record.outcome is not RunOutcome.COMPLETED:
-        return int(ExitCode.CONTRACT)
-    return int(ExitCode.OK)
+
+def _diagnosis_line(injected: int, detected: int, kinds: Counter[str]) -> str:
+    listed = ", ".join(f"{name} ×{n}" for name, n in sorted(kinds.items())) or "none"
+    if not injected:
+        return "diagnosis: no fault was injected"
+    verdict = "all diagnosed" if detected == injected else f"{injected - detected} MISSED"
+    return f"diagnosis: {detected} of {injected} injected faults diagnosed ({verdict}; {listed})"
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_demo(args.message))
+    from netra_diag import investigation, report
+
+    started = time.monotonic()
+    out = report.prepare_out_dir(args.out)
+    recordings = out / "recordings"
+    config = investigation.CollectConfig(
+        users=args.users,
+        runs=args.runs,
+        faults=args.faults,
+        time_scale=args.time_scale,
+        seed=args.seed,
+    )
+    _say(
+        f"netra-diag demo: {args.users} users × {args.runs} runs against the embedded reference "
+        f"service, injecting: {args.faults or 'nothing'}"
+    )
+    collection = asyncio.run(
+        investigation.collect(recordings, config, progress=sys.stderr.isatty())
+    )
+    _say("\n== one agent turn")
+    if collection.turn is not None:
+        for line in investigation.describe_turn(collection.turn):
+            _say(f"  {line}")
+    fan = collection.fanout
+    _say("\n== fan-out")
+    _say(
+        f"  {fan['sessions_connected']}/{fan['users']} sessions, {fan['runs_completed']}/"
+        f"{fan['runs_total']} runs completed, {fan['events_lost']} critical events lost, "
+        f"isolation {fan['isolation']['verdict']}; recorded in {recordings}"
+    )
+    kinds = Counter(str(f.get("fault")) for f in collection.injected)
+
+    notebook_failed = False
+    html_path: Path | None = None
+    if args.no_report or report.notebooks_dir() is None:
+        if not args.no_report:
+            _say("\n(no notebooks/ folder found: analysing here, without the HTML report)")
+        inv = investigation.analyse(recordings)
+        headline, checks = inv.headline, inv.checks
+        detected = int(inv.injected["detected"].sum()) if len(inv.injected) else 0
+        exit_class = report.exit_code_for(checks)
+    else:
+        _say("\n== report")
+        result = report.run_report(
+            "investigation_report",
+            {"recordings": str(recordings.resolve())},
+            out_dir=out,
+            log=lambda msg: _say(f"  {msg}"),
+        )
+        headline, checks = result.headline, result.checks
+        notebook_failed = result.error is not None
+        summary = result.values.get("investigation") or {}
+        detected = int(summary.get("injected_detected", 0))
+        exit_class = result.exit_code
+        html_path = result.html_path
+        for warning in result.warnings:
+            _say(f"  warning: {warning}")
+
+    _say("\n== headline (worst first)")
+    _say(f"  {headline}")
+    for check in checks:
+        mark = "pass" if check.passed else "FAIL"
+        _say(f"  [{mark}] {check.name}: {check.detail}")
+    _say(f"  {_diagnosis_line(len(collection.injected), detected, kinds)}")
+    _say("")
+    if html_path is not None:
+        _say(f"report: {html_path} (executed notebook and JSON summary beside it)")
+    _say(
+        f"report exit class: {int(exit_class)} ({exit_class.name}); demo took "
+        f"{time.monotonic() - started:.1f} s"
+    )
+    _say("explore it interactively: netra-diag lab")
+    if args.strict:
+        return int(exit_class)
+    if notebook_failed:
+        return int(ExitCode.NOTEBOOK)
+    if detected < len(collection.injected):
+        return int(ExitCode.FAILURE)
+    return int(ExitCode.OK)

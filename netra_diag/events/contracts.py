@@ -53,7 +53,7 @@ from netra_diag.events.rules.session import (
     check_isolation,
     check_observed,
 )
-from netra_diag.events.rules.timing import check_heartbeats, check_timing
+from netra_diag.events.rules.timing import check_first_event, check_heartbeats, check_timing
 from netra_diag.events.rules.tools import check_tool_pairs
 from netra_diag.events.runs import RunKey, group_runs
 from netra_diag.events.timeline import Mark
@@ -76,6 +76,7 @@ __all__ = [
     "check_critical_events",
     "check_duplicates",
     "check_error_frames",
+    "check_first_event",
     "check_frame_size",
     "check_frames",
     "check_heartbeats",
@@ -104,6 +105,7 @@ DEFAULT_CHECKS: tuple[Check, ...] = (
     check_required_fields,
     check_duplicates,
     check_timing,
+    check_first_event,
     check_isolation,
     check_heartbeats,
     check_close,

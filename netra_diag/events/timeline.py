@@ -435,6 +435,9 @@ class TimelineBuilder:
                         (te.index,),
                     )
                 )
+                if wait > self.config.stall_threshold_s:
+                    # A silent wait is a stall too, attributed like one inside a run.
+                    closed.append(self._stall_between(key, self._pending_send, te.t, te))
                 self._pending_send = None
             state = _RunState(key, te, te.t)
             self._runs[key] = state
@@ -542,6 +545,11 @@ class TimelineBuilder:
         indices = (last.index,) + ((closer.index,) if closer is not None else ())
         label = f"stall {end - last.t:.1f} s ({cause})"
         return Span(SpanKind.STALL, last.t, end, key, label, indices, cause, why, unfinished)
+
+    def _stall_between(self, key: RunKey, start: float, end: float, closer: TimedEvent) -> Span:
+        cause, why = attribute_stall(start, end, self._rtts, self.config)
+        label = f"stall {end - start:.1f} s before the first event ({cause})"
+        return Span(SpanKind.STALL, start, end, key, label, (closer.index,), cause, why)
 
 
 def build_timeline(

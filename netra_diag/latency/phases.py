@@ -34,6 +34,8 @@ __all__ = [
 
 
 class Phase(StrEnum):
+    """What a metric row measures; ``netra_diag.latency.metrics`` documents each one."""
+
     CONNECT = "connect"
     AUTH = "auth"
     HANDSHAKE = "handshake"
@@ -79,6 +81,7 @@ def _blank(value: Any) -> bool:
 
 
 def as_number(value: Any) -> float:
+    """A finite float, or NaN for anything else (None, NA, text, bool, inf)."""
     if isinstance(value, bool) or _blank(value):
         return math.nan
     try:
@@ -89,10 +92,12 @@ def as_number(value: Any) -> float:
 
 
 def as_text(value: Any) -> str | None:
+    """A non-empty string, or None for missing values."""
     return None if _blank(value) or value == "" else str(value)
 
 
 def as_data(value: Any) -> Mapping[str, Any]:
+    """A mark's ``data``: a mapping as is, a JSON object string parsed, anything else empty."""
     if isinstance(value, Mapping):
         return value
     if isinstance(value, str) and value:
@@ -374,6 +379,8 @@ class PhaseScanner:
 
 @dataclass(frozen=True, slots=True)
 class EventInfo:
+    """The fields of an incoming agent event the phases need."""
+
     run_id: str | None = None
     thread_id: str | None = None
     tool_name: str | None = None

@@ -26,6 +26,7 @@ from netra_diag.report.runner import (
     find_notebook,
     notebook_parameters,
     notebooks_dir,
+    prepare_out_dir,
     run_report,
 )
 from netra_diag.report.safety import (
@@ -56,6 +57,7 @@ __all__ = [
     "is_token",
     "notebook_parameters",
     "notebooks_dir",
+    "prepare_out_dir",
     "run_report",
     "scrub_notebook",
     "scrub_text",

@@ -45,6 +45,7 @@ __all__ = [
     "find_notebook",
     "notebook_parameters",
     "notebooks_dir",
+    "prepare_out_dir",
     "run_report",
 ]
 
@@ -153,6 +154,16 @@ def coerce_parameters(
     return out
 
 
+def prepare_out_dir(path: str | os.PathLike[str]) -> Path:
+    """Create ``path`` for report output; a folder created here gets a ``.gitignore`` of ``*``
+    (reports are build output: nothing in them belongs in version control)."""
+    out = Path(path)
+    if not out.exists():
+        out.mkdir(parents=True)
+        (out / ".gitignore").write_text("*\n", encoding="utf-8")
+    return out
+
+
 def ensure_kernel() -> str:
     """The name of a kernel that runs this interpreter.
 
@@ -243,12 +254,7 @@ def run_report(
     check_parameters(params, env)
     secrets = secret_values(env)
 
-    out = Path(out_dir)
-    fresh = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    if fresh:
-        # Reports are build output: keep them out of version control wherever they are written.
-        (out / ".gitignore").write_text("*\n", encoding="utf-8")
+    out = prepare_out_dir(out_dir)
     nb_path, html_path, summary_path = (
         out / f"{name}{ext}" for ext in (".ipynb", ".html", ".json")
     )

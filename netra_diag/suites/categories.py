@@ -80,7 +80,7 @@ _WS_API = _rx(
     r"state|recv_messages|messages)'|websockets\.(?:legacy|client)\b.*deprecat"
     r"|cannot import name '(?:InvalidStatusCode|WebSocketClientProtocol|connect)'"
 )
-_SETUP = _rx(
+_SETUP = re.compile(  # case matters: setUp is unittest's, "setup" is any fixture
     r"was never awaited|coroutine '[^']*' was never|\bsetup_method\b|\bsetUp\b"
     r"|It is deprecated to return a value that is not None from a test case"
     r"|'coroutine' object (?:has no attribute|is not)"
@@ -119,6 +119,7 @@ _CONTRACT = _rx(
     r"\b|required field|out of order|cross-user|contamination|received 0 events|events? in total"
 )
 _SLA = _rx(r"events/s|\bp9[59]\b|latency|reconnect(?:ion)? took|took [\d.]+ ?m?s \(>|SLA")
+_WRAPPED = re.compile(r'^failed on (?:setup|teardown) with "(.*)"$', re.S)
 _UNITTEST = re.compile(r"testMethod=|unittest[./]")
 
 
@@ -135,7 +136,8 @@ def evidence_of(case: TestCase) -> str:
     if not e_lines:  # node/jest/JUnit stacks: the message leads the body
         e_lines = [ln for ln in lines[:3] if ln.strip()]
     last = lines[-1] if lines else ""
-    return "\n".join([problem.type, problem.message, *e_lines[-12:], last])
+    message = _WRAPPED.sub(r"\1", problem.message)  # pytest's 'failed on setup with "..."'
+    return "\n".join([problem.type, message, *e_lines[-12:], last])
 
 
 def categorise(case: TestCase, evidence: str | None = None) -> CategoryMatch:

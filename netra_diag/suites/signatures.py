@@ -257,7 +257,7 @@ def innermost_frame(text: str, *, include_tests: bool = False) -> str:
     lines = text[-8192:].splitlines()
     for i in range(len(lines) - 1, -1, -1):
         line = lines[i]
-        if not (".py:" in line or 'File "' in line or " at " in line or ".go:" in line):
+        if not (".py:" in line or 'File "' in line or "at " in line or ".go:" in line):
             continue
         match = _FRAME.search(line)
         if match is None:

@@ -228,8 +228,8 @@ def _with_findings(report: TriageReport) -> TriageReport:
         found.append(Finding(55, report.flakiness.summary()))
     elif counts.flaky:
         found.append(Finding(55, f"{_plural(counts.flaky, 'test')} passed only on retry"))
-    if total and not failing:
-        ran = total - counts.skipped - counts.xfailed
+    ran = total - counts.skipped - counts.xfailed
+    if ran and not failing:
         lead = f"all {total} tests pass" if ran == total else f"all {ran} tests that ran pass"
         weak = [f for f in found if f.rank < 50]
         if weak:

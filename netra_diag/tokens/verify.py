@@ -8,11 +8,12 @@ an expired ``exp`` needs both fixes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from netra_diag.errors import TokenRejected
+from netra_diag.errors import TokenRejected, UsageError
 from netra_diag.redaction import fingerprint, scrub_obj
 from netra_diag.tokens.failures import Failure, FailureCode, plain
 from netra_diag.tokens.inspection import as_epoch, parse_compact, unwrap_token
@@ -92,13 +93,17 @@ def verify_token(
     expected_env: str | None = None,
     expected_svc_id: str | None = None,
 ) -> Verification:
-    """Check ``token`` with ``key`` the way the ``profile``'s service does; never raises on a bad
-    token (``UsageError`` only for an unknown profile). Call ``.raise_for_failures()`` to raise.
+    """Check ``token`` with ``key`` the way the ``profile``'s service does.
+
+    Never raises on a bad token; ``UsageError`` only for an unknown profile or a negative leeway.
+    Call ``.raise_for_failures()`` on the result to raise ``TokenRejected``.
 
     ``audiences`` defaults to the profile's allowed set; ``expected_env`` to the profile's
     environment names; ``expected_type=None`` skips the token-type rule.
     """
     prof = get_profile(profile)
+    if not (math.isfinite(leeway) and leeway >= 0):
+        raise UsageError(f"leeway must be a finite number of seconds >= 0, got {leeway!r}")
     allowed_aud = frozenset(audiences) if audiences is not None else prof.allowed_audiences
     token = token if isinstance(token, str) else str(token)
     parsed = parse_compact(token)

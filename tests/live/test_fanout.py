@@ -188,7 +188,7 @@ async def test_usage_errors() -> None:
 
     for kwargs in ({"users": 0}, {"users": ["a", "a"]}, {"ramp": -1.0}, {"runs": -1}):
         with pytest.raises(UsageError):
-            await run_fanout("ws://127.0.0.1:1/ws", progress=False, **kwargs)  # type: ignore[arg-type]
+            await run_fanout("ws://127.0.0.1:1/ws", progress=False, **kwargs)
 
 
 def test_expected_events_inferred_from_the_run() -> None:

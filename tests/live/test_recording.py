@@ -6,6 +6,8 @@ import base64
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -51,6 +53,27 @@ def new_recorder(path: Path, tok: str | None = None, **kw: object) -> Recorder:
         started_wall=1_700_000_000.0,
         **kw,  # type: ignore[arg-type]
     )
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "netra_diag.recording_format",
+        "netra_diag.recording_lines",
+        "netra_diag.recording_redaction",
+        "netra_diag.recording_tables",
+        "netra_diag.closecodes",
+        "netra_diag.recording",
+    ],
+)
+def test_cassette_modules_stay_out_of_io_layers(module: str) -> None:
+    code = (
+        f"import importlib, sys; importlib.import_module({module!r}); "
+        "print(','.join(m for m in ('websockets', 'asyncio', 'pandas', 'plotly') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
 
 
 def test_round_trip(tmp_path: Path) -> None:

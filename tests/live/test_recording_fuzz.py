@@ -16,6 +16,7 @@ from netra_diag.recording_format import (
     FrameRecord,
     LineWarning,
     MarkRecord,
+    expand_secrets,
     frame_line,
     header_line,
     mark_line,
@@ -23,7 +24,9 @@ from netra_diag.recording_format import (
     parse_lines,
     redact_headers,
     redact_url,
+    scrub_fast,
 )
+from netra_diag.redaction import JWT_PATTERN, scrub
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -113,6 +116,17 @@ def test_any_truncation_of_a_cassette_is_survivable(cut: int, data: st.DataObjec
     assert len(records) + len(warnings) <= 3
     for w in warnings:
         assert 1 <= w.lineno <= 3
+
+
+texts_with_tokens = st.lists(
+    st.text(max_size=40) | st.from_regex(JWT_PATTERN, fullmatch=True), max_size=4
+).map("".join)
+
+
+@given(texts_with_tokens, st.lists(st.text(max_size=12), max_size=3))
+def test_scrub_fast_is_scrub(text: str, secrets: list[str]) -> None:
+    expanded = expand_secrets(secrets)
+    assert scrub_fast(text, expanded) == scrub(text, expanded)
 
 
 @given(st.text(max_size=80))

@@ -37,7 +37,8 @@ def test_nested_suites_name_each_case_after_its_innermost_suite() -> None:
 def test_missing_attributes_are_tolerated_and_reported() -> None:
     run = parse_junit(
         _xml(
-            '<testsuite><testcase/><testcase name="t" time="soon"/><testcase name="u" time="1,234.5"/></testsuite>'
+            '<testsuite><testcase/><testcase name="t" time="soon"/>'
+            '<testcase name="u" time="1,234.5"/></testsuite>'
         )
     )
     assert len(run.rows) == 3
@@ -216,7 +217,8 @@ def test_shards_merge_and_deduplicate(tmp_path: Path) -> None:
 def test_duplicate_names_within_one_file_stay_separate_tests() -> None:
     run = parse_junit(
         _xml(
-            '<testsuite><testcase classname="k" name="same"/><testcase classname="k" name="same"/></testsuite>'
+            '<testsuite><testcase classname="k" name="same"/>'
+            '<testcase classname="k" name="same"/></testsuite>'
         )
     )
     assert [r.test_id for r in run.rows] == ["k::same", "k::same #2"]

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from token_testkit import NOW, SECRET, KeyPair
 
-from netra_diag.errors import TokenRejected
+from netra_diag.errors import TokenRejected, UsageError
 from netra_diag.tokens import (
     LOCAL_DEV_SECRET,
     Failure,
@@ -54,6 +54,13 @@ def test_leeway_covers_small_expiry_and_is_mentioned_when_not_enough() -> None:
     assert verify_token(token, SECRET, now=NOW + 920, leeway=30).ok
     failure = only(verify_token(token, SECRET, now=NOW + 960, leeway=30), FailureCode.EXPIRED)
     assert failure.message.endswith("even with 30s leeway")
+
+
+def test_bad_parameters_are_usage_errors() -> None:
+    with pytest.raises(UsageError, match="leeway"):
+        verify_token(mint(), SECRET, now=NOW, leeway=-5)
+    with pytest.raises(UsageError, match="unknown token profile"):
+        verify_token(mint(), SECRET, now=NOW, profile="qa")
 
 
 def test_not_yet_valid() -> None:

@@ -79,6 +79,7 @@ class Rule(StrEnum):
     MISSING_FIELD = "missing_field"
     GAP_TOO_LONG = "gap_too_long"
     RUN_TOO_LONG = "run_too_long"
+    SLOW_FIRST_EVENT = "slow_first_event"
     INVALID_FRAME = "invalid_frame"
     OVERSIZED_FRAME = "oversized_frame"
     CHECK_CRASHED = "check_crashed"
@@ -171,6 +172,8 @@ class ContractConfig:
 
     max_gap_s: float = 30.0  # between consecutive events of one run
     max_run_s: float = 300.0  # first to last event of one run
+    # From the request to the run's first event: the staging suite allows 45 s (PROTOCOL.md §8).
+    max_first_event_s: float = 45.0
     # /ws/config says 30 s; the server heartbeats after its idle timeout (35 s + buffer on
     # staging), so allow a grace before calling a silence a missing heartbeat.
     heartbeat_interval_s: float = 30.0

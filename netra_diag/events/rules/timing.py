@@ -21,9 +21,24 @@ from netra_diag.events.rules.base import (
     finding,
     per_run,
 )
-from netra_diag.events.runs import Run
+from netra_diag.events.runs import Run, group_runs
 
-__all__ = ["check_heartbeats", "check_timing"]
+__all__ = ["REQUEST_TYPES", "check_first_event", "check_heartbeats", "check_timing"]
+
+# Client frames that ask the agent for a run (PROTOCOL.md §4, with aliases).
+REQUEST_TYPES = frozenset(
+    {
+        "user_message",
+        "chat_message",
+        "chat",
+        "message",
+        "user",
+        "user_input",
+        "start_agent",
+        "execute_agent",
+        "agent_request",
+    }
+)
 
 
 def _limit(value: float) -> str:
@@ -94,3 +109,41 @@ def check_heartbeats(events: Sequence[TimedEvent], context: ContractContext) -> 
             None,
             (last,),
         )
+
+
+def check_first_event(events: Sequence[TimedEvent], context: ContractContext) -> Iterator[Finding]:
+    """Each run's first event arrives within ``max_first_event_s`` of the request that started it
+    (the latest ``message_sent`` mark, or outgoing request frame, before the run's first event and
+    after the previous run's). Needs the client's marks in the context."""
+    limit = context.config.max_first_event_s
+    requests = sorted(
+        (
+            m.t
+            for m in context.marks
+            if math.isfinite(m.t)
+            and (
+                m.name == "message_sent"
+                or (m.name == "frame_out" and m.data.get("type") in REQUEST_TYPES)
+            )
+        ),
+    )
+    if not requests:
+        return
+    floor = -math.inf
+    for run in sorted(group_runs(events), key=lambda r: r.start):
+        first = run.events[0]
+        sent = [t for t in requests if floor < t <= first.t]
+        floor = max(floor, first.t)
+        if not sent:
+            continue
+        # The earliest request since the previous run: the user has been waiting since then.
+        wait = first.t - sent[0]
+        if wait > limit:
+            yield finding(
+                Rule.SLOW_FIRST_EVENT,
+                Severity.ERROR,
+                f"run {run.key}'s first event ({describe(first)}) came {wait:.2f} s after the "
+                f"request at {at(sent[0])} (limit {_limit(limit)})",
+                run.key,
+                (first,),
+            )

@@ -1,0 +1,163 @@
+"""``netra-diag fanout`` and ``netra-diag replay`` end to end: summaries, JSON, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+
+from netra_diag.cli import main
+from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.cli.fanout import parse_ramp
+from netra_diag.recording import Recorder
+
+TIMEOUT_FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
+FAST = ["--time-scale", "0.002", "--no-progress"]
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_embedded_fanout_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(
+        [
+            "fanout",
+            "--users",
+            "12",
+            "--runs",
+            "2",
+            "--ramp",
+            "400/s",
+            "--record",
+            str(tmp_path),
+            *FAST,
+        ],
+        capsys,
+    )
+    assert code == ExitCode.OK, out
+    assert "embedded service at ws://127.0.0.1:" in out
+    assert "runs completed:     24/24" in out
+    assert "0 of 144 expected critical events lost" in out
+    assert "errors by class:    none" in out
+    assert "isolation: isolated" in out
+    assert "exit code 0 (ok)" in out
+    assert len(list(tmp_path.glob("*.jsonl"))) == 12
+    assert "eyJ" not in out
+
+
+def test_embedded_fanout_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["fanout", "--users", "5", "--json", *FAST], capsys)
+    data = json.loads(out)
+    assert code == ExitCode.OK == data["exit_code"]
+    assert data["runs_completed"] == data["runs_total"] == 5
+    assert data["events_lost"] == 0 and data["expected_known"] is True
+    assert data["isolation"]["verdict"] == "isolated"
+    assert data["peak_concurrent_sessions"] == 5
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "text"),
+    [
+        (["--auth", "demo"], ExitCode.CONTRACT, "cannot judge"),
+        (["--faults", "leak_other_user", "--timeout", "1.5"], ExitCode.CONTRACT, "contaminated"),
+        (["--faults", "drop_event", "--timeout", "1.0"], ExitCode.TIMEOUT, "timeout"),
+    ],
+)
+def test_embedded_fanout_failures(
+    extra: list[str], code: ExitCode, text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    got, out, _ = run_cli(["fanout", "--users", "4", "--runs", "2", *FAST, *extra], capsys)
+    assert got == code, out
+    assert text in out
+
+
+def test_unreachable_url_is_a_connection_failure(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, out, _ = run_cli(
+        ["fanout", f"ws://127.0.0.1:{port}/ws", "--users", "3", "--json", "--no-progress"],
+        capsys,
+    )
+    data = json.loads(out)
+    assert code == ExitCode.CONNECTION == data["exit_code"]
+    assert data["errors"] == {"ConnectFailed": 3}
+
+
+def test_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["fanout", "--ramp", "fast"])
+    assert exc.value.code == 2
+    assert "bad ramp 'fast'" in capsys.readouterr().err
+    code, _, err = run_cli(["fanout", "--faults", "no_such_fault", *FAST], capsys)
+    assert code == ExitCode.USAGE and "unknown fault" in err
+
+
+def test_parse_ramp() -> None:
+    assert parse_ramp("50/s") == 50.0
+    assert parse_ramp("2.5/sec") == 2.5
+    assert parse_ramp(" 10 ") == 10.0
+    for bad in ("0/s", "-3", "x/s", ""):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_ramp(bad)
+
+
+def write_cassette(path: Path) -> None:
+    with Recorder(path, endpoint="ws://127.0.0.1:1/ws", started_wall=time.time()) as rec:
+        rec.mark("upgrade_done", t_ns=1_000_000, wall=None, data={"subprotocol": None})
+        rec.frame("in", '{"type": "connection_established"}', t_ns=2_000_000, wall=None)
+        rec.frame("out", '{"type": "user_message"}', t_ns=5_000_000, wall=None)
+        for i, etype in enumerate(("agent_started", "agent_thinking", "agent_completed")):
+            rec.frame("in", json.dumps({"type": etype}), t_ns=(10 + 5 * i) * 1_000_000, wall=None)
+        rec.mark("close", t_ns=40_000_000, wall=None, data={"code": 1000, "reason": "bye"})
+
+
+def test_replay_cli_serves_one_replay(tmp_path: Path) -> None:
+    cassette = tmp_path / "run.jsonl"
+    write_cassette(cassette)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "netra_diag", "replay", str(cassette), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("ws://"):
+            line = proc.stdout.readline()
+            assert line, f"replay exited early: {proc.stderr.read() if proc.stderr else ''}"
+            lines.append(line.strip())
+        assert "4 frames, 1 client message(s)" in lines[0]
+
+        async def client() -> list[str]:
+            async with connect(lines[-1]) as ws:
+                await ws.send('{"type": "user_message", "payload": {"content": "hi"}}')
+                return [json.loads(m)["type"] async for m in ws]
+
+        types = asyncio.run(client())
+        out, err = proc.communicate(timeout=10 * TIMEOUT_FACTOR)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert types == ["connection_established", "agent_started", "agent_thinking", "agent_completed"]
+    assert proc.returncode == 0, err
+    assert "replay 1: 4 frames sent, 1 client message(s), closed 1000" in out
+
+
+def test_replay_cli_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["replay", str(tmp_path / "missing.jsonl"), "--port", "0"], capsys)
+    assert code == ExitCode.USAGE and "cannot read" in err

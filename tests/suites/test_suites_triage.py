@@ -1,0 +1,145 @@
+"""The bundled PROTOCOL.md §10 example, rendering, and the ``netra-diag triage`` command."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+
+from netra_diag.cli import main
+from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.suites import Category, triage
+
+DATA = files("netra_diag") / "data" / "suites"
+CURRENT = str(DATA / "current.xml")
+BASELINE = str(DATA / "baseline.xml")
+
+
+@pytest.fixture(scope="module")
+def demo():  # type: ignore[no-untyped-def]
+    return triage(CURRENT, baseline=BASELINE)
+
+
+def test_demo_headline_meets_the_bar(demo) -> None:  # type: ignore[no-untyped-def]
+    assert demo.headline == (
+        "1 of 4 golden-path WebSocket auth (staging) tests pass; "
+        "4 of 5 critical events never observed; "
+        "2 failures are one cause (token helper signature drift)"
+    )
+
+
+def test_demo_suites_keep_pass_fail_error_apart(demo) -> None:  # type: ignore[no-untyped-def]
+    rows = {s.suite: s for s in demo.suites}
+    golden = rows["golden-path WebSocket auth (staging)"]
+    assert (golden.tests, golden.counts.passed, golden.baseline_text()) == (4, 1, "0/4 pass")
+    assert golden.fixed == 1
+    auth = rows["auth agent flow"]
+    assert (auth.tests, auth.counts.passed, auth.counts.failed) == (6, 4, 2)
+    assert auth.baseline is None and auth.causes == ("2× token helper signature drift",)
+    mission = rows["mission-critical WebSocket events"]
+    assert (mission.tests, mission.counts.passed, mission.counts.failed, mission.counts.errors) == (
+        30,
+        11,
+        15,
+        4,
+    )
+    assert mission.current_text() == "11/30 pass (37 %); 15 failed, 4 errors"
+    assert "5× passed in ~0 ms against a network service" in mission.weak_passes
+
+
+def test_demo_recognises_the_reports_dismissed_failures(demo) -> None:  # type: ignore[no-untyped-def]
+    by_test = {t.rsplit("::", 1)[1]: c.category for c in demo.clusters for t in c.tests}
+    assert by_test["test_websocket_auth_setup_reference"] is Category.SETUP_METHOD_AWAIT
+    assert (
+        by_test["test_auth_failure_rate"] is Category.VACUOUS_PASS
+    )  # "more successes than expected"
+    assert by_test["test_websocket_api_compatibility"] is Category.WEBSOCKETS_API
+    assert by_test["test_token_refresh_flow"] is Category.TOKEN_HELPER_DRIFT
+    assert demo.diff is not None and len(demo.diff.cause_changed) == 2
+
+
+def test_headline_never_claims_success_while_tests_fail(demo) -> None:  # type: ignore[no-untyped-def]
+    assert "success" not in demo.headline.lower()
+    for text in (demo.headline, demo.to_text(), demo.to_markdown()):
+        assert "successful" not in text.lower()
+        assert "functioning" not in text.lower()
+    assert not demo.headline.startswith("all")
+
+
+def test_report_renders_as_text_markdown_and_json(demo) -> None:  # type: ignore[no-untyped-def]
+    text = demo.to_text()
+    assert text.startswith("TRIAGE: 1 of 4 golden-path")
+    assert "grouped because same TypeError" in text
+    assert (
+        "representative: tests.integration.test_auth_agent_flow.TestAuthAgentFlow"
+        "::test_token_refresh_flow" in text
+    )
+    md = demo.to_markdown()
+    assert md.startswith("**1 of 4 golden-path") and "| suite | tests |" in md
+    data = json.loads(json.dumps(demo.to_dict()))
+    assert data["headline"] == demo.headline
+    assert data["run"]["counts"]["errors"] == 4
+    assert data["critical_events_observed"] == ["agent_started", "connection_established"]
+
+
+def test_tokens_in_failure_messages_are_scrubbed(tmp_path: Path) -> None:
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLXZhbHVlLTEyMw"
+    path = tmp_path / "r.xml"
+    path.write_text(
+        '<testsuite><testcase classname="k" name="a">'
+        f'<failure message="AssertionError: rejected {token}">'
+        f"E   AssertionError: rejected {token}</failure></testcase></testsuite>"
+    )
+    report = triage(path)
+    for text in (report.to_text(), report.to_markdown(), json.dumps(report.to_dict())):
+        assert token not in text
+
+
+def test_cli_demo_exits_with_new_failures(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["triage", "--demo"]) == ExitCode.NEW_FAILURES
+    out = capsys.readouterr().out
+    assert out.startswith("TRIAGE: 1 of 4 golden-path")
+
+
+def test_cli_json_and_exit_code_without_baseline(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["triage", CURRENT, "--json"]) == ExitCode.FAILURE
+    data = json.loads(capsys.readouterr().out)
+    assert data["diff"] is None and data["clusters"][0]["size"] == 2
+
+
+def test_cli_no_new_failures_against_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["triage", CURRENT, "--baseline", CURRENT, "--format", "markdown"]) == ExitCode.OK
+    assert capsys.readouterr().out.startswith("**1 of 4 golden-path")  # still says what fails
+
+
+def test_cli_infrastructure_only_and_clean_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    infra = tmp_path / "infra.xml"
+    infra.write_text(
+        '<testsuite><testcase classname="k" name="a"><error message="failed on setup with &quot;'
+        'ConnectionRefusedError: [Errno 111] Connection refused&quot;"/></testcase></testsuite>'
+    )
+    assert main(["triage", str(infra)]) == ExitCode.INFRASTRUCTURE
+    clean = tmp_path / "clean.xml"
+    clean.write_text('<testsuite><testcase classname="k" name="a" time="0.2"/></testsuite>')
+    assert main(["triage", str(clean)]) == ExitCode.OK
+    assert capsys.readouterr().out.endswith("\n")
+
+
+def test_cli_bad_input_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<testsuite>\n<testcase>\n")
+    assert main(["triage", str(bad)]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert f"{bad}:3" in err and "not well-formed" in err
+    assert main(["triage"]) == ExitCode.USAGE
+
+
+def test_cli_help_lists_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["triage", "--help"])
+    out = capsys.readouterr().out
+    assert "7  new failures since the baseline" in out and "--recordings DIR" in out
