@@ -3,23 +3,26 @@
 Both sides connect to the same embedded reference service, which runs in a separate process so
 that the client side's own cost is what differs:
 
-- baseline: ``websockets.connect`` with the token in an ``Authorization`` header, then one
-  ``recv()`` for ``connection_established`` (the moment the server has authenticated us);
+- baseline: mint a token, ``websockets.connect`` with it in an ``Authorization`` header, then
+  one ``recv()`` for ``connection_established`` (the moment the server has authenticated us);
 - toolkit: ``run_fanout`` — per user a ``Session`` (auth verdict, handshake diagnostics, marks,
-  a cassette per user on disk, background pings) plus one complete agent run each.
+  a cassette per user on disk, background pings) plus one complete agent run each; without a
+  ramp every user connects first and the runs start together once all are connected, so the
+  connect phase is measured on its own.
 
 Both bound connects in flight to the same number. The connect rate is sessions established per
 second over the connect phase (first connect start to last connection established). Rounds
 alternate between the two (ABBA) to spread machine noise; the headline is the median of the
 per-round ratios. Goal: >= 0.8x.
 
-    .venv/bin/python benchmarks/bench_fanout.py [--users 1000] [--rounds 3]
+    .venv/bin/python benchmarks/bench_fanout.py [--users 1000] [--rounds 4]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import multiprocessing as mp
 import statistics
 import sys
@@ -58,29 +61,29 @@ def start_server(time_scale: float) -> tuple[Any, str]:
     return proc, str(queue.get(timeout=30))
 
 
-async def bare_connects(url: str, users: int, concurrency: int) -> float:
-    """Connects per second for ``users`` bare clients (all held open until the last is in)."""
-    now = time.time()
-    tokens = [mint_token(f"bare-{i:04d}", key=LOCAL_DEV_SECRET, now=now) for i in range(users)]
+async def bare_connects(url: str, users: int, concurrency: int) -> tuple[float, float]:
+    """Connects per second for ``users`` bare clients (all held open until the last is in).
+    Each mints its own token when it connects, as the toolkit's sessions do."""
     slots = asyncio.Semaphore(concurrency)
     clients: list[Any] = []
 
-    async def one(token: str) -> None:
+    async def one(user: str) -> None:
         async with slots:
+            token = mint_token(user, key=LOCAL_DEV_SECRET, now=time.time())
             ws = await connect(
                 url, additional_headers={"Authorization": f"Bearer {token}"}, open_timeout=30
             )
             await ws.recv()  # connection_established: authenticated
             clients.append(ws)
 
-    start = time.perf_counter()
-    await asyncio.gather(*(one(t) for t in tokens))
-    elapsed = time.perf_counter() - start
+    start, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(one(f"bare-{i:04d}") for i in range(users)))
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     await asyncio.gather(*(ws.close() for ws in clients))
-    return users / elapsed
+    return users / elapsed, cpu * 1e3 / users
 
 
-async def toolkit_connects(url: str, users: int, concurrency: int) -> tuple[float, Any]:
+async def toolkit_connects(url: str, users: int, concurrency: int) -> tuple[float, float, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         result = await run_fanout(
             url,
@@ -91,7 +94,7 @@ async def toolkit_connects(url: str, users: int, concurrency: int) -> tuple[floa
             expected_events=EXPECTED_EVENTS,
             progress=False,
         )
-    return result.connect_rate, result
+    return result.connect_rate, result.connect_cpu_ms_per_session or math.nan, result
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -100,22 +103,32 @@ async def main(args: argparse.Namespace) -> int:
     try:
         bare: list[float] = []
         tool: list[float] = []
+        bare_cpu: list[float] = []
+        tool_cpu: list[float] = []
         last: Any = None
-        await bare_connects(url, 50, args.concurrency)  # warm-up: imports, first connections
+        # warm-up: imports, first connections, caches
+        await bare_connects(url, 50, args.concurrency)
+        await toolkit_connects(url, 50, args.concurrency)
         for r in range(args.rounds):
             # ABBA order: a drift in machine load hits both sides alike.
             if r % 2 == 0:
-                bare.append(await bare_connects(url, args.users, args.concurrency))
+                rate, cpu = await bare_connects(url, args.users, args.concurrency)
+                bare.append(rate)
+                bare_cpu.append(cpu)
                 await asyncio.sleep(0.5)
-            rate, last = await toolkit_connects(url, args.users, args.concurrency)
+            rate, cpu, last = await toolkit_connects(url, args.users, args.concurrency)
             tool.append(rate)
+            tool_cpu.append(cpu)
             await asyncio.sleep(0.5)
             if r % 2 == 1:
-                bare.append(await bare_connects(url, args.users, args.concurrency))
+                rate, cpu = await bare_connects(url, args.users, args.concurrency)
+                bare.append(rate)
+                bare_cpu.append(cpu)
                 await asyncio.sleep(0.5)
             print(
-                f"round {r + 1}: bare {bare[-1]:7.0f} connects/s   toolkit {tool[-1]:7.0f} "
-                f"sessions/s   (toolkit: {last.runs_completed}/{last.runs_total} runs, "
+                f"round {r + 1}: bare {bare[-1]:6.0f} connects/s ({bare_cpu[-1]:.2f} ms CPU each)"
+                f"   toolkit {tool[-1]:6.0f} sessions/s ({tool_cpu[-1]:.2f} ms CPU each)   "
+                f"(toolkit: {last.runs_completed}/{last.runs_total} runs, "
                 f"{last.events_lost} events lost, {last.elapsed_s:.2f} s total)",
                 flush=True,
             )
@@ -129,6 +142,11 @@ async def main(args: argparse.Namespace) -> int:
     print(f"toolkit fan-out connect rate (median): {t:8.0f} /s   (connect + auth + run + record)")
     print(f"ratio of medians toolkit / bare: {t / b:.2f}x")
     print(f"median of per-round ratios:      {paired:.2f}x   (goal >= 0.8x)")
+    bc, tc = statistics.median(bare_cpu), statistics.median(tool_cpu)
+    print(
+        f"client CPU per connect (median): bare {bc:.2f} ms, toolkit {tc:.2f} ms -> "
+        f"{bc / tc:.2f}x (the rate ratio a client-bound run would reach on an idle machine)"
+    )
     if last is not None:
         lag = last.loop_lag_ms
         connect_ms = last.users["connect_ms"]

@@ -75,8 +75,9 @@ def _traceback(module: str, test: str, src: str, message: str, rng: random.Rando
         frames.append(
             f"{path}:{rng.randint(10, 900)}: in {test}\n"
             f"    result = await client.run_step_{depth}(payload, timeout=30)\n"
-            f"/usr/lib/python3.11/site-packages/websockets/asyncio/client.py:{rng.randint(100, 600)}: "
-            f"in __await_impl__\n    await self.connection.handshake(*args)\n"
+            "/usr/lib/python3.11/site-packages/websockets/asyncio/client.py:"
+            f"{rng.randint(100, 600)}: in __await_impl__\n"
+            "    await self.connection.handshake(*args)\n"
         )
     frames.append(f"{src}:{rng.randint(10, 400)}: in step\n    raise exc\nE   {message}\n")
     return "\n".join(frames)
@@ -111,9 +112,9 @@ def generate_junit(path: Path, cases: int, *, seed: int = 6) -> dict[str, int]:
                 if roll < 0.80:
                     out.write(f"<testcase {attrs} />\n")
                     counts["passed"] += 1
-                elif roll < 0.90 or roll < 0.93:
+                elif roll < 0.93:
                     failure = roll < 0.90
-                    etype, template, src = _FAILURES[rng.randrange(len(_FAILURES))]
+                    _, template, src = _FAILURES[rng.randrange(len(_FAILURES))]
                     message = template.format(
                         n=rng.randrange(10**6),
                         port=rng.randrange(1024, 65535),
@@ -147,6 +148,7 @@ def generate_junit(path: Path, cases: int, *, seed: int = 6) -> dict[str, int]:
     return counts
 
 
+# Both tasks time their imports too: that is what a user waits for.
 _TRIAGE_TASK = """
 import json, resource, sys, time
 t0 = time.perf_counter()
@@ -154,9 +156,9 @@ from netra_diag.suites import triage
 report = triage([sys.argv[1]])
 text = report.to_text()
 elapsed = time.perf_counter() - t0
-print(json.dumps({"seconds": elapsed, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  "counts": report.current.counts.as_dict(), "clusters": len(report.clusters),
-                  "headline": report.headline}))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": elapsed, "maxrss_kb": rss, "clusters": len(report.clusters),
+                  "counts": report.current.counts.as_dict(), "headline": report.headline}))
 """
 
 _JUNITPARSER_TASK = """
@@ -165,7 +167,8 @@ t0 = time.perf_counter()
 from junitparser import JUnitXml
 xml = JUnitXml.fromfile(sys.argv[1])
 elapsed = time.perf_counter() - t0
-print(json.dumps({"seconds": elapsed, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": elapsed, "maxrss_kb": rss}))
 """
 
 
@@ -206,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     ratio = best_ours / best_theirs
     print(f"time ratio triage/junitparser: {ratio:.2f}x (goal <= 1.0x)")
     print(f"memory: {rss_ours:.1f} MB (goal < 300 MB)")
-    counts_ok = all(got[k] == v for k, v in expected.items())  # type: ignore[index]
+    assert isinstance(got, dict)
+    counts_ok = all(got[k] == v for k, v in expected.items())
     if not counts_ok:
         print(f"COUNT MISMATCH: expected {expected}, triage said {got}")
     return 0 if counts_ok and ratio <= 1.0 and rss_ours < 300 else 1

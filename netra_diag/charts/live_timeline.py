@@ -16,11 +16,11 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from netra_diag.charts.timeline import SPAN_COLORS, frame_hover, span_hover
+from netra_diag.charts.timeline import SPAN_COLORS, frame_hover, run_label, span_hover
 from netra_diag.events.model import TimedEvent
 from netra_diag.events.runs import RunKey
 from netra_diag.events.timeline import (
-    Mark,
+    MarkLike,
     Span,
     SpanKind,
     StallCause,
@@ -46,7 +46,7 @@ class LiveTimeline:
 
     def __init__(
         self,
-        figure: go.Figure | None = None,
+        figure: go.Figure | go.FigureWidget | None = None,
         *,
         config: TimelineConfig | None = None,
         raw_chars: int = 200,
@@ -89,7 +89,7 @@ class LiveTimeline:
             self._draw_open()
         return closed
 
-    def add_mark(self, mark: Mark) -> list[Span]:
+    def add_mark(self, mark: MarkLike) -> list[Span]:
         """Add one lifecycle mark (``connect_start``, ``message_sent``, ``ping_rtt`` ...)."""
         closed = self.builder.add_mark(mark)
         with self.figure.batch_update():
@@ -114,7 +114,7 @@ class LiveTimeline:
         return self._lanes[run]
 
     def _update_lanes(self) -> None:
-        labels = ["session" if key is None else f"run {key}" for key in self._lanes]
+        labels = ["session" if key is None else f"run {run_label(key)}" for key in self._lanes]
         self.figure.update_yaxes(
             tickmode="array",
             tickvals=list(range(len(labels))),

@@ -22,10 +22,9 @@ from typing import Literal
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from netra_diag.events.contracts import ContractReport, Finding
-from netra_diag.events.diff import DiffOp, RunDiff
+from netra_diag.events.diff import RunDiff
 from netra_diag.events.model import EventKind, TimedEvent
 from netra_diag.events.runs import RunKey
 from netra_diag.events.timeline import Span, SpanKind, StallCause, Timeline
@@ -38,6 +37,7 @@ __all__ = [
     "diff_figure",
     "frame_hover",
     "raw_hover",
+    "run_label",
     "span_hover",
     "swimlanes_figure",
     "timeline_figure",
@@ -140,6 +140,17 @@ def _y(values: list[int], n_lanes: int) -> np.ndarray:
     return np.asarray(values, dtype=np.uint16 if n_lanes < 65535 else np.uint32)
 
 
+def _short_id(value: str | None, keep: int = 6) -> str:
+    if value is None:
+        return "?"
+    return value if len(value) <= 2 * keep + 2 else f"{value[:keep]}…{value[-keep:]}"
+
+
+def run_label(key: RunKey) -> str:
+    """A lane label: long generated ids shortened to their ends (the hover shows them whole)."""
+    return f"{_short_id(key.thread_id)}/{_short_id(key.run_id)}"
+
+
 def _lanes(
     timelines: Sequence[Timeline], align: Literal["session", "run"], max_detail_runs: int
 ) -> tuple[list[_Lane], dict[tuple[int, RunKey | None], _Lane]]:
@@ -162,17 +173,25 @@ def _lanes(
         for key in timeline.runs:
             zero = timeline.run_start(key) if align == "run" else 0.0
             detailed = n_runs < max_detail_runs
-            lane = _Lane(len(lanes), f"{prefix}run {key}", ti, key, zero, detailed)
+            lane = _Lane(len(lanes), f"{prefix}run {run_label(key)}", ti, key, zero, detailed)
             lanes.append(lane)
             by_key[(ti, key)] = lane
             n_runs += 1
     return lanes, by_key
 
 
+def _silence(name: str) -> bool:
+    return name.startswith("stall") or name == "gap"
+
+
 def _bar(name: str, series: _Series, n_lanes: int, *, showlegend: bool = True) -> go.Bar:
     marker: dict[str, object] = {"color": SPAN_COLORS.get(name, "#999999")}
-    if name.startswith("stall") or name == "gap":
-        marker["opacity"] = 0.55
+    width = _BAR_WIDTH
+    if _silence(name):
+        # Silences are a pale band behind the lane's phases (drawn first, taller, translucent),
+        # so the phases they overlap stay readable.
+        marker["opacity"] = 0.3
+        width = 0.95
     if any(series.pattern):
         marker["pattern"] = {"shape": series.pattern, "fillmode": "overlay", "size": 6}
     return go.Bar(
@@ -181,7 +200,7 @@ def _bar(name: str, series: _Series, n_lanes: int, *, showlegend: bool = True) -
         base=[round(b, 3) for b in series.base],
         x=np.asarray(series.x, dtype=np.float32),
         y=_y(series.y, n_lanes),
-        width=_BAR_WIDTH,
+        width=width,
         marker=marker,
         hovertext=series.text,
         hovertemplate="%{hovertext}<br>%{x:.1f} ms<extra>%{fullData.name}</extra>",
@@ -306,7 +325,7 @@ def _figure(
     bars, frames, findings = _collect(timelines, reports, lanes, by_key, raw_chars)
     n = max(1, len(lanes))
     fig = go.Figure()
-    for name in SPAN_COLORS:
+    for name in sorted(SPAN_COLORS, key=lambda name: not _silence(name)):
         if name in bars:
             fig.add_trace(_bar(name, bars[name], n))
     for name, (kind, series) in frames.items():
@@ -404,146 +423,8 @@ def swimlanes_figure(
 
 
 def diff_figure(diff: RunDiff, *, raw_chars: int = 300, title: str | None = None) -> go.Figure:
-    """Top: the passing and the failing run on two lanes aligned at their start, grey lines joining
-    each event to its counterpart, missing events (red ✕ on the failing lane, where the passing
-    run had them) and extra ones (orange ◆). Bottom: per-phase durations side by side."""
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        row_heights=[0.55, 0.45],
-        vertical_spacing=0.2,
-        subplot_titles=("Events, aligned", "Time per phase (failing − passing)"),
-    )
-    sides = (
-        (0, diff.passing_timeline, diff.passing_run),
-        (1, diff.failing_timeline, diff.failing_run),
-    )
-    bars: dict[str, _Series] = {}
-    for lane, timeline, key in sides:
-        zero = timeline.run_start(key)
-        by_index = {te.index: te for te in timeline.events}
-        for span in timeline.spans_of(key):
-            if not _finite(span.start, span.end):
-                continue
-            series = bars.setdefault(_span_name(span), _Series())
-            series.base.append((span.start - zero) * 1e3)
-            series.x.append(span.duration * 1e3)
-            series.y.append(lane)
-            series.pattern.append("/" if span.unfinished else "")
-            opener = by_index.get(span.indices[0]) if span.indices else None
-            series.text.append(span_hover(span, opener, zero, raw_chars))
-    for name in SPAN_COLORS:
-        if name in bars:
-            fig.add_trace(_bar(name, bars[name], 2), row=1, col=1)
-    links_x: list[float | None] = []
-    links_y: list[float | None] = []
-    kinds: dict[str, _Series] = {"same": _Series(), "missing": _Series(), "extra": _Series()}
-    for item in diff.aligned:
-        if item.op is DiffOp.SAME and item.passing_t is not None and item.failing_t is not None:
-            links_x += [item.passing_t * 1e3, item.failing_t * 1e3, None]
-            links_y += [0, 1, None]
-            for lane, t, te in (
-                (0, item.passing_t, item.passing),
-                (1, item.failing_t, item.failing),
-            ):
-                kinds["same"].x.append(t * 1e3)
-                kinds["same"].y.append(lane)
-                kinds["same"].text.append(frame_hover(te, te.t - t, raw_chars) if te else "")
-        elif item.op is DiffOp.MISSING and item.passing_t is not None and item.passing is not None:
-            kinds["missing"].x.append(item.passing_t * 1e3)
-            kinds["missing"].y.append(1)
-            kinds["missing"].text.append(
-                f"<b>missing</b> {html.escape(item.token)}: the passing run had it at "
-                f"{item.passing_t * 1e3:.1f} ms"
-            )
-        elif item.op is DiffOp.EXTRA and item.failing_t is not None and item.failing is not None:
-            kinds["extra"].x.append(item.failing_t * 1e3)
-            kinds["extra"].y.append(1)
-            kinds["extra"].text.append(
-                "<b>extra</b> "
-                + frame_hover(item.failing, item.failing.t - item.failing_t, raw_chars)
-            )
-    fig.add_trace(
-        go.Scatter(
-            x=links_x,
-            y=links_y,
-            mode="lines",
-            line={"color": "rgba(120,120,120,0.35)", "width": 1},
-            hoverinfo="skip",
-            name="aligned pairs",
-        ),
-        row=1,
-        col=1,
-    )
-    styles = {
-        "same": ("#444444", "line-ns-open", 10),
-        "missing": ("#d62728", "x-thin-open", 16),
-        "extra": ("#ff7f0e", "diamond", 12),
-    }
-    for name, series in kinds.items():
-        color, symbol, size = styles[name]
-        if series.x:
-            fig.add_trace(
-                _markers(name, series, 2, symbol=symbol, color=color, size=size, group=name),
-                row=1,
-                col=1,
-            )
-    phases = list(diff.phases)
-    labels = [p.phase for p in phases]
-    # Overlay mode (the lanes above need it), so the two runs' phase bars are offset by hand to
-    # sit side by side instead of on top of each other.
-    for side, values, color, offset in (
-        ("passing", [p.passing_s for p in phases], "#2ca02c", -0.4),
-        ("failing", [p.failing_s for p in phases], "#d62728", 0.0),
-    ):
-        fig.add_trace(
-            go.Bar(
-                name=f"{side} run",
-                orientation="h",
-                y=labels,
-                x=[None if v is None else v * 1e3 for v in values],
-                width=0.38,
-                offset=offset,
-                marker={"color": color},
-                hovertemplate="%{y}: %{x:.1f} ms<extra>" + side + "</extra>",
-                legendgroup="phases",
-            ),
-            row=2,
-            col=1,
-        )
-    deltas = ["" if p.delta_s is None else f"{p.delta_s * 1e3:+.0f} ms" for p in phases]
-    fig.add_trace(
-        go.Scatter(
-            x=[max((p.passing_s or 0.0), (p.failing_s or 0.0)) * 1e3 for p in phases],
-            y=labels,
-            mode="text",
-            text=deltas,
-            textposition="middle right",
-            showlegend=False,
-            hoverinfo="skip",
-        ),
-        row=2,
-        col=1,
-    )
-    fig.update_layout(
-        title=title or diff.summary,
-        barmode="overlay",
-        template="plotly_white",
-        height=680,
-        hovermode="closest",
-        legend={"groupclick": "togglegroup", "tracegroupgap": 6},
-    )
-    fig.update_xaxes(
-        type="linear", ticksuffix=" ms", title_text="ms since each run started", row=1, col=1
-    )
-    fig.update_xaxes(type="linear", ticksuffix=" ms", title_text="duration", row=2, col=1)
-    fig.update_yaxes(
-        tickmode="array",
-        tickvals=[0, 1],
-        ticktext=[f"passing {diff.passing_run}", f"failing {diff.failing_run}"],
-        autorange="reversed",
-        row=1,
-        col=1,
-    )
-    fig.update_yaxes(autorange="reversed", row=2, col=1)
-    return fig
+    """The aligned diff of a failing run against a passing one (see
+    :func:`netra_diag.charts.timeline_diff.diff_figure`, where it is built)."""
+    from netra_diag.charts.timeline_diff import diff_figure as build
+
+    return build(diff, raw_chars=raw_chars, title=title)

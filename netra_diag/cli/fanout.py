@@ -21,6 +21,7 @@ __all__ = ["exit_code_for", "parse_ramp", "register"]
 _EMBEDDED_THINKING = 2
 _EMBEDDED_TOOLS = 1
 EMBEDDED_EXPECTED_EVENTS = 2 + _EMBEDDED_THINKING + 2 * _EMBEDDED_TOOLS
+_DEFAULT_TIME_SCALE = 0.01
 
 _EPILOG = """\
 Without URL, the embedded reference service is started in this process (strict auth, a fixed
@@ -82,7 +83,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--users", type=_positive_int, default=10, help="concurrent users (default 10)"
     )
     parser.add_argument(
-        "--runs", type=_positive_int, default=1, help="runs per user, one after the other"
+        "--runs",
+        type=_positive_int,
+        default=1,
+        help="runs per user, one after the other (default 1)",
     )
     parser.add_argument(
         "--ramp",
@@ -102,7 +106,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds per run before it times out"
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds per run before it times out (default 30)",
     )
     parser.add_argument(
         "--concurrency",
@@ -141,7 +148,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     embedded.add_argument(
         "--time-scale",
         type=float,
-        default=0.01,
+        default=_DEFAULT_TIME_SCALE,
         help="scale of the embedded agent's delays (default 0.01; 1 = realistic seconds)",
     )
     parser.set_defaults(func=run)
@@ -212,6 +219,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _fanout(args: argparse.Namespace) -> FanoutResult:
+    from netra_diag.errors import UsageError
     from netra_diag.live.fanout import run_fanout
 
     progress = sys.stderr.isatty() if args.progress is None else args.progress
@@ -226,6 +234,8 @@ async def _fanout(args: argparse.Namespace) -> FanoutResult:
         "progress": progress,
     }
     if args.url:
+        if args.auth != "strict" or args.faults or args.time_scale != _DEFAULT_TIME_SCALE:
+            raise UsageError("--auth, --faults and --time-scale apply only without URL")
         return await run_fanout(args.url, token_for=_token_factory(args), **common)
 
     from netra_diag.emulator import AuthMode, EmulatorConfig, FaultPlan, TimingProfile, run_service

@@ -64,6 +64,11 @@ def run(args: argparse.Namespace) -> int:
     except (UsageError, RecordingError) as exc:
         print(f"netra-diag replay: error: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE)
+    except KeyboardInterrupt:
+        if not args.loop:
+            raise
+        print("stopped", file=sys.stderr)  # --loop runs until Ctrl-C: that is the normal end
+        return int(ExitCode.OK)
 
 
 async def _serve(args: argparse.Namespace) -> int:

@@ -157,28 +157,29 @@ class ContractReport:
 
     @property
     def verdict(self) -> str:
-        """One honest line: the status, then the most important finding, then how many more."""
-        if self.findings:
-            headline = self.findings[0]
-            others = len(self.findings) - 1
-            counts = self.counts()
-            if headline.severity is Severity.ERROR:
-                status = "FAIL"
-            elif self.n_agent_events == 0:
-                status = "INCONCLUSIVE"
-            elif counts["warning"]:
-                status = "PASS with caveats"
-            else:
-                status = "PASS"
-        else:
-            status, headline, others, counts = "PASS", None, 0, self.counts()
+        """One honest line: the status, then the most important finding, then how many more.
+
+        ``FAIL`` when any finding is an error; ``INCONCLUSIVE`` when no agent event was observed
+        (nothing was really checked); ``PASS with caveats`` when there are warnings; else ``PASS``.
+        """
+        counts = self.counts()
         scope = f"{_plural(len(self.runs), 'run')}, {_plural(self.n_events, 'event')}"
-        if headline is None:
+        if not self.findings:
+            if self.n_agent_events == 0:
+                return f"INCONCLUSIVE: no agent events observed in {scope}; nothing was checked"
             return f"PASS: {scope}; every contract held"
-        if status == "PASS":
+        headline = self.findings[0]
+        if headline.severity is Severity.ERROR:
+            status = "FAIL"
+        elif self.n_agent_events == 0:
+            status = "INCONCLUSIVE"
+        elif counts["warning"]:
+            status = "PASS with caveats"
+        else:
             # Only notes: the contract held; say so and how many notes there are.
             return f"PASS: {scope}; every contract held ({_plural(len(self.findings), 'note')})"
         line = f"{status}: {headline.message}"
+        others = len(self.findings) - 1
         if others:
             parts = []
             for severity in Severity:

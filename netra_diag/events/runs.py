@@ -102,7 +102,8 @@ class RunResolver:
     """
 
     thread_of_run: dict[str, str] = field(default_factory=dict)
-    runs_of_thread: dict[str, list[str]] = field(default_factory=dict)
+    # Run ids per thread in order of appearance (a dict as an ordered set).
+    runs_of_thread: dict[str, dict[str, None]] = field(default_factory=dict)
     open_in_thread: dict[str, RunKey] = field(default_factory=dict)
     current: RunKey | None = None
 
@@ -115,9 +116,7 @@ class RunResolver:
     def _learn(self, thread: str | None, run: str | None) -> None:
         if thread is not None and run is not None:
             self.thread_of_run.setdefault(run, thread)
-            runs = self.runs_of_thread.setdefault(thread, [])
-            if run not in runs:
-                runs.append(run)
+            self.runs_of_thread.setdefault(thread, {}).setdefault(run, None)
 
     def key_for(self, event: Event) -> RunKey | None:
         """The run ``event`` belongs to, or None when it belongs to none."""
@@ -146,10 +145,10 @@ class RunResolver:
         opened = self.open_in_thread.get(thread)
         if opened is not None:
             return opened
-        runs = self.runs_of_thread.get(thread, [])
+        runs = self.runs_of_thread.get(thread)
         if runs:
             # Seen before its run id: the thread's first run is the one that starts next.
-            return RunKey(thread, runs[0])
+            return RunKey(thread, next(iter(runs)))
         return RunKey(thread, None)
 
 
@@ -173,10 +172,23 @@ def assign_runs(
     events: Sequence[TimedEvent], *, resolver: RunResolver | None = None
 ) -> tuple[RunKey | None, ...]:
     """The run of each event (None for events outside any run), aligned with ``events``."""
-    if resolver is None:
-        resolver = RunResolver()
-        resolver.prime(events)
-    return tuple(resolver.key_for(te.event) for te in events)
+    if resolver is not None:
+        return tuple(resolver.key_for(te.event) for te in events)
+    global _last_assigned
+    cached = _last_assigned
+    # Every check of one check_run asks for the runs of the same stream object: answer from the
+    # last result instead of resolving again (the result is immutable, so sharing it is safe).
+    if cached is not None and cached[0] is events:
+        return cached[1]
+    resolver = RunResolver()
+    resolver.prime(events)
+    keys = tuple(resolver.key_for(te.event) for te in events)
+    if isinstance(events, tuple):
+        _last_assigned = (events, keys)
+    return keys
+
+
+_last_assigned: tuple[Sequence[TimedEvent], tuple[RunKey | None, ...]] | None = None
 
 
 # Fields that identify a frame when the service sends one; identical ids mean a resend.

@@ -148,14 +148,26 @@ def _add_timeline(
     def track(run: RunKey | None) -> int:
         return SESSION_TID if run is None or run not in tracks else tracks[run]
 
-    spans = [s for s in timeline.spans if _finite_span(s)]
-    for span in spans:
-        if span.kind in _SESSION_KINDS or span.run is None:
-            writer.slice(span, pid, SESSION_TID, offset)
+    session = sorted(
+        (
+            s
+            for s in timeline.spans
+            if _finite_span(s) and (s.run is None or s.kind in _SESSION_KINDS)
+        ),
+        key=lambda s: s.start,
+    )
+    overlap_tracks: set[int] = set()
+    for span, lane in zip(session, _lanes(session), strict=True):
+        # Connect, auth and gaps follow each other; odd streams (frames before the welcome frame)
+        # can make them overlap, and an overlapping slice goes to a track of its own.
+        tid = SESSION_TID if lane == 0 else SESSION_TID + lane
+        if lane and tid not in overlap_tracks:
+            overlap_tracks.add(tid)
+            writer.thread(pid, tid, f"session (overlap {lane})", tid)
+        writer.slice(span, pid, tid, offset)
     for key, base in tracks.items():
-        phases = sorted(
-            (s for s in spans if s.run == key and s.kind in _PHASES), key=lambda s: s.start
-        )
+        own = [s for s in timeline.spans_of(key) if _finite_span(s)]
+        phases = sorted((s for s in own if s.kind in _PHASES), key=lambda s: s.start)
         lanes = _lanes(phases)
         named: set[int] = set()
         slices = []
@@ -167,7 +179,7 @@ def _add_timeline(
             slices.append(writer.slice(span, pid, tid, offset))
         for first, second in itertools.pairwise(slices):
             writer.flow(first, second)
-        stalls = [s for s in spans if s.run == key and s.kind is SpanKind.STALL]
+        stalls = [s for s in own if s.kind is SpanKind.STALL]
         if stalls:
             writer.thread(pid, base + 1, f"run {key} silences", base + 1)
             for span, lane in zip(stalls, _lanes(stalls), strict=True):

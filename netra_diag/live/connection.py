@@ -2,7 +2,8 @@
 heartbeats, sample RTT, explain closes, reconnect. ``session.py`` adds sending and runs on top.
 
 Every frame in either direction goes through ``_ingest``/``_record_out`` so the recording, the
-``last_frames`` kept for close explanations and the clock-offset samples stay consistent.
+``last_frames`` kept for close explanations and the history (from which the clock offset is
+estimated) stay consistent.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from netra_diag._types import Clock, WallClock
@@ -22,8 +22,10 @@ from netra_diag.closecodes import CloseInfo
 from netra_diag.errors import SessionClosed, UsageError
 from netra_diag.events.model import Event, TimedEvent, parse_frame
 from netra_diag.live.auth_verdict import AuthVerdict, judge_auth
+from netra_diag.live.closing import CLOSED, close_info_from, on_closed, shutdown
 from netra_diag.live.handshake import (
     HandshakeInfo,
+    StampedConnection,
     TransportAttempt,
 )
 from netra_diag.live.opening import established_data
@@ -32,7 +34,6 @@ from netra_diag.live.reconnect import ReconnectPolicy, reopen
 from netra_diag.live.records import LIVENESS_TYPES, ClockOffset, Mark, estimate_clock_offset
 from netra_diag.recording import Recorder
 from netra_diag.recording_format import expand_secrets, redact_url
-from netra_diag.redaction import scrub
 from netra_diag.tokens import inspect_token
 
 __all__ = ["CLOSED", "Connection", "FrameObserver", "TokenSource"]
@@ -40,7 +41,6 @@ __all__ = ["CLOSED", "Connection", "FrameObserver", "TokenSource"]
 TokenSource = str | Callable[[], str] | None
 # Called for every frame, in either direction ("in" / "out"), as it is recorded.
 FrameObserver = Callable[[str, TimedEvent], None]
-CLOSED: Any = object()  # queue sentinel: the connection closed
 _HISTORY = 10_000
 
 
@@ -83,7 +83,7 @@ class Connection:
         self._n_out = 0
         self._origin = clock()
         self._secrets: tuple[str, ...] = ()
-        self._ws: ClientConnection | None = None
+        self._ws: StampedConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._pinger: asyncio.Task[None] | None = None
         self._reconnector: asyncio.Task[None] | None = None
@@ -121,8 +121,14 @@ class Connection:
         """The endpoint without credentials."""
         return redact_url(self._raw_url, self._secrets)
 
-    def mark(self, name: str, data: Mapping[str, Any] | None = None) -> Mark:
-        t_ns, wall = self.now()
+    def mark(
+        self,
+        name: str,
+        data: Mapping[str, Any] | None = None,
+        at: tuple[int, float] | None = None,
+    ) -> Mark:
+        """Record a mark now (or ``at`` an earlier ``now()`` reading)."""
+        t_ns, wall = at if at is not None else self.now()
         m = Mark(name, t_ns / 1e9, wall, dict(data or {}))
         self.marks.append(m)
         if self._recorder is not None:
@@ -175,8 +181,16 @@ class Connection:
 
     # -- frames --------------------------------------------------------------------------------
 
-    def _ingest(self, raw: str | bytes) -> TimedEvent:
-        t_ns, wall = self.now()
+    def _ingest(self, raw: str | bytes, arrival_ns: int | None = None) -> TimedEvent:
+        """Record and timestamp one received frame. ``arrival_ns`` (the session clock when the
+        protocol completed the message, see ``StampedConnection``) is the frame's time when known;
+        the wall time is shifted back by the same amount."""
+        now_ns = self._clock()
+        wall = self._wall()
+        if arrival_ns is not None and arrival_ns <= now_ns:
+            wall -= (now_ns - arrival_ns) / 1e9
+            now_ns = arrival_ns
+        t_ns = now_ns - self._origin
         event = parse_frame(raw)
         if self._recorder is not None:
             self._recorder.frame("in", raw, t_ns=t_ns, wall=wall, event=event)
@@ -206,19 +220,31 @@ class Connection:
             self._notify("out", TimedEvent(parse_frame(text), t_ns / 1e9, wall, self._n_out))
             self._n_out += 1
 
-    async def send_text(self, data: str | bytes, ws: ClientConnection | None = None) -> None:
-        """Send one frame on the current socket and record it."""
+    async def send_text(
+        self,
+        data: str | bytes,
+        ws: StampedConnection | None = None,
+        *,
+        mark: tuple[str, Mapping[str, Any]] | None = None,
+    ) -> tuple[int, float]:
+        """Record one frame (and ``mark``, a (name, data) pair, at the same instant), then send it
+        on the current socket; returns the ``now()`` reading taken before sending. Recording
+        first keeps the cassette in causal order (a reply can arrive while ``send`` awaits)."""
         sock = ws or self._ws
         if sock is None:
             raise SessionClosed(*self._closed_args())
-        t_ns, wall = self.now()
+        at = self.now()
+        self._record_out(data, *at)
+        if mark is not None:
+            self.mark(mark[0], mark[1], at=at)
         try:
             await sock.send(data)
         except ConnectionClosed as exc:
             code = exc.rcvd.code if exc.rcvd is not None else None
             reason = exc.rcvd.reason if exc.rcvd is not None else ""
+            self.mark("error", {"message": "the frame above was not sent: connection closed"})
             raise SessionClosed(code, reason, "sending failed: the connection is closed") from exc
-        self._record_out(data, t_ns, wall)
+        return at
 
     def _closed_args(self) -> tuple[int | None, str, str]:
         info = self.close_info
@@ -232,7 +258,7 @@ class Connection:
 
     def install(
         self,
-        ws: ClientConnection,
+        ws: StampedConnection,
         info: HandshakeInfo,
         early: list[TimedEvent],
         token: str | None,
@@ -256,7 +282,7 @@ class Connection:
             every = self._ping_every
             self._pinger = asyncio.create_task(run_pinger(every, self.ping), name="netra-pinger")
 
-    async def _quiet_close(self, ws: ClientConnection) -> None:
+    async def _quiet_close(self, ws: StampedConnection) -> None:
         self._intentional.add(id(ws))
         with contextlib.suppress(Exception):
             async with asyncio.timeout(self._close_timeout + 1):
@@ -264,11 +290,12 @@ class Connection:
 
     # -- reading and closing ---------------------------------------------------------------------
 
-    async def _read_loop(self, ws: ClientConnection) -> None:
+    async def _read_loop(self, ws: StampedConnection) -> None:
         try:
             while True:
                 raw = await ws.recv()
-                te = self._ingest(raw)
+                arrivals = ws.arrivals
+                te = self._ingest(raw, arrivals.popleft() if arrivals else None)
                 etype = te.event.type
                 if etype in LIVENESS_TYPES:
                     await answer_liveness(self, ws, te)
@@ -292,94 +319,16 @@ class Connection:
             self.handshake = replace(self.handshake, server_user_id=str(user))
             self.auth = judge_auth(str(user), self.token_sub)
 
-    def _scrubbed_last_frames(self) -> tuple[str, ...]:
-        out = []
-        for arrow, data in self._last_frames:
-            shown = data[:400] if isinstance(data, str) else f"<{len(data)} bytes>"
-            out.append(f"{arrow} {scrub(shown, self._secrets)}")
-        return tuple(out)
-
     def _close_from(self, exc: ConnectionClosed | None, *, intentional: bool) -> CloseInfo:
-        code: int | None = None
-        reason = ""
-        if exc is not None and exc.rcvd is not None:
-            code, reason = exc.rcvd.code, exc.rcvd.reason
-        elif exc is not None and exc.sent is not None and intentional:
-            code, reason = exc.sent.code, exc.sent.reason
-        by = "client" if intentional else ("none" if code is None else "server")
-        t_ns, wall = self.now()
-        return CloseInfo.build(
-            code,
-            scrub(reason, self._secrets),
-            last_frames=self._scrubbed_last_frames(),
-            token_exp=self.token_exp,
-            close_wall=wall,
-            close_t=t_ns / 1e9,
-            last_pong_t=self._last_pong_t,
-            last_frame_t=self._last_frame_t,
-            initiated_by=by,
-        )
+        return close_info_from(self, exc, intentional=intentional)
 
-    def _on_closed(self, ws: ClientConnection, exc: ConnectionClosed | None) -> None:
-        intentional = id(ws) in self._intentional
-        self._intentional.discard(id(ws))
-        info = self._close_from(exc, intentional=intentional)
-        self.mark("close", info.to_dict())
-        if ws is not self._ws:
-            return  # an old socket (replaced by an explicit reconnect) finishing its close
-        self.close_info = info
-        self._open_event.clear()
-        self._app_pings.cancel_all()
-        if self._pinger is not None:
-            self._pinger.cancel()
-        policy = self.reconnect_policy
-        if not intentional and policy is not None and policy.should_reconnect(info.code):
-            self.queue.put_nowait(CLOSED)
-            self._reconnector = asyncio.create_task(self._auto_reconnect(policy))
-            return
-        if info.is_auth_failure and policy is not None and not intentional:
-            self.mark("reconnect_skipped", {"code": info.code, "why": "no reconnect after 1008"})
-        self._final = True
-        self.queue.put_nowait(CLOSED)
-
-    async def _auto_reconnect(self, policy: ReconnectPolicy) -> None:
-        try:
-            await self.reopen(policy)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self.mark("error", {"message": f"reconnect gave up: {exc}"})
-            self._final = True
-            self.queue.put_nowait(CLOSED)
+    def _on_closed(self, ws: StampedConnection, exc: ConnectionClosed | None) -> None:
+        on_closed(self, ws, exc)
 
     async def reopen(self, policy: ReconnectPolicy) -> None:
         """Reconnect with backoff (``live.reconnect.reopen``)."""
         await reopen(self, policy)
 
     async def shutdown(self, code: int = 1000, reason: str = "") -> None:
-        """Close for good; bounded by ``close_timeout`` however the peer behaves."""
-        self._final = True
-        for task in (self._reconnector, self._pinger):
-            if task is not None and not task.done():
-                task.cancel()
-        ws = self._ws
-        if ws is not None:
-            self._intentional.add(id(ws))
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(self._close_timeout + 1):
-                    await ws.close(code, reason)
-        reader = self._reader
-        if reader is not None and not reader.done():
-            try:
-                async with asyncio.timeout(self._close_timeout + 1):
-                    await reader
-            except TimeoutError:
-                reader.cancel()
-        for task in (self._reconnector, self._pinger):
-            if task is not None and not task.done():
-                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                    async with asyncio.timeout(1):
-                        await task
-        self._open_event.clear()
-        if self._owns_recorder and self._recorder is not None:
-            self._recorder.close()
+        """Close for good (``live.closing.shutdown``)."""
+        await shutdown(self, code, reason)

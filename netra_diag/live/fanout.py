@@ -40,7 +40,7 @@ from netra_diag.errors import NetraDiagError, UsageError
 from netra_diag.events.isolation import IsolationReport, SessionView, check_isolation
 from netra_diag.events.model import CRITICAL_EVENTS, TimedEvent
 from netra_diag.live.records import RunOutcome, RunRecord
-from netra_diag.redaction import fingerprint
+from netra_diag.redaction import fingerprint, scrub
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -173,6 +173,7 @@ class FanoutResult:
     nofile_limit: int | None = None
     peak_concurrent: int = 0
     gc_pauses_ms: Mapping[str, float] = field(default_factory=dict)
+    connect_cpu_s: float | None = None
 
     @property
     def sessions_connected(self) -> int:
@@ -195,6 +196,16 @@ class FanoutResult:
         if self.connect_phase_s <= 0:
             return math.inf if self.sessions_connected else 0.0
         return self.sessions_connected / self.connect_phase_s
+
+    @property
+    def connect_cpu_ms_per_session(self) -> float | None:
+        """Process CPU time until every user had connected, per session: what one connect costs
+        this process (the embedded service's share too, when it runs in the same process; with a
+        ramp, early users' runs too). Unlike the connect rate it hardly depends on how busy the
+        machine is."""
+        if self.connect_cpu_s is None or not self.n_users:
+            return None
+        return self.connect_cpu_s * 1e3 / self.n_users
 
     @property
     def ok(self) -> bool:
@@ -229,6 +240,7 @@ class FanoutResult:
             "connect_phase_s": round(self.connect_phase_s, 4),
             "connect_rate_per_s": round(self.connect_rate, 2),
             "peak_concurrent_sessions": self.peak_concurrent,
+            "connect_cpu_ms_per_session": self.connect_cpu_ms_per_session,
             "loop_lag_ms": dict(self.loop_lag_ms),
             "gc_pauses_ms": dict(self.gc_pauses_ms),
             "record_dir": self.record_dir,
@@ -319,12 +331,19 @@ def _collector_quiet(enabled: bool) -> Iterator[list[tuple[int, float]]]:
 class _Countdown:
     """Set once every user has called ``done`` (each counts once, however often it calls)."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, on_set: Callable[[], None] | None = None) -> None:
         self._left = n
         self._seen: set[int] = set()
         self._event = asyncio.Event()
+        self._on_set = on_set
         if n <= 0:
+            self._set()
+
+    def _set(self) -> None:
+        if not self._event.is_set():
             self._event.set()
+            if self._on_set is not None:
+                self._on_set()
 
     def done(self, st: _UserState) -> None:
         if st.index in self._seen:
@@ -332,7 +351,7 @@ class _Countdown:
         self._seen.add(st.index)
         self._left -= 1
         if self._left <= 0:
-            self._event.set()
+            self._set()
 
     async def wait(self) -> None:
         await self._event.wait()
@@ -373,7 +392,8 @@ def _pct(values: Sequence[float], q: float) -> float:
 
 
 def _error_text(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
+    # Session errors are scrubbed already; this keeps a token out of an error from elsewhere.
+    return scrub(str(exc)) or type(exc).__name__
 
 
 async def run_fanout(
@@ -457,13 +477,25 @@ async def run_fanout(
     lag: list[float] = []
     lag_task = asyncio.create_task(_sample_loop_lag(lag))
 
-    connected_gate = _Countdown(len(states))  # every user has connected (or failed to)
+    cpu_start = time.process_time()
+    cpu_connected: list[float] = []
+    # every user has connected (or failed to)
+    connected_gate = _Countdown(
+        len(states), on_set=lambda: cpu_connected.append(time.process_time())
+    )
     finished_gate = _Countdown(len(states))  # every user has finished its runs
     concurrency = {"open": 0, "peak": 0}
 
     async def one_user(st: _UserState) -> None:
         try:
             await _user_body(st)
+        except Exception as exc:
+            # Not a failure the session reports (those are counted where they happen) but a
+            # bug or an untranslated error: one user's crash must not end the other users' runs,
+            # and its class shows up in ``errors``.
+            st.error_class = st.error_class or type(exc).__name__
+            st.error = st.error or _error_text(exc)
+            counters[type(exc).__name__] += 1
         finally:
             connected_gate.done(st)
             finished_gate.done(st)
@@ -618,6 +650,7 @@ async def run_fanout(
         nofile_limit=nofile,
         peak_concurrent=concurrency["peak"],
         gc_pauses_ms=_gc_summary(gc_pauses),
+        connect_cpu_s=(cpu_connected[0] - cpu_start) if cpu_connected else None,
     )
 
 

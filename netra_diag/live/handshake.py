@@ -9,7 +9,9 @@ echo, PROTOCOL.md §2), plus what ``connection_established`` said about who we a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,8 @@ from websockets.exceptions import (
     InvalidStatus,
     InvalidURI,
 )
+from websockets.frames import DATA_OPCODES, Frame
+from websockets.protocol import Event
 from websockets.typing import Subprotocol
 
 from netra_diag.errors import ConnectFailed, HandshakeRejected, UsageError
@@ -31,10 +35,12 @@ __all__ = [
     "AUTO_ORDER",
     "BODY_LIMIT",
     "HandshakeInfo",
+    "StampedConnection",
     "TransportAttempt",
     "describe_upgrade",
     "make_handshake",
     "open_socket",
+    "stamped_connection_class",
     "token_entry",
 ]
 
@@ -125,6 +131,34 @@ class HandshakeInfo:
         }
 
 
+class StampedConnection(ClientConnection):
+    """A ``ClientConnection`` that notes when each data message was completed by the protocol,
+    on the session's monotonic clock, in ``arrivals`` (first in, first out; one per message).
+
+    The stamp is taken in ``data_received`` (via ``process_event``, the hook websockets provides
+    for subclasses), one event-loop iteration before the reader task gets the message: under
+    load that iteration is most of the measurement error.
+    """
+
+    clock = staticmethod(time.monotonic_ns)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.arrivals: deque[int] = deque()
+
+    def process_event(self, event: Event) -> None:
+        if isinstance(event, Frame) and event.fin and event.opcode in DATA_OPCODES:
+            self.arrivals.append(self.clock())
+        super().process_event(event)
+
+
+def stamped_connection_class(clock: Callable[[], int]) -> type[StampedConnection]:
+    """``StampedConnection`` stamping with ``clock`` (a subclass only for an injected clock)."""
+    if clock is time.monotonic_ns:
+        return StampedConnection
+    return type("StampedConnection", (StampedConnection,), {"clock": staticmethod(clock)})
+
+
 def make_handshake(url: str, token: str | None, transport: str) -> Handshake:
     """The handshake for one transport; ``bad:<name>`` builds a known-bad format
     (``netra_diag.tokens.KNOWN_BAD_FORMATS``) for negative checks."""
@@ -153,7 +187,8 @@ async def open_socket(
     max_size: int | None,
     close_timeout: float,
     secrets: tuple[str, ...],
-) -> ClientConnection:
+    clock: Callable[[], int] = time.monotonic_ns,
+) -> StampedConnection:
     """Open the WebSocket for ``hs``; translate every failure into our exceptions.
 
     ``proxy=None``: diagnostics must reach the endpoint named, never a proxy from the environment.
@@ -161,7 +196,7 @@ async def open_socket(
     """
     shown = redact_url(hs.url, secrets)
     try:
-        return await connect(
+        ws = await connect(
             hs.url,
             additional_headers=dict(hs.headers) or None,
             subprotocols=[Subprotocol(s) for s in hs.subprotocols] or None,
@@ -170,7 +205,10 @@ async def open_socket(
             close_timeout=close_timeout,
             max_size=max_size,
             proxy=None,
+            create_connection=stamped_connection_class(clock),
         )
+        assert isinstance(ws, StampedConnection)
+        return ws
     except InvalidStatus as exc:
         resp = exc.response
         body = bytes(resp.body or b"").decode("utf-8", "replace")[:BODY_LIMIT]

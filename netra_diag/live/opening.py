@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from netra_diag.errors import ConnectFailed, HandshakeRejected, SessionClosed
@@ -23,6 +22,7 @@ from netra_diag.live.auth_verdict import judge_auth
 from netra_diag.live.handshake import (
     AUTO_ORDER,
     HandshakeInfo,
+    StampedConnection,
     TransportAttempt,
     describe_upgrade,
     make_handshake,
@@ -49,39 +49,7 @@ async def open_connection(
     """Open the socket: one transport, or ``auto`` (keep the first attempt whose server user
     matches the token's sub; else the first that connected at all). Raises our errors."""
     transports = transports_for(conn)
-    fallback: tuple[Any, ...] | None = None
-    chosen: tuple[Any, ...] | None = None
-    last_exc: Exception | None = None
-    for i, transport in enumerate(transports):
-        token = first_token if (i == 0 and use_first) else conn.next_token()
-        sub, exp = conn._token_facts(token)
-        t0 = conn.now()[0]
-        try:
-            ws, info, early = await _attempt(conn, transport, token, attempt=i + 1)
-        except HandshakeRejected as exc:
-            _note_attempt(conn, transport, "rejected", t0, status=exc.status, detail=exc.body)
-            last_exc = exc
-            continue
-        except SessionClosed as exc:
-            _note_attempt(conn, transport, "closed", t0, close=exc.code, detail=exc.reason)
-            last_exc = exc
-            continue
-        except ConnectFailed as exc:
-            _note_attempt(conn, transport, "failed", t0, detail=exc.reason)
-            if fallback is not None:
-                await conn._quiet_close(fallback[0])
-            raise
-        verdict = judge_auth(info.server_user_id, sub)
-        outcome = "validated" if verdict.validated else "bypass" if verdict.bypass else "unverified"
-        _note_attempt(conn, transport, outcome, t0, user=info.server_user_id, detail=verdict.reason)
-        entry = (ws, info, early, token, sub, exp, verdict, transport)
-        if outcome == "validated" or len(transports) == 1:
-            chosen = entry
-            break
-        if fallback is None:
-            fallback = entry
-        else:
-            await conn._quiet_close(ws)
+    chosen, fallback, last_exc = await _try_transports(conn, transports, first_token, use_first)
     if chosen is None:
         chosen = fallback
     elif fallback is not None:
@@ -90,6 +58,55 @@ async def open_connection(
         raise _all_failed(conn, last_exc)
     ws, info, early, token, sub, exp, verdict, transport = chosen
     conn.install(ws, info, early, token, sub, exp, verdict, transport)
+
+
+async def _try_transports(
+    conn: Connection, transports: tuple[str, ...], first_token: str | None, use_first: bool
+) -> tuple[tuple[Any, ...] | None, tuple[Any, ...] | None, Exception | None]:
+    fallback: tuple[Any, ...] | None = None
+    chosen: tuple[Any, ...] | None = None
+    last_exc: Exception | None = None
+    try:
+        for i, transport in enumerate(transports):
+            token = first_token if (i == 0 and use_first) else conn.next_token()
+            sub, exp = conn._token_facts(token)
+            t0 = conn.now()[0]
+            try:
+                ws, info, early = await _attempt(conn, transport, token, attempt=i + 1)
+            except HandshakeRejected as exc:
+                _note_attempt(conn, transport, "rejected", t0, status=exc.status, detail=exc.body)
+                last_exc = exc
+                continue
+            except SessionClosed as exc:
+                _note_attempt(conn, transport, "closed", t0, close=exc.code, detail=exc.reason)
+                last_exc = exc
+                continue
+            except ConnectFailed as exc:
+                _note_attempt(conn, transport, "failed", t0, detail=exc.reason)
+                if fallback is not None:
+                    await conn._quiet_close(fallback[0])
+                    fallback = None
+                raise
+            verdict = judge_auth(info.server_user_id, sub)
+            outcome = (
+                "validated" if verdict.validated else "bypass" if verdict.bypass else "unverified"
+            )
+            _note_attempt(
+                conn, transport, outcome, t0, user=info.server_user_id, detail=verdict.reason
+            )
+            entry = (ws, info, early, token, sub, exp, verdict, transport)
+            if outcome == "validated" or len(transports) == 1:
+                chosen = entry
+                break
+            if fallback is None:
+                fallback = entry
+            else:
+                await conn._quiet_close(ws)
+    except BaseException:
+        if fallback is not None:  # cancelled or failed: leave no socket behind
+            fallback[0].transport.abort()
+        raise
+    return chosen, fallback, last_exc
 
 
 def _note_attempt(
@@ -120,19 +137,22 @@ def _all_failed(conn: Connection, last_exc: Exception | None) -> Exception:
         + (f" close {a.close_code}" if a.close_code else "")
         for a in conn.attempts[-len(transports_for(conn)) :]
     )
+    new: Exception
     if isinstance(last_exc, SessionClosed):
-        return SessionClosed(
-            last_exc.code, last_exc.reason, f"{last_exc.explanation} [auto tried {tried}]"
-        )
-    if isinstance(last_exc, HandshakeRejected):
+        note = f"{last_exc.explanation} [auto tried {tried}]"
+        new = SessionClosed(last_exc.code, last_exc.reason, note)
+    elif isinstance(last_exc, HandshakeRejected):
         body = f"{last_exc.body} [auto tried {tried}]"
-        return HandshakeRejected(last_exc.url, last_exc.status, body, last_exc.headers)
-    return last_exc
+        new = HandshakeRejected(last_exc.url, last_exc.status, body, last_exc.headers)
+    else:
+        return last_exc
+    new.__cause__ = last_exc.__cause__  # keep the websockets error behind it
+    return new
 
 
 async def _attempt(
     conn: Connection, transport: str, token: str | None, *, attempt: int
-) -> tuple[ClientConnection, HandshakeInfo, list[TimedEvent]]:
+) -> tuple[StampedConnection, HandshakeInfo, list[TimedEvent]]:
     hs = make_handshake(conn._raw_url, token, transport)
     conn.mark("connect_start", {"transport": transport, "attempt": attempt})
     t0 = conn.now()[0]
@@ -144,6 +164,7 @@ async def _attempt(
             max_size=conn._max_size,
             close_timeout=conn._close_timeout,
             secrets=conn._secrets,
+            clock=conn._clock,
         )
     except HandshakeRejected as exc:
         headers = [list(h) for h in (exc.headers or [])]
@@ -153,42 +174,48 @@ async def _attempt(
     except ConnectFailed as exc:
         conn.mark("error", {"transport": transport, "message": exc.reason})
         raise
-    upgrade_s = (conn.now()[0] - t0) / 1e9
-    up = describe_upgrade(ws, hs, token, conn._secrets)
-    conn.mark(
-        "upgrade_done",
-        {
-            "transport": transport,
-            "status": up["status"],
-            "subprotocol": up["selected"],
-            "offered": list(up["offered"]),
-            "echoed": up["echoed"],
-            "upgrade_ms": upgrade_s * 1e3,
-        },
-    )
-    established, early = await _await_established(conn, ws, token)
-    inner = established.get("data")
-    merged = {**established, **(inner if isinstance(inner, Mapping) else {})}
-    user = merged.get("user_id")
-    info = HandshakeInfo(
-        url=redact_url(hs.url, conn._secrets),
-        transport=transport,
-        status=up["status"],
-        headers=up["headers"],
-        offered_subprotocols=up["offered"],
-        selected_subprotocol=up["selected"],
-        echoed_token_entry=up["echoed"],
-        server_user_id=None if user is None else str(user),
-        connection_id=_opt(merged.get("connection_id")),
-        mode=_opt(merged.get("mode")),
-        established={k: v for k, v in merged.items() if k not in ("type", "data")},
-        upgrade_s=upgrade_s,
-    )
-    return ws, info, early
+    try:
+        upgrade_s = (conn.now()[0] - t0) / 1e9
+        up = describe_upgrade(ws, hs, token, conn._secrets)
+        conn.mark(
+            "upgrade_done",
+            {
+                "transport": transport,
+                "status": up["status"],
+                "subprotocol": up["selected"],
+                "offered": list(up["offered"]),
+                "echoed": up["echoed"],
+                "upgrade_ms": upgrade_s * 1e3,
+            },
+        )
+        established, early = await _await_established(conn, ws, token)
+        inner = established.get("data")
+        merged = {**established, **(inner if isinstance(inner, Mapping) else {})}
+        user = merged.get("user_id")
+        info = HandshakeInfo(
+            url=redact_url(hs.url, conn._secrets),
+            transport=transport,
+            status=up["status"],
+            headers=up["headers"],
+            offered_subprotocols=up["offered"],
+            selected_subprotocol=up["selected"],
+            echoed_token_entry=up["echoed"],
+            server_user_id=None if user is None else str(user),
+            connection_id=_opt(merged.get("connection_id")),
+            mode=_opt(merged.get("mode")),
+            established={k: v for k, v in merged.items() if k not in ("type", "data")},
+            upgrade_s=upgrade_s,
+        )
+        return ws, info, early
+    except BaseException:
+        # Cancelled or failed after the upgrade: drop the socket now (no close handshake, which
+        # could outlive the caller's timeout) so nothing leaks.
+        ws.transport.abort()
+        raise
 
 
 async def _await_established(
-    conn: Connection, ws: ClientConnection, token: str | None
+    conn: Connection, ws: StampedConnection, token: str | None
 ) -> tuple[Mapping[str, Any], list[TimedEvent]]:
     """Read until ``connection_established`` (or ``handshake_complete``), answering the newest
     generation's ``handshake_response``; give up quietly after ``establish_timeout``."""
@@ -197,7 +224,7 @@ async def _await_established(
         async with asyncio.timeout(conn._establish_timeout):
             while True:
                 raw = await ws.recv()
-                te = conn._ingest(raw)
+                te = conn._ingest(raw, ws.arrivals.popleft() if ws.arrivals else None)
                 ev = te.event
                 if ev.type == "connection_established":
                     conn.mark("connection_established", established_data(ev))

@@ -15,7 +15,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from netra_diag.errors import SessionClosed
@@ -23,6 +22,7 @@ from netra_diag.events.model import TimedEvent
 
 if TYPE_CHECKING:
     from netra_diag.live.connection import Connection
+    from netra_diag.live.handshake import StampedConnection
 
 __all__ = ["AppPingTracker", "answer_liveness", "run_pinger", "sample_rtt"]
 
@@ -74,7 +74,7 @@ async def run_pinger(every: float, ping_once: Callable[[], Awaitable[object]]) -
             return
 
 
-async def answer_liveness(conn: Connection, ws: ClientConnection, te: TimedEvent) -> None:
+async def answer_liveness(conn: Connection, ws: StampedConnection, te: TimedEvent) -> None:
     """Use a ``pong`` as an RTT sample; answer a server ``heartbeat`` with ``heartbeat_ack`` as
     the web front end does (PROTOCOL.md §6)."""
     etype = te.event.type

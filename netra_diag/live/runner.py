@@ -67,8 +67,9 @@ async def execute_run(
             if conn.closed_for_good():
                 raise SessionClosed(*conn._closed_args())
             await conn._open_event.wait()
+            n_marks = len(conn.marks)
             sent = await send()
-            sent_t = conn.marks[-1].t
+            sent_t = next(m.t for m in conn.marks[n_marks:] if m.name == "message_sent")
             body = sent.get("payload") if isinstance(sent.get("payload"), dict) else sent
             thread_id = body.get("thread_id") if isinstance(body, dict) else None
             run_id = body.get("run_id") if isinstance(body, dict) else None

@@ -183,6 +183,11 @@ class Session:
             conn._pinger.cancel()
         conn._final = False
         await conn.reopen(policy or conn.reconnect_policy or ReconnectPolicy(initial=0.0))
+        # A close sentinel left from the old socket would stop the next ``async for`` at once.
+        pending = [conn.queue.get_nowait() for _ in range(conn.queue.qsize())]
+        for item in pending:
+            if item is not CLOSED:
+                conn.queue.put_nowait(item)
 
     # -- read-only views -----------------------------------------------------------------------
 
@@ -275,8 +280,8 @@ class Session:
         await self._conn.send_text(data)
 
     async def _send_obj(self, obj: dict[str, Any]) -> dict[str, Any]:
-        await self._conn.send_text(json.dumps(obj))
-        self._conn.mark("message_sent", {"type": obj["type"], "thread_id": _thread_of(obj)})
+        data = {"type": obj["type"], "thread_id": _thread_of(obj)}
+        await self._conn.send_text(json.dumps(obj), mark=("message_sent", data))
         return obj
 
     async def send_user_message(

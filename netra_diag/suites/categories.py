@@ -104,6 +104,7 @@ _SECRET = _rx(
 _BYPASS = _rx(
     r"more successes than expected|(?:accepted|succeeded|connected)\b.{0,60}\b(?:invalid|bad|"
     r"expired|forged|wrong|without (?:a )?)[ -]?token|demo-user-001|DEMO mode|relaxed_\d"
+    r"|not the token'?s? sub|synthetic user"
 )
 _INTERNAL = _rx(r"\b1011\b|internal error|Internal Server Error")
 _INFRA = _rx(

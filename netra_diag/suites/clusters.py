@@ -77,11 +77,22 @@ def cluster_failures(
                 runner = problem.phase if problem else ""
                 phases[Phase(runner) if runner in _RUNNER_PHASES else shared] += 1
         suites = tuple(dict.fromkeys(c.suite for c in cases if c.suite))
+        reason = match.reason
+        bypassed = sorted(
+            {
+                r.server_user
+                for c in cases
+                for r in (recordings or {}).get(c.test_id, ())
+                if r.auth_bypass
+            }
+        )
+        if bypassed:
+            reason += f"; its recordings show auth bypass (server user {', '.join(bypassed)})"
         clusters.append(
             Cluster(
                 signature=sigs[key],
                 category=match.category,
-                category_reason=match.reason,
+                category_reason=reason,
                 phase=phases.most_common(1)[0][0],
                 tests=tuple(c.test_id for c in cases),
                 representative=rep.test_id,

@@ -1,13 +1,9 @@
 """Stream JUnit XML into a ``SuiteRun``: pytest (xunit1, xunit2), node's test runner, jest-junit,
 Maven Surefire (with ``rerunFailure``/``flakyFailure``/``rerunError``/``flakyError``) and gotestsum.
 
-The file is read with ``iterparse`` and each ``<testcase>`` is cleared as soon as it is read, so a
-huge report never sits in memory as a tree. Entity expansion and external entities are refused:
-both need a DTD, which can only come before the root element, so the prolog is inspected first and
-any document that has one (or that is not plain 8-bit text we can inspect) goes through
-``defusedxml``, which forbids entity declarations and external references. Documents without a DTD
-cannot declare entities, so they go through the stdlib's C-accelerated parser, several times
-faster than defusedxml's pure-Python one.
+The file is fed to expat in chunks and each ``<testcase>`` becomes a row as soon as it closes, so
+a huge report never sits in memory as a tree and long texts are clipped while they stream
+(``netra_diag.suites.xmlstream``, which also refuses entity expansion and external entities).
 
 Runner conventions that decide counts (so they equal the runner's own summary):
 
@@ -19,56 +15,38 @@ Runner conventions that decide counts (so they equal the runner's own summary):
   1 error"). Both are merged into one test here, counted in both buckets.
 - A collection error is an ``<error message="collection failure">`` testcase: counted as an error.
 - Surefire's ``flakyFailure`` inside a passing testcase is a pass after a failed attempt.
+- jest-junit writes a suite that failed to load as two testcases named after the file, classname
+  "Test suite failed to run" (an ``<error>``, then a ``<failure>``): one error.
+- node's reporter states its totals in comments (``<!-- pass 2 -->``); they land in ``declared``.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import re
-import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import IO, Any
+from xml.parsers import expat
 
-import defusedxml.ElementTree as DET
 from defusedxml.common import DefusedXmlException
 
 from netra_diag.errors import ReportParseError
-from netra_diag.suites.model import (
-    CaseRow,
-    Outcome,
-    Problem,
-    ProblemKind,
-    SuiteRun,
-    TestCase,
-)
+from netra_diag.suites.model import CaseRow, Outcome, Problem, ProblemKind, SuiteRun, TestCase
+from netra_diag.suites.xmlstream import MAX_TEXT, TextBuffer, clip_text, secure_parser
 
 __all__ = ["MAX_TEXT", "clip_text", "looks_like_junit", "parse_junit", "pytest_nodeid"]
-
-# A failure body or captured output longer than this keeps its head and tail: the innermost frame
-# and the exception line are at the end of a traceback.
-MAX_TEXT = 32 * 1024
-_HEAD = 8 * 1024
 
 _PROBLEM_TAGS = {k.value: k for k in ProblemKind}
 _FINAL_KINDS = frozenset({ProblemKind.FAILURE, ProblemKind.ERROR, ProblemKind.SKIPPED})
 _SUITE_TAGS = frozenset({"testsuite", "testsuites"})
+_TEXT_TAGS = frozenset({*_PROBLEM_TAGS, "system-out", "system-err"})
 _PASSED = Outcome.PASSED
 _JEST_SUITE_ERROR = "Test suite failed to run"
-_new_row = tuple.__new__
-_OUTPUT_TAGS = frozenset({"system-out", "system-err"})
+_new_row = tuple.__new__  # skips NamedTuple's Python-level __new__: runs once per test
 _COUNT_ATTRS = ("tests", "failures", "errors", "skipped", "disabled")
 _NODE_COMMENT = re.compile(r"^\s*(tests|suites|pass|fail|cancelled|skipped|todo)\s+(\d+)\s*$")
 _SKIP_STATUS = frozenset({"skipped", "disabled", "notrun", "ignored"})
-_PEEK = 64 * 1024
-
-
-def clip_text(text: str, limit: int = MAX_TEXT) -> str:
-    if len(text) <= limit:
-        return text
-    cut = len(text) - limit
-    return f"{text[:_HEAD]}\n… [{cut} characters cut] …\n{text[-(limit - _HEAD) :]}"
+_CHUNK = 256 * 1024
 
 
 def pytest_nodeid(classname: str, name: str, file: str) -> str:
@@ -89,34 +67,8 @@ def pytest_nodeid(classname: str, name: str, file: str) -> str:
 
 def looks_like_junit(head: bytes) -> bool:
     """True if the first bytes of a file look like XML rather than JSON."""
-    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
-
-
-def _needs_defused(head: bytes) -> bool:
-    """True unless the prolog is visibly free of a DTD (see the module docstring)."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:_PEEK]:
-        return True  # UTF-16/32: the byte-level scan below would not see "<!DOCTYPE"
-    pos = 0
-    while True:
-        pos = head.find(b"<", pos)
-        if pos < 0 or pos + 1 >= len(head):
-            return True  # prolog longer than the peek: let the safe parser decide
-        nxt = head[pos + 1 : pos + 2]
-        if nxt == b"!":
-            if head.startswith(b"<!--", pos):
-                end = head.find(b"-->", pos + 4)
-                if end < 0:
-                    return True
-                pos = end + 3
-                continue
-            return True  # <!DOCTYPE (or anything else declarative)
-        if nxt == b"?":
-            end = head.find(b"?>", pos + 2)
-            if end < 0:
-                return True
-            pos = end + 2
-            continue
-        return False  # the root element starts: no DTD before it
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return stripped.startswith(b"<") or head.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
 def _as_int(value: str | None) -> int | None:
@@ -129,7 +81,7 @@ def _as_int(value: str | None) -> int | None:
 
 
 def _as_seconds(value: str | None) -> float | None:
-    if value is None or value == "":
+    if not value:
         return None
     try:
         return float(value)
@@ -140,43 +92,108 @@ def _as_seconds(value: str | None) -> float | None:
             return None
 
 
-class _Reader:
-    """Turns iterparse events into rows and details; one instance per file."""
+class _Child:
+    """One element inside an open testcase (failure, system-out, properties, …)."""
 
-    def __init__(self, path: str) -> None:
+    __slots__ = ("attrs", "props", "stack", "tag", "text")
+
+    def __init__(self, tag: str, attrs: dict[str, str]) -> None:
+        self.tag, self.attrs = tag, attrs
+        self.text: TextBuffer | None = None
+        self.stack: TextBuffer | None = None  # Surefire's <stackTrace> inside rerun/flaky
+        self.props: list[tuple[str, str]] = []
+
+
+class _Reader:
+    """expat callbacks that turn elements into rows and details; one instance per file."""
+
+    def __init__(self, path: str, parser: Any) -> None:
         self.path = path
+        self.parser = parser
         self.rows: list[CaseRow] = []
         self.seen: dict[str, int] = {}
         self.declared: dict[str, int] = {}
         self.warnings: list[str] = []
         self.fmt = "junit"
-        self.pending_details: dict[int, dict[str, Any]] = {}
-        self.suites: list[str] = []  # names of the enclosing testsuite elements
+        self.pending: dict[int, dict[str, Any]] = {}
+        self.suites: list[tuple[str, dict[str, str]]] = []
+        self.suite_name = ""
         self.root_tag = ""
-        self.root_attrib: dict[str, str] = {}
+        self.root_attrs: dict[str, str] = {}
+        self.case: dict[str, str] | None = None  # attributes of the open testcase
+        self.children: list[_Child] = []
+        self.depth = 0  # element depth inside the open testcase
 
-    def start_suite(self, el: ET.Element) -> None:
-        if not self.root_tag:
-            self.root_tag, self.root_attrib = el.tag, dict(el.attrib)
-        self.suites.append(el.get("name") or "")
+    # -- expat handlers -------------------------------------------------------------------
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        if self.case is not None:
+            self.depth += 1
+            if self.depth == 1:
+                child = _Child(tag, attrs)
+                self.children.append(child)
+                if tag in _TEXT_TAGS:
+                    child.text = TextBuffer()
+                    self.parser.CharacterDataHandler = child.text.append
+            elif self.depth == 2 and self.children:
+                parent = self.children[-1]
+                if tag == "property":
+                    parent.props.append((attrs.get("name", ""), attrs.get("value", "")))
+                elif tag == "stackTrace":
+                    parent.stack = TextBuffer()
+                    self.parser.CharacterDataHandler = parent.stack.append
+                else:
+                    self.parser.CharacterDataHandler = None
+            return
+        if tag == "testcase":
+            self.case = attrs
+            self.children = []
+            self.depth = 0
+        elif tag in _SUITE_TAGS:
+            if not self.root_tag:
+                self.root_tag, self.root_attrs = tag, attrs
+            self.suites.append((tag, attrs))
+            self.suite_name = attrs.get("name", "")
+        elif not self.root_tag:
+            raise ReportParseError(
+                self.path,
+                f"root element is <{tag}>, not a JUnit <testsuites> or <testsuite>",
+                line=self.parser.CurrentLineNumber,
+            )
 
-    def end_suite(self, el: ET.Element) -> None:
-        self.suites.pop()
-        # Top-level suites declare the totals (the root, or the direct children of <testsuites>).
-        if el.tag == "testsuite" and (
-            not self.suites or (len(self.suites) == 1 and self.root_tag == "testsuites")
-        ):
-            for attr in _COUNT_ATTRS:
-                value = _as_int(el.get(attr))
-                if value is not None:
-                    self.declared[attr] = self.declared.get(attr, 0) + value
-        el.clear()  # its testcases are read already; keep memory flat
+    def end(self, tag: str) -> None:
+        if self.case is not None:
+            if self.depth == 0:  # the testcase itself
+                self._add_case(self.case)
+                self.case = None
+                return
+            self.depth -= 1
+            if self.depth == 1 and self.children:
+                # back in a depth-1 element (after its <stackTrace>): resume its own text
+                text = self.children[-1].text
+                self.parser.CharacterDataHandler = text.append if text is not None else None
+            elif self.depth == 0:
+                self.parser.CharacterDataHandler = None
+            return
+        if tag in _SUITE_TAGS:
+            _, attrs = self.suites.pop()
+            self.suite_name = self.suites[-1][1].get("name", "") if self.suites else ""
+            top = not self.suites or (len(self.suites) == 1 and self.root_tag == "testsuites")
+            if tag == "testsuite" and top:
+                for attr in _COUNT_ATTRS:
+                    value = _as_int(attrs.get(attr))
+                    if value is not None:
+                        self.declared[attr] = self.declared.get(attr, 0) + value
 
-    def add_case(self, el: ET.Element) -> None:
-        a = el.attrib
+    def comment(self, text: str) -> None:
+        match = _NODE_COMMENT.match(text)
+        if match:
+            self.fmt = "junit-node"
+            self.declared[f"node_{match.group(1)}"] = int(match.group(2))
+
+    # -- testcases --------------------------------------------------------------------------
+    def _add_case(self, a: dict[str, str]) -> None:
         name = a.get("name") or ""
         classname = a.get("classname") or a.get("class") or ""
-        file = a.get("file") or ""
         line_text = a.get("line")
         try:
             line = int(line_text) if line_text else None
@@ -191,72 +208,57 @@ class _Reader:
             self.warnings.append(f"{self.path}: testcase #{len(self.rows) + 1} has no name")
             name = f"<unnamed #{len(self.rows) + 1}>"
         test_id = f"{classname}::{name}" if classname else name
-        suite = self.suites[-1] if self.suites else ""
-        if len(el) == 0 and "status" not in a:  # the common case: a plain pass
-            seen = self.seen
-            if test_id in seen:
+        if not self.children and "status" not in a:  # the common case: a plain pass
+            if test_id in self.seen:
                 test_id = self._unique(test_id)
-            seen[test_id] = len(self.rows)
-            # tuple.__new__ skips NamedTuple's Python-level __new__: this runs once per test.
+            self.seen[test_id] = len(self.rows)
             self.rows.append(
-                _new_row(CaseRow, (test_id, name, classname, suite, _PASSED, duration, file, line))
+                _new_row(
+                    CaseRow,
+                    (
+                        test_id,
+                        name,
+                        classname,
+                        self.suite_name,
+                        _PASSED,
+                        duration,
+                        a.get("file") or "",
+                        line,
+                    ),
+                )
             )
             return
-        problems: list[Problem] = []
-        reruns: list[Problem] = []
-        props: list[tuple[str, str]] = []
-        stdout = stderr = ""
-        for child in el:
-            tag = child.tag
-            kind = _PROBLEM_TAGS.get(tag) if isinstance(tag, str) else None
-            if kind is not None:
-                text = child.text or ""
-                for sub in child:  # Surefire's rerun/flaky elements nest <stackTrace>
-                    if sub.tag == "stackTrace" and sub.text:
-                        text = sub.text
-                c = child.attrib
-                message = c.get("message") or ""
-                problem = Problem(
-                    kind,
-                    type=c.get("type") or "",
-                    message=clip_text(message, 4096),
-                    text=clip_text(text),
-                    phase=_pytest_phase(kind, message),
-                )
-                if kind in _FINAL_KINDS:
-                    problems.append(problem)
-                else:
-                    reruns.append(problem)
-            elif tag == "system-out":
-                stdout = clip_text(child.text or "")
-            elif tag == "system-err":
-                stderr = clip_text(child.text or "")
-            elif tag == "properties":
-                props.extend((p.get("name") or "", p.get("value") or (p.text or "")) for p in child)
+        problems, reruns, props, stdout, stderr = _read_children(self.children)
         if classname == _JEST_SUITE_ERROR:
             problems = [replace(p, phase="collection") for p in problems]
         outcome, counted = _decide(problems, a.get("status", ""))
         earlier = self.seen.get(test_id)
-        if earlier is not None and classname == _JEST_SUITE_ERROR:
-            # jest-junit writes a suite that failed to load twice (<error>, then <failure>):
-            # one error, as jest's "Test Suites: 1 failed" counts it.
-            extra = self.pending_details.setdefault(earlier, {})
-            extra["problems"] = (*extra.get("problems", ()), *problems)
-            return
-        if (
-            earlier is not None
-            and counted == (Outcome.PASSED, Outcome.ERROR)
-            and self.rows[earlier].outcome is Outcome.FAILED
+        if earlier is not None and (
+            classname == _JEST_SUITE_ERROR
+            or (
+                counted == (Outcome.PASSED, Outcome.ERROR)
+                and self.rows[earlier].outcome is Outcome.FAILED
+            )
         ):
-            # pytest: failed call, then a second element for the teardown error of the same test.
-            self._merge_teardown(earlier, problems, stdout, stderr)
+            self._merge_into(earlier, problems, stdout, stderr, jest=classname == _JEST_SUITE_ERROR)
             return
         if earlier is not None:
             test_id = self._unique(test_id)
         index = len(self.rows)
         self.seen[test_id] = index
-        self.rows.append(CaseRow(test_id, name, classname, suite, outcome, duration, file, line))
-        self.pending_details[index] = {
+        self.rows.append(
+            CaseRow(
+                test_id,
+                name,
+                classname,
+                self.suite_name,
+                outcome,
+                duration,
+                a.get("file") or "",
+                line,
+            )
+        )
+        self.pending[index] = {
             "counted_as": counted,
             "problems": tuple(problems),
             "reruns": tuple(reruns),
@@ -272,36 +274,28 @@ class _Reader:
             n += 1
         return f"{test_id} #{n}"
 
-    def _merge_teardown(
-        self, index: int, problems: list[Problem], stdout: str, stderr: str
+    def _merge_into(
+        self, index: int, problems: list[Problem], stdout: str, stderr: str, *, jest: bool
     ) -> None:
-        extra = self.pending_details.setdefault(index, {})
+        """Fold a second element for the same test into the first (see the module docstring)."""
+        extra = self.pending.setdefault(index, {})
         extra["problems"] = (*extra.get("problems", ()), *problems)
-        extra["counted_as"] = (Outcome.FAILED, Outcome.ERROR)
-        if stdout and not extra.get("stdout"):
-            extra["stdout"] = stdout
-        if stderr and not extra.get("stderr"):
-            extra["stderr"] = stderr
-
-    def comment(self, text: str) -> None:
-        match = _NODE_COMMENT.match(text or "")
-        if match:
-            self.fmt = "junit-node"
-            self.declared[f"node_{match.group(1)}"] = int(match.group(2))
+        if not jest:  # pytest: failed call + teardown error
+            extra["counted_as"] = (Outcome.FAILED, Outcome.ERROR)
+        extra["stdout"] = extra.get("stdout") or stdout
+        extra["stderr"] = extra.get("stderr") or stderr
 
     def build(self) -> SuiteRun:
         if not self.root_tag:
-            raise ReportParseError(
-                self.path, "root element is not a JUnit <testsuites> or <testsuite>", line=1
-            )
+            raise ReportParseError(self.path, "no <testsuites> or <testsuite> element", line=1)
         if self.root_tag == "testsuites":
-            own = {attr: _as_int(self.root_attrib.get(attr)) for attr in _COUNT_ATTRS}
+            own = {attr: _as_int(self.root_attrs.get(attr)) for attr in _COUNT_ATTRS}
             if any(v is not None for v in own.values()):
                 self.declared = {k: v for k, v in own.items() if v is not None}
         rows = self.rows
         details: dict[str, TestCase] = {}
         pytest_like = False
-        for index, extra in self.pending_details.items():
+        for index, extra in self.pending.items():
             row = rows[index]
             nodeid = pytest_nodeid(row.classname, row.name, row.file) if row.file else ""
             pytest_like = pytest_like or bool(nodeid)
@@ -318,8 +312,9 @@ class _Reader:
                 nodeid=nodeid,
                 **extra,
             )
-        run_counts = SuiteRun(rows=tuple(rows), details=details).counts
-        for attr, have in (("errors", run_counts.errors), ("failures", run_counts.failed)):
+        run = SuiteRun(rows=tuple(rows), details=details)
+        counts = run.counts
+        for attr, have in (("errors", counts.errors), ("failures", counts.failed)):
             said = self.declared.get(attr)
             if said is not None and said > have and not any(c.reruns for c in details.values()):
                 self.warnings.append(
@@ -327,16 +322,44 @@ class _Reader:
                     "(a package or suite that did not build or load leaves no testcase)"
                 )
         fmt = self.fmt
-        if fmt == "junit" and (pytest_like or self.root_attrib.get("name") == "pytest tests"):
+        if fmt == "junit" and (pytest_like or self.root_attrs.get("name") == "pytest tests"):
             fmt = "junit-pytest"
-        return SuiteRun(
-            rows=tuple(rows),
-            details=details,
+        return replace(
+            run,
             sources=(self.path,),
             fmt=fmt,
             declared=self.declared,
             warnings=tuple(self.warnings),
         )
+
+
+def _read_children(
+    children: list[_Child],
+) -> tuple[list[Problem], list[Problem], list[tuple[str, str]], str, str]:
+    problems: list[Problem] = []
+    reruns: list[Problem] = []
+    props: list[tuple[str, str]] = []
+    stdout = stderr = ""
+    for child in children:
+        kind = _PROBLEM_TAGS.get(child.tag)
+        if kind is not None:
+            source = child.stack if child.stack is not None else child.text
+            message = child.attrs.get("message") or ""
+            problem = Problem(
+                kind,
+                type=child.attrs.get("type") or "",
+                message=clip_text(message, 4096),
+                text=source.value() if source is not None else "",
+                phase=_pytest_phase(kind, message),
+            )
+            (problems if kind in _FINAL_KINDS else reruns).append(problem)
+        elif child.tag == "system-out" and child.text is not None:
+            stdout = child.text.value()
+        elif child.tag == "system-err" and child.text is not None:
+            stderr = child.text.value()
+        elif child.tag == "properties":
+            props.extend(child.props)
+    return problems, reruns, props, stdout, stderr
 
 
 def _pytest_phase(kind: ProblemKind, message: str) -> str:
@@ -383,91 +406,45 @@ def _open(source: str | os.PathLike[str] | IO[bytes] | IO[str]) -> tuple[IO[Any]
     return source, name if isinstance(name, str) else "<stream>", False
 
 
-def _events(stream: io.RawIOBase, safe: bool) -> Iterator[tuple[str, Any]]:
-    if safe:
-        events: Iterator[tuple[str, Any]] = DET.iterparse(
-            stream, events=("start", "end", "comment")
-        )
-        return events
-    return ET.iterparse(stream, events=("start", "end", "comment"))
-
-
-def parse_junit(source: str | os.PathLike[str] | IO[bytes], *, name: str | None = None) -> SuiteRun:
-    """Parse one JUnit XML file (path or binary stream) into a ``SuiteRun``.
+def parse_junit(
+    source: str | os.PathLike[str] | IO[bytes] | IO[str], *, name: str | None = None
+) -> SuiteRun:
+    """Parse one JUnit XML file (path, binary or text stream) into a ``SuiteRun``.
 
     Raises ``ReportParseError`` (with the line, when the parser knows it) for anything that is not
     well-formed JUnit XML, and for documents that declare entities or external references.
     """
     stream, path, owned = _open(source)
     path = name or path
+    parser = secure_parser()
+    reader = _Reader(path, parser)
+    parser.StartElementHandler = reader.start
+    parser.EndElementHandler = reader.end
+    parser.CommentHandler = reader.comment
+    seen_bytes = False
     try:
-        first = stream.read(_PEEK)
-        if isinstance(first, str):  # a text stream: encode so both parsers see bytes
-            stream = io.BytesIO((first + stream.read()).encode("utf-8"))
-            first = stream.read(_PEEK)
-        head: bytes = first
-        if not head.strip():
+        while True:
+            chunk = stream.read(_CHUNK)
+            if not chunk:
+                break
+            if isinstance(chunk, str):  # a text stream: expat wants one encoding throughout
+                chunk = chunk.encode("utf-8")
+            seen_bytes = seen_bytes or bool(chunk.strip())
+            parser.Parse(chunk, False)
+        if not seen_bytes:
             raise ReportParseError(path, "empty file, expected JUnit XML", line=1)
-        body = _Chained(head, stream)
-        reader = _Reader(path)
-        first_tag = ""
-        try:
-            for event, el in _events(body, _needs_defused(head)):
-                tag = el.tag
-                if event == "end":
-                    if tag == "testcase":
-                        reader.add_case(el)
-                        el.clear()
-                    elif tag in _SUITE_TAGS:
-                        reader.end_suite(el)
-                elif event == "start":
-                    if not first_tag:
-                        first_tag = tag if isinstance(tag, str) else "?"
-                        if tag not in _SUITE_TAGS:
-                            raise ReportParseError(
-                                path,
-                                f"root element is <{first_tag}>, "
-                                "not a JUnit <testsuites> or <testsuite>",
-                                line=1,
-                            )
-                    if tag in _SUITE_TAGS:
-                        reader.start_suite(el)
-                else:
-                    reader.comment(el.text or "")
-        except ET.ParseError as exc:
-            line = exc.position[0] if getattr(exc, "position", None) else None
-            reason = str(exc).split(": line")[0]
-            raise ReportParseError(path, f"not well-formed XML: {reason}", line=line) from exc
-        except DefusedXmlException as exc:
-            raise ReportParseError(path, f"refused unsafe XML: {exc}") from exc
-        except (ValueError, UnicodeError, LookupError) as exc:
-            raise ReportParseError(path, f"cannot decode: {exc}") from exc
-        return reader.build()
+        parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        reason = expat.ErrorString(exc.code) if exc.code else str(exc)
+        raise ReportParseError(path, f"not well-formed XML: {reason}", line=exc.lineno) from exc
+    except DefusedXmlException as exc:
+        line = parser.CurrentLineNumber
+        raise ReportParseError(path, f"refused unsafe XML: {exc}", line=line) from exc
+    except (UnicodeError, LookupError, ValueError) as exc:
+        raise ReportParseError(path, f"cannot decode: {type(exc).__name__}: {exc}") from exc
+    except RecursionError as exc:
+        raise ReportParseError(path, "elements nested too deeply") from exc
     finally:
         if owned:
             stream.close()
-
-
-class _Chained(io.RawIOBase):
-    """A binary stream that first returns ``head`` and then the rest of ``tail``."""
-
-    def __init__(self, head: bytes, tail: IO[Any]) -> None:
-        self._head = memoryview(head)
-        self._tail = tail
-        self.name = getattr(tail, "name", "<stream>")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._tail.read(len(buffer))
-        if not data:
-            return 0
-        n = len(data)
-        buffer[:n] = data
-        return n
+    return reader.build()

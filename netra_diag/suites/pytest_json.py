@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 from netra_diag.errors import ReportParseError
-from netra_diag.suites.junit import clip_text
 from netra_diag.suites.model import (
     CaseRow,
     Outcome,
@@ -27,6 +26,7 @@ from netra_diag.suites.model import (
     TestCase,
     split_nodeid,
 )
+from netra_diag.suites.xmlstream import clip_text
 
 __all__ = ["parse_pytest_json", "parse_pytest_json_data"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.clusters import Cluster
 from netra_diag.suites.diff import RunDiff
-from netra_diag.suites.model import FAILING, Counts, SuiteRun
+from netra_diag.suites.model import FAILING, Counts, Outcome, SuiteRun
 from netra_diag.suites.vacuous import VacuousKind, VacuousSignal
 
 __all__ = ["SuiteStatus", "suite_statuses"]
@@ -74,11 +74,50 @@ class SuiteStatus:
         return ", ".join(parts) or "no change"
 
 
-def _per_suite(run: SuiteRun) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
+class _Tally:
+    __slots__ = ("counts", "duration", "flaky", "tids")
+
+    def __init__(self) -> None:
+        self.tids: list[str] = []
+        self.counts: Counter[Outcome] = Counter()
+        self.duration = 0.0
+        self.flaky = 0
+
+
+def _per_suite(run: SuiteRun) -> dict[str, _Tally]:
+    """One pass over the rows: each suite's tests, outcome counts (as the runner counted them)
+    and duration, without building a ``TestCase`` for every plain pass."""
+    out: dict[str, _Tally] = {}
+    details = run.details
     for row, suite in zip(run.rows, run.suite_names, strict=True):
-        out.setdefault(suite, []).append(row.test_id)
+        tally = out.get(suite)
+        if tally is None:
+            tally = out[suite] = _Tally()
+        tally.tids.append(row.test_id)
+        tally.duration += row.duration or 0.0
+        if row.outcome is Outcome.PASSED:
+            tally.counts[Outcome.PASSED] += 1
+            continue
+        case = details.get(row.test_id)
+        tally.counts.update(case.counted_as if case is not None else (row.outcome,))
+    for tally in out.values():
+        tally.flaky = sum(
+            1 for t in tally.tids if (c := details.get(t)) is not None and c.passed_on_retry
+        )
     return out
+
+
+def _as_counts(tally: _Tally) -> Counts:
+    c = tally.counts
+    return Counts(
+        passed=c[Outcome.PASSED],
+        failed=c[Outcome.FAILED],
+        errors=c[Outcome.ERROR],
+        skipped=c[Outcome.SKIPPED],
+        xfailed=c[Outcome.XFAILED],
+        xpassed=c[Outcome.XPASSED],
+        flaky=tally.flaky,
+    )
 
 
 def suite_statuses(
@@ -91,7 +130,7 @@ def suite_statuses(
     """One status per suite of ``current``, in report order."""
     rows = current.row_by_id
     base_suites = _per_suite(baseline) if baseline is not None else {}
-    base_of_test = {tid: name for name, tids in base_suites.items() for tid in tids}
+    base_of_test = {tid: name for name, tally in base_suites.items() for tid in tally.tids}
     new = set(diff.new_failures + diff.failing_added) if diff else set()
     fixed = set(diff.fixed) if diff else set()
     cause_of: dict[str, str] = {}
@@ -102,22 +141,21 @@ def suite_statuses(
     for sig in vacuous:
         weak_of.setdefault(sig.subject, []).append(sig.kind)
     out: list[SuiteStatus] = []
-    for name, tids in _per_suite(current).items():
-        mine = [rows[t] for t in tids]
+    for name, tally in _per_suite(current).items():
+        tids = tally.tids
         # The baseline suite is whichever suite the same tests were in (names may differ).
         base_names = Counter(base_of_test[t] for t in tids if t in base_of_test)
-        base_name = base_names.most_common(1)[0][0] if base_names else None
-        base_tids = base_suites.get(base_name, []) if base_name is not None else []
-        causes = Counter(cause_of.get(r.test_id, "?") for r in mine if r.outcome in FAILING)
+        base = base_suites[base_names.most_common(1)[0][0]] if base_names else None
+        causes = Counter(cause_of.get(t, "?") for t in tids if rows[t].outcome in FAILING)
         weak = Counter(k for t in (name, *tids) for k in weak_of.get(t, ()))
         out.append(
             SuiteStatus(
                 suite=name,
-                tests=len(mine),
-                counts=_counts(current, tids),
-                duration=sum(r.duration or 0.0 for r in mine),
-                baseline=_counts(baseline, base_tids) if baseline and base_tids else None,
-                baseline_tests=len(base_tids),
+                tests=len(tids),
+                counts=_as_counts(tally),
+                duration=tally.duration,
+                baseline=_as_counts(base) if base is not None else None,
+                baseline_tests=len(base.tids) if base is not None else 0,
                 new_failures=sum(1 for t in tids if t in new),
                 fixed=sum(1 for t in tids if t in fixed),
                 causes=tuple(f"{n}× {label}" for label, n in causes.most_common()),
@@ -125,15 +163,6 @@ def suite_statuses(
             )
         )
     return out
-
-
-def _counts(run: SuiteRun, tids: Sequence[str]) -> Counts:
-    """Counts of some tests of ``run`` without building a ``TestCase`` for every plain pass."""
-    by_id = run.row_by_id
-    rows = [by_id[t] for t in tids]
-    return SuiteRun(
-        rows=tuple(rows), details={t: run.details[t] for t in tids if t in run.details}
-    ).counts
 
 
 _WEAK = {

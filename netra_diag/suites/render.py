@@ -86,7 +86,19 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
             "critical events: "
             + (f"never observed: {', '.join(missing)}" if missing else "all five observed")
         )
-    lines += ["", "Suites", *_table(_SUITE_HEADER, _suite_rows(report))]
+    if len(report.findings) > 1:
+        lines += ["", "Findings, worst first"]
+        for f in report.findings:
+            lines.append(f"  - {f.phrase}" + (f" ({f.detail})" if f.detail else ""))
+    lines += ["", "Suites"]
+    table = _table(_SUITE_HEADER[:6], [row[:6] for row in _suite_rows(report)])
+    lines += table[:2]
+    for status, line in zip(report.suites, table[2:], strict=True):
+        lines.append(line)
+        if status.causes:
+            lines.append(f"      causes: {'; '.join(status.causes)}")
+        if status.weak_passes:
+            lines.append(f"      weak passes: {'; '.join(status.weak_passes)}")
     failing = sum(c.size for c in report.clusters)
     if report.clusters:
         lines += [

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from netra_diag.suites.model import Problem, ProblemKind, TestCase
 
@@ -63,6 +65,7 @@ def _classify(match: re.Match[str]) -> str:
     return _classify_word(text) + whole[len(text) :]
 
 
+@lru_cache(maxsize=8192)  # the same words (codes, hosts, counters) recur across failures
 def _classify_word(text: str) -> str:
     first = text[0]
     if first in "/\\" or (len(text) > 2 and text[1] == ":" and text[2] == "\\"):
@@ -226,6 +229,12 @@ _JAVA_LIBRARY = (
 )
 
 
+@lru_cache(maxsize=4096)
+def _is_library(path: str) -> bool:
+    return any(marker in path for marker in _LIBRARY)
+
+
+@lru_cache(maxsize=4096)
 def _is_test_path(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     return (
@@ -248,15 +257,24 @@ def _is_test_path(path: str) -> bool:
     )
 
 
+def _lines_from_end(text: str) -> Iterator[tuple[int, str]]:
+    """``(start, line)`` pairs from the last line to the first, without splitting the whole text:
+    the frame we want is usually within the last few lines."""
+    end = len(text)
+    while end > 0:
+        start = text.rfind("\n", 0, end) + 1
+        yield start, text[start:end].rstrip("\r")
+        end = start - 1
+
+
 def innermost_frame(text: str, *, include_tests: bool = False) -> str:
     """``path:function`` of the deepest frame in the code under test (``""`` if none).
 
     Reads the traceback from the end, so the usual cost is a few lines. With ``include_tests``
     the tests' own frames count as code under test too.
     """
-    lines = text[-8192:].splitlines()
-    for i in range(len(lines) - 1, -1, -1):
-        line = lines[i]
+    tail = text[-8192:]
+    for start, line in _lines_from_end(tail):
         if not (".py:" in line or 'File "' in line or "at " in line or ".go:" in line):
             continue
         match = _FRAME.search(line)
@@ -276,25 +294,23 @@ def innermost_frame(text: str, *, include_tests: bool = False) -> str:
             path, fn = groups["java"], qualified.rsplit(".", 1)[-1]
         else:
             path, fn = groups["go"], ""
-        if any(marker in path for marker in _LIBRARY):
-            continue
-        if not include_tests and _is_test_path(path):
+        if _is_library(path) or (not include_tests and _is_test_path(path)):
             continue
         if not fn and groups["pt"]:
-            fn = _function_above(lines, i, path)
+            fn = _function_above(tail[:start], path)
         path = _TMP_PREFIX.sub("<tmp>/", path)
         return f"{path}:{fn}" if fn else path
     return ""
 
 
-def _function_above(lines: list[str], index: int, path: str) -> str:
+def _function_above(text: str, path: str) -> str:
     """pytest's long format ends an entry with "path:12: TypeError"; its function is the nearest
     "def name(" above, within the same entry."""
-    for j in range(index - 1, max(-1, index - 60), -1):
-        stripped = lines[j].lstrip()
+    for n, (_, line) in enumerate(_lines_from_end(text)):
+        stripped = line.lstrip()
         if stripped.startswith(("def ", "async def ")):
             return stripped.split("def ", 1)[1].split("(", 1)[0]
-        if lines[j].startswith(path):
+        if line.startswith(path) or n > 60:
             break
     return ""
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from netra_diag.events.model import TimedEvent, parse_frame
 
-__all__ = ["frame", "golden_run", "stream", "timed"]
+__all__ = ["Frame", "Item", "frame", "golden_run", "stream", "timed"]
 
 Item = tuple[float, Mapping[str, Any] | str]
+Frame = dict[str, Any]
 
 
 def frame(
@@ -41,11 +42,11 @@ def golden_run(
     user: str = "u1",
     tools: Sequence[str] = ("cost_analyzer",),
     step: float = 0.25,
-) -> list[Item]:
+) -> list[tuple[float, Frame]]:
     """A run that satisfies every contract: started, thinking, each tool executed and completed,
     completed; one event every ``step`` seconds from ``t0``."""
     ids = {"thread": thread, "run": run, "user": user}
-    frames: list[Mapping[str, Any]] = [
+    frames: list[Frame] = [
         frame("agent_started", agent_name="triage", **ids),
         frame("agent_thinking", reasoning="looking at costs", **ids),
     ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from event_streams import golden_run
@@ -13,7 +15,7 @@ from netra_diag.recording_format import frame_line, header_line, mark_line
 
 
 def write_cassette(
-    path: Path, items: list[tuple[float, dict[str, object]]], *, tail: str = ""
+    path: Path, items: Sequence[tuple[float, Mapping[str, Any]]], *, tail: str = ""
 ) -> Path:
     lines = [
         header_line(

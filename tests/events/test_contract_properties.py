@@ -177,3 +177,20 @@ def test_no_stream_crashes_the_timeline_diff_or_trace(
         assert diff.identical and diff.summary
         diff.to_frame()
         diff.phase_frame()
+
+
+@settings(max_examples=30)
+@given(streams(), marks)
+def test_no_stream_crashes_the_figures(events: list[TimedEvent], extra: list[Mark]) -> None:
+    from netra_diag.charts.live_timeline import LiveTimeline
+    from netra_diag.charts.timeline import swimlanes_figure, timeline_figure
+
+    timeline = build_timeline(events, extra, config=TimelineConfig(stall_threshold_s=1.0))
+    report = check_run(events)
+    for figure in (timeline_figure(timeline, reports=report), swimlanes_figure(timeline)):
+        json.loads(figure.to_json())
+    live = LiveTimeline()
+    for mark in extra:
+        live.add_mark(mark)
+    live.extend(events)
+    live.figure.to_json()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import pytest
-from event_streams import frame, golden_run, stream, timed
+from event_streams import Item, frame, golden_run, stream, timed
 
 from netra_diag.errors import ContractViolation
 from netra_diag.events.contracts import (
@@ -202,7 +202,7 @@ def test_fields_count_after_envelope_normalisation() -> None:
         '"timestamp":"2025-09-14T16:30:01.250Z","tool_name":"cost_analyzer","results":{"rows":3},'
         '"data":{"result":{"rows":3},"execution_time_ms":840,"status":"completed"}}'
     )
-    items = golden_run()
+    items: list[Item] = list(golden_run())
     items[3] = (items[3][0], bridge)
     assert Rule.MISSING_FIELD not in rules(stream(items))
 
@@ -424,7 +424,7 @@ def test_nothing_observed_is_never_a_pass() -> None:
 
 
 def test_verdict_counts_the_other_findings() -> None:
-    items = [item for item in golden_run() if item[1]["type"] != "agent_completed"]
+    items: list[Item] = [item for item in golden_run() if item[1]["type"] != "agent_completed"]
     items.append((5.0, '{"broken'))
     report = check_run(stream(items))
     assert report.verdict.startswith("FAIL: run t1/r1 never completed")
@@ -488,3 +488,55 @@ def test_a_crashing_check_becomes_a_finding() -> None:
     (finding,) = report.by_rule(Rule.CHECK_CRASHED)
     assert "broken crashed: KeyError: 'oops'" in finding.message
     assert not report.ok
+
+
+def test_slow_first_event_after_the_request() -> None:
+    slow = ContractContext(
+        config=ContractConfig(max_first_event_s=5.0),
+        marks=(Mark("message_sent", 0.0, {"type": "user_message"}),),
+    )
+    finding = only(stream(golden_run(t0=6.0)), Rule.SLOW_FIRST_EVENT, slow)
+    assert finding.message == (
+        "run t1/r1's first event (agent_started at +6.00 s) came 6.00 s after the request at "
+        "+0.00 s (limit 5 s)"
+    )
+    assert Rule.SLOW_FIRST_EVENT not in rules(stream(golden_run(t0=4.0)), slow)
+    # An outgoing ping is not a request.
+    pinged = ContractContext(
+        config=ContractConfig(max_first_event_s=5.0),
+        marks=(Mark("frame_out", 0.0, {"type": "ping"}),),
+    )
+    assert Rule.SLOW_FIRST_EVENT not in rules(stream(golden_run(t0=6.0)), pinged)
+
+
+def test_oversized_frame_by_text_length() -> None:
+    big = frame("partial_result", content="x" * 2048)
+    small = ContractContext(config=ContractConfig(max_message_size=1024))
+    finding = only(stream(golden_run(), [(1.1, big)]), Rule.OVERSIZED_FRAME, small)
+    assert finding.message.startswith("partial_result at +1.10 s is 2,")
+    assert Rule.OVERSIZED_FRAME not in rules(stream(golden_run()), small)
+
+
+def test_close_without_a_code_is_1006() -> None:
+    context = ContractContext(marks=(Mark("close", 1.5, {}),))
+    finding = only(stream(golden_run()), Rule.CONNECTION_CLOSED, context)
+    assert "1006" in finding.message and finding.times == (1.5,)
+
+
+def test_agent_error_as_terminal_is_a_failure_with_a_reason() -> None:
+    items = golden_run()
+    items[-1] = (items[-1][0], frame("agent_error", error_code="LLM_QUOTA", error="quota exceeded"))
+    report = check_run(stream(items), context=OWNER)
+    assert report.verdict.startswith(
+        "FAIL: agent_error LLM_QUOTA at +1.00 s in run t1/r1: quota exceeded"
+    )
+    assert report.by_rule(Rule.ALTERNATE_TERMINAL)
+
+
+def test_without_the_observed_check_nothing_is_still_not_a_pass() -> None:
+    report = check_run([], checks=())
+    assert not report.ok
+    assert (
+        report.verdict
+        == "INCONCLUSIVE: no agent events observed in 0 runs, 0 events; nothing was checked"
+    )

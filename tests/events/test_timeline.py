@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from event_streams import frame, golden_run, stream, timed
+from event_streams import Item, frame, golden_run, stream, timed
 
 from netra_diag.events.model import Envelope, Event, TimedEvent, parse_frame
 from netra_diag.events.runs import ANONYMOUS_RUN, RunKey, group_runs
@@ -108,6 +108,15 @@ def test_stall_attributed_to_network_when_pings_are_late_or_lost() -> None:
     assert stall.cause is StallCause.NETWORK and "1 lost" in stall.detail
 
 
+def test_a_silent_wait_is_a_stall_too() -> None:
+    events = stream(golden_run(t0=6.0))
+    marks = [Mark("message_sent", 0.0), Mark("ping_rtt", 3.0, {"rtt_ms": 8})]
+    spans = build_timeline(events, marks).spans_of(R1)
+    assert kinds(spans)[:2] == ["waiting", "stall"]
+    assert spans[1].cause is StallCause.SERVER
+    assert spans[1].label == "stall 6.0 s before the first event (server)"
+
+
 def test_attribute_stall_limits() -> None:
     config = TimelineConfig(ping_late_ms=100, ping_late_factor=3)
     # Usual 50 ms outside the stall: 140 ms is late by the factor (150 is the limit), 160 is.
@@ -197,7 +206,7 @@ def test_runs_keyed_by_thread_and_run() -> None:
 
 def test_missing_ids_resolved_from_the_rest_of_the_stream() -> None:
     # Bridge frames carry run_id only; old fallback frames thread_id only.
-    items = [
+    items: list[Item] = [
         (
             0.0,
             {"type": "agent_started", "event": "agent_started", "thread_id": "t1", "user_id": "u1"},
@@ -224,3 +233,11 @@ def test_invalid_events_belong_nowhere() -> None:
         TimedEvent(parse_frame("[]"), 1.0),
     ]
     assert group_runs(events) == ()
+
+
+def test_marks_of_a_live_session_are_accepted_as_they_are() -> None:
+    from netra_diag.live import Mark as LiveMark
+
+    live = [LiveMark("message_sent", 0.0, 1764028800.0, {"type": "user_message"})]
+    spans = build_timeline(stream(golden_run(t0=0.2)), live).spans_of(R1)
+    assert kinds(spans)[0] == "waiting" and spans[0].start == 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -12,18 +13,18 @@ from event_streams import frame, golden_run, stream
 
 from netra_diag.charts.live_timeline import LiveTimeline
 from netra_diag.charts.timeline import diff_figure, swimlanes_figure, timeline_figure
-from netra_diag.events.contracts import check_run
+from netra_diag.events.contracts import ContractReport, check_run
 from netra_diag.events.diff import diff_runs
 from netra_diag.events.timeline import Mark, Timeline, TimelineConfig, build_timeline
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJlX2hlcmU"
 
 
-def by_name(fig: go.Figure) -> dict[str, object]:
+def by_name(fig: go.Figure) -> dict[str, Any]:
     return {trace.name: trace for trace in fig.data}
 
 
-def session() -> tuple[Timeline, object]:
+def session() -> tuple[Timeline, ContractReport]:
     first = golden_run()
     first[1] = (first[1][0], frame("agent_thinking", reasoning=f"using {TOKEN}"))
     second = golden_run(run="r2", t0=8.0)[:3]  # its tool call never completes, nor does it
@@ -34,7 +35,7 @@ def session() -> tuple[Timeline, object]:
 
 def test_spans_are_horizontal_bars_on_a_linear_millisecond_axis() -> None:
     timeline, report = session()
-    fig = timeline_figure(timeline, reports=report)  # type: ignore[arg-type]
+    fig = timeline_figure(timeline, reports=report)
     traces = by_name(fig)
     thinking = traces["thinking"]
     assert isinstance(thinking, go.Bar) and thinking.orientation == "h"
@@ -46,21 +47,21 @@ def test_spans_are_horizontal_bars_on_a_linear_millisecond_axis() -> None:
     assert {"connect", "waiting", "thinking", "tool", "completion", "gap"} <= set(traces)
     # The unfinished tool of r2 is hatched.
     tool = traces["tool"]
-    assert list(tool.marker.pattern.shape).count("/") == 1  # type: ignore[attr-defined]
+    assert list(tool.marker.pattern.shape).count("/") == 1
 
 
 def test_hover_shows_the_raw_frame_scrubbed() -> None:
     timeline, report = session()
-    fig = timeline_figure(timeline, reports=report)  # type: ignore[arg-type]
+    fig = timeline_figure(timeline, reports=report)
     frames = by_name(fig)["agent_thinking"]
-    text = " ".join(frames.hovertext)  # type: ignore[attr-defined]
+    text = " ".join(frames.hovertext)
     assert "&quot;type&quot;: &quot;agent_thinking&quot;" in text
     assert TOKEN not in fig.to_json() and "eyJ…#" in text
 
 
 def test_findings_are_markers_with_the_sentence() -> None:
     timeline, report = session()
-    fig = timeline_figure(timeline, reports=report)  # type: ignore[arg-type]
+    fig = timeline_figure(timeline, reports=report)
     errors = by_name(fig)["finding: error"]
     assert isinstance(errors, go.Scattergl)
     assert any("run t1/r2 never completed" in t for t in errors.hovertext)
@@ -81,8 +82,8 @@ def test_swimlanes_align_runs_at_their_start() -> None:
     ]
     fig = swimlanes_figure(timelines)
     thinking = by_name(fig)["thinking"]
-    assert list(thinking.base) == [0.0, 0.0, 0.0]  # type: ignore[attr-defined]
-    assert list(np.asarray(thinking.x)) == pytest.approx([400.0, 800.0, 600.0])  # type: ignore[attr-defined]
+    assert list(thinking.base) == [0.0, 0.0, 0.0]
+    assert list(np.asarray(thinking.x)) == pytest.approx([400.0, 800.0, 600.0])
     assert list(fig.layout.yaxis.ticktext) == ["c0 · run t1/r1", "c1 · run t1/r1", "c2 · run t1/r1"]
     assert "since each run started" in fig.layout.xaxis.title.text
 
@@ -103,7 +104,7 @@ def test_thousand_runs_stay_under_a_megabyte() -> None:
     size = len(fig.to_json())
     assert size < 1_000_000, size
     thinking = by_name(fig)["thinking"]
-    texts = thinking.hovertext  # type: ignore[attr-defined]
+    texts = thinking.hovertext
     assert texts[0] and not texts[-1]  # raw-frame hover only for the first runs
     assert len(fig.data) < 20  # one trace per kind, not one per span
 
@@ -114,11 +115,11 @@ def test_diff_figure() -> None:
     fig = diff_figure(diff_runs(stream(failing), stream(passing)))
     traces = by_name(fig)
     missing = traces["missing"]
-    assert list(np.asarray(missing.y)) == [1, 1, 1]  # type: ignore[attr-defined]
-    assert list(np.asarray(missing.x)) == pytest.approx([1000.0, 1250.0, 1500.0])  # type: ignore[attr-defined]
-    assert "agent_error" in traces["extra"].hovertext[0]  # type: ignore[attr-defined]
+    assert list(np.asarray(missing.y)) == [1, 1, 1]
+    assert list(np.asarray(missing.x)) == pytest.approx([1000.0, 1250.0, 1500.0])
+    assert "agent_error" in traces["extra"].hovertext[0]
     phases = traces["failing run"]
-    assert list(phases.y) == ["thinking", "tool:a", "tool:b", "completion", "total"]  # type: ignore[attr-defined]
+    assert list(phases.y) == ["thinking", "tool:a", "tool:b", "completion", "total"]
     assert fig.layout.title.text.startswith("failing run t1/r1 vs passing run t1/r1: 3 missing")
     assert fig.layout.xaxis.type == "linear"
 
@@ -131,14 +132,14 @@ def test_live_timeline_grows_a_plain_figure() -> None:
     for te in events[:3]:
         live.add(te)
     traces = by_name(live.figure)
-    assert len(traces["frames"].x) == 3  # type: ignore[attr-defined]
-    assert list(traces["waiting"].base) == [0.0]  # type: ignore[attr-defined]
-    assert len(traces["in progress"].x) == 1  # the tool call, still open  # type: ignore[attr-defined]
+    assert len(traces["frames"].x) == 3
+    assert list(traces["waiting"].base) == [0.0]
+    assert len(traces["in progress"].x) == 1  # the tool call, still open
     for te in events[3:]:
         live.add(te)
     traces = by_name(live.figure)
-    assert len(traces["in progress"].x) == 0  # type: ignore[attr-defined]
-    assert len(traces["completion"].x) == 1  # type: ignore[attr-defined]
+    assert len(traces["in progress"].x) == 0
+    assert len(traces["completion"].x) == 1
     assert live.timeline().spans == build_timeline(events, [Mark("message_sent", 0.0)]).spans
     assert list(live.figure.layout.yaxis.ticktext) == ["session", "run t1/r1"]
 
@@ -148,12 +149,12 @@ def test_live_timeline_on_a_figure_widget() -> None:
     live = LiveTimeline(widget)
     live.extend(stream(golden_run(), golden_run(run="r2", t0=2)))
     assert live.figure is widget
-    assert len(by_name(widget)["frames"].x) == 10  # type: ignore[attr-defined]
+    assert len(by_name(widget)["frames"].x) == 10
     assert list(widget.layout.yaxis.ticktext) == ["session", "run t1/r1", "run t1/r2"]
 
 
 def test_core_modules_do_not_import_plotly() -> None:
-    modules = ["runs", "contracts", "timeline", "diff", "trace", "sources"]
+    modules = ["runs", "spans", "contracts", "timeline", "diff", "trace", "sources"]
     code = (
         "import importlib, sys\n"
         + "".join(f"importlib.import_module('netra_diag.events.{m}')\n" for m in modules)

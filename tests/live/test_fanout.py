@@ -233,3 +233,14 @@ async def test_thousand_concurrent_sessions_lose_nothing(tmp_path: Path) -> None
     assert result.isolation.verdict is IsolationVerdict.ISOLATED
     assert len(cassettes_in(tmp_path)) == 1000
     assert time.perf_counter() - start < scaled(30)
+
+
+async def test_a_crashing_token_factory_is_counted_not_fatal() -> None:
+    def broken(user: str) -> str:
+        raise RuntimeError(f"no key for {user}")
+
+    async with run_service(config()) as svc:
+        result = await run_fanout(svc.url, users=3, runs=1, token_for=broken, progress=False)
+    assert result.sessions_connected == 0
+    assert sum(result.errors.values()) == 3
+    assert result.users["error"].str.contains("no key for").all()

@@ -161,3 +161,36 @@ def test_replay_cli_serves_one_replay(tmp_path: Path) -> None:
 def test_replay_cli_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(["replay", str(tmp_path / "missing.jsonl"), "--port", "0"], capsys)
     assert code == ExitCode.USAGE and "cannot read" in err
+
+
+def test_embedded_options_need_no_url(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(
+        ["fanout", "ws://127.0.0.1:1/ws", "--auth", "demo", "--no-progress"], capsys
+    )
+    assert code == ExitCode.USAGE and "only without URL" in err
+
+
+def test_replay_cli_loop_stops_on_interrupt(tmp_path: Path) -> None:
+    import signal
+
+    cassette = tmp_path / "run.jsonl"
+    write_cassette(cassette)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "netra_diag", "replay", str(cassette), "--port", "0", "--loop"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = "-"
+        while line and not line.startswith("ws://"):
+            line = proc.stdout.readline()
+        assert line, "replay exited before printing its URL"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=10 * TIMEOUT_FACTOR)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err

@@ -4,6 +4,7 @@ handshake diagnostics, timing marks, RTT, heartbeats, reconnects."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import re
@@ -350,3 +351,15 @@ def test_token_factory_type_is_checked() -> None:
     bad: Callable[[], str] = lambda: 42  # type: ignore[assignment,return-value]  # noqa: E731
     with pytest.raises(UsageError):
         asyncio.run(Session.connect("ws://127.0.0.1:1/ws", token=bad).__aenter__())
+
+
+async def test_injected_clock_times_every_frame(strict: ServiceHandle) -> None:
+    ticks = itertools.count(start=5_000_000_000, step=1_000)  # 1 µs per reading
+    async with Session.connect(
+        strict.url, token=make_token(), clock=lambda: next(ticks), ping_every=None
+    ) as session:
+        run = await session.run("clocked", timeout=scaled(10))
+    assert run.outcome is RunOutcome.COMPLETED
+    for t in [m.t for m in session.marks] + [e.t for e in session.history]:
+        assert round(t * 1e6) == pytest.approx(t * 1e6, abs=1e-6)
+    assert [e.t for e in session.history] == sorted(e.t for e in session.history)

@@ -25,7 +25,7 @@ from suite_runs import (
 )
 
 
-def _run_pytest(*extra: str) -> str:
+def _run_pytest(basetemp: Path, *extra: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     cmd = [
@@ -40,6 +40,8 @@ def _run_pytest(*extra: str) -> str:
         str(SRC / "pytest.ini"),
         "--rootdir",
         str(SRC),
+        # Its own temporary root: pytest prunes old pytest-N dirs, which would include ours.
+        f"--basetemp={basetemp}",
         *extra,
     ]
     proc = subprocess.run(
@@ -53,16 +55,21 @@ def _run_pytest(*extra: str) -> str:
 def pyrun(tmp_path_factory: pytest.TempPathFactory) -> PytestRun:
     out = tmp_path_factory.mktemp("pytest-fixture-run")
     json_args = (
-        ["--json-report", f"--json-report-file={out / 'report.json'}"] if has_json_report() else []
+        ["--json-report", "--json-report-omit=log", f"--json-report-file={out / 'report.json'}"]
+        if has_json_report()
+        else []
     )
     first = _run_pytest(
+        out / "tmp1",
         "-o",
         "junit_family=xunit1",
         f"--junitxml={out / 'xunit1.xml'}",
         f"--netra-record={out / 'rec'}",
         *json_args,
     )
-    second = _run_pytest("-o", "junit_family=xunit2", f"--junitxml={out / 'xunit2.xml'}")
+    second = _run_pytest(
+        out / "tmp2", "-o", "junit_family=xunit2", f"--junitxml={out / 'xunit2.xml'}"
+    )
     return PytestRun(
         xunit1=out / "xunit1.xml",
         xunit2=out / "xunit2.xml",

@@ -222,3 +222,29 @@ def test_duplicate_names_within_one_file_stay_separate_tests() -> None:
         )
     )
     assert [r.test_id for r in run.rows] == ["k::same", "k::same #2"]
+
+
+def test_huge_output_is_clipped_while_it_streams() -> None:
+    chunk = "0123456789abcdef" * 4096  # 64 KiB
+    parts = [chunk] * 96  # 6 MiB of <system-out>
+    doc = (
+        '<testsuite><testcase classname="k" name="a"><failure message="boom">short</failure>'
+        f"<system-out>HEAD{''.join(parts)}TAIL</system-out></testcase></testsuite>"
+    ).encode()
+    tracemalloc.start()
+    stream = io.BytesIO(doc)
+    base, _ = tracemalloc.get_traced_memory()
+    run = parse_junit(stream)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    case = run.get("k::a")
+    assert case is not None
+    assert case.stdout.startswith("HEAD") and case.stdout.endswith("TAIL")
+    assert "characters cut" in case.stdout and len(case.stdout) < 40_000
+    assert peak - base < 2_500_000, peak - base  # never the whole 6 MiB text
+
+
+def test_unsafe_xml_error_names_the_line() -> None:
+    with pytest.raises(ReportParseError) as info:
+        parse_junit(io.BytesIO(BILLION_LAUGHS.encode()))
+    assert info.value.line == 3  # the first entity declaration

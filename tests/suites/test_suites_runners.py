@@ -127,14 +127,13 @@ def test_vacuous_passes_of_the_fixture_suites_are_reported(pyrun: PytestRun) -> 
 
 
 def test_recorded_property_gives_critical_event_evidence(pyrun: PytestRun) -> None:
+    # test_with_output records two events by hand; the live session's plugin property has all.
     report = triage(pyrun.xunit1)
-    assert report.critical_observed == ("agent_started", "connection_established")
-    assert report.critical_missing == (
-        "agent_thinking",
-        "tool_executing",
-        "tool_completed",
-        "agent_completed",
+    assert report.critical_observed is not None
+    assert {"connection_established", "agent_started", "agent_completed"} <= set(
+        report.critical_observed
     )
+    assert report.critical_missing == ()
 
 
 def test_token_drift_failures_cluster_with_a_reason(pyrun: PytestRun) -> None:

@@ -143,3 +143,36 @@ def test_cli_help_lists_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
         main(["triage", "--help"])
     out = capsys.readouterr().out
     assert "7  new failures since the baseline" in out and "--recordings DIR" in out
+
+
+def test_cli_history_reports_flaky_tests_and_outages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = tmp_path / "history"
+    history.mkdir()
+    ok = '<testcase classname="k" name="{n}" time="0.5"/>'
+    bad = (
+        '<testcase classname="k" name="{n}" time="0.5">'
+        '<failure message="AssertionError: x"/></testcase>'
+    )
+    down = (
+        '<testcase classname="k" name="{n}" time="0.5"><error message="failed on setup with '
+        '&quot;ConnectionRefusedError: [Errno 111] Connection refused&quot;"/></testcase>'
+    )
+    runs = {
+        "1.xml": [ok, ok, ok],
+        "2.xml": [bad, ok, ok],
+        "3.xml": [down, down, down],  # an outage: not evidence of flakiness
+    }
+    for name, cases in runs.items():
+        body = "".join(c.format(n=f"t{i}") for i, c in enumerate(cases))
+        (history / name).write_text(f"<testsuite>{body}</testsuite>")
+    current = tmp_path / "current.xml"
+    current.write_text(
+        "<testsuite>" + "".join(ok.format(n=f"t{i}") for i in range(3)) + "</testsuite>"
+    )
+    assert main(["triage", str(current), "--history", str(history)]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "Flakiness: 1 flaky test(s) over 4 run(s); 1 outage run(s) left out" in out
+    assert "k::t0: PFP" in out
+    assert "1 flaky test(s)" in out.splitlines()[0]  # the headline says so

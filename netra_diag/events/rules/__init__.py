@@ -3,3 +3,5 @@
 Every rule is a :data:`~netra_diag.events.rules.base.Check`: a plain callable taking the whole event
 stream and a :class:`~netra_diag.events.rules.base.ContractContext` and yielding findings.
 """
+
+__all__: list[str] = []

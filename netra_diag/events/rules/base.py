@@ -17,7 +17,7 @@ from typing import Any
 
 from netra_diag.events.model import TERMINAL_EVENTS, TimedEvent
 from netra_diag.events.runs import Run, RunKey, group_runs
-from netra_diag.events.timeline import Mark
+from netra_diag.events.spans import MarkLike, as_mark
 from netra_diag.redaction import scrub
 
 __all__ = [
@@ -212,7 +212,7 @@ class ContractContext:
     expected_user: str | None = None
     expected_threads: frozenset[str] = frozenset()
     session_end: float | None = None
-    marks: tuple[Mark, ...] = ()
+    marks: Sequence[MarkLike] = ()
     # Bytes each frame had on the wire, by event index, when the text was not kept whole (a
     # cassette stores only the head of a huge frame); otherwise the text's length is used.
     frame_sizes: Mapping[int, int] = field(default_factory=dict)
@@ -222,7 +222,7 @@ class ContractContext:
         if isinstance(threads, str):
             threads = (threads,)
         object.__setattr__(self, "expected_threads", frozenset(str(t) for t in threads))
-        object.__setattr__(self, "marks", tuple(self.marks))
+        object.__setattr__(self, "marks", tuple(as_mark(m) for m in self.marks))
 
 
 Check = Callable[[Sequence[TimedEvent], ContractContext], Iterable[Finding]]

@@ -111,6 +111,10 @@ def check_heartbeats(events: Sequence[TimedEvent], context: ContractContext) -> 
         )
 
 
+def _is_request(value: object) -> bool:
+    return isinstance(value, str) and value in REQUEST_TYPES
+
+
 def check_first_event(events: Sequence[TimedEvent], context: ContractContext) -> Iterator[Finding]:
     """Each run's first event arrives within ``max_first_event_s`` of the request that started it
     (the latest ``message_sent`` mark, or outgoing request frame, before the run's first event and
@@ -123,7 +127,7 @@ def check_first_event(events: Sequence[TimedEvent], context: ContractContext) ->
             if math.isfinite(m.t)
             and (
                 m.name == "message_sent"
-                or (m.name == "frame_out" and m.data.get("type") in REQUEST_TYPES)
+                or (m.name == "frame_out" and _is_request(m.data.get("type")))
             )
         ),
     )

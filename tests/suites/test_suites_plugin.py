@@ -1,0 +1,86 @@
+"""The pytest plugin: outcome sidecars, labelled cassettes, and triage linking them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from suite_runs import PytestRun
+
+from netra_diag.pytest_plugin import label_cassette
+from netra_diag.suites import Category, find_recordings, sanitise_nodeid, triage
+
+LIVE = "case_live_session.py::test_golden_path_user_is_the_token_subject"
+
+
+def _sidecar(pyrun: PytestRun, nodeid: str) -> dict[str, object]:
+    path = pyrun.recordings / f"{sanitise_nodeid(nodeid)}.outcome.json"
+    data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def test_every_test_gets_an_outcome_sidecar_in_pytest_words(pyrun: PytestRun) -> None:
+    expected = {
+        "case_outcomes.py::test_websocket_connect_ok": "passed",
+        "case_outcomes.py::test_known_failure": "xfailed",
+        "case_outcomes.py::test_unexpected_pass": "xpassed",
+        "case_outcomes.py::test_strict_unexpected_pass": "failed",
+        "case_outcomes.py::test_passes_then_teardown_fails": "error",
+        "case_infra.py::test_runs_with_service": "error",
+        "case_all_skipped.py::test_golden_path_live": "skipped",
+        "case_token_drift.py::test_token_refresh_flow": "failed",
+        LIVE: "failed",
+    }
+    for nodeid, outcome in expected.items():
+        data = _sidecar(pyrun, nodeid)
+        assert (data["nodeid"], data["outcome"]) == (nodeid, outcome)
+
+
+def test_cassette_is_labelled_with_node_id_and_final_outcome(pyrun: PytestRun) -> None:
+    cassette = pyrun.recordings / f"{sanitise_nodeid(LIVE)}.jsonl"
+    header = json.loads(cassette.read_text(encoding="utf-8").splitlines()[0])
+    assert header["labels"] == {"nodeid": LIVE, "outcome": "failed"}
+    recs = find_recordings(pyrun.recordings)[
+        "case_live_session::test_golden_path_user_is_the_token_subject"
+    ]
+    assert recs[0].frames_in > 0 and recs[0].auth_bypass  # DEMO mode: demo-user-001
+
+
+def test_triage_links_the_failing_test_to_its_recording(pyrun: PytestRun) -> None:
+    report = triage(pyrun.xunit1, recordings=pyrun.recordings)
+    cluster = next(c for c in report.clusters if c.representative.startswith("case_live_session"))
+    assert cluster.category is Category.VACUOUS_PASS
+    assert "auth bypass (server user demo-user-001)" in cluster.category_reason
+    text = report.to_text()
+    assert f"recording {cassette_path(pyrun)}" in text
+    assert "AUTH BYPASS" in text
+    data = report.to_dict()
+    linked = next(c for c in data["clusters"] if c["representative"] == cluster.representative)
+    assert linked["recordings"] == {cluster.representative: [str(cassette_path(pyrun))]}
+
+
+def cassette_path(pyrun: PytestRun) -> Path:
+    return pyrun.recordings / f"{sanitise_nodeid(LIVE)}.jsonl"
+
+
+def test_events_seen_by_the_session_become_a_junit_property(pyrun: PytestRun) -> None:
+    xml = pyrun.xunit1.read_text(encoding="utf-8")
+    assert 'name="netra_events" value="connection_established,agent_started' in xml
+
+
+def test_label_cassette_rewrites_only_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    frame = '{"kind": "frame", "dir": "in", "t_ns": 1, "type": "pong", "text": "{}"}\n'
+    path.write_text(
+        json.dumps({"kind": "header", "labels": {"nodeid": "a", "outcome": "pending"}})
+        + "\n"
+        + frame
+    )
+    assert label_cassette(path, outcome="passed", run="7")
+    lines = path.read_text().splitlines(keepends=True)
+    assert json.loads(lines[0])["labels"] == {"nodeid": "a", "outcome": "passed", "run": "7"}
+    assert lines[1] == frame
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    assert not label_cassette(bad, outcome="x")
+    assert not label_cassette(tmp_path / "missing.jsonl", outcome="x")
