@@ -119,8 +119,8 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
             for tid in c.tests[:max_tests]:
                 for rec in report.recordings.get(tid, ()):
                     lines.append(f"      recording {rec.path}: {rec.summary()}")
-                    for f in rec.contract_findings[:3]:
-                        lines.append(f"        contract: {f}")
+                    for note in rec.contract_findings[:3]:
+                        lines.append(f"        contract: {note}")
     d = report.diff
     if d is not None:
         lines += ["", "Since baseline"]
