@@ -179,7 +179,7 @@ def test_no_stream_crashes_the_timeline_diff_or_trace(
         diff.phase_frame()
 
 
-@settings(max_examples=30)
+@settings(max_examples=15)
 @given(streams(), marks)
 def test_no_stream_crashes_the_figures(events: list[TimedEvent], extra: list[Mark]) -> None:
     from netra_diag.charts.live_timeline import LiveTimeline

@@ -220,3 +220,15 @@ def test_gotestsum_counts_equal_its_summary_and_warns_of_the_build_error() -> No
     # gotestsum writes no testcase for a package that did not build: said, not hidden.
     assert c.errors == 0 and errors == 1
     assert any("declares 1 errors" in w for w in run.warnings)
+
+
+def test_committed_node_fixture_matches_its_summary() -> None:
+    # The fallback used when node is not installed must stay consistent with its summary.
+    from suite_runs import node_summary
+
+    committed = FIXTURES / "node"
+    test_node_test_runner_counts_equal_its_summary(
+        NodeRun(
+            committed / "agent_events.junit.xml", node_summary(committed / "summary.txt"), False
+        )
+    )
