@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from suite_runs import FIXTURES, NodeRun, PytestRun
+from suite_runs import FIXTURES, NodeRun, PytestRun, node_summary
 
 from netra_diag.suites import Category, Outcome, parse_junit, parse_pytest_json, triage
 
@@ -224,8 +224,6 @@ def test_gotestsum_counts_equal_its_summary_and_warns_of_the_build_error() -> No
 
 def test_committed_node_fixture_matches_its_summary() -> None:
     # The fallback used when node is not installed must stay consistent with its summary.
-    from suite_runs import node_summary
-
     committed = FIXTURES / "node"
     test_node_test_runner_counts_equal_its_summary(
         NodeRun(
