@@ -272,7 +272,7 @@ def _parse_check(raw: dict[str, Any], index: int, path: str, locator: _Locator) 
             raise fail("statistic", str(exc)) from None
 
     comparison = raw.get("comparison")
-    if comparison not in COMPARISONS:
+    if not isinstance(comparison, str) or comparison not in COMPARISONS:
         raise fail("comparison", f"must be one of <, <=, >, >=; got {comparison!r}")
 
     if "threshold" not in raw:
