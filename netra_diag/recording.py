@@ -90,6 +90,7 @@ class Recorder:
         except OSError as exc:
             raise RecordingError(str(path), f"cannot open for writing: {exc.strerror}") from exc
         self.lines_written = 0
+        self._pending: list[str] = []
         self._write(
             header_line(
                 endpoint=endpoint,
@@ -114,9 +115,17 @@ class Recorder:
             self._secrets = expand_secrets([*self._secrets, secret])
 
     def _write(self, line: str) -> None:
+        if self._pending:  # deferred frame lines go first, in the same write
+            self._pending.append(line)
+            self.flush()
+            return
+        self._write_lines((line,))
+
+    def _write_lines(self, lines: Sequence[str]) -> None:
         if self._fd is None:
             return
-        data = (line + "\n").encode("ascii", "backslashreplace")
+        text = lines[0] + "\n" if len(lines) == 1 else "\n".join(lines) + "\n"
+        data = text.encode("ascii", "backslashreplace")
         try:
             view = memoryview(data)
             while view:
@@ -124,7 +133,18 @@ class Recorder:
                 view = view[written:]
         except OSError as exc:
             raise RecordingError(str(self.path), f"write failed: {exc.strerror}") from exc
-        self.lines_written += 1
+        self.lines_written += len(lines)
+
+    @property
+    def pending(self) -> int:
+        """Frame lines written with ``defer=True`` and not flushed yet."""
+        return len(self._pending)
+
+    def flush(self) -> None:
+        """Write every deferred line, in order, with one ``os.write``."""
+        if self._pending:
+            lines, self._pending = self._pending, []
+            self._write_lines(lines)
 
     def frame(
         self,
@@ -134,13 +154,21 @@ class Recorder:
         t_ns: int,
         wall: float | None,
         event: Event | None = None,
+        defer: bool = False,
     ) -> None:
-        """Append one frame line (``direction`` ``"in"`` or ``"out"``)."""
+        """Append one frame line (``direction`` ``"in"`` or ``"out"``).
+
+        ``defer=True`` keeps the line in memory until the next ``flush()`` (or the next line
+        written without ``defer``, or ``close()``), so a caller handling several frames from one
+        network read writes them with one system call. Such a caller must flush before anything
+        else can observe those frames: only then does a killed process keep them."""
         if self._fd is None:
             return
-        self._write(
-            frame_line(direction, data, t_ns=t_ns, wall=wall, secrets=self._secrets, event=event)
-        )
+        line = frame_line(direction, data, t_ns=t_ns, wall=wall, secrets=self._secrets, event=event)
+        if defer:
+            self._pending.append(line)
+        else:
+            self._write(line)
 
     def mark(
         self, name: str, *, t_ns: int, wall: float | None, data: Mapping[str, Any] | None = None
@@ -152,8 +180,11 @@ class Recorder:
 
     def close(self) -> None:
         if self._fd is not None:
-            fd, self._fd = self._fd, None
-            os.close(fd)
+            try:
+                self.flush()
+            finally:
+                fd, self._fd = self._fd, None
+                os.close(fd)
 
     def __enter__(self) -> Recorder:
         return self

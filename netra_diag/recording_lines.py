@@ -7,6 +7,7 @@ Re-exported by ``netra_diag.recording_format``, which also holds the parser.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import math
@@ -47,13 +48,21 @@ _enc: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 def scrub_fast(text: str, secrets: Sequence[str]) -> str:
     """``scrub(text, secrets)``, skipping the regex when it cannot match: every match of
-    ``redaction.JWT_PATTERN`` starts with ``eyJ`` or ``ZXlK`` (checked by a property test)."""
+    ``redaction.JWT_PATTERN`` starts with ``eyJ`` or ``ZXlK`` (checked by a property test).
+    A secret containing one of those markers cannot be in a text that lacks both, so only the
+    other secrets are looked for one by one (a JWT and its base64url form never are)."""
     if "eyJ" in text or "ZXlK" in text:
         return scrub(text, secrets)
-    for secret in secrets:
-        if secret in text:
-            return scrub(text, secrets)
+    if secrets:
+        for secret in _unmarked(secrets if type(secrets) is tuple else tuple(secrets)):
+            if secret in text:
+                return scrub(text, secrets)
     return text
+
+
+@functools.lru_cache(maxsize=64)
+def _unmarked(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(s for s in secrets if "eyJ" not in s and "ZXlK" not in s)
 
 
 def _finite(value: float | None) -> float | None:
@@ -110,37 +119,69 @@ def frame_line(
     This is the recorder's hot path (one call per frame), so the line is assembled from
     C-encoded JSON strings instead of a dict through ``json.dumps``; the result is the same JSON.
     """
-    if not isinstance(data, str):
+    if type(data) is not str and not isinstance(data, str):
         return _binary_frame_line(direction, bytes(data), t_ns, wall, max_text_bytes)
-    size = len(data) if data.isascii() else len(data.encode("utf-8", "surrogatepass"))
     if event is None:
         event = parse_frame(data)
+    size = len(data) if data.isascii() else len(data.encode("utf-8", "surrogatepass"))
     head = _FRAME_HEAD.get(direction) or f'{{"kind":"frame","dir":{_enc(direction)},"t_ns":'
-    parts = [f'{head}{int(t_ns)},"wall":{_num(wall)},"size":{size},"type":{_enc(event.type)}']
-    fields = event.fields
-    for key in _ID_KEYS:
-        value = fields.get(key)
+    if type(t_ns) is not int:
+        t_ns = int(t_ns)
+    if type(secrets) is not tuple:
+        secrets = tuple(secrets)
+    meta = _meta_fragment(event.type, event.fields, secrets)
+    if size > max_text_bytes:
+        encoded = data.encode("utf-8", "surrogatepass")
+        head_text = encoded[:HEAD_BYTES].decode("utf-8", "ignore")
+        digest = hashlib.sha256(encoded).hexdigest()
+        text = _enc(scrub_fast(head_text, secrets))
+        return (
+            f'{head}{t_ns},"wall":{_num(wall)},"size":{size},{meta}'
+            f',"text":{text},"truncated":true,"sha256":"{digest}"}}'
+        )
+    if "eyJ" in data or "ZXlK" in data or (secrets and _unmarked(secrets)):
+        data = scrub_fast(data, secrets)
+    return f'{head}{t_ns},"wall":{_num(wall)},"size":{size},{meta},"text":{_enc(data)}}}'
+
+
+_FRAME_HEAD = {d: f'{{"kind":"frame","dir":"{d}","t_ns":' for d in ("in", "out")}
+_ID_KEYS = ("run_id", "thread_id", "user_id")
+# (type, run_id, thread_id, user_id, secrets) -> the encoded "type" member and the scrubbed,
+# encoded id members of a frame line. They repeat for every frame of a run, so the line builder
+# scrubs and encodes them once.
+_META_CACHE: dict[tuple[object, ...], str] = {}
+_META_CACHE_MAX = 4096
+
+
+def _meta_fragment(etype: str, fields: Mapping[str, Any], secrets: tuple[str, ...]) -> str:
+    get = fields.get
+    run_id, thread_id, user_id = values = (get("run_id"), get("thread_id"), get("user_id"))
+    # Only str/None values are cached: 1 and True are equal keys but render differently.
+    cacheable = (
+        (run_id is None or type(run_id) is str)
+        and (thread_id is None or type(thread_id) is str)
+        and (user_id is None or type(user_id) is str)
+    )
+    if cacheable:
+        key = (etype, run_id, thread_id, user_id, secrets)
+        cached = _META_CACHE.get(key)
+        if cached is not None:
+            return cached
+    parts = [f'"type":{_enc(etype)}']
+    for name, value in zip(_ID_KEYS, values, strict=True):
         if value is None:
             continue
         if type(value) is not str:
             if not isinstance(value, int) or isinstance(value, bool):
                 continue
             value = str(value)
-        parts.append(f',"{key}":{_enc(scrub_fast(value, secrets))}')
-    if size > max_text_bytes:
-        encoded = data.encode("utf-8", "surrogatepass")
-        head_text = encoded[:HEAD_BYTES].decode("utf-8", "ignore")
-        digest = hashlib.sha256(encoded).hexdigest()
-        parts.append(
-            f',"text":{_enc(scrub_fast(head_text, secrets))},"truncated":true,"sha256":"{digest}"}}'
-        )
-    else:
-        parts.append(f',"text":{_enc(scrub_fast(data, secrets))}}}')
-    return "".join(parts)
-
-
-_FRAME_HEAD = {d: f'{{"kind":"frame","dir":"{d}","t_ns":' for d in ("in", "out")}
-_ID_KEYS = ("run_id", "thread_id", "user_id")
+        parts.append(f',"{name}":{_enc(scrub_fast(value, secrets))}')
+    fragment = "".join(parts)
+    if cacheable:
+        if len(_META_CACHE) >= _META_CACHE_MAX:
+            _META_CACHE.clear()
+        _META_CACHE[key] = fragment
+    return fragment
 
 
 def _binary_frame_line(
@@ -158,6 +199,8 @@ def _binary_frame_line(
 
 
 def _num(value: float | None) -> str:
+    if type(value) is float and value - value == 0.0:  # finite (inf - inf and nan are nan)
+        return repr(value)
     if value is None or isinstance(value, bool) or not math.isfinite(value):
         return "null"
     return repr(float(value))

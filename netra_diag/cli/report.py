@@ -87,6 +87,16 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from netra_diag.errors import UsageError
+
+    try:
+        return _run(args)
+    except UsageError as exc:
+        print(f"netra-diag report: error: {exc}", file=sys.stderr)
+        return int(ExitCode.USAGE)
+
+
+def _run(args: argparse.Namespace) -> int:
     from netra_diag import report
 
     if args.list_parameters:

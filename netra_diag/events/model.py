@@ -8,8 +8,9 @@ so, with ``problem`` describing what was wrong. Contract checks then decide whet
 from __future__ import annotations
 
 import json
+import json.scanner
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -205,43 +206,77 @@ def parse_timestamp(value: Any) -> float | None:
     return None
 
 
+# The C scanner behind json.loads, for ``_loads`` (typeshed types its argument oddly).
+_scan_once: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
+    json.JSONDecoder()  # type: ignore[arg-type]
+)
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``: the same value, or the same exception. A frame is one JSON value with
+    nothing around it, so the C scanner is called directly (the receive hot path), skipping
+    json.loads' BOM check and its leading/trailing whitespace regexes; anything else (leading or
+    trailing whitespace, a BOM, invalid JSON) goes through json.loads itself."""
+    try:
+        value, end = _scan_once(text, 0)
+    except (StopIteration, ValueError, RecursionError):
+        return json.loads(text)
+    if end == len(text):
+        return value
+    return json.loads(text)
+
+
+def _is_map(value: Any) -> bool:
+    # ``json.loads`` only makes dicts; the ABC check (slow) is for callers passing other mappings.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _detect(frame: Mapping[str, Any]) -> Envelope:
-    payload, data = frame.get("payload"), frame.get("data")
-    if frame.get("type") == "system_message" or isinstance(payload, Mapping):
+    get = frame.get
+    payload = get("payload")
+    ftype = get("type")
+    if ftype == "system_message" or (
+        payload is not None and (type(payload) is dict or isinstance(payload, Mapping))
+    ):
         return Envelope.NESTED
-    if "event" in frame and frame.get("event") == frame.get("type"):
+    if "event" in frame and get("event") == ftype:
         return Envelope.FALLBACK
-    if frame.get("critical") is True:
+    if get("critical") is True:
         return Envelope.EMITTER
-    if isinstance(data, Mapping):
-        if isinstance(frame.get("timestamp"), str) or "agent_name" in frame or "run_id" in frame:
+    data = get("data")
+    if data is not None and (type(data) is dict or isinstance(data, Mapping)):
+        if isinstance(get("timestamp"), str) or "agent_name" in frame or "run_id" in frame:
             return Envelope.BRIDGE
         return Envelope.SERVER_MESSAGE
     return Envelope.PLAIN
 
 
 def _merge(frame: Mapping[str, Any], envelope: Envelope) -> tuple[str, dict[str, Any]]:
-    merged: dict[str, Any] = dict(frame)
     if envelope is Envelope.NESTED:
+        merged: dict[str, Any] = dict(frame)
         # Newest generation: the real type is in "event"; payload then data are merged on top.
         for key in ("payload", "data"):
             inner = frame.get(key)
-            if isinstance(inner, Mapping):
+            if inner is not None and _is_map(inner):
                 merged.update({k: v for k, v in inner.items() if k != "type"})
         etype = frame.get("event") or frame.get("type")
         if etype == "system_message":
             inner_payload = frame.get("payload")
-            if isinstance(inner_payload, Mapping):
+            if inner_payload is not None and _is_map(inner_payload):
                 etype = inner_payload.get("event") or inner_payload.get("type") or etype
+        if etype:
+            merged["type"] = etype
     else:
         inner = frame.get("data")
-        if isinstance(inner, Mapping):
-            # Top-level fields win: in (a) and (b) they are the authoritative envelope.
-            for k, v in inner.items():
-                merged.setdefault(k, v)
+        if inner is not None and (type(inner) is dict or isinstance(inner, Mapping)):
+            # Top-level fields win: in (a) and (b) they are the authoritative envelope. Built in C
+            # (the receive hot path): frame's keys first, then data's new keys in their order,
+            # then frame's values restored over data's; the same dict as a setdefault loop.
+            merged = {**frame, **inner}
+            merged.update(frame)
+        else:
+            merged = dict(frame)
         etype = frame.get("type") or frame.get("event")
-    if envelope is Envelope.NESTED and etype:
-        merged["type"] = etype
     if "results" not in merged and "result" in merged:
         merged["results"] = merged["result"]
     return str(etype) if etype is not None else "", merged
@@ -249,8 +284,14 @@ def _merge(frame: Mapping[str, Any], envelope: Envelope) -> tuple[str, dict[str,
 
 def parse_frame(raw: str | bytes | Mapping[str, Any]) -> Event:
     """Normalise one server frame. Never raises."""
-    if isinstance(raw, Mapping):
-        frame: Any = raw
+    if type(raw) is str:  # the common case first: a text frame off the socket
+        text = raw
+        try:
+            frame: Any = _loads(text)
+        except (ValueError, RecursionError) as exc:
+            return Event("", Envelope.INVALID, {}, text, f"not valid JSON: {exc}")
+    elif isinstance(raw, Mapping):
+        frame = raw
         try:
             text = json.dumps(raw, default=str)
         except (TypeError, ValueError):
@@ -264,7 +305,7 @@ def parse_frame(raw: str | bytes | Mapping[str, Any]) -> Event:
             frame = json.loads(text)
         except (ValueError, RecursionError) as exc:
             return Event("", Envelope.INVALID, {}, text, f"not valid JSON: {exc}")
-    if not isinstance(frame, Mapping):
+    if type(frame) is not dict and not isinstance(frame, Mapping):
         return Event("", Envelope.INVALID, {}, text, f"JSON {type(frame).__name__}, not an object")
     envelope = _detect(frame)
     etype, merged = _merge(frame, envelope)

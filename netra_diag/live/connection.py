@@ -29,7 +29,13 @@ from netra_diag.live.handshake import (
     TransportAttempt,
 )
 from netra_diag.live.opening import established_data
-from netra_diag.live.pinger import AppPingTracker, answer_liveness, run_pinger, sample_rtt
+from netra_diag.live.pinger import (
+    AppPingTracker,
+    answer_liveness,
+    note_pong,
+    run_pinger,
+    sample_rtt,
+)
 from netra_diag.live.reconnect import ReconnectPolicy, reopen
 from netra_diag.live.records import LIVENESS_TYPES, ClockOffset, Mark, estimate_clock_offset
 from netra_diag.recording import Recorder
@@ -181,19 +187,28 @@ class Connection:
 
     # -- frames --------------------------------------------------------------------------------
 
-    def _ingest(self, raw: str | bytes, arrival_ns: int | None = None) -> TimedEvent:
+    def _ingest(
+        self,
+        raw: str | bytes,
+        arrival_ns: int | None = None,
+        *,
+        event: Event | None = None,
+        defer: bool = False,
+    ) -> TimedEvent:
         """Record and timestamp one received frame. ``arrival_ns`` (the session clock when the
         protocol completed the message, see ``StampedConnection``) is the frame's time when known;
-        the wall time is shifted back by the same amount."""
+        the wall time is shifted back by the same amount. ``event``: ``raw`` already parsed.
+        ``defer``: leave the line to the recorder's next ``flush`` (see ``_after_read``)."""
         now_ns = self._clock()
         wall = self._wall()
         if arrival_ns is not None and arrival_ns <= now_ns:
             wall -= (now_ns - arrival_ns) / 1e9
             now_ns = arrival_ns
         t_ns = now_ns - self._origin
-        event = parse_frame(raw)
+        if event is None:
+            event = parse_frame(raw)
         if self._recorder is not None:
-            self._recorder.frame("in", raw, t_ns=t_ns, wall=wall, event=event)
+            self._recorder.frame("in", raw, t_ns=t_ns, wall=wall, event=event, defer=defer)
         t = t_ns / 1e9
         te = TimedEvent(event, t, wall, self._n_in)
         self._n_in += 1
@@ -203,6 +218,40 @@ class Connection:
         if self._on_frame is not None:
             self._notify("in", te)
         return te
+
+    def _deliver(self, raw: str | bytes, arrival_ns: int) -> bool:
+        """``StampedConnection.sink``: one received message, straight from the protocol (no
+        reader task in between). Returns ``False`` for a ``heartbeat``, whose answer is sent by
+        the reader task (``_read_loop``) after websockets hands the message back to it.
+
+        The recording line is deferred to ``_after_read``, one write per network read, which runs
+        before control returns to the event loop, so no consumer (and no other task) can see a
+        frame that is not on disk yet. With an ``on_frame`` observer every line is written at
+        once, since the observer sees the frame immediately."""
+        event = parse_frame(raw)
+        etype = event.type
+        if etype == "heartbeat":
+            return False
+        te = self._ingest(raw, arrival_ns, event=event, defer=self._on_frame is None)
+        if etype in LIVENESS_TYPES:
+            if etype == "pong":
+                note_pong(self, te)
+            return True
+        if etype == "connection_established" and self.handshake is not None:
+            self._late_established(event)
+        self.queue.put_nowait(te)
+        return True
+
+    def _after_read(self) -> None:
+        """``StampedConnection.after_read``: write the lines deferred during one network read."""
+        rec = self._recorder
+        if rec is None or not rec.pending:
+            return
+        try:
+            rec.flush()
+        except Exception as exc:  # must not escape into the protocol's data_received
+            with contextlib.suppress(Exception):
+                self.mark("error", {"message": f"recording failed: {type(exc).__name__}: {exc}"})
 
     def _notify(self, direction: str, te: TimedEvent) -> None:
         assert self._on_frame is not None
@@ -291,8 +340,17 @@ class Connection:
     # -- reading and closing ---------------------------------------------------------------------
 
     async def _read_loop(self, ws: StampedConnection) -> None:
+        """Messages come straight from the protocol (``StampedConnection.sink`` is
+        ``_deliver``) whenever websockets' own buffer is empty; ``recv()`` here reads what was
+        left in that buffer or handed back to it (a heartbeat to answer, a fragmented message, a
+        message that failed the direct path) in order, and learns of the close."""
+        direct = ws.buffered() is not None
+        if direct:
+            ws.after_read = self._after_read
         try:
             while True:
+                if direct and ws.sink is None and ws.buffered() == 0:
+                    ws.sink = self._deliver
                 raw = await ws.recv()
                 arrivals = ws.arrivals
                 te = self._ingest(raw, arrivals.popleft() if arrivals else None)
@@ -310,6 +368,8 @@ class Connection:
         except Exception as exc:  # never let a reader die silently: explain it as a close
             self.mark("error", {"message": f"reader failed: {type(exc).__name__}: {exc}"})
             self._on_closed(ws, None)
+        finally:
+            ws.sink = None
 
     def _late_established(self, event: Event) -> None:
         data = established_data(event)

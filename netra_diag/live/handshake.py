@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import (
@@ -22,11 +22,14 @@ from websockets.exceptions import (
     InvalidStatus,
     InvalidURI,
 )
-from websockets.frames import DATA_OPCODES, Frame
+from websockets.frames import DATA_OPCODES, Frame, Opcode
 from websockets.protocol import Event
 from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
 from netra_diag.errors import ConnectFailed, HandshakeRejected, UsageError
+from netra_diag.live import stamping
+from netra_diag.live.stamping import StampingSocket, open_stamping_socket, rx_age_ns
 from netra_diag.recording_format import redact_headers, redact_subprotocol, redact_url
 from netra_diag.redaction import scrub
 from netra_diag.tokens import Handshake, build_bad_handshake, build_handshake
@@ -35,6 +38,7 @@ __all__ = [
     "AUTO_ORDER",
     "BODY_LIMIT",
     "HandshakeInfo",
+    "MessageSink",
     "StampedConnection",
     "TransportAttempt",
     "describe_upgrade",
@@ -131,13 +135,28 @@ class HandshakeInfo:
         }
 
 
-class StampedConnection(ClientConnection):
-    """A ``ClientConnection`` that notes when each data message was completed by the protocol,
-    on the session's monotonic clock, in ``arrivals`` (first in, first out; one per message).
+# Direct delivery of one complete message: (text or bytes, arrival stamp) -> consumed? ``False``
+# hands the message back to websockets' buffer, for the reader task's ``recv()``.
+MessageSink = Callable[[str | bytes, int], bool]
 
-    The stamp is taken in ``data_received`` (via ``process_event``, the hook websockets provides
-    for subclasses), one event-loop iteration before the reader task gets the message: under
-    load that iteration is most of the measurement error.
+
+class StampedConnection(ClientConnection):
+    """A ``ClientConnection`` that stamps each data message with its arrival time on the session's
+    monotonic clock, and can hand complete messages straight to the session.
+
+    The stamp is taken once per network read, in ``data_received``: the kernel's receive time
+    of the data when the socket keeps it (``rx_socket``, see ``live.stamping``; then the event
+    loop's own delay is not measured), else the time of the read (one event-loop iteration
+    before a reader task could see the message). It is kept in ``arrivals`` (first in, first
+    out, one per message) for messages read with ``recv()``.
+
+    With ``sink`` set, every complete single-frame message is given to ``sink`` from
+    ``process_event`` (the hook websockets provides for subclasses) instead of going through
+    websockets' message buffer, a reader task wake-up and ``recv()``: the session's receive path
+    then costs one call per message. Anything else (a fragmented message, a message the sink
+    declines or fails on) clears ``sink`` and goes to websockets' buffer, where the reader task's
+    ``recv()`` gets it in order; the reader sets ``sink`` again once that buffer is empty
+    (``buffered() == 0``). ``after_read`` runs after each network read's messages were delivered.
     """
 
     clock = staticmethod(time.monotonic_ns)
@@ -145,10 +164,63 @@ class StampedConnection(ClientConnection):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.arrivals: deque[int] = deque()
+        self.sink: MessageSink | None = None
+        self.after_read: Callable[[], None] | None = None
+        # The socket under the transport when it keeps kernel receive times (``live.stamping``).
+        self.rx_socket: StampingSocket | None = None
+        self._read_ns: int | None = None
+
+    def read_stamp(self) -> int:
+        """When the data being read arrived, on ``clock``: the kernel's receive time when the
+        socket keeps it (``live.stamping``), else now."""
+        now = self.clock()
+        sock = self.rx_socket
+        if sock is not None:
+            age = rx_age_ns(sock.rx_realtime_ns, time.time_ns())
+            if age is not None:
+                return now - age
+        return now
+
+    def buffered(self) -> int | None:
+        """Frames waiting in websockets' message buffer; ``None`` if this websockets version
+        does not expose it (then ``sink`` must stay unset: ordering could not be guaranteed)."""
+        frames = getattr(getattr(self, "recv_messages", None), "frames", None)
+        try:
+            return len(frames)  # type: ignore[arg-type]
+        except TypeError:
+            return None
+
+    def data_received(self, data: bytes) -> None:
+        self._read_ns = self.read_stamp()
+        try:
+            super().data_received(data)
+        finally:
+            self._read_ns = None
+            if self.after_read is not None:
+                self.after_read()
 
     def process_event(self, event: Event) -> None:
-        if isinstance(event, Frame) and event.fin and event.opcode in DATA_OPCODES:
-            self.arrivals.append(self.clock())
+        if isinstance(event, Frame) and event.opcode in DATA_OPCODES:
+            stamp = self._read_ns
+            if stamp is None:
+                stamp = self.clock()
+            sink = self.sink
+            if sink is not None:
+                if event.fin and event.opcode is not Opcode.CONT:
+                    try:
+                        if event.opcode is Opcode.TEXT:
+                            message: str | bytes = bytes(event.data).decode()
+                        else:
+                            message = bytes(event.data)
+                        if sink(message, stamp):
+                            return
+                    except Exception:
+                        # Handed to websockets below: recv() raises it again in the reader task,
+                        # which reports it (as before this path existed).
+                        pass
+                self.sink = None
+            if event.fin:
+                self.arrivals.append(stamp)
         super().process_event(event)
 
 
@@ -196,19 +268,13 @@ async def open_socket(
     """
     shown = redact_url(hs.url, secrets)
     try:
-        ws = await connect(
-            hs.url,
-            additional_headers=dict(hs.headers) or None,
-            subprotocols=[Subprotocol(s) for s in hs.subprotocols] or None,
+        return await _connect(
+            hs,
             open_timeout=open_timeout,
-            ping_interval=None,
-            close_timeout=close_timeout,
             max_size=max_size,
-            proxy=None,
-            create_connection=stamped_connection_class(clock),
+            close_timeout=close_timeout,
+            clock=clock,
         )
-        assert isinstance(ws, StampedConnection)
-        return ws
     except InvalidStatus as exc:
         resp = exc.response
         body = bytes(resp.body or b"").decode("utf-8", "replace")[:BODY_LIMIT]
@@ -228,6 +294,65 @@ async def open_socket(
         reason = exc.strerror or str(exc) or type(exc).__name__
         raise ConnectFailed(shown, scrub(reason, secrets)) from exc
     except asyncio.CancelledError:
+        raise
+
+
+async def _connect(
+    hs: Handshake,
+    *,
+    open_timeout: float,
+    max_size: int | None,
+    close_timeout: float,
+    clock: Callable[[], int],
+) -> StampedConnection:
+    """``websockets.connect`` with a ``StampedConnection``; on the real monotonic clock and where
+    the kernel keeps receive times, over a ``StampingSocket`` opened here (then redirects, which
+    websockets follows only on sockets it opened, are retried without one)."""
+    cls = stamped_connection_class(clock)
+    headers = dict(hs.headers) or None
+    subprotocols = [Subprotocol(s) for s in hs.subprotocols] or None
+
+    async def plain(budget_s: float, sock: StampingSocket | None = None) -> StampedConnection:
+        factory: type[ClientConnection] = cls
+        if sock is not None:
+
+            def stamped(*args: Any, **kwargs: Any) -> StampedConnection:
+                ws = cls(*args, **kwargs)
+                ws.rx_socket = sock
+                return ws
+
+            factory = cast(type[ClientConnection], stamped)
+        ws = await connect(
+            hs.url,
+            additional_headers=headers,
+            subprotocols=subprotocols,
+            open_timeout=budget_s,
+            ping_interval=None,
+            close_timeout=close_timeout,
+            max_size=max_size,
+            proxy=None,
+            create_connection=factory,
+            sock=sock,
+        )
+        assert isinstance(ws, StampedConnection)
+        return ws
+
+    if clock is not time.monotonic_ns or not stamping.SUPPORTED:
+        return await plain(open_timeout)
+    uri = parse_uri(hs.url)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + open_timeout
+    async with asyncio.timeout(open_timeout):
+        sock = await open_stamping_socket(uri.host, uri.port)
+    try:
+        return await plain(max(deadline - loop.time(), 1e-3), sock)
+    except ValueError as exc:
+        sock.close()
+        if not isinstance(exc.__cause__, InvalidStatus):
+            raise
+        return await plain(open_timeout)  # a redirect: let websockets open the sockets
+    except BaseException:
+        sock.close()  # idempotent; the transport, if one was made, closed it already
         raise
 
 

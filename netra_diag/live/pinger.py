@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from netra_diag.live.connection import Connection
     from netra_diag.live.handshake import StampedConnection
 
-__all__ = ["AppPingTracker", "answer_liveness", "run_pinger", "sample_rtt"]
+__all__ = ["AppPingTracker", "answer_liveness", "note_pong", "run_pinger", "sample_rtt"]
 
 
 class AppPingTracker:
@@ -74,16 +74,21 @@ async def run_pinger(every: float, ping_once: Callable[[], Awaitable[object]]) -
             return
 
 
+def note_pong(conn: Connection, te: TimedEvent) -> None:
+    """An app-level ``pong``: the answer to the oldest outstanding app ping (an RTT sample)."""
+    conn._last_pong_t = te.t
+    rtt = conn._app_pings.answered(te.t)
+    if rtt is not None:
+        conn.rtt_ms.append(rtt * 1e3)
+        conn.mark("ping_rtt", {"kind": "app", "rtt_ms": rtt * 1e3})
+
+
 async def answer_liveness(conn: Connection, ws: StampedConnection, te: TimedEvent) -> None:
     """Use a ``pong`` as an RTT sample; answer a server ``heartbeat`` with ``heartbeat_ack`` as
     the web front end does (PROTOCOL.md §6)."""
     etype = te.event.type
     if etype == "pong":
-        conn._last_pong_t = te.t
-        rtt = conn._app_pings.answered(te.t)
-        if rtt is not None:
-            conn.rtt_ms.append(rtt * 1e3)
-            conn.mark("ping_rtt", {"kind": "app", "rtt_ms": rtt * 1e3})
+        note_pong(conn, te)
     elif etype == "heartbeat":
         # As the web front end does (PROTOCOL.md §6): answer heartbeat with heartbeat_ack.
         ack = json.dumps({"type": "heartbeat_ack", "timestamp": conn._wall()})

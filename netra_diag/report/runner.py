@@ -14,6 +14,7 @@ virtualenv executes with the project's packages whatever other kernels are insta
 from __future__ import annotations
 
 import ast
+import gc
 import json
 import os
 import sys
@@ -268,6 +269,11 @@ def run_report(
         if "summary_path" in declared:
             run_params["summary_path"] = str(notebook_summary)
         say(f"running {source} with kernel {kernel!r}")
+        # Collect garbage left by earlier work in this process before the kernel's sockets
+        # exist. Observed: after a fan-out in the same process (which postpones full
+        # collections), a full collection during the run lost a cell's execute_reply, and the
+        # cell hung until its timeout; collecting first makes that collection happen here.
+        gc.collect()
         try:
             papermill.execute_notebook(
                 str(source),
@@ -285,7 +291,8 @@ def run_report(
                 config=Config({"KernelManager": {"transport": "ipc", "ip": f"{tmp}/kernel"}}),
             )
         except PapermillExecutionError as exc:
-            error = f"cell {exc.cell_index}: {exc.ename}: {exc.evalue}"
+            first = next((line for line in str(exc.source).splitlines() if line.strip()), "")
+            error = f"In [{exc.exec_count}] {first.strip()[:60]!r}: {exc.ename}: {exc.evalue}"
         except Exception as exc:  # kernel died, cell timeout, ...: still report what ran
             error = f"{type(exc).__name__}: {exc}"
         if not raw_out.is_file():

@@ -21,18 +21,15 @@ from netra_diag.widgets.base import Panel, escape, figure_html, html_table, in_k
 
 __all__ = ["TRANSPORTS", "LiveSessionPanel"]
 
-TRANSPORTS = (
-    "auto",
-    "header",
-    "subprotocol",
-    "subprotocol-raw",
-    "test-helper",
-    "bearer",
-    "query",
-    "none",
-    "bad:jwt-raw",
-    "bad:jwt-auth-raw",
-)
+
+def _transports() -> tuple[str, ...]:
+    from netra_diag.tokens import KNOWN_BAD_FORMATS, Transport
+
+    return ("auto", *(str(t) for t in Transport), *(f"bad:{name}" for name in KNOWN_BAD_FORMATS))
+
+
+# auto, every transport of PROTOCOL.md §2, and the known-bad formats for negative checks.
+TRANSPORTS: tuple[str, ...] = _transports()
 _TABLE_ROWS = 200  # the table shows the newest rows; ``events`` keeps them all
 _COLUMNS = ("#", "dir", "t (ms)", "type", "run", "detail")
 

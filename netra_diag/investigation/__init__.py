@@ -1,0 +1,46 @@
+"""The investigation the demo and the ``investigation_report`` notebook run, as library calls.
+
+Two halves, so a notebook can re-analyse recordings without talking to a service again:
+
+- :func:`collect` (I/O): start the embedded reference service with injected faults, run one
+  agent turn for the reader to see (:class:`Turn`), fan out many users, record everything as
+  cassettes, and save the service's fault log and the fan-out summary beside them.
+- :func:`analyse` (no network): load the cassettes, check every session's event contract,
+  measure latency per phase against an SLA file, compare what was injected with what was
+  diagnosed, triage a suite's results against a baseline, and put the worst finding first in one
+  honest headline (:class:`Investigation`).
+
+Nothing here judges anything the library modules do not already judge: this package wires
+``tokens``, ``emulator``, ``live``, ``recording``, ``events``, ``latency`` and ``suites`` together
+and turns their verdicts into the report's required checks.
+"""
+
+from __future__ import annotations
+
+from netra_diag.investigation.analyse import Investigation, analyse, bundled_suite
+from netra_diag.investigation.collect import (
+    DEFAULT_FAULTS,
+    CollectConfig,
+    Collection,
+    collect,
+)
+from netra_diag.investigation.service import ServiceRef, ensure_service, secret_for, token_factory
+from netra_diag.investigation.turn import DEMO_MESSAGE, Turn, describe_turn, run_turn
+
+__all__ = [
+    "DEFAULT_FAULTS",
+    "DEMO_MESSAGE",
+    "CollectConfig",
+    "Collection",
+    "Investigation",
+    "ServiceRef",
+    "Turn",
+    "analyse",
+    "bundled_suite",
+    "collect",
+    "describe_turn",
+    "ensure_service",
+    "run_turn",
+    "secret_for",
+    "token_factory",
+]

@@ -1,0 +1,253 @@
+"""Judge a recorded investigation (no network): contracts, latency, injected vs diagnosed, triage.
+
+The verdicts are the library's own (``events.contracts``, ``latency``, ``suites.triage``,
+``live.judge_auth``); this module turns them into the report's required checks
+(:class:`~netra_diag.report.summary.Check`) and one headline, worst first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from netra_diag.investigation.collect import COLLECTION_FILE, FAULT_LOG
+from netra_diag.report.summary import Check, CheckKind, exit_code_for
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Investigation", "analyse", "bundled_suite"]
+
+
+def bundled_suite(name: str) -> Path:
+    """A bundled suite result (``current`` or ``baseline``): JUnit XML of the service's
+    golden-path, auth-flow and mission-critical suites as PROTOCOL.md §10 describes them."""
+    path = resources.files("netra_diag").joinpath("data", "suites", f"{name}.xml")
+    return Path(str(path))
+
+
+@dataclass
+class Investigation:
+    """Everything :func:`analyse` found; ``checks`` are the report's required checks."""
+
+    record_dir: Path
+    streams: list[Any]
+    contracts: dict[str, Any]  # cassette name -> ContractReport
+    frames: Any  # recording.Frames(frames, events, runs)
+    metrics: pd.DataFrame
+    latency: Any  # LatencySummary
+    sla: Any  # SlaReport
+    injected: pd.DataFrame
+    collection: Mapping[str, Any]
+    triage: Any = None  # TriageReport, or None without suite results
+    checks: tuple[Check, ...] = ()
+    headline: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return int(exit_code_for(self.checks))
+
+    def findings_frame(self) -> pd.DataFrame:
+        """Every contract finding of every cassette, worst first, with its cassette."""
+        import pandas as pd
+
+        parts = []
+        for name, report in self.contracts.items():
+            frame = report.to_frame()
+            if len(frame):
+                frame.insert(0, "cassette", name)
+                parts.append(frame)
+        if not parts:
+            return pd.DataFrame(columns=["cassette", "rule", "severity", "run", "message"])
+        combined: pd.DataFrame = pd.concat(parts, ignore_index=True)
+        return combined
+
+    def to_summary(self) -> dict[str, Any]:
+        """JSON-ready verdicts and counts (what ``report.Summary`` records)."""
+        failing = [n for n, r in self.contracts.items() if not r.ok]
+        return {
+            "headline": self.headline,
+            "checks": [c.to_dict() for c in self.checks],
+            "sessions": len(self.streams),
+            "contracts": {
+                "failing_sessions": len(failing),
+                "findings_by_rule": self.findings_frame()["rule"]
+                .astype(str)
+                .value_counts()
+                .to_dict(),
+            },
+            "sla": self.sla.to_dict() if self.sla is not None else None,
+            "injected_faults": len(self.injected),
+            "injected_detected": int(self.injected["detected"].sum()) if len(self.injected) else 0,
+            "fanout": dict(self.collection.get("fanout", {})),
+            "triage": self.triage.to_dict() if self.triage is not None else None,
+            "notes": list(self.notes),
+        }
+
+
+def _injected_frame(
+    record_dir: Path, collection: Mapping[str, Any], findings: Any, metrics: Any
+) -> Any:
+    """What the service injected, and how the diagnosis saw it: contract findings in that run,
+    or (for a stall, which breaks no contract) an event gap at least 80 % of the stall."""
+    import pandas as pd
+
+    from netra_diag.emulator import FaultPlan
+
+    rows = list(collection.get("injected", ()))
+    if not rows and (record_dir / FAULT_LOG).is_file():
+        lines = (record_dir / FAULT_LOG).read_text("utf-8").splitlines()
+        rows = [json.loads(line) for line in lines if line.strip()]
+    frame = pd.DataFrame(rows, columns=["fault", "run_id", "thread_id", "user_id", "detail"])
+    rules: dict[str, set[str]] = {}
+    for run_id, rule in zip(findings.get("run_id", ()), findings.get("rule", ()), strict=False):
+        rules.setdefault(str(run_id), set()).add(str(rule))
+    gaps = metrics[metrics["phase"] == "event_gap"].groupby("run")["value_ms"].max()
+    faults = str((collection.get("config") or {}).get("faults", ""))
+    stall_ms = FaultPlan.parse(faults).stall_s * 1000 if faults else float("inf")
+
+    def seen_as(fault: str, run_id: Any) -> str:
+        if str(run_id) in rules:
+            return "contract: " + ", ".join(sorted(rules[str(run_id)]))
+        gap = gaps.get(run_id)
+        if fault == "stall" and gap is not None and gap >= 0.8 * stall_ms:
+            return f"latency: {gap:.0f} ms event gap"
+        return ""
+
+    frame["detected_by"] = [
+        seen_as(f, r) for f, r in zip(frame["fault"], frame["run_id"], strict=True)
+    ]
+    frame["detected"] = frame["detected_by"] != ""
+    return frame
+
+
+def _auth_check(collection: Mapping[str, Any]) -> Check:
+    from netra_diag.live import judge_auth
+
+    users = list(collection.get("fanout_users", ()))
+    turn_auth = (collection.get("turn") or {}).get("auth") or {}
+    verdicts = [
+        judge_auth(u.get("server_user_id"), u.get("user")) for u in users if u.get("connected")
+    ]
+    bypass = sum(v.bypass for v in verdicts) + bool(turn_auth.get("bypass"))
+    unknown = sum(v.validated is None for v in verdicts)
+    total = len(verdicts) + bool(turn_auth)
+    if bypass:
+        return Check(
+            "auth", CheckKind.AUTH, False, f"auth bypassed on {bypass} of {total} sessions"
+        )
+    if unknown:
+        detail = f"auth could not be judged on {unknown} of {total} sessions (no user id reported)"
+        return Check("auth", CheckKind.AUTH, False, detail)
+    return Check("auth", CheckKind.AUTH, True, f"token sub matched the server user on all {total}")
+
+
+def analyse(
+    record_dir: str | os.PathLike[str],
+    *,
+    sla: str = "service",
+    results: Sequence[str | os.PathLike[str]] | None = None,
+    baseline: Sequence[str | os.PathLike[str]] | None = None,
+) -> Investigation:
+    """Judge what :func:`collect` (or any fan-out with ``--record``) left in ``record_dir``.
+
+    ``sla``: a bundled SLA name or a TOML path. ``results``/``baseline``: suite result files to
+    triage (JUnit XML or pytest JSON); ``None`` for the bundled ones, ``[]`` to skip triage.
+    """
+    from netra_diag.events.contracts import check_run
+    from netra_diag.events.sources import load_cassette_stream
+    from netra_diag.latency import evaluate_sla, load_sla, phase_metrics, summarize_latency
+    from netra_diag.recording import load_frames
+
+    folder = Path(record_dir)
+    cassettes = sorted(folder.glob("*.jsonl"))
+    cassettes = [p for p in cassettes if p.name != FAULT_LOG]
+    collection_path = folder / COLLECTION_FILE
+    collection = json.loads(collection_path.read_text("utf-8")) if collection_path.is_file() else {}
+    streams = [load_cassette_stream(p) for p in cassettes]
+    contracts = {s.label: check_run(s.events, context=s.context()) for s in streams}
+    frames = load_frames(cassettes) if cassettes else load_frames([])
+    metrics = phase_metrics(frames.frames)
+    inv = Investigation(
+        record_dir=folder,
+        streams=streams,
+        contracts=contracts,
+        frames=frames,
+        metrics=metrics,
+        latency=summarize_latency(metrics),
+        sla=evaluate_sla(load_sla(sla), metrics),
+        injected=None,  # type: ignore[arg-type]  # filled below, needs the findings
+        collection=collection,
+    )
+    inv.injected = _injected_frame(folder, collection, inv.findings_frame(), metrics)
+    if results is None:
+        results, baseline = [bundled_suite("current")], [bundled_suite("baseline")]
+    if results:
+        from netra_diag.suites.triage import triage
+
+        inv.triage = triage(list(results), baseline=list(baseline) if baseline else None)
+    inv.checks = _checks(inv)
+    inv.headline = _headline(inv)
+    return inv
+
+
+def _checks(inv: Investigation) -> tuple[Check, ...]:
+    fan = dict(inv.collection.get("fanout", {}))
+    checks: list[Check] = []
+    if fan:
+        users, connected = int(fan.get("users", 0)), int(fan.get("sessions_connected", 0))
+        detail = f"{connected} of {users} sessions connected"
+        checks.append(Check("infrastructure", CheckKind.INFRASTRUCTURE, connected == users, detail))
+        checks.append(_auth_check(inv.collection))
+    failing = [r for r in inv.contracts.values() if not r.ok]
+    if not inv.contracts:
+        checks.append(Check("contracts", CheckKind.CONTRACT, False, "no recording to check"))
+    elif failing:
+        from collections import Counter
+
+        rules = Counter(str(f.rule) for r in failing for f in r.errors)
+        top = ", ".join(f"{rule} ×{n}" for rule, n in rules.most_common(3))
+        detail = f"{len(failing)} of {len(inv.contracts)} sessions broke the event contract ({top})"
+        checks.append(Check("contracts", CheckKind.CONTRACT, False, detail))
+    else:
+        detail = f"all {len(inv.contracts)} sessions kept the event contract"
+        checks.append(Check("contracts", CheckKind.CONTRACT, True, detail))
+    isolation = dict(fan.get("isolation") or {})
+    if isolation.get("verdict"):
+        reasons = "; ".join(isolation.get("reasons", ()))
+        detail = f"isolation: {isolation['verdict']}" + (f" ({reasons})" if reasons else "")
+        passed = isolation["verdict"] == "isolated"
+        checks.append(Check("isolation", CheckKind.CONTRACT, passed, detail))
+    checks.append(Check("sla", CheckKind.SLA, not inv.sla.breached, inv.sla.headline))
+    if inv.triage is not None:
+        new = _new_failures(inv.triage)
+        checks.append(Check("new_failures", CheckKind.NEW_FAILURES, new == 0, inv.triage.headline))
+    return tuple(checks)
+
+
+def _new_failures(triage: Any) -> int:
+    """Regressions plus failing tests the baseline did not have (what fails CI)."""
+    diff = triage.diff
+    if diff is None:
+        return 0
+    return len(diff.new_failures) + len(diff.failing_added)
+
+
+def _headline(inv: Investigation) -> str:
+    from netra_diag.report.summary import EXIT_PRIORITY
+
+    failed = sorted(
+        (c for c in inv.checks if not c.passed),
+        key=lambda c: EXIT_PRIORITY.index(exit_code_for([c])),
+    )
+    passed = len(inv.checks) - len(failed)
+    if not failed:
+        return f"all {passed} required checks pass"
+    head = "; ".join(c.detail for c in failed)
+    return f"{head} ({passed} of {len(inv.checks)} required checks pass)"

@@ -1,0 +1,147 @@
+"""Record an investigation: a service with injected faults, one turn, a fan-out (I/O)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from netra_diag.investigation.service import secret_for, token_factory
+from netra_diag.investigation.turn import DEMO_MESSAGE, Turn, run_turn
+
+__all__ = [
+    "COLLECTION_FILE",
+    "DEFAULT_FAULTS",
+    "FAULT_LOG",
+    "CollectConfig",
+    "Collection",
+    "collect",
+]
+
+# A few faults of the kinds engineers meet (PROTOCOL.md §9), at rates that show up in 60 runs.
+DEFAULT_FAULTS = "drop_event@0.08,duplicate_event@0.05,stall@0.05"
+FAULT_LOG = "injected-faults.ndjson"  # not *.jsonl: load_frames(dir) reads those as cassettes
+COLLECTION_FILE = "collection.json"
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    """What :func:`collect` does. ``time_scale`` shrinks the service's think/tool delays (0.25 =
+    four times faster than the realistic default) so a fan-out fits in seconds; ``faults`` is a
+    ``FaultPlan.parse`` string; ``run_timeout`` bounds each run (a dropped terminal event costs
+    exactly this long). ``tool_calls`` is the range of tool calls per run: at least one, so that
+    every critical event is due in every run and a missing one is the injected fault's doing."""
+
+    users: int = 20
+    runs: int = 3
+    faults: str = DEFAULT_FAULTS
+    time_scale: float = 0.25
+    seed: int = 7
+    auth: str = "strict"
+    run_timeout: float = 5.0
+    tool_calls: tuple[int, int] = (1, 2)
+    transport: str = "auto"
+    profile: str = "local"
+    secret_env: str = "JWT_SECRET_KEY"
+    message: str = DEMO_MESSAGE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What :func:`collect` recorded: cassettes in ``record_dir``, plus what the service
+    injected (``injected-faults.ndjson``) and this summary (``collection.json``)."""
+
+    record_dir: Path
+    url: str
+    config: CollectConfig
+    turn: Turn | None
+    fanout: Mapping[str, Any]
+    injected: tuple[Mapping[str, Any], ...]
+    elapsed_s: float
+
+
+def _prepare_dir(out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / FAULT_LOG).unlink(missing_ok=True)
+    return out
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2, default=str), "utf-8")
+
+
+async def collect(
+    record_dir: str | os.PathLike[str],
+    config: CollectConfig | None = None,
+    *,
+    url: str = "",
+    progress: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Collection:
+    """Record one turn and a fan-out against ``url`` or, by default, an embedded reference
+    service started here with ``config.faults`` injected (and stopped afterwards)."""
+    import contextlib
+
+    from netra_diag.emulator import AuthMode, EmulatorConfig, FaultPlan, TimingProfile, run_service
+    from netra_diag.live.fanout import run_fanout
+
+    cfg = config or CollectConfig()
+    env = os.environ if environ is None else environ
+    out = _prepare_dir(Path(record_dir))
+    fault_log = out / FAULT_LOG
+    started = time.monotonic()
+    token_for = token_factory(profile=cfg.profile, secret_env=cfg.secret_env, environ=env)
+    async with contextlib.AsyncExitStack() as stack:
+        target = url or env.get("NETRA_URL", "")
+        handle = None
+        if not target:
+            emulator = EmulatorConfig(
+                auth=AuthMode(cfg.auth),
+                secret=secret_for("local", cfg.secret_env, env),
+                faults=FaultPlan.parse(cfg.faults),
+                timing=TimingProfile(time_scale=cfg.time_scale, tool_calls=cfg.tool_calls),
+                seed=cfg.seed,
+                fault_log_path=str(fault_log),
+            )
+            handle = await stack.enter_async_context(run_service(emulator))
+            target = handle.url
+        turn = await run_turn(
+            target,
+            token=token_for("demo-engineer"),
+            message=cfg.message,
+            transport=cfg.transport,
+            timeout=cfg.run_timeout,
+            record=out / "turn-demo-engineer.jsonl",
+        )
+        fan = await run_fanout(
+            target,
+            users=cfg.users,
+            runs=cfg.runs,
+            token_for=token_for,
+            transport=cfg.transport,
+            record_dir=out,
+            run_timeout=cfg.run_timeout,
+            progress=progress,
+            message_for=lambda user, index: f"{cfg.message} (user {user}, run {index + 1})",
+        )
+        injected = tuple(f.to_json() for f in handle.fault_log) if handle is not None else ()
+    summary = {
+        "url": target,
+        "config": cfg.to_dict(),
+        "turn": turn.record.summary() | {"auth": turn.auth.to_dict()},
+        "fanout": fan.to_dict(),
+        "fanout_users": json.loads(fan.users.to_json(orient="records")),
+        "injected": list(injected),
+        "elapsed_s": round(time.monotonic() - started, 3),
+    }
+    _write_json(out / COLLECTION_FILE, summary)
+    return Collection(
+        out, target, cfg, turn, summary["fanout"], injected, time.monotonic() - started
+    )

@@ -1,0 +1,104 @@
+"""Where the investigation's service and tokens come from.
+
+:func:`ensure_service` gives a URL to talk to (the one given, ``$NETRA_URL`` as ``netra-diag lab``
+exports it, or a new embedded reference service); :func:`token_factory` mints a fresh token per
+call with the secret from the environment variable a notebook parameter names.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ServiceRef", "ensure_service", "secret_for", "token_factory"]
+
+
+@dataclass
+class ServiceRef:
+    """A service to talk to: ``url``, and ``stop()`` for an embedded one we started."""
+
+    url: str
+    embedded: Any = None  # the ThreadedService when we started it
+
+    @property
+    def fault_log(self) -> list[Any]:
+        return list(self.embedded.handle.fault_log) if self.embedded is not None else []
+
+    def stop(self) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+            self.embedded = None
+
+
+def secret_for(profile: str, secret_env: str, environ: Mapping[str, str]) -> str:
+    """The signing secret: ``$secret_env`` when it names a variable of its own, else the
+    profile's lookup (``JWT_SECRET_KEY``, deprecated names, the local development secret)."""
+    from netra_diag.errors import UsageError
+    from netra_diag.tokens import find_secret, get_profile
+
+    prof = get_profile(profile)
+    if secret_env and secret_env not in prof.secret_envs and environ.get(secret_env):
+        return environ[secret_env]
+    lookup = find_secret(prof, environ)
+    if lookup is None:
+        raise UsageError(f"no signing secret for profile {prof.name}: set ${prof.secret_env}")
+    return lookup.value
+
+
+def ensure_service(
+    url: str = "",
+    *,
+    faults: str = "",
+    time_scale: float = 1.0,
+    auth: str = "strict",
+    seed: int = 0,
+    secret_env: str = "JWT_SECRET_KEY",
+    fault_log_path: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ServiceRef:
+    """``url`` if given, else ``$NETRA_URL`` (set by ``netra-diag lab``), else a new embedded
+    reference service in a background thread (``stop()`` it when done)."""
+    from netra_diag.emulator import AuthMode, EmulatorConfig, FaultPlan, TimingProfile
+
+    env = os.environ if environ is None else environ
+    chosen = url or env.get("NETRA_URL", "")
+    if chosen:
+        return ServiceRef(chosen)
+    config = EmulatorConfig(
+        auth=AuthMode(auth),
+        secret=secret_for("local", secret_env, env),
+        faults=FaultPlan.parse(faults),
+        timing=TimingProfile(time_scale=time_scale),
+        seed=seed,
+        fault_log_path=fault_log_path,
+    )
+    return _started(config)
+
+
+def _started(config: Any) -> ServiceRef:
+    from netra_diag.emulator import start_in_thread
+
+    service = start_in_thread(config)
+    return ServiceRef(service.url, service)
+
+
+def token_factory(
+    *,
+    profile: str = "local",
+    secret_env: str = "JWT_SECRET_KEY",
+    ttl: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Any:
+    """``token_for(user_id) -> token``, minting a fresh token per call with the secret from
+    ``$secret_env`` (or the profile's own lookup); for ``live.fanout`` and ``Session.connect``."""
+    from netra_diag.tokens import mint_token
+
+    key = secret_for(profile, secret_env, os.environ if environ is None else environ)
+
+    def token_for(user_id: str) -> str:
+        return mint_token(user_id, key=key, now=time.time(), profile=profile, ttl=ttl)
+
+    return token_for

@@ -1,0 +1,197 @@
+"""The live-session notebook in a real JupyterLab, driven by headless Debian Chromium.
+
+``netra-diag lab`` starts JupyterLab on a free loopback port with the reference service running;
+Playwright (its Python package, with ``executable_path`` pointing at Debian's chromium: no browser
+download) opens a copy of ``notebooks/live_session.ipynb``, runs every cell, and watches the
+panel: it must render, and its event table and timeline must fill with the service's events
+while the run is in flight. The screenshot is kept under ``artifacts/browser/``.
+
+A second test opens a report's HTML file and checks that its plotly figures were drawn.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "artifacts" / "browser"
+FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
+
+PANEL = ".netra-live-session"
+ROWS = f"{PANEL} table.netra-event-table tbody tr"
+# Frame markers (scatter points) and span bars of the timeline figure.
+MARKS = f"{PANEL} .js-plotly-plot .scatterlayer path.point, {PANEL} .js-plotly-plot .barlayer path"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """JupyterLab (via ``netra-diag lab``) on a copy of the live-session notebook."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    shutil.copy(ROOT / "notebooks" / "live_session.ipynb", folder)
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+    )
+    log = (tmp_path / "lab.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "netra_diag",
+            "lab",
+            "--port",
+            str(port),
+            "--no-browser",
+            "--notebooks",
+            str(folder),
+            "--",
+            f"--ServerApp.token={token}",
+            "--LabApp.expose_app_in_browser=True",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90 * FACTOR
+        while True:
+            assert process.poll() is None, (tmp_path / "lab.log").read_text()
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "JupyterLab did not start"
+                time.sleep(0.3)
+        yield f"{base}/lab/tree/live_session.ipynb?token={token}", tmp_path / "lab.log"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def _count(page: Any, selector: str) -> int:
+    value: int = page.evaluate(f"document.querySelectorAll({selector!r}).length")
+    return value
+
+
+def test_live_session_notebook_runs_in_jupyterlab(
+    browser: Any, lab: tuple[str, Path]
+) -> None:
+    url, log = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.set_default_timeout(90_000 * FACTOR)
+    page.goto(url)
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+        " const k = w && w.sessionContext && w.sessionContext.session"
+        " && w.sessionContext.session.kernel;"
+        " return k && k.status === 'idle'; }"
+    )
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+    page.wait_for_selector(PANEL, state="visible")
+    rows: list[int] = []
+    marks: list[int] = []
+    deadline = time.monotonic() + 90 * FACTOR
+    while time.monotonic() < deadline:
+        rows.append(_count(page, ROWS))
+        marks.append(_count(page, MARKS))
+        text = page.inner_text(PANEL)
+        if "completed:" in text and "closed" in text:
+            break
+        page.wait_for_timeout(100)
+    else:
+        pytest.fail(f"the run did not complete in the browser; lab log:\n{log.read_text()}")
+    rows.append(_count(page, ROWS))
+    marks.append(_count(page, MARKS))
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "jupyterlab-live-session.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"\nscreenshot: {shot}")
+
+    text = page.inner_text(PANEL)
+    assert "validated" in text  # the auth verdict, from the real handshake
+    assert "agent_started" in text and "agent_completed" in text
+    grown = [n for n in rows if n]
+    assert grown and grown == sorted(grown), rows
+    assert len(set(grown)) >= 2, f"the event table did not grow while the run was in flight: {rows}"
+    assert rows[-1] >= 8
+    assert marks[-1] >= 8, f"the timeline stayed empty: {marks}"
+    assert max(marks) > min(marks), marks
+
+
+def test_report_html_draws_its_figures(browser: Any, tmp_path: Path) -> None:
+    from netra_diag.report import run_report
+
+    result = run_report("latency_sla", {"users": "2", "runs": "1", "time_scale": "0.1"},
+                        out_dir=tmp_path)
+    assert result.html_path is not None
+    page = browser.new_page(viewport={"width": 1300, "height": 2400})
+    page.goto(result.html_path.as_uri())
+    page.wait_for_function(
+        "document.body.getAttribute('data-netra-figures') !== null", timeout=60_000 * FACTOR
+    )
+    assert page.evaluate("document.body.getAttribute('data-netra-figures')") == "done"
+    drawn = _count(page, "div.netra-figure[data-rendered='true'] .main-svg")
+    assert drawn >= 3
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "report-latency-sla.png"
+    page.screenshot(path=str(shot), full_page=False)
+    print(f"\nscreenshot: {shot}")

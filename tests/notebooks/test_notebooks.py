@@ -1,0 +1,203 @@
+"""Every notebook: committed clean, parameters pinned, and executed headless with papermill.
+
+Executions go through ``netra_diag.report.run_report`` (papermill, scrub, HTML export, JSON
+summary), with parameters that keep each run to a few seconds on a small machine.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+import pytest
+
+from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.report import exit_code_for, find_leaks, run_report, secret_values
+from netra_diag.report.summary import Check
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+# The parameters each notebook declares, with their defaults: the notebooks' public interface.
+PINNED: dict[str, dict[str, str]] = {
+    "live_session": {
+        "url": '""',
+        "sub": '"notebook-user"',
+        "profile": '"local"',
+        "secret_env": '"JWT_SECRET_KEY"',
+        "transport": '"auto"',
+        "message": '"Why did last night\'s golden-path suite fail?"',
+        "run_timeout": "20.0",
+        "faults": '""',
+        "time_scale": "1.0",
+        "summary_path": '""',
+    },
+    "token_lab": {
+        "sub": '"u1"',
+        "profile": '"local"',
+        "ttl": '""',
+        "extra_claims": '\'{"permissions": ["read", "write"]}\'',
+        "secret_env": '"JWT_SECRET_KEY"',
+        "summary_path": '""',
+    },
+    "suite_triage": {
+        "results": '""',
+        "baseline": '""',
+        "recordings": '""',
+        "summary_path": '""',
+    },
+    "latency_sla": {
+        "recordings": '""',
+        "users": "10",
+        "runs": "2",
+        "time_scale": "0.25",
+        "sla": '"service"',
+        "phases": '"first_event,tool_duration,run_total"',
+        "summary_path": '""',
+    },
+    "investigation_report": {
+        "recordings": '""',
+        "users": "20",
+        "runs": "3",
+        "faults": '"drop_event@0.08,duplicate_event@0.05,stall@0.05"',
+        "time_scale": "0.25",
+        "sla": '"service"',
+        "results": '""',
+        "baseline": '""',
+        "summary_path": '""',
+    },
+}
+
+# Light settings for the test runs (the defaults are what a user gets).
+LIGHT: dict[str, dict[str, Any]] = {
+    "live_session": {"time_scale": "0.1"},
+    "token_lab": {},
+    "suite_triage": {},
+    "latency_sla": {"users": "3", "runs": "1", "time_scale": "0.1"},
+    "investigation_report": {
+        "users": "4",
+        "runs": "2",
+        "time_scale": "0.1",
+        "faults": "drop_event@0.5,duplicate_event@0.3",
+    },
+}
+
+
+def _load(name: str) -> Any:
+    return nbformat.read(str(NOTEBOOKS / f"{name}.ipynb"), as_version=4)
+
+
+def test_every_notebook_is_listed() -> None:
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == sorted(PINNED)
+
+
+def test_notebooks_match_their_generator() -> None:
+    result = subprocess.run(
+        [sys.executable, str(NOTEBOOKS / "build_notebooks.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_notebook_is_committed_clean(name: str) -> None:
+    nb = _load(name)
+    nbformat.validate(nb)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and nb.cells.index(tagged[0]) == 1
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert cell.outputs == [] and cell.execution_count is None
+        tree = ast.parse(cell.source.replace("await ", ""))
+        defined = [
+            n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef | ast.Lambda)
+        ]
+        assert not defined, f"{name} defines code instead of calling the library"
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_parameters_are_pinned(name: str) -> None:
+    found = papermill.inspect_notebook(str(NOTEBOOKS / f"{name}.ipynb"))
+    assert {k: v["default"] for k, v in found.items()} == PINNED[name]
+    # Every assignment in the cell was understood (a comment papermill cannot parse would
+    # silently drop its parameter).
+    cell = next(c for c in _load(name).cells if "parameters" in c.metadata.get("tags", []))
+    assigned = [line.split("=")[0].strip() for line in cell.source.splitlines() if "=" in line]
+    assert sorted(assigned) == sorted(found)
+    assert all(v["help"] for v in found.values()), "every parameter says what it is"
+
+
+def _run(name: str, tmp_path: Path) -> Any:
+    result = run_report(name, LIGHT[name], out_dir=tmp_path, cell_timeout=120)
+    assert result.error is None, result.error
+    secrets = secret_values(__import__("os").environ)
+    for path in (result.notebook_path, result.html_path, result.summary_path):
+        assert path is not None and path.is_file()
+        assert find_leaks(path.read_text(encoding="utf-8"), secrets) == []
+    assert result.sizes["notebook"] < 2 * 1024 * 1024
+    assert result.sizes["html"] < 2 * 1024 * 1024
+    assert result.exit_code is exit_code_for(result.checks)
+    return result
+
+
+def test_token_lab_runs(tmp_path: Path) -> None:
+    result = _run("token_lab", tmp_path)
+    assert result.exit_code is ExitCode.OK
+    drift = result.values["drift"]
+    verdicts = {row["case"]: row["verdict"] for row in drift}
+    assert verdicts["as the auth service issues it"] == "valid"
+    assert sum(v == "rejected" for v in verdicts.values()) == len(verdicts) - 1
+    html = result.html_path.read_text(encoding="utf-8")
+    assert "wrong_issuer" in html and "bad_signature" in html
+
+
+def test_suite_triage_runs_on_the_bundled_example(tmp_path: Path) -> None:
+    result = _run("suite_triage", tmp_path)
+    assert result.exit_code is ExitCode.NEW_FAILURES
+    assert result.headline.startswith("1 of 4 golden-path")
+    assert "token helper signature drift" in result.headline
+    assert result.values["counts"]["errors"] >= 1
+
+
+def test_latency_sla_runs_against_the_embedded_service(tmp_path: Path) -> None:
+    result = _run("latency_sla", tmp_path)
+    sla = result.values["sla"]
+    assert sla["sla"] == "service" and {c["id"] for c in sla["checks"]} >= {"connect-max"}
+    expected = ExitCode.SLA_BREACH if sla["breached"] else ExitCode.OK
+    assert result.exit_code is expected
+    assert result.html_path.read_text(encoding="utf-8").count('class="netra-figure"') >= 3
+
+
+def test_live_session_runs_and_shows_the_final_panel(tmp_path: Path) -> None:
+    result = _run("live_session", tmp_path)
+    assert result.exit_code is ExitCode.OK
+    assert {c.name for c in result.checks} == {"connected", "auth", "contracts"}
+    assert result.values["outcome"].startswith("completed")
+    html = result.html_path.read_text(encoding="utf-8")
+    # The panel's display was refreshed after the run: the report shows its final state.
+    assert "state: closed" in html or "state: connected" in html
+    assert html.count("agent_started") >= 1 and "netra-event-table" in html
+
+
+def test_investigation_report_runs_end_to_end(tmp_path: Path) -> None:
+    result = _run("investigation_report", tmp_path)
+    names = {c.name for c in result.checks}
+    assert names >= {"infrastructure", "auth", "contracts", "sla", "new_failures"}
+    summary = json.loads(result.summary_path.read_text(encoding="utf-8"))
+    inv = summary["values"]["investigation"]
+    assert inv["injected_faults"] > 0
+    assert inv["injected_detected"] == inv["injected_faults"]
+    contracts = next(c for c in result.checks if c.name == "contracts")
+    assert isinstance(contracts, Check) and not contracts.passed
+    # Worst first: the contract failure leads the headline and decides the exit code.
+    assert result.exit_code is ExitCode.CONTRACT
+    assert result.headline.startswith(contracts.detail)

@@ -1,0 +1,343 @@
+"""``netra-diag report`` / ``scrub`` / ``lab`` and the report machinery behind them.
+
+Secret safety (parameters, scrubbing, the final scan), exit codes by class, parameter coercion,
+the self-contained HTML export, and the scrub command as a pre-commit check.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from netra_diag.cli import main
+from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.errors import UsageError
+from netra_diag.report import (
+    Check,
+    CheckKind,
+    Summary,
+    check_parameters,
+    exit_code_for,
+    find_leaks,
+    is_token,
+    scrub_notebook,
+    secret_values,
+)
+from netra_diag.report.figures import figure_placeholder, plain_scatter
+from netra_diag.report.html import export_html
+from netra_diag.report.runner import coerce_parameters, run_report
+from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
+
+NOW = 1_764_028_800.0
+TOKEN = mint_token("u1", key=LOCAL_DEV_SECRET, now=NOW)
+SECRET = "correct-horse-battery-staple-0123456789"
+
+
+def _notebook(tmp_path: Path, *cells: Any, params: str = "n = 3\nsummary_path = ''") -> Path:
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [
+        new_markdown_cell("# test notebook"),
+        new_code_cell(params, metadata={"tags": ["parameters"]}),
+        *cells,
+    ]
+    path = tmp_path / "sample.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
+# -- exit codes and summaries -------------------------------------------------------------------
+
+
+def test_exit_code_is_the_worst_class() -> None:
+    def check(kind: CheckKind, passed: bool = False) -> Check:
+        return Check(str(kind), kind, passed)
+
+    assert exit_code_for([]) is ExitCode.OK
+    assert exit_code_for([check(CheckKind.SLA, True)]) is ExitCode.OK
+    assert exit_code_for([check(CheckKind.SLA)]) is ExitCode.SLA_BREACH
+    both = [check(CheckKind.SLA), check(CheckKind.NEW_FAILURES)]
+    assert exit_code_for(both) is ExitCode.NEW_FAILURES
+    assert exit_code_for([*both, check(CheckKind.CONTRACT)]) is ExitCode.CONTRACT
+    assert exit_code_for([check(CheckKind.AUTH), check(CheckKind.CONTRACT)]) is (
+        ExitCode.INFRASTRUCTURE
+    )
+    assert exit_code_for([check(CheckKind.AUTH)], notebook_failed=True) is ExitCode.NOTEBOOK
+
+
+def test_summary_writes_json_after_every_call(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    summary = Summary(path, notebook="nb")
+    summary.record("frame", __import__("pandas").DataFrame({"a": [1, 2]}))
+    summary.record("nan", float("nan"))
+    summary.check("sla", kind="sla", passed=False, detail="p95 too high")
+    summary.check("sla", kind="sla", passed=True, detail="re-checked")  # replaces, not appends
+    data = json.loads(path.read_text())
+    assert data["values"] == {"frame": [{"a": 1}, {"a": 2}], "nan": None}
+    assert data["checks"] == [
+        {"name": "sla", "kind": "sla", "passed": True, "detail": "re-checked"}
+    ]
+    assert Summary(None).path is None
+
+
+# -- parameters carry names, never secrets ----------------------------------------------------
+
+
+def test_parameters_that_look_like_tokens_are_refused() -> None:
+    with pytest.raises(UsageError) as caught:
+        check_parameters({"user": TOKEN}, {})
+    assert "looks like a JWT" in str(caught.value) and TOKEN not in str(caught.value)
+    with pytest.raises(UsageError, match="value of \\$JWT_SECRET_KEY"):
+        check_parameters({"label": f"x{SECRET}y"}, {"JWT_SECRET_KEY": SECRET})
+    with pytest.raises(UsageError, match="local development secret"):
+        check_parameters({"label": LOCAL_DEV_SECRET}, {})
+    with pytest.raises(UsageError, match="token_env"):
+        check_parameters({"token": "anything"}, {})
+    with pytest.raises(UsageError, match="looks like a JWT"):
+        check_parameters({"nested": {"list": ["ok", TOKEN]}}, {})
+    check_parameters({"secret_env": "JWT_SECRET_KEY", "token_ttl": "15m", "n": 3}, {})
+
+
+def test_secret_values_come_from_secret_named_variables() -> None:
+    env = {"JWT_SECRET_KEY": SECRET, "HOME": "/root/somewhere", "API_TOKEN": "short"}
+    values = secret_values(env)
+    assert SECRET in values and LOCAL_DEV_SECRET in values
+    assert "/root/somewhere" not in values and "short" not in values
+
+
+def test_is_token_tells_tokens_from_base64_payloads() -> None:
+    disguised = base64.urlsafe_b64encode(TOKEN.encode()).rstrip(b"=").decode()
+    assert is_token(TOKEN) and is_token(disguised)
+    # Random base64 that merely starts like a disguised token (PNG data, plotly typed arrays).
+    noise = "ZXlK" + base64.b64encode(os.urandom(60)).decode().replace("+", "A").replace("/", "B")
+    assert not is_token(noise[:64])
+    assert find_leaks(f"x {noise[:64]} y", []) == []
+    assert len(find_leaks(f"a {TOKEN} b {disguised}", [])) == 2
+
+
+def test_scrub_notebook_replaces_tokens_everywhere(tmp_path: Path) -> None:
+    nb = nbformat.read(
+        str(
+            _notebook(
+                tmp_path,
+                new_code_cell(
+                    f"t = '{TOKEN}'",
+                    outputs=[
+                        new_output("stream", name="stdout", text=f"token {TOKEN}\n"),
+                        new_output("execute_result", data={"text/plain": f"'{SECRET}'"}),
+                        new_output("error", ename="E", evalue=TOKEN, traceback=[TOKEN]),
+                    ],
+                ),
+            )
+        ),
+        as_version=4,
+    )
+    nb.metadata["papermill"] = {"parameters": {"t": TOKEN}}
+    changed = scrub_notebook(nb, [SECRET])
+    text = nbformat.writes(nb)
+    assert changed == 1
+    assert find_leaks(text, [SECRET]) == []
+    assert "eyJ…#" in text and "<secret " in text
+
+
+def test_coerce_parameters_uses_the_defaults_types() -> None:
+    declared = {
+        "n": {"default": "3"},
+        "x": {"default": "0.5"},
+        "flag": {"default": "False"},
+        "name": {"default": "'a'"},
+        "items": {"default": "[]"},
+    }
+    got = coerce_parameters(
+        {"n": "7", "x": "2", "flag": "yes", "name": "12", "items": "[1, 2]"}, declared
+    )
+    assert got == {"n": 7, "x": 2.0, "flag": True, "name": "12", "items": [1, 2]}
+    with pytest.raises(UsageError, match="wants a int"):
+        coerce_parameters({"n": "many"}, declared)
+    with pytest.raises(UsageError, match="its parameters: flag, items, n, name, x"):
+        coerce_parameters({"m": "1"}, declared)
+
+
+# -- running reports ----------------------------------------------------------------------------
+
+
+def test_report_runs_a_notebook_and_classifies_its_checks(tmp_path: Path) -> None:
+    source = _notebook(
+        tmp_path,
+        new_code_cell(
+            "from netra_diag import report\n"
+            "s = report.Summary(summary_path, notebook='sample')\n"
+            "s.record('n', n)\n"
+            "s.check('latency', kind='sla', passed=n < 5, detail=f'n is {n}')"
+        ),
+        new_code_cell(
+            "import plotly.graph_objects as go\n"
+            "go.Figure(go.Bar(x=list(range(n)), y=list(range(n))))"
+        ),
+        new_code_cell(f"print('minted {TOKEN}')"),
+    )
+    result = run_report(source, {"n": "7"}, out_dir=tmp_path / "out")
+    assert result.exit_code is ExitCode.SLA_BREACH
+    assert result.headline == "latency: n is 7"
+    assert result.values == {"n": 7}
+    summary = json.loads(result.summary_path.read_text())
+    assert summary["exit_class"] == "SLA_BREACH" and summary["parameters"] == {"n": 7}
+    assert (tmp_path / "out" / ".gitignore").read_text() == "*\n"
+    for path in (result.notebook_path, result.html_path, result.summary_path):
+        assert path is not None and path.is_file()
+        assert find_leaks(path.read_text(encoding="utf-8"), secret_values(os.environ)) == []
+    html = result.html_path.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    assert html.count('id="netra-plotlyjs"') == 1 and 'class="netra-figure"' in html
+    assert "<script src=" not in html  # nothing fetched from a CDN
+    assert result.sizes["html"] < 2 * 1024 * 1024
+
+
+def test_a_failing_notebook_still_gets_a_report(tmp_path: Path) -> None:
+    source = _notebook(tmp_path, new_code_cell("print('before')"), new_code_cell("1 / 0"))
+    result = run_report(source, {}, out_dir=tmp_path / "out", html=False)
+    assert result.exit_code is ExitCode.NOTEBOOK
+    assert result.error is not None and "ZeroDivisionError" in result.error
+    # In [4]: papermill's injected-parameters cell ran as In [2].
+    expected = "notebook failed: In [4] '1 / 0': ZeroDivisionError: division by zero"
+    assert result.headline == expected
+    assert "before" in result.notebook_path.read_text()
+
+
+def test_cli_report_refuses_secret_parameters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _notebook(tmp_path, params="user = ''\nsummary_path = ''")
+    code = main(["report", str(source), "-p", "user", TOKEN, "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == ExitCode.USAGE and "looks like a JWT" in err and TOKEN not in err
+    assert not (tmp_path / "o").exists()
+    code = main(["report", str(source), "-p", "nope", "1", "--out", str(tmp_path / "o")])
+    assert code == ExitCode.USAGE and "has no parameter 'nope'" in capsys.readouterr().err
+    assert main(["report", "no_such_notebook"]) == ExitCode.USAGE
+
+
+def test_cli_report_lists_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "token_lab", "--list-parameters"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert 'secret_env = "JWT_SECRET_KEY"' in out and "summary_path" in out
+
+
+# -- HTML export --------------------------------------------------------------------------------
+
+
+def _figure_nb(trace: dict[str, Any]) -> Any:
+    nb = new_notebook()
+    output = new_output(
+        "display_data", data={"application/vnd.plotly.v1+json": {"data": [trace], "layout": {}}}
+    )
+    nb.cells = [new_code_cell("fig", outputs=[output])]
+    return nb
+
+
+def test_html_embeds_the_small_bundle_for_cartesian_figures() -> None:
+    page = export_html(_figure_nb({"type": "bar", "x": [1, 2], "y": [3, 4]}))
+    assert page.figures == 1 and page.bundle.startswith("cartesian-")
+    assert page.size < 1_200_000
+    # scattergl with few points draws as SVG scatter, so the small bundle still does.
+    small_gl = export_html(_figure_nb({"type": "scattergl", "x": [1, 2], "y": [3, 4]}))
+    assert small_gl.bundle.startswith("cartesian-")
+
+
+def test_html_falls_back_to_the_full_bundle() -> None:
+    page = export_html(_figure_nb({"type": "scatter3d", "x": [1], "y": [2], "z": [3]}))
+    assert page.bundle.startswith("full-")
+    big = {"type": "scattergl", "x": list(range(30_000)), "y": list(range(30_000))}
+    assert plain_scatter({"data": [big]})["data"][0]["type"] == "scattergl"
+
+
+def test_figure_placeholder_escapes_script_endings() -> None:
+    html = figure_placeholder({"data": [{"type": "bar", "name": "</script><b>x"}], "layout": {}})
+    assert "</script><b>" not in html and "<\\/script>" in html
+
+
+# -- netra-diag scrub ---------------------------------------------------------------------------
+
+
+def _dirty(tmp_path: Path) -> Path:
+    return _notebook(
+        tmp_path,
+        new_code_cell(
+            "token = mint()",
+            outputs=[
+                new_output("stream", name="stdout", text=f"got {TOKEN}\n"),
+                new_output("stream", name="stdout", text="harmless\n"),
+            ],
+            execution_count=3,
+        ),
+        new_code_cell(f"header = 'Bearer {TOKEN}'"),
+    )
+
+
+def test_scrub_check_reports_without_changing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _dirty(tmp_path)
+    before = path.read_bytes()
+    assert main(["scrub", "--check", str(path)]) == 1
+    assert path.read_bytes() == before
+    out = capsys.readouterr().out
+    assert "would change" in out and "cells 3" in out and TOKEN not in out
+
+
+def test_scrub_removes_outputs_with_tokens_then_checks_clean(tmp_path: Path) -> None:
+    path = _dirty(tmp_path)
+    assert main(["scrub", str(path)]) == 0
+    text = path.read_text()
+    assert find_leaks(text, []) == [] and "harmless" in text and "eyJ…#" in text
+    assert main(["scrub", "--check", str(path)]) == 0
+    assert main(["scrub", "--strip-outputs", str(path)]) == 0
+    nb = nbformat.read(str(path), as_version=4)
+    assert all(
+        not c.get("outputs") and c.get("execution_count") is None
+        for c in nb.cells
+        if c.cell_type == "code"
+    )
+
+
+def test_scrub_rejects_what_is_not_a_notebook(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text("{not json")
+    assert main(["scrub", str(bad)]) == ExitCode.USAGE
+    assert main(["scrub", str(tmp_path / "missing.ipynb")]) == ExitCode.USAGE
+
+
+def test_committed_notebooks_pass_the_pre_commit_check() -> None:
+    notebooks = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) >= 5
+    assert main(["scrub", "--check", "--strip-outputs", *map(str, notebooks)]) == 0
+
+
+def test_pre_commit_hooks_are_declared() -> None:
+    text = (Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text()
+    assert "entry: netra-diag scrub --check" in text and "files: \\.ipynb$" in text
+
+
+# -- netra-diag lab -----------------------------------------------------------------------------
+
+
+def test_lab_listens_on_loopback_only() -> None:
+    from netra_diag.cli.lab import build_lab_command
+
+    command = build_lab_command(8899, "/tmp/nb", open_browser=False)
+    assert "--ServerApp.ip=127.0.0.1" in command and "--ServerApp.port=8899" in command
+    assert "--ServerApp.open_browser=False" in command
+
+
+def test_lab_needs_a_notebooks_folder(tmp_path: Path) -> None:
+    assert main(["lab", "--notebooks", str(tmp_path / "missing")]) == ExitCode.USAGE
