@@ -36,10 +36,14 @@ MAX_TEXT_BYTES = 256 * 1024
 HEAD_BYTES = 1024
 
 
+# ensure_ascii keeps every line pure ASCII: a truncated multi-byte character can only ever break
+# the last line, never shift line boundaries. allow_nan=False keeps the file strict JSON. One
+# encoder for every line (json.dumps with options builds a new one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), default=str, allow_nan=False)
+
+
 def _dumps(obj: Mapping[str, Any]) -> str:
-    # ensure_ascii keeps every line pure ASCII: a truncated multi-byte character can only ever
-    # break the last line, never shift line boundaries. allow_nan=False keeps the file strict JSON.
-    return json.dumps(obj, ensure_ascii=True, separators=(",", ":"), default=str, allow_nan=False)
+    return _ENCODER.encode(obj)
 
 
 # The C string encoder behind json.dumps (ASCII output, like ensure_ascii=True).
@@ -60,7 +64,7 @@ def scrub_fast(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=4096)
 def _unmarked(secrets: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(s for s in secrets if "eyJ" not in s and "ZXlK" not in s)
 
@@ -216,16 +220,21 @@ def mark_line(
 ) -> str:
     """One lifecycle mark (``connect_start``, ``upgrade_done``, ``close`` …)."""
     obj: dict[str, Any] = {"kind": "mark", "name": name, "t_ns": int(t_ns), "wall": _finite(wall)}
-    obj["data"] = _clean_json(scrub_obj(dict(data or {}), secrets))
+    secret_tuple = secrets if type(secrets) is tuple else tuple(secrets)
+    obj["data"] = _clean_json(data or {}, secret_tuple)
     return _dumps(obj)
 
 
-def _clean_json(obj: Any) -> Any:
-    # Non-finite floats are not JSON; tuples and other iterables become lists via scrub_obj.
+def _clean_json(obj: Any, secrets: tuple[str, ...]) -> Any:
+    """``obj`` ready for a line: strings scrubbed (``scrub_fast``, as ``scrub_obj`` would),
+    mappings as dicts with str keys, tuples and lists as lists, non-finite floats (not JSON) as
+    ``None``; anything else as is (``_dumps`` writes it with ``str``)."""
+    if isinstance(obj, str):
+        return scrub_fast(obj, secrets)
+    if isinstance(obj, Mapping):
+        return {str(k): _clean_json(v, secrets) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean_json(v, secrets) for v in obj]
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
-    if isinstance(obj, dict):
-        return {str(k): _clean_json(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_clean_json(v) for v in obj]
     return obj

@@ -38,6 +38,9 @@ def build_lab_command(
     port: int, root_dir: str, *, open_browser: bool, extra: list[str] | None = None
 ) -> list[str]:
     """The JupyterLab command line: this interpreter, loopback only."""
+    # Containers and CI run as root, which JupyterLab refuses without this flag; it only
+    # listens on loopback either way.
+    root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     return [
         sys.executable,
         "-m",
@@ -47,6 +50,7 @@ def build_lab_command(
         "--ServerApp.port_retries=0",
         f"--ServerApp.root_dir={root_dir}",
         f"--ServerApp.open_browser={open_browser}",
+        *root,
         *(extra or []),
     ]
 

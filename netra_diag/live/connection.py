@@ -369,7 +369,10 @@ class Connection:
             self.mark("error", {"message": f"reader failed: {type(exc).__name__}: {exc}"})
             self._on_closed(ws, None)
         finally:
+            # Also breaks the reference cycle socket -> these bound methods -> self -> socket,
+            # so a closed session is freed at once rather than at the next full collection.
             ws.sink = None
+            ws.after_read = None
 
     def _late_established(self, event: Event) -> None:
         data = established_data(event)

@@ -22,7 +22,7 @@ from websockets.exceptions import (
     InvalidStatus,
     InvalidURI,
 )
-from websockets.frames import DATA_OPCODES, Frame, Opcode
+from websockets.frames import CONT, DATA_OPCODES, TEXT, Frame
 from websockets.protocol import Event
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
@@ -200,15 +200,15 @@ class StampedConnection(ClientConnection):
                 self.after_read()
 
     def process_event(self, event: Event) -> None:
-        if isinstance(event, Frame) and event.opcode in DATA_OPCODES:
+        if isinstance(event, Frame) and (opcode := event.opcode) in DATA_OPCODES:
             stamp = self._read_ns
             if stamp is None:
                 stamp = self.clock()
             sink = self.sink
             if sink is not None:
-                if event.fin and event.opcode is not Opcode.CONT:
+                if event.fin and opcode is not CONT:
                     try:
-                        if event.opcode is Opcode.TEXT:
+                        if opcode is TEXT:
                             message: str | bytes = bytes(event.data).decode()
                         else:
                             message = bytes(event.data)

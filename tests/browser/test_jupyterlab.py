@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -24,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -73,7 +73,13 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """JupyterLab (via ``netra-diag lab``) on a copy of the live-session notebook."""
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    shutil.copy(ROOT / "notebooks" / "live_session.ipynb", folder)
+    # A copy (JupyterLab saves what it runs), with the service slowed down as papermill's
+    # -p time_scale would: the run lasts long enough to watch the panel fill up.
+    nb = nbformat.read(str(ROOT / "notebooks" / "live_session.ipynb"), as_version=4)
+    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert "time_scale = 1.0" in params.source
+    params.source = params.source.replace("time_scale = 1.0", "time_scale = 3.0")
+    nbformat.write(nb, str(folder / "live_session.ipynb"))
     port, token = _free_port(), secrets.token_hex(16)
     env = dict(
         os.environ,
@@ -82,47 +88,48 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
     )
-    log = (tmp_path / "lab.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "netra_diag",
-            "lab",
-            "--port",
-            str(port),
-            "--no-browser",
-            "--notebooks",
-            str(folder),
-            "--",
-            f"--ServerApp.token={token}",
-            "--LabApp.expose_app_in_browser=True",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    log_path = tmp_path / "lab.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "netra_diag",
+                "lab",
+                "--port",
+                str(port),
+                "--no-browser",
+                "--notebooks",
+                str(folder),
+                "--",
+                f"--IdentityProvider.token={token}",
+                "--LabApp.expose_app_in_browser=True",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90 * FACTOR
         while True:
-            assert process.poll() is None, (tmp_path / "lab.log").read_text()
+            assert process.poll() is None, log_path.read_text()
             try:
                 with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
                     break
             except OSError:
                 assert time.monotonic() < deadline, "JupyterLab did not start"
                 time.sleep(0.3)
-        yield f"{base}/lab/tree/live_session.ipynb?token={token}", tmp_path / "lab.log"
+        yield f"{base}/lab/tree/live_session.ipynb?token={token}", log_path
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)  # our own process group only
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 def _count(page: Any, selector: str) -> int:
@@ -130,11 +137,9 @@ def _count(page: Any, selector: str) -> int:
     return value
 
 
-def test_live_session_notebook_runs_in_jupyterlab(
-    browser: Any, lab: tuple[str, Path]
-) -> None:
+def test_live_session_notebook_runs_in_jupyterlab(browser: Any, lab: tuple[str, Path]) -> None:
     url, log = lab
-    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
     page.set_default_timeout(90_000 * FACTOR)
     page.goto(url)
     page.wait_for_function(
@@ -143,7 +148,8 @@ def test_live_session_notebook_runs_in_jupyterlab(
         " && w.sessionContext.session.kernel;"
         " return k && k.status === 'idle'; }"
     )
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # Not awaited: the command's promise resolves only once every cell has run.
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
 
     page.wait_for_selector(PANEL, state="visible")
     rows: list[int] = []
@@ -163,7 +169,8 @@ def test_live_session_notebook_runs_in_jupyterlab(
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "jupyterlab-live-session.png"
-    page.screenshot(path=str(shot), full_page=True)
+    page.locator(PANEL).screenshot(path=str(shot))
+    page.screenshot(path=str(ARTIFACTS / "jupyterlab-notebook.png"))
     print(f"\nscreenshot: {shot}")
 
     text = page.inner_text(PANEL)
@@ -180,8 +187,9 @@ def test_live_session_notebook_runs_in_jupyterlab(
 def test_report_html_draws_its_figures(browser: Any, tmp_path: Path) -> None:
     from netra_diag.report import run_report
 
-    result = run_report("latency_sla", {"users": "2", "runs": "1", "time_scale": "0.1"},
-                        out_dir=tmp_path)
+    result = run_report(
+        "latency_sla", {"users": "2", "runs": "1", "time_scale": "0.1"}, out_dir=tmp_path
+    )
     assert result.html_path is not None
     page = browser.new_page(viewport={"width": 1300, "height": 2400})
     page.goto(result.html_path.as_uri())

@@ -1,0 +1,73 @@
+"""The main job, end to end: ``netra-diag demo`` as a user runs it, and a scan of everything it
+leaves behind (executed notebook, HTML, JSON summaries, cassettes, fault log, stdout, stderr) for
+JWTs and the signing secret."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from netra_diag.redaction import JWT_PATTERN, fingerprint
+from netra_diag.report.safety import is_token
+from netra_diag.tokens import LOCAL_DEV_SECRET
+
+FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
+
+
+def test_demo_runs_the_investigation_and_leaks_nothing(tmp_path: Path) -> None:
+    secret = f"demo-signing-secret-{secrets.token_hex(16)}"
+    env = dict(os.environ, JWT_SECRET_KEY=secret)
+    out = tmp_path / "netra-report"
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "netra_diag", "demo", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300 * FACTOR,
+        check=False,
+    )
+    took = time.monotonic() - started
+    print(f"\nnetra-diag demo took {took:.1f} s")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+    # What a reader sees: the turn, the fan-out, the headline (worst first), the report's place.
+    stdout = proc.stdout
+    for expected in (
+        "== one agent turn",
+        "auth: validated",
+        "agent_completed",
+        "== fan-out",
+        "== headline (worst first)",
+        "[FAIL] contracts",
+        "injected faults diagnosed",
+        "report: ",
+    ):
+        assert expected in stdout, expected
+    headline = stdout.split("== headline (worst first)\n")[1].splitlines()[0]
+    assert headline.strip().startswith("8 of") or "broke the event contract" in headline
+    assert "success" not in headline.lower()
+
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    suffixes = {p.suffix for p in files}
+    assert {".ipynb", ".html", ".json", ".jsonl", ".ndjson"} <= suffixes, suffixes
+    assert (out / ".gitignore").read_text() == "*\n"
+    summary = json.loads((out / "investigation_report.json").read_text())
+    assert summary["exit_class"] == "CONTRACT" and summary["status"] == "ok"
+    for name in ("investigation_report.ipynb", "investigation_report.html"):
+        assert (out / name).stat().st_size < 2 * 1024 * 1024, name
+
+    texts = [
+        (str(p.relative_to(out)), p.read_text(encoding="utf-8", errors="replace")) for p in files
+    ]
+    texts += [("stdout", proc.stdout), ("stderr", proc.stderr)]
+    for name, text in texts:
+        assert secret not in text, f"{name} holds the signing secret"
+        assert LOCAL_DEV_SECRET not in text, f"{name} holds the local development secret"
+        tokens = [m.group(0) for m in JWT_PATTERN.finditer(text) if is_token(m.group(0))]
+        assert not tokens, f"{name} holds a token: {fingerprint(tokens[0]) if tokens else ''}"
