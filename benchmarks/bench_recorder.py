@@ -164,11 +164,12 @@ async def main(args: argparse.Namespace) -> int:
                 if r % 2 == 1:
                     bare_rates.append(await bare(url, token))
                 size = cassette.stat().st_size
-                b, t = bare_rates[-1], tool_rates[-1]
+                last_b, last_t = bare_rates[-1], tool_rates[-1]
                 print(
-                    f"round {r + 1}: bare {b.frames_per_s:8.0f} frames/s "
-                    f"({b.cpu_us_per_frame:5.1f} us CPU/frame)   toolkit {t.frames_per_s:8.0f} "
-                    f"frames/s ({t.cpu_us_per_frame:5.1f} us CPU/frame)   "
+                    f"round {r + 1}: bare {last_b.frames_per_s:8.0f} frames/s "
+                    f"({last_b.cpu_us_per_frame:5.1f} us CPU/frame)   toolkit "
+                    f"{last_t.frames_per_s:8.0f} frames/s "
+                    f"({last_t.cpu_us_per_frame:5.1f} us CPU/frame)   "
                     f"(cassette {size / 1e6:.1f} MB)",
                     flush=True,
                 )

@@ -2,8 +2,11 @@
 pandas DataFrames). The line format itself lives in ``netra_diag.recording_format``.
 
 ``Recorder`` writes each line with one ``os.write`` on an ``O_APPEND`` descriptor: nothing is
-buffered in the process, so a ``kill -9`` leaves every line written so far on disk (at worst the
-last line is cut short, which ``load_cassette`` reports and skips).
+buffered across calls, so a ``kill -9`` leaves every line written so far on disk (at worst the
+last line is cut short, which ``load_cassette`` reports and skips). The one exception is opt-in:
+a session receiving several frames in one network read defers their lines (``defer=True``) and
+writes them with one ``os.write`` (``flush``) before handing any of them on, so every frame a
+caller has seen is on disk.
 """
 
 from __future__ import annotations

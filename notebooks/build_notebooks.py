@@ -1,3 +1,5 @@
+# mypy: disallow-untyped-calls=False
+# (nbformat has no type annotations)
 """Write the notebooks in this folder from the cell texts below, without outputs.
 
 The .ipynb files are generated so that a change to a notebook is a readable diff of this file, and
@@ -56,7 +58,7 @@ whether the token was really validated (or auth was bypassed), and why the socke
     ),
     parameters(
         """
-url = ""  # WebSocket URL; empty: $NETRA_URL (set by `netra-diag lab`), else an embedded reference service
+url = ""  # WebSocket URL; empty: $NETRA_URL (netra-diag lab), else an embedded service
 sub = "notebook-user"  # the token's subject (user id)
 profile = "local"  # token profile: local, test, development, staging
 secret_env = "JWT_SECRET_KEY"  # NAME of the environment variable holding the signing secret
@@ -206,13 +208,13 @@ panel
     code(
         """
 verification = panel.verify()
-print(verification.explain())
 summary.check(
     "minted token verifies",
     kind="auth",
     passed=verification.ok,
     detail=verification.explain().splitlines()[0],
 )
+print(verification.explain())
 """
     ),
     md(
@@ -229,7 +231,9 @@ key = tokens.find_secret(profile, os.environ).value  # stays in this variable, n
 now = time.time()
 cases = {
     "as the auth service issues it": {},
-    "helper with iss=netra-test, aud=netra-api": {"claims": {"iss": "netra-test", "aud": "netra-api"}},
+    "helper with iss=netra-test, aud=netra-api": {
+        "claims": {"iss": "netra-test", "aud": "netra-api"}
+    },
     "helper sets type but not token_type": {"claims": {"token_type": None}},
     "a refresh token used as access": {"token_type": "refresh"},
     "expired an hour ago": {"now": now - 3 * 3600, "ttl": "2h"},
@@ -290,7 +294,7 @@ example: the service's remediation report of PROTOCOL.md §10.
     parameters(
         """
 results = ""  # JUnit XML or pytest-json files, comma-separated; empty: the bundled example
-baseline = ""  # the baseline's files, comma-separated; empty: the bundled baseline (with the example)
+baseline = ""  # the baseline's files, comma-separated; empty: the bundled baseline
 recordings = ""  # folder of cassettes recorded with --netra-record, linked to failing tests
 summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
 """
@@ -358,7 +362,7 @@ service's own SLA numbers (PROTOCOL.md §8) evaluated as code.
     ),
     parameters(
         """
-recordings = ""  # folder or comma-separated cassettes; empty: record a fan-out against the embedded service now
+recordings = ""  # folder or comma-separated cassettes; empty: record a fan-out now
 users = 10  # fan-out size when recording now
 runs = 2  # runs per user when recording now
 time_scale = 0.25  # pace of the embedded service when recording now; 1.0 is realistic
@@ -437,7 +441,7 @@ failing suite triaged. The headline puts the worst finding first.
     ),
     parameters(
         """
-recordings = ""  # folder written by `netra-diag demo` (or investigation.collect); empty: collect now
+recordings = ""  # folder written by `netra-diag demo` or investigation.collect; empty: now
 users = 20  # fan-out size when collecting now
 runs = 3  # runs per user when collecting now
 faults = "drop_event@0.08,duplicate_event@0.05,stall@0.05"  # injected when collecting now
@@ -586,7 +590,7 @@ pd.Series({k: v for k, v in fanout.items() if not isinstance(v, dict)}, name="fa
 
 
 def build(name: str, cells: list[Cell]) -> nbformat.NotebookNode:
-    nb = new_notebook()
+    nb: nbformat.NotebookNode = new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3 (ipykernel)",

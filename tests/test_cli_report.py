@@ -1,3 +1,5 @@
+# mypy: disallow-untyped-calls=False
+# (nbformat has no type annotations)
 """``netra-diag report`` / ``scrub`` / ``lab`` and the report machinery behind them.
 
 Secret safety (parameters, scrubbing, the final scan), exit codes by class, parameter coercion,

@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from netra_diag.redaction import JWT_PATTERN, fingerprint
 from netra_diag.report.safety import is_token
@@ -19,19 +22,38 @@ from netra_diag.tokens import LOCAL_DEV_SECRET
 FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 
 
+def _run_demo(
+    args: list[str], env: dict[str, str], tmp_path: Path, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run ``netra-diag demo``; if it hangs, make it dump every thread's stack and fail with it."""
+    out_path, err_path = tmp_path / "demo.stdout", tmp_path / "demo.stderr"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "netra_diag", "demo", *args],
+            env={**env, "PYTHONFAULTHANDLER": "1"},
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+        try:
+            child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGABRT)  # faulthandler prints the stacks
+            child.wait()
+            pytest.fail(
+                f"demo hung:\n{out_path.read_text()[-2000:]}\n{err_path.read_text()[-6000:]}"
+            )
+    return subprocess.CompletedProcess(
+        child.args, child.returncode, out_path.read_text(), err_path.read_text()
+    )
+
+
 def test_demo_runs_the_investigation_and_leaks_nothing(tmp_path: Path) -> None:
     secret = f"demo-signing-secret-{secrets.token_hex(16)}"
     env = dict(os.environ, JWT_SECRET_KEY=secret)
     out = tmp_path / "netra-report"
     started = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "netra_diag", "demo", "--out", str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300 * FACTOR,
-        check=False,
-    )
+    proc = _run_demo(["--out", str(out)], env, tmp_path, 300 * FACTOR)
     took = time.monotonic() - started
     print(f"\nnetra-diag demo took {took:.1f} s")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -24,7 +26,9 @@ from typing import Any
 
 from netra_diag.cli.exit_codes import ExitCode
 
-__all__ = ["register", "run"]
+__all__ = ["REPORT_TIMEOUT_S", "register", "run"]
+
+REPORT_TIMEOUT_S = 300
 
 EPILOG = """\
 exit codes:
@@ -98,6 +102,40 @@ def _diagnosis_line(injected: int, detected: int, kinds: Counter[str]) -> str:
     return f"diagnosis: {detected} of {injected} injected faults diagnosed ({verdict}; {listed})"
 
 
+def _report_in_child(recordings: Path, out: Path) -> dict[str, Any] | None:
+    """Run the report notebook in a fresh process (``netra-diag report ... --json``).
+
+    A fresh process keeps papermill's kernel channels away from everything the fan-out left in
+    this one: in the same process, a cell's reply was observed to go missing until the garbage
+    collector had run (see ``report.runner``)."""
+    command = [
+        sys.executable,
+        "-m",
+        "netra_diag",
+        "report",
+        "investigation_report",
+        "-p",
+        "recordings",
+        str(recordings.resolve()),
+        "--out",
+        str(out),
+        "--json",
+    ]
+    try:
+        done = subprocess.run(
+            command, stdout=subprocess.PIPE, text=True, timeout=REPORT_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        _say(f"  the report did not finish within {REPORT_TIMEOUT_S} s")
+        return None
+    try:
+        summary: dict[str, Any] = json.loads(done.stdout)
+    except ValueError:
+        _say(f"  the report failed (exit {done.returncode}) and wrote no summary")
+        return None
+    return summary
+
+
 def run(args: argparse.Namespace) -> int:
     from netra_diag import investigation, report
 
@@ -142,26 +180,25 @@ def run(args: argparse.Namespace) -> int:
         exit_class = report.exit_code_for(checks)
     else:
         _say("\n== report")
-        result = report.run_report(
-            "investigation_report",
-            {"recordings": str(recordings.resolve())},
-            out_dir=out,
-            log=lambda msg: _say(f"  {msg}"),
-        )
-        headline, checks = result.headline, result.checks
-        notebook_failed = result.error is not None
-        summary = result.values.get("investigation") or {}
-        detected = int(summary.get("injected_detected", 0))
-        exit_class = result.exit_code
-        html_path = result.html_path
-        for warning in result.warnings:
+        summary = _report_in_child(recordings, out)
+        if summary is None:
+            return int(ExitCode.NOTEBOOK)
+        checks = tuple(report.Check.from_dict(c) for c in summary.get("checks", ()))
+        headline = str(summary.get("headline", ""))
+        notebook_failed = summary.get("status") != "ok"
+        found = (summary.get("values") or {}).get("investigation") or {}
+        detected = int(found.get("injected_detected", 0))
+        exit_class = ExitCode(int(summary.get("exit_code", ExitCode.NOTEBOOK)))
+        html_name = (summary.get("artifacts") or {}).get("html")
+        html_path = out / html_name if html_name else None
+        for warning in summary.get("warnings", ()):
             _say(f"  warning: {warning}")
 
     _say("\n== headline (worst first)")
     _say(f"  {headline}")
     for check in checks:
         mark = "pass" if check.passed else "FAIL"
-        _say(f"  [{mark}] {check.name}: {check.detail}")
+        _say(f"  [{mark}] {check.name:<15} {check.detail}")
     _say(f"  {_diagnosis_line(len(collection.injected), detected, kinds)}")
     _say("")
     if html_path is not None:

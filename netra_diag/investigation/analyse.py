@@ -221,8 +221,9 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
     isolation = dict(fan.get("isolation") or {})
     if isolation.get("verdict"):
         reasons = "; ".join(isolation.get("reasons", ()))
-        detail = f"isolation: {isolation['verdict']}" + (f" ({reasons})" if reasons else "")
-        passed = isolation["verdict"] == "isolated"
+        verdict = isolation["verdict"]
+        detail = f"cross-user isolation: {verdict}" + (f" ({reasons})" if reasons else "")
+        passed = verdict == "isolated"
         checks.append(Check("isolation", CheckKind.CONTRACT, passed, detail))
     checks.append(Check("sla", CheckKind.SLA, not inv.sla.breached, inv.sla.headline))
     if inv.triage is not None:

@@ -196,6 +196,16 @@ def ensure_kernel() -> str:
     return FALLBACK_KERNEL_NAME
 
 
+def _kernel_config(tmp: str) -> Any:
+    """Kernel channels over IPC sockets in the run's private temp dir where the platform has
+    them: nothing listens on a TCP port, and ipykernel has no unencrypted TCP to warn about."""
+    from traitlets.config import Config
+
+    if os.name != "posix":
+        return Config()
+    return Config({"KernelManager": {"transport": "ipc", "ip": f"{tmp}/kernel"}})
+
+
 def _derive_headline(checks: tuple[Check, ...], error: str | None) -> str:
     """Worst first: a notebook error, then failed checks by exit-code class."""
     if error:
@@ -243,7 +253,6 @@ def run_report(
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
-    from traitlets.config import Config
 
     started = time.monotonic()
     env = dict(os.environ if environ is None else environ)
@@ -286,9 +295,7 @@ def run_report(
                 execution_timeout=cell_timeout,
                 start_timeout=120,
                 cwd=str(out),
-                # IPC sockets in the private temp dir instead of TCP ports: nothing listens on
-                # the network, and ipykernel has no reason to warn about unencrypted TCP.
-                config=Config({"KernelManager": {"transport": "ipc", "ip": f"{tmp}/kernel"}}),
+                config=_kernel_config(tmp),
             )
         except PapermillExecutionError as exc:
             first = next((line for line in str(exc.source).splitlines() if line.strip()), "")

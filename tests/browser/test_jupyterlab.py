@@ -1,3 +1,5 @@
+# mypy: disallow-untyped-calls=False
+# (nbformat has no type annotations)
 """The live-session notebook in a real JupyterLab, driven by headless Debian Chromium.
 
 ``netra-diag lab`` starts JupyterLab on a free loopback port with the reference service running;

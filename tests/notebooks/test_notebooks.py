@@ -1,3 +1,5 @@
+# mypy: disallow-untyped-calls=False
+# (nbformat has no type annotations)
 """Every notebook: committed clean, parameters pinned, and executed headless with papermill.
 
 Executions go through ``netra_diag.report.run_report`` (papermill, scrub, HTML export, JSON

@@ -293,3 +293,20 @@ async def _record_one_turn(path: Path) -> None:
     async with run_service(EmulatorConfig(timing=timing)) as service:
         token = mint_token("rec-user", key=LOCAL_DEV_SECRET, now=time.time())
         await run_turn(service.url, token=token, record=path, timeout=10)
+
+
+async def test_live_panel_without_anywidget_still_draws(
+    monkeypatch: pytest.MonkeyPatch, timeout_factor: float
+) -> None:
+    import plotly.graph_objects as go
+
+    def missing(*_args: Any, **_kwargs: Any) -> Any:
+        raise ImportError("Please install anywidget to use the FigureWidget class")
+
+    monkeypatch.setattr(go, "FigureWidget", missing)
+    async with run_service(EmulatorConfig(timing=TimingProfile(time_scale=0.1))) as service:
+        panel = LiveSessionPanel(url=service.url, environ={})
+        assert type(panel.figure) is go.Figure
+        record = await asyncio.wait_for(panel.run(), 20 * timeout_factor)
+        assert record is not None and record.ok
+        assert sum(len(trace.x or ()) for trace in panel.figure.data) >= 6
