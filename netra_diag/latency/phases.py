@@ -248,7 +248,10 @@ class PhaseScanner:
             return
         t = self.t
         if self.upgrade_t is not None:
-            self.emit(Phase.AUTH, t - self.upgrade_t)
+            # Frames carry the kernel's receive time, the upgrade mark the time the client saw the
+            # 101: when connection_established came in the same read as the 101, its stamp is
+            # earlier than the mark. Auth then took no measurable time, not a negative one.
+            self.emit(Phase.AUTH, max(0.0, t - self.upgrade_t))
         if self.conn_origin is not None:
             self.emit(Phase.TIME_TO_ESTABLISHED, t - self.conn_origin)
         self.established = True
