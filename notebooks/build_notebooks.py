@@ -405,7 +405,13 @@ table[["phase", "count", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "unre
 sla_report = evaluate_sla(load_sla(sla), metrics)
 print(sla_report.headline)
 summary.record("sla", sla_report.to_dict())
-summary.check("sla", kind="sla", passed=not sla_report.breached, detail=sla_report.headline)
+summary.check(
+    "sla",
+    kind="sla",
+    passed=not sla_report.breached,
+    detail=sla_report.headline,
+    verified=not any(r.check.required for r in sla_report.missing),
+)
 sla_report.to_frame()[["status", "id", "rule", "observed_text", "n", "required", "note"]]
 """
     ),

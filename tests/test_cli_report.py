@@ -88,7 +88,7 @@ def test_summary_writes_json_after_every_call(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     assert data["values"] == {"frame": [{"a": 1}, {"a": 2}], "nan": None}
     assert data["checks"] == [
-        {"name": "sla", "kind": "sla", "passed": True, "detail": "re-checked"}
+        {"name": "sla", "kind": "sla", "passed": True, "detail": "re-checked", "verified": True}
     ]
     assert Summary(None).path is None
 

@@ -197,8 +197,7 @@ def run(args: argparse.Namespace) -> int:
     _say("\n== headline (worst first)")
     _say(f"  {headline}")
     for check in checks:
-        mark = "pass" if check.passed else "FAIL"
-        _say(f"  [{mark}] {check.name:<15} {check.detail}")
+        _say(f"  [{check.status}] {check.name:<15} {check.detail}")
     _say(f"  {_diagnosis_line(len(collection.injected), detected, kinds)}")
     _say("")
     if html_path is not None:

@@ -225,7 +225,16 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
         detail = f"cross-user isolation: {verdict}" + (f" ({reasons})" if reasons else "")
         passed = verdict == "isolated"
         checks.append(Check("isolation", CheckKind.CONTRACT, passed, detail))
-    checks.append(Check("sla", CheckKind.SLA, not inv.sla.breached, inv.sla.headline))
+    required_missing = any(r.check.required for r in inv.sla.missing)
+    checks.append(
+        Check(
+            "sla",
+            CheckKind.SLA,
+            not inv.sla.breached,
+            inv.sla.headline,
+            verified=not required_missing,
+        )
+    )
     if inv.triage is not None:
         new = _new_failures(inv.triage)
         checks.append(Check("new_failures", CheckKind.NEW_FAILURES, new == 0, inv.triage.headline))
@@ -247,8 +256,12 @@ def _headline(inv: Investigation) -> str:
         (c for c in inv.checks if not c.passed),
         key=lambda c: EXIT_PRIORITY.index(exit_code_for([c])),
     )
-    passed = len(inv.checks) - len(failed)
+    passed = sum(c.passed and c.verified for c in inv.checks)
+    unverified = sum(c.passed and not c.verified for c in inv.checks)
+    tail = f", {unverified} not verified for lack of data" if unverified else ""
     if not failed:
+        if unverified:
+            return f"{passed} of {len(inv.checks)} required checks pass{tail}"
         return f"all {passed} required checks pass"
     head = "; ".join(c.detail for c in failed)
-    return f"{head} ({passed} of {len(inv.checks)} required checks pass)"
+    return f"{head} ({passed} of {len(inv.checks)} required checks pass{tail})"

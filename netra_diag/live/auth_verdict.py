@@ -8,7 +8,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SYNTHETIC_USER_PATTERN", "AuthVerdict", "is_synthetic_user", "judge_auth"]
+__all__ = [
+    "SYNTHETIC_USER_PATTERN",
+    "AuthVerdict",
+    "is_synthetic_user",
+    "judge_auth",
+    "same_user",
+]
 
 # demo-user-001 (shared by every DEMO connection), relaxed_<n>, emergency_<timestamp>.
 SYNTHETIC_USER_PATTERN = re.compile(r"^(demo[-_]user([-_]\w*)?|relaxed_\w*|emergency_\w*)$", re.I)
@@ -31,6 +37,15 @@ def is_synthetic_user(user_id: str) -> bool:
         low = shown.lower()
         return any(p.startswith(low) or low.startswith(p) for p in _SYNTHETIC_PREFIXES)
     return False
+
+
+def same_user(user_id: str, sub: str) -> bool:
+    """``user_id`` (as an event or ``connection_established`` shows it, possibly truncated:
+    ``user-12…``) names the token subject ``sub``."""
+    shown = _strip_truncation(user_id)
+    if shown == sub:
+        return True
+    return shown != user_id.strip() and len(shown) >= _MIN_TRUNCATED and sub.startswith(shown)
 
 
 def _strip_truncation(user_id: str) -> str:

@@ -78,11 +78,16 @@ class RunRecord:
     """One request and everything that came back until a terminal event, a close or a timeout.
 
     ``events`` are the frames received during the run (liveness frames excluded: see
-    ``LIVENESS_TYPES``), ``t`` relative to the session start. ``marks`` are the run's own
-    marks (``run_start``, ``message_sent``, ``first_event``, ``terminal_event``, ``ping_rtt``,
-    ``close``, ``run_end``). ``rtt_ms`` are the ping round trips sampled during the run.
-    ``duration_s`` runs from ``message_sent`` to the end; ``first_event_s`` from ``message_sent``
-    to the first agent event (``None`` when none came).
+    ``LIVENESS_TYPES``), ``t`` relative to the session start, foreign ones included.
+    ``foreign`` holds the positions in ``events`` of frames that belong to another thread, run
+    or user (a leak, PROTOCOL.md §7; see ``live.runner``): they never bind, time or end the run,
+    so ``own_events``, ``agent_events``, ``first_agent_event`` and ``terminal`` leave them out,
+    while ``events`` and ``plain_events`` keep them for contract and isolation checks.
+    ``marks`` are the run's own marks (``run_start``, ``message_sent``, ``first_event``,
+    ``foreign_event``, ``terminal_event``, ``ping_rtt``, ``close``, ``run_end``). ``rtt_ms`` are
+    the ping round trips sampled during the run. ``duration_s`` runs from ``message_sent`` to the
+    end; ``first_event_s`` from ``message_sent`` to the first own agent event (``None`` when none
+    came).
     """
 
     message: str
@@ -99,6 +104,21 @@ class RunRecord:
     rtt_ms: tuple[float, ...] = ()
     error: str | None = None
     user_id: str | None = None
+    foreign: tuple[int, ...] = ()
+
+    @property
+    def own_events(self) -> tuple[TimedEvent, ...]:
+        """``events`` without the foreign ones."""
+        if not self.foreign:
+            return self.events
+        skip = frozenset(self.foreign)
+        return tuple(e for i, e in enumerate(self.events) if i not in skip)
+
+    @property
+    def foreign_events(self) -> tuple[TimedEvent, ...]:
+        """Events of another thread, run or user received during this run (leaks)."""
+        n = len(self.events)
+        return tuple(self.events[i] for i in self.foreign if 0 <= i < n)
 
     @property
     def duration_s(self) -> float:
@@ -115,19 +135,21 @@ class RunRecord:
 
     @property
     def first_agent_event(self) -> TimedEvent | None:
-        for ev in self.events:
+        for ev in self.own_events:
             if ev.event.kind in (EventKind.AGENT, EventKind.ERROR):
                 return ev
         return None
 
     @property
     def agent_events(self) -> tuple[TimedEvent, ...]:
-        """Agent events only (``agent_started`` … ``agent_completed``, errors), in arrival order."""
-        return tuple(e for e in self.events if e.event.kind is EventKind.AGENT)
+        """Own agent events only (``agent_started`` … ``agent_completed``, errors), in arrival
+        order; foreign (leaked) ones are in ``foreign_events``."""
+        return tuple(e for e in self.own_events if e.event.kind is EventKind.AGENT)
 
     @property
     def plain_events(self) -> tuple[Event, ...]:
-        """``events`` without timing, for ``netra_diag.events.contracts.check_run``."""
+        """``events`` without timing, foreign ones included (a leak must fail the contract),
+        for ``netra_diag.events.contracts.check_run``."""
         return tuple(e.event for e in self.events)
 
     @property
@@ -136,7 +158,7 @@ class RunRecord:
 
     @property
     def terminal(self) -> str | None:
-        for ev in reversed(self.events):
+        for ev in reversed(self.own_events):
             if ev.event.is_terminal or ev.type == "agent_death":
                 return ev.type
         return None
@@ -176,6 +198,7 @@ class RunRecord:
             "thread_id": self.thread_id,
             "user_id": self.user_id,
             "n_events": len(self.events),
+            "n_foreign": len(self.foreign),
             "types": list(self.types),
             "terminal": self.terminal,
             "duration_s": self.duration_s,

@@ -1,6 +1,14 @@
 """One run on a live connection: send, collect until terminal / close / error / timeout, and
 build the ``RunRecord``. ``asyncio.timeout`` wraps everything (waiting for a reconnect and
 sending included), so a run never outlives its timeout.
+
+Which events are the run's own (PROTOCOL.md §7: runs are keyed by ``thread_id`` and ``run_id``):
+a run sent with a ``thread_id`` binds its ``run_id`` to the first agent event of that thread;
+without one it binds thread and run to the first ``agent_started`` after the message was sent.
+Events naming another thread, run, or (when the server validated our token) another user are
+*foreign*: a leaked event of someone else's run must neither bind the run nor end it, yet it
+stays in ``RunRecord.events`` (flagged in ``RunRecord.foreign``, and a ``foreign_event`` mark in
+the recording) so contract and isolation checks see the contamination.
 """
 
 from __future__ import annotations
@@ -11,10 +19,11 @@ from typing import Any
 
 from netra_diag.errors import SessionClosed
 from netra_diag.events.model import Event, EventKind, TimedEvent
+from netra_diag.live.auth_verdict import same_user
 from netra_diag.live.connection import CLOSED, Connection
 from netra_diag.live.records import RunOutcome, RunRecord
 
-__all__ = ["ERROR_GRACE_S", "execute_run"]
+__all__ = ["ERROR_GRACE_S", "RunBinding", "execute_run"]
 
 # After an error frame, wait this long for the close that usually follows (1008, 1011) so the
 # outcome says "closed 1011" rather than a bare "error".
@@ -24,17 +33,61 @@ _FAILED = frozenset({"agent_error", "agent_death"})
 _TERMINAL = _COMPLETED | _FAILED
 
 
-def _belongs(ev: Event, thread_id: str | None, run_id: str | None) -> bool:
-    """A terminal event ends this run unless it names another thread or run."""
-    if thread_id and ev.thread_id and ev.thread_id != thread_id:
-        return False
-    return not (run_id and ev.run_id and ev.run_id != run_id)
+class RunBinding:
+    """Which thread, run and user one run belongs to, and whether an event is its own.
+
+    ``thread_id``/``run_id``: what the request named (``None`` when it named nothing).
+    ``user``: the token's ``sub`` when the server validated it (``None``: the user cannot be
+    judged, e.g. in DEMO mode where everyone shares one synthetic id)."""
+
+    __slots__ = ("_named_thread", "_started", "run_id", "thread_id", "user")
+
+    def __init__(self, thread_id: str | None, run_id: str | None, user: str | None) -> None:
+        self.thread_id = thread_id
+        self.run_id = run_id
+        self.user = user
+        self._named_thread = thread_id is not None
+        self._started = False
+
+    def is_foreign(self, ev: Event) -> bool:
+        """The event names another thread, run or (validated) user than this run's."""
+        tid = ev.thread_id
+        if self.thread_id and tid and tid != self.thread_id:
+            return True
+        rid = ev.run_id
+        if self.run_id and rid and rid != self.run_id:
+            return True
+        uid = ev.user_id
+        return bool(self.user and uid and not same_user(uid, self.user))
+
+    def bind(self, ev: Event) -> None:
+        """Learn the run's ids from one of its own agent events (``is_foreign`` was false)."""
+        if self._named_thread:
+            # A thread was named: the first agent event of that thread names the run.
+            if self.run_id is None and ev.thread_id == self.thread_id:
+                self.run_id = ev.run_id
+        elif ev.type == "agent_started" and not self._started:
+            # Nothing named: the run is the one the first agent_started after sending starts.
+            self._started = True
+            self.thread_id = ev.thread_id
+            self.run_id = self.run_id or ev.run_id
 
 
 def _error_text(ev: Event) -> str:
     code = ev.error_code
     msg = ev.get("error_message") or ev.get("message") or ev.get("error") or ""
     return f"{code}: {msg}" if code else str(msg) or ev.type
+
+
+def _validated_user(conn: Connection) -> str | None:
+    auth = conn.auth
+    if auth is None or auth.validated is not True or auth.bypass:
+        return None
+    return conn.token_sub
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 async def execute_run(
@@ -54,11 +107,11 @@ async def execute_run(
     first_rtt = len(conn.rtt_ms)
     start = conn.mark("run_start", {"chars": len(message)})
     events: list[TimedEvent] = []
+    foreign: list[int] = []
     outcome: RunOutcome | None = None  # set on every path below
     error: str | None = None
     sent_t: float | None = None
-    thread_id: str | None = None
-    run_id: str | None = None
+    binding = RunBinding(None, None, None)
     saw_first = False
     error_deadline: float | None = None
     loop = asyncio.get_running_loop()
@@ -71,8 +124,14 @@ async def execute_run(
             sent = await send()
             sent_t = next(m.t for m in conn.marks[n_marks:] if m.name == "message_sent")
             body = sent.get("payload") if isinstance(sent.get("payload"), dict) else sent
-            thread_id = body.get("thread_id") if isinstance(body, dict) else None
-            run_id = body.get("run_id") if isinstance(body, dict) else None
+            if isinstance(body, dict):
+                binding = RunBinding(
+                    _str_or_none(body.get("thread_id")),
+                    _str_or_none(body.get("run_id")),
+                    _validated_user(conn),
+                )
+            else:
+                binding = RunBinding(None, None, _validated_user(conn))
             while outcome is None:
                 if error_deadline is not None:
                     remaining = error_deadline - loop.time()
@@ -93,26 +152,28 @@ async def execute_run(
                     outcome = RunOutcome.CLOSED
                     break
                 te: TimedEvent = item
-                events.append(te)
                 ev = te.event
+                if binding.is_foreign(ev):
+                    # Someone else's event (a leak): kept and flagged, never the run's own.
+                    foreign.append(len(events))
+                    events.append(te)
+                    conn.mark("foreign_event", _foreign_data(ev, binding))
+                    continue
+                events.append(te)
                 kind = ev.kind
                 if kind is EventKind.AGENT or kind is EventKind.ERROR:
                     if not saw_first:
                         saw_first = True
                         conn.mark("first_event", {"type": ev.type})
                     if kind is EventKind.AGENT:
-                        thread_id = thread_id or ev.thread_id
-                        run_id = run_id or ev.run_id
+                        binding.bind(ev)
                 if kind is EventKind.AGENT and ev.type in _TERMINAL:
-                    if _belongs(ev, thread_id, run_id):
-                        conn.mark("terminal_event", {"type": ev.type, "run_id": ev.run_id})
-                        outcome = (
-                            RunOutcome.COMPLETED
-                            if ev.type in _COMPLETED
-                            else RunOutcome.AGENT_ERROR
-                        )
-                        if outcome is RunOutcome.AGENT_ERROR:
-                            error = _error_text(ev)
+                    conn.mark("terminal_event", {"type": ev.type, "run_id": ev.run_id})
+                    outcome = (
+                        RunOutcome.COMPLETED if ev.type in _COMPLETED else RunOutcome.AGENT_ERROR
+                    )
+                    if outcome is RunOutcome.AGENT_ERROR:
+                        error = _error_text(ev)
                 elif kind is EventKind.ERROR and error_deadline is None:
                     error = _error_text(ev)
                     error_deadline = loop.time() + ERROR_GRACE_S
@@ -123,18 +184,21 @@ async def execute_run(
         outcome = RunOutcome.CLOSED
         error = str(exc)
     close = conn.close_info if outcome is RunOutcome.CLOSED else None
+    skip = set(foreign)
+    own = [e for i, e in enumerate(events) if i not in skip] if skip else events
     end = conn.mark(
         "run_end",
         {
             "outcome": str(outcome),
-            "run_id": run_id,
-            "thread_id": thread_id,
+            "run_id": binding.run_id,
+            "thread_id": binding.thread_id,
             "n_events": len(events),
-            "terminal": next((e.type for e in reversed(events) if e.type in _TERMINAL), None),
+            "n_foreign": len(foreign),
+            "terminal": next((e.type for e in reversed(own) if e.type in _TERMINAL), None),
             "close_code": close.code if close else None,
         },
     )
-    user_id = next((e.event.user_id for e in events if e.event.user_id), None)
+    user_id = next((e.event.user_id for e in own if e.event.user_id), None)
     return RunRecord(
         message=message,
         outcome=outcome,
@@ -144,10 +208,22 @@ async def execute_run(
         sent_t=sent_t,
         ended_t=end.t,
         timeout_s=timeout,
-        run_id=run_id,
-        thread_id=thread_id,
+        run_id=binding.run_id,
+        thread_id=binding.thread_id,
         close=close,
         rtt_ms=tuple(conn.rtt_ms[first_rtt:]),
         error=error,
         user_id=user_id,
+        foreign=tuple(foreign),
     )
+
+
+def _foreign_data(ev: Event, binding: RunBinding) -> dict[str, Any]:
+    return {
+        "type": ev.type,
+        "run_id": ev.run_id,
+        "thread_id": ev.thread_id,
+        "user_id": ev.user_id,
+        "own_run_id": binding.run_id,
+        "own_thread_id": binding.thread_id,
+    }

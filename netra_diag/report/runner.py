@@ -216,6 +216,12 @@ def _derive_headline(checks: tuple[Check, ...], error: str | None) -> str:
     )
     if failed:
         return "; ".join(f"{c.name}: {c.detail or 'failed'}" for c in failed)
+    unverified = [c.name for c in checks if not c.verified]
+    if unverified:
+        return (
+            f"{len(checks) - len(unverified)} of {len(checks)} required checks passed; "
+            f"not verified for lack of data: {', '.join(unverified)}"
+        )
     if checks:
         return f"all {len(checks)} required checks passed"
     return "no required checks were recorded"

@@ -72,12 +72,23 @@ EXIT_PRIORITY: tuple[ExitCode, ...] = (
 
 @dataclass(frozen=True)
 class Check:
-    """One required check and its outcome; ``detail`` is one plain sentence."""
+    """One required check and its outcome; ``detail`` is one plain sentence.
+
+    ``verified`` is False when the check could not be judged for lack of data: it is then not a
+    failure (it sets no exit code) but it is never shown or counted as a pass either."""
 
     name: str
     kind: CheckKind
     passed: bool
     detail: str = ""
+    verified: bool = True
+
+    @property
+    def status(self) -> str:
+        """``pass``, ``FAIL`` or ``not verified``, as reports print it."""
+        if not self.passed:
+            return "FAIL"
+        return "pass" if self.verified else "not verified"
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -91,6 +102,7 @@ class Check:
             kind=CheckKind(str(data.get("kind", CheckKind.CONTRACT))),
             passed=bool(data.get("passed", False)),
             detail=str(data.get("detail", "")),
+            verified=bool(data.get("verified", True)),
         )
 
 
@@ -152,9 +164,23 @@ class Summary:
         self._write()
         return value
 
-    def check(self, name: str, *, kind: CheckKind | str, passed: bool, detail: str = "") -> Check:
+    def check(
+        self,
+        name: str,
+        *,
+        kind: CheckKind | str,
+        passed: bool,
+        detail: str = "",
+        verified: bool = True,
+    ) -> Check:
         """Record a required check. A failed check decides the report's exit code."""
-        result = Check(name=name, kind=CheckKind(kind), passed=bool(passed), detail=detail)
+        result = Check(
+            name=name,
+            kind=CheckKind(kind),
+            passed=bool(passed),
+            detail=detail,
+            verified=bool(verified),
+        )
         self.checks = [c for c in self.checks if c.name != name] + [result]
         self._write()
         return result
@@ -162,7 +188,7 @@ class Summary:
     def extend(self, checks: Iterable[Check]) -> None:
         """Record checks computed elsewhere (e.g. ``Investigation.checks``)."""
         for c in checks:
-            self.check(c.name, kind=c.kind, passed=c.passed, detail=c.detail)
+            self.check(c.name, kind=c.kind, passed=c.passed, detail=c.detail, verified=c.verified)
 
     def set_headline(self, text: str) -> None:
         """The one line a reader sees first; the worst finding comes first."""
