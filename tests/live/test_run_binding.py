@@ -29,7 +29,7 @@ from netra_diag.emulator import (
     run_service,
 )
 from netra_diag.events.contracts import check_run
-from netra_diag.events.model import Event, Envelope, EventKind
+from netra_diag.events.model import Envelope, Event, EventKind, TimedEvent
 from netra_diag.events.rules.base import ContractContext, Rule
 from netra_diag.live import RunOutcome, RunRecord, Session
 from netra_diag.live.runner import RunBinding
@@ -63,11 +63,6 @@ async def svc() -> AsyncIterator[ServiceHandle]:
         yield h
 
 
-async def _sent(session: Session) -> None:
-    while not any(m.name == "message_sent" for m in session.marks):
-        await asyncio.sleep(0.005)
-
-
 async def victim_run(
     svc: ServiceHandle, cassette: Path, thread_id: str | None
 ) -> tuple[RunRecord, list[RunRecord]]:
@@ -75,12 +70,20 @@ async def victim_run(
     token_b = mint_token("user-victim", key=LOCAL_DEV_SECRET, now=time.time())
     url_victim = svc.ws_url("/ws")
     url_leaker = svc.ws_url("/ws", faults="leak_other_user", time_scale="0")
+    sent = asyncio.Event()
+
+    def on_frame(direction: str, te: TimedEvent) -> None:
+        if direction == "out" and te.type == "user_message":
+            sent.set()
+
     async with (
-        Session.connect(url_victim, token=token_b, ping_every=None, record=cassette) as victim,
+        Session.connect(
+            url_victim, token=token_b, ping_every=None, record=cassette, on_frame=on_frame
+        ) as victim,
         Session.connect(url_leaker, token=token_a, ping_every=None) as leaker,
     ):
         task = asyncio.create_task(victim.run("victim", timeout=scaled(10), thread_id=thread_id))
-        await asyncio.wait_for(_sent(victim), scaled(5))
+        await asyncio.wait_for(sent.wait(), scaled(5))
         leaks = [await leaker.run(f"leak {i}", timeout=scaled(5)) for i in range(LEAKER_RUNS)]
         run = await task
     return run, leaks
@@ -119,9 +122,7 @@ def assert_victim_completed(run: RunRecord, leaks: list[RunRecord], cassette: Pa
     assert end.data["run_id"] == run.run_id
 
 
-async def test_leak_does_not_bind_a_run_named_by_thread(
-    svc: ServiceHandle, tmp_path: Path
-) -> None:
+async def test_leak_does_not_bind_a_run_named_by_thread(svc: ServiceHandle, tmp_path: Path) -> None:
     run, leaks = await victim_run(svc, tmp_path / "victim.jsonl", "thread-victim")
     assert_victim_completed(run, leaks, tmp_path / "victim.jsonl")
     assert run.thread_id == "thread-victim"
@@ -145,6 +146,10 @@ def _ev(etype: str, **fields: str) -> Event:
     return Event(etype, Envelope.PLAIN, {"type": etype, **fields})
 
 
+def bound(binding: RunBinding) -> tuple[str | None, str | None]:
+    return binding.thread_id, binding.run_id
+
+
 def test_binding_rules() -> None:
     named = RunBinding("t1", None, None)
     assert named.is_foreign(_ev("agent_started", thread_id="t2", run_id="r2"))
@@ -156,10 +161,10 @@ def test_binding_rules() -> None:
 
     unnamed = RunBinding(None, None, None)
     unnamed.bind(_ev("agent_thinking", thread_id="t9", run_id="r9"))  # not agent_started
-    assert unnamed.thread_id is None and unnamed.run_id is None
+    assert bound(unnamed) == (None, None)
     unnamed.bind(_ev("agent_started", thread_id="t1", run_id="r1"))
     unnamed.bind(_ev("agent_started", thread_id="t2", run_id="r2"))  # only the first binds
-    assert (unnamed.thread_id, unnamed.run_id) == ("t1", "r1")
+    assert bound(unnamed) == ("t1", "r1")
 
     # A validated user: another user's id is foreign; a truncated own id is not.
     user = RunBinding(None, None, "user-12345")
