@@ -3,12 +3,16 @@
 Both sides connect to the same embedded reference service, which runs in a separate process so
 that the client side's own cost is what differs:
 
-- baseline: mint a token, ``websockets.connect`` with it in an ``Authorization`` header, then
-  one ``recv()`` for ``connection_established`` (the moment the server has authenticated us);
+- baseline: ``websockets.connect`` with a token in an ``Authorization`` header, then one
+  ``recv()`` for ``connection_established`` (the moment the server has authenticated us);
 - toolkit: ``run_fanout`` — per user a ``Session`` (auth verdict, handshake diagnostics, marks,
   a cassette per user on disk, background pings) plus one complete agent run each; without a
   ramp every user connects first and the runs start together once all are connected, so the
   connect phase is measured on its own.
+
+Both sides mint every user's token before the timed connects (``run_fanout`` does it before its
+ramp, and creates the cassette files there too: ``prepare`` in the output), so neither side's
+connect rate includes JWT signing.
 
 Both bound connects in flight to the same number. The connect rate is sessions established per
 second over the connect phase (first connect start to last connection established). Rounds
@@ -63,21 +67,26 @@ def start_server(time_scale: float) -> tuple[Any, str]:
 
 async def bare_connects(url: str, users: int, concurrency: int) -> tuple[float, float]:
     """Connects per second for ``users`` bare clients (all held open until the last is in).
-    Each mints its own token when it connects, as the toolkit's sessions do."""
+    Tokens are minted before the clock starts, as the toolkit's fan-out does before its ramp."""
     slots = asyncio.Semaphore(concurrency)
     clients: list[Any] = []
+    tokens = {
+        f"bare-{i:04d}": mint_token(f"bare-{i:04d}", key=LOCAL_DEV_SECRET, now=time.time())
+        for i in range(users)
+    }
 
     async def one(user: str) -> None:
         async with slots:
-            token = mint_token(user, key=LOCAL_DEV_SECRET, now=time.time())
             ws = await connect(
-                url, additional_headers={"Authorization": f"Bearer {token}"}, open_timeout=30
+                url,
+                additional_headers={"Authorization": f"Bearer {tokens[user]}"},
+                open_timeout=30,
             )
             await ws.recv()  # connection_established: authenticated
             clients.append(ws)
 
     start, cpu = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(one(f"bare-{i:04d}") for i in range(users)))
+    await asyncio.gather(*(one(user) for user in tokens))
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     await asyncio.gather(*(ws.close() for ws in clients))
     return users / elapsed, cpu * 1e3 / users
@@ -129,7 +138,8 @@ async def main(args: argparse.Namespace) -> int:
                 f"round {r + 1}: bare {bare[-1]:6.0f} connects/s ({bare_cpu[-1]:.2f} ms CPU each)"
                 f"   toolkit {tool[-1]:6.0f} sessions/s ({tool_cpu[-1]:.2f} ms CPU each)   "
                 f"(toolkit: {last.runs_completed}/{last.runs_total} runs, "
-                f"{last.events_lost} events lost, {last.elapsed_s:.2f} s total)",
+                f"{last.events_lost} events lost, {last.elapsed_s:.2f} s total "
+                f"+ {last.prepare_s:.2f} s prepare)",
                 flush=True,
             )
     finally:

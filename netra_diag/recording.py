@@ -7,6 +7,9 @@ last line is cut short, which ``load_cassette`` reports and skips). The one exce
 a session receiving several frames in one network read defers their lines (``defer=True``) and
 writes them with one ``os.write`` (``flush``) before handing any of them on, so every frame a
 caller has seen is on disk.
+
+``reserve_cassettes`` (``netra_diag.recording_reservations``) creates cassette files ahead of
+time, for a ``Recorder`` to take over.
 """
 
 from __future__ import annotations
@@ -33,6 +36,11 @@ from netra_diag.recording_format import (
     mark_line,
     parse_lines,
 )
+from netra_diag.recording_reservations import (
+    OPEN_FLAGS,
+    ReservedCassette,
+    reserve_cassettes,
+)
 from netra_diag.recording_tables import (
     EVENT_COLUMNS,
     FRAME_COLUMNS,
@@ -52,9 +60,11 @@ __all__ = [
     "Cassette",
     "Frames",
     "Recorder",
+    "ReservedCassette",
     "iter_timed_events",
     "load_cassette",
     "load_frames",
+    "reserve_cassettes",
 ]
 
 
@@ -71,7 +81,7 @@ class Recorder:
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        path: str | os.PathLike[str] | ReservedCassette,
         *,
         endpoint: str,
         transport: str = "",
@@ -83,30 +93,34 @@ class Recorder:
         extra: Mapping[str, Any] | None = None,
         overwrite: bool = True,
     ) -> None:
-        self.path = Path(path)
         self._secrets: tuple[str, ...] = expand_secrets([*secrets, *([token] if token else [])])
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
-        flags |= os.O_TRUNC if overwrite else os.O_EXCL
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd: int | None = os.open(self.path, flags, 0o644)
-        except OSError as exc:
-            raise RecordingError(str(path), f"cannot open for writing: {exc.strerror}") from exc
+        self._fd: int | None = None
         self.lines_written = 0
         self._pending: list[str] = []
-        self._write(
-            header_line(
-                endpoint=endpoint,
-                transport=transport,
-                token_fingerprint=fingerprint(token) if token else None,
-                user=user,
-                tool_version=__version__,
-                started_wall=started_wall,
-                labels=labels,
-                secrets=self._secrets,
-                extra=extra,
-            )
+        # Built before the file is touched: a reserved cassette appears with its header.
+        header = header_line(
+            endpoint=endpoint,
+            transport=transport,
+            token_fingerprint=fingerprint(token) if token else None,
+            user=user,
+            tool_version=__version__,
+            started_wall=started_wall,
+            labels=labels,
+            secrets=self._secrets,
+            extra=extra,
         )
+        if isinstance(path, ReservedCassette):
+            self.path = path.path
+            self._fd = path.take(overwrite=overwrite)
+        else:
+            self.path = Path(path)
+            flags = OPEN_FLAGS | (os.O_TRUNC if overwrite else os.O_EXCL)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, flags, 0o644)
+            except OSError as exc:
+                raise RecordingError(str(path), f"cannot open for writing: {exc.strerror}") from exc
+        self._write(header)
 
     @property
     def closed(self) -> bool:

@@ -49,10 +49,11 @@ def _scrub(text: str, secrets: Sequence[str]) -> str:
     return scrub(text, secrets)
 
 
-def redact_url(url: str, secrets: Iterable[str] = ()) -> str:
+def redact_url(url: str, secrets: Iterable[str] = (), *, expanded: bool = False) -> str:
     """``url`` with credential query values (``token=``, ``jwt=``, ``ticket=`` …) and any userinfo
-    password replaced by fingerprints; never raises (an unparsable URL is scrubbed as text)."""
-    secret_list = expand_secrets(secrets)
+    password replaced by fingerprints; never raises (an unparsable URL is scrubbed as text).
+    ``expanded``: ``secrets`` is already an ``expand_secrets`` result (not expanded again)."""
+    secret_list = tuple(secrets) if expanded else expand_secrets(secrets)
     try:
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)

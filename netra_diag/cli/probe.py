@@ -238,6 +238,12 @@ def _print_summary(summary: dict[str, Any], out: TextIO) -> None:
         print("  " + ", ".join(f"{k}×{v}" for k, v in summary["event_counts"].items()), file=out)
         if run["error"]:
             print(f"  error: {run['error']}", file=out)
+        if run["n_foreign"]:
+            print(
+                f"  foreign: {run['n_foreign']} event(s) of another thread, run or user "
+                "received during the run (kept; not counted as this run's)",
+                file=out,
+            )
     for problem in summary["contract_problems"]:
         print(f"  contract: {problem}", file=out)
     lat = {k: v for k, v in summary["latency"].items() if v is not None}

@@ -89,6 +89,7 @@ class Connection:
         self._n_out = 0
         self._origin = clock()
         self._secrets: tuple[str, ...] = ()
+        self._facts: tuple[str, tuple[str | None, float | None]] | None = None
         self._ws: StampedConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._pinger: asyncio.Task[None] | None = None
@@ -157,11 +158,18 @@ class Connection:
         return token or None
 
     def _token_facts(self, token: str | None) -> tuple[str | None, float | None]:
+        """The token's ``sub`` and ``exp`` (unverified); a token asked about again is not
+        decoded again (the first one serves the cassette header, then the first attempt)."""
         if not token:
             return None, None
+        cached = self._facts
+        if cached is not None and cached[0] == token:
+            return cached[1]
         insp = inspect_token(token, now=self._wall())
         sub = (insp.claims or {}).get("sub")
-        return (str(sub) if sub is not None else None), insp.times.get("exp")
+        facts = (str(sub) if sub is not None else None), insp.times.get("exp")
+        self._facts = (token, facts)
+        return facts
 
     @property
     def clock_offset(self) -> ClockOffset | None:

@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from netra_diag.errors import NetraDiagError, UsageError
+from netra_diag.errors import NetraDiagError, RecordingError, UsageError
 from netra_diag.live.fanout_result import FanoutResult, build_result
 from netra_diag.live.fanout_rows import (
     RUN_COLUMNS,
@@ -53,9 +53,11 @@ from netra_diag.live.fanout_runtime import (
     sleep_until,
 )
 from netra_diag.live.records import RunOutcome
+from netra_diag.recording import ReservedCassette, reserve_cassettes
 from netra_diag.redaction import fingerprint
 
 __all__ = [
+    "PREMINT_HORIZON_S",
     "RUN_COLUMNS",
     "USER_COLUMNS",
     "FanoutResult",
@@ -71,6 +73,9 @@ TokenFactory = Callable[[str], str]  # token_for(user_id) -> token
 MessageFactory = Callable[[str, int], str]  # message_for(user_id, run_index) -> message text
 
 _FILE_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+# Users released within this many seconds of the start get their first token before the ramp;
+# every token profile lives at least 5 minutes (PROTOCOL.md §3), so none nears its expiry.
+PREMINT_HORIZON_S = 60.0
 # Descriptors one user costs in this process: its socket, its cassette, and, when the service is
 # embedded in the same process, the server's end of the socket.
 _FDS_PER_USER = 3
@@ -116,11 +121,16 @@ async def run_fanout(
     stop the loop for 100+ ms with a thousand sessions alive); ``gc_pauses_ms`` and
     ``loop_lag_ms`` in the result say how much the client itself stalled.
 
-    ``token_for(user_id)`` returns a fresh token for that user (called on every connect attempt);
-    by default tokens are minted with the local development secret, which only the embedded
-    service accepts. ``expected_events`` is the number of critical events one run of the
-    service's script emits, when known; otherwise it is inferred per run
-    (:func:`expected_critical_events`). Never raises for a user's failure: it is counted.
+    ``token_for(user_id)`` returns a fresh token for that user; by default tokens are minted with
+    the local development secret, which only the embedded service accepts. It is called before
+    the ramp for the first connect attempt of every user released within ``PREMINT_HORIZON_S``
+    (so the connect phase measures connects, not JWT signing), and again on every later attempt
+    (another transport, a reconnect). Cassette files are created before the ramp too
+    (``netra_diag.recording.reserve_cassettes``); ``prepare_s`` in the result is that time.
+
+    ``expected_events`` is the number of critical events one run of the service's script emits,
+    when known; otherwise it is inferred per run (:func:`expected_critical_events`). Never
+    raises for a user's failure: it is counted.
     """
     from tqdm.auto import tqdm
 
@@ -145,11 +155,14 @@ async def run_fanout(
     nofile, _ = raise_nofile_limit(len(user_ids) * _FDS_PER_USER + 64)
 
     loop = asyncio.get_running_loop()
-    t0 = loop.time()
     states = [
         UserState(user=u, index=i, intended_s=(i / ramp) if ramp else 0.0)
         for i, u in enumerate(user_ids)
     ]
+    prepare_start = loop.time()
+    first_tokens = _premint(states, tokens)
+    reserved = await _reserve(states, out_dir)
+    t0 = loop.time()
     connect_slots = asyncio.Semaphore(connect_concurrency)
     bar = tqdm(
         total=len(user_ids) * runs,
@@ -189,14 +202,19 @@ async def run_fanout(
     async def _user_body(st: UserState) -> None:
         await sleep_until(loop, t0 + st.intended_s)
         st.thread_id = f"thread-{st.user}"
-        cassette = None
+        cassette: Path | ReservedCassette | None = None
         if out_dir is not None:
-            cassette = out_dir / f"{st.index:05d}-{_FILE_SAFE.sub('_', st.user)}.jsonl"
-            st.cassette = str(cassette)
+            cassette = reserved.get(st.index) or _cassette_path(out_dir, st)
+            st.cassette = str(_cassette_path(out_dir, st))
         user_labels = {**(labels or {}), "fanout_user": st.user, "fanout_index": str(st.index)}
+        first = first_tokens.pop(st.index, None)
 
         def token() -> str:
-            tok = tokens(st.user)
+            # The pre-minted token serves the first attempt only: every later attempt (another
+            # transport, a reconnect) gets a fresh one from the factory.
+            nonlocal first
+            tok = first if first is not None else tokens(st.user)
+            first = None
             st.token_fp = fingerprint(tok)
             return tok
 
@@ -257,6 +275,8 @@ async def run_fanout(
         with collector_quiet(quiet_gc) as gc_pauses:
             await asyncio.gather(*(one_user(st) for st in states))
     finally:
+        for item in reserved.values():
+            item.release()  # a user that never started leaves no hidden file behind
         lag_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await lag_task
@@ -275,7 +295,45 @@ async def run_fanout(
         nofile_limit=nofile,
         peak_concurrent=concurrency["peak"],
         connect_cpu_s=(cpu_connected[0] - cpu_start) if cpu_connected else None,
+        prepare_s=t0 - prepare_start,
     )
+
+
+def _cassette_path(out_dir: Path, st: UserState) -> Path:
+    return out_dir / f"{st.index:05d}-{_FILE_SAFE.sub('_', st.user)}.jsonl"
+
+
+def _premint(states: Sequence[UserState], tokens: TokenFactory) -> dict[int, str]:
+    """First tokens of the users released within ``PREMINT_HORIZON_S``, minted before the ramp so
+    that signing a JWT is not part of the connect being measured. Later users (a long ramp)
+    mint when they connect, so that no token waits long enough to near its expiry. A factory
+    that fails leaves that user to fail (and be counted) when it connects."""
+    out: dict[int, str] = {}
+    for st in states:
+        if st.intended_s <= PREMINT_HORIZON_S:
+            try:
+                tok = tokens(st.user)
+            except Exception:  # reported by the user's own connect, which calls it again
+                continue
+            if isinstance(tok, str) and tok:
+                out[st.index] = tok
+    return out
+
+
+async def _reserve(
+    states: Sequence[UserState], out_dir: Path | None
+) -> dict[int, ReservedCassette]:
+    """Every user's cassette file, created before the ramp in a worker thread (creating files is
+    the costly part of starting a cassette: ``netra_diag.recording_reservations``). If that
+    fails, each user opens its own file as it connects, and reports the failure there."""
+    if out_dir is None or not states:
+        return {}
+    paths = [_cassette_path(out_dir, st) for st in states]
+    try:
+        items = await asyncio.to_thread(reserve_cassettes, paths)
+    except RecordingError:
+        return {}
+    return {st.index: item for st, item in zip(states, items, strict=True)}
 
 
 def _user_ids(users: int | Sequence[str]) -> list[str]:

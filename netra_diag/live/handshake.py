@@ -266,7 +266,10 @@ async def open_socket(
     ``proxy=None``: diagnostics must reach the endpoint named, never a proxy from the environment.
     ``ping_interval=None``: the session samples RTT itself (``live.pinger``).
     """
-    shown = redact_url(hs.url, secrets)
+
+    def shown() -> str:  # only for an error message: not worth computing on success
+        return redact_url(hs.url, secrets)
+
     try:
         return await _connect(
             hs,
@@ -279,20 +282,22 @@ async def open_socket(
         resp = exc.response
         body = bytes(resp.body or b"").decode("utf-8", "replace")[:BODY_LIMIT]
         headers = redact_headers(resp.headers.raw_items(), secrets)
-        raise HandshakeRejected(shown, resp.status_code, scrub(body, secrets), headers) from exc
+        raise HandshakeRejected(shown(), resp.status_code, scrub(body, secrets), headers) from exc
     except InvalidURI as exc:
-        raise UsageError(f"not a WebSocket URL: {shown} ({scrub(str(exc), secrets)})") from exc
+        raise UsageError(f"not a WebSocket URL: {shown()} ({scrub(str(exc), secrets)})") from exc
     except InvalidHandshake as exc:
-        raise ConnectFailed(shown, f"invalid handshake: {scrub(str(exc), secrets)}") from exc
+        raise ConnectFailed(shown(), f"invalid handshake: {scrub(str(exc), secrets)}") from exc
     except ConnectionClosed as exc:
         raise ConnectFailed(
-            shown, f"connection closed during the opening handshake: {exc}"
+            shown(), f"connection closed during the opening handshake: {exc}"
         ) from exc
     except TimeoutError as exc:
-        raise ConnectFailed(shown, f"opening handshake timed out after {open_timeout:g} s") from exc
+        raise ConnectFailed(
+            shown(), f"opening handshake timed out after {open_timeout:g} s"
+        ) from exc
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
-        raise ConnectFailed(shown, scrub(reason, secrets)) from exc
+        raise ConnectFailed(shown(), scrub(reason, secrets)) from exc
     except asyncio.CancelledError:
         raise
 

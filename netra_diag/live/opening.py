@@ -28,7 +28,7 @@ from netra_diag.live.handshake import (
     make_handshake,
     open_socket,
 )
-from netra_diag.recording import Recorder
+from netra_diag.recording import Recorder, ReservedCassette
 from netra_diag.recording_format import redact_url
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ async def _await_established(
 async def start_connection(
     conn: Connection,
     *,
-    record: str | Path | Recorder | None,
+    record: str | Path | Recorder | ReservedCassette | None,
     labels: Mapping[str, str] | None,
     user: str | None,
 ) -> None:

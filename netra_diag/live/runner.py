@@ -5,10 +5,10 @@ sending included), so a run never outlives its timeout.
 Which events are the run's own (PROTOCOL.md §7: runs are keyed by ``thread_id`` and ``run_id``):
 a run sent with a ``thread_id`` binds its ``run_id`` to the first agent event of that thread;
 without one it binds thread and run to the first ``agent_started`` after the message was sent.
-Events naming another thread, run, or (when the server validated our token) another user are
-*foreign*: a leaked event of someone else's run must neither bind the run nor end it, yet it
-stays in ``RunRecord.events`` (flagged in ``RunRecord.foreign``, and a ``foreign_event`` mark in
-the recording) so contract and isolation checks see the contamination.
+Events naming another thread or run, or (when no thread tells, and the server validated our
+token) another user, are *foreign*: a leaked event of someone else's run must neither bind the
+run nor end it, yet it stays in ``RunRecord.events`` (flagged in ``RunRecord.foreign``, and a
+``foreign_event`` mark in the recording) so contract and isolation checks see the contamination.
 """
 
 from __future__ import annotations
@@ -50,13 +50,19 @@ class RunBinding:
         self._started = False
 
     def is_foreign(self, ev: Event) -> bool:
-        """The event names another thread, run or (validated) user than this run's."""
+        """The event names another thread or run than this run's, or, when the thread cannot
+        tell (one side names none), another user than the validated one. An event on this run's
+        own thread is never judged by its user id: a service that writes user ids differently in
+        events than in ``connection_established`` must not make every event foreign."""
         tid = ev.thread_id
-        if self.thread_id and tid and tid != self.thread_id:
+        on_thread = bool(self.thread_id and tid)
+        if on_thread and tid != self.thread_id:
             return True
         rid = ev.run_id
         if self.run_id and rid and rid != self.run_id:
             return True
+        if on_thread:
+            return False
         uid = ev.user_id
         return bool(self.user and uid and not same_user(uid, self.user))
 
@@ -71,6 +77,12 @@ class RunBinding:
             self._started = True
             self.thread_id = ev.thread_id
             self.run_id = self.run_id or ev.run_id
+
+    def settle(self, terminal: Event) -> None:
+        """The run's own terminal event names the run when nothing else did (its
+        ``agent_started`` was lost, or the server named no run before)."""
+        self.thread_id = self.thread_id or terminal.thread_id
+        self.run_id = self.run_id or terminal.run_id
 
 
 def _error_text(ev: Event) -> str:
@@ -168,6 +180,7 @@ async def execute_run(
                     if kind is EventKind.AGENT:
                         binding.bind(ev)
                 if kind is EventKind.AGENT and ev.type in _TERMINAL:
+                    binding.settle(ev)
                     conn.mark("terminal_event", {"type": ev.type, "run_id": ev.run_id})
                     outcome = (
                         RunOutcome.COMPLETED if ev.type in _COMPLETED else RunOutcome.AGENT_ERROR
@@ -184,6 +197,12 @@ async def execute_run(
         outcome = RunOutcome.CLOSED
         error = str(exc)
     close = conn.close_info if outcome is RunOutcome.CLOSED else None
+    # Events that came before the run's ids were known are judged again by the final binding.
+    for i, te in enumerate(events):
+        if binding.is_foreign(te.event) and i not in foreign:
+            foreign.append(i)
+            conn.mark("foreign_event", _foreign_data(te.event, binding))
+    foreign.sort()
     skip = set(foreign)
     own = [e for i, e in enumerate(events) if i not in skip] if skip else events
     end = conn.mark(

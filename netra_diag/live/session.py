@@ -32,7 +32,7 @@ from netra_diag.live.handshake import HandshakeInfo, TransportAttempt
 from netra_diag.live.opening import start_connection
 from netra_diag.live.reconnect import ReconnectPolicy
 from netra_diag.live.records import ClockOffset, Mark, RunRecord
-from netra_diag.recording import Recorder
+from netra_diag.recording import Recorder, ReservedCassette
 from netra_diag.redaction import fingerprint
 
 __all__ = ["DEFAULT_MAX_SIZE", "Session", "SessionConnector"]
@@ -88,7 +88,7 @@ class Session:
         *,
         token: TokenSource = None,
         transport: str = "auto",
-        record: str | Path | Recorder | None = None,
+        record: str | Path | Recorder | ReservedCassette | None = None,
         labels: Mapping[str, str] | None = None,
         open_timeout: float = 10.0,
         establish_timeout: float = 5.0,
@@ -109,7 +109,9 @@ class Session:
         token's sub, else the first that connected), or one of ``netra_diag.tokens.Transport``
         (``header``, ``subprotocol``, ``subprotocol-raw``, ``test-helper``, ``bearer``,
         ``query``, ``none``), or ``bad:<name>`` for a known-bad format.
-        ``record``: a cassette path (written, flushed per frame) or a ``Recorder`` you own.
+        ``record``: a cassette path (written, flushed per frame), a ``ReservedCassette``
+        (``netra_diag.recording.reserve_cassettes``: the file was created ahead of time) or a
+        ``Recorder`` you own.
         ``establish_timeout``: how long to wait for ``connection_established`` before going on
         without it (older generations send none). ``ping_every``: seconds between RTT samples
         (``None``: no background pings). ``reconnect``: reconnect automatically after an

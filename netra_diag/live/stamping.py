@@ -27,7 +27,7 @@ import platform
 import socket
 import struct
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -101,6 +101,16 @@ def rx_age_ns(rx_realtime_ns: int | None, now_realtime_ns: int) -> int | None:
     return age if 0 <= age < _MAX_AGE_NS else None
 
 
+def _numeric_address(host: str, port: int) -> list[Any] | None:
+    """The address of an IP literal (``127.0.0.1``, ``::1``) without a resolver: as
+    ``loop.create_connection`` does, so a loopback connect does not cost a round trip through
+    the default executor's thread (``loop.getaddrinfo``). ``None`` for a host name."""
+    try:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return None
+
+
 async def open_stamping_socket(host: str, port: int) -> StampingSocket:
     """A connected, non-blocking ``StampingSocket`` to ``host:port`` (each resolved address in
     turn, as ``loop.create_connection`` does), with receive timestamps turned on.
@@ -108,7 +118,9 @@ async def open_stamping_socket(host: str, port: int) -> StampingSocket:
     Raises ``OSError`` like ``loop.create_connection``: the error itself when one address was
     tried, else one listing every attempt's error."""
     loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    infos = _numeric_address(host, port) or await loop.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM
+    )
     if not infos:
         raise OSError("getaddrinfo() returned empty list")
     errors: list[OSError] = []

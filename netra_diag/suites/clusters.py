@@ -11,16 +11,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from netra_diag.suites.categories import Category, CategoryMatch, categorise
 from netra_diag.suites.links import Recording
 from netra_diag.suites.model import SuiteRun, TestCase
 from netra_diag.suites.phases import Phase, phase_of
-from netra_diag.suites.signatures import Signature, signature_of
+from netra_diag.suites.signatures import Signature, problem_signature
 
 __all__ = ["Cluster", "cluster_failures"]
 
 _RUNNER_PHASES = frozenset({"collection", "teardown"})
+_suite_of = attrgetter("suite")
+_test_id_of = attrgetter("test_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +53,22 @@ def cluster_failures(
 ) -> list[Cluster]:
     """Clusters of the failing tests of ``run``, biggest first (ties: report order)."""
     groups: dict[str, list[TestCase]] = {}
+    runner_phases: dict[str, list[str]] = {}  # per group, each test's phase as the runner said
     sigs: dict[str, Signature] = {}
     for case in run.failing():
-        sig = signature_of(case)
-        if sig is None:
+        problem = case.primary
+        if problem is None:
             continue
+        sig = problem_signature(problem, case.test_id)
         key = sig.key
-        if key not in groups:
-            groups[key] = []
+        cases = groups.get(key)
+        if cases is None:
+            cases = groups[key] = []
+            runner_phases[key] = []
             sigs[key] = sig
-        groups[key].append(case)
+        cases.append(case)
+        runner_phases[key].append(problem.phase)
+    linked_runs = recordings or {}
     clusters: list[Cluster] = []
     for key, cases in groups.items():
         rep = cases[0]
@@ -68,23 +77,26 @@ def cluster_failures(
         # so only tests with a recording (which may say more) are looked at one by one.
         phases: Counter[Phase] = Counter()
         shared = phase_of(rep, match.category)
-        for case in cases:
-            linked = (recordings or {}).get(case.test_id)
-            if linked:
-                phases[phase_of(case, match.category, linked[-1])] += 1
-            else:
-                problem = case.primary
-                runner = problem.phase if problem else ""
-                phases[Phase(runner) if runner in _RUNNER_PHASES else shared] += 1
-        suites = tuple(dict.fromkeys(c.suite for c in cases if c.suite))
+        if linked_runs:
+            for case in cases:
+                linked = linked_runs.get(case.test_id)
+                if linked:
+                    phases[phase_of(case, match.category, linked[-1])] += 1
+                else:
+                    problem = case.primary
+                    runner = problem.phase if problem else ""
+                    phases[Phase(runner) if runner in _RUNNER_PHASES else shared] += 1
+        else:
+            # Counted per distinct runner phase, in first-seen order: the same Counter (and the
+            # same tie-break in most_common) as counting test by test.
+            for runner, n in Counter(runner_phases[key]).items():
+                phases[Phase(runner) if runner in _RUNNER_PHASES else shared] += n
+        suites = tuple(dict.fromkeys(filter(None, map(_suite_of, cases))))
         reason = match.reason
         bypassed = sorted(
-            {
-                r.server_user
-                for c in cases
-                for r in (recordings or {}).get(c.test_id, ())
-                if r.auth_bypass
-            }
+            {r.server_user for c in cases for r in linked_runs.get(c.test_id, ()) if r.auth_bypass}
+            if linked_runs
+            else ()
         )
         if bypassed:
             reason += f"; its recordings show auth bypass (server user {', '.join(bypassed)})"
@@ -94,7 +106,7 @@ def cluster_failures(
                 category=match.category,
                 category_reason=reason,
                 phase=phases.most_common(1)[0][0],
-                tests=tuple(c.test_id for c in cases),
+                tests=tuple(map(_test_id_of, cases)),
                 representative=rep.test_id,
                 suites=suites,
             )

@@ -1,15 +1,10 @@
 """Stream JUnit XML into a ``SuiteRun``: pytest (xunit1, xunit2), node's test runner, jest-junit,
 Maven Surefire (with ``rerunFailure``/``flakyFailure``/``rerunError``/``flakyError``) and gotestsum.
 
-The file is read in chunks and each chunk's closed ``<testcase>`` elements become rows, so a huge
-report never sits in memory as a tree. Two readers share the conventions below
-(``netra_diag.suites.junit_cases``): ``junit_tree`` lets ElementTree's C parser build each chunk's
-elements, which is several times faster than a Python callback per element, and is used for
-seekable input once ``netra_diag.suites.xmlstream``'s guard has read the prolog (where entity
-declarations and external references live) and refused what is unsafe. When it meets what it does
-not handle the way this module does (a text run too long to hold whole, an unusual root, a parse
-error), the input is read again, from the start, by the streaming expat reader here, which clips
-long texts while they stream and refuses unsafe XML itself; so is input that cannot seek.
+The file is fed to expat in chunks and the ``<testcase>`` elements closed by each chunk become
+rows (``netra_diag.suites.junit_cases``), so a huge report never sits in memory as a tree and long
+texts are clipped while they stream (``netra_diag.suites.xmlstream``, which also refuses entity
+expansion and external entities).
 
 Runner conventions that decide counts (so they equal the runner's own summary):
 
@@ -30,7 +25,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 from xml.parsers import expat
@@ -45,7 +40,6 @@ from netra_diag.suites.junit_cases import (
     Child,
     pytest_nodeid,
 )
-from netra_diag.suites.junit_tree import read_tree
 from netra_diag.suites.model import SuiteRun
 from netra_diag.suites.xmlstream import MAX_TEXT, TextBuffer, clip_text, secure_parser
 
@@ -58,27 +52,6 @@ def looks_like_junit(head: bytes) -> bool:
     """True if the first bytes of a file look like XML rather than JSON."""
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     return stripped.startswith(b"<") or head.startswith((b"\xff\xfe", b"\xfe\xff"))
-
-
-class _Child:
-    """One element inside an open testcase while it streams (failure, system-out, …)."""
-
-    __slots__ = ("attrs", "props", "stack", "tag", "text")
-
-    def __init__(self, tag: str, attrs: dict[str, str]) -> None:
-        self.tag, self.attrs = tag, attrs
-        self.text: TextBuffer | None = None
-        self.stack: TextBuffer | None = None  # Surefire's <stackTrace> inside rerun/flaky
-        self.props: list[tuple[str, str]] = []
-
-    def read(self) -> Child:
-        return Child(
-            self.tag,
-            self.attrs,
-            self.text.value() if self.text is not None else None,
-            self.stack.value() if self.stack is not None else None,
-            self.props,
-        )
 
 
 class _StreamReader:
@@ -94,16 +67,16 @@ class _StreamReader:
         self.suites: list[tuple[str, dict[str, str]]] = []
         self.suite_name = ""
         self.batch: list[dict[str, str]] = []  # attributes of testcases not yet rows
-        self.batch_kids: dict[int, list[_Child]] = {}  # batch index -> that testcase's children
+        self.batch_kids: dict[int, list[Child]] = {}  # batch index -> that testcase's children
         self.in_case = False  # a testcase is open
-        self.children: list[_Child] = []  # of the open testcase, once it has any
+        self.children: list[Child] = []  # of the open testcase, once it has any
         self.depth = 0  # element depth inside the open testcase
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         if self.in_case:
             self.depth += 1
             if self.depth == 1:
-                child = _Child(tag, attrs)
+                child = Child(tag, attrs)
                 if not self.children:
                     self.children = self.batch_kids[len(self.batch) - 1] = []
                 self.children.append(child)
@@ -172,8 +145,7 @@ class _StreamReader:
         self.batch_kids = {}
         if self.in_case and n in kids:
             self.batch_kids[0] = kids.pop(n)
-        read: dict[int, Sequence[Child]] = {i: [c.read() for c in ch] for i, ch in kids.items()}
-        self.out.add_batch(cases, read, self.suite_name)
+        self.out.add_batch(cases, kids, self.suite_name)
 
     def build(self) -> SuiteRun:
         if not self.out.root_tag:
@@ -221,27 +193,13 @@ def parse_junit(
     path = name or path
     try:
         with _gc_paused():
-            start = _position(stream)
-            if start is not None:
-                run = read_tree(stream, path, _CHUNK)
-                if run is not None:
-                    return run
-                stream.seek(start)
-            return _parse_streaming(stream, path)
+            return _parse_stream(stream, path)
     finally:
         if owned:
             stream.close()
 
 
-def _position(stream: IO[Any]) -> int | None:
-    """Where ``stream`` is, if it can be read again from there (else None)."""
-    try:
-        return stream.tell() if stream.seekable() else None
-    except (OSError, ValueError):
-        return None
-
-
-def _parse_streaming(stream: IO[Any], path: str) -> SuiteRun:
+def _parse_stream(stream: IO[Any], path: str) -> SuiteRun:
     parser = secure_parser()
     reader = _StreamReader(path, parser)
     parser.StartElementHandler = reader.start

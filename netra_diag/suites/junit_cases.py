@@ -1,8 +1,7 @@
-"""Turn JUnit ``<testcase>`` elements into rows and details: the runner conventions of
-``netra_diag.suites.junit``, shared by its two readers (streaming expat, and the faster
-ElementTree one in ``netra_diag.suites.junit_tree``).
+"""Turn JUnit ``<testcase>`` elements into rows and details, following the runner conventions
+listed in ``netra_diag.suites.junit`` (whose streaming reader collects the elements).
 
-A reader hands over batches of closed testcases (their attributes, and the children of those that
+The reader hands over batches of closed testcases (their attributes, and the children of those that
 have any) with the suite they sit in; ``CaseCollector.add_batch`` turns a whole batch into rows
 with ``map`` over C functions rather than Python code per testcase, because a 100k-case report is
 mostly plain passes and interpreting each one would cost more than parsing the XML. A batch that
@@ -13,14 +12,14 @@ may merge) goes through ``_add_case``, one testcase at a time, with the same res
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from itertools import repeat
-from typing import Any
+from typing import NamedTuple
 
 from netra_diag.suites.model import CaseRow, Outcome, Problem, ProblemKind, SuiteRun, TestCase
-from netra_diag.suites.xmlstream import clip_text
+from netra_diag.suites.xmlstream import TextBuffer, clip_text
 
 __all__ = [
     "SUITE_TAGS",
@@ -94,25 +93,19 @@ def _line(value: str | None) -> int | None:
 
 
 class Child:
-    """One element directly inside a testcase (failure, system-out, properties, …), read.
+    """One element directly inside a testcase (failure, system-out, properties, …).
 
-    ``text`` is its character data, clipped (``clip_text``), for failure/error/skip/output
-    elements, else None; ``stack`` the clipped text of a Surefire ``<stackTrace>`` inside it;
-    ``props`` its ``<property>`` elements.
+    ``text`` collects its character data for failure/error/skip/output elements, ``stack`` that
+    of a Surefire ``<stackTrace>`` inside it, ``props`` its ``<property>`` elements.
     """
 
     __slots__ = ("attrs", "props", "stack", "tag", "text")
 
-    def __init__(
-        self,
-        tag: str,
-        attrs: dict[str, str],
-        text: str | None = None,
-        stack: str | None = None,
-        props: list[tuple[str, str]] | None = None,
-    ) -> None:
-        self.tag, self.attrs, self.text, self.stack = tag, attrs, text, stack
-        self.props = props if props is not None else []
+    def __init__(self, tag: str, attrs: dict[str, str]) -> None:
+        self.tag, self.attrs = tag, attrs
+        self.text: TextBuffer | None = None
+        self.stack: TextBuffer | None = None
+        self.props: list[tuple[str, str]] = []
 
 
 class CaseCollector:
@@ -126,7 +119,7 @@ class CaseCollector:
         self.node_counts: dict[str, int] = {}
         self.warnings: list[str] = []
         self.fmt = "junit"
-        self.pending: dict[int, dict[str, Any]] = {}
+        self.pending: dict[int, _Extra] = {}  # row index -> what its TestCase adds
         self.root_tag = ""
         self.root_attrs: dict[str, str] = {}
 
@@ -147,7 +140,7 @@ class CaseCollector:
 
     # -- testcases --------------------------------------------------------------------------
     def add_batch(
-        self, cases: list[dict[str, str]], kids: dict[int, Sequence[Child]], suite: str
+        self, cases: list[dict[str, str]], kids: Mapping[int, Sequence[Child]], suite: str
     ) -> None:
         """Rows for closed testcases, in report order: ``cases`` holds their attributes, ``kids``
         the children of those (by index in ``cases``) that have any; all sit in ``suite``."""
@@ -158,7 +151,7 @@ class CaseCollector:
                 self._add_case(a, kids.get(i, ()), suite)
 
     def _add_batch(
-        self, cases: list[dict[str, str]], kids: dict[int, Sequence[Child]], suite: str
+        self, cases: list[dict[str, str]], kids: Mapping[int, Sequence[Child]], suite: str
     ) -> bool:
         get = dict.get
         names = list(map(get, cases, repeat("name")))
@@ -235,7 +228,7 @@ class CaseCollector:
         if earlier is not None and (
             classname == _JEST_SUITE_ERROR
             or (
-                extra["counted_as"] == (Outcome.PASSED, Outcome.ERROR)
+                extra.counted_as == (Outcome.PASSED, Outcome.ERROR)
                 and self.rows[earlier].outcome is Outcome.FAILED
             )
         ):
@@ -257,14 +250,16 @@ class CaseCollector:
             n += 1
         return f"{test_id} #{n}"
 
-    def _merge_into(self, index: int, new: dict[str, Any], *, jest: bool) -> None:
+    def _merge_into(self, index: int, new: _Extra, *, jest: bool) -> None:
         """Fold a second element for the same test into the first (see ``junit``'s docstring)."""
-        extra = self.pending.setdefault(index, {})
-        extra["problems"] = (*extra.get("problems", ()), *new["problems"])
-        if not jest:  # pytest: failed call + teardown error
-            extra["counted_as"] = (Outcome.FAILED, Outcome.ERROR)
-        extra["stdout"] = extra.get("stdout") or new["stdout"]
-        extra["stderr"] = extra.get("stderr") or new["stderr"]
+        old = self.pending.get(index, _NO_EXTRA)
+        self.pending[index] = old._replace(
+            problems=(*old.problems, *new.problems),
+            # pytest: failed call + teardown error
+            counted_as=old.counted_as if jest else (Outcome.FAILED, Outcome.ERROR),
+            stdout=old.stdout or new.stdout,
+            stderr=old.stderr or new.stderr,
+        )
 
     # -- the run ------------------------------------------------------------------------------
     def build(self) -> SuiteRun:
@@ -290,48 +285,60 @@ class CaseCollector:
                 duration=row.duration,
                 file=row.file,
                 line=row.line,
+                counted_as=extra.counted_as,
+                problems=extra.problems,
+                reruns=extra.reruns,
+                properties=extra.properties,
+                stdout=extra.stdout,
+                stderr=extra.stderr,
                 source=source,
                 nodeid="" if prefix is None else prefix + row.name,
-                **extra,
             )
-        run = SuiteRun(rows=tuple(rows), details=details)
-        counts = run.counts
-        retried = any(c.reruns for c in details.values())
-        for attr, have in (("errors", counts.errors), ("failures", counts.failed)):
-            said = declared.get(attr)
-            if said is not None and said > have and not retried:
-                self.warnings.append(
-                    f"{self.path}: the file declares {said} {attr} but has testcases for {have} "
-                    "(a package or suite that did not build or load leaves no testcase)"
-                )
         fmt = self.fmt
         if fmt == "junit" and (pytest_like or self.root_attrs.get("name") == "pytest tests"):
             fmt = "junit-pytest"
-        return replace(
-            run,
+        run = SuiteRun(
+            rows=tuple(rows),
+            details=details,
             sources=(self.path,),
             fmt=fmt,
             declared=declared,
             warnings=tuple(self.warnings),
         )
+        counts = run.counts  # cached on run, which triage goes on to use
+        retried = any(c.reruns for c in details.values())
+        short = [
+            f"{self.path}: the file declares {said} {attr} but has testcases for {have} "
+            "(a package or suite that did not build or load leaves no testcase)"
+            for attr, have in (("errors", counts.errors), ("failures", counts.failed))
+            if (said := declared.get(attr)) is not None and said > have and not retried
+        ]
+        return replace(run, warnings=(*run.warnings, *short)) if short else run
+
+
+class _Extra(NamedTuple):
+    """What a testcase with children or a ``status`` adds to its row in its ``TestCase``."""
+
+    counted_as: tuple[Outcome, ...]
+    problems: tuple[Problem, ...]
+    reruns: tuple[Problem, ...]
+    properties: tuple[tuple[str, str], ...]
+    stdout: str
+    stderr: str
+
+
+_NO_EXTRA = _Extra((), (), (), (), "", "")
 
 
 def _details(
     classname: str, a: dict[str, str], children: Sequence[Child]
-) -> tuple[Outcome, dict[str, Any]]:
-    """The outcome of a testcase with children or a ``status``, and its ``TestCase`` extras."""
+) -> tuple[Outcome, _Extra]:
+    """The outcome of a testcase with children or a ``status``, and what its details add."""
     problems, reruns, props, stdout, stderr = _read_children(children)
     if classname == _JEST_SUITE_ERROR:
         problems = [replace(p, phase="collection") for p in problems]
     outcome, counted = _decide(problems, a.get("status", ""))
-    return outcome, {
-        "counted_as": counted,
-        "problems": tuple(problems),
-        "reruns": tuple(reruns),
-        "properties": tuple(props),
-        "stdout": stdout,
-        "stderr": stderr,
-    }
+    return outcome, _Extra(counted, tuple(problems), tuple(reruns), tuple(props), stdout, stderr)
 
 
 def _read_children(
@@ -351,15 +358,15 @@ def _read_children(
             problem = Problem(
                 kind,
                 attrs.get("type") or "",
-                message if len(message) <= _MESSAGE_LIMIT else clip_text(message, _MESSAGE_LIMIT),
-                source if source is not None else "",
+                clip_text(message, _MESSAGE_LIMIT),
+                source.value() if source is not None else "",
                 _pytest_phase(kind, message),
             )
             (problems if kind in _FINAL_KINDS else reruns).append(problem)
         elif tag == "system-out" and child.text is not None:
-            stdout = child.text
+            stdout = child.text.value()
         elif tag == "system-err" and child.text is not None:
-            stderr = child.text
+            stderr = child.text.value()
         elif tag == "properties":
             props.extend(child.props)
     return problems, reruns, props, stdout, stderr

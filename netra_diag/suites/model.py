@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from operator import attrgetter
 from typing import NamedTuple
 
 __all__ = [
@@ -234,13 +235,14 @@ class SuiteRun:
 
     @cached_property
     def counts(self) -> Counts:
-        tally = Counter(row.outcome for row in self.rows)
+        tally = Counter(map(_outcome_of, self.rows))
         flaky = 0
         for case in self.details.values():
             if case.counted_as != (case.outcome,):
                 tally[case.outcome] -= 1
                 tally.update(case.counted_as)
-            flaky += case.passed_on_retry
+            if case.reruns:  # passed_on_retry needs an earlier attempt
+                flaky += case.passed_on_retry
         return Counts(flaky=flaky, **{_BUCKET[o]: n for o, n in tally.items()})
 
     @cached_property
@@ -248,20 +250,24 @@ class SuiteRun:
         """The suite each row is reported under (aligned with ``rows``): its testsuite name, or
         its module when every test sits in one generic testsuite (pytest calls them all
         "pytest")."""
-        names = {row.suite for row in self.rows}
+        rows = self.rows
+        suites = list(map(_suite_of, rows))
+        names = set(suites)
         generic = len(names) <= 1 and names <= {"", "pytest", "pytest tests"}
         if not generic:
-            return tuple(row.suite for row in self.rows)
-        memo: dict[str, str] = {}
-        out = []
-        for row in self.rows:
-            # A collection error has no classname: its name is the module.
-            where = row.classname or row.name
-            key = memo.get(where)
-            if key is None:
-                key = memo[where] = module_of(where) or row.suite or "(no suite)"
-            out.append(key)
-        return tuple(out)
+            return tuple(suites)
+        # A collection error has no classname: its name is the module.
+        wheres = list(map(_classname_of, rows))
+        if "" in wheres:
+            wheres = [w or row.name for w, row in zip(wheres, rows, strict=True)]
+        # One module_of per distinct classname; a row's suite is only the fallback for one
+        # without a module, so those few are looked at row by row, first row first.
+        memo = {where: module_of(where) for where in dict.fromkeys(wheres)}
+        if "" in memo.values():
+            for where, row in zip(wheres, rows, strict=True):
+                if not memo[where]:
+                    memo[where] = row.suite or "(no suite)"
+        return tuple(map(memo.__getitem__, wheres))
 
     @cached_property
     def row_by_id(self) -> dict[str, CaseRow]:
@@ -282,6 +288,11 @@ class SuiteRun:
     @property
     def duration(self) -> float:
         return sum(row.duration or 0.0 for row in self.rows)
+
+
+_outcome_of = attrgetter("outcome")
+_suite_of = attrgetter("suite")
+_classname_of = attrgetter("classname")
 
 
 def case_from_row(row: CaseRow) -> TestCase:

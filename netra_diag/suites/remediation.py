@@ -7,17 +7,26 @@ fail, error and skip stay separate: "17/26 functioning" is the blur this table e
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import reduce
+from itertools import compress, repeat
+from operator import add, attrgetter
 
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.clusters import Cluster
 from netra_diag.suites.diff import RunDiff
-from netra_diag.suites.model import FAILING, Counts, Outcome, SuiteRun
+from netra_diag.suites.model import FAILING, CaseRow, Counts, Outcome, SuiteRun, TestCase
 from netra_diag.suites.vacuous import VacuousKind, VacuousSignal
 
 __all__ = ["SuiteStatus", "suite_statuses"]
+
+
+_test_id_of = attrgetter("test_id")
+_outcome_of = attrgetter("outcome")
+_duration_of = attrgetter("duration")
+_NOT_PASSED = frozenset(Outcome) - {Outcome.PASSED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,36 +84,43 @@ class SuiteStatus:
 
 
 class _Tally:
-    __slots__ = ("counts", "duration", "flaky", "tids")
+    __slots__ = ("counts", "duration", "flaky", "outcomes", "tids")
 
-    def __init__(self) -> None:
-        self.tids: list[str] = []
-        self.counts: Counter[Outcome] = Counter()
-        self.duration = 0.0
+    def __init__(self, rows: list[CaseRow], details: Mapping[str, TestCase]) -> None:
+        self.tids: list[str] = list(map(_test_id_of, rows))
+        self.outcomes: list[Outcome] = list(map(_outcome_of, rows))
+        durations = list(map(_duration_of, rows))
+        if None in durations:
+            durations = [d or 0.0 for d in durations]
+        # One by one, in order, like a loop of += (sum() may round differently).
+        self.duration: float = reduce(add, durations, 0.0)
+        # As the runner counted: a failing or skipped test's details may count it twice.
+        counts = self.counts = Counter(self.outcomes)
+        for row in compress(rows, map(_NOT_PASSED.__contains__, self.outcomes)):
+            case = details.get(row.test_id)
+            if case is not None and case.counted_as != (row.outcome,):
+                counts[row.outcome] -= 1
+                for outcome in case.counted_as:  # Counter.update is slow for tiny iterables
+                    counts[outcome] += 1
         self.flaky = 0
 
 
 def _per_suite(run: SuiteRun) -> dict[str, _Tally]:
-    """One pass over the rows: each suite's tests, outcome counts (as the runner counted them)
-    and duration, without building a ``TestCase`` for every plain pass."""
-    out: dict[str, _Tally] = {}
+    """Each suite's tests, outcome counts (as the runner counted them) and duration, without
+    building a ``TestCase`` for every plain pass. A run can have 100k rows: the per-row work is
+    left to ``map`` and ``Counter``, whose loops run in C."""
+    names = run.suite_names
+    groups: dict[str, list[CaseRow]] = {name: [] for name in dict.fromkeys(names)}
+    if len(groups) == 1:
+        groups[names[0]] = list(run.rows)
+    else:  # groups[name].append(row) for each row
+        deque(map(list.append, map(groups.__getitem__, names), run.rows), maxlen=0)
     details = run.details
-    for row, suite in zip(run.rows, run.suite_names, strict=True):
-        tally = out.get(suite)
-        if tally is None:
-            tally = out[suite] = _Tally()
-        tally.tids.append(row.test_id)
-        tally.duration += row.duration or 0.0
-        case = details.get(row.test_id) if row.outcome is not Outcome.PASSED else None
-        if case is None:
-            tally.counts[row.outcome] += 1
-        else:
-            for outcome in case.counted_as:  # Counter.update is slow for tiny iterables
-                tally.counts[outcome] += 1
-    for tally in out.values():
-        tally.flaky = sum(
-            1 for t in tally.tids if (c := details.get(t)) is not None and c.passed_on_retry
-        )
+    out = {name: _Tally(rows, details) for name, rows in groups.items()}
+    flaky = {tid for tid, case in details.items() if case.reruns and case.passed_on_retry}
+    if flaky:
+        for tally in out.values():
+            tally.flaky = sum(map(flaky.__contains__, tally.tids))
     return out
 
 
@@ -129,7 +145,6 @@ def suite_statuses(
     vacuous: Sequence[VacuousSignal] = (),
 ) -> list[SuiteStatus]:
     """One status per suite of ``current``, in report order."""
-    rows = current.row_by_id
     base_suites = _per_suite(baseline) if baseline is not None else {}
     base_of_test = {tid: name for name, tally in base_suites.items() for tid in tally.tids}
     new = set(diff.new_failures + diff.failing_added) if diff else set()
@@ -147,8 +162,12 @@ def suite_statuses(
         # The baseline suite is whichever suite the same tests were in (names may differ).
         base_names = Counter(base_of_test[t] for t in tids if t in base_of_test)
         base = base_suites[base_names.most_common(1)[0][0]] if base_names else None
-        causes = Counter(cause_of.get(t, "?") for t in tids if rows[t].outcome in FAILING)
-        weak = Counter(k for t in (name, *tids) for k in weak_of.get(t, ()))
+        failing = compress(tids, map(FAILING.__contains__, tally.outcomes))
+        causes = Counter(map(cause_of.get, failing, repeat("?")))
+        weak_tests = [name] if name in weak_of else []
+        if weak_of:
+            weak_tests += filter(weak_of.__contains__, tids)
+        weak = Counter(kind for t in weak_tests for kind in weak_of[t])
         out.append(
             SuiteStatus(
                 suite=name,
@@ -157,8 +176,8 @@ def suite_statuses(
                 duration=tally.duration,
                 baseline=_as_counts(base) if base is not None else None,
                 baseline_tests=len(base.tids) if base is not None else 0,
-                new_failures=sum(1 for t in tids if t in new),
-                fixed=sum(1 for t in tids if t in fixed),
+                new_failures=sum(map(new.__contains__, tids)) if new else 0,
+                fixed=sum(map(fixed.__contains__, tids)) if fixed else 0,
                 causes=tuple(f"{n}× {label}" for label, n in causes.most_common()),
                 weak_passes=tuple(_weak_text(kind, n) for kind, n in weak.most_common()),
             )

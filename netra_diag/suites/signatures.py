@@ -28,6 +28,7 @@ __all__ = [
     "innermost_frame",
     "message_body",
     "normalise_message",
+    "problem_signature",
     "signature_of",
 ]
 
@@ -54,6 +55,21 @@ _HEX_PART = re.compile(
     r"0x[0-9a-fA-F]+|(?<![0-9a-zA-Z])(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{6,}"
 )
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
+# The five whole-word tests of _classify_word in one pattern: fullmatch takes the first
+# alternative that matches the whole word, as the tests one after the other would.
+_WORD_KIND = re.compile(
+    "|".join(
+        f"(?P<{name}>{rx.pattern})"
+        for name, rx in (
+            ("keep", _KEEP),
+            ("time", _TIME),
+            ("uuid", _UUID),
+            ("hostport", _HOSTPORT),
+            ("hex", _HEX),
+        )
+    )
+)
+_PLACEHOLDER = {"time": "<time>", "uuid": "<uuid>", "hostport": "<host>:<port>", "hex": "<hex>"}
 _MESSAGE_LIMIT = 240
 
 
@@ -72,19 +88,14 @@ def _classify_word(text: str) -> str:
         return "<tmp>"
     if first == "e" and text.startswith("eyJ"):
         return "<token>"
-    if _KEEP.fullmatch(text):
-        return text
-    if _TIME.fullmatch(text):
-        return "<time>"
-    if _UUID.fullmatch(text):
-        return "<uuid>"
-    if _HOSTPORT.fullmatch(text):
-        return "<host>:<port>"
-    if _HEX.fullmatch(text):
-        return "<hex>"
+    kind = _WORD_KIND.fullmatch(text)
+    if kind is not None:
+        return text if kind.lastgroup == "keep" else _PLACEHOLDER[kind.lastgroup or ""]
     # A word with digits inside (user-1234, run_42, t-4f2a9c, 3.5s): replace each id-like part,
     # keep the rest; close codes stay (1008 vs 1011 is the whole story).
-    return _DIGITS.sub(_number, _HEX_PART.sub("<hex>", _UUID.sub("<uuid>", text)))
+    text = _HEX_PART.sub("<hex>", _UUID.sub("<uuid>", text))
+    # Only a number 1000-1015 is kept, and it holds "10": without one, no number needs a look.
+    return _DIGITS.sub(_number, text) if "10" in text else _DIGITS.sub("<n>", text)
 
 
 def _number(match: re.Match[str]) -> str:
@@ -98,7 +109,9 @@ def normalise_message(message: str) -> str:
     return " ".join(text.split())[:_MESSAGE_LIMIT]
 
 
-# "TypeError: ..." / "websockets.exceptions.InvalidStatus: ..." / "AssertionError [ERR_X]: ..."
+# Failures of one cause often repeat the very same message.
+_normalise_body = lru_cache(maxsize=16384)(normalise_message)
+
 # "TypeError: ...", "websockets.exceptions.InvalidStatus: ...", "AssertionError [ERR_X]: ...",
 # "Error: ...": a dotted name whose last part is capitalised, then a colon.
 _TYPE_PREFIX = re.compile(r"^(?P<type>(?:[A-Za-z_][\w$]*\.)*[A-Z][\w$]*)(?: \[[A-Z_]+\])?: ")
@@ -274,33 +287,46 @@ def innermost_frame(text: str, *, include_tests: bool = False) -> str:
     the tests' own frames count as code under test too.
     """
     tail = text[-8192:]
-    for start, line in _lines_from_end(tail):
+    end = len(tail)
+    while end > 0:  # _lines_from_end, inlined: this loop runs for every line of every failure
+        start = tail.rfind("\n", 0, end) + 1
+        line = tail[start:end]
+        end = start - 1
+        # (the substrings cannot contain the "\r" that _lines_from_end strips)
         if not (".py:" in line or 'File "' in line or "at " in line or ".go:" in line):
             continue
-        match = _FRAME.search(line)
-        if match is None:
+        frame = _frame_of_line(line.rstrip("\r"))
+        if frame is None:
             continue
-        groups = match.groupdict()
-        if groups["py"]:
-            path, fn = groups["py"], groups["pyfn"]
-        elif groups["pt"]:
-            path, fn = groups["pt"], groups["ptfn"] or ""
-        elif groups["js"]:
-            path, fn = groups["js"], (groups["jsfn"] or "").strip()
-        elif groups["java"]:
-            qualified = groups["javafn"]
-            if qualified.startswith(_JAVA_LIBRARY):
-                continue
-            path, fn = groups["java"], qualified.rsplit(".", 1)[-1]
-        else:
-            path, fn = groups["go"], ""
+        path, fn, pytest_style = frame
         if _is_library(path) or (not include_tests and _is_test_path(path)):
             continue
-        if not fn and groups["pt"]:
+        if not fn and pytest_style:
             fn = _function_above(tail[:start], path)
         path = _TMP_PREFIX.sub("<tmp>/", path)
         return f"{path}:{fn}" if fn else path
     return ""
+
+
+@lru_cache(maxsize=8192)  # failures of one cause share most of their frames, line numbers too
+def _frame_of_line(line: str) -> tuple[str, str, bool] | None:
+    """``(path, function, pytest's style)`` of a traceback line, None if it is not a frame (or is
+    a frame of the Java runtime or test framework)."""
+    match = _FRAME.search(line)
+    if match is None:
+        return None
+    if path := match["py"]:
+        return path, match["pyfn"], False
+    if path := match["pt"]:
+        return path, match["ptfn"] or "", True
+    if path := match["js"]:
+        return path, (match["jsfn"] or "").strip(), False
+    if path := match["java"]:
+        qualified = match["javafn"]
+        if qualified.startswith(_JAVA_LIBRARY):
+            return None
+        return path, qualified.rsplit(".", 1)[-1], False
+    return match["go"], "", False
 
 
 def _function_above(text: str, path: str) -> str:
@@ -350,11 +376,16 @@ def signature_of(case: TestCase) -> Signature | None:
     problem = case.primary
     if problem is None:
         return None
+    return problem_signature(problem, case.test_id)
+
+
+def problem_signature(problem: Problem, test_id: str) -> Signature:
+    """The signature of ``problem``, the failure that decided test ``test_id``'s outcome."""
     etype = exception_type(problem)
     body = message_body(problem, etype)
-    message = normalise_message(body)
+    message = _normalise_body(body)
     frame = innermost_frame(problem.text)
     if not frame and message in _GENERIC_MESSAGES:
-        frame = innermost_frame(problem.text, include_tests=True) or case.test_id
+        frame = innermost_frame(problem.text, include_tests=True) or test_id
     short_type = etype.rsplit(".", 1)[-1] if etype.count(".") > 1 else etype
     return Signature(short_type, message, frame, raw_message=body[:_MESSAGE_LIMIT])

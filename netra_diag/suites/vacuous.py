@@ -12,9 +12,13 @@ Signals, each with what it was seen on:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import compress, repeat
+from math import inf
+from operator import attrgetter, lt
 
 from netra_diag.suites.links import Recording
 from netra_diag.suites.model import Outcome, ProblemKind, SuiteRun
@@ -41,6 +45,11 @@ _FALLBACK = re.compile(
     r"|(?:mock|stub|in-memory) (?:server|websocket|connection)",
     re.I,
 )
+
+
+_NOT_SKIPPY = frozenset(Outcome) - {Outcome.SKIPPED, Outcome.XFAILED}
+_outcome_of = attrgetter("outcome")
+_duration_of = attrgetter("duration")
 
 
 class VacuousKind(StrEnum):
@@ -70,24 +79,21 @@ def find_vacuous(
     out: list[VacuousSignal] = []
     if not run.rows:
         return [VacuousSignal(VacuousKind.NO_TESTS, "(run)", "the results contain no tests")]
-    by_suite: dict[str, list[Outcome]] = {}
-    for row, suite in zip(run.rows, run.suite_names, strict=True):
-        by_suite.setdefault(suite, []).append(row.outcome)
-    skippy = (Outcome.SKIPPED, Outcome.XFAILED)
-    if all(o in skippy for outcomes in by_suite.values() for o in outcomes):
+    # Per-row work in C loops (map, Counter, compress): a run can have 100k rows.
+    names = run.suite_names
+    outcomes = list(map(_outcome_of, run.rows))
+    sizes = Counter(names)  # first-seen order: report order
+    tested = set(compress(names, map(_NOT_SKIPPY.__contains__, outcomes)))
+    if not tested:
         out.append(
             VacuousSignal(
                 VacuousKind.ONLY_SKIPS, "(run)", f"all {len(run.rows)} tests skipped: nothing ran"
             )
         )
     else:
-        for name, outcomes in by_suite.items():
-            if all(o in skippy for o in outcomes):
-                out.append(
-                    VacuousSignal(
-                        VacuousKind.ONLY_SKIPS, name, f"all {len(outcomes)} tests skipped"
-                    )
-                )
+        for name, size in sizes.items():
+            if name not in tested:
+                out.append(VacuousSignal(VacuousKind.ONLY_SKIPS, name, f"all {size} tests skipped"))
     unreachable = [
         c.test_id
         for c in run.details.values()
@@ -104,10 +110,13 @@ def find_vacuous(
                 f"{len(unreachable)} test(s) skipped because the service was unreachable",
             )
         )
-    for row in run.rows:
+    durations = list(map(_duration_of, run.rows))
+    if None in durations:
+        durations = [inf if d is None else d for d in durations]
+    for row in compress(run.rows, map(lt, durations, repeat(zero_ms))):
+        duration = row.duration  # never None here: None was compared as inf
         if (
-            row.duration is not None
-            and row.duration < zero_ms
+            duration is not None
             and row.outcome is Outcome.PASSED
             and NETWORK_HINT.search(f"{row.classname} {row.name} {row.suite}")
         ):
@@ -115,7 +124,7 @@ def find_vacuous(
                 VacuousSignal(
                     VacuousKind.ZERO_MS_NETWORK_PASS,
                     row.test_id,
-                    f"passed in {row.duration * 1000:.1f} ms, too fast for a network round trip",
+                    f"passed in {duration * 1000:.1f} ms, too fast for a network round trip",
                 )
             )
     for case in run.details.values():

@@ -5,14 +5,8 @@ refuses what defusedxml refuses by default: entity declarations (the "billion la
 and external entities or DTDs (file and network reads). The guards are the three expat handlers
 defusedxml's own expat-based parsers install, raising defusedxml's exceptions; they are set on a
 plain ``xml.parsers.expat`` parser rather than used through ``defusedxml.ElementTree`` because
-that one is the pure-Python ElementTree parser (a Python call per element and per piece of text),
-several times slower than ElementTree's C parser, which in turn cannot take the guards.
-
-``PrologGuard`` lets the C parser be used safely anyway: everything the guards refuse can only be
-declared in the document type declaration, which must come before the root element's start tag.
-Fed the same chunks first, the guard reads the prolog with the guarded parser and says whether it
-is safe before the C parser sees a byte of it; after the root's start tag, a DTD is no longer
-well-formed XML and an undeclared entity is an error.
+that one is the pure-Python ElementTree parser and builds a tree, several times slower than
+calling back into the reader for each element, which is what lets a 100k-case report stream.
 """
 
 from __future__ import annotations
@@ -22,7 +16,7 @@ from xml.parsers import expat
 
 from defusedxml.common import EntitiesForbidden, ExternalReferenceForbidden
 
-__all__ = ["MAX_TEXT", "PrologGuard", "TextBuffer", "clip_text", "secure_parser"]
+__all__ = ["MAX_TEXT", "TextBuffer", "clip_text", "secure_parser"]
 
 # A failure body or captured output longer than this keeps its head and tail: the innermost frame
 # and the exception line are at the end of a traceback.
@@ -95,42 +89,3 @@ def secure_parser() -> Any:
     parser.UnparsedEntityDeclHandler = _refuse_unparsed
     parser.ExternalEntityRefHandler = _refuse_external
     return parser
-
-
-class _RootReached(Exception):
-    """Stops the guard's parse at the root element: the prolog is behind it."""
-
-
-class PrologGuard:
-    """The guarded parser over a document's prolog, up to the root element's start tag.
-
-    ``feed`` each chunk before anything else parses it: it returns False when the prolog is
-    refused or not well-formed (the streaming parser, reading the same bytes, says why and where),
-    True while it is safe. Once the root's start tag was read, ``root`` is its tag and ``feed``
-    accepts everything.
-    """
-
-    __slots__ = ("_parser", "root")
-
-    def __init__(self) -> None:
-        self.root: str | None = None
-        self._parser: Any = secure_parser()
-        self._parser.StartElementHandler = self._start
-
-    def _start(self, tag: str, attrs: dict[str, str]) -> None:
-        self.root = tag
-        raise _RootReached
-
-    def feed(self, chunk: bytes) -> bool:
-        if self.root is not None:
-            return True
-        try:
-            self._parser.Parse(chunk, False)
-        except _RootReached:
-            self._parser = None  # its work is done, and it cannot parse on after an exception
-            return True
-        except (expat.ExpatError, EntitiesForbidden, ExternalReferenceForbidden):
-            return False
-        except (UnicodeError, LookupError, ValueError, RecursionError):
-            return False
-        return True

@@ -33,6 +33,11 @@ def cassettes_in(path: Path) -> list[Path]:
     return sorted(path.glob("*.jsonl"))
 
 
+def only_cassettes_in(path: Path) -> bool:
+    """Nothing but cassettes (no hidden reservation left behind)."""
+    return sorted(path.iterdir()) == cassettes_in(path)
+
+
 # A fixed script: agent_started, 2 x agent_thinking, one tool pair, agent_completed.
 EXPECTED = 6
 
@@ -68,8 +73,10 @@ async def test_fifty_users_two_runs_recorded(tmp_path: Path) -> None:
     # every user has its own thread; every run was on it
     assert (result.runs["thread_id"] == "thread-" + result.runs["user"]).all()
     assert result.runs["first_event_ms"].notna().all()
-    # one cassette per user, loadable, labelled, with both runs
+    # one cassette per user, loadable, labelled, with both runs; no reservation left behind
     assert len(cassettes_in(tmp_path)) == 50
+    assert only_cassettes_in(tmp_path)
+    assert result.prepare_s > 0
     frames = load_frames(tmp_path)
     assert frames.runs.groupby("cassette").size().eq(2).all()
     assert set(frames.frames["label_suite"]) == {"fanout-test"}
@@ -96,7 +103,7 @@ async def test_ramp_records_intended_and_actual_starts() -> None:
 
 async def test_leak_other_user_is_flagged() -> None:
     async with run_service(config(faults=FaultPlan.parse("leak_other_user"))) as svc:
-        # a leaked terminal event never reaches its owner: keep the timeout short
+        # the owner still gets every leaked event: only a run bound to a leak would time out
         result = await run_fanout(
             svc.url,
             users=6,
@@ -117,6 +124,9 @@ async def test_leak_other_user_is_flagged() -> None:
     assert len(frame) == len(report.findings) and set(frame["receiver"]) <= set(result.users.user)
     assert "contaminated" in result.summary()
     assert not result.ok
+    # a leak is contamination, never a lost or timed-out run of the user it reached
+    assert result.runs_completed == result.runs_total, result.runs[["user", "outcome", "error"]]
+    assert result.events_lost == 0
 
 
 async def test_demo_mode_cannot_judge() -> None:
@@ -244,3 +254,39 @@ async def test_a_crashing_token_factory_is_counted_not_fatal() -> None:
     assert result.sessions_connected == 0
     assert sum(result.errors.values()) == 3
     assert result.users["error"].str.contains("no key for").all()
+
+
+async def test_first_tokens_are_minted_before_the_ramp_and_later_ones_fresh(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from netra_diag.live import fanout
+
+    # users 0-2 start within the (shortened) horizon, users 3-4 after it
+    monkeypatch.setattr(fanout, "PREMINT_HORIZON_S", 0.025)
+    calls: list[tuple[str, int]] = []
+    async with run_service(config(auth=AuthMode.DEMO)) as svc:
+
+        def token_for(user: str) -> str:
+            calls.append((user, svc.connections_total))
+            return mint_token(user, key="local-demo-secret-0123456789abcdef", now=time.time())
+
+        result = await run_fanout(
+            svc.url,
+            users=5,
+            runs=1,
+            ramp=100.0,
+            token_for=token_for,
+            expected_events=EXPECTED,
+            progress=False,
+            record_dir=tmp_path,
+        )
+    assert result.sessions_connected == 5, result.summary()
+    users = sorted(result.users["user"])
+    # before any connection: the first token of each user within the horizon
+    early = [user for user, connections in calls if connections == 0]
+    assert early == users[:3]
+    # DEMO mode judges every transport a bypass, so `auto` tries all three, each with a token
+    # of its own: the pre-minted one for the first attempt, fresh ones after it
+    assert sorted(user for user, _ in calls) == sorted(users * 3)
+    assert all(connections > 0 for user, connections in calls[3:])
+    assert only_cassettes_in(tmp_path)

@@ -223,3 +223,19 @@ async def test_a_closed_session_is_freed_without_the_cycle_collector(
         assert conn() is None
     finally:
         gc.enable()
+
+
+def test_ip_literals_skip_the_resolver() -> None:
+    import socket
+
+    from netra_diag.live.stamping import _numeric_address
+
+    v4 = _numeric_address("127.0.0.1", 8000)
+    assert v4 is not None and len(v4) == 1
+    family, kind, _, _, address = v4[0]
+    assert (family, kind, address) == (socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", 8000))
+    v6 = _numeric_address("::1", 8000)
+    assert v6 is not None and v6[0][0] == socket.AF_INET6
+    # a host name goes through loop.getaddrinfo, as before
+    assert _numeric_address("localhost", 8000) is None
+    assert _numeric_address("", 8000) is None

@@ -62,6 +62,7 @@ def new_recorder(path: Path, tok: str | None = None, **kw: object) -> Recorder:
         "netra_diag.recording_lines",
         "netra_diag.recording_redaction",
         "netra_diag.recording_tables",
+        "netra_diag.recording_reservations",
         "netra_diag.closecodes",
         "netra_diag.recording",
     ],

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -95,6 +97,58 @@ def test_frame_line_round_trips(
 def test_mark_line_round_trips(name: str, value: object, t_ns: int) -> None:
     rec = parse_line(mark_line(name, t_ns=t_ns, wall=1.0, data={"v": value}), 3)
     assert isinstance(rec, MarkRecord) and rec.name == name and rec.t_ns == t_ns
+
+
+any_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=8) | st.integers(), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    st.text(max_size=20),
+    st.integers(min_value=-(2**63), max_value=2**63),
+    st.none() | st.floats() | st.integers(min_value=0, max_value=2**40),
+    st.none() | st.dictionaries(st.text(max_size=8) | st.integers(), any_values, max_size=5),
+    st.lists(st.text(min_size=4, max_size=12), max_size=2),
+)
+def test_mark_line_is_the_json_of_the_cleaned_mark(
+    name: str, t_ns: int, wall: float | None, data: dict[Any, Any] | None, secrets: list[str]
+) -> None:
+    """The hand-assembled line is byte for byte ``json.dumps`` of the mark with its data
+    cleaned (strings scrubbed, keys as text, tuples as lists, non-finite floats as null)."""
+    expanded = expand_secrets(secrets)
+
+    def clean(value: object) -> object:
+        if isinstance(value, str):
+            return scrub(value, expanded)
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return value
+
+    finite_wall = None if wall is None or not math.isfinite(wall) else wall
+    expected = json.dumps(
+        {
+            "kind": "mark",
+            "name": name,
+            "t_ns": t_ns,
+            "wall": finite_wall,
+            "data": clean(data or {}),
+        },
+        ensure_ascii=True,
+        separators=(",", ":"),
+        allow_nan=False,
+    )
+    assert mark_line(name, t_ns=t_ns, wall=wall, data=data, secrets=expanded) == expected
 
 
 @given(st.integers(min_value=0, max_value=400), st.data())

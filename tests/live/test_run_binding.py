@@ -171,3 +171,8 @@ def test_binding_rules() -> None:
     assert user.is_foreign(_ev("agent_started", user_id="user-999", thread_id="t"))
     assert not user.is_foreign(_ev("agent_started", user_id="user-12...", thread_id="t"))
     assert not user.is_foreign(_ev("agent_started", thread_id="t"))
+    # once the thread is known, the thread decides, not the user id
+    user.bind(_ev("agent_started", user_id="user-12345", thread_id="t", run_id="r"))
+    assert not user.is_foreign(_ev("agent_thinking", user_id="other-form-of-id", thread_id="t"))
+    assert user.is_foreign(_ev("agent_thinking", user_id="user-999", run_id="r2"))
+    assert user.is_foreign(_ev("agent_thinking", user_id="user-999"))

@@ -1,0 +1,240 @@
+"""What a fan-out produced: ``FanoutResult`` (per-user and per-run DataFrames with stable
+columns, totals, the isolation verdict, the client's own stalls), built from each user's tally by
+``build_result``.
+
+Pure apart from pandas (imported when a result is built): no sockets, no clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from netra_diag.events.isolation import IsolationReport, SessionView, check_isolation
+from netra_diag.live.fanout_rows import (
+    RUN_COLUMNS,
+    USER_COLUMNS,
+    UserState,
+    not_started_row,
+    own_threads,
+    user_row,
+)
+from netra_diag.live.records import RunOutcome
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["FanoutResult", "build_result"]
+
+
+@dataclass(frozen=True)
+class FanoutResult:
+    """Everything one fan-out produced.
+
+    ``users``: one row per user (``USER_COLUMNS``); ``runs``: one row per run (``RUN_COLUMNS``),
+    including runs never started because the user could not connect (outcome ``not_started``).
+    ``errors`` counts errors by class: exception classes for failed connects, run outcomes other
+    than ``completed`` for runs. ``events_lost`` is expected minus received critical events,
+    summed over runs; ``expected_known`` says whether the expectation came from the service's
+    script (``expected_events``) or was inferred from the runs themselves. ``elapsed_s`` runs
+    from the start of the ramp; ``prepare_s`` is the time before it (first tokens minted and
+    cassette files created, off the connect path).
+    """
+
+    url: str
+    n_users: int
+    n_runs_per_user: int
+    users: pd.DataFrame
+    runs: pd.DataFrame
+    isolation: IsolationReport
+    errors: Mapping[str, int]
+    elapsed_s: float
+    connect_phase_s: float
+    events_received: int
+    events_expected: int
+    events_lost: int
+    expected_known: bool
+    record_dir: str | None = None
+    loop_lag_ms: Mapping[str, float] = field(default_factory=dict)
+    nofile_limit: int | None = None
+    peak_concurrent: int = 0
+    gc_pauses_ms: Mapping[str, float] = field(default_factory=dict)
+    connect_cpu_s: float | None = None
+    prepare_s: float = 0.0
+
+    @property
+    def sessions_connected(self) -> int:
+        return int(self.users["connected"].sum()) if len(self.users) else 0
+
+    @property
+    def runs_total(self) -> int:
+        return self.n_users * self.n_runs_per_user
+
+    @property
+    def runs_completed(self) -> int:
+        if not len(self.runs):
+            return 0
+        return int((self.runs["outcome"] == str(RunOutcome.COMPLETED)).sum())
+
+    @property
+    def connect_rate(self) -> float:
+        """Sessions established per second during the connect phase (first connect start to
+        last connect done)."""
+        if self.connect_phase_s <= 0:
+            return math.inf if self.sessions_connected else 0.0
+        return self.sessions_connected / self.connect_phase_s
+
+    @property
+    def connect_cpu_ms_per_session(self) -> float | None:
+        """Process CPU time until every user had connected, per session: what one connect costs
+        this process (the embedded service's share too, when it runs in the same process; with a
+        ramp, early users' runs too). Unlike the connect rate it hardly depends on how busy the
+        machine is."""
+        if self.connect_cpu_s is None or not self.n_users:
+            return None
+        return self.connect_cpu_s * 1e3 / self.n_users
+
+    @property
+    def ok(self) -> bool:
+        """All users connected, every run completed, nothing lost, no contamination."""
+        return (
+            self.sessions_connected == self.n_users
+            and self.runs_completed == self.runs_total
+            and self.events_lost == 0
+            and self.isolation.verdict.value != "contaminated"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (no DataFrames)."""
+        return {
+            "url": self.url,
+            "users": self.n_users,
+            "runs_per_user": self.n_runs_per_user,
+            "sessions_connected": self.sessions_connected,
+            "runs_total": self.runs_total,
+            "runs_completed": self.runs_completed,
+            "events_received": self.events_received,
+            "events_expected": self.events_expected,
+            "events_lost": self.events_lost,
+            "expected_known": self.expected_known,
+            "errors": dict(self.errors),
+            "isolation": {
+                "verdict": self.isolation.verdict.value,
+                "findings": len(self.isolation.findings),
+                "reasons": list(self.isolation.reasons),
+            },
+            "elapsed_s": round(self.elapsed_s, 4),
+            "connect_phase_s": round(self.connect_phase_s, 4),
+            "connect_rate_per_s": round(self.connect_rate, 2),
+            "peak_concurrent_sessions": self.peak_concurrent,
+            "connect_cpu_ms_per_session": self.connect_cpu_ms_per_session,
+            "prepare_s": round(self.prepare_s, 4),
+            "loop_lag_ms": dict(self.loop_lag_ms),
+            "gc_pauses_ms": dict(self.gc_pauses_ms),
+            "record_dir": self.record_dir,
+        }
+
+    def summary(self) -> str:
+        lost = f"{self.events_lost} of {self.events_expected} expected critical events lost"
+        if not self.expected_known:
+            lost += " (expectation inferred from the runs)"
+        errors = ", ".join(f"{k} ×{v}" for k, v in sorted(self.errors.items())) or "none"
+        lines = [
+            f"fan-out {self.n_users} users × {self.n_runs_per_user} runs against {self.url}",
+            f"  sessions connected: {self.sessions_connected}/{self.n_users} "
+            f"({self.connect_rate:.0f}/s over {self.connect_phase_s:.2f} s; "
+            f"{self.peak_concurrent} open at once)",
+            f"  runs completed:     {self.runs_completed}/{self.runs_total}",
+            f"  events:             {self.events_received} critical received; {lost}",
+            f"  errors by class:    {errors}",
+            *("  " + line for line in self.isolation.summary().splitlines()),
+            f"  elapsed:            {self.elapsed_s:.2f} s"
+            + (f" (+ {self.prepare_s:.2f} s preparing)" if self.prepare_s >= 0.005 else ""),
+        ]
+        if self.loop_lag_ms:
+            gc_max = self.gc_pauses_ms.get("max", 0.0)
+            lines.append(
+                f"  client stalls:      event-loop lag p99 {self.loop_lag_ms.get('p99', 0):.1f} ms"
+                f" (max {self.loop_lag_ms.get('max', 0):.1f}), longest GC pause {gc_max:.1f} ms"
+            )
+        if self.record_dir:
+            lines.append(f"  cassettes:          {self.record_dir}")
+        return "\n".join(lines)
+
+
+def build_result(
+    states: Sequence[UserState],
+    *,
+    url: str,
+    runs: int,
+    expected_events: int | None,
+    errors: Mapping[str, int],
+    elapsed_s: float,
+    record_dir: str | None,
+    loop_lag_ms: Mapping[str, float],
+    gc_pauses_ms: Mapping[str, float],
+    nofile_limit: int | None,
+    peak_concurrent: int,
+    connect_cpu_s: float | None,
+    prepare_s: float = 0.0,
+) -> FanoutResult:
+    """The DataFrames, totals and isolation verdict from every user's tally."""
+    import pandas as pd
+
+    user_rows: list[dict[str, Any]] = []
+    run_rows: list[dict[str, Any]] = []
+    for st in states:
+        user_rows.append(user_row(st))
+        rows = st.run_rows or []
+        if st.connected_s is None:
+            rows = [not_started_row(st, r, expected_events) for r in range(runs)]
+        elif len(rows) < runs:
+            rows = rows + [not_started_row(st, r, expected_events) for r in range(len(rows), runs)]
+        run_rows.extend(rows)
+
+    users_df = pd.DataFrame(user_rows, columns=list(USER_COLUMNS))
+    runs_df = pd.DataFrame(run_rows, columns=list(RUN_COLUMNS))
+    received = int(runs_df["critical_received"].fillna(0).sum()) if len(runs_df) else 0
+    expected = int(runs_df["critical_expected"].fillna(0).sum()) if len(runs_df) else 0
+    lost = int(runs_df["events_lost"].fillna(0).sum()) if len(runs_df) else 0
+    starts = [st.actual_s for st in states if st.actual_s is not None]
+    ends = [st.connected_s for st in states if st.connected_s is not None]
+    connect_phase = (max(ends) - min(starts)) if starts and ends else 0.0
+    isolation = check_isolation(
+        [
+            SessionView(
+                user_id=st.user,
+                server_user_id=st.server_user_id,
+                events=st.events,
+                thread_ids=own_threads(st),
+                contents=st.contents,
+                label=st.user,
+            )
+            for st in states
+            if st.connected_s is not None
+        ]
+    )
+    return FanoutResult(
+        url=url,
+        n_users=len(states),
+        n_runs_per_user=runs,
+        users=users_df,
+        runs=runs_df,
+        isolation=isolation,
+        errors=dict(errors),
+        elapsed_s=elapsed_s,
+        connect_phase_s=connect_phase,
+        events_received=received,
+        events_expected=expected,
+        events_lost=lost,
+        expected_known=expected_events is not None,
+        record_dir=record_dir,
+        loop_lag_ms=dict(loop_lag_ms),
+        nofile_limit=nofile_limit,
+        peak_concurrent=peak_concurrent,
+        gc_pauses_ms=dict(gc_pauses_ms),
+        connect_cpu_s=connect_cpu_s,
+        prepare_s=prepare_s,
+    )

@@ -1,0 +1,223 @@
+"""The rows of a fan-out: each user's tally while it runs (``UserState``) and the per-user and
+per-run rows built from it, with their stable columns (``USER_COLUMNS``, ``RUN_COLUMNS``).
+
+Pure: no sockets, no clock (times are passed in, relative to the fan-out start).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from netra_diag.events.model import CRITICAL_EVENTS, TimedEvent
+from netra_diag.live.records import RunOutcome, RunRecord
+from netra_diag.redaction import scrub
+
+__all__ = [
+    "RUN_COLUMNS",
+    "USER_COLUMNS",
+    "UserState",
+    "error_text",
+    "expected_critical_events",
+    "failed_run_row",
+    "not_started_row",
+    "own_threads",
+    "run_row",
+    "user_row",
+]
+
+USER_COLUMNS: tuple[str, ...] = (
+    "user",
+    "index",
+    "token_fingerprint",
+    "server_user_id",
+    "transport",
+    "intended_start_s",
+    "actual_start_s",
+    "start_lag_ms",
+    "connect_ms",
+    "connected",
+    "runs_completed",
+    "error_class",
+    "error",
+    "cassette",
+)
+RUN_COLUMNS: tuple[str, ...] = (
+    "user",
+    "run",
+    "outcome",
+    "run_id",
+    "thread_id",
+    "intended_start_s",
+    "start_s",
+    "first_event_ms",
+    "duration_ms",
+    "n_events",
+    "critical_received",
+    "critical_expected",
+    "events_lost",
+    "terminal",
+    "close_code",
+    "error_class",
+    "error",
+)
+
+
+def expected_critical_events(events: Sequence[TimedEvent]) -> int:
+    """A lower bound on the critical events a run should have had, from the run itself, for when
+    the service's script is not known: ``agent_started`` and ``agent_completed``, one tool pair
+    per tool in ``agent_completed``'s ``tools_used`` (or per tool seen), and as many thinking
+    steps as the highest ``step_number`` seen. A lost event that leaves no trace (the last
+    thinking step of a run whose completion was lost too) is not counted."""
+    types = [e.type for e in events]
+    thinking = [e for e in events if e.type == "agent_thinking"]
+    steps = [
+        int(s)
+        for s in (e.event.get("step_number") for e in thinking)
+        if isinstance(s, int | float) and not isinstance(s, bool) and math.isfinite(s)
+    ]
+    n_think = max([len(thinking), *steps, 1])
+    tools = max(types.count("tool_executing"), types.count("tool_completed"))
+    for e in events:
+        if e.type == "agent_completed":
+            used = e.event.get("tools_used")
+            if isinstance(used, list):
+                tools = max(tools, len(used))
+    return 2 + n_think + 2 * tools
+
+
+@dataclass
+class UserState:
+    """One user's tally while the fan-out runs (times in seconds since the fan-out started)."""
+
+    user: str
+    index: int
+    intended_s: float
+    token_fp: str = ""
+    actual_s: float | None = None
+    connected_s: float | None = None
+    server_user_id: str | None = None
+    transport: str | None = None
+    error_class: str | None = None
+    error: str | None = None
+    cassette: str | None = None
+    thread_id: str = ""
+    contents: list[str] = field(default_factory=list)
+    records: list[RunRecord] = field(default_factory=list)
+    run_rows: list[dict[str, Any]] = field(default_factory=list)
+    events: list[TimedEvent] = field(default_factory=list)
+
+
+def error_text(exc: BaseException) -> str:
+    """A failure's text for a row: session errors are scrubbed already; this keeps a token out
+    of an error from elsewhere."""
+    return scrub(str(exc)) or type(exc).__name__
+
+
+def user_row(st: UserState) -> dict[str, Any]:
+    """One ``USER_COLUMNS`` row."""
+    connect_ms = None
+    if st.connected_s is not None and st.actual_s is not None:
+        connect_ms = (st.connected_s - st.actual_s) * 1e3
+    return {
+        "user": st.user,
+        "index": st.index,
+        "token_fingerprint": st.token_fp or None,
+        "server_user_id": st.server_user_id,
+        "transport": st.transport,
+        "intended_start_s": st.intended_s,
+        "actual_start_s": st.actual_s,
+        "start_lag_ms": None
+        if st.actual_s is None
+        else max(0.0, (st.actual_s - st.intended_s) * 1e3),
+        "connect_ms": connect_ms,
+        "connected": st.connected_s is not None,
+        "runs_completed": sum(r.outcome is RunOutcome.COMPLETED for r in st.records),
+        "error_class": st.error_class,
+        "error": st.error,
+        "cassette": st.cassette,
+    }
+
+
+def own_threads(st: UserState) -> list[str]:
+    """The threads this user created (isolation: events of other threads are foreign)."""
+    threads = {st.thread_id} if st.thread_id else set()
+    threads.update(r.thread_id for r in st.records if r.thread_id)
+    return sorted(threads)
+
+
+def _critical_in_run(record: RunRecord, thread_id: str) -> tuple[int, list[TimedEvent]]:
+    """Critical events of this user's own run (a leaked event of another user's run is not one
+    of ours, and must not hide a loss)."""
+    own = [
+        e
+        for e in record.own_events
+        if e.type in CRITICAL_EVENTS and e.event.thread_id in (None, thread_id)
+    ]
+    return len(own), own
+
+
+def run_row(
+    st: UserState, r: int, start: float, record: RunRecord, expected_events: int | None
+) -> dict[str, Any]:
+    """One ``RUN_COLUMNS`` row for a run that returned a record."""
+    received, own = _critical_in_run(record, st.thread_id)
+    expected = expected_events if expected_events is not None else expected_critical_events(own)
+    first = record.first_event_s
+    return {
+        "user": st.user,
+        "run": r,
+        "outcome": str(record.outcome),
+        "run_id": record.run_id,
+        "thread_id": record.thread_id,
+        "intended_start_s": st.intended_s,
+        "start_s": start,
+        "first_event_ms": None if first is None else first * 1e3,
+        "duration_ms": record.duration_s * 1e3,
+        "n_events": len(record.events),
+        "critical_received": received,
+        "critical_expected": expected,
+        "events_lost": max(0, expected - received),
+        "terminal": record.terminal,
+        "close_code": record.close.code if record.close is not None else None,
+        "error_class": None if record.ok else str(record.outcome),
+        "error": record.error,
+    }
+
+
+def failed_run_row(
+    st: UserState, r: int, start: float, exc: BaseException, expected_events: int | None
+) -> dict[str, Any]:
+    """One ``RUN_COLUMNS`` row for a run that raised instead of returning a record."""
+    return {
+        "user": st.user,
+        "run": r,
+        "outcome": "error",
+        "intended_start_s": st.intended_s,
+        "start_s": start,
+        "n_events": 0,
+        "critical_received": 0,
+        "critical_expected": expected_events,
+        "events_lost": expected_events,
+        "error_class": type(exc).__name__,
+        "error": error_text(exc),
+    }
+
+
+def not_started_row(st: UserState, r: int, expected_events: int | None) -> dict[str, Any]:
+    """One ``RUN_COLUMNS`` row for a run never started (the user never connected, or a run
+    before it failed)."""
+    return {
+        "user": st.user,
+        "run": r,
+        "outcome": "not_started",
+        "intended_start_s": st.intended_s,
+        "n_events": 0,
+        "critical_received": 0,
+        "critical_expected": expected_events,
+        "events_lost": expected_events,
+        "error_class": st.error_class or "not_started",
+        "error": st.error,
+    }
