@@ -23,16 +23,14 @@ Runner conventions that decide counts (so they equal the runner's own summary):
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import IO, Any
 from xml.parsers import expat
 
 from defusedxml.common import DefusedXmlException
 
 from netra_diag.errors import ReportParseError
+from netra_diag.suites.gc_pause import pause_gc
 from netra_diag.suites.junit_cases import (
     SUITE_TAGS,
     TEXT_TAGS,
@@ -164,23 +162,6 @@ def _open(source: str | os.PathLike[str] | IO[bytes] | IO[str]) -> tuple[IO[Any]
     return source, name if isinstance(name, str) else "<stream>", False
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a report is read.
-
-    Reading allocates a few objects per testcase and frees almost none, which is what makes the
-    collector run again and again over everything read so far (a tenth of the parse time for
-    100k testcases); nothing read forms a reference cycle, so there is nothing for it to find.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def parse_junit(
     source: str | os.PathLike[str] | IO[bytes] | IO[str], *, name: str | None = None
 ) -> SuiteRun:
@@ -192,7 +173,7 @@ def parse_junit(
     stream, path, owned = _open(source)
     path = name or path
     try:
-        with _gc_paused():
+        with pause_gc():
             return _parse_stream(stream, path)
     finally:
         if owned:

@@ -18,6 +18,7 @@ from netra_diag.suites.categories import Category, category_label
 from netra_diag.suites.clusters import Cluster, cluster_failures
 from netra_diag.suites.diff import RunDiff, diff_runs
 from netra_diag.suites.flaky import FlakinessReport, assess_flakiness, is_outage, load_history
+from netra_diag.suites.gc_pause import pause_gc
 from netra_diag.suites.links import Recording, find_recordings
 from netra_diag.suites.merge import load_results
 from netra_diag.suites.model import SuiteRun
@@ -129,6 +130,16 @@ def triage(
     with ``--netra-record`` (or ``find_recordings``' result). ``history``: a directory with one
     results file (or shard folder) per earlier run, oldest first by name, for flakiness.
     """
+    with pause_gc():  # see netra_diag.suites.gc_pause: a tenth of the time on 100k-case runs
+        return _triage(results, baseline, recordings, history)
+
+
+def _triage(
+    results: Results,
+    baseline: Results | None,
+    recordings: str | os.PathLike[str] | Mapping[str, Sequence[Recording]] | None,
+    history: str | os.PathLike[str] | Sequence[SuiteRun] | None,
+) -> TriageReport:
     current = _load(results)
     base = _load(baseline) if baseline is not None else None
     if recordings is None:
