@@ -102,6 +102,7 @@ async def toolkit_connects(url: str, users: int, concurrency: int) -> tuple[floa
             record_dir=tmp,
             expected_events=EXPECTED_EVENTS,
             progress=False,
+            quiet_gc=True,
         )
     return result.connect_rate, result.connect_cpu_ms_per_session or math.nan, result
 

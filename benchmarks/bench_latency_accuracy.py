@@ -328,6 +328,7 @@ async def main(args: argparse.Namespace) -> int:
                         transport="header",
                         expected_events=6,
                         progress=False,
+                        quiet_gc=True,
                         **extra,
                     )
                 if not fan.ok:

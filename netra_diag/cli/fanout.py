@@ -232,6 +232,8 @@ async def _fanout(args: argparse.Namespace) -> FanoutResult:
         "run_timeout": args.timeout,
         "connect_concurrency": args.concurrency,
         "progress": progress,
+        # This process exists only for the fan-out, so it may quiet the collector.
+        "quiet_gc": True,
     }
     if args.url:
         if args.auth != "strict" or args.faults or args.time_scale != _DEFAULT_TIME_SCALE:

@@ -106,7 +106,7 @@ async def run_fanout(
     labels: Mapping[str, str] | None = None,
     pace_s: float = 0.0,
     together: bool | None = None,
-    quiet_gc: bool = True,
+    quiet_gc: bool = False,
 ) -> FanoutResult:
     """Open one session per user (``users``: a count, or the user ids), release them at ``ramp``
     users per second (``None``: all at once, bounded by ``connect_concurrency``), run
@@ -119,7 +119,10 @@ async def run_fanout(
 
     ``quiet_gc``: postpone the garbage collector's full collections while the fan-out runs (they
     stop the loop for 100+ ms with a thousand sessions alive); ``gc_pauses_ms`` and
-    ``loop_lag_ms`` in the result say how much the client itself stalled.
+    ``loop_lag_ms`` in the result say how much the client itself stalled. Off by default: it
+    changes process-wide collector state, which only the owner of the process should do (a
+    Jupyter kernel that ran a fan-out with it on was seen to lose a cell's reply afterwards).
+    ``netra-diag fanout`` and the benchmarks, which own their process, turn it on.
 
     ``token_for(user_id)`` returns a fresh token for that user; by default tokens are minted with
     the local development secret, which only the embedded service accepts. It is called before
