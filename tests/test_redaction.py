@@ -6,8 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netra_diag.redaction import fingerprint, scrub, scrub_obj
+from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
-TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJlLWJ5dGVz"
+TOKEN = mint_token("u1", key=LOCAL_DEV_SECRET, now=1_700_000_000.0)
 
 
 def test_fingerprint_is_short_stable_and_hides_the_token() -> None:

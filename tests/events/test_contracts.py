@@ -19,6 +19,7 @@ from netra_diag.events.contracts import (
     check_run,
 )
 from netra_diag.events.model import TimedEvent
+from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 OWNER = ContractContext(expected_user="u1", expected_threads=frozenset({"t1"}))
 
@@ -393,7 +394,7 @@ def test_error_frame_names_code_and_message() -> None:
 
 
 def test_error_text_is_scrubbed() -> None:
-    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl"
+    token = mint_token("u1", key=LOCAL_DEV_SECRET, now=1_700_000_000.0)
     error = {"type": "error", "error_code": "X", "error_message": f"bad token {token}"}
     report = check_run(stream([(0.0, error)]))
     assert token not in report.verdict and "eyJ…#" in report.verdict

@@ -16,8 +16,9 @@ from netra_diag.events.diff import DiffOp, diff_runs, event_token
 from netra_diag.events.runs import RunKey, group_runs
 from netra_diag.events.timeline import Mark, build_timeline
 from netra_diag.events.trace import build_trace, dumps_trace
+from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
-TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJlX2hlcmU"
+TOKEN = mint_token("u1", key=LOCAL_DEV_SECRET, now=1_700_000_000.0)
 
 # -- diff --------------------------------------------------------------------------------------
 

@@ -16,8 +16,9 @@ from netra_diag.charts.timeline import diff_figure, swimlanes_figure, timeline_f
 from netra_diag.events.contracts import ContractReport, check_run
 from netra_diag.events.diff import diff_runs
 from netra_diag.events.timeline import Mark, Timeline, TimelineConfig, build_timeline
+from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
-TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJlX2hlcmU"
+TOKEN = mint_token("u1", key=LOCAL_DEV_SECRET, now=1_700_000_000.0)
 
 
 def by_name(fig: go.Figure) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from netra_diag.suites import (
     signature_of,
 )
 from netra_diag.suites.signatures import innermost_frame
+from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 
 @pytest.mark.parametrize(
@@ -40,7 +41,7 @@ def test_normalise_message(raw: str, expected: str) -> None:
 
 
 def test_tokens_never_survive_normalisation() -> None:
-    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJlLXZhbHVl"
+    token = mint_token("u1", key=LOCAL_DEV_SECRET, now=1_700_000_000.0)
     assert "eyJ" not in normalise_message(f"bad token {token}").replace("<token>", "")
 
 

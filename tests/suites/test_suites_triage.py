@@ -11,6 +11,7 @@ import pytest
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.suites import Category, triage
+from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 DATA = files("netra_diag") / "data" / "suites"
 CURRENT = str(DATA / "current.xml")
@@ -85,7 +86,7 @@ def test_report_renders_as_text_markdown_and_json(demo) -> None:  # type: ignore
 
 
 def test_tokens_in_failure_messages_are_scrubbed(tmp_path: Path) -> None:
-    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLXZhbHVlLTEyMw"
+    token = mint_token("u1", key=LOCAL_DEV_SECRET, now=1_700_000_000.0)
     path = tmp_path / "r.xml"
     path.write_text(
         '<testsuite><testcase classname="k" name="a">'
