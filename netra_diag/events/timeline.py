@@ -16,14 +16,14 @@ start of the session or recording. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from netra_diag.events.model import TERMINAL_EVENTS, TimedEvent
+from netra_diag.events.rules.base import clip
 from netra_diag.events.runs import RunKey, RunResolver, event_identity
 from netra_diag.events.spans import (
     Mark,
@@ -37,7 +37,6 @@ from netra_diag.events.spans import (
     attribute_stall,
     rtt_of,
 )
-from netra_diag.redaction import scrub
 
 if TYPE_CHECKING:
     pass
@@ -59,19 +58,6 @@ __all__ = [
 _NOT_A_REQUEST = frozenset(
     {"ping", "pong", "heartbeat", "heartbeat_ack", "handshake_acknowledged", "ack"}
 )
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    if isinstance(value, str):
-        text = value
-    else:
-        try:
-            text = json.dumps(value, default=str, ensure_ascii=False)
-        except (TypeError, ValueError, RecursionError):
-            text = repr(value)
-    # Scrub before cutting: a cut token would no longer look like one.
-    text = " ".join(scrub(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass
@@ -327,7 +313,7 @@ class TimelineBuilder:
         else:
             thought = te.event.get("reasoning") or te.event.get("thought")
             if thought is not None and len(state.thoughts) < 3:
-                state.thoughts.append(_short(thought, 60))
+                state.thoughts.append(clip(thought, 60))
         state.last = te
         return closed
 
@@ -368,7 +354,7 @@ class TimelineBuilder:
         name = call.event.tool_name or "(unnamed tool)"
         indices = (call.index,) + ((closer.index,) if closer is not None else ())
         params = call.event.get("parameters")
-        detail = f"parameters: {_short(params, 120)}" if params is not None else ""
+        detail = f"parameters: {clip(params, 120)}" if params is not None else ""
         if closer is not None and closer.type == "tool_error":
             detail = (detail + "; " if detail else "") + "ended with tool_error"
         if unfinished:

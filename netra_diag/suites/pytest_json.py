@@ -24,6 +24,7 @@ from netra_diag.suites.model import (
     ProblemKind,
     SuiteRun,
     TestCase,
+    row_of,
     split_nodeid,
 )
 from netra_diag.suites.xmlstream import clip_text
@@ -110,7 +111,7 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
             path,
         )
         index_of[case.test_id] = len(rows)
-        rows.append(_row(case))
+        rows.append(row_of(case))
         details[case.test_id] = case
     for i, test in enumerate(tests):
         if not isinstance(test, Mapping):
@@ -185,10 +186,10 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
         )
         if case.test_id in index_of:
             warnings.append(f"{path}: {nodeid} reported twice; keeping the last")
-            rows[index_of[case.test_id]] = _row(case)
+            rows[index_of[case.test_id]] = row_of(case)
         else:
             index_of[case.test_id] = len(rows)
-            rows.append(_row(case))
+            rows.append(row_of(case))
         details[case.test_id] = case
     summary = data.get("summary")
     declared = (
@@ -236,19 +237,6 @@ def _make_case(
         stderr=stderr,
         source=path,
         nodeid=nodeid,
-    )
-
-
-def _row(case: TestCase) -> CaseRow:
-    return CaseRow(
-        case.test_id,
-        case.name,
-        case.classname,
-        case.suite,
-        case.outcome,
-        case.duration,
-        case.file,
-        case.line,
     )
 
 
