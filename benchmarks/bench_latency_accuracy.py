@@ -21,8 +21,10 @@ Per agent event:
 things, reported separately:
 
 - toolkit error = measured - actual gap: what the toolkit got wrong (network, read, stamp);
-- service lateness = actual gap - injected: the service slept longer than told (its timers wake
-  on a millisecond-resolution poll, and under load its own event loop runs late).
+- service lateness = actual gap - injected: the service sent later than planned (its loop was
+  busy with other sessions under load, or the process was not scheduled; its delays run on a
+  planned schedule with sub-millisecond wake-ups, ``netra_diag.emulator.timers``, so they no
+  longer add asyncio's millisecond rounding and the send time of the previous frame).
 
 Scenarios. idle: one session, sequential runs. Under load: 200 concurrent sessions in this one
 process (one event loop) against the service in the other, on this machine's cores (shared with
@@ -358,10 +360,11 @@ async def main(args: argparse.Namespace) -> int:
         )
     print(
         "\nwhere the rest comes from: service lateness is the service sleeping longer than told "
-        "(its timers\nwake on a millisecond poll, so +0.5-1 ms even idle, and its loop runs late "
-        "under load); the toolkit's\nown error under load comes from frames that waited unread "
-        "while this process's loop was busy\n(loop lag above) until the next frame of the same "
-        "session arrived: the kernel merged the two and\nkept the later arrival time."
+        "(its loop\nruns late under load, when 200 frames are due in the same instant or the "
+        "process waits for a core);\nthe toolkit's own error under load comes from frames that "
+        "waited unread while this process's loop was busy\n(loop lag above) until the next "
+        "frame of the same session arrived: the kernel merged the two and\n"
+        "kept the later arrival time."
     )
     return 0
 

@@ -35,6 +35,7 @@ from netra_diag.emulator.envelopes import (
 )
 from netra_diag.emulator.faults import Step, StepKind, plan_steps, roll_faults
 from netra_diag.emulator.protocol import ClientMessage, MessageKind, classify_message
+from netra_diag.emulator.timers import precise_sleep
 
 if TYPE_CHECKING:
     from netra_diag.emulator.server import Service
@@ -296,9 +297,19 @@ async def _deliver(service: Service, ctx: RunContext, event: ScriptedEvent) -> N
 
 
 async def _execute(service: Service, state: ConnState, ctx: RunContext, steps: list[Step]) -> None:
+    loop = asyncio.get_running_loop()
+    # Each step is due ``delay_s`` after the previous one was *due*, not after it was done: the
+    # time spent rendering and sending a frame, and a wake-up that came late, are not added to
+    # the next gap, so the gaps a client measures are the delays the run was planned with. When
+    # the service fell behind by more than a whole delay, the schedule restarts from now rather
+    # than sending a burst to catch up.
+    due = loop.time()
     for step in steps:
         if step.delay_s > 0:
-            await asyncio.sleep(step.delay_s)
+            now = loop.time()
+            due = max(due + step.delay_s, now)
+            if due > now:
+                await precise_sleep(due - now)
         if step.kind is StepKind.LEAK:
             victim = service.router.victim(state, ctx.thread_id)
             if victim is None or victim.ws is None or step.event is None:
