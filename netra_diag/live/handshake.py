@@ -21,14 +21,17 @@ from websockets.exceptions import (
     InvalidHandshake,
     InvalidStatus,
     InvalidURI,
+    PayloadTooBig,
 )
-from websockets.frames import CONT, DATA_OPCODES, TEXT, Frame
-from websockets.protocol import Event
+from websockets.extensions.permessage_deflate import PerMessageDeflate
+from websockets.frames import CONT, DATA_OPCODES, TEXT, CloseCode, Frame
+from websockets.protocol import Event, State
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
 
 from netra_diag.errors import ConnectFailed, HandshakeRejected, UsageError
 from netra_diag.live import stamping
+from netra_diag.live.frame_splitter import FrameSplitter
 from netra_diag.live.stamping import StampingSocket, open_stamping_socket, rx_age_ns
 from netra_diag.recording_format import redact_headers, redact_subprotocol, redact_url
 from netra_diag.redaction import scrub
@@ -169,6 +172,9 @@ class StampedConnection(ClientConnection):
         # The socket under the transport when it keeps kernel receive times (``live.stamping``).
         self.rx_socket: StampingSocket | None = None
         self._read_ns: int | None = None
+        # The upgrade response seen so far, until it is complete; then the splitter, if usable.
+        self._upgrade_bytes: bytearray | None = bytearray()
+        self._splitter: FrameSplitter | None = None
 
     def read_stamp(self) -> int:
         """When the data being read arrived, on ``clock``: the kernel's receive time when the
@@ -193,11 +199,108 @@ class StampedConnection(ClientConnection):
     def data_received(self, data: bytes) -> None:
         self._read_ns = self.read_stamp()
         try:
-            super().data_received(data)
+            splitter = self._splitter
+            if splitter is not None:
+                splitter.feed(data)
+            elif self._upgrade_bytes is not None:
+                self._upgrade_received(data)
+            else:
+                super().data_received(data)
         finally:
             self._read_ns = None
             if self.after_read is not None:
                 self.after_read()
+
+    # -- the receive fast path (``live.frame_splitter``) ---------------------------------------
+
+    def _upgrade_received(self, data: bytes) -> None:
+        """Until the upgrade response is complete: give websockets exactly the response, then
+        start the frame splitter on what follows, if websockets' parser is at a frame boundary
+        with nothing buffered (else websockets keeps the whole stream, as without the splitter)."""
+        seen = self._upgrade_bytes
+        assert seen is not None
+        start = len(seen)
+        seen += data
+        end = seen.find(b"\r\n\r\n", max(0, start - 3))
+        if end < 0:
+            super().data_received(data)
+            return
+        self._upgrade_bytes = None
+        cut = end + 4 - start
+        super().data_received(data[:cut])
+        rest = data[cut:]
+        self._splitter = self._make_splitter()
+        if self._splitter is not None:
+            if rest:
+                self._splitter.feed(rest)
+        elif rest:
+            super().data_received(rest)
+
+    def _make_splitter(self) -> FrameSplitter | None:
+        protocol = self.protocol
+        buffer = getattr(getattr(protocol, "reader", None), "buffer", None)
+        if protocol.state is not State.OPEN or buffer is None or len(buffer) != 0:
+            return None
+        extensions = list(protocol.extensions)
+        deflate: PerMessageDeflate | None = None
+        if extensions:
+            if len(extensions) != 1 or type(extensions[0]) is not PerMessageDeflate:
+                return None
+            deflate = extensions[0]
+        limits = [
+            v
+            for v in (
+                getattr(protocol, "max_message_size", None),
+                getattr(protocol, "max_fragment_size", None),
+            )
+            if v is not None
+        ]
+        return FrameSplitter(
+            deflate=deflate,
+            max_size=min(limits) if limits else None,
+            deliver=self._deliver_text,
+            handover=super().data_received,
+            fail=self._fail_parse,
+            still_open=lambda: self.protocol.state is State.OPEN,
+        )
+
+    def _deliver_text(self, payload: bytes) -> None:
+        """A complete text message from the splitter: to ``sink`` when set and it takes it,
+        else into websockets' message buffer, as ``process_event`` does for parsed frames."""
+        stamp = self._read_ns
+        if stamp is None:
+            stamp = self.clock()
+        sink = self.sink
+        if sink is not None:
+            try:
+                if sink(payload.decode(), stamp):
+                    return
+            except Exception:
+                pass  # invalid UTF-8 or a failing sink: recv() raises it in the reader task
+            self.sink = None
+        self.arrivals.append(stamp)
+        super().process_event(Frame(TEXT, payload))
+
+    def _fail_parse(self, exc: Exception) -> None:
+        """What websockets' parser does when a frame fails to decode (``Protocol.parse``), then
+        what ``data_received`` does after a read: send the close frame, arm the close timeout."""
+        protocol = self.protocol
+        if isinstance(exc, PayloadTooBig):
+            exc.set_current_size(None)
+            protocol.fail(CloseCode.MESSAGE_TOO_BIG, str(exc))
+        else:
+            protocol.fail(CloseCode.PROTOCOL_ERROR, str(exc))
+        protocol.parser_exc = exc
+        events = protocol.events_received()
+        try:
+            self.send_data()
+        except Exception as send_exc:
+            self.set_connection_exc(send_exc)
+        timeout = self.close_timeout
+        if protocol.close_expected() and self.close_deadline is None and timeout is not None:
+            self.close_deadline = self.loop.time() + timeout
+        for event in events:
+            self.process_event(event)
 
     def process_event(self, event: Event) -> None:
         if isinstance(event, Frame) and (opcode := event.opcode) in DATA_OPCODES:
