@@ -23,6 +23,7 @@ from netra_diag.errors import SessionClosed, UsageError
 from netra_diag.events.model import Event, TimedEvent, parse_frame
 from netra_diag.live.auth_verdict import AuthVerdict, judge_auth
 from netra_diag.live.closing import CLOSED, close_info_from, on_closed, shutdown
+from netra_diag.live.event_queue import EventQueue
 from netra_diag.live.handshake import (
     HandshakeInfo,
     StampedConnection,
@@ -97,7 +98,7 @@ class Connection:
         self._open_event = asyncio.Event()
         self._final = False  # closed for good: no reconnect will follow
         self._intentional: set[int] = set()  # ids of sockets we are closing on purpose
-        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.queue = EventQueue()
         self.marks: list[Mark] = []
         self.history: deque[TimedEvent] = deque(maxlen=_HISTORY)
         self.rtt_ms: list[float] = []

@@ -66,6 +66,11 @@ class RunBinding:
         uid = ev.user_id
         return bool(self.user and uid and not same_user(uid, self.user))
 
+    @property
+    def complete(self) -> bool:
+        """Thread and run are both known: ``bind`` can learn nothing more."""
+        return self.thread_id is not None and self.run_id is not None
+
     def bind(self, ev: Event) -> None:
         """Learn the run's ids from one of its own agent events (``is_foreign`` was false)."""
         if self._named_thread:
@@ -124,6 +129,10 @@ async def execute_run(
     error: str | None = None
     sent_t: float | None = None
     binding = RunBinding(None, None, None)
+    # Events before this index were judged while the binding still lacked ids: judged again
+    # at the end. Later ones were judged by the final binding already.
+    judged_early = 0
+    queue = conn.queue
     saw_first = False
     error_deadline: float | None = None
     loop = asyncio.get_running_loop()
@@ -152,12 +161,14 @@ async def execute_run(
                         break
                     try:
                         async with asyncio.timeout(remaining):
-                            item = await conn.queue.get()
+                            item = await queue.get()
                     except TimeoutError:
                         outcome = RunOutcome.ERROR
                         break
                 else:
-                    item = await conn.queue.get()
+                    # A waiting item is taken without a coroutine call: per event, that is
+                    # most of what a run costs when frames arrive thousands at a time.
+                    item = queue.popleft() if queue else await queue.get()
                 if item is CLOSED:
                     if conn.closed_for_good():
                         conn.queue.put_nowait(CLOSED)
@@ -177,10 +188,13 @@ async def execute_run(
                     if not saw_first:
                         saw_first = True
                         conn.mark("first_event", {"type": ev.type})
-                    if kind is EventKind.AGENT:
+                    if kind is EventKind.AGENT and not binding.complete:
                         binding.bind(ev)
+                        judged_early = len(events)
                 if kind is EventKind.AGENT and ev.type in _TERMINAL:
-                    binding.settle(ev)
+                    if not binding.complete:
+                        binding.settle(ev)
+                        judged_early = len(events)
                     conn.mark("terminal_event", {"type": ev.type, "run_id": ev.run_id})
                     outcome = (
                         RunOutcome.COMPLETED if ev.type in _COMPLETED else RunOutcome.AGENT_ERROR
@@ -198,7 +212,9 @@ async def execute_run(
         error = str(exc)
     close = conn.close_info if outcome is RunOutcome.CLOSED else None
     # Events that came before the run's ids were known are judged again by the final binding.
-    for i, te in enumerate(events):
+    if outcome is not RunOutcome.COMPLETED and outcome is not RunOutcome.AGENT_ERROR:
+        judged_early = len(events)  # no terminal settled the binding: judge everything again
+    for i, te in enumerate(events[:judged_early]):
         if binding.is_foreign(te.event) and i not in foreign:
             foreign.append(i)
             conn.mark("foreign_event", _foreign_data(te.event, binding))
