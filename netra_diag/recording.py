@@ -35,6 +35,7 @@ from netra_diag.recording_format import (
     header_line,
     mark_line,
     parse_lines,
+    with_secret,
 )
 from netra_diag.recording_reservations import (
     OPEN_FLAGS,
@@ -129,7 +130,7 @@ class Recorder:
     def add_secret(self, secret: str | None) -> None:
         """Scrub ``secret`` (and its base64url form) from every later line."""
         if secret and secret not in self._secrets:
-            self._secrets = expand_secrets([*self._secrets, secret])
+            self._secrets = with_secret(self._secrets, secret)
 
     def _write(self, line: str) -> None:
         if self._pending:  # deferred frame lines go first, in the same write

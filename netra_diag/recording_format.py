@@ -38,6 +38,7 @@ from netra_diag.recording_redaction import (
     redact_headers,
     redact_subprotocol,
     redact_url,
+    with_secret,
 )
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "redact_subprotocol",
     "redact_url",
     "scrub_fast",
+    "with_secret",
 ]
 
 

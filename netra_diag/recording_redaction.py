@@ -19,6 +19,7 @@ __all__ = [
     "redact_headers",
     "redact_subprotocol",
     "redact_url",
+    "with_secret",
 ]
 
 CREDENTIAL_QUERY_KEYS: frozenset[str] = frozenset(
@@ -42,6 +43,15 @@ def expand_secrets(secrets: Iterable[str]) -> tuple[str, ...]:
         if secret and len(secret) >= 4:
             out.add(secret)
             out.add(_b64url(secret))
+    return tuple(sorted(out, key=len, reverse=True))
+
+
+def with_secret(expanded: tuple[str, ...], secret: str | None) -> tuple[str, ...]:
+    """``expanded`` (an ``expand_secrets`` result) plus ``secret`` and its disguises. Only the new
+    secret is expanded: expanding the whole list again would add disguises of disguises."""
+    if not secret or len(secret) < 4 or secret in expanded:
+        return expanded
+    out = {*expanded, secret, _b64url(secret)}
     return tuple(sorted(out, key=len, reverse=True))
 
 

@@ -40,8 +40,8 @@ from netra_diag.live.pinger import (
 from netra_diag.live.reconnect import ReconnectPolicy, reopen
 from netra_diag.live.records import LIVENESS_TYPES, ClockOffset, Mark, estimate_clock_offset
 from netra_diag.recording import Recorder
-from netra_diag.recording_format import expand_secrets, redact_url
-from netra_diag.tokens import inspect_token
+from netra_diag.recording_format import redact_url, with_secret
+from netra_diag.tokens import token_sub_exp
 
 __all__ = ["CLOSED", "Connection", "FrameObserver", "TokenSource"]
 
@@ -108,6 +108,8 @@ class Connection:
         self._last_pong_t: float | None = None
         self._last_frame_t: float | None = None
         self._n_in = 0
+        self._stamp_ns: int | None = None  # the last read's arrival stamp, and its wall time
+        self._stamp_wall = 0.0
         self.token: str | None = None
         self.token_sub: str | None = None
         self.token_exp: float | None = None
@@ -145,7 +147,7 @@ class Connection:
 
     def _add_secret(self, token: str | None) -> None:
         if token and token not in self._secrets:
-            self._secrets = expand_secrets([*self._secrets, token])
+            self._secrets = with_secret(self._secrets, token)
             if self._recorder is not None:
                 self._recorder.add_secret(token)
 
@@ -166,9 +168,7 @@ class Connection:
         cached = self._facts
         if cached is not None and cached[0] == token:
             return cached[1]
-        insp = inspect_token(token, now=self._wall())
-        sub = (insp.claims or {}).get("sub")
-        facts = (str(sub) if sub is not None else None), insp.times.get("exp")
+        facts = token_sub_exp(token)
         self._facts = (token, facts)
         return facts
 
@@ -208,11 +208,17 @@ class Connection:
         protocol completed the message, see ``StampedConnection``) is the frame's time when known;
         the wall time is shifted back by the same amount. ``event``: ``raw`` already parsed.
         ``defer``: leave the line to the recorder's next ``flush`` (see ``_after_read``)."""
-        now_ns = self._clock()
-        wall = self._wall()
-        if arrival_ns is not None and arrival_ns <= now_ns:
-            wall -= (now_ns - arrival_ns) / 1e9
-            now_ns = arrival_ns
+        if arrival_ns is not None and arrival_ns == self._stamp_ns:
+            # Another frame of the same network read: same arrival, same clocks (the frames of
+            # one read arrive by the thousand in a fast stream; reading the clocks is per read).
+            now_ns, wall = arrival_ns, self._stamp_wall
+        else:
+            now_ns = self._clock()
+            wall = self._wall()
+            if arrival_ns is not None and arrival_ns <= now_ns:
+                wall -= (now_ns - arrival_ns) / 1e9
+                now_ns = arrival_ns
+                self._stamp_ns, self._stamp_wall = arrival_ns, wall
         t_ns = now_ns - self._origin
         if event is None:
             event = parse_frame(raw)

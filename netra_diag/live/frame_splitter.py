@@ -20,6 +20,7 @@ for good, which fails the connection exactly as it would have.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 
 from websockets.exceptions import PayloadTooBig, ProtocolError
@@ -28,6 +29,7 @@ from websockets.frames import TEXT, Frame
 
 __all__ = ["FrameSplitter"]
 
+_EMPTY_BLOCK = b"\x00\x00\xff\xff"  # RFC 7692 §7.2.2: removed by the sender, appended back
 _FIN = 0x80
 _RSV1 = 0x40
 _RSV23 = 0x30
@@ -58,6 +60,7 @@ class FrameSplitter:
         "_fail",
         "_fragmented",
         "_handover",
+        "_inline_inflate",
         "_max_size",
         "_need",
         "_passthrough",
@@ -75,6 +78,14 @@ class FrameSplitter:
         still_open: Callable[[], bool],
     ) -> None:
         self._deflate = deflate
+        # Inline inflation needs the decoder websockets keeps between messages (context
+        # takeover, the default); a per-message decoder, or a websockets without that attribute,
+        # goes through ``PerMessageDeflate.decode``.
+        self._inline_inflate = (
+            deflate is not None
+            and deflate.remote_no_context_takeover is False
+            and isinstance(getattr(deflate, "decoder", None), type(zlib.decompressobj()))
+        )
         self._max_size = max_size
         self._deliver = deliver
         self._handover = handover
@@ -150,9 +161,7 @@ class FrameSplitter:
                 if b0 & _RSV1:
                     assert deflate is not None
                     try:
-                        payload = bytes(
-                            deflate.decode(Frame(TEXT, payload, True, True), max_size=max_size).data
-                        )
+                        payload = self._inflate(deflate, payload)
                     except (ProtocolError, PayloadTooBig) as exc:
                         self._passthrough = True
                         self._fail(exc)
@@ -175,6 +184,23 @@ class FrameSplitter:
         if pos < n:
             self._buf = bytearray(data[pos:])
             self._need = need
+
+    def _inflate(self, deflate: PerMessageDeflate, payload: bytes) -> bytes:
+        """One complete compressed message, as ``PerMessageDeflate.decode`` inflates it (same
+        decoder object, same limits and errors) without building two ``Frame`` objects per
+        message. Messages over 2 KiB compressed take websockets' own path (its extra flush)."""
+        if len(payload) >= 2044 or not self._inline_inflate:
+            frame = deflate.decode(Frame(TEXT, payload, True, True), max_size=self._max_size)
+            return bytes(frame.data)
+        max_size = self._max_size
+        decoder = deflate.decoder
+        try:
+            data = decoder.decompress(payload + _EMPTY_BLOCK, 0 if max_size is None else max_size)
+        except zlib.error as exc:
+            raise ProtocolError("decompression failed") from exc
+        if decoder.unconsumed_tail:
+            raise PayloadTooBig(None, max_size)
+        return data
 
     def _handled_by_websockets(self, b0: int, b1: int, opcode: int, length: int) -> bool:
         """A well-formed frame that is not the fast case, which websockets can be handed whole

@@ -27,7 +27,12 @@ from netra_diag.tokens.extraction import (
     extract_from_subprotocols,
 )
 from netra_diag.tokens.failures import Failure, FailureCode
-from netra_diag.tokens.inspection import TokenInspection, inspect_token, unwrap_token
+from netra_diag.tokens.inspection import (
+    TokenInspection,
+    inspect_token,
+    token_sub_exp,
+    unwrap_token,
+)
 from netra_diag.tokens.mint import SUPPORTED_ALGORITHMS, mint_token, parse_ttl
 from netra_diag.tokens.profiles import (
     LOCAL_DEV_SECRET,
@@ -88,6 +93,7 @@ __all__ = [
     "mint_token",
     "parse_ttl",
     "resolve_secret",
+    "token_sub_exp",
     "unwrap_token",
     "verify_token",
 ]

@@ -44,6 +44,9 @@ class KeyProblem(Exception):
     """The key cannot be used with the algorithm (internal: callers turn it into data)."""
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def b64url_encode(data: bytes) -> str:
     """Base64url without padding (RFC 7515 §2)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
@@ -58,7 +61,9 @@ def b64url_decode(text: str) -> bytes:
     stripped = text.rstrip("=")
     if len(text) - len(stripped) > 2:
         raise ValueError(f"{len(text) - len(stripped)} '=' padding characters (at most 2 allowed)")
-    for offset, char in enumerate(stripped):
+    # The regex checks the whole segment in C; the loop below only runs to name the bad character.
+    bad = None if _BASE64URL.fullmatch(stripped) else enumerate(stripped)
+    for offset, char in bad or ():
         if char not in _ALPHABET:
             shown = repr(char) if char.isprintable() else f"U+{ord(char):04X}"
             hint = " (standard base64, not base64url)" if char in "+/" else ""

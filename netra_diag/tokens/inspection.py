@@ -318,6 +318,21 @@ def _notes(parsed: ParsedToken, times: Mapping[str, float]) -> list[str]:
     return notes
 
 
+def token_sub_exp(token: str) -> tuple[str | None, float | None]:
+    """The ``sub`` and ``exp`` claims, unverified, or ``None`` for each that is missing or does
+    not decode. Only the payload is decoded: sessions ask this on every connect (1,000 at a time
+    in a fan-out), where ``inspect_token``'s full analysis is not needed."""
+    jwt_text, _ = unwrap_token(token)
+    parts = jwt_text.split(".")
+    if len(parts) < 2:
+        return None, None
+    claims = _decode_json_part(1, parts[1], [])
+    if claims is None:
+        return None, None
+    sub = claims.get("sub")
+    return (None if sub is None else str(sub)), as_epoch(claims.get("exp"))
+
+
 def inspect_token(token: str, *, now: float) -> TokenInspection:
     """Decode ``token`` without verifying it, relative to ``now`` (epoch seconds). Never raises."""
     raw: object = token  # typed loosely: pasted input may be anything
