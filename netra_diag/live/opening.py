@@ -9,6 +9,7 @@ recording, and failures are raised as our own errors (``ConnectFailed``, ``Hands
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -276,8 +277,13 @@ async def start_connection(
             labels=labels,
         )
         conn._owns_recorder = True
+    rec = conn._recorder
+    hold = rec.holding() if rec is not None else contextlib.nullcontext()
     try:
-        await open_connection(conn, first, use_first=conn.has_token_source)
+        # The handshake's marks and early frames go to the cassette in one write, before the
+        # caller can see anything of the session.
+        with hold:
+            await open_connection(conn, first, use_first=conn.has_token_source)
     except BaseException:
         await conn.shutdown()
         raise
