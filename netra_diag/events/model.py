@@ -7,6 +7,7 @@ so, with ``problem`` describing what was wrong. Contract checks then decide whet
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import json.scanner
 import math
@@ -27,6 +28,8 @@ __all__ = [
     "Event",
     "EventKind",
     "TimedEvent",
+    "new_event",
+    "new_timed_event",
     "parse_frame",
     "parse_timestamp",
 ]
@@ -178,6 +181,45 @@ class TimedEvent:
         return self.event.type
 
 
+# Constructors for the receive path, one call per frame: a frozen dataclass's ``__init__`` sets
+# each field through ``object.__setattr__``; these set the slots through their descriptors, which
+# builds the same object (a test compares them) in about half the time.
+_new = object.__new__
+_EVENT_FIELDS = ("type", "envelope", "fields", "raw", "problem")
+_TIMED_FIELDS = ("event", "t", "wall", "index")
+assert tuple(f.name for f in dataclasses.fields(Event)) == _EVENT_FIELDS
+assert tuple(f.name for f in dataclasses.fields(TimedEvent)) == _TIMED_FIELDS
+_ev_type, _ev_envelope, _ev_fields, _ev_raw, _ev_problem = (
+    Event.__dict__[name].__set__ for name in _EVENT_FIELDS
+)
+_te_event, _te_t, _te_wall, _te_index = (
+    TimedEvent.__dict__[name].__set__ for name in _TIMED_FIELDS
+)
+
+
+def new_event(
+    etype: str, envelope: Envelope, fields: Mapping[str, Any], raw: str, problem: str | None
+) -> Event:
+    """``Event(etype, envelope, fields, raw, problem)``, faster."""
+    ev: Event = _new(Event)
+    _ev_type(ev, etype)
+    _ev_envelope(ev, envelope)
+    _ev_fields(ev, fields)
+    _ev_raw(ev, raw)
+    _ev_problem(ev, problem)
+    return ev
+
+
+def new_timed_event(event: Event, t: float, wall: float | None, index: int) -> TimedEvent:
+    """``TimedEvent(event, t, wall, index)``, faster."""
+    te: TimedEvent = _new(TimedEvent)
+    _te_event(te, event)
+    _te_t(te, t)
+    _te_wall(te, wall)
+    _te_index(te, index)
+    return te
+
+
 def parse_timestamp(value: Any) -> float | None:
     """Epoch seconds from a number (seconds; milliseconds when implausibly large) or ISO 8601."""
     if isinstance(value, bool):
@@ -312,4 +354,4 @@ def parse_frame(raw: str | bytes | Mapping[str, Any]) -> Event:
     if not etype:
         return Event("", Envelope.INVALID, merged, text, "frame has no 'type' (or 'event') field")
     etype = TYPE_ALIASES.get(etype, etype)
-    return Event(etype, envelope, merged, text, None)
+    return new_event(etype, envelope, merged, text, None)

@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from netra_diag._types import Clock, WallClock
 from netra_diag.closecodes import CloseInfo
 from netra_diag.errors import SessionClosed, UsageError
-from netra_diag.events.model import Event, TimedEvent, parse_frame
+from netra_diag.events.model import Event, TimedEvent, new_timed_event, parse_frame
 from netra_diag.live.auth_verdict import AuthVerdict, judge_auth
 from netra_diag.live.closing import CLOSED, close_info_from, on_closed, shutdown
 from netra_diag.live.event_queue import EventQueue
@@ -225,7 +225,7 @@ class Connection:
         if self._recorder is not None:
             self._recorder.frame("in", raw, t_ns=t_ns, wall=wall, event=event, defer=defer)
         t = t_ns / 1e9
-        te = TimedEvent(event, t, wall, self._n_in)
+        te = new_timed_event(event, t, wall, self._n_in)
         self._n_in += 1
         self._last_frame_t = t
         self.history.append(te)
