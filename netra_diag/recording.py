@@ -32,6 +32,7 @@ from netra_diag.recording_format import (
     MarkRecord,
     expand_secrets,
     frame_line,
+    frame_line_body,
     header_line,
     mark_line,
     parse_lines,
@@ -208,6 +209,13 @@ class Recorder:
             self._pending.append(line)
         else:
             self._write(line)
+
+    def received(self, prefix: str, data: str, event: Event) -> None:
+        """A received text frame's line, deferred like ``frame(..., defer=True)``. ``prefix`` is
+        ``recording_lines.frame_line_prefix("in", t_ns, wall)``, built once for all the frames
+        of one network read (they share the arrival time): the same line as ``frame`` writes."""
+        if self._fd is not None:
+            self._pending.append(prefix + frame_line_body(data, event, self._secrets))
 
     def mark(
         self, name: str, *, t_ns: int, wall: float | None, data: Mapping[str, Any] | None = None

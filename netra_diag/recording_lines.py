@@ -24,6 +24,8 @@ __all__ = [
     "HEAD_BYTES",
     "MAX_TEXT_BYTES",
     "frame_line",
+    "frame_line_body",
+    "frame_line_prefix",
     "header_line",
     "mark_line",
     "scrub_fast",
@@ -141,25 +143,37 @@ def frame_line(
         return _binary_frame_line(direction, bytes(data), t_ns, wall, max_text_bytes)
     if event is None:
         event = parse_frame(data)
-    size = len(data) if data.isascii() else len(data.encode("utf-8", "surrogatepass"))
+    if type(secrets) is not tuple:
+        secrets = tuple(secrets)
+    return frame_line_prefix(direction, t_ns, wall) + frame_line_body(
+        data, event, secrets, max_text_bytes
+    )
+
+
+def frame_line_prefix(direction: str, t_ns: int, wall: float | None) -> str:
+    """The start of a frame line up to and including ``"wall":…,``: the same for every frame of
+    one network read (one arrival time), so a batch builds it once (``frame_line_body``)."""
     head = _FRAME_HEAD.get(direction) or f'{{"kind":"frame","dir":{_enc(direction)},"t_ns":'
     if type(t_ns) is not int:
         t_ns = int(t_ns)
-    if type(secrets) is not tuple:
-        secrets = tuple(secrets)
+    return f'{head}{t_ns},"wall":{_num(wall)},'
+
+
+def frame_line_body(
+    data: str, event: Event, secrets: tuple[str, ...], max_text_bytes: int = MAX_TEXT_BYTES
+) -> str:
+    """The rest of a text frame's line after ``frame_line_prefix``: size, type and ids, text."""
+    size = len(data) if data.isascii() else len(data.encode("utf-8", "surrogatepass"))
     meta = _meta_fragment(event.type, event.fields, secrets)
     if size > max_text_bytes:
         encoded = data.encode("utf-8", "surrogatepass")
         head_text = encoded[:HEAD_BYTES].decode("utf-8", "ignore")
         digest = hashlib.sha256(encoded).hexdigest()
         text = _enc(scrub_fast(head_text, secrets))
-        return (
-            f'{head}{t_ns},"wall":{_num(wall)},"size":{size},{meta}'
-            f',"text":{text},"truncated":true,"sha256":"{digest}"}}'
-        )
+        return f'"size":{size},{meta},"text":{text},"truncated":true,"sha256":"{digest}"}}'
     if "eyJ" in data or "ZXlK" in data or (secrets and _unmarked(secrets)):
         data = scrub_fast(data, secrets)
-    return f'{head}{t_ns},"wall":{_num(wall)},"size":{size},{meta},"text":{_enc(data)}}}'
+    return f'"size":{size},{meta},"text":{_enc(data)}}}'
 
 
 _FRAME_HEAD = {d: f'{{"kind":"frame","dir":"{d}","t_ns":' for d in ("in", "out")}

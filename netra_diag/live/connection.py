@@ -40,7 +40,7 @@ from netra_diag.live.pinger import (
 from netra_diag.live.reconnect import ReconnectPolicy, reopen
 from netra_diag.live.records import LIVENESS_TYPES, ClockOffset, Mark, estimate_clock_offset
 from netra_diag.recording import Recorder
-from netra_diag.recording_format import redact_url, with_secret
+from netra_diag.recording_format import frame_line_prefix, redact_url, with_secret
 from netra_diag.tokens import token_sub_exp
 
 __all__ = ["CLOSED", "Connection", "FrameObserver", "TokenSource"]
@@ -208,18 +208,7 @@ class Connection:
         protocol completed the message, see ``StampedConnection``) is the frame's time when known;
         the wall time is shifted back by the same amount. ``event``: ``raw`` already parsed.
         ``defer``: leave the line to the recorder's next ``flush`` (see ``_after_read``)."""
-        if arrival_ns is not None and arrival_ns == self._stamp_ns:
-            # Another frame of the same network read: same arrival, same clocks (the frames of
-            # one read arrive by the thousand in a fast stream; reading the clocks is per read).
-            now_ns, wall = arrival_ns, self._stamp_wall
-        else:
-            now_ns = self._clock()
-            wall = self._wall()
-            if arrival_ns is not None and arrival_ns <= now_ns:
-                wall -= (now_ns - arrival_ns) / 1e9
-                now_ns = arrival_ns
-                self._stamp_ns, self._stamp_wall = arrival_ns, wall
-        t_ns = now_ns - self._origin
+        t_ns, wall = self._arrival(arrival_ns)
         if event is None:
             event = parse_frame(raw)
         if self._recorder is not None:
@@ -256,6 +245,75 @@ class Connection:
             self._late_established(event)
         self.queue.put_nowait(te)
         return True
+
+    def _deliver_many(self, payloads: list[bytes], arrival_ns: int) -> int:
+        """``StampedConnection.sink_many``: the text messages of one network read, in order (the
+        receive fast path, ``live.frame_splitter``). What ``_deliver`` does per message, with the
+        clocks read and the line prefix built once for the read (every message of it has the
+        same arrival time). Returns how many were taken: it stops before a ``heartbeat`` (the
+        reader task answers it, see ``_deliver``) or a message that is not UTF-8."""
+        if self._on_frame is not None:  # the observer sees each frame as its line is written
+            for i, payload in enumerate(payloads):
+                try:
+                    if not self._deliver(payload.decode(), arrival_ns):
+                        return i
+                except UnicodeDecodeError:
+                    return i
+            return len(payloads)
+        t_ns, wall = self._arrival(arrival_ns)
+        t = t_ns / 1e9
+        rec = self._recorder
+        prefix = frame_line_prefix("in", t_ns, wall) if rec is not None else ""
+        history = self.history.append
+        last = self._last_frames.append
+        put = self.queue.put_nowait
+        n_in = first_n = self._n_in
+        taken = len(payloads)
+        try:
+            for i, payload in enumerate(payloads):
+                try:
+                    raw = payload.decode()
+                except UnicodeDecodeError:
+                    taken = i
+                    break
+                event = parse_frame(raw)
+                etype = event.type
+                if etype == "heartbeat":
+                    taken = i
+                    break
+                if rec is not None:
+                    rec.received(prefix, raw, event)
+                te = new_timed_event(event, t, wall, n_in)
+                n_in += 1
+                history(te)
+                last(("←", raw))
+                if etype in LIVENESS_TYPES:
+                    if etype == "pong":
+                        self._n_in = n_in
+                        note_pong(self, te)
+                    continue
+                if etype == "connection_established" and self.handshake is not None:
+                    self._late_established(event)
+                put(te)
+        finally:
+            self._n_in = n_in
+            if n_in != first_n:
+                self._last_frame_t = t
+        return taken
+
+    def _arrival(self, arrival_ns: int | None) -> tuple[int, float]:
+        """(session ns, wall time) of a frame that arrived at ``arrival_ns`` on the session clock
+        (now when unknown), the wall time shifted back by the same amount."""
+        if arrival_ns is not None and arrival_ns == self._stamp_ns:
+            # Another frame of the same network read: same arrival, same clocks.
+            return arrival_ns - self._origin, self._stamp_wall
+        now_ns = self._clock()
+        wall = self._wall()
+        if arrival_ns is not None and arrival_ns <= now_ns:
+            wall -= (now_ns - arrival_ns) / 1e9
+            now_ns = arrival_ns
+            self._stamp_ns, self._stamp_wall = arrival_ns, wall
+        return now_ns - self._origin, wall
 
     def _after_read(self) -> None:
         """``StampedConnection.after_read``: write the lines deferred during one network read."""
@@ -366,6 +424,7 @@ class Connection:
             while True:
                 if direct and ws.sink is None and ws.buffered() == 0:
                     ws.sink = self._deliver
+                    ws.sink_many = self._deliver_many
                 raw = await ws.recv()
                 arrivals = ws.arrivals
                 te = self._ingest(raw, arrivals.popleft() if arrivals else None)
@@ -387,6 +446,7 @@ class Connection:
             # Also breaks the reference cycle socket -> these bound methods -> self -> socket,
             # so a closed session is freed at once rather than at the next full collection.
             ws.sink = None
+            ws.sink_many = None
             ws.after_read = None
 
     def _late_established(self, event: Event) -> None:

@@ -43,7 +43,8 @@ _MAX_CONTROL = 125
 class FrameSplitter:
     """Feed it the bytes of one connection (after the upgrade response); it calls
 
-    - ``deliver(payload)`` for each complete, unfragmented text message, already inflated;
+    - ``deliver(payloads)`` with the complete, unfragmented text messages (already inflated) of
+      one feed, in order, before any frame that follows them goes to ``handover``;
     - ``handover(frame_bytes)`` for any other complete frame (websockets parses it);
     - ``fail(exc)`` when inflating a message failed (``ProtocolError``, ``PayloadTooBig``): the
       connection must be failed as websockets would (its parser never saw the frame).
@@ -72,7 +73,7 @@ class FrameSplitter:
         *,
         deflate: PerMessageDeflate | None,
         max_size: int | None,
-        deliver: Callable[[bytes], None],
+        deliver: Callable[[list[bytes]], None],
         handover: Callable[[bytes], None],
         fail: Callable[[Exception], None],
         still_open: Callable[[], bool],
@@ -117,7 +118,8 @@ class FrameSplitter:
         pos = 0
         max_size = self._max_size
         deflate = self._deflate
-        deliver = self._deliver
+        texts: list[bytes] = []
+        add_text = texts.append
         need = 2
         while n - pos >= 2:
             b0 = data[pos]
@@ -150,6 +152,8 @@ class FrameSplitter:
                 # Masked, reserved bits, unknown opcode, over max_size, a control frame too
                 # long: websockets rejects it (and fails the connection) from here on.
                 self._passthrough = True
+                if texts:
+                    self._deliver(texts)
                 self._handover(data[pos:])
                 return
             end = head + length
@@ -164,12 +168,18 @@ class FrameSplitter:
                         payload = self._inflate(deflate, payload)
                     except (ProtocolError, PayloadTooBig) as exc:
                         self._passthrough = True
+                        if texts:
+                            self._deliver(texts)
                         self._fail(exc)
                         if end < n:
                             self._handover(data[end:])  # discarded by the failed parser
                         return
-                deliver(payload)
+                add_text(payload)
             else:
+                if texts:
+                    self._deliver(texts)
+                    texts = []
+                    add_text = texts.append
                 if opcode in (_OP_TEXT, _OP_BINARY):
                     self._fragmented = not b0 & _FIN
                 elif opcode == _OP_CONT and b0 & _FIN:
@@ -181,6 +191,8 @@ class FrameSplitter:
                         self._handover(data[end:])
                     return
             pos = end
+        if texts:
+            self._deliver(texts)
         if pos < n:
             self._buf = bytearray(data[pos:])
             self._need = need

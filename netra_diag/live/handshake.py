@@ -42,6 +42,7 @@ __all__ = [
     "BODY_LIMIT",
     "HandshakeInfo",
     "MessageSink",
+    "MessagesSink",
     "StampedConnection",
     "TransportAttempt",
     "describe_upgrade",
@@ -141,6 +142,9 @@ class HandshakeInfo:
 # Direct delivery of one complete message: (text or bytes, arrival stamp) -> consumed? ``False``
 # hands the message back to websockets' buffer, for the reader task's ``recv()``.
 MessageSink = Callable[[str | bytes, int], bool]
+# Direct delivery of the text messages of one read: (UTF-8 payloads, arrival stamp) -> how many
+# were taken, in order; the first one not taken and those after it go to websockets' buffer.
+MessagesSink = Callable[[list[bytes], int], int]
 
 
 class StampedConnection(ClientConnection):
@@ -168,6 +172,8 @@ class StampedConnection(ClientConnection):
         super().__init__(*args, **kwargs)
         self.arrivals: deque[int] = deque()
         self.sink: MessageSink | None = None
+        # Set with ``sink``: many messages of one read at once; returns how many it took.
+        self.sink_many: MessagesSink | None = None
         self.after_read: Callable[[], None] | None = None
         # The socket under the transport when it keeps kernel receive times (``live.stamping``).
         self.rx_socket: StampingSocket | None = None
@@ -258,28 +264,38 @@ class StampedConnection(ClientConnection):
         return FrameSplitter(
             deflate=deflate,
             max_size=min(limits) if limits else None,
-            deliver=self._deliver_text,
+            deliver=self._deliver_texts,
             handover=super().data_received,
             fail=self._fail_parse,
             still_open=lambda: self.protocol.state is State.OPEN,
         )
 
-    def _deliver_text(self, payload: bytes) -> None:
-        """A complete text message from the splitter: to ``sink`` when set and it takes it,
-        else into websockets' message buffer, as ``process_event`` does for parsed frames."""
+    def _deliver_texts(self, payloads: list[bytes]) -> None:
+        """Complete text messages from the splitter, in order: to ``sink_many`` (or ``sink``)
+        while it takes them, the rest into websockets' message buffer, as ``process_event``
+        does for the messages websockets parses itself."""
         stamp = self._read_ns
         if stamp is None:
             stamp = self.clock()
-        sink = self.sink
-        if sink is not None:
-            try:
-                if sink(payload.decode(), stamp):
-                    return
-            except Exception:
-                pass  # invalid UTF-8 or a failing sink: recv() raises it in the reader task
-            self.sink = None
-        self.arrivals.append(stamp)
-        super().process_event(Frame(TEXT, payload))
+        start = 0
+        sink_many = self.sink_many
+        if sink_many is not None and self.sink is not None:
+            start = sink_many(payloads, stamp)
+            if start < len(payloads):
+                self.sink = None
+                self.sink_many = None
+        for payload in payloads[start:] if start else payloads:
+            sink = self.sink
+            if sink is not None:
+                try:
+                    if sink(payload.decode(), stamp):
+                        continue
+                except Exception:
+                    pass  # invalid UTF-8 or a failing sink: recv() raises it in the reader task
+                self.sink = None
+                self.sink_many = None
+            self.arrivals.append(stamp)
+            super().process_event(Frame(TEXT, payload))
 
     def _fail_parse(self, exc: Exception) -> None:
         """What websockets' parser does when a frame fails to decode (``Protocol.parse``), then
@@ -322,6 +338,7 @@ class StampedConnection(ClientConnection):
                         # which reports it (as before this path existed).
                         pass
                 self.sink = None
+                self.sink_many = None
             if event.fin:
                 self.arrivals.append(stamp)
         super().process_event(event)
