@@ -40,7 +40,15 @@ class RunBinding:
     ``user``: the token's ``sub`` when the server validated it (``None``: the user cannot be
     judged, e.g. in DEMO mode where everyone shares one synthetic id)."""
 
-    __slots__ = ("_named_thread", "_started", "run_id", "thread_id", "user")
+    __slots__ = (
+        "_last",
+        "_last_verdict",
+        "_named_thread",
+        "_started",
+        "run_id",
+        "thread_id",
+        "user",
+    )
 
     def __init__(self, thread_id: str | None, run_id: str | None, user: str | None) -> None:
         self.thread_id = thread_id
@@ -48,8 +56,24 @@ class RunBinding:
         self.user = user
         self._named_thread = thread_id is not None
         self._started = False
+        # (thread, run, user, binding state) -> verdict of the last event judged: a run's events
+        # all carry the same ids, so most are judged by one tuple comparison.
+        self._last: tuple[object, ...] = ()
+        self._last_verdict = False
 
     def is_foreign(self, ev: Event) -> bool:
+        get = ev.fields.get
+        key = (get("thread_id"), get("run_id"), get("user_id"), self.thread_id, self.run_id)
+        if key == self._last:
+            return self._last_verdict
+        verdict = self._judge(ev)
+        # Only ids that are strings (or absent) are remembered: 1 == True, yet they are
+        # different ids ("1", "True").
+        if all(v is None or type(v) is str for v in key[:3]):
+            self._last, self._last_verdict = key, verdict
+        return verdict
+
+    def _judge(self, ev: Event) -> bool:
         """The event names another thread or run than this run's, or, when the thread cannot
         tell (one side names none), another user than the validated one. An event on this run's
         own thread is never judged by its user id: a service that writes user ids differently in
