@@ -74,7 +74,7 @@ def scrub_fast(text: str, secrets: Sequence[str]) -> str:
     if "eyJ" in text or "ZXlK" in text:
         return scrub(text, secrets)
     if secrets:
-        for secret in _unmarked(secrets if type(secrets) is tuple else tuple(secrets)):
+        for secret in _unmarked(secrets if isinstance(secrets, tuple) else tuple(secrets)):
             if secret in text:
                 return scrub(text, secrets)
     return text
@@ -143,7 +143,7 @@ def frame_line(
         return _binary_frame_line(direction, bytes(data), t_ns, wall, max_text_bytes)
     if event is None:
         event = parse_frame(data)
-    if type(secrets) is not tuple:
+    if not isinstance(secrets, tuple):
         secrets = tuple(secrets)
     return frame_line_prefix(direction, t_ns, wall) + frame_line_body(
         data, event, secrets, max_text_bytes
@@ -251,7 +251,7 @@ def mark_line(
     Called several times per connect, so the line is assembled like ``frame_line``: the fixed
     members as text, ``data`` through the shared C encoder; the result is what ``json.dumps``
     of the whole object would give."""
-    secret_tuple = secrets if type(secrets) is tuple else tuple(secrets)
+    secret_tuple = secrets if isinstance(secrets, tuple) else tuple(secrets)
     clean = _clean_flat(data, secret_tuple) if data else {}
     if type(t_ns) is not int:
         t_ns = int(t_ns)

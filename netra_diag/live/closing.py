@@ -48,9 +48,15 @@ def close_info_from(
     reason = ""
     if exc is not None and exc.rcvd is not None:
         code, reason = exc.rcvd.code, exc.rcvd.reason
-    elif exc is not None and exc.sent is not None and intentional:
+        by = "client" if intentional else "server"
+    elif exc is not None and exc.sent is not None:
+        # Only we sent a close: we closed on purpose, or websockets failed the connection on
+        # something the server sent (1002 protocol error, 1007 invalid UTF-8, 1009 too big),
+        # after which it reads nothing more, the server's answering close frame included.
         code, reason = exc.sent.code, exc.sent.reason
-    by = "client" if intentional else ("none" if code is None else "server")
+        by = "client"
+    else:
+        by = "client" if intentional else "none"
     t_ns, wall = conn.now()
     return CloseInfo.build(
         code,

@@ -868,6 +868,29 @@ async def test_a_masked_frame_is_failed_by_websockets_parser_1002(when: str) -> 
     assert_failed_by_client(session, 1002)
 
 
+@pytest.mark.parametrize(
+    ("bad", "max_size", "code"),
+    [
+        pytest.param(lambda peer: CORRUPT, MAX_SIZE, 1002, id="corrupt-deflate"),
+        pytest.param(inflating_over(50_000), 1000, 1009, id="inflates-over-max_size"),
+        pytest.param(invalid_utf8(False), MAX_SIZE, 1007, id="invalid-utf8"),
+        pytest.param(lambda peer: MASKED, MAX_SIZE, 1002, id="masked-websockets-parser"),
+    ],
+)
+async def test_close_info_names_the_code_the_client_failed_with(
+    bad: Callable[[Peer], bytes], max_size: int, code: int
+) -> None:
+    """The session's ``CloseInfo`` should say what ended the connection: the client closed it
+    with ``code`` (the server read that code and echoed it), not a drop without a close frame."""
+    _, sent, session = await failing_stream(
+        bad, when="after-request", trailing=True, max_size=max_size
+    )
+    assert sent == code
+    info = session.close_info
+    assert info is not None
+    assert (info.code, info.initiated_by) == (code, "client"), info.explanation()
+
+
 @pytest.mark.parametrize("when", WHEN)
 async def test_nothing_after_the_servers_close_frame_is_delivered(when: str) -> None:
     codes: list[int] = []
