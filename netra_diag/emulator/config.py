@@ -28,6 +28,7 @@ __all__ = [
     "FaultPlan",
     "TimingProfile",
     "is_loopback",
+    "parse_switch",
 ]
 
 ENVELOPE_CHOICES: Final = ("a", "b", "c", "d", "e", "mixed")
@@ -61,6 +62,10 @@ class Fault(StrEnum):
     CLOSE_1011_AFTER_FIRST_MESSAGE = "close_1011_after_first_message"
     STOP_HEARTBEATS = "stop_heartbeats"
     LEAK_OTHER_USER = "leak_other_user"
+    # The newest generation's handshake (only with ``EmulatorConfig.handshake`` / ?handshake=on):
+    # handshake_complete never sent though the service goes ready, or held for ``stall_s``.
+    DROP_HANDSHAKE_COMPLETE = "drop_handshake_complete"
+    LATE_HANDSHAKE_COMPLETE = "late_handshake_complete"
 
     @property
     def per_connection(self) -> bool:
@@ -69,7 +74,13 @@ class Fault(StrEnum):
 
 
 _CONNECTION_FAULTS: Final = frozenset(
-    {Fault.REJECT_AUTH, Fault.CLOSE_1011_AFTER_FIRST_MESSAGE, Fault.STOP_HEARTBEATS}
+    {
+        Fault.REJECT_AUTH,
+        Fault.CLOSE_1011_AFTER_FIRST_MESSAGE,
+        Fault.STOP_HEARTBEATS,
+        Fault.DROP_HANDSHAKE_COMPLETE,
+        Fault.LATE_HANDSHAKE_COMPLETE,
+    }
 )
 
 
@@ -186,7 +197,8 @@ class TimingProfile:
 class FaultPlan:
     """Which faults to inject and how often: ``faults`` maps each fault to a probability (1.0 =
     every run, or every connection for connection-level faults). ``stall_s`` is the length of an
-    injected stall in seconds (absolute, not scaled by ``time_scale``)."""
+    injected stall in seconds (absolute, not scaled by ``time_scale``), and also how long
+    ``late_handshake_complete`` holds ``handshake_complete`` back."""
 
     faults: Mapping[Fault, float] = field(default_factory=dict)
     stall_s: float = 2.0
@@ -241,13 +253,35 @@ class FaultPlan:
     def describe(self) -> str:
         """The plan in ``parse`` syntax."""
         parts = [f.value if p == 1.0 else f"{f.value}@{p:g}" for f, p in self.faults.items()]
-        if Fault.STALL in self.faults:
+        if Fault.STALL in self.faults or Fault.LATE_HANDSHAKE_COMPLETE in self.faults:
             parts.append(f"stall_s={self.stall_s:g}")
         return ",".join(parts)
 
 
 def _unknown_fault(name: str) -> str:
     return f"unknown fault {name!r}; faults are {', '.join(f.value for f in Fault)}"
+
+
+_SWITCH_WORDS: Final = {
+    "1": True,
+    "on": True,
+    "true": True,
+    "yes": True,
+    "0": False,
+    "off": False,
+    "false": False,
+    "no": False,
+}
+
+
+def parse_switch(name: str, text: str) -> bool:
+    """An on/off query value (``1/on/true/yes``, ``0/off/false/no``, any case)."""
+    try:
+        return _SWITCH_WORDS[text.strip().lower()]
+    except KeyError:
+        raise UsageError(
+            f"{name} must be on or off (1/0, true/false, yes/no), got {text!r}"
+        ) from None
 
 
 def is_loopback(host: str) -> bool:
@@ -266,6 +300,12 @@ class EmulatorConfig:
 
     ``auth_close_code`` is 1008 as the current authenticator closes; 1011 mimics the older one
     (PROTOCOL.md §2). ``allow_remote`` must be set to listen anywhere but loopback.
+
+    ``handshake`` emulates the newest generation's handshake (PROTOCOL.md §5) on every connection
+    (per connection: ``?handshake=on|off``): after ``connection_established`` the service sends
+    ``handshake_response`` and waits up to ``handshake_timeout_s`` (per connection:
+    ``?handshake_timeout_s=``) for ``handshake_acknowledged`` before ``handshake_complete``;
+    ``netra_diag.emulator.connection`` documents what happens meanwhile and on a timeout.
     """
 
     host: str = "127.0.0.1"
@@ -288,6 +328,8 @@ class EmulatorConfig:
     legacy_test_endpoint: bool = True
     compression: bool = True
     allow_remote: bool = False
+    handshake: bool = False
+    handshake_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         try:
@@ -318,6 +360,8 @@ class EmulatorConfig:
             raise UsageError("tools must name at least one tool")
         if not self.secret:
             raise UsageError("secret must not be empty")
+        if _finite("handshake_timeout_s", self.handshake_timeout_s) == 0:
+            raise UsageError("handshake_timeout_s must be > 0")
 
     @property
     def timing_seed(self) -> int:
