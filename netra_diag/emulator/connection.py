@@ -4,6 +4,22 @@ The loop answers each client frame as PROTOCOL.md §4 says; runs execute as back
 ``ping`` is answered while an agent works. Events of a run go to the connections of the user who
 asked that are subscribed to the run's thread (``router``); faults are applied by executing the
 ``Step`` list from ``faults.plan_steps``.
+
+The newest generation's handshake (PROTOCOL.md §5), when ``EmulatorConfig.handshake`` or
+``?handshake=on`` asks for it: ``connection_established`` announces it (``features.handshake``),
+then the service sends ``handshake_response`` with a fresh ``thread_id`` and ``run_id`` and waits
+up to ``handshake_timeout_s`` (``?handshake_timeout_s=``) for ``handshake_acknowledged`` echoing
+that ``thread_id``, then sends ``handshake_complete``. Until then the service is not ready, like
+the real one before its processing phase, but says so instead of losing the message: a run request
+gets an ``error_message`` with ``HANDSHAKE_INCOMPLETE`` and is not started (the client must send it
+again); an acknowledgement naming another thread gets ``HANDSHAKE_MISMATCH`` and the wait goes on;
+``ping``/``heartbeat`` and other frames are answered as usual. No acknowledgement in time: an
+``error_message`` with ``HANDSHAKE_TIMEOUT``, then close 1008 (policy violation), so a client that
+skips the handshake fails visibly rather than later. Afterwards the handshake's ``thread_id`` is
+the connection's default thread and its ``run_id`` goes to the first run that names none. Faults
+``drop_handshake_complete`` (ready, but ``handshake_complete`` never sent) and
+``late_handshake_complete`` (held for ``stall_s``, still not ready meanwhile) are logged when they
+take effect; without the handshake they do nothing and are not logged.
 """
 
 from __future__ import annotations
@@ -12,19 +28,22 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import random
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from netra_diag.emulator.agent import RunContext, ScriptedEvent, plan_run
 from netra_diag.emulator.auth import AuthDecision, Credentials
-from netra_diag.emulator.config import Fault, FaultPlan
+from netra_diag.emulator.config import EmulatorConfig, Fault, FaultPlan, parse_switch
 from netra_diag.emulator.envelopes import (
     ack_frame,
     choose_variant,
@@ -36,6 +55,7 @@ from netra_diag.emulator.envelopes import (
 from netra_diag.emulator.faults import Step, StepKind, plan_steps, roll_faults
 from netra_diag.emulator.protocol import ClientMessage, MessageKind, classify_message
 from netra_diag.emulator.timers import precise_sleep
+from netra_diag.errors import UsageError
 
 if TYPE_CHECKING:
     from netra_diag.emulator.server import Service
@@ -70,9 +90,18 @@ class ConnState:
     events_seq: int = 0
     run_count: int = 0
     heartbeat_fault_logged: bool = False
+    heard_client: bool = False
+    # Set by the newest generation's handshake: the default thread of this connection's runs,
+    # and the run id the first run that names none is given.
+    handshake_thread: str | None = None
+    handshake_run: str | None = None
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_{uuid.UUID(int=self.id_rng.getrandbits(128)).hex[:16]}"
+
+    def take_handshake_run(self) -> str | None:
+        run_id, self.handshake_run = self.handshake_run, None
+        return run_id
 
 
 class EmulatorConnection(ServerConnection):
@@ -125,6 +154,13 @@ async def handle_connection(service: Service, ws: EmulatorConnection) -> None:
         await _send(ws, _dumps(frame))
         await ws.close(state.auth_close_code, "Authentication failed")
         return
+    try:
+        handshake_s = handshake_timeout(service.config, ws.request.path if ws.request else "")
+    except UsageError as exc:
+        frame = error_frame("INVALID_PARAMETER", str(exc), now, details={"parameter": "handshake"})
+        await _send(ws, _dumps(frame))
+        await ws.close(1008, "Invalid handshake option")
+        return
     state.user_id = state.decision.user_id or ""
     service.router.add(state)
     try:
@@ -136,7 +172,11 @@ async def handle_connection(service: Service, ws: EmulatorConnection) -> None:
             server_id=service.config.server_id,
             heartbeat_interval=service.config.idle_heartbeat_s,
         )
-        if await _send(ws, _dumps(established)):
+        if handshake_s is not None:
+            established["data"]["features"]["handshake"] = True
+        if not await _send(ws, _dumps(established)):
+            return
+        if handshake_s is None or await _handshake(service, state, ws, handshake_s):
             await _message_loop(service, state, ws)
     finally:
         service.router.remove(state)
@@ -161,9 +201,143 @@ async def _legacy_loop(ws: ServerConnection) -> None:
             return
 
 
+def handshake_timeout(config: EmulatorConfig, path: str) -> float | None:
+    """How long this connection's handshake waits for the client (None: no handshake), from
+    ``?handshake=`` / ``?handshake_timeout_s=`` over the configuration. Raises ``UsageError``."""
+    params = {k: v[-1] for k, v in parse_qs(urlsplit(path).query).items()}
+    enabled = config.handshake
+    if "handshake" in params:
+        enabled = parse_switch("handshake", params["handshake"])
+    timeout_s = config.handshake_timeout_s
+    if "handshake_timeout_s" in params:
+        text = params["handshake_timeout_s"]
+        try:
+            timeout_s = float(text)
+        except ValueError:
+            timeout_s = math.nan
+        if not 0 < timeout_s < math.inf:
+            raise UsageError(f"handshake_timeout_s must be a number of seconds > 0, got {text!r}")
+    return timeout_s if enabled else None
+
+
+class _Wait(StrEnum):
+    ACKNOWLEDGED = "acknowledged"
+    DEADLINE = "deadline"
+    CLOSED = "closed"
+
+
+async def _handshake(
+    service: Service, state: ConnState, ws: ServerConnection, wait_s: float
+) -> bool:
+    """The newest generation's handshake (module docstring); False when the connection is over."""
+    thread_id, run_id = state.new_id("thread"), state.new_id("run")
+    state.handshake_thread, state.handshake_run = thread_id, run_id
+    ids = {"thread_id": thread_id, "run_id": run_id, "connection_id": state.connection_id}
+    if not await _send(ws, _dumps(simple_frame("handshake_response", time.time(), **ids))):
+        return False
+    loop = asyncio.get_running_loop()
+    waited = await _not_ready(service, state, ws, loop.time() + wait_s, thread_id)
+    if waited is _Wait.CLOSED:
+        return False
+    if waited is _Wait.DEADLINE:
+        frame = error_frame(
+            "HANDSHAKE_TIMEOUT",
+            f"no handshake_acknowledged within {wait_s:g} s",
+            time.time(),
+            details={**ids, "timeout_s": wait_s},
+            suggestions=[
+                "answer handshake_response with "
+                '{"type": "handshake_acknowledged", "thread_id": ..., "run_id": ...}',
+            ],
+        )
+        await _send(ws, _dumps(frame))
+        await ws.close(1008, "Handshake not acknowledged")
+        return False
+    if Fault.DROP_HANDSHAKE_COMPLETE in state.conn_faults:
+        service.log_fault(
+            Fault.DROP_HANDSHAKE_COMPLETE,
+            state,
+            detail=f"handshake_complete not sent for thread {thread_id}; requests accepted",
+            event_type="handshake_complete",
+        )
+        return True
+    if Fault.LATE_HANDSHAKE_COMPLETE in state.conn_faults:
+        hold_s = state.plan.stall_s
+        service.log_fault(
+            Fault.LATE_HANDSHAKE_COMPLETE,
+            state,
+            detail=f"handshake_complete held {hold_s:g} s; requests refused meanwhile",
+            event_type="handshake_complete",
+        )
+        if await _not_ready(service, state, ws, loop.time() + hold_s, None) is _Wait.CLOSED:
+            return False
+    return await _send(ws, _dumps(simple_frame("handshake_complete", time.time(), **ids)))
+
+
+async def _not_ready(
+    service: Service, state: ConnState, ws: ServerConnection, until: float, ack_for: str | None
+) -> _Wait:
+    """Answer the client until ``until`` (loop time) while the handshake is not complete; with
+    ``ack_for``, return at the acknowledgement that names that thread."""
+    loop = asyncio.get_running_loop()
+    while (left := until - loop.time()) > 0:
+        try:
+            async with asyncio.timeout(left):
+                raw = await ws.recv()
+        except TimeoutError:
+            break
+        except ConnectionClosed:
+            return _Wait.CLOSED
+        if await _closed_after_first_message(service, state, ws, raw):
+            return _Wait.CLOSED
+        msg = classify_message(raw)
+        if msg.kind is MessageKind.HANDSHAKE_ACK and ack_for is not None:
+            if msg.thread_id == ack_for:
+                return _Wait.ACKNOWLEDGED
+            frame = error_frame(
+                "HANDSHAKE_MISMATCH",
+                f"handshake_acknowledged names thread {msg.thread_id!r}, not {ack_for!r}",
+                time.time(),
+                details={"expected_thread_id": ack_for, "received_thread_id": msg.thread_id},
+                suggestions=["echo the thread_id of handshake_response"],
+            )
+        elif msg.kind in (MessageKind.RUN, MessageKind.INVALID_RUN):
+            frame = error_frame(
+                "HANDSHAKE_INCOMPLETE",
+                "the connection is not ready: the handshake has not completed",
+                time.time(),
+                details={"received_type": msg.type},
+                suggestions=["wait for handshake_complete, then send the request again"],
+            )
+        elif await _answer(service, state, ws, msg):
+            continue
+        else:
+            return _Wait.CLOSED
+        if not await _send(ws, _dumps(frame)):
+            return _Wait.CLOSED
+    return _Wait.DEADLINE
+
+
+async def _closed_after_first_message(
+    service: Service, state: ConnState, ws: ServerConnection, raw: str | bytes
+) -> bool:
+    """The ``close_1011_after_first_message`` fault, on the client's first message."""
+    first, state.heard_client = not state.heard_client, True
+    if not first or Fault.CLOSE_1011_AFTER_FIRST_MESSAGE not in state.conn_faults:
+        return False
+    kind = classify_message(raw)
+    service.log_fault(
+        Fault.CLOSE_1011_AFTER_FIRST_MESSAGE,
+        state,
+        detail="closed 1011 after the first client message",
+        event_type=kind.type if isinstance(kind.type, str) else None,
+    )
+    await ws.close(1011, "Internal error")
+    return True
+
+
 async def _message_loop(service: Service, state: ConnState, ws: ServerConnection) -> None:
     idle = service.config.idle_heartbeat_s
-    first = True
     while True:
         try:
             async with asyncio.timeout(idle):
@@ -174,17 +348,8 @@ async def _message_loop(service: Service, state: ConnState, ws: ServerConnection
             continue
         except ConnectionClosed:
             return
-        if first and Fault.CLOSE_1011_AFTER_FIRST_MESSAGE in state.conn_faults:
-            kind = classify_message(raw)
-            service.log_fault(
-                Fault.CLOSE_1011_AFTER_FIRST_MESSAGE,
-                state,
-                detail="closed 1011 after the first client message",
-                event_type=kind.type if isinstance(kind.type, str) else None,
-            )
-            await ws.close(1011, "Internal error")
+        if await _closed_after_first_message(service, state, ws, raw):
             return
-        first = False
         if not await _answer(service, state, ws, classify_message(raw)):
             return
 
@@ -208,7 +373,8 @@ async def _answer(
         return await _send(ws, _dumps(simple_frame("pong", now)))
     if msg.kind is MessageKind.HEARTBEAT:
         return await _send(ws, _dumps(simple_frame("heartbeat_ack", now)))
-    if msg.kind is MessageKind.UNKNOWN:
+    if msg.kind in (MessageKind.UNKNOWN, MessageKind.HANDSHAKE_ACK):
+        # Without a handshake in progress an acknowledgement is just a type the loop ignores.
         return await _send(ws, _dumps(ack_frame(msg.type, now)))
     if msg.kind is MessageKind.BAD_JSON:
         frame = error_frame(
@@ -234,9 +400,9 @@ async def _answer(
 def start_run(service: Service, state: ConnState, msg: ClientMessage) -> asyncio.Task[None]:
     """Plan the run (script and faults) now, execute it in the background."""
     state.run_count += 1
-    thread_id = msg.thread_id or state.new_id("thread")
+    thread_id = msg.thread_id or state.handshake_thread or state.new_id("thread")
     ctx = RunContext(
-        run_id=msg.run_id or state.new_id("run"),
+        run_id=msg.run_id or state.take_handshake_run() or state.new_id("run"),
         thread_id=thread_id,
         user_id=state.user_id,
         request_id=state.new_id("req"),

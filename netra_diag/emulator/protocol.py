@@ -15,6 +15,7 @@ from typing import Any, Final
 
 __all__ = [
     "AGENT_REQUEST_TYPES",
+    "HANDSHAKE_ACK_TYPE",
     "START_AGENT_TYPES",
     "USER_MESSAGE_TYPES",
     "ClientMessage",
@@ -27,6 +28,8 @@ USER_MESSAGE_TYPES: Final = frozenset(
 )
 START_AGENT_TYPES: Final = frozenset({"start_agent", "execute_agent"})
 AGENT_REQUEST_TYPES: Final = frozenset({"agent_request"})
+# The client's answer to the newest generation's handshake_response (PROTOCOL.md §5).
+HANDSHAKE_ACK_TYPE: Final = "handshake_acknowledged"
 
 
 class MessageKind(StrEnum):
@@ -34,6 +37,7 @@ class MessageKind(StrEnum):
     HEARTBEAT = "heartbeat"
     RUN = "run"  # starts an agent run
     INVALID_RUN = "invalid_run"  # a run request without content
+    HANDSHAKE_ACK = "handshake_ack"  # ends the handshake; otherwise answered with ack
     UNKNOWN = "unknown"  # answered with ack
     BAD_JSON = "bad_json"  # answered with JSON_PARSE_ERROR
 
@@ -42,7 +46,7 @@ class MessageKind(StrEnum):
 class ClientMessage:
     """One classified client frame. For runs, ``content``, ``thread_id``, ``run_id``,
     ``agent_name`` and ``context`` are what the request carried (ids may be None: the service
-    assigns them)."""
+    assigns them); for a handshake acknowledgement, ``thread_id`` and ``run_id`` it echoed."""
 
     kind: MessageKind
     type: Any = None  # the raw "type" value (any JSON value, echoed in ack's received_type)
@@ -96,6 +100,13 @@ def classify_message(raw: str | bytes) -> ClientMessage:
         return ClientMessage(MessageKind.HEARTBEAT, type=mtype)
     payload = frame.get("payload")
     body: Mapping[str, Any] = payload if isinstance(payload, dict) else frame
+    if mtype == HANDSHAKE_ACK_TYPE:
+        return ClientMessage(
+            MessageKind.HANDSHAKE_ACK,
+            type=mtype,
+            thread_id=_ident(body, "thread_id"),
+            run_id=_ident(body, "run_id"),
+        )
     if mtype in USER_MESSAGE_TYPES:
         content = _text(body, "content", "text", "message")
         where = "payload" if body is payload else "the frame"
