@@ -219,17 +219,26 @@ async def _await_established(
     conn: Connection, ws: StampedConnection, token: str | None
 ) -> tuple[Mapping[str, Any], list[TimedEvent]]:
     """Read until ``connection_established`` (or ``handshake_complete``), answering the newest
-    generation's ``handshake_response``; give up quietly after ``establish_timeout``."""
+    generation's ``handshake_response``; give up quietly after ``establish_timeout``.
+
+    The newest generation sends ``handshake_response`` *after* ``connection_established`` and
+    refuses requests until ``handshake_complete`` (PROTOCOL.md §5), so when
+    ``connection_established`` announces the handshake (``features.handshake``) the reading goes
+    on until ``handshake_complete``; the identity still comes from ``connection_established``."""
     early: list[TimedEvent] = []
+    established: Mapping[str, Any] | None = None
     try:
         async with asyncio.timeout(conn._establish_timeout):
             while True:
                 raw = await ws.recv()
                 te = conn._ingest(raw, ws.arrivals.popleft() if ws.arrivals else None)
                 ev = te.event
-                if ev.type == "connection_established":
+                if ev.type == "connection_established" and established is None:
                     conn.mark("connection_established", established_data(ev))
-                    return ev.fields, early
+                    if not _announces_handshake(ev):
+                        return ev.fields, early
+                    established = ev.fields
+                    continue
                 if ev.type == "handshake_response":
                     ack = {
                         "type": "handshake_acknowledged",
@@ -238,12 +247,17 @@ async def _await_established(
                     }
                     await conn.send_text(json.dumps(ack), ws)
                 elif ev.type == "handshake_complete":
+                    if established is not None:
+                        return established, early
                     conn.mark("connection_established", established_data(ev))
                     return ev.fields, early
                 early.append(te)
     except TimeoutError:
-        conn.mark("establish_timeout", {"waited_s": conn._establish_timeout})
-        return {}, early
+        waited: dict[str, Any] = {"waited_s": conn._establish_timeout}
+        if established is not None:
+            waited["awaiting"] = "handshake_complete"
+        conn.mark("establish_timeout", waited)
+        return established or {}, early
     except ConnectionClosed as exc:
         info = conn._close_from(exc, intentional=False)
         conn.close_info = info
@@ -287,6 +301,12 @@ async def start_connection(
     except BaseException:
         await conn.shutdown()
         raise
+
+
+def _announces_handshake(event: Event) -> bool:
+    """``connection_established`` says a ``handshake_response`` follows (``features.handshake``)."""
+    features = event.fields.get("features")
+    return isinstance(features, Mapping) and bool(features.get("handshake"))
 
 
 def _opt(value: Any) -> str | None:
