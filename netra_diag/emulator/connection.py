@@ -60,7 +60,7 @@ from netra_diag.errors import UsageError
 if TYPE_CHECKING:
     from netra_diag.emulator.server import Service
 
-__all__ = ["ConnState", "EmulatorConnection", "handle_connection"]
+__all__ = ["ConnState", "EmulatorConnection", "handle_connection", "handshake_timeout"]
 
 logger = logging.getLogger("netra_diag.emulator")
 
