@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -49,6 +50,8 @@ TokenSource = str | Callable[[], str] | None
 # Called for every frame, in either direction ("in" / "out"), as it is recorded.
 FrameObserver = Callable[[str, TimedEvent], None]
 _HISTORY = 10_000
+# Frames the reader task must answer (it can await a send; the direct delivery path cannot).
+_ANSWERED = frozenset({"heartbeat", "handshake_response"})
 
 
 class Connection:
@@ -225,8 +228,9 @@ class Connection:
 
     def _deliver(self, raw: str | bytes, arrival_ns: int) -> bool:
         """``StampedConnection.sink``: one received message, straight from the protocol (no
-        reader task in between). Returns ``False`` for a ``heartbeat``, whose answer is sent by
-        the reader task (``_read_loop``) after websockets hands the message back to it.
+        reader task in between). Returns ``False`` for a ``heartbeat`` or ``handshake_response``,
+        whose answer is sent by the reader task (``_read_loop``) after websockets hands the message
+        back to it.
 
         The recording line is deferred to ``_after_read``, one write per network read, which runs
         before control returns to the event loop, so no consumer (and no other task) can see a
@@ -234,7 +238,7 @@ class Connection:
         once, since the observer sees the frame immediately."""
         event = parse_frame(raw)
         etype = event.type
-        if etype == "heartbeat":
+        if etype in _ANSWERED:
             return False
         te = self._ingest(raw, arrival_ns, event=event, defer=self._on_frame is None)
         if etype in LIVENESS_TYPES:
@@ -250,7 +254,7 @@ class Connection:
         """``StampedConnection.sink_many``: the text messages of one network read, in order (the
         receive fast path, ``live.frame_splitter``). What ``_deliver`` does per message, with the
         clocks read and the line prefix built once for the read (every message of it has the
-        same arrival time). Returns how many were taken: it stops before a ``heartbeat`` (the
+        same arrival time). Returns how many were taken: it stops before a frame to answer (the
         reader task answers it, see ``_deliver``) or a message that is not UTF-8."""
         if self._on_frame is not None:  # the observer sees each frame as its line is written
             for i, payload in enumerate(payloads):
@@ -278,7 +282,7 @@ class Connection:
                     break
                 event = parse_frame(raw)
                 etype = event.type
-                if etype == "heartbeat":
+                if etype in _ANSWERED:
                     taken = i
                     break
                 if rec is not None:
@@ -434,6 +438,11 @@ class Connection:
                     continue
                 if etype == "connection_established" and self.handshake is not None:
                     self._late_established(te.event)
+                elif etype == "handshake_response":
+                    # The newest generation's handshake, after the session was opened (a
+                    # service that does not announce it in connection_established): answered
+                    # as during the opening, or the service refuses every request.
+                    await self._acknowledge_handshake(ws, te.event)
                 self.queue.put_nowait(te)
         except ConnectionClosed as exc:
             self._on_closed(ws, exc)
@@ -448,6 +457,15 @@ class Connection:
             ws.sink = None
             ws.sink_many = None
             ws.after_read = None
+
+    async def _acknowledge_handshake(self, ws: StampedConnection, event: Event) -> None:
+        ack = {
+            "type": "handshake_acknowledged",
+            "thread_id": event.thread_id,
+            "run_id": event.run_id,
+        }
+        with contextlib.suppress(SessionClosed):
+            await self.send_text(json.dumps(ack), ws)
 
     def _late_established(self, event: Event) -> None:
         data = established_data(event)
