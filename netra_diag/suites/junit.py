@@ -30,20 +30,32 @@ from xml.parsers import expat
 from defusedxml.common import DefusedXmlException
 
 from netra_diag.errors import ReportParseError
+from netra_diag.suites.background import ForkedCall, can_fork
 from netra_diag.suites.gc_pause import pause_gc
 from netra_diag.suites.junit_cases import (
     SUITE_TAGS,
     TEXT_TAGS,
     CaseCollector,
     Child,
+    Kids,
+    kids_of,
     pytest_nodeid,
 )
+from netra_diag.suites.junit_scan import BulkScan
 from netra_diag.suites.model import SuiteRun
+from netra_diag.suites.xmlcheck import check_file
 from netra_diag.suites.xmlstream import MAX_TEXT, TextBuffer, clip_text, secure_parser
 
 __all__ = ["MAX_TEXT", "clip_text", "looks_like_junit", "parse_junit", "pytest_nodeid"]
 
 _CHUNK = 256 * 1024
+# Files this size or larger are read in bulk (netra_diag.suites.junit_scan) when they are plain
+# enough: below it the streaming reader takes a few milliseconds anyway.
+BULK_MIN_BYTES = 1 << 20
+# The bulk reader holds one window of the file at a time; a testcase larger than the upper bound
+# (a huge captured output) sends the file to the streaming reader, which clips it as it goes.
+_WINDOW = 1 << 20
+_WINDOW_MAX = 64 << 20
 
 
 def looks_like_junit(head: bytes) -> bool:
@@ -79,15 +91,15 @@ class _StreamReader:
                     self.children = self.batch_kids[len(self.batch) - 1] = []
                 self.children.append(child)
                 if tag in TEXT_TAGS:
-                    child.text = TextBuffer()
-                    self.parser.CharacterDataHandler = child.text.append
+                    text = child.text = TextBuffer()
+                    self.parser.CharacterDataHandler = text.append
             elif self.depth == 2:
                 parent = self.children[-1]
                 if tag == "property":
                     parent.props.append((attrs.get("name", ""), attrs.get("value", "")))
                 elif tag == "stackTrace":
-                    parent.stack = TextBuffer()
-                    self.parser.CharacterDataHandler = parent.stack.append
+                    stack = parent.stack = TextBuffer()
+                    self.parser.CharacterDataHandler = stack.append
                 else:
                     self.parser.CharacterDataHandler = None
             return
@@ -123,7 +135,9 @@ class _StreamReader:
             if self.depth == 1:
                 # back in a depth-1 element (after its <stackTrace>): resume its own text
                 text = self.children[-1].text
-                self.parser.CharacterDataHandler = text.append if text is not None else None
+                self.parser.CharacterDataHandler = (
+                    text.append if isinstance(text, TextBuffer) else None
+                )
             elif self.depth == 0:
                 self.parser.CharacterDataHandler = None
             return
@@ -143,7 +157,8 @@ class _StreamReader:
         self.batch_kids = {}
         if self.in_case and n in kids:
             self.batch_kids[0] = kids.pop(n)
-        self.out.add_batch(cases, kids, self.suite_name)
+        ready: dict[int, Kids] = {i: kids_of(children) for i, children in kids.items()}
+        self.out.add_batch(cases, ready, self.suite_name)
 
     def build(self) -> SuiteRun:
         if not self.out.root_tag:
@@ -170,6 +185,10 @@ def parse_junit(
     Raises ``ReportParseError`` (with the line, when the parser knows it) for anything that is not
     well-formed JUnit XML, and for documents that declare entities or external references.
     """
+    if isinstance(source, str | os.PathLike):
+        run = _read_in_bulk(os.fspath(source), name or os.fspath(source))
+        if run is not None:
+            return run
     stream, path, owned = _open(source)
     path = name or path
     try:
@@ -178,6 +197,66 @@ def parse_junit(
     finally:
         if owned:
             stream.close()
+
+
+def _read_in_bulk(path: str, label: str) -> SuiteRun | None:
+    """The run in file ``path`` read by the bulk reader, or None when it is not for that reader:
+    too small to be worth it, not UTF-8, not plain (``netra_diag.suites.xmlcheck``), not of a
+    shape it handles, or malformed or hostile, which the streaming reader then reports."""
+    try:
+        if os.path.getsize(path) < BULK_MIN_BYTES:
+            return None
+        fh = open(path, "rb")  # noqa: SIM115 (closed below, also when the check fails)
+    except OSError:
+        return None  # the streaming reader says what is wrong
+    with fh, pause_gc():
+        # expat checks the file on the second core while this process reads it; where forking
+        # is not possible the check comes first, and a file that fails it is never read in bulk.
+        check = ForkedCall(check_file, path) if can_fork() else None
+        if check is None:
+            plain, tags = check_file(path)
+            scan = _scan(fh, label) if plain else None
+        else:
+            try:
+                scan = _scan(fh, label)
+            except BaseException:
+                check.cancel()
+                raise
+            found = check.result()
+            plain, tags = found if found is not None else (False, 0)
+    if not plain or scan is None or scan.tags != tags:
+        return None
+    return scan.finish()
+
+
+def _scan(fh: IO[bytes], label: str) -> BulkScan | None:
+    """The bulk reader's scan of the file ``fh``, fed window by window, each window ending where
+    a ``<testcase`` tag starts (a window of one testcase may be larger); None when the file is
+    not UTF-8, or has a testcase too large to hold."""
+    scan = BulkScan(label)
+    carry = b""
+    first = True
+    while True:
+        chunk = fh.read(_WINDOW)
+        buffer = carry + chunk
+        if chunk:
+            cut = buffer.rfind(b"<testcase", 1)
+            if cut <= 0:  # no testcase starts in it: read on
+                if len(buffer) > _WINDOW_MAX:
+                    return None
+                carry = buffer
+                continue
+        else:  # the end: what is left is the last window
+            cut = len(buffer)
+        carry = buffer[cut:]
+        try:
+            window = [buffer[:cut].decode("utf-8-sig" if first else "utf-8")]
+        except UnicodeDecodeError:
+            return None
+        del buffer
+        first = False
+        if not scan.feed(window) or not chunk:
+            return scan
 
 
 def _parse_stream(stream: IO[Any], path: str) -> SuiteRun:

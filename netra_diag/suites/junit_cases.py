@@ -1,12 +1,14 @@
 """Turn JUnit ``<testcase>`` elements into rows and details, following the runner conventions
 listed in ``netra_diag.suites.junit`` (whose streaming reader collects the elements).
 
-The reader hands over batches of closed testcases (their attributes, and the children of those that
-have any) with the suite they sit in; ``CaseCollector.add_batch`` turns a whole batch into rows
-with ``map`` over C functions rather than Python code per testcase, because a 100k-case report is
-mostly plain passes and interpreting each one would cost more than parsing the XML. A batch that
-needs per-testcase care (a missing name or classname, a ``status``, a test id seen before, which
-may merge) goes through ``_add_case``, one testcase at a time, with the same result.
+The readers hand over batches of closed testcases (their attributes, and the children of those that
+have any) with the suite they sit in: the streaming reader as one dict of attributes per testcase
+(``CaseCollector.add_batch``), the bulk reader (``netra_diag.suites.junit_scan``) as one column per
+attribute (``CaseCollector.add_columns``). A batch becomes rows with ``map`` over C functions
+rather than Python code per testcase, because a 100k-case report is mostly plain passes and
+interpreting each one would cost more than parsing the XML. A batch that needs per-testcase care
+(a missing name or classname, a ``status``, a test id seen before, which may merge) goes through
+``_add_case``, one testcase at a time, with the same result.
 """
 
 from __future__ import annotations
@@ -16,30 +18,51 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from itertools import repeat
+from operator import add
 from typing import NamedTuple
 
-from netra_diag.suites.model import CaseRow, Outcome, Problem, ProblemKind, SuiteRun, TestCase
+from netra_diag.suites.model import (
+    CaseRow,
+    Outcome,
+    Problem,
+    ProblemKind,
+    RowColumns,
+    SuiteRun,
+    TestCase,
+    new_problem,
+    new_test_case,
+    seed_columns,
+)
 from netra_diag.suites.xmlstream import TextBuffer, clip_text
 
 __all__ = [
+    "PROBLEM_TAGS",
     "SUITE_TAGS",
     "TEXT_TAGS",
     "CaseCollector",
     "Child",
+    "Decided",
+    "Kids",
+    "details_of_shape",
+    "kids_of",
     "pytest_nodeid",
 ]
 
 _PROBLEM_TAGS = {k.value: k for k in ProblemKind}
+PROBLEM_TAGS = frozenset(_PROBLEM_TAGS)
 _FINAL_KINDS = frozenset({ProblemKind.FAILURE, ProblemKind.ERROR, ProblemKind.SKIPPED})
 SUITE_TAGS = frozenset({"testsuite", "testsuites"})
 TEXT_TAGS = frozenset({*_PROBLEM_TAGS, "system-out", "system-err"})
 _PASSED = Outcome.PASSED
+_ERROR = ProblemKind.ERROR
 _JEST_SUITE_ERROR = "Test suite failed to run"
 _new_row = tuple.__new__  # skips NamedTuple's Python-level __new__
 _COUNT_ATTRS = ("tests", "failures", "errors", "skipped", "disabled")
 _NODE_COMMENT = re.compile(r"^\s*(tests|suites|pass|fail|cancelled|skipped|todo)\s+(\d+)\s*$")
 _SKIP_STATUS = frozenset({"skipped", "disabled", "notrun", "ignored"})
 _MESSAGE_LIMIT = 4096
+# What a row needs, in the order CaseCollector._add_rows takes the columns.
+_ROW_ATTRS = ("name", "classname", "time", "line", "file")
 
 
 @lru_cache(maxsize=1024)  # a report has few (classname, file) pairs and many tests per pair
@@ -96,16 +119,41 @@ class Child:
     """One element directly inside a testcase (failure, system-out, properties, …).
 
     ``text`` collects its character data for failure/error/skip/output elements, ``stack`` that
-    of a Surefire ``<stackTrace>`` inside it, ``props`` its ``<property>`` elements.
+    of a Surefire ``<stackTrace>`` inside it, ``props`` its ``<property>`` elements. The streaming
+    reader collects text in a ``TextBuffer``; the bulk reader sets the (already clipped) string.
     """
 
     __slots__ = ("attrs", "props", "stack", "tag", "text")
 
     def __init__(self, tag: str, attrs: dict[str, str]) -> None:
         self.tag, self.attrs = tag, attrs
-        self.text: TextBuffer | None = None
-        self.stack: TextBuffer | None = None
+        self.text: TextBuffer | str | None = None
+        self.stack: TextBuffer | str | None = None
         self.props: list[tuple[str, str]] = []
+
+
+class Kids(NamedTuple):
+    """The children of one testcase as parallel sequences (tag, attributes, text of a
+    failure/output element, text of a Surefire ``<stackTrace>`` in it) and the ``<property>``
+    pairs of its ``<properties>``: what decides its outcome and details."""
+
+    tags: Sequence[str]
+    attrs: Sequence[Mapping[str, str]]
+    texts: Sequence[TextBuffer | str | None]
+    stacks: Sequence[TextBuffer | str | None] | None  # None: no <stackTrace> in any of them
+    props: Sequence[tuple[str, str]]
+
+
+def kids_of(children: Sequence[Child]) -> Kids:
+    """The ``Kids`` of the children the streaming reader collected."""
+    stacks = [c.stack for c in children]
+    return Kids(
+        [c.tag for c in children],
+        [c.attrs for c in children],
+        [c.text for c in children],
+        stacks if any(s is not None for s in stacks) else None,
+        [p for c in children if c.tag == "properties" for p in c.props],
+    )
 
 
 class CaseCollector:
@@ -114,6 +162,8 @@ class CaseCollector:
     def __init__(self, path: str) -> None:
         self.path = path
         self.rows: list[CaseRow] = []
+        # The rows' fields as columns too, for SuiteRun.columns (built along, in C loops).
+        self.columns = RowColumns([], [], [], [], [], [], [], [])
         self.seen: dict[str, int] = {}
         self.suite_counts: dict[str, int] = {}
         self.node_counts: dict[str, int] = {}
@@ -139,72 +189,116 @@ class CaseCollector:
             self.node_counts[f"node_{match.group(1)}"] = int(match.group(2))
 
     # -- testcases --------------------------------------------------------------------------
-    def add_batch(
-        self, cases: list[dict[str, str]], kids: Mapping[int, Sequence[Child]], suite: str
-    ) -> None:
+    def add_batch(self, cases: list[dict[str, str]], kids: Mapping[int, Kids], suite: str) -> None:
         """Rows for closed testcases, in report order: ``cases`` holds their attributes, ``kids``
         the children of those (by index in ``cases``) that have any; all sit in ``suite``."""
         if not cases:
             return
-        if not self._add_batch(cases, kids, suite):
-            for i, a in enumerate(cases):
-                self._add_case(a, kids.get(i, ()), suite)
+        if not any(map(dict.__contains__, cases, repeat("status"))):
+            get = dict.get
+            columns = [list(map(get, cases, repeat(attr))) for attr in _ROW_ATTRS]
+            if self._add_rows(columns, kids, suite):
+                return
+        for i, a in enumerate(cases):
+            self._add_case(a, kids.get(i), suite)
 
-    def _add_batch(
-        self, cases: list[dict[str, str]], kids: Mapping[int, Sequence[Child]], suite: str
+    def add_columns(
+        self,
+        columns: Mapping[str, list[str]],
+        size: int,
+        kids: Mapping[int, Kids],
+        suite: str,
+        decided: Mapping[int, Decided] | None = None,
+    ) -> None:
+        """``add_batch`` for ``size`` testcases given as one list of values per attribute that
+        every one of them has (``columns``); the other attributes are missing from all.
+        ``decided`` holds what ``details_of_shape`` already made of some testcases' children,
+        which have no entry in ``kids`` (only for testcases without ``status``)."""
+        if not size:
+            return
+        decided = decided or {}
+        if "status" not in columns and "name" in columns and "classname" in columns:
+            missing: list[str | None] = [None] * size
+            picked: list[list[str | None]] = [
+                columns.get(attr, missing)  # type: ignore[misc]
+                for attr in _ROW_ATTRS
+            ]
+            if self._add_rows(picked, kids, suite, decided):
+                return
+        attrs = list(columns)
+        cases = [
+            dict(zip(attrs, values, strict=True)) for values in zip(*columns.values(), strict=True)
+        ]
+        for i, a in enumerate(cases):
+            self._add_case(a, kids.get(i), suite, decided.get(i))
+
+    def _add_rows(
+        self,
+        columns: Sequence[list[str | None]],
+        kids: Mapping[int, Kids],
+        suite: str,
+        decided: Mapping[int, Decided] | None = None,
     ) -> bool:
-        get = dict.get
-        names = list(map(get, cases, repeat("name")))
+        """Rows for a batch (``columns`` in ``_ROW_ATTRS`` order, None for a missing attribute)
+        in C loops; False, and nothing done, when the batch needs ``_add_case``."""
+        names, classnames, times, line_texts, files = columns
         if None in names or "" in names:
             return False
-        classnames: list[str] = list(map(get, cases, repeat("classname")))  # type: ignore[arg-type]
         if None in classnames or "" in classnames:
             return False
-        test_ids = list(map("{}::{}".format, classnames, names))
+        size = len(names)
+        test_ids = list(map(add, map(add, classnames, repeat("::")), names))
+        base = len(self.rows)
+        index = dict(zip(test_ids, range(base, base + size), strict=True))
         seen = self.seen
-        if len(set(test_ids)) != len(test_ids) or not seen.keys().isdisjoint(test_ids):
-            return False
-        if any(map(dict.__contains__, cases, repeat("status"))):
+        if len(index) != size or not seen.keys().isdisjoint(index.keys()):
             return False
         # float()/int() of the attribute as _add_case does; a missing or odd value sends the
         # whole list through the per-value function.
-        times = list(map(get, cases, repeat("time")))
+        # float()/int() of each distinct value, as _add_case does; a missing or odd value sends
+        # the whole list through the per-value function.
         try:
-            durations: list[float | None] = list(map(float, times))  # type: ignore[arg-type]
+            seconds = {t: float(t) for t in set(times)}  # type: ignore[arg-type]
+            durations: list[float | None] = list(map(seconds.__getitem__, times))
         except (TypeError, ValueError):
             durations = list(map(_as_seconds, times))
-        line_texts = list(map(get, cases, repeat("line")))
         try:
-            lines: list[int | None] = list(map(int, line_texts))  # type: ignore[arg-type]
+            numbers = {n: int(n) for n in set(line_texts)}  # type: ignore[arg-type]
+            lines: list[int | None] = list(map(numbers.__getitem__, line_texts))
         except (TypeError, ValueError):
             lines = list(map(_line, line_texts))
-        files = list(map(get, cases, repeat("file")))
         if None in files:
             files = [f or "" for f in files]
-        base = len(self.rows)
-        outcomes = [_PASSED] * len(cases)
+        outcomes = [_PASSED] * size
         pending = self.pending
-        for i, children in kids.items():
-            outcomes[i], pending[base + i] = _details(classnames[i], cases[i], children)
-        self.rows += map(
-            _new_row,
-            repeat(CaseRow),
-            zip(
-                test_ids,
-                names,
-                classnames,
-                repeat(suite),
-                outcomes,
-                durations,
-                files,
-                lines,
-                strict=False,  # repeat() is endless; the lists all have len(cases) items
-            ),
-        )
-        seen.update(zip(test_ids, range(base, base + len(cases)), strict=True))
+        found: dict[int, Decided] = {
+            i: _details(classnames[i], "", children)  # type: ignore[arg-type]
+            for i, children in kids.items()
+        }
+        if decided:
+            found.update(decided)
+            found = dict(sorted(found.items()))  # details keep report order
+        for i, (outcome, extra) in found.items():
+            outcomes[i] = outcome
+            pending[base + i] = extra
+        suites = [suite] * size
+        fields = (test_ids, names, classnames, suites, outcomes, durations, files, lines)
+        self.rows += map(_new_row, repeat(CaseRow), zip(*fields, strict=True))
+        for column, values in zip(self.columns, fields, strict=True):
+            column.extend(values)  # type: ignore[attr-defined]
+        if seen:
+            seen.update(index)
+        else:
+            self.seen = index
         return True
 
-    def _add_case(self, a: dict[str, str], children: Sequence[Child], suite: str) -> None:
+    def _add_case(
+        self,
+        a: dict[str, str],
+        children: Kids | None,
+        suite: str,
+        decided: Decided | None = None,
+    ) -> None:
         name = a.get("name") or ""
         classname = a.get("classname") or a.get("class") or ""
         line = _line(a.get("line"))
@@ -213,17 +307,20 @@ class CaseCollector:
             self.warnings.append(f"{self.path}: testcase #{len(self.rows) + 1} has no name")
             name = f"<unnamed #{len(self.rows) + 1}>"
         test_id = f"{classname}::{name}" if classname else name
-        if not children and "status" not in a:  # the common case: a plain pass
+        if children is None and decided is None and "status" not in a:  # a plain pass
             if test_id in self.seen:
                 test_id = self._unique(test_id)
             self.seen[test_id] = len(self.rows)
-            self.rows.append(
+            self._append(
                 CaseRow(
                     test_id, name, classname, suite, _PASSED, duration, a.get("file") or "", line
                 )
             )
             return
-        outcome, extra = _details(classname, a, children)
+        if decided is None:
+            outcome, extra = _details(classname, a.get("status", ""), children or _NO_KIDS)
+        else:
+            outcome, extra = decided
         earlier = self.seen.get(test_id)
         if earlier is not None and (
             classname == _JEST_SUITE_ERROR
@@ -238,10 +335,15 @@ class CaseCollector:
             test_id = self._unique(test_id)
         index = len(self.rows)
         self.seen[test_id] = index
-        self.rows.append(
+        self._append(
             CaseRow(test_id, name, classname, suite, outcome, duration, a.get("file") or "", line)
         )
         self.pending[index] = extra
+
+    def _append(self, row: CaseRow) -> None:
+        self.rows.append(row)
+        for column, value in zip(self.columns, row, strict=True):
+            column.append(value)  # type: ignore[attr-defined]
 
     def _unique(self, test_id: str) -> str:
         # Same name twice in one file (jest titles, a repeated go subtest): still two tests.
@@ -273,26 +375,27 @@ class CaseCollector:
         pytest_like = False
         source = self.path
         for index, extra in self.pending.items():
-            row = rows[index]
-            prefix = _nodeid_prefix(row.classname, row.file) if row.file else None
+            test_id, name, classname, suite, outcome, duration, file, line = rows[index]
+            counted_as, problems, reruns, properties, stdout, stderr = extra
+            prefix = _nodeid_prefix(classname, file) if file else None
             pytest_like = pytest_like or prefix is not None
-            details[row.test_id] = TestCase(
-                test_id=row.test_id,
-                name=row.name,
-                classname=row.classname,
-                suite=row.suite,
-                outcome=row.outcome,
-                duration=row.duration,
-                file=row.file,
-                line=row.line,
-                counted_as=extra.counted_as,
-                problems=extra.problems,
-                reruns=extra.reruns,
-                properties=extra.properties,
-                stdout=extra.stdout,
-                stderr=extra.stderr,
-                source=source,
-                nodeid="" if prefix is None else prefix + row.name,
+            details[test_id] = new_test_case(
+                test_id,
+                name,
+                classname,
+                suite,
+                outcome,
+                counted_as or (outcome,),
+                duration,
+                file,
+                line,
+                problems,
+                reruns,
+                properties,
+                stdout,
+                stderr,
+                source,
+                "" if prefix is None else prefix + name,
             )
         fmt = self.fmt
         if fmt == "junit" and (pytest_like or self.root_attrs.get("name") == "pytest tests"):
@@ -305,7 +408,8 @@ class CaseCollector:
             declared=declared,
             warnings=tuple(self.warnings),
         )
-        counts = run.counts  # cached on run, which triage goes on to use
+        seed_columns(run, self.columns)
+        counts = run.counts
         retried = any(c.reruns for c in details.values())
         short = [
             f"{self.path}: the file declares {said} {attr} but has testcases for {have} "
@@ -313,7 +417,14 @@ class CaseCollector:
             for attr, have in (("errors", counts.errors), ("failures", counts.failed))
             if (said := declared.get(attr)) is not None and said > have and not retried
         ]
-        return replace(run, warnings=(*run.warnings, *short)) if short else run
+        if short:
+            run = replace(run, warnings=(*run.warnings, *short))
+            seed_columns(run, self.columns)
+        return run
+
+
+# The outcome of a testcase with children or a status, and what its details add.
+Decided = tuple[Outcome, "_Extra"]
 
 
 class _Extra(NamedTuple):
@@ -330,50 +441,99 @@ class _Extra(NamedTuple):
 _NO_EXTRA = _Extra((), (), (), (), "", "")
 
 
-def _details(
-    classname: str, a: dict[str, str], children: Sequence[Child]
-) -> tuple[Outcome, _Extra]:
+_NO_KIDS = Kids((), (), (), None, ())
+_new_extra = tuple.__new__  # skips NamedTuple's Python-level __new__
+
+
+def _details(classname: str, status: str, kids: Kids) -> tuple[Outcome, _Extra]:
     """The outcome of a testcase with children or a ``status``, and what its details add."""
-    problems, reruns, props, stdout, stderr = _read_children(children)
-    if classname == _JEST_SUITE_ERROR:
-        problems = [replace(p, phase="collection") for p in problems]
-    outcome, counted = _decide(problems, a.get("status", ""))
-    return outcome, _Extra(counted, tuple(problems), tuple(reruns), tuple(props), stdout, stderr)
-
-
-def _read_children(
-    children: Sequence[Child],
-) -> tuple[list[Problem], list[Problem], list[tuple[str, str]], str, str]:
     problems: list[Problem] = []
     reruns: list[Problem] = []
-    props: list[tuple[str, str]] = []
     stdout = stderr = ""
-    for child in children:
-        tag = child.tag
+    texts = kids.texts
+    sources = texts if kids.stacks is None else map(_source, kids.stacks, texts)
+    for tag, attrs, text, source in zip(kids.tags, kids.attrs, texts, sources, strict=True):
         kind = _PROBLEM_TAGS.get(tag)
         if kind is not None:
-            source = child.stack if child.stack is not None else child.text
-            attrs = child.attrs
             message = attrs.get("message") or ""
-            problem = Problem(
+            problem = new_problem(
                 kind,
                 attrs.get("type") or "",
                 clip_text(message, _MESSAGE_LIMIT),
-                source.value() if source is not None else "",
-                _pytest_phase(kind, message),
+                _text_of(source),
+                _pytest_phase(kind, message) if kind is _ERROR else "",
             )
             (problems if kind in _FINAL_KINDS else reruns).append(problem)
-        elif tag == "system-out" and child.text is not None:
-            stdout = child.text.value()
-        elif tag == "system-err" and child.text is not None:
-            stderr = child.text.value()
-        elif tag == "properties":
-            props.extend(child.props)
-    return problems, reruns, props, stdout, stderr
+        elif tag == "system-out" and text is not None:
+            stdout = _text_of(text)
+        elif tag == "system-err" and text is not None:
+            stderr = _text_of(text)
+    if classname == _JEST_SUITE_ERROR:
+        problems = [replace(p, phase="collection") for p in problems]
+    outcome, counted = _decide(problems, status)
+    extra = (counted, tuple(problems), tuple(reruns), tuple(kids.props), stdout, stderr)
+    return outcome, _new_extra(_Extra, extra)
+
+
+def details_of_shape(
+    tags: Sequence[str],
+    classnames: Sequence[str],
+    attrs: Sequence[Sequence[Mapping[str, str]]],
+    texts: Sequence[Sequence[str]],
+) -> list[Decided] | None:
+    """What ``_details`` makes of many testcases whose children have the same ``tags`` and
+    nothing inside them (child ``j`` of testcase ``n`` has ``attrs[j][n]`` and, if it keeps
+    text, ``texts[j][n]``; ``classnames[n]`` is the testcase's), without building their
+    ``Kids``. None unless exactly one child is a failure, error or skip and none is an earlier
+    attempt: those go through ``_details`` one by one."""
+    kinds = [_PROBLEM_TAGS.get(tag) for tag in tags]
+    at = [j for j, kind in enumerate(kinds) if kind is not None]
+    if len(at) != 1 or _JEST_SUITE_ERROR in classnames:
+        return None
+    kind = kinds[at[0]]
+    if kind not in _FINAL_KINDS:
+        return None
+    assert kind is not None
+    # Each stdout/stderr element replaces the one before, as in _details.
+    outputs = [
+        texts[j] if (j := _last(tags, tag)) is not None else repeat("")
+        for tag in ("system-out", "system-err")
+    ]
+    out: list[Decided] = []
+    append = out.append
+    empty = ()
+    # (repeat("") is endless; the columns all have one item per testcase)
+    for a, text, stdout, stderr in zip(attrs[at[0]], texts[at[0]], *outputs, strict=False):
+        message = a.get("message") or ""
+        phase = _pytest_phase(kind, message) if kind is _ERROR else ""
+        problem = new_problem(
+            kind, a.get("type") or "", clip_text(message, _MESSAGE_LIMIT), text, phase
+        )
+        outcome, counted = _decide([problem], "")
+        extra = (counted, (problem,), empty, empty, stdout, stderr)
+        append((outcome, _new_extra(_Extra, extra)))
+    return out
+
+
+def _last(tags: Sequence[str], tag: str) -> int | None:
+    found = [j for j, t in enumerate(tags) if t == tag]
+    return found[-1] if found else None
+
+
+def _source(
+    stack: TextBuffer | str | None, text: TextBuffer | str | None
+) -> TextBuffer | str | None:
+    return stack if stack is not None else text
+
+
+def _text_of(text: TextBuffer | str | None) -> str:
+    if text is None:
+        return ""
+    return text if isinstance(text, str) else text.value()
 
 
 def _pytest_phase(kind: ProblemKind, message: str) -> str:
-    if kind is ProblemKind.ERROR:
+    if kind is _ERROR:
         if message.startswith("failed on setup with"):
             return "setup"
         if message.startswith("failed on teardown with"):

@@ -10,11 +10,10 @@ line: pytest, for instance, reports a test whose call passed and whose teardown 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from functools import cached_property
-from operator import attrgetter
 from typing import NamedTuple
 
 __all__ = [
@@ -24,13 +23,17 @@ __all__ = [
     "Outcome",
     "Problem",
     "ProblemKind",
+    "RowColumns",
     "SuiteRun",
     "TestCase",
     "case_from_row",
     "count_cases",
     "module_of",
+    "new_problem",
+    "new_test_case",
     "nodeid_to_test_id",
     "row_of",
+    "seed_columns",
     "split_nodeid",
 ]
 
@@ -133,6 +136,104 @@ class TestCase:
         )
 
 
+# Constructors for the readers, one call per failing or skipped test: a frozen dataclass's
+# ``__init__`` sets each field through ``object.__setattr__``; these set the slots through their
+# descriptors, which builds the same object (a test compares them) in less time.
+_new = object.__new__
+_PROBLEM_FIELDS = ("kind", "type", "message", "text", "phase")
+_CASE_FIELDS = (
+    "test_id",
+    "name",
+    "classname",
+    "suite",
+    "outcome",
+    "counted_as",
+    "duration",
+    "file",
+    "line",
+    "problems",
+    "reruns",
+    "properties",
+    "stdout",
+    "stderr",
+    "source",
+    "nodeid",
+)
+assert tuple(f.name for f in fields(Problem)) == _PROBLEM_FIELDS
+assert tuple(f.name for f in fields(TestCase)) == _CASE_FIELDS
+_p_kind, _p_type, _p_message, _p_text, _p_phase = (
+    Problem.__dict__[name].__set__ for name in _PROBLEM_FIELDS
+)
+(
+    _c_test_id,
+    _c_name,
+    _c_classname,
+    _c_suite,
+    _c_outcome,
+    _c_counted_as,
+    _c_duration,
+    _c_file,
+    _c_line,
+    _c_problems,
+    _c_reruns,
+    _c_properties,
+    _c_stdout,
+    _c_stderr,
+    _c_source,
+    _c_nodeid,
+) = (TestCase.__dict__[name].__set__ for name in _CASE_FIELDS)
+
+
+def new_problem(kind: ProblemKind, type: str, message: str, text: str, phase: str) -> Problem:
+    """``Problem(kind, type, message, text, phase)``, faster."""
+    p: Problem = _new(Problem)
+    _p_kind(p, kind)
+    _p_type(p, type)
+    _p_message(p, message)
+    _p_text(p, text)
+    _p_phase(p, phase)
+    return p
+
+
+def new_test_case(
+    test_id: str,
+    name: str,
+    classname: str,
+    suite: str,
+    outcome: Outcome,
+    counted_as: tuple[Outcome, ...],
+    duration: float | None,
+    file: str,
+    line: int | None,
+    problems: tuple[Problem, ...],
+    reruns: tuple[Problem, ...],
+    properties: tuple[tuple[str, str], ...],
+    stdout: str,
+    stderr: str,
+    source: str,
+    nodeid: str,
+) -> TestCase:
+    """``TestCase(...)`` with every field given (``counted_as`` not empty), faster."""
+    c: TestCase = _new(TestCase)
+    _c_test_id(c, test_id)
+    _c_name(c, name)
+    _c_classname(c, classname)
+    _c_suite(c, suite)
+    _c_outcome(c, outcome)
+    _c_counted_as(c, counted_as)
+    _c_duration(c, duration)
+    _c_file(c, file)
+    _c_line(c, line)
+    _c_problems(c, problems)
+    _c_reruns(c, reruns)
+    _c_properties(c, properties)
+    _c_stdout(c, stdout)
+    _c_stderr(c, stderr)
+    _c_source(c, source)
+    _c_nodeid(c, nodeid)
+    return c
+
+
 @dataclass(frozen=True, slots=True)
 class Counts:
     """The runner's summary buckets. ``flaky`` counts tests that passed after a failed attempt."""
@@ -193,6 +294,23 @@ def count_cases(cases: Iterable[TestCase]) -> Counts:
     return Counts(flaky=flaky, **tally)
 
 
+class RowColumns(NamedTuple):
+    """``SuiteRun.rows`` transposed: one sequence per ``CaseRow`` field, aligned with the rows,
+    for whole-run passes that read one or two fields of every row."""
+
+    test_ids: Sequence[str]
+    names: Sequence[str]
+    classnames: Sequence[str]
+    suites: Sequence[str]
+    outcomes: Sequence[Outcome]
+    durations: Sequence[float | None]
+    files: Sequence[str]
+    lines: Sequence[int | None]
+
+
+_NO_COLUMNS = RowColumns((), (), (), (), (), (), (), ())
+
+
 class CaseRow(NamedTuple):
     """The few fields whole-run passes need (counts, diff, durations), kept for every test.
 
@@ -234,8 +352,16 @@ class SuiteRun:
         return tuple(details.get(row.test_id) or case_from_row(row) for row in self.rows)
 
     @cached_property
+    def columns(self) -> RowColumns:
+        """The rows as columns (the JUnit readers hand over the columns they built anyway, see
+        ``seed_columns``)."""
+        if not self.rows:
+            return _NO_COLUMNS
+        return RowColumns(*zip(*self.rows, strict=True))
+
+    @cached_property
     def counts(self) -> Counts:
-        tally = Counter(map(_outcome_of, self.rows))
+        tally = Counter(self.columns.outcomes)
         flaky = 0
         for case in self.details.values():
             if case.counted_as != (case.outcome,):
@@ -250,23 +376,23 @@ class SuiteRun:
         """The suite each row is reported under (aligned with ``rows``): its testsuite name, or
         its module when every test sits in one generic testsuite (pytest calls them all
         "pytest")."""
-        rows = self.rows
-        suites = list(map(_suite_of, rows))
+        columns = self.columns
+        suites = columns.suites
         names = set(suites)
         generic = len(names) <= 1 and names <= {"", "pytest", "pytest tests"}
         if not generic:
             return tuple(suites)
         # A collection error has no classname: its name is the module.
-        wheres = list(map(_classname_of, rows))
+        wheres = columns.classnames
         if "" in wheres:
-            wheres = [w or row.name for w, row in zip(wheres, rows, strict=True)]
+            wheres = [w or name for w, name in zip(wheres, columns.names, strict=True)]
         # One module_of per distinct classname; a row's suite is only the fallback for one
         # without a module, so those few are looked at row by row, first row first.
         memo = {where: module_of(where) for where in dict.fromkeys(wheres)}
         if "" in memo.values():
-            for where, row in zip(wheres, rows, strict=True):
+            for where, suite in zip(wheres, suites, strict=True):
                 if not memo[where]:
-                    memo[where] = row.suite or "(no suite)"
+                    memo[where] = suite or "(no suite)"
         return tuple(map(memo.__getitem__, wheres))
 
     @cached_property
@@ -290,9 +416,10 @@ class SuiteRun:
         return sum(row.duration or 0.0 for row in self.rows)
 
 
-_outcome_of = attrgetter("outcome")
-_suite_of = attrgetter("suite")
-_classname_of = attrgetter("classname")
+def seed_columns(run: SuiteRun, columns: RowColumns) -> None:
+    """Hand ``run`` its ``columns``, built by a reader along with the rows (they must be the
+    rows' own fields)."""
+    object.__setattr__(run, "columns", columns)
 
 
 def case_from_row(row: CaseRow) -> TestCase:

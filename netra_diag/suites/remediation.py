@@ -12,20 +12,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from itertools import compress, repeat
-from operator import add, attrgetter
+from operator import add
+from typing import Any
 
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.clusters import Cluster
 from netra_diag.suites.diff import RunDiff
-from netra_diag.suites.model import FAILING, CaseRow, Counts, Outcome, SuiteRun, TestCase
+from netra_diag.suites.model import FAILING, Counts, Outcome, SuiteRun
 from netra_diag.suites.vacuous import VacuousKind, VacuousSignal
 
-__all__ = ["SuiteStatus", "suite_statuses"]
+__all__ = ["SuiteStatus", "SuiteTallies", "suite_statuses", "tally_suites"]
 
 
-_test_id_of = attrgetter("test_id")
-_outcome_of = attrgetter("outcome")
-_duration_of = attrgetter("duration")
 _NOT_PASSED = frozenset(Outcome) - {Outcome.PASSED}
 
 
@@ -86,42 +84,65 @@ class SuiteStatus:
 class _Tally:
     __slots__ = ("counts", "duration", "flaky", "outcomes", "tids")
 
-    def __init__(self, rows: list[CaseRow], details: Mapping[str, TestCase]) -> None:
-        self.tids: list[str] = list(map(_test_id_of, rows))
-        self.outcomes: list[Outcome] = list(map(_outcome_of, rows))
-        durations = list(map(_duration_of, rows))
+    def __init__(
+        self,
+        tids: Sequence[str],
+        outcomes: Sequence[Outcome],
+        durations: Sequence[float | None],
+        recount: Mapping[str, tuple[Outcome, ...]],
+    ) -> None:
+        self.tids = tids
+        self.outcomes = outcomes
         if None in durations:
             durations = [d or 0.0 for d in durations]
         # One by one, in order, like a loop of += (sum() may round differently).
         self.duration: float = reduce(add, durations, 0.0)
         # As the runner counted: a failing or skipped test's details may count it twice.
-        counts = self.counts = Counter(self.outcomes)
-        for row in compress(rows, map(_NOT_PASSED.__contains__, self.outcomes)):
-            case = details.get(row.test_id)
-            if case is not None and case.counted_as != (row.outcome,):
-                counts[row.outcome] -= 1
-                for outcome in case.counted_as:  # Counter.update is slow for tiny iterables
-                    counts[outcome] += 1
+        counts = self.counts = Counter(outcomes)
+        if recount:
+            for tid, outcome in compress(
+                zip(tids, outcomes, strict=True), map(_NOT_PASSED.__contains__, outcomes)
+            ):
+                counted = recount.get(tid)
+                if counted is not None:
+                    counts[outcome] -= 1
+                    for other in counted:  # Counter.update is slow for tiny iterables
+                        counts[other] += 1
         self.flaky = 0
 
 
-def _per_suite(run: SuiteRun) -> dict[str, _Tally]:
+def tally_suites(run: SuiteRun) -> SuiteTallies:
     """Each suite's tests, outcome counts (as the runner counted them) and duration, without
     building a ``TestCase`` for every plain pass. A run can have 100k rows: the per-row work is
-    left to ``map`` and ``Counter``, whose loops run in C."""
+    left to ``map``, ``zip`` and ``Counter``, whose loops run in C."""
     names = run.suite_names
-    groups: dict[str, list[CaseRow]] = {name: [] for name in dict.fromkeys(names)}
-    if len(groups) == 1:
-        groups[names[0]] = list(run.rows)
-    else:  # groups[name].append(row) for each row
-        deque(map(list.append, map(groups.__getitem__, names), run.rows), maxlen=0)
+    columns = run.columns
+    fields = (columns.test_ids, columns.outcomes, columns.durations)
+    order = dict.fromkeys(names)
+    if len(order) == 1:
+        groups = {names[0]: fields}
+    else:
+        rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in order}
+        # rows[name].append((test_id, outcome, duration)) for each row, then one zip per suite
+        deque(map(list.append, map(rows.__getitem__, names), zip(*fields, strict=True)), maxlen=0)
+        groups = {name: tuple(zip(*group, strict=True)) for name, group in rows.items()}  # type: ignore[misc]
+    # Tests the runner counted in other buckets than their outcome (few, if any).
+    recount = {
+        tid: case.counted_as
+        for tid, case in run.details.items()
+        if case.counted_as != (case.outcome,)
+    }
+    out = {name: _Tally(*group, recount) for name, group in groups.items()}
     details = run.details
-    out = {name: _Tally(rows, details) for name, rows in groups.items()}
     flaky = {tid for tid, case in details.items() if case.reruns and case.passed_on_retry}
     if flaky:
         for tally in out.values():
             tally.flaky = sum(map(flaky.__contains__, tally.tids))
     return out
+
+
+# Each suite's tally (see tally_suites), by suite name in report order.
+SuiteTallies = dict[str, _Tally]
 
 
 def _as_counts(tally: _Tally) -> Counts:
@@ -143,9 +164,11 @@ def suite_statuses(
     clusters: Sequence[Cluster] = (),
     diff: RunDiff | None = None,
     vacuous: Sequence[VacuousSignal] = (),
+    tallies: SuiteTallies | None = None,
 ) -> list[SuiteStatus]:
-    """One status per suite of ``current``, in report order."""
-    base_suites = _per_suite(baseline) if baseline is not None else {}
+    """One status per suite of ``current``, in report order. ``tallies``: what
+    ``tally_suites(current)`` returned, if the caller has it already."""
+    base_suites = tally_suites(baseline) if baseline is not None else {}
     base_of_test = {tid: name for name, tally in base_suites.items() for tid in tally.tids}
     new = set(diff.new_failures + diff.failing_added) if diff else set()
     fixed = set(diff.fixed) if diff else set()
@@ -157,10 +180,12 @@ def suite_statuses(
     for sig in vacuous:
         weak_of.setdefault(sig.subject, []).append(sig.kind)
     out: list[SuiteStatus] = []
-    for name, tally in _per_suite(current).items():
+    for name, tally in (tallies if tallies is not None else tally_suites(current)).items():
         tids = tally.tids
         # The baseline suite is whichever suite the same tests were in (names may differ).
-        base_names = Counter(base_of_test[t] for t in tids if t in base_of_test)
+        base_names = (
+            Counter(base_of_test[t] for t in tids if t in base_of_test) if base_of_test else None
+        )
         base = base_suites[base_names.most_common(1)[0][0]] if base_names else None
         failing = compress(tids, map(FAILING.__contains__, tally.outcomes))
         causes = Counter(map(cause_of.get, failing, repeat("?")))

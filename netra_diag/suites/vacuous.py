@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import compress, repeat
 from math import inf
-from operator import attrgetter, lt
+from operator import lt
 
 from netra_diag.suites.links import Recording
 from netra_diag.suites.model import Outcome, ProblemKind, SuiteRun
@@ -48,8 +48,6 @@ _FALLBACK = re.compile(
 
 
 _NOT_SKIPPY = frozenset(Outcome) - {Outcome.SKIPPED, Outcome.XFAILED}
-_outcome_of = attrgetter("outcome")
-_duration_of = attrgetter("duration")
 
 
 class VacuousKind(StrEnum):
@@ -81,7 +79,8 @@ def find_vacuous(
         return [VacuousSignal(VacuousKind.NO_TESTS, "(run)", "the results contain no tests")]
     # Per-row work in C loops (map, Counter, compress): a run can have 100k rows.
     names = run.suite_names
-    outcomes = list(map(_outcome_of, run.rows))
+    columns = run.columns
+    outcomes = columns.outcomes
     sizes = Counter(names)  # first-seen order: report order
     tested = set(compress(names, map(_NOT_SKIPPY.__contains__, outcomes)))
     if not tested:
@@ -110,10 +109,10 @@ def find_vacuous(
                 f"{len(unreachable)} test(s) skipped because the service was unreachable",
             )
         )
-    durations = list(map(_duration_of, run.rows))
+    durations = columns.durations
     if None in durations:
         durations = [inf if d is None else d for d in durations]
-    for row in compress(run.rows, map(lt, durations, repeat(zero_ms))):
+    for row in compress(run.rows, map(lt, durations, repeat(zero_ms))):  # type: ignore[arg-type]
         duration = row.duration  # never None here: None was compared as inf
         if (
             duration is not None
