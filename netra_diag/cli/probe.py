@@ -39,6 +39,7 @@ examples:
   netra-diag probe --auth demo                       # exit 3: auth bypass
   netra-diag probe --faults disconnect_mid_run       # exit 5: closed 1006, explained
   netra-diag probe ws://127.0.0.1:8000/ws --transport subprotocol --sub u1 --record probe.jsonl
+  netra-diag probe ws://127.0.0.1:8000/ws --transport ticket --sub u1
   TOKEN=... netra-diag probe wss://staging.example/ws --token-env TOKEN --json
 """
 
@@ -61,8 +62,10 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--transport",
         default="auto",
-        help="auto (header, subprotocol, query in turn), header, subprotocol, subprotocol-raw, "
-        "test-helper, bearer, query, none, or bad:<format> (default auto)",
+        help="auto (header, subprotocol, query, then ticket in turn), header, subprotocol, "
+        "subprotocol-raw, test-helper, bearer, query, ticket (a single-use ticket from POST "
+        "/api/websocket/ticket on the URL's own host, fresh per attempt), none, or "
+        "bad:<format> (default auto)",
     )
     who = p.add_mutually_exclusive_group()
     who.add_argument("--token-env", metavar="NAME", help="read the token from this env variable")

@@ -12,7 +12,10 @@ Permissive modes, as the service assigns ids (a connect therefore proves nothing
 - ``relaxed``: a token that verifies maps to its ``sub``; anything else gets ``relaxed_<n>``.
 - ``emergency``: no validation at all; each connection gets ``emergency_<epoch ms>``.
 
-Tickets are single-use and short-lived; only their owner's user id is kept.
+Tickets are single-use and short-lived; only their owner's user id is kept. A redeemed ticket is
+remembered until it would have expired, so a second use is refused as "already used" rather than
+"unknown". ``EmulatorConfig.transports`` can restrict how credentials may arrive on the upgrade
+(e.g. tickets only); the ticket route's own Bearer header is not an upgrade transport.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs
 
-from netra_diag.emulator.config import AuthMode, EmulatorConfig
+from netra_diag.emulator.config import CREDENTIAL_TRANSPORTS, AuthMode, EmulatorConfig
 from netra_diag.redaction import fingerprint, scrub
 from netra_diag.tokens import (
     extract_from_header,
@@ -122,6 +125,7 @@ class TicketStore:
 
     def __init__(self) -> None:
         self._tickets: dict[str, tuple[str, float]] = {}
+        self._used: dict[str, float] = {}  # redeemed ticket -> its expiry, to name a reuse
 
     def issue(self, user_id: str, now: float, ttl_s: float) -> tuple[str, float]:
         self._expire(now)
@@ -130,23 +134,38 @@ class TicketStore:
         return ticket, now + ttl_s
 
     def redeem(self, ticket: str, now: float) -> tuple[str | None, str]:
-        """``(user_id, "")`` once; afterwards ``(None, why)``."""
-        entry = self._tickets.pop(ticket, None)
+        """``(user_id, "")`` once; afterwards ``(None, why)``: already used, expired, unknown."""
+        entry = self._tickets.get(ticket)
         if entry is None:
-            return None, "unknown or already used ticket"
+            if ticket in self._used:
+                return None, "ticket already used (tickets are single-use)"
+            return None, "unknown ticket"
         user_id, expires = entry
-        if now > expires:
+        if now > expires:  # stays "expired" until ``issue`` forgets it
             return None, f"ticket expired {now - expires:.1f} s ago"
+        del self._tickets[ticket]
+        self._used[ticket] = expires
         return user_id, ""
+
+    def redeemed(self) -> frozenset[str]:
+        """Tickets used once and still remembered (until they would have expired): what a test
+        needs to check that a client never wrote a ticket down."""
+        return frozenset(self._used)
+
+    def __len__(self) -> int:
+        """Tickets issued and not yet redeemed (expired ones until the next ``issue``)."""
+        return len(self._tickets)
 
     def _expire(self, now: float) -> None:
         for key in [k for k, (_, exp) in self._tickets.items() if exp < now]:
             del self._tickets[key]
+        for key in [k for k, exp in self._used.items() if exp < now]:
+            del self._used[key]
 
 
 _HOW_TO_SEND = (
     "no credentials: send 'Authorization: Bearer <jwt>', a 'jwt.<base64url jwt>' subprotocol, "
-    "or ?token=<jwt>"
+    "?token=<jwt>, or ?ticket=<id> from POST /api/websocket/ticket"
 )
 
 
@@ -170,6 +189,30 @@ class Authenticator:
         return False, None, scrub(reason, [self.config.secret, token]), codes
 
     def decide(self, creds: Credentials, now: float) -> AuthDecision:
+        """The decision on an upgrade's credentials. A transport ``EmulatorConfig.transports``
+        leaves out counts as no credential at all (a ticket sent that way is not spent)."""
+        allowed = self.config.transports
+        if allowed is not None and creds.transport != "none" and creds.transport not in allowed:
+            dropped = Credentials(
+                "none",
+                selected_subprotocol=creds.selected_subprotocol,
+                unsupported_subprotocols=creds.unsupported_subprotocols,
+                offered_subprotocols=creds.offered_subprotocols,
+            )
+            decision = self._decide(dropped, now)
+            if decision.ok:
+                return decision
+            shown = ", ".join(t for t in CREDENTIAL_TRANSPORTS if t in allowed)
+            why = f"credentials sent by {creds.transport} are not accepted here (accepted: {shown})"
+            return replace(decision, reason=why, failure_codes=("transport_not_accepted",))
+        return self._decide(creds, now)
+
+    def decide_bearer(self, token: str, now: float) -> AuthDecision:
+        """The decision on the ticket route's ``Authorization: Bearer`` (any transport
+        restriction applies to upgrades, not to this HTTP request)."""
+        return self._decide(Credentials("header", token=token), now)
+
+    def _decide(self, creds: Credentials, now: float) -> AuthDecision:
         mode = self.config.auth
         fp = creds.fingerprint
         sub: str | None = None

@@ -9,7 +9,8 @@ from __future__ import annotations
 import ipaddress
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -19,6 +20,7 @@ from netra_diag.errors import UsageError
 from netra_diag.tokens import LOCAL_DEV_SECRET
 
 __all__ = [
+    "CREDENTIAL_TRANSPORTS",
     "ENVELOPE_CHOICES",
     "PHASES",
     "AuthMode",
@@ -36,6 +38,8 @@ ENVELOPE_CHOICES: Final = ("a", "b", "c", "d", "e", "mixed")
 # agent_thinking, the tool's own execution (tool_executing → tool_completed), before
 # agent_completed, and the short gap before every other event (tool_executing after thinking).
 PHASES: Final = ("first_event", "think", "tool", "completion", "inter_event")
+# How credentials can reach the upgrade request, in the order the service looks (PROTOCOL.md §2).
+CREDENTIAL_TRANSPORTS: Final = ("header", "subprotocol", "query", "ticket")
 
 
 class AuthMode(StrEnum):
@@ -294,6 +298,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _transports(value: Iterable[str] | str) -> frozenset[str]:
+    try:
+        names = (value,) if isinstance(value, str) else tuple(value)
+        chosen = frozenset(str(n).strip().lower() for n in names)
+    except TypeError:
+        raise UsageError(f"transports must be a set of names, got {value!r}") from None
+    unknown = sorted(chosen - set(CREDENTIAL_TRANSPORTS))
+    if unknown or not chosen:
+        raise UsageError(
+            f"transports must name at least one of {', '.join(CREDENTIAL_TRANSPORTS)}; "
+            f"got {sorted(chosen) if chosen else 'none'}"
+        )
+    return chosen
+
+
 @dataclass(frozen=True)
 class EmulatorConfig:
     """Configuration of the embedded reference service.
@@ -325,6 +344,7 @@ class EmulatorConfig:
     agent_name: str = "triage"
     server_id: str = "netra-backend-emulator-1"
     ticket_ttl_s: float = 60.0
+    transports: AbstractSet[str] | None = None  # kept as a frozenset
     legacy_test_endpoint: bool = True
     compression: bool = True
     allow_remote: bool = False
@@ -360,6 +380,10 @@ class EmulatorConfig:
             raise UsageError("tools must name at least one tool")
         if not self.secret:
             raise UsageError("secret must not be empty")
+        if _finite("ticket_ttl_s", self.ticket_ttl_s) == 0:
+            raise UsageError("ticket_ttl_s must be > 0")
+        if self.transports is not None:
+            object.__setattr__(self, "transports", _transports(self.transports))
         if _finite("handshake_timeout_s", self.handshake_timeout_s) == 0:
             raise UsageError("handshake_timeout_s must be > 0")
 

@@ -15,7 +15,7 @@ from typing import Any, Final
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from netra_diag.emulator.auth import Authenticator, Credentials
+from netra_diag.emulator.auth import Authenticator
 from netra_diag.emulator.config import EmulatorConfig
 from netra_diag.tokens import extract_from_header
 
@@ -71,14 +71,16 @@ def config_body(config: EmulatorConfig) -> dict[str, Any]:
 
 def ticket_response(request: Request, auth: Authenticator, ws_url: str, now: float) -> Response:
     """Exchange a Bearer token for a single-use WebSocket ticket; 401 when the token does not
-    authenticate under the configured mode."""
+    authenticate under the configured mode (in DEMO/EMERGENCY mode every request gets a ticket
+    for the synthetic user, as every upgrade would). ``websocket_url`` is the service's main
+    endpoint, whatever path the client will use."""
     header = request.headers.get("Authorization")
     token = extract_from_header(header) if header else None
     if not token:
         return json_response(
             401, {"error": "missing bearer token", "detail": "send Authorization: Bearer <jwt>"}
         )
-    decision = auth.decide(Credentials("header", token=token), now)
+    decision = auth.decide_bearer(token, now)
     if not decision.ok or decision.user_id is None:
         return json_response(401, {"error": "invalid token", "detail": decision.reason})
     ttl = auth.config.ticket_ttl_s

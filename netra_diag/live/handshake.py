@@ -33,9 +33,10 @@ from netra_diag.errors import ConnectFailed, HandshakeRejected, UsageError
 from netra_diag.live import stamping
 from netra_diag.live.frame_splitter import FrameSplitter
 from netra_diag.live.stamping import StampingSocket, open_stamping_socket, rx_age_ns
+from netra_diag.live.ticket import url_with_ticket
 from netra_diag.recording_format import redact_headers, redact_subprotocol, redact_url
-from netra_diag.redaction import scrub
-from netra_diag.tokens import Handshake, build_bad_handshake, build_handshake
+from netra_diag.redaction import fingerprint, scrub
+from netra_diag.tokens import Handshake, Transport, build_bad_handshake, build_handshake
 
 __all__ = [
     "AUTO_ORDER",
@@ -52,10 +53,12 @@ __all__ = [
     "token_entry",
 ]
 
-# The order ``transport="auto"`` tries (the service checks header, then subprotocol, then query).
-AUTO_ORDER: tuple[str, ...] = ("header", "subprotocol", "query")
+# The order ``transport="auto"`` tries: the service checks header, then subprotocol, then query
+# (PROTOCOL.md §2); a single-use ticket last, as it costs an extra HTTP request and a ticket.
+AUTO_ORDER: tuple[str, ...] = ("header", "subprotocol", "query", "ticket")
 BODY_LIMIT = 4000  # characters of a refused upgrade's body kept (scrubbed)
 _TOKEN_PREFIXES = ("jwt.", "jwt-auth.", "bearer.", "staging-auth.")
+_TOKEN_TRANSPORTS = tuple(t.value for t in Transport)
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,11 +354,30 @@ def stamped_connection_class(clock: Callable[[], int]) -> type[StampedConnection
     return type("StampedConnection", (StampedConnection,), {"clock": staticmethod(clock)})
 
 
-def make_handshake(url: str, token: str | None, transport: str) -> Handshake:
+def make_handshake(
+    url: str, token: str | None, transport: str, *, ticket: str | None = None
+) -> Handshake:
     """The handshake for one transport; ``bad:<name>`` builds a known-bad format
-    (``netra_diag.tokens.KNOWN_BAD_FORMATS``) for negative checks."""
+    (``netra_diag.tokens.KNOWN_BAD_FORMATS``) for negative checks. ``ticket``: the single-use
+    ticket for transport ``ticket`` (``live.ticket.request_ticket`` obtains it with ``token``);
+    the handshake then carries the ticket, not the token."""
     if transport.startswith("bad:"):
         return build_bad_handshake(url, token or "", transport[4:])
+    if transport == "ticket":
+        if not ticket:
+            raise UsageError("transport 'ticket' needs a ticket from POST /api/websocket/ticket")
+        return Handshake(
+            url=url_with_ticket(url, ticket),
+            headers={},
+            subprotocols=(),
+            transport="ticket",
+            description="single-use ?ticket=<id> from POST /api/websocket/ticket (§2 step 3)",
+            token_fingerprint=fingerprint(ticket),
+            _token=ticket,
+        )
+    if transport not in _TOKEN_TRANSPORTS:
+        valid = ", ".join(["auto", *_TOKEN_TRANSPORTS, "ticket", "bad:<format>"])
+        raise UsageError(f"unknown transport {transport!r}; valid: {valid}")
     if not token and transport != "none":
         raise UsageError(f"transport {transport!r} needs a token; use transport='none' without one")
     return build_handshake(url, token or "", transport)

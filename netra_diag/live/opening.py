@@ -1,5 +1,10 @@
-"""Opening a session's socket: one transport, or ``auto`` (header, then subprotocol, then query),
-judging each attempt by who the server says we are (``connection_established``, PROTOCOL.md §2).
+"""Opening a session's socket: one transport, or ``auto`` (header, then subprotocol, then query,
+then a single-use ticket), judging each attempt by who the server says we are
+(``connection_established``, PROTOCOL.md §2).
+
+The ``ticket`` transport asks for a fresh ticket on every attempt (``live.ticket``; tickets are
+single-use, so a reconnect needs a new one) and adds it to the session's secrets before anything
+can show it.
 
 Functions over a ``Connection`` (its state lives there); every attempt is a mark in the
 recording, and failures are raised as our own errors (``ConnectFailed``, ``HandshakeRejected``,
@@ -17,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.exceptions import ConnectionClosed
 
-from netra_diag.errors import ConnectFailed, HandshakeRejected, SessionClosed
+from netra_diag.errors import ConnectFailed, HandshakeRejected, SessionClosed, UsageError
 from netra_diag.events.model import Event, TimedEvent
 from netra_diag.live.auth_verdict import judge_auth
 from netra_diag.live.handshake import (
@@ -29,6 +34,7 @@ from netra_diag.live.handshake import (
     make_handshake,
     open_socket,
 )
+from netra_diag.live.ticket import TicketRejected, TicketRequestFailed, request_ticket
 from netra_diag.recording import Recorder, ReservedCassette
 from netra_diag.recording_format import redact_url
 
@@ -76,11 +82,17 @@ async def _try_transports(
                 ws, info, early = await _attempt(conn, transport, token, attempt=i + 1)
             except HandshakeRejected as exc:
                 _note_attempt(conn, transport, "rejected", t0, status=exc.status, detail=exc.body)
-                last_exc = exc
+                last_exc = _telling(last_exc, exc)
                 continue
             except SessionClosed as exc:
                 _note_attempt(conn, transport, "closed", t0, close=exc.code, detail=exc.reason)
                 last_exc = exc
+                continue
+            except TicketRequestFailed as exc:
+                # The WebSocket itself may be fine (an earlier attempt may even have connected):
+                # a ticket endpoint that does not answer ends this attempt, not the session.
+                _note_attempt(conn, transport, "failed", t0, detail=exc.reason)
+                last_exc = _telling(last_exc, exc)
                 continue
             except ConnectFailed as exc:
                 _note_attempt(conn, transport, "failed", t0, detail=exc.reason)
@@ -108,6 +120,16 @@ async def _try_transports(
             fallback[0].transport.abort()
         raise
     return chosen, fallback, last_exc
+
+
+def _telling(previous: Exception | None, ticket_exc: Exception) -> Exception:
+    """The error to report after ``ticket_exc``: a failed ticket request says less about the
+    endpoint than what an earlier attempt's WebSocket answered (a service without the ticket
+    route answers 404 to it, whatever is wrong with the token), so it wins only when alone."""
+    is_ticket = isinstance(ticket_exc, TicketRejected | TicketRequestFailed)
+    if is_ticket and previous is not None:
+        return previous
+    return ticket_exc
 
 
 def _note_attempt(
@@ -142,9 +164,9 @@ def _all_failed(conn: Connection, last_exc: Exception | None) -> Exception:
     if isinstance(last_exc, SessionClosed):
         note = f"{last_exc.explanation} [auto tried {tried}]"
         new = SessionClosed(last_exc.code, last_exc.reason, note)
-    elif isinstance(last_exc, HandshakeRejected):
+    elif isinstance(last_exc, HandshakeRejected):  # TicketRejected too: keep the class
         body = f"{last_exc.body} [auto tried {tried}]"
-        new = HandshakeRejected(last_exc.url, last_exc.status, body, last_exc.headers)
+        new = type(last_exc)(last_exc.url, last_exc.status, body, last_exc.headers)
     else:
         return last_exc
     new.__cause__ = last_exc.__cause__  # keep the websockets error behind it
@@ -154,7 +176,11 @@ def _all_failed(conn: Connection, last_exc: Exception | None) -> Exception:
 async def _attempt(
     conn: Connection, transport: str, token: str | None, *, attempt: int
 ) -> tuple[StampedConnection, HandshakeInfo, list[TimedEvent]]:
-    hs = make_handshake(conn._raw_url, token, transport)
+    if transport == "ticket":
+        ticket = await _obtain_ticket(conn, token)
+        hs = make_handshake(conn._raw_url, token, transport, ticket=ticket)
+    else:
+        hs = make_handshake(conn._raw_url, token, transport)
     conn.mark("connect_start", {"transport": transport, "attempt": attempt})
     t0 = conn.now()[0]
     try:
@@ -213,6 +239,32 @@ async def _attempt(
         # could outlive the caller's timeout) so nothing leaks.
         ws.transport.abort()
         raise
+
+
+async def _obtain_ticket(conn: Connection, token: str | None) -> str:
+    """A fresh single-use ticket for this attempt (PROTOCOL.md §2 item 3), bounded by the open
+    timeout. It joins the session's secrets at once: from here on every URL, mark and frame line
+    shows it as a fingerprint. The ``websocket_url`` the service names is recorded, never used."""
+    if not token:
+        raise UsageError(
+            "transport 'ticket' needs a token: the ticket is requested with "
+            "Authorization: Bearer <token>"
+        )
+    try:
+        ticket = await request_ticket(
+            conn._raw_url, token, open_timeout=conn._open_timeout, secrets=conn._secrets
+        )
+    except TicketRejected as exc:
+        headers = [list(h) for h in (exc.headers or [])]
+        data = {"url": exc.url, "status": exc.status, "body": exc.body, "headers": headers}
+        conn.mark("ticket_rejected", data)
+        raise
+    except TicketRequestFailed as exc:
+        conn.mark("error", {"transport": "ticket", "message": str(exc)})
+        raise
+    conn._add_secret(ticket.ticket_id)
+    conn.mark("ticket_issued", ticket.describe(conn._raw_url, conn._secrets))
+    return ticket.ticket_id
 
 
 async def _await_established(
