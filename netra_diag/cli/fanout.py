@@ -100,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--transport",
-        choices=("auto", "header", "subprotocol", "query"),
+        choices=("auto", "header", "subprotocol", "query", "ticket"),
         default="auto",
         help="how each session carries its token (default auto)",
     )

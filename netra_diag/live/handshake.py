@@ -34,6 +34,7 @@ from netra_diag.live import stamping
 from netra_diag.live.frame_splitter import FrameSplitter
 from netra_diag.live.stamping import StampingSocket, open_stamping_socket, rx_age_ns
 from netra_diag.live.ticket import url_with_ticket
+from netra_diag.live.wslog import ScrubbingLogger
 from netra_diag.recording_format import redact_headers, redact_subprotocol, redact_url
 from netra_diag.redaction import fingerprint, scrub
 from netra_diag.tokens import Handshake, Transport, build_bad_handshake, build_handshake
@@ -419,6 +420,7 @@ async def open_socket(
             max_size=max_size,
             close_timeout=close_timeout,
             clock=clock,
+            secrets=secrets,
         )
     except InvalidStatus as exc:
         resp = exc.response
@@ -451,6 +453,7 @@ async def _connect(
     max_size: int | None,
     close_timeout: float,
     clock: Callable[[], int],
+    secrets: tuple[str, ...] = (),
 ) -> StampedConnection:
     """``websockets.connect`` with a ``StampedConnection``; on the real monotonic clock and where
     the kernel keeps receive times, over a ``StampingSocket`` opened here (then redirects, which
@@ -480,6 +483,7 @@ async def _connect(
             proxy=None,
             create_connection=factory,
             sock=sock,
+            logger=ScrubbingLogger(secrets),
         )
         assert isinstance(ws, StampedConnection)
         return ws

@@ -105,10 +105,11 @@ class Session:
 
         ``token``: a JWT, a zero-argument factory called for every attempt (fresh token on each
         reconnect), or ``None`` (no credentials). ``transport``: ``auto`` (try header, then
-        subprotocol ``jwt.<b64url>``, then query; keep the first whose server user matches the
+        subprotocol ``jwt.<b64url>``, then query, then a single-use ``?ticket=`` from
+        ``POST /api/websocket/ticket``; keep the first whose server user matches the
         token's sub, else the first that connected), or one of ``netra_diag.tokens.Transport``
         (``header``, ``subprotocol``, ``subprotocol-raw``, ``test-helper``, ``bearer``,
-        ``query``, ``none``), or ``bad:<name>`` for a known-bad format.
+        ``query``, ``ticket``, ``none``), or ``bad:<name>`` for a known-bad format.
         ``record``: a cassette path (written, flushed per frame), a ``ReservedCassette``
         (``netra_diag.recording.reserve_cassettes``: the file was created ahead of time) or a
         ``Recorder`` you own.

@@ -285,8 +285,8 @@ async def test_first_tokens_are_minted_before_the_ramp_and_later_ones_fresh(
     # before any connection: the first token of each user within the horizon
     early = [user for user, connections in calls if connections == 0]
     assert early == users[:3]
-    # DEMO mode judges every transport a bypass, so `auto` tries all three, each with a token
+    # DEMO mode judges every transport a bypass, so `auto` tries all four, each with a token
     # of its own: the pre-minted one for the first attempt, fresh ones after it
-    assert sorted(user for user, _ in calls) == sorted(users * 3)
+    assert sorted(user for user, _ in calls) == sorted(users * 4)
     assert all(connections > 0 for user, connections in calls[3:])
     assert only_cassettes_in(tmp_path)

@@ -101,10 +101,15 @@ async def test_auto_in_demo_mode_flags_bypass_after_trying_every_transport(
         assert session.auth.bypass is True
         assert session.auth.validated is False
         assert "demo" in session.auth.reason or "synthetic" in session.auth.reason
-        assert [a.transport for a in session.attempts] == ["header", "subprotocol", "query"]
+        assert [a.transport for a in session.attempts] == [
+            "header",
+            "subprotocol",
+            "query",
+            "ticket",
+        ]
         assert {a.outcome for a in session.attempts} == {"bypass"}
         assert session.transport == "header"  # the first that connected
-        assert factory.calls == 3  # a fresh token per attempt
+        assert factory.calls == 4  # a fresh token per attempt
         run = await session.run("hello", timeout=scaled(10))
         assert run.outcome is RunOutcome.COMPLETED
 
@@ -136,8 +141,9 @@ async def test_auto_with_wrong_key_tries_everything_then_explains(
     assert bad not in text and not JWT_LIKE.search(text)
     cas = load_cassette(path)
     attempts = [m.data for m in cas.marks if m.name == "transport_attempt"]
-    assert [a["transport"] for a in attempts] == ["header", "subprotocol", "query"]
-    assert all(a["close_code"] == 1008 for a in attempts)
+    assert [a["transport"] for a in attempts] == ["header", "subprotocol", "query", "ticket"]
+    assert all(a["close_code"] == 1008 for a in attempts[:3])
+    assert attempts[3]["outcome"] == "rejected" and attempts[3]["status"] == 401  # ticket request
 
 
 async def test_known_bad_subprotocol_format_fails(strict: ServiceHandle) -> None:
