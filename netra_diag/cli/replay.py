@@ -10,13 +10,25 @@ from netra_diag.cli.exit_codes import ExitCode
 __all__ = ["register"]
 
 _EPILOG = """\
-Serves FILE on ws://HOST:PORT/ws (any path is accepted): on connect the recorded subprotocol is
-selected, frames the server sent are played at their recorded offsets (after each message the
-client sent in the recording, the replay waits for the client to send one), and the connection is
-closed with the recorded close code. Prints the URL, then one line per replayed connection.
+Serves FILE on ws://HOST:PORT/ws (any path is accepted). A cassette holds one connection per
+opening handshake of the recorded session (several if it reconnected); client connections get them
+in turn: the first client connection plays the first recorded connection, the next one (e.g. a
+session reconnecting after the replayed close) the second, and so on. Each is answered as the
+recorded server answered: an accepted upgrade selects the recorded subprotocol, plays the frames
+the server sent at their recorded offsets (after each message the client sent in the recording,
+the replay waits for the client to send one) and ends as the recording did (the recorded close
+code and reason; 1006: the TCP connection is dropped without a close frame; a close the client
+started: the replay waits for the client's); a refused upgrade gets the recorded HTTP status and
+body; an upgrade that got no answer is dropped before any answer.
 
-exit codes: 0 ok (replay ended, or Ctrl-C with --loop), 2 usage error (bad file, port in use,
-non-loopback host), 130 interrupted
+Connections beyond the recorded ones are refused with HTTP 503, whose body says how many
+connections the cassette held; with --loop the cassette starts over from its first connection
+instead. Without --loop the command ends --linger seconds after every recorded connection has been
+played (so a client reconnecting after the last one is still told so by a 503, not by a refused
+TCP connection). Prints the URL, then one line per replayed connection.
+
+exit codes: 0 ok (every recorded connection played, or Ctrl-C with --loop), 2 usage error (bad
+file, port in use, non-loopback host), 130 interrupted
 
 example:
   netra-diag replay run.jsonl --port 8001 --speed 2
@@ -48,8 +60,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--loop",
         action="store_true",
-        help="keep serving: replay to every client that connects until Ctrl-C "
-        "(default: stop after the first replay ends)",
+        help="keep serving until Ctrl-C, starting the cassette over after its last recorded "
+        "connection (default: refuse connections beyond the recorded ones with HTTP 503 and "
+        "stop once every recorded connection has been played)",
+    )
+    parser.add_argument(
+        "--linger",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="without --loop: keep refusing late connections with HTTP 503 for this long after "
+        "the last recorded connection ended, then exit (default 2; a session's first reconnect "
+        "comes after about 1 s)",
     )
     parser.set_defaults(func=run)
 
@@ -74,35 +96,57 @@ def run(args: argparse.Namespace) -> int:
 async def _serve(args: argparse.Namespace) -> int:
     import asyncio
 
+    from netra_diag.errors import UsageError
     from netra_diag.live.replay import ReplayOutcome, serve_cassette
 
+    if not args.linger >= 0:
+        raise UsageError(f"--linger must be >= 0 seconds, got {args.linger}")
     async with serve_cassette(
         args.file, host=args.host, port=args.port, speed=args.speed, repeat=args.loop
     ) as rs:
         plan = rs.plan
+        n = plan.n_connections
         print(
-            f"replaying {args.file} ({plan.n_frames} frames, {plan.n_client_messages} client "
-            f"message(s), {plan.duration_s:.3f} s at speed 1) at speed {args.speed:g}"
+            f"replaying {args.file} ({n} connection{'' if n == 1 else 's'}, {plan.n_frames} "
+            f"frames, {plan.n_client_messages} client message(s), {plan.duration_s:.3f} s at "
+            f"speed 1) at speed {args.speed:g}"
         )
+        if n > 1:
+            for number, connection in enumerate(plan.connections, start=1):
+                print(f"  connection {number}: {connection.describe()}")
         for warning in rs.warnings:
             print(f"  warning: {warning}")
         print(rs.url, flush=True)
         reported: set[int] = set()
+        refused = 0
 
-        def report(outcome: ReplayOutcome, n: int) -> None:
+        def report(outcome: ReplayOutcome, number: int) -> None:
+            which = f"replay {number} (recorded connection {outcome.connection}/{n})"
+            if outcome.answer == "reject":
+                print(f"{which}: refused the upgrade with HTTP {outcome.http_status}", flush=True)
+                return
+            if outcome.answer == "drop":
+                print(f"{which}: dropped before answering the upgrade", flush=True)
+                return
             how = "client closed" if outcome.client_closed_first else f"closed {outcome.close_code}"
             print(
-                f"replay {n}: {outcome.frames_sent} frames sent, {outcome.client_messages} "
+                f"{which}: {outcome.frames_sent} frames sent, {outcome.client_messages} "
                 f"client message(s), {how}, max lateness {outcome.max_lateness_ms:.2f} ms",
                 flush=True,
             )
 
-        if not args.loop:
-            report(await rs.wait_finished(), 1)
-            return int(ExitCode.OK)
-        while True:  # until Ctrl-C
-            await asyncio.sleep(0.2)
-            for n, outcome in enumerate(rs.outcomes, start=1):
-                if outcome.finished and n not in reported:
-                    reported.add(n)
-                    report(outcome, n)
+        loop = asyncio.get_running_loop()
+        played_at: float | None = None
+        while True:  # without --loop, until every recorded connection was played; else Ctrl-C
+            for number, outcome in enumerate(list(rs.outcomes), start=1):
+                if outcome.finished and number not in reported:
+                    reported.add(number)
+                    report(outcome, number)
+            if rs.refused > refused:
+                refused = rs.refused
+                print(f"refused {refused} connection(s) beyond the recorded ones (HTTP 503)")
+            if not args.loop and rs.played:
+                played_at = loop.time() if played_at is None else played_at
+                if loop.time() - played_at >= args.linger:
+                    return int(ExitCode.OK)
+            await asyncio.sleep(0.1)

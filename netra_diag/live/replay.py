@@ -6,18 +6,28 @@ Notebooks and tests can then work offline against what really happened::
         async with Session.connect(rs.url, token=tok) as session:
             record = await session.run("hello")
 
-What the replay server does on each connection (docs/cassette-format.md):
+A cassette holds one connection per opening handshake the recorded session made (a session that
+reconnected holds several; ``replay_plan`` says how they are told apart). Client connections are
+given the recorded connections in turn: the first upgrade request gets the first recorded
+connection, the next one (a session reconnecting after the replayed close, say) the second, and
+so on (docs/cassette-format.md, "Replay"). With each one the replay server
 
-1. selects the subprotocol the recorded server selected. The cassette only holds a fingerprint of
+1. answers the upgrade as the recorded server did: accepts it, refuses it with the recorded HTTP
+   status and body (``handshake_rejected``), or drops the TCP connection without an answer;
+2. selects the subprotocol the recorded server selected. The cassette only holds a fingerprint of
    a token-bearing entry, so the entry the client offers with the same prefix (``jwt.`` …) is
    echoed, as the service does (PROTOCOL.md §2);
-2. plays the recorded incoming frames in *segments*: segment 0 (frames the server sent before the
-   client's first message) timed from the connection (the ``upgrade_done`` mark), then, for each
-   message the client sent in the recording, waits for the client to send one and plays the frames
-   that followed it, timed from that moment (the recorded ``out`` frame is the anchor). Client
-   pings, pongs and heartbeat answers do not start a segment: they are sent on the client's own
-   schedule, not in answer to the agent;
-3. closes with the recorded close code, at its recorded offset (no close frame at all for 1006).
+3. plays the recorded incoming frames in segments: segment 0 timed from the connection, then for
+   each message the client sent in the recording, waits for the client to send one and plays the
+   frames that followed it, timed from that moment;
+4. closes with the recorded close code and reason at its recorded offset (no close frame at all
+   for 1006: the TCP connection is dropped), or waits for the client's close if the client closed
+   in the recording.
+
+Past the last recorded connection, ``repeat=False`` refuses every further upgrade with HTTP 503
+(the body says how many connections the cassette held), so a client that reconnects more often
+than the recorded one did learns it at once; ``repeat=True`` starts the cassette over from its
+first connection.
 
 Precision: each send has an absolute deadline on ``loop.time()`` (never accumulated sleeps, so
 errors do not add up); the coroutine sleeps until ~1 ms before it and busy-waits the rest, because
@@ -29,25 +39,35 @@ avoid).
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
+import email.utils
 import ipaddress
-import json
 import math
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Literal
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from netra_diag.errors import UsageError
+from netra_diag.live.replay_plan import (
+    UNPROMPTED_CLIENT_TYPES,
+    Answer,
+    ConnectionPlan,
+    ReplayPlan,
+    ReplayStep,
+    client_type,
+    plan_replay,
+)
 from netra_diag.recording import load_cassette
-from netra_diag.recording_format import FrameRecord, MarkRecord
 
 __all__ = [
+    "ConnectionPlan",
     "ReplayOutcome",
     "ReplayPlan",
     "ReplayServer",
@@ -57,8 +77,6 @@ __all__ = [
     "serve_cassette",
 ]
 
-# Client frames sent on the client's own clock, not as a request the agent answers.
-_UNPROMPTED_CLIENT_TYPES = frozenset({"ping", "pong", "heartbeat", "heartbeat_ack"})
 # Codes that never travel in a close frame (RFC 6455 §7.4.1): replaying them means dropping the
 # TCP connection (1006) or sending an empty close frame (1005).
 _NO_FRAME_CODES = frozenset({1006, 1015})
@@ -69,49 +87,12 @@ _SPIN_S = 0.0012
 _LOOPBACK_NAMES = frozenset({"localhost"})
 
 
-@dataclass(frozen=True, slots=True)
-class ReplayStep:
-    """One thing to do at ``offset_s`` after the segment's anchor: send a frame, or close."""
-
-    offset_s: float
-    action: Literal["send", "close"]
-    text: str | None = None
-    data: bytes | None = None
-    code: int | None = None
-    reason: str = ""
-    type: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ReplayPlan:
-    """A cassette turned into what the server must do.
-
-    ``segments[0]`` is timed from the connection, ``segments[k]`` from the client's k-th message;
-    ``subprotocol`` is the (redacted) subprotocol the recorded server selected, if any."""
-
-    segments: tuple[tuple[ReplayStep, ...], ...]
-    subprotocol: str | None = None
-    warnings: tuple[str, ...] = ()
-    close_by_client: bool = False
-
-    @property
-    def n_frames(self) -> int:
-        return sum(1 for seg in self.segments for s in seg if s.action == "send")
-
-    @property
-    def n_client_messages(self) -> int:
-        return len(self.segments) - 1
-
-    @property
-    def duration_s(self) -> float:
-        """Playing time if the client answers instantly (the sum of each segment's last offset)."""
-        return sum(seg[-1].offset_s for seg in self.segments if seg)
-
-
 @dataclass(slots=True)
 class ReplayOutcome:
     """What happened during one replayed connection. Lateness is how far after its deadline each
-    frame was handed to the socket: the replay's own scheduling error."""
+    frame was handed to the socket: the replay's own scheduling error. ``connection`` is the
+    recorded connection played (1-based), ``answer`` what was done with the upgrade
+    (``http_status`` for a recorded refusal)."""
 
     frames_sent: int = 0
     client_messages: int = 0
@@ -119,116 +100,13 @@ class ReplayOutcome:
     client_closed_first: bool = False
     lateness_ms: list[float] = field(default_factory=list)
     finished: bool = False
+    connection: int = 1
+    answer: Answer = "upgrade"
+    http_status: int | None = None
 
     @property
     def max_lateness_ms(self) -> float:
         return max(self.lateness_ms, default=0.0)
-
-
-def _is_primary_out(frame: FrameRecord) -> bool:
-    if frame.type in _UNPROMPTED_CLIENT_TYPES:
-        return False
-    if frame.text is None:
-        return True
-    return _client_type(frame.text) not in _UNPROMPTED_CLIENT_TYPES
-
-
-def _client_type(text: str | bytes) -> str:
-    if isinstance(text, bytes):
-        return ""
-    try:
-        obj = json.loads(text)
-    except (ValueError, RecursionError):
-        return ""
-    return str(obj.get("type") or "") if isinstance(obj, dict) else ""
-
-
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return int(value) if math.isfinite(value) else None
-
-
-def _close_by_client(data: Mapping[str, Any]) -> bool:
-    """Whether the recorded close was started by the client (then the replay waits for the
-    client's close instead of closing on its own)."""
-    for key in ("initiated_by", "initiator", "by", "side"):
-        value = data.get(key)
-        if isinstance(value, str):
-            return value.lower() in ("client", "local", "us", "self")
-    return data.get("by_client") is True or data.get("local") is True
-
-
-def plan_replay(records: Sequence[FrameRecord | MarkRecord]) -> ReplayPlan:
-    """Turn cassette records into a :class:`ReplayPlan`. Pure; never raises on odd cassettes
-    (frames before the upgrade, no marks at all): anything unplayable becomes a warning."""
-    ordered = sorted(records, key=lambda r: (r.t_ns, r.lineno))
-    warnings: list[str] = []
-    subprotocol: str | None = None
-    anchor_ns: int | None = None
-    for rec in ordered:
-        if isinstance(rec, MarkRecord) and rec.name == "upgrade_done":
-            anchor_ns = rec.t_ns
-            value = rec.data.get("subprotocol", rec.data.get("selected_subprotocol"))
-            subprotocol = str(value) if value else None
-            break
-    if anchor_ns is None:
-        starts = [
-            r.t_ns for r in ordered if isinstance(r, MarkRecord) and r.name == "connect_start"
-        ]
-        anchor_ns = starts[0] if starts else (ordered[0].t_ns if ordered else 0)
-        warnings.append("no upgrade_done mark: frames are timed from the start of the cassette")
-
-    segments: list[list[ReplayStep]] = [[]]
-    close_by_client = False
-    closed = False
-    for rec in ordered:
-        if closed:
-            break
-        if isinstance(rec, FrameRecord):
-            if rec.dir == "out":
-                if _is_primary_out(rec):
-                    anchor_ns = rec.t_ns
-                    segments.append([])
-                continue
-            offset = max(0.0, (rec.t_ns - anchor_ns) / 1e9)
-            if rec.truncated:
-                warnings.append(
-                    f"line {rec.lineno}: frame was stored truncated ({rec.size} bytes); "
-                    "the stored head is sent instead"
-                )
-            if rec.text is not None:
-                segments[-1].append(ReplayStep(offset, "send", text=rec.text, type=rec.type))
-            else:
-                try:
-                    payload = base64.b64decode(rec.b64 or "", validate=True)
-                except ValueError:
-                    warnings.append(f"line {rec.lineno}: binary frame with bad base64; skipped")
-                    continue
-                segments[-1].append(ReplayStep(offset, "send", data=payload, type=rec.type))
-        elif rec.name == "close":
-            code = _int_or_none(rec.data.get("code"))
-            reason = rec.data.get("reason")
-            close_by_client = _close_by_client(rec.data)
-            if not close_by_client:
-                offset = max(0.0, (rec.t_ns - anchor_ns) / 1e9)
-                segments[-1].append(
-                    ReplayStep(
-                        offset,
-                        "close",
-                        code=code,
-                        reason=str(reason) if isinstance(reason, str) else "",
-                    )
-                )
-            closed = True
-    if not closed:
-        warnings.append("no close mark: the replay stays open until the client closes")
-    return ReplayPlan(
-        segments=tuple(tuple(seg) for seg in segments),
-        subprotocol=subprotocol,
-        warnings=tuple(warnings),
-        close_by_client=close_by_client,
-    )
 
 
 def _select_subprotocol(recorded: str | None, offered: Sequence[str]) -> str | None:
@@ -251,6 +129,28 @@ def _select_subprotocol(recorded: str | None, offered: Sequence[str]) -> str | N
     return offered[0]
 
 
+def _recorded_refusal(plan: ConnectionPlan) -> Response:
+    """The recorded refusal as an HTTP response: its status, body and (non-framing) headers."""
+    assert plan.status is not None
+    body = plan.body.encode()
+    headers = Headers(
+        [
+            ("Date", email.utils.formatdate(usegmt=True)),
+            ("Connection", "close"),
+            ("Content-Length", str(len(body))),
+        ]
+    )
+    for name, value in plan.headers:
+        headers[name] = value
+    if "Content-Type" not in headers:
+        headers["Content-Type"] = "text/plain; charset=utf-8"
+    try:
+        phrase = HTTPStatus(plan.status).phrase
+    except ValueError:  # a status the stdlib does not name (a proxy's 520, say)
+        phrase = "Unknown"
+    return Response(plan.status, phrase, headers, body)
+
+
 async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None:
     remaining = deadline - loop.time()
     if remaining > _SPIN_S:
@@ -261,7 +161,10 @@ async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None
 
 
 class ReplayServer:
-    """A running replay; ``url`` is where to connect. Created by :func:`serve_cassette`."""
+    """A running replay; ``url`` is where to connect. Created by :func:`serve_cassette`.
+
+    ``outcomes`` has one entry per client connection given a recorded connection, in arrival
+    order; ``refused`` counts the upgrades refused with HTTP 503 past the recorded ones."""
 
     def __init__(
         self, plan: ReplayPlan, *, cassette: str, host: str, speed: float, repeat: bool
@@ -273,9 +176,11 @@ class ReplayServer:
         self.speed = speed
         self.repeat = repeat
         self.outcomes: list[ReplayOutcome] = []
+        self.refused = 0
         self.active = 0
-        self._server: Server | None = None
-        self._finished = asyncio.Event()
+        # Accepted upgrades waiting for their handler: which recorded connection each plays.
+        self._pending: dict[ServerConnection, tuple[ConnectionPlan, ReplayOutcome]] = {}
+        self._changed = asyncio.Event()
 
     @property
     def url(self) -> str:
@@ -286,29 +191,104 @@ class ReplayServer:
     def warnings(self) -> tuple[str, ...]:
         return self.plan.warnings
 
+    @property
+    def played(self) -> bool:
+        """Every recorded connection has been served once and has ended."""
+        n = self.plan.n_connections
+        return len(self.outcomes) >= n and all(o.finished for o in self.outcomes[:n])
+
     async def wait_finished(self) -> ReplayOutcome:
         """Wait until the first replayed connection has ended and return its outcome."""
-        await self._finished.wait()
+        await self._wait_until(lambda: bool(self.outcomes) and self.outcomes[0].finished)
         return self.outcomes[0]
 
+    async def wait_played(self) -> tuple[ReplayOutcome, ...]:
+        """Wait until every recorded connection has been served once and has ended; returns
+        their outcomes, in recorded order."""
+        await self._wait_until(lambda: self.played)
+        return tuple(self.outcomes[: self.plan.n_connections])
+
+    async def _wait_until(self, done: Callable[[], bool]) -> None:
+        while not done():
+            self._changed.clear()
+            await self._changed.wait()
+
+    def _finish(self, outcome: ReplayOutcome) -> None:
+        outcome.finished = True
+        self._changed.set()
+
+    def beyond_text(self, number: int) -> str:
+        """The body of the 503 answering client connection ``number``, one past the recording."""
+        n = self.plan.n_connections
+        held = f"{n} connection" + ("" if n == 1 else "s")
+        return (
+            f"netra-diag replay: the cassette {Path(self.cassette).name} held {held}; this is "
+            f"connection {number}, which has no recording (every recorded connection has been "
+            "replayed; repeat=True / --loop starts the cassette over)\n"
+        )
+
+    # -- websockets hooks ----------------------------------------------------------------------
+
+    def process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+        """Give this upgrade request the next recorded connection, and answer it as that one was
+        answered: accepted (``None``: go on with the upgrade), refused, or dropped."""
+        upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
+        if not upgrade or "Sec-WebSocket-Key" not in request.headers:
+            return None  # not an upgrade: websockets refuses it (426/400), no recording used up
+        n = self.plan.n_connections
+        admitted = len(self.outcomes)
+        if admitted >= n and not self.repeat:
+            self.refused += 1
+            number = admitted + self.refused  # counting every upgrade request so far
+            return ws.respond(HTTPStatus.SERVICE_UNAVAILABLE, self.beyond_text(number))
+        index = admitted % n
+        plan = self.plan.connections[index]
+        outcome = ReplayOutcome(connection=index + 1, answer=plan.answer)
+        self.outcomes.append(outcome)
+        if plan.answer == "upgrade":
+            self._pending[ws] = (plan, outcome)
+            # If no handler takes it (the upgrade fails after all, the client leaves mid-
+            # handshake), this recorded connection is over when the TCP connection is.
+            ws.connection_lost_waiter.add_done_callback(lambda _: self._abandon(ws))
+            return None
+        if plan.answer == "reject":
+            outcome.http_status = plan.status
+            self._finish(outcome)
+            return _recorded_refusal(plan)
+        # "drop": the recorded client got no HTTP answer at all. The response returned below is
+        # never written: the transport is gone.
+        ws.transport.abort()
+        self._finish(outcome)
+        return ws.respond(HTTPStatus.SERVICE_UNAVAILABLE, "")
+
     def select_subprotocol(
-        self, _connection: ServerConnection, offered: Sequence[Subprotocol]
+        self, ws: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
-        chosen = _select_subprotocol(self.plan.subprotocol, list(offered))
+        entry = self._pending.get(ws)
+        recorded = entry[0].subprotocol if entry is not None else None
+        chosen = _select_subprotocol(recorded, list(offered))
         return None if chosen is None else Subprotocol(chosen)
+
+    def _abandon(self, ws: ServerConnection) -> None:
+        entry = self._pending.pop(ws, None)
+        if entry is not None:
+            self._finish(entry[1])
 
     async def handle(self, ws: ServerConnection) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time()
-        outcome = ReplayOutcome()
-        self.outcomes.append(outcome)
+        entry = self._pending.pop(ws, None)
+        if entry is None:  # every accepted upgrade went through process_request; never guess
+            ws.transport.abort()
+            return
+        plan, outcome = entry
         self.active += 1
         messages: asyncio.Queue[float | None] = asyncio.Queue()
 
         async def read_client() -> None:
             try:
                 async for message in ws:
-                    if _client_type(message) not in _UNPROMPTED_CLIENT_TYPES:
+                    if client_type(message) not in UNPROMPTED_CLIENT_TYPES:
                         outcome.client_messages += 1
                         messages.put_nowait(loop.time())
             except ConnectionClosed:
@@ -318,7 +298,7 @@ class ReplayServer:
 
         reader = asyncio.create_task(read_client())
         try:
-            await self._play(ws, loop, start, messages, outcome)
+            await self._play(ws, plan, loop, start, messages, outcome)
         except ConnectionClosed:
             outcome.client_closed_first = True
         finally:
@@ -326,21 +306,19 @@ class ReplayServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
             self.active -= 1
-            outcome.finished = True
-            self._finished.set()
-            if not self.repeat and self._server is not None:
-                self._server.close(close_connections=False)
+            self._finish(outcome)
 
     async def _play(
         self,
         ws: ServerConnection,
+        plan: ConnectionPlan,
         loop: asyncio.AbstractEventLoop,
         anchor: float,
         messages: asyncio.Queue[float | None],
         outcome: ReplayOutcome,
     ) -> None:
         scale = 1.0 / self.speed
-        for index, segment in enumerate(self.plan.segments):
+        for index, segment in enumerate(plan.segments):
             if index > 0:
                 received = await messages.get()
                 if received is None:
@@ -396,10 +374,7 @@ def load_plan(path: str | Path) -> ReplayPlan:
     cassette = load_cassette(path)
     plan = plan_replay(cassette.records)
     if cassette.warnings:
-        extra = tuple(f"{Path(path).name}: {w}" for w in cassette.warnings)
-        plan = ReplayPlan(
-            plan.segments, plan.subprotocol, extra + plan.warnings, plan.close_by_client
-        )
+        plan = plan.with_warnings([f"{Path(path).name}: {w}" for w in cassette.warnings])
     return plan
 
 
@@ -414,8 +389,11 @@ async def serve_cassette(
 ) -> AsyncIterator[ReplayServer]:
     """Serve ``path`` on ``ws://host:port/ws`` (any path is accepted) until the block exits.
 
-    ``speed`` scales time (2.0 plays twice as fast); ``repeat=False`` stops accepting connections
-    after the first replay ends (await ``rs.wait_finished()``)."""
+    Client connections get the recorded connections in turn. ``speed`` scales time (2.0 plays
+    twice as fast). Past the last recorded connection, ``repeat=True`` starts the cassette over
+    from its first connection; ``repeat=False`` refuses every further upgrade with HTTP 503 (the
+    body names the number of recorded connections). ``rs.wait_finished()`` waits for the first
+    connection to end, ``rs.wait_played()`` for all of them."""
     if not (isinstance(speed, int | float) and speed > 0 and not math.isnan(speed)):
         raise UsageError(f"replay speed must be a positive number, got {speed!r}")
     _check_host(host)
@@ -426,6 +404,7 @@ async def serve_cassette(
             rs.handle,
             host,
             port,
+            process_request=rs.process_request,
             select_subprotocol=rs.select_subprotocol,
             ping_interval=None,  # the recording holds the server's pings, if any; add none
             max_size=None,
@@ -433,7 +412,6 @@ async def serve_cassette(
         )
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    rs._server = server
     rs.port = next(iter(server.sockets)).getsockname()[1]
     try:
         yield rs
