@@ -90,6 +90,19 @@ def register(subparsers: Any) -> None:
         help="close code on auth failure: 1008 (current) or 1011 (older authenticator)",
     )
     p.add_argument(
+        "--handshake",
+        action="store_true",
+        help="the newest generation's handshake on every connection: handshake_response, "
+        "wait for handshake_acknowledged, handshake_complete (per connection: ?handshake=on)",
+    )
+    p.add_argument(
+        "--transports",
+        metavar="NAMES",
+        default=None,
+        help="accept credentials only from these transports, comma-separated "
+        "(header, subprotocol, query, ticket; default: all)",
+    )
+    p.add_argument(
         "--allow-remote",
         action="store_true",
         help="allow a non-loopback --host (the service is meant for this machine only)",
@@ -126,6 +139,12 @@ def build_config(
         fault_log_path=args.fault_log,
         auth_close_code=args.auth_close,
         allow_remote=args.allow_remote,
+        handshake=args.handshake,
+        transports=(
+            frozenset(t.strip() for t in args.transports.split(",") if t.strip())
+            if args.transports
+            else None
+        ),
     ), found.source
 
 

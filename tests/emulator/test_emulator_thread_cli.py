@@ -142,3 +142,25 @@ def test_serve_runs_until_ctrl_c(tmp_path: Path, stop_signal: signal.Signals) ->
 def test_fault_plan_from_cli_syntax() -> None:
     plan = FaultPlan.parse("leak_other_user@0.1,reject_auth")
     assert plan.describe() == "leak_other_user@0.1,reject_auth"
+
+
+def test_serve_options_for_handshake_and_transports() -> None:
+    import argparse
+
+    from netra_diag.cli.serve import build_config
+
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers()
+    from netra_diag.cli import serve as serve_cli
+
+    serve_cli.register(sub)
+    args = parser.parse_args(["serve", "--handshake", "--transports", "ticket, header"])
+    config, _ = build_config(args)
+    assert config.handshake is True
+    assert config.transports == frozenset({"ticket", "header"})
+    assert build_config(parser.parse_args(["serve"]))[0].transports is None
+
+
+def test_serve_refuses_unknown_transports(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["serve", "--transports", "carrier-pigeon", "--port", "0"]) == 2
+    assert "transports must name" in capsys.readouterr().err
