@@ -49,9 +49,15 @@ class Cluster:
 
 
 def cluster_failures(
-    run: SuiteRun, recordings: Mapping[str, Sequence[Recording]] | None = None
+    run: SuiteRun,
+    recordings: Mapping[str, Sequence[Recording]] | None = None,
+    *,
+    signatures: Mapping[str, Signature] | None = None,
 ) -> list[Cluster]:
-    """Clusters of the failing tests of ``run``, biggest first (ties: report order)."""
+    """Clusters of the failing tests of ``run``, biggest first (ties: report order).
+    ``signatures``: those of the failing tests by test id, if the caller has them already
+    (``netra_diag.suites.signatures.Signing``)."""
+    known = signatures or {}
     groups: dict[str, list[TestCase]] = {}
     runner_phases: dict[str, list[str]] = {}  # per group, each test's phase as the runner said
     sigs: dict[str, Signature] = {}
@@ -59,7 +65,7 @@ def cluster_failures(
         problem = case.primary
         if problem is None:
             continue
-        sig = problem_signature(problem, case.test_id)
+        sig = known.get(case.test_id) or problem_signature(problem, case.test_id)
         key = sig.key
         cases = groups.get(key)
         if cases is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -19,7 +19,7 @@ from pathlib import Path
 from netra_diag.suites.categories import Category, categorise
 from netra_diag.suites.merge import load_results
 from netra_diag.suites.model import FAILING, Outcome, SuiteRun
-from netra_diag.suites.signatures import signature_of
+from netra_diag.suites.signatures import Signature, signature_of
 
 __all__ = ["FlakinessReport", "FlakyTest", "assess_flakiness", "is_outage", "load_history"]
 
@@ -56,9 +56,12 @@ class FlakinessReport:
         return base
 
 
-def is_outage(run: SuiteRun, *, threshold: float = 0.5) -> str:
+def is_outage(
+    run: SuiteRun, *, threshold: float = 0.5, signatures: Mapping[str, Signature] | None = None
+) -> str:
     """Why ``run`` is an outage run (``""`` if it is not): at least ``threshold`` of its tests
-    failed, and most failures share one infrastructure-class signature."""
+    failed, and most failures share one infrastructure-class signature. ``signatures``: those
+    of the failing tests by test id, if the caller has them already."""
     total = len(run.rows)
     failing = run.failing()
     if not total or len(failing) < max(2, threshold * total):
@@ -66,7 +69,7 @@ def is_outage(run: SuiteRun, *, threshold: float = 0.5) -> str:
     keys: Counter[str] = Counter()
     first: dict[str, Category] = {}
     for case in failing:
-        sig = signature_of(case)
+        sig = (signatures or {}).get(case.test_id) or signature_of(case)
         if sig is None:
             continue
         keys[sig.key] += 1

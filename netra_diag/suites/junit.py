@@ -23,6 +23,8 @@ Runner conventions that decide counts (so they equal the runner's own summary):
 
 from __future__ import annotations
 
+import codecs
+import mmap
 import os
 from typing import IO, Any
 from xml.parsers import expat
@@ -43,7 +45,7 @@ from netra_diag.suites.junit_cases import (
 )
 from netra_diag.suites.junit_scan import BulkScan
 from netra_diag.suites.model import SuiteRun
-from netra_diag.suites.xmlcheck import check_file
+from netra_diag.suites.xmlcheck import check_xml
 from netra_diag.suites.xmlstream import MAX_TEXT, TextBuffer, clip_text, secure_parser
 
 __all__ = ["MAX_TEXT", "clip_text", "looks_like_junit", "parse_junit", "pytest_nodeid"]
@@ -55,6 +57,7 @@ BULK_MIN_BYTES = 1 << 20
 # The bulk reader holds one window of the file at a time; a testcase larger than the upper bound
 # (a huge captured output) sends the file to the streaming reader, which clips it as it goes.
 _WINDOW = 1 << 20
+_WINDOW_LARGE = 8 << 20
 _WINDOW_MAX = 64 << 20
 
 
@@ -204,21 +207,25 @@ def _read_in_bulk(path: str, label: str) -> SuiteRun | None:
     too small to be worth it, not UTF-8, not plain (``netra_diag.suites.xmlcheck``), not of a
     shape it handles, or malformed or hostile, which the streaming reader then reports."""
     try:
-        if os.path.getsize(path) < BULK_MIN_BYTES:
-            return None
-        fh = open(path, "rb")  # noqa: SIM115 (closed below, also when the check fails)
-    except OSError:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size < BULK_MIN_BYTES:
+                return None
+            # Mapped, not read: the windows are decoded straight from the file's pages, and a
+            # forked child shares them.
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
         return None  # the streaming reader says what is wrong
-    with fh, pause_gc():
+    with data, pause_gc():
         # expat checks the file on the second core while this process reads it; where forking
         # is not possible the check comes first, and a file that fails it is never read in bulk.
-        check = ForkedCall(check_file, path) if can_fork() else None
+        check = ForkedCall(check_xml, data) if can_fork() else None
         if check is None:
-            plain, tags = check_file(path)
-            scan = _scan(fh, label) if plain else None
+            plain, tags = check_xml(data)
+            scan = _scan(data, label) if plain else None
         else:
             try:
-                scan = _scan(fh, label)
+                scan = _scan(data, label)
             except BaseException:
                 check.cancel()
                 raise
@@ -229,34 +236,41 @@ def _read_in_bulk(path: str, label: str) -> SuiteRun | None:
     return scan.finish()
 
 
-def _scan(fh: IO[bytes], label: str) -> BulkScan | None:
-    """The bulk reader's scan of the file ``fh``, fed window by window, each window ending where
-    a ``<testcase`` tag starts (a window of one testcase may be larger); None when the file is
-    not UTF-8, or has a testcase too large to hold."""
+def _scan(data: mmap.mmap, label: str) -> BulkScan | None:
+    """The bulk reader's scan of ``data``, fed window by window, each window ending where a
+    ``<testcase`` tag starts (a window of one large testcase may be larger); None when the file
+    is not UTF-8, or has a testcase too large to hold."""
     scan = BulkScan(label)
-    carry = b""
-    first = True
-    while True:
-        chunk = fh.read(_WINDOW)
-        buffer = carry + chunk
-        if chunk:
-            cut = buffer.rfind(b"<testcase", 1)
-            if cut <= 0:  # no testcase starts in it: read on
-                if len(buffer) > _WINDOW_MAX:
-                    return None
-                carry = buffer
-                continue
-        else:  # the end: what is left is the last window
-            cut = len(buffer)
-        carry = buffer[cut:]
-        try:
-            window = [buffer[:cut].decode("utf-8-sig" if first else "utf-8")]
-        except UnicodeDecodeError:
-            return None
-        del buffer
-        first = False
-        if not scan.feed(window) or not chunk:
-            return scan
+    size = len(data)
+    window = min(max(size // 8, _WINDOW), _WINDOW_LARGE)
+    view = memoryview(data)
+    try:
+        begin = 0
+        while begin < size:
+            end = begin + window
+            if end < size:
+                cut = data.rfind(b"<testcase", begin + 1, end)
+                if cut < 0:  # one testcase larger than a window: read on to the next one
+                    cut = data.find(b"<testcase", end)
+                    if cut < 0:
+                        cut = size
+                    elif cut - begin > _WINDOW_MAX:
+                        return None
+                end = cut
+            else:
+                end = size
+            try:
+                text = [codecs.utf_8_decode(view[begin:end], "strict", True)[0]]
+            except UnicodeDecodeError:
+                return None
+            if not begin and text[0].startswith("\ufeff"):
+                text[0] = text[0][1:]
+            if not scan.feed(text):
+                break
+            begin = end
+    finally:
+        view.release()
+    return scan
 
 
 def _parse_stream(stream: IO[Any], path: str) -> SuiteRun:

@@ -14,12 +14,12 @@ interpreting each one would cost more than parsing the XML. A batch that needs p
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from itertools import repeat
 from operator import add
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from netra_diag.suites.model import (
     CaseRow,
@@ -58,6 +58,7 @@ _ERROR = ProblemKind.ERROR
 _JEST_SUITE_ERROR = "Test suite failed to run"
 _new_row = tuple.__new__  # skips NamedTuple's Python-level __new__
 _COUNT_ATTRS = ("tests", "failures", "errors", "skipped", "disabled")
+_V = TypeVar("_V")
 _NODE_COMMENT = re.compile(r"^\s*(tests|suites|pass|fail|cancelled|skipped|todo)\s+(\d+)\s*$")
 _SKIP_STATUS = frozenset({"skipped", "disabled", "notrun", "ignored"})
 _MESSAGE_LIMIT = 4096
@@ -106,6 +107,23 @@ def _as_seconds(value: str | None) -> float | None:
             return float(value.replace(",", ""))
         except ValueError:
             return None
+
+
+_MEMO_LIMIT = 1 << 16
+
+
+def _converted(
+    memo: dict[str, _V], convert: Callable[[str], _V], values: list[str | None]
+) -> list[_V | None]:
+    """``[convert(v) for v in values]``, converting each distinct value once (``memo`` keeps
+    the conversions from one batch to the next, up to a bound). Raises as ``convert`` does,
+    also for None."""
+    new = set(values).difference(memo)
+    if len(memo) + len(new) > _MEMO_LIMIT:
+        memo.clear()
+        new = set(values)
+    memo.update(zip(new, map(convert, new), strict=True))  # type: ignore[arg-type]
+    return list(map(memo.__getitem__, values))  # type: ignore[arg-type]
 
 
 def _line(value: str | None) -> int | None:
@@ -172,6 +190,8 @@ class CaseCollector:
         self.pending: dict[int, _Extra] = {}  # row index -> what its TestCase adds
         self.root_tag = ""
         self.root_attrs: dict[str, str] = {}
+        self._seconds: dict[str, float] = {}
+        self._numbers: dict[str, int] = {}
 
     # -- what the file declares ---------------------------------------------------------------
     def add_suite_counts(self, attrs: dict[str, str]) -> None:
@@ -255,16 +275,15 @@ class CaseCollector:
             return False
         # float()/int() of the attribute as _add_case does; a missing or odd value sends the
         # whole list through the per-value function.
-        # float()/int() of each distinct value, as _add_case does; a missing or odd value sends
-        # the whole list through the per-value function.
+        # float()/int() as _add_case does, once per distinct value (the memos last the file:
+        # a report has few distinct line numbers and, rounded as runners write them, times);
+        # a missing or odd value sends the whole list through the per-value function.
         try:
-            seconds = {t: float(t) for t in set(times)}  # type: ignore[arg-type]
-            durations: list[float | None] = list(map(seconds.__getitem__, times))
+            durations: list[float | None] = _converted(self._seconds, float, times)
         except (TypeError, ValueError):
             durations = list(map(_as_seconds, times))
         try:
-            numbers = {n: int(n) for n in set(line_texts)}  # type: ignore[arg-type]
-            lines: list[int | None] = list(map(numbers.__getitem__, line_texts))
+            lines: list[int | None] = _converted(self._numbers, int, line_texts)
         except (TypeError, ValueError):
             lines = list(map(_line, line_texts))
         if None in files:
@@ -502,16 +521,18 @@ def details_of_shape(
     out: list[Decided] = []
     append = out.append
     empty = ()
+    error = kind is _ERROR
+    limit = _MESSAGE_LIMIT
     # (repeat("") is endless; the columns all have one item per testcase)
     for a, text, stdout, stderr in zip(attrs[at[0]], texts[at[0]], *outputs, strict=False):
         message = a.get("message") or ""
-        phase = _pytest_phase(kind, message) if kind is _ERROR else ""
-        problem = new_problem(
-            kind, a.get("type") or "", clip_text(message, _MESSAGE_LIMIT), text, phase
-        )
-        outcome, counted = _decide([problem], "")
-        extra = (counted, (problem,), empty, empty, stdout, stderr)
-        append((outcome, _new_extra(_Extra, extra)))
+        ptype = a.get("type") or ""
+        phase = _pytest_phase(kind, message) if error else ""
+        if len(message) > limit:
+            message = clip_text(message, limit)
+        problem = new_problem(kind, ptype, message, text, phase)
+        outcome, counted = _decide_one(kind, ptype, message, phase)
+        append((outcome, _new_extra(_Extra, (counted, (problem,), empty, empty, stdout, stderr))))
     return out
 
 
@@ -544,6 +565,9 @@ def _pytest_phase(kind: ProblemKind, message: str) -> str:
 
 
 def _decide(problems: list[Problem], status: str) -> tuple[Outcome, tuple[Outcome, ...]]:
+    if len(problems) == 1 and problems[0].kind in _FINAL_KINDS:
+        p = problems[0]
+        return _decide_one(p.kind, p.type, p.message, p.phase)
     kinds = [p.kind for p in problems]
     if ProblemKind.FAILURE in kinds:
         if ProblemKind.ERROR in kinds:
@@ -563,3 +587,23 @@ def _decide(problems: list[Problem], status: str) -> tuple[Outcome, tuple[Outcom
     if status.lower() in _SKIP_STATUS:
         return Outcome.SKIPPED, (Outcome.SKIPPED,)
     return Outcome.PASSED, (Outcome.PASSED,)
+
+
+_FAILED = (Outcome.FAILED, (Outcome.FAILED,))
+_ERRORED = (Outcome.ERROR, (Outcome.ERROR,))
+_TORN_DOWN = (Outcome.ERROR, (Outcome.PASSED, Outcome.ERROR))
+
+
+def _decide_one(
+    kind: ProblemKind, type: str, message: str, phase: str
+) -> tuple[Outcome, tuple[Outcome, ...]]:
+    """``_decide`` of one failure, error or skip (whatever the status): what it says alone."""
+    if kind is ProblemKind.FAILURE:
+        return _FAILED
+    if kind is _ERROR:
+        return _TORN_DOWN if phase == "teardown" else _ERRORED
+    if type == "pytest.xfail":
+        return Outcome.XFAILED, (Outcome.XFAILED,)
+    if message == "xfail-marked test passes unexpectedly":
+        return Outcome.XPASSED, (Outcome.XPASSED,)
+    return Outcome.SKIPPED, (Outcome.SKIPPED,)

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from netra_diag.suites.background import ForkedCall, can_fork
 from netra_diag.suites.model import Problem, ProblemKind, TestCase
 
 __all__ = [
     "Signature",
+    "Signing",
     "exception_type",
     "innermost_frame",
     "message_body",
@@ -88,6 +90,10 @@ def _classify_word(text: str) -> str:
         return "<tmp>"
     if first == "e" and text.startswith("eyJ"):
         return "<token>"
+    if text.isdecimal():
+        # What the patterns below make of a number: only a close code stays (\d is any
+        # decimal digit, which is what isdecimal() tests).
+        return text if _KEEP.fullmatch(text) else "<n>"
     kind = _WORD_KIND.fullmatch(text)
     if kind is not None:
         return text if kind.lastgroup == "keep" else _PLACEHOLDER[kind.lastgroup or ""]
@@ -293,9 +299,11 @@ def innermost_frame(text: str, *, include_tests: bool = False) -> str:
         line = tail[start:end]
         end = start - 1
         # (the substrings cannot contain the "\r" that _lines_from_end strips)
-        if not (".py:" in line or 'File "' in line or "at " in line or ".go:" in line):
+        others = 'File "' in line or "at " in line or ".go:" in line
+        if not others and ".py:" not in line:
             continue
-        frame = _frame_of_line(line.rstrip("\r"))
+        line = line.rstrip("\r")
+        frame = _frame_of_line(line if others else _without_line_number(line))
         if frame is None:
             continue
         path, fn, pytest_style = frame
@@ -303,9 +311,30 @@ def innermost_frame(text: str, *, include_tests: bool = False) -> str:
             continue
         if not fn and pytest_style:
             fn = _function_above(tail[:start], path)
-        path = _TMP_PREFIX.sub("<tmp>/", path)
+        path = _shown_path(path)
         return f"{path}:{fn}" if fn else path
     return ""
+
+
+def _without_line_number(line: str) -> str:
+    """A pytest-style frame line ("path.py:123: in f") with its line number replaced by 0:
+    ``_frame_of_line`` reads the same frame from both (for a line without 'File "', "at " or
+    ".go:" only that pattern, anchored at the start, can match, and its groups do not include
+    the number), so failures of one cause share cache entries whatever their line numbers.
+    Any other line comes back unchanged."""
+    colon = line.find(":")
+    if colon < 4 or not line.startswith(".py", colon - 3):
+        return line
+    rest = line[colon + 1 :]
+    digits = len(rest) - len(rest.lstrip("0123456789"))
+    if not digits or not rest.startswith(": ", digits):
+        return line
+    return f"{line[:colon]}:0{rest[digits:]}"
+
+
+@lru_cache(maxsize=4096)
+def _shown_path(path: str) -> str:
+    return _TMP_PREFIX.sub("<tmp>/", path)
 
 
 @lru_cache(maxsize=8192)  # failures of one cause share most of their frames, line numbers too
@@ -389,3 +418,56 @@ def problem_signature(problem: Problem, test_id: str) -> Signature:
         frame = innermost_frame(problem.text, include_tests=True) or test_id
     short_type = etype.rsplit(".", 1)[-1] if etype.count(".") > 1 else etype
     return Signature(short_type, message, frame, raw_message=body[:_MESSAGE_LIMIT])
+
+
+# Below this many failures signing takes a few milliseconds: not worth a child process.
+_FORK_MIN = 2000
+
+
+class Signing:
+    """The signatures of ``cases`` (failing tests), by test id.
+
+    With many failures the larger share is signed in a forked child
+    (``netra_diag.suites.background``) while the caller goes on with the rest of the triage;
+    ``result()`` signs the other share in this process and joins them. Where forking is not
+    possible, or the child fails, everything is signed here: the result is the same.
+    """
+
+    def __init__(self, cases: Sequence[TestCase]) -> None:
+        self._cases = cases
+        self._split = len(cases)
+        self._child: ForkedCall | None = None
+        if len(cases) >= _FORK_MIN and can_fork():
+            self._split = len(cases) * 2 // 5
+            self._child = ForkedCall(_sign_plainly, cases[self._split :])
+
+    def result(self) -> dict[str, Signature]:
+        cases = self._cases
+        signed = dict(_sign(cases[: self._split]))
+        rest = cases[self._split :]
+        theirs = self._child.result() if self._child is not None else None
+        if theirs is None or len(theirs) != len(rest):
+            signed.update(_sign(rest))
+        else:
+            signed.update(
+                (case.test_id, Signature(*fields))
+                for case, fields in zip(rest, theirs, strict=True)
+                if fields is not None
+            )
+        return signed
+
+
+def _sign(cases: Sequence[TestCase]) -> Iterator[tuple[str, Signature]]:
+    for case in cases:
+        sig = signature_of(case)
+        if sig is not None:
+            yield case.test_id, sig
+
+
+def _sign_plainly(cases: Sequence[TestCase]) -> list[tuple[str, str, str, str] | None]:
+    """Signatures as plain tuples, for ``marshal`` (what a forked child sends back)."""
+    out: list[tuple[str, str, str, str] | None] = []
+    for case in cases:
+        sig = signature_of(case)
+        out.append(None if sig is None else (sig.exc_type, sig.message, sig.frame, sig.raw_message))
+    return out

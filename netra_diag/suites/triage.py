@@ -22,7 +22,8 @@ from netra_diag.suites.gc_pause import pause_gc
 from netra_diag.suites.links import Recording, find_recordings
 from netra_diag.suites.merge import load_results
 from netra_diag.suites.model import SuiteRun
-from netra_diag.suites.remediation import SuiteStatus, suite_statuses
+from netra_diag.suites.remediation import SuiteStatus, suite_statuses, tally_suites
+from netra_diag.suites.signatures import Signing
 from netra_diag.suites.vacuous import VacuousKind, VacuousSignal, find_vacuous
 
 __all__ = ["EVENTS_PROPERTY", "Finding", "TriageReport", "triage"]
@@ -141,6 +142,9 @@ def _triage(
     history: str | os.PathLike[str] | Sequence[SuiteRun] | None,
 ) -> TriageReport:
     current = _load(results)
+    # Signing the failures is the largest piece of work after reading; with many, most of it
+    # goes on in a child process while this one does everything that does not need them.
+    signing = Signing(current.failing())
     base = _load(baseline) if baseline is not None else None
     if recordings is None:
         recs: dict[str, tuple[Recording, ...]] = {}
@@ -148,16 +152,18 @@ def _triage(
         recs = {k: tuple(v) for k, v in recordings.items()}
     else:
         recs = {k: tuple(v) for k, v in find_recordings(recordings).items()}
-    clusters = tuple(cluster_failures(current, recs))
     diff = diff_runs(base, current) if base is not None else None
     vacuous = tuple(find_vacuous(current, recs))
     flakiness = None
     if history is not None:
         runs = load_history(history) if isinstance(history, str | os.PathLike) else list(history)
         flakiness = assess_flakiness([*runs, current])
-    suites = tuple(suite_statuses(current, base, clusters, diff, vacuous))
+    tallies = tally_suites(current)
     observed = _observed_events(current, recs)
-    outage = is_outage(current)
+    signatures = signing.result()
+    clusters = tuple(cluster_failures(current, recs, signatures=signatures))
+    suites = tuple(suite_statuses(current, base, clusters, diff, vacuous, tallies))
+    outage = is_outage(current, signatures=signatures)
     report = TriageReport(
         current=current,
         baseline=base,

@@ -12,14 +12,17 @@ its line, or reads what the bulk reader could not.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from xml.parsers import expat
 
 from defusedxml.common import DefusedXmlException
 
 from netra_diag.suites.xmlstream import secure_parser
 
-__all__ = ["XmlCheck", "check_file", "check_xml"]
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+__all__ = ["XmlCheck", "check_xml"]
 
 _UTF8 = frozenset({"utf-8", "utf8"})
 
@@ -55,26 +58,21 @@ def _parser() -> Any:
 _FAILED = (expat.ExpatError, DefusedXmlException, _NotPlain, ValueError, RecursionError)
 
 
-def check_xml(data: bytes) -> XmlCheck:
-    """Check ``data``, a whole document (see the module docstring)."""
-    try:
-        _parser().Parse(data, True)
-    except _FAILED:
-        return XmlCheck(False, 0)
-    return XmlCheck(True, data.count(b"<"))
-
-
-def check_file(path: str, chunk: int = 1 << 20) -> tuple[bool, int]:
-    """``check_xml`` of the file at ``path``, read in chunks (memory stays flat), as a plain
-    tuple: it is what a forked child sends back (``netra_diag.suites.background``)."""
+def check_xml(data: Buffer, chunk: int = 8 << 20) -> tuple[bool, int]:
+    """Check ``data``, a whole document (see the module docstring), fed to expat in chunks.
+    A plain tuple (``XmlCheck``'s fields): it is what a forked child sends back
+    (``netra_diag.suites.background``)."""
     parser = _parser()
     tags = 0
+    view = memoryview(data)
     try:
-        with open(path, "rb") as fh:
-            while data := fh.read(chunk):
-                tags += data.count(b"<")
-                parser.Parse(data, False)
-            parser.Parse(b"", True)
-    except (*_FAILED, OSError):
+        for start in range(0, len(view), chunk):
+            piece = view[start : start + chunk]
+            tags += bytes(piece).count(b"<")
+            parser.Parse(piece, False)
+        parser.Parse(b"", True)
+    except _FAILED:
         return False, 0
+    finally:
+        view.release()
     return True, tags
