@@ -155,7 +155,9 @@ def test_replay_cli_serves_one_replay(tmp_path: Path) -> None:
             proc.wait()
     assert types == ["connection_established", "agent_started", "agent_thinking", "agent_completed"]
     assert proc.returncode == 0, err
-    assert "replay 1: 4 frames sent, 1 client message(s), closed 1000" in out
+    assert (
+        "replay 1 (recorded connection 1/1): 4 frames sent, 1 client message(s), closed 1000" in out
+    )
 
 
 def test_replay_cli_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
