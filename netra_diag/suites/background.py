@@ -1,10 +1,13 @@
-"""Run a function on the second core in a forked child, for work whose inputs are already loaded.
+"""Run a function on the second core in a forked child, for work whose inputs are already loaded
+or are sent to it as the parent goes.
 
 A triage of a large report is CPU-bound Python, and one process uses one core. Some of the work
-has a small result and needs nothing the parent computes meanwhile: checking the document with
-expat while the parent reads it, clustering failures while the parent tallies suites. Forking
-after the inputs are loaded gives the child them for free (copy-on-write, no re-import, no
-pickling); only the result travels back, through a pipe, as ``marshal`` data.
+has a small result and needs little from the parent: checking the document with expat while the
+parent reads it, signing failures as the parent reads them. Forking gives the child what is
+loaded already for free (copy-on-write, no re-import); what the parent finds later it sends
+through a pipe (``send``), and the result travels back through another, as ``marshal`` data.
+Fork early: after a fork every page either process writes is copied, so a child forked when the
+parent's heap is large makes the parent's next passes over it slower.
 
 ``ForkedCall`` falls back to calling the function in the parent, at ``result()``, wherever forking
 is unsafe or impossible: no ``os.fork`` (Windows), or other threads running (a forked child
@@ -18,12 +21,16 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import queue
 import signal
+import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 __all__ = ["ForkedCall", "can_fork"]
+
+_FRAME = struct.Struct("<Q")  # the length of each message sent to the child
 
 
 def can_fork() -> bool:
@@ -33,12 +40,20 @@ def can_fork() -> bool:
 
 class ForkedCall:
     """``function(*args)`` in a forked child, started at once when ``fork`` is true (and it is
-    safe); ``result()`` waits for it. Results must be ``marshal``-able."""
+    safe); ``result()`` waits for it. Results must be ``marshal``-able.
 
-    def __init__(self, function: Callable[..., Any], *args: Any, fork: bool = True) -> None:
+    With ``inbox``, the function is called as ``function(messages, *args)``: ``messages``
+    iterates over what the parent ``send``s (``marshal``-able values), until ``result()``.
+    """
+
+    def __init__(
+        self, function: Callable[..., Any], *args: Any, fork: bool = True, inbox: bool = False
+    ) -> None:
         self._function, self._args = function, args
+        self._inbox = inbox
         self._pid = 0
-        self._read = -1
+        self._read = self._write = -1
+        self._queued: list[Any] = []  # messages, when no child runs
         self.forked = False
         if fork and can_fork():
             self._start()
@@ -46,27 +61,52 @@ class ForkedCall:
             self._args = ()  # the child has them; the parent may free them
 
     def _start(self) -> None:
-        read, write = os.pipe()
+        result_read, result_write = os.pipe()
+        inbox_read, inbox_write = os.pipe() if self._inbox else (-1, -1)
         pid = os.fork()
         if pid == 0:  # the child
             try:
-                os.close(read)
-                payload = marshal.dumps(self._function(*self._args))
+                os.close(result_read)
+                args = self._args
+                if self._inbox:
+                    os.close(inbox_write)
+                    args = (_messages(inbox_read), *args)
+                payload = marshal.dumps(self._function(*args))
                 view = memoryview(payload)
                 while view:
-                    view = view[os.write(write, view) :]
+                    view = view[os.write(result_write, view) :]
             finally:
                 os._exit(0)
-        os.close(write)
-        self._pid, self._read = pid, read
+        os.close(result_write)
+        if self._inbox:
+            os.close(inbox_read)
+        self._pid, self._read, self._write = pid, result_read, inbox_write
+
+    def send(self, message: Any) -> None:
+        """Hand ``message`` to the function (only with ``inbox``)."""
+        if not self.forked:
+            self._queued.append(message)
+            return
+        if self._write < 0:
+            return  # the child is gone; result() will say so
+        payload = marshal.dumps(message)
+        view = memoryview(_FRAME.pack(len(payload)) + payload)
+        try:
+            while view:
+                view = view[os.write(self._write, view) :]
+        except OSError:  # the child died: stop sending
+            self._close_inbox()
 
     def result(self) -> Any | None:
         """The function's result; None if the child failed. Runs the function here if no child
         was started."""
         if not self.forked:
+            if self._inbox:
+                return self._function(iter(self._queued), *self._args)
             return self._function(*self._args)
         if not self._pid:
             return None  # already read, or cancelled
+        self._close_inbox()
         chunks: list[bytes] = []
         try:
             while chunk := os.read(self._read, 1 << 20):
@@ -87,9 +127,33 @@ class ForkedCall:
                 os.kill(self._pid, signal.SIGKILL)
             self._reap()
 
+    def _close_inbox(self) -> None:
+        if self._write >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._write)
+            self._write = -1
+
     def _reap(self) -> None:
         pid, self._pid = self._pid, 0
+        self._close_inbox()
         with contextlib.suppress(OSError):
             os.close(self._read)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
+
+
+def _messages(fd: int) -> Iterator[Any]:
+    """What the parent sends, in order. A thread drains the pipe as fast as the parent writes,
+    so that the parent never waits for the child to be done with a message."""
+    inbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+
+    def drain() -> None:
+        with os.fdopen(fd, "rb") as pipe:
+            while header := pipe.read(_FRAME.size):
+                (size,) = _FRAME.unpack(header)
+                inbox.put(pipe.read(size))
+        inbox.put(None)
+
+    threading.Thread(target=drain, daemon=True).start()
+    while (payload := inbox.get()) is not None:
+        yield marshal.loads(payload)

@@ -39,6 +39,7 @@ from netra_diag.suites.junit_cases import (
     TEXT_TAGS,
     CaseCollector,
     Child,
+    FailureSink,
     Kids,
     kids_of,
     pytest_nodeid,
@@ -74,9 +75,9 @@ class _StreamReader:
     if it has any, to ``batch_kids``), and ``flush`` hands the closed ones over after each chunk.
     """
 
-    def __init__(self, path: str, parser: Any) -> None:
+    def __init__(self, path: str, parser: Any, on_failures: FailureSink | None = None) -> None:
         self.parser = parser
-        self.out = CaseCollector(path)
+        self.out = CaseCollector(path, on_failures)
         self.suites: list[tuple[str, dict[str, str]]] = []
         self.suite_name = ""
         self.batch: list[dict[str, str]] = []  # attributes of testcases not yet rows
@@ -181,7 +182,10 @@ def _open(source: str | os.PathLike[str] | IO[bytes] | IO[str]) -> tuple[IO[Any]
 
 
 def parse_junit(
-    source: str | os.PathLike[str] | IO[bytes] | IO[str], *, name: str | None = None
+    source: str | os.PathLike[str] | IO[bytes] | IO[str],
+    *,
+    name: str | None = None,
+    on_failures: FailureSink | None = None,
 ) -> SuiteRun:
     """Parse one JUnit XML file (path, binary or text stream) into a ``SuiteRun``.
 
@@ -189,20 +193,20 @@ def parse_junit(
     well-formed JUnit XML, and for documents that declare entities or external references.
     """
     if isinstance(source, str | os.PathLike):
-        run = _read_in_bulk(os.fspath(source), name or os.fspath(source))
+        run = _read_in_bulk(os.fspath(source), name or os.fspath(source), on_failures)
         if run is not None:
             return run
     stream, path, owned = _open(source)
     path = name or path
     try:
         with pause_gc():
-            return _parse_stream(stream, path)
+            return _parse_stream(stream, path, on_failures)
     finally:
         if owned:
             stream.close()
 
 
-def _read_in_bulk(path: str, label: str) -> SuiteRun | None:
+def _read_in_bulk(path: str, label: str, on_failures: FailureSink | None) -> SuiteRun | None:
     """The run in file ``path`` read by the bulk reader, or None when it is not for that reader:
     too small to be worth it, not UTF-8, not plain (``netra_diag.suites.xmlcheck``), not of a
     shape it handles, or malformed or hostile, which the streaming reader then reports."""
@@ -222,10 +226,10 @@ def _read_in_bulk(path: str, label: str) -> SuiteRun | None:
         check = ForkedCall(check_xml, data) if can_fork() else None
         if check is None:
             plain, tags = check_xml(data)
-            scan = _scan(data, label) if plain else None
+            scan = _scan(data, label, on_failures) if plain else None
         else:
             try:
-                scan = _scan(data, label)
+                scan = _scan(data, label, on_failures)
             except BaseException:
                 check.cancel()
                 raise
@@ -236,11 +240,11 @@ def _read_in_bulk(path: str, label: str) -> SuiteRun | None:
     return scan.finish()
 
 
-def _scan(data: mmap.mmap, label: str) -> BulkScan | None:
+def _scan(data: mmap.mmap, label: str, on_failures: FailureSink | None) -> BulkScan | None:
     """The bulk reader's scan of ``data``, fed window by window, each window ending where a
     ``<testcase`` tag starts (a window of one large testcase may be larger); None when the file
     is not UTF-8, or has a testcase too large to hold."""
-    scan = BulkScan(label)
+    scan = BulkScan(label, on_failures)
     size = len(data)
     window = min(max(size // 8, _WINDOW), _WINDOW_LARGE)
     view = memoryview(data)
@@ -273,9 +277,9 @@ def _scan(data: mmap.mmap, label: str) -> BulkScan | None:
     return scan
 
 
-def _parse_stream(stream: IO[Any], path: str) -> SuiteRun:
+def _parse_stream(stream: IO[Any], path: str, on_failures: FailureSink | None) -> SuiteRun:
     parser = secure_parser()
-    reader = _StreamReader(path, parser)
+    reader = _StreamReader(path, parser, on_failures)
     parser.StartElementHandler = reader.start
     parser.EndElementHandler = reader.end
     parser.CommentHandler = reader.out.add_comment

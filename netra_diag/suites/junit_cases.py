@@ -22,6 +22,7 @@ from operator import add
 from typing import NamedTuple, TypeVar
 
 from netra_diag.suites.model import (
+    FAILING,
     CaseRow,
     Outcome,
     Problem,
@@ -31,6 +32,7 @@ from netra_diag.suites.model import (
     TestCase,
     new_problem,
     new_test_case,
+    primary_of,
     seed_columns,
 )
 from netra_diag.suites.xmlstream import TextBuffer, clip_text
@@ -42,6 +44,7 @@ __all__ = [
     "CaseCollector",
     "Child",
     "Decided",
+    "FailureSink",
     "Kids",
     "details_of_shape",
     "kids_of",
@@ -174,11 +177,18 @@ def kids_of(children: Sequence[Child]) -> Kids:
     )
 
 
-class CaseCollector:
-    """Rows, details, counts the file declares and warnings of one JUnit file, batch by batch."""
+# Told of the failing tests of each batch as they are found: (test id, primary problem) pairs.
+FailureSink = Callable[[list[tuple[str, Problem]]], None]
 
-    def __init__(self, path: str) -> None:
+
+class CaseCollector:
+    """Rows, details, counts the file declares and warnings of one JUnit file, batch by batch.
+    ``on_failures``, if given, hears of the failing tests as batches come in (a test that a
+    later element merges into may end up with another primary problem)."""
+
+    def __init__(self, path: str, on_failures: FailureSink | None = None) -> None:
         self.path = path
+        self.on_failures = on_failures
         self.rows: list[CaseRow] = []
         # The rows' fields as columns too, for SuiteRun.columns (built along, in C loops).
         self.columns = RowColumns([], [], [], [], [], [], [], [])
@@ -300,6 +310,14 @@ class CaseCollector:
         for i, (outcome, extra) in found.items():
             outcomes[i] = outcome
             pending[base + i] = extra
+        if self.on_failures is not None and found:
+            failing = [
+                (test_ids[i], primary)
+                for i, (outcome, extra) in found.items()
+                if outcome in FAILING and (primary := primary_of(outcome, extra.problems))
+            ]
+            if failing:
+                self.on_failures(failing)
         suites = [suite] * size
         fields = (test_ids, names, classnames, suites, outcomes, durations, files, lines)
         self.rows += map(_new_row, repeat(CaseRow), zip(*fields, strict=True))

@@ -38,6 +38,7 @@ from netra_diag.suites.junit_cases import (
     CaseCollector,
     Child,
     Decided,
+    FailureSink,
     Kids,
     details_of_shape,
     kids_of,
@@ -149,8 +150,8 @@ class BulkScan:
     compares with the number of ``<`` in the bytes.
     """
 
-    def __init__(self, path: str) -> None:
-        self.out = CaseCollector(path)
+    def __init__(self, path: str, on_failures: FailureSink | None = None) -> None:
+        self.out = CaseCollector(path, on_failures)
         self.suites: list[tuple[str, dict[str, str]]] = []
         self.suite_name = ""
         self.tags = 0

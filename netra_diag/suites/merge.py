@@ -15,6 +15,7 @@ from pathlib import Path
 
 from netra_diag.errors import ReportParseError
 from netra_diag.suites.junit import looks_like_junit, parse_junit
+from netra_diag.suites.junit_cases import FailureSink
 from netra_diag.suites.model import (
     FAILING,
     CaseRow,
@@ -50,8 +51,9 @@ def expand_paths(paths: Iterable[ResultPath]) -> list[Path]:
     return out
 
 
-def parse_results(path: ResultPath) -> SuiteRun:
-    """Parse one results file, choosing the parser from its first bytes (``<`` or ``{``)."""
+def parse_results(path: ResultPath, *, on_failures: FailureSink | None = None) -> SuiteRun:
+    """Parse one results file, choosing the parser from its first bytes (``<`` or ``{``).
+    ``on_failures``: see ``netra_diag.suites.junit_cases.CaseCollector`` (JUnit only)."""
     p = os.fspath(path)
     try:
         with open(p, "rb") as fh:
@@ -59,7 +61,7 @@ def parse_results(path: ResultPath) -> SuiteRun:
     except OSError as exc:
         raise ReportParseError(p, f"cannot open: {exc.strerror or exc}") from exc
     if looks_like_junit(head):
-        return parse_junit(p)
+        return parse_junit(p, on_failures=on_failures)
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return parse_pytest_json(p)
     if not head.strip():
@@ -67,14 +69,17 @@ def parse_results(path: ResultPath) -> SuiteRun:
     raise ReportParseError(p, "neither JUnit XML nor pytest-json-report JSON", line=1)
 
 
-def load_results(paths: Sequence[ResultPath] | ResultPath) -> SuiteRun:
-    """Parse and merge every results file of one run (see the module docstring)."""
+def load_results(
+    paths: Sequence[ResultPath] | ResultPath, *, on_failures: FailureSink | None = None
+) -> SuiteRun:
+    """Parse and merge every results file of one run (see the module docstring).
+    ``on_failures``: see ``parse_results``."""
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     files = expand_paths(paths)
     if not files:
         raise ReportParseError("<none>", "no results files given")
-    runs = [parse_results(f) for f in files]
+    runs = [parse_results(f, on_failures=on_failures) for f in files]
     return runs[0] if len(runs) == 1 else merge_runs(runs)
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "new_problem",
     "new_test_case",
     "nodeid_to_test_id",
+    "primary_of",
     "row_of",
     "seed_columns",
     "split_nodeid",
@@ -117,16 +118,7 @@ class TestCase:
     @property
     def primary(self) -> Problem | None:
         """The failure or error that decided the outcome, if any."""
-        order = (
-            (ProblemKind.ERROR, ProblemKind.FAILURE)
-            if self.outcome is Outcome.ERROR
-            else (ProblemKind.FAILURE, ProblemKind.ERROR)
-        )
-        for kind in order:
-            for p in self.problems:
-                if p.kind is kind:
-                    return p
-        return None
+        return primary_of(self.outcome, self.problems)
 
     @property
     def passed_on_retry(self) -> bool:
@@ -232,6 +224,20 @@ def new_test_case(
     _c_source(c, source)
     _c_nodeid(c, nodeid)
     return c
+
+
+def primary_of(outcome: Outcome, problems: Iterable[Problem]) -> Problem | None:
+    """The failure or error that decided ``outcome`` among ``problems`` (``TestCase.primary``)."""
+    order = (
+        (ProblemKind.ERROR, ProblemKind.FAILURE)
+        if outcome is Outcome.ERROR
+        else (ProblemKind.FAILURE, ProblemKind.ERROR)
+    )
+    for kind in order:
+        for p in problems:
+            if p.kind is kind:
+                return p
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -420,54 +420,60 @@ def problem_signature(problem: Problem, test_id: str) -> Signature:
     return Signature(short_type, message, frame, raw_message=body[:_MESSAGE_LIMIT])
 
 
-# Below this many failures signing takes a few milliseconds: not worth a child process.
-_FORK_MIN = 2000
-
-
 class Signing:
-    """The signatures of ``cases`` (failing tests), by test id.
+    """The signatures of a run's failing tests, signed in a forked child as the reader finds
+    them (``netra_diag.suites.background``).
 
-    With many failures the larger share is signed in a forked child
-    (``netra_diag.suites.background``) while the caller goes on with the rest of the triage;
-    ``result()`` signs the other share in this process and joins them. Where forking is not
-    possible, or the child fails, everything is signed here: the result is the same.
+    Start one before reading the run and hand ``feed`` to the reader (``load_results``'s
+    ``on_failures``): the child signs while this process goes on reading, so that by the time
+    the run is read most of the signing is done, on the other core. ``result`` takes each
+    failing test's signature from the child if it signed that very problem under that test id
+    (a test that a later element merged into may have another primary problem by then), and
+    signs the rest here — all of them where forking is not possible, or the child failed.
     """
 
-    def __init__(self, cases: Sequence[TestCase]) -> None:
-        self._cases = cases
-        self._split = len(cases)
-        self._child: ForkedCall | None = None
-        if len(cases) >= _FORK_MIN and can_fork():
-            self._split = len(cases) * 2 // 5
-            self._child = ForkedCall(_sign_plainly, cases[self._split :])
+    def __init__(self, *, fork: bool = True) -> None:
+        self._sent: list[tuple[str, Problem]] = []
+        self._child = ForkedCall(_sign_sent, inbox=True) if fork and can_fork() else None
 
-    def result(self) -> dict[str, Signature]:
-        cases = self._cases
-        signed = dict(_sign(cases[: self._split]))
-        rest = cases[self._split :]
+    def feed(self, failing: list[tuple[str, Problem]]) -> None:
+        """Failing tests as the reader finds them: (test id, primary problem) pairs."""
+        if self._child is None:
+            return
+        self._sent += failing
+        self._child.send(
+            [(tid, p.kind.value, p.type, p.message, p.text, p.phase) for tid, p in failing]
+        )
+
+    def result(self, cases: Sequence[TestCase]) -> dict[str, Signature]:
+        """The signatures of ``cases`` (the run's failing tests), by test id."""
         theirs = self._child.result() if self._child is not None else None
-        if theirs is None or len(theirs) != len(rest):
-            signed.update(_sign(rest))
-        else:
-            signed.update(
-                (case.test_id, Signature(*fields))
-                for case, fields in zip(rest, theirs, strict=True)
-                if fields is not None
-            )
-        return signed
+        signed: dict[str, tuple[Problem, tuple[str, str, str, str]]] = {}
+        if theirs is not None and len(theirs) == len(self._sent):
+            signed = {
+                tid: (problem, fields)
+                for (tid, problem), fields in zip(self._sent, theirs, strict=True)
+            }
+        out: dict[str, Signature] = {}
+        for case in cases:
+            primary = case.primary
+            if primary is None:
+                continue
+            found = signed.get(case.test_id)
+            if found is not None and found[0] is primary:
+                out[case.test_id] = Signature(*found[1])
+            else:
+                out[case.test_id] = problem_signature(primary, case.test_id)
+        return out
 
 
-def _sign(cases: Sequence[TestCase]) -> Iterator[tuple[str, Signature]]:
-    for case in cases:
-        sig = signature_of(case)
-        if sig is not None:
-            yield case.test_id, sig
-
-
-def _sign_plainly(cases: Sequence[TestCase]) -> list[tuple[str, str, str, str] | None]:
-    """Signatures as plain tuples, for ``marshal`` (what a forked child sends back)."""
-    out: list[tuple[str, str, str, str] | None] = []
-    for case in cases:
-        sig = signature_of(case)
-        out.append(None if sig is None else (sig.exc_type, sig.message, sig.frame, sig.raw_message))
+def _sign_sent(
+    batches: Iterator[list[tuple[str, str, str, str, str, str]]],
+) -> list[tuple[str, str, str, str]]:
+    """Signatures, as plain tuples for ``marshal``, of what ``Signing.feed`` sent (in the child)."""
+    out: list[tuple[str, str, str, str]] = []
+    for batch in batches:
+        for tid, kind, ptype, message, text, phase in batch:
+            sig = problem_signature(Problem(ProblemKind(kind), ptype, message, text, phase), tid)
+            out.append((sig.exc_type, sig.message, sig.frame, sig.raw_message))
     return out

@@ -19,6 +19,7 @@ from netra_diag.suites.clusters import Cluster, cluster_failures
 from netra_diag.suites.diff import RunDiff, diff_runs
 from netra_diag.suites.flaky import FlakinessReport, assess_flakiness, is_outage, load_history
 from netra_diag.suites.gc_pause import pause_gc
+from netra_diag.suites.junit_cases import FailureSink
 from netra_diag.suites.links import Recording, find_recordings
 from netra_diag.suites.merge import load_results
 from netra_diag.suites.model import SuiteRun
@@ -98,8 +99,10 @@ class TriageReport:
         return report_to_markdown(self, max_tests=max_tests)
 
 
-def _load(results: Results) -> SuiteRun:
-    return results if isinstance(results, SuiteRun) else load_results(results)
+def _load(results: Results, on_failures: FailureSink | None = None) -> SuiteRun:
+    if isinstance(results, SuiteRun):
+        return results
+    return load_results(results, on_failures=on_failures)
 
 
 def _observed_events(
@@ -141,10 +144,10 @@ def _triage(
     recordings: str | os.PathLike[str] | Mapping[str, Sequence[Recording]] | None,
     history: str | os.PathLike[str] | Sequence[SuiteRun] | None,
 ) -> TriageReport:
-    current = _load(results)
-    # Signing the failures is the largest piece of work after reading; with many, most of it
-    # goes on in a child process while this one does everything that does not need them.
-    signing = Signing(current.failing())
+    # Signing the failures is the largest piece of work after reading: it goes on in a child
+    # process, on the other core, as the reader finds them (only worth it for files to read).
+    signing = Signing(fork=not isinstance(results, SuiteRun))
+    current = _load(results, signing.feed)
     base = _load(baseline) if baseline is not None else None
     if recordings is None:
         recs: dict[str, tuple[Recording, ...]] = {}
@@ -160,7 +163,7 @@ def _triage(
         flakiness = assess_flakiness([*runs, current])
     tallies = tally_suites(current)
     observed = _observed_events(current, recs)
-    signatures = signing.result()
+    signatures = signing.result(current.failing())
     clusters = tuple(cluster_failures(current, recs, signatures=signatures))
     suites = tuple(suite_statuses(current, base, clusters, diff, vacuous, tallies))
     outage = is_outage(current, signatures=signatures)

@@ -293,8 +293,8 @@ def test_a_file_read_in_bulk_equals_the_streamed_run(
     scanned: list[int] = []
     real_scan = junit._scan
 
-    def spy(data: object, label: str) -> object:
-        result = real_scan(data, label)  # type: ignore[arg-type]
+    def spy(data: object, label: str, on_failures: object) -> object:
+        result = real_scan(data, label, on_failures)  # type: ignore[arg-type]
         scanned.append(result.windows if result is not None else 0)
         return result
 
