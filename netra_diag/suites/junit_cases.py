@@ -192,7 +192,8 @@ class CaseCollector:
         self.rows: list[CaseRow] = []
         # The rows' fields as columns too, for SuiteRun.columns (built along, in C loops).
         self.columns = RowColumns([], [], [], [], [], [], [], [])
-        self.seen: dict[str, int] = {}
+        self.ids: set[str] = set()  # the test ids so far
+        self._index: dict[str, int] | None = None  # test id -> row, built once needed
         self.suite_counts: dict[str, int] = {}
         self.node_counts: dict[str, int] = {}
         self.warnings: list[str] = []
@@ -279,9 +280,8 @@ class CaseCollector:
         size = len(names)
         test_ids = list(map(add, map(add, classnames, repeat("::")), names))
         base = len(self.rows)
-        index = dict(zip(test_ids, range(base, base + size), strict=True))
-        seen = self.seen
-        if len(index) != size or not seen.keys().isdisjoint(index.keys()):
+        new = set(test_ids)
+        if len(new) != size or not self.ids.isdisjoint(new):
             return False
         # float()/int() of the attribute as _add_case does; a missing or odd value sends the
         # whole list through the per-value function.
@@ -323,10 +323,9 @@ class CaseCollector:
         self.rows += map(_new_row, repeat(CaseRow), zip(*fields, strict=True))
         for column, values in zip(self.columns, fields, strict=True):
             column.extend(values)  # type: ignore[attr-defined]
-        if seen:
-            seen.update(index)
-        else:
-            self.seen = index
+        self.ids |= new
+        if self._index is not None:
+            self._index.update(zip(test_ids, range(base, base + size), strict=True))
         return True
 
     def _add_case(
@@ -345,9 +344,8 @@ class CaseCollector:
             name = f"<unnamed #{len(self.rows) + 1}>"
         test_id = f"{classname}::{name}" if classname else name
         if children is None and decided is None and "status" not in a:  # a plain pass
-            if test_id in self.seen:
+            if test_id in self.ids:
                 test_id = self._unique(test_id)
-            self.seen[test_id] = len(self.rows)
             self._append(
                 CaseRow(
                     test_id, name, classname, suite, _PASSED, duration, a.get("file") or "", line
@@ -358,7 +356,7 @@ class CaseCollector:
             outcome, extra = _details(classname, a.get("status", ""), children or _NO_KIDS)
         else:
             outcome, extra = decided
-        earlier = self.seen.get(test_id)
+        earlier = self._row_of(test_id)
         if earlier is not None and (
             classname == _JEST_SUITE_ERROR
             or (
@@ -371,21 +369,33 @@ class CaseCollector:
         if earlier is not None:
             test_id = self._unique(test_id)
         index = len(self.rows)
-        self.seen[test_id] = index
         self._append(
             CaseRow(test_id, name, classname, suite, outcome, duration, a.get("file") or "", line)
         )
         self.pending[index] = extra
 
     def _append(self, row: CaseRow) -> None:
+        if self._index is not None:
+            self._index[row.test_id] = len(self.rows)
+        self.ids.add(row.test_id)
         self.rows.append(row)
         for column, value in zip(self.columns, row, strict=True):
             column.append(value)  # type: ignore[attr-defined]
 
+    def _row_of(self, test_id: str) -> int | None:
+        """The row of ``test_id``, if it was seen (the index is built the first time a
+        testcase needs it: most files never do)."""
+        if test_id not in self.ids:
+            return None
+        if self._index is None:
+            ids = self.columns.test_ids
+            self._index = dict(zip(ids, range(len(ids)), strict=True))
+        return self._index[test_id]
+
     def _unique(self, test_id: str) -> str:
         # Same name twice in one file (jest titles, a repeated go subtest): still two tests.
         n = 2
-        while f"{test_id} #{n}" in self.seen:
+        while f"{test_id} #{n}" in self.ids:
             n += 1
         return f"{test_id} #{n}"
 
@@ -445,7 +455,9 @@ class CaseCollector:
             declared=declared,
             warnings=tuple(self.warnings),
         )
-        seed_columns(run, self.columns)
+        # Tuples, as SuiteRun.columns makes them from rows.
+        columns = RowColumns(*map(tuple, self.columns))  # type: ignore[arg-type]
+        seed_columns(run, columns)
         counts = run.counts
         retried = any(c.reruns for c in details.values())
         short = [
@@ -456,7 +468,7 @@ class CaseCollector:
         ]
         if short:
             run = replace(run, warnings=(*run.warnings, *short))
-            seed_columns(run, self.columns)
+            seed_columns(run, columns)
         return run
 
 
@@ -515,14 +527,15 @@ def _details(classname: str, status: str, kids: Kids) -> tuple[Outcome, _Extra]:
 def details_of_shape(
     tags: Sequence[str],
     classnames: Sequence[str],
-    attrs: Sequence[Sequence[Mapping[str, str]]],
+    attrs: Callable[[int], tuple[Sequence[str], Sequence[str]]],
     texts: Sequence[Sequence[str]],
 ) -> list[Decided] | None:
     """What ``_details`` makes of many testcases whose children have the same ``tags`` and
-    nothing inside them (child ``j`` of testcase ``n`` has ``attrs[j][n]`` and, if it keeps
-    text, ``texts[j][n]``; ``classnames[n]`` is the testcase's), without building their
-    ``Kids``. None unless exactly one child is a failure, error or skip and none is an earlier
-    attempt: those go through ``_details`` one by one."""
+    nothing inside them (the text of child ``j`` of testcase ``n``, if it keeps text, is
+    ``texts[j][n]``; ``classnames[n]`` is the testcase's), without building their ``Kids``.
+    ``attrs(j)`` gives the ``message`` and ``type`` attributes ("" for none) of child ``j`` of
+    each testcase. None unless exactly one child is a failure, error or skip and none is an
+    earlier attempt: those go through ``_details`` one by one."""
     kinds = [_PROBLEM_TAGS.get(tag) for tag in tags]
     at = [j for j, kind in enumerate(kinds) if kind is not None]
     if len(at) != 1 or _JEST_SUITE_ERROR in classnames:
@@ -531,6 +544,7 @@ def details_of_shape(
     if kind not in _FINAL_KINDS:
         return None
     assert kind is not None
+    messages, types = attrs(at[0])
     # Each stdout/stderr element replaces the one before, as in _details.
     outputs = [
         texts[j] if (j := _last(tags, tag)) is not None else repeat("")
@@ -542,9 +556,9 @@ def details_of_shape(
     error = kind is _ERROR
     limit = _MESSAGE_LIMIT
     # (repeat("") is endless; the columns all have one item per testcase)
-    for a, text, stdout, stderr in zip(attrs[at[0]], texts[at[0]], *outputs, strict=False):
-        message = a.get("message") or ""
-        ptype = a.get("type") or ""
+    for message, ptype, text, stdout, stderr in zip(
+        messages, types, texts[at[0]], *outputs, strict=False
+    ):
         phase = _pytest_phase(kind, message) if error else ""
         if len(message) > limit:
             message = clip_text(message, limit)
@@ -583,9 +597,6 @@ def _pytest_phase(kind: ProblemKind, message: str) -> str:
 
 
 def _decide(problems: list[Problem], status: str) -> tuple[Outcome, tuple[Outcome, ...]]:
-    if len(problems) == 1 and problems[0].kind in _FINAL_KINDS:
-        p = problems[0]
-        return _decide_one(p.kind, p.type, p.message, p.phase)
     kinds = [p.kind for p in problems]
     if ProblemKind.FAILURE in kinds:
         if ProblemKind.ERROR in kinds:
@@ -615,7 +626,8 @@ _TORN_DOWN = (Outcome.ERROR, (Outcome.PASSED, Outcome.ERROR))
 def _decide_one(
     kind: ProblemKind, type: str, message: str, phase: str
 ) -> tuple[Outcome, tuple[Outcome, ...]]:
-    """``_decide`` of one failure, error or skip (whatever the status): what it says alone."""
+    """``_decide([problem], status)`` for one failure, error or skip, whatever the status
+    (tests/suites/test_suites_scan.py compares them)."""
     if kind is ProblemKind.FAILURE:
         return _FAILED
     if kind is _ERROR:

@@ -26,9 +26,9 @@ documents).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from itertools import chain, compress, repeat
-from operator import is_not, mul
+from functools import lru_cache, partial
+from itertools import compress, repeat
+from operator import add, is_not
 from typing import TypeVar
 
 from netra_diag.suites.junit_cases import (
@@ -61,12 +61,16 @@ _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _TESTCASE = "<testcase"
 # The kind of each tag, one character each: "t" an empty testcase, "T" a testcase start tag,
 # "(" another start tag, "." another empty-element tag, ")" an end tag.
-_TESTCASE_KIND = {"/": "t", "": "T"}
-_START_KIND = {"/": ".", "": "("}
+_TESTCASE_KIND = {"/": "t", "": "T", None: ""}
+_START_KIND = {"/": ".", "": "(", None: ""}
+_END: dict[str | None, str] = {None: ""}  # any end tag's name: ")"
 # What the kinds say: a run of empty testcases, a testcase whose children have nothing inside
 # ("()" or "." each, then the testcase's end tag), or any other single tag.
 _STEP = re.compile(r"t+|T(?:\(\)|\.)*\)|.")
 _NO_ATTRS: dict[str, str] = {}
+# Attribute texts that are each exactly ` message="..."`, joined with "\x00" (which no
+# attribute value can hold).
+_PLAIN_MESSAGE = re.compile(r' message="[^"\x00]*"(?:\x00 message="[^"\x00]*")*')
 _T = TypeVar("_T")
 _DECLARATION = re.compile(r"<\?xml\s")
 
@@ -110,9 +114,21 @@ def _attrs(text: str) -> dict[str, str]:
     return {name: _attr_value(dq or sq) for name, dq, sq in _ATTR.findall(text)}
 
 
-def _problem_attrs(tag: str, text: str) -> dict[str, str]:
-    # Only a failure/error/skip element's attributes are ever read (message, type).
-    return _attrs(text) if tag in PROBLEM_TAGS else _NO_ATTRS
+def _message_and_type_at(
+    columns: list[list[str] | None], child: int
+) -> tuple[list[str], list[str]]:
+    return _message_and_type(columns[child] or [])
+
+
+def _message_and_type(found: list[str]) -> tuple[list[str], list[str]]:
+    """The ``message`` and ``type`` attributes ("" if missing or empty) of each of ``found``,
+    attribute texts of failure/error/skip elements (only those two are ever read). pytest's
+    ` message="..."` is sliced out at once; any other layout goes through ``_attrs``."""
+    if _PLAIN_MESSAGE.fullmatch("\x00".join(found)):
+        return _fix_values([text[10:-1] for text in found]), [""] * len(found)
+    parsed = list(map(_attrs, found))
+    messages = [a.get("message") or "" for a in parsed]
+    return messages, [a.get("type") or "" for a in parsed]
 
 
 def _text_value(text: str) -> str:
@@ -247,14 +263,17 @@ class BulkScan:
             return False  # a testcase start tag in another layout
         attrs = parts[4 + k :: width]
         texts = parts[width::width]
+        # Each tag is one of the three kinds of the pattern: two of its three kind columns are
+        # "" and the third its kind character.
         code = "".join(
-            chain.from_iterable(
-                zip(
-                    map(_TESTCASE_KIND.get, testcases, repeat("")),
-                    map(mul, repeat(")"), map(bool, ends)),
-                    map(_START_KIND.get, parts[5 + k :: width], repeat("")),
-                    strict=True,
-                )
+            map(
+                add,
+                map(
+                    add,
+                    map(_TESTCASE_KIND.__getitem__, testcases),
+                    map(_END.get, ends, repeat(")")),
+                ),
+                map(_START_KIND.__getitem__, parts[5 + k :: width]),
             )
         )
         is_testcase = list(map(is_not, testcases, repeat(None)))
@@ -392,8 +411,8 @@ def _flat_children(
             by_tags.setdefault(key, []).append(n)
         for tags, members in by_tags.items():
             at = [rows[n] for n in members]
-            attr_columns = [
-                [_problem_attrs(tag, attrs[row + offset] or "") for row in at]
+            attr_texts = [
+                [attrs[row + offset] or "" for row in at] if tag in PROBLEM_TAGS else None
                 for tag, (offset, _) in zip(tags, starts, strict=True)
             ]
             text_columns = [
@@ -413,13 +432,17 @@ def _flat_children(
                 else details_of_shape(
                     tags,
                     [classnames[n] for n in numbers],
-                    attr_columns,
+                    partial(_message_and_type_at, attr_texts),
                     text_columns,  # type: ignore[arg-type]
                 )
             )
             if done is not None:
                 decided.update(zip(numbers, done, strict=True))
                 continue
+            attr_columns = [
+                list(map(_attrs, found)) if found is not None else [_NO_ATTRS] * len(at)
+                for found in attr_texts
+            ]
             kids.update(
                 zip(
                     numbers,

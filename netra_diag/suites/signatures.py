@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 from netra_diag.suites.background import ForkedCall, can_fork
 from netra_diag.suites.model import Problem, ProblemKind, TestCase
@@ -91,9 +92,13 @@ def _classify_word(text: str) -> str:
     if first == "e" and text.startswith("eyJ"):
         return "<token>"
     if text.isdecimal():
-        # What the patterns below make of a number: only a close code stays (\d is any
-        # decimal digit, which is what isdecimal() tests).
+        # What _classify_other makes of a number: only a close code stays (\d is any decimal
+        # digit, which is what isdecimal() tests).
         return text if _KEEP.fullmatch(text) else "<n>"
+    return _classify_other(text)
+
+
+def _classify_other(text: str) -> str:
     kind = _WORD_KIND.fullmatch(text)
     if kind is not None:
         return text if kind.lastgroup == "keep" else _PLACEHOLDER[kind.lastgroup or ""]
@@ -294,26 +299,74 @@ def innermost_frame(text: str, *, include_tests: bool = False) -> str:
     """
     tail = text[-8192:]
     end = len(tail)
+    seen = 0
     while end > 0:  # _lines_from_end, inlined: this loop runs for every line of every failure
+        if seen == _FEW_LINES:
+            # The frame is not near the end (all of the failure's frames are in tests or
+            # libraries, say): split the rest at once rather than line by line.
+            return _innermost_in(tail, end, include_tests)
+        seen += 1
         start = tail.rfind("\n", 0, end) + 1
         line = tail[start:end]
         end = start - 1
-        # (the substrings cannot contain the "\r" that _lines_from_end strips)
-        others = 'File "' in line or "at " in line or ".go:" in line
-        if not others and ".py:" not in line:
-            continue
-        line = line.rstrip("\r")
-        frame = _frame_of_line(line if others else _without_line_number(line))
-        if frame is None:
-            continue
-        path, fn, pytest_style = frame
-        if _is_library(path) or (not include_tests and _is_test_path(path)):
-            continue
-        if not fn and pytest_style:
-            fn = _function_above(tail[:start], path)
-        path = _shown_path(path)
-        return f"{path}:{fn}" if fn else path
+        found = _frame_at(tail, start, line, include_tests)
+        if found is not None:
+            return found
     return ""
+
+
+_FEW_LINES = 12
+
+
+def _innermost_in(tail: str, end: int, include_tests: bool) -> str:
+    """``innermost_frame`` of ``tail[:end]``, whose lines are split at once."""
+    lines = tail[:end].split("\n")
+    starts = list(accumulate((len(line) + 1 for line in lines), initial=0))
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        if not (".py:" in line or 'File "' in line or "at " in line or ".go:" in line):
+            continue
+        found = _frame_at(tail, starts[index], line, include_tests)
+        if found is not None:
+            return found
+    return ""
+
+
+def _frame_at(tail: str, start: int, line: str, include_tests: bool) -> str | None:
+    """The frame ``line`` (at ``start`` in ``tail``) names, if it is in the code under test."""
+    # (the substrings cannot contain the "\r" that _lines_from_end strips)
+    if ".py:" in line:
+        others = 'File "' in line or "at " in line or ".go:" in line
+    elif 'File "' in line or ".go:" in line or ("at " in line and _JS_OR_JAVA.search(line)):
+        others = True
+    else:
+        # No pattern of _FRAME can match: they need 'File "', ".py:", ".go:", or "at " and a
+        # JavaScript or JVM file followed by ":".
+        return None
+    line = line.rstrip("\r")
+    judged = _judged(line if others else _without_line_number(line), include_tests)
+    if judged is None:
+        return None
+    path, fn, pytest_style = judged
+    if not fn and pytest_style:
+        fn = _function_above(tail[:start], path)
+    path = _shown_path(path)
+    return f"{path}:{fn}" if fn else path
+
+
+_JS_OR_JAVA = re.compile(r"\.(?:m?js|cjs|tsx?|java|kt|scala):")
+
+
+@lru_cache(maxsize=8192)
+def _judged(line: str, include_tests: bool) -> tuple[str, str, bool] | None:
+    """``_frame_of_line(line)`` if that frame is in the code under test, else None."""
+    frame = _frame_of_line(line)
+    if frame is None:
+        return None
+    path = frame[0]
+    if _is_library(path) or (not include_tests and _is_test_path(path)):
+        return None
+    return frame
 
 
 def _without_line_number(line: str) -> str:
@@ -444,6 +497,11 @@ class Signing:
         self._child.send(
             [(tid, p.kind.value, p.type, p.message, p.text, p.phase) for tid, p in failing]
         )
+
+    def cancel(self) -> None:
+        """Stop the child (the run could not be read)."""
+        if self._child is not None:
+            self._child.cancel()
 
     def result(self, cases: Sequence[TestCase]) -> dict[str, Signature]:
         """The signatures of ``cases`` (the run's failing tests), by test id."""

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from netra_diag.errors import ReportParseError
 from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.categories import Category, category_label
 from netra_diag.suites.clusters import Cluster, cluster_failures
@@ -21,7 +22,7 @@ from netra_diag.suites.flaky import FlakinessReport, assess_flakiness, is_outage
 from netra_diag.suites.gc_pause import pause_gc
 from netra_diag.suites.junit_cases import FailureSink
 from netra_diag.suites.links import Recording, find_recordings
-from netra_diag.suites.merge import load_results
+from netra_diag.suites.merge import expand_paths, load_results
 from netra_diag.suites.model import SuiteRun
 from netra_diag.suites.remediation import SuiteStatus, suite_statuses, tally_suites
 from netra_diag.suites.signatures import Signing
@@ -105,6 +106,21 @@ def _load(results: Results, on_failures: FailureSink | None = None) -> SuiteRun:
     return load_results(results, on_failures=on_failures)
 
 
+# Results at least this large sign their failures in a child process (a fork costs a few
+# milliseconds; smaller runs sign theirs in less).
+_FORK_MIN_BYTES = 4 << 20
+
+
+def _large(results: Results) -> bool:
+    if isinstance(results, SuiteRun):
+        return False
+    try:
+        files = expand_paths([results] if isinstance(results, str | os.PathLike) else results)
+        return sum(f.stat().st_size for f in files) >= _FORK_MIN_BYTES
+    except (OSError, ReportParseError):
+        return False  # reading will say what is wrong
+
+
 def _observed_events(
     run: SuiteRun, recordings: Mapping[str, Sequence[Recording]]
 ) -> tuple[str, ...] | None:
@@ -144,10 +160,14 @@ def _triage(
     recordings: str | os.PathLike[str] | Mapping[str, Sequence[Recording]] | None,
     history: str | os.PathLike[str] | Sequence[SuiteRun] | None,
 ) -> TriageReport:
-    # Signing the failures is the largest piece of work after reading: it goes on in a child
-    # process, on the other core, as the reader finds them (only worth it for files to read).
-    signing = Signing(fork=not isinstance(results, SuiteRun))
-    current = _load(results, signing.feed)
+    # Signing the failures is the largest piece of work after reading: for large results it
+    # goes on in a child process, on the other core, as the reader finds them.
+    signing = Signing(fork=_large(results))
+    try:
+        current = _load(results, signing.feed)
+    except BaseException:
+        signing.cancel()
+        raise
     base = _load(baseline) if baseline is not None else None
     if recordings is None:
         recs: dict[str, tuple[Recording, ...]] = {}

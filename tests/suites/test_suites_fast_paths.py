@@ -1,0 +1,296 @@
+"""Shortcuts taken for speed give what the plain code gives.
+
+Each fast path in the suite modules is compared here with the plain computation it replaces:
+frame lookup from the end of a traceback, number classification, one-problem outcomes, the
+descriptor-built model objects, row columns, forked helpers and signing in a child process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netra_diag.suites import (
+    Outcome,
+    Problem,
+    ProblemKind,
+    TestCase,
+    junit_cases,
+    load_results,
+    signatures,
+    triage,
+)
+from netra_diag.suites.background import ForkedCall, can_fork
+from netra_diag.suites.model import RowColumns, new_problem, new_test_case, primary_of
+from netra_diag.suites.signatures import Signing, innermost_frame, problem_signature
+
+# -- innermost_frame ---------------------------------------------------------------------------
+
+
+def _reference_innermost(text: str, include_tests: bool = False) -> str:
+    """innermost_frame as it reads without its shortcuts: every line from the end, every
+    frame pattern, no caches."""
+    tail = text[-8192:]
+    for start, line in signatures._lines_from_end(tail):
+        match = signatures._FRAME.search(line)
+        if match is None:
+            continue
+        if path := match["py"]:
+            frame = (path, match["pyfn"], False)
+        elif path := match["pt"]:
+            frame = (path, match["ptfn"] or "", True)
+        elif path := match["js"]:
+            frame = (path, (match["jsfn"] or "").strip(), False)
+        elif path := match["java"]:
+            if match["javafn"].startswith(signatures._JAVA_LIBRARY):
+                continue
+            frame = (path, match["javafn"].rsplit(".", 1)[-1], False)
+        else:
+            frame = (match["go"], "", False)
+        path, fn, pytest_style = frame
+        if signatures._is_library(path) or (not include_tests and signatures._is_test_path(path)):
+            continue
+        if not fn and pytest_style:
+            fn = signatures._function_above(tail[:start], path)
+        path = signatures._TMP_PREFIX.sub("<tmp>/", path)
+        return f"{path}:{fn}" if fn else path
+    return ""
+
+
+_PATHS = [
+    "app/core.py",
+    "tests/test_x.py",
+    "/usr/lib/python3.11/site-packages/w/c.py",
+    "/tmp/pytest-1/t0/app.py",
+    "src/a b.py",
+    "x.py:9",
+]
+_LINES = st.one_of(
+    st.builds(
+        "{}:{}: {}".format,
+        st.sampled_from(_PATHS),
+        st.sampled_from(["12", "0", "١٢", "", "7x"]),
+        st.sampled_from(["in f", "in <module>", "TypeError", "in", ""]),
+    ),
+    st.builds(
+        'File "{}", line {}, in {}'.format,
+        st.sampled_from(_PATHS),
+        st.sampled_from(["3", "x"]),
+        st.sampled_from(["g", "<lambda>"]),
+    ),
+    st.sampled_from(
+        [
+            "    at run (src/app.js:10:5)",
+            "    at node:internal/x.js:1:1",
+            "\tat com.acme.Foo.bar(Foo.java:4)",
+            "\tat org.junit.Assert.fail(Assert.java:89)",
+            "    app_test.go:13: boom",
+            "E   AssertionError: expected 1 at 0x7f00",
+            "    def helper(x):",
+            "    result = await client.run(payload)",
+            "failed at step 3",
+            "",
+            "\r",
+        ]
+    ),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_LINES, max_size=40), st.booleans())
+def test_innermost_frame_reads_what_every_line_from_the_end_says(
+    lines: list[str], include_tests: bool
+) -> None:
+    text = "\n".join(lines)
+    assert innermost_frame(text, include_tests=include_tests) == _reference_innermost(
+        text, include_tests
+    )
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab.py:0123456789١ in/\tE")), max_size=30))
+def test_dropping_a_line_number_never_changes_the_frame_read(line: str) -> None:
+    assert signatures._frame_of_line(signatures._without_line_number(line)) == (
+        signatures._frame_of_line(line)
+    )
+
+
+# -- message normalisation --------------------------------------------------------------------
+
+
+@given(st.text(alphabet=st.sampled_from([*"0123456789", "١", "٣", "߀"]), min_size=1))
+def test_numbers_are_classified_as_the_general_path_does(word: str) -> None:
+    assert signatures._classify_word.__wrapped__(word) == signatures._classify_other(word)
+
+
+# -- outcomes and model objects ----------------------------------------------------------------
+
+
+@given(
+    st.sampled_from([ProblemKind.FAILURE, ProblemKind.ERROR, ProblemKind.SKIPPED]),
+    st.sampled_from(["", "pytest.xfail", "pytest.skip"]),
+    st.sampled_from(["", "xfail-marked test passes unexpectedly", "boom"]),
+    st.sampled_from(["", "setup", "teardown", "collection"]),
+    st.sampled_from(["", "skipped", "disabled", "passed"]),
+)
+def test_one_problem_decides_as_the_general_rule(
+    kind: ProblemKind, ptype: str, message: str, phase: str, status: str
+) -> None:
+    problem = Problem(kind, ptype, message, "", phase)
+    assert junit_cases._decide_one(kind, ptype, message, phase) == junit_cases._decide(
+        [problem], status
+    )
+
+
+def test_descriptor_built_objects_equal_the_dataclass_built_ones() -> None:
+    args = (ProblemKind.ERROR, "T", "m", "text", "setup")
+    assert new_problem(*args) == Problem(*args)
+    problem = Problem(*args)
+    fields = (
+        "k::t",
+        "t",
+        "k",
+        "s",
+        Outcome.ERROR,
+        (Outcome.PASSED, Outcome.ERROR),
+        1.5,
+        "f.py",
+        3,
+        (problem,),
+        (),
+        (("a", "b"),),
+        "out",
+        "err",
+        "src",
+        "f.py::t",
+    )
+    fast, slow = new_test_case(*fields), TestCase(*fields)
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    assert dataclasses.replace(fast, name="u") == dataclasses.replace(slow, name="u")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.name = "v"  # type: ignore[misc]
+    assert fast.primary is problem and primary_of(Outcome.ERROR, (problem,)) is problem
+
+
+def test_a_readers_columns_are_its_rows_transposed(tmp_path: Path) -> None:
+    path = tmp_path / "r.xml"
+    path.write_text(
+        '<testsuites><testsuite name="a"><testcase classname="k" name="x" time="1"/>'
+        '<testcase classname="k" name="x"><failure message="m"/></testcase></testsuite>'
+        '<testsuite name="b"><testcase name="y" file="f" line="2"/></testsuite></testsuites>'
+    )
+    run = load_results(path)
+    assert run.columns == RowColumns(*zip(*run.rows, strict=True))
+    assert dataclasses.replace(run).columns == run.columns
+
+
+# -- forked helpers ----------------------------------------------------------------------------
+
+needs_fork = pytest.mark.skipif(not can_fork(), reason="no fork here")
+
+
+def _square_all(numbers: list[int]) -> list[int]:
+    return [n * n for n in numbers]
+
+
+def _collect(messages: object, scale: int) -> list[int]:
+    return [m * scale for batch in messages for m in batch]  # type: ignore[attr-defined]
+
+
+def _fail(_: object) -> int:
+    raise RuntimeError("child fails")
+
+
+@needs_fork
+def test_a_forked_call_returns_what_the_call_returns() -> None:
+    call = ForkedCall(_square_all, [1, 2, 3])
+    assert call.forked and call.result() == [1, 4, 9]
+    assert call.result() is None  # read once
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_messages_reach_the_function_in_order(fork: bool) -> None:
+    call = ForkedCall(_collect, 10, fork=fork, inbox=True)
+    for batch in ([1, 2], [3], list(range(4, 2000))):
+        call.send(batch)
+    assert call.result() == [n * 10 for n in range(1, 2000)]
+
+
+@needs_fork
+def test_a_failing_or_cancelled_child_yields_none() -> None:
+    assert ForkedCall(_fail, 1).result() is None
+    call = ForkedCall(_collect, 1, inbox=True)
+    call.cancel()
+    call.send([1])  # nobody listens any more: no error
+    assert call.result() is None
+
+
+def test_without_fork_the_call_runs_at_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "fork", None, raising=False)
+    monkeypatch.delattr(os, "fork")
+    call = ForkedCall(_square_all, [4])
+    assert not call.forked and call.result() == [16]
+
+
+def _report(path: Path, cases: int) -> None:
+    with path.open("w") as fh:
+        fh.write('<testsuites><testsuite name="s">')
+        for i in range(cases):
+            kind = ("failure", "error")[i % 2]
+            fh.write(
+                f'<testcase classname="m.C" name="t{i}"><{kind} message="AssertionError: '
+                f'got {i} at 0x{i:08x}">m/c.py:{i}: in t{i}\nE   AssertionError: got {i}'
+                f"</{kind}></testcase>"
+            )
+        # pytest's failed call then teardown error: one test, merged; its problems change
+        fh.write(
+            '<testcase classname="m.C" name="t0"><error message="failed on teardown with '
+            '&quot;OSError: x&quot;">t</error></testcase></testsuite></testsuites>'
+        )
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_signing_in_a_child_gives_the_signatures_signed_here(tmp_path: Path, fork: bool) -> None:
+    path = tmp_path / "r.xml"
+    _report(path, 300)
+    signing = Signing(fork=fork)
+    run = load_results(path, on_failures=signing.feed)
+    failing = run.failing()
+    signed = signing.result(failing)
+    assert signed == {
+        c.test_id: problem_signature(c.primary, c.test_id) for c in failing if c.primary
+    }
+    assert len(signed) == 300
+
+
+@needs_fork
+def test_triage_of_a_large_file_signs_in_a_child_with_the_same_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = sys.modules["netra_diag.suites.triage"]  # (the package exports the function)
+    path = tmp_path / "r.xml"
+    _report(path, 200)
+    here = triage([path]).to_text()
+    monkeypatch.setattr(module, "_FORK_MIN_BYTES", 1)
+    forked: list[bool] = []
+    real = module.Signing
+
+    class Spy(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *, fork: bool = True) -> None:
+            forked.append(fork)
+            super().__init__(fork=fork)
+
+    monkeypatch.setattr(module, "Signing", Spy)
+    assert triage([path]).to_text() == here
+    assert forked == [True]
+
+
+def test_the_cluster_key_fields_survive_marshal() -> None:
+    sig = problem_signature(Problem(ProblemKind.FAILURE, "", "ValueError: x 12", "t"), "k::t")
+    assert re.fullmatch(r"ValueError\|x <n>\|", sig.key)
