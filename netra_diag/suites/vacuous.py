@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from itertools import compress, repeat
 from math import inf
 from operator import lt
@@ -48,6 +49,11 @@ _FALLBACK = re.compile(
 
 
 _NOT_SKIPPY = frozenset(Outcome) - {Outcome.SKIPPED, Outcome.XFAILED}
+
+
+@lru_cache(maxsize=1024)  # the skips of one cause share their message
+def _says_unreachable(message: str) -> bool:
+    return _UNREACHABLE.search(message) is not None
 
 
 class VacuousKind(StrEnum):
@@ -97,9 +103,7 @@ def find_vacuous(
         c.test_id
         for c in run.details.values()
         if c.outcome is Outcome.SKIPPED
-        and any(
-            p.kind is ProblemKind.SKIPPED and _UNREACHABLE.search(p.message) for p in c.problems
-        )
+        and any(p.kind is ProblemKind.SKIPPED and _says_unreachable(p.message) for p in c.problems)
     ]
     if unreachable:
         out.append(
