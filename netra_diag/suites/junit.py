@@ -60,6 +60,8 @@ BULK_MIN_BYTES = 1 << 20
 _WINDOW = 1 << 20
 _WINDOW_LARGE = 8 << 20
 _WINDOW_MAX = 64 << 20
+_decode = codecs.getdecoder("utf-8")
+_decode_first = codecs.getdecoder("utf-8-sig")  # a byte order mark may open the file
 
 
 def looks_like_junit(head: bytes) -> bool:
@@ -253,22 +255,18 @@ def _scan(data: mmap.mmap, label: str, on_failures: FailureSink | None) -> BulkS
         while begin < size:
             end = begin + window
             if end < size:
-                cut = data.rfind(b"<testcase", begin + 1, end)
-                if cut < 0:  # one testcase larger than a window: read on to the next one
-                    cut = data.find(b"<testcase", end)
-                    if cut < 0:
-                        cut = size
-                    elif cut - begin > _WINDOW_MAX:
-                        return None
-                end = cut
+                end = data.rfind(b"<testcase", begin + 1, end)
+                if end < 0:  # one testcase larger than a window: read on to the next one
+                    end = data.find(b"<testcase", begin + window)
+                    end = size if end < 0 else end
             else:
                 end = size
+            if end - begin > _WINDOW_MAX:
+                return None
             try:
-                text = [codecs.utf_8_decode(view[begin:end], "strict", True)[0]]
+                text = [(_decode if begin else _decode_first)(view[begin:end], "strict")[0]]
             except UnicodeDecodeError:
                 return None
-            if not begin and text[0].startswith("\ufeff"):
-                text[0] = text[0][1:]
             if not scan.feed(text):
                 break
             begin = end

@@ -16,11 +16,11 @@ processing instruction besides the XML declaration: in such a document every ``<
 and every ``&`` a character or predefined entity reference, which is what makes splitting the text
 the same as parsing it. The caller (``netra_diag.suites.junit``) makes sure of that by running
 expat over the same bytes (``netra_diag.suites.xmlcheck``) and keeps this reader's result only
-when expat agrees and counted as many ``<`` as this reader read tags. ``BulkScan.run`` is None for
-any shape this reader does not handle (testcases in another attribute layout, ``<testcase>`` in a
-testcase, a root that is not a suite), and the caller then uses the streaming expat reader. Either
-way the result is the same ``SuiteRun`` (tests/suites/test_suites_scan.py checks that on generated
-documents).
+when expat agrees and counted as many ``<`` as this reader read tags. ``BulkScan.finish`` returns
+None for any shape this reader does not handle (testcases in another attribute layout, a
+``<testcase>`` in a testcase, a root that is not a suite), and the caller then uses the streaming
+expat reader. Either way the result is the same ``SuiteRun``: tests/suites/test_suites_scan.py
+checks that on generated documents.
 """
 
 from __future__ import annotations

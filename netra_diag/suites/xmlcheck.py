@@ -12,7 +12,7 @@ its line, or reads what the bulk reader could not.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from xml.parsers import expat
 
 from defusedxml.common import DefusedXmlException
@@ -22,14 +22,9 @@ from netra_diag.suites.xmlstream import secure_parser
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-__all__ = ["XmlCheck", "check_xml"]
+__all__ = ["check_xml"]
 
 _UTF8 = frozenset({"utf-8", "utf8"})
-
-
-class XmlCheck(NamedTuple):
-    plain: bool  # expat accepts it, and it has nothing the bulk reader cannot read
-    tags: int  # how many "<" the bytes hold
 
 
 class _NotPlain(Exception):
@@ -59,9 +54,10 @@ _FAILED = (expat.ExpatError, DefusedXmlException, _NotPlain, ValueError, Recursi
 
 
 def check_xml(data: Buffer, chunk: int = 8 << 20) -> tuple[bool, int]:
-    """Check ``data``, a whole document (see the module docstring), fed to expat in chunks.
-    A plain tuple (``XmlCheck``'s fields): it is what a forked child sends back
-    (``netra_diag.suites.background``)."""
+    """Check ``data``, a whole document (see the module docstring), fed to expat in chunks:
+    ``(plain, tags)``, whether expat accepts it and it has nothing the bulk reader cannot read,
+    and how many ``<`` it holds (0 when not plain). A plain tuple: it is what a forked child
+    sends back (``netra_diag.suites.background``)."""
     parser = _parser()
     tags = 0
     view = memoryview(data)
