@@ -25,6 +25,7 @@ import queue
 import signal
 import struct
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -64,7 +65,11 @@ class ForkedCall:
     def _start(self) -> None:
         result_read, result_write = os.pipe()
         inbox_read, inbox_write = os.pipe() if self._inbox else (-1, -1)
-        pid = os.fork()
+        with warnings.catch_warnings():
+            # Python 3.12+ warns when it sees other threads at a fork; can_fork() has made sure
+            # no Python thread runs, and the child only runs this module's code and exits.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
         if pid == 0:  # the child
             try:
                 # Below the parent, which is what the caller waits for: when the cores are
