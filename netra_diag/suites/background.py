@@ -5,7 +5,10 @@ A triage of a large report is CPU-bound Python, and one process uses one core. S
 has a small result and needs little from the parent: checking the document with expat while the
 parent reads it, signing failures as the parent reads them. Forking gives the child what is
 loaded already for free (copy-on-write, no re-import); what the parent finds later it sends
-through a pipe (``send``), and the result travels back through another, as ``marshal`` data.
+(``send``), and the result travels back through a pipe, as ``marshal`` data. What is sent goes
+through memory shared with the child, with only a notice through a pipe: a pipe holds 64 KiB,
+and a parent that sends megabytes through one waits for the child, busy with earlier messages,
+to read them.
 Fork early: after a fork every page either process writes is copied, so a child forked when the
 parent's heap is large makes the parent's next passes over it slower.
 
@@ -20,8 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import marshal
+import mmap
 import os
-import queue
 import signal
 import struct
 import threading
@@ -31,7 +34,9 @@ from typing import Any
 
 __all__ = ["ForkedCall", "can_fork"]
 
-_FRAME = struct.Struct("<Q")  # the length of each message sent to the child
+# Each message sent to the child: where it starts in the shared memory, and its length.
+_NOTICE = struct.Struct("<QQ")
+_IN_PIPE = (1 << 64) - 1  # as a start: the message follows the notice in the pipe
 _NICER = 5
 
 
@@ -46,25 +51,37 @@ class ForkedCall:
 
     With ``inbox``, the function is called as ``function(messages, *args)``: ``messages``
     iterates over what the parent ``send``s (``marshal``-able values), until ``result()``.
+    ``inbox_bytes`` is how much the messages are expected to take, marshalled: that much
+    memory is shared with the child for them (any beyond goes through the pipe).
     """
 
     def __init__(
-        self, function: Callable[..., Any], *args: Any, fork: bool = True, inbox: bool = False
+        self,
+        function: Callable[..., Any],
+        *args: Any,
+        fork: bool = True,
+        inbox: bool = False,
+        inbox_bytes: int = 0,
     ) -> None:
         self._function, self._args = function, args
         self._inbox = inbox
+        self._shared: mmap.mmap | None = None
+        self._used = 0
         self._pid = 0
         self._read = self._write = -1
         self._queued: list[Any] = []  # messages, when no child runs
         self.forked = False
         if fork and can_fork():
-            self._start()
+            self._start(inbox_bytes)
             self.forked = True
             self._args = ()  # the child has them; the parent may free them
 
-    def _start(self) -> None:
+    def _start(self, inbox_bytes: int) -> None:
         result_read, result_write = os.pipe()
         inbox_read, inbox_write = os.pipe() if self._inbox else (-1, -1)
+        if self._inbox and inbox_bytes > 0:
+            with contextlib.suppress(OSError, ValueError):
+                self._shared = mmap.mmap(-1, inbox_bytes)  # anonymous: shared across fork
         with warnings.catch_warnings():
             # Python 3.12+ warns when it sees other threads at a fork; can_fork() has made sure
             # no Python thread runs, and the child only runs this module's code and exits.
@@ -80,7 +97,7 @@ class ForkedCall:
                 args = self._args
                 if self._inbox:
                     os.close(inbox_write)
-                    args = (_messages(inbox_read), *args)
+                    args = (_messages(inbox_read, self._shared), *args)
                 payload = marshal.dumps(self._function(*args))
                 view = memoryview(payload)
                 while view:
@@ -100,10 +117,15 @@ class ForkedCall:
         if self._write < 0:
             return  # the child is gone; result() will say so
         payload = marshal.dumps(message)
-        view = memoryview(_FRAME.pack(len(payload)) + payload)
+        shared = self._shared
         try:
-            while view:
-                view = view[os.write(self._write, view) :]
+            if shared is not None and self._used + len(payload) <= len(shared):
+                shared[self._used : self._used + len(payload)] = payload
+                _write_all(self._write, _NOTICE.pack(self._used, len(payload)))
+                self._used += len(payload)
+            else:
+                _write_all(self._write, _NOTICE.pack(_IN_PIPE, len(payload)))
+                _write_all(self._write, payload)
         except OSError:  # the child died: stop sending
             self._close_inbox()
 
@@ -146,24 +168,28 @@ class ForkedCall:
     def _reap(self) -> None:
         pid, self._pid = self._pid, 0
         self._close_inbox()
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
         with contextlib.suppress(OSError):
             os.close(self._read)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
 
 
-def _messages(fd: int) -> Iterator[Any]:
-    """What the parent sends, in order. A thread drains the pipe as fast as the parent writes,
-    so that the parent never waits for the child to be done with a message."""
-    inbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
-    def drain() -> None:
-        with os.fdopen(fd, "rb") as pipe:
-            while header := pipe.read(_FRAME.size):
-                (size,) = _FRAME.unpack(header)
-                inbox.put(pipe.read(size))
-        inbox.put(None)
 
-    threading.Thread(target=drain, daemon=True).start()
-    while (payload := inbox.get()) is not None:
-        yield marshal.loads(payload)
+def _messages(fd: int, shared: mmap.mmap | None) -> Iterator[Any]:
+    """What the parent sends, in order: each notice says where the message lies in the shared
+    memory, or that it follows in the pipe."""
+    with os.fdopen(fd, "rb") as pipe:
+        while notice := pipe.read(_NOTICE.size):
+            start, size = _NOTICE.unpack(notice)
+            if start == _IN_PIPE or shared is None:
+                yield marshal.loads(pipe.read(size))
+            else:
+                yield marshal.loads(shared[start : start + size])

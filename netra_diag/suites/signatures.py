@@ -485,9 +485,15 @@ class Signing:
     signs the rest here — all of them where forking is not possible, or the child failed.
     """
 
-    def __init__(self, *, fork: bool = True) -> None:
+    def __init__(self, *, fork: bool = True, expected_bytes: int = 0) -> None:
+        """``expected_bytes``: about how large the failures' texts are (the size of the files
+        read is a bound)."""
         self._sent: list[tuple[str, Problem]] = []
-        self._child = ForkedCall(_sign_sent, inbox=True) if fork and can_fork() else None
+        self._child = (
+            ForkedCall(_sign_sent, inbox=True, inbox_bytes=expected_bytes)
+            if fork and can_fork()
+            else None
+        )
 
     def feed(self, failing: list[tuple[str, Problem]]) -> None:
         """Failing tests as the reader finds them: (test id, primary problem) pairs."""

@@ -111,14 +111,15 @@ def _load(results: Results, on_failures: FailureSink | None = None) -> SuiteRun:
 _FORK_MIN_BYTES = 4 << 20
 
 
-def _large(results: Results) -> bool:
+def _size(results: Results) -> int:
+    """How many bytes of files ``results`` names (0 for a run already read)."""
     if isinstance(results, SuiteRun):
-        return False
+        return 0
     try:
         files = expand_paths([results] if isinstance(results, str | os.PathLike) else results)
-        return sum(f.stat().st_size for f in files) >= _FORK_MIN_BYTES
+        return sum(f.stat().st_size for f in files)
     except (OSError, ReportParseError):
-        return False  # reading will say what is wrong
+        return 0  # reading will say what is wrong
 
 
 def _observed_events(
@@ -162,7 +163,8 @@ def _triage(
 ) -> TriageReport:
     # Signing the failures is the largest piece of work after reading: for large results it
     # goes on in a child process, on the other core, as the reader finds them.
-    signing = Signing(fork=_large(results))
+    size = _size(results)
+    signing = Signing(fork=size >= _FORK_MIN_BYTES, expected_bytes=size + (1 << 20))
     try:
         current = _load(results, signing.feed)
     except BaseException:

@@ -214,9 +214,10 @@ def test_a_forked_call_returns_what_the_call_returns() -> None:
     assert call.result() is None  # read once
 
 
-@pytest.mark.parametrize("fork", [True, False])
-def test_messages_reach_the_function_in_order(fork: bool) -> None:
-    call = ForkedCall(_collect, 10, fork=fork, inbox=True)
+@pytest.mark.parametrize(("fork", "shared"), [(True, 0), (True, 300), (True, 1 << 20), (False, 0)])
+def test_messages_reach_the_function_in_order(fork: bool, shared: int) -> None:
+    # (300 bytes of shared memory: the first messages go there, the rest through the pipe)
+    call = ForkedCall(_collect, 10, fork=fork, inbox=True, inbox_bytes=shared)
     for batch in ([1, 2], [3], list(range(4, 2000))):
         call.send(batch)
     assert call.result() == [n * 10 for n in range(1, 2000)]
@@ -282,9 +283,9 @@ def test_triage_of_a_large_file_signs_in_a_child_with_the_same_report(
     real = module.Signing
 
     class Spy(real):  # type: ignore[misc, valid-type]
-        def __init__(self, *, fork: bool = True) -> None:
+        def __init__(self, *, fork: bool = True, expected_bytes: int = 0) -> None:
             forked.append(fork)
-            super().__init__(fork=fork)
+            super().__init__(fork=fork, expected_bytes=expected_bytes)
 
     monkeypatch.setattr(module, "Signing", Spy)
     assert triage([path]).to_text() == here
