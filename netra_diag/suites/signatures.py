@@ -19,7 +19,8 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, starmap
+from operator import attrgetter, is_
 
 from netra_diag.suites.background import ForkedCall, can_fork
 from netra_diag.suites.model import Problem, ProblemKind, TestCase
@@ -473,6 +474,10 @@ def problem_signature(problem: Problem, test_id: str) -> Signature:
     return Signature(short_type, message, frame, raw_message=body[:_MESSAGE_LIMIT])
 
 
+_test_id_of = attrgetter("test_id")
+_primary_of = attrgetter("primary")
+
+
 class Signing:
     """The signatures of a run's failing tests, signed in a forked child as the reader finds
     them (``netra_diag.suites.background``).
@@ -512,6 +517,14 @@ class Signing:
     def result(self, cases: Sequence[TestCase]) -> dict[str, Signature]:
         """The signatures of ``cases`` (the run's failing tests), by test id."""
         theirs = self._child.result() if self._child is not None else None
+        if theirs is not None and len(theirs) == len(self._sent):
+            # Usually the child signed exactly these tests' primary problems, in this order:
+            # checked, and taken, in C loops.
+            test_ids = list(map(_test_id_of, cases))
+            if test_ids == [tid for tid, _ in self._sent] and all(
+                map(is_, map(_primary_of, cases), (p for _, p in self._sent))
+            ):
+                return dict(zip(test_ids, starmap(Signature, theirs), strict=True))
         signed: dict[str, tuple[Problem, tuple[str, str, str, str]]] = {}
         if theirs is not None and len(theirs) == len(self._sent):
             signed = {

@@ -270,6 +270,25 @@ def test_signing_in_a_child_gives_the_signatures_signed_here(tmp_path: Path, for
     assert len(signed) == 300
 
 
+@pytest.mark.parametrize("fork", [True, False])
+def test_shards_signed_in_a_child_match_too(tmp_path: Path, fork: bool) -> None:
+    # Merging shards reorders the failing tests and replaces some of them (a retried test's
+    # last attempt wins): the signatures signed while reading must still match.
+    first, second = tmp_path / "a.xml", tmp_path / "b.xml"
+    _report(first, 40)
+    second.write_text(
+        '<testsuite name="s"><testcase classname="m.C" name="t7"><failure message="KeyError: '
+        'x">m/c.py:1: in t7</failure></testcase><testcase classname="m.C" name="new">'
+        '<error message="OSError: 5">e</error></testcase><testcase classname="m.C" name="t3"/>'
+        "</testsuite>"
+    )
+    signing = Signing(fork=fork)
+    run = load_results([second, first], on_failures=signing.feed)
+    failing = run.failing()
+    expected = {c.test_id: problem_signature(c.primary, c.test_id) for c in failing if c.primary}
+    assert signing.result(failing) == expected
+
+
 @needs_fork
 def test_triage_of_a_large_file_signs_in_a_child_with_the_same_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
