@@ -166,10 +166,19 @@ def _triage(
     size = _size(results)
     signing = Signing(fork=size >= _FORK_MIN_BYTES, expected_bytes=size + (1 << 20))
     try:
-        current = _load(results, signing.feed)
-    except BaseException:
-        signing.cancel()
-        raise
+        return _triage_signing(results, baseline, recordings, history, signing)
+    finally:
+        signing.cancel()  # (nothing left to stop once its result is in)
+
+
+def _triage_signing(
+    results: Results,
+    baseline: Results | None,
+    recordings: str | os.PathLike[str] | Mapping[str, Sequence[Recording]] | None,
+    history: str | os.PathLike[str] | Sequence[SuiteRun] | None,
+    signing: Signing,
+) -> TriageReport:
+    current = _load(results, signing.feed)
     base = _load(baseline) if baseline is not None else None
     if recordings is None:
         recs: dict[str, tuple[Recording, ...]] = {}

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from netra_diag.errors import ReportParseError
 from netra_diag.suites import (
     Outcome,
     Problem,
@@ -314,3 +315,18 @@ def test_triage_of_a_large_file_signs_in_a_child_with_the_same_report(
 def test_the_cluster_key_fields_survive_marshal() -> None:
     sig = problem_signature(Problem(ProblemKind.FAILURE, "", "ValueError: x 12", "t"), "k::t")
     assert re.fullmatch(r"ValueError\|x <n>\|", sig.key)
+
+
+@needs_fork
+def test_a_report_that_cannot_be_read_leaves_no_child_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = sys.modules["netra_diag.suites.triage"]
+    monkeypatch.setattr(module, "_FORK_MIN_BYTES", 1)
+    path = tmp_path / "bad.xml"
+    _report(path, 50)
+    path.write_text(path.read_text()[:-20])  # cut short: not well-formed
+    with pytest.raises(ReportParseError, match="not well-formed"):
+        triage([path])
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every child forked on the way was reaped
