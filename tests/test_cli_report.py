@@ -8,14 +8,19 @@ the self-contained HTML export, and the scrub command as a pre-commit check.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
+import zmq
+import zmq.asyncio
+from jupyter_client.session import Session
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from netra_diag.cli import main
@@ -31,6 +36,12 @@ from netra_diag.report import (
     is_token,
     scrub_notebook,
     secret_values,
+)
+from netra_diag.report.execution import (
+    ReArmingChannel,
+    ReportKernelClient,
+    RunTracker,
+    kernel_config,
 )
 from netra_diag.report.figures import figure_placeholder, plain_scatter
 from netra_diag.report.html import export_html
@@ -214,6 +225,85 @@ def test_a_failing_notebook_still_gets_a_report(tmp_path: Path) -> None:
     expected = "notebook failed: In [4] '1 / 0': ZeroDivisionError: division by zero"
     assert result.headline == expected
     assert "before" in result.notebook_path.read_text()
+
+
+async def _reply_while_sending(channel_class: type[Any]) -> str:
+    """nbclient's situation, step by step: it waits on the shell channel for a reply; the reply
+    arrives, and before the event loop notices, the client sends on that channel (an Output
+    widget's captured output going back to the kernel). The reply's type, or "stranded"."""
+    context = zmq.asyncio.Context()
+    kernel: zmq.Socket[bytes] = zmq.Context.shadow(context.underlying).socket(zmq.ROUTER)
+    client = context.socket(zmq.DEALER)
+    try:
+        kernel.bind("inproc://shell")
+        client.connect("inproc://shell")
+        session = Session(key=b"")
+        channel = channel_class(client, session, None)
+        channel.send(session.msg("execute_request"))
+        identity, *_ = kernel.recv_multipart()
+        waiting = asyncio.ensure_future(channel.get_msg(timeout=None))
+        await asyncio.sleep(0.05)  # the wait is registered with the event loop
+        # No await from here to the send: over inproc the reply is queued in the client's
+        # socket when session.send returns, and the event loop has not looked yet.
+        session.send(kernel, "execute_reply", ident=identity)
+        channel.send(session.msg("comm_msg"))
+        try:
+            reply = await asyncio.wait_for(waiting, 5)
+        except TimeoutError:
+            return "stranded"
+        return str(reply["msg_type"])
+    finally:
+        client.close(linger=0)
+        kernel.close(linger=0)
+        context.term()
+
+
+async def test_a_send_while_waiting_never_strands_the_reply() -> None:
+    # The hang behind 'netra-diag report' waiting forever with the kernel idle: a plain
+    # AsyncZMQSocketChannel strands this reply every time (its send drains the socket's
+    # wake-up); the report's channel re-checks after sending.
+    assert await _reply_while_sending(ReArmingChannel) == "execute_reply"
+
+
+def test_reports_use_the_re_arming_kernel_client(tmp_path: Path) -> None:
+    from jupyter_client.manager import AsyncKernelManager
+
+    client = AsyncKernelManager(config=kernel_config(str(tmp_path))).client()
+    assert isinstance(client, ReportKernelClient)
+    assert client.shell_channel_class is ReArmingChannel
+
+
+def test_a_cell_that_never_answers_ends_the_run_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], timeout_factor: float
+) -> None:
+    source = _notebook(
+        tmp_path, new_code_cell("print('before')"), new_code_cell("import time\ntime.sleep(600)")
+    )
+    out = tmp_path / "out"
+    code = main(["report", str(source), "--timeout", str(6 * timeout_factor), "--out", str(out)])
+    assert code == ExitCode.NOTEBOOK
+    summary = json.loads((out / "sample.json").read_text())
+    assert summary["error"].startswith("In [4] 'import time': no reply from the kernel within")
+    assert "budget ran out" in summary["error"]
+    assert summary["error"] in capsys.readouterr().out
+    assert "before" in (out / "sample.ipynb").read_text()  # the notebook as far as it ran
+    assert (out / "sample.html").is_file()
+
+
+def test_cells_share_what_is_left_of_the_run_budget() -> None:
+    run = RunTracker(cell_timeout=600.0, run_timeout=100.0, started=time.monotonic() - 40.0)
+    assert 59 <= run.timeout_for(None) <= 60
+    assert "budget ran out" in run.timeout_error() and run.timeout_error().startswith("a cell")
+    spent = RunTracker(cell_timeout=600.0, run_timeout=10.0, started=time.monotonic() - 60.0)
+    assert spent.timeout_for(None) == 1  # nbclient reads 0 as no timeout at all
+    unbounded = RunTracker(cell_timeout=30.0, run_timeout=None, started=time.monotonic())
+    assert unbounded.timeout_for(None) == 30
+    unbounded.on_cell_execute(cell={"source": "\nx = 1\n", "execution_count": 5}, cell_index=3)
+    assert unbounded.timeout_error() == (
+        "In [5] 'x = 1': no reply from the kernel within 30 s (cell timeout 30 s)"
+    )
+    unbounded.on_cell_executed()
+    assert unbounded.where() == ""
 
 
 def test_cli_report_refuses_secret_parameters(

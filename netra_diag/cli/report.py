@@ -22,7 +22,8 @@ exit codes (worst class wins):
   3  event-contract failure
   6  SLA breach
   7  new test failures since the baseline
-  8  the notebook failed to execute (the HTML still shows what ran)
+  8  the notebook failed to execute, or a cell did not answer within --cell-timeout or
+     --timeout (the error names the cell; the HTML still shows what ran)
   9  infrastructure or auth failure (service down, token refused)
 
 parameters name environment variables, never secrets: -p secret_env JWT_SECRET_KEY, not the
@@ -76,6 +77,14 @@ def register(subparsers: Any) -> None:
         help="fail a cell that runs longer than this (default 600)",
     )
     parser.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        metavar="SECONDS",
+        help="stop the run with exit 8, naming the cell, when its cells have not all finished "
+        "this long after the start (default 1800; 0: only --cell-timeout)",
+    )
+    parser.add_argument(
         "--list-parameters",
         action="store_true",
         help="print the notebook's parameters with their defaults and exit",
@@ -114,6 +123,7 @@ def _run(args: argparse.Namespace) -> int:
         html=not args.no_html,
         hide_code=args.hide_code,
         cell_timeout=args.cell_timeout,
+        run_timeout=args.timeout or None,
         log=lambda msg: print(f"netra-diag report: {msg}", file=sys.stderr),
     )
     if args.json:

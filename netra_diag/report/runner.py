@@ -14,7 +14,6 @@ virtualenv executes with the project's packages whatever other kernels are insta
 from __future__ import annotations
 
 import ast
-import gc
 import json
 import os
 import sys
@@ -196,16 +195,6 @@ def ensure_kernel() -> str:
     return FALLBACK_KERNEL_NAME
 
 
-def _kernel_config(tmp: str) -> Any:
-    """Kernel channels over IPC sockets in the run's private temp dir where the platform has
-    them: nothing listens on a TCP port, and ipykernel has no unencrypted TCP to warn about."""
-    from traitlets.config import Config
-
-    if os.name != "posix":
-        return Config()
-    return Config({"KernelManager": {"transport": "ipc", "ip": f"{tmp}/kernel"}})
-
-
 def _derive_headline(checks: tuple[Check, ...], error: str | None) -> str:
     """Worst first: a notebook error, then failed checks by exit-code class."""
     if error:
@@ -244,6 +233,7 @@ def run_report(
     out_dir: str | os.PathLike[str] = DEFAULT_OUT_DIR,
     kernel_name: str | None = None,
     cell_timeout: float = 600.0,
+    run_timeout: float | None = 1800.0,
     html: bool = True,
     hide_code: bool = False,
     environ: Mapping[str, str] | None = None,
@@ -255,10 +245,18 @@ def run_report(
     parameter that carries a secret. A notebook that fails does not raise: the result has
     ``exit_code == ExitCode.NOTEBOOK`` and ``error`` says which cell failed and why, and the
     executed notebook and HTML still show everything up to that cell.
+
+    Bounded: each cell gets ``cell_timeout`` seconds and all of them together ``run_timeout``
+    from the start (``None``: only the per-cell limit); a cell that has not answered by then
+    ends the run the same way, its error naming the cell. Starting the kernel is bounded apart
+    (120 s).
     """
     import nbformat
     import papermill
+    from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
+
+    from netra_diag.report.execution import RunTracker, first_line, kernel_config
 
     started = time.monotonic()
     env = dict(os.environ if environ is None else environ)
@@ -284,11 +282,7 @@ def run_report(
         if "summary_path" in declared:
             run_params["summary_path"] = str(notebook_summary)
         say(f"running {source} with kernel {kernel!r}")
-        # Collect garbage left by earlier work in this process before the kernel's sockets
-        # exist. Observed: after a fan-out in the same process (which postpones full
-        # collections), a full collection during the run lost a cell's execute_reply, and the
-        # cell hung until its timeout; collecting first makes that collection happen here.
-        gc.collect()
+        run = RunTracker(cell_timeout, run_timeout, started)
         try:
             papermill.execute_notebook(
                 str(source),
@@ -299,15 +293,24 @@ def run_report(
                 log_output=False,
                 request_save_on_cell_execute=False,
                 execution_timeout=cell_timeout,
+                timeout_func=run.timeout_for,
+                on_notebook_start=run.on_notebook_start,
+                on_cell_execute=run.on_cell_execute,
+                on_cell_executed=run.on_cell_executed,
                 start_timeout=120,
                 cwd=str(out),
-                config=_kernel_config(tmp),
+                config=kernel_config(tmp),
             )
         except PapermillExecutionError as exc:
-            first = next((line for line in str(exc.source).splitlines() if line.strip()), "")
-            error = f"In [{exc.exec_count}] {first.strip()[:60]!r}: {exc.ename}: {exc.evalue}"
-        except Exception as exc:  # kernel died, cell timeout, ...: still report what ran
-            error = f"{type(exc).__name__}: {exc}"
+            first = first_line(str(exc.source))
+            error = f"In [{exc.exec_count}] {first!r}: {exc.ename}: {exc.evalue}"
+        except CellTimeoutError:
+            error = run.timeout_error()
+        except Exception as exc:  # kernel died, ...: still report what ran
+            where = run.where()
+            error = f"{where + ': ' if where else ''}{type(exc).__name__}: {exc}"
+        if not raw_out.is_file() and run.notebook is not None:
+            nbformat.write(run.notebook, str(raw_out))  # type: ignore[no-untyped-call]
         if not raw_out.is_file():
             raise NotebookError(str(source), error or "papermill wrote no output notebook")
         executed = nbformat.read(str(raw_out), as_version=4)  # type: ignore[no-untyped-call]
