@@ -10,9 +10,10 @@ captured output back to the kernel as a ``comm_msg`` on that same shell socket, 
 ``jupyter_client.session.Session.send`` sends through a plain shadow of the asyncio socket,
 outside pyzmq's asyncio bookkeeping. That send lets libzmq process its pending commands, the
 reply's arrival among them, which drains the descriptor: the reply then sits unread in the
-socket, the reader is never woken, and the cell waits out its whole timeout while the kernel is
-idle (the upstream report is jupyter/nbclient#312). The window is the client's handling of the
-widget's last output, so a large output (a figure) makes it likely. After every send the client
+socket, the reader is never woken, and the cell waits out its whole timeout (600 s by default;
+only the poll's last check at the timeout finds the reply) while the kernel is idle (the
+upstream report is jupyter/nbclient#312). The window is the client's handling of the widget's
+last output, so a large output (a figure) makes it likely. After every send the client
 reads ``EVENTS`` through the asyncio socket, pyzmq's own way to re-check and wake a poll whose
 message is already there (its asyncio sends do the same).
 
