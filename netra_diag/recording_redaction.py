@@ -59,7 +59,7 @@ def with_secret(expanded: tuple[str, ...], secret: str | None) -> tuple[str, ...
     """``expanded`` (an ``expand_secrets`` result) plus ``secret`` and its disguises. Only the new
     secret is expanded: expanding the whole list again would add disguises of disguises."""
     if not secret or len(secret) < 4 or secret in expanded:
-        return expand_secrets(expanded) if type(expanded) is not ExpandedSecrets else expanded
+        return expand_secrets(expanded)  # as is when already expanded
     out = {*expanded, secret, _b64url(secret)}
     return ExpandedSecrets(sorted(out, key=len, reverse=True))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from netra_diag.emulator import EmulatorConfig, FaultPlan, TimingProfile, run_service
@@ -26,13 +27,14 @@ def token() -> str:
     return mint_token("u1", key=LOCAL_DEV_SECRET, now=time.time())
 
 
-def offsets(path: Path) -> list[tuple[str, float]]:
+def offsets(source: Path | Iterable[FrameRecord | MarkRecord]) -> list[tuple[str, float]]:
     """Incoming frames as (type, seconds after their anchor): ``upgrade_done`` before the first
-    request, the request's ``out`` frame after it: what replay promises to reproduce."""
-    cas = load_cassette(path)
+    request, the request's ``out`` frame after it: what replay promises to reproduce. ``source``:
+    a cassette, or the records of one of its connections."""
+    records = load_cassette(source).records if isinstance(source, Path) else source
     anchor = None
     out: list[tuple[str, float]] = []
-    for rec in cas.records:
+    for rec in records:
         upgraded = isinstance(rec, MarkRecord) and rec.name == "upgrade_done"
         requested = isinstance(rec, FrameRecord) and rec.dir == "out" and rec.type == "user_message"
         if upgraded or requested:

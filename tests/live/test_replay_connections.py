@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_replay import offsets  # the same anchoring, per connection
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 from websockets.typing import Subprotocol
@@ -239,21 +240,6 @@ def split_connections(path: Path) -> list[list[FrameRecord | MarkRecord]]:
             groups.append([])
         groups[-1].append(rec)
     return groups
-
-
-def offsets(records: list[FrameRecord | MarkRecord]) -> list[tuple[str, float]]:
-    """Incoming frames as (type, seconds after their anchor): the connection's ``upgrade_done``
-    before its first request, the request's ``out`` frame after it."""
-    anchor = None
-    out: list[tuple[str, float]] = []
-    for rec in records:
-        upgraded = isinstance(rec, MarkRecord) and rec.name == "upgrade_done"
-        requested = isinstance(rec, FrameRecord) and rec.dir == "out" and rec.type == "user_message"
-        if upgraded or requested:
-            anchor = rec.t_ns
-        elif isinstance(rec, FrameRecord) and rec.dir == "in" and anchor is not None:
-            out.append((rec.type, (rec.t_ns - anchor) / 1e9))
-    return out
 
 
 def close_marks(path: Path) -> list[tuple[object, object, object]]:
