@@ -19,7 +19,9 @@ skips the handshake fails visibly rather than later. Afterwards the handshake's 
 the connection's default thread and its ``run_id`` goes to the first run that names none. Faults
 ``drop_handshake_complete`` (ready, but ``handshake_complete`` never sent) and
 ``late_handshake_complete`` (held for ``stall_s``, still not ready meanwhile) are logged when they
-take effect; without the handshake they do nothing and are not logged.
+take effect; without the handshake they do nothing and are not logged. A ``?handshake=`` or
+``?handshake_timeout_s=`` that cannot be read never gets this far: ``server`` refuses the upgrade
+with HTTP 400 and a plain-text body naming the parameter, the value and what is accepted.
 """
 
 from __future__ import annotations
@@ -95,6 +97,9 @@ class ConnState:
     # and the run id the first run that names none is given.
     handshake_thread: str | None = None
     handshake_run: str | None = None
+    # How long the newest generation's handshake waits (None: no handshake), read from the query
+    # before the upgrade, where a malformed value is refused with HTTP 400.
+    handshake_s: float | None = None
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_{uuid.UUID(int=self.id_rng.getrandbits(128)).hex[:16]}"
@@ -154,13 +159,6 @@ async def handle_connection(service: Service, ws: EmulatorConnection) -> None:
         await _send(ws, _dumps(frame))
         await ws.close(state.auth_close_code, "Authentication failed")
         return
-    try:
-        handshake_s = handshake_timeout(service.config, ws.request.path if ws.request else "")
-    except UsageError as exc:
-        frame = error_frame("INVALID_PARAMETER", str(exc), now, details={"parameter": "handshake"})
-        await _send(ws, _dumps(frame))
-        await ws.close(1008, "Invalid handshake option")
-        return
     state.user_id = state.decision.user_id or ""
     service.router.add(state)
     try:
@@ -172,6 +170,7 @@ async def handle_connection(service: Service, ws: EmulatorConnection) -> None:
             server_id=service.config.server_id,
             heartbeat_interval=service.config.idle_heartbeat_s,
         )
+        handshake_s = state.handshake_s
         if handshake_s is not None:
             established["data"]["features"]["handshake"] = True
         if not await _send(ws, _dumps(established)):

@@ -5,8 +5,9 @@ listens on loopback (port 0 = any free port) and shuts down when the block exits
 connections with 1001 (going away) as the service does on shutdown.
 
 Routing happens in the ``process_request`` hook: HTTP routes are answered there, unknown paths get
-404, factory mode refuses a failed auth with HTTP 403 before the upgrade; for every other
-upgrade the credentials and the subprotocol to echo are decided there and kept on the connection.
+404, a malformed query gets 400, factory mode refuses a failed auth with HTTP 403 before the
+upgrade; for every other upgrade the credentials and the subprotocol to echo are decided there and
+kept on the connection.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ from websockets.typing import Subprotocol
 from netra_diag.emulator.agent import RunContext
 from netra_diag.emulator.auth import AuthDecision, Authenticator, read_credentials
 from netra_diag.emulator.config import ENVELOPE_CHOICES, EmulatorConfig, Fault, FaultPlan
-from netra_diag.emulator.connection import ConnState, EmulatorConnection, handle_connection
+from netra_diag.emulator.connection import (
+    ConnState,
+    EmulatorConnection,
+    handle_connection,
+    handshake_timeout,
+)
 from netra_diag.emulator.faults import FaultLog, InjectedFault, Step, roll_faults
 from netra_diag.emulator.http import (
     CONFIG_PATH,
@@ -80,6 +86,12 @@ def raise_nofile_limit(wanted: int = 8192) -> int:
 
 class _BadRequest(Exception):
     pass
+
+
+class _BadHandshakeOption(Exception):
+    """``?handshake=`` / ``?handshake_timeout_s=`` that cannot be read: refused with a plain-text
+    400 before the upgrade, like the auth refusals, so the client's handshake diagnostics show
+    what was wrong instead of a close 1008 that came after an accepted upgrade."""
 
 
 class Service:
@@ -153,6 +165,8 @@ class Service:
             state = self._new_state(request, path, parts.query, now, legacy=legacy)
         except _BadRequest as exc:
             return json_response(400, {"error": str(exc), "path": path})
+        except _BadHandshakeOption as exc:
+            return conn.respond(400, f"Bad request: {exc}\n")
         conn.netra = state
         if state.mode == "factory" and not state.decision.ok:
             # Factory mode authenticates before accepting: the client sees HTTP 403.
@@ -183,6 +197,11 @@ class Service:
         auth_close = params.get("auth_close", str(self.config.auth_close_code))
         if auth_close not in ("1008", "1011"):
             raise _BadRequest(f"auth_close must be 1008 or 1011, got {auth_close!r}")
+        try:
+            # The message names the parameter, the value and what is accepted (on/off, > 0 s).
+            handshake_s = None if legacy else handshake_timeout(self.config, request.path)
+        except UsageError as exc:
+            raise _BadHandshakeOption(str(exc)) from None
         seq = next(self._seq)
         seed = self.config.seed
         id_rng = random.Random(f"{seed}:ids:{seq}")
@@ -204,6 +223,7 @@ class Service:
             time_scale=time_scale,
             auth_close_code=int(auth_close),
             legacy_test=legacy,
+            handshake_s=handshake_s,
         )
         self.connections_total += 1
         if Fault.REJECT_AUTH in state.conn_faults and not legacy:

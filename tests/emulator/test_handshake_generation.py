@@ -23,11 +23,15 @@ from emulator_testkit import (
     user_message,
 )
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import InvalidStatus
 
 from netra_diag.emulator import EmulatorConfig, Fault, FaultPlan, ServiceHandle, run_service
 from netra_diag.emulator.config import TimingProfile, parse_switch
 from netra_diag.emulator.connection import handshake_timeout
-from netra_diag.errors import UsageError
+from netra_diag.errors import HandshakeRejected, UsageError
+from netra_diag.live import Session
+from netra_diag.recording import load_cassette
+from netra_diag.recording_format import MarkRecord
 
 FAST = TimingProfile.instant()
 
@@ -149,14 +153,48 @@ async def test_no_acknowledgement_is_an_error_then_close_1008(svc: ServiceHandle
 
 
 @pytest.mark.parametrize(
-    "query", [{"handshake": "maybe"}, {"handshake": "on", "handshake_timeout_s": "-1"}]
+    ("query", "named"),
+    [
+        ({"handshake": "maybe"}, ("handshake", "'maybe'", "on or off (1/0, true/false, yes/no)")),
+        (
+            {"handshake": "on", "handshake_timeout_s": "-1"},
+            ("handshake_timeout_s", "'-1'", "a number of seconds > 0"),
+        ),
+    ],
 )
-async def test_bad_handshake_options_are_refused(svc: ServiceHandle, query: dict[str, str]) -> None:
-    async with await open_ws(svc.ws_url("/ws", **query), subprotocols=golden(token_for())) as ws:
-        frame = await recv_json(ws)
-        assert frame["type"] == "error_message"
-        assert frame["error_code"] == "INVALID_PARAMETER"
-        assert await close_code_after(ws) == (1008, "Invalid handshake option")
+async def test_bad_handshake_options_are_refused_at_the_upgrade(
+    svc: ServiceHandle, query: dict[str, str], named: tuple[str, str, str]
+) -> None:
+    with pytest.raises(InvalidStatus) as info:
+        await open_ws(svc.ws_url("/ws", **query), subprotocols=golden(token_for()))
+    response = info.value.response
+    assert response.status_code == 400
+    assert response.headers["Content-Type"].startswith("text/plain")
+    body = bytes(response.body).decode()
+    for part in named:  # the parameter, the value sent and what is accepted
+        assert part in body, body
+    assert svc.connections_total == 0  # refused before any connection state was set up
+
+
+async def test_session_handshake_diagnostics_show_the_refusal_body(
+    svc: ServiceHandle, tmp_path: Path
+) -> None:
+    cassette = tmp_path / "refused.jsonl"
+    url = svc.ws_url("/ws", handshake="maybe")
+    with pytest.raises(HandshakeRejected) as info:
+        await Session.connect(
+            url, token=token_for(), transport="subprotocol", record=cassette, open_timeout=5
+        )
+    assert info.value.status == 400
+    assert "handshake must be on or off" in info.value.body
+    assert "'maybe'" in info.value.body
+    marks = [r for r in load_cassette(cassette).records if isinstance(r, MarkRecord)]
+    rejected = next(m for m in marks if m.name == "handshake_rejected")
+    assert rejected.data["status"] == 400
+    assert rejected.data["body"] == info.value.body
+    attempt = next(m for m in marks if m.name == "transport_attempt")
+    assert attempt.data["outcome"] == "rejected"
+    assert "handshake must be on or off" in attempt.data["detail"]
 
 
 async def test_drop_handshake_complete_is_ready_but_silent(tmp_path: Path) -> None:
