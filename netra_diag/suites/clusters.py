@@ -56,7 +56,7 @@ def cluster_failures(
 ) -> list[Cluster]:
     """Clusters of the failing tests of ``run``, biggest first (ties: report order).
     ``signatures``: those of the failing tests by test id, if the caller has them already
-    (``netra_diag.suites.signatures.Signing``)."""
+    (``netra_diag.suites.signing.Signing``)."""
     known = signatures or {}
     groups: dict[str, list[TestCase]] = {}
     runner_phases: dict[str, list[str]] = {}  # per group, each test's phase as the runner said

@@ -25,7 +25,7 @@ from netra_diag.suites.links import Recording, find_recordings
 from netra_diag.suites.merge import expand_paths, load_results
 from netra_diag.suites.model import SuiteRun
 from netra_diag.suites.remediation import SuiteStatus, suite_statuses, tally_suites
-from netra_diag.suites.signatures import Signing
+from netra_diag.suites.signing import Signing
 from netra_diag.suites.vacuous import VacuousKind, VacuousSignal, find_vacuous
 
 __all__ = ["EVENTS_PROPERTY", "Finding", "TriageReport", "triage"]

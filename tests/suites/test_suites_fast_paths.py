@@ -24,14 +24,17 @@ from netra_diag.suites import (
     Problem,
     ProblemKind,
     TestCase,
+    frames,
     junit_cases,
     load_results,
     signatures,
     triage,
 )
 from netra_diag.suites.background import ForkedCall, can_fork
+from netra_diag.suites.frames import innermost_frame
 from netra_diag.suites.model import RowColumns, new_problem, new_test_case, primary_of
-from netra_diag.suites.signatures import Signing, innermost_frame, problem_signature
+from netra_diag.suites.signatures import problem_signature
+from netra_diag.suites.signing import Signing
 
 # -- innermost_frame ---------------------------------------------------------------------------
 
@@ -40,8 +43,8 @@ def _reference_innermost(text: str, include_tests: bool = False) -> str:
     """innermost_frame as it reads without its shortcuts: every line from the end, every
     frame pattern, no caches."""
     tail = text[-8192:]
-    for start, line in signatures._lines_from_end(tail):
-        match = signatures._FRAME.search(line)
+    for start, line in frames._lines_from_end(tail):
+        match = frames._FRAME.search(line)
         if match is None:
             continue
         if path := match["py"]:
@@ -51,17 +54,17 @@ def _reference_innermost(text: str, include_tests: bool = False) -> str:
         elif path := match["js"]:
             frame = (path, (match["jsfn"] or "").strip(), False)
         elif path := match["java"]:
-            if match["javafn"].startswith(signatures._JAVA_LIBRARY):
+            if match["javafn"].startswith(frames._JAVA_LIBRARY):
                 continue
             frame = (path, match["javafn"].rsplit(".", 1)[-1], False)
         else:
             frame = (match["go"], "", False)
         path, fn, pytest_style = frame
-        if signatures._is_library(path) or (not include_tests and signatures._is_test_path(path)):
+        if frames._is_library(path) or (not include_tests and frames._is_test_path(path)):
             continue
         if not fn and pytest_style:
-            fn = signatures._function_above(tail[:start], path)
-        path = signatures._TMP_PREFIX.sub("<tmp>/", path)
+            fn = frames._function_above(tail[:start], path)
+        path = frames._TMP_PREFIX.sub("<tmp>/", path)
         return f"{path}:{fn}" if fn else path
     return ""
 
@@ -118,9 +121,7 @@ def test_innermost_frame_reads_what_every_line_from_the_end_says(
 
 @given(st.text(alphabet=st.sampled_from(list("ab.py:0123456789١ in/\tE")), max_size=30))
 def test_dropping_a_line_number_never_changes_the_frame_read(line: str) -> None:
-    assert signatures._frame_of_line(signatures._without_line_number(line)) == (
-        signatures._frame_of_line(line)
-    )
+    assert frames._frame_of_line(frames._without_line_number(line)) == (frames._frame_of_line(line))
 
 
 # -- message normalisation --------------------------------------------------------------------

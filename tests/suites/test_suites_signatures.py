@@ -12,7 +12,7 @@ from netra_diag.suites import (
     normalise_message,
     signature_of,
 )
-from netra_diag.suites.signatures import innermost_frame
+from netra_diag.suites.frames import innermost_frame
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 
