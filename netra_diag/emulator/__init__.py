@@ -9,8 +9,9 @@ PROTOCOL.md, on websockets' asyncio server. Tests, notebooks and the demo run ag
 
 Module map: ``config`` (what to emulate), ``auth`` (credentials, modes, tickets), ``protocol``
 (client frames), ``agent`` (run scripts), ``envelopes`` (variants a–e), ``faults`` (injection and
-log), ``router`` (user/thread delivery), ``http`` (health/config/ticket), ``connection`` and
-``server`` (the websockets glue), ``thread`` (background-thread runner).
+log), ``router`` (user/thread delivery), ``http`` (health/config/ticket), ``connection_state``
+(what is kept per connection), ``connection`` (message loop and handshake), ``runs`` (agent runs
+in the background), ``server`` (the websockets glue), ``thread`` (background-thread runner).
 """
 
 from netra_diag.emulator.auth import DEMO_USER_ID

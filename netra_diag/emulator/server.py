@@ -31,12 +31,8 @@ from websockets.typing import Subprotocol
 from netra_diag.emulator.agent import RunContext
 from netra_diag.emulator.auth import AuthDecision, Authenticator, read_credentials
 from netra_diag.emulator.config import ENVELOPE_CHOICES, EmulatorConfig, Fault, FaultPlan
-from netra_diag.emulator.connection import (
-    ConnState,
-    EmulatorConnection,
-    handle_connection,
-    handshake_timeout,
-)
+from netra_diag.emulator.connection import handle_connection, handshake_timeout
+from netra_diag.emulator.connection_state import ConnState, EmulatorConnection
 from netra_diag.emulator.faults import FaultLog, InjectedFault, Step, roll_faults
 from netra_diag.emulator.http import (
     CONFIG_PATH,
