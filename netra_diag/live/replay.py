@@ -24,16 +24,12 @@ so on (docs/cassette-format.md, "Replay"). With each one the replay server
    for 1006: the TCP connection is dropped), or waits for the client's close if the client closed
    in the recording.
 
+Steps 3 and 4, and how precisely frames keep their deadlines, are ``replay_playback``'s.
+
 Past the last recorded connection, ``repeat=False`` refuses every further upgrade with HTTP 503
 (the body says how many connections the cassette held), so a client that reconnects more often
 than the recorded one did learns it at once; ``repeat=True`` starts the cassette over from its
 first connection.
-
-Precision: each send has an absolute deadline on ``loop.time()`` (never accumulated sleeps, so
-errors do not add up); the coroutine sleeps until ~1 ms before it and busy-waits the rest, because
-the event loop's timers wake up to a millisecond late. ``ReplayOutcome.lateness_ms`` reports how
-late each frame still was (on a loaded machine the OS scheduler adds milliseconds no process can
-avoid).
 """
 
 from __future__ import annotations
@@ -44,26 +40,17 @@ import email.utils
 import ipaddress
 import math
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from netra_diag.errors import UsageError
-from netra_diag.live.replay_plan import (
-    UNPROMPTED_CLIENT_TYPES,
-    Answer,
-    ConnectionPlan,
-    ReplayPlan,
-    ReplayStep,
-    client_type,
-    plan_replay,
-)
+from netra_diag.live.replay_plan import ConnectionPlan, ReplayPlan, ReplayStep, plan_replay
+from netra_diag.live.replay_playback import ReplayOutcome, play_connection
 from netra_diag.recording import load_cassette
 
 __all__ = [
@@ -77,36 +64,7 @@ __all__ = [
     "serve_cassette",
 ]
 
-# Codes that never travel in a close frame (RFC 6455 §7.4.1): replaying them means dropping the
-# TCP connection (1006) or sending an empty close frame (1005).
-_NO_FRAME_CODES = frozenset({1006, 1015})
-# Busy-wait the last 1.2 ms before a deadline: the loop's timers wake ~0.7 ms late at the median
-# (epoll's millisecond resolution); a longer spin buys nothing and, on a loaded machine, makes the
-# scheduler preempt the spinning process.
-_SPIN_S = 0.0012
 _LOOPBACK_NAMES = frozenset({"localhost"})
-
-
-@dataclass(slots=True)
-class ReplayOutcome:
-    """What happened during one replayed connection. Lateness is how far after its deadline each
-    frame was handed to the socket: the replay's own scheduling error. ``connection`` is the
-    recorded connection played (1-based), ``answer`` what was done with the upgrade
-    (``http_status`` for a recorded refusal)."""
-
-    frames_sent: int = 0
-    client_messages: int = 0
-    close_code: int | None = None
-    client_closed_first: bool = False
-    lateness_ms: list[float] = field(default_factory=list)
-    finished: bool = False
-    connection: int = 1
-    answer: Answer = "upgrade"
-    http_status: int | None = None
-
-    @property
-    def max_lateness_ms(self) -> float:
-        return max(self.lateness_ms, default=0.0)
 
 
 def _select_subprotocol(recorded: str | None, offered: Sequence[str]) -> str | None:
@@ -149,15 +107,6 @@ def _recorded_refusal(plan: ConnectionPlan) -> Response:
     except ValueError:  # a status the stdlib does not name (a proxy's 520, say)
         phrase = "Unknown"
     return Response(plan.status, phrase, headers, body)
-
-
-async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None:
-    remaining = deadline - loop.time()
-    if remaining > _SPIN_S:
-        await asyncio.sleep(remaining - _SPIN_S)
-    # The last stretch is a busy-wait; it blocks this loop for at most _SPIN_S.
-    while loop.time() < deadline:
-        pass
 
 
 class ReplayServer:
@@ -275,86 +224,17 @@ class ReplayServer:
             self._finish(entry[1])
 
     async def handle(self, ws: ServerConnection) -> None:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
         entry = self._pending.pop(ws, None)
         if entry is None:  # every accepted upgrade went through process_request; never guess
             ws.transport.abort()
             return
         plan, outcome = entry
         self.active += 1
-        messages: asyncio.Queue[float | None] = asyncio.Queue()
-
-        async def read_client() -> None:
-            try:
-                async for message in ws:
-                    if client_type(message) not in UNPROMPTED_CLIENT_TYPES:
-                        outcome.client_messages += 1
-                        messages.put_nowait(loop.time())
-            except ConnectionClosed:
-                pass
-            finally:
-                messages.put_nowait(None)
-
-        reader = asyncio.create_task(read_client())
         try:
-            await self._play(ws, plan, loop, start, messages, outcome)
-        except ConnectionClosed:
-            outcome.client_closed_first = True
+            await play_connection(ws, plan, outcome, speed=self.speed)
         finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
             self.active -= 1
             self._finish(outcome)
-
-    async def _play(
-        self,
-        ws: ServerConnection,
-        plan: ConnectionPlan,
-        loop: asyncio.AbstractEventLoop,
-        anchor: float,
-        messages: asyncio.Queue[float | None],
-        outcome: ReplayOutcome,
-    ) -> None:
-        scale = 1.0 / self.speed
-        for index, segment in enumerate(plan.segments):
-            if index > 0:
-                received = await messages.get()
-                if received is None:
-                    outcome.client_closed_first = True
-                    return
-                anchor = received
-            for step in segment:
-                deadline = anchor + step.offset_s * scale
-                await _sleep_until(loop, deadline)
-                if step.action == "close":
-                    outcome.close_code = step.code
-                    await self._close(ws, step)
-                    return
-                await ws.send(step.text if step.text is not None else step.data or b"")
-                outcome.lateness_ms.append((loop.time() - deadline) * 1e3)
-                outcome.frames_sent += 1
-        # Nothing left to play: keep the connection as the recording left it until the client
-        # closes it.
-        await ws.wait_closed()
-        outcome.client_closed_first = True
-        outcome.close_code = ws.close_code
-
-    @staticmethod
-    async def _close(ws: ServerConnection, step: ReplayStep) -> None:
-        if step.code is None or step.code in _NO_FRAME_CODES:
-            ws.transport.abort()  # 1006: the peer sees the TCP connection drop, no close frame
-            return
-        if step.code == 1005:
-            ws.protocol.send_close()  # an empty close frame: "no status received"
-            await ws.wait_closed()
-            return
-        try:
-            await ws.close(step.code, step.reason)
-        except ValueError:
-            # A code RFC 6455 §7.4 forbids on the wire: drop the connection rather than invent one.
-            ws.transport.abort()
 
 
 def _check_host(host: str) -> None:
