@@ -34,16 +34,8 @@ from defusedxml.common import DefusedXmlException
 from netra_diag.errors import ReportParseError
 from netra_diag.suites.background import ForkedCall, can_fork
 from netra_diag.suites.gc_pause import pause_gc
-from netra_diag.suites.junit_cases import (
-    SUITE_TAGS,
-    TEXT_TAGS,
-    CaseCollector,
-    Child,
-    FailureSink,
-    Kids,
-    kids_of,
-    pytest_nodeid,
-)
+from netra_diag.suites.junit_cases import SUITE_TAGS, CaseCollector, FailureSink, pytest_nodeid
+from netra_diag.suites.junit_children import TEXT_TAGS, Child, Kids, kids_of
 from netra_diag.suites.junit_scan import BulkScan
 from netra_diag.suites.model import SuiteRun
 from netra_diag.suites.xmlcheck import check_xml

@@ -26,38 +26,33 @@ checks that on generated documents.
 from __future__ import annotations
 
 import re
-from functools import lru_cache, partial
+from functools import lru_cache
 from itertools import compress, repeat
 from operator import add, is_not
 from typing import TypeVar
 
-from netra_diag.suites.junit_cases import (
-    PROBLEM_TAGS,
-    SUITE_TAGS,
-    TEXT_TAGS,
-    CaseCollector,
-    Child,
-    Decided,
-    FailureSink,
+from netra_diag.suites.junit_cases import SUITE_TAGS, CaseCollector, FailureSink
+from netra_diag.suites.junit_children import (
     Kids,
-    details_of_shape,
-    kids_of,
+)
+from netra_diag.suites.junit_scan_children import (
+    Tokens,
+    fix_values,
+    flat_children,
+    nested_kids,
+    parse_attrs,
 )
 from netra_diag.suites.model import SuiteRun
-from netra_diag.suites.xmlstream import clip_text
 
-__all__ = ["BulkScan", "scan_junit", "unescape"]
+__all__ = ["BulkScan", "scan_junit"]
 
 # Attributes of a start tag in a well-formed document; values may hold ">" but never "<".
 _ATTRS = r"""((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)"""
 # One tag: end tag, or start / empty-element tag.
 _TAG = re.compile(r"<(/?)([^\s/>]+)" + _ATTRS + r"\s*(/?)>")
-_ATTR = re.compile(r"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 # The layout of testcase attributes read as columns: separated by one space, in double quotes.
 _PLAIN_ATTRS = re.compile(r'(?: [^\s=/>"\']+="[^"]*")+')
 _PLAIN_NAME = re.compile(r' ([^\s=/>"\']+)="')
-_REF = re.compile(r"&(?:#([0-9]+)|#x([0-9a-fA-F]+)|(lt|gt|amp|quot|apos));")
-_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _TESTCASE = "<testcase"
 # The kind of each tag, one character each: "t" an empty testcase, "T" a testcase start tag,
 # "(" another start tag, "." another empty-element tag, ")" an end tag.
@@ -67,72 +62,8 @@ _END: dict[str | None, str] = {None: ""}  # any end tag's name: ")"
 # What the kinds say: a run of empty testcases, a testcase whose children have nothing inside
 # ("()" or "." each, then the testcase's end tag), or any other single tag.
 _STEP = re.compile(r"t+|T(?:\(\)|\.)*\)|.")
-_NO_ATTRS: dict[str, str] = {}
-# Attribute texts that are each exactly ` message="..."`, joined with "\x00" (which no
-# attribute value can hold).
-_PLAIN_MESSAGE = re.compile(r' message="[^"\x00]*"(?:\x00 message="[^"\x00]*")*')
 _T = TypeVar("_T")
 _DECLARATION = re.compile(r"<\?xml\s")
-
-
-def _ref(match: re.Match[str]) -> str:
-    if match[1]:
-        return chr(int(match[1]))
-    if match[2]:
-        return chr(int(match[2], 16))
-    return _NAMED[match[3]]
-
-
-def unescape(text: str) -> str:
-    """``text`` with the references of a DTD-less document replaced, as expat reports it."""
-    if "&" not in text:
-        return text
-    if "&#" in text:
-        return _REF.sub(_ref, text)
-    # Every "&" starts one of the five references; "&amp;" last, so that what it leaves behind
-    # is never read as another reference.
-    return (
-        text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", '"')
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
-    )
-
-
-def _attr_value(value: str) -> str:
-    # XML 1.0 §3.3.3: a literal tab or newline in an attribute value is read as a space (a
-    # character reference to one is not); carriage returns are gone by now.
-    if "\n" in value or "\t" in value:
-        value = value.replace("\n", " ").replace("\t", " ")
-    return unescape(value)
-
-
-def _attrs(text: str) -> dict[str, str]:
-    if not text:
-        return {}
-    return {name: _attr_value(dq or sq) for name, dq, sq in _ATTR.findall(text)}
-
-
-def _message_and_type_at(
-    columns: list[list[str] | None], child: int
-) -> tuple[list[str], list[str]]:
-    return _message_and_type(columns[child] or [])
-
-
-def _message_and_type(found: list[str]) -> tuple[list[str], list[str]]:
-    """The ``message`` and ``type`` attributes ("" if missing or empty) of each of ``found``,
-    attribute texts of failure/error/skip elements (only those two are ever read). pytest's
-    ` message="..."` is sliced out at once; any other layout goes through ``_attrs``."""
-    if _PLAIN_MESSAGE.fullmatch("\x00".join(found)):
-        return _fix_values([text[10:-1] for text in found]), [""] * len(found)
-    parsed = list(map(_attrs, found))
-    messages = [a.get("message") or "" for a in parsed]
-    return messages, [a.get("type") or "" for a in parsed]
-
-
-def _text_value(text: str) -> str:
-    return clip_text(unescape(text))
 
 
 @lru_cache(maxsize=32)
@@ -195,7 +126,7 @@ class BulkScan:
         """A start tag outside testcases (as netra_diag.suites.junit._StreamReader.start)."""
         out = self.out
         if tag in SUITE_TAGS:
-            values = _attrs(attrs)
+            values = parse_attrs(attrs)
             if not out.root_tag:
                 out.root_tag, out.root_attrs = tag, values
             top = not self.suites or (len(self.suites) == 1 and out.root_tag == "testsuites")
@@ -278,11 +209,11 @@ class BulkScan:
         )
         is_testcase = list(map(is_not, testcases, repeat(None)))
         columns = {
-            name: _fix_values(list(compress(parts[1 + j :: width], is_testcase)))
+            name: fix_values(list(compress(parts[1 + j :: width], is_testcase)))
             for j, name in enumerate(layout)
         }
         del parts, testcases, is_testcase
-        tokens = _Tokens(code, names, attrs, texts, ends)
+        tokens = Tokens(code, names, attrs, texts, ends)
         steps = self._structure(tokens)
         if steps is None:
             return False
@@ -290,7 +221,7 @@ class BulkScan:
         if not batches:
             return True
         plain = "status" not in columns
-        kids, decided = _flat_children(tokens, flat, columns.get("classname") if plain else None)
+        kids, decided = flat_children(tokens, flat, columns.get("classname") if plain else None)
         kids.update(nested)
         for begin, end, suite in batches:
             part = {name: values[begin:end] for name, values in columns.items()}
@@ -300,7 +231,7 @@ class BulkScan:
         return True
 
     def _structure(
-        self, tokens: _Tokens
+        self, tokens: Tokens
     ) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]], dict[int, Kids]] | None:
         """Walk the tag kinds: the batches of testcases (first, end, suite) between suite tags,
         the testcases whose children have nothing inside (number, tag row, kinds of the
@@ -324,7 +255,7 @@ class BulkScan:
                 elif end - pos == 2:
                     pass  # nothing but text inside: a plain pass
                 else:
-                    found = _nested_kids(tokens, pos)
+                    found = nested_kids(tokens, pos)
                     if found is None:
                         return None
                     end, children = found
@@ -353,22 +284,6 @@ class BulkScan:
         return batches, flat, nested
 
 
-class _Tokens:
-    """The tags of a document as columns (one row per tag) and their kinds (``code``)."""
-
-    __slots__ = ("attrs", "code", "ends", "names", "texts")
-
-    def __init__(
-        self,
-        code: str,
-        names: list[str | None],
-        attrs: list[str | None],
-        texts: list[str],
-        ends: list[str | None],
-    ) -> None:
-        self.code, self.names, self.attrs, self.texts, self.ends = code, names, attrs, texts, ends
-
-
 def _shift(found: dict[int, _T], begin: int, end: int) -> dict[int, _T]:
     """The entries of testcases ``begin`` to ``end``, numbered from ``begin``."""
     if not found:
@@ -376,165 +291,6 @@ def _shift(found: dict[int, _T], begin: int, end: int) -> dict[int, _T]:
     if begin == 0 and end > max(found):
         return found
     return {n - begin: value for n, value in found.items() if begin <= n < end}
-
-
-def _fix_values(values: list[str]) -> list[str]:
-    joined = "".join(values)
-    if "&" in joined or "\n" in joined or "\t" in joined:
-        return list(map(_attr_value, values))
-    return values
-
-
-def _flat_children(
-    tokens: _Tokens, flat: list[tuple[int, int, str]], classnames: list[str] | None
-) -> tuple[dict[int, Kids], dict[int, Decided]]:
-    """The children of the testcases none of whose children has anything inside, grouped by the
-    tags of their children so that each child position is read for a whole group in C loops: a
-    child's text is the text after its start tag ("(" in the kinds) or none (".").
-
-    Groups that ``details_of_shape`` handles come back decided, by testcase number; the others
-    as ``Kids``. ``classnames`` is None when the testcases have none (nothing is decided then).
-    """
-    by_kinds: dict[str, tuple[list[int], list[int]]] = {}
-    for case, row, kinds in flat:
-        cases, rows = by_kinds.setdefault(kinds, ([], []))
-        cases.append(case)
-        rows.append(row)
-    names, attrs, texts = tokens.names, tokens.attrs, tokens.texts
-    kids: dict[int, Kids] = {}
-    decided: dict[int, Decided] = {}
-    for kinds, (cases, rows) in by_kinds.items():
-        starts = [(offset, kind == "(") for offset, kind in enumerate(kinds, 1) if kind != ")"]
-        tag_columns = [[names[row + offset] for row in rows] for offset, _ in starts]
-        by_tags: dict[tuple[str, ...], list[int]] = {}
-        for n, key in enumerate(zip(*tag_columns, strict=True)):
-            by_tags.setdefault(key, []).append(n)
-        for tags, members in by_tags.items():
-            at = [rows[n] for n in members]
-            attr_texts = [
-                [attrs[row + offset] or "" for row in at] if tag in PROBLEM_TAGS else None
-                for tag, (offset, _) in zip(tags, starts, strict=True)
-            ]
-            text_columns = [
-                (
-                    list(map(_text_value, [texts[row + offset] for row in at]))
-                    if opened
-                    else [""] * len(at)
-                )
-                if tag in TEXT_TAGS
-                else [None] * len(at)
-                for tag, (offset, opened) in zip(tags, starts, strict=True)
-            ]
-            numbers = [cases[n] for n in members]
-            done = (
-                None
-                if classnames is None
-                else details_of_shape(
-                    tags,
-                    [classnames[n] for n in numbers],
-                    partial(_message_and_type_at, attr_texts),
-                    text_columns,  # type: ignore[arg-type]
-                )
-            )
-            if done is not None:
-                decided.update(zip(numbers, done, strict=True))
-                continue
-            attr_columns = [
-                list(map(_attrs, found)) if found is not None else [_NO_ATTRS] * len(at)
-                for found in attr_texts
-            ]
-            kids.update(
-                zip(
-                    numbers,
-                    map(
-                        Kids,
-                        repeat(tags),
-                        zip(*attr_columns, strict=True),
-                        zip(*text_columns, strict=True),
-                        repeat(None),
-                        repeat(()),
-                    ),
-                    strict=False,  # repeat() is endless
-                )
-            )
-    return kids, decided
-
-
-def _nested_kids(tokens: _Tokens, row: int) -> tuple[int, Kids] | None:
-    """The children of the testcase whose start tag is at ``row``, tag by tag with the streaming
-    reader's rules (see its ``start``/``end``): the text of a failure/output element and of a
-    Surefire ``<stackTrace>`` in it, ``<property>`` elements one level down, other text dropped.
-    Returns the row after the testcase's end tag, and the children."""
-    code, names, attrs, texts, ends = (
-        tokens.code,
-        tokens.names,
-        tokens.attrs,
-        tokens.texts,
-        tokens.ends,
-    )
-    record = _Record()
-    sink: list[str] | None = None  # where character data goes now
-    depth = 0
-    for pos in range(row + 1, len(code)):
-        kind = code[pos]
-        if kind == ")":
-            if not depth:
-                if ends[pos] != "testcase":
-                    return None
-                return pos + 1, record.finish()
-            depth -= 1
-        elif kind in "(.":
-            tag: str = names[pos]  # type: ignore[assignment]
-            depth += 1
-            if depth == 1:
-                sink = record.add(Child(tag, _attrs(attrs[pos] or "")))
-            elif depth == 2:
-                if tag == "property":
-                    values = _attrs(attrs[pos] or "")
-                    record.children[-1].props.append(
-                        (values.get("name", ""), values.get("value", ""))
-                    )
-                elif tag == "stackTrace":
-                    sink = record.stacks[-1] = []
-                else:
-                    sink = None
-            if kind == ".":
-                depth -= 1
-        else:
-            return None  # a testcase inside a testcase
-        if depth < 2 and kind in ").":  # back in a child, or between children
-            sink = record.texts[-1] if depth == 1 else None
-        text = texts[pos]
-        if text and sink is not None:
-            sink.append(text)
-    return None
-
-
-class _Record:
-    """The children of one testcase while its tags go by, with the pieces of their texts."""
-
-    __slots__ = ("children", "stacks", "texts")
-
-    def __init__(self) -> None:
-        self.children: list[Child] = []
-        self.texts: list[list[str] | None] = []
-        self.stacks: list[list[str] | None] = []
-
-    def add(self, child: Child) -> list[str] | None:
-        """Add a child; the list its text goes to, if it keeps text."""
-        pieces: list[str] | None = [] if child.tag in TEXT_TAGS else None
-        self.children.append(child)
-        self.texts.append(pieces)
-        self.stacks.append(None)
-        return pieces
-
-    def finish(self) -> Kids:
-        for child, text, stack in zip(self.children, self.texts, self.stacks, strict=True):
-            if text is not None:
-                child.text = _text_value("".join(text))
-            if stack is not None:
-                child.stack = _text_value("".join(stack))
-        return kids_of(self.children)
 
 
 def scan_junit(text: str, path: str) -> SuiteRun | None:

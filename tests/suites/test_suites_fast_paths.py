@@ -25,7 +25,7 @@ from netra_diag.suites import (
     ProblemKind,
     TestCase,
     frames,
-    junit_cases,
+    junit_children,
     load_results,
     signatures,
     triage,
@@ -146,7 +146,7 @@ def test_one_problem_decides_as_the_general_rule(
     kind: ProblemKind, ptype: str, message: str, phase: str, status: str
 ) -> None:
     problem = Problem(kind, ptype, message, "", phase)
-    assert junit_cases._decide_one(kind, ptype, message, phase) == junit_cases._decide(
+    assert junit_children._decide_one(kind, ptype, message, phase) == junit_children._decide(
         [problem], status
     )
 

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from netra_diag.errors import ReportParseError
 from netra_diag.suites import junit, parse_junit
-from netra_diag.suites.junit_scan import BulkScan, scan_junit, unescape
+from netra_diag.suites.junit_scan import BulkScan, scan_junit
+from netra_diag.suites.junit_scan_children import unescape
 from netra_diag.suites.model import SuiteRun
 from netra_diag.suites.xmlcheck import check_xml
 
