@@ -21,6 +21,11 @@ code and reason; 1006: the TCP connection is dropped without a close frame; a cl
 started: the replay waits for the client's); a refused upgrade gets the recorded HTTP status and
 body; an upgrade that got no answer is dropped before any answer.
 
+A cassette recorded with --transport ticket also holds the session's ticket requests (POST
+/api/websocket/ticket), without the tickets: they are answered in turn as recorded, an issued
+ticket by a fresh single-use one, and an upgrade with ?ticket= must carry a ticket this replay
+issued and nobody used (else HTTP 403).
+
 Connections beyond the recorded ones are refused with HTTP 503, whose body says how many
 connections the cassette held; with --loop the cassette starts over from its first connection
 instead. Without --loop the command ends --linger seconds after every recorded connection has been
@@ -114,11 +119,13 @@ async def _serve(args: argparse.Namespace) -> int:
         if n > 1:
             for number, connection in enumerate(plan.connections, start=1):
                 print(f"  connection {number}: {connection.describe()}")
+        for number, ticket in enumerate(plan.tickets, start=1):
+            print(f"  ticket request {number}: {ticket.describe()}")
         for warning in rs.warnings:
             print(f"  warning: {warning}")
         print(rs.url, flush=True)
         reported: set[int] = set()
-        refused = 0
+        refused = tickets_answered = bad_tickets = 0
 
         def report(outcome: ReplayOutcome, number: int) -> None:
             which = f"replay {number} (recorded connection {outcome.connection}/{n})"
@@ -145,6 +152,12 @@ async def _serve(args: argparse.Namespace) -> int:
             if rs.refused > refused:
                 refused = rs.refused
                 print(f"refused {refused} connection(s) beyond the recorded ones (HTTP 503)")
+            for number, text in enumerate(rs.tickets.answers[tickets_answered:], start=1):
+                print(f"ticket request {tickets_answered + number}: {text}", flush=True)
+            tickets_answered = len(rs.tickets.answers)
+            if rs.tickets.refused_upgrades > bad_tickets:
+                bad_tickets = rs.tickets.refused_upgrades
+                print(f"refused {bad_tickets} upgrade(s) with a ticket this replay did not accept")
             if not args.loop and rs.played:
                 played_at = loop.time() if played_at is None else played_at
                 if loop.time() - played_at >= args.linger:

@@ -26,6 +26,11 @@ so on (docs/cassette-format.md, "Replay"). With each one the replay server
 
 Steps 3 and 4, and how precisely frames keep their deadlines, are ``replay_playback``'s.
 
+A session on the ticket transport asks for a ticket (``POST /api/websocket/ticket``) before each
+upgrade: those requests are answered in turn as the recorded ones were, a fresh single-use ticket
+for each recorded issue (the cassette never holds the ticket), and an upgrade carrying
+``?ticket=`` must carry one the replay issued and nobody used (``replay_http``).
+
 Past the last recorded connection, ``repeat=False`` refuses every further upgrade with HTTP 503
 (the body says how many connections the cassette held), so a client that reconnects more often
 than the recorded one did learns it at once; ``repeat=True`` starts the cassette over from its
@@ -36,21 +41,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import ipaddress
 import math
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from http import HTTPStatus
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from netra_diag.errors import UsageError
+from netra_diag.live.replay_http import TicketDesk, http_response
 from netra_diag.live.replay_plan import ConnectionPlan, ReplayPlan, ReplayStep, plan_replay
 from netra_diag.live.replay_playback import ReplayOutcome, play_connection
+from netra_diag.live.ticket import TICKET_PATH
 from netra_diag.recording import load_cassette
 
 __all__ = [
@@ -90,30 +97,20 @@ def _select_subprotocol(recorded: str | None, offered: Sequence[str]) -> str | N
 def _recorded_refusal(plan: ConnectionPlan) -> Response:
     """The recorded refusal as an HTTP response: its status, body and (non-framing) headers."""
     assert plan.status is not None
-    body = plan.body.encode()
-    headers = Headers(
-        [
-            ("Date", email.utils.formatdate(usegmt=True)),
-            ("Connection", "close"),
-            ("Content-Length", str(len(body))),
-        ]
-    )
-    for name, value in plan.headers:
-        headers[name] = value
-    if "Content-Type" not in headers:
-        headers["Content-Type"] = "text/plain; charset=utf-8"
-    try:
-        phrase = HTTPStatus(plan.status).phrase
-    except ValueError:  # a status the stdlib does not name (a proxy's 520, say)
-        phrase = "Unknown"
-    return Response(plan.status, phrase, headers, body)
+    return http_response(plan.status, plan.body, plan.headers)
+
+
+def _query_ticket(path: str) -> str | None:
+    values = parse_qs(urlsplit(path).query).get("ticket")
+    return values[0] if values else None
 
 
 class ReplayServer:
     """A running replay; ``url`` is where to connect. Created by :func:`serve_cassette`.
 
     ``outcomes`` has one entry per client connection given a recorded connection, in arrival
-    order; ``refused`` counts the upgrades refused with HTTP 503 past the recorded ones."""
+    order; ``refused`` counts the upgrades refused with HTTP 503 past the recorded ones;
+    ``tickets`` answers the ticket route (``replay_http.TicketDesk``)."""
 
     def __init__(
         self, plan: ReplayPlan, *, cassette: str, host: str, speed: float, repeat: bool
@@ -127,6 +124,7 @@ class ReplayServer:
         self.outcomes: list[ReplayOutcome] = []
         self.refused = 0
         self.active = 0
+        self.tickets = TicketDesk(plan.tickets, cassette=cassette, repeat=repeat)
         # Accepted upgrades waiting for their handler: which recorded connection each plays.
         self._pending: dict[ServerConnection, tuple[ConnectionPlan, ReplayOutcome]] = {}
         self._changed = asyncio.Event()
@@ -142,9 +140,11 @@ class ReplayServer:
 
     @property
     def played(self) -> bool:
-        """Every recorded connection has been served once and has ended."""
+        """Every recorded connection has been served once and has ended, and every recorded
+        ticket request has been answered once."""
         n = self.plan.n_connections
-        return len(self.outcomes) >= n and all(o.finished for o in self.outcomes[:n])
+        served = len(self.outcomes) >= n and all(o.finished for o in self.outcomes[:n])
+        return served and self.tickets.played
 
     async def wait_finished(self) -> ReplayOutcome:
         """Wait until the first replayed connection has ended and return its outcome."""
@@ -170,23 +170,38 @@ class ReplayServer:
         """The body of the 503 answering client connection ``number``, one past the recording."""
         n = self.plan.n_connections
         held = f"{n} connection" + ("" if n == 1 else "s")
+        why = (
+            "every recorded connection has been replayed; repeat=True / --loop starts the "
+            "cassette over"
+            if n
+            else "the recorded session never reached an upgrade"
+        )
         return (
             f"netra-diag replay: the cassette {Path(self.cassette).name} held {held}; this is "
-            f"connection {number}, which has no recording (every recorded connection has been "
-            "replayed; repeat=True / --loop starts the cassette over)\n"
+            f"connection {number}, which has no recording ({why})\n"
         )
 
     # -- websockets hooks ----------------------------------------------------------------------
 
     def process_request(self, ws: ServerConnection, request: Request) -> Response | None:
         """Give this upgrade request the next recorded connection, and answer it as that one was
-        answered: accepted (``None``: go on with the upgrade), refused, or dropped."""
+        answered: accepted (``None``: go on with the upgrade), refused, or dropped. A request on
+        the ticket path gets the next recorded ticket request's answer instead."""
+        if urlsplit(request.path).path == TICKET_PATH:
+            response = self.tickets.answer(ws, request, ws_url=self.url, now=time.time())
+            self._changed.set()
+            return response
         upgrade = request.headers.get("Upgrade", "").lower() == "websocket"
         if not upgrade or "Sec-WebSocket-Key" not in request.headers:
             return None  # not an upgrade: websockets refuses it (426/400), no recording used up
+        ticket = _query_ticket(request.path)
+        refused_ticket = "" if ticket is None else self.tickets.redeem(ticket, time.time())
+        if refused_ticket:
+            self.tickets.refused_upgrades += 1
+            return http_response(HTTPStatus.FORBIDDEN, f"netra-diag replay: {refused_ticket}\n")
         n = self.plan.n_connections
         admitted = len(self.outcomes)
-        if admitted >= n and not self.repeat:
+        if admitted >= n and (not self.repeat or n == 0):
             self.refused += 1
             number = admitted + self.refused  # counting every upgrade request so far
             return ws.respond(HTTPStatus.SERVICE_UNAVAILABLE, self.beyond_text(number))

@@ -14,17 +14,28 @@ is what the recorded server did with the upgrade request:
 - ``reject``: refused it (``handshake_rejected``): the recorded HTTP status, body and headers;
 - ``drop``: never answered (``connect_start`` then ``error``: connection refused, open timeout):
   the replay drops the TCP connection before answering.
+
+A session on the ticket transport asks for a single-use ticket (``POST /api/websocket/ticket``,
+PROTOCOL.md §2) before each upgrade. The cassette records each such request (``ticket_issued``,
+``ticket_rejected``, or an ``error`` mark when there was no HTTP answer) but never the ticket: it
+becomes a :class:`TicketPlan`, in order, kept apart from the connections (an attempt refused at
+the ticket request never reaches an upgrade).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from netra_diag.live.replay_http_plan import (
+    TicketPlan,
+    plan_tickets,
+    recorded_int,
+    recorded_refusal,
+)
 from netra_diag.recording_format import FrameRecord, MarkRecord
 
 __all__ = [
@@ -33,6 +44,7 @@ __all__ = [
     "ConnectionPlan",
     "ReplayPlan",
     "ReplayStep",
+    "TicketPlan",
     "client_type",
     "plan_replay",
 ]
@@ -44,11 +56,6 @@ Record = FrameRecord | MarkRecord
 UNPROMPTED_CLIENT_TYPES = frozenset({"ping", "pong", "heartbeat", "heartbeat_ack"})
 # Marks carrying the server's answer to one upgrade request.
 _ANSWER_MARKS = frozenset({"upgrade_done", "handshake_rejected"})
-# Headers the replay writes itself (framing, hop-by-hop) rather than copying from the recording.
-_OWN_HEADERS = frozenset(
-    {"content-length", "transfer-encoding", "connection", "keep-alive", "date", "server"}
-)
-_HEADER_NAME_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,26 +134,37 @@ class ConnectionPlan:
 class ReplayPlan:
     """A cassette turned into what the server must do: one :class:`ConnectionPlan` per recorded
     connection, in order. ``segments``, ``subprotocol`` and ``close_by_client`` are the first
-    connection's; the counts and ``duration_s`` add up every connection."""
+    connection's; the counts and ``duration_s`` add up every connection. ``tickets``: the
+    recorded ticket requests, in order. A cassette whose only attempt was refused at its ticket
+    request holds no connection."""
 
     connections: tuple[ConnectionPlan, ...] = (ConnectionPlan(),)
     warnings: tuple[str, ...] = ()
+    tickets: tuple[TicketPlan, ...] = ()
+
+    @property
+    def _first(self) -> ConnectionPlan:
+        return self.connections[0] if self.connections else ConnectionPlan()
 
     @property
     def segments(self) -> tuple[tuple[ReplayStep, ...], ...]:
-        return self.connections[0].segments
+        return self._first.segments
 
     @property
     def subprotocol(self) -> str | None:
-        return self.connections[0].subprotocol
+        return self._first.subprotocol
 
     @property
     def close_by_client(self) -> bool:
-        return self.connections[0].close_by_client
+        return self._first.close_by_client
 
     @property
     def n_connections(self) -> int:
         return len(self.connections)
+
+    @property
+    def n_tickets(self) -> int:
+        return len(self.tickets)
 
     @property
     def n_frames(self) -> int:
@@ -181,12 +199,6 @@ def _is_primary_out(frame: FrameRecord) -> bool:
     if frame.text is None:
         return True
     return client_type(frame.text) not in UNPROMPTED_CLIENT_TYPES
-
-
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return int(value) if math.isfinite(value) else None
 
 
 def _close_by_client(data: Mapping[str, Any]) -> bool:
@@ -225,15 +237,27 @@ def plan_replay(records: Sequence[Record]) -> ReplayPlan:
     """Turn cassette records into a :class:`ReplayPlan`. Pure; never raises on odd cassettes
     (frames before the upgrade, no marks at all): anything unplayable becomes a warning."""
     ordered = sorted(records, key=lambda r: (r.t_ns, r.lineno))
-    groups = _split_connections(ordered)
-    connections: list[ConnectionPlan] = []
     warnings: list[str] = []
+    tickets = plan_tickets(ordered, warnings)
+    groups = _split_connections(ordered)
+    if (len(groups) > 1 or tickets) and not _holds_connection(groups[0]):
+        # Only the first group can lack a connect_start: marks of a ticket request refused (or
+        # unanswered) before any upgrade was attempted are no connection to replay.
+        groups = groups[1:]
+    connections: list[ConnectionPlan] = []
     for number, group in enumerate(groups, start=1):
         own: list[str] = []
         connections.append(_plan_connection(group, own))
         prefix = f"connection {number}: " if len(groups) > 1 else ""
         warnings.extend(prefix + w for w in own)
-    return ReplayPlan(connections=tuple(connections), warnings=tuple(warnings))
+    return ReplayPlan(connections=tuple(connections), warnings=tuple(warnings), tickets=tickets)
+
+
+def _holds_connection(group: Sequence[Record]) -> bool:
+    return any(
+        isinstance(r, FrameRecord) or r.name == "connect_start" or r.name in _ANSWER_MARKS
+        for r in group
+    )
 
 
 def _plan_connection(group: Sequence[Record], warnings: list[str]) -> ConnectionPlan:
@@ -250,39 +274,11 @@ def _plan_connection(group: Sequence[Record], warnings: list[str]) -> Connection
 
 
 def _plan_rejection(mark: MarkRecord, warnings: list[str]) -> ConnectionPlan:
-    status = _int_or_none(mark.data.get("status"))
-    if status is None or not 200 <= status <= 599:
-        warnings.append(
-            f"line {mark.lineno}: refusal without a usable HTTP status ({status!r}); "
-            "the replay drops the connection instead"
-        )
+    refusal = recorded_refusal(mark, warnings)
+    if refusal is None:
         return ConnectionPlan(answer="drop")
-    body = mark.data.get("body")
-    return ConnectionPlan(
-        answer="reject",
-        status=status,
-        body=body if isinstance(body, str) else "",
-        headers=_replayable_headers(mark.data.get("headers")),
-    )
-
-
-def _replayable_headers(value: Any) -> tuple[tuple[str, str], ...]:
-    """Recorded response headers worth sending again: well-formed pairs, minus the framing ones
-    the replay writes itself. A hand-edited cassette cannot inject lines into the response."""
-    if not isinstance(value, list):
-        return ()
-    kept: list[tuple[str, str]] = []
-    for item in value:
-        if not (isinstance(item, list | tuple) and len(item) == 2):
-            continue
-        name, text = item
-        if not (isinstance(name, str) and isinstance(text, str) and name):
-            continue
-        if not set(name.lower()) <= _HEADER_NAME_CHARS or "\r" in text or "\n" in text:
-            continue
-        if name.lower() not in _OWN_HEADERS:
-            kept.append((name, text))
-    return tuple(kept)
+    status, body, headers = refusal
+    return ConnectionPlan(answer="reject", status=status, body=body, headers=headers)
 
 
 def _plan_upgrade(
@@ -319,7 +315,7 @@ def _plan_upgrade(
                 segments[-1].append(step)
         elif rec.name == "close" and upgraded:
             # (A close before this connection's upgrade is the previous socket's, noticed late.)
-            code = _int_or_none(rec.data.get("code"))
+            code = recorded_int(rec.data.get("code"))
             reason = rec.data.get("reason")
             close_by_client = _close_by_client(rec.data)
             if not close_by_client:

@@ -5,11 +5,12 @@ end, and a connection beyond the recorded ones is refused with HTTP 503."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -374,33 +375,46 @@ async def test_a_refused_upgrade_replays_as_that_refusal(tmp_path: Path) -> None
     assert marks == [(403, recorded.value.body)] * 2
 
 
-async def test_cli_plays_every_connection_then_exits(tmp_path: Path) -> None:
-    path = tmp_path / "multi.jsonl"
-    write_multi(path)
-    args = ["-m", "netra_diag", "replay", str(path), "--port", "0", "--speed", "5"]
+@contextlib.asynccontextmanager
+async def replay_cli(
+    path: Path, *options: str
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, list[str], str]]:
+    """``netra-diag replay PATH --port 0 OPTIONS`` in a child process: yields the process, the
+    lines it printed before its URL, and the URL; kills the process if it is still running."""
+    args = ["-m", "netra_diag", "replay", str(path), "--port", "0", *options]
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, *args, "--linger", str(2 * FACTOR), stdout=asyncio.subprocess.PIPE
+        sys.executable, *args, stdout=asyncio.subprocess.PIPE
     )
     assert proc.stdout is not None
     try:
-        async with asyncio.timeout(20 * FACTOR):
-            lines = []
-            while not (line := (await proc.stdout.readline()).decode()).startswith("ws://"):
-                lines.append(line)
-            url = line.strip()
-            assert (await play_connection(url))[1] == 1006
-            assert (await refusal(url))[0] == 503
-            with pytest.raises(InvalidMessage):
-                async with connect(url, compression=None):
-                    pass
-            assert (await play_connection(url))[1] == 4001
-            assert "held 4 connections" in (await refusal(url))[1]  # lingering: a clear 503
-            rest = (await proc.stdout.read()).decode()
-            assert await proc.wait() == 0
+        head: list[str] = []
+        while not (line := (await proc.stdout.readline()).decode()).startswith("ws://"):
+            assert line, f"the replay ended before printing its URL: {head}"
+            head.append(line)
+        yield proc, head, line.strip()
     finally:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_cli_plays_every_connection_then_exits(tmp_path: Path) -> None:
+    path = tmp_path / "multi.jsonl"
+    write_multi(path)
+    async with (
+        asyncio.timeout(20 * FACTOR),
+        replay_cli(path, "--speed", "5", "--linger", str(2 * FACTOR)) as (proc, lines, url),
+    ):
+        assert proc.stdout is not None
+        assert (await play_connection(url))[1] == 1006
+        assert (await refusal(url))[0] == 503
+        with pytest.raises(InvalidMessage):
+            async with connect(url, compression=None):
+                pass
+        assert (await play_connection(url))[1] == 4001
+        assert "held 4 connections" in (await refusal(url))[1]  # lingering: a clear 503
+        rest = (await proc.stdout.read()).decode()
+        assert await proc.wait() == 0
     assert "4 connections" in lines[0]
     assert "connection 2: refuses the upgrade with HTTP 503" in "".join(lines)
     assert "replay 1 (recorded connection 1/4): 4 frames sent" in rest

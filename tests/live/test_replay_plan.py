@@ -197,8 +197,12 @@ async def test_client_leaving_early_ends_the_replay(tmp_path: Path) -> None:
     assert outcome.client_closed_first and outcome.frames_sent == 1
 
 
+MARK_NAMES = ["upgrade_done", "connect_start", "close", "message_sent", "handshake_rejected"]
+MARK_NAMES += ["ticket_issued", "ticket_rejected"]
 json_data = st.dictionaries(
-    st.sampled_from(["code", "reason", "subprotocol", "initiated_by", "by_client", "x"]),
+    st.sampled_from(
+        ["code", "reason", "subprotocol", "initiated_by", "by_client", "status", "ttl_seconds", "x"]
+    ),
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
     max_size=4,
 )
@@ -219,7 +223,7 @@ records = st.lists(
         st.builds(
             MarkRecord,
             lineno=st.integers(1, 100),
-            name=st.sampled_from(["upgrade_done", "connect_start", "close", "message_sent"]),
+            name=st.sampled_from(MARK_NAMES),
             t_ns=st.integers(-(10**9), 10**12),
             wall=st.none(),
             data=json_data,
@@ -233,6 +237,9 @@ records = st.lists(
 def test_plan_never_raises(recs: list[FrameRecord | MarkRecord]) -> None:
     plan = plan_replay(recs)
     assert plan.n_frames <= sum(isinstance(r, FrameRecord) for r in recs)
+    ticket_marks = ("ticket_issued", "ticket_rejected")
+    assert plan.n_tickets == sum(isinstance(r, MarkRecord) and r.name in ticket_marks for r in recs)
+    assert all(200 <= t.status <= 599 for t in plan.tickets if t.answer != "drop")
     assert all(s.offset_s >= 0 for seg in plan.segments for s in seg)
     assert plan.duration_s >= 0
 
