@@ -35,6 +35,12 @@ def _wake(fut: asyncio.Future[None]) -> None:
         fut.set_result(None)
 
 
+def _wake_all(futs: list[asyncio.Future[None]]) -> None:
+    for fut in futs:
+        if not fut.done():
+            fut.set_result(None)
+
+
 class _TimerThread:
     """One daemon thread serving every loop of the process: a heap of (deadline, seq, loop,
     future); deadlines on ``time.monotonic``, the clock of asyncio's loops."""
@@ -62,7 +68,7 @@ class _TimerThread:
     def _run(self) -> None:
         heap = self._heap
         while True:
-            due: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+            due: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
             with self._cond:
                 while not due:
                     if not heap:
@@ -75,13 +81,20 @@ class _TimerThread:
                     now = time.monotonic()
                     while heap and heap[0][0] <= now:
                         _, _, loop, fut = heapq.heappop(heap)
-                        due.append((loop, fut))
-            for loop, fut in due:
-                if fut.done():  # the asyncio timer got there first, or the sleep was cancelled
+                        due.setdefault(loop, []).append(fut)
+            for loop, futs in due.items():
+                # (futures done already: the asyncio timer got there first, or the sleep was
+                # cancelled)
+                waiting = [fut for fut in futs if not fut.done()]
+                if not waiting:
                     continue
-                # RuntimeError: that loop is closed, so nobody is waiting any more.
+                # One wake-up per loop, not per sleep: each call_soon_threadsafe writes to the
+                # loop's self-pipe, and when many runs are due in the same instant (200
+                # sessions started together) those system calls, made one by one, delayed the
+                # sends they were waking. RuntimeError: that loop is closed, so nobody is
+                # waiting any more.
                 with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(_wake, fut)
+                    loop.call_soon_threadsafe(_wake_all, waiting)
 
 
 _TIMERS = _TimerThread()
