@@ -31,10 +31,10 @@ upgrade: those requests are answered in turn as the recorded ones were, a fresh 
 for each recorded issue (the cassette never holds the ticket), and an upgrade carrying
 ``?ticket=`` must carry one the replay issued and nobody used (``replay_http``).
 
-Past the last recorded connection, ``repeat=False`` refuses every further upgrade with HTTP 503
-(the body says how many connections the cassette held), so a client that reconnects more often
-than the recorded one did learns it at once; ``repeat=True`` starts the cassette over from its
-first connection.
+Past the last recorded connection every further upgrade is refused with HTTP 503 (the body says
+how many connections the cassette held), so a client that reconnects more often than the recorded
+one did learns it at once, as with the CLI; ``repeat=True`` (the CLI's ``--loop``) starts the
+cassette over from its first connection instead.
 """
 
 from __future__ import annotations
@@ -280,15 +280,16 @@ async def serve_cassette(
     host: str = "127.0.0.1",
     port: int = 0,
     speed: float = 1.0,
-    repeat: bool = True,
+    repeat: bool = False,
 ) -> AsyncIterator[ReplayServer]:
     """Serve ``path`` on ``ws://host:port/ws`` (any path is accepted) until the block exits.
 
     Client connections get the recorded connections in turn. ``speed`` scales time (2.0 plays
-    twice as fast). Past the last recorded connection, ``repeat=True`` starts the cassette over
-    from its first connection; ``repeat=False`` refuses every further upgrade with HTTP 503 (the
-    body names the number of recorded connections). ``rs.wait_finished()`` waits for the first
-    connection to end, ``rs.wait_played()`` for all of them."""
+    twice as fast). Past the last recorded connection every further upgrade is refused with HTTP
+    503, whose body names the number of recorded connections (the CLI's default too); with
+    ``repeat=True`` (the CLI's ``--loop``) the cassette starts over from its first connection.
+    ``rs.wait_finished()`` waits for the first connection to end, ``rs.wait_played()`` for all
+    of them."""
     if not (isinstance(speed, int | float) and speed > 0 and not math.isnan(speed)):
         raise UsageError(f"replay speed must be a positive number, got {speed!r}")
     _check_host(host)

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from netra_diag.errors import RecordingError, UsageError
@@ -177,7 +177,7 @@ async def test_replay_1006_drops_the_connection(tmp_path: Path) -> None:
 async def test_no_close_mark_waits_for_client_and_repeats(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     write_cassette(path, close=None)
-    async with serve_cassette(path, speed=20.0) as rs:
+    async with serve_cassette(path, speed=20.0, repeat=True) as rs:
         for _ in range(2):
             async with connect(rs.url, compression=None) as ws:
                 await ws.send(frame("user_message", payload={"content": "x"}))
@@ -187,10 +187,25 @@ async def test_no_close_mark_waits_for_client_and_repeats(tmp_path: Path) -> Non
         assert len(rs.outcomes) == 2 and all(o.client_closed_first for o in rs.outcomes)
 
 
+async def test_by_default_connections_past_the_recording_get_503(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    write_cassette(path, close={"code": 1000})
+    async with serve_cassette(path, speed=20.0) as rs:  # no repeat: the CLI's default too
+        assert rs.repeat is False
+        await play(rs.url, send_at=0.0)
+        with pytest.raises(InvalidStatus) as beyond:
+            async with connect(rs.url, compression=None):
+                pass
+        assert rs.refused == 1 and len(rs.outcomes) == 1
+    assert beyond.value.response.status_code == 503
+    body = bytes(beyond.value.response.body).decode()
+    assert "held 1 connection;" in body and "connection 2" in body and "repeat=True" in body
+
+
 async def test_client_leaving_early_ends_the_replay(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     write_cassette(path, close={"code": 1000})
-    async with serve_cassette(path, repeat=False) as rs:
+    async with serve_cassette(path) as rs:
         async with connect(rs.url, compression=None) as ws:
             await ws.recv()  # connection_established; then leave without sending
         outcome = await asyncio.wait_for(rs.wait_finished(), 5)
