@@ -22,6 +22,12 @@ JWT_PATTERN = re.compile(
     r"|ZXlK[A-Za-z0-9_-]{20,}"
 )
 
+# A ticket in a URL's query (PROTOCOL.md §2: the single-use ticket transport). Tickets are opaque
+# random strings, not JWT-shaped, so only where they stand says what they are; a server's log
+# holds them in its request lines. A value scrubbed already ("<secret …>", or a fingerprint) is
+# left alone, so that scrubbing twice changes nothing.
+_TICKET_IN_QUERY = re.compile(r"(?<=[?&]ticket=)(?![^&\s#\"'<>]*…)[^&\s#\"'<>]+")
+
 
 def fingerprint(secret: str) -> str:
     """Return a short, stable, non-reversible label for a token or secret."""
@@ -30,8 +36,11 @@ def fingerprint(secret: str) -> str:
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """Replace every JWT-shaped substring and every given secret in ``text`` by its fingerprint."""
+    """Replace every JWT-shaped substring, every ticket in a query string and every given secret
+    in ``text`` by its fingerprint."""
     out = JWT_PATTERN.sub(lambda m: fingerprint(m.group(0)), text)
+    if "ticket=" in out:
+        out = _TICKET_IN_QUERY.sub(lambda m: fingerprint(m.group(0)), out)
     for secret in secrets:
         if secret and len(secret) >= 4 and secret in out:
             out = out.replace(secret, f"<secret {fingerprint(secret)}>")

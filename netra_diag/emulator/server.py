@@ -45,6 +45,7 @@ from netra_diag.emulator.http import (
 )
 from netra_diag.emulator.router import Router
 from netra_diag.errors import UsageError
+from netra_diag.live.wslog import ScrubbingLogger
 
 __all__ = [
     "MODES",
@@ -346,7 +347,8 @@ async def run_service(config: EmulatorConfig | None = None) -> AsyncIterator[Ser
             create_connection=EmulatorConnection,
             max_size=config.max_message_size,
             compression="deflate" if config.compression else None,
-            logger=logging.getLogger("netra_diag.emulator.websockets"),
+            # At DEBUG websockets logs every request line and header: tokens and tickets.
+            logger=ScrubbingLogger((), name="netra_diag.emulator.websockets"),
         ) as server:
             port = server.sockets[0].getsockname()[1]
             handle = ServiceHandle(service, port)

@@ -58,6 +58,7 @@ from netra_diag.live.replay_http import TicketDesk, http_response
 from netra_diag.live.replay_plan import ConnectionPlan, ReplayPlan, ReplayStep, plan_replay
 from netra_diag.live.replay_playback import ReplayOutcome, play_connection
 from netra_diag.live.ticket import TICKET_PATH
+from netra_diag.live.wslog import ScrubbingLogger
 from netra_diag.recording import load_cassette
 
 __all__ = [
@@ -305,6 +306,8 @@ async def serve_cassette(
             ping_interval=None,  # the recording holds the server's pings, if any; add none
             max_size=None,
             compression=None,
+            # At DEBUG websockets logs every request line and header: tokens and tickets.
+            logger=ScrubbingLogger((), name="netra_diag.replay.websockets"),
         )
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
