@@ -32,12 +32,12 @@ from netra_diag.recording_format import (
     MarkRecord,
     expand_secrets,
     frame_line,
-    frame_line_body,
     header_line,
     mark_line,
     parse_lines,
     with_secret,
 )
+from netra_diag.recording_lines import ReceivedLines
 from netra_diag.recording_reservations import (
     OPEN_FLAGS,
     ReservedCassette,
@@ -74,8 +74,13 @@ class Recorder:
     """Append-only cassette writer. Every line is on disk when the call returns.
 
     ``token`` (or a token factory's tokens, added later with ``add_secret``) and ``secrets`` are
-    used only to scrub: the file holds the fingerprint, never the value. Times are passed in by
+    used only to scrub: the file holds the fingerprint, never the value (``token_fingerprint``:
+    ``redaction.fingerprint(token)``, when the caller has it already). Times are passed in by
     the caller (``t_ns`` relative to the cassette start on the caller's monotonic clock).
+
+    ``hold=True``: start as inside ``holding()`` (lines kept in memory until the first
+    ``holding()`` block ends, or ``close()``); a ``ReservedCassette`` then keeps its hidden
+    name until its header is written with those lines.
 
     Usable as a context manager; ``close()`` is idempotent. Writing after ``close()`` is a no-op
     (a session may still be shutting down when its owner closes the file).
@@ -94,17 +99,27 @@ class Recorder:
         secrets: Iterable[str] = (),
         extra: Mapping[str, Any] | None = None,
         overwrite: bool = True,
+        token_fingerprint: str | None = None,
+        hold: bool = False,
     ) -> None:
-        self._secrets: tuple[str, ...] = expand_secrets([*secrets, *([token] if token else [])])
+        # Secrets already expanded (a session's) are taken as they are; the token joins them.
+        self._secrets: tuple[str, ...] = with_secret(expand_secrets(secrets), token)
+        self._received = ReceivedLines(self._secrets)
         self._fd: int | None = None
         self.lines_written = 0
         self._pending: list[str] = []
-        self._holding = False
+        self._holding = hold
+        self._held_from_start = hold
+        # A reserved cassette taken while held: published with the first write (its header).
+        self._unpublished: ReservedCassette | None = None
+        self._overwrite = overwrite
+        if token and token_fingerprint is None:
+            token_fingerprint = fingerprint(token)
         # Built before the file is touched: a reserved cassette appears with its header.
         header = header_line(
             endpoint=endpoint,
             transport=transport,
-            token_fingerprint=fingerprint(token) if token else None,
+            token_fingerprint=token_fingerprint if token else None,
             user=user,
             tool_version=__version__,
             started_wall=started_wall,
@@ -114,6 +129,11 @@ class Recorder:
         )
         if isinstance(path, ReservedCassette):
             self.path = path.path
+            if hold:
+                self._fd = path.take_hidden()
+                self._unpublished = path
+                self._pending.append(header)
+                return
             self._fd = path.take(overwrite=overwrite)
         else:
             self.path = Path(path)
@@ -123,7 +143,8 @@ class Recorder:
                 self._fd = os.open(self.path, flags, 0o644)
             except OSError as exc:
                 raise RecordingError(str(path), f"cannot open for writing: {exc.strerror}") from exc
-        self._write(header)
+        # A file under its real name gets its header at once, held or not.
+        self._write_lines((header,))
 
     @property
     def closed(self) -> bool:
@@ -133,6 +154,7 @@ class Recorder:
         """Scrub ``secret`` (and its base64url form) from every later line."""
         if secret and secret not in self._secrets:
             self._secrets = with_secret(self._secrets, secret)
+            self._received = ReceivedLines(self._secrets)
 
     def _write(self, line: str) -> None:
         if self._holding:
@@ -150,11 +172,16 @@ class Recorder:
         (also when the block raises). For a burst of lines nobody outside can observe yet: a
         session's opening handshake writes its marks and first frames this way, before
         ``Session.connect`` returns (five writes per connect were a fifth of a fan-out's
-        client CPU). A process killed inside the block loses those lines."""
-        if self._holding:
+        client CPU). A process killed inside the block loses those lines.
+
+        A recorder made with ``hold=True`` starts as if inside such a block, which its first
+        ``holding()`` block ends (or ``close()``): a reserved cassette then keeps its hidden
+        name until that write, and appears with its header and the held lines at once."""
+        if self._holding and not self._held_from_start:
             yield
             return
         self._holding = True
+        self._held_from_start = False
         try:
             yield
         finally:
@@ -172,8 +199,28 @@ class Recorder:
                 written = os.write(self._fd, view)
                 view = view[written:]
         except OSError as exc:
+            if self._unpublished is not None:
+                self._abandon()
             raise RecordingError(str(self.path), f"write failed: {exc.strerror}") from exc
         self.lines_written += len(lines)
+        if self._unpublished is not None:
+            reserved, self._unpublished = self._unpublished, None
+            try:
+                reserved.publish(overwrite=self._overwrite)
+            except RecordingError:
+                self._unpublished = reserved
+                self._abandon()
+                raise
+
+    def _abandon(self) -> None:
+        """A held reserved cassette that cannot be written or named: closed, its hidden file
+        removed, every later line a no-op (as after ``close()``)."""
+        reserved, self._unpublished = self._unpublished, None
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+        if reserved is not None:
+            reserved.discard()
 
     @property
     def pending(self) -> int:
@@ -215,7 +262,7 @@ class Recorder:
         ``recording_lines.frame_line_prefix("in", t_ns, wall)``, built once for all the frames
         of one network read (they share the arrival time): the same line as ``frame`` writes."""
         if self._fd is not None:
-            self._pending.append(prefix + frame_line_body(data, event, self._secrets))
+            self._pending.append(self._received.line(prefix, data, event))
 
     def mark(
         self, name: str, *, t_ns: int, wall: float | None, data: Mapping[str, Any] | None = None
@@ -231,7 +278,8 @@ class Recorder:
                 self.flush()
             finally:
                 fd, self._fd = self._fd, None
-                os.close(fd)
+                if fd is not None:  # None: abandoned by the flush (its error is raised)
+                    os.close(fd)
 
     def __enter__(self) -> Recorder:
         return self

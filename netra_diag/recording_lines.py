@@ -7,7 +7,6 @@ Re-exported by ``netra_diag.recording_format``, which also holds the parser.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import json
 import math
@@ -15,14 +14,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from netra_diag.events.model import Event, parse_frame
-from netra_diag.recording_redaction import expand_secrets, redact_url
-from netra_diag.redaction import scrub, scrub_obj
+from netra_diag.recording_redaction import (
+    expand_secrets,
+    redact_url,
+    scrub_fast,
+    unmarked_secrets,
+)
+from netra_diag.redaction import scrub_obj
 
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "HEAD_BYTES",
     "MAX_TEXT_BYTES",
+    "ReceivedLines",
     "frame_line",
     "frame_line_body",
     "frame_line_prefix",
@@ -66,25 +71,6 @@ def _dumps_clean(obj: Any) -> str:
     return "".join(_C_ENCODER(obj, 0))
 
 
-def scrub_fast(text: str, secrets: Sequence[str]) -> str:
-    """``scrub(text, secrets)``, skipping the regex when it cannot match: every match of
-    ``redaction.JWT_PATTERN`` starts with ``eyJ`` or ``ZXlK`` (checked by a property test).
-    A secret containing one of those markers cannot be in a text that lacks both, so only the
-    other secrets are looked for one by one (a JWT and its base64url form never are)."""
-    if "eyJ" in text or "ZXlK" in text:
-        return scrub(text, secrets)
-    if secrets:
-        for secret in _unmarked(secrets if isinstance(secrets, tuple) else tuple(secrets)):
-            if secret in text:
-                return scrub(text, secrets)
-    return text
-
-
-@functools.lru_cache(maxsize=4096)
-def _unmarked(secrets: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(s for s in secrets if "eyJ" not in s and "ZXlK" not in s)
-
-
 def _finite(value: float | None) -> float | None:
     if value is None or not math.isfinite(value):
         return None
@@ -120,7 +106,10 @@ def header_line(
     if extra:
         for key, value in scrub_obj(dict(extra), secret_list).items():
             obj.setdefault(str(key), value)
-    return _dumps(obj)
+        return _dumps(obj)
+    # Every value above is a str, None, an int, a finite float or a dict of str: the shared C
+    # encoder writes what ``_dumps`` would, without building an encoder per header.
+    return _dumps_clean(obj)
 
 
 def frame_line(
@@ -171,7 +160,8 @@ def frame_line_body(
         digest = hashlib.sha256(encoded).hexdigest()
         text = _enc(scrub_fast(head_text, secrets))
         return f'"size":{size},{meta},"text":{text},"truncated":true,"sha256":"{digest}"}}'
-    if "eyJ" in data or "ZXlK" in data or (secrets and _unmarked(secrets)):
+    marked = "eyJ" in data or "ZXlK" in data or "ticket=" in data
+    if marked or (secrets and unmarked_secrets(secrets)):
         data = scrub_fast(data, secrets)
     return f'"size":{size},{meta},"text":{_enc(data)}}}'
 
@@ -216,6 +206,54 @@ def _meta_fragment(etype: str, fields: Mapping[str, Any], secrets: tuple[str, ..
     return fragment
 
 
+class ReceivedLines:
+    """The lines of received text frames for one set of secrets (one recorder's, until it learns
+    another secret): what ``frame_line_prefix(...) + frame_line_body(...)`` gives, with the type
+    and id members of the frames this builder saw kept here, keyed without the secrets.
+
+    The recorder's per-frame path: one call per frame, which looks the members up, scrubs the
+    text only when it can hold a secret (``scrub_fast``'s markers, or a secret without one)
+    and builds the line in one f-string. A test compares it with ``frame_line``."""
+
+    __slots__ = ("_meta", "_scrub_all", "secrets")
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        self.secrets = secrets
+        # A secret without a JWT marker can be anywhere: then every text is scrubbed.
+        self._scrub_all = bool(secrets and unmarked_secrets(secrets))
+        self._meta: dict[tuple[object, ...], str] = {}
+
+    def line(self, prefix: str, data: str, event: Event) -> str:
+        """The line of the text frame ``data`` (parsed as ``event``) after ``prefix``
+        (``frame_line_prefix``)."""
+        fields = event.fields
+        get = fields.get
+        run_id = get("run_id")
+        thread_id = get("thread_id")
+        user_id = get("user_id")
+        # Only str/None ids are cached: 1 and True are equal keys but render differently.
+        if (
+            (run_id is None or type(run_id) is str)
+            and (thread_id is None or type(thread_id) is str)
+            and (user_id is None or type(user_id) is str)
+        ):
+            key = (event.type, run_id, thread_id, user_id)
+            meta = self._meta.get(key)
+            if meta is None:
+                meta = _meta_fragment(event.type, fields, self.secrets)
+                if len(self._meta) >= _META_CACHE_MAX:
+                    self._meta.clear()
+                self._meta[key] = meta
+        else:
+            meta = _meta_fragment(event.type, fields, self.secrets)
+        size = len(data) if data.isascii() else len(data.encode("utf-8", "surrogatepass"))
+        if size > MAX_TEXT_BYTES:
+            return prefix + frame_line_body(data, event, self.secrets)
+        if self._scrub_all or "eyJ" in data or "ZXlK" in data or "ticket=" in data:
+            data = scrub_fast(data, self.secrets)
+        return f'{prefix}"size":{size},{meta},"text":{_enc(data)}}}'
+
+
 def _binary_frame_line(
     direction: str, raw: bytes, t_ns: int, wall: float | None, max_text_bytes: int
 ) -> str:
@@ -252,14 +290,39 @@ def mark_line(
     members as text, ``data`` through the shared C encoder; the result is what ``json.dumps``
     of the whole object would give."""
     secret_tuple = secrets if isinstance(secrets, tuple) else tuple(secrets)
-    clean = _clean_flat(data, secret_tuple) if data else {}
     if type(t_ns) is not int:
         t_ns = int(t_ns)
-    when = "null" if wall is None else _dumps_clean(_finite(wall))
-    return (
-        f'{{"kind":"mark","name":{_dumps_clean(name)},"t_ns":{t_ns},"wall":{when},'
-        f'"data":{_dumps_clean(clean)}}}'
-    )
+    if type(wall) is float and wall - wall == 0.0:  # finite: json.dumps writes its repr
+        when = repr(wall)
+    else:
+        when = "null" if wall is None else _dumps_clean(_finite(wall))
+    shown = _enc(name) if type(name) is str else _dumps_clean(name)
+    body = _data_json(data, secret_tuple) if data else "{}"
+    return f'{{"kind":"mark","name":{shown},"t_ns":{t_ns},"wall":{when},"data":{body}}}'
+
+
+def _data_json(data: Mapping[str, Any], secrets: tuple[str, ...]) -> str:
+    """The JSON of ``_clean_flat(data)``. Most mark data is clean already (str keys; str values
+    nothing is scrubbed from, ints, finite floats, bools, None, empty lists): then it is encoded
+    as it is, without building the cleaned copy."""
+    if type(data) is dict:
+        for key, value in data.items():
+            if type(key) is not str:
+                break
+            kind = type(value)
+            if kind is str:
+                if scrub_fast(value, secrets) is not value:
+                    break
+            elif kind is float:
+                if value - value != 0.0:  # inf or nan
+                    break
+            elif value is None or kind is int or kind is bool:
+                continue
+            elif (kind is not list and kind is not tuple) or value:  # empty ones are clean
+                break
+        else:
+            return _dumps_clean(data)
+    return _dumps_clean(_clean_flat(data, secrets))
 
 
 def _clean_flat(data: Mapping[str, Any], secrets: tuple[str, ...]) -> dict[str, Any]:

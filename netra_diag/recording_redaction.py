@@ -7,6 +7,7 @@ Pure (no I/O). Built on ``netra_diag.redaction`` (``scrub``, ``fingerprint``).
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -19,6 +20,7 @@ __all__ = [
     "redact_headers",
     "redact_subprotocol",
     "redact_url",
+    "scrub_fast",
     "with_secret",
 ]
 
@@ -64,8 +66,30 @@ def with_secret(expanded: tuple[str, ...], secret: str | None) -> tuple[str, ...
     return ExpandedSecrets(sorted(out, key=len, reverse=True))
 
 
+def scrub_fast(text: str, secrets: Sequence[str]) -> str:
+    """``scrub(text, secrets)``, skipping the regexes when they cannot match: every match of
+    ``redaction.JWT_PATTERN`` starts with ``eyJ`` or ``ZXlK``, and a ticket is only replaced
+    after ``ticket=`` (checked by a property test). A secret containing a JWT marker cannot be
+    in a text that lacks both, so only the other secrets are looked for one by one (a JWT and
+    its base64url form never are)."""
+    if "eyJ" in text or "ZXlK" in text or "ticket=" in text:
+        return scrub(text, secrets)
+    if secrets:
+        for secret in unmarked_secrets(secrets if isinstance(secrets, tuple) else tuple(secrets)):
+            if secret in text:
+                return scrub(text, secrets)
+    return text
+
+
+@functools.lru_cache(maxsize=4096)
+def unmarked_secrets(secrets: tuple[str, ...]) -> tuple[str, ...]:
+    """The secrets without a JWT marker (``eyJ``, ``ZXlK``): the ones ``scrub_fast`` must look
+    for one by one in a text that has no marker."""
+    return tuple(s for s in secrets if "eyJ" not in s and "ZXlK" not in s)
+
+
 def _scrub(text: str, secrets: Sequence[str]) -> str:
-    return scrub(text, secrets)
+    return scrub_fast(text, secrets)
 
 
 def redact_url(url: str, secrets: Iterable[str] = (), *, expanded: bool = False) -> str:
@@ -73,6 +97,25 @@ def redact_url(url: str, secrets: Iterable[str] = (), *, expanded: bool = False)
     password replaced by fingerprints; never raises (an unparsable URL is scrubbed as text).
     ``expanded``: ``secrets`` is already an ``expand_secrets`` result (not expanded again)."""
     secret_list = tuple(secrets) if expanded else expand_secrets(secrets)
+    if "?" not in url and "@" not in url and scrub_fast(url, secret_list) is url:
+        # Nothing in it to redact (no query, no userinfo, no token): every session of a fan-out
+        # names the same endpoint, so its parse is done once; only such URLs are kept. Scrubbed
+        # again: splitting drops tabs and newlines, which could join a token's pieces.
+        return scrub_fast(_reassembled(url), secret_list)
+    return _redact_url(url, secret_list)
+
+
+@functools.lru_cache(maxsize=64)
+def _reassembled(url: str) -> str:
+    """``url`` as ``_redact_url`` gives it back when it has no query, no userinfo and nothing
+    ``scrub`` replaces: split and joined again (which drops an empty fragment marker)."""
+    try:
+        return urlunsplit(urlsplit(url))
+    except ValueError:
+        return url
+
+
+def _redact_url(url: str, secret_list: tuple[str, ...]) -> str:
     try:
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)

@@ -4,10 +4,11 @@ Creating a file is the expensive part of starting a cassette: on ext4, after man
 deleted, the inode allocator skips recently freed inodes and one ``open(O_CREAT)`` costs up to
 ~0.7 ms of kernel time (measured on this project's test machine; renaming a file costs ~15 µs).
 A reserved file is hidden (``.<name>.reserved``, never matched by ``*.jsonl``) and empty until a
-``Recorder`` takes it over: it is renamed to its real name only once its header is built, and the
-header is written right after, so a ``*.jsonl`` cassette is never left without its header by a
-process that was not killed between those two calls. A killed process leaves hidden, empty
-reservations behind, which no loader reads.
+``Recorder`` takes it over. It gets its real name once its header is written: after that write
+when the recorder starts held (``Recorder(..., hold=True)``, as a session's does: header and
+opening handshake in one write, then the rename), else right before it, so a ``*.jsonl``
+cassette is never left without its header by a process that was not killed between those two
+calls. A killed process leaves hidden reservations behind, which no loader reads.
 """
 
 from __future__ import annotations
@@ -30,13 +31,16 @@ class ReservedCassette:
     an unreleased reservation closes its descriptor when collected, leaving the empty hidden
     file behind."""
 
-    __slots__ = ("_fd", "hidden", "path")
+    __slots__ = ("_fd", "_hidden_name", "_name", "hidden", "path")
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.hidden = self.path.with_name(f".{self.path.name}.reserved")
+        # Both names as text now, before the ramp: the rename then converts no path.
+        self._name = os.fspath(self.path)
+        self._hidden_name = os.fspath(self.hidden)
         try:
-            self._fd: int | None = os.open(self.hidden, OPEN_FLAGS | os.O_TRUNC, 0o644)
+            self._fd: int | None = os.open(self._hidden_name, OPEN_FLAGS | os.O_TRUNC, 0o644)
         except OSError as exc:
             raise RecordingError(str(path), f"cannot create: {exc.strerror}") from exc
 
@@ -46,30 +50,47 @@ class ReservedCassette:
 
     def take(self, *, overwrite: bool) -> int:
         """Give the file its real name and hand over the descriptor (once)."""
+        fd = self.take_hidden()
+        try:
+            self.publish(overwrite=overwrite)
+        except RecordingError:
+            os.close(fd)
+            raise
+        return fd
+
+    def take_hidden(self) -> int:
+        """Hand over the descriptor (once), the file still hidden: the taker writes its header
+        (and what else it has) first, then ``publish``es it, which makes it appear whole."""
         fd, self._fd = self._fd, None
         if fd is None:
             raise RecordingError(str(self.path), "this reserved cassette was already taken")
+        return fd
+
+    def publish(self, *, overwrite: bool) -> None:
+        """Give a taken file its real name: replacing a cassette there (``overwrite``) or
+        refusing to, as ``O_EXCL`` would. On failure the hidden file is removed."""
         try:
             if overwrite:
-                os.replace(self.hidden, self.path)
+                os.replace(self._hidden_name, self._name)
             else:
-                os.link(self.hidden, self.path)  # fails if the cassette exists, as O_EXCL
-                os.unlink(self.hidden)
+                os.link(self._hidden_name, self._name)  # fails if the cassette exists
+                os.unlink(self._hidden_name)
         except OSError as exc:
-            os.close(fd)
-            with contextlib.suppress(OSError):
-                os.unlink(self.hidden)
+            self.discard()
             raise RecordingError(
                 str(self.path), f"cannot open for writing: {exc.strerror}"
             ) from exc
-        return fd
+
+    def discard(self) -> None:
+        """Remove the hidden file of a taken reservation that will not be published."""
+        with contextlib.suppress(OSError):
+            os.unlink(self._hidden_name)
 
     def release(self) -> None:
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)
-            with contextlib.suppress(OSError):
-                os.unlink(self.hidden)
+            self.discard()
 
     def __del__(self) -> None:
         fd = getattr(self, "_fd", None)

@@ -39,9 +39,16 @@ from netra_diag.live.pinger import (
     sample_rtt,
 )
 from netra_diag.live.reconnect import ReconnectPolicy, reopen
-from netra_diag.live.records import LIVENESS_TYPES, ClockOffset, Mark, estimate_clock_offset
+from netra_diag.live.records import (
+    LIVENESS_TYPES,
+    ClockOffset,
+    Mark,
+    estimate_clock_offset,
+    new_mark,
+)
 from netra_diag.recording import Recorder
 from netra_diag.recording_format import frame_line_prefix, redact_url, with_secret
+from netra_diag.redaction import fingerprint
 from netra_diag.tokens import token_sub_exp
 
 __all__ = ["CLOSED", "Connection", "FrameObserver", "TokenSource"]
@@ -52,6 +59,8 @@ FrameObserver = Callable[[str, TimedEvent], None]
 _HISTORY = 10_000
 # Frames the reader task must answer (it can await a send; the direct delivery path cannot).
 _ANSWERED = frozenset({"heartbeat", "handshake_response"})
+# Frames the receive path does more with than record and queue.
+_SPECIAL = LIVENESS_TYPES | {"connection_established"}
 
 
 class Connection:
@@ -94,6 +103,7 @@ class Connection:
         self._origin = clock()
         self._secrets: tuple[str, ...] = ()
         self._facts: tuple[str, tuple[str | None, float | None]] | None = None
+        self._fp: tuple[str, str] | None = None
         self._ws: StampedConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._pinger: asyncio.Task[None] | None = None
@@ -141,11 +151,16 @@ class Connection:
         at: tuple[int, float] | None = None,
     ) -> Mark:
         """Record a mark now (or ``at`` an earlier ``now()`` reading)."""
-        t_ns, wall = at if at is not None else self.now()
-        m = Mark(name, t_ns / 1e9, wall, dict(data or {}))
+        if at is None:
+            t_ns = self._clock() - self._origin
+            wall = self._wall()
+        else:
+            t_ns, wall = at
+        m = new_mark(name, t_ns / 1e9, wall, dict(data) if data else {})
         self.marks.append(m)
-        if self._recorder is not None:
-            self._recorder.mark(name, t_ns=t_ns, wall=wall, data=data)
+        rec = self._recorder
+        if rec is not None:
+            rec.mark(name, t_ns=t_ns, wall=wall, data=data)
         return m
 
     def _add_secret(self, token: str | None) -> None:
@@ -162,6 +177,16 @@ class Connection:
             raise UsageError(f"the token factory returned {type(token).__name__}, not str")
         self._add_secret(token)
         return token or None
+
+    def fingerprint_of(self, token: str) -> str:
+        """``redaction.fingerprint(token)``, computed once for the session's current token
+        (the cassette header and ``Session.token_fingerprint`` both ask)."""
+        cached = self._fp
+        if cached is not None and cached[0] == token:
+            return cached[1]
+        fp = fingerprint(token)
+        self._fp = (token, fp)
+        return fp
 
     def _token_facts(self, token: str | None) -> tuple[str | None, float | None]:
         """The token's ``sub`` and ``exp`` (unverified); a token asked about again is not
@@ -267,11 +292,15 @@ class Connection:
         t_ns, wall = self._arrival(arrival_ns)
         t = t_ns / 1e9
         rec = self._recorder
+        received = rec.received if rec is not None else None
         prefix = frame_line_prefix("in", t_ns, wall) if rec is not None else ""
-        history = self.history.append
-        last = self._last_frames.append
-        put = self.queue.put_nowait
-        n_in = first_n = self._n_in
+        # History, last frames and the queue take the read's frames together at the end: nothing
+        # called from the loop reads them, and nothing else runs before this returns.
+        timed: list[TimedEvent] = []
+        add = timed.append
+        queued: list[TimedEvent] = []
+        put = queued.append
+        n_in = self._n_in
         taken = len(payloads)
         try:
             for i, payload in enumerate(payloads):
@@ -285,24 +314,28 @@ class Connection:
                 if etype in _ANSWERED:
                     taken = i
                     break
-                if rec is not None:
-                    rec.received(prefix, raw, event)
+                if received is not None:
+                    received(prefix, raw, event)
                 te = new_timed_event(event, t, wall, n_in)
                 n_in += 1
-                history(te)
-                last(("←", raw))
-                if etype in LIVENESS_TYPES:
+                add(te)
+                if etype in _SPECIAL:
                     if etype == "pong":
                         self._n_in = n_in
                         note_pong(self, te)
-                    continue
-                if etype == "connection_established" and self.handshake is not None:
-                    self._late_established(event)
+                    elif etype == "connection_established" and self.handshake is not None:
+                        self._late_established(event)
+                    if etype in LIVENESS_TYPES:
+                        continue
                 put(te)
         finally:
             self._n_in = n_in
-            if n_in != first_n:
+            if timed:
                 self._last_frame_t = t
+                self.history.extend(timed)
+                self._last_frames.extend(("←", te.event.raw) for te in timed[-5:])
+                if queued:
+                    self.queue.put_many(queued)
         return taken
 
     def _arrival(self, arrival_ns: int | None) -> tuple[int, float]:
@@ -385,7 +418,7 @@ class Connection:
     def install(
         self,
         ws: StampedConnection,
-        info: HandshakeInfo,
+        info: Mapping[str, Any],
         early: list[TimedEvent],
         token: str | None,
         sub: str | None,
@@ -393,10 +426,12 @@ class Connection:
         verdict: AuthVerdict,
         transport: str,
     ) -> None:
+        """Make ``ws`` the session's socket. ``info``: the ``HandshakeInfo`` fields of its
+        attempt, without ``attempts`` (known only now, after every transport tried)."""
         self._ws = ws
         self.token, self.token_sub, self.token_exp = token, sub, exp
         self.transport = transport
-        self.handshake = replace(info, attempts=tuple(self.attempts))
+        self.handshake = HandshakeInfo(**info, attempts=tuple(self.attempts))
         self.auth = verdict
         self.close_info = None
         for te in early:

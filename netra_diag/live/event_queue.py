@@ -18,10 +18,14 @@ __all__ = ["EventQueue"]
 
 
 class EventQueue:
-    __slots__ = ("_items", "_waiters")
+    """``items`` is the deque behind the queue: a consumer may take from it directly
+    (``items.popleft() if items else await queue.get()``), without a method call per item."""
+
+    __slots__ = ("_items", "_waiters", "items")
 
     def __init__(self) -> None:
         self._items: deque[Any] = deque()
+        self.items = self._items
         self._waiters: deque[asyncio.Future[None]] = deque()
 
     def __len__(self) -> int:
@@ -36,6 +40,15 @@ class EventQueue:
     def put_nowait(self, item: Any) -> None:
         self._items.append(item)
         if self._waiters:
+            self._wake_next()
+
+    def put_many(self, items: list[Any]) -> None:
+        """``put_nowait`` of each item in turn (the messages of one network read)."""
+        self._items.extend(items)
+        waiters = self._waiters
+        for _ in items:
+            if not waiters:
+                break
             self._wake_next()
 
     def popleft(self) -> Any:

@@ -9,6 +9,7 @@ echo, PROTOCOL.md §2), plus what ``connection_established`` said about who we a
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -462,7 +463,9 @@ async def _connect(
     headers = dict(hs.headers) or None
     subprotocols = [Subprotocol(s) for s in hs.subprotocols] or None
 
-    async def plain(budget_s: float, sock: StampingSocket | None = None) -> StampedConnection:
+    async def plain(
+        budget_s: float | None, sock: StampingSocket | None = None
+    ) -> StampedConnection:
         factory: type[ClientConnection] = cls
         if sock is not None:
 
@@ -490,21 +493,40 @@ async def _connect(
 
     if clock is not time.monotonic_ns or not stamping.SUPPORTED:
         return await plain(open_timeout)
-    uri = parse_uri(hs.url)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + open_timeout
-    async with asyncio.timeout(open_timeout):
-        sock = await open_stamping_socket(uri.host, uri.port)
+    host, port = _host_port(hs.url)
+    sock: StampingSocket | None = None
     try:
-        return await plain(max(deadline - loop.time(), 1e-3), sock)
+        # One deadline for the TCP connect and the upgrade (websockets keeps none of its own).
+        async with asyncio.timeout(open_timeout):
+            sock = await open_stamping_socket(host, port)
+            return await plain(None, sock)
     except ValueError as exc:
-        sock.close()
+        if sock is not None:
+            sock.close()
         if not isinstance(exc.__cause__, InvalidStatus):
             raise
         return await plain(open_timeout)  # a redirect: let websockets open the sockets
     except BaseException:
-        sock.close()  # idempotent; the transport, if one was made, closed it already
+        if sock is not None:
+            sock.close()  # idempotent; the transport, if one was made, closed it already
         raise
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    """Host and port of a ws:// or wss:// URL, asked on every connect. Every session of a
+    fan-out names the same endpoint, so it is parsed once; a URL that may carry a credential
+    (a query, userinfo, a JWT) is parsed every time, never kept."""
+    if "?" in url or "@" in url or "eyJ" in url or "ZXlK" in url:
+        return _parse_host_port(url)
+    return _cached_host_port(url)
+
+
+def _parse_host_port(url: str) -> tuple[str, int]:
+    uri = parse_uri(url)
+    return uri.host, uri.port
+
+
+_cached_host_port = functools.lru_cache(maxsize=64)(_parse_host_port)
 
 
 def describe_upgrade(

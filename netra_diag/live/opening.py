@@ -27,7 +27,6 @@ from netra_diag.events.model import Event, TimedEvent
 from netra_diag.live.auth_verdict import judge_auth
 from netra_diag.live.handshake import (
     AUTO_ORDER,
-    HandshakeInfo,
     StampedConnection,
     TransportAttempt,
     describe_upgrade,
@@ -100,13 +99,12 @@ async def _try_transports(
                     await conn._quiet_close(fallback[0])
                     fallback = None
                 raise
-            verdict = judge_auth(info.server_user_id, sub)
+            server_user = info["server_user_id"]
+            verdict = judge_auth(server_user, sub)
             outcome = (
                 "validated" if verdict.validated else "bypass" if verdict.bypass else "unverified"
             )
-            _note_attempt(
-                conn, transport, outcome, t0, user=info.server_user_id, detail=verdict.reason
-            )
+            _note_attempt(conn, transport, outcome, t0, user=server_user, detail=verdict.reason)
             entry = (ws, info, early, token, sub, exp, verdict, transport)
             if outcome == "validated" or len(transports) == 1:
                 chosen = entry
@@ -175,7 +173,9 @@ def _all_failed(conn: Connection, last_exc: Exception | None) -> Exception:
 
 async def _attempt(
     conn: Connection, transport: str, token: str | None, *, attempt: int
-) -> tuple[StampedConnection, HandshakeInfo, list[TimedEvent]]:
+) -> tuple[StampedConnection, dict[str, Any], list[TimedEvent]]:
+    """Open the socket with one transport and read until established. Returns the socket, its
+    ``HandshakeInfo`` fields (``Connection.install`` adds ``attempts``) and the frames before."""
     if transport == "ticket":
         ticket = await _obtain_ticket(conn, token)
         hs = make_handshake(conn._raw_url, token, transport, ticket=ticket)
@@ -219,20 +219,20 @@ async def _attempt(
         inner = established.get("data")
         merged = {**established, **(inner if isinstance(inner, Mapping) else {})}
         user = merged.get("user_id")
-        info = HandshakeInfo(
-            url=redact_url(hs.url, conn._secrets),
-            transport=transport,
-            status=up["status"],
-            headers=up["headers"],
-            offered_subprotocols=up["offered"],
-            selected_subprotocol=up["selected"],
-            echoed_token_entry=up["echoed"],
-            server_user_id=None if user is None else str(user),
-            connection_id=_opt(merged.get("connection_id")),
-            mode=_opt(merged.get("mode")),
-            established={k: v for k, v in merged.items() if k not in ("type", "data")},
-            upgrade_s=upgrade_s,
-        )
+        info: dict[str, Any] = {
+            "url": redact_url(hs.url, conn._secrets),
+            "transport": transport,
+            "status": up["status"],
+            "headers": up["headers"],
+            "offered_subprotocols": up["offered"],
+            "selected_subprotocol": up["selected"],
+            "echoed_token_entry": up["echoed"],
+            "server_user_id": None if user is None else str(user),
+            "connection_id": _opt(merged.get("connection_id")),
+            "mode": _opt(merged.get("mode")),
+            "established": {k: v for k, v in merged.items() if k not in ("type", "data")},
+            "upgrade_s": upgrade_s,
+        }
         return ws, info, early
     except BaseException:
         # Cancelled or failed after the upgrade: drop the socket now (no close handshake, which
@@ -341,6 +341,11 @@ async def start_connection(
             user=user or (labels or {}).get("user") or sub,
             started_wall=conn.now()[1],
             labels=labels,
+            secrets=conn._secrets,  # expanded already, the first token's disguises included
+            token_fingerprint=conn.fingerprint_of(first) if first else None,
+            # The header waits for the handshake's lines (below): one write, and a reserved
+            # cassette appears under its name with all of them.
+            hold=True,
         )
         conn._owns_recorder = True
     rec = conn._recorder

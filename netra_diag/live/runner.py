@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from netra_diag.errors import SessionClosed
-from netra_diag.events.model import Event, EventKind, TimedEvent
+from netra_diag.events.model import AGENT_EVENTS, Envelope, Event, EventKind, TimedEvent
 from netra_diag.live.auth_verdict import same_user
 from netra_diag.live.connection import CLOSED, Connection
 from netra_diag.live.records import RunOutcome, RunRecord
@@ -31,6 +31,9 @@ ERROR_GRACE_S = 0.5
 _COMPLETED = frozenset({"agent_completed", "final_report"})
 _FAILED = frozenset({"agent_error", "agent_death"})
 _TERMINAL = _COMPLETED | _FAILED
+# Agent events that end nothing: once a run knows its ids and saw its first event, such an event
+# of its own is only collected.
+_ONGOING = AGENT_EVENTS - _TERMINAL
 
 
 class RunBinding:
@@ -177,6 +180,10 @@ async def execute_run(
                 )
             else:
                 binding = RunBinding(None, None, _validated_user(conn))
+            items = queue.items
+            # The first event was seen and the binding knows thread and run: nothing more to
+            # learn from an ongoing event of the run's own (the fast path below).
+            settled = False
             while outcome is None:
                 if error_deadline is not None:
                     remaining = error_deadline - loop.time()
@@ -192,7 +199,7 @@ async def execute_run(
                 else:
                     # A waiting item is taken without a coroutine call: per event, that is
                     # most of what a run costs when frames arrive thousands at a time.
-                    item = queue.popleft() if queue else await queue.get()
+                    item = items.popleft() if items else await queue.get()
                 if item is CLOSED:
                     if conn.closed_for_good():
                         conn.queue.put_nowait(CLOSED)
@@ -207,6 +214,8 @@ async def execute_run(
                     conn.mark("foreign_event", _foreign_data(ev, binding))
                     continue
                 events.append(te)
+                if settled and ev.type in _ONGOING and ev.envelope is not Envelope.INVALID:
+                    continue
                 kind = ev.kind
                 if kind is EventKind.AGENT or kind is EventKind.ERROR:
                     if not saw_first:
@@ -228,6 +237,7 @@ async def execute_run(
                 elif kind is EventKind.ERROR and error_deadline is None:
                     error = _error_text(ev)
                     error_deadline = loop.time() + ERROR_GRACE_S
+                settled = saw_first and binding.complete
     except TimeoutError:
         outcome = RunOutcome.TIMEOUT
         error = error or f"no terminal event within {timeout:g} s"

@@ -33,7 +33,6 @@ from netra_diag.live.opening import start_connection
 from netra_diag.live.reconnect import ReconnectPolicy
 from netra_diag.live.records import ClockOffset, Mark, RunRecord
 from netra_diag.recording import Recorder, ReservedCassette
-from netra_diag.redaction import fingerprint
 
 __all__ = ["DEFAULT_MAX_SIZE", "Session", "SessionConnector"]
 
@@ -256,7 +255,8 @@ class Session:
 
     @property
     def token_fingerprint(self) -> str | None:
-        return fingerprint(self._conn.token) if self._conn.token else None
+        token = self._conn.token
+        return self._conn.fingerprint_of(token) if token else None
 
     @property
     def recording_path(self) -> Path | None:

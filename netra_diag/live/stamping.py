@@ -23,6 +23,7 @@ read, as before.
 from __future__ import annotations
 
 import asyncio
+import functools
 import platform
 import socket
 import struct
@@ -101,14 +102,18 @@ def rx_age_ns(rx_realtime_ns: int | None, now_realtime_ns: int) -> int | None:
     return age if 0 <= age < _MAX_AGE_NS else None
 
 
-def _numeric_address(host: str, port: int) -> list[Any] | None:
+@functools.lru_cache(maxsize=64)
+def _numeric_address(host: str, port: int) -> tuple[Any, ...] | None:
     """The address of an IP literal (``127.0.0.1``, ``::1``) without a resolver: as
     ``loop.create_connection`` does, so a loopback connect does not cost a round trip through
-    the default executor's thread (``loop.getaddrinfo``). ``None`` for a host name."""
+    the default executor's thread (``loop.getaddrinfo``). ``None`` for a host name. Kept per
+    (host, port): what an IP literal resolves to never changes, and a fan-out asks it for
+    every session (``socket.getaddrinfo`` encodes the host with the IDNA codec each time)."""
     try:
-        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
     except (socket.gaierror, UnicodeError, ValueError):
         return None
+    return tuple(infos)
 
 
 async def open_stamping_socket(host: str, port: int) -> StampingSocket:

@@ -51,3 +51,17 @@ async def test_a_timed_out_get_leaves_the_queue_usable() -> None:
             await q.get()
     q.put_nowait(1)
     assert await asyncio.wait_for(q.get(), 1) == 1
+
+
+async def test_put_many_is_put_nowait_of_each_item() -> None:
+    q = EventQueue()
+    getters = [asyncio.create_task(q.get()) for _ in range(3)]
+    await asyncio.sleep(0)
+    getters[0].cancel()  # a waiter gone before the items come: the others still get theirs
+    q.put_many(["a", "b"])
+    q.put_many([])
+    assert sorted(await asyncio.wait_for(asyncio.gather(*getters[1:]), 1)) == ["a", "b"]
+    q.put_many(["c", "d", "e"])  # nobody waiting: queued in order
+    assert list(q.items) == ["c", "d", "e"] and len(q) == 3
+    late = asyncio.create_task(q.get())
+    assert await late == "c"

@@ -23,7 +23,9 @@ def hidden_files(directory: Path) -> list[Path]:
     return sorted(directory.glob(".*.reserved"))
 
 
-def recorder(target: Path | ReservedCassette, *, overwrite: bool = True) -> Recorder:
+def recorder(
+    target: Path | ReservedCassette, *, overwrite: bool = True, hold: bool = False
+) -> Recorder:
     token = mint_token("user-res-1", key=LOCAL_DEV_SECRET, now=time.time())
     return Recorder(
         target,
@@ -32,6 +34,7 @@ def recorder(target: Path | ReservedCassette, *, overwrite: bool = True) -> Reco
         user="user-res-1",
         started_wall=time.time(),
         overwrite=overwrite,
+        hold=hold,
     )
 
 
@@ -81,3 +84,67 @@ def test_a_failed_reservation_leaves_nothing(tmp_path: Path) -> None:
         reserve_cassettes([good, missing])
     assert "no-such-dir" in str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_held_reservation_appears_with_its_header_and_held_lines(tmp_path: Path) -> None:
+    path = tmp_path / "held.jsonl"
+    (item,) = reserve_cassettes([path])
+    rec = recorder(item, hold=True)
+    rec.mark("connect_start", t_ns=1, wall=1.0)
+    rec.frame("in", '{"type": "connection_established"}', t_ns=2, wall=1.0)
+    # nothing visible yet: the header waits for the handshake's lines
+    assert not path.exists() and hidden_files(tmp_path) == [item.hidden]
+    assert item.hidden.stat().st_size == 0 and rec.lines_written == 0
+    with rec.holding():  # the first block ends the initial hold
+        rec.mark("upgrade_done", t_ns=3, wall=1.0)
+        assert not path.exists()
+    assert hidden_files(tmp_path) == [] and rec.lines_written == 4
+    cas = load_cassette(path)
+    assert cas.header.user == "user-res-1" and cas.warnings == ()
+    assert [getattr(r, "name", None) or getattr(r, "type", None) for r in cas.records] == [
+        "connect_start",
+        "connection_established",
+        "upgrade_done",
+    ]
+    rec.mark("run_start", t_ns=4, wall=1.0)  # written at once from now on
+    assert len(load_cassette(path).records) == 4
+    with rec.holding():  # an ordinary block afterwards
+        rec.mark("run_end", t_ns=5, wall=1.0)
+        assert len(load_cassette(path).records) == 4
+    rec.close()
+    assert len(load_cassette(path).records) == 5
+
+
+def test_a_held_reservation_closed_without_a_block_is_published(tmp_path: Path) -> None:
+    path = tmp_path / "closed.jsonl"
+    (item,) = reserve_cassettes([path])
+    rec = recorder(item, hold=True)
+    rec.mark("error", t_ns=1, wall=1.0, data={"message": "refused"})
+    rec.close()
+    assert [m.name for m in load_cassette(path).marks] == ["error"]
+    assert hidden_files(tmp_path) == []
+
+
+def test_a_held_reservation_that_cannot_take_its_name_fails_at_the_write(tmp_path: Path) -> None:
+    path = tmp_path / "taken.jsonl"
+    path.write_text("someone else's\n")
+    (item,) = reserve_cassettes([path])
+    rec = recorder(item, hold=True, overwrite=False)
+    rec.mark("connect_start", t_ns=1, wall=1.0)
+    with pytest.raises(RecordingError, match="cannot open for writing"), rec.holding():
+        pass
+    assert path.read_text() == "someone else's\n"  # untouched
+    assert hidden_files(tmp_path) == [] and rec.closed
+    rec.mark("close", t_ns=2, wall=1.0)  # a no-op, as after close()
+    rec.close()
+
+
+def test_a_held_recorder_on_a_plain_path_writes_its_header_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "plain.jsonl"
+    rec = recorder(path, hold=True)
+    rec.mark("connect_start", t_ns=1, wall=1.0)
+    assert load_cassette(path).records == ()  # the header is there, the mark held
+    with rec.holding():
+        pass
+    assert [m.name for m in load_cassette(path).marks] == ["connect_start"]
+    rec.close()
