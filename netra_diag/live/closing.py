@@ -83,7 +83,7 @@ def on_closed(conn: Connection, ws: StampedConnection, exc: ConnectionClosed | N
     conn._open_event.clear()
     conn._app_pings.cancel_all()
     if conn._pinger is not None:
-        conn._pinger.cancel()
+        conn._pinger.stop()
     policy = conn.reconnect_policy
     if not intentional and policy is not None and policy.should_reconnect(info.code):
         conn.queue.put_nowait(CLOSED)
@@ -109,9 +109,10 @@ async def auto_reconnect(conn: Connection, policy: ReconnectPolicy) -> None:
 async def shutdown(conn: Connection, code: int = 1000, reason: str = "") -> None:
     """Close for good; bounded by ``close_timeout`` however the peer behaves."""
     conn._final = True
-    for task in (conn._reconnector, conn._pinger):
-        if task is not None and not task.done():
-            task.cancel()
+    if conn._pinger is not None:
+        conn._pinger.stop()
+    if conn._reconnector is not None and not conn._reconnector.done():
+        conn._reconnector.cancel()
     ws = conn._ws
     if ws is not None:
         conn._intentional.add(id(ws))
@@ -125,7 +126,10 @@ async def shutdown(conn: Connection, code: int = 1000, reason: str = "") -> None
                 await reader
         except TimeoutError:
             reader.cancel()
-    for task in (conn._reconnector, conn._pinger):
+    pinger = conn._pinger
+    if pinger is not None:
+        pinger.stop()  # again: a reconnect finishing meanwhile may have started another
+    for task in (conn._reconnector, pinger.task if pinger is not None else None):
         if task is not None and not task.done():
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 async with asyncio.timeout(1):

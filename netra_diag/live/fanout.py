@@ -212,68 +212,76 @@ async def run_fanout(
             st.cassette = str(_cassette_path(out_dir, st))
         user_labels = {**(labels or {}), "fanout_user": st.user, "fanout_index": str(st.index)}
         first = first_tokens.pop(st.index, None)
+        issued: str | None = None
 
         def token() -> str:
             # The pre-minted token serves the first attempt only: every later attempt (another
             # transport, a reconnect) gets a fresh one from the factory.
-            nonlocal first
+            nonlocal first, issued
             tok = first if first is not None else tokens(st.user)
             first = None
-            st.token_fp = fingerprint(tok)
+            issued = tok
             return tok
 
-        async with contextlib.AsyncExitStack() as stack:
-            async with connect_slots:
-                st.actual_s = loop.time() - t0
-                try:
-                    async with asyncio.timeout(connect_timeout):
-                        session = await stack.enter_async_context(
-                            Session.connect(
-                                url,
-                                token=token,
-                                transport=transport,
-                                record=cassette,
-                                labels=user_labels,
-                            )
-                        )
-                except (NetraDiagError, OSError, TimeoutError) as exc:
-                    st.error_class = type(exc).__name__
-                    st.error = error_text(exc)
-                    counters[st.error_class] += 1
-                    bar.update(runs)
-                    return
-                st.connected_s = loop.time() - t0
-            concurrency["open"] += 1
-            concurrency["peak"] = max(concurrency["peak"], concurrency["open"])
-            st.server_user_id = session.user_id
-            st.transport = session.transport
-            connected_gate.done(st.index)
-            if together:
-                await connected_gate.wait()
-            for r in range(runs):
-                if r and pace_s > 0:
-                    await asyncio.sleep(pace_s)
-                message = message_for(st.user, r)
-                st.contents.append(message)
-                start = loop.time() - t0
-                try:
-                    record = await session.run(message, timeout=run_timeout, thread_id=st.thread_id)
-                except NetraDiagError as exc:
-                    st.run_rows.append(failed_run_row(st, r, start, exc, expected_events))
-                    counters[type(exc).__name__] += 1
-                    bar.update(runs - r)
-                    break
-                st.records.append(record)
-                st.run_rows.append(run_row(st, r, start, record, expected_events))
-                if record.outcome is not RunOutcome.COMPLETED:
-                    counters[str(record.outcome)] += 1
-                bar.update(1)
-            # Hold the session open until every user is done, so all of them are concurrent.
-            finished_gate.done(st.index)
-            await finished_gate.wait()
-            # Everything received, between runs too, where a leaked event may land.
-            st.events.extend(session.history)
-            concurrency["open"] -= 1
+        async with connect_slots:
+            st.actual_s = loop.time() - t0
+            try:
+                async with asyncio.timeout(connect_timeout):
+                    session = await Session.connect(
+                        url,
+                        token=token,
+                        transport=transport,
+                        record=cassette,
+                        labels=user_labels,
+                    )
+            except (NetraDiagError, OSError, TimeoutError) as exc:
+                st.error_class = type(exc).__name__
+                st.error = error_text(exc)
+                st.token_fp = fingerprint(issued) if issued else ""
+                counters[st.error_class] += 1
+                bar.update(runs)
+                return
+            st.connected_s = loop.time() - t0
+        try:
+            await _run_user(st, session)
+        finally:
+            # The token the session used last (a reconnect's fresh one, if any): its fingerprint
+            # was worked out for the cassette header already.
+            st.token_fp = session.token_fingerprint or ""
+            await session.close()
+
+    async def _run_user(st: UserState, session: Session) -> None:
+        concurrency["open"] += 1
+        concurrency["peak"] = max(concurrency["peak"], concurrency["open"])
+        st.server_user_id = session.user_id
+        st.transport = session.transport
+        connected_gate.done(st.index)
+        if together:
+            await connected_gate.wait()
+        for r in range(runs):
+            if r and pace_s > 0:
+                await asyncio.sleep(pace_s)
+            message = message_for(st.user, r)
+            st.contents.append(message)
+            start = loop.time() - t0
+            try:
+                record = await session.run(message, timeout=run_timeout, thread_id=st.thread_id)
+            except NetraDiagError as exc:
+                st.run_rows.append(failed_run_row(st, r, start, exc, expected_events))
+                counters[type(exc).__name__] += 1
+                bar.update(runs - r)
+                break
+            st.records.append(record)
+            st.run_rows.append(run_row(st, r, start, record, expected_events))
+            if record.outcome is not RunOutcome.COMPLETED:
+                counters[str(record.outcome)] += 1
+            bar.update(1)
+        # Hold the session open until every user is done, so all of them are concurrent.
+        finished_gate.done(st.index)
+        await finished_gate.wait()
+        # Everything received, between runs too, where a leaked event may land.
+        st.events.extend(session.history)
+        concurrency["open"] -= 1
 
     try:
         with collector_quiet(quiet_gc) as gc_pauses:

@@ -33,6 +33,7 @@ from netra_diag.live.handshake import (
     make_handshake,
     open_socket,
 )
+from netra_diag.live.receiving import established_data, ingest
 from netra_diag.live.ticket import TicketRejected, TicketRequestFailed, request_ticket
 from netra_diag.recording import Recorder, ReservedCassette
 from netra_diag.recording_format import redact_url
@@ -40,7 +41,7 @@ from netra_diag.recording_format import redact_url
 if TYPE_CHECKING:
     from netra_diag.live.connection import Connection
 
-__all__ = ["established_data", "open_connection", "start_connection", "transports_for"]
+__all__ = ["open_connection", "start_connection", "transports_for"]
 
 
 def transports_for(conn: Connection) -> tuple[str, ...]:
@@ -283,7 +284,7 @@ async def _await_established(
         async with asyncio.timeout(conn._establish_timeout):
             while True:
                 raw = await ws.recv()
-                te = conn._ingest(raw, ws.arrivals.popleft() if ws.arrivals else None)
+                te = ingest(conn, raw, ws.arrivals.popleft() if ws.arrivals else None)
                 ev = te.event
                 if ev.type == "connection_established" and established is None:
                     conn.mark("connection_established", established_data(ev))
@@ -368,9 +369,3 @@ def _announces_handshake(event: Event) -> bool:
 
 def _opt(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def established_data(event: Event) -> dict[str, Any]:
-    """The identity fields of ``connection_established`` worth a mark."""
-    keep = ("user_id", "connection_id", "mode", "thread_id", "run_id")
-    return {k: event.fields[k] for k in keep if event.fields.get(k) is not None}

@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from netra_diag.live.connection import Connection
     from netra_diag.live.handshake import StampedConnection
 
-__all__ = ["AppPingTracker", "answer_liveness", "note_pong", "run_pinger", "sample_rtt"]
+__all__ = [
+    "AppPingTracker",
+    "PingSchedule",
+    "answer_liveness",
+    "note_pong",
+    "sample_rtt",
+]
 
 
 class AppPingTracker:
@@ -61,17 +67,48 @@ class AppPingTracker:
         return len(self._pending)
 
 
-async def run_pinger(every: float, ping_once: Callable[[], Awaitable[object]]) -> None:
-    """Call ``ping_once`` every ``every`` seconds until cancelled; a failed ping (connection
-    closing) ends the loop quietly because the reader task reports the close."""
+async def _ping_loop(every: float, ping_once: Callable[[], Awaitable[object]]) -> None:
+    """Call ``ping_once``, then again every ``every`` seconds until cancelled; a failed ping
+    (connection closing) ends the loop quietly because the reader task reports the close."""
     while True:
-        await asyncio.sleep(every)
         try:
             await ping_once()
         except asyncio.CancelledError:
             raise
         except Exception:  # the connection is going away; the reader task records the close
             return
+        await asyncio.sleep(every)
+
+
+class PingSchedule:
+    """RTT samples every ``every`` seconds on one socket, the first one ``every`` seconds after
+    it opened. That first wait is a timer rather than a task: a session that closes before its
+    first sample (a fan-out's thousand sessions, each a few seconds long) never makes the task,
+    and opening it costs one timer. ``stop()`` ends it either way; ``task`` is the sampling
+    task once it runs (``None`` before)."""
+
+    __slots__ = ("_every", "_ping_once", "_timer", "task")
+
+    def __init__(self, every: float, ping_once: Callable[[], Awaitable[object]]) -> None:
+        self._every = every
+        self._ping_once = ping_once
+        self.task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
+            every, self._start
+        )
+
+    def _start(self) -> None:
+        self._timer = None
+        self.task = asyncio.create_task(
+            _ping_loop(self._every, self._ping_once), name="netra-pinger"
+        )
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.task is not None:
+            self.task.cancel()
 
 
 def note_pong(conn: Connection, te: TimedEvent) -> None:

@@ -182,7 +182,7 @@ class Session:
         if old is not None:
             await conn._quiet_close(old)
         if conn._pinger is not None:
-            conn._pinger.cancel()
+            conn._pinger.stop()
         conn._final = False
         await conn.reopen(policy or conn.reconnect_policy or ReconnectPolicy(initial=0.0))
         # A close sentinel left from the old socket would stop the next ``async for`` at once.

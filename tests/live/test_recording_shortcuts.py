@@ -88,13 +88,13 @@ labels = st.dictionaries(st.text(max_size=6), texts, max_size=3)
 
 @given(
     st.sampled_from(["ws://h:1/ws", "wss://h/api/v1/websocket?token=eyJa.eyJb.c", "ws://u:p@h/"]),
-    st.none() | st.text(max_size=8),
+    st.none() | st.text(max_size=8) | st.integers(),
     st.floats() | st.integers(0, 2**33),
     labels,
     secret_lists,
 )
 def test_header_line_is_the_json_of_the_header(
-    endpoint: str, user: str | None, started: float, lab: dict[str, str], secrets: list[str]
+    endpoint: str, user: Any, started: float, lab: dict[str, str], secrets: list[str]
 ) -> None:
     expanded = expand_secrets(secrets)
     line = header_line(
