@@ -38,10 +38,11 @@ from netra_diag.live.records import (
     estimate_clock_offset,
     new_mark,
 )
+from netra_diag.live.token_facts import TokenFacts, take_prepared
 from netra_diag.recording import Recorder
 from netra_diag.recording_format import redact_url, with_secret
 from netra_diag.redaction import fingerprint
-from netra_diag.tokens import token_sub_exp
+from netra_diag.tokens import Handshake, token_sub_exp
 
 __all__ = ["CLOSED", "Connection", "FrameObserver", "TokenSource"]
 
@@ -92,6 +93,7 @@ class Connection:
         self._secrets: tuple[str, ...] = ()
         self._facts: tuple[str, tuple[str | None, float | None]] | None = None
         self._fp: tuple[str, str] | None = None
+        self._prepared: tuple[str, TokenFacts] | None = None
         self._ws: StampedConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._pinger: PingSchedule | None = None
@@ -151,9 +153,13 @@ class Connection:
             rec.mark(name, t_ns=t_ns, wall=wall, data=data)
         return m
 
-    def _add_secret(self, token: str | None) -> None:
+    def _add_secret(self, token: str | None, expanded: tuple[str, ...] = ()) -> None:
+        """Scrub ``token`` from now on. ``expanded``: ``expand_secrets([token])``, if known."""
         if token and token not in self._secrets:
-            self._secrets = with_secret(self._secrets, token)
+            if expanded and not self._secrets:
+                self._secrets = expanded
+            else:
+                self._secrets = with_secret(self._secrets, token)
             if self._recorder is not None:
                 self._recorder.add_secret(token)
 
@@ -163,8 +169,22 @@ class Connection:
         token = source() if callable(source) else source
         if token is not None and not isinstance(token, str):
             raise UsageError(f"the token factory returned {type(token).__name__}, not str")
-        self._add_secret(token)
+        prepared = take_prepared(token) if token else None
+        if prepared is not None and token:  # worked out before a fan-out's ramp
+            self._facts = (token, (prepared.sub, prepared.exp))
+            self._fp = (token, prepared.fingerprint)
+            self._prepared = (token, prepared)
+            self._add_secret(token, prepared.secrets)
+        else:
+            self._add_secret(token)
         return token or None
+
+    def prepared_handshake(self, token: str | None, transport: str) -> Handshake | None:
+        """The handshake a fan-out built for ``token`` and ``transport`` before its ramp."""
+        prepared = self._prepared
+        if prepared is None or prepared[0] != token:
+            return None
+        return prepared[1].handshake_of(self._raw_url, transport)
 
     def fingerprint_of(self, token: str) -> str:
         """``redaction.fingerprint(token)``, computed once for the session's current token

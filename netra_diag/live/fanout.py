@@ -52,7 +52,9 @@ from netra_diag.live.fanout_runtime import (
     sample_loop_lag,
     sleep_until,
 )
+from netra_diag.live.handshake import AUTO_ORDER
 from netra_diag.live.records import RunOutcome
+from netra_diag.live.token_facts import forget_prepared, prepare_tokens
 from netra_diag.recording import ReservedCassette, reserve_cassettes
 from netra_diag.redaction import fingerprint
 
@@ -128,8 +130,9 @@ async def run_fanout(
     ``token_for(user_id)`` returns a fresh token for that user; by default tokens are minted with
     the local development secret, which only the embedded service accepts. It is called before
     the ramp for the first connect attempt of every user released within ``PREMINT_HORIZON_S``
-    (so the connect phase measures connects, not JWT signing), and again on every later attempt
-    (another transport, a reconnect). Cassette files are created before the ramp too
+    (so the connect phase measures connects, not JWT signing; those tokens' claims are decoded
+    there too, ``live.token_facts``), and again on every later attempt (another transport, a
+    reconnect). Cassette files are created before the ramp too
     (``netra_diag.recording.reserve_cassettes``); ``prepare_s`` in the result is that time.
 
     ``expected_events`` is the number of critical events one run of the service's script emits,
@@ -165,6 +168,9 @@ async def run_fanout(
     ]
     prepare_start = loop.time()
     first_tokens = _premint(states, tokens)
+    preminted = list(first_tokens.values())
+    # What a session works out from its first token (claims, fingerprint, first handshake).
+    prepare_tokens(preminted, url, AUTO_ORDER[0] if transport == "auto" else transport)
     reserved = await _reserve(states, out_dir)
     t0 = loop.time()
     connect_slots = asyncio.Semaphore(connect_concurrency)
@@ -289,6 +295,7 @@ async def run_fanout(
     finally:
         for item in reserved.values():
             item.release()  # a user that never started leaves no hidden file behind
+        forget_prepared(preminted)  # the tokens of users that never connected
         lag_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await lag_task

@@ -181,7 +181,9 @@ async def _attempt(
         ticket = await _obtain_ticket(conn, token)
         hs = make_handshake(conn._raw_url, token, transport, ticket=ticket)
     else:
-        hs = make_handshake(conn._raw_url, token, transport)
+        hs = conn.prepared_handshake(token, transport) or make_handshake(
+            conn._raw_url, token, transport
+        )
     conn.mark("connect_start", {"transport": transport, "attempt": attempt})
     t0 = conn.now()[0]
     try:
