@@ -65,6 +65,7 @@ def new_recorder(path: Path, tok: str | None = None, **kw: object) -> Recorder:
         "netra_diag.recording_reservations",
         "netra_diag.closecodes",
         "netra_diag.recording",
+        "netra_diag.recording_writer",
     ],
 )
 def test_cassette_modules_stay_out_of_io_layers(module: str) -> None:
