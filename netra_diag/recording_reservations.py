@@ -82,7 +82,7 @@ class ReservedCassette:
             ) from exc
 
     def discard(self) -> None:
-        """Remove the hidden file of a taken reservation that will not be published."""
+        """Remove the hidden file (released, or taken and not to be published)."""
         with contextlib.suppress(OSError):
             os.unlink(self._hidden_name)
 
