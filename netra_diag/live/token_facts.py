@@ -6,7 +6,7 @@ handshake that carries it.
 
 A fan-out mints its users' first tokens before its ramp, so that signing JWTs is not part of
 the connect phase it measures; it works these facts out there too (``prepare_tokens``), for the
-same reason (about 18 µs per token on this project's test machine). A prepared token's facts
+same reason (about 20 µs per token on this project's test machine). A prepared token's facts
 are handed to the first session that uses the token (``take_prepared``, which forgets them),
 and the fan-out forgets whatever no session took (``forget_prepared``): a token is kept here no
 longer than the fan-out keeps it anyway.
