@@ -7,19 +7,13 @@ import os
 
 import pytest
 from hypothesis import HealthCheck, settings
-
-TIMEOUT_FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
+from timeouts import TIMEOUT_FACTOR
 
 settings.register_profile(
     "default", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile("ci", deadline=None, max_examples=100, derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
-
-
-def scaled(seconds: float) -> float:
-    """A timeout scaled for slow machines."""
-    return seconds * TIMEOUT_FACTOR
 
 
 @pytest.fixture

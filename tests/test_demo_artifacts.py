@@ -14,12 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
+from timeouts import TIMEOUT_FACTOR
 
 from netra_diag.redaction import JWT_PATTERN, fingerprint
 from netra_diag.report.safety import is_token
 from netra_diag.tokens import LOCAL_DEV_SECRET
-
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 
 
 def _run_demo(
@@ -53,7 +52,7 @@ def test_demo_runs_the_investigation_and_leaks_nothing(tmp_path: Path) -> None:
     env = dict(os.environ, JWT_SECRET_KEY=secret)
     out = tmp_path / "netra-report"
     started = time.monotonic()
-    proc = _run_demo(["--out", str(out)], env, tmp_path, 300 * FACTOR)
+    proc = _run_demo(["--out", str(out)], env, tmp_path, 300 * TIMEOUT_FACTOR)
     took = time.monotonic() - started
     print(f"\nnetra-diag demo took {took:.1f} s")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -27,6 +27,7 @@ from typing import Any
 
 import nbformat
 import pytest
+from timeouts import TIMEOUT_FACTOR
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +42,6 @@ FLAGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "artifacts" / "browser"
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 
 PANEL = ".netra-live-session"
 ROWS = f"{PANEL} table.netra-event-table tbody tr"
@@ -114,7 +114,7 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90 * FACTOR
+        deadline = time.monotonic() + 90 * TIMEOUT_FACTOR
         while True:
             assert process.poll() is None, log_path.read_text()
             try:
@@ -142,7 +142,7 @@ def _count(page: Any, selector: str) -> int:
 def test_live_session_notebook_runs_in_jupyterlab(browser: Any, lab: tuple[str, Path]) -> None:
     url, log = lab
     page = browser.new_page(viewport={"width": 1400, "height": 2400})
-    page.set_default_timeout(90_000 * FACTOR)
+    page.set_default_timeout(90_000 * TIMEOUT_FACTOR)
     page.goto(url)
     page.wait_for_function(
         "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
@@ -156,7 +156,7 @@ def test_live_session_notebook_runs_in_jupyterlab(browser: Any, lab: tuple[str, 
     page.wait_for_selector(PANEL, state="visible")
     rows: list[int] = []
     marks: list[int] = []
-    deadline = time.monotonic() + 90 * FACTOR
+    deadline = time.monotonic() + 90 * TIMEOUT_FACTOR
     while time.monotonic() < deadline:
         rows.append(_count(page, ROWS))
         marks.append(_count(page, MARKS))
@@ -196,7 +196,7 @@ def test_report_html_draws_its_figures(browser: Any, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 1300, "height": 2400})
     page.goto(result.html_path.as_uri())
     page.wait_for_function(
-        "document.body.getAttribute('data-netra-figures') !== null", timeout=60_000 * FACTOR
+        "document.body.getAttribute('data-netra-figures') !== null", timeout=60_000 * TIMEOUT_FACTOR
     )
     assert page.evaluate("document.body.getAttribute('data-netra-figures')") == "done"
     drawn = _count(page, "div.netra-figure[data-rendered='true'] .main-svg")

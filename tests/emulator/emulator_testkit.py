@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from timeouts import scaled
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
@@ -16,7 +16,6 @@ from websockets.typing import Subprotocol
 from netra_diag.events import Event, parse_frame
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
-TIMEOUT_FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 # What the mission-critical suite requires of each critical event (PROTOCOL.md §5), plus the ids
 # every event of this service carries.
 REQUIRED = {
@@ -26,10 +25,6 @@ REQUIRED = {
     "tool_completed": ("tool_name", "results", "duration", "timestamp"),
     "agent_completed": ("status", "final_response", "timestamp"),
 }
-
-
-def scaled(seconds: float) -> float:
-    return seconds * TIMEOUT_FACTOR
 
 
 def token_for(sub: str = "u1", **kwargs: Any) -> str:

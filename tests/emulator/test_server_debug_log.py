@@ -5,12 +5,12 @@ request line (PROTOCOL.md §2 item 3). Both run on loopback port 0."""
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from pathlib import Path
 
 import pytest
+from timeouts import TIMEOUT_FACTOR
 
 from netra_diag.emulator import AuthMode, EmulatorConfig, TimingProfile, run_service
 from netra_diag.live import Session
@@ -18,7 +18,6 @@ from netra_diag.live.replay import serve_cassette
 from netra_diag.redaction import scrub
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{6,}|ZXlK[A-Za-z0-9_-]{6,}")  # a fingerprint is eyJ…#
 # A ticket in a request line must be a fingerprint ("abc…#0123abcd") or "<secret …>".
 TICKET_SHOWN = re.compile(r"ticket=([^&\s]*)")
@@ -48,7 +47,7 @@ async def test_the_service_log_holds_no_token_or_ticket(caplog: pytest.LogCaptur
             run_service(config) as svc,
             Session.connect(svc.url, token=token, transport="ticket", ping_every=None) as s,
         ):
-            await s.run("hello", timeout=10 * FACTOR)
+            await s.run("hello", timeout=10 * TIMEOUT_FACTOR)
     assert_no_credential(debug_text(caplog, "netra_diag.emulator.websockets"))
 
 
@@ -61,13 +60,13 @@ async def test_the_replay_log_holds_no_token_or_ticket(
         run_service(config) as svc,
         Session.connect(svc.url, token=token, transport="ticket", record=cassette) as s,
     ):
-        await s.run("hello", timeout=10 * FACTOR)
+        await s.run("hello", timeout=10 * TIMEOUT_FACTOR)
     with caplog.at_level(logging.DEBUG, logger="netra_diag.replay"):
         async with (
             serve_cassette(cassette, port=0) as rs,
             Session.connect(rs.url, token=token, transport="ticket", ping_every=None) as s,
         ):
-            await s.run("hello", timeout=10 * FACTOR)
+            await s.run("hello", timeout=10 * TIMEOUT_FACTOR)
     assert_no_credential(debug_text(caplog, "netra_diag.replay.websockets"))
 
 

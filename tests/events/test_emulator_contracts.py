@@ -4,13 +4,13 @@ names the fault, run by run (the service's own fault log says which event was hi
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from timeouts import scaled
 
 from netra_diag.emulator import (
     AuthMode,
@@ -35,14 +35,9 @@ from netra_diag.events.timeline import SpanKind, StallCause, TimelineConfig, bui
 from netra_diag.live import Session
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 # One thinking step and one tool call per run: every event of the script is then the only one of
 # its kind, so losing or moving any of them is visible in the types alone.
 SCRIPT = TimingProfile.instant(thinking_steps=(1, 1), tool_calls=(1, 1))
-
-
-def scaled(seconds: float) -> float:
-    return seconds * FACTOR
 
 
 @pytest.fixture

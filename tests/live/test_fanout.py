@@ -3,12 +3,12 @@ accounting, isolation (with a leak injected and in DEMO mode), failure classes."
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from pathlib import Path
 
 import pytest
+from timeouts import scaled
 
 from netra_diag.emulator import AuthMode, EmulatorConfig, FaultPlan, TimingProfile, run_service
 from netra_diag.events.isolation import IsolationVerdict
@@ -21,12 +21,6 @@ from netra_diag.live.fanout import (
 )
 from netra_diag.recording import load_frames
 from netra_diag.tokens import mint_token
-
-TIMEOUT_FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
-
-
-def scaled(seconds: float) -> float:
-    return seconds * TIMEOUT_FACTOR
 
 
 def cassettes_in(path: Path) -> list[Path]:

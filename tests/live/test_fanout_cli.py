@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from timeouts import TIMEOUT_FACTOR
 from websockets.asyncio.client import connect
 
 from netra_diag.cli import main
@@ -20,7 +20,6 @@ from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.cli.fanout import parse_ramp
 from netra_diag.recording import Recorder
 
-TIMEOUT_FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 FAST = ["--time-scale", "0.002", "--no-progress"]
 
 

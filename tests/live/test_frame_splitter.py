@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import itertools
 import json
-import os
 import random
 import struct
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from timeouts import scaled
 from websockets.exceptions import PayloadTooBig, ProtocolError
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Close, Frame, Opcode
@@ -37,12 +37,7 @@ from netra_diag.recording import load_cassette
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 USER = "user-splitter"
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 MAX_SIZE = 1 << 20
-
-
-def scaled(seconds: float) -> float:
-    return seconds * FACTOR
 
 
 # -- building server-side streams with websockets' encoder ------------------------------------

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
+
+from timeouts import scaled
 
 from netra_diag.live.pinger import PingSchedule
 
 # The sampling period; the waits below are multiples of it, so a slow machine scales them all.
-PERIOD = 0.05 * float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
+PERIOD = scaled(0.05)
 
 
 async def test_stopped_before_the_first_sample_never_pings() -> None:

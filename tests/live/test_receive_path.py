@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import gc
 import json
-import os
 import threading
 import time
 import weakref
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from timeouts import scaled
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
@@ -32,11 +32,6 @@ from netra_diag.recording import load_cassette
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 USER = "user-receive"
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
-
-
-def scaled(seconds: float) -> float:
-    return seconds * FACTOR
 
 
 def token() -> str:

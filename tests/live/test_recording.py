@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from timeouts import TIMEOUT_FACTOR
 
 from netra_diag.emulator import AuthMode, EmulatorConfig, TimingProfile, run_service
 from netra_diag.errors import RecordingError
@@ -36,7 +36,6 @@ from netra_diag.recording_format import (
 from netra_diag.tokens import LOCAL_DEV_SECRET, encode_subprotocol_token, mint_token
 
 JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{6,}|ZXlK[A-Za-z0-9_-]{6,}")
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 
 
 def token() -> str:
@@ -243,8 +242,8 @@ async def test_session_recording_loads_into_dataframes(tmp_path: Path) -> None:
             async with Session.connect(
                 svc.url, token=tok, record=path, labels={"nodeid": f"t::{i}"}, ping_every=None
             ) as session:
-                first = await session.run("one", timeout=10 * FACTOR)
-                second = await session.run("two", timeout=10 * FACTOR, thread_id="thread-2")
+                first = await session.run("one", timeout=10 * TIMEOUT_FACTOR)
+                second = await session.run("two", timeout=10 * TIMEOUT_FACTOR, thread_id="thread-2")
                 assert first.outcome is second.outcome is RunOutcome.COMPLETED
     frames, events, runs = load_frames(tmp_path / "runs")
     assert set(frames["cassette"]) == {str(tmp_path / "runs" / f"user{i}.jsonl") for i in range(2)}

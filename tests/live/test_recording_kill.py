@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 
 import pytest
+from timeouts import TIMEOUT_FACTOR
 
 from netra_diag.recording import load_cassette
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 
 CHILD = textwrap.dedent(
     """
@@ -73,7 +73,7 @@ def test_sigkill_mid_run_leaves_every_received_frame_readable(tmp_path: Path) ->
     reader.start()
     reported: list[str] = []
     try:
-        deadline = time.monotonic() + 30 * FACTOR
+        deadline = time.monotonic() + 30 * TIMEOUT_FACTOR
         while len(reported) < 25:
             try:
                 line = lines.get(timeout=max(0.01, deadline - time.monotonic()))

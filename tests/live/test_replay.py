@@ -3,10 +3,11 @@ the replay with a Session, and compare the two recordings frame by frame (order 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
+
+from timeouts import TIMEOUT_FACTOR
 
 from netra_diag.emulator import EmulatorConfig, FaultPlan, TimingProfile, run_service
 from netra_diag.live.replay import serve_cassette
@@ -15,7 +16,6 @@ from netra_diag.recording import load_cassette
 from netra_diag.recording_format import FrameRecord, MarkRecord
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
-TIMEOUT_FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 TOLERANCE_S = 0.005  # the bar: replay timing within 5 ms
 # On a shared 2-core machine the OS scheduler alone delays a wake-up by several ms now and then
 # (measured p99 3-7 ms at load 3, whatever the process does), so timing gets three attempts; the

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 from test_replay import offsets  # the same anchoring, per connection
+from timeouts import TIMEOUT_FACTOR
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 from websockets.typing import Subprotocol
@@ -29,7 +29,6 @@ from netra_diag.recording_format import FrameRecord, MarkRecord
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 MS = 1_000_000  # ns
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 TOLERANCE_S = 0.005  # the replay's timing bar (test_replay.py), per connection here
 # Timing gets three replays of the same recording: on a shared 2-core machine the OS scheduler
 # alone delays a wake-up by several ms now and then. Order and close codes must hold every time.
@@ -195,7 +194,7 @@ async def test_each_client_connection_gets_the_next_recorded_one(tmp_path: Path)
         status, body, _ = await refusal(rs.url)
         assert status == 503 and "held 4 connections" in body and "connection 5," in body
         assert "connection 6," in (await refusal(rs.url))[1]
-        played = await asyncio.wait_for(rs.wait_played(), 5 * FACTOR)
+        played = await asyncio.wait_for(rs.wait_played(), 5 * TIMEOUT_FACTOR)
     assert [(o.connection, o.answer, o.close_code) for o in played] == [
         (1, "upgrade", 1006),
         (2, "reject", None),
@@ -211,7 +210,7 @@ async def test_an_upgrade_that_fails_after_all_ends_its_connection(tmp_path: Pat
     async with serve_cassette(path, repeat=False) as rs:
         bad_version = ("Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: x")
         assert await plain_http_status(rs.port, *bad_version) >= 400
-        outcome = await asyncio.wait_for(rs.wait_finished(), 5 * FACTOR)
+        outcome = await asyncio.wait_for(rs.wait_finished(), 5 * TIMEOUT_FACTOR)
     assert (outcome.connection, outcome.frames_sent, outcome.close_code) == (1, 0, None)
 
 
@@ -267,7 +266,7 @@ def tokens_then_refused() -> Callable[[], str]:
 
 async def gave_up(session: Session) -> None:
     """Wait until the session stopped reconnecting (a reconnect ended with 1008)."""
-    for _ in range(int(500 * FACTOR)):
+    for _ in range(int(500 * TIMEOUT_FACTOR)):
         if any(
             m.name == "error" and "reconnect gave up" in str(m.data.get("message"))
             for m in session.marks
@@ -296,7 +295,7 @@ async def record_reconnecting_session(path: Path) -> None:
             ping_every=None,
         ) as session,
     ):
-        run = await session.run("original request", timeout=10 * FACTOR)
+        run = await session.run("original request", timeout=10 * TIMEOUT_FACTOR)
         assert run.outcome is RunOutcome.CLOSED
         await gave_up(session)
 
@@ -309,13 +308,13 @@ async def replay_with_a_reconnecting_session(
         async with Session.connect(
             rs.url, token=token, transport="header", record=copy, reconnect=policy, ping_every=None
         ) as session:
-            run = await session.run("replayed request", timeout=10 * FACTOR)
+            run = await session.run("replayed request", timeout=10 * TIMEOUT_FACTOR)
             assert run.outcome is RunOutcome.CLOSED
             await gave_up(session)
             assert session.reconnects == 0  # connection 2 ended in 1008, as recorded
         with pytest.raises(HandshakeRejected) as third:
             await Session.connect(rs.url, token=token, transport="header", ping_every=None)
-        played = await asyncio.wait_for(rs.wait_played(), 5 * FACTOR)
+        played = await asyncio.wait_for(rs.wait_played(), 5 * TIMEOUT_FACTOR)
         return played, third.value, rs.refused
 
 
@@ -350,9 +349,9 @@ async def test_replay_serves_a_reconnected_session_connection_by_connection(
                 for (_, x), (_, y) in zip(a, b, strict=True)
             )
         )
-        if worst[-1] < TOLERANCE_S * FACTOR:
+        if worst[-1] < TOLERANCE_S * TIMEOUT_FACTOR:
             break
-    assert min(worst) < TOLERANCE_S * FACTOR, [f"{w * 1e3:.2f} ms" for w in worst]
+    assert min(worst) < TOLERANCE_S * TIMEOUT_FACTOR, [f"{w * 1e3:.2f} ms" for w in worst]
 
 
 async def test_a_refused_upgrade_replays_as_that_refusal(tmp_path: Path) -> None:
@@ -402,8 +401,8 @@ async def test_cli_plays_every_connection_then_exits(tmp_path: Path) -> None:
     path = tmp_path / "multi.jsonl"
     write_multi(path)
     async with (
-        asyncio.timeout(20 * FACTOR),
-        replay_cli(path, "--speed", "5", "--linger", str(2 * FACTOR)) as (proc, lines, url),
+        asyncio.timeout(20 * TIMEOUT_FACTOR),
+        replay_cli(path, "--speed", "5", "--linger", str(2 * TIMEOUT_FACTOR)) as (proc, lines, url),
     ):
         assert proc.stdout is not None
         assert (await play_connection(url))[1] == 1006

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from timeouts import TIMEOUT_FACTOR
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
@@ -24,7 +24,6 @@ from netra_diag.recording import Recorder, load_cassette
 from netra_diag.recording_format import FrameRecord, MarkRecord
 
 MS = 1_000_000  # ns
-TIMEOUT_FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 # These tests check the schedule (anchors, speed), not precision (test_replay.py does, with a
 # real Session): the client sends 30 ms after connecting, so a frame timed from the wrong anchor
 # is >= 30 ms off, far outside this slack for a loaded machine.

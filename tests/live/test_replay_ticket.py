@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 from test_replay import offsets  # the same anchoring as the other round trips
 from test_replay_connections import replay_cli
+from timeouts import TIMEOUT_FACTOR
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -35,7 +35,6 @@ from netra_diag.recording import load_cassette
 from netra_diag.recording_format import MarkRecord, expand_secrets
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{6,}|ZXlK[A-Za-z0-9_-]{6,}")
 TIMING = TimingProfile(time_scale=0.05, thinking_steps=(2, 3), tool_calls=(1, 2))
 
@@ -69,10 +68,10 @@ async def record_ticket_session(path: Path, *, reconnect: bool = False) -> froze
         run_service(EmulatorConfig(timing=TIMING)) as svc,
         Session.connect(svc.url, token=token, transport="ticket", record=path) as session,
     ):
-        await session.run("original request", timeout=10 * FACTOR)
+        await session.run("original request", timeout=10 * TIMEOUT_FACTOR)
         if reconnect:
             await session.reconnect()
-            await session.run("after reconnect", timeout=10 * FACTOR)
+            await session.run("after reconnect", timeout=10 * TIMEOUT_FACTOR)
         return redeemed(svc)
 
 
@@ -88,10 +87,10 @@ async def test_a_ticket_session_replays_with_the_ticket_transport(tmp_path: Path
 
     async with serve_cassette(original, repeat=False) as rs:
         async with Session.connect(rs.url, token=token, transport="ticket", record=copy) as s:
-            run = await s.run("replayed request", timeout=10 * FACTOR)
+            run = await s.run("replayed request", timeout=10 * TIMEOUT_FACTOR)
             assert run.outcome is RunOutcome.COMPLETED
             assert s.transport == "ticket" and s.auth.validated
-        await asyncio.wait_for(rs.wait_played(), 5 * FACTOR)
+        await asyncio.wait_for(rs.wait_played(), 5 * TIMEOUT_FACTOR)
         assert rs.played
         answers, replay_tickets = list(rs.tickets.answers), rs.tickets.redeemed()
     assert frame_order(copy) == frame_order(original)
@@ -110,16 +109,16 @@ async def test_each_ticket_is_fresh_and_single_use(tmp_path: Path) -> None:
     assert load_plan(original).n_tickets == 2
     async with serve_cassette(original, repeat=False) as rs:
         async with Session.connect(rs.url, token=token, transport="ticket", record=copy) as s:
-            await s.run("replayed request", timeout=10 * FACTOR)
+            await s.run("replayed request", timeout=10 * TIMEOUT_FACTOR)
             await s.reconnect()  # a second ticket, from the second recorded request
-            await s.run("after reconnect", timeout=10 * FACTOR)
+            await s.run("after reconnect", timeout=10 * TIMEOUT_FACTOR)
         used = sorted(rs.tickets.redeemed())
         assert len(used) == 2
         with pytest.raises(InvalidStatus) as reused:
             async with connect(url_with_ticket(rs.url, used[0])):
                 pass
         with pytest.raises(TicketRejected) as beyond:
-            await request_ticket(rs.url, token(), open_timeout=5 * FACTOR)
+            await request_ticket(rs.url, token(), open_timeout=5 * TIMEOUT_FACTOR)
     assert reused.value.response.status_code == 403
     assert b"already used" in reused.value.response.body
     assert rs.tickets.refused_upgrades == 1
@@ -162,7 +161,7 @@ async def test_cli_records_a_ticket_probe_replays_it_and_probes_the_replay(
         )
     assert code == ExitCode.OK, capsys.readouterr().out
     async with (
-        asyncio.timeout(30 * FACTOR),
+        asyncio.timeout(30 * TIMEOUT_FACTOR),
         replay_cli(original, "--linger", "0") as (proc, head, url),
     ):
         assert proc.stdout is not None

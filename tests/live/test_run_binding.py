@@ -12,12 +12,12 @@ with the fault on, so its leaked events reach the victim inside that delay.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from timeouts import TIMEOUT_FACTOR, scaled
 
 from netra_diag.emulator import (
     AuthMode,
@@ -36,15 +36,10 @@ from netra_diag.live.runner import RunBinding
 from netra_diag.recording import load_cassette
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 # How long the service waits before the victim's agent_started: the leaker's runs (instant) and
 # their leaks all happen inside it.
-FIRST_EVENT_MS = 800.0 * FACTOR
+FIRST_EVENT_MS = 800.0 * TIMEOUT_FACTOR
 LEAKER_RUNS = 4
-
-
-def scaled(seconds: float) -> float:
-    return seconds * FACTOR
 
 
 @pytest.fixture

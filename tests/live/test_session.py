@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import re
 import socket
 import time
@@ -14,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from timeouts import scaled
 
 from netra_diag.emulator import AuthMode, EmulatorConfig, ServiceHandle, TimingProfile, run_service
 from netra_diag.errors import ConnectFailed, HandshakeRejected, SessionClosed, UsageError
@@ -24,11 +24,6 @@ from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 SUB = "user-7f3a9c21"
 # "eyJ" followed by more token text: a fingerprint is "eyJ…#1a2b3c4d" (escaped "eyJ\u2026").
 JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{6,}|ZXlK[A-Za-z0-9_-]{6,}")
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
-
-
-def scaled(seconds: float) -> float:
-    return seconds * FACTOR
 
 
 def make_token(sub: str = SUB) -> str:

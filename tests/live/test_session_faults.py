@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from timeouts import scaled
 
 from netra_diag.emulator import AuthMode, EmulatorConfig, Fault, ServiceHandle, run_service
 from netra_diag.errors import SessionClosed
@@ -19,12 +19,7 @@ from netra_diag.live import RunOutcome, RunRecord, Session
 from netra_diag.recording import Cassette, load_cassette, load_frames
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
 JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{6,}|ZXlK[A-Za-z0-9_-]{6,}")
-
-
-def scaled(seconds: float) -> float:
-    return seconds * FACTOR
 
 
 @pytest.fixture

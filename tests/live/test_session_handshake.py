@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from timeouts import scaled
 
 from netra_diag.emulator import AuthMode, EmulatorConfig, Fault, ServiceHandle, run_service
 from netra_diag.emulator.config import TimingProfile
@@ -21,11 +21,6 @@ from netra_diag.recording import load_cassette, load_frames
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 SUB = "user-hs-42"
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
-
-
-def scaled(seconds: float) -> float:
-    return seconds * FACTOR
 
 
 def make_token() -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import re
 import socket
 import time
@@ -18,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from timeouts import scaled
 
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
@@ -47,11 +47,6 @@ from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 SUB = "user-tk-5e6f7a8b"
 JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{6,}|ZXlK[A-Za-z0-9_-]{6,}")
 INSTANT = TimingProfile.instant()
-FACTOR = float(os.environ.get("NETRA_TEST_TIMEOUT_FACTOR", "1"))
-
-
-def scaled(seconds: float) -> float:
-    return seconds * FACTOR
 
 
 def make_token(sub: str = SUB) -> str:
