@@ -157,7 +157,7 @@ class _Wait(StrEnum):
 
 
 async def _handshake(
-    service: Service, state: ConnState, ws: ServerConnection, wait_s: float
+    service: Service, state: ConnState, ws: EmulatorConnection, wait_s: float
 ) -> bool:
     """The newest generation's handshake (module docstring); False when the connection is over."""
     thread_id, run_id = state.new_id("thread"), state.new_id("run")
@@ -207,7 +207,7 @@ async def _handshake(
 
 
 async def _not_ready(
-    service: Service, state: ConnState, ws: ServerConnection, until: float, ack_for: str | None
+    service: Service, state: ConnState, ws: EmulatorConnection, until: float, ack_for: str | None
 ) -> _Wait:
     """Answer the client until ``until`` (loop time) while the handshake is not complete; with
     ``ack_for``, return at the acknowledgement that names that thread."""
@@ -251,7 +251,7 @@ async def _not_ready(
 
 
 async def _closed_after_first_message(
-    service: Service, state: ConnState, ws: ServerConnection, raw: str | bytes
+    service: Service, state: ConnState, ws: EmulatorConnection, raw: str | bytes
 ) -> bool:
     """The ``close_1011_after_first_message`` fault, on the client's first message."""
     first, state.heard_client = not state.heard_client, True
@@ -268,7 +268,7 @@ async def _closed_after_first_message(
     return True
 
 
-async def _message_loop(service: Service, state: ConnState, ws: ServerConnection) -> None:
+async def _message_loop(service: Service, state: ConnState, ws: EmulatorConnection) -> None:
     idle = service.config.idle_heartbeat_s
     while True:
         try:
@@ -286,7 +286,7 @@ async def _message_loop(service: Service, state: ConnState, ws: ServerConnection
             return
 
 
-async def _idle_heartbeat(service: Service, state: ConnState, ws: ServerConnection) -> bool:
+async def _idle_heartbeat(service: Service, state: ConnState, ws: EmulatorConnection) -> bool:
     if Fault.STOP_HEARTBEATS in state.conn_faults:
         if not state.heartbeat_fault_logged:
             state.heartbeat_fault_logged = True
@@ -298,7 +298,7 @@ async def _idle_heartbeat(service: Service, state: ConnState, ws: ServerConnecti
 
 
 async def _answer(
-    service: Service, state: ConnState, ws: ServerConnection, msg: ClientMessage
+    service: Service, state: ConnState, ws: EmulatorConnection, msg: ClientMessage
 ) -> bool:
     now = time.time()
     if msg.kind is MessageKind.PING:
@@ -325,5 +325,5 @@ async def _answer(
             suggestions=['put the text in "payload": {"content": ...}'],
         )
         return await send_text(ws, encode_frame(frame))
-    start_run(service, state, msg)
+    start_run(service, state, msg, arrived=ws.arrived)
     return True

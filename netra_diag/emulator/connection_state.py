@@ -12,11 +12,17 @@ import asyncio
 import json
 import random
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import DATA_OPCODES, Frame
+from websockets.typing import Data
+
+if TYPE_CHECKING:
+    from websockets.protocol import Event
 
 from netra_diag.emulator.auth import AuthDecision, Credentials
 from netra_diag.emulator.config import Fault, FaultPlan
@@ -67,9 +73,50 @@ class ConnState:
 
 
 class EmulatorConnection(ServerConnection):
-    """A websockets server connection that carries the service's per-connection state."""
+    """A websockets server connection that carries the service's per-connection state, and
+    knows when each message it hands out was read off the socket.
+
+    A run's injected delays count from the moment its request arrived (``arrived``), not from
+    when the message loop got round to it: when 200 requests land together, the loop takes
+    ~10 ms to start all their runs, and counting from each start added that to every first
+    event's delay. ``data_received`` runs as soon as the loop sees the socket readable, before
+    any handler; each complete data frame it yields is stamped with that time, and ``recv``
+    hands the stamp of the message it returns to ``arrived``.
+    """
 
     netra: ConnState | None = None
+    # loop.time() of the read that completed the message ``recv`` returned last
+    arrived: float = 0.0
+    _read_at: float = 0.0
+    _stamps: deque[float] | None = None
+
+    def data_received(self, data: bytes) -> None:
+        self._read_at = self.loop.time()
+        super().data_received(data)
+
+    def process_event(self, event: Event) -> None:
+        if isinstance(event, Frame) and event.fin and event.opcode in DATA_OPCODES:
+            if self._stamps is None:
+                self._stamps = deque()
+            self._stamps.append(self._read_at)
+        super().process_event(event)
+
+    @overload
+    async def recv(self, decode: Literal[True]) -> str: ...
+
+    @overload
+    async def recv(self, decode: Literal[False]) -> bytes: ...
+
+    @overload
+    async def recv(self, decode: bool | None = None) -> Data: ...
+
+    async def recv(self, decode: bool | None = None) -> Data:
+        message = await super().recv(decode)
+        # (``async for`` and every handler read through here; nothing reads messages any other
+        # way, so stamps and messages stay paired)
+        stamps = self._stamps
+        self.arrived = stamps.popleft() if stamps else self.loop.time()
+        return message
 
 
 def encode_frame(obj: Any) -> str:

@@ -31,8 +31,12 @@ __all__ = ["start_run"]
 logger = logging.getLogger("netra_diag.emulator")
 
 
-def start_run(service: Service, state: ConnState, msg: ClientMessage) -> asyncio.Task[None]:
-    """Plan the run (script and faults) now, execute it in the background."""
+def start_run(
+    service: Service, state: ConnState, msg: ClientMessage, *, arrived: float | None = None
+) -> asyncio.Task[None]:
+    """Plan the run (script and faults) now, execute it in the background. ``arrived``: when
+    the request was read off the socket (loop time; ``EmulatorConnection.arrived``), which the
+    run's delays count from; now when not given."""
     state.run_count += 1
     thread_id = msg.thread_id or state.handshake_thread or state.new_id("thread")
     ctx = RunContext(
@@ -61,7 +65,7 @@ def start_run(service: Service, state: ConnState, msg: ClientMessage) -> asyncio
         max_message_size=service.config.max_message_size,
     )
     service.runs_started += 1
-    task = asyncio.get_running_loop().create_task(_execute(service, state, ctx, steps))
+    task = asyncio.get_running_loop().create_task(_execute(service, state, ctx, steps, arrived))
     state.runs.add(task)
     task.add_done_callback(_finished(state))
     return task
@@ -96,14 +100,17 @@ async def _deliver(service: Service, ctx: RunContext, event: ScriptedEvent) -> N
             service.events_sent += 1
 
 
-async def _execute(service: Service, state: ConnState, ctx: RunContext, steps: list[Step]) -> None:
+async def _execute(
+    service: Service, state: ConnState, ctx: RunContext, steps: list[Step], arrived: float | None
+) -> None:
     loop = asyncio.get_running_loop()
     # Each step is due ``delay_s`` after the previous one was *due*, not after it was done: the
     # time spent rendering and sending a frame, and a wake-up that came late, are not added to
     # the next gap, so the gaps a client measures are the delays the run was planned with. When
     # the service fell behind by more than a whole delay, the schedule restarts from now rather
-    # than sending a burst to catch up.
-    due = loop.time()
+    # than sending a burst to catch up. The first step is due its delay after the request arrived,
+    # however long the loop took to get to it (``EmulatorConnection``).
+    due = loop.time() if arrived is None else min(arrived, loop.time())
     for step in steps:
         if step.delay_s > 0:
             now = loop.time()

@@ -239,6 +239,28 @@ async def test_fixed_delays_are_what_the_client_measures() -> None:
         assert want - 0.005 <= gap <= want + scaled(0.25), (gaps, expected)
 
 
+async def test_a_runs_delays_count_from_its_own_request_not_an_earlier_message() -> None:
+    # The service stamps each message with the time it was read and counts a run's delays from
+    # its request's stamp. Messages before the request (here a ping answered 150 ms earlier)
+    # must not lend theirs: the first event would then come 150 ms early.
+    timing = TimingProfile(fixed_delays_ms={"first_event": 200.0}, thinking_steps=(1, 1))
+    async with (
+        run_service(EmulatorConfig(timing=timing)) as svc,
+        await open_ws(svc.url, subprotocols=golden(token_for("u1"))) as ws,
+    ):
+        await established(ws)
+        for _ in range(2):
+            await ws.send(json.dumps({"type": "ping"}))
+            assert parse_frame(await asyncio.wait_for(ws.recv(), 10)).type == "pong"
+            await asyncio.sleep(0.15)
+        sent = time.monotonic()
+        await ws.send(user_message())
+        first = parse_frame(await asyncio.wait_for(ws.recv(), 10))
+        gap = time.monotonic() - sent
+    assert first.type == "agent_started"
+    assert 0.195 <= gap <= 0.2 + scaled(0.25), gap
+
+
 def test_plan_run_is_deterministic_and_seeded() -> None:
     ctx = RunContext("r1", "t1", "u1", "q1", "triage", "why?")
     timing = TimingProfile()
