@@ -40,7 +40,7 @@ and shown separately.
 
 ``phase_metrics`` (netra_diag.latency) runs on the same cassettes as a cross-check.
 
-    .venv/bin/python benchmarks/bench_latency_accuracy.py [--runs 40] [--load-users 200]
+    .venv/bin/python benchmarks/bench_latency_accuracy.py [--runs 40] [--load-users 200] [--shapes burst]
 """
 
 from __future__ import annotations
@@ -301,12 +301,13 @@ async def main(args: argparse.Namespace) -> int:
     results: dict[str, dict[str, tuple[float, float]]] = {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            idle_dir = Path(tmp) / "idle"
-            idle_dir.mkdir()
-            probe = Probe(ours)
-            with probe.measuring():
-                await idle(url, args.runs, idle_dir)
-            results["idle"] = report(f"idle (1 session x {args.runs} runs)", idle_dir, probe)
+            if "idle" in args.shapes:
+                idle_dir = Path(tmp) / "idle"
+                idle_dir.mkdir()
+                probe = Probe(ours)
+                with probe.measuring():
+                    await idle(url, args.runs, idle_dir)
+                results["idle"] = report(f"idle (1 session x {args.runs} runs)", idle_dir, probe)
             shapes: tuple[tuple[str, str, dict[str, Any]], ...] = (
                 (
                     "staggered",
@@ -320,6 +321,8 @@ async def main(args: argparse.Namespace) -> int:
                 ),
             )
             for shape, how, extra in shapes:
+                if shape not in args.shapes:
+                    continue
                 load_dir = Path(tmp) / shape
                 probe = Probe(ours)
                 with probe.measuring():
@@ -374,4 +377,10 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=40, help="sequential runs, idle scenario")
     parser.add_argument("--load-users", type=int, default=200, help="concurrent sessions")
     parser.add_argument("--load-runs", type=int, default=2, help="runs per session under load")
+    parser.add_argument(
+        "--shapes",
+        type=lambda text: set(text.split(",")),
+        default={"idle", "staggered", "burst"},
+        help="comma-separated scenarios to run (default: idle,staggered,burst)",
+    )
     sys.exit(asyncio.run(main(parser.parse_args())))
