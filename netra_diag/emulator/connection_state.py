@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -65,7 +64,9 @@ class ConnState:
     handshake_s: float | None = None
 
     def new_id(self, prefix: str) -> str:
-        return f"{prefix}_{uuid.UUID(int=self.id_rng.getrandbits(128)).hex[:16]}"
+        # The first 16 hex digits of a UUID made from 128 random bits, as before, without
+        # building the UUID (a quarter of the cost, on every run a request starts).
+        return f"{prefix}_{self.id_rng.getrandbits(128) >> 64:016x}"
 
     def take_handshake_run(self) -> str | None:
         run_id, self.handshake_run = self.handshake_run, None
