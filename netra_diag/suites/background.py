@@ -5,10 +5,12 @@ A triage of a large report is CPU-bound Python, and one process uses one core. S
 has a small result and needs little from the parent: checking the document with expat while the
 parent reads it, signing failures as the parent reads them. Forking gives the child what is
 loaded already for free (copy-on-write, no re-import); what the parent finds later it sends
-(``send``), and the result travels back through a pipe, as ``marshal`` data. What is sent goes
-through memory shared with the child, with only a notice through a pipe: a pipe holds 64 KiB,
-and a parent that sends megabytes through one waits for the child, busy with earlier messages,
-to read them.
+(``send``), and the result travels back as ``marshal`` data. What is sent goes through memory
+shared with the child, with only a notice through a pipe: a pipe holds 64 KiB, and a parent that
+sends megabytes through one waits for the child, busy with earlier messages, to read them. The
+result comes back the same way once the parent has said it sends no more (``close_inbox``), so
+that a child done before the parent asks for its result does not wait, blocked on a full pipe,
+for the parent to read it.
 Fork early: after a fork every page either process writes is copied, so a child forked when the
 parent's heap is large makes the parent's next passes over it slower.
 
@@ -50,7 +52,8 @@ class ForkedCall:
     safe); ``result()`` waits for it. Results must be ``marshal``-able.
 
     With ``inbox``, the function is called as ``function(messages, *args)``: ``messages``
-    iterates over what the parent ``send``s (``marshal``-able values), until ``result()``.
+    iterates over what the parent ``send``s (``marshal``-able values), until ``close_inbox()``
+    or ``result()``.
     ``inbox_bytes`` is how much the messages are expected to take, marshalled: that much
     memory is shared with the child for them (any beyond goes through the pipe).
     """
@@ -70,6 +73,7 @@ class ForkedCall:
         self._pid = 0
         self._read = self._write = -1
         self._queued: list[Any] = []  # messages, when no child runs
+        self._closed = False  # close_inbox() was called: what is sent after is dropped
         self.forked = False
         if fork and can_fork():
             self._start(inbox_bytes)
@@ -95,13 +99,23 @@ class ForkedCall:
                     os.nice(_NICER)
                 os.close(result_read)
                 args = self._args
+                inbox = None
                 if self._inbox:
                     os.close(inbox_write)
-                    args = (_messages(inbox_read, self._shared), *args)
+                    inbox = _Inbox(inbox_read, self._shared)
+                    args = (inbox, *args)
                 payload = marshal.dumps(self._function(*args))
-                view = memoryview(payload)
-                while view:
-                    view = view[os.write(result_write, view) :]
+                shared = self._shared
+                # The parent writes no more into the shared memory once the inbox is closed
+                # (read to its end): from then on the result may go there, from the start.
+                drained = inbox is not None and inbox.drained
+                if drained and shared is not None and len(payload) <= len(shared):
+                    shared[: len(payload)] = payload
+                    _write_all(result_write, _NOTICE.pack(0, len(payload)))
+                    payload = b""
+                if payload:
+                    _write_all(result_write, _NOTICE.pack(_IN_PIPE, len(payload)))
+                    _write_all(result_write, payload)
             finally:
                 os._exit(0)
         os.close(result_write)
@@ -112,7 +126,8 @@ class ForkedCall:
     def send(self, message: Any) -> None:
         """Hand ``message`` to the function (only with ``inbox``)."""
         if not self.forked:
-            self._queued.append(message)
+            if not self._closed:
+                self._queued.append(message)
             return
         if self._write < 0:
             return  # the child is gone; result() will say so
@@ -129,6 +144,13 @@ class ForkedCall:
         except OSError:  # the child died: stop sending
             self._close_inbox()
 
+    def close_inbox(self) -> None:
+        """Send no more: the function's ``messages`` end, and the child may finish while this
+        process goes on (``result`` does this too)."""
+        self._closed = True
+        if self.forked:
+            self._close_inbox()
+
     def result(self) -> Any | None:
         """The function's result; None if the child failed. Runs the function here if no child
         was started."""
@@ -143,14 +165,28 @@ class ForkedCall:
         try:
             while chunk := os.read(self._read, 1 << 20):
                 chunks.append(chunk)
+            payload = self._payload(b"".join(chunks))
         finally:
             self._reap()
-        if not chunks:
+        if payload is None:
             return None
         try:
-            return marshal.loads(b"".join(chunks))
+            return marshal.loads(payload)
         except (EOFError, ValueError, TypeError):
             return None
+
+    def _payload(self, received: bytes) -> bytes | memoryview | None:
+        """The marshalled result the child's notice points to (None if the child failed)."""
+        if len(received) < _NOTICE.size:
+            return None
+        start, size = _NOTICE.unpack_from(received)
+        if start == _IN_PIPE:
+            rest = memoryview(received)[_NOTICE.size :]
+            return rest if len(rest) == size else None
+        shared = self._shared
+        if shared is None or start + size > len(shared):
+            return None
+        return shared[start : start + size]
 
     def cancel(self) -> None:
         """Stop the child, if it still runs (a caller that no longer needs the result)."""
@@ -183,13 +219,22 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _messages(fd: int, shared: mmap.mmap | None) -> Iterator[Any]:
-    """What the parent sends, in order: each notice says where the message lies in the shared
-    memory, or that it follows in the pipe."""
-    with os.fdopen(fd, "rb") as pipe:
-        while notice := pipe.read(_NOTICE.size):
-            start, size = _NOTICE.unpack(notice)
-            if start == _IN_PIPE or shared is None:
-                yield marshal.loads(pipe.read(size))
-            else:
-                yield marshal.loads(shared[start : start + size])
+class _Inbox:
+    """What the parent sends, in order (in the child): each notice says where the message lies
+    in the shared memory, or that it follows in the pipe. ``drained`` once the parent closed
+    its end and every message was read."""
+
+    def __init__(self, fd: int, shared: mmap.mmap | None) -> None:
+        self._fd, self._shared = fd, shared
+        self.drained = False
+
+    def __iter__(self) -> Iterator[Any]:
+        shared = self._shared
+        with os.fdopen(self._fd, "rb") as pipe:
+            while notice := pipe.read(_NOTICE.size):
+                start, size = _NOTICE.unpack(notice)
+                if start == _IN_PIPE or shared is None:
+                    yield marshal.loads(pipe.read(size))
+                else:
+                    yield marshal.loads(shared[start : start + size])
+        self.drained = True

@@ -52,6 +52,12 @@ class Signing:
             [(tid, p.kind.value, p.type, p.message, p.text, p.phase) for tid, p in failing]
         )
 
+    def done_feeding(self) -> None:
+        """The reader is done: the child finishes signing, and hands its result over, while this
+        process goes on (``result`` would otherwise be what tells it that no more come)."""
+        if self._child is not None:
+            self._child.close_inbox()
+
     def cancel(self) -> None:
         """Stop the child (the run could not be read)."""
         if self._child is not None:

@@ -179,6 +179,7 @@ def _triage_signing(
     signing: Signing,
 ) -> TriageReport:
     current = _load(results, signing.feed)
+    signing.done_feeding()
     base = _load(baseline) if baseline is not None else None
     if recordings is None:
         recs: dict[str, tuple[Recording, ...]] = {}

@@ -250,6 +250,27 @@ def test_messages_reach_the_function_in_order(fork: bool, shared: int) -> None:
     assert call.result() == [n * 10 for n in range(1, 2000)]
 
 
+def _first_only(messages: object) -> list[int]:
+    return list(next(iter(messages)))  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_closed_inbox_lets_the_child_finish_and_a_call_that_stops_early_still_answers(
+    fork: bool,
+) -> None:
+    # Closed before result(): the child's answer waits in the shared memory.
+    call = ForkedCall(_collect, 3, fork=fork, inbox=True, inbox_bytes=1 << 20)
+    call.send(list(range(5000)))
+    call.close_inbox()
+    call.send([1])  # too late: not seen
+    assert call.result() == [n * 3 for n in range(5000)]
+    # A function that returns before the inbox is closed answers through the pipe (the parent
+    # may still be writing into the shared memory).
+    call = ForkedCall(_first_only, fork=fork, inbox=True, inbox_bytes=1 << 20)
+    call.send(list(range(3000)))
+    assert call.result() == list(range(3000))
+
+
 def test_without_fork_the_call_runs_at_result(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "fork", None, raising=False)
     monkeypatch.delattr(os, "fork")
