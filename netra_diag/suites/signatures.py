@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from functools import lru_cache
+from itertools import repeat
 
 from netra_diag.suites.frames import innermost_frame
 from netra_diag.suites.model import Problem, ProblemKind, TestCase
@@ -26,6 +28,7 @@ __all__ = [
     "Signature",
     "exception_type",
     "message_body",
+    "new_signatures",
     "normalise_message",
     "problem_signature",
     "signature_of",
@@ -240,6 +243,23 @@ class Signature:
         if self.frame:
             because += f", raised in {self.frame}"
         return because
+
+
+# new_signatures sets the slots through their descriptors, field by field for all signatures at
+# once (C loops), rather than through the frozen dataclass's __init__ (object.__setattr__ per
+# field, per signature): the same objects (a test compares them) in a fraction of the time.
+_SIGNATURE_FIELDS = ("exc_type", "message", "frame", "raw_message")
+assert tuple(f.name for f in fields(Signature)) == _SIGNATURE_FIELDS
+_SIGNATURE_SETTERS = tuple(Signature.__dict__[name].__set__ for name in _SIGNATURE_FIELDS)
+
+
+def new_signatures(rows: Iterable[tuple[str, str, str, str]]) -> list[Signature]:
+    """``[Signature(*row) for row in rows]``, faster (for the thousands a child signed)."""
+    rows = list(rows)
+    out: list[Signature] = list(map(object.__new__, repeat(Signature, len(rows))))
+    for setter, column in zip(_SIGNATURE_SETTERS, zip(*rows, strict=True), strict=False):
+        deque(map(setter, out, column), maxlen=0)
+    return out
 
 
 def signature_of(case: TestCase) -> Signature | None:

@@ -8,17 +8,18 @@ after reading the results; for a large report it runs in a forked child
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from itertools import starmap
-from operator import attrgetter, is_
+from operator import attrgetter, is_, itemgetter
 
 from netra_diag.suites.background import ForkedCall, can_fork
 from netra_diag.suites.model import Problem, ProblemKind, TestCase
-from netra_diag.suites.signatures import Signature, problem_signature
+from netra_diag.suites.signatures import Signature, new_signatures, problem_signature
 
 __all__ = ["Signing"]
 
 _test_id_of = attrgetter("test_id")
 _primary_of = attrgetter("primary")
+_problems_of = attrgetter("problems")
+_first = itemgetter(0)
 
 
 class Signing:
@@ -70,10 +71,10 @@ class Signing:
             # Usually the child signed exactly these tests' primary problems, in this order:
             # checked, and taken, in C loops.
             test_ids = list(map(_test_id_of, cases))
-            if test_ids == [tid for tid, _ in self._sent] and all(
-                map(is_, map(_primary_of, cases), (p for _, p in self._sent))
+            if test_ids == [tid for tid, _ in self._sent] and _same_primaries(
+                cases, [p for _, p in self._sent]
             ):
-                return dict(zip(test_ids, starmap(Signature, theirs), strict=True))
+                return dict(zip(test_ids, new_signatures(theirs), strict=True))
         signed: dict[str, tuple[Problem, tuple[str, str, str, str]]] = {}
         if theirs is not None and len(theirs) == len(self._sent):
             signed = {
@@ -91,6 +92,18 @@ class Signing:
             else:
                 out[case.test_id] = problem_signature(primary, case.test_id)
         return out
+
+
+def _same_primaries(cases: Sequence[TestCase], sent: list[Problem]) -> bool:
+    """Whether each of ``cases`` has the problem sent for it as its primary one.
+
+    A sent problem was a failure or error, which is the primary problem of a test that has no
+    other: for tests that each have one problem, that it is the one sent is enough (and cheaper
+    to check than ``primary``, which looks at the outcome and at every problem)."""
+    problems = list(map(_problems_of, cases))
+    if problems and min(map(len, problems)) == max(map(len, problems)) == 1:
+        return all(map(is_, map(_first, problems), sent))
+    return all(map(is_, map(_primary_of, cases), sent))
 
 
 def _sign_sent(

@@ -13,6 +13,8 @@ from netra_diag.suites import (
     signature_of,
 )
 from netra_diag.suites.frames import innermost_frame
+from netra_diag.suites.signatures import Signature, new_signatures
+from netra_diag.suites.signing import _same_primaries
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 
@@ -146,3 +148,27 @@ def test_pytest_setup_wrapper_is_unwrapped() -> None:
         "ConnectionRefusedError",
         "[Errno 111] Connection refused",
     )
+
+
+def test_signatures_built_in_bulk_equal_the_dataclass_built_ones() -> None:
+    rows = [("ValueError", "x <n>", "m/c.py:f", "x 1"), ("", "", "", "")]
+    fast = new_signatures(rows)
+    assert fast == [Signature(*row) for row in rows]
+    assert [hash(s) for s in fast] == [hash(Signature(*row)) for row in rows]
+    assert fast[0].key == Signature(*rows[0]).key and new_signatures([]) == []
+
+
+def test_the_childs_signatures_are_taken_only_for_the_very_problems_sent() -> None:
+    one = Problem(ProblemKind.FAILURE, "", "AssertionError: a", "t")
+    other = Problem(ProblemKind.FAILURE, "", "AssertionError: a", "t")  # equal, not the same
+    teardown = Problem(ProblemKind.ERROR, "", 'failed on teardown with "OSError: x"', "t")
+
+    def case(*problems: Problem) -> TestCase:
+        return TestCase("k::t", "t", "k", outcome=Outcome.FAILED, problems=problems)
+
+    assert _same_primaries([case(one)], [one])
+    assert not _same_primaries([case(other)], [one])
+    # With more than one problem, the primary one (the failure) is what must have been sent.
+    assert _same_primaries([case(one), case(one, teardown)], [one, one])
+    assert not _same_primaries([case(one), case(teardown, one)], [one, teardown])
+    assert not _same_primaries([TestCase("k::t", "t", outcome=Outcome.FAILED)], [one])
