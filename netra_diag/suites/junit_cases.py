@@ -21,6 +21,7 @@ from itertools import repeat
 from operator import add
 from typing import TypeVar
 
+from netra_diag.suites.constructors import new_test_case
 from netra_diag.suites.junit_children import (
     JEST_SUITE_ERROR,
     NO_EXTRA,
@@ -38,7 +39,6 @@ from netra_diag.suites.model import (
     RowColumns,
     SuiteRun,
     TestCase,
-    new_test_case,
     primary_of,
     seed_columns,
 )

@@ -16,7 +16,8 @@ from dataclasses import replace
 from itertools import repeat
 from typing import NamedTuple
 
-from netra_diag.suites.model import Outcome, Problem, ProblemKind, new_problem
+from netra_diag.suites.constructors import new_problem
+from netra_diag.suites.model import Outcome, Problem, ProblemKind
 from netra_diag.suites.xmlstream import TextBuffer, clip_text
 
 __all__ = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from typing import NamedTuple
@@ -29,8 +29,6 @@ __all__ = [
     "case_from_row",
     "count_cases",
     "module_of",
-    "new_problem",
-    "new_test_case",
     "nodeid_to_test_id",
     "primary_of",
     "row_of",
@@ -61,6 +59,9 @@ class ProblemKind(StrEnum):
     RERUN_ERROR = "rerunError"
     FLAKY_FAILURE = "flakyFailure"
     FLAKY_ERROR = "flakyError"
+
+
+_FAILURE, _ERROR = ProblemKind.FAILURE, ProblemKind.ERROR
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,106 +129,13 @@ class TestCase:
         )
 
 
-# Constructors for the readers, one call per failing or skipped test: a frozen dataclass's
-# ``__init__`` sets each field through ``object.__setattr__``; these set the slots through their
-# descriptors, which builds the same object (a test compares them) in less time.
-_new = object.__new__
-_PROBLEM_FIELDS = ("kind", "type", "message", "text", "phase")
-_CASE_FIELDS = (
-    "test_id",
-    "name",
-    "classname",
-    "suite",
-    "outcome",
-    "counted_as",
-    "duration",
-    "file",
-    "line",
-    "problems",
-    "reruns",
-    "properties",
-    "stdout",
-    "stderr",
-    "source",
-    "nodeid",
-)
-assert tuple(f.name for f in fields(Problem)) == _PROBLEM_FIELDS
-assert tuple(f.name for f in fields(TestCase)) == _CASE_FIELDS
-_p_kind, _p_type, _p_message, _p_text, _p_phase = (
-    Problem.__dict__[name].__set__ for name in _PROBLEM_FIELDS
-)
-(
-    _c_test_id,
-    _c_name,
-    _c_classname,
-    _c_suite,
-    _c_outcome,
-    _c_counted_as,
-    _c_duration,
-    _c_file,
-    _c_line,
-    _c_problems,
-    _c_reruns,
-    _c_properties,
-    _c_stdout,
-    _c_stderr,
-    _c_source,
-    _c_nodeid,
-) = (TestCase.__dict__[name].__set__ for name in _CASE_FIELDS)
-
-
-def new_problem(kind: ProblemKind, type: str, message: str, text: str, phase: str) -> Problem:
-    """``Problem(kind, type, message, text, phase)``, faster."""
-    p: Problem = _new(Problem)
-    _p_kind(p, kind)
-    _p_type(p, type)
-    _p_message(p, message)
-    _p_text(p, text)
-    _p_phase(p, phase)
-    return p
-
-
-def new_test_case(
-    test_id: str,
-    name: str,
-    classname: str,
-    suite: str,
-    outcome: Outcome,
-    counted_as: tuple[Outcome, ...],
-    duration: float | None,
-    file: str,
-    line: int | None,
-    problems: tuple[Problem, ...],
-    reruns: tuple[Problem, ...],
-    properties: tuple[tuple[str, str], ...],
-    stdout: str,
-    stderr: str,
-    source: str,
-    nodeid: str,
-) -> TestCase:
-    """``TestCase(...)`` with every field given (``counted_as`` not empty), faster."""
-    c: TestCase = _new(TestCase)
-    _c_test_id(c, test_id)
-    _c_name(c, name)
-    _c_classname(c, classname)
-    _c_suite(c, suite)
-    _c_outcome(c, outcome)
-    _c_counted_as(c, counted_as)
-    _c_duration(c, duration)
-    _c_file(c, file)
-    _c_line(c, line)
-    _c_problems(c, problems)
-    _c_reruns(c, reruns)
-    _c_properties(c, properties)
-    _c_stdout(c, stdout)
-    _c_stderr(c, stderr)
-    _c_source(c, source)
-    _c_nodeid(c, nodeid)
-    return c
-
-
-def primary_of(outcome: Outcome, problems: Iterable[Problem]) -> Problem | None:
+def primary_of(outcome: Outcome, problems: Sequence[Problem]) -> Problem | None:
     """The failure or error that decided ``outcome`` among ``problems`` (``TestCase.primary``)."""
+    if len(problems) == 1:
+        # Most tests that have problems have one, the primary one if it is a failure or an
+        # error, whatever the outcome: said at once (it is asked for thousands of times).
+        kind = problems[0].kind
+        return problems[0] if kind is _FAILURE or kind is _ERROR else None
     order = (
         (ProblemKind.ERROR, ProblemKind.FAILURE)
         if outcome is Outcome.ERROR

@@ -31,8 +31,9 @@ from netra_diag.suites import (
     triage,
 )
 from netra_diag.suites.background import ForkedCall, can_fork
+from netra_diag.suites.constructors import new_problem, new_test_case
 from netra_diag.suites.frames import innermost_frame
-from netra_diag.suites.model import RowColumns, new_problem, new_test_case, primary_of
+from netra_diag.suites.model import RowColumns, primary_of
 from netra_diag.suites.signatures import problem_signature
 from netra_diag.suites.signing import Signing
 
@@ -179,6 +180,18 @@ def test_descriptor_built_objects_equal_the_dataclass_built_ones() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast.name = "v"  # type: ignore[misc]
     assert fast.primary is problem and primary_of(Outcome.ERROR, (problem,)) is problem
+
+
+@pytest.mark.parametrize("outcome", list(Outcome))
+@pytest.mark.parametrize("kind", list(ProblemKind))
+def test_the_primary_of_one_problem_is_what_the_general_rule_says(
+    outcome: Outcome, kind: ProblemKind
+) -> None:
+    problem = Problem(kind, "T", "m")
+    order = (ProblemKind.ERROR, ProblemKind.FAILURE)
+    order = order if outcome is Outcome.ERROR else order[::-1]
+    expected = next((problem for k in order if problem.kind is k), None)
+    assert primary_of(outcome, (problem,)) is expected
 
 
 def test_a_readers_columns_are_its_rows_transposed(tmp_path: Path) -> None:
