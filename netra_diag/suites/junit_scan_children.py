@@ -11,8 +11,9 @@ their children, and ``nested_kids`` one testcase tag by tag, with the streaming 
 from __future__ import annotations
 
 import re
-from functools import partial
+from functools import lru_cache, partial
 from itertools import repeat
+from operator import add
 
 from netra_diag.suites.junit_children import (
     PROBLEM_TAGS,
@@ -39,9 +40,12 @@ __all__ = [
 _ATTR = re.compile(r"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REF = re.compile(r"&(?:#([0-9]+)|#x([0-9a-fA-F]+)|(lt|gt|amp|quot|apos));")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-# Attribute texts that are each exactly ` message="..."`, joined with "\x00" (which no
-# attribute value can hold).
-_PLAIN_MESSAGE = re.compile(r' message="[^"\x00]*"(?:\x00 message="[^"\x00]*")*')
+# Attribute texts that are each exactly ` message="..."` (or ` message='...'`), joined with
+# "\x00" (which no attribute value can hold).
+_ONE_MESSAGE = r""" message=(?:"[^"\x00]*"|'[^'\x00]*')"""
+_PLAIN_MESSAGE = re.compile(f"{_ONE_MESSAGE}(?:\x00{_ONE_MESSAGE})*")
+_ATTR_NAME = re.compile(r"""\s+([^\s=/>]+)\s*=\s*(?:"[^"]*"|'[^']*')""")
+_READ_ATTRS = frozenset({"message", "type"})
 _NO_ATTRS: dict[str, str] = {}
 
 
@@ -90,12 +94,40 @@ def _message_and_type_at(
     return _message_and_type(columns[child] or [])
 
 
+@lru_cache(maxsize=16)
+def _plain_layout(names: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """For attribute texts that are each exactly `` name="..."`` (or ``'...'``) for each of
+    ``names`` in that order: one that reads the values of one text (two groups per name, one
+    per quote: the other is ""), and one that matches such texts joined with "\x00" (which no
+    attribute value can hold)."""
+    one, plain = (
+        "".join(f""" {re.escape(n)}=(?:"{g}[^"\x00]*)"|'{g}[^'\x00]*)')""" for n in names)
+        for g in ("(", "(?:")
+    )
+    return re.compile(one), re.compile(f"{plain}(?:\x00{plain})*")
+
+
 def _message_and_type(found: list[str]) -> tuple[list[str], list[str]]:
     """The ``message`` and ``type`` attributes ("" if missing or empty) of each of ``found``,
-    attribute texts of failure/error/skip elements (only those two are ever read). pytest's
-    ` message="..."` is sliced out at once; any other layout goes through ``parse_attrs``."""
-    if _PLAIN_MESSAGE.fullmatch("\x00".join(found)):
+    attribute texts of failure/error/skip elements (only those two are ever read). When all are
+    written in the layout of the first, one space before each name and none around "=", as
+    pytest writes them (`` message="..."``, `` type="pytest.skip" message="..."``), they are read
+    at once: a lone message is sliced out, two attributes read with one regular expression over
+    all of them; any other layout goes through ``parse_attrs``, one by one."""
+    joined = "\x00".join(found)
+    if _PLAIN_MESSAGE.fullmatch(joined):
         return fix_values([text[10:-1] for text in found]), [""] * len(found)
+    names = tuple(_ATTR_NAME.findall(found[0])) if found else ()
+    if names and set(names) <= _READ_ATTRS and len(set(names)) == len(names):
+        each, whole = _plain_layout(names)
+        if whole.fullmatch(joined):
+            groups = list(zip(*each.findall(joined), strict=True))
+            values = {
+                name: fix_values(list(map(add, groups[2 * j], groups[2 * j + 1])))
+                for j, name in enumerate(names)
+            }
+            missing = [""] * len(found)
+            return values.get("message", missing), values.get("type", missing)
     parsed = list(map(parse_attrs, found))
     messages = [a.get("message") or "" for a in parsed]
     return messages, [a.get("type") or "" for a in parsed]

@@ -218,6 +218,29 @@ def test_the_common_shape_is_read_in_bulk() -> None:
     assert case.problems[0].message == "AssertionError: x & y" and case.stdout == "out <x>"
 
 
+def test_attributes_of_children_read_together_equal_the_streamed_ones() -> None:
+    # One shape of children each: quotes that differ from one testcase to the next, pytest's
+    # skip layout (type, then message), and one that breaks the layout of the rest.
+    skips = ["type='pytest.xfail' message=\"a&amp;b\"", "type=\"x\" message=''"]
+    errors = ["message='s \"q\"'", 'message="t &quot;q&quot;"', "message='u'"]
+    odd = ['message="m" type="t"', 'type="u"  message="v"', 'message="w"']
+    cases = [
+        f'<testcase classname="m.C" name="{kind}{n}"><{kind} {attrs}>x</{kind}></testcase>'
+        for kind, group in (("skipped", skips), ("error", errors), ("failure", odd))
+        for n, attrs in enumerate(group)
+    ]
+    doc = f"<testsuite>{''.join(cases)}</testsuite>"
+    run = scan_junit(doc, "<stream>")
+    assert run is not None and run == parse_junit(io.BytesIO(doc.encode()))
+    assert [p.message for c in run.details.values() for p in c.problems][:5] == [
+        "a&b",
+        "",
+        's "q"',
+        't "q"',
+        "u",
+    ]
+
+
 @pytest.mark.parametrize(
     "doc",
     [
