@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from itertools import repeat
-from operator import add
 from typing import TypeVar
 
 from netra_diag.suites.constructors import new_test_case
@@ -218,18 +217,16 @@ class CaseCollector:
         """Rows for a batch (``columns`` in ``_ROW_ATTRS`` order, None for a missing attribute)
         in C loops; False, and nothing done, when the batch needs ``_add_case``."""
         names, classnames, times, line_texts, files = columns
-        if None in names or "" in names:
-            return False
-        if None in classnames or "" in classnames:
+        # all(): no None and no "" (a string is false only when empty), in one C loop
+        if not all(names) or not all(classnames):
             return False
         size = len(names)
-        test_ids = list(map(add, map(add, classnames, repeat("::")), names))
+        # (one join per row: one new string, where two concatenations made two)
+        test_ids = list(map("::".join, zip(classnames, names, strict=True)))  # type: ignore[arg-type]
         base = len(self.rows)
         new = set(test_ids)
         if len(new) != size or not self.ids.isdisjoint(new):
             return False
-        # float()/int() of the attribute as _add_case does; a missing or odd value sends the
-        # whole list through the per-value function.
         # float()/int() as _add_case does, once per distinct value (the memos last the file:
         # a report has few distinct line numbers and, rounded as runners write them, times);
         # a missing or odd value sends the whole list through the per-value function.
