@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from itertools import compress, repeat
-from operator import add
+from operator import add, itemgetter
 from typing import Any
 
 from netra_diag.suites.categories import category_label
@@ -111,6 +111,13 @@ class _Tally:
         self.flaky = 0
 
 
+def _pick(columns: tuple[Sequence[Any], ...], indices: list[int]) -> tuple[Sequence[Any], ...]:
+    """The values at ``indices`` of each of ``columns``, as tuples."""
+    if len(indices) == 1:  # (itemgetter of one index gives the value, not a tuple)
+        return tuple((column[indices[0]],) for column in columns)
+    return tuple(map(itemgetter(*indices), columns))
+
+
 def tally_suites(run: SuiteRun) -> SuiteTallies:
     """Each suite's tests, outcome counts (as the runner counted them) and duration, without
     building a ``TestCase`` for every plain pass. A run can have 100k rows: the per-row work is
@@ -122,10 +129,11 @@ def tally_suites(run: SuiteRun) -> SuiteTallies:
     if len(order) == 1:
         groups = {names[0]: fields}
     else:
-        rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in order}
-        # rows[name].append((test_id, outcome, duration)) for each row, then one zip per suite
-        deque(map(list.append, map(rows.__getitem__, names), zip(*fields, strict=True)), maxlen=0)
-        groups = {name: tuple(zip(*group, strict=True)) for name, group in rows.items()}  # type: ignore[misc]
+        rows: dict[str, list[int]] = {name: [] for name in order}
+        # rows[name].append(i) for each row i, then each suite's values picked out of each
+        # column by one itemgetter: no tuple per row (and only ints for the collector to see)
+        deque(map(list.append, map(rows.__getitem__, names), range(len(names))), maxlen=0)
+        groups = {name: _pick(fields, indices) for name, indices in rows.items()}  # type: ignore[misc]
     # Tests the runner counted in other buckets than their outcome (few, if any).
     recount = {
         tid: case.counted_as

@@ -19,6 +19,7 @@ from netra_diag.suites import (
     triage,
 )
 from netra_diag.suites.model import row_of
+from netra_diag.suites.remediation import tally_suites
 
 
 def _run(*cases: TestCase) -> SuiteRun:
@@ -218,3 +219,20 @@ def test_recordings_link_to_failing_tests(tmp_path: Path) -> None:
     kinds = {s.kind for s in report.vacuous}
     assert {"auth_bypass", "zero_frame_recording"} <= kinds
     assert report.critical_observed == ("agent_started", "connection_established")
+
+
+def test_suite_tallies_pick_each_suites_tests_in_report_order() -> None:
+    cases = [
+        _t("a", suite="one"),
+        _t("b", Outcome.FAILED, suite="two", duration=1.0),
+        _t("c", Outcome.SKIPPED, suite="one"),
+        _t("d", suite="three", duration=2.0),
+        _t("e", Outcome.ERROR, suite="one"),
+    ]
+    tallies = tally_suites(_run(*cases))
+    assert list(tallies) == ["one", "two", "three"]
+    for name, tally in tallies.items():
+        mine = [c for c in cases if c.suite == name]
+        assert tuple(tally.tids) == tuple(c.test_id for c in mine)
+        assert tuple(tally.outcomes) == tuple(c.outcome for c in mine)
+        assert tally.duration == sum(c.duration or 0.0 for c in mine)
