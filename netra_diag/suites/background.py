@@ -40,6 +40,7 @@ __all__ = ["ForkedCall", "can_fork"]
 _NOTICE = struct.Struct("<QQ")
 _IN_PIPE = (1 << 64) - 1  # as a start: the message follows the notice in the pipe
 _NICER = 5
+_AHEAD = 4 << 20  # how far ahead of the parent's writes the child touches the shared memory
 
 
 def can_fork() -> bool:
@@ -222,19 +223,40 @@ def _write_all(fd: int, data: bytes) -> None:
 class _Inbox:
     """What the parent sends, in order (in the child): each notice says where the message lies
     in the shared memory, or that it follows in the pipe. ``drained`` once the parent closed
-    its end and every message was read."""
+    its end and every message was read.
+
+    The child also touches the shared pages a little ahead of where the parent writes next:
+    the first touch of a page of shared memory is what allocates and zeroes it, and the parent's
+    own first write to a page touched already costs less (on Linux, about a third of what the
+    parent spent copying 24 MB of failures in, for 100k cases) — in the child, while it waits
+    for the next message anyway."""
 
     def __init__(self, fd: int, shared: mmap.mmap | None) -> None:
         self._fd, self._shared = fd, shared
         self.drained = False
+        self._touched = 0  # the shared memory before this offset was touched
 
     def __iter__(self) -> Iterator[Any]:
         shared = self._shared
+        self._touch_ahead(0, _AHEAD)
         with os.fdopen(self._fd, "rb") as pipe:
             while notice := pipe.read(_NOTICE.size):
                 start, size = _NOTICE.unpack(notice)
                 if start == _IN_PIPE or shared is None:
                     yield marshal.loads(pipe.read(size))
                 else:
-                    yield marshal.loads(shared[start : start + size])
+                    message = shared[start : start + size]
+                    self._touch_ahead(start + size, max(_AHEAD, 2 * size))
+                    yield marshal.loads(message)
         self.drained = True
+
+    def _touch_ahead(self, end: int, ahead: int) -> None:
+        """Read one byte of each page from ``end`` to ``end + ahead`` not touched yet."""
+        shared = self._shared
+        if shared is None:
+            return
+        stop = min(end + ahead, len(shared))
+        if stop > self._touched:
+            for offset in range(max(self._touched, end), stop, mmap.PAGESIZE):
+                shared[offset]  # (reading it is the touch)
+            self._touched = stop
