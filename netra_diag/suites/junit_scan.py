@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from itertools import compress, repeat
-from operator import add, is_not
+from operator import is_not
 from typing import TypeVar
 
 from netra_diag.suites.junit_cases import SUITE_TAGS, CaseCollector, FailureSink
@@ -56,9 +56,8 @@ _PLAIN_NAME = re.compile(r' ([^\s=/>"\']+)="')
 _TESTCASE = "<testcase"
 # The kind of each tag, one character each: "t" an empty testcase, "T" a testcase start tag,
 # "(" another start tag, "." another empty-element tag, ")" an end tag.
-_TESTCASE_KIND = {"/": "t", "": "T", None: ""}
-_START_KIND = {"/": ".", "": "(", None: ""}
-_END: dict[str | None, str] = {None: ""}  # any end tag's name: ")"
+# By (the testcase's slash group, another start tag's): either is None; both for an end tag.
+_KIND = {("/", None): "t", ("", None): "T", (None, "/"): ".", (None, ""): "("}
 # What the kinds say: a run of empty testcases, a testcase whose children have nothing inside
 # ("()" or "." each, then the testcase's end tag), or any other single tag.
 _STEP = re.compile(r"t+|T(?:\(\)|\.)*\)|.")
@@ -194,19 +193,10 @@ class BulkScan:
             return False  # a testcase start tag in another layout
         attrs = parts[4 + k :: width]
         texts = parts[width::width]
-        # Each tag is one of the three kinds of the pattern: two of its three kind columns are
-        # "" and the third its kind character.
-        code = "".join(
-            map(
-                add,
-                map(
-                    add,
-                    map(_TESTCASE_KIND.__getitem__, testcases),
-                    map(_END.get, ends, repeat(")")),
-                ),
-                map(_START_KIND.__getitem__, parts[5 + k :: width]),
-            )
-        )
+        # Each tag is one of the three kinds of the pattern: its kind is read from the slash
+        # groups of the testcase and other start tag alternatives (None for an end tag).
+        slashes = zip(testcases, parts[5 + k :: width], strict=True)
+        code = "".join(map(_KIND.get, slashes, repeat(")")))
         is_testcase = list(map(is_not, testcases, repeat(None)))
         columns = {
             name: fix_values(list(compress(parts[1 + j :: width], is_testcase)))
