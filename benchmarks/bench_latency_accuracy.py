@@ -40,7 +40,8 @@ and shown separately.
 
 ``phase_metrics`` (netra_diag.latency) runs on the same cassettes as a cross-check.
 
-    .venv/bin/python benchmarks/bench_latency_accuracy.py [--runs 40] [--load-users 200] [--shapes burst]
+    .venv/bin/python benchmarks/bench_latency_accuracy.py [--runs 40] [--load-users 200]
+        [--shapes idle,staggered,burst]
 """
 
 from __future__ import annotations
