@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -100,6 +101,16 @@ def _serve(queue: Any, commands: Any) -> None:
     from netra_diag.emulator import EmulatorConfig, TimingProfile, run_service
 
     lag: list[float] = []
+    gc_ms: list[float] = []
+    started: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started and info.get("generation") == 2:
+            gc_ms.append((time.perf_counter() - started[0]) * 1e3)
+
+    gc.callbacks.append(on_gc)
 
     def answer() -> None:
         cpu0 = _cpu_s()
@@ -107,10 +118,13 @@ def _serve(queue: Any, commands: Any) -> None:
             cmd = commands.recv()
             if cmd == "reset":
                 lag.clear()
+                gc_ms.clear()
                 cpu0 = _cpu_s()
                 commands.send(None)
             else:
-                commands.send({"lag_ms": list(lag), "cpu_s": _cpu_s() - cpu0})
+                commands.send(
+                    {"lag_ms": list(lag), "cpu_s": _cpu_s() - cpu0, "gc2_ms": list(gc_ms)}
+                )
 
     async def main() -> None:
         timing = TimingProfile(
@@ -119,6 +133,11 @@ def _serve(queue: Any, commands: Any) -> None:
         sampler = asyncio.create_task(_sample_lag(lag))
         async with run_service(EmulatorConfig(timing=timing, idle_heartbeat_s=600.0)) as svc:
             threading.Thread(target=answer, daemon=True).start()
+            # As ``netra-diag serve`` does once it listens: what exists now (here, also the
+            # client-side modules this spawned process imported with this script: pandas, numpy)
+            # is never scanned by a full collection, which otherwise stalled the service's loop
+            # for 25-35 ms in the middle of a burst.
+            gc.freeze()
             queue.put(svc.url)
             await asyncio.Event().wait()
         sampler.cancel()
@@ -159,6 +178,11 @@ class Probe:
             p50, p99 = np.percentile(values, [50, 99])
             return f"loop lag p50 {p50:5.1f} ms, p99 {p99:6.1f} ms, max {max(values):6.1f} ms"
 
+        def gc2(values: list[float]) -> str:
+            if not values:
+                return "none"
+            return f"{len(values)}, longest {max(values):.1f} ms, {sum(values):.1f} ms in all"
+
         def cpu(seconds: float) -> str:
             share = seconds / self.wall_s
             return f"CPU {seconds:5.2f} s in {self.wall_s:5.2f} s ({share:4.0%} of a core)"
@@ -168,6 +192,7 @@ class Probe:
             f"  client (this process):  {lag(self.client_lag)}; {cpu(self.client_cpu_s)}",
             f"  service (own process):  {lag(self.service.get('lag_ms', []))}; "
             f"{cpu(float(self.service.get('cpu_s', 0.0)))}",
+            f"  service full collections (gc generation 2): {gc2(self.service.get('gc2_ms', []))}",
         ]
 
 
