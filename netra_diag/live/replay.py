@@ -184,11 +184,15 @@ class ReplayServer:
 
     # -- websockets hooks ----------------------------------------------------------------------
 
-    def process_request(self, ws: ServerConnection, request: Request) -> Response | None:
+    async def process_request(self, ws: ServerConnection, request: Request) -> Response | None:
         """Give this upgrade request the next recorded connection, and answer it as that one was
         answered: accepted (``None``: go on with the upgrade), refused, or dropped. A request on
-        the ticket path gets the next recorded ticket request's answer instead."""
+        the ticket path gets the next recorded ticket request's answer instead, after as long
+        as that one took (scaled by ``speed``)."""
         if urlsplit(request.path).path == TICKET_PATH:
+            wait_s = self.tickets.wait_s(request.method)
+            if wait_s > 0:
+                await asyncio.sleep(wait_s / self.speed)
             response = self.tickets.answer(ws, request, ws_url=self.url, now=time.time())
             self._changed.set()
             return response

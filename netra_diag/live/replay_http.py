@@ -8,7 +8,8 @@ ticket requests were answered, in turn (``replay_http_plan.TicketPlan``): the k-
 the k-th recorded answer. A recorded refusal is sent again (status, body, headers); a request that
 got no answer is dropped before any answer; an issued ticket is issued again, as a fresh random
 one, since the cassette never holds the ticket, in the service's shape ``{ticket_id, expires_at,
-ttl_seconds, websocket_url}``. Past the recorded requests the desk answers HTTP 503 (or, with
+ttl_seconds, websocket_url}``, as long after the request as the recorded one took (``wait_s``).
+Past the recorded requests the desk answers HTTP 503 (or, with
 ``repeat``, starts them over), as the replay does for upgrades.
 
 An upgrade that carries ``?ticket=`` must carry a ticket this desk issued, unused and unexpired:
@@ -88,6 +89,16 @@ class TicketDesk:
     def played(self) -> bool:
         """Every recorded ticket request has been answered once."""
         return len(self.answers) >= len(self.plans)
+
+    def wait_s(self, method: str) -> float:
+        """How long the next request on the ticket path waits for its answer: as long as the
+        recorded request it plays took to be answered (``TicketPlan.request_s``; 0 when that was
+        not recorded, or the request is refused without playing one)."""
+        n = len(self.plans)
+        number = len(self.answers) + 1
+        if method != "POST" or n == 0 or (number > n and not self.repeat):
+            return 0.0
+        return self.plans[(number - 1) % n].request_s
 
     def answer(
         self, ws: ServerConnection, request: Request, *, ws_url: str, now: float

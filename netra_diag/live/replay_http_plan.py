@@ -43,6 +43,7 @@ class TicketPlan:
     websocket_url: str | None = None
     body: str = ""
     headers: tuple[tuple[str, str], ...] = ()
+    request_s: float = 0.0
 
     def describe(self) -> str:
         """One line for a person: how this ticket request will be answered."""
@@ -51,7 +52,8 @@ class TicketPlan:
         if self.answer == "drop":
             return "drops the ticket request before answering (no HTTP answer was recorded)"
         ttl = "" if self.ttl_seconds is None else f", valid {self.ttl_seconds:g} s"
-        return f"issues a fresh single-use ticket (HTTP {self.status}{ttl})"
+        took = f" after {self.request_s * 1e3:.1f} ms" if self.request_s else ""
+        return f"issues a fresh single-use ticket{took} (HTTP {self.status}{ttl})"
 
 
 def recorded_int(value: Any) -> int | None:
@@ -111,6 +113,7 @@ def plan_tickets(
             ttl = data.get("ttl_seconds")
             advertised = data.get("websocket_url")
             other_origin = data.get("websocket_url_same_origin") is False
+            request_ms = _positive_or_none(data.get("request_ms"))
             tickets.append(
                 TicketPlan(
                     status=status if status is not None and 200 <= status < 300 else 200,
@@ -118,6 +121,7 @@ def plan_tickets(
                     websocket_url=advertised
                     if other_origin and isinstance(advertised, str)
                     else None,
+                    request_s=request_ms / 1e3 if request_ms is not None else 0.0,
                 )
             )
         elif rec.name == "ticket_rejected":

@@ -103,6 +103,38 @@ async def test_a_ticket_session_replays_with_the_ticket_transport(tmp_path: Path
     assert_no_secret(copy.read_text(), *replay_tickets)
 
 
+def with_request_ms(original: Path, copy: Path, request_ms: float) -> None:
+    """``original`` with its recorded ticket request taking ``request_ms`` (a slow endpoint)."""
+    lines = []
+    for line in original.read_text().splitlines():
+        record = json.loads(line)
+        if record.get("name") == "ticket_issued":
+            record["data"]["request_ms"] = request_ms
+            line = json.dumps(record)
+        lines.append(line)
+    copy.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("speed", [1.0, 4.0])
+async def test_a_ticket_is_answered_after_as_long_as_the_recorded_request_took(
+    tmp_path: Path, speed: float
+) -> None:
+    recorded, slow = tmp_path / "recorded.jsonl", tmp_path / "slow.jsonl"
+    await record_ticket_session(recorded)
+    with_request_ms(recorded, slow, 400.0)
+    (ticket_plan,) = load_plan(slow).tickets
+    assert ticket_plan.request_s == pytest.approx(0.4)
+    assert "after 400.0 ms" in ticket_plan.describe()
+    async with serve_cassette(slow, repeat=False, speed=speed) as rs:
+        started = time.monotonic()
+        await request_ticket(rs.url, token(), open_timeout=10 * TIMEOUT_FACTOR)
+        took = time.monotonic() - started
+    # (only a lower bound: a busy machine may answer later, never earlier)
+    assert took >= 0.4 / speed - 0.002, took
+    if speed > 1:
+        assert took < 0.1 + 0.25 * TIMEOUT_FACTOR, took  # scaled, not the recorded 400 ms
+
+
 async def test_each_ticket_is_fresh_and_single_use(tmp_path: Path) -> None:
     original, copy = tmp_path / "original.jsonl", tmp_path / "replay.jsonl"
     await record_ticket_session(original, reconnect=True)
