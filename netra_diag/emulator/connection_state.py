@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 from netra_diag.emulator.auth import AuthDecision, Credentials
 from netra_diag.emulator.config import Fault, FaultPlan
+from netra_diag.live.stamping import StampingSocket, accepted_socket, rx_age_ns
 
 __all__ = ["ConnState", "EmulatorConnection", "encode_frame", "send_text"]
 
@@ -90,9 +92,26 @@ class EmulatorConnection(ServerConnection):
     arrived: float = 0.0
     _read_at: float = 0.0
     _stamps: deque[float] | None = None
+    # The socket under the transport when it keeps kernel receive times (``live.stamping``).
+    _rx_socket: StampingSocket | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            self._rx_socket = accepted_socket(sock.fileno())
 
     def data_received(self, data: bytes) -> None:
-        self._read_at = self.loop.time()
+        # When the kernel received the data: the loop reads 200 sockets that became readable
+        # together one after another, ~20 us each, so the last is read ~4 ms after its request
+        # came in, and the run's delays would count from then.
+        now = self.loop.time()
+        sock = self._rx_socket
+        if sock is not None:
+            age = rx_age_ns(sock.rx_realtime_ns, time.time_ns())
+            if age is not None:
+                now -= age / 1e9
+        self._read_at = now
         super().data_received(data)
 
     def process_event(self, event: Event) -> None:

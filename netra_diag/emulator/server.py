@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
-from typing import Final
+from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection, serve
@@ -45,6 +45,7 @@ from netra_diag.emulator.http import (
 )
 from netra_diag.emulator.router import Router
 from netra_diag.errors import UsageError
+from netra_diag.live.stamping import open_stamping_listener
 from netra_diag.live.wslog import ScrubbingLogger
 
 __all__ = [
@@ -338,10 +339,16 @@ async def run_service(config: EmulatorConfig | None = None) -> AsyncIterator[Ser
     service = Service(config)
     service.fault_log.open()
     try:
+        # Requests are timed by when the kernel received them (``EmulatorConnection``), on a
+        # listening socket of our own; a host name is left to asyncio, which may listen on
+        # several addresses for it (then requests are timed when the loop reads them).
+        listener = open_stamping_listener(config.host, config.port)
+        where: dict[str, Any] = (
+            {"host": config.host, "port": config.port} if listener is None else {"sock": listener}
+        )
         async with serve(
             service.handler,
-            config.host,
-            config.port,
+            **where,
             process_request=service.process_request,
             select_subprotocol=service.select_subprotocol,
             create_connection=EmulatorConnection,

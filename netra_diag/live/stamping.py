@@ -28,12 +28,21 @@ import platform
 import socket
 import struct
 import sys
+import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-__all__ = ["SUPPORTED", "StampingSocket", "open_stamping_socket", "rx_age_ns"]
+__all__ = [
+    "SUPPORTED",
+    "StampingListener",
+    "StampingSocket",
+    "accepted_socket",
+    "open_stamping_listener",
+    "open_stamping_socket",
+    "rx_age_ns",
+]
 
 # SO_TIMESTAMPNS(_OLD) from asm-generic/socket.h: 64-bit architectures using the generic numbers
 # (not alpha, mips, parisc or sparc). The control message holds a struct timespec (two longs).
@@ -83,6 +92,60 @@ class StampingSocket(socket.socket):
         n, ancdata, _flags, _address = self.recvmsg_into([view], _ANC_SIZE, flags)
         self.rx_realtime_ns = _timestamp(ancdata)
         return n
+
+
+# The stamping sockets a ``StampingListener`` accepted, by file descriptor, so that the protocol
+# asyncio builds for each (which sees only a ``TransportSocket`` wrapper) can find its own: a
+# descriptor is reused only after its socket is closed, and the next accept on it replaces it.
+_ACCEPTED: weakref.WeakValueDictionary[int, StampingSocket] = weakref.WeakValueDictionary()
+
+
+class StampingListener(socket.socket):
+    """A listening socket whose accepted connections are ``StampingSocket``s with receive
+    timestamps on (asyncio's ``create_server(sock=...)`` accepts through ``accept``): a server's
+    way to time when a request arrived rather than when its loop got round to it."""
+
+    __slots__ = ()
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        fd, address = self._accept()  # type: ignore[attr-defined]
+        sock = StampingSocket(self.family, self.type, self.proto, fileno=fd)
+        # (as socket.accept does: a listener with a timeout would give a non-blocking socket)
+        if socket.getdefaulttimeout() is None and self.gettimeout():
+            sock.setblocking(True)
+        sock.enable_timestamps()
+        _ACCEPTED[fd] = sock
+        return sock, address
+
+
+def accepted_socket(fileno: int) -> StampingSocket | None:
+    """The ``StampingSocket`` a ``StampingListener`` accepted on ``fileno``, if it is still open."""
+    sock = _ACCEPTED.get(fileno)
+    return sock if sock is not None and sock.fileno() == fileno else None
+
+
+def open_stamping_listener(host: str, port: int) -> StampingListener | None:
+    """A bound ``StampingListener`` on ``host:port`` for ``loop.create_server(sock=...)``, set up
+    as asyncio sets up its own (``SO_REUSEADDR``, IPv6-only for an IPv6 address); ``None`` where
+    stamps are not supported or ``host`` is not an IP literal (a name may stand for several
+    addresses, which asyncio then listens on itself)."""
+    if not SUPPORTED:
+        return None
+    infos = _numeric_address(host.strip("[]"), port)
+    if not infos:
+        return None
+    family, type_, proto, _name, address = infos[0]
+    sock = StampingListener(family, type_, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _timestamp(ancdata: list[tuple[int, int, bytes]]) -> int | None:

@@ -26,6 +26,7 @@ from netra_diag.emulator import AuthMode, Delay, EmulatorConfig, TimingProfile, 
 from netra_diag.emulator.agent import RunContext, plan_run
 from netra_diag.emulator.envelopes import render_event
 from netra_diag.events import Envelope, Event, parse_frame
+from netra_diag.live.stamping import SUPPORTED as KERNEL_STAMPS
 
 FAST = TimingProfile(time_scale=0.0, thinking_steps=(2, 2), tool_calls=(2, 2))
 
@@ -259,6 +260,27 @@ async def test_a_runs_delays_count_from_its_own_request_not_an_earlier_message()
         gap = time.monotonic() - sent
     assert first.type == "agent_started"
     assert 0.195 <= gap <= 0.2 + scaled(0.25), gap
+
+
+@pytest.mark.skipif(not KERNEL_STAMPS, reason="no kernel receive timestamps on this platform")
+async def test_a_runs_delays_count_from_when_the_kernel_received_its_request() -> None:
+    # Client and service share this loop: once the request is written (it is in the service's
+    # socket), the loop is blocked for 100 ms, so the service reads the request 100 ms after it
+    # arrived. Its first event is still due 200 ms after the arrival, not after the read (which
+    # would make the gap 300 ms).
+    timing = TimingProfile(fixed_delays_ms={"first_event": 200.0}, thinking_steps=(1, 1))
+    async with (
+        run_service(EmulatorConfig(timing=timing)) as svc,
+        await open_ws(svc.url, subprotocols=golden(token_for("u1"))) as ws,
+    ):
+        await established(ws)
+        sent = time.monotonic()
+        await ws.send(user_message())
+        time.sleep(0.1)  # noqa: ASYNC251 (blocking the loop is the point)
+        first = parse_frame(await asyncio.wait_for(ws.recv(), 10))
+        gap = time.monotonic() - sent
+    assert first.type == "agent_started"
+    assert 0.195 <= gap <= 0.28, gap
 
 
 def test_plan_run_is_deterministic_and_seeded() -> None:

@@ -24,6 +24,7 @@ from netra_diag.emulator import (
     start_in_thread,
 )
 from netra_diag.errors import UsageError
+from netra_diag.events import parse_frame
 
 
 def test_start_in_thread_serves_synchronous_clients() -> None:
@@ -61,6 +62,22 @@ def test_start_in_thread_serves_synchronous_clients() -> None:
 def test_config_validation(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         EmulatorConfig(**kwargs)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
+def test_the_service_listens_on_an_ip_literal_or_a_name(host: str) -> None:
+    # An IP literal gets the service's own listening socket (requests timed by the kernel,
+    # ``live.stamping``); a name is left to asyncio. Both serve a whole run.
+    config = EmulatorConfig(host=host, timing=TimingProfile(time_scale=0.0))
+    try:
+        svc = start_in_thread(config)
+    except OSError as exc:  # pragma: no cover - a machine without IPv6 on loopback
+        pytest.skip(f"cannot listen on {host}: {exc}")
+    with svc, sync_connect(svc.url, subprotocols=golden(token_for("u"))) as ws:
+        assert json.loads(ws.recv(timeout=scaled(5)))["type"] == "connection_established"
+        ws.send(json.dumps({"type": "user_message", "payload": {"content": "hi"}}))
+        while parse_frame(ws.recv(timeout=scaled(5))).type != "agent_completed":
+            pass
 
 
 def test_config_accepts_loopback_and_strings() -> None:
