@@ -82,9 +82,11 @@ class EmulatorConnection(ServerConnection):
     A run's injected delays count from the moment its request arrived (``arrived``), not from
     when the message loop got round to it: when 200 requests land together, the loop takes
     ~10 ms to start all their runs, and counting from each start added that to every first
-    event's delay. ``data_received`` runs as soon as the loop sees the socket readable, before
-    any handler; each complete data frame it yields is stamped with that time, and ``recv``
-    hands the stamp of the message it returns to ``arrived``.
+    event's delay. Each complete data frame is stamped with the time its bytes arrived: the
+    kernel's receive time where the service listens on a ``StampingListener``
+    (``live.stamping``; the service's own socket for an IP literal host), else the time
+    ``data_received`` ran (as soon as the loop saw the socket readable, before any handler).
+    ``recv`` hands the stamp of the message it returns to ``arrived``.
     """
 
     netra: ConnState | None = None

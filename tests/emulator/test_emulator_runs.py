@@ -240,46 +240,42 @@ async def test_fixed_delays_are_what_the_client_measures() -> None:
         assert want - 0.005 <= gap <= want + scaled(0.25), (gaps, expected)
 
 
-async def test_a_runs_delays_count_from_its_own_request_not_an_earlier_message() -> None:
-    # The service stamps each message with the time it was read and counts a run's delays from
-    # its request's stamp. Messages before the request (here a ping answered 150 ms earlier)
-    # must not lend theirs: the first event would then come 150 ms early.
+async def first_event_gap(*, pings_before: int = 0, block_after_s: float = 0.0) -> float:
+    """Seconds from sending a request to its ``agent_started``, first event due 200 ms after
+    the request: after ``pings_before`` pings 150 ms apart, and with this loop (which the
+    service shares) blocked for ``block_after_s`` once the request is written."""
     timing = TimingProfile(fixed_delays_ms={"first_event": 200.0}, thinking_steps=(1, 1))
     async with (
         run_service(EmulatorConfig(timing=timing)) as svc,
         await open_ws(svc.url, subprotocols=golden(token_for("u1"))) as ws,
     ):
         await established(ws)
-        for _ in range(2):
+        for _ in range(pings_before):
             await ws.send(json.dumps({"type": "ping"}))
             assert parse_frame(await asyncio.wait_for(ws.recv(), 10)).type == "pong"
             await asyncio.sleep(0.15)
         sent = time.monotonic()
         await ws.send(user_message())
+        time.sleep(block_after_s)  # noqa: ASYNC251 (blocking the loop is the point)
         first = parse_frame(await asyncio.wait_for(ws.recv(), 10))
         gap = time.monotonic() - sent
     assert first.type == "agent_started"
+    return gap
+
+
+async def test_a_runs_delays_count_from_its_own_request_not_an_earlier_message() -> None:
+    # The service stamps each message with the time it arrived and counts a run's delays from
+    # its request's stamp. Messages before the request must not lend theirs: the first event
+    # would then come 150 ms early.
+    gap = await first_event_gap(pings_before=2)
     assert 0.195 <= gap <= 0.2 + scaled(0.25), gap
 
 
 @pytest.mark.skipif(not KERNEL_STAMPS, reason="no kernel receive timestamps on this platform")
 async def test_a_runs_delays_count_from_when_the_kernel_received_its_request() -> None:
-    # Client and service share this loop: once the request is written (it is in the service's
-    # socket), the loop is blocked for 100 ms, so the service reads the request 100 ms after it
-    # arrived. Its first event is still due 200 ms after the arrival, not after the read (which
-    # would make the gap 300 ms).
-    timing = TimingProfile(fixed_delays_ms={"first_event": 200.0}, thinking_steps=(1, 1))
-    async with (
-        run_service(EmulatorConfig(timing=timing)) as svc,
-        await open_ws(svc.url, subprotocols=golden(token_for("u1"))) as ws,
-    ):
-        await established(ws)
-        sent = time.monotonic()
-        await ws.send(user_message())
-        time.sleep(0.1)  # noqa: ASYNC251 (blocking the loop is the point)
-        first = parse_frame(await asyncio.wait_for(ws.recv(), 10))
-        gap = time.monotonic() - sent
-    assert first.type == "agent_started"
+    # The service reads the request 100 ms after it arrived (its loop was blocked): the first
+    # event is still due 200 ms after the arrival, not after the read (a 300 ms gap).
+    gap = await first_event_gap(block_after_s=0.1)
     assert 0.195 <= gap <= 0.28, gap
 
 
