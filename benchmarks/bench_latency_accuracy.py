@@ -24,7 +24,9 @@ things, reported separately:
 - service lateness = actual gap - injected: the service sent later than planned (its loop was
   busy with other sessions under load, or the process was not scheduled; its delays run on a
   planned schedule with sub-millisecond wake-ups, ``netra_diag.emulator.timers``, so they no
-  longer add asyncio's millisecond rounding and the send time of the previous frame).
+  longer add asyncio's millisecond rounding and the send time of the previous frame; and a
+  run's first delay counts from the kernel's receive time of its request, so the time the
+  service's loop took to read 200 requests that came in together is not added either).
 
 Scenarios. idle: one session, sequential runs. Under load: 200 concurrent sessions in this one
 process (one event loop) against the service in the other, on this machine's cores (shared with
