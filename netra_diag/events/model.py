@@ -22,6 +22,7 @@ __all__ = [
     "CONTROL_EVENTS",
     "CRITICAL_EVENTS",
     "ERROR_EVENTS",
+    "REQUEST_TYPES",
     "TERMINAL_EVENTS",
     "TYPE_ALIASES",
     "Envelope",
@@ -40,6 +41,20 @@ CRITICAL_EVENTS: tuple[str, ...] = (
     "tool_executing",
     "tool_completed",
     "agent_completed",
+)
+# Client frames that ask the agent for a run (PROTOCOL.md §4, with the aliases clients send).
+REQUEST_TYPES: frozenset[str] = frozenset(
+    {
+        "user_message",
+        "chat_message",
+        "chat",
+        "message",
+        "user",
+        "user_input",
+        "start_agent",
+        "execute_agent",
+        "agent_request",
+    }
 )
 # Some of the service's tests accept these as the end of a run besides agent_completed.
 TERMINAL_EVENTS: frozenset[str] = frozenset({"agent_completed", "final_report", "agent_error"})

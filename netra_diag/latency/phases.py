@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from netra_diag.events.model import AGENT_EVENTS, TERMINAL_EVENTS
+from netra_diag.events.model import AGENT_EVENTS, REQUEST_TYPES, TERMINAL_EVENTS
 
 __all__ = [
     "CHAT_TYPES",
@@ -52,19 +52,7 @@ class Phase(StrEnum):
 
 
 # PROTOCOL.md §4: the client message types that start an agent run.
-CHAT_TYPES = frozenset(
-    {
-        "user_message",
-        "chat_message",
-        "chat",
-        "message",
-        "user",
-        "user_input",
-        "start_agent",
-        "execute_agent",
-        "agent_request",
-    }
-)
+CHAT_TYPES = REQUEST_TYPES
 PING_TYPES = frozenset({"ping", "heartbeat"})
 PONG_TYPES = frozenset({"pong", "heartbeat_ack"})
 LIVENESS = frozenset({"heartbeat", "pong", "heartbeat_ack"})

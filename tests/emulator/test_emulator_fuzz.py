@@ -15,23 +15,17 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from netra_diag.emulator import EmulatorConfig, Fault, FaultPlan, TimingProfile, start_in_thread
-from netra_diag.emulator.protocol import MessageKind, classify_message
+from netra_diag.emulator.protocol import (
+    AGENT_REQUEST_TYPES,
+    START_AGENT_TYPES,
+    USER_MESSAGE_TYPES,
+    MessageKind,
+    classify_message,
+)
 from netra_diag.errors import UsageError
+from netra_diag.events.model import REQUEST_TYPES
 
-TYPES = [
-    "user_message",
-    "chat_message",
-    "chat",
-    "message",
-    "user",
-    "user_input",
-    "start_agent",
-    "execute_agent",
-    "agent_request",
-    "ping",
-    "heartbeat",
-    "system_message",
-]
+TYPES = [*sorted(REQUEST_TYPES), "ping", "heartbeat", "system_message"]
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
     lambda children: (
@@ -84,6 +78,18 @@ def test_classify_message_never_raises(raw: str | bytes) -> None:
     assert isinstance(msg.kind, MessageKind)
     if msg.kind is MessageKind.RUN:
         assert msg.content
+
+
+def test_the_service_starts_a_run_for_every_request_type_the_toolkit_knows() -> None:
+    # One list of request types (netra_diag.events.model), read by the contract checks and the
+    # latency phases; the service's own must not drift from it.
+    service_types = USER_MESSAGE_TYPES | START_AGENT_TYPES | AGENT_REQUEST_TYPES
+    assert service_types == REQUEST_TYPES
+    for mtype in REQUEST_TYPES:
+        # (each kind reads its text from its own field: content, user_request, message)
+        payload = {"content": "hi", "user_request": "hi", "message": "hi"}
+        msg = classify_message(json.dumps({"type": mtype, "payload": payload}))
+        assert msg.kind is MessageKind.RUN, mtype
 
 
 def test_service_survives_arbitrary_frames() -> None:

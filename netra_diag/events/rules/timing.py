@@ -10,7 +10,7 @@ import itertools
 import math
 from collections.abc import Iterator, Sequence
 
-from netra_diag.events.model import TimedEvent
+from netra_diag.events.model import REQUEST_TYPES, TimedEvent
 from netra_diag.events.rules.base import (
     ContractContext,
     Finding,
@@ -24,21 +24,6 @@ from netra_diag.events.rules.base import (
 from netra_diag.events.runs import Run, group_runs
 
 __all__ = ["REQUEST_TYPES", "check_first_event", "check_heartbeats", "check_timing"]
-
-# Client frames that ask the agent for a run (PROTOCOL.md §4, with aliases).
-REQUEST_TYPES = frozenset(
-    {
-        "user_message",
-        "chat_message",
-        "chat",
-        "message",
-        "user",
-        "user_input",
-        "start_agent",
-        "execute_agent",
-        "agent_request",
-    }
-)
 
 
 def _limit(value: float) -> str:
