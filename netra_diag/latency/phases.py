@@ -20,7 +20,6 @@ import pandas as pd
 from netra_diag.events.model import AGENT_EVENTS, REQUEST_TYPES, TERMINAL_EVENTS
 
 __all__ = [
-    "CHAT_TYPES",
     "LIVENESS",
     "PING_TYPES",
     "PONG_TYPES",
@@ -51,8 +50,6 @@ class Phase(StrEnum):
     PING_RTT = "ping_rtt"
 
 
-# PROTOCOL.md §4: the client message types that start an agent run.
-CHAT_TYPES = REQUEST_TYPES
 PING_TYPES = frozenset({"ping", "heartbeat"})
 PONG_TYPES = frozenset({"pong", "heartbeat_ack"})
 LIVENESS = frozenset({"heartbeat", "pong", "heartbeat_ack"})
@@ -253,7 +250,7 @@ class PhaseScanner:
     # -- frames ---------------------------------------------------------------------------------
 
     def frame_out(self, ftype: str) -> None:
-        if ftype in CHAT_TYPES and self.trigger == "frames":
+        if ftype in REQUEST_TYPES and self.trigger == "frames":
             self.start_run()
         elif ftype in PING_TYPES and not self.ping_marks:
             self.pings.append(self.t)

@@ -90,15 +90,20 @@ class TicketDesk:
         """Every recorded ticket request has been answered once."""
         return len(self.answers) >= len(self.plans)
 
+    def _next_plan(self) -> TicketPlan | None:
+        """The recorded ticket request the next POST plays (None: past the recording)."""
+        n = len(self.plans)
+        number = len(self.answers) + 1
+        if n == 0 or (number > n and not self.repeat):
+            return None
+        return self.plans[(number - 1) % n]
+
     def wait_s(self, method: str) -> float:
         """How long the next request on the ticket path waits for its answer: as long as the
         recorded request it plays took to be answered (``TicketPlan.request_s``; 0 when that was
         not recorded, or the request is refused without playing one)."""
-        n = len(self.plans)
-        number = len(self.answers) + 1
-        if method != "POST" or n == 0 or (number > n and not self.repeat):
-            return 0.0
-        return self.plans[(number - 1) % n].request_s
+        plan = self._next_plan() if method == "POST" else None
+        return 0.0 if plan is None else plan.request_s
 
     def answer(
         self, ws: ServerConnection, request: Request, *, ws_url: str, now: float
@@ -108,12 +113,11 @@ class TicketDesk:
         if method != "POST":
             text = f"netra-diag replay: {method} not allowed on the ticket path; use POST\n"
             return http_response(HTTPStatus.METHOD_NOT_ALLOWED, text, [("Allow", "POST")])
-        number = len(self.answers) + 1
-        n = len(self.plans)
-        if n == 0 or (number > n and not self.repeat):
+        plan = self._next_plan()
+        if plan is None:
+            number = len(self.answers) + 1
             self.answers.append("refused with HTTP 503: past the recorded ticket requests")
             return http_response(HTTPStatus.SERVICE_UNAVAILABLE, self._beyond_text(number))
-        plan = self.plans[(number - 1) % n]
         if plan.answer == "reject":
             self.answers.append(f"refused with HTTP {plan.status}, as recorded")
             return http_response(plan.status, plan.body, plan.headers)

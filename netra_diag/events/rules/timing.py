@@ -23,7 +23,7 @@ from netra_diag.events.rules.base import (
 )
 from netra_diag.events.runs import Run, group_runs
 
-__all__ = ["REQUEST_TYPES", "check_first_event", "check_heartbeats", "check_timing"]
+__all__ = ["check_first_event", "check_heartbeats", "check_timing"]
 
 
 def _limit(value: float) -> str:
