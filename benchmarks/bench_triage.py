@@ -9,7 +9,7 @@ Both tasks time their imports. junitparser's bytecode was compiled when it was i
 netra_diag's here, before the runs (``compileall``), as an installed package's would be — in an
 environment with ``PYTHONDONTWRITEBYTECODE`` set, it would otherwise be compiled from source on
 every run. ``--no-compile`` measures without. Triage's peak RSS is its own process's; the
-children it forks for a large file (``netra_diag.suites.background``) are reported apart.
+helpers it starts for a large file (``netra_diag.suites.background``) are reported apart.
 
     .venv/bin/python benchmarks/bench_triage.py [--cases 100000] [--repeat 3] [--keep FILE]
 """
@@ -177,7 +177,7 @@ print(json.dumps({"seconds": elapsed, "cpu": cpu, "helpers_cpu": helpers_cpu,
 """
 
 # The same triage in a process where another thread runs, as in a Jupyter kernel: nothing is
-# forked there (netra_diag.suites.background.can_fork), so the process does all the work itself.
+# forked there (netra_diag.suites.background.can_fork); the helpers are fresh interpreters.
 _THREADED_TRIAGE_TASK = _TRIAGE_TASK.replace(
     "from netra_diag.suites import triage\n",
     "import threading\n"
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     best_threaded = min(float(str(r["seconds"])) for r in threaded)
     print(
-        f"in a process where other threads run (a Jupyter kernel: nothing forked): "
+        f"in a process where other threads run (a Jupyter kernel: helpers spawned, not forked): "
         f"{best_threaded:.3f} s, {best_threaded / best_theirs:.2f}x junitparser's parse "
         f"(not the goal's setting: for notebook users)"
     )

@@ -14,33 +14,56 @@ for the parent to read it.
 Fork early: after a fork every page either process writes is copied, so a child forked when the
 parent's heap is large makes the parent's next passes over it slower.
 
-``ForkedCall`` falls back to calling the function in the parent, at ``result()``, wherever forking
-is unsafe or impossible: no ``os.fork`` (Windows), or other threads running (a forked child
-would inherit locks they hold). A child that fails, for whatever reason, yields ``None`` and the
-caller does the work itself; the child never runs the parent's ``atexit`` handlers or flushes
-its buffers (``os._exit``).
+Where forking is unsafe, in a process where other threads run (a Jupyter kernel: a forked child
+would inherit locks they hold), the child is a fresh interpreter instead (``subprocess``, which
+execs at once and inherits nothing but the descriptors it is handed): it imports the function by
+name, and the shared memory is a ``memfd`` both processes map. Starting it costs the other core
+some 50 ms of imports, so callers only do that for work that takes longer (``can_run_apart``).
+Where neither is possible (no ``os.fork``, no ``memfd_create``, a function defined in
+``__main__``), ``BackgroundCall`` calls the function in this process, at ``result()``. A child
+that fails, for whatever reason, yields ``None`` and the caller does the work itself; a forked
+child never runs the parent's ``atexit`` handlers or flushes its buffers (``os._exit``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import marshal
 import mmap
 import os
 import signal
 import struct
+import subprocess
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["ForkedCall", "can_fork"]
+__all__ = ["BackgroundCall", "Mode", "can_fork", "can_run_apart"]
+
+Mode = Literal["fork", "spawn", ""]  # "": the function runs in this process, at result()
 
 # Each message sent to the child: where it starts in the shared memory, and its length.
 _NOTICE = struct.Struct("<QQ")
 _IN_PIPE = (1 << 64) - 1  # as a start: the message follows the notice in the pipe
 _NICER = 5
 _AHEAD = 4 << 20  # how far ahead of the parent's writes the child touches the shared memory
+# A spawned child gets the function's arguments on its command line.
+_MAX_SPAWN_ARGS = 16 << 10
+# The spawned child's program. A function of this package's suites needs a module or two of it,
+# not all of it: the package is registered without running its __init__ (which imports every
+# module, some 35 ms on the other core before the child can start); those modules import each
+# other by their full names. Any other function's module is imported as usual.
+_SPAWNED = """
+import importlib.util, sys
+if sys.argv[1].startswith("netra_diag.suites."):
+    spec = importlib.util.find_spec("netra_diag.suites")
+    sys.modules["netra_diag.suites"] = importlib.util.module_from_spec(spec)
+from netra_diag.suites.background import _spawned
+_spawned(sys.argv[1:])
+"""
 
 
 def can_fork() -> bool:
@@ -48,9 +71,29 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and threading.active_count() == 1
 
 
-class ForkedCall:
-    """``function(*args)`` in a forked child, started at once when ``fork`` is true (and it is
-    safe); ``result()`` waits for it. Results must be ``marshal``-able.
+def _can_spawn(function: Callable[..., Any]) -> bool:
+    module = getattr(function, "__module__", None)
+    return (
+        hasattr(os, "memfd_create")
+        and bool(sys.executable)
+        and module not in (None, "__main__")
+        and "<" not in getattr(function, "__qualname__", "<")  # (a lambda or a local function)
+    )
+
+
+def can_run_apart(function: Callable[..., Any], *, spawn: bool = True) -> Mode:
+    """How ``BackgroundCall(function, ...)`` would run it now: forked, spawned (only when
+    ``spawn``: the caller's work is worth a fresh interpreter's imports) or here."""
+    if can_fork():
+        return "fork"
+    return "spawn" if spawn and _can_spawn(function) else ""
+
+
+class BackgroundCall:
+    """``function(*args)`` in a child process, started at once (forked, or spawned where forking
+    is unsafe and ``spawn`` is true); ``result()`` waits for it. Results must be
+    ``marshal``-able, and so must ``args`` for a spawned child. ``pass_fds``: descriptors among
+    ``args`` that the child must have too (a forked child has them anyway).
 
     With ``inbox``, the function is called as ``function(messages, *args)``: ``messages``
     iterates over what the parent ``send``s (``marshal``-able values), until ``close_inbox()``
@@ -64,26 +107,55 @@ class ForkedCall:
         function: Callable[..., Any],
         *args: Any,
         fork: bool = True,
+        spawn: bool = True,
         inbox: bool = False,
         inbox_bytes: int = 0,
+        pass_fds: tuple[int, ...] = (),
     ) -> None:
         self._function, self._args = function, args
         self._inbox = inbox
         self._shared: mmap.mmap | None = None
         self._used = 0
         self._pid = 0
+        self._process: subprocess.Popen[bytes] | None = None
         self._read = self._write = -1
         self._queued: list[Any] = []  # messages, when no child runs
         self._closed = False  # close_inbox() was called: what is sent after is dropped
-        self.forked = False
-        if fork and can_fork():
-            self._start(inbox_bytes)
-            self.forked = True
+        self.mode: Mode = can_run_apart(function, spawn=spawn) if fork else ""
+        if self.mode == "spawn":
+            with contextlib.suppress(ValueError):
+                if len(marshal.dumps(args)) > _MAX_SPAWN_ARGS:
+                    self.mode = ""
+        if self.mode:
+            try:
+                self._start(inbox_bytes, pass_fds)
+            except OSError:  # no process could be started (out of processes or memory)
+                self._reap()
+                self.mode = ""
+                return
             self._args = ()  # the child has them; the parent may free them
 
-    def _start(self, inbox_bytes: int) -> None:
-        result_read, result_write = os.pipe()
-        inbox_read, inbox_write = os.pipe() if self._inbox else (-1, -1)
+    @property
+    def apart(self) -> bool:
+        """Whether a child process runs the function."""
+        return bool(self.mode)
+
+    def _start(self, inbox_bytes: int, pass_fds: tuple[int, ...]) -> None:
+        self._read, result_write = os.pipe()
+        inbox_read = -1
+        if self._inbox:
+            inbox_read, self._write = os.pipe()
+        try:
+            if self.mode == "fork":
+                self._fork(result_write, inbox_read, inbox_bytes)
+            else:
+                self._spawn(result_write, inbox_read, inbox_bytes, pass_fds)
+        finally:
+            os.close(result_write)
+            if inbox_read >= 0:
+                os.close(inbox_read)
+
+    def _fork(self, result_write: int, inbox_read: int, inbox_bytes: int) -> None:
         if self._inbox and inbox_bytes > 0:
             with contextlib.suppress(OSError, ValueError):
                 self._shared = mmap.mmap(-1, inbox_bytes)  # anonymous: shared across fork
@@ -94,39 +166,58 @@ class ForkedCall:
             pid = os.fork()
         if pid == 0:  # the child
             try:
-                # Below the parent, which is what the caller waits for: when the cores are
-                # busy, the parent keeps one and the children share the rest.
-                with contextlib.suppress(OSError):
-                    os.nice(_NICER)
-                os.close(result_read)
-                args = self._args
-                inbox = None
-                if self._inbox:
-                    os.close(inbox_write)
-                    inbox = _Inbox(inbox_read, self._shared)
-                    args = (inbox, *args)
-                payload = marshal.dumps(self._function(*args))
-                shared = self._shared
-                # The parent writes no more into the shared memory once the inbox is closed
-                # (read to its end): from then on the result may go there, from the start.
-                drained = inbox is not None and inbox.drained
-                if drained and shared is not None and len(payload) <= len(shared):
-                    shared[: len(payload)] = payload
-                    _write_all(result_write, _NOTICE.pack(0, len(payload)))
-                    payload = b""
-                if payload:
-                    _write_all(result_write, _NOTICE.pack(_IN_PIPE, len(payload)))
-                    _write_all(result_write, payload)
+                os.close(self._read)
+                if self._write >= 0:
+                    os.close(self._write)
+                _serve(self._function, self._args, result_write, inbox_read, self._shared)
             finally:
                 os._exit(0)
-        os.close(result_write)
-        if self._inbox:
-            os.close(inbox_read)
-        self._pid, self._read, self._write = pid, result_read, inbox_write
+        self._pid = pid
+
+    def _spawn(
+        self, result_write: int, inbox_read: int, inbox_bytes: int, pass_fds: tuple[int, ...]
+    ) -> None:
+        memory = -1
+        fds = [result_write, *pass_fds]
+        try:
+            if self._inbox and inbox_bytes > 0:
+                memory = os.memfd_create("netra-diag-inbox")
+                os.ftruncate(memory, inbox_bytes)
+                self._shared = mmap.mmap(memory, inbox_bytes)
+                fds.append(memory)
+            if inbox_read >= 0:
+                fds.append(inbox_read)
+            function = self._function
+            command = [
+                sys.executable,
+                "-c",
+                _SPAWNED,
+                function.__module__,
+                function.__qualname__,
+                marshal.dumps(self._args).hex(),
+                str(result_write),
+                str(inbox_read),
+                str(memory),
+                str(inbox_bytes if memory >= 0 else 0),
+            ]
+            # The child finds what this process imports where it found it (a notebook may have
+            # put the project on sys.path by hand).
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+            self._process = subprocess.Popen(
+                command,
+                pass_fds=fds,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        finally:
+            if memory >= 0:
+                os.close(memory)  # (the mapping keeps the memory)
 
     def send(self, message: Any) -> None:
         """Hand ``message`` to the function (only with ``inbox``)."""
-        if not self.forked:
+        if not self.mode:
             if not self._closed:
                 self._queued.append(message)
             return
@@ -149,17 +240,17 @@ class ForkedCall:
         """Send no more: the function's ``messages`` end, and the child may finish while this
         process goes on (``result`` does this too)."""
         self._closed = True
-        if self.forked:
+        if self.mode:
             self._close_inbox()
 
     def result(self) -> Any | None:
         """The function's result; None if the child failed. Runs the function here if no child
         was started."""
-        if not self.forked:
+        if not self.mode:
             if self._inbox:
                 return self._function(iter(self._queued), *self._args)
             return self._function(*self._args)
-        if not self._pid:
+        if self._read < 0:
             return None  # already read, or cancelled
         self._close_inbox()
         chunks: list[bytes] = []
@@ -167,14 +258,12 @@ class ForkedCall:
             while chunk := os.read(self._read, 1 << 20):
                 chunks.append(chunk)
             payload = self._payload(b"".join(chunks))
+            try:
+                return None if payload is None else marshal.loads(payload)
+            except (EOFError, ValueError, TypeError):
+                return None
         finally:
             self._reap()
-        if payload is None:
-            return None
-        try:
-            return marshal.loads(payload)
-        except (EOFError, ValueError, TypeError):
-            return None
 
     def _payload(self, received: bytes) -> bytes | memoryview | None:
         """The marshalled result the child's notice points to (None if the child failed)."""
@@ -194,7 +283,10 @@ class ForkedCall:
         if self._pid:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._pid, signal.SIGKILL)
-            self._reap()
+        if self._process is not None:
+            with contextlib.suppress(OSError):
+                self._process.kill()
+        self._reap()
 
     def _close_inbox(self) -> None:
         if self._write >= 0:
@@ -204,14 +296,63 @@ class ForkedCall:
 
     def _reap(self) -> None:
         pid, self._pid = self._pid, 0
+        process, self._process = self._process, None
         self._close_inbox()
         if self._shared is not None:
             self._shared.close()
             self._shared = None
-        with contextlib.suppress(OSError):
-            os.close(self._read)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+        if self._read >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._read)
+            self._read = -1
+        if pid:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        if process is not None:
+            process.wait()
+
+
+def _serve(
+    function: Callable[..., Any],
+    args: tuple[Any, ...],
+    result_write: int,
+    inbox_read: int,
+    shared: mmap.mmap | None,
+) -> None:
+    """The child's part: call the function, hand its result back (see the module docstring)."""
+    # Below the parent, which is what the caller waits for: when the cores are busy, the
+    # parent keeps one and the children share the rest.
+    with contextlib.suppress(OSError):
+        os.nice(_NICER)
+    inbox = None
+    if inbox_read >= 0:
+        inbox = _Inbox(inbox_read, shared)
+        args = (inbox, *args)
+    payload = marshal.dumps(function(*args))
+    # The parent writes no more into the shared memory once the inbox is closed (read to its
+    # end): from then on the result may go there, from the start.
+    drained = inbox is not None and inbox.drained
+    if drained and shared is not None and len(payload) <= len(shared):
+        shared[: len(payload)] = payload
+        _write_all(result_write, _NOTICE.pack(0, len(payload)))
+        payload = b""
+    if payload:
+        _write_all(result_write, _NOTICE.pack(_IN_PIPE, len(payload)))
+        _write_all(result_write, payload)
+
+
+def _spawned(argv: list[str]) -> None:
+    """A spawned child's entry point: ``module qualname args result_fd inbox_fd memory size``
+    (see ``BackgroundCall._spawn``)."""
+    module, qualname, args, result_write, inbox_read, memory, size = argv
+    function: Any = importlib.import_module(module)
+    for name in qualname.split("."):
+        function = getattr(function, name)
+    shared = None
+    if int(memory) >= 0:
+        shared = mmap.mmap(int(memory), int(size))
+        os.close(int(memory))
+    _serve(function, marshal.loads(bytes.fromhex(args)), int(result_write), int(inbox_read), shared)
 
 
 def _write_all(fd: int, data: bytes) -> None:

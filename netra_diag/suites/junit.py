@@ -32,13 +32,13 @@ from xml.parsers import expat
 from defusedxml.common import DefusedXmlException
 
 from netra_diag.errors import ReportParseError
-from netra_diag.suites.background import ForkedCall, can_fork
+from netra_diag.suites.background import BackgroundCall, can_run_apart
 from netra_diag.suites.gc_pause import pause_gc
 from netra_diag.suites.junit_cases import SUITE_TAGS, CaseCollector, FailureSink, pytest_nodeid
 from netra_diag.suites.junit_children import TEXT_TAGS, Child, Kids, kids_of
 from netra_diag.suites.junit_scan import BulkScan
 from netra_diag.suites.model import SuiteRun
-from netra_diag.suites.xmlcheck import check_xml
+from netra_diag.suites.xmlcheck import check_open_file, check_xml
 from netra_diag.suites.xmlstream import MAX_TEXT, TextBuffer, clip_text, secure_parser
 
 __all__ = ["MAX_TEXT", "clip_text", "looks_like_junit", "parse_junit", "pytest_nodeid"]
@@ -52,6 +52,9 @@ BULK_MIN_BYTES = 1 << 20
 _WINDOW = 1 << 20
 _WINDOW_LARGE = 8 << 20
 _WINDOW_MAX = 64 << 20
+# Files this size or larger are checked in a spawned helper where none can be forked: a fresh
+# interpreter's imports cost the other core about 50 ms, expat checks ~8 MB in that time.
+SPAWN_MIN_BYTES = 16 << 20
 _decode = codecs.getdecoder("utf-8")
 _decode_first = codecs.getdecoder("utf-8-sig")  # a byte order mark may open the file
 
@@ -205,33 +208,47 @@ def _read_in_bulk(path: str, label: str, on_failures: FailureSink | None) -> Sui
     too small to be worth it, not UTF-8, not plain (``netra_diag.suites.xmlcheck``), not of a
     shape it handles, or malformed or hostile, which the streaming reader then reports."""
     try:
-        with open(path, "rb") as fh:
+        fh = open(path, "rb")  # noqa: SIM115 (held open for the checker: see below)
+    except OSError:
+        return None  # the streaming reader says what is wrong
+    with fh:
+        try:
             size = os.fstat(fh.fileno()).st_size
             if size < BULK_MIN_BYTES:
                 return None
-            # Mapped, not read: the windows are decoded straight from the file's pages, and a
-            # forked child shares them.
+            # Mapped, not read: the windows are decoded straight from the file's pages.
             data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):
-        return None  # the streaming reader says what is wrong
-    with data, pause_gc():
-        # expat checks the file on the second core while this process reads it; where forking
-        # is not possible the check comes first, and a file that fails it is never read in bulk.
-        check = ForkedCall(check_xml, data) if can_fork() else None
-        if check is None:
-            plain, tags = check_xml(data)
-            scan = _scan(data, label, on_failures) if plain else None
-        else:
-            try:
-                scan = _scan(data, label, on_failures)
-            except BaseException:
-                check.cancel()
-                raise
-            found = check.result()
-            plain, tags = found if found is not None else (False, 0)
+        except (OSError, ValueError):
+            return None
+        with data, pause_gc():
+            scan, plain, tags = _scan_and_check(fh.fileno(), data, size, label, on_failures)
     if not plain or scan is None or scan.tags != tags:
         return None
     return scan.finish()
+
+
+def _scan_and_check(
+    fd: int, data: mmap.mmap, size: int, label: str, on_failures: FailureSink | None
+) -> tuple[BulkScan | None, bool, int]:
+    """The bulk reader's scan and expat's check (``check_xml``) of the file open as ``fd``.
+
+    expat checks the file in a helper process, on the second core, while this process reads it
+    (the helper is handed the open descriptor, so it checks the very file read here). Where no
+    helper can run, or starting a fresh interpreter would cost more than it saves, the check
+    comes first, and a file that fails it is never read in bulk."""
+    mode = can_run_apart(check_open_file, spawn=size >= SPAWN_MIN_BYTES)
+    if not mode:
+        plain, tags = check_xml(data)
+        return (_scan(data, label, on_failures) if plain else None), plain, tags
+    check = BackgroundCall(check_open_file, fd, pass_fds=(fd,))
+    try:
+        scan = _scan(data, label, on_failures)
+    except BaseException:
+        check.cancel()
+        raise
+    found = check.result()
+    plain, tags = found if found is not None else check_xml(data)
+    return scan, plain, tags
 
 
 def _scan(data: mmap.mmap, label: str, on_failures: FailureSink | None) -> BulkScan | None:

@@ -2,7 +2,8 @@
 
 Signing the failures (``netra_diag.suites.signatures``) is the largest piece of a triage's work
 after reading the results; for a large report it runs in a forked child
-(``netra_diag.suites.background``), fed while the parent goes on reading.
+(``netra_diag.suites.background``: forked, or spawned where forking is unsafe), fed while the
+parent goes on reading.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from operator import attrgetter, is_, itemgetter
 
-from netra_diag.suites.background import ForkedCall, can_fork
+from netra_diag.suites.background import BackgroundCall, can_run_apart
 from netra_diag.suites.model import Problem, ProblemKind, TestCase
 from netra_diag.suites.signatures import Signature, new_signatures, problem_signature
 
@@ -34,13 +35,15 @@ class Signing:
     signs the rest here — all of them where forking is not possible, or the child failed.
     """
 
-    def __init__(self, *, fork: bool = True, expected_bytes: int = 0) -> None:
-        """``expected_bytes``: about how large the failures' texts are (the size of the files
-        read is a bound)."""
+    def __init__(self, *, fork: bool = True, spawn: bool = False, expected_bytes: int = 0) -> None:
+        """``fork``: sign in a child process if one can be forked; ``spawn``: also in a fresh
+        interpreter where forking is unsafe (worth its imports only for large runs).
+        ``expected_bytes``: about how large the failures' texts are (the size of the files read
+        is a bound)."""
         self._sent: list[tuple[str, Problem]] = []
         self._child = (
-            ForkedCall(_sign_sent, inbox=True, inbox_bytes=expected_bytes)
-            if fork and can_fork()
+            BackgroundCall(_sign_sent, inbox=True, inbox_bytes=expected_bytes)
+            if fork and can_run_apart(_sign_sent, spawn=spawn)
             else None
         )
 

@@ -20,6 +20,7 @@ from netra_diag.suites.clusters import Cluster, cluster_failures
 from netra_diag.suites.diff import RunDiff, diff_runs
 from netra_diag.suites.flaky import FlakinessReport, assess_flakiness, is_outage, load_history
 from netra_diag.suites.gc_pause import pause_gc
+from netra_diag.suites.junit import SPAWN_MIN_BYTES
 from netra_diag.suites.junit_cases import FailureSink
 from netra_diag.suites.links import Recording, find_recordings
 from netra_diag.suites.merge import expand_paths, load_results
@@ -107,7 +108,8 @@ def _load(results: Results, on_failures: FailureSink | None = None) -> SuiteRun:
 
 
 # Results at least this large sign their failures in a child process (a fork costs a few
-# milliseconds; smaller runs sign theirs in less).
+# milliseconds; smaller runs sign theirs in less); where forking is unsafe (other threads run, as
+# in a Jupyter kernel), results at least SPAWN_MIN_BYTES large sign theirs in a fresh interpreter.
 _FORK_MIN_BYTES = 4 << 20
 
 
@@ -164,7 +166,11 @@ def _triage(
     # Signing the failures is the largest piece of work after reading: for large results it
     # goes on in a child process, on the other core, as the reader finds them.
     size = _size(results)
-    signing = Signing(fork=size >= _FORK_MIN_BYTES, expected_bytes=size + (1 << 20))
+    signing = Signing(
+        fork=size >= _FORK_MIN_BYTES,
+        spawn=size >= SPAWN_MIN_BYTES,
+        expected_bytes=size + (1 << 20),
+    )
     try:
         return _triage_signing(results, baseline, recordings, history, signing)
     finally:

@@ -12,6 +12,7 @@ its line, or reads what the bulk reader could not.
 
 from __future__ import annotations
 
+import mmap
 from typing import TYPE_CHECKING, Any
 from xml.parsers import expat
 
@@ -22,7 +23,7 @@ from netra_diag.suites.xmlstream import secure_parser
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-__all__ = ["check_xml"]
+__all__ = ["check_open_file", "check_xml"]
 
 _UTF8 = frozenset({"utf-8", "utf8"})
 
@@ -72,3 +73,15 @@ def check_xml(data: Buffer, chunk: int = 8 << 20) -> tuple[bool, int]:
     finally:
         view.release()
     return True, tags
+
+
+def check_open_file(fd: int) -> tuple[bool, int]:
+    """``check_xml`` of the whole file open as descriptor ``fd``: what a helper process runs
+    (``netra_diag.suites.background``), given the descriptor the reader has open, so that it
+    checks the very file the reader reads even if the path is replaced meanwhile."""
+    try:
+        data = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return False, 0
+    with data:
+        return check_xml(data)

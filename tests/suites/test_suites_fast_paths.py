@@ -30,7 +30,7 @@ from netra_diag.suites import (
     signatures,
     triage,
 )
-from netra_diag.suites.background import ForkedCall, can_fork
+from netra_diag.suites.background import BackgroundCall, can_fork
 from netra_diag.suites.constructors import new_problem, new_test_case
 from netra_diag.suites.frames import innermost_frame
 from netra_diag.suites.model import RowColumns, primary_of
@@ -224,30 +224,41 @@ def _fail(_: object) -> int:
 
 
 # Run in a fresh interpreter: earlier tests leave threads running in this one (a service's
-# timer thread, for one), and ForkedCall rightly refuses to fork a process with threads.
+# timer thread, for one), and BackgroundCall rightly refuses to fork a process with threads; with
+# a thread started first, it spawns a fresh interpreter instead.
 _IN_CHILD = """
-import sys
+import sys, threading
 sys.path.insert(0, {tests!r})
-from netra_diag.suites.background import ForkedCall
+from netra_diag.suites.background import BackgroundCall
 from test_suites_fast_paths import _collect, _fail, _square_all
 
-call = ForkedCall(_square_all, [1, 2, 3])
-assert call.forked and call.result() == [1, 4, 9]
+if {threaded!r}:
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
+call = BackgroundCall(_square_all, [1, 2, 3])
+assert call.mode == {mode!r} and call.result() == [1, 4, 9]
 assert call.result() is None  # read once
 
-assert ForkedCall(_fail, 1).result() is None
-call = ForkedCall(_collect, 1, inbox=True)
-assert call.forked
+assert BackgroundCall(_fail, 1).result() is None
+call = BackgroundCall(_collect, 2, inbox=True, inbox_bytes=64)
+for batch in ([1, 2], list(range(3, 100))):  # the second one through the pipe
+    call.send(batch)
+assert call.result() == [n * 2 for n in range(1, 100)]
+call = BackgroundCall(_collect, 1, inbox=True)
+assert call.apart
 call.cancel()
 call.send([1])  # nobody listens any more: no error
 assert call.result() is None
+assert not BackgroundCall(_square_all, [2], spawn=False).apart or not {threaded!r}
 print("ok")
 """
 
 
 @needs_fork
-def test_forked_calls_return_results_and_survive_failing_children() -> None:
-    code = _IN_CHILD.format(tests=str(Path(__file__).parent))
+@pytest.mark.parametrize(("threaded", "mode"), [(False, "fork"), (True, "spawn")])
+def test_calls_in_a_child_return_results_and_survive_failing_children(
+    threaded: bool, mode: str
+) -> None:
+    code = _IN_CHILD.format(tests=str(Path(__file__).parent), threaded=threaded, mode=mode)
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
@@ -257,7 +268,7 @@ def test_forked_calls_return_results_and_survive_failing_children() -> None:
 @pytest.mark.parametrize(("fork", "shared"), [(True, 0), (True, 300), (True, 1 << 20), (False, 0)])
 def test_messages_reach_the_function_in_order(fork: bool, shared: int) -> None:
     # (300 bytes of shared memory: the first messages go there, the rest through the pipe)
-    call = ForkedCall(_collect, 10, fork=fork, inbox=True, inbox_bytes=shared)
+    call = BackgroundCall(_collect, 10, fork=fork, inbox=True, inbox_bytes=shared)
     for batch in ([1, 2], [3], list(range(4, 2000))):
         call.send(batch)
     assert call.result() == [n * 10 for n in range(1, 2000)]
@@ -272,14 +283,14 @@ def test_a_closed_inbox_lets_the_child_finish_and_a_call_that_stops_early_still_
     fork: bool,
 ) -> None:
     # Closed before result(): the child's answer waits in the shared memory.
-    call = ForkedCall(_collect, 3, fork=fork, inbox=True, inbox_bytes=1 << 20)
+    call = BackgroundCall(_collect, 3, fork=fork, inbox=True, inbox_bytes=1 << 20)
     call.send(list(range(5000)))
     call.close_inbox()
     call.send([1])  # too late: not seen
     assert call.result() == [n * 3 for n in range(5000)]
     # A function that returns before the inbox is closed answers through the pipe (the parent
     # may still be writing into the shared memory).
-    call = ForkedCall(_first_only, fork=fork, inbox=True, inbox_bytes=1 << 20)
+    call = BackgroundCall(_first_only, fork=fork, inbox=True, inbox_bytes=1 << 20)
     call.send(list(range(3000)))
     assert call.result() == list(range(3000))
 
@@ -287,8 +298,9 @@ def test_a_closed_inbox_lets_the_child_finish_and_a_call_that_stops_early_still_
 def test_without_fork_the_call_runs_at_result(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "fork", None, raising=False)
     monkeypatch.delattr(os, "fork")
-    call = ForkedCall(_square_all, [4])
-    assert not call.forked and call.result() == [16]
+    monkeypatch.delattr(os, "memfd_create")
+    call = BackgroundCall(_square_all, [4])
+    assert not call.apart and call.result() == [16]
 
 
 def _report(path: Path, cases: int) -> None:
@@ -308,11 +320,17 @@ def _report(path: Path, cases: int) -> None:
         )
 
 
-@pytest.mark.parametrize("fork", [True, False])
-def test_signing_in_a_child_gives_the_signatures_signed_here(tmp_path: Path, fork: bool) -> None:
+# (Where threads run, as they do in this process by now, spawn=True spawns a fresh interpreter.)
+_HELPERS = [(True, False), (True, True), (False, False)]
+
+
+@pytest.mark.parametrize(("fork", "spawn"), _HELPERS)
+def test_signing_in_a_child_gives_the_signatures_signed_here(
+    tmp_path: Path, fork: bool, spawn: bool
+) -> None:
     path = tmp_path / "r.xml"
     _report(path, 300)
-    signing = Signing(fork=fork)
+    signing = Signing(fork=fork, spawn=spawn)
     run = load_results(path, on_failures=signing.feed)
     failing = run.failing()
     signed = signing.result(failing)
@@ -322,8 +340,8 @@ def test_signing_in_a_child_gives_the_signatures_signed_here(tmp_path: Path, for
     assert len(signed) == 300
 
 
-@pytest.mark.parametrize("fork", [True, False])
-def test_shards_signed_in_a_child_match_too(tmp_path: Path, fork: bool) -> None:
+@pytest.mark.parametrize(("fork", "spawn"), _HELPERS)
+def test_shards_signed_in_a_child_match_too(tmp_path: Path, fork: bool, spawn: bool) -> None:
     # Merging shards reorders the failing tests and replaces some of them (a retried test's
     # last attempt wins): the signatures signed while reading must still match.
     first, second = tmp_path / "a.xml", tmp_path / "b.xml"
@@ -334,7 +352,7 @@ def test_shards_signed_in_a_child_match_too(tmp_path: Path, fork: bool) -> None:
         '<error message="OSError: 5">e</error></testcase><testcase classname="m.C" name="t3"/>'
         "</testsuite>"
     )
-    signing = Signing(fork=fork)
+    signing = Signing(fork=fork, spawn=spawn)
     run = load_results([second, first], on_failures=signing.feed)
     failing = run.failing()
     expected = {c.test_id: problem_signature(c.primary, c.test_id) for c in failing if c.primary}
@@ -354,9 +372,9 @@ def test_triage_of_a_large_file_signs_in_a_child_with_the_same_report(
     real = module.Signing
 
     class Spy(real):  # type: ignore[misc, valid-type]
-        def __init__(self, *, fork: bool = True, expected_bytes: int = 0) -> None:
+        def __init__(self, *, fork: bool = True, spawn: bool = False, **kw: int) -> None:
             forked.append(fork)
-            super().__init__(fork=fork, expected_bytes=expected_bytes)
+            super().__init__(fork=fork, spawn=spawn, **kw)
 
     monkeypatch.setattr(module, "Signing", Spy)
     assert triage([path]).to_text() == here
