@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from netra_diag.cli.exit_codes import ExitCode
 
@@ -79,6 +82,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="test ids listed per cluster or diff line (default: 5)",
     )
     parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show reading progress on stderr once it takes over half a second "
+        "(default: when stderr is a terminal)",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="triage the bundled example (current vs baseline of PROTOCOL.md §10)",
@@ -102,6 +112,47 @@ def exit_code_for(report: object) -> ExitCode:
     return ExitCode.FAILURE
 
 
+class _Bar:
+    """A ``ReadProgress`` drawn by tqdm on stderr, in bytes; it appears only when reading takes
+    longer than half a second (``delay``), so a small triage prints nothing extra."""
+
+    def __init__(self, show: bool, delay: float = 0.5, mininterval: float = 0.1) -> None:
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(
+            total=0,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc="reading",
+            delay=delay,
+            mininterval=mininterval,
+            disable=not show,
+            dynamic_ncols=True,
+            leave=False,
+            file=sys.stderr,
+        )
+
+    def __call__(self, path: str, done: int, total: int) -> None:
+        bar = self._bar
+        if bar.total != total:
+            bar.total = total
+        bar.set_description_str(Path(path).name if path else "read", refresh=False)
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+@contextmanager
+def _progress_bar(show: bool) -> Iterator[_Bar]:
+    bar = _Bar(show)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
 def _run(args: argparse.Namespace) -> int:
     from importlib.resources import files
 
@@ -117,13 +168,20 @@ def _run(args: argparse.Namespace) -> int:
     if not results:
         print("netra-diag triage: error: give RESULTS files or --demo", file=sys.stderr)
         return int(ExitCode.USAGE)
-    try:
-        report = triage(
-            results, baseline=baseline, recordings=args.recordings, history=args.history
-        )
-    except (ReportParseError, OSError) as exc:
-        print(f"netra-diag triage: error: {exc}", file=sys.stderr)
-        return int(ExitCode.USAGE)
+    show = sys.stderr.isatty() if args.progress is None else args.progress
+    with _progress_bar(show) as progress:
+        try:
+            report = triage(
+                results,
+                baseline=baseline,
+                recordings=args.recordings,
+                history=args.history,
+                progress=progress,
+            )
+        except (ReportParseError, OSError) as exc:
+            progress.close()
+            print(f"netra-diag triage: error: {exc}", file=sys.stderr)
+            return int(ExitCode.USAGE)
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")

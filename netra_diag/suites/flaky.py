@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -118,10 +118,15 @@ def assess_flakiness(
     return FlakinessReport(len(runs), tuple(outages), tuple(reasons), tuple(flaky))
 
 
-def load_history(directory: str | os.PathLike[str]) -> list[SuiteRun]:
-    """One run per entry of ``directory`` in name order: a results file, or a folder of shards."""
+def history_entries(directory: str | os.PathLike[str]) -> list[Path]:
+    """The runs of a history directory in name order: results files, and folders of shards."""
     root = Path(directory)
-    entries = sorted(
-        p for p in root.iterdir() if p.is_dir() or p.suffix.lower() in (".xml", ".json")
-    )
-    return [load_results(p) for p in entries]
+    return sorted(p for p in root.iterdir() if p.is_dir() or p.suffix.lower() in (".xml", ".json"))
+
+
+def load_history(
+    directory: str | os.PathLike[str], *, on_file: Callable[[Path], None] | None = None
+) -> list[SuiteRun]:
+    """One run per entry of ``directory`` in name order: a results file, or a folder of shards.
+    ``on_file``: see ``load_results``."""
+    return [load_results(p, on_file=on_file) for p in history_entries(directory)]

@@ -9,7 +9,7 @@ the order given; a directory contributes its ``*.xml`` and ``*.json`` files in n
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -70,16 +70,24 @@ def parse_results(path: ResultPath, *, on_failures: FailureSink | None = None) -
 
 
 def load_results(
-    paths: Sequence[ResultPath] | ResultPath, *, on_failures: FailureSink | None = None
+    paths: Sequence[ResultPath] | ResultPath,
+    *,
+    on_failures: FailureSink | None = None,
+    on_file: Callable[[Path], None] | None = None,
 ) -> SuiteRun:
     """Parse and merge every results file of one run (see the module docstring).
-    ``on_failures``: see ``parse_results``."""
+    ``on_failures``: see ``parse_results``. ``on_file`` is told of each file before it is read
+    (for progress)."""
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     files = expand_paths(paths)
     if not files:
         raise ReportParseError("<none>", "no results files given")
-    runs = [parse_results(f, on_failures=on_failures) for f in files]
+    runs = []
+    for f in files:
+        if on_file is not None:
+            on_file(f)
+        runs.append(parse_results(f, on_failures=on_failures))
     return runs[0] if len(runs) == 1 else merge_runs(runs)
 
 

@@ -8,9 +8,11 @@ never calls a run successful while anything fails (PROTOCOL.md §10 shows the re
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from netra_diag.errors import ReportParseError
@@ -18,7 +20,13 @@ from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.categories import Category, category_label
 from netra_diag.suites.clusters import Cluster, cluster_failures
 from netra_diag.suites.diff import RunDiff, diff_runs
-from netra_diag.suites.flaky import FlakinessReport, assess_flakiness, is_outage, load_history
+from netra_diag.suites.flaky import (
+    FlakinessReport,
+    assess_flakiness,
+    history_entries,
+    is_outage,
+    load_history,
+)
 from netra_diag.suites.gc_pause import pause_gc
 from netra_diag.suites.junit import SPAWN_MIN_BYTES
 from netra_diag.suites.junit_cases import FailureSink
@@ -29,13 +37,16 @@ from netra_diag.suites.remediation import SuiteStatus, suite_statuses, tally_sui
 from netra_diag.suites.signing import Signing
 from netra_diag.suites.vacuous import VacuousKind, VacuousSignal, find_vacuous
 
-__all__ = ["EVENTS_PROPERTY", "Finding", "TriageReport", "triage"]
+__all__ = ["EVENTS_PROPERTY", "Finding", "ReadProgress", "TriageReport", "triage"]
 
 # A test (or the pytest plugin) may record the event types its session observed as a JUnit
 # property with this name, comma-separated; triage then knows which critical events were seen.
 EVENTS_PROPERTY = "netra_events"
 
 Results = SuiteRun | str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+# Told, before each file is read, of its path, the bytes read so far and the bytes to read in
+# all (results, baseline and history); once more at the end with "" and done == total.
+ReadProgress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +112,14 @@ class TriageReport:
         return report_to_markdown(self, max_tests=max_tests)
 
 
-def _load(results: Results, on_failures: FailureSink | None = None) -> SuiteRun:
+def _load(
+    results: Results,
+    on_failures: FailureSink | None = None,
+    on_file: Callable[[Path], None] | None = None,
+) -> SuiteRun:
     if isinstance(results, SuiteRun):
         return results
-    return load_results(results, on_failures=on_failures)
+    return load_results(results, on_failures=on_failures, on_file=on_file)
 
 
 # Results at least this large sign their failures in a child process (a fork costs a few
@@ -113,15 +128,41 @@ def _load(results: Results, on_failures: FailureSink | None = None) -> SuiteRun:
 _FORK_MIN_BYTES = 4 << 20
 
 
-def _size(results: Results) -> int:
-    """How many bytes of files ``results`` names (0 for a run already read)."""
-    if isinstance(results, SuiteRun):
-        return 0
+def _files(results: Results | None) -> list[Path]:
+    """The files ``results`` names (none for a run already read)."""
+    if results is None or isinstance(results, SuiteRun):
+        return []
     try:
-        files = expand_paths([results] if isinstance(results, str | os.PathLike) else results)
-        return sum(f.stat().st_size for f in files)
+        return expand_paths([results] if isinstance(results, str | os.PathLike) else results)
     except (OSError, ReportParseError):
-        return 0  # reading will say what is wrong
+        return []  # reading will say what is wrong
+
+
+def _size(files: Sequence[Path]) -> int:
+    total = 0
+    for f in files:
+        with contextlib.suppress(OSError):  # reading will say what is wrong
+            total += f.stat().st_size
+    return total
+
+
+class _Progress:
+    """Turns ``load_results``' "about to read this file" into ``ReadProgress`` calls."""
+
+    def __init__(self, report: ReadProgress, total: int) -> None:
+        self._report, self.total, self.done = report, total, 0
+        self._pending = 0  # the size of the file being read
+
+    def __call__(self, path: Path) -> None:
+        self.done += self._pending
+        try:
+            self._pending = path.stat().st_size
+        except OSError:
+            self._pending = 0
+        self._report(str(path), self.done, self.total)
+
+    def finish(self) -> None:
+        self._report("", self.total, self.total)
 
 
 def _observed_events(
@@ -146,15 +187,18 @@ def triage(
     baseline: Results | None = None,
     recordings: str | os.PathLike[str] | Mapping[str, Sequence[Recording]] | None = None,
     history: str | os.PathLike[str] | Sequence[SuiteRun] | None = None,
+    *,
+    progress: ReadProgress | None = None,
 ) -> TriageReport:
     """Triage ``results`` (paths, a directory of shards, or a parsed ``SuiteRun``).
 
     ``baseline``: an earlier run to diff against. ``recordings``: a directory of cassettes written
     with ``--netra-record`` (or ``find_recordings``' result). ``history``: a directory with one
     results file (or shard folder) per earlier run, oldest first by name, for flakiness.
+    ``progress``: told of each file as it is read (``ReadProgress``).
     """
     with pause_gc():  # see netra_diag.suites.gc_pause: a tenth of the time on 100k-case runs
-        return _triage(results, baseline, recordings, history)
+        return _triage(results, baseline, recordings, history, progress)
 
 
 def _triage(
@@ -162,19 +206,30 @@ def _triage(
     baseline: Results | None,
     recordings: str | os.PathLike[str] | Mapping[str, Sequence[Recording]] | None,
     history: str | os.PathLike[str] | Sequence[SuiteRun] | None,
+    progress: ReadProgress | None,
 ) -> TriageReport:
     # Signing the failures is the largest piece of work after reading: for large results it
     # goes on in a child process, on the other core, as the reader finds them.
-    size = _size(results)
+    size = _size(_files(results))
+    tracker = None
+    if progress is not None:
+        files = [*_files(results), *_files(baseline)]
+        if isinstance(history, str | os.PathLike):
+            with contextlib.suppress(OSError):  # reading will say what is wrong
+                files += _files(history_entries(history))
+        tracker = _Progress(progress, _size(files))
     signing = Signing(
         fork=size >= _FORK_MIN_BYTES,
         spawn=size >= SPAWN_MIN_BYTES,
         expected_bytes=size + (1 << 20),
     )
     try:
-        return _triage_signing(results, baseline, recordings, history, signing)
+        report = _triage_signing(results, baseline, recordings, history, signing, tracker)
     finally:
         signing.cancel()  # (nothing left to stop once its result is in)
+    if tracker is not None:
+        tracker.finish()
+    return report
 
 
 def _triage_signing(
@@ -183,10 +238,11 @@ def _triage_signing(
     recordings: str | os.PathLike[str] | Mapping[str, Sequence[Recording]] | None,
     history: str | os.PathLike[str] | Sequence[SuiteRun] | None,
     signing: Signing,
+    on_file: Callable[[Path], None] | None,
 ) -> TriageReport:
-    current = _load(results, signing.feed)
+    current = _load(results, signing.feed, on_file)
     signing.done_feeding()
-    base = _load(baseline) if baseline is not None else None
+    base = _load(baseline, on_file=on_file) if baseline is not None else None
     if recordings is None:
         recs: dict[str, tuple[Recording, ...]] = {}
     elif isinstance(recordings, Mapping):
@@ -197,7 +253,11 @@ def _triage_signing(
     vacuous = tuple(find_vacuous(current, recs))
     flakiness = None
     if history is not None:
-        runs = load_history(history) if isinstance(history, str | os.PathLike) else list(history)
+        runs = (
+            load_history(history, on_file=on_file)
+            if isinstance(history, str | os.PathLike)
+            else list(history)
+        )
         flakiness = assess_flakiness([*runs, current])
     tallies = tally_suites(current)
     observed = _observed_events(current, recs)

@@ -177,3 +177,41 @@ def test_cli_history_reports_flaky_tests_and_outages(
     assert "Flakiness: 1 flaky test(s) over 4 run(s); 1 outage run(s) left out" in out
     assert "k::t0: PFP" in out
     assert "1 flaky test(s)" in out.splitlines()[0]  # the headline says so
+
+
+def test_progress_hears_of_every_file_read_in_order(tmp_path: Path) -> None:
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    for name in ("a.xml", "b.xml"):
+        (shards / name).write_bytes(Path(CURRENT).read_bytes())
+    history = tmp_path / "history"
+    history.mkdir()
+    (history / "1.xml").write_bytes(Path(BASELINE).read_bytes())
+    calls: list[tuple[str, int, int]] = []
+    report = triage(
+        [shards], baseline=BASELINE, history=history, progress=lambda *c: calls.append(c)
+    )
+    order = [shards / "a.xml", shards / "b.xml", Path(BASELINE), history / "1.xml"]
+    sizes = [p.stat().st_size for p in order]
+    total = sum(sizes)
+    assert [c[0] for c in calls] == [*map(str, order), ""]
+    assert [c[1] for c in calls] == [0, sizes[0], sizes[0] + sizes[1], total - sizes[3], total]
+    assert {c[2] for c in calls} == {total}
+    assert report.flakiness is not None  # (the history was read)
+
+
+def test_cli_progress_is_drawn_only_when_asked_and_slow(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from netra_diag.cli.triage import _Bar
+
+    assert main(["triage", "--demo", "--progress"]) == ExitCode.NEW_FAILURES
+    assert capsys.readouterr().err == ""  # quicker than the half-second delay: nothing drawn
+    assert main(["triage", "--demo", "--no-progress"]) == ExitCode.NEW_FAILURES
+    assert capsys.readouterr().err == ""
+    bar = _Bar(True, delay=0, mininterval=0)
+    bar("/some/where/junit.xml", 0, 2048)
+    bar("", 2048, 2048)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "junit.xml" in err and "100%" in err and "2.00k/2.00k" in err
