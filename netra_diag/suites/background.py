@@ -122,10 +122,8 @@ class BackgroundCall:
         self._queued: list[Any] = []  # messages, when no child runs
         self._closed = False  # close_inbox() was called: what is sent after is dropped
         self.mode: Mode = can_run_apart(function, spawn=spawn) if fork else ""
-        if self.mode == "spawn":
-            with contextlib.suppress(ValueError):
-                if len(marshal.dumps(args)) > _MAX_SPAWN_ARGS:
-                    self.mode = ""
+        if self.mode == "spawn" and not _fits_command_line(args):
+            self.mode = ""
         if self.mode:
             try:
                 self._start(inbox_bytes, pass_fds)
@@ -288,6 +286,15 @@ class BackgroundCall:
                 self._process.kill()
         self._reap()
 
+    def __del__(self) -> None:
+        # A call dropped without result() or cancel(): nobody will read its answer. (No
+        # contextlib here: at interpreter exit, module globals may be gone already.)
+        try:
+            if self._pid or self._process is not None:
+                self.cancel()
+        except Exception:  # (nothing to tell, and no one to tell it to)
+            pass
+
     def _close_inbox(self) -> None:
         if self._write >= 0:
             with contextlib.suppress(OSError):
@@ -310,6 +317,14 @@ class BackgroundCall:
                 os.waitpid(pid, 0)
         if process is not None:
             process.wait()
+
+
+def _fits_command_line(args: tuple[Any, ...]) -> bool:
+    """Whether ``args`` can go to a spawned child on its command line (``marshal``, small)."""
+    try:
+        return len(marshal.dumps(args)) <= _MAX_SPAWN_ARGS
+    except ValueError:  # (not marshal-able)
+        return False
 
 
 def _serve(

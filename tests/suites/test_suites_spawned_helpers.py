@@ -116,3 +116,26 @@ def test_a_triage_where_threads_run_gives_the_report_made_without_helpers(
     assert sorted(answers) == [("spawn", True), ("spawn", True)]  # checker and signer
     assert helped.to_text() == alone.to_text()
     assert helped.to_dict() == alone.to_dict()
+
+
+def _length(value: object) -> int:
+    return len(str(value))
+
+
+def test_arguments_a_spawned_child_cannot_get_keep_the_call_in_this_process(
+    thread_running: None,
+) -> None:
+    unsendable = BackgroundCall(_length, object())  # not marshal-able
+    assert unsendable.mode == "" and unsendable.result() > 0
+    large = BackgroundCall(_length, "x" * (1 << 20))  # too long for a command line
+    assert large.mode == "" and large.result() == 1 << 20
+    small = BackgroundCall(_length, "x")
+    assert small.mode == "spawn" and small.result() == 1
+
+
+def test_a_call_dropped_unread_stops_its_child(thread_running: None) -> None:
+    call = BackgroundCall(_length, "x")
+    process = call._process
+    assert process is not None
+    del call
+    assert process.returncode is not None  # stopped and reaped
