@@ -114,12 +114,18 @@ def exit_code_for(report: object) -> ExitCode:
 
 class _Bar:
     """A ``ReadProgress`` drawn by tqdm on stderr, in bytes; it appears only when reading takes
-    longer than half a second (``delay``), so a small triage prints nothing extra."""
+    longer than half a second (``delay``), so a small triage prints nothing extra. (The terminal
+    tqdm: ``tqdm.auto`` would import IPython's machinery, for nothing here.)"""
 
-    def __init__(self, show: bool, delay: float = 0.5, mininterval: float = 0.1) -> None:
-        from tqdm.auto import tqdm
+    def __init__(self, delay: float = 0.5, mininterval: float = 0.1) -> None:
+        from tqdm import tqdm
 
-        self._bar = tqdm(
+        class _NoMonitor(tqdm):  # type: ignore[type-arg]
+            # tqdm starts a monitor thread with its first bar, even a disabled one; with a thread
+            # running, triage may not fork its helpers (netra_diag.suites.background).
+            monitor_interval = 0
+
+        self._bar = _NoMonitor(
             total=0,
             unit="B",
             unit_scale=True,
@@ -127,7 +133,6 @@ class _Bar:
             desc="reading",
             delay=delay,
             mininterval=mininterval,
-            disable=not show,
             dynamic_ncols=True,
             leave=False,
             file=sys.stderr,
@@ -145,12 +150,13 @@ class _Bar:
 
 
 @contextmanager
-def _progress_bar(show: bool) -> Iterator[_Bar]:
-    bar = _Bar(show)
+def _progress_bar(show: bool) -> Iterator[_Bar | None]:
+    bar = _Bar() if show else None  # (tqdm is not even imported without a bar to draw)
     try:
         yield bar
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -179,7 +185,8 @@ def _run(args: argparse.Namespace) -> int:
                 progress=progress,
             )
         except (ReportParseError, OSError) as exc:
-            progress.close()
+            if progress is not None:
+                progress.close()  # (before the message, which it would otherwise overwrite)
             print(f"netra-diag triage: error: {exc}", file=sys.stderr)
             return int(ExitCode.USAGE)
     if args.json:
