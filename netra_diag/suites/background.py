@@ -1,4 +1,4 @@
-"""Run a function on the second core in a forked child, for work whose inputs are already loaded
+"""Run a function on the second core in a child process, for work whose inputs are already loaded
 or are sent to it as the parent goes.
 
 A triage of a large report is CPU-bound Python, and one process uses one core. Some of the work
@@ -18,7 +18,8 @@ Where forking is unsafe, in a process where other threads run (a Jupyter kernel:
 would inherit locks they hold), the child is a fresh interpreter instead (``subprocess``, which
 execs at once and inherits nothing but the descriptors it is handed): it imports the function by
 name, and the shared memory is a ``memfd`` both processes map. Starting it costs the other core
-some 50 ms of imports, so callers only do that for work that takes longer (``can_run_apart``).
+some 30 ms (interpreter and imports), so callers only do that for work that takes much longer
+(``can_run_apart``).
 Where neither is possible (no ``os.fork``, no ``memfd_create``, a function defined in
 ``__main__``), ``BackgroundCall`` calls the function in this process, at ``result()``. A child
 that fails, for whatever reason, yields ``None`` and the caller does the work itself; a forked
@@ -28,28 +29,23 @@ child never runs the parent's ``atexit`` handlers or flushes its buffers (``os._
 from __future__ import annotations
 
 import contextlib
-import importlib
 import marshal
 import mmap
 import os
 import signal
-import struct
 import subprocess
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Literal
+
+from netra_diag.suites.background_child import IN_PIPE, NOTICE, serve, write_all
 
 __all__ = ["BackgroundCall", "Mode", "can_fork", "can_run_apart"]
 
 Mode = Literal["fork", "spawn", ""]  # "": the function runs in this process, at result()
 
-# Each message sent to the child: where it starts in the shared memory, and its length.
-_NOTICE = struct.Struct("<QQ")
-_IN_PIPE = (1 << 64) - 1  # as a start: the message follows the notice in the pipe
-_NICER = 5
-_AHEAD = 4 << 20  # how far ahead of the parent's writes the child touches the shared memory
 # A spawned child gets the function's arguments on its command line.
 _MAX_SPAWN_ARGS = 16 << 10
 # The spawned child's program. A function of this package's suites needs a module or two of it,
@@ -61,8 +57,8 @@ import importlib.util, sys
 if sys.argv[1].startswith("netra_diag.suites."):
     spec = importlib.util.find_spec("netra_diag.suites")
     sys.modules["netra_diag.suites"] = importlib.util.module_from_spec(spec)
-from netra_diag.suites.background import _spawned
-_spawned(sys.argv[1:])
+from netra_diag.suites.background_child import spawned_main
+spawned_main(sys.argv[1:])
 """
 
 
@@ -167,7 +163,7 @@ class BackgroundCall:
                 os.close(self._read)
                 if self._write >= 0:
                     os.close(self._write)
-                _serve(self._function, self._args, result_write, inbox_read, self._shared)
+                serve(self._function, self._args, result_write, inbox_read, self._shared)
             finally:
                 os._exit(0)
         self._pid = pid
@@ -226,11 +222,11 @@ class BackgroundCall:
         try:
             if shared is not None and self._used + len(payload) <= len(shared):
                 shared[self._used : self._used + len(payload)] = payload
-                _write_all(self._write, _NOTICE.pack(self._used, len(payload)))
+                write_all(self._write, NOTICE.pack(self._used, len(payload)))
                 self._used += len(payload)
             else:
-                _write_all(self._write, _NOTICE.pack(_IN_PIPE, len(payload)))
-                _write_all(self._write, payload)
+                write_all(self._write, NOTICE.pack(IN_PIPE, len(payload)))
+                write_all(self._write, payload)
         except OSError:  # the child died: stop sending
             self._close_inbox()
 
@@ -265,11 +261,11 @@ class BackgroundCall:
 
     def _payload(self, received: bytes) -> bytes | memoryview | None:
         """The marshalled result the child's notice points to (None if the child failed)."""
-        if len(received) < _NOTICE.size:
+        if len(received) < NOTICE.size:
             return None
-        start, size = _NOTICE.unpack_from(received)
-        if start == _IN_PIPE:
-            rest = memoryview(received)[_NOTICE.size :]
+        start, size = NOTICE.unpack_from(received)
+        if start == IN_PIPE:
+            rest = memoryview(received)[NOTICE.size :]
             return rest if len(rest) == size else None
         shared = self._shared
         if shared is None or start + size > len(shared):
@@ -325,94 +321,3 @@ def _fits_command_line(args: tuple[Any, ...]) -> bool:
         return len(marshal.dumps(args)) <= _MAX_SPAWN_ARGS
     except ValueError:  # (not marshal-able)
         return False
-
-
-def _serve(
-    function: Callable[..., Any],
-    args: tuple[Any, ...],
-    result_write: int,
-    inbox_read: int,
-    shared: mmap.mmap | None,
-) -> None:
-    """The child's part: call the function, hand its result back (see the module docstring)."""
-    # Below the parent, which is what the caller waits for: when the cores are busy, the
-    # parent keeps one and the children share the rest.
-    with contextlib.suppress(OSError):
-        os.nice(_NICER)
-    inbox = None
-    if inbox_read >= 0:
-        inbox = _Inbox(inbox_read, shared)
-        args = (inbox, *args)
-    payload = marshal.dumps(function(*args))
-    # The parent writes no more into the shared memory once the inbox is closed (read to its
-    # end): from then on the result may go there, from the start.
-    drained = inbox is not None and inbox.drained
-    if drained and shared is not None and len(payload) <= len(shared):
-        shared[: len(payload)] = payload
-        _write_all(result_write, _NOTICE.pack(0, len(payload)))
-        payload = b""
-    if payload:
-        _write_all(result_write, _NOTICE.pack(_IN_PIPE, len(payload)))
-        _write_all(result_write, payload)
-
-
-def _spawned(argv: list[str]) -> None:
-    """A spawned child's entry point: ``module qualname args result_fd inbox_fd memory size``
-    (see ``BackgroundCall._spawn``)."""
-    module, qualname, args, result_write, inbox_read, memory, size = argv
-    function: Any = importlib.import_module(module)
-    for name in qualname.split("."):
-        function = getattr(function, name)
-    shared = None
-    if int(memory) >= 0:
-        shared = mmap.mmap(int(memory), int(size))
-        os.close(int(memory))
-    _serve(function, marshal.loads(bytes.fromhex(args)), int(result_write), int(inbox_read), shared)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-class _Inbox:
-    """What the parent sends, in order (in the child): each notice says where the message lies
-    in the shared memory, or that it follows in the pipe. ``drained`` once the parent closed
-    its end and every message was read.
-
-    The child also touches the shared pages a little ahead of where the parent writes next:
-    the first touch of a page of shared memory is what allocates and zeroes it, and the parent's
-    own first write to a page touched already costs less (on Linux, about a third of what the
-    parent spent copying 24 MB of failures in, for 100k cases) — in the child, while it waits
-    for the next message anyway."""
-
-    def __init__(self, fd: int, shared: mmap.mmap | None) -> None:
-        self._fd, self._shared = fd, shared
-        self.drained = False
-        self._touched = 0  # the shared memory before this offset was touched
-
-    def __iter__(self) -> Iterator[Any]:
-        shared = self._shared
-        self._touch_ahead(0, _AHEAD)
-        with os.fdopen(self._fd, "rb") as pipe:
-            while notice := pipe.read(_NOTICE.size):
-                start, size = _NOTICE.unpack(notice)
-                if start == _IN_PIPE or shared is None:
-                    yield marshal.loads(pipe.read(size))
-                else:
-                    message = shared[start : start + size]
-                    self._touch_ahead(start + size, max(_AHEAD, 2 * size))
-                    yield marshal.loads(message)
-        self.drained = True
-
-    def _touch_ahead(self, end: int, ahead: int) -> None:
-        """Read one byte of each page from ``end`` to ``end + ahead`` not touched yet."""
-        shared = self._shared
-        if shared is None:
-            return
-        stop = min(end + ahead, len(shared))
-        if stop > self._touched:
-            for offset in range(max(self._touched, end), stop, mmap.PAGESIZE):
-                shared[offset]  # (reading it is the touch)
-            self._touched = stop

@@ -53,7 +53,7 @@ _WINDOW = 1 << 20
 _WINDOW_LARGE = 8 << 20
 _WINDOW_MAX = 64 << 20
 # Files this size or larger are checked (and signed) in spawned helpers where none can be forked:
-# a fresh interpreter's imports cost the other core some 40 ms. Measured in a process with a
+# a fresh interpreter costs the other core some 30 ms to start. Measured in a process with a
 # thread running, a triage took as long either way at 8 MB; at 16 MB 0.21 s against 0.24 s.
 SPAWN_MIN_BYTES = 12 << 20
 _decode = codecs.getdecoder("utf-8")
