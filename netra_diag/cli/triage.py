@@ -175,8 +175,9 @@ def _run(args: argparse.Namespace) -> int:
         print("netra-diag triage: error: give RESULTS files or --demo", file=sys.stderr)
         return int(ExitCode.USAGE)
     show = sys.stderr.isatty() if args.progress is None else args.progress
-    with _progress_bar(show) as progress:
-        try:
+    try:
+        # (the bar is gone before an error is printed: it would draw over it)
+        with _progress_bar(show) as progress:
             report = triage(
                 results,
                 baseline=baseline,
@@ -184,11 +185,9 @@ def _run(args: argparse.Namespace) -> int:
                 history=args.history,
                 progress=progress,
             )
-        except (ReportParseError, OSError) as exc:
-            if progress is not None:
-                progress.close()  # (before the message, which it would otherwise overwrite)
-            print(f"netra-diag triage: error: {exc}", file=sys.stderr)
-            return int(ExitCode.USAGE)
+    except (ReportParseError, OSError) as exc:
+        print(f"netra-diag triage: error: {exc}", file=sys.stderr)
+        return int(ExitCode.USAGE)
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")

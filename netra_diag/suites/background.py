@@ -42,10 +42,14 @@ from typing import Any, Literal
 
 from netra_diag.suites.background_child import IN_PIPE, NOTICE, serve, write_all
 
-__all__ = ["BackgroundCall", "Mode", "can_fork", "can_run_apart"]
+__all__ = ["SPAWN_MIN_BYTES", "BackgroundCall", "Mode", "can_fork", "can_run_apart"]
 
 Mode = Literal["fork", "spawn", ""]  # "": the function runs in this process, at result()
 
+# Work on files this size or larger is worth a spawned helper where none can be forked: a fresh
+# interpreter costs the other core some 30 ms to start. Measured in a process with a thread
+# running, a triage took as long either way at 8 MB; at 16 MB 0.21 s against 0.24 s.
+SPAWN_MIN_BYTES = 12 << 20
 # A spawned child gets the function's arguments on its command line.
 _MAX_SPAWN_ARGS = 16 << 10
 # The spawned child's program. A function of this package's suites needs a module or two of it,
@@ -118,11 +122,12 @@ class BackgroundCall:
         self._queued: list[Any] = []  # messages, when no child runs
         self._closed = False  # close_inbox() was called: what is sent after is dropped
         self.mode: Mode = can_run_apart(function, spawn=spawn) if fork else ""
-        if self.mode == "spawn" and not _fits_command_line(args):
+        encoded = _command_line_args(args) if self.mode == "spawn" else ""
+        if encoded is None:
             self.mode = ""
-        if self.mode:
+        elif self.mode:
             try:
-                self._start(inbox_bytes, pass_fds)
+                self._start(inbox_bytes, pass_fds, encoded)
             except OSError:  # no process could be started (out of processes or memory)
                 self._reap()
                 self.mode = ""
@@ -134,7 +139,7 @@ class BackgroundCall:
         """Whether a child process runs the function."""
         return bool(self.mode)
 
-    def _start(self, inbox_bytes: int, pass_fds: tuple[int, ...]) -> None:
+    def _start(self, inbox_bytes: int, pass_fds: tuple[int, ...], encoded: str) -> None:
         self._read, result_write = os.pipe()
         inbox_read = -1
         if self._inbox:
@@ -143,7 +148,7 @@ class BackgroundCall:
             if self.mode == "fork":
                 self._fork(result_write, inbox_read, inbox_bytes)
             else:
-                self._spawn(result_write, inbox_read, inbox_bytes, pass_fds)
+                self._spawn(result_write, inbox_read, inbox_bytes, pass_fds, encoded)
         finally:
             os.close(result_write)
             if inbox_read >= 0:
@@ -169,7 +174,12 @@ class BackgroundCall:
         self._pid = pid
 
     def _spawn(
-        self, result_write: int, inbox_read: int, inbox_bytes: int, pass_fds: tuple[int, ...]
+        self,
+        result_write: int,
+        inbox_read: int,
+        inbox_bytes: int,
+        pass_fds: tuple[int, ...],
+        encoded: str,
     ) -> None:
         memory = -1
         fds = [result_write, *pass_fds]
@@ -188,7 +198,7 @@ class BackgroundCall:
                 _SPAWNED,
                 function.__module__,
                 function.__qualname__,
-                marshal.dumps(self._args).hex(),
+                encoded,
                 str(result_write),
                 str(inbox_read),
                 str(memory),
@@ -315,9 +325,11 @@ class BackgroundCall:
             process.wait()
 
 
-def _fits_command_line(args: tuple[Any, ...]) -> bool:
-    """Whether ``args`` can go to a spawned child on its command line (``marshal``, small)."""
+def _command_line_args(args: tuple[Any, ...]) -> str | None:
+    """``args`` as a spawned child gets them on its command line (``marshal``, in hex); None
+    when they cannot go there (not ``marshal``-able, or too long)."""
     try:
-        return len(marshal.dumps(args)) <= _MAX_SPAWN_ARGS
-    except ValueError:  # (not marshal-able)
-        return False
+        encoded = marshal.dumps(args)
+    except ValueError:
+        return None
+    return encoded.hex() if len(encoded) <= _MAX_SPAWN_ARGS else None

@@ -32,7 +32,7 @@ from xml.parsers import expat
 from defusedxml.common import DefusedXmlException
 
 from netra_diag.errors import ReportParseError
-from netra_diag.suites.background import BackgroundCall, can_run_apart
+from netra_diag.suites.background import SPAWN_MIN_BYTES, BackgroundCall
 from netra_diag.suites.gc_pause import pause_gc
 from netra_diag.suites.junit_cases import SUITE_TAGS, CaseCollector, FailureSink, pytest_nodeid
 from netra_diag.suites.junit_children import TEXT_TAGS, Child, Kids, kids_of
@@ -52,10 +52,6 @@ BULK_MIN_BYTES = 1 << 20
 _WINDOW = 1 << 20
 _WINDOW_LARGE = 8 << 20
 _WINDOW_MAX = 64 << 20
-# Files this size or larger are checked (and signed) in spawned helpers where none can be forked:
-# a fresh interpreter costs the other core some 30 ms to start. Measured in a process with a
-# thread running, a triage took as long either way at 8 MB; at 16 MB 0.21 s against 0.24 s.
-SPAWN_MIN_BYTES = 12 << 20
 _decode = codecs.getdecoder("utf-8")
 _decode_first = codecs.getdecoder("utf-8-sig")  # a byte order mark may open the file
 
@@ -237,11 +233,10 @@ def _scan_and_check(
     (the helper is handed the open descriptor, so it checks the very file read here). Where no
     helper can run, or starting a fresh interpreter would cost more than it saves, the check
     comes first, and a file that fails it is never read in bulk."""
-    mode = can_run_apart(check_open_file, spawn=size >= SPAWN_MIN_BYTES)
-    if not mode:
+    check = BackgroundCall(check_open_file, fd, spawn=size >= SPAWN_MIN_BYTES, pass_fds=(fd,))
+    if not check.apart:
         plain, tags = check_xml(data)
         return (_scan(data, label, on_failures) if plain else None), plain, tags
-    check = BackgroundCall(check_open_file, fd, pass_fds=(fd,))
     try:
         scan = _scan(data, label, on_failures)
     except BaseException:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from operator import attrgetter, is_, itemgetter
 
-from netra_diag.suites.background import BackgroundCall, can_run_apart
+from netra_diag.suites.background import BackgroundCall
 from netra_diag.suites.model import Problem, ProblemKind, TestCase
 from netra_diag.suites.signatures import Signature, new_signatures, problem_signature
 
@@ -41,11 +41,11 @@ class Signing:
         ``expected_bytes``: about how large the failures' texts are (the size of the files read
         is a bound)."""
         self._sent: list[tuple[str, Problem]] = []
-        self._child = (
-            BackgroundCall(_sign_sent, inbox=True, inbox_bytes=expected_bytes)
-            if fork and can_run_apart(_sign_sent, spawn=spawn)
-            else None
+        child = BackgroundCall(
+            _sign_sent, fork=fork, spawn=spawn, inbox=True, inbox_bytes=expected_bytes
         )
+        # Without a child, result() signs here: nothing is kept for one meanwhile.
+        self._child = child if child.apart else None
 
     def feed(self, failing: list[tuple[str, Problem]]) -> None:
         """Failing tests as the reader finds them: (test id, primary problem) pairs."""

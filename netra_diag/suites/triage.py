@@ -17,6 +17,7 @@ from typing import Any
 
 from netra_diag.errors import ReportParseError
 from netra_diag.events.model import CRITICAL_EVENTS
+from netra_diag.suites.background import SPAWN_MIN_BYTES
 from netra_diag.suites.categories import Category, category_label
 from netra_diag.suites.clusters import Cluster, cluster_failures
 from netra_diag.suites.diff import RunDiff, diff_runs
@@ -28,7 +29,6 @@ from netra_diag.suites.flaky import (
     load_history,
 )
 from netra_diag.suites.gc_pause import pause_gc
-from netra_diag.suites.junit import SPAWN_MIN_BYTES
 from netra_diag.suites.junit_cases import FailureSink
 from netra_diag.suites.links import Recording, find_recordings
 from netra_diag.suites.merge import expand_paths, load_results
@@ -138,27 +138,26 @@ def _files(results: Results | None) -> list[Path]:
         return []  # reading will say what is wrong
 
 
-def _size(files: Sequence[Path]) -> int:
-    total = 0
+def _sizes(files: Sequence[Path]) -> dict[Path, int]:
+    sizes = {}
     for f in files:
         with contextlib.suppress(OSError):  # reading will say what is wrong
-            total += f.stat().st_size
-    return total
+            sizes[f] = f.stat().st_size
+    return sizes
 
 
 class _Progress:
     """Turns ``load_results``' "about to read this file" into ``ReadProgress`` calls."""
 
-    def __init__(self, report: ReadProgress, total: int) -> None:
-        self._report, self.total, self.done = report, total, 0
+    def __init__(self, report: ReadProgress, files: list[Path], sizes: dict[Path, int]) -> None:
+        self._report, self._sizes = report, sizes
+        self.total = sum(sizes.get(f, 0) for f in files)  # (a file may be read twice)
+        self.done = 0
         self._pending = 0  # the size of the file being read
 
     def __call__(self, path: Path) -> None:
         self.done += self._pending
-        try:
-            self._pending = path.stat().st_size
-        except OSError:
-            self._pending = 0
+        self._pending = self._sizes.get(path, 0)
         self._report(str(path), self.done, self.total)
 
     def finish(self) -> None:
@@ -210,14 +209,17 @@ def _triage(
 ) -> TriageReport:
     # Signing the failures is the largest piece of work after reading: for large results it
     # goes on in a child process, on the other core, as the reader finds them.
-    size = _size(_files(results))
+    files = _files(results)
+    sizes = _sizes(files)
+    size = sum(sizes.values())
     tracker = None
     if progress is not None:
-        files = [*_files(results), *_files(baseline)]
+        files += _files(baseline)
         if isinstance(history, str | os.PathLike):
             with contextlib.suppress(OSError):  # reading will say what is wrong
                 files += _files(history_entries(history))
-        tracker = _Progress(progress, _size(files))
+        sizes.update(_sizes([f for f in files if f not in sizes]))
+        tracker = _Progress(progress, files, sizes)
     signing = Signing(
         fork=size >= _FORK_MIN_BYTES,
         spawn=size >= SPAWN_MIN_BYTES,

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netra_diag.errors import ReportParseError
-from netra_diag.suites import junit, parse_junit
+from netra_diag.suites import background, junit, parse_junit
 from netra_diag.suites.junit_scan import BulkScan, scan_junit
 from netra_diag.suites.junit_scan_children import unescape
 from netra_diag.suites.model import SuiteRun
@@ -317,7 +317,7 @@ def test_a_file_read_in_bulk_equals_the_streamed_run(
     if helper == "spawn":
         monkeypatch.setattr(junit, "SPAWN_MIN_BYTES", 1)
     if helper == "none":
-        monkeypatch.setattr(junit, "can_run_apart", lambda *_, **__: "")
+        monkeypatch.setattr(background, "can_run_apart", lambda *_, **__: "")
     scanned: list[int] = []
     real_scan = junit._scan
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from netra_diag.suites import junit, signatures, triage
+from netra_diag.suites import background, junit, signatures, triage
 from netra_diag.suites.background import BackgroundCall
 from netra_diag.suites.model import Problem, ProblemKind
 from netra_diag.suites.signing import _sign_sent
@@ -92,10 +92,7 @@ def test_a_triage_where_threads_run_gives_the_report_made_without_helpers(
 ) -> None:
     path = tmp_path / "r.xml"
     _report(path, 3000)
-    monkeypatch.setattr(junit, "can_run_apart", lambda *_, **__: "")
-    monkeypatch.setattr(
-        sys.modules["netra_diag.suites.signing"], "can_run_apart", junit.can_run_apart
-    )
+    monkeypatch.setattr(background, "can_run_apart", lambda *_, **__: "")
     alone = triage([path])
     monkeypatch.undo()
     module = sys.modules["netra_diag.suites.triage"]  # (the package exports the function)
