@@ -100,6 +100,10 @@ def _classify_word(text: str) -> str:
 def _classify_other(text: str) -> str:
     kind = _WORD_KIND.fullmatch(text)
     if kind is not None:
+        if kind.lastgroup == "hostport" and ", " in text:
+            # Python's address tuple, "('127.0.0.1', 8000)": keep its shape, so the message
+            # still reads as the exception printed it.
+            return "<host>', <port>" if "'" in text else "<host>, <port>"
         return text if kind.lastgroup == "keep" else _PLACEHOLDER[kind.lastgroup or ""]
     # A word with digits inside (user-1234, run_42, t-4f2a9c, 3.5s): replace each id-like part,
     # keep the rest; close codes stay (1008 vs 1011 is the whole story).

@@ -25,7 +25,7 @@ from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
         ("run 3f2a1b4c-1234-4abc-8def-0123456789ab failed", "run <uuid> failed"),
         ("at 2025-09-14T16:30:01.250Z and 16:30:02", "at <time> and <time>"),
         ("refused 127.0.0.1:54321: connect", "refused <host>:<port>: connect"),
-        ("Connect call failed ('127.0.0.1', 8000)", "Connect call failed ('<host>:<port>)"),
+        ("Connect call failed ('127.0.0.1', 8000)", "Connect call failed ('<host>', <port>)"),
         ("/tmp/pytest-of-root/pytest-3/test_x0/f.txt missing", "<tmp> missing"),
         (
             "received 1011 (internal error); expected 1000",
