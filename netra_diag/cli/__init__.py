@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Sequence
 
@@ -56,7 +57,26 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # command not built yet in this tree
             raise
         module.register(sub)
+    _plain_descriptions(parser)
     return parser
+
+
+# Subcommands describe themselves with their module docstring, written for the API docs: a
+# "``netra-diag X ...``: " opening (the usage line above already shows it) and ``literals``.
+_OPENING = re.compile(r"\A\s*``netra-diag [^`]*``: *(\w)")
+_LITERAL = re.compile(r"``([^`]+)``")
+
+
+def _plain_descriptions(parser: argparse.ArgumentParser) -> None:
+    """Render every subcommand's description as plain text for ``--help``."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for child in action.choices.values():
+            if child.description:
+                text = _OPENING.sub(lambda m: m.group(1).upper(), child.description)
+                child.description = _LITERAL.sub(r"'\1'", text)
+            _plain_descriptions(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
