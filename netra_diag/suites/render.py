@@ -6,6 +6,7 @@ output can contain tokens, and a triage report is pasted into tickets.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -162,8 +163,23 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
     return scrub("\n".join(lines)) + "\n"
 
 
+# Failure messages are full of what Markdown reads as markup: "<n>" placeholders and "<Mock …>"
+# reprs are raw HTML to a renderer (dropped, in GitHub and in notebooks), "__init__" is bold, "*"
+# emphasis. Every ASCII punctuation character may be backslash-escaped in CommonMark; "_" inside a
+# word (test_auth_flow) cannot open emphasis and is left as it is, so the source stays readable.
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>&|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+
+
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """``text`` as literal Markdown text on one line (a table cell or list item).
+
+    Scrubbed before escaping: an escaped token ("eyJ\\_…") would no longer look like one."""
+    return _MD_SPECIAL.sub(r"\\\1", scrub(text).replace("\n", " "))
+
+
+def _md_code(text: str) -> str:
+    """``text`` inside a code span in a table: only the cell separator is escaped there (GFM)."""
+    return scrub(text).replace("|", "\\|").replace("`", "'").replace("\n", " ")
 
 
 def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
@@ -172,7 +188,8 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
     if report.baseline is not None:
         lines.append(f"- baseline: {report.baseline.counts.summary()}")
     if report.critical_missing:
-        lines.append(f"- critical events never observed: {', '.join(report.critical_missing)}")
+        missing = ", ".join(report.critical_missing)
+        lines.append(f"- critical events never observed: {_md(missing)}")
     lines += ["", "| " + " | ".join(_SUITE_HEADER) + " |", "|" + "---|" * len(_SUITE_HEADER)]
     lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in _suite_rows(report)]
     if report.clusters:
@@ -182,9 +199,10 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
             "|---|---|---|---|---|---|",
         ]
         for i, c in enumerate(report.clusters, 1):
+            label = _md(category_label(c.category))
             lines.append(
-                f"| {i} | {c.size} | {category_label(c.category)} | {c.phase} | {_md(c.because)} "
-                f"| `{_md(c.representative)}` |"
+                f"| {i} | {c.size} | {label} | {c.phase} | {_md(c.because)} "
+                f"| `{_md_code(c.representative)}` |"
             )
     d = report.diff
     if d is not None:

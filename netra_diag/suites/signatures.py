@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from itertools import repeat
 
+from netra_diag.redaction import JWT_PATTERN
 from netra_diag.suites.frames import innermost_frame
 from netra_diag.suites.model import Problem, ProblemKind, TestCase
 
@@ -119,7 +120,12 @@ def _number(match: re.Match[str]) -> str:
 
 def normalise_message(message: str) -> str:
     """The message with run-specific parts replaced by placeholders (``<n>``, ``<uuid>``, …)."""
-    text = _CANDIDATE.sub(_classify, message[: _MESSAGE_LIMIT * 2])
+    text = message[: _MESSAGE_LIMIT * 2]
+    if "eyJ" in text or "ZXlK" in text:
+        # A token glued to other word characters ("_eyJ…", "token=eyJ…") is no word of its own
+        # for _CANDIDATE, whose digit rule would mangle it past what scrubbing recognises.
+        text = JWT_PATTERN.sub("<token>", text)
+    text = _CANDIDATE.sub(_classify, text)
     return " ".join(text.split())[:_MESSAGE_LIMIT]
 
 

@@ -1,0 +1,78 @@
+"""``TriageReport.to_markdown`` as a renderer shows it: failure text stays literal.
+
+Rendered with mistune, the renderer nbconvert's HTML export uses (GitHub's and JupyterLab's
+follow the same CommonMark rules for escapes and raw HTML).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import mistune
+
+from netra_diag.suites import triage
+from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _shown(markdown: str) -> str:
+    """The text a reader sees once ``markdown`` is rendered (tags dropped, entities decoded)."""
+    rendered = mistune.html(markdown)
+    assert isinstance(rendered, str)
+    return html.unescape(_TAGS.sub("", rendered))
+
+
+def _results(tmp_path: Path, message: str) -> Path:
+    path = tmp_path / "r.xml"
+    quoted = html.escape(message, quote=True)
+    cases = "".join(
+        f'<testcase classname="tests.e2e.test_x.TestX" name="test_{n}" time="0.5">'
+        f'<failure message="{quoted}">E   {quoted}</failure></testcase>'
+        for n in ("a", "b")
+    )
+    path.write_text(f'<testsuite name="e2e | staging" tests="2" failures="2">{cases}</testsuite>')
+    return path
+
+
+def test_placeholders_and_markup_characters_survive_rendering(tmp_path: Path) -> None:
+    message = (
+        "AssertionError: expected at least 1 agent_thinking event, received 0 from "
+        "<MagicMock id='140234'> in __init__ of *stub* [fallback] a & b"
+    )
+    shown = _shown(triage(_results(tmp_path, message)).to_markdown())
+    # The normalised message as the signature holds it: placeholders included.
+    assert (
+        "expected at least <n> agent_thinking event, received <n> from "
+        "<MagicMock id='<n>'> in __init__ of *stub* [fallback] a & b"
+    ) in shown
+    assert "e2e | staging" in shown  # a "|" in a suite name does not split the table cell
+    assert "tests.e2e.test_x.TestX::test_a" in shown
+
+
+def test_raw_markdown_keeps_test_ids_readable(tmp_path: Path) -> None:
+    markdown = triage(_results(tmp_path, "AssertionError: x")).to_markdown()
+    # Underscores inside words cannot open emphasis: left unescaped in the source.
+    assert "test_x.TestX::test_a" in markdown
+    assert "\\_" not in markdown
+
+
+def test_tokens_glued_to_words_leave_no_trace(tmp_path: Path) -> None:
+    # A token with "_" and "-" in it: escaping before scrubbing would hide it from the scrubber.
+    token = next(
+        t
+        for t in (
+            mint_token(f"user_{n}", key=LOCAL_DEV_SECRET, now=1_700_000_000.0) for n in range(200)
+        )
+        if "_" in t and "-" in t
+    )
+    markdown = triage(_results(tmp_path, f"AssertionError: rejected _{token}_")).to_markdown()
+    shown = _shown(markdown)
+    assert "rejected _<token>" in shown
+    # Not even in pieces: normalising the message used to mangle a token glued to a word past
+    # what the scrubber recognises, leaving its segments in the report.
+    for segment in token.split("."):
+        for start in range(0, len(segment) - 12, 6):
+            assert segment[start : start + 12] not in markdown
