@@ -469,8 +469,10 @@ from netra_diag import investigation, report
 from netra_diag.charts.latency import ecdf_figure, histogram_figure
 from netra_diag.charts.timeline import swimlanes_figure, timeline_figure
 from netra_diag.events.timeline import build_timeline
+from netra_diag.suites.render import markdown_literal
 from netra_diag.widgets import LatencyPanel, TriagePanel
 
+pd.set_option("display.max_colwidth", 160)  # details and messages are what a reader is after
 summary = report.Summary(summary_path, notebook="investigation_report")
 if not recordings:
     config = investigation.CollectConfig(
@@ -489,8 +491,13 @@ inv = investigation.analyse(
 summary.set_headline(inv.headline)
 summary.extend(inv.checks)
 summary.record("investigation", inv.to_summary())
-display(Markdown(f"## Headline\\n\\n**{inv.headline}**"))
-pd.DataFrame([c.to_dict() for c in inv.checks])
+display(Markdown(f"## Headline\\n\\n**{markdown_literal(inv.headline)}**"))
+# The status, not "passed": a check that could not be judged for lack of data is no pass.
+checks = [
+    {"status": c.status, "check": c.name, "kind": str(c.kind), "detail": c.detail}
+    for c in inv.checks
+]
+pd.DataFrame(checks)
 """
     ),
     md(

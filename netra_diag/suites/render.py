@@ -16,7 +16,7 @@ from netra_diag.suites.categories import category_label
 if TYPE_CHECKING:
     from netra_diag.suites.triage import TriageReport
 
-__all__ = ["report_to_dict", "report_to_markdown", "report_to_text"]
+__all__ = ["markdown_literal", "report_to_dict", "report_to_markdown", "report_to_text"]
 
 
 def _list(items: Sequence[str], limit: int) -> str:
@@ -170,8 +170,8 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
 _MD_SPECIAL = re.compile(r"([\\`*\[\]<>&|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
 
-def _md(text: str) -> str:
-    """``text`` as literal Markdown text on one line (a table cell or list item).
+def markdown_literal(text: str) -> str:
+    """``text`` as literal Markdown text on one line (a table cell, list item or headline).
 
     Scrubbed before escaping: an escaped token ("eyJ\\_…") would no longer look like one."""
     return _MD_SPECIAL.sub(r"\\\1", scrub(text).replace("\n", " "))
@@ -183,15 +183,17 @@ def _md_code(text: str) -> str:
 
 
 def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
-    lines = [f"**{_md(report.headline or 'nothing to report')}**", ""]
-    lines.append(f"- run: {_md(_run_line(report))}")
+    lines = [f"**{markdown_literal(report.headline or 'nothing to report')}**", ""]
+    lines.append(f"- run: {markdown_literal(_run_line(report))}")
     if report.baseline is not None:
         lines.append(f"- baseline: {report.baseline.counts.summary()}")
     if report.critical_missing:
         missing = ", ".join(report.critical_missing)
-        lines.append(f"- critical events never observed: {_md(missing)}")
+        lines.append(f"- critical events never observed: {markdown_literal(missing)}")
     lines += ["", "| " + " | ".join(_SUITE_HEADER) + " |", "|" + "---|" * len(_SUITE_HEADER)]
-    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in _suite_rows(report)]
+    lines += [
+        "| " + " | ".join(markdown_literal(c) for c in row) + " |" for row in _suite_rows(report)
+    ]
     if report.clusters:
         lines += [
             "",
@@ -199,9 +201,9 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
             "|---|---|---|---|---|---|",
         ]
         for i, c in enumerate(report.clusters, 1):
-            label = _md(category_label(c.category))
+            label = markdown_literal(category_label(c.category))
             lines.append(
-                f"| {i} | {c.size} | {label} | {c.phase} | {_md(c.because)} "
+                f"| {i} | {c.size} | {label} | {c.phase} | {markdown_literal(c.because)} "
                 f"| `{_md_code(c.representative)}` |"
             )
     d = report.diff
@@ -216,11 +218,13 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
             ("Removed", d.removed),
         ):
             if items:
-                lines.append(f"- {label} ({len(items)}): {_md(_list(list(items), max_tests))}")
+                lines.append(
+                    f"- {label} ({len(items)}): {markdown_literal(_list(list(items), max_tests))}"
+                )
     if report.vacuous:
         lines += ["", "Passes that prove little:"]
         lines += [
-            f"- {sig.kind}: {_md(sig.subject)}: {_md(sig.detail)}"
+            f"- {sig.kind}: {markdown_literal(sig.subject)}: {markdown_literal(sig.detail)}"
             for sig in report.vacuous[: max_tests * 3]
         ]
     return scrub("\n".join(lines)) + "\n"

@@ -203,3 +203,9 @@ def test_investigation_report_runs_end_to_end(tmp_path: Path) -> None:
     # Worst first: the contract failure leads the headline and decides the exit code.
     assert result.exit_code is ExitCode.CONTRACT
     assert result.headline.startswith(contracts.detail)
+    # The report's table of checks shows each one's status: one not judged for lack of data
+    # (the SLA here: no reconnect measurements) is never shown as a pass.
+    sla = next(c for c in result.checks if c.name == "sla")
+    html = result.html_path.read_text(encoding="utf-8")
+    assert not sla.verified and "<td>not verified</td>" in html
+    assert "<th>passed</th>" not in html
