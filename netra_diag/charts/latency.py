@@ -12,6 +12,7 @@ one series per ``by`` value, ``phase`` by default), an array of milliseconds, a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,6 +39,7 @@ from netra_diag.latency.plotdata import (
 from netra_diag.latency.summary import MIN_TAIL_SAMPLES, quantile_label
 
 __all__ = [
+    "auto_bins",
     "box_figure",
     "comparison_figure",
     "ecdf_figure",
@@ -77,18 +79,26 @@ def _empty(title: str) -> go.Figure:
 # -- histogram ---------------------------------------------------------------------------------
 
 
+def auto_bins(samples: int, *, most: int = 80) -> int:
+    """Bins for a histogram of ``samples`` values: Rice's rule, 2·n^(1/3) (8 for 60 samples, 44
+    for 10 000), within [5, ``most``]. A latency histogram's own buckets are 0.1 % wide: plotted
+    as they are, a small sample is a comb of one-sample spikes that hides its shape."""
+    return min(most, max(5, math.ceil(2 * samples ** (1 / 3))))
+
+
 def histogram_figure(
     data: Any,
     *,
     phase: str | Sequence[str] | None = None,
     by: str = "phase",
-    max_bins: int = 80,
+    max_bins: int | None = None,
     log_x: bool = True,
     normalize: bool | None = None,
     limits: Sequence[Limit] = (),
     title: str | None = None,
 ) -> go.Figure:
-    """Histogram per series as step outlines over log-spaced bins (at most ``max_bins`` each).
+    """Histogram per series as step outlines over log-spaced bins (at most ``max_bins`` each;
+    by default as many as the sample supports, ``auto_bins``).
     ``normalize`` (default: when there are several series) plots fractions instead of counts;
     ``limits`` without a quantile become vertical lines (e.g. an SLA threshold)."""
     series, note = limit_series(as_series(data, phase=phase, by=by))
@@ -101,7 +111,7 @@ def histogram_figure(
         if not count(s):
             continue
         hist = to_histogram(s)
-        bins = hist.bins(max_bins, log=log_x)
+        bins = hist.bins(max_bins or auto_bins(hist.count), log=log_x)
         x, y = step_outline(
             bins["lower_ms"].to_numpy(np.float64),
             bins["upper_ms"].to_numpy(np.float64),

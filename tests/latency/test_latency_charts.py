@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from netra_diag.charts.latency import (
+    auto_bins,
     box_figure,
     comparison_figure,
     ecdf_figure,
@@ -55,6 +56,18 @@ def test_histogram_per_phase(metrics: pd.DataFrame) -> None:
     one = histogram_figure(metrics, phase="connect")
     assert len(one.data) == 1 and one.layout.yaxis.title.text == "samples"
     assert size(fig) <= MAX_BYTES
+
+
+def test_small_samples_are_binned_to_show_their_shape() -> None:
+    # 60 samples over two decades: plotted on the histogram's own 0.1 %-wide buckets, each
+    # sample was a spike of 1/60; Rice's rule gives 8 bins, most of them holding several.
+    values = np.random.default_rng(2).lognormal(3, 0.9, 60)
+    fig = histogram_figure(values)
+    heights = [y for y in fig.data[0].y if y > 0]
+    assert len(set(heights)) <= 8 and max(heights) >= 10
+    assert [auto_bins(n) for n in (1, 60, 10_000, 10**9)] == [5, 8, 44, 80]
+    fine = histogram_figure(values, max_bins=200)  # asked for: the buckets as they are
+    assert max(y for y in fine.data[0].y) <= 2
 
 
 def test_ecdf_is_exact_for_small_samples(metrics: pd.DataFrame) -> None:
