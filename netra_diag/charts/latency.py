@@ -83,7 +83,7 @@ def auto_bins(samples: int, *, most: int = 80) -> int:
     """Bins for a histogram of ``samples`` values: Rice's rule, 2·n^(1/3) (8 for 60 samples, 44
     for 10 000), within [5, ``most``]. A latency histogram's own buckets are 0.1 % wide: plotted
     as they are, a small sample is a comb of one-sample spikes that hides its shape."""
-    return min(most, max(5, math.ceil(2 * float(samples) ** (1 / 3))))
+    return min(most, max(5, math.ceil(2 * math.cbrt(samples))))
 
 
 def histogram_figure(
