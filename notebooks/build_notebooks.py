@@ -72,12 +72,15 @@ summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
     ),
     code(
         """
+import pandas as pd
+
 from netra_diag import investigation, report
 from netra_diag.charts.timeline import timeline_figure
 from netra_diag.events.contracts import check_run
 from netra_diag.events.timeline import build_timeline
 from netra_diag.widgets import LiveSessionPanel
 
+pd.set_option("display.max_colwidth", 160)  # details and messages are what a reader is after
 summary = report.Summary(summary_path, notebook="live_session")
 service = investigation.ensure_service(
     url, faults=faults, time_scale=time_scale, secret_env=secret_env
@@ -197,6 +200,7 @@ import pandas as pd
 from netra_diag import report, tokens
 from netra_diag.widgets import TokenPanel
 
+pd.set_option("display.max_colwidth", 160)  # details and messages are what a reader is after
 summary = report.Summary(summary_path, notebook="token_lab")
 panel = TokenPanel(sub=sub, profile=profile, ttl=ttl, secret_env=secret_env)
 panel.claims.value = extra_claims
@@ -375,12 +379,15 @@ summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
         """
 import tempfile
 
+import pandas as pd
+
 from netra_diag import investigation, report
 from netra_diag.charts.latency import ecdf_figure, histogram_figure
 from netra_diag.latency import evaluate_sla, load_sla, phase_metrics, summarize_latency
 from netra_diag.recording import load_frames
 from netra_diag.widgets import LatencyPanel
 
+pd.set_option("display.max_colwidth", 160)  # details and messages are what a reader is after
 summary = report.Summary(summary_path, notebook="latency_sla")
 if not recordings:
     config = investigation.CollectConfig(users=users, runs=runs, faults="", time_scale=time_scale)
