@@ -74,10 +74,7 @@ def test_report_renders_as_text_markdown_and_json(demo) -> None:  # type: ignore
     text = demo.to_text()
     assert text.startswith("TRIAGE: 1 of 4 golden-path")
     assert "grouped because same TypeError" in text
-    assert (
-        "representative: tests.integration.test_auth_agent_flow.TestAuthAgentFlow"
-        "::test_token_refresh_flow" in text
-    )
+    assert "representative: case_auth_agent_flow.TestAuthAgentFlow::test_token_refresh_flow" in text
     md = demo.to_markdown()
     assert md.startswith("**1 of 4 golden-path") and "| suite | tests |" in md
     data = json.loads(json.dumps(demo.to_dict()))
