@@ -39,7 +39,13 @@ from netra_diag.suites.junit_children import TEXT_TAGS, Child, Kids, kids_of
 from netra_diag.suites.junit_scan import BulkScan
 from netra_diag.suites.model import SuiteRun
 from netra_diag.suites.xmlcheck import check_open_file, check_xml
-from netra_diag.suites.xmlstream import MAX_TEXT, TextBuffer, clip_text, secure_parser
+from netra_diag.suites.xmlstream import (
+    MAX_TEXT,
+    TextBuffer,
+    clip_text,
+    refusal_reason,
+    secure_parser,
+)
 
 __all__ = ["MAX_TEXT", "clip_text", "looks_like_junit", "parse_junit", "pytest_nodeid"]
 
@@ -306,7 +312,9 @@ def _parse_stream(stream: IO[Any], path: str, on_failures: FailureSink | None) -
         raise ReportParseError(path, f"not well-formed XML: {reason}", line=exc.lineno) from exc
     except DefusedXmlException as exc:
         line = parser.CurrentLineNumber
-        raise ReportParseError(path, f"refused unsafe XML: {exc}", line=line) from exc
+        raise ReportParseError(
+            path, f"refused unsafe XML: {refusal_reason(exc)}", line=line
+        ) from exc
     except (UnicodeError, LookupError, ValueError) as exc:
         raise ReportParseError(path, f"cannot decode: {type(exc).__name__}: {exc}") from exc
     except RecursionError as exc:

@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Any
 from xml.parsers import expat
 
-from defusedxml.common import EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml.common import DefusedXmlException, EntitiesForbidden, ExternalReferenceForbidden
 
-__all__ = ["MAX_TEXT", "TextBuffer", "clip_text", "secure_parser"]
+__all__ = ["MAX_TEXT", "TextBuffer", "clip_text", "refusal_reason", "secure_parser"]
 
 # A failure body or captured output longer than this keeps its head and tail: the innermost frame
 # and the exception line are at the end of a traceback.
@@ -66,8 +66,10 @@ class TextBuffer:
         return clip_text(whole)
 
 
-def _refuse_entity(name: str, *args: Any) -> None:
-    raise EntitiesForbidden(name, None, None, None, None, None)
+def _refuse_entity(
+    name: str, is_parameter: bool, value: Any, base: Any, sysid: Any, pubid: Any, notation: Any
+) -> None:
+    raise EntitiesForbidden(name, value, base, sysid, pubid, notation)
 
 
 def _refuse_unparsed(name: str, base: Any, sysid: Any, pubid: Any, notation: Any) -> None:
@@ -76,6 +78,23 @@ def _refuse_unparsed(name: str, base: Any, sysid: Any, pubid: Any, notation: Any
 
 def _refuse_external(context: str, base: str | None, sysid: str | None, pubid: str | None) -> int:
     raise ExternalReferenceForbidden(context, base, sysid, pubid)
+
+
+def refusal_reason(exc: DefusedXmlException) -> str:
+    """Why a document was refused, in words (defusedxml's own text is a constructor call)."""
+    if isinstance(exc, EntitiesForbidden):
+        if exc.sysid:
+            return (
+                f"declares external entity '{exc.name}' ({exc.sysid}): external entities are "
+                "refused, never fetched or read"
+            )
+        return (
+            f"declares entity '{exc.name}': entity declarations are refused (nested ones expand "
+            "exponentially: the billion-laughs attack)"
+        )
+    if isinstance(exc, ExternalReferenceForbidden):
+        return f"refers to external resource {exc.sysid!r}: never fetched or read"
+    return str(exc)
 
 
 def secure_parser() -> Any:

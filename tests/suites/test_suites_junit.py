@@ -130,10 +130,22 @@ EXTERNAL_DTD = """<?xml version="1.0"?>
 <testsuite><testcase name="a"/></testsuite>"""
 
 
-@pytest.mark.parametrize("doc", [BILLION_LAUGHS, EXTERNAL_ENTITY])
-def test_hostile_xml_is_refused(doc: str) -> None:
-    with pytest.raises(ReportParseError, match="refused unsafe XML"):
+@pytest.mark.parametrize(
+    ("doc", "reason", "line"),
+    [
+        (BILLION_LAUGHS, "declares entity 'lol': entity declarations are refused", 3),
+        (
+            EXTERNAL_ENTITY,
+            "declares external entity 'xxe' (file:///etc/passwd): external entities are refused",
+            2,
+        ),
+    ],
+)
+def test_hostile_xml_is_refused(doc: str, reason: str, line: int) -> None:
+    with pytest.raises(ReportParseError, match="refused unsafe XML") as refused:
         parse_junit(io.BytesIO(doc.encode()))
+    # Says what was refused, in words, and where.
+    assert reason in str(refused.value) and refused.value.line == line
 
 
 def test_external_dtd_is_not_fetched() -> None:
