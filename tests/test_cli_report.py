@@ -306,6 +306,29 @@ def test_cells_share_what_is_left_of_the_run_budget() -> None:
     assert unbounded.where() == ""
 
 
+def test_cli_report_prints_each_checks_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _notebook(
+        tmp_path,
+        new_code_cell(
+            "from netra_diag import report\n"
+            "s = report.Summary(summary_path, notebook='sample')\n"
+            "s.check('sla', kind='sla', passed=True, detail='no data', verified=False)\n"
+            "s.check('contracts', kind='contract', passed=False, detail='2 runs broke it')\n"
+            "s.check('auth', kind='auth', passed=True, detail='sub matched')"
+        ),
+    )
+    code = main(["report", str(source), "--out", str(tmp_path / "o")])
+    out = capsys.readouterr().out
+    assert code == ExitCode.CONTRACT
+    # A check not judged for lack of data is never printed as a pass; the kind is shown only
+    # where it is not the name already.
+    assert "  [not verified] sla: no data\n" in out
+    assert "  [FAIL] contracts (contract): 2 runs broke it\n" in out
+    assert "  [pass] auth: sub matched\n" in out
+
+
 def test_cli_report_refuses_secret_parameters(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -131,8 +131,9 @@ def _run(args: argparse.Namespace) -> int:
         return int(result.exit_code)
     print(result.headline)
     for check in result.checks:
-        mark = "pass" if check.passed else "FAIL"
-        print(f"  [{mark}] {check.name} ({check.kind}): {check.detail}")
+        # status, not passed: a check not judged for lack of data is no pass
+        kind = f" ({check.kind})" if str(check.kind) != check.name else ""
+        print(f"  [{check.status}] {check.name}{kind}: {check.detail}")
     for warning in result.warnings:
         print(f"  warning: {warning}")
     print(f"notebook: {result.notebook_path}")
