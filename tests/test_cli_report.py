@@ -99,7 +99,14 @@ def test_summary_writes_json_after_every_call(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     assert data["values"] == {"frame": [{"a": 1}, {"a": 2}], "nan": None}
     assert data["checks"] == [
-        {"name": "sla", "kind": "sla", "passed": True, "detail": "re-checked", "verified": True}
+        {
+            "name": "sla",
+            "kind": "sla",
+            "passed": True,
+            "detail": "re-checked",
+            "verified": True,
+            "status": "pass",
+        }
     ]
     assert Summary(None).path is None
 
