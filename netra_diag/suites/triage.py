@@ -18,9 +18,9 @@ from typing import Any
 from netra_diag.errors import ReportParseError
 from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.background import SPAWN_MIN_BYTES
-from netra_diag.suites.categories import Category, category_label
 from netra_diag.suites.clusters import Cluster, cluster_failures
 from netra_diag.suites.diff import RunDiff, diff_runs
+from netra_diag.suites.findings import Finding, with_findings
 from netra_diag.suites.flaky import (
     FlakinessReport,
     assess_flakiness,
@@ -35,7 +35,7 @@ from netra_diag.suites.merge import expand_paths, load_results
 from netra_diag.suites.model import SuiteRun
 from netra_diag.suites.remediation import SuiteStatus, suite_statuses, tally_suites
 from netra_diag.suites.signing import Signing
-from netra_diag.suites.vacuous import VacuousKind, VacuousSignal, find_vacuous
+from netra_diag.suites.vacuous import VacuousSignal, find_vacuous
 
 __all__ = ["EVENTS_PROPERTY", "Finding", "ReadProgress", "TriageReport", "triage"]
 
@@ -47,16 +47,6 @@ Results = SuiteRun | str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 # Told, before each file is read, of its path, the bytes read so far and the bytes to read in
 # all (results, baseline and history); once more at the end with "" and done == total.
 ReadProgress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One statement of the report. Lower ``rank`` is worse and comes first."""
-
-    rank: int
-    phrase: str  # short, for the headline
-    detail: str = ""
-    kind: str = ""  # the headline shows one finding per kind
 
 
 @dataclass(frozen=True)
@@ -279,116 +269,4 @@ def _triage_signing(
         critical_observed=observed,
         outage=outage,
     )
-    return _with_findings(report)
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
-
-
-def _with_findings(report: TriageReport) -> TriageReport:
-    from dataclasses import replace
-
-    counts = report.current.counts
-    total = len(report.current.rows)
-    failing = counts.failed + counts.errors
-    found: list[Finding] = []
-    if total == 0:
-        found.append(Finding(0, "no tests ran", "the results contain no test cases"))
-    if report.outage:
-        found.append(Finding(5, f"infrastructure outage: {report.outage}"))
-    named = len(report.suites) > 1 or (report.suites and report.suites[0].suite)
-    for i, s in enumerate(sorted(report.suites, key=lambda s: (s.pass_rate or 0.0, -s.failing))):
-        if not s.failing:
-            continue
-        where = f"{s.suite} " if named else ""
-        phrase = f"{s.counts.passed} of {s.tests} {where}tests pass"
-        found.append(Finding(10 + i, phrase, s.current_text(), kind="suite"))
-    if report.diff is not None:
-        d = report.diff
-        if d.new_failures:
-            found.append(
-                Finding(12, f"{_plural(len(d.new_failures), 'new failure')} since baseline")
-            )
-        if d.failing_added:
-            found.append(
-                Finding(48, f"{_plural(len(d.failing_added), 'failing test')} not in the baseline")
-            )
-        if d.cause_changed:
-            found.append(
-                Finding(
-                    60, f"{_plural(len(d.cause_changed), 'test')} still failing for a new cause"
-                )
-            )
-        if d.fixed:
-            found.append(Finding(90, f"{len(d.fixed)} fixed since baseline"))
-    missing = report.critical_missing
-    if missing:
-        found.append(
-            Finding(
-                20,
-                f"{len(missing)} of {len(CRITICAL_EVENTS)} critical events never observed",
-                "not observed: " + ", ".join(missing),
-            )
-        )
-    infra = {Category.INFRASTRUCTURE}
-    multi = [c for c in report.clusters if c.size > 1]
-    multi.sort(key=lambda c: (-c.size, c.category in infra))
-    for j, cluster in enumerate(multi):
-        found.append(
-            Finding(
-                30 + j,
-                f"{cluster.size} failures are one cause ({category_label(cluster.category)})",
-                cluster.because,
-                kind="cluster",
-            )
-        )
-    found.extend(_vacuous_findings(report.vacuous, total))
-    if report.flakiness and report.flakiness.flaky:
-        found.append(Finding(55, report.flakiness.summary()))
-    elif counts.flaky:
-        found.append(Finding(55, f"{_plural(counts.flaky, 'test')} passed only on retry"))
-    ran = total - counts.skipped - counts.xfailed
-    if ran and not failing:
-        lead = f"all {total} tests pass" if ran == total else f"all {ran} tests that ran pass"
-        weak = [f for f in found if f.rank < 50]
-        if weak:
-            lead += ", but the pass proves little"
-        found.append(Finding(1 if weak else 100, lead, counts.summary()))
-    found.sort(key=lambda f: f.rank)
-    return replace(report, findings=tuple(found))
-
-
-def _vacuous_findings(signals: Sequence[VacuousSignal], total: int) -> list[Finding]:
-    by_kind: dict[str, list[VacuousSignal]] = {}
-    for sig in signals:
-        by_kind.setdefault(sig.kind, []).append(sig)
-    out: list[Finding] = []
-    for kind, sigs in by_kind.items():
-        n = len(sigs)
-        if kind == VacuousKind.AUTH_BYPASS:
-            users = sorted({s.detail.split("'")[1] for s in sigs if "'" in s.detail})
-            out.append(
-                Finding(25, f"auth bypassed in {_plural(n, 'recording')} ({', '.join(users)})")
-            )
-        elif kind == VacuousKind.ONLY_SKIPS:
-            whole = any(s.subject == "(run)" for s in sigs)
-            phrase = (
-                f"all {total} tests skipped: nothing was tested"
-                if whole
-                else f"{_plural(n, 'suite')} only skipped ({', '.join(s.subject for s in sigs)})"
-            )
-            out.append(Finding(3 if whole else 42, phrase))
-        elif kind == VacuousKind.ZERO_MS_NETWORK_PASS:
-            out.append(
-                Finding(40, f"{_plural(n, 'pass', 'passes')} took ~0 ms against a network service")
-            )
-        elif kind == VacuousKind.ZERO_FRAME_RECORDING:
-            out.append(Finding(35, f"{_plural(n, 'recording')} with zero frames"))
-        elif kind == VacuousKind.FALLBACK:
-            out.append(Finding(38, f"{_plural(n, 'test')} passed against a local stand-in"))
-        elif kind == VacuousKind.SKIPPED_UNREACHABLE:
-            out.append(Finding(45, sigs[0].detail))
-        elif kind == VacuousKind.NO_TESTS:
-            continue
-    return out
+    return with_findings(report)

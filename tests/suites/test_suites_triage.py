@@ -215,3 +215,33 @@ def test_cli_progress_is_drawn_only_when_asked_and_slow(
     bar.close()
     err = capsys.readouterr().err
     assert "junit.xml" in err and "100%" in err and "2.00k/2.00k" in err
+
+
+def _suites_xml(path: Path, passing: dict[str, tuple[int, int]]) -> Path:
+    """A run of one <testsuite> per entry: name -> (passed, failed)."""
+    body = []
+    for name, (ok, bad) in passing.items():
+        cases = [f'<testcase classname="{name}" name="t{i}" time="0.5"/>' for i in range(ok)]
+        cases += [
+            f'<testcase classname="{name}" name="f{i}" time="0.5">'
+            f'<failure message="AssertionError: {name} {i}"/></testcase>'
+            for i in range(bad)
+        ]
+        body.append(f'<testsuite name="{name}">{"".join(cases)}</testsuite>')
+    path.write_text(f"<testsuites>{''.join(body)}</testsuites>")
+    return path
+
+
+def test_failures_spread_over_suites_alike_lead_with_the_run(tmp_path: Path) -> None:
+    # Seven suites at 79-80 %: naming the worst one first would point at it for a problem all
+    # of them share.
+    even = {f"suite{n}": (8, 2) for n in range(3)} | {"suite3": (79, 21)}
+    report = triage(_suites_xml(tmp_path / "even.xml", even))
+    assert report.headline.startswith(
+        "103 of 130 tests pass; failures spread over 4 of 4 suites (79–80 % pass)"
+    )
+    assert "of 100 suite3 tests pass" not in report.headline
+    # One suite clearly worse: it leads, as in PROTOCOL.md §10.
+    uneven = {"suite0": (8, 2), "suite1": (8, 2), "auth": (1, 9)}
+    report = triage(_suites_xml(tmp_path / "uneven.xml", uneven))
+    assert report.headline.startswith("1 of 10 auth tests pass")

@@ -1,0 +1,176 @@
+"""What a triage found, worst first: the statements a report's headline is made of.
+
+Each ``Finding`` has a rank (lower is worse); the headline (``TriageReport.headline``) takes the
+worst ones, one of each kind. The ranks encode what an engineer must hear first: no tests ran,
+an outage, the worst suite, new failures, critical events never seen, one cause behind many
+failures, passes that prove little.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from netra_diag.events.model import CRITICAL_EVENTS
+from netra_diag.suites.categories import Category, category_label
+from netra_diag.suites.remediation import SuiteStatus
+from netra_diag.suites.vacuous import VacuousKind, VacuousSignal
+
+if TYPE_CHECKING:
+    from netra_diag.suites.triage import TriageReport
+
+__all__ = ["Finding", "with_findings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One statement of the report. Lower ``rank`` is worse and comes first."""
+
+    rank: int
+    phrase: str  # short, for the headline
+    detail: str = ""
+    kind: str = ""  # the headline shows one finding per kind
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def with_findings(report: TriageReport) -> TriageReport:
+    """``report`` with its findings, worst first (what its headline is made of)."""
+    counts = report.current.counts
+    total = len(report.current.rows)
+    failing = counts.failed + counts.errors
+    found: list[Finding] = []
+    if total == 0:
+        found.append(Finding(0, "no tests ran", "the results contain no test cases"))
+    if report.outage:
+        found.append(Finding(5, f"infrastructure outage: {report.outage}"))
+    named = len(report.suites) > 1 or (report.suites and report.suites[0].suite)
+    ranked = sorted(report.suites, key=lambda s: (s.pass_rate or 0.0, -s.failing))
+    spread = _spread_over_suites(report, ranked)
+    if spread is not None:
+        found.append(spread)
+    for i, s in enumerate(ranked):
+        if not s.failing:
+            continue
+        where = f"{s.suite} " if named else ""
+        phrase = f"{s.counts.passed} of {s.tests} {where}tests pass"
+        found.append(Finding(10 + i, phrase, s.current_text(), kind="suite"))
+    if report.diff is not None:
+        d = report.diff
+        if d.new_failures:
+            found.append(
+                Finding(12, f"{_plural(len(d.new_failures), 'new failure')} since baseline")
+            )
+        if d.failing_added:
+            found.append(
+                Finding(48, f"{_plural(len(d.failing_added), 'failing test')} not in the baseline")
+            )
+        if d.cause_changed:
+            found.append(
+                Finding(
+                    60, f"{_plural(len(d.cause_changed), 'test')} still failing for a new cause"
+                )
+            )
+        if d.fixed:
+            found.append(Finding(90, f"{len(d.fixed)} fixed since baseline"))
+    missing = report.critical_missing
+    if missing:
+        found.append(
+            Finding(
+                20,
+                f"{len(missing)} of {len(CRITICAL_EVENTS)} critical events never observed",
+                "not observed: " + ", ".join(missing),
+            )
+        )
+    infra = {Category.INFRASTRUCTURE}
+    multi = [c for c in report.clusters if c.size > 1]
+    multi.sort(key=lambda c: (-c.size, c.category in infra))
+    for j, cluster in enumerate(multi):
+        found.append(
+            Finding(
+                30 + j,
+                f"{cluster.size} failures are one cause ({category_label(cluster.category)})",
+                cluster.because,
+                kind="cluster",
+            )
+        )
+    found.extend(_vacuous_findings(report.vacuous, total))
+    if report.flakiness and report.flakiness.flaky:
+        found.append(Finding(55, report.flakiness.summary()))
+    elif counts.flaky:
+        found.append(Finding(55, f"{_plural(counts.flaky, 'test')} passed only on retry"))
+    ran = total - counts.skipped - counts.xfailed
+    if ran and not failing:
+        lead = f"all {total} tests pass" if ran == total else f"all {ran} tests that ran pass"
+        weak = [f for f in found if f.rank < 50]
+        if weak:
+            lead += ", but the pass proves little"
+        found.append(Finding(1 if weak else 100, lead, counts.summary()))
+    found.sort(key=lambda f: f.rank)
+    return replace(report, findings=tuple(found))
+
+
+# A suite leads the headline only if it stands out: its pass rate this far below the next worst.
+_STANDS_OUT = 0.10
+
+
+def _spread_over_suites(report: TriageReport, ranked: Sequence[SuiteStatus]) -> Finding | None:
+    """The run-level finding that leads when failures are spread over many suites alike.
+
+    Leading with the worst of seven suites that each pass 79-80 % would point at one suite for
+    a problem they all share; the run's own count says it better."""
+    failing = [s for s in ranked if s.failing]
+    if len(failing) < 3:
+        return None
+    worst, runner_up = failing[0].pass_rate or 0.0, failing[1].pass_rate or 0.0
+    if runner_up - worst >= _STANDS_OUT:
+        return None
+    counts = report.current.counts
+    total = len(report.current.rows)
+    low, high = worst * 100, (failing[-1].pass_rate or 0.0) * 100
+    rates = f"{low:.0f} %" if round(low) == round(high) else f"{low:.0f}–{high:.0f} %"
+    return Finding(
+        9,
+        f"{counts.passed} of {total} tests pass; failures spread over {len(failing)} of "
+        f"{len(ranked)} suites ({rates} pass)",
+        counts.summary(),
+        kind="suite",
+    )
+
+
+def _vacuous_findings(signals: Sequence[VacuousSignal], total: int) -> list[Finding]:
+    by_kind: dict[str, list[VacuousSignal]] = {}
+    for sig in signals:
+        by_kind.setdefault(sig.kind, []).append(sig)
+    out: list[Finding] = []
+    for kind, sigs in by_kind.items():
+        n = len(sigs)
+        if kind == VacuousKind.AUTH_BYPASS:
+            users = sorted({s.detail.split("'")[1] for s in sigs if "'" in s.detail})
+            out.append(
+                Finding(25, f"auth bypassed in {_plural(n, 'recording')} ({', '.join(users)})")
+            )
+        elif kind == VacuousKind.ONLY_SKIPS:
+            whole = any(s.subject == "(run)" for s in sigs)
+            phrase = (
+                f"all {total} tests skipped: nothing was tested"
+                if whole
+                else f"{_plural(n, 'suite')} only skipped ({', '.join(s.subject for s in sigs)})"
+            )
+            out.append(Finding(3 if whole else 42, phrase))
+        elif kind == VacuousKind.ZERO_MS_NETWORK_PASS:
+            out.append(
+                Finding(40, f"{_plural(n, 'pass', 'passes')} took ~0 ms against a network service")
+            )
+        elif kind == VacuousKind.ZERO_FRAME_RECORDING:
+            out.append(Finding(35, f"{_plural(n, 'recording')} with zero frames"))
+        elif kind == VacuousKind.FALLBACK:
+            out.append(Finding(38, f"{_plural(n, 'test')} passed against a local stand-in"))
+        elif kind == VacuousKind.SKIPPED_UNREACHABLE:
+            out.append(Finding(45, sigs[0].detail))
+        elif kind == VacuousKind.NO_TESTS:
+            continue
+    return out
