@@ -134,8 +134,9 @@ def _spread_over_suites(report: TriageReport, ranked: Sequence[SuiteStatus]) -> 
     rates = f"{low:.0f} %" if round(low) == round(high) else f"{low:.0f}–{high:.0f} %"
     return Finding(
         9,
-        f"{counts.passed} of {total} tests pass; failures spread over {len(failing)} of "
-        f"{len(ranked)} suites ({rates} pass)",
+        # (a comma, not "; ": the headline joins its findings with semicolons)
+        f"{counts.passed} of {total} tests pass, failures spread over {len(failing)} of "
+        f"{len(ranked)} suites alike ({rates} pass)",
         counts.summary(),
         kind="suite",
     )
