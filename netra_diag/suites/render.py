@@ -165,9 +165,10 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
 
 # Failure messages are full of what Markdown reads as markup: "<n>" placeholders and "<Mock …>"
 # reprs are raw HTML to a renderer (dropped, in GitHub and in notebooks), "__init__" is bold, "*"
-# emphasis. Every ASCII punctuation character may be backslash-escaped in CommonMark; "_" inside a
-# word (test_auth_flow) cannot open emphasis and is left as it is, so the source stays readable.
-_MD_SPECIAL = re.compile(r"([\\`*\[\]<>&|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+# emphasis, "~~" strikes through (GFM). Every ASCII punctuation character may be backslash-escaped
+# in CommonMark; "_" inside a word (test_auth_flow) cannot open emphasis and is left as it is, so
+# the source stays readable.
+_MD_SPECIAL = re.compile(r"([\\`*~\[\]<>&|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
 
 def markdown_literal(text: str) -> str:

@@ -11,8 +11,11 @@ import re
 from pathlib import Path
 
 import mistune
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
 
 from netra_diag.suites import triage
+from netra_diag.suites.render import markdown_literal
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 _TAGS = re.compile(r"<[^>]+>")
@@ -76,3 +79,24 @@ def test_tokens_glued_to_words_leave_no_trace(tmp_path: Path) -> None:
     for segment in token.split("."):
         for start in range(0, len(segment) - 12, 6):
             assert segment[start : start + 12] not in markdown
+
+
+# Markdown's punctuation, often: random unicode alone rarely writes "~~x~~" or "[a](b)".
+_MARKUP = st.sampled_from(list("~*_`[](){}<>&|\\#!-+=.:;/'\"x1a ")) | st.characters(
+    codec="utf-8", exclude_categories=("Cs", "Cc")
+)
+
+
+@settings(max_examples=500)
+@given(st.text(_MARKUP, max_size=40))
+@example("~~gone~~ [link](x) ![img](y) <b>x</b> **bold** __init__ `code` &lt; a|b \\*")
+@example("<n> <Mock id='1'> *args, **kwargs -> _private_ http://127.0.0.1:8000/ws")
+def test_any_text_renders_as_itself(text: str) -> None:
+    # Where the report puts escaped text: after a list item's label, and in a table cell.
+    text = " ".join(text.split())  # one line, as the report's cells are
+    assume("eyJ" not in text and "ZXlK" not in text)  # tokens are scrubbed, on purpose
+    literal = markdown_literal(text)
+    item = _shown(f"- run: {literal}\n")
+    assert " ".join(item.split()) == " ".join(f"run: {text}".split())
+    cell = _shown(f"| a | b |\n|---|---|\n| {literal} | x |\n")
+    assert " ".join(cell.split()) == " ".join(f"a b {text} x".split())
