@@ -113,8 +113,8 @@ def with_findings(report: TriageReport) -> TriageReport:
     return replace(report, findings=tuple(found))
 
 
-# A suite leads the headline only if it stands out: its pass rate this far below the next worst.
-_STANDS_OUT = 0.10
+# Failing suites whose pass rates all lie within this band fail alike: none of them leads.
+_ALIKE = 0.10
 
 
 def _spread_over_suites(report: TriageReport, ranked: Sequence[SuiteStatus]) -> Finding | None:
@@ -125,12 +125,12 @@ def _spread_over_suites(report: TriageReport, ranked: Sequence[SuiteStatus]) -> 
     failing = [s for s in ranked if s.failing]
     if len(failing) < 3:
         return None
-    worst, runner_up = failing[0].pass_rate or 0.0, failing[1].pass_rate or 0.0
-    if runner_up - worst >= _STANDS_OUT:
-        return None
+    worst, best = failing[0].pass_rate or 0.0, failing[-1].pass_rate or 0.0
+    if best - worst >= _ALIKE:
+        return None  # some fail worse than others: the worst one leads
     counts = report.current.counts
     total = len(report.current.rows)
-    low, high = worst * 100, (failing[-1].pass_rate or 0.0) * 100
+    low, high = worst * 100, best * 100
     rates = f"{low:.0f} %" if round(low) == round(high) else f"{low:.0f}–{high:.0f} %"
     return Finding(
         9,

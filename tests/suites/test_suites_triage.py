@@ -241,7 +241,11 @@ def test_failures_spread_over_suites_alike_lead_with_the_run(tmp_path: Path) -> 
         "103 of 130 tests pass, failures spread over 4 of 4 suites alike (79–80 % pass); "
     )
     assert "of 100 suite3 tests pass" not in report.headline
-    # One suite clearly worse: it leads, as in PROTOCOL.md §10.
+    # Some suites worse than others: the worst leads, as in PROTOCOL.md §10, even when others
+    # are as bad as it is.
     uneven = {"suite0": (8, 2), "suite1": (8, 2), "auth": (1, 9)}
     report = triage(_suites_xml(tmp_path / "uneven.xml", uneven))
     assert report.headline.startswith("1 of 10 auth tests pass")
+    two_worst = {"suite0": (8, 2), "auth": (1, 9), "tokens": (1, 9)}
+    report = triage(_suites_xml(tmp_path / "two_worst.xml", two_worst))
+    assert report.headline.startswith(("1 of 10 auth tests pass", "1 of 10 tokens tests pass"))
