@@ -17,10 +17,10 @@ parent's heap is large makes the parent's next passes over it slower.
 Where forking is unsafe, in a process where other threads run (a Jupyter kernel: a forked child
 would inherit locks they hold), the child is a fresh interpreter instead (``subprocess``, which
 execs at once and inherits nothing but the descriptors it is handed): it imports the function by
-name, and the shared memory is a ``memfd`` both processes map. Starting it costs the other core
-some 30 ms (interpreter and imports), so callers only do that for work that takes much longer
-(``can_run_apart``).
-Where neither is possible (no ``os.fork``, no ``memfd_create``, a function defined in
+name, and the shared memory is a ``memfd`` both processes map (an unlinked temporary file where
+the system has no ``memfd``). Starting it costs the other core some 30 ms (interpreter and
+imports), so callers only do that for work that takes much longer (``can_run_apart``).
+Where neither is possible (no ``os.fork`` and no POSIX ``pass_fds``, a function defined in
 ``__main__``), ``BackgroundCall`` calls the function in this process, at ``result()``. A child
 that fails, for whatever reason, yields ``None`` and the caller does the work itself; a forked
 child never runs the parent's ``atexit`` handlers or flushes its buffers (``os._exit``).
@@ -35,6 +35,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable
@@ -74,7 +75,7 @@ def can_fork() -> bool:
 def _can_spawn(function: Callable[..., Any]) -> bool:
     module = getattr(function, "__module__", None)
     return (
-        hasattr(os, "memfd_create")
+        os.name == "posix"  # (subprocess's pass_fds)
         and bool(sys.executable)
         and module not in (None, "__main__")
         and "<" not in getattr(function, "__qualname__", "<")  # (a lambda or a local function)
@@ -87,6 +88,17 @@ def can_run_apart(function: Callable[..., Any], *, spawn: bool = True) -> Mode:
     if can_fork():
         return "fork"
     return "spawn" if spawn and _can_spawn(function) else ""
+
+
+def _shared_file() -> int:
+    """A descriptor of an anonymous file to map in both processes: a ``memfd`` where the system
+    has them (Linux), else a temporary file unlinked at once (macOS, the BSDs): both are gone
+    once the last descriptor and mapping of them are."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("netra-diag-inbox")
+    fd, path = tempfile.mkstemp(prefix="netra-diag-inbox-")
+    os.unlink(path)
+    return fd
 
 
 class BackgroundCall:
@@ -185,7 +197,7 @@ class BackgroundCall:
         fds = [result_write, *pass_fds]
         try:
             if self._inbox and inbox_bytes > 0:
-                memory = os.memfd_create("netra-diag-inbox")
+                memory = _shared_file()
                 os.ftruncate(memory, inbox_bytes)
                 self._shared = mmap.mmap(memory, inbox_bytes)
                 fds.append(memory)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from netra_diag.suites.model import Problem, ProblemKind
 from netra_diag.suites.signing import _sign_sent
 from netra_diag.suites.xmlcheck import check_open_file, check_xml
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="no memfd here")
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="spawned helpers need pass_fds")
 
 
 @pytest.fixture
@@ -85,6 +86,26 @@ def test_a_spawned_signer_signs_what_it_is_sent(thread_running: None) -> None:
         )
         expected.append([sig.exc_type, sig.message, sig.frame, sig.raw_message])
     assert [list(row) for row in call.result()] == expected
+
+
+def test_without_memfd_the_inbox_is_an_unlinked_temporary_file(
+    thread_running: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # As on macOS: no memfd_create. The shared memory is then a temporary file, gone from the
+    # directory as soon as it is open.
+    monkeypatch.delattr(os, "memfd_create", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    problems = [("m.C::t1", "failure", "", "AssertionError: got 12", "src/m.py:3: in f", "")]
+    call = BackgroundCall(_sign_sent, inbox=True, inbox_bytes=1 << 16)
+    assert call.mode == "spawn" and call._shared is not None
+    assert list(tmp_path.iterdir()) == []
+    call.send(problems)
+    sig = signatures.problem_signature(
+        Problem(ProblemKind.FAILURE, "", *problems[0][3:]), "m.C::t1"
+    )
+    assert [list(row) for row in call.result()] == [
+        [sig.exc_type, sig.message, sig.frame, sig.raw_message]
+    ]
 
 
 def test_a_triage_where_threads_run_gives_the_report_made_without_helpers(
