@@ -72,10 +72,14 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and threading.active_count() == 1
 
 
+# subprocess hands a child chosen descriptors (pass_fds) on POSIX systems only.
+_PASS_FDS = os.name == "posix"
+
+
 def _can_spawn(function: Callable[..., Any]) -> bool:
     module = getattr(function, "__module__", None)
     return (
-        os.name == "posix"  # (subprocess's pass_fds)
+        _PASS_FDS
         and bool(sys.executable)
         and module not in (None, "__main__")
         and "<" not in getattr(function, "__qualname__", "<")  # (a lambda or a local function)
