@@ -31,6 +31,7 @@ exit codes:
 example:
   netra-diag triage reports/junit-*.xml --baseline last-green/junit.xml --recordings cassettes/
   netra-diag triage --demo            # the bundled PROTOCOL.md §10 example
+  netra-diag triage junit.xml --format github   # in a GitHub Actions step: annotated failures
 """
 
 
@@ -70,9 +71,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
         "--format",
-        choices=("text", "markdown"),
+        choices=("text", "markdown", "github"),
         default="text",
-        help="output format when not --json (default: text)",
+        help="output format when not --json (default: text): markdown for a pull request or "
+        "$GITHUB_STEP_SUMMARY; github for GitHub Actions annotations on each failing test",
     )
     parser.add_argument(
         "--max-tests",
@@ -193,6 +195,8 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     elif args.format == "markdown":
         sys.stdout.write(report.to_markdown(max_tests=args.max_tests))
+    elif args.format == "github":
+        sys.stdout.write(report.to_github(max_tests=args.max_tests))
     else:
         sys.stdout.write(report.to_text(max_tests=args.max_tests))
     return int(exit_code_for(report))

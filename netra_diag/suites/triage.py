@@ -101,6 +101,12 @@ class TriageReport:
 
         return report_to_markdown(self, max_tests=max_tests)
 
+    def to_github(self, *, max_tests: int = 5) -> str:
+        """GitHub Actions workflow commands: an annotation on each failing test's line."""
+        from netra_diag.suites.render_github import report_to_github
+
+        return report_to_github(self, max_tests=max_tests)
+
 
 def _load(
     results: Results,
