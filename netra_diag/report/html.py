@@ -59,7 +59,10 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
   .netra-plotly { width: 100%; color: #888; }
   .netra-static { border-left: 3px solid #ccc; padding-left: 0.6em; }
   .netra-static table { border-collapse: collapse; font-size: 12px; }
-  .netra-static th, .netra-static td { padding: 2px 6px; border-bottom: 1px solid #eee; }
+  .netra-static th, .netra-static td { padding: 2px 6px; border-bottom: 1px solid #eee;
+    text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+  /* test ids are long and have no spaces: let them wrap rather than widen the page */
+  .jp-RenderedMarkdown td code { white-space: normal; overflow-wrap: anywhere; }
 </style>
 {%- endblock extra_css -%}
 """
