@@ -258,6 +258,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{float(str(fastest.get('helpers_cpu', 0))):.3f} s in its forked helpers)"
     )
     print(f"junitparser bare parse: {best_theirs:7.3f} s   peak RSS {rss_theirs:6.1f} MB")
+    # What the work itself allows: the CPU triage spends in all, shared out perfectly over the
+    # machine's cores, against junitparser's time.
+    total_cpu = float(str(fastest.get("cpu", 0))) + float(str(fastest.get("helpers_cpu", 0)))
+    cores = os.cpu_count() or 1
+    print(
+        f"floor: {total_cpu:.3f} s of CPU in all; spread perfectly over {cores} cores that is "
+        f"{total_cpu / cores:.3f} s, {total_cpu / cores / best_theirs:.2f}x junitparser's parse"
+    )
     ratio = best_ours / best_theirs
     pairs = sorted(
         float(str(a["seconds"])) / float(str(b["seconds"]))
