@@ -118,15 +118,32 @@ def assess_flakiness(
     return FlakinessReport(len(runs), tuple(outages), tuple(reasons), tuple(flaky))
 
 
-def history_entries(directory: str | os.PathLike[str]) -> list[Path]:
-    """The runs of a history directory in name order: results files, and folders of shards."""
+def history_entries(
+    directory: str | os.PathLike[str], *, besides: Sequence[str | os.PathLike[str]] = ()
+) -> list[Path]:
+    """The runs of a history directory in name order: results files, and folders of shards.
+
+    ``besides``: the run being triaged. CI often keeps the newest run in the history folder too;
+    an entry that is one of these files or folders is left out, or that run would count twice."""
     root = Path(directory)
-    return sorted(p for p in root.iterdir() if p.is_dir() or p.suffix.lower() in (".xml", ".json"))
+    found = sorted(p for p in root.iterdir() if p.is_dir() or p.suffix.lower() in (".xml", ".json"))
+    return [p for p in found if not any(_same(p, other) for other in besides)]
+
+
+def _same(path: Path, other: str | os.PathLike[str]) -> bool:
+    try:
+        return os.path.samefile(path, other)
+    except OSError:
+        return False
 
 
 def load_history(
-    directory: str | os.PathLike[str], *, on_file: Callable[[Path], None] | None = None
+    directory: str | os.PathLike[str],
+    *,
+    besides: Sequence[str | os.PathLike[str]] = (),
+    on_file: Callable[[Path], None] | None = None,
 ) -> list[SuiteRun]:
-    """One run per entry of ``directory`` in name order: a results file, or a folder of shards.
-    ``on_file``: see ``load_results``."""
-    return [load_results(p, on_file=on_file) for p in history_entries(directory)]
+    """One run per entry of ``directory`` in name order: a results file, or a folder of shards,
+    except the run being triaged (``besides``, see ``history_entries``). ``on_file``: see
+    ``load_results``."""
+    return [load_results(p, on_file=on_file) for p in history_entries(directory, besides=besides)]

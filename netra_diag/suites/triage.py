@@ -134,6 +134,13 @@ def _files(results: Results | None) -> list[Path]:
         return []  # reading will say what is wrong
 
 
+def _given(results: Results) -> list[str | os.PathLike[str]]:
+    """The files and folders ``results`` names, as given (none for a run already read)."""
+    if isinstance(results, SuiteRun):
+        return []
+    return [results] if isinstance(results, str | os.PathLike) else list(results)
+
+
 def _sizes(files: Sequence[Path]) -> dict[Path, int]:
     sizes = {}
     for f in files:
@@ -213,7 +220,7 @@ def _triage(
         files += _files(baseline)
         if isinstance(history, str | os.PathLike):
             with contextlib.suppress(OSError):  # reading will say what is wrong
-                files += _files(history_entries(history))
+                files += _files(history_entries(history, besides=_given(results)))
         sizes.update(_sizes([f for f in files if f not in sizes]))
         tracker = _Progress(progress, files, sizes)
     signing = Signing(
@@ -252,7 +259,7 @@ def _triage_signing(
     flakiness = None
     if history is not None:
         runs = (
-            load_history(history, on_file=on_file)
+            load_history(history, besides=_given(results), on_file=on_file)
             if isinstance(history, str | os.PathLike)
             else list(history)
         )

@@ -249,3 +249,19 @@ def test_failures_spread_over_suites_alike_lead_with_the_run(tmp_path: Path) -> 
     two_worst = {"suite0": (8, 2), "auth": (1, 9), "tokens": (1, 9)}
     report = triage(_suites_xml(tmp_path / "two_worst.xml", two_worst))
     assert report.headline.startswith(("1 of 10 auth tests pass", "1 of 10 tokens tests pass"))
+
+
+def test_the_run_triaged_is_not_counted_again_from_the_history_folder(tmp_path: Path) -> None:
+    # CI keeps every run in one folder, the newest included, and triages the newest against it.
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for n, outcome in enumerate(("P", "F", "P")):
+        failure = '<failure message="TimeoutError: slow"/>' if outcome == "F" else ""
+        (runs / f"{n:02d}.xml").write_text(
+            f'<testsuite name="s"><testcase classname="k" name="a" time="0.3">{failure}'
+            '</testcase><testcase classname="k" name="b" time="0.3"/></testsuite>'
+        )
+    report = triage(runs / "02.xml", history=runs)
+    assert report.flakiness is not None and report.flakiness.runs == 3
+    elsewhere = triage(str(runs / "02.xml"), history=str(runs))
+    assert elsewhere.flakiness is not None and elsewhere.flakiness.runs == 3
