@@ -66,7 +66,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--history",
         metavar="DIR",
         default=None,
-        help="earlier runs, one file or shard directory each, oldest first by name (flakiness)",
+        help="earlier runs, one file or shard directory each, oldest first by name (flakiness); "
+        "the run being triaged may sit there too: it is counted once",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
