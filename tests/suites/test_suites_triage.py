@@ -265,3 +265,14 @@ def test_the_run_triaged_is_not_counted_again_from_the_history_folder(tmp_path: 
     assert report.flakiness is not None and report.flakiness.runs == 3
     elsewhere = triage(str(runs / "02.xml"), history=str(runs))
     assert elsewhere.flakiness is not None and elsewhere.flakiness.runs == 3
+
+
+@pytest.mark.parametrize("option", ["--recordings", "--history"])
+def test_a_mistyped_folder_is_a_usage_error(
+    option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Not quietly "no recordings" or "no history".
+    assert main(["triage", CURRENT, option, str(tmp_path / "nope")]) == ExitCode.USAGE
+    assert f"{option} {tmp_path / 'nope'}: no such directory" in capsys.readouterr().err
+    assert main(["triage", CURRENT, option, CURRENT]) == ExitCode.USAGE
+    assert "not a directory" in capsys.readouterr().err
