@@ -23,7 +23,8 @@ exit codes:
   0  nothing fails (with --baseline: no new failures; failures the baseline already had are
      still listed, and the headline still leads with them)
   1  tests fail or error and no --baseline was given
-  2  usage error: a results file is missing, empty, malformed or unsafe XML (file:line shown)
+  2  usage error: a results file is missing, empty, malformed or unsafe XML (file:line shown),
+     or a --recordings / --history folder does not exist
   7  new failures since the baseline: regressions, or failing tests the baseline did not have
   9  tests fail and every failure is a timeout or infrastructure problem (service down, 503,
      refused; no --baseline given): retry before debugging
