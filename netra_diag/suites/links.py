@@ -12,6 +12,7 @@ warning): triage only needs counts and marks, and must not fail on a recording c
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -253,9 +254,12 @@ def find_recordings(directory: str | os.PathLike[str]) -> dict[str, list[Recordi
     """Every cassette under ``directory``, grouped by the ``test_id`` of the test that made it.
 
     Cassettes without a node id (neither in labels nor in an ``.outcome.json`` with the same
-    stem) are grouped under ``""``.
+    stem) are grouped under ``""``. A ``directory`` that does not exist raises
+    ``FileNotFoundError`` (a mistyped path would otherwise read as "no recordings").
     """
     root = Path(directory)
+    if not root.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no such recordings directory", str(root))
     sidecars: dict[str, dict[str, str]] = {}
     for side in root.rglob("*.outcome.json"):
         try:

@@ -276,3 +276,8 @@ def test_a_mistyped_folder_is_a_usage_error(
     assert f"{option} {tmp_path / 'nope'}: no such directory" in capsys.readouterr().err
     assert main(["triage", CURRENT, option, CURRENT]) == ExitCode.USAGE
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_the_library_refuses_a_missing_recordings_directory(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no such recordings directory"):
+        triage(CURRENT, recordings=tmp_path / "nope")
