@@ -7,6 +7,7 @@ The verdicts are the library's own (``events.contracts``, ``latency``, ``suites.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -166,6 +167,9 @@ def analyse(
     from netra_diag.recording import load_frames
 
     folder = Path(record_dir)
+    if not folder.is_dir():
+        # (a mistyped folder would otherwise read as "no recording to check")
+        raise FileNotFoundError(errno.ENOENT, "no such recordings directory", str(folder))
     cassettes = sorted(folder.glob("*.jsonl"))
     cassettes = [p for p in cassettes if p.name != FAULT_LOG]
     collection_path = folder / COLLECTION_FILE
