@@ -80,10 +80,13 @@ def report_to_github(report: TriageReport, *, max_tests: int = 5) -> str:
             message = f"{test_id}: {cluster.because}. {cluster.category_reason}"
             lines.append(f"{head}{_property(label + share)}::{_data(message)}")
             annotated += 1
-    if annotated < failing:
+    # (clusters hold each failing test once; the counts may hold one twice: a pytest test that
+    # failed and then errored in teardown is counted in both buckets)
+    clustered = sum(c.size for c in report.clusters)
+    if annotated < clustered:
         lines.append(
             f"::notice title={_property('netra-diag triage')}::"
-            f"{failing - annotated} more failing tests not annotated (GitHub shows "
+            f"{clustered - annotated} more failing tests not annotated (GitHub shows "
             f"{MAX_ANNOTATIONS} error annotations a step): see the triage report"
         )
     return "\n".join(lines) + "\n"
