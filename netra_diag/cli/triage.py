@@ -25,6 +25,9 @@ exit codes:
   1  tests fail or error and no --baseline was given
   2  usage error: a results file is missing, empty, malformed or unsafe XML (file:line shown),
      or a --recordings / --history folder does not exist
+  3  with --strict, instead of 0: nothing (new) fails, but the pass proves little (auth
+     bypassed in recordings, critical events never observed, only skips, ~0 ms passes against
+     a network service, ...)
   7  new failures since the baseline: regressions, or failing tests the baseline did not have
   9  tests fail and every failure is a timeout or infrastructure problem (service down, 503,
      refused; no --baseline given): retry before debugging
@@ -77,6 +80,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="text",
         help="output format when not --json (default: text): markdown for a pull request or "
         "$GITHUB_STEP_SUMMARY; github for GitHub Actions annotations on each failing test",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 3 rather than 0 when the pass proves little (a CI gate that a DEMO-mode auth "
+        "bypass or events never seen cannot pass)",
     )
     parser.add_argument(
         "--max-tests",
@@ -207,4 +216,12 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write(report.to_github(max_tests=args.max_tests))
     else:
         sys.stdout.write(report.to_text(max_tests=args.max_tests))
-    return int(exit_code_for(report))
+    code = exit_code_for(report)
+    if args.strict and code is ExitCode.OK and report.weak_signals:
+        print(
+            "netra-diag triage: --strict: the pass proves little: "
+            + "; ".join(report.weak_signals),
+            file=sys.stderr,
+        )
+        return int(ExitCode.CONTRACT)
+    return int(code)

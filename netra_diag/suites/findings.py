@@ -31,6 +31,7 @@ class Finding:
     phrase: str  # short, for the headline
     detail: str = ""
     kind: str = ""  # the headline shows one finding per kind
+    weak: bool = False  # says that passes prove little (``TriageReport.weak_signals``)
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
@@ -83,6 +84,7 @@ def with_findings(report: TriageReport) -> TriageReport:
                 20,
                 f"{len(missing)} of {len(CRITICAL_EVENTS)} critical events never observed",
                 "not observed: " + ", ".join(missing),
+                weak=True,
             )
         )
     infra = {Category.INFRASTRUCTURE}
@@ -174,4 +176,4 @@ def _vacuous_findings(signals: Sequence[VacuousSignal], total: int) -> list[Find
             out.append(Finding(45, sigs[0].detail))
         elif kind == VacuousKind.NO_TESTS:
             continue
-    return out
+    return [replace(f, weak=True) for f in out]

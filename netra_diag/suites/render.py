@@ -236,8 +236,11 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
     out: dict[str, Any] = {
         "headline": report.headline,
         "findings": [
-            {"rank": f.rank, "phrase": f.phrase, "detail": f.detail} for f in report.findings
+            {"rank": f.rank, "phrase": f.phrase, "detail": f.detail, "weak": f.weak}
+            for f in report.findings
         ],
+        # what says that passes prove little, for a CI script's own gate (as triage --strict)
+        "weak_signals": list(report.weak_signals),
         "run": {
             "sources": list(report.current.sources),
             "format": report.current.fmt,

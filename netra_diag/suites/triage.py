@@ -76,6 +76,12 @@ class TriageReport:
         return "; ".join(phrases[:3])
 
     @property
+    def weak_signals(self) -> tuple[str, ...]:
+        """What says that passes here prove little: auth bypassed in recordings, critical events
+        never observed, only skips, ~0 ms passes against a network service, … (worst first)."""
+        return tuple(f.phrase for f in self.findings if f.weak)
+
+    @property
     def failing(self) -> int:
         c = self.current.counts
         return c.failed + c.errors

@@ -281,3 +281,32 @@ def test_a_mistyped_folder_is_a_usage_error(
 def test_the_library_refuses_a_missing_recordings_directory(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no such recordings directory"):
         triage(CURRENT, recordings=tmp_path / "nope")
+
+
+def _all_pass(path: Path, events: str) -> Path:
+    """A run where every test passes, having observed ``events`` (the plugin's property)."""
+    path.write_text(
+        '<testsuite name="e2e"><testcase classname="tests.e2e.test_ws" name="test_run" '
+        f'time="1.2"><properties><property name="netra_events" value="{events}"/></properties>'
+        "</testcase></testsuite>"
+    )
+    return path
+
+
+def test_strict_fails_a_pass_that_proves_little(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    weak = str(_all_pass(tmp_path / "weak.xml", "connection_established,agent_started"))
+    assert main(["triage", weak]) == ExitCode.OK
+    assert capsys.readouterr().out.startswith(
+        "TRIAGE: all 1 tests pass, but the pass proves little"
+    )
+    assert main(["triage", weak, "--strict"]) == ExitCode.CONTRACT
+    err = capsys.readouterr().err
+    assert "--strict: the pass proves little: 4 of 5 critical events never observed" in err
+    assert triage(weak).to_dict()["weak_signals"] == ["4 of 5 critical events never observed"]
+    # A pass that saw every critical event passes --strict too.
+    events = "agent_started,agent_thinking,tool_executing,tool_completed,agent_completed"
+    strong = str(_all_pass(tmp_path / "strong.xml", events))
+    assert main(["triage", strong, "--strict"]) == ExitCode.OK
+    assert triage(strong).weak_signals == ()
