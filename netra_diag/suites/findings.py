@@ -106,7 +106,10 @@ def with_findings(report: TriageReport) -> TriageReport:
         found.append(Finding(55, f"{_plural(counts.flaky, 'test')} passed only on retry"))
     ran = total - counts.skipped - counts.xfailed
     if ran and not failing:
-        lead = f"all {total} tests pass" if ran == total else f"all {ran} tests that ran pass"
+        if ran == total:
+            lead = "the one test passes" if ran == 1 else f"all {ran} tests pass"
+        else:
+            lead = "the one test that ran passes" if ran == 1 else f"all {ran} tests that ran pass"
         weak = [f for f in found if f.rank < 50]
         if weak:
             lead += ", but the pass proves little"

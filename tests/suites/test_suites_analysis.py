@@ -133,7 +133,7 @@ def test_all_pass_with_weak_passes_says_it_proves_little() -> None:
 
 def test_clean_pass_is_said_plainly() -> None:
     report = triage(_run(_t("test_math", duration=0.2)))
-    assert report.headline == "all 1 tests pass"
+    assert report.headline == "the one test passes"
 
 
 def _cassette(path: Path, nodeid: str, outcome: str, frames: list[dict[str, object]]) -> None:
