@@ -16,6 +16,7 @@ from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.categories import Category, category_label
 from netra_diag.suites.remediation import SuiteStatus
 from netra_diag.suites.vacuous import VacuousKind, VacuousSignal
+from netra_diag.suites.wording import plural
 
 if TYPE_CHECKING:
     from netra_diag.suites.triage import TriageReport
@@ -32,10 +33,6 @@ class Finding:
     detail: str = ""
     kind: str = ""  # the headline shows one finding per kind
     weak: bool = False  # says that passes prove little (``TriageReport.weak_signals``)
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def with_findings(report: TriageReport) -> TriageReport:
@@ -63,17 +60,15 @@ def with_findings(report: TriageReport) -> TriageReport:
         d = report.diff
         if d.new_failures:
             found.append(
-                Finding(12, f"{_plural(len(d.new_failures), 'new failure')} since baseline")
+                Finding(12, f"{plural(len(d.new_failures), 'new failure')} since baseline")
             )
         if d.failing_added:
             found.append(
-                Finding(48, f"{_plural(len(d.failing_added), 'failing test')} not in the baseline")
+                Finding(48, f"{plural(len(d.failing_added), 'failing test')} not in the baseline")
             )
         if d.cause_changed:
             found.append(
-                Finding(
-                    60, f"{_plural(len(d.cause_changed), 'test')} still failing for a new cause"
-                )
+                Finding(60, f"{plural(len(d.cause_changed), 'test')} still failing for a new cause")
             )
         if d.fixed:
             found.append(Finding(90, f"{len(d.fixed)} fixed since baseline"))
@@ -103,7 +98,7 @@ def with_findings(report: TriageReport) -> TriageReport:
     if report.flakiness and report.flakiness.flaky:
         found.append(Finding(55, report.flakiness.summary()))
     elif counts.flaky:
-        found.append(Finding(55, f"{_plural(counts.flaky, 'test')} passed only on retry"))
+        found.append(Finding(55, f"{plural(counts.flaky, 'test')} passed only on retry"))
     ran = total - counts.skipped - counts.xfailed
     if ran and not failing:
         if ran == total:
@@ -157,24 +152,24 @@ def _vacuous_findings(signals: Sequence[VacuousSignal], total: int) -> list[Find
         if kind == VacuousKind.AUTH_BYPASS:
             users = sorted({s.detail.split("'")[1] for s in sigs if "'" in s.detail})
             out.append(
-                Finding(25, f"auth bypassed in {_plural(n, 'recording')} ({', '.join(users)})")
+                Finding(25, f"auth bypassed in {plural(n, 'recording')} ({', '.join(users)})")
             )
         elif kind == VacuousKind.ONLY_SKIPS:
             whole = any(s.subject == "(run)" for s in sigs)
             phrase = (
                 f"all {total} tests skipped: nothing was tested"
                 if whole
-                else f"{_plural(n, 'suite')} only skipped ({', '.join(s.subject for s in sigs)})"
+                else f"{plural(n, 'suite')} only skipped ({', '.join(s.subject for s in sigs)})"
             )
             out.append(Finding(3 if whole else 42, phrase))
         elif kind == VacuousKind.ZERO_MS_NETWORK_PASS:
             out.append(
-                Finding(40, f"{_plural(n, 'pass', 'passes')} took ~0 ms against a network service")
+                Finding(40, f"{plural(n, 'pass', 'passes')} took ~0 ms against a network service")
             )
         elif kind == VacuousKind.ZERO_FRAME_RECORDING:
-            out.append(Finding(35, f"{_plural(n, 'recording')} with zero frames"))
+            out.append(Finding(35, f"{plural(n, 'recording')} with zero frames"))
         elif kind == VacuousKind.FALLBACK:
-            out.append(Finding(38, f"{_plural(n, 'test')} passed against a local stand-in"))
+            out.append(Finding(38, f"{plural(n, 'test')} passed against a local stand-in"))
         elif kind == VacuousKind.SKIPPED_UNREACHABLE:
             out.append(Finding(45, sigs[0].detail))
         elif kind == VacuousKind.NO_TESTS:

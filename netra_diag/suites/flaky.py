@@ -20,6 +20,7 @@ from netra_diag.suites.categories import Category, categorise
 from netra_diag.suites.merge import load_results
 from netra_diag.suites.model import FAILING, Outcome, SuiteRun
 from netra_diag.suites.signatures import Signature, signature_of
+from netra_diag.suites.wording import plural
 
 __all__ = ["FlakinessReport", "FlakyTest", "assess_flakiness", "is_outage", "load_history"]
 
@@ -48,11 +49,11 @@ class FlakinessReport:
 
     def summary(self) -> str:
         if not self.flaky:
-            base = f"no flaky tests over {self.runs} run(s)"
+            base = f"no flaky tests over {plural(self.runs, 'run')}"
         else:
-            base = f"{len(self.flaky)} flaky test(s) over {self.runs} run(s)"
+            base = f"{plural(len(self.flaky), 'flaky test')} over {plural(self.runs, 'run')}"
         if self.outage_runs:
-            base += f"; {len(self.outage_runs)} outage run(s) left out"
+            base += f"; {plural(len(self.outage_runs), 'outage run')} left out"
         return base
 
 

@@ -28,6 +28,7 @@ from netra_diag.suites.model import (
     row_of,
 )
 from netra_diag.suites.pytest_json import parse_pytest_json
+from netra_diag.suites.wording import plural
 
 __all__ = ["expand_paths", "load_results", "merge_runs", "parse_results"]
 
@@ -120,7 +121,9 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
             rows[earlier] = row_of(merged)
             details[row.test_id] = merged
     if duplicates:
-        warnings.append(f"{duplicates} test result(s) appeared in more than one file; merged")
+        warnings.append(
+            f"{plural(duplicates, 'test result')} appeared in more than one file; merged"
+        )
     fmts = sorted({r.fmt for r in runs})
     return SuiteRun(
         rows=tuple(rows),

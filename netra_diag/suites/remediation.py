@@ -20,6 +20,7 @@ from netra_diag.suites.clusters import Cluster
 from netra_diag.suites.diff import RunDiff
 from netra_diag.suites.model import FAILING, Counts, Outcome, SuiteRun
 from netra_diag.suites.vacuous import VacuousKind, VacuousSignal
+from netra_diag.suites.wording import plural
 
 __all__ = ["SuiteStatus", "SuiteTallies", "suite_statuses", "tally_suites"]
 
@@ -73,7 +74,7 @@ class SuiteStatus:
             return "no baseline"
         parts = []
         if self.new_failures:
-            parts.append(f"{self.new_failures} new failure(s)")
+            parts.append(plural(self.new_failures, "new failure"))
         if self.fixed:
             parts.append(f"{self.fixed} fixed")
         if self.tests != self.baseline_tests:

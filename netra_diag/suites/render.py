@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from netra_diag.redaction import scrub, scrub_obj
 from netra_diag.suites.categories import category_label
+from netra_diag.suites.wording import plural
 
 if TYPE_CHECKING:
     from netra_diag.suites.triage import TriageReport
@@ -104,7 +105,8 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
     if report.clusters:
         lines += [
             "",
-            f"Causes: {len(report.clusters)} signature(s) across {failing} failing test(s)",
+            f"Causes: {plural(len(report.clusters), 'signature')} across "
+            f"{plural(failing, 'failing test')}",
         ]
         for i, c in enumerate(report.clusters, 1):
             lines.append(

@@ -23,6 +23,7 @@ from operator import lt
 
 from netra_diag.suites.links import Recording
 from netra_diag.suites.model import Outcome, ProblemKind, SuiteRun
+from netra_diag.suites.wording import plural
 
 __all__ = [
     "NETWORK_HINT",
@@ -110,7 +111,7 @@ def find_vacuous(
             VacuousSignal(
                 VacuousKind.SKIPPED_UNREACHABLE,
                 unreachable[0],
-                f"{len(unreachable)} test(s) skipped because the service was unreachable",
+                f"{plural(len(unreachable), 'test')} skipped because the service was unreachable",
             )
         )
     durations = columns.durations
