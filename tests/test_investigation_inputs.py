@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from netra_diag import investigation
+from netra_diag.errors import ReportParseError
 
 
 def test_a_missing_recordings_folder_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no such recordings directory"):
+    with pytest.raises(ReportParseError, match="no such directory \\(expected recordings\\)"):
         investigation.analyse(tmp_path / "nope", results=[])
 
 

@@ -11,6 +11,7 @@ CORE_MODULES = [
     "netra_diag",
     "netra_diag.errors",
     "netra_diag.redaction",
+    "netra_diag.wording",
     "netra_diag.events.model",
     "netra_diag.events.contracts",
     "netra_diag.events.timeline",

@@ -187,12 +187,6 @@ def _run(args: argparse.Namespace) -> int:
     if not results:
         print("netra-diag triage: error: give RESULTS files or --demo", file=sys.stderr)
         return int(ExitCode.USAGE)
-    for option, folder in (("--recordings", args.recordings), ("--history", args.history)):
-        # A mistyped folder would otherwise quietly mean "no recordings" or "no history".
-        if folder is not None and not Path(folder).is_dir():
-            what = "no such directory" if not Path(folder).exists() else "not a directory"
-            print(f"netra-diag triage: error: {option} {folder}: {what}", file=sys.stderr)
-            return int(ExitCode.USAGE)
     show = sys.stderr.isatty() if args.progress is None else args.progress
     try:
         # (the bar is gone before an error is printed: it would draw over it)

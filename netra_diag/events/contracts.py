@@ -57,6 +57,7 @@ from netra_diag.events.rules.timing import check_first_event, check_heartbeats, 
 from netra_diag.events.rules.tools import check_tool_pairs
 from netra_diag.events.runs import RunKey, group_runs
 from netra_diag.events.timeline import Mark
+from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,10 +125,6 @@ _FRAME_COLUMNS = [
 ]
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
 @dataclass(frozen=True)
 class ContractReport:
     """The findings of :func:`check_run` over one stream, worst first."""
@@ -163,7 +160,7 @@ class ContractReport:
         (nothing was really checked); ``PASS with caveats`` when there are warnings; else ``PASS``.
         """
         counts = self.counts()
-        scope = f"{_plural(len(self.runs), 'run')}, {_plural(self.n_events, 'event')}"
+        scope = f"{plural(len(self.runs), 'run')}, {plural(self.n_events, 'event')}"
         if not self.findings:
             if self.n_agent_events == 0:
                 return f"INCONCLUSIVE: no agent events observed in {scope}; nothing was checked"
@@ -177,7 +174,7 @@ class ContractReport:
             status = "PASS with caveats"
         else:
             # Only notes: the contract held; say so and how many notes there are.
-            return f"PASS: {scope}; every contract held ({_plural(len(self.findings), 'note')})"
+            return f"PASS: {scope}; every contract held ({plural(len(self.findings), 'note')})"
         line = f"{status}: {headline.message}"
         others = len(self.findings) - 1
         if others:
@@ -186,7 +183,7 @@ class ContractReport:
                 n = counts[str(severity)] - (1 if severity is headline.severity else 0)
                 if n:
                     parts.append(f"{n} {severity}")
-            line += f"; {_plural(others, 'other finding')} ({', '.join(parts)})"
+            line += f"; {plural(others, 'other finding')} ({', '.join(parts)})"
         return line
 
     def __str__(self) -> str:

@@ -7,7 +7,6 @@ The verdicts are the library's own (``events.contracts``, ``latency``, ``suites.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -165,11 +164,9 @@ def analyse(
     from netra_diag.events.sources import load_cassette_stream
     from netra_diag.latency import evaluate_sla, load_sla, phase_metrics, summarize_latency
     from netra_diag.recording import load_frames
+    from netra_diag.suites.merge import require_directory
 
-    folder = Path(record_dir)
-    if not folder.is_dir():
-        # (a mistyped folder would otherwise read as "no recording to check")
-        raise FileNotFoundError(errno.ENOENT, "no such recordings directory", str(folder))
+    folder = require_directory(record_dir, "recordings")
     cassettes = sorted(folder.glob("*.jsonl"))
     cassettes = [p for p in cassettes if p.name != FAULT_LOG]
     collection_path = folder / COLLECTION_FILE

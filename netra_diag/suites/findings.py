@@ -16,7 +16,7 @@ from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.categories import Category, category_label
 from netra_diag.suites.remediation import SuiteStatus
 from netra_diag.suites.vacuous import VacuousKind, VacuousSignal
-from netra_diag.suites.wording import plural
+from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     from netra_diag.suites.triage import TriageReport

@@ -17,10 +17,10 @@ from itertools import pairwise
 from pathlib import Path
 
 from netra_diag.suites.categories import Category, categorise
-from netra_diag.suites.merge import load_results
+from netra_diag.suites.merge import load_results, require_directory
 from netra_diag.suites.model import FAILING, Outcome, SuiteRun
 from netra_diag.suites.signatures import Signature, signature_of
-from netra_diag.suites.wording import plural
+from netra_diag.wording import plural
 
 __all__ = ["FlakinessReport", "FlakyTest", "assess_flakiness", "is_outage", "load_history"]
 
@@ -126,7 +126,7 @@ def history_entries(
 
     ``besides``: the run being triaged. CI often keeps the newest run in the history folder too;
     an entry that is one of these files or folders is left out, or that run would count twice."""
-    root = Path(directory)
+    root = require_directory(directory, "a history of runs")
     found = sorted(p for p in root.iterdir() if p.is_dir() or p.suffix.lower() in (".xml", ".json"))
     return [p for p in found if not any(_same(p, other) for other in besides)]
 

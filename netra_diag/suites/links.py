@@ -12,7 +12,6 @@ warning): triage only needs counts and marks, and must not fail on a recording c
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from netra_diag.events.model import CRITICAL_EVENTS, TERMINAL_EVENTS, TimedEvent, parse_frame
+from netra_diag.suites.merge import require_directory
 from netra_diag.suites.model import nodeid_to_test_id
 
 __all__ = [
@@ -254,12 +254,9 @@ def find_recordings(directory: str | os.PathLike[str]) -> dict[str, list[Recordi
     """Every cassette under ``directory``, grouped by the ``test_id`` of the test that made it.
 
     Cassettes without a node id (neither in labels nor in an ``.outcome.json`` with the same
-    stem) are grouped under ``""``. A ``directory`` that does not exist raises
-    ``FileNotFoundError`` (a mistyped path would otherwise read as "no recordings").
+    stem) are grouped under ``""``. A ``directory`` that is not one raises ``ReportParseError``.
     """
-    root = Path(directory)
-    if not root.is_dir():
-        raise FileNotFoundError(errno.ENOENT, "no such recordings directory", str(root))
+    root = require_directory(directory, "recordings")
     sidecars: dict[str, dict[str, str]] = {}
     for side in root.rglob("*.outcome.json"):
         try:

@@ -28,11 +28,21 @@ from netra_diag.suites.model import (
     row_of,
 )
 from netra_diag.suites.pytest_json import parse_pytest_json
-from netra_diag.suites.wording import plural
+from netra_diag.wording import plural
 
-__all__ = ["expand_paths", "load_results", "merge_runs", "parse_results"]
+__all__ = ["expand_paths", "load_results", "merge_runs", "parse_results", "require_directory"]
 
 ResultPath = str | os.PathLike[str]
+
+
+def require_directory(path: ResultPath, what: str) -> Path:
+    """``path`` if it is a directory; else a ``ReportParseError`` saying what was expected there
+    (a mistyped folder of ``what`` must not read as an empty one)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        problem = "not a directory" if folder.exists() else "no such directory"
+        raise ReportParseError(str(folder), f"{problem} (expected {what})")
+    return folder
 
 
 def expand_paths(paths: Iterable[ResultPath]) -> list[Path]:

@@ -20,7 +20,7 @@ from netra_diag.suites.clusters import Cluster
 from netra_diag.suites.diff import RunDiff
 from netra_diag.suites.model import FAILING, Counts, Outcome, SuiteRun
 from netra_diag.suites.vacuous import VacuousKind, VacuousSignal
-from netra_diag.suites.wording import plural
+from netra_diag.wording import plural
 
 __all__ = ["SuiteStatus", "SuiteTallies", "suite_statuses", "tally_suites"]
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from netra_diag.redaction import scrub, scrub_obj
 from netra_diag.suites.categories import category_label
-from netra_diag.suites.wording import plural
+from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     from netra_diag.suites.triage import TriageReport

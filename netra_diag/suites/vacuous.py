@@ -23,7 +23,7 @@ from operator import lt
 
 from netra_diag.suites.links import Recording
 from netra_diag.suites.model import Outcome, ProblemKind, SuiteRun
-from netra_diag.suites.wording import plural
+from netra_diag.wording import plural
 
 __all__ = [
     "NETWORK_HINT",

@@ -11,6 +11,7 @@ import pytest
 
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.errors import ReportParseError
 from netra_diag.suites import Category, triage
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
@@ -273,13 +274,13 @@ def test_a_mistyped_folder_is_a_usage_error(
 ) -> None:
     # Not quietly "no recordings" or "no history".
     assert main(["triage", CURRENT, option, str(tmp_path / "nope")]) == ExitCode.USAGE
-    assert f"{option} {tmp_path / 'nope'}: no such directory" in capsys.readouterr().err
+    assert f"{tmp_path / 'nope'}: no such directory (expected " in capsys.readouterr().err
     assert main(["triage", CURRENT, option, CURRENT]) == ExitCode.USAGE
     assert "not a directory" in capsys.readouterr().err
 
 
 def test_the_library_refuses_a_missing_recordings_directory(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no such recordings directory"):
+    with pytest.raises(ReportParseError, match="no such directory \\(expected recordings\\)"):
         triage(CURRENT, recordings=tmp_path / "nope")
 
 

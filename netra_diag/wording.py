@@ -1,4 +1,4 @@
-"""How triage's sentences count things: "1 flaky test over 5 runs", never "1 test(s)"."""
+"""How reports count things in words: "1 flaky test over 5 runs", never "1 test(s)"."""
 
 from __future__ import annotations
 
