@@ -15,6 +15,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from netra_diag.redaction import scrub
 from netra_diag.report.figures import figure_placeholder, figure_spec
 
 __all__ = ["Panel", "escape", "figure_html", "html_table", "in_kernel", "pre"]
@@ -31,7 +32,9 @@ def in_kernel() -> bool:
 
 
 def escape(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
+    """``value`` as HTML text, with any token in it shown as its fingerprint: panels show text
+    from outside (a failure's traceback, a server's close reason) that may quote one."""
+    return html.escape(scrub("" if value is None else str(value)))
 
 
 def pre(text: str) -> str:

@@ -286,6 +286,25 @@ def test_triage_panel_opens_a_tests_recording(triage_report: Any, tmp_path: Path
         assert panel.figure is None and "no recording" in panel.findings_html.value
 
 
+def test_triage_panel_shows_a_token_in_a_traceback_as_its_fingerprint(tmp_path: Path) -> None:
+    # A failing auth test often quotes the token it sent; the panel's view (and so the saved
+    # notebook) must not.
+    from netra_diag.suites.triage import triage
+
+    token = mint_token("leaky-user", key=LOCAL_DEV_SECRET, now=time.time())
+    results = tmp_path / "junit.xml"
+    results.write_text(
+        '<testsuite name="s" tests="1" failures="1"><testcase classname="t.m" name="test_a">'
+        f'<failure message="rejected {token}">Traceback\nAssertionError: rejected {token}'
+        "</failure></testcase></testsuite>"
+    )
+    panel = TriagePanel(triage([results]))
+    assert "AssertionError: rejected eyJ…#" in panel.detail.value
+    shown = panel.detail.value + panel.static_html() + str(panel._repr_mimebundle_())
+    assert token not in shown and not JWT_PATTERN.search(shown)
+    assert find_leaks(shown, secrets=[LOCAL_DEV_SECRET]) == []
+
+
 async def _record_one_turn(path: Path) -> None:
     from netra_diag.investigation import run_turn
 
