@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from netra_diag import __version__
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.cli.output import silence_stdout
 from netra_diag.errors import NetraDiagError
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
@@ -90,6 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (``| head``): stop quietly, as a command killed
+        # by SIGPIPE would, with its exit status (128 + 13).
+        silence_stdout()
+        return 141
     except NetraDiagError as exc:
         # Our errors carry a complete message already; a traceback would only hide it.
         print(f"netra-diag {args.command}: error: {exc}", file=sys.stderr)

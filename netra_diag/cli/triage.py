@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.cli.output import emit
 
 __all__ = ["exit_code_for", "register"]
 
@@ -202,14 +203,13 @@ def _run(args: argparse.Namespace) -> int:
         print(f"netra-diag triage: error: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE)
     if args.json:
-        json.dump(report.to_dict(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        emit(json.dumps(report.to_dict(), indent=2) + "\n")
     elif args.format == "markdown":
-        sys.stdout.write(report.to_markdown(max_tests=args.max_tests))
+        emit(report.to_markdown(max_tests=args.max_tests))
     elif args.format == "github":
-        sys.stdout.write(report.to_github(max_tests=args.max_tests))
+        emit(report.to_github(max_tests=args.max_tests))
     else:
-        sys.stdout.write(report.to_text(max_tests=args.max_tests))
+        emit(report.to_text(max_tests=args.max_tests))
     code = exit_code_for(report)
     if args.strict and code is ExitCode.OK and report.weak_signals:
         print(

@@ -89,7 +89,9 @@ _SETUP = re.compile(  # case matters: setUp is unittest's, "setup" is any fixtur
 _TEST_ATTR = re.compile(r"'Test\w*' object has no attribute '\w+'")
 _IMPORT = _rx(
     r"\b(?:ModuleNotFoundError|ImportError)\b|cannot import name|No module named"
-    r"|\bConfig(?:uration)?Error\b|ImproperlyConfigured|KeyError: '[A-Z][A-Z0-9_]+'"
+    r"|\bConfig(?:uration)?Error\b|ImproperlyConfigured"
+    # an environment variable's name, upper case: KeyError: 'user_id' is a test's own bug
+    r"|(?-i:KeyError: '[A-Z][A-Z0-9_]+')"
 )
 _SUBPROTOCOL = _rx(
     r"subprotocol|\b1003\b|NegotiationError|Sec-WebSocket-Protocol|\bjwt-auth\b"
@@ -111,7 +113,10 @@ _INFRA = _rx(
     r"Timeout|timed out|\b50[234]\b|Service Unavailable|Bad Gateway|Connection ?Refused|"
     r"Connect call failed|Errno 111|Errno 110|Name or service not known|getaddrinfo|"
     r"\b1006\b|no close frame|ConnectFailed|not running|unreachable|cold start|"
-    r"Network is unreachable|ConnectionResetError|BrokenPipe|RunTimeout"
+    r"Network is unreachable|ConnectionResetError|BrokenPipe|RunTimeout|"
+    # node's (and libuv's) names for the same: connect ECONNREFUSED 127.0.0.1:8000
+    r"\b(?-i:ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|"
+    r"EPIPE)\b|socket hang up"
 )
 
 

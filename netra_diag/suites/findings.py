@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.categories import Category, category_label
+from netra_diag.suites.model import Counts, suite_label
 from netra_diag.suites.remediation import SuiteStatus
 from netra_diag.suites.vacuous import VacuousKind, VacuousSignal
 from netra_diag.wording import plural
@@ -42,7 +43,7 @@ def with_findings(report: TriageReport) -> TriageReport:
     failing = counts.failed + counts.errors
     found: list[Finding] = []
     if total == 0:
-        found.append(Finding(0, "no tests ran", "the results contain no test cases"))
+        found.append(Finding(0, "no tests ran", "the results contain no test cases", weak=True))
     if report.outage:
         found.append(Finding(5, f"infrastructure outage: {report.outage}"))
     named = len(report.suites) > 1 or (report.suites and report.suites[0].suite)
@@ -53,8 +54,8 @@ def with_findings(report: TriageReport) -> TriageReport:
     for i, s in enumerate(ranked):
         if not s.failing:
             continue
-        where = f"{s.suite} " if named else ""
-        phrase = f"{s.counts.passed} of {s.tests} {where}tests pass"
+        where = f"{s.suite} " if named and s.suite else ""
+        phrase = f"{s.passed} of {s.tests} {where}tests pass"
         found.append(Finding(10 + i, phrase, s.current_text(), kind="suite"))
     if report.diff is not None:
         d = report.diff
@@ -94,7 +95,7 @@ def with_findings(report: TriageReport) -> TriageReport:
                 kind="cluster",
             )
         )
-    found.extend(_vacuous_findings(report.vacuous, total))
+    found.extend(_vacuous_findings(report.vacuous, total, _not_run(counts)))
     if report.flakiness and report.flakiness.flaky:
         found.append(Finding(55, report.flakiness.summary()))
     elif counts.flaky:
@@ -130,19 +131,29 @@ def _spread_over_suites(report: TriageReport, ranked: Sequence[SuiteStatus]) -> 
         return None  # some fail worse than others: the worst one leads
     counts = report.current.counts
     total = len(report.current.rows)
+    passed = sum(s.passed for s in ranked)
     low, high = worst * 100, best * 100
     rates = f"{low:.0f} %" if round(low) == round(high) else f"{low:.0f}–{high:.0f} %"
     return Finding(
         9,
         # (a comma, not "; ": the headline joins its findings with semicolons)
-        f"{counts.passed} of {total} tests pass, failures spread over {len(failing)} of "
+        f"{passed} of {total} tests pass, failures spread over {len(failing)} of "
         f"{len(ranked)} suites alike ({rates} pass)",
         counts.summary(),
         kind="suite",
     )
 
 
-def _vacuous_findings(signals: Sequence[VacuousSignal], total: int) -> list[Finding]:
+def _not_run(counts: Counts) -> str:
+    """How tests that did not count as run ended: "skipped", "xfailed", or both."""
+    if counts.xfailed and counts.skipped:
+        return "skipped or xfailed"
+    return "xfailed" if counts.xfailed else "skipped"
+
+
+def _vacuous_findings(
+    signals: Sequence[VacuousSignal], total: int, not_run: str = "skipped"
+) -> list[Finding]:
     by_kind: dict[str, list[VacuousSignal]] = {}
     for sig in signals:
         by_kind.setdefault(sig.kind, []).append(sig)
@@ -157,9 +168,10 @@ def _vacuous_findings(signals: Sequence[VacuousSignal], total: int) -> list[Find
         elif kind == VacuousKind.ONLY_SKIPS:
             whole = any(s.subject == "(run)" for s in sigs)
             phrase = (
-                f"all {total} tests skipped: nothing was tested"
+                f"all {total} tests {not_run}: nothing was tested"
                 if whole
-                else f"{plural(n, 'suite')} only skipped ({', '.join(s.subject for s in sigs)})"
+                else f"{plural(n, 'suite')} only skipped "
+                f"({', '.join(suite_label(s.subject) for s in sigs)})"
             )
             out.append(Finding(3 if whole else 42, phrase))
         elif kind == VacuousKind.ZERO_MS_NETWORK_PASS:

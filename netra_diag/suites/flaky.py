@@ -2,6 +2,8 @@
 
 A test's history is its pass/fail sequence over the runs that ran it (skips are left out). The
 transition score is the share of consecutive pairs that flip (0: stable, 1: flips every run).
+A test is flaky when it passed on a retry, or flipped at least twice: one flip is a change
+(broke and stayed broken, or was fixed), which the baseline diff reports.
 A run in which most tests failed for one infrastructure cause (PROTOCOL.md §9.8: the service was
 down, cold, refusing) is an *outage*: its failures say nothing about individual tests, so it is
 left out of every history instead of marking the whole suite flaky.
@@ -9,6 +11,7 @@ left out of every history instead of marking the whole suite flaky.
 
 from __future__ import annotations
 
+import filecmp
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +28,8 @@ from netra_diag.wording import plural
 __all__ = ["FlakinessReport", "FlakyTest", "assess_flakiness", "is_outage", "load_history"]
 
 _OUTAGE_CATEGORIES = frozenset({Category.INFRASTRUCTURE, Category.INTERNAL_1011})
+# Flips of pass/fail that make a test flaky: "PPFFF" broke once and stays broken.
+_FLAKY_FLIPS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +117,7 @@ def assess_flakiness(
     for tid, letters in histories.items():
         states = ["F" if x == "F" else "P" for x in letters]
         flips = sum(1 for a, b in pairwise(states) if a != b)
-        if retried[tid] or (len(states) >= min_runs and flips):
+        if retried[tid] or (len(states) >= min_runs and flips >= _FLAKY_FLIPS):
             score = flips / (len(states) - 1) if len(states) > 1 else 0.0
             flaky.append(FlakyTest(tid, "".join(letters), flips, score, retried[tid]))
     flaky.sort(key=lambda f: (-f.score, -f.passed_on_retry, f.test_id))
@@ -124,16 +129,29 @@ def history_entries(
 ) -> list[Path]:
     """The runs of a history directory in name order: results files, and folders of shards.
 
-    ``besides``: the run being triaged. CI often keeps the newest run in the history folder too;
-    an entry that is one of these files or folders is left out, or that run would count twice."""
+    ``besides``: the run being triaged. CI often keeps the newest run in the history folder too,
+    or a copy of it (downloaded as an artifact); an entry that is one of these files or folders
+    is left out, and so is the newest entry when its bytes are those of one of these files, or
+    that run would count twice. (Only the newest: two older runs whose reports have no
+    timestamps can be alike byte for byte and still be two runs.)"""
     root = require_directory(directory, "a history of runs")
     found = sorted(p for p in root.iterdir() if p.is_dir() or p.suffix.lower() in (".xml", ".json"))
-    return [p for p in found if not any(_same(p, other) for other in besides)]
+    kept = [p for p in found if not any(_same_file(p, other) for other in besides)]
+    if kept and any(_same_bytes(kept[-1], other) for other in besides):
+        kept.pop()
+    return kept
 
 
-def _same(path: Path, other: str | os.PathLike[str]) -> bool:
+def _same_file(path: Path, other: str | os.PathLike[str]) -> bool:
     try:
         return os.path.samefile(path, other)
+    except OSError:
+        return False
+
+
+def _same_bytes(path: Path, other: str | os.PathLike[str]) -> bool:
+    try:
+        return path.is_file() and os.path.isfile(other) and filecmp.cmp(path, other, shallow=False)
     except OSError:
         return False
 

@@ -352,6 +352,28 @@ class CaseCollector:
             stderr=old.stderr or new.stderr,
         )
 
+    def _node_ids(self) -> None:
+        """Test ids for node's reporter, which names every testcase's class "test": the
+        enclosing ``describe`` (its innermost ``<testsuite>``) and the test's name. Its
+        position (``test::x #3``) would make every id after an added test differ from the
+        baseline's."""
+        rows = self.rows
+        wanted = [f"{row.suite}::{row.name}" if row.suite else row.name for row in rows]
+        seen: set[str] = set()
+        ids: list[str] = []
+        for test_id in wanted:
+            n = 1
+            unique = test_id
+            while unique in seen:  # the same title twice in one describe: still two tests
+                n += 1
+                unique = f"{test_id} #{n}"
+            seen.add(unique)
+            ids.append(unique)
+        self.rows = [row._replace(test_id=new) for row, new in zip(rows, ids, strict=True)]
+        self.columns = self.columns._replace(test_ids=ids)
+        self.ids = seen
+        self._index = None
+
     # -- the run ------------------------------------------------------------------------------
     def build(self) -> SuiteRun:
         declared = {**self.suite_counts, **self.node_counts}
@@ -359,6 +381,8 @@ class CaseCollector:
             own = {attr: _as_int(self.root_attrs.get(attr)) for attr in _COUNT_ATTRS}
             if any(v is not None for v in own.values()):
                 declared = {k: v for k, v in own.items() if v is not None}
+        if self.fmt == "junit-node":
+            self._node_ids()
         rows = self.rows
         details: dict[str, TestCase] = {}
         pytest_like = False

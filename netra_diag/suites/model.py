@@ -34,7 +34,14 @@ __all__ = [
     "row_of",
     "seed_columns",
     "split_nodeid",
+    "suite_label",
 ]
+
+
+def suite_label(name: str) -> str:
+    """A suite's name as a reader sees it: tests outside any named suite (node's top-level
+    tests, a bare ``<testsuite>``) are "(top level)"."""
+    return name or "(top level)"
 
 
 class Outcome(StrEnum):

@@ -36,14 +36,23 @@ class SuiteStatus:
     duration: float
     baseline: Counts | None = None
     baseline_tests: int = 0
+    # Tests whose outcome is a pass (None: as ``counts.passed``). Fewer than the runner's
+    # "passed" when a test passed and then errored in teardown: pytest counts it in both.
+    passing: int | None = None
+    baseline_passing: int | None = None
     new_failures: int = 0
     fixed: int = 0
     causes: tuple[str, ...] = ()
     weak_passes: tuple[str, ...] = ()
 
     @property
+    def passed(self) -> int:
+        """Tests that passed and did not then error (see ``passing``)."""
+        return self.counts.passed if self.passing is None else self.passing
+
+    @property
     def pass_rate(self) -> float | None:
-        return self.counts.passed / self.tests if self.tests else None
+        return self.passed / self.tests if self.tests else None
 
     @property
     def failing(self) -> int:
@@ -52,22 +61,22 @@ class SuiteStatus:
     def current_text(self) -> str:
         rate = self.pass_rate
         pct = f" ({rate * 100:.0f} %)" if rate is not None else ""
-        extra = [
-            f"{n} {word}"
-            for n, word in (
-                (self.counts.failed, "failed"),
-                (self.counts.errors, "errors" if self.counts.errors != 1 else "error"),
-                (self.counts.skipped, "skipped"),
-            )
-            if n
-        ]
+        c = self.counts
+        errors = plural(c.errors, "error") if c.errors else ""
+        after = c.passed - self.passed  # (counted as passed by the runner, errored after)
+        if errors and after > 0:
+            errors += f" ({after} after the test passed)"
+        extra = [text for text in (c.failed and f"{c.failed} failed", errors) if text]
+        if c.skipped:
+            extra.append(f"{c.skipped} skipped")
         more = f"; {', '.join(extra)}" if extra else ""
-        return f"{self.counts.passed}/{self.tests} pass{pct}{more}"
+        return f"{self.passed}/{self.tests} pass{pct}{more}"
 
     def baseline_text(self) -> str:
         if self.baseline is None:
             return "unknown (not in baseline)"
-        return f"{self.baseline.passed}/{self.baseline_tests} pass"
+        passed = self.baseline.passed if self.baseline_passing is None else self.baseline_passing
+        return f"{passed}/{self.baseline_tests} pass"
 
     def change_text(self) -> str:
         if self.baseline is None:
@@ -83,7 +92,7 @@ class SuiteStatus:
 
 
 class _Tally:
-    __slots__ = ("counts", "duration", "flaky", "outcomes", "tids")
+    __slots__ = ("counts", "duration", "flaky", "outcomes", "passing", "tids")
 
     def __init__(
         self,
@@ -100,6 +109,9 @@ class _Tally:
         self.duration: float = reduce(add, durations, 0.0)
         # As the runner counted: a failing or skipped test's details may count it twice.
         counts = self.counts = Counter(outcomes)
+        # Tests that passed, as a reader means it: not one whose teardown then raised, which
+        # pytest counts in both "passed" and "error".
+        self.passing = counts[Outcome.PASSED]
         if recount:
             for tid, outcome in compress(
                 zip(tids, outcomes, strict=True), map(_NOT_PASSED.__contains__, outcomes)
@@ -210,6 +222,8 @@ def suite_statuses(
                 duration=tally.duration,
                 baseline=_as_counts(base) if base is not None else None,
                 baseline_tests=len(base.tids) if base is not None else 0,
+                passing=tally.passing,
+                baseline_passing=base.passing if base is not None else None,
                 new_failures=sum(map(new.__contains__, tids)) if new else 0,
                 fixed=sum(map(fixed.__contains__, tids)) if fixed else 0,
                 causes=tuple(f"{n}× {label}" for label, n in causes.most_common()),

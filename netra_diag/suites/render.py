@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from netra_diag.redaction import scrub, scrub_obj
 from netra_diag.suites.categories import category_label
+from netra_diag.suites.model import suite_label
 from netra_diag.wording import plural
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 def _suite_rows(report: TriageReport) -> list[list[str]]:
     return [
         [
-            s.suite or "(all)",
+            suite_label(s.suite),
             str(s.tests),
             s.baseline_text() if report.baseline is not None else "-",
             s.current_text(),
@@ -149,7 +150,7 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
     if report.vacuous:
         lines += ["", "Passes that prove little"]
         for sig in report.vacuous[: max_tests * 3]:
-            lines.append(f"  {sig.kind}: {sig.subject}: {sig.detail}")
+            lines.append(f"  {sig.kind}: {suite_label(sig.subject)}: {sig.detail}")
         if len(report.vacuous) > max_tests * 3:
             lines.append(f"  … (+{len(report.vacuous) - max_tests * 3} more)")
     if report.flakiness is not None:
@@ -227,7 +228,8 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
     if report.vacuous:
         lines += ["", "Passes that prove little:"]
         lines += [
-            f"- {sig.kind}: {markdown_literal(sig.subject)}: {markdown_literal(sig.detail)}"
+            f"- {sig.kind}: {markdown_literal(suite_label(sig.subject))}: "
+            f"{markdown_literal(sig.detail)}"
             for sig in report.vacuous[: max_tests * 3]
         ]
     return scrub("\n".join(lines)) + "\n"
@@ -262,6 +264,7 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
                 "suite": s.suite,
                 "tests": s.tests,
                 "counts": s.counts.as_dict(),
+                "passing": s.passed,
                 "pass_rate": s.pass_rate,
                 "duration_s": s.duration,
                 "baseline": None if s.baseline is None else s.baseline.as_dict(),

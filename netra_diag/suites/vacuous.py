@@ -93,13 +93,17 @@ def find_vacuous(
     if not tested:
         out.append(
             VacuousSignal(
-                VacuousKind.ONLY_SKIPS, "(run)", f"all {len(run.rows)} tests skipped: nothing ran"
+                VacuousKind.ONLY_SKIPS,
+                "(run)",
+                ("the one test" if len(run.rows) == 1 else f"all {len(run.rows)} tests")
+                + " skipped: nothing ran",
             )
         )
     else:
         for name, size in sizes.items():
             if name not in tested:
-                out.append(VacuousSignal(VacuousKind.ONLY_SKIPS, name, f"all {size} tests skipped"))
+                every = "the one test" if size == 1 else f"all {size} tests"
+                out.append(VacuousSignal(VacuousKind.ONLY_SKIPS, name, f"{every} skipped"))
     unreachable = [
         c.test_id
         for c in run.details.values()
