@@ -41,6 +41,7 @@ from netra_diag.events.rules.fields import check_required_fields
 from netra_diag.events.rules.order import (
     check_critical_events,
     check_duplicates,
+    check_optional_events,
     check_start_first,
     check_terminal,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "check_heartbeats",
     "check_isolation",
     "check_observed",
+    "check_optional_events",
     "check_required_fields",
     "check_run",
     "check_sequence",
@@ -99,6 +101,7 @@ DEFAULT_CHECKS: tuple[Check, ...] = (
     check_frame_size,
     check_error_frames,
     check_critical_events,
+    check_optional_events,
     check_start_first,
     check_terminal,
     check_sequence,

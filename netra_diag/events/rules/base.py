@@ -185,6 +185,10 @@ class ContractConfig:
         "tool_completed",
         "agent_completed",
     )
+    # §5: "(tool_executing → tool_completed)*": a run that used no tools is complete without
+    # them (the tool-pair rules catch one without the other). Only when no run of a stream used
+    # a tool is that said, as a note: the stream did not exercise them.
+    optional_events: tuple[str, ...] = ("tool_executing", "tool_completed")
     accepted_terminals: frozenset[str] = TERMINAL_EVENTS
     required_fields: Mapping[str, FieldGroups] = field(
         default_factory=lambda: DEFAULT_REQUIRED_FIELDS

@@ -7,7 +7,7 @@ terminal event. Nothing of the run may follow its terminal event, and no event m
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from netra_diag.events.model import EventKind, TimedEvent
 from netra_diag.events.rules.base import (
@@ -21,11 +21,13 @@ from netra_diag.events.rules.base import (
     finding,
     per_run,
 )
-from netra_diag.events.runs import Run, distinct, event_identity
+from netra_diag.events.runs import Run, distinct, event_identity, group_runs
+from netra_diag.wording import plural
 
 __all__ = [
     "check_critical_events",
     "check_duplicates",
+    "check_optional_events",
     "check_start_first",
     "check_terminal",
 ]
@@ -46,13 +48,35 @@ def check_critical_events(run: Run, context: ContractContext) -> Iterator[Findin
     present = sum(1 for name in config.required_events if name in seen)
     total = len(config.required_events)
     for name in config.required_events:
-        if name in seen or name in config.accepted_terminals:
+        if name in seen or name in config.accepted_terminals or name in config.optional_events:
             continue
         yield finding(
             Rule.MISSING_EVENT,
             Severity.ERROR,
             f"run {run.key} never sent {name} ({present} of {total} required event types seen)",
             run.key,
+        )
+
+
+def check_optional_events(
+    events: Sequence[TimedEvent], context: ContractContext
+) -> Iterator[Finding]:
+    """A note when no run of the stream sent the optional events (by default the tool pair): the
+    contract held, but the stream did not exercise them."""
+    config = context.config
+    wanted = [name for name in config.required_events if name in config.optional_events]
+    runs = group_runs(events)
+    if not wanted or not runs:
+        return
+    seen = {te.type for te in events}
+    missing = [name for name in wanted if name not in seen]
+    if missing:
+        yield finding(
+            Rule.MISSING_EVENT,
+            Severity.INFO,
+            f"no run sent {' or '.join(missing)}: {plural(len(runs), 'run')} without tools "
+            "(allowed by §5; the tool events were not exercised)",
+            None,
         )
 
 
