@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from netra_diag.redaction import scrub
 from netra_diag.suites.categories import category_label
-from netra_diag.suites.model import TestCase
+from netra_diag.suites.model import TestCase, module_of
 
 if TYPE_CHECKING:
     from netra_diag.suites.triage import TriageReport
@@ -42,20 +42,35 @@ def _property(text: str) -> str:
 def _location(case: TestCase | None, zero_based: bool) -> str:
     """``file=…,line=…`` of where ``case`` failed, or "" when the report does not say.
     ``zero_based``: the report's ``line`` attributes count from 0 (pytest's JUnit)."""
-    if case is None or not case.file:
+    if case is None:
         return ""
     text = case.primary.text if case.primary is not None else ""
     # "path/test_x.py:88: in test_y" or "path/test_x.py:88: AssertionError" (pytest): the last
     # such frame is where it failed. Its path is relative to where pytest ran (the workspace, in
     # CI), the file attribute to pytest's rootdir: the traceback's is the one to show.
-    frames = re.findall(rf"(?m)^((?:\S*/)?{re.escape(case.file)}):(\d+):", text)
-    if frames:
-        path, number = frames[-1]
-        return f"file={_property(path)},line={number}"
+    for file in _test_files(case):
+        frames = re.findall(rf"(?m)^((?:\S*/)?{re.escape(file)}):(\d+):", text)
+        if frames:
+            path, number = frames[-1]
+            return f"file={_property(path)},line={number}"
+    if not case.file:
+        return ""
     if case.line is not None:
         line = case.line + 1 if zero_based else case.line
         return f"file={_property(case.file)},line={line}"
     return f"file={_property(case.file)}"
+
+
+def _test_files(case: TestCase) -> list[str]:
+    """Where the test's source may be: the report's ``file``, else (pytest's xunit2 writes no
+    file attribute) the module its dotted classname names, ``tests.e2e.test_a.TestB`` ->
+    ``tests/e2e/test_a.py``, or the shorter paths a rootdir elsewhere would print. A test
+    that failed without a traceback (a strict xpass) then has no location."""
+    if case.file:
+        return [case.file]
+    # (a collection error has no classname; its name is the module's)
+    module = module_of(case.classname or case.name).split(".")
+    return ["/".join(module[i:]) + ".py" for i in range(len(module)) if module[i]]
 
 
 def report_to_github(report: TriageReport, *, max_tests: int = 5) -> str:

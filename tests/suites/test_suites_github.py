@@ -80,3 +80,18 @@ def test_a_passing_run_gets_a_notice(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert capsys.readouterr().out.startswith(
         "::notice title=netra-diag triage::the one test passes"
     )
+
+
+@pytest.mark.slow
+def test_xunit2_annotations_point_at_the_line_that_failed(pyrun) -> None:  # type: ignore[no-untyped-def]
+    # pytest's default JUnit family (xunit2) writes no file or line attribute: the module comes
+    # from the classname, the line from the traceback, as for xunit1.
+    def located(path: Path) -> list[str]:
+        lines = triage(path).to_github(max_tests=50).splitlines()[1:]
+        return [m["file"] + ":" + m["line"] for m in map(_ANNOTATION.match, lines) if m]
+
+    from_xunit2, from_xunit1 = located(pyrun.xunit2), located(pyrun.xunit1)
+    assert "case_collect_error.py:3" in from_xunit2  # a collection error: no classname
+    assert set(from_xunit2) <= set(from_xunit1)
+    # Only a strict xpass, which has no traceback, is left without a line.
+    assert len(from_xunit2) >= len(from_xunit1) - 1
