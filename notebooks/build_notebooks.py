@@ -342,12 +342,10 @@ summary.record("clusters", [
     {"tests": c.size, "category": str(c.category), "phase": str(c.phase), "why": c.because}
     for c in result.clusters
 ])
-summary.check(
-    "new_failures",
-    kind="new_failures",
-    passed=not (result.diff and result.diff.any_new_failures),
-    detail=result.headline,
-)
+# Without a baseline "new" cannot be judged: the check is then not verified, never a pass.
+new_failures = investigation.new_failures_check(result)
+summary.extend([new_failures])
+summary.set_headline(investigation.triage_headline(result, new_failures))
 summary
 """
     ),

@@ -26,6 +26,7 @@ from netra_diag.investigation.collect import (
 )
 from netra_diag.investigation.service import ServiceRef, ensure_service, secret_for, token_factory
 from netra_diag.investigation.turn import DEMO_MESSAGE, Turn, describe_turn, run_turn
+from netra_diag.investigation.verdicts import new_failures_check, triage_headline
 
 __all__ = [
     "DEFAULT_FAULTS",
@@ -40,7 +41,9 @@ __all__ = [
     "collect",
     "describe_turn",
     "ensure_service",
+    "new_failures_check",
     "run_turn",
     "secret_for",
     "token_factory",
+    "triage_headline",
 ]

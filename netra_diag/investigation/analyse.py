@@ -237,17 +237,10 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
         )
     )
     if inv.triage is not None:
-        new = _new_failures(inv.triage)
-        checks.append(Check("new_failures", CheckKind.NEW_FAILURES, new == 0, inv.triage.headline))
+        from netra_diag.investigation.verdicts import new_failures_check
+
+        checks.append(new_failures_check(inv.triage))
     return tuple(checks)
-
-
-def _new_failures(triage: Any) -> int:
-    """Regressions plus failing tests the baseline did not have (what fails CI)."""
-    diff = triage.diff
-    if diff is None:
-        return 0
-    return len(diff.new_failures) + len(diff.failing_added)
 
 
 def _headline(inv: Investigation) -> str:

@@ -209,3 +209,22 @@ def test_investigation_report_runs_end_to_end(tmp_path: Path) -> None:
     html = result.html_path.read_text(encoding="utf-8")
     assert not sla.verified and "<td>not verified</td>" in html
     assert "<th>passed</th>" not in html
+
+
+def test_suite_triage_without_a_baseline_does_not_pass_a_failing_suite(tmp_path: Path) -> None:
+    results = tmp_path / "onefail.xml"
+    results.write_text(
+        '<testsuites><testsuite name="pytest" tests="2" failures="1">'
+        '<testcase classname="tests.test_a" name="test_ok" time="0.1"/>'
+        '<testcase classname="tests.test_a" name="test_bad" time="0.2">'
+        '<failure message="assert 1 == 2">AssertionError</failure></testcase>'
+        "</testsuite></testsuites>",
+        encoding="utf-8",
+    )
+    result = run_report(
+        "suite_triage", {"results": str(results)}, out_dir=tmp_path / "out", html=False
+    )
+    assert result.error is None, result.error
+    (check,) = result.checks
+    assert check.status == "not verified" and "no baseline" in check.detail
+    assert result.headline.startswith("1 of 2") and "not verified" in result.headline
