@@ -27,6 +27,10 @@ exit codes:
   6  SLA breach: a required check failed, a required check had no data (unless
      --allow-missing), or a phase regressed against --baseline
 
+A regression is a median (or, with enough samples, p95) that is slower than the baseline with
+a bootstrap interval wholly above zero, by more than 5 % of the baseline and more than 1 ms;
+smaller shifts are reported as "within noise".
+
 examples:
   netra-diag sla check service runs/*.jsonl
   netra-diag sla check my_sla.toml runs/ --baseline last_week/ --json
@@ -139,8 +143,10 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from netra_diag.cli.output import emit
     from netra_diag.errors import ConfigFileError, RecordingError, UsageError
     from netra_diag.latency import (
+        SlaGate,
         compare_latency,
         evaluate_sla,
         load_sla,
@@ -166,34 +172,31 @@ def run_check(args: argparse.Namespace) -> int:
         if baseline is not None
         else None
     )
-    missing_required = [r for r in report.missing if r.check.required]
-    code = ExitCode.OK
-    if report.breached or (missing_required and not args.allow_missing):
-        code = ExitCode.SLA_BREACH
-    if comparison is not None and comparison.regressions:
-        code = ExitCode.SLA_BREACH
+    gate = SlaGate(report, comparison, allow_missing=args.allow_missing)
+    code = ExitCode.SLA_BREACH if gate.failed else ExitCode.OK
     summary = summarize_latency(metrics, confidence=args.confidence) if len(metrics) else None
     if args.json:
         doc: dict[str, Any] = {
             "exit_code": int(code),
             "cassettes": args.cassettes,
             "metrics_rows": len(metrics),
-            **report.to_dict(),
-            "comparison": comparison.to_dict() if comparison is not None else None,
+            **gate.to_dict(),
             "summary": _records(summary.to_frame()) if summary is not None else [],
             "summary_warnings": list(summary.warnings) if summary is not None else [],
         }
-        print(json.dumps(doc, indent=2, default=str, allow_nan=False))
+        emit(json.dumps(doc, indent=2, default=str, allow_nan=False) + "\n")
         return int(code)
-    print(report.text())
+    lines = [gate.headline, *report.text().splitlines()[1:]]
+    missing_required = gate.missing_required
     if missing_required and args.allow_missing:
-        print(f"--allow-missing: {len(missing_required)} required check(s) without data ignored")
+        lines.append(
+            f"--allow-missing: {len(missing_required)} required check(s) without data ignored"
+        )
     if comparison is not None:
-        print()
-        print(comparison.text())
+        lines += ["", comparison.text()]
     if args.summary and summary is not None:
-        print()
-        print(summary.text())
+        lines += ["", summary.text()]
+    emit("\n".join(lines) + "\n")
     return int(code)
 
 

@@ -13,6 +13,7 @@ Figures live in ``netra_diag.charts.latency``; the CLI in ``netra-diag sla check
 
 from netra_diag.latency.compare import ComparisonReport, PhaseComparison, Verdict, compare_latency
 from netra_diag.latency.evaluate import evaluate_sla
+from netra_diag.latency.gate import SlaGate
 from netra_diag.latency.histogram import LatencyHistogram
 from netra_diag.latency.metrics import (
     METRIC_COLUMNS,
@@ -52,6 +53,7 @@ __all__ = [
     "Phase",
     "PhaseComparison",
     "SlaCheck",
+    "SlaGate",
     "SlaReport",
     "SlaSpec",
     "Verdict",

@@ -1,6 +1,14 @@
 """Baseline vs current: per-phase deltas of the median and p95 with bootstrap intervals, and a
 verdict that calls a change only when the interval excludes zero and the change is big enough to
-matter (``min_relative_change`` of the baseline value)."""
+matter: more than ``min_relative_change`` of the baseline value (default 5 %) *and* more than
+``min_absolute_change_ms`` (default 1 ms).
+
+Why both floors: on a small baseline a relative floor alone calls a +0.02 ms shift of a 0.09 ms
+event latency a "+22 % regression" — statistically real (thousands of loopback samples give a
+tight interval) but far below what any client can notice, and below the jitter of the clocks
+that measured it (``time.time()`` stamps, scheduler wake-ups). An absolute floor alone would let
+a 30 % slowdown of a 2 ms phase pass. A change has to clear both.
+"""
 
 from __future__ import annotations
 
@@ -70,6 +78,7 @@ class ComparisonReport:
     rows: tuple[PhaseComparison, ...]
     confidence: float
     min_relative_change: float
+    min_absolute_change_ms: float = 1.0
 
     @property
     def regressions(self) -> tuple[PhaseComparison, ...]:
@@ -172,6 +181,7 @@ def compare_latency(
     n_boot: int = 1000,
     seed: int = 0,
     min_relative_change: float = 0.05,
+    min_absolute_change_ms: float = 1.0,
     min_samples: int = 5,
 ) -> ComparisonReport:
     """Compare two sets of latencies (``phase_metrics`` DataFrames, or arrays of ms).
@@ -179,9 +189,17 @@ def compare_latency(
     Groups by ``phase`` and ``source`` (when present) unless ``by`` is given. The median always
     counts toward the verdict; the p95 only when both samples have ten values above it;
     ``regression`` when an interval of ``current - baseline`` lies wholly above zero and the
-    change exceeds ``min_relative_change`` of the baseline, ``improvement`` likewise below zero,
-    otherwise ``within noise``; ``insufficient data`` when either side has < ``min_samples``.
+    change exceeds both ``min_relative_change`` of the baseline and ``min_absolute_change_ms``,
+    ``improvement`` likewise below zero, otherwise ``within noise`` (with a note when the
+    interval excludes zero but the change is under the floors); ``insufficient data`` when
+    either side has < ``min_samples``.
     """
+    if not (min_relative_change >= 0 and min_absolute_change_ms >= 0):
+        raise LatencyDataError(
+            "compare_latency",
+            f"change floors must be >= 0, got {min_relative_change!r} / "
+            f"{min_absolute_change_ms!r} ms",
+        )
     if isinstance(baseline_df, pd.DataFrame) and by is None:
         keys = tuple(c for c in ("phase", "source") if c in baseline_df.columns)
     else:
@@ -193,9 +211,20 @@ def compare_latency(
         b = _finite(base_groups.get(key))
         c = _finite(cur_groups.get(key))
         rows.append(
-            _compare_one(key, b, c, confidence, n_boot, seeds, min_relative_change, min_samples)
+            _compare_one(
+                key,
+                b,
+                c,
+                confidence,
+                n_boot,
+                seeds,
+                (min_relative_change, min_absolute_change_ms),
+                min_samples,
+            )
         )
-    return ComparisonReport(keys, tuple(rows), confidence, min_relative_change)
+    return ComparisonReport(
+        keys, tuple(rows), confidence, min_relative_change, min_absolute_change_ms
+    )
 
 
 def _finite(x: npt.NDArray[np.float64] | None) -> npt.NDArray[np.float64]:
@@ -217,7 +246,7 @@ def _compare_one(
     confidence: float,
     n_boot: int,
     seeds: list[np.random.SeedSequence],
-    min_rel: float,
+    floors: tuple[float, float],
     min_samples: int,
 ) -> PhaseComparison:
     nan = Delta(math.nan, math.nan, math.nan, math.nan, math.nan, False)
@@ -250,8 +279,25 @@ def _compare_one(
                 not why,
             )
         )
-    up = any(d.usable and d.ci_low > 0 and d.delta > min_rel * abs(d.baseline) for d in deltas)
-    down = any(d.usable and d.ci_high < 0 and -d.delta > min_rel * abs(d.baseline) for d in deltas)
+    min_rel, min_abs = floors
+
+    def matters(d: Delta) -> bool:
+        return abs(d.delta) > max(min_rel * abs(d.baseline), min_abs)
+
+    up = any(d.usable and d.ci_low > 0 and d.delta > 0 and matters(d) for d in deltas)
+    down = any(d.usable and d.ci_high < 0 and d.delta < 0 and matters(d) for d in deltas)
+    if not (up or down):
+        real = [
+            (label, d)
+            for label, d in zip(("median", "p95"), deltas, strict=True)
+            if d.usable and (d.ci_low > 0 or d.ci_high < 0)
+        ]
+        if real:
+            label, d = real[0]
+            notes.append(
+                f"{label} shift of {d.delta:+.3g} ms is outside the interval's noise but under "
+                f"the floor ({min_rel:.0%} of the baseline and {min_abs:g} ms)"
+            )
     verdict = Verdict.REGRESSION if up else Verdict.IMPROVEMENT if down else Verdict.NOISE
     return PhaseComparison(
         key, int(b.size), int(c.size), deltas[0], deltas[1], verdict, "; ".join(notes)

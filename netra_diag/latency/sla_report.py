@@ -83,19 +83,22 @@ class SlaReport:
         return tuple(r for r in self.results if r.weak_pass)
 
     @property
-    def headline(self) -> str:
-        """One line: the verdict first, then what it rests on."""
+    def verdict(self) -> str:
+        """``BREACH`` (a required check failed on data), ``NOT VERIFIED`` (a required check
+        has no data) or ``PASS``."""
+        if self.breached:
+            return "BREACH"
+        if any(r.check.required for r in self.missing):
+            return "NOT VERIFIED"
+        return "PASS"
+
+    def headline_details(self) -> list[str]:
+        """What the verdict rests on: ``["1 of 2 checks pass", "1 fail (…)", …]``."""
         total = len(self.results)
         passed = sum(r.status is CheckStatus.PASS for r in self.results)
         fails, missing, weak = self.failures, self.missing, self.weak_passes
         missing_req = [r for r in missing if r.check.required]
-        if self.breached:
-            verdict = "BREACH"
-        elif missing_req:
-            verdict = "NOT VERIFIED"
-        else:
-            verdict = "PASS"
-        parts = [f"SLA {self.spec.name!r}: {verdict} — {passed} of {total} checks pass"]
+        parts = [f"{passed} of {total} checks pass"]
         if fails:
             worst = fails[0]
             parts.append(
@@ -108,7 +111,13 @@ class SlaReport:
             parts.append(f"{len(missing)} no data{req}")
         if weak:
             parts.append(f"{len(weak)} passed on too few samples to mean much")
-        return "; ".join(parts)
+        return parts
+
+    @property
+    def headline(self) -> str:
+        """One line: the verdict first, then what it rests on."""
+        first, *rest = self.headline_details()
+        return "; ".join([f"SLA {self.spec.name!r}: {self.verdict} — {first}", *rest])
 
     def to_frame(self) -> pd.DataFrame:
         """One row per check. Columns: ``id``, ``phase``, ``rule`` (``"p95 < 100 ms"``),

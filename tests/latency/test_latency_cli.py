@@ -106,11 +106,24 @@ def test_baseline_regression(
     assert "within noise" in capsys.readouterr().out
     code = main(["sla", "check", str(sla), *slower, "--baseline", *healthy, "--json"])
     doc = json.loads(capsys.readouterr().out)
-    assert code == ExitCode.SLA_BREACH and doc["passed"] is True
+    # The checks pass, but the run fails on the regression: the headline and "passed" say so
+    # (they said PASS / true while the exit code was 6).
+    assert code == ExitCode.SLA_BREACH == doc["exit_code"]
+    assert doc["passed"] is False and doc["breached"] is False and doc["regressed"] is True
+    assert doc["verdict"] == "REGRESSION"
+    assert doc["headline"].startswith(
+        "SLA 'ci-gate': REGRESSION — 4 phases slower than the baseline (event_gap"
+    )
+    assert "the SLA checks themselves: 2 of 2 checks pass" in doc["headline"]
     verdicts = {(p["phase"], p["source"]): p["verdict"] for p in doc["comparison"]["phases"]}
     assert verdicts[("event_gap", "client")] == "regression"
     assert verdicts[("connect", "client")] == "within noise"
     assert verdicts[("reconnect", "client")] == "insufficient data"  # 3 samples each
+    assert main(["sla", "check", str(sla), *slower, "--baseline", *healthy]) == ExitCode.SLA_BREACH
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(
+        "SLA 'ci-gate': REGRESSION — 4 phases slower than the baseline (event_gap"
+    )
 
 
 def test_bad_sla_file_is_a_usage_error_naming_line_and_field(

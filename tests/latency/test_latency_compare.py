@@ -69,6 +69,26 @@ def test_tiny_but_significant_changes_are_noise() -> None:
     assert row.verdict is Verdict.NOISE  # … but under the 5 % that matters
 
 
+def test_sub_millisecond_shift_of_a_tiny_baseline_is_noise() -> None:
+    # Loopback event latency: ~0.09 ms, then ~0.11 ms. +22 % and a tight interval, but 0.02 ms
+    # is below anything a client notices and below the clocks' own jitter (QA: "8 regression"
+    # with event_latency median +0.0215 ms).
+    rng = np.random.default_rng(5)
+    base = rng.normal(0.09, 0.005, 2000)
+    report = compare_latency(base, base + 0.0215, n_boot=300)
+    row = report.rows[0]
+    assert row.median.ci_low > 0 and row.median.relative > 0.2
+    assert row.verdict is Verdict.NOISE and not report.regressions
+    assert "under the floor (5% of the baseline and 1 ms)" in row.note
+    # The same relative shift of a 90 ms phase clears both floors.
+    slow = compare_latency(base * 1000, (base + 0.0215) * 1000, n_boot=300)
+    assert slow.rows[0].verdict is Verdict.REGRESSION
+    # The floor is a parameter; a negative one makes no sense.
+    assert compare_latency(base, base + 0.0215, n_boot=300, min_absolute_change_ms=0.01).regressions
+    with pytest.raises(LatencyDataError, match="floors"):
+        compare_latency(base, base, min_absolute_change_ms=-1)
+
+
 def test_p95_on_a_small_sample_stays_out_of_the_verdict() -> None:
     rng = np.random.default_rng(4)
     base = rng.exponential(10, 60)

@@ -1,0 +1,102 @@
+"""What ``sla check`` decides: an ``SlaReport`` and, with a baseline, a ``ComparisonReport``,
+combined into one verdict whose headline names what failed first.
+
+Without this the two halves spoke separately: the SLA headline said ``PASS — 2 of 2 checks
+pass`` while a phase that regressed against the baseline made the run fail. Verdicts, worst
+first: ``BREACH`` (a required check failed on data), ``REGRESSION`` (a phase is slower than the
+baseline by more than the comparison's floors, see ``compare``), ``NOT VERIFIED`` (a required
+check had no data), ``PASS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from netra_diag.latency.compare import ComparisonReport, PhaseComparison
+from netra_diag.latency.sla_report import CheckResult, SlaReport
+from netra_diag.latency.units import Dimension, format_quantity
+
+__all__ = ["SlaGate"]
+
+
+@dataclass(frozen=True, slots=True)
+class SlaGate:
+    """The verdict of an SLA check, optionally against a baseline. ``allow_missing`` lets
+    required checks without data through (they stay reported, and the verdict stays ``NOT
+    VERIFIED``)."""
+
+    report: SlaReport
+    comparison: ComparisonReport | None = None
+    allow_missing: bool = False
+
+    @property
+    def regressions(self) -> tuple[PhaseComparison, ...]:
+        return self.comparison.regressions if self.comparison is not None else ()
+
+    @property
+    def missing_required(self) -> tuple[CheckResult, ...]:
+        return tuple(r for r in self.report.missing if r.check.required)
+
+    @property
+    def verdict(self) -> str:
+        if self.report.breached:
+            return "BREACH"
+        if self.regressions:
+            return "REGRESSION"
+        return self.report.verdict
+
+    @property
+    def passed(self) -> bool:
+        """Every required check passed on data and no phase regressed."""
+        return self.report.passed and not self.regressions
+
+    @property
+    def failed(self) -> bool:
+        """Whether the gate fails the run (``sla check`` exits 6)."""
+        if self.report.breached or self.regressions:
+            return True
+        return bool(self.missing_required) and not self.allow_missing
+
+    @property
+    def headline(self) -> str:
+        """One line, the verdict and the failure that decided it first."""
+        details = self.report.headline_details()
+        regressed = self._regression_text()
+        if self.verdict == "REGRESSION":
+            parts = [regressed, "the SLA checks themselves: " + details[0], *details[1:]]
+        else:
+            parts = [*details, *([regressed] if regressed else [])]
+        name = self.report.spec.name
+        return "; ".join([f"SLA {name!r}: {self.verdict} — {parts[0]}", *parts[1:]])
+
+    def _regression_text(self) -> str:
+        rows = self.regressions
+        if not rows:
+            return ""
+        first = rows[0]
+        d = first.median if first.median.usable and first.median.delta > 0 else first.p95
+        label = "median" if d is first.median else "p95"
+        name = "/".join(map(str, first.key)) or "values"
+        phases = "phase" if len(rows) == 1 else "phases"
+        return (
+            f"{len(rows)} {phases} slower than the baseline ({name}: {label} "
+            f"{_ms(d.baseline)} → {_ms(d.current)})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """``SlaReport.to_dict()`` with the combined ``verdict``, ``passed``, ``headline``, plus
+        ``regressed`` and ``comparison``."""
+        doc = self.report.to_dict()
+        doc.update(
+            verdict=self.verdict,
+            passed=self.passed,
+            regressed=bool(self.regressions),
+            headline=self.headline,
+            comparison=self.comparison.to_dict() if self.comparison is not None else None,
+        )
+        return doc
+
+
+def _ms(value: float) -> str:
+    return format_quantity(value, Dimension.TIME)
