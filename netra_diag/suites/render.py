@@ -16,6 +16,7 @@ from netra_diag.suites.model import suite_label
 from netra_diag.wording import plural
 
 if TYPE_CHECKING:
+    from netra_diag.suites.diff import RunDiff
     from netra_diag.suites.triage import TriageReport
 
 __all__ = ["markdown_literal", "report_to_dict", "report_to_markdown", "report_to_text"]
@@ -128,23 +129,9 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
     d = report.diff
     if d is not None:
         lines += ["", "Since baseline"]
-        for label, items in (
-            ("new failures", d.new_failures),
-            ("failing, not in baseline", d.failing_added),
-            ("still failing", d.still_failing),
-            ("  of which for a new cause", d.cause_changed),
-            ("fixed", d.fixed),
-            ("newly flaky", d.newly_flaky),
-            ("now skipped", d.newly_skipped),
-            ("removed", d.removed),
-            ("added", d.added),
-        ):
-            if items:
-                lines.append(f"  {label} ({len(items)}): {_list(list(items), max_tests)}")
-        for r in d.duration_regressions[:max_tests]:
-            lines.append(
-                f"  slower: {r.test_id} {r.before:.2f} s -> {r.after:.2f} s ({r.factor:.1f}x)"
-            )
+        for label, items in _diff_sections(d):
+            lines.append(f"  {label} ({len(items)}): {_list(list(items), max_tests)}")
+        lines += [f"  {slower}" for slower in _slower(d, max_tests)]
         if not d.changed and not d.duration_regressions and not d.failing_added:
             lines.append("  no change")
     if report.vacuous:
@@ -155,15 +142,44 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
             lines.append(f"  … (+{len(report.vacuous) - max_tests * 3} more)")
     if report.flakiness is not None:
         lines += ["", f"Flakiness: {report.flakiness.summary()}"]
-        for reason in report.flakiness.outage_reasons:
-            lines.append(f"  outage: {reason}")
-        for ft in report.flakiness.flaky[:max_tests]:
-            lines.append(
-                f"  {ft.test_id}: {ft.history} (score {ft.score:.2f}, retries {ft.passed_on_retry})"
-            )
+        lines += [f"  {line}" for line in _flakiness_lines(report, max_tests)]
     if report.current.warnings:
         lines += ["", "Warnings", *[f"  {w}" for w in report.current.warnings[:max_tests]]]
     return scrub("\n".join(lines)) + "\n"
+
+
+def _diff_sections(d: RunDiff) -> list[tuple[str, tuple[str, ...]]]:
+    """The baseline diff's non-empty lists, labelled, in the order a reader wants them."""
+    sections = (
+        ("new failures", d.new_failures),
+        ("failing, not in baseline", d.failing_added),
+        ("still failing", d.still_failing),
+        ("  of which for a new cause", d.cause_changed),
+        ("fixed", d.fixed),
+        ("newly flaky", d.newly_flaky),
+        ("now skipped", d.newly_skipped),
+        ("removed", d.removed),
+        ("added", d.added),
+    )
+    return [(label, tuple(items)) for label, items in sections if items]
+
+
+def _slower(d: RunDiff, max_tests: int) -> list[str]:
+    return [
+        f"slower: {r.test_id} {r.before:.2f} s -> {r.after:.2f} s ({r.factor:.1f}x)"
+        for r in d.duration_regressions[:max_tests]
+    ]
+
+
+def _flakiness_lines(report: TriageReport, max_tests: int) -> list[str]:
+    if report.flakiness is None:
+        return []
+    lines = [f"outage: {reason}" for reason in report.flakiness.outage_reasons]
+    lines += [
+        f"{ft.test_id}: {ft.history} (score {ft.score:.2f}, retries {ft.passed_on_retry})"
+        for ft in report.flakiness.flaky[:max_tests]
+    ]
+    return lines
 
 
 # Failure messages are full of what Markdown reads as markup: "<n>" placeholders and "<Mock …>"
@@ -182,8 +198,14 @@ def markdown_literal(text: str) -> str:
 
 
 def _md_code(text: str) -> str:
-    """``text`` inside a code span in a table: only the cell separator is escaped there (GFM)."""
-    return scrub(text).replace("|", "\\|").replace("`", "'").replace("\n", " ")
+    """``text`` as a code span in a table cell. Only the cell separator is escaped there (GFM);
+    a backtick in the text (a test id like ``test_x[tick`s]``) is kept, inside a fence of one
+    backtick more than its longest run (CommonMark), padded where it would touch the fence."""
+    body = scrub(text).replace("|", "\\|").replace("\n", " ")
+    fence = "`" * (max(map(len, re.findall(r"`+", body)), default=0) + 1)
+    if body.startswith("`") or body.endswith("`"):
+        body = f" {body} "
+    return f"{fence}{body}{fence}"
 
 
 def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
@@ -208,23 +230,19 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
             label = markdown_literal(category_label(c.category))
             lines.append(
                 f"| {i} | {c.size} | {label} | {c.phase} | {markdown_literal(c.because)} "
-                f"| `{_md_code(c.representative)}` |"
+                f"| {_md_code(c.representative)} |"
             )
     d = report.diff
     if d is not None:
-        lines += [""]
-        for label, items in (
-            ("New failures", d.new_failures),
-            ("Failing, not in baseline", d.failing_added),
-            ("Fixed", d.fixed),
-            ("Still failing", d.still_failing),
-            ("Newly flaky", d.newly_flaky),
-            ("Removed", d.removed),
-        ):
-            if items:
-                lines.append(
-                    f"- {label} ({len(items)}): {markdown_literal(_list(list(items), max_tests))}"
-                )
+        lines += ["", "Since baseline:"]
+        for label, items in _diff_sections(d):
+            nested = label.startswith(" ")  # ("of which …": a sub-item of the one before)
+            bullet = "  - " if nested else "- "
+            shown = markdown_literal(_list(list(items), max_tests))
+            lines.append(f"{bullet}{label.strip().capitalize()} ({len(items)}): {shown}")
+        lines += [f"- {markdown_literal(slower)}" for slower in _slower(d, max_tests)]
+        if not d.changed and not d.duration_regressions and not d.failing_added:
+            lines.append("- no change")
     if report.vacuous:
         lines += ["", "Passes that prove little:"]
         lines += [
@@ -232,6 +250,14 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
             f"{markdown_literal(sig.detail)}"
             for sig in report.vacuous[: max_tests * 3]
         ]
+        if len(report.vacuous) > max_tests * 3:
+            lines.append(f"- … (+{len(report.vacuous) - max_tests * 3} more)")
+    if report.flakiness is not None:
+        lines += ["", f"Flakiness: {markdown_literal(report.flakiness.summary())}"]
+        lines += [f"- {markdown_literal(line)}" for line in _flakiness_lines(report, max_tests)]
+    if report.current.warnings:
+        lines += ["", "Warnings:"]
+        lines += [f"- {markdown_literal(w)}" for w in report.current.warnings[:max_tests]]
     return scrub("\n".join(lines)) + "\n"
 
 

@@ -125,8 +125,9 @@ def normalise_message(message: str) -> str:
         # A token glued to other word characters ("_eyJ…", "token=eyJ…") is no word of its own
         # for _CANDIDATE, whose digit rule would mangle it past what scrubbing recognises.
         text = JWT_PATTERN.sub("<token>", text)
-    text = _CANDIDATE.sub(_classify, text)
-    return " ".join(text.split())[:_MESSAGE_LIMIT]
+    text = " ".join(_CANDIDATE.sub(_classify, text).split())
+    # (cut with a mark: a reader must not take the head of a long message for all of it)
+    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
 
 
 # Failures of one cause often repeat the very same message.

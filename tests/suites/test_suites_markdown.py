@@ -100,3 +100,46 @@ def test_any_text_renders_as_itself(text: str) -> None:
     assert " ".join(item.split()) == " ".join(f"run: {text}".split())
     cell = _shown(f"| a | b |\n|---|---|\n| {literal} | x |\n")
     assert " ".join(cell.split()) == " ".join(f"a b {text} x".split())
+
+
+def test_a_test_id_with_backticks_is_shown_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "r.xml"
+    path.write_text(
+        '<testsuite name="s"><testcase classname="t" name="test_odd[tick`s]">'
+        '<failure message="AssertionError: x">E x</failure></testcase></testsuite>'
+    )
+    assert "t::test_odd[tick`s]" in _shown(triage(path).to_markdown())
+
+
+def test_markdown_has_what_the_text_report_has(tmp_path: Path) -> None:
+    # The flakiness section and every list of the baseline diff, as in the text rendering.
+    def run(name: str, cases: dict[str, str]) -> Path:
+        body = "".join(
+            f'<testcase classname="k" name="{test}">'
+            + {"P": "", "F": '<failure message="AssertionError: no"/>', "S": "<skipped/>"}[state]
+            + "</testcase>"
+            for test, state in cases.items()
+        )
+        path = tmp_path / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f'<testsuite name="s">{body}</testsuite>')
+        return path
+
+    for n, flip in enumerate("PFPF"):
+        run(f"history/{n}.xml", {"flaky": flip, "gone": "P"})
+    base = run("base.xml", {"flaky": "P", "to_skip": "P", "gone": "P"})
+    current = run("current.xml", {"flaky": "F", "to_skip": "S", "new": "P"})
+    shown = _shown(triage(current, baseline=base, history=tmp_path / "history").to_markdown())
+    for expected in (
+        "Now skipped (1): k::to_skip",
+        "Removed (1): k::gone",
+        "Added (1): k::new",
+        "Flakiness: 1 flaky test over 5 runs",  # the history and this run
+        "k::flaky: PFPFF",
+    ):
+        assert expected in shown
+
+
+def test_a_long_message_is_shown_cut_with_a_mark(tmp_path: Path) -> None:
+    shown = _shown(triage(_results(tmp_path, "AssertionError: " + "L" * 500)).to_markdown())
+    assert "L…" in shown and "L" * 500 not in shown
