@@ -172,7 +172,9 @@ def exit_code_for(result: FanoutResult) -> ExitCode:
     return ExitCode.OK
 
 
-def _token_factory(args: argparse.Namespace, secret: str | None = None) -> Any:
+def _token_factory(args: argparse.Namespace, secret: str | None = None) -> tuple[Any, str]:
+    """(``token_for(user_id)``, the secret it signs with: handed to the fan-out as well, so
+    that no cassette holds it)."""
     import time
 
     from netra_diag.errors import UsageError
@@ -196,7 +198,7 @@ def _token_factory(args: argparse.Namespace, secret: str | None = None) -> Any:
     def token_for(user_id: str) -> str:
         return mint_token(user_id, key=secret, now=time.time(), profile=prof)
 
-    return token_for
+    return token_for, secret
 
 
 def run(args: argparse.Namespace) -> int:
@@ -238,7 +240,8 @@ async def _fanout(args: argparse.Namespace) -> FanoutResult:
     if args.url:
         if args.auth != "strict" or args.faults or args.time_scale != _DEFAULT_TIME_SCALE:
             raise UsageError("--auth, --faults and --time-scale apply only without URL")
-        return await run_fanout(args.url, token_for=_token_factory(args), **common)
+        token_for, secret = _token_factory(args)
+        return await run_fanout(args.url, token_for=token_for, secrets=(secret,), **common)
 
     from netra_diag.emulator import AuthMode, EmulatorConfig, FaultPlan, TimingProfile, run_service
 
@@ -251,12 +254,14 @@ async def _fanout(args: argparse.Namespace) -> FanoutResult:
         ),
         faults=FaultPlan.parse(args.faults),
     )
+    token_for, secret = _token_factory(args, config.secret)
     async with run_service(config) as svc:
         if not args.json:
             print(f"embedded service at {svc.url} (auth {args.auth})", flush=True)
         return await run_fanout(
             svc.url,
-            token_for=_token_factory(args, config.secret),
+            token_for=token_for,
+            secrets=(secret,),
             expected_events=EMBEDDED_EXPECTED_EVENTS,
             labels={"service": "embedded"},
             **common,

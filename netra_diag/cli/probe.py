@@ -93,16 +93,19 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _token_source(args: argparse.Namespace, embedded: bool) -> Any:
+def _token_source(args: argparse.Namespace, embedded: bool) -> tuple[Any, str | None]:
+    """(the session's token source, the secret it signs with, if it mints): the secret is
+    handed to the session too, so that the recording scrubs it wherever it shows up (a
+    message quoting it, the server's echo of that message)."""
     from netra_diag.tokens import LOCAL_DEV_SECRET, find_secret, get_profile, mint_token
 
     if args.no_token:
-        return None
+        return None, None
     if args.token_env:
         value = os.environ.get(args.token_env)
         if not value:
             raise UsageError(f"environment variable {args.token_env} is not set (or empty)")
-        return value.strip()
+        return value.strip(), None
     sub = args.sub or "probe-user"
     prof = get_profile(args.profile)
     if embedded:
@@ -119,7 +122,7 @@ def _token_source(args: argparse.Namespace, embedded: bool) -> Any:
                 "or give a ready token with --token-env"
             )
         secret = found.value
-    return lambda: mint_token(sub, key=secret, now=time.time(), profile=prof)
+    return lambda: mint_token(sub, key=secret, now=time.time(), profile=prof), secret
 
 
 def format_frame(direction: str, te: TimedEvent) -> str:
@@ -264,10 +267,12 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
         if not args.json:
             print(format_frame(direction, te), file=out, flush=True)
 
+    token, secret = _token_source(args, embedded)
     try:
         session = await Session.connect(
             url,
-            token=_token_source(args, embedded),
+            token=token,
+            secrets=(secret,) if secret else (),
             transport=args.transport,
             record=args.record,
             open_timeout=args.open_timeout,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -40,7 +40,7 @@ from netra_diag.live.records import (
 )
 from netra_diag.live.token_facts import TokenFacts, take_prepared
 from netra_diag.recording import Recorder
-from netra_diag.recording_format import redact_url, with_secret
+from netra_diag.recording_format import expand_secrets, redact_url, with_secret
 from netra_diag.redaction import fingerprint
 from netra_diag.tokens import Handshake, token_sub_exp
 
@@ -72,6 +72,7 @@ class Connection:
         wall: WallClock,
         max_size: int | None,
         on_frame: FrameObserver | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
         if transport != "auto" and not transport:
             raise UsageError("transport must be 'auto' or a transport name")
@@ -90,7 +91,10 @@ class Connection:
         self._on_frame = on_frame
         self._n_out = 0
         self._origin = clock()
-        self._secrets: tuple[str, ...] = ()
+        # Secrets the caller knows beyond the tokens (the key it signs them with): scrubbed from
+        # the recording, marks and close explanations like the tokens themselves.
+        self._given_secrets = tuple(s for s in secrets if s)
+        self._secrets: tuple[str, ...] = expand_secrets(self._given_secrets)
         self._facts: tuple[str, tuple[str | None, float | None]] | None = None
         self._fp: tuple[str, str] | None = None
         self._prepared: tuple[str, TokenFacts] | None = None

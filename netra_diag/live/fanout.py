@@ -109,6 +109,7 @@ async def run_fanout(
     pace_s: float = 0.0,
     together: bool | None = None,
     quiet_gc: bool = False,
+    secrets: Sequence[str] = (),
 ) -> FanoutResult:
     """Open one session per user (``users``: a count, or the user ids), release them at ``ramp``
     users per second (``None``: all at once, bounded by ``connect_concurrency``), run
@@ -135,6 +136,10 @@ async def run_fanout(
     reconnect). Cassette files are created before the ramp too
     (``netra_diag.recording.reserve_cassettes``); ``prepare_s`` in the result is that time.
 
+    ``secrets``: secrets to keep out of every cassette besides the tokens (the key
+    ``token_for`` signs with: a message or the server's echo may quote it), as
+    ``Session.connect`` takes them.
+
     ``expected_events`` is the number of critical events one run of the service's script emits,
     when known; otherwise it is inferred per run (:func:`expected_critical_events`). Never
     raises for a user's failure: it is counted.
@@ -151,6 +156,7 @@ async def run_fanout(
     if connect_concurrency < 1:
         raise UsageError(f"connect_concurrency must be >= 1, got {connect_concurrency}")
     tokens = token_for or _local_tokens()
+    given_secrets = tuple(secrets) if token_for else (*secrets, _local_secret())
     if together is None:
         together = ramp is None
     out_dir = Path(record_dir) if record_dir is not None else None
@@ -239,6 +245,7 @@ async def run_fanout(
                         transport=transport,
                         record=cassette,
                         labels=user_labels,
+                        secrets=given_secrets,
                     )
             except (NetraDiagError, OSError, TimeoutError) as exc:
                 st.error_class = type(exc).__name__
@@ -368,6 +375,12 @@ def _user_ids(users: int | Sequence[str]) -> list[str]:
     if dupes:
         raise UsageError(f"user ids must be unique; repeated: {', '.join(dupes[:5])}")
     return ids
+
+
+def _local_secret() -> str:
+    from netra_diag.tokens import LOCAL_DEV_SECRET
+
+    return LOCAL_DEV_SECRET
 
 
 def _local_tokens() -> TokenFactory:

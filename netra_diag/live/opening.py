@@ -333,8 +333,8 @@ async def start_connection(
     sub, _ = conn._token_facts(first)
     if isinstance(record, Recorder):
         conn._recorder = record
-        if first:
-            record.add_secret(first)  # noqa: ASYNC240 - in-memory only, no file access
+        for secret in (*conn._given_secrets, first):
+            record.add_secret(secret)  # noqa: ASYNC240 - in-memory only, no file access
     elif record is not None:
         conn._recorder = Recorder(
             record,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -99,6 +99,7 @@ class Session:
         max_size: int | None = DEFAULT_MAX_SIZE,
         user: str | None = None,
         on_frame: FrameObserver | None = None,
+        secrets: Iterable[str] = (),
     ) -> SessionConnector:
         """Open a session to ``url`` (``ws://`` or ``wss://``).
 
@@ -118,6 +119,9 @@ class Session:
         unexpected close (never after 1008). ``clock``/``wall``: injected clocks.
         ``on_frame(direction, timed_event)``: called for every frame in either direction as it
         is recorded (``"in"``/``"out"``; out-frames parsed too), e.g. to print a live trace.
+        ``secrets``: other secrets to keep out of the recording, marks and close explanations,
+        e.g. the key the tokens are signed with (a message or an echo may quote it); the
+        tokens themselves are always scrubbed.
 
         Raises ``ConnectFailed`` (no HTTP answer), ``HandshakeRejected`` (HTTP status ≠ 101),
         ``SessionClosed`` (accepted then closed, e.g. 1008 auth failure), ``UsageError``.
@@ -127,6 +131,8 @@ class Session:
                 raise UsageError(f"{name} must be > 0, got {value}")
         if ping_every is not None and not ping_every > 0:
             raise UsageError(f"ping_every must be > 0 or None, got {ping_every}")
+
+        given = tuple(secrets)
 
         async def factory() -> Session:
             conn = Connection(
@@ -144,6 +150,7 @@ class Session:
                 wall=wall,
                 max_size=max_size,
                 on_frame=on_frame,
+                secrets=given,
             )
             await start_connection(conn, record=record, labels=labels, user=user)
             return cls(conn)
