@@ -7,7 +7,9 @@ File format (``netra_diag/data/sla/service.toml`` is a complete example)::
 
     [[check]]
     id = "event-latency-p95"               # optional; defaults to "<phase>-<statistic>"
-    phase = "event_latency"                # a phase of phase_metrics(), or a --context key
+    phase = "event_latency"                # a phase of phase_metrics() (``Phase``), or a
+                                           # context phase (CONTEXT_PHASES: memory_peak,
+                                           # suite_duration, suite_success)
     statistic = "p95"                      # pNN / pNN.N, median, mean, min, max, count,
                                            # rate (events/s over `burst` gaps), success_rate
     # percentile = 95                      # the same as statistic = "p95"
@@ -22,6 +24,11 @@ File format (``netra_diag/data/sla/service.toml`` is a complete example)::
     where = { tool = "cost_analyzer" }     # optional: equality filters on metric columns
     description = "PROTOCOL.md §8"
 
+A phase must be one of ``KNOWN_PHASES``: a misspelt phase would otherwise never match a row and
+read as "no data" (or pass with ``--allow-missing``). ``parse_sla(..., phases=None)`` accepts any
+name, for metric tables built by hand with phases of their own. Thresholds are never negative: no
+duration, size, rate, count or share is below zero.
+
 Errors raise ``ConfigFileError`` with the file, the line and the field. ``tomllib`` reports the
 line of syntax errors; for semantic errors the line of the offending key (or of its
 ``[[check]]`` header) is found by scanning the text, since ``tomllib`` keeps no positions.
@@ -33,18 +40,21 @@ import difflib
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from netra_diag.errors import ConfigFileError
+from netra_diag.latency.phases import Phase
 from netra_diag.latency.units import Dimension, Quantity, format_quantity, parse_quantity
 
 __all__ = [
     "BUILTIN_SLAS",
     "COMPARISONS",
+    "CONTEXT_PHASES",
+    "KNOWN_PHASES",
     "SlaCheck",
     "SlaSpec",
     "load_sla",
@@ -54,6 +64,14 @@ __all__ = [
 
 BUILTIN_SLAS: tuple[str, ...] = ("service", "remediation")
 COMPARISONS: dict[str, str] = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+CONTEXT_PHASES: dict[str, Dimension] = {
+    # Measurements recordings cannot carry, given with ``sla check --context NAME=VALUE``
+    # (PROTOCOL.md §10's remediation table), and what each one measures.
+    "memory_peak": Dimension.MEMORY,
+    "suite_duration": Dimension.TIME,
+    "suite_success": Dimension.FRACTION,
+}
+KNOWN_PHASES: tuple[str, ...] = (*(str(p) for p in Phase), *CONTEXT_PHASES)
 _TOP_KEYS = ("name", "description", "source", "check")
 _CHECK_KEYS = (
     "id",
@@ -154,13 +172,16 @@ class SlaSpec:
     path: str = ""
 
 
-def load_sla(path: str | Path) -> SlaSpec:
-    """Read an SLA file, or a built-in by name (``"service"``, ``"remediation"``)."""
+def load_sla(path: str | Path, *, phases: Collection[str] | None = KNOWN_PHASES) -> SlaSpec:
+    """Read an SLA file, or a built-in by name (``"service"``, ``"remediation"``). ``phases``:
+    the phase names a check may use (``None``: any)."""
     text_path = str(path)
     candidate = Path(text_path)
     if not candidate.exists() and text_path in BUILTIN_SLAS:
         res = resources.files("netra_diag") / "data" / "sla" / f"{text_path}.toml"
-        return parse_sla(res.read_text(encoding="utf-8"), path=f"<builtin {text_path}>")
+        return parse_sla(
+            res.read_text(encoding="utf-8"), path=f"<builtin {text_path}>", phases=phases
+        )
     try:
         raw = candidate.read_bytes()
     except OSError as exc:
@@ -170,11 +191,14 @@ def load_sla(path: str | Path) -> SlaSpec:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigFileError(text_path, "not UTF-8 text", line=line) from exc
-    return parse_sla(text, path=text_path)
+    return parse_sla(text, path=text_path, phases=phases)
 
 
-def parse_sla(text: str, *, path: str = "<string>") -> SlaSpec:
-    """Parse SLA TOML text. Raises ConfigFileError naming the line and field."""
+def parse_sla(
+    text: str, *, path: str = "<string>", phases: Collection[str] | None = KNOWN_PHASES
+) -> SlaSpec:
+    """Parse SLA TOML text. Raises ConfigFileError naming the line and field. ``phases``: the
+    phase names a check may use (default ``KNOWN_PHASES``; ``None`` accepts any name)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -208,7 +232,7 @@ def parse_sla(text: str, *, path: str = "<string>") -> SlaSpec:
     checks: list[SlaCheck] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(raw_checks):
-        check = _parse_check(raw, index, path, locator)
+        check = _parse_check(raw, index, path, locator, phases)
         if check.id in seen:
             raise ConfigFileError(
                 path,
@@ -238,7 +262,13 @@ def _string(
     return value
 
 
-def _parse_check(raw: dict[str, Any], index: int, path: str, locator: _Locator) -> SlaCheck:
+def _parse_check(
+    raw: dict[str, Any],
+    index: int,
+    path: str,
+    locator: _Locator,
+    phases: Collection[str] | None,
+) -> SlaCheck:
     def fail(key: str, reason: str) -> ConfigFileError:
         return ConfigFileError(
             path, f"check #{index + 1}: {reason}", line=locator.check_key(index, key), field=key
@@ -254,6 +284,10 @@ def _parse_check(raw: dict[str, Any], index: int, path: str, locator: _Locator) 
     if not isinstance(phase, str) or not phase.strip():
         raise fail(phase_key, "missing or empty: name the phase this check measures")
     phase = phase.strip()
+    if phases is not None and phase not in phases:
+        close = difflib.get_close_matches(phase, list(phases), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise fail(phase_key, f"unknown phase {phase!r}{hint} (known: {', '.join(phases)})")
 
     if "statistic" in raw and "percentile" in raw:
         raise fail("percentile", "give either 'statistic' or 'percentile', not both")
@@ -284,6 +318,8 @@ def _parse_check(raw: dict[str, Any], index: int, path: str, locator: _Locator) 
         quantity = parse_quantity(raw["threshold"], unit=unit)
     except ValueError as exc:
         raise fail("threshold", str(exc)) from None
+    if quantity.value < 0:
+        raise fail("threshold", f"must not be negative, got {quantity.text!r}")
     _check_dimension(statistic, quantity, fail)
 
     sustained_ms = None

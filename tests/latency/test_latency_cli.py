@@ -140,6 +140,36 @@ def test_bad_sla_file_is_a_usage_error_naming_line_and_field(
     assert "event-latency-p95: event_latency p95 < 100 ms" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "line", "words"),
+    [
+        (
+            'phase = "connect"',
+            'phase = "nope"',
+            12,
+            "field 'phase': check #2: unknown phase 'nope'",
+        ),
+        ('threshold = "1 s"', 'threshold = "-5 s"', 15, "field 'threshold': check #2: must not be"),
+    ],
+)
+def test_unknown_phase_and_negative_threshold_are_usage_errors(
+    healthy: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    old: str,
+    new: str,
+    line: int,
+    words: str,
+) -> None:
+    # An unknown phase read as "no data": rc 0 with --allow-missing, and `sla show` said valid.
+    sla = tmp_path / "bad.toml"
+    sla.write_text(OWN_SLA.replace(old, new), "utf-8")
+    assert main(["sla", "show", str(sla)]) == ExitCode.USAGE
+    assert f"{sla}:{line}: {words}" in capsys.readouterr().err
+    assert main(["sla", "check", str(sla), *healthy, "--allow-missing"]) == ExitCode.USAGE
+    assert f"{sla}:{line}: {words}" in capsys.readouterr().err
+
+
 def test_unreadable_cassette_and_bare_command(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -73,7 +73,7 @@ def test_percentile_and_unit_spellings(tmp_path: Path) -> None:
         (GOOD.replace('comparison = "<"', 'comparison = "=<"'), 7, "comparison", "must be one of"),
         (GOOD.replace('threshold = "100 ms"\n', ""), 3, "threshold", "missing"),
         (
-            GOOD + '\n[[check]]\nid = "lat"\nphase = "x"\nstatistic = "max"\n'
+            GOOD + '\n[[check]]\nid = "lat"\nphase = "connect"\nstatistic = "max"\n'
             'comparison = "<"\nthreshold = "1 s"\n',
             11,
             "id",
@@ -84,6 +84,21 @@ def test_percentile_and_unit_spellings(tmp_path: Path) -> None:
         (GOOD + "burst = 5\n", 9, "burst", "only applies"),
         (GOOD + 'sustained = "5 MB"\n', 9, "sustained", "positive duration"),
         ('name = "x"\n', None, "check", "no [[check]]"),
+        # A misspelt phase matched no row and read as "no data" (a pass with --allow-missing).
+        (
+            GOOD.replace('"event_latency"', '"nope"'),
+            5,
+            "phase",
+            "unknown phase 'nope' (known: connect, auth,",
+        ),
+        (
+            GOOD.replace('"event_latency"', '"event_latncy"'),
+            5,
+            "phase",
+            "did you mean 'event_latency'?",
+        ),
+        (GOOD.replace('"100 ms"', '"-5 s"'), 8, "threshold", "must not be negative, got '-5 s'"),
+        (GOOD.replace('"100 ms"', '-1\nunit = "ms"'), 8, "threshold", "must not be negative"),
     ],
 )
 def test_bad_files_name_the_line_and_field(
@@ -98,6 +113,14 @@ def test_bad_files_name_the_line_and_field(
     assert words in str(err)
     where = f"{path}:{line}:" if line else f"{path}:"
     assert str(err).startswith(where)
+
+
+def test_any_phase_name_when_asked(tmp_path: Path) -> None:
+    text = GOOD.replace('"event_latency"', '"suite_memory"')
+    assert parse_sla(text, phases=None).checks[0].phase == "suite_memory"
+    path = tmp_path / "own.toml"
+    path.write_text(text, encoding="utf-8")
+    assert load_sla(path, phases=("suite_memory",)).checks[0].phase == "suite_memory"
 
 
 def test_unreadable_files(tmp_path: Path) -> None:
@@ -258,7 +281,8 @@ def test_success_rate_from_failed_attempts_and_from_context() -> None:
         spec(
             'phase = "connect"\nstatistic = "success_rate"\ncomparison = ">"\nthreshold = "90 %"',
             'phase = "suite"\nstatistic = "success_rate"\ncomparison = ">="\nthreshold = 0.9',
-        )
+        ),
+        phases=None,
     )
     report = evaluate_sla(s, metrics("connect", vals), context={"suite": "1/4"})
     connect, suite = report.results
@@ -289,10 +313,12 @@ def test_sustained_window_reports_the_worst_window() -> None:
         spec(
             'phase = "x"\nstatistic = "p50"\ncomparison = "<"\nthreshold = "100 ms"\n'
             'sustained = "60 s"'
-        )
+        ),
+        phases=None,
     )
     overall = parse_sla(
-        spec('phase = "x"\nstatistic = "p50"\ncomparison = "<"\nthreshold = "100 ms"')
+        spec('phase = "x"\nstatistic = "p50"\ncomparison = "<"\nthreshold = "100 ms"'),
+        phases=None,
     )
     m = metrics("x", vals)
     assert evaluate_sla(overall, m).results[0].status is CheckStatus.PASS
@@ -302,7 +328,10 @@ def test_sustained_window_reports_the_worst_window() -> None:
 
 
 def test_a_pass_on_few_samples_says_so() -> None:
-    s = parse_sla(spec('phase = "x"\nstatistic = "p99"\ncomparison = "<"\nthreshold = "100 ms"'))
+    s = parse_sla(
+        spec('phase = "x"\nstatistic = "p99"\ncomparison = "<"\nthreshold = "100 ms"'),
+        phases=None,
+    )
     result = evaluate_sla(s, metrics("x", list(range(1, 31)))).results[0]
     assert result.status is CheckStatus.PASS and result.weak_pass and not result.reliable
     assert "p99 of 30 samples is the maximum" in result.note
