@@ -81,7 +81,12 @@ def _text(value: Any) -> str:
 def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
     """Build a ``SuiteRun`` from an already-decoded pytest-json-report document."""
     if not isinstance(data, Mapping) or ("tests" not in data and "collectors" not in data):
-        raise ReportParseError(path, "not a pytest-json-report document (no 'tests' list)")
+        hint = (
+            " (a --json-report-summary report has no per-test results: run without it)"
+            if isinstance(data, Mapping) and "summary" in data
+            else ""
+        )
+        raise ReportParseError(path, f"not a pytest-json-report document (no 'tests' list){hint}")
     tests: Sequence[Any] = _field(data, "tests", list, path, "report")
     collectors: Sequence[Any] = _field(data, "collectors", list, path, "report")
     rows: list[CaseRow] = []
@@ -207,6 +212,9 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
     )
 
 
+_PYTEST_SUITE = "pytest"
+
+
 def _make_case(
     nodeid: str,
     outcome: Outcome,
@@ -226,6 +234,9 @@ def _make_case(
         test_id=f"{classname}::{name}" if classname else name,
         name=name,
         classname=classname,
+        # pytest's JUnit names its one suite "pytest": the same tests read from either report
+        # (or from shards of both) then sit in the same suite
+        suite=_PYTEST_SUITE,
         outcome=outcome,
         counted_as=counted,
         duration=duration,

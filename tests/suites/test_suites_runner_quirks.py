@@ -149,3 +149,29 @@ def test_json_piped_into_head_keeps_the_exit_code(tmp_path: Path) -> None:
     )
     assert done.stdout.strip() == "rc=7"
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def test_pytest_json_tests_sit_in_pytest_s_suite_as_in_its_junit(tmp_path: Path) -> None:
+    # Shards of one run, one written as JUnit and one as JSON: both in pytest's one generic
+    # suite, so that the report shows each module as a suite (a JSON test was "(top level)").
+    junit = tmp_path / "a.xml"
+    junit.write_text(
+        '<testsuites name="pytest tests"><testsuite name="pytest" tests="1">'
+        '<testcase classname="test_a" name="test_one" file="test_a.py" line="0"/>'
+        "</testsuite></testsuites>"
+    )
+    report = tmp_path / "b.json"
+    report.write_text(
+        '{"tests": [{"nodeid": "test_b.py::test_two", "outcome": "failed",'
+        ' "call": {"outcome": "failed", "longrepr": "E   AssertionError: no"}}]}'
+    )
+    result = triage([junit, report])
+    assert [s.suite for s in result.suites] == ["test_a", "test_b"]
+    assert result.headline == "0 of 1 test_b tests pass"
+
+
+def test_a_summary_only_json_report_says_why_it_cannot_be_read(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.json"
+    summary.write_text('{"created": 1, "summary": {"passed": 3, "total": 3}}')
+    with pytest.raises(Exception, match="--json-report-summary report has no per-test results"):
+        triage(summary)
