@@ -197,7 +197,7 @@ import time
 
 import pandas as pd
 
-from netra_diag import report, tokens
+from netra_diag import investigation, report, tokens
 from netra_diag.widgets import TokenPanel
 
 pd.set_option("display.max_colwidth", 160)  # details and messages are what a reader is after
@@ -205,6 +205,9 @@ summary = report.Summary(summary_path, notebook="token_lab")
 panel = TokenPanel(sub=sub, profile=profile, ttl=ttl, secret_env=secret_env)
 panel.claims.value = extra_claims
 token = panel.mint()  # kept in this variable only; the panel shows its fingerprint
+panel.raise_for_error()  # a bad parameter stops the run here, in the panel's own words
+if panel.secret_warning:
+    print("warning:", summary.warn(panel.secret_warning))
 panel
 """
     ),
@@ -231,7 +234,10 @@ wrong, verified under the chosen profile; the explanation says expected vs actua
     ),
     code(
         """
-key = tokens.find_secret(profile, os.environ).value  # stays in this variable, never displayed
+# The same secret the panel signed with ($secret_env), never displayed: only where it is from.
+secret = investigation.signing_secret(profile, secret_env, os.environ)
+print("signing secret from", secret.source)
+key = secret.value
 now = time.time()
 cases = {
     "as the auth service issues it": {},

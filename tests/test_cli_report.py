@@ -234,6 +234,32 @@ def test_a_failing_notebook_still_gets_a_report(tmp_path: Path) -> None:
     assert "before" in result.notebook_path.read_text()
 
 
+def test_a_cell_refusing_its_input_exits_2_naming_the_line(tmp_path: Path) -> None:
+    cell = new_code_cell(
+        "from netra_diag.errors import UsageError\nx = 1\nraise UsageError('ttl: bad TTL')"
+    )
+    source = _notebook(tmp_path, cell, new_code_cell("print('after')"))
+    result = run_report(source, {}, out_dir=tmp_path / "out", html=False)
+    assert result.exit_code is ExitCode.USAGE
+    assert result.headline == "bad input, nothing checked: ttl: bad TTL"
+    # The line that raised, not the cell's first (an import).
+    assert result.error is not None and "raise UsageError('ttl: bad TTL')" in result.error
+    summary = json.loads(result.summary_path.read_text())
+    assert summary["status"] == "bad_input" and summary["exit_code"] == 2
+
+
+def test_notebook_warnings_reach_the_report(tmp_path: Path) -> None:
+    cell = new_code_cell(
+        "from netra_diag import report\n"
+        "s = report.Summary(summary_path)\n"
+        "s.warn('1 recording damaged')\n"
+        "s.check('x', kind='sla', passed=True)"
+    )
+    result = run_report(_notebook(tmp_path, cell), {}, out_dir=tmp_path / "out", html=False)
+    assert result.warnings == ("1 recording damaged",)
+    assert json.loads(result.summary_path.read_text())["warnings"] == ["1 recording damaged"]
+
+
 async def _reply_while_sending(channel_class: type[Any]) -> str:
     """nbclient's situation, step by step: it waits on the shell channel for a reply; the reply
     arrives, and before the event loop notices, the client sends on that channel (an Output

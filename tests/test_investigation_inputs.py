@@ -18,3 +18,19 @@ def test_a_missing_recordings_folder_is_refused(tmp_path: Path) -> None:
 def test_an_empty_recordings_folder_says_there_was_nothing_to_check(tmp_path: Path) -> None:
     inv = investigation.analyse(tmp_path, results=[])
     assert inv.headline.startswith("no recording to check")
+
+
+def test_a_named_secret_variable_that_is_unset_is_never_a_silent_fallback() -> None:
+    from netra_diag.errors import UsageError
+
+    env = {"JWT_SECRET_KEY": "j" * 36}
+    with pytest.raises(UsageError, match=r"\$NO_SUCH_VAR_QA is not set"):
+        investigation.token_factory(profile="staging", secret_env="NO_SUCH_VAR_QA", environ=env)
+    with pytest.raises(UsageError, match=r"\$NO_SUCH_VAR_QA is not set"):
+        investigation.signing_secret("staging", "NO_SUCH_VAR_QA", {})
+    local = investigation.signing_secret("local", "NO_SUCH_VAR_QA", env)
+    assert local.source == "$JWT_SECRET_KEY" and "$NO_SUCH_VAR_QA is not set" in local.warning
+    assert investigation.signing_secret("staging", "QA_KEY", {"QA_KEY": "q" * 54}).warning == ""
+    assert "q" * 54 not in repr(
+        investigation.signing_secret("local", "QA_KEY", {"QA_KEY": "q" * 54})
+    )

@@ -18,7 +18,8 @@ __all__ = ["register", "run"]
 EPILOG = """\
 exit codes (worst class wins):
   0  every required check passed
-  2  bad arguments: unknown notebook or parameter, or a parameter carrying a secret
+  2  bad arguments: unknown notebook or parameter, a parameter carrying a secret, or a
+     notebook refusing its input (a bad parameter value or input file; nothing was checked)
   3  event-contract failure
   6  SLA breach
   7  new test failures since the baseline

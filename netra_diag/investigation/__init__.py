@@ -24,7 +24,14 @@ from netra_diag.investigation.collect import (
     Collection,
     collect,
 )
-from netra_diag.investigation.service import ServiceRef, ensure_service, secret_for, token_factory
+from netra_diag.investigation.service import (
+    ServiceRef,
+    SigningSecret,
+    ensure_service,
+    secret_for,
+    signing_secret,
+    token_factory,
+)
 from netra_diag.investigation.turn import DEMO_MESSAGE, Turn, describe_turn, run_turn
 from netra_diag.investigation.verdicts import new_failures_check, triage_headline
 
@@ -35,6 +42,7 @@ __all__ = [
     "Collection",
     "Investigation",
     "ServiceRef",
+    "SigningSecret",
     "Turn",
     "analyse",
     "bundled_suite",
@@ -44,6 +52,7 @@ __all__ = [
     "new_failures_check",
     "run_turn",
     "secret_for",
+    "signing_secret",
     "token_factory",
     "triage_headline",
 ]

@@ -10,10 +10,17 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ServiceRef", "ensure_service", "secret_for", "token_factory"]
+__all__ = [
+    "ServiceRef",
+    "SigningSecret",
+    "ensure_service",
+    "secret_for",
+    "signing_secret",
+    "token_factory",
+]
 
 
 @dataclass
@@ -33,19 +40,55 @@ class ServiceRef:
             self.embedded = None
 
 
-def secret_for(profile: str, secret_env: str, environ: Mapping[str, str]) -> str:
-    """The signing secret: ``$secret_env`` when it names a variable of its own, else the
-    profile's lookup (``JWT_SECRET_KEY``, deprecated names, the local development secret)."""
+@dataclass(frozen=True)
+class SigningSecret:
+    """A signing secret and where it came from; ``warning`` says when it is not from the
+    variable that was named. The value is left out of ``repr`` (never displayed)."""
+
+    value: str = field(repr=False)
+    source: str
+    warning: str = ""
+
+
+def signing_secret(profile: str, secret_env: str, environ: Mapping[str, str]) -> SigningSecret:
+    """The signing secret for ``profile``: ``$secret_env`` when it is set, else the profile's
+    lookup (``JWT_SECRET_KEY``, the deprecated names, the local development secret).
+
+    A ``secret_env`` naming a variable that is not set never falls back silently: a profile
+    that needs a real secret raises :class:`~netra_diag.errors.UsageError` naming
+    ``$secret_env``; the local profile signs with its fallback and says so in ``warning``.
+    The profile's own variable (``JWT_SECRET_KEY``, the default) falls back as the service does.
+    """
     from netra_diag.errors import UsageError
     from netra_diag.tokens import find_secret, get_profile
 
     prof = get_profile(profile)
-    if secret_env and secret_env not in prof.secret_envs and environ.get(secret_env):
-        return environ[secret_env]
+    name = secret_env.strip()
+    if name and environ.get(name):
+        return SigningSecret(environ[name], f"${name}")
     lookup = find_secret(prof, environ)
+    custom = bool(name) and name not in prof.secret_envs
     if lookup is None:
-        raise UsageError(f"no signing secret for profile {prof.name}: set ${prof.secret_env}")
-    return lookup.value
+        wanted = name or prof.secret_env
+        raise UsageError(
+            f"secret_env: ${wanted} is not set, and profile {prof.name} has no signing secret "
+            f"without it: export {wanted}=... (the secret itself never goes in a parameter)"
+        )
+    source = lookup.source if lookup.is_default else f"${lookup.source}"
+    if custom and prof.default_secret is None:
+        raise UsageError(
+            f"secret_env: ${name} is not set; profile {prof.name} needs a signing secret, so "
+            f"it does not fall back to {source}: export {name}, or pass -p secret_env "
+            f"{lookup.source}"
+        )
+    if custom:
+        return SigningSecret(lookup.value, source, f"${name} is not set: signing with {source}")
+    return SigningSecret(lookup.value, source)
+
+
+def secret_for(profile: str, secret_env: str, environ: Mapping[str, str]) -> str:
+    """:func:`signing_secret`'s value."""
+    return signing_secret(profile, secret_env, environ).value
 
 
 def ensure_service(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 from typing import Any
 
@@ -43,6 +44,7 @@ __all__ = [
     "RunTracker",
     "first_line",
     "kernel_config",
+    "raising_line",
 ]
 
 
@@ -77,6 +79,22 @@ def kernel_config(tmp: str) -> Config:
     if os.name == "posix":
         settings |= {"transport": "ipc", "ip": f"{tmp}/kernel"}
     return Config({"KernelManager": settings})
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_ARROW = re.compile(r"^-+>\s*(\d+\s+)?(?P<code>.+)$")
+
+
+def raising_line(traceback: Any) -> str:
+    """The notebook's own line that raised, from a cell error's traceback (IPython marks it
+    ``----> N code``), cut to 60 characters; empty when none is found. Names the cause better
+    than a cell's first line, which is often an import."""
+    for entry in traceback or ():
+        for line in _ANSI.sub("", str(entry)).splitlines():
+            match = _ARROW.match(line.strip())
+            if match:
+                return match.group("code").strip()[:60]
+    return ""
 
 
 def first_line(source: str) -> str:

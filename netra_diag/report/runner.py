@@ -53,6 +53,9 @@ DEFAULT_OUT_DIR = "netra-report"
 # An executed report (notebook or HTML page) above this size is flagged in the summary.
 MAX_REPORT_BYTES = 2 * 1024 * 1024
 KERNEL_NAME = "python3"
+# A cell that raises one of these refused its input (a parameter, or a file one names): the
+# report exits 2 (usage) with the error's own message, not 8 as for a notebook that broke.
+INPUT_ERRORS = frozenset({"UsageError", "ConfigFileError", "ReportParseError", "RecordingError"})
 FALLBACK_KERNEL_NAME = "netra-diag"
 
 
@@ -256,7 +259,7 @@ def run_report(
     from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
 
-    from netra_diag.report.execution import RunTracker, first_line, kernel_config
+    from netra_diag.report.execution import RunTracker, first_line, kernel_config, raising_line
 
     started = time.monotonic()
     env = dict(os.environ if environ is None else environ)
@@ -275,6 +278,7 @@ def run_report(
     kernel = kernel_name or ensure_kernel()
 
     error: str | None = None
+    refused: str | None = None  # a cell refused its input (a bad parameter): exit 2, not 8
     with tempfile.TemporaryDirectory(prefix="netra-report-") as tmp:
         raw_out = Path(tmp) / f"{name}.ipynb"
         notebook_summary = Path(tmp) / "summary.json"
@@ -302,8 +306,10 @@ def run_report(
                 config=kernel_config(tmp),
             )
         except PapermillExecutionError as exc:
-            first = first_line(str(exc.source))
+            first = raising_line(exc.traceback) or first_line(str(exc.source))
             error = f"In [{exc.exec_count}] {first!r}: {exc.ename}: {exc.evalue}"
+            if exc.ename in INPUT_ERRORS:
+                refused = str(exc.evalue)
         except CellTimeoutError:
             error = run.timeout_error()
         except Exception as exc:  # kernel died, ...: still report what ran
@@ -335,9 +341,15 @@ def run_report(
     exit_code = exit_code_for(checks, notebook_failed=error is not None)
     headline = _derive_headline(checks, error) if error else str(found.get("headline") or "")
     headline = headline or _derive_headline(checks, None)
+    if refused is not None:
+        refused = scrub_text(refused, secrets)
+        exit_code = ExitCode.USAGE
+        headline = f"bad input, nothing checked: {refused}"
 
     sizes: dict[str, int] = {}
-    warnings: list[str] = []
+    warnings: list[str] = [
+        scrub_text(str(w), secrets) for w in found.get("warnings", ()) if isinstance(w, str)
+    ]
     say(f"writing {nb_path}")
     text = nbformat.writes(executed)  # type: ignore[no-untyped-call]
     sizes["notebook"] = _write_checked(nb_path, text, secrets)
@@ -358,7 +370,7 @@ def run_report(
         "report": name,
         "source": str(source),
         "tool_version": __version__,
-        "status": "notebook_error" if error else "ok",
+        "status": "bad_input" if refused is not None else "notebook_error" if error else "ok",
         "error": error,
         "exit_code": int(exit_code),
         "exit_class": exit_code.name,

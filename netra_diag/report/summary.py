@@ -158,6 +158,7 @@ class Summary:
         self.notebook = notebook
         self.values: dict[str, Any] = {}
         self.checks: list[Check] = []
+        self.warnings: list[str] = []
         self.headline = ""
         self._write()
 
@@ -193,6 +194,14 @@ class Summary:
         for c in checks:
             self.check(c.name, kind=c.kind, passed=c.passed, detail=c.detail, verified=c.verified)
 
+    def warn(self, text: str) -> str:
+        """Record a warning the report lists (e.g. a damaged recording, a fallback secret);
+        returns ``text``. The same warning twice is kept once."""
+        if text and text not in self.warnings:
+            self.warnings.append(text)
+            self._write()
+        return text
+
     def set_headline(self, text: str) -> None:
         """The one line a reader sees first; the worst finding comes first."""
         self.headline = text
@@ -208,6 +217,7 @@ class Summary:
             "headline": self.headline,
             "checks": [c.to_dict() for c in self.checks],
             "values": self.values,
+            "warnings": list(self.warnings),
         }
 
     def _write(self) -> None:

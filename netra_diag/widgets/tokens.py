@@ -52,7 +52,13 @@ class TokenPanel(Panel):
         self.token: str | None = None  # the last minted token: use it in code, never print it
         self.last_inspection: Any = None
         self.last_verification: Any = None
+        self.error = ""  # the form's last error (bad claims, TTL, profile, secret), plain text
+        self.secret_warning = ""  # e.g. the named secret variable is unset: a fallback was used
 
+        if profile not in PROFILES:
+            from netra_diag.errors import UsageError
+
+            raise UsageError(f"profile: unknown profile {profile!r}; known: {', '.join(PROFILES)}")
         self.sub = widgets.Text(value=sub, description="sub")
         self.profile = widgets.Dropdown(
             options=list(PROFILES), value=profile, description="profile"
@@ -96,20 +102,20 @@ class TokenPanel(Panel):
         return os.environ if self._environ is None else self._environ
 
     def _secret(self) -> str | None:
-        from netra_diag.tokens import find_secret, get_profile
+        from netra_diag.investigation.service import signing_secret
 
-        name = self.secret_env.value.strip()
-        env = self._env()
-        profile = get_profile(self.profile.value)
-        if name and name not in profile.secret_envs and env.get(name):
-            self.secret_source.value = f"secret from ${name}"
-            return env[name]
-        lookup = find_secret(profile, env)
-        if lookup is None:
-            self.secret_source.value = f"no secret: set ${name or profile.secret_env}"
+        self.secret_warning = ""
+        try:
+            found = signing_secret(self.profile.value, self.secret_env.value, self._env())
+        except NetraDiagError as exc:
+            self.secret_source.value = "no secret"
+            self._show_error(str(exc))
             return None
-        self.secret_source.value = f"secret from {lookup.source}"
-        return lookup.value
+        self.secret_warning = found.warning
+        self.secret_source.value = f"secret from {found.source}" + (
+            f" (warning: {found.warning})" if found.warning else ""
+        )
+        return found.value
 
     def _take_pasted(self) -> str | None:
         text = self.pasted.value.strip()
@@ -121,6 +127,7 @@ class TokenPanel(Panel):
         """Mint a token from the form; returns it (also kept in ``self.token``)."""
         from netra_diag.tokens import inspect_token, mint_token
 
+        self.error = ""
         try:
             claims = json.loads(self.claims.value or "{}")
             if not isinstance(claims, dict):
@@ -128,9 +135,12 @@ class TokenPanel(Panel):
         except ValueError as exc:
             self._show_error(f"extra claims: {exc}")
             return None
+        problem = self._form_problem()
+        if problem:
+            self._show_error(problem)
+            return None
         key = self._secret()
         if key is None:
-            self._show_error(self.secret_source.value)
             return None
         now = self._clock()
         try:
@@ -151,6 +161,23 @@ class TokenPanel(Panel):
         self.verdict.value = "minted"
         return token
 
+    def _form_problem(self) -> str:
+        """What is wrong with the TTL or profile fields, named by field ("" if nothing)."""
+        from netra_diag.tokens import get_profile, parse_ttl
+
+        ttl = self.ttl.value.strip()
+        if ttl:
+            try:
+                parse_ttl(ttl)
+            except NetraDiagError as exc:
+                return f"ttl: {exc}"
+        if get_profile(self.profile.value).requires_explicit and not self.allow_production.value:
+            return (
+                f"profile: {self.profile.value} mints tokens the live service accepts; tick "
+                "'allow production' to confirm"
+            )
+        return ""
+
     def inspect(self) -> Any:
         """Inspect the pasted (or last minted) token without a key."""
         from netra_diag.tokens import inspect_token
@@ -168,13 +195,13 @@ class TokenPanel(Panel):
         """Verify the pasted (or last minted) token against the profile and its secret."""
         from netra_diag.tokens import inspect_token, verify_token
 
+        self.error = ""
         token = self._take_pasted()
         if not token:
             self._show_error("nothing to verify: paste a token or mint one")
             return None
         key = self._secret()
         if key is None:
-            self._show_error(self.secret_source.value)
             return None
         now = self._clock()
         inspection = inspect_token(token, now=now)
@@ -186,7 +213,17 @@ class TokenPanel(Panel):
 
     # -- display --------------------------------------------------------------------------------
 
+    def raise_for_error(self) -> None:
+        """Raise the form's last error (``error``) as a
+        :class:`~netra_diag.errors.UsageError`: what a notebook does after ``mint()`` so a bad
+        input stops the run with its own message instead of a later ``None``."""
+        from netra_diag.errors import UsageError
+
+        if self.error:
+            raise UsageError(self.error)
+
     def _show_error(self, message: str) -> None:
+        self.error = message
         self.verdict.value = "error"
         self.explanation.value = f'<span style="color:#b00">{escape(message)}</span>'
 

@@ -228,3 +228,40 @@ def test_suite_triage_without_a_baseline_does_not_pass_a_failing_suite(tmp_path:
     (check,) = result.checks
     assert check.status == "not verified" and "no baseline" in check.detail
     assert result.headline.startswith("1 of 2") and "not verified" in result.headline
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"extra_claims": "not json"}, "extra claims: "),
+        ({"profile": "production"}, "profile: production"),
+        ({"ttl": "banana"}, "ttl: bad TTL 'banana'"),
+        ({"secret_env": "NO_SUCH_VAR_QA", "profile": "staging"}, "$NO_SUCH_VAR_QA is not set"),
+    ],
+)
+def test_token_lab_reports_bad_input_in_its_own_words(
+    tmp_path: Path, params: dict[str, str], message: str
+) -> None:
+    result = run_report("token_lab", params, out_dir=tmp_path, html=False)
+    assert result.exit_code is ExitCode.USAGE
+    assert message in result.headline and "AttributeError" not in result.headline
+
+
+def test_token_lab_signs_the_drift_table_with_secret_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QA_KEY", "q" * 54)
+    result = run_report("token_lab", {"secret_env": "QA_KEY"}, out_dir=tmp_path, html=False)
+    assert result.exit_code is ExitCode.OK
+    assert "signing secret from $QA_KEY" in result.notebook_path.read_text(encoding="utf-8")
+
+
+def test_live_session_names_the_unset_secret_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_SUCH_VAR_QA", raising=False)
+    params = {"secret_env": "NO_SUCH_VAR_QA", "profile": "staging", "time_scale": "0.1"}
+    result = run_report("live_session", params, out_dir=tmp_path, html=False)
+    assert result.exit_code is ExitCode.USAGE
+    assert "$NO_SUCH_VAR_QA is not set" in result.headline
+    assert "$JWT_SECRET_KEY" not in result.headline

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from netra_diag.emulator import EmulatorConfig, TimingProfile, run_service
+from netra_diag.errors import UsageError
 from netra_diag.investigation import bundled_suite
 from netra_diag.redaction import JWT_PATTERN
 from netra_diag.report.safety import find_leaks
@@ -103,6 +104,32 @@ def test_token_panel_reports_bad_claims_json() -> None:
     panel.claims.value = "[1, 2"
     assert panel.mint() is None
     assert "extra claims" in panel.explanation.value
+
+
+def test_token_panel_raises_its_own_error_for_bad_input() -> None:
+    panel = TokenPanel(environ={}, clock=lambda: NOW)
+    panel.claims.value = "not json"
+    assert panel.mint() is None
+    with pytest.raises(UsageError, match=r"^extra claims: "):
+        panel.raise_for_error()
+    panel.claims.value = "{}"
+    panel.ttl.value = "banana"
+    assert panel.mint() is None
+    with pytest.raises(UsageError, match=r"^ttl: bad TTL 'banana'"):
+        panel.raise_for_error()
+
+
+def test_token_panel_names_an_unset_secret_variable() -> None:
+    env = {"JWT_SECRET_KEY": "j" * 36}
+    panel = TokenPanel(secret_env="NO_SUCH_VAR_QA", profile="staging", environ=env)
+    assert panel.mint() is None
+    with pytest.raises(UsageError, match=r"\$NO_SUCH_VAR_QA is not set"):
+        panel.raise_for_error()
+    # The local profile may fall back, but says so.
+    panel = TokenPanel(secret_env="NO_SUCH_VAR_QA", environ={}, clock=lambda: NOW)
+    assert panel.mint() is not None
+    assert "$NO_SUCH_VAR_QA is not set" in panel.secret_warning
+    assert "warning" in panel.secret_source.value
 
 
 # -- live session panel -----------------------------------------------------------------------
