@@ -9,7 +9,7 @@ time, for a ``Recorder`` to take over.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -134,11 +134,17 @@ def _expand_paths(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
 
 def load_frames(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Frames:
     """Load one or many cassettes (files, or directories searched for ``*.jsonl``) into
     ``Frames(frames, events, runs)``. Column sets are stable: ``FRAME_COLUMNS`` (plus one
     ``label_<name>`` column per label seen), ``EVENT_COLUMNS``, ``RUN_COLUMNS``; empty inputs give
-    empty frames with those columns."""
+    empty frames with those columns.
+
+    Lines that cannot be read are skipped; ``on_warning`` is called once per skipped line (and
+    per header problem) with ``"PATH: line N: reason"``, the same text ``trace`` prints, so a
+    caller can say that its numbers rest on a damaged recording."""
     import pandas as pd
 
     frame_rows: list[dict[str, Any]] = []
@@ -147,6 +153,9 @@ def load_frames(
     label_cols: set[str] = set()
     for path in _expand_paths(paths):
         cas = load_cassette(path)
+        if on_warning is not None:
+            for warning in cas.warnings:
+                on_warning(f"{cas.path}: {warning}")
         label_cols.update(f"label_{k}" for k in cas.header.labels)
         f, e, r = cassette_rows(cas.path, cas.header, cas.records)
         frame_rows.extend(f)

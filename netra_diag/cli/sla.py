@@ -157,13 +157,18 @@ def run_check(args: argparse.Namespace) -> int:
 
     if not 0 < args.confidence < 1:
         return _error(f"--confidence must lie between 0 and 1, got {args.confidence}")
+    # Damaged lines are skipped by the loader; the numbers below rest on what is left, so say so.
+    warnings: list[str] = []
     try:
         spec = load_sla(args.sla_file)
         context = _parse_context(args.context)
-        metrics = phase_metrics(load_frames(args.cassettes).frames)
+        metrics = phase_metrics(load_frames(args.cassettes, on_warning=warnings.append).frames)
         baseline = None
         if args.baseline:
-            baseline = phase_metrics(load_frames(args.baseline).frames)
+            frames = load_frames(
+                args.baseline, on_warning=lambda w: warnings.append(f"baseline {w}")
+            )
+            baseline = phase_metrics(frames.frames)
         report = evaluate_sla(spec, metrics, context=context, confidence=args.confidence)
     except (ConfigFileError, RecordingError, UsageError) as exc:
         return _error(str(exc))
@@ -180,12 +185,15 @@ def run_check(args: argparse.Namespace) -> int:
             "exit_code": int(code),
             "cassettes": args.cassettes,
             "metrics_rows": len(metrics),
+            "warnings": warnings,
             **gate.to_dict(),
             "summary": _records(summary.to_frame()) if summary is not None else [],
             "summary_warnings": list(summary.warnings) if summary is not None else [],
         }
         emit(json.dumps(doc, indent=2, default=str, allow_nan=False) + "\n")
         return int(code)
+    for warning in warnings:
+        print(f"netra-diag sla: warning: {warning}", file=sys.stderr)
     lines = [gate.headline, *report.text().splitlines()[1:]]
     missing_required = gate.missing_required
     if missing_required and args.allow_missing:

@@ -179,3 +179,29 @@ def test_unreadable_cassette_and_bare_command(
     with pytest.raises(SystemExit):
         main(["sla", "check", "--help"])
     assert "exit codes" in capsys.readouterr().out
+
+
+def test_damaged_lines_are_reported_not_skipped_silently(
+    healthy: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = Path(healthy[0]).read_text(encoding="utf-8").splitlines(keepends=True)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join([*lines[:9], "{garbage not json\n", *lines[9:]]), encoding="utf-8")
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("".join(lines)[:-30], encoding="utf-8")  # a writer killed mid-line
+    code = main(["sla", "check", "service", str(bad), str(cut), "--baseline", str(bad)])
+    err = capsys.readouterr().err.splitlines()
+    assert code == ExitCode.OK
+    assert err[0] == (
+        f"netra-diag sla: warning: {bad}: line 10: not valid JSON (truncated or garbled): "
+        "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+    )
+    assert err[1].startswith(f"netra-diag sla: warning: {cut}: line {len(lines)}: truncated last")
+    assert err[2].startswith(f"netra-diag sla: warning: baseline {bad}: line 10: not valid JSON")
+    assert main(["sla", "check", "service", str(bad), "--json"]) == ExitCode.OK
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert [w.split(": not valid")[0] for w in doc["warnings"]] == [f"{bad}: line 10"]
+    assert captured.err == ""
+    assert main(["sla", "check", "service", *healthy, "--json"]) == ExitCode.OK
+    assert json.loads(capsys.readouterr().out)["warnings"] == []
