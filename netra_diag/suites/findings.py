@@ -45,7 +45,7 @@ def with_findings(report: TriageReport) -> TriageReport:
     if total == 0:
         found.append(Finding(0, "no tests ran", "the results contain no test cases", weak=True))
     if report.outage:
-        found.append(Finding(5, f"infrastructure outage: {report.outage}"))
+        found.append(Finding(5, f"outage: {report.outage}"))
     named = len(report.suites) > 1 or (report.suites and report.suites[0].suite)
     ranked = sorted(report.suites, key=lambda s: (s.pass_rate or 0.0, -s.failing))
     spread = _spread_over_suites(report, ranked)

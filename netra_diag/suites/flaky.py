@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from netra_diag.suites.categories import Category, categorise
+from netra_diag.suites.categories import Category, categorise, category_label
 from netra_diag.suites.merge import load_results, require_directory
 from netra_diag.suites.model import FAILING, Outcome, SuiteRun
 from netra_diag.suites.signatures import Signature, signature_of
@@ -83,7 +83,10 @@ def is_outage(
             first[sig.key] = categorise(case).category
     key, n = keys.most_common(1)[0] if keys else ("", 0)
     if n * 2 >= len(failing) and first.get(key) in _OUTAGE_CATEGORIES:
-        return f"{n} of {total} tests failed with one infrastructure cause: {key.split('|')[1]}"
+        # (named by its category: a server crashing with 1011 is an outage too, but not one of
+        # timeouts and refused connections, which is what "infrastructure" means elsewhere)
+        label = category_label(first[key])
+        return f"{n} of {total} tests failed with one cause ({label}): {key.split('|')[1]}"
     return ""
 
 
