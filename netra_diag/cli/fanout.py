@@ -32,9 +32,9 @@ the local development secret. With URL, tokens are minted per user with the secr
 Prints: sessions connected, runs completed, critical events lost (expected vs received), errors
 by class, and the isolation verdict (cross-user contamination, PROTOCOL.md §7).
 
-exit codes: 0 ok, 2 usage error, 3 contamination, events lost, runs ended by agent error or
-close, or isolation not judgeable because users share one server id (auth bypass),
-4 runs timed out, 5 users could not connect
+exit codes: 0 ok, 2 usage error, 3 contamination, authentication refused (close 1008,
+HTTP 401/403), events lost, runs ended by agent error or close, or isolation not judgeable
+because users share one server id (auth bypass), 4 runs timed out, 5 users could not connect
 
 examples:
   netra-diag fanout --users 150 --runs 30 --ramp 50/s --record cassettes/
@@ -155,10 +155,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def exit_code_for(result: FanoutResult) -> ExitCode:
-    """The most important failure class first: contamination, connects, timeouts, then lost
-    events / bad runs / unjudgeable isolation."""
+    """The most important failure class first: contamination, refused credentials (1008,
+    HTTP 401/403), connects, timeouts, then lost events / bad runs / unjudgeable isolation."""
     verdict = result.isolation.verdict.value
     if verdict == "contaminated":
+        return ExitCode.CONTRACT
+    if result.auth_refusals:  # refused credentials are an auth problem, not a lost connection
         return ExitCode.CONTRACT
     if result.sessions_connected < result.n_users:
         return ExitCode.CONNECTION

@@ -262,6 +262,7 @@ def _print_summary(summary: dict[str, Any], out: TextIO) -> None:
 async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO) -> int:
     from netra_diag.errors import ConnectFailed, HandshakeRejected, SessionClosed
     from netra_diag.live import Session
+    from netra_diag.live.auth_verdict import auth_refusal
 
     def show(direction: str, te: TimedEvent) -> None:
         if not args.json:
@@ -278,10 +279,9 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
             open_timeout=args.open_timeout,
             on_frame=show,
         )
-    except HandshakeRejected as exc:
-        return _fail(args, out, exc, ExitCode.CONTRACT if exc.status in (401, 403) else None)
-    except SessionClosed as exc:
-        return _fail(args, out, exc, ExitCode.CONTRACT if exc.code == 1008 else None)
+    except (HandshakeRejected, SessionClosed) as exc:
+        # Refused credentials (1008, HTTP 401/403) are an auth problem; anything else is not.
+        return _fail(args, out, exc, ExitCode.CONTRACT if auth_refusal(exc) else None)
     except ConnectFailed as exc:
         return _fail(args, out, exc, None)
     try:

@@ -8,9 +8,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from netra_diag.closecodes import AUTH_FAILURE_CODES
+from netra_diag.errors import HandshakeRejected, SessionClosed
+
 __all__ = [
+    "AUTH_REFUSED_STATUSES",
     "SYNTHETIC_USER_PATTERN",
     "AuthVerdict",
+    "auth_refusal",
     "is_synthetic_user",
     "judge_auth",
     "same_user",
@@ -21,6 +26,10 @@ SYNTHETIC_USER_PATTERN = re.compile(r"^(demo[-_]user([-_]\w*)?|relaxed_\w*|emerg
 # The service truncates user ids in connection_established (e.g. "user-123456…"): strip the marker.
 _TRUNCATION_MARKERS = ("...", "…")
 
+
+# Upgrade statuses that mean "your credentials were refused" (factory mode refuses before the
+# upgrade, PROTOCOL.md §2; a ticket endpoint answers 401).
+AUTH_REFUSED_STATUSES: frozenset[int] = frozenset({401, 403})
 
 # Prefixes of the synthetic ids, to recognise them after the server truncated them ("demo-use...").
 _SYNTHETIC_PREFIXES = ("demo-user", "demo_user", "relaxed_", "emergency_")
@@ -128,3 +137,16 @@ def judge_auth(server_user_id: str | None, token_sub: str | None) -> AuthVerdict
         f"server user {server!r} does not match token sub {token_sub!r}: the server did not "
         "authenticate the token's subject",
     )
+
+
+def auth_refusal(exc: BaseException) -> str | None:
+    """How the server refused our credentials, if ``exc`` says it did: a close with 1008 (main
+    mode accepts, sends ``AUTH_FAILED`` and closes, PROTOCOL.md §2) or an upgrade refused with
+    HTTP 401/403 (factory mode, the ticket endpoint): ``"closed 1008 'Authentication failed'"``,
+    ``"HTTP 403"``. ``None`` for any other failure (a lost connection, a timeout, another
+    status), which is not an authentication problem."""
+    if isinstance(exc, SessionClosed) and exc.code in AUTH_FAILURE_CODES:
+        return f"closed {exc.code}" + (f" {exc.reason!r}" if exc.reason else "")
+    if isinstance(exc, HandshakeRejected) and exc.status in AUTH_REFUSED_STATUSES:
+        return f"HTTP {exc.status}"
+    return None

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from netra_diag.errors import NetraDiagError, RecordingError, UsageError
+from netra_diag.live.auth_verdict import auth_refusal
 from netra_diag.live.fanout_result import FanoutResult, build_result
 from netra_diag.live.fanout_rows import (
     RUN_COLUMNS,
@@ -250,6 +251,7 @@ async def run_fanout(
             except (NetraDiagError, OSError, TimeoutError) as exc:
                 st.error_class = type(exc).__name__
                 st.error = error_text(exc)
+                st.auth_refused = auth_refusal(exc)
                 st.token_fp = fingerprint(issued) if issued else ""
                 counters[st.error_class] += 1
                 bar.update(runs)

@@ -69,6 +69,25 @@ class FanoutResult:
         return int(self.users["connected"].sum()) if len(self.users) else 0
 
     @property
+    def auth_refusals(self) -> dict[str, int]:
+        """Users whose credentials the server refused when they connected, by how it refused
+        them (``"closed 1008 'Authentication failed'"``, ``"HTTP 403"``): an authentication
+        problem (wrong secret, profile or claims), not a connection failure."""
+        if not len(self.users):
+            return {}
+        shown = self.users["auth_refused"].dropna()
+        return {str(k): int(v) for k, v in shown.value_counts().items()}
+
+    @property
+    def auth_refused_example(self) -> str | None:
+        """The first refused user's error, which quotes the server's last frames (its
+        ``AUTH_FAILED`` message says what was wrong with the token)."""
+        if not len(self.users):
+            return None
+        refused = self.users[self.users["auth_refused"].notna()]
+        return None if refused.empty else f"{refused.iloc[0]['user']}: {refused.iloc[0]['error']}"
+
+    @property
     def runs_total(self) -> int:
         return self.n_users * self.n_runs_per_user
 
@@ -120,6 +139,11 @@ class FanoutResult:
             "events_lost": self.events_lost,
             "expected_known": self.expected_known,
             "errors": dict(self.errors),
+            "auth_failures": {
+                "users": sum(self.auth_refusals.values()),
+                "reasons": self.auth_refusals,
+                "example": self.auth_refused_example,
+            },
             "isolation": {
                 "verdict": self.isolation.verdict.value,
                 "findings": len(self.isolation.findings),
@@ -149,6 +173,7 @@ class FanoutResult:
             f"  runs completed:     {self.runs_completed}/{self.runs_total}",
             f"  events:             {self.events_received} critical received; {lost}",
             f"  errors by class:    {errors}",
+            *self._auth_lines(),
             *("  " + line for line in self.isolation.summary().splitlines()),
             f"  elapsed:            {self.elapsed_s:.2f} s"
             + (f" (+ {self.prepare_s:.2f} s preparing)" if self.prepare_s >= 0.005 else ""),
@@ -162,6 +187,22 @@ class FanoutResult:
         if self.record_dir:
             lines.append(f"  cassettes:          {self.record_dir}")
         return "\n".join(lines)
+
+    def _auth_lines(self) -> list[str]:
+        refusals = self.auth_refusals
+        if not refusals:
+            return []
+        n = sum(refusals.values())
+        how = ", ".join(f"{k} ×{v}" for k, v in sorted(refusals.items()))
+        lines = [
+            f"  auth failed:        {n} of {self.n_users} users: the server refused the "
+            f"credentials ({how}); check the secret, --profile and claims "
+            "(netra-diag token verify)"
+        ]
+        example = self.auth_refused_example
+        if example:
+            lines.append(f"    e.g. {example[:600]}")
+        return lines
 
 
 def build_result(

@@ -42,6 +42,7 @@ USER_COLUMNS: tuple[str, ...] = (
     "runs_completed",
     "error_class",
     "error",
+    "auth_refused",
     "cassette",
 )
 RUN_COLUMNS: tuple[str, ...] = (
@@ -102,6 +103,8 @@ class UserState:
     transport: str | None = None
     error_class: str | None = None
     error: str | None = None
+    # How the server refused this user's credentials (``auth_verdict.auth_refusal``), if it did.
+    auth_refused: str | None = None
     cassette: str | None = None
     thread_id: str = ""
     contents: list[str] = field(default_factory=list)
@@ -137,6 +140,7 @@ def user_row(st: UserState) -> dict[str, Any]:
         "runs_completed": sum(r.outcome is RunOutcome.COMPLETED for r in st.records),
         "error_class": st.error_class,
         "error": st.error,
+        "auth_refused": st.auth_refused,
         "cassette": st.cassette,
     }
 

@@ -179,6 +179,8 @@ async def test_rejected_tokens_are_counted(capsys: pytest.CaptureFixture[str]) -
     assert result.sessions_connected == 0
     assert sum(result.errors.values()) == 3
     assert set(result.users["error_class"]) <= {"SessionClosed", "HandshakeRejected"}
+    assert sum(result.auth_refusals.values()) == 3
+    assert result.auth_refused_example and "1008" in result.auth_refused_example
     assert "fan-out" in capsys.readouterr().err  # the tqdm bar, on stderr
 
 

@@ -195,3 +195,48 @@ def test_replay_cli_loop_stops_on_interrupt(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, err
+
+
+def test_refused_credentials_are_an_auth_failure(capsys: pytest.CaptureFixture[str]) -> None:
+    """The server's 1008 is reported as an authentication failure (exit 3), not hidden behind
+    'SessionClosed ×3' and a connection failure (exit 5)."""
+    code, out, _ = run_cli(["fanout", "--users", "3", "--faults", "reject_auth", *FAST], capsys)
+    assert code == ExitCode.CONTRACT, out
+    assert "auth failed:        3 of 3 users" in out
+    assert "closed 1008 'Authentication failed' ×3" in out
+    assert "AUTH_FAILED" in out  # the server's own message, from its error frame
+    code, out, _ = run_cli(
+        ["fanout", "--users", "2", "--faults", "reject_auth", "--json", *FAST], capsys
+    )
+    data = json.loads(out)
+    assert code == ExitCode.CONTRACT == data["exit_code"]
+    assert data["auth_failures"]["users"] == 2
+    assert data["auth_failures"]["reasons"] == {"closed 1008 'Authentication failed'": 2}
+    assert "AUTH_FAILED" in data["auth_failures"]["example"]
+
+
+def test_wrong_secret_against_a_strict_service(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netra_diag.emulator import EmulatorConfig, start_in_thread
+
+    monkeypatch.setenv("FANOUT_WRONG_SECRET", "WrongSecretValue-0123456789abcdefXYZ")
+    config = EmulatorConfig(profile="staging", secret="RightSecretValue-0123456789abcdefXYZ")
+    with start_in_thread(config) as svc:
+        code, out, _ = run_cli(
+            [
+                "fanout",
+                svc.url,
+                "--users",
+                "3",
+                "--profile",
+                "staging",
+                "--secret-env",
+                "FANOUT_WRONG_SECRET",
+                "--no-progress",
+            ],
+            capsys,
+        )
+    assert code == ExitCode.CONTRACT, out
+    assert "auth failed:        3 of 3 users" in out and "1008" in out
+    assert "WrongSecretValue" not in out
