@@ -44,6 +44,7 @@ __all__ = [
     "Frames",
     "Recorder",
     "ReservedCassette",
+    "find_cassettes",
     "iter_timed_events",
     "load_cassette",
     "load_frames",
@@ -129,6 +130,25 @@ def _expand_paths(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
             out.extend(sorted(q for q in p.rglob("*.jsonl") if q.is_file()))
         else:
             out.append(p)
+    return out
+
+
+def find_cassettes(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> list[Path]:
+    """The cassette files named by ``paths``: files as given, directories searched for
+    ``*.jsonl``. Raises ``RecordingError`` naming a directory that holds no cassette (an empty
+    or mistyped folder would otherwise read as "no data") and when nothing is given at all.
+    Files are not opened here; ``load_cassette`` reports those that cannot be read."""
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    if not items:
+        raise RecordingError("<no paths>", "no cassettes (*.jsonl) given")
+    out: list[Path] = []
+    for item in items:
+        found = _expand_paths(item)
+        if not found and Path(item).is_dir():
+            raise RecordingError(str(item), "no cassettes (*.jsonl) found")
+        out.extend(found)
     return out
 
 

@@ -23,7 +23,7 @@ measure are reported as "no data", never as a pass; give such values with --cont
 exit codes:
   0  every required check passed (and, with --baseline, no phase regressed)
   2  usage error: a bad SLA file (the message names the line and field), an unreadable
-     cassette, or a bad --context value
+     cassette, a directory without cassettes, or a bad --context value
   6  SLA breach: a required check failed, a required check had no data (unless
      --allow-missing), or a phase regressed against --baseline
 
@@ -153,7 +153,7 @@ def run_check(args: argparse.Namespace) -> int:
         phase_metrics,
         summarize_latency,
     )
-    from netra_diag.recording import load_frames
+    from netra_diag.recording import find_cassettes, load_frames
 
     if not 0 < args.confidence < 1:
         return _error(f"--confidence must lie between 0 and 1, got {args.confidence}")
@@ -162,11 +162,12 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         spec = load_sla(args.sla_file)
         context = _parse_context(args.context)
-        metrics = phase_metrics(load_frames(args.cassettes, on_warning=warnings.append).frames)
+        current = load_frames(find_cassettes(args.cassettes), on_warning=warnings.append)
+        metrics = phase_metrics(current.frames)
         baseline = None
         if args.baseline:
             frames = load_frames(
-                args.baseline, on_warning=lambda w: warnings.append(f"baseline {w}")
+                find_cassettes(args.baseline), on_warning=lambda w: warnings.append(f"baseline {w}")
             )
             baseline = phase_metrics(frames.frames)
         report = evaluate_sla(spec, metrics, context=context, confidence=args.confidence)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 from netra_diag.cli.exit_codes import ExitCode
@@ -25,7 +24,8 @@ client clock since each recording started.
 
 exit codes:
   0  trace written (whatever the verdicts, unless --strict)
-  2  a cassette is missing or unreadable, or the output cannot be written
+  2  a cassette is missing or unreadable, a directory holds no cassette, or the
+     output cannot be written
   3  --strict and at least one cassette fails its event contract
 
 examples:
@@ -108,23 +108,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def _expand(items: Sequence[str]) -> list[Path]:
-    out: list[Path] = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*.jsonl") if p.is_file()))
-        else:
-            out.append(path)
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     from netra_diag.errors import RecordingError, UsageError
     from netra_diag.events.contracts import ContractConfig, ContractReport, check_run
     from netra_diag.events.sources import load_cassette_stream
     from netra_diag.events.timeline import Timeline, TimelineConfig, build_timeline
     from netra_diag.events.trace import build_trace, dumps_trace
+    from netra_diag.recording import find_cassettes
 
     for name in ("stall_threshold", "gap_threshold", "max_gap", "max_run"):
         value = getattr(args, name)
@@ -132,9 +122,10 @@ def run(args: argparse.Namespace) -> int:
             flag = "--" + name.replace("_", "-")
             print(f"netra-diag trace: error: {flag} must be > 0, got {value}", file=sys.stderr)
             return int(ExitCode.USAGE)
-    paths = _expand(args.cassettes)
-    if not paths:
-        print("netra-diag trace: error: no cassettes (*.jsonl) found", file=sys.stderr)
+    try:
+        paths = find_cassettes(args.cassettes)
+    except RecordingError as exc:
+        print(f"netra-diag trace: error: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE)
     timeline_config = TimelineConfig(
         gap_threshold_s=args.gap_threshold, stall_threshold_s=args.stall_threshold

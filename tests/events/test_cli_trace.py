@@ -91,6 +91,21 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         main(["trace"])
 
 
+def test_a_directory_without_cassettes_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["trace", str(empty), "-o", str(tmp_path / "t.json")]) == 2
+    assert capsys.readouterr().err == (
+        f"netra-diag trace: error: {empty}: no cassettes (*.jsonl) found\n"
+    )
+    # A good cassette does not hide an empty folder given next to it (a mistyped date folder).
+    good = write_cassette(tmp_path / "good.jsonl", golden_run())
+    assert main(["trace", str(good), str(empty), "-o", str(tmp_path / "t.json")]) == 2
+    assert f"{empty}: no cassettes" in capsys.readouterr().err
+
+
 def test_help_lists_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["trace", "--help"])

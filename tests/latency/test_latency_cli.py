@@ -205,3 +205,17 @@ def test_damaged_lines_are_reported_not_skipped_silently(
     assert captured.err == ""
     assert main(["sla", "check", "service", *healthy, "--json"]) == ExitCode.OK
     assert json.loads(capsys.readouterr().out)["warnings"] == []
+
+
+def test_a_directory_without_cassettes_is_a_usage_error(
+    healthy: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It read as "no data" for every check (exit 6), as if the service had been measured.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["sla", "check", "service", str(empty)]) == ExitCode.USAGE
+    assert (
+        capsys.readouterr().err == f"netra-diag sla: error: {empty}: no cassettes (*.jsonl) found\n"
+    )
+    assert main(["sla", "check", "service", *healthy, "--baseline", str(empty)]) == ExitCode.USAGE
+    assert f"{empty}: no cassettes (*.jsonl) found" in capsys.readouterr().err
