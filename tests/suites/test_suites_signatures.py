@@ -172,3 +172,14 @@ def test_the_childs_signatures_are_taken_only_for_the_very_problems_sent() -> No
     assert _same_primaries([case(one), case(one, teardown)], [one, one])
     assert not _same_primaries([case(one), case(teardown, one)], [one, teardown])
     assert not _same_primaries([TestCase("k::t", "t", outcome=Outcome.FAILED)], [one])
+
+
+def test_a_parametrised_assertion_is_one_signature_whatever_the_value() -> None:
+    # pytest: "assert 'xxx' == 'ünï'", once per parameter value.
+    values = ["'ünï'", "'q\\'\"'", "'<a&b>'", '"double"']
+    messages = {normalise_message(f"assert {v} == 'expected'") for v in values}
+    assert messages == {"assert '<str>' == '<str>'"}
+    # Elsewhere a quoted name is the cause, and stays.
+    assert normalise_message("unexpected keyword argument 'expires_in_seconds'") == (
+        "unexpected keyword argument 'expires_in_seconds'"
+    )
