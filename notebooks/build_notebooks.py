@@ -113,7 +113,7 @@ panel.show()
     code(
         """
 record = await panel.run()
-print(panel.state.value, "|", panel.auth.value, "|", panel.outcome.value)
+print(panel.describe())
 """
     ),
     md(
@@ -142,19 +142,18 @@ contract.to_frame()[["severity", "rule", "message"]]
 session = panel.session
 summary.record("outcome", panel.outcome.value)
 summary.record("handshake", session.handshake.to_dict() if session else None)
-summary.check(
-    "connected",
-    kind="infrastructure",
-    passed=record is not None,
-    detail=panel.state.value + (": " + panel.error_html.value if record is None else ""),
+# Plain-text verdicts: a refused token connected (auth failed), a bad: transport expects a
+# refusal, and a client-side timeout leads the contract verdict on the cut-off run.
+summary.extend(
+    investigation.session_checks(
+        record=record,
+        session=session,
+        contract=contract,
+        error=panel.error,
+        timeout=run_timeout,
+        transport=transport,
+    )
 )
-summary.check(
-    "auth",
-    kind="auth",
-    passed=bool(session and session.auth.validated and not session.auth.bypass),
-    detail=panel.auth.value or "not connected",
-)
-summary.check("contracts", kind="contract", passed=contract.ok, detail=contract.verdict)
 summary
 """
     ),

@@ -83,8 +83,14 @@ def test_exit_code_is_the_worst_class() -> None:
     both = [check(CheckKind.SLA), check(CheckKind.NEW_FAILURES)]
     assert exit_code_for(both) is ExitCode.NEW_FAILURES
     assert exit_code_for([*both, check(CheckKind.CONTRACT)]) is ExitCode.CONTRACT
-    assert exit_code_for([check(CheckKind.AUTH), check(CheckKind.CONTRACT)]) is (
+    # A rejected token is exit 3 (contract or auth, as ExitCode says), not infrastructure.
+    assert exit_code_for([check(CheckKind.AUTH), check(CheckKind.SLA)]) is ExitCode.CONTRACT
+    assert exit_code_for([check(CheckKind.AUTH), check(CheckKind.INFRASTRUCTURE)]) is (
         ExitCode.INFRASTRUCTURE
+    )
+    # A client-side timeout leads a contract verdict on the cut-off run.
+    assert exit_code_for([check(CheckKind.TIMEOUT), check(CheckKind.CONTRACT)]) is (
+        ExitCode.TIMEOUT
     )
     assert exit_code_for([check(CheckKind.AUTH)], notebook_failed=True) is ExitCode.NOTEBOOK
 

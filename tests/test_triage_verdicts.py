@@ -48,3 +48,15 @@ def test_the_bundled_example_counts_its_new_failures() -> None:
     assert check.detail.startswith(
         f"{len(result.diff.new_failures) + len(result.diff.failing_added)} new failures"
     )
+
+
+def test_a_run_with_no_agent_event_is_not_a_verified_contract_failure() -> None:
+    from netra_diag.events.contracts import check_run
+
+    contract = check_run(())
+    record = type("R", (), {"outcome": "error", "events": ()})()
+    checks = investigation.session_checks(
+        record=record, session=None, contract=contract, error=None, timeout=5.0
+    )
+    verdict = {c.name: c for c in checks}["contracts"]
+    assert verdict.status == "not verified" and verdict.detail.startswith("INCONCLUSIVE")

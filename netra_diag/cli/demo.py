@@ -43,8 +43,8 @@ exit codes:
      prints are the point of the demo: the service was told to misbehave)
   1  an injected fault went undiagnosed
   8  the report notebook failed (its HTML still shows what ran)
-  with --strict: the report's own class instead (3 contract, 6 SLA, 7 new test failures,
-  9 infrastructure or auth), as `netra-diag report` exits
+  with --strict: the report's own class instead (3 contract or auth, 6 SLA, 7 new test
+  failures, 4 timeout, 9 infrastructure), as `netra-diag report` exits
 
 examples:
   netra-diag demo

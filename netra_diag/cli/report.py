@@ -20,12 +20,13 @@ exit codes (worst class wins):
   0  every required check passed
   2  bad arguments: unknown notebook or parameter, a parameter carrying a secret, or a
      notebook refusing its input (a bad parameter value or input file; nothing was checked)
-  3  event-contract failure
+  3  event-contract or auth failure (token rejected, auth bypassed)
+  4  a run timed out (the client stopped waiting; the contract verdict is then secondary)
   6  SLA breach
   7  new test failures since the baseline
   8  the notebook failed to execute, or a cell did not answer within --cell-timeout or
      --timeout (the error names the cell; the HTML still shows what ran)
-  9  infrastructure or auth failure (service down, token refused)
+  9  infrastructure failure (service down or unreachable)
 
 parameters name environment variables, never secrets: -p secret_env JWT_SECRET_KEY, not the
 secret itself. A value that looks like a JWT or equals a secret variable's value is refused.

@@ -33,7 +33,11 @@ from netra_diag.investigation.service import (
     token_factory,
 )
 from netra_diag.investigation.turn import DEMO_MESSAGE, Turn, describe_turn, run_turn
-from netra_diag.investigation.verdicts import new_failures_check, triage_headline
+from netra_diag.investigation.verdicts import (
+    new_failures_check,
+    session_checks,
+    triage_headline,
+)
 
 __all__ = [
     "DEFAULT_FAULTS",
@@ -52,6 +56,7 @@ __all__ = [
     "new_failures_check",
     "run_turn",
     "secret_for",
+    "session_checks",
     "signing_secret",
     "token_factory",
     "triage_headline",

@@ -105,10 +105,14 @@ def ensure_service(
     """``url`` if given, else ``$NETRA_URL`` (set by ``netra-diag lab``), else a new embedded
     reference service in a background thread (``stop()`` it when done)."""
     from netra_diag.emulator import AuthMode, EmulatorConfig, FaultPlan, TimingProfile
+    from netra_diag.errors import UsageError
 
     env = os.environ if environ is None else environ
     chosen = url or env.get("NETRA_URL", "")
     if chosen:
+        if not chosen.lower().startswith(("ws://", "wss://")):
+            where = "url" if url else "$NETRA_URL"
+            raise UsageError(f"{where}: must start with ws:// or wss://, got {chosen!r}")
         return ServiceRef(chosen)
     config = EmulatorConfig(
         auth=AuthMode(auth),

@@ -12,7 +12,7 @@ from typing import Any
 from netra_diag.report.summary import Check, CheckKind
 from netra_diag.wording import plural
 
-__all__ = ["new_failures_check", "triage_headline"]
+__all__ = ["new_failures_check", "session_checks", "triage_headline"]
 
 
 def new_failures_check(result: Any) -> Check:
@@ -60,3 +60,97 @@ def triage_headline(result: Any, check: Check) -> str:
     if check.passed and result.failing and "no new failures" not in headline:
         return f"{headline}; {check.detail}"
     return headline
+
+
+# Close codes that mean the service refused the token after the upgrade (RFC 6455 §7.4:
+# 1008 policy violation; 1003 unsupported data, which a known-bad format can draw;
+# PROTOCOL.md's 4001-4003 auth codes).
+_AUTH_CLOSE_CODES = frozenset({1003, 1008, 4001, 4002, 4003})
+
+
+def _short(text: str, limit: int = 240) -> str:
+    from netra_diag.redaction import scrub
+
+    line = " ".join(scrub(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def session_checks(
+    *,
+    record: Any,
+    session: Any,
+    contract: Any,
+    error: BaseException | None,
+    timeout: float,
+    transport: str = "auto",
+) -> tuple[Check, ...]:
+    """The ``live_session`` notebook's checks for one run: connected, auth, and the run's
+    event contract (plus ``run`` when the client timed out). Details are plain text.
+
+    - A socket that upgraded and was then closed for the token (1008, ...), or an upgrade
+      refused with HTTP 401/403, *connected*: it is auth that failed (exit 3, not 9).
+    - ``bad:...`` transports are negative checks: a refusal is the expected outcome (pass),
+      an accepted known-bad format is the failure.
+    - A run the client stopped waiting for is a ``timeout`` check (exit 4) and leads; the
+      contract verdict on the cut-off run is then not verified, as is one with no agent event.
+    """
+    from netra_diag.errors import HandshakeRejected, SessionClosed
+    from netra_diag.live import RunOutcome
+
+    negative = transport.startswith("bad:")
+    why = _short(str(error)) if error is not None else ""
+    refused = (isinstance(error, SessionClosed) and error.code in _AUTH_CLOSE_CODES) or (
+        isinstance(error, HandshakeRejected) and error.status in (401, 403)
+    )
+    if isinstance(error, SessionClosed) and refused:
+        why = _short(f"closed {error.code} {error.reason!r}")
+    checks: list[Check] = []
+    infra, auth, contract_kind = CheckKind.INFRASTRUCTURE, CheckKind.AUTH, CheckKind.CONTRACT
+    if error is not None and not refused:
+        checks.append(Check("connected", infra, False, why))
+        checks.append(Check("auth", auth, True, "not verified: never connected", verified=False))
+    elif refused:
+        how = (
+            f"the upgrade was refused with HTTP {error.status}"
+            if isinstance(error, HandshakeRejected)
+            else f"the socket upgraded, then closed {getattr(error, 'code', '')}"
+        )
+        checks.append(Check("connected", infra, True, f"reached the service: {how}"))
+        if negative:
+            detail = f"refused as expected: {transport} is a known-bad format ({why})"
+            checks.append(Check("auth", auth, True, detail))
+        else:
+            checks.append(Check("auth", auth, False, f"token rejected: {why}"))
+    else:
+        hs = getattr(session, "handshake", None)
+        via = f" ({hs.transport})" if hs is not None and getattr(hs, "transport", None) else ""
+        checks.append(Check("connected", infra, True, f"connected{via}"))
+        verdict = getattr(session, "auth", None)
+        validated = bool(verdict and verdict.validated and not verdict.bypass)
+        text = str(verdict) if verdict is not None else "no auth verdict"
+        if negative:
+            detail = f"the known-bad format {transport} was accepted ({text})"
+            checks.append(Check("auth", auth, False, detail))
+        else:
+            checks.append(Check("auth", auth, validated, text))
+    if record is None:
+        expected = " (expected: the token was refused)" if negative and refused else ""
+        checks.append(
+            Check("contracts", contract_kind, True, f"not verified: no run{expected}", False)
+        )
+        return tuple(checks)
+    if record.outcome == RunOutcome.TIMEOUT:
+        events = len(record.events)
+        last = f", the last {record.events[-1].type}" if events else ""
+        detail = (
+            f"timed out after {timeout:g} s (run_timeout) with {events} events{last}; the "
+            "client stopped waiting, which says nothing yet about the service"
+        )
+        checks.insert(0, Check("run", CheckKind.TIMEOUT, False, detail))
+        detail = f"not verified: the run was cut off by the timeout ({contract.verdict})"
+        checks.append(Check("contracts", contract_kind, True, detail, verified=False))
+    elif contract.n_agent_events == 0 and not contract.errors:
+        checks.append(Check("contracts", contract_kind, True, contract.verdict, verified=False))
+    else:
+        checks.append(Check("contracts", contract_kind, contract.ok, contract.verdict))
+    return tuple(checks)

@@ -11,9 +11,12 @@ class makes the others less trustworthy:
 class              exit code                    why it ranks there
 =================  ===========================  ==========================================
 notebook error     ``NOTEBOOK`` (8)             nothing after the failing cell was checked
-infrastructure     ``INFRASTRUCTURE`` (9)       service down or auth refused: other numbers
-/ auth                                          measure a broken set-up
-contract           ``CONTRACT`` (3)             the service broke its event protocol
+infrastructure     ``INFRASTRUCTURE`` (9)       service down or unreachable: other numbers
+                                                measure a broken set-up
+timeout            ``TIMEOUT`` (4)              the client stopped waiting: what follows
+                                                judges a cut-off run
+contract / auth    ``CONTRACT`` (3)             the service broke its event protocol, or
+                                                rejected (or bypassed) the token
 new test failures  ``NEW_FAILURES`` (7)         regressions since the baseline
 SLA breach         ``SLA_BREACH`` (6)           correct but too slow
 =================  ===========================  ==========================================
@@ -49,6 +52,7 @@ class CheckKind(StrEnum):
 
     INFRASTRUCTURE = "infrastructure"
     AUTH = "auth"
+    TIMEOUT = "timeout"
     CONTRACT = "contract"
     NEW_FAILURES = "new_failures"
     SLA = "sla"
@@ -56,7 +60,9 @@ class CheckKind(StrEnum):
 
 CHECK_EXIT_CODES: Mapping[CheckKind, ExitCode] = {
     CheckKind.INFRASTRUCTURE: ExitCode.INFRASTRUCTURE,
-    CheckKind.AUTH: ExitCode.INFRASTRUCTURE,
+    # ExitCode.CONTRACT is "event-contract or auth problem (bypass, rejected token, 1008)".
+    CheckKind.AUTH: ExitCode.CONTRACT,
+    CheckKind.TIMEOUT: ExitCode.TIMEOUT,
     CheckKind.CONTRACT: ExitCode.CONTRACT,
     CheckKind.NEW_FAILURES: ExitCode.NEW_FAILURES,
     CheckKind.SLA: ExitCode.SLA_BREACH,
@@ -64,6 +70,7 @@ CHECK_EXIT_CODES: Mapping[CheckKind, ExitCode] = {
 EXIT_PRIORITY: tuple[ExitCode, ...] = (
     ExitCode.NOTEBOOK,
     ExitCode.INFRASTRUCTURE,
+    ExitCode.TIMEOUT,
     ExitCode.CONTRACT,
     ExitCode.NEW_FAILURES,
     ExitCode.SLA_BREACH,

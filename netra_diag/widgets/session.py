@@ -87,6 +87,7 @@ class LiveSessionPanel(Panel):
         self._record = record
         self.session: Any = None
         self.record: Any = None
+        self.error: BaseException | None = None  # why the last connect or task failed
         self.events: list[tuple[str, Any]] = []
         self.tasks: set[asyncio.Task[Any]] = set()
         self._marks_seen = 0
@@ -154,17 +155,15 @@ class LiveSessionPanel(Panel):
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            self.error_html.value = (
-                f'<p style="color:#b00">{escape(f"{type(exc).__name__}: {exc}")}</p>'
-            )
+        exc = None if task.cancelled() else task.exception()
+        if exc is not None:
+            self._fail(exc, f"{type(exc).__name__}: {exc}")
 
     # -- actions --------------------------------------------------------------------------------
 
     async def connect(self) -> Any:
         """Open the session (minting a fresh token per attempt); show handshake and auth."""
-        from netra_diag.errors import NetraDiagError
+        from netra_diag.errors import NetraDiagError, UsageError
         from netra_diag.investigation import token_factory
         from netra_diag.live import Session
 
@@ -172,6 +171,7 @@ class LiveSessionPanel(Panel):
             return self.session
         self.state.value = "connecting"
         self.error_html.value = self.close_html.value = ""
+        self.error = None
         token_for = token_factory(
             profile=self._profile, secret_env=self._secret_env, environ=self._environ
         )
@@ -184,9 +184,13 @@ class LiveSessionPanel(Panel):
                 record=self._record,
                 on_frame=self._on_frame,
             )
+        except UsageError as exc:  # a bad URL or transport: the caller's mistake, raised
+            self.state.value = "failed"
+            self._fail(exc)
+            raise
         except NetraDiagError as exc:
             self.state.value = "failed"
-            self.error_html.value = f'<p style="color:#b00">{escape(exc)}</p>'
+            self._fail(exc)
             self._show_close(getattr(exc, "explanation", "") or "")
             return None
         self._show_handshake()
@@ -228,6 +232,26 @@ class LiveSessionPanel(Panel):
         self.refresh_display()
 
     # -- display --------------------------------------------------------------------------------
+
+    @property
+    def error_text(self) -> str:
+        """Why the last connect or task failed, as plain text ("" if nothing failed)."""
+        from netra_diag.redaction import scrub
+
+        return "" if self.error is None else scrub(str(self.error))
+
+    def describe(self) -> str:
+        """One plain-text line: state, then the failure, or the auth verdict and outcome."""
+        parts = [f"state: {self.state.value}"]
+        if self.error is not None:
+            parts.append(self.error_text)
+        parts += [f"auth: {self.auth.value}"] if self.auth.value else []
+        parts += [self.outcome.value] if self.outcome.value else []
+        return "; ".join(parts)
+
+    def _fail(self, exc: BaseException, text: str | None = None) -> None:
+        self.error = exc
+        self.error_html.value = f'<p style="color:#b00">{escape(text or str(exc))}</p>'
 
     def _on_frame(self, direction: str, te: Any) -> None:
         # Called by the session's reader for every frame; never let a display problem hurt it.
@@ -307,10 +331,11 @@ class LiveSessionPanel(Panel):
 
     def static_html(self) -> str:
         if not self.events:
-            return f"<p>state: {escape(self.state.value)}; no frames yet.</p>"
+            frames = "" if self.error is not None else "; no frames yet"
+            shown: str = self.handshake_html.value + self.close_html.value
+            return f"<p>{escape(self.describe())}{frames}</p>" + shown
         parts: list[str] = [
-            f"<p>state: {escape(self.state.value)}; auth: {escape(self.auth.value)}; "
-            f"{escape(self.outcome.value)}</p>",
+            f"<p>{escape(self.describe())}</p>",
             self.handshake_html.value,
             figure_html(self.figure),
             self.event_table.value,

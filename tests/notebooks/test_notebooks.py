@@ -265,3 +265,52 @@ def test_live_session_names_the_unset_secret_variable(
     assert result.exit_code is ExitCode.USAGE
     assert "$NO_SUCH_VAR_QA is not set" in result.headline
     assert "$JWT_SECRET_KEY" not in result.headline
+
+
+def _closed_port() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"ws://127.0.0.1:{sock.getsockname()[1]}/ws"
+
+
+def test_live_session_failures_are_plain_text_and_shown(tmp_path: Path) -> None:
+    result = run_report("live_session", {"url": _closed_port()}, out_dir=tmp_path)
+    assert result.exit_code is ExitCode.INFRASTRUCTURE
+    connected = next(c for c in result.checks if c.name == "connected")
+    assert connected.detail.startswith("could not connect to ws://127.0.0.1:")
+    assert "<" not in result.headline + connected.detail and "&#x27;" not in connected.detail
+    assert {c.name: c.status for c in result.checks}["contracts"] == "not verified"
+    html = result.html_path.read_text(encoding="utf-8")
+    assert "could not connect" in html
+
+
+def test_live_session_rejected_token_connected_and_auth_failed(tmp_path: Path) -> None:
+    result = run_report("live_session", {"transport": "none"}, out_dir=tmp_path, html=False)
+    status = {c.name: c.status for c in result.checks}
+    assert status == {"connected": "pass", "auth": "FAIL", "contracts": "not verified"}
+    assert result.exit_code is ExitCode.CONTRACT
+    assert result.headline.startswith("auth: token rejected: closed 1008")
+
+
+def test_live_session_expects_a_known_bad_format_to_be_refused(tmp_path: Path) -> None:
+    params = {"transport": "bad:jwt-bare"}
+    result = run_report("live_session", params, out_dir=tmp_path, html=False)
+    assert result.exit_code is ExitCode.OK
+    auth = next(c for c in result.checks if c.name == "auth")
+    assert auth.detail.startswith("refused as expected")
+
+
+def test_live_session_bad_url_is_a_parameter_error(tmp_path: Path) -> None:
+    result = run_report("live_session", {"url": "not-a-url"}, out_dir=tmp_path, html=False)
+    assert result.exit_code is ExitCode.USAGE
+    assert "url: must start with ws://" in result.headline
+
+
+def test_live_session_timeout_leads_and_exits_4(tmp_path: Path) -> None:
+    params = {"run_timeout": "0.5", "time_scale": "0.5"}
+    result = run_report("live_session", params, out_dir=tmp_path, html=False)
+    assert result.exit_code is ExitCode.TIMEOUT
+    assert result.headline.startswith("run: timed out after 0.5 s")
+    assert {c.name: c.status for c in result.checks}["contracts"] == "not verified"
