@@ -33,7 +33,9 @@ def service() -> Iterator[ThreadedService]:
 
 
 def probe(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = main(["probe", "--time-scale", "0", *argv])
+    """``netra-diag probe ARGV``; the embedded service (no URL) without delays."""
+    has_url = any(a.startswith(("ws://", "wss://")) for a in argv)
+    code = main(["probe", *([] if has_url else ["--time-scale", "0"]), *argv])
     return code, capsys.readouterr().out
 
 
@@ -129,3 +131,38 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mo
     assert main(["probe", "--token-env", "PROBE_MISSING"]) == ExitCode.USAGE
     assert main(["probe", "--timeout", "0"]) == ExitCode.USAGE
     assert "error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["--auth", "demo"], "--auth applies"),
+        (["--faults", "stall"], "--faults applies"),
+        (["--time-scale", "1"], "--time-scale applies"),
+        (["--auth", "strict", "--faults", "stall"], "--auth and --faults apply"),
+    ],
+)
+def test_embedded_options_with_a_url_are_a_usage_error(
+    service: ThreadedService, capsys: pytest.CaptureFixture[str], extra: list[str], named: str
+) -> None:
+    """They configure only the embedded service: with a URL they would be silently ignored."""
+    code = main(["probe", service.url, "--sub", "u1", *extra])
+    out, err = capsys.readouterr()
+    assert code == ExitCode.USAGE and out == ""
+    assert f"{named} only to the embedded service" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--timeout", "0"], "--timeout must be a positive number of seconds"),
+        (["--open-timeout=-1"], "--open-timeout must be a positive number of seconds"),
+        (["http://127.0.0.1:1/ws?token=abcdef"], "got http://"),
+    ],
+)
+def test_shared_usage_checks(
+    capsys: pytest.CaptureFixture[str], argv: list[str], needle: str
+) -> None:
+    assert main(["probe", *argv]) == ExitCode.USAGE
+    out, err = capsys.readouterr()
+    assert out == "" and needle in err and "abcdef" not in err

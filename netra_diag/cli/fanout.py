@@ -136,19 +136,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="show a progress bar on stderr (default: when stderr is a terminal)",
     )
     embedded = parser.add_argument_group("embedded service (only without URL)")
+    # Defaults None: given with a URL at all, they are a usage error (live_options).
     embedded.add_argument(
         "--auth",
         choices=("strict", "demo", "relaxed", "emergency"),
-        default="strict",
+        default=None,
         help="auth mode of the embedded service (default strict)",
     )
     embedded.add_argument(
-        "--faults", default="", help="faults to inject, e.g. leak_other_user@0.1,drop_event"
+        "--faults", default=None, help="faults to inject, e.g. leak_other_user@0.1,drop_event"
     )
     embedded.add_argument(
         "--time-scale",
         type=float,
-        default=_DEFAULT_TIME_SCALE,
+        default=None,
         help="scale of the embedded agent's delays (default 0.01; 1 = realistic seconds)",
     )
     parser.set_defaults(func=run)
@@ -206,9 +207,13 @@ def _token_factory(args: argparse.Namespace, secret: str | None = None) -> tuple
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
+    from netra_diag.cli.live_options import check_live_options, fill_embedded_defaults
     from netra_diag.errors import UsageError
 
     try:
+        # Before any service starts or user connects: a bad option is one usage error.
+        check_live_options(args)
+        fill_embedded_defaults(args, auth="strict", faults="", time_scale=_DEFAULT_TIME_SCALE)
         result = asyncio.run(_fanout(args))
     except UsageError as exc:
         print(f"netra-diag fanout: error: {exc}", file=sys.stderr)
@@ -223,7 +228,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _fanout(args: argparse.Namespace) -> FanoutResult:
-    from netra_diag.errors import UsageError
     from netra_diag.live.fanout import run_fanout
 
     progress = sys.stderr.isatty() if args.progress is None else args.progress
@@ -240,8 +244,6 @@ async def _fanout(args: argparse.Namespace) -> FanoutResult:
         "quiet_gc": True,
     }
     if args.url:
-        if args.auth != "strict" or args.faults or args.time_scale != _DEFAULT_TIME_SCALE:
-            raise UsageError("--auth, --faults and --time-scale apply only without URL")
         token_for, secret = _token_factory(args)
         return await run_fanout(args.url, token_for=token_for, secrets=(secret,), **common)
 

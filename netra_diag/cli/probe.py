@@ -24,9 +24,12 @@ if TYPE_CHECKING:
 
 __all__ = ["exit_code_for", "format_frame", "minimal_contract_problems", "register"]
 
+_DEFAULT_TIME_SCALE = 0.2
+
 _EPILOG = """\
 Without URL, the embedded reference service runs in this process (loopback, port 0) with
 --auth/--faults/--time-scale, and the token is minted with the local development secret.
+--auth/--faults/--time-scale with a URL are a usage error (that service has its own).
 With URL, the token comes from --token-env NAME, or is minted for --sub with the secret of
 --profile (JWT_SECRET_KEY, or --secret-env NAME). Tokens are never printed: fingerprints only.
 
@@ -82,14 +85,15 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON summary instead of text")
     emb = p.add_argument_group("embedded service (only without URL)")
+    # Defaults None: given with a URL at all, they are a usage error (live_options).
     emb.add_argument(
         "--auth",
-        default="strict",
+        default=None,
         choices=["strict", "demo", "relaxed", "emergency"],
         help="auth mode of the embedded service (default strict)",
     )
-    emb.add_argument("--faults", default="", help="faults to inject, e.g. stall,stall_s=3")
-    emb.add_argument("--time-scale", type=float, default=0.2, help="delay scale (default 0.2)")
+    emb.add_argument("--faults", default=None, help="faults to inject, e.g. stall,stall_s=3")
+    emb.add_argument("--time-scale", type=float, default=None, help="delay scale (default 0.2)")
     p.set_defaults(func=run)
 
 
@@ -324,10 +328,10 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import asyncio
 
-    if not args.timeout > 0 or not args.open_timeout > 0:
-        raise UsageError("--timeout and --open-timeout must be > 0")
-    if args.url and not args.url.startswith(("ws://", "wss://")):
-        raise UsageError(f"URL must start with ws:// or wss://, got {args.url!r}")
+    from netra_diag.cli.live_options import check_live_options, fill_embedded_defaults
+
+    check_live_options(args)
+    fill_embedded_defaults(args, auth="strict", faults="", time_scale=_DEFAULT_TIME_SCALE)
 
     async def main() -> int:
         if args.url:

@@ -58,6 +58,7 @@ from netra_diag.live.records import RunOutcome
 from netra_diag.live.token_facts import forget_prepared, prepare_tokens
 from netra_diag.recording import ReservedCassette, reserve_cassettes
 from netra_diag.redaction import fingerprint
+from netra_diag.tokens.transports import check_ws_url
 
 __all__ = [
     "PREMINT_HORIZON_S",
@@ -149,7 +150,11 @@ async def run_fanout(
 
     from netra_diag.live.session import Session
 
+    check_ws_url(url)
     user_ids = _user_ids(users)
+    for name, value in (("run_timeout", run_timeout), ("connect_timeout", connect_timeout)):
+        if not (value > 0 and math.isfinite(value)):
+            raise UsageError(f"{name} must be a positive number of seconds, got {value!r}")
     if runs < 0:
         raise UsageError(f"runs must be >= 0, got {runs}")
     if ramp is not None and not (ramp > 0 and math.isfinite(ramp)):

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from netra_diag.events.isolation import IsolationReport, SessionView, check_isolation
+from netra_diag.events.isolation import (
+    IsolationReport,
+    IsolationVerdict,
+    SessionView,
+    check_isolation,
+)
+from netra_diag.events.model import AGENT_EVENTS
 from netra_diag.live.fanout_rows import (
     RUN_COLUMNS,
     USER_COLUMNS,
@@ -257,6 +263,7 @@ def build_result(
             if st.connected_s is not None
         ]
     )
+    isolation = _exercised(isolation, states)
     return FanoutResult(
         url=url,
         n_users=len(states),
@@ -279,3 +286,16 @@ def build_result(
         connect_cpu_s=connect_cpu_s,
         prepare_s=prepare_s,
     )
+
+
+def _exercised(report: IsolationReport, states: Sequence[UserState]) -> IsolationReport:
+    """``report``, unless it says "isolated" though no session received a single agent event
+    (every run failed before the agent started: a zero timeout, refused requests): frames like
+    ``connection_established`` carry nothing of another user's work, so isolation was not
+    exercised and cannot be judged (PROTOCOL.md §7)."""
+    if report.verdict is not IsolationVerdict.ISOLATED:
+        return report
+    if any(e.type in AGENT_EVENTS for st in states for e in st.events):
+        return report
+    why = "no agent events were received: isolation was not exercised"
+    return replace(report, verdict=IsolationVerdict.CANNOT_JUDGE, reasons=(why, *report.reasons))

@@ -33,6 +33,7 @@ from netra_diag.live.opening import start_connection
 from netra_diag.live.reconnect import ReconnectPolicy
 from netra_diag.live.records import ClockOffset, Mark, RunRecord
 from netra_diag.recording import Recorder, ReservedCassette
+from netra_diag.tokens.transports import check_ws_url
 
 __all__ = ["DEFAULT_MAX_SIZE", "Session", "SessionConnector"]
 
@@ -126,6 +127,7 @@ class Session:
         Raises ``ConnectFailed`` (no HTTP answer), ``HandshakeRejected`` (HTTP status ≠ 101),
         ``SessionClosed`` (accepted then closed, e.g. 1008 auth failure), ``UsageError``.
         """
+        check_ws_url(url)
         for name, value in (("open_timeout", open_timeout), ("close_timeout", close_timeout)):
             if not value > 0:
                 raise UsageError(f"{name} must be > 0, got {value}")

@@ -53,6 +53,7 @@ from netra_diag.tokens.transports import (
     Transport,
     build_bad_handshake,
     build_handshake,
+    check_ws_url,
     encode_subprotocol_token,
 )
 from netra_diag.tokens.verify import Verification, verify_token
@@ -80,6 +81,7 @@ __all__ = [
     "Verification",
     "build_bad_handshake",
     "build_handshake",
+    "check_ws_url",
     "encode_subprotocol_token",
     "extract_from_header",
     "extract_from_query",

@@ -29,6 +29,7 @@ __all__ = [
     "Transport",
     "build_bad_handshake",
     "build_handshake",
+    "check_ws_url",
     "encode_subprotocol_token",
 ]
 
@@ -146,10 +147,19 @@ class Handshake:
         )
 
 
-def _check_url(url: str) -> None:
-    scheme = urlsplit(url).scheme.lower() if isinstance(url, str) else ""
+def check_ws_url(url: str) -> None:
+    """Raise ``UsageError`` unless ``url`` is a ``ws://`` or ``wss://`` URL with a host. The
+    message shows the scheme and host only: the rest of a URL may carry a credential."""
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+    except ValueError:
+        parts = None
+    scheme = parts.scheme.lower() if parts is not None else ""
     if scheme not in ("ws", "wss"):
-        raise UsageError(f"url must start with ws:// or wss://, got {url!r}")
+        shown = f"{scheme}://" if scheme else "no scheme"
+        raise UsageError(f"url must start with ws:// or wss://, got {shown}")
+    if parts is None or not parts.hostname:
+        raise UsageError(f"url {scheme}:// has no host")
 
 
 def _with_query(url: str, name: str, token: str) -> str:
@@ -196,7 +206,7 @@ def build_handshake(
     prefix = prefix.rstrip(".")
     if not prefix or any(c in prefix for c in " ,\t\r\n"):
         raise UsageError(f"bad subprotocol prefix {prefix!r}: expected e.g. jwt, jwt-auth, bearer")
-    _check_url(url)
+    check_ws_url(url)
     if kind is not Transport.NONE and not token:
         raise UsageError("no token given: only transport 'none' goes without one")
     headers: dict[str, str] = {}
@@ -247,7 +257,7 @@ def build_bad_handshake(url: str, token: str, name: str) -> Handshake:
     """A known-bad handshake from ``KNOWN_BAD_FORMATS`` for negative tests."""
     if name not in KNOWN_BAD_FORMATS:
         raise UsageError(f"unknown bad format {name!r}; valid: {', '.join(KNOWN_BAD_FORMATS)}")
-    _check_url(url)
+    check_ws_url(url)
     subprotocols: tuple[str, ...] = {
         "jwt-bare": ("jwt", token),
         "jwt-auth-bare": ("jwt-auth", token),

@@ -192,9 +192,18 @@ def test_default_messages_are_unique_and_short() -> None:
 async def test_usage_errors() -> None:
     from netra_diag.errors import UsageError
 
-    for kwargs in ({"users": 0}, {"users": ["a", "a"]}, {"ramp": -1.0}, {"runs": -1}):
+    for kwargs in (
+        {"users": 0},
+        {"users": ["a", "a"]},
+        {"ramp": -1.0},
+        {"runs": -1},
+        {"run_timeout": 0.0},
+        {"connect_timeout": -1.0},
+    ):
         with pytest.raises(UsageError):
             await run_fanout("ws://127.0.0.1:1/ws", progress=False, **kwargs)
+    with pytest.raises(UsageError, match="got http://"):
+        await run_fanout("http://127.0.0.1:1/ws", progress=False)
 
 
 def test_expected_events_inferred_from_the_run() -> None:
@@ -286,3 +295,35 @@ async def test_first_tokens_are_minted_before_the_ramp_and_later_ones_fresh(
     assert sorted(user for user, _ in calls) == sorted(users * 4)
     assert all(connections > 0 for user, connections in calls[3:])
     assert only_cassettes_in(tmp_path)
+
+
+def test_isolation_not_claimed_without_agent_events() -> None:
+    """Two users who only saw connection_established: nothing of anyone's work reached them, so
+    isolation was not exercised ('cannot judge', not 'isolated')."""
+    from netra_diag.events.model import TimedEvent, parse_frame
+    from netra_diag.live.fanout_result import build_result
+    from netra_diag.live.fanout_rows import UserState
+
+    states = []
+    for i, user in enumerate(("u-a", "u-b")):
+        st = UserState(user=user, index=i, intended_s=0.0, actual_s=0.0, connected_s=0.01)
+        st.server_user_id = user
+        st.thread_id = f"thread-{user}"
+        frame = {"type": "connection_established", "data": {"user_id": user}}
+        st.events.append(TimedEvent(parse_frame(frame), 0.0))
+        states.append(st)
+    common = {"url": "ws://127.0.0.1:1/ws", "runs": 1, "expected_events": None, "errors": {}}
+    result = build_result(
+        states,
+        **common,  # type: ignore[arg-type]
+        elapsed_s=0.1,
+        record_dir=None,
+        loop_lag_ms={},
+        gc_pauses_ms={},
+        nofile_limit=None,
+        peak_concurrent=2,
+        connect_cpu_s=None,
+    )
+    assert result.isolation.verdict is IsolationVerdict.CANNOT_JUDGE
+    assert "no agent events were received" in result.isolation.reasons[0]
+    assert "isolation: cannot judge" in result.summary()

@@ -168,7 +168,7 @@ def test_embedded_options_need_no_url(capsys: pytest.CaptureFixture[str]) -> Non
     code, _, err = run_cli(
         ["fanout", "ws://127.0.0.1:1/ws", "--auth", "demo", "--no-progress"], capsys
     )
-    assert code == ExitCode.USAGE and "only without URL" in err
+    assert code == ExitCode.USAGE and "applies only to the embedded service" in err
 
 
 def test_replay_cli_loop_stops_on_interrupt(tmp_path: Path) -> None:
@@ -240,3 +240,23 @@ def test_wrong_secret_against_a_strict_service(
     assert code == ExitCode.CONTRACT, out
     assert "auth failed:        3 of 3 users" in out and "1008" in out
     assert "WrongSecretValue" not in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--timeout", "0"], "--timeout must be a positive number of seconds, got 0"),
+        (["--timeout=-1"], "--timeout must be a positive number of seconds, got -1"),
+        (["http://127.0.0.1:1/ws"], "must start with ws:// or wss://, got http://"),
+        (["ws://127.0.0.1:1/ws", "--auth", "strict"], "--auth applies only to the embedded"),
+        (["ws://127.0.0.1:1/ws", "--time-scale", "1"], "--time-scale applies only"),
+    ],
+)
+def test_usage_errors_before_anything_starts(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found up front (exit 2, one message), not once per user after connecting."""
+    code, out, err = run_cli(["fanout", "--users", "3", "--no-progress", *argv], capsys)
+    assert code == ExitCode.USAGE
+    assert out == ""  # no banner, no summary claiming anything
+    assert needle in err and "UsageError" not in err
