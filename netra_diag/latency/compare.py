@@ -12,6 +12,7 @@ a 30 % slowdown of a 2 ms phase pass. A change has to clear both.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -152,24 +153,41 @@ class ComparisonReport:
         return {"headline": self.headline, "phases": records}
 
 
-def _groups(data: Any, by: tuple[str, ...]) -> dict[tuple[Any, ...], npt.NDArray[np.float64]]:
+_Groups = dict[tuple[Any, ...], npt.NDArray[np.float64]]
+_LeftOut = dict[tuple[Any, ...], tuple[int, float]]
+
+
+def _groups(data: Any, by: tuple[str, ...], clock_limit_ms: float) -> tuple[_Groups, _LeftOut]:
+    """Values by group, and per group (count, worst skew) of the rows left out because their
+    cassette proves a clock disagreement beyond ``clock_limit_ms`` (``clock_skew_ms``)."""
     if isinstance(data, pd.DataFrame):
         if "value_ms" not in data.columns:
             raise LatencyDataError("compare_latency", "DataFrame has no 'value_ms' column")
         frame = data
         if "ok" in frame.columns:
             frame = frame[frame["ok"].fillna(False).astype(bool)]
-        values = pd.to_numeric(frame["value_ms"], errors="coerce")
-        if not by:
-            return {(): values.to_numpy(np.float64, na_value=np.nan)}
         missing = [c for c in by if c not in frame.columns]
         if missing:
             raise LatencyDataError("compare_latency", f"no column(s) {missing} to group by")
+        left_out: _LeftOut = {}
+        if "clock_skew_ms" in frame.columns:
+            skew = pd.to_numeric(frame["clock_skew_ms"], errors="coerce")
+            bad = skew > clock_limit_ms
+            if bad.any():
+                skipped = frame[bad].assign(_skew=skew[bad])
+                parts = skipped.groupby(list(by), sort=True) if by else [((), skipped)]
+                for key, part in parts:
+                    k = key if isinstance(key, tuple) else (key,)
+                    left_out[k] = (len(part), float(part["_skew"].max()))
+                frame = frame[~bad]
+        values = pd.to_numeric(frame["value_ms"], errors="coerce")
+        if not by:
+            return {(): values.to_numpy(np.float64, na_value=np.nan)}, left_out
         return {
             key: part.to_numpy(np.float64, na_value=np.nan)
             for key, part in values.groupby([frame[c] for c in by], sort=True)
-        }
-    return {(): np.asarray(data, dtype=np.float64).ravel()}
+        }, left_out
+    return {(): np.asarray(data, dtype=np.float64).ravel()}, {}
 
 
 def compare_latency(
@@ -204,24 +222,36 @@ def compare_latency(
         keys = tuple(c for c in ("phase", "source") if c in baseline_df.columns)
     else:
         keys = tuple(by or ())
-    base_groups, cur_groups = _groups(baseline_df, keys), _groups(current_df, keys)
+    # A latency that compares two clocks (event_latency) changes with the clocks: a cassette
+    # proving they disagree by more than the smallest change worth calling cannot take part.
+    base_groups, base_out = _groups(baseline_df, keys, min_absolute_change_ms)
+    cur_groups, cur_out = _groups(current_df, keys, min_absolute_change_ms)
     seeds = np.random.SeedSequence(seed).spawn(2)
     rows = []
-    for key in sorted(set(base_groups) | set(cur_groups), key=lambda k: tuple(map(str, k))):
+    every = set(base_groups) | set(cur_groups) | set(base_out) | set(cur_out)
+    for key in sorted(every, key=lambda k: tuple(map(str, k))):
         b = _finite(base_groups.get(key))
         c = _finite(cur_groups.get(key))
-        rows.append(
-            _compare_one(
-                key,
-                b,
-                c,
-                confidence,
-                n_boot,
-                seeds,
-                (min_relative_change, min_absolute_change_ms),
-                min_samples,
-            )
+        row = _compare_one(
+            key,
+            b,
+            c,
+            confidence,
+            n_boot,
+            seeds,
+            (min_relative_change, min_absolute_change_ms),
+            min_samples,
         )
+        skipped = [
+            f"{n} {side} value(s) left out: clocks disagree by at least {worst:.4g} ms"
+            for side, out in (("baseline", base_out), ("current", cur_out))
+            if key in out
+            for n, worst in [out[key]]
+        ]
+        if skipped:
+            note = "; ".join([*skipped, *([row.note] if row.note else [])])
+            row = dataclasses.replace(row, note=note)
+        rows.append(row)
     return ComparisonReport(
         keys, tuple(rows), confidence, min_relative_change, min_absolute_change_ms
     )

@@ -4,10 +4,19 @@ check passed when its data are missing, and says when a pass rests on too few sa
 Percentiles and means carry bootstrap intervals; success rates a Wilson interval; ``rate`` is
 the peak events/s over ``burst`` consecutive events of one run; a ``sustained`` window evaluates
 the statistic in every window of that length and reports the worst.
+
+Durations that compare two clocks (``event_latency``: client receipt minus the server's
+timestamp) are only as good as the agreement of those clocks. ``phase_metrics`` records in
+``clock_skew_ms`` the least disagreement a cassette proves; rows of cassettes whose clocks
+disagree by more than ``clock_tolerance`` (10 % of the check's threshold, at least 1 ms) are
+left out of duration checks with a note, and a check left without rows is *not verified*
+("no data", with the reason) rather than a breach: a replay serves the recorded server
+timestamps, and their "latency" is the age of the recording.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,9 +33,9 @@ from netra_diag.latency.histogram import LatencyHistogram
 from netra_diag.latency.sla import SlaCheck, SlaSpec
 from netra_diag.latency.sla_report import CheckResult, CheckStatus, SlaReport
 from netra_diag.latency.summary import EXACT_LIMIT, MIN_TAIL_SAMPLES, sample_size_note
-from netra_diag.latency.units import Dimension, parse_quantity
+from netra_diag.latency.units import Dimension, format_quantity, parse_quantity
 
-__all__ = ["evaluate_sla"]
+__all__ = ["clock_tolerance", "evaluate_sla"]
 
 ContextValue = float | int | str | Sequence[float | int | str]
 
@@ -64,12 +73,48 @@ def evaluate_sla(
         )
     results = []
     for check in spec.checks:
-        sample = _select(check, metrics_df, context or {})
+        rows, clock_note = _trusted_clock_rows(check, metrics_df)
+        sample = _select(check, rows, context or {})
         if sample is None:
-            results.append(CheckResult(check, CheckStatus.NO_DATA, note=_no_data_note(check)))
+            note = f"not verified: {clock_note}" if clock_note else _no_data_note(check)
+            results.append(CheckResult(check, CheckStatus.NO_DATA, note=note))
             continue
-        results.append(_evaluate_check(check, sample, confidence, seed, n_boot))
+        result = _evaluate_check(check, sample, confidence, seed, n_boot)
+        if clock_note:
+            joined = f"{result.note}; {clock_note}" if result.note else clock_note
+            result = dataclasses.replace(result, note=joined)
+        results.append(result)
     return SlaReport(spec, tuple(results), confidence)
+
+
+def clock_tolerance(check: SlaCheck) -> float:
+    """The clock disagreement (ms) a duration check can live with: 10 % of its threshold, at
+    least 1 ms. Beyond it the measured values say more about the clocks than the service."""
+    return max(1.0, 0.1 * check.threshold)
+
+
+def _trusted_clock_rows(check: SlaCheck, df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """``df`` without the check's rows from cassettes whose clocks disagree too much for a
+    duration check, and a note saying what was left out and why ("" when nothing was)."""
+    if check.dimension is not Dimension.TIME or "clock_skew_ms" not in df.columns:
+        return df, ""
+    skew = pd.to_numeric(df["clock_skew_ms"], errors="coerce")
+    bad = (df["phase"] == check.phase) & (skew > clock_tolerance(check))
+    if not bad.any():
+        return df, ""
+    worst = float(skew[bad].max())
+    if "cassette" in df.columns:
+        names = sorted({str(c) for c in df.loc[bad, "cassette"]})
+        where = f"{len(names)} cassette(s) ({', '.join(names[:3])}{' …' if len(names) > 3 else ''})"
+    else:
+        where = "the data"
+    note = (
+        f"{int(bad.sum())} {check.phase} value(s) of {where} left out: the server's clock and "
+        f"the client's disagree by at least {format_quantity(worst, Dimension.TIME)} (server "
+        "timestamps outside [request sent, event received]; a replay serves old ones), more "
+        f"than the {format_quantity(clock_tolerance(check), Dimension.TIME)} this check allows"
+    )
+    return df[~bad], note
 
 
 def _no_data_note(check: SlaCheck) -> str:

@@ -34,7 +34,10 @@ Output columns (``METRIC_COLUMNS`` then one ``label_<name>`` per recording label
 ``run`` (run id, thread id or ``run-<k>``; missing (NA) for session phases), ``user``, ``phase``,
 ``value_ms`` (float), ``source`` (``client`` | ``server``), ``ok`` (bool), ``cassette``,
 ``t_ms`` (client clock at the end of the measured interval), ``wall`` (epoch s, may be NaN),
-``tool`` (tool name for ``tool_duration``, else NA).
+``tool`` (tool name for ``tool_duration``, else NA), ``clock_skew_ms`` (``event_latency`` rows:
+the least disagreement between the server's clock and the client's wall clock the cassette
+proves, from server timestamps that lie outside [request sent, event received] (0 when all fit;
+large in a replay, which serves the recorded, old server timestamps); NaN for other phases).
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "t_ms",
     "wall",
     "tool",
+    "clock_skew_ms",
 )
 
 
@@ -101,7 +105,7 @@ def _info_from_row(row: Mapping[str, Any], has: frozenset[str]) -> EventInfo:
 
 def _empty(labels: Sequence[str] = ()) -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="object") for c in (*METRIC_COLUMNS, *labels)})
-    for col in ("value_ms", "t_ms", "wall"):
+    for col in ("value_ms", "t_ms", "wall", "clock_skew_ms"):
         frame[col] = frame[col].astype("float64")
     frame["ok"] = frame["ok"].astype(bool)
     return frame
@@ -142,6 +146,7 @@ def phase_metrics(frames_df: pd.DataFrame | _HasFrames) -> pd.DataFrame:
         return _empty(labels)
     out = pd.DataFrame(rows, columns=[*METRIC_COLUMNS, *labels])
     out["value_ms"] = out["value_ms"].astype("float64")
+    out["clock_skew_ms"] = out["clock_skew_ms"].astype("float64")
     out["ok"] = out["ok"].astype(bool)
     return out
 

@@ -29,6 +29,7 @@ __all__ = [
     "as_data",
     "as_number",
     "as_text",
+    "clock_violation_ms",
 ]
 
 
@@ -131,6 +132,9 @@ class PhaseScanner:
         self.runs = 0
         self.t = 0.0
         self.wall = math.nan
+        # The least disagreement between the server's clock and the client's wall clock this
+        # cassette proves (ms): see ``clock_violation_ms``.
+        self.clock_skew_ms = 0.0
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -155,6 +159,7 @@ class PhaseScanner:
             "t_ms": self.t,
             "wall": self.wall,
             "tool": tool,
+            "clock_skew_ms": math.nan,
         }
         if in_run and self.run is not None:
             self.run.rows.append(row)
@@ -291,12 +296,10 @@ class PhaseScanner:
             self.emit(Phase.EVENT_GAP, t - run.last_event, in_run=True)
         run.last_event = t
         if math.isfinite(info.server_ts) and math.isfinite(self.wall):
-            self.emit(
-                Phase.EVENT_LATENCY,
-                (self.wall - info.server_ts) * 1e3,
-                source="server",
-                in_run=True,
-            )
+            latency = (self.wall - info.server_ts) * 1e3
+            elapsed = t - run.start if run.start is not None else math.inf
+            self.clock_skew_ms = max(self.clock_skew_ms, clock_violation_ms(latency, elapsed))
+            self.emit(Phase.EVENT_LATENCY, latency, source="server", in_run=True)
         tool = info.tool_name or "?"
         if ftype == "tool_executing":
             run.open_tools[tool].append(t)
@@ -362,7 +365,25 @@ class PhaseScanner:
         if self.recovery_start is not None:
             self.fail(Phase.RECONNECT)
             self.recovery_start = None
+        # One pair of clocks per cassette: what one event proves holds for all of them.
+        for row in self.out:
+            if row["phase"] == Phase.EVENT_LATENCY:
+                row["clock_skew_ms"] = self.clock_skew_ms
         return self.out
+
+
+def clock_violation_ms(latency_ms: float, elapsed_ms: float) -> float:
+    """How far an event latency (client receipt wall clock minus the event's server timestamp)
+    lies outside what causality allows: the server created the event after it got the request
+    that started the run (``elapsed_ms`` before the receipt, on the client's monotonic clock)
+    and before the client received it. So ``0 <= latency <= elapsed``; a value outside proves
+    that the two clocks disagree by at least the returned amount (0 when it fits). A replay,
+    for one, serves the recorded server timestamps, minutes or days old."""
+    if latency_ms < 0:
+        return -latency_ms
+    if latency_ms > elapsed_ms:
+        return latency_ms - elapsed_ms
+    return 0.0
 
 
 @dataclass(frozen=True, slots=True)

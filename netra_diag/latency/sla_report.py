@@ -108,7 +108,9 @@ class SlaReport:
             )
         if missing:
             req = f", {len(missing_req)} of them required" if missing_req else ""
-            parts.append(f"{len(missing)} no data{req}")
+            clocks = sum(r.note.startswith("not verified:") for r in missing)
+            why = f" ({clocks} because the server's and client's clocks disagree)" if clocks else ""
+            parts.append(f"{len(missing)} no data{req}{why}")
         if weak:
             parts.append(f"{len(weak)} passed on too few samples to mean much")
         return parts

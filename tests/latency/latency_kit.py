@@ -144,8 +144,13 @@ def healthy_session(
     """A session that meets PROTOCOL.md §8: fast connect, fast events, one quick reconnect."""
     b = CassetteBuilder(user=user, labels=labels or {"nodeid": f"tests/x.py::{user}"})
     t = b.connect(0.0, connect_ms, 8.0)
+    # An event cannot reach the client ``lag_ms`` after the server stamped it unless the request
+    # went out at least that long before: the first event comes no sooner.
+    first_ms = max(50.0, lag_ms + 10.0)
     for r in range(runs):
-        t = b.run(t + 100, [gap_ms] * events, run_id=f"{user}-r{r}", lag_ms=lag_ms)
+        t = b.run(
+            t + 100, [gap_ms] * events, run_id=f"{user}-r{r}", lag_ms=lag_ms, first_ms=first_ms
+        )
     b.mark("close", t + 50, code=1006, reason="")
     b.mark("reconnect_attempt", t + 51, attempt=1, delay_s=1.0)
     b.connect(t + 1051, connect_ms, 8.0)

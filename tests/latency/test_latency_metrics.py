@@ -331,3 +331,17 @@ def test_the_whole_load_frames_result_is_accepted(tmp_path: Path) -> None:
     path = healthy_session(tmp_path / "h.jsonl")
     loaded = load_frames([path])
     assert phase_metrics(loaded).equals(phase_metrics(loaded.frames))
+
+
+def test_clock_skew_is_what_causality_proves(tmp_path: Path) -> None:
+    # Server timestamps 63 s before the receipt of events whose request went out 50 ms earlier:
+    # the clocks disagree by at least 63 s - 50 ms (a replay of an old recording).
+    b = CassetteBuilder()
+    t = b.connect(0.0, 10.0, 5.0)
+    b.run(t + 100, [10.0] * 5, run_id="r1", lag_ms=63_000.0, first_ms=50.0)
+    old = phase_metrics(load_frames([b.write(tmp_path / "old.jsonl")]))
+    skew = old.loc[old["phase"] == "event_latency", "clock_skew_ms"]
+    assert len(skew) == 6 and skew.tolist() == pytest.approx([63_000.0 - 50.0] * 6, abs=0.01)
+    assert old.loc[old["phase"] != "event_latency", "clock_skew_ms"].isna().all()
+    fresh = phase_metrics(load_frames([healthy_session(tmp_path / "fresh.jsonl")]))
+    assert (fresh.loc[fresh["phase"] == "event_latency", "clock_skew_ms"] == 0).all()
