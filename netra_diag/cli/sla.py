@@ -23,7 +23,8 @@ measure are reported as "no data", never as a pass; give such values with --cont
 exit codes:
   0  every required check passed (and, with --baseline, no phase regressed)
   2  usage error: a bad SLA file (the message names the line and field), an unreadable
-     cassette, a directory without cassettes, or a bad --context value
+     cassette, a directory without cassettes, or a bad --context name or value
+     (names: memory_peak=SIZE, suite_duration=DURATION, suite_success=K/N or %)
   6  SLA breach: a required check failed, a required check had no data (unless
      --allow-missing), or a phase regressed against --baseline
 
@@ -115,15 +116,57 @@ def _error(message: str) -> int:
 
 
 def _parse_context(items: list[str]) -> dict[str, list[str]]:
+    """``--context NAME=VALUE`` items, checked whatever the SLA: NAME must be a context phase
+    (``CONTEXT_PHASES``) and VALUE a quantity of its kind."""
+    import difflib
+
     from netra_diag.errors import UsageError
+    from netra_diag.latency.sla import CONTEXT_PHASES
 
     context: dict[str, list[str]] = {}
+    known = ", ".join(CONTEXT_PHASES)
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key.strip() or not value.strip():
+        key, value = key.strip(), value.strip()
+        if not sep or not key or not value:
             raise UsageError(f"--context {item!r}: expected PHASE=VALUE, e.g. memory_peak=229.5MB")
-        context.setdefault(key.strip(), []).append(value.strip())
+        if key not in CONTEXT_PHASES:
+            close = difflib.get_close_matches(key, list(CONTEXT_PHASES), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UsageError(f"--context {item!r}: unknown name {key!r}{hint}; known: {known}")
+        problem = _context_problem(key, value)
+        if problem:
+            raise UsageError(f"--context {item!r}: {problem}")
+        context.setdefault(key, []).append(value)
     return context
+
+
+def _context_problem(key: str, value: str) -> str:
+    """Why ``value`` is not a measurement of ``key`` ("" when it is one)."""
+    from netra_diag.latency.sla import CONTEXT_PHASES
+    from netra_diag.latency.units import Dimension, parse_quantity
+
+    wanted = CONTEXT_PHASES[key]
+    if wanted is Dimension.FRACTION:
+        left, slash, right = value.replace(" ", "").partition("/")
+        if slash:
+            if left.isdigit() and right.isdigit() and int(right) > 0 and int(left) <= int(right):
+                return ""
+            return f"expected successes/attempts such as 1/4, got {value!r}"
+    try:
+        quantity = parse_quantity(value)
+    except ValueError as exc:
+        return str(exc)
+    if quantity.value < 0:
+        return f"must not be negative, got {value!r}"
+    if wanted is Dimension.FRACTION:
+        if quantity.dimension in (Dimension.FRACTION, Dimension.COUNT) and quantity.value <= 1:
+            return ""
+        return f"{key} is a share: 1/4, 25 % or 0.25; got {value!r}"
+    if quantity.dimension not in (wanted, Dimension.COUNT):
+        example = {Dimension.MEMORY: "229.5MB", Dimension.TIME: "31.95s"}[wanted]
+        return f"{key} is a {wanted}, e.g. {example}; got {value!r} ({quantity.dimension})"
+    return ""
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -178,6 +221,9 @@ def run_check(args: argparse.Namespace) -> int:
         if baseline is not None
         else None
     )
+    used = {check.phase for check in spec.checks}
+    for name in sorted(set(context) - used):
+        warnings.append(f"--context {name}: SLA {spec.name!r} has no check on {name}; ignored")
     gate = SlaGate(report, comparison, allow_missing=args.allow_missing)
     code = ExitCode.SLA_BREACH if gate.failed else ExitCode.OK
     summary = summarize_latency(metrics, confidence=args.confidence) if len(metrics) else None

@@ -219,3 +219,39 @@ def test_a_directory_without_cassettes_is_a_usage_error(
     )
     assert main(["sla", "check", "service", *healthy, "--baseline", str(empty)]) == ExitCode.USAGE
     assert f"{empty}: no cassettes (*.jsonl) found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sla", ["service", "remediation"])
+@pytest.mark.parametrize(
+    ("item", "words"),
+    [
+        ("memory_peek=229.5MB", "unknown name 'memory_peek' (did you mean 'memory_peak'?)"),
+        ("memory_peak=abc", "expected a number with a unit"),
+        ("memory_peak=3s", "memory_peak is a memory, e.g. 229.5MB; got '3s' (time)"),
+        ("suite_duration=12MB", "suite_duration is a time"),
+        ("suite_duration=-1s", "must not be negative"),
+        ("suite_success=5/4", "expected successes/attempts such as 1/4"),
+        ("suite_success=150%", "suite_success is a share"),
+    ],
+)
+def test_context_names_and_values_are_checked_whatever_the_sla(
+    healthy: list[str], capsys: pytest.CaptureFixture[str], sla: str, item: str, words: str
+) -> None:
+    # A misspelt name was ignored, and a bad value passed unless the SLA had a check on it.
+    assert main(["sla", "check", sla, *healthy, "--context", item]) == ExitCode.USAGE
+    assert f"netra-diag sla: error: --context {item!r}: {words}" in capsys.readouterr().err
+
+
+def test_context_the_sla_does_not_use_is_reported(
+    healthy: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["sla", "check", "service", *healthy, "--context", "memory_peak=229.5MB"]
+    assert main(args) == ExitCode.OK
+    assert "--context memory_peak: SLA 'service' has no check on memory_peak; ignored" in (
+        capsys.readouterr().err
+    )
+    ctx = ["--context", "suite_success=1/4", "--context", "suite_duration=31.95s"]
+    assert main(["sla", "check", "remediation", *healthy, *ctx, "--json"]) == ExitCode.OK
+    assert json.loads(capsys.readouterr().out)["warnings"] == [
+        "--context suite_success: SLA 'remediation' has no check on suite_success; ignored"
+    ]
