@@ -396,7 +396,14 @@ if not recordings:
     config = investigation.CollectConfig(users=users, runs=runs, faults="", time_scale=time_scale)
     collection = await investigation.collect(tempfile.mkdtemp(prefix="netra-latency-"), config)
     recordings = str(collection.record_dir)
-metrics = phase_metrics(load_frames(recordings.split(",")).frames)
+# A folder without cassettes is refused; lines the loader cannot read are warnings, not silence.
+damage = []
+metrics = phase_metrics(
+    load_frames(investigation.find_cassettes(recordings), on_warning=damage.append).frames
+)
+for warning in damage:
+    print("warning:", summary.warn(warning))
+caveat = investigation.damage_caveat(damage)
 chosen = [p for p in phases.split(",") if p]
 measured = metrics[metrics["ok"].astype(bool)]
 print(f"{len(metrics)} measurements from {metrics['cassette'].nunique()} recordings")
@@ -413,7 +420,8 @@ table[["phase", "count", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "unre
     code(
         """
 sla_report = evaluate_sla(load_sla(sla), metrics)
-print(sla_report.headline)
+summary.set_headline(sla_report.headline + (f"; {caveat}" if caveat else ""))
+print(summary.headline)
 summary.record("sla", sla_report.to_dict())
 summary.check(
     "sla",
@@ -500,6 +508,8 @@ inv = investigation.analyse(
 )
 summary.set_headline(inv.headline)
 summary.extend(inv.checks)
+for warning in inv.warnings:  # lines of damaged recordings the loader skipped
+    print("warning:", summary.warn(warning))
 summary.record("investigation", inv.to_summary())
 display(Markdown(f"## Headline\\n\\n**{markdown_literal(inv.headline)}**"))
 # The status, not "passed": a check that could not be judged for lack of data is no pass.
@@ -605,7 +615,10 @@ if inv.triage is not None:
         """
 fanout = dict(inv.collection.get("fanout", {}))
 isolation = fanout.pop("isolation", {})
-print("isolation:", isolation.get("verdict"), "|", "; ".join(isolation.get("reasons", ())))
+if isolation.get("verdict"):
+    print("isolation:", isolation["verdict"], "|", "; ".join(isolation.get("reasons", ())))
+else:
+    print("no fan-out summary beside these recordings: isolation and connections not judged")
 pd.Series({k: v for k, v in fanout.items() if not isinstance(v, dict)}, name="fan-out").to_frame()
 """
     ),

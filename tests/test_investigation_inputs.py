@@ -15,9 +15,22 @@ def test_a_missing_recordings_folder_is_refused(tmp_path: Path) -> None:
         investigation.analyse(tmp_path / "nope", results=[])
 
 
-def test_an_empty_recordings_folder_says_there_was_nothing_to_check(tmp_path: Path) -> None:
-    inv = investigation.analyse(tmp_path, results=[])
-    assert inv.headline.startswith("no recording to check")
+def test_an_empty_recordings_folder_is_refused_naming_the_parameter(tmp_path: Path) -> None:
+    from netra_diag.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"^recordings: .* holds no cassettes \(\*\.jsonl\)$"):
+        investigation.analyse(tmp_path, results=[])
+
+
+async def test_a_truncated_recording_is_a_warning_and_a_caveat(tmp_path: Path) -> None:
+    config = investigation.CollectConfig(users=2, runs=1, faults="", time_scale=0.1)
+    collection = await investigation.collect(tmp_path / "rec", config)
+    cassette = sorted(collection.record_dir.glob("*fanout*.jsonl"))[0]
+    cassette.write_bytes(cassette.read_bytes()[:1500])
+    inv = investigation.analyse(collection.record_dir, results=[])
+    assert len(inv.warnings) == 1 and cassette.name in inv.warnings[0]
+    assert f"1 recording damaged ({cassette.name} line " in inv.headline
+    assert inv.to_summary()["warnings"] == inv.warnings
 
 
 def test_a_named_secret_variable_that_is_unset_is_never_a_silent_fallback() -> None:

@@ -24,6 +24,7 @@ from netra_diag.investigation.collect import (
     Collection,
     collect,
 )
+from netra_diag.investigation.inputs import damage_caveat, find_cassettes
 from netra_diag.investigation.service import (
     ServiceRef,
     SigningSecret,
@@ -51,8 +52,10 @@ __all__ = [
     "analyse",
     "bundled_suite",
     "collect",
+    "damage_caveat",
     "describe_turn",
     "ensure_service",
+    "find_cassettes",
     "new_failures_check",
     "run_turn",
     "secret_for",

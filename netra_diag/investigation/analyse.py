@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from netra_diag.investigation.collect import COLLECTION_FILE, FAULT_LOG
+from netra_diag.investigation.inputs import damage_caveat, find_cassettes
 from netra_diag.report.summary import Check, CheckKind, exit_code_for
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class Investigation:
     checks: tuple[Check, ...] = ()
     headline: str = ""
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # lines the loader skipped, by cassette
 
     @property
     def exit_code(self) -> int:
@@ -88,6 +90,7 @@ class Investigation:
             "fanout": dict(self.collection.get("fanout", {})),
             "triage": self.triage.to_dict() if self.triage is not None else None,
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
         }
 
 
@@ -167,13 +170,15 @@ def analyse(
     from netra_diag.suites.merge import require_directory
 
     folder = require_directory(record_dir, "recordings")
-    cassettes = sorted(folder.glob("*.jsonl"))
-    cassettes = [p for p in cassettes if p.name != FAULT_LOG]
+    # An empty folder is refused (UsageError naming the parameter), not an empty investigation.
+    cassettes = [p for p in find_cassettes(folder) if p.name != FAULT_LOG]
     collection_path = folder / COLLECTION_FILE
     collection = json.loads(collection_path.read_text("utf-8")) if collection_path.is_file() else {}
     streams = [load_cassette_stream(p) for p in cassettes]
     contracts = {s.label: check_run(s.events, context=s.context()) for s in streams}
-    frames = load_frames(cassettes) if cassettes else load_frames([])
+    # The loader skips lines it cannot read; each is a warning the report shows.
+    damage: list[str] = []
+    frames = load_frames(cassettes, on_warning=damage.append)
     metrics = phase_metrics(frames.frames)
     inv = Investigation(
         record_dir=folder,
@@ -193,6 +198,7 @@ def analyse(
         from netra_diag.suites.triage import triage
 
         inv.triage = triage(list(results), baseline=list(baseline) if baseline else None)
+    inv.warnings = damage
     inv.checks = _checks(inv)
     inv.headline = _headline(inv)
     return inv
@@ -253,6 +259,8 @@ def _headline(inv: Investigation) -> str:
     passed = sum(c.passed and c.verified for c in inv.checks)
     unverified = sum(c.passed and not c.verified for c in inv.checks)
     tail = f", {unverified} not verified for lack of data" if unverified else ""
+    caveat = damage_caveat(inv.warnings)
+    tail += f"; {caveat}" if caveat else ""
     if not failed:
         if unverified:
             return f"{passed} of {len(inv.checks)} required checks pass{tail}"

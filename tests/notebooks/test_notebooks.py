@@ -314,3 +314,39 @@ def test_live_session_timeout_leads_and_exits_4(tmp_path: Path) -> None:
     assert result.exit_code is ExitCode.TIMEOUT
     assert result.headline.startswith("run: timed out after 0.5 s")
     assert {c.name: c.status for c in result.checks}["contracts"] == "not verified"
+
+
+@pytest.fixture(scope="module")
+def damaged_recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import asyncio
+
+    from netra_diag import investigation
+
+    folder = tmp_path_factory.mktemp("recordings")
+    config = investigation.CollectConfig(users=2, runs=1, faults="", time_scale=0.1)
+    collection = asyncio.run(investigation.collect(folder, config))
+    cassette = sorted(collection.record_dir.glob("*fanout*.jsonl"))[0]
+    cassette.write_bytes(cassette.read_bytes()[:1500])
+    return collection.record_dir
+
+
+@pytest.mark.parametrize("name", ["latency_sla", "investigation_report"])
+def test_a_damaged_recording_is_reported(
+    name: str, damaged_recordings: Path, tmp_path: Path
+) -> None:
+    params = {"recordings": str(damaged_recordings)}
+    if name == "investigation_report":
+        params["results"] = "none"
+    result = run_report(name, params, out_dir=tmp_path, html=False)
+    assert result.error is None, result.error
+    assert len(result.warnings) == 1 and "line " in result.warnings[0]
+    assert "1 recording damaged (" in result.headline
+
+
+@pytest.mark.parametrize("name", ["latency_sla", "investigation_report"])
+def test_an_empty_recordings_folder_is_a_parameter_error(name: str, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_report(name, {"recordings": str(empty)}, out_dir=tmp_path / "o", html=False)
+    assert result.exit_code is ExitCode.USAGE
+    assert result.headline.endswith(f"recordings: {empty} holds no cassettes (*.jsonl)")

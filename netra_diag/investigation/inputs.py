@@ -1,0 +1,66 @@
+"""The recordings a notebook reads, checked before anything is judged, and what was damaged.
+
+:func:`find_cassettes` turns a ``recordings`` parameter (a folder, or comma-separated cassette
+files) into cassette paths, and refuses a missing path or a folder holding no cassette: an empty
+investigation is not a finding. :func:`damage_caveat` turns the loader's skipped-line warnings
+(``recording.load_frames(on_warning=...)``, ``CassetteStream.warnings``) into the caveat a
+headline carries, so a truncated recording is never read silently.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from netra_diag.wording import plural
+
+__all__ = ["damage_caveat", "find_cassettes"]
+
+_LINE = re.compile(r"\bline (\d+)")
+
+
+def find_cassettes(spec: str | os.PathLike[str], *, parameter: str = "recordings") -> list[Path]:
+    """The cassettes (``*.jsonl``) a folder holds, or the comma-separated files named.
+
+    Raises :class:`~netra_diag.errors.UsageError` naming ``parameter`` for a path that does not
+    exist or a folder without a single cassette.
+    """
+    from netra_diag.errors import UsageError
+
+    found: list[Path] = []
+    for part in str(spec).split(","):
+        if not part.strip():
+            continue
+        path = Path(part.strip()).expanduser()
+        if path.is_dir():
+            inside = sorted(p for p in path.glob("*.jsonl") if p.is_file())
+            if not inside:
+                raise UsageError(f"{parameter}: {path} holds no cassettes (*.jsonl)")
+            found += inside
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UsageError(f"{parameter}: {path}: no such file or directory")
+    if not found:
+        raise UsageError(f"{parameter}: no cassette named")
+    return found
+
+
+def damage_caveat(warnings: Iterable[str]) -> str:
+    """``"1 recording damaged (00001-user.jsonl line 6)"`` from the loader's warnings (each
+    ``"PATH: line N: reason"``); empty when nothing was skipped."""
+    damaged: dict[str, list[str]] = {}
+    for warning in warnings:
+        source, _, rest = str(warning).partition(": ")
+        match = _LINE.search(rest)
+        damaged.setdefault(Path(source).name, []).append(match.group(1) if match else "?")
+    if not damaged:
+        return ""
+    shown = [f"{name} line {', '.join(lines)}" for name, lines in list(damaged.items())[:3]]
+    more = f", +{len(damaged) - 3} more" if len(damaged) > 3 else ""
+    return (
+        f"{plural(len(damaged), 'recording')} damaged ({'; '.join(shown)}{more}): "
+        "unreadable lines were skipped, findings there may come from the damage"
+    )
