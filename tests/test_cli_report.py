@@ -495,3 +495,12 @@ def test_lab_listens_on_loopback_only() -> None:
 
 def test_lab_needs_a_notebooks_folder(tmp_path: Path) -> None:
     assert main(["lab", "--notebooks", str(tmp_path / "missing")]) == ExitCode.USAGE
+
+
+def test_cli_report_refuses_an_out_that_is_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert main(["report", "token_lab", "--out", str(afile)]) == ExitCode.USAGE
+    assert f"--out {afile} is not a directory" in capsys.readouterr().err

@@ -92,3 +92,35 @@ def test_demo_runs_the_investigation_and_leaks_nothing(tmp_path: Path) -> None:
         assert LOCAL_DEV_SECRET not in text, f"{name} holds the local development secret"
         tokens = [m.group(0) for m in JWT_PATTERN.finditer(text) if is_token(m.group(0))]
         assert not tokens, f"{name} holds a token: {fingerprint(tokens[0]) if tokens else ''}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--faults", "bogus@0.5"], "--faults: unknown fault 'bogus'"),
+        (["--faults", "drop_event@2"], "--faults: probability of drop_event"),
+        (["--users", "0"], "--users must be at least 1, got 0"),
+        (["--runs", "0"], "--runs must be at least 1, got 0"),
+    ],
+)
+def test_demo_refuses_bad_arguments_before_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    from netra_diag.cli import main
+
+    assert main(["demo", *argv, "--out", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "netra-diag demo:" not in captured.out  # no banner: nothing ran
+    assert not (tmp_path / "out").exists()
+
+
+def test_demo_refuses_an_out_that_is_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from netra_diag.cli import main
+
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert main(["demo", "--out", str(afile)]) == 2
+    assert f"--out {afile} is not a directory" in capsys.readouterr().err

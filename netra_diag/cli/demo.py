@@ -39,6 +39,7 @@ REPORT_ATTEMPTS = 2
 
 EPILOG = """\
 exit codes:
+  2  bad arguments (--users, --runs, --time-scale, --faults, --out), before anything runs
   0  the investigation ran and diagnosed every fault the service injected (the findings it
      prints are the point of the demo: the service was told to misbehave)
   1  an injected fault went undiagnosed
@@ -153,9 +154,35 @@ def _report_in_child(recordings: Path, out: Path) -> dict[str, Any] | None:
     return summary
 
 
+def _check_arguments(args: argparse.Namespace) -> str:
+    """What is wrong with the arguments, naming the option ("" if nothing): checked before the
+    banner, so a typo is exit 2 and never mistaken for an undiagnosed fault (exit 1)."""
+    from netra_diag.emulator import FaultPlan
+    from netra_diag.errors import UsageError
+
+    if args.users < 1:
+        return f"--users must be at least 1, got {args.users}"
+    if args.runs < 1:
+        return f"--runs must be at least 1, got {args.runs}"
+    if not args.time_scale > 0:
+        return f"--time-scale must be above 0, got {args.time_scale:g}"
+    try:
+        FaultPlan.parse(args.faults)
+    except UsageError as exc:
+        return f"--faults: {exc}"
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        return f"--out {out} is not a directory"
+    return ""
+
+
 def run(args: argparse.Namespace) -> int:
     from netra_diag import investigation, report
 
+    problem = _check_arguments(args)
+    if problem:
+        print(f"netra-diag demo: error: {problem}", file=sys.stderr)
+        return int(ExitCode.USAGE)
     started = time.monotonic()
     out = report.prepare_out_dir(args.out)
     recordings = out / "recordings"

@@ -161,6 +161,8 @@ def prepare_out_dir(path: str | os.PathLike[str]) -> Path:
     """Create ``path`` for report output; a folder created here gets a ``.gitignore`` of ``*``
     (reports are build output: nothing in them belongs in version control)."""
     out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is not a directory")
     if not out.exists():
         out.mkdir(parents=True)
         (out / ".gitignore").write_text("*\n", encoding="utf-8")
