@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from netra_diag.cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from netra_diag.live.fanout import FanoutResult
 
 __all__ = ["exit_code_for", "parse_ramp", "register"]
@@ -36,8 +38,12 @@ exit codes: 0 ok, 2 usage error, 3 contamination, authentication refused (close 
 HTTP 401/403), events lost, runs ended by agent error or close, or isolation not judgeable
 because users share one server id (auth bypass), 4 runs timed out, 5 users could not connect
 
+--record DIR refuses a folder that already holds cassettes (*.jsonl) from an earlier run,
+naming how many (exit 2): the two runs would be read as one. --overwrite removes them first.
+
 examples:
   netra-diag fanout --users 150 --runs 30 --ramp 50/s --record cassettes/
+  netra-diag fanout --users 150 --record cassettes/ --overwrite     # replace the last run's
   netra-diag fanout ws://127.0.0.1:8000/ws --users 20 --runs 3 --transport subprotocol --json
 """
 
@@ -96,7 +102,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="start users at RATE per second, e.g. 50/s (default: all at once)",
     )
     parser.add_argument(
-        "--record", metavar="DIR", default=None, help="write one cassette per user into DIR"
+        "--record",
+        metavar="DIR",
+        default=None,
+        help="write one cassette per user into DIR (created if missing); a DIR that already "
+        "holds cassettes (*.jsonl) is refused (exit 2) unless --overwrite is given",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="with --record: remove the *.jsonl cassettes already in DIR before the run, so "
+        "that the folder holds this run only",
     )
     parser.add_argument(
         "--transport",
@@ -207,14 +223,21 @@ def _token_factory(args: argparse.Namespace, secret: str | None = None) -> tuple
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from netra_diag.cli.live_options import check_live_options, fill_embedded_defaults
+    from netra_diag.cli.live_options import (
+        check_live_options,
+        check_record_dir,
+        fill_embedded_defaults,
+    )
     from netra_diag.errors import UsageError
 
     try:
         # Before any service starts or user connects: a bad option is one usage error.
         check_live_options(args)
         fill_embedded_defaults(args, auth="strict", faults="", time_scale=_DEFAULT_TIME_SCALE)
-        result = asyncio.run(_fanout(args))
+        if args.overwrite and not args.record:
+            raise UsageError("--overwrite applies to --record DIR, which is not given")
+        old = check_record_dir(args.record, overwrite=args.overwrite) if args.record else []
+        result = asyncio.run(_fanout(args, old))
     except UsageError as exc:
         print(f"netra-diag fanout: error: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE)
@@ -227,7 +250,10 @@ def run(args: argparse.Namespace) -> int:
     return int(code)
 
 
-async def _fanout(args: argparse.Namespace) -> FanoutResult:
+async def _fanout(args: argparse.Namespace, old_cassettes: list[Path]) -> FanoutResult:
+    """The fan-out; ``old_cassettes`` (``--overwrite``) are removed once every option has been
+    checked, just before the run."""
+    from netra_diag.cli.live_options import remove_cassettes
     from netra_diag.live.fanout import run_fanout
 
     progress = sys.stderr.isatty() if args.progress is None else args.progress
@@ -245,6 +271,7 @@ async def _fanout(args: argparse.Namespace) -> FanoutResult:
     }
     if args.url:
         token_for, secret = _token_factory(args)
+        remove_cassettes(old_cassettes)
         return await run_fanout(args.url, token_for=token_for, secrets=(secret,), **common)
 
     from netra_diag.emulator import AuthMode, EmulatorConfig, FaultPlan, TimingProfile, run_service
@@ -259,6 +286,7 @@ async def _fanout(args: argparse.Namespace) -> FanoutResult:
         faults=FaultPlan.parse(args.faults),
     )
     token_for, secret = _token_factory(args, config.secret)
+    remove_cassettes(old_cassettes)
     async with run_service(config) as svc:
         if not args.json:
             print(f"embedded service at {svc.url} (auth {args.auth})", flush=True)

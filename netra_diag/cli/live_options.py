@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 from netra_diag.errors import UsageError
 from netra_diag.tokens.transports import check_ws_url
 
-__all__ = ["EMBEDDED_ONLY", "check_live_options", "fill_embedded_defaults"]
+__all__ = [
+    "EMBEDDED_ONLY",
+    "check_live_options",
+    "check_record_dir",
+    "check_record_file",
+    "fill_embedded_defaults",
+    "remove_cassettes",
+]
 
 # Options that configure the embedded service: meaningless with a URL (PROTOCOL.md's service
 # runs elsewhere and has its own auth mode and faults). Their argparse default is None, so that
@@ -54,3 +62,56 @@ def fill_embedded_defaults(args: argparse.Namespace, **defaults: object) -> None
     for dest, default in defaults.items():
         if getattr(args, dest, None) is None:
             setattr(args, dest, default)
+
+
+def check_record_file(path: str) -> None:
+    """``--record FILE`` names a file that can be created or replaced: not a folder, and in a
+    folder that exists or can be created (checked before the banner, not when the session
+    opens the file)."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(
+            f"--record {path}: is a folder; give a file name (e.g. {path}/probe.jsonl)"
+        )
+    parent = _existing_ancestor(target.parent)
+    if not parent.is_dir():
+        raise UsageError(f"--record {path}: {parent} is a file, not a folder")
+
+
+def check_record_dir(path: str, *, overwrite: bool) -> list[Path]:
+    """``--record DIR`` names a folder (or one to create); returns the cassettes (``*.jsonl``)
+    already in it. A folder holding cassettes is refused unless ``overwrite``: a new run's files
+    would sit among an older run's (and replace some of them), and everything reading the
+    folder would take both runs for one."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--record {path}: is a file, not a folder")
+    parent = _existing_ancestor(folder)
+    if not parent.is_dir():
+        raise UsageError(f"--record {path}: {parent} is a file, not a folder")
+    old = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    if old and not overwrite:
+        n = len(old)
+        raise UsageError(
+            f"--record {path} already holds {n} cassette{'s' if n != 1 else ''} (*.jsonl) of an "
+            "earlier run, which this run's would be mixed with: choose an empty folder, or pass "
+            "--overwrite to remove them first"
+        )
+    return old
+
+
+def remove_cassettes(paths: list[Path]) -> None:
+    """Remove an earlier run's cassettes (``--overwrite``), just before the new run starts."""
+    for old in paths:
+        try:
+            old.unlink(missing_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--overwrite: cannot remove {old}: {exc.strerror}") from exc
+
+
+def _existing_ancestor(path: Path) -> Path:
+    """``path`` or its nearest ancestor that exists (what creating it would start from)."""
+    current = path if str(path) else Path(".")
+    while not current.exists() and current.parent != current:
+        current = current.parent
+    return current

@@ -260,3 +260,36 @@ def test_usage_errors_before_anything_starts(
     assert code == ExitCode.USAGE
     assert out == ""  # no banner, no summary claiming anything
     assert needle in err and "UsageError" not in err
+
+
+def test_record_into_a_folder_with_cassettes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An earlier run's cassettes are never mixed with a new run's: refused (exit 2, saying how
+    many there are) unless --overwrite, which removes them first."""
+    for i in range(5):
+        (tmp_path / f"old-{i}.jsonl").write_text("{}\n")
+    (tmp_path / "notes.txt").write_text("kept")
+    argv = ["fanout", "--users", "2", "--record", str(tmp_path), *FAST]
+    code, out, err = run_cli(argv, capsys)
+    assert code == ExitCode.USAGE and out == ""
+    assert "already holds 5 cassettes" in err and "--overwrite" in err
+    assert len(list(tmp_path.glob("*.jsonl"))) == 5
+    code, out, _ = run_cli([*argv, "--overwrite"], capsys)
+    assert code == ExitCode.OK, out
+    assert sorted(p.name for p in tmp_path.glob("*.jsonl")) == [
+        "00000-fanout-user-0000.jsonl",
+        "00001-fanout-user-0001.jsonl",
+    ]
+    assert (tmp_path / "notes.txt").read_text() == "kept"
+
+
+def test_record_folder_problems_are_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    code, out, err = run_cli(["fanout", "--users", "2", "--record", str(afile), *FAST], capsys)
+    assert code == ExitCode.USAGE and out == "" and "is a file, not a folder" in err
+    code, _, err = run_cli(["fanout", "--users", "2", "--overwrite", *FAST], capsys)
+    assert code == ExitCode.USAGE and "--overwrite applies to --record" in err
