@@ -12,8 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netra_diag.cli.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from netra_diag.events.contracts import ContractReport
+    from netra_diag.events.sources import CassetteStream
 
 __all__ = ["register", "run"]
 
@@ -26,7 +31,8 @@ exit codes:
   0  trace written (whatever the verdicts, unless --strict)
   2  a cassette is missing or unreadable, a directory holds no cassette, or the
      output cannot be written
-  3  --strict and at least one cassette fails its event contract
+  3  --strict and at least one cassette fails its event contract, or its auth was
+     bypassed (DEMO/RELAXED mode: the token was not validated, so the run proves nothing)
 
 examples:
   netra-diag trace recordings/run.jsonl -o trace.json
@@ -103,14 +109,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--strict",
         action="store_true",
-        help="exit 3 when any cassette fails its event contract",
+        help="exit 3 when any cassette fails its event contract or was recorded with its "
+        "auth bypassed",
     )
     parser.set_defaults(func=run)
 
 
+def _auth_bypass(stream: CassetteStream, report: ContractReport) -> str:
+    """Why this recording's auth looks bypassed ("" when it does not): the session recorded a
+    ``bypass`` transport outcome, or the contract found the synthetic user ids of DEMO/RELAXED
+    auth (PROTOCOL.md §2)."""
+    from netra_diag.events.rules.base import Rule
+
+    for mark in stream.marks:
+        if mark.name == "transport_attempt" and mark.data.get("outcome") == "bypass":
+            return f"transport {mark.data.get('transport') or '?'} recorded outcome 'bypass'"
+    for item in report.findings:
+        if item.rule == Rule.ISOLATION_UNVERIFIED:
+            return "synthetic user id: the token was not validated"
+    return ""
+
+
 def run(args: argparse.Namespace) -> int:
     from netra_diag.errors import RecordingError, UsageError
-    from netra_diag.events.contracts import ContractConfig, ContractReport, check_run
+    from netra_diag.events.contracts import ContractConfig, check_run
     from netra_diag.events.sources import load_cassette_stream
     from netra_diag.events.timeline import Timeline, TimelineConfig, build_timeline
     from netra_diag.events.trace import build_trace, dumps_trace
@@ -164,7 +186,15 @@ def run(args: argparse.Namespace) -> int:
             + f", {len(stream.events)} frames received, {len(report.findings)} finding(s)",
             file=say,
         )
-        print(f"  {report.verdict}", file=say)
+        bypass = _auth_bypass(stream, report)
+        if args.strict and bypass and report.ok:
+            failed += 1
+            print(
+                f"  FAIL (--strict): auth was bypassed ({bypass}); the run proves nothing", file=say
+            )
+            print(f"  contract: {report.verdict}", file=say)
+        else:
+            print(f"  {report.verdict}", file=say)
         for warning in stream.warnings:
             print(f"  note: {warning}", file=say)
     trace = build_trace(timelines, reports=reports, raw_chars=max(0, args.raw_chars))

@@ -388,7 +388,10 @@ def test_invalid_and_unknown_frames() -> None:
     )
     report = check_run(events)
     (invalid,) = report.by_rule(Rule.INVALID_FRAME)
-    assert invalid.message.startswith("frame #5 at +1.10 s is unusable (not valid JSON")
+    assert invalid.message.startswith(
+        "the server sent an unusable frame: frame #5 at +1.10 s is not a valid event "
+        "(not valid JSON"
+    )
     (unknown,) = report.by_rule(Rule.UNKNOWN_FRAME)
     assert unknown.severity is Severity.INFO
     assert unknown.message == "1 frame(s) of unknown type 'agent_telemetry' at +1.20 s"

@@ -45,7 +45,11 @@ def check_frames(events: Sequence[TimedEvent], context: ContractContext) -> Iter
             yield finding(
                 Rule.INVALID_FRAME,
                 Severity.ERROR,
-                f"frame #{te.index} at {at(te.t)} is unusable ({problem}){raw}",
+                # Whatever the runs did, the server put a frame on the wire that no client can
+                # read (PROTOCOL.md §5: every frame is a JSON object with a type): a real finding,
+                # also when it follows agent_completed.
+                f"the server sent an unusable frame: frame #{te.index} at {at(te.t)} is not a "
+                f"valid event ({problem}){raw}",
                 None,
                 (te,),
             )
