@@ -240,3 +240,58 @@ def test_mint_pipe_inspect_as_a_user_runs_it() -> None:
     assert '"u1"' in inspect.stdout and "lifetime 2h" in inspect.stdout
     assert re.search(r"status  expires in (2h|1h 59m)", inspect.stdout)
     assert "minted access token" in note
+
+
+HS_FILE_SECRET = "secret-for-hs-key-file-0123456789abcdef"
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", ""])
+def test_hs_key_file_secret_is_the_service_secret(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    ending: str,
+) -> None:
+    """``printf 'secret\\n' > hs.key``: the newline is not part of the secret, so a token minted
+    with the file verifies with JWT_SECRET_KEY holding the secret, and the other way round."""
+    key_file = tmp_path / "hs.key"
+    key_file.write_bytes((HS_FILE_SECRET + ending).encode())
+    code, out, _ = run(capsys, "token", "mint", "--sub", "u1", "--key-file", str(key_file))
+    assert code == 0
+    token = out.strip()
+    monkeypatch.setenv("HS_ENV_SECRET", HS_FILE_SECRET)
+    code, out, _ = run(capsys, "token", "verify", "--secret-env", "HS_ENV_SECRET", token)
+    assert code == 0 and "is valid" in out
+    # the same file verifies it: HS256 inferred from a key file that is not PEM
+    code, out, _ = run(capsys, "token", "verify", "--key-file", str(key_file), token)
+    assert code == 0 and "is valid" in out, out
+    env_token = fresh(key=HS_FILE_SECRET)
+    code, out, _ = run(capsys, "token", "verify", "--key-file", str(key_file), env_token)
+    assert code == 0 and "is valid" in out, out
+
+
+def test_key_file_kind_must_fit_the_algorithm(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """No algorithm confusion: a PEM key is never an HMAC secret, and an RS256 check needs PEM."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = tmp_path / "public.pem"
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    hs_token = fresh()
+    # a PEM file still means RS256/ES256 only: the HS256 token is refused as before
+    code, out, _ = run(capsys, "token", "verify", "--key-file", str(public), hs_token)
+    assert code == 1 and "alg_mismatch" in out
+    code, out, err = run(
+        capsys, "token", "verify", "--key-file", str(public), "--alg", "HS256", hs_token
+    )
+    assert code == 2 and "holds a PEM key, but HS256" in err
+    hs_file = tmp_path / "hs.key"
+    hs_file.write_text(HS_FILE_SECRET + "\n")
+    code, out, err = run(
+        capsys, "token", "verify", "--key-file", str(hs_file), "--alg", "RS256", hs_token
+    )
+    assert code == 2 and "RS256 needs a PEM key" in err

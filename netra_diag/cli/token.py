@@ -57,6 +57,32 @@ def _read_key_file(path: str) -> str:
         raise UsageError(f"cannot read key file {path}: {exc.__class__.__name__}") from exc
 
 
+def _is_pem(text: str) -> bool:
+    return "-----BEGIN " in text
+
+
+def _key_from_file(path: str, algorithm: str) -> str:
+    """The key in ``path`` for ``algorithm``: a PEM key for RS*/ES*; for HS* the secret, less
+    one trailing newline (``echo``/``printf '...\n'`` and editors add one, and the service's
+    JWT_SECRET_KEY holds none: kept, it would be part of the secret and nothing would verify).
+    A PEM key is refused for HS* (an asymmetric key used as an HMAC secret is the classic
+    algorithm-confusion attack), and a non-PEM file for RS*/ES*."""
+    text = _read_key_file(path)
+    if algorithm.startswith("HS"):
+        if _is_pem(text):
+            raise UsageError(
+                f"key file {path} holds a PEM key, but {algorithm} signs with a shared secret: "
+                "pass --alg RS256 or ES256 for a PEM key, or a file holding the secret"
+            )
+        return text.removesuffix("\n").removesuffix("\r")
+    if not _is_pem(text):
+        raise UsageError(
+            f"{algorithm} needs a PEM key, but key file {path} holds none (no '-----BEGIN'); "
+            "for an HS* secret pass --alg HS256"
+        )
+    return text
+
+
 def _secret_from_env(name: str) -> str:
     value = os.environ.get(name)
     if not value:
@@ -69,7 +95,7 @@ def _resolve_key(args: argparse.Namespace, algorithm: str, profile: str) -> tupl
     from netra_diag.tokens import find_secret, get_profile
 
     if args.key_file:
-        return _read_key_file(args.key_file), f"key file {args.key_file}"
+        return _key_from_file(args.key_file, algorithm), f"key file {args.key_file}"
     if algorithm == "none":
         return "", "no key (alg none)"
     if not algorithm.startswith("HS"):
@@ -162,7 +188,7 @@ def _verify(args: argparse.Namespace) -> int:
     token, stripped = unwrap_token(_read_token(args.token))
     if stripped:
         print(f"note: stripped {stripped} from the input", file=sys.stderr)
-    algorithms = tuple(args.alg or (("RS256", "ES256") if args.key_file else ("HS256",)))
+    algorithms = tuple(args.alg or _default_algorithms(args.key_file))
     key, source = _resolve_key(args, algorithms[0], prof.name)
     result = verify_token(
         token,
@@ -182,6 +208,15 @@ def _verify(args: argparse.Namespace) -> int:
         print(result.explain())
         print(f"(key from {source})")
     return int(ExitCode.OK if result.ok else ExitCode.FAILURE)
+
+
+def _default_algorithms(key_file: str | None) -> tuple[str, ...]:
+    """What ``verify`` accepts without ``--alg``: HS256 with a secret (from the environment, or a
+    key file that is not PEM), RS256 and ES256 with a PEM key. Only one family either way, so
+    a token cannot choose to be checked with the other (RFC 8725 §3.1)."""
+    if key_file and _is_pem(_read_key_file(key_file)):
+        return ("RS256", "ES256")
+    return ("HS256",)
 
 
 def _show_handshake(shown: dict[str, Any]) -> str:
@@ -243,7 +278,13 @@ def _add_key_options(parser: argparse.ArgumentParser, verb: str) -> None:
         "--key-file",
         metavar="PEM",
         help=f"file with the key to {verb} with: PEM private key (mint) or public key (verify) "
-        "for RS*/ES*; for HS* the file holds the secret",
+        "for RS*/ES*; for HS* the file holds the secret (one trailing newline is not part of "
+        "it)"
+        + (
+            "; verify picks HS256 for a non-PEM file, RS256/ES256 for a PEM key"
+            if verb == "verify"
+            else ""
+        ),
     )
 
 
@@ -340,7 +381,7 @@ def register(sub: Any) -> None:
         "--alg",
         action="append",
         choices=[a for a in SUPPORTED_ALGORITHMS if a != "none"],
-        help="accepted algorithm (repeatable; default HS256, or RS256+ES256 with --key-file)",
+        help="accepted algorithm (repeatable; default HS256, or RS256+ES256 with a PEM --key-file)",
     )
     p.add_argument("--type", default="access", help="expected token_type (default: access)")
     p.add_argument("--max-age", default="24h", help="oldest accepted iat age (default: 24h)")
