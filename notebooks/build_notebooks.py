@@ -317,11 +317,9 @@ from netra_diag.suites.triage import triage
 from netra_diag.widgets import TriagePanel
 
 summary = report.Summary(summary_path, notebook="suite_triage")
-current = results.split(",") if results else [investigation.bundled_suite("current")]
-previous = baseline.split(",") if baseline else []
-if not results and not baseline:
-    previous = [investigation.bundled_suite("baseline")]
-result = triage(current, baseline=previous or None, recordings=recordings or None)
+# Both empty: the bundled example and its baseline; a baseline without results is refused.
+current, previous = investigation.suite_inputs(results, baseline)
+result = triage(current, baseline=previous, recordings=recordings or None)
 summary.set_headline(result.headline)
 display(Markdown(result.to_markdown()))
 """
@@ -500,11 +498,13 @@ if not recordings:
         tempfile.mkdtemp(prefix="netra-investigation-"), config
     )
     recordings = str(collection.record_dir)
+# results "none" skips the triage; a baseline without results is refused.
+suite, suite_baseline = investigation.suite_inputs("" if results == "none" else results, baseline)
 inv = investigation.analyse(
     recordings,
     sla=sla,
-    results=None if not results else [] if results == "none" else results.split(","),
-    baseline=baseline.split(",") if baseline else None,
+    results=[] if results == "none" else suite,
+    baseline=suite_baseline,
 )
 summary.set_headline(inv.headline)
 summary.extend(inv.checks)

@@ -504,3 +504,38 @@ def test_cli_report_refuses_an_out_that_is_a_file(
     afile.write_text("x")
     assert main(["report", "token_lab", "--out", str(afile)]) == ExitCode.USAGE
     assert f"--out {afile} is not a directory" in capsys.readouterr().err
+
+
+def test_cli_report_checks_path_parameters_before_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["report", "suite_triage", "-p", "results", "/nonexistent/junit.xml"]
+    assert main([*argv, "--out", str(tmp_path / "o")]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "parameter results: /nonexistent/junit.xml: no such file" in err
+    assert not (tmp_path / "o").exists()  # refused before anything ran
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = ["report", "latency_sla", "-p", "recordings", str(empty), "--out", str(tmp_path)]
+    assert main(argv) == ExitCode.USAGE
+    assert "holds no cassettes (*.jsonl)" in capsys.readouterr().err
+
+
+def test_cli_report_refuses_summary_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["report", "token_lab", "-p", "summary_path", "/tmp/sp.json", "--out", str(tmp_path)]
+    assert main(argv) == ExitCode.USAGE
+    assert "parameter summary_path is set by netra-diag report" in capsys.readouterr().err
+
+
+def test_relative_paths_are_resolved_from_the_callers_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netra_diag.report.parameters import check_path_parameters
+
+    (tmp_path / "junit.xml").write_text("<testsuite/>")
+    monkeypatch.chdir(tmp_path)
+    declared = {"results": {}, "sla": {}}
+    params = check_path_parameters({"results": "junit.xml", "sla": "service"}, declared)
+    assert params == {"results": str(tmp_path / "junit.xml"), "sla": "service"}

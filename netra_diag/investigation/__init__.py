@@ -24,7 +24,7 @@ from netra_diag.investigation.collect import (
     Collection,
     collect,
 )
-from netra_diag.investigation.inputs import damage_caveat, find_cassettes
+from netra_diag.investigation.inputs import damage_caveat, find_cassettes, suite_inputs
 from netra_diag.investigation.service import (
     ServiceRef,
     SigningSecret,
@@ -61,6 +61,7 @@ __all__ = [
     "secret_for",
     "session_checks",
     "signing_secret",
+    "suite_inputs",
     "token_factory",
     "triage_headline",
 ]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from netra_diag.wording import plural
 
-__all__ = ["damage_caveat", "find_cassettes"]
+__all__ = ["damage_caveat", "find_cassettes", "suite_inputs"]
 
 _LINE = re.compile(r"\bline (\d+)")
 
@@ -64,3 +64,25 @@ def damage_caveat(warnings: Iterable[str]) -> str:
         f"{plural(len(damaged), 'recording')} damaged ({'; '.join(shown)}{more}): "
         "unreadable lines were skipped, findings there may come from the damage"
     )
+
+
+def suite_inputs(results: str, baseline: str) -> tuple[list[str], list[str] | None]:
+    """The ``results`` and ``baseline`` parameters of a triage (comma-separated files) as
+    lists: both empty, the bundled example and its baseline; ``results`` alone, no baseline.
+
+    A ``baseline`` without ``results`` is refused (:class:`~netra_diag.errors.UsageError`): it
+    would compare the bundled example with the user's baseline, which answers nothing.
+    """
+    from netra_diag.errors import UsageError
+    from netra_diag.investigation.analyse import bundled_suite
+
+    current = [p.strip() for p in results.split(",") if p.strip()]
+    previous = [p.strip() for p in baseline.split(",") if p.strip()]
+    if previous and not current:
+        raise UsageError(
+            "baseline: given without results, so it would be compared with the bundled "
+            "example; pass -p results FILE too"
+        )
+    if not current:
+        return [str(bundled_suite("current"))], [str(bundled_suite("baseline"))]
+    return current, previous or None

@@ -27,6 +27,7 @@ from typing import Any
 from netra_diag import __version__
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.errors import NotebookError, UsageError
+from netra_diag.report.parameters import check_path_parameters, refuse_report_set
 from netra_diag.report.safety import (
     check_parameters,
     find_leaks,
@@ -269,8 +270,11 @@ def run_report(
     source = find_notebook(notebook)
     name = source.stem
     declared = notebook_parameters(source)
+    refuse_report_set(dict(parameters or {}))
     params = coerce_parameters(dict(parameters or {}), declared, where=f"notebook {name!r}")
     check_parameters(params, env)
+    # Paths are resolved here: the notebook runs in the output folder.
+    params = check_path_parameters(params, declared)
     secrets = secret_values(env)
 
     out = prepare_out_dir(out_dir)

@@ -350,3 +350,10 @@ def test_an_empty_recordings_folder_is_a_parameter_error(name: str, tmp_path: Pa
     result = run_report(name, {"recordings": str(empty)}, out_dir=tmp_path / "o", html=False)
     assert result.exit_code is ExitCode.USAGE
     assert result.headline.endswith(f"recordings: {empty} holds no cassettes (*.jsonl)")
+
+
+def test_suite_triage_refuses_a_baseline_without_results(tmp_path: Path) -> None:
+    baseline = str(NOTEBOOKS.parent / "netra_diag" / "data" / "suites" / "baseline.xml")
+    result = run_report("suite_triage", {"baseline": baseline}, out_dir=tmp_path, html=False)
+    assert result.exit_code is ExitCode.USAGE
+    assert "baseline: given without results" in result.headline

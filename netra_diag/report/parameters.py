@@ -1,0 +1,76 @@
+"""Path parameters, checked before a notebook runs.
+
+A notebook runs with the report's output folder as its working directory, so a relative path
+given on the command line would be looked up in the wrong place, and a missing file would only
+surface as an error inside some cell. :func:`check_path_parameters` resolves every path a
+notebook's path parameters name against the caller's working directory and refuses a missing
+one, naming the parameter (``parameter results: /nonexistent/junit.xml: no such file``).
+
+Path parameters are known by name, the same in every notebook: ``results`` and ``baseline``
+(comma-separated result files; ``results`` may be ``none``), ``recordings`` (a folder of
+cassettes, or comma-separated cassettes), ``sla`` (a bundled SLA name, or a TOML file).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from netra_diag.errors import UsageError
+
+__all__ = ["PATH_PARAMETERS", "REPORT_SET", "check_path_parameters", "refuse_report_set"]
+
+PATH_PARAMETERS = ("results", "baseline", "recordings", "sla")
+# Set by the report command itself; a value given for them would be silently overridden.
+REPORT_SET = ("summary_path",)
+_KEYWORDS = {"results": {"none"}}
+
+
+def refuse_report_set(parameters: Mapping[str, Any]) -> None:
+    """Refuse a parameter that ``netra-diag report`` sets itself (``summary_path``)."""
+    for name in REPORT_SET:
+        if name in parameters:
+            raise UsageError(
+                f"parameter {name} is set by netra-diag report (the JSON summary goes into "
+                "--out as NAME.json); leave it out"
+            )
+
+
+def _is_builtin_sla(value: str) -> bool:
+    from netra_diag.latency.sla import BUILTIN_SLAS
+
+    return value in BUILTIN_SLAS and not Path(value).exists()
+
+
+def check_path_parameters(
+    parameters: Mapping[str, Any], declared: Mapping[str, Any], *, cwd: str | None = None
+) -> dict[str, Any]:
+    """``parameters`` with each path of a path parameter made absolute (from ``cwd``, default
+    the current directory); raises :class:`UsageError` naming the parameter for a path that does
+    not exist, or a ``recordings`` folder without cassettes."""
+    base = Path(cwd or os.getcwd())
+    out = dict(parameters)
+    for name in PATH_PARAMETERS:
+        value = out.get(name)
+        if name not in declared or not isinstance(value, str) or not value.strip():
+            continue
+        if value.strip() in _KEYWORDS.get(name, ()):
+            continue
+        if name == "sla" and _is_builtin_sla(value.strip()):
+            continue
+        resolved = []
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            path = Path(part).expanduser()
+            path = path if path.is_absolute() else base / path
+            if not path.exists():
+                what = "no such file or directory" if name == "recordings" else "no such file"
+                raise UsageError(f"parameter {name}: {part}: {what}")
+            if name == "recordings" and path.is_dir() and not any(path.glob("*.jsonl")):
+                raise UsageError(f"parameter recordings: {part} holds no cassettes (*.jsonl)")
+            resolved.append(str(path))
+        out[name] = ",".join(resolved)
+    return out
