@@ -166,3 +166,35 @@ def test_shared_usage_checks(
     assert main(["probe", *argv]) == ExitCode.USAGE
     out, err = capsys.readouterr()
     assert out == "" and needle in err and "abcdef" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--record", "{tmp}"], "is a folder; give a file name"),
+        (["--record", "{tmp}/afile/probe.jsonl"], "afile is a file, not a folder"),
+        (["--no-token", "--transport", "subprotocol"], "use --transport none (or auto)"),
+        (["--no-token", "--transport", "bogus"], "unknown transport 'bogus'"),
+        (["--transport", "bad:nope"], "unknown known-bad format 'bad:nope'"),
+    ],
+)
+def test_problems_found_before_the_banner(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], needle: str
+) -> None:
+    """Usage errors (exit 2, as --help says), before the embedded service starts: nothing on
+    stdout, not exit 1 from the recorder once connected."""
+    (tmp_path / "afile").write_text("x")
+    code = main(["probe", "--time-scale", "0", *(a.format(tmp=tmp_path) for a in argv)])
+    out, err = capsys.readouterr()
+    assert code == ExitCode.USAGE, err
+    assert out == "" and needle in err
+
+
+def test_session_rejects_a_transport_that_cannot_work() -> None:
+    from netra_diag.errors import UsageError
+    from netra_diag.live import Session
+
+    with pytest.raises(UsageError, match="carries a token"):
+        Session.connect("ws://127.0.0.1:1/ws", token=None, transport="header")
+    with pytest.raises(UsageError, match="unknown transport"):
+        Session.connect("ws://127.0.0.1:1/ws", token="t" * 20, transport="carrier-pigeon")

@@ -328,10 +328,26 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from netra_diag.cli.live_options import check_live_options, fill_embedded_defaults
+    from netra_diag.cli.live_options import (
+        check_live_options,
+        check_record_file,
+        fill_embedded_defaults,
+    )
+    from netra_diag.live.handshake import check_transport
 
     check_live_options(args)
     fill_embedded_defaults(args, auth="strict", faults="", time_scale=_DEFAULT_TIME_SCALE)
+    # Before the banner and the embedded service: what cannot work whatever the server does.
+    check_transport(args.transport, has_token=True)  # a known name
+    try:
+        check_transport(args.transport, has_token=not args.no_token)
+    except UsageError as exc:
+        raise UsageError(
+            f"--transport {args.transport} sends a token, but --no-token sends none: use "
+            "--transport none (or auto), or drop --no-token"
+        ) from exc
+    if args.record:
+        check_record_file(args.record)
 
     async def main() -> int:
         if args.url:

@@ -41,7 +41,13 @@ from netra_diag.live.ticket import url_with_ticket
 from netra_diag.live.wslog import ScrubbingLogger
 from netra_diag.recording_format import redact_headers, redact_subprotocol, redact_url
 from netra_diag.redaction import fingerprint, scrub
-from netra_diag.tokens import Handshake, Transport, build_bad_handshake, build_handshake
+from netra_diag.tokens import (
+    KNOWN_BAD_FORMATS,
+    Handshake,
+    Transport,
+    build_bad_handshake,
+    build_handshake,
+)
 
 __all__ = [
     "AUTO_ORDER",
@@ -51,6 +57,7 @@ __all__ = [
     "MessagesSink",
     "StampedConnection",
     "TransportAttempt",
+    "check_transport",
     "describe_upgrade",
     "make_handshake",
     "open_socket",
@@ -145,6 +152,27 @@ class HandshakeInfo:
             "upgrade_s": self.upgrade_s,
             "attempts": [a.to_dict() for a in self.attempts],
         }
+
+
+def check_transport(transport: str, *, has_token: bool) -> None:
+    """Raise ``UsageError`` for a transport that cannot work whatever the server does: an
+    unknown name (or known-bad format), or one that carries a token when there is none.
+    ``Session.connect`` checks this before connecting, so that no attempt is made."""
+    if transport == "auto":
+        return
+    if transport.startswith("bad:"):
+        if transport[4:] not in KNOWN_BAD_FORMATS:
+            valid = ", ".join(f"bad:{name}" for name in KNOWN_BAD_FORMATS)
+            raise UsageError(f"unknown known-bad format {transport!r}; valid: {valid}")
+        return
+    if transport not in (*_TOKEN_TRANSPORTS, "ticket"):
+        valid = ", ".join(["auto", *_TOKEN_TRANSPORTS, "ticket", "bad:<format>"])
+        raise UsageError(f"unknown transport {transport!r}; valid: {valid}")
+    if not has_token and transport != "none":
+        raise UsageError(
+            f"transport {transport!r} carries a token, and there is none; without a token use "
+            "transport 'none' (or 'auto')"
+        )
 
 
 def make_handshake(

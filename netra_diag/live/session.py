@@ -28,7 +28,7 @@ from netra_diag.errors import SessionClosed, UsageError
 from netra_diag.events.model import TimedEvent
 from netra_diag.live.auth_verdict import AuthVerdict
 from netra_diag.live.connection import CLOSED, Connection, FrameObserver, TokenSource
-from netra_diag.live.handshake import HandshakeInfo, TransportAttempt
+from netra_diag.live.handshake import HandshakeInfo, TransportAttempt, check_transport
 from netra_diag.live.opening import start_connection
 from netra_diag.live.reconnect import ReconnectPolicy
 from netra_diag.live.records import ClockOffset, Mark, RunRecord
@@ -128,6 +128,7 @@ class Session:
         ``SessionClosed`` (accepted then closed, e.g. 1008 auth failure), ``UsageError``.
         """
         check_ws_url(url)
+        check_transport(transport, has_token=token is not None)
         for name, value in (("open_timeout", open_timeout), ("close_timeout", close_timeout)):
             if not value > 0:
                 raise UsageError(f"{name} must be > 0, got {value}")
