@@ -95,6 +95,15 @@ def test_exit_code_is_the_worst_class() -> None:
     assert exit_code_for([check(CheckKind.AUTH)], notebook_failed=True) is ExitCode.NOTEBOOK
 
 
+def test_summary_shows_its_checks_as_a_table() -> None:
+    summary = Summary(None, notebook="live_session")
+    assert repr(summary) == "Summary('live_session', 0 checks, 0 failed)"
+    summary.check("auth", kind="auth", passed=False, detail="token <rejected>")
+    assert repr(summary) == "Summary('live_session', 1 check, 1 failed)"
+    html = summary._repr_html_()
+    assert "<td>FAIL</td><td>auth</td>" in html and "token &lt;rejected&gt;" in html
+
+
 def test_summary_writes_json_after_every_call(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     summary = Summary(path, notebook="nb")
@@ -128,8 +137,12 @@ def test_parameters_that_look_like_tokens_are_refused() -> None:
         check_parameters({"label": f"x{SECRET}y"}, {"JWT_SECRET_KEY": SECRET})
     with pytest.raises(UsageError, match="local development secret"):
         check_parameters({"label": LOCAL_DEV_SECRET}, {})
-    with pytest.raises(UsageError, match="token_env"):
+    with pytest.raises(UsageError, match="-p secret_env NAME"):
         check_parameters({"token": "anything"}, {})
+    # The hint names a parameter the notebooks have (no notebook has token_env).
+    with pytest.raises(UsageError, match="-p secret_env JWT_SECRET_KEY") as hinted:
+        check_parameters({"sub": TOKEN}, {})
+    assert "token_env" not in str(hinted.value)
     with pytest.raises(UsageError, match="looks like a JWT"):
         check_parameters({"nested": {"list": ["ok", TOKEN]}}, {})
     check_parameters({"secret_env": "JWT_SECRET_KEY", "token_ttl": "15m", "n": 3}, {})
@@ -189,7 +202,7 @@ def test_coerce_parameters_uses_the_defaults_types() -> None:
         {"n": "7", "x": "2", "flag": "yes", "name": "12", "items": "[1, 2]"}, declared
     )
     assert got == {"n": 7, "x": 2.0, "flag": True, "name": "12", "items": [1, 2]}
-    with pytest.raises(UsageError, match="wants a int"):
+    with pytest.raises(UsageError, match="wants an integer"):
         coerce_parameters({"n": "many"}, declared)
     with pytest.raises(UsageError, match="its parameters: flag, items, n, name, x"):
         coerce_parameters({"m": "1"}, declared)

@@ -124,3 +124,17 @@ def test_demo_refuses_an_out_that_is_a_file(
     afile.write_text("x")
     assert main(["demo", "--out", str(afile)]) == 2
     assert f"--out {afile} is not a directory" in capsys.readouterr().err
+
+
+def test_demo_check_lines_line_up() -> None:
+    from netra_diag.cli.demo import check_line
+    from netra_diag.report import Check, CheckKind
+
+    lines = [
+        check_line(Check("contracts", CheckKind.CONTRACT, False, "x")),
+        check_line(Check("sla", CheckKind.SLA, True, "y", verified=False)),
+        check_line(Check("auth", CheckKind.AUTH, True, "z")),
+    ]
+    names = ["contracts", "sla", "auth"]
+    assert len({line.index(name) for line, name in zip(lines, names, strict=True)}) == 1
+    assert len({len(line) for line in lines}) == 1

@@ -28,7 +28,7 @@ from typing import Any
 
 from netra_diag.cli.exit_codes import ExitCode
 
-__all__ = ["REPORT_TIMEOUT_S", "register", "run"]
+__all__ = ["REPORT_TIMEOUT_S", "check_line", "register", "run"]
 
 # A report takes ~10 s here. The report bounds its own cells (REPORT_RUN_BUDGET_S, then exit 8
 # naming the cell that did not answer); the demo bounds the whole child, kernel start and HTML
@@ -100,6 +100,13 @@ def register(subparsers: Any) -> None:
 
 def _say(text: str = "") -> None:
     print(text, flush=True)
+
+
+def check_line(check: Any) -> str:
+    """One check as the demo prints it; the status padded to its widest ("[not verified]") so
+    names and details line up."""
+    status = f"[{check.status}]"
+    return f"  {status:<14} {check.name:<15} {check.detail}"
 
 
 def _diagnosis_line(injected: int, detected: int, kinds: Counter[str]) -> str:
@@ -241,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
     _say("\n== headline (worst first)")
     _say(f"  {headline}")
     for check in checks:
-        _say(f"  [{check.status}] {check.name:<15} {check.detail}")
+        _say(check_line(check))
     _say(f"  {_diagnosis_line(len(collection.injected), detected, kinds)}")
     _say("")
     if html_path is not None:

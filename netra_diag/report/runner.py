@@ -149,8 +149,8 @@ def coerce_parameters(
             try:
                 out[key] = type(default)(float(value) if isinstance(default, float) else value)
             except ValueError:
-                kind = type(default).__name__
-                raise UsageError(f"parameter {key!r} wants a {kind}, got {value!r}") from None
+                kind = "an integer" if isinstance(default, int) else "a number"
+                raise UsageError(f"parameter {key!r} wants {kind}, got {value!r}") from None
         elif isinstance(default, str):
             out[key] = value
         else:
@@ -217,6 +217,8 @@ def _derive_headline(checks: tuple[Check, ...], error: str | None) -> str:
             f"{len(checks) - len(unverified)} of {len(checks)} required checks passed; "
             f"not verified for lack of data: {', '.join(unverified)}"
         )
+    if len(checks) == 1:
+        return "the one required check passed"
     if checks:
         return f"all {len(checks)} required checks passed"
     return "no required checks were recorded"

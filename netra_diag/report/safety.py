@@ -131,7 +131,7 @@ def check_parameters(parameters: Mapping[str, Any], environ: Mapping[str, str]) 
     Raises :class:`~netra_diag.errors.UsageError` naming the parameter (never the value) when a
     value looks like a JWT, equals or contains the value of a secret environment variable or the
     local development secret, or when a parameter called e.g. ``token`` or ``secret`` is given a
-    value at all (use ``token_env`` / ``secret_env``).
+    value at all (use ``secret_env``).
     """
     from netra_diag.tokens.profiles import LOCAL_DEV_SECRET
 
@@ -141,15 +141,16 @@ def check_parameters(parameters: Mapping[str, Any], environ: Mapping[str, str]) 
         if _SECRET_PARAM.search(str(key)) and value not in (None, ""):
             raise UsageError(
                 f"parameter {key!r} would carry a secret; parameters name environment variables "
-                f"instead (e.g. -p {key}_env NAME, with the secret in $NAME)"
+                "instead (-p secret_env NAME, with the signing secret in $NAME)"
             )
         for where, text in _strings(value, str(key)):
             match = JWT_PATTERN.search(text)
             if match:
                 raise UsageError(
                     f"parameter {where!r} looks like a JWT ({fingerprint(match.group(0))}); "
-                    "pass the name of an environment variable that holds it (e.g. -p token_env "
-                    "NETRA_TOKEN) so the token never lands in the executed notebook"
+                    "notebooks mint their own tokens from the signing secret in the variable "
+                    "-p secret_env names (e.g. -p secret_env JWT_SECRET_KEY), so a token never "
+                    "lands in the executed notebook"
                 )
             for secret, source in by_value.items():
                 if secret in text:

@@ -238,5 +238,25 @@ class Summary:
         os.replace(tmp, self.path)
 
     def __repr__(self) -> str:
+        from netra_diag.wording import plural
+
         failed = sum(not c.passed for c in self.checks)
-        return f"Summary({self.notebook!r}, {len(self.checks)} checks, {failed} failed)"
+        return f"Summary({self.notebook!r}, {plural(len(self.checks), 'check')}, {failed} failed)"
+
+    def _repr_html_(self) -> str:
+        """The checks as a small table (status, check, kind, detail), headline first: what a
+        notebook ending with ``summary`` shows."""
+        import html
+
+        rows = "".join(
+            f"<tr><td>{html.escape(c.status)}</td><td>{html.escape(c.name)}</td>"
+            f"<td>{html.escape(str(c.kind))}</td><td>{html.escape(c.detail)}</td></tr>"
+            for c in self.checks
+        )
+        head = f"<p><b>{html.escape(self.headline)}</b></p>" if self.headline else ""
+        if not self.checks:
+            return head + "<p>No required checks recorded.</p>"
+        return (
+            f"{head}<table class='netra-checks'><thead><tr><th>status</th><th>check</th>"
+            f"<th>kind</th><th>detail</th></tr></thead><tbody>{rows}</tbody></table>"
+        )

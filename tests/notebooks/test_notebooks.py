@@ -168,6 +168,9 @@ def test_suite_triage_runs_on_the_bundled_example(tmp_path: Path) -> None:
     assert result.headline.startswith("1 of 4 golden-path")
     assert "token helper signature drift" in result.headline
     assert result.values["counts"]["errors"] >= 1
+    # The notebook ends with its summary: a table of checks, not "Summary(..., 1 checks, ...)".
+    html = result.html_path.read_text(encoding="utf-8")
+    assert "Summary(" not in html and "<th>status</th>" in html
 
 
 def test_latency_sla_runs_against_the_embedded_service(tmp_path: Path) -> None:
@@ -357,3 +360,9 @@ def test_suite_triage_refuses_a_baseline_without_results(tmp_path: Path) -> None
     result = run_report("suite_triage", {"baseline": baseline}, out_dir=tmp_path, html=False)
     assert result.exit_code is ExitCode.USAGE
     assert "baseline: given without results" in result.headline
+
+
+def test_token_lab_says_its_pass_proves_little(tmp_path: Path) -> None:
+    result = run_report("token_lab", {}, out_dir=tmp_path)
+    assert result.exit_code is ExitCode.OK
+    assert "proves little" in result.headline and "all 1" not in result.headline
