@@ -552,3 +552,26 @@ def test_relative_paths_are_resolved_from_the_callers_directory(
     declared = {"results": {}, "sla": {}}
     params = check_path_parameters({"results": "junit.xml", "sla": "service"}, declared)
     assert params == {"results": str(tmp_path / "junit.xml"), "sla": "service"}
+
+
+def test_scrub_numbers_cells_from_1_and_names_the_notebook_metadata(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _dirty(tmp_path)
+    nb = nbformat.read(str(path), as_version=4)
+    nb.metadata["papermill"] = {"parameters": {"header": f"Bearer {TOKEN}"}}
+    nbformat.write(nb, str(path))
+    assert main(["scrub", "--check", str(path)]) == ExitCode.FAILURE
+    out = capsys.readouterr().out
+    assert "cells 4" in out and "notebook's metadata" in out
+    assert ", 0" not in out and "cells 0" not in out
+
+
+def test_scrub_check_still_checks_the_others_when_one_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dirty = _dirty(tmp_path)
+    assert main(["scrub", "--check", str(dirty), str(tmp_path / "nope.ipynb")]) == ExitCode.USAGE
+    captured = capsys.readouterr()
+    assert f"{dirty}: would change" in captured.out
+    assert "1 of 2 files checked; some would change" in captured.err

@@ -40,7 +40,8 @@ class ScrubResult:
 
     path: Path
     removed_outputs: list[int] = field(default_factory=list)  # cell numbers, 1-based
-    scrubbed_cells: list[int] = field(default_factory=list)
+    scrubbed_cells: list[int] = field(default_factory=list)  # 1-based, as removed_outputs
+    scrubbed_metadata: bool = False  # the notebook's own metadata (papermill parameters)
     stripped_outputs: int = 0
     cleared_counts: int = 0
 
@@ -49,6 +50,7 @@ class ScrubResult:
         return bool(
             self.removed_outputs
             or self.scrubbed_cells
+            or self.scrubbed_metadata
             or self.stripped_outputs
             or self.cleared_counts
         )
@@ -63,6 +65,8 @@ class ScrubResult:
         if self.scrubbed_cells:
             cells = ", ".join(str(c) for c in self.scrubbed_cells)
             parts.append(f"token or secret in source/metadata of cells {cells}")
+        if self.scrubbed_metadata:
+            parts.append("token or secret in the notebook's metadata")
         if self.stripped_outputs:
             parts.append(f"{self.stripped_outputs} output(s) stripped")
         if self.cleared_counts:
@@ -123,7 +127,7 @@ def scrub_file(
     meta_text = _dump(nb.get("metadata", {}))
     if find_leaks(meta_text, secrets):
         nb["metadata"] = json.loads(scrub_text(meta_text, secrets))
-        result.scrubbed_cells.append(0)
+        result.scrubbed_metadata = True
     if result.changed and not check:
         tmp = path.with_name(f".{path.name}.scrub-tmp")
         nbformat.write(nb, str(tmp))  # type: ignore[no-untyped-call]
@@ -160,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
 
     secrets = secret_values(os.environ)
     would_change = False
+    failed = 0
     status = ExitCode.OK
     for name in args.files:
         path = Path(name)
@@ -174,11 +179,20 @@ def run(args: argparse.Namespace) -> int:
         except UsageError as exc:
             print(f"netra-diag scrub: error: {exc}", file=sys.stderr)
             status = ExitCode.USAGE
+            failed += 1
             continue
         if result.changed:
             would_change = True
             verb = "would change" if args.check else "cleaned"
             print(f"{path}: {verb}: {result.describe()}")
     if status is not ExitCode.OK:
+        # Every other file was still checked: say so, so a missing one does not hide them.
+        checked = len(args.files) - failed
+        print(
+            f"netra-diag scrub: {checked} of {len(args.files)} files checked"
+            + ("; some would change (see above)" if would_change else "")
+            + f"; {failed} missing or unreadable",
+            file=sys.stderr,
+        )
         return int(status)
     return int(ExitCode.FAILURE if args.check and would_change else ExitCode.OK)
