@@ -47,3 +47,13 @@ def test_a_named_secret_variable_that_is_unset_is_never_a_silent_fallback() -> N
     assert "q" * 54 not in repr(
         investigation.signing_secret("local", "QA_KEY", {"QA_KEY": "q" * 54})
     )
+
+
+async def test_every_check_counts_the_same_sessions(tmp_path: Path) -> None:
+    config = investigation.CollectConfig(users=2, runs=1, faults="", time_scale=0.1)
+    collection = await investigation.collect(tmp_path / "rec", config)
+    inv = investigation.analyse(collection.record_dir, results=[])
+    by_name = {c.name: c.detail for c in inv.checks}
+    sessions = len(inv.contracts)
+    assert by_name["infrastructure"].startswith(f"{sessions} of {sessions} sessions connected")
+    assert by_name["auth"].endswith(f"on all {sessions} sessions")

@@ -148,7 +148,8 @@ def _auth_check(collection: Mapping[str, Any]) -> Check:
     if unknown:
         detail = f"auth could not be judged on {unknown} of {total} sessions (no user id reported)"
         return Check("auth", CheckKind.AUTH, False, detail)
-    return Check("auth", CheckKind.AUTH, True, f"token sub matched the server user on all {total}")
+    detail = f"token sub matched the server user on all {total} sessions"
+    return Check("auth", CheckKind.AUTH, True, detail)
 
 
 def analyse(
@@ -209,7 +210,12 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
     checks: list[Check] = []
     if fan:
         users, connected = int(fan.get("users", 0)), int(fan.get("sessions_connected", 0))
-        detail = f"{connected} of {users} sessions connected"
+        # The agent turn is a session too (its cassette is checked with the fan-out's): count
+        # it here as the contracts and auth checks do, so every check counts the same sessions.
+        turn = 1 if (inv.collection.get("turn") or {}) else 0
+        detail = f"{connected + turn} of {users + turn} sessions connected" + (
+            f" ({users} fan-out users and the agent turn)" if turn else ""
+        )
         checks.append(Check("infrastructure", CheckKind.INFRASTRUCTURE, connected == users, detail))
         checks.append(_auth_check(inv.collection))
     failing = [r for r in inv.contracts.values() if not r.ok]
