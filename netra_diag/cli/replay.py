@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from netra_diag.cli.exit_codes import ExitCode
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from netra_diag.live.replay_plan import ReplayPlan
+
+__all__ = ["banner", "register"]
 
 _EPILOG = """\
 Serves FILE on ws://HOST:PORT/ws (any path is accepted). A cassette holds one connection per
@@ -98,6 +102,17 @@ def run(args: argparse.Namespace) -> int:
         return int(ExitCode.OK)
 
 
+def banner(file: str, plan: ReplayPlan, speed: float) -> str:
+    """``replaying run.jsonl (1 connection, 9 frames, 1 client message(s); recorded 0.313 s,
+    0.157 s at speed 2)``: the recorded duration and the played one, each speed named once."""
+    n = plan.n_connections
+    return (
+        f"replaying {file} ({n} connection{'' if n == 1 else 's'}, {plan.n_frames} frames, "
+        f"{plan.n_client_messages} client message(s); recorded {plan.duration_s:.3f} s, "
+        f"{plan.duration_s / speed:.3f} s at speed {speed:g})"
+    )
+
+
 async def _serve(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -111,11 +126,7 @@ async def _serve(args: argparse.Namespace) -> int:
     ) as rs:
         plan = rs.plan
         n = plan.n_connections
-        print(
-            f"replaying {args.file} ({n} connection{'' if n == 1 else 's'}, {plan.n_frames} "
-            f"frames, {plan.n_client_messages} client message(s), {plan.duration_s:.3f} s at "
-            f"speed 1) at speed {args.speed:g}"
-        )
+        print(banner(args.file, plan, args.speed))
         if n > 1:
             for number, connection in enumerate(plan.connections, start=1):
                 print(f"  connection {number}: {connection.describe()}")

@@ -138,6 +138,12 @@ def run(args: argparse.Namespace) -> int:
     from netra_diag.events.trace import build_trace, dumps_trace
     from netra_diag.recording import find_cassettes
 
+    if args.raw_chars < 0:
+        print(
+            f"netra-diag trace: error: --raw-chars must be >= 0, got {args.raw_chars}",
+            file=sys.stderr,
+        )
+        return int(ExitCode.USAGE)
     for name in ("stall_threshold", "gap_threshold", "max_gap", "max_run"):
         value = getattr(args, name)
         if not value > 0:
@@ -197,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {report.verdict}", file=say)
         for warning in stream.warnings:
             print(f"  note: {warning}", file=say)
-    trace = build_trace(timelines, reports=reports, raw_chars=max(0, args.raw_chars))
+    trace = build_trace(timelines, reports=reports, raw_chars=args.raw_chars)
     text = dumps_trace(trace)
     try:
         if args.output == "-":

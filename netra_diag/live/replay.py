@@ -295,8 +295,9 @@ async def serve_cassette(
     ``repeat=True`` (the CLI's ``--loop``) the cassette starts over from its first connection.
     ``rs.wait_finished()`` waits for the first connection to end, ``rs.wait_played()`` for all
     of them."""
-    if not (isinstance(speed, int | float) and speed > 0 and not math.isnan(speed)):
-        raise UsageError(f"replay speed must be a positive number, got {speed!r}")
+    # inf would play every frame at once (and divide recorded durations by it): not a replay.
+    if not (isinstance(speed, int | float) and 0 < speed < math.inf):
+        raise UsageError(f"--speed must be a finite number > 0, got {speed!r}")
     _check_host(host)
     plan = load_plan(path)
     rs = ReplayServer(plan, cassette=str(path), host=host, speed=float(speed), repeat=repeat)

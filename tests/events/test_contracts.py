@@ -274,6 +274,10 @@ def test_step_numbers_show_reorder_and_loss() -> None:
     )
     ordered = [base[0], (0.2, thinking(1)), (0.3, thinking(2)), *base[2:]]
     assert not {Rule.OUT_OF_ORDER, Rule.MISSING_EVENT} & rules(timed(ordered))
+    # A huge step number (found by hypothesis: MemoryError listing 3e10 missing steps).
+    huge = [base[0], (0.2, thinking(1)), (0.3, thinking(31_996_129_551)), *base[2:]]
+    finding = only(timed(huge), Rule.MISSING_EVENT)
+    assert finding.message.startswith("agent_thinking steps 2, 3, 4, 5, 6 … never arrived")
 
 
 def test_server_timestamps_going_back_are_evidence_of_reorder() -> None:
