@@ -194,7 +194,7 @@ def test_session_rejects_a_transport_that_cannot_work() -> None:
     from netra_diag.errors import UsageError
     from netra_diag.live import Session
 
-    with pytest.raises(UsageError, match="carries a token"):
+    with pytest.raises(UsageError, match="needs a token"):
         Session.connect("ws://127.0.0.1:1/ws", token=None, transport="header")
     with pytest.raises(UsageError, match="unknown transport"):
         Session.connect("ws://127.0.0.1:1/ws", token="t" * 20, transport="carrier-pigeon")

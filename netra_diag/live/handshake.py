@@ -169,9 +169,10 @@ def check_transport(transport: str, *, has_token: bool) -> None:
         valid = ", ".join(["auto", *_TOKEN_TRANSPORTS, "ticket", "bad:<format>"])
         raise UsageError(f"unknown transport {transport!r}; valid: {valid}")
     if not has_token and transport != "none":
+        why = ": the ticket is requested with it" if transport == "ticket" else ""
         raise UsageError(
-            f"transport {transport!r} carries a token, and there is none; without a token use "
-            "transport 'none' (or 'auto')"
+            f"transport {transport!r} needs a token{why}; without one use transport 'none' "
+            "(or 'auto')"
         )
 
 
