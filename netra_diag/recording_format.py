@@ -84,6 +84,9 @@ class CassetteHeader:
     started_wall: float | None
     labels: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # What the reader had to overlook in the header line (a newer version, a field of the wrong
+    # kind): reported as line 1's warnings by ``parse_lines``.
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +139,9 @@ class LineWarning:
 
 
 Record = CassetteHeader | FrameRecord | MarkRecord
-_HEADER_FIELDS = frozenset({"kind", "format"} | {f.name for f in fields(CassetteHeader)})
+_HEADER_FIELDS = frozenset({"kind", "format"} | {f.name for f in fields(CassetteHeader)}) - {
+    "problems"
+}
 
 
 def _opt_str(value: Any) -> str | None:
@@ -160,10 +165,25 @@ def _parse_header(obj: Mapping[str, Any]) -> CassetteHeader:
     if obj.get("format") != FORMAT_NAME:
         raise ValueError(f"header 'format' is {obj.get('format')!r}, not {FORMAT_NAME!r}")
     version = _req_int(obj, "version")
+    problems: list[str] = []
+    if version > FORMAT_VERSION:
+        problems.append(
+            f"header: version {version} is newer than this reader's ({FORMAT_VERSION}); "
+            "what it does not know is ignored"
+        )
     labels_raw = obj.get("labels")
     labels = (
         {str(k): str(v) for k, v in labels_raw.items()} if isinstance(labels_raw, Mapping) else {}
     )
+    if labels_raw is not None and not isinstance(labels_raw, Mapping):
+        problems.append(f"header: 'labels' is {type(labels_raw).__name__}, not an object; ignored")
+    elif isinstance(labels_raw, Mapping):
+        odd = sorted(str(k) for k, v in labels_raw.items() if not isinstance(v, str))
+        if odd:
+            problems.append(f"header: labels {', '.join(map(repr, odd))} are not strings")
+    wall = obj.get("started_wall")
+    if wall is not None and _opt_float(wall) is None:
+        problems.append(f"header: 'started_wall' is {wall!r}, not a number of seconds; ignored")
     return CassetteHeader(
         version=version,
         endpoint=str(obj.get("endpoint", "")),
@@ -174,6 +194,7 @@ def _parse_header(obj: Mapping[str, Any]) -> CassetteHeader:
         started_wall=_opt_float(obj.get("started_wall")),
         labels=labels,
         extra={k: v for k, v in obj.items() if k not in _HEADER_FIELDS},
+        problems=tuple(problems),
     )
 
 
@@ -272,6 +293,7 @@ def parse_lines(
                 warnings.append(LineWarning(lineno, "header line after the first line; ignored"))
             else:
                 header = parsed
+                warnings += [LineWarning(lineno, problem) for problem in parsed.problems]
         else:
             if not seen_first:
                 warnings.append(LineWarning(lineno, "first line is not a cassette header"))

@@ -188,6 +188,29 @@ def test_garbled_line_in_the_middle_is_a_warning(tmp_path: Path) -> None:
     assert [type(r).__name__ for r in cas.records] == ["FrameRecord", "MarkRecord"]
 
 
+def test_a_header_the_reader_does_not_fully_understand_is_warned_about(tmp_path: Path) -> None:
+    # The format promises a warning for a wrong field, never silence.
+    path = tmp_path / "h.jsonl"
+    header = {
+        "kind": "header",
+        "format": "netra-cassette",
+        "version": 99,
+        "started_wall": "yesterday",
+        "labels": {"nodeid": "t::a", "outcome": ["failed"]},
+    }
+    path.write_text(json.dumps(header) + "\n")
+    cas = load_cassette(path)
+    assert cas.header is not None and cas.header.started_wall is None
+    messages = [str(w) for w in cas.warnings]
+    assert [w.lineno for w in cas.warnings] == [1, 1, 1]
+    assert "version 99 is newer than this reader's (1)" in messages[0]
+    assert "labels 'outcome' are not strings" in messages[1]
+    assert "'started_wall' is 'yesterday'" in messages[2]
+    path.write_text(json.dumps({**header, "version": 1, "labels": ["x"], "started_wall": 1.5}))
+    (warning,) = load_cassette(path).warnings
+    assert "'labels' is list, not an object" in str(warning)
+
+
 def test_unreadable_cassettes_raise_recording_error(tmp_path: Path) -> None:
     with pytest.raises(RecordingError, match="cannot read"):
         load_cassette(tmp_path / "missing.jsonl")
