@@ -295,3 +295,22 @@ def test_key_file_kind_must_fit_the_algorithm(
         capsys, "token", "verify", "--key-file", str(hs_file), "--alg", "RS256", hs_token
     )
     assert code == 2 and "RS256 needs a PEM key" in err
+
+
+@pytest.mark.parametrize(
+    ("claims", "note"),
+    [
+        (["--claim", "sub=u2"], "minted access token for sub='u2'"),
+        (["--claim", "sub=null"], "minted access token without a sub claim"),
+        (["--claim", "token_type=refresh"], "minted refresh token for sub='u1'"),
+        ([], "minted access token for sub='u1'"),
+    ],
+)
+def test_mint_note_describes_the_minted_token(
+    capsys: pytest.CaptureFixture[str], claims: list[str], note: str
+) -> None:
+    code, out, err = run(capsys, "token", "mint", "--sub", "u1", *claims)
+    assert code == 0 and note in err
+    code, seen, _ = run(capsys, "token", "inspect", out.strip(), "--json")
+    sub = json.loads(seen)["claims"].get("sub")
+    assert (f"sub={sub!r}" in err) if sub else ("without a sub claim" in err)

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -163,11 +163,21 @@ def _mint(args: argparse.Namespace) -> int:
     else:
         print(token)
     print(
-        f"minted {args.type} token for sub={args.sub!r}: profile {prof.name}, {args.alg}, "
+        f"minted {_minted_what(seen.claims or {})}: profile {prof.name}, {args.alg}, "
         f"key from {source}; {when}; {fingerprint(token)}",
         file=sys.stderr,
     )
     return int(ExitCode.OK)
+
+
+def _minted_what(claims: Mapping[str, Any]) -> str:
+    """``access token for sub='u1'``, from the minted token's own claims: ``--claim`` may have
+    replaced ``sub`` or ``token_type`` (or removed them with ``null``)."""
+    kind = claims.get("token_type", claims.get("type"))
+    what = f"{kind} token" if isinstance(kind, str) and kind else "token without token_type"
+    if "sub" not in claims:
+        return f"{what} without a sub claim"
+    return f"{what} for sub={claims['sub']!r}"
 
 
 def _inspect(args: argparse.Namespace) -> int:
