@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.errors import UsageError
+from netra_diag.tokens.profiles import PROFILES
 
 if TYPE_CHECKING:
     from netra_diag.emulator import EmulatorConfig
 
-__all__ = ["build_config", "register"]
+__all__ = ["build_config", "mint_hint", "register"]
 
 _EPILOG = """\
 exit codes: 0 stopped with Ctrl-C or SIGTERM, 2 usage error (bad option, non-loopback host,
@@ -57,7 +58,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--profile",
         default="local",
-        help="token profile the service validates against (local, test, development, staging)",
+        help=f"token profile the service validates against: {', '.join(PROFILES)} (default local)",
     )
     p.add_argument(
         "--envelope",
@@ -169,6 +170,21 @@ def _run(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
+def mint_hint(config: EmulatorConfig) -> str:
+    """How to get a token this service accepts: the ``token mint`` command line that works as
+    printed (the production profile mints only with ``--allow-production``), or why any token
+    does."""
+    from netra_diag.tokens import get_profile
+
+    if config.auth.value != "strict":
+        return f"any (or none); {config.auth.value} mode assigns synthetic user ids"
+    prof = get_profile(config.profile)
+    flags = "" if prof.name == "local" else f" --profile {prof.name}"
+    if prof.requires_explicit:
+        flags += " --allow-production"
+    return f"netra-diag token mint --sub u1{flags}"
+
+
 async def _serve(config: EmulatorConfig, secret_source: str) -> None:
     from netra_diag.emulator import run_service
 
@@ -179,7 +195,6 @@ async def _serve(config: EmulatorConfig, secret_source: str) -> None:
         # runs, in the service process of ``benchmarks/bench_latency_accuracy.py`` (which also
         # holds that script's imports), and none at all once frozen.
         gc.freeze()
-        profile_flag = "" if config.profile == "local" else f" --profile {config.profile}"
         print(f"reference agent service listening on {svc.url}", flush=True)
         print(
             f"  also: {svc.ws_url('/api/v1/websocket')}, {svc.http_base}/ws/health, "
@@ -188,10 +203,7 @@ async def _serve(config: EmulatorConfig, secret_source: str) -> None:
         print(
             f"  auth: {config.auth.value} (profile {config.profile}; secret from {secret_source})"
         )
-        if config.auth.value == "strict":
-            print(f"  token: netra-diag token mint --sub u1{profile_flag}")
-        else:
-            print(f"  token: any (or none); {config.auth.value} mode assigns synthetic user ids")
+        print(f"  token: {mint_hint(config)}")
         print(
             f"  envelope: {config.envelope}; faults: {config.faults.describe() or 'none'}; "
             f"time scale {config.timing.time_scale:g}"
