@@ -19,6 +19,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from netra_diag.errors import UsageError
 from netra_diag.redaction import fingerprint, scrub
+from netra_diag.tokens.extraction import (
+    MIN_SUBPROTOCOL_TOKEN_LENGTH,
+    QUERY_PARAMS,
+    TOKEN_PREFIXES,
+)
+from netra_diag.tokens.inspection import parse_compact
 
 __all__ = [
     "GOLDEN_PATH",
@@ -78,7 +84,32 @@ TEST_HELPER = SubprotocolFormat(
 )
 
 
+# Transports that carry the JWT itself (a ticket handshake carries a ticket, "none" nothing).
+_JWT_TRANSPORTS = frozenset(t.value for t in Transport if t is not Transport.NONE)
 _AUTHENTICATED = "authenticated (the server echoes the token-bearing subprotocol, if any)"
+_REJECTED = "rejected under strict auth (error frame + close 1008)"
+
+
+def _unread_carrier(kind: Transport, prefix: str, query_param: str, carried: str) -> str | None:
+    """Why the server would find no token in this handshake, if it would not (PROTOCOL.md §2:
+    it reads only the prefixes in ``TOKEN_PREFIXES``, entries of 10 characters or more, and
+    the query parameters in ``QUERY_PARAMS``)."""
+    in_entry = kind in (Transport.SUBPROTOCOL, Transport.SUBPROTOCOL_RAW, Transport.BEARER)
+    if kind is not Transport.BEARER and in_entry and prefix not in TOKEN_PREFIXES:
+        known = ", ".join(f"{p}." for p in TOKEN_PREFIXES)
+        return (
+            f"the server reads a token only from subprotocol entries prefixed {known}; "
+            f"'{prefix}.' is not one, so it selects the plain 'jwt-auth' and finds no token"
+        )
+    if in_entry and len(carried) < MIN_SUBPROTOCOL_TOKEN_LENGTH:
+        return (
+            f"the server ignores a subprotocol entry's value under "
+            f"{MIN_SUBPROTOCOL_TOKEN_LENGTH} characters ({len(carried)} here)"
+        )
+    if kind is Transport.QUERY and query_param not in QUERY_PARAMS:
+        known = ", ".join(f"?{q}=" for q in QUERY_PARAMS)
+        return f"the server reads a token only from {known} (or ?ticket=), not ?{query_param}="
+    return None
 
 
 def _redact_entry(entry: str, token: str, fp: str) -> str:
@@ -122,6 +153,17 @@ class Handshake:
     expected: str = _AUTHENTICATED
     _token: str = field(default="", repr=False, compare=False)
 
+    def expectation(self) -> str:
+        """``expected``, and when that is "authenticated" but the token is not a well-formed JWT,
+        that it is rejected instead and why (worked out only when asked: connecting needs it
+        not, and decoding costs a fan-out's preparation time)."""
+        if self.expected != _AUTHENTICATED or self.transport not in _JWT_TRANSPORTS:
+            return self.expected
+        problems = parse_compact(self._token).problems
+        if not problems:
+            return self.expected
+        return f"{_REJECTED}: the token is malformed: {scrub(problems[0])}"
+
     def redacted(self) -> dict[str, Any]:
         """JSON-safe view with every copy of the token replaced by its fingerprint."""
         fp = self.token_fingerprint
@@ -135,7 +177,7 @@ class Handshake:
             "subprotocols": [_redact_entry(e, self._token, fp) for e in self.subprotocols],
             "transport": self.transport,
             "description": self.description,
-            "expected": self.expected,
+            "expected": self.expectation(),
             "token": fp,
         }
 
@@ -234,11 +276,18 @@ def build_handshake(
         transport=kind.value,
         description=description,
         token_fingerprint=fingerprint(token) if token else "",
-        expected="rejected under strict auth: no token (error frame + close 1008)"
-        if kind is Transport.NONE
-        else _AUTHENTICATED,
+        expected=_expected(kind, prefix, query_param, carried),
         _token=token,
     )
+
+
+def _expected(kind: Transport, prefix: str, query_param: str, carried: str) -> str:
+    if kind is Transport.NONE:
+        return "rejected under strict auth: no token (error frame + close 1008)"
+    unread = _unread_carrier(kind, prefix, query_param, carried)
+    if unread:
+        return f"{_REJECTED}: no token reaches it: {unread}"
+    return _AUTHENTICATED
 
 
 _STRICT_FAIL = (

@@ -229,3 +229,45 @@ def test_header_and_query_extraction_never_raise(text: str) -> None:
     extract_from_header(text)
     extract_from_query(text)
     extract_from_query({"token": text})
+
+
+# --- what the server will do with a handshake -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "authenticated"),
+    [
+        ({"transport": "query"}, True),
+        ({"transport": "query", "query_param": "access_token"}, True),
+        ({"transport": "query", "query_param": "foo"}, False),
+        ({"transport": "subprotocol"}, True),
+        ({"transport": "subprotocol", "prefix": "staging-auth"}, True),
+        ({"transport": "subprotocol", "prefix": "foo"}, False),
+        ({"transport": "subprotocol-raw", "prefix": "foo"}, False),
+        ({"transport": "header", "prefix": "foo"}, True),  # the prefix shapes subprotocols only
+        ({"transport": "bearer"}, True),
+    ],
+)
+def test_expected_follows_where_the_server_reads_a_token(
+    token: str, kwargs: dict[str, str], authenticated: bool
+) -> None:
+    """'authenticated' exactly when the server's side finds the token (PROTOCOL.md §2)."""
+    shake = build_handshake(URL, token, **kwargs)  # type: ignore[arg-type]
+    assert (_server_side(shake) == token) is authenticated
+    expected = shake.redacted()["expected"]
+    assert expected.startswith("authenticated") is authenticated
+    if not authenticated:
+        assert "no token reaches it" in expected and "1008" in expected
+        assert "foo" in expected
+
+
+@pytest.mark.parametrize("bad", ["garbage", "a.b", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1"])
+def test_a_malformed_token_is_expected_to_be_rejected(bad: str) -> None:
+    for transport in ("header", "subprotocol", "query", "test-helper"):
+        expected = build_handshake(URL, bad, transport).redacted()["expected"]
+        assert expected.startswith("rejected under strict auth"), (transport, expected)
+        assert "malformed" in expected or "under 10 characters" in expected
+
+
+def test_a_well_formed_token_is_expected_to_authenticate(token: str) -> None:
+    assert build_handshake(URL, token, "header").expectation().startswith("authenticated")
