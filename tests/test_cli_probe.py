@@ -198,3 +198,14 @@ def test_session_rejects_a_transport_that_cannot_work() -> None:
         Session.connect("ws://127.0.0.1:1/ws", token=None, transport="header")
     with pytest.raises(UsageError, match="unknown transport"):
         Session.connect("ws://127.0.0.1:1/ws", token="t" * 20, transport="carrier-pigeon")
+
+
+def test_auto_failing_everywhere_shows_the_error_frame_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each attempt's close is explained with its own socket's frames, not every attempt's."""
+    code, out = probe(capsys, "--faults", "reject_auth")
+    assert code == ExitCode.CONTRACT, out
+    failed = next(line for line in out.splitlines() if line.startswith("== failed"))
+    assert failed.count("AUTH_FAILED") == 1, failed
+    assert "auto tried header" in failed

@@ -161,7 +161,7 @@ def test_verify_leeway_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> N
     code, _, err = run(capsys, "token", "verify", ahead, "--profile", "staging")
     assert code == 2 and "no secret for profile staging" in err
     code, _, err = run(capsys, "token", "verify", ahead, "--leeway", "lots")
-    assert code == 2 and "bad TTL" in err
+    assert code == 2 and "--leeway 'lots' is not a duration" in err
 
 
 def test_verify_strips_a_pasted_bearer_prefix(capsys: pytest.CaptureFixture[str]) -> None:
@@ -314,3 +314,33 @@ def test_mint_note_describes_the_minted_token(
     code, seen, _ = run(capsys, "token", "inspect", out.strip(), "--json")
     sub = json.loads(seen)["claims"].get("sub")
     assert (f"sub={sub!r}" in err) if sub else ("without a sub claim" in err)
+
+
+def test_small_wording_fixes(capsys: pytest.CaptureFixture[str]) -> None:
+    token = fresh()
+    code, out, _ = run(capsys, "token", "inspect", token[:100])
+    assert code == 1 and "Unterminated string starting at character" in out
+    assert "at at" not in out
+    code, out, _ = run(capsys, "token", "verify", "--type", "refresh", token)
+    assert code == 1 and "netra-diag token mint --type refresh" in out
+    for option, value in (("--leeway", "abc"), ("--max-age", "xyz")):
+        code, _, err = run(capsys, "token", "verify", option, value, token)
+        assert code == 2 and f"{option} '{value}' is not a duration" in err
+
+
+def test_expired_token_accepted_within_the_leeway(capsys: pytest.CaptureFixture[str]) -> None:
+    expired = mint_token("u1", key=LOCAL_DEV_SECRET, now=time.time() - 320, ttl=300)
+    code, out, _ = run(capsys, "token", "verify", "--leeway", "30", expired)
+    assert code == 0
+    assert re.search(r"expired 2\ds ago, accepted within the 30s leeway", out), out
+    assert "expires in -" not in out
+
+
+def test_handshake_without_a_token(capsys: pytest.CaptureFixture[str]) -> None:
+    """Handshakes that carry no token need no TOKEN argument; the others say they need one."""
+    code, out, _ = run(capsys, "token", "handshake", "--transport", "none")
+    assert code == 0 and "no credentials at all" in out
+    code, out, _ = run(capsys, "token", "handshake", "--bad", "unsupported-subprotocol")
+    assert code == 0 and "1003" in out
+    code, out, err = run(capsys, "token", "handshake", "--transport", "header")
+    assert code == 2 and "TOKEN is needed" in err

@@ -47,6 +47,7 @@ examples:
   netra-diag fanout ws://127.0.0.1:8000/ws --users 20 --runs 3 --transport subprotocol --json
 """
 
+_NEGATIVE_VALUE = re.compile(r"^-(?:\d+|\d*\.\d+)(?:[eE][-+]?\d+)?(?:\s*/\s*s(?:ec)?)?$")
 _RAMP = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(?:/\s*s(?:ec)?)?\s*$")
 
 
@@ -79,6 +80,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    # "--ramp -5/s" would otherwise be read as an unknown option "-5/s" ("expected one
+    # argument"): rates that look negative are values, which parse_ramp then explains.
+    parser._negative_number_matcher = _NEGATIVE_VALUE
     parser.add_argument(
         "url",
         nargs="?",

@@ -192,7 +192,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from netra_diag.tokens import get_profile, parse_ttl, unwrap_token, verify_token
+    from netra_diag.tokens import get_profile, unwrap_token, verify_token
 
     prof = get_profile(args.profile)
     token, stripped = unwrap_token(_read_token(args.token))
@@ -206,9 +206,9 @@ def _verify(args: argparse.Namespace) -> int:
         now=time.time(),
         profile=prof,
         algorithms=algorithms,
-        leeway=parse_ttl(args.leeway),
+        leeway=_duration("--leeway", args.leeway),
         expected_type=args.type,
-        max_age_s=parse_ttl(args.max_age),
+        max_age_s=_duration("--max-age", args.max_age),
         audiences=args.audience,
         expected_env=args.env,
     )
@@ -229,6 +229,18 @@ def _default_algorithms(key_file: str | None) -> tuple[str, ...]:
     return ("HS256",)
 
 
+def _duration(option: str, text: str) -> float:
+    """``parse_ttl(text)``, its error naming the option it came from."""
+    from netra_diag.tokens import parse_ttl
+
+    try:
+        return parse_ttl(text)
+    except UsageError as exc:
+        raise UsageError(
+            f"{option} {text!r} is not a duration: expected seconds or e.g. 30s, 15m, 2h, 1d"
+        ) from exc
+
+
 def _show_handshake(shown: dict[str, Any]) -> str:
     headers = ", ".join(f"{k}: {v}" for k, v in shown["headers"].items()) or "(none)"
     protocols = ", ".join(shown["subprotocols"]) or "(none)"
@@ -244,10 +256,23 @@ def _show_handshake(shown: dict[str, Any]) -> str:
     )
 
 
+# Handshakes that carry no token, so TOKEN may be left out for them.
+_TOKENLESS_BAD = ("no-token", "unsupported-subprotocol")
+
+
 def _handshake(args: argparse.Namespace) -> int:
     from netra_diag.tokens import build_bad_handshake, build_handshake, unwrap_token
 
-    token, _ = unwrap_token(_read_token(args.token))
+    if args.token is None:
+        tokenless = args.bad in _TOKENLESS_BAD or (
+            not args.bad and not args.all and args.transport == Transport.NONE.value
+        )
+        if not tokenless:
+            raise UsageError(
+                "TOKEN is needed (or - to read it from stdin); only --transport none, "
+                f"--bad {' and --bad '.join(_TOKENLESS_BAD)} go without one"
+            )
+    token = unwrap_token(_read_token(args.token))[0] if args.token is not None else ""
     if args.all:
         shakes = [
             build_handshake(args.url, token, t, prefix=args.prefix, query_param=args.query_param)
@@ -414,7 +439,13 @@ def register(sub: Any) -> None:
         + "\nexample: netra-diag token mint --sub u1 | netra-diag token handshake - --all",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _token_arg(p)
+    p.add_argument(
+        "token",
+        metavar="TOKEN|-",
+        nargs="?",
+        help="the token, or - to read it from stdin (not needed for --transport none, "
+        f"--bad {', --bad '.join(_TOKENLESS_BAD)})",
+    )
     p.add_argument("--url", default="ws://127.0.0.1:8000/ws", help="ws:// or wss:// endpoint")
     how = p.add_mutually_exclusive_group()
     how.add_argument(

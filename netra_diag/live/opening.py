@@ -184,6 +184,9 @@ async def _attempt(
         hs = conn.prepared_handshake(token, transport) or make_handshake(
             conn._raw_url, token, transport
         )
+    # A close explains itself with the frames of its own socket: an earlier attempt's (auto
+    # tries up to four transports) were explained with its own close already.
+    conn._last_frames.clear()
     conn.mark("connect_start", {"transport": transport, "attempt": attempt})
     t0 = conn.now()[0]
     try:

@@ -78,7 +78,9 @@ def _decode_json_part(index: int, segment: str, problems: list[str]) -> dict[str
         value = json.loads(text)
     except (ValueError, RecursionError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
-        where = f" at character {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
+        # Some messages end in "at" already ("Unterminated string starting at").
+        at = "" if reason.endswith(" at") else " at"
+        where = f"{at} character {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
         problems.append(f"{name}: not JSON: {reason}{where}")
         return None
     if not isinstance(value, dict):

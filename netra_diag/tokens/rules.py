@@ -322,7 +322,8 @@ def check_type(claims: Mapping[str, Any], expected_type: str) -> list[Failure]:
                 actual=token_type,
                 hint="the WebSocket accepts access tokens only; refresh tokens go to /auth/refresh"
                 if token_type == "refresh"
-                else f"mint with token_type={expected_type!r}",
+                else f"mint with token_type={expected_type!r} "
+                f"(netra-diag token mint --type {expected_type})",
             )
         ]
     return []

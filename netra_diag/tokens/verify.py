@@ -36,6 +36,7 @@ class Verification:
     header: Mapping[str, Any] = field(default_factory=dict)
     profile: str = ""
     now: float = 0.0
+    leeway: float = 0.0
 
     @property
     def codes(self) -> frozenset[FailureCode]:
@@ -46,7 +47,14 @@ class Verification:
         if self.ok:
             sub = self.claims.get("sub")
             exp = as_epoch(self.claims.get("exp"))
-            left = f", expires in {format_delta(exp - self.now)}" if exp is not None else ""
+            left = ""
+            if exp is not None and exp > self.now:
+                left = f", expires in {format_delta(exp - self.now)}"
+            elif exp is not None:  # accepted only thanks to the leeway
+                left = (
+                    f", expired {format_delta(self.now - exp)} ago, accepted within the "
+                    f"{format_delta(self.leeway)} leeway"
+                )
             return f"token {self.fingerprint} is valid for {self.profile}: sub={sub!r}{left}"
         count = len(self.failures)
         lines = [
@@ -144,4 +152,5 @@ def verify_token(
         header=header,
         profile=prof.name,
         now=now,
+        leeway=leeway,
     )

@@ -100,6 +100,11 @@ def test_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
         main(["fanout", "--ramp", "fast"])
     assert exc.value.code == 2
     assert "bad ramp 'fast'" in capsys.readouterr().err
+    for negative in ("-5/s", "-5", "-0.5/sec"):  # a value, not an unknown option
+        with pytest.raises(SystemExit) as exc:
+            main(["fanout", "--ramp", negative])
+        assert exc.value.code == 2
+        assert f"bad ramp '{negative}': expected a positive rate" in capsys.readouterr().err
     code, _, err = run_cli(["fanout", "--faults", "no_such_fault", *FAST], capsys)
     assert code == ExitCode.USAGE and "unknown fault" in err
 
