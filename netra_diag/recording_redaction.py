@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
 
 from netra_diag.redaction import fingerprint, scrub
 
@@ -115,9 +115,16 @@ def _reassembled(url: str) -> str:
         return url
 
 
+# A fingerprint's "#" would read as the start of the URL's fragment, cutting the query short when
+# a redacted URL is redacted again (a mark quoting one): it is swapped for a private-use character
+# while the URL is taken apart.
+_FINGERPRINT_HASH = "…#"
+_HELD = "…\ue000"
+
+
 def _redact_url(url: str, secret_list: tuple[str, ...]) -> str:
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(url.replace(_FINGERPRINT_HASH, _HELD))
         query = parse_qsl(parts.query, keep_blank_values=True)
         netloc = parts.netloc
     except ValueError:
@@ -126,15 +133,21 @@ def _redact_url(url: str, secret_list: tuple[str, ...]) -> str:
         userinfo, host = netloc.rsplit("@", 1)
         user = userinfo.split(":", 1)[0]
         netloc = f"{user}:<redacted>@{host}" if ":" in userinfo else f"{userinfo}@{host}"
-    if query:
-        cleaned = [
-            (k, fingerprint(v) if k.lower() in CREDENTIAL_QUERY_KEYS and v else v) for k, v in query
-        ]
-        new_query = urlencode(cleaned, safe="…#<>")
-    else:
-        new_query = parts.query
+    new_query = "&".join(_query_pair(k, v) for k, v in query) if query else parts.query
     rebuilt = urlunsplit((parts.scheme, netloc, parts.path, new_query, parts.fragment))
-    return _scrub(rebuilt, secret_list)
+    return _scrub(rebuilt.replace(_HELD, _FINGERPRINT_HASH), secret_list)
+
+
+def _query_pair(key: str, value: str) -> str:
+    """``key=value`` for a redacted URL: a credential's value as its fingerprint, left readable
+    (percent-encoding would turn "…" into "%E2%80%A6"); any other value encoded as before."""
+    if _HELD in value:  # a fingerprint already
+        shown = value
+    elif key.lower() in CREDENTIAL_QUERY_KEYS and value:
+        shown = fingerprint(value).replace(_FINGERPRINT_HASH, _HELD)
+    else:
+        shown = quote_plus(value, safe="<>")
+    return f"{quote_plus(key, safe='<>')}={shown}"
 
 
 def redact_subprotocol(value: str, secrets: Iterable[str] = ()) -> str:

@@ -148,6 +148,17 @@ def test_redact_helpers() -> None:
     assert redact_subprotocol(f"jwt.{encode_subprotocol_token(tok)}").startswith("jwt.ZXl")
 
 
+def test_a_redacted_url_shows_readable_fingerprints_and_redacts_to_itself() -> None:
+    # "…" was percent-encoded, and the fingerprint's "#" read as a fragment when a redacted
+    # URL (quoted by a mark or an error message) was redacted again: "?ticket=Ycu…#1#2".
+    tok = token()
+    once = redact_url(f"ws://127.0.0.1:8000/ws?ticket=Ycu4f9a2b7c1&token={tok}&x=a b")
+    assert re.fullmatch(
+        r"ws://127\.0\.0\.1:8000/ws\?ticket=Ycu…#[0-9a-f]{8}&token=eyJ…#[0-9a-f]{8}&x=a\+b", once
+    ), once
+    assert redact_url(once) == once
+
+
 def test_oversized_frame_keeps_head_and_hash(tmp_path: Path) -> None:
     path = tmp_path / "big.jsonl"
     big = json.dumps({"type": "partial_result", "run_id": "r9", "content": "x" * MAX_TEXT_BYTES})
