@@ -65,7 +65,7 @@ def test_demo_runs_the_investigation_and_leaks_nothing(tmp_path: Path) -> None:
         "agent_completed",
         "== fan-out",
         "== headline (worst first)",
-        "[FAIL] contracts",
+        "[FAIL]         contracts",
         "injected faults diagnosed",
         "report: ",
     ):

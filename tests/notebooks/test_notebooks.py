@@ -20,6 +20,7 @@ import papermill
 import pytest
 
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.errors import UsageError
 from netra_diag.report import exit_code_for, find_leaks, run_report, secret_values
 from netra_diag.report.summary import Check
 
@@ -350,9 +351,14 @@ def test_a_damaged_recording_is_reported(
 def test_an_empty_recordings_folder_is_a_parameter_error(name: str, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = run_report(name, {"recordings": str(empty)}, out_dir=tmp_path / "o", html=False)
-    assert result.exit_code is ExitCode.USAGE
-    assert result.headline.endswith(f"recordings: {empty} holds no cassettes (*.jsonl)")
+    # Refused before the notebook runs (netra-diag report exits 2 with this message) ...
+    with pytest.raises(UsageError, match=r"^parameter recordings: .* holds no cassettes"):
+        run_report(name, {"recordings": str(empty)}, out_dir=tmp_path / "o", html=False)
+    # ... and by what the notebook calls, when it runs without the report command's check.
+    from netra_diag import investigation
+
+    with pytest.raises(UsageError, match=r"^recordings: .* holds no cassettes \(\*\.jsonl\)$"):
+        investigation.find_cassettes(str(empty))
 
 
 def test_suite_triage_refuses_a_baseline_without_results(tmp_path: Path) -> None:
