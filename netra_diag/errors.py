@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from netra_diag.wording import plural
+
 __all__ = [
     "ConfigFileError",
     "ConnectFailed",
@@ -163,7 +165,7 @@ class ContractViolation(NetraDiagError):
 
     def __init__(self, findings: Sequence[Any], verdict: str = ""):
         self.findings = tuple(findings)
-        super().__init__(verdict or f"{len(self.findings)} contract finding(s)")
+        super().__init__(verdict or f"{plural(len(self.findings), 'contract finding')}")
 
 
 class NotebookError(NetraDiagError):

@@ -29,6 +29,7 @@ from netra_diag.events.model import EventKind, TimedEvent
 from netra_diag.events.runs import RunKey
 from netra_diag.events.timeline import Span, SpanKind, StallCause, Timeline
 from netra_diag.redaction import scrub
+from netra_diag.wording import plural
 
 __all__ = [
     "FRAME_SYMBOLS",
@@ -389,7 +390,7 @@ def timeline_figure(
     and one lane per run; findings of ``reports`` (aligned with ``timelines``) as markers whose
     hover is the finding's sentence; socket gaps shaded across the lanes."""
     items = _as_list(timelines)
-    label = items[0].label if len(items) == 1 and items[0].label else f"{len(items)} session(s)"
+    label = items[0].label if len(items) == 1 and items[0].label else plural(len(items), "session")
     return _figure(
         items,
         _as_reports(reports, len(items)),
@@ -418,7 +419,7 @@ def swimlanes_figure(
         align="run",
         max_detail_runs=max_detail_runs,
         raw_chars=raw_chars,
-        title=title or f"{n_runs} run(s), aligned at their start",
+        title=title or f"{plural(n_runs, 'run')}, aligned at their start",
     )
 
 

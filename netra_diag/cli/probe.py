@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.errors import UsageError
+from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     from netra_diag.events.model import TimedEvent
@@ -250,7 +251,7 @@ def _print_summary(summary: dict[str, Any], out: TextIO) -> None:
             print(f"  error: {run['error']}", file=out)
         if run["n_foreign"]:
             print(
-                f"  foreign: {run['n_foreign']} event(s) of another thread, run or user "
+                f"  foreign: {plural(run['n_foreign'], 'event')} of another thread, run or user "
                 "received during the run (kept; not counted as this run's)",
                 file=out,
             )

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     from netra_diag.live.replay_plan import ReplayPlan
@@ -103,12 +104,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def banner(file: str, plan: ReplayPlan, speed: float) -> str:
-    """``replaying run.jsonl (1 connection, 9 frames, 1 client message(s); recorded 0.313 s,
+    """``replaying run.jsonl (1 connection, 9 frames, 1 client message; recorded 0.313 s,
     0.157 s at speed 2)``: the recorded duration and the played one, each speed named once."""
     n = plan.n_connections
     return (
         f"replaying {file} ({n} connection{'' if n == 1 else 's'}, {plan.n_frames} frames, "
-        f"{plan.n_client_messages} client message(s); recorded {plan.duration_s:.3f} s, "
+        f"{plural(plan.n_client_messages, 'client message')}; recorded {plan.duration_s:.3f} s, "
         f"{plan.duration_s / speed:.3f} s at speed {speed:g})"
     )
 
@@ -148,8 +149,9 @@ async def _serve(args: argparse.Namespace) -> int:
                 return
             how = "client closed" if outcome.client_closed_first else f"closed {outcome.close_code}"
             print(
-                f"{which}: {outcome.frames_sent} frames sent, {outcome.client_messages} "
-                f"client message(s), {how}, max lateness {outcome.max_lateness_ms:.2f} ms",
+                f"{which}: {outcome.frames_sent} frames sent, "
+                f"{plural(outcome.client_messages, 'client message')}, {how}, "
+                f"max lateness {outcome.max_lateness_ms:.2f} ms",
                 flush=True,
             )
 
@@ -162,13 +164,18 @@ async def _serve(args: argparse.Namespace) -> int:
                     report(outcome, number)
             if rs.refused > refused:
                 refused = rs.refused
-                print(f"refused {refused} connection(s) beyond the recorded ones (HTTP 503)")
+                print(
+                    f"refused {plural(refused, 'connection')} beyond the recorded ones (HTTP 503)"
+                )
             for number, text in enumerate(rs.tickets.answers[tickets_answered:], start=1):
                 print(f"ticket request {tickets_answered + number}: {text}", flush=True)
             tickets_answered = len(rs.tickets.answers)
             if rs.tickets.refused_upgrades > bad_tickets:
                 bad_tickets = rs.tickets.refused_upgrades
-                print(f"refused {bad_tickets} upgrade(s) with a ticket this replay did not accept")
+                print(
+                    f"refused {plural(bad_tickets, 'upgrade')} with a ticket this replay did "
+                    "not accept"
+                )
             if not args.loop and rs.played:
                 played_at = loop.time() if played_at is None else played_at
                 if loop.time() - played_at >= args.linger:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.wording import plural
 
 __all__ = ["ScrubResult", "register", "run", "scrub_file"]
 
@@ -60,7 +61,8 @@ class ScrubResult:
         if self.removed_outputs:
             cells = ", ".join(str(c) for c in sorted(set(self.removed_outputs)))
             parts.append(
-                f"{len(self.removed_outputs)} output(s) holding a token or secret (cells {cells})"
+                f"{plural(len(self.removed_outputs), 'output')} holding a token or secret "
+                f"(cells {cells})"
             )
         if self.scrubbed_cells:
             cells = ", ".join(str(c) for c in self.scrubbed_cells)
@@ -68,9 +70,9 @@ class ScrubResult:
         if self.scrubbed_metadata:
             parts.append("token or secret in the notebook's metadata")
         if self.stripped_outputs:
-            parts.append(f"{self.stripped_outputs} output(s) stripped")
+            parts.append(f"{plural(self.stripped_outputs, 'output')} stripped")
         if self.cleared_counts:
-            parts.append(f"{self.cleared_counts} execution count(s) cleared")
+            parts.append(f"{plural(self.cleared_counts, 'execution count')} cleared")
         return "; ".join(parts) or "clean"
 
 

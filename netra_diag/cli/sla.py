@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.wording import plural
 
 __all__ = ["register", "run_check", "run_show"]
 
@@ -177,7 +178,8 @@ def run_show(args: argparse.Namespace) -> int:
         spec = load_sla(args.sla_file)
     except ConfigFileError as exc:
         return _error(str(exc))
-    print(f"{spec.name}: {len(spec.checks)} check(s){f' — {spec.source}' if spec.source else ''}")
+    source = f" — {spec.source}" if spec.source else ""
+    print(f"{spec.name}: {plural(len(spec.checks), 'check')}{source}")
     for check in spec.checks:
         flags = "" if check.required else " (optional)"
         window = f" sustained {check.sustained_ms / 1000:g} s" if check.sustained_ms else ""
@@ -245,7 +247,8 @@ def run_check(args: argparse.Namespace) -> int:
     missing_required = gate.missing_required
     if missing_required and args.allow_missing:
         lines.append(
-            f"--allow-missing: {len(missing_required)} required check(s) without data ignored"
+            f"--allow-missing: {plural(len(missing_required), 'required check')} without data "
+            "ignored"
         )
     if comparison is not None:
         lines += ["", comparison.text()]

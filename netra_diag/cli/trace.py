@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     from netra_diag.events.contracts import ContractReport
@@ -189,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{path}: {n_runs} run{'s' if n_runs != 1 else ''}"
             + (f" ({runs})" if runs else "")
-            + f", {len(stream.events)} frames received, {len(report.findings)} finding(s)",
+            + f", {len(stream.events)} frames received, {plural(len(report.findings), 'finding')}",
             file=say,
         )
         bypass = _auth_bypass(stream, report)
@@ -217,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
         return int(ExitCode.USAGE)
     if args.output != "-":
         n = len(trace["traceEvents"])
-        print(f"wrote {args.output}: {n} trace events from {len(paths)} cassette(s)")
+        print(f"wrote {args.output}: {n} trace events from {plural(len(paths), 'cassette')}")
     if args.html:
         try:
             from netra_diag.charts.timeline import timeline_figure

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from netra_diag.errors import ContractViolation
 from netra_diag.events.model import Event, TimedEvent
+from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -335,9 +336,15 @@ def check_isolation(sessions: Sequence[SessionView]) -> IsolationReport:
     content_lists = [_content_keys(v.contents) for v in views]
     content_owner, amb_contents = _owner_index(content_lists, group_of)
     if amb_threads:
-        reasons.append(f"{len(amb_threads)} thread id(s) used by several users were not checked")
+        reasons.append(
+            f"{plural(len(amb_threads), 'thread id')} used by several users "
+            f"{'was' if len(amb_threads) == 1 else 'were'} not checked"
+        )
     if amb_contents:
-        reasons.append(f"{len(amb_contents)} message(s) sent by several users were not checked")
+        reasons.append(
+            f"{plural(len(amb_contents), 'message')} sent by several users "
+            f"{'was' if len(amb_contents) == 1 else 'were'} not checked"
+        )
     matcher = _content_matcher(content_owner)
     group_name = {g: ident for ident, g in groups.items()}
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from netra_diag.events.model import TimedEvent
 from netra_diag.events.runs import RunKey
+from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -149,7 +150,8 @@ def attribute_stall(
     answered = [rtt for _, rtt in during if rtt is not None]
     return (
         StallCause.SERVER,
-        f"{len(answered)} ping(s) answered in at most {max(answered):.0f} ms during the stall: "
+        f"{plural(len(answered), 'ping')} answered in at most {max(answered):.0f} ms during the "
+        "stall: "
         "the connection was fine, the server sent nothing",
     )
 

@@ -33,6 +33,7 @@ from netra_diag.latency.summary import (
     sample_size_note,
     samples_needed,
 )
+from netra_diag.wording import plural
 
 __all__ = ["ComparisonReport", "Delta", "PhaseComparison", "Verdict", "compare_latency"]
 
@@ -100,7 +101,7 @@ class ComparisonReport:
                 names = ", ".join("/".join(map(str, r.key)) for r in hits[:4])
                 more = f" +{len(hits) - 4}" if len(hits) > 4 else ""
                 parts.append(f"{len(hits)} {verdict} ({names}{more})")
-        return f"baseline vs current over {len(self.rows)} phase(s): " + "; ".join(parts)
+        return f"baseline vs current over {plural(len(self.rows), 'phase')}: " + "; ".join(parts)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per group. Columns: the ``by`` columns, ``n_baseline``, ``n_current``, then for
@@ -243,7 +244,8 @@ def compare_latency(
             min_samples,
         )
         skipped = [
-            f"{n} {side} value(s) left out: clocks disagree by at least {worst:.4g} ms"
+            f"{n} {side} {'value' if n == 1 else 'values'} left out: clocks disagree by at least "
+            f"{worst:.4g} ms"
             for side, out in (("baseline", base_out), ("current", cur_out))
             if key in out
             for n, worst in [out[key]]

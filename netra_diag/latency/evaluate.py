@@ -34,6 +34,7 @@ from netra_diag.latency.sla import SlaCheck, SlaSpec
 from netra_diag.latency.sla_report import CheckResult, CheckStatus, SlaReport
 from netra_diag.latency.summary import EXACT_LIMIT, MIN_TAIL_SAMPLES, sample_size_note
 from netra_diag.latency.units import Dimension, format_quantity, parse_quantity
+from netra_diag.wording import plural
 
 __all__ = ["clock_tolerance", "evaluate_sla"]
 
@@ -105,11 +106,13 @@ def _trusted_clock_rows(check: SlaCheck, df: pd.DataFrame) -> tuple[pd.DataFrame
     worst = float(skew[bad].max())
     if "cassette" in df.columns:
         names = sorted({str(c) for c in df.loc[bad, "cassette"]})
-        where = f"{len(names)} cassette(s) ({', '.join(names[:3])}{' …' if len(names) > 3 else ''})"
+        more = " …" if len(names) > 3 else ""
+        where = f"{plural(len(names), 'cassette')} ({', '.join(names[:3])}{more})"
     else:
         where = "the data"
     note = (
-        f"{int(bad.sum())} {check.phase} value(s) of {where} left out: the server's clock and "
+        f"{int(bad.sum())} {check.phase} {'value' if int(bad.sum()) == 1 else 'values'} of "
+        f"{where} left out: the server's clock and "
         f"the client's disagree by at least {format_quantity(worst, Dimension.TIME)} (server "
         "timestamps outside [request sent, event received]; a replay serves old ones), more "
         f"than the {format_quantity(clock_tolerance(check), Dimension.TIME)} this check allows"
@@ -243,9 +246,11 @@ def _with_note(stat: _Stat, note: str) -> _Stat:
 
 def _finish(check: SlaCheck, stat: _Stat, origin: str) -> CheckResult:
     if stat.n < check.min_samples or not math.isfinite(stat.observed):
-        note = stat.note or f"{stat.n} sample(s); the check needs at least {check.min_samples}"
+        note = (
+            stat.note or f"{plural(stat.n, 'sample')}; the check needs at least {check.min_samples}"
+        )
         if math.isfinite(stat.observed) and stat.n < check.min_samples:
-            note = f"{stat.n} sample(s); the check needs at least {check.min_samples}"
+            note = f"{plural(stat.n, 'sample')}; the check needs at least {check.min_samples}"
         return CheckResult(check, CheckStatus.NO_DATA, n=stat.n, note=note, data_from=origin)
     holds = check.holds(stat.observed)
     conclusive = True
@@ -352,7 +357,9 @@ def _burst_rate(check: SlaCheck, sample: _Sample) -> _Stat:
     if windows == 0:
         note = f"no run has {check.burst} consecutive events"
         return _Stat(math.nan, math.nan, math.nan, 0, False, note)
-    return _Stat(best, math.nan, math.nan, windows, True, f"peak over {windows} burst window(s)")
+    return _Stat(
+        best, math.nan, math.nan, windows, True, f"peak over {plural(windows, 'burst window')}"
+    )
 
 
 def _evaluate_windows(
@@ -387,7 +394,8 @@ def _evaluate_windows(
             data_from=sample.origin,
         )
     start_s = worst_index * check.sustained_ms / 1000
-    note = f"worst of {evaluated} window(s) of {check.sustained_ms / 1000:g} s, at +{start_s:g} s"
+    window = f"{check.sustained_ms / 1000:g} s"
+    note = f"worst of {plural(evaluated, 'window')} of {window}, at +{start_s:g} s"
     return _finish(check, _with_note(worst, note), sample.origin)
 
 

@@ -24,6 +24,7 @@ from netra_diag.latency.bootstrap import (
     percentile_interval,
 )
 from netra_diag.latency.histogram import LatencyHistogram
+from netra_diag.wording import plural
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -73,7 +74,7 @@ def sample_size_note(q: float, n: int) -> str:
         )
     if tail < MIN_TAIL_SAMPLES:
         return (
-            f"{label} of {n} samples rests on {math.floor(tail)} sample(s) {side} it; "
+            f"{label} of {n} samples rests on {plural(math.floor(tail), 'sample')} {side} it; "
             f"{need} are needed for {MIN_TAIL_SAMPLES}"
         )
     return ""
@@ -305,7 +306,7 @@ def summarize_latency(
             warnings.append(f"{name}: {warning}")
         if group.negative:
             warnings.append(
-                f"{name}: {group.negative} negative value(s): "
+                f"{name}: {plural(group.negative, 'negative value')}: "
                 "the clocks that measured them disagree"
             )
     return LatencySummary(keys, tuple(summaries), qs, confidence, tuple(warnings))
@@ -389,7 +390,7 @@ def _summarize_one(
     if n < 2:
         q_low, q_high = np.full(len(qs), np.nan), np.full(len(qs), np.nan)
         m_low, m_high = np.full(1, np.nan), np.full(1, np.nan)
-    mean_note = "" if n >= 5 else f"mean of {n} sample(s) has no useful interval"
+    mean_note = "" if n >= 5 else f"mean of {plural(n, 'sample')} has no useful interval"
     mean_est = Estimate("mean", mean, float(m_low[0]), float(m_high[0]), not mean_note, mean_note)
     ests: list[Estimate] = []
     for j, q in enumerate(qs):

@@ -37,6 +37,7 @@ from netra_diag.live.replay_http_plan import (
     recorded_refusal,
 )
 from netra_diag.recording_format import FrameRecord, MarkRecord
+from netra_diag.wording import plural
 
 __all__ = [
     "UNPROMPTED_CLIENT_TYPES",
@@ -125,7 +126,7 @@ class ConnectionPlan:
         else:
             ends = "stays open until the client closes (no close recorded)"
         return (
-            f"{self.n_frames} frames, {self.n_client_messages} client message(s), "
+            f"{self.n_frames} frames, {plural(self.n_client_messages, 'client message')}, "
             f"{self.duration_s:.3f} s at speed 1, then {ends}"
         )
 

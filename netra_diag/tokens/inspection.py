@@ -18,6 +18,7 @@ from netra_diag.redaction import fingerprint, scrub, scrub_obj
 from netra_diag.tokens import _jws
 from netra_diag.tokens.profiles import PROFILES
 from netra_diag.tokens.timefmt import format_delta, format_instant, format_relative
+from netra_diag.wording import plural
 
 __all__ = [
     "PART_NAMES",
@@ -102,7 +103,7 @@ def parse_compact(token: str) -> ParsedToken:
             else ""
         )
         problems.append(
-            f"not 3 parts: found {len(segments)} dot-separated part(s); a JWT is "
+            f"not 3 parts: found {plural(len(segments), 'dot-separated part')}; a JWT is "
             f"header.payload.signature{what}"
         )
     header = _decode_json_part(0, segments[0], problems)

@@ -398,7 +398,7 @@ def test_invalid_and_unknown_frames() -> None:
     )
     (unknown,) = report.by_rule(Rule.UNKNOWN_FRAME)
     assert unknown.severity is Severity.INFO
-    assert unknown.message == "1 frame(s) of unknown type 'agent_telemetry' at +1.20 s"
+    assert unknown.message == "1 frame of unknown type 'agent_telemetry' at +1.20 s"
 
 
 def test_error_frame_names_code_and_message() -> None:
@@ -442,7 +442,7 @@ def test_nothing_observed_is_never_a_pass() -> None:
     controls = check_run(
         stream([(0.0, {"type": "connection_established"}), (1.0, {"type": "pong"})])
     )
-    assert not controls.ok and "2 frame(s): 1× connection_established, 1× pong" in controls.verdict
+    assert not controls.ok and "2 frames: 1× connection_established, 1× pong" in controls.verdict
 
 
 def test_verdict_counts_the_other_findings() -> None:

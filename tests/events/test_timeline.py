@@ -93,7 +93,7 @@ def test_stall_attributed_to_server_when_pings_are_answered() -> None:
     (stall,) = [s for s in build_timeline(stream(items), marks).spans if s.kind is SpanKind.STALL]
     assert stall.cause is StallCause.SERVER
     assert (stall.start, stall.end) == (0.75, 9.0)
-    assert "2 ping(s) answered in at most 12 ms during the stall" in stall.detail
+    assert "2 pings answered in at most 12 ms during the stall" in stall.detail
     assert stall.label == "stall 8.2 s (server)"
 
 

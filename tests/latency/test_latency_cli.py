@@ -72,7 +72,7 @@ def test_required_check_without_data(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert "NOT VERIFIED" in out and "NO DATA" in out
     assert main(["sla", "check", "service", path, "--allow-missing"]) == ExitCode.OK
-    assert "--allow-missing: 8 required check(s) without data ignored" in capsys.readouterr().out
+    assert "--allow-missing: 8 required checks without data ignored" in capsys.readouterr().out
 
 
 def test_json_output_and_context(healthy: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -324,7 +324,7 @@ def test_sustained_window_reports_the_worst_window() -> None:
     assert evaluate_sla(overall, m).results[0].status is CheckStatus.PASS
     windowed = evaluate_sla(s, m).results[0]
     assert windowed.status is CheckStatus.FAIL and windowed.observed == 500.0
-    assert "worst of 5 window(s) of 60 s, at +120 s" in windowed.note
+    assert "worst of 5 windows of 60 s, at +120 s" in windowed.note
 
 
 def test_a_pass_on_few_samples_says_so() -> None:

@@ -144,7 +144,7 @@ def test_replay_cli_serves_one_replay(tmp_path: Path) -> None:
             line = proc.stdout.readline()
             assert line, f"replay exited early: {proc.stderr.read() if proc.stderr else ''}"
             lines.append(line.strip())
-        assert "4 frames, 1 client message(s)" in lines[0]
+        assert "4 frames, 1 client message" in lines[0]
 
         async def client() -> list[str]:
             async with connect(lines[-1]) as ws:
@@ -159,9 +159,7 @@ def test_replay_cli_serves_one_replay(tmp_path: Path) -> None:
             proc.wait()
     assert types == ["connection_established", "agent_started", "agent_thinking", "agent_completed"]
     assert proc.returncode == 0, err
-    assert (
-        "replay 1 (recorded connection 1/1): 4 frames sent, 1 client message(s), closed 1000" in out
-    )
+    assert "replay 1 (recorded connection 1/1): 4 frames sent, 1 client message, closed 1000" in out
 
 
 def test_replay_cli_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

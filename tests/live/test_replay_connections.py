@@ -418,7 +418,7 @@ async def test_cli_plays_every_connection_then_exits(tmp_path: Path) -> None:
     assert "connection 2: refuses the upgrade with HTTP 503" in "".join(lines)
     assert "replay 1 (recorded connection 1/4): 4 frames sent" in rest
     assert "replay 4 (recorded connection 4/4)" in rest and "closed 4001" in rest
-    assert "refused 1 connection(s) beyond the recorded ones (HTTP 503)" in rest
+    assert "refused 1 connection beyond the recorded ones (HTTP 503)" in rest
 
 
 def test_cli_help_says_what_happens_past_the_recording(capsys: pytest.CaptureFixture[str]) -> None:

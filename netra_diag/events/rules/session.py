@@ -19,6 +19,7 @@ from netra_diag.events.rules.base import (
     finding,
 )
 from netra_diag.events.runs import assign_runs
+from netra_diag.wording import plural
 
 __all__ = [
     "check_close",
@@ -60,7 +61,7 @@ def check_frames(events: Sequence[TimedEvent], context: ContractContext) -> Iter
         yield finding(
             Rule.UNKNOWN_FRAME,
             Severity.INFO,
-            f"{len(items)} frame(s) of unknown type {clip(name, 60)!r} at {times}",
+            f"{plural(len(items), 'frame')} of unknown type {clip(name, 60)!r} at {times}",
             None,
             items,
         )
@@ -111,7 +112,7 @@ def check_observed(events: Sequence[TimedEvent], context: ContractContext) -> It
     else:
         counts = Counter(te.type or "invalid" for te in events)
         listed = ", ".join(f"{n}× {name}" for name, n in counts.most_common(4))
-        summary = f"{len(events)} frame(s): {listed}" + (" …" if len(counts) > 4 else "")
+        summary = f"{plural(len(events), 'frame')}: {listed}" + (" …" if len(counts) > 4 else "")
     yield finding(
         Rule.NO_AGENT_EVENTS,
         Severity.WARNING,
