@@ -40,6 +40,7 @@ from netra_diag.report import (
 from netra_diag.report.execution import (
     ReArmingChannel,
     ReportKernelClient,
+    ReportKernelManager,
     RunTracker,
     kernel_config,
 )
@@ -323,6 +324,61 @@ def test_reports_use_the_re_arming_kernel_client(tmp_path: Path) -> None:
     client = AsyncKernelManager(config=kernel_config(str(tmp_path))).client()
     assert isinstance(client, ReportKernelClient)
     assert client.shell_channel_class is ReArmingChannel
+
+
+class _SignalRecordingManager(ReportKernelManager):
+    """The report's kernel manager, recording the signals it sends the kernel."""
+
+    signals: list[int]
+
+    async def _async_signal_kernel(self, signum: int) -> None:
+        self.signals = [*getattr(self, "signals", []), signum]
+        await super()._async_signal_kernel(signum)
+
+
+def _kernel_noise(err: str) -> list[str]:
+    """What the kernel logged on the shared stderr when it was shut down."""
+    marks = ("KeyboardInterrupt caught in kernel", "ZMQError", "Traceback", "[IPKernelApp]")
+    return [line for line in err.splitlines() if any(m in line for m in marks)]
+
+
+def test_reports_use_the_quiet_kernel_manager(tmp_path: Path) -> None:
+    from nbclient import NotebookClient
+
+    client = NotebookClient(new_notebook(), config=kernel_config(str(tmp_path)))
+    assert client.kernel_manager_class is ReportKernelManager
+
+
+async def test_an_idle_kernel_is_shut_down_without_an_interrupt(tmp_path: Path) -> None:
+    # jupyter_client's shutdown sends SIGINT first, busy or not; a kernel handling a message
+    # when it lands logs "KeyboardInterrupt caught in kernel." on the report's stderr.
+    manager = _SignalRecordingManager(config=kernel_config(str(tmp_path)))
+    await manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=60)
+        await client.execute_interactive("x = 1", timeout=30)
+    finally:
+        client.stop_channels()
+    await manager.shutdown_kernel()
+    assert getattr(manager, "signals", []) == []
+    assert not await manager.is_alive()
+
+
+def test_a_timed_out_cell_is_shut_down_without_kernel_noise(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # The kernel shares the report's stderr (capfd sees it). A running cell is interrupted; it
+    # must reply before the shutdown request closes the kernel's sockets, or ipykernel logs a
+    # 'ZMQError: Socket operation on non-socket' traceback.
+    source = _notebook(tmp_path, new_code_cell("import time\ntime.sleep(600)"))
+    out = tmp_path / "out"
+    code = main(["report", str(source), "--cell-timeout", "2", "--out", str(out)])
+    assert code == ExitCode.NOTEBOOK
+    captured = capfd.readouterr()
+    assert "no reply from the kernel within 2 s" in captured.out
+    assert _kernel_noise(captured.err) == []
 
 
 def test_a_cell_that_never_answers_ends_the_run_naming_it(

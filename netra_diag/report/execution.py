@@ -20,12 +20,26 @@ message is already there (its asyncio sends do the same).
 :class:`RunTracker` bounds the run whatever the cause: each cell's timeout is cut to what is left
 of the whole run's budget, and a cell that never answers ends the run with an error naming it,
 the notebook kept as far as it ran.
+
+:class:`ReportKernelManager` shuts the kernel down without the noise jupyter_client's shutdown
+makes on the report's stderr (the kernel shares it). ``shutdown_kernel`` interrupts the kernel
+(SIGINT) before it asks it to shut down, busy or not. ipykernel ignores SIGINT between messages
+but not while it handles one, and at the end of a report it often is handling one (the widget
+outputs nbclient sends back as ``comm_msg``): it logs ``KeyboardInterrupt caught in kernel.``
+When a cell is still running (it timed out), the interrupted cell sends its reply while the
+shutdown request, sent right after the signal, is closing the kernel's sockets: ipykernel then
+logs a ``ZMQError: Socket operation on non-socket`` traceback. The manager first asks whether the
+kernel is idle (a ``kernel_info_request`` on the shell channel is answered only after every
+message before it); an idle kernel gets no signal. A busy one is interrupted as before, and the
+shutdown request waits until the interrupted cell has replied. Any other message the kernel logs
+(a real error) still reaches stderr.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import queue
 import re
 import time
 from typing import Any
@@ -34,13 +48,16 @@ import zmq
 import zmq.asyncio
 from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.channels import AsyncZMQSocketChannel
+from jupyter_client.manager import AsyncKernelManager
 from traitlets import Type
 from traitlets.config import Config
 
 __all__ = [
     "CLIENT_CLASS",
+    "MANAGER_CLASS",
     "ReArmingChannel",
     "ReportKernelClient",
+    "ReportKernelManager",
     "RunTracker",
     "first_line",
     "kernel_config",
@@ -71,14 +88,60 @@ class ReportKernelClient(AsyncKernelClient):
 CLIENT_CLASS = f"{__name__}.ReportKernelClient"
 
 
+class ReportKernelManager(AsyncKernelManager):
+    """``AsyncKernelManager`` whose shutdown interrupts only a busy kernel, and lets an
+    interrupted cell reply before the kernel is asked to shut down (see the module docstring)."""
+
+    #: How long an idle kernel takes to answer ``kernel_info_request`` (seconds): well above a
+    #: loopback round trip, and what an idle kernel's shutdown is delayed by at most.
+    idle_probe_timeout = 1.0
+    #: How long an interrupted cell gets to send its reply before the shutdown request.
+    interrupted_reply_timeout = 3.0
+
+    async def _async_interrupt_kernel(self) -> None:
+        if not self.shutting_down:
+            await super()._async_interrupt_kernel()
+            return
+        if await self.answers_within(self.idle_probe_timeout):
+            return  # idle: a signal could only land in a handler finishing up
+        await super()._async_interrupt_kernel()
+        await self.answers_within(self.interrupted_reply_timeout)
+
+    async def answers_within(self, seconds: float) -> bool:
+        """Whether the kernel answers a ``kernel_info_request`` on the shell channel within
+        ``seconds``: shell messages are handled in order, so an answer means that every
+        message before it (a running cell's ``execute_request`` included) was handled and
+        replied to."""
+        client = self.client(context=self.context)
+        client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        try:
+            msg_id = client.kernel_info()
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                reply = await client.get_shell_msg(timeout=left)
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    return True
+            return False
+        except (TimeoutError, queue.Empty, zmq.ZMQError):
+            return False
+        finally:
+            client.stop_channels()
+
+
+MANAGER_CLASS = f"{__name__}.ReportKernelManager"
+
+
 def kernel_config(tmp: str) -> Config:
-    """The kernel manager's settings for one run: :class:`ReportKernelClient`, and kernel
-    channels over IPC sockets in the run's private temp dir ``tmp`` where the platform has them:
-    nothing listens on a TCP port, and ipykernel has no unencrypted TCP to warn about."""
+    """The notebook client's and kernel manager's settings for one run:
+    :class:`ReportKernelManager`, :class:`ReportKernelClient`, and kernel channels over IPC
+    sockets in the run's private temp dir ``tmp`` where the platform has them: nothing listens on
+    a TCP port, and ipykernel has no unencrypted TCP to warn about."""
     settings: dict[str, Any] = {"client_class": CLIENT_CLASS}
     if os.name == "posix":
         settings |= {"transport": "ipc", "ip": f"{tmp}/kernel"}
-    return Config({"KernelManager": settings})
+    return Config(
+        {"NotebookClient": {"kernel_manager_class": MANAGER_CLASS}, "KernelManager": settings}
+    )
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
