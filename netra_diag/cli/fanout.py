@@ -9,6 +9,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
+from netra_diag.cli.arguments import positive_int
 from netra_diag.cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
@@ -61,16 +62,6 @@ def parse_ramp(text: str) -> float:
     return float(match.group(1))
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "fanout",
@@ -90,11 +81,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="WebSocket endpoint (default: start the embedded reference service)",
     )
     parser.add_argument(
-        "--users", type=_positive_int, default=10, help="concurrent users (default 10)"
+        "--users", type=positive_int, default=10, help="concurrent users (default 10)"
     )
     parser.add_argument(
         "--runs",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         help="runs per user, one after the other (default 1)",
     )
@@ -133,7 +124,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--concurrency",
-        type=_positive_int,
+        type=positive_int,
         default=64,
         help="connects in flight at once (default 64; keeps under the listen backlog)",
     )

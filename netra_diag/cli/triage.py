@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from netra_diag.cli.arguments import positive_int
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.cli.output import emit
 
@@ -38,16 +39,6 @@ example:
   netra-diag triage --demo            # the bundled PROTOCOL.md §10 example
   netra-diag triage junit.xml --format github   # in a GitHub Actions step: annotated failures
 """
-
-
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is less than 1")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -100,7 +91,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--max-tests",
-        type=_at_least_one,
+        type=positive_int,
         default=5,
         metavar="N",
         help="test ids listed per cluster or diff line (default: 5)",

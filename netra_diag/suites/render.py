@@ -134,17 +134,8 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
         lines += [f"  {slower}" for slower in _slower(d, max_tests)]
         if not d.changed and not d.duration_regressions and not d.failing_added:
             lines.append("  no change")
-    if report.vacuous:
-        lines += ["", "Passes that prove little"]
-        for sig in report.vacuous[: max_tests * 3]:
-            lines.append(f"  {sig.kind}: {suite_label(sig.subject)}: {sig.detail}")
-        if len(report.vacuous) > max_tests * 3:
-            lines.append(f"  … (+{len(report.vacuous) - max_tests * 3} more)")
-    if report.flakiness is not None:
-        lines += ["", f"Flakiness: {report.flakiness.summary()}"]
-        lines += [f"  {line}" for line in _flakiness_lines(report, max_tests)]
-    if report.current.warnings:
-        lines += ["", "Warnings", *[f"  {w}" for w in report.current.warnings[:max_tests]]]
+    for title, entries in _closing_sections(report, max_tests):
+        lines += ["", title, *[f"  {entry}" for entry in entries]]
     return scrub("\n".join(lines)) + "\n"
 
 
@@ -171,15 +162,30 @@ def _slower(d: RunDiff, max_tests: int) -> list[str]:
     ]
 
 
-def _flakiness_lines(report: TriageReport, max_tests: int) -> list[str]:
-    if report.flakiness is None:
-        return []
-    lines = [f"outage: {reason}" for reason in report.flakiness.outage_reasons]
-    lines += [
-        f"{ft.test_id}: {ft.history} (score {ft.score:.2f}, retries {ft.passed_on_retry})"
-        for ft in report.flakiness.flaky[:max_tests]
-    ]
-    return lines
+def _closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, list[str]]]:
+    """The report's last sections, as (title, items): passes that prove little, flakiness,
+    warnings (the text and Markdown renderings differ only in how they set them)."""
+    sections: list[tuple[str, list[str]]] = []
+    if report.vacuous:
+        shown = max_tests * 3
+        items = [
+            f"{sig.kind}: {suite_label(sig.subject)}: {sig.detail}"
+            for sig in report.vacuous[:shown]
+        ]
+        if len(report.vacuous) > shown:
+            items.append(f"… (+{len(report.vacuous) - shown} more)")
+        sections.append(("Passes that prove little", items))
+    flakiness = report.flakiness
+    if flakiness is not None:
+        items = [f"outage: {reason}" for reason in flakiness.outage_reasons]
+        items += [
+            f"{ft.test_id}: {ft.history} (score {ft.score:.2f}, retries {ft.passed_on_retry})"
+            for ft in flakiness.flaky[:max_tests]
+        ]
+        sections.append((f"Flakiness: {flakiness.summary()}", items))
+    if report.current.warnings:
+        sections.append(("Warnings", list(report.current.warnings[:max_tests])))
+    return sections
 
 
 # Failure messages are full of what Markdown reads as markup: "<n>" placeholders and "<Mock …>"
@@ -243,21 +249,9 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
         lines += [f"- {markdown_literal(slower)}" for slower in _slower(d, max_tests)]
         if not d.changed and not d.duration_regressions and not d.failing_added:
             lines.append("- no change")
-    if report.vacuous:
-        lines += ["", "Passes that prove little:"]
-        lines += [
-            f"- {sig.kind}: {markdown_literal(suite_label(sig.subject))}: "
-            f"{markdown_literal(sig.detail)}"
-            for sig in report.vacuous[: max_tests * 3]
-        ]
-        if len(report.vacuous) > max_tests * 3:
-            lines.append(f"- … (+{len(report.vacuous) - max_tests * 3} more)")
-    if report.flakiness is not None:
-        lines += ["", f"Flakiness: {markdown_literal(report.flakiness.summary())}"]
-        lines += [f"- {markdown_literal(line)}" for line in _flakiness_lines(report, max_tests)]
-    if report.current.warnings:
-        lines += ["", "Warnings:"]
-        lines += [f"- {markdown_literal(w)}" for w in report.current.warnings[:max_tests]]
+    for title, entries in _closing_sections(report, max_tests):
+        lines += ["", markdown_literal(title) + ":"]
+        lines += [f"- {markdown_literal(entry)}" for entry in entries]
     return scrub("\n".join(lines)) + "\n"
 
 
