@@ -72,15 +72,12 @@ summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
     ),
     code(
         """
-import pandas as pd
-
 from netra_diag import investigation, report
 from netra_diag.charts.timeline import timeline_figure
 from netra_diag.events.contracts import check_run
 from netra_diag.events.timeline import build_timeline
 from netra_diag.widgets import LiveSessionPanel
 
-pd.set_option("display.max_colwidth", 160)  # details and messages are what a reader is after
 summary = report.Summary(summary_path, notebook="live_session")
 service = investigation.ensure_service(
     url, faults=faults, time_scale=time_scale, secret_env=secret_env
@@ -134,7 +131,11 @@ timeline_figure(timeline, reports=contract)
     code(
         """
 print(contract.verdict)
-contract.to_frame()[["severity", "rule", "message"]]
+report.format_table(
+    contract.to_frame(),
+    ["severity", "rule", "message"],
+    empty="no findings: every contract held" if events else "no findings: no events to check",
+)
 """
     ),
     code(
@@ -199,7 +200,6 @@ import pandas as pd
 from netra_diag import investigation, report, tokens
 from netra_diag.widgets import TokenPanel
 
-pd.set_option("display.max_colwidth", 160)  # details and messages are what a reader is after
 summary = report.Summary(summary_path, notebook="token_lab")
 panel = TokenPanel(sub=sub, profile=profile, ttl=ttl, secret_env=secret_env)
 panel.claims.value = extra_claims
@@ -272,7 +272,7 @@ for case, options in cases.items():
     )
 drift = pd.DataFrame(rows)
 summary.record("drift", drift)
-drift
+report.format_table(drift)
 """
     ),
     md(
@@ -285,12 +285,10 @@ How each transport puts the token into the handshake (PROTOCOL.md §2), fingerpr
     code(
         """
 url = "ws://127.0.0.1:8000/ws"
-pd.DataFrame(
-    [
-        tokens.build_handshake(url, token, transport).redacted()
-        for transport in tokens.Transport
-    ]
-)[["transport", "url", "headers", "subprotocols", "expected"]]
+report.format_table(
+    [tokens.build_handshake(url, token, transport).redacted() for transport in tokens.Transport],
+    ["transport", "url", "headers", "subprotocols", "expected"],
+)
 """
     ),
 ]
@@ -387,15 +385,12 @@ summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
         """
 import tempfile
 
-import pandas as pd
-
 from netra_diag import investigation, report
 from netra_diag.charts.latency import ecdf_figure, histogram_figure
 from netra_diag.latency import evaluate_sla, load_sla, phase_metrics, summarize_latency
 from netra_diag.recording import load_frames
 from netra_diag.widgets import LatencyPanel
 
-pd.set_option("display.max_colwidth", 160)  # details and messages are what a reader is after
 summary = report.Summary(summary_path, notebook="latency_sla")
 if not recordings:
     config = investigation.CollectConfig(users=users, runs=runs, faults="", time_scale=time_scale)
@@ -417,8 +412,13 @@ print(f"{len(metrics)} measurements from {metrics['cassette'].nunique()} recordi
     md("## Per phase"),
     code(
         """
-table = summarize_latency(measured, by=["phase"]).to_frame()
-table[["phase", "count", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "unreliable"]]
+# By source too: a tool's duration is measured by the client and reported by the server.
+table = summarize_latency(measured, by=["phase", "source"]).to_frame()
+report.format_table(
+    table,
+    ["phase", "source", "count", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "unreliable"],
+    empty="no measurements",
+)
 """
     ),
     md("## SLA"),
@@ -435,7 +435,9 @@ summary.check(
     detail=sla_report.headline,
     verified=not any(r.check.required for r in sla_report.missing),
 )
-sla_report.to_frame()[["status", "id", "rule", "observed_text", "n", "required", "note"]]
+report.format_table(
+    sla_report.to_frame(), ["status", "id", "rule", "observed_text", "n", "required", "note"]
+)
 """
     ),
     md("## Distributions"),
@@ -485,7 +487,6 @@ summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
         """
 import tempfile
 
-import pandas as pd
 from IPython.display import Markdown, display
 
 from netra_diag import investigation, report
@@ -495,7 +496,6 @@ from netra_diag.events.timeline import build_timeline
 from netra_diag.suites.render import markdown_literal
 from netra_diag.widgets import LatencyPanel, TriagePanel
 
-pd.set_option("display.max_colwidth", 160)  # details and messages are what a reader is after
 summary = report.Summary(summary_path, notebook="investigation_report")
 if not recordings:
     config = investigation.CollectConfig(
@@ -524,7 +524,7 @@ checks = [
     {"status": c.status, "check": c.name, "kind": str(c.kind), "detail": c.detail}
     for c in inv.checks
 ]
-pd.DataFrame(checks)
+report.format_table(checks, empty="no checks")
 """
     ),
     md(
@@ -537,20 +537,34 @@ or, for a stall (which breaks no contract), the event gap it left.
     ),
     code(
         """
-inv.injected[["fault", "user_id", "run_id", "detail", "detected_by"]]
+report.format_table(
+    inv.injected,
+    ["fault", "user_id", "run_id", "detail", "detected_by"],
+    labels={"user_id": "user"},
+    empty="no faults were injected",
+)
 """
     ),
     md("## Event contracts"),
     code(
         """
 findings = inv.findings_frame()
-print(f"{len(findings)} findings in {len(inv.contracts)} sessions")
-findings["rule"].astype(str).value_counts().rename("findings").to_frame()
+clean = "no findings: every session kept the event contract"
+report.format_table(
+    findings["rule"].astype(str).value_counts().rename_axis("rule").reset_index(name="findings"),
+    caption=f"{len(findings)} findings in {len(inv.contracts)} sessions",
+    empty=clean,
+)
 """
     ),
     code(
         """
-findings[["cassette", "severity", "rule", "message"]].head(30)
+report.format_table(
+    findings.head(30),
+    ["cassette", "severity", "rule", "message"],
+    caption=f"the first 30 of {len(findings)}" if len(findings) > 30 else "",
+    empty=clean,
+)
 """
     ),
     md(
@@ -585,13 +599,20 @@ swimlanes_figure(
     code(
         """
 print(inv.sla.headline)
-inv.sla.to_frame()[["status", "id", "rule", "observed_text", "n", "required", "note"]]
+report.format_table(
+    inv.sla.to_frame(), ["status", "id", "rule", "observed_text", "n", "required", "note"]
+)
 """
     ),
     code(
         """
 measured = inv.metrics[inv.metrics["ok"].astype(bool)]
-inv.latency.to_frame()[["phase", "count", "p50_ms", "p95_ms", "p99_ms", "max_ms", "unreliable"]]
+# By phase and source: a tool's duration is measured by the client and reported by the server.
+report.format_table(
+    inv.latency.to_frame(),
+    ["phase", "source", "count", "p50_ms", "p95_ms", "p99_ms", "max_ms", "unreliable"],
+    empty="no measurements",
+)
 """
     ),
     code(
@@ -626,7 +647,11 @@ if isolation.get("verdict"):
     print("isolation:", isolation["verdict"], "|", "; ".join(isolation.get("reasons", ())))
 else:
     print("no fan-out summary beside these recordings: isolation and connections not judged")
-pd.Series({k: v for k, v in fanout.items() if not isinstance(v, dict)}, name="fan-out").to_frame()
+report.format_table(
+    {k: v for k, v in fanout.items() if not isinstance(v, dict)},
+    labels={"name": "fan-out", "value": ""},
+    empty="",
+)
 """
     ),
 ]

@@ -631,3 +631,82 @@ def test_scrub_check_still_checks_the_others_when_one_is_missing(
     captured = capsys.readouterr()
     assert f"{dirty}: would change" in captured.out
     assert "1 of 2 files checked; some would change" in captured.err
+
+
+# -- tables as a reader sees them --------------------------------------------------------------
+
+
+def test_tables_show_cells_for_a_reader_not_pandas_reprs() -> None:
+    import pandas as pd
+
+    from netra_diag.report import format_table
+
+    frame = pd.DataFrame(
+        {
+            "phase": ["connect", "auth"],
+            "p50_ms": [15.678723, 0.0],
+            "p95_ms": [0.097275, float("nan")],
+            "required": [True, False],
+            "n": [11, 3],
+        }
+    )
+    table = format_table(frame, ["phase", "p50_ms", "p95_ms", "required", "n", "absent"])
+    assert table.columns == ("phase", "p50 (ms)", "p95 (ms)", "required", "n")
+    assert table.rows == (
+        ("connect", "15.7", "0.097", "yes", "11"),
+        ("auth", "0", "", "no", "3"),
+    )
+    html = table._repr_html_()
+    assert "<th>p50 (ms)</th>" in html and "<td>15.7</td>" in html
+    assert "dataframe" not in html and "<th>0</th>" not in html  # no index
+
+
+def test_tables_show_headers_as_lines_and_lists_in_words() -> None:
+    from netra_diag.report import format_table
+    from netra_diag.tokens import build_handshake
+
+    rows = [
+        build_handshake("ws://127.0.0.1:8000/ws", TOKEN, transport).redacted()
+        for transport in ("header", "subprotocol")
+    ]
+    table = format_table(rows, ["transport", "headers", "subprotocols"])
+    header, subprotocol = table.rows
+    assert header[1].startswith("Authorization: Bearer eyJ…#") and header[2] == ""
+    assert subprotocol[1] == "" and subprotocol[2].startswith("jwt-auth, jwt.<base64url eyJ…#")
+    html = table._repr_html_()
+    assert "{" not in html and "[" not in html and TOKEN not in html
+    assert "&lt;base64url" in html  # escaped
+    two = format_table([{"headers": {"A": "1", "B": "2"}}])
+    assert two.rows == (("A: 1\nB: 2",),) and "<td>A: 1<br>B: 2</td>" in two._repr_html_()
+
+
+def test_an_empty_table_is_a_sentence() -> None:
+    import pandas as pd
+
+    from netra_diag.report import format_table
+
+    empty = format_table(
+        pd.DataFrame(columns=["severity", "rule", "message"]),
+        empty="no findings: every contract held",
+    )
+    assert "<th>" not in empty._repr_html_()
+    assert "no findings: every contract held" in empty._repr_html_()
+    assert repr(empty) == "no findings: every contract held"
+
+
+def test_tables_of_named_values_and_tokens_in_cells() -> None:
+    from netra_diag.report import format_table
+
+    table = format_table(
+        {"elapsed_s": 8.2971, "connect_rate_per_s": 269.18, "expected_known": False, "users": 20},
+        labels={"name": "fan-out", "value": ""},
+    )
+    assert table.columns == ("fan-out", "")
+    assert table.rows == (
+        ("elapsed (s)", "8.3"),
+        ("connect rate (/s)", "269.2"),
+        ("expected known", "no"),
+        ("users", "20"),
+    )
+    leaky = format_table([{"detail": f"sent {TOKEN}"}])
+    assert TOKEN not in leaky._repr_html_() and TOKEN not in repr(leaky)

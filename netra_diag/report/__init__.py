@@ -5,6 +5,7 @@ In a notebook::
     from netra_diag import report
     summary = report.Summary(summary_path, notebook="latency_sla")
     summary.check("sla", kind="sla", passed=evaluation.passed, detail=evaluation.verdict)
+    report.format_table(frame, ["phase", "p95_ms"], empty="no measurements")  # for readers
 
 From Python or ``netra-diag report NAME -p KEY VALUE``::
 
@@ -38,6 +39,7 @@ from netra_diag.report.safety import (
     secret_values,
 )
 from netra_diag.report.summary import Check, CheckKind, Summary, exit_code_for
+from netra_diag.report.tables import Table, format_table
 
 __all__ = [
     "DEFAULT_OUT_DIR",
@@ -47,6 +49,7 @@ __all__ = [
     "CheckKind",
     "ReportResult",
     "Summary",
+    "Table",
     "check_parameters",
     "ensure_kernel",
     "exit_code_for",
@@ -54,6 +57,7 @@ __all__ = [
     "figure_spec",
     "find_leaks",
     "find_notebook",
+    "format_table",
     "is_token",
     "notebook_parameters",
     "notebooks_dir",

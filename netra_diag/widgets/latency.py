@@ -12,20 +12,21 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from netra_diag.report.tables import format_table
 from netra_diag.widgets.base import Panel, escape, figure_html, in_kernel
 
 __all__ = ["LatencyPanel"]
 
-_SUMMARY_COLUMNS = ("phase", "count", "p50_ms", "p95_ms", "p99_ms", "max_ms", "unreliable")
-_SLA_COLUMNS = ("status", "id", "rule", "observed_text", "n", "note")
+# By source too: a tool's duration is measured by the client and reported by the server, and
+# the two are different measurements.
+_BY = ["phase", "source"]
+_SUMMARY_COLUMNS = (*_BY, "count", "p50_ms", "p95_ms", "p99_ms", "max_ms", "unreliable")
+_SLA_COLUMNS = ("status", "id", "rule", "observed_text", "n", "required", "note")
 
 
 def _frame_html(frame: Any, columns: Sequence[str]) -> str:
-    shown = [c for c in columns if c in frame.columns]
-    if not len(frame):
-        return "<p><i>no data</i></p>"
-    html: str = frame[shown].to_html(index=False, border=0, float_format=lambda v: f"{v:.1f}")
-    return html
+    """``frame`` as a readable table (no index, rounded milliseconds, yes/no), or a sentence."""
+    return format_table(frame, columns, empty="no data")._repr_html_()
 
 
 class LatencyPanel(Panel):
@@ -107,7 +108,7 @@ class LatencyPanel(Panel):
                 display(self.figure)
         chosen = rows[rows["phase"].isin(phases)] if phases else rows
         ok = chosen[chosen["ok"].astype(bool)] if "ok" in chosen.columns else chosen
-        summary = summarize_latency(ok, by=["phase"]) if len(ok) else None
+        summary = summarize_latency(ok, by=_BY) if len(ok) else None
         self.summary_html.value = (
             _frame_html(summary.to_frame(), _SUMMARY_COLUMNS) if summary else "<p>no samples</p>"
         )

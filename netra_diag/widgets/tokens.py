@@ -250,6 +250,8 @@ class TokenPanel(Panel):
             return "<p>No token minted or inspected yet.</p>"
         return (
             f"<p>token {escape(self.fingerprint.value)}: {escape(self.status.value)}; "
-            f"verdict: {escape(self.verdict.value)} {escape(self.secret_source.value)}</p>"
+            f"verdict: {escape(self.verdict.value)}"
+            + (f"; {escape(self.secret_source.value)}" if self.secret_source.value else "")
+            + "</p>"
             f"{self.explanation.value}"
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -139,6 +140,24 @@ def test_parameters_are_pinned(name: str) -> None:
     assert all(v["help"] for v in found.values()), "every parameter says what it is"
 
 
+_CELL = re.compile(r"<t([dh])[^>]*>(.*?)</t[dh]>", re.S)
+
+
+def unreadable_cells(html: str) -> list[str]:
+    """Table cells a reader should not see: a pandas index, six-decimal floats, True/False,
+    Python dict or list reprs."""
+    found = []
+    for kind, cell in _CELL.findall(html):
+        text = cell.strip()
+        if re.fullmatch(r"-?\d+\.\d{4,}", text) or text in ("True", "False", "NaN", "None"):
+            found.append(text)
+        elif text.startswith(("{'", "{}", "['", "[]")):
+            found.append(text)
+        elif kind == "h" and re.fullmatch(r"\d+", text) and "dataframe" in html:
+            found.append(f"index {text}")
+    return found
+
+
 def _run(name: str, tmp_path: Path) -> Any:
     result = run_report(name, LIGHT[name], out_dir=tmp_path, cell_timeout=120)
     assert result.error is None, result.error
@@ -149,6 +168,9 @@ def _run(name: str, tmp_path: Path) -> Any:
     assert result.sizes["notebook"] < 2 * 1024 * 1024
     assert result.sizes["html"] < 2 * 1024 * 1024
     assert result.exit_code is exit_code_for(result.checks)
+    html = result.html_path.read_text(encoding="utf-8")
+    assert 'class="dataframe"' not in html, "a DataFrame shown as is (index, raw values)"
+    assert unreadable_cells(html) == []
     return result
 
 
@@ -161,6 +183,11 @@ def test_token_lab_runs(tmp_path: Path) -> None:
     assert sum(v == "rejected" for v in verdicts.values()) == len(verdicts) - 1
     html = result.html_path.read_text(encoding="utf-8")
     assert "wrong_issuer" in html and "bad_signature" in html
+    # The handshake table: headers as 'Name: value' lines, subprotocols as a list in words.
+    assert re.search(r"<td>Authorization: Bearer eyJ…#[0-9a-f]{8}</td>", html)
+    assert re.search(r"<td>jwt-auth, jwt\.&lt;base64url eyJ…#[0-9a-f]{8}&gt;</td>", html)
+    assert "{&#x27;Authorization" not in html and "[jwt-auth" not in html
+    assert "verdict: minted; secret from" in html
 
 
 def test_suite_triage_runs_on_the_bundled_example(tmp_path: Path) -> None:
@@ -180,7 +207,12 @@ def test_latency_sla_runs_against_the_embedded_service(tmp_path: Path) -> None:
     assert sla["sla"] == "service" and {c["id"] for c in sla["checks"]} >= {"connect-max"}
     expected = ExitCode.SLA_BREACH if sla["breached"] else ExitCode.OK
     assert result.exit_code is expected
-    assert result.html_path.read_text(encoding="utf-8").count('class="netra-figure"') >= 3
+    html = result.html_path.read_text(encoding="utf-8")
+    assert html.count('class="netra-figure"') >= 3
+    # Milliseconds rounded, units in the header, required as yes/no, the source of each row.
+    assert "<th>p95 (ms)</th>" in html and "<th>required</th>" in html
+    assert "<td>yes</td>" in html and "<td>True</td>" not in html
+    assert "<td>tool_duration</td><td>client</td>" in html
 
 
 def test_live_session_runs_and_shows_the_final_panel(tmp_path: Path) -> None:
@@ -192,6 +224,9 @@ def test_live_session_runs_and_shows_the_final_panel(tmp_path: Path) -> None:
     # The panel's display was refreshed after the run: the report shows its final state.
     assert "state: closed" in html or "state: connected" in html
     assert html.count("agent_started") >= 1 and "netra-event-table" in html
+    # No findings: a sentence, not an empty table's headers.
+    assert '<p class="netra-empty">no findings: every contract held</p>' in html
+    assert "<th>severity</th>" not in html
 
 
 def test_investigation_report_runs_end_to_end(tmp_path: Path) -> None:
@@ -213,6 +248,19 @@ def test_investigation_report_runs_end_to_end(tmp_path: Path) -> None:
     html = result.html_path.read_text(encoding="utf-8")
     assert not sla.verified and "<td>not verified</td>" in html
     assert "<th>passed</th>" not in html
+
+
+def test_investigation_report_says_so_when_nothing_was_found(tmp_path: Path) -> None:
+    params = {"users": "2", "runs": "1", "time_scale": "0.1", "faults": "", "results": "none"}
+    result = run_report("investigation_report", params, out_dir=tmp_path, cell_timeout=120)
+    assert result.error is None, result.error
+    html = result.html_path.read_text(encoding="utf-8")
+    # The sentences as shown (the cells' sources hold them too).
+    assert '<p class="netra-empty">no faults were injected</p>' in html
+    clean = '<p class="netra-empty">no findings: every session kept the event contract</p>'
+    assert html.count(clean) == 2
+    assert "<th>severity</th>" not in html and "<th>detected by</th>" not in html
+    assert unreadable_cells(html) == []
 
 
 def test_suite_triage_without_a_baseline_does_not_pass_a_failing_suite(tmp_path: Path) -> None:
