@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.wording import plural
 
 __all__ = ["REPORT_TIMEOUT_S", "check_line", "register", "run"]
 
@@ -201,7 +202,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     _say(
-        f"netra-diag demo: {args.users} users × {args.runs} runs against the embedded reference "
+        f"netra-diag demo: {plural(args.users, 'user')} × {plural(args.runs, 'run')} against the "
+        "embedded reference "
         f"service, injecting: {args.faults or 'nothing'}"
     )
     collection = asyncio.run(
@@ -216,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
     _say(
         f"  {fan['sessions_connected']}/{fan['users']} sessions, {fan['runs_completed']}/"
         f"{fan['runs_total']} runs completed, {fan['events_lost']} critical events lost, "
-        f"isolation {fan['isolation']['verdict']}; recorded in {recordings}"
+        f"isolation: {fan['isolation']['verdict']}; recorded in {recordings}"
     )
     kinds = Counter(str(f.get("fault")) for f in collection.injected)
 

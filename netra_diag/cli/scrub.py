@@ -62,11 +62,12 @@ class ScrubResult:
             cells = ", ".join(str(c) for c in sorted(set(self.removed_outputs)))
             parts.append(
                 f"{plural(len(self.removed_outputs), 'output')} holding a token or secret "
-                f"(cells {cells})"
+                f"({'cell' if len(set(self.removed_outputs)) == 1 else 'cells'} {cells})"
             )
         if self.scrubbed_cells:
             cells = ", ".join(str(c) for c in self.scrubbed_cells)
-            parts.append(f"token or secret in source/metadata of cells {cells}")
+            noun = "cell" if len(self.scrubbed_cells) == 1 else "cells"
+            parts.append(f"token or secret in source/metadata of {noun} {cells}")
         if self.scrubbed_metadata:
             parts.append("token or secret in the notebook's metadata")
         if self.stripped_outputs:

@@ -126,12 +126,15 @@ class IsolationReport:
 
     def summary(self) -> str:
         head = (
-            f"isolation: {self.verdict.value} ({self.n_sessions} sessions, {self.n_events} events"
+            f"isolation: {self.verdict.value} ({plural(self.n_sessions, 'session')}, "
+            f"{plural(self.n_events, 'event')}"
         )
         if self.findings:
+            # One event may carry several foreign ids (user_id and thread_id): a finding each.
+            events = len({(f.receiver, f.event_index) for f in self.findings})
             head += (
-                f", {len(self.findings)} cross-user events in "
-                f"{len(self.contaminated_sessions)} sessions"
+                f", {plural(events, 'cross-user event')} in "
+                f"{plural(len(self.contaminated_sessions), 'session')}"
             )
         head += ")"
         lines = [head, *(f"  - {r}" for r in self.reasons)]

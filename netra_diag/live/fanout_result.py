@@ -28,6 +28,7 @@ from netra_diag.live.fanout_rows import (
     user_row,
 )
 from netra_diag.live.records import RunOutcome
+from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -172,7 +173,8 @@ class FanoutResult:
             lost += " (expectation inferred from the runs)"
         errors = ", ".join(f"{k} ×{v}" for k, v in sorted(self.errors.items())) or "none"
         lines = [
-            f"fan-out {self.n_users} users × {self.n_runs_per_user} runs against {self.url}",
+            f"fan-out {plural(self.n_users, 'user')} × {plural(self.n_runs_per_user, 'run')} "
+            f"against {self.url}",
             f"  sessions connected: {self.sessions_connected}/{self.n_users} "
             f"({self.connect_rate:.0f}/s over {self.connect_phase_s:.2f} s; "
             f"{self.peak_concurrent} open at once)",

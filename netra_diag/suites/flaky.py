@@ -66,8 +66,9 @@ def is_outage(
     run: SuiteRun, *, threshold: float = 0.5, signatures: Mapping[str, Signature] | None = None
 ) -> str:
     """Why ``run`` is an outage run (``""`` if it is not): at least ``threshold`` of its tests
-    failed, and most failures share one infrastructure-class signature. ``signatures``: those
-    of the failing tests by test id, if the caller has them already."""
+    failed, and most failures are of one infrastructure-class category (one or several causes:
+    refused connections and 503s alike). ``signatures``: those of the failing tests by test id,
+    if the caller has them already."""
     total = len(run.rows)
     failing = run.failing()
     if not total or len(failing) < max(2, threshold * total):
@@ -81,13 +82,24 @@ def is_outage(
         keys[sig.key] += 1
         if sig.key not in first:
             first[sig.key] = categorise(case).category
-    key, n = keys.most_common(1)[0] if keys else ("", 0)
-    if n * 2 >= len(failing) and first.get(key) in _OUTAGE_CATEGORIES:
-        # (named by its category: a server crashing with 1011 is an outage too, but not one of
-        # timeouts and refused connections, which is what "infrastructure" means elsewhere)
-        label = category_label(first[key])
-        return f"{n} of {total} tests failed with one cause ({label}): {key.split('|')[1]}"
-    return ""
+    by_category: dict[Category, list[tuple[str, int]]] = {}
+    for key, n in keys.most_common():
+        if first[key] in _OUTAGE_CATEGORIES:
+            by_category.setdefault(first[key], []).append((key, n))
+    if not by_category:
+        return ""
+    category, causes = max(by_category.items(), key=lambda item: sum(n for _, n in item[1]))
+    n = sum(count for _, count in causes)
+    if n * 2 < len(failing):
+        return ""
+    # (named by its category: a server crashing with 1011 is an outage too, but not one of
+    # timeouts and refused connections, which is what "infrastructure" means elsewhere)
+    label = category_label(category)
+    messages = [key.split("|")[1] for key, _ in causes[:2]]
+    if len(causes) == 1:
+        return f"{n} of {total} tests failed with one cause ({label}): {messages[0]}"
+    more = f"; +{len(causes) - 2} more" if len(causes) > 2 else ""
+    return f"{n} of {total} tests failed with {label}: {'; '.join(messages)}{more}"
 
 
 def assess_flakiness(

@@ -79,6 +79,9 @@ def test_foreign_user_id_thread_and_content_are_flagged() -> None:
     ]
     assert set(frame["receiver"]) == {"alice"}
     assert "alice received agent_started" in report.summary()
+    # One leaked event carrying bob's user_id and thread_id is one cross-user event.
+    assert len(report.findings) >= 2
+    assert "1 cross-user event in 1 session)" in report.summary().splitlines()[0]
     with pytest.raises(ContractViolation):
         report.raise_for_findings()
 

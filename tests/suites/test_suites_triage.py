@@ -311,3 +311,23 @@ def test_strict_fails_a_pass_that_proves_little(
     strong = str(_all_pass(tmp_path / "strong.xml", events))
     assert main(["triage", strong, "--strict"]) == ExitCode.OK
     assert triage(strong).weak_signals == ()
+
+
+def test_an_outage_of_several_infrastructure_causes_counts_them_all(tmp_path: Path) -> None:
+    results = tmp_path / "junit.xml"
+    refused = "ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', 8000)"
+    status = "websockets.exceptions.InvalidStatus: server rejected WebSocket connection: HTTP 503"
+    results.write_text(
+        '<testsuite name="s">'
+        + "".join(
+            f'<testcase classname="t" name="{name}"><failure message="{message}"/></testcase>'
+            for name, message in (("a", refused), ("b", status))
+        )
+        + "</testsuite>"
+    )
+    report = triage(results)
+    assert report.headline.startswith(
+        "outage: 2 of 2 tests failed with timeout or infrastructure: [Errno 111] Connect call "
+        "failed ('<host>', <port>); server rejected WebSocket connection: HTTP 503"
+    )
+    assert main(["triage", str(results)]) == ExitCode.INFRASTRUCTURE
