@@ -27,7 +27,9 @@ from netra_diag.tokens import (
 
 __all__ = ["register"]
 
-_EXIT_CODES = "exit codes: 0 ok, 1 {one}, 2 usage error (bad option, missing secret or key file)"
+_EXIT_CODES = "exit codes: 0 ok, 1 {one}, 2 usage error ({usage})"
+_KEYED = "bad option, missing secret or key file"  # mint and verify sign or check with a key
+_UNKEYED = "bad option"
 _PROFILE_HELP = f"token profile: {', '.join(PROFILES)} (default: local)"
 
 
@@ -333,7 +335,7 @@ def _register_mint(actions: Any) -> None:
         help="mint a token shaped like the auth service's; prints it whole to stdout",
         description="Mint a token shaped like the auth service's (PROTOCOL.md §3). The token goes "
         "to stdout (pipe it); a note with its profile, expiry and fingerprint goes to stderr.",
-        epilog=_EXIT_CODES.format(one="not used")
+        epilog=_EXIT_CODES.format(one="not used", usage=_KEYED)
         + "\nexample: netra-diag token mint --sub u1 --ttl 15m | netra-diag token inspect -",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -391,7 +393,7 @@ def register(sub: Any) -> None:
         help="decode a token without a key and say what is broken",
         description="Show a token's header, claims and times without a key. Tolerates pasted "
         "'Bearer ...' values and subprotocol entries; says which part is broken and why.",
-        epilog=_EXIT_CODES.format(one="malformed token")
+        epilog=_EXIT_CODES.format(one="malformed token", usage=_UNKEYED)
         + "\nexample: netra-diag token mint --sub u1 | netra-diag token inspect -",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -404,7 +406,7 @@ def register(sub: Any) -> None:
         help="verify a token as the service does and explain every failure",
         description="Verify signature and claims as the service does (PROTOCOL.md §3) and "
         "explain every failure with expected vs actual values and time differences.",
-        epilog=_EXIT_CODES.format(one="token rejected")
+        epilog=_EXIT_CODES.format(one="token rejected", usage=_KEYED)
         + '\nexample: netra-diag token verify --profile staging --leeway 30 "$TOKEN"',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -435,7 +437,7 @@ def register(sub: Any) -> None:
         help="show the handshake that carries a token (redacted)",
         description="Show the URL, headers and subprotocols a client sends for each auth "
         "transport (PROTOCOL.md §2), with the token fingerprinted.",
-        epilog=_EXIT_CODES.format(one="not used")
+        epilog=_EXIT_CODES.format(one="not used", usage=_UNKEYED)
         + "\nexample: netra-diag token mint --sub u1 | netra-diag token handshake - --all",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -127,8 +127,11 @@ def judge_auth(server_user_id: str | None, token_sub: str | None) -> AuthVerdict
             f"server assigned {server!r} but no readable token sub to compare with",
         )
     if shown and (token_sub == shown or token_sub.startswith(shown)):
-        how = "matches" if token_sub == shown else "matches (truncated by the server)"
-        return AuthVerdict(server, token_sub, True, False, f"server user {server!r} {how} sub")
+        if token_sub == shown:
+            says = f"server user {server!r} matches the token's sub"
+        else:  # connection_established shows the user id cut short (PROTOCOL.md §5)
+            says = f"server user {server!r} matches the token's sub {token_sub!r} (shown cut short)"
+        return AuthVerdict(server, token_sub, True, False, says)
     return AuthVerdict(
         server,
         token_sub,
