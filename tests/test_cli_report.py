@@ -515,7 +515,7 @@ def test_scrub_check_reports_without_changing(
     assert main(["scrub", "--check", str(path)]) == 1
     assert path.read_bytes() == before
     out = capsys.readouterr().out
-    assert "would change" in out and "cells 3" in out and TOKEN not in out
+    assert "would change" in out and "(cell 3)" in out and TOKEN not in out
 
 
 def test_scrub_removes_outputs_with_tokens_then_checks_clean(tmp_path: Path) -> None:
@@ -619,8 +619,8 @@ def test_scrub_numbers_cells_from_1_and_names_the_notebook_metadata(
     nbformat.write(nb, str(path))
     assert main(["scrub", "--check", str(path)]) == ExitCode.FAILURE
     out = capsys.readouterr().out
-    assert "cells 4" in out and "notebook's metadata" in out
-    assert ", 0" not in out and "cells 0" not in out
+    assert "of cell 4" in out and "notebook's metadata" in out
+    assert ", 0" not in out and "cell 0" not in out and "cells 0" not in out
 
 
 def test_scrub_check_still_checks_the_others_when_one_is_missing(
