@@ -57,3 +57,37 @@ async def test_every_check_counts_the_same_sessions(tmp_path: Path) -> None:
     sessions = len(inv.contracts)
     assert by_name["infrastructure"].startswith(f"{sessions} of {sessions} sessions connected")
     assert by_name["auth"].endswith(f"on all {sessions} sessions")
+
+
+@pytest.mark.parametrize(("auth", "passes"), [("strict", True), ("demo", False)])
+async def test_a_fanout_folder_without_a_summary_is_judged_from_its_cassettes(
+    tmp_path: Path, auth: str, passes: bool
+) -> None:
+    # `netra-diag fanout --record DIR` writes cassettes only (no collection.json): the checks a
+    # summary would feed must not vanish, and a DEMO-mode recording must not pass.
+    import time
+
+    from netra_diag.emulator import AuthMode, EmulatorConfig, TimingProfile, run_service
+    from netra_diag.live import run_fanout
+    from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
+
+    config = EmulatorConfig(auth=AuthMode(auth), timing=TimingProfile(time_scale=0.1))
+    async with run_service(config) as svc:
+        await run_fanout(
+            svc.url,
+            users=3,
+            token_for=lambda user: mint_token(user, key=LOCAL_DEV_SECRET, now=time.time()),
+            record_dir=tmp_path / "rec",
+            progress=False,
+        )
+    inv = investigation.analyse(tmp_path / "rec", results=[])
+    checks = {c.name: c for c in inv.checks}
+    assert list(checks) == ["infrastructure", "auth", "contracts", "isolation", "sla"]
+    assert checks["infrastructure"].passed
+    assert checks["auth"].passed is passes
+    if passes:
+        assert checks["isolation"].status == "pass"
+    else:
+        assert "auth bypassed on 3 of 3 sessions" in inv.headline
+        assert checks["isolation"].status == "not verified"  # one server id for every user
+        assert inv.exit_code == 3

@@ -19,7 +19,6 @@ from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     from netra_diag.events.contracts import ContractReport
-    from netra_diag.events.sources import CassetteStream
 
 __all__ = ["register", "run"]
 
@@ -116,23 +115,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def _auth_bypass(stream: CassetteStream, report: ContractReport) -> str:
-    """Why this recording's auth looks bypassed ("" when it does not): the session recorded a
-    ``bypass`` transport outcome, or the contract found the synthetic user ids of DEMO/RELAXED
-    auth (PROTOCOL.md §2)."""
-    from netra_diag.events.rules.base import Rule
-
-    for mark in stream.marks:
-        if mark.name == "transport_attempt" and mark.data.get("outcome") == "bypass":
-            return f"transport {mark.data.get('transport') or '?'} recorded outcome 'bypass'"
-    for item in report.findings:
-        if item.rule == Rule.ISOLATION_UNVERIFIED:
-            return "synthetic user id: the token was not validated"
-    return ""
-
-
 def run(args: argparse.Namespace) -> int:
     from netra_diag.errors import RecordingError, UsageError
+    from netra_diag.events.auth_evidence import bypass_evidence
     from netra_diag.events.contracts import ContractConfig, check_run
     from netra_diag.events.sources import load_cassette_stream
     from netra_diag.events.timeline import Timeline, TimelineConfig, build_timeline
@@ -193,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
             + f", {len(stream.events)} frames received, {plural(len(report.findings), 'finding')}",
             file=say,
         )
-        bypass = _auth_bypass(stream, report)
+        bypass = bypass_evidence(stream, report)
         if args.strict and bypass and report.ok:
             failed += 1
             print(

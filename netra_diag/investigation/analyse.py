@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from netra_diag.investigation.collect import COLLECTION_FILE, FAULT_LOG
 from netra_diag.investigation.inputs import damage_caveat, find_cassettes
 from netra_diag.report.summary import Check, CheckKind, exit_code_for
+from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -206,6 +207,8 @@ def analyse(
 
 
 def _checks(inv: Investigation) -> tuple[Check, ...]:
+    from netra_diag.investigation.cassette_checks import cassette_checks
+
     fan = dict(inv.collection.get("fanout", {}))
     checks: list[Check] = []
     if fan:
@@ -218,14 +221,21 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
         )
         checks.append(Check("infrastructure", CheckKind.INFRASTRUCTURE, connected == users, detail))
         checks.append(_auth_check(inv.collection))
+    # Without a fan-out summary, infrastructure, auth and isolation are read from the cassettes.
+    from_cassettes = [] if fan else cassette_checks(inv.streams, inv.contracts)
+    checks += [c for c in from_cassettes if c.name != "isolation"]
     failing = [r for r in inv.contracts.values() if not r.ok]
     if not inv.contracts:
         checks.append(Check("contracts", CheckKind.CONTRACT, False, "no recording to check"))
     elif failing:
         from collections import Counter
 
-        rules = Counter(str(f.rule) for r in failing for f in r.errors)
-        top = ", ".join(f"{rule} ×{n}" for rule, n in rules.most_common(3))
+        # Sessions per broken rule (a session may break several), every rule named.
+        rules = Counter(rule for r in failing for rule in {str(f.rule) for f in r.errors})
+        shown = rules.most_common(4)
+        top = ", ".join(f"{rule} in {n}" for rule, n in shown)
+        if len(rules) > len(shown):
+            top += f", +{plural(len(rules) - len(shown), 'other rule')}"
         detail = f"{len(failing)} of {len(inv.contracts)} sessions broke the event contract ({top})"
         checks.append(Check("contracts", CheckKind.CONTRACT, False, detail))
     else:
@@ -238,6 +248,7 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
         detail = f"cross-user isolation: {verdict}" + (f" ({reasons})" if reasons else "")
         passed = verdict == "isolated"
         checks.append(Check("isolation", CheckKind.CONTRACT, passed, detail))
+    checks += [c for c in from_cassettes if c.name == "isolation"]
     required_missing = any(r.check.required for r in inv.sla.missing)
     checks.append(
         Check(
