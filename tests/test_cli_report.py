@@ -437,6 +437,21 @@ def test_cli_report_prints_each_checks_status(
     assert "  [pass] auth: sub matched\n" in out
 
 
+def test_cli_report_exit_line_says_what_ok_leaves_unverified(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = _notebook(
+        tmp_path,
+        new_code_cell(
+            "from netra_diag import report\n"
+            "s = report.Summary(summary_path, notebook='sample')\n"
+            "s.check('sla', kind='sla', passed=True, detail='no data', verified=False)"
+        ),
+    )
+    assert main(["report", str(source), "--out", str(tmp_path / "o")]) == ExitCode.OK
+    assert "exit:     0 (OK, but not verified: sla) in " in capsys.readouterr().out
+
+
 def test_cli_report_refuses_secret_parameters(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -138,3 +138,17 @@ def test_demo_check_lines_line_up() -> None:
     names = ["contracts", "sla", "auth"]
     assert len({line.index(name) for line, name in zip(lines, names, strict=True)}) == 1
     assert len({len(line) for line in lines}) == 1
+
+
+def test_demo_diagnosis_names_what_was_missed() -> None:
+    # "(9 MISSED; drop_event ×62, stall ×22)" listed what was injected, not what was missed.
+    from collections import Counter
+
+    from netra_diag.cli.demo import _diagnosis_line
+
+    kinds = Counter({"drop_event": 62, "stall": 22})
+    assert _diagnosis_line(84, 75, kinds, {"drop_event": 4, "stall": 5}) == (
+        "diagnosis: 75 of 84 injected faults diagnosed (MISSED: stall ×5, drop_event ×4; "
+        "injected: drop_event ×62, stall ×22)"
+    )
+    assert "(all diagnosed; injected: stall ×2)" in _diagnosis_line(2, 2, Counter(stall=2), {})

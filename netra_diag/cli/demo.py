@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +111,25 @@ def check_line(check: Any) -> str:
     return f"  {status:<14} {check.name:<15} {check.detail}"
 
 
-def _diagnosis_line(injected: int, detected: int, kinds: Counter[str]) -> str:
+def _diagnosis_line(
+    injected: int, detected: int, kinds: Counter[str], missed: Mapping[str, int]
+) -> str:
+    """``diagnosis: 75 of 84 injected faults diagnosed (missed: stall ×5, drop_event ×4;
+    injected: drop_event ×62, stall ×22)``: what went undiagnosed is what to look at."""
     listed = ", ".join(f"{name} ×{n}" for name, n in sorted(kinds.items())) or "none"
     if not injected:
         return "diagnosis: no fault was injected"
-    verdict = "all diagnosed" if detected == injected else f"{injected - detected} MISSED"
-    return f"diagnosis: {detected} of {injected} injected faults diagnosed ({verdict}; {listed})"
+    if detected == injected:
+        verdict = "all diagnosed"
+    else:
+        by_kind = sorted(missed.items(), key=lambda item: (-item[1], item[0]))
+        verdict = "MISSED: " + (
+            ", ".join(f"{name} ×{n}" for name, n in by_kind) or str(injected - detected)
+        )
+    return (
+        f"diagnosis: {detected} of {injected} injected faults diagnosed "
+        f"({verdict}; injected: {listed})"
+    )
 
 
 def _report_in_child(recordings: Path, out: Path) -> dict[str, Any] | None:
@@ -229,7 +243,9 @@ def run(args: argparse.Namespace) -> int:
             _say("\n(no notebooks/ folder found: analysing here, without the HTML report)")
         inv = investigation.analyse(recordings)
         headline, checks = inv.headline, inv.checks
-        detected = int(inv.injected["detected"].sum()) if len(inv.injected) else 0
+        found = inv.to_summary()
+        detected = int(found["injected_detected"])
+        missed = dict(found["injected_missed"])
         exit_class = report.exit_code_for(checks)
     else:
         _say("\n== report")
@@ -241,6 +257,7 @@ def run(args: argparse.Namespace) -> int:
         notebook_failed = summary.get("status") != "ok"
         found = (summary.get("values") or {}).get("investigation") or {}
         detected = int(found.get("injected_detected", 0))
+        missed = dict(found.get("injected_missed") or {})
         exit_class = ExitCode(int(summary.get("exit_code", ExitCode.NOTEBOOK)))
         html_name = (summary.get("artifacts") or {}).get("html")
         html_path = out / html_name if html_name else None
@@ -251,7 +268,7 @@ def run(args: argparse.Namespace) -> int:
     _say(f"  {headline}")
     for check in checks:
         _say(check_line(check))
-    _say(f"  {_diagnosis_line(len(collection.injected), detected, kinds)}")
+    _say(f"  {_diagnosis_line(len(collection.injected), detected, kinds, missed)}")
     _say("")
     if html_path is not None:
         _say(f"report: {html_path} (executed notebook and JSON summary beside it)")

@@ -32,7 +32,7 @@ parameters name environment variables, never secrets: -p secret_env JWT_SECRET_K
 secret itself. A value that looks like a JWT or equals a secret variable's value is refused.
 
 example:
-  netra-diag report latency_sla -p sla_file service --out netra-report
+  netra-diag report latency_sla -p sla remediation --out netra-report
 """
 
 
@@ -142,7 +142,15 @@ def _run(args: argparse.Namespace) -> int:
     if result.html_path:
         print(f"html:     {result.html_path}")
     print(f"summary:  {result.summary_path}")
+    # "0 (OK)" under a NOT VERIFIED headline would read as a pass: say what OK covers.
+    unverified = [c.name for c in result.checks if c.passed and not c.verified]
+    why = (
+        f", but not verified: {', '.join(unverified)}"
+        if unverified and not result.exit_code
+        else ""
+    )
     print(
-        f"exit:     {int(result.exit_code)} ({result.exit_code.name}) in {result.duration_s:.1f} s"
+        f"exit:     {int(result.exit_code)} ({result.exit_code.name}{why}) in "
+        f"{result.duration_s:.1f} s"
     )
     return int(result.exit_code)

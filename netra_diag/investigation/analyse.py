@@ -88,6 +88,15 @@ class Investigation:
             "sla": self.sla.to_dict() if self.sla is not None else None,
             "injected_faults": len(self.injected),
             "injected_detected": int(self.injected["detected"].sum()) if len(self.injected) else 0,
+            # which kinds of fault went undiagnosed, and how often
+            "injected_missed": (
+                self.injected.loc[~self.injected["detected"], "fault"]
+                .astype(str)
+                .value_counts()
+                .to_dict()
+                if len(self.injected)
+                else {}
+            ),
             "fanout": dict(self.collection.get("fanout", {})),
             "triage": self.triage.to_dict() if self.triage is not None else None,
             "notes": list(self.notes),
