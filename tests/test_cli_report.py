@@ -602,7 +602,7 @@ def test_cli_report_checks_path_parameters_before_running(
     empty.mkdir()
     argv = ["report", "latency_sla", "-p", "recordings", str(empty), "--out", str(tmp_path)]
     assert main(argv) == ExitCode.USAGE
-    assert "holds no cassettes (*.jsonl)" in capsys.readouterr().err
+    assert "no cassettes (*.jsonl) found" in capsys.readouterr().err
 
 
 def test_cli_report_refuses_summary_path(

@@ -18,7 +18,7 @@ def test_a_missing_recordings_folder_is_refused(tmp_path: Path) -> None:
 def test_an_empty_recordings_folder_is_refused_naming_the_parameter(tmp_path: Path) -> None:
     from netra_diag.errors import UsageError
 
-    with pytest.raises(UsageError, match=r"^recordings: .* holds no cassettes \(\*\.jsonl\)$"):
+    with pytest.raises(UsageError, match=r"^recordings: .*: no cassettes \(\*\.jsonl\) found$"):
         investigation.analyse(tmp_path, results=[])
 
 

@@ -22,30 +22,25 @@ _LINE = re.compile(r"\bline (\d+)")
 
 
 def find_cassettes(spec: str | os.PathLike[str], *, parameter: str = "recordings") -> list[Path]:
-    """The cassettes (``*.jsonl``) a folder holds, or the comma-separated files named.
+    """The cassettes (``*.jsonl``) a folder holds, or the comma-separated files named
+    (``netra_diag.recording.find_cassettes``, which says what is wrong with a folder).
 
     Raises :class:`~netra_diag.errors.UsageError` naming ``parameter`` for a path that does not
     exist or a folder without a single cassette.
     """
-    from netra_diag.errors import UsageError
+    from netra_diag.errors import RecordingError, UsageError
+    from netra_diag.recording import find_cassettes as cassettes_in
 
-    found: list[Path] = []
-    for part in str(spec).split(","):
-        if not part.strip():
-            continue
-        path = Path(part.strip()).expanduser()
-        if path.is_dir():
-            inside = sorted(p for p in path.glob("*.jsonl") if p.is_file())
-            if not inside:
-                raise UsageError(f"{parameter}: {path} holds no cassettes (*.jsonl)")
-            found += inside
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise UsageError(f"{parameter}: {path}: no such file or directory")
-    if not found:
+    parts = [Path(p.strip()).expanduser() for p in str(spec).split(",") if p.strip()]
+    if not parts:
         raise UsageError(f"{parameter}: no cassette named")
-    return found
+    for path in parts:
+        if not path.exists():
+            raise UsageError(f"{parameter}: {path}: no such file or directory")
+    try:
+        return cassettes_in(parts)
+    except RecordingError as exc:
+        raise UsageError(f"{parameter}: {exc}") from None
 
 
 def damage_caveat(warnings: Iterable[str]) -> str:

@@ -44,6 +44,16 @@ def _is_builtin_sla(value: str) -> bool:
     return value in BUILTIN_SLAS and not Path(value).exists()
 
 
+def _require_cassettes(folder: Path) -> None:
+    from netra_diag.errors import RecordingError
+    from netra_diag.recording import find_cassettes
+
+    try:
+        find_cassettes(folder)
+    except RecordingError as exc:
+        raise UsageError(f"parameter recordings: {exc}") from None
+
+
 def check_path_parameters(
     parameters: Mapping[str, Any], declared: Mapping[str, Any], *, cwd: str | None = None
 ) -> dict[str, Any]:
@@ -69,8 +79,8 @@ def check_path_parameters(
             if not path.exists():
                 what = "no such file or directory" if name == "recordings" else "no such file"
                 raise UsageError(f"parameter {name}: {part}: {what}")
-            if name == "recordings" and path.is_dir() and not any(path.glob("*.jsonl")):
-                raise UsageError(f"parameter recordings: {part} holds no cassettes (*.jsonl)")
+            if name == "recordings" and path.is_dir():
+                _require_cassettes(path)
             resolved.append(str(path))
         out[name] = ",".join(resolved)
     return out

@@ -400,12 +400,12 @@ def test_an_empty_recordings_folder_is_a_parameter_error(name: str, tmp_path: Pa
     empty = tmp_path / "empty"
     empty.mkdir()
     # Refused before the notebook runs (netra-diag report exits 2 with this message) ...
-    with pytest.raises(UsageError, match=r"^parameter recordings: .* holds no cassettes"):
+    with pytest.raises(UsageError, match=r"^parameter recordings: .*: no cassettes \(\*\.jsonl\) found"):
         run_report(name, {"recordings": str(empty)}, out_dir=tmp_path / "o", html=False)
     # ... and by what the notebook calls, when it runs without the report command's check.
     from netra_diag import investigation
 
-    with pytest.raises(UsageError, match=r"^recordings: .* holds no cassettes \(\*\.jsonl\)$"):
+    with pytest.raises(UsageError, match=r"^recordings: .*: no cassettes \(\*\.jsonl\) found$"):
         investigation.find_cassettes(str(empty))
 
 
