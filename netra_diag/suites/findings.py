@@ -95,6 +95,10 @@ def with_findings(report: TriageReport) -> TriageReport:
                 kind="cluster",
             )
         )
+    named = {c.category for c in report.clusters} - {Category.OTHER}
+    if not multi and len(report.clusters) > 1 and named:
+        # Every cause has one test: name their categories, so that the headline says why
+        found.append(_causes_by_category(report))
     found.extend(_vacuous_findings(report.vacuous, total, _not_run(counts)))
     if report.flakiness and report.flakiness.flaky:
         found.append(Finding(55, report.flakiness.summary()))
@@ -142,6 +146,20 @@ def _spread_over_suites(report: TriageReport, ranked: Sequence[SuiteStatus]) -> 
         counts.summary(),
         kind="suite",
     )
+
+
+def _causes_by_category(report: TriageReport) -> Finding:
+    """``4 failures by category: event contract (§5) ×2, secret or claim mismatch, …``."""
+    by_category: dict[str, int] = {}
+    for cluster in report.clusters:
+        label = category_label(cluster.category)
+        by_category[label] = by_category.get(label, 0) + cluster.size
+    failing = sum(by_category.values())
+    listed = ", ".join(
+        label + (f" ×{n}" if n > 1 else "")
+        for label, n in sorted(by_category.items(), key=lambda item: -item[1])
+    )
+    return Finding(31, f"{plural(failing, 'failure')} by category: {listed}", kind="cluster")
 
 
 def _not_run(counts: Counts) -> str:

@@ -16,20 +16,22 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from netra_diag.events.model import CRITICAL_EVENTS, TERMINAL_EVENTS, TimedEvent, parse_frame
 from netra_diag.suites.merge import require_directory
-from netra_diag.suites.model import nodeid_to_test_id
+from netra_diag.suites.model import Outcome, SuiteRun, nodeid_to_test_id
+from netra_diag.wording import plural
 
 __all__ = [
     "BYPASS_USER",
     "Recording",
     "find_recordings",
     "is_bypass_user",
+    "link_recordings",
     "read_cassette",
     "sanitise_nodeid",
 ]
@@ -246,8 +248,58 @@ def _contract_findings(events: list[TimedEvent]) -> tuple[str, ...]:
         report = check_run(events)
     except Exception as exc:  # a checker bug must not hide the triage
         return (f"contract check failed: {type(exc).__name__}",)
-    errors: Iterable[Any] = getattr(report, "errors", ()) or ()
-    return (str(report), *(str(getattr(f, "message", f)) for f in list(errors)[:5]))
+    errors = [str(getattr(f, "message", f)) for f in getattr(report, "errors", ()) or ()]
+    verdict = str(report)
+    # The verdict quotes the worst finding already: the others follow it, each once.
+    others = [message for message in errors if message not in verdict]
+    return (verdict, *others[:4])
+
+
+# pytest's words for a test's outcome (the plugin's labels) by the outcomes a report holds.
+_SAME_OUTCOME = {
+    Outcome.PASSED: {"passed"},
+    Outcome.FAILED: {"failed"},
+    Outcome.ERROR: {"error", "failed"},
+    Outcome.SKIPPED: {"skipped"},
+    Outcome.XFAILED: {"xfailed", "skipped"},
+    Outcome.XPASSED: {"xpassed", "passed"},
+}
+
+
+def link_recordings(
+    run: SuiteRun, recordings: Mapping[str, tuple[Recording, ...]], *, source: str = "recordings"
+) -> tuple[dict[str, tuple[Recording, ...]], list[str]]:
+    """The recordings of the tests of ``run`` (by test id), and what a reader must hear about
+    the rest: recordings that match no test (another suite, a relabelled file), recordings
+    whose recorded outcome contradicts the results (another run's cassettes)."""
+    by_id = run.row_by_id
+    linked = {tid: recs for tid, recs in recordings.items() if tid and tid in by_id}
+    notes: list[str] = []
+    stray = [rec for tid, recs in recordings.items() if tid not in linked for rec in recs]
+    total = sum(len(recs) for recs in recordings.values())
+    if not total and source != "recordings":
+        notes.append(f"{source}: no cassettes (*.jsonl) to link to the tests")
+    elif stray:
+        example = next((r.nodeid for r in stray if r.nodeid), "")
+        said = f" (e.g. labelled {example!r})" if example else " (no node id label)"
+        notes.append(
+            f"{source}: {len(stray)} of {plural(total, 'recording')} match no test of this "
+            f"run{said}: left out"
+        )
+    contradicting = [
+        (tid, rec.outcome, by_id[tid].outcome)
+        for tid, recs in linked.items()
+        for rec in recs
+        if rec.outcome and rec.outcome not in _SAME_OUTCOME.get(by_id[tid].outcome, {rec.outcome})
+    ]
+    if contradicting:
+        tid, recorded, result = contradicting[0]
+        notes.append(
+            f"{source}: {plural(len(contradicting), 'recording')} disagree with the results on "
+            f"the outcome (e.g. {tid}: recorded {recorded!r}, the results say "
+            f"{str(result)!r}): recorded in another run?"
+        )
+    return linked, notes
 
 
 def find_recordings(directory: str | os.PathLike[str]) -> dict[str, list[Recording]]:

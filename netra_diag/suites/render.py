@@ -124,8 +124,7 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
             for tid in c.tests[:max_tests]:
                 for rec in report.recordings.get(tid, ()):
                     lines.append(f"      recording {rec.path}: {rec.summary()}")
-                    for note in rec.contract_findings[:3]:
-                        lines.append(f"        contract: {note}")
+                    lines += [f"        contract: {note}" for note in rec.contract_findings[:3]]
     d = report.diff
     if d is not None:
         lines += ["", "Since baseline"]
@@ -162,6 +161,18 @@ def _slower(d: RunDiff, max_tests: int) -> list[str]:
     ]
 
 
+def _recorded_lines(report: TriageReport, max_tests: int) -> list[tuple[bool, str]]:
+    """(nested, text) lines: each failing test's recordings (up to ``max_tests`` a cause) and
+    the first of their contract findings, for renderings without the text report's layout."""
+    lines: list[tuple[bool, str]] = []
+    for c in report.clusters:
+        for tid in c.tests[:max_tests]:
+            for rec in report.recordings.get(tid, ()):
+                lines.append((False, f"{tid}: {rec.path}: {rec.summary()}"))
+                lines += [(True, f"contract: {note}") for note in rec.contract_findings[:3]]
+    return lines
+
+
 def _closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, list[str]]]:
     """The report's last sections, as (title, items): passes that prove little, flakiness,
     warnings (the text and Markdown renderings differ only in how they set them)."""
@@ -183,8 +194,8 @@ def _closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, l
             for ft in flakiness.flaky[:max_tests]
         ]
         sections.append((f"Flakiness: {flakiness.summary()}", items))
-    if report.current.warnings:
-        sections.append(("Warnings", list(report.current.warnings[:max_tests])))
+    if report.warnings:
+        sections.append(("Warnings", list(report.warnings[:max_tests])))
     return sections
 
 
@@ -238,6 +249,12 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
                 f"| {i} | {c.size} | {label} | {c.phase} | {markdown_literal(c.because)} "
                 f"| {_md_code(c.representative)} |"
             )
+        recorded = _recorded_lines(report, max_tests)
+        if recorded:
+            lines += ["", "Recordings of failing tests:"]
+            lines += [
+                ("  - " if nested else "- ") + markdown_literal(text) for nested, text in recorded
+            ]
     d = report.diff
     if d is not None:
         lines += ["", "Since baseline:"]
@@ -271,7 +288,7 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
             "tests": len(report.current.rows),
             "counts": report.current.counts.as_dict(),
             "declared": dict(report.current.declared),
-            "warnings": list(report.current.warnings),
+            "warnings": list(report.warnings),
         },
         "baseline": None
         if report.baseline is None
@@ -311,6 +328,19 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
                 "tests": list(c.tests),
                 "recordings": {
                     t: [r.path for r in report.recordings.get(t, ())]
+                    for t in c.tests
+                    if report.recordings.get(t)
+                },
+                # what each recording showed: frames, close, the contract's verdict and findings
+                "recorded": {
+                    t: [
+                        {
+                            "path": r.path,
+                            "summary": r.summary(),
+                            "contract": list(r.contract_findings),
+                        }
+                        for r in report.recordings.get(t, ())
+                    ]
                     for t in c.tests
                     if report.recordings.get(t)
                 },

@@ -93,6 +93,10 @@ def report_to_github(report: TriageReport, *, max_tests: int = 5) -> str:
             where = _location(report.current.get(test_id), zero_based)
             head = f"::error {where},title=" if where else "::error title="
             message = f"{test_id}: {cluster.because}. {cluster.category_reason}"
+            recorded = report.recordings.get(test_id, ())
+            if recorded and recorded[0].contract_findings:
+                # what the test's own session showed, from its recording
+                message += f". Its recording: {recorded[0].contract_findings[0]}"
             lines.append(f"{head}{_property(label + share)}::{_data(message)}")
             annotated += 1
     # (clusters hold each failing test once; the counts may hold one twice: a pytest test that

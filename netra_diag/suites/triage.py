@@ -30,12 +30,13 @@ from netra_diag.suites.flaky import (
 )
 from netra_diag.suites.gc_pause import pause_gc
 from netra_diag.suites.junit_cases import FailureSink
-from netra_diag.suites.links import Recording, find_recordings
+from netra_diag.suites.links import Recording, find_recordings, link_recordings
 from netra_diag.suites.merge import expand_paths, load_results
 from netra_diag.suites.model import SuiteRun
 from netra_diag.suites.remediation import SuiteStatus, suite_statuses, tally_suites
 from netra_diag.suites.signing import Signing
 from netra_diag.suites.vacuous import VacuousSignal, find_vacuous
+from netra_diag.wording import plural
 
 __all__ = ["EVENTS_PROPERTY", "Finding", "ReadProgress", "TriageReport", "triage"]
 
@@ -62,6 +63,14 @@ class TriageReport:
     critical_observed: tuple[str, ...] | None = None  # None: no evidence either way
     outage: str = ""
     findings: tuple[Finding, ...] = ()
+    # What the inputs did not say themselves: recordings that match no test of this run or
+    # contradict its outcomes, a baseline of another suite (the results' own are in ``current``).
+    notes: tuple[str, ...] = ()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The results' warnings, then ``notes``."""
+        return (*self.current.warnings, *self.notes)
 
     @property
     def headline(self) -> str:
@@ -187,7 +196,10 @@ def _observed_events(
         for rec in recs:
             evidence = True
             seen.update(rec.event_types)
-    return tuple(sorted(seen)) if evidence else None
+    if not evidence:
+        return None
+    # (only the five critical events: connection_established or error_message are no evidence)
+    return tuple(e for e in CRITICAL_EVENTS if e in seen)
 
 
 def triage(
@@ -260,6 +272,9 @@ def _triage_signing(
         recs = {k: tuple(v) for k, v in recordings.items()}
     else:
         recs = {k: tuple(v) for k, v in find_recordings(recordings).items()}
+    recs, notes = link_recordings(current, recs, source=_source_name(recordings))
+    if base is not None:
+        notes += _baseline_notes(current, base)
     diff = diff_runs(base, current) if base is not None else None
     vacuous = tuple(find_vacuous(current, recs))
     flakiness = None
@@ -287,5 +302,22 @@ def _triage_signing(
         recordings=recs,
         critical_observed=observed,
         outage=outage,
+        notes=tuple(notes),
     )
     return with_findings(report)
+
+
+def _source_name(recordings: object) -> str:
+    return os.fspath(recordings) if isinstance(recordings, str | os.PathLike) else "recordings"
+
+
+def _baseline_notes(current: SuiteRun, base: SuiteRun) -> list[str]:
+    """A baseline that shares no test with the run is another suite's: its diff says nothing."""
+    ids = set(current.columns.test_ids)
+    if not ids or not base.rows or not ids.isdisjoint(base.columns.test_ids):
+        return []
+    return [
+        f"the baseline shares no test with this run ({plural(len(base.rows), 'test')} there, "
+        f"{len(ids)} here): another suite's results? Its diff lists every test as removed "
+        "or added"
+    ]

@@ -84,3 +84,57 @@ def test_label_cassette_rewrites_only_the_header(tmp_path: Path) -> None:
     bad.write_text("not json\n")
     assert not label_cassette(bad, outcome="x")
     assert not label_cassette(tmp_path / "missing.jsonl", outcome="x")
+
+
+def test_recordings_of_another_suite_are_left_out_and_said_so(pyrun: PytestRun) -> None:
+    # The bundled §10 results with this run's cassettes: none of them is about those tests, so
+    # their events are no evidence for the §10 run's critical events.
+    from netra_diag.investigation import bundled_suite
+
+    alone = triage(bundled_suite("current"))
+    report = triage(bundled_suite("current"), recordings=pyrun.recordings)
+    assert report.headline == alone.headline  # "4 of 5 critical events never observed" stays
+    assert report.recordings == {}
+    (note,) = report.notes
+    assert note.startswith(f"{pyrun.recordings}: ") and "match no test of this run" in note
+    assert note in report.to_text() and note in report.to_dict()["run"]["warnings"]
+
+
+def test_recordings_from_another_run_are_flagged(pyrun: PytestRun, tmp_path: Path) -> None:
+    # The live test failed in this run; say its recording comes from a run where it passed.
+    copied = tmp_path / "rec"
+    copied.mkdir()
+    header, *rest = cassette_path(pyrun).read_text(encoding="utf-8").splitlines(keepends=True)
+    data = json.loads(header)
+    data["labels"]["outcome"] = "passed"
+    (copied / cassette_path(pyrun).name).write_text(json.dumps(data) + "\n" + "".join(rest))
+    report = triage(pyrun.xunit1, recordings=copied)
+    assert any(
+        "1 recording disagree" in n and "recorded 'passed', the results say 'failed'" in n
+        for n in report.notes
+    )
+
+
+def test_a_linked_run_is_not_judged_by_test_names_and_durations(pyrun: PytestRun) -> None:
+    # pytest's call time leaves out the fixture that connected: with the plugin's recordings at
+    # hand, "~0 ms against a network service" is no signal.
+    from netra_diag.suites import VacuousKind
+
+    unlinked = triage(pyrun.xunit1)
+    linked = triage(pyrun.xunit1, recordings=pyrun.recordings)
+    assert VacuousKind.ZERO_MS_NETWORK_PASS in {s.kind for s in unlinked.vacuous}
+    assert VacuousKind.ZERO_MS_NETWORK_PASS not in {s.kind for s in linked.vacuous}
+
+
+def test_every_rendering_carries_the_recordings_of_failing_tests(pyrun: PytestRun) -> None:
+    report = triage(pyrun.xunit1, recordings=pyrun.recordings)
+    (rec,) = report.recordings["case_live_session::test_golden_path_user_is_the_token_subject"]
+    verdict = rec.contract_findings[0]
+    assert verdict.split(":")[0] in {"PASS", "PASS with caveats", "FAIL", "INCONCLUSIVE"}
+    assert len(set(rec.contract_findings)) == len(rec.contract_findings)  # each finding once
+    markdown = report.to_markdown()
+    assert "Recordings of failing tests:" in markdown
+    assert f"- {rec.test_id}: " in markdown and "token_subject.jsonl: " in markdown
+    data = report.to_dict()
+    recorded = [c["recorded"] for c in data["clusters"] if c["recorded"]]
+    assert recorded and recorded[0][rec.test_id][0]["contract"][0] == verdict

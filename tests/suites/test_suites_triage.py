@@ -81,7 +81,7 @@ def test_report_renders_as_text_markdown_and_json(demo) -> None:  # type: ignore
     data = json.loads(json.dumps(demo.to_dict()))
     assert data["headline"] == demo.headline
     assert data["run"]["counts"]["errors"] == 4
-    assert data["critical_events_observed"] == ["agent_started", "connection_established"]
+    assert data["critical_events_observed"] == ["agent_started"]  # critical events only
 
 
 def test_tokens_in_failure_messages_are_scrubbed(tmp_path: Path) -> None:
@@ -331,3 +331,31 @@ def test_an_outage_of_several_infrastructure_causes_counts_them_all(tmp_path: Pa
         "failed ('<host>', <port>); server rejected WebSocket connection: HTTP 503"
     )
     assert main(["triage", str(results)]) == ExitCode.INFRASTRUCTURE
+
+
+def test_a_baseline_of_another_suite_is_said_to_be_one(tmp_path: Path) -> None:
+    results = tmp_path / "junit.xml"
+    results.write_text('<testsuite name="s"><testcase classname="k" name="a"/></testsuite>')
+    report = triage(results, baseline=BASELINE)
+    assert any(n.startswith("the baseline shares no test with this run") for n in report.notes)
+
+
+def test_single_causes_are_named_by_category_in_the_headline(tmp_path: Path) -> None:
+    # Four failures, four causes: the headline says which kinds, not only the pass count.
+    results = tmp_path / "junit.xml"
+    failures = {
+        "a": "AssertionError: missing critical events: ['agent_started']",
+        "b": "AssertionError: agent_started came after agent_thinking",
+        "c": "SessionClosed: connection closed 1008 'Authentication failed'",
+        "d": "TimeoutError: no agent_completed within 1.5 s",
+    }
+    results.write_text(
+        '<testsuite name="s">'
+        + "".join(
+            f'<testcase classname="k" name="{n}"><failure message="{m}"/></testcase>'
+            for n, m in failures.items()
+        )
+        + "</testsuite>"
+    )
+    headline = triage(results).headline
+    assert "4 failures by category: event contract (§5) ×2, " in headline
