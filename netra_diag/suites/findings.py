@@ -95,8 +95,8 @@ def with_findings(report: TriageReport) -> TriageReport:
                 kind="cluster",
             )
         )
-    named = {c.category for c in report.clusters} - {Category.OTHER}
-    if not multi and len(report.clusters) > 1 and named:
+    categorised = {c.category for c in report.clusters} - {Category.OTHER}
+    if not multi and len(report.clusters) > 1 and categorised:
         # Every cause has one test: name their categories, so that the headline says why
         found.append(_causes_by_category(report))
     found.extend(_vacuous_findings(report.vacuous, total, _not_run(counts)))
