@@ -138,3 +138,21 @@ def test_every_rendering_carries_the_recordings_of_failing_tests(pyrun: PytestRu
     data = report.to_dict()
     recorded = [c["recorded"] for c in data["clusters"] if c["recorded"]]
     assert recorded and recorded[0][rec.test_id][0]["contract"][0] == verdict
+
+
+def test_the_plugin_can_be_named_with_p_though_its_entry_point_loaded_it(tmp_path: Path) -> None:
+    # "-p netra_diag.pytest_plugin" as its docstring says: pytest refused a module registered
+    # under another name ("Plugin already registered under a different name").
+    import subprocess
+    import sys
+
+    (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "netra_diag.pytest_plugin", "--co", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 test collected" in done.stdout
