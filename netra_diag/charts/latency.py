@@ -29,7 +29,9 @@ from netra_diag.charts.latency_style import (
     tick_axis,
 )
 from netra_diag.errors import LatencyDataError
+from netra_diag.latency.histogram import LatencyHistogram
 from netra_diag.latency.plotdata import (
+    Series,
     as_series,
     box_stats,
     count,
@@ -48,6 +50,37 @@ __all__ = [
     "omission_figure",
     "percentile_spectrum_figure",
 ]
+
+
+# -- log axes and zeros ------------------------------------------------------------------------
+
+
+def _largest(series: Series) -> float:
+    if isinstance(series, LatencyHistogram):
+        return float(series.max)
+    return float(series.max()) if series.size else math.nan
+
+
+def _x_axis(series: dict[str, Series], log_x: bool) -> tuple[bool, str | None]:
+    """Whether the x axis is logarithmic, and a note for the plot area. A log axis has no place
+    for 0 ms: when no series has a positive value (``auth`` when ``connection_established`` is
+    the first frame, see ``netra_diag.latency.phases``) the axis is linear and says so."""
+    tops = [_largest(s) for s in series.values() if count(s)]
+    if log_x and tops and all(top <= 0 for top in tops):
+        return False, "all values 0 ms" if all(top == 0 for top in tops) else "all values ≤ 0 ms"
+    return log_x, None
+
+
+def _trace_name(name: str, series: Series, log_x: bool) -> str:
+    n = count(series)
+    if log_x and _largest(series) <= 0:
+        return f"{name} (n={n}, all 0 ms: not on the log axis)"
+    return f"{name} (n={n})"
+
+
+def _note(fig: go.Figure, note: str | None) -> None:
+    if note:
+        fig.add_annotation(text=note, showarrow=False, x=0.5, y=0.95, xref="paper", yref="paper")
 
 
 # -- histogram ---------------------------------------------------------------------------------
@@ -80,6 +113,7 @@ def histogram_figure(
     if not any(count(s) for s in series.values()):
         return empty_figure(title)
     norm = len(series) > 1 if normalize is None else normalize
+    log_x, axis_note = _x_axis(series, log_x)
     fig = go.Figure()
     for name, s in series.items():
         if not count(s):
@@ -95,7 +129,7 @@ def histogram_figure(
             go.Scatter(
                 x=x,
                 y=y,
-                name=f"{name} (n={hist.count})",
+                name=_trace_name(name, s, log_x),
                 mode="lines",
                 line={"shape": "hv", "width": 1.5},
                 fill="tozeroy",
@@ -106,6 +140,7 @@ def histogram_figure(
     for q, value, label in limits:
         if q is None:
             fig.add_vline(x=value, line_dash="dash", line_color="black", annotation_text=label)
+    _note(fig, axis_note)
     return base_layout(
         fig,
         title,
@@ -131,6 +166,7 @@ def ecdf_figure(
     title = (title or "Latency ECDF") + note
     if not any(count(s) for s in series.values()):
         return empty_figure(title)
+    log_x, axis_note = _x_axis(series, log_x)
     fig = go.Figure()
     for name, s in series.items():
         if not count(s):
@@ -140,7 +176,7 @@ def ecdf_figure(
             go.Scatter(
                 x=x,
                 y=y,
-                name=f"{name} (n={count(s)})",
+                name=_trace_name(name, s, log_x),
                 mode="lines",
                 line={"shape": "hv"},
                 hovertemplate="%{x:.4g} ms: %{y:.2%} at or below<extra>" + name + "</extra>",
@@ -159,6 +195,7 @@ def ecdf_figure(
                     name=label,
                 )
             )
+    _note(fig, axis_note)
     return base_layout(
         fig,
         title,

@@ -44,7 +44,9 @@ def comparison_figure(
     with the verdict from ``report`` when given."""
     base = as_series(baseline, phase=phase)
     cur = as_series(current, phase=phase)
-    names = sorted(set(base) | set(cur))
+    # A series without samples on either side has nothing to draw (an empty array is the
+    # series "values"): it gets no panel, and with none left the figure says "no samples".
+    names = sorted(n for n in set(base) | set(cur) if _count_of(base, n) or _count_of(cur, n))
     title = title or "Baseline vs current"
     if len(names) > max_phases:
         title += f" ({max_phases} of {len(names)} phases shown)"
@@ -77,6 +79,11 @@ def comparison_figure(
     fig.update_xaxes(**tick_axis(top))
     fig.update_layout(height=max(320, 240 * len(names)))
     return base_layout(fig, title)
+
+
+def _count_of(series: dict[str, Series], name: str) -> int:
+    s = series.get(name)
+    return 0 if s is None else count(s)
 
 
 # -- coordinated omission ------------------------------------------------------------------------

@@ -6,10 +6,13 @@
 =================== ======================================================================
 phase               what is measured (client monotonic clock unless noted)
 =================== ======================================================================
-connect             ``connect_start`` → ``upgrade_done`` (TCP + TLS + HTTP upgrade)
-auth                ``upgrade_done`` → ``connection_established`` (the server's auth step)
+connect             ``connect_start`` → upgrade (TCP + TLS + HTTP upgrade); the upgrade is the
+                    ``upgrade_done`` mark or, when earlier, the first frame received on the
+                    connection (it cannot arrive before the 101): see ``latency.phases``
+auth                upgrade → ``connection_established`` (the server's auth step; >= 0, and
+                    0 when ``connection_established`` was received before ``connect()`` returned)
 handshake           ``handshake_response`` → ``handshake_complete`` (newest generation)
-time_to_established ``connect_start`` → ``connection_established``
+time_to_established ``connect_start`` → ``connection_established`` (= connect + auth)
 reconnect           ``close`` (or first ``reconnect_attempt``) → ``connection_established``
                     or ``reconnected`` after a reconnect attempt, backoff included
 first_frame         run start → first frame back (liveness frames excluded); PROTOCOL.md §8

@@ -3,6 +3,17 @@
 ``PhaseScanner`` is fed one cassette's lines in order (marks through ``mark``, frames through
 ``frame_out`` / ``frame_in``) and emits one row per measurement; ``phase_metrics`` in
 ``netra_diag.latency.metrics`` drives it. What each phase measures is listed there.
+
+When the upgrade completed. Frames carry the time the reader received them, the ``upgrade_done``
+mark the time the client's ``connect()`` returned and wrote it. The service sends
+``connection_established`` right after the 101 (PROTOCOL.md §3), so the reader often stamps it
+*before* the mark. The upgrade is complete no later than the first frame received on that
+connection, so the scanner takes the upgrade time as the earliest of the ``upgrade_done`` mark,
+the connection's first incoming frame and its ``connection_established``, whichever order the
+lines come in. Hence, for every connection, ``connect`` (start → upgrade) + ``auth`` (upgrade →
+``connection_established``) = ``time_to_established``, and ``auth`` is never negative: 0 ms
+means that ``connection_established`` was the first frame and came in before ``connect()``
+returned, so the service's auth step took no time the client could see apart from the upgrade.
 """
 
 from __future__ import annotations
@@ -123,6 +134,10 @@ class PhaseScanner:
         self.connect_start: float | None = None
         self.conn_origin: float | None = None
         self.upgrade_t: float | None = None
+        # The current connection's upgrade time came from an incoming frame walked before its
+        # ``upgrade_done`` mark (lines in time order); the mark then changes nothing.
+        self.upgrade_from_frame = False
+        self.connect_row: dict[str, Any] | None = None
         self.established = True
         self.recovery_start: float | None = None
         self.last_close: float | None = None
@@ -147,7 +162,7 @@ class PhaseScanner:
         source: str = "client",
         tool: str | None = None,
         in_run: bool = False,
-    ) -> None:
+    ) -> dict[str, Any]:
         row = {
             "run": None,
             "user": self.user,
@@ -165,6 +180,7 @@ class PhaseScanner:
             self.run.rows.append(row)
         else:
             self.out.append(row)
+        return row
 
     def fail(self, phase: Phase, *, in_run: bool = False, tool: str | None = None) -> None:
         self.emit(phase, math.nan, ok=False, in_run=in_run, tool=tool)
@@ -178,15 +194,17 @@ class PhaseScanner:
                 self.fail(Phase.CONNECT)
             self.connect_start = self.conn_origin = t
             self.upgrade_t, self.established = None, False
+            self.upgrade_from_frame, self.connect_row = False, None
         elif name == "upgrade_done":
             status = data.get("status")
             if isinstance(status, int) and not isinstance(status, bool) and status != 101:
                 self._connect_failed()
                 return
-            if self.connect_start is not None:
-                self.emit(Phase.CONNECT, t - self.connect_start)
-                self.connect_start = None
-            self.upgrade_t = t
+            if self.upgrade_from_frame:
+                # An earlier frame of this connection already settled the upgrade time.
+                self.upgrade_from_frame = False
+                return
+            self._upgraded(t)
         elif name == "connection_established":
             self._established()
         elif name == "establish_timeout":
@@ -233,15 +251,40 @@ class PhaseScanner:
         self.fail(Phase.CONNECT)
         self.connect_start = None
 
+    def _upgraded(self, t: float) -> None:
+        """The current connection's upgrade completed at ``t`` (see the module docstring)."""
+        if self.connect_start is not None:
+            self.connect_row = self.emit(Phase.CONNECT, t - self.connect_start)
+            self.connect_start = None
+        self.upgrade_t = t
+
+    def _received_before_established(self) -> None:
+        """A frame came in (or the connection was established) before ``connection_established``
+        was handled: the upgrade was complete by now, whatever the ``upgrade_done`` mark says."""
+        t = self.t
+        if self.established or self.conn_origin is None or t < self.conn_origin:
+            return  # no connect_start in this cassette, or a frame of an earlier connection
+        if self.upgrade_t is None:
+            if self.connect_start is None:
+                return  # this connection's connect already failed
+            # Lines in time order: the frame is walked before the upgrade_done mark.
+            self._upgraded(t)
+            self.upgrade_from_frame = True
+        elif t < self.upgrade_t:
+            # Lines in file order: the mark was written after the frame it follows.
+            self.upgrade_t = t
+            row = self.connect_row
+            if row is not None and row["ok"]:
+                row["value_ms"], row["t_ms"], row["wall"] = t - self.conn_origin, t, self.wall
+
     def _established(self) -> None:
         if self.established:
             return
+        self._received_before_established()
         t = self.t
         if self.upgrade_t is not None:
-            # Frames carry the kernel's receive time, the upgrade mark the time the client saw the
-            # 101: when connection_established came in the same read as the 101, its stamp is
-            # earlier than the mark. Auth then took no measurable time, not a negative one.
-            self.emit(Phase.AUTH, max(0.0, t - self.upgrade_t))
+            # Never negative: _received_before_established moved the upgrade to now at the latest.
+            self.emit(Phase.AUTH, t - self.upgrade_t)
         if self.conn_origin is not None:
             self.emit(Phase.TIME_TO_ESTABLISHED, t - self.conn_origin)
         self.established = True
@@ -262,6 +305,7 @@ class PhaseScanner:
 
     def frame_in(self, ftype: str, info: EventInfo) -> None:
         t = self.t
+        self._received_before_established()
         if ftype == "connection_established":
             self._established()
         elif ftype == "handshake_response":

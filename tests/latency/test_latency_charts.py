@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from netra_diag.charts.latency import (
@@ -155,3 +158,31 @@ def test_payload_stays_small_for_any_n() -> None:
             comparison_figure(x, x * 1.1),
         ):
             assert size(fig) <= MAX_BYTES, (n, fig.layout.title.text, size(fig))
+
+
+def test_empty_arrays_compare_as_no_samples() -> None:
+    for fig in (comparison_figure([], []), comparison_figure(np.array([]), [])):
+        assert [a.text for a in fig.layout.annotations] == ["no samples"]
+        assert not fig.data
+    fig = comparison_figure({"connect": [1.0, 2.0], "auth": []}, {"connect": [2.0], "auth": []})
+    assert [a.text for a in fig.layout.annotations] == ["connect"]
+
+
+@pytest.mark.parametrize("figure", [histogram_figure, ecdf_figure])
+def test_all_zero_samples_say_so_on_a_linear_axis(figure: Callable[..., go.Figure]) -> None:
+    # auth is 0 ms when connection_established is the first frame (netra_diag.latency.phases).
+    frame = pd.DataFrame({"phase": "auth", "value_ms": [0.0] * 5, "ok": True})
+    fig = figure(frame)
+    assert fig.layout.xaxis.type == "linear"
+    assert [a.text for a in fig.layout.annotations] == ["all values 0 ms"]
+    assert [t.name for t in fig.data] == ["auth (n=5)"]
+
+
+@pytest.mark.parametrize("figure", [histogram_figure, ecdf_figure])
+def test_an_all_zero_series_next_to_others_is_named_as_off_the_log_axis(
+    figure: Callable[..., go.Figure],
+) -> None:
+    fig = figure({"auth": np.zeros(4), "connect": np.array([1.0, 2.0, 3.0])})
+    assert fig.layout.xaxis.type == "log"
+    names = [t.name for t in fig.data]
+    assert names == ["auth (n=4, all 0 ms: not on the log axis)", "connect (n=3)"]

@@ -345,3 +345,83 @@ def test_clock_skew_is_what_causality_proves(tmp_path: Path) -> None:
     assert old.loc[old["phase"] != "event_latency", "clock_skew_ms"].isna().all()
     fresh = phase_metrics(load_frames([healthy_session(tmp_path / "fresh.jsonl")]))
     assert (fresh.loc[fresh["phase"] == "event_latency", "clock_skew_ms"] == 0).all()
+
+
+# -- the upgrade completes no later than the first frame received ---------------------------------
+
+
+def early_frame_cassette(tmp_path: Path) -> Path:
+    """As the recorder writes it: the service sends connection_established right after the 101;
+    the reader stamps it (2.0685 ms) before connect() returns and writes upgrade_done (2.2486)."""
+    b = CassetteBuilder(user="u1")
+    b.mark("connect_start", 0.2)
+    b.mark("upgrade_done", 2.2486, status=101, subprotocol="jwt-auth")
+    b.frame("in", 2.0685, {"type": "connection_established", "data": {"user_id": "u1"}})
+    b.mark("connection_established", 2.31, user_id="u1")
+    b.frame("in", 2.5, {"type": "pong"})
+    return b.write(tmp_path / "early.jsonl")
+
+
+@pytest.mark.parametrize("order", ["file", "time"])
+def test_connect_and_auth_add_up_to_time_to_established(tmp_path: Path, order: str) -> None:
+    frames = load_frames([early_frame_cassette(tmp_path)]).frames
+    if order == "time":
+        frames = frames.drop(columns="seq")  # walked by t_ms: the frame before the mark
+    m = phase_metrics(frames)
+    assert values(m, "connect") == [1.8685]
+    assert values(m, "auth") == [0.0]
+    assert values(m, "time_to_established") == [1.8685]
+    connect = m[m["phase"] == "connect"]
+    assert connect["t_ms"].round(6).tolist() == [2.0685]
+
+
+def test_a_frame_before_connection_established_bounds_the_upgrade(tmp_path: Path) -> None:
+    # Another frame first (a handshake generation's greeting): auth is from that frame on.
+    b = CassetteBuilder(user="u1")
+    b.mark("connect_start", 0.0)
+    b.mark("upgrade_done", 3.0, status=101)
+    b.frame("in", 2.0, {"type": "handshake_response", "thread_id": "t", "run_id": "r"})
+    b.frame("in", 5.0, {"type": "connection_established", "data": {"user_id": "u1"}})
+    m = phase_metrics(load_frames([b.write(tmp_path / "a.jsonl")]).frames)
+    assert values(m, "connect") == [2.0]
+    assert values(m, "auth") == [3.0]
+    assert values(m, "time_to_established") == [5.0]
+
+
+def test_a_frame_of_the_previous_connection_does_not_move_the_upgrade(tmp_path: Path) -> None:
+    b = CassetteBuilder(user="u1")
+    b.connect(0.0, 10.0, 5.0)
+    b.mark("close", 100.0, code=1006)
+    b.mark("connect_start", 200.0)
+    b.frame("in", 150.0, {"type": "pong"})  # stamped before this connection started
+    b.mark("upgrade_done", 210.0, status=101)
+    b.frame("in", 214.0, {"type": "connection_established", "data": {"user_id": "u1"}})
+    m = phase_metrics(load_frames([b.write(tmp_path / "a.jsonl")]).frames)
+    assert values(m, "connect") == [10.0, 10.0]
+    assert values(m, "auth") == [5.0, 4.0]
+    assert values(m, "time_to_established") == [15.0, 14.0]
+
+
+async def test_recorded_sessions_have_consistent_connect_phases(tmp_path: Path) -> None:
+    import time
+
+    from timeouts import scaled
+
+    from netra_diag.emulator import EmulatorConfig, TimingProfile, run_service
+    from netra_diag.live import Session
+    from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
+
+    paths = [tmp_path / f"s{i}.jsonl" for i in range(3)]
+    async with run_service(EmulatorConfig(timing=TimingProfile.instant())) as svc:
+        for path in paths:
+            token = mint_token("u1", key=LOCAL_DEV_SECRET, now=time.time())
+            async with Session.connect(svc.url, token=token, record=path, ping_every=None) as s:
+                await s.run("cost report", timeout=scaled(10))
+    m = phase_metrics(load_frames(paths).frames)
+    for _, part in m.groupby("cassette"):
+        (connect,) = values(part, "connect")
+        (auth,) = values(part, "auth")
+        (established,) = values(part, "time_to_established")
+        assert connect <= established
+        assert auth >= 0
+        assert connect + auth == pytest.approx(established, abs=1e-6)
