@@ -26,6 +26,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.errors import UsageError
+from netra_diag.redaction import fingerprint
 from netra_diag.report import (
     Check,
     CheckKind,
@@ -125,6 +126,71 @@ def test_summary_writes_json_after_every_call(tmp_path: Path) -> None:
         }
     ]
     assert Summary(None).path is None
+
+
+def test_summary_scrubs_tokens_and_secrets_it_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A notebook records what it has at hand: a token it minted, a failure quoting one, a value
+    # that is the signing secret. The file and the cell's view hold fingerprints only.
+    monkeypatch.setenv("JWT_SECRET_KEY", SECRET)
+    path = tmp_path / "s.json"
+    summary = Summary(path, notebook="token_lab")
+    assert summary.record("token", TOKEN) == TOKEN  # the notebook keeps its value
+    summary.record(TOKEN, {"sent": [f"Bearer {TOKEN}"], "key": SECRET, "dev": LOCAL_DEV_SECRET})
+    checked = summary.check("auth", kind="auth", passed=False, detail="token " + TOKEN)
+    summary.set_headline("rejected " + TOKEN)
+    summary.warn(f"fell back to {LOCAL_DEV_SECRET}")
+    summary.warn(f"fell back to {LOCAL_DEV_SECRET}")  # once, scrubbed or not
+    shown = [path.read_text(), summary._repr_html_(), repr(summary), str(summary.to_dict())]
+    for text in shown:
+        assert find_leaks(text, [SECRET, LOCAL_DEV_SECRET]) == [], text
+    fp = fingerprint(TOKEN)
+    assert checked.detail == f"token {fp}" and summary.headline == f"rejected {fp}"
+    data = json.loads(path.read_text())
+    assert data["values"]["token"] == fp
+    assert data["values"][fp]["key"] == f"<secret {fingerprint(SECRET)}>"
+    assert data["warnings"] == [f"fell back to <secret {fingerprint(LOCAL_DEV_SECRET)}>"]
+    assert fp in summary._repr_html_()
+    # Set directly, past the methods: still scrubbed where it is written and shown.
+    summary.headline = TOKEN
+    summary.record("n", 1)
+    assert TOKEN not in path.read_text() and TOKEN not in summary._repr_html_()
+
+
+def test_summary_records_arrays_and_refuses_what_has_no_json_form(tmp_path: Path) -> None:
+    import numpy as np
+
+    path = tmp_path / "s.json"
+    summary = Summary(path)
+    summary.record("x", {"arr": np.array([1.0, np.nan]), "grid": np.arange(4).reshape(2, 2)})
+    summary.record("scalars", [np.int64(3), np.float32("nan"), np.float64(np.inf)])
+    values = json.loads(path.read_text())["values"]
+    assert values["x"] == {"arr": [1.0, None], "grid": [[0, 1], [2, 3]]}
+    assert values["scalars"] == [3, None, None]
+
+    class Opaque:
+        def item(self) -> Any:
+            raise ValueError("cannot convert")
+
+    with pytest.raises(UsageError, match=r"Summary.record\('odd', …\): a Opaque has no JSON"):
+        summary.record("odd", Opaque())
+    assert "odd" not in summary.values
+
+
+def test_summary_refuses_a_directory_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(UsageError, match="is a directory; give the JSON file"):
+        Summary(folder)
+    # The path turns into a directory after the summary opened it: same error, nothing left.
+    path = tmp_path / "s.json"
+    summary = Summary(path)
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(UsageError, match="is a directory"):
+        summary.record("n", 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "s.json"]
 
 
 # -- parameters carry names, never secrets ----------------------------------------------------
@@ -278,6 +344,24 @@ def test_notebook_warnings_reach_the_report(tmp_path: Path) -> None:
     result = run_report(_notebook(tmp_path, cell), {}, out_dir=tmp_path / "out", html=False)
     assert result.warnings == ("1 recording damaged",)
     assert json.loads(result.summary_path.read_text())["warnings"] == ["1 recording damaged"]
+
+
+def test_a_notebook_recording_a_token_gets_its_report(tmp_path: Path) -> None:
+    # Before the summary scrubbed what it was given, the report refused to write (exit 1).
+    cell = new_code_cell(
+        "from netra_diag import report\n"
+        "from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token\n"
+        "tok = mint_token('u1', key=LOCAL_DEV_SECRET, now=1_764_028_800.0)\n"
+        "s = report.Summary(summary_path, notebook='sample')\n"
+        "s.record('token', tok)\n"
+        "s.check('auth', kind='auth', passed=True, detail='token ' + tok)\n"
+        "s.set_headline('minted ' + tok)\n"
+        "s"
+    )
+    result = run_report(_notebook(tmp_path, cell), {}, out_dir=tmp_path / "out", html=False)
+    assert result.exit_code is ExitCode.OK, result.headline
+    shown = result.values["token"]  # a fresh token (its own jti): known by its fingerprint
+    assert shown.startswith("eyJ…#") and result.headline == f"minted {shown}"
 
 
 async def _reply_while_sending(channel_class: type[Any]) -> str:

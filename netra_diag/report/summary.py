@@ -4,6 +4,12 @@ A notebook opens a :class:`Summary` on the ``summary_path`` papermill parameter 
 and checks as it goes; every call rewrites the file atomically, so a notebook that dies half-way
 still leaves what it had found. Interactive use (no path) keeps the summary in memory only.
 
+Everything a summary keeps (values, check names and details, warnings, the headline) is scrubbed
+as it is recorded: a token becomes its fingerprint (:func:`netra_diag.redaction.scrub`), and so
+does a known signing secret (:func:`netra_diag.report.safety.secret_values`: the local development
+secret and the values of secret-named environment variables such as ``$JWT_SECRET_KEY``). The
+file and the notebook's view of it never hold one, so ``netra-diag report`` has nothing to refuse.
+
 Exit codes by class (``netra_diag.cli.exit_codes.ExitCode``), worst first — the order in which a
 class makes the others less trustworthy:
 
@@ -24,6 +30,7 @@ SLA breach         ``SLA_BREACH`` (6)           correct but too slow
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -35,6 +42,9 @@ from pathlib import Path
 from typing import Any
 
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.errors import UsageError
+from netra_diag.redaction import scrub
+from netra_diag.report.safety import secret_values
 
 __all__ = [
     "CHECK_EXIT_CODES",
@@ -129,7 +139,7 @@ def exit_code_for(checks: Iterable[Check], *, notebook_failed: bool = False) -> 
 
 def to_jsonable(value: Any) -> Any:
     """Plain JSON values from what notebooks hold: dataclasses with ``to_dict``, enums, numpy
-    scalars, pandas frames (as records), NaN as ``None``."""
+    scalars and arrays (as lists), pandas frames (as records), NaN and infinities as ``None``."""
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int):
@@ -146,6 +156,10 @@ def to_jsonable(value: Any) -> Any:
             return to_jsonable(to_dict(orient="records"))  # pandas DataFrame
         except TypeError:
             return to_jsonable(to_dict())
+    if isinstance(getattr(value, "ndim", None), int) and callable(getattr(value, "tolist", None)):
+        # A numpy array (or scalar): nested lists of Python numbers. Its ``item`` below works
+        # only for a single element.
+        return to_jsonable(value.tolist())
     item = getattr(value, "item", None)
     if callable(item):  # numpy scalar
         return to_jsonable(item())
@@ -154,15 +168,38 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _known_secrets() -> tuple[str, ...]:
+    # Read on every call: a notebook may set $JWT_SECRET_KEY after it opened its summary.
+    return secret_values(os.environ)
+
+
+def _scrubbed(value: Any, secrets: tuple[str, ...]) -> Any:
+    """A JSON value (from :func:`to_jsonable`) with every string in it, keys included, scrubbed
+    (``redaction.scrub_obj`` leaves keys alone, and a notebook may key values by token)."""
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, Mapping):
+        return {scrub(str(k), secrets): _scrubbed(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v, secrets) for v in value]
+    return value
+
+
 class Summary:
     """What a notebook found, as JSON: ``values``, ``checks`` and a ``headline``.
 
     ``Summary(path)`` rewrites ``path`` after each call (atomically); ``Summary("")`` or
-    ``Summary(None)`` keeps everything in memory (interactive use)."""
+    ``Summary(None)`` keeps everything in memory (interactive use). Every text it keeps is
+    scrubbed of tokens and known secrets (see the module docstring)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, notebook: str = ""):
         self.path = Path(path) if path else None
-        self.notebook = notebook
+        if self.path is not None and self.path.is_dir():
+            raise UsageError(
+                f"summary path {str(self.path)!r} is a directory; give the JSON file to write "
+                f"(e.g. {str(self.path / 'summary.json')!r})"
+            )
+        self.notebook = scrub(notebook, _known_secrets())
         self.values: dict[str, Any] = {}
         self.checks: list[Check] = []
         self.warnings: list[str] = []
@@ -170,8 +207,20 @@ class Summary:
         self._write()
 
     def record(self, key: str, value: Any) -> Any:
-        """Store ``value`` (made JSON-able) under ``key``; returns ``value`` unchanged."""
-        self.values[key] = to_jsonable(value)
+        """Store ``value`` (made JSON-able, then scrubbed) under ``key``; returns ``value``
+        unchanged. Raises :class:`~netra_diag.errors.UsageError` for a value that has no JSON
+        form."""
+        secrets = _known_secrets()
+        name = scrub(str(key), secrets)
+        try:
+            stored = to_jsonable(value)
+        except (TypeError, ValueError, RecursionError) as exc:
+            reason = scrub(str(exc), secrets)
+            raise UsageError(
+                f"Summary.record({name!r}, …): a {type(value).__name__} has no JSON form "
+                f"({reason}); record plain numbers, strings, lists, dicts, arrays or frames"
+            ) from None
+        self.values[name] = _scrubbed(stored, secrets)
         self._write()
         return value
 
@@ -184,15 +233,17 @@ class Summary:
         detail: str = "",
         verified: bool = True,
     ) -> Check:
-        """Record a required check. A failed check decides the report's exit code."""
+        """Record a required check. A failed check decides the report's exit code. Returns the
+        check as recorded (name and detail scrubbed)."""
+        secrets = _known_secrets()
         result = Check(
-            name=name,
+            name=scrub(str(name), secrets),
             kind=CheckKind(kind),
             passed=bool(passed),
-            detail=detail,
+            detail=scrub(str(detail), secrets),
             verified=bool(verified),
         )
-        self.checks = [c for c in self.checks if c.name != name] + [result]
+        self.checks = [c for c in self.checks if c.name != result.name] + [result]
         self._write()
         return result
 
@@ -203,7 +254,8 @@ class Summary:
 
     def warn(self, text: str) -> str:
         """Record a warning the report lists (e.g. a damaged recording, a fallback secret);
-        returns ``text``. The same warning twice is kept once."""
+        returns it as recorded (scrubbed). The same warning twice is kept once."""
+        text = scrub(str(text), _known_secrets())
         if text and text not in self.warnings:
             self.warnings.append(text)
             self._write()
@@ -211,7 +263,7 @@ class Summary:
 
     def set_headline(self, text: str) -> None:
         """The one line a reader sees first; the worst finding comes first."""
-        self.headline = text
+        self.headline = scrub(str(text), _known_secrets())
         self._write()
 
     @property
@@ -219,13 +271,16 @@ class Summary:
         return exit_code_for(self.checks)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The summary as written; scrubbed once more, in case an attribute was set directly."""
+        raw = {
             "notebook": self.notebook,
             "headline": self.headline,
             "checks": [c.to_dict() for c in self.checks],
             "values": self.values,
             "warnings": list(self.warnings),
         }
+        scrubbed: dict[str, Any] = _scrubbed(to_jsonable(raw), _known_secrets())
+        return scrubbed
 
     def _write(self) -> None:
         if self.path is None:
@@ -233,28 +288,41 @@ class Summary:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False)
         handle, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".summary-", suffix=".json")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, self.path)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(tmp, self.path)
+        except BaseException as exc:
+            # No half-written temp file left next to the summary, whatever went wrong.
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            if isinstance(exc, IsADirectoryError):
+                raise UsageError(
+                    f"summary path {str(self.path)!r} is a directory; give the JSON file to write"
+                ) from None
+            raise
 
     def __repr__(self) -> str:
         from netra_diag.wording import plural
 
         failed = sum(not c.passed for c in self.checks)
-        return f"Summary({self.notebook!r}, {plural(len(self.checks), 'check')}, {failed} failed)"
+        notebook = scrub(self.notebook, _known_secrets())
+        return f"Summary({notebook!r}, {plural(len(self.checks), 'check')}, {failed} failed)"
 
     def _repr_html_(self) -> str:
         """The checks as a small table (status, check, kind, detail), headline first: what a
-        notebook ending with ``summary`` shows."""
+        notebook ending with ``summary`` shows (scrubbed, as written)."""
         import html
 
+        data = self.to_dict()
         rows = "".join(
-            f"<tr><td>{html.escape(c.status)}</td><td>{html.escape(c.name)}</td>"
-            f"<td>{html.escape(str(c.kind))}</td><td>{html.escape(c.detail)}</td></tr>"
-            for c in self.checks
+            f"<tr><td>{html.escape(c['status'])}</td><td>{html.escape(c['name'])}</td>"
+            f"<td>{html.escape(c['kind'])}</td><td>{html.escape(c['detail'])}</td></tr>"
+            for c in data["checks"]
         )
-        head = f"<p><b>{html.escape(self.headline)}</b></p>" if self.headline else ""
-        if not self.checks:
+        headline = data["headline"]
+        head = f"<p><b>{html.escape(headline)}</b></p>" if headline else ""
+        if not data["checks"]:
             return head + "<p>No required checks recorded.</p>"
         return (
             f"{head}<table class='netra-checks'><thead><tr><th>status</th><th>check</th>"
