@@ -5,7 +5,8 @@ takes ``now`` (epoch seconds). Module map:
 
 - ``profiles``   — what each environment issues and accepts (PROTOCOL.md §3)
 - ``mint``       — ``mint_token``, ``parse_ttl``
-- ``inspection`` — ``inspect_token`` (no key; never raises)
+- ``inspection`` — ``inspect_token`` (no key; never raises on a bad token)
+- ``arguments``  — the type checks every entry point shares (``UsageError``, bytes decoded)
 - ``verify``     — ``verify_token`` with every failure explained (rules in ``rules``)
 - ``transports`` — client side of PROTOCOL.md §2: ``build_handshake``, known-bad formats
 - ``extraction`` — server side of PROTOCOL.md §2: where the service finds the token

@@ -1,8 +1,9 @@
 """Read a token without a key: header, claims, times, and what is broken (RFC 7515 §7.1, RFC 7519).
 
-``inspect_token`` never raises. Whatever it is given (a JWT, a pasted ``Bearer …`` header, a
-``jwt.<base64url>`` subprotocol entry, or junk) it returns a ``TokenInspection`` whose
-``problems`` say which part is broken and why. The token itself is not kept: only its fingerprint.
+``inspect_token`` never raises on a bad token. Whatever text (or bytes) it is given (a JWT, a
+pasted ``Bearer …`` header, a ``jwt.<base64url>`` subprotocol entry, or junk) it returns a
+``TokenInspection`` whose ``problems`` say which part is broken and why. The token itself is not
+kept: only its fingerprint. Something that is not text at all (``None``) is a ``UsageError``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from netra_diag.errors import MalformedToken
 from netra_diag.redaction import fingerprint, scrub, scrub_obj
 from netra_diag.tokens import _jws
+from netra_diag.tokens.arguments import token_text
 from netra_diag.tokens.profiles import PROFILES
 from netra_diag.tokens.timefmt import format_delta, format_instant, format_relative
 from netra_diag.wording import plural
@@ -336,10 +338,11 @@ def token_sub_exp(token: str) -> tuple[str | None, float | None]:
     return (None if sub is None else str(sub)), as_epoch(claims.get("exp"))
 
 
-def inspect_token(token: str, *, now: float) -> TokenInspection:
-    """Decode ``token`` without verifying it, relative to ``now`` (epoch seconds). Never raises."""
-    raw: object = token  # typed loosely: pasted input may be anything
-    jwt_text, unwrapped = unwrap_token(raw if isinstance(raw, str) else str(raw))
+def inspect_token(token: str | bytes, *, now: float) -> TokenInspection:
+    """Decode ``token`` (text, or bytes: decoded) without verifying it, relative to ``now``
+    (epoch seconds). Never raises on a bad token; ``UsageError`` when ``token`` is neither text
+    nor bytes (``None``, say), which is the caller's mistake, not something to fingerprint."""
+    jwt_text, unwrapped = unwrap_token(token_text(token))
     parsed = parse_compact(jwt_text)
     times: dict[str, float] = {}
     if parsed.claims is not None:

@@ -16,9 +16,10 @@ from typing import Any
 
 from netra_diag.errors import UsageError
 from netra_diag.tokens import _jws
+from netra_diag.tokens.arguments import claims_mapping, key_material
 from netra_diag.tokens.profiles import Profile, get_profile
 
-__all__ = ["SUPPORTED_ALGORITHMS", "default_claims", "mint_token", "parse_ttl"]
+__all__ = ["MAX_EXP", "SUPPORTED_ALGORITHMS", "default_claims", "mint_token", "parse_ttl"]
 
 SUPPORTED_ALGORITHMS = (
     "HS256",
@@ -58,6 +59,8 @@ _UNITS: dict[str, float] = {
     "week": 604800,
     "weeks": 604800,
 }
+# The last second of year 9999: the largest exp a datetime (PyJWT's, Python's) can hold.
+MAX_EXP = 253_402_300_799
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _COMPONENT = re.compile(rf"({_NUMBER})\s*([a-z]+)")
 _DURATION = re.compile(rf"(?:{_NUMBER}\s*[a-z]+\s*)+")
@@ -172,8 +175,9 @@ def mint_token(
         )
     if not isinstance(sub, str) or not sub:
         raise UsageError(f"sub must be a non-empty string, got {sub!r}")
-    if not token_type:
-        raise UsageError("token_type must be a non-empty string")
+    if not isinstance(token_type, str) or not token_type:
+        raise UsageError(f"token_type must be a non-empty string, got {token_type!r}")
+    extra = claims_mapping(claims)
     if algorithm not in SUPPORTED_ALGORITHMS:
         raise UsageError(
             f"unsupported algorithm {algorithm!r}; choose one of {', '.join(SUPPORTED_ALGORITHMS)}"
@@ -182,15 +186,28 @@ def mint_token(
         raise UsageError(f"now must be finite epoch seconds, got {now!r}")
     lifetime = _lifetime(prof, token_type, ttl, expires_in)
     iat = math.floor(now)
+    exp = iat + lifetime
+    if not 0 <= exp <= MAX_EXP:
+        given = (
+            f"ttl {ttl!r}"
+            if ttl is not None
+            else f"expires_in {expires_in!r}"
+            if expires_in is not None
+            else f"now {now!r}"
+        )
+        raise UsageError(
+            f"{given} puts exp outside 1970..9999 (NumericDate, RFC 7519 §2): give a lifetime "
+            f"between {-iat} and {MAX_EXP - iat} seconds from now"
+        )
     body = default_claims(
         sub,
         profile=prof,
         iat=iat,
-        exp=iat + round(lifetime),
+        exp=round(exp),
         token_type=token_type,
         jti=uuid.uuid4().hex,
     )
-    for name, value in (claims or {}).items():
+    for name, value in extra.items():
         if value is None:
             body.pop(name, None)
         else:
@@ -210,6 +227,7 @@ def mint_token(
     )
     if algorithm == "none":
         return signing_input + "."
+    key = key_material(key)
     _check_key(prof, algorithm, key)
     try:
         signature = _jws.sign(algorithm, signing_input.encode("ascii"), key)

@@ -15,6 +15,7 @@ from typing import Any
 
 from netra_diag.errors import TokenRejected, UsageError
 from netra_diag.redaction import fingerprint, scrub_obj
+from netra_diag.tokens.arguments import algorithm_names, key_material, token_text
 from netra_diag.tokens.failures import Failure, FailureCode, plain
 from netra_diag.tokens.inspection import as_epoch, parse_compact, unwrap_token
 from netra_diag.tokens.profiles import Profile, get_profile
@@ -88,12 +89,12 @@ class Verification:
 
 
 def verify_token(
-    token: str,
+    token: str | bytes,
     key: str | bytes,
     *,
     now: float,
     profile: str | Profile = "local",
-    algorithms: Sequence[str] = ("HS256",),
+    algorithms: str | Sequence[str] = ("HS256",),
     leeway: float = 0.0,
     expected_type: str | None = "access",
     max_age_s: float = 86400,
@@ -103,7 +104,10 @@ def verify_token(
 ) -> Verification:
     """Check ``token`` with ``key`` the way the ``profile``'s service does.
 
-    Never raises on a bad token; ``UsageError`` only for an unknown profile or a negative leeway.
+    ``token`` is text or bytes (decoded); ``key`` the HMAC secret or a PEM key (str or bytes);
+    ``algorithms`` one name (``"HS256"``) or several.
+    Never raises on a bad token; ``UsageError`` for arguments of the wrong type (a ``None`` key, a
+    token that is neither text nor bytes), an unknown profile or a negative leeway.
     Call ``.raise_for_failures()`` on the result to raise ``TokenRejected``.
 
     ``audiences`` defaults to the profile's allowed set; ``expected_env`` to the profile's
@@ -113,7 +117,9 @@ def verify_token(
     if not (math.isfinite(leeway) and leeway >= 0):
         raise UsageError(f"leeway must be a finite number of seconds >= 0, got {leeway!r}")
     allowed_aud = frozenset(audiences) if audiences is not None else prof.allowed_audiences
-    token = token if isinstance(token, str) else str(token)
+    token = token_text(token)
+    key = key_material(key)
+    algorithms = algorithm_names(algorithms)
     parsed = parse_compact(token)
     print_as = fingerprint(token) if token else "(empty)"
     if parsed.problems:

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from token_testkit import NOW, SECRET
 
-from netra_diag.errors import MalformedToken
+from netra_diag.errors import MalformedToken, UsageError
 from netra_diag.tokens import encode_subprotocol_token, inspect_token, mint_token
 
 
@@ -170,3 +170,15 @@ def test_inspect_never_raises_on_structured_junk(
     seen = inspect_token(text, now=NOW)
     seen.describe()
     json.dumps(seen.to_dict())
+
+
+def test_bytes_are_inspected_as_the_text_they_encode(token: str) -> None:
+    as_bytes = inspect_token(token.encode(), now=NOW)
+    assert as_bytes.fingerprint == inspect_token(token, now=NOW).fingerprint
+    assert as_bytes.problems == () and as_bytes.claims is not None
+
+
+@pytest.mark.parametrize("value", [None, 123, ["eyJ"]])
+def test_what_is_not_text_is_a_usage_error_not_a_token(value: object) -> None:
+    with pytest.raises(UsageError, match=r"^token must be a str \(or bytes\), got "):
+        inspect_token(value, now=NOW)  # type: ignore[arg-type]

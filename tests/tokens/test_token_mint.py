@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import jwt
 import pytest
 from token_testkit import NOW, SECRET, KeyPair
@@ -12,6 +15,7 @@ from netra_diag.tokens import (
     parse_ttl,
     verify_token,
 )
+from netra_diag.tokens.mint import MAX_EXP
 
 
 @pytest.mark.parametrize("profile", list(PROFILES))
@@ -175,3 +179,32 @@ def test_short_secret_allowed_outside_staging_without_warnings() -> None:
     # pytest turns warnings into errors: PyJWT's InsecureKeyLengthWarning must not escape.
     token = mint_token("u1", key="short", now=NOW, profile="test")
     assert verify_token(token, "short", now=NOW, profile="test").ok
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"claims": [("a", 1)]},
+            r"^claims must be a mapping of claim name to value \(a dict\), got list$",
+        ),
+        ({"claims": {1: "x"}}, r"^claim names must be strings, got 1$"),
+        ({"token_type": 5}, r"^token_type must be a non-empty string, got 5$"),
+        ({"key": None}, r"^no key given"),
+        ({"key": 123}, r"^key must be a str or bytes .*, got int$"),
+        ({"ttl": 1e300}, r"^ttl 1e\+300 puts exp outside 1970\.\.9999 \(NumericDate"),
+        ({"ttl": "-100000000000d"}, r"^ttl '-100000000000d' puts exp outside 1970\.\.9999"),
+        ({"expires_in": 1e12}, r"^expires_in 1000000000000\.0 puts exp outside"),
+    ],
+)
+def test_arguments_of_the_wrong_type_or_range_are_usage_errors(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    kwargs.setdefault("key", SECRET)
+    with pytest.raises(UsageError, match=message):
+        mint_token("u1", now=NOW, **kwargs)
+
+
+def test_the_latest_exp_is_the_end_of_year_9999() -> None:
+    token = mint_token("u1", key=SECRET, now=NOW, expires_in=MAX_EXP - NOW)
+    assert verify_token(token, SECRET, now=NOW, max_age_s=math.inf).claims["exp"] == MAX_EXP

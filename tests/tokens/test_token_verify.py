@@ -323,3 +323,48 @@ def test_verify_never_raises_on_odd_headers_and_claims(
     assert not result.ok
     result.explain()
     json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_one_algorithm_may_be_given_as_a_string() -> None:
+    assert verify_token(mint(), SECRET, algorithms="HS256", now=NOW).ok
+    failure = only(
+        verify_token(mint(), SECRET, algorithms="HS512", now=NOW), FailureCode.ALG_MISMATCH
+    )
+    assert failure.message == "alg is 'HS256', but only HS512 is accepted here"
+
+
+def test_a_token_given_as_bytes_is_decoded() -> None:
+    token = mint()
+    as_bytes = verify_token(token.encode(), SECRET, now=NOW)
+    assert as_bytes.ok
+    assert as_bytes.fingerprint == verify_token(token, SECRET, now=NOW).fingerprint
+    assert as_bytes.fingerprint.startswith("eyJ…#")
+
+
+@pytest.mark.parametrize(
+    ("token", "key", "algorithms", "message"),
+    [
+        (
+            "tok",
+            None,
+            "HS256",
+            r"^no key given: pass the HMAC secret \(str or bytes\) or a PEM key",
+        ),
+        ("tok", 123, "HS256", r"^key must be a str or bytes .*, got int$"),
+        (None, SECRET, "HS256", r"^token must be a str \(or bytes\), got None$"),
+        (123, SECRET, "HS256", r"^token must be a str \(or bytes\), got int$"),
+        (
+            "tok",
+            SECRET,
+            256,
+            r"^algorithms must be a name like 'HS256' or a list of names, got int$",
+        ),
+        ("tok", SECRET, ["HS256", None], r"^algorithms must be names like 'HS256', got None"),
+    ],
+)
+def test_arguments_of_the_wrong_type_are_usage_errors(
+    token: Any, key: Any, algorithms: Any, message: str
+) -> None:
+    token = mint() if token == "tok" else token
+    with pytest.raises(UsageError, match=message):
+        verify_token(token, key, algorithms=algorithms, now=NOW)
