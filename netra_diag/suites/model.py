@@ -336,6 +336,21 @@ class SuiteRun:
     def duration(self) -> float:
         return sum(row.duration or 0.0 for row in self.rows)
 
+    def __repr__(self) -> str:
+        """One line, what a notebook shows for a run (``parse_junit(...)`` ending a cell):
+        ``SuiteRun(40 tests from junit.xml [junit-pytest]: 20 failed, 16 passed, 4 errors)``.
+        The generated repr would print every row and failure text, tokens in them included."""
+        from netra_diag.redaction import scrub
+        from netra_diag.wording import plural
+
+        names = [source.replace("\\", "/").rsplit("/", 1)[-1] for source in self.sources]
+        files = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+        where = f" from {files}" if files else ""
+        fmt = f" [{self.fmt}]" if self.fmt else ""
+        warned = f"; {plural(len(self.warnings), 'warning')}" if self.warnings else ""
+        text = f"{plural(len(self.rows), 'test')}{where}{fmt}: {self.counts.summary()}{warned}"
+        return f"SuiteRun({scrub(text)})"
+
 
 def seed_columns(run: SuiteRun, columns: RowColumns) -> None:
     """Hand ``run`` its ``columns``, built by a reader along with the rows (they must be the

@@ -122,6 +122,23 @@ class TriageReport:
 
         return report_to_github(self, max_tests=max_tests)
 
+    def __repr__(self) -> str:
+        """One short line (what a notebook cell ending with ``report`` shows as text):
+        ``TriageReport(headline='…', 24 failing tests in 21 causes)``, scrubbed. The generated
+        repr would print the whole run, failure texts and the tokens they quote included."""
+        from netra_diag.redaction import scrub
+
+        causes = plural(len(self.clusters), "cause")
+        return (
+            f"TriageReport(headline={scrub(self.headline)!r}, "
+            f"{plural(self.failing, 'failing test')} in {causes}, "
+            f"{plural(len(self.current.rows), 'test')} in all)"
+        )
+
+    def _repr_markdown_(self) -> str:
+        """The Markdown report (:meth:`to_markdown`, scrubbed), drawn by a notebook."""
+        return self.to_markdown()
+
 
 def _load(
     results: Results,
