@@ -88,8 +88,13 @@ class TriagePanel(Panel):
     def _pick_cluster(self) -> None:
         index = self.clusters.value
         if index is None:
+            # Nothing picked: no test, and no recording left over from the last one.
             self.tests.options = []
             self.detail.value = "<p><i>no cluster matches</i></p>"
+            self.figure, self.contract = None, None
+            self.findings_html.value = ""
+            if in_kernel():
+                self.output.clear_output()
             return
         c = self.report.clusters[index]
         self.tests.options = list(c.tests)
@@ -146,9 +151,25 @@ class TriagePanel(Panel):
             with self.output:
                 display(self.figure)
 
+    def _filter_text(self) -> str:
+        """What the filters keep, in words (``3 of 21 clusters (category …, filter 'x')``);
+        empty while they keep every cluster."""
+        shown, total = len(self.clusters.options), len(self.report.clusters)
+        filters = []
+        if self.category.value != ALL:
+            filters.append(f"category {self.category.value}")
+        if self.search.value.strip():
+            filters.append(f"filter {self.search.value.strip()!r}")
+        if not filters:
+            return ""
+        return f"{shown} of {total} clusters ({', '.join(filters)})"
+
     def static_html(self) -> str:
+        """The panel as it stands: the clusters its filters keep, the picked test's traceback,
+        recording and findings."""
         from netra_diag.suites.categories import category_label
 
+        clusters = [self.report.clusters[index] for _label, index in self.clusters.options]
         rows = [
             {
                 "tests": c.size,
@@ -157,11 +178,15 @@ class TriagePanel(Panel):
                 "why": c.because,
                 "representative": c.representative,
             }
-            for c in self.report.clusters
+            for c in clusters
         ]
+        shown = self._filter_text()
         parts: list[str] = [
             self.headline.value,
-            html_table(rows, ("tests", "category", "phase", "why", "representative")),
+            f"<p><i>{escape(shown)}</i></p>" if shown else "",
+            html_table(rows, ("tests", "category", "phase", "why", "representative"))
+            if rows
+            else "",
             self.detail.value,
             figure_html(self.figure),
             self.findings_html.value,

@@ -292,6 +292,23 @@ def test_triage_panel_filters_clusters(triage_report: Any) -> None:
     assert "no cluster matches" in panel.detail.value
 
 
+def test_triage_panel_static_view_shows_the_filtered_clusters(triage_report: Any) -> None:
+    # The static view (a report, a notebook without a kernel) shows what the panel shows.
+    panel = TriagePanel(triage_report)
+    every = panel.static_html()
+    assert every.count("<tr>") == 1 + len(triage_report.clusters)  # header + a row per cluster
+    assert "clusters (" not in every  # unfiltered: no line saying what the filters keep
+    panel.category.value = "token helper signature drift"
+    one = panel.static_html()
+    assert one.count("<tr>") == 2 and "token helper signature drift" in one
+    assert f"1 of {len(triage_report.clusters)} clusters (category token helper" in one
+    panel.category.value = panel.category.options[0]
+    panel.search.value = "zzz-nomatch"
+    none = panel.static_html()
+    assert "no cluster matches" in none and "<tr>" not in none
+    assert f"0 of {len(triage_report.clusters)} clusters (filter &#x27;zzz-nomatch&#x27;)" in none
+
+
 def test_triage_panel_opens_a_tests_recording(triage_report: Any, tmp_path: Path) -> None:
     from netra_diag.suites.links import Recording
 
@@ -311,6 +328,12 @@ def test_triage_panel_opens_a_tests_recording(triage_report: Any, tmp_path: Path
     if others:
         panel.tests.value = others[0]
         assert panel.figure is None and "no recording" in panel.findings_html.value
+    # Filtered down to nothing: the last test's recording is no longer shown either.
+    panel.tests.value = test_id
+    assert panel.figure is not None
+    panel.search.value = "zzz-nomatch"
+    assert panel.figure is None and panel.contract is None and panel.findings_html.value == ""
+    assert "netra-figure" not in panel.static_html()
 
 
 def test_triage_panel_shows_a_token_in_a_traceback_as_its_fingerprint(tmp_path: Path) -> None:
