@@ -29,13 +29,21 @@ from netra_diag.latency.bootstrap import bootstrap_values, percentile_interval
 from netra_diag.latency.histogram import LatencyHistogram
 from netra_diag.latency.summary import (
     EXACT_LIMIT,
+    ms_array,
     quantile_label,
     sample_size_note,
     samples_needed,
 )
 from netra_diag.wording import plural
 
-__all__ = ["ComparisonReport", "Delta", "PhaseComparison", "Verdict", "compare_latency"]
+__all__ = [
+    "ComparisonReport",
+    "Delta",
+    "PhaseComparison",
+    "Verdict",
+    "compare_latency",
+    "group_name",
+]
 
 _QS = (0.5, 0.95)
 
@@ -74,6 +82,12 @@ class PhaseComparison:
     note: str = ""
 
 
+def group_name(key: tuple[Any, ...]) -> str:
+    """``connect/client`` for a group of a ``phase_metrics`` frame; ``all values`` for the one
+    group of two arrays (nothing to group by)."""
+    return "/".join(map(str, key)) or "all values"
+
+
 @dataclass(frozen=True, slots=True)
 class ComparisonReport:
     by: tuple[str, ...]
@@ -92,13 +106,19 @@ class ComparisonReport:
 
     @property
     def headline(self) -> str:
+        """``baseline vs current over 3 phases: 1 regression (connect/client); …``, or for two
+        arrays (one unnamed group) ``baseline vs current, all values: regression``."""
         if not self.rows:
             return "nothing to compare"
+        if len(self.rows) == 1 and not self.rows[0].key:
+            row = self.rows[0]
+            why = f" ({row.note})" if row.verdict is Verdict.INSUFFICIENT and row.note else ""
+            return f"baseline vs current, all values: {row.verdict}{why}"
         parts = []
         for verdict in Verdict:
             hits = [r for r in self.rows if r.verdict is verdict]
             if hits:
-                names = ", ".join("/".join(map(str, r.key)) for r in hits[:4])
+                names = ", ".join(group_name(r.key) for r in hits[:4])
                 more = f" +{len(hits) - 4}" if len(hits) > 4 else ""
                 parts.append(f"{len(hits)} {verdict} ({names}{more})")
         return f"baseline vs current over {plural(len(self.rows), 'phase')}: " + "; ".join(parts)
@@ -107,7 +127,9 @@ class ComparisonReport:
         """One row per group. Columns: the ``by`` columns, ``n_baseline``, ``n_current``, then for
         S in (median, p95): ``S_baseline_ms``, ``S_current_ms``, ``S_delta_ms``,
         ``S_delta_ci_low_ms``, ``S_delta_ci_high_ms``, ``S_delta_pct``; then ``verdict`` and
-        ``note``."""
+        ``note``. A group with too few samples for a verdict still shows the medians it has
+        (NaN only for a side without samples), without an interval; its p95 is NaN: the note
+        says why."""
         rows = []
         for r in self.rows:
             row: dict[str, Any] = dict(zip(self.by, r.key, strict=True))
@@ -134,20 +156,32 @@ class ComparisonReport:
         return pd.DataFrame(rows, columns=[*cols, "verdict", "note"])
 
     def text(self) -> str:
+        """The headline, then one line per group: verdict, median and p95 with the interval of
+        their change, and the note."""
         lines = [self.headline]
         for r in self.rows:
-            name = "/".join(map(str, r.key)) or "values"
             cells = []
             for label, d in (("median", r.median), ("p95", r.p95)):
                 if math.isfinite(d.delta):
+                    ci = (
+                        f"CI {d.ci_low:+.3g}…{d.ci_high:+.3g}"
+                        if math.isfinite(d.ci_low) and math.isfinite(d.ci_high)
+                        else "no interval"
+                    )
                     cells.append(
-                        f"{label} {d.baseline:.4g}→{d.current:.4g} ms "
-                        f"({d.delta:+.3g} ms, CI {d.ci_low:+.3g}…{d.ci_high:+.3g})"
+                        f"{label} {d.baseline:.4g}→{d.current:.4g} ms ({d.delta:+.3g} ms, {ci})"
                     )
             note = f"  [{r.note}]" if r.note else ""
             detail = ": " + "; ".join(cells) if cells else ""
-            lines.append(f"  {name}: {r.verdict}{detail}{note}")
+            lines.append(f"  {group_name(r.key)}: {r.verdict}{detail}{note}")
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        # The generated repr spells out every Delta of every group.
+        return f"ComparisonReport({self.headline!r})"
 
     def to_dict(self) -> dict[str, Any]:
         records = json.loads(self.to_frame().to_json(orient="records"))
@@ -188,7 +222,7 @@ def _groups(data: Any, by: tuple[str, ...], clock_limit_ms: float) -> tuple[_Gro
             key: part.to_numpy(np.float64, na_value=np.nan)
             for key, part in values.groupby([frame[c] for c in by], sort=True)
         }, left_out
-    return {(): np.asarray(data, dtype=np.float64).ravel()}, {}
+    return {(): ms_array(data, "compare_latency")}, {}
 
 
 def compare_latency(
@@ -233,6 +267,8 @@ def compare_latency(
     for key in sorted(every, key=lambda k: tuple(map(str, k))):
         b = _finite(base_groups.get(key))
         c = _finite(cur_groups.get(key))
+        if not (b.size or c.size or key in base_out or key in cur_out):
+            continue  # two empty arrays: nothing to compare, as two empty frames
         row = _compare_one(
             key,
             b,
@@ -284,7 +320,13 @@ def _compare_one(
     nan = Delta(math.nan, math.nan, math.nan, math.nan, math.nan, False)
     if b.size < min_samples or c.size < min_samples:
         note = f"{b.size} baseline and {c.size} current samples; need {min_samples} each"
-        return PhaseComparison(key, int(b.size), int(c.size), nan, nan, Verdict.INSUFFICIENT, note)
+        # The medians are shown (a handful of samples has one), with no interval and no say in
+        # the verdict; a p95 of so few is only the largest value, so it stays NaN.
+        mb = float(np.median(b)) if b.size else math.nan
+        mc = float(np.median(c)) if c.size else math.nan
+        median = Delta(mb, mc, mc - mb, math.nan, math.nan, False)
+        verdict = Verdict.INSUFFICIENT
+        return PhaseComparison(key, int(b.size), int(c.size), median, nan, verdict, note)
     pb, pc = _points(b), _points(c)
     rb = bootstrap_values(b, _QS, n_boot=n_boot, seed=np.random.default_rng(seeds[0])).quantiles
     rc = bootstrap_values(c, _QS, n_boot=n_boot, seed=np.random.default_rng(seeds[1])).quantiles

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from netra_diag.latency.compare import ComparisonReport, PhaseComparison
+from netra_diag.latency.compare import ComparisonReport, PhaseComparison, group_name
 from netra_diag.latency.sla_report import CheckResult, SlaReport
 from netra_diag.latency.units import Dimension, format_quantity
 
@@ -77,12 +77,25 @@ class SlaGate:
         first = rows[0]
         d = first.median if first.median.usable and first.median.delta > 0 else first.p95
         label = "median" if d is first.median else "p95"
-        name = "/".join(map(str, first.key)) or "values"
+        name = group_name(first.key)
         phases = "phase" if len(rows) == 1 else "phases"
         return (
             f"{len(rows)} {phases} slower than the baseline ({name}: {label} "
             f"{_ms(d.baseline)} → {_ms(d.current)})"
         )
+
+    def text(self) -> str:
+        """The combined headline, the SLA table and, with a baseline, the comparison."""
+        parts = [self.headline, self.report.text()]
+        if self.comparison is not None:
+            parts.append(self.comparison.text())
+        return "\n\n".join(parts)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return f"SlaGate({self.headline!r})"
 
     def to_dict(self) -> dict[str, Any]:
         """``SlaReport.to_dict()`` with the combined ``verdict``, ``passed``, ``headline``, plus

@@ -174,6 +174,13 @@ class SlaReport:
             lines.append(f"passed on too few samples to mean much (see notes): {names}")
         return "\n".join(lines)
 
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        # The generated repr spells out the spec and every check result.
+        return f"SlaReport({self.headline!r})"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: name, passed, breached, headline, checks (``to_frame`` rows)."""
         frame = self.to_frame()

@@ -33,6 +33,7 @@ __all__ = [
     "Estimate",
     "GroupSummary",
     "LatencySummary",
+    "ms_array",
     "quantile_label",
     "sample_size_note",
     "samples_needed",
@@ -217,6 +218,30 @@ class LatencySummary:
     def __str__(self) -> str:
         return self.text()
 
+    def __repr__(self) -> str:
+        # The generated repr spells out every Estimate of every group.
+        what = ", ".join("/".join(map(str, g.key)) or "values" for g in self.groups[:4])
+        more = f" +{len(self.groups) - 4}" if len(self.groups) > 4 else ""
+        n = sum(g.count for g in self.groups)
+        inside = f"{plural(n, 'sample')}: {what}{more}" if self.groups else "no latency samples"
+        return f"LatencySummary({inside})"
+
+
+def ms_array(data: Any, what: str) -> npt.NDArray[np.float64]:
+    """Milliseconds as a flat float array; ``LatencyDataError`` for ``None`` (which numpy would
+    turn into one NaN, silently) and for what is not numbers."""
+    if data is None:
+        raise LatencyDataError(
+            what,
+            "no data (None): pass milliseconds (an array) or a phase_metrics DataFrame",
+        )
+    try:
+        return np.asarray(data, dtype=np.float64).ravel()
+    except (TypeError, ValueError) as exc:
+        raise LatencyDataError(
+            what, f"expected milliseconds (numbers), got {type(data).__name__}: {exc}"
+        ) from exc
+
 
 def _fmt_ms(value: float) -> str:
     if not math.isfinite(value):
@@ -266,8 +291,7 @@ def _group_values(
         for key, part in values.groupby([frame[k] for k in keys], sort=True, dropna=False):
             grouped.append((tuple(key), part.to_numpy(dtype=np.float64, na_value=np.nan)))
         return keys, grouped
-    arr = np.asarray(data, dtype=np.float64).ravel()
-    return (), [((), arr)]
+    return (), [((), ms_array(data, "summarize_latency"))]
 
 
 def summarize_latency(
@@ -296,6 +320,10 @@ def summarize_latency(
     warnings: list[str] = []
     for key, data in groups:
         group = _summarize_one(key, data, qs, confidence, seed, n_boot)
+        if not key and group.count == 0:
+            # An empty array (or histogram) has no group to name: "no latency samples", as an
+            # empty frame. A named group keeps its row (a phase whose every attempt failed).
+            continue
         summaries.append(group)
         name = "/".join(str(k) for k in key) or "values"
         if group.count == 0:

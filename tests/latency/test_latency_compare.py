@@ -101,7 +101,50 @@ def test_p95_on_a_small_sample_stays_out_of_the_verdict() -> None:
 def test_bad_inputs() -> None:
     with pytest.raises(LatencyDataError):
         compare_latency(pd.DataFrame({"x": [1]}), pd.DataFrame({"x": [1]}))
-    assert compare_latency([], []).rows[0].verdict is Verdict.INSUFFICIENT
+    with pytest.raises(LatencyDataError, match=r"^compare_latency: no data \(None\)"):
+        compare_latency(None, [1.0])
+
+
+def test_two_empty_arrays_read_as_two_empty_frames() -> None:
+    empty = pd.DataFrame({"phase": [], "value_ms": []})
+    for report in (compare_latency([], []), compare_latency(empty, empty)):
+        assert report.rows == () and report.headline == "nothing to compare"
+        assert str(report) == "nothing to compare"
+
+
+def test_arrays_are_one_group_named_all_values() -> None:
+    x = np.arange(1, 50.0)
+    report = compare_latency(x, x * 1.5)
+    assert report.headline == "baseline vs current, all values: regression"
+    assert str(report).splitlines()[1].startswith("  all values: regression: median 25→37.5 ms")
+    few = compare_latency([1.0, 2.0], [], n_boot=50)
+    assert few.headline == (
+        "baseline vs current, all values: insufficient data "
+        "(2 baseline and 0 current samples; need 5 each)"
+    )
+
+
+def test_a_group_too_small_for_a_verdict_still_shows_its_medians() -> None:
+    base = frame({"auth": np.array([1.0, 2.0, 3.0]), "connect": np.array([4.0])})
+    cur = frame({"auth": np.array([2.0, 4.0]), "connect": np.array([], dtype=float)})
+    report = compare_latency(base, cur, n_boot=50)
+    out = report.to_frame().set_index("phase")
+    assert out.loc["auth", ["median_baseline_ms", "median_current_ms"]].tolist() == [2.0, 3.0]
+    assert out.loc["auth", "median_delta_ms"] == 1.0
+    assert out.loc["auth", ["median_delta_ci_low_ms", "p95_baseline_ms"]].isna().all()
+    assert out.loc["connect", "median_baseline_ms"] == 4.0
+    assert np.isnan(out.loc["connect", "median_current_ms"])
+    assert (out["verdict"] == "insufficient data").all()
+    assert "auth/client: insufficient data: median 2→3 ms (+1 ms, no interval)" in report.text()
+    assert not report.regressions
+
+
+def test_str_is_the_text_and_repr_is_one_line() -> None:
+    x = np.arange(1, 50.0)
+    report = compare_latency(frame({"connect": x}), frame({"connect": x * 1.5}), n_boot=100)
+    assert str(report) == report.text()
+    assert str(report).splitlines()[0] == report.headline
+    assert repr(report) == f"ComparisonReport({report.headline!r})"
 
 
 # -- coordinated omission -----------------------------------------------------------------------

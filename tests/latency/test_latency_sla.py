@@ -363,3 +363,17 @@ def test_where_source_and_min_samples_filters() -> None:
     assert a.status is CheckStatus.PASS
     assert b.status is CheckStatus.NO_DATA and "at least 50" in b.note
     assert server.status is CheckStatus.PASS and server.observed == 5
+
+
+def test_str_is_the_table_and_repr_is_the_headline() -> None:
+    from netra_diag.latency import SlaGate, compare_latency
+
+    m = metrics("connect", [20.0] * 20)
+    s = parse_sla(spec('phase = "connect"\nstatistic = "max"\ncomparison = "<"\nthreshold = "5 s"'))
+    report = evaluate_sla(s, m)
+    assert str(report) == report.text()
+    assert str(report).splitlines()[0] == report.headline
+    assert repr(report) == f"SlaReport({report.headline!r})"
+    gate = SlaGate(report, compare_latency(m, m.assign(value_ms=m["value_ms"] * 2)))
+    assert repr(gate) == f"SlaGate({gate.headline!r})"
+    assert str(gate) == "\n\n".join([gate.headline, report.text(), str(gate.comparison)])

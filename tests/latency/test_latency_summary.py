@@ -176,5 +176,31 @@ def test_bad_parameters_raise() -> None:
         summarize_latency(pd.DataFrame({"x": [1]}))
     one = summarize_latency([5.0]).groups[0]
     assert one.count == 1 and one.max == 5.0 and math.isnan(one.mean.ci_low)
-    empty = summarize_latency([])
-    assert empty.groups[0].count == 0 and empty.warnings == ("values: no samples",)
+    with pytest.raises(LatencyDataError, match=r"^summarize_latency: no data \(None\)"):
+        summarize_latency(None)
+    with pytest.raises(LatencyDataError, match="expected milliseconds"):
+        summarize_latency(["fast"])
+
+
+@pytest.mark.parametrize(
+    "empty",
+    [[], np.array([]), [math.nan], LatencyHistogram(), pd.DataFrame({"value_ms": []})],
+    ids=["list", "array", "nan", "histogram", "frame"],
+)
+def test_no_samples_read_the_same_whatever_holds_them(empty: object) -> None:
+    summary = summarize_latency(empty)
+    assert summary.groups == () and summary.warnings == ()
+    assert str(summary) == "no latency samples"
+    assert repr(summary) == "LatencySummary(no latency samples)"
+
+
+def test_a_named_group_without_samples_keeps_its_row() -> None:
+    frame = pd.DataFrame({"phase": ["connect"], "value_ms": [math.nan], "ok": [False]})
+    summary = summarize_latency(frame)
+    assert [g.count for g in summary.groups] == [0]
+    assert summary.warnings == ("connect: no samples",)
+
+
+def test_repr_is_one_line() -> None:
+    frame = pd.DataFrame({"phase": ["a"] * 3 + ["b"] * 2, "value_ms": [1.0, 2, 3, 4, 5]})
+    assert repr(summarize_latency(frame, n_boot=50)) == "LatencySummary(5 samples: a, b)"
