@@ -809,3 +809,14 @@ def test_tables_of_named_values_and_tokens_in_cells() -> None:
     )
     leaky = format_table([{"detail": f"sent {TOKEN}"}])
     assert TOKEN not in leaky._repr_html_() and TOKEN not in repr(leaky)
+
+
+def test_help_says_exit_0_covers_checks_not_verified(capsys: pytest.CaptureFixture[str]) -> None:
+    # A required check "not verified" (no data) exits 0 too: the help must not call that a pass.
+    from netra_diag.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "0 every required check passed" not in text
+    assert '0 no required check failed: each passed or is "not verified"' in text

@@ -17,7 +17,8 @@ __all__ = ["register", "run"]
 
 EPILOG = """\
 exit codes (worst class wins):
-  0  every required check passed
+  0  no required check failed: each passed or is "not verified" (could not be judged
+     for lack of data); each check's status, printed and in NAME.json, says which
   2  bad arguments: unknown notebook or parameter, a parameter carrying a secret, or a
      notebook refusing its input (a bad parameter value or input file; nothing was checked)
   3  event-contract or auth failure (token rejected, auth bypassed)
