@@ -478,7 +478,7 @@ runs = 3  # runs per user when collecting now
 faults = "drop_event@0.08,duplicate_event@0.05,stall@0.05"  # injected when collecting now
 time_scale = 0.25  # pace of the embedded service when collecting now; 1.0 is realistic
 sla = "service"  # a bundled SLA (service, remediation) or the path of a TOML file
-results = ""  # suite results to triage, comma-separated; empty: the bundled example; "none": skip
+results = ""  # suite files, comma-separated; empty: bundled (demo recordings only); "none": skip
 baseline = ""  # the baseline's results, comma-separated (with `results`)
 summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
 """
@@ -505,14 +505,10 @@ if not recordings:
         tempfile.mkdtemp(prefix="netra-investigation-"), config
     )
     recordings = str(collection.record_dir)
-# results "none" skips the triage; a baseline without results is refused.
-suite, suite_baseline = investigation.suite_inputs("" if results == "none" else results, baseline)
-inv = investigation.analyse(
-    recordings,
-    sla=sla,
-    results=[] if results == "none" else suite,
-    baseline=suite_baseline,
-)
+# results "none" skips the triage; empty: the bundled example for recordings of the embedded
+# service made here or by the demo, for your own recordings no suite (new_failures not verified).
+suite, suite_baseline = investigation.investigation_suite(results, baseline)
+inv = investigation.analyse(recordings, sla=sla, results=suite, baseline=suite_baseline)
 summary.set_headline(inv.headline)
 summary.extend(inv.checks)
 for warning in inv.warnings:  # lines of damaged recordings the loader skipped

@@ -91,3 +91,123 @@ async def test_a_fanout_folder_without_a_summary_is_judged_from_its_cassettes(
         assert "auth bypassed on 3 of 3 sessions" in inv.headline
         assert checks["isolation"].status == "not verified"  # one server id for every user
         assert inv.exit_code == 3
+
+
+async def _fanout(folder: Path, users: int, *, key: str | None = None) -> None:
+    """``netra-diag fanout --record DIR`` against the strict reference service: cassettes only."""
+    import time
+
+    from netra_diag.emulator import AuthMode, EmulatorConfig, TimingProfile, run_service
+    from netra_diag.live import run_fanout
+    from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
+
+    config = EmulatorConfig(auth=AuthMode.STRICT, timing=TimingProfile(time_scale=0.1))
+    signing = key or LOCAL_DEV_SECRET
+    async with run_service(config) as svc:
+        await run_fanout(
+            svc.url,
+            users=users,
+            token_for=lambda user: mint_token(user, key=signing, now=time.time()),
+            record_dir=folder,
+            progress=False,
+        )
+
+
+async def test_own_recordings_are_never_graded_against_the_bundled_suite(tmp_path: Path) -> None:
+    # `report investigation_report -p recordings DIR` without results: the bundled example's
+    # failures are someone else's and must not fail the user's CI (exit 7).
+    await _fanout(tmp_path / "rec", users=2)
+    inv = investigation.analyse(tmp_path / "rec")
+    assert inv.triage is None and inv.exit_code == 0
+    suite = {c.name: c for c in inv.checks}["new_failures"]
+    assert suite.status == "not verified" and suite.detail.startswith("no results given")
+    # "none" leaves the check out; given results are triaged as before.
+    assert investigation.investigation_suite("none", "") == ([], None)
+    assert investigation.investigation_suite("", "") == (None, None)
+    assert investigation.investigation_suite("a.xml", "") == (["a.xml"], None)
+    skipped = investigation.analyse(tmp_path / "rec", results=[])
+    assert "new_failures" not in {c.name for c in skipped.checks}
+
+
+async def test_the_demos_own_recordings_keep_the_bundled_suite(tmp_path: Path) -> None:
+    config = investigation.CollectConfig(users=2, runs=1, faults="", time_scale=0.1)
+    collection = await investigation.collect(tmp_path / "rec", config)
+    inv = investigation.analyse(collection.record_dir)
+    assert inv.triage is not None
+    assert {c.name: c for c in inv.checks}["new_failures"].status == "FAIL"
+
+
+async def test_a_refused_token_in_cassettes_fails_auth(tmp_path: Path) -> None:
+    await _fanout(tmp_path / "rec", users=2, key="w" * 40)  # not the service's secret
+    inv = investigation.analyse(tmp_path / "rec", results=[])
+    checks = {c.name: c for c in inv.checks}
+    assert checks["auth"].status == "FAIL"
+    assert checks["auth"].detail.startswith(
+        "token rejected on 2 of 2 sessions (closed 1008 'Authentication failed'"
+    )
+    # It reached the service: the token failed, not the network (exit 3, not 9).
+    assert checks["infrastructure"].passed and inv.exit_code == 3
+    assert inv.headline.startswith("token rejected on 2 of 2 sessions")
+
+
+def _cassette(folder: Path, name: str, *records: dict[str, object]) -> None:
+    import json
+
+    header = {
+        "kind": "header",
+        "format": "netra-cassette",
+        "version": 1,
+        "endpoint": "ws://127.0.0.1:9/ws",
+        "transport": "header",
+        "user": name,
+        "started_wall": 1.0,
+        "labels": {},
+    }
+    lines = [header, *({"wall": 1.0, **r} for r in records)]
+    folder.mkdir(exist_ok=True)
+    text = "".join(json.dumps(line) + "\n" for line in lines)
+    (folder / f"{name}.jsonl").write_text(text, "utf-8")
+
+
+def test_an_upgrade_refused_with_401_fails_auth(tmp_path: Path) -> None:
+    start = {"kind": "mark", "name": "connect_start", "t_ns": 1, "data": {"attempt": 1}}
+    refused = {"status": 401, "body": "invalid token", "headers": []}
+    _cassette(
+        tmp_path,
+        "user-a",
+        start,
+        {"kind": "mark", "name": "handshake_rejected", "t_ns": 2, "data": refused},
+    )
+    inv = investigation.analyse(tmp_path, results=[])
+    checks = {c.name: c for c in inv.checks}
+    assert checks["auth"].status == "FAIL"
+    assert checks["auth"].detail.startswith("token rejected on 1 of 1 session (HTTP 401")
+    assert checks["infrastructure"].passed
+
+
+def test_no_session_connected_says_auth_was_not_judged(tmp_path: Path) -> None:
+    start = {"kind": "mark", "name": "connect_start", "t_ns": 1, "data": {"attempt": 1}}
+    error = {"kind": "mark", "name": "error", "t_ns": 2, "data": {"message": "refused"}}
+    _cassette(tmp_path, "user-a", start, error)
+    inv = investigation.analyse(tmp_path, results=[])
+    checks = {c.name: c for c in inv.checks}
+    assert checks["auth"].status == "not verified"
+    assert checks["auth"].detail.startswith("no session connected: auth not judged")
+    assert not checks["infrastructure"].passed and inv.exit_code == 9
+
+
+def test_sessions_without_agent_events_say_why_the_contract_failed(tmp_path: Path) -> None:
+    for user in ("user-a", "user-b"):
+        established = {"type": "connection_established", "data": {"user_id": user}}
+        upgrade = {"kind": "mark", "name": "upgrade_done", "t_ns": 1, "data": {"status": 101}}
+        frame = {
+            "kind": "frame",
+            "dir": "in",
+            "t_ns": 2,
+            "type": "connection_established",
+            "text": __import__("json").dumps(established),
+        }
+        _cassette(tmp_path, user, upgrade, frame)
+    inv = investigation.analyse(tmp_path, results=[])
+    contracts = {c.name: c for c in inv.checks}["contracts"]
+    assert contracts.detail == "2 of 2 sessions broke the event contract (no agent events in 2)"

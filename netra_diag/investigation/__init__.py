@@ -24,7 +24,12 @@ from netra_diag.investigation.collect import (
     Collection,
     collect,
 )
-from netra_diag.investigation.inputs import damage_caveat, find_cassettes, suite_inputs
+from netra_diag.investigation.inputs import (
+    damage_caveat,
+    find_cassettes,
+    investigation_suite,
+    suite_inputs,
+)
 from netra_diag.investigation.service import (
     ServiceRef,
     SigningSecret,
@@ -56,6 +61,7 @@ __all__ = [
     "describe_turn",
     "ensure_service",
     "find_cassettes",
+    "investigation_suite",
     "new_failures_check",
     "run_turn",
     "secret_for",

@@ -172,7 +172,10 @@ def analyse(
     """Judge what :func:`collect` (or any fan-out with ``--record``) left in ``record_dir``.
 
     ``sla``: a bundled SLA name or a TOML path. ``results``/``baseline``: suite result files to
-    triage (JUnit XML or pytest JSON); ``None`` for the bundled ones, ``[]`` to skip triage.
+    triage (JUnit XML or pytest JSON); ``[]`` to skip triage; ``None`` (not given): the bundled
+    example and its baseline for recordings :func:`collect` made against the embedded reference
+    service (``netra-diag demo``), and for any other recordings no triage but a ``new_failures``
+    check that is *not verified* (the bundled example's failures are not theirs).
     """
     from netra_diag.events.contracts import check_run
     from netra_diag.events.sources import load_cassette_stream
@@ -203,16 +206,29 @@ def analyse(
         collection=collection,
     )
     inv.injected = _injected_frame(folder, collection, inv.findings_frame(), metrics)
-    if results is None:
+    suite_given = results is not None
+    if results is None and collection.get("embedded_service") is True:
+        # The demo's own recording: the bundled example is the demo's suite. Anyone else's
+        # recordings are never graded against it (its failures are not theirs).
         results, baseline = [bundled_suite("current")], [bundled_suite("baseline")]
     if results:
         from netra_diag.suites.triage import triage
 
         inv.triage = triage(list(results), baseline=list(baseline) if baseline else None)
     inv.warnings = damage
-    inv.checks = _checks(inv)
+    inv.checks = _checks(inv) + (() if suite_given or inv.triage else (_NO_RESULTS,))
     inv.headline = _headline(inv)
     return inv
+
+
+# results=None for recordings not made against the embedded service: no suite to triage.
+_NO_RESULTS = Check(
+    "new_failures",
+    CheckKind.NEW_FAILURES,
+    True,
+    "no results given (-p results FILE triages your suite; -p results none leaves this check out)",
+    verified=False,
+)
 
 
 def _checks(inv: Investigation) -> tuple[Check, ...]:
@@ -242,10 +258,17 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
         # Sessions per broken rule (a session may break several), every rule named.
         rules = Counter(rule for r in failing for rule in {str(f.rule) for f in r.errors})
         shown = rules.most_common(4)
-        top = ", ".join(f"{rule} in {n}" for rule, n in shown)
+        parts = [f"{rule} in {n}" for rule, n in shown]
         if len(rules) > len(shown):
-            top += f", +{plural(len(rules) - len(shown), 'other rule')}"
-        detail = f"{len(failing)} of {len(inv.contracts)} sessions broke the event contract ({top})"
+            parts.append(f"+{plural(len(rules) - len(shown), 'other rule')}")
+        # Not ok without an error finding: no agent event, so nothing was checked (INCONCLUSIVE).
+        empty = sum(not r.errors for r in failing)
+        if empty:
+            parts.append(f"no agent events in {empty}")
+        detail = (
+            f"{len(failing)} of {len(inv.contracts)} sessions broke the event contract "
+            f"({', '.join(parts)})"
+        )
         checks.append(Check("contracts", CheckKind.CONTRACT, False, detail))
     else:
         detail = f"all {len(inv.contracts)} sessions kept the event contract"

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from netra_diag.errors import HandshakeRejected, SessionClosed
 from netra_diag.events.auth_evidence import bypass_evidence
 from netra_diag.events.contracts import ContractReport
 from netra_diag.events.isolation import IsolationVerdict, SessionView, check_isolation
 from netra_diag.events.sources import CassetteStream
 from netra_diag.live import judge_auth
+from netra_diag.live.auth_verdict import auth_refusal
 from netra_diag.report.summary import Check, CheckKind
 from netra_diag.wording import plural
 
@@ -27,6 +29,31 @@ _SOURCE = "read from the cassettes: no fan-out summary beside them"
 
 def _connected(stream: CassetteStream) -> bool:
     return any(m.name == "upgrade_done" for m in stream.marks) or bool(stream.events)
+
+
+def _refusal(stream: CassetteStream) -> str:
+    """How the server refused this session's token, judged as probe and fan-out judge it
+    (``auth_refusal``: a close with 1008, an upgrade or ticket refused with HTTP 401/403), or an
+    ``AUTH_FAILED`` error frame (PROTOCOL.md §2); empty when it was not refused, or when a later
+    transport got in (``auto`` tries several) and the server assigned a user."""
+    if _server_user(stream) is not None:
+        return ""
+    for mark in stream.marks:
+        data = mark.data if isinstance(mark.data, Mapping) else {}
+        code, status = data.get("code"), data.get("status")
+        exc: BaseException | None = None
+        if mark.name == "close" and isinstance(code, int):
+            exc = SessionClosed(code, str(data.get("reason") or ""))
+        elif mark.name in ("handshake_rejected", "ticket_rejected") and isinstance(status, int):
+            exc = HandshakeRejected(str(data.get("url") or ""), status)
+        if exc is not None and (why := auth_refusal(exc)):
+            return why
+    for timed in stream.events:
+        if timed.event.type == "error_message" and timed.event.fields.get("error_code") == (
+            "AUTH_FAILED"
+        ):
+            return "AUTH_FAILED error frame"
+    return ""
 
 
 def _server_user(stream: CassetteStream) -> str | None:
@@ -45,35 +72,46 @@ def cassette_checks(
     if not streams:
         return []
     total = len(streams)
-    connected = [s for s in streams if _connected(s)]
-    checks = [
-        Check(
-            "infrastructure",
-            CheckKind.INFRASTRUCTURE,
-            len(connected) == total,
-            f"{len(connected)} of {plural(total, 'recorded session')} connected ({_SOURCE})",
+    refused = {s.label: why for s in streams if (why := _refusal(s))}
+    # A refused session reached the service: its token failed (auth, exit 3), not the network.
+    connected = [s for s in streams if _connected(s) and s.label not in refused]
+    reached = len(connected) + len(refused)
+    if refused:
+        infra = (
+            f"{reached} of {plural(total, 'recorded session')} reached the service, "
+            f"{len(refused)} refused for the token ({_SOURCE})"
         )
-    ]
+    else:
+        infra = f"{reached} of {plural(total, 'recorded session')} connected ({_SOURCE})"
+    checks = [Check("infrastructure", CheckKind.INFRASTRUCTURE, reached == total, infra)]
     bypassed = [
         (s.label, why)
         for s in connected
         if (why := bypass_evidence(s, contracts[s.label]) if s.label in contracts else "")
     ]
     verdicts = [judge_auth(_server_user(s), s.user) for s in connected]
+    failures = []
+    if refused:
+        label, why = next(iter(refused.items()))
+        failures.append(
+            f"token rejected on {len(refused)} of {plural(reached, 'session')} ({why}; {label})"
+        )
     if bypassed:
         label, why = bypassed[0]
-        detail = (
-            f"auth bypassed on {len(bypassed)} of {plural(len(connected), 'session')} "
-            f"({label}: {why})"
+        failures.append(
+            f"auth bypassed on {len(bypassed)} of {plural(reached, 'session')} ({label}: {why})"
         )
-        checks.append(Check("auth", CheckKind.AUTH, False, detail))
     elif any(v.bypass for v in verdicts):
         n = sum(v.bypass for v in verdicts)
-        detail = f"auth bypassed on {n} of {plural(len(connected), 'session')}"
-        checks.append(Check("auth", CheckKind.AUTH, False, detail))
+        failures.append(f"auth bypassed on {n} of {plural(reached, 'session')}")
+    if failures:
+        checks.append(Check("auth", CheckKind.AUTH, False, "; ".join(failures)))
+    elif not connected:
+        detail = f"no session connected: auth not judged ({_SOURCE})"
+        checks.append(Check("auth", CheckKind.AUTH, True, detail, verified=False))
     else:
         unknown = sum(v.validated is None for v in verdicts)
-        if unknown or not connected:
+        if unknown:
             detail = (
                 f"auth not judged on {unknown} of {plural(len(connected), 'session')}: no "
                 f"server user id or no user in the cassette ({_SOURCE})"

@@ -134,6 +134,9 @@ async def collect(
         injected = tuple(f.to_json() for f in handle.fault_log) if handle is not None else ()
     summary = {
         "url": target,
+        # Recorded against the embedded reference service (the demo's own recording): the only
+        # recordings the bundled example suite belongs with (``analyse`` reads this).
+        "embedded_service": handle is not None,
         "config": cfg.to_dict(),
         "turn": turn.record.summary() | {"auth": turn.auth.to_dict()},
         "fanout": fan.to_dict(),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from netra_diag.wording import plural
 
-__all__ = ["damage_caveat", "find_cassettes", "suite_inputs"]
+__all__ = ["damage_caveat", "find_cassettes", "investigation_suite", "suite_inputs"]
 
 _LINE = re.compile(r"\bline (\d+)")
 
@@ -81,3 +81,16 @@ def suite_inputs(results: str, baseline: str) -> tuple[list[str], list[str] | No
     if not current:
         return [str(bundled_suite("current"))], [str(bundled_suite("baseline"))]
     return current, previous or None
+
+
+def investigation_suite(results: str, baseline: str) -> tuple[list[str] | None, list[str] | None]:
+    """The ``investigation_report`` notebook's ``results`` and ``baseline`` parameters as
+    :func:`~netra_diag.investigation.analyse` takes them: ``"none"``, ``([], None)`` (no
+    triage); both empty, ``(None, None)`` (not given: the bundled example only for the demo's
+    own recordings, see ``analyse``); otherwise as :func:`suite_inputs`, which refuses a
+    ``baseline`` without ``results``."""
+    if results.strip() == "none":
+        return [], None
+    if not results.strip() and not baseline.strip():
+        return None, None
+    return suite_inputs(results, baseline)

@@ -263,6 +263,34 @@ def test_investigation_report_says_so_when_nothing_was_found(tmp_path: Path) -> 
     assert unreadable_cells(html) == []
 
 
+async def test_investigation_report_never_grades_own_recordings_with_the_bundled_suite(
+    tmp_path: Path,
+) -> None:
+    # `-p recordings DIR` without `-p results`: the bundled example's failures are someone
+    # else's tests (they gave "new_failures: 21 new failures", exit 7, to the user's CI).
+    import time
+
+    from netra_diag.emulator import EmulatorConfig, TimingProfile, run_service
+    from netra_diag.live import run_fanout
+    from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
+
+    config = EmulatorConfig(timing=TimingProfile(time_scale=0.1))
+    async with run_service(config) as svc:
+        await run_fanout(
+            svc.url,
+            users=2,
+            token_for=lambda user: mint_token(user, key=LOCAL_DEV_SECRET, now=time.time()),
+            record_dir=tmp_path / "rec",
+            progress=False,
+        )
+    params = {"recordings": str(tmp_path / "rec")}
+    result = run_report("investigation_report", params, out_dir=tmp_path / "out", html=False)
+    assert result.error is None, result.error
+    suite = next(c for c in result.checks if c.name == "new_failures")
+    assert suite.status == "not verified" and "no results given" in suite.detail
+    assert result.exit_code is not ExitCode.NEW_FAILURES
+
+
 def test_suite_triage_without_a_baseline_does_not_pass_a_failing_suite(tmp_path: Path) -> None:
     results = tmp_path / "onefail.xml"
     results.write_text(
@@ -400,7 +428,9 @@ def test_an_empty_recordings_folder_is_a_parameter_error(name: str, tmp_path: Pa
     empty = tmp_path / "empty"
     empty.mkdir()
     # Refused before the notebook runs (netra-diag report exits 2 with this message) ...
-    with pytest.raises(UsageError, match=r"^parameter recordings: .*: no cassettes \(\*\.jsonl\) found"):
+    with pytest.raises(
+        UsageError, match=r"^parameter recordings: .*: no cassettes \(\*\.jsonl\) found"
+    ):
         run_report(name, {"recordings": str(empty)}, out_dir=tmp_path / "o", html=False)
     # ... and by what the notebook calls, when it runs without the report command's check.
     from netra_diag import investigation
