@@ -8,11 +8,19 @@ attacker.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["JWT_PATTERN", "fingerprint", "scrub", "scrub_obj"]
+__all__ = [
+    "JWT_PATTERN",
+    "SECRET_NAME_PATTERN",
+    "environment_secrets",
+    "fingerprint",
+    "scrub",
+    "scrub_obj",
+]
 
 # Three base64url segments, the first two starting with '{"' encoded ("eyJ"). The signature may be
 # empty (alg none). Also matches base64url-of-JWT as carried in subprotocols ("ZXlK..." is base64 of
@@ -27,6 +35,27 @@ JWT_PATTERN = re.compile(
 # holds them in its request lines. A value scrubbed already ("<secret …>", or a fingerprint) is
 # left alone, so that scrubbing twice changes nothing.
 _TICKET_IN_QUERY = re.compile(r"(?<=[?&]ticket=)(?![^&\s#\"'<>]*…)[^&\s#\"'<>]+")
+
+
+# Environment variables whose values are secrets, by name.
+SECRET_NAME_PATTERN = re.compile(
+    r"SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE_KEY|API_KEY|CREDENTIAL|JWT", re.IGNORECASE
+)
+# Shorter values are too common to match on (e.g. "1", "true"), and cannot be real secrets.
+_MIN_SECRET_LEN = 8
+
+
+def environment_secrets(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The values of the secret-named environment variables (``JWT_SECRET_KEY``, ``*_TOKEN``, …)
+    of at least 8 characters, longest first (so that a secret holding another is replaced
+    whole): what a report must never print, wherever a test's output quoted it."""
+    env = os.environ if environ is None else environ
+    found = {
+        value
+        for name, value in env.items()
+        if SECRET_NAME_PATTERN.search(name) and len(value) >= _MIN_SECRET_LEN
+    }
+    return tuple(sorted(found, key=len, reverse=True))
 
 
 def fingerprint(secret: str) -> str:

@@ -20,7 +20,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from netra_diag.errors import UsageError
-from netra_diag.redaction import JWT_PATTERN, fingerprint
+from netra_diag.redaction import (
+    JWT_PATTERN,
+    SECRET_NAME_PATTERN,
+    environment_secrets,
+    fingerprint,
+)
 
 __all__ = [
     "SECRET_NAME_PATTERN",
@@ -34,11 +39,7 @@ __all__ = [
 
 # Environment variables whose values are secrets. The profiles' own names (JWT_SECRET_KEY and the
 # deprecated per-environment ones) match too; JWT_SECRET is included because test helpers read it.
-SECRET_NAME_PATTERN = re.compile(
-    r"SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE_KEY|API_KEY|CREDENTIAL|JWT", re.IGNORECASE
-)
-# Shorter values are too common to match on (e.g. "1", "true"), and cannot be real secrets.
-_MIN_SECRET_LEN = 8
+_MIN_SECRET_LEN = 8  # (as redaction.environment_secrets)
 # Parameter names that would carry a secret themselves rather than name where it lives.
 _SECRET_PARAM = re.compile(
     r"^(secret|token|jwt|password|passwd|api_key|private_key|key)$"
@@ -94,10 +95,7 @@ def secret_values(environ: Mapping[str, str], *, include_local: bool = True) -> 
     """Every secret value this process could leak: values of secret-named environment variables
     (at least 8 characters) and, unless ``include_local`` is false, the built-in local development
     secret the embedded service signs with when ``JWT_SECRET_KEY`` is unset."""
-    found: list[str] = []
-    for name, value in environ.items():
-        if SECRET_NAME_PATTERN.search(name) and len(value) >= _MIN_SECRET_LEN:
-            found.append(value)
+    found = list(environment_secrets(environ))
     if include_local:
         from netra_diag.tokens.profiles import LOCAL_DEV_SECRET
 

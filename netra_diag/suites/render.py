@@ -1,7 +1,8 @@
 """Render a ``TriageReport`` as plain text, Markdown or a JSON-ready dict.
 
-Everything rendered goes through ``netra_diag.redaction.scrub``: failure messages and captured
-output can contain tokens, and a triage report is pasted into tickets.
+Everything rendered goes through ``netra_diag.redaction.scrub``, with the values of secret-named
+environment variables (``JWT_SECRET_KEY``, …): failure messages and captured output can contain
+tokens and secrets, and a triage report is pasted into tickets.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from netra_diag.redaction import scrub, scrub_obj
+from netra_diag.redaction import environment_secrets, scrub, scrub_obj
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.model import suite_label
 from netra_diag.wording import plural
@@ -135,7 +136,7 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
             lines.append("  no change")
     for title, entries in _closing_sections(report, max_tests):
         lines += ["", title, *[f"  {entry}" for entry in entries]]
-    return scrub("\n".join(lines)) + "\n"
+    return scrub("\n".join(lines), environment_secrets()) + "\n"
 
 
 def _diff_sections(d: RunDiff) -> list[tuple[str, tuple[str, ...]]]:
@@ -211,14 +212,14 @@ def markdown_literal(text: str) -> str:
     """``text`` as literal Markdown text on one line (a table cell, list item or headline).
 
     Scrubbed before escaping: an escaped token ("eyJ\\_…") would no longer look like one."""
-    return _MD_SPECIAL.sub(r"\\\1", scrub(text).replace("\n", " "))
+    return _MD_SPECIAL.sub(r"\\\1", scrub(text, environment_secrets()).replace("\n", " "))
 
 
 def _md_code(text: str) -> str:
     """``text`` as a code span in a table cell. Only the cell separator is escaped there (GFM);
     a backtick in the text (a test id like ``test_x[tick`s]``) is kept, inside a fence of one
     backtick more than its longest run (CommonMark), padded where it would touch the fence."""
-    body = scrub(text).replace("|", "\\|").replace("\n", " ")
+    body = scrub(text, environment_secrets()).replace("|", "\\|").replace("\n", " ")
     fence = "`" * (max(map(len, re.findall(r"`+", body)), default=0) + 1)
     if body.startswith("`") or body.endswith("`"):
         body = f" {body} "
@@ -269,7 +270,7 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
     for title, entries in _closing_sections(report, max_tests):
         lines += ["", markdown_literal(title) + ":"]
         lines += [f"- {markdown_literal(entry)}" for entry in entries]
-    return scrub("\n".join(lines)) + "\n"
+    return scrub("\n".join(lines), environment_secrets()) + "\n"
 
 
 def report_to_dict(report: TriageReport) -> dict[str, Any]:
@@ -386,5 +387,5 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
         },
         "outage": report.outage,
     }
-    result: dict[str, Any] = scrub_obj(out)
+    result: dict[str, Any] = scrub_obj(out, environment_secrets())
     return result

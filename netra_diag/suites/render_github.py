@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from netra_diag.redaction import scrub
+from netra_diag.redaction import environment_secrets, scrub
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.model import TestCase, module_of
 
@@ -31,7 +31,12 @@ MAX_ANNOTATIONS = 10
 
 def _data(text: str) -> str:
     """A command's message: '%', CR and LF escaped (the runner's own escaping rules)."""
-    return scrub(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return (
+        scrub(text, environment_secrets())
+        .replace("%", "%25")
+        .replace("\r", "%0D")
+        .replace("\n", "%0A")
+    )
 
 
 def _property(text: str) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from itertools import repeat
 
-from netra_diag.redaction import JWT_PATTERN
+from netra_diag.redaction import JWT_PATTERN, environment_secrets
 from netra_diag.suites.frames import innermost_frame
 from netra_diag.suites.model import Problem, ProblemKind, TestCase
 
@@ -131,6 +131,9 @@ def normalise_message(message: str) -> str:
         # A token glued to other word characters ("_eyJ…", "token=eyJ…") is no word of its own
         # for _CANDIDATE, whose digit rule would mangle it past what scrubbing recognises.
         text = JWT_PATTERN.sub("<token>", text)
+    for secret in _secrets:  # (as tokens: "<n>" for its digits would leave the rest readable)
+        if secret in text:
+            text = text.replace(secret, "<secret>")
     if text.startswith(_ASSERTION):
         text = _STRING_LITERAL.sub("'<str>'", text)
     text = " ".join(_CANDIDATE.sub(_classify, text).split())
@@ -140,6 +143,21 @@ def normalise_message(message: str) -> str:
 
 # Failures of one cause often repeat the very same message.
 _normalise_body = lru_cache(maxsize=16384)(normalise_message)
+
+# The values of secret-named environment variables, replaced in messages like tokens. Read at
+# import (a spawned helper has the same environment) and again by ``use_environment_secrets``
+# when a triage starts (a forked helper inherits what it read).
+_secrets: tuple[str, ...] = environment_secrets()
+
+
+def use_environment_secrets() -> None:
+    """Read the secret-named environment variables again (a triage calls this first)."""
+    global _secrets
+    found = environment_secrets()
+    if found != _secrets:
+        _secrets = found
+        _normalise_body.cache_clear()
+
 
 # "TypeError: ...", "websockets.exceptions.InvalidStatus: ...", "AssertionError [ERR_X]: ...",
 # "Error: ...": a dotted name whose last part is capitalised, then a colon.

@@ -34,15 +34,15 @@ from netra_diag.suites.links import Recording, find_recordings, link_recordings
 from netra_diag.suites.merge import expand_paths, load_results
 from netra_diag.suites.model import SuiteRun
 from netra_diag.suites.remediation import SuiteStatus, suite_statuses, tally_suites
+from netra_diag.suites.signatures import use_environment_secrets
 from netra_diag.suites.signing import Signing
-from netra_diag.suites.vacuous import VacuousSignal, find_vacuous
+from netra_diag.suites.vacuous import EVENTS_PROPERTY, VacuousSignal, find_vacuous
 from netra_diag.wording import plural
 
 __all__ = ["EVENTS_PROPERTY", "Finding", "ReadProgress", "TriageReport", "triage"]
 
 # A test (or the pytest plugin) may record the event types its session observed as a JUnit
 # property with this name, comma-separated; triage then knows which critical events were seen.
-EVENTS_PROPERTY = "netra_events"
 
 Results = SuiteRun | str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 # Told, before each file is read, of its path, the bytes read so far and the bytes to read in
@@ -235,6 +235,7 @@ def triage(
     ``progress``: told of each file as it is read (``ReadProgress``).
     """
     with pause_gc():  # see netra_diag.suites.gc_pause: a tenth of the time on 100k-case runs
+        use_environment_secrets()  # (before any helper is forked: it inherits them)
         return _triage(results, baseline, recordings, history, progress)
 
 

@@ -74,6 +74,22 @@ class VacuousSignal:
     detail: str
 
 
+# The JUnit property the pytest plugin writes for each test that ran a session (the events seen).
+EVENTS_PROPERTY = "netra_events"
+
+
+def _talked(run: SuiteRun, recordings: Mapping[str, Sequence[Recording]]) -> set[str]:
+    """The tests the pytest plugin saw talk to the service: events in their ``netra_events``
+    property, or a linked recording with frames. pytest's call time leaves out the fixture
+    that connected, so their ~0 ms says nothing (a 4 ms loopback session was "too fast", or
+    not, run to run)."""
+    found = {tid for tid, recs in recordings.items() if any(r.frames for r in recs)}
+    for case in run.details.values():
+        if any(name == EVENTS_PROPERTY and value for name, value in case.properties):
+            found.add(case.test_id)
+    return found
+
+
 def find_vacuous(
     run: SuiteRun,
     recordings: Mapping[str, Sequence[Recording]] | None = None,
@@ -119,36 +135,38 @@ def find_vacuous(
             )
         )
     durations = columns.durations
-    if any(test_id in run.row_by_id for test_id in recordings or {}):
-        # The plugin recorded this run: a test's sessions are in its recordings (zero frames
-        # are flagged below), and pytest's call time leaves out the fixture that connected. A
-        # name that sounds like networking is no evidence next to that.
-        durations = ()
-    elif None in durations:
+    if None in durations:
         durations = [inf if d is None else d for d in durations]
-    for row in compress(run.rows, map(lt, durations, repeat(zero_ms))):  # type: ignore[arg-type]
-        duration = row.duration  # never None here: None was compared as inf
-        if (
-            duration is not None
-            and row.outcome is Outcome.PASSED
-            and NETWORK_HINT.search(f"{row.classname} {row.name} {row.suite}")
-        ):
-            out.append(
-                VacuousSignal(
-                    VacuousKind.ZERO_MS_NETWORK_PASS,
-                    row.test_id,
-                    f"passed in {duration * 1000:.1f} ms, too fast for a network round trip",
-                )
+    fast = [
+        row
+        for row in compress(run.rows, map(lt, durations, repeat(zero_ms)))  # type: ignore[arg-type]
+        if row.outcome is Outcome.PASSED
+        and NETWORK_HINT.search(f"{row.classname} {row.name} {row.suite}")
+    ]
+    talked = _talked(run, recordings or {}) if fast else set()
+    for row in fast:
+        if row.test_id in talked or row.duration is None:
+            continue  # (None was compared as inf: never here)
+        out.append(
+            VacuousSignal(
+                VacuousKind.ZERO_MS_NETWORK_PASS,
+                row.test_id,
+                f"passed in {row.duration * 1000:.1f} ms, too fast for a network round trip",
             )
+        )
     for case in run.details.values():
         if case.outcome is Outcome.PASSED and (m := _FALLBACK.search(case.stdout + case.stderr)):
             out.append(
                 VacuousSignal(VacuousKind.FALLBACK, case.test_id, f"output says: {m.group(0)!r}")
             )
+    rows = run.row_by_id if recordings else {}
     for test_id, recs in (recordings or {}).items():
+        result = rows.get(test_id)
+        # (a failing test with an empty recording is a failure, not a pass that proves little)
+        passed = result is None or result.outcome is Outcome.PASSED
         for rec in recs:
             subject = test_id or rec.path
-            if rec.zero_frames:
+            if rec.zero_frames and passed:
                 out.append(
                     VacuousSignal(
                         VacuousKind.ZERO_FRAME_RECORDING,

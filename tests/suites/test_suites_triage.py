@@ -359,3 +359,33 @@ def test_single_causes_are_named_by_category_in_the_headline(tmp_path: Path) -> 
     )
     headline = triage(results).headline
     assert "4 failures by category: event contract (§5) ×2, " in headline
+
+
+def test_the_signing_secret_in_a_failure_is_never_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A test's assertion quoted $JWT_SECRET_KEY; digits in it were turned into "<n>" before
+    # the scrubber saw it, leaving the rest readable.
+    secret = "QaSixSecretValue0123abcdefABCDEF4567XY"
+    monkeypatch.setenv("JWT_SECRET_KEY", secret)
+    results = tmp_path / "junit.xml"
+    message = f"AssertionError: secret={secret} mapped to user-42"
+    results.write_text(
+        '<testsuite name="s">'
+        + "".join(
+            f'<testcase classname="k" name="{n}"><failure message="{message}">E   {message}'
+            "</failure></testcase>"
+            for n in ("a", "b")
+        )
+        + "</testsuite>"
+    )
+    report = triage(results)
+    shown = [
+        report.to_text(),
+        report.to_markdown(),
+        report.to_github(),
+        json.dumps(report.to_dict()),
+    ]
+    for text in shown:
+        assert "QaSixSecretValue" not in text and "abcdefABCDEF" not in text
+    assert "secret=<secret> mapped to user-<n>" in shown[0]
