@@ -297,7 +297,8 @@ def link_recordings(
     if contradicting:
         tid, recorded, result = contradicting[0]
         notes.append(
-            f"{source}: {plural(len(contradicting), 'recording')} disagree with the results on "
+            f"{source}: {plural(len(contradicting), 'recording')} "
+            f"{'disagrees' if len(contradicting) == 1 else 'disagree'} with the results on "
             f"the outcome (e.g. {tid}: recorded {recorded!r}, the results say "
             f"{str(result)!r}): recorded in another run?"
         )

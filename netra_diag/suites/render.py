@@ -31,7 +31,7 @@ def _list(items: Sequence[str], limit: int) -> str:
 def _run_line(report: TriageReport) -> str:
     run = report.current
     files = ", ".join(run.sources[:3]) + (" …" if len(run.sources) > 3 else "")
-    return f"{len(run.rows)} tests from {files} [{run.fmt}]: {run.counts.summary()}"
+    return f"{plural(len(run.rows), 'test')} from {files} [{run.fmt}]: {run.counts.summary()}"
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
@@ -304,7 +304,7 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
                 "counts": s.counts.as_dict(),
                 "passing": s.passed,
                 "pass_rate": s.pass_rate,
-                "duration_s": s.duration,
+                "duration_s": round(s.duration, 6),  # (a sum of floats: no 0.04100000000000001)
                 "baseline": None if s.baseline is None else s.baseline.as_dict(),
                 "baseline_tests": s.baseline_tests,
                 "new_failures": s.new_failures,

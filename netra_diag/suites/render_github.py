@@ -27,6 +27,7 @@ __all__ = ["MAX_ANNOTATIONS", "report_to_github"]
 # actions/toolkit's problem-matchers page); the rest are dropped without a word. So the headline
 # and one test of each cause come first, worst cause first, and a notice counts what was left.
 MAX_ANNOTATIONS = 10
+MAX_WARNINGS = 10  # (GitHub's limit for warning annotations of a step, as for errors)
 
 
 def _data(text: str) -> str:
@@ -113,4 +114,10 @@ def report_to_github(report: TriageReport, *, max_tests: int = 5) -> str:
             f"{clustered - annotated} more failing tests not annotated (GitHub shows "
             f"{MAX_ANNOTATIONS} error annotations a step): see the triage report"
         )
+    # What the inputs did not say themselves (recordings of another run, a baseline of another
+    # suite): warnings, where the text and Markdown reports list them.
+    lines += [
+        f"::warning title={_property('netra-diag triage')}::{_data(w)}"
+        for w in report.warnings[:MAX_WARNINGS]
+    ]
     return "\n".join(lines) + "\n"

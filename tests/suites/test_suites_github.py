@@ -95,3 +95,12 @@ def test_xunit2_annotations_point_at_the_line_that_failed(pyrun) -> None:  # typ
     assert set(from_xunit2) <= set(from_xunit1)
     # Only a strict xpass, which has no traceback, is left without a line.
     assert len(from_xunit2) >= len(from_xunit1) - 1
+
+
+def test_warnings_are_warning_annotations(tmp_path: Path) -> None:
+    # A baseline of another suite: text and Markdown list it under "Warnings"; so does GitHub.
+    results = tmp_path / "junit.xml"
+    results.write_text('<testsuite name="s"><testcase classname="k" name="a"/></testsuite>')
+    lines = triage(results, baseline=DATA / "baseline.xml").to_github().splitlines()
+    warnings = [line for line in lines if line.startswith("::warning ")]
+    assert len(warnings) == 1 and "the baseline shares no test with this run" in warnings[0]

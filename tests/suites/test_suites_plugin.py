@@ -110,7 +110,7 @@ def test_recordings_from_another_run_are_flagged(pyrun: PytestRun, tmp_path: Pat
     (copied / cassette_path(pyrun).name).write_text(json.dumps(data) + "\n" + "".join(rest))
     report = triage(pyrun.xunit1, recordings=copied)
     assert any(
-        "1 recording disagree" in n and "recorded 'passed', the results say 'failed'" in n
+        "1 recording disagrees" in n and "recorded 'passed', the results say 'failed'" in n
         for n in report.notes
     )
 
