@@ -281,6 +281,11 @@ def link_recordings(
     notes: list[str] = []
     stray = [rec for tid, recs in recordings.items() if tid not in linked for rec in recs]
     total = sum(len(recs) for recs in recordings.values())
+    # A cassette cut short or garbled is read as far as it goes; say where it is damaged.
+    damaged = [w for recs in recordings.values() for rec in recs for w in rec.warnings]
+    if damaged:
+        more = f" (+{len(damaged) - 3} more)" if len(damaged) > 3 else ""
+        notes.append(f"{source}: damaged recordings: {'; '.join(damaged[:3])}{more}")
     if stray:
         example = next((r.nodeid for r in stray if r.nodeid), "")
         said = f" (e.g. labelled {example!r})" if example else " (no node id label)"

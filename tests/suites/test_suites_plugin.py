@@ -169,3 +169,13 @@ def test_the_plugin_can_be_named_with_p_though_its_entry_point_loaded_it(tmp_pat
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 test collected" in done.stdout
+
+
+def test_damaged_recordings_are_named_with_file_and_line(pyrun: PytestRun, tmp_path: Path) -> None:
+    recs = tmp_path / "rec"
+    recs.mkdir()
+    whole = cassette_path(pyrun).read_bytes()
+    (recs / "cut.jsonl").write_bytes(whole[: whole.index(b"\n", 400) + 30])  # cut mid-line
+    report = triage(pyrun.xunit1, recordings=recs)
+    (damaged,) = [n for n in report.notes if "damaged recordings" in n]
+    assert f"{recs / 'cut.jsonl'}:" in damaged and "not JSON (truncated line?)" in damaged
