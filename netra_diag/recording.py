@@ -164,15 +164,24 @@ def load_frames(
 
     Lines that cannot be read are skipped; ``on_warning`` is called once per skipped line (and
     per header problem) with ``"PATH: line N: reason"``, the same text ``trace`` prints, so a
-    caller can say that its numbers rest on a damaged recording."""
+    caller can say that its numbers rest on a damaged recording. With ``on_warning``, a file of
+    several that is no cassette at all (no header) is skipped the same way, instead of making
+    the rest unreadable; alone, or without ``on_warning``, it raises ``RecordingError``."""
     import pandas as pd
 
     frame_rows: list[dict[str, Any]] = []
     event_rows: list[dict[str, Any]] = []
     run_rows: list[dict[str, Any]] = []
     label_cols: set[str] = set()
-    for path in _expand_paths(paths):
-        cas = load_cassette(path)
+    expanded = _expand_paths(paths)
+    for path in expanded:
+        try:
+            cas = load_cassette(path)
+        except RecordingError as exc:
+            if on_warning is None or len(expanded) < 2:
+                raise
+            on_warning(f"{exc}: skipped")
+            continue
         if on_warning is not None:
             for warning in cas.warnings:
                 on_warning(f"{cas.path}: {warning}")

@@ -150,12 +150,18 @@ def run(args: argparse.Namespace) -> int:
     timelines: list[Timeline] = []
     reports: list[ContractReport | None] = []
     failed = 0
+    unreadable = 0
     for path in paths:
         try:
             stream = load_cassette_stream(path)
         except RecordingError as exc:
-            print(f"netra-diag trace: error: {exc}", file=sys.stderr)
-            return int(ExitCode.USAGE)
+            if len(paths) < 2:
+                print(f"netra-diag trace: error: {exc}", file=sys.stderr)
+                return int(ExitCode.USAGE)
+            # One file that is no cassette does not make the others unreadable.
+            print(f"netra-diag trace: note: {exc}: skipped", file=sys.stderr)
+            unreadable += 1
+            continue
         context = stream.context(contract_config, isolation=not args.no_isolation)
         report = check_run(stream.events, context=context)
         timeline = build_timeline(
@@ -189,6 +195,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {report.verdict}", file=say)
         for warning in stream.warnings:
             print(f"  note: {warning}", file=say)
+    if not timelines:
+        print("netra-diag trace: error: no readable cassette among them", file=sys.stderr)
+        return int(ExitCode.USAGE)
     trace = build_trace(timelines, reports=reports, raw_chars=args.raw_chars)
     text = dumps_trace(trace)
     try:
@@ -203,7 +212,11 @@ def run(args: argparse.Namespace) -> int:
         return int(ExitCode.USAGE)
     if args.output != "-":
         n = len(trace["traceEvents"])
-        print(f"wrote {args.output}: {n} trace events from {plural(len(paths), 'cassette')}")
+        skipped = f" ({unreadable} unreadable, skipped)" if unreadable else ""
+        print(
+            f"wrote {args.output}: {n} trace events from "
+            f"{plural(len(timelines), 'cassette')}{skipped}"
+        )
     if args.html:
         try:
             from netra_diag.charts.timeline import timeline_figure

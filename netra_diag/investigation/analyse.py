@@ -177,6 +177,7 @@ def analyse(
     service (``netra-diag demo``), and for any other recordings no triage but a ``new_failures``
     check that is *not verified* (the bundled example's failures are not theirs).
     """
+    from netra_diag.errors import RecordingError
     from netra_diag.events.contracts import check_run
     from netra_diag.events.sources import load_cassette_stream
     from netra_diag.latency import evaluate_sla, load_sla, phase_metrics, summarize_latency
@@ -188,11 +189,21 @@ def analyse(
     cassettes = [p for p in find_cassettes(folder) if p.name != FAULT_LOG]
     collection_path = folder / COLLECTION_FILE
     collection = json.loads(collection_path.read_text("utf-8")) if collection_path.is_file() else {}
-    streams = [load_cassette_stream(p) for p in cassettes]
-    contracts = {s.label: check_run(s.events, context=s.context()) for s in streams}
-    # The loader skips lines it cannot read; each is a warning the report shows.
+    # The loader skips lines it cannot read; each is a warning the report shows. A file that is
+    # no cassette at all is skipped the same way when others are there to read.
     damage: list[str] = []
-    frames = load_frames(cassettes, on_warning=damage.append)
+    streams = []
+    readable: list[Path] = []
+    for path in cassettes:
+        try:
+            streams.append(load_cassette_stream(path))
+            readable.append(path)
+        except RecordingError as exc:
+            if len(cassettes) < 2 or (path == cassettes[-1] and not streams):
+                raise  # (nothing readable at all: say what is wrong with it)
+            damage.append(f"{exc}: skipped")
+    contracts = {s.label: check_run(s.events, context=s.context()) for s in streams}
+    frames = load_frames(readable, on_warning=damage.append)
     metrics = phase_metrics(frames.frames)
     inv = Investigation(
         record_dir=folder,

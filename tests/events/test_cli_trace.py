@@ -110,3 +110,25 @@ def test_help_lists_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
         main(["trace", "--help"])
     text = capsys.readouterr().out
     assert "exit codes:" in text and "netra-diag trace recordings/run.jsonl -o trace.json" in text
+
+
+def test_a_file_that_is_no_cassette_does_not_hide_the_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from netra_diag.recording import load_frames
+
+    folder = tmp_path / "recs"
+    folder.mkdir()
+    write_cassette(folder / "a.jsonl", golden_run(t0=0.1))
+    (folder / "zz-binary.jsonl").write_bytes(bytes(range(256)))
+    assert main(["trace", str(folder), "-o", str(tmp_path / "t.json")]) == 0
+    captured = capsys.readouterr()
+    assert f"{folder / 'zz-binary.jsonl'}:1: not a cassette" in captured.err
+    assert "from 1 cassette (1 unreadable, skipped)" in captured.out
+    warnings: list[str] = []
+    frames = load_frames(folder, on_warning=warnings.append)
+    assert len(frames.events) > 0 and any("zz-binary.jsonl:1" in w for w in warnings)
+    with pytest.raises(Exception, match="not a cassette"):
+        load_frames(folder)  # without on_warning, nobody would hear of it: an error
+    (folder / "a.jsonl").unlink()
+    assert main(["trace", str(folder)]) == 2  # nothing readable at all
