@@ -209,3 +209,26 @@ def test_auto_failing_everywhere_shows_the_error_frame_once(
     failed = next(line for line in out.splitlines() if line.startswith("== failed"))
     assert failed.count("AUTH_FAILED") == 1, failed
     assert "auto tried header" in failed
+
+
+def test_an_oversized_frame_is_a_finding_whenever_it_arrives(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The emulator puts its oversized ``partial_result`` anywhere in the run, after
+    ``agent_completed`` too (seeded, so that some of these six get it last). Every run
+    exits 3 naming the size; one that got it after the terminal says so as well."""
+    from netra_diag.emulator import FaultPlan
+
+    timing = TimingProfile(time_scale=0, tool_calls=(1, 1))
+    config = EmulatorConfig(timing=timing, faults=FaultPlan.parse("oversized_frame"), seed=7)
+    late = 0
+    with start_in_thread(config) as svc:
+        for i in range(6):
+            code, out = probe(capsys, svc.url, "--sub", f"u-big-{i}", "--message", "hi")
+            frames = [line.split()[4] for line in out.splitlines() if FRAME_LINE.match(line)]
+            assert code == ExitCode.CONTRACT, out
+            assert "over the service's max_message_size" in out, out
+            if frames.index("partial_result") > frames.index("agent_completed"):
+                late += 1
+                assert "arrived after agent_completed" in out, out
+    assert late, "no connection got the oversized frame after agent_completed: pick another seed"

@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from netra_diag.cli.exit_codes import ExitCode
@@ -26,6 +27,12 @@ if TYPE_CHECKING:
 __all__ = ["exit_code_for", "format_frame", "minimal_contract_problems", "register"]
 
 _DEFAULT_TIME_SCALE = 0.2
+# After the terminal event the session stays open until the server has been quiet this long
+# (at most _LATE_MAX_S): a frame sent right after agent_completed (an event after the terminal,
+# an oversized partial_result) is then received and judged instead of depending on whether it
+# beat the client's close.
+_LATE_QUIET_S = 0.3
+_LATE_MAX_S = 2.0
 
 _EPILOG = """\
 Without URL, the embedded reference service runs in this process (loopback, port 0) with
@@ -149,15 +156,21 @@ def format_frame(direction: str, te: TimedEvent) -> str:
     return f"+{te.t * 1e3:9.1f} ms  {arrow} {label}" + ("  " + " ".join(extras) if extras else "")
 
 
-def minimal_contract_problems(run: RunRecord) -> list[str]:
-    """Error findings of ``events.contracts.check_run``; where that module is missing, a minimal
-    check: the 5 critical events present, ``agent_started`` first, ``agent_completed`` last."""
+def minimal_contract_problems(
+    run: RunRecord, events: Sequence[TimedEvent] | None = None
+) -> list[str]:
+    """Error findings of ``events.contracts.check_run`` over ``events`` (default: the run's own
+    events; ``probe`` passes everything the session received, so that a frame arriving after
+    the terminal event, an oversized or unreadable one included, is judged as well as one
+    arriving before it); where that module is missing, a minimal check of the run: the 5
+    critical events present, ``agent_started`` first, ``agent_completed`` last."""
     try:
         from netra_diag.events.contracts import check_run
     except ImportError:
         pass
     else:
-        return [str(getattr(f, "message", f)) for f in check_run(run.events).errors]
+        stream = run.events if events is None else events
+        return [str(getattr(f, "message", f)) for f in check_run(stream).errors]
     from netra_diag.events.model import CRITICAL_EVENTS
 
     problems: list[str] = []
@@ -291,9 +304,12 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
         return _fail(args, out, exc, None)
     try:
         run = await session.run(args.message, timeout=args.timeout, thread_id=args.thread_id)
+        if run.ok:
+            await _await_late_frames(session)
     finally:
         await session.close()
-    problems = minimal_contract_problems(run) if run.ok else []
+    # Everything received, not only the run's events up to its terminal one.
+    problems = minimal_contract_problems(run, session.history) if run.ok else []
     summary = _summary(session, run, problems)
     code = exit_code_for(run, session, problems)
     if args.json:
@@ -302,6 +318,22 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
         _print_summary(summary, out)
         print(f"exit {int(code)} ({code.name.lower()})", file=out)
     return int(code)
+
+
+async def _await_late_frames(session: Session) -> None:
+    """Keep reading until the server has been quiet for ``_LATE_QUIET_S`` (at most
+    ``_LATE_MAX_S`` in all) or closed: frames are kept in ``session.history``."""
+    import asyncio
+
+    from netra_diag.errors import SessionClosed
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _LATE_MAX_S
+    while (left := deadline - loop.time()) > 0:
+        try:
+            await session.recv(timeout=min(_LATE_QUIET_S, left))
+        except (TimeoutError, SessionClosed):
+            return
 
 
 def _fail(args: argparse.Namespace, out: TextIO, exc: Exception, code: ExitCode | None) -> int:
