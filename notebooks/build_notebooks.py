@@ -473,6 +473,7 @@ failing suite triaged. The headline puts the worst finding first.
     parameters(
         """
 recordings = ""  # folder written by `netra-diag demo` or investigation.collect; empty: now
+record_dir = ""  # where recordings made now go; empty: a temp folder (report: --out/recordings)
 users = 20  # fan-out size when collecting now
 runs = 3  # runs per user when collecting now
 faults = "drop_event@0.08,duplicate_event@0.05,stall@0.05"  # injected when collecting now
@@ -502,9 +503,10 @@ if not recordings:
         users=users, runs=runs, faults=faults, time_scale=time_scale
     )
     collection = await investigation.collect(
-        tempfile.mkdtemp(prefix="netra-investigation-"), config
+        record_dir or tempfile.mkdtemp(prefix="netra-investigation-"), config
     )
     recordings = str(collection.record_dir)
+    print(f"recorded {collection.fanout['users']} users' sessions in {recordings}")
 # results "none" skips the triage; empty: the bundled example for recordings of the embedded
 # service made here or by the demo, for your own recordings no suite (new_failures not verified).
 suite, suite_baseline = investigation.investigation_suite(results, baseline)

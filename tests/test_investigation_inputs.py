@@ -211,3 +211,26 @@ def test_sessions_without_agent_events_say_why_the_contract_failed(tmp_path: Pat
     inv = investigation.analyse(tmp_path, results=[])
     contracts = {c.name: c for c in inv.checks}["contracts"]
     assert contracts.detail == "2 of 2 sessions broke the event contract (no agent events in 2)"
+
+
+async def test_collecting_again_into_a_folder_replaces_the_earlier_collection(
+    tmp_path: Path,
+) -> None:
+    # A second, smaller run into the same folder: the first run's extra users' cassettes were
+    # read as this run's (4 fan-out users analysed where 2 ran).
+    out = tmp_path / "rec"
+    first = investigation.CollectConfig(users=4, runs=1, faults="", time_scale=0.1)
+    await investigation.collect(out, first)
+    second = investigation.CollectConfig(users=2, runs=1, faults="", time_scale=0.1)
+    collection = await investigation.collect(out, second)
+    assert len(list(out.glob("*fanout*.jsonl"))) == 2
+    assert collection.fanout["users"] == 2
+
+
+def test_a_folder_that_holds_no_collection_is_left_as_it_is(tmp_path: Path) -> None:
+    from netra_diag.investigation.collect import _prepare_dir
+
+    keep = tmp_path / "someone-elses.jsonl"
+    keep.write_text("{}\n")
+    assert _prepare_dir(tmp_path) == tmp_path
+    assert keep.exists()

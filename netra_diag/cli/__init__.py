@@ -88,9 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.USAGE)
     try:
         return int(args.func(args))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        # One line, whatever was running; a command may say what it left behind (where the
+        # partial data is) in the interrupt's message.
+        detail = str(exc)
+        print(f"interrupted: {detail}" if detail else "interrupted", file=sys.stderr)
+        return 130  # 128 + SIGINT: what a shell reports for a command Ctrl-C stopped
     except BrokenPipeError:
         # The reader of our output went away (``| head``): stop quietly, as a command killed
         # by SIGPIPE would, with its exit status (128 + 13).

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -38,6 +39,9 @@ __all__ = ["REPORT_TIMEOUT_S", "check_line", "register", "run"]
 REPORT_TIMEOUT_S = 120
 REPORT_RUN_BUDGET_S = 90
 REPORT_ATTEMPTS = 2
+# On Ctrl-C the report child gets SIGINT and this long to kill its kernel and exit (it writes
+# nothing once interrupted), then SIGKILL.
+REPORT_STOP_S = 10.0
 
 EPILOG = """\
 exit codes:
@@ -48,6 +52,8 @@ exit codes:
   8  the report notebook failed (its HTML still shows what ran)
   with --strict: the report's own class instead (3 contract or auth, 6 SLA, 7 new test
   failures, 4 timeout, 9 infrastructure), as `netra-diag report` exits
+  130  interrupted (Ctrl-C): the report is stopped before it writes anything; the line says
+     where the partial recordings are
 
 examples:
   netra-diag demo
@@ -158,6 +164,11 @@ def _report_in_child(recordings: Path, out: Path) -> dict[str, Any] | None:
         child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
         try:
             stdout, _ = child.communicate(timeout=REPORT_TIMEOUT_S)
+        except KeyboardInterrupt:
+            # Ctrl-C reaches only this process group: the child, in a session of its own, would
+            # finish the report and write it after we exit. Stop it and wait for it.
+            _stop_child(child)
+            raise
         except subprocess.TimeoutExpired:
             os.killpg(child.pid, signal.SIGKILL)
             child.communicate()
@@ -174,6 +185,61 @@ def _report_in_child(recordings: Path, out: Path) -> dict[str, Any] | None:
         _say(f"  the report failed (exit {done.returncode}) and wrote no summary")
         return None
     return summary
+
+
+def _stop_child(child: subprocess.Popen[str]) -> None:
+    """Interrupt the report child and wait for it: SIGINT to its process group (it kills its
+    kernel, which leads a session of its own, and writes nothing), SIGKILL after
+    ``REPORT_STOP_S`` or at a second Ctrl-C."""
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, sig)
+        try:
+            child.communicate(timeout=REPORT_STOP_S)
+            return
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            continue
+    child.wait()
+
+
+def _collect(recordings: Path, config: Any) -> Any:
+    """``investigation.collect`` in a fresh event loop, Ctrl-C cancelling it cleanly.
+
+    Every SIGINT while the loop runs cancels the collection (the fan-out's sessions close as
+    they unwind), and ``KeyboardInterrupt`` is raised here once the loop has finished. Without
+    this, ``asyncio.run`` cancels on the first SIGINT but raises ``KeyboardInterrupt`` inside
+    whatever task runs at a second one (a terminal's Ctrl-C often arrives twice: ``timeout``
+    forwards it, or the key is pressed again): that task dies with it and the loop logs "Task
+    exception was never retrieved" and its traceback after ``interrupted``."""
+    from netra_diag import investigation
+
+    interrupted = False
+
+    async def main() -> Any:
+        nonlocal interrupted
+        task = asyncio.current_task()
+        assert task is not None
+
+        def on_sigint() -> None:
+            nonlocal interrupted
+            interrupted = True
+            task.cancel()
+
+        # Left installed until the loop closes, so a Ctrl-C while the cancelled tasks unwind
+        # cancels again instead of raising inside one of them.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, on_sigint)
+        try:
+            return await investigation.collect(recordings, config, progress=sys.stderr.isatty())
+        except asyncio.CancelledError:
+            if interrupted:
+                return None
+            raise
+
+    collection = asyncio.run(main())
+    if interrupted:
+        partial = f"; partial recordings in {recordings}" if recordings.is_dir() else ""
+        raise KeyboardInterrupt(f"nothing analysed{partial}")
+    return collection
 
 
 def _check_arguments(args: argparse.Namespace) -> str:
@@ -220,9 +286,7 @@ def run(args: argparse.Namespace) -> int:
         "embedded reference "
         f"service, injecting: {args.faults or 'nothing'}"
     )
-    collection = asyncio.run(
-        investigation.collect(recordings, config, progress=sys.stderr.isatty())
-    )
+    collection = _collect(recordings, config)
     _say("\n== one agent turn")
     if collection.turn is not None:
         for line in investigation.describe_turn(collection.turn):
@@ -249,7 +313,10 @@ def run(args: argparse.Namespace) -> int:
         exit_class = report.exit_code_for(checks)
     else:
         _say("\n== report")
-        summary = _report_in_child(recordings, out)
+        try:
+            summary = _report_in_child(recordings, out)
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(f"recordings kept in {recordings}") from None
         if summary is None:
             return int(ExitCode.NOTEBOOK)
         checks = tuple(report.Check.from_dict(c) for c in summary.get("checks", ()))

@@ -32,12 +32,16 @@ script of 6 critical events per run, delays scaled by --time-scale) and tokens a
 the local development secret. With URL, tokens are minted per user with the secret of --profile
 (JWT_SECRET_KEY, or --secret-env NAME); the secret is never printed.
 
-Prints: sessions connected, runs completed, critical events lost (expected vs received), errors
-by class, and the isolation verdict (cross-user contamination, PROTOCOL.md §7).
+Prints: sessions connected, runs completed (and runs not attempted because the user's
+connection had dropped), critical events lost (expected vs received), errors by class (a close
+by its code, "closed 1011"; the event contract's errors over every frame each session received,
+as probe and trace judge them, "contract: oversized_frame", with an example), and the isolation
+verdict (cross-user contamination, PROTOCOL.md §7).
 
 exit codes: 0 ok, 2 usage error, 3 contamination, authentication refused (close 1008,
-HTTP 401/403), events lost, runs ended by agent error or close, or isolation not judgeable
-because users share one server id (auth bypass), 4 runs timed out, 5 users could not connect
+HTTP 401/403), events lost, runs ended by agent error or close, contract errors (unusable or
+oversized frames, events after the terminal one), or isolation not judgeable because users
+share one server id (auth bypass), 4 runs timed out, 5 users could not connect
 
 --record DIR refuses a folder that already holds cassettes (*.jsonl) from an earlier run,
 naming how many (exit 2): the two runs would be read as one. --overwrite removes them first.
@@ -168,7 +172,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def exit_code_for(result: FanoutResult) -> ExitCode:
     """The most important failure class first: contamination, refused credentials (1008,
-    HTTP 401/403), connects, timeouts, then lost events / bad runs / unjudgeable isolation."""
+    HTTP 401/403), connects, timeouts, then lost events / bad runs / contract errors in the
+    frames received / unjudgeable isolation."""
     verdict = result.isolation.verdict.value
     if verdict == "contaminated":
         return ExitCode.CONTRACT
@@ -180,6 +185,8 @@ def exit_code_for(result: FanoutResult) -> ExitCode:
     if outcomes.get("timeout", 0):
         return ExitCode.TIMEOUT
     if result.events_lost or result.runs_completed < result.runs_total:
+        return ExitCode.CONTRACT
+    if result.contract_errors:  # the frames probe and trace fail: unusable, oversized, late
         return ExitCode.CONTRACT
     if verdict == "cannot judge" and result.isolation.shared_ids:
         return ExitCode.CONTRACT

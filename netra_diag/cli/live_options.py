@@ -82,7 +82,8 @@ def check_record_dir(path: str, *, overwrite: bool) -> list[Path]:
     """``--record DIR`` names a folder (or one to create); returns the cassettes (``*.jsonl``)
     already in it. A folder holding cassettes is refused unless ``overwrite``: a new run's files
     would sit among an older run's (and replace some of them), and everything reading the
-    folder would take both runs for one."""
+    folder would take both runs for one. With ``overwrite`` the hidden reservations a killed
+    run left behind (``.NAME.jsonl.reserved``) are returned too, to be removed with them."""
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--record {path}: is a file, not a folder")
@@ -97,6 +98,8 @@ def check_record_dir(path: str, *, overwrite: bool) -> list[Path]:
             "earlier run, which this run's would be mixed with: choose an empty folder, or pass "
             "--overwrite to remove them first"
         )
+    if overwrite and folder.is_dir():
+        old += sorted(folder.glob(".*.jsonl.reserved"))
     return old
 
 

@@ -28,6 +28,7 @@ exit codes (worst class wins):
   8  the notebook failed to execute, or a cell did not answer within --cell-timeout or
      --timeout (the error names the cell; the HTML still shows what ran)
   9  infrastructure failure (service down or unreachable)
+  130  interrupted (Ctrl-C): no report written; the line says where partial recordings are
 
 parameters name environment variables, never secrets: -p secret_env JWT_SECRET_KEY, not the
 secret itself. A value that looks like a JWT or equals a secret variable's value is refused.
@@ -143,6 +144,8 @@ def _run(args: argparse.Namespace) -> int:
     if result.html_path:
         print(f"html:     {result.html_path}")
     print(f"summary:  {result.summary_path}")
+    if result.recordings_path:
+        print(f"recorded: {result.recordings_path}")
     # "0 (OK)" under a NOT VERIFIED headline would read as a pass: say what OK covers.
     unverified = [c.name for c in result.checks if c.passed and not c.verified]
     why = (

@@ -26,6 +26,7 @@ __all__ = [
 DEFAULT_FAULTS = "drop_event@0.08,duplicate_event@0.05,stall@0.05"
 FAULT_LOG = "injected-faults.ndjson"  # not *.jsonl: load_frames(dir) reads those as cassettes
 COLLECTION_FILE = "collection.json"
+TURN_CASSETTE = "turn-demo-engineer.jsonl"
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,17 @@ class Collection:
 
 
 def _prepare_dir(out: Path) -> Path:
+    """``out``, created; a previous collection's files in it are removed first (its cassettes
+    would be read as this one's: a run with fewer users would analyse the earlier run's extra
+    users). A folder is a previous collection when it holds the turn's cassette, the fault log
+    or ``collection.json``; other folders are left as they are."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / FAULT_LOG).unlink(missing_ok=True)
+    ours = (out / TURN_CASSETTE, out / FAULT_LOG, out / COLLECTION_FILE)
+    if any(path.exists() for path in ours):
+        for cassette in out.glob("*.jsonl"):
+            cassette.unlink(missing_ok=True)
+        for path in ours:
+            path.unlink(missing_ok=True)
     return out
 
 
@@ -118,7 +128,7 @@ async def collect(
             message=cfg.message,
             transport=cfg.transport,
             timeout=cfg.run_timeout,
-            record=out / "turn-demo-engineer.jsonl",
+            record=out / TURN_CASSETTE,
         )
         fan = await run_fanout(
             target,

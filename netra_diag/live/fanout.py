@@ -31,17 +31,20 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from netra_diag.errors import NetraDiagError, RecordingError, UsageError
+from netra_diag.errors import NetraDiagError, RecordingError, SessionClosed, UsageError
 from netra_diag.live.auth_verdict import auth_refusal
 from netra_diag.live.fanout_result import FanoutResult, build_result
 from netra_diag.live.fanout_rows import (
     RUN_COLUMNS,
     USER_COLUMNS,
     UserState,
+    close_class,
     error_text,
     expected_critical_events,
     failed_run_row,
+    not_attempted_row,
     run_row,
 )
 from netra_diag.live.fanout_runtime import (
@@ -61,6 +64,8 @@ from netra_diag.redaction import fingerprint
 from netra_diag.tokens.transports import check_ws_url
 
 __all__ = [
+    "LATE_MAX_S",
+    "LATE_QUIET_S",
     "PREMINT_HORIZON_S",
     "RUN_COLUMNS",
     "USER_COLUMNS",
@@ -73,6 +78,9 @@ __all__ = [
     "run_fanout",
 ]
 
+if TYPE_CHECKING:
+    from netra_diag.live.session import Session
+
 TokenFactory = Callable[[str], str]  # token_for(user_id) -> token
 MessageFactory = Callable[[str, int], str]  # message_for(user_id, run_index) -> message text
 
@@ -83,6 +91,10 @@ PREMINT_HORIZON_S = 60.0
 # Descriptors one user costs in this process: its socket, its cassette, and, when the service is
 # embedded in the same process, the server's end of the socket.
 _FDS_PER_USER = 3
+# After its last run each session keeps reading until the server has been quiet this long (at
+# most LATE_MAX_S), so that a frame sent right after a terminal event is received and judged.
+LATE_QUIET_S = 0.3
+LATE_MAX_S = 2.0
 
 
 def default_message(user_id: str, run_index: int) -> str:
@@ -279,6 +291,14 @@ async def run_fanout(
         if together:
             await connected_gate.wait()
         for r in range(runs):
+            if r and session.closed_for_good():
+                # The connection dropped during an earlier run (counted there by its close):
+                # the runs left were never sent, which is not the same as losing their events.
+                info = session.close_info
+                code = info.code if info is not None else None
+                st.run_rows.extend(not_attempted_row(st, k, code) for k in range(r, runs))
+                bar.update(runs - r)
+                break
             if r and pace_s > 0:
                 await asyncio.sleep(pace_s)
             message = message_for(st.user, r)
@@ -293,9 +313,15 @@ async def run_fanout(
                 break
             st.records.append(record)
             st.run_rows.append(run_row(st, r, start, record, expected_events))
-            if record.outcome is not RunOutcome.COMPLETED:
+            if record.outcome is RunOutcome.CLOSED:
+                info = record.close or session.close_info
+                counters[close_class(info.code if info is not None else None)] += 1
+            elif record.outcome is not RunOutcome.COMPLETED:
                 counters[str(record.outcome)] += 1
             bar.update(1)
+        # A frame the server sends right after a terminal event (an event after it, an
+        # oversized one) is part of what the contract checks judge: let it arrive.
+        await _await_late_frames(session)
         # Hold the session open until every user is done, so all of them are concurrent.
         finished_gate.done(st.index)
         await finished_gate.wait()
@@ -330,6 +356,18 @@ async def run_fanout(
         connect_cpu_s=(cpu_connected[0] - cpu_start) if cpu_connected else None,
         prepare_s=t0 - prepare_start,
     )
+
+
+async def _await_late_frames(session: Session) -> None:
+    """Read until the server has been quiet for ``LATE_QUIET_S`` (at most ``LATE_MAX_S``) or
+    closed; what arrives is kept in ``session.history``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + LATE_MAX_S
+    while (left := deadline - loop.time()) > 0:
+        try:
+            await session.recv(timeout=min(LATE_QUIET_S, left))
+        except (TimeoutError, SessionClosed):
+            return
 
 
 def _cassette_path(out_dir: Path, st: UserState) -> Path:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from netra_diag.events.contracts import check_run
 from netra_diag.events.isolation import (
     IsolationReport,
     IsolationVerdict,
@@ -20,6 +21,7 @@ from netra_diag.events.isolation import (
 )
 from netra_diag.events.model import AGENT_EVENTS
 from netra_diag.live.fanout_rows import (
+    NOT_ATTEMPTED,
     RUN_COLUMNS,
     USER_COLUMNS,
     UserState,
@@ -43,11 +45,16 @@ class FanoutResult:
     ``users``: one row per user (``USER_COLUMNS``); ``runs``: one row per run (``RUN_COLUMNS``),
     including runs never started because the user could not connect (outcome ``not_started``).
     ``errors`` counts errors by class: exception classes for failed connects, run outcomes other
-    than ``completed`` for runs. ``events_lost`` is expected minus received critical events,
-    summed over runs; ``expected_known`` says whether the expectation came from the service's
-    script (``expected_events``) or was inferred from the runs themselves. ``elapsed_s`` runs
-    from the start of the ramp; ``prepare_s`` is the time before it (first tokens minted and
-    cassette files created, off the connect path).
+    than ``completed`` for runs (a close by its code: ``closed 1011``), and the error findings of
+    the event contract (``events.contracts.check_run`` over everything each session received,
+    as ``probe`` and ``trace`` judge it) by rule: ``contract: oversized_frame``;
+    ``contract_examples`` gives one finding of each rule, naming its user. Runs never sent
+    because the user's connection had dropped already are ``runs_not_attempted``, outcome
+    ``not_attempted``: nothing is counted lost for them. ``events_lost`` is expected minus
+    received critical events, summed over runs; ``expected_known`` says whether the expectation
+    came from the service's script (``expected_events``) or was inferred from the runs
+    themselves. ``elapsed_s`` runs from the start of the ramp; ``prepare_s`` is the time before
+    it (first tokens minted and cassette files created, off the connect path).
     """
 
     url: str
@@ -70,6 +77,20 @@ class FanoutResult:
     gc_pauses_ms: Mapping[str, float] = field(default_factory=dict)
     connect_cpu_s: float | None = None
     prepare_s: float = 0.0
+    contract_examples: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def contract_errors(self) -> dict[str, int]:
+        """Error findings of the event contract by rule (``oversized_frame``: 10)."""
+        prefix = "contract: "
+        return {k[len(prefix) :]: v for k, v in self.errors.items() if k.startswith(prefix)}
+
+    @property
+    def runs_not_attempted(self) -> int:
+        """Runs never sent: the user's connection had dropped during an earlier run."""
+        if not len(self.runs):
+            return 0
+        return int((self.runs["outcome"] == NOT_ATTEMPTED).sum())
 
     @property
     def sessions_connected(self) -> int:
@@ -129,6 +150,7 @@ class FanoutResult:
             self.sessions_connected == self.n_users
             and self.runs_completed == self.runs_total
             and self.events_lost == 0
+            and not self.contract_errors
             and self.isolation.verdict.value != "contaminated"
         )
 
@@ -141,11 +163,13 @@ class FanoutResult:
             "sessions_connected": self.sessions_connected,
             "runs_total": self.runs_total,
             "runs_completed": self.runs_completed,
+            "runs_not_attempted": self.runs_not_attempted,
             "events_received": self.events_received,
             "events_expected": self.events_expected,
             "events_lost": self.events_lost,
             "expected_known": self.expected_known,
             "errors": dict(self.errors),
+            "contract": {"errors": self.contract_errors, "examples": dict(self.contract_examples)},
             "auth_failures": {
                 "users": sum(self.auth_refusals.values()),
                 "reasons": self.auth_refusals,
@@ -172,15 +196,20 @@ class FanoutResult:
         if not self.expected_known:
             lost += " (expectation inferred from the runs)"
         errors = ", ".join(f"{k} ×{v}" for k, v in sorted(self.errors.items())) or "none"
+        skipped = self.runs_not_attempted
+        not_attempted = (
+            f" ({skipped} not attempted: the user's connection had dropped)" if skipped else ""
+        )
         lines = [
             f"fan-out {plural(self.n_users, 'user')} × {plural(self.n_runs_per_user, 'run')} "
             f"against {self.url}",
             f"  sessions connected: {self.sessions_connected}/{self.n_users} "
             f"({self.connect_rate:.0f}/s over {self.connect_phase_s:.2f} s; "
             f"{self.peak_concurrent} open at once)",
-            f"  runs completed:     {self.runs_completed}/{self.runs_total}",
+            f"  runs completed:     {self.runs_completed}/{self.runs_total}" + not_attempted,
             f"  events:             {self.events_received} critical received; {lost}",
             f"  errors by class:    {errors}",
+            *(f"    e.g. {example[:300]}" for example in self.contract_examples.values()),
             *self._auth_lines(),
             *("  " + line for line in self.isolation.summary().splitlines()),
             f"  elapsed:            {self.elapsed_s:.2f} s"
@@ -266,6 +295,8 @@ def build_result(
         ]
     )
     isolation = _exercised(isolation, states)
+    contract, examples = _contract_errors(states)
+    all_errors = {**errors, **{f"contract: {rule}": n for rule, n in contract.items()}}
     return FanoutResult(
         url=url,
         n_users=len(states),
@@ -273,7 +304,7 @@ def build_result(
         users=users_df,
         runs=runs_df,
         isolation=isolation,
-        errors=dict(errors),
+        errors=all_errors,
         elapsed_s=elapsed_s,
         connect_phase_s=connect_phase,
         events_received=received,
@@ -287,7 +318,24 @@ def build_result(
         gc_pauses_ms=dict(gc_pauses_ms),
         connect_cpu_s=connect_cpu_s,
         prepare_s=prepare_s,
+        contract_examples=examples,
     )
+
+
+def _contract_errors(states: Sequence[UserState]) -> tuple[dict[str, int], dict[str, str]]:
+    """Error findings of ``check_run`` over each connected session's frames (the same checks
+    ``probe`` and ``trace`` apply), counted by rule, with the first of each rule as
+    ``"user: message"``."""
+    counts: dict[str, int] = {}
+    examples: dict[str, str] = {}
+    for st in states:
+        if st.connected_s is None or not st.events:
+            continue
+        for found in check_run(st.events).errors:
+            rule = str(found.rule)
+            counts[rule] = counts.get(rule, 0) + 1
+            examples.setdefault(rule, f"{st.user}: {found.message}")
+    return counts, examples
 
 
 def _exercised(report: IsolationReport, states: Sequence[UserState]) -> IsolationReport:

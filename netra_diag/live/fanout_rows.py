@@ -11,22 +11,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from netra_diag.closecodes import ABNORMAL_CLOSURE
 from netra_diag.events.model import CRITICAL_EVENTS, TimedEvent
 from netra_diag.live.records import RunOutcome, RunRecord
 from netra_diag.redaction import scrub
 
 __all__ = [
+    "NOT_ATTEMPTED",
     "RUN_COLUMNS",
     "USER_COLUMNS",
     "UserState",
+    "close_class",
     "error_text",
     "expected_critical_events",
     "failed_run_row",
+    "not_attempted_row",
     "not_started_row",
     "own_threads",
     "run_row",
     "user_row",
 ]
+
+# The outcome of a run never sent because the user's connection had dropped already (a close
+# the run before it reported): not a run that lost its events.
+NOT_ATTEMPTED = "not_attempted"
 
 USER_COLUMNS: tuple[str, ...] = (
     "user",
@@ -113,6 +121,14 @@ class UserState:
     events: list[TimedEvent] = field(default_factory=list)
 
 
+def close_class(code: int | None) -> str:
+    """How a run's connection ended, as an error class: ``closed 1011``, or for no close frame
+    at all ``closed 1006 (no close frame: server gone)`` (RFC 6455 §7.4.1, PROTOCOL.md §6)."""
+    if code is None or code == ABNORMAL_CLOSURE:
+        return f"closed {ABNORMAL_CLOSURE} (no close frame: server gone)"
+    return f"closed {code}"
+
+
 def error_text(exc: BaseException) -> str:
     """A failure's text for a row: session errors are scrubbed already; this keeps a token out
     of an error from elsewhere."""
@@ -186,9 +202,15 @@ def run_row(
         "events_lost": max(0, expected - received),
         "terminal": record.terminal,
         "close_code": record.close.code if record.close is not None else None,
-        "error_class": None if record.ok else str(record.outcome),
+        "error_class": None if record.ok else _run_error_class(record),
         "error": record.error,
     }
+
+
+def _run_error_class(record: RunRecord) -> str:
+    if record.outcome is RunOutcome.CLOSED:
+        return close_class(record.close.code if record.close is not None else None)
+    return str(record.outcome)
 
 
 def failed_run_row(
@@ -224,4 +246,22 @@ def not_started_row(st: UserState, r: int, expected_events: int | None) -> dict[
         "events_lost": expected_events,
         "error_class": st.error_class or "not_started",
         "error": st.error,
+    }
+
+
+def not_attempted_row(st: UserState, r: int, code: int | None) -> dict[str, Any]:
+    """One ``RUN_COLUMNS`` row for a run never sent because the user's connection had been closed
+    (``code``) by then: nothing was expected of it, so nothing is counted lost."""
+    return {
+        "user": st.user,
+        "run": r,
+        "outcome": NOT_ATTEMPTED,
+        "intended_start_s": st.intended_s,
+        "n_events": 0,
+        "critical_received": 0,
+        "critical_expected": 0,
+        "events_lost": 0,
+        "close_code": code,
+        "error_class": NOT_ATTEMPTED,
+        "error": f"not attempted: the connection had {close_class(code)}",
     }

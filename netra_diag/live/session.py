@@ -253,6 +253,10 @@ class Session:
     def is_open(self) -> bool:
         return self._conn.is_open
 
+    def closed_for_good(self) -> bool:
+        """Closed with no reconnect coming: a run now would only report the same close."""
+        return self._conn.closed_for_good()
+
     @property
     def user_id(self) -> str | None:
         """The user id the server assigned (may be truncated or synthetic)."""

@@ -33,15 +33,24 @@ kernel is idle (a ``kernel_info_request`` on the shell channel is answered only 
 message before it); an idle kernel gets no signal. A busy one is interrupted as before, and the
 shutdown request waits until the interrupted cell has replied. Any other message the kernel logs
 (a real error) still reaches stderr.
+
+:func:`kill_kernels` ends every kernel a report started, at once: a report interrupted (Ctrl-C,
+or ``netra-diag demo`` stopping its report) leaves its event loop mid-cell, where no shutdown
+can run. The kernel is in its own session, so the terminal's Ctrl-C never reaches it, and left
+alone it would run its cell on until it notices, a second later, that its parent is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import queue
 import re
+import signal
+import subprocess
 import time
+import weakref
 from typing import Any
 
 import zmq
@@ -61,6 +70,7 @@ __all__ = [
     "RunTracker",
     "first_line",
     "kernel_config",
+    "kill_kernels",
     "raising_line",
 ]
 
@@ -98,6 +108,10 @@ class ReportKernelManager(AsyncKernelManager):
     #: How long an interrupted cell gets to send its reply before the shutdown request.
     interrupted_reply_timeout = 3.0
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        _MANAGERS.add(self)
+
     async def _async_interrupt_kernel(self) -> None:
         if not self.shutting_down:
             await super()._async_interrupt_kernel()
@@ -129,6 +143,32 @@ class ReportKernelManager(AsyncKernelManager):
 
 
 MANAGER_CLASS = f"{__name__}.ReportKernelManager"
+
+# Every ReportKernelManager alive in this process, for kill_kernels.
+_MANAGERS: weakref.WeakSet[ReportKernelManager] = weakref.WeakSet()
+
+
+def kill_kernels() -> int:
+    """Kill every kernel a :class:`ReportKernelManager` of this process started and is still
+    running (its whole process group: the kernel leads its own session), wait for each, and
+    remove its connection and IPC files. Returns how many were killed. For an interrupted run,
+    whose event loop stopped mid-cell: nothing asynchronous can run any more."""
+    killed = 0
+    for manager in list(_MANAGERS):
+        process = getattr(manager.provisioner, "process", None)
+        if not isinstance(process, subprocess.Popen) or process.poll() is not None:
+            continue
+        if os.name == "posix":
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        process.wait()
+        killed += 1
+        with contextlib.suppress(OSError):
+            manager.cleanup_connection_file()
+            manager.cleanup_ipc_files()
+    return killed
 
 
 def kernel_config(tmp: str) -> Config:

@@ -7,6 +7,11 @@
 - ``NAME.json``: verdicts, counts and SLA results the notebook recorded (:class:`.Summary`), the
   parameters, artifact sizes, and the exit code by class (:func:`.exit_code_for`).
 
+A notebook with a ``record_dir`` parameter records what it needs into ``out_dir/recordings``
+(:data:`RECORDINGS_DIR`) unless told otherwise, never into a hidden temporary folder. An
+interrupted run (Ctrl-C) writes no report: its kernel is killed and :class:`ReportInterrupted`
+(a ``KeyboardInterrupt``) says where the partial recordings are.
+
 The kernel is this interpreter's own (:func:`ensure_kernel`), so a report run from the project's
 virtualenv executes with the project's packages whatever other kernels are installed.
 """
@@ -40,6 +45,8 @@ from netra_diag.report.summary import EXIT_PRIORITY, Check, exit_code_for, to_js
 __all__ = [
     "DEFAULT_OUT_DIR",
     "MAX_REPORT_BYTES",
+    "RECORDINGS_DIR",
+    "ReportInterrupted",
     "ReportResult",
     "coerce_parameters",
     "ensure_kernel",
@@ -58,6 +65,21 @@ KERNEL_NAME = "python3"
 # report exits 2 (usage) with the error's own message, not 8 as for a notebook that broke.
 INPUT_ERRORS = frozenset({"UsageError", "ConfigFileError", "ReportParseError", "RecordingError"})
 FALLBACK_KERNEL_NAME = "netra-diag"
+# Where a notebook's own recordings go, inside out_dir (as `netra-diag demo` keeps them).
+RECORDINGS_DIR = "recordings"
+RECORD_DIR_PARAMETER = "record_dir"
+
+
+class ReportInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a report: nothing was written into ``out_dir``; ``recordings`` is where the
+    recordings made so far are (``None``: none were made). ``str()`` says so, for the
+    ``interrupted: ...`` line."""
+
+    def __init__(self, out_dir: Path, recordings: Path | None) -> None:
+        self.out_dir = out_dir
+        self.recordings = recordings
+        where = f"; partial recordings in {recordings}" if recordings is not None else ""
+        super().__init__(f"no report written to {out_dir}{where}")
 
 
 @dataclass(frozen=True)
@@ -76,6 +98,7 @@ class ReportResult:
     duration_s: float = 0.0
     sizes: Mapping[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    recordings_path: Path | None = None
 
     @property
     def failed_checks(self) -> tuple[Check, ...]:
@@ -264,9 +287,16 @@ def run_report(
     from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
 
-    from netra_diag.report.execution import RunTracker, first_line, kernel_config, raising_line
+    from netra_diag.report.execution import (
+        RunTracker,
+        first_line,
+        kernel_config,
+        kill_kernels,
+        raising_line,
+    )
 
     started = time.monotonic()
+    wall_started = time.time()
     env = dict(os.environ if environ is None else environ)
     say = log or (lambda _msg: None)
     source = find_notebook(notebook)
@@ -293,6 +323,11 @@ def run_report(
         run_params = dict(params)
         if "summary_path" in declared:
             run_params["summary_path"] = str(notebook_summary)
+        recordings: Path | None = None
+        if RECORD_DIR_PARAMETER in declared:
+            # Recordings made now land beside the report, not in a hidden temporary folder.
+            recordings = Path(params.get(RECORD_DIR_PARAMETER) or out / RECORDINGS_DIR).resolve()
+            run_params[RECORD_DIR_PARAMETER] = str(recordings)
         say(f"running {source} with kernel {kernel!r}")
         run = RunTracker(cell_timeout, run_timeout, started)
         try:
@@ -320,6 +355,12 @@ def run_report(
                 refused = str(exc.evalue)
         except CellTimeoutError:
             error = run.timeout_error()
+        except KeyboardInterrupt:
+            # The loop stopped mid-cell: no shutdown can run, so the kernel (in a session of
+            # its own, which the terminal's Ctrl-C never reached) is killed, and nothing is
+            # written: a report of half a run would read as a verdict.
+            kill_kernels()
+            raise ReportInterrupted(out, _recorded_since(recordings, wall_started)) from None
         except Exception as exc:  # kernel died, ...: still report what ran
             where = run.where()
             error = f"{where + ': ' if where else ''}{type(exc).__name__}: {exc}"
@@ -374,6 +415,7 @@ def run_report(
             warnings.append(f"{kind} is {size / 1e6:.1f} MB, over the 2 MB report budget")
 
     duration = time.monotonic() - started
+    made = _recorded_since(recordings, wall_started)
     summary = {
         "report": name,
         "source": str(source),
@@ -390,6 +432,7 @@ def run_report(
             "notebook": nb_path.name,
             "html": written_html.name if written_html else None,
             "summary": summary_path.name,
+            "recordings": _relative(made, out) if made is not None else None,
         },
         "sizes": sizes,
         "warnings": warnings,
@@ -411,4 +454,25 @@ def run_report(
         duration_s=duration,
         sizes=sizes,
         warnings=tuple(warnings),
+        recordings_path=made,
     )
+
+
+def _recorded_since(folder: Path | None, since: float) -> Path | None:
+    """``folder`` if the notebook recorded into it during this run (it was changed since
+    ``since``, a ``time.time()``), else ``None``: a notebook given recordings to read leaves
+    ``record_dir`` untouched."""
+    try:
+        changed = folder is not None and folder.stat().st_mtime >= since - 1.0
+    except OSError:
+        return None
+    return folder if changed else None
+
+
+def _relative(path: Path, out: Path) -> str:
+    """``path`` relative to ``out`` when inside it (as the other artifacts are named), else
+    absolute."""
+    try:
+        return str(path.relative_to(out.resolve()))
+    except ValueError:
+        return str(path)

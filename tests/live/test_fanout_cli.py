@@ -273,6 +273,8 @@ def test_record_into_a_folder_with_cassettes(
     for i in range(5):
         (tmp_path / f"old-{i}.jsonl").write_text("{}\n")
     (tmp_path / "notes.txt").write_text("kept")
+    # a reservation a killed run left behind goes with --overwrite too
+    (tmp_path / ".00007-fanout-user-0007.jsonl.reserved").write_text("")
     argv = ["fanout", "--users", "2", "--record", str(tmp_path), *FAST]
     code, out, err = run_cli(argv, capsys)
     assert code == ExitCode.USAGE and out == ""
@@ -285,6 +287,7 @@ def test_record_into_a_folder_with_cassettes(
         "00001-fanout-user-0001.jsonl",
     ]
     assert (tmp_path / "notes.txt").read_text() == "kept"
+    assert not list(tmp_path.glob(".*.reserved"))
 
 
 def test_record_folder_problems_are_usage_errors(

@@ -66,6 +66,7 @@ PINNED: dict[str, dict[str, str]] = {
     },
     "investigation_report": {
         "recordings": '""',
+        "record_dir": '""',
         "users": "20",
         "runs": "3",
         "faults": '"drop_event@0.08,duplicate_event@0.05,stall@0.05"',
@@ -237,6 +238,10 @@ def test_investigation_report_runs_end_to_end(tmp_path: Path) -> None:
     inv = summary["values"]["investigation"]
     assert inv["injected_faults"] > 0
     assert inv["injected_detected"] == inv["injected_faults"]
+    # What the notebook recorded is kept beside the report, not in a hidden temporary folder.
+    assert result.recordings_path == (tmp_path / "recordings").resolve()
+    assert len(list(result.recordings_path.glob("*.jsonl"))) >= 4
+    assert summary["artifacts"]["recordings"] == "recordings"
     contracts = next(c for c in result.checks if c.name == "contracts")
     assert isinstance(contracts, Check) and not contracts.passed
     # Worst first: the contract failure leads the headline and decides the exit code.
@@ -289,6 +294,8 @@ async def test_investigation_report_never_grades_own_recordings_with_the_bundled
     suite = next(c for c in result.checks if c.name == "new_failures")
     assert suite.status == "not verified" and "no results given" in suite.detail
     assert result.exit_code is not ExitCode.NEW_FAILURES
+    # Recordings given to read: the report recorded nothing of its own.
+    assert result.recordings_path is None and not (tmp_path / "out" / "recordings").exists()
 
 
 def test_suite_triage_without_a_baseline_does_not_pass_a_failing_suite(tmp_path: Path) -> None:
