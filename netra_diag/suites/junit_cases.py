@@ -35,6 +35,7 @@ from netra_diag.suites.model import (
     CaseRow,
     Outcome,
     Problem,
+    ProblemKind,
     RowColumns,
     SuiteRun,
     TestCase,
@@ -52,6 +53,7 @@ _V = TypeVar("_V")
 _NODE_COMMENT = re.compile(r"^\s*(tests|suites|pass|fail|cancelled|skipped|todo)\s+(\d+)\s*$")
 # What a row needs, in the order CaseCollector._add_rows takes the columns.
 _ROW_ATTRS = ("name", "classname", "time", "line", "file")
+_EARLIER_ATTEMPT = "failed on an earlier attempt and was run again (pytest-rerunfailures)"
 
 
 @lru_cache(maxsize=1024)  # a report has few (classname, file) pairs and many tests per pair
@@ -285,7 +287,24 @@ class CaseCollector:
             self.warnings.append(f"{self.path}: testcase #{len(self.rows) + 1} has no name")
             name = f"<unnamed #{len(self.rows) + 1}>"
         test_id = f"{classname}::{name}" if classname else name
+        rerun = test_id in self.ids and self._pytest_attempts(a)
         if children is None and decided is None and "status" not in a:  # a plain pass
+            if rerun:
+                self._retried(
+                    test_id,
+                    CaseRow(
+                        test_id,
+                        name,
+                        classname,
+                        suite,
+                        _PASSED,
+                        duration,
+                        a.get("file") or "",
+                        line,
+                    ),
+                    NO_EXTRA,
+                )
+                return
             if test_id in self.ids:
                 test_id = self._unique(test_id)
             self._append(
@@ -308,6 +327,12 @@ class CaseCollector:
         ):
             self._merge_into(earlier, extra, jest=classname == JEST_SUITE_ERROR)
             return
+        if rerun:
+            row = CaseRow(
+                test_id, name, classname, suite, outcome, duration, a.get("file") or "", line
+            )
+            self._retried(test_id, row, extra)
+            return
         if earlier is not None:
             test_id = self._unique(test_id)
         index = len(self.rows)
@@ -315,6 +340,40 @@ class CaseCollector:
             CaseRow(test_id, name, classname, suite, outcome, duration, a.get("file") or "", line)
         )
         self.pending[index] = extra
+
+    def _pytest_attempts(self, a: Mapping[str, str]) -> bool:
+        """Whether a testcase repeating a test id of this file is another attempt of that test:
+        pytest names each test once per run, so in its reports a repeated id is
+        pytest-rerunfailures' (it writes every attempt as a testcase of its own, the last one
+        deciding; "1 passed, 1 rerun" for two elements)."""
+        return self.root_attrs.get("name") == "pytest tests" or (a.get("file") or "").endswith(
+            ".py"
+        )
+
+    def _retried(self, test_id: str, row: CaseRow, extra: Extra) -> None:
+        """``row`` is the last attempt of a test seen before: it replaces the earlier one, which
+        becomes a rerun (``flakyFailure`` when the test passed in the end, as Surefire says)."""
+        index = self._row_of(test_id)
+        assert index is not None
+        old = self.pending.pop(index, NO_EXTRA)
+        earlier = primary_of(self.rows[index].outcome, old.problems)
+        kind = ProblemKind.FLAKY_FAILURE if row.outcome is _PASSED else ProblemKind.RERUN_FAILURE
+        attempt = Problem(
+            kind,
+            type=earlier.type if earlier else "",
+            message=earlier.message if earlier else _EARLIER_ATTEMPT,
+            text=earlier.text if earlier else "",
+            phase=earlier.phase if earlier else "",
+        )
+        reruns = (*old.reruns, attempt, *extra.reruns)
+        self.pending[index] = extra._replace(
+            reruns=reruns,
+            stdout=extra.stdout or old.stdout,
+            stderr=extra.stderr or old.stderr,
+        )
+        self.rows[index] = row
+        for column, value in zip(self.columns, row, strict=True):
+            column[index] = value  # type: ignore[index]
 
     def _append(self, row: CaseRow) -> None:
         if self._index is not None:

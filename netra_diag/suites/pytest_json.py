@@ -34,6 +34,15 @@ __all__ = ["parse_pytest_json", "parse_pytest_json_data"]
 _STAGES = ("setup", "call", "teardown")
 _FINAL = {o.value: o for o in Outcome}
 _FINAL["error"] = Outcome.ERROR
+# pytest-rerunfailures: a test that failed, was run again and then passed keeps the outcome
+# "rerun" (json-report lets a later "passed" overwrite nothing); its stages are the last
+# attempt's. pytest counts it "passed" (and the attempts "N rerun").
+_RERUN = "rerun"
+_FINAL[_RERUN] = Outcome.PASSED
+_EARLIER_ATTEMPT = Problem(
+    ProblemKind.FLAKY_FAILURE,
+    message="failed on an earlier attempt, passed when run again (pytest-rerunfailures)",
+)
 
 
 def parse_pytest_json(
@@ -124,9 +133,10 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
         nodeid = _text(test.get("nodeid"))
         if not nodeid:
             raise ReportParseError(path, f"tests[{i}] has no nodeid")
-        final = _FINAL.get(_text(test.get("outcome")))
+        said = _text(test.get("outcome"))
+        final = _FINAL.get(said)
         if final is None:
-            raise ReportParseError(path, f"tests[{i}] ({nodeid}): unknown outcome")
+            raise ReportParseError(path, f"tests[{i}] ({nodeid}): unknown outcome {said!r}")
         problems: list[Problem] = []
         duration = 0.0
         stdout = stderr = ""
@@ -188,6 +198,7 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
             stdout=clip_text(stdout),
             stderr=clip_text(stderr),
             properties=_properties(test.get("user_properties")),
+            reruns=(_EARLIER_ATTEMPT,) if said == _RERUN and final is Outcome.PASSED else (),
         )
         if case.test_id in index_of:
             warnings.append(f"{path}: {nodeid} reported twice; keeping the last")
@@ -227,6 +238,7 @@ def _make_case(
     stdout: str = "",
     stderr: str = "",
     properties: tuple[tuple[str, str], ...] = (),
+    reruns: tuple[Problem, ...] = (),
 ) -> TestCase:
     classname, name = split_nodeid(nodeid)
     file = nodeid.split("::", 1)[0]
@@ -243,6 +255,7 @@ def _make_case(
         file=file if file.endswith(".py") else "",
         line=line,
         problems=problems,
+        reruns=reruns,
         properties=properties,
         stdout=stdout,
         stderr=stderr,
