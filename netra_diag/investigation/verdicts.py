@@ -25,6 +25,13 @@ def new_failures_check(result: Any) -> Check:
     """
     failing = int(result.failing)
     diff = result.diff
+    nothing = _nothing_tested(result)
+    if nothing:
+        # No test ran (or every one skipped): "no new failures" would be a pass that proves
+        # nothing, whatever the baseline says.
+        return Check(
+            "new_failures", CheckKind.NEW_FAILURES, True, f"not verified: {nothing}", False
+        )
     if diff is None:
         if not failing:
             return Check("new_failures", CheckKind.NEW_FAILURES, True, "no failing tests")
@@ -51,10 +58,27 @@ def new_failures_check(result: Any) -> Check:
     return Check("new_failures", CheckKind.NEW_FAILURES, True, detail)
 
 
+def _nothing_tested(result: Any) -> str:
+    """Why a run tested nothing (``"no tests ran"``, ``"3 tests, all skipped: nothing was
+    tested"``), or ``""`` when at least one test ran."""
+    counts = result.current.counts
+    if not counts.total:
+        return "no tests ran"
+    ran = counts.passed + counts.failed + counts.errors + counts.xfailed + counts.xpassed
+    if not ran:
+        return f"{plural(counts.total, 'test')}, all skipped: nothing was tested"
+    return ""
+
+
 def triage_headline(result: Any, check: Check) -> str:
     """The triage's own headline (worst finding first), and what the new-failures check could
-    not judge when there was no baseline."""
+    not judge: a run without a baseline, or one where no test ran."""
     headline = str(result.headline) or check.detail
+    nothing = _nothing_tested(result)
+    if nothing:
+        if "no tests ran" in headline or "nothing was tested" in headline:
+            return headline
+        return f"{headline}; {nothing}" if headline != check.detail else nothing
     if not check.verified:
         return f"{headline}; new failures not verified: no baseline"
     if check.passed and result.failing and "no new failures" not in headline:

@@ -1,0 +1,44 @@
+"""The report's verdicts on a triaged suite when nothing was tested: never a pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netra_diag import investigation
+from netra_diag.suites.triage import triage
+
+EMPTY = '<testsuite name="s" tests="0"></testsuite>'
+ONLY_SKIPS = """<testsuite name="s" tests="2" skipped="2">
+<testcase classname="t" name="test_a"><skipped message="staging unreachable"/></testcase>
+<testcase classname="t" name="test_b"><skipped message="staging unreachable"/></testcase>
+</testsuite>
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_no_tests_ran_is_not_a_pass(tmp_path: Path) -> None:
+    result = triage([write(tmp_path, "empty.xml", EMPTY)])
+    check = investigation.new_failures_check(result)
+    assert check.status == "not verified"
+    assert check.detail == "not verified: no tests ran"
+    assert investigation.triage_headline(result, check) == result.headline
+
+
+def test_no_tests_ran_is_not_a_pass_even_against_a_baseline(tmp_path: Path) -> None:
+    empty = write(tmp_path, "empty.xml", EMPTY)
+    check = investigation.new_failures_check(triage([empty], baseline=[empty]))
+    assert check.status == "not verified"
+
+
+def test_only_skips_is_not_a_pass(tmp_path: Path) -> None:
+    skips = write(tmp_path, "skips.xml", ONLY_SKIPS)
+    result = triage([skips], baseline=[skips])
+    check = investigation.new_failures_check(result)
+    assert check.status == "not verified"
+    assert check.detail == "not verified: 2 tests, all skipped: nothing was tested"
+    assert "nothing was tested" in investigation.triage_headline(result, check)
