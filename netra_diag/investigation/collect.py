@@ -68,6 +68,29 @@ class Collection:
     elapsed_s: float
 
 
+def _checked(cfg: CollectConfig) -> tuple[Any, Any, Any]:
+    """``cfg``'s fault plan, timing and auth mode; raises
+    :class:`~netra_diag.errors.UsageError` for a value that cannot run (``users`` 0, an unknown
+    fault, ...) before anything is recorded, or a previous collection removed."""
+    from netra_diag.emulator import AuthMode, FaultPlan, TimingProfile
+    from netra_diag.errors import UsageError
+
+    if cfg.users < 1:
+        raise UsageError(f"users must be >= 1, got {cfg.users}")
+    if cfg.runs < 0:
+        raise UsageError(f"runs must be >= 0, got {cfg.runs}")
+    if not cfg.run_timeout > 0:
+        raise UsageError(f"run_timeout must be > 0 seconds, got {cfg.run_timeout}")
+    try:
+        auth = AuthMode(cfg.auth)
+    except ValueError:
+        known = ", ".join(m.value for m in AuthMode)
+        raise UsageError(f"auth: unknown mode {cfg.auth!r}; modes are {known}") from None
+    faults = FaultPlan.parse(cfg.faults)
+    timing = TimingProfile(time_scale=cfg.time_scale, tool_calls=cfg.tool_calls)
+    return faults, timing, auth
+
+
 def _prepare_dir(out: Path) -> Path:
     """``out``, created; a previous collection's files in it are removed first (its cassettes
     would be read as this one's: a run with fewer users would analyse the earlier run's extra
@@ -99,24 +122,28 @@ async def collect(
     service started here with ``config.faults`` injected (and stopped afterwards)."""
     import contextlib
 
-    from netra_diag.emulator import AuthMode, EmulatorConfig, FaultPlan, TimingProfile, run_service
+    from netra_diag.emulator import EmulatorConfig, run_service
     from netra_diag.live.fanout import run_fanout
 
     cfg = config or CollectConfig()
     env = os.environ if environ is None else environ
+    # Every value is checked before the folder is touched: a refused one (a typo in faults)
+    # must leave the previous collection in it as it was.
+    faults, timing, auth = _checked(cfg)
+    token_for = token_factory(profile=cfg.profile, secret_env=cfg.secret_env, environ=env)
+    service_secret = secret_for("local", cfg.secret_env, env)
     out = _prepare_dir(Path(record_dir))
     fault_log = out / FAULT_LOG
     started = time.monotonic()
-    token_for = token_factory(profile=cfg.profile, secret_env=cfg.secret_env, environ=env)
     async with contextlib.AsyncExitStack() as stack:
         target = url or env.get("NETRA_URL", "")
         handle = None
         if not target:
             emulator = EmulatorConfig(
-                auth=AuthMode(cfg.auth),
-                secret=secret_for("local", cfg.secret_env, env),
-                faults=FaultPlan.parse(cfg.faults),
-                timing=TimingProfile(time_scale=cfg.time_scale, tool_calls=cfg.tool_calls),
+                auth=auth,
+                secret=service_secret,
+                faults=faults,
+                timing=timing,
                 seed=cfg.seed,
                 fault_log_path=str(fault_log),
             )

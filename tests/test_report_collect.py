@@ -1,0 +1,46 @@
+"""A collection refused for a bad value leaves the folder, and a previous collection in it,
+as it was (a typo in ``-p faults`` wiped the report's earlier recordings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from netra_diag import investigation
+from netra_diag.errors import UsageError
+
+
+def previous_collection(folder: Path) -> list[str]:
+    folder.mkdir()
+    for name in ("turn-demo-engineer.jsonl", "00000-fanout-user-0000.jsonl", "collection.json"):
+        (folder / name).write_text("{}\n", encoding="utf-8")
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"faults": "drop_evnt@0.1"}, "unknown fault 'drop_evnt'"),
+        ({"users": 0}, "users must be >= 1"),
+        ({"runs": -1}, "runs must be >= 0"),
+        ({"time_scale": -1.0}, "time_scale"),
+        ({"auth": "lenient"}, "unknown mode 'lenient'"),
+        ({"run_timeout": 0.0}, "run_timeout"),
+    ],
+)
+async def test_a_refused_value_keeps_the_previous_collection(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    folder = tmp_path / "recordings"
+    before = previous_collection(folder)
+    config = investigation.CollectConfig(**change)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match=message):
+        await investigation.collect(folder, config)
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+async def test_a_refused_value_creates_no_folder(tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        await investigation.collect(tmp_path / "new", investigation.CollectConfig(users=0))
+    assert not (tmp_path / "new").exists()
