@@ -124,6 +124,25 @@ def _number(match: re.Match[str]) -> str:
     return text if _KEEP.fullmatch(text) else "<n>"
 
 
+# "JWT_SECRET_KEY=s3cr3t…", "api_key: …", '"password": "…"': the value a secret-named key is
+# set to in a message (a test printing its configuration) is a secret even when this process's
+# environment does not hold it. The key's name ends with the secret word (``token_type: access``
+# is a claim, not a secret); values shorter than 8 characters are not real secrets (as for
+# environment variables), nor are short words without a digit.
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?i:\b(?:\w*?[_-])?(?:secret(?:[_-]?key)?|token|password|passwd|private[_-]?key|api[_-]?key"
+    r"|credentials?|auth[_-]?key))\b(?P<sep>['\"]?\s*[=:]\s*['\"]?)(?P<value>[^\s'\",;)}\]]{8,})"
+)
+
+
+def _hide_assigned_secret(match: re.Match[str]) -> str:
+    value = match.group("value")
+    if value.startswith("<") or (len(value) < 16 and not any(map(str.isdigit, value))):
+        # a placeholder already, or a word ("token: expired_signature", "api_key: None")
+        return match.group(0)
+    return match.group(0)[: match.start("value") - match.start()] + "<secret>"
+
+
 def normalise_message(message: str) -> str:
     """The message with run-specific parts replaced by placeholders (``<n>``, ``<uuid>``, …)."""
     text = message[: _MESSAGE_LIMIT * 2]
@@ -134,6 +153,8 @@ def normalise_message(message: str) -> str:
     for secret in _secrets:  # (as tokens: "<n>" for its digits would leave the rest readable)
         if secret in text:
             text = text.replace(secret, "<secret>")
+    if "=" in text or ":" in text:
+        text = _SECRET_ASSIGNMENT.sub(_hide_assigned_secret, text)
     if text.startswith(_ASSERTION):
         text = _STRING_LITERAL.sub("'<str>'", text)
     text = " ".join(_CANDIDATE.sub(_classify, text).split())
