@@ -72,6 +72,8 @@ summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
     ),
     code(
         """
+import os
+
 from netra_diag import investigation, report
 from netra_diag.charts.timeline import timeline_figure
 from netra_diag.events.contracts import check_run
@@ -79,6 +81,11 @@ from netra_diag.events.timeline import build_timeline
 from netra_diag.widgets import LiveSessionPanel
 
 summary = report.Summary(summary_path, notebook="live_session")
+transport = investigation.session_transport(transport)  # an unknown one is refused here
+# Where the token's signing secret comes from; a named variable that is unset is said.
+secret = investigation.signing_secret(profile, secret_env, os.environ)
+if secret.warning:
+    print("warning:", summary.warn(secret.warning))
 service = investigation.ensure_service(
     url, faults=faults, time_scale=time_scale, secret_env=secret_env
 )
@@ -373,6 +380,7 @@ service's own SLA numbers (PROTOCOL.md §8) evaluated as code.
     parameters(
         """
 recordings = ""  # folder or comma-separated cassettes; empty: record a fan-out now
+record_dir = ""  # where recordings made now go; empty: a temp folder (report: --out/recordings)
 users = 10  # fan-out size when recording now
 runs = 2  # runs per user when recording now
 time_scale = 0.25  # pace of the embedded service when recording now; 1.0 is realistic
@@ -392,10 +400,14 @@ from netra_diag.recording import load_frames
 from netra_diag.widgets import LatencyPanel
 
 summary = report.Summary(summary_path, notebook="latency_sla")
+chosen = investigation.latency_phases(phases)  # an unknown phase is refused, not drawn empty
 if not recordings:
     config = investigation.CollectConfig(users=users, runs=runs, faults="", time_scale=time_scale)
-    collection = await investigation.collect(tempfile.mkdtemp(prefix="netra-latency-"), config)
+    collection = await investigation.collect(
+        record_dir or tempfile.mkdtemp(prefix="netra-latency-"), config
+    )
     recordings = str(collection.record_dir)
+    print(f"recorded {collection.fanout['users']} users' sessions in {recordings}")
 # A folder without cassettes is refused; lines the loader cannot read are warnings, not silence.
 damage = []
 metrics = phase_metrics(
@@ -404,7 +416,6 @@ metrics = phase_metrics(
 for warning in damage:
     print("warning:", summary.warn(warning))
 caveat = investigation.damage_caveat(damage)
-chosen = [p for p in phases.split(",") if p]
 measured = metrics[metrics["ok"].astype(bool)]
 print(f"{len(metrics)} measurements from {metrics['cassette'].nunique()} recordings")
 """

@@ -28,6 +28,8 @@ from netra_diag.investigation.inputs import (
     damage_caveat,
     find_cassettes,
     investigation_suite,
+    latency_phases,
+    session_transport,
     suite_inputs,
 )
 from netra_diag.investigation.service import (
@@ -62,10 +64,12 @@ __all__ = [
     "ensure_service",
     "find_cassettes",
     "investigation_suite",
+    "latency_phases",
     "new_failures_check",
     "run_turn",
     "secret_for",
     "session_checks",
+    "session_transport",
     "signing_secret",
     "suite_inputs",
     "token_factory",

@@ -16,7 +16,14 @@ from pathlib import Path
 
 from netra_diag.wording import plural
 
-__all__ = ["damage_caveat", "find_cassettes", "investigation_suite", "suite_inputs"]
+__all__ = [
+    "damage_caveat",
+    "find_cassettes",
+    "investigation_suite",
+    "latency_phases",
+    "session_transport",
+    "suite_inputs",
+]
 
 _LINE = re.compile(r"\bline (\d+)")
 
@@ -94,3 +101,33 @@ def investigation_suite(results: str, baseline: str) -> tuple[list[str] | None, 
     if not results.strip() and not baseline.strip():
         return None, None
     return suite_inputs(results, baseline)
+
+
+def latency_phases(phases: str, *, parameter: str = "phases") -> list[str]:
+    """The comma-separated ``phases`` parameter as a list of phase names
+    (``netra_diag.latency.Phase``); an unknown name is refused
+    (:class:`~netra_diag.errors.UsageError` naming the known ones), not drawn as an empty
+    figure that reads "no samples"."""
+    from netra_diag.errors import UsageError
+    from netra_diag.latency import Phase
+
+    known = [str(p) for p in Phase]
+    chosen = [p.strip() for p in phases.split(",") if p.strip()]
+    unknown = [p for p in chosen if p not in known]
+    if unknown or not chosen:
+        what = f"unknown phase {', '.join(map(repr, unknown))}" if unknown else "no phase named"
+        raise UsageError(f"{parameter}: {what}; phases are {', '.join(known)}")
+    return chosen
+
+
+def session_transport(transport: str, *, parameter: str = "transport") -> str:
+    """``transport`` if a live session can use it (``auto``, a transport of PROTOCOL.md §2, or
+    ``bad:FORMAT`` for a negative check); otherwise
+    :class:`~netra_diag.errors.UsageError` naming the choices."""
+    from netra_diag.errors import UsageError
+    from netra_diag.widgets.session import TRANSPORTS
+
+    value = transport.strip()
+    if value not in TRANSPORTS:
+        raise UsageError(f"{parameter}: unknown {value!r}; choose one of {', '.join(TRANSPORTS)}")
+    return value

@@ -57,6 +57,7 @@ PINNED: dict[str, dict[str, str]] = {
     },
     "latency_sla": {
         "recordings": '""',
+        "record_dir": '""',
         "users": "10",
         "runs": "2",
         "time_scale": "0.25",
@@ -214,6 +215,20 @@ def test_latency_sla_runs_against_the_embedded_service(tmp_path: Path) -> None:
     assert "<th>p95 (ms)</th>" in html and "<th>required</th>" in html
     assert "<td>yes</td>" in html and "<td>True</td>" not in html
     assert "<td>tool_duration</td><td>client</td>" in html
+    # What it recorded is kept beside the report, as investigation_report keeps its own.
+    assert result.recordings_path == (tmp_path / "recordings").resolve()
+    assert len(list(result.recordings_path.glob("*.jsonl"))) >= 3
+    assert json.loads(result.summary_path.read_text())["artifacts"]["recordings"] == "recordings"
+
+
+def test_latency_sla_refuses_an_unknown_phase(tmp_path: Path) -> None:
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("{}\n", encoding="utf-8")
+    params = {"phases": "first_event,frist_frame", "recordings": str(folder)}
+    result = run_report("latency_sla", params, out_dir=tmp_path / "o", html=False)
+    assert result.exit_code is ExitCode.USAGE
+    assert "phases: unknown phase 'frist_frame'; phases are connect," in result.headline
 
 
 def test_live_session_runs_and_shows_the_final_panel(tmp_path: Path) -> None:
@@ -352,6 +367,22 @@ def test_live_session_names_the_unset_secret_variable(
     assert result.exit_code is ExitCode.USAGE
     assert "$NO_SUCH_VAR_QA is not set" in result.headline
     assert "$JWT_SECRET_KEY" not in result.headline
+
+
+def test_live_session_says_it_signs_with_a_fallback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_SUCH_VAR_QA", raising=False)
+    params = {"secret_env": "NO_SUCH_VAR_QA", "time_scale": "0.1"}
+    result = run_report("live_session", params, out_dir=tmp_path, html=False)
+    assert result.exit_code is ExitCode.OK
+    assert [w for w in result.warnings if w.startswith("$NO_SUCH_VAR_QA is not set: signing")]
+
+
+def test_live_session_refuses_an_unknown_transport(tmp_path: Path) -> None:
+    result = run_report("live_session", {"transport": "hedaer"}, out_dir=tmp_path, html=False)
+    assert result.exit_code is ExitCode.USAGE
+    assert "transport: unknown 'hedaer'; choose one of auto, header," in result.headline
 
 
 def _closed_port() -> str:
