@@ -8,7 +8,8 @@ one, naming the parameter (``parameter results: /nonexistent/junit.xml: no such 
 
 Path parameters are known by name, the same in every notebook: ``results`` and ``baseline``
 (comma-separated result files; ``results`` may be ``none``), ``recordings`` (a folder of
-cassettes, or comma-separated cassettes), ``sla`` (a bundled SLA name, or a TOML file).
+cassettes, or comma-separated cassettes), ``sla`` (a bundled SLA name, or a TOML file);
+``record_dir``, the folder a notebook records into, may be missing but must not be a file.
 """
 
 from __future__ import annotations
@@ -83,4 +84,11 @@ def check_path_parameters(
                 _require_cassettes(path)
             resolved.append(str(path))
         out[name] = ",".join(resolved)
+    folder = out.get("record_dir")
+    if "record_dir" in declared and isinstance(folder, str) and folder.strip():
+        path = Path(folder.strip()).expanduser()
+        path = path if path.is_absolute() else base / path
+        if path.exists() and not path.is_dir():
+            raise UsageError(f"parameter record_dir: {folder}: not a directory")
+        out["record_dir"] = str(path)
     return out

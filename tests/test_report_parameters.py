@@ -1,0 +1,28 @@
+"""Path parameters checked before a notebook runs: a record_dir that is a file is a usage
+error naming the parameter (it was exit 8, FileExistsError inside a cell)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from netra_diag.errors import UsageError
+from netra_diag.report.parameters import check_path_parameters
+
+DECLARED = {"record_dir": {"default": '""'}, "recordings": {"default": '""'}}
+
+
+def test_a_record_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    afile = tmp_path / "summary.json"
+    afile.write_text("{}", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"^parameter record_dir: .*summary\.json: not a dir"):
+        check_path_parameters({"record_dir": str(afile)}, DECLARED)
+
+
+def test_a_record_dir_may_be_new_and_is_resolved_from_the_callers_directory(
+    tmp_path: Path,
+) -> None:
+    out = check_path_parameters({"record_dir": "rec"}, DECLARED, cwd=str(tmp_path))
+    assert out["record_dir"] == str(tmp_path / "rec")
+    assert check_path_parameters({"record_dir": ""}, DECLARED) == {"record_dir": ""}
