@@ -48,6 +48,41 @@ class Cluster:
         return f"{lead} {self.signature.describe()}"
 
 
+_CLOSE_CATEGORY = {
+    1011: (Category.INTERNAL_1011, "the server closed with an internal error"),
+    1008: (Category.SECRET_CLAIM_MISMATCH, "the server refused the token: secret or claims"),
+}
+
+
+def _recorded_category(
+    cases: Sequence[TestCase], recordings: Mapping[str, Sequence[Recording]]
+) -> CategoryMatch | None:
+    """The category the tests' own recordings show, when most of those that show one agree."""
+    found: Counter[tuple[Category, str]] = Counter()
+    for case in cases:
+        for rec in reversed(recordings.get(case.test_id, ())):  # the last session first
+            said = _CLOSE_CATEGORY.get(rec.close_code or 0)
+            if said is not None:
+                close = f"closed {rec.close_code}" + (
+                    f" {rec.close_reason}" if rec.close_reason else ""
+                )
+                found[(said[0], f"{said[1]} (its recording: {close})")] += 1
+                break
+            if "upgrade_done" not in rec.marks and rec.frames_in == 0 and rec.marks:
+                found[
+                    (
+                        Category.INFRASTRUCTURE,
+                        "the service was slow, down or unreachable (its recording: never "
+                        "connected)",
+                    )
+                ] += 1
+                break
+    if not found:
+        return None
+    (category, reason), _ = found.most_common(1)[0]
+    return CategoryMatch(category, reason)
+
+
 def cluster_failures(
     run: SuiteRun,
     recordings: Mapping[str, Sequence[Recording]] | None = None,
@@ -79,6 +114,10 @@ def cluster_failures(
     for key, cases in groups.items():
         rep = cases[0]
         match: CategoryMatch = categorise(rep)
+        if match.category is Category.OTHER and linked_runs:
+            # The message says nothing the §9 rules know; the session the test recorded may
+            # (the close code the server sent, or no upgrade at all).
+            match = _recorded_category(cases, linked_runs) or match
         # Same signature, same message and frame: the phase read from them is the same for all,
         # so only tests with a recording (which may say more) are looked at one by one.
         phases: Counter[Phase] = Counter()

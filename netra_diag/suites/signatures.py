@@ -275,7 +275,23 @@ def _last_error_line(text: str) -> str:
 
 
 _GENERIC_MESSAGES = frozenset(
-    {"", "assert False", "assert None", "Failed", "failed", "assert <n> == <n>", "Error"}
+    {
+        "",
+        "assert False",
+        "assert None",
+        "Failed",
+        "failed",
+        "assert <n> == <n>",
+        "Error",
+        # an empty value asserted on ("assert r.events" of a run that got none): what was
+        # empty is in the test's line, not in the message
+        "assert ()",
+        "assert []",
+        "assert {}",
+        "assert set()",
+        "assert '<str>'",
+        "assert <n>",
+    }
 )
 
 
