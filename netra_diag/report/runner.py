@@ -410,6 +410,10 @@ def run_report(
         page = export_html(executed, title=f"netra-diag report: {name}", hide_code=hide_code)
         sizes["html"] = _write_checked(html_path, page.html, secrets)
         written_html = html_path
+    else:
+        # A page left by an earlier run into the same folder would show that run's verdict
+        # beside this run's notebook and summary.
+        html_path.unlink(missing_ok=True)
     for kind, size in sizes.items():
         if size > MAX_REPORT_BYTES:
             warnings.append(f"{kind} is {size / 1e6:.1f} MB, over the 2 MB report budget")

@@ -1,0 +1,24 @@
+"""A second report into the same --out leaves only this run's artifacts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from netra_diag.report import run_report
+
+
+def test_no_html_removes_the_page_an_earlier_run_left(tmp_path: Path) -> None:
+    tmp_path = tmp_path / "out"
+    first = run_report("token_lab", {}, out_dir=tmp_path)
+    assert first.html_path is not None and first.html_path.is_file()
+    second = run_report("token_lab", {"sub": "u2"}, out_dir=tmp_path, html=False)
+    assert second.html_path is None
+    assert not (tmp_path / "token_lab.html").exists()
+    summary = json.loads(second.summary_path.read_text(encoding="utf-8"))
+    assert summary["artifacts"]["html"] is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".gitignore",
+        "token_lab.ipynb",
+        "token_lab.json",
+    ]
