@@ -163,7 +163,7 @@ class ContractReport:
         (nothing was really checked); ``PASS with caveats`` when there are warnings; else ``PASS``.
         """
         counts = self.counts()
-        scope = f"{plural(len(self.runs), 'run')}, {plural(self.n_events, 'event')}"
+        scope = self._scope()
         if not self.findings:
             if self.n_agent_events == 0:
                 return f"INCONCLUSIVE: no agent events observed in {scope}; nothing was checked"
@@ -188,6 +188,16 @@ class ContractReport:
                     parts.append(f"{n} {severity}")
             line += f"; {plural(others, 'other finding')} ({', '.join(parts)})"
         return line
+
+    def _scope(self) -> str:
+        """ "1 run, 7 events", or when frames other than agent events were checked too (a
+        ``connection_established``, heartbeats) "1 run, 8 agent events in 9 frames": the agent
+        events alone are what ``probe`` and the run tables count, and the two must agree."""
+        runs = plural(len(self.runs), "run")
+        if self.n_agent_events == self.n_events:
+            return f"{runs}, {plural(self.n_events, 'event')}"
+        agent = plural(self.n_agent_events, "agent event")
+        return f"{runs}, {agent} in {plural(self.n_events, 'frame')}"
 
     def __str__(self) -> str:
         return self.verdict

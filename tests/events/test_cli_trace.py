@@ -44,7 +44,8 @@ def test_trace_of_two_cassettes(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert code == 0
     printed = capsys.readouterr().out
     assert (
-        f"{good}: 1 run (t1/r1), 6 frames received, 0 findings\n  PASS: 1 run, 6 events" in printed
+        f"{good}: 1 run (t1/r1), 6 frames received, 0 findings\n"
+        "  PASS: 1 run, 5 agent events in 6 frames" in printed
     )
     assert "  FAIL: run t1/r1 never completed (no agent_completed" in printed
     assert "note: " in printed and "line 10" in printed  # the truncated last line of bad.jsonl

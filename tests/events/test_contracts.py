@@ -562,3 +562,12 @@ def test_without_the_observed_check_nothing_is_still_not_a_pass() -> None:
         report.verdict
         == "INCONCLUSIVE: no agent events observed in 0 runs, 0 events; nothing was checked"
     )
+
+
+def test_the_verdict_counts_agent_events_apart_from_other_frames() -> None:
+    # probe said "events=8" and trace "9 events" of the same session: the ninth frame was its
+    # connection_established.
+    items: list[Item] = [(0.0, frame("connection_established")), *golden_run()]
+    report = check_run(stream(items), context=OWNER)
+    assert report.ok, report.findings
+    assert report.verdict == "PASS: 1 run, 5 agent events in 6 frames; every contract held"

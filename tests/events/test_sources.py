@@ -73,7 +73,7 @@ def test_read_lines_into_events_and_marks() -> None:
     assert stream.labels == {"nodeid": "tests/test_x.py::test_y"}
     assert stream.end == pytest.approx(2.1) and stream.label == "run.jsonl"
     report = check_run(stream.events, context=stream.context())
-    assert report.ok and report.verdict.startswith("PASS: 1 run, 6 events")
+    assert report.ok and report.verdict.startswith("PASS: 1 run, 5 agent events in 6 frames")
 
 
 def test_text_and_bytes_and_path(tmp_path: Path) -> None:
