@@ -42,3 +42,16 @@ def test_only_skips_is_not_a_pass(tmp_path: Path) -> None:
     assert check.status == "not verified"
     assert check.detail == "not verified: 2 tests, all skipped: nothing was tested"
     assert "nothing was tested" in investigation.triage_headline(result, check)
+
+
+def test_a_timed_out_run_counts_its_one_event_in_words() -> None:
+    from netra_diag.events.contracts import check_run
+    from netra_diag.live import RunOutcome
+
+    event = type("E", (), {"type": "agent_started"})()
+    record = type("R", (), {"outcome": RunOutcome.TIMEOUT, "events": (event,)})()
+    checks = investigation.session_checks(
+        record=record, session=None, contract=check_run(()), error=None, timeout=0.5
+    )
+    run = {c.name: c for c in checks}["run"]
+    assert run.detail.startswith("timed out after 0.5 s (run_timeout) with 1 event, the last ")

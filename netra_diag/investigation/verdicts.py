@@ -167,8 +167,8 @@ def session_checks(
         events = len(record.events)
         last = f", the last {record.events[-1].type}" if events else ""
         detail = (
-            f"timed out after {timeout:g} s (run_timeout) with {events} events{last}; the "
-            "client stopped waiting, which says nothing yet about the service"
+            f"timed out after {timeout:g} s (run_timeout) with {plural(events, 'event')}"
+            f"{last}; the client stopped waiting, which says nothing yet about the service"
         )
         checks.insert(0, Check("run", CheckKind.TIMEOUT, False, detail))
         detail = f"not verified: the run was cut off by the timeout ({contract.verdict})"
