@@ -28,8 +28,8 @@ exit codes:
   2  usage error: a results file is missing, empty, malformed or unsafe XML (file:line shown),
      or a --recordings / --history folder does not exist
   3  with --strict, instead of 0: nothing (new) fails, but the pass proves little (auth
-     bypassed in recordings, critical events never observed, only skips, ~0 ms passes against
-     a network service, ...)
+     bypassed in recordings, critical events never observed, a passing test's recording
+     breaking the event contract, only skips, ~0 ms passes against a network service, ...)
   7  new failures since the baseline: regressions, or failing tests the baseline did not have
   9  tests fail and every failure is a timeout or infrastructure problem (service down, 503,
      refused; no --baseline given): retry before debugging

@@ -196,6 +196,14 @@ def _vacuous_findings(
             out.append(
                 Finding(40, f"{plural(n, 'pass', 'passes')} took ~0 ms against a network service")
             )
+        elif kind == VacuousKind.CONTRACT_BROKEN:
+            tests = {s.subject for s in sigs}
+            whose = (
+                "1 passing test's recording breaks"
+                if len(tests) == 1
+                else f"{len(tests)} passing tests' recordings break"
+            )
+            out.append(Finding(24, f"{whose} the event contract", sigs[0].detail))
         elif kind == VacuousKind.ZERO_FRAME_RECORDING:
             out.append(Finding(35, f"{plural(n, 'recording')} with zero frames"))
         elif kind == VacuousKind.FALLBACK:

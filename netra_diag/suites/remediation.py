@@ -240,6 +240,7 @@ _WEAK = {
     VacuousKind.FALLBACK: "fell back to a local stand-in",
     VacuousKind.ZERO_FRAME_RECORDING: "recording with zero frames",
     VacuousKind.AUTH_BYPASS: "auth bypassed (synthetic user)",
+    VacuousKind.CONTRACT_BROKEN: "recording breaks the event contract",
     VacuousKind.NO_TESTS: "no tests",
 }
 

@@ -6,7 +6,9 @@ Signals, each with what it was seen on:
 - a test that passed in about 0 ms although its name says it talks to a network service;
 - a passing test whose output says it fell back to an in-memory or loopback stand-in;
 - a recording with zero frames, and a recording whose server user id is a synthetic one
-  (``demo-user-001``, ``relaxed_*``, ``emergency_*``): the token was never validated.
+  (``demo-user-001``, ``relaxed_*``, ``emergency_*``): the token was never validated;
+- a passing test whose recording breaks the event contract (a critical event never sent, events
+  out of order): the test did not check what the service owes every client.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class VacuousKind(StrEnum):
     FALLBACK = "fallback"
     ZERO_FRAME_RECORDING = "zero_frame_recording"
     AUTH_BYPASS = "auth_bypass"
+    CONTRACT_BROKEN = "contract_broken"
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +175,16 @@ def find_vacuous(
                         VacuousKind.ZERO_FRAME_RECORDING,
                         subject,
                         f"recording {rec.path} has zero frames (outcome {rec.outcome or '?'})",
+                    )
+                )
+            verdict = rec.contract_findings[0] if rec.contract_findings else ""
+            if passed and result is not None and verdict.startswith("FAIL"):
+                out.append(
+                    VacuousSignal(
+                        VacuousKind.CONTRACT_BROKEN,
+                        subject,
+                        f"passed, but its recording {rec.path} breaks the event contract: "
+                        + verdict.removeprefix("FAIL: "),
                     )
                 )
             if rec.auth_bypass:

@@ -106,3 +106,63 @@ def test_without_recordings_the_category_is_read_from_the_message_alone(tmp_path
     # (each named by its own line), not "2 failures are one cause"
     assert len(report.clusters) == 2
     assert "one cause" not in report.headline
+
+
+async def _record_dropped_agent_started(path: Path, nodeid: str) -> None:
+    """A real session with the embedded service dropping agent_started, recorded to ``path``
+    and labelled as the pytest plugin labels it."""
+    import time
+
+    from netra_diag.emulator import EmulatorConfig, Fault, FaultPlan, TimingProfile, run_service
+    from netra_diag.live import Session
+    from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
+
+    config = EmulatorConfig(
+        timing=TimingProfile.instant(), faults=FaultPlan({Fault.DROP_EVENT: 1.0}), seed=1
+    )
+    token = mint_token("user-1", key=LOCAL_DEV_SECRET, now=time.time())
+    async with (
+        run_service(config) as service,
+        Session.connect(
+            service.url,
+            token=token,
+            transport="header",
+            record=path,
+            labels={"nodeid": nodeid, "outcome": "passed"},
+        ) as session,
+    ):
+        await session.run("hello", timeout=10)
+
+
+PASSING = """<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite \
+name="pytest" errors="0" failures="0" skipped="0" tests="1" time="0.1" hostname="vm"><testcase \
+classname="test_live" name="test_dropped" file="test_live.py" line="57" time="0.004">\
+<properties><property name="netra_events" value="connection_established,agent_thinking,\
+tool_executing,tool_completed,agent_completed" /></properties></testcase></testsuite></testsuites>
+"""
+
+
+def test_a_pass_whose_recording_breaks_the_event_contract_proves_little(
+    tmp_path: Path, capsys: object
+) -> None:
+    import asyncio
+
+    from netra_diag.cli import main
+    from netra_diag.suites import VacuousKind
+
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    asyncio.run(
+        _record_dropped_agent_started(
+            rec / "test_live.py__test_dropped.jsonl", "test_live.py::test_dropped"
+        )
+    )
+    (tmp_path / "junit.xml").write_text(PASSING)
+    report = triage(tmp_path / "junit.xml", recordings=rec)
+    broken = [s for s in report.vacuous if s.kind is VacuousKind.CONTRACT_BROKEN]
+    assert [s.subject for s in broken] == ["test_live::test_dropped"]
+    assert "breaks the event contract: " in broken[0].detail
+    assert report.headline.startswith("the one test passes, but the pass proves little")
+    assert "1 passing test's recording breaks the event contract" in report.headline
+    assert main(["triage", str(tmp_path / "junit.xml"), "--recordings", str(rec)]) == 0
+    assert main(["triage", str(tmp_path / "junit.xml"), "--recordings", str(rec), "--strict"]) == 3
