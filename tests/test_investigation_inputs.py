@@ -234,3 +234,27 @@ def test_a_folder_that_holds_no_collection_is_left_as_it_is(tmp_path: Path) -> N
     keep.write_text("{}\n")
     assert _prepare_dir(tmp_path) == tmp_path
     assert keep.exists()
+
+
+async def test_one_user_leaves_isolation_not_verified_not_failed(tmp_path: Path) -> None:
+    from netra_diag.report import exit_code_for
+
+    config = investigation.CollectConfig(users=1, runs=1, faults="", time_scale=0.1)
+    collection = await investigation.collect(tmp_path / "rec", config)
+    inv = investigation.analyse(collection.record_dir, results=[])
+    by_name = {c.name: c for c in inv.checks}
+    isolation = by_name["isolation"]
+    assert isolation.status == "not verified" and "cannot judge" in isolation.detail
+    assert exit_code_for([isolation]) == 0
+    assert by_name["infrastructure"].detail == (
+        "2 of 2 sessions connected (1 fan-out user and the agent turn)"
+    )
+
+
+def test_a_fanout_summary_without_server_user_ids_leaves_auth_not_verified() -> None:
+    from netra_diag.investigation.analyse import _auth_check
+
+    collection = {"fanout_users": [{"connected": True, "user": "u1", "server_user_id": None}]}
+    check = _auth_check(collection)
+    assert check.status == "not verified"
+    assert check.detail == "auth not judged on 1 of 1 session: no server user id reported"

@@ -156,9 +156,13 @@ def _auth_check(collection: Mapping[str, Any]) -> Check:
             "auth", CheckKind.AUTH, False, f"auth bypassed on {bypass} of {total} sessions"
         )
     if unknown:
-        detail = f"auth could not be judged on {unknown} of {total} sessions (no user id reported)"
-        return Check("auth", CheckKind.AUTH, False, detail)
-    detail = f"token sub matched the server user on all {total} sessions"
+        detail = (
+            f"auth not judged on {unknown} of {plural(total, 'session')}: no server user id "
+            "reported"
+        )
+        # Not judged is not failed (exit 0, status 'not verified'), as from the cassettes.
+        return Check("auth", CheckKind.AUTH, True, detail, verified=False)
+    detail = f"token sub matched the server user on all {plural(total, 'session')}"
     return Check("auth", CheckKind.AUTH, True, detail)
 
 
@@ -252,8 +256,8 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
         # The agent turn is a session too (its cassette is checked with the fan-out's): count
         # it here as the contracts and auth checks do, so every check counts the same sessions.
         turn = 1 if (inv.collection.get("turn") or {}) else 0
-        detail = f"{connected + turn} of {users + turn} sessions connected" + (
-            f" ({users} fan-out users and the agent turn)" if turn else ""
+        detail = f"{connected + turn} of {plural(users + turn, 'session')} connected" + (
+            f" ({plural(users, 'fan-out user')} and the agent turn)" if turn else ""
         )
         checks.append(Check("infrastructure", CheckKind.INFRASTRUCTURE, connected == users, detail))
         checks.append(_auth_check(inv.collection))
@@ -282,15 +286,18 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
         )
         checks.append(Check("contracts", CheckKind.CONTRACT, False, detail))
     else:
-        detail = f"all {len(inv.contracts)} sessions kept the event contract"
+        detail = f"all {plural(len(inv.contracts), 'session')} kept the event contract"
         checks.append(Check("contracts", CheckKind.CONTRACT, True, detail))
     isolation = dict(fan.get("isolation") or {})
     if isolation.get("verdict"):
         reasons = "; ".join(isolation.get("reasons", ()))
         verdict = isolation["verdict"]
         detail = f"cross-user isolation: {verdict}" + (f" ({reasons})" if reasons else "")
-        passed = verdict == "isolated"
-        checks.append(Check("isolation", CheckKind.CONTRACT, passed, detail))
+        # "cannot judge" (one user, or users the server cannot tell apart) is no failure:
+        # the check is not verified, as when it is read from the cassettes.
+        judged = verdict in ("isolated", "contaminated")
+        passed = verdict != "contaminated"
+        checks.append(Check("isolation", CheckKind.CONTRACT, passed, detail, verified=judged))
     checks += [c for c in from_cassettes if c.name == "isolation"]
     required_missing = any(r.check.required for r in inv.sla.missing)
     checks.append(
