@@ -114,7 +114,8 @@ def assess_flakiness(
         reason = is_outage(run, threshold=outage_threshold)
         if reason:
             outages.append(index)
-            reasons.append(reason)
+            where = _run_name(run)  # (which run of the history: a reader looks at its log)
+            reasons.append(f"{where}: {reason}" if where else reason)
             continue
         for row in run.rows:
             if row.outcome in FAILING:
@@ -137,6 +138,18 @@ def assess_flakiness(
             flaky.append(FlakyTest(tid, "".join(letters), flips, score, retried[tid]))
     flaky.sort(key=lambda f: (-f.score, -f.passed_on_retry, f.test_id))
     return FlakinessReport(len(runs), tuple(outages), tuple(reasons), tuple(flaky))
+
+
+def _run_name(run: SuiteRun) -> str:
+    """The file a run was read from, or the folder of its shards."""
+    sources = [str(s) for s in run.sources if s]
+    if len(set(sources)) <= 1:
+        return sources[0] if sources else ""
+    try:
+        common = os.path.commonpath(sources)
+    except ValueError:  # (paths on different drives, or absolute and relative mixed)
+        common = ""
+    return common or ", ".join(sources)
 
 
 def history_entries(

@@ -1,0 +1,49 @@
+"""A history of runs: the outage run left out is named, so that a reader can open its log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netra_diag.suites import triage
+
+_REFUSED = (
+    '<failure message="ConnectionRefusedError: [Errno 111] Connect call failed '
+    "('127.0.0.1', 8000)\">E   ConnectionRefusedError: [Errno 111] Connect call failed "
+    "('127.0.0.1', 8000)</failure>"
+)
+
+
+def _run(outcomes: dict[str, str]) -> str:
+    cases = "".join(
+        f'<testcase classname="test_f" name="{name}" time="0.01">'
+        + (_REFUSED if outcome == "refused" else "")
+        + ('<failure message="AssertionError: flip">E   AssertionError: flip</failure>')
+        * (outcome == "F")
+        + "</testcase>"
+        for name, outcome in outcomes.items()
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests">'
+        f'<testsuite name="pytest" tests="{len(outcomes)}">{cases}</testsuite></testsuites>'
+    )
+
+
+def test_the_outage_run_left_out_is_named(tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    history.mkdir()
+    names = ("test_a", "test_b", "test_c")
+    (history / "run1.xml").write_text(_run(dict.fromkeys(names, "P")))
+    (history / "run2.xml").write_text(_run(dict.fromkeys(names, "refused")))
+    shards = history / "run3"
+    shards.mkdir()
+    (shards / "s1.xml").write_text(_run(dict.fromkeys(names[:2], "refused")))
+    (shards / "s2.xml").write_text(_run(dict.fromkeys(names[2:], "refused")))
+    current = tmp_path / "current.xml"
+    current.write_text(_run(dict.fromkeys(names, "P")))
+    report = triage(current, history=history)
+    assert report.flakiness is not None
+    assert report.flakiness.outage_runs == (1, 2)
+    first, second = report.flakiness.outage_reasons
+    assert first.startswith(f"{history / 'run2.xml'}: 3 of 3 tests failed with one cause")
+    assert second.startswith(f"{shards}: 3 of 3 tests failed")
+    assert f"outage: {history / 'run2.xml'}: " in report.to_text()
