@@ -329,8 +329,13 @@ def _headline(inv: Investigation) -> str:
     caveat = damage_caveat(inv.warnings)
     tail += f"; {caveat}" if caveat else ""
     if not failed:
+        # A pass resting on a handful of samples says so in the headline, not only in a detail.
+        weak = len(inv.sla.weak_passes)
+        little = (
+            f"; {plural(weak, 'SLA check')} passed on too few samples to mean much" if weak else ""
+        )
         if unverified:
-            return f"{passed} of {len(inv.checks)} required checks pass{tail}"
-        return f"all {passed} required checks pass"
+            return f"{passed} of {len(inv.checks)} required checks pass{tail}{little}"
+        return f"all {passed} required checks pass{tail}{little}"
     head = "; ".join(c.detail for c in failed)
     return f"{head} ({passed} of {len(inv.checks)} required checks pass{tail})"
