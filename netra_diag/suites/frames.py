@@ -212,14 +212,27 @@ def _frame_of_line(line: str) -> tuple[str, str, bool] | None:
 
 def _function_above(text: str, path: str) -> str:
     """pytest's long format ends an entry with "path:12: TypeError"; its function is the nearest
-    "def name(" above, within the same entry."""
+    "def name(" above, within the same entry, that encloses the failing line: less indented than
+    every line of code between them (a helper defined earlier in the same function, "def
+    shown(): ..." above the line that failed, is no frame of the failure)."""
+    below: int | None = None  # the least indentation of the code lines between
     for n, (_, line) in enumerate(_lines_from_end(text)):
-        stripped = line.lstrip()
+        stripped = line.lstrip(" >")
         if stripped.startswith(("def ", "async def ")):
-            return stripped.split("def ", 1)[1].split("(", 1)[0]
+            indent = len(line) - len(stripped)
+            if below is None or indent < below:
+                return stripped.split("def ", 1)[1].split("(", 1)[0]
+        elif stripped and not stripped.startswith(_NOT_CODE) and not line.startswith("E "):
+            indent = len(line) - len(stripped)
+            below = indent if below is None else min(below, indent)
         if line.startswith(path) or n > 60:
             break
     return ""
+
+
+# Lines whose indentation says nothing of the block they sit in: a signature's or a call's
+# closing bracket, a decorator, a comment.
+_NOT_CODE = (")", "]", "}", "@", "#")
 
 
 _TMP_PREFIX = re.compile(r"^(?:/private)?/(?:tmp|var/folders|var/tmp)/[^/]+/(?:[^/]*\d[^/]*/)*")

@@ -190,6 +190,7 @@ _E_LINE = re.compile(
 )
 
 
+_CRASH_LINE = re.compile(r"^[^\s:]+\.py:\d+: (?P<type>[A-Za-z_][\w.]*)$")
 _BARE_TYPE = re.compile(r"[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Interrupt|Exit)")
 
 
@@ -213,6 +214,12 @@ def exception_type(problem: Problem) -> str:
     if _BARE_TYPE.fullmatch(bare):  # "TimeoutError": an exception raised without a message
         return bare
     text = problem.text
+    crash = _CRASH_LINE.match(text[-512:].rstrip().rpartition("\n")[2])
+    if crash is not None:
+        # pytest's long format ends with "test_x.py:8: AssertionError": the exception the test
+        # ended with. An "E" line above may be a chained one's ("During handling of the above
+        # exception, another exception occurred"), the last one's "E assert False" no type.
+        return crash.group("type")
     found = _last_match(_E_LINE, text[-4096:])
     if found is not None:
         return found.group("type")
