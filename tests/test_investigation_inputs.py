@@ -207,7 +207,16 @@ def test_sessions_without_agent_events_say_why_the_contract_failed(tmp_path: Pat
             "type": "connection_established",
             "text": __import__("json").dumps(established),
         }
-        _cassette(tmp_path, user, upgrade, frame)
+        # Each asked for a run (a chat message went out) and got no agent event back.
+        message = {"type": "user_message", "payload": {"content": "hi"}}
+        sent = {
+            "kind": "frame",
+            "dir": "out",
+            "t_ns": 3,
+            "type": "user_message",
+            "text": __import__("json").dumps(message),
+        }
+        _cassette(tmp_path, user, upgrade, frame, sent)
     inv = investigation.analyse(tmp_path, results=[])
     contracts = {c.name: c for c in inv.checks}["contracts"]
     assert contracts.detail == "2 of 2 sessions broke the event contract (no agent events in 2)"
@@ -263,3 +272,28 @@ def test_a_fanout_summary_without_server_user_ids_leaves_auth_not_verified() -> 
     check = _auth_check(collection)
     assert check.status == "not verified"
     assert check.detail == "auth not judged on 1 of 1 session: no server user id reported"
+
+
+async def test_sessions_that_asked_for_no_run_break_no_contract(tmp_path: Path) -> None:
+    from netra_diag.report import exit_code_for
+
+    config = investigation.CollectConfig(users=2, runs=0, faults="", time_scale=0.1)
+    collection = await investigation.collect(tmp_path / "rec", config)
+    inv = investigation.analyse(collection.record_dir, results=[])
+    contracts = {c.name: c for c in inv.checks}["contracts"]
+    # The agent turn ran and kept the contract; the two idle fan-out sessions are no breach.
+    assert contracts.status == "pass", contracts.detail
+    assert contracts.detail == (
+        "all 1 session kept the event contract; 2 sessions asked for no agent run"
+    )
+    assert exit_code_for(inv.checks) == 0
+
+
+async def test_no_session_asking_for_a_run_leaves_contracts_not_verified(tmp_path: Path) -> None:
+    config = investigation.CollectConfig(users=2, runs=0, faults="", time_scale=0.1)
+    collection = await investigation.collect(tmp_path / "rec", config)
+    (collection.record_dir / "turn-demo-engineer.jsonl").unlink()
+    inv = investigation.analyse(collection.record_dir, results=[])
+    contracts = {c.name: c for c in inv.checks}["contracts"]
+    assert contracts.status == "not verified"
+    assert contracts.detail == "not verified: none of the 2 sessions asked for an agent run"
