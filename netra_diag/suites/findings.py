@@ -204,6 +204,9 @@ def _vacuous_findings(
                 else f"{len(tests)} passing tests' recordings break"
             )
             out.append(Finding(24, f"{whose} the event contract", sigs[0].detail))
+        elif kind == VacuousKind.NEVER_AWAITED:
+            phrase = f"{plural(n, 'pass', 'passes')} never ran: coroutine never awaited"
+            out.append(Finding(33, phrase, sigs[0].detail))
         elif kind == VacuousKind.ZERO_FRAME_RECORDING:
             out.append(Finding(35, f"{plural(n, 'recording')} with zero frames"))
         elif kind == VacuousKind.FALLBACK:

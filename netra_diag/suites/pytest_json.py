@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import IO, Any
 
 from netra_diag.errors import ReportParseError
@@ -29,7 +31,10 @@ from netra_diag.suites.model import (
 )
 from netra_diag.suites.xmlstream import clip_text
 
-__all__ = ["parse_pytest_json", "parse_pytest_json_data"]
+__all__ = ["NEVER_AWAITED_PROPERTY", "parse_pytest_json", "parse_pytest_json_data"]
+
+# The property a test gets when the run warned that its coroutine was never awaited.
+NEVER_AWAITED_PROPERTY = "netra_never_awaited"
 
 _STAGES = ("setup", "call", "teardown")
 _FINAL = {o.value: o for o in Outcome}
@@ -207,6 +212,7 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
             index_of[case.test_id] = len(rows)
             rows.append(row_of(case))
         details[case.test_id] = case
+    _mark_never_awaited(data.get("warnings"), details)
     summary = data.get("summary")
     declared = (
         {k: v for k, v in summary.items() if isinstance(v, int) and not isinstance(v, bool)}
@@ -282,6 +288,36 @@ def _skip_reason(longrepr: Any) -> str:
     if pos >= 0:
         return text[pos + len(marker) :].rstrip("')\"")
     return text
+
+
+# The warning the test run gave for a test whose body is a coroutine nobody awaited: a unittest
+# TestCase's "async def test_x" under pytest without IsolatedAsyncioTestCase (PROTOCOL.md §9.4).
+# Its test "passed" without running a line of its body (§9.9). pytest-json-report keeps the
+# run's warnings apart from the tests, named by the coroutine's qualified name.
+_NEVER_AWAITED = re.compile(r"coroutine '(?P<qualname>[\w.<>]+)' was never awaited")
+
+
+def _mark_never_awaited(warnings: Any, details: dict[str, TestCase]) -> None:
+    """Give each test a never-awaited warning names the property ``NEVER_AWAITED_PROPERTY``."""
+    if not isinstance(warnings, list):
+        return
+    names: dict[str, str] = {}
+    for warning in warnings:
+        message = _text(warning.get("message")) if isinstance(warning, Mapping) else ""
+        match = _NEVER_AWAITED.search(message)
+        if match is not None:
+            names.setdefault(match.group("qualname"), message)
+    if not names:
+        return
+    for test_id, case in list(details.items()):
+        # "TestLegacy.test_coro" for tests/test_ws.py::TestLegacy::test_coro
+        plain = case.name.partition("[")[0]
+        owner = case.classname.rsplit(".", 1)[-1] if case.nodeid.count("::") > 1 else ""
+        message = names.get(f"{owner}.{plain}" if owner else plain)
+        if message is not None:
+            details[test_id] = replace(
+                case, properties=(*case.properties, (NEVER_AWAITED_PROPERTY, message))
+            )
 
 
 def _properties(value: Any) -> tuple[tuple[str, str], ...]:

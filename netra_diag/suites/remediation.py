@@ -241,6 +241,7 @@ _WEAK = {
     VacuousKind.ZERO_FRAME_RECORDING: "recording with zero frames",
     VacuousKind.AUTH_BYPASS: "auth bypassed (synthetic user)",
     VacuousKind.CONTRACT_BROKEN: "recording breaks the event contract",
+    VacuousKind.NEVER_AWAITED: "coroutine never awaited (body never ran)",
     VacuousKind.NO_TESTS: "no tests",
 }
 

@@ -7,6 +7,8 @@ Signals, each with what it was seen on:
 - a passing test whose output says it fell back to an in-memory or loopback stand-in;
 - a recording with zero frames, and a recording whose server user id is a synthetic one
   (``demo-user-001``, ``relaxed_*``, ``emergency_*``): the token was never validated;
+- a passing test whose coroutine was never awaited (pytest-json-report's warnings: an
+  ``async def`` test in a unittest class): its body never ran;
 - a passing test whose recording breaks the event contract (a critical event never sent, events
   out of order): the test did not check what the service owes every client.
 """
@@ -25,6 +27,7 @@ from operator import lt
 
 from netra_diag.suites.links import Recording
 from netra_diag.suites.model import Outcome, ProblemKind, SuiteRun
+from netra_diag.suites.pytest_json import NEVER_AWAITED_PROPERTY
 from netra_diag.wording import plural
 
 __all__ = [
@@ -68,6 +71,7 @@ class VacuousKind(StrEnum):
     ZERO_FRAME_RECORDING = "zero_frame_recording"
     AUTH_BYPASS = "auth_bypass"
     CONTRACT_BROKEN = "contract_broken"
+    NEVER_AWAITED = "never_awaited"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +166,19 @@ def find_vacuous(
             out.append(
                 VacuousSignal(VacuousKind.FALLBACK, case.test_id, f"output says: {m.group(0)!r}")
             )
+        if case.outcome is Outcome.PASSED and case.properties:
+            for name, value in case.properties:
+                if name == NEVER_AWAITED_PROPERTY:
+                    out.append(
+                        VacuousSignal(
+                            VacuousKind.NEVER_AWAITED,
+                            case.test_id,
+                            f"passed without running its body: {value} (an async test in a "
+                            "unittest.TestCase: use IsolatedAsyncioTestCase, or a plain class "
+                            "with pytest-asyncio)",
+                        )
+                    )
+                    break
     rows = run.row_by_id if recordings else {}
     for test_id, recs in (recordings or {}).items():
         result = rows.get(test_id)
