@@ -60,7 +60,11 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
   .netra-static { border-left: 3px solid #ccc; padding-left: 0.6em; }
   .netra-static table { border-collapse: collapse; font-size: 12px; }
   .netra-static th, .netra-static td { padding: 2px 6px; border-bottom: 1px solid #eee;
-    text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+    text-align: left; vertical-align: top; overflow-wrap: break-word; }
+  /* words stay whole ("tests", "completion" were cut into letters); only the last column,
+     where panels put test ids and other long names without spaces, may wrap anywhere */
+  .netra-static th { white-space: nowrap; }
+  .netra-static td:last-child { overflow-wrap: anywhere; min-width: 12em; }
   /* test ids are long and have no spaces: let them wrap rather than widen the page */
   .jp-RenderedMarkdown td code { white-space: normal; overflow-wrap: anywhere; }
 </style>

@@ -1,0 +1,76 @@
+"""The exported report page, laid out by a real browser: a panel's static table keeps short
+words whole (headers and cells were cut into letters: 'te/st/s', 'com/ple/tion')."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from netra_diag.report.html import export_html
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+WHY = (
+    "alone: same AssertionError with message “expected at least <n> agent_completed event, "
+    "received <n>” and more words so that this column wants the whole width of the page "
+) * 2
+TEST_ID = (
+    "case_websocket_agent_events_suite.TestWebSocketAgentEvents::"
+    "test_agent_completed_event_delivered"
+)
+STATIC = f"""<div class="netra-static"><p><b>Suite triage</b></p><table>
+<thead><tr><th>tests</th><th>category</th><th>phase</th><th>why</th>
+<th>representative</th></tr></thead>
+<tbody><tr><td>1</td><td>event contract (§5)</td><td id="phase">completion</td>
+<td>{WHY}</td><td id="test">{TEST_ID}</td></tr></tbody></table></div>"""
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield browser.new_page(viewport={"width": 1000, "height": 800})
+        finally:
+            browser.close()
+
+
+def lines_of(page: Any, selector: str) -> int:
+    """How many lines the text of the first element matching ``selector`` takes."""
+    return int(
+        page.evaluate(
+            """(sel) => {
+                const el = document.querySelector(sel);
+                const range = document.createRange();
+                range.selectNodeContents(el);
+                const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+                return tops.size;
+            }""",
+            selector,
+        )
+    )
+
+
+def test_static_tables_keep_short_words_whole(page: Any, tmp_path: Path) -> None:
+    nb = new_notebook()
+    cell = new_code_cell("panel")
+    cell.outputs = [new_output("display_data", data={"text/html": STATIC})]
+    nb.cells.append(cell)
+    path = tmp_path / "page.html"
+    path.write_text(export_html(nbformat.from_dict(nb)).html, encoding="utf-8")
+    page.goto(path.as_uri())
+    assert lines_of(page, ".netra-static th") == 1  # "tests"
+    assert lines_of(page, "#phase") == 1  # "completion"
+    # The long test id still wraps rather than widening the page.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1000 and lines_of(page, "#test") > 1
