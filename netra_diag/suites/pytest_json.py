@@ -313,10 +313,10 @@ def _mark_never_awaited(warnings: Any, details: dict[str, TestCase]) -> None:
         # "TestLegacy.test_coro" for tests/test_ws.py::TestLegacy::test_coro
         plain = case.name.partition("[")[0]
         owner = case.classname.rsplit(".", 1)[-1] if case.nodeid.count("::") > 1 else ""
-        message = names.get(f"{owner}.{plain}" if owner else plain)
-        if message is not None:
+        said = names.get(f"{owner}.{plain}" if owner else plain)
+        if said is not None:
             details[test_id] = replace(
-                case, properties=(*case.properties, (NEVER_AWAITED_PROPERTY, message))
+                case, properties=(*case.properties, (NEVER_AWAITED_PROPERTY, said))
             )
 
 
