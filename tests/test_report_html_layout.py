@@ -53,8 +53,8 @@ def lines_of(page: Any, selector: str) -> int:
                 const el = document.querySelector(sel);
                 const range = document.createRange();
                 range.selectNodeContents(el);
-                const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
-                return tops.size;
+                const rects = Array.from(range.getClientRects());
+                return new Set(rects.map(r => Math.round(r.top))).size;
             }""",
             selector,
         )
