@@ -48,7 +48,8 @@ _FIRST = re.compile(
 )
 _CONNECT = re.compile(
     r"refused|Connect call failed|Errno 11[01]|getaddrinfo|Name or service|HTTP 50[234]|"
-    r"opening handshake|ConnectFailed|unreachable|not running|InvalidStatus|InvalidHandshake",
+    r"opening handshake|ConnectFailed|unreachable|not running|InvalidStatus|InvalidHandshake"
+    r"|(?:timed out|timeout) (?:while )?connecting|could not connect|connect(?:ion)? timed out",
     re.I,
 )
 
