@@ -36,6 +36,7 @@ from netra_diag.report.parameters import check_path_parameters, refuse_report_se
 from netra_diag.report.safety import (
     check_parameters,
     find_leaks,
+    named_secrets,
     scrub_notebook,
     scrub_text,
     secret_values,
@@ -304,10 +305,12 @@ def run_report(
     declared = notebook_parameters(source)
     refuse_report_set(dict(parameters or {}))
     params = coerce_parameters(dict(parameters or {}), declared, where=f"notebook {name!r}")
-    check_parameters(params, env)
+    # The variable -p secret_env names holds a secret whatever it is called.
+    named = named_secrets(params, declared, env)
+    check_parameters(params, env, named=named)
     # Paths are resolved here: the notebook runs in the output folder.
     params = check_path_parameters(params, declared)
-    secrets = secret_values(env)
+    secrets = tuple(sorted({*secret_values(env), *named}, key=len, reverse=True))
 
     out = prepare_out_dir(out_dir)
     nb_path, html_path, summary_path = (

@@ -32,6 +32,7 @@ __all__ = [
     "check_parameters",
     "find_leaks",
     "is_token",
+    "named_secrets",
     "scrub_notebook",
     "scrub_text",
     "secret_values",
@@ -104,6 +105,32 @@ def secret_values(environ: Mapping[str, str], *, include_local: bool = True) -> 
     return tuple(sorted(set(found), key=len, reverse=True))
 
 
+def named_secrets(
+    parameters: Mapping[str, Any],
+    declared: Mapping[str, Mapping[str, Any]],
+    environ: Mapping[str, str],
+) -> dict[str, str]:
+    """``{value: name}`` of the variables a notebook's ``*_env`` parameters name (given, or
+    their defaults): ``-p secret_env SIGNING_KEY`` makes ``$SIGNING_KEY`` a secret although its
+    name does not say so. Values under 8 characters are left out, as for secret-named ones."""
+    import ast
+
+    found: dict[str, str] = {}
+    for key, spec in declared.items():
+        if not key.endswith("_env"):
+            continue
+        name = parameters.get(key)
+        if name is None:
+            try:
+                name = ast.literal_eval(str(spec.get("default", "")))
+            except (ValueError, SyntaxError):
+                continue
+        value = environ.get(str(name).strip(), "") if isinstance(name, str) else ""
+        if len(value) >= _MIN_SECRET_LEN:
+            found[value] = str(name).strip()
+    return found
+
+
 def _secret_env_names(environ: Mapping[str, str]) -> dict[str, str]:
     return {
         value: name
@@ -123,17 +150,24 @@ def _strings(value: Any, path: str) -> Iterable[tuple[str, str]]:
             yield from _strings(inner, f"{path}[{index}]")
 
 
-def check_parameters(parameters: Mapping[str, Any], environ: Mapping[str, str]) -> None:
+def check_parameters(
+    parameters: Mapping[str, Any],
+    environ: Mapping[str, str],
+    *,
+    named: Mapping[str, str] | None = None,
+) -> None:
     """Refuse parameters that carry a secret instead of naming where it lives.
 
     Raises :class:`~netra_diag.errors.UsageError` naming the parameter (never the value) when a
     value looks like a JWT, equals or contains the value of a secret environment variable or the
     local development secret, or when a parameter called e.g. ``token`` or ``secret`` is given a
-    value at all (use ``secret_env``).
+    value at all (use ``secret_env``). ``named`` maps more secret values to their variable's
+    name: those of variables a ``*_env`` parameter names, whatever they are called
+    (:func:`named_secrets`).
     """
     from netra_diag.tokens.profiles import LOCAL_DEV_SECRET
 
-    by_value = _secret_env_names(environ)
+    by_value = {**dict(named or {}), **_secret_env_names(environ)}
     by_value.setdefault(LOCAL_DEV_SECRET, "the built-in local development secret")
     for key, value in parameters.items():
         if _SECRET_PARAM.search(str(key)) and value not in (None, ""):
