@@ -54,7 +54,9 @@ def with_findings(report: TriageReport) -> TriageReport:
     for i, s in enumerate(ranked):
         if not s.failing:
             continue
-        where = f"{s.suite} " if named and s.suite else ""
+        # (next to named suites, the tests outside any are "(top level)": "0 of 1 tests pass"
+        # would read as the whole run's count)
+        where = f"{suite_label(s.suite)} " if named else ""
         phrase = f"{s.passed} of {s.tests} {where}tests pass"
         found.append(Finding(10 + i, phrase, s.current_text(), kind="suite"))
     if report.diff is not None:

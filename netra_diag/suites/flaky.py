@@ -66,9 +66,9 @@ def is_outage(
     run: SuiteRun, *, threshold: float = 0.5, signatures: Mapping[str, Signature] | None = None
 ) -> str:
     """Why ``run`` is an outage run (``""`` if it is not): at least ``threshold`` of its tests
-    failed, and most failures are of one infrastructure-class category (one or several causes:
-    refused connections and 503s alike). ``signatures``: those of the failing tests by test id,
-    if the caller has them already."""
+    failed with one infrastructure-class category (one or several causes: refused connections
+    and 503s alike), and those are most of its failures. ``signatures``: those of the failing
+    tests by test id, if the caller has them already."""
     total = len(run.rows)
     failing = run.failing()
     if not total or len(failing) < max(2, threshold * total):
@@ -90,7 +90,9 @@ def is_outage(
         return ""
     category, causes = max(by_category.items(), key=lambda item: sum(n for _, n in item[1]))
     n = sum(count for _, count in causes)
-    if n * 2 < len(failing):
+    if n * 2 < len(failing) or n < max(2, threshold * total):
+        # (most tests must have failed so: 2 of 6 refused, 1 of 6 rejected for its token is
+        # no outage, however few the other failures)
         return ""
     # (named by its category: a server crashing with 1011 is an outage too, but not one of
     # timeouts and refused connections, which is what "infrastructure" means elsewhere)
