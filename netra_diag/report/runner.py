@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -333,6 +334,8 @@ def run_report(
             run_params[RECORD_DIR_PARAMETER] = str(recordings)
         say(f"running {source} with kernel {kernel!r}")
         run = RunTracker(cell_timeout, run_timeout, started)
+        quiet = _QuietTimeouts()
+        logging.getLogger("papermill").addFilter(quiet)
         try:
             papermill.execute_notebook(
                 str(source),
@@ -367,6 +370,8 @@ def run_report(
         except Exception as exc:  # kernel died, ...: still report what ran
             where = run.where()
             error = f"{where + ': ' if where else ''}{type(exc).__name__}: {exc}"
+        finally:
+            logging.getLogger("papermill").removeFilter(quiet)
         if not raw_out.is_file() and run.notebook is not None:
             nbformat.write(run.notebook, str(raw_out))  # type: ignore[no-untyped-call]
         if not raw_out.is_file():
@@ -463,6 +468,14 @@ def run_report(
         warnings=tuple(warnings),
         recordings_path=made,
     )
+
+
+class _QuietTimeouts(logging.Filter):
+    """Drops nbclient's 'Timeout waiting for execute reply (3s).' log line: the report says the
+    same, naming the cell, in its headline and error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.getMessage()).startswith("Timeout waiting for execute reply")
 
 
 def _recorded_since(folder: Path | None, since: float) -> Path | None:
