@@ -187,7 +187,14 @@ def _run(args: argparse.Namespace) -> int:
         results = results or [str(data / "current.xml")]
         baseline = baseline or [str(data / "baseline.xml")]
     if not results:
-        print("netra-diag triage: error: give RESULTS files or --demo", file=sys.stderr)
+        hint = ""
+        if baseline and len(baseline) > 1:
+            # "triage --baseline base.xml cur.xml": --baseline takes every name after it
+            hint = (
+                f": --baseline took every file after it ({' '.join(baseline)}); give RESULTS "
+                "before --baseline, or end the baseline's files with --"
+            )
+        print(f"netra-diag triage: error: give RESULTS files or --demo{hint}", file=sys.stderr)
         return int(ExitCode.USAGE)
     show = sys.stderr.isatty() if args.progress is None else args.progress
     try:
