@@ -55,3 +55,13 @@ def test_a_timed_out_run_counts_its_one_event_in_words() -> None:
     )
     run = {c.name: c for c in checks}["run"]
     assert run.detail.startswith("timed out after 0.5 s (run_timeout) with 1 event, the last ")
+
+
+def test_the_headline_names_the_new_failures_that_decide_the_exit_code() -> None:
+    current = investigation.bundled_suite("current")
+    result = triage([current], baseline=[investigation.bundled_suite("baseline")])
+    check = investigation.new_failures_check(result)
+    assert check.status == "FAIL" and "new failure" not in result.headline
+    headline = investigation.triage_headline(result, check)
+    assert headline == f"{result.headline}; {check.detail}"
+    assert headline.startswith("1 of 4 golden-path WebSocket auth (staging) tests pass;")

@@ -71,8 +71,9 @@ def _nothing_tested(result: Any) -> str:
 
 
 def triage_headline(result: Any, check: Check) -> str:
-    """The triage's own headline (worst finding first), and what the new-failures check could
-    not judge: a run without a baseline, or one where no test ran."""
+    """The triage's own headline (worst finding first), then what the new-failures check found
+    when the headline does not say it (the failures that make the exit code 7), or what it
+    could not judge: a run without a baseline, or one where no test ran."""
     headline = str(result.headline) or check.detail
     nothing = _nothing_tested(result)
     if nothing:
@@ -82,6 +83,9 @@ def triage_headline(result: Any, check: Check) -> str:
     if not check.verified:
         return f"{headline}; new failures not verified: no baseline"
     if check.passed and result.failing and "no new failures" not in headline:
+        return f"{headline}; {check.detail}"
+    if not check.passed and not any(w in headline for w in ("new failure", "not in the base")):
+        # The check that decides the exit code (7) is named, after the triage's own findings.
         return f"{headline}; {check.detail}"
     return headline
 
