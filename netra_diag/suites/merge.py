@@ -46,7 +46,9 @@ def require_directory(path: ResultPath, what: str) -> Path:
 
 
 def expand_paths(paths: Iterable[ResultPath]) -> list[Path]:
-    """Files to read: each file as given, each directory's ``*.xml``/``*.json`` in name order."""
+    """Files to read: each file as given, each directory's ``*.xml``/``*.json`` in name order;
+    a file named twice (``reports/*.xml reports/junit-1.xml``, a folder and a file in it) once,
+    where it first appears."""
     out: list[Path] = []
     for p in paths:
         path = Path(p)
@@ -59,7 +61,17 @@ def expand_paths(paths: Iterable[ResultPath]) -> list[Path]:
             out.extend(found)
         else:
             out.append(path)
-    return out
+    seen: set[Path] = set()
+    unique: list[Path] = []
+    for path in out:
+        try:
+            key = path.resolve()
+        except (OSError, RuntimeError):  # (reading it will say what is wrong)
+            key = path
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return unique
 
 
 def parse_results(path: ResultPath, *, on_failures: FailureSink | None = None) -> SuiteRun:

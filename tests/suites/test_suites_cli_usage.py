@@ -26,3 +26,16 @@ def test_options_first_says_that_baseline_took_the_results(
     assert str(current) in err
     # as the error says: "--" ends the baseline's files
     assert main(["triage", "--baseline", str(base), "--", str(current)]) == 0
+
+
+def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
+    from netra_diag.suites import triage
+
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    (shards / "s1.xml").write_text(JUNIT)
+    (shards / "s2.xml").write_text(JUNIT.replace("test_x", "test_y"))
+    report = triage([shards, shards / "s1.xml", str(tmp_path / "shards" / ".." / "shards/s2.xml")])
+    assert report.current.sources == (str(shards / "s1.xml"), str(shards / "s2.xml"))
+    assert len(report.current.rows) == 2
+    assert not report.warnings  # no "appeared in more than one file"
