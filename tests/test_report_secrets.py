@@ -35,7 +35,17 @@ def test_its_value_is_scrubbed_from_every_artifact(
         'secret_env = "JWT_SECRET_KEY"  # NAME of the variable\nsummary_path = ""'
     )
     params.metadata["tags"] = ["parameters"]
-    nb.cells += [params, new_code_cell("import os\nprint('key:', os.environ[secret_env])")]
+    record = (
+        "from netra_diag import report\n"
+        "summary = report.Summary(summary_path, notebook='leaky')\n"
+        "summary.check('key', kind='auth', passed=True, detail=os.environ[secret_env])\n"
+        "summary.record('key', {os.environ[secret_env]: 1})"
+    )
+    nb.cells += [
+        params,
+        new_code_cell("import os\nprint('key:', os.environ[secret_env])"),
+        new_code_cell(record),
+    ]
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -50,4 +60,5 @@ def test_its_value_is_scrubbed_from_every_artifact(
         text = path.read_text(encoding="utf-8")
         assert VALUE not in text
     assert "key: <secret myS…#" in result.notebook_path.read_text(encoding="utf-8")
+    assert result.checks[0].detail.startswith("<secret myS…#")
     assert os.environ["QA_SIGNING_KEY"] == VALUE
