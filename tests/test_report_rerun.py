@@ -22,3 +22,15 @@ def test_no_html_removes_the_page_an_earlier_run_left(tmp_path: Path) -> None:
         "token_lab.ipynb",
         "token_lab.json",
     ]
+
+
+def test_an_out_folder_that_cannot_be_created_is_a_usage_error(tmp_path: Path) -> None:
+    import pytest
+
+    from netra_diag.errors import UsageError
+    from netra_diag.report import prepare_out_dir
+
+    afile = tmp_path / "afile"
+    afile.write_text("", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"^--out .*afile/report: cannot create it: "):
+        prepare_out_dir(afile / "report")

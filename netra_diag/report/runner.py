@@ -190,8 +190,11 @@ def prepare_out_dir(path: str | os.PathLike[str]) -> Path:
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is not a directory")
     if not out.exists():
-        out.mkdir(parents=True)
-        (out / ".gitignore").write_text("*\n", encoding="utf-8")
+        try:
+            out.mkdir(parents=True)
+            (out / ".gitignore").write_text("*\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--out {out}: cannot create it: {exc.strerror or exc}") from None
     return out
 
 
