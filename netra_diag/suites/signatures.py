@@ -130,8 +130,10 @@ def _number(match: re.Match[str]) -> str:
 # is a claim, not a secret); values shorter than 8 characters are not real secrets (as for
 # environment variables), nor are short words without a digit.
 _SECRET_ASSIGNMENT = re.compile(
-    r"(?i:\b(?:\w*?[_-])?(?:secret(?:[_-]?key)?|token|password|passwd|private[_-]?key|api[_-]?key"
-    r"|credentials?|auth[_-]?key))\b(?P<sep>['\"]?\s*[=:]\s*['\"]?)(?P<value>[^\s'\",;)}\]]{8,})"
+    r"(?:(?i:\b(?:\w*?[_-])?(?:secret(?:[_-]?key)?|token|password|passwd|private[_-]?key"
+    r"|api[_-]?key|credentials?|auth[_-]?key|ticket))\b(?P<sep>['\"]?\s*[=:]\s*['\"]?)"
+    # an Authorization header's credentials: "Bearer sk_live_…", "Basic dXNlcjpwYXNz"
+    r"|(?-i:\b(?:Bearer|Basic|bearer) +))(?P<value>[^\s'\",;)}\]]{8,})"
 )
 
 
@@ -153,7 +155,7 @@ def normalise_message(message: str) -> str:
     for secret in _secrets:  # (as tokens: "<n>" for its digits would leave the rest readable)
         if secret in text:
             text = text.replace(secret, "<secret>")
-    if "=" in text or ":" in text:
+    if "=" in text or ":" in text or "earer " in text or "Basic " in text:
         text = _SECRET_ASSIGNMENT.sub(_hide_assigned_secret, text)
     if text.startswith(_ASSERTION):
         text = _STRING_LITERAL.sub("'<str>'", text)

@@ -37,6 +37,15 @@ test_secret.py:4: AssertionError</failure></testcase></testsuite></testsuites>
         ('config {"password": "hunter2hunter2"}', 'config {"password": "<secret>"}'),
         ("SERVICE_SECRET: abcdefghij1 rejected", "SERVICE_SECRET: <secret> rejected"),
         ("access_token=opaque-abcdef-0123456789", "access_token=<secret>"),
+        # an opaque (not JWT-shaped) credential in a header or a ticket in a URL
+        (
+            "HTTP 401: Authorization: Bearer sk_live_abcdefghijklmnop",
+            "HTTP 401: Authorization: Bearer <secret>",
+        ),
+        ("sent Bearer sk_live_abcdefghijklmnop", "sent Bearer <secret>"),
+        ("Basic dXNlcjpwYXNzd29yZA== refused", "Basic <secret> refused"),
+        ("ws://host/ws?ticket=tkt_abcdefghijklmnop", "ws://host/ws?ticket=<secret>"),
+        ("a bearer of bad news", "a bearer of bad news"),
         # what tells causes apart stays
         ("token_type: access expected, got refresh", "token_type: access expected, got refresh"),
         ("token: Signature verification failed", "token: Signature verification failed"),
