@@ -1,5 +1,6 @@
 """The exported report page, laid out by a real browser: a panel's static table keeps short
-words whole (headers and cells were cut into letters: 'te/st/s', 'com/ple/tion')."""
+words whole (headers and cells were cut into letters: 'te/st/s', 'com/ple/tion'), and so does
+preformatted output ('still valid fo' / 'r 7195.9 s')."""
 
 from __future__ import annotations
 
@@ -74,3 +75,32 @@ def test_static_tables_keep_short_words_whole(page: Any, tmp_path: Path) -> None
     # The long test id still wraps rather than widening the page.
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 1000 and lines_of(page, "#test") > 1
+
+
+SENTENCE = (
+    "Closed 1000 by the client: normal closure. This service uses it for: normal cleanup: the "
+    "client or the server ended the session on purpose. The token was still valid for 7195.9 s. "
+)
+
+
+def test_preformatted_output_breaks_lines_between_words(page: Any, tmp_path: Path) -> None:
+    words = (SENTENCE * 6).split()
+    spans = " ".join(f'<span class="w">{w}</span>' for w in words)
+    nb = new_notebook()
+    cell = new_code_cell("panel")
+    html = f'<div class="netra-static"><pre style="white-space:pre-wrap;margin:0">{spans}</pre>'
+    long_id = "x" * 400
+    html += f'<pre id="long">{long_id}</pre></div>'
+    cell.outputs = [new_output("display_data", data={"text/html": html})]
+    nb.cells.append(cell)
+    path = tmp_path / "page.html"
+    path.write_text(export_html(nbformat.from_dict(nb)).html, encoding="utf-8")
+    page.goto(path.as_uri())
+    cut = page.evaluate(
+        """() => Array.from(document.querySelectorAll("span.w"))
+            .filter(s => s.getClientRects().length > 1).map(s => s.textContent)"""
+    )
+    assert cut == []
+    # A word longer than the line still wraps rather than widening the page.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1000
+    assert lines_of(page, "#long") > 1

@@ -65,6 +65,9 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
      where panels put test ids and other long names without spaces, may wrap anywhere */
   .netra-static th { white-space: nowrap; }
   .netra-static td:last-child { overflow-wrap: anywhere; min-width: 12em; }
+  /* JupyterLab's output style breaks preformatted text anywhere ("valid fo" / "r 7195 s"):
+     break at spaces, and inside a word only when it cannot fit on a line of its own */
+  body .jp-OutputArea-output pre { word-break: normal; overflow-wrap: anywhere; }
   /* test ids are long and have no spaces: let them wrap rather than widen the page */
   .jp-RenderedMarkdown td code { white-space: normal; overflow-wrap: anywhere; }
 </style>
