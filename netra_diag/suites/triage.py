@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from netra_diag.errors import ReportParseError
+from netra_diag.errors import ReportParseError, UsageError
 from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.background import SPAWN_MIN_BYTES
 from netra_diag.suites.clusters import Cluster, cluster_failures
@@ -48,6 +48,8 @@ Results = SuiteRun | str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 # Told, before each file is read, of its path, the bytes read so far and the bytes to read in
 # all (results, baseline and history); once more at the end with "" and done == total.
 ReadProgress = Callable[[str, int, int], None]
+# Earlier runs: a folder of them, or each one (a parsed run, a results file, a folder of shards).
+History = str | os.PathLike[str] | Sequence[SuiteRun | str | os.PathLike[str]]
 
 
 @dataclass(frozen=True)
@@ -219,11 +221,41 @@ def _observed_events(
     return tuple(e for e in CRITICAL_EVENTS if e in seen)
 
 
+def _is_path(value: object) -> bool:
+    return isinstance(value, str | os.PathLike)
+
+
+def _check_results(name: str, value: object) -> None:
+    if isinstance(value, SuiteRun) or _is_path(value):
+        return
+    if isinstance(value, Sequence) and not isinstance(value, bytes) and all(map(_is_path, value)):
+        return
+    raise UsageError(
+        f"triage: {name} must be a results file or folder, a list of them, or a SuiteRun; got "
+        + type(value).__name__
+    )
+
+
+def _check_history(value: object) -> None:
+    if _is_path(value):
+        return
+    if (
+        isinstance(value, Sequence)
+        and not isinstance(value, bytes)
+        and all(isinstance(run, SuiteRun) or _is_path(run) for run in value)
+    ):
+        return
+    raise UsageError(
+        "triage: history must be a folder of earlier runs, or a list of them (each a SuiteRun, "
+        "a results file or a folder of shards); got " + type(value).__name__
+    )
+
+
 def triage(
     results: Results,
     baseline: Results | None = None,
     recordings: str | os.PathLike[str] | Mapping[str, Sequence[Recording]] | None = None,
-    history: str | os.PathLike[str] | Sequence[SuiteRun] | None = None,
+    history: History | None = None,
     *,
     progress: ReadProgress | None = None,
 ) -> TriageReport:
@@ -231,9 +263,21 @@ def triage(
 
     ``baseline``: an earlier run to diff against. ``recordings``: a directory of cassettes written
     with ``--netra-record`` (or ``find_recordings``' result). ``history``: a directory with one
-    results file (or shard folder) per earlier run, oldest first by name, for flakiness.
+    results file (or shard folder) per earlier run, oldest first by name, for flakiness; or the
+    earlier runs themselves, oldest first, each a ``SuiteRun`` or a results file or shard folder.
     ``progress``: told of each file as it is read (``ReadProgress``).
+    Arguments of the wrong type raise ``UsageError`` naming the argument.
     """
+    _check_results("results", results)
+    if baseline is not None:
+        _check_results("baseline", baseline)
+    if recordings is not None and not isinstance(recordings, str | os.PathLike | Mapping):
+        raise UsageError(
+            "triage: recordings must be a directory or find_recordings()' result, got "
+            + type(recordings).__name__
+        )
+    if history is not None:
+        _check_history(history)
     with pause_gc():  # see netra_diag.suites.gc_pause: a tenth of the time on 100k-case runs
         use_environment_secrets()  # (before any helper is forked: it inherits them)
         return _triage(results, baseline, recordings, history, progress)
@@ -243,7 +287,7 @@ def _triage(
     results: Results,
     baseline: Results | None,
     recordings: str | os.PathLike[str] | Mapping[str, Sequence[Recording]] | None,
-    history: str | os.PathLike[str] | Sequence[SuiteRun] | None,
+    history: History | None,
     progress: ReadProgress | None,
 ) -> TriageReport:
     # Signing the failures is the largest piece of work after reading: for large results it
@@ -257,6 +301,8 @@ def _triage(
         if isinstance(history, str | os.PathLike):
             with contextlib.suppress(OSError):  # reading will say what is wrong
                 files += _files(history_entries(history, besides=_given(results)))
+        elif history is not None:
+            files += _files([run for run in history if not isinstance(run, SuiteRun)])
         sizes.update(_sizes([f for f in files if f not in sizes]))
         tracker = _Progress(progress, files, sizes)
     signing = Signing(
@@ -277,7 +323,7 @@ def _triage_signing(
     results: Results,
     baseline: Results | None,
     recordings: str | os.PathLike[str] | Mapping[str, Sequence[Recording]] | None,
-    history: str | os.PathLike[str] | Sequence[SuiteRun] | None,
+    history: History | None,
     signing: Signing,
     on_file: Callable[[Path], None] | None,
 ) -> TriageReport:
@@ -300,7 +346,10 @@ def _triage_signing(
         runs = (
             load_history(history, besides=_given(results), on_file=on_file)
             if isinstance(history, str | os.PathLike)
-            else list(history)
+            else [
+                run if isinstance(run, SuiteRun) else load_results(run, on_file=on_file)
+                for run in history
+            ]
         )
         flakiness = assess_flakiness([*runs, current])
     tallies = tally_suites(current)
