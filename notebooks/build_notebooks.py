@@ -483,7 +483,7 @@ failing suite triaged. The headline puts the worst finding first.
     ),
     parameters(
         """
-recordings = ""  # folder written by `netra-diag demo` or investigation.collect; empty: now
+recordings = ""  # folder (`netra-diag demo`, fanout --record) or cassettes, comma-separated
 record_dir = ""  # where recordings made now go; empty: a temp folder (report: --out/recordings)
 users = 20  # fan-out size when collecting now
 runs = 3  # runs per user when collecting now

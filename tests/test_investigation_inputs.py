@@ -297,3 +297,16 @@ async def test_no_session_asking_for_a_run_leaves_contracts_not_verified(tmp_pat
     contracts = {c.name: c for c in inv.checks}["contracts"]
     assert contracts.status == "not verified"
     assert contracts.detail == "not verified: none of the 2 sessions asked for an agent run"
+
+
+async def test_cassettes_named_one_by_one_are_judged_on_their_own(tmp_path: Path) -> None:
+    config = investigation.CollectConfig(users=3, runs=1, faults="", time_scale=0.1)
+    collection = await investigation.collect(tmp_path / "rec", config)
+    chosen = sorted(collection.record_dir.glob("*fanout*.jsonl"))[:2]
+    inv = investigation.analyse(",".join(map(str, chosen)), results=[])
+    assert sorted(inv.contracts) == sorted(p.name for p in chosen)
+    by_name = {c.name: c for c in inv.checks}
+    # Not the folder's fan-out summary (3 users and the turn): these two sessions only.
+    assert by_name["infrastructure"].detail.startswith("2 of 2 recorded sessions connected")
+    one = investigation.analyse(str(chosen[0]), results=[])
+    assert list(one.contracts) == [chosen[0].name]

@@ -105,7 +105,7 @@ class Investigation:
 
 
 def _injected_frame(
-    record_dir: Path, collection: Mapping[str, Any], findings: Any, metrics: Any
+    record_dir: Path | None, collection: Mapping[str, Any], findings: Any, metrics: Any
 ) -> Any:
     """What the service injected, and how the diagnosis saw it: contract findings in that run,
     or (for a stall, which breaks no contract) an event gap at least 80 % of the stall."""
@@ -114,7 +114,7 @@ def _injected_frame(
     from netra_diag.emulator import FaultPlan
 
     rows = list(collection.get("injected", ()))
-    if not rows and (record_dir / FAULT_LOG).is_file():
+    if not rows and record_dir is not None and (record_dir / FAULT_LOG).is_file():
         lines = (record_dir / FAULT_LOG).read_text("utf-8").splitlines()
         rows = [json.loads(line) for line in lines if line.strip()]
     frame = pd.DataFrame(rows, columns=["fault", "run_id", "thread_id", "user_id", "detail"])
@@ -173,7 +173,9 @@ def analyse(
     results: Sequence[str | os.PathLike[str]] | None = None,
     baseline: Sequence[str | os.PathLike[str]] | None = None,
 ) -> Investigation:
-    """Judge what :func:`collect` (or any fan-out with ``--record``) left in ``record_dir``.
+    """Judge what :func:`collect` (or any fan-out with ``--record``) left in ``record_dir``,
+    or the cassettes it names (one file, or comma-separated files: judged on their own, without
+    their folder's fan-out summary and fault log).
 
     ``sla``: a bundled SLA name or a TOML path. ``results``/``baseline``: suite result files to
     triage (JUnit XML or pytest JSON); ``[]`` to skip triage; ``None`` (not given): the bundled
@@ -188,11 +190,23 @@ def analyse(
     from netra_diag.recording import load_frames
     from netra_diag.suites.merge import require_directory
 
-    folder = require_directory(record_dir, "recordings")
-    # An empty folder is refused (UsageError naming the parameter), not an empty investigation.
-    cassettes = [p for p in find_cassettes(folder) if p.name != FAULT_LOG]
-    collection_path = folder / COLLECTION_FILE
-    collection = json.loads(collection_path.read_text("utf-8")) if collection_path.is_file() else {}
+    parts = [p.strip() for p in str(record_dir).split(",") if p.strip()]
+    if len(parts) > 1 or (parts and Path(parts[0]).expanduser().is_file()):
+        # Cassettes named one by one: what their folder says about a whole collection (its
+        # fan-out summary, its fault log) is not theirs; they are judged on their own.
+        cassettes = find_cassettes(str(record_dir))
+        collection: dict[str, Any] = {}
+        folder, fault_dir = cassettes[0].parent, None
+    else:
+        folder = require_directory(record_dir, "recordings")
+        # An empty folder is refused (UsageError naming the parameter), not an empty
+        # investigation.
+        cassettes = [p for p in find_cassettes(folder) if p.name != FAULT_LOG]
+        collection_path = folder / COLLECTION_FILE
+        collection = (
+            json.loads(collection_path.read_text("utf-8")) if collection_path.is_file() else {}
+        )
+        fault_dir = folder
     # The loader skips lines it cannot read; each is a warning the report shows. A file that is
     # no cassette at all is skipped the same way when others are there to read.
     damage: list[str] = []
@@ -220,7 +234,7 @@ def analyse(
         injected=None,  # type: ignore[arg-type]  # filled below, needs the findings
         collection=collection,
     )
-    inv.injected = _injected_frame(folder, collection, inv.findings_frame(), metrics)
+    inv.injected = _injected_frame(fault_dir, collection, inv.findings_frame(), metrics)
     suite_given = results is not None
     if results is None and collection.get("embedded_service") is True:
         # The demo's own recording: the bundled example is the demo's suite. Anyone else's
