@@ -26,3 +26,12 @@ def test_a_record_dir_may_be_new_and_is_resolved_from_the_callers_directory(
     out = check_path_parameters({"record_dir": "rec"}, DECLARED, cwd=str(tmp_path))
     assert out["record_dir"] == str(tmp_path / "rec")
     assert check_path_parameters({"record_dir": ""}, DECLARED) == {"record_dir": ""}
+
+
+def test_an_unknown_parameter_lists_only_those_a_user_may_set() -> None:
+    from netra_diag.report import coerce_parameters
+
+    declared = {"users": {"default": "20"}, "summary_path": {"default": '""'}}
+    with pytest.raises(UsageError) as caught:
+        coerce_parameters({"usres": "3"}, declared, where="notebook 'x'")
+    assert str(caught.value) == "notebook 'x' has no parameter 'usres'; its parameters: users"

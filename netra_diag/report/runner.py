@@ -33,7 +33,7 @@ from typing import Any
 from netra_diag import __version__
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.errors import NotebookError, UsageError
-from netra_diag.report.parameters import check_path_parameters, refuse_report_set
+from netra_diag.report.parameters import REPORT_SET, check_path_parameters, refuse_report_set
 from netra_diag.report.safety import (
     check_parameters,
     find_leaks,
@@ -159,7 +159,8 @@ def coerce_parameters(
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in declared:
-            valid = ", ".join(sorted(declared)) or "none"
+            # Not those the report command sets itself: giving them is refused too.
+            valid = ", ".join(sorted(k for k in declared if k not in REPORT_SET)) or "none"
             raise UsageError(f"{where} has no parameter {key!r}; its parameters: {valid}")
         if not isinstance(value, str):
             out[key] = value
