@@ -29,7 +29,7 @@ def test_a_record_dir_may_be_new_and_is_resolved_from_the_callers_directory(
 
 
 def test_an_unknown_parameter_lists_only_those_a_user_may_set() -> None:
-    from netra_diag.report import coerce_parameters
+    from netra_diag.report.runner import coerce_parameters
 
     declared = {"users": {"default": "20"}, "summary_path": {"default": '""'}}
     with pytest.raises(UsageError) as caught:
