@@ -179,8 +179,11 @@ def categorise(case: TestCase, evidence: str | None = None) -> CategoryMatch:
         )
     if phase == "collection" or (m := _IMPORT.search(text)):
         found = _short(m.group(0)) if phase != "collection" and m else "the module did not import"
+        # ("at collection" only where the runner said so: an import inside a test, or a
+        # fixture's, fails when the test runs)
+        where = " at collection" if phase == "collection" else ""
         return CategoryMatch(
-            Category.IMPORT_CONFIG, f"import or configuration error at collection ({found})"
+            Category.IMPORT_CONFIG, f"import or configuration error{where} ({found})"
         )
     if m := _BYPASS.search(text):
         return CategoryMatch(

@@ -34,7 +34,6 @@ class Phase(StrEnum):
 _BY_CATEGORY = {
     Category.TOKEN_HELPER_DRIFT: Phase.SETUP,
     Category.SETUP_METHOD_AWAIT: Phase.SETUP,
-    Category.IMPORT_CONFIG: Phase.COLLECTION,
     Category.SECRET_CLAIM_MISMATCH: Phase.AUTH,
     Category.SUBPROTOCOL_FORMAT: Phase.AUTH,
     Category.VACUOUS_PASS: Phase.AUTH,
@@ -66,6 +65,9 @@ def phase_of(case: TestCase, category: Category, recording: Recording | None = N
         seen = recording.phase_reached()
         if seen is not None:
             return Phase(seen)
+    if category is Category.IMPORT_CONFIG and runner_phase == "setup":
+        # (an import in a fixture: collection, had it been one, the runner would have said)
+        return Phase.SETUP
     if category in _BY_CATEGORY:
         return _BY_CATEGORY[category]
     text = evidence_of(case)

@@ -108,7 +108,17 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
     index_of: dict[str, int] = {}
     warnings: list[str] = []
     for i, collector in enumerate(collectors):
-        if not isinstance(collector, Mapping) or collector.get("outcome") != "failed":
+        if not isinstance(collector, Mapping):
+            continue
+        if collector.get("outcome") == "skipped":
+            # pytest.skip(allow_module_level=True): pytest counts the module "1 skipped" (its
+            # JUnit a skipped testcase named after the module); json-report lists no test
+            skipped = _collector_skipped(collector, i, path)
+            index_of[skipped.test_id] = len(rows)
+            rows.append(row_of(skipped))
+            details[skipped.test_id] = skipped
+            continue
+        if collector.get("outcome") != "failed":
             continue
         nodeid = _text(collector.get("nodeid"))
         longrepr = _text(collector.get("longrepr"))
@@ -230,6 +240,21 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
 
 
 _PYTEST_SUITE = "pytest"
+
+
+def _collector_skipped(collector: Mapping[str, Any], index: int, path: str) -> TestCase:
+    """The skipped test pytest counts for a module that skipped itself at collection."""
+    nodeid = _text(collector.get("nodeid")) or f"<collector #{index}>"
+    reason = _skip_reason(collector.get("longrepr"))
+    return _make_case(
+        nodeid,
+        Outcome.SKIPPED,
+        (Outcome.SKIPPED,),
+        None,
+        None,
+        (Problem(ProblemKind.SKIPPED, message=reason, phase="collection"),),
+        path,
+    )
 
 
 def _make_case(
