@@ -541,7 +541,8 @@ report.format_table(checks, empty="no checks")
 ## Injected and diagnosed
 
 Every fault the service injected, and how the diagnosis saw it: a contract finding in that run,
-or, for a stall (which breaks no contract), the event gap it left.
+or, for a stall (which breaks no contract), the event gap it left (or the wait for the first
+event, when it came before agent_started).
 """
     ),
     code(

@@ -310,3 +310,23 @@ async def test_cassettes_named_one_by_one_are_judged_on_their_own(tmp_path: Path
     assert by_name["infrastructure"].detail.startswith("2 of 2 recorded sessions connected")
     one = investigation.analyse(str(chosen[0]), results=[])
     assert list(one.contracts) == [chosen[0].name]
+
+
+def test_a_stall_before_the_first_event_is_diagnosed() -> None:
+    import pandas as pd
+
+    from netra_diag.investigation.analyse import _injected_frame
+
+    injected = {"fault": "stall", "run_id": "r1", "detail": "stalled 2 s before agent_started"}
+    collection = {"injected": [injected], "config": {"faults": "stall@0.05"}}
+    findings = pd.DataFrame({"run_id": [], "rule": []})
+    metrics = pd.DataFrame(
+        {
+            "phase": ["first_event", "event_gap", "event_gap"],
+            "run": ["r1", "r1", "r1"],
+            "value_ms": [2033.5, 371.7, 120.0],
+        }
+    )
+    frame = _injected_frame(None, collection, findings, metrics)
+    assert list(frame["detected_by"]) == ["latency: 2034 ms to the first event"]
+    assert bool(frame["detected"].iloc[0])

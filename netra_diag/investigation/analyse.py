@@ -108,7 +108,8 @@ def _injected_frame(
     record_dir: Path | None, collection: Mapping[str, Any], findings: Any, metrics: Any
 ) -> Any:
     """What the service injected, and how the diagnosis saw it: contract findings in that run,
-    or (for a stall, which breaks no contract) an event gap at least 80 % of the stall."""
+    or (for a stall, which breaks no contract) an event gap, or a wait for the first event,
+    at least 80 % of the stall."""
     import pandas as pd
 
     from netra_diag.emulator import FaultPlan
@@ -122,6 +123,8 @@ def _injected_frame(
     for run_id, rule in zip(findings.get("run_id", ()), findings.get("rule", ()), strict=False):
         rules.setdefault(str(run_id), set()).add(str(rule))
     gaps = metrics[metrics["phase"] == "event_gap"].groupby("run")["value_ms"].max()
+    # A stall before agent_started leaves no gap between events: it delays the first one.
+    firsts = metrics[metrics["phase"] == "first_event"].groupby("run")["value_ms"].max()
     faults = str((collection.get("config") or {}).get("faults", ""))
     stall_ms = FaultPlan.parse(faults).stall_s * 1000 if faults else float("inf")
 
@@ -131,6 +134,9 @@ def _injected_frame(
         gap = gaps.get(run_id)
         if fault == "stall" and gap is not None and gap >= 0.8 * stall_ms:
             return f"latency: {gap:.0f} ms event gap"
+        first = firsts.get(run_id)
+        if fault == "stall" and first is not None and first >= 0.8 * stall_ms:
+            return f"latency: {first:.0f} ms to the first event"
         return ""
 
     frame["detected_by"] = [
