@@ -107,6 +107,12 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
     details: dict[str, TestCase] = {}
     index_of: dict[str, int] = {}
     warnings: list[str] = []
+    if "collectors" not in data:
+        warnings.append(
+            f"{path}: the report has no 'collectors' (written with --json-report-omit "
+            "collectors?): modules that failed to import or skipped themselves, which pytest "
+            "counts as errors and skips, are not in it"
+        )
     for i, collector in enumerate(collectors):
         if not isinstance(collector, Mapping):
             continue

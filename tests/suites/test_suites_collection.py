@@ -101,3 +101,17 @@ def test_an_import_error_while_a_test_runs_is_not_at_collection(tmp_path: Path) 
         assert cluster.category is Category.IMPORT_CONFIG
         assert cluster.phase is not Phase.COLLECTION, path.name
         assert "at collection" not in cluster.category_reason
+
+
+def test_a_report_without_collectors_says_collection_errors_may_be_missing(
+    tmp_path: Path,
+) -> None:
+    # pytest --json-report --json-report-omit collectors ...: a module that failed to import
+    # is then in no list of the report, though pytest counted it "1 error"
+    data = {k: v for k, v in JSON_REPORT.items() if k != "collectors"}
+    path = tmp_path / "omit.json"
+    path.write_text(json.dumps(data))
+    report = triage(path)
+    assert any("no 'collectors'" in w for w in report.warnings)
+    (tmp_path / "full.json").write_text(json.dumps(JSON_REPORT))
+    assert not triage(tmp_path / "full.json").warnings
