@@ -42,7 +42,7 @@ from netra_diag.report.safety import (
     scrub_text,
     secret_values,
 )
-from netra_diag.report.summary import EXIT_PRIORITY, Check, exit_code_for, to_jsonable
+from netra_diag.report.summary import EXIT_PRIORITY, Check, CheckKind, exit_code_for, to_jsonable
 
 __all__ = [
     "DEFAULT_OUT_DIR",
@@ -66,6 +66,9 @@ KERNEL_NAME = "python3"
 # A cell that raises one of these refused its input (a parameter, or a file one names): the
 # report exits 2 (usage) with the error's own message, not 8 as for a notebook that broke.
 INPUT_ERRORS = frozenset({"UsageError", "ConfigFileError", "ReportParseError", "RecordingError"})
+# A cell that raises one of these could not reach the service (down, wrong port, DNS): the
+# report exits 9 (infrastructure), as --help says, not 8 as for a notebook that broke.
+UNREACHABLE_ERRORS = frozenset({"ConnectFailed"})
 FALLBACK_KERNEL_NAME = "netra-diag"
 # Where a notebook's own recordings go, inside out_dir (as `netra-diag demo` keeps them).
 RECORDINGS_DIR = "recordings"
@@ -325,6 +328,7 @@ def run_report(
 
     error: str | None = None
     refused: str | None = None  # a cell refused its input (a bad parameter): exit 2, not 8
+    unreachable: str | None = None  # a cell could not reach the service: exit 9, not 8
     with tempfile.TemporaryDirectory(prefix="netra-report-") as tmp:
         raw_out = Path(tmp) / f"{name}.ipynb"
         notebook_summary = Path(tmp) / "summary.json"
@@ -363,6 +367,8 @@ def run_report(
             error = f"In [{exc.exec_count}] {first!r}: {exc.ename}: {exc.evalue}"
             if exc.ename in INPUT_ERRORS:
                 refused = str(exc.evalue)
+            elif exc.ename in UNREACHABLE_ERRORS:
+                unreachable = f"{exc.evalue} (the notebook stopped at In [{exc.exec_count}])"
         except CellTimeoutError:
             error = run.timeout_error()
         except KeyboardInterrupt:
@@ -409,6 +415,11 @@ def run_report(
         refused = scrub_text(refused, secrets)
         exit_code = ExitCode.USAGE
         headline = f"bad input, nothing checked: {refused}"
+    elif unreachable is not None:
+        unreachable = scrub_text(unreachable, secrets)
+        checks += (Check("infrastructure", CheckKind.INFRASTRUCTURE, False, unreachable),)
+        exit_code = ExitCode.INFRASTRUCTURE
+        headline = f"infrastructure: {unreachable}; nothing after it was checked"
 
     sizes: dict[str, int] = {}
     warnings: list[str] = [
@@ -439,7 +450,15 @@ def run_report(
         "report": name,
         "source": str(source),
         "tool_version": __version__,
-        "status": "bad_input" if refused is not None else "notebook_error" if error else "ok",
+        "status": (
+            "bad_input"
+            if refused is not None
+            else "unreachable"
+            if unreachable is not None
+            else "notebook_error"
+            if error
+            else "ok"
+        ),
         "error": error,
         "exit_code": int(exit_code),
         "exit_class": exit_code.name,

@@ -1,0 +1,34 @@
+"""A notebook that cannot reach the service exits 9 (infrastructure), as ``report --help``
+says, not 8 (notebook error): e.g. $NETRA_URL left pointing at a service that is down."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.report import run_report
+
+
+def closed_port() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"ws://127.0.0.1:{sock.getsockname()[1]}/ws"
+
+
+def test_a_service_that_is_down_is_an_infrastructure_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = closed_port()
+    monkeypatch.setenv("NETRA_URL", url)
+    params = {"users": "2", "runs": "1"}
+    result = run_report("latency_sla", params, out_dir=tmp_path / "out", html=False)
+    assert result.exit_code is ExitCode.INFRASTRUCTURE
+    assert result.headline.startswith(f"infrastructure: could not connect to {url}")
+    assert "nothing after it was checked" in result.headline
+    assert [(c.name, c.status) for c in result.checks] == [("infrastructure", "FAIL")]
+    summary = json.loads(result.summary_path.read_text(encoding="utf-8"))
+    assert summary["exit_code"] == 9 and summary["status"] == "unreachable"
