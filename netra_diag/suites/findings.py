@@ -75,6 +75,15 @@ def with_findings(report: TriageReport) -> TriageReport:
             )
         if d.fixed:
             found.append(Finding(90, f"{len(d.fixed)} fixed since baseline"))
+        if d.duration_regressions:
+            worst = d.duration_regressions[0]  # (the most seconds added first)
+            found.append(
+                Finding(
+                    101,  # after "all tests pass": they pass, but slower
+                    f"{plural(len(d.duration_regressions), 'test')} slower than in the baseline",
+                    f"{worst.test_id}: {worst.before:.2f} s -> {worst.after:.2f} s",
+                )
+            )
     missing = report.critical_missing
     if missing:
         found.append(

@@ -44,6 +44,7 @@ class SuiteStatus:
     fixed: int = 0
     causes: tuple[str, ...] = ()
     weak_passes: tuple[str, ...] = ()
+    slower: int = 0  # tests the diff found slower than in the baseline
 
     @property
     def passed(self) -> int:
@@ -88,6 +89,8 @@ class SuiteStatus:
             parts.append(f"{self.fixed} fixed")
         if self.tests != self.baseline_tests:
             parts.append(f"{self.tests - self.baseline_tests:+d} tests")
+        if self.slower:
+            parts.append(f"{self.slower} slower")
         return ", ".join(parts) or "no change"
 
 
@@ -193,6 +196,7 @@ def suite_statuses(
     base_of_test = {tid: name for name, tally in base_suites.items() for tid in tally.tids}
     new = set(diff.new_failures + diff.failing_added) if diff else set()
     fixed = set(diff.fixed) if diff else set()
+    slower = {r.test_id for r in diff.duration_regressions} if diff else set()
     cause_of: dict[str, str] = {}
     for cluster in clusters:
         for tid in cluster.tests:
@@ -226,6 +230,7 @@ def suite_statuses(
                 baseline_passing=base.passing if base is not None else None,
                 new_failures=sum(map(new.__contains__, tids)) if new else 0,
                 fixed=sum(map(fixed.__contains__, tids)) if fixed else 0,
+                slower=sum(map(slower.__contains__, tids)) if slower else 0,
                 causes=tuple(f"{n}× {label}" for label, n in causes.most_common()),
                 weak_passes=tuple(_weak_text(kind, n) for kind, n in weak.most_common()),
             )

@@ -309,6 +309,7 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
                 "baseline_tests": s.baseline_tests,
                 "new_failures": s.new_failures,
                 "fixed": s.fixed,
+                "slower": s.slower,
                 "causes": list(s.causes),
                 "weak_passes": list(s.weak_passes),
             }

@@ -1,0 +1,33 @@
+"""A test much slower than in the baseline is said in the suite table and the findings, after
+the pass it does not undo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netra_diag.suites import triage
+
+
+def _run(path: Path, times: list[float]) -> Path:
+    cases = "".join(
+        f'<testcase classname="test_perf" name="t{i}" time="{t}"/>' for i, t in enumerate(times)
+    )
+    path.write_text(
+        f'<testsuites name="pytest tests"><testsuite name="pytest" tests="{len(times)}">'
+        f"{cases}</testsuite></testsuites>"
+    )
+    return path
+
+
+def test_a_slower_test_shows_in_the_table_and_the_headline(tmp_path: Path) -> None:
+    base = _run(tmp_path / "base.xml", [0.1, 1.0, 5.0])
+    current = _run(tmp_path / "current.xml", [0.1, 1.05, 60.0])
+    report = triage(current, baseline=base)
+    (suite,) = report.suites
+    assert suite.slower == 1
+    assert suite.change_text() == "1 slower"  # was "no change"
+    assert report.headline == "all 3 tests pass; 1 test slower than in the baseline"
+    assert report.to_dict()["suites"][0]["slower"] == 1
+    same = triage(current, baseline=current)
+    assert same.suites[0].change_text() == "no change"
+    assert same.headline == "all 3 tests pass"
