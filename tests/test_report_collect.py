@@ -44,3 +44,25 @@ async def test_a_refused_value_creates_no_folder(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
         await investigation.collect(tmp_path / "new", investigation.CollectConfig(users=0))
     assert not (tmp_path / "new").exists()
+
+
+async def test_a_collection_against_netra_url_says_faults_were_not_injected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netra_diag.emulator import EmulatorConfig, start_in_thread
+
+    service = start_in_thread(EmulatorConfig())
+    try:
+        monkeypatch.setenv("NETRA_URL", service.url)
+        config = investigation.CollectConfig(users=1, runs=1, faults="stall@0.5", time_scale=0.1)
+        collection = await investigation.collect(tmp_path / "rec", config)
+    finally:
+        service.stop()
+    assert not collection.embedded
+    assert collection.caveat == (
+        f"recorded against {service.url} (the url given or $NETRA_URL), not an embedded "
+        "service; faults 'stall@0.5' were not injected"
+    )
+    monkeypatch.delenv("NETRA_URL")
+    own = await investigation.collect(tmp_path / "own", config)
+    assert own.embedded and own.caveat == ""

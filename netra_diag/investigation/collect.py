@@ -66,6 +66,23 @@ class Collection:
     fanout: Mapping[str, Any]
     injected: tuple[Mapping[str, Any], ...]
     elapsed_s: float
+    # Recorded against an embedded reference service started here (faults injected), not the
+    # ``url`` given or ``$NETRA_URL``.
+    embedded: bool = True
+
+    @property
+    def caveat(self) -> str:
+        """What a reader must know about where this was recorded: ``""`` for the embedded
+        service; otherwise that the service was someone else's and ``faults`` were not
+        injected."""
+        if self.embedded:
+            return ""
+        faults = self.config.faults
+        skipped = f"; faults {faults!r} were not injected" if faults else ""
+        return (
+            f"recorded against {self.url} (the url given or $NETRA_URL), not an embedded "
+            f"service{skipped}"
+        )
 
 
 def _checked(cfg: CollectConfig) -> tuple[Any, Any, Any]:
@@ -183,5 +200,12 @@ async def collect(
     }
     _write_json(out / COLLECTION_FILE, summary)
     return Collection(
-        out, target, cfg, turn, summary["fanout"], injected, time.monotonic() - started
+        out,
+        target,
+        cfg,
+        turn,
+        summary["fanout"],
+        injected,
+        time.monotonic() - started,
+        embedded=handle is not None,
     )
