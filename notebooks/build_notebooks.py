@@ -408,8 +408,6 @@ if not recordings:
     )
     recordings = str(collection.record_dir)
     print(f"recorded {collection.fanout['users']} users' sessions in {recordings}")
-    if collection.caveat:  # $NETRA_URL: someone else's service, not an embedded one
-        print("warning:", summary.warn(collection.caveat))
 # A folder without cassettes is refused; lines the loader cannot read are warnings, not silence.
 damage = []
 metrics = phase_metrics(
@@ -520,8 +518,6 @@ if not recordings:
     )
     recordings = str(collection.record_dir)
     print(f"recorded {collection.fanout['users']} users' sessions in {recordings}")
-    if collection.caveat:  # $NETRA_URL: someone else's service, faults not injected
-        print("warning:", summary.warn(collection.caveat))
 # results "none" skips the triage; empty: the bundled example for recordings of the embedded
 # service made here or by the demo, for your own recordings no suite (new_failures not verified).
 suite, suite_baseline = investigation.investigation_suite(results, baseline)

@@ -46,23 +46,35 @@ async def test_a_refused_value_creates_no_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "new").exists()
 
 
-async def test_a_collection_against_netra_url_says_faults_were_not_injected(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_a_collection_against_a_given_url_says_faults_were_not_injected(
+    tmp_path: Path,
 ) -> None:
     from netra_diag.emulator import EmulatorConfig, start_in_thread
 
     service = start_in_thread(EmulatorConfig())
     try:
-        monkeypatch.setenv("NETRA_URL", service.url)
         config = investigation.CollectConfig(users=1, runs=1, faults="stall@0.5", time_scale=0.1)
-        collection = await investigation.collect(tmp_path / "rec", config)
+        collection = await investigation.collect(tmp_path / "rec", config, url=service.url)
     finally:
         service.stop()
     assert not collection.embedded
     assert collection.caveat == (
-        f"recorded against {service.url} (the url given or $NETRA_URL), not an embedded "
-        "service; faults 'stall@0.5' were not injected"
+        f"recorded against {service.url} (the url given), not an embedded service; faults "
+        "'stall@0.5' were not injected"
     )
-    monkeypatch.delenv("NETRA_URL")
+
+
+async def test_netra_url_is_not_where_a_collection_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # $NETRA_URL (left over from `netra-diag lab`, or a service that is down) made the demo
+    # and the reports record against it, faults not injected, or fail to connect.
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("NETRA_URL", f"ws://127.0.0.1:{sock.getsockname()[1]}/ws")
+    config = investigation.CollectConfig(users=1, runs=1, faults="", time_scale=0.1)
     own = await investigation.collect(tmp_path / "own", config)
     assert own.embedded and own.caveat == ""
+    assert own.fanout["sessions_connected"] == 1

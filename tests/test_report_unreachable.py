@@ -1,5 +1,5 @@
 """A notebook that cannot reach the service exits 9 (infrastructure), as ``report --help``
-says, not 8 (notebook error): e.g. $NETRA_URL left pointing at a service that is down."""
+says, not 8 (notebook error)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import json
 import socket
 from pathlib import Path
 
-import pytest
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
 
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.report import run_report
@@ -19,13 +20,25 @@ def closed_port() -> str:
         return f"ws://127.0.0.1:{sock.getsockname()[1]}/ws"
 
 
-def test_a_service_that_is_down_is_an_infrastructure_failure(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_service_that_is_down_is_an_infrastructure_failure(tmp_path: Path) -> None:
     url = closed_port()
-    monkeypatch.setenv("NETRA_URL", url)
-    params = {"users": "2", "runs": "1"}
-    result = run_report("latency_sla", params, out_dir=tmp_path / "out", html=False)
+    nb = new_notebook()
+    params = new_code_cell('url = ""  # the service\nsummary_path = ""')
+    params.metadata["tags"] = ["parameters"]
+    collect = (
+        "from netra_diag import investigation\n"
+        "config = investigation.CollectConfig(users=1, runs=1, faults='')\n"
+        "await investigation.collect('rec', config, url=url)"
+    )
+    nb.cells += [params, new_code_cell(collect)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    source = tmp_path / "collect.ipynb"
+    nbformat.write(nb, str(source))
+    result = run_report(source, {"url": url}, out_dir=tmp_path / "out", html=False)
     assert result.exit_code is ExitCode.INFRASTRUCTURE
     assert result.headline.startswith(f"infrastructure: could not connect to {url}")
     assert "nothing after it was checked" in result.headline

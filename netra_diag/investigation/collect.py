@@ -67,7 +67,7 @@ class Collection:
     injected: tuple[Mapping[str, Any], ...]
     elapsed_s: float
     # Recorded against an embedded reference service started here (faults injected), not the
-    # ``url`` given or ``$NETRA_URL``.
+    # ``url`` given.
     embedded: bool = True
 
     @property
@@ -79,10 +79,7 @@ class Collection:
             return ""
         faults = self.config.faults
         skipped = f"; faults {faults!r} were not injected" if faults else ""
-        return (
-            f"recorded against {self.url} (the url given or $NETRA_URL), not an embedded "
-            f"service{skipped}"
-        )
+        return f"recorded against {self.url} (the url given), not an embedded service{skipped}"
 
 
 def _checked(cfg: CollectConfig) -> tuple[Any, Any, Any]:
@@ -153,7 +150,10 @@ async def collect(
     fault_log = out / FAULT_LOG
     started = time.monotonic()
     async with contextlib.AsyncExitStack() as stack:
-        target = url or env.get("NETRA_URL", "")
+        # Only the url given: $NETRA_URL (set by `netra-diag lab`) is for the notebooks' `url`
+        # parameters; a collection without a url is the embedded service's, faults injected,
+        # as the demo and the notebooks' help say.
+        target = url
         handle = None
         if not target:
             emulator = EmulatorConfig(
