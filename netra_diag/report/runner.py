@@ -42,7 +42,13 @@ from netra_diag.report.safety import (
     scrub_text,
     secret_values,
 )
-from netra_diag.report.summary import EXIT_PRIORITY, Check, CheckKind, exit_code_for, to_jsonable
+from netra_diag.report.summary import (
+    Check,
+    CheckKind,
+    derive_headline,
+    exit_code_for,
+    to_jsonable,
+)
 
 __all__ = [
     "DEFAULT_OUT_DIR",
@@ -237,23 +243,7 @@ def _derive_headline(checks: tuple[Check, ...], error: str | None) -> str:
     """Worst first: a notebook error, then failed checks by exit-code class."""
     if error:
         return f"notebook failed: {error}"
-    failed = sorted(
-        (c for c in checks if not c.passed),
-        key=lambda c: EXIT_PRIORITY.index(exit_code_for([c])),
-    )
-    if failed:
-        return "; ".join(f"{c.name}: {c.detail or 'failed'}" for c in failed)
-    unverified = [c.name for c in checks if not c.verified]
-    if unverified:
-        return (
-            f"{len(checks) - len(unverified)} of {len(checks)} required checks passed; "
-            f"not verified for lack of data: {', '.join(unverified)}"
-        )
-    if len(checks) == 1:
-        return "the one required check passed"
-    if checks:
-        return f"all {len(checks)} required checks passed"
-    return "no required checks were recorded"
+    return derive_headline(checks)
 
 
 def _write_checked(path: Path, text: str, secrets: tuple[str, ...]) -> int:

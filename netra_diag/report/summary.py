@@ -52,6 +52,7 @@ __all__ = [
     "Check",
     "CheckKind",
     "Summary",
+    "derive_headline",
     "exit_code_for",
     "to_jsonable",
 ]
@@ -135,6 +136,29 @@ def exit_code_for(checks: Iterable[Check], *, notebook_failed: bool = False) -> 
         if code in failed:
             return code
     return ExitCode.OK
+
+
+def derive_headline(checks: Iterable[Check]) -> str:
+    """The headline of checks when a notebook sets none: the failed ones worst first (by
+    exit-code class), else what passed and what could not be verified."""
+    checks = tuple(checks)
+    failed = sorted(
+        (c for c in checks if not c.passed),
+        key=lambda c: EXIT_PRIORITY.index(exit_code_for([c])),
+    )
+    if failed:
+        return "; ".join(f"{c.name}: {c.detail or 'failed'}" for c in failed)
+    unverified = [c.name for c in checks if not c.verified]
+    if unverified:
+        return (
+            f"{len(checks) - len(unverified)} of {len(checks)} required checks passed; "
+            f"not verified for lack of data: {', '.join(unverified)}"
+        )
+    if len(checks) == 1:
+        return "the one required check passed"
+    if checks:
+        return f"all {len(checks)} required checks passed"
+    return "no required checks were recorded"
 
 
 def to_jsonable(value: Any) -> Any:
@@ -274,7 +298,8 @@ class Summary:
         """The summary as written; scrubbed once more, in case an attribute was set directly."""
         raw = {
             "notebook": self.notebook,
-            "headline": self.headline,
+            # None set: the one `netra-diag report` would print, so the page shows it too.
+            "headline": self.headline or (derive_headline(self.checks) if self.checks else ""),
             "checks": [c.to_dict() for c in self.checks],
             "values": self.values,
             "warnings": list(self.warnings),

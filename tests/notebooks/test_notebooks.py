@@ -237,6 +237,8 @@ def test_live_session_runs_and_shows_the_final_panel(tmp_path: Path) -> None:
     assert {c.name for c in result.checks} == {"connected", "auth", "contracts"}
     assert result.values["outcome"].startswith("completed")
     html = result.html_path.read_text(encoding="utf-8")
+    # The page shows the headline the report prints (the notebook sets none of its own).
+    assert f"<p><b>{result.headline}</b></p>" in html
     # The panel's display was refreshed after the run: the report shows its final state.
     assert "state: closed" in html or "state: connected" in html
     assert html.count("agent_started") >= 1 and "netra-event-table" in html
