@@ -35,3 +35,11 @@ def test_an_unknown_parameter_lists_only_those_a_user_may_set() -> None:
     with pytest.raises(UsageError) as caught:
         coerce_parameters({"usres": "3"}, declared, where="notebook 'x'")
     assert str(caught.value) == "notebook 'x' has no parameter 'usres'; its parameters: users"
+
+
+def test_results_none_is_a_keyword_only_where_the_notebook_documents_it(tmp_path: Path) -> None:
+    documented = {"results": {"default": '""', "help": 'suite files; "none": skip'}}
+    assert check_path_parameters({"results": "none"}, documented) == {"results": "none"}
+    plain = {"results": {"default": '""', "help": "JUnit XML files, comma-separated"}}
+    with pytest.raises(UsageError, match=r"^parameter results: none: no such file$"):
+        check_path_parameters({"results": "none"}, plain, cwd=str(tmp_path))

@@ -67,8 +67,9 @@ def check_path_parameters(
         value = out.get(name)
         if name not in declared or not isinstance(value, str) or not value.strip():
             continue
-        if value.strip() in _KEYWORDS.get(name, ()):
-            continue
+        help_text = str((declared.get(name) or {}).get("help", ""))
+        if value.strip() in _KEYWORDS.get(name, ()) and f'"{value.strip()}"' in help_text:
+            continue  # a keyword the notebook's parameter documents (results "none")
         if name == "sla" and _is_builtin_sla(value.strip()):
             continue
         resolved = []
