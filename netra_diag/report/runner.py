@@ -8,7 +8,9 @@
   parameters, artifact sizes, and the exit code by class (:func:`.exit_code_for`).
 
 A notebook with a ``record_dir`` parameter records what it needs into ``out_dir/recordings``
-(:data:`RECORDINGS_DIR`) unless told otherwise, never into a hidden temporary folder. An
+(:data:`RECORDINGS_DIR`: ``investigation_report``, as ``netra-diag demo`` keeps them) or
+``out_dir/recordings-NAME`` (any other notebook, so that reports sharing an ``out_dir`` never
+replace each other's recordings) unless told otherwise, never into a hidden temporary folder. An
 interrupted run (Ctrl-C) writes no report: its kernel is killed and :class:`ReportInterrupted`
 (a ``KeyboardInterrupt``) says where the partial recordings are.
 
@@ -328,7 +330,7 @@ def run_report(
         recordings: Path | None = None
         if RECORD_DIR_PARAMETER in declared:
             # Recordings made now land beside the report, not in a hidden temporary folder.
-            recordings = Path(params.get(RECORD_DIR_PARAMETER) or out / RECORDINGS_DIR).resolve()
+            recordings = Path(params.get(RECORD_DIR_PARAMETER) or out / _own(name)).resolve()
             run_params[RECORD_DIR_PARAMETER] = str(recordings)
         say(f"running {source} with kernel {kernel!r}")
         run = RunTracker(cell_timeout, run_timeout, started)
@@ -502,6 +504,13 @@ class _QuietTimeouts(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.getMessage()).startswith("Timeout waiting for execute reply")
+
+
+def _own(name: str) -> str:
+    """The folder in ``out_dir`` where notebook ``name`` records by default (see the module
+    docstring): a collection replaces the previous one in its folder, and must not replace
+    another report's (both default to ``./netra-report``)."""
+    return RECORDINGS_DIR if name == "investigation_report" else f"{RECORDINGS_DIR}-{name}"
 
 
 def _recorded_since(folder: Path | None, since: float) -> Path | None:

@@ -204,7 +204,17 @@ def test_suite_triage_runs_on_the_bundled_example(tmp_path: Path) -> None:
 
 
 def test_latency_sla_runs_against_the_embedded_service(tmp_path: Path) -> None:
+    # An investigation_report's recordings in the same --out (both default to ./netra-report).
+    theirs = tmp_path / "recordings"
+    theirs.mkdir()
+    for name in ("collection.json", "turn-demo-engineer.jsonl", "00000-fanout-user-0000.jsonl"):
+        (theirs / name).write_text("{}\n", encoding="utf-8")
     result = _run("latency_sla", tmp_path)
+    assert sorted(p.name for p in theirs.iterdir()) == [
+        "00000-fanout-user-0000.jsonl",
+        "collection.json",
+        "turn-demo-engineer.jsonl",
+    ]
     sla = result.values["sla"]
     assert sla["sla"] == "service" and {c["id"] for c in sla["checks"]} >= {"connect-max"}
     expected = ExitCode.SLA_BREACH if sla["breached"] else ExitCode.OK
@@ -215,10 +225,12 @@ def test_latency_sla_runs_against_the_embedded_service(tmp_path: Path) -> None:
     assert "<th>p95 (ms)</th>" in html and "<th>required</th>" in html
     assert "<td>yes</td>" in html and "<td>True</td>" not in html
     assert "<td>tool_duration</td><td>client</td>" in html
-    # What it recorded is kept beside the report, as investigation_report keeps its own.
-    assert result.recordings_path == (tmp_path / "recordings").resolve()
+    # What it recorded is kept beside the report, as investigation_report keeps its own, in a
+    # folder of its own: a report into the same --out never replaces the other's recordings.
+    assert result.recordings_path == (tmp_path / "recordings-latency_sla").resolve()
     assert len(list(result.recordings_path.glob("*.jsonl"))) >= 3
-    assert json.loads(result.summary_path.read_text())["artifacts"]["recordings"] == "recordings"
+    summary = json.loads(result.summary_path.read_text())
+    assert summary["artifacts"]["recordings"] == "recordings-latency_sla"
 
 
 def test_latency_sla_refuses_an_unknown_phase(tmp_path: Path) -> None:
