@@ -352,6 +352,7 @@ def _triage_signing(
             ]
         )
         flakiness = assess_flakiness([*runs, current])
+        notes += _history_notes(current, runs)
     tallies = tally_suites(current)
     observed = _observed_events(current, recs)
     signatures = signing.result(current.failing())
@@ -376,6 +377,24 @@ def _triage_signing(
 
 def _source_name(recordings: object) -> str:
     return os.fspath(recordings) if isinstance(recordings, str | os.PathLike) else "recordings"
+
+
+def _history_notes(current: SuiteRun, runs: Sequence[SuiteRun]) -> list[str]:
+    """Earlier runs that share no test with this one (another suite, or pytest run from another
+    directory: "tests.test_a::t" there, "test_a::t" here) say nothing of its tests' flakiness."""
+    ids = set(current.columns.test_ids)
+    if not ids:
+        return []
+    apart = [run for run in runs if run.rows and ids.isdisjoint(run.columns.test_ids)]
+    if not apart:
+        return []
+    example = apart[0].rows[0].test_id
+    return [
+        f"history: {len(apart)} of {plural(len(runs), 'earlier run')} "
+        f"{'shares' if len(apart) == 1 else 'share'} no test with this "
+        f"run (e.g. {example!r} there; run from another directory, or another suite?): their "
+        "tests' histories are apart from this run's"
+    ]
 
 
 def _baseline_notes(current: SuiteRun, base: SuiteRun) -> list[str]:

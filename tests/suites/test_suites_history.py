@@ -47,3 +47,21 @@ def test_the_outage_run_left_out_is_named(tmp_path: Path) -> None:
     assert first.startswith(f"{history / 'run2.xml'}: 3 of 3 tests failed with one cause")
     assert second.startswith(f"{shards}: 3 of 3 tests failed")
     assert f"outage: {history / 'run2.xml'}: " in report.to_text()
+
+
+def test_history_runs_that_share_no_test_with_this_run_are_said(tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    history.mkdir()
+    names = ("test_a", "test_b")
+    (history / "run1.xml").write_text(_run(dict.fromkeys(names, "P")))
+    # this run's pytest ran from the folder above: its ids carry the package
+    current = tmp_path / "current.xml"
+    current.write_text(_run(dict.fromkeys(names, "P")).replace('"test_f"', '"flaky.test_f"'))
+    report = triage(current, history=history)
+    assert any(
+        w.startswith("history: 1 of 1 earlier run shares no test with this run")
+        for w in report.warnings
+    )
+    same = tmp_path / "same.xml"
+    same.write_text(_run(dict.fromkeys(names, "P")))
+    assert not triage(same, history=history).warnings
