@@ -16,7 +16,7 @@ from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.categories import Category, category_label
 from netra_diag.suites.model import Counts, suite_label
 from netra_diag.suites.remediation import SuiteStatus
-from netra_diag.suites.vacuous import VacuousKind, VacuousSignal
+from netra_diag.suites.vacuous import OUTPUT_SAYS, VacuousKind, VacuousSignal
 from netra_diag.wording import plural
 
 if TYPE_CHECKING:
@@ -191,9 +191,16 @@ def _vacuous_findings(
         n = len(sigs)
         if kind == VacuousKind.AUTH_BYPASS:
             users = sorted({s.detail.split("'")[1] for s in sigs if "'" in s.detail})
-            out.append(
-                Finding(25, f"auth bypassed in {plural(n, 'recording')} ({', '.join(users)})")
-            )
+            said = sum(s.detail.startswith(OUTPUT_SAYS) for s in sigs)
+            where = [
+                text
+                for text in (
+                    plural(n - said, "recording") if n - said else "",
+                    plural(said, "passing test's output", "passing tests' output") if said else "",
+                )
+                if text
+            ]
+            out.append(Finding(25, f"auth bypassed in {' and '.join(where)} ({', '.join(users)})"))
         elif kind == VacuousKind.ONLY_SKIPS:
             whole = any(s.subject == "(run)" for s in sigs)
             phrase = (

@@ -54,6 +54,12 @@ _FALLBACK = re.compile(
 )
 
 
+# A passing test's captured output naming a synthetic user of permissive auth (PROTOCOL.md §2):
+# "connected as demo-user-001". ``VacuousSignal.detail`` of such a signal starts with
+# OUTPUT_SAYS (the others come from recordings).
+_BYPASS_USER_IN_OUTPUT = re.compile(r"\b(?:demo-user-001|relaxed_\w+|emergency_\w+)\b")
+OUTPUT_SAYS = "its output names"
+
 _NOT_SKIPPY = frozenset(Outcome) - {Outcome.SKIPPED, Outcome.XFAILED}
 _MODULE_SKIP = "collection skipped"
 
@@ -168,12 +174,27 @@ def find_vacuous(
                 f"passed in {row.duration * 1000:.1f} ms, too fast for a network round trip",
             )
         )
+    recorded_bypass = {
+        tid for tid, recs in (recordings or {}).items() if any(r.auth_bypass for r in recs)
+    }
     for case in run.details.values():
-        if case.outcome is Outcome.PASSED and (m := _FALLBACK.search(case.stdout + case.stderr)):
+        if case.outcome is not Outcome.PASSED:
+            continue
+        output = case.stdout + case.stderr
+        if m := _FALLBACK.search(output):
             out.append(
                 VacuousSignal(VacuousKind.FALLBACK, case.test_id, f"output says: {m.group(0)!r}")
             )
-        if case.outcome is Outcome.PASSED and case.properties:
+        if case.test_id not in recorded_bypass and (m := _BYPASS_USER_IN_OUTPUT.search(output)):
+            # (the recording says it already, when there is one)
+            out.append(
+                VacuousSignal(
+                    VacuousKind.AUTH_BYPASS,
+                    case.test_id,
+                    f"{OUTPUT_SAYS} server user {m.group(0)!r}: the token was not validated",
+                )
+            )
+        if case.properties:
             for name, value in case.properties:
                 if name == NEVER_AWAITED_PROPERTY:
                     out.append(
