@@ -330,3 +330,15 @@ def test_a_stall_before_the_first_event_is_diagnosed() -> None:
     frame = _injected_frame(None, collection, findings, metrics)
     assert list(frame["detected_by"]) == ["latency: 2034 ms to the first event"]
     assert bool(frame["detected"].iloc[0])
+
+
+async def test_a_failing_headline_counts_the_checks_apart_from_the_last_failure(
+    tmp_path: Path,
+) -> None:
+    config = investigation.CollectConfig(users=2, runs=1, faults="drop_event@1", time_scale=0.1)
+    collection = await investigation.collect(tmp_path / "rec", config)
+    inv = investigation.analyse(collection.record_dir, results=[])
+    contracts = {c.name: c for c in inv.checks}["contracts"]
+    assert not contracts.passed
+    assert inv.headline.startswith(f"{contracts.detail} — ")
+    assert " required checks pass" in inv.headline and "(3 of" not in inv.headline

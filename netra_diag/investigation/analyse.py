@@ -385,4 +385,5 @@ def _headline(inv: Investigation) -> str:
             return f"{passed} of {len(inv.checks)} required checks pass{tail}{little}"
         return f"all {passed} required checks pass{tail}{little}"
     head = "; ".join(c.detail for c in failed)
-    return f"{head} ({passed} of {len(inv.checks)} required checks pass{tail})"
+    # A dash, not brackets: "3 still failing (3 of 6 required checks pass)" read as one claim.
+    return f"{head} — {passed} of {len(inv.checks)} required checks pass{tail}"
