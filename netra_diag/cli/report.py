@@ -8,6 +8,7 @@ code says which class of check failed (see ``netra_diag.report.summary``).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
@@ -36,6 +37,22 @@ secret itself. A value that looks like a JWT or equals a secret variable's value
 example:
   netra-diag report latency_sla -p sla remediation --out netra-report
 """
+
+
+def _seconds(*, zero: bool) -> Any:
+    """An argparse type: a finite number of seconds, above 0 (or 0 too, when ``zero``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
+            wanted = "0 or more" if zero else "more than 0"
+            raise argparse.ArgumentTypeError(f"wants {wanted} seconds, got {text!r}")
+        return value
+
+    return parse
 
 
 def register(subparsers: Any) -> None:
@@ -75,14 +92,14 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--cell-timeout",
-        type=float,
+        type=_seconds(zero=False),
         default=600.0,
         metavar="SECONDS",
         help="fail a cell that runs longer than this (default 600)",
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds(zero=True),
         default=1800.0,
         metavar="SECONDS",
         help="stop the run with exit 8, naming the cell, when its cells have not all finished "
