@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from itertools import repeat
-from typing import TypeVar
+from math import isfinite
+from typing import TypeVar, cast
 
 from netra_diag.suites.constructors import new_test_case
 from netra_diag.suites.junit_children import (
@@ -91,12 +92,14 @@ def _as_seconds(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
         try:  # Surefire writes "1,234.5" under some locales
-            return float(value.replace(",", ""))
+            seconds = float(value.replace(",", ""))
         except ValueError:
             return None
+    # "nan", "inf", "-5": no duration (NaN summed into a suite's time made its JSON invalid)
+    return seconds if isfinite(seconds) and seconds >= 0 else None
 
 
 _MEMO_LIMIT = 1 << 16
@@ -234,6 +237,11 @@ class CaseCollector:
         # a missing or odd value sends the whole list through the per-value function.
         try:
             durations: list[float | None] = _converted(self._seconds, float, times)
+            # (all floats here: float() refused None. One C pass each: a NaN or an infinity
+            # makes the sum one, a negative the minimum)
+            seconds = cast("list[float]", durations)
+            if seconds and (not isfinite(sum(seconds)) or min(seconds) < 0):
+                durations = list(map(_as_seconds, times))
         except (TypeError, ValueError):
             durations = list(map(_as_seconds, times))
         try:

@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from math import isfinite
 from typing import IO, Any
 
 from netra_diag.errors import ReportParseError
@@ -169,7 +170,7 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
             outcome = _text(info.get("outcome"))
             stage_outcomes[stage] = outcome
             d = info.get("duration")
-            if isinstance(d, int | float) and not isinstance(d, bool):
+            if isinstance(d, int | float) and not isinstance(d, bool) and isfinite(d) and d >= 0:
                 duration += float(d)
             stdout += _text(info.get("stdout"))
             stderr += _text(info.get("stderr"))
