@@ -62,3 +62,15 @@ def test_its_value_is_scrubbed_from_every_artifact(
     assert "key: <secret myS…#" in result.notebook_path.read_text(encoding="utf-8")
     assert result.checks[0].detail.startswith("<secret myS…#")
     assert os.environ["QA_SIGNING_KEY"] == VALUE
+
+
+def test_the_environ_given_is_the_one_the_notebook_runs_with(tmp_path: Path) -> None:
+    # run_report(environ=...) judged the parameters by it, but the kernel ran with this
+    # process's environment: the secret named was "not set" inside the notebook.
+    environ = {**os.environ, "QA_ONLY_GIVEN_KEY": "g" * 40}
+    params = {"secret_env": "QA_ONLY_GIVEN_KEY"}
+    result = run_report("token_lab", params, out_dir=tmp_path, html=False, environ=environ)
+    assert result.warnings == ()
+    text = result.notebook_path.read_text(encoding="utf-8")
+    assert "signing secret from $QA_ONLY_GIVEN_KEY" in text and "g" * 40 not in text
+    assert "QA_ONLY_GIVEN_KEY" not in os.environ

@@ -51,6 +51,7 @@ import signal
 import subprocess
 import time
 import weakref
+from collections.abc import Mapping
 from typing import Any
 
 import zmq
@@ -58,7 +59,7 @@ import zmq.asyncio
 from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Type
+from traitlets import Dict, Type
 from traitlets.config import Config
 
 __all__ = [
@@ -108,9 +109,17 @@ class ReportKernelManager(AsyncKernelManager):
     #: How long an interrupted cell gets to send its reply before the shutdown request.
     interrupted_reply_timeout = 3.0
 
+    #: The kernel's environment (``run_report(environ=...)``); ``None``: this process's.
+    kernel_env = Dict(default_value=None, allow_none=True).tag(config=True)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         _MANAGERS.add(self)
+
+    async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+        if self.kernel_env is not None:
+            kw.setdefault("env", dict(self.kernel_env))
+        await super()._async_start_kernel(**kw)
 
     async def _async_interrupt_kernel(self) -> None:
         if not self.shutting_down:
@@ -171,17 +180,22 @@ def kill_kernels() -> int:
     return killed
 
 
-def kernel_config(tmp: str) -> Config:
+def kernel_config(tmp: str, env: Mapping[str, str] | None = None) -> Config:
     """The notebook client's and kernel manager's settings for one run:
     :class:`ReportKernelManager`, :class:`ReportKernelClient`, and kernel channels over IPC
     sockets in the run's private temp dir ``tmp`` where the platform has them: nothing listens on
-    a TCP port, and ipykernel has no unencrypted TCP to warn about."""
+    a TCP port, and ipykernel has no unencrypted TCP to warn about. ``env``: the kernel's
+    environment (``None``: this process's)."""
     settings: dict[str, Any] = {"client_class": CLIENT_CLASS}
     if os.name == "posix":
         settings |= {"transport": "ipc", "ip": f"{tmp}/kernel"}
-    return Config(
-        {"NotebookClient": {"kernel_manager_class": MANAGER_CLASS}, "KernelManager": settings}
-    )
+    config: dict[str, Any] = {
+        "NotebookClient": {"kernel_manager_class": MANAGER_CLASS},
+        "KernelManager": settings,
+    }
+    if env is not None:
+        config["ReportKernelManager"] = {"kernel_env": dict(env)}
+    return Config(config)
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

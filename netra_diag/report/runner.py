@@ -278,6 +278,10 @@ def run_report(
     ``exit_code == ExitCode.NOTEBOOK`` and ``error`` says which cell failed and why, and the
     executed notebook and HTML still show everything up to that cell.
 
+    ``environ`` is the environment the parameter checks, the scrubbing and the notebook's
+    kernel all see (a whole one, e.g. ``{**os.environ, "QA_KEY": ...}``); ``None``: this
+    process's.
+
     Bounded: each cell gets ``cell_timeout`` seconds and all of them together ``run_timeout``
     from the start (``None``: only the per-cell limit); a cell that has not answered by then
     ends the run the same way, its error naming the cell. Starting the kernel is bounded apart
@@ -352,7 +356,7 @@ def run_report(
                 on_cell_executed=run.on_cell_executed,
                 start_timeout=120,
                 cwd=str(out),
-                config=kernel_config(tmp),
+                config=kernel_config(tmp, None if environ is None else env),
             )
         except PapermillExecutionError as exc:
             first = raising_line(exc.traceback) or first_line(str(exc.source))
