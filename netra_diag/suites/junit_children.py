@@ -11,6 +11,7 @@ reader.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from itertools import repeat
@@ -217,9 +218,16 @@ def _decide(problems: list[Problem], status: str) -> tuple[Outcome, tuple[Outcom
         # node runs a todo test and writes its failure, but counts it as "todo", not "fail"
         return Outcome.SKIPPED, (Outcome.SKIPPED,)
     if ProblemKind.FAILURE in kinds:
+        failed: tuple[Outcome, ...] = (Outcome.FAILED,)
+        if kinds.count(ProblemKind.FAILURE) > 1 and any(
+            _SUBTESTS.match(p.message) for p in problems
+        ):
+            # pytest's subtests: a <failure> per failed subtest, then the test's own
+            # ("contains 2 failed subtests"); pytest counts each: "3 failed"
+            failed *= kinds.count(ProblemKind.FAILURE)
         if ProblemKind.ERROR in kinds:
-            return Outcome.FAILED, (Outcome.FAILED, Outcome.ERROR)
-        return Outcome.FAILED, (Outcome.FAILED,)
+            return Outcome.FAILED, (*failed, Outcome.ERROR)
+        return Outcome.FAILED, failed
     if ProblemKind.ERROR in kinds:
         if any(p.phase == "teardown" for p in problems):
             return Outcome.ERROR, (Outcome.PASSED, Outcome.ERROR)
@@ -237,6 +245,7 @@ def _decide(problems: list[Problem], status: str) -> tuple[Outcome, tuple[Outcom
 
 
 _NODE_TODO = "todo"  # node's <skipped type="todo">
+_SUBTESTS = re.compile(r"contains \d+ failed subtests?$")
 _FAILED = (Outcome.FAILED, (Outcome.FAILED,))
 _ERRORED = (Outcome.ERROR, (Outcome.ERROR,))
 _TORN_DOWN = (Outcome.ERROR, (Outcome.PASSED, Outcome.ERROR))
