@@ -31,8 +31,11 @@ from netra_diag.suites.model import (
     split_nodeid,
 )
 from netra_diag.suites.xmlstream import clip_text
+from netra_diag.wording import plural
 
 __all__ = ["NEVER_AWAITED_PROPERTY", "parse_pytest_json", "parse_pytest_json_data"]
+
+_SUBTESTS = re.compile(r"contains \d+ failed subtests?$")
 
 # The property a test gets when the run warned that its coroutine was never awaited.
 NEVER_AWAITED_PROPERTY = "netra_never_awaited"
@@ -230,6 +233,19 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
             rows.append(row_of(case))
         details[case.test_id] = case
     _mark_never_awaited(data.get("warnings"), details)
+    hidden = [
+        case.test_id
+        for case in details.values()
+        if case.failing and any(_SUBTESTS.match(p.message) for p in case.problems)
+    ]
+    if hidden:
+        # pytest-json-report keeps no subtest reports: only pytest's "contains 1 failed
+        # subtest" is left of why the test failed
+        warnings.append(
+            f"{path}: {plural(len(hidden), 'test')} failed in subtests, which pytest-json-report "
+            f"does not keep (e.g. {hidden[0]}: only 'contains … failed subtests' is left): "
+            "the JUnit report of the same run has each subtest's failure"
+        )
     summary = data.get("summary")
     declared = (
         {k: v for k, v in summary.items() if isinstance(v, int) and not isinstance(v, bool)}

@@ -49,3 +49,23 @@ def test_two_failures_without_subtests_still_count_once(tmp_path: Path) -> None:
     path = tmp_path / "junit.xml"
     path.write_text(JUNIT.replace("contains 2 failed subtests", "AssertionError: other"))
     assert parse_junit(path).counts.failed == 1
+
+
+def test_a_json_report_says_it_lost_the_subtests(tmp_path: Path) -> None:
+    import json
+
+    # pytest --json-report of the first test above: the call's longrepr is all that is left
+    data = {
+        "collectors": [],
+        "tests": [
+            {
+                "nodeid": "test_sub2.py::test_events",
+                "outcome": "failed",
+                "call": {"outcome": "failed", "longrepr": "contains 2 failed subtests"},
+            }
+        ],
+    }
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(data))
+    warnings = triage(path).warnings
+    assert any("failed in subtests, which pytest-json-report does not keep" in w for w in warnings)
