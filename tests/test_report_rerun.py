@@ -34,3 +34,13 @@ def test_an_out_folder_that_cannot_be_created_is_a_usage_error(tmp_path: Path) -
     afile.write_text("", encoding="utf-8")
     with pytest.raises(UsageError, match=r"^--out .*afile/report: cannot create it: "):
         prepare_out_dir(afile / "report")
+
+
+def test_the_report_shows_no_temporary_summary_path(tmp_path: Path) -> None:
+    result = run_report("token_lab", {"sub": "u2"}, out_dir=tmp_path / "out")
+    assert result.html_path is not None
+    for path in (result.notebook_path, result.html_path):
+        text = path.read_text(encoding="utf-8")
+        assert "netra-report-" not in text and "summary.json" not in text
+    # The parameters given are still shown.
+    assert "u2" in result.notebook_path.read_text(encoding="utf-8")

@@ -402,6 +402,12 @@ def run_report(
     if isinstance(meta, dict):
         meta["output_path"] = str(nb_path)
         meta.get("parameters", {}).pop("summary_path", None)
+    for cell in executed.cells:
+        # The temporary file the notebook's summary went through is gone: not a parameter
+        # a reader of the report can use or should look for.
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", ()):
+            lines = str(cell.get("source", "")).splitlines()
+            cell["source"] = "\n".join(x for x in lines if not x.startswith("summary_path = "))
 
     checks = tuple(Check.from_dict(c) for c in found.get("checks", ()) if isinstance(c, dict))
     exit_code = exit_code_for(checks, notebook_failed=error is not None)
