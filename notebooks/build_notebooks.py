@@ -82,6 +82,7 @@ from netra_diag.widgets import LiveSessionPanel
 
 summary = report.Summary(summary_path, notebook="live_session")
 transport = investigation.session_transport(transport)  # an unknown one is refused here
+sub = investigation.session_subject(sub)  # an empty one too, not replaced by a default
 # Where the token's signing secret comes from; a named variable that is unset is said.
 secret = investigation.signing_secret(profile, secret_env, os.environ)
 if secret.warning:

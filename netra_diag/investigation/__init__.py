@@ -29,6 +29,7 @@ from netra_diag.investigation.inputs import (
     find_cassettes,
     investigation_suite,
     latency_phases,
+    session_subject,
     session_transport,
     suite_inputs,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "run_turn",
     "secret_for",
     "session_checks",
+    "session_subject",
     "session_transport",
     "signing_secret",
     "suite_inputs",

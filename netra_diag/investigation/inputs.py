@@ -21,6 +21,7 @@ __all__ = [
     "find_cassettes",
     "investigation_suite",
     "latency_phases",
+    "session_subject",
     "session_transport",
     "suite_inputs",
 ]
@@ -130,4 +131,15 @@ def session_transport(transport: str, *, parameter: str = "transport") -> str:
     value = transport.strip()
     if value not in TRANSPORTS:
         raise UsageError(f"{parameter}: unknown {value!r}; choose one of {', '.join(TRANSPORTS)}")
+    return value
+
+
+def session_subject(sub: str, *, parameter: str = "sub") -> str:
+    """``sub`` stripped; an empty one is refused (:class:`~netra_diag.errors.UsageError`), not
+    replaced by a default user the caller never asked for."""
+    from netra_diag.errors import UsageError
+
+    value = sub.strip()
+    if not value:
+        raise UsageError(f"{parameter}: the token's subject (user id) is empty; give one")
     return value

@@ -393,6 +393,12 @@ def test_live_session_says_it_signs_with_a_fallback(
     assert [w for w in result.warnings if w.startswith("$NO_SUCH_VAR_QA is not set: signing")]
 
 
+def test_live_session_refuses_an_empty_sub(tmp_path: Path) -> None:
+    result = run_report("live_session", {"sub": " "}, out_dir=tmp_path, html=False)
+    assert result.exit_code is ExitCode.USAGE
+    assert "sub: the token's subject (user id) is empty" in result.headline
+
+
 def test_live_session_refuses_an_unknown_transport(tmp_path: Path) -> None:
     result = run_report("live_session", {"transport": "hedaer"}, out_dir=tmp_path, html=False)
     assert result.exit_code is ExitCode.USAGE
