@@ -44,6 +44,18 @@ def with_findings(report: TriageReport) -> TriageReport:
     found: list[Finding] = []
     if total == 0:
         found.append(Finding(0, "no tests ran", "the results contain no test cases", weak=True))
+    elif failing and _only_collection_errors(report):
+        # pytest stops before running any test when a module fails to import (without
+        # --continue-on-collection-errors): "0 of 1 test_x tests pass" would hide that nothing ran
+        found.append(
+            Finding(
+                0,
+                f"no test ran: {plural(total, 'module')} failed at collection",
+                "every result is a module that failed to load (pytest runs no test after a "
+                "collection error, unless --continue-on-collection-errors)",
+                kind="suite",
+            )
+        )
     if report.outage:
         found.append(Finding(5, f"outage: {report.outage}"))
     named = len(report.suites) > 1 or (report.suites and report.suites[0].suite)
@@ -127,6 +139,17 @@ def with_findings(report: TriageReport) -> TriageReport:
         found.append(Finding(1 if weak else 100, lead, counts.summary()))
     found.sort(key=lambda f: f.rank)
     return replace(report, findings=tuple(found))
+
+
+def _only_collection_errors(report: TriageReport) -> bool:
+    """Whether every test of the run is a collection error (the run stopped at collection)."""
+    details = report.current.details
+    for row in report.current.rows:
+        case = details.get(row.test_id)
+        problem = case.primary if case is not None else None
+        if problem is None or problem.phase != "collection":
+            return False
+    return True
 
 
 # Failing suites whose pass rates all lie within this band fail alike: none of them leads.

@@ -115,3 +115,19 @@ def test_a_report_without_collectors_says_collection_errors_may_be_missing(
     assert any("no 'collectors'" in w for w in report.warnings)
     (tmp_path / "full.json").write_text(json.dumps(JSON_REPORT))
     assert not triage(tmp_path / "full.json").warnings
+
+
+def test_a_run_stopped_at_collection_says_no_test_ran(tmp_path: Path) -> None:
+    # pytest without --continue-on-collection-errors: one module failed to import, and pytest
+    # said "1 error ... Interrupted: 1 error during collection"
+    path = tmp_path / "junit.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite '
+        'name="pytest" errors="1" failures="0" skipped="0" tests="1"><testcase classname="" '
+        'name="test_import" time="0.000"><error message="collection failure">ImportError while '
+        "importing test module\nE   ModuleNotFoundError: No module named 'netra_config'"
+        "</error></testcase></testsuite></testsuites>"
+    )
+    report = triage(path)
+    assert report.headline.startswith("no test ran: 1 module failed at collection")
+    assert "0 of 1" not in report.headline
