@@ -84,7 +84,9 @@ def report_to_github(report: TriageReport, *, max_tests: int = 5) -> str:
     annotation on failing tests, up to ``max_tests`` per cause: one test of each cause before a
     second of any, worst cause first, ``MAX_ANNOTATIONS`` errors in all."""
     failing = report.failing
-    level = "error" if failing else "notice"
+    # a pass that proves little (auth bypassed, events never seen, ...) is a warning: a notice
+    # is folded away in a run's summary, under a green check
+    level = "error" if failing else ("warning" if report.weak_signals else "notice")
     lines = [f"::{level} title={_property('netra-diag triage')}::{_data(report.headline)}"]
     zero_based = "junit-pytest" in report.current.fmt
     room = MAX_ANNOTATIONS - (1 if failing else 0)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from netra_diag.cli import main
 from netra_diag.suites import VacuousKind, triage
 
@@ -39,3 +41,13 @@ def test_a_pass_whose_output_names_the_demo_user_proves_little(tmp_path: Path) -
     )
     assert main(["triage", str(path), "--strict"]) == 3
     assert main(["triage", str(path)]) == 0
+
+
+def test_a_pass_that_proves_little_is_a_github_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "junit.xml"
+    path.write_text(JUNIT)
+    assert main(["triage", str(path), "--format", "github"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("::warning title=netra-diag triage::all 2 tests pass, but the pass")
