@@ -71,6 +71,9 @@ def test_static_tables_keep_short_words_whole(page: Any, tmp_path: Path) -> None
     path.write_text(export_html(nbformat.from_dict(nb)).html, encoding="utf-8")
     page.goto(path.as_uri())
     assert lines_of(page, ".netra-static th") == 1  # "tests"
+    # Sentences read from the left (JupyterLab's output tables align right).
+    align = page.evaluate("getComputedStyle(document.querySelector('#phase')).textAlign")
+    assert align == "left"
     assert lines_of(page, "#phase") == 1  # "completion"
     # The long test id still wraps rather than widening the page.
     width = page.evaluate("document.documentElement.scrollWidth")

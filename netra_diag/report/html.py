@@ -59,12 +59,17 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
   .netra-plotly { width: 100%; color: #888; }
   .netra-static { border-left: 3px solid #ccc; padding-left: 0.6em; }
   .netra-static table { border-collapse: collapse; font-size: 12px; }
-  .netra-static th, .netra-static td { padding: 2px 6px; border-bottom: 1px solid #eee;
-    text-align: left; vertical-align: top; overflow-wrap: break-word; }
+  /* "html body .jp-OutputArea-output": more specific than JupyterLab's output tables
+     (right-aligned, padded) */
+  html body .jp-OutputArea-output .netra-static th,
+  html body .jp-OutputArea-output .netra-static td { padding: 2px 6px;
+    border-bottom: 1px solid #eee; text-align: left; vertical-align: top;
+    overflow-wrap: break-word; }
   /* words stay whole ("tests", "completion" were cut into letters); only the last column,
      where panels put test ids and other long names without spaces, may wrap anywhere */
-  .netra-static th { white-space: nowrap; }
-  .netra-static td:last-child { overflow-wrap: anywhere; min-width: 12em; }
+  html body .jp-OutputArea-output .netra-static th { white-space: nowrap; }
+  html body .jp-OutputArea-output .netra-static td:last-child { overflow-wrap: anywhere;
+    min-width: 12em; }
   /* JupyterLab's output style breaks preformatted text anywhere ("valid fo" / "r 7195 s"):
      break at spaces, and inside a word only when it cannot fit on a line of its own */
   body .jp-OutputArea-output pre { word-break: normal; overflow-wrap: anywhere; }
