@@ -44,3 +44,21 @@ def test_the_report_shows_no_temporary_summary_path(tmp_path: Path) -> None:
         assert "netra-report-" not in text and "summary.json" not in text
     # The parameters given are still shown.
     assert "u2" in result.notebook_path.read_text(encoding="utf-8")
+
+
+def test_out_may_not_be_the_folder_of_the_notebook_being_run(tmp_path: Path) -> None:
+    import shutil
+
+    import pytest
+
+    from netra_diag.errors import UsageError
+    from netra_diag.report import find_notebook
+
+    source = tmp_path / "nbs" / "token_lab.ipynb"
+    source.parent.mkdir()
+    shutil.copy(find_notebook("token_lab"), source)
+    before = source.read_bytes()
+    with pytest.raises(UsageError, match=r"would overwrite the notebook being run"):
+        run_report(source, {}, out_dir=tmp_path / "nbs" / ".", html=False)
+    assert source.read_bytes() == before
+    assert sorted(p.name for p in source.parent.iterdir()) == ["token_lab.ipynb"]

@@ -316,6 +316,13 @@ def run_report(
     params = check_path_parameters(params, declared)
     secrets = tuple(sorted({*secret_values(env), *named}, key=len, reverse=True))
 
+    planned = Path(out_dir) / f"{name}.ipynb"
+    if planned.resolve() == source.resolve():
+        # `--out notebooks` from a checkout: the executed notebook would replace its source.
+        raise UsageError(
+            f"--out {out_dir} would overwrite the notebook being run ({source}) with the "
+            "executed one; choose another folder"
+        )
     out = prepare_out_dir(out_dir)
     nb_path, html_path, summary_path = (
         out / f"{name}{ext}" for ext in (".ipynb", ".html", ".json")
