@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.categories import Category, category_label
-from netra_diag.suites.model import Counts, suite_label
+from netra_diag.suites.model import FAILING, Counts, suite_label
 from netra_diag.suites.remediation import SuiteStatus
 from netra_diag.suites.vacuous import OUTPUT_SAYS, VacuousKind, VacuousSignal
 from netra_diag.wording import plural
@@ -87,6 +87,31 @@ def with_findings(report: TriageReport) -> TriageReport:
             )
         if d.fixed:
             found.append(Finding(90, f"{len(d.fixed)} fixed since baseline"))
+        if (
+            d.removed
+            and report.baseline is not None
+            # (a baseline sharing no test is another suite's: its warning says so)
+            and len(d.removed) < len(report.baseline.rows)
+        ):
+            # A failing test deleted is no fix: "all tests pass" over the survivors alone
+            # would be the survivorship PROTOCOL.md §10 warns of.
+            base = report.baseline
+            failing_there = sum(
+                1
+                for tid in d.removed
+                if (row := base.row_by_id.get(tid)) and row.outcome in FAILING
+            )
+            if failing_there:
+                found.append(
+                    Finding(
+                        15,
+                        f"{plural(failing_there, 'test')} failing in the baseline "
+                        f"{'is' if failing_there == 1 else 'are'} gone",
+                        f"{len(d.removed)} removed since baseline, {failing_there} of them failing "
+                        "there: removed, renamed or not collected?",
+                        weak=True,  # (--strict: a gate that deleting a failing test cannot pass)
+                    )
+                )
         if d.duration_regressions:
             worst = d.duration_regressions[0]  # (the most seconds added first)
             found.append(

@@ -31,3 +31,24 @@ def test_a_slower_test_shows_in_the_table_and_the_headline(tmp_path: Path) -> No
     same = triage(current, baseline=current)
     assert same.suites[0].change_text() == "no change"
     assert same.headline == "all 3 tests pass"
+
+
+def test_failing_tests_gone_since_the_baseline_are_said_first(tmp_path: Path) -> None:
+    fail = '<failure message="AssertionError: boom">E   AssertionError: boom</failure>'
+    base = tmp_path / "base.xml"
+    base.write_text(
+        '<testsuites name="pytest tests"><testsuite name="pytest" tests="3">'
+        '<testcase classname="test_a" name="t1" time="0.1"/>'
+        f'<testcase classname="test_a" name="t2" time="0.1">{fail}</testcase>'
+        f'<testcase classname="test_a" name="t3" time="0.1">{fail}</testcase>'
+        "</testsuite></testsuites>"
+    )
+    current = _run(tmp_path / "current.xml", [0.1])
+    current.write_text(current.read_text().replace("test_perf", "test_a").replace("t0", "t1"))
+    report = triage(current, baseline=base)
+    # (not "the one test passes" on its own: the two failures were not fixed, they are gone)
+    assert report.headline == (
+        "the one test passes, but the pass proves little; 2 tests failing in the baseline are gone"
+    )
+    assert "2 tests failing in the baseline are gone" in report.weak_signals  # --strict: exit 3
+    assert report.diff is not None and report.diff.removed == ("test_a::t2", "test_a::t3")
