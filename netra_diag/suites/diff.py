@@ -44,7 +44,16 @@ class RunDiff:
 
     @property
     def changed(self) -> bool:
-        return bool(self.new_failures or self.fixed or self.newly_flaky or self.removed)
+        return bool(
+            self.new_failures
+            or self.failing_added
+            or self.cause_changed
+            or self.fixed
+            or self.newly_flaky
+            or self.newly_skipped
+            or self.removed
+            or self.added
+        )
 
     @property
     def any_new_failures(self) -> bool:

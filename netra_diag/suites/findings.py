@@ -87,6 +87,23 @@ def with_findings(report: TriageReport) -> TriageReport:
             )
         if d.fixed:
             found.append(Finding(90, f"{len(d.fixed)} fixed since baseline"))
+        if d.newly_skipped and report.baseline is not None:
+            base_rows = report.baseline.row_by_id
+            skipping = sum(
+                1
+                for tid in d.newly_skipped
+                if (row := base_rows.get(tid)) is not None and row.outcome in FAILING
+            )
+            if skipping:
+                found.append(
+                    Finding(
+                        16,
+                        f"{plural(skipping, 'test')} failing in the baseline now "
+                        f"{'skips' if skipping == 1 else 'skip'}",
+                        "a failure that now skips is not fixed",
+                        weak=True,
+                    )
+                )
         if (
             d.removed
             and report.baseline is not None

@@ -45,6 +45,7 @@ class SuiteStatus:
     causes: tuple[str, ...] = ()
     weak_passes: tuple[str, ...] = ()
     slower: int = 0  # tests the diff found slower than in the baseline
+    now_skipped: int = 0  # tests that failed or passed in the baseline and skip now
 
     @property
     def passed(self) -> int:
@@ -89,6 +90,8 @@ class SuiteStatus:
             parts.append(f"{self.fixed} fixed")
         if self.tests != self.baseline_tests:
             parts.append(f"{self.tests - self.baseline_tests:+d} tests")
+        if self.now_skipped:
+            parts.append(f"{self.now_skipped} now skipped")
         if self.slower:
             parts.append(f"{self.slower} slower")
         return ", ".join(parts) or "no change"
@@ -197,6 +200,7 @@ def suite_statuses(
     new = set(diff.new_failures + diff.failing_added) if diff else set()
     fixed = set(diff.fixed) if diff else set()
     slower = {r.test_id for r in diff.duration_regressions} if diff else set()
+    now_skipped = set(diff.newly_skipped) if diff else set()
     cause_of: dict[str, str] = {}
     for cluster in clusters:
         for tid in cluster.tests:
@@ -231,6 +235,7 @@ def suite_statuses(
                 new_failures=sum(map(new.__contains__, tids)) if new else 0,
                 fixed=sum(map(fixed.__contains__, tids)) if fixed else 0,
                 slower=sum(map(slower.__contains__, tids)) if slower else 0,
+                now_skipped=sum(map(now_skipped.__contains__, tids)) if now_skipped else 0,
                 causes=tuple(f"{n}× {label}" for label, n in causes.most_common()),
                 weak_passes=tuple(_weak_text(kind, n) for kind, n in weak.most_common()),
             )

@@ -310,6 +310,7 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
                 "new_failures": s.new_failures,
                 "fixed": s.fixed,
                 "slower": s.slower,
+                "now_skipped": s.now_skipped,
                 "causes": list(s.causes),
                 "weak_passes": list(s.weak_passes),
             }

@@ -52,3 +52,26 @@ def test_failing_tests_gone_since_the_baseline_are_said_first(tmp_path: Path) ->
     )
     assert "2 tests failing in the baseline are gone" in report.weak_signals  # --strict: exit 3
     assert report.diff is not None and report.diff.removed == ("test_a::t2", "test_a::t3")
+
+
+def test_failing_tests_that_now_skip_are_no_fix(tmp_path: Path) -> None:
+    fail = '<failure message="AssertionError: boom">E   AssertionError: boom</failure>'
+    skip = '<skipped type="pytest.skip" message="flaky, skipping">x</skipped>'
+
+    def run(path: Path, second: str) -> Path:
+        path.write_text(
+            '<testsuites name="pytest tests"><testsuite name="pytest">'
+            '<testcase classname="test_a" name="t1" time="0.1"/>'
+            f'<testcase classname="test_a" name="t2" time="0.1">{second}</testcase>'
+            "</testsuite></testsuites>"
+        )
+        return path
+
+    report = triage(run(tmp_path / "cur.xml", skip), baseline=run(tmp_path / "base.xml", fail))
+    assert report.headline == (
+        "the one test that ran passes, but the pass proves little; "
+        "1 test failing in the baseline now skips"
+    )
+    assert report.suites[0].change_text() == "1 now skipped"  # was "no change"
+    assert report.diff is not None and report.diff.changed
+    assert "no change" not in report.to_text()
