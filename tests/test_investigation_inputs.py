@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from netra_diag import investigation
-from netra_diag.errors import ReportParseError
+from netra_diag.errors import ReportParseError, UsageError
 
 
 def test_a_missing_recordings_folder_is_refused(tmp_path: Path) -> None:
@@ -239,10 +239,18 @@ async def test_collecting_again_into_a_folder_replaces_the_earlier_collection(
 def test_a_folder_that_holds_no_collection_is_left_as_it_is(tmp_path: Path) -> None:
     from netra_diag.investigation.collect import _prepare_dir
 
+    other = tmp_path / "notes.txt"
+    other.write_text("mine\n")
+    assert _prepare_dir(tmp_path) == tmp_path
+    assert other.exists()
+    # Someone else's cassettes are refused, not mixed with this collection (nor overwritten).
     keep = tmp_path / "someone-elses.jsonl"
     keep.write_text("{}\n")
-    assert _prepare_dir(tmp_path) == tmp_path
-    assert keep.exists()
+    with pytest.raises(
+        UsageError, match=r"holds cassettes of no earlier collection \(1: someone-elses.jsonl\)"
+    ):
+        _prepare_dir(tmp_path)
+    assert keep.read_text() == "{}\n"
 
 
 async def test_one_user_leaves_isolation_not_verified_not_failed(tmp_path: Path) -> None:

@@ -78,3 +78,17 @@ async def test_netra_url_is_not_where_a_collection_goes(
     own = await investigation.collect(tmp_path / "own", config)
     assert own.embedded and own.caveat == ""
     assert own.fanout["sessions_connected"] == 1
+
+
+async def test_a_folder_of_someone_elses_cassettes_is_refused_untouched(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"0000{i}-fanout-user-000{i}.jsonl").write_text(f"mine {i}\n", encoding="utf-8")
+    before = {p.name: p.read_text() for p in folder.iterdir()}
+    config = investigation.CollectConfig(users=2, runs=1, faults="", time_scale=0.1)
+    with pytest.raises(
+        UsageError, match=r"holds cassettes of no earlier collection \(3: 00000-fanout"
+    ):
+        await investigation.collect(folder, config)
+    assert {p.name: p.read_text() for p in folder.iterdir()} == before

@@ -109,10 +109,23 @@ def _prepare_dir(out: Path) -> Path:
     """``out``, created; a previous collection's files in it are removed first (its cassettes
     would be read as this one's: a run with fewer users would analyse the earlier run's extra
     users). A folder is a previous collection when it holds the turn's cassette, the fault log
-    or ``collection.json``; other folders are left as they are."""
-    out.mkdir(parents=True, exist_ok=True)
+    or ``collection.json``; a folder holding other cassettes is refused
+    (:class:`~netra_diag.errors.UsageError`), left as it is."""
+    from netra_diag.errors import UsageError
+
     ours = (out / TURN_CASSETTE, out / FAULT_LOG, out / COLLECTION_FILE)
-    if any(path.exists() for path in ours):
+    earlier = any(path.exists() for path in ours)
+    others = sorted(out.glob("*.jsonl")) if out.is_dir() and not earlier else []
+    if others:
+        # Someone's own cassettes (a fanout --record folder, ...): this collection's files
+        # would overwrite some of them and be analysed together with the rest.
+        raise UsageError(
+            f"record_dir {out} holds cassettes of no earlier collection ({len(others)}: "
+            f"{others[0].name}{', ...' if len(others) > 1 else ''}): give an empty folder, or "
+            "read them with recordings"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    if earlier:
         for cassette in out.glob("*.jsonl"):
             cassette.unlink(missing_ok=True)
         for path in ours:
