@@ -32,3 +32,23 @@ def test_a_cell_timeout_is_not_logged_twice(
     assert "no reply from the kernel within 2 s" in str(result.error)
     said = [r.getMessage() for r in caplog.records]
     assert not [m for m in said if m.startswith("Timeout waiting for execute reply")], said
+
+
+def test_a_dead_kernel_is_not_logged_twice(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    nb = new_notebook()
+    nb.cells.append(new_code_cell("import os\nos._exit(3)"))
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    source = tmp_path / "dies.ipynb"
+    nbformat.write(nb, str(source))
+    with caplog.at_level(logging.INFO):
+        result = run_report(source, {}, out_dir=tmp_path / "out", html=False)
+    assert result.exit_code is ExitCode.NOTEBOOK
+    assert "DeadKernelError: Kernel died" in str(result.error)
+    said = [r.getMessage() for r in caplog.records]
+    assert not [m for m in said if m.startswith("Kernel died while waiting")], said

@@ -516,11 +516,14 @@ def _scrub_json(value: Any, secrets: tuple[str, ...]) -> Any:
 
 
 class _QuietTimeouts(logging.Filter):
-    """Drops nbclient's 'Timeout waiting for execute reply (3s).' log line: the report says the
-    same, naming the cell, in its headline and error."""
+    """Drops nbclient's 'Timeout waiting for execute reply (3s).' and 'Kernel died while
+    waiting for execute reply.' log lines: the report says the same, naming the cell, in its
+    headline and error."""
+
+    said = ("Timeout waiting for execute reply", "Kernel died while waiting for execute reply")
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.getMessage()).startswith("Timeout waiting for execute reply")
+        return not str(record.getMessage()).startswith(self.said)
 
 
 def _own(name: str) -> str:
