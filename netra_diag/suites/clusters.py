@@ -68,7 +68,31 @@ def _recorded_category(
                 )
                 found[(said[0], f"{said[1]} (its recording: {close})")] += 1
                 break
-            if "upgrade_done" not in rec.marks and rec.frames_in == 0 and rec.marks:
+            status = rec.http_status
+            if status in (401, 403):
+                found[
+                    (
+                        Category.SECRET_CLAIM_MISMATCH,
+                        "the server refused the token: secret or claims do not match (its "
+                        f"recording: HTTP {status} on the upgrade)",
+                    )
+                ] += 1
+                break
+            if status is not None and status >= 500:
+                found[
+                    (
+                        Category.INFRASTRUCTURE,
+                        "the service was slow, down or unreachable (its recording: HTTP "
+                        f"{status} on the upgrade)",
+                    )
+                ] += 1
+                break
+            if (
+                status is None
+                and "upgrade_done" not in rec.marks
+                and rec.frames_in == 0
+                and rec.marks
+            ):
                 found[
                     (
                         Category.INFRASTRUCTURE,

@@ -81,6 +81,7 @@ class Recording:
     server_user: str = ""
     contract_findings: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    http_status: int | None = None  # the status a rejected upgrade answered (403, 503, ...)
 
     @property
     def test_id(self) -> str:
@@ -104,6 +105,8 @@ class Recording:
 
     def phase_reached(self) -> str | None:
         """The phase a failing session stopped in, or None if the recording cannot tell."""
+        if self.http_status in (401, 403):
+            return "auth"  # (the upgrade was refused for its credentials)
         if "upgrade_done" not in self.marks and self.frames_in == 0:
             return "connect"
         auth_trouble = self.close_code in _AUTH_CLOSE or self.event_types.get("error_message")
@@ -177,6 +180,7 @@ def _summarise(path: Path, sidecar: Mapping[str, str] | None) -> Recording:
     close_code: int | None = None
     close_reason = ""
     server_user = ""
+    http_status: int | None = None
     timed: list[TimedEvent] = []
     for rec in records:
         kind = rec.get("kind")
@@ -208,6 +212,9 @@ def _summarise(path: Path, sidecar: Mapping[str, str] | None) -> Recording:
                 code = data.get("code")
                 close_code = code if isinstance(code, int) else close_code
                 close_reason = str(data.get("reason") or "")
+            elif name == "handshake_rejected":
+                status = data.get("status")
+                http_status = status if isinstance(status, int) else http_status
             elif name == "connection_established":
                 user = data.get("user_id") or data.get("user") or data.get("server_user_id")
                 server_user = str(user or "")
@@ -234,6 +241,7 @@ def _summarise(path: Path, sidecar: Mapping[str, str] | None) -> Recording:
         server_user=server_user,
         contract_findings=_contract_findings(timed),
         warnings=tuple(warnings),
+        http_status=http_status,
     )
 
 

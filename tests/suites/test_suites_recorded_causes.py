@@ -166,3 +166,38 @@ def test_a_pass_whose_recording_breaks_the_event_contract_proves_little(
     assert "1 passing test's recording breaks the event contract" in report.headline
     assert main(["triage", str(tmp_path / "junit.xml"), "--recordings", str(rec)]) == 0
     assert main(["triage", str(tmp_path / "junit.xml"), "--recordings", str(rec), "--strict"]) == 3
+
+
+def _rejected(path: Path, nodeid: str, status: int) -> None:
+    records = [
+        {
+            "kind": "header",
+            "format": "netra-cassette",
+            "version": 1,
+            "labels": {"nodeid": nodeid, "outcome": "failed"},
+        },
+        {"kind": "mark", "name": "connect_start", "t_ns": 1000, "data": {"attempt": 1}},
+        {
+            "kind": "mark",
+            "name": "handshake_rejected",
+            "t_ns": 2000,
+            "data": {"transport": "header", "status": status, "body": "", "headers": []},
+        },
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
+def test_an_upgrade_refused_with_403_is_auth_not_an_unreachable_service(tmp_path: Path) -> None:
+    (tmp_path / "junit.xml").write_text(JUNIT)
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    _rejected(rec / "a.jsonl", "test_live.py::test_1011", 403)
+    _rejected(rec / "b.jsonl", "test_live.py::test_unit", 503)
+    report = triage(tmp_path / "junit.xml", recordings=rec)
+    by_test = {t: c for c in report.clusters for t in c.tests}
+    refused, down = by_test["test_live::test_1011"], by_test["test_live::test_unit"]
+    assert refused.category is Category.SECRET_CLAIM_MISMATCH
+    assert "HTTP 403 on the upgrade" in refused.category_reason
+    assert str(refused.phase) == "auth"
+    assert down.category is Category.INFRASTRUCTURE
+    assert "HTTP 503 on the upgrade" in down.category_reason
