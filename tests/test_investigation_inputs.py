@@ -292,7 +292,7 @@ async def test_sessions_that_asked_for_no_run_break_no_contract(tmp_path: Path) 
     # The agent turn ran and kept the contract; the two idle fan-out sessions are no breach.
     assert contracts.status == "pass", contracts.detail
     assert contracts.detail == (
-        "all 1 session kept the event contract; 2 sessions asked for no agent run"
+        "the one session kept the event contract; 2 sessions asked for no agent run"
     )
     assert exit_code_for(inv.checks) == 0
 

@@ -319,7 +319,8 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
         )
         checks.append(Check("contracts", CheckKind.CONTRACT, False, detail))
     else:
-        detail = f"all {plural(judged, 'session')} kept the event contract{no_run}"
+        who = "the one session" if judged == 1 else f"all {judged} sessions"
+        detail = f"{who} kept the event contract{no_run}"
         checks.append(Check("contracts", CheckKind.CONTRACT, True, detail))
     isolation = dict(fan.get("isolation") or {})
     if isolation.get("verdict"):
