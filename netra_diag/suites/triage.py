@@ -111,18 +111,18 @@ class TriageReport:
     def to_text(self, *, max_tests: int = 5) -> str:
         from netra_diag.suites.render import report_to_text
 
-        return report_to_text(self, max_tests=max_tests)
+        return report_to_text(self, max_tests=_max_tests(max_tests))
 
     def to_markdown(self, *, max_tests: int = 5) -> str:
         from netra_diag.suites.render import report_to_markdown
 
-        return report_to_markdown(self, max_tests=max_tests)
+        return report_to_markdown(self, max_tests=_max_tests(max_tests))
 
     def to_github(self, *, max_tests: int = 5) -> str:
         """GitHub Actions workflow commands: an annotation on each failing test's line."""
         from netra_diag.suites.render_github import report_to_github
 
-        return report_to_github(self, max_tests=max_tests)
+        return report_to_github(self, max_tests=_max_tests(max_tests))
 
     def __repr__(self) -> str:
         """One short line (what a notebook cell ending with ``report`` shows as text):
@@ -140,6 +140,13 @@ class TriageReport:
     def _repr_markdown_(self) -> str:
         """The Markdown report (:meth:`to_markdown`, scrubbed), drawn by a notebook."""
         return self.to_markdown()
+
+
+def _max_tests(value: object) -> int:
+    """``max_tests`` of the renderings: test ids listed per cluster or diff line, at least 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"max_tests must be a whole number >= 1, got {value!r}")
+    return value
 
 
 def _load(

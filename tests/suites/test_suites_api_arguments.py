@@ -54,3 +54,14 @@ def test_history_as_a_list_of_files_and_runs(tmp_path: Path) -> None:
         assert [(f.test_id, f.history) for f in report.flakiness.flaky] == [
             ("test_f::test_flip", "FPFP")
         ]
+
+
+@pytest.mark.parametrize("max_tests", [0, -1, 2.5, True])
+def test_renderings_refuse_a_max_tests_below_one(tmp_path: Path, max_tests: object) -> None:
+    path = tmp_path / "current.xml"
+    path.write_text(_junit("F"))
+    report = triage(path)
+    for render in (report.to_text, report.to_markdown, report.to_github):
+        with pytest.raises(UsageError, match="max_tests must be a whole number >= 1"):
+            render(max_tests=max_tests)  # type: ignore[arg-type]
+    assert "test_f::test_flip" in report.to_text(max_tests=1)
