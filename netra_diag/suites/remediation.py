@@ -71,6 +71,11 @@ class SuiteStatus:
         extra = [text for text in (c.failed and f"{c.failed} failed", errors) if text]
         if c.skipped:
             extra.append(f"{c.skipped} skipped")
+        # (so that the parts add up to the tests: "1/10 pass; 6 failed, 1 skipped" left two out)
+        if c.xfailed:
+            extra.append(f"{c.xfailed} xfailed")
+        if c.xpassed:
+            extra.append(f"{c.xpassed} xpassed")
         more = f"; {', '.join(extra)}" if extra else ""
         return f"{self.passed}/{self.tests} pass{pct}{more}"
 

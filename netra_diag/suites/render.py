@@ -34,10 +34,15 @@ def _run_line(report: TriageReport) -> str:
     return f"{plural(len(run.rows), 'test')} from {files} [{run.fmt}]: {run.counts.summary()}"
 
 
+# Columns of the suite table never cut: what passed and failed, and what changed ("1/10 pass
+# (10 %); 7 failed, 3 errors (1 after t…" hid the counts the row is there to give).
+_WHOLE = frozenset({"current", "changed"})
+
+
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     body = [list(header), *[list(r) for r in rows]]
     widths = [max(len(r[i]) for r in body) for i in range(len(header))]
-    widths = [min(w, 48) for w in widths]
+    widths = [w if name in _WHOLE else min(w, 48) for w, name in zip(widths, header, strict=True)]
     out = []
     for n, r in enumerate(body):
         cells = [

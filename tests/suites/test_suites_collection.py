@@ -131,3 +131,28 @@ def test_a_run_stopped_at_collection_says_no_test_ran(tmp_path: Path) -> None:
     report = triage(path)
     assert report.headline.startswith("no test ran: 1 module failed at collection")
     assert "0 of 1" not in report.headline
+
+
+def test_the_suite_row_adds_up_and_is_never_cut(tmp_path: Path) -> None:
+    # pytest-json-report tells xfailed and xpassed apart: the row names them, whole
+    def test(name: str, outcome: str) -> dict[str, object]:
+        call = {"outcome": "failed" if outcome == "failed" else "passed"}
+        if outcome == "failed":
+            call["longrepr"] = "E   TimeoutError: timed out waiting for agent_completed"
+        return {"nodeid": f"tests/test_auth.py::{name}", "outcome": outcome, "call": call}
+
+    tests = [test(f"test_f{i}", "failed") for i in range(6)]
+    tests += [test("test_p", "passed"), test("test_xf", "xfailed"), test("test_xp", "xpassed")]
+    tests.append(
+        {
+            "nodeid": "tests/test_auth.py::test_s",
+            "outcome": "skipped",
+            "setup": {"outcome": "skipped", "longrepr": "('x', 1, 'Skipped: later')"},
+        }
+    )
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps({"collectors": [], "tests": tests}))
+    report = triage(path)
+    expected = "1/10 pass (10 %); 6 failed, 1 skipped, 1 xfailed, 1 xpassed"
+    assert report.suites[0].current_text() == expected
+    assert expected in report.to_text()  # (was cut at 48 characters: "… 1 xfaile…")
