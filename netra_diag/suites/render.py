@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from netra_diag.redaction import environment_secrets, scrub, scrub_obj
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.model import suite_label
+from netra_diag.suites.signatures import hide_assigned_secrets
 from netra_diag.wording import plural
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
             lines.append("  no change")
     for title, entries in _closing_sections(report, max_tests):
         lines += ["", title, *[f"  {entry}" for entry in entries]]
-    return scrub("\n".join(lines), environment_secrets()) + "\n"
+    return _scrubbed("\n".join(lines)) + "\n"
 
 
 def _diff_sections(d: RunDiff) -> list[tuple[str, tuple[str, ...]]]:
@@ -217,14 +218,14 @@ def markdown_literal(text: str) -> str:
     """``text`` as literal Markdown text on one line (a table cell, list item or headline).
 
     Scrubbed before escaping: an escaped token ("eyJ\\_…") would no longer look like one."""
-    return _MD_SPECIAL.sub(r"\\\1", scrub(text, environment_secrets()).replace("\n", " "))
+    return _MD_SPECIAL.sub(r"\\\1", _scrubbed(text).replace("\n", " "))
 
 
 def _md_code(text: str) -> str:
     """``text`` as a code span in a table cell. Only the cell separator is escaped there (GFM);
     a backtick in the text (a test id like ``test_x[tick`s]``) is kept, inside a fence of one
     backtick more than its longest run (CommonMark), padded where it would touch the fence."""
-    body = scrub(text, environment_secrets()).replace("|", "\\|").replace("\n", " ")
+    body = _scrubbed(text).replace("|", "\\|").replace("\n", " ")
     fence = "`" * (max(map(len, re.findall(r"`+", body)), default=0) + 1)
     if body.startswith("`") or body.endswith("`"):
         body = f" {body} "
@@ -275,7 +276,7 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
     for title, entries in _closing_sections(report, max_tests):
         lines += ["", markdown_literal(title) + ":"]
         lines += [f"- {markdown_literal(entry)}" for entry in entries]
-    return scrub("\n".join(lines), environment_secrets()) + "\n"
+    return _scrubbed("\n".join(lines)) + "\n"
 
 
 def report_to_dict(report: TriageReport) -> dict[str, Any]:
@@ -394,5 +395,22 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
         },
         "outage": report.outage,
     }
-    result: dict[str, Any] = scrub_obj(out, environment_secrets())
+    result: dict[str, Any] = _hidden(scrub_obj(out, environment_secrets()))
     return result
+
+
+def _scrubbed(text: str) -> str:
+    """What every rendering shows: tokens and known secrets fingerprinted
+    (``netra_diag.redaction.scrub``), values of secret-named keys hidden."""
+    return hide_assigned_secrets(scrub(text, environment_secrets()))
+
+
+def _hidden(obj: Any) -> Any:
+    """``hide_assigned_secrets`` over every string of a JSON-like structure."""
+    if isinstance(obj, str):
+        return hide_assigned_secrets(obj)
+    if isinstance(obj, dict):
+        return {key: _hidden(value) for key, value in obj.items()}
+    if isinstance(obj, list):
+        return [_hidden(value) for value in obj]
+    return obj

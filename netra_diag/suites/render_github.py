@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from netra_diag.redaction import environment_secrets, scrub
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.model import TestCase, module_of
+from netra_diag.suites.signatures import hide_assigned_secrets
 
 if TYPE_CHECKING:
     from netra_diag.suites.triage import TriageReport
@@ -33,7 +34,7 @@ MAX_WARNINGS = 10  # (GitHub's limit for warning annotations of a step, as for e
 def _data(text: str) -> str:
     """A command's message: '%', CR and LF escaped (the runner's own escaping rules)."""
     return (
-        scrub(text, environment_secrets())
+        hide_assigned_secrets(scrub(text, environment_secrets()))
         .replace("%", "%25")
         .replace("\r", "%0D")
         .replace("\n", "%0A")

@@ -28,6 +28,7 @@ from netra_diag.suites.model import Problem, ProblemKind, TestCase
 __all__ = [
     "Signature",
     "exception_type",
+    "hide_assigned_secrets",
     "message_body",
     "new_signatures",
     "normalise_message",
@@ -137,12 +138,26 @@ _SECRET_ASSIGNMENT = re.compile(
 )
 
 
+# Every match of _SECRET_ASSIGNMENT holds one of these words, lower-cased.
+_SECRET_WORDS = ("secret", "token", "passw", "key", "credential", "ticket", "bearer ", "basic ")
+
+
 def _hide_assigned_secret(match: re.Match[str]) -> str:
     value = match.group("value")
     if value.startswith("<") or (len(value) < 16 and not any(map(str.isdigit, value))):
         # a placeholder already, or a word ("token: expired_signature", "api_key: None")
         return match.group(0)
     return match.group(0)[: match.start("value") - match.start()] + "<secret>"
+
+
+def hide_assigned_secrets(text: str) -> str:
+    """``text`` with the value set to each secret-named key ("JWT_SECRET=…", "Bearer …")
+    replaced by ``<secret>``: for whatever a report shows, test ids included."""
+    low = text.lower()
+    for word in _SECRET_WORDS:  # (substring tests in C: most texts have none of them)
+        if word in low:
+            return _SECRET_ASSIGNMENT.sub(_hide_assigned_secret, text)
+    return text
 
 
 def normalise_message(message: str) -> str:
@@ -155,8 +170,7 @@ def normalise_message(message: str) -> str:
     for secret in _secrets:  # (as tokens: "<n>" for its digits would leave the rest readable)
         if secret in text:
             text = text.replace(secret, "<secret>")
-    if "=" in text or ":" in text or "earer " in text or "Basic " in text:
-        text = _SECRET_ASSIGNMENT.sub(_hide_assigned_secret, text)
+    text = hide_assigned_secrets(text)
     if text.startswith(_ASSERTION):
         text = _STRING_LITERAL.sub("'<str>'", text)
     text = " ".join(_CANDIDATE.sub(_classify, text).split())

@@ -69,3 +69,20 @@ def test_no_rendering_shows_a_secret_the_test_printed(
         out = capsys.readouterr().out
         assert "supersecretvalue" not in out, args
     assert "supersecretvalue" not in json.dumps(report.to_dict())
+
+
+def test_no_rendering_shows_a_secret_in_a_test_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # @pytest.mark.parametrize with ids built from the configuration: the id carries the value
+    path = tmp_path / "junit.xml"
+    path.write_text(
+        '<testsuites name="pytest tests"><testsuite name="pytest"><testcase classname="test_cfg" '
+        'name="test_conn[JWT_SECRET=s3cr3tvalue99]" time="0.1"><failure message="boom">E   X'
+        "</failure></testcase></testsuite></testsuites>"
+    )
+    for args in ([], ["--json"], ["--format", "markdown"], ["--format", "github"]):
+        assert main(["triage", str(path), *args]) == 1
+        out = capsys.readouterr().out
+        assert "s3cr3tvalue99" not in out, args
+        assert "JWT_SECRET=<secret>" in out, args
