@@ -144,8 +144,13 @@ _SECRET_WORDS = ("secret", "token", "passw", "key", "credential", "ticket", "bea
 
 def _hide_assigned_secret(match: re.Match[str]) -> str:
     value = match.group("value")
-    if value.startswith("<") or (len(value) < 16 and not any(map(str.isdigit, value))):
-        # a placeholder already, or a word ("token: expired_signature", "api_key: None")
+    if (
+        value.startswith("<")
+        or "…#" in value
+        or (len(value) < 16 and not any(map(str.isdigit, value)))
+    ):
+        # a placeholder or a fingerprint ("eyJ…#a1b2c3d4") already, or a word
+        # ("token: expired_signature", "api_key: None")
         return match.group(0)
     return match.group(0)[: match.start("value") - match.start()] + "<secret>"
 
