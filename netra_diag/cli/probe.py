@@ -27,12 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["exit_code_for", "format_frame", "minimal_contract_problems", "register"]
 
 _DEFAULT_TIME_SCALE = 0.2
-# After the terminal event the session stays open until the server has been quiet this long
-# (at most _LATE_MAX_S): a frame sent right after agent_completed (an event after the terminal,
-# an oversized partial_result) is then received and judged instead of depending on whether it
-# beat the client's close.
-_LATE_QUIET_S = 0.3
-_LATE_MAX_S = 2.0
 
 _EPILOG = """\
 Without URL, the embedded reference service runs in this process (loopback, port 0) with
@@ -305,7 +299,7 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
     try:
         run = await session.run(args.message, timeout=args.timeout, thread_id=args.thread_id)
         if run.ok:
-            await _await_late_frames(session)
+            await session.read_until_quiet()  # a frame right behind the terminal is judged
     finally:
         await session.close()
     # Everything received, not only the run's events up to its terminal one.
@@ -318,22 +312,6 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
         _print_summary(summary, out)
         print(f"exit {int(code)} ({code.name.lower()})", file=out)
     return int(code)
-
-
-async def _await_late_frames(session: Session) -> None:
-    """Keep reading until the server has been quiet for ``_LATE_QUIET_S`` (at most
-    ``_LATE_MAX_S`` in all) or closed: frames are kept in ``session.history``."""
-    import asyncio
-
-    from netra_diag.errors import SessionClosed
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + _LATE_MAX_S
-    while (left := deadline - loop.time()) > 0:
-        try:
-            await session.recv(timeout=min(_LATE_QUIET_S, left))
-        except (TimeoutError, SessionClosed):
-            return
 
 
 def _fail(args: argparse.Namespace, out: TextIO, exc: Exception, code: ExitCode | None) -> int:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from netra_diag.errors import NetraDiagError, RecordingError, SessionClosed, UsageError
+from netra_diag.errors import NetraDiagError, RecordingError, UsageError
 from netra_diag.live.auth_verdict import auth_refusal
 from netra_diag.live.fanout_result import FanoutResult, build_result
 from netra_diag.live.fanout_rows import (
@@ -64,8 +64,6 @@ from netra_diag.redaction import fingerprint
 from netra_diag.tokens.transports import check_ws_url
 
 __all__ = [
-    "LATE_MAX_S",
-    "LATE_QUIET_S",
     "PREMINT_HORIZON_S",
     "RUN_COLUMNS",
     "USER_COLUMNS",
@@ -91,10 +89,6 @@ PREMINT_HORIZON_S = 60.0
 # Descriptors one user costs in this process: its socket, its cassette, and, when the service is
 # embedded in the same process, the server's end of the socket.
 _FDS_PER_USER = 3
-# After its last run each session keeps reading until the server has been quiet this long (at
-# most LATE_MAX_S), so that a frame sent right after a terminal event is received and judged.
-LATE_QUIET_S = 0.3
-LATE_MAX_S = 2.0
 
 
 def default_message(user_id: str, run_index: int) -> str:
@@ -321,7 +315,7 @@ async def run_fanout(
             bar.update(1)
         # A frame the server sends right after a terminal event (an event after it, an
         # oversized one) is part of what the contract checks judge: let it arrive.
-        await _await_late_frames(session)
+        await session.read_until_quiet()  # a frame right behind a terminal event is judged
         # Hold the session open until every user is done, so all of them are concurrent.
         finished_gate.done(st.index)
         await finished_gate.wait()
@@ -356,18 +350,6 @@ async def run_fanout(
         connect_cpu_s=(cpu_connected[0] - cpu_start) if cpu_connected else None,
         prepare_s=t0 - prepare_start,
     )
-
-
-async def _await_late_frames(session: Session) -> None:
-    """Read until the server has been quiet for ``LATE_QUIET_S`` (at most ``LATE_MAX_S``) or
-    closed; what arrives is kept in ``session.history``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + LATE_MAX_S
-    while (left := deadline - loop.time()) > 0:
-        try:
-            await session.recv(timeout=min(LATE_QUIET_S, left))
-        except (TimeoutError, SessionClosed):
-            return
 
 
 def _cassette_path(out_dir: Path, st: UserState) -> Path:

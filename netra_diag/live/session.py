@@ -358,6 +358,20 @@ class Session:
             except StopAsyncIteration:
                 raise SessionClosed(*self._conn._closed_args()) from None
 
+    async def read_until_quiet(self, quiet_s: float = 0.3, max_s: float = 2.0) -> None:
+        """Keep receiving until the server has sent nothing for ``quiet_s`` (at most ``max_s``
+        in all) or has closed; what arrives is kept in ``history``. After a terminal event a
+        frame the server sends right behind it (an event after the terminal, an oversized
+        ``partial_result``) is then received and judged, instead of depending on whether it
+        beat the client's close."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_s
+        while (left := deadline - loop.time()) > 0:
+            try:
+                await self.recv(timeout=min(quiet_s, left))
+            except (TimeoutError, SessionClosed):
+                return
+
     # -- runs ----------------------------------------------------------------------------------
 
     async def run(
