@@ -191,7 +191,8 @@ from the environment variable named below and never shown.
     parameters(
         """
 sub = "u1"  # the token's subject (user id)
-profile = "local"  # local, test, development, staging (production needs an explicit flag)
+profile = "local"  # local, test, development, staging, production (with allow_production)
+allow_production = False  # production tokens are accepted by the live service: say so here
 ttl = ""  # lifetime such as "15m"; empty: the profile's default
 extra_claims = '{"permissions": ["read", "write"]}'  # JSON object of extra claims
 secret_env = "JWT_SECRET_KEY"  # NAME of the environment variable holding the signing secret
@@ -209,7 +210,9 @@ from netra_diag import investigation, report, tokens
 from netra_diag.widgets import TokenPanel
 
 summary = report.Summary(summary_path, notebook="token_lab")
-panel = TokenPanel(sub=sub, profile=profile, ttl=ttl, secret_env=secret_env)
+panel = TokenPanel(
+    sub=sub, profile=profile, ttl=ttl, secret_env=secret_env, allow_production=allow_production
+)
 panel.claims.value = extra_claims
 token = panel.mint()  # kept in this variable only; the panel shows its fingerprint
 panel.raise_for_error()  # a bad parameter stops the run here, in the panel's own words
@@ -267,7 +270,11 @@ cases = {
 }
 rows = []
 for case, options in cases.items():
-    minted = tokens.mint_token(sub, **{"key": key, "now": now, "profile": profile, **options})
+    minted = tokens.mint_token(
+        sub,
+        **{"key": key, "now": now, "profile": profile, **options},
+        allow_production=allow_production,
+    )
     verdict = tokens.verify_token(minted, key, now=now, profile=profile)
     rows.append(
         {

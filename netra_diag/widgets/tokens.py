@@ -42,6 +42,7 @@ class TokenPanel(Panel):
         profile: str = "local",
         ttl: str = "",
         secret_env: str = "JWT_SECRET_KEY",
+        allow_production: bool = False,
         environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -68,7 +69,9 @@ class TokenPanel(Panel):
             value="{}", placeholder='{"permissions": ["read"]}', description="extra claims"
         )
         self.secret_env = widgets.Text(value=secret_env, description="secret env")
-        self.allow_production = widgets.Checkbox(value=False, description="allow production")
+        self.allow_production = widgets.Checkbox(
+            value=bool(allow_production), description="allow production"
+        )
         self.mint_button = widgets.Button(description="Mint", button_style="primary")
         self.pasted = widgets.Password(placeholder="paste a token", description="token")
         self.inspect_button = widgets.Button(description="Inspect")
@@ -174,7 +177,7 @@ class TokenPanel(Panel):
         if get_profile(self.profile.value).requires_explicit and not self.allow_production.value:
             return (
                 f"profile: {self.profile.value} mints tokens the live service accepts; tick "
-                "'allow production' to confirm"
+                "'allow production' to confirm (in a report: -p allow_production true)"
             )
         return ""
 

@@ -44,6 +44,7 @@ PINNED: dict[str, dict[str, str]] = {
     "token_lab": {
         "sub": '"u1"',
         "profile": '"local"',
+        "allow_production": "False",
         "ttl": '""',
         "extra_claims": '\'{"permissions": ["read", "write"]}\'',
         "secret_env": '"JWT_SECRET_KEY"',
