@@ -18,8 +18,10 @@ __all__ = [
     "SECRET_NAME_PATTERN",
     "environment_secrets",
     "fingerprint",
+    "hide_assigned_secrets",
     "scrub",
     "scrub_obj",
+    "scrub_shown",
 ]
 
 # Three base64url segments, the first two starting with '{"' encoded ("eyJ"). The signature may be
@@ -76,13 +78,61 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     return out
 
 
-def scrub_obj(obj: Any, secrets: Iterable[str] = ()) -> Any:
-    """Scrub strings anywhere inside a JSON-like structure (dicts, lists, tuples)."""
+def scrub_obj(obj: Any, secrets: Iterable[str] = (), *, shown: bool = False) -> Any:
+    """Scrub strings anywhere inside a JSON-like structure (dicts, lists, tuples); with
+    ``shown``, as :func:`scrub_shown` does."""
     secret_list = tuple(secrets)
     if isinstance(obj, str):
-        return scrub(obj, secret_list)
+        return scrub_shown(obj, secret_list) if shown else scrub(obj, secret_list)
     if isinstance(obj, Mapping):
-        return {k: scrub_obj(v, secret_list) for k, v in obj.items()}
+        return {k: scrub_obj(v, secret_list, shown=shown) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [scrub_obj(v, secret_list) for v in obj]
+        return [scrub_obj(v, secret_list, shown=shown) for v in obj]
     return obj
+
+
+# "JWT_SECRET_KEY=s3cr3t…", "api_key: …", '"password": "…"': the value a secret-named key is
+# set to in a message (a test printing its configuration) is a secret even when this process's
+# environment does not hold it. The key's name ends with the secret word (``token_type: access``
+# is a claim, not a secret); values shorter than 8 characters are not real secrets (as for
+# environment variables), nor are short words without a digit.
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?:(?i:\b(?:\w*?[_-])?(?:secret(?:[_-]?key)?|token|password|passwd|private[_-]?key"
+    r"|api[_-]?key|credentials?|auth[_-]?key|ticket))\b(?P<sep>['\"]?\s*[=:]\s*['\"]?)"
+    # an Authorization header's credentials: "Bearer sk_live_…", "Basic dXNlcjpwYXNz"
+    r"|(?-i:\b(?:Bearer|Basic|bearer) +))(?P<value>[^\s'\",;)}\]]{8,})"
+)
+
+
+# Every match of _SECRET_ASSIGNMENT holds one of these words, lower-cased.
+_SECRET_WORDS = ("secret", "token", "passw", "key", "credential", "ticket", "bearer ", "basic ")
+
+
+def _hide_assigned_secret(match: re.Match[str]) -> str:
+    value = match.group("value")
+    if (
+        value.startswith("<")
+        or "…#" in value
+        or (len(value) < 16 and not any(map(str.isdigit, value)))
+    ):
+        # a placeholder or a fingerprint ("eyJ…#a1b2c3d4") already, or a word
+        # ("token: expired_signature", "api_key: None")
+        return match.group(0)
+    return match.group(0)[: match.start("value") - match.start()] + "<secret>"
+
+
+def hide_assigned_secrets(text: str) -> str:
+    """``text`` with the value set to each secret-named key ("JWT_SECRET=…", "Bearer …")
+    replaced by ``<secret>``: for whatever a
+    report shows, test ids included."""
+    low = text.lower()
+    for word in _SECRET_WORDS:  # (substring tests in C: most texts have none of them)
+        if word in low:
+            return _SECRET_ASSIGNMENT.sub(_hide_assigned_secret, text)
+    return text
+
+
+def scrub_shown(text: str, secrets: Iterable[str] = ()) -> str:
+    """What a report shows of a test's own text (a failure, a test id): :func:`scrub`, then the
+    values of secret-named keys hidden (:func:`hide_assigned_secrets`)."""
+    return hide_assigned_secrets(scrub(text, secrets))

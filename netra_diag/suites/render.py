@@ -1,8 +1,9 @@
 """Render a ``TriageReport`` as plain text, Markdown or a JSON-ready dict.
 
-Everything rendered goes through ``netra_diag.redaction.scrub``, with the values of secret-named
-environment variables (``JWT_SECRET_KEY``, …): failure messages and captured output can contain
-tokens and secrets, and a triage report is pasted into tickets.
+Everything rendered goes through ``netra_diag.redaction.scrub_shown``, with the values of
+secret-named environment variables (``JWT_SECRET_KEY``, …): failure messages and captured output
+can contain tokens and secrets (also as ``NAME=value``), and a triage report is pasted into
+tickets.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from netra_diag.redaction import environment_secrets, scrub, scrub_obj
+from netra_diag.redaction import environment_secrets, scrub_obj, scrub_shown
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.model import suite_label
-from netra_diag.suites.signatures import hide_assigned_secrets
 from netra_diag.wording import plural
 
 if TYPE_CHECKING:
@@ -395,22 +395,10 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
         },
         "outage": report.outage,
     }
-    result: dict[str, Any] = _hidden(scrub_obj(out, environment_secrets()))
+    result: dict[str, Any] = scrub_obj(out, environment_secrets(), shown=True)
     return result
 
 
 def _scrubbed(text: str) -> str:
-    """What every rendering shows: tokens and known secrets fingerprinted
-    (``netra_diag.redaction.scrub``), values of secret-named keys hidden."""
-    return hide_assigned_secrets(scrub(text, environment_secrets()))
-
-
-def _hidden(obj: Any) -> Any:
-    """``hide_assigned_secrets`` over every string of a JSON-like structure."""
-    if isinstance(obj, str):
-        return hide_assigned_secrets(obj)
-    if isinstance(obj, dict):
-        return {key: _hidden(value) for key, value in obj.items()}
-    if isinstance(obj, list):
-        return [_hidden(value) for value in obj]
-    return obj
+    """What every rendering shows (``netra_diag.redaction.scrub_shown``)."""
+    return scrub_shown(text, environment_secrets())

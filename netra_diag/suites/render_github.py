@@ -6,7 +6,7 @@ page. Annotations name the cause (category, and how many tests share it), not ju
 
 Where the annotation points: the deepest traceback frame in the test's own file (the line that
 failed), else the test's definition as the report gives it (pytest writes that line 0-based).
-Everything goes through ``netra_diag.redaction.scrub``, like the other renderings.
+Everything goes through ``netra_diag.redaction.scrub_shown``, like the other renderings.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from netra_diag.redaction import environment_secrets, scrub
+from netra_diag.redaction import environment_secrets, scrub_shown
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.model import TestCase, module_of
-from netra_diag.suites.signatures import hide_assigned_secrets
 
 if TYPE_CHECKING:
     from netra_diag.suites.triage import TriageReport
@@ -34,7 +33,7 @@ MAX_WARNINGS = 10  # (GitHub's limit for warning annotations of a step, as for e
 def _data(text: str) -> str:
     """A command's message: '%', CR and LF escaped (the runner's own escaping rules)."""
     return (
-        hide_assigned_secrets(scrub(text, environment_secrets()))
+        scrub_shown(text, environment_secrets())
         .replace("%", "%25")
         .replace("\r", "%0D")
         .replace("\n", "%0A")

@@ -21,14 +21,13 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from itertools import repeat
 
-from netra_diag.redaction import JWT_PATTERN, environment_secrets
+from netra_diag.redaction import JWT_PATTERN, environment_secrets, hide_assigned_secrets
 from netra_diag.suites.frames import innermost_frame
 from netra_diag.suites.model import Problem, ProblemKind, TestCase
 
 __all__ = [
     "Signature",
     "exception_type",
-    "hide_assigned_secrets",
     "message_body",
     "new_signatures",
     "normalise_message",
@@ -123,46 +122,6 @@ def _classify_other(text: str) -> str:
 def _number(match: re.Match[str]) -> str:
     text = match.group(0)
     return text if _KEEP.fullmatch(text) else "<n>"
-
-
-# "JWT_SECRET_KEY=s3cr3t…", "api_key: …", '"password": "…"': the value a secret-named key is
-# set to in a message (a test printing its configuration) is a secret even when this process's
-# environment does not hold it. The key's name ends with the secret word (``token_type: access``
-# is a claim, not a secret); values shorter than 8 characters are not real secrets (as for
-# environment variables), nor are short words without a digit.
-_SECRET_ASSIGNMENT = re.compile(
-    r"(?:(?i:\b(?:\w*?[_-])?(?:secret(?:[_-]?key)?|token|password|passwd|private[_-]?key"
-    r"|api[_-]?key|credentials?|auth[_-]?key|ticket))\b(?P<sep>['\"]?\s*[=:]\s*['\"]?)"
-    # an Authorization header's credentials: "Bearer sk_live_…", "Basic dXNlcjpwYXNz"
-    r"|(?-i:\b(?:Bearer|Basic|bearer) +))(?P<value>[^\s'\",;)}\]]{8,})"
-)
-
-
-# Every match of _SECRET_ASSIGNMENT holds one of these words, lower-cased.
-_SECRET_WORDS = ("secret", "token", "passw", "key", "credential", "ticket", "bearer ", "basic ")
-
-
-def _hide_assigned_secret(match: re.Match[str]) -> str:
-    value = match.group("value")
-    if (
-        value.startswith("<")
-        or "…#" in value
-        or (len(value) < 16 and not any(map(str.isdigit, value)))
-    ):
-        # a placeholder or a fingerprint ("eyJ…#a1b2c3d4") already, or a word
-        # ("token: expired_signature", "api_key: None")
-        return match.group(0)
-    return match.group(0)[: match.start("value") - match.start()] + "<secret>"
-
-
-def hide_assigned_secrets(text: str) -> str:
-    """``text`` with the value set to each secret-named key ("JWT_SECRET=…", "Bearer …")
-    replaced by ``<secret>``: for whatever a report shows, test ids included."""
-    low = text.lower()
-    for word in _SECRET_WORDS:  # (substring tests in C: most texts have none of them)
-        if word in low:
-            return _SECRET_ASSIGNMENT.sub(_hide_assigned_secret, text)
-    return text
 
 
 def normalise_message(message: str) -> str:

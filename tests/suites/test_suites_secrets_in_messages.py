@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from netra_diag.cli import main
+from netra_diag.redaction import hide_assigned_secrets
 from netra_diag.suites import normalise_message, triage
-from netra_diag.suites.signatures import hide_assigned_secrets
 
 # pytest's xunit1 for a test that set JWT_SECRET_KEY in its own process and quoted it:
 #   os.environ["JWT_SECRET_KEY"] = "supersecretvalue123456"
