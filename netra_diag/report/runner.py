@@ -40,6 +40,7 @@ from netra_diag.report.safety import (
     check_parameters,
     find_leaks,
     named_secrets,
+    scrub_json,
     scrub_notebook,
     scrub_text,
     secret_values,
@@ -399,7 +400,7 @@ def run_report(
     scrub_notebook(executed, secrets)
     # The notebook's Summary scrubs what it knows; the runner knows more (the variable
     # -p secret_env names), and a summary it cannot write would lose the whole report.
-    found = _scrub_json(found, secrets)
+    found = scrub_json(found, secrets)
     if error:
         error = scrub_text(error, secrets)
     # Widget state would make the page load the widget manager from a CDN; the static views
@@ -503,16 +504,6 @@ def run_report(
         warnings=tuple(warnings),
         recordings_path=made,
     )
-
-
-def _scrub_json(value: Any, secrets: tuple[str, ...]) -> Any:
-    if isinstance(value, str):
-        return scrub_text(value, secrets)
-    if isinstance(value, dict):
-        return {scrub_text(str(k), secrets): _scrub_json(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub_json(v, secrets) for v in value]
-    return value
 
 
 class _QuietTimeouts(logging.Filter):

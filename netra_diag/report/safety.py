@@ -33,6 +33,7 @@ __all__ = [
     "find_leaks",
     "is_token",
     "named_secrets",
+    "scrub_json",
     "scrub_notebook",
     "scrub_text",
     "secret_values",
@@ -82,13 +83,14 @@ def scrub_text(text: str, secrets: Iterable[str] = ()) -> str:
     return out
 
 
-def _scrub_obj(obj: Any, secrets: tuple[str, ...]) -> Any:
+def scrub_json(obj: Any, secrets: tuple[str, ...]) -> Any:
+    """:func:`scrub_text` over every string of a JSON-like structure, keys included."""
     if isinstance(obj, str):
         return scrub_text(obj, secrets)
     if isinstance(obj, Mapping):
-        return {k: _scrub_obj(v, secrets) for k, v in obj.items()}
+        return {scrub_text(str(k), secrets): scrub_json(v, secrets) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_scrub_obj(v, secrets) for v in obj]
+        return [scrub_json(v, secrets) for v in obj]
     return obj
 
 
@@ -207,7 +209,7 @@ def scrub_notebook(nb: Any, secrets: Iterable[str]) -> int:
         if isinstance(source, str):
             cell["source"] = scrub_text(source, secret_list)
         if "metadata" in cell:
-            cell["metadata"] = _scrub_obj(dict(cell["metadata"]), secret_list)
+            cell["metadata"] = scrub_json(dict(cell["metadata"]), secret_list)
         for output in cell.get("outputs", ()):
             for key in ("text", "evalue", "ename"):
                 if isinstance(output.get(key), str):
@@ -215,12 +217,12 @@ def scrub_notebook(nb: Any, secrets: Iterable[str]) -> int:
             if isinstance(output.get("traceback"), list):
                 output["traceback"] = [scrub_text(str(t), secret_list) for t in output["traceback"]]
             if isinstance(output.get("data"), Mapping):
-                output["data"] = _scrub_obj(dict(output["data"]), secret_list)
+                output["data"] = scrub_json(dict(output["data"]), secret_list)
             if isinstance(output.get("metadata"), Mapping):
-                output["metadata"] = _scrub_obj(dict(output["metadata"]), secret_list)
+                output["metadata"] = scrub_json(dict(output["metadata"]), secret_list)
         if repr(cell) != before:
             changed += 1
-    nb["metadata"] = _scrub_obj(dict(nb.get("metadata", {})), secret_list)
+    nb["metadata"] = scrub_json(dict(nb.get("metadata", {})), secret_list)
     return changed
 
 
