@@ -28,6 +28,7 @@ from netra_diag.wording import plural
 
 __all__ = [
     "BYPASS_USER",
+    "BYPASS_USER_IN_TEXT",
     "Recording",
     "find_recordings",
     "is_bypass_user",
@@ -36,7 +37,12 @@ __all__ = [
     "sanitise_nodeid",
 ]
 
-BYPASS_USER = re.compile(r"^(?:demo-user-001|relaxed_\w*|emergency_\w*)$")
+# The synthetic user ids of permissive auth (PROTOCOL.md §2): DEMO's shared one, RELAXED's and
+# EMERGENCY's per-connection ones. Whole, as a server reports them; or within text, as a test's
+# output quotes them ("connected as demo-user-001").
+_BYPASS_ID = r"demo-user-001|relaxed_\w*|emergency_\w*"
+BYPASS_USER = re.compile(rf"^(?:{_BYPASS_ID})$")
+BYPASS_USER_IN_TEXT = re.compile(rf"\b(?:{_BYPASS_ID})\b")
 _AUTH_CLOSE = frozenset({1002, 1003, 1008})
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
 

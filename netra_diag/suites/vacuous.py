@@ -25,7 +25,7 @@ from itertools import compress, repeat
 from math import inf
 from operator import lt
 
-from netra_diag.suites.links import Recording
+from netra_diag.suites.links import BYPASS_USER_IN_TEXT, Recording
 from netra_diag.suites.model import Outcome, ProblemKind, SuiteRun
 from netra_diag.suites.pytest_json import NEVER_AWAITED_PROPERTY
 from netra_diag.wording import plural
@@ -54,10 +54,9 @@ _FALLBACK = re.compile(
 )
 
 
-# A passing test's captured output naming a synthetic user of permissive auth (PROTOCOL.md §2):
-# "connected as demo-user-001". ``VacuousSignal.detail`` of such a signal starts with
+# A passing test's captured output naming a synthetic user of permissive auth
+# (links.BYPASS_USER_IN_TEXT): ``VacuousSignal.detail`` of such a signal starts with
 # OUTPUT_SAYS (the others come from recordings).
-_BYPASS_USER_IN_OUTPUT = re.compile(r"\b(?:demo-user-001|relaxed_\w+|emergency_\w+)\b")
 OUTPUT_SAYS = "its output names"
 
 _NOT_SKIPPY = frozenset(Outcome) - {Outcome.SKIPPED, Outcome.XFAILED}
@@ -185,7 +184,7 @@ def find_vacuous(
             out.append(
                 VacuousSignal(VacuousKind.FALLBACK, case.test_id, f"output says: {m.group(0)!r}")
             )
-        if case.test_id not in recorded_bypass and (m := _BYPASS_USER_IN_OUTPUT.search(output)):
+        if case.test_id not in recorded_bypass and (m := BYPASS_USER_IN_TEXT.search(output)):
             # (the recording says it already, when there is one)
             out.append(
                 VacuousSignal(
