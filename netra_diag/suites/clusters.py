@@ -61,50 +61,38 @@ def _recorded_category(
     found: Counter[tuple[Category, str]] = Counter()
     for case in cases:
         for rec in reversed(recordings.get(case.test_id, ())):  # the last session first
-            said = _CLOSE_CATEGORY.get(rec.close_code or 0)
-            if said is not None:
-                close = f"closed {rec.close_code}" + (
-                    f" {rec.close_reason}" if rec.close_reason else ""
-                )
-                found[(said[0], f"{said[1]} (its recording: {close})")] += 1
-                break
-            status = rec.http_status
-            if status in (401, 403):
-                found[
-                    (
-                        Category.SECRET_CLAIM_MISMATCH,
-                        "the server refused the token: secret or claims do not match (its "
-                        f"recording: HTTP {status} on the upgrade)",
-                    )
-                ] += 1
-                break
-            if status is not None and status >= 500:
-                found[
-                    (
-                        Category.INFRASTRUCTURE,
-                        "the service was slow, down or unreachable (its recording: HTTP "
-                        f"{status} on the upgrade)",
-                    )
-                ] += 1
-                break
-            if (
-                status is None
-                and "upgrade_done" not in rec.marks
-                and rec.frames_in == 0
-                and rec.marks
-            ):
-                found[
-                    (
-                        Category.INFRASTRUCTURE,
-                        "the service was slow, down or unreachable (its recording: never "
-                        "connected)",
-                    )
-                ] += 1
+            shown = _shown_by(rec)
+            if shown is not None:
+                found[shown] += 1
                 break
     if not found:
         return None
     (category, reason), _ = found.most_common(1)[0]
     return CategoryMatch(category, reason)
+
+
+_UNREACHABLE = (Category.INFRASTRUCTURE, "the service was slow, down or unreachable")
+_REFUSED = (Category.SECRET_CLAIM_MISMATCH, "the server refused the token: secret or claims")
+
+
+def _shown_by(rec: Recording) -> tuple[Category, str] | None:
+    """The category one recording shows by how its session ended, with the reason naming what
+    it recorded; ``None`` when it shows none."""
+    said = _CLOSE_CATEGORY.get(rec.close_code or 0)
+    status = rec.http_status
+    if said is not None:
+        reason = f" {rec.close_reason}" if rec.close_reason else ""
+        (category, why), seen = said, f"closed {rec.close_code}{reason}"
+    elif status in (401, 403):
+        (category, why), seen = _REFUSED, f"HTTP {status} on the upgrade"
+        why += " do not match"
+    elif status is not None and status >= 500:
+        (category, why), seen = _UNREACHABLE, f"HTTP {status} on the upgrade"
+    elif status is None and rec.marks and "upgrade_done" not in rec.marks and not rec.frames_in:
+        (category, why), seen = _UNREACHABLE, "never connected"
+    else:
+        return None
+    return category, f"{why} (its recording: {seen})"
 
 
 def cluster_failures(
