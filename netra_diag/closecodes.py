@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "ABNORMAL_CLOSURE",
     "AUTH_FAILURE_CODES",
+    "AUTH_REFUSED_STATUSES",
     "RFC_MEANINGS",
     "SERVICE_MEANINGS",
     "CloseInfo",
@@ -64,8 +65,12 @@ SERVICE_MEANINGS: Mapping[int, str] = {
 }
 
 ABNORMAL_CLOSURE = 1006
-# Close codes after which the web front end never reconnects (PROTOCOL.md §6).
+# How the server refuses credentials, in one place for the live client and for triage of
+# recorded sessions (PROTOCOL.md §2): main mode accepts, sends AUTH_FAILED and closes with one of
+# these codes (after which the web front end never reconnects, §6) ...
 AUTH_FAILURE_CODES: frozenset[int] = frozenset({1008})
+# ... factory mode refuses the upgrade itself, and the ticket endpoint answers 401.
+AUTH_REFUSED_STATUSES: frozenset[int] = frozenset({401, 403})
 
 
 def rfc_meaning(code: int | None) -> str:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from netra_diag.closecodes import AUTH_FAILURE_CODES
+from netra_diag.closecodes import AUTH_FAILURE_CODES, AUTH_REFUSED_STATUSES
 from netra_diag.errors import HandshakeRejected, SessionClosed
 
 __all__ = [
@@ -26,10 +26,6 @@ SYNTHETIC_USER_PATTERN = re.compile(r"^(demo[-_]user([-_]\w*)?|relaxed_\w*|emerg
 # The service truncates user ids in connection_established (e.g. "user-123456…"): strip the marker.
 _TRUNCATION_MARKERS = ("...", "…")
 
-
-# Upgrade statuses that mean "your credentials were refused" (factory mode refuses before the
-# upgrade, PROTOCOL.md §2; a ticket endpoint answers 401).
-AUTH_REFUSED_STATUSES: frozenset[int] = frozenset({401, 403})
 
 # Prefixes of the synthetic ids, to recognise them after the server truncated them ("demo-use...").
 _SYNTHETIC_PREFIXES = ("demo-user", "demo_user", "relaxed_", "emergency_")

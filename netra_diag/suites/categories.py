@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from netra_diag.closecodes import AUTH_FAILURE_CODES, AUTH_REFUSED_STATUSES
 from netra_diag.suites.model import TestCase
 
 __all__ = ["Category", "CategoryMatch", "categorise", "category_label", "evidence_of"]
@@ -97,8 +98,12 @@ _SUBPROTOCOL = _rx(
     r"subprotocol|\b1003\b|NegotiationError|Sec-WebSocket-Protocol|\bjwt-auth\b"
     r"|\bjwt\.(?:eyJ|ZXlK|<)"
 )
+# A message names a refusal by the close code or upgrade status the live client reads as one.
+_REFUSED_CLOSE = "|".join(map(str, sorted(AUTH_FAILURE_CODES)))
+_REFUSED_STATUS = "|".join(map(str, sorted(AUTH_REFUSED_STATUSES)))
 _SECRET = _rx(
-    r"HTTP 40[13]\b|\b40[13] Forbidden|\b1008\b|policy violation|Authentication failed"
+    rf"HTTP (?:{_REFUSED_STATUS})\b|\b(?:{_REFUSED_STATUS}) Forbidden|\b(?:{_REFUSED_CLOSE})\b"
+    r"|policy violation|Authentication failed"
     r"|InvalidSignature|Signature verification failed|Invalid (?:issuer|audience)"
     r"|InvalidIssuer|InvalidAudience|token_type|JWT_SECRET|AUTH_FAILED|ExpiredSignature"
     r"|Signature has expired|Not enough segments|DecodeError|TokenRejected"

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
+from netra_diag.closecodes import AUTH_FAILURE_CODES, AUTH_REFUSED_STATUSES
 from netra_diag.suites.categories import Category, CategoryMatch, categorise
 from netra_diag.suites.links import Recording
 from netra_diag.suites.model import SuiteRun, TestCase
@@ -48,9 +49,12 @@ class Cluster:
         return f"{lead} {self.signature.describe()}"
 
 
+_REFUSED = (Category.SECRET_CLAIM_MISMATCH, "the server refused the token: secret or claims")
+# Which closes and upgrade statuses refuse credentials is closecodes' to say (the live client
+# reads the same sets): a code or status added there is triaged here without a second edit.
 _CLOSE_CATEGORY = {
     1011: (Category.INTERNAL_1011, "the server closed with an internal error"),
-    1008: (Category.SECRET_CLAIM_MISMATCH, "the server refused the token: secret or claims"),
+    **dict.fromkeys(AUTH_FAILURE_CODES, _REFUSED),
 }
 
 
@@ -72,7 +76,6 @@ def _recorded_category(
 
 
 _UNREACHABLE = (Category.INFRASTRUCTURE, "the service was slow, down or unreachable")
-_REFUSED = (Category.SECRET_CLAIM_MISMATCH, "the server refused the token: secret or claims")
 
 
 def _shown_by(rec: Recording) -> tuple[Category, str] | None:
@@ -83,7 +86,7 @@ def _shown_by(rec: Recording) -> tuple[Category, str] | None:
     if said is not None:
         reason = f" {rec.close_reason}" if rec.close_reason else ""
         (category, why), seen = said, f"closed {rec.close_code}{reason}"
-    elif status in (401, 403):
+    elif status in AUTH_REFUSED_STATUSES:
         (category, why), seen = _REFUSED, f"HTTP {status} on the upgrade"
         why += " do not match"
     elif status is not None and status >= 500:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from netra_diag.closecodes import AUTH_FAILURE_CODES, AUTH_REFUSED_STATUSES
 from netra_diag.events.model import CRITICAL_EVENTS, TERMINAL_EVENTS, TimedEvent, parse_frame
 from netra_diag.suites.merge import require_directory
 from netra_diag.suites.model import Outcome, SuiteRun, nodeid_to_test_id
@@ -43,7 +44,9 @@ __all__ = [
 _BYPASS_ID = r"demo-user-001|relaxed_\w*|emergency_\w*"
 BYPASS_USER = re.compile(rf"^(?:{_BYPASS_ID})$")
 BYPASS_USER_IN_TEXT = re.compile(rf"\b(?:{_BYPASS_ID})\b")
-_AUTH_CLOSE = frozenset({1002, 1003, 1008})
+# Closes that end a session at authentication: the credentials refused, or the subprotocol
+# carrying them not echoed (1002) or not supported (1003).
+_AUTH_CLOSE = AUTH_FAILURE_CODES | {1002, 1003}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
 
 
@@ -111,7 +114,7 @@ class Recording:
 
     def phase_reached(self) -> str | None:
         """The phase a failing session stopped in, or None if the recording cannot tell."""
-        if self.http_status in (401, 403):
+        if self.http_status in AUTH_REFUSED_STATUSES:
             return "auth"  # (the upgrade was refused for its credentials)
         if "upgrade_done" not in self.marks and self.frames_in == 0:
             return "connect"
