@@ -7,11 +7,14 @@ time.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import fields
+from itertools import repeat
 
 from netra_diag.suites.model import Outcome, Problem, ProblemKind, TestCase
 
-__all__ = ["new_problem", "new_test_case"]
+__all__ = ["new_problem", "new_test_case", "new_test_cases"]
 
 _new = object.__new__
 _PROBLEM_FIELDS = ("kind", "type", "message", "text", "phase")
@@ -38,6 +41,7 @@ assert tuple(f.name for f in fields(TestCase)) == _CASE_FIELDS
 _p_kind, _p_type, _p_message, _p_text, _p_phase = (
     Problem.__dict__[name].__set__ for name in _PROBLEM_FIELDS
 )
+_CASE_SETTERS = tuple(TestCase.__dict__[name].__set__ for name in _CASE_FIELDS)
 (
     _c_test_id,
     _c_name,
@@ -55,7 +59,7 @@ _p_kind, _p_type, _p_message, _p_text, _p_phase = (
     _c_stderr,
     _c_source,
     _c_nodeid,
-) = (TestCase.__dict__[name].__set__ for name in _CASE_FIELDS)
+) = _CASE_SETTERS
 
 
 def new_problem(kind: ProblemKind, type: str, message: str, text: str, phase: str) -> Problem:
@@ -106,3 +110,15 @@ def new_test_case(
     _c_source(c, source)
     _c_nodeid(c, nodeid)
     return c
+
+
+def new_test_cases(columns: Sequence[Sequence[object]]) -> list[TestCase]:
+    """``new_test_case`` for many tests at once, given as one column per field in the order of
+    ``TestCase``'s fields (all of the same length): each field is set for every test in one
+    C loop (``map`` over the slot's setter), not by a Python call per test and field, which
+    was most of the time of building a 100k-case run's details."""
+    size = len(columns[0]) if columns else 0
+    out: list[TestCase] = list(map(_new, repeat(TestCase, size)))
+    for setter, column in zip(_CASE_SETTERS, columns, strict=True):
+        deque(map(setter, out, column), maxlen=0)
+    return out

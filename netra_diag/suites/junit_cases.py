@@ -21,7 +21,7 @@ from itertools import repeat
 from math import isfinite
 from typing import TypeVar, cast
 
-from netra_diag.suites.constructors import new_test_case
+from netra_diag.suites.constructors import new_test_cases
 from netra_diag.suites.junit_children import (
     JEST_SUITE_ERROR,
     NO_EXTRA,
@@ -442,6 +442,46 @@ class CaseCollector:
         self._index = None
 
     # -- the run ------------------------------------------------------------------------------
+    def _details(self) -> tuple[dict[str, TestCase], bool]:
+        """The ``TestCase`` of each test that has more than a row (``pending``), by test id in
+        the order they came, built column by column (``new_test_cases``); and whether any of
+        them has pytest's attributes (a ``file`` and a classname that rebuild its node id)."""
+        pending = self.pending
+        if not pending:
+            return {}, False
+        picked = list(map(self.rows.__getitem__, pending))
+        test_ids, names, classnames, suites, outcomes, durations, files, lines = zip(
+            *picked, strict=True
+        )
+        counted_as, problems, reruns, properties, stdout, stderr = zip(
+            *pending.values(), strict=True
+        )
+        # (an empty counted_as: the test counts in its outcome's bucket alone)
+        counted = [c or (o,) for c, o in zip(counted_as, outcomes, strict=True)]
+        prefixes = list(map(_nodeid_prefix, classnames, files))  # None: not pytest's
+        nodeids = ["" if p is None else p + n for p, n in zip(prefixes, names, strict=True)]
+        cases = new_test_cases(
+            (
+                test_ids,
+                names,
+                classnames,
+                suites,
+                outcomes,
+                counted,
+                durations,
+                files,
+                lines,
+                problems,
+                reruns,
+                properties,
+                stdout,
+                stderr,
+                [self.path] * len(picked),
+                nodeids,
+            )
+        )
+        return dict(zip(test_ids, cases, strict=True)), prefixes.count(None) < len(prefixes)
+
     def build(self) -> SuiteRun:
         declared = {**self.suite_counts, **self.node_counts}
         if self.root_tag == "testsuites":
@@ -451,32 +491,7 @@ class CaseCollector:
         if self.fmt == "junit-node":
             self._node_ids()
         rows = self.rows
-        details: dict[str, TestCase] = {}
-        pytest_like = False
-        source = self.path
-        for index, extra in self.pending.items():
-            test_id, name, classname, suite, outcome, duration, file, line = rows[index]
-            counted_as, problems, reruns, properties, stdout, stderr = extra
-            prefix = _nodeid_prefix(classname, file) if file else None
-            pytest_like = pytest_like or prefix is not None
-            details[test_id] = new_test_case(
-                test_id,
-                name,
-                classname,
-                suite,
-                outcome,
-                counted_as or (outcome,),
-                duration,
-                file,
-                line,
-                problems,
-                reruns,
-                properties,
-                stdout,
-                stderr,
-                source,
-                "" if prefix is None else prefix + name,
-            )
+        details, pytest_like = self._details()
         fmt = self.fmt
         if fmt == "junit" and (pytest_like or self.root_attrs.get("name") == "pytest tests"):
             fmt = "junit-pytest"

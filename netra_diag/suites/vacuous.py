@@ -23,7 +23,7 @@ from enum import StrEnum
 from functools import lru_cache
 from itertools import compress, repeat
 from math import inf
-from operator import lt
+from operator import is_, lt
 
 from netra_diag.suites.links import BYPASS_USER_IN_TEXT, Recording
 from netra_diag.suites.model import Outcome, ProblemKind, SuiteRun
@@ -91,15 +91,23 @@ class VacuousSignal:
 EVENTS_PROPERTY = "netra_events"
 
 
-def _talked(run: SuiteRun, recordings: Mapping[str, Sequence[Recording]]) -> set[str]:
-    """The tests the pytest plugin saw talk to the service: events in their ``netra_events``
-    property, or a linked recording with frames. pytest's call time leaves out the fixture
-    that connected, so their ~0 ms says nothing (a 4 ms loopback session was "too fast", or
-    not, run to run)."""
-    found = {tid for tid, recs in recordings.items() if any(r.frames for r in recs)}
-    for case in run.details.values():
-        if any(name == EVENTS_PROPERTY and value for name, value in case.properties):
-            found.add(case.test_id)
+def _talked(
+    run: SuiteRun, recordings: Mapping[str, Sequence[Recording]], test_ids: Sequence[str]
+) -> set[str]:
+    """Which of ``test_ids`` the pytest plugin saw talk to the service: events in their
+    ``netra_events`` property, or a linked recording with frames. pytest's call time leaves out
+    the fixture that connected, so their ~0 ms says nothing (a 4 ms loopback session was "too
+    fast", or not, run to run)."""
+    found = set()
+    details = run.details
+    for tid in test_ids:
+        recs = recordings.get(tid, ())
+        case = details.get(tid)
+        if any(r.frames for r in recs) or (
+            case is not None
+            and any(name == EVENTS_PROPERTY and value for name, value in case.properties)
+        ):
+            found.add(tid)
     return found
 
 
@@ -133,10 +141,13 @@ def find_vacuous(
             if name not in tested:
                 every = "the one test" if size == 1 else f"all {size} tests"
                 out.append(VacuousSignal(VacuousKind.ONLY_SKIPS, name, f"{every} skipped"))
+    # (the skipped tests, found in the outcome column: most details are failures)
+    skipped = compress(columns.test_ids, map(is_, outcomes, repeat(Outcome.SKIPPED)))
+    details = run.details
     unreachable = [
         c.test_id
-        for c in run.details.values()
-        if c.outcome is Outcome.SKIPPED
+        for c in map(details.get, skipped)
+        if c is not None
         and any(
             p.kind is ProblemKind.SKIPPED
             # (pytest's JUnit calls a module that skipped itself "collection skipped", with
@@ -162,7 +173,7 @@ def find_vacuous(
         if row.outcome is Outcome.PASSED
         and NETWORK_HINT.search(f"{row.classname} {row.name} {row.suite}")
     ]
-    talked = _talked(run, recordings or {}) if fast else set()
+    talked = _talked(run, recordings or {}, [row.test_id for row in fast]) if fast else set()
     for row in fast:
         if row.test_id in talked or row.duration is None:
             continue  # (None was compared as inf: never here)
