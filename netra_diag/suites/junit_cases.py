@@ -22,6 +22,7 @@ from math import isfinite
 from typing import TypeVar, cast
 
 from netra_diag.suites.constructors import new_test_cases
+from netra_diag.suites.jest_todos import JEST_ROOT, JEST_TODO, jest_todos
 from netra_diag.suites.junit_children import (
     JEST_SUITE_ERROR,
     NO_EXTRA,
@@ -150,6 +151,7 @@ class CaseCollector:
         self.pending: dict[int, Extra] = {}  # row index -> what its TestCase adds
         self.root_tag = ""
         self.root_attrs: dict[str, str] = {}
+        self.suite_tests: dict[str, int] = {}  # top-level suite name -> its declared tests
         self._seconds: dict[str, float] = {}
         self._numbers: dict[str, int] = {}
 
@@ -160,6 +162,10 @@ class CaseCollector:
             value = _as_int(attrs.get(attr))
             if value is not None:
                 self.suite_counts[attr] = self.suite_counts.get(attr, 0) + value
+        tests = _as_int(attrs.get("tests"))
+        if tests is not None:
+            name = attrs.get("name", "")
+            self.suite_tests[name] = self.suite_tests.get(name, 0) + tests
 
     def add_comment(self, text: str) -> None:
         """node's reporter states its totals in comments (``<!-- pass 2 -->``)."""
@@ -442,6 +448,22 @@ class CaseCollector:
         self._index = None
 
     # -- the run ------------------------------------------------------------------------------
+    def _jest_todos(self) -> None:
+        """Turn the passes that are jest-junit's todo tests into skips, as jest counts them
+        (``netra_diag.suites.jest_todos``)."""
+        todos, warnings = jest_todos(
+            self.rows, self.pending, self.suite_tests, self.path, JEST_SUITE_ERROR
+        )
+        self.warnings += warnings
+        if not todos:
+            return
+        extra = NO_EXTRA._replace(problems=(JEST_TODO,))
+        for index in todos:
+            self.rows[index] = row = self.rows[index]._replace(outcome=Outcome.SKIPPED)
+            self.columns.outcomes[index] = row.outcome  # type: ignore[index]
+            self.pending[index] = extra
+        self.pending = dict(sorted(self.pending.items()))  # details keep report order
+
     def _details(self) -> tuple[dict[str, TestCase], bool]:
         """The ``TestCase`` of each test that has more than a row (``pending``), by test id in
         the order they came, built column by column (``new_test_cases``); and whether any of
@@ -490,6 +512,8 @@ class CaseCollector:
                 declared = {k: v for k, v in own.items() if v is not None}
         if self.fmt == "junit-node":
             self._node_ids()
+        if self.root_attrs.get("name") == JEST_ROOT and self.suite_tests:
+            self._jest_todos()
         rows = self.rows
         details, pytest_like = self._details()
         fmt = self.fmt
