@@ -46,9 +46,10 @@ REPORT_STOP_S = 10.0
 EPILOG = """\
 exit codes:
   2  bad arguments (--users, --runs, --time-scale, --faults, --out), before anything runs
-  0  the investigation ran and diagnosed every fault the service injected (the findings it
-     prints are the point of the demo: the service was told to misbehave)
-  1  an injected fault went undiagnosed
+  0  the investigation ran and diagnosed every fault the service injected that the recording
+     can show (the findings it prints are the point of the demo: the service was told to
+     misbehave); a fault no recording can show is named on a "not counted" line instead
+  1  an injected fault the recording shows went undiagnosed
   8  the report notebook failed (its HTML still shows what ran)
   with --strict: the report's own class instead (3 contract or auth, 6 SLA, 7 new test
   failures, 4 timeout, 9 infrastructure), as `netra-diag report` exits
@@ -121,7 +122,8 @@ def _diagnosis_line(
     injected: int, detected: int, kinds: Counter[str], missed: Mapping[str, int]
 ) -> str:
     """``diagnosis: 75 of 84 injected faults diagnosed (missed: stall ×5, drop_event ×4;
-    injected: drop_event ×62, stall ×22)``: what went undiagnosed is what to look at."""
+    injected: drop_event ×62, stall ×22)``: what went undiagnosed is what to look at.
+    ``injected`` counts the faults the recording can show (see :func:`_unobservable_line`)."""
     listed = ", ".join(f"{name} ×{n}" for name, n in sorted(kinds.items())) or "none"
     if not injected:
         return "diagnosis: no fault was injected"
@@ -135,6 +137,42 @@ def _diagnosis_line(
     return (
         f"diagnosis: {detected} of {injected} injected faults diagnosed "
         f"({verdict}; injected: {listed})"
+    )
+
+
+def _unobservable_line(unobservable: Mapping[str, int]) -> str:
+    """The faults the service injected that no recording can show, and why: neither diagnosed
+    nor missed, so they are named apart instead of failing the demo at random ("" if none)."""
+    from netra_diag.investigation.injected import UNOBSERVABLE_WHY
+
+    total = sum(unobservable.values())
+    if not total:
+        return ""
+    listed = ", ".join(f"{name} ×{n}" for name, n in sorted(unobservable.items()))
+    reasons = [UNOBSERVABLE_WHY[name] for name in sorted(unobservable) if name in UNOBSERVABLE_WHY]
+    why = "; ".join(reasons) or "see the report's injected-and-diagnosed table"
+    return (
+        f"not counted: {plural(total, 'more injected fault')} the recording cannot show "
+        f"({listed}): {why}"
+    )
+
+
+def _fault_counts(
+    found: Mapping[str, Any], log: Any
+) -> tuple[int, int, Counter[str], dict[str, int], dict[str, int]]:
+    """Injected (that the recording can show), diagnosed, injected by kind, missed by kind and
+    not observable by kind, from the analysis' summary. Without the analysis' counts every fault
+    in the service's log counts as injected and none as diagnosed: nothing is claimed that the
+    analysis did not say."""
+    if "injected_faults" not in found:
+        kinds = Counter(str(f.get("fault")) for f in log)
+        return len(log), 0, kinds, dict(kinds), {}
+    return (
+        int(found["injected_faults"]),
+        int(found.get("injected_detected", 0)),
+        Counter({str(k): int(n) for k, n in (found.get("injected_by_fault") or {}).items()}),
+        dict(found.get("injected_missed") or {}),
+        dict(found.get("injected_unobservable") or {}),
     )
 
 
@@ -298,7 +336,6 @@ def run(args: argparse.Namespace) -> int:
         f"{fan['runs_total']} runs completed, {fan['events_lost']} critical events lost, "
         f"isolation: {fan['isolation']['verdict']}; recorded in {recordings}"
     )
-    kinds = Counter(str(f.get("fault")) for f in collection.injected)
 
     notebook_failed = False
     html_path: Path | None = None
@@ -308,8 +345,6 @@ def run(args: argparse.Namespace) -> int:
         inv = investigation.analyse(recordings)
         headline, checks = inv.headline, inv.checks
         found = inv.to_summary()
-        detected = int(found["injected_detected"])
-        missed = dict(found["injected_missed"])
         exit_class = report.exit_code_for(checks)
     else:
         _say("\n== report")
@@ -323,8 +358,6 @@ def run(args: argparse.Namespace) -> int:
         headline = str(summary.get("headline", ""))
         notebook_failed = summary.get("status") != "ok"
         found = (summary.get("values") or {}).get("investigation") or {}
-        detected = int(found.get("injected_detected", 0))
-        missed = dict(found.get("injected_missed") or {})
         exit_class = ExitCode(int(summary.get("exit_code", ExitCode.NOTEBOOK)))
         html_name = (summary.get("artifacts") or {}).get("html")
         html_path = out / html_name if html_name else None
@@ -335,7 +368,11 @@ def run(args: argparse.Namespace) -> int:
     _say(f"  {headline}")
     for check in checks:
         _say(check_line(check))
-    _say(f"  {_diagnosis_line(len(collection.injected), detected, kinds, missed)}")
+    injected, detected, kinds, missed, unobservable = _fault_counts(found, collection.injected)
+    _say(f"  {_diagnosis_line(injected, detected, kinds, missed)}")
+    hidden = _unobservable_line(unobservable)
+    if hidden:
+        _say(f"  {hidden}")
     _say("")
     if html_path is not None:
         _say(f"report: {html_path} (executed notebook and JSON summary beside it)")
@@ -348,6 +385,6 @@ def run(args: argparse.Namespace) -> int:
         return int(exit_class)
     if notebook_failed:
         return int(ExitCode.NOTEBOOK)
-    if detected < len(collection.injected):
+    if detected < injected:
         return int(ExitCode.FAILURE)
     return int(ExitCode.OK)

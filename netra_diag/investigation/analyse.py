@@ -86,17 +86,7 @@ class Investigation:
                 .to_dict(),
             },
             "sla": self.sla.to_dict() if self.sla is not None else None,
-            "injected_faults": len(self.injected),
-            "injected_detected": int(self.injected["detected"].sum()) if len(self.injected) else 0,
-            # which kinds of fault went undiagnosed, and how often
-            "injected_missed": (
-                self.injected.loc[~self.injected["detected"], "fault"]
-                .astype(str)
-                .value_counts()
-                .to_dict()
-                if len(self.injected)
-                else {}
-            ),
+            **_injected_counts(self.injected),
             "fanout": dict(self.collection.get("fanout", {})),
             "triage": self.triage.to_dict() if self.triage is not None else None,
             "notes": list(self.notes),
@@ -104,46 +94,59 @@ class Investigation:
         }
 
 
-def _injected_frame(
-    record_dir: Path | None, collection: Mapping[str, Any], findings: Any, metrics: Any
-) -> Any:
-    """What the service injected, and how the diagnosis saw it: contract findings in that run,
-    or (for a stall, which breaks no contract) an event gap, or a wait for the first event,
-    at least 80 % of the stall."""
-    import pandas as pd
+def _injected_counts(injected: pd.DataFrame) -> dict[str, Any]:
+    """The summary's fault counts. ``injected_faults`` counts only the faults the recording can
+    show (a diagnosis could have seen them); the rest are ``injected_unobservable``, by fault and
+    event (``"drop_event (agent_thinking)"``): neither counted as diagnosed nor as missed."""
+    if not len(injected):
+        return {
+            "injected_faults": 0,
+            "injected_detected": 0,
+            "injected_missed": {},
+            "injected_by_fault": {},
+            "injected_unobservable": {},
+        }
+    seen = injected[injected["observable"]]
+    hidden = injected[~injected["observable"]]
+    return {
+        "injected_faults": len(seen),
+        "injected_detected": int(seen["detected"].sum()),
+        # which kinds of fault went undiagnosed, and how often
+        "injected_missed": seen.loc[~seen["detected"], "fault"]
+        .astype(str)
+        .value_counts()
+        .to_dict(),
+        "injected_by_fault": seen["fault"].astype(str).value_counts().to_dict(),
+        "injected_unobservable": _fault_names(hidden).value_counts().to_dict(),
+    }
 
+
+def _fault_names(injected: pd.DataFrame) -> pd.Series:
+    """``drop_event (agent_thinking)``: a fault with the event it hit, when the log names one."""
+    events = injected["event_type"].fillna("").astype(str)
+    names = injected["fault"].astype(str)
+    return names.where(events == "", names + " (" + events + ")")
+
+
+def _injected_frame(
+    record_dir: Path | None,
+    collection: Mapping[str, Any],
+    findings: Any,
+    metrics: Any,
+    streams: Sequence[Any] = (),
+) -> Any:
+    """What the service injected (the collection's list, else its fault log in ``record_dir``),
+    and how the diagnosis saw it (:func:`~netra_diag.investigation.injected.injected_frame`)."""
     from netra_diag.emulator import FaultPlan
+    from netra_diag.investigation.injected import injected_frame
 
     rows = list(collection.get("injected", ()))
     if not rows and record_dir is not None and (record_dir / FAULT_LOG).is_file():
         lines = (record_dir / FAULT_LOG).read_text("utf-8").splitlines()
         rows = [json.loads(line) for line in lines if line.strip()]
-    frame = pd.DataFrame(rows, columns=["fault", "run_id", "thread_id", "user_id", "detail"])
-    rules: dict[str, set[str]] = {}
-    for run_id, rule in zip(findings.get("run_id", ()), findings.get("rule", ()), strict=False):
-        rules.setdefault(str(run_id), set()).add(str(rule))
-    gaps = metrics[metrics["phase"] == "event_gap"].groupby("run")["value_ms"].max()
-    # A stall before agent_started leaves no gap between events: it delays the first one.
-    firsts = metrics[metrics["phase"] == "first_event"].groupby("run")["value_ms"].max()
     faults = str((collection.get("config") or {}).get("faults", ""))
     stall_ms = FaultPlan.parse(faults).stall_s * 1000 if faults else float("inf")
-
-    def seen_as(fault: str, run_id: Any) -> str:
-        if str(run_id) in rules:
-            return "contract: " + ", ".join(sorted(rules[str(run_id)]))
-        gap = gaps.get(run_id)
-        if fault == "stall" and gap is not None and gap >= 0.8 * stall_ms:
-            return f"latency: {gap:.0f} ms event gap"
-        first = firsts.get(run_id)
-        if fault == "stall" and first is not None and first >= 0.8 * stall_ms:
-            return f"latency: {first:.0f} ms to the first event"
-        return ""
-
-    frame["detected_by"] = [
-        seen_as(f, r) for f, r in zip(frame["fault"], frame["run_id"], strict=True)
-    ]
-    frame["detected"] = frame["detected_by"] != ""
-    return frame
+    return injected_frame(rows, findings, metrics, stall_ms=stall_ms, streams=streams)
 
 
 def _auth_check(collection: Mapping[str, Any]) -> Check:
@@ -240,7 +243,7 @@ def analyse(
         injected=None,  # type: ignore[arg-type]  # filled below, needs the findings
         collection=collection,
     )
-    inv.injected = _injected_frame(fault_dir, collection, inv.findings_frame(), metrics)
+    inv.injected = _injected_frame(fault_dir, collection, inv.findings_frame(), metrics, streams)
     suite_given = results is not None
     if results is None and collection.get("embedded_service") is True:
         # The demo's own recording: the bundled example is the demo's suite. Anyone else's

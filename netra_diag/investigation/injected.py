@@ -1,0 +1,184 @@
+"""What the service injected against what the diagnosis saw, fault by fault (no I/O).
+
+A fault counts as diagnosed only by evidence of its own kind in its own run: a contract finding
+of a rule that fault breaks (a duplicate found in a run does not diagnose a drop in it), or, for
+a stall, which breaks no contract, the silence it left. A fault whose effect the recording
+cannot show is not counted as injected-and-missed: it is listed apart, with the reason, because
+no client-side diagnosis could ever see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+__all__ = ["INJECTED_COLUMNS", "UNOBSERVABLE_WHY", "injected_frame", "unobservable_reason"]
+
+INJECTED_COLUMNS = (
+    "fault",
+    "run_id",
+    "thread_id",
+    "user_id",
+    "event_type",
+    "detail",
+    "observable",
+    "detected",
+    "detected_by",
+)
+
+# The contract rules that show each run-level fault (events.rules.base.Rule values).
+_EVIDENCE: Mapping[str, frozenset[str]] = {
+    "duplicate_event": frozenset({"duplicate_event"}),
+    # Two neighbours swapped: which rule sees it depends on which two they were.
+    "reorder": frozenset(
+        {
+            "out_of_order",
+            "start_not_first",
+            "orphan_tool_completed",
+            "unfinished_tool",
+            "event_after_terminal",
+        }
+    ),
+    # A stall longer than the client waits leaves a run that never completed.
+    "stall": frozenset({"gap_too_long", "slow_first_event", "run_too_long", "no_terminal"}),
+    "disconnect_mid_run": frozenset({"connection_closed", "no_terminal"}),
+    "malformed_frame": frozenset({"invalid_frame"}),
+    "unknown_event_type": frozenset({"unknown_frame"}),
+    "oversized_frame": frozenset({"oversized_frame", "connection_closed"}),
+    "leak_other_user": frozenset({"foreign_event"}),
+}
+# A dropped event is seen through what its absence breaks, which depends on the event.
+_DROP_EVIDENCE: Mapping[str, frozenset[str]] = {
+    "agent_started": frozenset({"missing_event", "start_not_first"}),
+    "agent_thinking": frozenset({"missing_event"}),
+    "tool_executing": frozenset({"orphan_tool_completed"}),
+    "tool_completed": frozenset({"unfinished_tool"}),
+    "agent_completed": frozenset({"no_terminal"}),
+}
+_ANY_DROP = frozenset().union(*_DROP_EVIDENCE.values())
+
+# What a reader is told about each kind of fault the recording cannot show (the summary's
+# ``injected_unobservable`` keys).
+UNOBSERVABLE_WHY: Mapping[str, str] = {
+    "drop_event (agent_thinking)": (
+        "the last of a run's several thinking steps was dropped, leaving steps 1..n in order: "
+        "what a run that stopped reasoning there sends, so no client can tell"
+    ),
+}
+
+
+def _evidence(fault: str, event_type: str | None) -> frozenset[str] | None:
+    """The rules that diagnose ``fault``; ``None`` for a fault without a table here (the
+    connection-level ones), for which any finding in its run is taken."""
+    if fault == "drop_event":
+        return _DROP_EVIDENCE.get(event_type or "", _ANY_DROP)
+    return _EVIDENCE.get(fault)
+
+
+def _step(event: Any) -> int | None:
+    value = event.get("step_number")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if float(value).is_integer() else None
+
+
+def unobservable_reason(fault: str, event_type: str | None, run_events: Sequence[Any]) -> str:
+    """Why the recording of a run cannot show ``fault`` (``""`` when it can).
+
+    ``agent_thinking`` is the one event a run may send any number of times (at least once,
+    PROTOCOL.md §5). Dropping one is visible when it was the run's only one (the event type is
+    missing) or when a later step arrived (``step_number`` skips it). Dropping the last of several
+    leaves steps 1..n in order: exactly what a run that reasoned n times sends, so nothing
+    recorded on the client differs from a correct run (``progress_percentage`` is the service's
+    own estimate, not a count the contract defines, so it is no evidence either way).
+    """
+    if fault != "drop_event" or event_type != "agent_thinking":
+        return ""
+    thinking = [te.event for te in run_events if te.type == "agent_thinking"]
+    if not thinking:
+        return ""
+    steps = [_step(event) for event in thinking]
+    if any(step is None for step in steps):
+        return (
+            "an agent_thinking dropped among thinking steps that carry no step_number: the "
+            "others arrived, and a run may think any number of times"
+        )
+    numbered = {step for step in steps if step is not None}
+    if numbered != set(range(1, max(numbered) + 1)):
+        return ""
+    last = max(numbered)
+    arrived = "step 1 arrived" if last == 1 else f"steps 1-{last} arrived in order"
+    return (
+        f"agent_thinking after step {last} not sent: {arrived}, which is what a run that "
+        "stopped reasoning there sends"
+    )
+
+
+def _rules_by_run(findings: Any) -> dict[str, set[str]]:
+    rules: dict[str, set[str]] = {}
+    for run_id, rule in zip(findings.get("run_id", ()), findings.get("rule", ()), strict=False):
+        rules.setdefault(str(run_id), set()).add(str(rule))
+    return rules
+
+
+def _events_by_run(streams: Iterable[Any]) -> dict[str, list[Any]]:
+    events: dict[str, list[Any]] = {}
+    for stream in streams:
+        for te in stream.events:
+            run_id = te.event.run_id
+            if run_id is not None:
+                events.setdefault(str(run_id), []).append(te)
+    return events
+
+
+def injected_frame(
+    rows: Sequence[Mapping[str, Any]],
+    findings: Any,
+    metrics: Any,
+    *,
+    stall_ms: float,
+    streams: Iterable[Any] = (),
+) -> Any:
+    """One row per injected fault (the service's fault log ``rows``): whether the recording can
+    show it (``observable``), whether it was diagnosed and by what (``detected_by``; for a fault
+    the recording cannot show, why not)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows), columns=list(INJECTED_COLUMNS[:6]))
+    rules = _rules_by_run(findings)
+    events = _events_by_run(streams)
+    gaps = metrics[metrics["phase"] == "event_gap"].groupby("run")["value_ms"].max()
+    # A stall before agent_started leaves no gap between events: it delays the first one.
+    firsts = metrics[metrics["phase"] == "first_event"].groupby("run")["value_ms"].max()
+
+    def seen_as(fault: str, event_type: Any, run_id: Any) -> str:
+        wanted = _evidence(fault, event_type if isinstance(event_type, str) else None)
+        found = rules.get(str(run_id), set())
+        matching = found if wanted is None else found & wanted
+        if matching:
+            return "contract: " + ", ".join(sorted(matching))
+        if fault != "stall":
+            return ""
+        gap = gaps.get(run_id)
+        if gap is not None and gap >= 0.8 * stall_ms:
+            return f"latency: {gap:.0f} ms event gap"
+        first = firsts.get(run_id)
+        if first is not None and first >= 0.8 * stall_ms:
+            return f"latency: {first:.0f} ms to the first event"
+        return ""
+
+    detected_by, observable, detected = [], [], []
+    for fault, event_type, run_id in zip(
+        frame["fault"], frame["event_type"], frame["run_id"], strict=True
+    ):
+        seen = seen_as(str(fault), event_type, run_id)
+        why = (
+            "" if seen else unobservable_reason(str(fault), event_type, events.get(str(run_id), ()))
+        )
+        detected_by.append(seen or (f"not observable: {why}" if why else ""))
+        observable.append(not why)
+        detected.append(bool(seen))
+    frame["observable"] = observable
+    frame["detected"] = detected
+    frame["detected_by"] = detected_by
+    return frame
