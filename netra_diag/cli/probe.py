@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.closecodes import AUTH_FAILURE_CODES
 from netra_diag.errors import UsageError
 from netra_diag.wording import plural
 
@@ -187,7 +188,7 @@ def exit_code_for(run: RunRecord | None, session: Session | None, problems: list
         return ExitCode.TIMEOUT
     if run is not None and run.outcome is RunOutcome.CLOSED:
         code = run.close.code if run.close else None
-        return ExitCode.CONTRACT if code == 1008 else ExitCode.CONNECTION
+        return ExitCode.CONTRACT if code in AUTH_FAILURE_CODES else ExitCode.CONNECTION
     if session is not None and session.auth.bypass:
         return ExitCode.CONTRACT
     if problems or (run is not None and not run.ok):

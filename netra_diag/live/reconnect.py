@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from netra_diag.closecodes import AUTH_FAILURE_CODES
+from netra_diag.closecodes import AUTH_FAILURE_CODES, AUTH_REFUSED_STATUSES
 from netra_diag.errors import ConnectFailed, HandshakeRejected, SessionClosed, UsageError
 from netra_diag.live.opening import open_connection
 
@@ -73,11 +73,11 @@ async def reopen(conn: Connection, policy: ReconnectPolicy) -> None:
         try:
             await open_connection(conn)
         except HandshakeRejected as exc:
-            if exc.status in (401, 403):
+            if exc.status in AUTH_REFUSED_STATUSES:
                 raise
             last = exc
         except SessionClosed as exc:
-            if exc.code == 1008:
+            if exc.code in AUTH_FAILURE_CODES:
                 raise
             last = exc
         except ConnectFailed as exc:

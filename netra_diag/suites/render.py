@@ -114,7 +114,9 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
     if report.clusters:
         lines += [
             "",
-            f"Causes: {plural(len(report.clusters), 'signature')} across "
+            # (clusters, not signatures: one signature whose tests' recordings show different
+            # causes is split into one cluster per cause)
+            f"Causes: {plural(len(report.clusters), 'cluster')} of "
             f"{plural(failing, 'failing test')}",
         ]
         for i, c in enumerate(report.clusters, 1):
