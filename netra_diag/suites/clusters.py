@@ -60,7 +60,10 @@ class Cluster:
         return f"{said}; {self.recorded}" if self.recorded else said
 
 
-_REFUSED = (Category.SECRET_CLAIM_MISMATCH, "the server refused the token: secret or claims")
+_REFUSED = (
+    Category.SECRET_CLAIM_MISMATCH,
+    "the server refused the token: secret or claims do not match",
+)
 # Which closes and upgrade statuses refuse credentials is closecodes' to say (the live client
 # reads the same sets): a code or status added there is triaged here without a second edit.
 _CLOSE_CATEGORY = {
@@ -93,8 +96,7 @@ def _shown_by(rec: Recording) -> _Shown | None:
         reason = f" {scrub_shown(rec.close_reason)}" if rec.close_reason else ""
         return _Shown(*said, f"closed {rec.close_code}{reason}")
     if status in AUTH_REFUSED_STATUSES:
-        category, why = _REFUSED
-        return _Shown(category, why + " do not match", f"HTTP {status} on the upgrade")
+        return _Shown(*_REFUSED, f"HTTP {status} on the upgrade")
     if status is not None and status >= 500:
         return _Shown(*_UNREACHABLE, f"HTTP {status} on the upgrade")
     if status is None and rec.marks and "upgrade_done" not in rec.marks and not rec.frames_in:
