@@ -94,3 +94,31 @@ def test_the_demo_names_unobservable_faults_instead_of_failing(
     detected, _, injected = diagnosis.split(" injected")[0].split(": ")[1].partition(" of ")
     assert detected == injected
     assert "not counted: " in out and "drop_event (agent_thinking) ×" in out
+
+
+def _section(stdout: str, header: str) -> list[str]:
+    lines = stdout.split(f"\n{header}\n", 1)[1].split("\n\n", 1)[0]
+    return lines.splitlines()
+
+
+def test_the_report_section_says_what_ran_when_progress_goes_elsewhere(tmp_path: Path) -> None:
+    # stderr is a pipe, not a terminal: the report's progress lines go there, and the section
+    # on stdout was once a bare "== report" header.
+    import subprocess
+    import sys
+
+    from timeouts import scaled
+
+    argv = ["--users", "2", "--runs", "1", "--faults", "", "--time-scale", "0.1"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "netra_diag", "demo", *argv, "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=scaled(240),
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    section = _section(proc.stdout, "== report")
+    assert section[0].startswith("  running the investigation_report notebook on ")
+    assert section[-1].startswith("  the notebook ran in ")
+    assert "netra-diag report: running" in proc.stderr

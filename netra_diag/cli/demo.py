@@ -176,6 +176,14 @@ def _fault_counts(
     )
 
 
+def _report_status(summary: Mapping[str, Any], took_s: float) -> str:
+    """One line on how the report run ended, on stdout whatever happens to stderr (where the
+    report's own progress goes)."""
+    status = summary.get("status", "unknown")
+    done = "ran" if status == "ok" else f"ended with status {status!r}"
+    return f"the notebook {done} in {took_s:.1f} s"
+
+
 def _report_in_child(recordings: Path, out: Path) -> dict[str, Any] | None:
     """Run the report notebook in a fresh process (``netra-diag report ... --json``).
 
@@ -348,6 +356,10 @@ def run(args: argparse.Namespace) -> int:
         exit_class = report.exit_code_for(checks)
     else:
         _say("\n== report")
+        # Said before the wait, so the section is never an empty header when the report's own
+        # progress goes to stderr (redirected, or not a terminal).
+        _say(f"  running the investigation_report notebook on {recordings} ...")
+        report_started = time.monotonic()
         try:
             summary = _report_in_child(recordings, out)
         except KeyboardInterrupt:
@@ -361,6 +373,7 @@ def run(args: argparse.Namespace) -> int:
         exit_class = ExitCode(int(summary.get("exit_code", ExitCode.NOTEBOOK)))
         html_name = (summary.get("artifacts") or {}).get("html")
         html_path = out / html_name if html_name else None
+        _say(f"  {_report_status(summary, time.monotonic() - report_started)}")
         for warning in summary.get("warnings", ()):
             _say(f"  warning: {warning}")
 
