@@ -18,6 +18,7 @@ CORE_MODULES = [
     "netra_diag.events.isolation",
     "netra_diag.events.trace",
     "netra_diag.closecodes",
+    "netra_diag.synthetic_users",
     "netra_diag.tokens",
     "netra_diag.latency",
     "netra_diag.suites",

@@ -4,12 +4,12 @@ out synthetic ids, so a successful connect proves nothing by itself)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from netra_diag.closecodes import AUTH_FAILURE_CODES, AUTH_REFUSED_STATUSES
 from netra_diag.errors import HandshakeRejected, SessionClosed
+from netra_diag.synthetic_users import SYNTHETIC_USER, is_synthetic_user, strip_truncation
 
 __all__ = [
     "AUTH_REFUSED_STATUSES",
@@ -21,44 +21,19 @@ __all__ = [
     "same_user",
 ]
 
-# demo-user-001 (shared by every DEMO connection), relaxed_<n>, emergency_<timestamp>.
-SYNTHETIC_USER_PATTERN = re.compile(r"^(demo[-_]user([-_]\w*)?|relaxed_\w*|emergency_\w*)$", re.I)
-# The service truncates user ids in connection_established (e.g. "user-123456…"): strip the marker.
-_TRUNCATION_MARKERS = ("...", "…")
-
-
-# Prefixes of the synthetic ids, to recognise them after the server truncated them ("demo-use...").
-_SYNTHETIC_PREFIXES = ("demo-user", "demo_user", "relaxed_", "emergency_")
-_MIN_TRUNCATED = 4
-
-
-def is_synthetic_user(user_id: str) -> bool:
-    """True for the ids permissive auth modes assign instead of a token's ``sub``, also when the
-    server truncated them (``demo-use...``)."""
-    shown = _strip_truncation(user_id)
-    if SYNTHETIC_USER_PATTERN.match(shown):
-        return True
-    if shown != user_id.strip() and len(shown) >= _MIN_TRUNCATED:
-        low = shown.lower()
-        return any(p.startswith(low) or low.startswith(p) for p in _SYNTHETIC_PREFIXES)
-    return False
+# (the synthetic ids themselves, and how the service truncates ids, are netra_diag.synthetic_users')
+SYNTHETIC_USER_PATTERN = SYNTHETIC_USER
+# How much of a truncated id must be left to compare it with a token's subject.
+_MIN_SHOWN = 4
 
 
 def same_user(user_id: str, sub: str) -> bool:
     """``user_id`` (as an event or ``connection_established`` shows it, possibly truncated:
     ``user-12…``) names the token subject ``sub``."""
-    shown = _strip_truncation(user_id)
+    shown = strip_truncation(user_id)
     if shown == sub:
         return True
-    return shown != user_id.strip() and len(shown) >= _MIN_TRUNCATED and sub.startswith(shown)
-
-
-def _strip_truncation(user_id: str) -> str:
-    text = user_id.strip()
-    for marker in _TRUNCATION_MARKERS:
-        if text.endswith(marker):
-            return text[: -len(marker)]
-    return text
+    return shown != user_id.strip() and len(shown) >= _MIN_SHOWN and sub.startswith(shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +78,7 @@ def judge_auth(server_user_id: str | None, token_sub: str | None) -> AuthVerdict
             "the server reported no user id (no connection_established frame with data.user_id)",
         )
     server = str(server_user_id)
-    shown = _strip_truncation(server)
+    shown = strip_truncation(server)
     if is_synthetic_user(server):
         who = f"token sub {token_sub!r}" if token_sub else "no token"
         return AuthVerdict(

@@ -25,6 +25,7 @@ from netra_diag.closecodes import AUTH_FAILURE_CODES, AUTH_REFUSED_STATUSES
 from netra_diag.events.model import CRITICAL_EVENTS, TERMINAL_EVENTS, TimedEvent, parse_frame
 from netra_diag.suites.merge import require_directory
 from netra_diag.suites.model import Outcome, SuiteRun, nodeid_to_test_id
+from netra_diag.synthetic_users import SYNTHETIC_USER, SYNTHETIC_USER_IN_TEXT, is_synthetic_user
 from netra_diag.wording import plural
 
 __all__ = [
@@ -38,34 +39,17 @@ __all__ = [
     "sanitise_nodeid",
 ]
 
-# The synthetic user ids of permissive auth (PROTOCOL.md §2): DEMO's shared one, RELAXED's and
-# EMERGENCY's per-connection ones. Whole, as a server reports them; or within text, as a test's
-# output quotes them ("connected as demo-user-001").
-_BYPASS_ID = r"demo-user-001|relaxed_\w*|emergency_\w*"
-BYPASS_USER = re.compile(rf"^(?:{_BYPASS_ID})$")
-BYPASS_USER_IN_TEXT = re.compile(rf"\b(?:{_BYPASS_ID})\b")
+# The synthetic user ids of permissive auth (PROTOCOL.md §2), whole or within text: defined once,
+# in netra_diag.synthetic_users, for the live client too.
+BYPASS_USER = SYNTHETIC_USER
+BYPASS_USER_IN_TEXT = SYNTHETIC_USER_IN_TEXT
 # Closes that end a session at authentication: the credentials refused, or the subprotocol
 # carrying them not echoed (1002) or not supported (1003).
 _AUTH_CLOSE = AUTH_FAILURE_CODES | {1002, 1003}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
 
 
-def is_bypass_user(user: str) -> bool:
-    """True for the synthetic ids of permissive auth, also as the service truncates them in
-    ``connection_established`` (``demo-use...``)."""
-    if not user:
-        return False
-    if BYPASS_USER.match(user):
-        return True
-    head = user.removesuffix("...").removesuffix("…")
-    return (
-        head != user
-        and len(head) >= 4
-        and any(p.startswith(head) or head.startswith(p) for p in _BYPASS_PREFIXES)
-    )
-
-
-_BYPASS_PREFIXES = ("demo-user-001", "relaxed_", "emergency_")
+is_bypass_user = is_synthetic_user
 
 
 def sanitise_nodeid(nodeid: str) -> str:
