@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 
 from netra_diag.events.contracts import ContractReport, Finding
 from netra_diag.events.diff import RunDiff
-from netra_diag.events.model import EventKind, TimedEvent
+from netra_diag.events.model import TERMINAL_EVENTS, EventKind, TimedEvent
 from netra_diag.events.runs import RunKey
 from netra_diag.events.timeline import Span, SpanKind, StallCause, Timeline
 from netra_diag.redaction import scrub
@@ -33,6 +33,7 @@ from netra_diag.wording import plural
 
 __all__ = [
     "FRAME_SYMBOLS",
+    "NO_TERMINAL",
     "SEVERITY_STYLE",
     "SPAN_COLORS",
     "diff_figure",
@@ -42,8 +43,14 @@ __all__ = [
     "span_hover",
     "swimlanes_figure",
     "timeline_figure",
+    "unterminated_runs",
 ]
 
+# A run still silent when the stream ended, with no terminal event: the contract's no_terminal
+# rule ("never completed (no agent_completed; ...)"). Its silence shows the terminal event never
+# came, which a dropped agent_completed and a server that stopped mid-run both leave; calling it
+# a stall would name a cause the recording does not show.
+NO_TERMINAL = "no agent_completed"
 SPAN_COLORS: Mapping[str, str] = {
     "connect": "#9ecae1",
     "auth": "#6baed6",
@@ -55,6 +62,7 @@ SPAN_COLORS: Mapping[str, str] = {
     "stall (server)": "#d62728",
     "stall (network)": "#ff7f0e",
     "stall (unknown)": "#bc80bd",
+    NO_TERMINAL: "#8c564b",
 }
 FRAME_SYMBOLS: Mapping[EventKind, str] = {
     EventKind.AGENT: "line-ns-open",
@@ -81,9 +89,21 @@ def raw_hover(text: str, limit: int = 300, width: int = 80) -> str:
     return "<br>".join(lines)
 
 
-def span_hover(span: Span, event: TimedEvent | None, zero: float, raw_chars: int = 300) -> str:
+def span_hover(
+    span: Span,
+    event: TimedEvent | None,
+    zero: float,
+    raw_chars: int = 300,
+    *,
+    unterminated: Collection[RunKey] = (),
+) -> str:
     start, end = (span.start - zero) * 1e3, (span.end - zero) * 1e3
     head = f"<b>{html.escape(str(span.kind))}</b> {html.escape(span.label)}"
+    if _span_name(span, unterminated) == NO_TERMINAL:
+        head = (
+            f"<b>{NO_TERMINAL}</b> the run never completed: nothing of it for "
+            f"{span.duration:.1f} s after its last event, to the end of the stream"
+        )
     lines = [head, f"{start:.1f} → {end:.1f} ms ({span.duration * 1e3:.1f} ms)"]
     if span.unfinished:
         lines[-1] += ", unfinished"
@@ -106,10 +126,24 @@ def frame_hover(te: TimedEvent, zero: float, raw_chars: int = 300) -> str:
     return "<br>".join(lines)
 
 
-def _span_name(span: Span) -> str:
+def _span_name(span: Span, unterminated: Collection[RunKey] = ()) -> str:
+    """The legend name of a span; ``unterminated``: the runs that sent no terminal event, whose
+    silence still open at the end of the stream is :data:`NO_TERMINAL`, not a stall."""
     if span.kind is SpanKind.STALL:
+        if span.unfinished and span.run is not None and span.run in unterminated:
+            return NO_TERMINAL
         return f"stall ({span.cause or StallCause.UNKNOWN})"
     return str(span.kind)
+
+
+def unterminated_runs(timeline: Timeline) -> frozenset[RunKey]:
+    """The runs of ``timeline`` that sent no terminal event (what no_terminal reports)."""
+    ended = {
+        run
+        for te, run in zip(timeline.events, timeline.event_runs, strict=True)
+        if run is not None and te.type in TERMINAL_EVENTS
+    }
+    return frozenset(timeline.runs) - ended
 
 
 @dataclass
@@ -182,7 +216,7 @@ def _lanes(
 
 
 def _silence(name: str) -> bool:
-    return name.startswith("stall") or name == "gap"
+    return name.startswith("stall") or name in ("gap", NO_TERMINAL)
 
 
 def _bar(name: str, series: _Series, n_lanes: int, *, showlegend: bool = True) -> go.Bar:
@@ -248,18 +282,21 @@ def _collect(
     findings: dict[str, _Series] = {}
     for ti, timeline in enumerate(timelines):
         by_index = {te.index: te for te in timeline.events}
+        open_runs = unterminated_runs(timeline)
         for span in timeline.spans:
             lane = by_key.get((ti, span.run))
             if lane is None or not _finite(span.start, span.end):
                 continue
-            series = bars.setdefault(_span_name(span), _Series())
+            series = bars.setdefault(_span_name(span, open_runs), _Series())
             series.base.append((span.start - lane.zero) * 1e3)
             series.x.append(span.duration * 1e3)
             series.y.append(lane.index)
             series.pattern.append("/" if span.unfinished else "")
             opener = by_index.get(span.indices[0]) if span.indices else None
             series.text.append(
-                span_hover(span, opener, lane.zero, raw_chars) if lane.detailed else ""
+                span_hover(span, opener, lane.zero, raw_chars, unterminated=open_runs)
+                if lane.detailed
+                else ""
             )
         for te, run in zip(timeline.events, timeline.event_runs, strict=True):
             lane = by_key.get((ti, run))
