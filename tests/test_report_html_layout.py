@@ -107,3 +107,32 @@ def test_preformatted_output_breaks_lines_between_words(page: Any, tmp_path: Pat
     # A word longer than the line still wraps rather than widening the page.
     assert page.evaluate("document.documentElement.scrollWidth") <= 1000
     assert lines_of(page, "#long") > 1
+
+
+def test_report_tables_text_reads_from_the_left_numbers_line_up_right(
+    page: Any, tmp_path: Path
+) -> None:
+    # JupyterLab right-aligns every table cell: a column of messages was ragged on the left
+    from netra_diag.report import format_table
+
+    table = format_table(
+        [
+            {"status": "pass", "n": 422, "p95_ms": 0.147, "note": ""},
+            {"status": "no data", "n": 0, "p95_ms": None, "note": "no reconnect measurements"},
+        ]
+    )
+    assert table.numeric == (2, 3)
+    html = table._repr_html_()
+    assert "<td>pass</td><td>422</td>" in html  # the cells' markup is as it was
+    nb = new_notebook()
+    cell = new_code_cell("table")
+    cell.outputs = [new_output("execute_result", data={"text/html": html}, execution_count=1)]
+    nb.cells.append(cell)
+    path = tmp_path / "page.html"
+    path.write_text(export_html(nbformat.from_dict(nb)).html, encoding="utf-8")
+    page.goto(path.as_uri())
+    aligned = page.evaluate(
+        """() => Array.from(document.querySelectorAll("table.netra-table tr:last-child td"))
+            .map(td => getComputedStyle(td).textAlign)"""
+    )
+    assert aligned == ["left", "right", "right", "left"]

@@ -13,7 +13,9 @@ person instead:
   ``p95 (ms)``, ``elapsed_s`` → ``elapsed (s)``, ``run_id`` → ``run id``, ``observed_text`` →
   ``observed``.
 
-Every cell is scrubbed of tokens (:func:`netra_diag.redaction.scrub`) and HTML-escaped.
+Every cell is scrubbed of tokens (:func:`netra_diag.redaction.scrub`) and HTML-escaped. Text
+reads from the left and numbers line up on the right: JupyterLab right-aligns every table cell,
+which made columns of messages ragged on the left, hard to read.
 """
 
 from __future__ import annotations
@@ -86,6 +88,41 @@ def format_label(name: Any) -> str:
     return text.replace("_", " ")
 
 
+# Alignment without touching the cells' markup: text to the left, and the columns a table names
+# in its classes (``netra-num-3``: the third column is numbers) to the right. The class twice:
+# more specific than JupyterLab's ":not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td"
+# (right-aligned), wherever the table is shown.
+_LEFT = "table.netra-table.netra-table th,table.netra-table.netra-table td{text-align:left}"
+
+
+def _align_css(numeric: Sequence[int]) -> str:
+    right = ",".join(
+        f"table.netra-num-{n}.netra-num-{n} td:nth-child({n}),"
+        f"table.netra-num-{n}.netra-num-{n} th:nth-child({n})"
+        for n in numeric
+    )
+    return (
+        f"<style>{_LEFT}{right}{{text-align:right}}</style>" if right else f"<style>{_LEFT}</style>"
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)
+
+
+def _numeric_columns(
+    records: Sequence[Mapping[str, Any]], chosen: Sequence[str]
+) -> tuple[int, ...]:
+    """The 1-based positions of the columns whose values are all numbers (missing ones aside)."""
+    out = []
+    for n, column in enumerate(chosen, 1):
+        values = [r.get(column) for r in records]
+        present = [v for v in values if v is not None and format_cell(v) != ""]
+        if present and all(map(_is_number, present)):
+            out.append(n)
+    return tuple(out)
+
+
 def _cell_html(text: str) -> str:
     return "<br>".join(html.escape(scrub(line)) for line in text.split("\n"))
 
@@ -101,6 +138,7 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
     empty: str = "no rows"
     caption: str = ""
+    numeric: tuple[int, ...] = ()  # 1-based positions of the columns of numbers
 
     def _repr_html_(self) -> str:
         caption = f"<p>{_cell_html(self.caption)}</p>" if self.caption else ""
@@ -111,9 +149,10 @@ class Table:
             "<tr>" + "".join(f"<td>{_cell_html(cell)}</td>" for cell in row) + "</tr>"
             for row in self.rows
         )
+        classes = " ".join(["netra-table", *(f"netra-num-{n}" for n in self.numeric)])
         return (
-            f'{caption}<table class="netra-table"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>"
+            f'{_align_css(self.numeric)}{caption}<table class="{classes}">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         )
 
     def text(self) -> str:
@@ -154,6 +193,7 @@ def format_table(
         rows=tuple(tuple(format_cell(record.get(c)) for c in chosen) for record in records),
         empty=empty,
         caption=caption,
+        numeric=_numeric_columns(records, chosen),
     )
 
 
