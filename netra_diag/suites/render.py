@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from netra_diag.redaction import environment_secrets, scrub_obj, scrub_shown
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.model import suite_label
+from netra_diag.suites.vacuous import VACUOUS_LABELS
 from netra_diag.wording import plural
 
 if TYPE_CHECKING:
@@ -189,7 +190,7 @@ def _closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, l
     if report.vacuous:
         shown = max_tests * 3
         items = [
-            f"{sig.kind}: {suite_label(sig.subject)}: {sig.detail}"
+            f"{VACUOUS_LABELS[sig.kind]}: {suite_label(sig.subject)}: {sig.detail}"
             for sig in report.vacuous[:shown]
         ]
         if len(report.vacuous) > shown:

@@ -32,6 +32,7 @@ from netra_diag.wording import plural
 
 __all__ = [
     "NETWORK_HINT",
+    "VACUOUS_LABELS",
     "VacuousKind",
     "VacuousSignal",
     "find_vacuous",
@@ -78,6 +79,20 @@ class VacuousKind(StrEnum):
     AUTH_BYPASS = "auth_bypass"
     CONTRACT_BROKEN = "contract_broken"
     NEVER_AWAITED = "never_awaited"
+
+
+# What each kind is called where a reader sees it (the kind's value is for JSON and scripts).
+VACUOUS_LABELS: dict[VacuousKind, str] = {
+    VacuousKind.NO_TESTS: "no tests",
+    VacuousKind.ONLY_SKIPS: "only skips",
+    VacuousKind.SKIPPED_UNREACHABLE: "skipped, service unreachable",
+    VacuousKind.ZERO_MS_NETWORK_PASS: "~0 ms pass",
+    VacuousKind.FALLBACK: "fell back to a fake",
+    VacuousKind.ZERO_FRAME_RECORDING: "empty recording",
+    VacuousKind.AUTH_BYPASS: "auth bypassed",
+    VacuousKind.CONTRACT_BROKEN: "contract broken",
+    VacuousKind.NEVER_AWAITED: "never awaited",
+}
 
 
 @dataclass(frozen=True, slots=True)
