@@ -122,3 +122,58 @@ def test_the_report_section_says_what_ran_when_progress_goes_elsewhere(tmp_path:
     assert section[0].startswith("  running the investigation_report notebook on ")
     assert section[-1].startswith("  the notebook ran in ")
     assert "netra-diag report: running" in proc.stderr
+
+
+async def test_frames_that_are_no_event_are_diagnosed_in_the_session_they_hit(
+    tmp_path: Path,
+) -> None:
+    # Their findings carry no run id: matched by run alone, every one went undiagnosed.
+    config = investigation.CollectConfig(
+        users=3, runs=2, faults="malformed_frame@0.5,unknown_event_type@0.5", time_scale=0.1
+    )
+    collection = await investigation.collect(tmp_path / "rec", config)
+    inv = investigation.analyse(collection.record_dir, results=[])
+    assert len(inv.injected) >= 2
+    assert inv.injected["detected"].all(), inv.injected[["fault", "user_id", "detected_by"]]
+    assert inv.injected["detected_by"].str.endswith("(in the session, outside any run)").all()
+
+
+def test_a_fault_without_a_run_is_not_diagnosed_by_another_session() -> None:
+    # Both ids missing once matched every finding outside a run, in whichever session.
+    from types import SimpleNamespace
+
+    from netra_diag.investigation.injected import injected_frame
+
+    rows = [{"fault": "stop_heartbeats", "run_id": None, "user_id": "u1", "detail": "x"}]
+    findings = pd.DataFrame(
+        {"cassette": ["b.jsonl"], "run_id": [None], "rule": ["heartbeat_missing"]}
+    )
+    streams = [
+        SimpleNamespace(label="a.jsonl", user="u1", events=()),
+        SimpleNamespace(label="b.jsonl", user="u2", events=()),
+    ]
+    args = (rows, findings, _NO_METRICS)
+    frame = injected_frame(*args, stall_ms=2000.0, streams=streams)
+    assert not frame["detected"].iloc[0]
+    own = [SimpleNamespace(label="b.jsonl", user="u1", events=())]  # now u1's session
+    frame = injected_frame(*args, stall_ms=2000.0, streams=own)
+    assert frame["detected_by"].iloc[0] == (
+        "contract: heartbeat_missing (in the session, outside any run)"
+    )
+
+
+def test_a_stall_longer_than_the_client_waited_is_seen_in_the_recorded_gap() -> None:
+    # The client stopped counting the run's late events (its timeout came first), so the
+    # latency metrics hold no gap; the events themselves, by run id, still show it.
+    from types import SimpleNamespace
+
+    from netra_diag.investigation.injected import injected_frame
+
+    def event(t: float) -> SimpleNamespace:
+        return SimpleNamespace(t=t, type="tool_completed", event=SimpleNamespace(run_id="r1"))
+
+    session = SimpleNamespace(label="a.jsonl", user="u1", events=[event(0.1), event(2.25)])
+    rows = [{"fault": "stall", "run_id": "r1", "user_id": "u1", "detail": "stalled 2 s"}]
+    findings = pd.DataFrame({"cassette": [], "run_id": [], "rule": []})
+    frame = injected_frame(rows, findings, _NO_METRICS, stall_ms=2000.0, streams=[session])
+    assert frame["detected_by"].iloc[0] == "latency: 2150 ms event gap"

@@ -1,14 +1,16 @@
 """What the service injected against what the diagnosis saw, fault by fault (no I/O).
 
-A fault counts as diagnosed only by evidence of its own kind in its own run: a contract finding
-of a rule that fault breaks (a duplicate found in a run does not diagnose a drop in it), or, for
-a stall, which breaks no contract, the silence it left. A fault whose effect the recording
+A fault counts as diagnosed only by evidence of its own kind where it struck: a contract finding
+of a rule that fault breaks, in its run (a duplicate found in a run does not diagnose a drop in
+it), or in its user's session for a frame no run can own; for a stall, which breaks no contract,
+the silence it left. A fault whose effect the recording
 cannot show is not counted as injected-and-missed: it is listed apart, with the reason, because
 no client-side diagnosis could ever see it.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -47,6 +49,9 @@ _EVIDENCE: Mapping[str, frozenset[str]] = {
     "oversized_frame": frozenset({"oversized_frame", "connection_closed"}),
     "leak_other_user": frozenset({"foreign_event"}),
 }
+# Faults that hit a frame no run can own (it is no event, or too big to read): their finding
+# carries no run id and is looked for in the session of the user they hit.
+_OUTSIDE_RUNS = frozenset({"malformed_frame", "unknown_event_type", "oversized_frame"})
 # A dropped event is seen through what its absence breaks, which depends on the event.
 _DROP_EVIDENCE: Mapping[str, frozenset[str]] = {
     "agent_started": frozenset({"missing_event", "start_not_first"}),
@@ -69,7 +74,7 @@ UNOBSERVABLE_WHY: Mapping[str, str] = {
 
 def _evidence(fault: str, event_type: str | None) -> frozenset[str] | None:
     """The rules that diagnose ``fault``; ``None`` for a fault without a table here (the
-    connection-level ones), for which any finding in its run is taken."""
+    connection-level ones), for which any finding in its run or its user's session is taken."""
     if fault == "drop_event":
         return _DROP_EVIDENCE.get(event_type or "", _ANY_DROP)
     return _EVIDENCE.get(fault)
@@ -114,10 +119,28 @@ def unobservable_reason(fault: str, event_type: str | None, run_events: Sequence
     )
 
 
+def _present(value: Any) -> bool:
+    return value is not None and value == value  # NaN, as pandas fills a missing id, is not
+
+
 def _rules_by_run(findings: Any) -> dict[str, set[str]]:
     rules: dict[str, set[str]] = {}
     for run_id, rule in zip(findings.get("run_id", ()), findings.get("rule", ()), strict=False):
-        rules.setdefault(str(run_id), set()).add(str(rule))
+        if _present(run_id):
+            rules.setdefault(str(run_id), set()).add(str(rule))
+    return rules
+
+
+def _rules_by_session(findings: Any, streams: Iterable[Any]) -> dict[str, set[str]]:
+    """Findings outside any run (a frame that is not an event has no run id), by the user whose
+    session recorded them."""
+    users = {str(s.label): str(s.user) for s in streams if getattr(s, "user", None)}
+    rules: dict[str, set[str]] = {}
+    columns = (findings.get(name, ()) for name in ("cassette", "run_id", "rule"))
+    for cassette, run_id, rule in zip(*columns, strict=False):
+        user = users.get(str(cassette))
+        if user is not None and not _present(run_id):
+            rules.setdefault(user, set()).add(str(rule))
     return rules
 
 
@@ -129,6 +152,11 @@ def _events_by_run(streams: Iterable[Any]) -> dict[str, list[Any]]:
             if run_id is not None:
                 events.setdefault(str(run_id), []).append(te)
     return events
+
+
+def _largest_gap_ms(run_events: Sequence[Any]) -> float:
+    times = sorted(te.t for te in run_events if te.t == te.t)
+    return max((b - a for a, b in itertools.pairwise(times)), default=0.0) * 1e3
 
 
 def injected_frame(
@@ -145,22 +173,31 @@ def injected_frame(
     import pandas as pd
 
     frame = pd.DataFrame(list(rows), columns=list(INJECTED_COLUMNS[:6]))
+    streams = list(streams)
     rules = _rules_by_run(findings)
+    session_rules = _rules_by_session(findings, streams)
     events = _events_by_run(streams)
     gaps = metrics[metrics["phase"] == "event_gap"].groupby("run")["value_ms"].max()
     # A stall before agent_started leaves no gap between events: it delays the first one.
     firsts = metrics[metrics["phase"] == "first_event"].groupby("run")["value_ms"].max()
 
-    def seen_as(fault: str, event_type: Any, run_id: Any) -> str:
+    def seen_as(fault: str, event_type: Any, run_id: Any, user_id: Any) -> str:
         wanted = _evidence(fault, event_type if isinstance(event_type, str) else None)
-        found = rules.get(str(run_id), set())
+        found = rules.get(str(run_id), set()) if _present(run_id) else set()
         matching = found if wanted is None else found & wanted
         if matching:
             return "contract: " + ", ".join(sorted(matching))
+        if wanted is None or fault in _OUTSIDE_RUNS:
+            found = session_rules.get(str(user_id), set())
+            matching = found if wanted is None else found & wanted
+            if matching:
+                return f"contract: {', '.join(sorted(matching))} (in the session, outside any run)"
         if fault != "stall":
             return ""
-        gap = gaps.get(run_id)
-        if gap is not None and gap >= 0.8 * stall_ms:
+        # The recorded events too: a stall longer than the client waited leaves its gap among
+        # events the client had stopped counting as the run's (late, after its timeout).
+        gap = max(gaps.get(run_id, 0.0), _largest_gap_ms(events.get(str(run_id), ())))
+        if gap >= 0.8 * stall_ms:
             return f"latency: {gap:.0f} ms event gap"
         first = firsts.get(run_id)
         if first is not None and first >= 0.8 * stall_ms:
@@ -168,10 +205,10 @@ def injected_frame(
         return ""
 
     detected_by, observable, detected = [], [], []
-    for fault, event_type, run_id in zip(
-        frame["fault"], frame["event_type"], frame["run_id"], strict=True
+    for fault, event_type, run_id, user_id in zip(
+        frame["fault"], frame["event_type"], frame["run_id"], frame["user_id"], strict=True
     ):
-        seen = seen_as(str(fault), event_type, run_id)
+        seen = seen_as(str(fault), event_type, run_id, user_id)
         why = (
             "" if seen else unobservable_reason(str(fault), event_type, events.get(str(run_id), ()))
         )
