@@ -339,17 +339,15 @@ class Summary:
         notebook ending with ``summary`` shows (scrubbed, as written)."""
         import html
 
+        from netra_diag.report.tables import format_table
+
         data = self.to_dict()
-        rows = "".join(
-            f"<tr><td>{html.escape(c['status'])}</td><td>{html.escape(c['name'])}</td>"
-            f"<td>{html.escape(c['kind'])}</td><td>{html.escape(c['detail'])}</td></tr>"
-            for c in data["checks"]
-        )
         headline = data["headline"]
         head = f"<p><b>{html.escape(headline)}</b></p>" if headline else ""
         if not data["checks"]:
             return head + "<p>No required checks recorded.</p>"
-        return (
-            f"{head}<table class='netra-checks'><thead><tr><th>status</th><th>check</th>"
-            f"<th>kind</th><th>detail</th></tr></thead><tbody>{rows}</tbody></table>"
+        # (as every other table of a report: text aligned left, cells scrubbed and escaped)
+        table = format_table(
+            data["checks"], ["status", "name", "kind", "detail"], labels={"name": "check"}
         )
+        return head + table._repr_html_()
