@@ -76,7 +76,7 @@ def sample_size_note(q: float, n: int) -> str:
     if tail < MIN_TAIL_SAMPLES:
         return (
             f"{label} of {n} samples rests on {plural(math.floor(tail), 'sample')} {side} it; "
-            f"{need} are needed for {MIN_TAIL_SAMPLES}"
+            f"{need} are needed for {MIN_TAIL_SAMPLES} to lie {side} it"
         )
     return ""
 

@@ -118,7 +118,9 @@ def test_p99_of_30_samples_is_called_the_maximum() -> None:
     assert "p99 and p99.9 of 30 samples are all just the maximum" in s.warnings[0]
     assert "~" in s.text()
     assert sample_size_note(0.99, 1000) == ""
-    assert "rests on 5" in sample_size_note(0.99, 500)
+    assert sample_size_note(0.99, 500) == (
+        "p99 of 500 samples rests on 5 samples above it; 1000 are needed for 10 to lie above it"
+    )
     assert "minimum" in sample_size_note(0.001, 50)
 
 
