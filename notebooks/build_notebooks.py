@@ -325,6 +325,7 @@ example: the service's remediation report of PROTOCOL.md §10.
 results = ""  # JUnit XML or pytest-json files, comma-separated; empty: the bundled example
 baseline = ""  # the baseline's files, comma-separated; empty: the bundled baseline
 recordings = ""  # folder of cassettes recorded with --netra-record, linked to failing tests
+history = ""  # folder of earlier runs, one results file or shard folder each (flakiness)
 summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
 """
     ),
@@ -333,15 +334,35 @@ summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
 from IPython.display import Markdown, display
 
 from netra_diag import investigation, report
+from netra_diag.charts.triage import causes_figure, flakiness_figure, suite_outcomes_figure
 from netra_diag.suites.triage import triage
 from netra_diag.widgets import TriagePanel
 
 summary = report.Summary(summary_path, notebook="suite_triage")
 # Both empty: the bundled example and its baseline; a baseline without results is refused.
 current, previous = investigation.suite_inputs(results, baseline)
-result = triage(current, baseline=previous, recordings=recordings or None)
+result = triage(
+    current, baseline=previous, recordings=recordings or None, history=history or None
+)
 summary.set_headline(result.headline)
 display(Markdown(result.to_markdown()))
+"""
+    ),
+    md(
+        """
+## At a glance
+
+Each suite's tests by outcome (worst suite on top; a diamond where the baseline's passes were),
+the failing tests by cause and the phase they failed in, and, with a `history`, the flaky tests
+run by run.
+"""
+    ),
+    code(
+        """
+display(suite_outcomes_figure(result))
+display(causes_figure(result))
+if result.flakiness is not None:
+    display(flakiness_figure(result))
 """
     ),
     md(
@@ -512,6 +533,7 @@ from IPython.display import Markdown, display
 from netra_diag import investigation, report
 from netra_diag.charts.latency import ecdf_figure, histogram_figure
 from netra_diag.charts.timeline import swimlanes_figure, timeline_figure
+from netra_diag.charts.triage import causes_figure, suite_outcomes_figure
 from netra_diag.events.timeline import build_timeline
 from netra_diag.suites.render import markdown_literal
 from netra_diag.widgets import LatencyPanel, TriagePanel
@@ -653,6 +675,8 @@ LatencyPanel(inv.metrics, sla=inv.sla.spec, phases=["first_event", "run_total"])
         """
 if inv.triage is not None:
     display(Markdown(inv.triage.to_markdown()))
+    display(suite_outcomes_figure(inv.triage))
+    display(causes_figure(inv.triage))
     display(TriagePanel(inv.triage))
 """
     ),

@@ -8,7 +8,8 @@ one, naming the parameter (``parameter results: /nonexistent/junit.xml: no such 
 
 Path parameters are known by name, the same in every notebook: ``results`` and ``baseline``
 (comma-separated result files; ``results`` may be ``none``), ``recordings`` (a folder of
-cassettes, or comma-separated cassettes), ``sla`` (a bundled SLA name, or a TOML file);
+cassettes, or comma-separated cassettes), ``history`` (a folder of earlier runs), ``sla`` (a
+bundled SLA name, or a TOML file);
 ``record_dir``, the folder a notebook records into, may be missing but must not be a file.
 """
 
@@ -23,7 +24,8 @@ from netra_diag.errors import UsageError
 
 __all__ = ["PATH_PARAMETERS", "REPORT_SET", "check_path_parameters", "refuse_report_set"]
 
-PATH_PARAMETERS = ("results", "baseline", "recordings", "sla")
+PATH_PARAMETERS = ("results", "baseline", "recordings", "history", "sla")
+_FOLDERS = ("recordings", "history")  # may name a folder
 # Set by the report command itself; a value given for them would be silently overridden.
 REPORT_SET = ("summary_path",)
 _KEYWORDS = {"results": {"none"}}
@@ -79,8 +81,13 @@ def check_path_parameters(
             path = Path(part).expanduser()
             path = path if path.is_absolute() else base / path
             if not path.exists():
-                what = "no such file or directory" if name == "recordings" else "no such file"
+                what = "no such file or directory" if name in _FOLDERS else "no such file"
                 raise UsageError(f"parameter {name}: {part}: {what}")
+            if name == "history" and not path.is_dir():
+                raise UsageError(
+                    f"parameter history: {part}: not a directory (expected a folder of earlier "
+                    "runs, one results file or shard folder each)"
+                )
             if name == "recordings" and path.is_dir():
                 _require_cassettes(path)
             resolved.append(str(path))

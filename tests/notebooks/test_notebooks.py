@@ -54,6 +54,7 @@ PINNED: dict[str, dict[str, str]] = {
         "results": '""',
         "baseline": '""',
         "recordings": '""',
+        "history": '""',
         "summary_path": '""',
     },
     "latency_sla": {
@@ -202,6 +203,37 @@ def test_suite_triage_runs_on_the_bundled_example(tmp_path: Path) -> None:
     # The notebook ends with its summary: a table of checks, not "Summary(..., 1 checks, ...)".
     html = result.html_path.read_text(encoding="utf-8")
     assert "Summary(" not in html and "<th>status</th>" in html
+    # At a glance: the suites by outcome and the causes by phase, drawn.
+    assert html.count('class="netra-figure"') >= 2
+    assert "Tests by outcome, per suite" in html and "Failing tests by cause" in html
+
+
+def test_suite_triage_draws_the_flaky_tests_of_a_history(tmp_path: Path) -> None:
+    def run(outcome: str) -> str:
+        failure = '<failure message="assert 1 == 2">AssertionError</failure>'
+        return (
+            '<testsuites><testsuite name="pytest" tests="2">'
+            '<testcase classname="tests.test_a" name="test_steady" time="0.1"/>'
+            '<testcase classname="tests.test_a" name="test_flips" time="0.2">'
+            f"{failure if outcome == 'F' else ''}</testcase></testsuite></testsuites>"
+        )
+
+    history = tmp_path / "history"
+    history.mkdir()
+    for n, outcome in enumerate("PFPF"):
+        (history / f"run{n}.xml").write_text(run(outcome), encoding="utf-8")
+    results = tmp_path / "current.xml"
+    results.write_text(run("P"), encoding="utf-8")
+    result = run_report(
+        "suite_triage",
+        {"results": str(results), "history": str(history)},
+        out_dir=tmp_path / "out",
+    )
+    assert result.error is None, result.error
+    html = result.html_path.read_text(encoding="utf-8")
+    assert "Flaky tests, run by run: 1 flaky test over 5 runs" in html
+    with pytest.raises(UsageError, match="parameter history: .*: no such file or directory"):
+        run_report("suite_triage", {"history": str(tmp_path / "nope")}, out_dir=tmp_path / "o2")
 
 
 def test_latency_sla_runs_against_the_embedded_service(tmp_path: Path) -> None:
