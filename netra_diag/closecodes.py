@@ -15,6 +15,7 @@ __all__ = [
     "ABNORMAL_CLOSURE",
     "AUTH_FAILURE_CODES",
     "AUTH_REFUSED_STATUSES",
+    "AUTH_STAGE_CLOSE_CODES",
     "RFC_MEANINGS",
     "SERVICE_MEANINGS",
     "CloseInfo",
@@ -71,6 +72,9 @@ ABNORMAL_CLOSURE = 1006
 AUTH_FAILURE_CODES: frozenset[int] = frozenset({1008})
 # ... factory mode refuses the upgrade itself, and the ticket endpoint answers 401.
 AUTH_REFUSED_STATUSES: frozenset[int] = frozenset({401, 403})
+# Closes that end a session at authentication: the credentials refused, or the subprotocol that
+# carries them not echoed (1002, as Chromium closes) or not supported (1003), §2.
+AUTH_STAGE_CLOSE_CODES: frozenset[int] = AUTH_FAILURE_CODES | {1002, 1003}
 
 
 def rfc_meaning(code: int | None) -> str:

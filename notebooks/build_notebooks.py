@@ -570,9 +570,11 @@ report.format_table(checks, empty="no checks")
         """
 ## Injected and diagnosed
 
-Every fault the service injected, and how the diagnosis saw it: a contract finding in that run,
-or, for a stall (which breaks no contract), the event gap it left (or the wait for the first
-event, when it came before agent_started).
+Every fault the service injected, and how the diagnosis saw it: the contract rule that fault
+breaks, found in its own run (a dropped tool_completed leaves an unfinished tool, a duplicate a
+duplicate_event); for a stall, which breaks no contract, the event gap it left (or the wait for
+the first event, when it came before agent_started). A fault no recording can show, such as the
+last of several agent_thinking steps dropped, is marked "not observable" and not counted.
 """
     ),
     code(

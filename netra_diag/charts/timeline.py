@@ -25,8 +25,9 @@ import plotly.graph_objects as go
 
 from netra_diag.events.contracts import ContractReport, Finding
 from netra_diag.events.diff import RunDiff
-from netra_diag.events.model import TERMINAL_EVENTS, EventKind, TimedEvent
+from netra_diag.events.model import EventKind, TimedEvent
 from netra_diag.events.runs import RunKey
+from netra_diag.events.spans import MISSING_TERMINAL
 from netra_diag.events.timeline import Span, SpanKind, StallCause, Timeline
 from netra_diag.redaction import scrub
 from netra_diag.wording import plural
@@ -46,11 +47,8 @@ __all__ = [
     "unterminated_runs",
 ]
 
-# A run still silent when the stream ended, with no terminal event: the contract's no_terminal
-# rule ("never completed (no agent_completed; ...)"). Its silence shows the terminal event never
-# came, which a dropped agent_completed and a server that stopped mid-run both leave; calling it
-# a stall would name a cause the recording does not show.
-NO_TERMINAL = "no agent_completed"
+# (see netra_diag.events.spans.MISSING_TERMINAL: a missing terminal event is no stall)
+NO_TERMINAL = MISSING_TERMINAL
 SPAN_COLORS: Mapping[str, str] = {
     "connect": "#9ecae1",
     "auth": "#6baed6",
@@ -138,12 +136,7 @@ def _span_name(span: Span, unterminated: Collection[RunKey] = ()) -> str:
 
 def unterminated_runs(timeline: Timeline) -> frozenset[RunKey]:
     """The runs of ``timeline`` that sent no terminal event (what no_terminal reports)."""
-    ended = {
-        run
-        for te, run in zip(timeline.events, timeline.event_runs, strict=True)
-        if run is not None and te.type in TERMINAL_EVENTS
-    }
-    return frozenset(timeline.runs) - ended
+    return timeline.unterminated
 
 
 @dataclass

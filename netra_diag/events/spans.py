@@ -15,7 +15,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
-from netra_diag.events.model import TimedEvent
+from netra_diag.events.model import TERMINAL_EVENTS, TimedEvent
 from netra_diag.events.runs import RunKey
 from netra_diag.wording import plural
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "MISSING_TERMINAL",
     "Mark",
     "MarkLike",
     "Span",
@@ -164,6 +165,13 @@ def rtt_of(mark: Mark) -> tuple[float, float | None]:
     return mark.t, float(value)
 
 
+# A run still silent when the stream ended, with no terminal event: what the contract's
+# no_terminal rule reports ("never completed (no agent_completed; ...)"). Its silence shows that
+# the terminal event never came, which a dropped agent_completed and a server that stopped
+# mid-run both leave; calling it a stall would name a cause the recording does not show.
+MISSING_TERMINAL = "no agent_completed"
+
+
 @dataclass(frozen=True)
 class Timeline:
     """Spans over one session or recording, with the events and marks they came from."""
@@ -189,6 +197,26 @@ class Timeline:
         for te, key in zip(self.events, self.event_runs, strict=True):
             grouped.setdefault(key, []).append(te)
         return {key: tuple(events) for key, events in grouped.items()}
+
+    @cached_property
+    def unterminated(self) -> frozenset[RunKey]:
+        """The runs that sent no terminal event (what the contract's no_terminal rule reports)."""
+        ended = {
+            run
+            for te, run in zip(self.events, self.event_runs, strict=True)
+            if run is not None and te.type in TERMINAL_EVENTS
+        }
+        return frozenset(self.runs) - ended
+
+    def is_missing_terminal(self, span: Span) -> bool:
+        """Whether ``span`` is the silence of a run that never completed, still open at the end
+        of the stream: a missing terminal event (:data:`MISSING_TERMINAL`), not a stall."""
+        return (
+            span.kind is SpanKind.STALL
+            and span.unfinished
+            and span.run is not None
+            and span.run in self.unterminated
+        )
 
     def spans_of(self, run: RunKey | None) -> tuple[Span, ...]:
         """The spans of one run (``None``: the session's own spans: connect, auth, gaps)."""

@@ -25,6 +25,7 @@ from typing import Any
 from netra_diag import __version__
 from netra_diag.events.contracts import ContractReport
 from netra_diag.events.runs import RunKey
+from netra_diag.events.spans import MISSING_TERMINAL
 from netra_diag.events.timeline import Span, SpanKind, Timeline
 from netra_diag.redaction import scrub
 
@@ -80,8 +81,10 @@ class _Writer:
         self.meta("thread_name", pid, tid, {"name": name})
         self.meta("thread_sort_index", pid, tid, {"sort_index": sort_index})
 
-    def slice(self, span: Span, pid: int, tid: int, offset: float) -> dict[str, Any]:
-        name = str(span.kind) if span.kind is not SpanKind.TOOL else f"tool {span.label}"
+    def slice(
+        self, span: Span, pid: int, tid: int, offset: float, name: str = ""
+    ) -> dict[str, Any]:
+        name = name or (str(span.kind) if span.kind is not SpanKind.TOOL else f"tool {span.label}")
         args: dict[str, Any] = {"label": span.label, "indices": list(span.indices)}
         if span.run is not None:
             args["run"] = str(span.run)
@@ -183,8 +186,11 @@ def _add_timeline(
         if stalls:
             writer.thread(pid, base + 1, f"run {key} silences", base + 1)
             for span, lane in zip(stalls, _lanes(stalls), strict=True):
-                # Stalls of one run never overlap; lanes only guard against odd clocks.
-                writer.slice(span, pid, base + 1 if lane == 0 else base + 50 + lane, offset)
+                # Stalls of one run never overlap; lanes only guard against odd clocks. The
+                # silence of a run that never completed is named for that, as the charts do.
+                name = MISSING_TERMINAL if timeline.is_missing_terminal(span) else ""
+                tid = base + 1 if lane == 0 else base + 50 + lane
+                writer.slice(span, pid, tid, offset, name)
     for te, run in zip(timeline.events, timeline.event_runs, strict=True):
         if not math.isfinite(te.t):
             continue

@@ -90,12 +90,6 @@ def triage_headline(result: Any, check: Check) -> str:
     return headline
 
 
-# Close codes that mean the service refused the token after the upgrade (RFC 6455 §7.4:
-# 1008 policy violation; 1003 unsupported data, which a known-bad format can draw;
-# PROTOCOL.md's 4001-4003 auth codes).
-_AUTH_CLOSE_CODES = frozenset({1003, 1008, 4001, 4002, 4003})
-
-
 def _short(text: str, limit: int = 240) -> str:
     from netra_diag.redaction import scrub
 
@@ -122,13 +116,14 @@ def session_checks(
     - A run the client stopped waiting for is a ``timeout`` check (exit 4) and leads; the
       contract verdict on the cut-off run is then not verified, as is one with no agent event.
     """
+    from netra_diag.closecodes import AUTH_REFUSED_STATUSES, AUTH_STAGE_CLOSE_CODES
     from netra_diag.errors import HandshakeRejected, SessionClosed
     from netra_diag.live import RunOutcome
 
     negative = transport.startswith("bad:")
     why = _short(str(error)) if error is not None else ""
-    refused = (isinstance(error, SessionClosed) and error.code in _AUTH_CLOSE_CODES) or (
-        isinstance(error, HandshakeRejected) and error.status in (401, 403)
+    refused = (isinstance(error, SessionClosed) and error.code in AUTH_STAGE_CLOSE_CODES) or (
+        isinstance(error, HandshakeRejected) and error.status in AUTH_REFUSED_STATUSES
     )
     if isinstance(error, SessionClosed) and refused:
         why = _short(f"closed {error.code} {error.reason!r}")

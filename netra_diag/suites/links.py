@@ -21,7 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from netra_diag.closecodes import AUTH_FAILURE_CODES, AUTH_REFUSED_STATUSES
+from netra_diag.closecodes import (
+    AUTH_REFUSED_STATUSES,
+    AUTH_STAGE_CLOSE_CODES,
+)
 from netra_diag.events.model import CRITICAL_EVENTS, TERMINAL_EVENTS, TimedEvent, parse_frame
 from netra_diag.suites.merge import require_directory
 from netra_diag.suites.model import Outcome, SuiteRun, nodeid_to_test_id
@@ -43,9 +46,6 @@ __all__ = [
 # in netra_diag.synthetic_users, for the live client too.
 BYPASS_USER = SYNTHETIC_USER
 BYPASS_USER_IN_TEXT = SYNTHETIC_USER_IN_TEXT
-# Closes that end a session at authentication: the credentials refused, or the subprotocol
-# carrying them not echoed (1002) or not supported (1003).
-_AUTH_CLOSE = AUTH_FAILURE_CODES | {1002, 1003}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
 
 
@@ -102,7 +102,9 @@ class Recording:
             return "auth"  # (the upgrade was refused for its credentials)
         if "upgrade_done" not in self.marks and self.frames_in == 0:
             return "connect"
-        auth_trouble = self.close_code in _AUTH_CLOSE or self.event_types.get("error_message")
+        auth_trouble = self.close_code in AUTH_STAGE_CLOSE_CODES or self.event_types.get(
+            "error_message"
+        )
         if auth_trouble and not self.critical_seen:
             return "auth"
         if not self.critical_seen:

@@ -100,3 +100,12 @@ async def test_a_dropped_agent_completed_recorded_from_the_service(tmp_path: Pat
     bars = _bars_on_lane(fig, lane)
     assert NO_TERMINAL in bars
     assert not any(name.startswith("stall") for name in bars)
+
+
+def test_the_perfetto_trace_names_it_as_the_charts_do() -> None:
+    from netra_diag.events.trace import build_trace
+
+    dropped = golden_run()[:-1]
+    timeline = build_timeline(stream(dropped), PINGS, end=12.0)
+    names = {e["name"] for e in build_trace([timeline])["traceEvents"] if e.get("ph") == "X"}
+    assert NO_TERMINAL in names and not any(n.startswith("stall") for n in names)
