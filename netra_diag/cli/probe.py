@@ -303,8 +303,9 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
             await session.read_until_quiet()  # a frame right behind the terminal is judged
     finally:
         await session.close()
-    # Everything received, not only the run's events up to its terminal one.
-    problems = minimal_contract_problems(run, session.history) if run.ok else []
+    # Everything received, not only the run's events up to its terminal one; but only on the
+    # socket kept: the refusals of the transports auto tried first are its attempts, not faults.
+    problems = minimal_contract_problems(run, session.own_history) if run.ok else []
     summary = _summary(session, run, problems)
     code = exit_code_for(run, session, problems)
     if args.json:

@@ -115,6 +115,10 @@ class Connection:
         self._last_pong_t: float | None = None
         self._last_frame_t: float | None = None
         self._n_in = 0
+        # Indices of frames received on sockets ``auto`` tried and then dropped (an attempt the
+        # server refused, or a connected one it did not keep): recorded and in the history, but
+        # not the session's own traffic, which the contract checks judge (``own_history``).
+        self.abandoned_frames: set[int] = set()
         self._stamp_ns: int | None = None  # the last read's arrival stamp, and its wall time
         self._stamp_wall = 0.0
         self.token: str | None = None

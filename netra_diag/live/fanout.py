@@ -319,8 +319,9 @@ async def run_fanout(
         # Hold the session open until every user is done, so all of them are concurrent.
         finished_gate.done(st.index)
         await finished_gate.wait()
-        # Everything received, between runs too, where a leaked event may land.
-        st.events.extend(session.history)
+        # Everything received, between runs too, where a leaked event may land (on the socket
+        # kept: not the refusals of the transports auto tried before it).
+        st.events.extend(session.own_history)
         concurrency["open"] -= 1
 
     try:

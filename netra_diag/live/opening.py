@@ -56,11 +56,19 @@ async def open_connection(
     """Open the socket: one transport, or ``auto`` (keep the first attempt whose server user
     matches the token's sub; else the first that connected at all). Raises our errors."""
     transports = transports_for(conn)
-    chosen, fallback, last_exc = await _try_transports(conn, transports, first_token, use_first)
+    n_before = conn._n_in
+    spans: dict[int, range] = {}  # id(socket) -> the indices of the frames it delivered
+    chosen, fallback, last_exc = await _try_transports(
+        conn, transports, first_token, use_first, spans
+    )
     if chosen is None:
         chosen = fallback
     elif fallback is not None:
         await conn._quiet_close(fallback[0])
+    # The frames of every attempt but the kept one are not the session's own
+    # (``Connection.abandoned_frames``); when every attempt failed, none is kept.
+    kept = spans.get(id(chosen[0]), range(0)) if chosen is not None else range(0)
+    conn.abandoned_frames.update(i for i in range(n_before, conn._n_in) if i not in kept)
     if chosen is None:
         raise _all_failed(conn, last_exc)
     ws, info, early, token, sub, exp, verdict, transport = chosen
@@ -68,8 +76,14 @@ async def open_connection(
 
 
 async def _try_transports(
-    conn: Connection, transports: tuple[str, ...], first_token: str | None, use_first: bool
+    conn: Connection,
+    transports: tuple[str, ...],
+    first_token: str | None,
+    use_first: bool,
+    spans: dict[int, range],
 ) -> tuple[tuple[Any, ...] | None, tuple[Any, ...] | None, Exception | None]:
+    """Try ``transports`` in turn; ``spans`` gets, for each socket that connected, the indices
+    of the frames it delivered while being judged."""
     fallback: tuple[Any, ...] | None = None
     chosen: tuple[Any, ...] | None = None
     last_exc: Exception | None = None
@@ -78,6 +92,7 @@ async def _try_transports(
             token = first_token if (i == 0 and use_first) else conn.next_token()
             sub, exp = conn._token_facts(token)
             t0 = conn.now()[0]
+            n0 = conn._n_in
             try:
                 ws, info, early = await _attempt(conn, transport, token, attempt=i + 1)
             except HandshakeRejected as exc:
@@ -100,6 +115,7 @@ async def _try_transports(
                     await conn._quiet_close(fallback[0])
                     fallback = None
                 raise
+            spans[id(ws)] = range(n0, conn._n_in)
             server_user = info["server_user_id"]
             verdict = judge_auth(server_user, sub)
             outcome = (

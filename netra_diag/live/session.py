@@ -71,7 +71,8 @@ class Session:
 
     Attributes after connecting: ``handshake`` (``HandshakeInfo``), ``auth`` (``AuthVerdict``),
     ``transport`` (the one in use), ``attempts`` (every transport attempt), ``marks``,
-    ``history`` (every frame received, newest 10,000), ``close_info`` (``CloseInfo`` once
+    ``history`` (every frame received, newest 10,000; ``own_history`` without the
+    attempts ``auto`` abandoned), ``close_info`` (``CloseInfo`` once
     closed), ``rtt_ms``, ``clock_offset``, ``recording_path``.
     """
 
@@ -236,6 +237,17 @@ class Session:
     @property
     def history(self) -> tuple[TimedEvent, ...]:
         return tuple(self._conn.history)
+
+    @property
+    def own_history(self) -> tuple[TimedEvent, ...]:
+        """``history`` without the frames of the sockets ``auto`` tried and did not keep (the
+        error frame of a transport the server refused, the greeting of one that connected as
+        someone else): what the session itself received, reconnects included. The contract
+        checks judge these; the attempts are in ``attempts`` and in the recording."""
+        dropped = self._conn.abandoned_frames
+        if not dropped:
+            return tuple(self._conn.history)
+        return tuple(te for te in self._conn.history if te.index not in dropped)
 
     @property
     def close_info(self) -> CloseInfo | None:

@@ -1,0 +1,59 @@
+"""QA of ``netra-diag probe`` and ``fanout`` against the real emulator on a loopback port: the
+verdict of a session is about its own socket, not the attempts ``auto`` made before it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from netra_diag.cli import main
+from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.emulator import (
+    AuthMode,
+    EmulatorConfig,
+    ThreadedService,
+    TimingProfile,
+    start_in_thread,
+)
+
+TIMING = TimingProfile(time_scale=0, tool_calls=(1, 2))
+
+
+@pytest.fixture(scope="module")
+def query_only() -> Iterator[ThreadedService]:
+    """A strict service that accepts credentials only from ``?token=``: ``auto`` is refused by
+    header and subprotocol first (AUTH_FAILED, close 1008), then gets in by query."""
+    cfg = EmulatorConfig(auth=AuthMode.STRICT, timing=TIMING, transports={"query"})
+    with start_in_thread(cfg) as svc:
+        yield svc
+
+
+def probe_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object]]:
+    code = main(["probe", *argv, "--json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_auto_judges_the_socket_it_kept_not_the_attempts_it_abandoned(
+    query_only: ThreadedService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, doc = probe_json(capsys, query_only.url, "--sub", "u1")
+    handshake = doc["handshake"]
+    assert isinstance(handshake, dict)
+    assert handshake["transport"] == "query"
+    assert [a["outcome"] for a in handshake["attempts"]][-1] == "validated"
+    # The header and subprotocol attempts were refused (as auto expects of some); the session
+    # that ran is clean, so no contract problem and exit 0.
+    assert doc["contract_problems"] == [], doc["contract_problems"]
+    assert code == ExitCode.OK
+
+
+def test_fanout_auto_judges_each_users_kept_socket(
+    query_only: ThreadedService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["fanout", query_only.url, "--users", "3", "--no-progress"])
+    out = capsys.readouterr().out
+    assert "errors by class:    none" in out, out
+    assert code == ExitCode.OK, out
