@@ -29,7 +29,8 @@ exit codes:
      or a --recordings / --history folder does not exist
   3  with --strict, instead of 0: nothing (new) fails, but the pass proves little (auth
      bypassed in recordings, critical events never observed, a passing test's recording
-     breaking the event contract, only skips, ~0 ms passes against a network service, ...)
+     breaking the event contract, only skips, ~0 ms passes against a network service, the
+     run interrupted by pytest.exit or Ctrl-C, ...)
   7  new failures since the baseline: regressions, or failing tests the baseline did not have
   9  tests fail and every failure is a timeout or infrastructure problem (service down, 503,
      refused; no --baseline given): retry before debugging

@@ -42,6 +42,9 @@ def with_findings(report: TriageReport) -> TriageReport:
     total = len(report.current.rows)
     failing = counts.failed + counts.errors
     found: list[Finding] = []
+    if report.current.interrupted:
+        # pytest.exit or Ctrl-C: the counts are of the tests that ran before, not of the suite
+        found.append(Finding(0, report.current.interrupted, kind="interrupted", weak=True))
     if total == 0:
         found.append(Finding(0, "no tests ran", "the results contain no test cases", weak=True))
     elif failing and _only_collection_errors(report):
@@ -171,7 +174,7 @@ def with_findings(report: TriageReport) -> TriageReport:
         found.append(Finding(55, f"{plural(counts.flaky, 'test')} passed only on retry"))
     ran = total - counts.skipped - counts.xfailed
     if ran and not failing:
-        if ran == total:
+        if ran == total and not report.current.interrupted:
             lead = "the one test passes" if ran == 1 else f"all {ran} tests pass"
         else:
             lead = "the one test that ran passes" if ran == 1 else f"all {ran} tests that ran pass"

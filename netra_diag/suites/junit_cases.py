@@ -45,7 +45,7 @@ from netra_diag.suites.model import (
     seed_columns,
 )
 
-__all__ = ["SUITE_TAGS", "CaseCollector", "FailureSink", "pytest_nodeid"]
+__all__ = ["INTERRUPTED_JUNIT", "SUITE_TAGS", "CaseCollector", "FailureSink", "pytest_nodeid"]
 
 SUITE_TAGS = frozenset({"testsuite", "testsuites"})
 _PASSED = Outcome.PASSED
@@ -56,6 +56,11 @@ _NODE_COMMENT = re.compile(r"^\s*(tests|suites|pass|fail|cancelled|skipped|todo)
 # What a row needs, in the order CaseCollector._add_rows takes the columns.
 _ROW_ATTRS = ("name", "classname", "time", "line", "file")
 _EARLIER_ATTEMPT = "failed on an earlier attempt and was run again (pytest-rerunfailures)"
+# SuiteRun.interrupted of a pytest JUnit file holding the empty testcase of a stopped test.
+INTERRUPTED_JUNIT = (
+    "the run was interrupted (pytest.exit, Ctrl-C or a signal): the test it stopped in and any "
+    "after it have no result"
+)
 
 
 @lru_cache(maxsize=1024)  # a report has few (classname, file) pairs and many tests per pair
@@ -154,6 +159,7 @@ class CaseCollector:
         self.suite_tests: dict[str, int] = {}  # top-level suite name -> its declared tests
         self._seconds: dict[str, float] = {}
         self._numbers: dict[str, int] = {}
+        self.stopped = 0  # empty testcases: tests an interrupted pytest run left unfinished
 
     # -- what the file declares ---------------------------------------------------------------
     def add_suite_counts(self, attrs: dict[str, str]) -> None:
@@ -295,6 +301,19 @@ class CaseCollector:
     ) -> None:
         name = a.get("name") or ""
         classname = a.get("classname") or a.get("class") or ""
+        if (
+            not name
+            and not classname
+            and children is None
+            and decided is None
+            and a.keys() == {"time"}
+            and (suite == "pytest" or self.root_attrs.get("name") == "pytest tests")
+        ):
+            # pytest's trace of the test it was running when pytest.exit or Ctrl-C stopped the
+            # run: a testcase opened for its set-up's duration and never given a name or a
+            # result. pytest counts nothing for it, and the tests after it never ran.
+            self.stopped += 1
+            return
         line = _line(a.get("line"))
         duration = _as_seconds(a.get("time"))
         if not name:
@@ -519,13 +538,24 @@ class CaseCollector:
         fmt = self.fmt
         if fmt == "junit" and (pytest_like or self.root_attrs.get("name") == "pytest tests"):
             fmt = "junit-pytest"
+        warnings = self.warnings
+        interrupted = ""
+        if self.stopped:
+            fmt = "junit-pytest" if fmt == "junit" else fmt
+            interrupted = INTERRUPTED_JUNIT
+            warnings = [
+                *warnings,
+                f"{self.path}: {INTERRUPTED_JUNIT} (an empty <testcase> is all pytest wrote of "
+                "the test it was running; it is not counted, as pytest does not count it)",
+            ]
         run = SuiteRun(
             rows=tuple(rows),
             details=details,
             sources=(self.path,),
             fmt=fmt,
             declared=declared,
-            warnings=tuple(self.warnings),
+            warnings=tuple(warnings),
+            interrupted=interrupted,
         )
         # Tuples, as SuiteRun.columns makes them from rows.
         columns = RowColumns(*map(tuple, self.columns))  # type: ignore[arg-type]

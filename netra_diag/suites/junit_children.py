@@ -121,6 +121,8 @@ def decide_details(classname: str, status: str, kids: Kids) -> tuple[Outcome, Ex
         kind = _PROBLEM_TAGS.get(tag)
         if kind is not None:
             message = attrs.get("message") or ""
+            if kind is _ERROR and _xdist_crash(message):
+                kind = ProblemKind.FAILURE  # (pytest counts it "failed", see _XDIST_CRASH)
             problem = new_problem(
                 kind,
                 attrs.get("type") or "",
@@ -175,11 +177,14 @@ def details_of_shape(
     for message, ptype, text, stdout, stderr in zip(
         messages, types, texts[at[0]], *outputs, strict=False
     ):
-        phase = _pytest_phase(kind, message) if error else ""
+        own = kind
+        if error and _xdist_crash(message):
+            own = ProblemKind.FAILURE  # (pytest counts it "failed", see _XDIST_CRASH)
+        phase = _pytest_phase(own, message) if error else ""
         if len(message) > limit:
             message = clip_text(message, limit)
-        problem = new_problem(kind, ptype, message, text, phase)
-        outcome, counted = _decide_one(kind, ptype, message, phase)
+        problem = new_problem(own, ptype, message, text, phase)
+        outcome, counted = _decide_one(own, ptype, message, phase)
         append((outcome, _new_extra(Extra, (counted, (problem,), empty, empty, stdout, stderr))))
     return out
 
@@ -199,6 +204,16 @@ def _text_of(text: TextBuffer | str | None) -> str:
     if text is None:
         return ""
     return text if isinstance(text, str) else text.value()
+
+
+# pytest-xdist reports the test a worker was running when the worker died (a crash, os._exit)
+# with when="???"; pytest counts it "failed", its JUnit writer an <error> "failed on setup with"
+# (every report of a failure not in the call is one). It did not fail in its set-up.
+_XDIST_CRASH = "failed on setup with \"worker '"
+
+
+def _xdist_crash(message: str) -> bool:
+    return message.startswith(_XDIST_CRASH) and "' crashed while running '" in message
 
 
 def _pytest_phase(kind: ProblemKind, message: str) -> str:

@@ -147,6 +147,8 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
             f"{plural(duplicates, 'test result')} appeared in more than one file; merged"
         )
     fmts = sorted({r.fmt for r in runs})
+    # (a shard that was interrupted leaves the run unfinished; its file is named in a warning)
+    interrupted = next((r.interrupted for r in runs if r.interrupted), "")
     return SuiteRun(
         rows=tuple(rows),
         details=details,
@@ -154,6 +156,7 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
         fmt="+".join(fmts),
         declared=declared,
         warnings=tuple(warnings),
+        interrupted=interrupted,
     )
 
 

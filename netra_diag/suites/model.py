@@ -266,6 +266,9 @@ class SuiteRun:
     fmt: str = ""
     declared: Mapping[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    # How the run ended early, when its results say so (pytest.exit, Ctrl-C: the test running
+    # then has no result and the ones after it never ran), in words; "" for a run that ended.
+    interrupted: str = ""
 
     @cached_property
     def cases(self) -> tuple[TestCase, ...]:

@@ -111,6 +111,7 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
     details: dict[str, TestCase] = {}
     index_of: dict[str, int] = {}
     warnings: list[str] = []
+    stopped = 0  # tests stopped by an interruption, which pytest does not count
     if "collectors" not in data:
         warnings.append(
             f"{path}: the report has no 'collectors' (written with --json-report-omit "
@@ -159,6 +160,11 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
         if not nodeid:
             raise ReportParseError(path, f"tests[{i}] has no nodeid")
         said = _text(test.get("outcome"))
+        if said == "passed" and "call" not in test and "teardown" not in test:
+            # The test pytest.exit or Ctrl-C stopped: json-report keeps its passed set-up as a
+            # pass; pytest counts nothing for it.
+            stopped += 1
+            continue
         final = _FINAL.get(said)
         if final is None:
             raise ReportParseError(path, f"tests[{i}] ({nodeid}): unknown outcome {said!r}")
@@ -252,6 +258,9 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
         if isinstance(summary, Mapping)
         else {}
     )
+    interrupted = _interrupted(data, declared, stopped, len(tests) - stopped, rows)
+    if interrupted:
+        warnings.append(f"{path}: {interrupted}")
     return SuiteRun(
         rows=tuple(rows),
         details=details,
@@ -259,7 +268,42 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
         fmt="pytest-json",
         declared=declared,
         warnings=tuple(warnings),
+        interrupted=interrupted,
     )
+
+
+# pytest's exit codes for a run that did not end by itself (ExitCode.INTERRUPTED, INTERNAL_ERROR)
+_STOPPED_BY = {2: "the run was interrupted", 3: "pytest stopped on an internal error"}
+
+
+def _interrupted(
+    data: Mapping[str, Any],
+    declared: Mapping[str, int],
+    stopped: int,
+    counted: int,
+    rows: Sequence[CaseRow],
+) -> str:
+    """``SuiteRun.interrupted`` of a report: what stopped the run, and how many of the tests
+    pytest collected did not run; "" for a run that ended by itself."""
+    code = data.get("exitcode")
+    said = _STOPPED_BY.get(code) if isinstance(code, int) and not isinstance(code, bool) else None
+    if said is None:
+        if not stopped:
+            return ""
+        said = "the run was interrupted"
+    elif not stopped and not counted and rows:
+        # "Interrupted: 2 errors during collection": pytest runs no test after a collection
+        # error (the triage says that nothing ran, and why)
+        return ""
+    if code == 2:
+        said += " (pytest.exit, Ctrl-C or a signal)"
+    collected = declared.get("collected", 0) - declared.get("deselected", 0)
+    missing = collected - counted
+    if missing > 0:
+        return f"{said}: {missing} of {collected} collected tests did not run"
+    if stopped:
+        return f"{said}: the test it stopped in has no result"
+    return said
 
 
 _PYTEST_SUITE = "pytest"

@@ -299,6 +299,8 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
             "counts": report.current.counts.as_dict(),
             "declared": dict(report.current.declared),
             "warnings": list(report.warnings),
+            # how the run ended early (pytest.exit, Ctrl-C), "" when it ended by itself
+            "interrupted": report.current.interrupted,
         },
         "baseline": None
         if report.baseline is None
