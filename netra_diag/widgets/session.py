@@ -62,7 +62,12 @@ class LiveSessionPanel(Panel):
     ``await panel.connect()`` / ``await panel.run()`` / ``await panel.stop()``. Results:
     ``state.value``, ``event_count.value``, ``events`` (every ``(direction, TimedEvent)``),
     ``event_table.value`` (HTML), ``figure`` (the timeline), ``handshake_html.value``,
-    ``auth.value``, ``close_html.value``, ``outcome.value``, ``record`` (the last ``RunRecord``).
+    ``auth.value``, ``close_html.value``, ``outcome.value``, ``record`` (the last ``RunRecord``),
+    ``progress.value`` (while a run is in flight: seconds so far, of the timeout).
+
+    Each new connection starts a fresh table and timeline (times are "since the session started",
+    so two sessions on one axis would overlap), and forgets the last connection's handshake,
+    verdict and close. A second Run while one is in flight is refused in words, not queued.
     """
 
     title = "Live session"
@@ -91,6 +96,8 @@ class LiveSessionPanel(Panel):
         self.events: list[tuple[str, Any]] = []
         self.tasks: set[asyncio.Task[Any]] = set()
         self._marks_seen = 0
+        self._running = False  # a run is in flight: a second one is refused
+        self._connect_lock: asyncio.Lock | None = None
 
         self.url = widgets.Text(value=url, description="URL", layout={"width": "420px"})
         self.transport = widgets.Dropdown(
@@ -103,6 +110,7 @@ class LiveSessionPanel(Panel):
         self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
         self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop")
         self.state = widgets.Label(value="idle")
+        self.progress = widgets.Label(value="")
         self.event_count = widgets.IntText(value=0, description="frames", disabled=True)
         self.auth = widgets.Label(value="")
         self.outcome = widgets.Label(value="")
@@ -125,7 +133,15 @@ class LiveSessionPanel(Panel):
                 widgets.HBox([self.url, self.transport]),
                 widgets.HBox([self.sub, self.timeout]),
                 self.message,
-                widgets.HBox([self.connect_button, self.run_button, self.stop_button, self.state]),
+                widgets.HBox(
+                    [
+                        self.connect_button,
+                        self.run_button,
+                        self.stop_button,
+                        self.state,
+                        self.progress,
+                    ]
+                ),
                 widgets.HBox([widgets.Label("auth:"), self.auth]),
                 self.handshake_html,
                 widgets.HBox([self.event_count, self.outcome]),
@@ -154,29 +170,40 @@ class LiveSessionPanel(Panel):
         return task
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
+        from netra_diag.errors import NetraDiagError
+
         self.tasks.discard(task)
         exc = None if task.cancelled() else task.exception()
         if exc is not None:
-            self._fail(exc, f"{type(exc).__name__}: {exc}")
+            if self.state.value in ("connecting", "running"):
+                self.state.value = "failed"
+            # Our own errors are sentences already; anything else keeps its type for a bug report.
+            words = str(exc) if isinstance(exc, NetraDiagError) else f"{type(exc).__name__}: {exc}"
+            self._fail(exc, words)
 
     # -- actions --------------------------------------------------------------------------------
 
     async def connect(self) -> Any:
         """Open the session (minting a fresh token per attempt); show handshake and auth."""
+        if self._connect_lock is None:
+            self._connect_lock = asyncio.Lock()
+        async with self._connect_lock:  # Connect then Run at once: one session, not two
+            if self.session is not None and self.session.is_open:
+                return self.session
+            return await self._open()
+
+    async def _open(self) -> Any:
         from netra_diag.errors import NetraDiagError, UsageError
         from netra_diag.investigation import token_factory
         from netra_diag.live import Session
 
-        if self.session is not None and self.session.is_open:
-            return self.session
+        self._new_connection()
         self.state.value = "connecting"
-        self.error_html.value = self.close_html.value = ""
-        self.error = None
-        token_for = token_factory(
-            profile=self._profile, secret_env=self._secret_env, environ=self._environ
-        )
         user = self.sub.value.strip() or "notebook-user"
         try:
+            token_for = token_factory(
+                profile=self._profile, secret_env=self._secret_env, environ=self._environ
+            )
             self.session = await Session.connect(
                 self.url.value.strip(),
                 token=lambda: token_for(user),
@@ -184,7 +211,7 @@ class LiveSessionPanel(Panel):
                 record=self._record,
                 on_frame=self._on_frame,
             )
-        except UsageError as exc:  # a bad URL or transport: the caller's mistake, raised
+        except UsageError as exc:  # a bad URL, transport or secret: the caller's mistake, raised
             self.state.value = "failed"
             self._fail(exc)
             raise
@@ -197,15 +224,66 @@ class LiveSessionPanel(Panel):
         self.state.value = "connected"
         return self.session
 
+    def _new_connection(self) -> None:
+        """Forget the last connection: its frames, timeline, handshake, verdict and close."""
+        from netra_diag.charts.live_timeline import LiveTimeline
+
+        self.session = self.record = self.error = None
+        self.events = []
+        self._marks_seen = 0
+        self.event_count.value = 0
+        self.auth.value = self.outcome.value = ""
+        self.handshake_html.value = self.close_html.value = self.error_html.value = ""
+        with self.figure.batch_update():
+            self.figure.data = ()
+            self.figure.layout.annotations = ()
+        self.timeline = LiveTimeline(self.figure, title="Live timeline")
+        self._render_table()
+
+    def _notice(self, text: str) -> None:
+        """A message about the panel's use (not a failure of the session)."""
+        self.error_html.value = f'<p style="color:#b00">{escape(text)}</p>'
+
     async def run(self, message: str | None = None) -> Any:
         """Send one message (connecting first if needed) and wait for the run to end."""
-        session = await self.connect()
-        if session is None:
+        from netra_diag.errors import NetraDiagError
+
+        if self._running:
+            self._notice("a run is already in flight: wait for it to end, or press Stop")
             return None
-        text = message if message is not None else self.message.value
-        self.state.value = "running"
-        self.outcome.value = ""
-        self.record = await session.run(text, timeout=float(self.timeout.value))
+        try:
+            timeout = float(self.timeout.value)
+        except (TypeError, ValueError):
+            timeout = float("nan")
+        if not timeout > 0:
+            self._notice(f"timeout s must be more than 0 seconds, got {self.timeout.value}")
+            return None
+        self._running = True
+        ticker: asyncio.Task[None] | None = None
+        try:
+            session = await self.connect()
+            if session is None:
+                return None
+            self.error_html.value = ""
+            text = message if message is not None else self.message.value
+            self.state.value = "running"
+            self.outcome.value = ""
+            ticker = asyncio.get_running_loop().create_task(self._tick(timeout))
+            try:
+                self.record = await session.run(text, timeout=timeout)
+            except NetraDiagError as exc:
+                self.state.value = "connected" if session.is_open else "failed"
+                self._fail(exc)
+                self._show_close()
+                return None
+            except asyncio.CancelledError:
+                self.outcome.value = "stopped before the run ended"
+                raise
+        finally:
+            self._running = False
+            if ticker is not None:
+                ticker.cancel()
+            self.progress.value = ""
         self._sync_marks()
         rec = self.record
         first = f", first event {rec.first_event_s * 1000:.0f} ms" if rec.first_event_s else ""
@@ -218,6 +296,16 @@ class LiveSessionPanel(Panel):
         self._redraw_static()
         self.refresh_display()
         return rec
+
+    async def _tick(self, limit: float) -> None:
+        """Say how long the run has been going, so a quiet stretch does not look like a hang."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while True:
+            self.progress.value = (
+                f"{loop.time() - started:.0f} s of {limit:g} s, {self.event_count.value} frames"
+            )
+            await asyncio.sleep(0.5)
 
     async def stop(self) -> None:
         """Cancel what is running and close the session (normal close, 1000)."""
