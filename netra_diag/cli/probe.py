@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from netra_diag.cli.exit_codes import ExitCode
-from netra_diag.closecodes import AUTH_FAILURE_CODES
+from netra_diag.closecodes import AUTH_FAILURE_CODES, AUTH_STAGE_CLOSE_CODES
 from netra_diag.errors import UsageError
 from netra_diag.wording import plural
 
@@ -36,9 +36,10 @@ Without URL, the embedded reference service runs in this process (loopback, port
 With URL, the token comes from --token-env NAME, or is minted for --sub with the secret of
 --profile (JWT_SECRET_KEY, or --secret-env NAME). Tokens are never printed: fingerprints only.
 
-exit codes: 0 ok, 2 usage error, 3 contract or auth problem (auth bypass, 1008, HTTP 401/403,
-agent error, missing or misordered critical events), 4 the run timed out, 5 could not connect,
-upgrade refused (other statuses) or connection lost
+exit codes: 0 ok, 2 usage error, 3 contract or auth problem (auth bypass, 1008 or any close
+right after AUTH_FAILED, HTTP 401/403, no supported subprotocol 1003 or 1002, agent error,
+missing or misordered critical events), 4 the run timed out, 5 could not connect, upgrade
+refused (other statuses) or connection lost (1006, 1011 after the session was accepted)
 
 examples:
   netra-diag probe
@@ -293,8 +294,11 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
             on_frame=show,
         )
     except (HandshakeRejected, SessionClosed) as exc:
-        # Refused credentials (1008, HTTP 401/403) are an auth problem; anything else is not.
-        return _fail(args, out, exc, ExitCode.CONTRACT if auth_refusal(exc) else None)
+        # Refused credentials (1008, AUTH_FAILED then any close, HTTP 401/403) are an auth
+        # problem, and so is a subprotocol the server would not take (1002/1003): the handshake's
+        # format is wrong, the connection is fine. Anything else is not.
+        at_auth = isinstance(exc, SessionClosed) and exc.code in AUTH_STAGE_CLOSE_CODES
+        return _fail(args, out, exc, ExitCode.CONTRACT if auth_refusal(exc) or at_auth else None)
     except ConnectFailed as exc:
         return _fail(args, out, exc, None)
     try:

@@ -16,8 +16,10 @@ __all__ = [
     "SYNTHETIC_USER_PATTERN",
     "AuthVerdict",
     "auth_refusal",
+    "closed_after_auth_failed",
     "is_synthetic_user",
     "judge_auth",
+    "mark_auth_failed",
     "same_user",
 ]
 
@@ -113,14 +115,36 @@ def judge_auth(server_user_id: str | None, token_sub: str | None) -> AuthVerdict
     )
 
 
+# Set on a ``SessionClosed`` raised while opening right after the server said ``AUTH_FAILED``.
+_AFTER_AUTH_FAILED = "after_auth_failed"
+
+
+def mark_auth_failed(exc: SessionClosed) -> SessionClosed:
+    """Note on ``exc`` that the socket closed right after an ``AUTH_FAILED`` error frame: the
+    credentials were refused whatever the close code, e.g. the 1011 that one older
+    authenticator closes with instead of 1008 (PROTOCOL.md §2). Returns ``exc``."""
+    setattr(exc, _AFTER_AUTH_FAILED, True)
+    return exc
+
+
+def closed_after_auth_failed(exc: BaseException) -> bool:
+    """``exc`` is a close that followed an ``AUTH_FAILED`` frame (``mark_auth_failed``)."""
+    return isinstance(exc, SessionClosed) and getattr(exc, _AFTER_AUTH_FAILED, False) is True
+
+
 def auth_refusal(exc: BaseException) -> str | None:
     """How the server refused our credentials, if ``exc`` says it did: a close with 1008 (main
-    mode accepts, sends ``AUTH_FAILED`` and closes, PROTOCOL.md §2) or an upgrade refused with
-    HTTP 401/403 (factory mode, the ticket endpoint): ``"closed 1008 'Authentication failed'"``,
+    mode accepts, sends ``AUTH_FAILED`` and closes, PROTOCOL.md §2), any close right after an
+    ``AUTH_FAILED`` frame (``mark_auth_failed``: the older authenticator's 1011), or an upgrade
+    refused with HTTP 401/403 (factory mode, the ticket endpoint):
+    ``"closed 1008 'Authentication failed'"``,
     ``"HTTP 403"``. ``None`` for any other failure (a lost connection, a timeout, another
     status), which is not an authentication problem."""
     if isinstance(exc, SessionClosed) and exc.code in AUTH_FAILURE_CODES:
         return f"closed {exc.code}" + (f" {exc.reason!r}" if exc.reason else "")
+    if isinstance(exc, SessionClosed) and closed_after_auth_failed(exc):
+        shown = "no close frame (1006)" if exc.code in (None, 1006) else f"{exc.code}"
+        return f"AUTH_FAILED, closed {shown}" + (f" {exc.reason!r}" if exc.reason else "")
     if isinstance(exc, HandshakeRejected) and exc.status in AUTH_REFUSED_STATUSES:
         return f"HTTP {exc.status}"
     return None

@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 
 from netra_diag.errors import ConnectFailed, HandshakeRejected, SessionClosed, UsageError
 from netra_diag.events.model import Event, TimedEvent
-from netra_diag.live.auth_verdict import judge_auth
+from netra_diag.live.auth_verdict import closed_after_auth_failed, judge_auth, mark_auth_failed
 from netra_diag.live.handshake import (
     AUTO_ORDER,
     StampedConnection,
@@ -179,6 +179,8 @@ def _all_failed(conn: Connection, last_exc: Exception | None) -> Exception:
     if isinstance(last_exc, SessionClosed):
         note = f"{last_exc.explanation} [auto tried {tried}]"
         new = SessionClosed(last_exc.code, last_exc.reason, note)
+        if closed_after_auth_failed(last_exc):
+            mark_auth_failed(new)
     elif isinstance(last_exc, HandshakeRejected):  # TicketRejected too: keep the class
         body = f"{last_exc.body} [auto tried {tried}]"
         new = type(last_exc)(last_exc.url, last_exc.status, body, last_exc.headers)
@@ -336,7 +338,11 @@ async def _await_established(
         info = conn._close_from(exc, intentional=False)
         conn.close_info = info
         conn.mark("close", info.to_dict())
-        raise SessionClosed(info.code, info.reason, info.explanation()) from exc
+        # Refused credentials, whatever the code (the older authenticator closes 1011).
+        closed = SessionClosed(info.code, info.reason, info.explanation())
+        if any(te.event.error_code == "AUTH_FAILED" for te in early):
+            mark_auth_failed(closed)
+        raise closed from exc
 
 
 async def start_connection(

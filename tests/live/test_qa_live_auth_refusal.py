@@ -1,0 +1,65 @@
+"""QA of ``netra-diag probe``: a refusal of credentials is an auth problem (exit 3) whatever
+close code the server's authenticator uses (1008, or 1011 after AUTH_FAILED in the older one),
+and so is a subprotocol format the server does not support (1003); a 1011 after the session
+was accepted stays a connection problem (exit 5)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from netra_diag.cli import main
+from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.emulator import (
+    AuthMode,
+    EmulatorConfig,
+    ThreadedService,
+    TimingProfile,
+    start_in_thread,
+)
+
+TIMING = TimingProfile(time_scale=0, tool_calls=(1, 2))
+
+
+@pytest.fixture(scope="module")
+def older_authenticator() -> Iterator[ThreadedService]:
+    """The older authenticator: AUTH_FAILED, then close 1011 instead of 1008."""
+    cfg = EmulatorConfig(auth=AuthMode.STRICT, timing=TIMING, auth_close_code=1011)
+    with start_in_thread(cfg) as svc:
+        yield svc
+
+
+def probe_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object]]:
+    code = main(["probe", *argv, "--json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_auth_failed_then_close_1011_is_an_auth_refusal(
+    older_authenticator: ThreadedService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, doc = probe_json(capsys, older_authenticator.url, "--transport", "none", "--no-token")
+    assert doc["code"] == 1011
+    assert code == ExitCode.CONTRACT == doc["exit_code"]
+
+
+def test_close_1011_without_auth_failed_stays_a_connection_problem(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["probe", "--time-scale", "0", "--faults", "close_1011_after_first_message"])
+    out = capsys.readouterr().out
+    assert "Closed 1011" in out
+    assert code == ExitCode.CONNECTION
+
+
+def test_no_supported_subprotocol_is_a_handshake_format_problem(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(
+        ["probe", "--time-scale", "0", "--transport", "bad:unsupported-subprotocol", "--json"]
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["code"] == 1003
+    assert code == ExitCode.CONTRACT == doc["exit_code"]
