@@ -17,6 +17,7 @@ from typing import Any
 
 from netra_diag.errors import ReportParseError, UsageError
 from netra_diag.events.model import CRITICAL_EVENTS
+from netra_diag.suites.align import align_names
 from netra_diag.suites.background import SPAWN_MIN_BYTES
 from netra_diag.suites.clusters import Cluster, cluster_failures
 from netra_diag.suites.diff import RunDiff, diff_runs
@@ -345,7 +346,8 @@ def _triage_signing(
         recs = {k: tuple(v) for k, v in find_recordings(recordings).items()}
     recs, notes = link_recordings(current, recs, source=_source_name(recordings))
     if base is not None:
-        notes += _baseline_notes(current, base)
+        base, moved = align_names(base, current, "the baseline")
+        notes += [moved] if moved else _baseline_notes(current, base)
     diff = diff_runs(base, current) if base is not None else None
     vacuous = tuple(find_vacuous(current, recs))
     flakiness = None
