@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from netra_diag.errors import ContractViolation
+from netra_diag.events.attempts import abandoned_attempt_windows, in_windows
 from netra_diag.events.model import EventKind, TimedEvent
 from netra_diag.events.rules.base import (
     Check,
@@ -265,6 +266,15 @@ def check_run(
     """
     stream = tuple(events)
     ctx = context if context is not None else ContractContext()
+    # The transports ``auto`` tried and did not keep are its search, not the session: a refusal
+    # before the attempt that got in is no finding (``events.attempts``).
+    windows = abandoned_attempt_windows(ctx.marks)
+    if windows:
+        stream = tuple(te for te in stream if not in_windows(te.t, windows))
+        kept_marks = tuple(
+            m for m in ctx.marks if not (m.name == "close" and in_windows(m.t, windows))
+        )
+        ctx = replace(ctx, marks=kept_marks)
     found: list[Finding] = []
     for check in checks:
         try:
