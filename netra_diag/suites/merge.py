@@ -139,6 +139,13 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
             new = run.details.get(row.test_id) or case_from_row(row)
             if old.outcome is new.outcome and not new.reruns:
                 continue
+            if _same_pass(old, new):
+                # The JUnit and the pytest-json-report of one run: JUnit writes a non-strict
+                # xpass as a pass, the JSON says what it was
+                if old.outcome is Outcome.PASSED:
+                    rows[earlier] = row
+                    details[row.test_id] = new
+                continue
             merged = _as_retry(old, new)
             rows[earlier] = row_of(merged)
             details[row.test_id] = merged
@@ -157,6 +164,15 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
         declared=declared,
         warnings=tuple(warnings),
         interrupted=interrupted,
+    )
+
+
+def _same_pass(old: TestCase, new: TestCase) -> bool:
+    """One a pass and the other an xpass, with no earlier attempts: one result in two formats."""
+    return (
+        {old.outcome, new.outcome} == {Outcome.PASSED, Outcome.XPASSED}
+        and not old.reruns
+        and not new.reruns
     )
 
 
