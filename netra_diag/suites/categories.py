@@ -86,6 +86,8 @@ _SETUP = re.compile(  # case matters: setUp is unittest's, "setup" is any fixtur
     r"|It is deprecated to return a value that is not None from a test case"
     r"|'coroutine' object (?:has no attribute|is not)"
 )
+# pytest >= 8.4 fails an async test no plugin runs (before, it skipped it with a warning).
+_NO_ASYNC_PLUGIN = re.compile(r"async def functions are not natively supported")
 # The test instance lacks an attribute its set-up should have made: the set-up never ran.
 _TEST_ATTR = re.compile(r"'Test\w*' object has no attribute '\w+'")
 _IMPORT = _rx(
@@ -167,6 +169,12 @@ def categorise(case: TestCase, evidence: str | None = None) -> CategoryMatch:
         name = kwarg.group(1)
         what = f"a parameter it does not take ({name!r})" if name else "the wrong arguments"
         return CategoryMatch(Category.TOKEN_HELPER_DRIFT, f"a token helper was called with {what}")
+    if _NO_ASYNC_PLUGIN.search(text):
+        return CategoryMatch(
+            Category.SETUP_METHOD_AWAIT,
+            "an async test ran with no async plugin active (pytest-asyncio not installed or "
+            "not enabled): its coroutine was never awaited, its body never ran",
+        )
     if m := _SETUP.search(text):
         return CategoryMatch(
             Category.SETUP_METHOD_AWAIT,
