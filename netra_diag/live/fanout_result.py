@@ -295,7 +295,7 @@ def build_result(
         ]
     )
     isolation = _exercised(isolation, states)
-    contract, examples = _contract_errors(states)
+    contract, examples = _contract_errors(states, isolation)
     all_errors = {**errors, **{f"contract: {rule}": n for rule, n in contract.items()}}
     return FanoutResult(
         url=url,
@@ -322,16 +322,29 @@ def build_result(
     )
 
 
-def _contract_errors(states: Sequence[UserState]) -> tuple[dict[str, int], dict[str, str]]:
+def _contract_errors(
+    states: Sequence[UserState], isolation: IsolationReport
+) -> tuple[dict[str, int], dict[str, str]]:
     """Error findings of ``check_run`` over each connected session's frames (the same checks
     ``probe`` and ``trace`` apply), counted by rule, with the first of each rule as
-    ``"user: message"``."""
+    ``"user: message"``. The events ``isolation`` found another user's are left out: they are
+    contamination, reported there, and judged as runs of their own in the receiver's stream they
+    would only add phantom findings (another user's run "never completed", its tools unmatched),
+    though that run completed for its owner."""
+    foreign: dict[str, set[int]] = {}
+    for item in isolation.findings:
+        # By the ids a run is grouped by; another user's text in an event of one's own run
+        # leaves the event in that run.
+        if item.field != "content":
+            foreign.setdefault(item.receiver, set()).add(item.event_index)
     counts: dict[str, int] = {}
     examples: dict[str, str] = {}
     for st in states:
         if st.connected_s is None or not st.events:
             continue
-        for found in check_run(st.events).errors:
+        skip = foreign.get(st.user, set())
+        own = [te for i, te in enumerate(st.events) if i not in skip] if skip else st.events
+        for found in check_run(own).errors:
             rule = str(found.rule)
             counts[rule] = counts.get(rule, 0) + 1
             examples.setdefault(rule, f"{st.user}: {found.message}")
