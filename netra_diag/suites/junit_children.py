@@ -234,12 +234,20 @@ def _decide(problems: list[Problem], status: str) -> tuple[Outcome, tuple[Outcom
         return Outcome.SKIPPED, (Outcome.SKIPPED,)
     if ProblemKind.FAILURE in kinds:
         failed: tuple[Outcome, ...] = (Outcome.FAILED,)
-        if kinds.count(ProblemKind.FAILURE) > 1 and any(
-            _SUBTESTS.match(p.message) for p in problems
-        ):
-            # pytest's subtests: a <failure> per failed subtest, then the test's own
-            # ("contains 2 failed subtests"); pytest counts each: "3 failed"
-            failed *= kinds.count(ProblemKind.FAILURE)
+        if kinds.count(ProblemKind.FAILURE) > 1:
+            if any(_SUBTESTS.match(p.message) for p in problems):
+                # pytest's subtests: a <failure> per failed subtest, then the test's own
+                # ("contains 2 failed subtests"); pytest counts each: "3 failed"
+                failed *= kinds.count(ProblemKind.FAILURE)
+            elif all(
+                _UNITTEST_SUBTEST.search(p.text[:2000])
+                for p in problems
+                if p.kind is ProblemKind.FAILURE
+            ):
+                # pytest 9 and a unittest.TestCase's self.subTest: a <failure> per failed
+                # subtest and none of the test's own, which pytest counts "passed": "2 failed,
+                # 1 passed" (the test still fails here: its subtests did)
+                failed = (*failed * kinds.count(ProblemKind.FAILURE), Outcome.PASSED)
         if ProblemKind.ERROR in kinds:
             return Outcome.FAILED, (*failed, Outcome.ERROR)
         return Outcome.FAILED, failed
@@ -261,6 +269,9 @@ def _decide(problems: list[Problem], status: str) -> tuple[Outcome, tuple[Outcom
 
 _NODE_TODO = "todo"  # node's <skipped type="todo">
 _SUBTESTS = re.compile(r"contains \d+ failed subtests?$")
+# pytest's long traceback of a unittest.TestCase test starts "self = <module.Class
+# testMethod=test_x>"; a subtest's quotes the "with self.subTest(" line.
+_UNITTEST_SUBTEST = re.compile(r"testMethod=|self\.subTest\(")
 _FAILED = (Outcome.FAILED, (Outcome.FAILED,))
 _ERRORED = (Outcome.ERROR, (Outcome.ERROR,))
 _TORN_DOWN = (Outcome.ERROR, (Outcome.PASSED, Outcome.ERROR))

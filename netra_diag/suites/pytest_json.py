@@ -48,6 +48,12 @@ _FINAL["error"] = Outcome.ERROR
 # attempt's. pytest counts it "passed" (and the attempts "N rerun").
 _RERUN = "rerun"
 _FINAL[_RERUN] = Outcome.PASSED
+_SUBTEST_WORD = "subtests "
+_LOST_SUBTESTS = Problem(
+    ProblemKind.FAILURE,
+    message="failed in subtests, which pytest-json-report does not keep",
+    phase="call",
+)
 _EARLIER_ATTEMPT = Problem(
     ProblemKind.FLAKY_FAILURE,
     message="failed on an earlier attempt, passed when run again (pytest-rerunfailures)",
@@ -165,7 +171,9 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
             # pass; pytest counts nothing for it.
             stopped += 1
             continue
-        final = _FINAL.get(said)
+        # pytest 9's subtests: json-report takes the word pytest's summary gives a passing
+        # subtest ("subtests passed") for the test's outcome
+        final = _FINAL.get(said.removeprefix(_SUBTEST_WORD))
         if final is None:
             raise ReportParseError(path, f"tests[{i}] ({nodeid}): unknown outcome {said!r}")
         problems: list[Problem] = []
@@ -209,6 +217,10 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
                         phase=stage,
                     )
                 )
+        if final is Outcome.FAILED and not problems:
+            # every stage passed: what failed were subtests, whose reports json-report keeps
+            # nowhere (only this outcome, taken from them)
+            problems.append(_LOST_SUBTESTS)
         # pytest counts reports, not tests: a call that passed or failed followed by a teardown
         # error is "1 passed, 1 error" / "1 failed, 1 error" (json-report calls both "error").
         counted: tuple[Outcome, ...] = (final,)
@@ -242,7 +254,8 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
     hidden = [
         case.test_id
         for case in details.values()
-        if case.failing and any(_SUBTESTS.match(p.message) for p in case.problems)
+        if case.failing
+        and any(_SUBTESTS.match(p.message) or p is _LOST_SUBTESTS for p in case.problems)
     ]
     if hidden:
         # pytest-json-report keeps no subtest reports: only pytest's "contains 1 failed
