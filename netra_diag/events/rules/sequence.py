@@ -62,8 +62,10 @@ def _steps(run: Run) -> Iterator[Finding]:
         elif step > previous_step + 1:
             # A range, not a list: a server can send step 3e10 and the gap must stay cheap.
             missing = range(previous_step + 1, step)
-            shown = ", ".join(str(n) for n in missing[:5]) + (" …" if len(missing) > 5 else "")
-            noun = "step" if len(missing) == 1 else "steps"
+            # Counted, not len(): a range longer than sys.maxsize (step 1e20) has no len().
+            n_missing = step - previous_step - 1
+            shown = ", ".join(str(n) for n in missing[:5]) + (" …" if n_missing > 5 else "")
+            noun = "step" if n_missing == 1 else "steps"
             before = f"step {previous_step} at {at(previous.t)}, then " if previous else ""
             yield finding(
                 Rule.MISSING_EVENT,
