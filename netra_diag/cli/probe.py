@@ -255,7 +255,10 @@ def _print_summary(summary: dict[str, Any], out: TextIO) -> None:
     run = summary["run"]
     if run:
         print(f"== run: {run['outcome']}  events={run['n_events']}", file=out)
-        print("  " + ", ".join(f"{k}×{v}" for k, v in summary["event_counts"].items()), file=out)
+        counts = summary["event_counts"]
+        # An unreadable frame has no type: named as such, not as a bare "×1".
+        shown = ", ".join(f"{k or '<invalid frame>'}×{v}" for k, v in counts.items())
+        print("  " + (shown or "(no events)"), file=out)
         if run["error"]:
             print(f"  error: {run['error']}", file=out)
         if run["n_foreign"]:
