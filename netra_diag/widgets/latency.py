@@ -7,6 +7,7 @@ DataFrame; selecting only filters rows.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,18 @@ __all__ = ["LatencyPanel"]
 _BY = ["phase", "source"]
 _SUMMARY_COLUMNS = (*_BY, "count", "p50_ms", "p95_ms", "p99_ms", "max_ms", "unreliable")
 _SLA_COLUMNS = ("status", "id", "rule", "observed_text", "n", "required", "note")
+
+
+def _short_names(paths: Sequence[str]) -> list[str]:
+    """Each recording's path below the folder they share: recorded in one temp folder, the whole
+    paths differ only past the width of the list (``/tmp/netra-latency-8wz4jvdx/0000…``)."""
+    if len(paths) < 2:
+        return [os.path.basename(p) or p for p in paths]
+    try:
+        common = os.path.commonpath([os.path.dirname(p) for p in paths])
+    except ValueError:  # relative and absolute paths mixed
+        return list(paths)
+    return [os.path.relpath(p, common) if common else p for p in paths]
 
 
 def _frame_html(frame: Any, columns: Sequence[str]) -> str:
@@ -56,19 +69,22 @@ class LatencyPanel(Panel):
         available = [str(p) for p in metrics["phase"].dropna().unique()]
         chosen = [p for p in (phases or available) if p in available] or available[:1]
         self.recordings = widgets.SelectMultiple(
-            options=cassettes,
+            options=list(zip(_short_names(cassettes), cassettes, strict=True)),
             value=tuple(cassettes),
             rows=min(8, max(2, len(cassettes))),
             description="recordings",
+            layout={"width": "60%"},
         )
         self.phases = widgets.SelectMultiple(
             options=available,
             value=tuple(chosen),
             rows=min(8, max(2, len(available))),
             description="phases",
+            layout={"width": "38%"},
         )
         self.kind = widgets.ToggleButtons(options=["histogram", "ecdf"], value=kind)
         self.output = widgets.Output()
+        self.notice = widgets.HTML()  # an empty selection, or a selection that could not be drawn
         self.summary_html = widgets.HTML()
         self.sla_html = widgets.HTML()
         for control in (self.recordings, self.phases, self.kind):
@@ -77,6 +93,7 @@ class LatencyPanel(Panel):
             children=[
                 widgets.HBox([self.recordings, self.phases]),
                 self.kind,
+                self.notice,
                 self.output,
                 widgets.HTML("<b>Summary</b> (milliseconds)"),
                 self.summary_html,
@@ -92,7 +109,17 @@ class LatencyPanel(Panel):
         return rows
 
     def refresh(self) -> None:
-        """Redraw the figure and tables for the current selection."""
+        """Redraw the figure and tables for the current selection; an empty selection, or one that
+        cannot be drawn, is said in the panel (a raise in a selection callback reaches no one)."""
+        try:
+            self._refresh()
+        except Exception as exc:  # shown in the panel; the controls stay usable
+            self.notice.value = (
+                '<p style="color:#b00">this selection could not be drawn: '
+                f"{escape(type(exc).__name__)}: {escape(exc)}</p>"
+            )
+
+    def _refresh(self) -> None:
         from IPython.display import display
 
         from netra_diag.charts.latency import ecdf_figure, histogram_figure
@@ -100,12 +127,31 @@ class LatencyPanel(Panel):
 
         rows = self.selected()
         phases = list(self.phases.value)
-        draw = histogram_figure if self.kind.value == "histogram" else ecdf_figure
-        self.figure = draw(rows, phase=phases or None)
+        empty = ""
+        if not self.recordings.value:
+            empty = "no recording selected: pick one or more (shift- or ctrl-click)"
+        elif not phases:
+            empty = "no phase selected: pick one or more (shift- or ctrl-click)"
+        self.notice.value = f"<p><b>{escape(empty)}</b></p>" if empty else ""
+        self.figure = None
+        if not empty:
+            draw = histogram_figure if self.kind.value == "histogram" else ecdf_figure
+            self.figure = draw(rows, phase=phases)
         if in_kernel():
             self.output.clear_output(wait=True)
-            with self.output:
-                display(self.figure)
+            if self.figure is not None:
+                with self.output:
+                    display(self.figure)
+        if empty:
+            self.summary_html.value = f"<p>{escape(empty)}</p>"
+            self.sla_report = None
+            if self.sla_spec is not None:
+                self.sla_html.value = (
+                    "<p>no recording selected: the SLA is not evaluated</p>"
+                    if not self.recordings.value
+                    else self._sla_html(evaluate_sla(self.sla_spec, rows))
+                )
+            return
         chosen = rows[rows["phase"].isin(phases)] if phases else rows
         ok = chosen[chosen["ok"].astype(bool)] if "ok" in chosen.columns else chosen
         summary = summarize_latency(ok, by=_BY) if len(ok) else None
@@ -113,11 +159,12 @@ class LatencyPanel(Panel):
             _frame_html(summary.to_frame(), _SUMMARY_COLUMNS) if summary else "<p>no samples</p>"
         )
         if self.sla_spec is not None:
-            self.sla_report = evaluate_sla(self.sla_spec, rows)
-            self.sla_html.value = f"<p>{escape(self.sla_report.headline)}</p>" + _frame_html(
-                self.sla_report.to_frame(), _SLA_COLUMNS
-            )
+            self.sla_html.value = self._sla_html(evaluate_sla(self.sla_spec, rows))
+
+    def _sla_html(self, report: Any) -> str:
+        self.sla_report = report
+        return f"<p>{escape(report.headline)}</p>" + _frame_html(report.to_frame(), _SLA_COLUMNS)
 
     def static_html(self) -> str:
         tables = f"{self.summary_html.value}{self.sla_html.value}"
-        return figure_html(self.figure) + tables
+        return f"{self.notice.value}{figure_html(self.figure)}{tables}"

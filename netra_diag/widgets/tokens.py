@@ -94,7 +94,9 @@ class TokenPanel(Panel):
                 widgets.HTML("<b>Inspect / verify</b> (the last minted token if none is pasted)"),
                 widgets.HBox([self.pasted, self.inspect_button, self.verify_button]),
                 widgets.HBox([widgets.Label("token:"), self.fingerprint, self.status]),
-                widgets.HBox([widgets.Label("verdict:"), self.verdict, self.secret_source]),
+                widgets.HBox([widgets.Label("verdict:"), self.verdict]),
+                # A line of its own: beside the verdict it read "verdict: valid secret from ...".
+                self.secret_source,
                 self.explanation,
             ]
         )
@@ -185,6 +187,7 @@ class TokenPanel(Panel):
         """Inspect the pasted (or last minted) token without a key."""
         from netra_diag.tokens import inspect_token
 
+        self.error = ""
         token = self._take_pasted()
         if not token:
             self._show_error("nothing to inspect: paste a token or mint one")

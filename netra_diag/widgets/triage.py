@@ -39,8 +39,11 @@ class TriagePanel(Panel):
         self.headline = widgets.HTML(f"<p><b>{escape(report.headline)}</b></p>")
         self.category = widgets.Dropdown(options=[ALL, *labels], value=ALL, description="category")
         self.search = widgets.Text(placeholder="text in signature or test id", description="filter")
-        self.clusters = widgets.Select(options=[], rows=6, description="clusters")
-        self.tests = widgets.Select(options=[], rows=5, description="tests")
+        # As wide as the panel: a cluster's label and a test id are long, and a fixed-width list
+        # cut them where they differ ("2 × secret or claim mismatch [auth]: A").
+        wide = {"width": "98%"}  # 100% and the widget margin overflow the panel by 2 px
+        self.clusters = widgets.Select(options=[], rows=6, description="clusters", layout=wide)
+        self.tests = widgets.Select(options=[], rows=5, description="tests", layout=wide)
         self.detail = widgets.HTML()
         self.findings_html = widgets.HTML()
         self.output = widgets.Output()
@@ -123,6 +126,7 @@ class TriagePanel(Panel):
 
     def _show_recording(self, test_id: str) -> None:
         from netra_diag.charts.timeline import timeline_figure
+        from netra_diag.errors import NetraDiagError
         from netra_diag.events.contracts import check_run
         from netra_diag.events.sources import load_cassette_stream
         from netra_diag.events.timeline import build_timeline
@@ -134,7 +138,16 @@ class TriagePanel(Panel):
         if not recordings:
             self.findings_html.value = "<p><i>no recording linked to this test</i></p>"
             return
-        stream = load_cassette_stream(recordings[0].path)
+        try:
+            stream = load_cassette_stream(recordings[0].path)
+        except (NetraDiagError, OSError) as exc:
+            # Moved, deleted or cut short since triage linked it: said here, in words (a raise
+            # in a selection callback reaches no one, and left the last test's findings shown).
+            self.findings_html.value = (
+                '<p style="color:#b00">the recording linked to this test could not be read: '
+                f"{escape(exc)}</p>"
+            )
+            return
         self.contract = check_run(stream.events, context=stream.context())
         timeline = build_timeline(stream.events, stream.marks, label=stream.label, end=stream.end)
         self.figure = timeline_figure(timeline, reports=self.contract)
