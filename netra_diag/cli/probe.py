@@ -25,7 +25,13 @@ if TYPE_CHECKING:
     from netra_diag.events.model import TimedEvent
     from netra_diag.live import RunRecord, Session
 
-__all__ = ["exit_code_for", "format_frame", "minimal_contract_problems", "register"]
+__all__ = [
+    "exit_code_for",
+    "format_frame",
+    "handshake_problems",
+    "minimal_contract_problems",
+    "register",
+]
 
 _DEFAULT_TIME_SCALE = 0.2
 
@@ -38,7 +44,7 @@ With URL, the token comes from --token-env NAME, or is minted for --sub with the
 
 exit codes: 0 ok, 2 usage error, 3 contract or auth problem (auth bypass, 1008 or any close
 right after AUTH_FAILED, HTTP 401/403, no supported subprotocol 1003 or 1002, agent error,
-missing or misordered critical events), 4 the run timed out, 5 could not connect, upgrade
+missing or misordered critical events, handshake_complete never sent), 4 the run timed out, 5 could not connect, upgrade
 refused (other statuses) or connection lost (1006, 1011 after the session was accepted)
 
 examples:
@@ -181,6 +187,25 @@ def minimal_contract_problems(
     return problems
 
 
+def handshake_problems(marks: Sequence[Any]) -> list[str]:
+    """The newest generation's handshake left unfinished (PROTOCOL.md §5): the client answered
+    ``handshake_response`` and waited its establish timeout for a ``handshake_complete`` that
+    never came (an ``establish_timeout`` mark awaiting it), then went on. That generation refuses
+    requests until it; a client that waits for it, as it must, never sends its message."""
+    out = []
+    for mark in marks:
+        if mark.name == "establish_timeout" and mark.data.get("awaiting") == "handshake_complete":
+            waited = mark.data.get("waited_s")
+            within = f" within {waited:g} s" if isinstance(waited, int | float) else ""
+            out.append(
+                f"handshake_complete never arrived{within} after handshake_response was "
+                "acknowledged (newest generation, PROTOCOL.md §5): the service refuses requests "
+                "until it, so a client that waits for it never sends its message; the probe went "
+                "on without it"
+            )
+    return out
+
+
 def exit_code_for(run: RunRecord | None, session: Session | None, problems: list[str]) -> ExitCode:
     """Timeout > connection > contract/auth > ok."""
     from netra_diag.live import RunOutcome
@@ -313,6 +338,7 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
     # Everything received, not only the run's events up to its terminal one; but only on the
     # socket kept: the refusals of the transports auto tried first are its attempts, not faults.
     problems = minimal_contract_problems(run, session.own_history) if run.ok else []
+    problems += handshake_problems(session.marks)
     summary = _summary(session, run, problems)
     code = exit_code_for(run, session, problems)
     if args.json:
