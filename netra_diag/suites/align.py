@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from netra_diag.suites.model import CaseRow, SuiteRun
+from netra_diag.suites.model import SuiteRun
 
 __all__ = ["align_names"]
 
@@ -64,7 +64,7 @@ def align_names(run: SuiteRun, reference: SuiteRun, what: str = "the run") -> tu
         old, new = cut, ""
     else:
         old, new = "", add
-    renamed = _renamed(run, old, new)
+    renamed = _renamed(run, old, new, mine)
     matched = sum(1 for test_id in renamed.columns.test_ids if test_id in mine)
     # Most of the smaller run's tests must be found: a few names alike is another suite.
     if matched * 2 < min(len(mine), len(renamed.rows)):
@@ -73,37 +73,41 @@ def align_names(run: SuiteRun, reference: SuiteRun, what: str = "the run") -> tu
     now = renamed.rows[0].test_id
     how = f"without {old!r} in front" if old else f"with {new!r} in front"
     return renamed, (
-        f"pytest ran {what} from another directory ({example!r} there, {now!r} here): its "
-        f"tests are compared {how}"
+        f"{what} names its tests with a part more or less in front (pytest run from another "
+        f"directory, or --junit-prefix: {example!r} there, {now!r} here): they are compared "
+        f"{how}"
     )
 
 
-def _renamed(run: SuiteRun, old: str, new: str) -> SuiteRun:
-    """``run`` with ``old`` in front of its test ids, classnames (and the names of collection
-    errors, which have no classname) replaced by ``new``."""
+def _renamed(run: SuiteRun, old: str, new: str, reference: set[str]) -> SuiteRun:
+    """``run`` with ``old`` in front of its test ids and classnames replaced by ``new`` (one of
+    them ""). A collection error has no classname, its module is its name
+    (``tests.e2e.test_ws``); ``--junit-prefix X`` makes X its classname (``X::test_ws``): it is
+    named as ``reference`` names it."""
     size = len(old)
+    bare = (old or new).removesuffix(".")  # the leading part as --junit-prefix gives it
 
-    def rename(text: str) -> str:
-        if old:
-            return new + text[size:] if text.startswith(old) else text
-        return new + text
+    def names(test_id: str, name: str, classname: str) -> tuple[str, str, str]:
+        if old:  # cut
+            if classname == bare:  # X::test_ws -> test_ws
+                return name, name, ""
+            if classname.startswith(old):
+                return test_id[size:], name, classname[size:]
+            if not classname and name.startswith(old):
+                return name[size:], name[size:], ""
+            return test_id, name, classname
+        if classname:  # add
+            return new + test_id, name, new + classname
+        if f"{bare}::{name}" in reference:
+            return f"{bare}::{name}", name, bare
+        return new + name, new + name, ""
 
-    rows = tuple(
-        CaseRow(
-            rename(row.test_id),
-            row.name if row.classname else rename(row.name),
-            rename(row.classname) if row.classname else "",
-            *row[3:],
-        )
-        for row in run.rows
-    )
-    details = {
-        rename(test_id): replace(
-            case,
-            test_id=rename(test_id),
-            name=case.name if case.classname else rename(case.name),
-            classname=rename(case.classname) if case.classname else "",
-        )
-        for test_id, case in run.details.items()
-    }
-    return replace(run, rows=rows, details=details)
+    rows = []
+    for row in run.rows:
+        new_id, name, classname = names(row.test_id, row.name, row.classname)
+        rows.append(row._replace(test_id=new_id, name=name, classname=classname))
+    details = {}
+    for test_id, case in run.details.items():
+        new_id, name, classname = names(test_id, case.name, case.classname)
+        details[new_id] = replace(case, test_id=new_id, name=name, classname=classname)
+    return replace(run, rows=tuple(rows), details=details)

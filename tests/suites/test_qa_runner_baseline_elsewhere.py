@@ -52,3 +52,23 @@ def test_another_suite_is_still_another_suite(tmp_path: Path) -> None:
     )
     report = triage(SUB, baseline=other)
     assert any("shares no test" in n for n in report.notes)
+
+
+PREFIX = FIXTURES / "pytest" / "prefix"
+
+
+@pytest.mark.parametrize(
+    ("current", "baseline", "broken"),
+    [
+        ("shard1.junit.xml", "plain.junit.xml", "shard1::case_staging"),
+        ("plain.junit.xml", "shard1.junit.xml", "case_staging"),
+    ],
+)
+def test_a_junit_prefix_is_compared_without_it(current: str, baseline: str, broken: str) -> None:
+    # pytest --junit-prefix=shard1 names a collection error's testcase classname="shard1"
+    # (id shard1::case_staging), every other test's classname "shard1.<module>"
+    report = triage(PREFIX / current, baseline=PREFIX / baseline)
+    assert report.diff is not None
+    assert broken in report.diff.still_failing and len(report.diff.still_failing) == 2
+    assert not report.diff.changed
+    assert main(["triage", str(PREFIX / current), "--baseline", str(PREFIX / baseline)]) == 0
