@@ -34,14 +34,17 @@ the local development secret. With URL, tokens are minted per user with the secr
 
 Prints: sessions connected, runs completed (and runs not attempted because the user's
 connection had dropped), critical events lost (expected vs received), errors by class (a close
-by its code, "closed 1011"; the event contract's errors over every frame each session received,
-as probe and trace judge them, "contract: oversized_frame", with an example), and the isolation
-verdict (cross-user contamination, PROTOCOL.md §7).
+by its code, "closed 1011"; the event contract's errors over every frame each session received
+on the socket it kept, as probe and trace judge them, "contract: oversized_frame", with an
+example), users that --transport auto got in only after other transports were refused ("auto
+fallback", not an error by itself), and the isolation verdict (cross-user contamination,
+PROTOCOL.md §7; events another user's are counted there, not as contract errors).
 
-exit codes: 0 ok, 2 usage error, 3 contamination, authentication refused (close 1008,
-HTTP 401/403), events lost, runs ended by agent error or close, contract errors (unusable or
-oversized frames, events after the terminal one), or isolation not judgeable because users
-share one server id (auth bypass), 4 runs timed out, 5 users could not connect
+exit codes: 0 ok, 2 usage error, 3 contamination, authentication refused (close 1008, any
+close right after AUTH_FAILED, HTTP 401/403), events lost, runs ended by agent error or close,
+contract errors (unusable or oversized frames, events after the terminal one), or isolation
+not judgeable because users share one server id (auth bypass), 4 runs timed out, 5 users
+could not connect
 
 --record DIR refuses a folder that already holds cassettes (*.jsonl) from an earlier run,
 naming how many (exit 2): the two runs would be read as one. --overwrite removes them first.

@@ -45,6 +45,7 @@ from netra_diag.live.fanout_rows import (
     expected_critical_events,
     failed_run_row,
     not_attempted_row,
+    refused_attempts,
     run_row,
 )
 from netra_diag.live.fanout_runtime import (
@@ -281,6 +282,7 @@ async def run_fanout(
         concurrency["peak"] = max(concurrency["peak"], concurrency["open"])
         st.server_user_id = session.user_id
         st.transport = session.transport
+        st.refused_first = refused_attempts(session.attempts)
         connected_gate.done(st.index)
         if together:
             await connected_gate.wait()

@@ -78,6 +78,10 @@ class FanoutResult:
     connect_cpu_s: float | None = None
     prepare_s: float = 0.0
     contract_examples: Mapping[str, str] = field(default_factory=dict)
+    # Users who got in only after ``auto`` was refused by other transports, and those refusals
+    # counted ("header: closed 1008": 3).
+    fallback_users: int = 0
+    fallback_refusals: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def contract_errors(self) -> dict[str, int]:
@@ -175,6 +179,10 @@ class FanoutResult:
                 "reasons": self.auth_refusals,
                 "example": self.auth_refused_example,
             },
+            "auto_fallback": {
+                "users": self.fallback_users,
+                "refused": dict(self.fallback_refusals),
+            },
             "isolation": {
                 "verdict": self.isolation.verdict.value,
                 "findings": len(self.isolation.findings),
@@ -211,6 +219,7 @@ class FanoutResult:
             f"  errors by class:    {errors}",
             *(f"    e.g. {example[:300]}" for example in self.contract_examples.values()),
             *self._auth_lines(),
+            *self._fallback_lines(),
             *("  " + line for line in self.isolation.summary().splitlines()),
             f"  elapsed:            {self.elapsed_s:.2f} s"
             + (f" (+ {self.prepare_s:.2f} s preparing)" if self.prepare_s >= 0.005 else ""),
@@ -224,6 +233,17 @@ class FanoutResult:
         if self.record_dir:
             lines.append(f"  cassettes:          {self.record_dir}")
         return "\n".join(lines)
+
+    def _fallback_lines(self) -> list[str]:
+        if not self.fallback_users:
+            return []
+        how = ", ".join(f"{k} ×{v}" for k, v in sorted(self.fallback_refusals.items()))
+        return [
+            f"  auto fallback:      {self.fallback_users} of {self.n_users} users got in only "
+            f"after the server refused another transport ({how}): a transport this service "
+            "does not take, or credentials refused now and then; the sessions were judged on "
+            "the transport kept"
+        ]
 
     def _auth_lines(self) -> list[str]:
         refusals = self.auth_refusals
@@ -296,6 +316,10 @@ def build_result(
     )
     isolation = _exercised(isolation, states)
     contract, examples = _contract_errors(states, isolation)
+    fallback_refusals: dict[str, int] = {}
+    for st in states:
+        for refused in st.refused_first:
+            fallback_refusals[refused] = fallback_refusals.get(refused, 0) + 1
     all_errors = {**errors, **{f"contract: {rule}": n for rule, n in contract.items()}}
     return FanoutResult(
         url=url,
@@ -319,6 +343,8 @@ def build_result(
         connect_cpu_s=connect_cpu_s,
         prepare_s=prepare_s,
         contract_examples=examples,
+        fallback_users=sum(1 for st in states if st.refused_first),
+        fallback_refusals=fallback_refusals,
     )
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netra_diag.closecodes import ABNORMAL_CLOSURE
 from netra_diag.events.model import CRITICAL_EVENTS, TimedEvent
 from netra_diag.live.records import RunOutcome, RunRecord
 from netra_diag.redaction import scrub
+
+if TYPE_CHECKING:
+    from netra_diag.live.handshake import TransportAttempt
 
 __all__ = [
     "NOT_ATTEMPTED",
@@ -28,6 +31,7 @@ __all__ = [
     "not_attempted_row",
     "not_started_row",
     "own_threads",
+    "refused_attempts",
     "run_row",
     "user_row",
 ]
@@ -113,12 +117,31 @@ class UserState:
     error: str | None = None
     # How the server refused this user's credentials (``auth_verdict.auth_refusal``), if it did.
     auth_refused: str | None = None
+    # Transports ``auto`` tried and the server refused before the one kept ("header: closed
+    # 1008"): the kept socket is what is judged, these are said apart.
+    refused_first: tuple[str, ...] = ()
     cassette: str | None = None
     thread_id: str = ""
     contents: list[str] = field(default_factory=list)
     records: list[RunRecord] = field(default_factory=list)
     run_rows: list[dict[str, Any]] = field(default_factory=list)
     events: list[TimedEvent] = field(default_factory=list)
+
+
+def refused_attempts(attempts: Sequence[TransportAttempt]) -> tuple[str, ...]:
+    """The attempts of a session's last opening that the server refused before the one kept
+    (``auto``), as ``"header: closed 1008"`` / ``"ticket: rejected HTTP 403"``."""
+    out: list[str] = []
+    for attempt in attempts:
+        if attempt.outcome in ("validated", "bypass", "unverified"):
+            break
+        how = attempt.outcome
+        if attempt.close_code is not None:
+            how += f" {attempt.close_code}"
+        elif attempt.status is not None:
+            how += f" HTTP {attempt.status}"
+        out.append(f"{attempt.transport}: {how}")
+    return tuple(out)
 
 
 def close_class(code: int | None) -> str:

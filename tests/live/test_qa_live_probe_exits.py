@@ -57,3 +57,20 @@ def test_fanout_auto_judges_each_users_kept_socket(
     out = capsys.readouterr().out
     assert "errors by class:    none" in out, out
     assert code == ExitCode.OK, out
+
+
+def test_fanout_says_when_users_got_in_only_after_auto_was_refused(
+    query_only: ThreadedService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Judging the kept socket must not hide that the server refused the first transports: a
+    service that takes only some transports, or one refusing valid credentials now and then
+    (``reject_auth@0.5``), both show as a line and in the JSON."""
+    code = main(["fanout", query_only.url, "--users", "3", "--no-progress", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == ExitCode.OK
+    fallback = doc["auto_fallback"]
+    assert fallback["users"] == 3, fallback
+    assert fallback["refused"] == {"header: closed 1008": 3, "subprotocol: closed 1008": 3}
+    main(["fanout", query_only.url, "--users", "3", "--no-progress"])
+    out = capsys.readouterr().out
+    assert "3 of 3 users got in only after" in out, out
