@@ -31,6 +31,7 @@ from netra_diag.suites.junit_children import (
     Extra,
     Kids,
     decide_details,
+    xdist_crash,
 )
 from netra_diag.suites.model import (
     FAILING,
@@ -562,10 +563,19 @@ class CaseCollector:
         seed_columns(run, columns)
         counts = run.counts
         retried = any(c.reruns for c in details.values())
+        errors = counts.errors
+        if declared.get("errors", 0) > errors:
+            # pytest's JUnit counts the test of a crashed xdist worker among its errors; it is
+            # a failure here, as pytest's summary says
+            errors += sum(
+                1
+                for c in details.values()
+                if c.outcome is Outcome.FAILED and any(xdist_crash(p.message) for p in c.problems)
+            )
         short = [
             f"{self.path}: the file declares {said} {attr} but has testcases for {have} "
             "(a package or suite that did not build or load leaves no testcase)"
-            for attr, have in (("errors", counts.errors), ("failures", counts.failed))
+            for attr, have in (("errors", errors), ("failures", counts.failed))
             if (said := declared.get(attr)) is not None and said > have and not retried
         ]
         if short:

@@ -34,6 +34,7 @@ __all__ = [
     "decide_details",
     "details_of_shape",
     "kids_of",
+    "xdist_crash",
 ]
 
 _PROBLEM_TAGS = {k.value: k for k in ProblemKind}
@@ -121,7 +122,7 @@ def decide_details(classname: str, status: str, kids: Kids) -> tuple[Outcome, Ex
         kind = _PROBLEM_TAGS.get(tag)
         if kind is not None:
             message = attrs.get("message") or ""
-            if kind is _ERROR and _xdist_crash(message):
+            if kind is _ERROR and xdist_crash(message):
                 kind = ProblemKind.FAILURE  # (pytest counts it "failed", see _XDIST_CRASH)
             problem = new_problem(
                 kind,
@@ -178,7 +179,7 @@ def details_of_shape(
         messages, types, texts[at[0]], *outputs, strict=False
     ):
         own = kind
-        if error and _xdist_crash(message):
+        if error and xdist_crash(message):
             own = ProblemKind.FAILURE  # (pytest counts it "failed", see _XDIST_CRASH)
         phase = _pytest_phase(own, message) if error else ""
         if len(message) > limit:
@@ -212,7 +213,8 @@ def _text_of(text: TextBuffer | str | None) -> str:
 _XDIST_CRASH = "failed on setup with \"worker '"
 
 
-def _xdist_crash(message: str) -> bool:
+def xdist_crash(message: str) -> bool:
+    """Whether a pytest JUnit ``<error>`` message is the one of a crashed xdist worker's test."""
     return message.startswith(_XDIST_CRASH) and "' crashed while running '" in message
 
 

@@ -92,3 +92,9 @@ def test_a_crashed_xdist_worker_is_named_as_such() -> None:
     assert crashed.primary.phase != "setup"  # it crashed while it ran, not in its set-up
     (cluster,) = [c for c in report.clusters if "case_worker_crash::test_native_crash" in c.tests]
     assert "crashed" in cluster.because
+
+
+def test_a_crashed_xdist_worker_is_no_missing_error() -> None:
+    # the file declares errors="1" for it: no warning of an error without a testcase
+    run = parse_results(XDIST / "crash.junit.xml")
+    assert not any("declares" in w for w in run.warnings)
