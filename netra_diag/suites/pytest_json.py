@@ -300,8 +300,16 @@ def _interrupted(
     pytest collected did not run; "" for a run that ended by itself."""
     code = data.get("exitcode")
     said = _STOPPED_BY.get(code) if isinstance(code, int) and not isinstance(code, bool) else None
+    collected = declared.get("collected", 0) - declared.get("deselected", 0)
+    missing = collected - counted
     if said is None:
         if not stopped:
+            if code == 1 and missing > 0:
+                # "stopping after 1 failures": the pass rate is of the tests that ran first
+                return (
+                    f"the run stopped early (-x or --maxfail): {missing} of {collected} "
+                    "collected tests did not run"
+                )
             return ""
         said = "the run was interrupted"
     elif not stopped and not counted and rows:
@@ -310,8 +318,6 @@ def _interrupted(
         return ""
     if code == 2:
         said += " (pytest.exit, Ctrl-C or a signal)"
-    collected = declared.get("collected", 0) - declared.get("deselected", 0)
-    missing = collected - counted
     if missing > 0:
         return f"{said}: {missing} of {collected} collected tests did not run"
     if stopped:

@@ -98,3 +98,19 @@ def test_a_crashed_xdist_worker_is_no_missing_error() -> None:
     # the file declares errors="1" for it: no warning of an error without a testcase
     run = parse_results(XDIST / "crash.junit.xml")
     assert not any("declares" in w for w in run.warnings)
+
+
+def test_a_run_stopped_by_exitfirst_says_how_many_tests_did_not_run() -> None:
+    # pytest -x: "1 failed, 1 passed"; two of the four collected tests never ran, which the
+    # JSON's summary says ("collected": 4) and the JUnit cannot
+    report = triage(PYTEST / "maxfail.json")
+    assert report.headline.startswith(
+        "the run stopped early (-x or --maxfail): 2 of 4 collected tests did not run"
+    )
+    assert _counts(PYTEST / "maxfail.json") == _said(PYTEST / "maxfail.summary.txt")
+
+
+def test_deselected_tests_are_not_tests_that_did_not_run() -> None:
+    report = triage(PYTEST / "deselected.json")  # pytest -k: "1 passed, 3 deselected"
+    assert not report.current.interrupted
+    assert "did not run" not in report.headline
