@@ -22,6 +22,8 @@ from netra_diag.widgets.base import Panel, escape, html_table, pre
 
 __all__ = ["TokenPanel"]
 
+_PASTE_HINT = "paste a token"
+
 
 class TokenPanel(Panel):
     """Mint / inspect / verify, with fingerprints instead of tokens.
@@ -73,7 +75,14 @@ class TokenPanel(Panel):
             value=bool(allow_production), description="allow production"
         )
         self.mint_button = widgets.Button(description="Mint", button_style="primary")
-        self.pasted = widgets.Password(placeholder="paste a token", description="token")
+        # Taken out of the field as soon as it reaches the kernel (Enter, or leaving the field,
+        # which clicking a button does): a value left in a widget is saved with the notebook's
+        # widget state, whichever button is clicked next, and Password widgets are no exception.
+        self.pasted = widgets.Password(
+            placeholder=_PASTE_HINT, description="token", continuous_update=False
+        )
+        self._pasted: str | None = None
+        self.pasted.observe(self._stash_pasted, names="value")
         self.inspect_button = widgets.Button(description="Inspect")
         self.verify_button = widgets.Button(description="Verify")
         self.fingerprint = widgets.Label(value="")
@@ -122,10 +131,20 @@ class TokenPanel(Panel):
         )
         return found.value
 
+    def _stash_pasted(self, change: Mapping[str, Any]) -> None:
+        from netra_diag.redaction import fingerprint
+
+        text = str(change["new"] or "").strip()
+        if not text:
+            return
+        self._pasted = text
+        self.pasted.value = ""  # the field never keeps it; its fingerprint says what is held
+        self.pasted.placeholder = f"pasted {fingerprint(text)}: Inspect or Verify it"
+
     def _take_pasted(self) -> str | None:
-        text = self.pasted.value.strip()
-        # Cleared at once: a widget value is synced to the browser and may be saved with it.
+        text, self._pasted = self._pasted, None
         self.pasted.value = ""
+        self.pasted.placeholder = _PASTE_HINT
         return text or self.token
 
     def mint(self) -> str | None:

@@ -167,3 +167,46 @@ def test_token_panel_forgets_a_form_error_once_inspect_succeeds() -> None:
     assert panel.inspect() is not None
     assert panel.error == ""
     panel.raise_for_error()  # nothing left to raise
+
+
+def _saved_widget_state(*panels: Any) -> str:
+    """What "save widget state" writes into the notebook for these panels: the state of every
+    model they are made of (``dependency_state``: not other tests' widgets)."""
+    import json
+
+    from ipywidgets.embed import dependency_state
+
+    return json.dumps(dependency_state(list(panels)))
+
+
+def test_a_pasted_token_never_stays_in_the_saved_widget_state() -> None:
+    # Before: a token pasted and then left (Mint clicked instead of Inspect/Verify) stayed in the
+    # password field's value, which "save widget state" writes into the .ipynb whole.
+    from netra_diag.redaction import JWT_PATTERN
+
+    panel = TokenPanel(environ={}, clock=lambda: NOW)
+    pasted = mint_token("erin", key=LOCAL_DEV_SECRET, now=NOW - 60)
+    panel.pasted.value = pasted  # what the front end sends on Enter, or on leaving the field
+    assert panel.pasted.value == ""
+    assert panel.pasted.placeholder.startswith("pasted eyJ…#")
+    panel.mint_button.click()
+    state = _saved_widget_state(panel)
+    assert pasted not in state and panel.token is not None and panel.token not in state
+    assert not JWT_PATTERN.search(state)
+    # The pasted token is still the one Verify checks, and then it is gone.
+    verification = panel.verify()
+    assert verification is not None and verification.ok
+    assert "erin" in panel.explanation.value
+    assert panel.pasted.placeholder == "paste a token"
+
+
+async def test_a_live_session_leaves_no_token_in_the_saved_widget_state() -> None:
+    from netra_diag.emulator import EmulatorConfig, TimingProfile, run_service
+    from netra_diag.redaction import JWT_PATTERN
+    from netra_diag.widgets import LiveSessionPanel
+
+    async with run_service(EmulatorConfig(timing=TimingProfile(time_scale=0.1))) as service:
+        panel = LiveSessionPanel(url=service.url, transport="query", environ={})
+        assert await panel.run() is not None
+        await panel.stop()
+        assert not JWT_PATTERN.search(_saved_widget_state(panel))
