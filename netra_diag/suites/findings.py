@@ -153,7 +153,8 @@ def with_findings(report: TriageReport) -> TriageReport:
         )
     infra = {Category.INFRASTRUCTURE}
     multi = [c for c in report.clusters if c.size > 1]
-    multi.sort(key=lambda c: (-c.size, c.category in infra))
+    # (on a tie, a named §9 cause before an uncategorised one: it says what to fix)
+    multi.sort(key=lambda c: (-c.size, c.category in infra, c.category is Category.OTHER))
     for j, cluster in enumerate(multi):
         found.append(
             Finding(
