@@ -118,7 +118,8 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
     index_of: dict[str, int] = {}
     warnings: list[str] = []
     stopped = 0  # tests stopped by an interruption, which pytest does not count
-    if "collectors" not in data:
+    if "collectors" not in data and not _from_xdist(tests):
+        # (under pytest-xdist json-report lists only the collectors that failed, if any)
         warnings.append(
             f"{path}: the report has no 'collectors' (written with --json-report-omit "
             "collectors?): modules that failed to import or skipped themselves, which pytest "
@@ -326,6 +327,21 @@ def _interrupted(
 
 
 _PYTEST_SUITE = "pytest"
+# What pytest-xdist's reports say of the worker that ran a stage: "[gw1] linux -- Python 3.11.7
+# /usr/bin/python", json-report keeps it as a passing stage's longrepr.
+_XDIST_WORKER = re.compile(r"\[gw\d+\] \S+ -- Python ")
+
+
+def _from_xdist(tests: Sequence[Any]) -> bool:
+    """Whether pytest-xdist's workers ran the tests of a report (its first few say so)."""
+    for test in tests[:8]:
+        if not isinstance(test, Mapping):
+            continue
+        for stage in _STAGES:
+            info = test.get(stage)
+            if isinstance(info, Mapping) and _XDIST_WORKER.match(_text(info.get("longrepr"))):
+                return True
+    return False
 
 
 def _collector_skipped(collector: Mapping[str, Any], index: int, path: str) -> TestCase:

@@ -114,3 +114,9 @@ def test_deselected_tests_are_not_tests_that_did_not_run() -> None:
     report = triage(PYTEST / "deselected.json")  # pytest -k: "1 passed, 3 deselected"
     assert not report.current.interrupted
     assert "did not run" not in report.headline
+
+
+def test_an_xdist_json_report_is_not_said_to_omit_its_collectors() -> None:
+    # under pytest-xdist, pytest-json-report writes "collectors" only when one failed
+    run = parse_results(XDIST / "crash.json")
+    assert not any("collectors" in w for w in run.warnings)
