@@ -50,6 +50,7 @@ from netra_diag.events.rules.order import (
 from netra_diag.events.rules.sequence import check_sequence
 from netra_diag.events.rules.session import (
     check_close,
+    check_connected,
     check_error_frames,
     check_frame_size,
     check_frames,
@@ -77,6 +78,7 @@ __all__ = [
     "RunCheck",
     "Severity",
     "check_close",
+    "check_connected",
     "check_critical_events",
     "check_duplicates",
     "check_error_frames",
@@ -114,6 +116,7 @@ DEFAULT_CHECKS: tuple[Check, ...] = (
     check_first_event,
     check_isolation,
     check_heartbeats,
+    check_connected,
     check_close,
 )
 

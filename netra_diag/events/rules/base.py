@@ -67,6 +67,7 @@ class Rule(StrEnum):
 
     NO_TERMINAL = "no_terminal"
     CONNECTION_CLOSED = "connection_closed"
+    NOT_CONNECTED = "not_connected"
     FOREIGN_EVENT = "foreign_event"
     ERROR_FRAME = "error_frame"
     MISSING_EVENT = "missing_event"

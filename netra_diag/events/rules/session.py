@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
-from netra_diag.closecodes import explain_close
+from netra_diag.closecodes import AUTH_REFUSED_STATUSES, explain_close
+from netra_diag.events.attempts import failed_openings
 from netra_diag.events.model import EventKind, TimedEvent
 from netra_diag.events.rules.base import (
     ContractContext,
@@ -23,6 +24,7 @@ from netra_diag.wording import plural
 
 __all__ = [
     "check_close",
+    "check_connected",
     "check_error_frames",
     "check_frame_size",
     "check_frames",
@@ -200,6 +202,38 @@ def check_close(events: Sequence[TimedEvent], context: ContractContext) -> Itera
             None,
             (),
             (mark.t,),
+        )
+
+
+def check_connected(events: Sequence[TimedEvent], context: ContractContext) -> Iterator[Finding]:
+    """A recorded opening none of whose attempts connected (an upgrade refused with HTTP 403 as
+    factory mode refuses credentials, no answer at all) is how the session failed, not an
+    absence of events to judge; needs the client's ``transport_attempt`` marks. A close during
+    the opening (1008 after AUTH_FAILED) is ``check_close``'s."""
+    for attempts in failed_openings(context.marks):
+        tried = []
+        for attempt in attempts:
+            data = attempt.data
+            status, code = data.get("status"), data.get("close_code")
+            if isinstance(code, int):
+                how = f"closed {code}"
+            elif isinstance(status, int):
+                how = f"upgrade refused with HTTP {status}"
+                if status in AUTH_REFUSED_STATUSES:
+                    how += " (credentials refused)"
+            else:
+                detail = data.get("detail")
+                how = "no answer" + (f" ({clip(detail, 120)})" if detail else "")
+            tried.append(f"{data.get('transport', '?')}: {how}")
+        if all(isinstance(a.data.get("close_code"), int) for a in attempts):
+            continue  # every attempt was closed: check_close says how
+        yield Finding(
+            Rule.NOT_CONNECTED,
+            Severity.ERROR,
+            f"never connected at {at(attempts[0].start)}: " + "; ".join(tried),
+            None,
+            (),
+            (attempts[0].start,),
         )
 
 
