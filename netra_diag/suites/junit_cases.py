@@ -57,6 +57,8 @@ _NODE_COMMENT = re.compile(r"^\s*(tests|suites|pass|fail|cancelled|skipped|todo)
 # What a row needs, in the order CaseCollector._add_rows takes the columns.
 _ROW_ATTRS = ("name", "classname", "time", "line", "file")
 _EARLIER_ATTEMPT = "failed on an earlier attempt and was run again (pytest-rerunfailures)"
+# pytest's JUnit testcase for an INTERNALERROR (classname, name).
+_INTERNAL = ("pytest", "internal")
 # SuiteRun.interrupted of a pytest JUnit file holding the empty testcase of a stopped test.
 INTERRUPTED_JUNIT = (
     "the run was interrupted (pytest.exit, Ctrl-C or a signal): the test it stopped in and any "
@@ -161,6 +163,7 @@ class CaseCollector:
         self._seconds: dict[str, float] = {}
         self._numbers: dict[str, int] = {}
         self.stopped = 0  # empty testcases: tests an interrupted pytest run left unfinished
+        self.internal = ""  # the exception of pytest's INTERNALERROR, if it had one
 
     # -- what the file declares ---------------------------------------------------------------
     def add_suite_counts(self, attrs: dict[str, str]) -> None:
@@ -272,6 +275,8 @@ class CaseCollector:
         if decided:
             found.update(decided)
             found = dict(sorted(found.items()))  # details keep report order
+        if any(names[i] == _INTERNAL[1] and classnames[i] == _INTERNAL[0] for i in found):
+            return False  # (pytest's internal error is no test: _add_case says so)
         for i, (outcome, extra) in found.items():
             outcomes[i] = outcome
             pending[base + i] = extra
@@ -351,6 +356,8 @@ class CaseCollector:
             outcome, extra = decide_details(classname, a.get("status", ""), children or NO_KIDS)
         else:
             outcome, extra = decided
+        if (classname, name) == _INTERNAL and self._internal_error(extra, suite):
+            return
         earlier = self._row_of(test_id)
         if earlier is not None and (
             classname == JEST_SUITE_ERROR
@@ -374,6 +381,19 @@ class CaseCollector:
             CaseRow(test_id, name, classname, suite, outcome, duration, a.get("file") or "", line)
         )
         self.pending[index] = extra
+
+    def _internal_error(self, extra: Extra, suite: str) -> bool:
+        """Whether a testcase is pytest's INTERNALERROR (``classname="pytest" name="internal"``,
+        an ``<error message="internal error">``): pytest counts no test for it; the run was cut
+        short, which ``interrupted`` says."""
+        if not (suite == "pytest" or self.root_attrs.get("name") == "pytest tests"):
+            return False
+        for problem in extra.problems:
+            if problem.kind is ProblemKind.ERROR and problem.message == "internal error":
+                lines = [line.strip() for line in problem.text.splitlines() if line.strip()]
+                self.internal = lines[-1][:160] if lines else "internal error"
+                return True
+        return False
 
     def _pytest_attempts(self, a: Mapping[str, str]) -> bool:
         """Whether a testcase repeating a test id of this file is another attempt of that test:
@@ -541,7 +561,15 @@ class CaseCollector:
             fmt = "junit-pytest"
         warnings = self.warnings
         interrupted = ""
-        if self.stopped:
+        if self.internal:
+            fmt = "junit-pytest" if fmt == "junit" else fmt
+            interrupted = f"pytest stopped on an internal error ({self.internal})"
+            warnings = [
+                *warnings,
+                f"{self.path}: {interrupted}: the tests it had not run yet have no result (its "
+                "testcase 'pytest::internal' is not counted, as pytest does not count it)",
+            ]
+        elif self.stopped:
             fmt = "junit-pytest" if fmt == "junit" else fmt
             interrupted = INTERRUPTED_JUNIT
             warnings = [
@@ -563,7 +591,7 @@ class CaseCollector:
         seed_columns(run, columns)
         counts = run.counts
         retried = any(c.reruns for c in details.values())
-        errors = counts.errors
+        errors = counts.errors + bool(self.internal)  # (pytest declares its internal error)
         if declared.get("errors", 0) > errors:
             # pytest's JUnit counts the test of a crashed xdist worker among its errors; it is
             # a failure here, as pytest's summary says

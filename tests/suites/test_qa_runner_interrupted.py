@@ -120,3 +120,17 @@ def test_an_xdist_json_report_is_not_said_to_omit_its_collectors() -> None:
     # under pytest-xdist, pytest-json-report writes "collectors" only when one failed
     run = parse_results(XDIST / "crash.json")
     assert not any("collectors" in w for w in run.warnings)
+
+
+INTERNAL = PYTEST / "internal"
+
+
+@pytest.mark.parametrize("results", ["internal.junit.xml", "internal.json"])
+def test_an_internal_error_is_no_test_and_stops_the_run(results: str) -> None:
+    # pytest: INTERNALERROR after test_b, "2 passed", exit code 3; its JUnit has a testcase
+    # classname="pytest" name="internal" with an <error message="internal error">
+    assert _counts(INTERNAL / results) == _said(INTERNAL / "internal.summary.txt")
+    report = triage(INTERNAL / results)
+    assert report.headline.startswith("pytest stopped on an internal error")
+    assert "but the pass proves little" in report.headline
+    assert not any("declares" in w for w in report.warnings)
