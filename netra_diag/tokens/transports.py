@@ -205,9 +205,13 @@ def check_ws_url(url: str) -> None:
 
 
 def _with_query(url: str, name: str, token: str) -> str:
+    """``url`` carrying ``token`` as ``?name=``. A token parameter the URL already has (a URL
+    pasted with an old token) is dropped: the server reads the first of ``QUERY_PARAMS``, so it
+    would be read instead of ``token``. Other parameters are kept in order."""
     parts = urlsplit(url)
-    pairs = [*parse_qsl(parts.query, keep_blank_values=True), (name, token)]
-    return urlunsplit(parts._replace(query=urlencode(pairs)))
+    carriers = {*QUERY_PARAMS, name}
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in carriers]
+    return urlunsplit(parts._replace(query=urlencode([*kept, (name, token)])))
 
 
 _DESCRIPTIONS = {
