@@ -29,8 +29,10 @@ client clock since each recording started.
 
 exit codes:
   0  trace written (whatever the verdicts, unless --strict)
-  2  a cassette is missing or unreadable, a directory holds no cassette, or the
-     output cannot be written
+  2  a cassette named alone is missing or unreadable, no cassette among several can be
+     read, a directory holds no cassette, or the output cannot be written (among several,
+     one that is no cassette, e.g. a --fault-log file, is skipped with a note and counted
+     in the 'wrote' line)
   3  --strict and at least one cassette fails its event contract, or its auth was
      bypassed (DEMO/RELAXED mode: the token was not validated, so the run proves nothing)
 
