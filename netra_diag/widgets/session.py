@@ -98,6 +98,7 @@ class LiveSessionPanel(Panel):
         self._marks_seen = 0
         self._running = False  # a run is in flight: a second one is refused
         self._connect_lock: asyncio.Lock | None = None
+        self._opened_with: tuple[str, str, str] | None = None  # URL, transport, user
 
         self.url = widgets.Text(value=url, description="URL", layout={"width": "420px"})
         self.transport = widgets.Dropdown(
@@ -189,8 +190,18 @@ class LiveSessionPanel(Panel):
             self._connect_lock = asyncio.Lock()
         async with self._connect_lock:  # Connect then Run at once: one session, not two
             if self.session is not None and self.session.is_open:
-                return self.session
+                if self._opened_with == self._form():
+                    return self.session
+                # URL, transport or user changed since it opened: the run must use what the form
+                # says now, not the open session's (which Run used to reuse without a word).
+                await self.session.close()
             return await self._open()
+
+    def _form(self) -> tuple[str, str, str]:
+        return (self.url.value.strip(), self.transport.value, self._user())
+
+    def _user(self) -> str:
+        return self.sub.value.strip() or "notebook-user"
 
     async def _open(self) -> Any:
         from netra_diag.errors import NetraDiagError, UsageError
@@ -199,7 +210,8 @@ class LiveSessionPanel(Panel):
 
         self._new_connection()
         self.state.value = "connecting"
-        user = self.sub.value.strip() or "notebook-user"
+        self._opened_with = self._form()
+        user = self._user()
         try:
             token_for = token_factory(
                 profile=self._profile, secret_env=self._secret_env, environ=self._environ

@@ -130,3 +130,27 @@ async def test_a_long_run_shows_its_progress(timeout_factor: float) -> None:
         assert all(" frames" in v for v in progress)
         assert panel.progress.value == ""  # gone once the run ended
         await panel.stop()
+
+
+async def test_a_changed_transport_is_used_by_the_next_run() -> None:
+    # Before: with a session open, picking another transport (or URL, or user) and pressing Run
+    # reused the open session: the run "completed" over the old transport without a word.
+    async with run_service(EmulatorConfig(timing=TimingProfile(time_scale=0.1))) as service:
+        panel = LiveSessionPanel(url=service.url, transport="header", environ={})
+        assert await panel.run() is not None
+        first = panel.session
+        assert first.handshake.transport == "header"
+        panel.transport.value = "query"
+        assert await panel.run() is not None
+        assert panel.session is not first and not first.is_open
+        assert panel.session.handshake.transport == "query"
+        assert "query" in panel.handshake_html.value
+        panel.transport.value = "none"  # the strict service refuses a session without a token
+        assert await panel.run() is None
+        assert panel.state.value == "failed" and "1008" in panel.close_html.value
+        # Unchanged form: the open session is reused, as before.
+        panel.transport.value = "header"
+        assert await panel.run() is not None
+        same = panel.session
+        assert await panel.run() is not None and panel.session is same
+        await panel.stop()
