@@ -224,17 +224,33 @@ def exit_code_for(run: RunRecord | None, session: Session | None, problems: list
 
 
 def _latency(session: Session, run: RunRecord | None) -> dict[str, float | None]:
-    def at(name: str) -> float | None:
-        return next((m.t for m in session.marks if m.name == name), None)
+    marks = session.marks
+
+    def at(name: str, after: float | None = None, transport: str | None = None) -> float | None:
+        return next(
+            (
+                m.t
+                for m in marks
+                if m.name == name
+                and (after is None or m.t >= after)
+                and (transport is None or m.data.get("transport") == transport)
+            ),
+            None,
+        )
 
     def ms(a: float | None, b: float | None) -> float | None:
         return None if a is None or b is None else round((b - a) * 1e3, 3)
 
-    start = at("connect_start")
+    # The attempt kept (auto may have tried others first): its own upgrade and establishment,
+    # not the first attempt's upgrade against the kept one's connection_established.
+    first = at("connect_start")
+    start = at("connect_start", transport=session.transport) or first
     out = {
-        "upgrade_ms": ms(start, at("upgrade_done")),
-        "established_ms": ms(start, at("connection_established")),
+        "upgrade_ms": ms(start, at("upgrade_done", start, session.transport)),
+        "established_ms": ms(start, at("connection_established", start)),
     }
+    if first is not None and start is not None and start > first:
+        out["auto_tried_ms"] = ms(first, start)  # the refused attempts before it
     if run is not None:
         out["first_event_ms"] = None if run.first_event_s is None else run.first_event_s * 1e3
         out["run_ms"] = run.duration_s * 1e3

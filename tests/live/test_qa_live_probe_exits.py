@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -74,3 +75,18 @@ def test_fanout_says_when_users_got_in_only_after_auto_was_refused(
     main(["fanout", query_only.url, "--users", "3", "--no-progress"])
     out = capsys.readouterr().out
     assert "3 of 3 users got in only after" in out, out
+
+
+def test_probe_latency_is_the_kept_attempts_own(
+    query_only: ThreadedService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """upgrade_ms and established_ms time the attempt auto kept (query), not the first attempt's
+    upgrade against the kept one's connection_established; the search before it is apart."""
+    _, doc = probe_json(capsys, query_only.url, "--sub", "u1")
+    latency: Any = doc["latency"]
+    attempts: Any = doc["handshake"]["attempts"]  # type: ignore[index]
+    kept = attempts[-1]
+    assert kept["transport"] == "query"
+    assert latency["established_ms"] <= kept["duration_s"] * 1e3 + 1.0, (latency, attempts)
+    assert latency["upgrade_ms"] <= latency["established_ms"]
+    assert latency["auto_tried_ms"] >= sum(a["duration_s"] for a in attempts[:-1]) * 1e3 - 1.0
