@@ -229,8 +229,13 @@ class LiveSessionPanel(Panel):
             raise
         except NetraDiagError as exc:
             self.state.value = "failed"
-            self._fail(exc)
-            self._show_close(getattr(exc, "explanation", "") or "")
+            explanation = getattr(exc, "explanation", "") or ""
+            self._show_close(explanation)
+            text = str(exc)
+            if self.close_html.value and explanation and explanation in text:
+                # Said once, under "close": the error line said it all over again.
+                text = text.replace(explanation, "see the close explanation above").strip()
+            self._fail(exc, text)
             return None
         self._show_handshake()
         self.state.value = "connected"

@@ -154,3 +154,15 @@ async def test_a_changed_transport_is_used_by_the_next_run() -> None:
         same = panel.session
         assert await panel.run() is not None and panel.session is same
         await panel.stop()
+
+
+async def test_a_refused_connection_is_explained_once() -> None:
+    # Before: the red error line repeated the whole close explanation shown just above it.
+    async with run_service(EmulatorConfig()) as service:
+        panel = LiveSessionPanel(url=service.url, transport="none", environ={})
+        assert await panel.run() is None
+        assert "policy violation" in panel.close_html.value
+        assert "1008" in panel.error_html.value
+        assert "policy violation" not in panel.error_html.value
+        assert "see the close explanation above" in panel.error_html.value
+        assert "policy violation" in panel.describe()  # the plain-text line keeps it all
