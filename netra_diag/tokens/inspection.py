@@ -97,11 +97,21 @@ def parse_compact(token: str) -> ParsedToken:
     problems: list[str] = []
     if not token:
         return ParsedToken(None, None, None, b"", 0, ("empty input: no token given",))
+    pieces = token.split()
+    if len(pieces) > 1:
+        # Two tokens pasted (or piped) together, or one broken across lines: say that, not that
+        # the parts the joined text happens to have make it some other kind of token.
+        lines = token.count("\n") + 1
+        how = plural(lines, "line") if lines > 1 else plural(len(pieces), "word")
+        problems.append(
+            f"the input is {how} with whitespace inside: a JWT has none (give one token; "
+            "several pasted together, or one wrapped across lines, do not parse)"
+        )
     segments = token.split(".")
     if len(segments) != 3:
         what = (
             " (5 parts is an encrypted JWE, which the service does not use)"
-            if len(segments) == 5
+            if len(segments) == 5 and len(pieces) == 1
             else ""
         )
         problems.append(
@@ -137,6 +147,9 @@ def unwrap_token(text: str) -> tuple[str, str | None]:
     if len(token) >= 2 and token[0] == token[-1] and token[0] in "\"'":
         token = token[1:-1].strip()
         notes.append("quotes")
+    if token[:14].lower() == "authorization:":
+        token = token[14:].strip()
+        notes.append("'Authorization:' (a header line)")
     if token[:7].lower() == "bearer ":
         token = token[7:].strip()
         notes.append("'Bearer ' (an Authorization header value)")
