@@ -172,7 +172,7 @@ def _all_failed(conn: Connection, last_exc: Exception | None) -> Exception:
     tried = ", ".join(
         f"{a.transport}: {a.outcome}"
         + (f" HTTP {a.status}" if a.status else "")
-        + (f" close {a.close_code}" if a.close_code else "")
+        + (f" {a.close_code}" if a.close_code else "")
         for a in conn.attempts[-len(transports_for(conn)) :]
     )
     new: Exception

@@ -63,3 +63,18 @@ def test_no_supported_subprotocol_is_a_handshake_format_problem(
     doc = json.loads(capsys.readouterr().out)
     assert doc["code"] == 1003
     assert code == ExitCode.CONTRACT == doc["exit_code"]
+
+
+def test_auto_says_each_refused_attempt_once(
+    older_authenticator: ThreadedService,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QA_WRONG_SECRET", "not-the-service-secret-" * 2)
+    url = older_authenticator.url
+    code, doc = probe_json(capsys, url, "--sub", "u1", "--secret-env", "QA_WRONG_SECRET")
+    message = str(doc["message"])
+    assert "auto tried" in message
+    assert "closed close" not in message, message
+    assert "closed 1011" in message
+    assert code == ExitCode.CONTRACT
