@@ -44,6 +44,11 @@ if TYPE_CHECKING:
 __all__ = ["open_connection", "start_connection", "transports_for"]
 
 
+# Transports whose handshake carries no token at all (``build_bad_handshake``'s no-token and
+# unsupported-subprotocol formats send none either).
+_TOKENLESS = frozenset({"none", "bad:no-token", "bad:unsupported-subprotocol"})
+
+
 def transports_for(conn: Connection) -> tuple[str, ...]:
     if conn.requested_transport == "auto":
         return ("none",) if conn._token_source is None else AUTO_ORDER
@@ -90,7 +95,9 @@ async def _try_transports(
     try:
         for i, transport in enumerate(transports):
             token = first_token if (i == 0 and use_first) else conn.next_token()
-            sub, exp = conn._token_facts(token)
+            # A transport that sends no token is judged as tokenless: the server's user is not
+            # compared with the sub of a token that never left, nor its expiry reported.
+            sub, exp = (None, None) if transport in _TOKENLESS else conn._token_facts(token)
             t0 = conn.now()[0]
             n0 = conn._n_in
             try:
