@@ -67,6 +67,12 @@ class Panel(widgets.VBox):  # type: ignore[misc]
     title = "netra_diag panel"
     _display: Any = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # For styling and for finding a panel in the page: netra-panel, netra-token-lab, ...
+        self.add_class("netra-panel")
+        self.add_class("netra-" + "-".join(self.title.lower().split()))
+
     def show(self) -> None:
         """Display the panel so that its static view can be refreshed later (see
         :meth:`refresh_display`); a report then shows the panel's final state, not its first."""
