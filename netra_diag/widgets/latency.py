@@ -138,7 +138,9 @@ class LatencyPanel(Panel):
             draw = histogram_figure if self.kind.value == "histogram" else ecdf_figure
             self.figure = draw(rows, phase=phases)
         if in_kernel():
-            self.output.clear_output(wait=True)
+            # wait=True keeps the old figure until new output comes: with nothing to draw, none
+            # comes, and the figure of the last selection stayed under "no phase selected".
+            self.output.clear_output(wait=self.figure is not None)
             if self.figure is not None:
                 with self.output:
                     display(self.figure)

@@ -64,3 +64,28 @@ def test_token_and_triage_panels_in_jupyterlab(tmp_path: Path) -> None:
         )
         assert widths and all(scroll <= client for scroll, client in widths), widths
         triage.screenshot(path=str(ARTIFACTS / "jupyterlab-suite-triage.png"))
+
+
+def test_latency_panel_empty_selection_in_jupyterlab(tmp_path: Path) -> None:
+    # Before: with every phase deselected the panel said "no phase selected" under the figure
+    # of the last selection, still drawn (its output was cleared only when new output came).
+    notebooks = {
+        "latency_sla": {"users = 10": "users = 2", "runs = 2": "runs = 1", "0.25": "0.05"},
+    }
+    with chromium() as browser, running_lab(tmp_path, notebooks) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.set_default_timeout(90_000 * TIMEOUT_FACTOR)
+        run_notebook(page, url.format(name="latency_sla"))
+        panel = page.locator(".netra-latency")
+        panel.wait_for(state="visible")
+        figures = ".netra-latency .js-plotly-plot"
+        page.wait_for_function(f"() => document.querySelectorAll({figures!r}).length === 1")
+        assert overflowing(page, ".netra-latency") == []
+        panel.locator("select").nth(1).select_option([])  # deselect every phase
+        page.wait_for_function(
+            "() => document.querySelector('.netra-latency').innerText.includes('no phase selected')"
+        )
+        page.wait_for_function(f"() => document.querySelectorAll({figures!r}).length === 0")
+        panel.locator("select").nth(1).select_option(["run_total"])
+        page.wait_for_function(f"() => document.querySelectorAll({figures!r}).length === 1")
+        assert "no phase selected" not in panel.inner_text()
