@@ -99,6 +99,7 @@ class LiveSessionPanel(Panel):
         self._running = False  # a run is in flight: a second one is refused
         self._connect_lock: asyncio.Lock | None = None
         self._opened_with: tuple[str, str, str] | None = None  # URL, transport, user
+        self._notice_shown = ""  # the last notice about the panel's use, as shown
 
         self.url = widgets.Text(value=url, description="URL", layout={"width": "420px"})
         self.transport = widgets.Dropdown(
@@ -258,8 +259,9 @@ class LiveSessionPanel(Panel):
         self._render_table()
 
     def _notice(self, text: str) -> None:
-        """A message about the panel's use (not a failure of the session)."""
+        """A message about the panel's use (not a failure of the session); Stop clears it."""
         self.error_html.value = f'<p style="color:#b00">{escape(text)}</p>'
+        self._notice_shown = self.error_html.value
 
     async def run(self, message: str | None = None) -> Any:
         """Send one message (connecting first if needed) and wait for the run to end."""
@@ -333,6 +335,8 @@ class LiveSessionPanel(Panel):
             await self.session.close()
             self._sync_marks()
             self._show_close()
+        if self.error_html.value and self.error_html.value == self._notice_shown:
+            self.error_html.value = ""  # "a run is already in flight" is no longer true
         self.state.value = "closed"
         self.refresh_display()
 

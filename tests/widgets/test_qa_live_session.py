@@ -79,6 +79,8 @@ async def test_a_second_run_while_one_is_in_flight_is_refused_in_words(
         await _settle(second, 5 * timeout_factor)
         assert second is not None and second.result() is None
         assert "already in flight" in panel.error_html.value
+        third = panel.start(panel.run)  # and once more
+        await _settle(third, 5 * timeout_factor)
         await _settle(first, 15 * timeout_factor)
         assert first is not None and first.result() is not None
         assert panel.outcome.value.startswith("completed"), panel.outcome.value
@@ -166,3 +168,21 @@ async def test_a_refused_connection_is_explained_once() -> None:
         assert "policy violation" not in panel.error_html.value
         assert "see the close explanation above" in panel.error_html.value
         assert "policy violation" in panel.describe()  # the plain-text line keeps it all
+
+
+async def test_stop_clears_the_run_in_flight_notice(timeout_factor: float) -> None:
+    # Before: after Stop the panel still said "a run is already in flight" in red.
+    async with run_service(EmulatorConfig(timing=TimingProfile(time_scale=1.0))) as service:
+        panel = LiveSessionPanel(url=service.url, environ={})
+        first = panel.start(panel.run)
+        deadline = time.monotonic() + 10 * timeout_factor
+        while panel.state.value != "running":
+            assert time.monotonic() < deadline, panel.state.value
+            await asyncio.sleep(0.01)
+        assert await panel.run() is None
+        assert "already in flight" in panel.error_html.value
+        await panel.stop()
+        await _settle(first, 5 * timeout_factor)
+        assert panel.error_html.value == ""
+        assert panel.outcome.value == "stopped before the run ended"
+        assert "Closed 1000" in panel.close_html.value
