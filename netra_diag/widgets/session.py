@@ -126,7 +126,7 @@ class LiveSessionPanel(Panel):
         self.timeline = LiveTimeline(self.figure, title="Live timeline")
         self._static_plot = widgets.Output()  # only used when the figure is not a widget
 
-        self.connect_button.on_click(lambda _b: self.start(self.connect))
+        self.connect_button.on_click(lambda _b: self.start(self._connect_clicked))
         self.run_button.on_click(lambda _b: self.start(self.run))
         self.stop_button.on_click(lambda _b: self.start(self.stop))
         plot = self.figure if isinstance(self.figure, widgets.DOMWidget) else self._static_plot
@@ -197,6 +197,14 @@ class LiveSessionPanel(Panel):
                 # says now, not the open session's (which Run used to reuse without a word).
                 await self.session.close()
             return await self._open()
+
+    async def _connect_clicked(self) -> Any:
+        """The Connect button: connect, or say that the open session is the one in use."""
+        session = self.session
+        if session is not None and session.is_open and self._opened_with == self._form():
+            self._notice("already connected: Run sends the message, Stop closes the session")
+            return session
+        return await self.connect()
 
     def _form(self) -> tuple[str, str, str]:
         return (self.url.value.strip(), self.transport.value, self._user())

@@ -186,3 +186,22 @@ async def test_stop_clears_the_run_in_flight_notice(timeout_factor: float) -> No
         assert panel.error_html.value == ""
         assert panel.outcome.value == "stopped before the run ended"
         assert "Closed 1000" in panel.close_html.value
+
+
+async def test_connect_when_connected_says_so() -> None:
+    # Before: a second click on Connect changed nothing on screen.
+    async with run_service(EmulatorConfig()) as service:
+        panel = LiveSessionPanel(url=service.url, environ={})
+        panel.connect_button.click()
+        deadline = time.monotonic() + 10
+        while panel.state.value != "connected":
+            assert time.monotonic() < deadline, panel.state.value
+            await asyncio.sleep(0.01)
+        assert panel.error_html.value == ""
+        session = panel.session
+        panel.connect_button.click()
+        await asyncio.sleep(0.05)
+        assert "already connected" in panel.error_html.value
+        assert panel.session is session
+        await panel.stop()
+        assert panel.error_html.value == ""
