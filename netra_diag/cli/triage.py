@@ -22,15 +22,16 @@ __all__ = ["exit_code_for", "register"]
 
 _EPILOG = """\
 exit codes:
-  0  nothing fails (with --baseline: no new failures; failures the baseline already had are
-     still listed, and the headline still leads with them)
-  1  tests fail or error and no --baseline was given
+  0  nothing fails and the run finished (with --baseline: no new failures; failures the
+     baseline already had are still listed, and the headline still leads with them)
+  1  tests fail or error and no --baseline was given; or the run did not finish (interrupted
+     by pytest.exit or Ctrl-C, stopped on an internal error or by -x/--maxfail): the tests it
+     did not run have no result, so nothing (new) failing proves nothing, baseline or not
   2  usage error: a results file is missing, empty, malformed or unsafe XML (file:line shown),
      or a --recordings / --history folder does not exist
   3  with --strict, instead of 0: nothing (new) fails, but the pass proves little (auth
      bypassed in recordings, critical events never observed, a passing test's recording
-     breaking the event contract, only skips, ~0 ms passes against a network service, the
-     run interrupted by pytest.exit or Ctrl-C, ...)
+     breaking the event contract, only skips, ~0 ms passes against a network service, ...)
   7  new failures since the baseline: regressions, or failing tests the baseline did not have
   9  tests fail and every failure is a timeout or infrastructure problem (service down, 503,
      refused; no --baseline given): retry before debugging
@@ -118,8 +119,13 @@ def exit_code_for(report: object) -> ExitCode:
     from netra_diag.suites.triage import TriageReport
 
     assert isinstance(report, TriageReport)
+    if report.diff is not None and report.diff.any_new_failures:
+        return ExitCode.NEW_FAILURES
+    if report.current.interrupted:
+        # (the runner exited non-zero too: a run cut short must not pass a CI gate)
+        return ExitCode.FAILURE
     if report.diff is not None:
-        return ExitCode.NEW_FAILURES if report.diff.any_new_failures else ExitCode.OK
+        return ExitCode.OK
     if not report.failing:
         return ExitCode.OK
     infra = {Category.INFRASTRUCTURE}
@@ -220,6 +226,12 @@ def _run(args: argparse.Namespace) -> int:
     else:
         emit(report.to_text(max_tests=args.max_tests))
     code = exit_code_for(report)
+    if code is ExitCode.FAILURE and report.current.interrupted and not report.failing:
+        print(
+            f"netra-diag triage: {report.current.interrupted}: exit 1, what did not run has "
+            "no result",
+            file=sys.stderr,
+        )
     if args.strict and code is ExitCode.OK and report.weak_signals:
         print(
             "netra-diag triage: --strict: the pass proves little: "

@@ -48,8 +48,13 @@ def test_an_interrupted_run_is_never_called_a_pass(
     assert "pass" not in report.headline.split(";")[0]
     assert "but the pass proves little" in report.headline
     assert report.weak_signals and report.weak_signals[0].startswith("the run was interrupted")
-    assert main(["triage", str(PYTEST / results), "--strict"]) == ExitCode.CONTRACT
+    # The runner exited non-zero; so does triage, --strict or not: what did not run has no
+    # result, so nothing failing proves nothing (a CI gate must not pass it).
+    assert main(["triage", str(PYTEST / results)]) == ExitCode.FAILURE
     assert "interrupted" in capsys.readouterr().err
+    assert main(["triage", str(PYTEST / results), "--strict"]) == ExitCode.FAILURE
+    baseline = ["--baseline", str(PYTEST / results)]
+    assert main(["triage", str(PYTEST / results), *baseline]) == ExitCode.FAILURE
     github = report.to_github()
     assert github.startswith("::warning ") and "interrupted" in github.splitlines()[0]
     assert report.to_dict()["run"]["interrupted"]
