@@ -321,7 +321,7 @@ class LiveSessionPanel(Panel):
         if not session.is_open:
             self._show_close()
         self._redraw_static()
-        self.refresh_display()
+        self._refresh_static()
         return rec
 
     async def _tick(self, limit: float) -> None:
@@ -346,9 +346,17 @@ class LiveSessionPanel(Panel):
         if self.error_html.value and self.error_html.value == self._notice_shown:
             self.error_html.value = ""  # "a run is already in flight" is no longer true
         self.state.value = "closed"
-        self.refresh_display()
+        self._refresh_static()
 
     # -- display --------------------------------------------------------------------------------
+
+    def _refresh_static(self) -> None:
+        """Refresh the static view after a run or stop called from a cell (a report shows the
+        final state), not after one a button started: re-sending the display re-renders the
+        whole panel in JupyterLab, under the engineer's pointer (focus lost, a dropdown change
+        made meanwhile lost)."""
+        if asyncio.current_task() not in self.tasks:
+            self.refresh_display()
 
     @property
     def error_text(self) -> str:

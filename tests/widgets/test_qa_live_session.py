@@ -11,6 +11,8 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
 from netra_diag.emulator import EmulatorConfig, TimingProfile, run_service
 from netra_diag.widgets import LiveSessionPanel
 
@@ -205,3 +207,29 @@ async def test_connect_when_connected_says_so() -> None:
         assert panel.session is session
         await panel.stop()
         assert panel.error_html.value == ""
+
+
+async def test_a_button_run_does_not_re_render_the_panel(
+    monkeypatch: pytest.MonkeyPatch, timeout_factor: float
+) -> None:
+    # Before: every run and stop re-sent the panel's display, which JupyterLab answers by
+    # rendering the whole panel anew: after a button click too, under the engineer's pointer.
+    import netra_diag.widgets.base as base
+
+    class Display:
+        updates = 0
+
+        def update(self, _obj: Any) -> None:
+            Display.updates += 1
+
+    monkeypatch.setattr(base, "in_kernel", lambda: True)
+    async with run_service(EmulatorConfig(timing=TimingProfile(time_scale=0.1))) as service:
+        panel = LiveSessionPanel(url=service.url, environ={})
+        panel._display = Display()
+        await _settle(panel.start(panel.run), 20 * timeout_factor)  # the Run button
+        await _settle(panel.start(panel.stop), 20 * timeout_factor)  # the Stop button
+        assert panel.outcome.value.startswith("completed")
+        assert Display.updates == 0
+        assert await panel.run() is not None  # from a cell (and papermill): the report's view
+        await panel.stop()
+        assert Display.updates == 2
