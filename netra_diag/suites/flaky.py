@@ -100,8 +100,9 @@ def is_outage(
     messages = [key.split("|")[1] for key, _ in causes[:2]]
     if len(causes) == 1:
         return f"{n} of {total} tests failed with one cause ({label}): {messages[0]}"
-    more = f"; +{len(causes) - 2} more" if len(causes) > 2 else ""
-    return f"{n} of {total} tests failed with {label}: {'; '.join(messages)}{more}"
+    # (" / " between the causes: "; " separates a headline's findings, and this is one)
+    more = f" (+{len(causes) - 2} more)" if len(causes) > 2 else ""
+    return f"{n} of {total} tests failed with {label}: {' / '.join(messages)}{more}"
 
 
 def assess_flakiness(

@@ -328,8 +328,10 @@ def test_an_outage_of_several_infrastructure_causes_counts_them_all(tmp_path: Pa
     report = triage(results)
     assert report.headline.startswith(
         "outage: 2 of 2 tests failed with timeout or infrastructure: [Errno 111] Connect call "
-        "failed ('<host>', <port>); server rejected WebSocket connection: HTTP 503"
+        "failed ('<host>', <port>) / server rejected WebSocket connection: HTTP 503"
     )
+    # one finding: the headline's findings are what "; " separates
+    assert report.headline.split("; ")[0].endswith("HTTP 503")
     assert main(["triage", str(results)]) == ExitCode.INFRASTRUCTURE
 
 
