@@ -360,8 +360,9 @@ def _triage_signing(
                 for run in history
             ]
         )
+        runs, renamed = _aligned_history(current, runs)
         flakiness = assess_flakiness([*runs, current])
-        notes += _history_notes(current, runs)
+        notes += renamed + _history_notes(current, runs)
     tallies = tally_suites(current)
     observed = _observed_events(current, recs)
     signatures = signing.result(current.failing())
@@ -386,6 +387,20 @@ def _triage_signing(
 
 def _source_name(recordings: object) -> str:
     return os.fspath(recordings) if isinstance(recordings, str | os.PathLike) else "recordings"
+
+
+def _aligned_history(
+    current: SuiteRun, runs: Sequence[SuiteRun]
+) -> tuple[list[SuiteRun], list[str]]:
+    """The earlier runs with their tests named as this run names them, where pytest ran them
+    from another directory (``netra_diag.suites.align``), and a note saying so (one for all)."""
+    aligned = [align_names(run, current, "an earlier run") for run in runs]
+    moved = [note for _, note in aligned if note]
+    if not moved:
+        return list(runs), []
+    also = len(moved) - 1
+    more = f" (and {plural(also, 'more earlier run')} alike)" if also else ""
+    return [run for run, _ in aligned], [f"history: {moved[0]}{more}"]
 
 
 def _history_notes(current: SuiteRun, runs: Sequence[SuiteRun]) -> list[str]:

@@ -54,9 +54,9 @@ def test_history_runs_that_share_no_test_with_this_run_are_said(tmp_path: Path) 
     history.mkdir()
     names = ("test_a", "test_b")
     (history / "run1.xml").write_text(_run(dict.fromkeys(names, "P")))
-    # this run's pytest ran from the folder above: its ids carry the package
+    # another suite altogether
     current = tmp_path / "current.xml"
-    current.write_text(_run(dict.fromkeys(names, "P")).replace('"test_f"', '"flaky.test_f"'))
+    current.write_text(_run(dict.fromkeys(("test_x", "test_y"), "P")))
     report = triage(current, history=history)
     assert any(
         w.startswith("history: 1 of 1 earlier run shares no test with this run")
@@ -65,3 +65,20 @@ def test_history_runs_that_share_no_test_with_this_run_are_said(tmp_path: Path) 
     same = tmp_path / "same.xml"
     same.write_text(_run(dict.fromkeys(names, "P")))
     assert not triage(same, history=history).warnings
+
+
+def test_history_pytest_ran_from_another_directory_is_compared_test_by_test(
+    tmp_path: Path,
+) -> None:
+    history = tmp_path / "history"
+    history.mkdir()
+    for n, flip in enumerate("PFPF"):
+        (history / f"run{n}.xml").write_text(_run({"test_a": flip, "test_b": "P"}))
+    # this run's pytest ran from the folder above: its ids carry the package
+    current = tmp_path / "current.xml"
+    current.write_text(_run({"test_a": "P", "test_b": "P"}).replace('"test_f"', '"flaky.test_f"'))
+    report = triage(current, history=history)
+    assert report.flakiness is not None
+    assert [t.test_id for t in report.flakiness.flaky] == ["flaky.test_f::test_a"]
+    (note,) = [w for w in report.warnings if w.startswith("history: ")]
+    assert "from another directory" in note and "(and 3 more earlier runs alike)" in note
