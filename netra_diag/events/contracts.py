@@ -54,6 +54,7 @@ from netra_diag.events.rules.session import (
     check_error_frames,
     check_frame_size,
     check_frames,
+    check_handshake,
     check_isolation,
     check_observed,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "check_first_event",
     "check_frame_size",
     "check_frames",
+    "check_handshake",
     "check_heartbeats",
     "check_isolation",
     "check_observed",
@@ -116,6 +118,7 @@ DEFAULT_CHECKS: tuple[Check, ...] = (
     check_first_event,
     check_isolation,
     check_heartbeats,
+    check_handshake,
     check_connected,
     check_close,
 )

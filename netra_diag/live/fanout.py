@@ -283,6 +283,7 @@ async def run_fanout(
         st.server_user_id = session.user_id
         st.transport = session.transport
         st.refused_first = refused_attempts(session.attempts)
+        st.establish_timeouts = [m for m in session.marks if m.name == "establish_timeout"]
         connected_gate.done(st.index)
         if together:
             await connected_gate.wait()

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from netra_diag.events.contracts import check_run
+from netra_diag.events.contracts import ContractContext, check_run
 from netra_diag.events.isolation import (
     IsolationReport,
     IsolationVerdict,
@@ -370,7 +370,9 @@ def _contract_errors(
             continue
         skip = foreign.get(st.user, set())
         own = [te for i, te in enumerate(st.events) if i not in skip] if skip else st.events
-        for found in check_run(own).errors:
+        # Only the marks no other line counts: closes are counted by code already.
+        context = ContractContext(marks=st.establish_timeouts)
+        for found in check_run(own, context=context).errors:
             rule = str(found.rule)
             counts[rule] = counts.get(rule, 0) + 1
             examples.setdefault(rule, f"{st.user}: {found.message}")

@@ -120,6 +120,8 @@ class UserState:
     # Transports ``auto`` tried and the server refused before the one kept ("header: closed
     # 1008"): the kept socket is what is judged, these are said apart.
     refused_first: tuple[str, ...] = ()
+    # The session's ``establish_timeout`` marks (a handshake_complete it waited for in vain).
+    establish_timeouts: list[Any] = field(default_factory=list)
     cassette: str | None = None
     thread_id: str = ""
     contents: list[str] = field(default_factory=list)

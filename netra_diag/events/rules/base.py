@@ -68,6 +68,7 @@ class Rule(StrEnum):
     NO_TERMINAL = "no_terminal"
     CONNECTION_CLOSED = "connection_closed"
     NOT_CONNECTED = "not_connected"
+    HANDSHAKE_INCOMPLETE = "handshake_incomplete"
     FOREIGN_EVENT = "foreign_event"
     ERROR_FRAME = "error_frame"
     MISSING_EVENT = "missing_event"

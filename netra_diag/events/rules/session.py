@@ -28,6 +28,7 @@ __all__ = [
     "check_error_frames",
     "check_frame_size",
     "check_frames",
+    "check_handshake",
     "check_isolation",
     "check_observed",
 ]
@@ -234,6 +235,28 @@ def check_connected(events: Sequence[TimedEvent], context: ContractContext) -> I
             None,
             (),
             (attempts[0].start,),
+        )
+
+
+def check_handshake(events: Sequence[TimedEvent], context: ContractContext) -> Iterator[Finding]:
+    """The newest generation's handshake finished (PROTOCOL.md §5): after the client answered
+    ``handshake_response`` the service sends ``handshake_complete`` and refuses requests until
+    then. An ``establish_timeout`` mark awaiting it means the client gave up waiting and went on
+    without it, which a client that waits, as that generation requires, never does."""
+    for mark in context.marks:
+        if mark.name != "establish_timeout" or mark.data.get("awaiting") != "handshake_complete":
+            continue
+        waited = mark.data.get("waited_s")
+        within = f" within {waited:g} s" if isinstance(waited, int | float) else ""
+        yield Finding(
+            Rule.HANDSHAKE_INCOMPLETE,
+            Severity.ERROR,
+            f"handshake_complete never arrived{within} at {at(mark.t)} after handshake_response "
+            "was acknowledged (newest generation): the service refuses requests until it; the "
+            "client went on without it",
+            None,
+            (),
+            (mark.t,),
         )
 
 
