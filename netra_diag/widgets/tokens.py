@@ -56,6 +56,7 @@ class TokenPanel(Panel):
         self.last_inspection: Any = None
         self.last_verification: Any = None
         self.error = ""  # the form's last error (bad claims, TTL, profile, secret), plain text
+        self._minting = False
         self.secret_warning = ""  # e.g. the named secret variable is unset: a fallback was used
 
         if profile not in PROFILES:
@@ -149,6 +150,13 @@ class TokenPanel(Panel):
 
     def mint(self) -> str | None:
         """Mint a token from the form; returns it (also kept in ``self.token``)."""
+        self._minting = True
+        try:
+            return self._mint()
+        finally:
+            self._minting = False
+
+    def _mint(self) -> str | None:
         from netra_diag.tokens import inspect_token, mint_token
 
         self.error = ""
@@ -250,7 +258,14 @@ class TokenPanel(Panel):
     def _show_error(self, message: str) -> None:
         self.error = message
         self.verdict.value = "error"
-        self.explanation.value = f'<span style="color:#b00">{escape(message)}</span>'
+        note = ""
+        if self._minting and self.token is not None:
+            # The token row above still shows the last token minted, beside "verdict: error".
+            note = (
+                f"<br><i>nothing was minted: the token shown, {escape(self.fingerprint.value)}, "
+                "is the last one minted, which Inspect and Verify still use</i>"
+            )
+        self.explanation.value = f'<span style="color:#b00">{escape(message)}</span>{note}'
 
     def _show_inspection(self, inspection: Any, extra: str = "") -> None:
         self.last_inspection = inspection

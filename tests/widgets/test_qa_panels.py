@@ -210,3 +210,21 @@ async def test_a_live_session_leaves_no_token_in_the_saved_widget_state() -> Non
         assert await panel.run() is not None
         await panel.stop()
         assert not JWT_PATTERN.search(_saved_widget_state(panel))
+
+
+def test_a_failed_mint_says_the_token_shown_is_the_last_one() -> None:
+    # Before: after a good mint, a mint with bad claims showed "verdict: error" beside the last
+    # token's fingerprint and "expires in 2h", as if the failed mint had made that token.
+    panel = TokenPanel(environ={}, clock=lambda: NOW)
+    assert panel.mint() is not None
+    shown = panel.fingerprint.value
+    panel.claims.value = "{oops"
+    assert panel.mint() is None
+    assert panel.fingerprint.value == shown
+    assert "nothing was minted" in panel.explanation.value
+    assert shown in panel.explanation.value
+    assert panel.error.startswith("extra claims: ")  # the plain error is unchanged
+    # A first mint that fails has nothing to point at.
+    fresh = TokenPanel(environ={}, clock=lambda: NOW)
+    fresh.claims.value = "{oops"
+    assert fresh.mint() is None and "nothing was minted" not in fresh.explanation.value
