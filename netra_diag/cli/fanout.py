@@ -41,7 +41,8 @@ fallback", not an error by itself), and the isolation verdict (cross-user contam
 PROTOCOL.md §7; events another user's are counted there, not as contract errors).
 
 exit codes: 0 ok, 2 usage error, 3 contamination, authentication refused (close 1008, any
-close right after AUTH_FAILED, HTTP 401/403), events lost, runs ended by agent error or close,
+close right after AUTH_FAILED, HTTP 401/403) or bypassed (users let in under ids other than
+their token's sub: demo-user-001, relaxed_<n>), events lost, runs ended by agent error or close,
 contract errors (unusable or oversized frames, events after the terminal one), or isolation
 not judgeable because users share one server id (auth bypass), 4 runs timed out, 5 users
 could not connect
@@ -181,6 +182,8 @@ def exit_code_for(result: FanoutResult) -> ExitCode:
     if verdict == "contaminated":
         return ExitCode.CONTRACT
     if result.auth_refusals:  # refused credentials are an auth problem, not a lost connection
+        return ExitCode.CONTRACT
+    if result.bypassed_as:  # let in unvalidated (probe's BYPASS): nothing about tokens proven
         return ExitCode.CONTRACT
     if result.sessions_connected < result.n_users:
         return ExitCode.CONNECTION

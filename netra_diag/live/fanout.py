@@ -283,6 +283,8 @@ async def run_fanout(
         st.server_user_id = session.user_id
         st.transport = session.transport
         st.refused_first = refused_attempts(session.attempts)
+        if session.auth.bypass:
+            st.bypassed_as = session.auth.server_user_id or "?"
         st.establish_timeouts = [m for m in session.marks if m.name == "establish_timeout"]
         connected_gate.done(st.index)
         if together:

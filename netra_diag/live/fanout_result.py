@@ -82,6 +82,9 @@ class FanoutResult:
     # counted ("header: closed 1008": 3).
     fallback_users: int = 0
     fallback_refusals: Mapping[str, int] = field(default_factory=dict)
+    # Users the server let in as someone other than their token's sub (permissive auth), and
+    # the ids it gave them: the tokens were not validated, as probe's auth verdict says.
+    bypassed_as: tuple[str, ...] = ()
 
     @property
     def contract_errors(self) -> dict[str, int]:
@@ -179,6 +182,10 @@ class FanoutResult:
                 "reasons": self.auth_refusals,
                 "example": self.auth_refused_example,
             },
+            "auth_bypassed": {
+                "users": len(self.bypassed_as),
+                "server_ids": sorted(set(self.bypassed_as)),
+            },
             "auto_fallback": {
                 "users": self.fallback_users,
                 "refused": dict(self.fallback_refusals),
@@ -219,6 +226,7 @@ class FanoutResult:
             f"  errors by class:    {errors}",
             *(f"    e.g. {example[:300]}" for example in self.contract_examples.values()),
             *self._auth_lines(),
+            *self._bypass_lines(),
             *self._fallback_lines(),
             *("  " + line for line in self.isolation.summary().splitlines()),
             f"  elapsed:            {self.elapsed_s:.2f} s"
@@ -233,6 +241,17 @@ class FanoutResult:
         if self.record_dir:
             lines.append(f"  cassettes:          {self.record_dir}")
         return "\n".join(lines)
+
+    def _bypass_lines(self) -> list[str]:
+        if not self.bypassed_as:
+            return []
+        ids = sorted(set(self.bypassed_as))
+        shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+        return [
+            f"  auth bypassed:      {len(self.bypassed_as)} of {self.n_users} users were let in "
+            f"as someone other than their token's sub ({shown}): permissive auth (DEMO/RELAXED/"
+            "EMERGENCY) did not validate the tokens, so the run proves nothing about them"
+        ]
 
     def _fallback_lines(self) -> list[str]:
         if not self.fallback_users:
@@ -343,6 +362,7 @@ def build_result(
         connect_cpu_s=connect_cpu_s,
         prepare_s=prepare_s,
         contract_examples=examples,
+        bypassed_as=tuple(st.bypassed_as for st in states if st.bypassed_as is not None),
         fallback_users=sum(1 for st in states if st.refused_first),
         fallback_refusals=fallback_refusals,
     )

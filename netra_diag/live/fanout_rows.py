@@ -120,6 +120,9 @@ class UserState:
     # Transports ``auto`` tried and the server refused before the one kept ("header: closed
     # 1008"): the kept socket is what is judged, these are said apart.
     refused_first: tuple[str, ...] = ()
+    # The id the server let this user in as when it was not the token's sub (permissive auth:
+    # demo-user-001, relaxed_<n>): the token was not validated (``AuthVerdict.bypass``).
+    bypassed_as: str | None = None
     # The session's ``establish_timeout`` marks (a handshake_complete it waited for in vain).
     establish_timeouts: list[Any] = field(default_factory=list)
     cassette: str | None = None
