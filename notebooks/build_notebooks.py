@@ -166,11 +166,19 @@ summary.extend(
 summary
 """
     ),
-    md("## Close"),
+    md(
+        """
+## Close
+
+The session closes here. In a headless report the embedded service stops too; in JupyterLab it
+keeps running, so the panel's buttons still work after *Run All* (it stops with the kernel).
+"""
+    ),
     code(
         """
 await panel.stop()
-service.stop()
+if summary_path:  # a report: nothing clicks the panel after this cell
+    service.stop()
 print(panel.state.value)
 """
     ),
