@@ -35,8 +35,9 @@ def base_layout(fig: go.Figure, title: str, **axes: Any) -> go.Figure:
     fig.update_layout(
         title=title,
         template=_TEMPLATE,
-        legend={"orientation": "h", "y": -0.2},
-        margin={"l": 60, "r": 20, "t": 60, "b": 60},
+        # (above the plot: below it, at a notebook's height, it ran into the x axis title)
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+        margin={"l": 60, "r": 20, "t": 90, "b": 60},
         **axes,
     )
     return fig
