@@ -33,6 +33,8 @@ __all__ = ["LiveTimeline"]
 
 _FRAMES = "frames"
 _OPEN = "in progress"
+# What was still open when the session ended: it never finished, it is not still running.
+_CUT = "unfinished: the session closed first"
 
 
 def _name(span: Span) -> str:
@@ -175,6 +177,13 @@ class LiveTimeline:
                 y=lane,
                 hovertext=span_hover(span, opener, 0.0, self.raw_chars),
             )
+
+    def end(self) -> None:
+        """The session is over: what was still open is drawn as cut short by the close (hatched
+        "in progress" would read as a tool still running)."""
+        if _OPEN in self._traces:
+            self._draw_open()
+            self.figure.data[self._traces[_OPEN]].name = _CUT
 
     def _draw_open(self) -> None:
         spans = self.builder.open_spans()

@@ -343,6 +343,8 @@ class LiveSessionPanel(Panel):
             await self.session.close()
             self._sync_marks()
             self._show_close()
+            if self.timeline is not None:
+                self.timeline.end()
         if self.error_html.value and self.error_html.value == self._notice_shown:
             self.error_html.value = ""  # "a run is already in flight" is no longer true
         self.state.value = "closed"

@@ -145,6 +145,18 @@ def test_live_timeline_grows_a_plain_figure() -> None:
     assert list(live.figure.layout.yaxis.ticktext) == ["session", "run t1/r1"]
 
 
+def test_a_live_timeline_ended_mid_run_draws_what_was_open_as_cut_short() -> None:
+    # Stop mid-tool: the hatched "in progress" bar read as a tool still running
+    live = LiveTimeline(config=TimelineConfig(stall_threshold_s=1.0))
+    live.add_mark(Mark("message_sent", 0.0))
+    for te in stream(golden_run(t0=0.1))[:3]:
+        live.add(te)
+    live.end()
+    traces = by_name(live.figure)
+    assert "in progress" not in traces
+    assert len(traces["unfinished: the session closed first"].x) == 1
+
+
 def test_live_timeline_on_a_figure_widget() -> None:
     widget = go.FigureWidget()
     live = LiveTimeline(widget)
