@@ -227,11 +227,7 @@ def _run(args: argparse.Namespace) -> int:
         emit(report.to_text(max_tests=args.max_tests))
     code = exit_code_for(report)
     if code is ExitCode.FAILURE and report.current.interrupted and not report.failing:
-        print(
-            f"netra-diag triage: {report.current.interrupted}: exit 1, what did not run has "
-            "no result",
-            file=sys.stderr,
-        )
+        print(f"netra-diag triage: exit 1: {report.current.interrupted}", file=sys.stderr)
     if args.strict and code is ExitCode.OK and report.weak_signals:
         print(
             "netra-diag triage: --strict: the pass proves little: "
