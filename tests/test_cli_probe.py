@@ -232,3 +232,12 @@ def test_an_oversized_frame_is_a_finding_whenever_it_arrives(
                 late += 1
                 assert "arrived after agent_completed" in out, out
     assert late, "no connection got the oversized frame after agent_completed: pick another seed"
+
+
+def test_an_empty_message_is_a_usage_error_before_connecting(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # (the service answered it with INVALID_MESSAGE: exit 3, a contract verdict on a typo)
+    assert main(["probe", "--message", "  "]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "--message is empty" in err and "embedded" not in err

@@ -409,6 +409,10 @@ def _run(args: argparse.Namespace) -> int:
             f"--transport {args.transport} sends a token, but --no-token sends none: use "
             "--transport none (or auto), or drop --no-token"
         ) from exc
+    if not args.message.strip():
+        # (the service answers an empty message with INVALID_MESSAGE: a contract verdict, exit 3,
+        # on what is the caller's slip)
+        raise UsageError("--message is empty: give the text the agent should answer")
     if args.record:
         check_record_file(args.record)
 
