@@ -48,6 +48,27 @@ def _leeway_hint(skew_s: float, what: str) -> str:
     )
 
 
+def check_secret_length(alg: Any, key: str | bytes, prof: Profile) -> list[Failure]:
+    """A profile whose service refuses short secrets (PROTOCOL.md §3: staging and production
+    take 32 characters or more): a token that verifies with a shorter key was not signed with
+    that service's secret, whatever the signature says."""
+    if alg not in _jws.HMAC_ALGORITHMS or not prof.min_secret_length:
+        return []
+    if len(key) >= prof.min_secret_length:
+        return []
+    return [
+        Failure(
+            FailureCode.UNSUPPORTED_KEY,
+            f"{prof.name} secrets are at least {prof.min_secret_length} characters; the key "
+            f"given has {len(key)}, so it cannot be the {prof.name} service's secret",
+            expected=f">= {prof.min_secret_length} characters",
+            actual=f"{len(key)} characters",
+            hint="verify with the secret the service reads (JWT_SECRET_KEY), or with the "
+            "profile the key belongs to (--profile local or test)",
+        )
+    ]
+
+
 def check_signature(
     alg: Any,
     algorithms: Sequence[str],

@@ -19,7 +19,13 @@ from netra_diag.tokens.arguments import algorithm_names, key_material, token_tex
 from netra_diag.tokens.failures import Failure, FailureCode, plain
 from netra_diag.tokens.inspection import as_epoch, parse_compact, unwrap_token
 from netra_diag.tokens.profiles import Profile, get_profile
-from netra_diag.tokens.rules import check_identity, check_required, check_signature, check_times
+from netra_diag.tokens.rules import (
+    check_identity,
+    check_required,
+    check_secret_length,
+    check_signature,
+    check_times,
+)
 from netra_diag.tokens.timefmt import format_delta
 
 __all__ = ["Failure", "FailureCode", "Verification", "verify_token"]
@@ -145,6 +151,8 @@ def verify_token(
     failures_list = check_signature(
         header.get("alg"), algorithms, parsed.signing_input, parsed.signature or b"", key
     )
+    if not failures_list:
+        failures_list += check_secret_length(header.get("alg"), key, prof)
     failures_list += check_required(claims)
     failures_list += check_times(claims, now, leeway, max_age_s, prof)
     failures_list += check_identity(
