@@ -241,3 +241,13 @@ def test_an_empty_message_is_a_usage_error_before_connecting(
     assert main(["probe", "--message", "  "]) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert "--message is empty" in err and "embedded" not in err
+
+
+def test_an_echo_endpoint_is_said_to_run_no_agent(
+    service: ThreadedService, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # /ws/test only acknowledges: the run times out, and the reason says why waiting is vain
+    url = service.url.rsplit("/ws", 1)[0] + "/ws/test"
+    code, out = probe(capsys, url, "--transport", "none", "--timeout", "1")
+    assert code == ExitCode.TIMEOUT
+    assert "only acknowledged the user_message" in out and "/ws/test" in out

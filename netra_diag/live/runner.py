@@ -240,7 +240,7 @@ async def execute_run(
                 settled = saw_first and binding.complete
     except TimeoutError:
         outcome = RunOutcome.TIMEOUT
-        error = error or f"no terminal event within {timeout:g} s"
+        error = error or _timeout_text(events, timeout, saw_first)
     except SessionClosed as exc:
         outcome = RunOutcome.CLOSED
         error = str(exc)
@@ -284,6 +284,30 @@ async def execute_run(
         error=error,
         user_id=user_id,
         foreign=tuple(foreign),
+    )
+
+
+def _timeout_text(events: list[TimedEvent], timeout: float, saw_first: bool) -> str:
+    """Why a run timed out. A service that answered the request with nothing but an ``ack``
+    of it (PROTOCOL.md §4: what unknown types get) runs no agent for it: an echo endpoint such as
+    the older generation's /ws/test, so waiting longer would not help."""
+    said = f"no terminal event within {timeout:g} s"
+    if saw_first:
+        return said
+    acked = next(
+        (
+            te.event.get("received_type")
+            for te in events
+            if te.event.type == "ack" and te.event.get("received_type")
+        ),
+        None,
+    )
+    if acked is None:
+        return said
+    return (
+        f"no agent event within {timeout:g} s: the service only acknowledged the "
+        f"{acked} as a type it does not run (ack); an echo endpoint such as the older "
+        "generation's /ws/test runs no agent (PROTOCOL.md §1)"
     )
 
 
