@@ -24,6 +24,7 @@ from timeouts import scaled
 from netra_diag.redaction import JWT_PATTERN
 from netra_diag.suites import Category, Cluster, Recording, find_recordings, triage
 from netra_diag.suites.triage import TriageReport
+from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 SUITE = '''
 import socket
@@ -248,7 +249,7 @@ def test_a_token_the_server_quotes_in_its_close_reason_is_not_shown(
     recorded_run: tuple[Path, Recordings],
 ) -> None:
     junit, recordings = recorded_run
-    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLWJ5dGVz"
+    token = mint_token("user-1", key=LOCAL_DEV_SECRET, now=1_700_000_000.0)
     (crashed,) = recordings[CRASHED]
     quoting = replace(crashed, close_reason=f"Internal error for token {token}")
     report = triage(junit, recordings={CRASHED: (quoting,), REFUSED: recordings[REFUSED]})

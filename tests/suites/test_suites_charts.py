@@ -8,12 +8,10 @@ from pathlib import Path
 from netra_diag.charts.triage import causes_figure, flakiness_figure, suite_outcomes_figure
 from netra_diag.suites import triage
 from netra_diag.suites.categories import category_label
+from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 DATA = Path(str(files("netra_diag") / "data" / "suites"))
-TOKEN = (
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1MSJ9."
-    "c2lnbmF0dXJlLXRoYXQtaXMtbG9uZy1lbm91Z2gtdG8tbWF0dGVy"
-)
+TOKEN = mint_token("u1", key=LOCAL_DEV_SECRET, now=1_700_000_000.0)  # minted, never committed
 
 
 def _bundled():  # type: ignore[no-untyped-def]
