@@ -9,32 +9,20 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from live_kit import emulator, probe_json
 
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.emulator import (
-    AuthMode,
-    EmulatorConfig,
     ThreadedService,
-    TimingProfile,
-    start_in_thread,
 )
-
-TIMING = TimingProfile(time_scale=0, tool_calls=(1, 2))
 
 
 @pytest.fixture(scope="module")
 def older_authenticator() -> Iterator[ThreadedService]:
     """The older authenticator: AUTH_FAILED, then close 1011 instead of 1008."""
-    cfg = EmulatorConfig(auth=AuthMode.STRICT, timing=TIMING, auth_close_code=1011)
-    with start_in_thread(cfg) as svc:
+    with emulator(auth_close_code=1011) as svc:
         yield svc
-
-
-def probe_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object]]:
-    code = main(["probe", *argv, "--json"])
-    out = capsys.readouterr().out
-    return code, json.loads(out)
 
 
 def test_auth_failed_then_close_1011_is_an_auth_refusal(

@@ -9,22 +9,20 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from live_kit import emulator
 
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.emulator import (
     AuthMode,
-    EmulatorConfig,
     ThreadedService,
     TimingProfile,
-    start_in_thread,
 )
 
 
 @pytest.fixture(scope="module")
 def relaxed() -> Iterator[ThreadedService]:
-    cfg = EmulatorConfig(auth=AuthMode.RELAXED, timing=TimingProfile(time_scale=0))
-    with start_in_thread(cfg) as svc:
+    with emulator(auth=AuthMode.RELAXED, timing=TimingProfile(time_scale=0)) as svc:
         yield svc
 
 

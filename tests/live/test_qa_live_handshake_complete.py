@@ -10,24 +10,22 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from live_kit import emulator
 
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.emulator import (
     AuthMode,
-    EmulatorConfig,
     ThreadedService,
     TimingProfile,
-    start_in_thread,
 )
 
 
 @pytest.fixture(scope="module")
 def newest() -> Iterator[ThreadedService]:
-    cfg = EmulatorConfig(
+    with emulator(
         auth=AuthMode.STRICT, timing=TimingProfile(time_scale=0, tool_calls=(1, 2)), handshake=True
-    )
-    with start_in_thread(cfg) as svc:
+    ) as svc:
         yield svc
 
 

@@ -10,28 +10,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from live_kit import emulator
 
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.emulator import (
     AuthMode,
-    EmulatorConfig,
     FaultPlan,
     ThreadedService,
     TimingProfile,
-    start_in_thread,
 )
 
 
 @pytest.fixture(scope="module")
 def dropping() -> Iterator[ThreadedService]:
-    cfg = EmulatorConfig(
+    with emulator(
         auth=AuthMode.STRICT,
         timing=TimingProfile(time_scale=0, tool_calls=(1, 2)),
         handshake=True,
         faults=FaultPlan.parse("drop_handshake_complete"),
-    )
-    with start_in_thread(cfg) as svc:
+    ) as svc:
         yield svc
 
 

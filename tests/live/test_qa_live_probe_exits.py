@@ -8,33 +8,21 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from live_kit import emulator, probe_json
 
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.emulator import (
-    AuthMode,
-    EmulatorConfig,
     ThreadedService,
-    TimingProfile,
-    start_in_thread,
 )
-
-TIMING = TimingProfile(time_scale=0, tool_calls=(1, 2))
 
 
 @pytest.fixture(scope="module")
 def query_only() -> Iterator[ThreadedService]:
     """A strict service that accepts credentials only from ``?token=``: ``auto`` is refused by
     header and subprotocol first (AUTH_FAILED, close 1008), then gets in by query."""
-    cfg = EmulatorConfig(auth=AuthMode.STRICT, timing=TIMING, transports={"query"})
-    with start_in_thread(cfg) as svc:
+    with emulator(transports={"query"}) as svc:
         yield svc
-
-
-def probe_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object]]:
-    code = main(["probe", *argv, "--json"])
-    out = capsys.readouterr().out
-    return code, json.loads(out)
 
 
 def test_auto_judges_the_socket_it_kept_not_the_attempts_it_abandoned(

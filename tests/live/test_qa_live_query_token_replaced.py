@@ -10,23 +10,20 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from live_kit import emulator
 
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.emulator import (
-    AuthMode,
-    EmulatorConfig,
     ThreadedService,
     TimingProfile,
-    start_in_thread,
 )
 from netra_diag.tokens import LOCAL_DEV_SECRET, build_handshake, mint_token
 
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[ThreadedService]:
-    cfg = EmulatorConfig(auth=AuthMode.STRICT, timing=TimingProfile(time_scale=0))
-    with start_in_thread(cfg) as svc:
+    with emulator(timing=TimingProfile(time_scale=0)) as svc:
         yield svc
 
 

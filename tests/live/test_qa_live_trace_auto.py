@@ -10,24 +10,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from live_kit import emulator
 
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.emulator import (
-    AuthMode,
-    EmulatorConfig,
     ThreadedService,
-    TimingProfile,
-    start_in_thread,
 )
-
-TIMING = TimingProfile(time_scale=0, tool_calls=(1, 2))
 
 
 @pytest.fixture(scope="module")
 def query_only() -> Iterator[ThreadedService]:
-    cfg = EmulatorConfig(auth=AuthMode.STRICT, timing=TIMING, transports={"query"})
-    with start_in_thread(cfg) as svc:
+    with emulator(transports={"query"}) as svc:
         yield svc
 
 

@@ -10,22 +10,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from live_kit import emulator
 
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.emulator import (
-    AuthMode,
-    EmulatorConfig,
     ThreadedService,
     TimingProfile,
-    start_in_thread,
 )
 
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[ThreadedService]:
-    cfg = EmulatorConfig(auth=AuthMode.STRICT, timing=TimingProfile(time_scale=0))
-    with start_in_thread(cfg) as svc:
+    with emulator(timing=TimingProfile(time_scale=0)) as svc:
         yield svc
 
 
