@@ -1,5 +1,3 @@
-# mypy: disallow-untyped-calls=False
-# (nbformat has no type annotations)
 """The live-session notebook in a real JupyterLab, driven by headless Debian Chromium.
 
 ``netra-diag lab`` starts JupyterLab on a free loopback port with the reference service running;
@@ -13,34 +11,17 @@ A second test opens a report's HTML file and checks that its plotly figures were
 
 from __future__ import annotations
 
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
+from browser_lab import ROOT, chromium, running_lab
 from timeouts import TIMEOUT_FACTOR
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 ARTIFACTS = ROOT / "artifacts" / "browser"
 
 PANEL = ".netra-live-session"
@@ -49,89 +30,20 @@ ROWS = f"{PANEL} table.netra-event-table tbody tr"
 MARKS = f"{PANEL} .js-plotly-plot .scatterlayer path.point, {PANEL} .js-plotly-plot .barlayer path"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (make browser)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
+    with chromium() as instance:
+        yield instance
 
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """JupyterLab (via ``netra-diag lab``) on a copy of the live-session notebook."""
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    # A copy (JupyterLab saves what it runs), with the service slowed down as papermill's
-    # -p time_scale would: the run lasts long enough to watch the panel fill up.
-    nb = nbformat.read(str(ROOT / "notebooks" / "live_session.ipynb"), as_version=4)
-    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    assert "time_scale = 1.0" in params.source
-    params.source = params.source.replace("time_scale = 1.0", "time_scale = 3.0")
-    nbformat.write(nb, str(folder / "live_session.ipynb"))
-    port, token = _free_port(), secrets.token_hex(16)
-    env = dict(
-        os.environ,
-        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
-        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-        JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
-        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
-    )
-    log_path = tmp_path / "lab.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "netra_diag",
-                "lab",
-                "--port",
-                str(port),
-                "--no-browser",
-                "--notebooks",
-                str(folder),
-                "--",
-                f"--IdentityProvider.token={token}",
-                "--LabApp.expose_app_in_browser=True",
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90 * TIMEOUT_FACTOR
-        while True:
-            assert process.poll() is None, log_path.read_text()
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "JupyterLab did not start"
-                time.sleep(0.3)
-        yield f"{base}/lab/tree/live_session.ipynb?token={token}", log_path
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)  # our own process group only
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    """JupyterLab (via ``netra-diag lab``) on a copy of the live-session notebook, with the
+    service slowed down as papermill's -p time_scale would: the run lasts long enough to watch
+    the panel fill up."""
+    slower = {"live_session": {"time_scale = 1.0": "time_scale = 3.0"}}
+    with running_lab(tmp_path, slower) as url:
+        yield url.format(name="live_session"), tmp_path / "lab.log"
 
 
 def _count(page: Any, selector: str) -> int:
