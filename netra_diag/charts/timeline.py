@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -44,7 +44,6 @@ __all__ = [
     "span_hover",
     "swimlanes_figure",
     "timeline_figure",
-    "unterminated_runs",
 ]
 
 # (see netra_diag.events.spans.MISSING_TERMINAL: a missing terminal event is no stall)
@@ -93,11 +92,13 @@ def span_hover(
     zero: float,
     raw_chars: int = 300,
     *,
-    unterminated: Collection[RunKey] = (),
+    missing_terminal: bool = False,
 ) -> str:
+    """``missing_terminal``: the span is a run's never-ended silence
+    (``Timeline.is_missing_terminal``)."""
     start, end = (span.start - zero) * 1e3, (span.end - zero) * 1e3
     head = f"<b>{html.escape(str(span.kind))}</b> {html.escape(span.label)}"
-    if _span_name(span, unterminated) == NO_TERMINAL:
+    if missing_terminal:
         head = (
             f"<b>{NO_TERMINAL}</b> the run never completed: nothing of it for "
             f"{span.duration:.1f} s after its last event, to the end of the stream"
@@ -124,19 +125,14 @@ def frame_hover(te: TimedEvent, zero: float, raw_chars: int = 300) -> str:
     return "<br>".join(lines)
 
 
-def _span_name(span: Span, unterminated: Collection[RunKey] = ()) -> str:
-    """The legend name of a span; ``unterminated``: the runs that sent no terminal event, whose
-    silence still open at the end of the stream is :data:`NO_TERMINAL`, not a stall."""
+def _span_name(span: Span, missing_terminal: bool = False) -> str:
+    """The legend name of a span; a run's never-ended silence (``missing_terminal``) is
+    :data:`NO_TERMINAL`, not a stall."""
+    if missing_terminal:
+        return NO_TERMINAL
     if span.kind is SpanKind.STALL:
-        if span.unfinished and span.run is not None and span.run in unterminated:
-            return NO_TERMINAL
         return f"stall ({span.cause or StallCause.UNKNOWN})"
     return str(span.kind)
-
-
-def unterminated_runs(timeline: Timeline) -> frozenset[RunKey]:
-    """The runs of ``timeline`` that sent no terminal event (what no_terminal reports)."""
-    return timeline.unterminated
 
 
 @dataclass
@@ -275,19 +271,19 @@ def _collect(
     findings: dict[str, _Series] = {}
     for ti, timeline in enumerate(timelines):
         by_index = {te.index: te for te in timeline.events}
-        open_runs = unterminated_runs(timeline)
         for span in timeline.spans:
             lane = by_key.get((ti, span.run))
             if lane is None or not _finite(span.start, span.end):
                 continue
-            series = bars.setdefault(_span_name(span, open_runs), _Series())
+            missing = timeline.is_missing_terminal(span)
+            series = bars.setdefault(_span_name(span, missing), _Series())
             series.base.append((span.start - lane.zero) * 1e3)
             series.x.append(span.duration * 1e3)
             series.y.append(lane.index)
             series.pattern.append("/" if span.unfinished else "")
             opener = by_index.get(span.indices[0]) if span.indices else None
             series.text.append(
-                span_hover(span, opener, lane.zero, raw_chars, unterminated=open_runs)
+                span_hover(span, opener, lane.zero, raw_chars, missing_terminal=missing)
                 if lane.detailed
                 else ""
             )

@@ -22,7 +22,6 @@ from netra_diag.charts.timeline import (
     frame_hover,
     run_label,
     span_hover,
-    unterminated_runs,
 )
 from netra_diag.events.diff import DiffOp, RunDiff
 
@@ -48,17 +47,17 @@ def diff_figure(diff: RunDiff, *, raw_chars: int = 300, title: str | None = None
     for lane, timeline, key in sides:
         zero = timeline.run_start(key)
         by_index = {te.index: te for te in timeline.events}
-        open_runs = unterminated_runs(timeline)
         for span in timeline.spans_of(key):
             if not _finite(span.start, span.end):
                 continue
-            series = bars.setdefault(_span_name(span, open_runs), _Series())
+            missing = timeline.is_missing_terminal(span)
+            series = bars.setdefault(_span_name(span, missing), _Series())
             series.base.append((span.start - zero) * 1e3)
             series.x.append(span.duration * 1e3)
             series.y.append(lane)
             series.pattern.append("/" if span.unfinished else "")
             opener = by_index.get(span.indices[0]) if span.indices else None
-            series.text.append(span_hover(span, opener, zero, raw_chars, unterminated=open_runs))
+            series.text.append(span_hover(span, opener, zero, raw_chars, missing_terminal=missing))
     for name in sorted(SPAN_COLORS, key=lambda name: not _silence(name)):
         if name in bars:
             fig.add_trace(_bar(name, bars[name], 2), row=1, col=1)
