@@ -117,7 +117,7 @@ def _numeric_columns(
     out = []
     for n, column in enumerate(chosen, 1):
         values = [r.get(column) for r in records]
-        present = [v for v in values if v is not None and format_cell(v) != ""]
+        present = [v for v in values if v is not None]  # (NaN is a float: a number)
         if present and all(map(_is_number, present)):
             out.append(n)
     return tuple(out)
