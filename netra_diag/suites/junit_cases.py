@@ -22,7 +22,7 @@ from math import isfinite
 from typing import TypeVar, cast
 
 from netra_diag.suites.constructors import new_test_cases
-from netra_diag.suites.jest_todos import JEST_ROOT, JEST_TODO, jest_todos
+from netra_diag.suites.jest_junit import JEST_ROOT, jest_report
 from netra_diag.suites.junit_children import (
     JEST_SUITE_ERROR,
     NO_EXTRA,
@@ -488,22 +488,6 @@ class CaseCollector:
         self._index = None
 
     # -- the run ------------------------------------------------------------------------------
-    def _jest_todos(self) -> None:
-        """Turn the passes that are jest-junit's todo tests into skips, as jest counts them
-        (``netra_diag.suites.jest_todos``)."""
-        todos, warnings = jest_todos(
-            self.rows, self.pending, self.suite_tests, self.path, JEST_SUITE_ERROR
-        )
-        self.warnings += warnings
-        if not todos:
-            return
-        extra = NO_EXTRA._replace(problems=(JEST_TODO,))
-        for index in todos:
-            self.rows[index] = row = self.rows[index]._replace(outcome=Outcome.SKIPPED)
-            self.columns.outcomes[index] = row.outcome  # type: ignore[index]
-            self.pending[index] = extra
-        self.pending = dict(sorted(self.pending.items()))  # details keep report order
-
     def _details(self) -> tuple[dict[str, TestCase], bool]:
         """The ``TestCase`` of each test that has more than a row (``pending``), by test id in
         the order they came, built column by column (``new_test_cases``); and whether any of
@@ -552,8 +536,8 @@ class CaseCollector:
                 declared = {k: v for k, v in own.items() if v is not None}
         if self.fmt == "junit-node":
             self._node_ids()
-        if self.root_attrs.get("name") == JEST_ROOT and self.suite_tests:
-            self._jest_todos()
+        if self.root_attrs.get("name") == JEST_ROOT:
+            jest_report(self)
         rows = self.rows
         details, pytest_like = self._details()
         fmt = self.fmt
