@@ -1,7 +1,9 @@
 """Live session panel: connect, run and stop an agent turn while the event table and timeline grow.
 
 Composes ``live.Session`` (with its ``on_frame`` observer), ``charts.live_timeline.LiveTimeline``
-on a ``go.FigureWidget``, and the token factory of :mod:`netra_diag.investigation`.
+on a ``go.FigureWidget``, and the token controls of :mod:`netra_diag.widgets.session_secret`
+(profile, the NAME of the secret's variable, production confirmed), which sign each connect's
+token. What is drawn is :mod:`netra_diag.widgets.session_view`'s.
 
 It runs on the kernel's own event loop: the buttons start tasks with
 ``asyncio.get_running_loop().create_task`` and return at once, so the kernel stays free (no
@@ -17,7 +19,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from netra_diag.widgets.base import Panel, escape, figure_html, html_table, in_kernel, pre
+from netra_diag.widgets.base import Panel, escape, figure_html, in_kernel
+from netra_diag.widgets.session_secret import SessionSecretControls
+from netra_diag.widgets.session_view import close_html, event_table, handshake_html, new_figure
 
 __all__ = ["TRANSPORTS", "LiveSessionPanel"]
 
@@ -30,40 +34,23 @@ def _transports() -> tuple[str, ...]:
 
 # auto, every transport of PROTOCOL.md §2, and the known-bad formats for negative checks.
 TRANSPORTS: tuple[str, ...] = _transports()
-_TABLE_ROWS = 200  # the table shows the newest rows; ``events`` keeps them all
-_COLUMNS = ("#", "dir", "t (ms)", "type", "run", "detail")
-
-
-def _figure() -> Any:
-    """A FigureWidget (redraws in place in JupyterLab); a plain Figure where anywidget, which
-    plotly's FigureWidget needs, is missing."""
-    import plotly.graph_objects as go
-
-    try:
-        return go.FigureWidget()
-    except ImportError:
-        return go.Figure()
-
-
-def _detail(event: Any) -> str:
-    for key in ("tool_name", "reasoning", "thought", "status", "error_code", "error_message"):
-        value = event.get(key)
-        if value:
-            text = str(value)
-            return text if len(text) <= 70 else text[:67] + "..."
-    return event.problem or ""
 
 
 class LiveSessionPanel(Panel):
-    """URL, transport and message in; connect / run / stop; events, timeline and verdicts out.
+    """URL, transport, user, token profile, secret variable and message in; connect / run / stop;
+    events, timeline and verdicts out.
 
-    Drive: set ``url.value``, ``transport.value``, ``message.value``; ``connect_button.click()``,
+    Drive: set ``url.value``, ``transport.value``, ``sub.value``, ``profile.value``,
+    ``secret_env.value`` (a variable's NAME), ``allow_production.value``, ``message.value``;
+    ``connect_button.click()``,
     ``run_button.click()``, ``stop_button.click()`` (they start tasks on the running loop), or
     ``await panel.connect()`` / ``await panel.run()`` / ``await panel.stop()``. Results:
     ``state.value``, ``event_count.value``, ``events`` (every ``(direction, TimedEvent)``),
     ``event_table.value`` (HTML), ``figure`` (the timeline), ``handshake_html.value``,
     ``auth.value``, ``close_html.value``, ``outcome.value``, ``record`` (the last ``RunRecord``),
-    ``progress.value`` (while a run is in flight: seconds so far, of the timeout).
+    ``progress.value`` (while a run is in flight: seconds so far, of the timeout),
+    ``secret.value`` (``$NAME: unset`` or ``$NAME: abc…#a1b2c3d4``) and ``secret_note.value``
+    (HTML: the variable is unset, the secret too short for the profile, where signing falls back).
 
     Each new connection starts a fresh table and timeline (times are "since the session started",
     so two sessions on one axis would overlap), and forgets the last connection's handshake,
@@ -79,6 +66,7 @@ class LiveSessionPanel(Panel):
         sub: str = "notebook-user",
         profile: str = "local",
         secret_env: str = "JWT_SECRET_KEY",
+        allow_production: bool = False,
         transport: str = "auto",
         message: str = "Why did last night's golden-path suite fail?",
         timeout: float = 20.0,
@@ -87,8 +75,6 @@ class LiveSessionPanel(Panel):
     ) -> None:
         from netra_diag.charts.live_timeline import LiveTimeline
 
-        self._environ = environ
-        self._profile, self._secret_env = profile, secret_env
         self._record = record
         self.session: Any = None
         self.record: Any = None
@@ -98,7 +84,7 @@ class LiveSessionPanel(Panel):
         self._marks_seen = 0
         self._running = False  # a run is in flight: a second one is refused
         self._connect_lock: asyncio.Lock | None = None
-        self._opened_with: tuple[str, str, str] | None = None  # URL, transport, user
+        self._opened_with: tuple[Any, ...] | None = None  # the form the session opened with
         self._notice_shown = ""  # the last notice about the panel's use, as shown
 
         self.url = widgets.Text(value=url, description="URL", layout={"width": "420px"})
@@ -106,6 +92,17 @@ class LiveSessionPanel(Panel):
             options=list(TRANSPORTS), value=transport, description="transport"
         )
         self.sub = widgets.Text(value=sub, description="user (sub)")
+        self.token_controls = SessionSecretControls(
+            profile=profile,
+            secret_env=secret_env,
+            allow_production=allow_production,
+            environ=environ,
+        )
+        self.profile = self.token_controls.profile
+        self.secret_env = self.token_controls.secret_env
+        self.allow_production = self.token_controls.allow_production
+        self.secret = self.token_controls.secret
+        self.secret_note = self.token_controls.secret_note
         self.message = widgets.Text(value=message, description="message", layout={"width": "520px"})
         self.timeout = widgets.FloatText(value=timeout, description="timeout s")
         self.connect_button = widgets.Button(description="Connect", icon="plug")
@@ -119,10 +116,8 @@ class LiveSessionPanel(Panel):
         self.handshake_html = widgets.HTML(value="")
         self.close_html = widgets.HTML(value="")
         self.error_html = widgets.HTML(value="")
-        self.event_table = widgets.HTML(
-            value=html_table([], _COLUMNS, css_class="netra-event-table")
-        )
-        self.figure = _figure()
+        self.event_table = widgets.HTML(value=event_table([]))
+        self.figure = new_figure()
         self.timeline = LiveTimeline(self.figure, title="Live timeline")
         self._static_plot = widgets.Output()  # only used when the figure is not a widget
 
@@ -134,6 +129,7 @@ class LiveSessionPanel(Panel):
             children=[
                 widgets.HBox([self.url, self.transport]),
                 widgets.HBox([self.sub, self.timeout]),
+                self.token_controls,
                 self.message,
                 widgets.HBox(
                     [
@@ -206,15 +202,20 @@ class LiveSessionPanel(Panel):
             return session
         return await self.connect()
 
-    def _form(self) -> tuple[str, str, str]:
-        return (self.url.value.strip(), self.transport.value, self._user())
+    def _form(self) -> tuple[Any, ...]:
+        # The token's profile and secret too: a run after either changed must sign with the new.
+        return (
+            self.url.value.strip(),
+            self.transport.value,
+            self._user(),
+            *self.token_controls.form(),
+        )
 
     def _user(self) -> str:
         return self.sub.value.strip() or "notebook-user"
 
     async def _open(self) -> Any:
         from netra_diag.errors import NetraDiagError, UsageError
-        from netra_diag.investigation import token_factory
         from netra_diag.live import Session
 
         self._new_connection()
@@ -222,15 +223,17 @@ class LiveSessionPanel(Panel):
         self._opened_with = self._form()
         user = self._user()
         try:
-            token_for = token_factory(
-                profile=self._profile, secret_env=self._secret_env, environ=self._environ
-            )
+            # Looked up again: the variable may have been exported since the field last changed.
+            check = self.token_controls.refresh()
+            if not check.ok:
+                raise UsageError(check.problem)
             self.session = await Session.connect(
                 self.url.value.strip(),
-                token=lambda: token_for(user),
+                token=check.token_source(user),
                 transport=self.transport.value,
                 record=self._record,
                 on_frame=self._on_frame,
+                secrets=(check.key,),  # a message, or its echo, may quote it
             )
         except UsageError as exc:  # a bad URL, transport or secret: the caller's mistake, raised
             self.state.value = "failed"
@@ -402,22 +405,8 @@ class LiveSessionPanel(Panel):
             self.timeline.add_mark(Mark(mark.name, mark.t, dict(mark.data), mark.wall))
         self._marks_seen = len(marks)
 
-    def _rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "#": n,
-                "dir": "←" if direction == "in" else "→",
-                "t (ms)": f"{te.t * 1000:.1f}",
-                "type": te.type or "(invalid)",
-                "run": te.event.run_id or "",
-                "detail": _detail(te.event),
-            }
-            for n, (direction, te) in enumerate(self.events, start=1)
-        ]
-
     def _render_table(self) -> None:
-        rows = self._rows()[-_TABLE_ROWS:]
-        self.event_table.value = html_table(rows, _COLUMNS, css_class="netra-event-table")
+        self.event_table.value = event_table(self.events)
 
     def _redraw_static(self) -> None:
         if isinstance(self.figure, widgets.DOMWidget) or not in_kernel():
@@ -429,40 +418,24 @@ class LiveSessionPanel(Panel):
             display(self.figure)
 
     def _show_handshake(self) -> None:
-        hs = self.session.handshake
         self.auth.value = str(self.session.auth)
-        facts = {
-            "transport": hs.transport,
-            "HTTP status": hs.status,
-            "subprotocol": hs.selected_subprotocol or "-",
-            "token entry echoed": {True: "yes", False: "NO", None: "n/a"}[hs.echoed_token_entry],
-            "server user": hs.server_user_id,
-            "mode": hs.mode,
-            "upgrade": f"{hs.upgrade_s * 1000:.1f} ms" if hs.upgrade_s is not None else "?",
-        }
-        rows = [{"handshake": k, "value": v} for k, v in facts.items()]
-        attempts = [
-            {"transport": a.transport, "outcome": a.outcome, "detail": a.detail}
-            for a in hs.attempts
-        ]
-        self.handshake_html.value = html_table(rows, ("handshake", "value")) + (
-            html_table(attempts, ("transport", "outcome", "detail")) if len(attempts) > 1 else ""
-        )
+        self.handshake_html.value = handshake_html(self.session)
 
     def _show_close(self, fallback: str = "") -> None:
-        info = self.session.close_info if self.session is not None else None
-        if info is not None:
-            self.close_html.value = "<b>close</b>" + pre(info.explanation())
-        elif fallback:
-            self.close_html.value = "<b>close</b>" + pre(fallback)
+        shown = close_html(self.session, fallback)
+        if shown:  # nothing to say keeps what was said
+            self.close_html.value = shown
 
     def static_html(self) -> str:
+        # Which profile and secret signed: a report must say it (as a fingerprint, never more).
+        token = f"<p>{escape(self.token_controls.describe())}</p>"
         if not self.events:
             frames = "" if self.error is not None else "; no frames yet"
             shown: str = self.handshake_html.value + self.close_html.value
-            return f"<p>{escape(self.describe())}{frames}</p>" + shown
+            return f"<p>{escape(self.describe())}{frames}</p>" + token + shown
         parts: list[str] = [
             f"<p>{escape(self.describe())}</p>",
+            token,
             self.handshake_html.value,
             figure_html(self.figure),
             self.event_table.value,
