@@ -20,8 +20,9 @@ from netra_diag.redaction import JWT_PATTERN, fingerprint
 from netra_diag.tokens import PROFILES
 from netra_diag.widgets import LiveSessionPanel
 
+# tests/live is not a package: its helpers are found by their folder, as pytest finds them there.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "live"))
-from live_kit import emulator  # noqa: E402  (tests/live is not a package)
+from live_kit import emulator
 
 # Not JWT-shaped: test secrets, long enough for staging (32+) and one too short for it.
 STAGING = "widget-test-staging-secret-0123456789abcdefgh"
