@@ -18,18 +18,12 @@ nor nbconvert nor plotly.
 
 from __future__ import annotations
 
+from netra_diag.report.artifacts import DEFAULT_OUT_DIR, MAX_REPORT_BYTES, prepare_out_dir
 from netra_diag.report.figures import PLOTLY_MIME, figure_placeholder, figure_spec
-from netra_diag.report.runner import (
-    DEFAULT_OUT_DIR,
-    MAX_REPORT_BYTES,
-    ReportResult,
-    ensure_kernel,
-    find_notebook,
-    notebook_parameters,
-    notebooks_dir,
-    prepare_out_dir,
-    run_report,
-)
+from netra_diag.report.kernelspec import ensure_kernel
+from netra_diag.report.notebooks import find_notebook, notebook_parameters, notebooks_dir
+from netra_diag.report.outcome import ReportResult
+from netra_diag.report.runner import run_report
 from netra_diag.report.safety import (
     check_parameters,
     find_leaks,

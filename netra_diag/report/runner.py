@@ -7,51 +7,65 @@
 - ``NAME.json``: verdicts, counts and SLA results the notebook recorded (:class:`.Summary`), the
   parameters, artifact sizes, and the exit code by class (:func:`.exit_code_for`).
 
-A notebook with a ``record_dir`` parameter records what it needs into ``out_dir/recordings``
-(:data:`RECORDINGS_DIR`: ``investigation_report``, as ``netra-diag demo`` keeps them) or
-``out_dir/recordings-NAME`` (any other notebook, so that reports sharing an ``out_dir`` never
-replace each other's recordings) unless told otherwise, never into a hidden temporary folder. An
-interrupted run (Ctrl-C) writes no report: its kernel is killed and :class:`ReportInterrupted`
-(a ``KeyboardInterrupt``) says where the partial recordings are.
+A notebook with a ``record_dir`` parameter records beside the report (:mod:`.artifacts` says
+where). An interrupted run (Ctrl-C) writes no report: its kernel is killed and
+:class:`ReportInterrupted` (a ``KeyboardInterrupt``) says where the partial recordings are.
 
-The kernel is this interpreter's own (:func:`ensure_kernel`), so a report run from the project's
-virtualenv executes with the project's packages whatever other kernels are installed.
+This module drives the run; the parts live beside it: :mod:`.notebooks` finds the notebook and
+checks its parameters, :mod:`.kernelspec` picks this interpreter's own kernel, :mod:`.execution`
+bounds the run, :mod:`.outcome` judges how it ended and :mod:`.artifacts` writes the files. The
+public names of :mod:`.notebooks`, :mod:`.kernelspec`, :mod:`.outcome` and :mod:`.artifacts` that
+were first defined here stay importable from here.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import logging
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from netra_diag import __version__
-from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.errors import NotebookError, UsageError
-from netra_diag.report.parameters import REPORT_SET, check_path_parameters, refuse_report_set
+from netra_diag.report.artifacts import (
+    DEFAULT_OUT_DIR,
+    MAX_REPORT_BYTES,
+    RECORDINGS_DIR,
+    prepare_out_dir,
+    recorded_since,
+    recordings_folder_name,
+    relative_to_out,
+    tidy_executed_notebook,
+    write_checked,
+)
+from netra_diag.report.kernelspec import ensure_kernel
+from netra_diag.report.notebooks import (
+    coerce_parameters,
+    find_notebook,
+    notebook_parameters,
+    notebooks_dir,
+)
+from netra_diag.report.outcome import (
+    INPUT_ERRORS,
+    UNREACHABLE_ERRORS,
+    ReportInterrupted,
+    ReportResult,
+    judge_report,
+)
+from netra_diag.report.parameters import check_path_parameters, refuse_report_set
 from netra_diag.report.safety import (
     check_parameters,
-    find_leaks,
     named_secrets,
     scrub_json,
     scrub_notebook,
     scrub_text,
     secret_values,
 )
-from netra_diag.report.summary import (
-    Check,
-    CheckKind,
-    derive_headline,
-    exit_code_for,
-    to_jsonable,
-)
+from netra_diag.report.summary import to_jsonable
 
 __all__ = [
     "DEFAULT_OUT_DIR",
@@ -68,195 +82,7 @@ __all__ = [
     "run_report",
 ]
 
-DEFAULT_OUT_DIR = "netra-report"
-# An executed report (notebook or HTML page) above this size is flagged in the summary.
-MAX_REPORT_BYTES = 2 * 1024 * 1024
-KERNEL_NAME = "python3"
-# A cell that raises one of these refused its input (a parameter, or a file one names): the
-# report exits 2 (usage) with the error's own message, not 8 as for a notebook that broke.
-INPUT_ERRORS = frozenset({"UsageError", "ConfigFileError", "ReportParseError", "RecordingError"})
-# A cell that raises one of these could not reach the service (down, wrong port, DNS): the
-# report exits 9 (infrastructure), as --help says, not 8 as for a notebook that broke.
-UNREACHABLE_ERRORS = frozenset({"ConnectFailed"})
-FALLBACK_KERNEL_NAME = "netra-diag"
-# Where a notebook's own recordings go, inside out_dir (as `netra-diag demo` keeps them).
-RECORDINGS_DIR = "recordings"
 RECORD_DIR_PARAMETER = "record_dir"
-
-
-class ReportInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped a report: nothing was written into ``out_dir``; ``recordings`` is where the
-    recordings made so far are (``None``: none were made). ``str()`` says so, for the
-    ``interrupted: ...`` line."""
-
-    def __init__(self, out_dir: Path, recordings: Path | None) -> None:
-        self.out_dir = out_dir
-        self.recordings = recordings
-        where = f"; partial recordings in {recordings}" if recordings is not None else ""
-        super().__init__(f"no report written to {out_dir}{where}")
-
-
-@dataclass(frozen=True)
-class ReportResult:
-    """Where a report went and what it found."""
-
-    name: str
-    notebook_path: Path
-    html_path: Path | None
-    summary_path: Path
-    exit_code: ExitCode
-    headline: str
-    checks: tuple[Check, ...] = ()
-    values: Mapping[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    duration_s: float = 0.0
-    sizes: Mapping[str, int] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
-    recordings_path: Path | None = None
-
-    @property
-    def failed_checks(self) -> tuple[Check, ...]:
-        return tuple(c for c in self.checks if not c.passed)
-
-
-def notebooks_dir() -> Path | None:
-    """The project's ``notebooks/`` folder: ``$NETRA_NOTEBOOKS`` if set, else next to the package
-    (a source checkout), else ``./notebooks``; ``None`` if none exists."""
-    candidates = []
-    if os.environ.get("NETRA_NOTEBOOKS"):
-        candidates.append(Path(os.environ["NETRA_NOTEBOOKS"]))
-    candidates += [Path(__file__).resolve().parents[2] / "notebooks", Path.cwd() / "notebooks"]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-def find_notebook(name: str | os.PathLike[str]) -> Path:
-    """A notebook by path, or by name in :func:`notebooks_dir` (``.ipynb`` optional)."""
-    path = Path(name)
-    if path.suffix == ".ipynb" and path.is_file():
-        return path
-    folder = notebooks_dir()
-    if folder is not None:
-        candidate = folder / (path.name if path.suffix == ".ipynb" else f"{path.name}.ipynb")
-        if candidate.is_file():
-            return candidate
-    known = sorted(p.stem for p in folder.glob("*.ipynb")) if folder else []
-    hint = f"; notebooks in {folder}: {', '.join(known)}" if known else ""
-    raise UsageError(f"no notebook {str(name)!r}{hint}")
-
-
-def notebook_parameters(path: Path) -> dict[str, dict[str, Any]]:
-    """The ``parameters`` cell's names, defaults and help (``papermill.inspect_notebook``)."""
-    import papermill
-
-    return dict(papermill.inspect_notebook(str(path)))
-
-
-def _literal(text: str) -> Any:
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return text
-
-
-def coerce_parameters(
-    raw: Mapping[str, Any], declared: Mapping[str, Mapping[str, Any]], *, where: str = "notebook"
-) -> dict[str, Any]:
-    """Convert ``-p KEY VALUE`` strings to the type of each declared default.
-
-    An undeclared name is an error naming the valid ones (papermill would inject it silently).
-    """
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in declared:
-            # Not those the report command sets itself: giving them is refused too.
-            valid = ", ".join(sorted(k for k in declared if k not in REPORT_SET)) or "none"
-            raise UsageError(f"{where} has no parameter {key!r}; its parameters: {valid}")
-        if not isinstance(value, str):
-            out[key] = value
-            continue
-        default = _literal(str(declared[key].get("default", "")))
-        if isinstance(default, bool):
-            lowered = value.strip().lower()
-            if lowered not in {"true", "false", "1", "0", "yes", "no"}:
-                raise UsageError(f"parameter {key!r} wants true or false, got {value!r}")
-            out[key] = lowered in {"true", "1", "yes"}
-        elif isinstance(default, int | float):
-            try:
-                out[key] = type(default)(float(value) if isinstance(default, float) else value)
-            except ValueError:
-                kind = "an integer" if isinstance(default, int) else "a number"
-                raise UsageError(f"parameter {key!r} wants {kind}, got {value!r}") from None
-        elif isinstance(default, str):
-            out[key] = value
-        else:
-            out[key] = _literal(value)
-    return out
-
-
-def prepare_out_dir(path: str | os.PathLike[str]) -> Path:
-    """Create ``path`` for report output; a folder created here gets a ``.gitignore`` of ``*``
-    (reports are build output: nothing in them belongs in version control)."""
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is not a directory")
-    if not out.exists():
-        try:
-            out.mkdir(parents=True)
-            (out / ".gitignore").write_text("*\n", encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--out {out}: cannot create it: {exc.strerror or exc}") from None
-    return out
-
-
-def ensure_kernel() -> str:
-    """The name of a kernel that runs this interpreter.
-
-    jupyter_client starts a kernelspec whose ``argv[0]`` is plain ``python`` with the current
-    interpreter, so the standard ``python3`` spec is used when it resolves to us. A ``python3``
-    spec pointing elsewhere (e.g. a user-level one) would run the report without the project's
-    packages; then a ``netra-diag`` kernelspec for this interpreter is installed into
-    ``sys.prefix`` (the virtualenv) and used instead.
-    """
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    manager = KernelSpecManager()
-    for name in (KERNEL_NAME, FALLBACK_KERNEL_NAME):
-        try:
-            spec = manager.get_kernel_spec(name)
-        except NoSuchKernel:
-            continue
-        argv0 = spec.argv[0] if spec.argv else ""
-        plain = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info)}
-        if argv0 in plain or Path(argv0).resolve() == Path(sys.executable).resolve():
-            return name
-    from ipykernel.kernelspec import install
-
-    install(
-        kernel_name=FALLBACK_KERNEL_NAME,
-        display_name="Python 3 (netra-diag)",
-        prefix=sys.prefix,
-    )
-    return FALLBACK_KERNEL_NAME
-
-
-def _derive_headline(checks: tuple[Check, ...], error: str | None) -> str:
-    """Worst first: a notebook error, then failed checks by exit-code class."""
-    if error:
-        return f"notebook failed: {error}"
-    return derive_headline(checks)
-
-
-def _write_checked(path: Path, text: str, secrets: tuple[str, ...]) -> int:
-    leaks = find_leaks(text, secrets)
-    if leaks:
-        # Fail closed: a report that still holds a secret after scrubbing is not written at all.
-        raise NotebookError(str(path), f"refusing to write: {', '.join(leaks[:3])} survived scrub")
-    data = text.encode("utf-8")
-    path.write_bytes(data)
-    return len(data)
 
 
 def run_report(
@@ -342,7 +168,9 @@ def run_report(
         recordings: Path | None = None
         if RECORD_DIR_PARAMETER in declared:
             # Recordings made now land beside the report, not in a hidden temporary folder.
-            recordings = Path(params.get(RECORD_DIR_PARAMETER) or out / _own(name)).resolve()
+            recordings = Path(
+                params.get(RECORD_DIR_PARAMETER) or out / recordings_folder_name(name)
+            ).resolve()
             run_params[RECORD_DIR_PARAMETER] = str(recordings)
         say(f"running {source} with kernel {kernel!r}")
         run = RunTracker(cell_timeout, run_timeout, started)
@@ -380,7 +208,7 @@ def run_report(
             # its own, which the terminal's Ctrl-C never reached) is killed, and nothing is
             # written: a report of half a run would read as a verdict.
             kill_kernels()
-            raise ReportInterrupted(out, _recorded_since(recordings, wall_started)) from None
+            raise ReportInterrupted(out, recorded_since(recordings, wall_started)) from None
         except Exception as exc:  # kernel died, ...: still report what ran
             where = run.where()
             error = f"{where + ': ' if where else ''}{type(exc).__name__}: {exc}"
@@ -403,33 +231,10 @@ def run_report(
     found = scrub_json(found, secrets)
     if error:
         error = scrub_text(error, secrets)
-    # Widget state would make the page load the widget manager from a CDN; the static views
-    # that panels put beside their widget output are what a saved report shows.
-    executed.metadata.pop("widgets", None)
-    meta = executed.metadata.get("papermill", {})
-    if isinstance(meta, dict):
-        meta["output_path"] = str(nb_path)
-        meta.get("parameters", {}).pop("summary_path", None)
-    for cell in executed.cells:
-        # The temporary file the notebook's summary went through is gone: not a parameter
-        # a reader of the report can use or should look for.
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", ()):
-            lines = str(cell.get("source", "")).splitlines()
-            cell["source"] = "\n".join(x for x in lines if not x.startswith("summary_path = "))
+    tidy_executed_notebook(executed, nb_path)
 
-    checks = tuple(Check.from_dict(c) for c in found.get("checks", ()) if isinstance(c, dict))
-    exit_code = exit_code_for(checks, notebook_failed=error is not None)
-    headline = _derive_headline(checks, error) if error else str(found.get("headline") or "")
-    headline = headline or _derive_headline(checks, None)
-    if refused is not None:
-        refused = scrub_text(refused, secrets)
-        exit_code = ExitCode.USAGE
-        headline = f"bad input, nothing checked: {refused}"
-    elif unreachable is not None:
-        unreachable = scrub_text(unreachable, secrets)
-        checks += (Check("infrastructure", CheckKind.INFRASTRUCTURE, False, unreachable),)
-        exit_code = ExitCode.INFRASTRUCTURE
-        headline = f"infrastructure: {unreachable}; nothing after it was checked"
+    verdict = judge_report(found, error, refused, unreachable, secrets)
+    checks, exit_code, headline = verdict.checks, verdict.exit_code, verdict.headline
 
     sizes: dict[str, int] = {}
     warnings: list[str] = [
@@ -437,14 +242,14 @@ def run_report(
     ]
     say(f"writing {nb_path}")
     text = nbformat.writes(executed)  # type: ignore[no-untyped-call]
-    sizes["notebook"] = _write_checked(nb_path, text, secrets)
+    sizes["notebook"] = write_checked(nb_path, text, secrets)
     written_html: Path | None = None
     if html:
         from netra_diag.report.html import export_html
 
         say(f"exporting {html_path}")
         page = export_html(executed, title=f"netra-diag report: {name}", hide_code=hide_code)
-        sizes["html"] = _write_checked(html_path, page.html, secrets)
+        sizes["html"] = write_checked(html_path, page.html, secrets)
         written_html = html_path
     else:
         # A page left by an earlier run into the same folder would show that run's verdict
@@ -455,20 +260,12 @@ def run_report(
             warnings.append(f"{kind} is {size / 1e6:.1f} MB, over the 2 MB report budget")
 
     duration = time.monotonic() - started
-    made = _recorded_since(recordings, wall_started)
+    made = recorded_since(recordings, wall_started)
     summary = {
         "report": name,
         "source": str(source),
         "tool_version": __version__,
-        "status": (
-            "bad_input"
-            if refused is not None
-            else "unreachable"
-            if unreachable is not None
-            else "notebook_error"
-            if error
-            else "ok"
-        ),
+        "status": verdict.status,
         "error": error,
         "exit_code": int(exit_code),
         "exit_class": exit_code.name,
@@ -480,13 +277,13 @@ def run_report(
             "notebook": nb_path.name,
             "html": written_html.name if written_html else None,
             "summary": summary_path.name,
-            "recordings": _relative(made, out) if made is not None else None,
+            "recordings": relative_to_out(made, out) if made is not None else None,
         },
         "sizes": sizes,
         "warnings": warnings,
         "duration_s": round(duration, 3),
     }
-    _write_checked(
+    write_checked(
         summary_path, json.dumps(summary, indent=2, sort_keys=True, allow_nan=False), secrets
     )
     return ReportResult(
@@ -515,30 +312,3 @@ class _QuietTimeouts(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.getMessage()).startswith(self.said)
-
-
-def _own(name: str) -> str:
-    """The folder in ``out_dir`` where notebook ``name`` records by default (see the module
-    docstring): a collection replaces the previous one in its folder, and must not replace
-    another report's (both default to ``./netra-report``)."""
-    return RECORDINGS_DIR if name == "investigation_report" else f"{RECORDINGS_DIR}-{name}"
-
-
-def _recorded_since(folder: Path | None, since: float) -> Path | None:
-    """``folder`` if the notebook recorded into it during this run (it was changed since
-    ``since``, a ``time.time()``), else ``None``: a notebook given recordings to read leaves
-    ``record_dir`` untouched."""
-    try:
-        changed = folder is not None and folder.stat().st_mtime >= since - 1.0
-    except OSError:
-        return None
-    return folder if changed else None
-
-
-def _relative(path: Path, out: Path) -> str:
-    """``path`` relative to ``out`` when inside it (as the other artifacts are named), else
-    absolute."""
-    try:
-        return str(path.relative_to(out.resolve()))
-    except ValueError:
-        return str(path)

@@ -1,0 +1,112 @@
+"""What a report leaves in its output folder, and where.
+
+``out_dir`` (:data:`DEFAULT_OUT_DIR` unless told) is created with a ``.gitignore`` of ``*``
+(:func:`prepare_out_dir`). Each file goes through :func:`write_checked`, which refuses to write
+text that still holds a secret. The executed notebook is tidied first
+(:func:`tidy_executed_notebook`).
+
+A notebook with a ``record_dir`` parameter records what it needs into ``out_dir/recordings``
+(:data:`RECORDINGS_DIR`: ``investigation_report``, as ``netra-diag demo`` keeps them) or
+``out_dir/recordings-NAME`` (any other notebook, so that reports sharing an ``out_dir`` never
+replace each other's recordings; :func:`recordings_folder_name`) unless told otherwise, never into
+a hidden temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from netra_diag.errors import NotebookError, UsageError
+from netra_diag.report.safety import find_leaks
+
+__all__ = [
+    "DEFAULT_OUT_DIR",
+    "MAX_REPORT_BYTES",
+    "RECORDINGS_DIR",
+    "prepare_out_dir",
+    "recorded_since",
+    "recordings_folder_name",
+    "relative_to_out",
+    "tidy_executed_notebook",
+    "write_checked",
+]
+
+DEFAULT_OUT_DIR = "netra-report"
+# An executed report (notebook or HTML page) above this size is flagged in the summary.
+MAX_REPORT_BYTES = 2 * 1024 * 1024
+# Where a notebook's own recordings go, inside out_dir (as `netra-diag demo` keeps them).
+RECORDINGS_DIR = "recordings"
+
+
+def prepare_out_dir(path: str | os.PathLike[str]) -> Path:
+    """Create ``path`` for report output; a folder created here gets a ``.gitignore`` of ``*``
+    (reports are build output: nothing in them belongs in version control)."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is not a directory")
+    if not out.exists():
+        try:
+            out.mkdir(parents=True)
+            (out / ".gitignore").write_text("*\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--out {out}: cannot create it: {exc.strerror or exc}") from None
+    return out
+
+
+def write_checked(path: Path, text: str, secrets: tuple[str, ...]) -> int:
+    """Write ``text`` to ``path`` and return its size in bytes; raise
+    :class:`~netra_diag.errors.NotebookError` instead when a secret survived scrubbing."""
+    leaks = find_leaks(text, secrets)
+    if leaks:
+        # Fail closed: a report that still holds a secret after scrubbing is not written at all.
+        raise NotebookError(str(path), f"refusing to write: {', '.join(leaks[:3])} survived scrub")
+    data = text.encode("utf-8")
+    path.write_bytes(data)
+    return len(data)
+
+
+def tidy_executed_notebook(executed: Any, nb_path: Path) -> None:
+    """Make the executed notebook (an ``nbformat`` node, changed in place) what a reader of the
+    report at ``nb_path`` should see."""
+    # Widget state would make the page load the widget manager from a CDN; the static views
+    # that panels put beside their widget output are what a saved report shows.
+    executed.metadata.pop("widgets", None)
+    meta = executed.metadata.get("papermill", {})
+    if isinstance(meta, dict):
+        meta["output_path"] = str(nb_path)
+        meta.get("parameters", {}).pop("summary_path", None)
+    for cell in executed.cells:
+        # The temporary file the notebook's summary went through is gone: not a parameter
+        # a reader of the report can use or should look for.
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", ()):
+            lines = str(cell.get("source", "")).splitlines()
+            cell["source"] = "\n".join(x for x in lines if not x.startswith("summary_path = "))
+
+
+def recordings_folder_name(name: str) -> str:
+    """The folder in ``out_dir`` where notebook ``name`` records by default (see the module
+    docstring): a collection replaces the previous one in its folder, and must not replace
+    another report's (both default to ``./netra-report``)."""
+    return RECORDINGS_DIR if name == "investigation_report" else f"{RECORDINGS_DIR}-{name}"
+
+
+def recorded_since(folder: Path | None, since: float) -> Path | None:
+    """``folder`` if the notebook recorded into it during this run (it was changed since
+    ``since``, a ``time.time()``), else ``None``: a notebook given recordings to read leaves
+    ``record_dir`` untouched."""
+    try:
+        changed = folder is not None and folder.stat().st_mtime >= since - 1.0
+    except OSError:
+        return None
+    return folder if changed else None
+
+
+def relative_to_out(path: Path, out: Path) -> str:
+    """``path`` relative to ``out`` when inside it (as the other artifacts are named), else
+    absolute."""
+    try:
+        return str(path.relative_to(out.resolve()))
+    except ValueError:
+        return str(path)
