@@ -198,6 +198,7 @@ def run_check(args: argparse.Namespace) -> int:
         phase_metrics,
         summarize_latency,
     )
+    from netra_diag.latency.openings import summarize_openings
     from netra_diag.recording import find_cassettes, load_frames
 
     if not 0 < args.confidence < 1:
@@ -229,6 +230,9 @@ def run_check(args: argparse.Namespace) -> int:
     gate = SlaGate(report, comparison, allow_missing=args.allow_missing)
     code = ExitCode.SLA_BREACH if gate.failed else ExitCode.OK
     summary = summarize_latency(metrics, confidence=args.confidence) if len(metrics) else None
+    openings = summarize_openings(current.frames)
+    # Said only when the SLA checks a figure the left-out attempts would have changed.
+    connection_checked = bool(used & {"connect", "auth", "handshake", "time_to_established"})
     if args.json:
         doc: dict[str, Any] = {
             "exit_code": int(code),
@@ -236,6 +240,7 @@ def run_check(args: argparse.Namespace) -> int:
             "metrics_rows": len(metrics),
             "warnings": warnings,
             **gate.to_dict(),
+            "openings": openings.to_dict(),
             "summary": _records(summary.to_frame()) if summary is not None else [],
             "summary_warnings": list(summary.warnings) if summary is not None else [],
         }
@@ -244,6 +249,8 @@ def run_check(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f"netra-diag sla: warning: {warning}", file=sys.stderr)
     lines = [gate.headline, *report.text().splitlines()[1:]]
+    if connection_checked and openings.matters:
+        lines.append(openings.text())
     missing_required = gate.missing_required
     if missing_required and args.allow_missing:
         lines.append(

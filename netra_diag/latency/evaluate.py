@@ -281,7 +281,10 @@ def _statistic(
     n = int(x.size)
     stat = check.statistic
     if stat == "success_rate":
-        return _success_rate(sample, confidence)
+        # A connect row stands for a session's opening, not for each transport auto tried
+        # (``latency.openings``): say so where the count is given.
+        noun = "connects" if check.phase == "connect" else "attempts"
+        return _success_rate(sample, confidence, noun)
     if stat == "count":
         return _Stat(float(n), math.nan, math.nan, n, True, "")
     if stat == "rate":
@@ -317,7 +320,7 @@ def _statistic(
     return _Stat(point, low, high, n, not note, note)
 
 
-def _success_rate(sample: _Sample, confidence: float) -> _Stat:
+def _success_rate(sample: _Sample, confidence: float, noun: str = "attempts") -> _Stat:
     if sample.fraction is not None and sample.ok.size == 0:
         note = "success rate given without attempt counts: its uncertainty is unknown"
         return _Stat(sample.fraction, math.nan, math.nan, 0, False, note)
@@ -331,7 +334,7 @@ def _success_rate(sample: _Sample, confidence: float) -> _Stat:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    note = "" if n >= MIN_TAIL_SAMPLES else f"{k} of {n} attempts: too few for a rate"
+    note = "" if n >= MIN_TAIL_SAMPLES else f"{k} of {n} {noun}: too few for a rate"
     return _Stat(p, max(0.0, centre - half), min(1.0, centre + half), n, not note, note)
 
 

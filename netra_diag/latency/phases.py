@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from netra_diag.events.model import AGENT_EVENTS, REQUEST_TYPES, TERMINAL_EVENTS
+from netra_diag.latency.openings import Openings, feed
 
 __all__ = [
     "LIVENESS",
@@ -67,6 +68,9 @@ PONG_TYPES = frozenset({"pong", "heartbeat_ack"})
 LIVENESS = frozenset({"heartbeat", "pong", "heartbeat_ack"})
 _FAILED_CONNECT_MARKS = frozenset({"handshake_rejected", "error", "close"})
 _SUCCESS_OUTCOMES = frozenset({"completed", "ok", "success", "passed"})
+# Rows of a connection attempt: ``latency.openings`` drops those of attempts that were no
+# connect of their own (auto's fallbacks and extra sockets).
+_CONNECTION_PHASES = frozenset({"connect", "auth", "handshake", "time_to_established"})
 
 
 def _blank(value: Any) -> bool:
@@ -150,6 +154,7 @@ class PhaseScanner:
         # The least disagreement between the server's clock and the client's wall clock this
         # cassette proves (ms): see ``clock_violation_ms``.
         self.clock_skew_ms = 0.0
+        self.openings = Openings(cassette, lambda: self.emit(Phase.CONNECT, math.nan, ok=False))
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -180,6 +185,8 @@ class PhaseScanner:
             self.run.rows.append(row)
         else:
             self.out.append(row)
+            if row["phase"] in _CONNECTION_PHASES:
+                self.openings.track(row)
         return row
 
     def fail(self, phase: Phase, *, in_run: bool = False, tool: str | None = None) -> None:
@@ -189,9 +196,12 @@ class PhaseScanner:
 
     def mark(self, name: str, data: Mapping[str, Any]) -> None:
         t = self.t
+        if name != "connect_start":
+            feed(self.openings, name, data)
         if name == "connect_start":
             if self.connect_start is not None:
                 self.fail(Phase.CONNECT)
+            feed(self.openings, name, data)  # after the fail: that row is the last attempt's
             self.connect_start = self.conn_origin = t
             self.upgrade_t, self.established = None, False
             self.upgrade_from_frame, self.connect_row = False, None
@@ -413,7 +423,8 @@ class PhaseScanner:
         for row in self.out:
             if row["phase"] == Phase.EVENT_LATENCY:
                 row["clock_skew_ms"] = self.clock_skew_ms
-        return self.out
+        dropped = self.openings.dropped
+        return [row for row in self.out if id(row) not in dropped] if dropped else self.out
 
 
 def clock_violation_ms(latency_ms: float, elapsed_ms: float) -> float:

@@ -1,0 +1,333 @@
+"""Which connection attempts of a cassette were connects: ``auto``'s transports grouped into the
+openings a user actually made.
+
+A session opens its socket once, and again on each reconnect: an *opening*. With
+``--transport auto`` one opening may try up to four transports (docs/cassette-format.md:
+``connect_start`` with ``attempt`` 1, 2 … and one ``transport_attempt`` mark each) and keeps one
+socket: the first whose server user matched the token's sub, else the first that connected at
+all. The others are not connects of that user. A refused attempt (``rejected``: an HTTP status
+other than 101, e.g. 403; ``closed``: accepted, then closed before being established, e.g. 1008;
+``failed``: no answer, or no ticket) is an attempt, not an upgrade: before the transport kept it
+is an *auto fallback*; when every transport of the opening was refused, the opening is one
+failed connect, however many transports it tried. A connected attempt auto did not keep was the
+same user's session opened once more and closed by the client, not another connect.
+
+``Openings`` follows one cassette's marks (``PhaseScanner`` feeds it) and says which rows of the
+connection phases (``connect``, ``auth``, ``time_to_established``, ``handshake``) to drop, and
+which refused attempts were fallbacks. Cassettes without ``transport_attempt`` marks (older
+recorders, hand-made tables) keep every row as before: nothing tells their attempts apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd
+
+from netra_diag.wording import plural
+
+__all__ = [
+    "CONNECTED_OUTCOMES",
+    "REFUSED_OUTCOMES",
+    "Fallback",
+    "Openings",
+    "OpeningsSummary",
+    "feed",
+    "summarize_openings",
+]
+
+CONNECTED_OUTCOMES = frozenset({"validated", "bypass", "unverified"})
+REFUSED_OUTCOMES = frozenset({"rejected", "closed", "failed"})
+# Marks that never fall inside an opening: whatever follows them opens a new one.
+_OUTSIDE = frozenset(
+    {
+        "run_start",
+        "message_sent",
+        "run_end",
+        "reconnect_attempt",
+        "reconnected",
+        "reconnect_skipped",
+        "first_event",
+        "terminal_event",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """One refused attempt that was not the opening's connect: ``how`` is ``closed 1008``,
+    ``rejected HTTP 403`` or ``failed``; ``duration_ms`` the time it took (NaN if unknown)."""
+
+    cassette: str
+    transport: str
+    how: str
+    duration_ms: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.transport}: {self.how}"
+
+
+class _Role(StrEnum):
+    PENDING = "pending"  # under way: no transport_attempt mark yet
+    KEPT = "kept"  # the opening's connect
+    EXTRA = "extra"  # connected, but auto kept another socket
+    REFUSED = "refused"  # refused; stands for the opening's failure until another gets in
+    FOLDED = "folded"  # refused, in an opening a later refusal stands for
+    FALLBACK = "fallback"  # refused, in an opening another transport got in
+
+
+@dataclass
+class _Attempt:
+    transport: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    role: _Role = _Role.PENDING
+    outcome: str = ""
+    how: str = ""
+    duration_ms: float = math.nan
+
+
+def _how(data: Mapping[str, Any]) -> str:
+    how = str(data.get("outcome") or "")
+    code, status = data.get("close_code"), data.get("status")
+    if isinstance(code, int) and not isinstance(code, bool):
+        return f"{how} {code}"
+    if isinstance(status, int) and not isinstance(status, bool):
+        return f"{how} HTTP {status}"
+    return how
+
+
+def _ms(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return math.nan
+    return float(value) * 1e3 if math.isfinite(value) else math.nan
+
+
+class Openings:
+    """The openings of one cassette, mark by mark (module docstring). ``failed_connect`` emits
+    the failed ``connect`` row an opening needs when its last refused attempt wrote none (a
+    ticket request that failed before any ``connect_start``)."""
+
+    def __init__(self, cassette: str, failed_connect: Callable[[], dict[str, Any]]) -> None:
+        self.cassette = cassette
+        self._failed_connect = failed_connect
+        self._attempts: list[_Attempt] = []  # the opening under way
+        self._done: list[_Attempt] = []  # those of earlier openings
+        self.dropped: set[int] = set()  # id() of the rows that are no connect of their own
+        # Openings with at least one transport_attempt mark (the others cannot be judged).
+        self.openings = 0
+
+    def outside(self, name: str) -> None:
+        """A mark ``name`` was seen: one of ``_OUTSIDE`` ends the current opening."""
+        if name in _OUTSIDE:
+            self._close()
+
+    def start(self, data: Mapping[str, Any]) -> None:
+        """A ``connect_start``: attempt 1 (or no number) opens a new opening."""
+        number = data.get("attempt")
+        if not isinstance(number, int) or isinstance(number, bool) or number <= 1:
+            self._close()
+        self._attempts.append(_Attempt(str(data.get("transport") or "?")))
+
+    def track(self, row: dict[str, Any]) -> None:
+        """A row of a connection phase, owned by the attempt under way (if any)."""
+        if self._attempts and self._attempts[-1].role is _Role.PENDING:
+            self._attempts[-1].rows.append(row)
+
+    def settle(self, data: Mapping[str, Any]) -> None:
+        """A ``transport_attempt`` mark: the attempt under way ended with ``data["outcome"]``."""
+        outcome = str(data.get("outcome") or "")
+        if outcome not in CONNECTED_OUTCOMES | REFUSED_OUTCOMES:
+            return  # an outcome this reader does not know: leave the rows as they are
+        if not self._attempts or self._attempts[-1].role is not _Role.PENDING:
+            # No connect_start of its own (the ticket request failed first): same opening.
+            self._attempts.append(_Attempt(str(data.get("transport") or "?")))
+        if all(a.role is _Role.PENDING for a in self._attempts):
+            self.openings += 1
+        attempt = self._attempts[-1]
+        attempt.outcome, attempt.how = outcome, _how(data)
+        attempt.duration_ms = _ms(data.get("duration_s"))
+        if outcome in CONNECTED_OUTCOMES:
+            self._connected(attempt)
+        else:
+            self._refused(attempt)
+
+    # -- results --------------------------------------------------------------------------------
+
+    def _all(self) -> list[_Attempt]:
+        return [*self._done, *self._attempts]
+
+    @property
+    def openings_in(self) -> int:
+        return sum(a.role is _Role.KEPT for a in self._all())
+
+    @property
+    def extra_connected(self) -> int:
+        return sum(a.role is _Role.EXTRA for a in self._all())
+
+    @property
+    def folded(self) -> int:
+        return sum(a.role is _Role.FOLDED for a in self._all())
+
+    @property
+    def fallbacks(self) -> list[Fallback]:
+        return [
+            Fallback(self.cassette, a.transport, a.how, a.duration_ms)
+            for a in self._all()
+            if a.role is _Role.FALLBACK
+        ]
+
+    # -- transitions ----------------------------------------------------------------------------
+
+    def _close(self) -> None:
+        self._done.extend(a for a in self._attempts if a.role is not _Role.PENDING)
+        self._attempts = []
+
+    def _drop(self, attempt: _Attempt, role: _Role) -> None:
+        attempt.role = role
+        self.dropped.update(id(row) for row in attempt.rows)
+
+    def _kept(self) -> _Attempt | None:
+        return next((a for a in self._attempts if a.role is _Role.KEPT), None)
+
+    def _connected(self, attempt: _Attempt) -> None:
+        kept = self._kept()
+        if kept is not None:
+            if attempt.outcome != "validated" or kept.outcome == "validated":
+                # Auto kept an earlier socket and closed this one: the same user's, no connect.
+                self._drop(attempt, _Role.EXTRA)
+                return
+            # A validated socket after one that only connected: auto keeps the validated one.
+            self._drop(kept, _Role.EXTRA)
+        attempt.role = _Role.KEPT
+        for earlier in self._attempts:
+            if earlier.role in (_Role.REFUSED, _Role.FOLDED):
+                self._drop(earlier, _Role.FALLBACK)
+
+    def _refused(self, attempt: _Attempt) -> None:
+        # Refused is not upgraded, whatever the HTTP status was before the close.
+        for row in attempt.rows:
+            if row["phase"] == "connect" and row["ok"]:
+                row["ok"], row["value_ms"] = False, math.nan
+        if not any(row["phase"] == "connect" for row in attempt.rows):
+            row = self._failed_connect()
+            if not any(r is row for r in attempt.rows):
+                attempt.rows.append(row)
+        if self._kept() is not None:
+            self._drop(attempt, _Role.FALLBACK)
+            return
+        # Until another transport gets in, the latest refusal stands for the opening's failure.
+        for earlier in self._attempts:
+            if earlier.role is _Role.REFUSED:
+                self._drop(earlier, _Role.FOLDED)
+        attempt.role = _Role.REFUSED
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningsSummary:
+    """What the connection figures rest on: ``openings`` judged by their ``transport_attempt``
+    marks (one per session connect and reconnect), how many got in, the refused attempts left
+    out as auto fallbacks, refused attempts ``folded`` into an opening that failed on every
+    transport, and connected sockets auto closed again (``extra_connected``)."""
+
+    openings: int = 0
+    openings_in: int = 0
+    fallbacks: tuple[Fallback, ...] = ()
+    folded: int = 0
+    extra_connected: int = 0
+
+    @property
+    def by_how(self) -> dict[str, int]:
+        return dict(sorted(Counter(f.label for f in self.fallbacks).items()))
+
+    @property
+    def fallback_ms(self) -> float:
+        return sum(f.duration_ms for f in self.fallbacks if math.isfinite(f.duration_ms))
+
+    @property
+    def matters(self) -> bool:
+        """Whether attempts were left out of the connection figures."""
+        return bool(self.fallbacks or self.folded or self.extra_connected)
+
+    def text(self) -> str:
+        """What the connection figures count, when attempts were left out ("" otherwise)."""
+        if not self.matters:
+            return ""
+        parts = []
+        if self.fallbacks:
+            how = ", ".join(f"{k} ×{v}" for k, v in self.by_how.items())
+            parts.append(
+                f"auto fallback: {plural(len(self.fallbacks), 'refused attempt')} besides the "
+                f"transport kept ({how}; {self.fallback_ms:.1f} ms spent on them) are not "
+                "counted as connects"
+            )
+        failed = self.openings - self.openings_in
+        if self.folded and failed:
+            parts.append(
+                f"{plural(failed, 'session opening')} refused on every transport tried "
+                f"{'counts' if failed == 1 else 'count'} as one failed connect each "
+                f"({plural(self.folded, 'more refused attempt')} folded in)"
+            )
+        if self.extra_connected:
+            parts.append(
+                f"{plural(self.extra_connected, 'socket')} auto connected and closed again for "
+                "the one kept are not counted"
+            )
+        parts.append(
+            f"connect, auth and time_to_established count {plural(self.openings, 'connect')} "
+            f"(one per session opening or reconnect), {self.openings_in} of which got in"
+        )
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "openings": self.openings,
+            "openings_in": self.openings_in,
+            "fallbacks": len(self.fallbacks),
+            "fallback_ms": round(self.fallback_ms, 3),
+            "refused": self.by_how,
+            "folded": self.folded,
+            "extra_connected": self.extra_connected,
+        }
+
+
+def summarize_openings(frames_df: pd.DataFrame) -> OpeningsSummary:
+    """Openings and auto fallbacks of the cassettes in a ``frames`` table
+    (``netra_diag.recording.load_frames``): its marks, in line order, per cassette."""
+    from netra_diag.latency.phases import as_data  # phases imports this module
+
+    has = set(frames_df.columns)
+    if frames_df.empty or not {"cassette", "kind", "mark"} <= has:
+        return OpeningsSummary()
+    marks = frames_df[frames_df["kind"] == "mark"]
+    order = "seq" if "seq" in has else "t_ms"
+    trackers: list[Openings] = []
+    for cassette, part in marks.groupby("cassette", sort=False, dropna=False):
+        tracker = Openings(str(cassette), lambda: {"phase": "connect", "ok": False})
+        part = part.sort_values(order, kind="stable")
+        datas = part["data"] if "data" in has else [None] * len(part)
+        for name, data in zip(part["mark"], datas, strict=True):
+            feed(tracker, str(name), as_data(data))
+        trackers.append(tracker)
+    return OpeningsSummary(
+        openings=sum(t.openings for t in trackers),
+        openings_in=sum(t.openings_in for t in trackers),
+        fallbacks=tuple(f for t in trackers for f in t.fallbacks),
+        folded=sum(t.folded for t in trackers),
+        extra_connected=sum(t.extra_connected for t in trackers),
+    )
+
+
+def feed(tracker: Openings, name: str, data: Mapping[str, Any]) -> None:
+    """Give ``tracker`` the mark ``name``: the one place that says which marks matter."""
+    if name == "connect_start":
+        tracker.start(data)
+    elif name == "transport_attempt":
+        tracker.settle(data)
+    else:
+        tracker.outside(name)
