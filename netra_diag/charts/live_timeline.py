@@ -16,14 +16,18 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from netra_diag.charts.timeline import SPAN_COLORS, frame_hover, run_label, span_hover
+from netra_diag.charts.timeline import (
+    SPAN_COLORS,
+    _span_name,
+    frame_hover,
+    run_label,
+    span_hover,
+)
 from netra_diag.events.model import TimedEvent
 from netra_diag.events.runs import RunKey
 from netra_diag.events.timeline import (
     MarkLike,
     Span,
-    SpanKind,
-    StallCause,
     Timeline,
     TimelineBuilder,
     TimelineConfig,
@@ -35,12 +39,6 @@ _FRAMES = "frames"
 _OPEN = "in progress"
 # What was still open when the session ended: it never finished, it is not still running.
 _CUT = "unfinished: the session closed first"
-
-
-def _name(span: Span) -> str:
-    if span.kind is SpanKind.STALL:
-        return f"stall ({span.cause or StallCause.UNKNOWN})"
-    return str(span.kind)
 
 
 class LiveTimeline:
@@ -170,8 +168,11 @@ class LiveTimeline:
         for span in spans:
             lane = self._lane(span.run)
             opener = self._events.get(span.indices[0]) if span.indices else None
+            # A span drawn here was closed by a frame or a mark, so it is never a run's
+            # never-ended silence (NO_TERMINAL, which only Timeline.is_missing_terminal can tell
+            # once the stream is over): what is still open goes to the "in progress" trace.
             self._append(
-                _name(span),
+                _span_name(span),
                 base=span.start * 1e3,
                 x=span.duration * 1e3,
                 y=lane,

@@ -127,7 +127,8 @@ def frame_hover(te: TimedEvent, zero: float, raw_chars: int = 300) -> str:
 
 def _span_name(span: Span, missing_terminal: bool = False) -> str:
     """The legend name of a span; a run's never-ended silence (``missing_terminal``) is
-    :data:`NO_TERMINAL`, not a stall."""
+    :data:`NO_TERMINAL`, not a stall. The diff and live charts name their bars with it too, so
+    a span has one name whichever chart shows it."""
     if missing_terminal:
         return NO_TERMINAL
     if span.kind is SpanKind.STALL:
