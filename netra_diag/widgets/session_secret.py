@@ -112,6 +112,11 @@ def check_secret(
     return SecretCheck(**facts, source=found.source, note=found.warning, key=found.value)
 
 
+def _secret_line(check: SecretCheck) -> str:
+    named = f"${check.secret_env}" if check.secret_env else "(no variable named)"
+    return f"{named}: {check.shown}"
+
+
 class SessionSecretControls(widgets.VBox):  # type: ignore[misc]
     """Profile dropdown, secret variable name, production checkbox; the named variable's
     fingerprint (``secret.value``) and what is wrong with it, or where signing falls back to
@@ -142,14 +147,16 @@ class SessionSecretControls(widgets.VBox):  # type: ignore[misc]
         self.allow_production = widgets.Checkbox(
             value=bool(allow_production), description="allow production", indent=False
         )
-        self.secret = widgets.Label(value="")
-        self.secret_note = widgets.HTML(value="")
+        # HTML, not a Label: a Label typesets its whole element, its description with it.
+        self.secret = widgets.HTML(value="", description="secret")
+        # Shrinks and wraps beside the fingerprint: a long problem must not push past the panel.
+        self.secret_note = widgets.HTML(value="", layout={"flex": "1 1 0%", "min_width": "0"})
         for control in (self.profile, self.secret_env, self.allow_production):
             control.observe(lambda _change: self.refresh(), names="value")
         super().__init__(
             children=[
                 widgets.HBox([self.profile, self.secret_env, self.allow_production]),
-                widgets.HBox([widgets.Label("secret:"), self.secret, self.secret_note]),
+                widgets.HBox([self.secret, self.secret_note]),
             ]
         )
         self.add_class("netra-session-secret")
@@ -169,13 +176,12 @@ class SessionSecretControls(widgets.VBox):  # type: ignore[misc]
             allow_production=self.allow_production.value,
         )
         self.last = check
-        named = f"${check.secret_env}" if check.secret_env else "(no variable named)"
-        self.secret.value = f"{named}: {check.shown}"
+        self.secret.value = escape(_secret_line(check))
         if check.problem:
             self.secret_note.value = f'<span style="color:#b00">{escape(check.problem)}</span>'
         elif check.note:
             self.secret_note.value = f'<span style="color:#a60">{escape(check.note)}</span>'
-        elif check.source != named:
+        elif check.source != f"${check.secret_env}":
             self.secret_note.value = f"<span>signing with {escape(check.source)}</span>"
         else:
             self.secret_note.value = ""
@@ -184,6 +190,6 @@ class SessionSecretControls(widgets.VBox):  # type: ignore[misc]
     def describe(self) -> str:
         """One plain-text line: profile, the named variable's fingerprint, what is wrong."""
         check = self.last or self.refresh()
-        words = f"profile {check.profile}; secret {self.secret.value}"
+        words = f"profile {check.profile}; secret {_secret_line(check)}"
         said = check.problem or check.note
         return words + (f" ({said})" if said else "")
