@@ -9,23 +9,32 @@ With the tests' recordings linked, what each session showed of the cause (the cl
 server sent, an upgrade refused, no connection at all) is said with the cluster; and where tests
 with one signature recorded different causes, the signature is split by recorded cause, so that
 "grouped because" does not hide a second cause behind one message.
+
+A test may have more than one problem: pytest reports a failed call followed by a teardown error
+(or a set-up error followed by one) as two results of one test, counted in both buckets. The
+first decides the test's outcome and its cluster; each later one joins the cluster of its own
+signature too, so that a fixture whose teardown breaks after 30 failures is one cluster of 30
+(phase "teardown"), not nowhere. Such a test counts with its first problem's cluster:
+``Cluster.counted_elsewhere`` names it, and "grouped because" says so. One test's failures over
+several parameters that quote the parameter are one cluster (``netra_diag.suites.cluster_params``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import NamedTuple
 
 from netra_diag.closecodes import AUTH_FAILURE_CODES, AUTH_REFUSED_STATUSES
 from netra_diag.redaction import scrub_shown
 from netra_diag.suites.categories import Category, CategoryMatch, categorise
+from netra_diag.suites.cluster_groups import Group, group_failures, later_words
 from netra_diag.suites.links import Recording
 from netra_diag.suites.model import SuiteRun, TestCase
 from netra_diag.suites.phases import Phase, phase_of
-from netra_diag.suites.signatures import Signature, problem_signature
+from netra_diag.suites.signatures import Signature
 from netra_diag.wording import plural
 
 __all__ = ["Cluster", "cluster_failures"]
@@ -46,18 +55,30 @@ class Cluster:
     suites: tuple[str, ...] = ()
     # What the tests' recordings showed of the cause, in words ("" when none was linked).
     recorded: str = ""
+    # Tests here for a problem that came after the one that decided their outcome (a teardown
+    # error after a failed call): each counts with that first problem's cluster, not here.
+    counted_elsewhere: tuple[str, ...] = ()
+    # Why tests over several parameters are one cluster, in words ("" when they are not).
+    parameters: str = ""
+    _later: str = field(default="", repr=False)  # counted_elsewhere in words
 
     @property
     def size(self) -> int:
         return len(self.tests)
 
     @property
+    def counted(self) -> int:
+        """How many of its tests this cluster counts: those whose outcome its cause decided. The
+        sum over a run's clusters is the number of failing tests, each counted once."""
+        return len(self.tests) - len(self.counted_elsewhere)
+
+    @property
     def because(self) -> str:
         """Why these tests are one cluster, in words."""
         n = self.size
         lead = "grouped because" if n > 1 else "alone:"
-        said = f"{lead} {self.signature.describe()}"
-        return f"{said}; {self.recorded}" if self.recorded else said
+        said = [f"{lead} {self.signature.describe()}", self.parameters, self._later, self.recorded]
+        return "; ".join(filter(None, said))
 
 
 _REFUSED = (
@@ -184,44 +205,37 @@ def cluster_failures(
     *,
     signatures: Mapping[str, Signature] | None = None,
 ) -> list[Cluster]:
-    """Clusters of the failing tests of ``run``, biggest first (ties: report order).
-    ``recordings``: the tests' recordings by test id (``link_recordings``); a signature whose
-    tests recorded different causes is one cluster per recorded cause. ``signatures``: those of
-    the failing tests by test id, if the caller has them already
-    (``netra_diag.suites.signing.Signing``)."""
-    known = signatures or {}
-    groups: dict[str, list[TestCase]] = {}
-    runner_phases: dict[str, list[str]] = {}  # per group, each test's phase as the runner said
-    sigs: dict[str, Signature] = {}
-    for case in run.failing():
-        problem = case.primary
-        if problem is None:
-            continue
-        sig = known.get(case.test_id) or problem_signature(problem, case.test_id)
-        key = sig.key
-        cases = groups.get(key)
-        if cases is None:
-            cases = groups[key] = []
-            runner_phases[key] = []
-            sigs[key] = sig
-        cases.append(case)
-        runner_phases[key].append(problem.phase)
+    """Clusters of the failing tests of ``run``, biggest first (ties: report order, a cluster
+    counting all its tests first). ``recordings``: the tests' recordings by test id
+    (``link_recordings``); a signature whose tests recorded different causes is one cluster per
+    recorded cause. ``signatures``: those of the failing tests by test id, if the caller has
+    them already (``netra_diag.suites.signing.Signing``)."""
+    groups = group_failures(run.failing(), signatures or {})
     linked_runs = recordings or {}
     clusters: list[Cluster] = []
-    for key, cases in groups.items():
+    for group in groups.values():
         if not linked_runs:
-            clusters.append(_unrecorded_cluster(sigs[key], cases, runner_phases[key]))
+            clusters.append(_unrecorded_cluster(group))
             continue
-        shows = [_case_shows(case, linked_runs) for case in cases]
-        parts = _by_recorded_cause(cases, shows)
+        later = frozenset(group.later)
+        # (a later problem's cause is not what the test's recording shows: that is its first's)
+        shows = [
+            None if case.test_id in later else _case_shows(case, linked_runs)
+            for case in group.cases
+        ]
+        parts = _by_recorded_cause(group.cases, shows)
         for part, part_shows in parts:
-            clusters.append(_recorded_cluster(sigs[key], part, part_shows, linked_runs, len(parts)))
-    clusters.sort(key=lambda c: -c.size)  # stable: report order among equals
+            clusters.append(
+                _recorded_cluster(group, part, part_shows, linked_runs, len(parts), later)
+            )
+    # stable: report order among equals, where a cluster that counts all its tests goes first
+    clusters.sort(key=lambda c: (-c.size, bool(c.counted_elsewhere)))
     return clusters
 
 
-def _unrecorded_cluster(sig: Signature, cases: list[TestCase], runner_phases: list[str]) -> Cluster:
+def _unrecorded_cluster(group: Group) -> Cluster:
     """One signature's cluster, read from the report alone."""
+    cases, runner_phases = group.cases, group.runner_phases
     rep = cases[0]
     match = categorise(rep)
     # Same signature, same message and frame: the phase read from them is the same for all.
@@ -231,18 +245,21 @@ def _unrecorded_cluster(sig: Signature, cases: list[TestCase], runner_phases: li
     phases: Counter[Phase] = Counter()
     for runner, n in Counter(runner_phases).items():
         phases[Phase(runner) if runner in _RUNNER_PHASES else shared] += n
-    return _cluster(sig, cases, match, phases)
+    return _cluster(group, cases, match, phases)
 
 
 def _recorded_cluster(
-    sig: Signature,
+    group: Group,
     cases: list[TestCase],
     shows: list[_Shown | None],
     linked_runs: Mapping[str, Sequence[Recording]],
     parts: int,
+    later: frozenset[str],
 ) -> Cluster:
     """One cluster of a signature whose tests' recordings are linked: ``shows`` is what each
-    test's recordings show of the cause; ``parts`` how many clusters the signature became."""
+    test's recordings show of the cause; ``parts`` how many clusters the signature became.
+    ``later``: tests here for a problem after their deciding one, whose recordings are not
+    looked at (they show what the deciding one did)."""
     rep = cases[0]
     match: CategoryMatch = categorise(rep)
     if match.category is Category.OTHER:
@@ -253,7 +270,7 @@ def _recorded_cluster(
     shared = phase_of(rep, match.category)
     phases: Counter[Phase] = Counter()
     for case in cases:
-        linked = linked_runs.get(case.test_id)
+        linked = None if case.test_id in later else linked_runs.get(case.test_id)
         if linked:
             phases[phase_of(case, match.category, linked[-1])] += 1
         else:
@@ -261,25 +278,27 @@ def _recorded_cluster(
             runner = problem.phase if problem else ""
             phases[Phase(runner) if runner in _RUNNER_PHASES else shared] += 1
     reason = match.reason
+    looked_at = [c.test_id for c in cases if c.test_id not in later]
     bypassed = sorted(
-        {r.server_user for c in cases for r in linked_runs.get(c.test_id, ()) if r.auth_bypass}
+        {r.server_user for t in looked_at for r in linked_runs.get(t, ()) if r.auth_bypass}
     )
     if bypassed:
         reason += f"; its recordings show auth bypass (server user {', '.join(bypassed)})"
-    any_linked = any(linked_runs.get(c.test_id) for c in cases)
+    any_linked = any(linked_runs.get(t) for t in looked_at)
     recorded = _recorded_words(shows, parts, any_linked)
-    return _cluster(sig, cases, CategoryMatch(match.category, reason), phases, recorded)
+    return _cluster(group, cases, CategoryMatch(match.category, reason), phases, recorded)
 
 
 def _cluster(
-    sig: Signature,
+    group: Group,
     cases: list[TestCase],
     match: CategoryMatch,
     phases: Counter[Phase],
     recorded: str = "",
 ) -> Cluster:
+    later, later_said = later_words(group, cases)
     return Cluster(
-        signature=sig,
+        signature=group.signature,
         category=match.category,
         category_reason=match.reason,
         phase=phases.most_common(1)[0][0],
@@ -287,4 +306,7 @@ def _cluster(
         representative=cases[0].test_id,
         suites=tuple(dict.fromkeys(filter(None, map(_suite_of, cases)))),
         recorded=recorded,
+        counted_elsewhere=later,
+        parameters=group.parameters,
+        _later=later_said,
     )
