@@ -19,6 +19,7 @@ from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     from netra_diag.events.contracts import ContractReport
+    from netra_diag.events.timeline import Timeline
 
 __all__ = ["register", "run"]
 
@@ -118,11 +119,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from netra_diag.cli.trace_attempts import add_attempt_slices, attempt_lines, attempts_of
     from netra_diag.errors import RecordingError, UsageError
     from netra_diag.events.auth_evidence import bypass_evidence
     from netra_diag.events.contracts import ContractConfig, check_run
     from netra_diag.events.sources import load_cassette_stream
-    from netra_diag.events.timeline import Timeline, TimelineConfig, build_timeline
+    from netra_diag.events.timeline import TimelineConfig, build_timeline
     from netra_diag.events.trace import build_trace, dumps_trace
     from netra_diag.recording import find_cassettes
 
@@ -151,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
     say = sys.stderr if args.output == "-" else sys.stdout
     timelines: list[Timeline] = []
     reports: list[ContractReport | None] = []
+    attempts = []  # per timeline: the openings whose attempts are worth listing
     failed = 0
     unreadable = 0
     for path in paths:
@@ -175,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         )
         timelines.append(timeline)
         reports.append(report)
+        attempts.append(attempts_of(stream.marks))
         failed += not report.ok
         runs = ", ".join(str(k) for k in timeline.runs[:5]) + (
             " …" if len(timeline.runs) > 5 else ""
@@ -186,6 +190,8 @@ def run(args: argparse.Namespace) -> int:
             + f", {len(stream.events)} frames received, {plural(len(report.findings), 'finding')}",
             file=say,
         )
+        for line in attempt_lines(attempts[-1]):
+            print(line, file=say)
         bypass = bypass_evidence(stream, report)
         if args.strict and bypass and report.ok:
             failed += 1
@@ -201,6 +207,8 @@ def run(args: argparse.Namespace) -> int:
         print("netra-diag trace: error: no readable cassette among them", file=sys.stderr)
         return int(ExitCode.USAGE)
     trace = build_trace(timelines, reports=reports, raw_chars=args.raw_chars)
+    for pid, (timeline, groups) in enumerate(zip(timelines, attempts, strict=True), 1):
+        add_attempt_slices(trace, pid, groups, _offset(timeline))
     text = dumps_trace(trace)
     try:
         if args.output == "-":
@@ -237,3 +245,14 @@ def run(args: argparse.Namespace) -> int:
     if args.strict and failed:
         return int(ExitCode.CONTRACT)
     return int(ExitCode.OK)
+
+
+def _offset(timeline: Timeline) -> float:
+    """The time ``build_trace`` counts a timeline's timestamps from (one per process, pid =
+    position + 1): the added slices must use the same, or they drift from the rest."""
+    import math
+
+    times = [te.t for te in timeline.events] + [m.t for m in timeline.marks]
+    times += [s.start for s in timeline.spans]
+    finite = [t for t in times if math.isfinite(t)]
+    return min(0.0, min(finite)) if finite else 0.0

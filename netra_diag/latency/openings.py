@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -34,10 +34,13 @@ from netra_diag.wording import plural
 __all__ = [
     "CONNECTED_OUTCOMES",
     "REFUSED_OUTCOMES",
+    "AttemptRole",
+    "AttemptView",
     "Fallback",
     "Openings",
     "OpeningsSummary",
     "feed",
+    "opening_attempts",
     "summarize_openings",
 ]
 
@@ -73,7 +76,9 @@ class Fallback:
         return f"{self.transport}: {self.how}"
 
 
-class _Role(StrEnum):
+class AttemptRole(StrEnum):
+    """What one transport attempt was to its opening."""
+
     PENDING = "pending"  # under way: no transport_attempt mark yet
     KEPT = "kept"  # the opening's connect
     EXTRA = "extra"  # connected, but auto kept another socket
@@ -85,11 +90,46 @@ class _Role(StrEnum):
 @dataclass
 class _Attempt:
     transport: str
+    start_t: float = math.nan
     rows: list[dict[str, Any]] = field(default_factory=list)
-    role: _Role = _Role.PENDING
+    role: AttemptRole = AttemptRole.PENDING
     outcome: str = ""
     how: str = ""
+    detail: str = ""
+    server_user_id: str | None = None
+    end_t: float = math.nan
     duration_ms: float = math.nan
+
+    def view(self) -> AttemptView:
+        return AttemptView(
+            self.transport,
+            self.role,
+            self.outcome,
+            self.how,
+            self.detail,
+            self.server_user_id,
+            self.start_t,
+            self.end_t,
+            self.duration_ms,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptView:
+    """One transport attempt of an opening, for a report: ``how`` as ``closed 1008``,
+    ``rejected HTTP 403``, ``validated``; ``start_t`` its ``connect_start`` and ``end_t`` its
+    ``transport_attempt`` mark (the cassette's clock, in the unit the marks were given in;
+    NaN when missing); ``duration_ms`` what the session measured."""
+
+    transport: str
+    role: AttemptRole
+    outcome: str
+    how: str
+    detail: str
+    server_user_id: str | None
+    start_t: float
+    end_t: float
+    duration_ms: float
 
 
 def _how(data: Mapping[str, Any]) -> str:
@@ -117,7 +157,7 @@ class Openings:
         self.cassette = cassette
         self._failed_connect = failed_connect
         self._attempts: list[_Attempt] = []  # the opening under way
-        self._done: list[_Attempt] = []  # those of earlier openings
+        self._done: list[list[_Attempt]] = []  # those of earlier openings
         self.dropped: set[int] = set()  # id() of the rows that are no connect of their own
         # Openings with at least one transport_attempt mark (the others cannot be judged).
         self.openings = 0
@@ -127,31 +167,35 @@ class Openings:
         if name in _OUTSIDE:
             self._close()
 
-    def start(self, data: Mapping[str, Any]) -> None:
+    def start(self, data: Mapping[str, Any], t: float = math.nan) -> None:
         """A ``connect_start``: attempt 1 (or no number) opens a new opening."""
         number = data.get("attempt")
         if not isinstance(number, int) or isinstance(number, bool) or number <= 1:
             self._close()
-        self._attempts.append(_Attempt(str(data.get("transport") or "?")))
+        self._attempts.append(_Attempt(str(data.get("transport") or "?"), t))
 
     def track(self, row: dict[str, Any]) -> None:
         """A row of a connection phase, owned by the attempt under way (if any)."""
-        if self._attempts and self._attempts[-1].role is _Role.PENDING:
+        if self._attempts and self._attempts[-1].role is AttemptRole.PENDING:
             self._attempts[-1].rows.append(row)
 
-    def settle(self, data: Mapping[str, Any]) -> None:
+    def settle(self, data: Mapping[str, Any], t: float = math.nan) -> None:
         """A ``transport_attempt`` mark: the attempt under way ended with ``data["outcome"]``."""
         outcome = str(data.get("outcome") or "")
         if outcome not in CONNECTED_OUTCOMES | REFUSED_OUTCOMES:
             return  # an outcome this reader does not know: leave the rows as they are
-        if not self._attempts or self._attempts[-1].role is not _Role.PENDING:
+        if not self._attempts or self._attempts[-1].role is not AttemptRole.PENDING:
             # No connect_start of its own (the ticket request failed first): same opening.
             self._attempts.append(_Attempt(str(data.get("transport") or "?")))
-        if all(a.role is _Role.PENDING for a in self._attempts):
+        if all(a.role is AttemptRole.PENDING for a in self._attempts):
             self.openings += 1
         attempt = self._attempts[-1]
         attempt.outcome, attempt.how = outcome, _how(data)
         attempt.duration_ms = _ms(data.get("duration_s"))
+        attempt.end_t = t
+        attempt.detail = str(data.get("detail") or "")
+        user = data.get("server_user_id")
+        attempt.server_user_id = None if user is None else str(user)
         if outcome in CONNECTED_OUTCOMES:
             self._connected(attempt)
         else:
@@ -160,54 +204,61 @@ class Openings:
     # -- results --------------------------------------------------------------------------------
 
     def _all(self) -> list[_Attempt]:
-        return [*self._done, *self._attempts]
+        return [a for group in self.groups() for a in group]
+
+    def groups(self) -> list[list[_Attempt]]:
+        """The settled attempts of each opening so far, in order."""
+        current = [a for a in self._attempts if a.role is not AttemptRole.PENDING]
+        return [*self._done, current] if current else list(self._done)
 
     @property
     def openings_in(self) -> int:
-        return sum(a.role is _Role.KEPT for a in self._all())
+        return sum(a.role is AttemptRole.KEPT for a in self._all())
 
     @property
     def extra_connected(self) -> int:
-        return sum(a.role is _Role.EXTRA for a in self._all())
+        return sum(a.role is AttemptRole.EXTRA for a in self._all())
 
     @property
     def folded(self) -> int:
-        return sum(a.role is _Role.FOLDED for a in self._all())
+        return sum(a.role is AttemptRole.FOLDED for a in self._all())
 
     @property
     def fallbacks(self) -> list[Fallback]:
         return [
             Fallback(self.cassette, a.transport, a.how, a.duration_ms)
             for a in self._all()
-            if a.role is _Role.FALLBACK
+            if a.role is AttemptRole.FALLBACK
         ]
 
     # -- transitions ----------------------------------------------------------------------------
 
     def _close(self) -> None:
-        self._done.extend(a for a in self._attempts if a.role is not _Role.PENDING)
+        settled = [a for a in self._attempts if a.role is not AttemptRole.PENDING]
+        if settled:
+            self._done.append(settled)
         self._attempts = []
 
-    def _drop(self, attempt: _Attempt, role: _Role) -> None:
+    def _drop(self, attempt: _Attempt, role: AttemptRole) -> None:
         attempt.role = role
         self.dropped.update(id(row) for row in attempt.rows)
 
     def _kept(self) -> _Attempt | None:
-        return next((a for a in self._attempts if a.role is _Role.KEPT), None)
+        return next((a for a in self._attempts if a.role is AttemptRole.KEPT), None)
 
     def _connected(self, attempt: _Attempt) -> None:
         kept = self._kept()
         if kept is not None:
             if attempt.outcome != "validated" or kept.outcome == "validated":
                 # Auto kept an earlier socket and closed this one: the same user's, no connect.
-                self._drop(attempt, _Role.EXTRA)
+                self._drop(attempt, AttemptRole.EXTRA)
                 return
             # A validated socket after one that only connected: auto keeps the validated one.
-            self._drop(kept, _Role.EXTRA)
-        attempt.role = _Role.KEPT
+            self._drop(kept, AttemptRole.EXTRA)
+        attempt.role = AttemptRole.KEPT
         for earlier in self._attempts:
-            if earlier.role in (_Role.REFUSED, _Role.FOLDED):
-                self._drop(earlier, _Role.FALLBACK)
+            if earlier.role in (AttemptRole.REFUSED, AttemptRole.FOLDED):
+                self._drop(earlier, AttemptRole.FALLBACK)
 
     def _refused(self, attempt: _Attempt) -> None:
         # Refused is not upgraded, whatever the HTTP status was before the close.
@@ -219,13 +270,13 @@ class Openings:
             if not any(r is row for r in attempt.rows):
                 attempt.rows.append(row)
         if self._kept() is not None:
-            self._drop(attempt, _Role.FALLBACK)
+            self._drop(attempt, AttemptRole.FALLBACK)
             return
         # Until another transport gets in, the latest refusal stands for the opening's failure.
         for earlier in self._attempts:
-            if earlier.role is _Role.REFUSED:
-                self._drop(earlier, _Role.FOLDED)
-        attempt.role = _Role.REFUSED
+            if earlier.role is AttemptRole.REFUSED:
+                self._drop(earlier, AttemptRole.FOLDED)
+        attempt.role = AttemptRole.REFUSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,11 +374,24 @@ def summarize_openings(frames_df: pd.DataFrame) -> OpeningsSummary:
     )
 
 
-def feed(tracker: Openings, name: str, data: Mapping[str, Any]) -> None:
-    """Give ``tracker`` the mark ``name``: the one place that says which marks matter."""
+def feed(tracker: Openings, name: str, data: Mapping[str, Any], t: float = math.nan) -> None:
+    """Give ``tracker`` the mark ``name`` at ``t``: the one place that says which marks
+    matter."""
     if name == "connect_start":
-        tracker.start(data)
+        tracker.start(data, t)
     elif name == "transport_attempt":
-        tracker.settle(data)
+        tracker.settle(data, t)
     else:
         tracker.outside(name)
+
+
+def opening_attempts(
+    marks: Iterable[tuple[str, float, Mapping[str, Any]]],
+) -> list[tuple[AttemptView, ...]]:
+    """The transport attempts of each opening of one cassette, from its marks as
+    ``(name, t, data)`` in line order; openings without ``transport_attempt`` marks are left
+    out (nothing says what their attempts were)."""
+    tracker = Openings("", lambda: {"phase": "connect", "ok": False})
+    for name, t, data in marks:
+        feed(tracker, name, data, t)
+    return [tuple(a.view() for a in group) for group in tracker.groups()]

@@ -197,11 +197,11 @@ class PhaseScanner:
     def mark(self, name: str, data: Mapping[str, Any]) -> None:
         t = self.t
         if name != "connect_start":
-            feed(self.openings, name, data)
+            feed(self.openings, name, data, t)
         if name == "connect_start":
             if self.connect_start is not None:
                 self.fail(Phase.CONNECT)
-            feed(self.openings, name, data)  # after the fail: that row is the last attempt's
+            feed(self.openings, name, data, t)  # after the fail: that row is the last attempt's
             self.connect_start = self.conn_origin = t
             self.upgrade_t, self.established = None, False
             self.upgrade_from_frame, self.connect_row = False, None

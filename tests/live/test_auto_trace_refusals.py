@@ -1,0 +1,97 @@
+"""``netra-diag trace`` of a session recorded with ``--transport auto`` that got in only on its
+third transport: the refused attempts before the kept one (transport, close code or HTTP status,
+time spent) are listed in the text and drawn in the exported trace, against the emulator on a
+loopback port."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from live_kit import emulator
+
+from netra_diag.cli import main
+from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.emulator import ThreadedService
+
+
+@pytest.fixture(scope="module")
+def query_only() -> Iterator[ThreadedService]:
+    with emulator(transports={"query"}) as svc:
+        yield svc
+
+
+def _trace(
+    capsys: pytest.CaptureFixture[str], url: str, tmp_path: Path
+) -> tuple[str, list[dict[str, Any]]]:
+    cassette = tmp_path / "auto.jsonl"
+    assert main(["probe", url, "--sub", "u1", "--record", str(cassette), "--json"]) == 0
+    capsys.readouterr()
+    out_file = tmp_path / "trace.json"
+    assert main(["trace", str(cassette), "-o", str(out_file)]) == ExitCode.OK
+    events: list[dict[str, Any]] = json.loads(out_file.read_text())["traceEvents"]
+    return capsys.readouterr().out, events
+
+
+def _attempt_slices(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found = [e for e in events if e.get("cat") == "transport_attempt"]
+    return sorted(found, key=lambda e: e["ts"])
+
+
+def test_trace_lists_the_refused_attempts_before_the_kept_transport(
+    query_only: ThreadedService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, events = _trace(capsys, query_only.url, tmp_path)
+    assert "in on query, the third transport tried, after 2 refusals" in out, out
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if re.match(r"\s+header\s", line))
+    assert re.search(r"header\s+\d+\.\d ms\s+refused: closed 1008", lines[header]), out
+    assert re.search(r"subprotocol\s+\d+\.\d ms\s+refused: closed 1008", lines[header + 1]), out
+    assert re.search(r"query\s+\d+\.\d ms\s+kept: validated", lines[header + 2]), out
+
+    slices = _attempt_slices(events)
+    assert [s["name"] for s in slices] == [
+        "refused header (closed 1008)",
+        "refused subprotocol (closed 1008)",
+        "kept query (validated)",
+    ]
+    assert all(s["dur"] > 0 and s["args"]["duration_ms"] > 0 for s in slices), slices
+    # The upgrades the refused attempts got (101, then close 1008) no longer read as connects.
+    connects = [e for e in events if e.get("cat") == "connect" and e.get("ph") == "X"]
+    assert [e["name"] for e in sorted(connects, key=lambda e: e["ts"])] == [
+        "connect (refused)",
+        "connect (refused)",
+        "connect",
+    ]
+    assert slices[0]["ts"] == min(e["ts"] for e in connects)
+
+
+def test_trace_lists_http_403_refusals(
+    query_only: ThreadedService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    factory = query_only.url.rsplit("/ws", 1)[0] + "/ws/factory"
+    out, events = _trace(capsys, factory, tmp_path)
+    assert re.search(r"header\s+\d+\.\d ms\s+refused: rejected HTTP 403", out), out
+    names = [s["name"] for s in _attempt_slices(events)]
+    assert names[:2] == [
+        "refused header (rejected HTTP 403)",
+        "refused subprotocol (rejected HTTP 403)",
+    ]
+
+
+def test_trace_of_a_single_transport_lists_no_attempts(
+    query_only: ThreadedService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cassette = tmp_path / "query.jsonl"
+    argv = ["probe", query_only.url, "--sub", "u1", "--transport", "query"]
+    assert main([*argv, "--record", str(cassette)]) == 0
+    capsys.readouterr()
+    assert main(["trace", str(cassette), "-o", str(tmp_path / "t.json")]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "transport tried" not in out and "refused" not in out, out
+    events = json.loads((tmp_path / "t.json").read_text())["traceEvents"]
+    assert not _attempt_slices(events)
