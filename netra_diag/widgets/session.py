@@ -42,8 +42,8 @@ class LiveSessionPanel(Panel):
 
     Drive: set ``url.value``, ``transport.value``, ``sub.value``, ``profile.value``,
     ``secret_env.value`` (a variable's NAME), ``allow_production.value``, ``message.value``;
-    ``connect_button.click()``,
-    ``run_button.click()``, ``stop_button.click()`` (they start tasks on the running loop), or
+    ``connect_button.click()``, ``run_button.click()``, ``stop_button.click()`` (they start
+    tasks on the running loop), or
     ``await panel.connect()`` / ``await panel.run()`` / ``await panel.stop()``. Results:
     ``state.value``, ``event_count.value``, ``events`` (every ``(direction, TimedEvent)``),
     ``event_table.value`` (HTML), ``figure`` (the timeline), ``handshake_html.value``,
