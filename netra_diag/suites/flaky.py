@@ -22,10 +22,18 @@ from pathlib import Path
 from netra_diag.suites.categories import Category, categorise, category_label
 from netra_diag.suites.merge import load_results, require_directory
 from netra_diag.suites.model import FAILING, Outcome, SuiteRun
+from netra_diag.suites.run_order import in_time_order, sorted_by_name
 from netra_diag.suites.signatures import Signature, signature_of
 from netra_diag.wording import plural
 
-__all__ = ["FlakinessReport", "FlakyTest", "assess_flakiness", "is_outage", "load_history"]
+__all__ = [
+    "FlakinessReport",
+    "FlakyTest",
+    "assess_flakiness",
+    "is_outage",
+    "load_history",
+    "ordered_history",
+]
 
 _OUTAGE_CATEGORIES = frozenset({Category.INFRASTRUCTURE, Category.INTERNAL_1011})
 # Flips of pass/fail that make a test flaky: "PPFFF" broke once and stays broken.
@@ -158,7 +166,9 @@ def _run_name(run: SuiteRun) -> str:
 def history_entries(
     directory: str | os.PathLike[str], *, besides: Sequence[str | os.PathLike[str]] = ()
 ) -> list[Path]:
-    """The runs of a history directory in name order: results files, and folders of shards.
+    """The runs of a history directory in name order, numbers in names read as numbers
+    (``run_order.sorted_by_name``: "build-9" before "build-10"): results files, and folders of
+    shards.
 
     ``besides``: the run being triaged. CI often keeps the newest run in the history folder too,
     or a copy of it (downloaded as an artifact); an entry that is one of these files or folders
@@ -166,7 +176,9 @@ def history_entries(
     that run would count twice. (Only the newest: two older runs whose reports have no
     timestamps can be alike byte for byte and still be two runs.)"""
     root = require_directory(directory, "a history of runs")
-    found = sorted(p for p in root.iterdir() if p.is_dir() or p.suffix.lower() in (".xml", ".json"))
+    found = sorted_by_name(
+        p for p in root.iterdir() if p.is_dir() or p.suffix.lower() in (".xml", ".json")
+    )
     kept = [p for p in found if not any(_same_file(p, other) for other in besides)]
     if kept and any(_same_bytes(kept[-1], other) for other in besides):
         kept.pop()
@@ -193,7 +205,26 @@ def load_history(
     besides: Sequence[str | os.PathLike[str]] = (),
     on_file: Callable[[Path], None] | None = None,
 ) -> list[SuiteRun]:
-    """One run per entry of ``directory`` in name order: a results file, or a folder of shards,
-    except the run being triaged (``besides``, see ``history_entries``). ``on_file``: see
+    """One run per entry of ``directory``: a results file, or a folder of shards, except the run
+    being triaged (``besides``, see ``history_entries``); in the order they started when every
+    report says when, else in name order (``ordered_history``). ``on_file``: see
     ``load_results``."""
-    return [load_results(p, on_file=on_file) for p in history_entries(directory, besides=besides)]
+    return ordered_history(directory, besides=besides, on_file=on_file)[0]
+
+
+def ordered_history(
+    directory: str | os.PathLike[str],
+    *,
+    besides: Sequence[str | os.PathLike[str]] = (),
+    on_file: Callable[[Path], None] | None = None,
+) -> tuple[list[SuiteRun], str]:
+    """``load_history``'s runs, and a note when the order the reports' own start times give is
+    not the name order (the artifacts' names do not follow time), else ""."""
+    runs = [load_results(p, on_file=on_file) for p in history_entries(directory, besides=besides)]
+    ordered, moved = in_time_order(runs)
+    if not moved:
+        return ordered, ""
+    return ordered, (
+        f"the runs in {os.fspath(directory)} are taken in the order they started, as their "
+        "reports say, not in the order of their names"
+    )

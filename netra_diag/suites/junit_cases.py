@@ -45,6 +45,7 @@ from netra_diag.suites.model import (
     primary_of,
     seed_columns,
 )
+from netra_diag.suites.run_order import earliest_start
 
 __all__ = ["INTERRUPTED_JUNIT", "SUITE_TAGS", "CaseCollector", "FailureSink", "pytest_nodeid"]
 
@@ -160,6 +161,7 @@ class CaseCollector:
         self.root_tag = ""
         self.root_attrs: dict[str, str] = {}
         self.suite_tests: dict[str, int] = {}  # top-level suite name -> its declared tests
+        self.stamps: list[str] = []  # the top-level suites' timestamps
         self._seconds: dict[str, float] = {}
         self._numbers: dict[str, int] = {}
         self.stopped = 0  # empty testcases: tests an interrupted pytest run left unfinished
@@ -172,6 +174,9 @@ class CaseCollector:
             value = _as_int(attrs.get(attr))
             if value is not None:
                 self.suite_counts[attr] = self.suite_counts.get(attr, 0) + value
+        stamp = attrs.get("timestamp")
+        if stamp:
+            self.stamps.append(stamp)
         tests = _as_int(attrs.get("tests"))
         if tests is not None:
             name = attrs.get("name", "")
@@ -569,6 +574,7 @@ class CaseCollector:
             declared=declared,
             warnings=tuple(warnings),
             interrupted=interrupted,
+            started=earliest_start([self.root_attrs.get("timestamp", ""), *self.stamps]),
         )
         # Tuples, as SuiteRun.columns makes them from rows.
         columns = RowColumns(*map(tuple, self.columns))  # type: ignore[arg-type]

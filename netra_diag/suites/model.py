@@ -269,6 +269,9 @@ class SuiteRun:
     # How the run ended early, when its results say so (pytest.exit, Ctrl-C: the test running
     # then has no result and the ones after it never ran), in words; "" for a run that ended.
     interrupted: str = ""
+    # When the run started, as its report says (ISO 8601; "" if it does not): what orders a
+    # history of runs (netra_diag.suites.run_order).
+    started: str = ""
 
     @cached_property
     def cases(self) -> tuple[TestCase, ...]:

@@ -30,6 +30,7 @@ from netra_diag.suites.model import (
     row_of,
     split_nodeid,
 )
+from netra_diag.suites.run_order import start_from_epoch
 from netra_diag.suites.xmlstream import clip_text
 from netra_diag.wording import plural
 
@@ -283,6 +284,7 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
         declared=declared,
         warnings=tuple(warnings),
         interrupted=interrupted,
+        started=start_from_epoch(data.get("created")),
     )
 
 

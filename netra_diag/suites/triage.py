@@ -27,7 +27,7 @@ from netra_diag.suites.flaky import (
     assess_flakiness,
     history_entries,
     is_outage,
-    load_history,
+    ordered_history,
 )
 from netra_diag.suites.gc_pause import pause_gc
 from netra_diag.suites.junit_cases import FailureSink
@@ -352,14 +352,14 @@ def _triage_signing(
     vacuous = tuple(find_vacuous(current, recs))
     flakiness = None
     if history is not None:
-        runs = (
-            load_history(history, besides=_given(results), on_file=on_file)
-            if isinstance(history, str | os.PathLike)
-            else [
+        if isinstance(history, str | os.PathLike):
+            runs, order = ordered_history(history, besides=_given(results), on_file=on_file)
+            notes += [order] if order else []
+        else:  # (runs given one by one are taken in the order given)
+            runs = [
                 run if isinstance(run, SuiteRun) else load_results(run, on_file=on_file)
                 for run in history
             ]
-        )
         runs, renamed = _aligned_history(current, runs)
         flakiness = assess_flakiness([*runs, current])
         notes += renamed + _history_notes(current, runs)
