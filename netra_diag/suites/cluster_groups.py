@@ -1,11 +1,12 @@
 """The failing tests of a run by signature, before they become clusters (``clusters``).
 
 A test is in the group of the problem that decided its outcome (``TestCase.primary``), and in
-the group of each failure or error of its that came after (pytest's teardown error after a failed
-call, or after a set-up error) whose signature is another: there as a test of its own with that
-problem alone, so that the category and phase are read from it; listed in ``Group.later``, since
-it counts with its deciding problem's cluster. Groups of one test over several parameters that
-quote the parameter are then merged (``netra_diag.suites.cluster_params``).
+the group of each error of its that came after (pytest's teardown error after a failed call, or
+after a set-up error, which pytest counts as an error of its own) whose signature is another:
+there as a test of its own with that problem alone, so that the category and phase are read from
+it, and listed in ``Group.later``, since it counts with its deciding problem's cluster. Groups of
+one test over several parameters that quote the parameter are then merged
+(``netra_diag.suites.cluster_params``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from netra_diag.suites.signatures import Signature, problem_signature
 __all__ = ["Group", "group_failures", "later_words"]
 
 _problems_of = attrgetter("problems")
-_FAILING_KINDS = (ProblemKind.FAILURE, ProblemKind.ERROR)
+_ERROR = ProblemKind.ERROR
+_ERRORED = Outcome.ERROR
 _LATER_LISTED = 3  # tests named in words, of those counted with another cluster
 
 
@@ -56,7 +58,8 @@ def group_failures(failing: Sequence[TestCase], known: Mapping[str, Signature]) 
         group = groups.get(sig.key)
         if group is None:
             group = groups[sig.key] = Group(sig)
-        group.add(case, problem)
+        group.cases.append(case)  # (not group.add: a call per test costs a tenth of this loop)
+        group.runner_phases.append(problem.phase)
     # (C loops: most failing tests have one problem, and only the others are looked at)
     for case in compress(failing, map((1).__lt__, map(len, map(_problems_of, failing)))):
         _add_later_problems(case, groups, known)
@@ -74,14 +77,15 @@ def _add_later_problems(
     test_id = case.test_id
     seen = {(known.get(test_id) or problem_signature(primary, test_id)).key}
     for problem in case.problems:
-        if problem is primary or problem.kind not in _FAILING_KINDS:
+        if problem is primary or problem.kind is not _ERROR:
+            # (a later failure is a subtest's, or pytest's "contains 2 failed subtests" that
+            # wraps them: not looked at here)
             continue
         sig = problem_signature(problem, test_id)
         if sig.key in seen:
             continue
         seen.add(sig.key)
-        outcome = Outcome.ERROR if problem.kind is ProblemKind.ERROR else Outcome.FAILED
-        alone = replace(case, outcome=outcome, counted_as=(outcome,), problems=(problem,))
+        alone = replace(case, outcome=_ERRORED, counted_as=(_ERRORED,), problems=(problem,))
         group = groups.get(sig.key)
         if group is None:
             group = groups[sig.key] = Group(sig)

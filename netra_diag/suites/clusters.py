@@ -12,7 +12,7 @@ with one signature recorded different causes, the signature is split by recorded
 
 A test may have more than one problem: pytest reports a failed call followed by a teardown error
 (or a set-up error followed by one) as two results of one test, counted in both buckets. The
-first decides the test's outcome and its cluster; each later one joins the cluster of its own
+first decides the test's outcome and its cluster; each later error joins the cluster of its own
 signature too, so that a fixture whose teardown breaks after 30 failures is one cluster of 30
 (phase "teardown"), not nowhere. Such a test counts with its first problem's cluster:
 ``Cluster.counted_elsewhere`` names it, and "grouped because" says so. One test's failures over
