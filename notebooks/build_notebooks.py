@@ -60,8 +60,9 @@ whether the token was really validated (or auth was bypassed), and why the socke
         """
 url = ""  # WebSocket URL; empty: $NETRA_URL (netra-diag lab), else an embedded service
 sub = "notebook-user"  # the token's subject (user id)
-profile = "local"  # token profile: local, test, development, staging
+profile = "local"  # token profile: local, test, development, staging, production
 secret_env = "JWT_SECRET_KEY"  # NAME of the environment variable holding the signing secret
+allow_production = False  # profile production signs only when this says so
 transport = "auto"  # auto, header, subprotocol, query, none, or bad:jwt-bare for a negative check
 message = "Why did last night's golden-path suite fail?"  # the chat message to send
 run_timeout = 20.0  # seconds before the run counts as timed out
@@ -76,6 +77,7 @@ import os
 
 from netra_diag import investigation, report
 from netra_diag.charts.timeline import timeline_figure
+from netra_diag.errors import UsageError
 from netra_diag.events.contracts import check_run
 from netra_diag.events.timeline import build_timeline
 from netra_diag.widgets import LiveSessionPanel
@@ -83,10 +85,17 @@ from netra_diag.widgets import LiveSessionPanel
 summary = report.Summary(summary_path, notebook="live_session")
 transport = investigation.session_transport(transport)  # an unknown one is refused here
 sub = investigation.session_subject(sub)  # an empty one too, not replaced by a default
-# Where the token's signing secret comes from; a named variable that is unset is said.
-secret = investigation.signing_secret(profile, secret_env, os.environ)
-if secret.warning:
-    print("warning:", summary.warn(secret.warning))
+# Where the token's signing secret comes from; a named variable that is unset is said. A report
+# stops here; in JupyterLab the panel below says it too and takes another variable's name.
+try:
+    secret = investigation.signing_secret(profile, secret_env, os.environ)
+except UsageError as problem:
+    if summary_path:
+        raise
+    print("secret:", problem)
+else:
+    if secret.warning:
+        print("warning:", summary.warn(secret.warning))
 service = investigation.ensure_service(
     url, faults=faults, time_scale=time_scale, secret_env=secret_env
 )
@@ -108,6 +117,7 @@ panel = LiveSessionPanel(
     sub=sub,
     profile=profile,
     secret_env=secret_env,
+    allow_production=allow_production,
     transport=transport,
     message=message,
     timeout=run_timeout,

@@ -34,6 +34,7 @@ PINNED: dict[str, dict[str, str]] = {
         "sub": '"notebook-user"',
         "profile": '"local"',
         "secret_env": '"JWT_SECRET_KEY"',
+        "allow_production": "False",
         "transport": '"auto"',
         "message": '"Why did last night\'s golden-path suite fail?"',
         "run_timeout": "20.0",
@@ -414,6 +415,34 @@ def test_live_session_names_the_unset_secret_variable(
     assert result.exit_code is ExitCode.USAGE
     assert "$NO_SUCH_VAR_QA is not set" in result.headline
     assert "$JWT_SECRET_KEY" not in result.headline
+
+
+def test_live_session_in_jupyterlab_shows_the_panel_despite_an_unset_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In JupyterLab (no summary_path) the set-up cell says what is wrong and goes on, so that
+    # the panel, where another variable can be named, is drawn; only the run itself is refused.
+    monkeypatch.delenv("NO_SUCH_VAR_QA", raising=False)
+    out = tmp_path / "lab.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as failed:
+        papermill.execute_notebook(
+            str(NOTEBOOKS / "live_session.ipynb"),
+            str(out),
+            parameters={"secret_env": "NO_SUCH_VAR_QA", "profile": "staging", "time_scale": 0.1},
+            kernel_name="python3",
+            progress_bar=False,
+        )
+    assert failed.value.ename == "UsageError"
+    cells = [c for c in nbformat.read(str(out), as_version=4).cells if c.cell_type == "code"]
+    printed = {
+        i: "".join(o.get("text", "") for o in c.outputs if o.output_type == "stream")
+        for i, c in enumerate(cells)
+    }
+    setup = next(i for i, text in printed.items() if text.startswith("secret:"))
+    assert "$NO_SUCH_VAR_QA is not set" in printed[setup]
+    panel = next(i for i, c in enumerate(cells) if "panel.show()" in c.source)
+    assert panel > setup and not any(o.output_type == "error" for o in cells[panel].outputs)
+    assert any(o.output_type == "error" for o in cells[panel + 1].outputs)  # the run refused
 
 
 def test_live_session_says_it_signs_with_a_fallback(
