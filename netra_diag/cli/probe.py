@@ -44,7 +44,9 @@ With URL, the token comes from --token-env NAME, or is minted for --sub with the
 
 exit codes: 0 ok, 2 usage error, 3 contract or auth problem (auth bypass, 1008 or any close
 right after AUTH_FAILED, HTTP 401/403, no supported subprotocol 1003 or 1002, agent error,
-missing or misordered critical events, handshake_complete never sent), 4 the run timed out,
+missing or misordered critical events, handshake_complete never sent, the request only
+acknowledged as a type the service does not run: an echo endpoint such as /ws/test, said as
+soon as the ack comes), 4 the run timed out,
 5 could not connect, upgrade refused (other statuses) or connection lost (1006, 1011 after the
 session was accepted)
 

@@ -162,6 +162,9 @@ async def execute_run(
     queue = conn.queue
     saw_first = False
     error_deadline: float | None = None
+    # The service acknowledged the request as a type it does not handle (PROTOCOL.md §4): no
+    # agent will run for it, so the run ends after the grace instead of its whole timeout.
+    acked_only = False
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(timeout):
@@ -171,6 +174,7 @@ async def execute_run(
             n_marks = len(conn.marks)
             sent = await send()
             sent_t = next(m.t for m in conn.marks[n_marks:] if m.name == "message_sent")
+            sent_type = sent.get("type")
             body = sent.get("payload") if isinstance(sent.get("payload"), dict) else sent
             if isinstance(body, dict):
                 binding = RunBinding(
@@ -217,6 +221,20 @@ async def execute_run(
                 if settled and ev.type in _ONGOING and ev.envelope is not Envelope.INVALID:
                     continue
                 kind = ev.kind
+                if (
+                    not saw_first
+                    and error_deadline is None
+                    and ev.type == "ack"
+                    and sent_type
+                    and ev.get("received_type") == sent_type
+                ):
+                    acked_only = True
+                    error = _ack_only_text(str(sent_type), te.t - sent_t)
+                    error_deadline = loop.time() + ERROR_GRACE_S
+                    continue
+                if kind is EventKind.AGENT and acked_only:
+                    # An agent ran after all: the acknowledgement ends nothing.
+                    acked_only, error, error_deadline = False, None, None
                 if kind is EventKind.AGENT or kind is EventKind.ERROR:
                     if not saw_first:
                         saw_first = True
@@ -308,6 +326,17 @@ def _timeout_text(events: list[TimedEvent], timeout: float, saw_first: bool) -> 
         f"no agent event within {timeout:g} s: the service only acknowledged the "
         f"{acked} as a type it does not run (ack); an echo endpoint such as the older "
         "generation's /ws/test runs no agent (PROTOCOL.md §1)"
+    )
+
+
+def _ack_only_text(sent_type: str, after_s: float) -> str:
+    """Why a run ended on the ``ack`` of its own request, without waiting out its timeout."""
+    return (
+        f"no agent will run: the service only acknowledged the {sent_type} as a type it does not "
+        f"run (ack {after_s * 1e3:.1f} ms after it was sent; the service acknowledges only types "
+        "it does not handle, PROTOCOL.md §4); an echo endpoint such as the older generation's "
+        "/ws/test runs no agent (PROTOCOL.md §1), so the run stopped instead of waiting out "
+        "its timeout"
     )
 
 
