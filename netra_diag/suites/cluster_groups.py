@@ -117,20 +117,13 @@ def _merged_over_parameters(groups: dict[str, Group]) -> dict[str, Group]:
 
 
 def _joined(signature: Signature, words: str, parts: list[Group]) -> Group:
-    """One group of ``parts``, each test once: a test here for its deciding problem is not here
-    again for a later one of its (its two problems may be one cause over parameters)."""
+    """One group of ``parts``. (No test is in two of them: its deciding problem and a later one
+    of its would have to quote its one parameter alike, and then their signatures are one.)"""
     joined = Group(signature, words)
-    deciding = {c.test_id for g in parts for c in g.cases} - {t for g in parts for t in g.later}
     for part in parts:
-        later = set(part.later)
-        for case, phase in zip(part.cases, part.runner_phases, strict=True):
-            tid = case.test_id
-            if tid in later:
-                if tid in deciding or tid in joined.later:
-                    continue
-                joined.later.append(tid)
-            joined.cases.append(case)
-            joined.runner_phases.append(phase)
+        joined.cases += part.cases
+        joined.runner_phases += part.runner_phases
+        joined.later += part.later
     return joined
 
 

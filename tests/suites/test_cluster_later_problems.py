@@ -18,7 +18,7 @@ import pytest
 from suite_runs import has_json_report, parse_pytest_summary
 from timeouts import scaled
 
-from netra_diag.suites import Cluster, triage
+from netra_diag.suites import Category, Cluster, Recording, cluster_failures, parse_results, triage
 from netra_diag.suites.phases import Phase
 from netra_diag.suites.triage import TriageReport
 
@@ -206,3 +206,22 @@ def test_a_teardown_error_after_a_setup_error_joins_its_own_cluster(tmp_path: Pa
         "its test had already failed before this error in teardown: it counts with its "
         "failure's cluster, not here"
     )
+
+
+def test_the_recordings_of_tests_that_failed_first_do_not_split_their_teardown_cluster(
+    pool_run: tuple[list[Path], dict[str, int]],
+) -> None:
+    # What a test's recording shows is the cause of its deciding failure, not of its teardown.
+    reports, _ = pool_run
+    run = parse_results(reports[0])
+    crashed = Recording("a.jsonl", frames_in=2, close_code=1011, close_reason="Internal error")
+    refused = Recording("b.jsonl", frames_in=1, close_code=1008, close_reason="Auth failed")
+    linked = {DRIFT_A: (crashed,), NO_EVENTS: (refused,)}
+    clusters = cluster_failures(run, linked)
+    (pool,) = [c for c in clusters if c.signature.message == POOL]
+    assert set(pool.tests) == {PASSED_THEN, *FAILED_THEN}
+    assert pool.phase is Phase.TEARDOWN
+    assert pool.category is Category.OTHER
+    assert "recording" not in pool.because
+    no_events = next(c for c in clusters if NO_EVENTS in c.tests and c is not pool)
+    assert no_events.category is Category.SECRET_CLAIM_MISMATCH  # its own recording's cause
