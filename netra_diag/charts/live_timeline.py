@@ -18,10 +18,10 @@ import plotly.graph_objects as go
 
 from netra_diag.charts.timeline import (
     SPAN_COLORS,
-    _span_name,
     frame_hover,
     run_label,
     span_hover,
+    span_name,
 )
 from netra_diag.events.model import TimedEvent
 from netra_diag.events.runs import RunKey
@@ -172,7 +172,7 @@ class LiveTimeline:
             # never-ended silence (NO_TERMINAL, which only Timeline.is_missing_terminal can tell
             # once the stream is over): what is still open goes to the "in progress" trace.
             self._append(
-                _span_name(span),
+                span_name(span),
                 base=span.start * 1e3,
                 x=span.duration * 1e3,
                 y=lane,

@@ -42,6 +42,7 @@ __all__ = [
     "raw_hover",
     "run_label",
     "span_hover",
+    "span_name",
     "swimlanes_figure",
     "timeline_figure",
 ]
@@ -125,7 +126,7 @@ def frame_hover(te: TimedEvent, zero: float, raw_chars: int = 300) -> str:
     return "<br>".join(lines)
 
 
-def _span_name(span: Span, missing_terminal: bool = False) -> str:
+def span_name(span: Span, missing_terminal: bool = False) -> str:
     """The legend name of a span; a run's never-ended silence (``missing_terminal``) is
     :data:`NO_TERMINAL`, not a stall. The diff and live charts name their bars with it too, so
     a span has one name whichever chart shows it."""
@@ -277,7 +278,7 @@ def _collect(
             if lane is None or not _finite(span.start, span.end):
                 continue
             missing = timeline.is_missing_terminal(span)
-            series = bars.setdefault(_span_name(span, missing), _Series())
+            series = bars.setdefault(span_name(span, missing), _Series())
             series.base.append((span.start - lane.zero) * 1e3)
             series.x.append(span.duration * 1e3)
             series.y.append(lane.index)

@@ -18,10 +18,10 @@ from netra_diag.charts.timeline import (
     _markers,
     _Series,
     _silence,
-    _span_name,
     frame_hover,
     run_label,
     span_hover,
+    span_name,
 )
 from netra_diag.events.diff import DiffOp, RunDiff
 
@@ -51,7 +51,7 @@ def diff_figure(diff: RunDiff, *, raw_chars: int = 300, title: str | None = None
             if not _finite(span.start, span.end):
                 continue
             missing = timeline.is_missing_terminal(span)
-            series = bars.setdefault(_span_name(span, missing), _Series())
+            series = bars.setdefault(span_name(span, missing), _Series())
             series.base.append((span.start - zero) * 1e3)
             series.x.append(span.duration * 1e3)
             series.y.append(lane)

@@ -50,7 +50,7 @@ def _live(events: list[TimedEvent]) -> LiveTimeline:
 
 def test_the_live_chart_has_no_naming_function_of_its_own() -> None:
     assert not hasattr(live_timeline, "_name")
-    assert live_timeline._span_name is timeline._span_name
+    assert live_timeline.span_name is timeline.span_name
 
 
 def test_closed_spans_are_named_as_the_after_the_fact_chart_names_them() -> None:
