@@ -278,12 +278,28 @@ def _summary(session: Session, run: RunRecord | None, problems: list[str]) -> di
     }
 
 
+def _attempt_text(attempt: dict[str, Any]) -> str:
+    """``closed 1008 after 4.0 ms: Authentication failed``: what auto saw of one transport."""
+    text = str(attempt["outcome"])
+    if attempt.get("close_code"):
+        text += f" {attempt['close_code']}"
+    elif attempt.get("status"):
+        text += f" HTTP {attempt['status']}"
+    took = attempt.get("duration_s")
+    if isinstance(took, int | float):
+        text += f" after {took * 1e3:.1f} ms"
+    detail = " ".join(str(attempt.get("detail") or "").split())
+    if detail and attempt["outcome"] != "validated":
+        text += f": {detail if len(detail) <= 240 else detail[:239] + '…'}"
+    return text
+
+
 def _print_summary(summary: dict[str, Any], out: TextIO) -> None:
     hs, auth = summary["handshake"], summary["auth"]
     print("\n== handshake", file=out)
     print(f"  {summary['url']}  transport={hs['transport']}  HTTP {hs['status']}", file=out)
     for a in hs["attempts"]:
-        print(f"  attempt {a['transport']}: {a['outcome']}", file=out)
+        print(f"  attempt {a['transport']}: {_attempt_text(a)}", file=out)
     if hs["offered_subprotocols"]:
         print(
             f"  subprotocol offered={hs['offered_subprotocols']} selected="

@@ -128,9 +128,19 @@ async def _try_transports(
             outcome = (
                 "validated" if verdict.validated else "bypass" if verdict.bypass else "unverified"
             )
-            _note_attempt(conn, transport, outcome, t0, user=server_user, detail=verdict.reason)
+            # Accepted, then silent for the whole establish timeout: an endpoint that sends no
+            # connection_established (an older generation, /ws/test) names no user for any
+            # transport, so trying the others would only wait that long again each.
+            silent = fallback is None and not info["established"] and server_user is None
+            detail = verdict.reason
+            if silent and i + 1 < len(transports):
+                detail += (
+                    "; auto tries no other transport: this endpoint sent no "
+                    "connection_established, so none could be judged"
+                )
+            _note_attempt(conn, transport, outcome, t0, user=server_user, detail=detail)
             entry = (ws, info, early, token, sub, exp, verdict, transport)
-            if outcome == "validated" or len(transports) == 1:
+            if outcome == "validated" or len(transports) == 1 or silent:
                 chosen = entry
                 break
             if fallback is None:

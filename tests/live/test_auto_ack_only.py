@@ -1,7 +1,8 @@
 """A run against the older generation's ``/ws/test`` (it acknowledges every request as a type it
 does not handle and runs no agent, PROTOCOL.md §1 and §4) ends as soon as its own request is
-acknowledged, with the reason, instead of waiting out its timeout; against the emulator on a
-loopback port."""
+acknowledged, with the reason, instead of waiting out its timeout; and ``auto`` does not wait for
+a connection_established that endpoint never sends once per transport. Against the emulator on
+a loopback port."""
 
 from __future__ import annotations
 
@@ -56,16 +57,30 @@ async def test_an_ack_of_another_type_does_not_end_the_run(service: ThreadedServ
     assert run.outcome is RunOutcome.COMPLETED, run.error
 
 
+async def test_auto_stops_trying_transports_on_an_endpoint_that_never_says_who_we_are(
+    service: ThreadedService,
+) -> None:
+    # /ws/test sends no connection_established whatever the transport: after one silent
+    # establish timeout, three more would judge nothing either.
+    token = mint_token("u1", key=LOCAL_DEV_SECRET, now=time.time())
+    url = _echo_url(service)
+    async with Session.connect(url, token=token, establish_timeout=0.3) as session:
+        attempts = session.attempts
+    assert [(a.transport, a.outcome) for a in attempts] == [("header", "unverified")]
+    assert "auto tries no other transport" in attempts[0].detail
+
+
 def test_probe_of_ws_test_says_why_and_returns_early(
     service: ThreadedService, capsys: pytest.CaptureFixture[str]
 ) -> None:
     began = time.monotonic()
-    argv = ["probe", _echo_url(service), "--transport", "none", "--timeout", str(RUN_TIMEOUT_S)]
+    # auto (the default): one silent establish timeout (5 s), not four, then the ack.
+    argv = ["probe", _echo_url(service), "--sub", "u1", "--timeout", str(RUN_TIMEOUT_S)]
     code = main(argv)
     took = time.monotonic() - began
     out = capsys.readouterr().out
     assert "only acknowledged the user_message" in out and "/ws/test" in out, out
-    assert "== run: error" in out, out
+    assert "== run: error" in out and "auto tries no other transport" in out, out
     # A contract problem (no critical event will ever come), not a timeout.
     assert code == ExitCode.CONTRACT, out
-    assert took < RUN_TIMEOUT_S / 2, took
+    assert took < 10, took
