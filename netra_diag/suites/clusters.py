@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -60,7 +60,8 @@ class Cluster:
     counted_elsewhere: tuple[str, ...] = ()
     # Why tests over several parameters are one cluster, in words ("" when they are not).
     parameters: str = ""
-    _later: str = field(default="", repr=False)  # counted_elsewhere in words
+    # That its tests in counted_elsewhere count with another cluster, in words.
+    elsewhere_words: str = ""
 
     @property
     def size(self) -> int:
@@ -77,7 +78,8 @@ class Cluster:
         """Why these tests are one cluster, in words."""
         n = self.size
         lead = "grouped because" if n > 1 else "alone:"
-        said = [f"{lead} {self.signature.describe()}", self.parameters, self._later, self.recorded]
+        said = [self.signature.describe(), self.parameters, self.elsewhere_words, self.recorded]
+        said[0] = f"{lead} {said[0]}"
         return "; ".join(filter(None, said))
 
 
@@ -308,5 +310,5 @@ def _cluster(
         recorded=recorded,
         counted_elsewhere=later,
         parameters=group.parameters,
-        _later=later_said,
+        elsewhere_words=later_said,
     )
