@@ -28,6 +28,13 @@ run_total           run start → terminal event (``agent_completed``, ``final_r
 ping_rtt            ``ping_rtt`` marks, or ``ping``/``heartbeat`` → ``pong``/``heartbeat_ack``
 =================== ======================================================================
 
+Connection phases (``connect``, ``auth``, ``handshake``, ``time_to_established``) count each
+opening once (a session's connect, each reconnect), by the transport it kept: with ``auto``, the
+refused attempts before it are fallbacks and the sockets it closed again are not connects; an
+opening refused on every transport is one failed ``connect`` (``netra_diag.latency.openings``,
+``summarize_openings`` says how many of each there were). A refused attempt (HTTP 403, or
+accepted and closed 1008 before ``connection_established``) is never an upgraded connect.
+
 A run starts at a ``message_sent`` mark (or ``run_start`` when there are none, or an outgoing
 chat frame when there are no marks). Attempts that never completed (a connect that was refused,
 a run with no terminal event, a tool that never finished) are rows with ``ok`` False and
