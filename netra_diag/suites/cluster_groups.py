@@ -151,7 +151,12 @@ def later_words(group: Group, tests: Sequence[TestCase]) -> tuple[tuple[str, ...
     named = ", ".join(later[:_LATER_LISTED])
     if len(later) > _LATER_LISTED:
         named += f", +{len(later) - _LATER_LISTED} more"
+    counts = (
+        "it counts with its failure's cluster"
+        if len(later) == 1
+        else "they count with their failures' clusters"
+    )
     return later, (
         f"{len(later)} of its {n} tests ({named}) had already failed before this error{where}: "
-        "they count with their failures' clusters, not here"
+        f"{counts}, not here"
     )

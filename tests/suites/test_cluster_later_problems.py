@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,21 @@ def test_the_recordings_of_tests_that_failed_first_do_not_split_their_teardown_c
     assert "recording" not in pool.because
     no_events = next(c for c in clusters if NO_EVENTS in c.tests and c is not pool)
     assert no_events.category is Category.SECRET_CLAIM_MISMATCH  # its own recording's cause
+
+
+def test_one_test_of_several_that_failed_first_is_said_in_the_singular(
+    pool_run: tuple[list[Path], dict[str, int]],
+) -> None:
+    reports, _ = pool_run
+    run = parse_results(reports[0])
+    # the same run without test_drift_b and test_no_events: one of the two teardown errors
+    # followed a failure
+    kept = {k: v for k, v in run.details.items() if k not in (DRIFT_B, NO_EVENTS)}
+    (pool,) = [
+        c for c in cluster_failures(replace(run, details=kept)) if c.signature.message == POOL
+    ]
+    assert pool.counted_elsewhere == (DRIFT_A,)
+    assert pool.because.endswith(
+        "; 1 of its 2 tests (case_pool::test_drift_a) had already failed before this error in "
+        "teardown: it counts with its failure's cluster, not here"
+    )
