@@ -1,8 +1,8 @@
 """Keep tokens and secrets out of everything we write: fingerprints instead of values.
 
-A fingerprint is the token's first three characters, an ellipsis, and the first eight hex digits of
-its SHA-256 (``eyJ…#a1b2c3d4``): enough to tell two tokens apart in a bug report, useless to an
-attacker.
+A fingerprint is an ellipsis and the first eight hex digits of the value's SHA-256, after the
+first three characters where those say nothing of it (``eyJ…#a1b2c3d4``: every JWT opens so):
+enough to tell two tokens or secrets apart in a bug report, useless to an attacker.
 """
 
 from __future__ import annotations
@@ -60,10 +60,18 @@ def environment_secrets(environ: Mapping[str, str] | None = None) -> tuple[str, 
     return tuple(sorted(found, key=len, reverse=True))
 
 
+# What opens every JWT ('{"' in base64url), and the base64 of that (a token in a subprotocol):
+# shown, since they tell a token from other secrets and give nothing of it away.
+_PUBLIC_OPENINGS = ("eyJ", "ZXl")
+
+
 def fingerprint(secret: str) -> str:
-    """Return a short, stable, non-reversible label for a token or secret."""
+    """Return a short, stable, non-reversible label for a token or secret: ``eyJ…#a1b2c3d4``
+    for a JWT, ``…#a1b2c3d4`` for anything else (a signing secret's or a ticket's first
+    characters are part of the secret)."""
     digest = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    return f"{secret[:3]}…#{digest}"
+    head = secret[:3] if secret.startswith(_PUBLIC_OPENINGS) else ""
+    return f"{head}…#{digest}"
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:

@@ -33,3 +33,11 @@ def test_scrub_obj_walks_structures() -> None:
 @given(st.text())
 def test_scrub_never_raises_and_leaves_no_token(prefix: str) -> None:
     assert TOKEN not in scrub(prefix + TOKEN + prefix)
+
+
+def test_a_secrets_fingerprint_shows_none_of_its_characters() -> None:
+    # A JWT opens with "eyJ" whatever it holds; a signing secret's opening is part of it.
+    secret = "brown-fox-signing-secret-of-32-chars!"
+    shown = fingerprint(secret)
+    assert shown.startswith("…#") and len(shown) == 10 and "bro" not in shown
+    assert fingerprint("ZXlKaGJHY2lPaUpJVXpJMU5pSjk").startswith("ZXl…#")

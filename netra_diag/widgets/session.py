@@ -49,7 +49,7 @@ class LiveSessionPanel(Panel):
     ``event_table.value`` (HTML), ``figure`` (the timeline), ``handshake_html.value``,
     ``auth.value``, ``close_html.value``, ``outcome.value``, ``record`` (the last ``RunRecord``),
     ``progress.value`` (while a run is in flight: seconds so far, of the timeout),
-    ``secret.value`` (``$NAME: unset`` or ``$NAME: abc…#a1b2c3d4``) and ``secret_note.value``
+    ``secret.value`` (``$NAME: unset`` or ``$NAME: …#a1b2c3d4``) and ``secret_note.value``
     (HTML: the variable is unset, the secret too short for the profile, where signing falls back).
 
     Each new connection starts a fresh table and timeline (times are "since the session started",

@@ -2,7 +2,7 @@
 
 What ``netra-diag probe`` takes as ``--profile`` and ``--secret-env NAME``, as widgets. The secret
 is named, never typed: the field holds the NAME of an environment variable, and the panel shows
-that variable's value as its fingerprint (``abc…#a1b2c3d4``) or ``unset``. Widget traits are
+that variable's value as its fingerprint (``…#a1b2c3d4``) or ``unset``. Widget traits are
 synced to the browser and saved with the notebook, so the value itself is held in Python only,
 and only for as long as a connect needs it.
 

@@ -19,7 +19,7 @@ from netra_diag.redaction import scrub
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{6,}|ZXlK[A-Za-z0-9_-]{6,}")  # a fingerprint is eyJ…#
-# A ticket in a request line must be a fingerprint ("abc…#0123abcd") or "<secret …>".
+# A ticket in a request line must be a fingerprint ("…#0123abcd") or "<secret …>".
 TICKET_SHOWN = re.compile(r"ticket=([^&\s]*)")
 FINGERPRINT = re.compile(r"(?:<secret )?[^&\s]{0,3}…#[0-9a-f]{8}>?")
 
