@@ -16,7 +16,9 @@ from suite_runs import has_json_report
 from test_cluster_later_problems import run_suite
 
 from netra_diag.suites import Cluster, triage
-from netra_diag.suites.cluster_params import split_parameter
+from netra_diag.suites.cluster_params import parameter_merges, split_parameter
+from netra_diag.suites.model import TestCase
+from netra_diag.suites.signatures import Signature
 from netra_diag.suites.triage import TriageReport
 
 TRANSPORTS = """
@@ -144,3 +146,46 @@ def test_every_rendering_says_why_the_parameters_are_one_cluster(
 )
 def test_split_parameter(test_id: str, split: tuple[str, str] | None) -> None:
     assert split_parameter(test_id) == split
+
+
+def _groups(*failures: tuple[str, str]) -> tuple[dict[str, list[TestCase]], dict[str, Signature]]:
+    """One group per (test id, message), as signing would make them, all raised in one frame."""
+    groups: dict[str, list[TestCase]] = {}
+    sigs: dict[str, Signature] = {}
+    for test_id, message in failures:
+        sig = Signature("ValueError", message, "transports.py:5")
+        groups.setdefault(sig.key, []).append(TestCase(test_id, test_id.split("::")[-1]))
+        sigs[sig.key] = sig
+    return groups, sigs
+
+
+def test_one_value_of_several_parameters_is_the_one_the_message_quotes() -> None:
+    # pytest joins the values of several parameters with "-" into one id
+    groups, sigs = _groups(
+        ("m::test_x[header-1]", "unknown transport 'header'"),
+        ("m::test_x[query-2]", "unknown transport 'query'"),
+    )
+    (merge,) = parameter_merges(groups, sigs)
+    assert merge.keys == tuple(sigs)
+    assert merge.signature.message == "unknown transport '<param>'"
+    assert merge.words.startswith("one test over 2 parameters ('header-1', 'query-2')")
+
+
+def test_messages_that_differ_in_more_than_the_parameter_stay_apart() -> None:
+    groups, sigs = _groups(
+        ("m::test_x[header]", "unknown transport 'header' for 'alice'"),
+        ("m::test_x[query]", "unknown transport 'query' for 'bob'"),
+    )
+    assert parameter_merges(groups, sigs) == []
+
+
+def test_another_frame_or_exception_type_stays_apart() -> None:
+    groups, sigs = _groups(
+        ("m::test_x[header]", "unknown transport 'header'"),
+        ("m::test_x[query]", "unknown transport 'query'"),
+    )
+    _, second = sigs
+    sigs[second] = Signature("ValueError", "unknown transport 'query'", "transports.py:9")
+    assert parameter_merges(groups, sigs) == []
+    sigs[second] = Signature("KeyError", "unknown transport 'query'", "transports.py:5")
+    assert parameter_merges(groups, sigs) == []
