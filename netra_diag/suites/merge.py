@@ -4,18 +4,30 @@ A test that appears in more than one file is one test: identical results are kep
 results differ, the last file wins and the earlier attempts are kept as its reruns (a pass after a
 failed attempt is then "passed on retry", as Surefire's ``flakyFailure`` says). Files are taken in
 the order given; a directory contributes its ``*.xml`` and ``*.json`` files in name order.
+
+The jest-junit XML and the ``jest --json`` of one run, given together, name their tests alike
+(``netra_diag.suites.jest_json``): the JSON's results stand, the XML's testcases it holds are
+left out, and a warning says so (each test counted twice would read as run twice, a load
+failure only the JSON records as a second attempt).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from netra_diag.errors import ReportParseError
+from netra_diag.suites.jest_json import (
+    JEST_JSON_FMT,
+    decode_json,
+    is_jest_json,
+    parse_jest_json_data,
+)
 from netra_diag.suites.junit import looks_like_junit, parse_junit
 from netra_diag.suites.junit_cases import FailureSink
+from netra_diag.suites.junit_children import JEST_SUITE_ERROR
 from netra_diag.suites.model import (
     FAILING,
     CaseRow,
@@ -27,7 +39,7 @@ from netra_diag.suites.model import (
     case_from_row,
     row_of,
 )
-from netra_diag.suites.pytest_json import parse_pytest_json
+from netra_diag.suites.pytest_json import parse_pytest_json_data
 from netra_diag.wording import plural
 
 __all__ = ["expand_paths", "load_results", "merge_runs", "parse_results", "require_directory"]
@@ -75,21 +87,46 @@ def expand_paths(paths: Iterable[ResultPath]) -> list[Path]:
 
 
 def parse_results(path: ResultPath, *, on_failures: FailureSink | None = None) -> SuiteRun:
-    """Parse one results file, choosing the parser from its first bytes (``<`` or ``{``).
+    """Parse one results file, choosing the parser from its first bytes (``<`` or ``{``) and, for
+    JSON, from the document's keys (jest's ``testResults``, pytest-json-report's ``tests``).
     ``on_failures``: see ``netra_diag.suites.junit_cases.CaseCollector`` (JUnit only)."""
     p = os.fspath(path)
     try:
         with open(p, "rb") as fh:
             head = fh.read(512)
+            # (JUnit is streamed from the path; a JSON document is read whole, once)
+            rest = fh.read() if head.lstrip(_JSON_LEAD).startswith(b"{") else None
     except OSError as exc:
         raise ReportParseError(p, f"cannot open: {exc.strerror or exc}") from exc
+    if rest is not None:
+        return _parse_json(head + rest, p)
     if looks_like_junit(head):
         return parse_junit(p, on_failures=on_failures)
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-        return parse_pytest_json(p)
     if not head.strip():
-        raise ReportParseError(p, "empty file, expected JUnit XML or pytest-json-report", line=1)
-    raise ReportParseError(p, "neither JUnit XML nor pytest-json-report JSON", line=1)
+        raise ReportParseError(p, f"empty file, expected {_FORMATS}", line=1)
+    raise ReportParseError(p, f"not a results file: expected {_FORMATS}", line=1)
+
+
+_JSON_LEAD = b"\xef\xbb\xbf \t\r\n"
+_FORMATS = "JUnit XML, pytest-json-report JSON or jest --json"
+_PYTEST_KEYS = ("tests", "collectors", "summary")
+
+
+def _parse_json(raw: bytes, path: str) -> SuiteRun:
+    data = decode_json(raw, path)
+    if is_jest_json(data):
+        return parse_jest_json_data(
+            data, path=path, results_dir=os.path.dirname(os.path.abspath(path))
+        )
+    if isinstance(data, Mapping) and any(key in data for key in _PYTEST_KEYS):
+        return parse_pytest_json_data(data, path=path)
+    keys = ", ".join(repr(k) for k in list(data)[:6]) if isinstance(data, Mapping) else ""
+    raise ReportParseError(
+        path,
+        f"a JSON object{f' with keys {keys}' if keys else ''}, but neither a pytest-json-report "
+        "document (no 'tests' list) nor jest --json output (no 'testResults' list)",
+        line=1,
+    )
 
 
 def load_results(
@@ -116,6 +153,7 @@ def load_results(
 
 def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
     """Merge shards of one run; a test seen twice is de-duplicated as the module docstring says."""
+    runs = _one_jest_run(runs)
     rows: list[CaseRow] = []
     details: dict[str, TestCase] = {}
     index_of: dict[str, int] = {}
@@ -190,3 +228,58 @@ def _as_retry(old: TestCase, new: TestCase) -> TestCase:
         elif p.kind is ProblemKind.ERROR:
             attempts.append(replace(p, kind=kinds[1]))
     return replace(new, reruns=(*attempts, *new.reruns))
+
+
+def _one_jest_run(runs: Sequence[SuiteRun]) -> Sequence[SuiteRun]:
+    """``runs`` with the testcases of each jest-junit report that a ``jest --json`` among them
+    also holds left out (the module docstring says why), when they are most of the report's: a
+    shard that shares a few titles with another is another shard."""
+    jest = [run for run in runs if run.fmt == JEST_JSON_FMT]
+    if not jest or len(jest) == len(runs):
+        return runs
+    ids = {row.test_id for run in jest for row in run.rows}
+    # (a load failure's path is from jest's rootDir in both, when the JSON could tell it)
+    failed_files = [
+        row.file for run in jest for row in run.rows if row.classname == JEST_SUITE_ERROR
+    ]
+    json_names = ", ".join(s for run in jest for s in run.sources)
+    out: list[SuiteRun] = []
+    for run in runs:
+        if run.fmt == JEST_JSON_FMT or not run.fmt.startswith("junit"):
+            out.append(run)
+            continue
+        shared = {
+            row.test_id
+            for row in run.rows
+            if row.test_id in ids
+            or (row.classname == JEST_SUITE_ERROR and _names_file(row.name, failed_files))
+        }
+        if not shared or 2 * len(shared) < len(run.rows):
+            out.append(run)
+            continue
+        rows = tuple(row for row in run.rows if row.test_id not in shared)
+        said = (
+            f"{', '.join(run.sources)} and {json_names} are one jest run in two formats "
+            f"({len(shared)} of the XML's {plural(len(run.rows), 'testcase')} are in the JSON): "
+            "each test is counted once, as the JSON says (it also records test files that "
+            "failed to load)"
+        )
+        if rows:
+            said += f"; {plural(len(rows), 'testcase')} of the XML not in the JSON counted besides"
+        out.append(
+            SuiteRun(
+                rows=rows,
+                details={k: v for k, v in run.details.items() if k not in shared},
+                sources=run.sources,
+                fmt=run.fmt,
+                warnings=(*run.warnings, said),
+                interrupted=run.interrupted,
+            )
+        )
+    return out
+
+
+def _names_file(name: str, files: Sequence[str]) -> bool:
+    """Whether jest-junit's ``name`` (a path from rootDir) is one of ``files`` (from rootDir, or
+    whole when the JSON could not tell rootDir)."""
+    return any(f == name or f.endswith(("/" + name, "\\" + name)) for f in files)
