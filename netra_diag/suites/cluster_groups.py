@@ -58,7 +58,7 @@ def group_failures(failing: Sequence[TestCase], known: Mapping[str, Signature]) 
         group = groups.get(sig.key)
         if group is None:
             group = groups[sig.key] = Group(sig)
-        group.cases.append(case)  # (not group.add: a call per test costs a tenth of this loop)
+        group.cases.append(case)  # (not group.add: this runs for every failing test)
         group.runner_phases.append(problem.phase)
     # (C loops: most failing tests have one problem, and only the others are looked at)
     for case in compress(failing, map((1).__lt__, map(len, map(_problems_of, failing)))):
@@ -69,8 +69,8 @@ def group_failures(failing: Sequence[TestCase], known: Mapping[str, Signature]) 
 def _add_later_problems(
     case: TestCase, groups: dict[str, Group], known: Mapping[str, Signature]
 ) -> None:
-    """Put each failure or error of ``case`` after its deciding one in the group of its own
-    signature (one whose signature is the deciding one's is seen there already)."""
+    """Put each error of ``case`` after its deciding problem in the group of its own signature
+    (one whose signature is the deciding problem's is seen there already)."""
     primary = case.primary
     if primary is None:
         return
