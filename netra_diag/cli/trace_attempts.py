@@ -24,14 +24,15 @@ _ORDINALS = ("first", "second", "third", "fourth")
 
 
 def attempts_of(marks: Iterable[Any]) -> list[tuple[AttemptView, ...]]:
-    """The openings of a cassette's marks (``name``, ``t`` seconds, ``data``) that tried more
-    than one transport or were refused: the ones worth listing."""
+    """The openings (connect, then each reconnect) of a cassette's marks (``name``, ``t``
+    seconds, ``data``), each as its transport attempts."""
     triples = ((m.name, m.t, m.data if isinstance(m.data, dict) else {}) for m in marks)
-    return [
-        group
-        for group in opening_attempts(triples)
-        if len(group) > 1 or any(a.role is not AttemptRole.KEPT for a in group)
-    ]
+    return opening_attempts(triples)
+
+
+def _worth_listing(group: tuple[AttemptView, ...]) -> bool:
+    # One transport that got in says nothing the rest of the output does not.
+    return len(group) > 1 or any(a.role is not AttemptRole.KEPT for a in group)
 
 
 def _ordinal(n: int) -> str:
@@ -60,10 +61,13 @@ def _what(attempt: AttemptView) -> str:
 
 
 def attempt_lines(groups: Sequence[tuple[AttemptView, ...]]) -> list[str]:
-    """Indented lines for the terminal, one block per opening."""
+    """Indented lines for the terminal, one block per opening that tried more than one
+    transport or was refused."""
     lines: list[str] = []
     for number, group in enumerate(groups, 1):
-        which = f"opening {number}" if len(groups) > 1 else "connect"
+        if not _worth_listing(group):
+            continue
+        which = "connect" if number == 1 else f"reconnect {number - 1}"
         kept = next((i for i, a in enumerate(group, 1) if a.role is AttemptRole.KEPT), None)
         refused = sum(a.role in (AttemptRole.FALLBACK, AttemptRole.REFUSED) for a in group)
         refused += sum(a.role is AttemptRole.FOLDED for a in group)
@@ -98,7 +102,7 @@ def add_attempt_slices(
     (refused ones named with their HTTP status or close code), and mark the upgrade slices of
     refused attempts as refused. ``offset`` is the time the process's timestamps count from."""
     events: list[dict[str, Any]] = trace["traceEvents"]
-    if not groups:
+    if not any(_worth_listing(group) for group in groups):
         return
     # A thread id no track of this process uses (the session's overlap lanes count up from 2);
     # the sort index puts it right below the session track.

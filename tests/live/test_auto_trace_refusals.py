@@ -16,7 +16,9 @@ from live_kit import emulator
 
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.cli.trace_attempts import attempt_lines, attempts_of
 from netra_diag.emulator import ThreadedService
+from netra_diag.events.timeline import Mark
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +97,25 @@ def test_trace_of_a_single_transport_lists_no_attempts(
     assert "transport tried" not in out and "refused" not in out, out
     events = json.loads((tmp_path / "t.json").read_text())["traceEvents"]
     assert not _attempt_slices(events)
+
+
+def test_a_reconnect_with_fallbacks_is_named_as_such() -> None:
+    # The first opening got in on its only transport (nothing to list); the reconnect needed
+    # a second one.
+    marks = [
+        Mark("connect_start", 0.0, {"transport": "query", "attempt": 1}),
+        Mark("transport_attempt", 0.01, {"transport": "query", "outcome": "validated"}),
+        Mark("reconnect_attempt", 1.0, {"attempt": 1}),
+        Mark("connect_start", 1.1, {"transport": "header", "attempt": 1}),
+        Mark(
+            "transport_attempt",
+            1.2,
+            {"transport": "header", "outcome": "closed", "close_code": 1008, "duration_s": 0.1},
+        ),
+        Mark("connect_start", 1.2, {"transport": "query", "attempt": 2}),
+        Mark("transport_attempt", 1.3, {"transport": "query", "outcome": "validated"}),
+    ]
+    lines = attempt_lines(attempts_of(marks))
+    assert lines[0] == "  reconnect 1: in on query, the second transport tried, after 1 refusal"
+    assert re.search(r"header\s+100\.0 ms\s+refused: closed 1008$", lines[1]), lines
+    assert not any(line.startswith("  connect:") for line in lines), lines
