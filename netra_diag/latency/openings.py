@@ -265,17 +265,22 @@ class Openings:
         for row in attempt.rows:
             if row["phase"] == "connect" and row["ok"]:
                 row["ok"], row["value_ms"] = False, math.nan
+        standing = next((a for a in self._attempts if a.role is AttemptRole.REFUSED), None)
+        if self._kept() is not None:
+            self._drop(attempt, AttemptRole.FALLBACK)
+            return
+        if not attempt.rows and standing is not None:
+            # No connect of its own (its ticket request failed): the refusal that reached the
+            # service keeps standing for the opening, with its auth rows.
+            attempt.role = AttemptRole.FOLDED
+            return
         if not any(row["phase"] == "connect" for row in attempt.rows):
             row = self._failed_connect()
             if not any(r is row for r in attempt.rows):
                 attempt.rows.append(row)
-        if self._kept() is not None:
-            self._drop(attempt, AttemptRole.FALLBACK)
-            return
         # Until another transport gets in, the latest refusal stands for the opening's failure.
-        for earlier in self._attempts:
-            if earlier.role is AttemptRole.REFUSED:
-                self._drop(earlier, AttemptRole.FOLDED)
+        if standing is not None:
+            self._drop(standing, AttemptRole.FOLDED)
         attempt.role = AttemptRole.REFUSED
 
 
@@ -319,9 +324,9 @@ class OpeningsSummary:
             )
         failed = self.openings - self.openings_in
         if self.folded and failed:
+            counts = "counts as one failed connect" if failed == 1 else "count as one each"
             parts.append(
-                f"{plural(failed, 'session opening')} refused on every transport tried "
-                f"{'counts' if failed == 1 else 'count'} as one failed connect each "
+                f"{plural(failed, 'session opening')} refused on every transport tried {counts} "
                 f"({plural(self.folded, 'more refused attempt')} folded in)"
             )
         if self.extra_connected:

@@ -70,6 +70,9 @@ def test_a_ticket_that_failed_before_connecting_leaves_one_failed_connect(tmp_pa
     metrics, openings = _metrics(tmp_path, b)
     connects = _connects(metrics)
     assert len(connects) == 1 and connects[0][0] is False, connects
+    # The last refusal that reached the service (query, 1008) stands for the opening.
+    established = metrics[metrics["phase"] == "time_to_established"]
+    assert list(established["ok"]) == [False]
     assert (openings.openings, openings.openings_in, openings.folded) == (1, 0, 3)
     assert not openings.fallbacks
 
