@@ -21,7 +21,6 @@ name it from there, else the results file's folder is taken when every test file
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections import Counter
@@ -30,23 +29,37 @@ from math import isfinite
 from typing import IO, Any
 
 from netra_diag.errors import ReportParseError
+from netra_diag.suites.jest_json_doc import (
+    JsonDoc,
+    decode_json,
+    read_json,
+    relative_to,
+    root_dir,
+    strip_ansi,
+)
 from netra_diag.suites.jest_todos import JEST_TODO
 from netra_diag.suites.junit_children import JEST_SUITE_ERROR
-from netra_diag.suites.model import CaseRow, Outcome, Problem, ProblemKind, SuiteRun, TestCase
+from netra_diag.suites.model import (
+    CaseRow,
+    Outcome,
+    Problem,
+    ProblemKind,
+    SuiteRun,
+    TestCase,
+    row_of,
+)
 from netra_diag.suites.xmlstream import clip_text
 
 __all__ = [
     "JEST_JSON_FMT",
+    "decode_json",
     "is_jest_json",
     "parse_jest_json",
     "parse_jest_json_data",
-    "read_json",
 ]
 
 JEST_JSON_FMT = "jest-json"
 _HEADING = "● " + JEST_SUITE_ERROR
-# Colour codes (CSI, OSC) jest writes with --colors or FORCE_COLOR, as strip-ansi removes them.
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 # "TypeError: ...", "SyntaxError: /path: ...", "Error: expect(received)...".
 _ERROR_NAME = re.compile(r"(?P<type>(?:[A-Za-z_$][\w$.]*)?(?:Error|Exception))(?: \[\w+\])?: ")
 _SKIPPED = Problem(
@@ -78,32 +91,6 @@ _TOTALS = (
 )
 
 
-def read_json(source: str | os.PathLike[str] | IO[bytes] | IO[str], name: str | None) -> Any:
-    """The decoded document of a path or stream, and the name errors give it."""
-    if isinstance(source, str | os.PathLike):
-        path = os.fspath(source)
-        try:
-            with open(path, "rb") as fh:
-                raw: bytes | str = fh.read()
-        except OSError as exc:
-            raise ReportParseError(path, f"cannot open: {exc.strerror or exc}") from exc
-    else:
-        stream_name = getattr(source, "name", None)
-        path = stream_name if isinstance(stream_name, str) else "<stream>"
-        raw = source.read()
-    path = name or path
-    return decode_json(raw, path), path
-
-
-def decode_json(raw: bytes | str, path: str) -> Any:
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ReportParseError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
-    except (UnicodeError, RecursionError) as exc:
-        raise ReportParseError(path, f"cannot decode JSON: {type(exc).__name__}") from exc
-
-
 def is_jest_json(data: Any) -> bool:
     """Whether a decoded document is jest's ``--json`` output (by its keys)."""
     return isinstance(data, Mapping) and ("testResults" in data or "numTotalTests" in data)
@@ -120,44 +107,12 @@ def parse_jest_json(
     return parse_jest_json_data(data, path=path, results_dir=folder)
 
 
-def strip_ansi(text: str) -> str:
-    return _ANSI.sub("", text) if "\x1b" in text else text
-
-
-class _Doc:
-    """Typed access to the document, each wrong type a ``ReportParseError`` naming its place."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def fail(self, where: str, said: str) -> ReportParseError:
-        return ReportParseError(self.path, f"{where}: {said}")
-
-    def get(
-        self, obj: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str
-    ) -> Any:
-        value = obj.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-            raise self.fail(f"{where}.{key}", f"is {type(value).__name__}, expected {names}")
-        return value
-
-    def strings(self, obj: Mapping[str, Any], key: str, where: str) -> list[str]:
-        items = self.get(obj, key, list, where) or []
-        for k, item in enumerate(items):
-            if not isinstance(item, str):
-                raise self.fail(f"{where}.{key}[{k}]", f"is {type(item).__name__}, expected str")
-        return items
-
-
 def parse_jest_json_data(
     data: Any, *, path: str = "<json>", results_dir: str | None = None
 ) -> SuiteRun:
     """Build a ``SuiteRun`` from a decoded ``jest --json`` document. ``results_dir``: the folder
     of the results file, taken as jest's ``rootDir`` when nothing else tells it."""
-    doc = _Doc(path)
+    doc = JsonDoc(path)
     if not isinstance(data, Mapping):
         raise ReportParseError(path, f"not a jest --json document: a JSON {type(data).__name__}")
     files = doc.get(data, "testResults", list, "$")
@@ -176,10 +131,10 @@ def parse_jest_json_data(
         status = doc.get(entry, "status", str, where) or ""
         tests = doc.get(entry, "assertionResults", list, where) or []
         entries.append((where, name, message, status, tests))
-    root = _root_dir([(name, message) for _, name, message, _, _ in entries], results_dir)
+    root = root_dir([(name, message) for _, name, message, _, _ in entries], results_dir)
     build = _Builder(doc)
     for where, name, message, status, tests in entries:
-        build.file(where, _relative(name, root), message, status, tests)
+        build.file(where, relative_to(name, root), message, status, tests)
     warnings = _check_totals(build.tally, totals, path)
     interrupted = ""
     if doc.get(data, "wasInterrupted", bool, "$"):
@@ -199,7 +154,7 @@ def parse_jest_json_data(
 
 
 class _Builder:
-    def __init__(self, doc: _Doc) -> None:
+    def __init__(self, doc: JsonDoc) -> None:
         self.doc = doc
         self.rows: list[CaseRow] = []
         self.details: dict[str, TestCase] = {}
@@ -216,65 +171,71 @@ class _Builder:
             n += 1
         return f"{test_id} #{n}"
 
-    def _add(self, case: TestCase, detailed: bool) -> None:
-        self.ids.add(case.test_id)
-        self.rows.append(
-            CaseRow(
-                case.test_id,
-                case.name,
-                case.classname,
-                case.suite,
-                case.outcome,
-                case.duration,
-                case.file,
-                case.line,
-            )
+    def _add(self, row: CaseRow, case: TestCase | None) -> None:
+        self.ids.add(row.test_id)
+        self.rows.append(row)
+        if case is not None:
+            self.details[row.test_id] = case
+
+    def _checked(self, test: Any, at: str) -> _Fields:
+        """A test's fields, each of the right type (else a ``ReportParseError`` naming it)."""
+        doc = self.doc
+        if not isinstance(test, Mapping):
+            raise doc.fail(at, f"is {type(test).__name__}, expected an object")
+        return (
+            doc.get(test, "status", str, at),
+            doc.get(test, "title", str, at),
+            " ".join(doc.strings(test, "ancestorTitles", at)),
+            doc.get(test, "duration", (int, float), at),
+            doc.strings(test, "failureMessages", at),
         )
-        if detailed:
-            self.details[case.test_id] = case
 
     def file(self, where: str, rel: str, message: str, status: str, tests: Sequence[Any]) -> None:
         doc = self.doc
         ran = 0
         failing = False
         for j, test in enumerate(tests):
-            at = f"{where}.assertionResults[{j}]"
-            if not isinstance(test, Mapping):
-                raise doc.fail(at, f"is {type(test).__name__}, expected an object")
-            said = doc.get(test, "status", str, at)
-            messages = [strip_ansi(m) for m in doc.strings(test, "failureMessages", at)]
+            fields = _fields(test) if type(test) is dict else None
+            if fields is None:  # (a wrong type somewhere: said where, or taken as None)
+                fields = self._checked(test, f"{where}.assertionResults[{j}]")
+            said, title, classname, ms, messages = fields
             if said == _JUNIT_ERROR:
-                message = message or "\n".join(messages)
+                message = message or "\n".join(map(strip_ansi, messages))
                 continue
             outcome = _OUTCOMES.get(said or "")
             if outcome is None:
-                raise doc.fail(f"{at}.status", f"unknown test status {said!r}")
-            title = doc.get(test, "title", str, at)
+                at = f"{where}.assertionResults[{j}].status"
+                raise doc.fail(at, f"unknown test status {said!r}")
             if title is None:
-                raise doc.fail(at, "has no 'title'")
-            classname = " ".join(doc.strings(test, "ancestorTitles", at))
+                raise doc.fail(f"{where}.assertionResults[{j}]", "has no 'title'")
             # jest-junit's default "{classname} {title}", for classname and name alike
             full = f"{classname} {title}"
             ran += 1
-            failing = failing or outcome is Outcome.FAILED
-            problems: tuple[Problem, ...] = ()
-            if outcome is Outcome.FAILED:
-                problems = (_failure(messages),)
-            elif outcome is Outcome.SKIPPED:
-                problems = (JEST_TODO if said == "todo" else _SKIPPED,)
             self.tally[said or ""] += 1
+            duration = _seconds(ms)
+            line = _line(test.get("location"))
+            test_id = self._unique(f"{full}::{full}")
+            row = CaseRow(test_id, full, full, rel, outcome, duration, rel, line)
+            if outcome is Outcome.PASSED:
+                self._add(row, None)
+                continue
+            if outcome is Outcome.FAILED:
+                failing = True
+                problem = _failure([strip_ansi(m) for m in messages])
+            else:
+                problem = JEST_TODO if said == "todo" else _SKIPPED
             case = TestCase(
-                test_id=self._unique(f"{full}::{full}"),
+                test_id=test_id,
                 name=full,
                 classname=full,
                 suite=rel,
                 outcome=outcome,
-                duration=_seconds(doc.get(test, "duration", (int, float), at)),
+                duration=duration,
                 file=rel,
-                line=_line(test.get("location")),
-                problems=problems,
+                line=line,
+                problems=(problem,),
             )
-            self._add(case, bool(problems))
+            self._add(row, case)
         heading = message.find(_HEADING)
         if heading < 0 and not (status == "failed" and not failing):
             return
@@ -282,11 +243,11 @@ class _Builder:
         # afterAll or a late error failed it after its tests (testExecError, not written)
         text = message[message.rfind("\n", 0, heading) + 1 :] if heading >= 0 else message
         self.tally["runtime error"] += 1
-        line = _error_line(text) or f"{JEST_SUITE_ERROR} (jest wrote no message)"
+        said = _error_line(text) or f"{JEST_SUITE_ERROR} (jest wrote no message)"
         error = Problem(
             ProblemKind.ERROR,
-            type=_type_of(line),
-            message=clip_text(line, 4096),
+            type=_type_of(said),
+            message=clip_text(said, 4096),
             text=clip_text(text.rstrip()),
             phase="" if ran else "collection",
         )
@@ -299,7 +260,35 @@ class _Builder:
             file=rel,
             problems=(error,),
         )
-        self._add(case, True)
+        self._add(row_of(case), case)
+
+
+# A test's status, title, describe titles (joined), duration in ms and failure messages.
+_Fields = tuple[str | None, str | None, str, float | None, Sequence[str]]
+
+
+def _fields(test: dict[str, Any]) -> _Fields | None:
+    """``_Builder._checked`` for a test whose fields all have their usual types (nearly every
+    test: the check costs a fraction of it), else None."""
+    said, title = test.get("status"), test.get("title")
+    if type(said) is not str or type(title) is not str:
+        return None
+    titles = test.get("ancestorTitles")
+    if titles is None:
+        classname = ""
+    elif type(titles) is list and all(type(t) is str for t in titles):
+        classname = " ".join(titles)
+    else:
+        return None
+    ms = test.get("duration")
+    if ms is not None and type(ms) is not int and type(ms) is not float:
+        return None
+    messages = test.get("failureMessages")
+    if messages is None:
+        messages = ()
+    elif type(messages) is not list or not all(type(m) is str for m in messages):
+        return None
+    return said, title, classname, ms, messages
 
 
 def _failure(messages: Sequence[str]) -> Problem:
@@ -340,38 +329,6 @@ def _line(location: Any) -> int | None:
         if isinstance(line, int) and not isinstance(line, bool) and line > 0:
             return line
     return None
-
-
-def _root_dir(files: Sequence[tuple[str, str]], results_dir: str | None) -> str | None:
-    """jest's ``rootDir``, ending in its separator: where the paths jest writes in a failing
-    file's message ("at f (__tests__/a.test.js:4:11)", "from '__tests__/a.test.js'") start; else
-    ``results_dir`` when every test file is under it; else None."""
-    for name, message in files:
-        if not message:
-            continue
-        for k, char in enumerate(name):
-            if char not in "/\\" or k == 0:
-                continue
-            suffix = name[k + 1 :]
-            if suffix and suffix in message and _names(message, suffix):
-                return name[: k + 1]
-    if results_dir and files:
-        for sep in ("/", "\\"):
-            prefix = results_dir.rstrip(sep) + sep
-            if all(name.startswith(prefix) for name, _ in files):
-                return prefix
-    return None
-
-
-def _names(message: str, suffix: str) -> bool:
-    """Whether ``message`` names ``suffix`` as a whole path (not the tail of a longer one)."""
-    return re.search(rf"(?<![\w.\\/-]){re.escape(suffix)}(?=[:'\"\s)])", message) is not None
-
-
-def _relative(name: str, root: str | None) -> str:
-    if root and name.startswith(root) and len(name) > len(root):
-        return name[len(root) :]
-    return name
 
 
 def _check_totals(tally: Counter[str], totals: Mapping[str, int], path: str) -> list[str]:
