@@ -153,8 +153,10 @@ def causes_figure(report: TriageReport) -> go.Figure:
     tests: dict[str, dict[Phase, int]] = defaultdict(lambda: defaultdict(int))
     said: dict[str, list[str]] = defaultdict(list)
     for cluster in report.clusters:
+        if not cluster.counted:
+            continue  # (its tests failed first for another cause, drawn with that one)
         label = category_label(cluster.category)
-        tests[label][cluster.phase] += cluster.size
+        tests[label][cluster.phase] += cluster.counted
         said[label].append(cluster.signature.message or cluster.signature.exc_type)
     order = sorted(tests, key=lambda label: -sum(tests[label].values()))
     fig = go.Figure()

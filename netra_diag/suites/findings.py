@@ -153,17 +153,18 @@ def with_findings(report: TriageReport) -> TriageReport:
         )
     infra = {Category.INFRASTRUCTURE}
     multi = [c for c in report.clusters if c.size > 1]
-    # (on a tie, a named §9 cause before an uncategorised one: it says what to fix)
-    multi.sort(key=lambda c: (-c.size, c.category in infra, c.category is Category.OTHER))
+    # (on a tie, a named §9 cause before an uncategorised one: it says what to fix; a cause of
+    # tests that had failed first for another comes after those that decided their outcome)
+    multi.sort(
+        key=lambda c: (-c.counted, -c.size, c.category in infra, c.category is Category.OTHER)
+    )
     for j, cluster in enumerate(multi):
-        found.append(
-            Finding(
-                30 + j,
-                f"{cluster.size} failures are one cause ({category_label(cluster.category)})",
-                cluster.because,
-                kind="cluster",
-            )
-        )
+        label = category_label(cluster.category)
+        after = len(cluster.counted_elsewhere)
+        phrase = f"{cluster.size} failures are one cause ({label})"
+        if after:
+            phrase += f", {after} of them after the test had failed for another"
+        found.append(Finding(30 + j, phrase, cluster.because, kind="cluster"))
     categorised = {c.category for c in report.clusters} - {Category.OTHER}
     if not multi and len(report.clusters) > 1 and categorised:
         # Every cause has one test: name their categories, so that the headline says why
@@ -232,8 +233,10 @@ def _causes_by_category(report: TriageReport) -> Finding:
     """``4 failures by category: event contract (§5) ×2, secret or claim mismatch, …``."""
     by_category: dict[str, int] = {}
     for cluster in report.clusters:
+        if not cluster.counted:
+            continue  # (its tests are counted with the cause they failed for first)
         label = category_label(cluster.category)
-        by_category[label] = by_category.get(label, 0) + cluster.size
+        by_category[label] = by_category.get(label, 0) + cluster.counted
     failing = sum(by_category.values())
     listed = ", ".join(
         label + (f" ×{n}" if n > 1 else "")

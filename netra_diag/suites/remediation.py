@@ -208,8 +208,10 @@ def suite_statuses(
     now_skipped = set(diff.newly_skipped) if diff else set()
     cause_of: dict[str, str] = {}
     for cluster in clusters:
+        elsewhere = cluster.counted_elsewhere  # (failed first for another cluster's cause)
         for tid in cluster.tests:
-            cause_of[tid] = category_label(cluster.category)
+            if tid not in elsewhere:
+                cause_of[tid] = category_label(cluster.category)
     weak_of: dict[str, list[str]] = {}
     for sig in vacuous:
         weak_of.setdefault(sig.subject, []).append(sig.kind)

@@ -111,7 +111,7 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
             lines.append(f"      causes: {'; '.join(status.causes)}")
         if status.weak_passes:
             lines.append(f"      weak passes: {'; '.join(status.weak_passes)}")
-    failing = sum(c.size for c in report.clusters)
+    failing = sum(c.counted for c in report.clusters)  # (each test once)
     if report.clusters:
         lines += [
             "",
@@ -330,6 +330,10 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
         "clusters": [
             {
                 "size": c.size,
+                # tests whose outcome this cause decided; the others (counted_elsewhere) failed
+                # first for another cluster's cause (a teardown error after a failed call)
+                "counted": c.counted,
+                "counted_elsewhere": list(c.counted_elsewhere),
                 "category": str(c.category),
                 "category_label": category_label(c.category),
                 "category_reason": c.category_reason,

@@ -91,6 +91,7 @@ def report_to_github(report: TriageReport, *, max_tests: int = 5) -> str:
     zero_based = "junit-pytest" in report.current.fmt
     room = MAX_ANNOTATIONS - (1 if failing else 0)
     annotated = 0
+    seen: set[str] = set()  # tests annotated (a test may be in two clusters: see below)
     for round_ in range(max_tests):
         for cluster in report.clusters:
             if round_ >= cluster.size or annotated == room:
@@ -107,13 +108,15 @@ def report_to_github(report: TriageReport, *, max_tests: int = 5) -> str:
                 message += f". Its recording: {recorded[0].contract_findings[0]}"
             lines.append(f"{head}{_property(label + share)}::{_data(message)}")
             annotated += 1
-    # (clusters hold each failing test once; the counts may hold one twice: a pytest test that
-    # failed and then errored in teardown is counted in both buckets)
-    clustered = sum(c.size for c in report.clusters)
-    if annotated < clustered:
+            seen.add(test_id)
+    # (a failing test counts once here, with the cluster of the cause that decided its outcome,
+    # though a teardown error after it puts it in a second cluster; the runner's counts may
+    # hold it twice, in both buckets)
+    clustered = {t for c in report.clusters for t in c.tests}
+    if len(seen) < len(clustered):
         lines.append(
             f"::notice title={_property('netra-diag triage')}::"
-            f"{clustered - annotated} more failing tests not annotated (GitHub shows "
+            f"{len(clustered - seen)} more failing tests not annotated (GitHub shows "
             f"{MAX_ANNOTATIONS} error annotations a step): see the triage report"
         )
     # What the inputs did not say themselves (recordings of another run, a baseline of another

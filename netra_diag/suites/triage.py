@@ -132,9 +132,12 @@ class TriageReport:
         from netra_diag.redaction import scrub
 
         causes = plural(len(self.clusters), "cause")
+        # (tests, not the runner's failed + errors: a test that failed and then errored in
+        # teardown is in both)
+        failing = sum(c.counted for c in self.clusters)
         return (
             f"TriageReport(headline={scrub(self.headline)!r}, "
-            f"{plural(self.failing, 'failing test')} in {causes}, "
+            f"{plural(failing, 'failing test')} in {causes}, "
             f"{plural(len(self.current.rows), 'test')} in all)"
         )
 
