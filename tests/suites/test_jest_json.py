@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -38,7 +39,9 @@ def _load_failures(run: SuiteRun) -> list[str]:
     return [row.test_id for row in run.rows if row.classname == LOAD]
 
 
-@pytest.mark.parametrize("name", ["mixed", "statuses", "all_broken", "passing", "errors_on"])
+@pytest.mark.parametrize(
+    "name", ["mixed", "statuses", "all_broken", "passing", "errors_on", "hook_after_failure"]
+)
 def test_counts_equal_jests_summary(name: str) -> None:
     suites, tests = _jest_says(JSON / f"{name}.summary.txt")
     run = parse_jest_json(JSON / f"{name}.json")
@@ -172,6 +175,26 @@ def test_root_dir_from_the_results_folder_when_no_message_names_it(tmp_path: Pat
     path = tmp_path / "results.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     assert parse_jest_json(path).rows[0].suite == "__tests__/passing.test.js"
+
+
+def test_an_after_all_error_beside_a_failing_test_is_counted_too() -> None:
+    run = parse_jest_json(JSON / "hook_after_failure.json")
+    assert (run.counts.failed, run.counts.errors) == (1, 1)
+    hook = run.get(f"{LOAD}::__tests__/hook_after_failure.test.js")
+    assert hook is not None and hook.primary is not None
+    # the error's own part of the file's message, not the failing test's before it
+    assert hook.primary.message == "websocket did not close: 1 connection still open"
+    assert hook.primary.text.startswith("  ● Test suite failed to run")
+    assert "toContain" not in hook.primary.text
+
+
+def test_any_mapping_reads_as_the_dicts_json_gives() -> None:
+    data = json.loads((JSON / "statuses.json").read_text(encoding="utf-8"))
+    as_read = parse_jest_json_data(data)
+    for entry in data["testResults"]:
+        entry["assertionResults"] = [MappingProxyType(t) for t in entry["assertionResults"]]
+    again = parse_jest_json_data(data)
+    assert again.rows == as_read.rows and again.details == as_read.details
 
 
 def _doc(**entry: Any) -> dict[str, Any]:
