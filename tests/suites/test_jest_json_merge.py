@@ -81,6 +81,27 @@ def test_the_json_and_the_xml_of_one_run_count_it_once(xml: str, json_first: boo
     assert not any("appeared in more than one file" in w for w in run.warnings)
 
 
+def test_a_load_failure_whose_json_path_is_whole_still_pairs(tmp_path: Path) -> None:
+    data = json.loads((JSON / "errors_on.json").read_text(encoding="utf-8"))
+    data["numFailedTests"], data["numPassedTests"] = 0, 5
+    for entry in data["testResults"]:
+        loaded = any(test["status"] != "error" for test in entry["assertionResults"])
+        entry["message"] = "" if loaded else "  ● Test suite failed to run\n\n    boom\n"
+        entry["status"] = "passed" if loaded else "failed"
+        for test in entry["assertionResults"]:
+            test["failureMessages"] = []
+            test["status"] = "passed" if test["status"] == "failed" else test["status"]
+    # no message says where rootDir is, and the file is not in it: paths stay whole
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    alone = parse_results(path)
+    assert "Test suite failed to run::/tmp/jestjson/__tests__/broken.test.js" in alone.row_by_id
+    run = load_results([JSON / "errors_on.junit.xml", path])
+    assert not alone.warnings
+    assert run.counts.errors == 1 and len(run.rows) == len(alone.rows)
+    assert BROKEN not in run.row_by_id
+
+
 def test_a_jest_junit_shard_that_shares_a_title_is_another_shard(tmp_path: Path) -> None:
     data = json.loads((JSON / "passing.json").read_text(encoding="utf-8"))
     shard = tmp_path / "shard1.json"
@@ -100,6 +121,7 @@ def test_triage_of_the_json_names_the_load_failure_first(
     assert code == ExitCode.FAILURE  # as jest's exit code 1
     assert out.startswith("TRIAGE: 0 of 1 __tests__/broken.test.js tests pass;")
     assert "1× import/config error at collection — phase: collection" in out
+    assert "2 failures are one cause (token helper signature drift)" in out.splitlines()[0]
     assert "Cannot find module './missing-config' from '__tests__/broken.test.js'" in out
     code = main(["triage", str(JSON / "mixed.json"), "--json"])
     data = json.loads(capsys.readouterr().out)
