@@ -246,8 +246,9 @@ def test_an_empty_message_is_a_usage_error_before_connecting(
 def test_an_echo_endpoint_is_said_to_run_no_agent(
     service: ThreadedService, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # /ws/test only acknowledges: the run times out, and the reason says why waiting is vain
+    # /ws/test only acknowledges (PROTOCOL.md §4: an ack is for a type the service does not
+    # run): the run ends at the ack, a contract problem, and the reason says no agent runs there
     url = service.url.rsplit("/ws", 1)[0] + "/ws/test"
     code, out = probe(capsys, url, "--transport", "none", "--timeout", "1")
-    assert code == ExitCode.TIMEOUT
+    assert code == ExitCode.CONTRACT
     assert "only acknowledged the user_message" in out and "/ws/test" in out

@@ -190,8 +190,6 @@ def run(args: argparse.Namespace) -> int:
             + f", {len(stream.events)} frames received, {plural(len(report.findings), 'finding')}",
             file=say,
         )
-        for line in attempt_lines(attempts[-1]):
-            print(line, file=say)
         bypass = bypass_evidence(stream, report)
         if args.strict and bypass and report.ok:
             failed += 1
@@ -201,6 +199,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"  contract: {report.verdict}", file=say)
         else:
             print(f"  {report.verdict}", file=say)
+        # (after the verdict, which a reader looks for first: how the session got in)
+        for line in attempt_lines(attempts[-1]):
+            print(line, file=say)
         for warning in stream.warnings:
             print(f"  note: {warning}", file=say)
     if not timelines:
