@@ -134,7 +134,7 @@ def parse_jest_json_data(
     root = root_dir([(name, message) for _, name, message, _, _ in entries], results_dir)
     build = _Builder(doc)
     for where, name, message, status, tests in entries:
-        build.file(where, relative_to(name, root), message, status, tests)
+        build.file(where, (name, relative_to(name, root)), message, status, tests)
     warnings = _check_totals(build.tally, totals, path)
     interrupted = ""
     if doc.get(data, "wasInterrupted", bool, "$"):
@@ -190,7 +190,16 @@ class _Builder:
             doc.strings(test, "failureMessages", at),
         )
 
-    def file(self, where: str, rel: str, message: str, status: str, tests: Sequence[Any]) -> None:
+    def file(
+        self,
+        where: str,
+        paths: tuple[str, str],
+        message: str,
+        status: str,
+        tests: Sequence[Any],
+    ) -> None:
+        """Add one test file's tests; ``paths``: the file's as jest wrote it, and from rootDir."""
+        rel = paths[1]
         doc = self.doc
         ran = 0
         failing = False
@@ -222,6 +231,9 @@ class _Builder:
             if outcome is Outcome.FAILED:
                 failing = True
                 problem = _failure([strip_ansi(m) for m in messages])
+                if line is None:
+                    line = _line_in(problem.text, paths)
+                    row = row._replace(line=line)
             else:
                 problem = JEST_TODO if said == "todo" else _SKIPPED
             case = TestCase(
@@ -258,6 +270,7 @@ class _Builder:
             suite=rel,
             outcome=Outcome.ERROR,
             file=rel,
+            line=_line_in(error.text, paths),
             problems=(error,),
         )
         self._add(row_of(case), case)
@@ -314,6 +327,23 @@ def _error_line(text: str) -> str:
 def _type_of(line: str) -> str:
     match = _ERROR_NAME.match(line)
     return match.group("type") if match else ""
+
+
+_AT_LINE = re.compile(r"(\d+):\d+")
+
+
+def _line_in(text: str, paths: tuple[str, str]) -> int | None:
+    """The line of the first stack frame in the test file (V8 writes the innermost first: where
+    in the file the error was thrown), for annotations on it; jest writes the path whole in a
+    test's failure, from rootDir in a file's message."""
+    for path in paths:
+        at = text.find(path + ":")
+        while at >= 0:
+            found = _AT_LINE.match(text, at + len(path) + 1)
+            if found is not None:
+                return int(found.group(1))
+            at = text.find(path + ":", at + 1)
+    return None
 
 
 def _seconds(ms: float | None) -> float | None:

@@ -139,6 +139,19 @@ def test_each_status_and_duration() -> None:
     assert " heartbeat answered:: heartbeat answered" in statuses.row_by_id
 
 
+def test_a_failure_has_the_line_of_its_first_frame_in_the_test_file() -> None:
+    run = parse_jest_json(JSON / "mixed.json")
+    lines = {c.name: c.line for c in run.cases if c.failing}
+    assert lines == {
+        "websocket auth refresh flow": 4,  # thrown in the helper the file defines
+        "websocket auth expired token rejected": 4,
+        "agent events agent_started first": 24,
+        "__tests__/broken.test.js": 2,  # the require, from the file's message
+    }
+    passed = run.get("websocket auth mints a token::websocket auth mints a token")
+    assert passed is not None and passed.line is None  # (jest writes no location by default)
+
+
 def test_ids_are_the_ones_jest_junit_writes_for_the_same_run() -> None:
     json_run = parse_jest_json(JSON / "errors_on.json")
     xml_run = parse_junit(JSON / "errors_on.junit.xml")

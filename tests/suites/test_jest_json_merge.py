@@ -123,6 +123,10 @@ def test_triage_of_the_json_names_the_load_failure_first(
     assert "1× import/config error at collection — phase: collection" in out
     assert "2 failures are one cause (token helper signature drift)" in out.splitlines()[0]
     assert "Cannot find module './missing-config' from '__tests__/broken.test.js'" in out
+    code = main(["triage", str(JSON / "mixed.json"), "--format", "github"])
+    assert "::error file=__tests__/broken.test.js,line=2,title=import/config error" in (
+        capsys.readouterr().out
+    )
     code = main(["triage", str(JSON / "mixed.json"), "--json"])
     data = json.loads(capsys.readouterr().out)
     assert data["run"]["tests"] == 8 and data["run"]["format"] == "jest-json"
