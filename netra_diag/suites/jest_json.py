@@ -13,10 +13,11 @@ Test ids are the ones jest-junit writes with its default templates (``classname`
 both "{describe titles} {title}", a load failure ``Test suite failed to run`` / the file's path
 from jest's ``rootDir``): the ids hold no path, so they stay the same on every machine and for
 every ``rootDir``, and the JSON and the jest-junit XML of one run name each test alike (merging
-them counts the run once, see ``netra_diag.suites.merge``; a JUnit baseline compares with a JSON
-run). The test's file, from ``rootDir`` when it can be told, is its suite (jest calls a test file
-a test suite). The document does not hold ``rootDir``; the messages jest writes for a failing file
-name it from there, else the results file's folder is taken when every test file is under it.
+them counts the run once, see ``netra_diag.suites.merge``; a JUnit baseline's tests compare with
+a JSON run's). The test's file, from ``rootDir`` when it can be told, is its suite (jest calls a
+test file a test suite). The document does not hold ``rootDir``; the messages jest writes for a
+failing file name it from there, else the results file's folder is taken when every test file is
+under it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from typing import IO, Any
 from netra_diag.errors import ReportParseError
 from netra_diag.suites.jest_json_doc import (
     JsonDoc,
-    decode_json,
     read_json,
     relative_to,
     root_dir,
@@ -52,7 +52,6 @@ from netra_diag.suites.xmlstream import clip_text
 
 __all__ = [
     "JEST_JSON_FMT",
-    "decode_json",
     "is_jest_json",
     "parse_jest_json",
     "parse_jest_json_data",
@@ -139,7 +138,8 @@ def parse_jest_json_data(
     interrupted = ""
     if doc.get(data, "wasInterrupted", bool, "$"):
         interrupted = (
-            "jest was interrupted (Ctrl-C or a signal): the test files after that have no result"
+            "jest says it was interrupted (wasInterrupted): test files it had not finished have no "
+            "result"
         )
         warnings.append(f"{path}: {interrupted}")
     return SuiteRun(

@@ -19,12 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from netra_diag.errors import ReportParseError
-from netra_diag.suites.jest_json import (
-    JEST_JSON_FMT,
-    decode_json,
-    is_jest_json,
-    parse_jest_json_data,
-)
+from netra_diag.suites.jest_json import JEST_JSON_FMT, is_jest_json, parse_jest_json_data
+from netra_diag.suites.jest_json_doc import decode_json
 from netra_diag.suites.junit import looks_like_junit, parse_junit
 from netra_diag.suites.junit_cases import FailureSink
 from netra_diag.suites.junit_children import JEST_SUITE_ERROR
@@ -120,7 +116,7 @@ def _parse_json(raw: bytes, path: str) -> SuiteRun:
         )
     if isinstance(data, Mapping) and any(key in data for key in _PYTEST_KEYS):
         return parse_pytest_json_data(data, path=path)
-    keys = ", ".join(repr(k) for k in list(data)[:6]) if isinstance(data, Mapping) else ""
+    keys = ", ".join(repr(k[:40]) for k in list(data)[:6]) if isinstance(data, Mapping) else ""
     raise ReportParseError(
         path,
         f"a JSON object{f' with keys {keys}' if keys else ''}, but neither a pytest-json-report "

@@ -268,7 +268,7 @@ def test_an_interrupted_run_says_so() -> None:
     doc = _doc()
     doc["wasInterrupted"] = True
     run = parse_jest_json_data(doc, path="r.json")
-    assert run.interrupted.startswith("jest was interrupted")
+    assert run.interrupted.startswith("jest says it was interrupted")
 
 
 def test_the_same_titles_twice_are_two_tests() -> None:
