@@ -19,11 +19,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from netra_diag.errors import ReportParseError
-from netra_diag.suites.jest_json import JEST_JSON_FMT, is_jest_json, parse_jest_json_data
+from netra_diag.suites.jest_json import is_jest_json, parse_jest_json_data
 from netra_diag.suites.jest_json_doc import decode_json
+from netra_diag.suites.jest_json_pair import one_jest_run
 from netra_diag.suites.junit import looks_like_junit, parse_junit
 from netra_diag.suites.junit_cases import FailureSink
-from netra_diag.suites.junit_children import JEST_SUITE_ERROR
 from netra_diag.suites.model import (
     FAILING,
     CaseRow,
@@ -149,7 +149,7 @@ def load_results(
 
 def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
     """Merge shards of one run; a test seen twice is de-duplicated as the module docstring says."""
-    runs = _one_jest_run(runs)
+    runs = one_jest_run(runs)
     rows: list[CaseRow] = []
     details: dict[str, TestCase] = {}
     index_of: dict[str, int] = {}
@@ -224,58 +224,3 @@ def _as_retry(old: TestCase, new: TestCase) -> TestCase:
         elif p.kind is ProblemKind.ERROR:
             attempts.append(replace(p, kind=kinds[1]))
     return replace(new, reruns=(*attempts, *new.reruns))
-
-
-def _one_jest_run(runs: Sequence[SuiteRun]) -> Sequence[SuiteRun]:
-    """``runs`` with the testcases of each jest-junit report that a ``jest --json`` among them
-    also holds left out (the module docstring says why), when they are most of the report's: a
-    shard that shares a few titles with another is another shard."""
-    jest = [run for run in runs if run.fmt == JEST_JSON_FMT]
-    if not jest or len(jest) == len(runs):
-        return runs
-    ids = {row.test_id for run in jest for row in run.rows}
-    # (a load failure's path is from jest's rootDir in both, when the JSON could tell it)
-    failed_files = [
-        row.file for run in jest for row in run.rows if row.classname == JEST_SUITE_ERROR
-    ]
-    json_names = ", ".join(s for run in jest for s in run.sources)
-    out: list[SuiteRun] = []
-    for run in runs:
-        if run.fmt == JEST_JSON_FMT or not run.fmt.startswith("junit"):
-            out.append(run)
-            continue
-        shared = {
-            row.test_id
-            for row in run.rows
-            if row.test_id in ids
-            or (row.classname == JEST_SUITE_ERROR and _names_file(row.name, failed_files))
-        }
-        if not shared or 2 * len(shared) < len(run.rows):
-            out.append(run)
-            continue
-        rows = tuple(row for row in run.rows if row.test_id not in shared)
-        said = (
-            f"{', '.join(run.sources)} and {json_names} are one jest run in two formats "
-            f"({len(shared)} of the XML's {plural(len(run.rows), 'testcase')} are in the JSON): "
-            "each test is counted once, as the JSON says (it also records test files that "
-            "failed to load)"
-        )
-        if rows:
-            said += f"; {plural(len(rows), 'testcase')} of the XML not in the JSON counted besides"
-        out.append(
-            SuiteRun(
-                rows=rows,
-                details={k: v for k, v in run.details.items() if k not in shared},
-                sources=run.sources,
-                fmt=run.fmt,
-                warnings=(*run.warnings, said),
-                interrupted=run.interrupted,
-            )
-        )
-    return out
-
-
-def _names_file(name: str, files: Sequence[str]) -> bool:
-    """Whether jest-junit's ``name`` (a path from rootDir) is one of ``files`` (from rootDir, or
-    whole when the JSON could not tell rootDir)."""
-    return any(f == name or f.endswith(("/" + name, "\\" + name)) for f in files)

@@ -40,7 +40,16 @@ def _load_failures(run: SuiteRun) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "name", ["mixed", "statuses", "all_broken", "passing", "errors_on", "hook_after_failure"]
+    "name",
+    [
+        "mixed",
+        "statuses",
+        "all_broken",
+        "passing",
+        "errors_on",
+        "hook_after_failure",
+        "custom_names",
+    ],
 )
 def test_counts_equal_jests_summary(name: str) -> None:
     suites, tests = _jest_says(JSON / f"{name}.summary.txt")

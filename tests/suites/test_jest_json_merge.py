@@ -102,6 +102,22 @@ def test_a_load_failure_whose_json_path_is_whole_still_pairs(tmp_path: Path) -> 
     assert BROKEN not in run.row_by_id
 
 
+def test_the_xml_of_one_run_with_other_names_is_told_by_its_times() -> None:
+    # jest-junit's classNameTemplate "{filepath}", titleTemplate "{title}": no id agrees
+    xml = parse_results(JSON / "custom_names.junit.xml")
+    assert "__tests__/agent_events.test.js::mints a token" in xml.row_by_id
+    run = load_results([JSON / "custom_names.json", JSON / "custom_names.junit.xml"])
+    (said,) = run.warnings
+    assert said.startswith(
+        f"{JSON / 'custom_names.junit.xml'} looks like the jest-junit report of the run in "
+        f"{JSON / 'custom_names.json'}"
+    )
+    assert "both are counted, each test twice; give triage the JSON alone" in said
+    assert run.counts.failed == 2 * parse_results(JSON / "custom_names.json").counts.failed
+    # the XML of another run took other times: shards, no warning
+    assert not load_results([JSON / "mixed.json", JSON / "custom_names.junit.xml"]).warnings
+
+
 def test_a_jest_junit_shard_that_shares_a_title_is_another_shard(tmp_path: Path) -> None:
     data = json.loads((JSON / "passing.json").read_text(encoding="utf-8"))
     shard = tmp_path / "shard1.json"
