@@ -7,8 +7,8 @@ the order given; a directory contributes its ``*.xml`` and ``*.json`` files in n
 
 The jest-junit XML and the ``jest --json`` of one run, given together, name their tests alike
 (``netra_diag.suites.jest_json``): the JSON's results stand, the XML's testcases it holds are
-left out, and a warning says so (``netra_diag.suites.jest_json_pair``) (each test counted twice would read as run twice, a load
-failure only the JSON records as a second attempt).
+left out, and a warning says so (``netra_diag.suites.jest_json_pair``): each test counted twice
+would read as run twice, a load failure only the JSON records as a second attempt.
 """
 
 from __future__ import annotations
