@@ -254,13 +254,20 @@ def _decide(problems: list[Problem], status: str) -> tuple[Outcome, tuple[Outcom
             return Outcome.FAILED, (*failed, Outcome.ERROR)
         return Outcome.FAILED, failed
     if ProblemKind.ERROR in kinds:
-        if any(p.phase == "teardown" for p in problems):
-            return Outcome.ERROR, (Outcome.PASSED, Outcome.ERROR)
-        return Outcome.ERROR, (Outcome.ERROR,)
+        # pytest counts reports: each error is one ("failed on setup" then "failed on
+        # teardown": 2 errors); teardown errors alone follow a call that ended, which counts too
+        teardown = sum(p.kind is _ERROR and p.phase == "teardown" for p in problems)
+        others = kinds.count(ProblemKind.ERROR) - teardown
+        if others:
+            return Outcome.ERROR, (Outcome.ERROR,) * (others + teardown)
+        ended = [p for p in problems if p.kind is not _ERROR]
+        return Outcome.ERROR, (*_decide(ended, "")[1], *(Outcome.ERROR,) * teardown)
     for p in problems:
         if p.kind is ProblemKind.SKIPPED:
             if p.type == "pytest.xfail":
-                return Outcome.XFAILED, (Outcome.XFAILED,)
+                # (a second: the test's teardown raised, under the same xfail mark)
+                xfails = sum(q.type == "pytest.xfail" for q in problems)
+                return Outcome.XFAILED, (Outcome.XFAILED,) * xfails
             if p.message == "xfail-marked test passes unexpectedly":
                 return Outcome.XPASSED, (Outcome.XPASSED,)
             return Outcome.SKIPPED, (Outcome.SKIPPED,)

@@ -226,11 +226,18 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
         # pytest counts reports, not tests: a call that passed or failed followed by a teardown
         # error is "1 passed, 1 error" / "1 failed, 1 error" (json-report calls both "error").
         counted: tuple[Outcome, ...] = (final,)
-        if stage_outcomes.get("teardown") == "failed":
+        torn = stage_outcomes.get("teardown")
+        if torn == "failed":
             if stage_outcomes.get("call") == "passed":
                 counted = (Outcome.PASSED, Outcome.ERROR)
             elif stage_outcomes.get("call") == "failed":
                 final, counted = Outcome.FAILED, (Outcome.FAILED, Outcome.ERROR)
+            elif stage_outcomes.get("setup") == "failed":
+                counted = (Outcome.ERROR, Outcome.ERROR)  # pytest: "2 errors", one per report
+        elif torn == "skipped" and final is Outcome.XFAILED:
+            # an xfail test whose teardown raised: the xfail mark covers that report too, and
+            # pytest counts it apart ("2 xfailed")
+            counted = (Outcome.XFAILED, Outcome.XFAILED)
         lineno = test.get("lineno")
         case = _make_case(
             nodeid,
