@@ -48,6 +48,7 @@ from netra_diag.suites.model import (
     TestCase,
     row_of,
 )
+from netra_diag.suites.run_order import start_from_epoch
 from netra_diag.suites.xmlstream import clip_text
 
 __all__ = [
@@ -142,6 +143,7 @@ def parse_jest_json_data(
             "result"
         )
         warnings.append(f"{path}: {interrupted}")
+    started = data.get("startTime")  # (milliseconds since the epoch)
     return SuiteRun(
         rows=tuple(build.rows),
         details=build.details,
@@ -150,6 +152,9 @@ def parse_jest_json_data(
         declared=totals,
         warnings=tuple(warnings),
         interrupted=interrupted,
+        started=start_from_epoch(started / 1000)
+        if isinstance(started, int | float) and not isinstance(started, bool)
+        else "",
     )
 
 

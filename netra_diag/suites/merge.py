@@ -1,9 +1,11 @@
 """Load one run from several result files (shards), whatever their format, de-duplicated.
 
 A test that appears in more than one file is one test: identical results are kept once; when the
-results differ, the last file wins and the earlier attempts are kept as its reruns (a pass after a
-failed attempt is then "passed on retry", as Surefire's ``flakyFailure`` says). Files are taken in
-the order given; a directory contributes its ``*.xml`` and ``*.json`` files in name order.
+results differ, the later attempt wins and the earlier ones are kept as its reruns (a pass after a
+failed attempt is then "passed on retry", as Surefire's ``flakyFailure`` says). Which is later is
+what the files' start times say when both say, else the file read last is. Files are taken in
+the order given; a directory contributes its ``*.xml`` and ``*.json`` files in name order,
+numbers in names read as numbers (``shard-2`` before ``shard-10``).
 
 The jest-junit XML and the ``jest --json`` of one run, given together, name their tests alike
 (``netra_diag.suites.jest_json``): the JSON's results stand, the XML's testcases it holds are
@@ -36,6 +38,7 @@ from netra_diag.suites.model import (
     row_of,
 )
 from netra_diag.suites.pytest_json import parse_pytest_json_data
+from netra_diag.suites.run_order import earliest_start, sorted_by_name, started_before
 from netra_diag.wording import plural
 
 __all__ = ["expand_paths", "load_results", "merge_runs", "parse_results", "require_directory"]
@@ -61,7 +64,7 @@ def expand_paths(paths: Iterable[ResultPath]) -> list[Path]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            found = sorted(
+            found = sorted_by_name(
                 f for f in path.iterdir() if f.is_file() and f.suffix.lower() in (".xml", ".json")
             )
             if not found:
@@ -156,6 +159,7 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
     warnings: list[str] = []
     duplicates = 0
     declared: dict[str, int] = {}
+    kept_from: dict[str, str] = {}  # test id -> start of the run its kept result is from
     for run in runs:
         warnings.extend(run.warnings)
         for key, value in run.declared.items():
@@ -164,6 +168,7 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
             earlier = index_of.get(row.test_id)
             if earlier is None:
                 index_of[row.test_id] = len(rows)
+                kept_from[row.test_id] = run.started
                 rows.append(row)
                 if row.test_id in run.details:
                     details[row.test_id] = run.details[row.test_id]
@@ -180,7 +185,13 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
                     rows[earlier] = row
                     details[row.test_id] = new
                 continue
-            merged = _as_retry(old, new)
+            if started_before(run.started, kept_from[row.test_id]):
+                # read later, run earlier (a retried CI job's files named out of time order):
+                # this file holds the earlier attempt
+                merged = _as_retry(new, old)
+            else:
+                merged = _as_retry(old, new)
+                kept_from[row.test_id] = run.started
             rows[earlier] = row_of(merged)
             details[row.test_id] = merged
     if duplicates:
@@ -198,6 +209,7 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
         declared=declared,
         warnings=tuple(warnings),
         interrupted=interrupted,
+        started=earliest_start(r.started for r in runs),  # (the first shard's start)
     )
 
 

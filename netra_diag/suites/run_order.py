@@ -18,7 +18,14 @@ from typing import TypeVar
 
 from netra_diag.suites.model import SuiteRun
 
-__all__ = ["earliest_start", "in_time_order", "natural_key", "sorted_by_name", "start_from_epoch"]
+__all__ = [
+    "earliest_start",
+    "in_time_order",
+    "natural_key",
+    "sorted_by_name",
+    "start_from_epoch",
+    "started_before",
+]
 
 _NUMBER = re.compile(r"(\d+)")
 _P = TypeVar("_P", bound=Path)
@@ -78,3 +85,12 @@ def in_time_order(runs: Sequence[SuiteRun]) -> tuple[list[SuiteRun], bool]:
         return list(runs), False
     order = sorted(range(len(runs)), key=when.__getitem__)  # (stable: ties keep name order)
     return [runs[i] for i in order], order != sorted(order)
+
+
+def started_before(first: str, second: str) -> bool:
+    """Whether stamp ``first`` is earlier than ``second``; False when either cannot be read or
+    they cannot be compared (one with a time zone, one without)."""
+    a, b = _parsed(first) if first else None, _parsed(second) if second else None
+    if a is None or b is None or (a.tzinfo is None) != (b.tzinfo is None):
+        return False
+    return a < b

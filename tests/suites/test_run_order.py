@@ -10,7 +10,7 @@ import pytest
 
 from netra_diag.suites import triage
 from netra_diag.suites.junit import parse_junit
-from netra_diag.suites.merge import parse_results
+from netra_diag.suites.merge import load_results, parse_results
 from netra_diag.suites.run_order import earliest_start, natural_key, sorted_by_name
 from netra_diag.suites.triage import TriageReport
 
@@ -109,3 +109,35 @@ def test_runs_carry_their_start_from_junit_and_pytest_json(tmp_path: Path) -> No
 )
 def test_the_earliest_readable_stamp_is_the_start(stamps: list[str], earliest: str) -> None:
     assert earliest_start(stamps) == earliest
+
+
+def test_shards_without_times_are_read_in_number_order(tmp_path: Path) -> None:
+    # The last shard read wins where two disagree: shard-10 is the retry of shard-2's test,
+    # and plain name order read it first.
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    _junit(shards / "shard-2.xml", "F")
+    _junit(shards / "shard-10.xml", "P")
+    flip = load_results(shards).get("tests.test_flip::test_flip")
+    assert flip is not None and str(flip.outcome) == "passed" and flip.passed_on_retry
+
+
+@pytest.mark.parametrize("names", [("a.xml", "b.xml"), ("b.xml", "a.xml")])
+def test_of_two_attempts_the_later_started_wins_whatever_the_names(
+    tmp_path: Path, names: tuple[str, str]
+) -> None:
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    first, retry = names
+    _junit(shards / first, "F", "2026-12-01T10:00:00+00:00")
+    _junit(shards / retry, "P", "2026-12-01T10:30:00+00:00")
+    run = load_results(shards)
+    assert run.started == "2026-12-01T10:00:00+00:00"
+    flip = run.get("tests.test_flip::test_flip")
+    assert flip is not None and str(flip.outcome) == "passed" and flip.passed_on_retry
+
+
+def test_a_jest_json_run_says_when_it_started() -> None:
+    fixture = Path(__file__).parents[1] / "fixtures" / "suites" / "jest_json" / "passing.json"
+    started = parse_results(fixture).started
+    assert started.startswith("20") and started.endswith("+00:00")
