@@ -1,4 +1,5 @@
-"""``netra-diag triage``: what is failing, why, and what is new, from JUnit or pytest-json results.
+"""``netra-diag triage``: what is failing, why, and what is new, from test results (JUnit XML,
+pytest-json-report or jest --json).
 
 Reads one run (files, shard directories), optionally a baseline run, a directory of recordings
 made with ``pytest --netra-record DIR`` and a history directory of earlier runs, and prints the
@@ -55,7 +56,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "results",
         nargs="*",
         metavar="RESULTS",
-        help="JUnit XML or pytest-json-report files, or directories of them (shards of one run)",
+        help="JUnit XML, pytest-json-report or jest --json files, or directories of them (shards "
+        "of one run)",
     )
     parser.add_argument(
         "--baseline",

@@ -1,4 +1,5 @@
-"""Suite triage: JUnit and pytest-json results to causes, diffs and honest headlines.
+"""Suite triage: JUnit, pytest-json-report and jest --json results to causes, diffs and honest
+headlines.
 
 Pure core: parsing takes paths or file objects; nothing here opens sockets or imports asyncio,
 websockets or plotly.
@@ -10,6 +11,7 @@ from netra_diag.suites.categories import Category, CategoryMatch, categorise, ca
 from netra_diag.suites.clusters import Cluster, cluster_failures
 from netra_diag.suites.diff import DurationRegression, RunDiff, diff_runs
 from netra_diag.suites.flaky import FlakinessReport, FlakyTest, assess_flakiness, load_history
+from netra_diag.suites.jest_json import parse_jest_json
 from netra_diag.suites.junit import parse_junit
 from netra_diag.suites.links import Recording, find_recordings, read_cassette, sanitise_nodeid
 from netra_diag.suites.merge import load_results, merge_runs, parse_results
@@ -66,6 +68,7 @@ __all__ = [
     "merge_runs",
     "nodeid_to_test_id",
     "normalise_message",
+    "parse_jest_json",
     "parse_junit",
     "parse_pytest_json",
     "parse_results",
