@@ -24,6 +24,7 @@ from netra_diag.wording import plural
 
 __all__ = [
     "PART_NAMES",
+    "SIGNATURE_BYTES",
     "ParsedToken",
     "TokenInspection",
     "as_epoch",
@@ -36,7 +37,7 @@ PART_NAMES = ("header", "payload", "signature")
 TIME_CLAIMS = ("iat", "nbf", "exp")
 _SUBPROTOCOL_PREFIXES = ("jwt-auth.", "staging-auth.", "bearer.", "jwt.")
 # Signature sizes for the algorithms the service meets; a different size means a truncated paste.
-_SIGNATURE_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64, "ES256": 64, "ES384": 96}
+SIGNATURE_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64, "ES256": 64, "ES384": 96}
 
 
 @dataclass(frozen=True)
@@ -313,7 +314,7 @@ def _notes(parsed: ParsedToken, times: Mapping[str, float]) -> list[str]:
     if typ is not None and str(typ).upper() != "JWT":
         notes.append(f"header typ is {typ!r}, usually 'JWT'")
     if parsed.signature is not None and isinstance(alg, str):
-        expected = _SIGNATURE_BYTES.get(alg)
+        expected = SIGNATURE_BYTES.get(alg)
         if not parsed.signature and alg.lower() != "none":
             notes.append(f"signature part is empty although alg is {alg}: the token is unsigned")
         elif expected and len(parsed.signature) != expected:

@@ -12,7 +12,7 @@ from typing import Any
 
 from netra_diag.tokens import _jws
 from netra_diag.tokens.failures import Failure, FailureCode
-from netra_diag.tokens.inspection import as_epoch
+from netra_diag.tokens.inspection import SIGNATURE_BYTES, as_epoch
 from netra_diag.tokens.profiles import LOCAL_DEV_SECRET, REQUIRED_CLAIMS, Profile
 from netra_diag.tokens.timefmt import format_delta, format_instant, format_pair
 
@@ -98,6 +98,11 @@ def check_signature(
                 "algorithm the service expects (HS256)",
             )
         ]
+    cut = _signature_size_failure(alg, signature)
+    if cut:
+        # No key can verify a signature of the wrong size: blaming the secret (JWT_SECRET vs
+        # JWT_SECRET_KEY) would send the reader after the wrong problem.
+        return cut
     try:
         valid = _jws.verify(alg, signing_input, signature, key)
     except _jws.KeyProblem as exc:
@@ -146,6 +151,30 @@ def check_signature(
             message,
             expected=f"signature made with the given {kind}",
             actual="signature made with another key, or altered content",
+            hint=hint,
+        )
+    ]
+
+
+def _signature_size_failure(alg: str, signature: bytes) -> list[Failure]:
+    expected = SIGNATURE_BYTES.get(alg)
+    if expected is None or len(signature) == expected:
+        return []
+    if not signature:
+        message = f"the signature part is empty although alg is {alg}: the token is unsigned"
+        hint = f"sign the token ({alg} with the service's secret); an unsigned token is refused"
+    else:
+        message = (
+            f"signature is {len(signature)} bytes, but {alg} makes {expected}: the token was cut "
+            "short (or had characters added) when copied, so no key can verify it"
+        )
+        hint = "copy the whole token again; `netra-diag token inspect` shows each part"
+    return [
+        Failure(
+            FailureCode.MALFORMED,
+            message,
+            expected=f"{expected} bytes",
+            actual=f"{len(signature)} bytes",
             hint=hint,
         )
     ]
