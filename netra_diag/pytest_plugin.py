@@ -12,7 +12,10 @@ Loaded through the ``pytest11`` entry point (or ``-p netra_diag.pytest_plugin``)
   so ``netra-diag triage`` knows which critical events were observed even without the cassettes.
 
 The outcome follows pytest's own words: ``passed``, ``failed`` (call failed), ``error`` (setup or
-teardown failed), ``skipped``, ``xfailed``, ``xpassed``.
+teardown failed), ``skipped``, ``xfailed``, ``xpassed``; ``rerun`` for an attempt that
+pytest-rerunfailures ran again (the label ``attempt`` numbers attempts from 1 once there is a
+second), ``pending`` while the test runs (a cassette still ``pending`` after the run: the test
+process was killed).
 """
 
 from __future__ import annotations
@@ -42,7 +45,11 @@ __all__ = [
 
 REPORTS_KEY = pytest.StashKey[dict[str, pytest.TestReport]]()
 OUTCOME_KEY = pytest.StashKey[str]()
-CASSETTES_KEY = pytest.StashKey[list[Path]]()
+CASSETTES_KEY = pytest.StashKey[list[Path]]()  # the cassettes of the test's current attempt
+# Cassettes named so far for the test, over all its attempts: a rerun must not overwrite the
+# recording of the attempt that failed.
+NAMED_KEY = pytest.StashKey[int]()
+ATTEMPT_KEY = pytest.StashKey[int]()
 EVENTS_PROPERTY = "netra_events"  # same name as netra_diag.suites.EVENTS_PROPERTY
 
 
@@ -110,6 +117,22 @@ def _record_dir(config: pytest.Config) -> Path | None:
     return Path(value) if value else None
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    reports = item.stash.get(REPORTS_KEY, {})
+    attempt = item.stash.get(ATTEMPT_KEY, 0) + 1
+    item.stash[ATTEMPT_KEY] = attempt
+    if "teardown" not in reports:
+        return
+    # The same item runs again (pytest-rerunfailures): the attempt before was superseded, and
+    # its recordings say so in pytest's word for it ("1 rerun"), not the final outcome.
+    for cassette in item.stash.get(CASSETTES_KEY, []):
+        label_cassette(cassette, outcome="rerun", attempt=str(attempt - 1))
+    item.stash[CASSETTES_KEY] = []
+    item.stash[REPORTS_KEY] = {}
+    item.user_properties[:] = [p for p in item.user_properties if p[0] != EVENTS_PROPERTY]
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -127,8 +150,12 @@ def pytest_runtest_makereport(
         directory = _record_dir(item.config)
         if directory is not None:
             _write_outcome(directory, item.nodeid, outcome, reports)
+            attempt = item.stash.get(ATTEMPT_KEY, 1)
+            labels = {"nodeid": item.nodeid, "outcome": outcome}
+            if attempt > 1:
+                labels["attempt"] = str(attempt)
             for cassette in item.stash.get(CASSETTES_KEY, []):
-                label_cassette(cassette, nodeid=item.nodeid, outcome=outcome)
+                label_cassette(cassette, **labels)
     return report
 
 
@@ -189,8 +216,9 @@ async def netra_session(
     except ImportError as exc:
         pytest.skip(f"netra_diag.live is not available: {exc}")
     directory = _record_dir(request.config)
-    nodeid = request.node.nodeid
-    cassettes = request.node.stash.setdefault(CASSETTES_KEY, [])
+    node = request.node
+    nodeid = node.nodeid
+    cassettes = node.stash.setdefault(CASSETTES_KEY, [])
 
     async with contextlib.AsyncExitStack() as stack:
 
@@ -198,7 +226,9 @@ async def netra_session(
             labels = {"nodeid": nodeid, "outcome": "pending", **(kwargs.pop("labels", None) or {})}
             if directory is not None and "record" not in kwargs:
                 directory.mkdir(parents=True, exist_ok=True)
-                path = _cassette_path(directory, nodeid, len(cassettes))
+                index = node.stash.get(NAMED_KEY, 0)
+                node.stash[NAMED_KEY] = index + 1
+                path = _cassette_path(directory, nodeid, index)
                 cassettes.append(path)
                 kwargs["record"] = path
             return await stack.enter_async_context(Session.connect(url, labels=labels, **kwargs))

@@ -300,7 +300,9 @@ def link_recordings(
         (tid, rec.outcome, by_id[tid].outcome)
         for tid, recs in linked.items()
         for rec in recs
-        if rec.outcome and rec.outcome not in _SAME_OUTCOME.get(by_id[tid].outcome, {rec.outcome})
+        # (an attempt pytest-rerunfailures ran again: whatever the test's final outcome)
+        if rec.outcome not in ("", "rerun")
+        and rec.outcome not in _SAME_OUTCOME.get(by_id[tid].outcome, {rec.outcome})
     ]
     if contradicting:
         tid, recorded, result = contradicting[0]
