@@ -213,6 +213,7 @@ def _verify(args: argparse.Namespace) -> int:
         max_age_s=_duration("--max-age", args.max_age),
         audiences=args.audience,
         expected_env=args.env,
+        other_secrets=_other_secrets(key),
     )
     if args.json:
         print(json.dumps({**result.to_dict(), "key_source": source}, indent=2, ensure_ascii=False))
@@ -220,6 +221,23 @@ def _verify(args: argparse.Namespace) -> int:
         print(result.explain())
         print(f"(key from {source})")
     return int(ExitCode.OK if result.ok else ExitCode.FAILURE)
+
+
+# Every variable a signer of this service's tokens may have read its secret from (PROTOCOL.md
+# §3): the service's name, the test helpers' JWT_SECRET, the deprecated per-environment names.
+_SECRET_VARS = tuple(
+    dict.fromkeys(
+        ["JWT_SECRET_KEY", "JWT_SECRET"]
+        + [name for prof in PROFILES.values() for name in prof.deprecated_secret_envs]
+    )
+)
+
+
+def _other_secrets(key: str) -> dict[str, str]:
+    """The secrets in the environment other than ``key``, by ``$NAME``: when the signature does
+    not verify, verify names the one it does verify with (the JWT_SECRET vs JWT_SECRET_KEY
+    mismatch) instead of a bare 'wrong secret'."""
+    return {f"${name}": value for name in _SECRET_VARS if (value := os.environ.get(name, ""))}
 
 
 def _default_algorithms(key_file: str | None) -> tuple[str, ...]:

@@ -7,19 +7,17 @@ Times are judged against an injected ``now`` and ``leeway``, as PyJWT's
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from netra_diag.tokens import _jws
 from netra_diag.tokens.failures import Failure, FailureCode
-from netra_diag.tokens.inspection import SIGNATURE_BYTES, as_epoch
-from netra_diag.tokens.profiles import LOCAL_DEV_SECRET, REQUIRED_CLAIMS, Profile
+from netra_diag.tokens.inspection import as_epoch
+from netra_diag.tokens.profiles import REQUIRED_CLAIMS, Profile
 from netra_diag.tokens.timefmt import format_delta, format_instant, format_pair
 
 __all__ = [
     "check_identity",
     "check_required",
-    "check_signature",
     "check_times",
     "check_type",
     "suggest_leeway",
@@ -46,138 +44,6 @@ def _leeway_hint(skew_s: float, what: str) -> str:
         f"the minting machine's clock is ahead by about {format_delta(skew_s)}? allow it with "
         f"a {leeway}s leeway (--leeway {leeway})"
     )
-
-
-def check_secret_length(alg: Any, key: str | bytes, prof: Profile) -> list[Failure]:
-    """A profile whose service refuses short secrets (PROTOCOL.md §3: staging and production
-    take 32 characters or more): a token that verifies with a shorter key was not signed with
-    that service's secret, whatever the signature says."""
-    if alg not in _jws.HMAC_ALGORITHMS or not prof.min_secret_length:
-        return []
-    if len(key) >= prof.min_secret_length:
-        return []
-    return [
-        Failure(
-            FailureCode.UNSUPPORTED_KEY,
-            f"{prof.name} secrets are at least {prof.min_secret_length} characters; the key "
-            f"given has {len(key)}, so it cannot be the {prof.name} service's secret",
-            expected=f">= {prof.min_secret_length} characters",
-            actual=f"{len(key)} characters",
-            hint="verify with the secret the service reads (JWT_SECRET_KEY), or with the "
-            "profile the key belongs to (--profile local or test)",
-        )
-    ]
-
-
-def check_signature(
-    alg: Any,
-    algorithms: Sequence[str],
-    signing_input: bytes,
-    signature: bytes,
-    key: str | bytes,
-) -> list[Failure]:
-    allowed = [a for a in algorithms if a.lower() != "none"]
-    if isinstance(alg, str) and alg.lower() == "none":
-        return [
-            Failure(
-                FailureCode.ALG_NONE,
-                "alg is 'none' (an unsigned token); the service refuses it whatever the claims",
-                expected=allowed,
-                actual=alg,
-                hint="sign the token (HS256 with JWT_SECRET_KEY); never accept alg none",
-            )
-        ]
-    if alg not in allowed:
-        return [
-            Failure(
-                FailureCode.ALG_MISMATCH,
-                f"alg is {alg!r}, but only {', '.join(allowed) or 'nothing'} is accepted here",
-                expected=allowed,
-                actual=alg,
-                hint="verify with the matching key type (--alg / --key-file), or mint with the "
-                "algorithm the service expects (HS256)",
-            )
-        ]
-    cut = _signature_size_failure(alg, signature)
-    if cut:
-        # No key can verify a signature of the wrong size: blaming the secret (JWT_SECRET vs
-        # JWT_SECRET_KEY) would send the reader after the wrong problem.
-        return cut
-    try:
-        valid = _jws.verify(alg, signing_input, signature, key)
-    except _jws.KeyProblem as exc:
-        return [
-            Failure(
-                FailureCode.UNSUPPORTED_KEY,
-                f"the key given cannot verify {alg}: {exc}",
-                expected=f"a key for {alg}",
-                actual=f"{type(key).__name__} of length {len(key)}",
-                hint="HS* takes the shared secret; RS*/ES* take a PEM public (or private) key",
-            )
-        ]
-    if valid:
-        return []
-    hint = (
-        "the service reads JWT_SECRET_KEY; some test helpers sign with JWT_SECRET instead "
-        "(PROTOCOL.md §3) - compare them with `netra-diag doctor`"
-        if alg in _jws.HMAC_ALGORITHMS
-        else "the token was signed by a different private key than this public key's"
-    )
-    if alg in _jws.HMAC_ALGORITHMS and key != LOCAL_DEV_SECRET:
-        try:
-            if _jws.verify(alg, signing_input, signature, LOCAL_DEV_SECRET):
-                hint = (
-                    "it was signed with the built-in local development secret (LOCAL_DEV_SECRET): "
-                    "mint it with the secret this service uses"
-                )
-        except _jws.KeyProblem:  # pragma: no cover - the built-in secret is a valid HMAC key
-            pass
-    if alg in _jws.HMAC_ALGORITHMS:
-        # The length helps spot a truncated or different secret without revealing it.
-        message = (
-            f"signature does not verify with the {alg} secret given ({len(key)} characters): "
-            "wrong secret, or the token was altered"
-        )
-        kind = "secret"
-    else:
-        message = (
-            f"signature does not verify with the {alg} key given: signed with another private "
-            "key, or the token was altered"
-        )
-        kind = "key"
-    return [
-        Failure(
-            FailureCode.BAD_SIGNATURE,
-            message,
-            expected=f"signature made with the given {kind}",
-            actual="signature made with another key, or altered content",
-            hint=hint,
-        )
-    ]
-
-
-def _signature_size_failure(alg: str, signature: bytes) -> list[Failure]:
-    expected = SIGNATURE_BYTES.get(alg)
-    if expected is None or len(signature) == expected:
-        return []
-    if not signature:
-        message = f"the signature part is empty although alg is {alg}: the token is unsigned"
-        hint = f"sign the token ({alg} with the service's secret); an unsigned token is refused"
-    else:
-        message = (
-            f"signature is {len(signature)} bytes, but {alg} makes {expected}: the token was cut "
-            "short (or had characters added) when copied, so no key can verify it"
-        )
-        hint = "copy the whole token again; `netra-diag token inspect` shows each part"
-    return [
-        Failure(
-            FailureCode.MALFORMED,
-            message,
-            expected=f"{expected} bytes",
-            actual=f"{len(signature)} bytes",
-            hint=hint,
-        )
-    ]
 
 
 def check_required(claims: Mapping[str, Any]) -> list[Failure]:

@@ -19,13 +19,8 @@ from netra_diag.tokens.arguments import algorithm_names, key_material, token_tex
 from netra_diag.tokens.failures import Failure, FailureCode, plain
 from netra_diag.tokens.inspection import as_epoch, parse_compact, unwrap_token
 from netra_diag.tokens.profiles import Profile, get_profile
-from netra_diag.tokens.rules import (
-    check_identity,
-    check_required,
-    check_secret_length,
-    check_signature,
-    check_times,
-)
+from netra_diag.tokens.rules import check_identity, check_required, check_times
+from netra_diag.tokens.signature import check_secret_length, check_signature
 from netra_diag.tokens.timefmt import format_delta
 
 __all__ = ["Failure", "FailureCode", "Verification", "verify_token"]
@@ -107,6 +102,7 @@ def verify_token(
     audiences: Collection[str] | None = None,
     expected_env: str | None = None,
     expected_svc_id: str | None = None,
+    other_secrets: Mapping[str, str | bytes] | None = None,
 ) -> Verification:
     """Check ``token`` with ``key`` the way the ``profile``'s service does.
 
@@ -118,6 +114,8 @@ def verify_token(
 
     ``audiences`` defaults to the profile's allowed set; ``expected_env`` to the profile's
     environment names; ``expected_type=None`` skips the token-type rule.
+    ``other_secrets`` (name such as ``"$JWT_SECRET"`` → secret) are tried when an HMAC signature
+    does not verify with ``key``, so the failure names the one the token was signed with.
     """
     prof = get_profile(profile)
     if not (math.isfinite(leeway) and leeway >= 0):
@@ -149,7 +147,12 @@ def verify_token(
         )
     header, claims = parsed.header or {}, parsed.claims or {}
     failures_list = check_signature(
-        header.get("alg"), algorithms, parsed.signing_input, parsed.signature or b"", key
+        header.get("alg"),
+        algorithms,
+        parsed.signing_input,
+        parsed.signature or b"",
+        key,
+        other_secrets,
     )
     if not failures_list:
         failures_list += check_secret_length(header.get("alg"), key, prof)
