@@ -46,6 +46,8 @@ __all__ = [
 # in netra_diag.synthetic_users, for the live client too.
 BYPASS_USER = SYNTHETIC_USER
 BYPASS_USER_IN_TEXT = SYNTHETIC_USER_IN_TEXT
+# The outcome label of a cassette whose test has not finished (netra_diag.pytest_plugin).
+PENDING = "pending"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
 
 
@@ -93,6 +95,13 @@ class Recording:
         return is_bypass_user(self.server_user)
 
     @property
+    def killed(self) -> bool:
+        """Still labelled ``pending``: the plugin labels a cassette once its test's teardown is
+        over, so the process running the test died first (a timeout's ``thread`` method, a
+        crashed xdist worker, a CI job killed)."""
+        return self.outcome == PENDING
+
+    @property
     def critical_seen(self) -> tuple[str, ...]:
         return tuple(e for e in CRITICAL_EVENTS if self.event_types.get(e))
 
@@ -128,6 +137,8 @@ class Recording:
             parts.append(f"AUTH BYPASS (server user {self.server_user})")
         if self.zero_frames:
             parts.append("ZERO FRAMES")
+        if self.killed:
+            parts.append("CUT SHORT: the test never finished (process killed?)")
         return "; ".join(parts)
 
 
@@ -300,10 +311,20 @@ def link_recordings(
         (tid, rec.outcome, by_id[tid].outcome)
         for tid, recs in linked.items()
         for rec in recs
-        # (an attempt pytest-rerunfailures ran again: whatever the test's final outcome)
-        if rec.outcome not in ("", "rerun")
+        # (an attempt pytest-rerunfailures ran again: whatever the test's final outcome; a killed
+        # test's is said below)
+        if rec.outcome not in ("", "rerun", PENDING)
         and rec.outcome not in _SAME_OUTCOME.get(by_id[tid].outcome, {rec.outcome})
     ]
+    killed = [(tid, rec) for tid, recs in linked.items() for rec in recs if rec.killed]
+    if killed:
+        tid, rec = killed[0]
+        notes.append(
+            f"{source}: {plural(len(killed), 'recording')} still labelled 'pending' (e.g. "
+            f"{tid}: {rec.path}): the process running the test was killed before the test "
+            "finished (a timeout's thread method, a crashed xdist worker, a CI job killed); "
+            "read as far as they go"
+        )
     if contradicting:
         tid, recorded, result = contradicting[0]
         notes.append(
