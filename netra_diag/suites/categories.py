@@ -191,7 +191,7 @@ def categorise(case: TestCase, evidence: str | None = None) -> CategoryMatch:
             f"the test's set-up never ran ({_short(m.group(0))}): under pytest {style}",
         )
     if phase == "collection" or (m := _IMPORT.search(text)):
-        found = _short(m.group(0)) if phase != "collection" and m else "the module did not import"
+        found = _short(m.group(0)) if phase != "collection" and m else "the test file did not load"
         # ("at collection" only where the runner said so: an import inside a test, or a
         # fixture's, fails when the test runs)
         where = " at collection" if phase == "collection" else ""

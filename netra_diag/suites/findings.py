@@ -50,15 +50,39 @@ def with_findings(report: TriageReport) -> TriageReport:
     elif failing and _only_collection_errors(report):
         # pytest stops before running any test when a module fails to import (without
         # --continue-on-collection-errors): "0 of 1 test_x tests pass" would hide that nothing ran
+        unit = _loaded_unit(report)
         found.append(
             Finding(
                 0,
-                f"no test ran: {plural(total, 'module')} failed at collection",
-                "every result is a module that failed to load (pytest runs no test after a "
-                "collection error, unless --continue-on-collection-errors)",
+                f"no test ran: {plural(total, unit)} failed at collection",
+                f"every result is a {unit} that failed to load"
+                + (
+                    " (pytest runs no test after a collection error, unless "
+                    "--continue-on-collection-errors)"
+                    if unit == "module"
+                    else ""
+                ),
                 kind="suite",
             )
         )
+        unloaded: set[str] = set()
+    else:
+        # Suites that are test files which failed to load: "0 of 1 broken.test.js tests pass"
+        # reads as a test that ran and failed; nothing in them ran.
+        unloaded = _unloaded_suites(report)
+        if unloaded:
+            unit = _loaded_unit(report)
+            names = ", ".join(suite_label(s) for s in sorted(unloaded)[:3])
+            more = f" (+{len(unloaded) - 3} more)" if len(unloaded) > 3 else ""
+            found.append(
+                Finding(
+                    9,
+                    f"{plural(len(unloaded), unit)} failed to load: {names}{more}",
+                    f"no test in {'it' if len(unloaded) == 1 else 'them'} ran (an import, "
+                    "syntax or configuration error at collection: PROTOCOL.md §9.6)",
+                    kind="collection",
+                )
+            )
     if report.outage:
         found.append(Finding(5, f"outage: {report.outage}"))
     named = len(report.suites) > 1 or (report.suites and report.suites[0].suite)
@@ -67,7 +91,7 @@ def with_findings(report: TriageReport) -> TriageReport:
     if spread is not None:
         found.append(spread)
     for i, s in enumerate(ranked):
-        if not s.failing:
+        if not s.failing or s.suite in unloaded:
             continue
         # (next to named suites, the tests outside any are "(top level)": "0 of 1 tests pass"
         # would read as the whole run's count)
@@ -186,6 +210,30 @@ def with_findings(report: TriageReport) -> TriageReport:
         found.append(Finding(1 if weak else 100, lead, counts.summary()))
     found.sort(key=lambda f: f.rank)
     return replace(report, findings=tuple(found))
+
+
+def _loaded_unit(report: TriageReport) -> str:
+    """What a runner loads tests from: pytest's modules, jest's and node's test files."""
+    return "module" if "pytest" in report.current.fmt else "test file"
+
+
+def _unloaded_suites(report: TriageReport) -> set[str]:
+    """Suites every test of which is an error at collection (a test file that failed to load:
+    jest writes it as one failing test in a suite of its own)."""
+    run = report.current
+    collected = {
+        case.test_id
+        for case in run.failing()
+        if (problem := case.primary) is not None and problem.phase == "collection"
+    }
+    if not collected:
+        return set()
+    # (by the suite names the statuses use: pytest's one "pytest" testsuite is split by module)
+    at_collection: dict[str, int] = {}
+    for test_id, suite in zip(run.columns.test_ids, run.suite_names, strict=True):
+        if test_id in collected:
+            at_collection[suite] = at_collection.get(suite, 0) + 1
+    return {s.suite for s in report.suites if s.tests and at_collection.get(s.suite) == s.tests}
 
 
 def _only_collection_errors(report: TriageReport) -> bool:

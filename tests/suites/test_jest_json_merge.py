@@ -135,7 +135,7 @@ def test_triage_of_the_json_names_the_load_failure_first(
     code = main(["triage", str(JSON / "mixed.json")])
     out = capsys.readouterr().out
     assert code == ExitCode.FAILURE  # as jest's exit code 1
-    assert out.startswith("TRIAGE: 0 of 1 __tests__/broken.test.js tests pass;")
+    assert out.startswith("TRIAGE: 1 test file failed to load: __tests__/broken.test.js;")
     assert "1× import/config error at collection — phase: collection" in out
     assert "2 failures are one cause (token helper signature drift)" in out.splitlines()[0]
     assert "Cannot find module './missing-config' from '__tests__/broken.test.js'" in out
@@ -154,7 +154,7 @@ def test_triage_when_no_file_loaded_and_when_all_pass(
     code = main(["triage", str(JSON / "all_broken.json")])
     out = capsys.readouterr().out
     assert code == ExitCode.FAILURE  # jest exited 1; the jest-junit XML read as "no tests ran"
-    assert out.startswith("TRIAGE: no test ran: 1 module failed at collection")
+    assert out.startswith("TRIAGE: no test ran: 1 test file failed at collection")
     code = main(["triage", str(JSON / "passing.json")])
     assert code == ExitCode.OK
     assert capsys.readouterr().out.startswith("TRIAGE: all 2 tests pass")
