@@ -194,12 +194,14 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from netra_diag.tokens import get_profile, unwrap_token, verify_token
+    from netra_diag.tokens import get_profile, verify_token
+    from netra_diag.tokens.paste import unwrap_paste
 
     prof = get_profile(args.profile)
-    token, stripped = unwrap_token(_read_token(args.token))
-    if stripped:
-        print(f"note: stripped {stripped} from the input", file=sys.stderr)
+    pasted = unwrap_paste(_read_token(args.token))
+    token = pasted.token
+    if pasted.stripped:
+        print(f"note: stripped {pasted.stripped} from the input", file=sys.stderr)
     algorithms = tuple(args.alg or _default_algorithms(args.key_file))
     key, source = _resolve_key(args, algorithms[0], prof.name)
     result = verify_token(
@@ -216,10 +218,16 @@ def _verify(args: argparse.Namespace) -> int:
         other_secrets=_other_secrets(key),
     )
     if args.json:
-        print(json.dumps({**result.to_dict(), "key_source": source}, indent=2, ensure_ascii=False))
+        out = {**result.to_dict(), "key_source": source}
+        out |= {"unwrapped": pasted.stripped, "input_warning": pasted.warning}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         print(result.explain())
         print(f"(key from {source})")
+        if pasted.warning:
+            # On stdout, under the verdict: a valid token in a list the service cannot read
+            # from still fails to connect, and a note on stderr is easy to miss.
+            print(f"warning: {pasted.warning}")
     return int(ExitCode.OK if result.ok else ExitCode.FAILURE)
 
 

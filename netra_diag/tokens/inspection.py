@@ -18,6 +18,7 @@ from netra_diag.errors import MalformedToken
 from netra_diag.redaction import fingerprint, scrub, scrub_obj
 from netra_diag.tokens import _jws
 from netra_diag.tokens.arguments import token_text
+from netra_diag.tokens.paste import unwrap_paste
 from netra_diag.tokens.profiles import PROFILES
 from netra_diag.tokens.timefmt import format_delta, format_instant, format_relative
 from netra_diag.wording import plural
@@ -35,7 +36,6 @@ __all__ = [
 
 PART_NAMES = ("header", "payload", "signature")
 TIME_CLAIMS = ("iat", "nbf", "exp")
-_SUBPROTOCOL_PREFIXES = ("jwt-auth.", "staging-auth.", "bearer.", "jwt.")
 # Signature sizes for the algorithms the service meets; a different size means a truncated paste.
 SIGNATURE_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64, "ES256": 64, "ES384": 96}
 
@@ -140,34 +140,13 @@ def parse_compact(token: str) -> ParsedToken:
 def unwrap_token(text: str) -> tuple[str, str | None]:
     """Strip what people paste around a token; return ``(token, what was stripped or None)``.
 
-    Handles surrounding whitespace and quotes, ``Bearer <jwt>``, subprotocol entries
-    (``jwt.<base64url>``, ``jwt-auth.<jwt>``, ...) and a bare base64url-encoded JWT.
+    Handles surrounding whitespace and quotes, ``Authorization: Bearer <jwt>``, subprotocol
+    entries (``jwt.<base64url>``, ``jwt-auth.<jwt>``, ...), a whole subprotocol list, a URL's
+    query string and a bare base64url-encoded JWT (``paste.unwrap_paste`` also says what the
+    service would make of a known-bad subprotocol list).
     """
-    notes: list[str] = []
-    token = text.strip()
-    if len(token) >= 2 and token[0] == token[-1] and token[0] in "\"'":
-        token = token[1:-1].strip()
-        notes.append("quotes")
-    if token[:14].lower() == "authorization:":
-        token = token[14:].strip()
-        notes.append("'Authorization:' (a header line)")
-    if token[:7].lower() == "bearer ":
-        token = token[7:].strip()
-        notes.append("'Bearer ' (an Authorization header value)")
-    for prefix in _SUBPROTOCOL_PREFIXES:
-        if token.startswith(prefix):
-            token = token[len(prefix) :]
-            notes.append(f"subprotocol prefix {prefix!r}")
-            break
-    if "." not in token and token.startswith("ZXlK"):
-        try:
-            decoded = _jws.b64url_decode(token).decode("ascii")
-        except (ValueError, UnicodeDecodeError):
-            decoded = ""
-        if decoded.count(".") == 2:
-            token = decoded
-            notes.append("base64url encoding (as carried in a subprotocol)")
-    return token, (", ".join(notes) if notes else None)
+    found = unwrap_paste(text)
+    return found.token, found.stripped
 
 
 def _json_safe(value: Any) -> Any:
@@ -356,7 +335,8 @@ def inspect_token(token: str | bytes, *, now: float) -> TokenInspection:
     """Decode ``token`` (text, or bytes: decoded) without verifying it, relative to ``now``
     (epoch seconds). Never raises on a bad token; ``UsageError`` when ``token`` is neither text
     nor bytes (``None``, say), which is the caller's mistake, not something to fingerprint."""
-    jwt_text, unwrapped = unwrap_token(token_text(token))
+    pasted = unwrap_paste(token_text(token))
+    jwt_text, unwrapped = pasted.token, pasted.stripped
     parsed = parse_compact(jwt_text)
     times: dict[str, float] = {}
     if parsed.claims is not None:
@@ -370,7 +350,7 @@ def inspect_token(token: str | bytes, *, now: float) -> TokenInspection:
         header=parsed.header,
         claims=parsed.claims,
         problems=parsed.problems,
-        notes=tuple(_notes(parsed, times)),
+        notes=(*([pasted.warning] if pasted.warning else []), *_notes(parsed, times)),
         unwrapped=unwrapped,
         signature_bytes=None if parsed.signature is None else len(parsed.signature),
         parts=parsed.parts,

@@ -1,0 +1,137 @@
+"""Find the token in what an engineer pastes: the token alone, or what was around it when it was
+copied (quotes, an ``Authorization`` header, a subprotocol entry or the whole subprotocol list,
+a URL's query string).
+
+A pasted subprotocol list is PROTOCOL.md §9's category 3: ``["jwt", "<jwt>"]`` carries the token
+in an entry the service never reads. Its token is still inspected, and ``Unwrapped.warning`` says
+that the service would see none in that list.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass
+
+from netra_diag.tokens import _jws
+from netra_diag.tokens.extraction import (
+    TOKEN_PREFIXES,
+    extract_from_query,
+    extract_from_subprotocols,
+)
+
+__all__ = ["Unwrapped", "unwrap_paste"]
+
+_SUBPROTOCOL_PREFIXES = ("jwt-auth.", "staging-auth.", "bearer.", "jwt.")
+_QUERY_START = re.compile(r"(?:token|jwt|auth_token|access_token)=", re.IGNORECASE)
+_PREFIXES = ", ".join(f"{p}." for p in TOKEN_PREFIXES[:-1]) + f" or {TOKEN_PREFIXES[-1]}."
+_GOOD_FORMAT = '["jwt-auth", "jwt.<base64url(jwt)>"] (netra-diag token handshake shows it)'
+
+
+@dataclass(frozen=True)
+class Unwrapped:
+    """The token found in a paste; ``stripped`` says what was around it, ``warning`` what the
+    service would make of the paste as it was (``None`` when it carries the token correctly)."""
+
+    token: str
+    stripped: str | None = None
+    warning: str | None = None
+
+
+def _strip_one(token: str, notes: list[str]) -> str:
+    """``Bearer <jwt>``, one subprotocol entry, a base64url-encoded JWT: the token inside."""
+    if token[:7].lower() == "bearer ":
+        token = token[7:].strip()
+        notes.append("'Bearer ' (an Authorization header value)")
+    for prefix in _SUBPROTOCOL_PREFIXES:
+        if token.startswith(prefix):
+            token = token[len(prefix) :]
+            notes.append(f"subprotocol prefix {prefix!r}")
+            break
+    if "." not in token and token.startswith("ZXlK"):
+        try:
+            decoded = _jws.b64url_decode(token).decode("ascii")
+        except (ValueError, UnicodeDecodeError):
+            decoded = ""
+        if decoded.count(".") == 2:
+            token = decoded
+            notes.append("base64url encoding (as carried in a subprotocol)")
+    return token
+
+
+def _list_entries(text: str) -> list[str] | None:
+    """The entries of a pasted subprotocol list: JSON or Python ``[...]``, or the header's
+    comma-separated value; ``None`` when ``text`` is not a list (a JWT holds no comma)."""
+    if text.startswith("[") and text.endswith("]"):
+        for parse in (json.loads, ast.literal_eval):
+            try:
+                value = parse(text)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                continue
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return [v.strip() for v in value]
+        return None
+    if "," in text:
+        return [entry.strip() for entry in text.split(",") if entry.strip()]
+    return None
+
+
+def _from_list(entries: list[str], notes: list[str]) -> Unwrapped | None:
+    shown = json.dumps([e if len(e) < 20 else "<token>" for e in entries])
+    choice = extract_from_subprotocols(entries)
+    if choice.token:
+        decoded = ", base64url-decoded" if choice.decoded_from_base64 else ""
+        notes.append(f"a subprotocol list (the token is its entry '{choice.prefix}.…'{decoded})")
+        return Unwrapped(choice.token, ", ".join(notes))
+    for entry in entries:
+        inner: list[str] = []
+        token = _strip_one(entry, inner)
+        if token.count(".") != 2 or not token.startswith("eyJ"):
+            continue
+        notes.append(f"a subprotocol list {shown} (the token is a bare entry)")
+        service = (
+            f"it selects '{choice.selected}', finds no token and refuses the connection (1008 "
+            "in main mode; DEMO mode lets it in as a synthetic user)"
+            if choice.selected
+            else "none of its entries is a subprotocol the service supports: it closes 1003"
+        )
+        warning = (
+            f"the paste is the known-bad subprotocol format {shown} (PROTOCOL.md §2, §9): the "
+            f"service reads a token only from an entry prefixed {_PREFIXES}, so {service}; "
+            f"send {_GOOD_FORMAT}"
+        )
+        return Unwrapped(token, ", ".join(notes), warning)
+    return None
+
+
+def unwrap_paste(text: str) -> Unwrapped:
+    """The token in ``text`` and what was around it. Never raises; returns ``text`` stripped of
+    whitespace when nothing is recognised (the parser then says what is wrong with it)."""
+    notes: list[str] = []
+    token = text.strip()
+    if len(token) >= 2 and token[0] == token[-1] and token[0] in "\"'":
+        token = token[1:-1].strip()
+        notes.append("quotes")
+    if token[:14].lower() == "authorization:":
+        token = token[14:].strip()
+        notes.append("'Authorization:' (a header line)")
+    elif token[:23].lower() == "sec-websocket-protocol:":
+        token = token[23:].strip()
+        notes.append("'Sec-WebSocket-Protocol:' (a header line)")
+    entries = _list_entries(token)
+    if entries is not None:
+        found = _from_list(entries, notes)
+        if found is not None:
+            return found
+        if token.startswith("["):
+            # A list of names only: said so, rather than "character '[' is not base64url".
+            notes.append(f"a subprotocol list of names only, {json.dumps(entries)}")
+            return Unwrapped("", ", ".join(notes))
+    if "?" in token or "&" in token or _QUERY_START.match(token):
+        value, name = extract_from_query(token if "?" in token else "?" + token)
+        if value is not None:
+            notes.append(f"a query string (the token is its parameter {name!r})")
+            token = value.strip()
+    token = _strip_one(token, notes)
+    return Unwrapped(token, ", ".join(notes) if notes else None)
