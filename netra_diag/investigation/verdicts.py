@@ -115,6 +115,9 @@ def session_checks(
       an accepted known-bad format is the failure.
     - A run the client stopped waiting for is a ``timeout`` check (exit 4) and leads; the
       contract verdict on the cut-off run is then not verified, as is one with no agent event.
+    - A run the service cut off by closing (1001, 1006, 1011 ...) fails ``stayed_connected``
+      (infrastructure, exit 9) and leads; the contract verdict is then not verified unless the
+      events received broke a rule that the cut does not explain.
     """
     from netra_diag.closecodes import AUTH_REFUSED_STATUSES, AUTH_STAGE_CLOSE_CODES
     from netra_diag.errors import HandshakeRejected, SessionClosed
@@ -175,5 +178,49 @@ def session_checks(
     elif contract.n_agent_events == 0 and not contract.errors:
         checks.append(Check("contracts", contract_kind, True, contract.verdict, verified=False))
     else:
-        checks.append(Check("contracts", contract_kind, contract.ok, contract.verdict))
+        lost = _lost_mid_run(record)
+        if lost is not None:
+            checks.insert(0, lost)
+        if lost is not None and _only_what_a_cut_explains(contract):
+            detail = f"not verified: the connection closed mid-run ({contract.verdict})"
+            checks.append(Check("contracts", contract_kind, True, detail, verified=False))
+        else:
+            checks.append(Check("contracts", contract_kind, contract.ok, contract.verdict))
     return tuple(checks)
+
+
+# What any run cut off before its terminal event breaks, whatever the service did before.
+_CUT_RULES = frozenset({"no_terminal", "missing_event", "unfinished_tool"})
+
+
+def _only_what_a_cut_explains(contract: Any) -> bool:
+    return all(str(f.rule) in _CUT_RULES for f in contract.errors)
+
+
+def _lost_mid_run(record: Any) -> Check | None:
+    """A failing ``stayed_connected`` check when the service ended the connection before the run's
+    terminal event (1001 going away, 1006 no close frame, 1011 ...): the service went away,
+    which a "never completed" contract verdict alone would blame on the event stream (exit 3
+    instead of 9). A close 1008 mid-run is an auth failure; a normal 1000 or one the client
+    started is not the service vanishing."""
+    from netra_diag.closecodes import AUTH_FAILURE_CODES, rfc_meaning, service_meaning
+    from netra_diag.live import RunOutcome
+
+    close = getattr(record, "close", None)
+    if record.outcome != RunOutcome.CLOSED or close is None:
+        return None
+    if close.initiated_by == "client" or close.code == 1000:
+        return None
+    events = len(record.events)
+    last = f", the last {record.events[-1].type}" if events else ""
+    how = (
+        "the connection dropped mid-run"
+        if close.initiated_by == "none"
+        else "the service closed the connection mid-run"
+    )
+    meaning = service_meaning(close.code) or rfc_meaning(close.code)
+    reason = f" (reason: {close.reason!r})" if close.reason else ""
+    detail = _short(f"{how} after {plural(events, 'event')}{last}: {close.code} {meaning}{reason}")
+    if close.code in AUTH_FAILURE_CODES:
+        return Check("stayed_connected", CheckKind.AUTH, False, detail)
+    return Check("stayed_connected", CheckKind.INFRASTRUCTURE, False, detail)

@@ -1,0 +1,55 @@
+"""A service that goes away mid-run is an infrastructure failure in the live_session checks,
+not an event-contract failure: "never completed" alone would send the engineer to the event
+stream (exit 3) when the service was down (exit 9)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from netra_diag import investigation, report
+from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.emulator import AuthMode, EmulatorConfig, TimingProfile, run_service
+from netra_diag.events.contracts import check_run
+from netra_diag.live import RunOutcome, Session
+from netra_diag.report.summary import derive_headline
+from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
+
+# Slow enough that the service is gone long before the run could finish.
+SLOW = TimingProfile(time_scale=2.0, tool_calls=(1, 2))
+
+
+async def test_a_service_stopped_mid_run_is_infrastructure_not_contract() -> None:
+    token = mint_token("vanish-user", key=LOCAL_DEV_SECRET, now=time.time())
+    started = asyncio.Event()
+
+    def on_frame(direction: str, timed: object) -> None:
+        if direction == "in" and getattr(timed, "type", "") == "agent_started":
+            started.set()
+
+    async with contextlib.AsyncExitStack() as stack:
+        svc = await stack.enter_async_context(
+            run_service(EmulatorConfig(auth=AuthMode.STRICT, timing=SLOW))
+        )
+        session = await Session.connect(svc.url, token=token, on_frame=on_frame)
+        run = asyncio.create_task(session.run("why did it fail?", timeout=30))
+        await asyncio.wait_for(started.wait(), 10)
+        await stack.aclose()  # the service shuts down with the run in flight
+        record = await asyncio.wait_for(run, 15)
+        await session.close()
+
+    assert record.outcome is RunOutcome.CLOSED
+    contract = check_run(record.events)
+    checks = investigation.session_checks(
+        record=record, session=session, contract=contract, error=None, timeout=30
+    )
+    by_name = {c.name: c for c in checks}
+    lost = by_name["stayed_connected"]
+    assert not lost.passed
+    assert lost.detail.startswith("the service closed the connection mid-run after 1 event")
+    assert "1001 going away or startup timeout" in lost.detail
+    # The cut-off run's missing agent_completed is the close's doing, not a verdict on the stream.
+    assert by_name["contracts"].status == "not verified"
+    assert report.exit_code_for(checks) is ExitCode.INFRASTRUCTURE
+    assert derive_headline(checks).startswith("stayed_connected: the service closed")
