@@ -19,8 +19,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -32,23 +30,19 @@ from netra_diag.latency.bootstrap import bootstrap_values, percentile_interval
 from netra_diag.latency.histogram import LatencyHistogram
 from netra_diag.latency.sla import SlaCheck, SlaSpec
 from netra_diag.latency.sla_report import CheckResult, CheckStatus, SlaReport
+from netra_diag.latency.sla_sample import Sample as _Sample
+from netra_diag.latency.sla_sample import Stat as _Stat
+from netra_diag.latency.sla_sample import burst_rate as _burst_rate
+from netra_diag.latency.sla_sample import success_rate as _success_rate
+from netra_diag.latency.sla_sample import with_note as _with_note
 from netra_diag.latency.summary import EXACT_LIMIT, MIN_TAIL_SAMPLES, sample_size_note
+from netra_diag.latency.unfinished import unfinished_verdict
 from netra_diag.latency.units import Dimension, format_quantity, parse_quantity
 from netra_diag.wording import plural
 
 __all__ = ["clock_tolerance", "evaluate_sla"]
 
 ContextValue = float | int | str | Sequence[float | int | str]
-
-
-@dataclass(frozen=True, slots=True)
-class _Sample:
-    values: npt.NDArray[np.float64]  # successful samples, canonical units
-    ok: npt.NDArray[np.bool_]  # one flag per attempt (success-rate checks)
-    times: npt.NDArray[np.float64] | None  # ms, aligned with ``ok``; None when unknown
-    groups: npt.NDArray[np.int64] | None  # run groups aligned with ``ok`` (rate checks)
-    fraction: float | None = None  # a success rate given directly, sample size unknown
-    origin: str = "metrics"
 
 
 def evaluate_sla(
@@ -221,27 +215,34 @@ def _evaluate_check(
 ) -> CheckResult:
     origin = sample.origin
     if check.sustained_ms is not None and sample.times is not None:
-        return _evaluate_windows(check, sample, confidence, seed, n_boot)
-    result = _statistic(check, sample, confidence, seed, n_boot)
-    if check.sustained_ms is not None:
-        note = "no common clock for these rows: the sustained window was not applied"
-        result = _with_note(result, note)
-    return _finish(check, result, origin)
+        result = _evaluate_windows(check, sample, confidence, seed, n_boot)
+    else:
+        stat = _statistic(check, sample, confidence, seed, n_boot)
+        if check.sustained_ms is not None:
+            note = "no common clock for these rows: the sustained window was not applied"
+            stat = _with_note(stat, note)
+        result = _finish(check, stat, origin)
+    return _unfinished(check, sample, result)
 
 
-@dataclass(frozen=True, slots=True)
-class _Stat:
-    observed: float
-    ci_low: float
-    ci_high: float
-    n: int
-    reliable: bool
-    note: str
-
-
-def _with_note(stat: _Stat, note: str) -> _Stat:
-    joined = f"{stat.note}; {note}" if stat.note else note
-    return _Stat(stat.observed, stat.ci_low, stat.ci_high, stat.n, stat.reliable, joined)
+def _unfinished(check: SlaCheck, sample: _Sample, result: CheckResult) -> CheckResult:
+    """``result`` with the attempts that never finished said, and a pass they could overturn
+    made inconclusive (``latency.unfinished``)."""
+    left_out = int(sample.ok.size - np.count_nonzero(sample.ok))
+    if result.status is CheckStatus.NO_DATA or sample.origin != "metrics":
+        return result
+    holds, note = unfinished_verdict(check, sample.values, left_out)
+    if not note:
+        return result
+    joined = f"{result.note}; {note}" if result.note else note
+    decides = not holds and result.status is CheckStatus.PASS
+    return dataclasses.replace(
+        result,
+        note=joined,
+        conclusive=result.conclusive and not decides,
+        left_out=left_out,
+        left_out_decides=decides,
+    )
 
 
 def _finish(check: SlaCheck, stat: _Stat, origin: str) -> CheckResult:
@@ -318,51 +319,6 @@ def _statistic(
     else:
         note = "" if n >= 5 else f"mean of {_samples(n)} has no useful interval"
     return _Stat(point, low, high, n, not note, note)
-
-
-def _success_rate(sample: _Sample, confidence: float, noun: str = "attempts") -> _Stat:
-    if sample.fraction is not None and sample.ok.size == 0:
-        note = "success rate given without attempt counts: its uncertainty is unknown"
-        return _Stat(sample.fraction, math.nan, math.nan, 0, False, note)
-    n = int(sample.ok.size)
-    if n == 0:
-        return _Stat(math.nan, math.nan, math.nan, 0, False, "no attempts")
-    k = int(sample.ok.sum())
-    p = k / n
-    # Wilson score interval: sensible at 0 %, 100 % and small n, where the normal one is not.
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    note = "" if n >= MIN_TAIL_SAMPLES else f"{k} of {n} {noun}: too few for a rate"
-    return _Stat(p, max(0.0, centre - half), min(1.0, centre + half), n, not note, note)
-
-
-def _burst_rate(check: SlaCheck, sample: _Sample) -> _Stat:
-    """Peak events/s over ``burst`` consecutive events of one run, from its gaps (ms)."""
-    gaps_needed = check.burst - 1
-    ok = sample.ok
-    groups = sample.groups[ok] if sample.groups is not None else np.zeros(ok.sum(), np.int64)
-    order = np.argsort(sample.times[ok], kind="stable") if sample.times is not None else None
-    values = sample.values if order is None else sample.values[order]
-    groups = groups if order is None else groups[order]
-    best = -math.inf
-    windows = 0
-    for g in np.unique(groups):
-        gaps = values[groups == g]
-        if gaps.size < gaps_needed:
-            continue
-        sums = np.convolve(gaps, np.ones(gaps_needed), mode="valid")
-        windows += int(sums.size)
-        with np.errstate(divide="ignore"):
-            rates = np.where(sums > 0, gaps_needed / (sums / 1000.0), np.inf)
-        best = max(best, float(rates.max()))
-    if windows == 0:
-        note = f"no run has {check.burst} consecutive events"
-        return _Stat(math.nan, math.nan, math.nan, 0, False, note)
-    return _Stat(
-        best, math.nan, math.nan, windows, True, f"peak over {plural(windows, 'burst window')}"
-    )
 
 
 def _evaluate_windows(

@@ -44,11 +44,20 @@ class CheckResult:
     conclusive: bool = False
     note: str = ""
     data_from: str = ""
+    left_out: int = 0  # attempts that never finished, so have no value in the statistic
+    # Whether those attempts, counted at their worst, would overturn a pass.
+    left_out_decides: bool = False
 
     @property
     def weak_pass(self) -> bool:
-        """Passed, but on too few samples (or with an interval across the threshold)."""
+        """Passed, but on too few samples, with an interval across the threshold, or only on the
+        attempts that finished."""
         return self.status is CheckStatus.PASS and not (self.reliable and self.conclusive)
+
+    @property
+    def unfinished_pass(self) -> bool:
+        """Passed on the attempts that finished, when the ones that did not could overturn it."""
+        return self.status is CheckStatus.PASS and self.left_out_decides
 
     def observed_text(self) -> str:
         return format_quantity(self.observed, self.check.dimension)
@@ -111,8 +120,15 @@ class SlaReport:
             clocks = sum(r.note.startswith("not verified:") for r in missing)
             why = f" ({clocks} because the server's and client's clocks disagree)" if clocks else ""
             parts.append(f"{len(missing)} no data{req}{why}")
-        if weak:
-            parts.append(f"{len(weak)} passed on too few samples to mean much")
+        unfinished = [r for r in weak if r.unfinished_pass]
+        if unfinished:
+            first = unfinished[0]
+            parts.append(
+                f"{len(unfinished)} passed only on the attempts that finished ({first.check.id}: "
+                f"{first.left_out} of {first.n + first.left_out} never did)"
+            )
+        if len(weak) > len(unfinished):
+            parts.append(f"{len(weak) - len(unfinished)} passed on too few samples to mean much")
         return parts
 
     @property
@@ -126,7 +142,7 @@ class SlaReport:
         ``statistic``, ``comparison``, ``threshold``, ``observed``, ``ci_low``, ``ci_high``
         (canonical units), ``unit`` (``ms``, ``per_s``, ``fraction``, ``bytes``, ``count``),
         ``observed_text``, ``n``, ``status``, ``required``, ``reliable``, ``conclusive``,
-        ``note``, ``data_from``."""
+        ``note``, ``data_from``, ``left_out`` (attempts without a value, never finished)."""
         rows = [
             {
                 "id": r.check.id,
@@ -147,6 +163,7 @@ class SlaReport:
                 "conclusive": r.conclusive,
                 "note": r.note,
                 "data_from": r.data_from,
+                "left_out": r.left_out,
             }
             for r in self.results
         ]
@@ -169,9 +186,13 @@ class SlaReport:
             cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
             lines.append("  ".join([*cells, row[-1]]).rstrip())
         weak = self.weak_passes
-        if weak:
-            names = ", ".join(r.check.id for r in weak)
-            lines.append(f"passed on too few samples to mean much (see notes): {names}")
+        unfinished = [r.check.id for r in weak if r.unfinished_pass]
+        thin = [r.check.id for r in weak if not r.unfinished_pass]
+        if unfinished:
+            names = ", ".join(unfinished)
+            lines.append(f"passed only on the attempts that finished (see notes): {names}")
+        if thin:
+            lines.append(f"passed on too few samples to mean much (see notes): {', '.join(thin)}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -222,4 +243,5 @@ _FRAME_COLUMNS = [
     "conclusive",
     "note",
     "data_from",
+    "left_out",
 ]
