@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from netra_diag.redaction import fingerprint, scrub
 from netra_diag.suites.links import read_cassette, sanitise_nodeid
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
 REPORTS_KEY = pytest.StashKey[dict[str, pytest.TestReport]]()
 OUTCOME_KEY = pytest.StashKey[str]()
 CASSETTES_KEY = pytest.StashKey[list[Path]]()  # the cassettes of the test's current attempt
+SECRETS_KEY = pytest.StashKey[list[str]]()  # tokens given to netra_session, not JWT-shaped ones
 # Cassettes named so far for the test, over all its attempts: a rerun must not overwrite the
 # recording of the attempt that failed.
 NAMED_KEY = pytest.StashKey[int]()
@@ -142,6 +145,10 @@ def pytest_runtest_makereport(
         # writes properties from the teardown report).
         _add_events_property(item)
     report = yield
+    if "netra_session" in getattr(item, "fixturenames", ()):
+        # pytest's tracebacks show every frame's arguments, a session's token among them
+        # ("token = 'eyJ…'"): the JUnit file and the terminal keep fingerprints only.
+        _scrub_report(report, item.stash.get(SECRETS_KEY, []))
     reports = item.stash.setdefault(REPORTS_KEY, {})
     reports[report.when] = report
     if report.when == "teardown":
@@ -157,6 +164,60 @@ def pytest_runtest_makereport(
             for cassette in item.stash.get(CASSETTES_KEY, []):
                 label_cassette(cassette, **labels)
     return report
+
+
+def _scrub_report(report: pytest.TestReport, secrets: list[str]) -> None:
+    if report.longrepr is not None:
+        if isinstance(report.longrepr, str):
+            report.longrepr = _scrub_text(report.longrepr, secrets)
+        else:
+            _scrub_in_place(report.longrepr, secrets, depth=0)
+    if report.sections:
+        report.sections = [(title, _scrub_text(text, secrets)) for title, text in report.sections]
+
+
+# A token pytest's saferepr cut in the middle ("'eyJhbGci...In0.TvIAItvn'"): the JWT pattern would
+# hide its head only, and fingerprint the head, not the token.
+_ELIDED_JWT = re.compile(
+    r"(?P<head>eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)*)\.\.\.(?P<tail>[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)*)"
+)
+
+
+def _scrub_text(text: str, secrets: list[str]) -> str:
+    if "..." in text and "eyJ" in text:
+
+        def hide(match: re.Match[str]) -> str:
+            head, tail = match.group("head"), match.group("tail")
+            for secret in secrets:
+                if secret.startswith(head) and secret.endswith(tail):
+                    return fingerprint(secret)
+            return "eyJ…(a token, cut short)"
+
+        text = _ELIDED_JWT.sub(hide, text)
+    return scrub(text, secrets)
+
+
+def _scrub_value(value: Any, secrets: list[str], depth: int) -> Any:
+    if isinstance(value, str):
+        return _scrub_text(value, secrets)
+    if isinstance(value, list):
+        return [_scrub_value(v, secrets, depth + 1) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_scrub_value(v, secrets, depth + 1) for v in value)
+    _scrub_in_place(value, secrets, depth + 1)
+    return value
+
+
+def _scrub_in_place(obj: Any, secrets: list[str], depth: int) -> None:
+    """Scrub the strings of pytest's traceback representation (``ReprEntry.lines``,
+    ``ReprFuncArgs.args``, ``reprcrash.message``, ...) where they are, so that JUnit still takes
+    its failure message from ``reprcrash``, not the whole text."""
+    if depth > 12 or not type(obj).__module__.startswith("_pytest"):
+        return
+    for name, value in list(vars(obj).items()):
+        cleaned = _scrub_value(value, secrets, depth)
+        if cleaned is not value and cleaned != value:
+            setattr(obj, name, cleaned)
 
 
 def _write_outcome(
@@ -224,6 +285,8 @@ async def netra_session(
 
         async def open_session(url: str, **kwargs: Any) -> Any:
             labels = {"nodeid": nodeid, "outcome": "pending", **(kwargs.pop("labels", None) or {})}
+            if isinstance(kwargs.get("token"), str):
+                node.stash.setdefault(SECRETS_KEY, []).append(kwargs["token"])
             if directory is not None and "record" not in kwargs:
                 directory.mkdir(parents=True, exist_ok=True)
                 index = node.stash.get(NAMED_KEY, 0)
