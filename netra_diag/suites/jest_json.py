@@ -32,12 +32,12 @@ from typing import IO, Any
 from netra_diag.errors import ReportParseError
 from netra_diag.suites.jest_json_doc import (
     JsonDoc,
-    read_json,
     relative_to,
     root_dir,
     strip_ansi,
 )
 from netra_diag.suites.jest_todos import JEST_TODO
+from netra_diag.suites.json_file import read_json
 from netra_diag.suites.junit_children import JEST_SUITE_ERROR
 from netra_diag.suites.model import (
     CaseRow,

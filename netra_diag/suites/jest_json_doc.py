@@ -1,50 +1,20 @@
-"""The ``jest --json`` document as written: reading it, typed access to its fields (each wrong
+"""The ``jest --json`` document as written: typed access to its fields (each wrong
 type a ``ReportParseError`` naming its place, ``$.testResults[2].assertionResults[0].status``),
 and the test files' paths from jest's ``rootDir``, which the document does not hold.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Mapping, Sequence
-from typing import IO, Any
+from typing import Any
 
 from netra_diag.errors import ReportParseError
 
-__all__ = ["JsonDoc", "decode_json", "read_json", "relative_to", "root_dir", "strip_ansi"]
+__all__ = ["JsonDoc", "relative_to", "root_dir", "strip_ansi"]
 
 # Colour codes (CSI, OSC) jest writes with --colors or FORCE_COLOR, as strip-ansi removes them.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-
-
-def read_json(
-    source: str | os.PathLike[str] | IO[bytes] | IO[str], name: str | None
-) -> tuple[Any, str]:
-    """The decoded document of a path or stream, and the name errors give it."""
-    if isinstance(source, str | os.PathLike):
-        path = os.fspath(source)
-        try:
-            with open(path, "rb") as fh:
-                raw: bytes | str = fh.read()
-        except OSError as exc:
-            raise ReportParseError(path, f"cannot open: {exc.strerror or exc}") from exc
-    else:
-        stream_name = getattr(source, "name", None)
-        path = stream_name if isinstance(stream_name, str) else "<stream>"
-        raw = source.read()
-    path = name or path
-    return decode_json(raw, path), path
-
-
-def decode_json(raw: bytes | str, path: str) -> Any:
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ReportParseError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
-    except (UnicodeError, RecursionError) as exc:
-        raise ReportParseError(path, f"cannot decode JSON: {type(exc).__name__}") from exc
 
 
 def strip_ansi(text: str) -> str:

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from netra_diag.errors import ReportParseError
 from netra_diag.suites.jest_json import is_jest_json, parse_jest_json_data
-from netra_diag.suites.jest_json_doc import decode_json
 from netra_diag.suites.jest_json_pair import one_jest_run
+from netra_diag.suites.json_file import decode_json
 from netra_diag.suites.junit import looks_like_junit, parse_junit
 from netra_diag.suites.junit_cases import FailureSink
 from netra_diag.suites.model import (

@@ -20,6 +20,7 @@ from math import isfinite
 from typing import IO, Any
 
 from netra_diag.errors import ReportParseError
+from netra_diag.suites.json_file import read_json
 from netra_diag.suites.model import (
     CaseRow,
     Outcome,
@@ -65,24 +66,7 @@ def parse_pytest_json(
     source: str | os.PathLike[str] | IO[bytes] | IO[str], *, name: str | None = None
 ) -> SuiteRun:
     """Parse a pytest-json-report file (path or stream). Bad input raises ``ReportParseError``."""
-    if isinstance(source, str | os.PathLike):
-        path = os.fspath(source)
-        try:
-            with open(path, "rb") as fh:
-                raw: bytes | str = fh.read()
-        except OSError as exc:
-            raise ReportParseError(path, f"cannot open: {exc.strerror or exc}") from exc
-    else:
-        stream_name = getattr(source, "name", None)
-        path = stream_name if isinstance(stream_name, str) else "<stream>"
-        raw = source.read()
-    path = name or path
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ReportParseError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
-    except (UnicodeError, RecursionError) as exc:
-        raise ReportParseError(path, f"cannot decode JSON: {type(exc).__name__}") from exc
+    data, path = read_json(source, name)
     return parse_pytest_json_data(data, path=path)
 
 

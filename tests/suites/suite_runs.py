@@ -55,3 +55,13 @@ class NodeRun:
     junit: Path
     summary: dict[str, int]
     generated: bool
+
+
+def jest_says(summary: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """jest's "Test Suites:" and "Tests:" lines (a fixture's summary.txt), as {word: number}."""
+    suites_line, tests_line = summary.read_text(encoding="utf-8").splitlines()
+    numbers = r"(\d+) (failed|passed|skipped|todo|total)"
+    return (
+        {w: int(n) for n, w in re.findall(numbers, suites_line)},
+        {w: int(n) for n, w in re.findall(numbers, tests_line)},
+    )

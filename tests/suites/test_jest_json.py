@@ -5,13 +5,12 @@ collection error with jest's message, ids are jest-junit's."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import pytest
-from suite_runs import FIXTURES
+from suite_runs import FIXTURES, jest_says
 
 from netra_diag.errors import ReportParseError
 from netra_diag.suites import Outcome, parse_junit
@@ -23,16 +22,6 @@ from netra_diag.suites.signatures import signature_of
 
 JSON = FIXTURES / "jest_json"
 LOAD = "Test suite failed to run"
-
-
-def _jest_says(summary: Path) -> tuple[dict[str, int], dict[str, int]]:
-    """jest's "Test Suites:" and "Tests:" lines, as {word: number}."""
-    suites_line, tests_line = summary.read_text(encoding="utf-8").splitlines()
-    numbers = r"(\d+) (failed|passed|skipped|todo|total)"
-    return (
-        {w: int(n) for n, w in re.findall(numbers, suites_line)},
-        {w: int(n) for n, w in re.findall(numbers, tests_line)},
-    )
 
 
 def _load_failures(run: SuiteRun) -> list[str]:
@@ -52,7 +41,7 @@ def _load_failures(run: SuiteRun) -> list[str]:
     ],
 )
 def test_counts_equal_jests_summary(name: str) -> None:
-    suites, tests = _jest_says(JSON / f"{name}.summary.txt")
+    suites, tests = jest_says(JSON / f"{name}.summary.txt")
     run = parse_jest_json(JSON / f"{name}.json")
     c = run.counts
     assert c.passed == tests.get("passed", 0)

@@ -6,11 +6,10 @@ one case the file shows, and triage says what it may mean and how to make jest-j
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
-from suite_runs import FIXTURES
+from suite_runs import FIXTURES, jest_says
 
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
@@ -20,16 +19,6 @@ from netra_diag.suites.model import SuiteRun
 
 OFF = FIXTURES / "jest_suite_errors_off"
 NO_SUITE = "the jest-junit report holds no suite"
-
-
-def _jest_says(summary: Path) -> tuple[dict[str, int], dict[str, int]]:
-    """jest's "Test Suites:" and "Tests:" lines, as {word: number}."""
-    suites_line, tests_line = summary.read_text(encoding="utf-8").splitlines()
-    numbers = r"(\d+) (failed|passed|skipped|todo|total)"
-    return (
-        {w: int(n) for n, w in re.findall(numbers, suites_line)},
-        {w: int(n) for n, w in re.findall(numbers, tests_line)},
-    )
 
 
 def _assert_tests_line(run: SuiteRun, tests: dict[str, int]) -> None:
@@ -50,7 +39,7 @@ def _triage(path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tupl
 def test_a_file_that_did_not_load_is_not_in_the_report(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    suites, tests = _jest_says(OFF / "summary.txt")
+    suites, tests = jest_says(OFF / "summary.txt")
     assert suites == {"failed": 2, "total": 2}  # one for its tests, one that did not load
     run = parse_junit(OFF / "jest-junit.xml")
     _assert_tests_line(run, tests)
@@ -66,8 +55,8 @@ def test_a_file_that_did_not_load_is_not_in_the_report(
 def test_beside_passing_files_a_load_failure_leaves_the_report_of_a_run_without_it() -> None:
     # Why triage cannot count it: jest said "1 failed" and exited 1 for one run, "1 passed" and
     # 0 for the other, and the two reports differ in their times alone.
-    broken_suites, broken_tests = _jest_says(OFF / "passing_broken.summary.txt")
-    clean_suites, clean_tests = _jest_says(OFF / "passing.summary.txt")
+    broken_suites, broken_tests = jest_says(OFF / "passing_broken.summary.txt")
+    clean_suites, clean_tests = jest_says(OFF / "passing.summary.txt")
     assert broken_suites == {"failed": 1, "passed": 1, "total": 2}
     assert clean_suites == {"passed": 1, "total": 1}
     assert broken_tests == clean_tests
@@ -85,7 +74,7 @@ def test_beside_passing_files_a_load_failure_leaves_the_report_of_a_run_without_
 def test_a_report_with_no_suite_says_what_it_may_mean(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    suites, tests = _jest_says(OFF / "all_broken.summary.txt")
+    suites, tests = jest_says(OFF / "all_broken.summary.txt")
     assert suites == {"failed": 1, "total": 1} and tests == {"total": 0}
     path = OFF / "all_broken.junit.xml"
     run = parse_junit(path)
@@ -128,7 +117,7 @@ def test_with_the_option_on_the_load_failure_still_reads_as_an_error(
 def test_a_jest_run_where_every_file_loaded_is_unaffected(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _, tests = _jest_says(OFF / "passing.summary.txt")
+    _, tests = jest_says(OFF / "passing.summary.txt")
     run = parse_junit(OFF / "passing.junit.xml")
     _assert_tests_line(run, tests)
     assert not run.warnings
