@@ -196,6 +196,7 @@ def _inspect(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     from netra_diag.tokens import get_profile, verify_token
     from netra_diag.tokens.paste import unwrap_paste
+    from netra_diag.tokens.profiles import named_secrets
 
     prof = get_profile(args.profile)
     pasted = unwrap_paste(_read_token(args.token))
@@ -215,7 +216,7 @@ def _verify(args: argparse.Namespace) -> int:
         max_age_s=_duration("--max-age", args.max_age),
         audiences=args.audience,
         expected_env=args.env,
-        other_secrets=_other_secrets(key),
+        other_secrets=named_secrets(os.environ),
     )
     if args.json:
         out = {**result.to_dict(), "key_source": source}
@@ -229,23 +230,6 @@ def _verify(args: argparse.Namespace) -> int:
             # from still fails to connect, and a note on stderr is easy to miss.
             print(f"warning: {pasted.warning}")
     return int(ExitCode.OK if result.ok else ExitCode.FAILURE)
-
-
-# Every variable a signer of this service's tokens may have read its secret from (PROTOCOL.md
-# §3): the service's name, the test helpers' JWT_SECRET, the deprecated per-environment names.
-_SECRET_VARS = tuple(
-    dict.fromkeys(
-        ["JWT_SECRET_KEY", "JWT_SECRET"]
-        + [name for prof in PROFILES.values() for name in prof.deprecated_secret_envs]
-    )
-)
-
-
-def _other_secrets(key: str) -> dict[str, str]:
-    """The secrets in the environment other than ``key``, by ``$NAME``: when the signature does
-    not verify, verify names the one it does verify with (the JWT_SECRET vs JWT_SECRET_KEY
-    mismatch) instead of a bare 'wrong secret'."""
-    return {f"${name}": value for name in _SECRET_VARS if (value := os.environ.get(name, ""))}
 
 
 def _default_algorithms(key_file: str | None) -> tuple[str, ...]:

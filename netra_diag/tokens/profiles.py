@@ -31,6 +31,7 @@ __all__ = [
     "SecretLookup",
     "find_secret",
     "get_profile",
+    "named_secrets",
     "resolve_secret",
 ]
 
@@ -222,3 +223,15 @@ def resolve_secret(profile: Profile | str, environ: Mapping[str, str]) -> str | 
         if value:
             return value
     return None
+
+
+def named_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    """Every signing secret set in ``environ``, by ``$NAME``: the service's JWT_SECRET_KEY, the
+    test helpers' JWT_SECRET and the deprecated per-environment names. ``verify_token`` tries
+    them (``other_secrets``) to name the one a token was signed with; the values are never shown.
+    """
+    names = dict.fromkeys(
+        [SECRET_ENV, "JWT_SECRET"]
+        + [name for prof in PROFILES.values() for name in prof.deprecated_secret_envs]
+    )
+    return {f"${name}": value for name in names if (value := environ.get(name, ""))}

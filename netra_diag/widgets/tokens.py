@@ -227,6 +227,8 @@ class TokenPanel(Panel):
     def verify(self) -> Any:
         """Verify the pasted (or last minted) token against the profile and its secret."""
         from netra_diag.tokens import inspect_token, verify_token
+        from netra_diag.tokens.paste import unwrap_paste
+        from netra_diag.tokens.profiles import named_secrets
 
         self.error = ""
         token = self._take_pasted()
@@ -238,7 +240,15 @@ class TokenPanel(Panel):
             return None
         now = self._clock()
         inspection = inspect_token(token, now=now)
-        verification = verify_token(token, key, now=now, profile=self.profile.value)
+        # What was pasted around the token (Bearer, a subprotocol entry or list, quotes) is
+        # stripped as Inspect and the CLI do: verified raw, a good token read as malformed.
+        verification = verify_token(
+            unwrap_paste(token).token,
+            key,
+            now=now,
+            profile=self.profile.value,
+            other_secrets=named_secrets(self._env()),
+        )
         self.last_verification = verification
         self._show_inspection(inspection, extra=pre(verification.explain()))
         self.verdict.value = "valid" if verification.ok else "rejected"
@@ -279,8 +289,14 @@ class TokenPanel(Panel):
         for name, when in (facts.get("times") or {}).items():
             rows.append({"claim": f"{name} (time)", "value": f"{when['utc']} ({when['relative']})"})
         problems = "".join(f"<li>{escape(p)}</li>" for p in facts.get("problems", ()))
+        # Notes carry what the claims table cannot show: alg none, type without token_type, a
+        # cut signature, a known-bad subprotocol list, what was stripped from the paste.
+        notes = [f"stripped {facts['unwrapped']}"] if facts.get("unwrapped") else []
+        notes += facts.get("notes", [])
+        noted = "".join(f"<li><i>note:</i> {escape(n)}</li>" for n in notes)
         self.explanation.value = (
             (f"<ul>{problems}</ul>" if problems else "")
+            + (f"<ul>{noted}</ul>" if noted else "")
             + html_table(rows, ("claim", "value"))
             + extra
         )
