@@ -13,10 +13,16 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.cli.token_input import (
+    default_algorithms,
+    duration,
+    parse_claims,
+    read_token,
+    resolve_key,
+)
 from netra_diag.errors import UsageError
 from netra_diag.tokens import (
     KNOWN_BAD_FORMATS,
@@ -46,89 +52,6 @@ def _guarded(action: str, body: Callable[[argparse.Namespace], int]) -> Callable
     return run
 
 
-def _read_token(arg: str) -> str:
-    """The token argument, or stdin when it is ``-``."""
-    text = sys.stdin.read() if arg == "-" else arg
-    return text.strip()
-
-
-def _read_key_file(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read key file {path}: {exc.__class__.__name__}") from exc
-
-
-def _is_pem(text: str) -> bool:
-    return "-----BEGIN " in text
-
-
-def _key_from_file(path: str, algorithm: str) -> str:
-    """The key in ``path`` for ``algorithm``: a PEM key for RS*/ES*; for HS* the secret, less
-    one trailing newline (``echo``/``printf '...\n'`` and editors add one, and the service's
-    JWT_SECRET_KEY holds none: kept, it would be part of the secret and nothing would verify).
-    A PEM key is refused for HS* (an asymmetric key used as an HMAC secret is the classic
-    algorithm-confusion attack), and a non-PEM file for RS*/ES*."""
-    text = _read_key_file(path)
-    if algorithm.startswith("HS"):
-        if _is_pem(text):
-            raise UsageError(
-                f"key file {path} holds a PEM key, but {algorithm} signs with a shared secret: "
-                "pass --alg RS256 or ES256 for a PEM key, or a file holding the secret"
-            )
-        return text.removesuffix("\n").removesuffix("\r")
-    if not _is_pem(text):
-        raise UsageError(
-            f"{algorithm} needs a PEM key, but key file {path} holds none (no '-----BEGIN'); "
-            "for an HS* secret pass --alg HS256"
-        )
-    return text
-
-
-def _secret_from_env(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise UsageError(f"environment variable {name} is not set (or empty)")
-    return value
-
-
-def _resolve_key(args: argparse.Namespace, algorithm: str, profile: str) -> tuple[str, str]:
-    """(key, where it came from) for ``algorithm``; never the key in the description."""
-    from netra_diag.tokens import find_secret, get_profile
-
-    if args.key_file:
-        return _key_from_file(args.key_file, algorithm), f"key file {args.key_file}"
-    if algorithm == "none":
-        return "", "no key (alg none)"
-    if not algorithm.startswith("HS"):
-        raise UsageError(f"{algorithm} needs --key-file with a PEM key")
-    if args.secret_env:
-        return _secret_from_env(args.secret_env), f"${args.secret_env}"
-    prof = get_profile(profile)
-    found = find_secret(prof, os.environ)
-    if found is None:
-        also = ", ".join(prof.deprecated_secret_envs)
-        raise UsageError(
-            f"no secret for profile {prof.name}: set {prof.secret_env} (also read: {also}) "
-            "or pass --secret-env NAME / --key-file FILE"
-        )
-    source = found.source if found.is_default else f"${found.source}"
-    return found.value, source + (" (deprecated name)" if found.deprecated else "")
-
-
-def _parse_claims(pairs: list[str] | None) -> dict[str, Any]:
-    claims: dict[str, Any] = {}
-    for pair in pairs or []:
-        name, eq, text = pair.partition("=")
-        if not eq or not name:
-            raise UsageError(f"bad --claim {pair!r}: expected NAME=VALUE (VALUE may be JSON)")
-        try:
-            claims[name] = json.loads(text)
-        except ValueError:
-            claims[name] = text
-    return claims
-
-
 def _mint(args: argparse.Namespace) -> int:
     from netra_diag.redaction import fingerprint
     from netra_diag.tokens import format_instant, format_relative, get_profile, mint_token
@@ -139,7 +62,7 @@ def _mint(args: argparse.Namespace) -> int:
             f"the {prof.name} profile mints tokens the live service accepts; "
             "confirm with --allow-production"
         )
-    key, source = _resolve_key(args, args.alg, prof.name)
+    key, source = resolve_key(args, args.alg, prof.name)
     now = time.time()
     token = mint_token(
         args.sub,
@@ -149,7 +72,7 @@ def _mint(args: argparse.Namespace) -> int:
         profile=prof,
         ttl=args.ttl,
         expires_in=args.expires_in,
-        claims=_parse_claims(args.claim),
+        claims=parse_claims(args.claim),
         token_type=args.type,
         allow_production=args.allow_production,
         kid=args.kid,
@@ -185,7 +108,7 @@ def _minted_what(claims: Mapping[str, Any]) -> str:
 def _inspect(args: argparse.Namespace) -> int:
     from netra_diag.tokens import inspect_token
 
-    seen = inspect_token(_read_token(args.token), now=time.time())
+    seen = inspect_token(read_token(args.token), now=time.time())
     if args.json:
         print(json.dumps(seen.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -199,21 +122,21 @@ def _verify(args: argparse.Namespace) -> int:
     from netra_diag.tokens.profiles import named_secrets
 
     prof = get_profile(args.profile)
-    pasted = unwrap_paste(_read_token(args.token))
+    pasted = unwrap_paste(read_token(args.token))
     token = pasted.token
     if pasted.stripped:
         print(f"note: stripped {pasted.stripped} from the input", file=sys.stderr)
-    algorithms = tuple(args.alg or _default_algorithms(args.key_file))
-    key, source = _resolve_key(args, algorithms[0], prof.name)
+    algorithms = tuple(args.alg or default_algorithms(args.key_file))
+    key, source = resolve_key(args, algorithms[0], prof.name)
     result = verify_token(
         token,
         key,
         now=time.time(),
         profile=prof,
         algorithms=algorithms,
-        leeway=_duration("--leeway", args.leeway),
+        leeway=duration("--leeway", args.leeway),
         expected_type=args.type,
-        max_age_s=_duration("--max-age", args.max_age),
+        max_age_s=duration("--max-age", args.max_age),
         audiences=args.audience,
         expected_env=args.env,
         other_secrets=named_secrets(os.environ),
@@ -230,27 +153,6 @@ def _verify(args: argparse.Namespace) -> int:
             # from still fails to connect, and a note on stderr is easy to miss.
             print(f"warning: {pasted.warning}")
     return int(ExitCode.OK if result.ok else ExitCode.FAILURE)
-
-
-def _default_algorithms(key_file: str | None) -> tuple[str, ...]:
-    """What ``verify`` accepts without ``--alg``: HS256 with a secret (from the environment, or a
-    key file that is not PEM), RS256 and ES256 with a PEM key. Only one family either way, so
-    a token cannot choose to be checked with the other (RFC 8725 §3.1)."""
-    if key_file and _is_pem(_read_key_file(key_file)):
-        return ("RS256", "ES256")
-    return ("HS256",)
-
-
-def _duration(option: str, text: str) -> float:
-    """``parse_ttl(text)``, its error naming the option it came from."""
-    from netra_diag.tokens import parse_ttl
-
-    try:
-        return parse_ttl(text)
-    except UsageError as exc:
-        raise UsageError(
-            f"{option} {text!r} is not a duration: expected seconds or e.g. 30s, 15m, 2h, 1d"
-        ) from exc
 
 
 def _show_handshake(shown: dict[str, Any]) -> str:
@@ -284,7 +186,7 @@ def _handshake(args: argparse.Namespace) -> int:
                 "TOKEN is needed (or - to read it from stdin); only --transport none, "
                 f"--bad {' and --bad '.join(_TOKENLESS_BAD)} go without one"
             )
-    token = unwrap_token(_read_token(args.token))[0] if args.token is not None else ""
+    token = unwrap_token(read_token(args.token))[0] if args.token is not None else ""
     if args.all:
         shakes = [
             build_handshake(args.url, token, t, prefix=args.prefix, query_param=args.query_param)

@@ -1,0 +1,127 @@
+"""What ``netra-diag token`` reads: the token (an argument, stdin or a file), the key (the
+environment, a key file), ``--claim`` pairs and durations. Every problem is a ``UsageError``
+naming the option or file it came from; no secret or token is ever in its message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from netra_diag.errors import UsageError
+
+__all__ = [
+    "default_algorithms",
+    "duration",
+    "parse_claims",
+    "read_token",
+    "resolve_key",
+]
+
+
+def read_token(arg: str) -> str:
+    """The token argument, or stdin when it is ``-``."""
+    text = sys.stdin.read() if arg == "-" else arg
+    return text.strip()
+
+
+def _read_key_file(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read key file {path}: {exc.__class__.__name__}") from exc
+
+
+def _is_pem(text: str) -> bool:
+    return "-----BEGIN " in text
+
+
+def _key_from_file(path: str, algorithm: str) -> str:
+    """The key in ``path`` for ``algorithm``: a PEM key for RS*/ES*; for HS* the secret, less
+    one trailing newline (``echo``/``printf '...\n'`` and editors add one, and the service's
+    JWT_SECRET_KEY holds none: kept, it would be part of the secret and nothing would verify).
+    A PEM key is refused for HS* (an asymmetric key used as an HMAC secret is the classic
+    algorithm-confusion attack), and a non-PEM file for RS*/ES*."""
+    text = _read_key_file(path)
+    if algorithm.startswith("HS"):
+        if _is_pem(text):
+            raise UsageError(
+                f"key file {path} holds a PEM key, but {algorithm} signs with a shared secret: "
+                "pass --alg RS256 or ES256 for a PEM key, or a file holding the secret"
+            )
+        return text.removesuffix("\n").removesuffix("\r")
+    if not _is_pem(text):
+        raise UsageError(
+            f"{algorithm} needs a PEM key, but key file {path} holds none (no '-----BEGIN'); "
+            "for an HS* secret pass --alg HS256"
+        )
+    return text
+
+
+def _secret_from_env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise UsageError(f"environment variable {name} is not set (or empty)")
+    return value
+
+
+def resolve_key(args: argparse.Namespace, algorithm: str, profile: str) -> tuple[str, str]:
+    """(key, where it came from) for ``algorithm``; never the key in the description."""
+    from netra_diag.tokens import find_secret, get_profile
+
+    if args.key_file:
+        return _key_from_file(args.key_file, algorithm), f"key file {args.key_file}"
+    if algorithm == "none":
+        return "", "no key (alg none)"
+    if not algorithm.startswith("HS"):
+        raise UsageError(f"{algorithm} needs --key-file with a PEM key")
+    if args.secret_env:
+        return _secret_from_env(args.secret_env), f"${args.secret_env}"
+    prof = get_profile(profile)
+    found = find_secret(prof, os.environ)
+    if found is None:
+        also = ", ".join(prof.deprecated_secret_envs)
+        raise UsageError(
+            f"no secret for profile {prof.name}: set {prof.secret_env} (also read: {also}) "
+            "or pass --secret-env NAME / --key-file FILE"
+        )
+    source = found.source if found.is_default else f"${found.source}"
+    return found.value, source + (" (deprecated name)" if found.deprecated else "")
+
+
+def parse_claims(pairs: list[str] | None) -> dict[str, Any]:
+    claims: dict[str, Any] = {}
+    for pair in pairs or []:
+        name, eq, text = pair.partition("=")
+        if not eq or not name:
+            raise UsageError(f"bad --claim {pair!r}: expected NAME=VALUE (VALUE may be JSON)")
+        try:
+            claims[name] = json.loads(text)
+        except ValueError:
+            claims[name] = text
+    return claims
+
+
+def default_algorithms(key_file: str | None) -> tuple[str, ...]:
+    """What ``verify`` accepts without ``--alg``: HS256 with a secret (from the environment, or a
+    key file that is not PEM), RS256 and ES256 with a PEM key. Only one family either way, so
+    a token cannot choose to be checked with the other (RFC 8725 §3.1)."""
+    if key_file and _is_pem(_read_key_file(key_file)):
+        return ("RS256", "ES256")
+    return ("HS256",)
+
+
+def duration(option: str, text: str) -> float:
+    """``parse_ttl(text)``, its error naming the option it came from."""
+    from netra_diag.tokens import parse_ttl
+
+    try:
+        return parse_ttl(text)
+    except UsageError as exc:
+        raise UsageError(
+            f"{option} {text!r} is not a duration: expected seconds or e.g. 30s, 15m, 2h, 1d"
+        ) from exc
