@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from timeouts import scaled
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "suites"
 SRC = FIXTURES / "src"
@@ -65,3 +70,29 @@ def jest_says(summary: Path) -> tuple[dict[str, int], dict[str, int]]:
         {w: int(n) for n, w in re.findall(numbers, suites_line)},
         {w: int(n) for n, w in re.findall(numbers, tests_line)},
     )
+
+
+def run_case_module(src: Path, name: str, source: str, *args: str, ini: str = "") -> str:
+    """Run ``source``, written as ``src/case_<name>.py``, with pytest in ``src`` (the project's
+    own test run never collects case_*.py) and ``args``; pytest's stdout. ``ini``: more lines
+    of its pytest.ini. Fails unless pytest exits 1, as a suite with failures does."""
+    config = src / "pytest.ini"
+    (src / f"case_{name}.py").write_text(source, encoding="utf-8")
+    config.write_text(f"[pytest]\npython_files = case_*.py\n{ini}", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    proc = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"),
+            *("-c", str(config), "--rootdir", str(src), f"--basetemp={src / 'tmp'}"),
+            *args,
+        ],
+        cwd=src,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=scaled(120),
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    return proc.stdout

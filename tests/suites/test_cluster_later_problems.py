@@ -9,15 +9,11 @@ errors there; pytest's own summary is what the counts are checked against.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from suite_runs import has_json_report, parse_pytest_summary
-from timeouts import scaled
+from suite_runs import has_json_report, parse_pytest_summary, run_case_module
 
 from netra_diag.suites import Category, Cluster, Recording, cluster_failures, parse_results, triage
 from netra_diag.suites.phases import Phase
@@ -57,7 +53,6 @@ def test_passes_then_pool_breaks(session_pool):
 def test_passes():
     pass
 """
-INI = "[pytest]\npython_files = case_*.py\n"
 DRIFT_A, DRIFT_B = "case_pool::test_drift_a", "case_pool::test_drift_b"
 NO_EVENTS = "case_pool::test_no_events"
 PASSED_THEN = "case_pool::test_passes_then_pool_breaks"
@@ -67,25 +62,7 @@ POOL = "session pool still holds <n> open connections"
 
 def run_suite(src: Path, suite: str, *report: str) -> str:
     """Run ``suite`` (as case_pool.py) with pytest in ``src``; pytest's summary line."""
-    (src / "case_pool.py").write_text(suite, encoding="utf-8")
-    (src / "pytest.ini").write_text(INI, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    proc = subprocess.run(
-        [
-            *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"),
-            *("-c", str(src / "pytest.ini"), "--rootdir", str(src), f"--basetemp={src / 'tmp'}"),
-            *report,
-        ],
-        cwd=src,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=scaled(120),
-        check=False,
-    )
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    return proc.stdout
+    return run_case_module(src, "pool", suite, *report)
 
 
 @pytest.fixture(scope="module")

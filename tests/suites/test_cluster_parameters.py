@@ -12,8 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from suite_runs import has_json_report
-from test_cluster_later_problems import run_suite
+from suite_runs import has_json_report, run_case_module
 
 from netra_diag.suites import Cluster, triage
 from netra_diag.suites.cluster_params import parameter_merges, split_parameter
@@ -63,7 +62,7 @@ def param_reports(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     (src / "transports.py").write_text(TRANSPORTS, encoding="utf-8")
     extra = ["--json-report", f"--json-report-file={src / 'report.json'}"]
     json_args = extra if has_json_report() else []
-    stdout = run_suite(src, SUITE, f"--junitxml={src / 'junit.xml'}", *json_args)
+    stdout = run_case_module(src, "pool", SUITE, f"--junitxml={src / 'junit.xml'}", *json_args)
     assert "8 failed" in stdout, stdout
     return [src / "junit.xml"] + ([src / "report.json"] if json_args else [])
 

@@ -11,15 +11,12 @@ refused credentials, PROTOCOL.md §2), a service never reached, and one test rec
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from timeouts import scaled
+from suite_runs import run_case_module
 
 from netra_diag.redaction import JWT_PATTERN
 from netra_diag.suites import Category, Cluster, Recording, find_recordings, triage
@@ -94,9 +91,7 @@ async def test_upgrade_refused(netra_session: Any) -> None:
         events = await agent_events(netra_session, url, token(WRONG_SECRET))
     assert events, "the agent sent no events"
 '''
-INI = """[pytest]
-python_files = case_*.py
-asyncio_mode = strict
+INI = """asyncio_mode = strict
 asyncio_default_fixture_loop_scope = function
 """
 CRASHED = "case_agent_runs::test_server_crashed"
@@ -112,24 +107,10 @@ Recordings = Mapping[str, Sequence[Recording]]
 def recorded_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Recordings]:
     """The suite's JUnit and its recordings, from one real pytest run with the plugin."""
     src = tmp_path_factory.mktemp("recorded-causes")
-    (src / "case_agent_runs.py").write_text(SUITE, encoding="utf-8")
-    (src / "pytest.ini").write_text(INI, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    proc = subprocess.run(
-        [
-            *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"),
-            *("-c", str(src / "pytest.ini"), "--rootdir", str(src)),
-            *(f"--basetemp={src / 'tmp'}", "--junitxml=junit.xml", "--netra-record=rec"),
-        ],
-        cwd=src,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=scaled(120),
-        check=False,
+    stdout = run_case_module(
+        src, "agent_runs", SUITE, "--junitxml=junit.xml", "--netra-record=rec", ini=INI
     )
-    assert "5 failed" in proc.stdout, proc.stdout + proc.stderr
+    assert "5 failed" in stdout, stdout
     return src / "junit.xml", find_recordings(src / "rec")
 
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from suite_runs import has_json_report, parse_pytest_summary
-from test_cluster_later_problems import run_suite
+from suite_runs import has_json_report, parse_pytest_summary, run_case_module
 
 from netra_diag.suites import parse_results
 
@@ -51,7 +50,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], dict[
     src = tmp_path_factory.mktemp("two-stages")
     extra = ["--json-report", f"--json-report-file={src / 'report.json'}"]
     json_args = extra if has_json_report() else []
-    stdout = run_suite(src, SUITE, f"--junitxml={src / 'junit.xml'}", *json_args)
+    stdout = run_case_module(src, "pool", SUITE, f"--junitxml={src / 'junit.xml'}", *json_args)
     files = [src / "junit.xml"] + ([src / "report.json"] if json_args else [])
     return files, parse_pytest_summary(stdout)
 
