@@ -25,6 +25,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ import pytest
 
 from netra_diag.redaction import fingerprint, scrub
 from netra_diag.suites.links import read_cassette, sanitise_nodeid
+from netra_diag.wording import plural
 
 __all__ = [
     "CASSETTES_KEY",
@@ -48,6 +50,9 @@ __all__ = [
 REPORTS_KEY = pytest.StashKey[dict[str, pytest.TestReport]]()
 OUTCOME_KEY = pytest.StashKey[str]()
 CASSETTES_KEY = pytest.StashKey[list[Path]]()  # the cassettes of the test's current attempt
+RUN_KEY = pytest.StashKey[str]()
+EARLIER_KEY = pytest.StashKey[int]()  # cassettes in the folder before this run
+RUN_INPUT = "netra_run"  # the xdist workerinput key that carries the run to the workers
 SECRETS_KEY = pytest.StashKey[list[str]]()  # tokens given to netra_session, not JWT-shaped ones
 # Cassettes named so far for the test, over all its attempts: a rerun must not overwrite the
 # recording of the attempt that failed.
@@ -115,6 +120,50 @@ def label_cassette(path: str | os.PathLike[str], **labels: str) -> bool:
     return True
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    workerinput = getattr(config, "workerinput", None)  # an xdist worker: the controller's run
+    if isinstance(workerinput, dict) and workerinput.get(RUN_INPUT):
+        config.stash[RUN_KEY] = str(workerinput[RUN_INPUT])
+    else:
+        # Sortable by time, so triage can tell this run's cassettes from those an earlier run
+        # left in the same folder (a test that opened two sessions then, one now).
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        config.stash[RUN_KEY] = f"{stamp}-{os.urandom(3).hex()}"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker labels its cassettes with the controller's run."""
+    node.workerinput[RUN_INPUT] = node.config.stash[RUN_KEY]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    directory = _record_dir(session.config)
+    if directory is not None and directory.is_dir() and not hasattr(session.config, "workerinput"):
+        session.config.stash[EARLIER_KEY] = sum(1 for _ in directory.glob("*.jsonl"))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    directory = _record_dir(config)
+    if directory is None or hasattr(config, "workerinput"):
+        return
+    line = (
+        f"netra-diag: cassettes in {directory} (netra-diag triage JUNIT --recordings {directory})"
+    )
+    earlier = config.stash.get(EARLIER_KEY, 0)
+    if earlier:
+        # (not deleted: the folder is the user's; triage tells the runs apart by their label)
+        line += (
+            f"; {plural(earlier, 'cassette')} there {'is' if earlier == 1 else 'are'} of "
+            "earlier runs: triage leaves out those this run did not overwrite"
+        )
+    terminalreporter.write_line(line)
+
+
+def _run_id(config: pytest.Config) -> str:
+    return config.stash.get(RUN_KEY, "")
+
+
 def _record_dir(config: pytest.Config) -> Path | None:
     value = config.getoption("--netra-record", default=None)
     return Path(value) if value else None
@@ -156,7 +205,7 @@ def pytest_runtest_makereport(
         item.stash[OUTCOME_KEY] = outcome
         directory = _record_dir(item.config)
         if directory is not None:
-            _write_outcome(directory, item.nodeid, outcome, reports)
+            _write_outcome(directory, item.nodeid, outcome, reports, _run_id(item.config))
             attempt = item.stash.get(ATTEMPT_KEY, 1)
             labels = {"nodeid": item.nodeid, "outcome": outcome}
             if attempt > 1:
@@ -221,13 +270,16 @@ def _scrub_in_place(obj: Any, secrets: list[str], depth: int) -> None:
 
 
 def _write_outcome(
-    directory: Path, nodeid: str, outcome: str, reports: dict[str, pytest.TestReport]
+    directory: Path, nodeid: str, outcome: str, reports: dict[str, pytest.TestReport], run: str
 ) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     duration = sum(r.duration for r in reports.values())
     sidecar = directory / f"{sanitise_nodeid(nodeid)}.outcome.json"
     sidecar.write_text(
-        json.dumps({"nodeid": nodeid, "outcome": outcome, "duration": round(duration, 6)}) + "\n",
+        json.dumps(
+            {"nodeid": nodeid, "outcome": outcome, "duration": round(duration, 6), "run": run}
+        )
+        + "\n",
         encoding="utf-8",
     )
 
@@ -284,7 +336,12 @@ async def netra_session(
     async with contextlib.AsyncExitStack() as stack:
 
         async def open_session(url: str, **kwargs: Any) -> Any:
-            labels = {"nodeid": nodeid, "outcome": "pending", **(kwargs.pop("labels", None) or {})}
+            labels = {
+                "nodeid": nodeid,
+                "outcome": "pending",
+                "run": _run_id(request.config),
+                **(kwargs.pop("labels", None) or {}),
+            }
             if isinstance(kwargs.get("token"), str):
                 node.stash.setdefault(SECRETS_KEY, []).append(kwargs["token"])
             if directory is not None and "record" not in kwargs:

@@ -26,6 +26,7 @@ from netra_diag.closecodes import (
     AUTH_STAGE_CLOSE_CODES,
 )
 from netra_diag.events.model import CRITICAL_EVENTS, TERMINAL_EVENTS, TimedEvent, parse_frame
+from netra_diag.suites.link_runs import latest_run_only
 from netra_diag.suites.merge import require_directory
 from netra_diag.suites.model import Outcome, SuiteRun, nodeid_to_test_id
 from netra_diag.synthetic_users import SYNTHETIC_USER, SYNTHETIC_USER_IN_TEXT, is_synthetic_user
@@ -77,6 +78,7 @@ class Recording:
     contract_findings: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     http_status: int | None = None  # the status a rejected upgrade answered (403, 503, ...)
+    run: str = ""  # the pytest run that recorded it (label ``run``, sortable by its start time)
 
     @property
     def test_id(self) -> str:
@@ -180,6 +182,7 @@ def _summarise(path: Path, sidecar: Mapping[str, str] | None) -> Recording:
     assert isinstance(labels, dict)
     nodeid = str(labels.get("nodeid") or (sidecar or {}).get("nodeid") or "")
     outcome = str(labels.get("outcome") or (sidecar or {}).get("outcome") or "")
+    run = str(labels.get("run") or "")
     frames_in = frames_out = 0
     types: Counter[str] = Counter()
     marks: list[str] = []
@@ -248,6 +251,7 @@ def _summarise(path: Path, sidecar: Mapping[str, str] | None) -> Recording:
         contract_findings=_contract_findings(timed),
         warnings=tuple(warnings),
         http_status=http_status,
+        run=run,
     )
 
 
@@ -290,9 +294,10 @@ def link_recordings(
         # (no index of the run's rows for nothing to link: it costs a 100k-test run 20 ms)
         empty = f"{source}: no cassettes (*.jsonl) to link to the tests"
         return {}, [empty] if source != "recordings" else []
+    notes: list[str] = []
+    recordings = latest_run_only(recordings, source, notes)
     by_id = run.row_by_id
     linked = {tid: recs for tid, recs in recordings.items() if tid and tid in by_id}
-    notes: list[str] = []
     stray = [rec for tid, recs in recordings.items() if tid not in linked for rec in recs]
     total = sum(len(recs) for recs in recordings.values())
     # A cassette cut short or garbled is read as far as it goes; say where it is damaged.

@@ -20,7 +20,7 @@ import time
 import pytest
 import pytest_asyncio
 
-from netra_diag.emulator import EmulatorConfig, FaultPlan, TimingProfile, run_service
+from netra_diag.emulator import AuthMode, EmulatorConfig, FaultPlan, TimingProfile, run_service
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 
@@ -36,6 +36,12 @@ def _config(**kw):
 @pytest_asyncio.fixture
 async def service():
     async with run_service(_config()) as svc:
+        yield svc
+
+
+@pytest_asyncio.fixture
+async def demo_service():
+    async with run_service(_config(auth=AuthMode.DEMO)) as svc:
         yield svc
 
 
@@ -63,8 +69,10 @@ class SuiteRun:
         return self.recordings / (f"{stem}.jsonl" if index == 0 else f"{stem}.{index}.jsonl")
 
     def labels(self, nodeid: str, index: int = 0) -> dict[str, Any]:
+        """The cassette's labels but ``run`` (a time stamp and a random suffix)."""
         first = self.cassette(nodeid, index).read_text(encoding="utf-8").splitlines()[0]
         labels: dict[str, Any] = json.loads(first)["labels"]
+        labels.pop("run", None)
         return labels
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from suite_runs import PytestRun
@@ -39,7 +40,9 @@ def test_every_test_gets_an_outcome_sidecar_in_pytest_words(pyrun: PytestRun) ->
 def test_cassette_is_labelled_with_node_id_and_final_outcome(pyrun: PytestRun) -> None:
     cassette = pyrun.recordings / f"{sanitise_nodeid(LIVE)}.jsonl"
     header = json.loads(cassette.read_text(encoding="utf-8").splitlines()[0])
+    run = header["labels"].pop("run")
     assert header["labels"] == {"nodeid": LIVE, "outcome": "failed"}
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", run)
     recs = find_recordings(pyrun.recordings)[
         "case_live_session::test_golden_path_user_is_the_token_subject"
     ]

@@ -1,0 +1,58 @@
+"""A recordings folder reused by a second pytest run keeps what the first recorded and the second
+did not overwrite: those cassettes say nothing about the second run's tests, and triage leaves
+them out and says so, instead of linking them to the test of the same name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_qa_links_kit import run_suite
+
+from netra_diag.suites import VacuousKind, triage
+
+# The first run: the test opens a second session, against a service in DEMO auth mode.
+BEFORE = """
+import pytest
+
+
+@pytest.mark.asyncio
+async def test_chat(service, demo_service, token, netra_session):
+    first = await netra_session(service.url, token=token, transport="header")
+    await first.run("hello", timeout=10)
+    second = await netra_session(demo_service.url, token=None, transport="none")
+    await second.run("hello", timeout=10)
+"""
+
+# The second run, the demo session gone: its test_chat.1.jsonl is still in the folder.
+AFTER = """
+import pytest
+
+
+@pytest.mark.asyncio
+async def test_chat(service, token, netra_session):
+    first = await netra_session(service.url, token=token, transport="header")
+    await first.run("hello", timeout=10)
+"""
+
+NODE = "test_agent.py::test_chat"
+TEST_ID = "test_agent::test_chat"
+
+
+def test_cassettes_an_earlier_run_left_are_left_out_and_said(tmp_path: Path) -> None:
+    first = run_suite(tmp_path, BEFORE)
+    assert first.returncode == 0, first.stdout
+    stale = first.cassette(NODE, 1)
+    second = run_suite(tmp_path, AFTER)
+    assert second.returncode == 0, second.stdout
+    assert stale.exists()  # (the plugin does not delete what it did not write in this run)
+    # Said where pytest ends, with -q too.
+    assert f"netra-diag: cassettes in {second.recordings} " in first.stdout
+    assert "2 cassettes there are of earlier runs" in second.stdout, second.stdout
+    report = triage(second.junit, recordings=second.recordings)
+    assert [r.path for r in report.recordings[TEST_ID]] == [str(second.cassette(NODE))]
+    # The demo session of the first run is no auth bypass of this one.
+    assert not [s for s in report.vacuous if s.kind is VacuousKind.AUTH_BYPASS], report.vacuous
+    (note,) = [n for n in report.notes if "earlier run" in n]
+    assert note.startswith(f"{second.recordings}: 1 recording of 1 earlier run (")
+    assert str(stale) in note and "only the newest run's" in note
+    assert note in report.to_text()
