@@ -14,8 +14,9 @@ Three resampling paths, chosen by what is available:
   carries the histogram's own resolution (small histograms are expanded and resampled).
 
 Percentile intervals under-cover for extreme quantiles of small samples — the p99 of 30 samples
-has no sampling distribution to speak of — so ``summary`` marks those estimates unreliable rather
-than pretending the interval means something.
+has no sampling distribution to speak of, and no replicate exceeds the largest sample — so the
+intervals of quantiles themselves come from order statistics (``latency.intervals``); the
+bootstrap serves the mean and the baseline comparison's differences.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Evaluate an ``SlaSpec`` against ``phase_metrics`` rows: a pass/fail table that never calls a
 check passed when its data are missing, and says when a pass rests on too few samples.
 
-Percentiles and means carry bootstrap intervals; success rates a Wilson interval; ``rate`` is
+Percentiles carry order-statistic intervals (``latency.intervals``, unbounded on a side the
+sample cannot bound), means bootstrap intervals; success rates a Wilson interval; ``rate`` is
 the peak events/s over ``burst`` consecutive events of one run; a ``sustained`` window evaluates
 the statistic in every window of that length and reports the worst.
 
@@ -28,6 +29,7 @@ import pandas as pd
 from netra_diag.errors import LatencyDataError, UsageError
 from netra_diag.latency.bootstrap import bootstrap_values, percentile_interval
 from netra_diag.latency.histogram import LatencyHistogram
+from netra_diag.latency.intervals import quantile_intervals
 from netra_diag.latency.sla import SlaCheck, SlaSpec
 from netra_diag.latency.sla_report import CheckResult, CheckStatus, SlaReport
 from netra_diag.latency.sla_sample import Sample as _Sample
@@ -255,11 +257,18 @@ def _finish(check: SlaCheck, stat: _Stat, origin: str) -> CheckResult:
         return CheckResult(check, CheckStatus.NO_DATA, n=stat.n, note=note, data_from=origin)
     holds = check.holds(stat.observed)
     conclusive = True
-    if math.isfinite(stat.ci_low) and math.isfinite(stat.ci_high):
-        conclusive = check.holds(stat.ci_low) == check.holds(stat.ci_high)
+    if not (math.isnan(stat.ci_low) or math.isnan(stat.ci_high)):
+        # An unbounded side (inf) lies beyond any threshold: plain comparisons, not ``holds``.
+        conclusive = _bound_holds(check, stat.ci_low) == _bound_holds(check, stat.ci_high)
     note = stat.note
     if not conclusive:
         extra = "the confidence interval crosses the threshold"
+        if math.isinf(stat.ci_low) or math.isinf(stat.ci_high):
+            side = "above" if math.isinf(stat.ci_high) else "below"
+            extra = (
+                f"{plural(stat.n, 'sample')} cannot bound the {check.statistic} from {side} at "
+                "this confidence: a value past the threshold is not ruled out"
+            )
         note = f"{note}; {extra}" if note else extra
     return CheckResult(
         check,
@@ -309,16 +318,24 @@ def _statistic(
         point = float(x.mean())
     if n < 2:
         low = high = math.nan
+    elif quantiles:
+        # Order statistics, not the bootstrap: see ``latency.intervals``.
+        lo_arr, hi_arr = quantile_intervals(x, quantiles, confidence)
+        low, high = float(lo_arr[0]), float(hi_arr[0])
     else:
-        boot = bootstrap_values(x, quantiles, n_boot=n_boot, seed=seed)
-        reps = boot.quantiles[0] if quantiles else boot.mean
-        lo_arr, hi_arr = percentile_interval(reps[None, :], confidence)
+        boot = bootstrap_values(x, (), n_boot=n_boot, seed=seed)
+        lo_arr, hi_arr = percentile_interval(boot.mean[None, :], confidence)
         low, high = float(lo_arr[0]), float(hi_arr[0])
     if check.quantile is not None:
         note = sample_size_note(check.quantile, n)
     else:
         note = "" if n >= 5 else f"mean of {_samples(n)} has no useful interval"
     return _Stat(point, low, high, n, not note, note)
+
+
+def _bound_holds(check: SlaCheck, bound: float) -> bool:
+    t = check.threshold
+    return {"<": bound < t, "<=": bound <= t, ">": bound > t, ">=": bound >= t}[check.comparison]
 
 
 def _evaluate_windows(

@@ -62,6 +62,19 @@ class CheckResult:
     def observed_text(self) -> str:
         return format_quantity(self.observed, self.check.dimension)
 
+    def ci_text(self) -> str:
+        """``"12.6 ms–13.3 ms"``; ``"≥ 12.6 ms"`` when the sample bounds only that side (the
+        p95 of 30 samples has no upper bound), ``""`` for no interval."""
+        low, high = self.ci_low, self.ci_high
+        if math.isnan(low) or math.isnan(high) or (math.isinf(low) and math.isinf(high)):
+            return ""
+        dim = self.check.dimension
+        if math.isinf(high):
+            return f"≥ {format_quantity(low, dim)}"
+        if math.isinf(low):
+            return f"≤ {format_quantity(high, dim)}"
+        return f"{format_quantity(low, dim)}–{format_quantity(high, dim)}"
+
 
 @dataclass(frozen=True, slots=True)
 class SlaReport:
@@ -141,8 +154,10 @@ class SlaReport:
         """One row per check. Columns: ``id``, ``phase``, ``rule`` (``"p95 < 100 ms"``),
         ``statistic``, ``comparison``, ``threshold``, ``observed``, ``ci_low``, ``ci_high``
         (canonical units), ``unit`` (``ms``, ``per_s``, ``fraction``, ``bytes``, ``count``),
-        ``observed_text``, ``n``, ``status``, ``required``, ``reliable``, ``conclusive``,
-        ``note``, ``data_from``, ``left_out`` (attempts without a value, never finished)."""
+        ``observed_text``, ``ci_text`` (``"≥ 12.6 ms"`` where the interval has one side only:
+        in JSON an unbounded ``ci_low``/``ci_high`` is null), ``n``, ``status``, ``required``,
+        ``reliable``, ``conclusive``, ``note``, ``data_from``, ``left_out`` (attempts without a
+        value, never finished)."""
         rows = [
             {
                 "id": r.check.id,
@@ -156,6 +171,7 @@ class SlaReport:
                 "ci_high": r.ci_high,
                 "unit": _UNIT_NAMES[r.check.dimension],
                 "observed_text": r.observed_text(),
+                "ci_text": r.ci_text(),
                 "n": r.n,
                 "status": str(r.status),
                 "required": r.check.required,
@@ -174,12 +190,7 @@ class SlaReport:
         table = [["status", "check", "rule", "observed", f"{self.confidence:.0%} CI", "n", "note"]]
         for r in self.results:
             flag = str(r.status).upper() + ("" if r.check.required else " (opt)")
-            ci = ""
-            if math.isfinite(r.ci_low) and math.isfinite(r.ci_high):
-                ci = (
-                    f"{format_quantity(r.ci_low, r.check.dimension)}–"
-                    f"{format_quantity(r.ci_high, r.check.dimension)}"
-                )
+            ci = r.ci_text()
             table.append([flag, r.check.id, r.check.rule, r.observed_text(), ci, str(r.n), r.note])
         widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
         for row in table:
@@ -236,6 +247,7 @@ _FRAME_COLUMNS = [
     "ci_high",
     "unit",
     "observed_text",
+    "ci_text",
     "n",
     "status",
     "required",

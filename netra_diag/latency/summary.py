@@ -1,5 +1,7 @@
-"""Summaries of latency samples: count, mean, min/max and quantiles with bootstrap intervals, and
-an honest word on which of them the sample size can support.
+"""Summaries of latency samples: count, mean, min/max and quantiles with confidence intervals
+(order statistics for quantiles, ``latency.intervals``; a bootstrap for the mean), and an honest
+word on which of them the sample size can support. A quantile interval the sample cannot bound
+on one side is infinite there (null in JSON): the p95 of 30 samples has no upper bound.
 
 A quantile q of n samples has about ``n * (1 - q)`` samples beyond it. With fewer than one, the
 "p99" is simply the largest value seen; with fewer than ten, the interval is too unstable to act
@@ -24,6 +26,7 @@ from netra_diag.latency.bootstrap import (
     percentile_interval,
 )
 from netra_diag.latency.histogram import LatencyHistogram
+from netra_diag.latency.intervals import histogram_quantile_intervals, quantile_intervals
 from netra_diag.wording import plural
 
 __all__ = [
@@ -83,8 +86,8 @@ def sample_size_note(q: float, n: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    """One statistic with its bootstrap interval. ``reliable`` is False when ``note`` explains why
-    the sample size cannot support it."""
+    """One statistic with its confidence interval (infinite on a side the sample cannot bound).
+    ``reliable`` is False when ``note`` explains why the sample size cannot support it."""
 
     statistic: str
     value: float
@@ -210,7 +213,7 @@ class LatencySummary:
         widths = [max(len(row[i]) for row in table) for i in range(len(head))]
         for row in table:
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        ci = f"{self.confidence:.0%} bootstrap intervals in --json (to_frame() in Python); "
+        ci = f"{self.confidence:.0%} intervals in --json (to_frame() in Python); "
         lines.append(ci + "~ = too few samples to mean much")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
@@ -303,7 +306,7 @@ def summarize_latency(
     by: Sequence[str] | None = None,
     n_boot: int = 1000,
 ) -> LatencySummary:
-    """Summarise latencies (ms) with bootstrap confidence intervals.
+    """Summarise latencies (ms) with confidence intervals (see the module docstring).
 
     ``values_or_df`` is an array-like of milliseconds, a ``LatencyHistogram``, a mapping of group
     name to ``LatencyHistogram``, or a DataFrame with a ``value_ms`` column (``phase_metrics``
@@ -405,15 +408,18 @@ def _summarize_one(
             for q in qs
         )
         return GroupSummary(key, 0, math.nan, math.nan, empty, blanks, True)
+    # Percentiles get order-statistic intervals (``latency.intervals``): the bootstrap's never
+    # reach past the largest sample, and under-cover badly in the tail. The mean keeps it.
     if hist is not None:
         points = np.atleast_1d(hist.quantile(list(qs))) if qs else np.zeros(0)
-        boot = bootstrap_histogram(hist, qs, n_boot=n_boot, seed=seed)
+        boot = bootstrap_histogram(hist, (), n_boot=n_boot, seed=seed)
+        q_low, q_high = histogram_quantile_intervals(hist, qs, confidence)
     else:
         assert not isinstance(data, LatencyHistogram)
         x = data[np.isfinite(data)]
         points = np.quantile(x, list(qs)) if qs else np.zeros(0)
-        boot = bootstrap_values(x, qs, n_boot=n_boot, seed=seed)
-    q_low, q_high = percentile_interval(boot.quantiles, confidence)
+        boot = bootstrap_values(x, (), n_boot=n_boot, seed=seed)
+        q_low, q_high = quantile_intervals(x, qs, confidence)
     m_low, m_high = percentile_interval(boot.mean[None, :], confidence)
     if n < 2:
         q_low, q_high = np.full(len(qs), np.nan), np.full(len(qs), np.nan)
