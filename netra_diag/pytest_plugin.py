@@ -67,7 +67,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--netra-record",
         metavar="DIR",
         default=None,
-        help="record every netra_session of each test as a cassette in DIR, labelled with node id",
+        help=(
+            "record the sessions each test opens with the netra_session fixture as cassettes "
+            "DIR/<node id>[.N].jsonl (labelled with node id, outcome and run; tokens as "
+            "fingerprints) and every test's outcome as DIR/<node id>.outcome.json; DIR is "
+            "created. Then: netra-diag triage JUNIT.xml --recordings DIR"
+        ),
     )
 
 
