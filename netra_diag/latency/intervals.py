@@ -32,7 +32,8 @@ def _binomial_cdf(n: int, q: float) -> npt.NDArray[np.float64]:
     log_fact = np.concatenate([[0.0], np.cumsum(logs)])
     log_choose = log_fact[n] - log_fact - log_fact[::-1]
     log_pmf = log_choose + k * math.log(q) + (n - k) * math.log1p(-q)
-    return np.minimum(np.cumsum(np.exp(log_pmf)), 1.0)
+    cdf: npt.NDArray[np.float64] = np.minimum(np.cumsum(np.exp(log_pmf)), 1.0)
+    return cdf
 
 
 def order_statistic_ranks(n: int, q: float, confidence: float) -> tuple[int, int]:
