@@ -237,8 +237,14 @@ def _add_key_options(parser: argparse.ArgumentParser, verb: str) -> None:
     )
 
 
+_TOKEN_HELP = (
+    "the token (pasted as copied: quotes, 'Bearer ...', a subprotocol entry or list, a URL "
+    "with ?token= are stripped), - to read it from stdin, or @FILE to read it from a file"
+)
+
+
 def _token_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("token", metavar="TOKEN|-", help="the token, or - to read it from stdin")
+    parser.add_argument("token", metavar="TOKEN|-|@FILE", help=_TOKEN_HELP)
 
 
 def _register_mint(actions: Any) -> None:
@@ -355,9 +361,9 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "token",
-        metavar="TOKEN|-",
+        metavar="TOKEN|-|@FILE",
         nargs="?",
-        help="the token, or - to read it from stdin (not needed for --transport none, "
+        help=f"{_TOKEN_HELP} (not needed for --transport none, "
         f"--bad {', --bad '.join(_TOKENLESS_BAD)})",
     )
     p.add_argument("--url", default="ws://127.0.0.1:8000/ws", help="ws:// or wss:// endpoint")

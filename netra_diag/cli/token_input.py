@@ -23,9 +23,54 @@ __all__ = [
 ]
 
 
+# A token is a few KiB at most; reading more from a wrong file or pipe only delays the verdict.
+_MAX_READ = 1 << 20
+
+
+def _decode(data: bytes) -> str:
+    # Bytes that are not UTF-8 stay visible to the parser as lone surrogates, which it reports
+    # as "byte 0xA4 ... is not text" instead of this process dying on a UnicodeDecodeError.
+    # utf-8-sig: editors on Windows start a saved file with a byte-order mark.
+    return data.decode("utf-8-sig", errors="surrogateescape")
+
+
+def _read_stdin() -> str:
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream without bytes underneath (tests, embedding)
+        return sys.stdin.read(_MAX_READ)
+    return _decode(buffer.read(_MAX_READ))
+
+
+def _read_token_file(path: str) -> str:
+    try:
+        with Path(path).open("rb") as handle:
+            data = handle.read(_MAX_READ)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read the token file {path}: {exc.strerror or exc.__class__.__name__}"
+        ) from exc
+    print(f"note: read the token from file {path}", file=sys.stderr)
+    return _decode(data)
+
+
+def _names_a_file(arg: str) -> bool:
+    try:
+        return Path(arg).is_file()
+    except (OSError, ValueError):  # too long for a file name, or a NUL in it: not a path
+        return False
+
+
 def read_token(arg: str) -> str:
-    """The token argument, or stdin when it is ``-``."""
-    text = sys.stdin.read() if arg == "-" else arg
+    """The token: the argument itself, stdin for ``-``, the file ``FILE`` for ``@FILE``, or the
+    file the argument names when one exists (a JWT holds no '/' and is never a file's name)."""
+    if arg == "-":
+        text = _read_stdin()
+    elif arg.startswith("@") and len(arg) > 1:
+        text = _read_token_file(arg[1:])
+    elif arg.count(".") != 2 and _names_a_file(arg):
+        text = _read_token_file(arg)
+    else:
+        text = arg
     return text.strip()
 
 

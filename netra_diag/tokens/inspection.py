@@ -93,11 +93,35 @@ def _decode_json_part(index: int, segment: str, problems: list[str]) -> dict[str
     return value
 
 
+def _binary_problem(text: str) -> str:
+    """What makes ``text`` binary data rather than text ("" when it is text): a control
+    character, a byte that was not UTF-8 (a lone surrogate, from surrogateescape), or U+FFFD
+    (from a lossy decode). Word counts and base64 offsets of such input say nothing useful."""
+    for offset, char in enumerate(text):
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            what = f"byte 0x{code - 0xDC00:02X}, which is not UTF-8 text,"
+        elif char == "\ufffd":
+            what = "U+FFFD (a byte that was not UTF-8)"
+        elif (code < 0x20 and char not in " \t\r\n") or code == 0x7F:
+            what = f"control character U+{code:04X}"
+        else:
+            continue
+        return (
+            f"the input is binary data, not a token: {what} at offset {offset} (a JWT is "
+            "ASCII letters, digits, '-', '_' and '.'; a wrong file, or a compressed paste?)"
+        )
+    return ""
+
+
 def parse_compact(token: str) -> ParsedToken:
     """Split and decode ``header.payload.signature``; never raises."""
     problems: list[str] = []
     if not token:
         return ParsedToken(None, None, None, b"", 0, ("empty input: no token given",))
+    binary = _binary_problem(token)
+    if binary:
+        return ParsedToken(None, None, None, b"", 0, (binary,))
     pieces = token.split()
     if len(pieces) > 1:
         # Two tokens pasted (or piped) together, or one broken across lines: say that, not that

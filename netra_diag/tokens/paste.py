@@ -24,6 +24,11 @@ from netra_diag.tokens.extraction import (
 __all__ = ["Unwrapped", "unwrap_paste"]
 
 _SUBPROTOCOL_PREFIXES = ("jwt-auth.", "staging-auth.", "bearer.", "jwt.")
+# Quote pairs, typographic ones included: chat tools and documents turn "..." into “...”.
+_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "`": "`"}
+# What str.strip() keeps but a copy from a web page or a Windows file may carry: a byte-order
+# mark, zero-width spaces and joiners.
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
 _QUERY_START = re.compile(r"(?:token|jwt|auth_token|access_token)=", re.IGNORECASE)
 _PREFIXES = ", ".join(f"{p}." for p in TOKEN_PREFIXES[:-1]) + f" or {TOKEN_PREFIXES[-1]}."
 _GOOD_FORMAT = '["jwt-auth", "jwt.<base64url(jwt)>"] (netra-diag token handshake shows it)'
@@ -109,8 +114,8 @@ def unwrap_paste(text: str) -> Unwrapped:
     """The token in ``text`` and what was around it. Never raises; returns ``text`` stripped of
     whitespace when nothing is recognised (the parser then says what is wrong with it)."""
     notes: list[str] = []
-    token = text.strip()
-    if len(token) >= 2 and token[0] == token[-1] and token[0] in "\"'":
+    token = text.strip().strip(_INVISIBLE).strip()
+    if len(token) >= 2 and _QUOTES.get(token[0]) == token[-1]:
         token = token[1:-1].strip()
         notes.append("quotes")
     if token[:14].lower() == "authorization:":
