@@ -15,7 +15,6 @@ No network beyond loopback and no account: everything runs on this machine.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -28,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from netra_diag.cli.demo_collect import collect_with_progress
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.wording import plural
 
@@ -248,46 +248,6 @@ def _stop_child(child: subprocess.Popen[str]) -> None:
     child.wait()
 
 
-def _collect(recordings: Path, config: Any) -> Any:
-    """``investigation.collect`` in a fresh event loop, Ctrl-C cancelling it cleanly.
-
-    Every SIGINT while the loop runs cancels the collection (the fan-out's sessions close as
-    they unwind), and ``KeyboardInterrupt`` is raised here once the loop has finished. Without
-    this, ``asyncio.run`` cancels on the first SIGINT but raises ``KeyboardInterrupt`` inside
-    whatever task runs at a second one (a terminal's Ctrl-C often arrives twice: ``timeout``
-    forwards it, or the key is pressed again): that task dies with it and the loop logs "Task
-    exception was never retrieved" and its traceback after ``interrupted``."""
-    from netra_diag import investigation
-
-    interrupted = False
-
-    async def main() -> Any:
-        nonlocal interrupted
-        task = asyncio.current_task()
-        assert task is not None
-
-        def on_sigint() -> None:
-            nonlocal interrupted
-            interrupted = True
-            task.cancel()
-
-        # Left installed until the loop closes, so a Ctrl-C while the cancelled tasks unwind
-        # cancels again instead of raising inside one of them.
-        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, on_sigint)
-        try:
-            return await investigation.collect(recordings, config, progress=sys.stderr.isatty())
-        except asyncio.CancelledError:
-            if interrupted:
-                return None
-            raise
-
-    collection = asyncio.run(main())
-    if interrupted:
-        partial = f"; partial recordings in {recordings}" if recordings.is_dir() else ""
-        raise KeyboardInterrupt(f"nothing analysed{partial}")
-    return collection
-
-
 def _check_arguments(args: argparse.Namespace) -> str:
     """What is wrong with the arguments, naming the option ("" if nothing): checked before the
     banner, so a typo is exit 2 and never mistaken for an undiagnosed fault (exit 1)."""
@@ -332,7 +292,7 @@ def run(args: argparse.Namespace) -> int:
         "embedded reference "
         f"service, injecting: {args.faults or 'nothing'}"
     )
-    collection = _collect(recordings, config)
+    collection = collect_with_progress(recordings, config)
     _say("\n== one agent turn")
     if collection.turn is not None:
         for line in investigation.describe_turn(collection.turn):
