@@ -341,6 +341,18 @@ def link_recordings(
     return linked, notes
 
 
+_NTH_SESSION = re.compile(r"^(?P<stem>.*)\.(?P<n>\d+)\.jsonl$")
+
+
+def _session_order(path: Path) -> tuple[str, str, int]:
+    """A test's cassettes in the order it opened its sessions: ``t.jsonl``, ``t.1.jsonl``, ...
+    ``t.10.jsonl`` (by name, ``t.1`` came first and ``t.10`` before ``t.2``)."""
+    m = _NTH_SESSION.match(path.name)
+    if m:
+        return str(path.parent), m.group("stem"), int(m.group("n"))
+    return str(path.parent), path.name.removesuffix(".jsonl"), 0
+
+
 def find_recordings(directory: str | os.PathLike[str]) -> dict[str, list[Recording]]:
     """Every cassette under ``directory``, grouped by the ``test_id`` of the test that made it.
 
@@ -357,7 +369,7 @@ def find_recordings(directory: str | os.PathLike[str]) -> dict[str, list[Recordi
         if isinstance(data, dict):
             sidecars[side.name.removesuffix(".outcome.json")] = {k: str(v) for k, v in data.items()}
     out: dict[str, list[Recording]] = {}
-    for path in sorted(root.rglob("*.jsonl")):
+    for path in sorted(root.rglob("*.jsonl"), key=_session_order):
         stem = path.name.removesuffix(".jsonl")
         sidecar = sidecars.get(stem) or sidecars.get(stem.rsplit(".", 1)[0])
         rec = _summarise(path, sidecar)
