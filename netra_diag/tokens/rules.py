@@ -52,12 +52,14 @@ def check_required(claims: Mapping[str, Any]) -> list[Failure]:
     for name in REQUIRED_CLAIMS:
         value = claims.get(name)
         if value is None or value == "":
+            empty = "null" if value is None else "empty"
+            why = "is missing" if name not in claims else f"is {empty}, as good as missing"
             failures.append(
                 Failure(
                     FailureCode.MISSING_CLAIM,
-                    f"required claim {name!r} is missing (present: {present})",
+                    f"required claim {name!r} {why} (present: {present})",
                     expected=name,
-                    actual=None,
+                    actual=None if name not in claims else repr(value),
                     hint=f"the service requires {', '.join(REQUIRED_CLAIMS)} (PROTOCOL.md §3)",
                 )
             )
@@ -80,11 +82,15 @@ def check_required(claims: Mapping[str, Any]) -> list[Failure]:
                     FailureCode.MALFORMED,
                     f"claim {name!r} is {value!r}, not a NumericDate (epoch seconds, RFC 7519 §2)",
                     expected="integer epoch seconds",
-                    actual=value,
+                    # Typed: a string "1796668368" printed bare reads as the number it is not.
+                    actual=f"{value!r} ({type(value).__name__})",
                     hint="encode times as integer seconds since 1970-01-01T00:00:00Z",
                 )
             )
     return failures
+
+
+_SERVICE_MAX_AGE_S = 86400  # PROTOCOL.md §3: token age under 24 h from iat
 
 
 def check_times(
@@ -128,15 +134,22 @@ def check_times(
                 hint=_leeway_hint(skew, "iat"),
             )
         )
+    # A --max-age other than the service's 24 h is the caller's rule, not the service's.
+    accepts = (
+        "the service accepts"
+        if max_age_s == _SERVICE_MAX_AGE_S
+        else f"allowed here (the service allows {format_delta(_SERVICE_MAX_AGE_S)})"
+    )
     if iat is not None and now - iat > max_age_s + leeway:
         failures.append(
             Failure(
                 FailureCode.TOO_OLD,
                 f"issued {format_delta(now - iat)} ago, more than the {format_delta(max_age_s)} "
-                f"the service accepts ({format_pair('iat', iat, now)})",
+                f"{accepts} ({format_pair('iat', iat, now)})",
                 expected=f"iat after {format_instant(now - max_age_s)}",
                 actual=format_instant(iat),
-                hint="tokens older than 24 h are refused whatever their exp: mint a new one",
+                hint=f"tokens issued more than {format_delta(max_age_s)} ago are refused whatever "
+                "their exp: mint a new one",
             )
         )
     return failures
