@@ -276,7 +276,9 @@ def _contract_findings(events: list[TimedEvent]) -> tuple[str, ...]:
 # pytest's words for a test's outcome (the plugin's labels) by the outcomes a report holds.
 _SAME_OUTCOME = {
     Outcome.PASSED: {"passed"},
-    Outcome.FAILED: {"failed"},
+    # (a call that failed and a teardown that raised: pytest says FAILED and ERROR, the label
+    # 'error', a JUnit row 'failed')
+    Outcome.FAILED: {"failed", "error"},
     Outcome.ERROR: {"error", "failed"},
     Outcome.SKIPPED: {"skipped"},
     Outcome.XFAILED: {"xfailed", "skipped"},
