@@ -136,7 +136,7 @@ def _verify(args: argparse.Namespace) -> int:
         algorithms=algorithms,
         leeway=duration("--leeway", args.leeway),
         expected_type=args.type,
-        max_age_s=duration("--max-age", args.max_age),
+        max_age_s=duration("--max-age", args.max_age, positive=True),
         audiences=args.audience,
         expected_env=args.env,
         other_secrets=named_secrets(os.environ),
@@ -288,44 +288,21 @@ def _register_mint(actions: Any) -> None:
     p.set_defaults(func=_guarded("mint", _mint))
 
 
-def register(sub: Any) -> None:
-    """Add ``token`` and its actions to the top-level subparsers."""
-    parser = sub.add_parser(
-        "token",
-        help="mint, inspect, verify tokens; build auth handshakes",
-        description="Mint, inspect and verify the service's JWTs and build the handshake for "
-        "each way a client carries one (PROTOCOL.md §2–3).",
-        epilog="example: netra-diag token mint --sub u1 | netra-diag token inspect -",
-    )
-    actions = parser.add_subparsers(dest="token_action", metavar="ACTION")
-
-    def no_action(args: argparse.Namespace) -> int:
-        parser.print_help()
-        return int(ExitCode.USAGE)
-
-    parser.set_defaults(func=no_action)
-    _register_mint(actions)
-
+def _register_verify(actions: Any, name: str) -> None:
     p = actions.add_parser(
-        "inspect",
-        help="decode a token without a key and say what is broken",
-        description="Show a token's header, claims and times without a key. Tolerates pasted "
-        "'Bearer ...' values and subprotocol entries; says which part is broken and why.",
-        epilog=_EXIT_CODES.format(one="malformed token", usage=_UNKEYED)
-        + "\nexample: netra-diag token mint --sub u1 | netra-diag token inspect -",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _token_arg(p)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=_guarded("inspect", _inspect))
-
-    p = actions.add_parser(
-        "verify",
-        help="verify a token as the service does and explain every failure",
+        name,
+        help=(
+            "verify a token as the service does and explain every failure"
+            if name == "verify"
+            else "the same as verify: why the service accepts or rejects a token"
+        ),
         description="Verify signature and claims as the service does (PROTOCOL.md §3) and "
-        "explain every failure with expected vs actual values and time differences.",
-        epilog=_EXIT_CODES.format(one="token rejected", usage=_KEYED)
-        + '\nexample: netra-diag token verify --profile staging --leeway 30 "$TOKEN"',
+        "explain every failure with expected vs actual values and time differences. When the "
+        "signature does not verify, the other signing secrets set in the environment "
+        "(JWT_SECRET_KEY, JWT_SECRET, the deprecated JWT_SECRET_<ENV> names) are tried, and "
+        "the one the token was signed with is named (never shown).",
+        epilog=_EXIT_CODES.format(one="token rejected or malformed", usage=_KEYED)
+        + f'\nexample: netra-diag token {name} --profile staging --leeway 30 "$TOKEN"',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _token_arg(p)
@@ -348,7 +325,43 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--env", help="expected env claim (default: the profile's environment)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=_guarded("verify", _verify))
+    p.set_defaults(func=_guarded(name, _verify))
+
+
+def register(sub: Any) -> None:
+    """Add ``token`` and its actions to the top-level subparsers."""
+    parser = sub.add_parser(
+        "token",
+        help="mint, inspect, verify tokens; build auth handshakes",
+        description="Mint, inspect and verify the service's JWTs and build the handshake for "
+        "each way a client carries one (PROTOCOL.md §2–3).",
+        epilog="example: netra-diag token mint --sub u1 | netra-diag token inspect -",
+    )
+    actions = parser.add_subparsers(dest="token_action", metavar="ACTION")
+
+    def no_action(args: argparse.Namespace) -> int:
+        parser.print_help()
+        return int(ExitCode.USAGE)
+
+    parser.set_defaults(func=no_action)
+    _register_mint(actions)
+
+    p = actions.add_parser(
+        "inspect",
+        help="decode a token without a key and say what is broken",
+        description="Show a token's header, claims and times without a key. Tolerates what is "
+        "pasted around a token (quotes, 'Bearer ...', a subprotocol entry or list, a URL with "
+        "?token=) and warns of a known-bad subprotocol list; says which part is broken and why.",
+        epilog=_EXIT_CODES.format(one="malformed token", usage=_UNKEYED)
+        + "\nexample: netra-diag token mint --sub u1 | netra-diag token inspect -",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _token_arg(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_guarded("inspect", _inspect))
+
+    for name in ("verify", "explain"):
+        _register_verify(actions, name)
 
     p = actions.add_parser(
         "handshake",

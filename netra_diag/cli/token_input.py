@@ -160,13 +160,18 @@ def default_algorithms(key_file: str | None) -> tuple[str, ...]:
     return ("HS256",)
 
 
-def duration(option: str, text: str) -> float:
-    """``parse_ttl(text)``, its error naming the option it came from."""
+def duration(option: str, text: str, *, positive: bool = False) -> float:
+    """``parse_ttl(text)``: a finite duration that is not negative (above zero when
+    ``positive``), its error naming the option it came from."""
     from netra_diag.tokens import parse_ttl
 
     try:
-        return parse_ttl(text)
+        seconds = parse_ttl(text)
     except UsageError as exc:
         raise UsageError(
             f"{option} {text!r} is not a duration: expected seconds or e.g. 30s, 15m, 2h, 1d"
         ) from exc
+    if seconds < 0 or (positive and seconds == 0):
+        least = "above 0" if positive else "0 or more"
+        raise UsageError(f"{option} {text!r}: must be {least} (a duration such as 30s or 24h)")
+    return seconds
