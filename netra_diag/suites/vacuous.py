@@ -236,9 +236,12 @@ def find_vacuous(
     for test_id, recs in (recordings or {}).items():
         result = rows.get(test_id)
         # (a failing test with an empty recording is a failure, not a pass that proves little)
-        passed = result is None or result.outcome is Outcome.PASSED
+        passed_test = result is None or result.outcome is Outcome.PASSED
         for rec in recs:
             subject = test_id or rec.path
+            # (an attempt pytest-rerunfailures ran again failed: its recording is why, and says
+            # nothing about the pass the results hold)
+            passed = passed_test and rec.outcome != "rerun"
             if rec.zero_frames and passed:
                 out.append(
                     VacuousSignal(
