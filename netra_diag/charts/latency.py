@@ -26,6 +26,7 @@ from netra_diag.charts.latency_style import (
     add_spectrum_points,
     base_layout,
     empty_figure,
+    series_colours,
     tick_axis,
 )
 from netra_diag.errors import LatencyDataError
@@ -226,9 +227,13 @@ def percentile_spectrum_figure(
         return empty_figure(title)
     fig = go.Figure()
     top = 10.0
-    for name, s in series.items():
-        if count(s):
-            top = max(top, add_spectrum_points(fig, name, s))
+    # Each series is two traces (solid, then its dotted tail): left to plotly, the tail took the
+    # next colour of the cycle and read as another series' curve.
+    palette = series_colours()
+    drawn = [name for name, s in series.items() if count(s)]
+    for i, name in enumerate(drawn):
+        colour = palette[i % len(palette)]
+        top = max(top, add_spectrum_points(fig, name, series[name], colour=colour))
     _add_limits(fig, limits)
     return base_layout(
         fig,

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from netra_diag.latency.plotdata import Series, count, spectrum_points
 from netra_diag.latency.summary import MIN_TAIL_SAMPLES, quantile_label
@@ -20,6 +21,7 @@ __all__ = [
     "add_spectrum_points",
     "base_layout",
     "empty_figure",
+    "series_colours",
     "tick_axis",
 ]
 
@@ -38,9 +40,19 @@ def base_layout(fig: go.Figure, title: str, **axes: Any) -> go.Figure:
         # (above the plot: below it, at a notebook's height, it ran into the x axis title)
         legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
         margin={"l": 60, "r": 20, "t": 90, "b": 60},
+        colorway=list(series_colours()),
         **axes,
     )
     return fig
+
+
+def series_colours() -> tuple[str, ...]:
+    """The colour cycle of every latency figure: the template's ten, and two more so that the
+    ``MAX_SERIES`` (12) series a figure shows never share one (a fanout's 11 phase/source series
+    did: auth and tool_duration (server) were both blue)."""
+    colorway = pio.templates[_TEMPLATE].layout.colorway or ()
+    extra = ("#8c564b", "#bcbd22")
+    return (*colorway, *extra)
 
 
 def empty_figure(title: str) -> go.Figure:
