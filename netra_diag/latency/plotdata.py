@@ -68,10 +68,15 @@ def as_series(
         if by not in frame.columns:
             return {"values": finite(frame["value_ms"].to_numpy(np.float64))}
         keys = frame[by].astype("object").where(frame[by].notna(), "(none)").astype(str)
-        # Client and server measurements of one phase are different series.
-        if by == "phase" and "source" in frame.columns:
+        # Different phases are different quantities: grouped by something else (a tool, a
+        # user), each phase still gets its own series ("cost_analyzer · tool_duration").
+        if by != "phase" and "phase" in frame.columns and frame["phase"].nunique() > 1:
+            keys = keys + " · " + frame["phase"].astype(str)
+        # Client and server measurements of one thing are different series: pooled, each tool
+        # call counted twice (once as timed by the client, once as reported by the server).
+        if by != "source" and "source" in frame.columns:
             src = frame["source"].astype("object").where(frame["source"].notna(), "")
-            split = src.groupby(frame["phase"]).transform("nunique") > 1
+            split = src.groupby(keys).transform("nunique") > 1
             keys = keys.where(~split, keys + " (" + src.astype(str) + ")")
         values = pd.to_numeric(frame["value_ms"], errors="coerce")
         return {str(k): finite(v.to_numpy(np.float64)) for k, v in values.groupby(keys, sort=True)}
