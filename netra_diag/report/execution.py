@@ -234,12 +234,28 @@ class RunTracker:
         self.deadline = None if run_timeout is None else started + run_timeout
         self.notebook: Any = None
         self.running: tuple[int, Any] | None = None
+        self.cell_started = started
         self.granted = 0
 
     def on_notebook_start(self, notebook: Any, **_: Any) -> None:
         # The executed notebook, outputs so far included: papermill writes it only when no
         # exception other than a cell's own error ends the run.
         self.notebook = notebook
+
+    def progress(self) -> str:
+        """``In [3] 'import tempfile' (cell 3 of 21) running for 20 s``, for a progress line
+        while a slow cell runs; empty when none is running."""
+        running, where = self.running, self.where()
+        if running is None or not where:
+            return ""
+        cells = getattr(self.notebook, "cells", None) or ()
+        code = [i for i, c in enumerate(cells) if c.get("cell_type") == "code"]
+        of = (
+            f" (code cell {code.index(running[0]) + 1} of {len(code)})"
+            if running[0] in code
+            else ""
+        )
+        return f"{where}{of} running for {time.monotonic() - self.cell_started:.0f} s"
 
     def timeout_for(self, cell: Any) -> int:
         budget = self.cell_timeout
@@ -251,6 +267,7 @@ class RunTracker:
 
     def on_cell_execute(self, cell: Any, cell_index: int, **_: Any) -> None:
         self.running = (cell_index, cell)
+        self.cell_started = time.monotonic()
 
     def on_cell_executed(self, **_: Any) -> None:
         self.running = None

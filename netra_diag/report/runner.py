@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -176,6 +177,7 @@ def run_report(
         run = RunTracker(cell_timeout, run_timeout, started)
         quiet = _QuietTimeouts()
         logging.getLogger("papermill").addFilter(quiet)
+        ticker = _Ticker(run, say)
         try:
             papermill.execute_notebook(
                 str(source),
@@ -213,6 +215,7 @@ def run_report(
             where = run.where()
             error = f"{where + ': ' if where else ''}{type(exc).__name__}: {exc}"
         finally:
+            ticker.stop()
             logging.getLogger("papermill").removeFilter(quiet)
         if not raw_out.is_file() and run.notebook is not None:
             nbformat.write(run.notebook, str(raw_out))  # type: ignore[no-untyped-call]
@@ -301,6 +304,38 @@ def run_report(
         warnings=tuple(warnings),
         recordings_path=made,
     )
+
+
+# A cell running longer than this gets a progress line, and another as often: a report that
+# records a fan-out in one cell is otherwise silent for a minute, which reads as a hang.
+PROGRESS_EVERY_S = 10.0
+
+
+class _Ticker:
+    """A daemon thread saying which cell runs, every ``PROGRESS_EVERY_S`` while one does
+    (papermill's own progress bar is off: it draws nothing useful without a terminal)."""
+
+    def __init__(self, run: Any, say: Callable[[str], None]) -> None:
+        self._run, self._say = run, say
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name="report-progress", daemon=True)
+        self._thread.start()
+
+    def _tick(self) -> None:
+        said = 0.0
+        while not self._done.wait(min(1.0, PROGRESS_EVERY_S / 4)):
+            # Counted from the cell's start, so a fast cell never gets a line.
+            since = max(self._run.cell_started, said)
+            if time.monotonic() - since < PROGRESS_EVERY_S:
+                continue
+            line = self._run.progress()
+            if line:
+                self._say(f"still running: {line}")
+                said = time.monotonic()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join(timeout=1.0)
 
 
 class _QuietTimeouts(logging.Filter):
