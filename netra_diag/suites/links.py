@@ -297,8 +297,8 @@ def link_recordings(
         empty = f"{source}: no cassettes (*.jsonl) to link to the tests"
         return {}, [empty] if source != "recordings" else []
     notes: list[str] = []
-    recordings = latest_run_only(recordings, source, notes)
     by_id = run.row_by_id
+    recordings = latest_run_only(recordings, by_id, source, notes)
     linked = {tid: recs for tid, recs in recordings.items() if tid and tid in by_id}
     stray = [rec for tid, recs in recordings.items() if tid not in linked for rec in recs]
     total = sum(len(recs) for recs in recordings.values())

@@ -54,5 +54,35 @@ def test_cassettes_an_earlier_run_left_are_left_out_and_said(tmp_path: Path) -> 
     assert not [s for s in report.vacuous if s.kind is VacuousKind.AUTH_BYPASS], report.vacuous
     (note,) = [n for n in report.notes if "earlier run" in n]
     assert note.startswith(f"{second.recordings}: 1 recording of 1 earlier run (")
-    assert str(stale) in note and "only the newest run's" in note
+    assert str(stale) in note and "which recorded 1 test of these results" in note
     assert note in report.to_text()
+
+
+TWO = """
+import pytest
+
+
+@pytest.mark.asyncio
+async def test_chat(service, token, netra_session):
+    session = await netra_session(service.url, token=token, transport="header")
+    await session.run("hello", timeout=10)
+    assert False, "wrong answer"
+
+
+@pytest.mark.asyncio
+async def test_tools(service, token, netra_session):
+    session = await netra_session(service.url, token=token, transport="header")
+    await session.run("hello", timeout=10)
+"""
+
+
+def test_a_newer_cassette_copied_in_from_another_run_is_left_out(tmp_path: Path) -> None:
+    ours = run_suite(tmp_path / "ours", TWO)
+    theirs = run_suite(tmp_path / "theirs", TWO)  # later: its run sorts after ours
+    copied = ours.recordings / "from-ci.jsonl"
+    copied.write_bytes(theirs.cassette(NODE).read_bytes())
+    report = triage(ours.junit, recordings=ours.recordings)
+    assert [r.path for r in report.recordings[TEST_ID]] == [str(ours.cassette(NODE))]
+    (note,) = [n for n in report.notes if "left out" in n]
+    assert "1 recording of 1 other run (" in note and str(copied) in note, note
+    assert "which recorded 2 tests of these results" in note

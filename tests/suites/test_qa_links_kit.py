@@ -81,7 +81,7 @@ def run_suite(
 ) -> SuiteRun:
     """Write ``tests`` as ``test_agent.py`` beside the shared conftest and run pytest on it."""
     suite = tmp / "suite"
-    suite.mkdir(exist_ok=True)
+    suite.mkdir(parents=True, exist_ok=True)
     (suite / "pytest.ini").write_text(INI, encoding="utf-8")
     (suite / "conftest.py").write_text(CONFTEST + conftest_extra, encoding="utf-8")
     (suite / "test_agent.py").write_text(tests, encoding="utf-8")
