@@ -206,7 +206,8 @@ def _handshake(args: argparse.Namespace) -> int:
                 query_param=args.query_param,
             )
         ]
-    shown = [h.redacted() for h in shakes]
+    now = time.time()
+    shown = [h.redacted(now) for h in shakes]
     if args.json:
         print(json.dumps(shown if args.all else shown[0], indent=2, ensure_ascii=False))
     else:

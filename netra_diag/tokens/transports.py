@@ -24,6 +24,7 @@ from netra_diag.tokens.extraction import (
     QUERY_PARAMS,
     TOKEN_PREFIXES,
 )
+from netra_diag.tokens.failures import FailureCode
 from netra_diag.tokens.inspection import parse_compact
 
 __all__ = [
@@ -153,19 +154,28 @@ class Handshake:
     expected: str = _AUTHENTICATED
     _token: str = field(default="", repr=False, compare=False)
 
-    def expectation(self) -> str:
+    def expectation(self, now: float | None = None) -> str:
         """``expected``, and when that is "authenticated" but the token is not a well-formed JWT,
         that it is rejected instead and why (worked out only when asked: connecting needs it
-        not, and decoding costs a fan-out's preparation time)."""
+        not, and decoding costs a fan-out's preparation time). With ``now``, the claims any
+        service checks are judged too (expiry, required claims, issuer, token_type), so an
+        expired token is not 'authenticated'; the signature never is (there is no key here)."""
         if self.expected != _AUTHENTICATED or self.transport not in _JWT_TRANSPORTS:
             return self.expected
-        problems = parse_compact(self._token).problems
-        if not problems:
+        parsed = parse_compact(self._token)
+        if parsed.problems:
+            return f"{_REJECTED}: the token is malformed: {scrub(parsed.problems[0])}"
+        if now is None:
             return self.expected
-        return f"{_REJECTED}: the token is malformed: {scrub(problems[0])}"
+        failures = _keyless_failures(parsed.header or {}, parsed.claims or {}, now)
+        if not failures:
+            return f"{self.expected}, if the server's secret signed it (not checked: no key here)"
+        more = f" (and {len(failures) - 1} more: netra-diag token verify)" if failures[1:] else ""
+        return f"{_REJECTED}: {scrub(failures[0])}{more}"
 
-    def redacted(self) -> dict[str, Any]:
-        """JSON-safe view with every copy of the token replaced by its fingerprint."""
+    def redacted(self, now: float | None = None) -> dict[str, Any]:
+        """JSON-safe view with every copy of the token replaced by its fingerprint; with
+        ``now``, ``expected`` judges the token's claims too (see :meth:`expectation`)."""
         fp = self.token_fingerprint
         headers = {
             name: (f"Bearer {fp}" if self._token and self._token in value else scrub(value))
@@ -177,7 +187,7 @@ class Handshake:
             "subprotocols": [_redact_entry(e, self._token, fp) for e in self.subprotocols],
             "transport": self.transport,
             "description": self.description,
-            "expected": self.expectation(),
+            "expected": self.expectation(now),
             "token": fp,
         }
 
@@ -187,6 +197,23 @@ class Handshake:
             f"Handshake(transport={self.transport!r}, url={shown['url']!r}, "
             f"headers={shown['headers']!r}, subprotocols={shown['subprotocols']!r})"
         )
+
+
+def _keyless_failures(
+    header: Mapping[str, Any], claims: Mapping[str, Any], now: float
+) -> list[str]:
+    """What every profile's service refuses in these claims, without the key: the audience
+    and env rules differ by environment, which a handshake does not know."""
+    from netra_diag.tokens.profiles import get_profile
+    from netra_diag.tokens.rules import check_identity, check_required, check_times
+
+    alg = header.get("alg")
+    if isinstance(alg, str) and alg.lower() == "none":
+        return ["alg is 'none': the service refuses unsigned tokens"]
+    local = get_profile("local")
+    found = check_required(claims) + check_times(claims, now, 0.0, 86400, local)
+    found += check_identity(claims, local, local.allowed_audiences, "access", None, None)
+    return [f.message for f in found if f.code not in (FailureCode.ENV_MISMATCH,)]
 
 
 def check_ws_url(url: str) -> None:
