@@ -79,6 +79,7 @@ class Recording:
     warnings: tuple[str, ...] = ()
     http_status: int | None = None  # the status a rejected upgrade answered (403, 503, ...)
     run: str = ""  # the pytest run that recorded it (label ``run``, sortable by its start time)
+    readable: bool = True  # False: no header and no record could be read (empty, cut, garbage)
 
     @property
     def test_id(self) -> str:
@@ -90,7 +91,9 @@ class Recording:
 
     @property
     def zero_frames(self) -> bool:
-        return self.frames == 0
+        """The session received and sent nothing; not said of a file nothing could be read
+        from, which says nothing of the session."""
+        return self.frames == 0 and self.readable
 
     @property
     def auth_bypass(self) -> bool:
@@ -109,6 +112,8 @@ class Recording:
 
     def phase_reached(self) -> str | None:
         """The phase a failing session stopped in, or None if the recording cannot tell."""
+        if not self.readable:
+            return None
         if self.http_status in AUTH_REFUSED_STATUSES:
             return "auth"  # (the upgrade was refused for its credentials)
         if "upgrade_done" not in self.marks and self.frames_in == 0:
@@ -139,6 +144,8 @@ class Recording:
             parts.append(f"AUTH BYPASS (server user {self.server_user})")
         if self.zero_frames:
             parts.append("ZERO FRAMES")
+        if not self.readable:
+            parts.append("UNREADABLE: nothing in it could be read (see Warnings)")
         if self.killed:
             parts.append("CUT SHORT: the test never finished (process killed?)")
         return "; ".join(parts)
@@ -172,7 +179,8 @@ def read_cassette(
             else:
                 records.append(obj)
     if not header:
-        warnings.append(f"{p}:1: no cassette header")
+        empty = not records and not warnings
+        warnings.append(f"{p}: empty file" if empty else f"{p}:1: no cassette header")
     return header, records, warnings
 
 
@@ -252,6 +260,7 @@ def _summarise(path: Path, sidecar: Mapping[str, str] | None) -> Recording:
         warnings=tuple(warnings),
         http_status=http_status,
         run=run,
+        readable=bool(header or records),
     )
 
 
