@@ -34,6 +34,11 @@ def format_delta(seconds: float) -> str:
     if total < 60:
         return f"{sign}{total}s"
     units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    first = next(i for i, (_, size) in enumerate(units) if total >= size)
+    # Two adjacent units are shown, so round to the smaller one: 1h 59m 59.6s is "2h", not
+    # "1h 59m" (a fresh 2 h token read as one a minute short, 30 days as "29d 23h").
+    step = units[min(first + 1, len(units) - 1)][1]
+    total = (total + step // 2) // step * step
     parts: list[tuple[str, int]] = []
     rest = total
     for name, size in units:
