@@ -184,6 +184,8 @@ def run_show(args: argparse.Namespace) -> int:
         flags = "" if check.required else " (optional)"
         window = f" sustained {check.sustained_ms / 1000:g} s" if check.sustained_ms else ""
         print(f"  {check.id}: {check.phase} {check.rule}{window}{flags}")
+        if check.direction_note:
+            print(f"    warning: {check.direction_note}")
     return int(ExitCode.OK)
 
 
@@ -224,6 +226,9 @@ def run_check(args: argparse.Namespace) -> int:
         if baseline is not None
         else None
     )
+    # A comparison pointing the unusual way is said before the numbers: read literally, such
+    # a check's PASS is the opposite of what its author likely meant.
+    warnings += [f"check {c.id!r}: {c.direction_note}" for c in spec.checks if c.direction_note]
     used = {check.phase for check in spec.checks}
     for name in sorted(set(context) - used):
         warnings.append(f"--context {name}: SLA {spec.name!r} has no check on {name}; ignored")

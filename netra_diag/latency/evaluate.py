@@ -32,6 +32,7 @@ from netra_diag.latency.histogram import LatencyHistogram
 from netra_diag.latency.intervals import quantile_intervals
 from netra_diag.latency.sla import SlaCheck, SlaSpec
 from netra_diag.latency.sla_report import CheckResult, CheckStatus, SlaReport
+from netra_diag.latency.sla_rows import one_source, where_note
 from netra_diag.latency.sla_sample import Sample as _Sample
 from netra_diag.latency.sla_sample import Stat as _Stat
 from netra_diag.latency.sla_sample import burst_rate as _burst_rate
@@ -71,15 +72,18 @@ def evaluate_sla(
     results = []
     for check in spec.checks:
         rows, clock_note = _trusted_clock_rows(check, metrics_df)
+        rows, source_note = one_source(check, rows)
         sample = _select(check, rows, context or {})
         if sample is None:
-            note = f"not verified: {clock_note}" if clock_note else _no_data_note(check)
+            note = f"not verified: {clock_note}" if clock_note else ""
+            note = note or where_note(check, rows) or _no_data_note(check)
             results.append(CheckResult(check, CheckStatus.NO_DATA, note=note))
             continue
         result = _evaluate_check(check, sample, confidence, seed, n_boot)
-        if clock_note:
-            joined = f"{result.note}; {clock_note}" if result.note else clock_note
-            result = dataclasses.replace(result, note=joined)
+        notes = (result.note, clock_note, source_note, check.direction_note)
+        extra = "; ".join(n for n in notes if n)
+        if extra != result.note:
+            result = dataclasses.replace(result, note=extra)
         results.append(result)
     return SlaReport(spec, tuple(results), confidence)
 
@@ -267,7 +271,7 @@ def _finish(check: SlaCheck, stat: _Stat, origin: str) -> CheckResult:
             side = "above" if math.isinf(stat.ci_high) else "below"
             extra = (
                 f"{plural(stat.n, 'sample')} cannot bound the {check.statistic} from {side} at "
-                "this confidence: a value past the threshold is not ruled out"
+                "this confidence, so the interval reaches across the threshold"
             )
         note = f"{note}; {extra}" if note else extra
     return CheckResult(

@@ -22,6 +22,7 @@ File format (``netra_diag/data/sla/service.toml`` is a complete example)::
     source = "server"                      # optional: only rows measured by client or server
     min_samples = 1                        # optional: fewer samples count as "no data"
     where = { tool = "cost_analyzer" }     # optional: equality filters on metric columns
+                                           # (tool, source, user, run, cassette, label_<name>)
     description = "PROTOCOL.md §8"
 
 A phase must be one of ``KNOWN_PHASES``: a misspelt phase would otherwise never match a row and
@@ -48,6 +49,8 @@ from typing import Any
 
 from netra_diag.errors import ConfigFileError
 from netra_diag.latency.phases import Phase
+from netra_diag.latency.sla_lines import Locator as _Locator
+from netra_diag.latency.sla_lines import key_on_line as _key_on_line
 from netra_diag.latency.units import Dimension, Quantity, format_quantity, parse_quantity
 
 __all__ = [
@@ -90,6 +93,8 @@ _CHECK_KEYS = (
     "where",
     "description",
 )
+# Metric columns (``latency.metrics.METRIC_COLUMNS``) with values worth filtering on.
+_WHERE_COLUMNS = ("tool", "source", "user", "run", "cassette")
 _PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?)$")
 _ALLOWED_DIMENSIONS: dict[str, tuple[Dimension, ...]] = {
     "rate": (Dimension.RATE,),
@@ -154,6 +159,25 @@ class SlaCheck:
     @property
     def lower_is_better(self) -> bool:
         return self.comparison in ("<", "<=")
+
+    @property
+    def direction_note(self) -> str:
+        """A warning when the comparison points the unusual way for what is measured (a floor on
+        a duration, a ceiling on a success rate or an event rate), "" otherwise. Such a check
+        passes on what is usually the failure: ``max > 5 s`` on a quick service fails, and
+        ``success_rate < 90 %`` passes when every connect is refused."""
+        floor_ok = self.dimension in (Dimension.TIME, Dimension.MEMORY)
+        if floor_ok and not self.lower_is_better:
+            return (
+                f"{self.rule} is a floor: it passes only when the {self.statistic} is at least "
+                f"that slow; a limit is written '<' or '<='"
+            )
+        if self.dimension in (Dimension.RATE, Dimension.FRACTION) and self.lower_is_better:
+            return (
+                f"{self.rule} is a ceiling: it passes only when the {self.statistic} is that "
+                f"low; a minimum is written '>' or '>='"
+            )
+        return ""
 
     @property
     def rule(self) -> str:
@@ -351,6 +375,17 @@ def _parse_check(
     where = raw.get("where", {})
     if not isinstance(where, dict) or not all(isinstance(v, str) for v in where.values()):
         raise fail("where", 'must be a table of column = "value" strings')
+    if phases is not None:
+        # A misspelt column matches no row: the check would read as "no data", never judged.
+        for column in where:
+            if column not in _WHERE_COLUMNS and not column.startswith("label_"):
+                close = difflib.get_close_matches(column, _WHERE_COLUMNS, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise fail(
+                    "where",
+                    f"unknown column {column!r}{hint}; filter on {', '.join(_WHERE_COLUMNS)} "
+                    "or label_<name> (a recording label)",
+                )
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise fail("description", "must be a string")
@@ -400,52 +435,3 @@ def _check_dimension(statistic: str, quantity: Quantity, fail: Any) -> None:
             "threshold",
             f"{statistic} needs {wanted}, got {quantity.text!r} ({quantity.dimension})",
         )
-
-
-def _key_on_line(text: str, line: int) -> str | None:
-    lines = text.splitlines()
-    if not 1 <= line <= len(lines):
-        return None
-    match = re.match(r'\s*"?([A-Za-z0-9_.-]+)"?\s*=', lines[line - 1])
-    return match.group(1) if match else None
-
-
-class _Locator:
-    """Line numbers of top-level keys, ``[[check]]`` headers and keys inside each check."""
-
-    _HEADER = re.compile(r"^\s*\[\[\s*check\s*\]\]")
-    _ANY_HEADER = re.compile(r"^\s*\[")
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.headers = [i + 1 for i, ln in enumerate(self.lines) if self._HEADER.match(ln)]
-        self.first_header = next(
-            (i + 1 for i, ln in enumerate(self.lines) if self._ANY_HEADER.match(ln)),
-            len(self.lines) + 1,
-        )
-
-    def _find_key(self, key: str, start: int, stop: int) -> int | None:
-        pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
-        for number in range(start, min(stop, len(self.lines) + 1)):
-            if pattern.match(self.lines[number - 1]):
-                return number
-        return None
-
-    def top_key(self, key: str) -> int | None:
-        found = self._find_key(key, 1, self.first_header)
-        if found is None and key == "check" and self.headers:
-            return self.headers[0]
-        return found
-
-    def check_header(self, index: int) -> int | None:
-        return self.headers[index] if index < len(self.headers) else None
-
-    def check_key(self, index: int, key: str) -> int | None:
-        header = self.check_header(index)
-        if header is None:
-            return None
-        following = [
-            i + 1 for i in range(header, len(self.lines)) if self._ANY_HEADER.match(self.lines[i])
-        ]
-        stop = following[0] if following else len(self.lines) + 1
-        return self._find_key(key, header + 1, stop) or header
