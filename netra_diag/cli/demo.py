@@ -272,13 +272,26 @@ def _check_arguments(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from netra_diag import investigation, report
+    from netra_diag.errors import UsageError
 
     problem = _check_arguments(args)
     if problem:
         print(f"netra-diag demo: error: {problem}", file=sys.stderr)
         return int(ExitCode.USAGE)
     started = time.monotonic()
-    out = report.prepare_out_dir(args.out)
+    try:
+        out = report.prepare_out_dir(args.out)
+    except UsageError as exc:
+        # A bad --out is a usage error (2), never the undiagnosed-fault exit (1).
+        print(f"netra-diag demo: error: {exc}", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    from netra_diag.report.artifacts import check_targets
+
+    try:
+        check_targets(out, (out / f"investigation_report{e}" for e in (".ipynb", ".html", ".json")))
+    except UsageError as exc:
+        print(f"netra-diag demo: error: {exc}", file=sys.stderr)
+        return int(ExitCode.USAGE)
     recordings = out / "recordings"
     config = investigation.CollectConfig(
         users=args.users,

@@ -15,6 +15,8 @@ a hidden temporary folder.
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ __all__ = [
     "DEFAULT_OUT_DIR",
     "MAX_REPORT_BYTES",
     "RECORDINGS_DIR",
+    "check_targets",
     "prepare_out_dir",
     "recorded_since",
     "recordings_folder_name",
@@ -52,7 +55,25 @@ def prepare_out_dir(path: str | os.PathLike[str]) -> Path:
             (out / ".gitignore").write_text("*\n", encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"--out {out}: cannot create it: {exc.strerror or exc}") from None
+    try:
+        # Found out now, not after a run of many minutes whose report then cannot be written.
+        fd, probe = tempfile.mkstemp(prefix=".netra-write-check-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write into it: {exc.strerror or exc}") from None
     return out
+
+
+def check_targets(out: Path, paths: Iterable[Path]) -> None:
+    """Raise :class:`~netra_diag.errors.UsageError` when one of the report's files in ``out``
+    cannot be replaced (a folder of that name is in its place), before anything runs."""
+    for path in paths:
+        if path.is_dir():
+            raise UsageError(
+                f"--out {out}: {path.name} is a folder, where the report writes a file of that "
+                "name; remove it or choose another folder"
+            )
 
 
 def write_checked(path: Path, text: str, secrets: tuple[str, ...]) -> int:
@@ -63,7 +84,10 @@ def write_checked(path: Path, text: str, secrets: tuple[str, ...]) -> int:
         # Fail closed: a report that still holds a secret after scrubbing is not written at all.
         raise NotebookError(str(path), f"refusing to write: {', '.join(leaks[:3])} survived scrub")
     data = text.encode("utf-8")
-    path.write_bytes(data)
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise NotebookError(str(path), f"cannot write it: {exc.strerror or exc}") from None
     return len(data)
 
 

@@ -36,6 +36,7 @@ from netra_diag.report.artifacts import (
     DEFAULT_OUT_DIR,
     MAX_REPORT_BYTES,
     RECORDINGS_DIR,
+    check_targets,
     prepare_out_dir,
     recorded_since,
     recordings_folder_name,
@@ -155,6 +156,7 @@ def run_report(
     nb_path, html_path, summary_path = (
         out / f"{name}{ext}" for ext in (".ipynb", ".html", ".json")
     )
+    check_targets(out, (nb_path, html_path, summary_path))
     kernel = kernel_name or ensure_kernel()
 
     error: str | None = None
