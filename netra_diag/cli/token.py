@@ -28,6 +28,7 @@ from netra_diag.tokens import (
     KNOWN_BAD_FORMATS,
     PROFILES,
     SUPPORTED_ALGORITHMS,
+    Profile,
     Transport,
 )
 
@@ -82,8 +83,10 @@ def _mint(args: argparse.Namespace) -> int:
     seen = inspect_token(token, now=now)
     exp = seen.times.get("exp")
     when = f"exp {format_instant(exp)} ({format_relative(exp, now)})" if exp else "no exp"
+    warnings = _mint_warnings(args, prof, token, key, now)
     if args.json:
         out = {"token": token, **seen.to_dict(), "profile": prof.name, "key_source": source}
+        out["warnings"] = warnings
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         print(token)
@@ -92,7 +95,48 @@ def _mint(args: argparse.Namespace) -> int:
         f"key from {source}; {when}; {fingerprint(token)}",
         file=sys.stderr,
     )
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return int(ExitCode.OK)
+
+
+def _mint_warnings(
+    args: argparse.Namespace, prof: Profile, token: str, key: str, now: float
+) -> list[str]:
+    """What makes the profile's service refuse the token just minted. Minting a broken token on
+    purpose (--ttl=-5m, --claim iss=netra-test) is a negative test; by accident (a --claim typo,
+    --secret-env JWT_SECRET) it is the failure being triaged, so either way it is said."""
+    from netra_diag.tokens import verify_token
+
+    warnings: list[str] = []
+    algorithms = (args.alg,) if args.alg != "none" else ("HS256",)
+    check = verify_token(token, key, now=now, profile=prof, algorithms=algorithms)
+    if not check.ok:
+        codes = ", ".join(dict.fromkeys(str(f.code) for f in check.failures))
+        warnings.append(
+            f"the {prof.name} service would reject this token ({codes}): "
+            f"{check.failures[0].message}"
+        )
+    named = args.secret_env
+    if named and named not in prof.secret_envs:
+        from netra_diag.tokens import find_secret
+
+        service = find_secret(prof, os.environ)
+        where = ""
+        if service is not None and service.source != prof.secret_env:
+            where = f", here {service.source if service.is_default else '$' + service.source}"
+        differs = (
+            "no such secret is set here, so the two cannot be compared"
+            if service is None
+            else "the two differ: it refuses the token (bad_signature)"
+            if service.value != key
+            else "the two hold the same value here"
+        )
+        warnings.append(
+            f"signed with ${named}, but the {prof.name} service reads ${prof.secret_env} "
+            f"(PROTOCOL.md §3){where}: {differs}"
+        )
+    return warnings
 
 
 def _minted_what(claims: Mapping[str, Any]) -> str:
