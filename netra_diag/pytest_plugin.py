@@ -51,7 +51,8 @@ REPORTS_KEY = pytest.StashKey[dict[str, pytest.TestReport]]()
 OUTCOME_KEY = pytest.StashKey[str]()
 CASSETTES_KEY = pytest.StashKey[list[Path]]()  # the cassettes of the test's current attempt
 RUN_KEY = pytest.StashKey[str]()
-EARLIER_KEY = pytest.StashKey[int]()  # cassettes in the folder before this run
+EARLIER_KEY = pytest.StashKey[int]()
+STARTED_KEY = pytest.StashKey[float]()  # cassettes in the folder before this run
 RUN_INPUT = "netra_run"  # the xdist workerinput key that carries the run to the workers
 SECRETS_KEY = pytest.StashKey[list[str]]()  # tokens given to netra_session, not JWT-shaped ones
 # Cassettes named so far for the test, over all its attempts: a rerun must not overwrite the
@@ -143,18 +144,35 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    directory = _record_dir(session.config)
-    if directory is not None and directory.is_dir() and not hasattr(session.config, "workerinput"):
-        session.config.stash[EARLIER_KEY] = sum(1 for _ in directory.glob("*.jsonl"))
+    config = session.config
+    directory = _record_dir(config)
+    if directory is None or hasattr(config, "workerinput"):
+        return
+    config.stash[STARTED_KEY] = time.time()
+    if directory.is_dir():
+        config.stash[EARLIER_KEY] = sum(1 for _ in directory.glob("*.jsonl"))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     directory = _record_dir(config)
     if directory is None or hasattr(config, "workerinput"):
         return
-    line = (
-        f"netra-diag: cassettes in {directory} (netra-diag triage JUNIT --recordings {directory})"
-    )
+    # (counted by time: an xdist controller does not see its workers' sessions)
+    started = config.stash.get(STARTED_KEY, 0.0)
+    made = 0
+    if directory.is_dir():
+        made = sum(1 for c in directory.glob("*.jsonl") if c.stat().st_mtime >= started)
+    if made:
+        line = (
+            f"netra-diag: {plural(made, 'cassette')} of this run in {directory} "
+            f"(netra-diag triage JUNIT --recordings {directory})"
+        )
+    else:
+        # The usual surprise: the suite talks to the service with a client of its own.
+        line = (
+            f"netra-diag: no test opened a session with the netra_session fixture: "
+            f"{directory} has no cassette of this run, only test outcomes"
+        )
     earlier = config.stash.get(EARLIER_KEY, 0)
     if earlier:
         # (not deleted: the folder is the user's; triage tells the runs apart by their label)
