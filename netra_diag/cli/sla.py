@@ -164,8 +164,12 @@ def _context_problem(key: str, value: str) -> str:
         if quantity.dimension in (Dimension.FRACTION, Dimension.COUNT) and quantity.value <= 1:
             return ""
         return f"{key} is a share: 1/4, 25 % or 0.25; got {value!r}"
-    if quantity.dimension not in (wanted, Dimension.COUNT):
-        example = {Dimension.MEMORY: "229.5MB", Dimension.TIME: "31.95s"}[wanted]
+    example = {Dimension.MEMORY: "229.5MB", Dimension.TIME: "31.95s"}[wanted]
+    if quantity.dimension is Dimension.COUNT:
+        # A bare number would be read in the canonical unit (bytes, ms): 229.5 for the report's
+        # 229.5 MB, 31.95 for its 31.95 s, both passing by a factor of a thousand or a million.
+        return f"{key} needs a unit, e.g. {example}; got {value!r}"
+    if quantity.dimension is not wanted:
         return f"{key} is a {wanted}, e.g. {example}; got {value!r} ({quantity.dimension})"
     return ""
 
@@ -204,7 +208,9 @@ def run_check(args: argparse.Namespace) -> int:
     from netra_diag.recording import find_cassettes, load_frames
 
     if not 0 < args.confidence < 1:
-        return _error(f"--confidence must lie between 0 and 1, got {args.confidence}")
+        return _error(
+            f"--confidence must lie between 0 and 1 (0.95 for 95 %), got {args.confidence:g}"
+        )
     # Damaged lines are skipped by the loader; the numbers below rest on what is left, so say so.
     warnings: list[str] = []
     try:
