@@ -53,3 +53,11 @@ def test_expected_agrees_with_the_service(
     code = doc["code"] if "code" in doc else doc["close"]["code"]
     refused = code == 1008
     assert refused is expected.startswith("rejected under strict auth"), (expected, code)
+
+
+def test_a_pasted_known_bad_list_is_warned_of(capsys: pytest.CaptureFixture[str]) -> None:
+    token = mint_token("u1", key=LOCAL_DEV_SECRET, now=time.time())
+    assert main(["token", "handshake", f'["jwt", "{token}"]']) == 0
+    out, err = capsys.readouterr()
+    assert "warning: the paste is the known-bad subprotocol format" in err
+    assert "jwt.<base64url eyJ…#" in out and token not in out + err

@@ -16,7 +16,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.cli.token_handshake import register_handshake
 from netra_diag.cli.token_input import (
+    TOKEN_HELP,
     default_algorithms,
     duration,
     parse_claims,
@@ -25,11 +27,9 @@ from netra_diag.cli.token_input import (
 )
 from netra_diag.errors import UsageError
 from netra_diag.tokens import (
-    KNOWN_BAD_FORMATS,
     PROFILES,
     SUPPORTED_ALGORITHMS,
     Profile,
-    Transport,
 )
 
 __all__ = ["register"]
@@ -199,66 +199,6 @@ def _verify(args: argparse.Namespace) -> int:
     return int(ExitCode.OK if result.ok else ExitCode.FAILURE)
 
 
-def _show_handshake(shown: dict[str, Any]) -> str:
-    headers = ", ".join(f"{k}: {v}" for k, v in shown["headers"].items()) or "(none)"
-    protocols = ", ".join(shown["subprotocols"]) or "(none)"
-    return "\n".join(
-        [
-            f"transport     {shown['transport']}",
-            f"  what        {shown['description']}",
-            f"  url         {shown['url']}",
-            f"  headers     {headers}",
-            f"  subprotocols {protocols}",
-            f"  expected    {shown['expected']}",
-        ]
-    )
-
-
-# Handshakes that carry no token, so TOKEN may be left out for them.
-_TOKENLESS_BAD = ("no-token", "unsupported-subprotocol")
-
-
-def _handshake(args: argparse.Namespace) -> int:
-    from netra_diag.tokens import build_bad_handshake, build_handshake, unwrap_token
-
-    if args.token is None:
-        tokenless = args.bad in _TOKENLESS_BAD or (
-            not args.bad and not args.all and args.transport == Transport.NONE.value
-        )
-        if not tokenless:
-            raise UsageError(
-                "TOKEN is needed (or - to read it from stdin); only --transport none, "
-                f"--bad {' and --bad '.join(_TOKENLESS_BAD)} go without one"
-            )
-    token = unwrap_token(read_token(args.token))[0] if args.token is not None else ""
-    if args.all:
-        shakes = [
-            build_handshake(args.url, token, t, prefix=args.prefix, query_param=args.query_param)
-            for t in Transport
-        ]
-        shakes += [build_bad_handshake(args.url, token, name) for name in KNOWN_BAD_FORMATS]
-    elif args.bad:
-        shakes = [build_bad_handshake(args.url, token, args.bad)]
-    else:
-        shakes = [
-            build_handshake(
-                args.url,
-                token,
-                args.transport,
-                prefix=args.prefix,
-                encoding=args.encoding,
-                query_param=args.query_param,
-            )
-        ]
-    now = time.time()
-    shown = [h.redacted(now) for h in shakes]
-    if args.json:
-        print(json.dumps(shown if args.all else shown[0], indent=2, ensure_ascii=False))
-    else:
-        print("\n".join(_show_handshake(s) for s in shown))
-    return int(ExitCode.OK)
-
-
 def _add_key_options(parser: argparse.ArgumentParser, verb: str) -> None:
     keys = parser.add_mutually_exclusive_group()
     keys.add_argument(
@@ -282,14 +222,8 @@ def _add_key_options(parser: argparse.ArgumentParser, verb: str) -> None:
     )
 
 
-_TOKEN_HELP = (
-    "the token (pasted as copied: quotes, 'Bearer ...', a subprotocol entry or list, a URL "
-    "with ?token= are stripped), - to read it from stdin, or @FILE to read it from a file"
-)
-
-
 def _token_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("token", metavar="TOKEN|-|@FILE", help=_TOKEN_HELP)
+    parser.add_argument("token", metavar="TOKEN|-|@FILE", help=TOKEN_HELP)
 
 
 def _register_mint(actions: Any) -> None:
@@ -408,43 +342,9 @@ def register(sub: Any) -> None:
     for name in ("verify", "explain"):
         _register_verify(actions, name)
 
-    p = actions.add_parser(
-        "handshake",
-        help="show the handshake that carries a token (redacted)",
-        description="Show the URL, headers and subprotocols a client sends for each auth "
-        "transport (PROTOCOL.md §2), with the token fingerprinted.",
-        epilog=_EXIT_CODES.format(one="not used", usage=_UNKEYED)
+    register_handshake(
+        actions,
+        _guarded,
+        _EXIT_CODES.format(one="not used", usage=_UNKEYED)
         + "\nexample: netra-diag token mint --sub u1 | netra-diag token handshake - --all",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument(
-        "token",
-        metavar="TOKEN|-|@FILE",
-        nargs="?",
-        help=f"{_TOKEN_HELP} (not needed for --transport none, "
-        f"--bad {', --bad '.join(_TOKENLESS_BAD)})",
-    )
-    p.add_argument("--url", default="ws://127.0.0.1:8000/ws", help="ws:// or wss:// endpoint")
-    how = p.add_mutually_exclusive_group()
-    how.add_argument(
-        "--transport",
-        default=Transport.SUBPROTOCOL.value,
-        choices=[t.value for t in Transport],
-        help="how the token travels (default: subprotocol, the golden path)",
-    )
-    how.add_argument("--bad", choices=list(KNOWN_BAD_FORMATS), help="a known-bad format instead")
-    how.add_argument("--all", action="store_true", help="every transport and known-bad format")
-    p.add_argument("--prefix", default="jwt", help="subprotocol prefix: jwt, jwt-auth, bearer, ...")
-    p.add_argument(
-        "--encoding",
-        default="base64url",
-        choices=("base64url", "raw"),
-        help="how the subprotocol entry carries the token (default: base64url, unpadded)",
-    )
-    p.add_argument(
-        "--query-param",
-        default="token",
-        help="query parameter for --transport query: token, jwt, auth_token, access_token",
-    )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=_guarded("handshake", _handshake))

@@ -15,12 +15,19 @@ from typing import Any
 from netra_diag.errors import UsageError
 
 __all__ = [
+    "TOKEN_HELP",
     "default_algorithms",
     "duration",
     "parse_claims",
     "read_token",
     "resolve_key",
 ]
+
+
+TOKEN_HELP = (
+    "the token (pasted as copied: quotes, 'Bearer ...', a subprotocol entry or list, a URL "
+    "with ?token= are stripped), - to read it from stdin, or @FILE to read it from a file"
+)
 
 
 # A token is a few KiB at most; reading more from a wrong file or pipe only delays the verdict.
