@@ -51,7 +51,6 @@ REPORTS_KEY = pytest.StashKey[dict[str, pytest.TestReport]]()
 OUTCOME_KEY = pytest.StashKey[str]()
 CASSETTES_KEY = pytest.StashKey[list[Path]]()  # the cassettes of the test's current attempt
 RUN_KEY = pytest.StashKey[str]()
-EARLIER_KEY = pytest.StashKey[int]()
 STARTED_KEY = pytest.StashKey[float]()  # cassettes in the folder before this run
 RUN_INPUT = "netra_run"  # the xdist workerinput key that carries the run to the workers
 SECRETS_KEY = pytest.StashKey[list[str]]()  # tokens given to netra_session, not JWT-shaped ones
@@ -144,24 +143,18 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    config = session.config
-    directory = _record_dir(config)
-    if directory is None or hasattr(config, "workerinput"):
-        return
-    config.stash[STARTED_KEY] = time.time()
-    if directory.is_dir():
-        config.stash[EARLIER_KEY] = sum(1 for _ in directory.glob("*.jsonl"))
+    if _record_dir(session.config) is not None:
+        session.config.stash[STARTED_KEY] = time.time()
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     directory = _record_dir(config)
     if directory is None or hasattr(config, "workerinput"):
         return
-    # (counted by time: an xdist controller does not see its workers' sessions)
+    # (told apart by time: an xdist controller does not see its workers' sessions)
     started = config.stash.get(STARTED_KEY, 0.0)
-    made = 0
-    if directory.is_dir():
-        made = sum(1 for c in directory.glob("*.jsonl") if c.stat().st_mtime >= started)
+    times = [c.stat().st_mtime for c in directory.glob("*.jsonl")] if directory.is_dir() else []
+    made = sum(1 for t in times if t >= started)
     if made:
         line = (
             f"netra-diag: {plural(made, 'cassette')} of this run in {directory} "
@@ -173,12 +166,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             f"netra-diag: no test opened a session with the netra_session fixture: "
             f"{directory} has no cassette of this run, only test outcomes"
         )
-    earlier = config.stash.get(EARLIER_KEY, 0)
-    if earlier:
+    if earlier := len(times) - made:
         # (not deleted: the folder is the user's; triage tells the runs apart by their label)
         line += (
-            f"; {plural(earlier, 'cassette')} there {'is' if earlier == 1 else 'are'} of "
-            "earlier runs: triage leaves out those this run did not overwrite"
+            f"; {plural(earlier, 'cassette')} of earlier runs this one did not overwrite "
+            f"{'is' if earlier == 1 else 'are'} there too: triage leaves them out"
         )
     terminalreporter.write_line(line)
 
