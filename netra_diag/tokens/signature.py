@@ -42,6 +42,26 @@ def check_secret_length(alg: Any, key: str | bytes, prof: Profile) -> list[Failu
     ]
 
 
+def _alg_hint(alg: Any, allowed: Sequence[str]) -> str:
+    """What to do about a token whose algorithm is not the one the key given is for."""
+    if alg in _jws.HMAC_ALGORITHMS and not any(a in _jws.HMAC_ALGORITHMS for a in allowed):
+        return (
+            f"the token is {alg}, signed with a shared secret: verify it with the secret "
+            "(JWT_SECRET_KEY, --secret-env NAME, or --key-file holding the secret), not a PEM key"
+        )
+    if isinstance(alg, str) and alg in _jws.HMAC_ALGORITHMS:
+        return (
+            f"the service signs HS256: mint the token with HS256 (verify --alg {alg} checks its "
+            "signature, not whether the service takes it)"
+        )
+    if isinstance(alg, str) and _jws.get_algorithm(alg) is not None:
+        return (
+            f"the token is {alg}, signed with a private key, and the service signs HS256 with "
+            "JWT_SECRET_KEY: it was issued elsewhere, or verify it with --key-file PUBLIC.pem"
+        )
+    return f"{alg!r} is no algorithm the service knows: the header was altered or mis-built"
+
+
 def _signature_size_failure(alg: str, signature: bytes) -> list[Failure]:
     expected = SIGNATURE_BYTES.get(alg)
     if expected is None or len(signature) == expected:
@@ -156,14 +176,14 @@ def check_signature(
             )
         ]
     if alg not in allowed:
+        verb = "is" if len(allowed) == 1 else "are"
         return [
             Failure(
                 FailureCode.ALG_MISMATCH,
-                f"alg is {alg!r}, but only {', '.join(allowed) or 'nothing'} is accepted here",
+                f"alg is {alg!r}, but only {', '.join(allowed) or 'nothing'} {verb} accepted here",
                 expected=allowed,
                 actual=alg,
-                hint="verify with the matching key type (--alg / --key-file), or mint with the "
-                "algorithm the service expects (HS256)",
+                hint=_alg_hint(alg, allowed),
             )
         ]
     cut = _signature_size_failure(alg, signature)
