@@ -71,3 +71,16 @@ def test_text_that_is_no_file_name_is_taken_as_the_token(
     assert main(["token", "inspect", text]) == 1
     out, err = capsys.readouterr()
     assert "problem" in out and "read the token from file" not in err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_reading_a_terminal_says_how_to_end_the_paste(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", _Terminal(token() + "\n"))
+    assert main(["token", "inspect", "-"]) == 0
+    assert "paste it, then Ctrl-D" in capsys.readouterr().err

@@ -42,6 +42,9 @@ def _decode(data: bytes) -> str:
 
 
 def _read_stdin() -> str:
+    if sys.stdin.isatty():
+        # Without a pipe, '-' waits on the terminal: say so, or it looks like a hang.
+        print("reading the token from the terminal: paste it, then Ctrl-D", file=sys.stderr)
     buffer = getattr(sys.stdin, "buffer", None)
     if buffer is None:  # a text stream without bytes underneath (tests, embedding)
         return sys.stdin.read(_MAX_READ)
