@@ -12,6 +12,7 @@ warning): triage only needs counts and marks, and must not fail on a recording c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -56,9 +57,18 @@ is_bypass_user = is_synthetic_user
 
 
 def sanitise_nodeid(nodeid: str) -> str:
-    """A file-name-safe stem for a node id (``tests/a.py::T::t[x]`` -> ``tests_a.py__T__t[x]``)."""
+    """A file-name-safe stem for a node id (``tests/a.py::T::t[x]`` -> ``tests_a.py__T__t[x]``).
+
+    Two tests must not share a stem (the second would overwrite the first's cassette): a node
+    id cut to length, or whose parameters lost characters (``t[a b]`` and ``t[a_b]``), ends
+    with a digest of the whole id."""
     stem = _UNSAFE.sub("_", nodeid.replace("::", "__")).strip("._")
-    return stem[:180] or "unnamed"
+    bracket = nodeid.find("[")
+    params = nodeid[bracket:] if bracket >= 0 else ""
+    if len(stem) > 180 or (params and _UNSAFE.search(params)):
+        digest = hashlib.sha256(nodeid.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        stem = f"{stem[:160]}-{digest}"
+    return stem or "unnamed"
 
 
 @dataclass(frozen=True)
