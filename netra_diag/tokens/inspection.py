@@ -31,6 +31,7 @@ __all__ = [
     "as_epoch",
     "inspect_token",
     "parse_compact",
+    "shown_name",
     "unwrap_token",
 ]
 
@@ -50,6 +51,13 @@ class ParsedToken:
     signing_input: bytes
     parts: int
     problems: tuple[str, ...]
+
+
+def shown_name(name: object) -> str:
+    """A header or claim name as printed: as it is when printable, else JSON-quoted, so a name
+    holding a newline or a terminal escape cannot forge or recolour lines of the report."""
+    text = str(name)
+    return text if text.isprintable() else json.dumps(text)
 
 
 def as_epoch(value: Any) -> float | None:
@@ -282,17 +290,19 @@ class TokenInspection:
         if self.unwrapped:
             lines.append(f"         (stripped {self.unwrapped})")
         if self.header is not None:
-            shown = ", ".join(f"{k}={scrub(json.dumps(v))}" for k, v in self.header.items())
+            shown = ", ".join(
+                f"{shown_name(k)}={scrub(json.dumps(v))}" for k, v in self.header.items()
+            )
             lines.append(f"header  {shown}")
         if self.claims is not None:
             lines.append("claims")
-            width = max((len(str(k)) for k in self.claims), default=0)
+            width = max((len(shown_name(k)) for k in self.claims), default=0)
             for name, value in self.claims.items():
                 text = scrub(json.dumps(_json_safe(value), ensure_ascii=False))
                 if name in self.times:
                     moment = self.times[name]
                     text += f"  {format_instant(moment)} ({format_relative(moment, self.now)})"
-                lines.append(f"  {name!s:<{width}}  {text}")
+                lines.append(f"  {shown_name(name):<{width}}  {text}")
         if self.signature_bytes is not None:
             lines.append(f"signature {self.signature_bytes} bytes (not verified: no key given)")
         status = self.status

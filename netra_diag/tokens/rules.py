@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from netra_diag.tokens.failures import Failure, FailureCode
-from netra_diag.tokens.inspection import as_epoch
+from netra_diag.tokens.inspection import as_epoch, shown_name
 from netra_diag.tokens.profiles import REQUIRED_CLAIMS, Profile
 from netra_diag.tokens.timefmt import format_delta, format_instant, format_pair
 
@@ -48,7 +48,7 @@ def _leeway_hint(skew_s: float, what: str) -> str:
 
 def check_required(claims: Mapping[str, Any]) -> list[Failure]:
     failures: list[Failure] = []
-    present = ", ".join(str(k) for k in claims) or "none"
+    present = ", ".join(shown_name(k) for k in claims) or "none"
     for name in REQUIRED_CLAIMS:
         value = claims.get(name)
         if value is None or value == "":

@@ -8,6 +8,7 @@ an expired ``exp`` needs both fixes.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ class Verification:
         for number, failure in enumerate(self.failures, 1):
             lines.append(f"  {number}. [{failure.code}] {failure.message}")
             if failure.expected is not None or failure.actual is not None:
-                expected, actual = plain(failure.expected), plain(failure.actual)
+                expected, actual = _printable(failure.expected), _printable(failure.actual)
                 lines.append(f"     expected: {expected}   actual: {actual}")
             if failure.hint:
                 lines.append(f"     hint: {failure.hint}")
@@ -87,6 +88,13 @@ class Verification:
             "claims": plain(scrub_obj(dict(self.claims))),
             "failures": [f.to_dict() for f in self.failures],
         }
+
+
+def _printable(value: Any) -> Any:
+    """``plain(value)``, JSON-quoted when its text would hold a newline or a terminal escape:
+    the values come from the token, which anyone can write."""
+    shown = plain(value)
+    return shown if str(shown).isprintable() else json.dumps(shown, ensure_ascii=True)
 
 
 def verify_token(
