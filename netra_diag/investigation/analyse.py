@@ -271,6 +271,7 @@ _NO_RESULTS = Check(
 
 def _checks(inv: Investigation) -> tuple[Check, ...]:
     from netra_diag.investigation.cassette_checks import cassette_checks
+    from netra_diag.investigation.contract_check import contract_check
 
     fan = dict(inv.collection.get("fanout", {}))
     checks: list[Check] = []
@@ -287,44 +288,7 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
     # Without a fan-out summary, infrastructure, auth and isolation are read from the cassettes.
     from_cassettes = [] if fan else cassette_checks(inv.streams, inv.contracts)
     checks += [c for c in from_cassettes if c.name != "isolation"]
-    # A session that never asked for an agent run (fan-out with runs 0, or a connect-only
-    # cassette) has no agent events because none were due: not a broken contract.
-    asked = {s.label for s in inv.streams if _asked_for_a_run(s)}
-    idle = [
-        label
-        for label, r in inv.contracts.items()
-        if not r.ok and not r.errors and label not in asked
-    ]
-    failing = [r for label, r in inv.contracts.items() if not r.ok and label not in idle]
-    judged = len(inv.contracts) - len(idle)
-    no_run = f"; {plural(len(idle), 'session')} asked for no agent run" if idle else ""
-    if not inv.contracts:
-        checks.append(Check("contracts", CheckKind.CONTRACT, False, "no recording to check"))
-    elif not judged:
-        detail = f"not verified: none of the {plural(len(idle), 'session')} asked for an agent run"
-        checks.append(Check("contracts", CheckKind.CONTRACT, True, detail, verified=False))
-    elif failing:
-        from collections import Counter
-
-        # Sessions per broken rule (a session may break several), every rule named.
-        rules = Counter(rule for r in failing for rule in {str(f.rule) for f in r.errors})
-        shown = rules.most_common(4)
-        parts = [f"{rule} in {n}" for rule, n in shown]
-        if len(rules) > len(shown):
-            parts.append(f"+{plural(len(rules) - len(shown), 'other rule')}")
-        # Not ok without an error finding: no agent event, so nothing was checked (INCONCLUSIVE).
-        empty = sum(not r.errors for r in failing)
-        if empty:
-            parts.append(f"no agent events in {empty}")
-        detail = (
-            f"{len(failing)} of {judged} sessions broke the event contract "
-            f"({', '.join(parts)}){no_run}"
-        )
-        checks.append(Check("contracts", CheckKind.CONTRACT, False, detail))
-    else:
-        who = "the one session" if judged == 1 else f"all {judged} sessions"
-        detail = f"{who} kept the event contract{no_run}"
-        checks.append(Check("contracts", CheckKind.CONTRACT, True, detail))
+    checks.append(contract_check(inv.streams, inv.contracts))
     isolation = dict(fan.get("isolation") or {})
     if isolation.get("verdict"):
         reasons = "; ".join(isolation.get("reasons", ()))
@@ -351,20 +315,6 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
 
         checks.append(new_failures_check(inv.triage))
     return tuple(checks)
-
-
-# Outgoing frames that ask the agent for nothing (liveness and the handshake's answer).
-_NOT_A_REQUEST = frozenset({"ping", "pong", "heartbeat", "heartbeat_ack", "handshake_acknowledged"})
-
-
-def _asked_for_a_run(stream: Any) -> bool:
-    """Whether a session sent anything that asks for an agent run (a message, a run mark)."""
-    for mark in stream.marks:
-        if mark.name in ("message_sent", "run_start"):
-            return True
-        if mark.name == "frame_out" and mark.data.get("type") not in _NOT_A_REQUEST:
-            return True
-    return False
 
 
 def _headline(inv: Investigation) -> str:
