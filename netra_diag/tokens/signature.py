@@ -86,6 +86,22 @@ def _signature_size_failure(alg: str, signature: bytes) -> list[Failure]:
     ]
 
 
+# A secret read from a file or a CRLF .env keeps its line end on one side and not the other:
+# the same secret to the eye, a different one to HMAC.
+_STRIPPED = "the secret given without its leading/trailing whitespace"
+_WITH_NEWLINE = "the secret given plus a trailing newline"
+_WITH_CRLF = "the secret given plus a trailing CR LF"
+
+
+def _whitespace_variants(key: str | bytes) -> dict[str, str | bytes]:
+    if not isinstance(key, str):
+        return {}
+    variants: dict[str, str | bytes] = {_WITH_NEWLINE: key + "\n", _WITH_CRLF: key + "\r\n"}
+    if key.strip() != key:
+        variants = {_STRIPPED: key.strip()}
+    return variants
+
+
 def _signed_with(
     alg: str,
     signing_input: bytes,
@@ -95,7 +111,7 @@ def _signed_with(
 ) -> str | None:
     """The name of the secret, among ``other_secrets`` and the built-in local one, that the
     token verifies with (``None`` when none does)."""
-    candidates = {**other_secrets, _LOCAL_NAME: LOCAL_DEV_SECRET}
+    candidates = {**other_secrets, _LOCAL_NAME: LOCAL_DEV_SECRET, **_whitespace_variants(key)}
     for name, secret in candidates.items():
         if not secret or secret == key:
             continue
@@ -108,6 +124,16 @@ def _signed_with(
 
 
 def _signer_hint(signer: str) -> str:
+    if signer == _STRIPPED:
+        return (
+            "the secret given has whitespace around it (a line end from a file or a CRLF .env?) "
+            "that the signer's has not: strip it where the secret is read"
+        )
+    if signer in (_WITH_NEWLINE, _WITH_CRLF):
+        return (
+            "the signer's secret ends in a line end that the secret given has not: it read the "
+            "secret from a file without stripping it"
+        )
     if signer == "$JWT_SECRET_KEY":
         return (
             "the service reads JWT_SECRET_KEY, so the token carries the service's signature: "

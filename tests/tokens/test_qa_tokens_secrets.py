@@ -61,3 +61,21 @@ def test_cli_verify_with_the_helper_secret_names_the_service_one(
     assert main(["token", "verify", "--secret-env", "JWT_SECRET", token, "--json"]) == 1
     out = capsys.readouterr().out
     assert "it verifies with $JWT_SECRET_KEY" in out and SERVICE not in out
+
+
+@pytest.mark.parametrize(
+    ("signed_with", "given", "said"),
+    [
+        (SERVICE, SERVICE + "\r", "without its leading/trailing whitespace"),
+        (SERVICE + "\n", SERVICE, "plus a trailing newline"),
+        (SERVICE + "\r\n", SERVICE, "plus a trailing CR LF"),
+    ],
+)
+def test_a_secret_that_differs_by_a_line_end_is_said_to(
+    signed_with: str, given: str, said: str
+) -> None:
+    token = mint_token("u1", key=signed_with, now=NOW)
+    (failure,) = verify_token(token, given, now=NOW).failures
+    assert failure.code == FailureCode.BAD_SIGNATURE
+    assert said in failure.message and "line end" in failure.hint
+    assert SERVICE not in failure.message + failure.hint
