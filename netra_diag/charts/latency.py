@@ -26,6 +26,7 @@ from netra_diag.charts.latency_style import (
     add_spectrum_points,
     base_layout,
     empty_figure,
+    log_ticks,
     series_colours,
     tick_axis,
 )
@@ -70,6 +71,31 @@ def _x_axis(series: dict[str, Series], log_x: bool) -> tuple[bool, str | None]:
     if log_x and tops and all(top <= 0 for top in tops):
         return False, "all values 0 ms" if all(top == 0 for top in tops) else "all values ≤ 0 ms"
     return log_x, None
+
+
+def _latency_axis(series: dict[str, Series], log_x: bool) -> dict[str, Any]:
+    """The x axis in ms. On a log axis plotly labels only powers of ten and the leading digit
+    of the ticks between ("2", "5"), so a range of 12-190 ms read as "2 3 4 5 … 100": ticks
+    at 1-2-5 steps carry their whole value."""
+    axis: dict[str, Any] = {"title": "latency (ms)", "type": "log" if log_x else "linear"}
+    if not log_x:
+        return axis
+    lows = [_smallest_positive(s) for s in series.values() if count(s)]
+    highs = [_largest(s) for s in series.values() if count(s)]
+    lows = [v for v in lows if math.isfinite(v)]
+    highs = [v for v in highs if math.isfinite(v) and v > 0]
+    if lows and highs:
+        values = log_ticks(min(lows), max(highs))
+        if len(values) >= 2:
+            axis.update(tickvals=values, ticktext=[f"{v:g}" for v in values])
+    return axis
+
+
+def _smallest_positive(series: Series) -> float:
+    if isinstance(series, LatencyHistogram):
+        return float(series.min) if series.min > 0 else math.nan
+    positive = series[series > 0]
+    return float(positive.min()) if positive.size else math.nan
 
 
 def _trace_name(name: str, series: Series, log_x: bool) -> str:
@@ -145,7 +171,7 @@ def histogram_figure(
     return base_layout(
         fig,
         title,
-        xaxis={"title": "latency (ms)", "type": "log" if log_x else "linear"},
+        xaxis=_latency_axis(series, log_x),
         yaxis={"title": "fraction of samples" if norm else "samples"},
     )
 
@@ -200,7 +226,7 @@ def ecdf_figure(
     return base_layout(
         fig,
         title,
-        xaxis={"title": "latency (ms)", "type": "log" if log_x else "linear"},
+        xaxis=_latency_axis(series, log_x),
         yaxis={"title": "fraction at or below", "range": [0, 1.02]},
     )
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ __all__ = [
     "add_spectrum_points",
     "base_layout",
     "empty_figure",
+    "log_ticks",
     "series_colours",
     "tick_axis",
 ]
@@ -37,13 +39,26 @@ def base_layout(fig: go.Figure, title: str, **axes: Any) -> go.Figure:
     fig.update_layout(
         title=title,
         template=_TEMPLATE,
-        # (above the plot: below it, at a notebook's height, it ran into the x axis title)
-        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+        legend=_legend(fig),
         margin={"l": 60, "r": 20, "t": 90, "b": 60},
         colorway=list(series_colours()),
         **axes,
     )
     return fig
+
+
+# Legend entries that fit one row above the plot at a notebook's width.
+_TOP_LEGEND_ENTRIES = 4
+
+
+def _legend(fig: go.Figure) -> dict[str, Any]:
+    """A few entries: one row above the plot. More: a column right of it. A row above that
+    wraps (a fanout's 11 phases) grows up into the title, and one below runs into the x axis
+    title at a notebook's height; a column scrolls when it is taller than the plot."""
+    entries = sum(1 for t in fig.data if t.showlegend is not False)
+    if entries <= _TOP_LEGEND_ENTRIES:
+        return {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"}
+    return {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top"}
 
 
 def series_colours() -> tuple[str, ...]:
@@ -59,6 +74,22 @@ def empty_figure(title: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text="no samples", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
     return base_layout(fig, title)
+
+
+def log_ticks(low: float, high: float, most: int = 12) -> list[float]:
+    """Tick values at 1-2-5 steps (1, 2, 5, 10, 20 …) spanning [low, high], thinned to powers
+    of ten, then every other one, when there would be more than ``most``."""
+    if not (0 < low <= high) or not math.isfinite(high):
+        return []
+    first = math.floor(math.log10(low))
+    last = math.ceil(math.log10(high))
+    for steps in ((1, 2, 5), (1,)):
+        ticks = [m * 10.0**e for e in range(first, last + 1) for m in steps]
+        ticks = [t for t in ticks if low / 1.5 <= t <= high * 1.5]
+        if len(ticks) <= most:
+            return ticks
+    stride = math.ceil(len(ticks) / most)
+    return ticks[::stride]
 
 
 def tick_axis(top: float) -> dict[str, Any]:
