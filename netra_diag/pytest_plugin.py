@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
@@ -32,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from netra_diag.redaction import fingerprint, scrub
+from netra_diag.suites.link_scrub import scrub_report
 from netra_diag.suites.links import read_cassette, sanitise_nodeid
 from netra_diag.wording import plural
 
@@ -51,7 +50,10 @@ REPORTS_KEY = pytest.StashKey[dict[str, pytest.TestReport]]()
 OUTCOME_KEY = pytest.StashKey[str]()
 CASSETTES_KEY = pytest.StashKey[list[Path]]()  # the cassettes of the test's current attempt
 RUN_KEY = pytest.StashKey[str]()
-STARTED_KEY = pytest.StashKey[float]()  # cassettes in the folder before this run
+STARTED_KEY = pytest.StashKey[float]()
+PROBLEMS_KEY = pytest.StashKey[
+    list[str]
+]()  # what could not be written, said at the end  # cassettes in the folder before this run
 RUN_INPUT = "netra_run"  # the xdist workerinput key that carries the run to the workers
 SECRETS_KEY = pytest.StashKey[list[str]]()  # tokens given to netra_session, not JWT-shaped ones
 # Cassettes named so far for the test, over all its attempts: a rerun must not overwrite the
@@ -117,11 +119,19 @@ def label_cassette(path: str | os.PathLike[str], **labels: str) -> bool:
     if not isinstance(current, dict):
         current = {}
     header["labels"] = {**current, **{k: str(v) for k, v in labels.items()}}
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(json.dumps(header, ensure_ascii=False) + "\n")
-        out.write(rest)
-    os.replace(tmp, target)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(header, ensure_ascii=False) + "\n")
+            out.write(rest)
+        os.replace(tmp, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return False
     return True
 
 
@@ -134,6 +144,18 @@ def pytest_configure(config: pytest.Config) -> None:
         # left in the same folder (a test that opened two sessions then, one now).
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         config.stash[RUN_KEY] = f"{stamp}-{os.urandom(3).hex()}"
+        directory = _record_dir(config)
+        if directory is not None:
+            # Said once, before any test runs: not as an INTERNALERROR traceback per test.
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                what = (
+                    "is a file, not a folder"
+                    if directory.is_file()
+                    else f"cannot be created: {exc.strerror or exc}"
+                )
+                raise pytest.UsageError(f"--netra-record {directory}: {what}") from None
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -173,6 +195,14 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             f"{'is' if earlier == 1 else 'are'} there too: triage leaves them out"
         )
     terminalreporter.write_line(line)
+    problems = config.stash.get(PROBLEMS_KEY, [])
+    if problems:
+        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        terminalreporter.write_line(
+            f"netra-diag: {plural(len(problems), 'recording problem')}: "
+            + "; ".join(problems[:3])
+            + more
+        )
 
 
 def _run_id(config: pytest.Config) -> str:
@@ -212,7 +242,7 @@ def pytest_runtest_makereport(
     if "netra_session" in getattr(item, "fixturenames", ()):
         # pytest's tracebacks show every frame's arguments, a session's token among them
         # ("token = 'eyJ…'"): the JUnit file and the terminal keep fingerprints only.
-        _scrub_report(report, item.stash.get(SECRETS_KEY, []))
+        scrub_report(report, item.stash.get(SECRETS_KEY, []))
     reports = item.stash.setdefault(REPORTS_KEY, {})
     reports[report.when] = report
     if report.when == "teardown":
@@ -220,68 +250,22 @@ def pytest_runtest_makereport(
         item.stash[OUTCOME_KEY] = outcome
         directory = _record_dir(item.config)
         if directory is not None:
-            _write_outcome(directory, item.nodeid, outcome, reports, _run_id(item.config))
+            try:
+                _write_outcome(directory, item.nodeid, outcome, reports, _run_id(item.config))
+            except OSError as exc:  # (a full disk must not turn into an INTERNALERROR)
+                _problem(item.config, f"{item.nodeid}: outcome not written: {exc}")
             attempt = item.stash.get(ATTEMPT_KEY, 1)
             labels = {"nodeid": item.nodeid, "outcome": outcome}
             if attempt > 1:
                 labels["attempt"] = str(attempt)
             for cassette in item.stash.get(CASSETTES_KEY, []):
-                label_cassette(cassette, **labels)
+                if not label_cassette(cassette, **labels):
+                    _problem(item.config, f"{cassette}: not labelled {outcome!r} (no header?)")
     return report
 
 
-def _scrub_report(report: pytest.TestReport, secrets: list[str]) -> None:
-    if report.longrepr is not None:
-        if isinstance(report.longrepr, str):
-            report.longrepr = _scrub_text(report.longrepr, secrets)
-        else:
-            _scrub_in_place(report.longrepr, secrets, depth=0)
-    if report.sections:
-        report.sections = [(title, _scrub_text(text, secrets)) for title, text in report.sections]
-
-
-# A token pytest's saferepr cut in the middle ("'eyJhbGci...In0.TvIAItvn'"): the JWT pattern would
-# hide its head only, and fingerprint the head, not the token.
-_ELIDED_JWT = re.compile(
-    r"(?P<head>eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)*)\.\.\.(?P<tail>[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)*)"
-)
-
-
-def _scrub_text(text: str, secrets: list[str]) -> str:
-    if "..." in text and "eyJ" in text:
-
-        def hide(match: re.Match[str]) -> str:
-            head, tail = match.group("head"), match.group("tail")
-            for secret in secrets:
-                if secret.startswith(head) and secret.endswith(tail):
-                    return fingerprint(secret)
-            return "eyJ…(a token, cut short)"
-
-        text = _ELIDED_JWT.sub(hide, text)
-    return scrub(text, secrets)
-
-
-def _scrub_value(value: Any, secrets: list[str], depth: int) -> Any:
-    if isinstance(value, str):
-        return _scrub_text(value, secrets)
-    if isinstance(value, list):
-        return [_scrub_value(v, secrets, depth + 1) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_scrub_value(v, secrets, depth + 1) for v in value)
-    _scrub_in_place(value, secrets, depth + 1)
-    return value
-
-
-def _scrub_in_place(obj: Any, secrets: list[str], depth: int) -> None:
-    """Scrub the strings of pytest's traceback representation (``ReprEntry.lines``,
-    ``ReprFuncArgs.args``, ``reprcrash.message``, ...) where they are, so that JUnit still takes
-    its failure message from ``reprcrash``, not the whole text."""
-    if depth > 12 or not type(obj).__module__.startswith("_pytest"):
-        return
-    for name, value in list(vars(obj).items()):
-        cleaned = _scrub_value(value, secrets, depth)
-        if cleaned is not value and cleaned != value:
-            setattr(obj, name, cleaned)
+def _problem(config: pytest.Config, text: str) -> None:
+    config.stash.setdefault(PROBLEMS_KEY, []).append(text)
 
 
 def _write_outcome(

@@ -1,0 +1,29 @@
+"""``--netra-record`` at a path that cannot be a folder is one usage error before any test runs,
+naming the option and the path: it was an INTERNALERROR traceback from the first test's hook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_qa_links_kit import run_suite
+
+ONE = """
+def test_one():
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [("a-file", "is a file, not a folder"), ("a-file/sub", "cannot be created: Not a directory")],
+)
+def test_a_record_folder_that_cannot_be_is_a_usage_error(
+    tmp_path: Path, where: str, said: str
+) -> None:
+    (tmp_path / "a-file").write_text("x")
+    target = tmp_path / where
+    run = run_suite(tmp_path, ONE, f"--netra-record={target}")
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR, run.stdout
+    assert f"ERROR: --netra-record {target}: {said}" in run.stdout
+    assert "INTERNALERROR" not in run.stdout and "Traceback" not in run.stdout
