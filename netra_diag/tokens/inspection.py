@@ -247,9 +247,15 @@ class TokenInspection:
         remaining = self.expires_in_s
         if remaining is None:
             return "no usable exp claim: the service rejects tokens without one"
-        if remaining >= 0:
-            return f"expires in {format_delta(remaining)}"
-        return f"expired {format_delta(-remaining)} ago"
+        if remaining < 0:
+            return f"expired {format_delta(-remaining)} ago"
+        # "expires in 2h" alone reads as usable; a token not valid yet is refused until then.
+        early = [
+            f"{what} {format_delta(moment - self.now)} in the future"
+            for name, what in (("nbf", "not valid yet: nbf"), ("iat", "issued (iat)"))
+            if (moment := self.times.get(name)) is not None and moment - self.now >= 1
+        ]
+        return "; ".join([*early, f"expires in {format_delta(remaining)}"])
 
     def raise_if_malformed(self) -> None:
         """Raise ``MalformedToken`` naming the first broken part."""
