@@ -146,7 +146,7 @@ def histogram_figure(
         if not count(s):
             continue
         hist = to_histogram(s)
-        bins = hist.bins(max_bins or auto_bins(hist.count), log=log_x)
+        bins = hist.bins(max_bins or auto_bins(hist.count), log=log_x, regroup=True)
         x, y = step_outline(
             bins["lower_ms"].to_numpy(np.float64),
             bins["upper_ms"].to_numpy(np.float64),
