@@ -185,18 +185,50 @@ def _verify(args: argparse.Namespace) -> int:
         expected_env=args.env,
         other_secrets=named_secrets(os.environ),
     )
+    caveats = _verify_caveats(args, prof, algorithms) if result.ok else []
     if args.json:
         out = {**result.to_dict(), "key_source": source}
         out |= {"unwrapped": pasted.stripped, "input_warning": pasted.warning}
+        out["caveats"] = caveats
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         print(result.explain())
         print(f"(key from {source})")
+        for caveat in caveats:
+            print(f"note: {caveat}")
         if pasted.warning:
             # On stdout, under the verdict: a valid token in a list the service cannot read
             # from still fails to connect, and a note on stderr is easy to miss.
             print(f"warning: {pasted.warning}")
     return int(ExitCode.OK if result.ok else ExitCode.FAILURE)
+
+
+def _verify_caveats(
+    args: argparse.Namespace, prof: Profile, algorithms: tuple[str, ...]
+) -> list[str]:
+    """Why 'valid' here may not mean the profile's service accepts the token: the options
+    replaced one of its rules, so the pass proves less than it reads."""
+    caveats: list[str] = []
+    hmac = algorithms[0].startswith("HS")
+    other_env = args.secret_env and args.secret_env not in prof.secret_envs
+    if hmac and (other_env or args.key_file):
+        used = f"${args.secret_env}" if other_env else f"key file {args.key_file}"
+        caveats.append(
+            f"the signature was checked with {used}, not ${prof.secret_env}, which the "
+            f"{prof.name} service reads: valid here means signed with that key only"
+        )
+    if args.type != "access":
+        caveats.append(
+            f"checked as a {args.type!r} token (--type): the WebSocket accepts access tokens only"
+        )
+    if args.audience:
+        caveats.append(
+            f"audiences were yours (--audience), not the {prof.name} service's: "
+            f"{', '.join(sorted(prof.allowed_audiences))}"
+        )
+    if duration("--max-age", args.max_age, positive=True) > 86400:
+        caveats.append("--max-age is over the service's 24 h: it refuses older tokens")
+    return caveats
 
 
 def _add_key_options(parser: argparse.ArgumentParser, verb: str) -> None:
