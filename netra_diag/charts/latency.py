@@ -38,6 +38,7 @@ from netra_diag.latency.plotdata import (
     box_stats,
     count,
     ecdf_points,
+    empty_reason,
     limit_series,
     step_outline,
     to_histogram,
@@ -138,7 +139,7 @@ def histogram_figure(
     series, note = limit_series(as_series(data, phase=phase, by=by))
     title = (title or "Latency histogram") + note
     if not any(count(s) for s in series.values()):
-        return empty_figure(title)
+        return empty_figure(title, empty_reason(data, phase))
     norm = len(series) > 1 if normalize is None else normalize
     log_x, axis_note = _x_axis(series, log_x)
     fig = go.Figure()
@@ -192,7 +193,7 @@ def ecdf_figure(
     series, note = limit_series(as_series(data, phase=phase, by=by))
     title = (title or "Latency ECDF") + note
     if not any(count(s) for s in series.values()):
-        return empty_figure(title)
+        return empty_figure(title, empty_reason(data, phase))
     log_x, axis_note = _x_axis(series, log_x)
     fig = go.Figure()
     for name, s in series.items():
@@ -250,7 +251,7 @@ def percentile_spectrum_figure(
     series, note = limit_series(as_series(data, phase=phase, by=by))
     title = (title or "Latency by percentile") + note
     if not any(count(s) for s in series.values()):
-        return empty_figure(title)
+        return empty_figure(title, empty_reason(data, phase))
     fig = go.Figure()
     top = 10.0
     # Each series is two traces (solid, then its dotted tail): left to plotly, the tail took the
@@ -308,7 +309,7 @@ def box_figure(
     what = f"{phase} " if phase else ""
     title = title or f"Latency {what}by {by}"
     if not series:
-        return empty_figure(title)
+        return empty_figure(title, empty_reason(data, phase))
     names = sorted(series, key=lambda k: -count(series[k]))[:max_groups]
     if len(series) > max_groups:
         title += f" ({max_groups} largest of {len(series)} groups)"

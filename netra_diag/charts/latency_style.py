@@ -70,10 +70,12 @@ def series_colours() -> tuple[str, ...]:
     return (*colorway, *extra)
 
 
-def empty_figure(title: str) -> go.Figure:
+def empty_figure(title: str, why: str = "no samples") -> go.Figure:
+    """A figure that says why there is nothing to draw, without axes: empty axes running from
+    -1 to 6 read as a plot of nothing rather than as no data."""
     fig = go.Figure()
-    fig.add_annotation(text="no samples", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-    return base_layout(fig, title)
+    fig.add_annotation(text=why, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    return base_layout(fig, title, xaxis={"visible": False}, yaxis={"visible": False})
 
 
 def log_ticks(low: float, high: float, most: int = 12) -> list[float]:

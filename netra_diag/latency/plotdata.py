@@ -28,6 +28,7 @@ __all__ = [
     "box_stats",
     "count",
     "ecdf_points",
+    "empty_reason",
     "finite",
     "limit_series",
     "quantiles_of",
@@ -81,6 +82,21 @@ def as_series(
         values = pd.to_numeric(frame["value_ms"], errors="coerce")
         return {str(k): finite(v.to_numpy(np.float64)) for k, v in values.groupby(keys, sort=True)}
     return {"values": finite(np.asarray(data, dtype=np.float64).ravel())}
+
+
+def empty_reason(data: Any, phase: str | Sequence[str] | None) -> str:
+    """Why ``as_series(data, phase=...)`` has no sample: the phase has no rows at all, or every
+    attempt failed ("connect: 5 attempts, none succeeded" is not "no connect was tried")."""
+    wanted = [phase] if isinstance(phase, str) else list(phase or [])
+    if not isinstance(data, pd.DataFrame) or "phase" not in data.columns:
+        return "no samples"
+    rows = data[data["phase"].isin(wanted)] if wanted else data
+    if rows.empty:
+        return f"no {', '.join(wanted)} measurements in the data" if wanted else "no samples"
+    what = ", ".join(wanted) if wanted else "every phase"
+    n = len(rows)
+    attempts = "attempt" if n == 1 else "attempts"
+    return f"{what}: {n} {attempts}, none succeeded (no value to plot)"
 
 
 def finite(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
