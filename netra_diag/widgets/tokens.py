@@ -59,10 +59,15 @@ class TokenPanel(Panel):
         self._minting = False
         self.secret_warning = ""  # e.g. the named secret variable is unset: a fallback was used
 
-        if profile not in PROFILES:
+        from netra_diag.tokens import get_profile
+
+        try:
+            # The CLI's aliases (prod, stg, dev) work here too: a report's -p profile prod.
+            profile = get_profile(profile).name
+        except NetraDiagError as exc:
             from netra_diag.errors import UsageError
 
-            raise UsageError(f"profile: unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+            raise UsageError(f"profile: {exc}") from None
         self.sub = widgets.Text(value=sub, description="sub")
         self.profile = widgets.Dropdown(
             options=list(PROFILES), value=profile, description="profile"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from netra_diag.errors import UsageError
 from netra_diag.redaction import JWT_PATTERN
 from netra_diag.tokens import LOCAL_DEV_SECRET, encode_subprotocol_token, mint_token
 from netra_diag.widgets import TokenPanel
@@ -53,3 +54,9 @@ def test_verify_names_the_secret_the_token_was_signed_with() -> None:
     assert panel.verdict.value == "rejected"
     assert "it verifies with $JWT_SECRET\n" in panel.explanation.value
     assert HELPER not in panel.explanation.value and SERVICE not in panel.explanation.value
+
+
+def test_the_panel_takes_the_profile_aliases_the_cli_takes() -> None:
+    assert TokenPanel(profile="stg", environ={}).profile.value == "staging"
+    with pytest.raises(UsageError, match=r"profile: unknown token profile 'bogus'; valid"):
+        TokenPanel(profile="bogus", environ={})
