@@ -8,8 +8,9 @@
   parameters, artifact sizes, and the exit code by class (:func:`.exit_code_for`).
 
 A notebook with a ``record_dir`` parameter records beside the report (:mod:`.artifacts` says
-where). An interrupted run (Ctrl-C) writes no report: its kernel is killed and
-:class:`ReportInterrupted` (a ``KeyboardInterrupt``) says where the partial recordings are.
+where). An interrupted run (Ctrl-C) writes no report, and leaves none from an earlier run into the
+same folder (removed as the run starts): its kernel is killed and :class:`ReportInterrupted` (a
+``KeyboardInterrupt``) says where the partial recordings are.
 
 This module drives the run; the parts live beside it: :mod:`.notebooks` finds the notebook and
 checks its parameters, :mod:`.kernelspec` picks this interpreter's own kernel, :mod:`.execution`
@@ -157,6 +158,10 @@ def run_report(
         out / f"{name}{ext}" for ext in (".ipynb", ".html", ".json")
     )
     check_targets(out, (nb_path, html_path, summary_path))
+    for earlier in (nb_path, html_path, summary_path):
+        # An earlier run's report must not outlive this run unreplaced (Ctrl-C, a killed
+        # process): CI would read its verdict as this run's, over recordings this run replaced.
+        earlier.unlink(missing_ok=True)
     kernel = kernel_name or ensure_kernel()
 
     error: str | None = None
@@ -256,10 +261,6 @@ def run_report(
         page = export_html(executed, title=f"netra-diag report: {name}", hide_code=hide_code)
         sizes["html"] = write_checked(html_path, page.html, secrets)
         written_html = html_path
-    else:
-        # A page left by an earlier run into the same folder would show that run's verdict
-        # beside this run's notebook and summary.
-        html_path.unlink(missing_ok=True)
     for kind, size in sizes.items():
         if size > MAX_REPORT_BYTES:
             warnings.append(f"{kind} is {size / 1e6:.1f} MB, over the 2 MB report budget")
