@@ -259,6 +259,8 @@ def pytest_runtest_makereport(
             if attempt > 1:
                 labels["attempt"] = str(attempt)
             for cassette in item.stash.get(CASSETTES_KEY, []):
+                if not cassette.exists():
+                    continue  # (the session was refused before it recorded: a bad URL)
                 if not label_cassette(cassette, **labels):
                     _problem(item.config, f"{cassette}: not labelled {outcome!r} (no header?)")
     return report

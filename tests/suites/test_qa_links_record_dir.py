@@ -27,3 +27,20 @@ def test_a_record_folder_that_cannot_be_is_a_usage_error(
     assert run.returncode == pytest.ExitCode.USAGE_ERROR, run.stdout
     assert f"ERROR: --netra-record {target}: {said}" in run.stdout
     assert "INTERNALERROR" not in run.stdout and "Traceback" not in run.stdout
+
+
+BAD_URL = """
+import pytest
+
+
+@pytest.mark.asyncio
+async def test_bad_url(netra_session, token):
+    await netra_session("http://127.0.0.1:1/ws", token=token)
+"""
+
+
+def test_a_session_refused_before_it_recorded_is_no_recording_problem(tmp_path: Path) -> None:
+    run = run_suite(tmp_path, BAD_URL)
+    assert "UsageError: url must start" in run.stdout, run.stdout
+    assert "recording problem" not in run.stdout
+    assert "netra-diag: no test opened a session with the netra_session fixture" in run.stdout
