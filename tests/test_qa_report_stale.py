@@ -41,3 +41,16 @@ def test_a_run_without_html_leaves_no_earlier_page(tmp_path: Path) -> None:
     (out / "token_lab.html").write_text("<p>an earlier verdict</p>", encoding="utf-8")
     run_report("token_lab", {}, out_dir=out, html=False)
     assert not (out / "token_lab.html").exists()
+
+
+def test_a_demo_interrupted_while_recording_leaves_no_earlier_report(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "investigation_report.json").write_text('{"exit_code": 0}', encoding="utf-8")
+    code, err, _ = _interrupt_once(
+        [CLI, "demo", "--users", "20", "--runs", "20", "--time-scale", "1.0", "--out", str(out)],
+        out / "recordings",
+    )
+    assert code == 130, err
+    assert "partial recordings in" in err
+    assert not list(out.glob("investigation_report*")), sorted(p.name for p in out.iterdir())

@@ -287,11 +287,16 @@ def run(args: argparse.Namespace) -> int:
         return int(ExitCode.USAGE)
     from netra_diag.report.artifacts import check_targets
 
+    earlier = [out / f"investigation_report{e}" for e in (".ipynb", ".html", ".json")]
     try:
-        check_targets(out, (out / f"investigation_report{e}" for e in (".ipynb", ".html", ".json")))
+        check_targets(out, earlier)
     except UsageError as exc:
         print(f"netra-diag demo: error: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE)
+    for path in earlier:
+        # The recordings are about to be replaced: an earlier report left beside them (if this
+        # run is interrupted or --no-report) would be read as this run's verdict.
+        path.unlink(missing_ok=True)
     recordings = out / "recordings"
     config = investigation.CollectConfig(
         users=args.users,
