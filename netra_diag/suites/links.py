@@ -17,7 +17,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -374,8 +374,13 @@ def _session_order(path: Path) -> tuple[str, str, int]:
     return str(path.parent), path.name.removesuffix(".jsonl"), 0
 
 
-def find_recordings(directory: str | os.PathLike[str]) -> dict[str, list[Recording]]:
+def find_recordings(
+    directory: str | os.PathLike[str], on_file: Callable[[Path], None] | None = None
+) -> dict[str, list[Recording]]:
     """Every cassette under ``directory``, grouped by the ``test_id`` of the test that made it.
+
+    ``on_file`` is told of each cassette before it is read (a progress bar: checking the event
+    contract of long recordings takes a second for every few).
 
     Cassettes without a node id (neither in labels nor in an ``.outcome.json`` with the same
     stem) are grouped under ``""``. A ``directory`` that is not one raises ``ReportParseError``.
@@ -391,6 +396,8 @@ def find_recordings(directory: str | os.PathLike[str]) -> dict[str, list[Recordi
             sidecars[side.name.removesuffix(".outcome.json")] = {k: str(v) for k, v in data.items()}
     out: dict[str, list[Recording]] = {}
     for path in sorted(root.rglob("*.jsonl"), key=_session_order):
+        if on_file is not None:
+            on_file(path)
         stem = path.name.removesuffix(".jsonl")
         sidecar = sidecars.get(stem) or sidecars.get(stem.rsplit(".", 1)[0])
         rec = _summarise(path, sidecar)
