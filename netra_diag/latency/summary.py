@@ -249,6 +249,8 @@ def ms_array(data: Any, what: str) -> npt.NDArray[np.float64]:
 def _fmt_ms(value: float) -> str:
     if not math.isfinite(value):
         return "-"
+    if abs(value) >= 1_000_000:
+        return f"{value / 1000:.0f}s"  # not "1e+03s"
     if abs(value) >= 1000:
         return f"{value / 1000:.3g}s"
     return f"{value:.3g}ms"
@@ -360,7 +362,8 @@ def _group_warning(group: GroupSummary) -> str:
         verb = "rests" if len(thin) == 1 else "rest"
         parts.append(f"{_join(thin)} {verb} on fewer than {MIN_TAIL_SAMPLES} samples beyond")
     if not group.mean.reliable:
-        parts.append(f"the mean of {n} has no useful interval")
+        extreme = "extreme values" in group.mean.note
+        parts.append(group.mean.note if extreme else f"the mean of {n} has no useful interval")
     if not parts:
         return ""
     flagged = [e for e in group.quantiles if not e.reliable and 0 < _q(e.statistic) < 1]
@@ -425,6 +428,12 @@ def _summarize_one(
         q_low, q_high = np.full(len(qs), np.nan), np.full(len(qs), np.nan)
         m_low, m_high = np.full(1, np.nan), np.full(1, np.nan)
     mean_note = "" if n >= 5 else f"mean of {plural(n, 'sample')} has no useful interval"
+    if not mean_note and float(m_high[0]) - float(m_low[0]) > abs(mean):
+        # 999 values of 10 ms and one of 1000 s: "mean 1.01 s" describes no request at all.
+        mean_note = (
+            f"mean of {plural(n, 'sample')} rests on a few extreme values (interval "
+            f"{_fmt_ms(float(m_low[0]))} to {_fmt_ms(float(m_high[0]))}): read the percentiles"
+        )
     mean_est = Estimate("mean", mean, float(m_low[0]), float(m_high[0]), not mean_note, mean_note)
     ests: list[Estimate] = []
     for j, q in enumerate(qs):
