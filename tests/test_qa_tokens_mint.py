@@ -62,3 +62,21 @@ def test_signing_with_jwt_secret_is_warned_of(
     monkeypatch.setenv("JWT_SECRET_KEY", HELPER)
     assert main(["token", "mint", "--sub", "u1", "--secret-env", "JWT_SECRET"]) == 0
     assert "the two hold the same value here" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [('["read"', "Expecting ','"), ("['read']", "double quotes"), ('{"a": }', "Expecting value")],
+)
+def test_a_claim_meant_as_json_that_does_not_parse_is_refused(
+    value: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["token", "mint", "--sub", "u1", "--claim", f"permissions={value}"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "bad --claim permissions=...: the value starts like JSON" in err
+    assert said in err
+
+
+def test_a_plain_string_claim_is_still_a_string(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "mint", "--sub", "u1", "--claim", "env=local", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["claims"]["env"] == "local"

@@ -156,7 +156,17 @@ def parse_claims(pairs: list[str] | None) -> dict[str, Any]:
             raise UsageError(f"bad --claim {pair!r}: expected NAME=VALUE (VALUE may be JSON)")
         try:
             claims[name] = json.loads(text)
-        except ValueError:
+        except ValueError as exc:
+            if text.strip()[:1] in ("[", "{", '"'):
+                # Meant as JSON (a list of permissions, an object): minting the raw text as a
+                # string would make a token that is wrong in a way nobody asked for.
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                if "'" in text:
+                    reason += "; JSON strings take double quotes"
+                raise UsageError(
+                    f"bad --claim {name}=...: the value starts like JSON but does not parse "
+                    f'({reason}); fix it, or give a plain string without [ {{ or " in front'
+                ) from None
             claims[name] = text
     return claims
 
