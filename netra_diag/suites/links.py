@@ -346,8 +346,9 @@ def link_recordings(
     if killed:
         tid, rec = killed[0]
         notes.append(
+            # (not "{tid}: {path}": a test named *_token would have its path shown as a secret)
             f"{source}: {plural(len(killed), 'recording')} still labelled 'pending' (e.g. "
-            f"{tid}: {rec.path}): the process running the test was killed before the test "
+            f"{rec.path}, of {tid}): the process running the test was killed before the test "
             "finished (a timeout's thread method, a crashed xdist worker, a CI job killed); "
             "read as far as they go"
         )
