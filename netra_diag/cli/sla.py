@@ -21,13 +21,30 @@ service's own numbers) or 'remediation' (PROTOCOL.md §10, the remediation repor
 CASSETTES are recordings (.jsonl) or directories searched for them. Checks the recordings cannot
 measure are reported as "no data", never as a pass; give such values with --context.
 
+A check of your own (`sla show FILE` validates it and lists its checks):
+  [[check]]
+  id = "tool-p95"
+  phase = "tool_duration"   # connect, auth, time_to_established, first_event, run_total, …
+  statistic = "p95"         # pNN, median, mean, min, max, count, rate, success_rate
+  comparison = "<"          # a limit on a duration is '<' or '<='
+  threshold = "2 s"         # with its unit: ms, s, min, %, /s, MB
+  source = "client"         # tool_duration is also reported by the server
+  where = { tool = "cost_analyzer" }
+
+Reading the table: a PASS can still prove little, and the first line says so: "passed on too
+few samples to mean much" (a p95 of 30 samples is about its maximum; the 95 % CI column then
+reads "≥ x", no upper bound) or "passed only on the attempts that finished" (runs with no
+terminal event, tools that never completed, failed connects: counted at their worst they would
+fail it). Either still exits 0 unless --strict.
+
 exit codes:
   0  every required check passed (and, with --baseline, no phase regressed)
   2  usage error: a bad SLA file (the message names the line and field), an unreadable
      cassette, a directory without cassettes, or a bad --context name or value
      (names: memory_peak=SIZE, suite_duration=DURATION, suite_success=K/N or %)
   6  SLA breach: a required check failed, a required check had no data (unless
-     --allow-missing), or a phase regressed against --baseline
+     --allow-missing), or a phase regressed against --baseline; with --strict also a
+     required check that passed on too few samples or only on the attempts that finished
 
 A regression is a median (or, with enough samples, p95) that is slower than the baseline with
 a bootstrap interval wholly above zero, by more than 5 % of the baseline and more than 1 ms;
@@ -89,10 +106,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--confidence",
         type=float,
         default=0.95,
-        help="confidence level of the bootstrap intervals (default 0.95)",
+        help="confidence level of the intervals (default 0.95): order statistics for "
+        "percentiles, Wilson for success rates, bootstrap for means and baseline differences",
     )
     check.add_argument(
         "--summary", action="store_true", help="also print the per-phase latency summary"
+    )
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 6 when a required check passed without proof (too few samples, or only "
+        "on the attempts that finished)",
     )
     check.set_defaults(func=run_check)
     show = sub.add_parser(
@@ -239,7 +263,9 @@ def run_check(args: argparse.Namespace) -> int:
     for name in sorted(set(context) - used):
         warnings.append(f"--context {name}: SLA {spec.name!r} has no check on {name}; ignored")
     gate = SlaGate(report, comparison, allow_missing=args.allow_missing)
-    code = ExitCode.SLA_BREACH if gate.failed else ExitCode.OK
+    unproven = [r.check.id for r in report.weak_passes if r.check.required]
+    strict_fail = bool(args.strict and unproven)
+    code = ExitCode.SLA_BREACH if gate.failed or strict_fail else ExitCode.OK
     summary = summarize_latency(metrics, confidence=args.confidence) if len(metrics) else None
     openings = summarize_openings(current.frames)
     # Said only when the SLA checks a figure the left-out attempts would have changed.
@@ -247,6 +273,8 @@ def run_check(args: argparse.Namespace) -> int:
     if args.json:
         doc: dict[str, Any] = {
             "exit_code": int(code),
+            "strict": bool(args.strict),
+            "unproven_required": unproven,
             "cassettes": args.cassettes,
             "metrics_rows": len(metrics),
             "warnings": warnings,
@@ -267,6 +295,11 @@ def run_check(args: argparse.Namespace) -> int:
         lines.append(
             f"--allow-missing: {plural(len(missing_required), 'required check')} without data "
             "ignored"
+        )
+    if strict_fail:
+        lines.append(
+            f"--strict: {plural(len(unproven), 'required check')} passed without proof "
+            f"({', '.join(unproven)}): exit 6"
         )
     if comparison is not None:
         lines += ["", comparison.text()]
