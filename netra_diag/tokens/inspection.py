@@ -138,7 +138,7 @@ def parse_compact(token: str) -> ParsedToken:
         how = plural(lines, "line") if lines > 1 else plural(len(pieces), "word")
         problems.append(
             f"the input is {how} with whitespace inside: a JWT has none (give one token; "
-            "several pasted together, or one wrapped across lines, do not parse)"
+            "several pasted together do not parse)"
         )
     segments = token.split(".")
     if len(segments) != 3:

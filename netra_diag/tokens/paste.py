@@ -29,6 +29,7 @@ _QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "`": "`"}
 # What str.strip() keeps but a copy from a web page or a Windows file may carry: a byte-order
 # mark, zero-width spaces and joiners.
 _INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+_WRAPPED = re.compile(r"[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*")
 _QUERY_START = re.compile(r"(?:token|jwt|auth_token|access_token)=", re.IGNORECASE)
 _PREFIXES = ", ".join(f"{p}." for p in TOKEN_PREFIXES[:-1]) + f" or {TOKEN_PREFIXES[-1]}."
 _GOOD_FORMAT = '["jwt-auth", "jwt.<base64url(jwt)>"] (netra-diag token handshake shows it)'
@@ -139,4 +140,11 @@ def unwrap_paste(text: str) -> Unwrapped:
             notes.append(f"a query string (the token is its parameter {name!r})")
             token = value.strip()
     token = _strip_one(token, notes)
+    if "\n" in token:
+        joined = "".join(token.split())
+        # A token wrapped across lines by a terminal, a log or a mail client: rejoined only
+        # when the pieces are base64url and make one JWT (two tokens would have four dots).
+        if joined.count(".") == 2 and _WRAPPED.fullmatch(joined):
+            notes.append("line breaks inside (a token wrapped when copied)")
+            token = _strip_one(joined, notes)
     return Unwrapped(token, ", ".join(notes) if notes else None)

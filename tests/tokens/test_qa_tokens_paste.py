@@ -80,3 +80,16 @@ def test_cli_verify_warns_under_the_verdict(capsys: pytest.CaptureFixture[str]) 
     assert main(["token", "verify", "--json", f"Sec-WebSocket-Protocol: jwt, {token}"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] and "known-bad" in data["input_warning"] and data["unwrapped"]
+
+
+def test_a_token_wrapped_across_lines_is_rejoined() -> None:
+    wrapped = "\n".join(TOKEN[i : i + 60] for i in range(0, len(TOKEN), 60))
+    found = unwrap_paste(wrapped)
+    assert found.token == TOKEN and found.stripped and "wrapped" in found.stripped
+
+
+def test_two_tokens_on_two_lines_are_not_joined() -> None:
+    found = unwrap_paste(f"{TOKEN}\n{TOKEN}")
+    assert found.token == f"{TOKEN}\n{TOKEN}"
+    problems = inspect_token(f"{TOKEN}\n{TOKEN}", now=1795514400.0).problems
+    assert "2 lines with whitespace inside" in problems[0]
