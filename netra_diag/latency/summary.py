@@ -11,7 +11,7 @@ on. Such estimates are kept but marked unreliable and explained in ``LatencySumm
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from netra_diag.latency.bootstrap import (
 )
 from netra_diag.latency.histogram import LatencyHistogram
 from netra_diag.latency.intervals import histogram_quantile_intervals, quantile_intervals
+from netra_diag.latency.summary_input import fmt_ms, group_values, ms_array
 from netra_diag.wording import plural
 
 __all__ = [
@@ -207,8 +208,8 @@ class LatencySummary:
             cells = [str(k) for k in g.key] + [str(g.count)]
             for est in (g.mean, *g.quantiles):
                 mark = "" if est.reliable else "~"
-                cells.append(f"{mark}{_fmt_ms(est.value)}")
-            cells.append(_fmt_ms(g.max))
+                cells.append(f"{mark}{fmt_ms(est.value)}")
+            cells.append(fmt_ms(g.max))
             table.append(cells)
         widths = [max(len(row[i]) for row in table) for i in range(len(head))]
         for row in table:
@@ -228,75 +229,6 @@ class LatencySummary:
         n = sum(g.count for g in self.groups)
         inside = f"{plural(n, 'sample')}: {what}{more}" if self.groups else "no latency samples"
         return f"LatencySummary({inside})"
-
-
-def ms_array(data: Any, what: str) -> npt.NDArray[np.float64]:
-    """Milliseconds as a flat float array; ``LatencyDataError`` for ``None`` (which numpy would
-    turn into one NaN, silently) and for what is not numbers."""
-    if data is None:
-        raise LatencyDataError(
-            what,
-            "no data (None): pass milliseconds (an array) or a phase_metrics DataFrame",
-        )
-    try:
-        return np.asarray(data, dtype=np.float64).ravel()
-    except (TypeError, ValueError) as exc:
-        raise LatencyDataError(
-            what, f"expected milliseconds (numbers), got {type(data).__name__}: {exc}"
-        ) from exc
-
-
-def _fmt_ms(value: float) -> str:
-    if not math.isfinite(value):
-        return "-"
-    if abs(value) >= 1_000_000:
-        return f"{value / 1000:.0f}s"  # not "1e+03s"
-    if abs(value) >= 1000:
-        return f"{value / 1000:.3g}s"
-    return f"{value:.3g}ms"
-
-
-def _group_values(
-    data: Any, by: Sequence[str] | None
-) -> tuple[
-    tuple[str, ...], list[tuple[tuple[Any, ...], npt.NDArray[np.float64] | LatencyHistogram]]
-]:
-    if isinstance(data, LatencyHistogram):
-        return (), [((), data)]
-    if isinstance(data, Mapping):
-        keys = tuple(by) if by is not None else ("phase",)
-        out: list[tuple[tuple[Any, ...], Any]] = []
-        for key, hist in data.items():
-            if not isinstance(hist, LatencyHistogram):
-                raise LatencyDataError(
-                    "summarize_latency", f"mapping value for {key!r} is not a LatencyHistogram"
-                )
-            out.append((key if isinstance(key, tuple) else (key,), hist))
-        return keys, out
-    if isinstance(data, pd.DataFrame):
-        if "value_ms" not in data.columns:
-            raise LatencyDataError(
-                "summarize_latency", f"DataFrame has no 'value_ms' column: {list(data.columns)}"
-            )
-        frame = data
-        if by is None:
-            keys = tuple(c for c in ("phase", "source") if c in frame.columns)
-        else:
-            keys = tuple(by)
-            missing = [c for c in keys if c not in frame.columns]
-            if missing:
-                raise LatencyDataError("summarize_latency", f"no column(s) {missing} to group by")
-        values = pd.to_numeric(frame["value_ms"], errors="coerce")
-        if "ok" in frame.columns:
-            # Failed attempts keep their group (so it shows as "no samples") but add no value.
-            values = values.where(frame["ok"].fillna(False).astype(bool))
-        if not keys:
-            return (), [((), values.to_numpy(dtype=np.float64, na_value=np.nan))]
-        grouped: list[tuple[tuple[Any, ...], npt.NDArray[np.float64] | LatencyHistogram]] = []
-        for key, part in values.groupby([frame[k] for k in keys], sort=True, dropna=False):
-            grouped.append((tuple(key), part.to_numpy(dtype=np.float64, na_value=np.nan)))
-        return keys, grouped
-    return (), [((), ms_array(data, "summarize_latency"))]
 
 
 def summarize_latency(
@@ -320,7 +252,7 @@ def summarize_latency(
         raise LatencyDataError("summarize_latency", f"quantiles must lie in [0, 1]: {qs}")
     if not 0.0 < confidence < 1.0:
         raise LatencyDataError("summarize_latency", f"confidence must lie in (0, 1): {confidence}")
-    keys, groups = _group_values(values_or_df, by)
+    keys, groups = group_values(values_or_df, by)
     summaries: list[GroupSummary] = []
     warnings: list[str] = []
     for key, data in groups:
@@ -432,7 +364,7 @@ def _summarize_one(
         # 999 values of 10 ms and one of 1000 s: "mean 1.01 s" describes no request at all.
         mean_note = (
             f"mean of {plural(n, 'sample')} rests on a few extreme values (interval "
-            f"{_fmt_ms(float(m_low[0]))} to {_fmt_ms(float(m_high[0]))}): read the percentiles"
+            f"{fmt_ms(float(m_low[0]))} to {fmt_ms(float(m_high[0]))}): read the percentiles"
         )
     mean_est = Estimate("mean", mean, float(m_low[0]), float(m_high[0]), not mean_note, mean_note)
     ests: list[Estimate] = []
