@@ -314,6 +314,9 @@ def _triage(
                 files += _files(history_entries(history, besides=_given(results)))
         elif history is not None:
             files += _files([run for run in history if not isinstance(run, SuiteRun)])
+        if isinstance(recordings, str | os.PathLike) and os.path.isdir(recordings):
+            # (reading cassettes, their contracts checked, can take longer than the results)
+            files += sorted(Path(recordings).rglob("*.jsonl"))
         sizes.update(_sizes([f for f in files if f not in sizes]))
         tracker = _Progress(progress, files, sizes)
     signing = Signing(
@@ -346,7 +349,7 @@ def _triage_signing(
     elif isinstance(recordings, Mapping):
         recs = {k: tuple(v) for k, v in recordings.items()}
     else:
-        recs = {k: tuple(v) for k, v in find_recordings(recordings).items()}
+        recs = {k: tuple(v) for k, v in find_recordings(recordings, on_file).items()}
     recs, notes = link_recordings(current, recs, source=_source_name(recordings))
     if base is not None:
         base, moved = align_names(base, current, "the baseline")

@@ -199,6 +199,19 @@ def test_progress_hears_of_every_file_read_in_order(tmp_path: Path) -> None:
     assert report.flakiness is not None  # (the history was read)
 
 
+def test_progress_hears_of_every_cassette_read(tmp_path: Path) -> None:
+    # Cassettes are read and their contracts checked: a folder of long ones takes a while.
+    recordings = tmp_path / "rec"
+    recordings.mkdir()
+    for name in ("b.jsonl", "a.jsonl"):
+        (recordings / name).write_text("", encoding="utf-8")  # (unreadable: said, not fatal)
+    calls: list[tuple[str, int, int]] = []
+    triage(CURRENT, recordings=recordings, progress=lambda *c: calls.append(c))
+    read = [Path(c[0]).name for c in calls if c[0].endswith(".jsonl")]
+    assert sorted(read) == ["a.jsonl", "b.jsonl"]
+    assert calls[-1][1] == calls[-1][2]  # done == total at the end
+
+
 def test_cli_progress_is_drawn_only_when_asked_and_slow(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
