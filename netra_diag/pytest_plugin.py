@@ -51,6 +51,7 @@ OUTCOME_KEY = pytest.StashKey[str]()
 CASSETTES_KEY = pytest.StashKey[list[Path]]()  # the cassettes of the test's current attempt
 RUN_KEY = pytest.StashKey[str]()
 STARTED_KEY = pytest.StashKey[float]()
+DIR_KEY = pytest.StashKey[Path | None]()
 PROBLEMS_KEY = pytest.StashKey[
     list[str]
 ]()  # what could not be written, said at the end  # cassettes in the folder before this run
@@ -155,7 +156,8 @@ def pytest_configure(config: pytest.Config) -> None:
                     if directory.is_file()
                     else f"cannot be created: {exc.strerror or exc}"
                 )
-                raise pytest.UsageError(f"--netra-record {directory}: {what}") from None
+                shown = config.getoption("--netra-record")
+                raise pytest.UsageError(f"--netra-record {shown}: {what}") from None
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -173,20 +175,21 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     directory = _record_dir(config)
     if directory is None or hasattr(config, "workerinput"):
         return
+    shown = config.getoption("--netra-record")  # (as the user wrote it)
     # (told apart by time: an xdist controller does not see its workers' sessions)
     started = config.stash.get(STARTED_KEY, 0.0)
     times = [c.stat().st_mtime for c in directory.glob("*.jsonl")] if directory.is_dir() else []
     made = sum(1 for t in times if t >= started)
     if made:
         line = (
-            f"netra-diag: {plural(made, 'cassette')} of this run in {directory} "
-            f"(netra-diag triage JUNIT --recordings {directory})"
+            f"netra-diag: {plural(made, 'cassette')} of this run in {shown} "
+            f"(netra-diag triage JUNIT --recordings {shown})"
         )
     else:
         # The usual surprise: the suite talks to the service with a client of its own.
         line = (
             f"netra-diag: no test opened a session with the netra_session fixture: "
-            f"{directory} has no cassette of this run, only test outcomes"
+            f"{shown} has no cassette of this run, only test outcomes"
         )
     if earlier := len(times) - made:
         # (not deleted: the folder is the user's; triage tells the runs apart by their label)
@@ -210,8 +213,12 @@ def _run_id(config: pytest.Config) -> str:
 
 
 def _record_dir(config: pytest.Config) -> Path | None:
-    value = config.getoption("--netra-record", default=None)
-    return Path(value) if value else None
+    """The folder, made absolute when first asked (at configure time): a test that changes
+    the working directory (``monkeypatch.chdir``) must not send its cassettes elsewhere."""
+    if DIR_KEY not in config.stash:
+        value = config.getoption("--netra-record", default=None)
+        config.stash[DIR_KEY] = Path(value).absolute() if value else None
+    return config.stash[DIR_KEY]
 
 
 @pytest.hookimpl(tryfirst=True)
