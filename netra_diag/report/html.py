@@ -128,6 +128,7 @@ _LOADER = """
 </script>
 """
 
+_BODY_OPEN = re.compile(r"<body[^>]*>")
 _TRACES_ATTR = re.compile(r'class="' + FIGURE_CLASS + r'" data-traces="([^"]*)"')
 
 
@@ -167,10 +168,13 @@ def _convert_figures(nb: Any) -> None:
                 output["data"] = {"text/html": figure_placeholder(data[PLOTLY_MIME])}
 
 
-def export_html(nb: Any, *, title: str = "", hide_code: bool = False) -> HtmlExport:
+def export_html(
+    nb: Any, *, title: str = "", hide_code: bool = False, banner: str = ""
+) -> HtmlExport:
     """Render an executed notebook (``nbformat.NotebookNode``) to self-contained HTML.
 
-    The notebook is not modified. No part of the page is fetched from the network.
+    The notebook is not modified. No part of the page is fetched from the network. ``banner``:
+    HTML put above the first cell (the report's verdict, :mod:`.banner`).
     """
     import jinja2
     from nbconvert import HTMLExporter
@@ -188,6 +192,8 @@ def export_html(nb: Any, *, title: str = "", hide_code: bool = False) -> HtmlExp
         exclude_input_prompt=hide_code,
     )
     body, _ = exporter.from_notebook_node(work)
+    if banner:
+        body = _BODY_OPEN.sub(lambda m: m.group(0) + banner, body, count=1)
     found = _TRACES_ATTR.findall(body)
     if not found:
         return HtmlExport(body, 0, "")

@@ -258,7 +258,19 @@ def run_report(
         from netra_diag.report.html import export_html
 
         say(f"exporting {html_path}")
-        page = export_html(executed, title=f"netra-diag report: {name}", hide_code=hide_code)
+        from netra_diag.report.banner import verdict_banner
+
+        banner = verdict_banner(
+            name=name,
+            exit_code=exit_code,
+            headline=headline,
+            checks=checks,
+            error=error,
+            warnings=warnings,
+        )
+        page = export_html(
+            executed, title=f"netra-diag report: {name}", hide_code=hide_code, banner=banner
+        )
         sizes["html"] = write_checked(html_path, page.html, secrets)
         written_html = html_path
     for kind, size in sizes.items():
