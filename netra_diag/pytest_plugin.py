@@ -4,12 +4,16 @@ Loaded through the ``pytest11`` entry point (or ``-p netra_diag.pytest_plugin``)
 ``--netra-record DIR``:
 
 - every test leaves ``DIR/<sanitised node id>.outcome.json`` (``nodeid``, ``outcome``,
-  ``duration``), whether or not it opened a session, so triage can tell which tests ran;
+  ``duration``, ``run``), whether or not it opened a session, so triage can tell which tests ran;
 - the ``netra_session`` fixture opens ``netra_diag.live.Session``\\ s that record to
-  ``DIR/<sanitised node id>[.N].jsonl`` with the labels ``nodeid`` and ``outcome``; the outcome is
-  written into the cassette header once the test's teardown is over (``label_cassette``);
+  ``DIR/<sanitised node id>[.N].jsonl`` with the labels ``nodeid``, ``outcome`` and ``run`` (the
+  pytest run, shared by xdist workers: triage leaves out what earlier runs left in DIR); the
+  outcome is written into the cassette header once the test's teardown is over
+  (``label_cassette``);
 - the event types a test's sessions received are added as the JUnit property ``netra_events``,
-  so ``netra-diag triage`` knows which critical events were observed even without the cassettes.
+  so ``netra-diag triage`` knows which critical events were observed even without the cassettes;
+- the reports of tests that use ``netra_session`` show tokens as fingerprints
+  (``netra_diag.suites.link_scrub``); pytest's summary says how many cassettes the run wrote.
 
 The outcome follows pytest's own words: ``passed``, ``failed`` (call failed), ``error`` (setup or
 teardown failed), ``skipped``, ``xfailed``, ``xpassed``; ``rerun`` for an attempt that
@@ -52,9 +56,8 @@ CASSETTES_KEY = pytest.StashKey[list[Path]]()  # the cassettes of the test's cur
 RUN_KEY = pytest.StashKey[str]()
 STARTED_KEY = pytest.StashKey[float]()
 DIR_KEY = pytest.StashKey[Path | None]()
-PROBLEMS_KEY = pytest.StashKey[
-    list[str]
-]()  # what could not be written, said at the end  # cassettes in the folder before this run
+# What could not be written (a cassette, an outcome), said at the end of pytest's summary.
+PROBLEMS_KEY = pytest.StashKey[list[str]]()
 RUN_INPUT = "netra_run"  # the xdist workerinput key that carries the run to the workers
 SECRETS_KEY = pytest.StashKey[list[str]]()  # tokens given to netra_session, not JWT-shaped ones
 # Cassettes named so far for the test, over all its attempts: a rerun must not overwrite the
