@@ -10,6 +10,7 @@ on. Such estimates are kept but marked unreliable and explained in ``LatencySumm
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -111,6 +112,9 @@ class GroupSummary:
     quantiles: tuple[Estimate, ...]
     exact: bool
     negative: int = 0
+    # Attempts of the group with no value (``ok`` False: failed, or never finished), counted
+    # for phase_metrics frames; the statistics are of the ``count`` that have one.
+    failed: int = 0
 
     def estimate(self, statistic: str) -> Estimate:
         """``"mean"`` or a quantile label such as ``"p95"``."""
@@ -139,15 +143,18 @@ class LatencySummary:
         raise KeyError(key)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per group. Columns: the ``by`` columns, then ``count``, ``mean_ms``,
+        """One row per group. Columns: the ``by`` columns, then ``count``, ``failed``, ``mean_ms``,
         ``mean_ci_low_ms``, ``mean_ci_high_ms``, ``min_ms``, ``max_ms``, and for each quantile
         label L (``p50``, ``p99.9``…) ``L_ms``, ``L_ci_low_ms``, ``L_ci_high_ms``; then ``exact``
-        (bool) and ``unreliable`` (comma-separated statistics the sample size cannot support)."""
+        (bool) and ``unreliable`` (comma-separated statistics the sample size cannot support).
+        ``failed`` counts the group's attempts without a value (a ``phase_metrics`` frame's rows
+        with ``ok`` False), left out of every statistic."""
         rows = []
         for g in self.groups:
             row: dict[str, Any] = dict(zip(self.by, g.key, strict=True))
             row.update(
                 count=g.count,
+                failed=g.failed,
                 mean_ms=g.mean.value,
                 mean_ci_low_ms=g.mean.ci_low,
                 mean_ci_high_ms=g.mean.ci_high,
@@ -163,7 +170,7 @@ class LatencySummary:
                 e.statistic for e in (g.mean, *g.quantiles) if not e.reliable
             )
             rows.append(row)
-        columns = [*self.by, "count", "mean_ms", "mean_ci_low_ms", "mean_ci_high_ms"]
+        columns = [*self.by, "count", "failed", "mean_ms", "mean_ci_low_ms", "mean_ci_high_ms"]
         columns += ["min_ms", "max_ms"]
         for q in self.qs:
             lab = quantile_label(q)
@@ -202,10 +209,14 @@ class LatencySummary:
         if not self.groups:
             return "no latency samples"
         lines = []
-        head = [*self.by, "n", "mean", *(quantile_label(q) for q in self.qs), "max"]
+        failures = any(g.failed for g in self.groups)
+        failed_head = ["failed"] if failures else []
+        head = [*self.by, "n", *failed_head, "mean", *(quantile_label(q) for q in self.qs), "max"]
         table: list[list[str]] = [head]
         for g in self.groups:
             cells = [str(k) for k in g.key] + [str(g.count)]
+            if failures:
+                cells.append(str(g.failed) if g.failed else "")
             for est in (g.mean, *g.quantiles):
                 mark = "" if est.reliable else "~"
                 cells.append(f"{mark}{fmt_ms(est.value)}")
@@ -253,10 +264,16 @@ def summarize_latency(
     if not 0.0 < confidence < 1.0:
         raise LatencyDataError("summarize_latency", f"confidence must lie in (0, 1): {confidence}")
     keys, groups = group_values(values_or_df, by)
+    # A frame's row without a value is an attempt that failed or never finished; an array's
+    # NaN is just a value to ignore.
+    frame = values_or_df if isinstance(values_or_df, pd.DataFrame) else None
+    count_failed = frame is not None and "ok" in frame.columns
     summaries: list[GroupSummary] = []
     warnings: list[str] = []
     for key, data in groups:
         group = _summarize_one(key, data, qs, confidence, seed, n_boot)
+        if count_failed and not isinstance(data, LatencyHistogram):
+            group = dataclasses.replace(group, failed=int(data.size - group.count))
         if not key and group.count == 0:
             # An empty array (or histogram) has no group to name: "no latency samples", as an
             # empty frame. A named group keeps its row (a phase whose every attempt failed).
@@ -264,8 +281,15 @@ def summarize_latency(
         summaries.append(group)
         name = "/".join(str(k) for k in key) or "values"
         if group.count == 0:
-            warnings.append(f"{name}: no samples")
+            why = f": {plural(group.failed, 'attempt')}, none finished" if group.failed else ""
+            warnings.append(f"{name}: no samples{why}")
             continue
+        if group.failed:
+            total = group.count + group.failed
+            warnings.append(
+                f"{name}: {group.failed} of {total} attempts failed or never finished (no "
+                f"value): the statistics are of the {group.count} that have one"
+            )
         warning = _group_warning(group)
         if warning:
             warnings.append(f"{name}: {warning}")

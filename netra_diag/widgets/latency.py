@@ -21,8 +21,8 @@ __all__ = ["LatencyPanel"]
 # By source too: a tool's duration is measured by the client and reported by the server, and
 # the two are different measurements.
 _BY = ["phase", "source"]
-_SUMMARY_COLUMNS = (*_BY, "count", "p50_ms", "p95_ms", "p99_ms", "max_ms", "unreliable")
-_SLA_COLUMNS = ("status", "id", "rule", "observed_text", "n", "required", "note")
+_SUMMARY_COLUMNS = (*_BY, "count", "failed", "p50_ms", "p95_ms", "p99_ms", "max_ms", "unreliable")
+_SLA_COLUMNS = ("status", "id", "rule", "observed_text", "ci_text", "n", "required", "note")
 
 
 def _short_names(paths: Sequence[str]) -> list[str]:
@@ -37,9 +37,9 @@ def _short_names(paths: Sequence[str]) -> list[str]:
     return [os.path.relpath(p, common) if common else p for p in paths]
 
 
-def _frame_html(frame: Any, columns: Sequence[str]) -> str:
+def _frame_html(frame: Any, columns: Sequence[str], labels: dict[str, str] | None = None) -> str:
     """``frame`` as a readable table (no index, rounded milliseconds, yes/no), or a sentence."""
-    return format_table(frame, columns, empty="no data")._repr_html_()
+    return format_table(frame, columns, labels=labels, empty="no data")._repr_html_()
 
 
 class LatencyPanel(Panel):
@@ -155,8 +155,9 @@ class LatencyPanel(Panel):
                 )
             return
         chosen = rows[rows["phase"].isin(phases)] if phases else rows
-        ok = chosen[chosen["ok"].astype(bool)] if "ok" in chosen.columns else chosen
-        summary = summarize_latency(ok, by=_BY) if len(ok) else None
+        # Failed attempts stay in: the summary counts them ("failed") rather than showing the
+        # runs that finished as if they were all.
+        summary = summarize_latency(chosen, by=_BY) if len(chosen) else None
         self.summary_html.value = (
             _frame_html(summary.to_frame(), _SUMMARY_COLUMNS) if summary else "<p>no samples</p>"
         )
@@ -165,7 +166,9 @@ class LatencyPanel(Panel):
 
     def _sla_html(self, report: Any) -> str:
         self.sla_report = report
-        return f"<p>{escape(report.headline)}</p>" + _frame_html(report.to_frame(), _SLA_COLUMNS)
+        labels = {"ci_text": f"{report.confidence:.0%} CI"}
+        table = _frame_html(report.to_frame(), _SLA_COLUMNS, labels)
+        return f"<p>{escape(report.headline)}</p>" + table
 
     def static_html(self) -> str:
         tables = f"{self.summary_html.value}{self.sla_html.value}"

@@ -200,7 +200,7 @@ def test_a_named_group_without_samples_keeps_its_row() -> None:
     frame = pd.DataFrame({"phase": ["connect"], "value_ms": [math.nan], "ok": [False]})
     summary = summarize_latency(frame)
     assert [g.count for g in summary.groups] == [0]
-    assert summary.warnings == ("connect: no samples",)
+    assert summary.warnings == ("connect: no samples: 1 attempt, none finished",)
 
 
 def test_repr_is_one_line() -> None:
