@@ -283,11 +283,13 @@ class RunTracker:
         return f"{label} {first_line(cell.get('source', ''))!r}"
 
     def timeout_error(self) -> str:
-        """The error line for a cell that did not answer in time."""
+        """The error line for a cell that did not answer in time, naming the option that sets
+        the limit: a cell still busy (recording a fan-out) is the usual cause, not a dead
+        kernel."""
         limit = (
-            f"the report's {self.run_timeout:g} s budget ran out"
+            f"the report's {self.run_timeout:g} s budget ran out: --timeout"
             if self.run_timeout is not None and self.granted < self.cell_timeout
-            else f"cell timeout {self.cell_timeout:g} s"
+            else f"cell timeout {self.cell_timeout:g} s: --cell-timeout"
         )
         where = self.where() or "a cell"
-        return f"{where}: no reply from the kernel within {self.granted} s ({limit})"
+        return f"{where}: not finished within {self.granted} s, stopped ({limit})"
