@@ -304,7 +304,9 @@ def _statistic(
     if stat == "rate":
         return _burst_rate(check, sample)
     if n == 0:
-        return _Stat(math.nan, math.nan, math.nan, 0, False, "no successful samples")
+        tried = int(sample.ok.size)
+        why = f": all {tried} {check.phase} attempts failed" if tried else ""
+        return _Stat(math.nan, math.nan, math.nan, 0, False, f"no successful samples{why}")
     if stat in ("max", "min"):
         value = float(x.max() if stat == "max" else x.min())
         note = ""

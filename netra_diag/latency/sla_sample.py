@@ -59,7 +59,10 @@ def success_rate(sample: Sample, confidence: float, noun: str = "attempts") -> S
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     note = "" if n >= MIN_TAIL_SAMPLES else f"{k} of {n} {noun}: too few for a rate"
-    return Stat(p, max(0.0, centre - half), min(1.0, centre + half), n, not note, note)
+    # At 0 % (or 100 %) the bound is 0 (or 1) up to rounding: "2.776e-15 %" read as a number.
+    low = 0.0 if k == 0 else max(0.0, centre - half)
+    high = 1.0 if k == n else min(1.0, centre + half)
+    return Stat(p, low, high, n, not note, note)
 
 
 def burst_rate(check: SlaCheck, sample: Sample) -> Stat:
