@@ -111,6 +111,28 @@ def _from_list(entries: list[str], notes: list[str]) -> Unwrapped | None:
     return None
 
 
+# Keys a login or ticket response, or a test fixture, holds a token under, access token first.
+_OBJECT_KEYS = ("access_token", "token", "jwt", "auth_token", "id_token", "refresh_token")
+
+
+def _from_object(text: str, notes: list[str]) -> Unwrapped | None:
+    """The token in a pasted JSON object (an auth service's response, a fixture)."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    for key in _OBJECT_KEYS:
+        inner = value.get(key)
+        if isinstance(inner, str) and inner.strip():
+            notes.append(f"a JSON object (the token is its {key!r})")
+            return Unwrapped(_strip_one(inner.strip(), notes), ", ".join(notes))
+    keys = ", ".join(json.dumps(k) for k in list(value)[:8]) or "none"
+    notes.append(f"a JSON object with no token under {', '.join(_OBJECT_KEYS)} (its keys: {keys})")
+    return Unwrapped("", ", ".join(notes))
+
+
 def unwrap_paste(text: str) -> Unwrapped:
     """The token in ``text`` and what was around it. Never raises; returns ``text`` stripped of
     whitespace when nothing is recognised (the parser then says what is wrong with it)."""
@@ -125,6 +147,10 @@ def unwrap_paste(text: str) -> Unwrapped:
     elif token[:23].lower() == "sec-websocket-protocol:":
         token = token[23:].strip()
         notes.append("'Sec-WebSocket-Protocol:' (a header line)")
+    if token.startswith("{") and token.endswith("}"):
+        found = _from_object(token, notes)
+        if found is not None:
+            return found
     entries = _list_entries(token)
     if entries is not None:
         found = _from_list(entries, notes)

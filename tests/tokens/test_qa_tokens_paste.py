@@ -93,3 +93,14 @@ def test_two_tokens_on_two_lines_are_not_joined() -> None:
     assert found.token == f"{TOKEN}\n{TOKEN}"
     problems = inspect_token(f"{TOKEN}\n{TOKEN}", now=1795514400.0).problems
     assert "2 lines with whitespace inside" in problems[0]
+
+
+def test_a_pasted_login_response_gives_up_its_access_token() -> None:
+    pasted = json.dumps({"refresh_token": "r.e.f", "access_token": TOKEN, "token_type": "bearer"})
+    found = unwrap_paste(pasted)
+    assert found.token == TOKEN and found.stripped and "'access_token'" in found.stripped
+
+
+def test_a_json_object_without_a_token_says_so() -> None:
+    found = unwrap_paste('{"user": "u1", "ok": true}')
+    assert found.token == "" and found.stripped and '"user", "ok"' in found.stripped
