@@ -1,6 +1,6 @@
 """Find the token in what an engineer pastes: the token alone, or what was around it when it was
 copied (quotes, an ``Authorization`` header, a subprotocol entry or the whole subprotocol list,
-a URL's query string).
+a URL's query string, a JSON login response), or a token wrapped across lines.
 
 A pasted subprotocol list is PROTOCOL.md §9's category 3: ``["jwt", "<jwt>"]`` carries the token
 in an entry the service never reads. Its token is still inspected, and ``Unwrapped.warning`` says
