@@ -73,7 +73,8 @@ def _list_entries(text: str) -> list[str] | None:
         for parse in (json.loads, ast.literal_eval):
             try:
                 value = parse(text)
-            except (ValueError, SyntaxError, MemoryError, RecursionError):
+            # literal_eval raises TypeError too ("[{[]: 1}]": an unhashable key).
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                 continue
             if isinstance(value, list) and all(isinstance(v, str) for v in value):
                 return [v.strip() for v in value]

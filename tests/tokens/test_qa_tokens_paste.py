@@ -9,6 +9,8 @@ import json
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from netra_diag.cli import main
 from netra_diag.tokens import (
@@ -104,3 +106,16 @@ def test_a_pasted_login_response_gives_up_its_access_token() -> None:
 def test_a_json_object_without_a_token_says_so() -> None:
     found = unwrap_paste('{"user": "u1", "ok": true}')
     assert found.token == "" and found.stripped and '"user", "ok"' in found.stripped
+
+
+@pytest.mark.parametrize(
+    "paste", ["[{[]: 1}]", "[{{}: 1}]", '{"a": {"b": [}', "[" * 3000 + "]" * 3000]
+)
+def test_odd_brackets_never_raise(paste: str) -> None:
+    assert inspect_token(paste, now=1795514400.0).malformed
+
+
+@given(st.text(alphabet="[]{}(),:'\"ajwt.=?&eyJ0 \n", max_size=40))
+def test_unwrap_never_raises(text: str) -> None:
+    unwrap_paste(text)
+    inspect_token(text, now=1795514400.0)
