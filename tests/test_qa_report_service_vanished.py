@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from pathlib import Path
 
 from netra_diag import investigation, report
 from netra_diag.cli.exit_codes import ExitCode
@@ -53,3 +54,21 @@ async def test_a_service_stopped_mid_run_is_infrastructure_not_contract() -> Non
     assert by_name["contracts"].status == "not verified"
     assert report.exit_code_for(checks) is ExitCode.INFRASTRUCTURE
     assert derive_headline(checks).startswith("stayed_connected: the service closed")
+
+
+def test_a_bad_run_timeout_is_bad_input_not_an_auth_failure(tmp_path: Path) -> None:
+    # The notebook's panel declines the timeout and opens no session; the report once said
+    # "auth: no auth verdict" and exited 3.
+    for bad in ("-1", "nan", "0"):
+        result = report.run_report(
+            "live_session", {"run_timeout": bad}, out_dir=tmp_path / bad, html=False
+        )
+        assert result.exit_code is ExitCode.USAGE, result.headline
+        assert "run_timeout must be a positive number of seconds" in result.headline
+
+
+def test_no_session_opened_is_nothing_verified_not_a_failure() -> None:
+    checks = investigation.session_checks(
+        record=None, session=None, contract=check_run(()), error=None, timeout=5.0
+    )
+    assert [c.status for c in checks] == ["not verified"] * 3
