@@ -27,11 +27,11 @@ from netra_diag.closecodes import (
     AUTH_STAGE_CLOSE_CODES,
 )
 from netra_diag.events.model import CRITICAL_EVENTS, TERMINAL_EVENTS, TimedEvent, parse_frame
-from netra_diag.suites.link_runs import latest_run_only
+from netra_diag.suites.link_match import PENDING, link_recordings
+from netra_diag.suites.link_timeline import Timeline, at
 from netra_diag.suites.merge import require_directory
-from netra_diag.suites.model import Outcome, SuiteRun, nodeid_to_test_id
+from netra_diag.suites.model import nodeid_to_test_id
 from netra_diag.synthetic_users import SYNTHETIC_USER, SYNTHETIC_USER_IN_TEXT, is_synthetic_user
-from netra_diag.wording import plural
 
 __all__ = [
     "BYPASS_USER",
@@ -48,8 +48,6 @@ __all__ = [
 # in netra_diag.synthetic_users, for the live client too.
 BYPASS_USER = SYNTHETIC_USER
 BYPASS_USER_IN_TEXT = SYNTHETIC_USER_IN_TEXT
-# The outcome label of a cassette whose test has not finished (netra_diag.pytest_plugin).
-PENDING = "pending"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\[\]]+")
 
 
@@ -90,6 +88,9 @@ class Recording:
     http_status: int | None = None  # the status a rejected upgrade answered (403, 503, ...)
     run: str = ""  # the pytest run that recorded it (label ``run``, sortable by its start time)
     readable: bool = True  # False: no header and no record could be read (empty, cut, garbage)
+    # What came in what order and when (``link_timeline``): where a failing session stopped.
+    timeline: str = ""
+    close_at: float | None = None  # seconds from the session's start
 
     @property
     def test_id(self) -> str:
@@ -143,12 +144,16 @@ class Recording:
 
     def summary(self) -> str:
         parts = [f"{self.frames_in} in / {self.frames_out} out frames"]
-        if self.event_types:
+        if self.timeline:
+            parts.append(self.timeline)
+        elif self.event_types:
             top = ", ".join(f"{t}×{n}" for t, n in sorted(self.event_types.items())[:6])
             parts.append(top)
         if self.close_code is not None:
             parts.append(
-                f"closed {self.close_code}" + (f" {self.close_reason}" if self.close_reason else "")
+                f"closed {self.close_code}"
+                + (f" {self.close_reason}" if self.close_reason else "")
+                + (f" {at(self.close_at)}" if self.close_at is not None and self.timeline else "")
             )
         if self.auth_bypass:
             parts.append(f"AUTH BYPASS (server user {self.server_user})")
@@ -209,16 +214,24 @@ def _summarise(path: Path, sidecar: Mapping[str, str] | None) -> Recording:
     server_user = ""
     http_status: int | None = None
     timed: list[TimedEvent] = []
+    steps = Timeline()
+    close_at: float | None = None
     for rec in records:
         kind = rec.get("kind")
+        t_rec = rec.get("t_ns")
+        at = t_rec / 1e9 if isinstance(t_rec, int | float) else 0.0
         if kind == "frame":
+            etype = rec.get("type")
+            typed = isinstance(etype, str) and bool(etype)
             if rec.get("dir") == "out":
                 frames_out += 1
+                if typed:
+                    steps.sent(str(etype), at)
                 continue
             frames_in += 1
-            etype = rec.get("type")
-            if isinstance(etype, str) and etype:
-                types[etype] += 1
+            if typed:
+                types[str(etype)] += 1
+                steps.received(str(etype), at)
             if isinstance(rec.get("text"), str):
                 t_ns = rec.get("t_ns")
                 wall = rec.get("wall")
@@ -239,6 +252,7 @@ def _summarise(path: Path, sidecar: Mapping[str, str] | None) -> Recording:
                 code = data.get("code")
                 close_code = code if isinstance(code, int) else close_code
                 close_reason = str(data.get("reason") or "")
+                close_at = at
             elif name == "handshake_rejected":
                 status = data.get("status")
                 http_status = status if isinstance(status, int) else http_status
@@ -271,6 +285,8 @@ def _summarise(path: Path, sidecar: Mapping[str, str] | None) -> Recording:
         http_status=http_status,
         run=run,
         readable=bool(header or records),
+        timeline=steps.text(),
+        close_at=close_at,
     )
 
 
@@ -290,77 +306,6 @@ def _contract_findings(events: list[TimedEvent]) -> tuple[str, ...]:
     # The verdict quotes the worst finding already: the others follow it, each once.
     others = [message for message in errors if message not in verdict]
     return (verdict, *others[:4])
-
-
-# pytest's words for a test's outcome (the plugin's labels) by the outcomes a report holds.
-_SAME_OUTCOME = {
-    Outcome.PASSED: {"passed"},
-    # (a call that failed and a teardown that raised: pytest says FAILED and ERROR, the label
-    # 'error', a JUnit row 'failed')
-    Outcome.FAILED: {"failed", "error"},
-    Outcome.ERROR: {"error", "failed"},
-    Outcome.SKIPPED: {"skipped"},
-    Outcome.XFAILED: {"xfailed", "skipped"},
-    Outcome.XPASSED: {"xpassed", "passed"},
-}
-
-
-def link_recordings(
-    run: SuiteRun, recordings: Mapping[str, tuple[Recording, ...]], *, source: str = "recordings"
-) -> tuple[dict[str, tuple[Recording, ...]], list[str]]:
-    """The recordings of the tests of ``run`` (by test id), and what a reader must hear about
-    the rest: recordings that match no test (another suite, a relabelled file), recordings
-    whose recorded outcome contradicts the results (another run's cassettes)."""
-    if not recordings:
-        # (no index of the run's rows for nothing to link: it costs a 100k-test run 20 ms)
-        empty = f"{source}: no cassettes (*.jsonl) to link to the tests"
-        return {}, [empty] if source != "recordings" else []
-    notes: list[str] = []
-    by_id = run.row_by_id
-    recordings = latest_run_only(recordings, by_id, source, notes)
-    linked = {tid: recs for tid, recs in recordings.items() if tid and tid in by_id}
-    stray = [rec for tid, recs in recordings.items() if tid not in linked for rec in recs]
-    total = sum(len(recs) for recs in recordings.values())
-    # A cassette cut short or garbled is read as far as it goes; say where it is damaged.
-    damaged = [w for recs in recordings.values() for rec in recs for w in rec.warnings]
-    if damaged:
-        more = f" (+{len(damaged) - 3} more)" if len(damaged) > 3 else ""
-        notes.append(f"{source}: damaged recordings: {'; '.join(damaged[:3])}{more}")
-    if stray:
-        example = next((r.nodeid for r in stray if r.nodeid), "")
-        said = f" (e.g. labelled {example!r})" if example else " (no node id label)"
-        notes.append(
-            f"{source}: {len(stray)} of {plural(total, 'recording')} match no test of this "
-            f"run{said}: left out"
-        )
-    contradicting = [
-        (tid, rec.outcome, by_id[tid].outcome)
-        for tid, recs in linked.items()
-        for rec in recs
-        # (an attempt pytest-rerunfailures ran again: whatever the test's final outcome; a killed
-        # test's is said below)
-        if rec.outcome not in ("", "rerun", PENDING)
-        and rec.outcome not in _SAME_OUTCOME.get(by_id[tid].outcome, {rec.outcome})
-    ]
-    killed = [(tid, rec) for tid, recs in linked.items() for rec in recs if rec.killed]
-    if killed:
-        tid, rec = killed[0]
-        notes.append(
-            # (not "{tid}: {path}": a test named *_token would have its path shown as a secret)
-            f"{source}: {plural(len(killed), 'recording')} still labelled 'pending' (e.g. "
-            f"{rec.path}, of {tid}): the process running the test was killed before the test "
-            "finished (a timeout's thread method, a crashed xdist worker, a CI job killed); "
-            "read as far as they go"
-        )
-    if contradicting:
-        tid, recorded, result = contradicting[0]
-        notes.append(
-            f"{source}: {plural(len(contradicting), 'recording')} "
-            f"{'disagrees' if len(contradicting) == 1 else 'disagree'} with the results on "
-            f"the outcome (e.g. {tid}: recorded {recorded!r}, the results say "
-            f"{str(result)!r}): recorded in another run?"
-        )
-    return linked, notes
 
 
 _NTH_SESSION = re.compile(r"^(?P<stem>.*)\.(?P<n>\d+)\.jsonl$")
