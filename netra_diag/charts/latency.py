@@ -74,7 +74,31 @@ def _x_axis(series: dict[str, Series], log_x: bool) -> tuple[bool, str | None]:
     return log_x, None
 
 
-def _latency_axis(series: dict[str, Series], log_x: bool) -> dict[str, Any]:
+def _limit_line(fig: go.Figure, value: float, label: str, *, log: bool) -> None:
+    """A dashed vertical line at ``value`` ms, labelled along it. Plotly places an annotation
+    on a log axis by the exponent, not the value (a shape by the value): ``add_vline``'s label
+    for 60 s went to 10^60000 ms, off the figure, leaving lines no one could name."""
+    if log and value <= 0:
+        return  # no place on a log axis
+    line = {"dash": "dash", "color": "black", "width": 1.5}
+    fig.add_shape(type="line", x0=value, x1=value, y0=0, y1=1, xref="x", yref="y domain", line=line)
+    fig.add_annotation(
+        x=math.log10(value) if log else value,
+        y=1,
+        xref="x",
+        yref="y domain",
+        text=label,
+        showarrow=False,
+        textangle=-90,
+        xanchor="right",
+        yanchor="top",
+        font={"size": 11},
+    )
+
+
+def _latency_axis(
+    series: dict[str, Series], log_x: bool, marks: Sequence[float] = ()
+) -> dict[str, Any]:
     """The x axis in ms. On a log axis plotly labels only powers of ten and the leading digit
     of the ticks between ("2", "5"), so a range of 12-190 ms read as "2 3 4 5 … 100": ticks
     at 1-2-5 steps carry their whole value."""
@@ -83,8 +107,9 @@ def _latency_axis(series: dict[str, Series], log_x: bool) -> dict[str, Any]:
         return axis
     lows = [_smallest_positive(s) for s in series.values() if count(s)]
     highs = [_largest(s) for s in series.values() if count(s)]
-    lows = [v for v in lows if math.isfinite(v)]
-    highs = [v for v in highs if math.isfinite(v) and v > 0]
+    # Limit lines widen the range the axis shows: its ticks must reach them.
+    lows = [v for v in (*lows, *marks) if math.isfinite(v) and v > 0]
+    highs = [v for v in (*highs, *marks) if math.isfinite(v) and v > 0]
     if lows and highs:
         values = log_ticks(min(lows), max(highs))
         if len(values) >= 2:
@@ -167,12 +192,12 @@ def histogram_figure(
         )
     for q, value, label in limits:
         if q is None:
-            fig.add_vline(x=value, line_dash="dash", line_color="black", annotation_text=label)
+            _limit_line(fig, value, label, log=log_x)
     _note(fig, axis_note)
     return base_layout(
         fig,
         title,
-        xaxis=_latency_axis(series, log_x),
+        xaxis=_latency_axis(series, log_x, [value for _, value, _ in limits]),
         yaxis={"title": "fraction of samples" if norm else "samples"},
     )
 
@@ -212,7 +237,7 @@ def ecdf_figure(
         )
     for q, value, label in limits:
         if q is None:
-            fig.add_vline(x=value, line_dash="dash", line_color="black", annotation_text=label)
+            _limit_line(fig, value, label, log=log_x)
         else:
             fig.add_trace(
                 go.Scatter(
@@ -227,7 +252,7 @@ def ecdf_figure(
     return base_layout(
         fig,
         title,
-        xaxis=_latency_axis(series, log_x),
+        xaxis=_latency_axis(series, log_x, [value for _, value, _ in limits]),
         yaxis={"title": "fraction at or below", "range": [0, 1.02]},
     )
 
