@@ -286,7 +286,7 @@ def percentile_spectrum_figure(
     for i, name in enumerate(drawn):
         colour = palette[i % len(palette)]
         top = max(top, add_spectrum_points(fig, name, series[name], colour=colour))
-    _add_limits(fig, limits)
+    _add_limits(fig, limits, log_y)
     return base_layout(
         fig,
         title,
@@ -295,10 +295,27 @@ def percentile_spectrum_figure(
     )
 
 
-def _add_limits(fig: go.Figure, limits: Sequence[Limit]) -> None:
+def _add_limits(fig: go.Figure, limits: Sequence[Limit], log_y: bool = False) -> None:
     for q, value, label in limits:
         if q is None:
-            fig.add_hline(y=value, line_dash="dash", line_color="black", annotation_text=label)
+            if log_y and value <= 0:
+                continue
+            line = {"dash": "dash", "color": "black", "width": 1.5}
+            fig.add_shape(
+                type="line", x0=0, x1=1, y0=value, y1=value, xref="x domain", yref="y", line=line
+            )
+            # On a log axis an annotation's position is the exponent (see _limit_line).
+            y = math.log10(value) if log_y else value
+            fig.add_annotation(
+                x=1,
+                y=y,
+                xref="x domain",
+                yref="y",
+                text=label,
+                showarrow=False,
+                xanchor="right",
+                yanchor="bottom",
+            )
         else:
             fig.add_trace(
                 go.Scatter(

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from netra_diag.charts.latency import ecdf_figure, histogram_figure
+from netra_diag.charts.latency import ecdf_figure, histogram_figure, percentile_spectrum_figure
 from netra_diag.latency import load_sla
 from netra_diag.widgets import LatencyPanel
 
@@ -42,3 +42,11 @@ def test_panel_draws_its_sla_limits() -> None:
     panel = LatencyPanel(rows, sla=load_sla("service"), phases=["connect"], kind="ecdf")
     texts = [a.text for a in panel.figure.layout.annotations]
     assert "connect max < 5 s" in texts
+
+
+def test_spectrum_limit_label_on_a_log_y_axis() -> None:
+    fig = percentile_spectrum_figure(
+        {"x": np.linspace(1.0, 50.0, 300)}, log_y=True, limits=[(None, 100.0, "max < 100 ms")]
+    )
+    (note,) = [a for a in fig.layout.annotations if a.text == "max < 100 ms"]
+    assert note.y == 2.0  # log10(100): at 100 it was placed at 10^100 ms
