@@ -305,6 +305,8 @@ def _add_events_property(item: pytest.Item) -> None:
         for rec in records:
             if rec.get("kind") == "frame" and rec.get("dir") == "in" and rec.get("type"):
                 seen[str(rec["type"])] = None
+    # Once per test: a test's subtests each make a "call" report, and this runs for each.
+    item.user_properties[:] = [p for p in item.user_properties if p[0] != EVENTS_PROPERTY]
     item.user_properties.append((EVENTS_PROPERTY, ",".join(seen)))
 
 
