@@ -22,7 +22,14 @@ from netra_diag.charts.latency_style import (
 )
 from netra_diag.latency.compare import ComparisonReport
 from netra_diag.latency.omission import OmissionReport
-from netra_diag.latency.plotdata import Series, as_series, count, finite, spectrum_points
+from netra_diag.latency.plotdata import (
+    Series,
+    as_series,
+    count,
+    finite,
+    quantiles_of,
+    spectrum_points,
+)
 from netra_diag.latency.summary import quantile_label
 
 __all__ = ["comparison_figure", "omission_figure"]
@@ -60,12 +67,19 @@ def comparison_figure(
             full = f"{phase_name} ({row.key[1]})" if len(row.key) > 1 else phase_name
             verdicts[full] = str(row.verdict)
             verdicts.setdefault(phase_name, str(row.verdict))
+    # The sample sizes go in each panel's title: the legend is shared, and its "(n=30)" was the
+    # first panel's, read as every panel's.
     subtitles = [f"{n}: {verdicts[n]}" if n in verdicts else n for n in names]
+    subtitles = [
+        f"{t} (n = {_count_of(base, n)} baseline, {_count_of(cur, n)} current)"
+        for t, n in zip(subtitles, names, strict=True)
+    ]
     fig = make_subplots(
-        rows=len(names), cols=1, subplot_titles=subtitles, vertical_spacing=0.3 / len(names)
+        rows=len(names), cols=1, subplot_titles=subtitles, vertical_spacing=0.45 / len(names)
     )
     top = 10.0
     for i, name in enumerate(names, start=1):
+        tops: list[float] = []
         for label, source, colour in (
             ("baseline", base, BASELINE_COLOUR),
             ("current", cur, CURRENT_COLOUR),
@@ -75,8 +89,18 @@ def comparison_figure(
                 top = max(
                     top, add_spectrum_points(fig, label, s, colour=colour, row=i, legend=(i == 1))
                 )
-        fig.update_yaxes(title_text="ms", row=i, col=1)
+                tops.append(float(np.max(quantiles_of(s, np.array([0.5])))))
+        # A 100-fold regression on a linear axis drew the baseline as a flat line at zero.
+        log_y = len(tops) == 2 and min(tops) > 0 and max(tops) / min(tops) >= 20
+        axis_title = "ms (log scale)" if log_y else "ms"
+        fig.update_yaxes(title_text=axis_title, type="log" if log_y else "linear", row=i, col=1)
+    for trace in fig.data:
+        if trace.showlegend is not False and trace.name:
+            trace.name = trace.name.split(" (n=")[0]
     fig.update_xaxes(**tick_axis(top))
+    # One x axis title, under the last panel: repeated, each ran into the next panel's title.
+    for i in range(1, len(names)):
+        fig.update_xaxes(title_text=None, row=i, col=1)
     fig.update_layout(height=max(320, 240 * len(names)))
     return base_layout(fig, title)
 

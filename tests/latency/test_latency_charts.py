@@ -117,7 +117,10 @@ def test_comparison_panels_carry_the_verdict(metrics: pd.DataFrame) -> None:
     report = compare_latency(metrics, slower, n_boot=200)
     fig = comparison_figure(metrics, slower, phase=["connect", "first_event"], report=report)
     titles = [a.text for a in fig.layout.annotations]
-    assert titles == ["connect: regression", "first_event: regression"]
+    assert titles == [
+        "connect: regression (n = 1500 baseline, 1500 current)",
+        "first_event: regression (n = 1500 baseline, 1500 current)",
+    ]
     colours = {t.line.color for t in fig.data}
     assert colours == {"#7f7f7f", "#d62728"}
     assert sum(t.showlegend is not False for t in fig.data) == 2  # one legend entry each
@@ -165,7 +168,7 @@ def test_empty_arrays_compare_as_no_samples() -> None:
         assert [a.text for a in fig.layout.annotations] == ["no samples"]
         assert not fig.data
     fig = comparison_figure({"connect": [1.0, 2.0], "auth": []}, {"connect": [2.0], "auth": []})
-    assert [a.text for a in fig.layout.annotations] == ["connect"]
+    assert [a.text for a in fig.layout.annotations] == ["connect (n = 2 baseline, 1 current)"]
 
 
 @pytest.mark.parametrize("figure", [histogram_figure, ecdf_figure])
