@@ -40,6 +40,7 @@ from netra_diag.latency.plotdata import (
     ecdf_points,
     empty_reason,
     limit_series,
+    quantiles_of,
     step_outline,
     to_histogram,
 )
@@ -266,13 +267,14 @@ def percentile_spectrum_figure(
     phase: str | Sequence[str] | None = None,
     by: str = "phase",
     limits: Sequence[Limit] = (),
-    log_y: bool = False,
+    log_y: bool | None = None,
     title: str | None = None,
 ) -> go.Figure:
     """Latency by percentile with x = 1/(1-q) on a log axis, so p99 and p99.9 get as much room
     as p50. The part of each curve with fewer than ten samples beyond it is dotted. ``limits``
     with a quantile are drawn as markers (an SLA ``(0.95, 100.0, "p95 < 100 ms")``), without one
-    as horizontal lines."""
+    as horizontal lines. ``log_y`` (default: when the series' medians lie 100-fold or more
+    apart, as event_latency's 0.04 ms and run_total's 180 ms do) makes the latency axis log."""
     series, note = limit_series(as_series(data, phase=phase, by=by))
     title = (title or "Latency by percentile") + note
     if not any(count(s) for s in series.values()):
@@ -283,9 +285,19 @@ def percentile_spectrum_figure(
     # next colour of the cycle and read as another series' curve.
     palette = series_colours()
     drawn = [name for name, s in series.items() if count(s)]
+    if log_y is None:
+        medians = [float(quantiles_of(series[n], np.array([0.5]))[0]) for n in drawn]
+        positive = [m for m in medians if m > 0]
+        # On a linear axis the fast phases lay flat on zero under the slow ones.
+        log_y = len(positive) >= 2 and max(positive) / min(positive) >= 100
     for i, name in enumerate(drawn):
         colour = palette[i % len(palette)]
         top = max(top, add_spectrum_points(fig, name, series[name], colour=colour))
+    if log_y:
+        zero = {n for n in drawn if _largest(series[n]) <= 0}
+        for trace in fig.data:
+            if trace.legendgroup in zero and trace.showlegend is not False:
+                trace.name = f"{trace.name}, all 0 ms: not on the log axis"
     _add_limits(fig, limits, log_y)
     return base_layout(
         fig,
