@@ -52,14 +52,17 @@ def _read_stdin() -> str:
 
 
 def _read_token_file(path: str) -> str:
+    from netra_diag.redaction import scrub
+
+    # The "path" may be a paste that happens to start with @ (a whole token inside): scrubbed.
+    shown = scrub(path if path.isprintable() else json.dumps(path))
     try:
         with Path(path).open("rb") as handle:
             data = handle.read(_MAX_READ)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot read the token file {path}: {exc.strerror or exc.__class__.__name__}"
-        ) from exc
-    print(f"note: read the token from file {path}", file=sys.stderr)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"cannot read the token file {shown}: {why}") from exc
+    print(f"note: read the token from file {shown}", file=sys.stderr)
     return _decode(data)
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "ParsedToken",
     "TokenInspection",
     "as_epoch",
+    "binary_problem",
     "inspect_token",
     "parse_compact",
     "shown_name",
@@ -101,14 +102,18 @@ def _decode_json_part(index: int, segment: str, problems: list[str]) -> dict[str
     return value
 
 
-def _binary_problem(text: str) -> str:
+def binary_problem(text: str) -> str:
     """What makes ``text`` binary data rather than text ("" when it is text): a control
     character, a byte that was not UTF-8 (a lone surrogate, from surrogateescape), or U+FFFD
     (from a lossy decode). Word counts and base64 offsets of such input say nothing useful."""
+    if text.isascii() and text.isprintable():  # every JWT: checked in C, no loop
+        return ""
     for offset, char in enumerate(text):
         code = ord(char)
         if 0xDC80 <= code <= 0xDCFF:
             what = f"byte 0x{code - 0xDC00:02X}, which is not UTF-8 text,"
+        elif 0xD800 <= code <= 0xDFFF:
+            what = f"a lone surrogate U+{code:04X}, which is not text,"
         elif char == "\ufffd":
             what = "U+FFFD (a byte that was not UTF-8)"
         elif (code < 0x20 and char not in " \t\r\n") or code == 0x7F:
@@ -127,7 +132,7 @@ def parse_compact(token: str) -> ParsedToken:
     problems: list[str] = []
     if not token:
         return ParsedToken(None, None, None, b"", 0, ("empty input: no token given",))
-    binary = _binary_problem(token)
+    binary = binary_problem(token)
     if binary:
         return ParsedToken(None, None, None, b"", 0, (binary,))
     pieces = token.split()

@@ -25,7 +25,7 @@ from netra_diag.tokens.extraction import (
     TOKEN_PREFIXES,
 )
 from netra_diag.tokens.failures import FailureCode
-from netra_diag.tokens.inspection import parse_compact
+from netra_diag.tokens.inspection import binary_problem, parse_compact
 
 __all__ = [
     "GOLDEN_PATH",
@@ -216,6 +216,14 @@ def _keyless_failures(
     return [f.message for f in found if f.code not in (FailureCode.ENV_MISMATCH,)]
 
 
+def _check_carriable(token: str) -> None:
+    """Binary data cannot be put in a header or a subprotocol (nor base64url-encoded as text):
+    a usage error saying so, not a UnicodeEncodeError from deep inside."""
+    problem = binary_problem(token)
+    if problem:
+        raise UsageError(f"the token cannot travel in a handshake: {problem}")
+
+
 def check_ws_url(url: str) -> None:
     """Raise ``UsageError`` unless ``url`` is a ``ws://`` or ``wss://`` URL with a host. The
     message shows the scheme and host only: the rest of a URL may carry a credential."""
@@ -282,6 +290,7 @@ def build_handshake(
     check_ws_url(url)
     if kind is not Transport.NONE and not token:
         raise UsageError("no token given: only transport 'none' goes without one")
+    _check_carriable(token)
     headers: dict[str, str] = {}
     subprotocols: tuple[str, ...] = ()
     if kind is Transport.SUBPROTOCOL_RAW:
@@ -338,6 +347,7 @@ def build_bad_handshake(url: str, token: str, name: str) -> Handshake:
     if name not in KNOWN_BAD_FORMATS:
         raise UsageError(f"unknown bad format {name!r}; valid: {', '.join(KNOWN_BAD_FORMATS)}")
     check_ws_url(url)
+    _check_carriable(token)
     subprotocols: tuple[str, ...] = {
         "jwt-bare": ("jwt", token),
         "jwt-auth-bare": ("jwt-auth", token),
