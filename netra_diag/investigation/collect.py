@@ -27,6 +27,9 @@ DEFAULT_FAULTS = "drop_event@0.08,duplicate_event@0.05,stall@0.05"
 FAULT_LOG = "injected-faults.ndjson"  # not *.jsonl: load_frames(dir) reads those as cassettes
 COLLECTION_FILE = "collection.json"
 TURN_CASSETTE = "turn-demo-engineer.jsonl"
+# The slowest run at the default pace (0.25) takes ~3 s, a 2 s stall included: 5 s is its wait.
+_BASE_RUN_TIMEOUT_S = 5.0
+_BASE_TIME_SCALE = 0.25
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,10 @@ class CollectConfig:
     """What :func:`collect` does. ``time_scale`` shrinks the service's think/tool delays (0.25 =
     four times faster than the realistic default) so a fan-out fits in seconds; ``faults`` is a
     ``FaultPlan.parse`` string; ``run_timeout`` bounds each run (a dropped terminal event costs
-    exactly this long). ``tool_calls`` is the range of tool calls per run: at least one, so that
-    every critical event is due in every run and a missing one is the injected fault's doing."""
+    exactly this long); ``None``: 5 s at the default pace, longer in proportion at a slower one
+    (:attr:`run_timeout_s`). ``tool_calls`` is the range of tool calls per run: at least one,
+    so that every critical event is due in every run and a missing one is the injected fault's
+    doing."""
 
     users: int = 20
     runs: int = 3
@@ -43,15 +48,26 @@ class CollectConfig:
     time_scale: float = 0.25
     seed: int = 7
     auth: str = "strict"
-    run_timeout: float = 5.0
+    run_timeout: float | None = None
     tool_calls: tuple[int, int] = (1, 2)
     transport: str = "auto"
     profile: str = "local"
     secret_env: str = "JWT_SECRET_KEY"
     message: str = DEMO_MESSAGE
 
+    @property
+    def run_timeout_s(self) -> float:
+        """How long the client waits for a run. A run's timeline scales with ``time_scale``: a
+        fixed 5 s cut every run short from a pace of ~1.0 on, and each cut-off run then read as
+        the service breaking its contract (no agent_completed)."""
+        if self.run_timeout is not None:
+            return self.run_timeout
+        return _BASE_RUN_TIMEOUT_S * max(1.0, self.time_scale / _BASE_TIME_SCALE)
+
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {
+            "run_timeout": self.run_timeout_s
+        }
 
 
 @dataclass(frozen=True)
@@ -93,8 +109,8 @@ def _checked(cfg: CollectConfig) -> tuple[Any, Any, Any]:
         raise UsageError(f"users must be >= 1, got {cfg.users}")
     if cfg.runs < 0:
         raise UsageError(f"runs must be >= 0, got {cfg.runs}")
-    if not cfg.run_timeout > 0:
-        raise UsageError(f"run_timeout must be > 0 seconds, got {cfg.run_timeout}")
+    if not cfg.run_timeout_s > 0:
+        raise UsageError(f"run_timeout must be > 0 seconds, got {cfg.run_timeout_s}")
     try:
         auth = AuthMode(cfg.auth)
     except ValueError:
@@ -184,7 +200,7 @@ async def collect(
             token=token_for("demo-engineer"),
             message=cfg.message,
             transport=cfg.transport,
-            timeout=cfg.run_timeout,
+            timeout=cfg.run_timeout_s,
             record=out / TURN_CASSETTE,
         )
         fan = await run_fanout(
@@ -194,7 +210,7 @@ async def collect(
             token_for=token_for,
             transport=cfg.transport,
             record_dir=out,
-            run_timeout=cfg.run_timeout,
+            run_timeout=cfg.run_timeout_s,
             progress=progress,
             message_for=lambda user, index: f"{cfg.message} (user {user}, run {index + 1})",
         )
