@@ -268,9 +268,10 @@ def _finish(check: SlaCheck, stat: _Stat, origin: str) -> CheckResult:
     if not conclusive:
         extra = "the confidence interval crosses the threshold"
         if math.isinf(stat.ci_low) or math.isinf(stat.ci_high):
-            side = "above" if math.isinf(stat.ci_high) else "below"
+            both = math.isinf(stat.ci_low) and math.isinf(stat.ci_high)
+            side = "" if both else " from above" if math.isinf(stat.ci_high) else " from below"
             extra = (
-                f"{plural(stat.n, 'sample')} cannot bound the {check.statistic} from {side} at "
+                f"{plural(stat.n, 'sample')} cannot bound the {check.statistic}{side} at "
                 "this confidence, so the interval reaches across the threshold"
             )
         note = f"{note}; {extra}" if note else extra

@@ -36,7 +36,13 @@ def unfinished_verdict(
 ) -> tuple[bool, str]:
     """Whether the check still holds with ``left_out`` unfinished attempts counted at their
     worst, and a note naming them ("" when there are none)."""
-    if left_out <= 0 or not is_value_statistic(check.statistic):
+    if left_out <= 0:
+        return True, ""
+    total = values.size + left_out
+    what = f"{left_out} of {total} {check.phase} attempts never finished (no value)"
+    if check.statistic == "count":
+        return True, f"{what}: the count is of the {values.size} that did"
+    if not is_value_statistic(check.statistic):
         return True, ""
     worst = _WORST if check.lower_is_better else -_WORST
     x = np.concatenate([values, np.full(left_out, worst)])
@@ -50,8 +56,6 @@ def unfinished_verdict(
     else:
         assert check.quantile is not None
         observed = float(np.quantile(x, check.quantile))
-    total = values.size + left_out
-    what = f"{left_out} of {total} {check.phase} attempts never finished (no value)"
     if check.holds(observed):
         return True, f"{what}; counted as the worst, they would not change the verdict"
     return False, (

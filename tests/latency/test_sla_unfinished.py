@@ -79,3 +79,18 @@ def test_cli_says_a_run_never_finished(tmp_path: Path, capsys: pytest.CaptureFix
     code = main(["sla", "check", str(sla), str(path), "--json"])
     doc = json.loads(capsys.readouterr().out)
     assert doc["checks"][0]["left_out"] == 1 and doc["checks"][0]["conclusive"] is False
+
+
+def test_a_count_says_what_it_left_out() -> None:
+    text = _check("count", ">=", "30").replace('threshold = "30"', "threshold = 30")
+    result = evaluate_sla(parse_sla(text), _metrics([40.0] * 29 + [math.nan])).results[0]
+    assert result.status is CheckStatus.FAIL and result.observed == 29
+    assert "1 of 30 run_total attempts never finished (no value): the count is of the 29" in (
+        result.note
+    )
+
+
+def test_an_interval_open_on_both_sides_names_no_side() -> None:
+    text = _check("p50", "<", "1 s")
+    result = evaluate_sla(parse_sla(text), _metrics([10.0, 20.0, 30.0])).results[0]
+    assert "3 samples cannot bound the p50 at this confidence" in result.note
