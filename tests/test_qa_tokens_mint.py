@@ -80,3 +80,8 @@ def test_a_claim_meant_as_json_that_does_not_parse_is_refused(
 def test_a_plain_string_claim_is_still_a_string(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["token", "mint", "--sub", "u1", "--claim", "env=local", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["claims"]["env"] == "local"
+
+
+def test_a_claim_nested_too_deeply_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "mint", "--sub", "u1", "--claim", "x=" + "[" * 100_000]) == 2
+    assert "bad --claim x=...: the value is nested too deeply" in capsys.readouterr().err

@@ -159,6 +159,8 @@ def parse_claims(pairs: list[str] | None) -> dict[str, Any]:
             raise UsageError(f"bad --claim {pair!r}: expected NAME=VALUE (VALUE may be JSON)")
         try:
             claims[name] = json.loads(text)
+        except RecursionError:
+            raise UsageError(f"bad --claim {name}=...: the value is nested too deeply") from None
         except ValueError as exc:
             if text.strip()[:1] in ("[", "{", '"'):
                 # Meant as JSON (a list of permissions, an object): minting the raw text as a
