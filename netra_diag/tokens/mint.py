@@ -146,6 +146,16 @@ def _check_key(prof: Profile, algorithm: str, key: str | bytes) -> None:
             )
 
 
+def _unencodable(body: Mapping[str, Any]) -> str:
+    """Which claim JSON refuses (NaN, infinity, an object), named so it can be fixed."""
+    for name, value in body.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError, RecursionError):
+            return f"claim {name!r} ({type(value).__name__})"
+    return "the claims"
+
+
 def mint_token(
     sub: str,
     *,
@@ -218,8 +228,8 @@ def mint_token(
         header["kid"] = kid
     try:
         payload = json.dumps(body, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise UsageError(f"claims cannot be encoded as JSON: {exc}") from exc
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise UsageError(f"{_unencodable(body)} cannot be encoded as JSON: {exc}") from exc
     signing_input = (
         _jws.b64url_encode(json.dumps(header, separators=(",", ":")).encode())
         + "."
