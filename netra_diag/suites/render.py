@@ -178,7 +178,8 @@ def _recorded_lines(report: TriageReport, max_tests: int) -> list[tuple[bool, st
     for c in report.clusters:
         for tid in c.tests[:max_tests]:
             for rec in report.recordings.get(tid, ()):
-                lines.append((False, f"{tid}: {rec.path}: {rec.summary()}"))
+                # ("recording" between: "test_expired_token: /path" read as a secret's value)
+                lines.append((False, f"{tid}: recording {rec.path}: {rec.summary()}"))
                 lines += [(True, f"contract: {note}") for note in rec.contract_findings[:3]]
     return lines
 

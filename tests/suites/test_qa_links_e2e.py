@@ -128,15 +128,10 @@ def test_no_token_is_shown_whole_anywhere(outputs: tuple[SuiteRun, dict[str, str
         assert JWT_PATTERN.search(out) is None, fmt
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render.py _recorded_lines writes '<test id>: <path>': for a test named *_token "
-    "hide_assigned_secrets takes the path for the token's value and shows '<secret>'",
-)
 def test_markdown_shows_the_cassette_of_a_test_named_token(
     outputs: tuple[SuiteRun, dict[str, str]],
 ) -> None:
     run, shown = outputs
     markdown = shown["markdown"].replace("\\", "")
     for tid, name in FAILING.items():
-        assert f"- {tid}: {run.recordings / name}: " in markdown
+        assert f"- {tid}: recording {run.recordings / name}: " in markdown
