@@ -58,6 +58,7 @@ class TokenPanel(Panel):
         self.error = ""  # the form's last error (bad claims, TTL, profile, secret), plain text
         self._minting = False
         self.secret_warning = ""  # e.g. the named secret variable is unset: a fallback was used
+        self.mint_warning = ""  # why the service would refuse the last token minted, if it would
 
         from netra_diag.tokens import get_profile
 
@@ -162,7 +163,7 @@ class TokenPanel(Panel):
             self._minting = False
 
     def _mint(self) -> str | None:
-        from netra_diag.tokens import inspect_token, mint_token
+        from netra_diag.tokens import inspect_token, mint_token, verify_token
 
         self.error = ""
         try:
@@ -194,7 +195,18 @@ class TokenPanel(Panel):
             self._show_error(str(exc))
             return None
         self.token = token
-        self._show_inspection(inspect_token(token, now=now))
+        # A drift token minted on purpose (iss=netra-test) or by a typo in the claims: either
+        # way the panel says the service would refuse it, as `netra-diag token mint` does.
+        check = verify_token(token, key, now=now, profile=self.profile.value)
+        self.mint_warning = ""
+        if not check.ok:
+            codes = ", ".join(dict.fromkeys(str(f.code) for f in check.failures))
+            self.mint_warning = (
+                f"the {check.profile} service would reject this token ({codes}): "
+                f"{check.failures[0].message}"
+            )
+        note = f"<p><i>warning: {escape(self.mint_warning)}</i></p>" if self.mint_warning else ""
+        self._show_inspection(inspect_token(token, now=now), extra=note)
         self.verdict.value = "minted"
         return token
 

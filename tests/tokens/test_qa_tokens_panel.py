@@ -60,3 +60,15 @@ def test_the_panel_takes_the_profile_aliases_the_cli_takes() -> None:
     assert TokenPanel(profile="stg", environ={}).profile.value == "staging"
     with pytest.raises(UsageError, match=r"profile: unknown token profile 'bogus'; valid"):
         TokenPanel(profile="bogus", environ={})
+
+
+def test_minting_a_token_the_service_refuses_says_so() -> None:
+    panel = TokenPanel(environ={}, clock=lambda: NOW)
+    panel.claims.value = '{"iss": "netra-test"}'
+    assert panel.mint() is not None
+    assert panel.verdict.value == "minted"
+    assert panel.mint_warning.startswith("the local service would reject this token (wrong_issuer)")
+    assert "warning: the local service would reject" in panel.explanation.value
+    panel.claims.value = "{}"
+    panel.mint()
+    assert panel.mint_warning == "" and "warning" not in panel.explanation.value
