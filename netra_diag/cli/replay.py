@@ -10,7 +10,7 @@ from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.wording import plural
 
 if TYPE_CHECKING:
-    from netra_diag.live.replay_plan import ReplayPlan
+    from netra_diag.live.replay import ReplayOutcome, ReplayPlan
 
 __all__ = ["banner", "register"]
 
@@ -37,8 +37,9 @@ instead. Without --loop the command ends --linger seconds after every recorded c
 played (so a client reconnecting after the last one is still told so by a 503, not by a refused
 TCP connection). Prints the URL, then one line per replayed connection.
 
-exit codes: 0 ok (every recorded connection played, or Ctrl-C with --loop), 2 usage error (bad
-file, port in use, non-loopback host), 130 interrupted
+exit codes: 0 ok (every recorded connection played through, or Ctrl-C with --loop), 1 a client
+left before its recorded connection was played through (its line says CUT SHORT and what was
+never sent), 2 usage error (bad file, port in use, non-loopback host), 130 interrupted
 
 example:
   netra-diag replay run.jsonl --port 8001 --speed 2
@@ -108,17 +109,37 @@ def banner(file: str, plan: ReplayPlan, speed: float) -> str:
     0.157 s at speed 2)``: the recorded duration and the played one, each speed named once."""
     n = plan.n_connections
     return (
-        f"replaying {file} ({n} connection{'' if n == 1 else 's'}, {plan.n_frames} frames, "
+        f"replaying {file} ({plural(n, 'connection')}, {plural(plan.n_frames, 'frame')}, "
         f"{plural(plan.n_client_messages, 'client message')}; recorded {plan.duration_s:.3f} s, "
         f"{plan.duration_s / speed:.3f} s at speed {speed:g})"
     )
+
+
+def cut_short_text(outcome: ReplayOutcome, plan: ReplayPlan) -> str:
+    """What a client that left early never got: ``7 of 9 recorded frames never sent; the
+    client sent 0 of the 1 message the recorded client sent``."""
+    parts = []
+    if outcome.frames_unsent:
+        parts.append(
+            f"{outcome.frames_unsent} of {plural(outcome.frames_recorded, 'recorded frame')} "
+            "never sent"
+        )
+    close = plan.connections[outcome.connection - 1].close
+    if close is not None:
+        parts.append(f"the recorded close {close.code or 1006} never sent")
+    if outcome.client_messages < outcome.messages_recorded:
+        parts.append(
+            f"the client sent {outcome.client_messages} of the "
+            f"{plural(outcome.messages_recorded, 'message')} the recorded client sent"
+        )
+    return "; ".join(parts) or "the client closed before the recording's end"
 
 
 async def _serve(args: argparse.Namespace) -> int:
     import asyncio
 
     from netra_diag.errors import UsageError
-    from netra_diag.live.replay import ReplayOutcome, serve_cassette
+    from netra_diag.live.replay import serve_cassette
 
     if not args.linger >= 0:
         raise UsageError(f"--linger must be >= 0 seconds, got {args.linger}")
@@ -149,9 +170,10 @@ async def _serve(args: argparse.Namespace) -> int:
                 return
             how = "client closed" if outcome.client_closed_first else f"closed {outcome.close_code}"
             print(
-                f"{which}: {outcome.frames_sent} frames sent, "
+                f"{which}: {plural(outcome.frames_sent, 'frame')} sent, "
                 f"{plural(outcome.client_messages, 'client message')}, {how}, "
-                f"max lateness {outcome.max_lateness_ms:.2f} ms",
+                f"max lateness {outcome.max_lateness_ms:.2f} ms"
+                + (f"; CUT SHORT: {cut_short_text(outcome, plan)}" if outcome.cut_short else ""),
                 flush=True,
             )
 
@@ -179,5 +201,14 @@ async def _serve(args: argparse.Namespace) -> int:
             if not args.loop and rs.played:
                 played_at = loop.time() if played_at is None else played_at
                 if loop.time() - played_at >= args.linger:
-                    return int(ExitCode.OK)
+                    short = sum(o.cut_short for o in rs.outcomes)
+                    if not short:
+                        return int(ExitCode.OK)
+                    print(
+                        f"replay incomplete: {plural(short, 'connection')} of "
+                        f"{len(rs.outcomes)} ended before the recording did (see CUT SHORT "
+                        "above): the client did not get everything that was recorded",
+                        flush=True,
+                    )
+                    return int(ExitCode.FAILURE)
             await asyncio.sleep(0.1)

@@ -212,7 +212,12 @@ class ReplayServer:
             return ws.respond(HTTPStatus.SERVICE_UNAVAILABLE, self.beyond_text(number))
         index = admitted % n
         plan = self.plan.connections[index]
-        outcome = ReplayOutcome(connection=index + 1, answer=plan.answer)
+        outcome = ReplayOutcome(
+            connection=index + 1,
+            answer=plan.answer,
+            frames_recorded=plan.n_frames,
+            messages_recorded=plan.n_client_messages,
+        )
         self.outcomes.append(outcome)
         if plan.answer == "upgrade":
             self._pending[ws] = (plan, outcome)

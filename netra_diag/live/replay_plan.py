@@ -126,7 +126,8 @@ class ConnectionPlan:
         else:
             ends = "stays open until the client closes (no close recorded)"
         return (
-            f"{self.n_frames} frames, {plural(self.n_client_messages, 'client message')}, "
+            f"{plural(self.n_frames, 'frame')}, "
+            f"{plural(self.n_client_messages, 'client message')}, "
             f"{self.duration_s:.3f} s at speed 1, then {ends}"
         )
 

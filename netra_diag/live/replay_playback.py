@@ -46,7 +46,9 @@ class ReplayOutcome:
     """What happened during one replayed connection. Lateness is how far after its deadline each
     frame was handed to the socket: the replay's own scheduling error. ``connection`` is the
     recorded connection played (1-based), ``answer`` what was done with the upgrade
-    (``http_status`` for a recorded refusal)."""
+    (``http_status`` for a recorded refusal). ``frames_recorded`` and ``messages_recorded``
+    are what the recorded connection held; ``played_through`` is false when the client left
+    (or stopped sending) before the replay reached the recording's end."""
 
     frames_sent: int = 0
     client_messages: int = 0
@@ -57,6 +59,19 @@ class ReplayOutcome:
     connection: int = 1
     answer: Answer = "upgrade"
     http_status: int | None = None
+    frames_recorded: int = 0
+    messages_recorded: int = 0
+    played_through: bool = False
+
+    @property
+    def cut_short(self) -> bool:
+        """An accepted connection that ended before the replay reached the recording's end:
+        recorded frames (or the recorded close) never reached the client."""
+        return self.finished and self.answer == "upgrade" and not self.played_through
+
+    @property
+    def frames_unsent(self) -> int:
+        return max(0, self.frames_recorded - self.frames_sent)
 
     @property
     def max_lateness_ms(self) -> float:
@@ -125,6 +140,7 @@ async def _play(
             await _sleep_until(loop, deadline)
             if step.action == "close":
                 outcome.close_code = step.code
+                outcome.played_through = True
                 await _close(ws, step)
                 return
             await ws.send(step.text if step.text is not None else step.data or b"")
@@ -132,6 +148,7 @@ async def _play(
             outcome.frames_sent += 1
     # Nothing left to play: keep the connection as the recording left it until the client
     # closes it.
+    outcome.played_through = True
     await ws.wait_closed()
     outcome.client_closed_first = True
     outcome.close_code = ws.close_code
