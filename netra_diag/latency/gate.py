@@ -10,12 +10,14 @@ check had no data), ``PASS``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from netra_diag.latency.compare import ComparisonReport, PhaseComparison, group_name
+from netra_diag.latency.compare import ComparisonReport, PhaseComparison, Verdict, group_name
 from netra_diag.latency.sla_report import CheckResult, SlaReport
 from netra_diag.latency.units import Dimension, format_quantity
+from netra_diag.wording import plural
 
 __all__ = ["SlaGate"]
 
@@ -37,6 +39,24 @@ class SlaGate:
     @property
     def missing_required(self) -> tuple[CheckResult, ...]:
         return tuple(r for r in self.report.missing if r.check.required)
+
+    @property
+    def unjudged_slower(self) -> tuple[PhaseComparison, ...]:
+        """Phases too small to compare whose median is slower by more than the comparison's
+        floors: no regression can be shown, but a run 90 times slower on 3 samples is not
+        "fine" either, and the headline says so."""
+        if self.comparison is None:
+            return ()
+        c = self.comparison
+        out = []
+        for row in c.rows:
+            m = row.median
+            if row.verdict is not Verdict.INSUFFICIENT or not math.isfinite(m.delta):
+                continue
+            floor = max(c.min_absolute_change_ms, c.min_relative_change * abs(m.baseline))
+            if m.delta > floor:
+                out.append(row)
+        return tuple(out)
 
     @property
     def verdict(self) -> str:
@@ -67,6 +87,16 @@ class SlaGate:
             parts = [regressed, "the SLA checks themselves: " + details[0], *details[1:]]
         else:
             parts = [*details, *([regressed] if regressed else [])]
+        unjudged = self.unjudged_slower
+        if unjudged:
+            first = unjudged[0]
+            phases = "phase" if len(unjudged) == 1 else "phases"
+            verb = "looks" if len(unjudged) == 1 else "look"
+            parts.append(
+                f"{len(unjudged)} {phases} too small to compare {verb} slower than the baseline "
+                f"({group_name(first.key)}: median {_ms(first.median.baseline)} → "
+                f"{_ms(first.median.current)} on {plural(first.n_current, 'sample')})"
+            )
         name = self.report.spec.name
         return "; ".join([f"SLA {name!r}: {self.verdict} — {parts[0]}", *parts[1:]])
 
@@ -105,6 +135,7 @@ class SlaGate:
             verdict=self.verdict,
             passed=self.passed,
             regressed=bool(self.regressions),
+            unjudged_slower=[group_name(r.key) for r in self.unjudged_slower],
             headline=self.headline,
             comparison=self.comparison.to_dict() if self.comparison is not None else None,
         )
