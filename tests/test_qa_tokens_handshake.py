@@ -61,3 +61,20 @@ def test_a_pasted_known_bad_list_is_warned_of(capsys: pytest.CaptureFixture[str]
     out, err = capsys.readouterr()
     assert "warning: the paste is the known-bad subprotocol format" in err
     assert "jwt.<base64url eyJ…#" in out and token not in out + err
+
+
+@pytest.mark.parametrize("where", ["/ws/factory", "/ws?mode=factory"])
+def test_factory_mode_is_expected_to_refuse_the_upgrade(
+    where: str,
+    service: ThreadedService,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = service.url.removesuffix("/ws") + where
+    token = mint_token("u1", key=LOCAL_DEV_SECRET, now=time.time(), ttl="-5m")
+    assert main(["token", "handshake", token, "--url", url, "--json"]) == 0
+    expected = json.loads(capsys.readouterr().out)["expected"]
+    assert expected.startswith("refused under strict auth (HTTP 403 on the upgrade"), expected
+    monkeypatch.setenv("QA_TOKEN", token)
+    _, doc = probe_json(capsys, url, "--transport", "subprotocol", "--token-env", "QA_TOKEN")
+    assert doc["status"] == 403, doc

@@ -89,6 +89,21 @@ TEST_HELPER = SubprotocolFormat(
 _JWT_TRANSPORTS = frozenset(t.value for t in Transport if t is not Transport.NONE)
 _AUTHENTICATED = "authenticated (the server echoes the token-bearing subprotocol, if any)"
 _REJECTED = "rejected under strict auth (error frame + close 1008)"
+_REFUSED = "refused under strict auth (HTTP 403 on the upgrade: factory mode authenticates first)"
+
+
+def _rejected(url: str) -> str:
+    """How the service says no at ``url`` (PROTOCOL.md §2): main mode accepts, sends an error
+    frame and closes 1008; factory mode refuses the upgrade, which a client sees as HTTP 403."""
+    try:
+        parts = urlsplit(url)
+        mode = dict(parse_qsl(parts.query)).get("mode", "")
+    except ValueError:
+        return _REJECTED
+    factory = parts.path.rstrip("/") == "/ws/factory" or (
+        parts.path.rstrip("/") == "/ws" and mode == "factory"
+    )
+    return _REFUSED if factory else _REJECTED
 
 
 def _unread_carrier(kind: Transport, prefix: str, query_param: str, carried: str) -> str | None:
@@ -164,14 +179,14 @@ class Handshake:
             return self.expected
         parsed = parse_compact(self._token)
         if parsed.problems:
-            return f"{_REJECTED}: the token is malformed: {scrub(parsed.problems[0])}"
+            return f"{_rejected(self.url)}: the token is malformed: {scrub(parsed.problems[0])}"
         if now is None:
             return self.expected
         failures = _keyless_failures(parsed.header or {}, parsed.claims or {}, now)
         if not failures:
             return f"{self.expected}, if the server's secret signed it (not checked: no key here)"
         more = f" (and {len(failures) - 1} more: netra-diag token verify)" if failures[1:] else ""
-        return f"{_REJECTED}: {scrub(failures[0])}{more}"
+        return f"{_rejected(self.url)}: {scrub(failures[0])}{more}"
 
     def redacted(self, now: float | None = None) -> dict[str, Any]:
         """JSON-safe view with every copy of the token replaced by its fingerprint; with
@@ -316,17 +331,17 @@ def build_handshake(
         transport=kind.value,
         description=description,
         token_fingerprint=fingerprint(token) if token else "",
-        expected=_expected(kind, prefix, query_param, carried),
+        expected=_expected(url, kind, prefix, query_param, carried),
         _token=token,
     )
 
 
-def _expected(kind: Transport, prefix: str, query_param: str, carried: str) -> str:
+def _expected(url: str, kind: Transport, prefix: str, query_param: str, carried: str) -> str:
     if kind is Transport.NONE:
-        return "rejected under strict auth: no token (error frame + close 1008)"
+        return f"{_rejected(url)}: no token"
     unread = _unread_carrier(kind, prefix, query_param, carried)
     if unread:
-        return f"{_REJECTED}: no token reaches it: {unread}"
+        return f"{_rejected(url)}: no token reaches it: {unread}"
     return _AUTHENTICATED
 
 
