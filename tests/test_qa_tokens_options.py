@@ -43,3 +43,11 @@ def test_durations_out_of_range_are_usage_errors(
 ) -> None:
     assert main(["token", "verify", f"{option}={value}", token()]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_token_help_names_explain_and_the_ways_to_give_a_token(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["token"]) == 2
+    out = capsys.readouterr().out
+    assert "explain" in out and "@FILE" in out and "exit codes" in out

@@ -343,10 +343,17 @@ def register(sub: Any) -> None:
     """Add ``token`` and its actions to the top-level subparsers."""
     parser = sub.add_parser(
         "token",
-        help="mint, inspect, verify tokens; build auth handshakes",
-        description="Mint, inspect and verify the service's JWTs and build the handshake for "
-        "each way a client carries one (PROTOCOL.md §2–3).",
-        epilog="example: netra-diag token mint --sub u1 | netra-diag token inspect -",
+        help="mint, inspect, verify tokens and explain why one is rejected; build handshakes",
+        description="Mint, inspect and verify the service's JWTs, explain why one is rejected "
+        "(verify and explain are one action), and build the handshake for each way a client "
+        "carries one (PROTOCOL.md §2–3). A token may be given as pasted (quotes, 'Bearer ...', "
+        "a subprotocol entry or list, a URL, a JSON login response), on stdin (-) or in a file "
+        "(@FILE); only 'mint' prints a whole token.",
+        epilog="examples:\n  netra-diag token mint --sub u1 | netra-diag token inspect -\n"
+        '  netra-diag token explain --profile staging "$TOKEN"\n'
+        "  netra-diag token handshake @token.txt --all\n"
+        "exit codes: in each action's --help (2 when no action is given)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     actions = parser.add_subparsers(dest="token_action", metavar="ACTION")
 
