@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -157,7 +157,7 @@ def phase_metrics(frames_df: pd.DataFrame | _HasFrames) -> pd.DataFrame:
     ordered = ordered.drop(columns="_cassette_code")
     if not all(isinstance(c, str) for c in ordered.columns):
         ordered.columns = [str(c) for c in ordered.columns]
-    records: list[dict[str, Any]] = ordered.to_dict("records")
+    records = cast(list[dict[str, Any]], ordered.to_dict("records"))  # columns made str above
     bounds = np.flatnonzero(np.diff(code_order)) + 1
     starts = [0, *bounds.tolist()]
     ends = [*bounds.tolist(), len(records)]
