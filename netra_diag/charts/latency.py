@@ -129,6 +129,11 @@ def _trace_name(name: str, series: Series, log_x: bool) -> str:
     n = count(series)
     if log_x and _largest(series) <= 0:
         return f"{name} (n={n}, all 0 ms: not on the log axis)"
+    if log_x and not isinstance(series, LatencyHistogram):
+        zeros = int(np.count_nonzero(series <= 0))
+        if zeros:
+            # A log axis has no 0: they are drawn at its left edge, which read as "1 µs".
+            return f"{name} (n={n}; {zeros} at 0 ms, drawn at the left edge)"
     return f"{name} (n={n})"
 
 
