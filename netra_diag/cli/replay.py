@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from netra_diag.cli.exit_codes import ExitCode
@@ -13,6 +16,8 @@ if TYPE_CHECKING:
     from netra_diag.live.replay import ReplayOutcome, ReplayPlan
 
 __all__ = ["banner", "register"]
+
+_INTERRUPTED = 130  # as the CLI's own Ctrl-C handler: what a shell reports for an interruption
 
 _EPILOG = """\
 Serves FILE on ws://HOST:PORT/ws (any path is accepted). A cassette holds one connection per
@@ -39,7 +44,8 @@ TCP connection). Prints the URL, then one line per replayed connection.
 
 exit codes: 0 ok (every recorded connection played through, or Ctrl-C with --loop), 1 a client
 left before its recorded connection was played through (its line says CUT SHORT and what was
-never sent), 2 usage error (bad file, port in use, non-loopback host), 130 interrupted
+never sent), 2 usage error (bad file, port in use, non-loopback host), 130 interrupted (Ctrl-C
+or SIGTERM; the last line says which recorded connections were played, and which never were)
 
 example:
   netra-diag replay run.jsonl --port 8001 --speed 2
@@ -135,6 +141,61 @@ def cut_short_text(outcome: ReplayOutcome, plan: ReplayPlan) -> str:
     return "; ".join(parts) or "the client closed before the recording's end"
 
 
+class _Waits:
+    """Says what the replay waits for, once each: a client connection for the next recorded
+    connection (a session that reconnected, or ``--transport auto`` trying transports in turn,
+    recorded several), or, after ``QUIET_S`` of silence, a client message or close."""
+
+    QUIET_S = 5.0
+
+    def __init__(self, plan: ReplayPlan, clock: Callable[[], float]) -> None:
+        self.plan = plan
+        self.clock = clock
+        self.next_said = 0
+        self.since: dict[int, tuple[str, float]] = {}
+        self.said: set[tuple[int, str]] = set()
+
+    def say(self, outcomes: Sequence[ReplayOutcome]) -> None:
+        n, given = self.plan.n_connections, len(outcomes)
+        if 0 < given < n and given > self.next_said and all(o.finished for o in outcomes):
+            self.next_said = given
+            print(
+                f"waiting for a client connection to play recorded connection {given + 1} of "
+                f"{n} ({self.plan.connections[given].describe()}): the recorded session "
+                f"connected {n} times (it reconnected, or --transport auto tried one transport "
+                "after another); Ctrl-C to stop",
+                flush=True,
+            )
+        now = self.clock()
+        for number, outcome in enumerate(outcomes, start=1):
+            text = "" if outcome.finished else outcome.waiting_for
+            if not text:
+                self.since.pop(number, None)
+                continue
+            seen, since = self.since.setdefault(number, (text, now))
+            if seen != text:
+                self.since[number] = (text, now)
+            elif now - since >= self.QUIET_S and (number, text) not in self.said:
+                self.said.add((number, text))
+                print(f"replay {number}: waiting {now - since:.0f} s for {text}", flush=True)
+
+    def unplayed(self, outcomes: Sequence[ReplayOutcome]) -> str:
+        """The summary an interrupted replay ends with."""
+        n = self.plan.n_connections
+        done = [o for o in outcomes[:n] if o.finished]
+        text = f"stopped after {len(done)} of {plural(n, 'recorded connection')} played"
+        short = sum(o.cut_short for o in done)
+        if short:
+            text += f" ({short} cut short)"
+        still = len(outcomes[:n]) - len(done)
+        if still:
+            text += f"; {still} still playing"
+        if len(outcomes) < n:
+            text += f"; never requested: recorded connection {len(outcomes) + 1}"
+            text += f" to {n}" if len(outcomes) + 1 < n else ""
+        return text
+
+
 async def _serve(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -179,11 +240,9 @@ async def _serve(args: argparse.Namespace) -> int:
 
         loop = asyncio.get_running_loop()
         played_at: float | None = None
-        while True:  # without --loop, until every recorded connection was played; else Ctrl-C
-            for number, outcome in enumerate(list(rs.outcomes), start=1):
-                if outcome.finished and number not in reported:
-                    reported.add(number)
-                    report(outcome, number)
+
+        def poll() -> int | None:
+            nonlocal refused, tickets_answered, bad_tickets, played_at
             if rs.refused > refused:
                 refused = rs.refused
                 print(
@@ -211,4 +270,38 @@ async def _serve(args: argparse.Namespace) -> int:
                         flush=True,
                     )
                     return int(ExitCode.FAILURE)
-            await asyncio.sleep(0.1)
+            return None
+
+        waits = _Waits(plan, loop.time)
+        # SIGTERM (a CI script stopping the replay it started) ends it as Ctrl-C does: with the
+        # summary of what was played, not silently.
+        task = asyncio.current_task()
+        terminated = False
+
+        def on_term() -> None:
+            nonlocal terminated
+            terminated = True
+            if task is not None:
+                task.cancel()
+
+        # (Not on Windows, nor in a thread other than the main one.)
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGTERM, on_term)
+        try:
+            while True:  # without --loop, until every recorded connection was played
+                for number, outcome in enumerate(list(rs.outcomes), start=1):
+                    if outcome.finished and number not in reported:
+                        reported.add(number)
+                        report(outcome, number)
+                waits.say(rs.outcomes)
+                code = poll()
+                if code is not None:
+                    return code
+                await asyncio.sleep(0.1)
+        except asyncio.CancelledError:
+            if not args.loop:
+                print(waits.unplayed(rs.outcomes), flush=True)
+            if not terminated:
+                raise
+            print("stopped by SIGTERM", file=sys.stderr)
+            return int(ExitCode.OK) if args.loop else _INTERRUPTED

@@ -62,6 +62,9 @@ class ReplayOutcome:
     frames_recorded: int = 0
     messages_recorded: int = 0
     played_through: bool = False
+    # What the replay waits for from the client right now ("" while it is sending): a client
+    # that never sends its message would otherwise leave the replay silent.
+    waiting_for: str = ""
 
     @property
     def cut_short(self) -> bool:
@@ -128,9 +131,16 @@ async def _play(
     outcome: ReplayOutcome,
     scale: float,
 ) -> None:
+    prompts = len(plan.segments) - 1
     for index, segment in enumerate(plan.segments):
         if index > 0:
+            after = sum(1 for seg in plan.segments[index:] for s in seg if s.action == "send")
+            outcome.waiting_for = (
+                f"the client's message {index} of {prompts} (the recorded client sent one here; "
+                f"{after} recorded frame{'' if after == 1 else 's'} follow it)"
+            )
             received = await messages.get()
+            outcome.waiting_for = ""
             if received is None:
                 outcome.client_closed_first = True
                 return
@@ -149,7 +159,9 @@ async def _play(
     # Nothing left to play: keep the connection as the recording left it until the client
     # closes it.
     outcome.played_through = True
+    outcome.waiting_for = "the client to close the connection (everything recorded was sent)"
     await ws.wait_closed()
+    outcome.waiting_for = ""
     outcome.client_closed_first = True
     outcome.close_code = ws.close_code
 
