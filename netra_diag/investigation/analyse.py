@@ -288,7 +288,7 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
     # Without a fan-out summary, infrastructure, auth and isolation are read from the cassettes.
     from_cassettes = [] if fan else cassette_checks(inv.streams, inv.contracts)
     checks += [c for c in from_cassettes if c.name != "isolation"]
-    checks.append(contract_check(inv.streams, inv.contracts))
+    checks += contract_check(inv.streams, inv.contracts)
     isolation = dict(fan.get("isolation") or {})
     if isolation.get("verdict"):
         reasons = "; ".join(isolation.get("reasons", ()))

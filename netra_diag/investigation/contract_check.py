@@ -38,23 +38,125 @@ def _never_connected(report: ContractReport) -> bool:
     return bool(report.errors) and all(str(f.rule) == "not_connected" for f in report.errors)
 
 
-def contract_check(streams: Sequence[Any], contracts: Mapping[str, ContractReport]) -> Check:
-    """The ``contracts`` check of ``contracts`` (reports by stream label) over ``streams``."""
+# PROTOCOL.md §5: up to 30 s between consecutive events of a run; §8: the first frame after a
+# message within 45 s. A client that stopped waiting sooner cannot say the run never finished.
+MAX_EVENT_GAP_S = 30.0
+MAX_FIRST_FRAME_S = 45.0
+
+
+def cut_short_runs(stream: Any) -> dict[str, float]:
+    """Runs of ``stream`` the client stopped waiting for sooner than the protocol lets the
+    service take: run id -> seconds waited since the run's last event. A run stops so at its
+    timeout (``run_end`` outcome ``timeout``), or when the client itself closed the session (or
+    the recording just ends: Ctrl-C, a killed process) before the run's ``run_end``."""
+    cut: dict[str, float] = {}
+    sent: float | None = None  # the message of a run that has not ended yet
+
+    def stop(at: float, run_id: Any) -> None:
+        if not isinstance(run_id, str) or not run_id:
+            return
+        times = [e.t for e in stream.events if e.event.run_id == run_id and e.t <= at]
+        waited = at - max(times) if times else at - (sent or 0.0)
+        if waited < (MAX_EVENT_GAP_S if times else MAX_FIRST_FRAME_S):
+            cut[run_id] = waited
+
+    def pending_run(until: float) -> Any:
+        after = [e for e in stream.events if sent is not None and sent <= e.t <= until]
+        return next((e.event.run_id for e in reversed(after) if e.event.run_id), None)
+
+    for mark in stream.marks:
+        if mark.name == "message_sent":
+            sent = mark.t
+        elif mark.name == "run_end":
+            if mark.data.get("outcome") == "timeout":
+                stop(mark.t, mark.data.get("run_id"))
+            sent = None
+        elif mark.name == "close" and sent is not None:
+            if mark.data.get("initiated_by") == "client":
+                stop(mark.t, pending_run(mark.t))
+            sent = None
+    if sent is not None and stream.end is not None:
+        stop(stream.end, pending_run(stream.end))
+    return cut
+
+
+def _explained_by_cut(finding: Any, cut: Mapping[str, float]) -> bool:
+    """Whether ``finding`` is what any run the client cut short shows: no agent_completed, a
+    tool left open, an event due later missing (a missing ``agent_started`` is not: it comes
+    first)."""
+    run_id = getattr(finding.run, "run_id", None)
+    if run_id not in cut:
+        return False
+    rule = str(finding.rule)
+    if rule == "missing_event":
+        return "agent_started" not in finding.message
+    return rule in ("no_terminal", "unfinished_tool")
+
+
+def contract_check(
+    streams: Sequence[Any], contracts: Mapping[str, ContractReport]
+) -> tuple[Check, ...]:
+    """The ``contracts`` check of ``contracts`` (reports by stream label) over ``streams``, led
+    by a failing ``runs`` check (timeout) when the only broken contracts are runs the client
+    stopped waiting for sooner than the protocol allows the service."""
     asked = {s.label for s in streams if _asked_for_a_run(s)}
     idle = [
         label for label, r in contracts.items() if not r.ok and not r.errors and label not in asked
     ]
     unreached = [label for label, r in contracts.items() if _never_connected(r)]
+    cut_by_label = {s.label: cut for s in streams if (cut := cut_short_runs(s))}
+    # Sessions whose every error is what a cut-short run shows: not counted as broken.
+    cut_only = [
+        label
+        for label, r in contracts.items()
+        if r.errors
+        and label in cut_by_label
+        and all(_explained_by_cut(f, cut_by_label[label]) for f in r.errors)
+    ]
     left_out = {*idle, *unreached}
-    failing = [r for label, r in contracts.items() if not r.ok and label not in left_out]
+    # Each broken session by the rules it broke, less what its cut-short runs explain.
+    failing = {
+        label: {
+            str(f.rule) for f in r.errors if not _explained_by_cut(f, cut_by_label.get(label, {}))
+        }
+        for label, r in contracts.items()
+        if not r.ok and label not in left_out and label not in cut_only
+    }
     judged = len(contracts) - len(left_out)
     notes = ""
     if idle:
         notes += f"; {plural(len(idle), 'session')} asked for no agent run"
     if unreached:
         notes += f"; {plural(len(unreached), 'session')} never connected (see infrastructure)"
+    lead: tuple[Check, ...] = ()
+    if cut_only:
+        waits = [w for label in cut_only for w in cut_by_label[label].values()]
+        cut_text = (
+            f"{plural(len(waits), 'run')} in {plural(len(cut_only), 'session')} cut short by "
+            f"the client, which stopped waiting {min(waits):.1f}–{max(waits):.1f} s after the "
+            f"last event (the protocol allows {MAX_EVENT_GAP_S:g} s between events): their "
+            "missing agent_completed is no proof of a broken contract"
+        )
+        notes += f"; {cut_text}"
+        if not failing:
+            lead = (Check("runs", CheckKind.TIMEOUT, False, cut_text),)
     if not contracts:
-        return Check("contracts", CheckKind.CONTRACT, False, "no recording to check")
+        return (Check("contracts", CheckKind.CONTRACT, False, "no recording to check"),)
+    if cut_only and not failing and len(cut_only) == judged:
+        # Every judged session's findings are what its cut-short runs show: nothing held.
+        detail = f"not verified: no run was followed to its end{notes}"
+        return (*lead, Check("contracts", CheckKind.CONTRACT, True, detail, verified=False))
+    return (*lead, _verdict(contracts, failing, judged, idle, unreached, notes))
+
+
+def _verdict(
+    contracts: Mapping[str, ContractReport],
+    failing: Mapping[str, set[str]],
+    judged: int,
+    idle: Sequence[str],
+    unreached: Sequence[str],
+    notes: str,
+) -> Check:
     if not judged:
         if unreached:
             why = f"no session connected, so no event was checked{notes}"
@@ -63,13 +165,13 @@ def contract_check(streams: Sequence[Any], contracts: Mapping[str, ContractRepor
         return Check("contracts", CheckKind.CONTRACT, True, f"not verified: {why}", verified=False)
     if failing:
         # Sessions per broken rule (a session may break several), every rule named.
-        rules = Counter(rule for r in failing for rule in {str(f.rule) for f in r.errors})
+        rules = Counter(rule for broken in failing.values() for rule in broken)
         shown = rules.most_common(4)
         parts = [f"{rule} in {n}" for rule, n in shown]
         if len(rules) > len(shown):
             parts.append(f"+{plural(len(rules) - len(shown), 'other rule')}")
         # Not ok without an error finding: no agent event, so nothing was checked (INCONCLUSIVE).
-        empty = sum(not r.errors for r in failing)
+        empty = sum(not contracts[label].errors for label in failing)
         if empty:
             parts.append(f"no agent events in {empty}")
         detail = (
