@@ -26,10 +26,21 @@ _UNITS: dict[str, tuple[Dimension, float]] = {
     "µs": (Dimension.TIME, 1e-3),
     "μs": (Dimension.TIME, 1e-3),
     "ms": (Dimension.TIME, 1.0),
+    "msec": (Dimension.TIME, 1.0),
+    "millisecond": (Dimension.TIME, 1.0),
+    "milliseconds": (Dimension.TIME, 1.0),
     "s": (Dimension.TIME, 1e3),
     "sec": (Dimension.TIME, 1e3),
+    "secs": (Dimension.TIME, 1e3),
+    "second": (Dimension.TIME, 1e3),
+    "seconds": (Dimension.TIME, 1e3),
     "min": (Dimension.TIME, 60e3),
+    "mins": (Dimension.TIME, 60e3),
+    "minute": (Dimension.TIME, 60e3),
+    "minutes": (Dimension.TIME, 60e3),
     "h": (Dimension.TIME, 3600e3),
+    "hour": (Dimension.TIME, 3600e3),
+    "hours": (Dimension.TIME, 3600e3),
     "/s": (Dimension.RATE, 1.0),
     "per s": (Dimension.RATE, 1.0),
     "events/s": (Dimension.RATE, 1.0),
@@ -90,7 +101,9 @@ def parse_quantity(text: str | float | int, *, unit: str | None = None) -> Quant
         return Quantity(number, Dimension.COUNT, shown)
     key = rest.lower()
     if key not in _UNITS:
-        known = ", ".join(sorted({k for k in _UNITS if k.isascii()}))
+        if re.match(r"^,\d", rest):
+            raise ValueError(f"{shown!r}: write the decimal with a point, e.g. '1.5 s'")
+        known = ", ".join(sorted(k for k in _UNITS if k.isascii() and "illi" not in k))
         raise ValueError(f"unknown unit {rest!r} in {shown!r} (known: {known})")
     dimension, scale = _UNITS[key]
     return Quantity(number * scale, dimension, shown)
