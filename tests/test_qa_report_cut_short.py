@@ -37,3 +37,17 @@ def test_runs_cut_short_by_the_client_are_a_timeout_not_a_broken_contract(
     assert "broke the event contract" not in inv.headline
     assert inv.headline.startswith("2 runs in 2 sessions cut short by the client")
     assert report.exit_code_for(inv.checks) is ExitCode.TIMEOUT
+
+
+def test_one_cut_short_run_is_named_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = tmp_path / "rec"
+    with start_in_thread(EmulatorConfig(auth=AuthMode.STRICT, timing=PACED)) as svc:
+        argv = ["fanout", str(svc.url), "--users", "1", "--runs", "1", "--timeout", "0.6"]
+        main([*argv, "--record", str(record)])
+    capsys.readouterr()
+    runs = {c.name: c for c in investigation.analyse(record, results=[]).checks}["runs"]
+    assert runs.detail.startswith("1 run in 1 session cut short by the client, which stopped ")
+    assert "–" not in runs.detail.split("after the last event")[0]
+    assert runs.detail.endswith(": its missing agent_completed is no proof of a broken contract")

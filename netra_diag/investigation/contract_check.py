@@ -129,16 +129,25 @@ def contract_check(
     if unreached:
         notes += f"; {plural(len(unreached), 'session')} never connected (see infrastructure)"
     lead: tuple[Check, ...] = ()
-    if cut_only:
-        waits = [w for label in cut_only for w in cut_by_label[label].values()]
+    # Every session with a finding its cut-short run explains, broken elsewhere or not.
+    touched = [
+        label
+        for label, r in contracts.items()
+        if label in cut_by_label
+        and any(_explained_by_cut(f, cut_by_label[label]) for f in r.errors)
+    ]
+    if touched:
+        waits = sorted(w for label in touched for w in cut_by_label[label].values())
+        span = f"{waits[0]:.1f} s" if len(waits) == 1 else f"{waits[0]:.1f}–{waits[-1]:.1f} s"
         cut_text = (
-            f"{plural(len(waits), 'run')} in {plural(len(cut_only), 'session')} cut short by "
-            f"the client, which stopped waiting {min(waits):.1f}–{max(waits):.1f} s after the "
-            f"last event (the protocol allows {MAX_EVENT_GAP_S:g} s between events): their "
-            "missing agent_completed is no proof of a broken contract"
+            f"{plural(len(waits), 'run')} in {plural(len(touched), 'session')} cut short by "
+            f"the client, which stopped waiting {span} after the last event (the protocol "
+            f"allows {MAX_EVENT_GAP_S:g} s between events): "
+            f"{'its' if len(waits) == 1 else 'their'} missing agent_completed is no proof of "
+            "a broken contract"
         )
         notes += f"; {cut_text}"
-        if not failing:
+        if cut_only and not failing:
             lead = (Check("runs", CheckKind.TIMEOUT, False, cut_text),)
     if not contracts:
         return (Check("contracts", CheckKind.CONTRACT, False, "no recording to check"),)
