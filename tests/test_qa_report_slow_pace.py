@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from netra_diag import investigation
+from netra_diag.cli import main
 
 
 def test_the_wait_for_a_run_follows_the_pace() -> None:
@@ -25,3 +28,13 @@ async def test_runs_at_a_slow_pace_complete_and_keep_their_contract(tmp_path: Pa
     inv = investigation.analyse(collection.record_dir, results=[])
     contracts = {c.name: c for c in inv.checks}["contracts"]
     assert contracts.passed and contracts.verified, contracts.detail
+
+
+def test_the_demo_help_says_how_long_a_run_is_waited_for(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "each run is waited for 5 s at 0.25, longer in proportion at a slower pace" in text
+    assert "'' for none (an unknown name is refused with the list of names;" in text
