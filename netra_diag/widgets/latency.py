@@ -79,6 +79,18 @@ class LatencyPanel(Panel):
         phases: Sequence[str] | None = None,
         kind: str = "histogram",
     ) -> None:
+        missing = [c for c in ("phase", "value_ms") if c not in getattr(metrics, "columns", ())]
+        if missing:
+            from netra_diag.errors import LatencyDataError
+
+            raise LatencyDataError(
+                "LatencyPanel",
+                f"metrics need column(s) {missing} (latency.phase_metrics(frames) gives them); "
+                f"got {list(getattr(metrics, 'columns', []))}",
+            )
+        if "cassette" not in metrics.columns:
+            # A table built by hand: one recording, named for what it is.
+            metrics = metrics.assign(cassette="(these metrics)")
         self.metrics = metrics
         self.sla_spec = sla
         self.sla_report: Any = None
@@ -146,7 +158,9 @@ class LatencyPanel(Panel):
         rows = self.selected()
         phases = list(self.phases.value)
         empty = ""
-        if not self.recordings.value:
+        if self.metrics.empty:
+            empty = "no measurements: the recordings hold no phase to measure"
+        elif not self.recordings.value:
             empty = "no recording selected: pick one or more (shift- or ctrl-click)"
         elif not phases:
             empty = "no phase selected: pick one or more (shift- or ctrl-click)"
@@ -166,18 +180,22 @@ class LatencyPanel(Panel):
             self.summary_html.value = f"<p>{escape(empty)}</p>"
             self.sla_report = None
             if self.sla_spec is not None:
+                # With no measurements at all the SLA is still evaluated: every check "no data".
                 self.sla_html.value = (
                     "<p>no recording selected: the SLA is not evaluated</p>"
-                    if not self.recordings.value
+                    if not self.recordings.value and not self.metrics.empty
                     else self._sla_html(evaluate_sla(self.sla_spec, rows))
                 )
             return
         chosen = rows[rows["phase"].isin(phases)] if phases else rows
         # Failed attempts stay in: the summary counts them ("failed") rather than showing the
         # runs that finished as if they were all.
-        summary = summarize_latency(chosen, by=_BY) if len(chosen) else None
+        by = [c for c in _BY if c in chosen.columns]
+        summary = summarize_latency(chosen, by=by) if len(chosen) else None
         self.summary_html.value = (
-            _frame_html(summary.to_frame(), _SUMMARY_COLUMNS) if summary else "<p>no samples</p>"
+            _frame_html(summary.to_frame(), [*by, *_SUMMARY_COLUMNS[len(_BY) :]])
+            if summary
+            else "<p>no samples</p>"
         )
         if self.sla_spec is not None:
             self.sla_html.value = self._sla_html(evaluate_sla(self.sla_spec, rows))
