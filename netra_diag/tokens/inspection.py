@@ -18,8 +18,8 @@ from netra_diag.errors import MalformedToken
 from netra_diag.redaction import fingerprint, scrub, scrub_obj
 from netra_diag.tokens import _jws
 from netra_diag.tokens.arguments import token_text
+from netra_diag.tokens.notes import SIGNATURE_BYTES, TIME_CLAIMS, lifetime_note, token_notes
 from netra_diag.tokens.paste import unwrap_paste
-from netra_diag.tokens.profiles import PROFILES
 from netra_diag.tokens.timefmt import format_delta, format_instant, format_relative
 from netra_diag.wording import plural
 
@@ -37,9 +37,6 @@ __all__ = [
 ]
 
 PART_NAMES = ("header", "payload", "signature")
-TIME_CLAIMS = ("iat", "nbf", "exp")
-# Signature sizes for the algorithms the service meets; a different size means a truncated paste.
-SIGNATURE_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64, "ES256": 64, "ES384": 96}
 
 
 @dataclass(frozen=True)
@@ -196,19 +193,6 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _lifetime_note(lifetime: float) -> str:
-    if not math.isfinite(lifetime):
-        return ""
-    matches = [
-        f"{p.name} {kind}"
-        for p in PROFILES.values()
-        if p.name != "local"
-        for kind, ttl in (("access", p.access_ttl_s), ("refresh", p.refresh_ttl_s))
-        if ttl == round(lifetime)
-    ]
-    return f" = the {' / '.join(matches)} lifetime" if matches else ""
-
-
 @dataclass(frozen=True)
 class TokenInspection:
     """What can be read from a token without its key. Holds no token, only its fingerprint."""
@@ -318,7 +302,7 @@ class TokenInspection:
             lines.append(f"signature {self.signature_bytes} bytes (not verified: no key given)")
         status = self.status
         if self.lifetime_s is not None and self.claims is not None:
-            status += f"; lifetime {format_delta(self.lifetime_s)}{_lifetime_note(self.lifetime_s)}"
+            status += f"; lifetime {format_delta(self.lifetime_s)}{lifetime_note(self.lifetime_s)}"
         lines.append(f"status  {status}")
         lines.extend(f"problem {p}" for p in self.problems)
         lines.extend(f"note    {n}" for n in self.notes)
@@ -326,39 +310,6 @@ class TokenInspection:
 
     def __str__(self) -> str:
         return self.describe()
-
-
-def _notes(parsed: ParsedToken, times: Mapping[str, float]) -> list[str]:
-    notes: list[str] = []
-    header, claims = parsed.header or {}, parsed.claims
-    alg = header.get("alg")
-    if isinstance(alg, str) and alg.lower() == "none":
-        notes.append("alg is 'none': the token is unsigned and the service refuses it")
-    typ = header.get("typ")
-    if typ is not None and str(typ).upper() != "JWT":
-        notes.append(f"header typ is {typ!r}, usually 'JWT'")
-    if parsed.signature is not None and isinstance(alg, str):
-        expected = SIGNATURE_BYTES.get(alg)
-        if not parsed.signature and alg.lower() != "none":
-            notes.append(f"signature part is empty although alg is {alg}: the token is unsigned")
-        elif expected and len(parsed.signature) != expected:
-            notes.append(
-                f"signature is {len(parsed.signature)} bytes; {alg} makes {expected} "
-                "(truncated or altered when copied?)"
-            )
-    if claims is not None:
-        for name in TIME_CLAIMS:
-            if name in claims and name not in times:
-                notes.append(
-                    f"claim {name} is {claims[name]!r}, not a NumericDate (RFC 7519 §2: epoch "
-                    "seconds)"
-                )
-        if "token_type" not in claims and "type" in claims:
-            notes.append(
-                "type is set but token_type is not: the service reads token_type "
-                "(test-helper drift)"
-            )
-    return notes
 
 
 def token_sub_exp(token: str) -> tuple[str | None, float | None]:
@@ -395,7 +346,10 @@ def inspect_token(token: str | bytes, *, now: float) -> TokenInspection:
         header=parsed.header,
         claims=parsed.claims,
         problems=parsed.problems,
-        notes=(*([pasted.warning] if pasted.warning else []), *_notes(parsed, times)),
+        notes=(
+            *([pasted.warning] if pasted.warning else []),
+            *token_notes(parsed.header, parsed.claims, parsed.signature, times, now),
+        ),
         unwrapped=unwrapped,
         signature_bytes=None if parsed.signature is None else len(parsed.signature),
         parts=parsed.parts,

@@ -13,7 +13,7 @@ from typing import Any
 
 from netra_diag.tokens import _jws
 from netra_diag.tokens.failures import Failure, FailureCode
-from netra_diag.tokens.inspection import SIGNATURE_BYTES
+from netra_diag.tokens.notes import SIGNATURE_BYTES
 from netra_diag.tokens.profiles import LOCAL_DEV_SECRET, Profile
 
 __all__ = ["check_secret_length", "check_signature"]

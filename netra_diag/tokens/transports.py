@@ -24,8 +24,8 @@ from netra_diag.tokens.extraction import (
     QUERY_PARAMS,
     TOKEN_PREFIXES,
 )
-from netra_diag.tokens.failures import FailureCode
 from netra_diag.tokens.inspection import binary_problem, parse_compact
+from netra_diag.tokens.keyless import keyless_refusals
 
 __all__ = [
     "GOLDEN_PATH",
@@ -182,7 +182,9 @@ class Handshake:
             return f"{_rejected(self.url)}: the token is malformed: {scrub(parsed.problems[0])}"
         if now is None:
             return self.expected
-        failures = _keyless_failures(parsed.header or {}, parsed.claims or {}, now)
+        failures = [
+            f.message for f in keyless_refusals(parsed.header or {}, parsed.claims or {}, now)
+        ]
         if not failures:
             return f"{self.expected}, if the server's secret signed it (not checked: no key here)"
         more = f" (and {len(failures) - 1} more: netra-diag token verify)" if failures[1:] else ""
@@ -212,23 +214,6 @@ class Handshake:
             f"Handshake(transport={self.transport!r}, url={shown['url']!r}, "
             f"headers={shown['headers']!r}, subprotocols={shown['subprotocols']!r})"
         )
-
-
-def _keyless_failures(
-    header: Mapping[str, Any], claims: Mapping[str, Any], now: float
-) -> list[str]:
-    """What every profile's service refuses in these claims, without the key: the audience
-    and env rules differ by environment, which a handshake does not know."""
-    from netra_diag.tokens.profiles import get_profile
-    from netra_diag.tokens.rules import check_identity, check_required, check_times
-
-    alg = header.get("alg")
-    if isinstance(alg, str) and alg.lower() == "none":
-        return ["alg is 'none': the service refuses unsigned tokens"]
-    local = get_profile("local")
-    found = check_required(claims) + check_times(claims, now, 0.0, 86400, local)
-    found += check_identity(claims, local, local.allowed_audiences, "access", None, None)
-    return [f.message for f in found if f.code not in (FailureCode.ENV_MISMATCH,)]
 
 
 def _check_carriable(token: str) -> None:
