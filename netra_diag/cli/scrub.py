@@ -1,10 +1,18 @@
-"""``netra-diag scrub FILE.ipynb... [--check]``: keep tokens and secrets out of committed notebooks.
+"""``netra-diag scrub FILE... [--check]``: keep tokens and secrets out of committed notebooks and
+cassettes.
 
-Every output that contains a JWT (or a base64url-wrapped one) or the value of a secret
-environment variable is removed; a token or secret in a cell's source or metadata is replaced by
-its fingerprint. ``--strip-outputs`` removes all outputs (notebooks are committed without them),
-``--clear-counts`` the execution counts. ``--check`` changes nothing and exits 1 when a file would
-change: that is the pre-commit hook (``.pre-commit-hooks.yaml``).
+Notebooks (``.ipynb``): every output that contains a JWT (or a base64url-wrapped one) or the value
+of a secret environment variable is removed; a token or secret in a cell's source or metadata is
+replaced by its fingerprint. ``--strip-outputs`` removes all outputs (notebooks are committed
+without them), ``--clear-counts`` the execution counts.
+
+Cassettes (``.jsonl``, docs/cassette-format.md): every token, secret value, ticket in a URL and
+value of a secret-named key (``api_key=…``, ``Bearer …``) on any line, damaged lines included, is
+replaced by its fingerprint (or ``<secret>``); every other line is kept as it is. A recorder
+scrubs what it knows as it writes; this catches what it did not know.
+
+A directory means every notebook and cassette below it. ``--check`` changes nothing and exits 1
+when a file would change: that is the pre-commit hook (``.pre-commit-hooks.yaml``).
 """
 
 from __future__ import annotations
@@ -27,11 +35,13 @@ EPILOG = """\
 exit codes:
   0  nothing to change (or, without --check, files were cleaned)
   1  --check: at least one file would change (nothing was written)
-  2  a file is missing or not a notebook
+  2  a file is missing, not a notebook or cassette, or a directory holds neither (the others
+     are still checked)
 
 examples:
   netra-diag scrub notebooks/*.ipynb --strip-outputs
   netra-diag scrub --check notebooks/live_session.ipynb   # as a pre-commit hook does
+  netra-diag scrub --check cassettes/                     # before sharing recordings in a PR
 """
 
 
@@ -138,15 +148,39 @@ def scrub_file(
     return result
 
 
+def _expand(path: Path) -> list[Path]:
+    """A file as given; a directory as its notebooks and cassettes (hidden ones, such as
+    ``.ipynb_checkpoints`` and reserved cassettes, left out)."""
+    from netra_diag.errors import UsageError
+
+    if not path.is_dir():
+        return [path]
+    found = sorted(
+        p
+        for p in path.rglob("*")
+        if p.suffix in (".ipynb", ".jsonl")
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
+    if not found:
+        raise UsageError(f"{path}: no notebooks (*.ipynb) or cassettes (*.jsonl) found")
+    return found
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "scrub",
-        help="remove outputs holding tokens or secrets from notebooks (pre-commit hook)",
+        help="remove tokens and secrets from notebooks and cassettes (pre-commit hook)",
         description=__doc__,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("files", nargs="+", metavar="FILE.ipynb", help="notebooks to scrub")
+    parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="notebooks (.ipynb) and cassettes (.jsonl) to scrub, or directories holding them",
+    )
     parser.add_argument(
         "--check",
         action="store_true",
@@ -155,31 +189,48 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--strip-outputs",
         action="store_true",
-        help="remove every output and execution count (commit notebooks without outputs)",
+        help="notebooks: remove every output and execution count (commit notebooks without "
+        "outputs)",
     )
-    parser.add_argument("--clear-counts", action="store_true", help="also clear execution counts")
+    parser.add_argument(
+        "--clear-counts", action="store_true", help="notebooks: also clear execution counts"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from netra_diag.errors import UsageError
+    from netra_diag.cli.scrub_cassette import CassetteScrub, scrub_cassette
+    from netra_diag.errors import RecordingError, UsageError
     from netra_diag.report.safety import secret_values
 
     secrets = secret_values(os.environ)
     would_change = False
     failed = 0
     status = ExitCode.OK
+    paths: list[Path] = []
+    empty_dirs = 0
     for name in args.files:
-        path = Path(name)
         try:
-            result = scrub_file(
-                path,
-                secrets,
-                check=args.check,
-                strip_outputs=args.strip_outputs,
-                clear_counts=args.clear_counts,
-            )
+            paths.extend(_expand(Path(name)))
         except UsageError as exc:
+            print(f"netra-diag scrub: error: {exc}", file=sys.stderr)
+            status = ExitCode.USAGE
+            failed += 1
+            empty_dirs += 1
+    for path in paths:
+        result: ScrubResult | CassetteScrub
+        try:
+            if path.suffix == ".jsonl":
+                result = scrub_cassette(path, secrets, check=args.check)
+            else:
+                result = scrub_file(
+                    path,
+                    secrets,
+                    check=args.check,
+                    strip_outputs=args.strip_outputs,
+                    clear_counts=args.clear_counts,
+                )
+        except (UsageError, RecordingError) as exc:
             print(f"netra-diag scrub: error: {exc}", file=sys.stderr)
             status = ExitCode.USAGE
             failed += 1
@@ -190,9 +241,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"{path}: {verb}: {result.describe()}")
     if status is not ExitCode.OK:
         # Every other file was still checked: say so, so a missing one does not hide them.
-        checked = len(args.files) - failed
+        total = len(paths) + empty_dirs
+        checked = total - failed
         print(
-            f"netra-diag scrub: {checked} of {len(args.files)} files checked"
+            f"netra-diag scrub: {checked} of {total} files checked"
             + ("; some would change (see above)" if would_change else "")
             + f"; {failed} missing or unreadable",
             file=sys.stderr,
