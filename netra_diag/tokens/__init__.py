@@ -5,9 +5,11 @@ takes ``now`` (epoch seconds). Module map:
 
 - ``profiles``   — what each environment issues and accepts (PROTOCOL.md §3)
 - ``mint``       — ``mint_token``, ``parse_ttl``
-- ``inspection`` — ``inspect_token`` (no key; never raises on a bad token)
+- ``inspection`` — ``inspect_token`` (no key; never raises on a bad token); its notes in ``notes``
+- ``paste``      — the token in what was pasted (Bearer, a subprotocol list, a URL, JSON, quotes)
 - ``arguments``  — the type checks every entry point shares (``UsageError``, bytes decoded)
-- ``verify``     — ``verify_token`` with every failure explained (rules in ``rules``)
+- ``verify``     — ``verify_token`` with every failure explained (rules in ``rules`` and
+  ``signature``; ``keyless`` is what the service refuses whatever the key)
 - ``transports`` — client side of PROTOCOL.md §2: ``build_handshake``, known-bad formats
 - ``extraction`` — server side of PROTOCOL.md §2: where the service finds the token
 - ``timefmt``    — ``format_delta`` and friends
