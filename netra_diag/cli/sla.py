@@ -210,8 +210,20 @@ def run_show(args: argparse.Namespace) -> int:
     print(f"{spec.name}: {plural(len(spec.checks), 'check')}{source}")
     for check in spec.checks:
         flags = "" if check.required else " (optional)"
-        window = f" sustained {check.sustained_ms / 1000:g} s" if check.sustained_ms else ""
-        print(f"  {check.id}: {check.phase} {check.rule}{window}{flags}")
+        # Everything that decides which rows count and how: a reader of this list should not
+        # need the file to know what "rate > 50 /s" or a filtered check measures.
+        extra = []
+        if check.statistic == "rate":
+            extra.append(f"over bursts of {check.burst} events")
+        if check.sustained_ms:
+            extra.append(f"sustained {check.sustained_ms / 1000:g} s")
+        if check.source:
+            extra.append(f"source {check.source}")
+        extra += [f"{k} = {v!r}" for k, v in check.where.items()]
+        if check.min_samples > 1:
+            extra.append(f"at least {check.min_samples} samples")
+        how = f" ({', '.join(extra)})" if extra else ""
+        print(f"  {check.id}: {check.phase} {check.rule}{how}{flags}")
         if check.direction_note:
             print(f"    warning: {check.direction_note}")
     return int(ExitCode.OK)
