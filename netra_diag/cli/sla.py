@@ -315,8 +315,8 @@ def run_check(args: argparse.Namespace) -> int:
         )
     if comparison is not None:
         lines += ["", comparison.text()]
-    if args.summary and summary is not None:
-        lines += ["", summary.text()]
+    if args.summary:
+        lines += ["", summary.text() if summary is not None else "no latency samples"]
     emit("\n".join(lines) + "\n")
     return int(code)
 

@@ -34,3 +34,11 @@ def test_show_names_filters_and_burst(tmp_path: Path, capsys: pytest.CaptureFixt
     )
     assert main(["sla", "show", "service"]) == ExitCode.OK
     assert "event_gap rate > 50 /s (over bursts of 20 events)" in capsys.readouterr().out
+
+
+def test_summary_of_nothing_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from latency_kit import CassetteBuilder
+
+    path = CassetteBuilder(user="u1").write(tmp_path / "empty.jsonl")  # a header, no lines
+    main(["sla", "check", "service", str(path), "--summary"])
+    assert capsys.readouterr().out.rstrip().endswith("no latency samples")
