@@ -213,8 +213,12 @@ def suite_statuses(
             if tid not in elsewhere:
                 cause_of[tid] = category_label(cluster.category)
     weak_of: dict[str, list[str]] = {}
-    for sig in vacuous:
-        weak_of.setdefault(sig.subject, []).append(sig.kind)
+    if vacuous:
+        # (a failing test's session that bypassed auth weakens no pass: its failure is told)
+        failing_ids = {c.test_id for c in current.failing()}
+        for sig in vacuous:
+            if sig.subject not in failing_ids:
+                weak_of.setdefault(sig.subject, []).append(sig.kind)
     out: list[SuiteStatus] = []
     for name, tally in (tallies if tallies is not None else tally_suites(current)).items():
         tids = tally.tids

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from netra_diag.redaction import environment_secrets, scrub_obj, scrub_shown
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.model import suite_label
-from netra_diag.suites.vacuous import VACUOUS_LABELS
+from netra_diag.suites.vacuous import VACUOUS_LABELS, VacuousSignal
 from netra_diag.wording import plural
 
 if TYPE_CHECKING:
@@ -184,19 +184,32 @@ def _recorded_lines(report: TriageReport, max_tests: int) -> list[tuple[bool, st
     return lines
 
 
+def _signal_items(signals: Sequence[VacuousSignal], shown: int) -> list[str]:
+    items = [
+        f"{VACUOUS_LABELS[sig.kind]}: {suite_label(sig.subject)}: {sig.detail}"
+        for sig in signals[:shown]
+    ]
+    if len(signals) > shown:
+        items.append(f"… (+{len(signals) - shown} more)")
+    return items
+
+
 def _closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, list[str]]]:
     """The report's last sections, as (title, items): passes that prove little, flakiness,
     warnings (the text and Markdown renderings differ only in how they set them)."""
     sections: list[tuple[str, list[str]]] = []
     if report.vacuous:
-        shown = max_tests * 3
-        items = [
-            f"{VACUOUS_LABELS[sig.kind]}: {suite_label(sig.subject)}: {sig.detail}"
-            for sig in report.vacuous[:shown]
-        ]
-        if len(report.vacuous) > shown:
-            items.append(f"… (+{len(report.vacuous) - shown} more)")
-        sections.append(("Passes that prove little", items))
+        # A failing test's session can show a weak signal too (auth bypassed): that is no pass,
+        # but what its failure was measured against.
+        failing_ids = {c.test_id for c in report.current.failing()}
+        on_passes = [s for s in report.vacuous if s.subject not in failing_ids]
+        on_failures = [s for s in report.vacuous if s.subject in failing_ids]
+        for title, signals in (
+            ("Passes that prove little", on_passes),
+            ("Failing tests whose sessions prove little", on_failures),
+        ):
+            if signals:
+                sections.append((title, _signal_items(signals, max_tests * 3)))
     flakiness = report.flakiness
     if flakiness is not None:
         items = [f"outage: {reason}" for reason in flakiness.outage_reasons]
