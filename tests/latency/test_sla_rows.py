@@ -62,3 +62,10 @@ def test_where_on_an_unknown_column_is_refused_with_its_line() -> None:
     assert "mine.toml:7" in message and "unknown column 'tol'" in message
     assert "did you mean 'tool'?" in message
     parse_sla(CHECK + 'where = { label_team = "core" }\n')  # recording labels are columns
+
+
+def test_a_source_chosen_with_where_is_kept() -> None:
+    text = CHECK + 'where = { source = "server" }\n'
+    result = evaluate_sla(parse_sla(text), _tools()).results[0]
+    assert result.status is CheckStatus.PASS and result.n == 40
+    assert result.observed == pytest.approx(400.0)
