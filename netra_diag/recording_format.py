@@ -276,13 +276,18 @@ def parse_line(line: str | bytes, lineno: int) -> Record | LineWarning | None:
 def parse_lines(
     lines: Iterable[str | bytes],
 ) -> tuple[CassetteHeader | None, list[FrameRecord | MarkRecord], list[LineWarning]]:
-    """Parse a whole cassette body. The header must be the first non-blank line; a missing or
-    later header is reported as a warning, never raised."""
+    """Parse a whole cassette body (its text split on newlines, or the lines of an open file).
+    The header must be the first non-blank line; a missing or later header is reported as a
+    warning, never raised. An unreadable last line without a newline after it is reported as
+    truncated."""
     header: CassetteHeader | None = None
     records: list[FrameRecord | MarkRecord] = []
     warnings: list[LineWarning] = []
     seen_first = False
+    last: str | bytes = ""
+    lineno = 0
     for lineno, line in enumerate(lines, start=1):
+        last = line
         parsed = parse_line(line, lineno)
         if parsed is None:
             continue
@@ -299,4 +304,12 @@ def parse_lines(
                 warnings.append(LineWarning(lineno, "first line is not a cassette header"))
             records.append(parsed)
         seen_first = True
+    ended = last.endswith(b"\n") if isinstance(last, bytes | bytearray) else last.endswith("\n")
+    if warnings and warnings[-1].lineno == lineno and not ended:
+        # The last line is cut short: no newline after it, and a finished file's last item is
+        # blank (text split on newlines) or ends with one (lines of an open file). Said as
+        # such, so that a reader of "run never completed" knows the recording stopped there.
+        warnings[-1] = LineWarning(
+            lineno, f"truncated last line skipped (writer killed?): {warnings[-1].reason}"
+        )
     return header, records, warnings
