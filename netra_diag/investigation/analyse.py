@@ -172,6 +172,15 @@ def _auth_check(collection: Mapping[str, Any]) -> Check:
         # Not judged is not failed (exit 0, status 'not verified'), as from the cassettes.
         return Check("auth", CheckKind.AUTH, True, detail, verified=False)
     detail = f"token sub matched the server user on all {plural(total, 'session')}"
+    fallback = dict((collection.get("fanout") or {}).get("auto_fallback") or {})
+    if fallback.get("users"):
+        # Not a failure (a service may take credentials on some transports only), but a
+        # transport that refused a valid token is the first thing to look at.
+        refused = ", ".join(f"{how} ×{n}" for how, n in sorted(fallback["refused"].items()))
+        detail += (
+            f"; {plural(int(fallback['users']), 'session')} got in only on a later transport "
+            f"after a refusal ({refused})"
+        )
     return Check("auth", CheckKind.AUTH, True, detail)
 
 

@@ -154,6 +154,37 @@ def _events_by_run(streams: Iterable[Any]) -> dict[str, list[Any]]:
     return events
 
 
+# How far apart the service's log of a refusal and the client's record of it may be (two
+# clocks of one machine, and the client notes the attempt once the close has arrived).
+_REFUSAL_MATCH_S = 2.0
+
+
+def _refusals(streams: Iterable[Any]) -> list[tuple[float, str]]:
+    """Every connection attempt the server refused for its credentials (a close 1008, HTTP
+    401/403), as ``(wall time, what the client recorded)``: how an injected ``reject_auth``
+    shows, whether or not a later transport got in (``auto``)."""
+    found = []
+    for stream in streams:
+        for mark in stream.marks:
+            data = mark.data if isinstance(mark.data, Mapping) else {}
+            if mark.name != "transport_attempt" or mark.wall is None:
+                continue
+            code, status = data.get("close_code"), data.get("status")
+            how = (
+                f"close {code}"
+                if code == 1008
+                else f"HTTP {status}"
+                if status in (401, 403)
+                else ""
+            )
+            if how:
+                transport = data.get("transport") or "?"
+                found.append(
+                    (float(mark.wall), f"auth: {transport} refused with {how} ({stream.label})")
+                )
+    return sorted(found)
+
+
 def _largest_gap_ms(run_events: Sequence[Any]) -> float:
     times = sorted(te.t for te in run_events if te.t == te.t)
     return max((b - a for a, b in itertools.pairwise(times)), default=0.0) * 1e3
@@ -204,11 +235,30 @@ def injected_frame(
             return f"latency: {first:.0f} ms to the first event"
         return ""
 
+    refusals = _refusals(streams)
+
+    def refusal_for(wall: Any) -> str:
+        # The nearest refusal in time not already taken by another injected one.
+        if not isinstance(wall, int | float):
+            return ""
+        near = [r for r in refusals if abs(r[0] - wall) <= _REFUSAL_MATCH_S]
+        if not near:
+            return ""
+        best = min(near, key=lambda r: abs(r[0] - wall))
+        refusals.remove(best)
+        return best[1]
+
+    walls = [row.get("wall") for row in rows]
     detected_by, observable, detected = [], [], []
-    for fault, event_type, run_id, user_id in zip(
-        frame["fault"], frame["event_type"], frame["run_id"], frame["user_id"], strict=True
+    for (fault, event_type, run_id, user_id), wall in zip(
+        zip(frame["fault"], frame["event_type"], frame["run_id"], frame["user_id"], strict=True),
+        walls,
+        strict=True,
     ):
-        seen = seen_as(str(fault), event_type, run_id, user_id)
+        if str(fault) == "reject_auth":
+            seen = refusal_for(wall)
+        else:
+            seen = seen_as(str(fault), event_type, run_id, user_id)
         why = (
             "" if seen else unobservable_reason(str(fault), event_type, events.get(str(run_id), ()))
         )
