@@ -84,8 +84,10 @@ class SlaReport:
 
     @property
     def passed(self) -> bool:
-        """Every required check passed on data (``no data`` is never a pass)."""
-        return all(r.status is CheckStatus.PASS for r in self.results if r.check.required)
+        """Every required check passed on data (``no data`` is never a pass), and at least one
+        check did: an SLA of optional checks none of which had data showed nothing."""
+        required = all(r.status is CheckStatus.PASS for r in self.results if r.check.required)
+        return required and any(r.status is CheckStatus.PASS for r in self.results)
 
     @property
     def breached(self) -> bool:
@@ -107,11 +109,13 @@ class SlaReport:
     @property
     def verdict(self) -> str:
         """``BREACH`` (a required check failed on data), ``NOT VERIFIED`` (a required check
-        has no data) or ``PASS``."""
+        has no data, or no check passed on data at all) or ``PASS``."""
         if self.breached:
             return "BREACH"
         if any(r.check.required for r in self.missing):
             return "NOT VERIFIED"
+        if not any(r.status is CheckStatus.PASS for r in self.results):
+            return "NOT VERIFIED"  # "PASS — 0 of 1 checks pass" said nothing was shown
         return "PASS"
 
     def headline_details(self) -> list[str]:
