@@ -61,10 +61,22 @@ def phase_of(case: TestCase, category: Category, recording: Recording | None = N
         return Phase.COLLECTION
     if runner_phase == "teardown":
         return Phase.TEARDOWN
+    completed = False  # its recording shows the session through to a terminal event
     if recording is not None:
         seen = recording.phase_reached()
         if seen is not None:
             return Phase(seen)
+        completed = recording.readable
+    guess = _guessed(case, category, runner_phase)
+    if completed and guess in (Phase.CONNECT, Phase.AUTH):
+        # ("refused" in an assertion on what the session received): the recording shows it
+        # connected and ran to the end, so the test failed on what came after
+        return Phase.COMPLETION
+    return guess
+
+
+def _guessed(case: TestCase, category: Category, runner_phase: str) -> Phase:
+    """``phase_of`` from the runner's word, the category and the failure's text alone."""
     if category is Category.IMPORT_CONFIG and runner_phase == "setup":
         # (an import in a fixture: collection, had it been one, the runner would have said)
         return Phase.SETUP

@@ -1,5 +1,6 @@
-"""A failing test whose session bypassed auth is told apart from passes that prove little: its
-signal says what the failure was measured against, and no suite's passes are weaker for it."""
+"""What a failing test's recording says of it: a session that bypassed auth is told apart from
+the passes that prove little (no suite's passes are weaker for it), and a session that ran to its
+end moves the failure past connect and auth, whatever words the assertion used."""
 
 from __future__ import annotations
 
@@ -40,3 +41,26 @@ def test_a_bypass_in_a_passing_tests_session_is_one(tmp_path: Path) -> None:
     assert "Passes that prove little" in text
     assert "Failing tests whose sessions prove little" not in text
     assert "weak passes: 1× auth bypassed" in text
+
+
+def test_a_failure_after_a_completed_session_is_not_put_at_connect(tmp_path: Path) -> None:
+    # "refused" in the assertion reads as a connect failure; the recording shows the session
+    # connected and ran to agent_completed, so the test failed on what it checked after
+    path = tmp_path / "junit.xml"
+    path.write_text(
+        JUNIT.replace("expected close 1008", "3 of 5 invalid tokens were not refused"),
+        encoding="utf-8",
+    )
+    tid = "test_auth::test_refused_token"
+    done = Recording(
+        "done.jsonl",
+        nodeid="test_auth.py::test_refused_token",
+        frames_in=6,
+        event_types={"agent_started": 1, "agent_completed": 1},
+        server_user="user-1",
+        marks=("upgrade_done",),
+    )
+    (alone,) = triage(path).clusters
+    (linked,) = triage(path, recordings={tid: [done]}).clusters
+    assert str(alone.phase) == "connect"  # (the words alone)
+    assert str(linked.phase) == "completion"
