@@ -42,9 +42,10 @@ exit codes:
   2  usage error: a bad SLA file (the message names the line and field), an unreadable
      cassette, a directory without cassettes, or a bad --context name or value
      (names: memory_peak=SIZE, suite_duration=DURATION, suite_success=K/N or %)
-  6  SLA breach: a required check failed, a required check had no data (unless
-     --allow-missing), or a phase regressed against --baseline; with --strict also a
-     required check that passed on too few samples or only on the attempts that finished
+  6  SLA breach: a required check failed, a required check had no data or no check
+     passed on data at all (unless --allow-missing), or a phase regressed against
+     --baseline; with --strict also a required check that passed on too few samples or
+     only on the attempts that finished
 
 A regression is a median (or, with enough samples, p95) that is slower than the baseline with
 a bootstrap interval wholly above zero, by more than 5 % of the baseline and more than 1 ms;

@@ -76,7 +76,9 @@ class SlaGate:
         """Whether the gate fails the run (``sla check`` exits 6)."""
         if self.report.breached or self.regressions:
             return True
-        return bool(self.missing_required) and not self.allow_missing
+        # Nothing passed on data (every check optional and without data): NOT VERIFIED.
+        unverified = bool(self.missing_required) or self.report.verdict == "NOT VERIFIED"
+        return unverified and not self.allow_missing
 
     @property
     def headline(self) -> str:
