@@ -58,6 +58,17 @@ class Verification:
                     f", expired {format_delta(self.now - exp)} ago, accepted within the "
                     f"{format_delta(self.leeway)} leeway"
                 )
+            # nbf/iat ahead of now pass only thanks to the leeway too: a clock to fix, said.
+            for name, what in (
+                ("nbf", "not valid for another"),
+                ("iat", "issued in the future by"),
+            ):
+                moment = as_epoch(self.claims.get(name))
+                if moment is not None and moment > self.now:
+                    left += (
+                        f", {what} {format_delta(moment - self.now)} ({name}), accepted within "
+                        f"the {format_delta(self.leeway)} leeway"
+                    )
             return f"token {self.fingerprint} is valid for {self.profile}: sub={sub!r}{left}"
         count = len(self.failures)
         lines = [

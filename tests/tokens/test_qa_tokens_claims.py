@@ -30,3 +30,12 @@ def test_a_max_age_of_the_callers_own_is_not_called_the_services() -> None:
     assert failure.code == FailureCode.TOO_OLD
     assert "more than the 5m allowed here (the service allows 1d)" in failure.message
     assert "24 h" not in failure.hint and "more than 5m ago" in failure.hint
+
+
+def test_a_pass_that_needed_the_leeway_for_iat_or_nbf_says_so() -> None:
+    token = mint_token("u1", key=SECRET, now=NOW + 120, ttl="15m")
+    text = verify_token(token, SECRET, now=NOW, leeway=150).explain()
+    assert text.endswith("issued in the future by 2m (iat), accepted within the 2m 30s leeway")
+    token = mint_token("u1", key=SECRET, now=NOW, ttl="15m", claims={"nbf": int(NOW) + 40})
+    text = verify_token(token, SECRET, now=NOW, leeway=60).explain()
+    assert text.endswith("not valid for another 40s (nbf), accepted within the 1m leeway")
