@@ -165,7 +165,7 @@ def _refusals(streams: Iterable[Any]) -> list[tuple[float, str]]:
     shows, whether or not a later transport got in (``auto``)."""
     found = []
     for stream in streams:
-        for mark in stream.marks:
+        for mark in getattr(stream, "marks", ()):
             data = mark.data if isinstance(mark.data, Mapping) else {}
             if mark.name != "transport_attempt" or mark.wall is None:
                 continue
