@@ -26,6 +26,7 @@ import pandas as pd
 
 from netra_diag.errors import LatencyDataError
 from netra_diag.latency.bootstrap import bootstrap_values, percentile_interval
+from netra_diag.latency.compare_failures import failure_counts, failure_note
 from netra_diag.latency.histogram import LatencyHistogram
 from netra_diag.latency.summary import (
     EXACT_LIMIT,
@@ -80,6 +81,16 @@ class PhaseComparison:
     p95: Delta
     verdict: Verdict
     note: str = ""
+    # (attempts without a value, attempts) on each side, for phase_metrics frames
+    failed_baseline: tuple[int, int] = (0, 0)
+    failed_current: tuple[int, int] = (0, 0)
+
+    @property
+    def more_failures(self) -> bool:
+        """A larger share of the current attempts failed or never finished than of the
+        baseline's: something the latencies, of the attempts that finished, cannot show."""
+        (fb, nb), (fc, nc) = self.failed_baseline, self.failed_current
+        return fc > 0 and (nb == 0 or fc / max(nc, 1) > fb / nb)
 
 
 def group_name(key: tuple[Any, ...]) -> str:
@@ -124,7 +135,8 @@ class ComparisonReport:
         return f"baseline vs current over {plural(len(self.rows), 'phase')}: " + "; ".join(parts)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per group. Columns: the ``by`` columns, ``n_baseline``, ``n_current``, then for
+        """One row per group. Columns: the ``by`` columns, ``n_baseline``, ``n_current``,
+        ``failed_baseline``, ``failed_current`` (attempts without a value, left out), then for
         S in (median, p95): ``S_baseline_ms``, ``S_current_ms``, ``S_delta_ms``,
         ``S_delta_ci_low_ms``, ``S_delta_ci_high_ms``, ``S_delta_pct``; then ``verdict`` and
         ``note``. A group with too few samples for a verdict still shows the medians it has
@@ -133,7 +145,12 @@ class ComparisonReport:
         rows = []
         for r in self.rows:
             row: dict[str, Any] = dict(zip(self.by, r.key, strict=True))
-            row.update(n_baseline=r.n_baseline, n_current=r.n_current)
+            row.update(
+                n_baseline=r.n_baseline,
+                n_current=r.n_current,
+                failed_baseline=r.failed_baseline[0],
+                failed_current=r.failed_current[0],
+            )
             for name, d in (("median", r.median), ("p95", r.p95)):
                 row[f"{name}_baseline_ms"] = d.baseline
                 row[f"{name}_current_ms"] = d.current
@@ -143,7 +160,7 @@ class ComparisonReport:
                 row[f"{name}_delta_pct"] = d.relative * 100
             row.update(verdict=str(r.verdict), note=r.note)
             rows.append(row)
-        cols = [*self.by, "n_baseline", "n_current"]
+        cols = [*self.by, "n_baseline", "n_current", "failed_baseline", "failed_current"]
         for name in ("median", "p95"):
             cols += [
                 f"{name}_baseline_ms",
@@ -261,6 +278,8 @@ def compare_latency(
     # proving they disagree by more than the smallest change worth calling cannot take part.
     base_groups, base_out = _groups(baseline_df, keys, min_absolute_change_ms)
     cur_groups, cur_out = _groups(current_df, keys, min_absolute_change_ms)
+    base_failed = failure_counts(baseline_df, keys)
+    cur_failed = failure_counts(current_df, keys)
     seeds = np.random.SeedSequence(seed).spawn(2)
     rows = []
     every = set(base_groups) | set(cur_groups) | set(base_out) | set(cur_out)
@@ -286,9 +305,12 @@ def compare_latency(
             if key in out
             for n, worst in [out[key]]
         ]
-        if skipped:
-            note = "; ".join([*skipped, *([row.note] if row.note else [])])
-            row = dataclasses.replace(row, note=note)
+        failed = (base_failed.get(key, (0, 0)), cur_failed.get(key, (0, 0)))
+        failures = failure_note(*failed)
+        if skipped or failures:
+            notes = [*skipped, *([failures] if failures else []), *([row.note] if row.note else [])]
+            row = dataclasses.replace(row, note="; ".join(notes))
+        row = dataclasses.replace(row, failed_baseline=failed[0], failed_current=failed[1])
         rows.append(row)
     return ComparisonReport(
         keys, tuple(rows), confidence, min_relative_change, min_absolute_change_ms

@@ -41,6 +41,13 @@ class SlaGate:
         return tuple(r for r in self.report.missing if r.check.required)
 
     @property
+    def more_failures(self) -> tuple[PhaseComparison, ...]:
+        """Phases where a larger share of attempts failed or never finished than in the
+        baseline (the latencies compare only the attempts that finished)."""
+        rows = self.comparison.rows if self.comparison is not None else ()
+        return tuple(r for r in rows if r.more_failures)
+
+    @property
     def unjudged_slower(self) -> tuple[PhaseComparison, ...]:
         """Phases too small to compare whose median is slower by more than the comparison's
         floors: no regression can be shown, but a run 90 times slower on 3 samples is not
@@ -89,6 +96,15 @@ class SlaGate:
             parts = [regressed, "the SLA checks themselves: " + details[0], *details[1:]]
         else:
             parts = [*details, *([regressed] if regressed else [])]
+        failing = self.more_failures
+        if failing:
+            first = failing[0]
+            (fb, nb), (fc, nc) = first.failed_baseline, first.failed_current
+            phases = "phase has" if len(failing) == 1 else "phases have"
+            parts.append(
+                f"{len(failing)} {phases} more attempts that failed or never finished than the "
+                f"baseline ({group_name(first.key)}: {fc} of {nc}, baseline {fb} of {nb})"
+            )
         unjudged = self.unjudged_slower
         if unjudged:
             first = unjudged[0]
@@ -138,6 +154,7 @@ class SlaGate:
             passed=self.passed,
             regressed=bool(self.regressions),
             unjudged_slower=[group_name(r.key) for r in self.unjudged_slower],
+            more_failures=[group_name(r.key) for r in self.more_failures],
             headline=self.headline,
             comparison=self.comparison.to_dict() if self.comparison is not None else None,
         )
