@@ -36,6 +36,9 @@ A cassette recorded with --transport ticket also holds the session's ticket requ
 ticket by a fresh single-use one, and an upgrade with ?ticket= must carry a ticket this replay
 issued and nobody used (else HTTP 403).
 
+Other credentials and the path are not checked: a client with no token, another user's token or
+the wrong path still gets the recorded session, and a note under its replay line says so.
+
 Connections beyond the recorded ones are refused with HTTP 503, whose body says how many
 connections the cassette held; with --loop the cassette starts over from its first connection
 instead. Without --loop the command ends --linger seconds after every recorded connection has been
@@ -223,6 +226,11 @@ async def _serve(args: argparse.Namespace) -> int:
 
         def report(outcome: ReplayOutcome, number: int) -> None:
             which = f"replay {number} (recorded connection {outcome.connection}/{n})"
+            line(outcome, which)
+            for note in outcome.notes:
+                print(f"  note: {note}", flush=True)
+
+        def line(outcome: ReplayOutcome, which: str) -> None:
             if outcome.answer == "reject":
                 print(f"{which}: refused the upgrade with HTTP {outcome.http_status}", flush=True)
                 return

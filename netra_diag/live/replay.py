@@ -45,6 +45,7 @@ import ipaddress
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -54,6 +55,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from netra_diag.errors import UsageError
+from netra_diag.live.replay_client import client_notes
 from netra_diag.live.replay_http import TicketDesk, http_response
 from netra_diag.live.replay_plan import ConnectionPlan, ReplayPlan, ReplayStep, plan_replay
 from netra_diag.live.replay_playback import ReplayOutcome, play_connection
@@ -217,6 +219,7 @@ class ReplayServer:
             answer=plan.answer,
             frames_recorded=plan.n_frames,
             messages_recorded=plan.n_client_messages,
+            notes=client_notes(request, endpoint=self.plan.endpoint, user=self.plan.user),
         )
         self.outcomes.append(outcome)
         if plan.answer == "upgrade":
@@ -277,7 +280,11 @@ def load_plan(path: str | Path) -> ReplayPlan:
     """Read a cassette file and plan its replay. Unreadable lines (a truncated last line) become
     warnings; a missing or headerless file raises ``RecordingError``."""
     cassette = load_cassette(path)
-    plan = plan_replay(cassette.records)
+    plan = replace(
+        plan_replay(cassette.records),
+        endpoint=cassette.header.endpoint,
+        user=cassette.header.user,
+    )
     if cassette.warnings:
         plan = plan.with_warnings([f"{Path(path).name}: {w}" for w in cassette.warnings])
     return plan

@@ -143,6 +143,9 @@ class ReplayPlan:
     connections: tuple[ConnectionPlan, ...] = (ConnectionPlan(),)
     warnings: tuple[str, ...] = ()
     tickets: tuple[TicketPlan, ...] = ()
+    # The cassette header's endpoint and user: what the recorded session asked for and was.
+    endpoint: str = ""
+    user: str | None = None
 
     @property
     def _first(self) -> ConnectionPlan:

@@ -65,6 +65,8 @@ class ReplayOutcome:
     # What the replay waits for from the client right now ("" while it is sending): a client
     # that never sends its message would otherwise leave the replay silent.
     waiting_for: str = ""
+    # What the client brought that the replay does not check (replay_client.client_notes).
+    notes: tuple[str, ...] = ()
 
     @property
     def cut_short(self) -> bool:
