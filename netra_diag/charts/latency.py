@@ -356,11 +356,12 @@ def box_figure(
     by: str,
     phase: str | None = None,
     max_groups: int = 40,
-    log_y: bool = False,
+    log_y: bool | None = None,
     title: str | None = None,
 ) -> go.Figure:
     """Box per value of ``by`` (``user``, ``run``, ``tool``, ``source``, ``label_<name>``…) from
-    precomputed quartiles and 1.5 IQR whiskers; the ``max_groups`` largest groups are shown."""
+    precomputed quartiles and 1.5 IQR whiskers; the ``max_groups`` largest groups are shown.
+    ``log_y`` defaults to a log axis when the medians lie 100-fold or more apart."""
     if by not in data.columns:
         raise LatencyDataError("box_figure", f"no column {by!r}: {list(data.columns)}")
     series = as_series(data, phase=phase, by=by)
@@ -375,6 +376,10 @@ def box_figure(
     names.sort()
     stats = [(f"{name} (n={count(series[name])})", *box_stats(series[name])) for name in names]
     cols = list(zip(*stats, strict=True))
+    if log_y is None:
+        # As the spectrum: boxes whose medians lie 100-fold apart flatten the fast ones to zero.
+        positive = [m for m in cols[2] if m > 0]
+        log_y = len(positive) >= 2 and max(positive) / min(positive) >= 100
     fig = go.Figure(
         go.Box(
             x=list(cols[0]),

@@ -4,8 +4,9 @@ which series a log axis cannot show."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from netra_diag.charts.latency import percentile_spectrum_figure
+from netra_diag.charts.latency import box_figure, percentile_spectrum_figure
 
 
 def test_far_apart_series_get_a_log_axis() -> None:
@@ -25,3 +26,15 @@ def test_close_series_stay_linear_and_the_choice_can_be_forced() -> None:
     data = {"a": np.linspace(10, 20, 50), "b": np.linspace(30, 60, 50)}
     assert percentile_spectrum_figure(data).layout.yaxis.type == "linear"
     assert percentile_spectrum_figure(data, log_y=True).layout.yaxis.type == "log"
+
+
+def test_box_goes_log_when_medians_lie_far_apart() -> None:
+    rows = pd.DataFrame(
+        {
+            "tool": ["fast"] * 20 + ["slow"] * 20,
+            "value_ms": np.r_[np.linspace(1.0, 2.0, 20), np.linspace(500.0, 900.0, 20)],
+            "ok": True,
+        }
+    )
+    assert box_figure(rows, by="tool").layout.yaxis.type == "log"
+    assert box_figure(rows, by="tool", log_y=False).layout.yaxis.type == "linear"
