@@ -91,7 +91,8 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
     header, records, warnings = parse_lines(raw.split(b"\n"))
     if header is None:
         first = str(warnings[0]) if warnings else "empty file"
-        raise RecordingError(name, f"not a cassette: no header on line 1 ({first})", line=1)
+        what = "unreadable header" if "header:" in first else "no header"
+        raise RecordingError(name, f"not a cassette: {what} on line 1 ({first})", line=1)
     return Cassette(name, header, tuple(records), tuple(warnings))
 
 

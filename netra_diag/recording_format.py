@@ -155,21 +155,32 @@ def _opt_float(value: Any) -> float | None:
 
 
 def _req_int(obj: Mapping[str, Any], key: str) -> int:
-    value = obj.get(key)
+    if key not in obj:
+        raise ValueError(f"field {key!r} is missing")
+    value = obj[key]
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"field {key!r} must be an integer, got {type(value).__name__}")
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
+        raise ValueError(f"field {key!r} must be an integer, got {shown}")
     return value
 
 
 def _parse_header(obj: Mapping[str, Any]) -> CassetteHeader:
     if obj.get("format") != FORMAT_NAME:
         raise ValueError(f"header 'format' is {obj.get('format')!r}, not {FORMAT_NAME!r}")
-    version = _req_int(obj, "version")
+    try:
+        version = _req_int(obj, "version")
+    except ValueError as exc:
+        raise ValueError(f"header: {exc}") from None
     problems: list[str] = []
     if version > FORMAT_VERSION:
         problems.append(
             f"header: version {version} is newer than this reader's ({FORMAT_VERSION}); "
             "what it does not know is ignored"
+        )
+    elif version < 1:
+        problems.append(
+            f"header: version {version} is no version of the format (the first is 1); "
+            f"read as version {FORMAT_VERSION}"
         )
     labels_raw = obj.get("labels")
     labels = (
