@@ -26,6 +26,7 @@ from netra_diag.charts.latency_style import (
     add_spectrum_points,
     base_layout,
     empty_figure,
+    limit_line,
     log_ticks,
     series_colours,
     tick_axis,
@@ -73,28 +74,6 @@ def _x_axis(series: dict[str, Series], log_x: bool) -> tuple[bool, str | None]:
     if log_x and tops and all(top <= 0 for top in tops):
         return False, "all values 0 ms" if all(top == 0 for top in tops) else "all values ≤ 0 ms"
     return log_x, None
-
-
-def _limit_line(fig: go.Figure, value: float, label: str, *, log: bool) -> None:
-    """A dashed vertical line at ``value`` ms, labelled along it. Plotly places an annotation
-    on a log axis by the exponent, not the value (a shape by the value): ``add_vline``'s label
-    for 60 s went to 10^60000 ms, off the figure, leaving lines no one could name."""
-    if log and value <= 0:
-        return  # no place on a log axis
-    line = {"dash": "dash", "color": "black", "width": 1.5}
-    fig.add_shape(type="line", x0=value, x1=value, y0=0, y1=1, xref="x", yref="y domain", line=line)
-    fig.add_annotation(
-        x=math.log10(value) if log else value,
-        y=1,
-        xref="x",
-        yref="y domain",
-        text=label,
-        showarrow=False,
-        textangle=-90,
-        xanchor="right",
-        yanchor="top",
-        font={"size": 11},
-    )
 
 
 def _latency_axis(
@@ -198,7 +177,7 @@ def histogram_figure(
         )
     for q, value, label in limits:
         if q is None:
-            _limit_line(fig, value, label, log=log_x)
+            limit_line(fig, value, label, log=log_x)
     _note(fig, axis_note)
     return base_layout(
         fig,
@@ -243,7 +222,7 @@ def ecdf_figure(
         )
     for q, value, label in limits:
         if q is None:
-            _limit_line(fig, value, label, log=log_x)
+            limit_line(fig, value, label, log=log_x)
         else:
             fig.add_trace(
                 go.Scatter(

@@ -22,6 +22,7 @@ __all__ = [
     "add_spectrum_points",
     "base_layout",
     "empty_figure",
+    "limit_line",
     "log_ticks",
     "series_colours",
     "tick_axis",
@@ -154,3 +155,25 @@ def add_spectrum_points(
             **kw,
         )
     return float(x.max()) if x.size else 1.0
+
+
+def limit_line(fig: go.Figure, value: float, label: str, *, log: bool) -> None:
+    """A dashed vertical line at ``value`` ms, labelled along it. Plotly places an annotation
+    on a log axis by the exponent, not the value (a shape by the value): ``add_vline``'s label
+    for 60 s went to 10^60000 ms, off the figure, leaving lines no one could name."""
+    if log and value <= 0:
+        return  # no place on a log axis
+    line = {"dash": "dash", "color": "black", "width": 1.5}
+    fig.add_shape(type="line", x0=value, x1=value, y0=0, y1=1, xref="x", yref="y domain", line=line)
+    fig.add_annotation(
+        x=math.log10(value) if log else value,
+        y=1,
+        xref="x",
+        yref="y domain",
+        text=label,
+        showarrow=False,
+        textangle=-90,
+        xanchor="right",
+        yanchor="top",
+        font={"size": 11},
+    )
