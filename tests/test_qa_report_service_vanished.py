@@ -72,3 +72,24 @@ def test_no_session_opened_is_nothing_verified_not_a_failure() -> None:
         record=None, session=None, contract=check_run(()), error=None, timeout=5.0
     )
     assert [c.status for c in checks] == ["not verified"] * 3
+
+
+async def test_a_1011_mid_run_is_the_service_failing_the_run_not_infrastructure() -> None:
+    from netra_diag.emulator import FaultPlan
+
+    token = mint_token("crash-user", key=LOCAL_DEV_SECRET, now=time.time())
+    faults = FaultPlan.parse("close_1011_after_first_message")
+    config = EmulatorConfig(auth=AuthMode.STRICT, timing=SLOW, faults=faults)
+    async with run_service(config) as svc:
+        session = await Session.connect(svc.url, token=token)
+        record = await session.run("why did it fail?", timeout=10)
+        await session.close()
+    assert record.outcome is RunOutcome.CLOSED and record.close is not None
+    assert record.close.code == 1011
+    checks = investigation.session_checks(
+        record=record, session=session, contract=check_run(record.events), error=None, timeout=10
+    )
+    lost = {c.name: c for c in checks}["stayed_connected"]
+    assert str(lost.kind) == "contract" and not lost.passed
+    assert ": 1011 internal error" in lost.detail
+    assert report.exit_code_for(checks) is ExitCode.CONTRACT

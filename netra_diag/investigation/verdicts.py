@@ -188,12 +188,15 @@ def session_checks(
         checks.insert(0, Check("run", CheckKind.TIMEOUT, False, detail))
         detail = f"not verified: the run was cut off by the timeout ({contract.verdict})"
         checks.append(Check("contracts", contract_kind, True, detail, verified=False))
-    elif contract.n_agent_events == 0 and not contract.errors:
+        return tuple(checks)
+    # Before the no-event case: a 1011 right after the message leaves no event at all, and
+    # "no agent events: not verified" alone made a crashed run exit 0.
+    lost = _lost_mid_run(record)
+    if lost is not None:
+        checks.insert(0, lost)
+    if contract.n_agent_events == 0 and not contract.errors:
         checks.append(Check("contracts", contract_kind, True, contract.verdict, verified=False))
     else:
-        lost = _lost_mid_run(record)
-        if lost is not None:
-            checks.insert(0, lost)
         if lost is not None and _only_what_a_cut_explains(contract):
             detail = f"not verified: the connection closed mid-run ({contract.verdict})"
             checks.append(Check("contracts", contract_kind, True, detail, verified=False))
@@ -211,11 +214,13 @@ def _only_what_a_cut_explains(contract: Any) -> bool:
 
 
 def _lost_mid_run(record: Any) -> Check | None:
-    """A failing ``stayed_connected`` check when the service ended the connection before the run's
-    terminal event (1001 going away, 1006 no close frame, 1011 ...): the service went away,
-    which a "never completed" contract verdict alone would blame on the event stream (exit 3
-    instead of 9). A close 1008 mid-run is an auth failure; a normal 1000 or one the client
-    started is not the service vanishing."""
+    """A failing ``stayed_connected`` check when the service ended the connection before the
+    run's terminal event. Going away, a dropped connection, a restart or a gateway (1001, 1006,
+    1012-1014) is infrastructure (exit 9): the service went away, which a "never completed"
+    contract verdict alone would blame on the event stream. Any other code (1011 internal
+    error: the handler crashed) is the service failing the run, as the investigation report's
+    ``connection_closed`` rule counts it (exit 3); 1008 mid-run is auth. A normal 1000, or a
+    close the client started, is neither."""
     from netra_diag.closecodes import AUTH_FAILURE_CODES, rfc_meaning, service_meaning
     from netra_diag.live import RunOutcome
 
@@ -236,4 +241,10 @@ def _lost_mid_run(record: Any) -> Check | None:
     detail = _short(f"{how} after {plural(events, 'event')}{last}: {close.code} {meaning}{reason}")
     if close.code in AUTH_FAILURE_CODES:
         return Check("stayed_connected", CheckKind.AUTH, False, detail)
-    return Check("stayed_connected", CheckKind.INFRASTRUCTURE, False, detail)
+    if close.code in _WENT_AWAY:
+        return Check("stayed_connected", CheckKind.INFRASTRUCTURE, False, detail)
+    return Check("stayed_connected", CheckKind.CONTRACT, False, detail)
+
+
+# Closes that say the service (or the way to it) went away, not that it failed the run.
+_WENT_AWAY = frozenset({1001, 1006, 1012, 1013, 1014})
