@@ -51,7 +51,9 @@ from netra_diag.errors import ConfigFileError
 from netra_diag.latency.phases import Phase
 from netra_diag.latency.sla_lines import Locator as _Locator
 from netra_diag.latency.sla_lines import key_on_line as _key_on_line
-from netra_diag.latency.units import Dimension, Quantity, format_quantity, parse_quantity
+from netra_diag.latency.sla_statistics import check_dimension as _check_dimension
+from netra_diag.latency.sla_statistics import parse_statistic
+from netra_diag.latency.units import Dimension, format_quantity, parse_quantity
 
 __all__ = [
     "BUILTIN_SLAS",
@@ -95,32 +97,6 @@ _CHECK_KEYS = (
 )
 # Metric columns (``latency.metrics.METRIC_COLUMNS``) with values worth filtering on.
 _WHERE_COLUMNS = ("tool", "source", "user", "run", "cassette")
-_PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?)$")
-_ALLOWED_DIMENSIONS: dict[str, tuple[Dimension, ...]] = {
-    "rate": (Dimension.RATE,),
-    "success_rate": (Dimension.FRACTION,),
-    "count": (Dimension.COUNT,),
-}
-_VALUE_DIMENSIONS = (Dimension.TIME, Dimension.MEMORY)
-
-
-def parse_statistic(text: str) -> tuple[str, float | None]:
-    """``"p95" -> ("p95", 0.95)``, ``"median" -> ("p50", 0.5)``, ``"max" -> ("max", None)``.
-    Raises ValueError for anything else."""
-    name = text.strip().lower()
-    if name == "median":
-        return "p50", 0.5
-    if name in ("mean", "min", "max", "count", "rate", "success_rate"):
-        return name, None
-    match = _PERCENTILE.match(name)
-    if match:
-        pct = float(match.group(1))
-        if 0 < pct < 100:
-            return f"p{pct:.10g}", round(pct / 100.0, 12)
-    raise ValueError(
-        f"unknown statistic {text!r}: use pNN (p50, p95, p99.9), median, mean, min, max, "
-        "count, rate or success_rate"
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,28 +386,3 @@ def _parse_check(
         description=description,
         line=locator.check_header(index),
     )
-
-
-def _check_dimension(statistic: str, quantity: Quantity, fail: Any) -> None:
-    allowed = _ALLOWED_DIMENSIONS.get(statistic, _VALUE_DIMENSIONS)
-    if quantity.dimension is Dimension.COUNT and statistic == "success_rate":
-        if 0 <= quantity.value <= 1:
-            return  # a bare fraction such as 0.75 is fine for a success rate
-        raise fail(
-            "threshold", f"a success rate is a fraction or a percentage, got {quantity.text!r}"
-        )
-    if quantity.dimension not in allowed:
-        wanted = " or ".join(
-            {
-                Dimension.TIME: "a duration ('100 ms')",
-                Dimension.MEMORY: "a size ('500 MB')",
-                Dimension.RATE: "a rate ('50 /s')",
-                Dimension.FRACTION: "a percentage ('75 %')",
-                Dimension.COUNT: "a plain number",
-            }[d]
-            for d in allowed
-        )
-        raise fail(
-            "threshold",
-            f"{statistic} needs {wanted}, got {quantity.text!r} ({quantity.dimension})",
-        )
