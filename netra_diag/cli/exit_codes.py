@@ -9,9 +9,9 @@ __all__ = ["ExitCode"]
 
 class ExitCode(IntEnum):
     OK = 0
-    FAILURE = 1  # generic failure, e.g. a token that does not verify
+    FAILURE = 1  # generic failure, e.g. a token that does not verify (token verify, offline)
     USAGE = 2  # bad arguments or input files (argparse uses 2 as well)
-    CONTRACT = 3  # event-contract or auth problem (bypass, rejected token, 1008)
+    CONTRACT = 3  # event-contract or auth problem seen in a session (bypass, token refused, 1008)
     TIMEOUT = 4  # a run or connection timed out
     CONNECTION = 5  # could not connect / upgrade refused / connection lost
     SLA_BREACH = 6  # an SLA check failed
