@@ -21,6 +21,7 @@ remembered until it would have expired, so a second use is refused as "already u
 from __future__ import annotations
 
 import itertools
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 DEMO_USER_ID = "demo-user-001"
+
+# What a verdict says of the key it checked with, "secret given (43 characters)".
+_SECRET_LENGTH = re.compile(r" \(\d+ characters\)")
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,8 @@ class Authenticator:
             return True, str(sub), "", ()
         reason = "; ".join(f.message for f in result.failures) or "token rejected"
         codes = tuple(str(f.code) for f in result.failures)
+        # (the reason goes to the client in AUTH_FAILED: not even the secret's length)
+        reason = _SECRET_LENGTH.sub("", reason)
         return False, None, scrub(reason, [self.config.secret, token]), codes
 
     def decide(self, creds: Credentials, now: float) -> AuthDecision:

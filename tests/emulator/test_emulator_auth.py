@@ -163,6 +163,7 @@ async def test_strict_rejects_like_the_service(
         assert frame["error_code"] == "AUTH_FAILED"
         assert code_expected in frame["details"]["failures"]
         assert token not in json.dumps(frame)  # never echo the credential
+        assert "characters)" not in json.dumps(frame)  # nor say how long the secret is
         assert await close_code_after(ws) == (1008, "Authentication failed")
 
 
