@@ -38,7 +38,12 @@ from netra_diag.latency.sla_sample import Stat as _Stat
 from netra_diag.latency.sla_sample import burst_rate as _burst_rate
 from netra_diag.latency.sla_sample import success_rate as _success_rate
 from netra_diag.latency.sla_sample import with_note as _with_note
-from netra_diag.latency.summary import EXACT_LIMIT, MIN_TAIL_SAMPLES, sample_size_note
+from netra_diag.latency.summary import (
+    EXACT_LIMIT,
+    MIN_TAIL_SAMPLES,
+    mean_sample_note,
+    sample_size_note,
+)
 from netra_diag.latency.unfinished import unfinished_verdict
 from netra_diag.latency.units import Dimension, format_quantity, parse_quantity
 from netra_diag.wording import plural
@@ -336,7 +341,7 @@ def _statistic(
     if check.quantile is not None:
         note = sample_size_note(check.quantile, n)
     else:
-        note = "" if n >= 5 else f"mean of {_samples(n)} has no useful interval"
+        note = mean_sample_note(n)
     return _Stat(point, low, high, n, not note, note)
 
 

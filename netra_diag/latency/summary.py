@@ -34,10 +34,12 @@ from netra_diag.wording import plural
 __all__ = [
     "DEFAULT_QUANTILES",
     "EXACT_LIMIT",
+    "MIN_MEAN_SAMPLES",
     "MIN_TAIL_SAMPLES",
     "Estimate",
     "GroupSummary",
     "LatencySummary",
+    "mean_sample_note",
     "ms_array",
     "quantile_label",
     "sample_size_note",
@@ -50,6 +52,10 @@ DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.9, 0.95, 0.99, 0.999)
 EXACT_LIMIT = 1_000_000
 # Fewer samples than this beyond a quantile and its estimate is too unstable to act on.
 MIN_TAIL_SAMPLES = 10
+# Below this many samples the bootstrap interval of a mean of skewed latencies is too narrow:
+# on lognormal samples (sigma 1) its "95 %" held the true mean 70 % of the time at n = 5, 80 %
+# at 10, 90 % at 30.
+MIN_MEAN_SAMPLES = 30
 
 
 def quantile_label(q: float) -> str:
@@ -60,6 +66,18 @@ def quantile_label(q: float) -> str:
 def samples_needed(q: float) -> int:
     """Samples needed for ``MIN_TAIL_SAMPLES`` of them to lie beyond quantile ``q``."""
     return math.ceil(round(MIN_TAIL_SAMPLES / min(q, 1.0 - q), 6))
+
+
+def mean_sample_note(n: int) -> str:
+    """Why the mean of ``n`` samples and its interval mean little, or ``""``."""
+    if n < 5:
+        return f"mean of {plural(n, 'sample')} has no useful interval"
+    if n < MIN_MEAN_SAMPLES:
+        return (
+            f"mean of {n} samples: its interval is too narrow for skewed latencies "
+            f"(needs >= {MIN_MEAN_SAMPLES})"
+        )
+    return ""
 
 
 def sample_size_note(q: float, n: int) -> str:
@@ -319,7 +337,7 @@ def _group_warning(group: GroupSummary) -> str:
         parts.append(f"{_join(thin)} {verb} on fewer than {MIN_TAIL_SAMPLES} samples beyond")
     if not group.mean.reliable:
         extreme = "extreme values" in group.mean.note
-        parts.append(group.mean.note if extreme else f"the mean of {n} has no useful interval")
+        parts.append(group.mean.note if extreme else f"the {group.mean.note}")
     if not parts:
         return ""
     flagged = [e for e in group.quantiles if not e.reliable and 0 < _q(e.statistic) < 1]
@@ -383,7 +401,7 @@ def _summarize_one(
     if n < 2:
         q_low, q_high = np.full(len(qs), np.nan), np.full(len(qs), np.nan)
         m_low, m_high = np.full(1, np.nan), np.full(1, np.nan)
-    mean_note = "" if n >= 5 else f"mean of {plural(n, 'sample')} has no useful interval"
+    mean_note = mean_sample_note(n)
     if not mean_note and float(m_high[0]) - float(m_low[0]) > abs(mean):
         # 999 values of 10 ms and one of 1000 s: "mean 1.01 s" describes no request at all.
         mean_note = (
