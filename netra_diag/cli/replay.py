@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -124,6 +125,24 @@ def banner(file: str, plan: ReplayPlan, speed: float) -> str:
     )
 
 
+def _age_note(plan: ReplayPlan, now: float) -> str:
+    """Frames are served as recorded, server timestamps included: a client that measures its
+    clock against them (probe's clock_offset_ms) measures the recording's age."""
+    if plan.started_wall is None or plan.n_frames == 0 or now - plan.started_wall < 1.0:
+        return ""
+    age = now - plan.started_wall
+    for limit, unit, size in ((120, "s", 1), (7200, "min", 60), (172800, "h", 3600)):
+        if age < limit:
+            when = f"{age / size:.0f} {unit}"
+            break
+    else:
+        when = f"{age / 86400:.0f} days"
+    return (
+        f"frames carry the server timestamps of the recording, made {when} ago: a clock offset "
+        "measured against this replay is that age, not clock skew"
+    )
+
+
 def cut_short_text(outcome: ReplayOutcome, plan: ReplayPlan) -> str:
     """What a client that left early never got: ``7 of 9 recorded frames never sent; the
     client sent 0 of the 1 message the recorded client sent``."""
@@ -236,6 +255,9 @@ async def _serve(args: argparse.Namespace) -> int:
             print(f"  ticket request {number}: {ticket.describe()}")
         for warning in rs.warnings:
             print(f"  warning: {warning}")
+        age = _age_note(plan, time.time())
+        if age:
+            print(f"  note: {age}")
         print(rs.url, flush=True)
         reported: set[int] = set()
         refused = tickets_answered = bad_tickets = 0

@@ -284,6 +284,7 @@ def load_plan(path: str | Path) -> ReplayPlan:
         plan_replay(cassette.records),
         endpoint=cassette.header.endpoint,
         user=cassette.header.user,
+        started_wall=cassette.header.started_wall,
     )
     if cassette.warnings:
         plan = plan.with_warnings([f"{Path(path).name}: {w}" for w in cassette.warnings])

@@ -146,6 +146,7 @@ class ReplayPlan:
     # The cassette header's endpoint and user: what the recorded session asked for and was.
     endpoint: str = ""
     user: str | None = None
+    started_wall: float | None = None
 
     @property
     def _first(self) -> ConnectionPlan:

@@ -61,3 +61,18 @@ async def test_each_replayed_connection_says_what_the_client_brought(tmp_path: P
     assert note.startswith("the client offered a token for sub 'u2' (eyJ…#")
     assert "by Authorization header), the recorded session was user 'u1'" in note
     assert other not in note
+
+
+def test_the_banner_says_replayed_server_timestamps_are_the_recordings_age() -> None:
+    from netra_diag.cli.replay import _age_note
+    from netra_diag.live.replay_plan import ConnectionPlan, ReplayPlan, ReplayStep
+
+    one = ConnectionPlan(segments=((ReplayStep(0.0, "send", text="{}"),),))
+    now = 1_800_000_000.0
+    note = _age_note(ReplayPlan(connections=(one,), started_wall=now - 36 * 60), now)
+    assert note == (
+        "frames carry the server timestamps of the recording, made 36 min ago: a clock offset "
+        "measured against this replay is that age, not clock skew"
+    )
+    assert "made 3 days ago" in _age_note(ReplayPlan((one,), started_wall=now - 3 * 86400), now)
+    assert _age_note(ReplayPlan(connections=(one,)), now) == ""  # no started_wall recorded
