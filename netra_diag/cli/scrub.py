@@ -1,5 +1,4 @@
-"""``netra-diag scrub FILE... [--check]``: keep tokens and secrets out of committed notebooks and
-cassettes.
+"""``netra-diag scrub FILE... [--check]``: keep tokens and secrets out of notebooks and cassettes.
 
 Notebooks (``.ipynb``): every output that contains a JWT (or a base64url-wrapped one) or the value
 of a secret environment variable is removed; a token or secret in a cell's source or metadata is
