@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from netra_diag.closecodes import service_meaning
 from netra_diag.events.contracts import ContractReport
 from netra_diag.report.summary import Check, CheckKind
 from netra_diag.wording import plural
@@ -80,7 +81,36 @@ def cut_short_runs(stream: Any) -> dict[str, float]:
     return cut
 
 
-def _explained_by_cut(finding: Any, cut: Mapping[str, float]) -> bool:
+# Closes that say the service, or the way to it, went away (PROTOCOL.md §6): going away, no
+# close frame, restart, try again later, bad gateway.
+WENT_AWAY = frozenset({1001, 1006, 1012, 1013, 1014})
+
+
+def dropped_runs(stream: Any) -> dict[str, int]:
+    """Runs of ``stream`` that ended because the connection went away (``run_end`` outcome
+    ``closed`` with one of ``WENT_AWAY``): run id -> close code."""
+    dropped: dict[str, int] = {}
+    for mark in stream.marks:
+        data = mark.data
+        if mark.name != "run_end" or data.get("outcome") != "closed":
+            continue
+        code, run_id = data.get("close_code"), data.get("run_id")
+        if code in WENT_AWAY and isinstance(run_id, str) and run_id:
+            dropped[run_id] = int(code)
+    return dropped
+
+
+def _explained_by_drop(finding: Any, dropped: Mapping[str, int]) -> bool:
+    """Whether ``finding`` is what a run whose connection went away shows: the close itself
+    (a session-level finding) or what any run cut off shows."""
+    if not dropped:
+        return False
+    if str(finding.rule) == "connection_closed":
+        return True
+    return _explained_by_cut(finding, dropped)
+
+
+def _explained_by_cut(finding: Any, cut: Mapping[str, Any]) -> bool:
     """Whether ``finding`` is what any run the client cut short shows: no agent_completed, a
     tool left open, an event due later missing (a missing ``agent_started`` is not: it comes
     first)."""
@@ -97,28 +127,32 @@ def contract_check(
     streams: Sequence[Any], contracts: Mapping[str, ContractReport]
 ) -> tuple[Check, ...]:
     """The ``contracts`` check of ``contracts`` (reports by stream label) over ``streams``, led
-    by a failing ``runs`` check (timeout) when the only broken contracts are runs the client
-    stopped waiting for sooner than the protocol allows the service."""
+    by a failing ``stayed_connected`` check (infrastructure) when connections went away
+    mid-run, and by a failing ``runs`` check (timeout) when the only broken contracts are runs
+    the client stopped waiting for sooner than the protocol allows the service."""
     asked = {s.label for s in streams if _asked_for_a_run(s)}
     idle = [
         label for label, r in contracts.items() if not r.ok and not r.errors and label not in asked
     ]
     unreached = [label for label, r in contracts.items() if _never_connected(r)]
     cut_by_label = {s.label: cut for s in streams if (cut := cut_short_runs(s))}
-    # Sessions whose every error is what a cut-short run shows: not counted as broken.
+    dropped_by_label = {s.label: dropped for s in streams if (dropped := dropped_runs(s))}
+
+    def explained(finding: Any, label: str) -> bool:
+        return _explained_by_cut(finding, cut_by_label.get(label, {})) or _explained_by_drop(
+            finding, dropped_by_label.get(label, {})
+        )
+
+    # Sessions whose every error is what a cut-short or dropped run shows: not counted broken.
     cut_only = [
         label
         for label, r in contracts.items()
-        if r.errors
-        and label in cut_by_label
-        and all(_explained_by_cut(f, cut_by_label[label]) for f in r.errors)
+        if r.errors and all(explained(f, label) for f in r.errors)
     ]
     left_out = {*idle, *unreached}
     # Each broken session by the rules it broke, less what its cut-short runs explain.
     failing = {
-        label: {
-            str(f.rule) for f in r.errors if not _explained_by_cut(f, cut_by_label.get(label, {}))
-        }
+        label: {str(f.rule) for f in r.errors if not explained(f, label)}
         for label, r in contracts.items()
         if not r.ok and label not in left_out and label not in cut_only
     }
@@ -149,6 +183,16 @@ def contract_check(
         notes += f"; {cut_text}"
         if cut_only and not failing:
             lead = (Check("runs", CheckKind.TIMEOUT, False, cut_text),)
+    if dropped_by_label:
+        codes = Counter(c for dropped in dropped_by_label.values() for c in dropped.values())
+        listed = ", ".join(f"{code} ×{n}" for code, n in sorted(codes.items()))
+        drop_text = (
+            f"{plural(codes.total(), 'run')} in {plural(len(dropped_by_label), 'session')} "
+            f"lost the connection mid-run ({listed}: {service_meaning(min(codes))})"
+        )
+        notes += f"; {drop_text}"
+        # The service going away is a failure in itself, whatever else broke (exit 9).
+        lead = (Check("stayed_connected", CheckKind.INFRASTRUCTURE, False, drop_text), *lead)
     if not contracts:
         return (Check("contracts", CheckKind.CONTRACT, False, "no recording to check"),)
     if cut_only and not failing and len(cut_only) == judged:
