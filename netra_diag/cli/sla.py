@@ -19,7 +19,9 @@ _EPILOG = """\
 SLA_FILE is a TOML file of [[check]] entries, or a built-in name: 'service' (PROTOCOL.md §8, the
 service's own numbers) or 'remediation' (PROTOCOL.md §10, the remediation report's table).
 CASSETTES are recordings (.jsonl) or directories searched for them. Checks the recordings cannot
-measure are reported as "no data", never as a pass; give such values with --context.
+measure are reported as "no data", never as a pass; give such values with --context. Recordings
+of different service generations (only the newest sends a handshake) checked together, or as
+baseline and current, are warned of on stderr (and in the JSON's "warnings").
 
 A check of your own (`sla show FILE` validates it and lists its checks):
   [[check]]
@@ -250,6 +252,7 @@ def run_check(args: argparse.Namespace) -> int:
         )
     # Damaged lines are skipped by the loader; the numbers below rest on what is left, so say so.
     warnings: list[str] = []
+    baseline_handshake = (0, 0)
     try:
         spec = load_sla(args.sla_file)
         context = _parse_context(args.context)
@@ -261,6 +264,7 @@ def run_check(args: argparse.Namespace) -> int:
                 find_cassettes(args.baseline), on_warning=lambda w: warnings.append(f"baseline {w}")
             )
             baseline = phase_metrics(frames.frames)
+            baseline_handshake = _handshake_share(frames.frames)
         report = evaluate_sla(spec, metrics, context=context, confidence=args.confidence)
     except (ConfigFileError, RecordingError, UsageError) as exc:
         return _error(str(exc))
@@ -272,6 +276,9 @@ def run_check(args: argparse.Namespace) -> int:
     # A comparison pointing the unusual way is said before the numbers: read literally, such
     # a check's PASS is the opposite of what its author likely meant.
     warnings += [f"check {c.id!r}: {c.direction_note}" for c in spec.checks if c.direction_note]
+    warnings += _generation_warnings(
+        _handshake_share(current.frames), baseline_handshake if args.baseline else None
+    )
     used = {check.phase for check in spec.checks}
     for name in sorted(set(context) - used):
         warnings.append(f"--context {name}: SLA {spec.name!r} has no check on {name}; ignored")
@@ -320,6 +327,37 @@ def run_check(args: argparse.Namespace) -> int:
         lines += ["", summary.text() if summary is not None else "no latency samples"]
     emit("\n".join(lines) + "\n")
     return int(code)
+
+
+def _handshake_share(frames: Any) -> tuple[int, int]:
+    """(cassettes that got the newest generation's handshake_response, cassettes)."""
+    if frames.empty or "type" not in frames.columns:
+        return 0, 0
+    every = int(frames["cassette"].nunique())
+    newest = int(frames.loc[frames["type"] == "handshake_response", "cassette"].nunique())
+    return newest, every
+
+
+def _generation_warnings(current: tuple[int, int], baseline: tuple[int, int] | None) -> list[str]:
+    """Recordings of different service generations (PROTOCOL.md §5: only the newest sends a
+    handshake) checked or compared as one: their latencies are not of one service."""
+    out = []
+    newest, every = current
+    if 0 < newest < every:
+        out.append(
+            f"{newest} of {every} cassettes come from the newest service generation (a "
+            "handshake_response) and the others from an older one: their latencies are "
+            "checked together"
+        )
+    if baseline is not None and every and baseline[1]:
+        now, before = newest / every, baseline[0] / baseline[1]
+        if (now == 0) != (before == 0) or (now == 1) != (before == 1):
+            out.append(
+                f"the baseline's cassettes ({baseline[0]} of {baseline[1]} with a handshake) and "
+                f"the current ones ({newest} of {every}) come from different service "
+                "generations: a difference may be the generation's, not a regression"
+            )
+    return out
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
