@@ -219,6 +219,7 @@ summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
     ),
     code(
         """
+import json
 import os
 import time
 
@@ -274,6 +275,7 @@ secret = investigation.signing_secret(profile, secret_env, os.environ)
 print("signing secret from", secret.source)
 key = secret.value
 now = time.time()
+WRONG_SECRET = "not-the-secret-the-service-reads"  # what a drifted helper signs with
 cases = {
     "as the auth service issues it": {},
     "helper with iss=netra-test, aud=netra-api": {
@@ -283,17 +285,24 @@ cases = {
     "a refresh token used as access": {"token_type": "refresh"},
     "expired an hour ago": {"now": now - 3 * 3600, "ttl": "2h"},
     "issued two minutes in the future": {"now": now + 120},
-    "signed with the wrong secret ($JWT_SECRET)": {"key": "not-the-secret-the-service-reads"},
+    "signed with the wrong secret ($JWT_SECRET)": {"key": WRONG_SECRET},
     "alg none": {"algorithm": "none"},
+    "copied with its last 4 characters cut": {"cut": 4},
 }
 rows = []
 for case, options in cases.items():
+    cut = options.pop("cut", 0)
     minted = tokens.mint_token(
         sub,
         **{"key": key, "now": now, "profile": profile, **options},
         allow_production=allow_production,
     )
-    verdict = tokens.verify_token(minted, key, now=now, profile=profile)
+    minted = minted[:-cut] if cut else minted
+    # (the helper's secret is tried too, as `token verify` tries the environment's: the
+    # explanation then names which secret the token was signed with)
+    verdict = tokens.verify_token(
+        minted, key, now=now, profile=profile, other_secrets={"$JWT_SECRET": WRONG_SECRET}
+    )
     rows.append(
         {
             "case": case,
@@ -312,16 +321,23 @@ report.format_table(drift)
         """
 ## Carrying the token
 
-How each transport puts the token into the handshake (PROTOCOL.md §2), fingerprinted.
+How each transport puts the token into the handshake (PROTOCOL.md §2), fingerprinted. Then the
+known-bad format a helper sends, `["jwt", token]`, as inspecting the paste explains it.
 """
     ),
     code(
         """
 url = "ws://127.0.0.1:8000/ws"
+# (with now, "expected" judges the token's claims too: an expired token is refused everywhere)
 report.format_table(
-    [tokens.build_handshake(url, token, transport).redacted() for transport in tokens.Transport],
+    [tokens.build_handshake(url, token, transport).redacted(now) for transport in tokens.Transport],
     ["transport", "url", "headers", "subprotocols", "expected"],
 )
+"""
+    ),
+    code(
+        """
+print(tokens.inspect_token(json.dumps(["jwt", token]), now=now).notes[0])
 """
     ),
 ]

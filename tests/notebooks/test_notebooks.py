@@ -193,6 +193,10 @@ def test_token_lab_runs(tmp_path: Path) -> None:
     assert re.search(r"<td>jwt-auth, jwt\.&lt;base64url eyJ…#[0-9a-f]{8}&gt;</td>", html)
     assert "{&#x27;Authorization" not in html and "[jwt-auth" not in html
     assert "verdict: minted; secret from" in html
+    explained = {row["case"]: row["explanation"] for row in drift}
+    assert "it verifies with $JWT_SECRET" in explained["signed with the wrong secret ($JWT_SECRET)"]
+    assert "cut short" in explained["copied with its last 4 characters cut"]
+    assert "known-bad subprotocol format" in html
 
 
 def test_suite_triage_runs_on_the_bundled_example(tmp_path: Path) -> None:
