@@ -31,7 +31,7 @@ def test_runs_cut_short_by_the_client_are_a_timeout_not_a_broken_contract(
     checks = {c.name: c for c in inv.checks}
     runs = checks["runs"]
     assert not runs.passed
-    assert runs.detail.startswith("2 runs in 2 sessions cut short by the client, which stopped ")
+    assert runs.detail.startswith("2 runs in 2 sessions cut short by the client ")
     assert "(the protocol allows 30 s between events)" in runs.detail
     assert checks["contracts"].status == "not verified"
     assert "broke the event contract" not in inv.headline
@@ -48,6 +48,8 @@ def test_one_cut_short_run_is_named_in_the_singular(
         main([*argv, "--record", str(record)])
     capsys.readouterr()
     runs = {c.name: c for c in investigation.analyse(record, results=[]).checks}["runs"]
-    assert runs.detail.startswith("1 run in 1 session cut short by the client, which stopped ")
-    assert "–" not in runs.detail.split("after the last event")[0]
-    assert runs.detail.endswith(": its missing agent_completed is no proof of a broken contract")
+    assert runs.detail.startswith("1 run in 1 session cut short by the client ")
+    assert "–" not in runs.detail.split(" after its last event")[0]
+    assert runs.detail.endswith(
+        " after its last event (the protocol allows 30 s between events): not counted as broken"
+    )

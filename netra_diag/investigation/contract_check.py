@@ -175,10 +175,8 @@ def contract_check(
         span = f"{waits[0]:.1f} s" if len(waits) == 1 else f"{waits[0]:.1f}–{waits[-1]:.1f} s"
         cut_text = (
             f"{plural(len(waits), 'run')} in {plural(len(touched), 'session')} cut short by "
-            f"the client, which stopped waiting {span} after the last event (the protocol "
-            f"allows {MAX_EVENT_GAP_S:g} s between events): "
-            f"{'its' if len(waits) == 1 else 'their'} missing agent_completed is no proof of "
-            "a broken contract"
+            f"the client {span} after {'its' if len(waits) == 1 else 'their'} last event (the "
+            f"protocol allows {MAX_EVENT_GAP_S:g} s between events): not counted as broken"
         )
         notes += f"; {cut_text}"
         if cut_only and not failing:
