@@ -226,6 +226,10 @@ def _run_rows(
     for row in event_rows:
         if row["kind"] not in _AGENT_KINDS:
             continue
+        if row["kind"] == "error" and not (row["run_id"] or row["thread_id"]):
+            # An error of the connection, not of a run (AUTH_FAILED before any message): a
+            # session refused at connect has no run to show.
+            continue
         group_key = (row["thread_id"], row["run_id"]) if row["thread_id"] else (None, row["run_id"])
         grp = groups.get(group_key)
         if grp is None:
