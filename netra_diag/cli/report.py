@@ -170,6 +170,8 @@ def _run(args: argparse.Namespace) -> int:
         if unverified and not result.exit_code
         else ""
     )
+    if not result.checks and not result.exit_code:
+        why = ", but the notebook recorded no check"
     print(
         f"exit:     {int(result.exit_code)} ({result.exit_code.name}{why}) in "
         f"{result.duration_s:.1f} s"

@@ -1,0 +1,28 @@
+"""A notebook that records no check (a custom one that forgot to, or stopped recording) exits
+0, as nothing failed; the headline and the exit line say that this pass proves nothing, rather
+than a bare "exit: 0 (OK)"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from netra_diag.cli import main
+
+
+def test_no_check_recorded_is_said_to_prove_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nb = new_notebook()
+    nb.cells.append(new_code_cell("x = 1"))
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    source = tmp_path / "bare.ipynb"
+    nbformat.write(nb, str(source))
+    code = main(["report", str(source), "--out", str(tmp_path / "out"), "--no-html"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.splitlines()[0] == "no required checks were recorded: this pass proves nothing"
+    assert "exit:     0 (OK, but the notebook recorded no check) in " in out
