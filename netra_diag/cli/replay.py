@@ -265,7 +265,15 @@ async def _serve(args: argparse.Namespace) -> int:
         def report(outcome: ReplayOutcome, number: int) -> None:
             which = f"replay {number} (recorded connection {outcome.connection}/{n})"
             line(outcome, which)
-            for note in outcome.notes:
+            extra = outcome.client_messages - outcome.messages_recorded
+            notes = list(outcome.notes)
+            if outcome.answer == "upgrade" and extra > 0:
+                notes.append(
+                    f"the client sent {plural(outcome.client_messages, 'message')}, the recorded "
+                    f"client {outcome.messages_recorded}: the replay answers only the recorded "
+                    f"ones, so {plural(extra, 'message')} got no answer"
+                )
+            for note in notes:
                 print(f"  note: {note}", flush=True)
 
         def line(outcome: ReplayOutcome, which: str) -> None:

@@ -29,9 +29,10 @@ async def record_run(path: Path) -> None:
             assert (await session.run("hello", timeout=30 * TIMEOUT_FACTOR)).ok
 
 
-async def replay(path: Path, client_reads: int | None) -> tuple[int, str]:
+async def replay(path: Path, client_reads: int | None, extra: int = 0) -> tuple[int, str]:
     """``netra-diag replay PATH``; a client reads ``client_reads`` frames after its message and
-    closes (``None``: reads up to agent_completed, as the recorded client did). Returns the exit code and stdout."""
+    closes (``None``: reads up to agent_completed, as the recorded client did, then sends
+    ``extra`` more messages). Returns the exit code and stdout."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         *("-m", "netra_diag", "replay", str(path), "--port", "0", "--linger", "0"),
@@ -51,6 +52,8 @@ async def replay(path: Path, client_reads: int | None) -> tuple[int, str]:
                     async for message in ws:
                         if json.loads(message)["type"] == "agent_completed":
                             break
+                    for _ in range(extra):  # more than the recorded client sent
+                        await ws.send(json.dumps({"type": "user_message", "payload": {}}))
                 else:
                     for _ in range(client_reads):
                         await ws.recv()
@@ -90,3 +93,14 @@ def test_counts_say_one_frame_not_one_frames() -> None:
     assert one.describe().startswith("1 frame, 0 client messages")
     assert "(2 connections, 2 frames," in banner("x.jsonl", plan, 1.0)
     assert "(1 connection, 1 frame," in banner("x.jsonl", ReplayPlan(connections=(one,)), 1.0)
+
+
+async def test_messages_beyond_the_recorded_ones_are_said_to_get_no_answer(tmp_path: Path) -> None:
+    cassette = tmp_path / "run.jsonl"
+    await record_run(cassette)
+    code, out = await replay(cassette, client_reads=None, extra=2)
+    assert code == 0, out
+    assert (
+        "  note: the client sent 3 messages, the recorded client 1: the replay answers only the "
+        "recorded ones, so 2 messages got no answer"
+    ) in out
