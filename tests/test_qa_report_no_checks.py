@@ -26,3 +26,17 @@ def test_no_check_recorded_is_said_to_prove_nothing(
     assert code == 0
     assert out.splitlines()[0] == "no required checks were recorded: this pass proves nothing"
     assert "exit:     0 (OK, but the notebook recorded no check) in " in out
+
+
+def test_json_output_for_refused_arguments_is_still_a_document(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    code = main(["report", "token_lab", "-p", "nosuch", "1", "--json"])
+    captured = capsys.readouterr()
+    assert code == 2
+    doc = json.loads(captured.out)
+    assert doc["exit_code"] == 2 and doc["status"] == "bad_input"
+    assert "has no parameter 'nosuch'" in doc["error"]
+    assert "has no parameter 'nosuch'" in captured.err

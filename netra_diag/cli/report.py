@@ -123,6 +123,20 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
     except UsageError as exc:
         print(f"netra-diag report: error: {exc}", file=sys.stderr)
+        if args.json:
+            # `--json | jq` in CI reads a document whatever happened, not an empty stdout.
+            import json
+
+            refused = {
+                "report": args.notebook,
+                "status": "bad_input",
+                "exit_code": int(ExitCode.USAGE),
+                "exit_class": ExitCode.USAGE.name,
+                "headline": f"bad arguments, nothing ran: {exc}",
+                "error": str(exc),
+                "checks": [],
+            }
+            print(json.dumps(refused, indent=2, sort_keys=True))
         return int(ExitCode.USAGE)
 
 
