@@ -29,6 +29,7 @@ from netra_diag.charts.latency_style import (
     limit_line,
     log_ticks,
     series_colours,
+    sla_limits,
     tick_axis,
 )
 from netra_diag.errors import LatencyDataError
@@ -54,6 +55,7 @@ __all__ = [
     "histogram_figure",
     "omission_figure",
     "percentile_spectrum_figure",
+    "sla_limits",
 ]
 
 

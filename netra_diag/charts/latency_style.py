@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -25,10 +26,31 @@ __all__ = [
     "limit_line",
     "log_ticks",
     "series_colours",
+    "sla_limits",
     "tick_axis",
 ]
 
 Limit = tuple[float | None, float, str]  # (quantile or None for a horizontal line, ms, label)
+
+
+def sla_limits(spec: Any, phases: Sequence[str]) -> list[Limit]:
+    """The duration limits of SLA ``spec`` (``netra_diag.latency.load_sla``; None: none) on the
+    drawn ``phases``, for a figure's ``limits``: a maximum as a line, a percentile as a mark at
+    its quantile (drawn on the ECDF; the histogram has no place for it). Without them a figure
+    could not be read against the SLA table under it."""
+    if spec is None:
+        return []
+    limits: list[Limit] = []
+    for check in spec.checks:
+        if check.phase not in phases or check.dimension != "time" or not check.lower_is_better:
+            continue
+        label = f"{check.phase} {check.rule}"
+        if check.statistic == "max":
+            limits.append((None, check.threshold, label))
+        elif check.quantile is not None:
+            limits.append((check.quantile, check.threshold, label))
+    return limits
+
 
 _TEMPLATE = "plotly_white"
 BASELINE_COLOUR = "#7f7f7f"

@@ -42,24 +42,6 @@ def _frame_html(frame: Any, columns: Sequence[str], labels: dict[str, str] | Non
     return format_table(frame, columns, labels=labels, empty="no data")._repr_html_()
 
 
-def _limits(spec: Any, phases: Sequence[str]) -> list[tuple[float | None, float, str]]:
-    """The SLA's duration limits on the drawn phases, for the figure: a maximum as a line, a
-    percentile as a mark at its quantile (drawn on the ECDF; the histogram has no place for it).
-    Without them the figure could not be read against the table under it."""
-    if spec is None:
-        return []
-    limits: list[tuple[float | None, float, str]] = []
-    for check in spec.checks:
-        if check.phase not in phases or check.dimension != "time" or not check.lower_is_better:
-            continue
-        label = f"{check.phase} {check.rule}"
-        if check.statistic == "max":
-            limits.append((None, check.threshold, label))
-        elif check.quantile is not None:
-            limits.append((check.quantile, check.threshold, label))
-    return limits
-
-
 class LatencyPanel(Panel):
     """Histogram/ECDF and tables for the chosen recordings and phases.
 
@@ -152,7 +134,7 @@ class LatencyPanel(Panel):
     def _refresh(self) -> None:
         from IPython.display import display
 
-        from netra_diag.charts.latency import ecdf_figure, histogram_figure
+        from netra_diag.charts.latency import ecdf_figure, histogram_figure, sla_limits
         from netra_diag.latency import evaluate_sla, summarize_latency
 
         rows = self.selected()
@@ -168,7 +150,7 @@ class LatencyPanel(Panel):
         self.figure = None
         if not empty:
             draw = histogram_figure if self.kind.value == "histogram" else ecdf_figure
-            self.figure = draw(rows, phase=phases, limits=_limits(self.sla_spec, phases))
+            self.figure = draw(rows, phase=phases, limits=sla_limits(self.sla_spec, phases))
         if in_kernel():
             # wait=True keeps the old figure until new output comes: with nothing to draw, none
             # comes, and the figure of the last selection stayed under "no phase selected".
