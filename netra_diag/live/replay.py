@@ -54,7 +54,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from netra_diag.errors import UsageError
+from netra_diag.errors import RecordingError, UsageError
 from netra_diag.live.replay_client import client_notes
 from netra_diag.live.replay_http import TicketDesk, http_response
 from netra_diag.live.replay_plan import ConnectionPlan, ReplayPlan, ReplayStep, plan_replay
@@ -278,8 +278,17 @@ def _check_host(host: str) -> None:
 
 def load_plan(path: str | Path) -> ReplayPlan:
     """Read a cassette file and plan its replay. Unreadable lines (a truncated last line) become
-    warnings; a missing or headerless file raises ``RecordingError``."""
+    warnings; a missing or headerless file, or one with nothing after its header, raises
+    ``RecordingError``."""
     cassette = load_cassette(path)
+    if not cassette.records:
+        # Served, it would accept a client and then send nothing, forever.
+        damaged = f" ({len(cassette.warnings)} unreadable)" if cassette.warnings else ""
+        raise RecordingError(
+            str(path),
+            f"nothing to replay: only a header (line 1), no frame or mark after it{damaged}; "
+            "the recording stopped before the session connected",
+        )
     plan = replace(
         plan_replay(cassette.records),
         endpoint=cassette.header.endpoint,

@@ -84,3 +84,15 @@ def test_trace_says_the_recording_was_cut_and_a_garbled_line_is_not_a_cut(
     assert [str(w).split(":")[0] for w in cassette.warnings] == ["line 6"]
     assert "truncated last line" not in str(cassette.warnings[0])
     assert len(cassette.records) == len(load_cassette(recorded).records) - 1
+
+
+def test_replay_refuses_a_cassette_with_nothing_after_its_header(
+    recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header_only = tmp_path / "header.jsonl"
+    header_only.write_bytes(recorded.read_bytes().split(b"\n")[0] + b"\n")
+    assert main(["replay", str(header_only), "--port", "0"]) == 2
+    assert capsys.readouterr().err == (
+        f"netra-diag replay: error: {header_only}: nothing to replay: only a header (line 1), "
+        "no frame or mark after it; the recording stopped before the session connected\n"
+    )
