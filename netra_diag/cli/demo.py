@@ -268,9 +268,7 @@ def _check_arguments(args: argparse.Namespace) -> str:
         FaultPlan.parse(args.faults)
     except UsageError as exc:
         return f"--faults: {exc}"
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        return f"--out {out} is not a directory"
+    # --out is checked where it is created (report.prepare_out_dir), before the banner too.
     return ""
 
 

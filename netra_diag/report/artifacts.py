@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from netra_diag.errors import NotebookError, UsageError
+from netra_diag.redaction import scrub
 from netra_diag.report.safety import find_leaks
 
 __all__ = [
@@ -47,14 +48,20 @@ def prepare_out_dir(path: str | os.PathLike[str]) -> Path:
     """Create ``path`` for report output; a folder created here gets a ``.gitignore`` of ``*``
     (reports are build output: nothing in them belongs in version control)."""
     out = Path(path)
-    if out.exists() and not out.is_dir():
+    try:
+        exists, is_dir = out.exists(), out.is_dir()
+    except OSError as exc:  # a name too long (a token pasted in its place), ...
+        shown = scrub(str(out))
+        raise UsageError(f"--out {shown}: cannot use it: {exc.strerror or exc}") from None
+    if exists and not is_dir:
         raise UsageError(f"--out {out} is not a directory")
-    if not out.exists():
+    if not exists:
         try:
             out.mkdir(parents=True)
             (out / ".gitignore").write_text("*\n", encoding="utf-8")
         except OSError as exc:
-            raise UsageError(f"--out {out}: cannot create it: {exc.strerror or exc}") from None
+            shown = scrub(str(out))
+            raise UsageError(f"--out {shown}: cannot create it: {exc.strerror or exc}") from None
     try:
         # Found out now, not after a run of many minutes whose report then cannot be written.
         fd, probe = tempfile.mkstemp(prefix=".netra-write-check-", dir=out)

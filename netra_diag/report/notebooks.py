@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from netra_diag.errors import UsageError
+from netra_diag.redaction import scrub
 from netra_diag.report.parameters import REPORT_SET
 
 __all__ = ["coerce_parameters", "find_notebook", "notebook_parameters", "notebooks_dir"]
@@ -33,19 +34,27 @@ def notebooks_dir() -> Path | None:
     return None
 
 
+def _is_file(path: Path) -> bool:
+    # A name too long for the file system (a token pasted in its place) is no file either.
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def find_notebook(name: str | os.PathLike[str]) -> Path:
     """A notebook by path, or by name in :func:`notebooks_dir` (``.ipynb`` optional)."""
     path = Path(name)
-    if path.suffix == ".ipynb" and path.is_file():
+    if path.suffix == ".ipynb" and _is_file(path):
         return path
     folder = notebooks_dir()
     if folder is not None:
         candidate = folder / (path.name if path.suffix == ".ipynb" else f"{path.name}.ipynb")
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate
     known = sorted(p.stem for p in folder.glob("*.ipynb")) if folder else []
     hint = f"; notebooks in {folder}: {', '.join(known)}" if known else ""
-    raise UsageError(f"no notebook {str(name)!r}{hint}")
+    raise UsageError(f"no notebook {scrub(str(name))!r}{hint}")
 
 
 def notebook_parameters(path: Path) -> dict[str, dict[str, Any]]:
@@ -74,7 +83,8 @@ def coerce_parameters(
         if key not in declared:
             # Not those the report command sets itself: giving them is refused too.
             valid = ", ".join(sorted(k for k in declared if k not in REPORT_SET)) or "none"
-            raise UsageError(f"{where} has no parameter {key!r}; its parameters: {valid}")
+            shown = scrub(str(key))  # a token pasted as the key is not printed whole
+            raise UsageError(f"{where} has no parameter {shown!r}; its parameters: {valid}")
         if not isinstance(value, str):
             out[key] = value
             continue
