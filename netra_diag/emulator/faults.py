@@ -152,9 +152,6 @@ def plan_steps(
     if n == 0:
         return steps
 
-    def find(event: ScriptedEvent) -> int:
-        return next(j for j, s in enumerate(steps) if s.event is event and s.fault is None)
-
     def insert_at(lo: int) -> int:
         return rng.randrange(lo, len(steps) + 1)
 
@@ -178,8 +175,18 @@ def plan_steps(
         steps[j] = Step(s.kind, stall_s, s.event, s.raw, s.fault, s.detail)
         steps.insert(j, mark)
     if Fault.DROP_EVENT in active:
-        dropped = script[rng.randrange(n)]
-        j = find(dropped)
+        # Only a step no other fault claimed: dropping the event a reorder moved took that
+        # step's fault away from it (and found no plain step for it at all, which crashed the
+        # run's planning: the client saw close 1011). Without other faults these are the
+        # script's events in order, so a seed drops the same event as ever.
+        plain = [
+            j
+            for j, s in enumerate(steps)
+            if s.kind is StepKind.SEND and s.event is not None and s.fault is None
+        ]
+        j = plain[rng.randrange(len(plain))]
+        dropped = steps[j].event
+        assert dropped is not None
         # The delay still elapses; only the frame is missing.
         steps[j] = Step(
             StepKind.MARK,
