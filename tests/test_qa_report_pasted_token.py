@@ -35,3 +35,27 @@ def test_a_pasted_token_is_refused_without_showing_it(
     assert token.split(".")[1][:30] not in captured.out + captured.err
     assert fingerprint(token) in captured.err
     assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "{secret}"],
+        ["report", "token_lab", "-p", "{secret}", "1"],
+        ["report", "token_lab", "--out", "{tmp}/{secret}"],
+        ["demo", "--out", "{tmp}/{secret}/x"],
+    ],
+)
+def test_a_secret_value_given_for_a_name_is_refused_without_showing_it(
+    argv: list[str],
+    tmp_path: object,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = f"qa-signing-secret-{time.time_ns()}"
+    monkeypatch.setenv("JWT_SECRET_KEY", secret)
+    code = main([a.format(secret=secret, tmp=tmp_path) for a in argv])
+    captured = capsys.readouterr()
+    assert code == 2, captured.err
+    assert secret not in captured.out + captured.err
+    assert fingerprint(secret) in captured.err

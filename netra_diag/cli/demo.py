@@ -268,7 +268,17 @@ def _check_arguments(args: argparse.Namespace) -> str:
         FaultPlan.parse(args.faults)
     except UsageError as exc:
         return f"--faults: {exc}"
-    # --out is checked where it is created (report.prepare_out_dir), before the banner too.
+    import os
+
+    from netra_diag.report.artifacts import refuse_secret_in_out
+    from netra_diag.report.safety import secret_values
+
+    # Otherwise --out is checked where it is created (report.prepare_out_dir), before the
+    # banner too.
+    try:
+        refuse_secret_in_out(args.out, secret_values(os.environ))
+    except UsageError as exc:
+        return str(exc)
     return ""
 
 

@@ -122,6 +122,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except UsageError as exc:
+        import os
+
+        from netra_diag.redaction import scrub
+        from netra_diag.report.safety import secret_values
+
+        # A secret's value given where a name goes (the notebook, a key) is echoed back here.
+        exc = UsageError(scrub(str(exc), secret_values(os.environ)))
         print(f"netra-diag report: error: {exc}", file=sys.stderr)
         if args.json:
             # `--json | jq` in CI reads a document whatever happened, not an empty stdout.

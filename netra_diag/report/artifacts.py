@@ -32,6 +32,7 @@ __all__ = [
     "prepare_out_dir",
     "recorded_since",
     "recordings_folder_name",
+    "refuse_secret_in_out",
     "relative_to_out",
     "tidy_executed_notebook",
     "write_checked",
@@ -70,6 +71,17 @@ def prepare_out_dir(path: str | os.PathLike[str]) -> Path:
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot write into it: {exc.strerror or exc}") from None
     return out
+
+
+def refuse_secret_in_out(out: str | os.PathLike[str], secrets: Iterable[str]) -> None:
+    """Raise :class:`~netra_diag.errors.UsageError` when ``out`` holds a secret's value: every
+    path written there would print it, and no file could be written (the scrub check)."""
+    for secret in secrets:
+        if secret and secret in os.fspath(out):
+            raise UsageError(
+                f"--out {scrub(os.fspath(out), [secret])} holds the value of a secret variable; "
+                "choose another folder"
+            )
 
 
 def check_targets(out: Path, paths: Iterable[Path]) -> None:

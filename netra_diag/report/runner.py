@@ -41,6 +41,7 @@ from netra_diag.report.artifacts import (
     prepare_out_dir,
     recorded_since,
     recordings_folder_name,
+    refuse_secret_in_out,
     relative_to_out,
     tidy_executed_notebook,
     write_checked,
@@ -145,6 +146,7 @@ def run_report(
     # Paths are resolved here: the notebook runs in the output folder.
     params = check_path_parameters(params, declared)
     secrets = tuple(sorted({*secret_values(env), *named}, key=len, reverse=True))
+    refuse_secret_in_out(out_dir, secrets)
 
     planned = Path(out_dir) / f"{name}.ipynb"
     if planned.resolve() == source.resolve():
