@@ -321,6 +321,8 @@ async def serve_cassette(
     if not (isinstance(speed, int | float) and 0 < speed < math.inf):
         raise UsageError(f"--speed must be a finite number > 0, got {speed!r}")
     _check_host(host)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise UsageError(f"--port must be 0 (any free port) to 65535, got {port!r}")
     plan = load_plan(path)
     rs = ReplayServer(plan, cassette=str(path), host=host, speed=float(speed), repeat=repeat)
     try:

@@ -96,3 +96,14 @@ def test_replay_refuses_a_cassette_with_nothing_after_its_header(
         f"netra-diag replay: error: {header_only}: nothing to replay: only a header (line 1), "
         "no frame or mark after it; the recording stopped before the session connected\n"
     )
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_replay_names_a_port_out_of_range(
+    recorded: Path, capsys: pytest.CaptureFixture[str], port: str
+) -> None:
+    assert main(["replay", str(recorded), "--port", port]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err == f"netra-diag replay: error: --port must be 0 (any free port) to 65535, got {port}\n"
+    )
