@@ -94,14 +94,18 @@ class _Writer:
             args["cause"] = str(span.cause)
         if span.unfinished:
             args["unfinished"] = True
+        start = _us(span.start, offset)
         event = {
             "ph": "X",
             "name": name,
             "cat": str(span.kind),
             "pid": pid,
             "tid": tid,
-            "ts": _us(span.start, offset),
-            "dur": round(span.duration * 1e6, 3),
+            "ts": start,
+            # From the rounded ends, not the rounded duration: ts + dur then lands exactly on the
+            # next slice's ts, where rounding each alone could cross it by a nanosecond, and
+            # Perfetto drops a slice that does not nest exactly.
+            "dur": round(_us(span.end, offset) - start, 3),
             "args": args,
         }
         self.events.append(event)
