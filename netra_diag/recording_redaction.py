@@ -165,8 +165,9 @@ def redact_subprotocol(value: str, secrets: Iterable[str] = ()) -> str:
 def redact_headers(
     headers: Iterable[tuple[str, str]] | Mapping[str, str], secrets: Iterable[str] = ()
 ) -> list[tuple[str, str]]:
-    """Header pairs with credential values fingerprinted (``Authorization: Bearer eyJ…#…``) and
-    ``Sec-WebSocket-Protocol`` entries redacted; everything else scrubbed as text."""
+    """Header pairs with credential values fingerprinted (``Authorization: Bearer eyJ…#…``),
+    ``Sec-WebSocket-Protocol`` entries and URLs with credential parameters (a redirect's
+    ``Location: …?token=…``) redacted; everything else scrubbed as text."""
     secret_list = expand_secrets(secrets)
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     out: list[tuple[str, str]] = []
@@ -183,7 +184,16 @@ def redact_headers(
             text = ", ".join(
                 redact_subprotocol(p.strip(), secret_list) for p in text.split(",") if p.strip()
             )
+        elif "?" in text and _carries_credential_query(text):
+            # A redirect's Location (or any URL-valued header) carrying ?token=…: an opaque
+            # token there is not JWT-shaped, only its parameter says what it is.
+            text = redact_url(text, secret_list, expanded=True)
         else:
             text = _scrub(text, secret_list)
         out.append((str(name), text))
     return out
+
+
+def _carries_credential_query(text: str) -> bool:
+    low = text.lower()
+    return any(f"{key}=" in low for key in CREDENTIAL_QUERY_KEYS)
