@@ -143,6 +143,35 @@ def _age_note(plan: ReplayPlan, now: float) -> str:
     )
 
 
+# The replay's own timing bar (its tests hold it to this): past it, a client's measured latencies
+# carry the replay's lateness.
+LATE_MS = 5.0
+
+
+def replay_line(outcome: ReplayOutcome, which: str, plan: ReplayPlan) -> str:
+    """The line for one finished replayed connection."""
+    if outcome.answer == "reject":
+        return f"{which}: refused the upgrade with HTTP {outcome.http_status}"
+    if outcome.answer == "drop":
+        return f"{which}: dropped before answering the upgrade"
+    how = "client closed" if outcome.client_closed_first else f"closed {outcome.close_code}"
+    text = (
+        f"{which}: {plural(outcome.frames_sent, 'frame')} sent, "
+        f"{plural(outcome.client_messages, 'client message')}, {how}, "
+        f"max lateness {outcome.max_lateness_ms:.2f} ms"
+    )
+    late = sum(ms > LATE_MS for ms in outcome.lateness_ms)
+    if late:
+        text += (
+            f"; LATE: {late} of {plural(len(outcome.lateness_ms), 'frame')} over {LATE_MS:g} ms "
+            "behind the recording (a busy machine?): latencies measured against this replay "
+            "are off by as much"
+        )
+    if outcome.cut_short:
+        text += f"; CUT SHORT: {cut_short_text(outcome, plan)}"
+    return text
+
+
 def cut_short_text(outcome: ReplayOutcome, plan: ReplayPlan) -> str:
     """What a client that left early never got: ``7 of 9 recorded frames never sent; the
     client sent 0 of the 1 message the recorded client sent``."""
@@ -277,20 +306,7 @@ async def _serve(args: argparse.Namespace) -> int:
                 print(f"  note: {note}", flush=True)
 
         def line(outcome: ReplayOutcome, which: str) -> None:
-            if outcome.answer == "reject":
-                print(f"{which}: refused the upgrade with HTTP {outcome.http_status}", flush=True)
-                return
-            if outcome.answer == "drop":
-                print(f"{which}: dropped before answering the upgrade", flush=True)
-                return
-            how = "client closed" if outcome.client_closed_first else f"closed {outcome.close_code}"
-            print(
-                f"{which}: {plural(outcome.frames_sent, 'frame')} sent, "
-                f"{plural(outcome.client_messages, 'client message')}, {how}, "
-                f"max lateness {outcome.max_lateness_ms:.2f} ms"
-                + (f"; CUT SHORT: {cut_short_text(outcome, plan)}" if outcome.cut_short else ""),
-                flush=True,
-            )
+            print(replay_line(outcome, which, plan), flush=True)
 
         loop = asyncio.get_running_loop()
         played_at: float | None = None

@@ -104,3 +104,20 @@ async def test_messages_beyond_the_recorded_ones_are_said_to_get_no_answer(tmp_p
         "  note: the client sent 3 messages, the recorded client 1: the replay answers only the "
         "recorded ones, so 2 messages got no answer"
     ) in out
+
+
+def test_frames_sent_late_are_flagged() -> None:
+    from netra_diag.cli.replay import replay_line
+    from netra_diag.live.replay import ReplayOutcome
+    from netra_diag.live.replay_plan import ConnectionPlan, ReplayPlan
+
+    plan = ReplayPlan(connections=(ConnectionPlan(),))
+    outcome = ReplayOutcome(frames_sent=3, lateness_ms=[0.4, 52.0, 7.5], played_through=True)
+    outcome.close_code, outcome.finished = 1000, True
+    assert replay_line(outcome, "replay 1", plan) == (
+        "replay 1: 3 frames sent, 0 client messages, closed 1000, max lateness 52.00 ms; "
+        "LATE: 2 of 3 frames over 5 ms behind the recording (a busy machine?): latencies "
+        "measured against this replay are off by as much"
+    )
+    outcome.lateness_ms = [0.4, 1.2]
+    assert "LATE" not in replay_line(outcome, "replay 1", plan)
