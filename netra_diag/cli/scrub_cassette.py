@@ -71,10 +71,22 @@ def _scrub_json(value: Any, secrets: Sequence[str]) -> Any:
     return value
 
 
+def _strict_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    if len({k for k, _ in pairs}) < len(pairs):
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+
 def _scrub_line(line: bytes, secrets: Sequence[str]) -> bytes:
     text = line.decode("utf-8", "surrogateescape")
     try:
-        obj = json.loads(text)
+        # A line written again must say what it said: NaN (which the writer never writes) or a
+        # duplicate key would not survive a round trip, so such a line is scrubbed as text.
+        obj = json.loads(text, parse_constant=_strict_constant, object_pairs_hook=_unique_pairs)
     except (ValueError, RecursionError):
         # Not JSON (garbled, or cut short by a kill): scrub it as text and keep the rest. Any
         # character the scrub adds ("…" of a fingerprint) is written as its JSON escape.

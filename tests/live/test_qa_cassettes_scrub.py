@@ -108,3 +108,19 @@ def test_scrub_names_a_directory_without_notebooks_or_cassettes(
     assert f"{tmp_path}: no notebooks (*.ipynb) or cassettes (*.jsonl) found" in (
         capsys.readouterr().err
     )
+
+
+def test_lines_that_would_not_survive_a_round_trip_are_scrubbed_as_text() -> None:
+    from netra_diag.cli.scrub_cassette import scrub_cassette_bytes
+
+    token = mint_token("u1", key=LOCAL_DEV_SECRET, now=time.time())
+    raw = (
+        f'{{"kind":"frame","t_ns":1,"wall":NaN,"text":"{token}"}}\n'
+        f'{{"kind":"mark","name":"x","name":"y","t_ns":2,"data":{{"m":"{token}"}}}}\n'
+    ).encode()
+    cleaned, lines = scrub_cassette_bytes(raw, ())
+    assert lines == [1, 2] and token.encode() not in cleaned
+    first, second, _ = cleaned.split(b"\n")
+    assert b'"wall":NaN,' in first and first.endswith(b'"}')  # NaN kept, not rewritten
+    assert b'"name":"x","name":"y"' in second  # both keys kept
+    assert b"eyJ\\u2026#" in first  # the fingerprint, as the writer escapes it
