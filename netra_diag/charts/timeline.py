@@ -174,7 +174,8 @@ def _short_id(value: str | None, keep: int = 6) -> str:
 
 def run_label(key: RunKey) -> str:
     """A lane label: long generated ids shortened to their ends (the hover shows them whole)."""
-    return f"{_short_id(key.thread_id)}/{_short_id(key.run_id)}"
+    label = f"{_short_id(key.thread_id)}/{_short_id(key.run_id)}"
+    return f"{label}#{key.seq + 1}" if key.seq else label
 
 
 def _lanes(

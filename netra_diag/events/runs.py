@@ -10,6 +10,13 @@ elsewhere:
   stream is known up front);
 - neither: the run currently open in the session, else an anonymous run ``?/?``.
 
+An ``agent_started`` that carries no run id and comes after the open run's terminal event starts
+the next run: a conversation's thread outlives its runs, and the older generation's frames (d) name
+only the thread, so a user's second message in a thread is a second run, not events "after the
+terminal one". Its key is the thread's next run id when the stream names one elsewhere, else a
+numbered run of unknown id (``t1/?#2``, the thread's second). A resent ``agent_started`` (the same
+content as the ended run's) stays in that run, where it is a duplicate.
+
 Control frames (heartbeat, pong, handshake, ...) never belong to a run; error and unknown frames
 belong to one only when they carry an id. Pure: no I/O, no clock.
 """
@@ -20,7 +27,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from netra_diag.events.model import Event, EventKind, TimedEvent
+from netra_diag.events.model import TERMINAL_EVENTS, Event, EventKind, TimedEvent
 
 __all__ = [
     "ANONYMOUS_RUN",
@@ -41,13 +48,17 @@ class RunKey:
 
     thread_id: str | None
     run_id: str | None
+    # Runs without a run id that follow another in the same thread (or session): 1 for the
+    # second, 2 for the third; 0 otherwise (see the module docstring).
+    seq: int = 0
 
     def __str__(self) -> str:
-        return f"{self.thread_id or '?'}/{self.run_id or '?'}"
+        text = f"{self.thread_id or '?'}/{self.run_id or '?'}"
+        return f"{text}#{self.seq + 1}" if self.seq else text
 
     @property
-    def sort_key(self) -> tuple[str, str]:
-        return (self.thread_id or "", self.run_id or "")
+    def sort_key(self) -> tuple[str, str, int]:
+        return (self.thread_id or "", self.run_id or "", self.seq)
 
 
 ANONYMOUS_RUN = RunKey(None, None)
@@ -106,6 +117,11 @@ class RunResolver:
     runs_of_thread: dict[str, dict[str, None]] = field(default_factory=dict)
     open_in_thread: dict[str, RunKey] = field(default_factory=dict)
     current: RunKey | None = None
+    # Runs that sent a terminal event, and the identity of each run's first agent_started: what
+    # tells a thread's next run from a resend of the last one's start.
+    ended: set[RunKey] = field(default_factory=set)
+    started: dict[RunKey, str] = field(default_factory=dict)
+    seen: set[RunKey] = field(default_factory=set)
 
     def prime(self, events: Iterable[TimedEvent | Event]) -> None:
         for item in events:
@@ -128,17 +144,25 @@ class RunResolver:
             key = RunKey(thread, run)
         elif run is not None:
             key = RunKey(self.thread_of_run.get(run), run)
-        elif thread is not None:
-            key = self._open_run_of_thread(thread)
         else:
-            # No id at all: the run in progress (or the last one, so that a stray frame after a
-            # terminal event shows up as "after the terminal event" instead of vanishing).
-            key = self.current if self.current is not None else ANONYMOUS_RUN
+            if thread is not None:
+                key = self._open_run_of_thread(thread)
+            else:
+                # No id at all: the run in progress (or the last one, so that a stray frame after
+                # a terminal event shows up as "after the terminal event" instead of vanishing).
+                key = self.current if self.current is not None else ANONYMOUS_RUN
+            if event.type == "agent_started" and key in self.ended:
+                key = self._next_run(key, event)
         if key.thread_id is not None and (
-            key.run_id is not None or key.thread_id not in self.open_in_thread
+            key.run_id is not None or key.seq or key.thread_id not in self.open_in_thread
         ):
             self.open_in_thread[key.thread_id] = key
         self.current = key
+        self.seen.add(key)
+        if event.type == "agent_started":
+            self.started.setdefault(key, event_identity(event))
+        elif event.type in TERMINAL_EVENTS:
+            self.ended.add(key)
         return key
 
     def _open_run_of_thread(self, thread: str) -> RunKey:
@@ -150,6 +174,22 @@ class RunResolver:
             # Seen before its run id: the thread's first run is the one that starts next.
             return RunKey(thread, next(iter(runs)))
         return RunKey(thread, None)
+
+    def _next_run(self, ended: RunKey, start: Event) -> RunKey:
+        """The run an id-less ``agent_started`` opens after ``ended`` finished: ``ended`` itself
+        when the frame resends its start, else the thread's next run id not seen yet, else a
+        numbered run of unknown id."""
+        if self.started.get(ended) == event_identity(start):
+            return ended
+        thread = ended.thread_id
+        for run in self.runs_of_thread.get(thread, {}) if thread is not None else ():
+            candidate = RunKey(thread, run)
+            if candidate not in self.seen:
+                return candidate
+        seq = 1 + max(
+            (k.seq for k in self.seen if k.thread_id == thread and k.run_id is None), default=0
+        )
+        return RunKey(thread, None, seq)
 
 
 def group_runs(
