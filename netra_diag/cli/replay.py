@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netra_diag.cli.exit_codes import ExitCode
@@ -103,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
     from netra_diag.errors import RecordingError, UsageError
 
     try:
+        if Path(args.file).is_dir():
+            found = sorted(Path(args.file).rglob("*.jsonl"))
+            example = f" (e.g. {found[0]}, of {len(found)})" if found else " (it holds none)"
+            raise UsageError(f"{args.file}: is a folder; replay serves one cassette{example}")
         return asyncio.run(_serve(args))
     except (UsageError, RecordingError) as exc:
         print(f"netra-diag replay: error: {exc}", file=sys.stderr)

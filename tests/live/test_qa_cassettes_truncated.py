@@ -107,3 +107,13 @@ def test_replay_names_a_port_out_of_range(
     assert (
         err == f"netra-diag replay: error: --port must be 0 (any free port) to 65535, got {port}\n"
     )
+
+
+def test_replay_of_a_folder_names_a_cassette_in_it(
+    recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", str(recorded.parent), "--port", "0"]) == 2
+    assert capsys.readouterr().err == (
+        f"netra-diag replay: error: {recorded.parent}: is a folder; replay serves one cassette "
+        f"(e.g. {recorded}, of 1)\n"
+    )
