@@ -129,6 +129,14 @@ def scrub_cassette(path: Path, secrets: Sequence[str], *, check: bool = False) -
     if lines and not check:
         tmp = path.with_name(f".{path.name}.scrub-tmp")
         try:
+            if path.stat().st_size != len(raw):
+                # A recorder still appending would go on writing into the file replaced below,
+                # and every line after this moment would be lost.
+                raise RecordingError(
+                    str(path),
+                    "grew while it was scrubbed (still being recorded?); left as it was: "
+                    "scrub it once the recording has ended",
+                )
             tmp.write_bytes(cleaned)
             os.chmod(tmp, path.stat().st_mode & 0o7777)
             os.replace(tmp, path)

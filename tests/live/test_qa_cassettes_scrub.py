@@ -124,3 +124,31 @@ def test_lines_that_would_not_survive_a_round_trip_are_scrubbed_as_text() -> Non
     assert b'"wall":NaN,' in first and first.endswith(b'"}')  # NaN kept, not rewritten
     assert b'"name":"x","name":"y"' in second  # both keys kept
     assert b"eyJ\\u2026#" in first  # the fingerprint, as the writer escapes it
+
+
+def test_a_cassette_still_being_recorded_is_left_as_it_was(tmp_path: Path) -> None:
+    from netra_diag.cli.scrub_cassette import scrub_cassette
+    from netra_diag.errors import RecordingError
+    from netra_diag.recording import Recorder
+
+    path = tmp_path / "live.jsonl"
+    rec = Recorder(path, endpoint="ws://127.0.0.1:9/ws", started_wall=time.time())
+    rec.frame("in", json.dumps({"type": "x", "api_key": "sk_live_1234567890"}), t_ns=1, wall=None)
+
+    class WhileRecording(tuple[str, ...]):
+        """The secrets scrub looks for; looking for them is when the recorder writes a line."""
+
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            rec.mark("ping_rtt", t_ns=2, wall=None, data={"rtt_ms": 1.0})
+            return super().__iter__()
+
+    with pytest.raises(RecordingError) as caught:
+        scrub_cassette(path, WhileRecording())
+    assert str(caught.value).startswith(
+        f"{path}: grew while it was scrubbed (still being recorded?)"
+    )
+    rec.mark("close", t_ns=3, wall=None, data={"code": 1000})
+    rec.close()
+    names = [x.get("name") for x in map(json.loads, path.read_text().splitlines())]
+    assert names[-2:] == ["ping_rtt", "close"]  # nothing the recorder wrote was lost
+    assert "sk_live_1234567890" in path.read_text()
