@@ -108,7 +108,9 @@ def scrub_cassette_bytes(raw: bytes, secrets: Sequence[str]) -> tuple[bytes, lis
     for index, line in enumerate(lines):
         if not line.strip():
             continue
-        cleaned = _scrub_line(line, secrets)
+        # A cassette checked out with CRLF endings keeps them on the lines written again.
+        body, cr = (line[:-1], b"\r") if line.endswith(b"\r") else (line, b"")
+        cleaned = _scrub_line(body, secrets) + cr
         if cleaned != line:
             lines[index] = cleaned
             changed.append(index + 1)

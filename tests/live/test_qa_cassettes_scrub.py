@@ -152,3 +152,13 @@ def test_a_cassette_still_being_recorded_is_left_as_it_was(tmp_path: Path) -> No
     names = [x.get("name") for x in map(json.loads, path.read_text().splitlines())]
     assert names[-2:] == ["ping_rtt", "close"]  # nothing the recorder wrote was lost
     assert "sk_live_1234567890" in path.read_text()
+
+
+def test_crlf_line_endings_are_kept_on_scrubbed_lines() -> None:
+    from netra_diag.cli.scrub_cassette import scrub_cassette_bytes
+
+    token = mint_token("u1", key=LOCAL_DEV_SECRET, now=time.time())
+    raw = f'{{"kind":"header"}}\r\n{{"kind":"mark","name":"e","data":{{"m":"{token}"}}}}\r\n'
+    cleaned, lines = scrub_cassette_bytes(raw.encode(), ())
+    assert lines == [2] and token.encode() not in cleaned
+    assert cleaned.count(b"\r\n") == 2 and cleaned.endswith(b"}}\r\n")
