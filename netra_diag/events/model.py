@@ -314,16 +314,27 @@ def _detect(frame: Mapping[str, Any]) -> Envelope:
 def _merge(frame: Mapping[str, Any], envelope: Envelope) -> tuple[str, dict[str, Any]]:
     if envelope is Envelope.NESTED:
         merged: dict[str, Any] = dict(frame)
-        # Newest generation: the real type is in "event"; payload then data are merged on top.
-        for key in ("payload", "data"):
+        # Newest generation: the real type is in "event"; payload then data are merged on top,
+        # each with what it nests in turn (payload's data, data's payload): the fields of a
+        # frame that wraps twice are the run's ids and content all the same, and left nested
+        # they would read as missing.
+        layers: list[Mapping[str, Any]] = []
+        for key, deeper in (("payload", "data"), ("data", "payload")):
             inner = frame.get(key)
             if inner is not None and _is_map(inner):
-                merged.update({k: v for k, v in inner.items() if k != "type"})
+                layers.append(inner)
+                nested = inner.get(deeper)
+                if nested is not None and _is_map(nested):
+                    layers.append(nested)
+        for layer in layers:
+            merged.update({k: v for k, v in layer.items() if k != "type"})
         etype = frame.get("event") or frame.get("type")
         if etype == "system_message":
-            inner_payload = frame.get("payload")
-            if inner_payload is not None and _is_map(inner_payload):
-                etype = inner_payload.get("event") or inner_payload.get("type") or etype
+            for layer in layers:
+                named = layer.get("event") or layer.get("type")
+                if named:
+                    etype = named
+                    break
         if etype:
             merged["type"] = etype
     else:
