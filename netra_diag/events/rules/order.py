@@ -70,7 +70,9 @@ def check_optional_events(
         return
     seen = {te.type for te in events}
     missing = [name for name in wanted if name not in seen]
-    if missing:
+    # One of the pair without the other is a run that used a tool and broke the pairing, which
+    # the tool-pair rules name; "runs without tools" would then contradict them.
+    if len(missing) == len(wanted):
         yield finding(
             Rule.MISSING_EVENT,
             Severity.INFO,
