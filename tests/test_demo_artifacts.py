@@ -134,8 +134,9 @@ def test_demo_check_lines_line_up() -> None:
         check_line(Check("contracts", CheckKind.CONTRACT, False, "x")),
         check_line(Check("sla", CheckKind.SLA, True, "y", verified=False)),
         check_line(Check("auth", CheckKind.AUTH, True, "z")),
+        check_line(Check("stayed_connected", CheckKind.INFRASTRUCTURE, False, "w")),
     ]
-    names = ["contracts", "sla", "auth"]
+    names = ["contracts", "sla", "auth", "stayed_connected"]
     assert len({line.index(name) for line, name in zip(lines, names, strict=True)}) == 1
     assert len({len(line) for line in lines}) == 1
 

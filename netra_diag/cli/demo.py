@@ -116,10 +116,10 @@ def _say(text: str = "") -> None:
 
 
 def check_line(check: Any) -> str:
-    """One check as the demo prints it; the status padded to its widest ("[not verified]") so
-    names and details line up."""
+    """One check as the demo prints it; the status padded to its widest ("[not verified]") and
+    the name to the longest a report records ("stayed_connected"), so details line up."""
     status = f"[{check.status}]"
-    return f"  {status:<14} {check.name:<15} {check.detail}"
+    return f"  {status:<14} {check.name:<16} {check.detail}"
 
 
 def _diagnosis_line(
