@@ -40,3 +40,12 @@ def test_json_output_for_refused_arguments_is_still_a_document(
     assert doc["exit_code"] == 2 and doc["status"] == "bad_input"
     assert "has no parameter 'nosuch'" in doc["error"]
     assert "has no parameter 'nosuch'" in captured.err
+
+
+def test_the_help_names_what_each_class_now_covers(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "the service closing a run with 1011" in text
+    assert "cut short by the client sooner than the protocol's 30 s between events" in text
+    assert "or the connection went away mid-run: 1001, 1006" in text

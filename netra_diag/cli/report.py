@@ -22,13 +22,16 @@ exit codes (worst class wins):
      for lack of data); each check's status, printed and in NAME.json, says which
   2  bad arguments: unknown notebook or parameter, a parameter carrying a secret, or a
      notebook refusing its input (a bad parameter value or input file; nothing was checked)
-  3  event-contract or auth failure (token rejected, auth bypassed)
-  4  a run timed out (the client stopped waiting; the contract verdict is then secondary)
+  3  event-contract or auth failure (token rejected, auth bypassed, the service closing a
+     run with 1011)
+  4  a run timed out, or was cut short by the client sooner than the protocol's 30 s between
+     events (the client stopped waiting; the contract verdict is then secondary)
   6  SLA breach
   7  new test failures since the baseline
   8  the notebook failed to execute, or a cell did not answer within --cell-timeout or
      --timeout (the error names the cell; the HTML still shows what ran)
-  9  infrastructure failure (service down or unreachable)
+  9  infrastructure failure (service down or unreachable, or the connection went away
+     mid-run: 1001, 1006)
   130  interrupted (Ctrl-C): no report written; the line says where partial recordings are
 
 parameters name environment variables, never secrets: -p secret_env JWT_SECRET_KEY, not the
