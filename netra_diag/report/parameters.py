@@ -57,6 +57,17 @@ def _require_cassettes(folder: Path) -> None:
         raise UsageError(f"parameter recordings: {exc}") from None
 
 
+def _require_sla(path: Path) -> None:
+    """Read the SLA file now: a notebook reads it only after recording a fan-out, a minute of
+    work lost to a typo in the file."""
+    from netra_diag.latency import load_sla
+
+    try:
+        load_sla(path)
+    except UsageError as exc:  # ConfigFileError, which names the file and line
+        raise UsageError(f"parameter sla: {exc}") from None
+
+
 def check_path_parameters(
     parameters: Mapping[str, Any], declared: Mapping[str, Any], *, cwd: str | None = None
 ) -> dict[str, Any]:
@@ -90,6 +101,8 @@ def check_path_parameters(
                 )
             if name == "recordings" and path.is_dir():
                 _require_cassettes(path)
+            if name == "sla":
+                _require_sla(path)
             resolved.append(str(path))
         out[name] = ",".join(resolved)
     folder = out.get("record_dir")
