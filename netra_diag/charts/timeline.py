@@ -34,6 +34,7 @@ from netra_diag.wording import plural
 
 __all__ = [
     "FRAME_SYMBOLS",
+    "LEAKED_RUN",
     "NO_TERMINAL",
     "SEVERITY_STYLE",
     "SPAN_COLORS",
@@ -145,6 +146,14 @@ class _Lane:
     run: RunKey | None
     zero: float
     detailed: bool
+    # Another user's run, seen through the events leaked of it: its frames and the findings are
+    # drawn, not its phases (a leaked tool_executing would show as this session's tool call that
+    # never completed).
+    foreign: bool = False
+
+
+# Said after the lane of a run seen only through another user's leaked events.
+LEAKED_RUN = "another user's, leaked"
 
 
 @dataclass
@@ -179,13 +188,18 @@ def run_label(key: RunKey) -> str:
 
 
 def _lanes(
-    timelines: Sequence[Timeline], align: Literal["session", "run"], max_detail_runs: int
+    timelines: Sequence[Timeline],
+    align: Literal["session", "run"],
+    max_detail_runs: int,
+    reports: Sequence[ContractReport | None] = (),
 ) -> tuple[list[_Lane], dict[tuple[int, RunKey | None], _Lane]]:
     lanes: list[_Lane] = []
     by_key: dict[tuple[int, RunKey | None], _Lane] = {}
     many = len(timelines) > 1
     n_runs = 0
     for ti, timeline in enumerate(timelines):
+        report = reports[ti] if ti < len(reports) else None
+        foreign = report.foreign_runs if report is not None else frozenset()
         prefix = f"{timeline.label or f'session {ti + 1}'} · " if many else ""
         if align == "session":
             has_session = any(s.run is None for s in timeline.spans) or any(
@@ -200,7 +214,11 @@ def _lanes(
         for key in timeline.runs:
             zero = timeline.run_start(key) if align == "run" else 0.0
             detailed = n_runs < max_detail_runs
-            lane = _Lane(len(lanes), f"{prefix}run {run_label(key)}", ti, key, zero, detailed)
+            label = f"{prefix}run {run_label(key)}"
+            leaked = key in foreign
+            if leaked:
+                label += f" ({LEAKED_RUN})"
+            lane = _Lane(len(lanes), label, ti, key, zero, detailed, leaked)
             lanes.append(lane)
             by_key[(ti, key)] = lane
             n_runs += 1
@@ -276,7 +294,7 @@ def _collect(
         by_index = {te.index: te for te in timeline.events}
         for span in timeline.spans:
             lane = by_key.get((ti, span.run))
-            if lane is None or not _finite(span.start, span.end):
+            if lane is None or lane.foreign or not _finite(span.start, span.end):
                 continue
             missing = timeline.is_missing_terminal(span)
             series = bars.setdefault(span_name(span, missing), _Series())
@@ -351,7 +369,7 @@ def _figure(
     raw_chars: int,
     title: str,
 ) -> go.Figure:
-    lanes, by_key = _lanes(timelines, align, max_detail_runs)
+    lanes, by_key = _lanes(timelines, align, max_detail_runs, reports)
     bars, frames, findings = _collect(timelines, reports, lanes, by_key, raw_chars)
     n = max(1, len(lanes))
     fig = go.Figure()

@@ -159,6 +159,14 @@ class ContractReport:
     def warnings(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity is Severity.WARNING)
 
+    @property
+    def foreign_runs(self) -> frozenset[RunKey]:
+        """Runs seen only through events that carried another user's ids (``foreign_event``):
+        another session's runs, leaked into this one. Their events are contamination, not work of
+        this session's, so nothing of them is expected to finish here."""
+        leaked = {f.run for f in self.findings if f.rule is Rule.FOREIGN_EVENT and f.run}
+        return frozenset(key for key in leaked if key is not None) - set(self.runs)
+
     def counts(self) -> dict[str, int]:
         counter = Counter(str(f.severity) for f in self.findings)
         return {str(s): counter.get(str(s), 0) for s in Severity}

@@ -147,10 +147,14 @@ def _add_timeline(
     writer.meta("process_sort_index", pid, None, {"sort_index": pid})
     writer.thread(pid, SESSION_TID, "session", 0)
     tracks: dict[RunKey, int] = {}
+    # Another user's runs, seen through the events leaked of them: their frames are drawn, not
+    # their phases, or a leaked tool_executing would read as this session's call left unfinished.
+    foreign = report.foreign_runs if report is not None else frozenset()
     for j, key in enumerate(timeline.runs):
         base = 100 * (j + 1)
         tracks[key] = base
-        writer.thread(pid, base, f"run {key}", base)
+        leaked = " (another user's, leaked)" if key in foreign else ""
+        writer.thread(pid, base, f"run {key}{leaked}", base)
 
     def track(run: RunKey | None) -> int:
         return SESSION_TID if run is None or run not in tracks else tracks[run]
@@ -173,6 +177,8 @@ def _add_timeline(
             writer.thread(pid, tid, f"session (overlap {lane})", tid)
         writer.slice(span, pid, tid, offset)
     for key, base in tracks.items():
+        if key in foreign:
+            continue
         own = [s for s in timeline.spans_of(key) if _finite_span(s)]
         phases = sorted((s for s in own if s.kind in _PHASES), key=lambda s: s.start)
         lanes = _lanes(phases)
