@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.wording import plural
@@ -187,7 +188,8 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{path}: {n_runs} run{'s' if n_runs != 1 else ''}"
             + (f" ({runs})" if runs else "")
-            + f", {len(stream.events)} frames received, {plural(len(report.findings), 'finding')}",
+            + f", {plural(len(stream.events), 'frame')} received, "
+            + plural(len(report.findings), "finding"),
             file=say,
         )
         bypass = bypass_evidence(stream, report)
@@ -202,6 +204,10 @@ def run(args: argparse.Namespace) -> int:
         # (after the verdict, which a reader looks for first: how the session got in)
         for line in attempt_lines(attempts[-1]):
             print(line, file=say)
+        if _cut_mid_session(stream.marks):
+            # (a writer killed, a CI job cancelled: "run never completed" alone reads as the
+            # service's fault)
+            print("  note: the recording stops mid-session (no close recorded)", file=say)
         for warning in stream.warnings:
             print(f"  note: {warning}", file=say)
     if not timelines:
@@ -257,3 +263,13 @@ def _offset(timeline: Timeline) -> float:
     times += [s.start for s in timeline.spans]
     finite = [t for t in times if math.isfinite(t)]
     return min(0.0, min(finite)) if finite else 0.0
+
+
+def _cut_mid_session(marks: Sequence[Any]) -> bool:
+    """Whether the last connection a cassette opened has no close recorded after it: the
+    recording ended before the session did."""
+    names = [m.name for m in marks]
+    if "connect_start" not in names:
+        return False
+    last = len(names) - 1 - names[::-1].index("connect_start")
+    return "close" not in names[last:] and "error" not in names[last:]
