@@ -239,6 +239,10 @@ def _bar(name: str, series: _Series, n_lanes: int, *, showlegend: bool = True) -
         width = 0.95
     if any(series.pattern):
         marker["pattern"] = {"shape": series.pattern, "fillmode": "overlay", "size": 6}
+    elif name == "gap":
+        # Grey at the silences' opacity is the waiting bar's grey: dotted, a gap cannot be read
+        # as waiting (on the plot and in the legend alike).
+        marker["pattern"] = {"shape": ".", "fillmode": "overlay", "size": 5, "solidity": 0.4}
     return go.Bar(
         name=name,
         orientation="h",
