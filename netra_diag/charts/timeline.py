@@ -340,6 +340,15 @@ def _finding_hover(finding: Finding) -> str:
     return head + "<br>" + raw_hover(finding.message, 400)
 
 
+def _legend_height(fig: go.Figure) -> int:
+    """Pixels the figure needs for its whole legend beside the plot: a legend taller than the plot
+    scrolls, and what it hides first is at its end, the findings' markers. About 20 px an entry,
+    the group gap for each group, and the title, margins and x axis around them."""
+    entries = sum(1 for trace in fig.data if trace.showlegend is not False)
+    groups = len({trace.legendgroup or trace.name for trace in fig.data})
+    return 150 + 20 * entries + 6 * groups
+
+
 def _layout(fig: go.Figure, lanes: list[_Lane], title: str, x_title: str) -> None:
     n = len(lanes)
     step = max(1, math.ceil(n / 60))
@@ -348,7 +357,7 @@ def _layout(fig: go.Figure, lanes: list[_Lane], title: str, x_title: str) -> Non
         title=title,
         barmode="overlay",
         template="plotly_white",
-        height=int(min(1400, max(320, 160 + 26 * n))),
+        height=int(min(1400, max(320, 160 + 26 * n, _legend_height(fig)))),
         hovermode="closest",
         legend={"groupclick": "togglegroup", "tracegroupgap": 6},
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
