@@ -58,7 +58,12 @@ from netra_diag.events.rules.session import (
     check_isolation,
     check_observed,
 )
-from netra_diag.events.rules.timing import check_first_event, check_heartbeats, check_timing
+from netra_diag.events.rules.timing import (
+    check_first_event,
+    check_heartbeats,
+    check_requests_answered,
+    check_timing,
+)
 from netra_diag.events.rules.tools import check_tool_pairs
 from netra_diag.events.runs import RunKey, group_runs
 from netra_diag.events.timeline import Mark
@@ -91,6 +96,7 @@ __all__ = [
     "check_isolation",
     "check_observed",
     "check_optional_events",
+    "check_requests_answered",
     "check_required_fields",
     "check_run",
     "check_sequence",
@@ -116,6 +122,7 @@ DEFAULT_CHECKS: tuple[Check, ...] = (
     check_duplicates,
     check_timing,
     check_first_event,
+    check_requests_answered,
     check_isolation,
     check_heartbeats,
     check_handshake,

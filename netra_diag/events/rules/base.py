@@ -66,6 +66,7 @@ class Rule(StrEnum):
     """Built-in rules, declared in the order a verdict prefers them as its headline."""
 
     NO_TERMINAL = "no_terminal"
+    UNANSWERED_REQUEST = "unanswered_request"
     CONNECTION_CLOSED = "connection_closed"
     NOT_CONNECTED = "not_connected"
     HANDSHAKE_INCOMPLETE = "handshake_incomplete"

@@ -23,7 +23,7 @@ from netra_diag.events.rules.base import (
 )
 from netra_diag.events.runs import Run, group_runs
 
-__all__ = ["check_first_event", "check_heartbeats", "check_timing"]
+__all__ = ["check_first_event", "check_heartbeats", "check_requests_answered", "check_timing"]
 
 
 def _limit(value: float) -> str:
@@ -136,3 +136,49 @@ def check_first_event(events: Sequence[TimedEvent], context: ContractContext) ->
                 run.key,
                 (first,),
             )
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def check_requests_answered(
+    events: Sequence[TimedEvent], context: ContractContext
+) -> Iterator[Finding]:
+    """Every request the client waited on got a run: a ``run_end`` mark whose outcome is
+    ``timeout`` with no event of its own is a request no run answered, which the rules about runs
+    cannot see (there is no run), so a session whose other runs were fine would pass. A run that
+    began only after the client stopped waiting answered it late (``check_first_event``'s);
+    needs the client's marks in the context."""
+    marks = sorted((m for m in context.marks if math.isfinite(m.t)), key=lambda m: m.t)
+    # A cassette holds each request twice, as its outgoing frame and as the session's
+    # message_sent mark: the marks when there are any, else the frames.
+    requests = [m.t for m in marks if m.name == "message_sent"] or [
+        m.t for m in marks if m.name == "frame_out" and _is_request(m.data.get("type"))
+    ]
+    starts = [run.start for run in group_runs(events) if math.isfinite(run.start)]
+    for end in marks:
+        if end.name != "run_end" or end.data.get("outcome") != "timeout":
+            continue
+        n_events, n_foreign = _count(end.data.get("n_events")), _count(end.data.get("n_foreign"))
+        if n_events is None or n_events - (n_foreign or 0) > 0:
+            continue
+        sent = [t for t in requests if t <= end.t]
+        if not sent:
+            continue
+        asked = sent[-1]
+        # More runs starting after this request than requests sent after it: one of them is
+        # this request's answer, come after the client gave up.
+        later_runs = sum(1 for t in starts if t >= asked)
+        later_requests = sum(1 for t in requests if t > asked)
+        if later_runs > later_requests:
+            continue
+        yield Finding(
+            Rule.UNANSWERED_REQUEST,
+            Severity.ERROR,
+            f"the request sent at {at(asked)} got no agent event in the {end.t - asked:.2f} s "
+            "the client waited (its run timed out): no run answered it",
+            None,
+            (),
+            (asked,),
+        )
