@@ -123,6 +123,26 @@ class FanoutResult:
         return None if refused.empty else f"{refused.iloc[0]['user']}: {refused.iloc[0]['error']}"
 
     @property
+    def connect_failures(self) -> dict[str, int]:
+        """Users that never connected for a reason other than refused credentials, by error
+        class (``ConnectFailed``: 3): the service down, the wrong port or path, a timeout."""
+        if not len(self.users):
+            return {}
+        failed = self.users[~self.users["connected"] & self.users["auth_refused"].isna()]
+        shown = failed["error_class"].fillna("unknown")
+        return {str(k): int(v) for k, v in shown.value_counts().items()}
+
+    @property
+    def connect_failed_example(self) -> str | None:
+        """The first such user's error ("could not connect to ...: Connect call failed"): the
+        class alone does not say whether the port refused, the name did not resolve or the
+        upgrade timed out."""
+        if not len(self.users):
+            return None
+        failed = self.users[~self.users["connected"] & self.users["auth_refused"].isna()]
+        return None if failed.empty else f"{failed.iloc[0]['user']}: {failed.iloc[0]['error']}"
+
+    @property
     def runs_total(self) -> int:
         return self.n_users * self.n_runs_per_user
 
@@ -182,6 +202,11 @@ class FanoutResult:
                 "reasons": self.auth_refusals,
                 "example": self.auth_refused_example,
             },
+            "connect_failures": {
+                "users": sum(self.connect_failures.values()),
+                "classes": self.connect_failures,
+                "example": self.connect_failed_example,
+            },
             "auth_bypassed": {
                 "users": len(self.bypassed_as),
                 "server_ids": sorted(set(self.bypassed_as)),
@@ -225,6 +250,7 @@ class FanoutResult:
             f"  events:             {self.events_received} critical received; {lost}",
             f"  errors by class:    {errors}",
             *(f"    e.g. {example[:300]}" for example in self.contract_examples.values()),
+            *self._connect_lines(),
             *self._auth_lines(),
             *self._bypass_lines(),
             *self._fallback_lines(),
@@ -263,6 +289,17 @@ class FanoutResult:
             "does not take, or credentials refused now and then; the sessions were judged on "
             "the transport kept"
         ]
+
+    def _connect_lines(self) -> list[str]:
+        failures = self.connect_failures
+        if not failures:
+            return []
+        how = ", ".join(f"{k} ×{v}" for k, v in sorted(failures.items()))
+        lines = [f"  not connected:      {sum(failures.values())} of {self.n_users} users ({how})"]
+        example = self.connect_failed_example
+        if example:
+            lines.append(f"    e.g. {example[:600]}")
+        return lines
 
     def _auth_lines(self) -> list[str]:
         refusals = self.auth_refusals
