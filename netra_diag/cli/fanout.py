@@ -45,7 +45,8 @@ close right after AUTH_FAILED, HTTP 401/403) or bypassed (users let in under ids
 their token's sub: demo-user-001, relaxed_<n>), events lost, runs ended by agent error or close,
 contract errors (unusable or oversized frames, events after the terminal one), or isolation
 not judgeable because users share one server id (auth bypass), 4 runs timed out, 5 users
-could not connect
+could not connect, 130 interrupted (Ctrl-C): no summary is printed; with --record the line
+names the folder, whose cassettes hold everything received until then
 
 --record DIR refuses a folder that already holds cassettes (*.jsonl) from an earlier run,
 naming how many (exit 2): the two runs would be read as one. --overwrite removes them first.
@@ -245,7 +246,16 @@ def run(args: argparse.Namespace) -> int:
         if args.overwrite and not args.record:
             raise UsageError("--overwrite applies to --record DIR, which is not given")
         old = check_record_dir(args.record, overwrite=args.overwrite) if args.record else []
-        result = asyncio.run(_fanout(args, old))
+        try:
+            result = asyncio.run(_fanout(args, old))
+        except KeyboardInterrupt:
+            # (``main`` prints the line and exits 130) Cassettes are flushed per frame: what
+            # was recorded until Ctrl-C is there to trace, though no summary was made.
+            if args.record:
+                raise KeyboardInterrupt(
+                    f"no summary; the cassettes recorded so far are in {args.record}"
+                ) from None
+            raise
     except UsageError as exc:
         print(f"netra-diag fanout: error: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE)
