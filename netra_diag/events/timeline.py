@@ -20,9 +20,9 @@ import math
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from netra_diag.events.model import TERMINAL_EVENTS, TimedEvent
+from netra_diag.events.requests import NO_ANSWER, PendingRequests
 from netra_diag.events.rules.base import clip
 from netra_diag.events.runs import RunKey, RunResolver, event_identity
 from netra_diag.events.spans import (
@@ -37,9 +37,6 @@ from netra_diag.events.spans import (
     attribute_stall,
     rtt_of,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "Mark",
@@ -97,7 +94,7 @@ class TimelineBuilder:
         self._connect_start: float | None = None
         self._upgrade_done: float | None = None
         self._connected = False
-        self._pending_send: float | None = None
+        self._requests = PendingRequests()
         self._latest = 0.0
 
     # -- input ---------------------------------------------------------------------------------
@@ -149,7 +146,10 @@ class TimelineBuilder:
         elif name in ("message_sent", "frame_out"):
             sent_type = mark.data.get("type") if isinstance(mark.data, Mapping) else None
             if not (isinstance(sent_type, str) and sent_type in _NOT_A_REQUEST):
-                self._pending_send = mark.t
+                self._requests.sent(mark.t)
+        elif name == "run_end":
+            lost = self._requests.abandoned(mark)
+            closed += [lost] if lost is not None else []
         elif name == "ping_rtt":
             self._rtts.append(rtt_of(mark))
         return self._keep(closed)
@@ -174,11 +174,11 @@ class TimelineBuilder:
         """Spans still open at ``now`` (default: the latest time seen), marked ``unfinished``."""
         now = self._latest if now is None else now
         out: list[Span] = []
-        if self._pending_send is not None:
+        for sent in self._requests.pending:
             out.append(
                 Span(
                     SpanKind.WAITING,
-                    self._pending_send,
+                    sent,
                     now,
                     None,
                     "waiting for the first event",
@@ -214,6 +214,9 @@ class TimelineBuilder:
                 closing.append(self._thinking_span(state, state.segment_start, last_t))
             if end - last_t > self.config.stall_threshold_s:
                 closing.append(self._stall(state.key, state.last, end, None, unfinished=True))
+        for sent in self._requests.pending:
+            # A request still unanswered when the stream ended: its wait is what it got.
+            closing.append(Span(SpanKind.WAITING, sent, end, None, NO_ANSWER, unfinished=True))
         runs = tuple(dict.fromkeys(k for k in self._event_runs if k is not None))
         return Timeline(
             events=tuple(self._events),
@@ -252,12 +255,13 @@ class TimelineBuilder:
         closed: list[Span] = []
         state = self._runs.get(key)
         if state is None:
-            if self._pending_send is not None and self._pending_send <= te.t:
-                wait = te.t - self._pending_send
+            sent = self._requests.take(te.t)
+            if sent is not None:
+                wait = te.t - sent
                 closed.append(
                     Span(
                         SpanKind.WAITING,
-                        self._pending_send,
+                        sent,
                         te.t,
                         key,
                         f"waiting for the first event ({wait * 1e3:.0f} ms)",
@@ -266,8 +270,7 @@ class TimelineBuilder:
                 )
                 if wait > self.config.stall_threshold_s:
                     # A silent wait is a stall too, attributed like one inside a run.
-                    closed.append(self._stall_between(key, self._pending_send, te.t, te))
-                self._pending_send = None
+                    closed.append(self._stall_between(key, sent, te.t, te))
             state = _RunState(key, te, te.t)
             self._runs[key] = state
         elif state.terminated:
