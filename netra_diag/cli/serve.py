@@ -20,7 +20,7 @@ from netra_diag.errors import UsageError
 from netra_diag.tokens.profiles import PROFILES
 
 if TYPE_CHECKING:
-    from netra_diag.emulator import EmulatorConfig
+    from netra_diag.emulator import EmulatorConfig, ServiceHandle
 
 __all__ = ["build_config", "mint_hint", "register"]
 
@@ -162,8 +162,9 @@ def _run(args: argparse.Namespace) -> int:
         print("\nstopped", file=sys.stderr)
         return int(ExitCode.OK)
     except OSError as exc:
+        where = f"[{args.host}]" if ":" in args.host else args.host
         print(
-            f"netra-diag serve: error: cannot listen on {args.host}:{args.port}: {exc.strerror}",
+            f"netra-diag serve: error: cannot listen on {where}:{args.port}: {exc.strerror}",
             file=sys.stderr,
         )
         return int(ExitCode.CONNECTION)
@@ -185,6 +186,32 @@ def mint_hint(config: EmulatorConfig) -> str:
     return f"netra-diag token mint --sub u1{flags}"
 
 
+def _silence_stdout() -> None:
+    """Whoever read the banner stopped reading (``URL=$(netra-diag serve | head -1)``): the
+    service outlives its banner, and the write error was reported as "cannot listen". What is
+    still buffered for the closed pipe would fail again at exit, so stdout goes nowhere now."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _print_banner(svc: ServiceHandle, config: EmulatorConfig, secret_source: str) -> None:
+    print(f"reference agent service listening on {svc.url}", flush=True)
+    print(
+        f"  also: {svc.ws_url('/api/v1/websocket')}, {svc.http_base}/ws/health, "
+        f"{svc.http_base}/ws/config"
+    )
+    print(f"  auth: {config.auth.value} (profile {config.profile}; secret from {secret_source})")
+    print(f"  token: {mint_hint(config)}")
+    print(
+        f"  envelope: {config.envelope}; faults: {config.faults.describe() or 'none'}; "
+        f"time scale {config.timing.time_scale:g}"
+    )
+    if config.fault_log_path:
+        print(f"  fault log: {config.fault_log_path}")
+    print("  Ctrl-C to stop", flush=True)
+
+
 async def _serve(config: EmulatorConfig, secret_source: str) -> None:
     from netra_diag.emulator import run_service
 
@@ -195,22 +222,10 @@ async def _serve(config: EmulatorConfig, secret_source: str) -> None:
         # runs, in the service process of ``benchmarks/bench_latency_accuracy.py`` (which also
         # holds that script's imports), and none at all once frozen.
         gc.freeze()
-        print(f"reference agent service listening on {svc.url}", flush=True)
-        print(
-            f"  also: {svc.ws_url('/api/v1/websocket')}, {svc.http_base}/ws/health, "
-            f"{svc.http_base}/ws/config"
-        )
-        print(
-            f"  auth: {config.auth.value} (profile {config.profile}; secret from {secret_source})"
-        )
-        print(f"  token: {mint_hint(config)}")
-        print(
-            f"  envelope: {config.envelope}; faults: {config.faults.describe() or 'none'}; "
-            f"time scale {config.timing.time_scale:g}"
-        )
-        if config.fault_log_path:
-            print(f"  fault log: {config.fault_log_path}")
-        print("  Ctrl-C to stop", flush=True)
+        try:
+            _print_banner(svc, config, secret_source)
+        except BrokenPipeError:
+            _silence_stdout()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         # SIGTERM (a service manager, `kill`) stops as cleanly as Ctrl-C: connections get 1001.
