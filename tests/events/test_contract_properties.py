@@ -113,11 +113,24 @@ marks = st.lists(
     st.builds(
         Mark,
         st.sampled_from(
-            ["connect_start", "upgrade_done", "message_sent", "frame_out", "ping_rtt", "close", "x"]
+            [
+                "connect_start",
+                "upgrade_done",
+                "message_sent",
+                "frame_out",
+                "ping_rtt",
+                "close",
+                "run_end",
+                "x",
+            ]
         ),
         times,
         st.dictionaries(
-            st.sampled_from(["rtt_ms", "code", "type", "reason", "status"]), values, max_size=3
+            st.sampled_from(
+                ["rtt_ms", "code", "type", "reason", "status", "outcome", "n_events", "n_foreign"]
+            ),
+            st.one_of(values, st.sampled_from(["timeout", "closed", "completed", 0, 1])),
+            max_size=4,
         ),
     ),
     max_size=6,
