@@ -85,6 +85,7 @@ from netra_diag.widgets import LiveSessionPanel
 summary = report.Summary(summary_path, notebook="live_session")
 transport = investigation.session_transport(transport)  # an unknown one is refused here
 sub = investigation.session_subject(sub)  # an empty one too, not replaced by a default
+run_timeout = investigation.session_timeout(run_timeout)  # and 0, -1 or nan, before any service
 # Where the token's signing secret comes from; a named variable that is unset is said. A report
 # stops here; in JupyterLab the panel below says it too and takes another variable's name.
 try:
@@ -573,6 +574,7 @@ summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
     ),
     code(
         """
+# Record the sessions (or read them), then judge them: the report's long step.
 import tempfile
 
 from IPython.display import Markdown, display

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from netra_diag import investigation
+from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.errors import ReportParseError, UsageError
+from netra_diag.report import run_report
 
 
 def test_a_missing_recordings_folder_is_refused(tmp_path: Path) -> None:
@@ -350,3 +352,21 @@ async def test_a_failing_headline_counts_the_checks_apart_from_the_last_failure(
     assert not contracts.passed
     assert inv.headline.startswith(f"{contracts.detail} — ")
     assert " required checks pass" in inv.headline and "(3 of" not in inv.headline
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "5", True])
+def test_a_run_timeout_must_be_a_positive_number_of_seconds(bad: object) -> None:
+    with pytest.raises(UsageError, match="run_timeout"):
+        investigation.session_timeout(bad)
+
+
+def test_a_run_timeout_is_seconds() -> None:
+    assert investigation.session_timeout(2) == 2.0
+
+
+def test_live_session_refuses_a_bad_run_timeout_before_starting_a_service(tmp_path: Path) -> None:
+    result = run_report("live_session", {"run_timeout": "0"}, out_dir=tmp_path, html=False)
+    assert result.exit_code is ExitCode.USAGE
+    executed = result.notebook_path.read_text(encoding="utf-8")
+    assert '"service: ' not in executed  # (printed once a service runs: none was started)
+    assert "run_timeout must be a positive number of seconds" in result.headline

@@ -30,6 +30,7 @@ from netra_diag.investigation.inputs import (
     investigation_suite,
     latency_phases,
     session_subject,
+    session_timeout,
     session_transport,
     suite_inputs,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "secret_for",
     "session_checks",
     "session_subject",
+    "session_timeout",
     "session_transport",
     "signing_secret",
     "suite_inputs",

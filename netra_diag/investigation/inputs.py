@@ -9,6 +9,7 @@ headline carries, so a truncated recording is never read silently.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Iterable
@@ -143,3 +144,16 @@ def session_subject(sub: str, *, parameter: str = "sub") -> str:
     if not value:
         raise UsageError(f"{parameter}: the token's subject (user id) is empty; give one")
     return value
+
+
+def session_timeout(seconds: object, *, parameter: str = "run_timeout") -> float:
+    """``seconds`` as a run's timeout if it is a positive, finite number; otherwise
+    :class:`~netra_diag.errors.UsageError` naming ``parameter``. (The live session panel declines
+    such a timeout with a notice a headless report never shows, and opens nothing.)"""
+    from netra_diag.errors import UsageError
+
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise UsageError(f"{parameter}: a number of seconds, got {seconds!r}")
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise UsageError(f"{parameter} must be a positive number of seconds, got {seconds!r}")
+    return float(seconds)
