@@ -475,11 +475,13 @@ if not recordings:
     print(f"recorded {collection.fanout['users']} users' sessions in {recordings}")
 # A folder without cassettes is refused; lines the loader cannot read are warnings, not silence.
 damage = []
-metrics = phase_metrics(
-    load_frames(investigation.find_cassettes(recordings), on_warning=damage.append).frames
-)
+cassettes = investigation.find_cassettes(recordings)
+metrics = phase_metrics(load_frames(cassettes, on_warning=damage.append).frames)
 for warning in damage:
     print("warning:", summary.warn(warning))
+# Whether the sessions got in at all: recordings of a service that was down are no latency
+# sample that merely lacks data (infrastructure, exit 9; a refused token: auth, exit 3).
+summary.extend(investigation.connection_checks(cassettes))
 caveat = investigation.damage_caveat(damage)
 measured = metrics[metrics["ok"].astype(bool)]
 print(f"{len(metrics)} measurements from {metrics['cassette'].nunique()} recordings")

@@ -370,3 +370,24 @@ def test_live_session_refuses_a_bad_run_timeout_before_starting_a_service(tmp_pa
     executed = result.notebook_path.read_text(encoding="utf-8")
     assert '"service: ' not in executed  # (printed once a service runs: none was started)
     assert "run_timeout must be a positive number of seconds" in result.headline
+
+
+def test_latency_of_recordings_where_nothing_connected_is_an_infrastructure_failure(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    from netra_diag.cli import main
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    recorded = tmp_path / "rec"
+    argv = ["fanout", f"ws://127.0.0.1:{port}/ws", "--users", "2", "--record", str(recorded)]
+    assert main([*argv, "--timeout", "2", "--no-progress"]) != ExitCode.OK
+    result = run_report(
+        "latency_sla", {"recordings": str(recorded)}, out_dir=tmp_path / "out", html=False
+    )
+    assert result.exit_code is ExitCode.INFRASTRUCTURE, result.headline
+    (infra,) = [c for c in result.checks if c.name == "infrastructure"]
+    assert not infra.passed and "0 of 2" in infra.detail

@@ -17,6 +17,10 @@ and turns their verdicts into the report's required checks.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from netra_diag.investigation.analyse import Investigation, analyse, bundled_suite
 from netra_diag.investigation.collect import (
     DEFAULT_FAULTS,
@@ -49,6 +53,9 @@ from netra_diag.investigation.verdicts import (
     triage_headline,
 )
 
+if TYPE_CHECKING:
+    from netra_diag.report.summary import Check
+
 __all__ = [
     "DEFAULT_FAULTS",
     "DEMO_MESSAGE",
@@ -61,6 +68,7 @@ __all__ = [
     "analyse",
     "bundled_suite",
     "collect",
+    "connection_checks",
     "damage_caveat",
     "describe_turn",
     "ensure_service",
@@ -79,3 +87,12 @@ __all__ = [
     "token_factory",
     "triage_headline",
 ]
+
+
+def connection_checks(cassettes: Iterable[str | os.PathLike[str]]) -> list[Check]:
+    """:func:`netra_diag.investigation.cassette_checks.connection_checks` (imported when called:
+    it needs the live client's verdicts, which ``import netra_diag.investigation`` does not
+    load)."""
+    from netra_diag.investigation.cassette_checks import connection_checks as checks
+
+    return checks(cassettes)

@@ -10,7 +10,8 @@ from what every cassette holds: the upgrade mark, the user the server assigned i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 
 from netra_diag.errors import HandshakeRejected, SessionClosed
 from netra_diag.events.auth_evidence import bypass_evidence
@@ -22,7 +23,7 @@ from netra_diag.live.auth_verdict import auth_refusal
 from netra_diag.report.summary import Check, CheckKind
 from netra_diag.wording import plural
 
-__all__ = ["cassette_checks"]
+__all__ = ["cassette_checks", "connection_checks"]
 
 _SOURCE = "read from the cassettes: no fan-out summary beside them"
 
@@ -154,3 +155,22 @@ def _isolation(connected: Sequence[CassetteStream], total: int) -> Check:
         found = report.findings[0]
         return Check("isolation", CheckKind.CONTRACT, False, f"{detail}: {found}")
     return Check("isolation", CheckKind.CONTRACT, True, detail, verified=False)
+
+
+def connection_checks(cassettes: Iterable[str | os.PathLike[str]]) -> list[Check]:
+    """The infrastructure and auth checks of ``cassettes`` alone (``cassette_checks`` without
+    isolation), for a report about something else, latency say: recordings in which no session
+    connected must not read as an SLA that merely lacked data. Cassettes that cannot be read
+    are left out (the caller's loader has said why)."""
+    from netra_diag.errors import RecordingError
+    from netra_diag.events.contracts import check_run
+    from netra_diag.events.sources import load_cassette_stream
+
+    streams = []
+    for path in cassettes:
+        try:
+            streams.append(load_cassette_stream(path))
+        except RecordingError:
+            continue
+    contracts = {s.label: check_run(s.events, context=s.context()) for s in streams}
+    return [c for c in cassette_checks(streams, contracts) if c.name != "isolation"]
