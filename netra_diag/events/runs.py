@@ -14,8 +14,8 @@ An ``agent_started`` that carries no run id and comes after the open run's termi
 the next run: a conversation's thread outlives its runs, and the older generation's frames (d) name
 only the thread, so a user's second message in a thread is a second run, not events "after the
 terminal one". Its key is the thread's next run id when the stream names one elsewhere, else a
-numbered run of unknown id (``t1/?#2``, the thread's second). A resent ``agent_started`` (the same
-content as the ended run's) stays in that run, where it is a duplicate.
+numbered run of unknown id (``t1/?#2``, the thread's second). The ended run's ``agent_started``
+sent again as it was (its emit time too) stays in that run, where it is a duplicate.
 
 Control frames (heartbeat, pong, handshake, ...) never belong to a run; error and unknown frames
 belong to one only when they carry an id. Pure: no I/O, no clock.
@@ -23,11 +23,11 @@ belong to one only when they carry an id. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from netra_diag.events.model import TERMINAL_EVENTS, Event, EventKind, TimedEvent
+from netra_diag.events.resends import distinct, event_identity, exact_identity
 
 __all__ = [
     "ANONYMOUS_RUN",
@@ -117,8 +117,8 @@ class RunResolver:
     runs_of_thread: dict[str, dict[str, None]] = field(default_factory=dict)
     open_in_thread: dict[str, RunKey] = field(default_factory=dict)
     current: RunKey | None = None
-    # Runs that sent a terminal event, and the identity of each run's first agent_started: what
-    # tells a thread's next run from a resend of the last one's start.
+    # Runs that sent a terminal event, and the exact identity of each run's first agent_started:
+    # what tells a thread's next run from the last one's start sent again.
     ended: set[RunKey] = field(default_factory=set)
     started: dict[RunKey, str] = field(default_factory=dict)
     seen: set[RunKey] = field(default_factory=set)
@@ -160,7 +160,7 @@ class RunResolver:
         self.current = key
         self.seen.add(key)
         if event.type == "agent_started":
-            self.started.setdefault(key, event_identity(event))
+            self.started.setdefault(key, exact_identity(event))
         elif event.type in TERMINAL_EVENTS:
             self.ended.add(key)
         return key
@@ -179,7 +179,7 @@ class RunResolver:
         """The run an id-less ``agent_started`` opens after ``ended`` finished: ``ended`` itself
         when the frame resends its start, else the thread's next run id not seen yet, else a
         numbered run of unknown id."""
-        if self.started.get(ended) == event_identity(start):
+        if self.started.get(ended) == exact_identity(start):
             return ended
         thread = ended.thread_id
         for run in self.runs_of_thread.get(thread, {}) if thread is not None else ():
@@ -229,42 +229,3 @@ def assign_runs(
 
 
 _last_assigned: tuple[Sequence[TimedEvent], tuple[RunKey | None, ...]] | None = None
-
-
-# Fields that identify a frame when the service sends one; identical ids mean a resend.
-_ID_FIELDS = ("event_id", "message_id", "id")
-# Fields a resent frame gets anew (the emit time, a per-send correlation id) or that only wrap the
-# others (nested envelopes are merged into the top level by parse_frame): not part of the content.
-_VOLATILE_FIELDS = frozenset(
-    {"timestamp", "correlation_id", "server_id", "payload", "data", "event", "critical"}
-)
-
-
-def event_identity(te: TimedEvent | Event) -> str:
-    """What makes two frames the same event: the type plus an id field the service set, else the
-    content without emit time and envelope wrappers. Two frames with one identity are a resend."""
-    event = te.event if isinstance(te, TimedEvent) else te
-    fields = event.fields
-    for name in _ID_FIELDS:
-        value = fields.get(name)
-        if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
-            return f"{event.type}\x00{name}\x00{value}"
-    content = {k: v for k, v in fields.items() if k not in _VOLATILE_FIELDS}
-    try:
-        body = json.dumps(content, sort_keys=True, default=repr)
-    except (TypeError, ValueError, RecursionError):
-        body = event.raw or repr(sorted(map(repr, fields.items())))
-    return f"{event.type}\x00{body}"
-
-
-def distinct(events: Iterable[TimedEvent]) -> list[TimedEvent]:
-    """``events`` without resends (see :func:`event_identity`), first copy kept. Rules about order
-    and pairing look at distinct events so that one duplicate is one finding, not three."""
-    seen: set[str] = set()
-    out: list[TimedEvent] = []
-    for te in events:
-        key = event_identity(te)
-        if key not in seen:
-            seen.add(key)
-            out.append(te)
-    return out

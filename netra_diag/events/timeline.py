@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 
 from netra_diag.events.model import TERMINAL_EVENTS, TimedEvent
 from netra_diag.events.requests import NO_ANSWER, PendingRequests
+from netra_diag.events.resends import ResendTracker
 from netra_diag.events.rules.base import clip
-from netra_diag.events.runs import RunKey, RunResolver, event_identity
+from netra_diag.events.runs import RunKey, RunResolver
 from netra_diag.events.spans import (
     Mark,
     MarkLike,
@@ -65,7 +66,7 @@ class _RunState:
     open_tools: dict[str, deque[TimedEvent]] = field(default_factory=dict)
     thoughts: list[str] = field(default_factory=list)
     terminated: bool = False
-    seen: set[str] = field(default_factory=set)
+    resends: ResendTracker = field(default_factory=ResendTracker)
 
 
 class TimelineBuilder:
@@ -275,10 +276,8 @@ class TimelineBuilder:
             self._runs[key] = state
         elif state.terminated:
             return closed  # the contract checks report events after the terminal one
-        identity = event_identity(te)
-        if identity in state.seen:
+        if state.resends.resend_of(te) is not None:
             return closed  # a resend: drawn as a frame, but it opens and closes nothing
-        state.seen.add(identity)
         if state.last is not te and te.t - state.last.t > self.config.stall_threshold_s:
             closed.append(self._stall(key, state.last, te.t, te))
         etype = te.type

@@ -46,11 +46,20 @@ def test_two_runs_in_one_thread_without_run_ids_are_two_clean_runs() -> None:
 
 def test_a_resent_start_after_the_end_is_still_a_duplicate() -> None:
     frames = one_run("costs", "cost_analyzer")
-    frames.append(dict(frames[0], timestamp=1757867409.0))  # the same start, emitted again
+    frames.append(dict(frames[0]))  # the same start sent again as it was, emit time too
     events = stream([(0.1 * i, f) for i, f in enumerate(frames)])
     report = check_run(events)
     assert [f.rule for f in report.errors] == [Rule.DUPLICATE_EVENT], report.findings
     assert len(report.runs) == 1
+
+
+def test_a_lone_start_after_the_end_is_a_run_that_never_completed() -> None:
+    frames = one_run("costs", "cost_analyzer")
+    frames.append(dict(frames[0], timestamp=1757867409.0))  # the same content, emitted anew
+    events = stream([(0.1 * i, f) for i, f in enumerate(frames)])
+    report = check_run(events)
+    assert not report.ok
+    assert report.verdict.startswith("FAIL: run t1/?#2 never completed"), report.verdict
 
 
 def test_an_id_less_start_takes_the_run_id_the_thread_shows_later() -> None:

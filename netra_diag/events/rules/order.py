@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from netra_diag.events.model import EventKind, TimedEvent
+from netra_diag.events.resends import ResendTracker, distinct
 from netra_diag.events.rules.base import (
     ContractContext,
     Finding,
@@ -21,7 +22,7 @@ from netra_diag.events.rules.base import (
     finding,
     per_run,
 )
-from netra_diag.events.runs import Run, distinct, event_identity, group_runs
+from netra_diag.events.runs import Run, group_runs
 from netra_diag.wording import plural
 
 __all__ = [
@@ -152,14 +153,15 @@ def check_terminal(run: Run, context: ContractContext) -> Iterator[Finding]:
 
 @per_run
 def check_duplicates(run: Run, context: ContractContext) -> Iterator[Finding]:
-    """No frame arrives twice (same id, or the same content apart from its emit time and
-    envelope), and a run starts only once."""
-    first_seen: dict[str, TimedEvent] = {}
+    """No frame arrives twice (same id, or the same content again at once or with its very emit
+    time: :mod:`netra_diag.events.resends`), and a run starts only once."""
+    tracker = ResendTracker()
+    starts: list[TimedEvent] = []
     for te in run.events:
-        key = event_identity(te)
-        earlier = first_seen.get(key)
+        earlier = tracker.resend_of(te)
         if earlier is None:
-            first_seen[key] = te
+            if te.type == "agent_started":
+                starts.append(te)
             continue
         yield finding(
             Rule.DUPLICATE_EVENT,
@@ -168,9 +170,7 @@ def check_duplicates(run: Run, context: ContractContext) -> Iterator[Finding]:
             run.key,
             (earlier, te),
         )
-    starts = [te for te in run.events if te.type == "agent_started"]
-    distinct = {event_identity(te) for te in starts}
-    if len(distinct) > 1:
+    if len(starts) > 1:
         times = ", ".join(at(te.t) for te in starts)
         yield finding(
             Rule.DUPLICATE_EVENT,
