@@ -152,8 +152,19 @@ def plan_steps(
     if n == 0:
         return steps
 
-    def insert_at(lo: int) -> int:
-        return rng.randrange(lo, len(steps) + 1)
+    def insert_at(lo: int, *, after_terminal: bool = False) -> int:
+        if after_terminal:
+            return rng.randrange(lo, len(steps) + 1)
+        # Up to just before the run's agent_completed: a frame after the terminal event is an
+        # ordering fault of its own (event_after_terminal), which unknown_event_type and
+        # malformed_frame do not name. An oversized frame may come anywhere: a client must
+        # judge its size whenever it arrives.
+        ends = [
+            k
+            for k, s in enumerate(steps)
+            if s.event is not None and s.event.type == "agent_completed" and s.fault is None
+        ]
+        return rng.randrange(lo, max(lo, ends[-1] if ends else len(steps)) + 1)
 
     if Fault.REORDER in active and n >= 2:
         i = rng.randrange(n - 1)
@@ -240,7 +251,7 @@ def plan_steps(
             ),
         )
     if Fault.OVERSIZED_FRAME in active:
-        j = insert_at(1)
+        j = insert_at(1, after_terminal=True)
         size = max_message_size + 1024
         fields = {**_ids(script[0].fields), "content": "x" * size, "is_complete": False}
         big = ScriptedEvent("partial_result", "inter_event", 0.0, fields, -1)

@@ -59,3 +59,21 @@ async def test_reorder_and_drop_together_on_the_wire(svc: ServiceHandle) -> None
         assert len(types) == 7, (attempt, types)
     faults = {f.fault for f in svc.fault_log}
     assert faults == {Fault.REORDER, Fault.DROP_EVENT}
+
+
+@pytest.mark.parametrize("fault", [Fault.UNKNOWN_EVENT_TYPE, Fault.MALFORMED_FRAME])
+def test_inserted_frames_come_before_the_terminal_event(fault: Fault) -> None:
+    # Placed after agent_completed, the injected frame was also an event after the terminal
+    # one: a second fault, which the fault's name does not promise (fanout counted
+    # 'contract: event_after_terminal' for --faults unknown_event_type).
+    ctx = RunContext("r1", "t1", "u1", "q1", "triage", "why did costs rise?")
+    for seed in range(60):
+        script = plan_run(ctx, timing=TIMING, tools=["cost_analyzer"], rng=random.Random(seed))
+        steps = plan_steps(script, [fault], random.Random(seed), stall_s=0.0, max_message_size=2048)
+        kinds = [s.fault for s in steps]
+        terminal = next(
+            k
+            for k, s in enumerate(steps)
+            if s.event is not None and s.event.type == "agent_completed" and s.fault is None
+        )
+        assert 0 < kinds.index(fault) < terminal, (seed, [s.event_type for s in steps])
