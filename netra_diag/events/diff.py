@@ -64,7 +64,11 @@ class PhaseDelta:
 
     @property
     def delta_s(self) -> float | None:
+        """``failing - passing``; a phase one run lacks counts as 0 s (a tool it never called),
+        except the wait, which is unknown, not 0, for a run recorded without its request."""
         if self.passing_s is None and self.failing_s is None:
+            return None
+        if self.phase == "waiting" and (self.passing_s is None or self.failing_s is None):
             return None
         return (self.failing_s or 0.0) - (self.passing_s or 0.0)
 
@@ -185,6 +189,12 @@ def _pick(
 
 
 def _phases(passing: dict[str, float], failing: dict[str, float]) -> tuple[PhaseDelta, ...]:
+    if ("waiting" in passing) != ("waiting" in failing):
+        # One run's request was not recorded: its total starts at its first event, so the other's
+        # does too, or the wait alone would read as the failing run being slower.
+        for side in (passing, failing):
+            if "waiting" in side and "total" in side:
+                side["total"] -= side["waiting"]
     fixed_head = ["waiting", "thinking"]
     fixed_tail = ["completion", "stall", "total"]
     tools = [p for p in dict.fromkeys([*passing, *failing]) if p.startswith("tool:")]
