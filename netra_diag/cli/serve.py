@@ -25,6 +25,19 @@ if TYPE_CHECKING:
 __all__ = ["build_config", "mint_hint", "register"]
 
 _EPILOG = """\
+faults (--faults NAME[@PROBABILITY],...,stall_s=SECONDS; per connection: ?faults=...):
+  per run:         drop_event (one critical event not sent), duplicate_event (one sent twice),
+                   reorder (two neighbours swapped), stall (stall_s seconds before one event),
+                   disconnect_mid_run (TCP dropped, no close frame: 1006), malformed_frame
+                   (truncated JSON), unknown_event_type (agent_telemetry_snapshot),
+                   oversized_frame (partial_result over 1 MiB, anywhere in the run),
+                   leak_other_user (one event also sent to another user's connection)
+  per connection:  reject_auth (valid credentials refused: AUTH_FAILED, --auth-close code),
+                   close_1011_after_first_message, stop_heartbeats (no idle heartbeats),
+                   drop_handshake_complete, late_handshake_complete (held stall_s; with
+                   --handshake only)
+  PROBABILITY defaults to 1 (every run, or every connection); --fault-log records each one.
+
 exit codes: 0 stopped with Ctrl-C or SIGTERM, 2 usage error (bad option, non-loopback host,
 missing secret), 5 the port could not be bound.
 
