@@ -80,7 +80,10 @@ _BAR_WIDTH = 0.62
 
 def raw_hover(text: str, limit: int = 300, width: int = 80) -> str:
     """A frame's text for a hover box: scrubbed first (a cut token would not look like one), cut to
-    ``limit`` characters, HTML-escaped and wrapped every ``width`` characters."""
+    ``limit`` characters, HTML-escaped and wrapped every ``width`` characters; nothing for a limit
+    of 0 (a figure asked to show no frame contents)."""
+    if limit <= 0:
+        return ""
     clean = " ".join(scrub(text).split())
     if len(clean) > limit:
         clean = clean[: limit - 1] + "…"
@@ -110,10 +113,14 @@ def span_hover(
         lines[-1] += ", unfinished"
     if span.run is not None:
         lines.append(f"run {html.escape(str(span.run))}")
-    if span.detail:
-        lines.append(raw_hover(span.detail, 240))
-    if event is not None and event.event.raw:
-        lines.append(f"<i>frame #{event.index}</i>: " + raw_hover(event.event.raw, raw_chars))
+    # The detail quotes frames too (a tool's parameters, the agent's thoughts): held to the same
+    # limit as the frames' text.
+    detail = raw_hover(span.detail, min(240, raw_chars)) if span.detail else ""
+    if detail:
+        lines.append(detail)
+    shown = raw_hover(event.event.raw, raw_chars) if event is not None else ""
+    if event is not None and shown:
+        lines.append(f"<i>frame #{event.index}</i>: " + shown)
     return "<br>".join(lines)
 
 
@@ -122,8 +129,9 @@ def frame_hover(te: TimedEvent, zero: float, raw_chars: int = 300) -> str:
     lines = [f"<b>{name}</b> #{te.index} at {(te.t - zero) * 1e3:.1f} ms"]
     if te.event.problem:
         lines.append(html.escape(te.event.problem))
-    if te.event.raw:
-        lines.append(raw_hover(te.event.raw, raw_chars))
+    shown = raw_hover(te.event.raw, raw_chars)
+    if shown:
+        lines.append(shown)
     return "<br>".join(lines)
 
 

@@ -42,6 +42,10 @@ def _us(t: float, offset: float) -> float:
 
 
 def _raw(text: str, limit: int) -> str:
+    """``text`` scrubbed and cut to ``limit`` characters; none at all for a limit of 0 (asked for
+    a trace without frame contents, not for the whole text minus one character)."""
+    if limit <= 0:
+        return ""
     # Scrub before cutting: a cut token would no longer look like one.
     clean = scrub(text)
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"
@@ -88,8 +92,9 @@ class _Writer:
         args: dict[str, Any] = {"label": span.label, "indices": list(span.indices)}
         if span.run is not None:
             args["run"] = str(span.run)
-        if span.detail:
-            args["detail"] = _raw(span.detail, self.raw_chars)
+        detail = _raw(span.detail, self.raw_chars) if span.detail else ""
+        if detail:
+            args["detail"] = detail
         if span.cause is not None:
             args["cause"] = str(span.cause)
         if span.unfinished:
@@ -207,8 +212,9 @@ def _add_timeline(
         args: dict[str, Any] = {"index": te.index, "envelope": str(te.event.envelope)}
         if te.event.problem:
             args["problem"] = te.event.problem
-        if te.event.raw:
-            args["raw"] = _raw(te.event.raw, writer.raw_chars)
+        raw = _raw(te.event.raw, writer.raw_chars) if te.event.raw else ""
+        if raw:
+            args["raw"] = raw
         writer.events.append(
             {
                 "ph": "i",
