@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["build_config", "mint_hint", "register"]
 
 _EPILOG = """\
-faults (--faults NAME[@PROBABILITY],...,stall_s=SECONDS; per connection: ?faults=...):
+faults (--faults NAME[@PROBABILITY],...,stall_s=SECONDS, or ?faults=... in the URL):
   per run:         drop_event (one critical event not sent), duplicate_event (one sent twice),
                    reorder (two neighbours swapped), stall (stall_s seconds before one event),
                    disconnect_mid_run (TCP dropped, no close frame: 1006), malformed_frame
