@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from functools import lru_cache
 from itertools import repeat
 from math import isfinite
-from typing import TypeVar, cast
+from typing import cast
 
-from netra_diag.suites.constructors import new_test_cases
-from netra_diag.suites.jest_junit import JEST_ROOT, jest_report
+from netra_diag.suites.junit_build import COUNT_ATTRS, INTERRUPTED_JUNIT, build_run
 from netra_diag.suites.junit_children import (
     JEST_SUITE_ERROR,
     NO_EXTRA,
@@ -31,7 +28,13 @@ from netra_diag.suites.junit_children import (
     Extra,
     Kids,
     decide_details,
-    xdist_crash,
+)
+from netra_diag.suites.junit_values import (
+    as_int,
+    as_seconds,
+    converted,
+    line_number,
+    pytest_nodeid,
 )
 from netra_diag.suites.model import (
     FAILING,
@@ -41,99 +44,20 @@ from netra_diag.suites.model import (
     ProblemKind,
     RowColumns,
     SuiteRun,
-    TestCase,
     primary_of,
-    seed_columns,
 )
-from netra_diag.suites.run_order import earliest_start
 
 __all__ = ["INTERRUPTED_JUNIT", "SUITE_TAGS", "CaseCollector", "FailureSink", "pytest_nodeid"]
 
 SUITE_TAGS = frozenset({"testsuite", "testsuites"})
 _PASSED = Outcome.PASSED
 _new_row = tuple.__new__  # skips NamedTuple's Python-level __new__
-_COUNT_ATTRS = ("tests", "failures", "errors", "skipped", "disabled")
-_V = TypeVar("_V")
 _NODE_COMMENT = re.compile(r"^\s*(tests|suites|pass|fail|cancelled|skipped|todo)\s+(\d+)\s*$")
 # What a row needs, in the order CaseCollector._add_rows takes the columns.
 _ROW_ATTRS = ("name", "classname", "time", "line", "file")
 _EARLIER_ATTEMPT = "failed on an earlier attempt and was run again (pytest-rerunfailures)"
 # pytest's JUnit testcase for an INTERNALERROR (classname, name).
 _INTERNAL = ("pytest", "internal")
-# SuiteRun.interrupted of a pytest JUnit file holding the empty testcase of a stopped test.
-INTERRUPTED_JUNIT = (
-    "the run was interrupted (pytest.exit, Ctrl-C or a signal): the test it stopped in and any "
-    "after it have no result"
-)
-
-
-@lru_cache(maxsize=1024)  # a report has few (classname, file) pairs and many tests per pair
-def _nodeid_prefix(classname: str, file: str) -> str | None:
-    if not file.endswith(".py"):
-        return None
-    module = file[:-3].replace("/", ".").replace("\\", ".")
-    if classname == module:
-        return f"{file}::"
-    if classname.startswith(module + "."):
-        rest = classname[len(module) + 1 :].split(".")
-        return "::".join([file, *rest, ""])
-    return None
-
-
-def pytest_nodeid(classname: str, name: str, file: str) -> str:
-    """Rebuild pytest's node id from the JUnit attributes (undoing ``mangle_test_address``).
-
-    Needs ``file`` (xunit1); returns ``""`` when the classname does not start with the module.
-    """
-    prefix = _nodeid_prefix(classname, file)
-    return "" if prefix is None else prefix + name
-
-
-def _as_int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
-
-
-def _as_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:  # Surefire writes "1,234.5" under some locales
-            seconds = float(value.replace(",", ""))
-        except ValueError:
-            return None
-    # "nan", "inf", "-5": no duration (NaN summed into a suite's time made its JSON invalid)
-    return seconds if isfinite(seconds) and seconds >= 0 else None
-
-
-_MEMO_LIMIT = 1 << 16
-
-
-def _converted(
-    memo: dict[str, _V], convert: Callable[[str], _V], values: list[str | None]
-) -> list[_V | None]:
-    """``[convert(v) for v in values]``, converting each distinct value once (``memo`` keeps
-    the conversions from one batch to the next, up to a bound). Raises as ``convert`` does,
-    also for None."""
-    new = set(values).difference(memo)
-    if len(memo) + len(new) > _MEMO_LIMIT:
-        memo.clear()
-        new = set(values)
-    memo.update(zip(new, map(convert, new), strict=True))  # type: ignore[arg-type]
-    return list(map(memo.__getitem__, values))  # type: ignore[arg-type]
-
-
-def _line(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
 
 
 # Told of the failing tests of each batch as they are found: (test id, primary problem) pairs.
@@ -170,14 +94,14 @@ class CaseCollector:
     # -- what the file declares ---------------------------------------------------------------
     def add_suite_counts(self, attrs: dict[str, str]) -> None:
         """Totals of one top-level ``<testsuite>`` (summed over the file)."""
-        for attr in _COUNT_ATTRS:
-            value = _as_int(attrs.get(attr))
+        for attr in COUNT_ATTRS:
+            value = as_int(attrs.get(attr))
             if value is not None:
                 self.suite_counts[attr] = self.suite_counts.get(attr, 0) + value
         stamp = attrs.get("timestamp")
         if stamp:
             self.stamps.append(stamp)
-        tests = _as_int(attrs.get("tests"))
+        tests = as_int(attrs.get("tests"))
         if tests is not None:
             name = attrs.get("name", "")
             self.suite_tests[name] = self.suite_tests.get(name, 0) + tests
@@ -257,18 +181,18 @@ class CaseCollector:
         # a report has few distinct line numbers and, rounded as runners write them, times);
         # a missing or odd value sends the whole list through the per-value function.
         try:
-            durations: list[float | None] = _converted(self._seconds, float, times)
+            durations: list[float | None] = converted(self._seconds, float, times)
             # (all floats here: float() refused None. One C pass each: a NaN or an infinity
             # makes the sum one, a negative the minimum)
             seconds = cast("list[float]", durations)
             if seconds and (not isfinite(sum(seconds)) or min(seconds) < 0):
-                durations = list(map(_as_seconds, times))
+                durations = list(map(as_seconds, times))
         except (TypeError, ValueError):
-            durations = list(map(_as_seconds, times))
+            durations = list(map(as_seconds, times))
         try:
-            lines: list[int | None] = _converted(self._numbers, int, line_texts)
+            lines: list[int | None] = converted(self._numbers, int, line_texts)
         except (TypeError, ValueError):
-            lines = list(map(_line, line_texts))
+            lines = list(map(line_number, line_texts))
         if None in files:
             files = [f or "" for f in files]
         outcomes = [_PASSED] * size
@@ -325,8 +249,8 @@ class CaseCollector:
             # result. pytest counts nothing for it, and the tests after it never ran.
             self.stopped += 1
             return
-        line = _line(a.get("line"))
-        duration = _as_seconds(a.get("time"))
+        line = line_number(a.get("line"))
+        duration = as_seconds(a.get("time"))
         if not name:
             self.warnings.append(f"{self.path}: testcase #{len(self.rows) + 1} has no name")
             name = f"<unnamed #{len(self.rows) + 1}>"
@@ -470,133 +394,7 @@ class CaseCollector:
             stderr=old.stderr or new.stderr,
         )
 
-    def _node_ids(self) -> None:
-        """Test ids for node's reporter, which names every testcase's class "test": the
-        enclosing ``describe`` (its innermost ``<testsuite>``) and the test's name. Its
-        position (``test::x #3``) would make every id after an added test differ from the
-        baseline's."""
-        rows = self.rows
-        wanted = [f"{row.suite}::{row.name}" if row.suite else row.name for row in rows]
-        seen: set[str] = set()
-        ids: list[str] = []
-        for test_id in wanted:
-            n = 1
-            unique = test_id
-            while unique in seen:  # the same title twice in one describe: still two tests
-                n += 1
-                unique = f"{test_id} #{n}"
-            seen.add(unique)
-            ids.append(unique)
-        self.rows = [row._replace(test_id=new) for row, new in zip(rows, ids, strict=True)]
-        self.columns = self.columns._replace(test_ids=ids)
-        self.ids = seen
-        self._index = None
-
     # -- the run ------------------------------------------------------------------------------
-    def _details(self) -> tuple[dict[str, TestCase], bool]:
-        """The ``TestCase`` of each test that has more than a row (``pending``), by test id in
-        the order they came, built column by column (``new_test_cases``); and whether any of
-        them has pytest's attributes (a ``file`` and a classname that rebuild its node id)."""
-        pending = self.pending
-        if not pending:
-            return {}, False
-        picked = list(map(self.rows.__getitem__, pending))
-        test_ids, names, classnames, suites, outcomes, durations, files, lines = zip(
-            *picked, strict=True
-        )
-        counted_as, problems, reruns, properties, stdout, stderr = zip(
-            *pending.values(), strict=True
-        )
-        # (an empty counted_as: the test counts in its outcome's bucket alone)
-        counted = [c or (o,) for c, o in zip(counted_as, outcomes, strict=True)]
-        prefixes = list(map(_nodeid_prefix, classnames, files))  # None: not pytest's
-        nodeids = ["" if p is None else p + n for p, n in zip(prefixes, names, strict=True)]
-        cases = new_test_cases(
-            (
-                test_ids,
-                names,
-                classnames,
-                suites,
-                outcomes,
-                counted,
-                durations,
-                files,
-                lines,
-                problems,
-                reruns,
-                properties,
-                stdout,
-                stderr,
-                [self.path] * len(picked),
-                nodeids,
-            )
-        )
-        return dict(zip(test_ids, cases, strict=True)), prefixes.count(None) < len(prefixes)
-
     def build(self) -> SuiteRun:
-        declared = {**self.suite_counts, **self.node_counts}
-        if self.root_tag == "testsuites":
-            own = {attr: _as_int(self.root_attrs.get(attr)) for attr in _COUNT_ATTRS}
-            if any(v is not None for v in own.values()):
-                declared = {k: v for k, v in own.items() if v is not None}
-        if self.fmt == "junit-node":
-            self._node_ids()
-        if self.root_attrs.get("name") == JEST_ROOT:
-            jest_report(self)
-        rows = self.rows
-        details, pytest_like = self._details()
-        fmt = self.fmt
-        if fmt == "junit" and (pytest_like or self.root_attrs.get("name") == "pytest tests"):
-            fmt = "junit-pytest"
-        warnings = self.warnings
-        interrupted = ""
-        if self.internal:
-            fmt = "junit-pytest" if fmt == "junit" else fmt
-            interrupted = f"pytest stopped on an internal error ({self.internal})"
-            warnings = [
-                *warnings,
-                f"{self.path}: {interrupted}: the tests it had not run yet have no result (its "
-                "testcase 'pytest::internal' is not counted, as pytest does not count it)",
-            ]
-        elif self.stopped:
-            fmt = "junit-pytest" if fmt == "junit" else fmt
-            interrupted = INTERRUPTED_JUNIT
-            warnings = [
-                *warnings,
-                f"{self.path}: {INTERRUPTED_JUNIT} (an empty <testcase> is all pytest wrote of "
-                "the test it was running; it is not counted, as pytest does not count it)",
-            ]
-        run = SuiteRun(
-            rows=tuple(rows),
-            details=details,
-            sources=(self.path,),
-            fmt=fmt,
-            declared=declared,
-            warnings=tuple(warnings),
-            interrupted=interrupted,
-            started=earliest_start([self.root_attrs.get("timestamp", ""), *self.stamps]),
-        )
-        # Tuples, as SuiteRun.columns makes them from rows.
-        columns = RowColumns(*map(tuple, self.columns))  # type: ignore[arg-type]
-        seed_columns(run, columns)
-        counts = run.counts
-        retried = any(c.reruns for c in details.values())
-        errors = counts.errors + bool(self.internal)  # (pytest declares its internal error)
-        if declared.get("errors", 0) > errors:
-            # pytest's JUnit counts the test of a crashed xdist worker among its errors; it is
-            # a failure here, as pytest's summary says
-            errors += sum(
-                1
-                for c in details.values()
-                if c.outcome is Outcome.FAILED and any(xdist_crash(p.message) for p in c.problems)
-            )
-        short = [
-            f"{self.path}: the file declares {said} {attr} but has testcases for {have} "
-            "(a package or suite that did not build or load leaves no testcase)"
-            for attr, have in (("errors", errors), ("failures", counts.failed))
-            if (said := declared.get(attr)) is not None and said > have and not retried
-        ]
-        if short:
-            run = replace(run, warnings=(*run.warnings, *short))
-            seed_columns(run, columns)
-        return run
+        """The run of the whole file (``netra_diag.suites.junit_build``)."""
+        return build_run(self)
