@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from netra_diag.cli.arguments import positive_int
@@ -247,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--overwrite applies to --record DIR, which is not given")
         old = check_record_dir(args.record, overwrite=args.overwrite) if args.record else []
         try:
-            result = asyncio.run(_fanout(args, old))
+            result, injected = asyncio.run(_fanout(args, old))
         except KeyboardInterrupt:
             # (``main`` prints the line and exits 130) Cassettes are flushed per frame: what
             # was recorded until Ctrl-C is there to trace, though no summary was made.
@@ -261,16 +262,24 @@ def run(args: argparse.Namespace) -> int:
         return int(ExitCode.USAGE)
     code = exit_code_for(result)
     if args.json:
-        print(json.dumps({**result.to_dict(), "exit_code": int(code)}, indent=2))
+        doc = {**result.to_dict(), "injected_faults": injected, "exit_code": int(code)}
+        print(json.dumps(doc, indent=2))
     else:
         print(result.summary())
+        if injected:
+            how = ", ".join(f"{k} ×{v}" for k, v in sorted(injected.items()))
+            # What the service did, to set against what the lines above found.
+            print(f"  injected faults:    {how} (the embedded service's fault log)")
         print(f"exit code {int(code)} ({code.name.lower()})")
     return int(code)
 
 
-async def _fanout(args: argparse.Namespace, old_cassettes: list[Path]) -> FanoutResult:
-    """The fan-out; ``old_cassettes`` (``--overwrite``) are removed once every option has been
-    checked, just before the run."""
+async def _fanout(
+    args: argparse.Namespace, old_cassettes: list[Path]
+) -> tuple[FanoutResult, dict[str, int] | None]:
+    """The fan-out, and the faults the embedded service injected (None against a URL: what a
+    remote service did is not known); ``old_cassettes`` (``--overwrite``) are removed once every
+    option has been checked, just before the run."""
     from netra_diag.cli.live_options import remove_cassettes
     from netra_diag.live.fanout import run_fanout
 
@@ -290,7 +299,8 @@ async def _fanout(args: argparse.Namespace, old_cassettes: list[Path]) -> Fanout
     if args.url:
         token_for, secret = _token_factory(args)
         remove_cassettes(old_cassettes)
-        return await run_fanout(args.url, token_for=token_for, secrets=(secret,), **common)
+        result = await run_fanout(args.url, token_for=token_for, secrets=(secret,), **common)
+        return result, None
 
     from netra_diag.emulator import AuthMode, EmulatorConfig, FaultPlan, TimingProfile, run_service
 
@@ -308,7 +318,7 @@ async def _fanout(args: argparse.Namespace, old_cassettes: list[Path]) -> Fanout
     async with run_service(config) as svc:
         if not args.json:
             print(f"embedded service at {svc.url} (auth {args.auth})", flush=True)
-        return await run_fanout(
+        result = await run_fanout(
             svc.url,
             token_for=token_for,
             secrets=(secret,),
@@ -316,3 +326,5 @@ async def _fanout(args: argparse.Namespace, old_cassettes: list[Path]) -> Fanout
             labels={"service": "embedded"},
             **common,
         )
+        injected = Counter(str(item.fault) for item in svc.fault_log)
+    return result, dict(injected)
