@@ -78,6 +78,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from netra_diag.events.model import TimedEvent
     from netra_diag.live.session import Session
 
 TokenFactory = Callable[[str], str]  # token_for(user_id) -> token
@@ -327,6 +328,7 @@ async def run_fanout(
         # Everything received, between runs too, where a leaked event may land (on the socket
         # kept: not the refusals of the transports auto tried before it).
         st.events.extend(session.own_history)
+        st.bypassed_as = _full_id(st.bypassed_as, st.events)
         concurrency["open"] -= 1
 
     try:
@@ -356,6 +358,19 @@ async def run_fanout(
         connect_cpu_s=(cpu_connected[0] - cpu_start) if cpu_connected else None,
         prepare_s=t0 - prepare_start,
     )
+
+
+def _full_id(shown: str | None, events: Sequence[TimedEvent]) -> str | None:
+    """``shown`` as the agent events spell it: ``connection_established`` truncates the id to 8
+    characters and "..." (PROTOCOL.md §5), and "demo-use..." names no mode."""
+    if shown is None or not shown.endswith("..."):
+        return shown
+    prefix = shown.removesuffix("...")
+    for item in events:
+        uid = item.event.user_id
+        if uid is not None and uid.startswith(prefix) and not uid.endswith("..."):
+            return uid
+    return shown
 
 
 def _cassette_path(out_dir: Path, st: UserState) -> Path:
