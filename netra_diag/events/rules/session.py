@@ -36,6 +36,7 @@ __all__ = [
 # Frames whose user_id is truncated or absent by design (PROTOCOL.md §5: connection_established
 # carries a truncated user id): they say nothing about ownership.
 _OWNERSHIP_EXEMPT = frozenset({EventKind.CONTROL, EventKind.INVALID})
+_CUT = ("...", "…")
 
 
 def check_frames(events: Sequence[TimedEvent], context: ContractContext) -> Iterator[Finding]:
@@ -143,12 +144,17 @@ def check_isolation(events: Sequence[TimedEvent], context: ContractContext) -> I
             "DEMO/RELAXED auth): the token was not validated and isolation cannot be verified",
         )
         expected_user = None
+    owner_known = context.expected_user is not None
     runs = assign_runs(events)
     synthetic_seen: set[str] = set()
+    users: dict[str, list[TimedEvent]] = {}
     for te, run in zip(events, runs, strict=True):
         if te.event.kind in _OWNERSHIP_EXEMPT:
             continue
         user, thread = te.event.user_id, te.event.thread_id
+        # A cut id ("probe-us...", as connection_established sends it) names no one for sure.
+        if user is not None and not user.startswith(prefixes) and not user.endswith(_CUT):
+            users.setdefault(user, []).append(te)
         if user is not None and user.startswith(prefixes):
             if user not in synthetic_seen:
                 synthetic_seen.add(user)
@@ -181,6 +187,30 @@ def check_isolation(events: Sequence[TimedEvent], context: ContractContext) -> I
                 run,
                 (te,),
             )
+
+    if not owner_known and len(users) > 1:
+        yield _several_users(users)
+
+
+def _several_users(users: dict[str, list[TimedEvent]]) -> Finding:
+    """One connection belongs to one user (PROTOCOL.md §7): events of several users on it are
+    contamination even when whose session it is was not said."""
+    listed = " and ".join(
+        f"{clip(user, 40)!r} ({plural(len(items), 'event')} from {at(items[0].t)})"
+        for user, items in list(users.items())[:3]
+    )
+    more = f" and {len(users) - 3} more" if len(users) > 3 else ""
+    first_other = min((items[0] for items in list(users.values())[1:]), key=lambda te: te.t)
+    # No indices: which user's events are foreign is unknown, so none is taken out of the runs.
+    return Finding(
+        Rule.FOREIGN_EVENT,
+        Severity.ERROR,
+        f"events of {len(users)} users arrived on one connection: {listed}{more}: cross-user "
+        "contamination (the session's own user was not given, so which are foreign is not known)",
+        None,
+        (),
+        (first_other.t,),
+    )
 
 
 def check_close(events: Sequence[TimedEvent], context: ContractContext) -> Iterator[Finding]:
