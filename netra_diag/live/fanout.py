@@ -44,9 +44,11 @@ from netra_diag.live.fanout_rows import (
     error_text,
     expected_critical_events,
     failed_run_row,
+    full_user_id,
     not_attempted_row,
     refused_attempts,
     run_row,
+    user_ids_for,
 )
 from netra_diag.live.fanout_runtime import (
     Countdown,
@@ -78,7 +80,6 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from netra_diag.events.model import TimedEvent
     from netra_diag.live.session import Session
 
 TokenFactory = Callable[[str], str]  # token_for(user_id) -> token
@@ -159,7 +160,7 @@ async def run_fanout(
     from netra_diag.live.session import Session
 
     check_ws_url(url)
-    user_ids = _user_ids(users)
+    user_ids = user_ids_for(users)
     for name, value in (("run_timeout", run_timeout), ("connect_timeout", connect_timeout)):
         if not (value > 0 and math.isfinite(value)):
             raise UsageError(f"{name} must be a positive number of seconds, got {value!r}")
@@ -328,7 +329,7 @@ async def run_fanout(
         # Everything received, between runs too, where a leaked event may land (on the socket
         # kept: not the refusals of the transports auto tried before it).
         st.events.extend(session.own_history)
-        st.bypassed_as = _full_id(st.bypassed_as, st.events)
+        st.bypassed_as = full_user_id(st.bypassed_as, st.events)
         concurrency["open"] -= 1
 
     try:
@@ -358,19 +359,6 @@ async def run_fanout(
         connect_cpu_s=(cpu_connected[0] - cpu_start) if cpu_connected else None,
         prepare_s=t0 - prepare_start,
     )
-
-
-def _full_id(shown: str | None, events: Sequence[TimedEvent]) -> str | None:
-    """``shown`` as the agent events spell it: ``connection_established`` truncates the id to 8
-    characters and "..." (PROTOCOL.md §5), and "demo-use..." names no mode."""
-    if shown is None or not shown.endswith("..."):
-        return shown
-    prefix = shown.removesuffix("...")
-    for item in events:
-        uid = item.event.user_id
-        if uid is not None and uid.startswith(prefix) and not uid.endswith("..."):
-            return uid
-    return shown
 
 
 def _cassette_path(out_dir: Path, st: UserState) -> Path:
@@ -408,21 +396,6 @@ async def _reserve(
     except RecordingError:
         return {}
     return {st.index: item for st, item in zip(states, items, strict=True)}
-
-
-def _user_ids(users: int | Sequence[str]) -> list[str]:
-    if isinstance(users, int):
-        if users < 1:
-            raise UsageError(f"users must be >= 1, got {users}")
-        width = max(4, len(str(users - 1)))
-        return [f"fanout-user-{i:0{width}d}" for i in range(users)]
-    ids = [str(u) for u in users]
-    if not ids:
-        raise UsageError("users must name at least one user")
-    dupes = sorted(u for u, n in Counter(ids).items() if n > 1)
-    if dupes:
-        raise UsageError(f"user ids must be unique; repeated: {', '.join(dupes[:5])}")
-    return ids
 
 
 def _local_secret() -> str:

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from netra_diag.events.contracts import ContractContext, check_run
 from netra_diag.events.isolation import (
     IsolationReport,
-    IsolationVerdict,
     SessionView,
     check_isolation,
 )
-from netra_diag.events.model import AGENT_EVENTS
+from netra_diag.live.fanout_judge import contract_errors, exercised
 from netra_diag.live.fanout_rows import (
     NOT_ATTEMPTED,
     RUN_COLUMNS,
@@ -370,8 +368,8 @@ def build_result(
             if st.connected_s is not None
         ]
     )
-    isolation = _exercised(isolation, states)
-    contract, examples = _contract_errors(states, isolation)
+    isolation = exercised(isolation, states)
+    contract, examples = contract_errors(states, isolation)
     fallback_refusals: dict[str, int] = {}
     for st in states:
         for refused in st.refused_first:
@@ -403,47 +401,3 @@ def build_result(
         fallback_users=sum(1 for st in states if st.refused_first),
         fallback_refusals=fallback_refusals,
     )
-
-
-def _contract_errors(
-    states: Sequence[UserState], isolation: IsolationReport
-) -> tuple[dict[str, int], dict[str, str]]:
-    """Error findings of ``check_run`` over each connected session's frames (the same checks
-    ``probe`` and ``trace`` apply), counted by rule, with the first of each rule as
-    ``"user: message"``. The events ``isolation`` found another user's are left out: they are
-    contamination, reported there, and judged as runs of their own in the receiver's stream they
-    would only add phantom findings (another user's run "never completed", its tools unmatched),
-    though that run completed for its owner."""
-    foreign: dict[str, set[int]] = {}
-    for item in isolation.findings:
-        # By the ids a run is grouped by; another user's text in an event of one's own run
-        # leaves the event in that run.
-        if item.field != "content":
-            foreign.setdefault(item.receiver, set()).add(item.event_index)
-    counts: dict[str, int] = {}
-    examples: dict[str, str] = {}
-    for st in states:
-        if st.connected_s is None or not st.events:
-            continue
-        skip = foreign.get(st.user, set())
-        own = [te for i, te in enumerate(st.events) if i not in skip] if skip else st.events
-        # Only the marks no other line counts: closes are counted by code already.
-        context = ContractContext(marks=st.establish_timeouts)
-        for found in check_run(own, context=context).errors:
-            rule = str(found.rule)
-            counts[rule] = counts.get(rule, 0) + 1
-            examples.setdefault(rule, f"{st.user}: {found.message}")
-    return counts, examples
-
-
-def _exercised(report: IsolationReport, states: Sequence[UserState]) -> IsolationReport:
-    """``report``, unless it says "isolated" though no session received a single agent event
-    (every run failed before the agent started: a zero timeout, refused requests): frames like
-    ``connection_established`` carry nothing of another user's work, so isolation was not
-    exercised and cannot be judged (PROTOCOL.md §7)."""
-    if report.verdict is not IsolationVerdict.ISOLATED:
-        return report
-    if any(e.type in AGENT_EVENTS for st in states for e in st.events):
-        return report
-    why = "no agent events were received: isolation was not exercised"
-    return replace(report, verdict=IsolationVerdict.CANNOT_JUDGE, reasons=(why, *report.reasons))

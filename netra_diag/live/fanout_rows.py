@@ -7,11 +7,13 @@ Pure: no sockets, no clock (times are passed in, relative to the fan-out start).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from netra_diag.closecodes import ABNORMAL_CLOSURE
+from netra_diag.errors import UsageError
 from netra_diag.events.model import CRITICAL_EVENTS, TimedEvent
 from netra_diag.live.records import RunOutcome, RunRecord
 from netra_diag.redaction import scrub
@@ -28,11 +30,13 @@ __all__ = [
     "error_text",
     "expected_critical_events",
     "failed_run_row",
+    "full_user_id",
     "not_attempted_row",
     "not_started_row",
     "own_threads",
     "refused_attempts",
     "run_row",
+    "user_ids_for",
     "user_row",
 ]
 
@@ -293,3 +297,31 @@ def not_attempted_row(st: UserState, r: int, code: int | None) -> dict[str, Any]
         "error_class": NOT_ATTEMPTED,
         "error": f"not attempted: the connection had {close_class(code)}",
     }
+
+
+def full_user_id(shown: str | None, events: Sequence[TimedEvent]) -> str | None:
+    """``shown`` as the agent events spell it: ``connection_established`` truncates the id to 8
+    characters and "..." (PROTOCOL.md §5), and "demo-use..." names no mode."""
+    if shown is None or not shown.endswith("..."):
+        return shown
+    prefix = shown.removesuffix("...")
+    for item in events:
+        uid = item.event.user_id
+        if uid is not None and uid.startswith(prefix) and not uid.endswith("..."):
+            return uid
+    return shown
+
+
+def user_ids_for(users: int | Sequence[str]) -> list[str]:
+    if isinstance(users, int):
+        if users < 1:
+            raise UsageError(f"users must be >= 1, got {users}")
+        width = max(4, len(str(users - 1)))
+        return [f"fanout-user-{i:0{width}d}" for i in range(users)]
+    ids = [str(u) for u in users]
+    if not ids:
+        raise UsageError("users must name at least one user")
+    dupes = sorted(u for u, n in Counter(ids).items() if n > 1)
+    if dupes:
+        raise UsageError(f"user ids must be unique; repeated: {', '.join(dupes[:5])}")
+    return ids
