@@ -345,12 +345,21 @@ def _merge(frame: Mapping[str, Any], envelope: Envelope) -> tuple[str, dict[str,
             # then frame's values restored over data's; the same dict as a setdefault loop.
             merged = {**frame, **inner}
             merged.update(frame)
+            _fill_nulls(merged, frame, inner)
         else:
             merged = dict(frame)
         etype = frame.get("type") or frame.get("event")
     if "results" not in merged and "result" in merged:
         merged["results"] = merged["result"]
     return str(etype) if etype is not None else "", merged
+
+
+def _fill_nulls(merged: dict[str, Any], frame: Mapping[str, Any], data: Mapping[str, Any]) -> None:
+    """Top-level fields win, but a top-level null is no value: a bridge that writes
+    ``"run_id": null`` beside ``data.run_id`` has the id in data, and the null would lose it."""
+    for key, value in frame.items():
+        if value is None and data.get(key) is not None:
+            merged[key] = data[key]
 
 
 def parse_frame(raw: str | bytes | Mapping[str, Any]) -> Event:
@@ -416,6 +425,7 @@ def _parse_enveloped(frame: dict[str, Any], text: str) -> Event | None:
     merged.update(data)
     if len(merged) != len(frame) + len(data):  # a shared key: top-level fields win
         merged.update(frame)
+        _fill_nulls(merged, frame, data)
     if "results" not in merged and "result" in merged:
         merged["results"] = merged["result"]
     ev: Event = _new(Event)
