@@ -1,20 +1,25 @@
 """What a fan-out's received frames say, judged: the event contract's error findings per rule
 (the checks ``probe`` and ``trace`` apply), and whether isolation was exercised at all.
 
-Pure: no sockets, no clock.
+Pure apart from pandas: no sockets, no clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from netra_diag.events.contracts import ContractContext, check_run
 from netra_diag.events.isolation import IsolationReport, IsolationVerdict
 from netra_diag.events.model import AGENT_EVENTS
-from netra_diag.live.fanout_rows import UserState
+from netra_diag.live.fanout_rows import NOT_ATTEMPTED, UserState
+from netra_diag.live.records import RunOutcome
 
-__all__ = ["contract_errors", "exercised"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["contract_errors", "exercised", "run_error_examples"]
 
 
 def contract_errors(
@@ -59,3 +64,18 @@ def exercised(report: IsolationReport, states: Sequence[UserState]) -> Isolation
         return report
     why = "no agent events were received: isolation was not exercised"
     return replace(report, verdict=IsolationVerdict.CANNOT_JUDGE, reasons=(why, *report.reasons))
+
+
+def run_error_examples(runs: pd.DataFrame, limit: int = 3) -> dict[str, str]:
+    """The first error of each class among runs that were sent and did not complete (a close,
+    a timeout, ``error``: an endpoint that runs no agent), as ``"user run N: text"``: the class
+    alone ('error ×2') does not say what went wrong, the run's error text does."""
+    if not len(runs):
+        return {}
+    sent = ~runs["outcome"].isin([str(RunOutcome.COMPLETED), NOT_ATTEMPTED, "not_started"])
+    out: dict[str, str] = {}
+    for row in runs[sent & runs["error"].notna()].itertuples(index=False):
+        key = str(row.error_class)
+        if key not in out and len(out) < limit:
+            out[key] = f"{row.user} run {row.run}: {row.error}"
+    return out

@@ -17,7 +17,7 @@ from netra_diag.events.isolation import (
     SessionView,
     check_isolation,
 )
-from netra_diag.live.fanout_judge import contract_errors, exercised
+from netra_diag.live.fanout_judge import contract_errors, exercised, run_error_examples
 from netra_diag.live.fanout_rows import (
     NOT_ATTEMPTED,
     RUN_COLUMNS,
@@ -194,6 +194,7 @@ class FanoutResult:
             "events_lost": self.events_lost,
             "expected_known": self.expected_known,
             "errors": dict(self.errors),
+            "run_error_examples": run_error_examples(self.runs),
             "contract": {"errors": self.contract_errors, "examples": dict(self.contract_examples)},
             "auth_failures": {
                 "users": sum(self.auth_refusals.values()),
@@ -247,6 +248,7 @@ class FanoutResult:
             f"  runs completed:     {self.runs_completed}/{self.runs_total}" + not_attempted,
             f"  events:             {self.events_received} critical received; {lost}",
             f"  errors by class:    {errors}",
+            *(f"    e.g. {example[:300]}" for example in run_error_examples(self.runs).values()),
             *(f"    e.g. {example[:300]}" for example in self.contract_examples.values()),
             *self._connect_lines(),
             *self._auth_lines(),
