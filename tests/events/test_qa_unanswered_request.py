@@ -119,3 +119,19 @@ def test_the_recorded_outgoing_frame_and_its_mark_are_one_request() -> None:
         _end(2.0, "timeout", 0),
     ]
     assert _rules(events, marks).count("unanswered_request") == 1
+
+
+def test_the_run_after_an_unanswered_request_waits_from_its_own_request() -> None:
+    # Request 2 gets nothing for 60 s (the client's timeout); request 3 is answered in 0.1 s.
+    events = _run("r1", 0.1, 0) + _run("r3", 62.1, 5)
+    marks = [
+        _sent(0.0),
+        _end(0.6, "completed", 5),
+        _sent(1.0),
+        _end(61.0, "timeout", 0),
+        _sent(62.0),
+        _end(62.6, "completed", 5),
+    ]
+    rules = _rules(events, marks)
+    assert rules.count("unanswered_request") == 1
+    assert "slow_first_event" not in rules, rules

@@ -22,8 +22,15 @@ from netra_diag.events.rules.base import (
     per_run,
 )
 from netra_diag.events.runs import Run, group_runs
+from netra_diag.events.spans import MarkLike
 
-__all__ = ["check_first_event", "check_heartbeats", "check_requests_answered", "check_timing"]
+__all__ = [
+    "check_first_event",
+    "check_heartbeats",
+    "check_requests_answered",
+    "check_timing",
+    "unanswered_requests",
+]
 
 
 def _limit(value: float) -> str:
@@ -105,16 +112,16 @@ def check_first_event(events: Sequence[TimedEvent], context: ContractContext) ->
     (the latest ``message_sent`` mark, or outgoing request frame, before the run's first event and
     after the previous run's). Needs the client's marks in the context."""
     limit = context.config.max_first_event_s
+    # A request no run answered is not what a later run's user waited on since.
+    lost = {asked for asked, _ in unanswered_requests(events, context.marks)}
     requests = sorted(
-        (
-            m.t
-            for m in context.marks
-            if math.isfinite(m.t)
-            and (
-                m.name == "message_sent"
-                or (m.name == "frame_out" and _is_request(m.data.get("type")))
-            )
-        ),
+        m.t
+        for m in context.marks
+        if math.isfinite(m.t)
+        and m.t not in lost
+        and (
+            m.name == "message_sent" or (m.name == "frame_out" and _is_request(m.data.get("type")))
+        )
     )
     if not requests:
         return
@@ -142,22 +149,25 @@ def _count(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def check_requests_answered(
-    events: Sequence[TimedEvent], context: ContractContext
-) -> Iterator[Finding]:
-    """Every request the client waited on got a run: a ``run_end`` mark whose outcome is
-    ``timeout`` with no event of its own is a request no run answered, which the rules about runs
-    cannot see (there is no run), so a session whose other runs were fine would pass. A run that
-    began only after the client stopped waiting answered it late (``check_first_event``'s);
-    needs the client's marks in the context."""
-    marks = sorted((m for m in context.marks if math.isfinite(m.t)), key=lambda m: m.t)
+def _requests(marks: Sequence[MarkLike]) -> list[float]:
     # A cassette holds each request twice, as its outgoing frame and as the session's
     # message_sent mark: the marks when there are any, else the frames.
-    requests = [m.t for m in marks if m.name == "message_sent"] or [
+    return [m.t for m in marks if m.name == "message_sent"] or [
         m.t for m in marks if m.name == "frame_out" and _is_request(m.data.get("type"))
     ]
+
+
+def unanswered_requests(
+    events: Sequence[TimedEvent], marks: Sequence[MarkLike]
+) -> list[tuple[float, float]]:
+    """``(sent, gave_up)`` of each request no run answered: a ``run_end`` mark whose outcome is
+    ``timeout`` with no event of its own, unless a run began after the client stopped waiting
+    (more runs start after the request than requests were sent after it: one answered it late)."""
+    ordered = sorted((m for m in marks if math.isfinite(m.t)), key=lambda m: m.t)
+    requests = _requests(ordered)
     starts = [run.start for run in group_runs(events) if math.isfinite(run.start)]
-    for end in marks:
+    out = []
+    for end in ordered:
         if end.name != "run_end" or end.data.get("outcome") != "timeout":
             continue
         n_events, n_foreign = _count(end.data.get("n_events")), _count(end.data.get("n_foreign"))
@@ -167,16 +177,25 @@ def check_requests_answered(
         if not sent:
             continue
         asked = sent[-1]
-        # More runs starting after this request than requests sent after it: one of them is
-        # this request's answer, come after the client gave up.
         later_runs = sum(1 for t in starts if t >= asked)
         later_requests = sum(1 for t in requests if t > asked)
-        if later_runs > later_requests:
-            continue
+        if later_runs <= later_requests:
+            out.append((asked, end.t))
+    return out
+
+
+def check_requests_answered(
+    events: Sequence[TimedEvent], context: ContractContext
+) -> Iterator[Finding]:
+    """Every request the client waited on got a run (:func:`unanswered_requests`): the rules about
+    runs cannot see one that got nothing (there is no run), so a session whose other runs were
+    fine would pass. A run that began after the client stopped waiting answered it late
+    (``check_first_event``'s). Needs the client's marks in the context."""
+    for asked, gave_up in unanswered_requests(events, context.marks):
         yield Finding(
             Rule.UNANSWERED_REQUEST,
             Severity.ERROR,
-            f"the request sent at {at(asked)} got no agent event in the {end.t - asked:.2f} s "
+            f"the request sent at {at(asked)} got no agent event in the {gave_up - asked:.2f} s "
             "the client waited (its run timed out): no run answered it",
             None,
             (),
