@@ -234,6 +234,9 @@ class FanoutResult:
         lost = f"{self.events_lost} of {self.events_expected} expected critical events lost"
         if not self.expected_known:
             lost += " (expectation inferred from the runs)"
+        if not self.expected_known and not self.events_expected and not self.events_received:
+            # Nothing to infer from: "0 of 0 lost" read as a clean result.
+            lost = "no run got far enough to say how many were expected"
         errors = ", ".join(f"{k} ×{v}" for k, v in sorted(self.errors.items())) or "none"
         skipped = self.runs_not_attempted
         not_attempted = (

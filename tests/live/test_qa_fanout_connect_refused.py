@@ -55,3 +55,12 @@ def test_refused_credentials_are_not_connect_failures(
     assert code == ExitCode.CONTRACT
     assert data["auth_failures"]["users"] == 2
     assert data["connect_failures"] == {"users": 0, "classes": {}, "example": None}
+
+
+def test_nothing_sent_is_not_reported_as_nothing_lost(
+    refusing_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["fanout", refusing_url, "--users", "2", "--no-progress"])
+    out = capsys.readouterr().out
+    assert "0 of 0 expected critical events lost" not in out, out
+    assert "events:             0 critical received; no run got far enough" in out, out
