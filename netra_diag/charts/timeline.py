@@ -14,7 +14,6 @@ run), :func:`swimlanes_figure` (runs stacked and aligned at their start, to show
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,13 +22,18 @@ from typing import Literal
 import numpy as np
 import plotly.graph_objects as go
 
-from netra_diag.events.contracts import ContractReport, Finding
+from netra_diag.charts.timeline_hover import (
+    NO_TERMINAL,
+    finding_hover,
+    frame_hover,
+    raw_hover,
+    span_hover,
+)
+from netra_diag.events.contracts import ContractReport
 from netra_diag.events.diff import RunDiff
-from netra_diag.events.model import EventKind, TimedEvent
+from netra_diag.events.model import EventKind
 from netra_diag.events.runs import RunKey
-from netra_diag.events.spans import MISSING_TERMINAL
 from netra_diag.events.timeline import Span, SpanKind, StallCause, Timeline
-from netra_diag.redaction import scrub
 from netra_diag.wording import plural
 
 __all__ = [
@@ -48,8 +52,6 @@ __all__ = [
     "timeline_figure",
 ]
 
-# (see netra_diag.events.spans.MISSING_TERMINAL: a missing terminal event is no stall)
-NO_TERMINAL = MISSING_TERMINAL
 SPAN_COLORS: Mapping[str, str] = {
     "connect": "#9ecae1",
     "auth": "#6baed6",
@@ -76,63 +78,6 @@ SEVERITY_STYLE: Mapping[str, tuple[str, str]] = {
     "info": ("#7f7f7f", "circle-open"),
 }
 _BAR_WIDTH = 0.62
-
-
-def raw_hover(text: str, limit: int = 300, width: int = 80) -> str:
-    """A frame's text for a hover box: scrubbed first (a cut token would not look like one), cut to
-    ``limit`` characters, HTML-escaped and wrapped every ``width`` characters; nothing for a limit
-    of 0 (a figure asked to show no frame contents)."""
-    if limit <= 0:
-        return ""
-    clean = " ".join(scrub(text).split())
-    if len(clean) > limit:
-        clean = clean[: limit - 1] + "…"
-    lines = [html.escape(clean[i : i + width]) for i in range(0, len(clean), width)]
-    return "<br>".join(lines)
-
-
-def span_hover(
-    span: Span,
-    event: TimedEvent | None,
-    zero: float,
-    raw_chars: int = 300,
-    *,
-    missing_terminal: bool = False,
-) -> str:
-    """``missing_terminal``: the span is a run's never-ended silence
-    (``Timeline.is_missing_terminal``)."""
-    start, end = (span.start - zero) * 1e3, (span.end - zero) * 1e3
-    head = f"<b>{html.escape(str(span.kind))}</b> {html.escape(span.label)}"
-    if missing_terminal:
-        head = (
-            f"<b>{NO_TERMINAL}</b> the run never completed: nothing of it for "
-            f"{span.duration:.1f} s after its last event, to the end of the stream"
-        )
-    lines = [head, f"{start:.1f} → {end:.1f} ms ({span.duration * 1e3:.1f} ms)"]
-    if span.unfinished:
-        lines[-1] += ", unfinished"
-    if span.run is not None:
-        lines.append(f"run {html.escape(str(span.run))}")
-    # The detail quotes frames too (a tool's parameters, the agent's thoughts): held to the same
-    # limit as the frames' text.
-    detail = raw_hover(span.detail, min(240, raw_chars)) if span.detail else ""
-    if detail:
-        lines.append(detail)
-    shown = raw_hover(event.event.raw, raw_chars) if event is not None else ""
-    if event is not None and shown:
-        lines.append(f"<i>frame #{event.index}</i>: " + shown)
-    return "<br>".join(lines)
-
-
-def frame_hover(te: TimedEvent, zero: float, raw_chars: int = 300) -> str:
-    name = html.escape(te.type or "invalid frame")
-    lines = [f"<b>{name}</b> #{te.index} at {(te.t - zero) * 1e3:.1f} ms"]
-    if te.event.problem:
-        lines.append(html.escape(te.event.problem))
-    shown = raw_hover(te.event.raw, raw_chars)
-    if shown:
-        lines.append(shown)
-    return "<br>".join(lines)
 
 
 def span_name(span: Span, missing_terminal: bool = False) -> str:
@@ -339,13 +284,8 @@ def _collect(
             series = findings.setdefault(str(finding.severity), _Series())
             series.x.append((t - lane.zero) * 1e3)
             series.y.append(lane.index)
-            series.text.append(_finding_hover(finding))
+            series.text.append(finding_hover(finding))
     return bars, frames, findings
-
-
-def _finding_hover(finding: Finding) -> str:
-    head = f"<b>{html.escape(str(finding.severity))}: {html.escape(str(finding.rule))}</b>"
-    return head + "<br>" + raw_hover(finding.message, 400)
 
 
 def _legend_height(fig: go.Figure) -> int:
