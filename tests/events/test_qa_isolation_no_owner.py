@@ -61,6 +61,7 @@ def test_one_user_and_cut_or_synthetic_ids_are_no_finding() -> None:
     events = [
         *_run(),
         TimedEvent(parse_frame({"type": "error_message", "user_id": "u1..."}), 0.4, None, 3),
+        TimedEvent(parse_frame({"type": "error_message", "user_id": "system"}), 0.5, None, 4),
     ]
     assert not check_run(events).by_rule(Rule.FOREIGN_EVENT)
     demo = _run("demo-user-001")

@@ -152,8 +152,14 @@ def check_isolation(events: Sequence[TimedEvent], context: ContractContext) -> I
         if te.event.kind in _OWNERSHIP_EXEMPT:
             continue
         user, thread = te.event.user_id, te.event.thread_id
-        # A cut id ("probe-us...", as connection_established sends it) names no one for sure.
-        if user is not None and not user.startswith(prefixes) and not user.endswith(_CUT):
+        # Agent events only: an error frame may name a service account ("system") rather than
+        # the user, and a cut id ("probe-us...") names no one for sure.
+        if (
+            te.event.kind is EventKind.AGENT
+            and user is not None
+            and not user.startswith(prefixes)
+            and not user.endswith(_CUT)
+        ):
             users.setdefault(user, []).append(te)
         if user is not None and user.startswith(prefixes):
             if user not in synthetic_seen:
