@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import math
 import os
 import signal
 import sys
@@ -133,6 +134,16 @@ def build_config(
     from netra_diag.emulator import EmulatorConfig, FaultPlan, TimingProfile
     from netra_diag.tokens import find_secret
 
+    # Named as typed: the configuration's own messages name its fields (idle_heartbeat_s,
+    # TimingProfile.time_scale), which no option of this command is called.
+    if not (math.isfinite(args.time_scale) and args.time_scale >= 0):
+        raise UsageError(
+            f"--time-scale must be a factor >= 0 (0 = no sleeps), got {args.time_scale:g}"
+        )
+    if not (math.isfinite(args.idle_heartbeat) and args.idle_heartbeat > 0):
+        raise UsageError(
+            f"--idle-heartbeat must be a number of seconds > 0, got {args.idle_heartbeat:g}"
+        )
     env = dict(os.environ if environ is None else environ)
     found = find_secret(args.profile, env)
     if found is None:
