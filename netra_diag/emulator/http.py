@@ -18,6 +18,7 @@ from websockets.http11 import Request, Response
 from netra_diag.emulator.auth import Authenticator
 from netra_diag.emulator.config import EmulatorConfig
 from netra_diag.tokens import extract_from_header
+from netra_diag.tokens.extraction import PLAIN_SUBPROTOCOLS
 
 __all__ = [
     "CONFIG_PATH",
@@ -64,7 +65,8 @@ def config_body(config: EmulatorConfig) -> dict[str, Any]:
         "heartbeat_interval": 30,
         "connection_timeout": 300,
         "max_message_size": config.max_message_size,
-        "supported_subprotocols": ["jwt-auth", "jwt", "bearer", "e2e-testing", "staging-auth"],
+        # Every plain name the upgrade selects, from the same list (agent_chat was missing).
+        "supported_subprotocols": list(PLAIN_SUBPROTOCOLS),
         "endpoints": ["/ws", "/api/v1/websocket", "/ws/factory", "/ws/isolated"],
     }
 
