@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import signal
 import sys
 from collections import Counter
 from typing import TYPE_CHECKING, Any
@@ -14,6 +16,7 @@ from netra_diag.cli.arguments import positive_int
 from netra_diag.cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from netra_diag.live.fanout import FanoutResult
@@ -46,8 +49,8 @@ close right after AUTH_FAILED, HTTP 401/403) or bypassed (users let in under ids
 their token's sub: demo-user-001, relaxed_<n>), events lost, runs ended by agent error or close,
 contract errors (unusable or oversized frames, events after the terminal one), or isolation
 not judgeable because users share one server id (auth bypass), 4 runs timed out, 5 users
-could not connect, 130 interrupted (Ctrl-C): no summary is printed; with --record the line
-names the folder, whose cassettes hold everything received until then
+could not connect, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM): no summary is printed;
+with --record the line names the folder, whose cassettes hold everything received until then
 
 --record DIR refuses a folder that already holds cassettes (*.jsonl) from an earlier run,
 naming how many (exit 2): the two runs would be read as one. --overwrite removes them first.
@@ -230,6 +233,29 @@ def _token_factory(args: argparse.Namespace, secret: str | None = None) -> tuple
     return token_for, secret
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the loop runs so that ``asyncio.run`` unwinds the fan-out as it does
+    for Ctrl-C: the default action killed the process on the spot, leaving every cassette file
+    reserved for a user not yet started behind as a hidden ``.reserved`` file."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread: leave the signal alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -248,7 +274,12 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--overwrite applies to --record DIR, which is not given")
         old = check_record_dir(args.record, overwrite=args.overwrite) if args.record else []
         try:
-            result, injected = asyncio.run(_fanout(args, old))
+            with _sigterm_unwinds():
+                result, injected = asyncio.run(_fanout(args, old))
+        except _Terminated:
+            kept = f"; the cassettes recorded so far are in {args.record}" if args.record else ""
+            print(f"netra-diag fanout: terminated (SIGTERM): no summary{kept}", file=sys.stderr)
+            return 128 + signal.SIGTERM
         except KeyboardInterrupt:
             # (``main`` prints the line and exits 130) Cassettes are flushed per frame: what
             # was recorded until Ctrl-C is there to trace, though no summary was made.

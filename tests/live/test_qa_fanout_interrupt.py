@@ -54,3 +54,30 @@ def test_help_documents_the_interrupt() -> None:
         [CLI, "fanout", "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert "130 interrupted (Ctrl-C)" in out
+
+
+def test_sigterm_unwinds_and_leaves_no_reserved_files(tmp_path: Path) -> None:
+    # SIGTERM (CI cancelling a job, `timeout`) used to kill the process outright: the cassette
+    # files reserved for users not yet started stayed behind as hidden '.reserved' files.
+    record = tmp_path / "cassettes"
+    argv = [CLI, "fanout", "--users", "12", "--ramp", "2/s", "--record", str(record)]
+    child = subprocess.Popen(
+        [*argv, "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + scaled(60)
+        while not any("agent_completed" in p.read_text() for p in record.glob("*.jsonl")):
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "no run finished"
+            time.sleep(0.1)
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=scaled(30))
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 128 + signal.SIGTERM, err
+    assert f"terminated (SIGTERM): no summary; the cassettes recorded so far are in {record}" in err
+    assert "Traceback" not in err
+    left = sorted(p.name for p in record.iterdir())
+    assert left and all(name.endswith(".jsonl") and not name.startswith(".") for name in left), left
