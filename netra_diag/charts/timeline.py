@@ -297,15 +297,24 @@ def _legend_height(fig: go.Figure) -> int:
     return 150 + 20 * entries + 6 * groups
 
 
+# Pixels per lane wanted, the fewest that still fit a lane's label, and the tallest figure: a
+# figure too short for its lanes labels only some, and the bars of an unlabelled lane then read
+# as its labelled neighbour's (a fan-out of 40 users is 120 lanes).
+_LANE_PX = 26
+_LABEL_PX = 14
+_MAX_HEIGHT = 4000
+
+
 def _layout(fig: go.Figure, lanes: list[_Lane], title: str, x_title: str) -> None:
     n = len(lanes)
-    step = max(1, math.ceil(n / 60))
+    height = int(min(_MAX_HEIGHT, max(320, 160 + _LANE_PX * n, _legend_height(fig))))
+    step = max(1, math.ceil(_LABEL_PX / ((height - 160) / max(1, n))))
     shown = lanes[::step]
     fig.update_layout(
         title=title,
         barmode="overlay",
         template="plotly_white",
-        height=int(min(1400, max(320, 160 + 26 * n, _legend_height(fig)))),
+        height=height,
         hovermode="closest",
         legend={"groupclick": "togglegroup", "tracegroupgap": 6},
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
@@ -315,9 +324,11 @@ def _layout(fig: go.Figure, lanes: list[_Lane], title: str, x_title: str) -> Non
         tickmode="array",
         tickvals=[lane.index for lane in shown],
         ticktext=[lane.label for lane in shown],
-        autorange="reversed",
+        # The lanes exactly, first at the top: autorange pads for the frame markers' size, a
+        # band of empty lanes above and below that grows with the figure.
+        autorange=False,
+        range=[max(1, n) - 0.5, -0.5],
         automargin=True,
-        range=None,
     )
 
 
