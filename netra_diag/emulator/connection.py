@@ -212,12 +212,17 @@ async def _not_ready(
     """Answer the client until ``until`` (loop time) while the handshake is not complete; with
     ``ack_for``, return at the acknowledgement that names that thread."""
     loop = asyncio.get_running_loop()
+    idle = service.config.idle_heartbeat_s
     while (left := until - loop.time()) > 0:
         try:
-            async with asyncio.timeout(left):
+            async with asyncio.timeout(min(left, idle)):
                 raw = await ws.recv()
         except TimeoutError:
-            break
+            # The service is not ready, but it is alive: silence is still answered with a
+            # heartbeat, as at any other time (PROTOCOL.md §6).
+            if idle < left and not await _idle_heartbeat(service, state, ws):
+                return _Wait.CLOSED
+            continue
         except ConnectionClosed:
             return _Wait.CLOSED
         if await _closed_after_first_message(service, state, ws, raw):
