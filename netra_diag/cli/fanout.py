@@ -38,11 +38,15 @@ the local development secret. With URL, tokens are minted per user with the secr
 
 Prints: sessions connected, runs completed (and runs not attempted because the user's
 connection had dropped), critical events lost (expected vs received), errors by class (a close
-by its code, "closed 1011"; the event contract's errors over every frame each session received
-on the socket it kept, as probe and trace judge them, "contract: oversized_frame", with an
-example), users that --transport auto got in only after other transports were refused ("auto
-fallback", not an error by itself), and the isolation verdict (cross-user contamination,
-PROTOCOL.md §7; events another user's are counted there, not as contract errors).
+by its code, "closed 1011"; a failed run's class with the first such run's error; the event
+contract's errors over every frame each session received on the socket it kept, as probe and
+trace judge them, "contract: oversized_frame", with an example), users that could not connect
+("not connected", with the first one's error) or whose credentials were refused ("auth
+failed") or not validated ("auth bypassed"), users that --transport auto got in only after
+other transports were refused ("auto fallback", not an error by itself), the isolation verdict
+(cross-user contamination, PROTOCOL.md §7; events another user's are counted there, not as
+contract errors) and, on the embedded service, the faults it injected ("injected faults",
+from its fault log, to set against what was found).
 
 exit codes: 0 ok, 2 usage error, 3 contamination, authentication refused (close 1008, any
 close right after AUTH_FAILED, HTTP 401/403) or bypassed (users let in under ids other than

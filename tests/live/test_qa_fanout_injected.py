@@ -40,3 +40,12 @@ def test_a_clean_run_injects_nothing(capsys: pytest.CaptureFixture[str]) -> None
     main(["fanout", "--users", "2", *FAST])
     out = capsys.readouterr().out
     assert "injected faults" not in out
+
+
+def test_help_names_every_line_the_summary_may_print(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["fanout", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for line in ("not connected", "auth failed", "auth bypassed", "auto fallback"):
+        assert f'("{line}"' in out, line
+    assert '("injected faults", from its fault log' in out
