@@ -144,6 +144,14 @@ def build_config(
         raise UsageError(
             f"--idle-heartbeat must be a number of seconds > 0, got {args.idle_heartbeat:g}"
         )
+    if args.fault_log:
+        # Opened for good only once the service listens, where a failure read "cannot listen
+        # on 127.0.0.1:8000: Is a directory" (exit 5).
+        try:
+            with open(args.fault_log, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise UsageError(f"--fault-log {args.fault_log}: {exc.strerror}") from None
     env = dict(os.environ if environ is None else environ)
     found = find_secret(args.profile, env)
     if found is None:

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from netra_diag.cli import main
@@ -26,3 +28,14 @@ def test_bad_numbers_name_the_option(
     err = capsys.readouterr().err
     assert message in err, err
     assert "_s " not in err and "TimingProfile" not in err, err
+
+
+@pytest.mark.parametrize("where", ["a-folder", "missing/x.jsonl"])
+def test_an_unwritable_fault_log_is_a_usage_error(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a-folder").mkdir()
+    path = str(tmp_path / where)
+    assert main(["serve", "--port", "0", "--fault-log", path]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert f"--fault-log {path}: " in err and "cannot listen" not in err, err
