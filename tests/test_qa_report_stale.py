@@ -54,3 +54,27 @@ def test_a_demo_interrupted_while_recording_leaves_no_earlier_report(tmp_path: P
     assert code == 130, err
     assert "partial recordings in" in err
     assert not list(out.glob("investigation_report*")), sorted(p.name for p in out.iterdir())
+
+
+def test_asyncio_does_not_report_the_kernel_an_interrupt_killed() -> None:
+    # After Ctrl-C the kernel is killed; the cell's task then ends in DeadKernelError that
+    # nobody awaits, and asyncio logged its traceback after the "interrupted" line.
+    import logging
+
+    from nbclient.exceptions import DeadKernelError
+
+    from netra_diag.report.runner import _not_the_killed_kernel
+
+    def record(exc: BaseException) -> logging.LogRecord:
+        return logging.LogRecord(
+            "asyncio",
+            logging.ERROR,
+            __file__,
+            1,
+            "Task exception was never retrieved",
+            None,
+            (type(exc), exc, None),
+        )
+
+    assert not _not_the_killed_kernel(record(DeadKernelError("Kernel died")))
+    assert _not_the_killed_kernel(record(RuntimeError("something else")))

@@ -89,6 +89,12 @@ __all__ = [
 RECORD_DIR_PARAMETER = "record_dir"
 
 
+def _not_the_killed_kernel(record: logging.LogRecord) -> bool:
+    """False for asyncio's report of the kernel an interrupt killed (see ``run_report``)."""
+    exc = record.exc_info[1] if record.exc_info else None
+    return type(exc).__name__ != "DeadKernelError"
+
+
 def run_report(
     notebook: str | os.PathLike[str],
     parameters: Mapping[str, Any] | None = None,
@@ -219,6 +225,10 @@ def run_report(
             # its own, which the terminal's Ctrl-C never reached) is killed, and nothing is
             # written: a report of half a run would read as a verdict.
             kill_kernels()
+            # The cell's task then ends in nbclient's DeadKernelError, which nobody awaits any
+            # more: asyncio would log its traceback at exit, after the line that says what
+            # happened, as if the report had crashed.
+            logging.getLogger("asyncio").addFilter(_not_the_killed_kernel)
             raise ReportInterrupted(out, recorded_since(recordings, wall_started)) from None
         except Exception as exc:  # kernel died, ...: still report what ran
             where = run.where()
