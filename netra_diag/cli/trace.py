@@ -181,13 +181,15 @@ def run(args: argparse.Namespace) -> int:
         reports.append(report)
         attempts.append(attempts_of(stream.marks))
         failed += not report.ok
-        runs = ", ".join(str(k) for k in timeline.runs[:5]) + (
-            " …" if len(timeline.runs) > 5 else ""
-        )
-        n_runs = len(timeline.runs)
+        # (runs seen only through other users' leaked events are not this session's)
+        foreign = report.foreign_runs
+        own = [k for k in timeline.runs if k not in foreign]
+        runs = ", ".join(str(k) for k in own[:5]) + (" …" if len(own) > 5 else "")
+        leaked = len(timeline.runs) - len(own)
         print(
-            f"{path}: {n_runs} run{'s' if n_runs != 1 else ''}"
+            f"{path}: {plural(len(own), 'run')}"
             + (f" ({runs})" if runs else "")
+            + (f", {leaked} leaked from other users" if leaked else "")
             + f", {plural(len(stream.events), 'frame')} received, "
             + plural(len(report.findings), "finding"),
             file=say,

@@ -1,5 +1,6 @@
-"""trace says when a recording stops mid-session (its writer killed): "run never completed" alone
-reads as the service's fault."""
+"""What trace says of a session beside its verdict: that the recording stops mid-session (its
+writer killed: "run never completed" alone reads as the service's fault), and how many runs were
+the session's own, apart from those it only saw through other users' leaked events."""
 
 from __future__ import annotations
 
@@ -26,3 +27,18 @@ def test_a_recording_cut_before_its_close_is_said_so(
     out = capsys.readouterr().out
     assert "note: the recording stops mid-session (no close recorded)" in out
     assert " frames received" in out and "1 frames" not in out
+
+
+def test_runs_seen_only_through_leaked_events_are_not_counted_as_the_sessions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recorded = tmp_path / "rec"
+    argv = ["fanout", "--users", "3", "--faults", "leak_other_user@1.0", "--time-scale", "0.1"]
+    main([*argv, "--record", str(recorded), "--no-progress"])
+    capsys.readouterr()
+    firsts = []
+    for cassette in sorted(recorded.glob("*.jsonl")):
+        main(["trace", str(cassette), "-o", str(tmp_path / "t.json")])
+        firsts.append(capsys.readouterr().out.splitlines()[0])
+    assert all(": 1 run (" in line for line in firsts), firsts
+    assert any("leaked from other users" in line for line in firsts), firsts
