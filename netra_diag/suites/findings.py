@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.categories import Category, category_label
 from netra_diag.suites.model import FAILING, Counts, suite_label
+from netra_diag.suites.phases import Phase
 from netra_diag.suites.remediation import SuiteStatus
 from netra_diag.suites.vacuous import OUTPUT_SAYS, VacuousKind, VacuousSignal
 from netra_diag.wording import plural
@@ -221,10 +222,15 @@ def _unloaded_suites(report: TriageReport) -> set[str]:
     """Suites every test of which is an error at collection (a test file that failed to load:
     jest writes it as one failing test in a suite of its own)."""
     run = report.current
+    # (only the clusters at collection are looked into: a large run has many failing tests)
     collected = {
-        case.test_id
-        for case in run.failing()
-        if (problem := case.primary) is not None and problem.phase == "collection"
+        tid
+        for cluster in report.clusters
+        if cluster.phase is Phase.COLLECTION
+        for tid in cluster.tests
+        if (case := run.get(tid)) is not None
+        and (problem := case.primary) is not None
+        and problem.phase == "collection"
     }
     if not collected:
         return set()

@@ -201,7 +201,7 @@ def _closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, l
     if report.vacuous:
         # A failing test's session can show a weak signal too (auth bypassed): that is no pass,
         # but what its failure was measured against.
-        failing_ids = {c.test_id for c in report.current.failing()}
+        failing_ids = {t for cluster in report.clusters for t in cluster.tests}
         on_passes = [s for s in report.vacuous if s.subject not in failing_ids]
         on_failures = [s for s in report.vacuous if s.subject in failing_ids]
         for title, signals in (
