@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     from netra_diag.events.contracts import ContractConfig, check_run
     from netra_diag.events.sources import load_cassette_stream
     from netra_diag.events.timeline import TimelineConfig, build_timeline
-    from netra_diag.events.trace import build_trace, dumps_trace
+    from netra_diag.events.trace import build_trace, dumps_trace, trace_offset
     from netra_diag.recording import find_cassettes
 
     if args.raw_chars < 0:
@@ -217,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
         return int(ExitCode.USAGE)
     trace = build_trace(timelines, reports=reports, raw_chars=args.raw_chars)
     for pid, (timeline, groups) in enumerate(zip(timelines, attempts, strict=True), 1):
-        add_attempt_slices(trace, pid, groups, _offset(timeline))
+        add_attempt_slices(trace, pid, groups, trace_offset(timeline))
     text = dumps_trace(trace)
     try:
         if args.output == "-":
@@ -254,17 +254,6 @@ def run(args: argparse.Namespace) -> int:
     if args.strict and failed:
         return int(ExitCode.CONTRACT)
     return int(ExitCode.OK)
-
-
-def _offset(timeline: Timeline) -> float:
-    """The time ``build_trace`` counts a timeline's timestamps from (one per process, pid =
-    position + 1): the added slices must use the same, or they drift from the rest."""
-    import math
-
-    times = [te.t for te in timeline.events] + [m.t for m in timeline.marks]
-    times += [s.start for s in timeline.spans]
-    finite = [t for t in times if math.isfinite(t)]
-    return min(0.0, min(finite)) if finite else 0.0
 
 
 def _cut_mid_session(marks: Sequence[Any]) -> bool:

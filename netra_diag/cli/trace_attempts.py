@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from netra_diag.events.trace import trace_us
 from netra_diag.latency.openings import AttemptRole, AttemptView, opening_attempts
 from netra_diag.redaction import scrub
 
@@ -87,11 +88,6 @@ def attempt_lines(groups: Sequence[tuple[AttemptView, ...]]) -> list[str]:
     return lines
 
 
-def _us(t: float, offset: float) -> float:
-    # As netra_diag.events.trace writes times, so slices line up with its own.
-    return round((t - offset) * 1e6, 3)
-
-
 def add_attempt_slices(
     trace: dict[str, Any],
     pid: int,
@@ -149,12 +145,12 @@ def add_attempt_slices(
                     "cat": "transport_attempt",
                     "pid": pid,
                     "tid": tid,
-                    "ts": _us(start, offset),
+                    "ts": trace_us(start, offset),
                     "dur": round(dur * 1e6, 3),
                     "args": args,
                 }
             )
-            upgrade = connects.get(_us(attempt.start_t, offset))
+            upgrade = connects.get(trace_us(attempt.start_t, offset))
             if upgrade is not None and role == "refused":
                 upgrade["name"] = "connect (refused)"
                 upgrade["args"]["label"] += f", then refused: {attempt.transport} {attempt.how}"

@@ -20,6 +20,7 @@ from typing import Any
 
 __all__ = [
     "CONNECTED_OUTCOMES",
+    "REFUSED_OUTCOMES",
     "Attempt",
     "abandoned_attempt_windows",
     "failed_openings",
@@ -27,8 +28,11 @@ __all__ = [
     "openings",
 ]
 
-# ``transport_attempt`` outcomes of an attempt that connected (live.opening).
+# ``transport_attempt`` outcomes (live.opening writes them): an attempt that connected, and one
+# that was refused (``rejected``: an HTTP status other than 101; ``closed``: accepted, then
+# closed before being established; ``failed``: no answer, or no ticket).
 CONNECTED_OUTCOMES = frozenset({"validated", "bypass", "unverified"})
+REFUSED_OUTCOMES = frozenset({"rejected", "closed", "failed"})
 
 
 @dataclass(frozen=True)

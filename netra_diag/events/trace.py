@@ -29,16 +29,26 @@ from netra_diag.events.spans import MISSING_TERMINAL
 from netra_diag.events.timeline import Span, SpanKind, Timeline
 from netra_diag.redaction import scrub
 
-__all__ = ["build_trace", "dumps_trace"]
+__all__ = ["build_trace", "dumps_trace", "trace_offset", "trace_us"]
 
 SESSION_TID = 1
 _PHASES = frozenset({SpanKind.WAITING, SpanKind.THINKING, SpanKind.TOOL, SpanKind.COMPLETION})
 _SESSION_KINDS = frozenset({SpanKind.CONNECT, SpanKind.AUTH, SpanKind.GAP})
 
 
-def _us(t: float, offset: float) -> float:
-    # Microseconds, rounded to a nanosecond: enough resolution, short JSON.
+def trace_us(t: float, offset: float) -> float:
+    """Client time ``t`` (seconds) as a trace timestamp: microseconds since ``offset``, rounded
+    to a nanosecond (enough resolution, short JSON). Slices added to a built trace must use it
+    with ``trace_offset``, or they drift from the rest."""
     return round((t - offset) * 1e6, 3)
+
+
+def trace_offset(timeline: Timeline) -> float:
+    """The time a timeline's timestamps count from in its trace process."""
+    times = [te.t for te in timeline.events] + [m.t for m in timeline.marks]
+    times += [s.start for s in timeline.spans]
+    finite = [t for t in times if math.isfinite(t)]
+    return min(0.0, min(finite)) if finite else 0.0
 
 
 def _raw(text: str, limit: int) -> str:
@@ -99,7 +109,7 @@ class _Writer:
             args["cause"] = str(span.cause)
         if span.unfinished:
             args["unfinished"] = True
-        start = _us(span.start, offset)
+        start = trace_us(span.start, offset)
         event = {
             "ph": "X",
             "name": name,
@@ -110,7 +120,7 @@ class _Writer:
             # From the rounded ends, not the rounded duration: ts + dur then lands exactly on the
             # next slice's ts, where rounding each alone could cross it by a nanosecond, and
             # Perfetto drops a slice that does not nest exactly.
-            "dur": round(_us(span.end, offset) - start, 3),
+            "dur": round(trace_us(span.end, offset) - start, 3),
             "args": args,
         }
         self.events.append(event)
@@ -144,10 +154,7 @@ def _add_timeline(
     report: ContractReport | None,
     pid: int,
 ) -> None:
-    times = [te.t for te in timeline.events] + [m.t for m in timeline.marks]
-    times += [s.start for s in timeline.spans]
-    finite = [t for t in times if math.isfinite(t)]
-    offset = min(0.0, min(finite)) if finite else 0.0
+    offset = trace_offset(timeline)
     writer.meta("process_name", pid, None, {"name": timeline.label or f"session {pid}"})
     writer.meta("process_sort_index", pid, None, {"sort_index": pid})
     writer.thread(pid, SESSION_TID, "session", 0)
@@ -223,7 +230,7 @@ def _add_timeline(
                 "cat": "frame",
                 "pid": pid,
                 "tid": track(run),
-                "ts": _us(te.t, offset),
+                "ts": trace_us(te.t, offset),
                 "args": args,
             }
         )
@@ -234,7 +241,7 @@ def _add_timeline(
                     "ph": "C",
                     "name": "ping RTT (ms)",
                     "pid": pid,
-                    "ts": _us(t, offset),
+                    "ts": trace_us(t, offset),
                     "args": {"rtt_ms": round(rtt, 3)},
                 }
             )
@@ -249,7 +256,7 @@ def _add_timeline(
                     "cat": "finding",
                     "pid": pid,
                     "tid": track(finding.run),
-                    "ts": _us(when if when is not None else offset, offset),
+                    "ts": trace_us(when if when is not None else offset, offset),
                     "args": {
                         "message": _raw(finding.message, 1000),
                         "indices": list(finding.indices),

@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from netra_diag.events.attempts import CONNECTED_OUTCOMES, REFUSED_OUTCOMES
 from netra_diag.wording import plural
 
 __all__ = [
@@ -44,8 +45,6 @@ __all__ = [
     "summarize_openings",
 ]
 
-CONNECTED_OUTCOMES = frozenset({"validated", "bypass", "unverified"})
-REFUSED_OUTCOMES = frozenset({"rejected", "closed", "failed"})
 # Marks that never fall inside an opening: whatever follows them opens a new one.
 _OUTSIDE = frozenset(
     {

@@ -6,27 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 from pathlib import Path
 
+from live_kit import record_one_run
 from timeouts import TIMEOUT_FACTOR
 from websockets.asyncio.client import connect
-
-from netra_diag.emulator import AuthMode, EmulatorConfig, TimingProfile, run_service
-from netra_diag.live import Session
-from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
-
-
-async def record_run(path: Path) -> None:
-    """A real run against the reference service: frames tens of milliseconds apart."""
-    timing = TimingProfile(time_scale=0.1, tool_calls=(1, 1))
-    token = mint_token("u1", key=LOCAL_DEV_SECRET, now=time.time())
-    async with run_service(EmulatorConfig(auth=AuthMode.STRICT, timing=timing)) as svc:
-        session = await Session.connect(
-            svc.ws_url("/ws"), token=token, transport="subprotocol", record=path
-        )
-        async with session:
-            assert (await session.run("hello", timeout=30 * TIMEOUT_FACTOR)).ok
 
 
 async def replay(path: Path, client_reads: int | None, extra: int = 0) -> tuple[int, str]:
@@ -67,7 +51,7 @@ async def replay(path: Path, client_reads: int | None, extra: int = 0) -> tuple[
 
 async def test_a_client_leaving_mid_run_is_a_cut_short_replay(tmp_path: Path) -> None:
     cassette = tmp_path / "run.jsonl"
-    await record_run(cassette)
+    await record_one_run(cassette, time_scale=0.1)
     code, out = await replay(cassette, client_reads=1)
     assert code == 1, out
     line = next(x for x in out.splitlines() if x.startswith("replay 1 "))
@@ -78,7 +62,7 @@ async def test_a_client_leaving_mid_run_is_a_cut_short_replay(tmp_path: Path) ->
 
 async def test_a_client_that_stays_to_the_end_is_a_full_replay(tmp_path: Path) -> None:
     cassette = tmp_path / "run.jsonl"
-    await record_run(cassette)
+    await record_one_run(cassette, time_scale=0.1)
     code, out = await replay(cassette, client_reads=None)
     assert code == 0, out
     assert "CUT SHORT" not in out and "incomplete" not in out
@@ -97,7 +81,7 @@ def test_counts_say_one_frame_not_one_frames() -> None:
 
 async def test_messages_beyond_the_recorded_ones_are_said_to_get_no_answer(tmp_path: Path) -> None:
     cassette = tmp_path / "run.jsonl"
-    await record_run(cassette)
+    await record_one_run(cassette, time_scale=0.1)
     code, out = await replay(cassette, client_reads=None, extra=2)
     assert code == 0, out
     assert (

@@ -11,28 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
-from timeouts import TIMEOUT_FACTOR
+from live_kit import record_one_run
 
 from netra_diag.cli import main
-from netra_diag.emulator import AuthMode, EmulatorConfig, TimingProfile, run_service
-from netra_diag.live import Session
 from netra_diag.recording import load_cassette
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 ENV_SECRET = "qa-api-key-value-9f8e7d6c"  # the value of a secret-named environment variable
 OPAQUE = "opaque-bearer-5b4a39281706"  # not JWT-shaped: only where it stands says what it is
 TICKET = "tkt9Qm2xLr7Vb3Nc8Zp"
-
-
-async def record(path: Path) -> None:
-    timing = TimingProfile(time_scale=0, tool_calls=(1, 1))
-    token = mint_token("u1", key=LOCAL_DEV_SECRET, now=time.time())
-    async with run_service(EmulatorConfig(auth=AuthMode.STRICT, timing=timing)) as svc:
-        session = await Session.connect(
-            svc.ws_url("/ws"), token=token, transport="subprotocol", record=path
-        )
-        async with session:
-            assert (await session.run("hello", timeout=30 * TIMEOUT_FACTOR)).ok
 
 
 def leak(clean: Path, dirty: Path, token: str) -> tuple[list[int], list[str]]:
@@ -69,7 +56,7 @@ async def test_scrub_check_finds_and_scrub_removes_what_the_recorder_did_not_kno
     monkeypatch.setenv("QA_SERVICE_API_KEY", ENV_SECRET)
     clean, dirty = tmp_path / "clean.jsonl", tmp_path / "shared" / "dirty.jsonl"
     dirty.parent.mkdir()
-    await record(clean)
+    await record_one_run(clean)
     token = mint_token("someone", key="another-secret-for-qa", now=time.time())
     leaked_lines, secrets = leak(clean, dirty, token)
     before = dirty.read_bytes()

@@ -16,6 +16,28 @@ SRC = FIXTURES / "src"
 _SUMMARY_WORDS = re.compile(r"(\d+) (failed|passed|skipped|xfailed|xpassed|errors?|warnings?)")
 
 
+# A test module whose one test errors in set-up (its fixture's import) and then in teardown (the
+# pool fixture under it): pytest reports both, "2 errors" for one test.
+SETUP_AND_TEARDOWN = """
+import pytest
+
+
+@pytest.fixture
+def session_pool():
+    yield "pool"
+    raise RuntimeError("session pool still holds 3 open connections")
+
+
+@pytest.fixture
+def agent(session_pool):
+    raise OSError("agent registry not reachable")
+
+
+def test_agent(agent):
+    pass
+"""
+
+
 def has_json_report() -> bool:
     try:
         import pytest_jsonreport  # noqa: F401

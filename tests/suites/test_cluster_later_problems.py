@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from suite_runs import has_json_report, parse_pytest_summary, run_case_module
+from suite_runs import SETUP_AND_TEARDOWN, has_json_report, parse_pytest_summary, run_case_module
 
 from netra_diag.suites import Category, Cluster, Recording, cluster_failures, parse_results, triage
 from netra_diag.suites.phases import Phase
@@ -150,26 +150,6 @@ def test_every_rendering_shows_the_teardown_cluster_and_its_tests(
     json.dumps(data)
     github = report.to_github()
     assert "had already failed before this error in teardown" in github
-
-
-SETUP_AND_TEARDOWN = """
-import pytest
-
-
-@pytest.fixture
-def session_pool():
-    yield "pool"
-    raise RuntimeError("session pool still holds 3 open connections")
-
-
-@pytest.fixture
-def agent(session_pool):
-    raise OSError("agent registry not reachable")
-
-
-def test_agent(agent):
-    pass
-"""
 
 
 def test_a_teardown_error_after_a_setup_error_joins_its_own_cluster(tmp_path: Path) -> None:

@@ -7,27 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from suite_runs import has_json_report, parse_pytest_summary, run_case_module
+from suite_runs import SETUP_AND_TEARDOWN, has_json_report, parse_pytest_summary, run_case_module
 
 from netra_diag.suites import parse_results
 
-SUITE = """
-import pytest
-
-
-@pytest.fixture
-def session_pool():
-    yield "pool"
-    raise RuntimeError("session pool still holds 3 open connections")
-
-
-@pytest.fixture
-def agent(session_pool):
-    raise OSError("agent registry not reachable")
-
-
-def test_agent(agent):
-    pass
+SUITE = (
+    SETUP_AND_TEARDOWN
+    + """
 
 
 @pytest.mark.xfail(reason="known")
@@ -43,6 +29,7 @@ def test_skipped(session_pool):
 def test_ok():
     pass
 """
+)
 
 
 @pytest.fixture(scope="module")
