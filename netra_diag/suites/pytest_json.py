@@ -11,11 +11,9 @@ cannot stream, and they stay far smaller than the JUnit of the same run.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from math import isfinite
 from typing import IO, Any
 
@@ -31,6 +29,12 @@ from netra_diag.suites.model import (
     row_of,
     split_nodeid,
 )
+from netra_diag.suites.pytest_json_run import NEVER_AWAITED_PROPERTY
+from netra_diag.suites.pytest_json_run import STAGES as _STAGES
+from netra_diag.suites.pytest_json_run import from_xdist as _from_xdist
+from netra_diag.suites.pytest_json_run import interrupted as _interrupted
+from netra_diag.suites.pytest_json_run import mark_never_awaited as _mark_never_awaited
+from netra_diag.suites.pytest_json_run import text_of as _text
 from netra_diag.suites.run_order import start_from_epoch
 from netra_diag.suites.xmlstream import clip_text
 from netra_diag.wording import plural
@@ -39,10 +43,6 @@ __all__ = ["NEVER_AWAITED_PROPERTY", "parse_pytest_json", "parse_pytest_json_dat
 
 _SUBTESTS = re.compile(r"contains \d+ failed subtests?$")
 
-# The property a test gets when the run warned that its coroutine was never awaited.
-NEVER_AWAITED_PROPERTY = "netra_never_awaited"
-
-_STAGES = ("setup", "call", "teardown")
 _FINAL = {o.value: o for o in Outcome}
 _FINAL["error"] = Outcome.ERROR
 # pytest-rerunfailures: a test that failed, was run again and then passed keeps the outcome
@@ -79,12 +79,6 @@ def _field(obj: Any, key: str, kind: type, path: str, where: str) -> Any:
             path, f"{where}: field {key!r} is {type(value).__name__}, expected {kind.__name__}"
         )
     return value
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
@@ -279,62 +273,7 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
     )
 
 
-# pytest's exit codes for a run that did not end by itself (ExitCode.INTERRUPTED, INTERNAL_ERROR)
-_STOPPED_BY = {2: "the run was interrupted", 3: "pytest stopped on an internal error"}
-
-
-def _interrupted(
-    data: Mapping[str, Any],
-    declared: Mapping[str, int],
-    stopped: int,
-    counted: int,
-    rows: Sequence[CaseRow],
-) -> str:
-    """``SuiteRun.interrupted`` of a report: what stopped the run, and how many of the tests
-    pytest collected did not run; "" for a run that ended by itself."""
-    code = data.get("exitcode")
-    said = _STOPPED_BY.get(code) if isinstance(code, int) and not isinstance(code, bool) else None
-    collected = declared.get("collected", 0) - declared.get("deselected", 0)
-    missing = collected - counted
-    if said is None:
-        if not stopped:
-            if code == 1 and missing > 0:
-                # "stopping after 1 failures": the pass rate is of the tests that ran first
-                return (
-                    f"the run stopped early (-x or --maxfail): {missing} of {collected} "
-                    "collected tests did not run"
-                )
-            return ""
-        said = "the run was interrupted"
-    elif not stopped and not counted and rows:
-        # "Interrupted: 2 errors during collection": pytest runs no test after a collection
-        # error (the triage says that nothing ran, and why)
-        return ""
-    if code == 2:
-        said += " (pytest.exit, Ctrl-C or a signal)"
-    if missing > 0:
-        return f"{said}: {missing} of {collected} collected tests did not run"
-    if stopped:
-        return f"{said}: the test it stopped in has no result"
-    return said
-
-
 _PYTEST_SUITE = "pytest"
-# What pytest-xdist's reports say of the worker that ran a stage: "[gw1] linux -- Python 3.11.7
-# /usr/bin/python", json-report keeps it as a passing stage's longrepr.
-_XDIST_WORKER = re.compile(r"\[gw\d+\] \S+ -- Python ")
-
-
-def _from_xdist(tests: Sequence[Any]) -> bool:
-    """Whether pytest-xdist's workers ran the tests of a report (its first few say so)."""
-    for test in tests[:8]:
-        if not isinstance(test, Mapping):
-            continue
-        for stage in _STAGES:
-            info = test.get(stage)
-            if isinstance(info, Mapping) and _XDIST_WORKER.match(_text(info.get("longrepr"))):
-                return True
-    return False
 
 
 def _collector_skipped(collector: Mapping[str, Any], index: int, path: str) -> TestCase:
@@ -408,36 +347,6 @@ def _skip_reason(longrepr: Any) -> str:
     if pos >= 0:
         return text[pos + len(marker) :].rstrip("')\"")
     return text
-
-
-# The warning the test run gave for a test whose body is a coroutine nobody awaited: a unittest
-# TestCase's "async def test_x" under pytest without IsolatedAsyncioTestCase (PROTOCOL.md §9.4).
-# Its test "passed" without running a line of its body (§9.9). pytest-json-report keeps the
-# run's warnings apart from the tests, named by the coroutine's qualified name.
-_NEVER_AWAITED = re.compile(r"coroutine '(?P<qualname>[\w.<>]+)' was never awaited")
-
-
-def _mark_never_awaited(warnings: Any, details: dict[str, TestCase]) -> None:
-    """Give each test a never-awaited warning names the property ``NEVER_AWAITED_PROPERTY``."""
-    if not isinstance(warnings, list):
-        return
-    names: dict[str, str] = {}
-    for warning in warnings:
-        message = _text(warning.get("message")) if isinstance(warning, Mapping) else ""
-        match = _NEVER_AWAITED.search(message)
-        if match is not None:
-            names.setdefault(match.group("qualname"), message)
-    if not names:
-        return
-    for test_id, case in list(details.items()):
-        # "TestLegacy.test_coro" for tests/test_ws.py::TestLegacy::test_coro
-        plain = case.name.partition("[")[0]
-        owner = case.classname.rsplit(".", 1)[-1] if case.nodeid.count("::") > 1 else ""
-        said = names.get(f"{owner}.{plain}" if owner else plain)
-        if said is not None:
-            details[test_id] = replace(
-                case, properties=(*case.properties, (NEVER_AWAITED_PROPERTY, said))
-            )
 
 
 def _properties(value: Any) -> tuple[tuple[str, str], ...]:
