@@ -10,16 +10,23 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from netra_diag.events.contracts import ContractContext, check_run
+from netra_diag.events.contracts import ContractContext, Finding, Rule, check_run
 from netra_diag.events.isolation import IsolationReport, IsolationVerdict
 from netra_diag.events.model import AGENT_EVENTS
-from netra_diag.live.fanout_rows import NOT_ATTEMPTED, UserState
+from netra_diag.live.fanout_rows import INTERRUPTED, NOT_ATTEMPTED, NOT_SENT, UserState
 from netra_diag.live.records import RunOutcome
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["contract_errors", "exercised", "run_error_examples"]
+__all__ = ["contract_errors", "cut_short", "exercised", "run_error_examples"]
+
+# What the contract says of a run that stopped early, whatever stopped it: no terminal event, a
+# tool still running, required event types never sent (said of the whole run, no event named).
+# For a run the fan-out counts as closed (by its code: "closed 1006") or interrupted, these only
+# repeat that, and would count one dropped connection as four errors.
+_CUT_RULES = frozenset({Rule.NO_TERMINAL, Rule.UNFINISHED_TOOL, Rule.MISSING_EVENT})
+_CUT_OUTCOMES = frozenset({str(RunOutcome.CLOSED), INTERRUPTED})
 
 
 def contract_errors(
@@ -46,11 +53,35 @@ def contract_errors(
         own = [te for i, te in enumerate(st.events) if i not in skip] if skip else st.events
         # Only the marks no other line counts: closes are counted by code already.
         context = ContractContext(marks=st.establish_timeouts)
+        cut = _cut_runs(st)
         for found in check_run(own, context=context).errors:
+            if cut and cut_short(found, cut):
+                continue
             rule = str(found.rule)
             counts[rule] = counts.get(rule, 0) + 1
             examples.setdefault(rule, f"{st.user}: {found.message}")
     return counts, examples
+
+
+def _cut_runs(st: UserState) -> set[str]:
+    """The run ids of this user's runs that a close or the interrupt cut short (a run cut before
+    its first event has no id, and no run the contract could judge either)."""
+    return {
+        str(row["run_id"])
+        for row in st.run_rows
+        if row.get("outcome") in _CUT_OUTCOMES and row.get("run_id")
+    }
+
+
+def cut_short(found: Finding, cut: set[str]) -> bool:
+    """Whether ``found`` only says that one of the ``cut`` runs stopped early: the close or the
+    interrupt that cut it is counted already. A step missing between two events that did arrive
+    (a ``missing_event`` naming them) was lost before the cut, and still counts."""
+    if found.run is None or found.rule not in _CUT_RULES:
+        return False
+    if found.rule is Rule.MISSING_EVENT and found.indices:
+        return False
+    return found.run.run_id in cut
 
 
 def exercised(report: IsolationReport, states: Sequence[UserState]) -> IsolationReport:
@@ -72,7 +103,8 @@ def run_error_examples(runs: pd.DataFrame, limit: int = 3) -> dict[str, str]:
     alone ('error ×2') does not say what went wrong, the run's error text does."""
     if not len(runs):
         return {}
-    sent = ~runs["outcome"].isin([str(RunOutcome.COMPLETED), NOT_ATTEMPTED, "not_started"])
+    stopped = [str(RunOutcome.COMPLETED), NOT_ATTEMPTED, "not_started", INTERRUPTED, NOT_SENT]
+    sent = ~runs["outcome"].isin(stopped)
     out: dict[str, str] = {}
     for row in runs[sent & runs["error"].notna()].itertuples(index=False):
         key = str(row.error_class)

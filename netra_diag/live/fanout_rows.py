@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING, Any
 from netra_diag.closecodes import ABNORMAL_CLOSURE
 from netra_diag.errors import UsageError
 from netra_diag.events.model import CRITICAL_EVENTS, TimedEvent
-from netra_diag.live.records import RunOutcome, RunRecord
+from netra_diag.live.records import LIVENESS_TYPES, RunOutcome, RunRecord
 from netra_diag.redaction import scrub
 
 if TYPE_CHECKING:
     from netra_diag.live.handshake import TransportAttempt
 
 __all__ = [
+    "INTERRUPTED",
     "NOT_ATTEMPTED",
+    "NOT_SENT",
     "RUN_COLUMNS",
     "USER_COLUMNS",
     "UserState",
@@ -31,7 +33,9 @@ __all__ = [
     "expected_critical_events",
     "failed_run_row",
     "full_user_id",
+    "interrupted_row",
     "not_attempted_row",
+    "not_sent_row",
     "not_started_row",
     "own_threads",
     "refused_attempts",
@@ -43,6 +47,10 @@ __all__ = [
 # The outcome of a run never sent because the user's connection had dropped already (a close
 # the run before it reported): not a run that lost its events.
 NOT_ATTEMPTED = "not_attempted"
+# The run in flight when the fan-out was interrupted (Ctrl-C), and the runs never sent because of
+# it: the user stopped them, so nothing is counted lost for them and they are no error class.
+INTERRUPTED = "interrupted"
+NOT_SENT = "not_sent"
 
 USER_COLUMNS: tuple[str, ...] = (
     "user",
@@ -130,6 +138,9 @@ class UserState:
     # The session's ``establish_timeout`` marks (a handshake_complete it waited for in vain).
     establish_timeouts: list[Any] = field(default_factory=list)
     cassette: str | None = None
+    # The fan-out was interrupted (Ctrl-C) before this user was done: runs it never got to are
+    # ``NOT_SENT``, not lost, and a connect it never finished is no connect failure.
+    interrupted: bool = False
     thread_id: str = ""
     contents: list[str] = field(default_factory=list)
     records: list[RunRecord] = field(default_factory=list)
@@ -296,6 +307,52 @@ def not_attempted_row(st: UserState, r: int, code: int | None) -> dict[str, Any]
         "close_code": code,
         "error_class": NOT_ATTEMPTED,
         "error": f"not attempted: the connection had {close_class(code)}",
+    }
+
+
+def interrupted_row(
+    st: UserState, r: int, start: float, received: Sequence[TimedEvent]
+) -> dict[str, Any]:
+    """One ``RUN_COLUMNS`` row for the run in flight when the fan-out was interrupted, from the
+    frames it had received by then: they are counted as received, and as all that was expected
+    of it (it was stopped, not failed: nothing is lost). ``run_id`` names the run, so that the
+    contract findings only its cut (no terminal event yet) are not counted as errors."""
+    events = [e for e in received if e.type not in LIVENESS_TYPES]
+    own = [
+        e for e in events if e.type in CRITICAL_EVENTS and e.event.thread_id in (None, st.thread_id)
+    ]
+    run_id = next((e.event.run_id for e in own if e.event.run_id), None)
+    return {
+        "user": st.user,
+        "run": r,
+        "outcome": INTERRUPTED,
+        "run_id": run_id,
+        "thread_id": st.thread_id or None,
+        "intended_start_s": st.intended_s,
+        "start_s": start,
+        "n_events": len(events),
+        "critical_received": len(own),
+        "critical_expected": len(own),
+        "events_lost": 0,
+        "error_class": INTERRUPTED,
+        "error": f"interrupted (Ctrl-C) in flight, after {len(events)} events",
+    }
+
+
+def not_sent_row(st: UserState, r: int) -> dict[str, Any]:
+    """One ``RUN_COLUMNS`` row for a run never sent because the fan-out was interrupted first
+    (the user not started, still connecting, or busy with an earlier run)."""
+    return {
+        "user": st.user,
+        "run": r,
+        "outcome": NOT_SENT,
+        "intended_start_s": st.intended_s,
+        "n_events": 0,
+        "critical_received": 0,
+        "critical_expected": 0,
+        "events_lost": 0,
+        "error_class": NOT_SENT,
+        "error": "not sent: the fan-out was interrupted (Ctrl-C) first",
     }
 
 

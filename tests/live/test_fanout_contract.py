@@ -72,3 +72,48 @@ async def test_a_close_is_counted_by_its_code_and_later_runs_are_not_attempted()
     text = result.summary()
     assert "runs completed:     0/6 (4 not attempted" in text, text
     assert "closed 1011 ×2" in text
+
+
+async def test_a_run_cut_by_1006_is_counted_once_as_closed() -> None:
+    # A dropped connection (no close frame) used to count as 'closed 1006' and again as the
+    # contract findings that only say the run stopped (no_terminal, missing_event,
+    # unfinished_tool): four sessions showed up to eleven errors.
+    async with run_service(config("disconnect_mid_run")) as svc:
+        result = await run_fanout(
+            svc.url,
+            users=4,
+            runs=3,
+            expected_events=EXPECTED,
+            progress=False,
+            run_timeout=scaled(5),
+        )
+    closed = "closed 1006 (no close frame: server gone)"
+    assert result.errors == {closed: 4}, result.summary()
+    assert result.contract_errors == {}
+    # one error per session, and every run in exactly one category
+    assert sum(result.errors.values()) == result.sessions_connected == 4
+    outcomes = result.runs["outcome"].value_counts().to_dict()
+    assert outcomes == {"closed": 4, "not_attempted": 8}, outcomes
+    assert sum(outcomes.values()) == result.runs_total
+    text = result.summary()
+    assert "contract:" not in text and f"{closed} ×4" in text, text
+
+
+def test_only_what_the_cut_explains_is_left_out() -> None:
+    from netra_diag.events.contracts import Finding, Rule, Severity
+    from netra_diag.events.runs import RunKey
+    from netra_diag.live.fanout_judge import cut_short
+
+    run = RunKey("thread-u", "run-1")
+    other = RunKey("thread-u", "run-2")
+
+    def found(rule: Rule, key: RunKey = run, indices: tuple[int, ...] = ()) -> Finding:
+        return Finding(rule, Severity.ERROR, "...", key, indices)
+
+    assert cut_short(found(Rule.NO_TERMINAL), {"run-1"})
+    assert cut_short(found(Rule.UNFINISHED_TOOL), {"run-1"})
+    assert cut_short(found(Rule.MISSING_EVENT), {"run-1"})
+    # a thinking step lost between two that arrived was lost before the cut
+    assert not cut_short(found(Rule.MISSING_EVENT, indices=(3, 5)), {"run-1"})
+    assert not cut_short(found(Rule.OVERSIZED_FRAME), {"run-1"})
+    assert not cut_short(found(Rule.NO_TERMINAL, other), {"run-1"})
