@@ -13,18 +13,21 @@ recording, and failures are raised as our own errors (``ConnectFailed``, ``Hands
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from websockets.exceptions import ConnectionClosed
-
+from netra_diag.endpoints import endpoint_protocol
 from netra_diag.errors import ConnectFailed, HandshakeRejected, SessionClosed, UsageError
-from netra_diag.events.model import Event, TimedEvent
-from netra_diag.live.auth_verdict import closed_after_auth_failed, judge_auth, mark_auth_failed
+from netra_diag.events.model import TimedEvent
+from netra_diag.live.auth_verdict import (
+    AuthVerdict,
+    closed_after_auth_failed,
+    judge_auth,
+    mark_auth_failed,
+)
+from netra_diag.live.establishing import await_established
 from netra_diag.live.handshake import (
     AUTO_ORDER,
     StampedConnection,
@@ -33,7 +36,6 @@ from netra_diag.live.handshake import (
     make_handshake,
     open_socket,
 )
-from netra_diag.live.receiving import established_data, ingest
 from netra_diag.live.ticket import TicketRejected, TicketRequestFailed, request_ticket
 from netra_diag.recording import Recorder, ReservedCassette
 from netra_diag.recording_format import redact_url
@@ -124,13 +126,13 @@ async def _try_transports(
                 raise
             spans[id(ws)] = range(n0, conn._n_in)
             server_user = info["server_user_id"]
-            verdict = judge_auth(server_user, sub)
+            verdict = _verdict(conn, server_user, sub)
             outcome = (
                 "validated" if verdict.validated else "bypass" if verdict.bypass else "unverified"
             )
-            # Accepted, then silent for the whole establish timeout: an endpoint that sends no
-            # connection_established (an older generation, /ws/test) names no user for any
-            # transport, so trying the others would only wait that long again each.
+            # Accepted, then no connection_established (an older generation silent for the whole
+            # establish timeout, or /ws/test, which never sends one): no user is named for any
+            # transport, so trying the others would judge nothing (and wait again each).
             silent = fallback is None and not info["established"] and server_user is None
             detail = verdict.reason
             if silent and i + 1 < len(transports):
@@ -152,6 +154,19 @@ async def _try_transports(
             fallback[0].transport.abort()
         raise
     return chosen, fallback, last_exc
+
+
+def _verdict(conn: Connection, server_user: str | None, sub: str | None) -> AuthVerdict:
+    """``judge_auth``, but where the endpoint checks no credentials (``/ws/test``, PROTOCOL.md
+    §1) and names no user, the reason says so: no user was named because none is checked."""
+    endpoint = endpoint_protocol(conn._raw_url)
+    if server_user is not None or endpoint.authenticates:
+        return judge_auth(server_user, sub)
+    reason = (
+        f"{endpoint.path} checks no credentials and names no user (PROTOCOL.md §1): "
+        "nothing was validated"
+    )
+    return AuthVerdict(None, sub, None, False, reason)
 
 
 def _telling(previous: Exception | None, ticket_exc: Exception) -> Exception:
@@ -256,7 +271,7 @@ async def _attempt(
                 "upgrade_ms": upgrade_s * 1e3,
             },
         )
-        established, early = await _await_established(conn, ws, token)
+        established, early = await await_established(conn, ws)
         inner = established.get("data")
         merged = {**established, **(inner if isinstance(inner, Mapping) else {})}
         user = merged.get("user_id")
@@ -308,60 +323,6 @@ async def _obtain_ticket(conn: Connection, token: str | None) -> str:
     return ticket.ticket_id
 
 
-async def _await_established(
-    conn: Connection, ws: StampedConnection, token: str | None
-) -> tuple[Mapping[str, Any], list[TimedEvent]]:
-    """Read until ``connection_established`` (or ``handshake_complete``), answering the newest
-    generation's ``handshake_response``; give up quietly after ``establish_timeout``.
-
-    The newest generation sends ``handshake_response`` *after* ``connection_established`` and
-    refuses requests until ``handshake_complete`` (PROTOCOL.md §5), so when
-    ``connection_established`` announces the handshake (``features.handshake``) the reading goes
-    on until ``handshake_complete``; the identity still comes from ``connection_established``."""
-    early: list[TimedEvent] = []
-    established: Mapping[str, Any] | None = None
-    try:
-        async with asyncio.timeout(conn._establish_timeout):
-            while True:
-                raw = await ws.recv()
-                te = ingest(conn, raw, ws.arrivals.popleft() if ws.arrivals else None)
-                ev = te.event
-                if ev.type == "connection_established" and established is None:
-                    conn.mark("connection_established", established_data(ev))
-                    if not _announces_handshake(ev):
-                        return ev.fields, early
-                    established = ev.fields
-                    continue
-                if ev.type == "handshake_response":
-                    ack = {
-                        "type": "handshake_acknowledged",
-                        "thread_id": ev.thread_id,
-                        "run_id": ev.run_id,
-                    }
-                    await conn.send_text(json.dumps(ack), ws)
-                elif ev.type == "handshake_complete":
-                    if established is not None:
-                        return established, early
-                    conn.mark("connection_established", established_data(ev))
-                    return ev.fields, early
-                early.append(te)
-    except TimeoutError:
-        waited: dict[str, Any] = {"waited_s": conn._establish_timeout}
-        if established is not None:
-            waited["awaiting"] = "handshake_complete"
-        conn.mark("establish_timeout", waited)
-        return established or {}, early
-    except ConnectionClosed as exc:
-        info = conn._close_from(exc, intentional=False)
-        conn.close_info = info
-        conn.mark("close", info.to_dict())
-        # Refused credentials, whatever the code (the older authenticator closes 1011).
-        closed = SessionClosed(info.code, info.reason, info.explanation())
-        if any(te.event.error_code == "AUTH_FAILED" for te in early):
-            mark_auth_failed(closed)
-        raise closed from exc
-
-
 async def start_connection(
     conn: Connection,
     *,
@@ -403,12 +364,6 @@ async def start_connection(
     except BaseException:
         await conn.shutdown()
         raise
-
-
-def _announces_handshake(event: Event) -> bool:
-    """``connection_established`` says a ``handshake_response`` follows (``features.handshake``)."""
-    features = event.fields.get("features")
-    return isinstance(features, Mapping) and bool(features.get("handshake"))
 
 
 def _opt(value: Any) -> str | None:

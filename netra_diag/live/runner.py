@@ -17,6 +17,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from netra_diag.endpoints import endpoint_protocol
 from netra_diag.errors import SessionClosed
 from netra_diag.events.model import AGENT_EVENTS, Envelope, Event, EventKind, TimedEvent
 from netra_diag.live.auth_verdict import same_user
@@ -165,6 +166,8 @@ async def execute_run(
     # The service acknowledged the request as a type it does not handle (PROTOCOL.md §4): no
     # agent will run for it, so the run ends after the grace instead of its whole timeout.
     acked_only = False
+    # Where no agent ever runs (/ws/test, PROTOCOL.md §1), nothing can follow that ack.
+    ack_grace = ERROR_GRACE_S if endpoint_protocol(conn._raw_url).runs_agents else 0.0
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(timeout):
@@ -230,7 +233,7 @@ async def execute_run(
                 ):
                     acked_only = True
                     error = _ack_only_text(str(sent_type), te.t - sent_t)
-                    error_deadline = loop.time() + ERROR_GRACE_S
+                    error_deadline = loop.time() + ack_grace
                     continue
                 if kind is EventKind.AGENT and acked_only:
                     # An agent ran after all: the acknowledgement ends nothing.
