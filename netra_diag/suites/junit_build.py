@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from netra_diag.suites.constructors import new_test_cases
 from netra_diag.suites.jest_junit import JEST_ROOT, jest_report
 from netra_diag.suites.junit_children import xdist_crash
+from netra_diag.suites.junit_repeats import separate_repeats
 from netra_diag.suites.junit_values import as_int, nodeid_prefix
 from netra_diag.suites.model import Outcome, RowColumns, SuiteRun, TestCase, seed_columns
 from netra_diag.suites.run_order import earliest_start
@@ -94,6 +95,7 @@ def build_run(c: CaseCollector) -> SuiteRun:
     """The ``SuiteRun`` of a file whose testcases ``c`` collected: its declared totals, node's
     test ids, jest-junit's todos, the details of tests with more than a row, the interruption
     pytest left, and warnings where the file declares more failures than it holds."""
+    repeats = separate_repeats(c)
     declared = {**c.suite_counts, **c.node_counts}
     if c.root_tag == "testsuites":
         own = {attr: as_int(c.root_attrs.get(attr)) for attr in COUNT_ATTRS}
@@ -108,7 +110,7 @@ def build_run(c: CaseCollector) -> SuiteRun:
     fmt = c.fmt
     if fmt == "junit" and (pytest_like or c.root_attrs.get("name") == "pytest tests"):
         fmt = "junit-pytest"
-    warnings = c.warnings
+    warnings = [*c.warnings, repeats] if repeats else c.warnings
     interrupted = ""
     if c.internal:
         fmt = "junit-pytest" if fmt == "junit" else fmt

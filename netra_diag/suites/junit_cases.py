@@ -29,6 +29,7 @@ from netra_diag.suites.junit_children import (
     Kids,
     decide_details,
 )
+from netra_diag.suites.junit_repeats import fold_attempt
 from netra_diag.suites.junit_values import (
     as_int,
     as_seconds,
@@ -55,7 +56,6 @@ _new_row = tuple.__new__  # skips NamedTuple's Python-level __new__
 _NODE_COMMENT = re.compile(r"^\s*(tests|suites|pass|fail|cancelled|skipped|todo)\s+(\d+)\s*$")
 # What a row needs, in the order CaseCollector._add_rows takes the columns.
 _ROW_ATTRS = ("name", "classname", "time", "line", "file")
-_EARLIER_ATTEMPT = "failed on an earlier attempt and was run again (pytest-rerunfailures)"
 # pytest's JUnit testcase for an INTERNALERROR (classname, name).
 _INTERNAL = ("pytest", "internal")
 
@@ -90,6 +90,11 @@ class CaseCollector:
         self._numbers: dict[str, int] = {}
         self.stopped = 0  # empty testcases: tests an interrupted pytest run left unfinished
         self.internal = ""  # the exception of pytest's INTERNALERROR, if it had one
+        # Each earlier attempt _retried folded into a later one: (row index, the earlier row,
+        # its own details), and each such row's latest attempt's own details, so that
+        # netra_diag.suites.junit_repeats can tell the attempts apart again.
+        self.attempts: list[tuple[int, CaseRow, Extra]] = []
+        self.own_extra: dict[int, Extra] = {}
 
     # -- what the file declares ---------------------------------------------------------------
     def add_suite_counts(self, attrs: dict[str, str]) -> None:
@@ -258,7 +263,8 @@ class CaseCollector:
         rerun = test_id in self.ids and self._pytest_attempts(a)
         if children is None and decided is None and "status" not in a:  # a plain pass
             if rerun:
-                self._retried(
+                fold_attempt(
+                    self,
                     test_id,
                     CaseRow(
                         test_id,
@@ -274,7 +280,7 @@ class CaseCollector:
                 )
                 return
             if test_id in self.ids:
-                test_id = self._unique(test_id)
+                test_id = self.unique_id(test_id)
             self._append(
                 CaseRow(
                     test_id, name, classname, suite, _PASSED, duration, a.get("file") or "", line
@@ -287,7 +293,7 @@ class CaseCollector:
             outcome, extra = decided
         if (classname, name) == _INTERNAL and self._internal_error(extra, suite):
             return
-        earlier = self._row_of(test_id)
+        earlier = self.row_of(test_id)
         if earlier is not None and (
             classname == JEST_SUITE_ERROR
             or (
@@ -301,10 +307,10 @@ class CaseCollector:
             row = CaseRow(
                 test_id, name, classname, suite, outcome, duration, a.get("file") or "", line
             )
-            self._retried(test_id, row, extra)
+            fold_attempt(self, test_id, row, extra)
             return
         if earlier is not None:
-            test_id = self._unique(test_id)
+            test_id = self.unique_id(test_id)
         index = len(self.rows)
         self._append(
             CaseRow(test_id, name, classname, suite, outcome, duration, a.get("file") or "", line)
@@ -333,31 +339,6 @@ class CaseCollector:
             ".py"
         )
 
-    def _retried(self, test_id: str, row: CaseRow, extra: Extra) -> None:
-        """``row`` is the last attempt of a test seen before: it replaces the earlier one, which
-        becomes a rerun (``flakyFailure`` when the test passed in the end, as Surefire says)."""
-        index = self._row_of(test_id)
-        assert index is not None
-        old = self.pending.pop(index, NO_EXTRA)
-        earlier = primary_of(self.rows[index].outcome, old.problems)
-        kind = ProblemKind.FLAKY_FAILURE if row.outcome is _PASSED else ProblemKind.RERUN_FAILURE
-        attempt = Problem(
-            kind,
-            type=earlier.type if earlier else "",
-            message=earlier.message if earlier else _EARLIER_ATTEMPT,
-            text=earlier.text if earlier else "",
-            phase=earlier.phase if earlier else "",
-        )
-        reruns = (*old.reruns, attempt, *extra.reruns)
-        self.pending[index] = extra._replace(
-            reruns=reruns,
-            stdout=extra.stdout or old.stdout,
-            stderr=extra.stderr or old.stderr,
-        )
-        self.rows[index] = row
-        for column, value in zip(self.columns, row, strict=True):
-            column[index] = value  # type: ignore[index]
-
     def _append(self, row: CaseRow) -> None:
         if self._index is not None:
             self._index[row.test_id] = len(self.rows)
@@ -366,7 +347,11 @@ class CaseCollector:
         for column, value in zip(self.columns, row, strict=True):
             column.append(value)  # type: ignore[attr-defined]
 
-    def _row_of(self, test_id: str) -> int | None:
+    def append_row(self, row: CaseRow, extra: Extra) -> None:
+        self.pending[len(self.rows)] = extra
+        self._append(row)
+
+    def row_of(self, test_id: str) -> int | None:
         """The row of ``test_id``, if it was seen (the index is built the first time a
         testcase needs it: most files never do)."""
         if test_id not in self.ids:
@@ -376,7 +361,7 @@ class CaseCollector:
             self._index = dict(zip(ids, range(len(ids)), strict=True))
         return self._index[test_id]
 
-    def _unique(self, test_id: str) -> str:
+    def unique_id(self, test_id: str) -> str:
         # Same name twice in one file (jest titles, a repeated go subtest): still two tests.
         n = 2
         while f"{test_id} #{n}" in self.ids:
