@@ -41,7 +41,7 @@ from netra_diag.wording import plural
 
 __all__ = ["NEVER_AWAITED_PROPERTY", "parse_pytest_json", "parse_pytest_json_data"]
 
-_SUBTESTS = re.compile(r"contains \d+ failed subtests?$")
+_SUBTESTS = re.compile(r"contains (\d+) failed subtests?$")
 
 _FINAL = {o.value: o for o in Outcome}
 _FINAL["error"] = Outcome.ERROR
@@ -216,6 +216,8 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
             # an xfail test whose teardown raised: the xfail mark covers that report too, and
             # pytest counts it apart ("2 xfailed")
             counted = (Outcome.XFAILED, Outcome.XFAILED)
+        if final is Outcome.FAILED:
+            counted = _with_subtests(counted, problems)
         lineno = test.get("lineno")
         case = _make_case(
             nodeid,
@@ -252,6 +254,14 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
             f"does not keep (e.g. {hidden[0]}: only 'contains … failed subtests' is left): "
             "the JUnit report of the same run has each subtest's failure"
         )
+    lost = [t for t in hidden if any(p is _LOST_SUBTESTS for p in details[t].problems)]
+    if lost:
+        # (unittest's subTest: not even "contains 2 failed subtests" says how many failed)
+        each = " each" if len(lost) > 1 else ""
+        warnings.append(
+            f"{path}: {plural(len(lost), 'test')} (e.g. {lost[0]}) counted as one failure{each}: "
+            "pytest counts each failed subtest, and the report does not say how many failed"
+        )
     summary = data.get("summary")
     declared = (
         {k: v for k, v in summary.items() if isinstance(v, int) and not isinstance(v, bool)}
@@ -274,6 +284,18 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
 
 
 _PYTEST_SUITE = "pytest"
+
+
+def _with_subtests(counted: tuple[Outcome, ...], problems: list[Problem]) -> tuple[Outcome, ...]:
+    """``counted`` with one "failed" more per failed subtest of a test that used pytest's
+    ``subtests`` fixture: json-report keeps only the test's call, "contains 2 failed subtests",
+    but pytest counts each subtest too ("3 failed"), as its JUnit report has them."""
+    for p in problems:
+        if p.phase == "call" and p.kind is ProblemKind.FAILURE:
+            found = _SUBTESTS.match(p.message)
+            if found is not None:
+                return (Outcome.FAILED,) * int(found.group(1)) + counted
+    return counted
 
 
 def _collector_skipped(collector: Mapping[str, Any], index: int, path: str) -> TestCase:

@@ -19,6 +19,7 @@ from netra_diag.suites.categories import category_label
 from netra_diag.suites.clusters import Cluster
 from netra_diag.suites.diff import RunDiff
 from netra_diag.suites.model import FAILING, Counts, Outcome, SuiteRun
+from netra_diag.suites.subtests import failed_subtests, subtests_note
 from netra_diag.suites.vacuous import VacuousKind, VacuousSignal
 from netra_diag.wording import plural
 
@@ -46,6 +47,9 @@ class SuiteStatus:
     weak_passes: tuple[str, ...] = ()
     slower: int = 0  # tests the diff found slower than in the baseline
     now_skipped: int = 0  # tests that failed or passed in the baseline and skip now
+    # Of counts.failed, how many are failed subtests, and of how many tests (pytest counts each)
+    failed_subtests: int = 0
+    tests_with_failed_subtests: int = 0
 
     @property
     def passed(self) -> int:
@@ -68,7 +72,11 @@ class SuiteStatus:
         after = c.passed - self.passed  # (counted as passed by the runner, errored after)
         if errors and after > 0:
             errors += f" ({after} after the test passed)"
-        extra = [text for text in (c.failed and f"{c.failed} failed", errors) if text]
+        failed = f"{c.failed} failed" if c.failed else ""
+        # ("0/1 pass; 2 failed" for a test with one failed subtest read as a miscount)
+        note = subtests_note(c.failed, self.failed_subtests, self.tests_with_failed_subtests)
+        failed += f" ({note})" if note else ""
+        extra = [text for text in (failed, errors) if text]
         if c.skipped:
             extra.append(f"{c.skipped} skipped")
         # (so that the parts add up to the tests: "1/10 pass; 6 failed, 1 skipped" left two out)
@@ -103,7 +111,7 @@ class SuiteStatus:
 
 
 class _Tally:
-    __slots__ = ("counts", "duration", "flaky", "outcomes", "passing", "tids")
+    __slots__ = ("counts", "duration", "flaky", "outcomes", "passing", "subtests", "tids")
 
     def __init__(
         self,
@@ -123,12 +131,17 @@ class _Tally:
         # Tests that passed, as a reader means it: not one whose teardown then raised, which
         # pytest counts in both "passed" and "error".
         self.passing = counts[Outcome.PASSED]
+        self.subtests = [0, 0]  # failed subtests, and the tests they are of
         if recount:
             for tid, outcome in compress(
                 zip(tids, outcomes, strict=True), map(_NOT_PASSED.__contains__, outcomes)
             ):
                 counted = recount.get(tid)
                 if counted is not None:
+                    subtests = failed_subtests(outcome, counted)
+                    if subtests:
+                        self.subtests[0] += subtests
+                        self.subtests[1] += 1
                     counts[outcome] -= 1
                     for other in counted:  # Counter.update is slow for tiny iterables
                         counts[other] += 1
@@ -247,6 +260,8 @@ def suite_statuses(
                 fixed=sum(map(fixed.__contains__, tids)) if fixed else 0,
                 slower=sum(map(slower.__contains__, tids)) if slower else 0,
                 now_skipped=sum(map(now_skipped.__contains__, tids)) if now_skipped else 0,
+                failed_subtests=tally.subtests[0],
+                tests_with_failed_subtests=tally.subtests[1],
                 causes=tuple(f"{n}× {label}" for label, n in causes.most_common()),
                 weak_passes=tuple(_weak_text(kind, n) for kind, n in weak.most_common()),
             )

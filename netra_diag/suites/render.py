@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from netra_diag.redaction import environment_secrets, scrub_obj, scrub_shown
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.model import suite_label
+from netra_diag.suites.subtests import subtests_note
 from netra_diag.suites.vacuous import VACUOUS_LABELS, VacuousSignal
 from netra_diag.wording import plural
 
@@ -33,7 +34,18 @@ def _list(items: Sequence[str], limit: int) -> str:
 def _run_line(report: TriageReport) -> str:
     run = report.current
     files = ", ".join(run.sources[:3]) + (" …" if len(run.sources) > 3 else "")
-    return f"{plural(len(run.rows), 'test')} from {files} [{run.fmt}]: {run.counts.summary()}"
+    summary = run.counts.summary()
+    failed = run.counts.failed
+    note = subtests_note(
+        failed,
+        sum(s.failed_subtests for s in report.suites),
+        sum(s.tests_with_failed_subtests for s in report.suites),
+    )
+    head = f"{failed} failed"
+    if note and summary.startswith(head):
+        # ("1 test …: 2 failed" said nothing of the subtest pytest counts as a failure)
+        summary = f"{head} ({note}){summary[len(head) :]}"
+    return f"{plural(len(run.rows), 'test')} from {files} [{run.fmt}]: {summary}"
 
 
 # Columns of the suite table never cut: what passed and failed, and what changed ("1/10 pass
@@ -328,6 +340,9 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
                 "tests": s.tests,
                 "counts": s.counts.as_dict(),
                 "passing": s.passed,
+                # of counts["failed"], failed subtests (pytest counts each) and their tests
+                "failed_subtests": s.failed_subtests,
+                "tests_with_failed_subtests": s.tests_with_failed_subtests,
                 "pass_rate": s.pass_rate,
                 "duration_s": round(s.duration, 6),  # (a sum of floats: no 0.04100000000000001)
                 "baseline": None if s.baseline is None else s.baseline.as_dict(),
