@@ -21,17 +21,22 @@ from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 OPAQUE = "opaque-staging-token-1234567890"
 
 
+async def run_with(netra_session, url, token):
+    # (a frame that takes the token as an argument: pytest's traceback shows it, whatever
+    # netra_diag's own frames take)
+    session = await netra_session(url, token=token, transport="header")
+    await session.run("hello", timeout=5)
+
+
 @pytest.mark.asyncio
 async def test_expired_token(service, netra_session):
     expired = mint_token("user-qa-2", key=LOCAL_DEV_SECRET, now=time.time() - 10_000)
-    session = await netra_session(service.url, token=expired, transport="header")
-    await session.run("hello", timeout=5)
+    await run_with(netra_session, service.url, expired)
 
 
 @pytest.mark.asyncio
 async def test_opaque_token(service, netra_session):
-    session = await netra_session(service.url, token=OPAQUE, transport="header")
-    await session.run("hello", timeout=5)
+    await run_with(netra_session, service.url, OPAQUE)
 
 
 def test_without_session(token):
@@ -40,7 +45,8 @@ def test_without_session(token):
 
 
 def test_tracebacks_of_session_tests_keep_fingerprints_only(tmp_path: Path) -> None:
-    run = run_suite(tmp_path, EXPIRED, "-o", "junit_logging=all")
+    # (--tb=long: every frame with its arguments; the default shows them for the first and last)
+    run = run_suite(tmp_path, EXPIRED, "-o", "junit_logging=all", "--tb=long")
     assert run.returncode == 1, run.stdout
     xml = run.junit.read_text(encoding="utf-8")
     failures = xml[: xml.index('name="test_without_session"')]
