@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.cli.probe_summary import endpoint_report, print_summary
 from netra_diag.emulator import (
     AuthMode,
     EmulatorConfig,
@@ -92,6 +96,10 @@ def test_json_output_and_recording(tmp_path: Path, capsys: pytest.CaptureFixture
     assert doc["run"]["outcome"] == "completed" and doc["recording"] == str(path)
     assert doc["latency"]["upgrade_ms"] is not None
     assert doc["close"]["code"] == 1000
+    # The main endpoint: connection_established expected, waited for and seen.
+    endpoint = doc["endpoint"]
+    assert endpoint["path"] == "/ws" and endpoint["sends_connection_established"]
+    assert endpoint["awaited_established"] and endpoint["established_seen"]
     text = path.read_text()
     assert not JWT_LIKE.search(text) and not JWT_LIKE.search(out)
 
@@ -252,3 +260,42 @@ def test_an_echo_endpoint_is_said_to_run_no_agent(
     code, out = probe(capsys, url, "--transport", "none", "--timeout", "1")
     assert code == ExitCode.CONTRACT
     assert "only acknowledged the user_message" in out and "/ws/test" in out
+    # What the probe expected there, and what it saw: said, not left to a missing user id.
+    assert "  endpoint /ws/test: the older generation's echo endpoint" in out, out
+    assert "connection_established: not expected here, so not waited for; none came" in out
+
+
+def test_the_summary_says_what_came_of_connection_established() -> None:
+    def marks(*names: str, waited: float | None = None) -> list[SimpleNamespace]:
+        return [SimpleNamespace(name=n, t=0.0, data={"waited_s": waited}) for n in names]
+
+    echo = endpoint_report("ws://h/ws/test", marks("establish_not_expected"))
+    assert not echo["awaited_established"] and not echo["established_seen"]
+    # One came after all (the receive path marks it): said so, not "none came".
+    late = endpoint_report(
+        "ws://h/ws/test", marks("establish_not_expected", "connection_established")
+    )
+    out = io.StringIO()
+    print_summary(_summary_doc(late), out)
+    assert "not waited for; one came after all" in out.getvalue(), out.getvalue()
+    # The main endpoint: waited for it in vain.
+    silent = endpoint_report("ws://h/ws", marks("establish_timeout", waited=5.0))
+    out = io.StringIO()
+    print_summary(_summary_doc(silent), out)
+    assert "connection_established: none within the 5 s establish timeout" in out.getvalue()
+    assert "endpoint /ws:" not in out.getvalue()
+
+
+def _summary_doc(endpoint: dict[str, Any]) -> dict[str, Any]:
+    handshake = {"transport": "header", "status": 101, "attempts": [], "offered_subprotocols": []}
+    auth = {"bypass": False, "validated": None, "reason": "-"}
+    return {
+        "url": "ws://h",
+        "endpoint": endpoint,
+        "handshake": handshake,
+        "auth": auth,
+        "run": None,
+        "contract_problems": [],
+        "latency": {},
+        "close": None,
+    }

@@ -2,7 +2,8 @@
 a summary: handshake, auth verdict, events, latency marks, close explanation.
 
 Without URL the embedded reference service is started in this process, so the command works
-offline. Exit codes separate the classes of failure (see ``_EPILOG``).
+offline. Exit codes separate the classes of failure (see ``_EPILOG``). What is shown lives in
+``cli.probe_summary``; what is concluded (problems, exit code) in ``cli.probe_verdict``.
 """
 
 from __future__ import annotations
@@ -12,18 +13,20 @@ import json
 import os
 import sys
 import time
-from collections import Counter
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from netra_diag.cli.exit_codes import ExitCode
-from netra_diag.closecodes import AUTH_FAILURE_CODES, AUTH_STAGE_CLOSE_CODES
+from netra_diag.cli.probe_summary import build_summary, format_frame, print_summary
+from netra_diag.cli.probe_verdict import (
+    exit_code_for,
+    handshake_problems,
+    minimal_contract_problems,
+)
+from netra_diag.closecodes import AUTH_STAGE_CLOSE_CODES
 from netra_diag.errors import UsageError
-from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     from netra_diag.events.model import TimedEvent
-    from netra_diag.live import RunRecord, Session
 
 __all__ = [
     "exit_code_for",
@@ -142,200 +145,6 @@ def _token_source(args: argparse.Namespace, embedded: bool) -> tuple[Any, str | 
     return lambda: mint_token(sub, key=secret, now=time.time(), profile=prof), secret
 
 
-def format_frame(direction: str, te: TimedEvent) -> str:
-    """``+   12.3 ms  ← agent_started  run=r1 thread=t1``."""
-    arrow = "←" if direction == "in" else "→"
-    ev = te.event
-    label = ev.type or f"<invalid: {(ev.problem or '')[:60]}>"
-    extras = [
-        f"{k}={v}"
-        for k, v in (
-            ("run", ev.run_id),
-            ("thread", ev.thread_id),
-            ("user", ev.user_id),
-            ("tool", ev.tool_name),
-            ("code", ev.error_code),
-        )
-        if v
-    ]
-    return f"+{te.t * 1e3:9.1f} ms  {arrow} {label}" + ("  " + " ".join(extras) if extras else "")
-
-
-def minimal_contract_problems(
-    run: RunRecord, events: Sequence[TimedEvent] | None = None
-) -> list[str]:
-    """Error findings of ``events.contracts.check_run`` over ``events`` (default: the run's own
-    events; ``probe`` passes everything the session received, so that a frame arriving after
-    the terminal event, an oversized or unreadable one included, is judged as well as one
-    arriving before it); where that module is missing, a minimal check of the run: the 5
-    critical events present, ``agent_started`` first, ``agent_completed`` last."""
-    try:
-        from netra_diag.events.contracts import check_run
-    except ImportError:
-        pass
-    else:
-        stream = run.events if events is None else events
-        return [str(getattr(f, "message", f)) for f in check_run(stream).errors]
-    from netra_diag.events.model import CRITICAL_EVENTS
-
-    problems: list[str] = []
-    types = [e.type for e in run.agent_events]
-    missing = [t for t in CRITICAL_EVENTS if t not in types]
-    if missing:
-        problems.append(f"critical events never observed: {', '.join(missing)}")
-    if types and types[0] != "agent_started":
-        problems.append(f"first agent event is {types[0]}, not agent_started")
-    if types and types[-1] != "agent_completed":
-        problems.append(f"last agent event is {types[-1]}, not agent_completed")
-    return problems
-
-
-def handshake_problems(marks: Sequence[Any]) -> list[str]:
-    """The newest generation's handshake left unfinished (PROTOCOL.md §5): the client answered
-    ``handshake_response`` and waited its establish timeout for a ``handshake_complete`` that
-    never came (an ``establish_timeout`` mark awaiting it), then went on. That generation refuses
-    requests until it; a client that waits for it, as it must, never sends its message."""
-    out = []
-    for mark in marks:
-        if mark.name == "establish_timeout" and mark.data.get("awaiting") == "handshake_complete":
-            waited = mark.data.get("waited_s")
-            within = f" within {waited:g} s" if isinstance(waited, int | float) else ""
-            out.append(
-                f"handshake_complete never arrived{within} after handshake_response was "
-                "acknowledged (newest generation, PROTOCOL.md §5): the service refuses requests "
-                "until it, so a client that waits for it never sends its message; the probe went "
-                "on without it"
-            )
-    return out
-
-
-def exit_code_for(run: RunRecord | None, session: Session | None, problems: list[str]) -> ExitCode:
-    """Timeout > connection > contract/auth > ok."""
-    from netra_diag.live import RunOutcome
-
-    if run is not None and run.outcome is RunOutcome.TIMEOUT:
-        return ExitCode.TIMEOUT
-    if run is not None and run.outcome is RunOutcome.CLOSED:
-        code = run.close.code if run.close else None
-        return ExitCode.CONTRACT if code in AUTH_FAILURE_CODES else ExitCode.CONNECTION
-    if session is not None and session.auth.bypass:
-        return ExitCode.CONTRACT
-    if problems or (run is not None and not run.ok):
-        return ExitCode.CONTRACT
-    return ExitCode.OK
-
-
-def _latency(session: Session, run: RunRecord | None) -> dict[str, float | None]:
-    marks = session.marks
-
-    def at(name: str, after: float | None = None, transport: str | None = None) -> float | None:
-        return next(
-            (
-                m.t
-                for m in marks
-                if m.name == name
-                and (after is None or m.t >= after)
-                and (transport is None or m.data.get("transport") == transport)
-            ),
-            None,
-        )
-
-    def ms(a: float | None, b: float | None) -> float | None:
-        return None if a is None or b is None else round((b - a) * 1e3, 3)
-
-    # The attempt kept (auto may have tried others first): its own upgrade and establishment,
-    # not the first attempt's upgrade against the kept one's connection_established.
-    first = at("connect_start")
-    start = at("connect_start", transport=session.transport) or first
-    out = {
-        "upgrade_ms": ms(start, at("upgrade_done", start, session.transport)),
-        "established_ms": ms(start, at("connection_established", start)),
-    }
-    if first is not None and start is not None and start > first:
-        out["auto_tried_ms"] = ms(first, start)  # the refused attempts before it
-    if run is not None:
-        out["first_event_ms"] = None if run.first_event_s is None else run.first_event_s * 1e3
-        out["run_ms"] = run.duration_s * 1e3
-        rtts = sorted(run.rtt_ms or session.rtt_ms)
-        out["rtt_median_ms"] = rtts[len(rtts) // 2] if rtts else None
-    offset = session.clock_offset
-    out["clock_offset_ms"] = None if offset is None else offset.offset_s * 1e3
-    return out
-
-
-def _summary(session: Session, run: RunRecord | None, problems: list[str]) -> dict[str, Any]:
-    close = session.close_info
-    return {
-        "url": session.url,
-        "handshake": session.handshake.to_dict(),
-        "auth": session.auth.to_dict(),
-        "run": run.summary() if run is not None else None,
-        "event_counts": dict(Counter(e.type for e in run.events)) if run else {},
-        "contract_problems": problems,
-        "latency": _latency(session, run),
-        "close": close.to_dict() if close else None,
-        "recording": str(session.recording_path) if session.recording_path else None,
-    }
-
-
-def _attempt_text(attempt: dict[str, Any]) -> str:
-    """``closed 1008 after 4.0 ms: Authentication failed``: what auto saw of one transport."""
-    text = str(attempt["outcome"])
-    if attempt.get("close_code"):
-        text += f" {attempt['close_code']}"
-    elif attempt.get("status"):
-        text += f" HTTP {attempt['status']}"
-    took = attempt.get("duration_s")
-    if isinstance(took, int | float):
-        text += f" after {took * 1e3:.1f} ms"
-    detail = " ".join(str(attempt.get("detail") or "").split())
-    if detail and attempt["outcome"] != "validated":
-        text += f": {detail if len(detail) <= 240 else detail[:239] + '…'}"
-    return text
-
-
-def _print_summary(summary: dict[str, Any], out: TextIO) -> None:
-    hs, auth = summary["handshake"], summary["auth"]
-    print("\n== handshake", file=out)
-    print(f"  {summary['url']}  transport={hs['transport']}  HTTP {hs['status']}", file=out)
-    for a in hs["attempts"]:
-        print(f"  attempt {a['transport']}: {_attempt_text(a)}", file=out)
-    if hs["offered_subprotocols"]:
-        print(
-            f"  subprotocol offered={hs['offered_subprotocols']} selected="
-            f"{hs['selected_subprotocol']} echoed_token_entry={hs['echoed_token_entry']}",
-            file=out,
-        )
-    state = (
-        "BYPASS"
-        if auth["bypass"]
-        else {True: "validated", False: "NOT validated"}.get(auth["validated"], "unknown")
-    )
-    print(f"== auth: {state}: {auth['reason']}", file=out)
-    run = summary["run"]
-    if run:
-        print(f"== run: {run['outcome']}  events={run['n_events']}", file=out)
-        counts = summary["event_counts"]
-        # An unreadable frame has no type: named as such, not as a bare "×1".
-        shown = ", ".join(f"{k or '<invalid frame>'}×{v}" for k, v in counts.items())
-        print("  " + (shown or "(no events)"), file=out)
-        if run["error"]:
-            print(f"  error: {run['error']}", file=out)
-        if run["n_foreign"]:
-            print(
-                f"  foreign: {plural(run['n_foreign'], 'event')} of another thread, run or user "
-                "received during the run (kept; not counted as this run's)",
-                file=out,
-            )
-    for problem in summary["contract_problems"]:
-        print(f"  contract: {problem}", file=out)
-    lat = {k: v for k, v in summary["latency"].items() if v is not None}
-    print("== latency: " + "  ".join(f"{k}={v:.1f}" for k, v in lat.items()), file=out)
-    close = summary["close"]
-    if close:
-        print(f"== close: {close['explanation']}", file=out)
-
-
 async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO) -> int:
     from netra_diag.errors import ConnectFailed, HandshakeRejected, SessionClosed
     from netra_diag.live import Session
@@ -374,12 +183,12 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
     # socket kept: the refusals of the transports auto tried first are its attempts, not faults.
     problems = minimal_contract_problems(run, session.own_history) if run.ok else []
     problems += handshake_problems(session.marks)
-    summary = _summary(session, run, problems)
+    summary = build_summary(session, run, problems)
     code = exit_code_for(run, session, problems)
     if args.json:
         print(json.dumps({**summary, "exit_code": int(code)}, indent=2, default=str), file=out)
     else:
-        _print_summary(summary, out)
+        print_summary(summary, out)
         print(f"exit {int(code)} ({code.name.lower()})", file=out)
     return int(code)
 

@@ -1,0 +1,187 @@
+"""What ``netra-diag probe`` shows: one line per frame as it comes, and the summary after the
+run (handshake and what the endpoint was expected to send, auth verdict, events, latency marks,
+close), as text or as the ``--json`` document."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+from netra_diag.endpoints import endpoint_protocol
+from netra_diag.wording import plural
+
+if TYPE_CHECKING:
+    from netra_diag.events.model import TimedEvent
+    from netra_diag.live import RunRecord, Session
+
+__all__ = [
+    "build_summary",
+    "endpoint_report",
+    "format_frame",
+    "latency_marks",
+    "print_summary",
+]
+
+
+def format_frame(direction: str, te: TimedEvent) -> str:
+    """``+   12.3 ms  ← agent_started  run=r1 thread=t1``."""
+    arrow = "←" if direction == "in" else "→"
+    ev = te.event
+    label = ev.type or f"<invalid: {(ev.problem or '')[:60]}>"
+    extras = [
+        f"{k}={v}"
+        for k, v in (
+            ("run", ev.run_id),
+            ("thread", ev.thread_id),
+            ("user", ev.user_id),
+            ("tool", ev.tool_name),
+            ("code", ev.error_code),
+        )
+        if v
+    ]
+    return f"+{te.t * 1e3:9.1f} ms  {arrow} {label}" + ("  " + " ".join(extras) if extras else "")
+
+
+def latency_marks(session: Session, run: RunRecord | None) -> dict[str, float | None]:
+    marks = session.marks
+
+    def at(name: str, after: float | None = None, transport: str | None = None) -> float | None:
+        return next(
+            (
+                m.t
+                for m in marks
+                if m.name == name
+                and (after is None or m.t >= after)
+                and (transport is None or m.data.get("transport") == transport)
+            ),
+            None,
+        )
+
+    def ms(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else round((b - a) * 1e3, 3)
+
+    # The attempt kept (auto may have tried others first): its own upgrade and establishment,
+    # not the first attempt's upgrade against the kept one's connection_established.
+    first = at("connect_start")
+    start = at("connect_start", transport=session.transport) or first
+    out = {
+        "upgrade_ms": ms(start, at("upgrade_done", start, session.transport)),
+        "established_ms": ms(start, at("connection_established", start)),
+    }
+    if first is not None and start is not None and start > first:
+        out["auto_tried_ms"] = ms(first, start)  # the refused attempts before it
+    if run is not None:
+        out["first_event_ms"] = None if run.first_event_s is None else run.first_event_s * 1e3
+        out["run_ms"] = run.duration_s * 1e3
+        rtts = sorted(run.rtt_ms or session.rtt_ms)
+        out["rtt_median_ms"] = rtts[len(rtts) // 2] if rtts else None
+    offset = session.clock_offset
+    out["clock_offset_ms"] = None if offset is None else offset.offset_s * 1e3
+    return out
+
+
+def build_summary(session: Session, run: RunRecord | None, problems: list[str]) -> dict[str, Any]:
+    """The probe's summary document (``--json`` prints it as is, adding ``exit_code``)."""
+    close = session.close_info
+    return {
+        "url": session.url,
+        "endpoint": endpoint_report(session.url, session.marks),
+        "handshake": session.handshake.to_dict(),
+        "auth": session.auth.to_dict(),
+        "run": run.summary() if run is not None else None,
+        "event_counts": dict(Counter(e.type for e in run.events)) if run else {},
+        "contract_problems": problems,
+        "latency": latency_marks(session, run),
+        "close": close.to_dict() if close else None,
+        "recording": str(session.recording_path) if session.recording_path else None,
+    }
+
+
+def _attempt_text(attempt: dict[str, Any]) -> str:
+    """``closed 1008 after 4.0 ms: Authentication failed``: what auto saw of one transport."""
+    text = str(attempt["outcome"])
+    if attempt.get("close_code"):
+        text += f" {attempt['close_code']}"
+    elif attempt.get("status"):
+        text += f" HTTP {attempt['status']}"
+    took = attempt.get("duration_s")
+    if isinstance(took, int | float):
+        text += f" after {took * 1e3:.1f} ms"
+    detail = " ".join(str(attempt.get("detail") or "").split())
+    if detail and attempt["outcome"] != "validated":
+        text += f": {detail if len(detail) <= 240 else detail[:239] + '…'}"
+    return text
+
+
+def print_summary(summary: dict[str, Any], out: TextIO) -> None:
+    hs, auth = summary["handshake"], summary["auth"]
+    print("\n== handshake", file=out)
+    print(f"  {summary['url']}  transport={hs['transport']}  HTTP {hs['status']}", file=out)
+    for line in _endpoint_lines(summary["endpoint"]):
+        print(f"  {line}", file=out)
+    for a in hs["attempts"]:
+        print(f"  attempt {a['transport']}: {_attempt_text(a)}", file=out)
+    if hs["offered_subprotocols"]:
+        print(
+            f"  subprotocol offered={hs['offered_subprotocols']} selected="
+            f"{hs['selected_subprotocol']} echoed_token_entry={hs['echoed_token_entry']}",
+            file=out,
+        )
+    state = (
+        "BYPASS"
+        if auth["bypass"]
+        else {True: "validated", False: "NOT validated"}.get(auth["validated"], "unknown")
+    )
+    print(f"== auth: {state}: {auth['reason']}", file=out)
+    run = summary["run"]
+    if run:
+        print(f"== run: {run['outcome']}  events={run['n_events']}", file=out)
+        counts = summary["event_counts"]
+        # An unreadable frame has no type: named as such, not as a bare "×1".
+        shown = ", ".join(f"{k or '<invalid frame>'}×{v}" for k, v in counts.items())
+        print("  " + (shown or "(no events)"), file=out)
+        if run["error"]:
+            print(f"  error: {run['error']}", file=out)
+        if run["n_foreign"]:
+            print(
+                f"  foreign: {plural(run['n_foreign'], 'event')} of another thread, run or user "
+                "received during the run (kept; not counted as this run's)",
+                file=out,
+            )
+    for problem in summary["contract_problems"]:
+        print(f"  contract: {problem}", file=out)
+    lat = {k: v for k, v in summary["latency"].items() if v is not None}
+    print("== latency: " + "  ".join(f"{k}={v:.1f}" for k, v in lat.items()), file=out)
+    close = summary["close"]
+    if close:
+        print(f"== close: {close['explanation']}", file=out)
+
+
+def endpoint_report(url: str, marks: Sequence[Any]) -> dict[str, Any]:
+    """What the endpoint's protocol says it sends (``netra_diag.endpoints``, PROTOCOL.md §1)
+    beside what the session did and saw: whether it waited for ``connection_established``
+    (``/ws/test`` never sends one), whether one came, and how long it waited in vain."""
+    names = {m.name for m in marks}
+    waited = next((m.data.get("waited_s") for m in marks if m.name == "establish_timeout"), None)
+    return {
+        **endpoint_protocol(url).to_dict(),
+        "awaited_established": "establish_not_expected" not in names,
+        "established_seen": "connection_established" in names,
+        "establish_timeout_s": waited,
+    }
+
+
+def _endpoint_lines(endpoint: dict[str, Any]) -> list[str]:
+    """Said only where it differs from the main endpoint, or nothing came."""
+    seen = endpoint["established_seen"]
+    if not endpoint["sends_connection_established"]:
+        came = "one came after all (its user is judged below)" if seen else "none came"
+        return [
+            f"endpoint {endpoint['path']}: {endpoint['description']}",
+            f"connection_established: not expected here, so not waited for; {came}",
+        ]
+    waited = endpoint["establish_timeout_s"]
+    if not seen and isinstance(waited, int | float):
+        return [f"connection_established: none within the {waited:g} s establish timeout"]
+    return []
