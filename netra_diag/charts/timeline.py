@@ -34,6 +34,7 @@ from netra_diag.events.diff import RunDiff
 from netra_diag.events.model import EventKind
 from netra_diag.events.runs import RunKey
 from netra_diag.events.timeline import Span, SpanKind, StallCause, Timeline
+from netra_diag.events.timeline_connects import REFUSED_CONNECT, is_refused_connect
 from netra_diag.wording import plural
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
 
 SPAN_COLORS: Mapping[str, str] = {
     "connect": "#9ecae1",
+    REFUSED_CONNECT: "#fc9272",
     "auth": "#6baed6",
     "waiting": "#c7c7c7",
     "thinking": "#9467bd",
@@ -88,7 +90,7 @@ def span_name(span: Span, missing_terminal: bool = False) -> str:
         return NO_TERMINAL
     if span.kind is SpanKind.STALL:
         return f"stall ({span.cause or StallCause.UNKNOWN})"
-    return str(span.kind)
+    return REFUSED_CONNECT if is_refused_connect(span) else str(span.kind)
 
 
 @dataclass

@@ -3,9 +3,8 @@
 
 A cassette of an ``auto`` session holds every attempt (docs/cassette-format.md: a
 ``connect_start`` and a ``transport_attempt`` mark each); ``latency.openings`` groups them into
-openings and says which one was kept. Without this, a refused attempt shows in the trace only
-as another "connect (HTTP 101)" slice (a close 1008 follows a successful upgrade), which reads as
-if the session had connected three times.
+openings and says which one was kept. (The session track's connect slice of a refused attempt is
+named so where the timeline is built: ``events.timeline_connects``.)
 """
 
 from __future__ import annotations
@@ -95,8 +94,8 @@ def add_attempt_slices(
     offset: float,
 ) -> None:
     """Add a "transport attempts" track to process ``pid`` of ``trace``: one slice per attempt
-    (refused ones named with their HTTP status or close code), and mark the upgrade slices of
-    refused attempts as refused. ``offset`` is the time the process's timestamps count from."""
+    (refused ones named with their HTTP status or close code). ``offset`` is the time the
+    process's timestamps count from."""
     events: list[dict[str, Any]] = trace["traceEvents"]
     if not any(_worth_listing(group) for group in groups):
         return
@@ -108,11 +107,6 @@ def add_attempt_slices(
         ("thread_sort_index", {"sort_index": 1}),
     ):
         events.append({"ph": "M", "name": name, "pid": pid, "tid": tid, "args": value})
-    connects = {
-        ev["ts"]: ev
-        for ev in events
-        if ev.get("pid") == pid and ev.get("ph") == "X" and ev.get("cat") == "connect"
-    }
     for number, group in enumerate(groups, 1):
         for index, attempt in enumerate(group, 1):
             start, end = attempt.start_t, attempt.end_t
@@ -150,8 +144,3 @@ def add_attempt_slices(
                     "args": args,
                 }
             )
-            upgrade = connects.get(trace_us(attempt.start_t, offset))
-            if upgrade is not None and role == "refused":
-                upgrade["name"] = "connect (refused)"
-                upgrade["args"]["label"] += f", then refused: {attempt.transport} {attempt.how}"
-                upgrade["args"]["refused"] = attempt.how

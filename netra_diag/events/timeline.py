@@ -38,6 +38,7 @@ from netra_diag.events.spans import (
     attribute_stall,
     rtt_of,
 )
+from netra_diag.events.timeline_connects import ConnectSpans
 
 __all__ = [
     "Mark",
@@ -92,8 +93,7 @@ class TimelineBuilder:
         self._rtts: list[tuple[float, float | None]] = []
         self._runs: dict[RunKey, _RunState] = {}
         self._last_frame: TimedEvent | None = None
-        self._connect_start: float | None = None
-        self._upgrade_done: float | None = None
+        self._connects = ConnectSpans()
         self._connected = False
         self._requests = PendingRequests()
         self._latest = 0.0
@@ -121,8 +121,9 @@ class TimelineBuilder:
                 )
             )
         self._last_frame = te
-        if te.type == "connection_established" and not self._connected:
-            closed += self._connected_at(te.t, (te.index,))
+        if te.type == "connection_established":
+            closed += self._connects.established(te.t, (te.index,), first=not self._connected)
+            self._connected = True
         if key is not None:
             closed += self._add_run_event(te, key)
         return self._keep(closed)
@@ -134,18 +135,18 @@ class TimelineBuilder:
         self._marks.append(mark)
         self._see(mark.t)
         name = mark.name
+        data = mark.data if isinstance(mark.data, Mapping) else {}
         if name == "connect_start":
-            self._connect_start = mark.t
+            closed += self._connects.started(mark.t)
         elif name == "upgrade_done":
-            self._upgrade_done = mark.t
-            start = self._connect_start if self._connect_start is not None else 0.0
-            status = mark.data.get("status") if isinstance(mark.data, Mapping) else None
-            label = "connect" + (f" (HTTP {status})" if status is not None else "")
-            closed.append(Span(SpanKind.CONNECT, start, mark.t, None, label))
-        elif name == "connection_established" and not self._connected:
-            closed += self._connected_at(mark.t, ())
+            closed += self._connects.upgraded(mark.t, data)
+        elif name == "transport_attempt":
+            closed += self._connects.ended(mark.t, data)
+        elif name == "connection_established":
+            closed += self._connects.established(mark.t, (), first=not self._connected)
+            self._connected = True
         elif name in ("message_sent", "frame_out"):
-            sent_type = mark.data.get("type") if isinstance(mark.data, Mapping) else None
+            sent_type = data.get("type")
             if not (isinstance(sent_type, str) and sent_type in _NOT_A_REQUEST):
                 self._requests.sent(mark.t)
         elif name == "run_end":
@@ -203,7 +204,8 @@ class TimelineBuilder:
         """The timeline so far; runs still open are closed at ``end`` (default: the latest time
         seen) with their spans marked ``unfinished``."""
         end = self._latest if end is None else end
-        closing: list[Span] = []
+        held = self._connects.held
+        closing: list[Span] = [held] if held is not None else []
         for state in self._runs.values():
             if state.terminated:
                 continue
@@ -244,13 +246,6 @@ class TimelineBuilder:
         if record:
             self._spans.extend(good)
         return good
-
-    def _connected_at(self, t: float, indices: tuple[int, ...]) -> list[Span]:
-        self._connected = True
-        if self._upgrade_done is not None:
-            return [Span(SpanKind.AUTH, self._upgrade_done, t, None, "auth", indices)]
-        start = self._connect_start if self._connect_start is not None else 0.0
-        return [Span(SpanKind.CONNECT, start, t, None, "connect/auth", indices)]
 
     def _add_run_event(self, te: TimedEvent, key: RunKey) -> list[Span]:
         closed: list[Span] = []

@@ -27,6 +27,7 @@ from netra_diag.events.contracts import ContractReport
 from netra_diag.events.runs import RunKey
 from netra_diag.events.spans import MISSING_TERMINAL
 from netra_diag.events.timeline import Span, SpanKind, Timeline
+from netra_diag.events.timeline_connects import REFUSED_CONNECT, is_refused_connect
 from netra_diag.redaction import scrub
 
 __all__ = ["build_trace", "dumps_trace", "trace_offset", "trace_us"]
@@ -98,7 +99,7 @@ class _Writer:
     def slice(
         self, span: Span, pid: int, tid: int, offset: float, name: str = ""
     ) -> dict[str, Any]:
-        name = name or (str(span.kind) if span.kind is not SpanKind.TOOL else f"tool {span.label}")
+        name = name or _slice_name(span)
         args: dict[str, Any] = {"label": span.label, "indices": list(span.indices)}
         if span.run is not None:
             args["run"] = str(span.run)
@@ -142,6 +143,13 @@ class _Writer:
             if ph == "f":
                 flow["bp"] = "e"
             self.events.append(flow)
+
+
+def _slice_name(span: Span) -> str:
+    if span.kind is SpanKind.TOOL:
+        return f"tool {span.label}"
+    # (the charts' legend names a refused attempt's connect the same: span_name)
+    return REFUSED_CONNECT if is_refused_connect(span) else str(span.kind)
 
 
 def _finite_span(span: Span) -> bool:

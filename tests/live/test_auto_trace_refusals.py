@@ -39,6 +39,17 @@ def _trace(
     return capsys.readouterr().out, events
 
 
+REFUSED_THEN_KEPT = [
+    ("connect (refused)", "connect (refused): header closed 1008, after HTTP 101"),
+    ("connect (refused)", "connect (refused): subprotocol closed 1008, after HTTP 101"),
+    ("connect", "connect (HTTP 101)"),
+]
+
+
+def _connect_slices(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in events if e.get("cat") == "connect" and e.get("ph") == "X"]
+
+
 def _attempt_slices(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     found = [e for e in events if e.get("cat") == "transport_attempt"]
     return sorted(found, key=lambda e: e["ts"])
@@ -63,13 +74,29 @@ def test_trace_lists_the_refused_attempts_before_the_kept_transport(
     ]
     assert all(s["dur"] > 0 and s["args"]["duration_ms"] > 0 for s in slices), slices
     # The upgrades the refused attempts got (101, then close 1008) no longer read as connects.
-    connects = [e for e in events if e.get("cat") == "connect" and e.get("ph") == "X"]
-    assert [e["name"] for e in sorted(connects, key=lambda e: e["ts"])] == [
-        "connect (refused)",
-        "connect (refused)",
-        "connect",
-    ]
-    assert slices[0]["ts"] == min(e["ts"] for e in connects)
+    connects = sorted(_connect_slices(events), key=lambda e: e["ts"])
+    assert [(e["name"], e["args"]["label"]) for e in connects] == REFUSED_THEN_KEPT
+    assert slices[0]["ts"] == connects[0]["ts"]
+
+
+def test_trace_and_its_html_timeline_label_the_refused_attempts_alike(
+    query_only: ThreadedService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cassette = tmp_path / "auto.jsonl"
+    assert main(["probe", query_only.url, "--sub", "u1", "--record", str(cassette)]) == 0
+    capsys.readouterr()
+    out_file, page = tmp_path / "trace.json", tmp_path / "timeline.html"
+    argv = ["trace", str(cassette), "-o", str(out_file), "--html", str(page)]
+    assert main(argv) == ExitCode.OK
+    events = json.loads(out_file.read_text())["traceEvents"]
+    connects = sorted(_connect_slices(events), key=lambda e: e["ts"])
+    assert [(e["name"], e["args"]["label"]) for e in connects] == REFUSED_THEN_KEPT
+    html = page.read_text()
+    for _, label in REFUSED_THEN_KEPT:
+        assert label in html, label
+    # The kept attempt's label and no other: the refused upgrades are not drawn as connects.
+    assert html.count("connect (HTTP 101)") == 1
+    assert re.search(r'"name":\s*"connect \(refused\)"', html)  # its own legend entry
 
 
 def test_trace_lists_http_403_refusals(
@@ -82,6 +109,12 @@ def test_trace_lists_http_403_refusals(
     assert names[:2] == [
         "refused header (rejected HTTP 403)",
         "refused subprotocol (rejected HTTP 403)",
+    ]
+    # Refused before any upgrade, they are on the session track too, not only among attempts.
+    refused = [e["args"]["label"] for e in _connect_slices(events) if e["name"] != "connect"]
+    assert refused == [
+        "connect (refused): header rejected HTTP 403",
+        "connect (refused): subprotocol rejected HTTP 403",
     ]
 
 
