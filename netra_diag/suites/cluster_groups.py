@@ -5,7 +5,7 @@ the group of each error of its that came after (pytest's teardown error after a 
 after a set-up error, which pytest counts as an error of its own) whose signature is another:
 there as a test of its own with that problem alone, so that the category and phase are read from
 it, and listed in ``Group.later``, since it counts with its deciding problem's cluster. Groups of
-one test over several parameters that quote the parameter are then merged
+one test over several parameters that name the parameter are then merged
 (``netra_diag.suites.cluster_params``).
 """
 
