@@ -12,10 +12,13 @@ is an *auto fallback*; when every transport of the opening was refused, the open
 failed connect, however many transports it tried. A connected attempt auto did not keep was the
 same user's session opened once more and closed by the client, not another connect.
 
-``Openings`` follows one cassette's marks (``PhaseScanner`` feeds it) and says which rows of the
-connection phases (``connect``, ``auth``, ``time_to_established``, ``handshake``) to drop, and
-which refused attempts were fallbacks. Cassettes without ``transport_attempt`` marks (older
-recorders, hand-made tables) keep every row as before: nothing tells their attempts apart.
+``Openings`` follows one cassette's marks (``PhaseScanner`` feeds it). Which attempts make an
+opening is ``events.attempts.OpeningTracker``'s to say (the event contract reads the same
+grouping), and which socket auto kept is ``events.attempts.keeps_over``'s; this adds the rows of
+the connection phases (``connect``, ``auth``, ``time_to_established``, ``handshake``) each
+attempt wrote, which of them to drop, and which refused attempts were fallbacks. Cassettes
+without ``transport_attempt`` marks (older recorders, hand-made tables) keep every row as before:
+nothing tells their attempts apart.
 """
 
 from __future__ import annotations
@@ -29,7 +32,14 @@ from typing import Any
 
 import pandas as pd
 
-from netra_diag.events.attempts import CONNECTED_OUTCOMES, REFUSED_OUTCOMES
+from netra_diag.events.attempts import (
+    CONNECTED_OUTCOMES,
+    REFUSED_OUTCOMES,
+    Attempt,
+    OpeningTracker,
+    keeps_over,
+)
+from netra_diag.latency.cell_values import as_data
 from netra_diag.wording import plural
 
 __all__ = [
@@ -44,20 +54,6 @@ __all__ = [
     "opening_attempts",
     "summarize_openings",
 ]
-
-# Marks that never fall inside an opening: whatever follows them opens a new one.
-_OUTSIDE = frozenset(
-    {
-        "run_start",
-        "message_sent",
-        "run_end",
-        "reconnect_attempt",
-        "reconnected",
-        "reconnect_skipped",
-        "first_event",
-        "terminal_event",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,33 +80,6 @@ class AttemptRole(StrEnum):
     REFUSED = "refused"  # refused; stands for the opening's failure until another gets in
     FOLDED = "folded"  # refused, in an opening a later refusal stands for
     FALLBACK = "fallback"  # refused, in an opening another transport got in
-
-
-@dataclass
-class _Attempt:
-    transport: str
-    start_t: float = math.nan
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    role: AttemptRole = AttemptRole.PENDING
-    outcome: str = ""
-    how: str = ""
-    detail: str = ""
-    server_user_id: str | None = None
-    end_t: float = math.nan
-    duration_ms: float = math.nan
-
-    def view(self) -> AttemptView:
-        return AttemptView(
-            self.transport,
-            self.role,
-            self.outcome,
-            self.how,
-            self.detail,
-            self.server_user_id,
-            self.start_t,
-            self.end_t,
-            self.duration_ms,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,68 +116,93 @@ def _ms(value: Any) -> float:
     return float(value) * 1e3 if math.isfinite(value) else math.nan
 
 
-class Openings:
-    """The openings of one cassette, mark by mark (module docstring). ``failed_connect`` emits
-    the failed ``connect`` row an opening needs when its last refused attempt wrote none (a
-    ticket request that failed before any ``connect_start``)."""
+@dataclass
+class _Judged:
+    """An attempt as ``events.attempts`` grouped it, with the connection rows it owns and what
+    it was to its opening."""
+
+    attempt: Attempt
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    role: AttemptRole = AttemptRole.PENDING
+
+    @property
+    def how(self) -> str:
+        return _how(self.attempt.data)
+
+    @property
+    def duration_ms(self) -> float:
+        return _ms(self.attempt.data.get("duration_s"))
+
+    def view(self) -> AttemptView:
+        a = self.attempt
+        user = a.data.get("server_user_id")
+        return AttemptView(
+            a.transport,
+            self.role,
+            a.outcome or "",
+            self.how,
+            str(a.data.get("detail") or ""),
+            None if user is None else str(user),
+            a.start if a.socket else math.nan,
+            math.nan if a.end is None else a.end,
+            self.duration_ms,
+        )
+
+
+class Openings(OpeningTracker):
+    """The openings of one cassette, mark by mark (module docstring), grouped by
+    ``events.attempts.OpeningTracker``; this adds each attempt's rows and role.
+    ``failed_connect`` emits the failed ``connect`` row an opening needs when its last refused
+    attempt wrote none (a ticket request that failed before any ``connect_start``)."""
 
     def __init__(self, cassette: str, failed_connect: Callable[[], dict[str, Any]]) -> None:
+        super().__init__()
         self.cassette = cassette
         self._failed_connect = failed_connect
-        self._attempts: list[_Attempt] = []  # the opening under way
-        self._done: list[list[_Attempt]] = []  # those of earlier openings
+        # One entry per attempt of ``so_far``, in the same places (the hooks keep them so).
+        self._judged: list[list[_Judged]] = []
         self.dropped: set[int] = set()  # id() of the rows that are no connect of their own
-        # Openings with at least one transport_attempt mark (the others cannot be judged).
-        self.openings = 0
-
-    def outside(self, name: str) -> None:
-        """A mark ``name`` was seen: one of ``_OUTSIDE`` ends the current opening."""
-        if name in _OUTSIDE:
-            self._close()
-
-    def start(self, data: Mapping[str, Any], t: float = math.nan) -> None:
-        """A ``connect_start``: attempt 1 (or no number) opens a new opening."""
-        number = data.get("attempt")
-        if not isinstance(number, int) or isinstance(number, bool) or number <= 1:
-            self._close()
-        self._attempts.append(_Attempt(str(data.get("transport") or "?"), t))
 
     def track(self, row: dict[str, Any]) -> None:
         """A row of a connection phase, owned by the attempt under way (if any)."""
-        if self._attempts and self._attempts[-1].role is AttemptRole.PENDING:
-            self._attempts[-1].rows.append(row)
+        if self.under_way and self._judged[-1]:
+            last = self._judged[-1][-1]
+            if last.role is AttemptRole.PENDING:
+                last.rows.append(row)
 
-    def settle(self, data: Mapping[str, Any], t: float = math.nan) -> None:
-        """A ``transport_attempt`` mark: the attempt under way ended with ``data["outcome"]``."""
-        outcome = str(data.get("outcome") or "")
-        if outcome not in CONNECTED_OUTCOMES | REFUSED_OUTCOMES:
-            return  # an outcome this reader does not know: leave the rows as they are
-        if not self._attempts or self._attempts[-1].role is not AttemptRole.PENDING:
-            # No connect_start of its own (the ticket request failed first): same opening.
-            self._attempts.append(_Attempt(str(data.get("transport") or "?")))
-        if all(a.role is AttemptRole.PENDING for a in self._attempts):
-            self.openings += 1
-        attempt = self._attempts[-1]
-        attempt.outcome, attempt.how = outcome, _how(data)
-        attempt.duration_ms = _ms(data.get("duration_s"))
-        attempt.end_t = t
-        attempt.detail = str(data.get("detail") or "")
-        user = data.get("server_user_id")
-        attempt.server_user_id = None if user is None else str(user)
-        if outcome in CONNECTED_OUTCOMES:
-            self._connected(attempt)
+    # -- what the tracker saw -------------------------------------------------------------------
+
+    def _opening_began(self) -> None:
+        self._judged.append([])
+
+    def _attempt_began(self, attempt: Attempt) -> None:
+        self._judged[-1].append(_Judged(attempt))
+
+    def _attempt_settled(self, attempt: Attempt) -> None:
+        judged = self._judged[-1][-1]
+        judged.attempt = attempt
+        if attempt.connected:
+            self._connected(judged)
         else:
-            self._refused(attempt)
+            self._refused(judged)
 
     # -- results --------------------------------------------------------------------------------
 
-    def _all(self) -> list[_Attempt]:
-        return [a for group in self.groups() for a in group]
+    def _all(self) -> list[_Judged]:
+        return [a for group in self._settled_groups() for a in group]
 
-    def groups(self) -> list[list[_Attempt]]:
+    def _settled_groups(self) -> list[list[_Judged]]:
+        groups = ([a for a in group if a.attempt.settled] for group in self._judged)
+        return [group for group in groups if group]
+
+    def groups(self) -> list[list[AttemptView]]:
         """The settled attempts of each opening so far, in order."""
-        current = [a for a in self._attempts if a.role is not AttemptRole.PENDING]
-        return [*self._done, current] if current else list(self._done)
+        return [[a.view() for a in group] for group in self._settled_groups()]
+
+    @property
+    def openings(self) -> int:
+        """Openings with at least one transport_attempt mark (the others cannot be judged)."""
+        return len(self._settled_groups())
 
     @property
     def openings_in(self) -> int:
@@ -225,62 +219,57 @@ class Openings:
     @property
     def fallbacks(self) -> list[Fallback]:
         return [
-            Fallback(self.cassette, a.transport, a.how, a.duration_ms)
+            Fallback(self.cassette, a.attempt.transport, a.how, a.duration_ms)
             for a in self._all()
             if a.role is AttemptRole.FALLBACK
         ]
 
-    # -- transitions ----------------------------------------------------------------------------
+    # -- roles ----------------------------------------------------------------------------------
 
-    def _close(self) -> None:
-        settled = [a for a in self._attempts if a.role is not AttemptRole.PENDING]
-        if settled:
-            self._done.append(settled)
-        self._attempts = []
+    def _drop(self, judged: _Judged, role: AttemptRole) -> None:
+        judged.role = role
+        self.dropped.update(id(row) for row in judged.rows)
 
-    def _drop(self, attempt: _Attempt, role: AttemptRole) -> None:
-        attempt.role = role
-        self.dropped.update(id(row) for row in attempt.rows)
+    def _kept(self) -> _Judged | None:
+        return next((a for a in self._judged[-1] if a.role is AttemptRole.KEPT), None)
 
-    def _kept(self) -> _Attempt | None:
-        return next((a for a in self._attempts if a.role is AttemptRole.KEPT), None)
-
-    def _connected(self, attempt: _Attempt) -> None:
+    def _connected(self, judged: _Judged) -> None:
         kept = self._kept()
+        if not keeps_over(None if kept is None else kept.attempt, judged.attempt):
+            # Auto kept an earlier socket and closed this one: the same user's, no connect.
+            self._drop(judged, AttemptRole.EXTRA)
+            return
         if kept is not None:
-            if attempt.outcome != "validated" or kept.outcome == "validated":
-                # Auto kept an earlier socket and closed this one: the same user's, no connect.
-                self._drop(attempt, AttemptRole.EXTRA)
-                return
             # A validated socket after one that only connected: auto keeps the validated one.
             self._drop(kept, AttemptRole.EXTRA)
-        attempt.role = AttemptRole.KEPT
-        for earlier in self._attempts:
+        judged.role = AttemptRole.KEPT
+        for earlier in self._judged[-1]:
             if earlier.role in (AttemptRole.REFUSED, AttemptRole.FOLDED):
                 self._drop(earlier, AttemptRole.FALLBACK)
 
-    def _refused(self, attempt: _Attempt) -> None:
+    def _refused(self, judged: _Judged) -> None:
         # Refused is not upgraded, whatever the HTTP status was before the close.
-        for row in attempt.rows:
+        for row in judged.rows:
             if row["phase"] == "connect" and row["ok"]:
                 row["ok"], row["value_ms"] = False, math.nan
-        standing = next((a for a in self._attempts if a.role is AttemptRole.REFUSED), None)
+        current = self._judged[-1]
+        standing = next((a for a in current if a.role is AttemptRole.REFUSED), None)
         if self._kept() is not None:
-            self._drop(attempt, AttemptRole.FALLBACK)
+            self._drop(judged, AttemptRole.FALLBACK)
             return
-        if not attempt.rows and standing is not None:
+        if not judged.rows and standing is not None:
             # No connect of its own (its ticket request failed): the refusal that reached the
             # service keeps standing for the opening, with its auth rows.
-            attempt.role = AttemptRole.FOLDED
+            judged.role = AttemptRole.FOLDED
             return
-        if not any(row["phase"] == "connect" for row in attempt.rows):
+        if not any(row["phase"] == "connect" for row in judged.rows):
             row = self._failed_connect()
-            if not any(r is row for r in attempt.rows):
-                attempt.rows.append(row)
+            if not any(r is row for r in judged.rows):
+                judged.rows.append(row)
         # Until another transport gets in, the latest refusal stands for the opening's failure.
         if standing is not None:
             self._drop(standing, AttemptRole.FOLDED)
-        attempt.role = AttemptRole.REFUSED
+        judged.role = AttemptRole.REFUSED
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,8 +343,6 @@ class OpeningsSummary:
 def summarize_openings(frames_df: pd.DataFrame) -> OpeningsSummary:
     """Openings and auto fallbacks of the cassettes in a ``frames`` table
     (``netra_diag.recording.load_frames``): its marks, in line order, per cassette."""
-    from netra_diag.latency.phases import as_data  # phases imports this module
-
     has = set(frames_df.columns)
     if frames_df.empty or not {"cassette", "kind", "mark"} <= has:
         return OpeningsSummary()
@@ -379,14 +366,9 @@ def summarize_openings(frames_df: pd.DataFrame) -> OpeningsSummary:
 
 
 def feed(tracker: Openings, name: str, data: Mapping[str, Any], t: float = math.nan) -> None:
-    """Give ``tracker`` the mark ``name`` at ``t``: the one place that says which marks
-    matter."""
-    if name == "connect_start":
-        tracker.start(data, t)
-    elif name == "transport_attempt":
-        tracker.settle(data, t)
-    else:
-        tracker.outside(name)
+    """Give ``tracker`` the mark ``name`` at ``t`` (``OpeningTracker.feed`` says which marks
+    matter)."""
+    tracker.feed(name, t, data)
 
 
 def opening_attempts(
@@ -398,4 +380,4 @@ def opening_attempts(
     tracker = Openings("", lambda: {"phase": "connect", "ok": False})
     for name, t, data in marks:
         feed(tracker, name, data, t)
-    return [tuple(a.view() for a in group) for group in tracker.groups()]
+    return [tuple(group) for group in tracker.groups()]

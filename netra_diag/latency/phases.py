@@ -18,7 +18,6 @@ returned, so the service's auth step took no time the client could see apart fro
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict, deque
 from collections.abc import Mapping
@@ -26,9 +25,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import pandas as pd
-
 from netra_diag.events.model import AGENT_EVENTS, REQUEST_TYPES, TERMINAL_EVENTS
+from netra_diag.latency.cell_values import as_data, as_number, as_text
 from netra_diag.latency.openings import Openings, feed
 
 __all__ = [
@@ -71,43 +69,6 @@ _SUCCESS_OUTCOMES = frozenset({"completed", "ok", "success", "passed"})
 # Rows of a connection attempt: ``latency.openings`` drops those of attempts that were no
 # connect of their own (auto's fallbacks and extra sockets).
 _CONNECTION_PHASES = frozenset({"connect", "auth", "handshake", "time_to_established"})
-
-
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return value is pd.NA or value is pd.NaT
-
-
-def as_number(value: Any) -> float:
-    """A finite float, or NaN for anything else (None, NA, text, bool, inf)."""
-    if isinstance(value, bool) or _blank(value):
-        return math.nan
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return out if math.isfinite(out) else math.nan
-
-
-def as_text(value: Any) -> str | None:
-    """A non-empty string, or None for missing values."""
-    return None if _blank(value) or value == "" else str(value)
-
-
-def as_data(value: Any) -> Mapping[str, Any]:
-    """A mark's ``data``: a mapping as is, a JSON object string parsed, anything else empty."""
-    if isinstance(value, Mapping):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, Mapping) else {}
-    return {}
 
 
 @dataclass
