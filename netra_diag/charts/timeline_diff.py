@@ -11,18 +11,17 @@ import html
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from netra_diag.charts.timeline import (
+from netra_diag.charts.timeline_bars import (
     SPAN_COLORS,
-    _bar,
-    _finite,
-    _markers,
-    _Series,
-    _silence,
-    frame_hover,
-    run_label,
-    span_hover,
+    Series,
+    bar_trace,
+    finite,
+    is_silence,
+    marker_trace,
     span_name,
 )
+from netra_diag.charts.timeline_hover import frame_hover, span_hover
+from netra_diag.charts.timeline_lanes import run_label
 from netra_diag.events.diff import DiffOp, RunDiff
 
 __all__ = ["diff_figure"]
@@ -43,27 +42,27 @@ def diff_figure(diff: RunDiff, *, raw_chars: int = 300, title: str | None = None
         (0, diff.passing_timeline, diff.passing_run),
         (1, diff.failing_timeline, diff.failing_run),
     )
-    bars: dict[str, _Series] = {}
+    bars: dict[str, Series] = {}
     for lane, timeline, key in sides:
         zero = timeline.run_start(key)
         by_index = {te.index: te for te in timeline.events}
         for span in timeline.spans_of(key):
-            if not _finite(span.start, span.end):
+            if not finite(span.start, span.end):
                 continue
             missing = timeline.is_missing_terminal(span)
-            series = bars.setdefault(span_name(span, missing), _Series())
+            series = bars.setdefault(span_name(span, missing), Series())
             series.base.append((span.start - zero) * 1e3)
             series.x.append(span.duration * 1e3)
             series.y.append(lane)
             series.pattern.append("/" if span.unfinished else "")
             opener = by_index.get(span.indices[0]) if span.indices else None
             series.text.append(span_hover(span, opener, zero, raw_chars, missing_terminal=missing))
-    for name in sorted(SPAN_COLORS, key=lambda name: not _silence(name)):
+    for name in sorted(SPAN_COLORS, key=lambda name: not is_silence(name)):
         if name in bars:
-            fig.add_trace(_bar(name, bars[name], 2), row=1, col=1)
+            fig.add_trace(bar_trace(name, bars[name], 2), row=1, col=1)
     links_x: list[float | None] = []
     links_y: list[float | None] = []
-    kinds: dict[str, _Series] = {"same": _Series(), "missing": _Series(), "extra": _Series()}
+    kinds: dict[str, Series] = {"same": Series(), "missing": Series(), "extra": Series()}
     for item in diff.aligned:
         if item.op is DiffOp.SAME and item.passing_t is not None and item.failing_t is not None:
             links_x += [item.passing_t * 1e3, item.failing_t * 1e3, None]
@@ -110,7 +109,7 @@ def diff_figure(diff: RunDiff, *, raw_chars: int = 300, title: str | None = None
         color, symbol, size = styles[name]
         if series.x:
             fig.add_trace(
-                _markers(name, series, 2, symbol=symbol, color=color, size=size, group=name),
+                marker_trace(name, series, 2, symbol=symbol, color=color, size=size, group=name),
                 row=1,
                 col=1,
             )
