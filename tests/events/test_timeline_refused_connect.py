@@ -112,3 +112,14 @@ def test_the_builder_holds_an_upgrade_until_its_attempt_says_how_it_ended() -> N
     builder.add_mark(marks[2])
     assert [s.label for s in builder.add_mark(marks[3])] == [HEADER_REFUSED]
     assert [s.label for s in builder.finish().spans] == [HEADER_REFUSED]
+
+
+def test_a_ticket_refused_before_any_socket_draws_no_connect() -> None:
+    # (the ticket request failed: a transport_attempt without a connect_start of its own)
+    marks = [
+        Mark("connect_start", 0.0, {"transport": "header", "attempt": 1}),
+        _refused(0.002, "header", outcome="rejected", status=403),
+        _refused(0.01, "ticket", outcome="failed", detail="no ticket"),
+    ]
+    spans = build_timeline([], marks).spans
+    assert [s.label for s in spans] == ["connect (refused): header rejected HTTP 403"]
