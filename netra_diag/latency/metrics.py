@@ -8,7 +8,7 @@ phase               what is measured (client monotonic clock unless noted)
 =================== ======================================================================
 connect             ``connect_start`` → upgrade (TCP + TLS + HTTP upgrade); the upgrade is the
                     ``upgrade_done`` mark or, when earlier, the first frame received on the
-                    connection (it cannot arrive before the 101): see ``latency.phases``
+                    connection (it cannot arrive before the 101): see ``latency.phase_scanner``
 auth                upgrade → ``connection_established`` (the server's auth step; >= 0, and
                     0 when ``connection_established`` was received before ``connect()`` returned)
 handshake           ``handshake_response`` → ``handshake_complete`` (newest generation)
@@ -61,7 +61,9 @@ import pandas as pd
 
 from netra_diag.errors import LatencyDataError
 from netra_diag.events.model import AGENT_EVENTS, TimedEvent, parse_frame
-from netra_diag.latency.phases import EventInfo, Phase, PhaseScanner, as_data, as_number, as_text
+from netra_diag.latency.cell_values import as_data, as_number, as_text
+from netra_diag.latency.phase_names import Phase
+from netra_diag.latency.phase_scanner import EventInfo, PhaseScanner
 
 __all__ = [
     "METRIC_COLUMNS",

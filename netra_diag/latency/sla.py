@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from netra_diag.errors import ConfigFileError
-from netra_diag.latency.phases import Phase
+from netra_diag.latency.phase_names import Phase
 from netra_diag.latency.sla_lines import Locator as _Locator
 from netra_diag.latency.sla_lines import key_on_line as _key_on_line
 from netra_diag.latency.sla_statistics import check_dimension as _check_dimension
