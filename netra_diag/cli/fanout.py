@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
 import re
 import signal
@@ -14,9 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from netra_diag.cli.arguments import positive_int
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.cli.fanout_interrupt import (
+    Terminated,
+    interruptible,
+    print_result,
+    report_interrupted,
+    sigterm_unwinds,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
     from netra_diag.live.fanout import FanoutResult
@@ -53,8 +57,11 @@ close right after AUTH_FAILED, HTTP 401/403) or bypassed (users let in under ids
 their token's sub: demo-user-001, relaxed_<n>), events lost, runs ended by agent error or close,
 contract errors (unusable or oversized frames, events after the terminal one), or isolation
 not judgeable because users share one server id (auth bypass), 4 runs timed out, 5 users
-could not connect, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM): no summary is printed;
-with --record the line names the folder, whose cassettes hold everything received until then
+could not connect, 130 interrupted (Ctrl-C): the summary covers what was measured until then,
+its first line says INTERRUPTED (a run in flight counts what it received and loses nothing,
+runs never sent are "not sent", users not connected yet are no connect failures; --json has
+"interrupted": true), 143 terminated (SIGTERM): no summary is printed. With --record the last
+line names the folder, whose cassettes hold everything received until then
 
 --record DIR refuses a folder that already holds cassettes (*.jsonl) from an earlier run,
 naming how many (exit 2): the two runs would be read as one. --overwrite removes them first.
@@ -237,29 +244,6 @@ def _token_factory(args: argparse.Namespace, secret: str | None = None) -> tuple
     return token_for, secret
 
 
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the loop runs so that ``asyncio.run`` unwinds the fan-out as it does
-    for Ctrl-C: the default action killed the process on the spot, leaving every cassette file
-    reserved for a user not yet started behind as a hidden ``.reserved`` file."""
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise _Terminated
-
-
-@contextlib.contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
-    try:
-        previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    except ValueError:  # not the main thread: leave the signal alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -278,15 +262,16 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--overwrite applies to --record DIR, which is not given")
         old = check_record_dir(args.record, overwrite=args.overwrite) if args.record else []
         try:
-            with _sigterm_unwinds():
+            with sigterm_unwinds():
                 result, injected = asyncio.run(_fanout(args, old))
-        except _Terminated:
+        except Terminated:
             kept = f"; the cassettes recorded so far are in {args.record}" if args.record else ""
             print(f"netra-diag fanout: terminated (SIGTERM): no summary{kept}", file=sys.stderr)
             return 128 + signal.SIGTERM
         except KeyboardInterrupt:
-            # (``main`` prints the line and exits 130) Cassettes are flushed per frame: what
-            # was recorded until Ctrl-C is there to trace, though no summary was made.
+            # Ctrl-C before the ramp began, or a second one while the users were stopping: no
+            # summary (``main`` prints the line and exits 130). Cassettes are flushed per frame:
+            # what was recorded until then is there to trace.
             if args.record:
                 raise KeyboardInterrupt(
                     f"no summary; the cassettes recorded so far are in {args.record}"
@@ -295,17 +280,10 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"netra-diag fanout: error: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE)
+    if result.interrupted:
+        return report_interrupted(args, result, injected)
     code = exit_code_for(result)
-    if args.json:
-        doc = {**result.to_dict(), "injected_faults": injected, "exit_code": int(code)}
-        print(json.dumps(doc, indent=2))
-    else:
-        print(result.summary())
-        if injected:
-            how = ", ".join(f"{k} ×{v}" for k, v in sorted(injected.items()))
-            # What the service did, to set against what the lines above found.
-            print(f"  injected faults:    {how} (the embedded service's fault log)")
-        print(f"exit code {int(code)} ({code.name.lower()})")
+    print_result(result, injected, int(code), code.name.lower(), args.json)
     return int(code)
 
 
@@ -319,6 +297,7 @@ async def _fanout(
     from netra_diag.live.fanout import run_fanout
 
     progress = sys.stderr.isatty() if args.progress is None else args.progress
+    partial: list[FanoutResult] = []
     common: dict[str, Any] = {
         "users": [f"{args.user_prefix}-{i:04d}" for i in range(args.users)],
         "runs": args.runs,
@@ -330,12 +309,13 @@ async def _fanout(
         "progress": progress,
         # This process exists only for the fan-out, so it may quiet the collector.
         "quiet_gc": True,
+        "on_interrupt": partial.append,
     }
     if args.url:
         token_for, secret = _token_factory(args)
         remove_cassettes(old_cassettes)
-        result = await run_fanout(args.url, token_for=token_for, secrets=(secret,), **common)
-        return result, None
+        fanout = run_fanout(args.url, token_for=token_for, secrets=(secret,), **common)
+        return await interruptible(fanout, partial), None
 
     from netra_diag.emulator import AuthMode, EmulatorConfig, FaultPlan, TimingProfile, run_service
 
@@ -353,7 +333,7 @@ async def _fanout(
     async with run_service(config) as svc:
         if not args.json:
             print(f"embedded service at {svc.url} (auth {args.auth})", flush=True)
-        result = await run_fanout(
+        fanout = run_fanout(
             svc.url,
             token_for=token_for,
             secrets=(secret,),
@@ -361,5 +341,6 @@ async def _fanout(
             labels={"service": "embedded"},
             **common,
         )
+        result = await interruptible(fanout, partial)
         injected = Counter(str(item.fault) for item in svc.fault_log)
     return result, dict(injected)

@@ -25,16 +25,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from netra_diag.errors import NetraDiagError, RecordingError, UsageError
+from netra_diag.errors import NetraDiagError
 from netra_diag.live.auth_verdict import auth_refusal
+from netra_diag.live.fanout_prep import (
+    TokenFactory,
+    cassette_path,
+    check_numbers,
+    display_url,
+    local_secret,
+    local_tokens,
+    premint,
+    record_folder,
+    reserve,
+)
 from netra_diag.live.fanout_result import FanoutResult, build_result
 from netra_diag.live.fanout_rows import (
     RUN_COLUMNS,
@@ -45,6 +54,7 @@ from netra_diag.live.fanout_rows import (
     expected_critical_events,
     failed_run_row,
     full_user_id,
+    interrupted_row,
     not_attempted_row,
     refused_attempts,
     run_row,
@@ -62,7 +72,7 @@ from netra_diag.live.fanout_runtime import (
 from netra_diag.live.handshake import AUTO_ORDER
 from netra_diag.live.records import RunOutcome
 from netra_diag.live.token_facts import forget_prepared, prepare_tokens
-from netra_diag.recording import ReservedCassette, reserve_cassettes
+from netra_diag.recording import ReservedCassette
 from netra_diag.redaction import fingerprint
 from netra_diag.tokens.transports import check_ws_url
 
@@ -82,10 +92,7 @@ __all__ = [
 if TYPE_CHECKING:
     from netra_diag.live.session import Session
 
-TokenFactory = Callable[[str], str]  # token_for(user_id) -> token
 MessageFactory = Callable[[str, int], str]  # message_for(user_id, run_index) -> message text
-
-_FILE_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 # Users released within this many seconds of the start get their first token before the ramp;
 # every token profile lives at least 5 minutes (PROTOCOL.md §3), so none nears its expiry.
 PREMINT_HORIZON_S = 60.0
@@ -121,6 +128,7 @@ async def run_fanout(
     together: bool | None = None,
     quiet_gc: bool = False,
     secrets: Sequence[str] = (),
+    on_interrupt: Callable[[FanoutResult], object] | None = None,
 ) -> FanoutResult:
     """Open one session per user (``users``: a count, or the user ids), release them at ``ramp``
     users per second (``None``: all at once, bounded by ``connect_concurrency``), run
@@ -154,6 +162,11 @@ async def run_fanout(
     ``expected_events`` is the number of critical events one run of the service's script emits,
     when known; otherwise it is inferred per run (:func:`expected_critical_events`). Never
     raises for a user's failure: it is counted.
+
+    ``on_interrupt``: when the fan-out is cancelled once its ramp has begun (Ctrl-C under
+    ``asyncio.run`` cancels the main task), every user stops where it is and closes its session,
+    and this is called with what was measured until then (``FanoutResult.interrupted``: runs
+    done, the run each user had in flight, runs never sent) before the cancellation goes on.
     """
     from tqdm.auto import tqdm
 
@@ -161,25 +174,18 @@ async def run_fanout(
 
     check_ws_url(url)
     user_ids = user_ids_for(users)
-    for name, value in (("run_timeout", run_timeout), ("connect_timeout", connect_timeout)):
-        if not (value > 0 and math.isfinite(value)):
-            raise UsageError(f"{name} must be a positive number of seconds, got {value!r}")
-    if runs < 0:
-        raise UsageError(f"runs must be >= 0, got {runs}")
-    if ramp is not None and not (ramp > 0 and math.isfinite(ramp)):
-        raise UsageError(f"ramp must be a positive number of users per second, got {ramp!r}")
-    if connect_concurrency < 1:
-        raise UsageError(f"connect_concurrency must be >= 1, got {connect_concurrency}")
-    tokens = token_for or _local_tokens()
-    given_secrets = tuple(secrets) if token_for else (*secrets, _local_secret())
+    check_numbers(
+        runs=runs,
+        run_timeout=run_timeout,
+        connect_timeout=connect_timeout,
+        ramp=ramp,
+        connect_concurrency=connect_concurrency,
+    )
+    tokens = token_for or local_tokens()
+    given_secrets = tuple(secrets) if token_for else (*secrets, local_secret())
     if together is None:
         together = ramp is None
-    out_dir = Path(record_dir) if record_dir is not None else None
-    if out_dir is not None:
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"cannot create record directory {out_dir}: {exc.strerror}") from exc
+    out_dir = record_folder(record_dir)
     nofile, _ = raise_nofile_limit(len(user_ids) * _FDS_PER_USER + 64)
 
     loop = asyncio.get_running_loop()
@@ -188,11 +194,11 @@ async def run_fanout(
         for i, u in enumerate(user_ids)
     ]
     prepare_start = loop.time()
-    first_tokens = _premint(states, tokens)
+    first_tokens = premint(states, tokens, PREMINT_HORIZON_S)
     preminted = list(first_tokens.values())
     # What a session works out from its first token (claims, fingerprint, first handshake).
     prepare_tokens(preminted, url, AUTO_ORDER[0] if transport == "auto" else transport)
-    reserved = await _reserve(states, out_dir)
+    reserved = await reserve(states, out_dir)
     t0 = loop.time()
     connect_slots = asyncio.Semaphore(connect_concurrency)
     bar = tqdm(
@@ -219,6 +225,9 @@ async def run_fanout(
     async def one_user(st: UserState) -> None:
         try:
             await _user_body(st)
+        except asyncio.CancelledError:
+            st.interrupted = True  # summarised as stopped by the user, not as failed
+            raise
         except Exception as exc:
             # Not a failure the session reports (those are counted where they happen) but a
             # bug or an untranslated error: one user's crash must not end the other users' runs,
@@ -235,8 +244,8 @@ async def run_fanout(
         st.thread_id = f"thread-{st.user}"
         cassette: Path | ReservedCassette | None = None
         if out_dir is not None:
-            cassette = reserved.get(st.index) or _cassette_path(out_dir, st)
-            st.cassette = str(_cassette_path(out_dir, st))
+            cassette = reserved.get(st.index) or cassette_path(out_dir, st)
+            st.cassette = str(cassette_path(out_dir, st))
         user_labels = {**(labels or {}), "fanout_user": st.user, "fanout_index": str(st.index)}
         first = first_tokens.pop(st.index, None)
         issued: str | None = None
@@ -282,6 +291,17 @@ async def run_fanout(
     async def _run_user(st: UserState, session: Session) -> None:
         concurrency["open"] += 1
         concurrency["peak"] = max(concurrency["peak"], concurrency["open"])
+        try:
+            await _runs_of(st, session)
+        finally:
+            # Everything received, between runs too, where a leaked event may land (on the
+            # socket kept: not the refusals of the transports auto tried before it); after an
+            # interrupt too, so that the partial summary judges what did arrive.
+            st.events.extend(session.own_history)
+            st.bypassed_as = full_user_id(st.bypassed_as, st.events)
+            concurrency["open"] -= 1
+
+    async def _runs_of(st: UserState, session: Session) -> None:
         st.server_user_id = session.user_id
         st.transport = session.transport
         st.refused_first = refused_attempts(session.attempts)
@@ -305,8 +325,13 @@ async def run_fanout(
             message = message_for(st.user, r)
             st.contents.append(message)
             start = loop.time() - t0
+            seen = len(session.history)  # frames are numbered in arrival order from 0
             try:
                 record = await session.run(message, timeout=run_timeout, thread_id=st.thread_id)
+            except asyncio.CancelledError:
+                got = [te for te in session.own_history if te.index >= seen]
+                st.run_rows.append(interrupted_row(st, r, start, got))
+                raise
             except NetraDiagError as exc:
                 st.run_rows.append(failed_run_row(st, r, start, exc, expected_events))
                 counters[type(exc).__name__] += 1
@@ -326,15 +351,20 @@ async def run_fanout(
         # Hold the session open until every user is done, so all of them are concurrent.
         finished_gate.done(st.index)
         await finished_gate.wait()
-        # Everything received, between runs too, where a leaked event may land (on the socket
-        # kept: not the refusals of the transports auto tried before it).
-        st.events.extend(session.own_history)
-        st.bypassed_as = full_user_id(st.bypassed_as, st.events)
-        concurrency["open"] -= 1
 
+    cancelled: asyncio.CancelledError | None = None
     try:
         with collector_quiet(quiet_gc) as gc_pauses:
-            await asyncio.gather(*(one_user(st) for st in states))
+            users_done = [asyncio.create_task(one_user(st)) for st in states]
+            try:
+                await asyncio.gather(*users_done)
+            except asyncio.CancelledError as exc:
+                # gather ends with its first cancelled child: wait for every user to stop and
+                # close its session, so that what each one did is all in its state.
+                await asyncio.wait(users_done)
+                if on_interrupt is None:
+                    raise
+                cancelled = exc
     finally:
         for item in reserved.values():
             item.release()  # a user that never started leaves no hidden file behind
@@ -344,9 +374,9 @@ async def run_fanout(
             await lag_task
         bar.close()
     elapsed = loop.time() - t0
-    return build_result(
+    result = build_result(
         states,
-        url=_display_url(url),
+        url=display_url(url),
         runs=runs,
         expected_events=expected_events,
         errors=counters,
@@ -358,62 +388,9 @@ async def run_fanout(
         peak_concurrent=concurrency["peak"],
         connect_cpu_s=(cpu_connected[0] - cpu_start) if cpu_connected else None,
         prepare_s=t0 - prepare_start,
+        interrupted=cancelled is not None,
     )
-
-
-def _cassette_path(out_dir: Path, st: UserState) -> Path:
-    return out_dir / f"{st.index:05d}-{_FILE_SAFE.sub('_', st.user)}.jsonl"
-
-
-def _premint(states: Sequence[UserState], tokens: TokenFactory) -> dict[int, str]:
-    """First tokens of the users released within ``PREMINT_HORIZON_S``, minted before the ramp so
-    that signing a JWT is not part of the connect being measured. Later users (a long ramp)
-    mint when they connect, so that no token waits long enough to near its expiry. A factory
-    that fails leaves that user to fail (and be counted) when it connects."""
-    out: dict[int, str] = {}
-    for st in states:
-        if st.intended_s <= PREMINT_HORIZON_S:
-            try:
-                tok = tokens(st.user)
-            except Exception:  # reported by the user's own connect, which calls it again
-                continue
-            if isinstance(tok, str) and tok:
-                out[st.index] = tok
-    return out
-
-
-async def _reserve(
-    states: Sequence[UserState], out_dir: Path | None
-) -> dict[int, ReservedCassette]:
-    """Every user's cassette file, created before the ramp in a worker thread (creating files is
-    the costly part of starting a cassette: ``netra_diag.recording_reservations``). If that
-    fails, each user opens its own file as it connects, and reports the failure there."""
-    if out_dir is None or not states:
-        return {}
-    paths = [_cassette_path(out_dir, st) for st in states]
-    try:
-        items = await asyncio.to_thread(reserve_cassettes, paths)
-    except RecordingError:
-        return {}
-    return {st.index: item for st, item in zip(states, items, strict=True)}
-
-
-def _local_secret() -> str:
-    from netra_diag.tokens import LOCAL_DEV_SECRET
-
-    return LOCAL_DEV_SECRET
-
-
-def _local_tokens() -> TokenFactory:
-    from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
-
-    def token_for(user_id: str) -> str:
-        return mint_token(user_id, key=LOCAL_DEV_SECRET, now=time.time())
-
-    return token_for
-
-
-def _display_url(url: str) -> str:
-    from netra_diag.recording_format import redact_url
-
-    return redact_url(url)
+    if cancelled is not None and on_interrupt is not None:
+        on_interrupt(result)
+        raise cancelled
+    return result

@@ -19,16 +19,19 @@ from netra_diag.events.isolation import (
 )
 from netra_diag.live.fanout_judge import contract_errors, exercised, run_error_examples
 from netra_diag.live.fanout_rows import (
+    INTERRUPTED,
     NOT_ATTEMPTED,
+    NOT_SENT,
     RUN_COLUMNS,
     USER_COLUMNS,
     UserState,
+    not_sent_row,
     not_started_row,
     own_threads,
     user_row,
 )
+from netra_diag.live.fanout_text import summary_text
 from netra_diag.live.records import RunOutcome
-from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,6 +56,11 @@ class FanoutResult:
     came from the service's script (``expected_events``) or was inferred from the runs
     themselves. ``elapsed_s`` runs from the start of the ramp; ``prepare_s`` is the time before
     it (first tokens minted and cassette files created, off the connect path).
+
+    ``interrupted``: the fan-out was stopped (Ctrl-C) before every user was done, and this is
+    what was measured until then: the run each user had in flight is ``interrupted`` (what it
+    received is counted, nothing lost), runs never sent are ``not_sent``, and users that had not
+    connected yet are neither connected nor connect failures (error class ``interrupted``).
     """
 
     url: str
@@ -83,6 +91,7 @@ class FanoutResult:
     # Users the server let in as someone other than their token's sub (permissive auth), and
     # the ids it gave them: the tokens were not validated, as probe's auth verdict says.
     bypassed_as: tuple[str, ...] = ()
+    interrupted: bool = False
 
     @property
     def contract_errors(self) -> dict[str, int]:
@@ -96,6 +105,27 @@ class FanoutResult:
         if not len(self.runs):
             return 0
         return int((self.runs["outcome"] == NOT_ATTEMPTED).sum())
+
+    @property
+    def runs_interrupted(self) -> int:
+        """Runs in flight when the fan-out was interrupted."""
+        return self._outcomes(INTERRUPTED)
+
+    @property
+    def runs_not_sent(self) -> int:
+        """Runs never sent because the fan-out was interrupted first."""
+        return self._outcomes(NOT_SENT)
+
+    @property
+    def users_not_started(self) -> int:
+        """Users the interrupt came before they had connected (not connect failures)."""
+        if not len(self.users):
+            return 0
+        stopped = ~self.users["connected"] & (self.users["error_class"] == INTERRUPTED)
+        return int(stopped.sum())
+
+    def _outcomes(self, outcome: str) -> int:
+        return int((self.runs["outcome"] == outcome).sum()) if len(self.runs) else 0
 
     @property
     def sessions_connected(self) -> int:
@@ -126,7 +156,7 @@ class FanoutResult:
         class (``ConnectFailed``: 3): the service down, the wrong port or path, a timeout."""
         if not len(self.users):
             return {}
-        failed = self.users[~self.users["connected"] & self.users["auth_refused"].isna()]
+        failed = self.users[self._not_connected()]
         shown = failed["error_class"].fillna("unknown")
         return {str(k): int(v) for k, v in shown.value_counts().items()}
 
@@ -137,8 +167,15 @@ class FanoutResult:
         upgrade timed out."""
         if not len(self.users):
             return None
-        failed = self.users[~self.users["connected"] & self.users["auth_refused"].isna()]
+        failed = self.users[self._not_connected()]
         return None if failed.empty else f"{failed.iloc[0]['user']}: {failed.iloc[0]['error']}"
+
+    def _not_connected(self) -> pd.Series:
+        """Users that failed to connect: not refused (``auth_refusals``), not stopped by the
+        interrupt before they got to."""
+        users = self.users
+        refused = users["auth_refused"].notna()
+        return ~users["connected"] & ~refused & (users["error_class"] != INTERRUPTED)
 
     @property
     def runs_total(self) -> int:
@@ -170,9 +207,11 @@ class FanoutResult:
 
     @property
     def ok(self) -> bool:
-        """All users connected, every run completed, nothing lost, no contamination."""
+        """All users connected, every run completed, nothing lost, no contamination (never for
+        an interrupted fan-out: it did not do all it was asked)."""
         return (
-            self.sessions_connected == self.n_users
+            not self.interrupted
+            and self.sessions_connected == self.n_users
             and self.runs_completed == self.runs_total
             and self.events_lost == 0
             and not self.contract_errors
@@ -182,6 +221,7 @@ class FanoutResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no DataFrames)."""
         return {
+            "interrupted": self.interrupted,
             "url": self.url,
             "users": self.n_users,
             "runs_per_user": self.n_runs_per_user,
@@ -189,6 +229,9 @@ class FanoutResult:
             "runs_total": self.runs_total,
             "runs_completed": self.runs_completed,
             "runs_not_attempted": self.runs_not_attempted,
+            "runs_interrupted": self.runs_interrupted,
+            "runs_not_sent": self.runs_not_sent,
+            "users_not_started": self.users_not_started,
             "events_received": self.events_received,
             "events_expected": self.events_expected,
             "events_lost": self.events_lost,
@@ -231,94 +274,8 @@ class FanoutResult:
         }
 
     def summary(self) -> str:
-        lost = f"{self.events_lost} of {self.events_expected} expected critical events lost"
-        if not self.expected_known:
-            lost += " (expectation inferred from the runs)"
-        if not self.expected_known and not self.events_expected and not self.events_received:
-            # Nothing to infer from: "0 of 0 lost" read as a clean result.
-            lost = "no run got far enough to say how many were expected"
-        errors = ", ".join(f"{k} ×{v}" for k, v in sorted(self.errors.items())) or "none"
-        skipped = self.runs_not_attempted
-        not_attempted = (
-            f" ({skipped} not attempted: the user's connection had dropped)" if skipped else ""
-        )
-        lines = [
-            f"fan-out {plural(self.n_users, 'user')} × {plural(self.n_runs_per_user, 'run')} "
-            f"against {self.url}",
-            f"  sessions connected: {self.sessions_connected}/{self.n_users} "
-            f"({self.connect_rate:.0f}/s over {self.connect_phase_s:.2f} s; "
-            f"{self.peak_concurrent} open at once)",
-            f"  runs completed:     {self.runs_completed}/{self.runs_total}" + not_attempted,
-            f"  events:             {self.events_received} critical received; {lost}",
-            f"  errors by class:    {errors}",
-            *(f"    e.g. {example[:300]}" for example in run_error_examples(self.runs).values()),
-            *(f"    e.g. {example[:300]}" for example in self.contract_examples.values()),
-            *self._connect_lines(),
-            *self._auth_lines(),
-            *self._bypass_lines(),
-            *self._fallback_lines(),
-            *("  " + line for line in self.isolation.summary().splitlines()),
-            f"  elapsed:            {self.elapsed_s:.2f} s"
-            + (f" (+ {self.prepare_s:.2f} s preparing)" if self.prepare_s >= 0.005 else ""),
-        ]
-        if self.loop_lag_ms:
-            gc_max = self.gc_pauses_ms.get("max", 0.0)
-            lines.append(
-                f"  client stalls:      event-loop lag p99 {self.loop_lag_ms.get('p99', 0):.1f} ms"
-                f" (max {self.loop_lag_ms.get('max', 0):.1f}), longest GC pause {gc_max:.1f} ms"
-            )
-        if self.record_dir:
-            lines.append(f"  cassettes:          {self.record_dir}")
-        return "\n".join(lines)
-
-    def _bypass_lines(self) -> list[str]:
-        if not self.bypassed_as:
-            return []
-        ids = sorted(set(self.bypassed_as))
-        shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-        return [
-            f"  auth bypassed:      {len(self.bypassed_as)} of {self.n_users} users were let in "
-            f"as someone other than their token's sub ({shown}): permissive auth (DEMO/RELAXED/"
-            "EMERGENCY) did not validate the tokens, so the run proves nothing about them"
-        ]
-
-    def _fallback_lines(self) -> list[str]:
-        if not self.fallback_users:
-            return []
-        how = ", ".join(f"{k} ×{v}" for k, v in sorted(self.fallback_refusals.items()))
-        return [
-            f"  auto fallback:      {self.fallback_users} of {self.n_users} users got in only "
-            f"after the server refused another transport ({how}): a transport this service "
-            "does not take, or credentials refused now and then; the sessions were judged on "
-            "the transport kept"
-        ]
-
-    def _connect_lines(self) -> list[str]:
-        failures = self.connect_failures
-        if not failures:
-            return []
-        how = ", ".join(f"{k} ×{v}" for k, v in sorted(failures.items()))
-        lines = [f"  not connected:      {sum(failures.values())} of {self.n_users} users ({how})"]
-        example = self.connect_failed_example
-        if example:
-            lines.append(f"    e.g. {example[:600]}")
-        return lines
-
-    def _auth_lines(self) -> list[str]:
-        refusals = self.auth_refusals
-        if not refusals:
-            return []
-        n = sum(refusals.values())
-        how = ", ".join(f"{k} ×{v}" for k, v in sorted(refusals.items()))
-        lines = [
-            f"  auth failed:        {n} of {self.n_users} users: the server refused the "
-            f"credentials ({how}); check the secret, --profile and claims "
-            "(netra-diag token verify)"
-        ]
-        example = self.auth_refused_example
-        if example:
-            lines.append(f"    e.g. {example[:600]}")
-        return lines
+        """The plain-text summary ``netra-diag fanout`` prints (``live.fanout_text``)."""
+        return summary_text(self)
 
 
 def build_result(
@@ -336,17 +293,26 @@ def build_result(
     peak_concurrent: int,
     connect_cpu_s: float | None,
     prepare_s: float = 0.0,
+    interrupted: bool = False,
 ) -> FanoutResult:
-    """The DataFrames, totals and isolation verdict from every user's tally."""
+    """The DataFrames, totals and isolation verdict from every user's tally (``interrupted``:
+    stopped before every user was done; see ``FanoutResult``)."""
     import pandas as pd
 
     user_rows: list[dict[str, Any]] = []
     run_rows: list[dict[str, Any]] = []
     for st in states:
+        stopped = st.interrupted and st.connected_s is None and st.error_class is None
         user_rows.append(user_row(st))
+        if stopped:  # not a failure to connect: the user never got to
+            user_rows[-1].update(error_class=INTERRUPTED, error="interrupted before it connected")
         rows = st.run_rows or []
-        if st.connected_s is None:
+        if stopped:
+            rows = [not_sent_row(st, r) for r in range(runs)]
+        elif st.connected_s is None:
             rows = [not_started_row(st, r, expected_events) for r in range(runs)]
+        elif len(rows) < runs and st.interrupted:
+            rows = rows + [not_sent_row(st, r) for r in range(len(rows), runs)]
         elif len(rows) < runs:
             rows = rows + [not_started_row(st, r, expected_events) for r in range(len(rows), runs)]
         run_rows.extend(rows)
@@ -405,4 +371,5 @@ def build_result(
         bypassed_as=tuple(st.bypassed_as for st in states if st.bypassed_as is not None),
         fallback_users=sum(1 for st in states if st.refused_first),
         fallback_refusals=fallback_refusals,
+        interrupted=interrupted,
     )

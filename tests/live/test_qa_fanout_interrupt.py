@@ -1,9 +1,11 @@
-"""Ctrl-C during ``netra-diag fanout --record DIR``: exit 130 and a line naming the folder whose
-cassettes hold what was recorded, as ``fanout --help`` says. A real process and a real SIGINT,
-the embedded reference service on loopback."""
+"""Ctrl-C during ``netra-diag fanout``: the summary of what was measured until then, marked
+INTERRUPTED, exit 130, and with --record a line naming the folder whose cassettes hold what was
+recorded, as ``fanout --help`` says. A real process and a real SIGINT, the embedded reference
+service on loopback."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,34 +21,63 @@ CLI = str(Path(sys.executable).with_name("netra-diag"))
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process")
 
 
-def test_ctrl_c_names_the_cassettes_kept(tmp_path: Path) -> None:
-    record = tmp_path / "cassettes"
-    # Realistic pace: five runs of a few seconds each, still going when the signal comes.
-    argv = [CLI, "fanout", "--users", "3", "--runs", "5", "--time-scale", "1"]
+def _interrupt_under_way(argv: list[str], record: Path) -> tuple[int, str, str]:
+    """Run ``netra-diag fanout ARGV --record RECORD``, SIGINT it once a cassette holds an agent
+    event (the runs under way), and return its exit status, stdout and stderr."""
     child = subprocess.Popen(
-        [*argv, "--record", str(record), "--no-progress"],
+        [CLI, "fanout", *argv, "--record", str(record), "--no-progress"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
         deadline = time.monotonic() + scaled(60)
-        # Under way once a cassette holds an agent event.
         while not any("agent_started" in p.read_text() for p in record.glob("*.jsonl")):
             assert child.poll() is None, child.communicate()
             assert time.monotonic() < deadline, "no run started"
             time.sleep(0.1)
         child.send_signal(signal.SIGINT)
-        _, err = child.communicate(timeout=scaled(30))
+        out, err = child.communicate(timeout=scaled(30))
     finally:
         if child.poll() is None:
             child.kill()
             child.communicate()
-    assert child.returncode == 130, err
-    assert f"the cassettes recorded so far are in {record}" in err
+    return child.returncode, out, err
+
+
+# Realistic pace: five runs of a few seconds each, still going when the signal comes.
+SLOW = ["--users", "3", "--runs", "5", "--time-scale", "1"]
+
+
+def test_ctrl_c_summarises_what_was_measured(tmp_path: Path) -> None:
+    # Ctrl-C used to print only 'interrupted': nothing of the runs done or under way.
+    record = tmp_path / "cassettes"
+    code, out, err = _interrupt_under_way(SLOW, record)
+    assert code == 130, err
+    lines = out.splitlines()
+    head = next(line for line in lines if line.startswith("fan-out 3 users × 5 runs"))
+    assert "INTERRUPTED (Ctrl-C) after" in head, out
+    runs = next(line for line in lines if line.startswith("  runs completed:"))
+    assert "in flight when interrupted" in runs, out
+    assert lines[-1] == "exit code 130 (interrupted)", out
+    assert err.strip().splitlines()[-1] == (
+        f"interrupted: summary of what was measured until then; "
+        f"the cassettes recorded so far are in {record}"
+    )
     assert "Traceback" not in err
-    assert "eyJ" not in err
+    assert "eyJ" not in out + err
     assert len(list(record.glob("*.jsonl"))) == 3
+
+
+def test_ctrl_c_with_json_accounts_for_every_run(tmp_path: Path) -> None:
+    code, out, err = _interrupt_under_way([*SLOW, "--json"], tmp_path / "cassettes")
+    assert code == 130, err
+    doc = json.loads(out)
+    assert doc["interrupted"] is True and doc["exit_code"] == 130
+    assert doc["runs_interrupted"] >= 1, doc
+    done = ("runs_completed", "runs_not_attempted", "runs_interrupted", "runs_not_sent")
+    failed = sum(doc["errors"].values())  # each run that failed, once by its class
+    assert sum(doc[k] for k in done) + failed == doc["runs_total"] == 15, doc
 
 
 def test_help_documents_the_interrupt() -> None:
