@@ -23,10 +23,10 @@ __all__ = ["contract_errors", "cut_short", "exercised", "run_error_examples"]
 
 # What the contract says of a run that stopped early, whatever stopped it: no terminal event, a
 # tool still running, required event types never sent (said of the whole run, no event named).
-# For a run the fan-out counts as closed (by its code: "closed 1006") or interrupted, these only
-# repeat that, and would count one dropped connection as four errors.
+# For a run the fan-out counts as closed (by its code: "closed 1006"), timed out or interrupted,
+# these only repeat that, and would count one dropped connection as four errors.
 _CUT_RULES = frozenset({Rule.NO_TERMINAL, Rule.UNFINISHED_TOOL, Rule.MISSING_EVENT})
-_CUT_OUTCOMES = frozenset({str(RunOutcome.CLOSED), INTERRUPTED})
+_CUT_OUTCOMES = frozenset({str(RunOutcome.CLOSED), str(RunOutcome.TIMEOUT), INTERRUPTED})
 
 
 def contract_errors(
@@ -64,8 +64,8 @@ def contract_errors(
 
 
 def _cut_runs(st: UserState) -> set[str]:
-    """The run ids of this user's runs that a close or the interrupt cut short (a run cut before
-    its first event has no id, and no run the contract could judge either)."""
+    """The run ids of this user's runs that a close, a timeout or the interrupt cut short (a run
+    cut before its first event has no id, and no run the contract could judge either)."""
     return {
         str(row["run_id"])
         for row in st.run_rows
@@ -74,8 +74,8 @@ def _cut_runs(st: UserState) -> set[str]:
 
 
 def cut_short(found: Finding, cut: set[str]) -> bool:
-    """Whether ``found`` only says that one of the ``cut`` runs stopped early: the close or the
-    interrupt that cut it is counted already. A step missing between two events that did arrive
+    """Whether ``found`` only says that one of the ``cut`` runs stopped early: the close, timeout
+    or interrupt that cut it is counted already. A step missing between two events that did arrive
     (a ``missing_event`` naming them) was lost before the cut, and still counts."""
     if found.run is None or found.rule not in _CUT_RULES:
         return False

@@ -117,3 +117,14 @@ def test_only_what_the_cut_explains_is_left_out() -> None:
     assert not cut_short(found(Rule.MISSING_EVENT, indices=(3, 5)), {"run-1"})
     assert not cut_short(found(Rule.OVERSIZED_FRAME), {"run-1"})
     assert not cut_short(found(Rule.NO_TERMINAL, other), {"run-1"})
+
+
+async def test_a_timed_out_run_is_counted_once_as_a_timeout() -> None:
+    # The same double count as a close: 'timeout' and again 'contract: no_terminal' (and
+    # unfinished_tool) for the run the client stopped waiting for.
+    async with run_service(config("stall")) as svc:
+        result = await run_fanout(
+            svc.url, users=4, runs=1, expected_events=EXPECTED, progress=False, run_timeout=0.5
+        )
+    assert result.errors == {"timeout": 4}, result.summary()
+    assert exit_code_for(result) is ExitCode.TIMEOUT
