@@ -44,7 +44,9 @@ Prints: sessions connected, runs completed (and runs not attempted because the u
 connection had dropped), critical events lost (expected vs received), errors by class (a close
 by its code, "closed 1011"; a failed run's class with the first such run's error; the event
 contract's errors over every frame each session received on the socket it kept, as probe and
-trace judge them, "contract: oversized_frame", with an example), users that could not connect
+trace judge them, "contract: oversized_frame", with an example; a run cut by a close or a
+timeout is counted once, by that class, not again as the findings that only say it stopped:
+no_terminal, unfinished_tool, event types never sent), users that could not connect
 ("not connected", with the first one's error) or whose credentials were refused ("auth
 failed") or not validated ("auth bypassed"), users that --transport auto got in only after
 other transports were refused ("auto fallback", not an error by itself), the isolation verdict

@@ -4,6 +4,7 @@ Against the embedded reference service on a loopback port, with faults injected.
 
 from __future__ import annotations
 
+import pytest
 from timeouts import scaled
 
 from netra_diag.cli.exit_codes import ExitCode
@@ -128,3 +129,12 @@ async def test_a_timed_out_run_is_counted_once_as_a_timeout() -> None:
         )
     assert result.errors == {"timeout": 4}, result.summary()
     assert exit_code_for(result) is ExitCode.TIMEOUT
+
+
+def test_help_says_a_cut_run_is_counted_once(capsys: pytest.CaptureFixture[str]) -> None:
+    from netra_diag.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["fanout", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "a run cut by a close or a timeout is counted once, by that class" in text
