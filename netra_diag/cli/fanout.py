@@ -56,14 +56,15 @@ from its fault log, to set against what was found).
 
 exit codes: 0 ok, 2 usage error, 3 contamination, authentication refused (close 1008, any
 close right after AUTH_FAILED, HTTP 401/403) or bypassed (users let in under ids other than
-their token's sub: demo-user-001, relaxed_<n>), events lost, runs ended by agent error or close,
-contract errors (unusable or oversized frames, events after the terminal one), or isolation
-not judgeable because users share one server id (auth bypass), 4 runs timed out, 5 users
-could not connect, 130 interrupted (Ctrl-C): the summary covers what was measured until then,
-its first line says INTERRUPTED (a run in flight counts what it received and loses nothing,
-runs never sent are "not sent", users not connected yet are no connect failures; --json has
-"interrupted": true), 143 terminated (SIGTERM): no summary is printed. With --record the last
-line names the folder, whose cassettes hold everything received until then
+their token's sub: demo-user-001, relaxed_<n>), events lost, runs ended by agent error or a
+close frame (1011), contract errors (unusable or oversized frames, events after the terminal
+one), or isolation not judgeable because users share one server id (auth bypass), 4 runs timed
+out, 5 users could not connect or lost the connection (1006: no close frame), as probe says,
+130 interrupted (Ctrl-C): the summary covers what was measured until then, its first line
+says INTERRUPTED (a run in flight counts what it received and loses nothing, runs never sent
+are "not sent", users not connected yet are no connect failures; --json has "interrupted":
+true), 143 terminated (SIGTERM): no summary is printed. With --record the last line names
+the folder, whose cassettes hold everything received until then
 
 --record DIR refuses a folder that already holds cassettes (*.jsonl) from an earlier run,
 naming how many (exit 2): the two runs would be read as one. --overwrite removes them first.
@@ -194,8 +195,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def exit_code_for(result: FanoutResult) -> ExitCode:
     """The most important failure class first: contamination, refused credentials (1008,
-    HTTP 401/403), connects, timeouts, then lost events / bad runs / contract errors in the
-    frames received / unjudgeable isolation."""
+    HTTP 401/403), connects and connections lost (1006), timeouts, then lost events / bad runs
+    / contract errors in the frames received / unjudgeable isolation."""
     verdict = result.isolation.verdict.value
     if verdict == "contaminated":
         return ExitCode.CONTRACT
@@ -204,6 +205,8 @@ def exit_code_for(result: FanoutResult) -> ExitCode:
     if result.bypassed_as:  # let in unvalidated (probe's BYPASS): nothing about tokens proven
         return ExitCode.CONTRACT
     if result.sessions_connected < result.n_users:
+        return ExitCode.CONNECTION
+    if _connections_lost(result):  # dropped without a close frame: not the event contract
         return ExitCode.CONNECTION
     outcomes = result.runs["outcome"].value_counts().to_dict() if len(result.runs) else {}
     if outcomes.get("timeout", 0):
@@ -215,6 +218,17 @@ def exit_code_for(result: FanoutResult) -> ExitCode:
     if verdict == "cannot judge" and result.isolation.shared_ids:
         return ExitCode.CONTRACT
     return ExitCode.OK
+
+
+def _connections_lost(result: FanoutResult) -> int:
+    """Runs cut by a connection dropped without a close frame (1006), which ``probe`` calls a
+    connection lost (exit 5) as well."""
+    from netra_diag.closecodes import ABNORMAL_CLOSURE
+
+    runs = result.runs
+    if not len(runs):
+        return 0
+    return int(((runs["outcome"] == "closed") & (runs["close_code"] == ABNORMAL_CLOSURE)).sum())
 
 
 def _token_factory(args: argparse.Namespace, secret: str | None = None) -> tuple[Any, str]:

@@ -98,6 +98,8 @@ async def test_a_run_cut_by_1006_is_counted_once_as_closed() -> None:
     assert sum(outcomes.values()) == result.runs_total
     text = result.summary()
     assert "contract:" not in text and f"{closed} ×4" in text, text
+    # a connection lost, as probe says of the same close (exit 5), not a contract problem
+    assert exit_code_for(result) is ExitCode.CONNECTION
 
 
 def test_only_what_the_cut_explains_is_left_out() -> None:
