@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from netra_diag.errors import ReportParseError, UsageError
+from netra_diag.errors import UsageError
 from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.align import align_names
 from netra_diag.suites.background import SPAWN_MIN_BYTES
@@ -32,25 +32,26 @@ from netra_diag.suites.flaky import (
 from netra_diag.suites.gc_pause import pause_gc
 from netra_diag.suites.junit_cases import FailureSink
 from netra_diag.suites.links import Recording, find_recordings, link_recordings
-from netra_diag.suites.merge import expand_paths, load_results
+from netra_diag.suites.merge import load_results
 from netra_diag.suites.model import SuiteRun
 from netra_diag.suites.remediation import SuiteStatus, suite_statuses, tally_suites
 from netra_diag.suites.signatures import use_environment_secrets
 from netra_diag.suites.signing import Signing
+from netra_diag.suites.triage_inputs import (
+    History,
+    ReadProgress,
+    ReadProgressCounter,
+    Results,
+    check_history,
+    check_results,
+    file_sizes,
+    given_paths,
+    result_files,
+)
 from netra_diag.suites.vacuous import EVENTS_PROPERTY, VacuousSignal, find_vacuous
 from netra_diag.wording import plural
 
 __all__ = ["EVENTS_PROPERTY", "Finding", "ReadProgress", "TriageReport", "triage"]
-
-# A test (or the pytest plugin) may record the event types its session observed as a JUnit
-# property with this name, comma-separated; triage then knows which critical events were seen.
-
-Results = SuiteRun | str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
-# Told, before each file is read, of its path, the bytes read so far and the bytes to read in
-# all (results, baseline and history); once more at the end with "" and done == total.
-ReadProgress = Callable[[str, int, int], None]
-# Earlier runs: a folder of them, or each one (a parsed run, a results file, a folder of shards).
-History = str | os.PathLike[str] | Sequence[SuiteRun | str | os.PathLike[str]]
 
 
 @dataclass(frozen=True)
@@ -169,49 +170,6 @@ def _load(
 _FORK_MIN_BYTES = 4 << 20
 
 
-def _files(results: Results | None) -> list[Path]:
-    """The files ``results`` names (none for a run already read)."""
-    if results is None or isinstance(results, SuiteRun):
-        return []
-    try:
-        return expand_paths([results] if isinstance(results, str | os.PathLike) else results)
-    except (OSError, ReportParseError):
-        return []  # reading will say what is wrong
-
-
-def _given(results: Results) -> list[str | os.PathLike[str]]:
-    """The files and folders ``results`` names, as given (none for a run already read)."""
-    if isinstance(results, SuiteRun):
-        return []
-    return [results] if isinstance(results, str | os.PathLike) else list(results)
-
-
-def _sizes(files: Sequence[Path]) -> dict[Path, int]:
-    sizes = {}
-    for f in files:
-        with contextlib.suppress(OSError):  # reading will say what is wrong
-            sizes[f] = f.stat().st_size
-    return sizes
-
-
-class _Progress:
-    """Turns ``load_results``' "about to read this file" into ``ReadProgress`` calls."""
-
-    def __init__(self, report: ReadProgress, files: list[Path], sizes: dict[Path, int]) -> None:
-        self._report, self._sizes = report, sizes
-        self.total = sum(sizes.get(f, 0) for f in files)  # (a file may be read twice)
-        self.done = 0
-        self._pending = 0  # the size of the file being read
-
-    def __call__(self, path: Path) -> None:
-        self.done += self._pending
-        self._pending = self._sizes.get(path, 0)
-        self._report(str(path), self.done, self.total)
-
-    def finish(self) -> None:
-        self._report("", self.total, self.total)
-
-
 def _observed_events(
     run: SuiteRun, recordings: Mapping[str, Sequence[Recording]]
 ) -> tuple[str, ...] | None:
@@ -232,36 +190,6 @@ def _observed_events(
     return tuple(e for e in CRITICAL_EVENTS if e in seen)
 
 
-def _is_path(value: object) -> bool:
-    return isinstance(value, str | os.PathLike)
-
-
-def _check_results(name: str, value: object) -> None:
-    if isinstance(value, SuiteRun) or _is_path(value):
-        return
-    if isinstance(value, Sequence) and not isinstance(value, bytes) and all(map(_is_path, value)):
-        return
-    raise UsageError(
-        f"triage: {name} must be a results file or folder, a list of them, or a SuiteRun; got "
-        + type(value).__name__
-    )
-
-
-def _check_history(value: object) -> None:
-    if _is_path(value):
-        return
-    if (
-        isinstance(value, Sequence)
-        and not isinstance(value, bytes)
-        and all(isinstance(run, SuiteRun) or _is_path(run) for run in value)
-    ):
-        return
-    raise UsageError(
-        "triage: history must be a folder of earlier runs, or a list of them (each a SuiteRun, "
-        "a results file or a folder of shards); got " + type(value).__name__
-    )
-
-
 def triage(
     results: Results,
     baseline: Results | None = None,
@@ -279,16 +207,16 @@ def triage(
     ``progress``: told of each file as it is read (``ReadProgress``).
     Arguments of the wrong type raise ``UsageError`` naming the argument.
     """
-    _check_results("results", results)
+    check_results("results", results)
     if baseline is not None:
-        _check_results("baseline", baseline)
+        check_results("baseline", baseline)
     if recordings is not None and not isinstance(recordings, str | os.PathLike | Mapping):
         raise UsageError(
             "triage: recordings must be a directory or find_recordings()' result, got "
             + type(recordings).__name__
         )
     if history is not None:
-        _check_history(history)
+        check_history(history)
     with pause_gc():  # see netra_diag.suites.gc_pause: a tenth of the time on 100k-case runs
         use_environment_secrets()  # (before any helper is forked: it inherits them)
         return _triage(results, baseline, recordings, history, progress)
@@ -303,22 +231,22 @@ def _triage(
 ) -> TriageReport:
     # Signing the failures is the largest piece of work after reading: for large results it
     # goes on in a child process, on the other core, as the reader finds them.
-    files = _files(results)
-    sizes = _sizes(files)
+    files = result_files(results)
+    sizes = file_sizes(files)
     size = sum(sizes.values())
     tracker = None
     if progress is not None:
-        files += _files(baseline)
+        files += result_files(baseline)
         if isinstance(history, str | os.PathLike):
             with contextlib.suppress(OSError):  # reading will say what is wrong
-                files += _files(history_entries(history, besides=_given(results)))
+                files += result_files(history_entries(history, besides=given_paths(results)))
         elif history is not None:
-            files += _files([run for run in history if not isinstance(run, SuiteRun)])
+            files += result_files([run for run in history if not isinstance(run, SuiteRun)])
         if isinstance(recordings, str | os.PathLike) and os.path.isdir(recordings):
             # (reading cassettes, their contracts checked, can take longer than the results)
             files += sorted(Path(recordings).rglob("*.jsonl"))
-        sizes.update(_sizes([f for f in files if f not in sizes]))
-        tracker = _Progress(progress, files, sizes)
+        sizes.update(file_sizes([f for f in files if f not in sizes]))
+        tracker = ReadProgressCounter(progress, files, sizes)
     signing = Signing(
         fork=size >= _FORK_MIN_BYTES,
         spawn=size >= SPAWN_MIN_BYTES,
@@ -359,7 +287,7 @@ def _triage_signing(
     flakiness = None
     if history is not None:
         if isinstance(history, str | os.PathLike):
-            runs, order = ordered_history(history, besides=_given(results), on_file=on_file)
+            runs, order = ordered_history(history, besides=given_paths(results), on_file=on_file)
             notes += [order] if order else []
         else:  # (runs given one by one are taken in the order given)
             runs = [
