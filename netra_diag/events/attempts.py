@@ -182,37 +182,37 @@ def kept_index(attempts: Sequence[Attempt]) -> int:
     return kept
 
 
+def _socket_openings(marks: Sequence[Any]) -> list[list[Attempt]]:
+    """Each opening as the attempts that opened a socket: the contract judges frames and closes,
+    and an attempt without a socket (a ticket request that failed) has none of its own; the
+    marks of that request say how it failed."""
+    return [[a for a in attempts if a.socket] for attempts in openings(marks)]
+
+
 def abandoned_attempt_windows(marks: Sequence[Any]) -> tuple[tuple[float, float], ...]:
     """``(start, end)`` client times (seconds) of every attempt an opening did not keep, for
     openings where some attempt connected and was kept; an opening whose every attempt failed
-    keeps them all (they are how the session ended). An attempt without a socket has no window:
-    no frames of its own."""
+    keeps them all (they are how the session ended). Attempts without a socket take no part."""
     windows: list[tuple[float, float]] = []
-    for attempts in openings(marks):
-        if len(attempts) < 2:
-            continue
+    for attempts in _socket_openings(marks):
         kept = kept_index(attempts)
-        if kept < 0:
+        if len(attempts) < 2 or kept < 0:
             continue
         windows.extend(
-            (a.start, a.end)
-            for i, a in enumerate(attempts)
-            if i != kept and a.end is not None and a.socket
+            (a.start, a.end) for i, a in enumerate(attempts) if i != kept and a.end is not None
         )
     return tuple(windows)
 
 
 def failed_openings(marks: Sequence[Any]) -> list[list[Attempt]]:
     """The openings none of whose recorded attempts connected (each finished: it has its
-    ``transport_attempt`` mark), each as the attempts that opened a socket; attempts without one
-    (a ticket request that failed) are left to the marks that say how they failed, and an
-    opening of nothing else is not listed."""
-    found = []
-    for attempts in openings(marks):
-        with_socket = [a for a in attempts if a.socket]
-        if with_socket and all(a.settled for a in with_socket) and kept_index(with_socket) < 0:
-            found.append(with_socket)
-    return found
+    ``transport_attempt`` mark), each as the attempts that opened a socket; an opening of none
+    (only a ticket request that failed) is not listed."""
+    return [
+        attempts
+        for attempts in _socket_openings(marks)
+        if attempts and all(a.settled for a in attempts) and kept_index(attempts) < 0
+    ]
 
 
 def in_windows(t: float, windows: Sequence[tuple[float, float]]) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from netra_diag.events.attempts import (
+    abandoned_attempt_windows,
     failed_openings,
     kept_index,
     openings,
@@ -128,3 +129,13 @@ def test_latency_and_events_see_the_same_openings() -> None:
         AttemptRole.FOLDED,
         AttemptRole.FOLDED,
     ]
+
+
+def test_an_attempt_without_a_socket_neither_is_kept_nor_hides_a_refusal() -> None:
+    marks = [
+        *_attempt(0, "header", 1, "closed", close_code=1008),
+        Mark("transport_attempt", 1.0, {"transport": "ticket", "outcome": "validated"}),
+    ]
+    assert abandoned_attempt_windows(marks) == ()
+    (failed,) = failed_openings(marks)
+    assert [a.transport for a in failed] == ["header"]
