@@ -17,6 +17,7 @@ from netra_diag.suites.categories import Category, category_label
 from netra_diag.suites.model import FAILING, Counts, suite_label
 from netra_diag.suites.phases import Phase
 from netra_diag.suites.remediation import SuiteStatus
+from netra_diag.suites.subtests import noted_summary
 from netra_diag.suites.vacuous import OUTPUT_SAYS, VacuousKind, VacuousSignal
 from netra_diag.wording import plural
 
@@ -278,7 +279,11 @@ def _spread_over_suites(report: TriageReport, ranked: Sequence[SuiteStatus]) -> 
         # (a comma, not "; ": the headline joins its findings with semicolons)
         f"{passed} of {total} tests pass, failures spread over {len(failing)} of "
         f"{len(ranked)} suites alike ({rates} pass)",
-        counts.summary(),
+        noted_summary(
+            counts,
+            sum(s.failed_subtests for s in ranked),
+            sum(s.tests_with_failed_subtests for s in ranked),
+        ),
         kind="suite",
     )
 

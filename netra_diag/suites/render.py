@@ -17,7 +17,7 @@ from netra_diag.redaction import environment_secrets, scrub_shown
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.model import suite_label
 from netra_diag.suites.render_dict import report_to_dict
-from netra_diag.suites.subtests import subtests_note
+from netra_diag.suites.subtests import noted_summary
 from netra_diag.suites.vacuous import VACUOUS_LABELS, VacuousSignal
 from netra_diag.wording import plural
 
@@ -36,17 +36,11 @@ def _list(items: Sequence[str], limit: int) -> str:
 def _run_line(report: TriageReport) -> str:
     run = report.current
     files = ", ".join(run.sources[:3]) + (" …" if len(run.sources) > 3 else "")
-    summary = run.counts.summary()
-    failed = run.counts.failed
-    note = subtests_note(
-        failed,
+    summary = noted_summary(
+        run.counts,
         sum(s.failed_subtests for s in report.suites),
         sum(s.tests_with_failed_subtests for s in report.suites),
     )
-    head = f"{failed} failed"
-    if note and summary.startswith(head):
-        # ("1 test …: 2 failed" said nothing of the subtest pytest counts as a failure)
-        summary = f"{head} ({note}){summary[len(head) :]}"
     return f"{plural(len(run.rows), 'test')} from {files} [{run.fmt}]: {summary}"
 
 

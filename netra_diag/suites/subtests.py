@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from netra_diag.suites.model import Outcome
+from netra_diag.suites.model import Counts, Outcome
 from netra_diag.wording import plural
 
-__all__ = ["failed_subtests", "subtests_note"]
+__all__ = ["failed_subtests", "noted_summary", "subtests_note"]
 
 _FAILED = Outcome.FAILED
 _PASSED = Outcome.PASSED
@@ -46,3 +46,15 @@ def subtests_note(failed: int, subtests: int, tests: int) -> str:
     parts = [plural(itself, "test")] if itself > 0 else []
     parts.append(plural(subtests, "subtest") + of)
     return ", ".join(parts)
+
+
+def noted_summary(counts: Counts, subtests: int, tests: int) -> str:
+    """``counts.summary()`` with its "failed" explained when some are failed subtests:
+    "2 failed (1 test, 1 subtest), 3 passed" ("2 failed" of one test said nothing of the
+    subtest pytest counts as a failure)."""
+    summary = counts.summary()
+    note = subtests_note(counts.failed, subtests, tests)
+    head = f"{counts.failed} failed"
+    if note and summary.startswith(head):
+        return f"{head} ({note}){summary[len(head) :]}"
+    return summary

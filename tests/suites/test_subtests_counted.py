@@ -113,3 +113,19 @@ def test_subtests_note() -> None:
     assert subtests_note(3, 0, 0) == ""
     assert subtests_note(2, 2, 1) == "2 subtests of 1 test"  # unittest: the test passed
     assert subtests_note(5, 1, 1) == "4 tests, 1 subtest of 1 test"  # 3 more plain failures
+
+
+def test_failures_spread_over_suites_say_which_are_subtests(tmp_path: Path) -> None:
+    # Three modules failing alike lead with the run's own count ("failures spread over 3 of 3
+    # suites alike"), whose "failed" pytest counted with the subtests.
+    if pytest.version_tuple < (9,):
+        pytest.skip("the subtests fixture is pytest 9's")
+    module = SUITE + "\n\ndef test_connects():\n    pass\n"
+    for name in ("auth", "stream"):
+        (tmp_path / f"case_{name}.py").write_text(module, encoding="utf-8")
+    stdout = run_case_module(tmp_path, "tools", module, f"--junitxml={tmp_path / 'j.xml'}")
+    said = parse_pytest_summary(stdout)
+    assert said["failed"] == 6 and said["passed"] == 3, stdout
+    report = triage(tmp_path / "j.xml")
+    spread = next(f for f in report.findings if "spread over 3 of 3 suites" in f.phrase)
+    assert spread.detail.startswith("6 failed (3 tests, 3 subtests)"), spread.detail
