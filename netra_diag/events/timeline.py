@@ -121,6 +121,7 @@ class TimelineBuilder:
                 )
             )
         self._last_frame = te
+        self._connects.received(te.t)
         if te.type == "connection_established":
             closed += self._connects.established(te.t, (te.index,), first=not self._connected)
             self._connected = True

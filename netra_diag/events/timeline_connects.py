@@ -10,6 +10,14 @@ or the end of the stream (the upgrade is then all there is to say). A refused at
 upgrade at all (HTTP 403, no answer) is drawn from its ``connect_start`` to its mark, so every
 attempt a session made shows on its timeline.
 
+The reader stamps each frame when it arrives, the ``upgrade_done`` mark is written when the
+client's ``connect()`` returns; the service sends its welcome right after the 101, so the welcome
+is often stamped *before* that mark (PROTOCOL.md §3). As in ``latency.phase_scanner``, an
+attempt's upgrade is therefore the earliest of its ``upgrade_done`` mark and its first incoming
+frame, and a welcome that comes before the mark is held until the mark (or the attempt's end):
+either order gives one connect span, ``connect (HTTP 101)`` up to the upgrade, then *auth* up to
+the welcome (0 ms when the welcome came first).
+
 A refused attempt's span is labelled ``connect (refused): TRANSPORT HOW``, and the charts and the
 trace export name it :data:`REFUSED_CONNECT` (:func:`is_refused_connect`). Pure.
 """
@@ -17,7 +25,7 @@ trace export name it :data:`REFUSED_CONNECT` (:func:`is_refused_connect`). Pure.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from netra_diag.events.attempts import REFUSED_OUTCOMES
@@ -52,14 +60,28 @@ def _refusal(data: Mapping[str, Any]) -> str:
     return " ".join(how)
 
 
+@dataclass(frozen=True)
+class _Welcome:
+    """The latest attempt's ``connection_established`` (frame ``indices``); ``first``: the
+    session's first; ``drawn``: its *connect/auth* span was drawn at once (no ``connect_start``,
+    so no attempt whose ``upgrade_done`` could still come)."""
+
+    t: float
+    indices: tuple[int, ...]
+    first: bool
+    drawn: bool
+
+
 class ConnectSpans:
-    """Connect spans from the lifecycle marks of a session, fed in time order; each method
-    returns the spans it closed."""
+    """Connect spans from the lifecycle marks and incoming frames of a session, fed in time or
+    arrival order; each method returns the spans it closed."""
 
     def __init__(self) -> None:
         self._start: float | None = None  # the latest attempt's connect_start
-        self._upgraded_at: float | None = None  # the latest upgrade_done (auth starts there)
-        self._held: Span | None = None  # the latest upgrade, until its attempt's end is known
+        self._upgraded_at: float | None = None  # the latest attempt's upgrade (auth starts there)
+        self._first_in: float | None = None  # the latest attempt's first incoming frame
+        self._welcome: _Welcome | None = None  # the latest attempt's welcome
+        self._held: Span | None = None  # the latest attempt's span, until its end is known
         self._status: int | None = None  # the HTTP status of that upgrade
         self._drawn = True  # the latest attempt has its span (held or released)
 
@@ -73,16 +95,36 @@ class ConnectSpans:
         """A ``connect_start``: a new attempt; the previous upgrade is all its attempt left."""
         closed = self._release()
         self._start, self._drawn = t, False
+        # Each attempt's auth starts at its own upgrade, never at a refused attempt's before it.
+        self._upgraded_at = self._first_in = self._welcome = None
         return closed
+
+    def received(self, t: float) -> None:
+        """An incoming frame at ``t``: the latest attempt was upgraded by then at the latest."""
+        if self._first_in is None and (self._start is None or t >= self._start):
+            self._first_in = t
 
     def upgraded(self, t: float, data: Mapping[str, Any]) -> list[Span]:
         """An ``upgrade_done`` (``data``: its ``status``)."""
-        closed = self._release()
-        self._upgraded_at = t
         status = data.get("status")
-        start = self._start if self._start is not None else 0.0
         label = "connect" + (f" (HTTP {status})" if status is not None else "")
-        self._held = Span(SpanKind.CONNECT, start, t, None, label)
+        at = t if self._first_in is None else min(t, self._first_in)
+        welcome = self._welcome
+        if welcome is not None:
+            # Its welcome came first: the attempt connected, so its span is known now.
+            if self._upgraded_at is not None or welcome.drawn:
+                return []  # (a second mark for the attempt, or a stream without connect_start)
+            at = min(at, welcome.t)
+            self._upgraded_at, self._held, self._drawn = at, None, True
+            start = self._start if self._start is not None else 0.0
+            closed = [Span(SpanKind.CONNECT, start, at, None, label)]
+            if welcome.first:
+                closed.append(Span(SpanKind.AUTH, at, welcome.t, None, "auth", welcome.indices))
+            return closed
+        closed = self._release()
+        self._upgraded_at = at
+        start = self._start if self._start is not None else 0.0
+        self._held = Span(SpanKind.CONNECT, start, at, None, label)
         self._status, self._drawn = _int(status), True
         return closed
 
@@ -90,9 +132,26 @@ class ConnectSpans:
         """A ``connection_established`` (frame ``indices``): the latest upgrade connected; the
         ``first`` of a session also closes its *auth* span (from the upgrade), or a
         *connect/auth* one when no upgrade was recorded."""
+        if self._welcome is not None:
+            return []  # the attempt's welcome again (its mark after its frame)
+        if self._upgraded_at is None and self._start is not None:
+            # Its upgrade_done may still come (module docstring): until then, or until the
+            # attempt ends without one, the span is connect/auth.
+            self._welcome = _Welcome(t, indices, first, drawn=False)
+            if first:
+                self._held = Span(SpanKind.CONNECT, self._start, t, None, "connect/auth", indices)
+            self._drawn = True
+            return []
+        self._welcome = _Welcome(t, indices, first, drawn=self._upgraded_at is None and first)
+        held = self._held
+        if held is not None and held.end > t:
+            # Fed in arrival order, a welcome stamped before the mark that came in first.
+            self._held = replace(held, end=t)
+            self._upgraded_at = t
         closed = self._release()
         if first and self._upgraded_at is not None:
-            closed.append(Span(SpanKind.AUTH, self._upgraded_at, t, None, "auth", indices))
+            upgrade = min(self._upgraded_at, t)
+            closed.append(Span(SpanKind.AUTH, upgrade, t, None, "auth", indices))
         elif first:
             start = self._start if self._start is not None else 0.0
             closed.append(Span(SpanKind.CONNECT, start, t, None, "connect/auth", indices))
@@ -101,8 +160,8 @@ class ConnectSpans:
     def ended(self, t: float, data: Mapping[str, Any]) -> list[Span]:
         """A ``transport_attempt`` mark (``data``: its ``outcome``, ``transport``, ``close_code``,
         ``status``, ``detail``): the latest attempt's span, labelled refused when it was."""
-        if data.get("outcome") not in REFUSED_OUTCOMES:
-            return self._release()
+        if data.get("outcome") not in REFUSED_OUTCOMES or self._welcome is not None:
+            return self._release()  # (a welcomed attempt connected, whatever the mark says)
         label = f"{REFUSED_CONNECT}: {_refusal(data)}"
         detail = " ".join(str(data.get("detail") or "").split())[:_DETAIL_CHARS]
         if self._held is not None:
