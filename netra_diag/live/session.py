@@ -23,15 +23,14 @@ from types import TracebackType
 from typing import Any
 
 from netra_diag._types import Clock, WallClock
-from netra_diag.closecodes import CloseInfo
 from netra_diag.errors import SessionClosed, UsageError
 from netra_diag.events.model import TimedEvent
-from netra_diag.live.auth_verdict import AuthVerdict
 from netra_diag.live.connection import CLOSED, Connection, FrameObserver, TokenSource
-from netra_diag.live.handshake import HandshakeInfo, TransportAttempt, check_transport
+from netra_diag.live.handshake import check_transport
 from netra_diag.live.opening import start_connection
 from netra_diag.live.reconnect import ReconnectPolicy
-from netra_diag.live.records import ClockOffset, Mark, RunRecord
+from netra_diag.live.records import Mark, RunRecord
+from netra_diag.live.session_views import SessionViews
 from netra_diag.recording import Recorder, ReservedCassette
 from netra_diag.tokens.transports import check_ws_url
 
@@ -66,14 +65,15 @@ class SessionConnector:
             await self._session.close()
 
 
-class Session:
+class Session(SessionViews):
     """One connection (re-opened on reconnect) to the service, with everything it saw.
 
     Attributes after connecting: ``handshake`` (``HandshakeInfo``), ``auth`` (``AuthVerdict``),
     ``transport`` (the one in use), ``attempts`` (every transport attempt), ``marks``,
     ``history`` (every frame received, newest 10,000; ``own_history`` without the
     attempts ``auto`` abandoned), ``close_info`` (``CloseInfo`` once
-    closed), ``rtt_ms``, ``clock_offset``, ``recording_path``.
+    closed), ``rtt_ms``, ``clock_offset``, ``recording_path`` (read-only: see
+    :mod:`netra_diag.live.session_views`).
     """
 
     def __init__(self, conn: Connection) -> None:
@@ -201,97 +201,6 @@ class Session:
         for item in pending:
             if item is not CLOSED:
                 conn.queue.put_nowait(item)
-
-    # -- read-only views -----------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return self._conn.url
-
-    @property
-    def handshake(self) -> HandshakeInfo:
-        hs = self._conn.handshake
-        if hs is None:
-            raise SessionClosed(None, "", "the session never connected")
-        return hs
-
-    @property
-    def auth(self) -> AuthVerdict:
-        verdict = self._conn.auth
-        if verdict is None:
-            raise SessionClosed(None, "", "the session never connected")
-        return verdict
-
-    @property
-    def transport(self) -> str | None:
-        return self._conn.transport
-
-    @property
-    def attempts(self) -> tuple[TransportAttempt, ...]:
-        return tuple(self._conn.attempts)
-
-    @property
-    def marks(self) -> tuple[Mark, ...]:
-        return tuple(self._conn.marks)
-
-    @property
-    def history(self) -> tuple[TimedEvent, ...]:
-        return tuple(self._conn.history)
-
-    @property
-    def own_history(self) -> tuple[TimedEvent, ...]:
-        """``history`` without the frames of the sockets ``auto`` tried and did not keep (the
-        error frame of a transport the server refused, the greeting of one that connected as
-        someone else): what the session itself received, reconnects included. The contract
-        checks judge these; the attempts are in ``attempts`` and in the recording."""
-        dropped = self._conn.abandoned_frames
-        if not dropped:
-            return tuple(self._conn.history)
-        return tuple(te for te in self._conn.history if te.index not in dropped)
-
-    @property
-    def close_info(self) -> CloseInfo | None:
-        return self._conn.close_info
-
-    @property
-    def rtt_ms(self) -> tuple[float, ...]:
-        return tuple(self._conn.rtt_ms)
-
-    @property
-    def clock_offset(self) -> ClockOffset | None:
-        return self._conn.clock_offset
-
-    @property
-    def is_open(self) -> bool:
-        return self._conn.is_open
-
-    def closed_for_good(self) -> bool:
-        """Closed with no reconnect coming: a run now would only report the same close."""
-        return self._conn.closed_for_good()
-
-    @property
-    def user_id(self) -> str | None:
-        """The user id the server assigned (may be truncated or synthetic)."""
-        hs = self._conn.handshake
-        return hs.server_user_id if hs else None
-
-    @property
-    def token_sub(self) -> str | None:
-        return self._conn.token_sub
-
-    @property
-    def token_fingerprint(self) -> str | None:
-        token = self._conn.token
-        return self._conn.fingerprint_of(token) if token else None
-
-    @property
-    def recording_path(self) -> Path | None:
-        rec = self._conn._recorder
-        return rec.path if rec is not None else None
-
-    @property
-    def reconnects(self) -> int:
-        return self._conn.reconnects
 
     def mark(self, name: str, data: Mapping[str, Any] | None = None) -> Mark:
         """Add a custom mark (recorded like the built-in ones)."""
