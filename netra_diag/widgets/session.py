@@ -19,9 +19,10 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from netra_diag.widgets.base import Panel, escape, figure_html, in_kernel
+from netra_diag.widgets.base import Panel
+from netra_diag.widgets.session_display import SessionPanelDisplay
 from netra_diag.widgets.session_secret import SessionSecretControls
-from netra_diag.widgets.session_view import close_html, event_table, handshake_html, new_figure
+from netra_diag.widgets.session_view import event_table, new_figure
 
 __all__ = ["TRANSPORTS", "LiveSessionPanel"]
 
@@ -36,7 +37,7 @@ def _transports() -> tuple[str, ...]:
 TRANSPORTS: tuple[str, ...] = _transports()
 
 
-class LiveSessionPanel(Panel):
+class LiveSessionPanel(SessionPanelDisplay, Panel):
     """URL, transport, user, token profile, secret variable and message in; connect / run / stop;
     events, timeline and verdicts out.
 
@@ -269,11 +270,6 @@ class LiveSessionPanel(Panel):
         self.timeline = LiveTimeline(self.figure, title="Live timeline")
         self._render_table()
 
-    def _notice(self, text: str) -> None:
-        """A message about the panel's use (not a failure of the session); Stop clears it."""
-        self.error_html.value = f'<p style="color:#b00">{escape(text)}</p>'
-        self._notice_shown = self.error_html.value
-
     async def run(self, message: str | None = None) -> Any:
         """Send one message (connecting first if needed) and wait for the run to end."""
         from netra_diag.errors import NetraDiagError
@@ -352,93 +348,3 @@ class LiveSessionPanel(Panel):
             self.error_html.value = ""  # "a run is already in flight" is no longer true
         self.state.value = "closed"
         self._refresh_static()
-
-    # -- display --------------------------------------------------------------------------------
-
-    def _refresh_static(self) -> None:
-        """Refresh the static view after a run or stop called from a cell (a report shows the
-        final state), not after one a button started: re-sending the display re-renders the
-        whole panel in JupyterLab, under the engineer's pointer (focus lost, a dropdown change
-        made meanwhile lost)."""
-        if asyncio.current_task() not in self.tasks:
-            self.refresh_display()
-
-    @property
-    def error_text(self) -> str:
-        """Why the last connect or task failed, as plain text ("" if nothing failed)."""
-        from netra_diag.redaction import scrub
-
-        return "" if self.error is None else scrub(str(self.error))
-
-    def describe(self) -> str:
-        """One plain-text line: state, then the failure, or the auth verdict and outcome."""
-        parts = [f"state: {self.state.value}"]
-        if self.error is not None:
-            parts.append(self.error_text)
-        parts += [f"auth: {self.auth.value}"] if self.auth.value else []
-        parts += [self.outcome.value] if self.outcome.value else []
-        return "; ".join(parts)
-
-    def _fail(self, exc: BaseException, text: str | None = None) -> None:
-        self.error = exc
-        self.error_html.value = f'<p style="color:#b00">{escape(text or str(exc))}</p>'
-
-    def _on_frame(self, direction: str, te: Any) -> None:
-        # Called by the session's reader for every frame; never let a display problem hurt it.
-        try:
-            self.events.append((direction, te))
-            self.event_count.value = len(self.events)
-            if direction == "in":
-                self._sync_marks()
-                self.timeline.add(te)
-            self._render_table()
-        except Exception as exc:  # shown in the panel; the session goes on
-            self.error_html.value = f"<p>display error: {escape(exc)}</p>"
-
-    def _sync_marks(self) -> None:
-        from netra_diag.events.timeline import Mark
-
-        if self.session is None:
-            return
-        marks = self.session.marks
-        for mark in marks[self._marks_seen :]:
-            self.timeline.add_mark(Mark(mark.name, mark.t, dict(mark.data), mark.wall))
-        self._marks_seen = len(marks)
-
-    def _render_table(self) -> None:
-        self.event_table.value = event_table(self.events)
-
-    def _redraw_static(self) -> None:
-        if isinstance(self.figure, widgets.DOMWidget) or not in_kernel():
-            return
-        from IPython.display import display
-
-        self._static_plot.clear_output(wait=True)
-        with self._static_plot:
-            display(self.figure)
-
-    def _show_handshake(self) -> None:
-        self.auth.value = str(self.session.auth)
-        self.handshake_html.value = handshake_html(self.session)
-
-    def _show_close(self, fallback: str = "") -> None:
-        shown = close_html(self.session, fallback)
-        if shown:  # nothing to say keeps what was said
-            self.close_html.value = shown
-
-    def static_html(self) -> str:
-        # Which profile and secret signed: a report must say it (as a fingerprint, never more).
-        token = f"<p>{escape(self.token_controls.describe())}</p>"
-        if not self.events:
-            frames = "" if self.error is not None else "; no frames yet"
-            shown: str = self.handshake_html.value + self.close_html.value
-            return f"<p>{escape(self.describe())}{frames}</p>" + token + shown
-        parts: list[str] = [
-            f"<p>{escape(self.describe())}</p>",
-            token,
-            self.handshake_html.value,
-            figure_html(self.figure),
-            self.event_table.value,
-            self.close_html.value,
-        ]
-        return "".join(parts)
