@@ -12,19 +12,19 @@ marks), a stall is attributed to the *server* (pings answered on time throughout
 :class:`TimelineBuilder` consumes events one at a time (a live session), :func:`build_timeline` a
 whole stream; both produce the same spans. Times are seconds on the client clock, relative to the
 start of the session or recording. Pure: no I/O, no clock.
+
+The builder sees every frame and mark and draws the socket's gaps itself; it hands the connection
+attempts to :class:`~netra_diag.events.timeline_connects.ConnectSpans` and the events of each run to
+:class:`~netra_diag.events.timeline_runs.RunSpans`.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
-from netra_diag.events.model import TERMINAL_EVENTS, TimedEvent
+from netra_diag.events.model import TimedEvent
 from netra_diag.events.requests import NO_ANSWER, PendingRequests
-from netra_diag.events.resends import ResendTracker
-from netra_diag.events.rules.base import clip
 from netra_diag.events.runs import RunKey, RunResolver
 from netra_diag.events.spans import (
     Mark,
@@ -39,6 +39,7 @@ from netra_diag.events.spans import (
     rtt_of,
 )
 from netra_diag.events.timeline_connects import ConnectSpans
+from netra_diag.events.timeline_runs import RunSpans
 
 __all__ = [
     "Mark",
@@ -57,17 +58,6 @@ __all__ = [
 _NOT_A_REQUEST = frozenset(
     {"ping", "pong", "heartbeat", "heartbeat_ack", "handshake_acknowledged", "ack"}
 )
-
-
-@dataclass
-class _RunState:
-    key: RunKey
-    last: TimedEvent
-    segment_start: float | None
-    open_tools: dict[str, deque[TimedEvent]] = field(default_factory=dict)
-    thoughts: list[str] = field(default_factory=list)
-    terminated: bool = False
-    resends: ResendTracker = field(default_factory=ResendTracker)
 
 
 class TimelineBuilder:
@@ -91,11 +81,11 @@ class TimelineBuilder:
         self._event_runs: list[RunKey | None] = []
         self._marks: list[Mark] = []
         self._rtts: list[tuple[float, float | None]] = []
-        self._runs: dict[RunKey, _RunState] = {}
         self._last_frame: TimedEvent | None = None
         self._connects = ConnectSpans()
         self._connected = False
         self._requests = PendingRequests()
+        self._runs = RunSpans(self.config, self._requests, self._rtts)
         self._latest = 0.0
 
     # -- input ---------------------------------------------------------------------------------
@@ -126,7 +116,7 @@ class TimelineBuilder:
             closed += self._connects.established(te.t, (te.index,), first=not self._connected)
             self._connected = True
         if key is not None:
-            closed += self._add_run_event(te, key)
+            closed += self._runs.add(te, key)
         return self._keep(closed)
 
     def add_mark(self, mark: MarkLike) -> list[Span]:
@@ -166,7 +156,7 @@ class TimelineBuilder:
     @property
     def runs(self) -> tuple[RunKey, ...]:
         """Runs seen so far, in order of their first event."""
-        return tuple(self._runs)
+        return self._runs.runs
 
     @property
     def last_run(self) -> RunKey | None:
@@ -188,17 +178,7 @@ class TimelineBuilder:
                     unfinished=True,
                 )
             )
-        for state in self._runs.values():
-            if state.terminated:
-                continue
-            for calls in state.open_tools.values():
-                for call in calls:
-                    out.append(self._tool_span(state.key, call, now, None, unfinished=True))
-            if state.segment_start is not None:
-                out.append(self._thinking_span(state, state.segment_start, now, unfinished=True))
-            silent = now - state.last.t
-            if silent > self.config.stall_threshold_s:
-                out.append(self._stall(state.key, state.last, now, None, unfinished=True))
+        out += self._runs.open_spans(now)
         return self._keep(out, record=False)
 
     def finish(self, end: float | None = None) -> Timeline:
@@ -207,17 +187,7 @@ class TimelineBuilder:
         end = self._latest if end is None else end
         held = self._connects.held
         closing: list[Span] = [held] if held is not None else []
-        for state in self._runs.values():
-            if state.terminated:
-                continue
-            for calls in state.open_tools.values():
-                for call in calls:
-                    closing.append(self._tool_span(state.key, call, end, None, unfinished=True))
-            last_t = state.last.t
-            if state.segment_start is not None and last_t > state.segment_start:
-                closing.append(self._thinking_span(state, state.segment_start, last_t))
-            if end - last_t > self.config.stall_threshold_s:
-                closing.append(self._stall(state.key, state.last, end, None, unfinished=True))
+        closing += self._runs.closing(end)
         for sent in self._requests.pending:
             # A request still unanswered when the stream ended: its wait is what it got.
             closing.append(Span(SpanKind.WAITING, sent, end, None, NO_ANSWER, unfinished=True))
@@ -247,136 +217,6 @@ class TimelineBuilder:
         if record:
             self._spans.extend(good)
         return good
-
-    def _add_run_event(self, te: TimedEvent, key: RunKey) -> list[Span]:
-        closed: list[Span] = []
-        state = self._runs.get(key)
-        if state is None:
-            sent = self._requests.take(te.t)
-            if sent is not None:
-                wait = te.t - sent
-                closed.append(
-                    Span(
-                        SpanKind.WAITING,
-                        sent,
-                        te.t,
-                        key,
-                        f"waiting for the first event ({wait * 1e3:.0f} ms)",
-                        (te.index,),
-                    )
-                )
-                if wait > self.config.stall_threshold_s:
-                    # A silent wait is a stall too, attributed like one inside a run.
-                    closed.append(self._stall_between(key, sent, te.t, te))
-            state = _RunState(key, te, te.t)
-            self._runs[key] = state
-        elif state.terminated:
-            return closed  # the contract checks report events after the terminal one
-        if state.resends.resend_of(te) is not None:
-            return closed  # a resend: drawn as a frame, but it opens and closes nothing
-        if state.last is not te and te.t - state.last.t > self.config.stall_threshold_s:
-            closed.append(self._stall(key, state.last, te.t, te))
-        etype = te.type
-        if etype == "tool_executing":
-            if state.segment_start is not None:
-                closed.append(self._thinking_span(state, state.segment_start, te.t, te))
-            state.segment_start = None
-            state.open_tools.setdefault(te.event.tool_name or "", deque()).append(te)
-        elif etype in ("tool_completed", "tool_error"):
-            calls = state.open_tools.get(te.event.tool_name or "")
-            if calls:
-                closed.append(self._tool_span(key, calls.popleft(), te.t, te))
-                if not any(state.open_tools.values()) and state.segment_start is None:
-                    state.segment_start = te.t
-        elif etype in TERMINAL_EVENTS:
-            before = state.last
-            if state.segment_start is not None and before.t > state.segment_start:
-                closed.append(self._thinking_span(state, state.segment_start, before.t, before))
-            for calls in state.open_tools.values():
-                while calls:
-                    closed.append(self._tool_span(key, calls.popleft(), te.t, te, unfinished=True))
-            start = before.t if before is not te else te.t
-            closed.append(
-                Span(
-                    SpanKind.COMPLETION,
-                    start,
-                    te.t,
-                    key,
-                    f"completion ({etype})",
-                    (before.index, te.index),
-                )
-            )
-            state.terminated = True
-            state.segment_start = None
-        else:
-            thought = te.event.get("reasoning") or te.event.get("thought")
-            if thought is not None and len(state.thoughts) < 3:
-                state.thoughts.append(clip(thought, 60))
-        state.last = te
-        return closed
-
-    def _thinking_span(
-        self,
-        state: _RunState,
-        start: float,
-        end: float,
-        closer: TimedEvent | None = None,
-        *,
-        unfinished: bool = False,
-    ) -> Span:
-        thoughts = "; ".join(state.thoughts)
-        if not unfinished:
-            state.thoughts = []
-        indices = (closer.index,) if closer is not None else ()
-        return Span(
-            SpanKind.THINKING,
-            start,
-            end,
-            state.key,
-            "thinking",
-            indices,
-            None,
-            thoughts,
-            unfinished,
-        )
-
-    def _tool_span(
-        self,
-        key: RunKey,
-        call: TimedEvent,
-        end: float,
-        closer: TimedEvent | None,
-        *,
-        unfinished: bool = False,
-    ) -> Span:
-        name = call.event.tool_name or "(unnamed tool)"
-        indices = (call.index,) + ((closer.index,) if closer is not None else ())
-        params = call.event.get("parameters")
-        detail = f"parameters: {clip(params, 120)}" if params is not None else ""
-        if closer is not None and closer.type == "tool_error":
-            detail = (detail + "; " if detail else "") + "ended with tool_error"
-        if unfinished:
-            detail = (detail + "; " if detail else "") + "never completed"
-        return Span(SpanKind.TOOL, call.t, end, key, name, indices, None, detail, unfinished)
-
-    def _stall(
-        self,
-        key: RunKey,
-        last: TimedEvent,
-        end: float,
-        closer: TimedEvent | None,
-        *,
-        unfinished: bool = False,
-    ) -> Span:
-        cause, why = attribute_stall(last.t, end, self._rtts, self.config)
-        indices = (last.index,) + ((closer.index,) if closer is not None else ())
-        label = f"stall {end - last.t:.1f} s ({cause})"
-        return Span(SpanKind.STALL, last.t, end, key, label, indices, cause, why, unfinished)
-
-    def _stall_between(self, key: RunKey, start: float, end: float, closer: TimedEvent) -> Span:
-        cause, why = attribute_stall(start, end, self._rtts, self.config)
-        label = f"stall {end - start:.1f} s before the first event ({cause})"
-        return Span(SpanKind.STALL, start, end, key, label, (closer.index,), cause, why)
 
 
 def build_timeline(
