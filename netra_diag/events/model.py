@@ -3,19 +3,37 @@
 PROTOCOL.md §5 lists five envelope variants (a)–(e). ``parse_frame`` never raises: a frame that is
 not JSON, not an object, or of a type we do not know becomes an ``Event`` whose ``kind`` says
 so, with ``problem`` describing what was wrong. Contract checks then decide whether that matters.
+
+How a frame's envelope is told and merged is :mod:`netra_diag.events.envelopes`; the frame types
+(critical, terminal, agent, control, error, requests, aliases) are
+:mod:`netra_diag.events.event_names`. Their names stay importable from here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import json.scanner
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from netra_diag.events.envelopes import Envelope
+from netra_diag.events.envelopes import detect as _detect
+from netra_diag.events.envelopes import fill_nulls as _fill_nulls
+from netra_diag.events.envelopes import loads as _loads
+from netra_diag.events.envelopes import merge as _merge
+from netra_diag.events.event_names import (
+    AGENT_EVENTS,
+    CONTROL_EVENTS,
+    CRITICAL_EVENTS,
+    ERROR_EVENTS,
+    REQUEST_TYPES,
+    TERMINAL_EVENTS,
+    TYPE_ALIASES,
+)
 
 __all__ = [
     "AGENT_EVENTS",
@@ -35,56 +53,6 @@ __all__ = [
     "parse_timestamp",
 ]
 
-CRITICAL_EVENTS: tuple[str, ...] = (
-    "agent_started",
-    "agent_thinking",
-    "tool_executing",
-    "tool_completed",
-    "agent_completed",
-)
-# Client frames that ask the agent for a run (PROTOCOL.md §4, with the aliases clients send).
-REQUEST_TYPES: frozenset[str] = frozenset(
-    {
-        "user_message",
-        "chat_message",
-        "chat",
-        "message",
-        "user",
-        "user_input",
-        "start_agent",
-        "execute_agent",
-        "agent_request",
-    }
-)
-# Some of the service's tests accept these as the end of a run besides agent_completed.
-TERMINAL_EVENTS: frozenset[str] = frozenset({"agent_completed", "final_report", "agent_error"})
-AGENT_EVENTS: frozenset[str] = frozenset(
-    {
-        *CRITICAL_EVENTS,
-        "agent_error",
-        "agent_death",
-        "progress_update",
-        "partial_result",
-        "final_report",
-        "stream_chunk",
-        "tool_error",
-    }
-)
-CONTROL_EVENTS: frozenset[str] = frozenset(
-    {
-        "connection_established",
-        "heartbeat",
-        "heartbeat_ack",
-        "pong",
-        "ack",
-        "handshake_response",
-        "handshake_complete",
-    }
-)
-ERROR_EVENTS: frozenset[str] = frozenset({"error", "error_message"})
-# agent_failed and agent_fallback normalise to agent_error (PROTOCOL.md §5).
-TYPE_ALIASES: Mapping[str, str] = {"agent_failed": "agent_error", "agent_fallback": "agent_error"}
-
 
 class EventKind(StrEnum):
     AGENT = "agent"
@@ -92,18 +60,6 @@ class EventKind(StrEnum):
     ERROR = "error"
     UNKNOWN = "unknown"  # valid JSON object of a type we do not know
     INVALID = "invalid"  # not JSON, not an object, or no type at all
-
-
-class Envelope(StrEnum):
-    """Which of PROTOCOL.md §5's envelope variants a frame used."""
-
-    SERVER_MESSAGE = "a"  # {"type", "data": {...}, "timestamp": float, "server_id", ...}
-    BRIDGE = "b"  # {"type", "run_id", "user_id", "agent_name", "timestamp": ISO, "data": {...}}
-    EMITTER = "c"  # flat, "critical": true
-    FALLBACK = "d"  # flat, "event" == "type"
-    NESTED = "e"  # {"type": "system_message", "event": ..., "payload": {...}}
-    PLAIN = "plain"  # flat frame without any of the markers above
-    INVALID = "invalid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,102 +220,6 @@ def parse_timestamp(value: Any) -> float | None:
             moment = moment.replace(tzinfo=UTC)
         return moment.timestamp()
     return None
-
-
-# The C scanner behind json.loads, for ``_loads`` (typeshed types its argument oddly).
-_scan_once: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(
-    json.JSONDecoder()  # type: ignore[arg-type]
-)
-
-
-def _loads(text: str) -> Any:
-    """``json.loads(text)``: the same value, or the same exception. A frame is one JSON value with
-    nothing around it, so the C scanner is called directly (the receive hot path), skipping
-    json.loads' BOM check and its leading/trailing whitespace regexes; anything else (leading or
-    trailing whitespace, a BOM, invalid JSON) goes through json.loads itself."""
-    try:
-        value, end = _scan_once(text, 0)
-    except (StopIteration, ValueError, RecursionError):
-        return json.loads(text)
-    if end == len(text):
-        return value
-    return json.loads(text)
-
-
-def _is_map(value: Any) -> bool:
-    # ``json.loads`` only makes dicts; the ABC check (slow) is for callers passing other mappings.
-    return type(value) is dict or isinstance(value, Mapping)
-
-
-def _detect(frame: Mapping[str, Any]) -> Envelope:
-    get = frame.get
-    payload = get("payload")
-    ftype = get("type")
-    if ftype == "system_message" or (
-        payload is not None and (type(payload) is dict or isinstance(payload, Mapping))
-    ):
-        return Envelope.NESTED
-    if "event" in frame and get("event") == ftype:
-        return Envelope.FALLBACK
-    if get("critical") is True:
-        return Envelope.EMITTER
-    data = get("data")
-    if data is not None and (type(data) is dict or isinstance(data, Mapping)):
-        if isinstance(get("timestamp"), str) or "agent_name" in frame or "run_id" in frame:
-            return Envelope.BRIDGE
-        return Envelope.SERVER_MESSAGE
-    return Envelope.PLAIN
-
-
-def _merge(frame: Mapping[str, Any], envelope: Envelope) -> tuple[str, dict[str, Any]]:
-    if envelope is Envelope.NESTED:
-        merged: dict[str, Any] = dict(frame)
-        # Newest generation: the real type is in "event"; payload then data are merged on top,
-        # each with what it nests in turn (payload's data, data's payload): the fields of a
-        # frame that wraps twice are the run's ids and content all the same, and left nested
-        # they would read as missing.
-        layers: list[Mapping[str, Any]] = []
-        for key, deeper in (("payload", "data"), ("data", "payload")):
-            inner = frame.get(key)
-            if inner is not None and _is_map(inner):
-                layers.append(inner)
-                nested = inner.get(deeper)
-                if nested is not None and _is_map(nested):
-                    layers.append(nested)
-        for layer in layers:
-            merged.update({k: v for k, v in layer.items() if k != "type"})
-        etype = frame.get("event") or frame.get("type")
-        if etype == "system_message":
-            for layer in layers:
-                named = layer.get("event") or layer.get("type")
-                if named:
-                    etype = named
-                    break
-        if etype:
-            merged["type"] = etype
-    else:
-        inner = frame.get("data")
-        if inner is not None and (type(inner) is dict or isinstance(inner, Mapping)):
-            # Top-level fields win: in (a) and (b) they are the authoritative envelope. Built in C
-            # (the receive hot path): frame's keys first, then data's new keys in their order,
-            # then frame's values restored over data's; the same dict as a setdefault loop.
-            merged = {**frame, **inner}
-            merged.update(frame)
-            _fill_nulls(merged, frame, inner)
-        else:
-            merged = dict(frame)
-        etype = frame.get("type") or frame.get("event")
-    if "results" not in merged and "result" in merged:
-        merged["results"] = merged["result"]
-    return str(etype) if etype is not None else "", merged
-
-
-def _fill_nulls(merged: dict[str, Any], frame: Mapping[str, Any], data: Mapping[str, Any]) -> None:
-    """Top-level fields win, but a top-level null is no value: a bridge that writes
-    ``"run_id": null`` beside ``data.run_id`` has the id in data, and the null would lose it."""
-    for key, value in frame.items():
-        if value is None and data.get(key) is not None:
-            merged[key] = data[key]
 
 
 def parse_frame(raw: str | bytes | Mapping[str, Any]) -> Event:
