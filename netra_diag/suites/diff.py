@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from netra_diag.suites.flaky import outage_failures
 from netra_diag.suites.model import FAILING, Outcome, SuiteRun
 from netra_diag.suites.signatures import signature_of
 
@@ -28,7 +29,13 @@ class RunDiff:
     ``new_failures`` failed now and ran without failing in the baseline (regressions);
     ``failing_added`` failed now and were not in the baseline at all; ``fixed`` failed in the
     baseline and pass now; ``cause_changed`` still fail, with a different signature;
-    ``removed`` are baseline tests absent now.
+    ``removed`` are baseline tests absent now. A test that passes now only on a retry is not
+    ``fixed``: it is flaky (``newly_flaky``).
+
+    ``baseline_outage``: why the baseline was an outage run (``flaky.is_outage``), else "".
+    Its failures with the outage's cause say nothing of those tests: failing now for another
+    cause is a new failure (not "still failing for a new cause", which would hide a regression
+    behind the outage), passing now is no fix.
     """
 
     new_failures: tuple[str, ...] = ()
@@ -41,6 +48,7 @@ class RunDiff:
     added: tuple[str, ...] = ()
     newly_skipped: tuple[str, ...] = ()
     duration_regressions: tuple[DurationRegression, ...] = ()
+    baseline_outage: str = ""
 
     @property
     def changed(self) -> bool:
@@ -71,9 +79,14 @@ def diff_runs(
     """Diff two runs by ``test_id``.
 
     A duration regression is a test that takes ``slower_factor`` times as long as before *and*
-    at least ``slower_min_seconds`` longer, so jitter on millisecond tests is not reported.
+    at least ``slower_min_seconds`` longer, so jitter on millisecond tests is not reported; only
+    tests that passed in the baseline count (one that failed there, at set-up or in an outage,
+    says nothing of how long it takes).
     """
     before = {row.test_id: row for row in baseline.rows}
+    outage, unknown = outage_failures(baseline)
+    # (the current run an outage of the same cause too: those tests are still failing)
+    still_down = outage_failures(current)[1] if unknown else frozenset()
     new_failures: list[str] = []
     failing_added: list[str] = []
     fixed: list[str] = []
@@ -93,16 +106,21 @@ def diff_runs(
                 failing_added.append(tid)
             continue
         was_failing = old.outcome in FAILING
-        if failing and not was_failing:
+        if tid in unknown and not (failing and tid in still_down):
+            if failing:
+                new_failures.append(tid)
+        elif failing and not was_failing:
             new_failures.append(tid)
         elif failing:
             still.append(tid)
         elif was_failing and row.outcome is Outcome.PASSED:
-            fixed.append(tid)
+            if not _passed_on_retry(current, tid):
+                fixed.append(tid)
         elif was_failing or (old.outcome is Outcome.PASSED and row.outcome is Outcome.SKIPPED):
             skipped.append(tid)  # a failure that now skips is not a fix
         if (
-            row.duration is not None
+            old.outcome is Outcome.PASSED  # (a test that errored at set-up took no time)
+            and row.duration is not None
             and old.duration is not None
             and row.duration >= old.duration * slower_factor
             and row.duration - old.duration >= slower_min_seconds
@@ -135,4 +153,10 @@ def diff_runs(
         added=tuple(added),
         newly_skipped=tuple(skipped),
         duration_regressions=tuple(slower),
+        baseline_outage=outage,
     )
+
+
+def _passed_on_retry(run: SuiteRun, test_id: str) -> bool:
+    case = run.details.get(test_id)
+    return case is not None and case.passed_on_retry

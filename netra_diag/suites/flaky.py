@@ -33,6 +33,7 @@ __all__ = [
     "is_outage",
     "load_history",
     "ordered_history",
+    "outage_failures",
 ]
 
 _OUTAGE_CATEGORIES = frozenset({Category.INFRASTRUCTURE, Category.INTERNAL_1011})
@@ -77,17 +78,31 @@ def is_outage(
     failed with one infrastructure-class category (one or several causes: refused connections
     and 503s alike), and those are most of its failures. ``signatures``: those of the failing
     tests by test id, if the caller has them already."""
+    return _outage(run, threshold, signatures)[0]
+
+
+def outage_failures(run: SuiteRun, *, threshold: float = 0.5) -> tuple[str, frozenset[str]]:
+    """``is_outage``'s reason, and the tests that failed with the outage's causes (none when
+    ``run`` is no outage run): their failures say nothing about those tests."""
+    return _outage(run, threshold, None)
+
+
+def _outage(
+    run: SuiteRun, threshold: float, signatures: Mapping[str, Signature] | None
+) -> tuple[str, frozenset[str]]:
     total = len(run.rows)
     failing = run.failing()
     if not total or len(failing) < max(2, threshold * total):
-        return ""
+        return "", frozenset()
     keys: Counter[str] = Counter()
     first: dict[str, Category] = {}
+    key_of: dict[str, str] = {}
     for case in failing:
         sig = (signatures or {}).get(case.test_id) or signature_of(case)
         if sig is None:
             continue
         keys[sig.key] += 1
+        key_of[case.test_id] = sig.key
         if sig.key not in first:
             first[sig.key] = categorise(case).category
     by_category: dict[Category, list[tuple[str, int]]] = {}
@@ -95,22 +110,24 @@ def is_outage(
         if first[key] in _OUTAGE_CATEGORIES:
             by_category.setdefault(first[key], []).append((key, n))
     if not by_category:
-        return ""
+        return "", frozenset()
     category, causes = max(by_category.items(), key=lambda item: sum(n for _, n in item[1]))
     n = sum(count for _, count in causes)
     if n * 2 < len(failing) or n < max(2, threshold * total):
         # (most tests must have failed so: 2 of 6 refused, 1 of 6 rejected for its token is
         # no outage, however few the other failures)
-        return ""
+        return "", frozenset()
+    cause_keys = {key for key, _ in causes}
+    tests = frozenset(tid for tid, key in key_of.items() if key in cause_keys)
     # (named by its category: a server crashing with 1011 is an outage too, but not one of
     # timeouts and refused connections, which is what "infrastructure" means elsewhere)
     label = category_label(category)
     messages = [key.split("|")[1] for key, _ in causes[:2]]
     if len(causes) == 1:
-        return f"{n} of {total} tests failed with one cause ({label}): {messages[0]}"
+        return f"{n} of {total} tests failed with one cause ({label}): {messages[0]}", tests
     # (" / " between the causes: "; " separates a headline's findings, and this is one)
     more = f" (+{len(causes) - 2} more)" if len(causes) > 2 else ""
-    return f"{n} of {total} tests failed with {label}: {' / '.join(messages)}{more}"
+    return f"{n} of {total} tests failed with {label}: {' / '.join(messages)}{more}", tests
 
 
 def assess_flakiness(
