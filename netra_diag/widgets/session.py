@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Mapping
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 
 from netra_diag.widgets.base import Panel
 from netra_diag.widgets.session_display import SessionPanelDisplay
+from netra_diag.widgets.session_recording import modified_ns, recording_for
 from netra_diag.widgets.session_secret import SessionSecretControls
 from netra_diag.widgets.session_view import event_table, new_figure
 
-__all__ = ["TRANSPORTS", "LiveSessionPanel"]
+__all__ = ["TRANSPORTS", "LiveSessionPanel", "recording_for"]
 
 
 def _transports() -> tuple[str, ...]:
@@ -56,6 +58,11 @@ class LiveSessionPanel(SessionPanelDisplay, Panel):
     Each new connection starts a fresh table and timeline (times are "since the session started",
     so two sessions on one axis would overlap), and forgets the last connection's handshake,
     verdict and close. A second Run while one is in flight is refused in words, not queued.
+
+    ``record``: a cassette path. The first connection writes it; each later one (after Stop, or
+    after the URL, transport, user or token changed) writes its own next to it,
+    ``run-2.jsonl``, ``run-3.jsonl``..., so none overwrites an earlier session's recording.
+    ``recording.value`` (HTML) says where the current connection's went.
     """
 
     title = "Live session"
@@ -87,6 +94,7 @@ class LiveSessionPanel(SessionPanelDisplay, Panel):
         self._connect_lock: asyncio.Lock | None = None
         self._opened_with: tuple[Any, ...] | None = None  # the form the session opened with
         self._notice_shown = ""  # the last notice about the panel's use, as shown
+        self._recordings = 0  # cassettes written so far: each connection has its own
 
         self.url = widgets.Text(value=url, description="URL", layout={"width": "420px"})
         self.transport = widgets.Dropdown(
@@ -117,6 +125,7 @@ class LiveSessionPanel(SessionPanelDisplay, Panel):
         self.handshake_html = widgets.HTML(value="")
         self.close_html = widgets.HTML(value="")
         self.error_html = widgets.HTML(value="")
+        self.recording = widgets.HTML(value="")  # where this connection's cassette is
         self.event_table = widgets.HTML(value=event_table([]))
         self.figure = new_figure()
         self.timeline = LiveTimeline(self.figure, title="Live timeline")
@@ -143,6 +152,7 @@ class LiveSessionPanel(SessionPanelDisplay, Panel):
                 ),
                 widgets.HBox([widgets.Label("auth:"), self.auth]),
                 self.handshake_html,
+                self.recording,
                 widgets.HBox([self.event_count, self.outcome]),
                 plot,
                 self.event_table,
@@ -223,25 +233,34 @@ class LiveSessionPanel(SessionPanelDisplay, Panel):
         self.state.value = "connecting"
         self._opened_with = self._form()
         user = self._user()
+        record = recording_for(self._record, self._recordings + 1)
+        before = modified_ns(record)
         try:
-            # Looked up again: the variable may have been exported since the field last changed.
-            check = self.token_controls.refresh()
-            if not check.ok:
-                raise UsageError(check.problem)
-            self.session = await Session.connect(
-                self.url.value.strip(),
-                token=check.token_source(user),
-                transport=self.transport.value,
-                record=self._record,
-                on_frame=self._on_frame,
-                secrets=(check.key,),  # a message, or its echo, may quote it
-            )
+            try:
+                # Looked up again: the variable may have been exported since the field changed.
+                check = self.token_controls.refresh()
+                if not check.ok:
+                    raise UsageError(check.problem)
+                self.session = await Session.connect(
+                    self.url.value.strip(),
+                    token=check.token_source(user),
+                    transport=self.transport.value,
+                    record=record,
+                    on_frame=self._on_frame,
+                    secrets=(check.key,),  # a message, or its echo, may quote it
+                )
+            finally:  # refused, stopped or connected: a cassette written is never overwritten
+                wrote = self._wrote(record, before)
         except UsageError as exc:  # a bad URL, transport or secret: the caller's mistake, raised
             self.state.value = "failed"
             self._fail(exc)
             raise
         except NetraDiagError as exc:
             self.state.value = "failed"
+            # A refused attempt's marks and close are in its cassette: point at it, unless the
+            # file is not this attempt's (it failed before writing, or could not open it).
+            if wrote:
+                self._show_recording(record)
             explanation = getattr(exc, "explanation", "") or ""
             self._show_close(explanation)
             text = str(exc)
@@ -251,8 +270,16 @@ class LiveSessionPanel(SessionPanelDisplay, Panel):
             self._fail(exc, text)
             return None
         self._show_handshake()
+        self._show_recording(self.session.recording_path)
         self.state.value = "connected"
         return self.session
+
+    def _wrote(self, record: Path | None, before: int | None) -> bool:
+        """Whether this connection wrote ``record``; if so the next one writes the next name.
+        A connect refused before any file (an unset secret) leaves the number for the next."""
+        wrote = record is not None and modified_ns(record) not in (None, before)
+        self._recordings += wrote
+        return wrote
 
     def _new_connection(self) -> None:
         """Forget the last connection: its frames, timeline, handshake, verdict and close."""
@@ -264,6 +291,7 @@ class LiveSessionPanel(SessionPanelDisplay, Panel):
         self.event_count.value = 0
         self.auth.value = self.outcome.value = ""
         self.handshake_html.value = self.close_html.value = self.error_html.value = ""
+        self.recording.value = ""
         with self.figure.batch_update():
             self.figure.data = ()
             self.figure.layout.annotations = ()

@@ -37,6 +37,7 @@ class SessionPanelDisplay:
     outcome: Any
     handshake_html: Any
     close_html: Any
+    recording: Any
     error_html: Any
     event_table: Any
     _static_plot: Any
@@ -116,6 +117,12 @@ class SessionPanelDisplay:
         self.auth.value = str(self.session.auth)
         self.handshake_html.value = handshake_html(self.session)
 
+    def _show_recording(self, path: Any) -> None:
+        # Paths are long and unbroken: let them wrap inside the panel rather than widen it.
+        where = f"recording: {path}" if path is not None else ""
+        style = "margin:0;overflow-wrap:anywhere"
+        self.recording.value = f'<p style="{style}">{escape(where)}</p>' if where else ""
+
     def _show_close(self, fallback: str = "") -> None:
         shown = close_html(self.session, fallback)
         if shown:  # nothing to say keeps what was said
@@ -126,12 +133,13 @@ class SessionPanelDisplay:
         token = f"<p>{escape(self.token_controls.describe())}</p>"
         if not self.events:
             frames = "" if self.error is not None else "; no frames yet"
-            shown: str = self.handshake_html.value + self.close_html.value
+            shown: str = self.handshake_html.value + self.recording.value + self.close_html.value
             return f"<p>{escape(self.describe())}{frames}</p>" + token + shown
         parts: list[str] = [
             f"<p>{escape(self.describe())}</p>",
             token,
             self.handshake_html.value,
+            self.recording.value,
             figure_html(self.figure),
             self.event_table.value,
             self.close_html.value,
