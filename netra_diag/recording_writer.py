@@ -105,8 +105,17 @@ class Recorder:
         else:
             self.path = Path(path)
             flags = OPEN_FLAGS | (os.O_TRUNC if overwrite else os.O_EXCL)
+            folder = self.path.parent
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                # (mkdir's own "File exists" for a file where the folder should be said nothing
+                # of which path was wrong)
+                why = "a file is in the way" if folder.exists() else exc.strerror
+                raise RecordingError(
+                    str(path), f"cannot create its folder {folder}: {why}"
+                ) from exc
+            try:
                 self._fd = os.open(self.path, flags, 0o644)
             except OSError as exc:
                 raise RecordingError(str(path), f"cannot open for writing: {exc.strerror}") from exc

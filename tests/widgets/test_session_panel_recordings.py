@@ -64,7 +64,8 @@ async def test_an_unwritable_recording_fails_in_words_and_names_no_recording(
         panel = LiveSessionPanel(url=service.url, environ={}, record=str(blocker / "run.jsonl"))
         assert await panel.run() is None
     assert panel.state.value == "failed"
-    assert "cannot open for writing" in panel.error_html.value
+    # (which path is wrong, and how: mkdir's own words were "File exists")
+    assert f"cannot create its folder {blocker}: a file is in the way" in panel.error_html.value
     assert str(blocker / "run.jsonl") in panel.error_html.value
     assert panel.recording.value == ""
 
