@@ -15,18 +15,33 @@ with one of three verdicts:
 Sessions that share a server identity are one identity here: the service routes by ``user_id``, so
 what they receive from each other is not evidence of a leak. They are still checked against every
 other identity, so a leak across identity groups is reported even when some users share an id.
+
+How an event is tied to its owner (ids, contents, the identity the server gave a session) is
+:mod:`netra_diag.events.isolation_evidence`.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from netra_diag.errors import ContractViolation
+from netra_diag.events.isolation_evidence import (
+    CONTENT_PREFIX,
+    MIN_CONTENT_LENGTH,
+    SYNTHETIC_USER_PREFIXES,
+    TRUNCATED_USER_ID_EVENTS,
+    as_event,
+    content_keys,
+    content_matcher,
+    foreign_content,
+    observed_identity,
+    owner_index,
+    searchable_text,
+)
 from netra_diag.events.model import Event, TimedEvent
 from netra_diag.wording import plural
 
@@ -43,18 +58,6 @@ __all__ = [
     "SessionView",
     "check_isolation",
 ]
-
-# Contents shorter than this match by accident ("hi", "ok") and prove nothing about ownership.
-MIN_CONTENT_LENGTH = 8
-# Services echo a request truncated (the reference service keeps 80 characters), so a content is
-# recognised by its first CONTENT_PREFIX characters, stripped.
-CONTENT_PREFIX = 64
-# User ids the permissive auth modes hand out instead of the token's sub (PROTOCOL.md §2).
-SYNTHETIC_USER_PREFIXES: tuple[str, ...] = ("demo-user-", "relaxed_", "emergency_")
-# connection_established carries a *truncated* user id (PROTOCOL.md §5): its user_id field says
-# nothing about ownership, so it is skipped for the user-id rule (threads and content still count).
-_TRUNCATED_USER_ID_EVENTS = frozenset({"connection_established"})
-_TRUNCATION_MARKERS = ("...", "…")
 
 
 class IsolationVerdict(StrEnum):
@@ -160,145 +163,6 @@ class IsolationReport:
             raise ContractViolation(self.findings, self.summary())
 
 
-def _as_event(item: Event | TimedEvent) -> tuple[Event, float | None]:
-    if isinstance(item, TimedEvent):
-        return item.event, item.t
-    return item, None
-
-
-def _owner_index(
-    values_by_session: Sequence[Iterable[str]], group_of: Sequence[int]
-) -> tuple[dict[str, int], set[str]]:
-    """Map each value to the identity group that owns it; values claimed by two groups are
-    ambiguous and own nothing."""
-    owner: dict[str, int] = {}
-    ambiguous: set[str] = set()
-    for i, values in enumerate(values_by_session):
-        for value in values:
-            if not value or value in ambiguous:
-                continue
-            previous = owner.get(value)
-            if previous is None:
-                owner[value] = group_of[i]
-            elif previous != group_of[i]:
-                ambiguous.add(value)
-                del owner[value]
-    return owner, ambiguous
-
-
-def _content_matcher(contents: Iterable[str]) -> re.Pattern[str] | None:
-    """A regex finding, at every position (overlapping, through a lookahead), the longest of
-    ``contents`` that starts there.
-
-    The alternatives are arranged as a trie so the C regex engine walks shared prefixes once per
-    position; a plain alternation of 1,000 similar messages would be tried one by one at every
-    position. Contents are at most ``CONTENT_PREFIX`` characters, which bounds the nesting depth
-    (and this function's recursion) whatever the input.
-    """
-    trie: dict[str, Any] = {}
-    for text in contents:
-        node = trie
-        for ch in text:
-            node = node.setdefault(ch, {})
-        node[""] = {}  # end of a content
-    if not trie:
-        return None
-
-    def build(node: Mapping[str, Any]) -> str:
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        # Greedy "?": a longer content is preferred to one that ends here.
-        return f"(?:{body})?" if "" in node else body
-
-    return re.compile(f"(?=({build(trie)}))")
-
-
-def _content_keys(contents: Iterable[str]) -> list[str]:
-    keys = []
-    for content in contents:
-        if isinstance(content, str):
-            key = content.strip()[:CONTENT_PREFIX]
-            if len(key) >= MIN_CONTENT_LENGTH:
-                keys.append(key)
-    return keys
-
-
-def _searchable_text(event: Event) -> str:
-    """Every string value in the event's fields, decoded (a raw frame has JSON escapes that
-    would hide a quoted or non-ASCII content), joined by NUL so no match spans two values."""
-    out: list[str] = []
-    stack: list[Any] = [event.fields]
-    while stack:  # iterative: a deeply nested frame must not exhaust the recursion limit
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-        elif isinstance(item, Mapping):
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    if not out and event.raw and not event.fields:
-        out.append(event.raw)  # not JSON at all: search the text itself
-    return "\x00".join(out)
-
-
-def _foreign_content(
-    text: str, matcher: re.Pattern[str], owner: Mapping[str, int], own: int
-) -> tuple[str, int] | None:
-    """The first content of another identity found in ``text``. At a position where both an own
-    and a foreign content start, the longest wins ("user 1" inside "user 10" is not a leak)."""
-    for match in matcher.finditer(text):
-        found = match.group(1)
-        group = owner.get(found)
-        if group is not None and group != own:
-            return found, group
-    return None
-
-
-def _strip_truncation(user_id: str) -> tuple[str, bool]:
-    text = user_id.strip()
-    for marker in _TRUNCATION_MARKERS:
-        if text.endswith(marker):
-            return text[: -len(marker)], True
-    return text, False
-
-
-def _observed_identity(view: SessionView) -> str | None:
-    """The id the server gave this session.
-
-    A reported id is used as is unless truncated (``connection_established`` shows 8 characters
-    and ``...``): then the full id is the claimed one if the events carry it, else the one full
-    id in the events with that prefix, else the claimed one if it has that prefix. Without a
-    reported id, it is inferred when every event carrying a user id carries the same synthetic
-    one (e.g. ``demo-user-001``)."""
-    seen: set[str] = set()
-    for item in view.events:
-        event, _ = _as_event(item)
-        if event.type in _TRUNCATED_USER_ID_EVENTS:
-            continue
-        uid = event.user_id
-        if uid:
-            seen.add(uid)
-    if view.server_user_id:
-        prefix, truncated = _strip_truncation(view.server_user_id)
-        if not truncated:
-            return view.server_user_id
-        full = sorted(u for u in seen if u.startswith(prefix))
-        if view.user_id in full:
-            return view.user_id
-        if len(full) == 1:
-            return full[0]
-        if view.user_id.startswith(prefix):
-            return view.user_id
-        return view.server_user_id
-    if len(seen) == 1:
-        (only,) = seen
-        if only != view.user_id and only.startswith(SYNTHETIC_USER_PREFIXES):
-            return only
-    return None
-
-
 def check_isolation(sessions: Sequence[SessionView]) -> IsolationReport:
     """Flag every received event whose user id, thread id, run id or content belongs to another
     user's session; say "cannot judge" when the server's identities make that unobservable."""
@@ -308,7 +172,9 @@ def check_isolation(sessions: Sequence[SessionView]) -> IsolationReport:
 
     # Identity: the server-assigned id when known, else the claimed one. Sessions with one identity
     # form one group; a group with several *claimed* users means the server merged them.
-    identity = [_observed_identity(v) or v.user_id for v in views]
+    identity = [
+        observed_identity(v.user_id, v.server_user_id, v.events) or v.user_id for v in views
+    ]
     groups: dict[str, int] = {}
     group_of = [groups.setdefault(ident, len(groups)) for ident in identity]
     members: dict[str, list[str]] = defaultdict(list)
@@ -331,13 +197,13 @@ def check_isolation(sessions: Sequence[SessionView]) -> IsolationReport:
             f"{', ...' if len(bypassed) > 5 else ''}): auth may have been bypassed"
         )
 
-    user_owner, _ = _owner_index(
+    user_owner, _ = owner_index(
         [{v.user_id, i} for v, i in zip(views, identity, strict=True)], group_of
     )
-    thread_owner, amb_threads = _owner_index([list(v.thread_ids) for v in views], group_of)
-    run_owner, _ = _owner_index([list(v.run_ids) for v in views], group_of)
-    content_lists = [_content_keys(v.contents) for v in views]
-    content_owner, amb_contents = _owner_index(content_lists, group_of)
+    thread_owner, amb_threads = owner_index([list(v.thread_ids) for v in views], group_of)
+    run_owner, _ = owner_index([list(v.run_ids) for v in views], group_of)
+    content_lists = [content_keys(v.contents) for v in views]
+    content_owner, amb_contents = owner_index(content_lists, group_of)
     if amb_threads:
         reasons.append(
             f"{plural(len(amb_threads), 'thread id')} used by several users "
@@ -348,7 +214,7 @@ def check_isolation(sessions: Sequence[SessionView]) -> IsolationReport:
             f"{plural(len(amb_contents), 'message')} sent by several users "
             f"{'was' if len(amb_contents) == 1 else 'were'} not checked"
         )
-    matcher = _content_matcher(content_owner)
+    matcher = content_matcher(content_owner)
     group_name = {g: ident for ident, g in groups.items()}
 
     def owner_name(group: int) -> str:
@@ -359,10 +225,10 @@ def check_isolation(sessions: Sequence[SessionView]) -> IsolationReport:
     findings: list[IsolationFinding] = []
     for view, own in zip(views, group_of, strict=True):
         for index, item in enumerate(view.events):
-            event, t = _as_event(item)
+            event, t = as_event(item)
             flagged: list[tuple[str, str, int]] = []
             uid = event.user_id
-            if uid and event.type not in _TRUNCATED_USER_ID_EVENTS:
+            if uid and event.type not in TRUNCATED_USER_ID_EVENTS:
                 g = user_owner.get(uid)
                 if g is not None and g != own:
                     flagged.append(("user_id", uid, g))
@@ -375,7 +241,7 @@ def check_isolation(sessions: Sequence[SessionView]) -> IsolationReport:
                     if g is not None and g != own:
                         flagged.append((fname, value, g))
             if matcher is not None:
-                foreign = _foreign_content(_searchable_text(event), matcher, content_owner, own)
+                foreign = foreign_content(searchable_text(event), matcher, content_owner, own)
                 if foreign is not None:
                     flagged.append(("content", foreign[0], foreign[1]))
             for fname, value, g in flagged:
