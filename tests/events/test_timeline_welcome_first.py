@@ -102,6 +102,43 @@ def test_the_kept_attempts_auth_starts_at_its_own_upgrade_not_a_refused_ones() -
     ]
 
 
+def test_a_reconnects_welcome_stamped_first_gives_it_one_connect_span_too() -> None:
+    # (only a session's first welcome closes an auth span)
+    events = timed(
+        [
+            (0.027, {"type": "connection_established", "user_id": "u1"}),
+            (1.025, {"type": "connection_established", "user_id": "u1"}),
+        ]
+    )
+    marks = [
+        Mark("connect_start", 0.0),
+        Mark("upgrade_done", 0.02, {"status": 101}),
+        Mark("reconnect_attempt", 0.9),
+        Mark("connect_start", 1.0),
+        Mark("upgrade_done", 1.03, {"status": 101}),
+    ]
+    assert _connects(build_timeline(events, marks).spans) == [
+        ("connect", "connect (HTTP 101)", 0.0, 0.02),
+        ("auth", "auth", 0.02, 0.027),
+        ("connect", "connect (HTTP 101)", 1.0, 1.025),
+    ]
+
+
+def test_a_refused_upgrade_ends_at_its_first_frame_when_that_came_before_the_mark() -> None:
+    # The AUTH_FAILED frame proves the upgrade was done by then, as the latency phases say.
+    error = {"type": "error", "error_code": "AUTH_FAILED", "message": "Authentication failed"}
+    refused = {"transport": "header", "outcome": "closed", "close_code": 1008}
+    marks = [
+        Mark("connect_start", 0.0, {"transport": "header", "attempt": 1}),
+        Mark("upgrade_done", 0.01, {"status": 101}),
+        Mark("transport_attempt", 0.021, refused),
+    ]
+    spans = build_timeline(timed([(0.008, error)]), marks).spans
+    assert _connects(spans) == [
+        ("connect", "connect (refused): header closed 1008, after HTTP 101", 0.0, 0.008)
+    ]
+
+
 async def _record_factory(path: Path) -> None:
     token = mint_token("u1", key=LOCAL_DEV_SECRET, now=time.time())
     config = EmulatorConfig(auth=AuthMode.STRICT, timing=TimingProfile(time_scale=0.02))
