@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
+from netra_diag.errors import ReportParseError
 from netra_diag.suites.categories import Category, categorise, category_label
 from netra_diag.suites.merge import load_results, require_directory
 from netra_diag.suites.model import FAILING, Outcome, SuiteRun
@@ -133,7 +134,11 @@ def _outage(
 def assess_flakiness(
     runs: Sequence[SuiteRun], *, outage_threshold: float = 0.5, min_runs: int = 2
 ) -> FlakinessReport:
-    """Flaky tests across ``runs`` (oldest first)."""
+    """Flaky tests across ``runs``: in the order they started when every one says when (as
+    ``run_order.in_time_order``; the run being triaged, given last, may be an older one that the
+    history folder holds newer runs than), else oldest first as given. ``outage_runs`` are
+    indexes into that order."""
+    runs = in_time_order(runs)[0]
     outages: list[int] = []
     reasons: list[str] = []
     histories: dict[str, list[str]] = {}
@@ -235,13 +240,39 @@ def ordered_history(
     besides: Sequence[str | os.PathLike[str]] = (),
     on_file: Callable[[Path], None] | None = None,
 ) -> tuple[list[SuiteRun], str]:
-    """``load_history``'s runs, and a note when the order the reports' own start times give is
-    not the name order (the artifacts' names do not follow time), else ""."""
-    runs = [load_results(p, on_file=on_file) for p in history_entries(directory, besides=besides)]
+    """``load_history``'s runs, and a note ("" if none) naming the runs that cannot be read
+    (left out: a truncated artifact of one old build must not stop the triage of this one; all
+    of them unreadable raises the first one's error), and saying when the order the reports'
+    own start times give is not the name order (the artifacts' names do not follow time).
+
+    A copy of the run being triaged (``besides``) whose report says when it started is left out
+    wherever its name sorts: two runs do not start at the same microsecond."""
+    runs: list[SuiteRun] = []
+    unreadable: list[ReportParseError] = []
+    for path in history_entries(directory, besides=besides):
+        try:
+            run = load_results(path, on_file=on_file)
+        except ReportParseError as exc:
+            unreadable.append(exc)
+            continue
+        if not (run.started and any(_same_bytes(path, other) for other in besides)):
+            runs.append(run)
+    if unreadable and not runs:
+        raise unreadable[0]
+    notes = [_unreadable_note(unreadable, len(runs))] if unreadable else []
     ordered, moved = in_time_order(runs)
-    if not moved:
-        return ordered, ""
-    return ordered, (
-        f"the runs in {os.fspath(directory)} are taken in the order they started, as their "
-        "reports say, not in the order of their names"
-    )
+    if moved:
+        notes.append(
+            f"the runs in {os.fspath(directory)} are taken in the order they started, as their "
+            "reports say, not in the order of their names"
+        )
+    return ordered, "; ".join(notes)
+
+
+def _unreadable_note(errors: Sequence[ReportParseError], judged: int) -> str:
+    rest = f"flakiness is judged over the other {plural(judged, 'earlier run')}"
+    if len(errors) == 1:
+        return f"history: {errors[0]}: that run is left out, {rest}"
+    shown = "; ".join(str(e) for e in errors[:2])
+    more = f"; +{len(errors) - 2} more" if len(errors) > 2 else ""
+    return f"history: {len(errors)} runs cannot be read and are left out ({shown}{more}): {rest}"

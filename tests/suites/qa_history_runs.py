@@ -85,7 +85,7 @@ def run_history(
             else [f"--junitxml={path}"]
         )
         run_env = {**base, **(env or {}), "QA_RUN": str(n)}
-        run_env["QA_COUNTER"] = str(src / f"attempts-{n}")
+        run_env["QA_COUNTER"] = str(src / f"attempts-{out.name}-{path.stem}")
         proc = subprocess.run(
             [
                 *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"),
