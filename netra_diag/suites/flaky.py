@@ -61,6 +61,9 @@ class FlakinessReport:
     outage_runs: tuple[int, ...]
     outage_reasons: tuple[str, ...]
     flaky: tuple[FlakyTest, ...]
+    # Flaky before, but not in the run the report is for (removed, renamed): nothing to fix
+    # there, so neither listed nor counted with ``flaky``.
+    no_longer_run: tuple[FlakyTest, ...] = ()
 
     def summary(self) -> str:
         if not self.flaky:
@@ -137,7 +140,9 @@ def assess_flakiness(
     """Flaky tests across ``runs``: in the order they started when every one says when (as
     ``run_order.in_time_order``; the run being triaged, given last, may be an older one that the
     history folder holds newer runs than), else oldest first as given. ``outage_runs`` are
-    indexes into that order."""
+    indexes into that order. ``flaky`` are the tests of the last run given (the one being
+    triaged: a test removed or renamed since is in ``no_longer_run``)."""
+    among = frozenset(runs[-1].columns.test_ids) if runs and runs[-1].rows else None
     runs = in_time_order(runs)[0]
     outages: list[int] = []
     reasons: list[str] = []
@@ -163,14 +168,17 @@ def assess_flakiness(
                 retried[row.test_id] += 1
             histories.setdefault(row.test_id, []).append(letter)
     flaky: list[FlakyTest] = []
+    gone: list[FlakyTest] = []
     for tid, letters in histories.items():
         states = ["F" if x == "F" else "P" for x in letters]
         flips = sum(1 for a, b in pairwise(states) if a != b)
         if retried[tid] or (len(states) >= min_runs and flips >= _FLAKY_FLIPS):
             score = flips / (len(states) - 1) if len(states) > 1 else 0.0
-            flaky.append(FlakyTest(tid, "".join(letters), flips, score, retried[tid]))
-    flaky.sort(key=lambda f: (-f.score, -f.passed_on_retry, f.test_id))
-    return FlakinessReport(len(runs), tuple(outages), tuple(reasons), tuple(flaky))
+            found = FlakyTest(tid, "".join(letters), flips, score, retried[tid])
+            (flaky if among is None or tid in among else gone).append(found)
+    for tests in (flaky, gone):
+        tests.sort(key=lambda f: (-f.score, -f.passed_on_retry, f.test_id))
+    return FlakinessReport(len(runs), tuple(outages), tuple(reasons), tuple(flaky), tuple(gone))
 
 
 def _run_name(run: SuiteRun) -> str:
