@@ -253,21 +253,39 @@ def ordered_history(
     of them unreadable raises the first one's error), and saying when the order the reports'
     own start times give is not the name order (the artifacts' names do not follow time).
 
-    A copy of the run being triaged (``besides``) whose report says when it started is left out
-    wherever its name sorts: two runs do not start at the same microsecond."""
+    A copy of the run being triaged (``besides``), or of another run of the folder (an artifact
+    downloaded twice), whose report says when it started is left out wherever its name sorts:
+    two runs do not start at the same microsecond."""
     runs: list[SuiteRun] = []
     unreadable: list[ReportParseError] = []
+    started: dict[str, list[Path]] = {}  # (files by start stamp: only those can be copies)
+    copies: list[tuple[Path, Path]] = []
     for path in history_entries(directory, besides=besides):
         try:
             run = load_results(path, on_file=on_file)
         except ReportParseError as exc:
             unreadable.append(exc)
             continue
-        if not (run.started and any(_same_bytes(path, other) for other in besides)):
-            runs.append(run)
+        if run.started and any(_same_bytes(path, other) for other in besides):
+            continue
+        twin = next((p for p in started.get(run.started, ()) if _same_bytes(path, p)), None)
+        if twin is not None:
+            copies.append((path, twin))
+            continue
+        if run.started:
+            started.setdefault(run.started, []).append(path)
+        runs.append(run)
     if unreadable and not runs:
         raise unreadable[0]
     notes = [_unreadable_note(unreadable, len(runs))] if unreadable else []
+    if copies:
+        path, twin = copies[0]
+        more = (
+            f" (and {plural(len(copies) - 1, 'more copy', 'more copies')})"
+            if len(copies) > 1
+            else ""
+        )
+        notes.append(f"history: {path} is {twin} byte for byte, the same run: counted once{more}")
     ordered, moved = in_time_order(runs)
     if moved:
         notes.append(

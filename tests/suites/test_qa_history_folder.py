@@ -115,3 +115,15 @@ def test_an_older_run_triaged_against_newer_ones_takes_its_place_in_time(
     # run 3 triaged again after run 6, its folder holding them all: it is not the newest
     report = triage(runs[2], history=runs[0].parent)
     assert _flaky(report) == _FLAKY
+
+
+def test_an_artifact_kept_twice_is_one_run(runs: list[Path], tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    shutil.copytree(runs[0].parent, history)
+    shutil.copy(runs[2], history / "retried-build.xml")  # run 3 again, under another name
+    report = triage(runs[-1], history=history)
+    assert report.flakiness is not None and report.flakiness.runs == 6
+    assert _flaky(report) == _FLAKY  # test_retry passed on retry once, not twice
+    assert f"{history / 'run-3.xml'} is {history / 'retried-build.xml'} byte for byte" in (
+        " ".join(report.warnings)
+    )
