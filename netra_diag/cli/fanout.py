@@ -17,7 +17,7 @@ from netra_diag.cli.fanout_interrupt import (
     interruptible,
     print_result,
     report_interrupted,
-    sigterm_unwinds,
+    until_sigterm,
 )
 
 if TYPE_CHECKING:
@@ -278,8 +278,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--overwrite applies to --record DIR, which is not given")
         old = check_record_dir(args.record, overwrite=args.overwrite) if args.record else []
         try:
-            with sigterm_unwinds():
-                result, injected = asyncio.run(_fanout(args, old))
+            result, injected = asyncio.run(until_sigterm(_fanout(args, old)))
         except Terminated:
             kept = f"; the cassettes recorded so far are in {args.record}" if args.record else ""
             print(f"netra-diag fanout: terminated (SIGTERM): no summary{kept}", file=sys.stderr)

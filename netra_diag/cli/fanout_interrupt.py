@@ -3,7 +3,7 @@
 Ctrl-C: ``asyncio.run`` cancels the fan-out's task; ``run_fanout`` then has every user stop and
 close its session and hands over what was measured until then (``interruptible``), which is
 printed as a summary marked INTERRUPTED with exit 130 (``report_interrupted``). SIGTERM unwinds
-the same way (``sigterm_unwinds``) but prints no summary: whoever sends it (CI cancelling a job,
+the same way (``until_sigterm``) but prints no summary: whoever sends it (CI cancelling a job,
 ``timeout``) is not reading one.
 """
 
@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import signal
 import sys
-from collections.abc import Coroutine, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from netra_diag.live.fanout import FanoutResult
@@ -27,34 +26,54 @@ __all__ = [
     "interruptible",
     "print_result",
     "report_interrupted",
-    "sigterm_unwinds",
+    "until_sigterm",
 ]
+
+_T = TypeVar("_T")
 
 # 128 + SIGINT, as ``main`` returns for every command Ctrl-C stops and a shell reports it.
 INTERRUPTED = 128 + signal.SIGINT
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the loop runs so that ``asyncio.run`` unwinds the fan-out as it does
-    for Ctrl-C: the default action killed the process on the spot, leaving every cassette file
-    reserved for a user not yet started behind as a hidden ``.reserved`` file."""
+    """SIGTERM: the fan-out was cancelled and unwound as for Ctrl-C, with no summary. The default
+    action killed the process on the spot, leaving every cassette file reserved for a user not
+    yet started behind as a hidden ``.reserved`` file."""
 
 
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated
+async def until_sigterm(main: Coroutine[Any, Any, _T]) -> _T:
+    """``await main``, which SIGTERM cancels as Ctrl-C does; ``Terminated`` once it has unwound.
 
+    The signal is taken by the event loop (``add_signal_handler``), which cancels the task:
+    a Python handler that raised instead did so in whatever code ran when the signal came (an
+    emulator timer starting its thread, a run's task), which then failed with a traceback
+    rather than unwinding the fan-out."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    got: list[int] = []
 
-@contextlib.contextmanager
-def sigterm_unwinds() -> Iterator[None]:
+    def cancel() -> None:
+        got.append(signal.SIGTERM)
+        if task is not None:
+            task.cancel()
+
     try:
-        previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    except ValueError:  # not the main thread: leave the signal alone
-        yield
-        return
+        loop.add_signal_handler(signal.SIGTERM, cancel)
+    except (NotImplementedError, RuntimeError, ValueError):  # no such signals, or not main thread
+        return await main
     try:
-        yield
+        result = await main
+    except asyncio.CancelledError:
+        if not got or task is None:
+            raise
+        task.uncancel()
+        raise Terminated from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        loop.remove_signal_handler(signal.SIGTERM)
+    if got:
+        # (``interruptible`` answered the cancel with the partial result: SIGTERM prints none)
+        raise Terminated
+    return result
 
 
 async def interruptible(
