@@ -11,19 +11,16 @@ left out of every history instead of marking the whole suite flaky.
 
 from __future__ import annotations
 
-import filecmp
 import os
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from pathlib import Path
 
-from netra_diag.errors import ReportParseError
 from netra_diag.suites.categories import Category, categorise, category_label
-from netra_diag.suites.merge import load_results, require_directory
+from netra_diag.suites.history import history_entries, load_history, ordered_history
 from netra_diag.suites.model import FAILING, Outcome, SuiteRun
-from netra_diag.suites.run_order import in_time_order, sorted_by_name
+from netra_diag.suites.run_order import in_time_order
 from netra_diag.suites.signatures import Signature, signature_of
 from netra_diag.wording import plural
 
@@ -31,6 +28,7 @@ __all__ = [
     "FlakinessReport",
     "FlakyTest",
     "assess_flakiness",
+    "history_entries",
     "is_outage",
     "load_history",
     "ordered_history",
@@ -191,114 +189,3 @@ def _run_name(run: SuiteRun) -> str:
     except ValueError:  # (paths on different drives, or absolute and relative mixed)
         common = ""
     return common or ", ".join(sources)
-
-
-def history_entries(
-    directory: str | os.PathLike[str], *, besides: Sequence[str | os.PathLike[str]] = ()
-) -> list[Path]:
-    """The runs of a history directory in name order, numbers in names read as numbers
-    (``run_order.sorted_by_name``: "build-9" before "build-10"): results files, and folders of
-    shards.
-
-    ``besides``: the run being triaged. CI often keeps the newest run in the history folder too,
-    or a copy of it (downloaded as an artifact); an entry that is one of these files or folders
-    is left out, and so is the newest entry when its bytes are those of one of these files, or
-    that run would count twice. (Only the newest: two older runs whose reports have no
-    timestamps can be alike byte for byte and still be two runs.)"""
-    root = require_directory(directory, "a history of runs")
-    found = sorted_by_name(
-        p for p in root.iterdir() if p.is_dir() or p.suffix.lower() in (".xml", ".json")
-    )
-    kept = [p for p in found if not any(_same_file(p, other) for other in besides)]
-    if kept and any(_same_bytes(kept[-1], other) for other in besides):
-        kept.pop()
-    return kept
-
-
-def _same_file(path: Path, other: str | os.PathLike[str]) -> bool:
-    try:
-        return os.path.samefile(path, other)
-    except OSError:
-        return False
-
-
-def _same_bytes(path: Path, other: str | os.PathLike[str]) -> bool:
-    try:
-        return path.is_file() and os.path.isfile(other) and filecmp.cmp(path, other, shallow=False)
-    except OSError:
-        return False
-
-
-def load_history(
-    directory: str | os.PathLike[str],
-    *,
-    besides: Sequence[str | os.PathLike[str]] = (),
-    on_file: Callable[[Path], None] | None = None,
-) -> list[SuiteRun]:
-    """One run per entry of ``directory``: a results file, or a folder of shards, except the run
-    being triaged (``besides``, see ``history_entries``); in the order they started when every
-    report says when, else in name order (``ordered_history``). ``on_file``: see
-    ``load_results``."""
-    return ordered_history(directory, besides=besides, on_file=on_file)[0]
-
-
-def ordered_history(
-    directory: str | os.PathLike[str],
-    *,
-    besides: Sequence[str | os.PathLike[str]] = (),
-    on_file: Callable[[Path], None] | None = None,
-) -> tuple[list[SuiteRun], str]:
-    """``load_history``'s runs, and a note ("" if none) naming the runs that cannot be read
-    (left out: a truncated artifact of one old build must not stop the triage of this one; all
-    of them unreadable raises the first one's error), and saying when the order the reports'
-    own start times give is not the name order (the artifacts' names do not follow time).
-
-    A copy of the run being triaged (``besides``), or of another run of the folder (an artifact
-    downloaded twice), whose report says when it started is left out wherever its name sorts:
-    two runs do not start at the same microsecond."""
-    runs: list[SuiteRun] = []
-    unreadable: list[ReportParseError] = []
-    started: dict[str, list[Path]] = {}  # (files by start stamp: only those can be copies)
-    copies: list[tuple[Path, Path]] = []
-    for path in history_entries(directory, besides=besides):
-        try:
-            run = load_results(path, on_file=on_file)
-        except ReportParseError as exc:
-            unreadable.append(exc)
-            continue
-        if run.started and any(_same_bytes(path, other) for other in besides):
-            continue
-        twin = next((p for p in started.get(run.started, ()) if _same_bytes(path, p)), None)
-        if twin is not None:
-            copies.append((path, twin))
-            continue
-        if run.started:
-            started.setdefault(run.started, []).append(path)
-        runs.append(run)
-    if unreadable and not runs:
-        raise unreadable[0]
-    notes = [_unreadable_note(unreadable, len(runs))] if unreadable else []
-    if copies:
-        path, twin = copies[0]
-        more = (
-            f" (and {plural(len(copies) - 1, 'more copy', 'more copies')})"
-            if len(copies) > 1
-            else ""
-        )
-        notes.append(f"history: {path} is {twin} byte for byte, the same run: counted once{more}")
-    ordered, moved = in_time_order(runs)
-    if moved:
-        notes.append(
-            f"the runs in {os.fspath(directory)} are taken in the order they started, as their "
-            "reports say, not in the order of their names"
-        )
-    return ordered, "; ".join(notes)
-
-
-def _unreadable_note(errors: Sequence[ReportParseError], judged: int) -> str:
-    rest = f"flakiness is judged over the other {plural(judged, 'earlier run')}"
-    if len(errors) == 1:
-        return f"history: {errors[0]}: that run is left out, {rest}"
-    shown = "; ".join(str(e) for e in errors[:2])
-    more = f"; +{len(errors) - 2} more" if len(errors) > 2 else ""
-    return f"history: {len(errors)} runs cannot be read and are left out ({shown}{more}): {rest}"
