@@ -32,10 +32,10 @@ class RunDiff:
     ``removed`` are baseline tests absent now. A test that passes now only on a retry is not
     ``fixed``: it is flaky (``newly_flaky``).
 
-    ``baseline_outage``: why the baseline was an outage run (``flaky.is_outage``), else "".
-    Its failures with the outage's cause say nothing of those tests: failing now for another
-    cause is a new failure (not "still failing for a new cause", which would hide a regression
-    behind the outage), passing now is no fix.
+    ``baseline_outage``: why the baseline was an outage run, or had a partial one
+    (``flaky.outage_failures``), else "". Its failures with the outage's cause say nothing of
+    those tests: failing now for another cause is a new failure (not "still failing for a new
+    cause", which would hide a regression behind the outage), passing now is no fix.
     """
 
     new_failures: tuple[str, ...] = ()

@@ -6,7 +6,9 @@ A test is flaky when it passed on a retry, or flipped at least twice: one flip i
 (broke and stayed broken, or was fixed), which the baseline diff reports.
 A run in which most tests failed for one infrastructure cause (PROTOCOL.md §9.8: the service was
 down, cold, refusing) is an *outage*: its failures say nothing about individual tests, so it is
-left out of every history instead of marking the whole suite flaky.
+left out of every history instead of marking the whole suite flaky. So, in a run that is none,
+are the failures of several tests failing alike with one such cause (a *partial outage*: the
+service died after most tests had run); the run's other tests count.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ __all__ = [
 _OUTAGE_CATEGORIES = frozenset({Category.INFRASTRUCTURE, Category.INTERNAL_1011})
 # Flips of pass/fail that make a test flaky: "PPFFF" broke once and stays broken.
 _FLAKY_FLIPS = 2
+# Tests failing alike with one infrastructure cause, in a run that is no outage, that make a
+# partial outage (the service died after most tests had run): their failures are left out of
+# their histories, or each would read as flaky.
+_PARTIAL_MIN = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +63,15 @@ class FlakyTest:
 class FlakinessReport:
     runs: int
     outage_runs: tuple[int, ...]
+    # Why each outage run was left out (in ``outage_runs``' order), then each partial outage.
     outage_reasons: tuple[str, ...]
     flaky: tuple[FlakyTest, ...]
     # Flaky before, but not in the run the report is for (removed, renamed): nothing to fix
     # there, so neither listed nor counted with ``flaky``.
     no_longer_run: tuple[FlakyTest, ...] = ()
+    # Runs, no outage, of which only the failures of several tests alike with one
+    # infrastructure cause were left out (their reasons end ``outage_reasons``).
+    partial_outages: int = 0
 
     def summary(self) -> str:
         if not self.flaky:
@@ -70,6 +80,8 @@ class FlakinessReport:
             base = f"{plural(len(self.flaky), 'flaky test')} over {plural(self.runs, 'run')}"
         if self.outage_runs:
             base += f"; {plural(len(self.outage_runs), 'outage run')} left out"
+        if self.partial_outages:
+            base += f"; {plural(self.partial_outages, 'partial outage')} left out"
         return base
 
 
@@ -80,22 +92,38 @@ def is_outage(
     failed with one infrastructure-class category (one or several causes: refused connections
     and 503s alike), and those are most of its failures. ``signatures``: those of the failing
     tests by test id, if the caller has them already."""
-    return _outage(run, threshold, signatures)[0]
+    if not _may_be_outage(run, threshold):
+        return ""
+    found = _outage(run, threshold, signatures)
+    return found.reason if found.whole else ""
 
 
 def outage_failures(run: SuiteRun, *, threshold: float = 0.5) -> tuple[str, frozenset[str]]:
-    """``is_outage``'s reason, and the tests that failed with the outage's causes (none when
-    ``run`` is no outage run): their failures say nothing about those tests."""
-    return _outage(run, threshold, None)
+    """Why some failures of ``run`` say nothing about their tests, and which tests: those of an
+    outage run (``is_outage``); or, in a run that is none, a *partial outage*: at least
+    ``_PARTIAL_MIN`` tests failing alike with one infrastructure cause (the service died
+    partway through the run). ``("", frozenset())`` when neither."""
+    found = _outage(run, threshold, None)
+    return found.reason, found.tests
 
 
-def _outage(
-    run: SuiteRun, threshold: float, signatures: Mapping[str, Signature] | None
-) -> tuple[str, frozenset[str]]:
+@dataclass(frozen=True, slots=True)
+class _Outage:
+    reason: str = ""
+    tests: frozenset[str] = frozenset()
+    whole: bool = False  # the whole run is left out (else: only ``tests``' failures)
+
+
+def _may_be_outage(run: SuiteRun, threshold: float) -> bool:
+    # (cheap: the run's signatures are only worked out when enough of it failed)
+    return bool(run.rows) and len(run.failing()) >= max(2, threshold * len(run.rows))
+
+
+def _outage(run: SuiteRun, threshold: float, signatures: Mapping[str, Signature] | None) -> _Outage:
     total = len(run.rows)
     failing = run.failing()
-    if not total or len(failing) < max(2, threshold * total):
-        return "", frozenset()
+    if len(failing) < min(_PARTIAL_MIN, max(2, threshold * total)):
+        return _Outage()
     keys: Counter[str] = Counter()
     first: dict[str, Category] = {}
     key_of: dict[str, str] = {}
@@ -112,13 +140,19 @@ def _outage(
         if first[key] in _OUTAGE_CATEGORIES:
             by_category.setdefault(first[key], []).append((key, n))
     if not by_category:
-        return "", frozenset()
+        return _Outage()
     category, causes = max(by_category.items(), key=lambda item: sum(n for _, n in item[1]))
     n = sum(count for _, count in causes)
-    if n * 2 < len(failing) or n < max(2, threshold * total):
-        # (most tests must have failed so: 2 of 6 refused, 1 of 6 rejected for its token is
-        # no outage, however few the other failures)
-        return "", frozenset()
+    whole = n * 2 >= len(failing) and n >= max(2, threshold * total)
+    # (most tests must have failed so: 2 of 6 refused, 1 of 6 rejected for its token is
+    # no outage, however few the other failures)
+    if not whole:
+        # a partial outage: a cause that failed several tests alike (one test refused alone
+        # may be its own fault, and stays in its history)
+        causes = [(key, count) for key, count in causes if count >= _PARTIAL_MIN]
+        n = sum(count for _, count in causes)
+        if not causes:
+            return _Outage()
     cause_keys = {key for key, _ in causes}
     tests = frozenset(tid for tid, key in key_of.items() if key in cause_keys)
     # (named by its category: a server crashing with 1011 is an outage too, but not one of
@@ -126,10 +160,12 @@ def _outage(
     label = category_label(category)
     messages = [key.split("|")[1] for key, _ in causes[:2]]
     if len(causes) == 1:
-        return f"{n} of {total} tests failed with one cause ({label}): {messages[0]}", tests
-    # (" / " between the causes: "; " separates a headline's findings, and this is one)
-    more = f" (+{len(causes) - 2} more)" if len(causes) > 2 else ""
-    return f"{n} of {total} tests failed with {label}: {' / '.join(messages)}{more}", tests
+        reason = f"{n} of {total} tests failed with one cause ({label}): {messages[0]}"
+    else:
+        # (" / " between the causes: "; " separates a headline's findings, and this is one)
+        more = f" (+{len(causes) - 2} more)" if len(causes) > 2 else ""
+        reason = f"{n} of {total} tests failed with {label}: {' / '.join(messages)}{more}"
+    return _Outage(reason, tests, whole)
 
 
 def assess_flakiness(
@@ -146,14 +182,20 @@ def assess_flakiness(
     reasons: list[str] = []
     histories: dict[str, list[str]] = {}
     retried: Counter[str] = Counter()
+    partial: list[str] = []
     for index, run in enumerate(runs):
-        reason = is_outage(run, threshold=outage_threshold)
-        if reason:
+        outage = _outage(run, outage_threshold, None)
+        where = _run_name(run)  # (which run of the history: a reader looks at its log)
+        if outage.whole:
             outages.append(index)
-            where = _run_name(run)  # (which run of the history: a reader looks at its log)
-            reasons.append(f"{where}: {reason}" if where else reason)
+            reasons.append(f"{where}: {outage.reason}" if where else outage.reason)
             continue
+        if outage.tests:
+            left = f"{outage.reason} (a partial outage: those failures are left out)"
+            partial.append(f"{where}: {left}" if where else left)
         for row in run.rows:
+            if row.outcome in FAILING and row.test_id in outage.tests:
+                continue
             if row.outcome in FAILING:
                 letter = "F"
             elif row.outcome is Outcome.PASSED:
@@ -176,7 +218,9 @@ def assess_flakiness(
             (flaky if among is None or tid in among else gone).append(found)
     for tests in (flaky, gone):
         tests.sort(key=lambda f: (-f.score, -f.passed_on_retry, f.test_id))
-    return FlakinessReport(len(runs), tuple(outages), tuple(reasons), tuple(flaky), tuple(gone))
+    return FlakinessReport(
+        len(runs), tuple(outages), (*reasons, *partial), tuple(flaky), tuple(gone), len(partial)
+    )
 
 
 def _run_name(run: SuiteRun) -> str:
