@@ -15,7 +15,7 @@ from pathlib import Path
 from netra_diag.errors import ReportParseError
 from netra_diag.suites.merge import load_results, require_directory
 from netra_diag.suites.model import SuiteRun
-from netra_diag.suites.run_order import in_time_order, sorted_by_name
+from netra_diag.suites.run_order import in_time_order, sorted_by_name, unsure_order
 from netra_diag.wording import plural
 
 __all__ = ["history_entries", "load_history", "ordered_history"]
@@ -119,6 +119,11 @@ def ordered_history(
         notes.append(
             f"the runs in {os.fspath(directory)} are taken in the order they started, as their "
             "reports say, not in the order of their names"
+        )
+    elif unsure := unsure_order(runs):
+        notes.append(
+            f"the runs in {os.fspath(directory)} are taken in the order of their names, but "
+            f"{unsure}: a flip in a test's history may be one of order"
         )
     return ordered, "; ".join(notes)
 

@@ -25,6 +25,7 @@ __all__ = [
     "sorted_by_name",
     "start_from_epoch",
     "started_before",
+    "unsure_order",
 ]
 
 _NUMBER = re.compile(r"(\d+)")
@@ -94,3 +95,26 @@ def started_before(first: str, second: str) -> bool:
     if a is None or b is None or (a.tzinfo is None) != (b.tzinfo is None):
         return False
     return a < b
+
+
+def unsure_order(runs: Sequence[SuiteRun]) -> str:
+    """Why ``runs``, kept as given because not every one says when it started in a comparable
+    way (``in_time_order``), are likely out of order: those that can be compared started in
+    another order than given. "" when not (or nothing says)."""
+    groups: dict[bool, list[datetime]] = {}
+    unknown = 0
+    for run in runs:
+        parsed = _parsed(run.started) if run.started else None
+        if parsed is None:
+            unknown += 1
+        else:
+            groups.setdefault(parsed.tzinfo is not None, []).append(parsed)
+    if not any(when != sorted(when) for when in groups.values()):
+        return ""
+    why = [f"{len(groups[True])} with a time zone"] if True in groups else []
+    why += [f"{len(groups[False])} without"] if False in groups else []
+    why += [f"{unknown} not at all"] if unknown else []
+    return (
+        f"the reports say when they started in ways that cannot all be compared "
+        f"({', '.join(why)}), and those that can started in another order than their names"
+    )

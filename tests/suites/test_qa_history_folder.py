@@ -127,3 +127,21 @@ def test_an_artifact_kept_twice_is_one_run(runs: list[Path], tmp_path: Path) -> 
     assert f"{history / 'run-3.xml'} is {history / 'retried-build.xml'} byte for byte" in (
         " ".join(report.warnings)
     )
+
+
+def test_start_times_that_cannot_all_be_compared_are_said(runs: list[Path], tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    history.mkdir()
+    for n, path in enumerate(runs[:-1], start=1):
+        text = path.read_text(encoding="utf-8")
+        if n in (1, 4):  # as an older pytest wrote it: local time, no zone
+            text = re.sub(r'(timestamp="[^"]+)\+00:00"', r'\1"', text)
+        (history / f"build-{(n * 3) % 5}.xml").write_text(text, encoding="utf-8")
+    report = triage(runs[-1], history=history)
+    (note,) = [w for w in report.warnings if w.startswith("the runs in")]
+    assert note == (
+        f"the runs in {history} are taken in the order of their names, but the reports say when "
+        "they started in ways that cannot all be compared (3 with a time zone, 2 without), and "
+        "those that can started in another order than their names: a flip in a test's history "
+        "may be one of order"
+    )
