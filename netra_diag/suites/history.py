@@ -32,8 +32,18 @@ def history_entries(
     or a copy of it (downloaded as an artifact); an entry that is one of these files or folders
     is left out, and so is the newest entry when its bytes are those of one of these files, or
     that run would count twice. (Only the newest: two older runs whose reports have no
-    timestamps can be alike byte for byte and still be two runs.)"""
+    timestamps can be alike byte for byte and still be two runs.) The history folder itself
+    given as the run being triaged is an error: its runs would be read as shards of one
+    run, and again as its history (a ``ReportParseError``, as for other unusable results paths:
+    exit 2 on the command line)."""
     root = require_directory(directory, "a history of runs")
+    if any(_same_file(root, other) for other in besides):
+        raise ReportParseError(
+            os.fspath(directory),
+            "the results to triage and the --history folder at once: its runs would be merged "
+            "as shards of one run. Give the run to triage as a file or folder of its own (the "
+            f"newest, say: {_newest_example(root)} --history {os.fspath(directory)})",
+        )
     found = sorted_by_name(
         p for p in root.iterdir() if p.is_dir() or p.suffix.lower() in (".xml", ".json")
     )
@@ -41,6 +51,11 @@ def history_entries(
     if kept and any(_same_bytes(kept[-1], other) for other in besides):
         kept.pop()
     return kept
+
+
+def _newest_example(root: Path) -> str:
+    entries = sorted_by_name(p for p in root.iterdir() if p.suffix.lower() in (".xml", ".json"))
+    return os.fspath(entries[-1]) if entries else os.fspath(root / "run.xml")
 
 
 def _same_file(path: Path, other: str | os.PathLike[str]) -> bool:

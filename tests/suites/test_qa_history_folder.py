@@ -145,3 +145,14 @@ def test_start_times_that_cannot_all_be_compared_are_said(runs: list[Path], tmp_
         "those that can started in another order than their names: a flip in a test's history "
         "may be one of order"
     )
+
+
+def test_the_history_folder_given_as_the_results_too_stops(
+    runs: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (its six runs would be merged as shards of one run, and each read again as history)
+    folder = runs[0].parent
+    assert main(["triage", str(folder), "--history", str(folder), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"{folder}: the results to triage and the --history folder at once" in err
+    assert f"(the newest, say: {runs[-1]} --history {folder})" in err
