@@ -44,13 +44,15 @@ def history_entries(
             "as shards of one run. Give the run to triage as a file or folder of its own (the "
             f"newest, say: {_newest_example(root)} --history {os.fspath(directory)})",
         )
-    found = sorted_by_name(
-        p for p in root.iterdir() if p.is_dir() or p.suffix.lower() in (".xml", ".json")
-    )
+    found = sorted_by_name(_candidates(root))
     kept = [p for p in found if not any(_same_file(p, other) for other in besides)]
     if kept and any(_same_bytes(kept[-1], other) for other in besides):
         kept.pop()
     return kept
+
+
+def _candidates(root: Path) -> list[Path]:
+    return [p for p in root.iterdir() if p.is_dir() or p.suffix.lower() in (".xml", ".json")]
 
 
 def _newest_example(root: Path) -> str:
@@ -121,6 +123,12 @@ def ordered_history(
     if unreadable and not runs:
         raise unreadable[0]
     notes = [_unreadable_note(unreadable, len(runs))] if unreadable else []
+    if not runs and not unreadable and not _candidates(Path(directory)):
+        # (a folder of the wrong level: "no flaky tests" would sound like a finding)
+        notes.append(
+            f"history: {os.fspath(directory)} holds no run (results files, or folders of "
+            "shards): flakiness is judged on this run alone"
+        )
     if copies:
         path, twin = copies[0]
         more = (

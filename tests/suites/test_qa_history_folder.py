@@ -156,3 +156,22 @@ def test_the_history_folder_given_as_the_results_too_stops(
     err = capsys.readouterr().err
     assert f"{folder}: the results to triage and the --history folder at once" in err
     assert f"(the newest, say: {runs[-1]} --history {folder})" in err
+
+
+def test_a_history_folder_without_a_run_is_said(runs: list[Path], tmp_path: Path) -> None:
+    history = tmp_path / "history"
+    (history / "logs").mkdir(parents=True)  # (the runs are one level down, say)
+    (history / "logs" / "pytest.log").write_text("collected 3 items\n", encoding="utf-8")
+    with pytest.raises(ReportParseError, match=r"logs: directory holds no \.xml or \.json"):
+        triage(runs[-1], history=history)  # (nothing in it can be read: it stops)
+    (history / "logs" / "pytest.log").unlink()
+    (history / "logs").rmdir()
+    report = triage(runs[-1], history=history)
+    assert report.flakiness is not None and report.flakiness.runs == 1
+    assert (
+        f"history: {history} holds no run (results files, or folders of shards): flakiness is "
+        "judged on this run alone"
+    ) in report.warnings
+    # this run's copy alone is the first build's history: nothing to say
+    shutil.copy(runs[-1], history / "latest.xml")
+    assert not [w for w in triage(runs[-1], history=history).warnings if "history" in w]
