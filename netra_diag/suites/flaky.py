@@ -6,9 +6,9 @@ A test is flaky when it passed on a retry, or flipped at least twice: one flip i
 (broke and stayed broken, or was fixed), which the baseline diff reports.
 A run in which most tests failed for one infrastructure cause (PROTOCOL.md §9.8: the service was
 down, cold, refusing) is an *outage*: its failures say nothing about individual tests, so it is
-left out of every history instead of marking the whole suite flaky. So, in a run that is none,
-are the failures of several tests failing alike with one such cause (a *partial outage*: the
-service died after most tests had run); the run's other tests count.
+left out of every history instead of marking the whole suite flaky. In a run that is none, the
+failures of several tests failing alike with one such cause (a *partial outage*: the service
+died after most tests had run) are left out the same way; the run's other tests count.
 """
 
 from __future__ import annotations
