@@ -279,7 +279,7 @@ def parse_pytest_json_data(data: Any, *, path: str = "<json>") -> SuiteRun:
         declared=declared,
         warnings=tuple(warnings),
         interrupted=interrupted,
-        started=start_from_epoch(data.get("created")),
+        started=start_from_epoch(data.get("created"), data.get("duration")),
     )
 
 

@@ -62,10 +62,15 @@ def earliest_start(stamps: Iterable[str]) -> str:
     return min(pool)[1] if pool else ""
 
 
-def start_from_epoch(seconds: object) -> str:
-    """A POSIX time (pytest-json-report's ``created``) as an ISO-8601 UTC stamp ("" if none)."""
+def start_from_epoch(seconds: object, duration: object = 0) -> str:
+    """A POSIX time as an ISO-8601 UTC stamp ("" if none); ``duration`` seconds before it when
+    given: pytest-json-report's ``created`` is when the report was written, at the session's
+    end, and its ``duration`` how long the session ran (its start is ``created - duration``,
+    as pytest's JUnit ``timestamp`` says for the same run)."""
     if isinstance(seconds, bool) or not isinstance(seconds, int | float):
         return ""
+    if isinstance(duration, int | float) and not isinstance(duration, bool) and duration > 0:
+        seconds -= duration
     try:
         return datetime.fromtimestamp(seconds, UTC).isoformat()
     except (OverflowError, OSError, ValueError):

@@ -66,7 +66,8 @@ def run_history(
     """Run ``source`` (as ``case_hist.py`` in ``where/src``) with pytest once per number in
     ``runs``, ``QA_RUN`` set to it, ``--reruns 1``; the results files written to ``out``
     (``where/runs``) named ``name`` (``{n}``: the run number), JUnit XML or (``fmt="json"``)
-    pytest-json-report."""
+    pytest-json-report; ``fmt="both"`` writes both from one session, the XML's path returned
+    (the JSON beside it)."""
     src = where / "src"
     src.mkdir(parents=True, exist_ok=True)
     out = out or where / "runs"
@@ -84,6 +85,8 @@ def run_history(
             if fmt == "json"
             else [f"--junitxml={path}"]
         )
+        if fmt == "both":
+            report += ["--json-report", f"--json-report-file={path.with_suffix('.json')}"]
         run_env = {**base, **(env or {}), "QA_RUN": str(n)}
         run_env["QA_COUNTER"] = str(src / f"attempts-{out.name}-{path.stem}")
         proc = subprocess.run(
