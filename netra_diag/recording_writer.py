@@ -111,7 +111,12 @@ class Recorder:
             except OSError as exc:
                 # (mkdir's own "File exists" for a file where the folder should be said nothing
                 # of which path was wrong)
-                why = "a file is in the way" if folder.exists() else exc.strerror
+                in_way = next((p for p in (folder, *folder.parents) if p.exists()), None)
+                why = (
+                    f"{in_way} is a file, not a folder"
+                    if in_way is not None and not in_way.is_dir()
+                    else exc.strerror
+                )
                 raise RecordingError(
                     str(path), f"cannot create its folder {folder}: {why}"
                 ) from exc

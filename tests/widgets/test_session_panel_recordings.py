@@ -65,7 +65,7 @@ async def test_an_unwritable_recording_fails_in_words_and_names_no_recording(
         assert await panel.run() is None
     assert panel.state.value == "failed"
     # (which path is wrong, and how: mkdir's own words were "File exists")
-    assert f"cannot create its folder {blocker}: a file is in the way" in panel.error_html.value
+    assert f"cannot create its folder {blocker}: {blocker} is a file" in panel.error_html.value
     assert str(blocker / "run.jsonl") in panel.error_html.value
     assert panel.recording.value == ""
 
