@@ -35,7 +35,7 @@ exit codes:
      breaking the event contract, only skips, ~0 ms passes against a network service, ...)
   7  new failures since the baseline: regressions, or failing tests the baseline did not have
   9  tests fail and every failure is a timeout or infrastructure problem (service down, 503,
-     refused; no --baseline given): retry before debugging
+     refused; with --baseline, when there are new failures): retry before debugging
 
 example:
   netra-diag triage reports/junit-*.xml --baseline last-green/junit.xml --recordings cassettes/
@@ -76,8 +76,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--history",
         metavar="DIR",
         default=None,
-        help="earlier runs, one file or shard directory each, oldest first by name (flakiness); "
-        "the run being triaged may sit there too: it is counted once",
+        help="earlier runs, one file or shard directory each (flakiness), taken in the order "
+        "they started when every run says when, else by name with numbers read as numbers "
+        "(build-9 before build-10); the run being triaged may sit there too: it is counted once",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
@@ -121,8 +122,11 @@ def exit_code_for(report: object) -> ExitCode:
     from netra_diag.suites.triage import TriageReport
 
     assert isinstance(report, TriageReport)
+    infra = {Category.INFRASTRUCTURE}
+    outage = bool(report.clusters) and all(c.category in infra for c in report.clusters)
     if report.diff is not None and report.diff.any_new_failures:
-        return ExitCode.NEW_FAILURES
+        # (failures that are all the service being down are no regression: retry first)
+        return ExitCode.INFRASTRUCTURE if outage else ExitCode.NEW_FAILURES
     if report.current.interrupted:
         # (the runner exited non-zero too: a run cut short must not pass a CI gate)
         return ExitCode.FAILURE
@@ -130,10 +134,7 @@ def exit_code_for(report: object) -> ExitCode:
         return ExitCode.OK
     if not report.failing:
         return ExitCode.OK
-    infra = {Category.INFRASTRUCTURE}
-    if report.clusters and all(c.category in infra for c in report.clusters):
-        return ExitCode.INFRASTRUCTURE
-    return ExitCode.FAILURE
+    return ExitCode.INFRASTRUCTURE if outage else ExitCode.FAILURE
 
 
 class _Bar:
