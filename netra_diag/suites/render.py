@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from math import isfinite
 from typing import TYPE_CHECKING
 
 from netra_diag.redaction import environment_secrets, scrub_shown
@@ -174,9 +175,14 @@ def _diff_sections(d: RunDiff) -> list[tuple[str, tuple[str, ...]]]:
 
 def _slower(d: RunDiff, max_tests: int) -> list[str]:
     return [
-        f"slower: {r.test_id} {r.before:.2f} s -> {r.after:.2f} s ({r.factor:.1f}x)"
+        f"slower: {r.test_id} {r.before:.2f} s -> {r.after:.2f} s ({_times(r.factor)})"
         for r in d.duration_regressions[:max_tests]
     ]
+
+
+def _times(factor: float) -> str:
+    # (a baseline that took 0.000 s, as written, has no ratio: "(infx)" said nothing)
+    return f"{factor:.1f}x" if isfinite(factor) else "from under 1 ms"
 
 
 def _recorded_lines(report: TriageReport, max_tests: int) -> list[tuple[bool, str]]:

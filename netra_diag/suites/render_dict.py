@@ -13,6 +13,7 @@ from netra_diag.redaction import environment_secrets, scrub_obj
 from netra_diag.suites.categories import category_label
 
 if TYPE_CHECKING:
+    from netra_diag.suites.flaky import FlakyTest
     from netra_diag.suites.triage import TriageReport
 
 __all__ = ["report_to_dict"]
@@ -116,6 +117,7 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
             "newly_skipped": list(d.newly_skipped),
             "removed": list(d.removed),
             "added": list(d.added),
+            "baseline_outage": d.baseline_outage,
             "duration_regressions": [
                 {"test_id": r.test_id, "before_s": r.before, "after_s": r.after}
                 for r in d.duration_regressions
@@ -130,18 +132,22 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
             "runs": report.flakiness.runs,
             "outage_runs": list(report.flakiness.outage_runs),
             "outage_reasons": list(report.flakiness.outage_reasons),
-            "flaky": [
-                {
-                    "test_id": f.test_id,
-                    "history": f.history,
-                    "transitions": f.transitions,
-                    "score": f.score,
-                    "passed_on_retry": f.passed_on_retry,
-                }
-                for f in report.flakiness.flaky
-            ],
+            "outage_run_numbers": [i + 1 for i in report.flakiness.outage_runs],
+            "partial_outages": report.flakiness.partial_outages,
+            "flaky": [_flaky(f) for f in report.flakiness.flaky],
+            "no_longer_run": [_flaky(f) for f in report.flakiness.no_longer_run],
         },
         "outage": report.outage,
     }
     result: dict[str, Any] = scrub_obj(out, environment_secrets(), shown=True)
     return result
+
+
+def _flaky(f: FlakyTest) -> dict[str, Any]:
+    return {
+        "test_id": f.test_id,
+        "history": f.history,
+        "transitions": f.transitions,
+        "score": f.score,
+        "passed_on_retry": f.passed_on_retry,
+    }

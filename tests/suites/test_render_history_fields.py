@@ -1,0 +1,63 @@
+"""What the text and JSON renderings say of a history and a baseline: the outage and flakiness
+fields a CI script reads, and a slowdown from a baseline that took 0.000 s."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netra_diag.suites import triage
+
+_CASE = '<testcase classname="tests.e2e.test_ws" name="{name}" time="{time}">{body}</testcase>'
+_FAIL = '<failure message="AssertionError: expected agent_started">E   AssertionError</failure>'
+_REFUSED = (
+    '<failure message="ConnectionRefusedError: [Errno 111] Connect call failed '
+    "('127.0.0.1', 8000)\">E   ConnectionRefusedError</failure>"
+)
+
+
+def _run(path: Path, cases: dict[str, tuple[str, str]], stamp: str) -> Path:
+    body = "".join(_CASE.format(name=n, time=t, body=b) for n, (t, b) in cases.items())
+    path.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests">'
+        f'<testsuite name="pytest" tests="{len(cases)}" timestamp="{stamp}">{body}'
+        "</testsuite></testsuites>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_json_has_the_history_and_baseline_fields(tmp_path: Path) -> None:
+    history = tmp_path / "runs"
+    history.mkdir()
+    for n, flips in enumerate(["", _FAIL, "", _FAIL, ""], 1):
+        # test_gone flips too, then is removed from the run triaged
+        _run(
+            history / f"run-{n}.xml",
+            {"test_flips": ("0.1", flips), "test_gone": ("0.1", flips), "test_ok": ("0.1", "")},
+            f"2026-12-0{n}T10:00:00",
+        )
+    outage = {k: ("0.1", _REFUSED) for k in ("test_flips", "test_gone", "test_ok")}
+    _run(history / "run-6.xml", outage, "2026-12-06T10:00:00")
+    current = _run(
+        tmp_path / "current.xml",
+        {"test_flips": ("0.1", _FAIL), "test_ok": ("0.1", "")},
+        "2026-12-07T10:00:00",
+    )
+    doc = triage(current, baseline=history / "run-6.xml", history=history).to_dict()
+    flakiness = doc["flakiness"]
+    assert [f["test_id"] for f in flakiness["flaky"]] == ["tests.e2e.test_ws::test_flips"]
+    assert [f["test_id"] for f in flakiness["no_longer_run"]] == ["tests.e2e.test_ws::test_gone"]
+    assert flakiness["outage_run_numbers"] == [i + 1 for i in flakiness["outage_runs"]]
+    assert len(flakiness["outage_run_numbers"]) == 1
+    assert flakiness["partial_outages"] == 0
+    assert doc["diff"]["baseline_outage"].startswith(
+        "3 of 3 tests failed with one cause (timeout or infrastructure)"
+    )
+
+
+def test_a_slowdown_from_a_zero_time_baseline_reads_in_words(tmp_path: Path) -> None:
+    base = _run(tmp_path / "base.xml", {"test_ok": ("0.000", "")}, "2026-12-06T10:00:00")
+    current = _run(tmp_path / "current.xml", {"test_ok": ("1.500", "")}, "2026-12-07T10:00:00")
+    text = triage(current, baseline=base).to_text()
+    assert "0.00 s -> 1.50 s (from under 1 ms)" in text
+    assert "infx" not in text
