@@ -198,6 +198,7 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
         warnings.append(
             f"{plural(duplicates, 'test result')} appeared in more than one file; merged"
         )
+        warnings += _whole_runs(runs)
     fmts = sorted({r.fmt for r in runs})
     # (a shard that was interrupted leaves the run unfinished; its file is named in a warning)
     interrupted = next((r.interrupted for r in runs if r.interrupted), "")
@@ -211,6 +212,25 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
         interrupted=interrupted,
         started=earliest_start(r.started for r in runs),  # (the first shard's start)
     )
+
+
+def _whole_runs(runs: Sequence[SuiteRun]) -> list[str]:
+    """Three or more files that each hold (nearly) every test are not shards: a job retried,
+    or a folder of separate runs (a history given as the results or the baseline), which the
+    merge reads as attempts of one run. Said, with what to give instead."""
+    if len(runs) < 3:
+        return []
+    ids = [set(run.columns.test_ids) for run in runs]
+    union = set().union(*ids)
+    if not union or min(map(len, ids)) < 0.9 * len(union):
+        return []
+    names = ", ".join(s for run in runs[:3] for s in run.sources[:1])
+    more = f" and {len(runs) - 3} more" if len(runs) > 3 else ""
+    return [
+        f"{len(runs)} files each hold (nearly) every test ({names}{more}): read as attempts "
+        "of one run, each test's latest result kept; if they are separate runs, give the "
+        "latest alone, and the folder as --history"
+    ]
 
 
 def _same_pass(old: TestCase, new: TestCase) -> bool:

@@ -280,6 +280,8 @@ def _triage_signing(
         recs = {k: tuple(v) for k, v in find_recordings(recordings, on_file).items()}
     recs, notes = link_recordings(current, recs, source=_source_name(recordings))
     if base is not None:
+        # (how the baseline's files were read: shards merged, a file cut short, ...)
+        notes += [f"baseline: {w}" for w in base.warnings]
         base, moved = align_names(base, current, "the baseline")
         notes += [moved] if moved else _baseline_notes(current, base)
     diff = diff_runs(base, current) if base is not None else None
