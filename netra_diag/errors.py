@@ -38,6 +38,7 @@ __all__ = [
     "LatencyDataError",
     "MalformedToken",
     "NetraDiagError",
+    "NotResultsFile",
     "NotebookError",
     "RecordingError",
     "ReportParseError",
@@ -150,6 +151,11 @@ class ReportParseError(NetraDiagError):
         self.path, self.reason, self.line = path, reason, line
         where = path + (f":{line}" if line is not None else "")
         super().__init__(f"{where}: {reason}")
+
+
+class NotResultsFile(ReportParseError):
+    """A file that is no test results at all (a ``coverage.xml``, a ``package.json``): an error
+    when given by name; found in a folder of results, it is left out with a warning."""
 
 
 class LatencyDataError(NetraDiagError):

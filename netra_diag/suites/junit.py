@@ -31,7 +31,7 @@ from xml.parsers import expat
 
 from defusedxml.common import DefusedXmlException
 
-from netra_diag.errors import ReportParseError
+from netra_diag.errors import NotResultsFile, ReportParseError
 from netra_diag.suites.background import SPAWN_MIN_BYTES, BackgroundCall
 from netra_diag.suites.gc_pause import pause_gc
 from netra_diag.suites.junit_cases import SUITE_TAGS, CaseCollector, FailureSink, pytest_nodeid
@@ -124,7 +124,7 @@ class _StreamReader:
             self.suites.append((tag, attrs))
             self.suite_name = attrs.get("name", "")
         elif not out.root_tag:
-            raise ReportParseError(
+            raise NotResultsFile(
                 out.path,
                 f"root element is <{tag}>, not a JUnit <testsuites> or <testsuite>",
                 line=self.parser.CurrentLineNumber,

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from netra_diag.errors import ReportParseError
+from netra_diag.errors import NotResultsFile, ReportParseError
 from netra_diag.suites.jest_json import is_jest_json, parse_jest_json_data
 from netra_diag.suites.jest_json_pair import one_jest_run
 from netra_diag.suites.json_file import decode_json
@@ -103,7 +103,7 @@ def parse_results(path: ResultPath, *, on_failures: FailureSink | None = None) -
         return parse_junit(p, on_failures=on_failures)
     if not head.strip():
         raise ReportParseError(p, f"empty file, expected {_FORMATS}", line=1)
-    raise ReportParseError(p, f"not a results file: expected {_FORMATS}", line=1)
+    raise NotResultsFile(p, f"not a results file: expected {_FORMATS}", line=1)
 
 
 _JSON_LEAD = b"\xef\xbb\xbf \t\r\n"
@@ -120,7 +120,7 @@ def _parse_json(raw: bytes, path: str) -> SuiteRun:
     if isinstance(data, Mapping) and any(key in data for key in _PYTEST_KEYS):
         return parse_pytest_json_data(data, path=path)
     keys = ", ".join(repr(k[:40]) for k in list(data)[:6]) if isinstance(data, Mapping) else ""
-    raise ReportParseError(
+    raise NotResultsFile(
         path,
         f"a JSON object{f' with keys {keys}' if keys else ''}, but neither a pytest-json-report "
         "document (no 'tests' list) nor jest --json output (no 'testResults' list)",
@@ -142,12 +142,26 @@ def load_results(
     files = expand_paths(paths)
     if not files:
         raise ReportParseError("<none>", "no results files given")
+    named = {Path(p) for p in paths}
     runs = []
+    skipped: list[str] = []
     for f in files:
         if on_file is not None:
             on_file(f)
-        runs.append(parse_results(f, on_failures=on_failures))
-    return runs[0] if len(runs) == 1 else merge_runs(runs)
+        try:
+            runs.append(parse_results(f, on_failures=on_failures))
+        except NotResultsFile as exc:
+            if f in named:
+                raise
+            # (a coverage.xml or package.json beside the results in a CI artifact folder)
+            skipped.append(f"{exc.path}: left out, not test results ({exc.reason})")
+    if not runs:
+        raise ReportParseError(
+            ", ".join(os.fspath(p) for p in paths),
+            "no test results among its files: " + "; ".join(skipped),
+        )
+    run = runs[0] if len(runs) == 1 else merge_runs(runs)
+    return replace(run, warnings=(*run.warnings, *skipped)) if skipped else run
 
 
 def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
