@@ -18,7 +18,12 @@ from netra_diag.suites.model import SuiteRun
 from netra_diag.suites.run_order import in_time_order, sorted_by_name, unsure_order
 from netra_diag.wording import plural
 
-__all__ = ["history_entries", "load_history", "ordered_history"]
+__all__ = [
+    "history_entries",
+    "load_history",
+    "ordered_history",
+    "unreadable_note",
+]
 
 
 def history_entries(
@@ -122,7 +127,7 @@ def ordered_history(
         runs.append(run)
     if unreadable and not runs:
         raise unreadable[0]
-    notes = [_unreadable_note(unreadable, len(runs))] if unreadable else []
+    notes = [unreadable_note(unreadable, len(runs))] if unreadable else []
     if not runs and not unreadable and not _candidates(Path(directory)):
         # (a folder of the wrong level: "no flaky tests" would sound like a finding)
         notes.append(
@@ -151,7 +156,7 @@ def ordered_history(
     return ordered, "; ".join(notes)
 
 
-def _unreadable_note(errors: Sequence[ReportParseError], judged: int) -> str:
+def unreadable_note(errors: Sequence[ReportParseError], judged: int) -> str:
     rest = f"flakiness is judged over the other {plural(judged, 'earlier run')}"
     if len(errors) == 1:
         return f"history: {errors[0]}: that run is left out, {rest}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from netra_diag.errors import UsageError
+from netra_diag.errors import ReportParseError, UsageError
 from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.align import align_names
 from netra_diag.suites.background import SPAWN_MIN_BYTES
@@ -30,6 +30,7 @@ from netra_diag.suites.flaky import (
     ordered_history,
 )
 from netra_diag.suites.gc_pause import pause_gc
+from netra_diag.suites.history import unreadable_note
 from netra_diag.suites.junit_cases import FailureSink
 from netra_diag.suites.links import Recording, find_recordings, link_recordings
 from netra_diag.suites.merge import load_results
@@ -292,10 +293,8 @@ def _triage_signing(
             runs, order = ordered_history(history, besides=given_paths(results), on_file=on_file)
             notes += [order] if order else []
         else:  # (runs given one by one are taken in the order given)
-            runs = [
-                run if isinstance(run, SuiteRun) else load_results(run, on_file=on_file)
-                for run in history
-            ]
+            runs, note = _listed_history(history, on_file)
+            notes += [note] if note else []
         runs, renamed = _aligned_history(current, runs)
         flakiness = assess_flakiness([*runs, current])
         notes += renamed + _history_notes(current, runs)
@@ -337,6 +336,25 @@ def _aligned_history(
     also = len(moved) - 1
     more = f" (and {plural(also, 'more earlier run')} alike)" if also else ""
     return [run for run, _ in aligned], [f"history: {moved[0]}{more}"]
+
+
+def _listed_history(
+    history: Sequence[SuiteRun | str | os.PathLike[str]], on_file: Callable[[Path], None] | None
+) -> tuple[list[SuiteRun], str]:
+    """Earlier runs given one by one, in that order; those that cannot be read are left out
+    and named, as in a history folder (all of them unreadable: the first one's error)."""
+    runs: list[SuiteRun] = []
+    unreadable: list[ReportParseError] = []
+    for entry in history:
+        try:
+            run = entry if isinstance(entry, SuiteRun) else load_results(entry, on_file=on_file)
+        except ReportParseError as exc:
+            unreadable.append(exc)
+            continue
+        runs.append(run)
+    if unreadable and not runs:
+        raise unreadable[0]
+    return runs, unreadable_note(unreadable, len(runs)) if unreadable else ""
 
 
 def _history_notes(current: SuiteRun, runs: Sequence[SuiteRun]) -> list[str]:

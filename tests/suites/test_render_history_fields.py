@@ -61,3 +61,15 @@ def test_a_slowdown_from_a_zero_time_baseline_reads_in_words(tmp_path: Path) -> 
     text = triage(current, baseline=base).to_text()
     assert "0.00 s -> 1.50 s (from under 1 ms)" in text
     assert "infx" not in text
+
+
+def test_an_unreadable_run_in_a_history_list_is_left_out_and_named(tmp_path: Path) -> None:
+    # As in a history folder: a truncated artifact of one old build must not stop the triage.
+    good = _run(tmp_path / "run-1.xml", {"test_ok": ("0.1", "")}, "2026-12-01T10:00:00")
+    cut = tmp_path / "run-2.xml"
+    cut.write_text(good.read_text(encoding="utf-8")[:80], encoding="utf-8")
+    current = _run(tmp_path / "current.xml", {"test_ok": ("0.1", "")}, "2026-12-07T10:00:00")
+    report = triage(current, history=[good, cut])
+    assert report.flakiness is not None and report.flakiness.runs == 2
+    note = next(w for w in report.warnings if str(cut) in w)
+    assert "not well-formed XML" in note and "that run is left out" in note
