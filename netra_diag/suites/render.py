@@ -231,9 +231,16 @@ def _closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, l
             f"{ft.test_id}: {ft.history} (score {ft.score:.2f}, retries {ft.passed_on_retry})"
             for ft in flakiness.flaky[:max_tests]
         ]
+        if flakiness.no_longer_run:
+            # (flaky before, removed or renamed since: nothing to fix in this run)
+            gone = [ft.test_id for ft in flakiness.no_longer_run]
+            items.append(f"flaky before, no longer run: {_list(gone, max_tests)}")
         sections.append((f"Flakiness: {flakiness.summary()}", items))
     if report.warnings:
-        sections.append(("Warnings", list(report.warnings[:max_tests])))
+        shown = list(report.warnings[:max_tests])
+        if len(report.warnings) > max_tests:
+            shown.append(f"… (+{len(report.warnings) - max_tests} more: --max-tests N shows more)")
+        sections.append(("Warnings", shown))
     return sections
 
 

@@ -50,6 +50,8 @@ def test_json_has_the_history_and_baseline_fields(tmp_path: Path) -> None:
     assert flakiness["outage_run_numbers"] == [i + 1 for i in flakiness["outage_runs"]]
     assert len(flakiness["outage_run_numbers"]) == 1
     assert flakiness["partial_outages"] == 0
+    text = triage(current, baseline=history / "run-6.xml", history=history).to_text()
+    assert "flaky before, no longer run: tests.e2e.test_ws::test_gone" in text
     assert doc["diff"]["baseline_outage"].startswith(
         "3 of 3 tests failed with one cause (timeout or infrastructure)"
     )
@@ -73,3 +75,16 @@ def test_an_unreadable_run_in_a_history_list_is_left_out_and_named(tmp_path: Pat
     assert report.flakiness is not None and report.flakiness.runs == 2
     note = next(w for w in report.warnings if str(cut) in w)
     assert "not well-formed XML" in note and "that run is left out" in note
+
+
+def test_warnings_cut_to_max_tests_say_how_many_more(tmp_path: Path) -> None:
+    folder = tmp_path / "artifacts"
+    folder.mkdir()
+    _run(folder / "junit.xml", {"test_ok": ("0.1", "")}, "2026-12-07T10:00:00")
+    for n in range(7):
+        (folder / f"meta-{n}.json").write_text('{"name": "not results"}', encoding="utf-8")
+    report = triage(folder)
+    assert len(report.warnings) == 7
+    text = report.to_text(max_tests=5)
+    assert "… (+2 more: --max-tests N shows more)" in text
+    assert "meta-6.json" in report.to_text(max_tests=7)
