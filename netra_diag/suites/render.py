@@ -26,7 +26,13 @@ if TYPE_CHECKING:
     from netra_diag.suites.diff import RunDiff
     from netra_diag.suites.triage import TriageReport
 
-__all__ = ["markdown_literal", "report_to_dict", "report_to_markdown", "report_to_text"]
+__all__ = [
+    "flaky_in_history",
+    "markdown_literal",
+    "report_to_dict",
+    "report_to_markdown",
+    "report_to_text",
+]
 
 
 def _list(items: Sequence[str], limit: int) -> str:
@@ -140,6 +146,8 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
             others = [t for t in c.tests if t != c.representative]
             if others:
                 lines.append(f"      also: {_list(others, max_tests)}")
+            if flaky := flaky_in_history(report, c.tests):
+                lines.append(f"      flaky in the history: {_list(flaky, max_tests)}")
             for tid in c.tests[:max_tests]:
                 for rec in report.recordings.get(tid, ()):
                     lines.append(f"      recording {rec.path}: {rec.summary()}")
@@ -171,6 +179,16 @@ def _diff_sections(d: RunDiff) -> list[tuple[str, tuple[str, ...]]]:
         ("added", d.added),
     )
     return [(label, tuple(items)) for label, items in sections if items]
+
+
+def flaky_in_history(report: TriageReport, test_ids: Sequence[str]) -> list[str]:
+    """Which of ``test_ids`` the history found flaky, each with its runs' letters:
+    "test_x (PFPPF)"."""
+    if report.flakiness is None or not report.flakiness.flaky:
+        return []
+    known = {ft.test_id: ft for ft in report.flakiness.flaky}
+    unique = dict.fromkeys(test_ids)  # (a test may sit in two clusters)
+    return [f"{tid} ({known[tid].history})" for tid in unique if tid in known]
 
 
 def _slower(d: RunDiff, max_tests: int) -> list[str]:
@@ -294,6 +312,13 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
                 f"| {i} | {c.size} | {label} | {c.phase} | {markdown_literal(c.because)} "
                 f"| {_md_code(c.representative)} |"
             )
+        flaky = flaky_in_history(report, [t for c in report.clusters for t in c.tests])
+        if flaky:
+            # (a failure of a test known to flip may be its flakiness, not this change)
+            lines += [
+                "",
+                f"Failing tests flaky in the history: {markdown_literal(_list(flaky, max_tests))}",
+            ]
         recorded = _recorded_lines(report, max_tests)
         if recorded:
             lines += ["", "Recordings of failing tests:"]

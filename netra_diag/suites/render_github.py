@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from netra_diag.redaction import environment_secrets, scrub_shown
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.model import TestCase, module_of
+from netra_diag.suites.render import flaky_in_history
 
 if TYPE_CHECKING:
     from netra_diag.suites.triage import TriageReport
@@ -106,6 +107,8 @@ def report_to_github(report: TriageReport, *, max_tests: int = 5) -> str:
             if recorded and recorded[0].contract_findings:
                 # what the test's own session showed, from its recording
                 message += f". Its recording: {recorded[0].contract_findings[0]}"
+            if flaky := flaky_in_history(report, [test_id]):
+                message += f". Flaky in the history: {flaky[0]}"
             lines.append(f"{head}{_property(label + share)}::{_data(message)}")
             annotated += 1
             seen.add(test_id)

@@ -50,8 +50,13 @@ def test_json_has_the_history_and_baseline_fields(tmp_path: Path) -> None:
     assert flakiness["outage_run_numbers"] == [i + 1 for i in flakiness["outage_runs"]]
     assert len(flakiness["outage_run_numbers"]) == 1
     assert flakiness["partial_outages"] == 0
-    text = triage(current, baseline=history / "run-6.xml", history=history).to_text()
+    report = triage(current, baseline=history / "run-6.xml", history=history)
+    text = report.to_text()
     assert "flaky before, no longer run: tests.e2e.test_ws::test_gone" in text
+    # The failing test's cause says that the test flips in the history (P pass, F fail).
+    assert "      flaky in the history: tests.e2e.test_ws::test_flips (PFPFPF)" in text
+    assert "Failing tests flaky in the history: " in report.to_markdown()
+    assert "Flaky in the history: tests.e2e.test_ws::test_flips (PFPFPF)" in report.to_github()
     assert doc["diff"]["baseline_outage"].startswith(
         "3 of 3 tests failed with one cause (timeout or infrastructure)"
     )
