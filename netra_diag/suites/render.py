@@ -245,6 +245,11 @@ def _closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, l
     flakiness = report.flakiness
     if flakiness is not None:
         items = [f"outage: {reason}" for reason in flakiness.outage_reasons]
+        if flakiness.flaky or flakiness.no_longer_run:
+            items.append(
+                "letters: one per run that ran the test (not skipped, no outage), oldest "
+                "first, this run last: P passed, F failed or errored, R passed on retry"
+            )
         items += [
             f"{ft.test_id}: {ft.history} (score {ft.score:.2f}, retries {ft.passed_on_retry})"
             for ft in flakiness.flaky[:max_tests]

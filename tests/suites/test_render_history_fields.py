@@ -53,6 +53,7 @@ def test_json_has_the_history_and_baseline_fields(tmp_path: Path) -> None:
     report = triage(current, baseline=history / "run-6.xml", history=history)
     text = report.to_text()
     assert "flaky before, no longer run: tests.e2e.test_ws::test_gone" in text
+    assert "letters: one per run that ran the test (not skipped, no outage), oldest" in text
     # The failing test's cause says that the test flips in the history (P pass, F fail).
     assert "      flaky in the history: tests.e2e.test_ws::test_flips (PFPFPF)" in text
     assert "Failing tests flaky in the history: " in report.to_markdown()
