@@ -33,15 +33,16 @@ import marshal
 import mmap
 import os
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import warnings
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from netra_diag.suites.background_child import IN_PIPE, NOTICE, serve, write_all
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = ["SPAWN_MIN_BYTES", "BackgroundCall", "Mode", "can_fork", "can_run_apart"]
 
@@ -100,6 +101,8 @@ def _shared_file() -> int:
     once the last descriptor and mapping of them are."""
     if hasattr(os, "memfd_create"):
         return os.memfd_create("netra-diag-inbox")
+    import tempfile  # (only here: its imports cost a triage's start some 3 ms)
+
     fd, path = tempfile.mkstemp(prefix="netra-diag-inbox-")
     os.unlink(path)
     return fd
@@ -223,6 +226,8 @@ class BackgroundCall:
             # The child finds what this process imports where it found it (a notebook may have
             # put the project on sys.path by hand).
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+            import subprocess  # (only a spawned child needs it: some 3 ms of every start)
+
             self._process = subprocess.Popen(
                 command,
                 pass_fds=fds,
