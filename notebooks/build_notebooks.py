@@ -421,10 +421,11 @@ summary.record("clusters", [
     {"tests": c.size, "category": str(c.category), "phase": str(c.phase), "why": c.because}
     for c in result.clusters
 ])
-# Without a baseline "new" cannot be judged: the check is then not verified, never a pass.
-new_failures = investigation.new_failures_check(result)
-summary.extend([new_failures])
-summary.set_headline(investigation.triage_headline(result, new_failures))
+# Without a baseline "new" cannot be judged: new_failures is then not verified, never a pass,
+# and failing tests fail the report as they fail `netra-diag triage` (exit 1; 9 for an outage).
+checks = report.triage_checks(result)
+summary.extend(checks)
+summary.set_headline(investigation.triage_headline(result, checks[0]))
 summary
 """
     ),

@@ -20,6 +20,8 @@ EPILOG = """\
 exit codes (worst class wins):
   0  no required check failed: each passed or is "not verified" (could not be judged
      for lack of data); each check's status, printed and in NAME.json, says which
+  1  suite_triage: tests fail and no baseline was given, or the run did not finish (as
+     'netra-diag triage' exits 1 on the same results)
   2  bad arguments: unknown notebook or parameter, a parameter carrying a secret, or a
      notebook refusing its input (a bad parameter value or input file; nothing was checked)
   3  event-contract or auth failure (token rejected, auth bypassed, the service closing a
@@ -31,7 +33,7 @@ exit codes (worst class wins):
   8  the notebook failed to execute, or a cell did not answer within --cell-timeout or
      --timeout (the error names the cell; the HTML still shows what ran)
   9  infrastructure failure (service down or unreachable, or the connection went away
-     mid-run: 1001, 1006)
+     mid-run: 1001, 1006; suite_triage: every failing test fails for such a cause)
   130  interrupted (Ctrl-C): no report written; the line says where partial recordings are
 
 parameters name environment variables, never secrets: -p secret_env JWT_SECRET_KEY, not the

@@ -34,6 +34,7 @@ from netra_diag.report.safety import (
 )
 from netra_diag.report.summary import Check, CheckKind, Summary, exit_code_for
 from netra_diag.report.tables import Table, format_table
+from netra_diag.report.triage_checks import triage_checks
 
 __all__ = [
     "DEFAULT_OUT_DIR",
@@ -60,4 +61,5 @@ __all__ = [
     "scrub_notebook",
     "scrub_text",
     "secret_values",
+    "triage_checks",
 ]

@@ -25,6 +25,8 @@ contract / auth    ``CONTRACT`` (3)             the service broke its event prot
                                                 rejected (or bypassed) the token
 new test failures  ``NEW_FAILURES`` (7)         regressions since the baseline
 SLA breach         ``SLA_BREACH`` (6)           correct but too slow
+failing tests      ``FAILURE`` (1)              tests fail and no baseline says which are
+                                                new (as ``netra-diag triage`` exits 1)
 =================  ===========================  ==========================================
 """
 
@@ -67,6 +69,7 @@ class CheckKind(StrEnum):
     CONTRACT = "contract"
     NEW_FAILURES = "new_failures"
     SLA = "sla"
+    FAILURES = "failures"  # tests fail, none known to be new or old (triage's exit 1)
 
 
 CHECK_EXIT_CODES: Mapping[CheckKind, ExitCode] = {
@@ -77,6 +80,7 @@ CHECK_EXIT_CODES: Mapping[CheckKind, ExitCode] = {
     CheckKind.CONTRACT: ExitCode.CONTRACT,
     CheckKind.NEW_FAILURES: ExitCode.NEW_FAILURES,
     CheckKind.SLA: ExitCode.SLA_BREACH,
+    CheckKind.FAILURES: ExitCode.FAILURE,
 }
 EXIT_PRIORITY: tuple[ExitCode, ...] = (
     ExitCode.NOTEBOOK,
@@ -85,6 +89,7 @@ EXIT_PRIORITY: tuple[ExitCode, ...] = (
     ExitCode.CONTRACT,
     ExitCode.NEW_FAILURES,
     ExitCode.SLA_BREACH,
+    ExitCode.FAILURE,
 )
 
 
