@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from netra_diag.suites.jest_json import JEST_JSON_FMT
+from netra_diag.suites.jest_todos import JEST_EXEC_FAILURE
 from netra_diag.suites.junit_children import JEST_SUITE_ERROR
 from netra_diag.suites.model import Outcome, SuiteRun
 from netra_diag.wording import plural
@@ -39,6 +40,17 @@ def one_jest_run(runs: Sequence[SuiteRun]) -> Sequence[SuiteRun]:
         row.file for run in jest for row in run.rows if row.classname == JEST_SUITE_ERROR
     ]
     json_names = ", ".join(s for run in jest for s in run.sources)
+    # Files that failed after their tests ran (an afterAll that threw): the JSON names each,
+    # jest-junit writes a testcase titled JEST_EXEC_FAILURE for each, in no file's name.
+    late = sum(
+        1
+        for run in jest
+        for row in run.rows
+        if row.classname == JEST_SUITE_ERROR
+        and (case := run.details.get(row.test_id)) is not None
+        and case.primary is not None
+        and not case.primary.phase
+    )
     out: list[SuiteRun] = []
     for run in runs:
         if run.fmt == JEST_JSON_FMT or not run.fmt.startswith("junit"):
@@ -50,6 +62,7 @@ def one_jest_run(runs: Sequence[SuiteRun]) -> Sequence[SuiteRun]:
             if row.test_id in ids
             or (row.classname == JEST_SUITE_ERROR and _names_file(row.name, failed_files))
         }
+        shared |= _late_failures(run, late)
         if not shared or 2 * len(shared) < len(run.rows):
             if _same_times(run, jest):
                 run = replace(run, warnings=(*run.warnings, _renamed(run, json_names)))
@@ -75,6 +88,13 @@ def one_jest_run(runs: Sequence[SuiteRun]) -> Sequence[SuiteRun]:
             )
         )
     return out
+
+
+def _late_failures(run: SuiteRun, late: int) -> set[str]:
+    """The ids of the XML's testcases for failures after a file's tests, as many as the JSON
+    holds (more than it holds are another run's)."""
+    found = [row.test_id for row in run.rows if JEST_EXEC_FAILURE in row.name]
+    return set(found) if len(found) <= late else set()
 
 
 def _names_file(name: str, files: Sequence[str]) -> bool:

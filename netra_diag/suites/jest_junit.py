@@ -10,15 +10,23 @@ trace: with other files next to it, the report is the one a run without it would
 (jest's "Test Suites: N failed" and its exit code 1 are nowhere in it), so nothing here can count
 it. A report with no suite at all is the one case that shows: jest found no test file to run, or
 every one failed to load, and jest exits 1 in both (unless ``--passWithNoTests``).
+
+A test file whose tests ran but that failed after them (an ``afterAll`` that threw) gets a
+testcase titled ``JEST_EXEC_FAILURE`` whose ``<failure>`` is jest's error as JSON
+(``{"message":"","stack":"Error: …"}``), left out of every count the file declares. It is no
+failing test (jest's "Tests:" line leaves it out, its "Test Suites:" line counts the file failed):
+it is read as an error with the error's own message, as ``jest --json`` of the same run is read.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from typing import TYPE_CHECKING
 
-from netra_diag.suites.jest_todos import JEST_ROOT, JEST_TODO, jest_todos
+from netra_diag.suites.jest_todos import JEST_EXEC_FAILURE, JEST_ROOT, JEST_TODO, jest_todos
 from netra_diag.suites.junit_children import JEST_SUITE_ERROR, NO_EXTRA
-from netra_diag.suites.model import Outcome
+from netra_diag.suites.model import Outcome, Problem, ProblemKind
 
 if TYPE_CHECKING:
     from netra_diag.suites.junit_cases import CaseCollector
@@ -40,8 +48,10 @@ def no_suite_warning(path: str) -> str:
 
 def jest_report(collector: CaseCollector) -> None:
     """Finish a jest-junit report's collector (its root is ``<testsuites name="jest tests">``):
-    its todo passes become skips, as jest counts them; a report with no suite gets a warning."""
+    its todo passes become skips, as jest counts them; a failure after a file's tests an error;
+    a report with no suite gets a warning."""
     if collector.suite_tests:
+        _exec_failures(collector)
         _mark_todos(collector)
     elif not collector.rows:
         collector.warnings.append(no_suite_warning(collector.path))
@@ -58,3 +68,46 @@ def _mark_todos(c: CaseCollector) -> None:
         c.columns.outcomes[index] = row.outcome  # type: ignore[index]
         c.pending[index] = extra
     c.pending = dict(sorted(c.pending.items()))  # details keep report order
+
+
+# "TypeError: …", "Error: …" at the head of the stack.
+_TYPE = re.compile(r"(?P<type>(?:[A-Za-z_$][\w$.]*)?(?:Error|Exception))(?: \[\w+\])?: ")
+
+
+def _exec_failures(c: CaseCollector) -> None:
+    """jest-junit's testcase for a file that failed after its tests ran becomes an error."""
+    for index, row in enumerate(c.rows):
+        if JEST_EXEC_FAILURE not in row.name or row.outcome is not Outcome.FAILED:
+            continue
+        extra = c.pending.get(index)
+        if extra is None or not extra.problems:
+            continue
+        error = _exec_error(extra.problems[0])
+        c.rows[index] = row = row._replace(outcome=Outcome.ERROR)
+        c.columns.outcomes[index] = row.outcome  # type: ignore[index]
+        c.pending[index] = extra._replace(counted_as=(), problems=(error,))
+
+
+def _exec_error(failure: Problem) -> Problem:
+    """The error jest-junit wrote as JSON (``JSON.stringify(testExecError)``), read out."""
+    text = failure.text
+    try:
+        said = json.loads(text)
+    except (ValueError, RecursionError):
+        said = None
+    if isinstance(said, dict):
+        stack = said.get("stack")
+        message = said.get("message")
+        text = stack if isinstance(stack, str) and stack else text
+        first = text.strip().split("\n", 1)[0].strip()
+        line = message if isinstance(message, str) and message else first
+    else:
+        line = failure.message or text.strip().split("\n", 1)[0].strip()
+    found = _TYPE.match(line) or _TYPE.match(text.strip())
+    return Problem(
+        ProblemKind.ERROR,
+        type=found.group("type") if found else "",
+        message=line[:4096],
+        text=text,
+        phase="",  # (after the tests, as the JSON reader says of it: not at collection)
+    )

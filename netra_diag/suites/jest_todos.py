@@ -16,10 +16,13 @@ from collections.abc import Container, Mapping, Sequence
 from netra_diag.suites.model import CaseRow, Outcome, Problem, ProblemKind
 from netra_diag.wording import plural
 
-__all__ = ["JEST_ROOT", "JEST_TODO", "jest_todos"]
+__all__ = ["JEST_EXEC_FAILURE", "JEST_ROOT", "JEST_TODO", "jest_todos"]
 
 # jest-junit's default suiteName: the root <testsuites name="jest tests">.
 JEST_ROOT = "jest tests"
+# The title of the testcase jest-junit adds to a file whose tests ran but that failed after them
+# (an afterAll that threw: jest's testExecError), outside its suite's count like a todo.
+JEST_EXEC_FAILURE = "Test execution failure: could be caused by test hooks like 'afterAll'."
 JEST_TODO = Problem(ProblemKind.SKIPPED, "todo", "test.todo: not written yet", "", "")
 
 
@@ -33,11 +36,12 @@ def jest_todos(
     """The rows (indices) that are todos, and warnings for suites where which ones cannot be
     told. ``with_children``: rows whose testcase had children (not plain passes);
     ``declared``: each suite name's declared ``tests``, summed; rows of ``skip_classname``
-    (jest-junit's "Test suite failed to run") are no tests of the suite."""
+    (jest-junit's "Test suite failed to run") and jest-junit's testcase for a failure after the
+    tests (``JEST_EXEC_FAILURE``) are no tests of the suite."""
     counted: Counter[str] = Counter()
     plain_zero: dict[str, list[int]] = {}
     for index, row in enumerate(rows):
-        if row.classname == skip_classname:
+        if row.classname == skip_classname or JEST_EXEC_FAILURE in row.name:
             continue
         counted[row.suite] += 1
         if row.outcome is Outcome.PASSED and row.duration == 0 and index not in with_children:
