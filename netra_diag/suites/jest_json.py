@@ -7,7 +7,9 @@ failed ``require``, a throw at module level, no test in it): its ``testResults``
 error (``reportTestSuiteErrors: true``) count it, its phase "collection". An ``afterAll`` that
 throws after the file's tests ran is written the same way beside its tests, and is one error too
 (with no phase: the document does not say when it happened). Tests count as jest's "Tests:" line
-does: ``pending`` (``test.skip``, not selected by ``test.only``) and ``todo`` as skips.
+does: ``pending`` (``test.skip``, not selected by ``test.only``) and ``todo`` as skips. Under
+``jest.retryTimes`` the failed attempts before a test's last (``retryReasons``) are its reruns,
+so that a pass after them reads as a pass on retry (``netra_diag.suites.jest_json_fail``).
 
 Test ids are the ones jest-junit writes with its default templates (``classname`` and ``name``
 both "{describe titles} {title}", a load failure ``Test suite failed to run`` / the file's path
@@ -36,6 +38,7 @@ from netra_diag.suites.jest_json_doc import (
     root_dir,
     strip_ansi,
 )
+from netra_diag.suites.jest_json_fail import error_line, failure, retries, type_of
 from netra_diag.suites.jest_todos import JEST_TODO
 from netra_diag.suites.json_file import read_json
 from netra_diag.suites.junit_children import JEST_SUITE_ERROR
@@ -60,8 +63,6 @@ __all__ = [
 
 JEST_JSON_FMT = "jest-json"
 _HEADING = "● " + JEST_SUITE_ERROR
-# "TypeError: ...", "SyntaxError: /path: ...", "Error: expect(received)...".
-_ERROR_NAME = re.compile(r"(?P<type>(?:[A-Za-z_$][\w$.]*)?(?:Error|Exception))(?: \[\w+\])?: ")
 _SKIPPED = Problem(
     ProblemKind.SKIPPED,
     message="skipped: test.skip or describe.skip, or not selected (test.only, -t)",
@@ -230,15 +231,18 @@ class _Builder:
             line = _line(test.get("location"))
             test_id = self._unique(f"{full}::{full}")
             row = CaseRow(test_id, full, full, rel, outcome, duration, rel, line)
-            if outcome is Outcome.PASSED:
+            reruns = retries(test, outcome, f"{where}.assertionResults[{j}]", doc)
+            if outcome is Outcome.PASSED and not reruns:
                 self._add(row, None)
                 continue
             if outcome is Outcome.FAILED:
                 failing = True
-                problem = _failure([strip_ansi(m) for m in messages])
+                problem = failure([strip_ansi(m) for m in messages])
                 if line is None:
                     line = _line_in(problem.text, paths)
                     row = row._replace(line=line)
+            elif outcome is Outcome.PASSED:
+                problem = None
             else:
                 problem = JEST_TODO if said == "todo" else _SKIPPED
             case = TestCase(
@@ -250,7 +254,8 @@ class _Builder:
                 duration=duration,
                 file=rel,
                 line=line,
-                problems=(problem,),
+                problems=() if problem is None else (problem,),
+                reruns=reruns,
             )
             self._add(row, case)
         heading = message.find(_HEADING)
@@ -260,10 +265,10 @@ class _Builder:
         # afterAll or a late error failed it after its tests (testExecError, not written)
         text = message[message.rfind("\n", 0, heading) + 1 :] if heading >= 0 else message
         self.tally["runtime error"] += 1
-        said = _error_line(text) or f"{JEST_SUITE_ERROR} (jest wrote no message)"
+        said = error_line(text) or f"{JEST_SUITE_ERROR} (jest wrote no message)"
         error = Problem(
             ProblemKind.ERROR,
-            type=_type_of(said),
+            type=type_of(said),
             message=clip_text(said, 4096),
             text=clip_text(text.rstrip()),
             phase="" if ran else "collection",
@@ -307,31 +312,6 @@ def _fields(test: dict[str, Any]) -> _Fields | None:
     elif type(messages) is not list or not all(type(m) is str for m in messages):
         return None
     return said, title, classname, ms, messages
-
-
-def _failure(messages: Sequence[str]) -> Problem:
-    text = "\n\n".join(messages).strip("\n")
-    line = _error_line(text) or "failed (jest wrote no message)"
-    return Problem(
-        ProblemKind.FAILURE,
-        type=_type_of(line),
-        message=clip_text(line, 4096),
-        text=clip_text(text),
-    )
-
-
-def _error_line(text: str) -> str:
-    """The line that says what went wrong: the first after jest's "●" heading."""
-    for line in text[:8192].splitlines():
-        stripped = line.strip()
-        if stripped and not stripped.startswith("●"):
-            return stripped
-    return ""
-
-
-def _type_of(line: str) -> str:
-    match = _ERROR_NAME.match(line)
-    return match.group("type") if match else ""
 
 
 _AT_LINE = re.compile(r"(\d+):\d+")

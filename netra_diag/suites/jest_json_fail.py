@@ -1,0 +1,65 @@
+"""What ``jest --json`` says of a failing test and of its earlier attempts: the failure's
+``Problem`` (its first line the message, the error's name its type), and the failed attempts
+before the last under ``jest.retryTimes``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from netra_diag.suites.jest_json_doc import JsonDoc, strip_ansi
+from netra_diag.suites.model import Outcome, Problem, ProblemKind
+from netra_diag.suites.xmlstream import clip_text
+
+__all__ = ["error_line", "failure", "retries", "type_of"]
+
+# "TypeError: ...", "SyntaxError: /path: ...", "Error: expect(received)...".
+_ERROR_NAME = re.compile(r"(?P<type>(?:[A-Za-z_$][\w$.]*)?(?:Error|Exception))(?: \[\w+\])?: ")
+
+
+def retries(test: Any, outcome: Outcome, at: str, doc: JsonDoc) -> tuple[Problem, ...]:
+    """The failed attempts before a test's last one (``jest.retryTimes``): jest writes each
+    one's error in ``retryReasons`` and the attempts in ``invocations``; a pass after them is a
+    pass on retry (flaky), as Surefire's ``flakyFailure`` says."""
+    if type(test) is not dict or (not test.get("retryReasons") and not test.get("invocations")):
+        return ()
+    reasons = [strip_ansi(r) for r in doc.strings(test, "retryReasons", at)]
+    attempts = doc.get(test, "invocations", int, at) or 0
+    if not reasons and attempts > 1:  # (jest before retryReasons: the count alone)
+        reasons = [
+            f"failed attempt {k} of {attempts} (jest wrote no reason)" for k in range(1, attempts)
+        ]
+    if outcome is Outcome.PASSED:
+        kind = ProblemKind.FLAKY_FAILURE
+    elif outcome is Outcome.FAILED:
+        kind = ProblemKind.RERUN_FAILURE
+    else:
+        return ()
+    return tuple(replace(failure([reason]), kind=kind) for reason in reasons)
+
+
+def failure(messages: Sequence[str]) -> Problem:
+    text = "\n\n".join(messages).strip("\n")
+    line = error_line(text) or "failed (jest wrote no message)"
+    return Problem(
+        ProblemKind.FAILURE,
+        type=type_of(line),
+        message=clip_text(line, 4096),
+        text=clip_text(text),
+    )
+
+
+def error_line(text: str) -> str:
+    """The line that says what went wrong: the first after jest's "●" heading."""
+    for line in text[:8192].splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("●"):
+            return stripped
+    return ""
+
+
+def type_of(line: str) -> str:
+    match = _ERROR_NAME.match(line)
+    return match.group("type") if match else ""
