@@ -31,7 +31,7 @@ from netra_diag.suites.model import Outcome, Problem, ProblemKind
 if TYPE_CHECKING:
     from netra_diag.suites.junit_cases import CaseCollector
 
-__all__ = ["JEST_ROOT", "jest_report", "no_suite_warning"]
+__all__ = ["JEST_ROOT", "jest_report", "no_suite_warning", "unnamed_warning"]
 
 
 def no_suite_warning(path: str) -> str:
@@ -46,6 +46,21 @@ def no_suite_warning(path: str) -> str:
     )
 
 
+# jest-junit's default suiteNameTemplate "{title}" is the first describe title of the file's first
+# test: a file whose first test is outside any describe is a suite named so.
+_UNNAMED = "undefined"
+
+
+def unnamed_warning(path: str) -> str:
+    """The warning for a jest-junit report with suites named ``undefined``."""
+    return (
+        f"{path}: suite 'undefined' is every test file whose first test is outside any describe "
+        "(jest-junit names a file's suite after its first describe title): its tests are counted "
+        'as one suite; set jest-junit\'s suiteNameTemplate to "{filepath}" (or '
+        "usePathForSuiteName: true) to see each file apart, or triage the run's jest --json"
+    )
+
+
 def jest_report(collector: CaseCollector) -> None:
     """Finish a jest-junit report's collector (its root is ``<testsuites name="jest tests">``):
     its todo passes become skips, as jest counts them; a failure after a file's tests an error;
@@ -53,6 +68,8 @@ def jest_report(collector: CaseCollector) -> None:
     if collector.suite_tests:
         _exec_failures(collector)
         _mark_todos(collector)
+        if _UNNAMED in collector.suite_tests:
+            collector.warnings.append(unnamed_warning(collector.path))
     elif not collector.rows:
         collector.warnings.append(no_suite_warning(collector.path))
 

@@ -68,3 +68,15 @@ def test_triage_of_both_prints_jests_counts(capsys: pytest.CaptureFixture[str]) 
     assert ": 12 failed, 17 passed, 6 skipped, 2 errors" in out
     assert "37 tests from" in out
     assert "undefined" not in out  # no jest-junit suite name left over from the XML
+
+
+def test_a_suite_named_undefined_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    # jest-junit names a suite after its file's first describe: five files here start with a
+    # top-level test, and their tests read as one suite "undefined"
+    run = parse_junit(QA / "qa.junit.xml")
+    assert "undefined" in {row.suite for row in run.rows}
+    [said] = [w for w in run.warnings if "suite 'undefined'" in w]
+    assert 'suiteNameTemplate to "{filepath}"' in said
+    # beside the run's jest --json, whose suites are the files, it is not said
+    both = load_results([QA / "qa.junit.xml", QA / "qa.json"])
+    assert not [w for w in both.warnings if "suite 'undefined'" in w]
