@@ -40,9 +40,17 @@ def retries(test: Any, outcome: Outcome, at: str, doc: JsonDoc) -> tuple[Problem
     return tuple(replace(failure([reason]), kind=kind) for reason in reasons)
 
 
+# A snapshot matcher's failure when the snapshot does not exist and jest may not write it
+# (--ci, CI=true): a missing .snap file, not a changed value; said in the message, which
+# otherwise is the matcher's alone, as for a snapshot that no longer matches.
+_NOT_WRITTEN = "New snapshot was not written."
+
+
 def failure(messages: Sequence[str]) -> Problem:
     text = "\n\n".join(messages).strip("\n")
     line = error_line(text) or "failed (jest wrote no message)"
+    if "Snapshot(" in line and _NOT_WRITTEN in text[:4096]:
+        line = f"{line}: {_NOT_WRITTEN[:-1]} (jest --ci writes none: is the .snap file committed?)"
     return Problem(
         ProblemKind.FAILURE,
         type=type_of(line),
