@@ -22,6 +22,7 @@ from typing import Any
 
 from netra_diag.errors import NotebookError, UsageError
 from netra_diag.redaction import scrub
+from netra_diag.report.outcome import INPUT_ERRORS
 from netra_diag.report.safety import find_leaks
 
 __all__ = [
@@ -120,12 +121,42 @@ def tidy_executed_notebook(executed: Any, nb_path: Path) -> None:
     if isinstance(meta, dict):
         meta["output_path"] = str(nb_path)
         meta.get("parameters", {}).pop("summary_path", None)
+        _drop_timings(meta)
     for cell in executed.cells:
-        # The temporary file the notebook's summary went through is gone: not a parameter
-        # a reader of the report can use or should look for.
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", ()):
+        cell_meta = cell.get("metadata", {})
+        # When each cell ran (and for how long) differs on every run: a report re-run on the same
+        # input, committed or shared in a pull request, would show a diff in every cell. The
+        # JSON summary keeps the run's duration.
+        cell_meta.pop("execution", None)
+        _drop_timings(cell_meta.get("papermill"))
+        for output in cell.get("outputs", ()):
+            if output.get("output_type") == "error" and output.get("ename") in INPUT_ERRORS:
+                # The notebook refused its input (exit 2): the error's own words say what to
+                # fix; the library's frames under it are no help to the reader.
+                output["traceback"] = [f"{output['ename']}: {output.get('evalue', '')}"]
+            data = output.get("data")
+            # A widget's view names a model by a random id, and its state is gone (above):
+            # its static view, beside it, is what the report shows.
+            if isinstance(data, dict) and WIDGET_VIEW in data and len(data) > 1:
+                del data[WIDGET_VIEW]
+        if "injected-parameters" in cell_meta.get("tags", ()):
+            # papermill gives the cell it adds a random id; the same run must give the same file
+            cell["id"] = "injected-parameters"
+            # The temporary file the notebook's summary went through is gone: not a parameter
+            # a reader of the report can use or should look for.
             lines = str(cell.get("source", "")).splitlines()
             cell["source"] = "\n".join(x for x in lines if not x.startswith("summary_path = "))
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _drop_timings(meta: Any) -> None:
+    """Remove papermill's clock readings (``start_time``, ``end_time``, ``duration``) from a
+    notebook's or a cell's ``papermill`` metadata; its ``status`` and ``exception`` stay."""
+    if isinstance(meta, dict):
+        for key in ("start_time", "end_time", "duration"):
+            meta.pop(key, None)
 
 
 def recordings_folder_name(name: str) -> str:

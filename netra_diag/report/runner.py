@@ -69,6 +69,7 @@ from netra_diag.report.safety import (
     scrub_text,
     secret_values,
 )
+from netra_diag.report.shown_paths import shorten_notebook, shorten_paths, shown_path_prefixes
 from netra_diag.report.summary import to_jsonable
 
 __all__ = [
@@ -254,6 +255,11 @@ def run_report(
     if error:
         error = scrub_text(error, secrets)
     tidy_executed_notebook(executed, nb_path)
+    # Paths as the user gave them (relative to where the report was started), not the CI's.
+    shown = shown_path_prefixes()
+    shorten_notebook(executed, shown)
+    found, error = shorten_paths(found, shown), shorten_paths(error, shown)
+    refused, unreachable = shorten_paths(refused, shown), shorten_paths(unreachable, shown)
 
     verdict = judge_report(found, error, refused, unreachable, secrets)
     checks, exit_code, headline = verdict.checks, verdict.exit_code, verdict.headline
@@ -293,7 +299,7 @@ def run_report(
     made = recorded_since(recordings, wall_started)
     summary = {
         "report": name,
-        "source": str(source),
+        "source": shorten_paths(str(source), shown),
         "tool_version": __version__,
         "status": verdict.status,
         "error": error,
@@ -302,7 +308,7 @@ def run_report(
         "headline": headline,
         "checks": [c.to_dict() for c in checks],
         "values": to_jsonable(found.get("values", {})),
-        "parameters": to_jsonable(params),
+        "parameters": shorten_paths(to_jsonable(params), shown),
         "artifacts": {
             "notebook": nb_path.name,
             "html": written_html.name if written_html else None,
