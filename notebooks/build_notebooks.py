@@ -374,6 +374,11 @@ from netra_diag.suites.triage import triage
 from netra_diag.widgets import TriagePanel
 
 summary = report.Summary(summary_path, notebook="suite_triage")
+# Run by papermill itself, `-p results 5` is an int and `-y` may give a list: said plainly here.
+results = report.text_parameter("results", results)
+baseline = report.text_parameter("baseline", baseline)
+recordings = report.text_parameter("recordings", recordings)
+history = report.text_parameter("history", history)
 # Both empty: the bundled example and its baseline; a baseline without results is refused.
 current, previous = investigation.suite_inputs(results, baseline)
 result = triage(

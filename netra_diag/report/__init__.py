@@ -23,6 +23,7 @@ from netra_diag.report.figures import PLOTLY_MIME, figure_placeholder, figure_sp
 from netra_diag.report.kernelspec import ensure_kernel
 from netra_diag.report.notebooks import find_notebook, notebook_parameters, notebooks_dir
 from netra_diag.report.outcome import ReportResult
+from netra_diag.report.parameters import text_parameter
 from netra_diag.report.runner import run_report
 from netra_diag.report.safety import (
     check_parameters,
@@ -61,5 +62,6 @@ __all__ = [
     "scrub_notebook",
     "scrub_text",
     "secret_values",
+    "text_parameter",
     "triage_checks",
 ]

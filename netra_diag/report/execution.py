@@ -202,16 +202,32 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _ARROW = re.compile(r"^-+>\s*(\d+\s+)?(?P<code>.+)$")
 
 
+_CELL_FRAME = re.compile(r"^Cell\s+In\s*\[\d*\]")
+
+
 def raising_line(traceback: Any) -> str:
     """The notebook's own line that raised, from a cell error's traceback (IPython marks it
     ``----> N code``), cut to 60 characters; empty when none is found. Names the cause better
-    than a cell's first line, which is often an import."""
+    than a cell's first line, which is often an import.
+
+    The line marked in the cell's own frame (``Cell In[3], line 11``) of the exception raised
+    last is taken: a chained exception is printed cause first, and the cause's first marked line
+    is deep in a library (``parser.Parse(b"", True)``), where a reader of the report cannot act.
+    Without a cell frame, the first marked line."""
+    first, in_cell, chosen = "", False, ""
     for entry in traceback or ():
         for line in _ANSI.sub("", str(entry)).splitlines():
-            match = _ARROW.match(line.strip())
+            text = line.strip()
+            if _CELL_FRAME.match(text):
+                in_cell = True
+                continue
+            match = _ARROW.match(text)
             if match:
-                return match.group("code").strip()[:60]
-    return ""
+                code = match.group("code").strip()[:60]
+                first = first or code
+                if in_cell:
+                    chosen, in_cell = code, False
+    return chosen or first
 
 
 def first_line(source: str) -> str:

@@ -22,7 +22,13 @@ from typing import Any
 
 from netra_diag.errors import UsageError
 
-__all__ = ["PATH_PARAMETERS", "REPORT_SET", "check_path_parameters", "refuse_report_set"]
+__all__ = [
+    "PATH_PARAMETERS",
+    "REPORT_SET",
+    "check_path_parameters",
+    "refuse_report_set",
+    "text_parameter",
+]
 
 PATH_PARAMETERS = ("results", "baseline", "recordings", "history", "sla")
 _FOLDERS = ("recordings", "history")  # may name a folder
@@ -113,3 +119,21 @@ def check_path_parameters(
             raise UsageError(f"parameter record_dir: {folder}: not a directory")
         out["record_dir"] = str(path)
     return out
+
+
+def text_parameter(name: str, value: Any) -> str:
+    """A text parameter of a notebook run by papermill itself, where ``-p results 5`` arrives as
+    an int and ``-y 'results: [a.xml, b.xml]'`` as a list (``netra-diag report`` converts every
+    value to its default's type): a list or tuple of texts or paths is joined with commas, a
+    path is its text, anything else is refused (:class:`UsageError` naming the parameter)
+    rather than failing later in some cell as "'int' object has no attribute 'split'"."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, os.PathLike):
+        return str(os.fspath(value))
+    if isinstance(value, list | tuple) and all(isinstance(v, str | os.PathLike) for v in value):
+        return ",".join(str(os.fspath(v)) for v in value)
+    raise UsageError(
+        f"parameter {name}: expected text (paths, comma-separated), got "
+        f"{type(value).__name__} {value!r}"
+    )
