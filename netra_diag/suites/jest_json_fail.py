@@ -1,6 +1,6 @@
 """What ``jest --json`` says of a failing test and of its earlier attempts: the failure's
-``Problem`` (its first line the message, the error's name its type), and the failed attempts
-before the last under ``jest.retryTimes``."""
+``Problem`` (its first line the message, the error's name its type, phase "setup" when a
+``beforeAll`` threw it), and the failed attempts before the last under ``jest.retryTimes``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from netra_diag.suites.jest_json_doc import JsonDoc, strip_ansi
 from netra_diag.suites.model import Outcome, Problem, ProblemKind
 from netra_diag.suites.xmlstream import clip_text
 
-__all__ = ["error_line", "failure", "retries", "type_of"]
+__all__ = ["error_line", "failure", "hook_phase", "retries", "type_of"]
 
 # "TypeError: ...", "SyntaxError: /path: ...", "Error: expect(received)...".
 _ERROR_NAME = re.compile(r"(?P<type>(?:[A-Za-z_$][\w$.]*)?(?:Error|Exception))(?: \[\w+\])?: ")
@@ -46,6 +46,19 @@ def retries(test: Any, outcome: Outcome, at: str, doc: JsonDoc) -> tuple[Problem
 _NOT_WRITTEN = "New snapshot was not written."
 
 
+# jest-circus runs a beforeAll from _runTestsForDescribeBlockOnce and fails each test of its
+# describe with the hook's error, whose stack shows both (a beforeEach or afterEach runs from
+# _runTest: before or after the test, the stack does not say; an afterAll's error is the file's).
+_BEFORE_ALL = re.compile(r"at _callCircusHook \([^\n]*\n\s*at _runTestsForDescribeBlockOnce ")
+
+
+def hook_phase(text: str) -> str:
+    """ "setup" when ``text`` (a failing test's stack) is a ``beforeAll``'s error, else ""."""
+    if "_callCircusHook" not in text:
+        return ""
+    return "setup" if _BEFORE_ALL.search(text) else ""
+
+
 def failure(messages: Sequence[str]) -> Problem:
     text = "\n\n".join(messages).strip("\n")
     line = error_line(text) or "failed (jest wrote no message)"
@@ -56,6 +69,7 @@ def failure(messages: Sequence[str]) -> Problem:
         type=type_of(line),
         message=clip_text(line, 4096),
         text=clip_text(text),
+        phase=hook_phase(text),
     )
 
 

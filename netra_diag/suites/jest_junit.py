@@ -16,14 +16,17 @@ testcase titled ``JEST_EXEC_FAILURE`` whose ``<failure>`` is jest's error as JSO
 (``{"message":"","stack":"Error: …"}``), left out of every count the file declares. It is no
 failing test (jest's "Tests:" line leaves it out, its "Test Suites:" line counts the file failed):
 it is read as an error with the error's own message, as ``jest --json`` of the same run is read.
+A test that a ``beforeAll`` failed has phase "setup", as there (``jest_json_fail.hook_phase``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from netra_diag.suites.jest_json_fail import hook_phase
 from netra_diag.suites.jest_todos import JEST_EXEC_FAILURE, JEST_ROOT, JEST_TODO, jest_todos
 from netra_diag.suites.junit_children import JEST_SUITE_ERROR, NO_EXTRA
 from netra_diag.suites.model import Outcome, Problem, ProblemKind
@@ -67,6 +70,7 @@ def jest_report(collector: CaseCollector) -> None:
     a report with no suite gets a warning."""
     if collector.suite_tests:
         _exec_failures(collector)
+        _hook_failures(collector)
         _mark_todos(collector)
         if _UNNAMED in collector.suite_tests:
             collector.warnings.append(unnamed_warning(collector.path))
@@ -103,6 +107,19 @@ def _exec_failures(c: CaseCollector) -> None:
         c.rows[index] = row = row._replace(outcome=Outcome.ERROR)
         c.columns.outcomes[index] = row.outcome  # type: ignore[index]
         c.pending[index] = extra._replace(counted_as=(), problems=(error,))
+
+
+def _hook_failures(c: CaseCollector) -> None:
+    """A test failed by its describe's ``beforeAll``: phase "setup", as in jest --json."""
+    for index, extra in c.pending.items():
+        if c.rows[index].outcome is not Outcome.FAILED:
+            continue
+        problems = tuple(
+            replace(p, phase=hook_phase(p.text)) if p.kind is ProblemKind.FAILURE else p
+            for p in extra.problems
+        )
+        if problems != extra.problems:
+            c.pending[index] = extra._replace(problems=problems)
 
 
 def _exec_error(failure: Problem) -> Problem:
