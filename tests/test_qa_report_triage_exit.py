@@ -70,3 +70,21 @@ def test_a_failing_suite_without_a_baseline_fails_the_report(tmp_path: Path) -> 
     # new_failures still says what it cannot judge, rather than failing or passing
     new = next(c for c in report.checks if c.name == "new_failures")
     assert new.status == "not verified"
+
+
+def test_a_pass_that_proves_little_is_not_shown_as_passed(tmp_path: Path) -> None:
+    results = tmp_path / "zero.xml"
+    results.write_text(
+        '<testsuites><testsuite name="pytest" tests="1">'
+        '<testcase classname="tests.test_websocket_agent_events" '
+        'name="test_agent_started_event_delivered" time="0.000"/>'
+        "</testsuite></testsuites>",
+        encoding="utf-8",
+    )
+    result = triage([str(results)])
+    assert triage_exit_code(result) is ExitCode.OK
+    checks = triage_checks(result)
+    assert exit_code_for(checks) is ExitCode.OK  # as triage without --strict
+    weak = next(c for c in checks if c.name == "weak_passes")
+    assert weak.status == "not verified"
+    assert "~0 ms against a network service" in weak.detail

@@ -9,7 +9,10 @@ verified), so a CI job that ran the report instead of ``triage`` went green on a
 - ``failing_tests`` (exit 1, :attr:`CheckKind.FAILURES`): tests fail and no baseline was given,
   or the run did not finish (its untested tests have no result, baseline or not);
 - ``infrastructure`` (exit 9): every failure is a timeout or infrastructure problem (service
-  down, 503, refused): retry before debugging, as triage says.
+  down, 503, refused): retry before debugging, as triage says;
+- ``weak_passes``, *not verified* (exit 0, as triage's without ``--strict``): nothing fails,
+  but the pass proves little (auth bypassed in the recordings, critical events never observed,
+  ~0 ms passes, only skips), so the report is not shown as passed.
 """
 
 from __future__ import annotations
@@ -52,4 +55,10 @@ def triage_checks(result: Any) -> list[Check]:
             "infrastructure cause (service down, 503, refused): retry before debugging"
         )
         checks.append(Check("infrastructure", CheckKind.INFRASTRUCTURE, False, detail))
+    elif code is ExitCode.OK and result.weak_signals:
+        # Nothing fails, but what passed proves little (auth bypassed, events never seen, ~0 ms
+        # passes, only skips): not a pass a reviewer should read as green. Exit 0 as triage's
+        # (its --strict exits 3).
+        detail = "the pass proves little: " + "; ".join(result.weak_signals)
+        checks.append(Check("weak_passes", CheckKind.CONTRACT, True, detail, verified=False))
     return checks
