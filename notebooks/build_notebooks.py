@@ -426,6 +426,11 @@ summary.record("clusters", [
     {"tests": c.size, "category": str(c.category), "phase": str(c.phase), "why": c.because}
     for c in result.clusters
 ])
+if result.flakiness is not None:
+    # (counts.flaky is this run's retried tests; these flip across the history's runs)
+    summary.record("flaky_in_history", [
+        {"test": f.test_id, "runs": f.history, "score": f.score} for f in result.flakiness.flaky
+    ])
 # Without a baseline "new" cannot be judged: new_failures is then not verified, never a pass,
 # and failing tests fail the report as they fail `netra-diag triage` (exit 1; 9 for an outage).
 checks = report.triage_checks(result)
