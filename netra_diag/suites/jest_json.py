@@ -137,6 +137,12 @@ def parse_jest_json_data(
     for where, name, message, status, tests in entries:
         build.file(where, (name, relative_to(name, root)), message, status, tests)
     warnings = _check_totals(build.tally, totals, path)
+    if not entries and data.get("wasInterrupted") is not True:
+        # (jest writes success: true then, and exits 1 unless --passWithNoTests)
+        warnings.append(
+            f"{path}: jest ran no test file: it found none to run (jest exits 1 then, unless "
+            "--passWithNoTests; the JSON does not say which)"
+        )
     interrupted = ""
     if doc.get(data, "wasInterrupted", bool, "$"):
         interrupted = (
