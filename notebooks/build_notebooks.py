@@ -385,6 +385,8 @@ result = triage(
     current, baseline=previous, recordings=recordings or None, history=history or None
 )
 summary.set_headline(result.headline)
+for warning in result.warnings:  # (a history run left out, a file not results, ...)
+    summary.warn(warning)
 display(Markdown(result.to_markdown()))
 """
     ),
@@ -433,9 +435,10 @@ if result.flakiness is not None:
     ])
 # Without a baseline "new" cannot be judged: new_failures is then not verified, never a pass,
 # and failing tests fail the report as they fail `netra-diag triage` (exit 1; 9 for an outage).
-checks = report.triage_checks(result)
+checks = report.triage_checks(result)  # failed first
 summary.extend(checks)
-summary.set_headline(investigation.triage_headline(result, checks[0]))
+new_failures = next(c for c in checks if c.name == "new_failures")
+summary.set_headline(investigation.triage_headline(result, new_failures))
 summary
 """
     ),

@@ -1,6 +1,7 @@
 """A suite_triage report over a folder of shards, with a baseline and a history folder, agrees with
 ``netra-diag triage`` on the same input: the same counts, clusters and exit code, and the JSON
-summary names the tests flaky across the history (its ``counts.flaky`` is this run's retries)."""
+summary names the tests flaky across the history (its ``counts.flaky`` is this run's retries) and
+triage's warnings (a history run left out), which the HTML banner lists."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ def test_shards_baseline_and_history_agree_with_the_text_triage(
         child = FAIL if flip == "F" else ""
         _junit(tmp_path / "hist" / f"build-{n}.xml", {"test_ok": "", "test_flips": child})
 
+    # A history run that cannot be read is left out, and said: in the banner and NAME.json too.
+    (tmp_path / "hist" / "build-5.xml").write_text("<testsuites><testsu", encoding="utf-8")
+
     code = main(["triage", "shards", "--baseline", "base.xml", "--history", "hist", "--json"])
     text = json.loads(capsys.readouterr().out)
     report = run_report(
@@ -58,6 +62,8 @@ def test_shards_baseline_and_history_agree_with_the_text_triage(
     assert report.values["flaky_in_history"] == [
         {"test": "tests.test_a::test_flips", "runs": "FPFPP", "score": 0.75}
     ]
+    (warning,) = report.warnings
+    assert warning.startswith("history: hist/build-5.xml:1: ") and "left out" in warning
     assert report.html_path is not None
     html = report.html_path.read_text(encoding="utf-8")
     for title in (
@@ -68,3 +74,4 @@ def test_shards_baseline_and_history_agree_with_the_text_triage(
         assert title in html
     assert "2 tests from shards/shard-1.xml" not in html  # (one run of 4 tests, two files)
     assert "4 tests from shards/shard-1.xml, shards/shard-2.xml" in html
+    assert "<b>warning:</b> history: hist/build-5.xml:1: " in html  # in the verdict banner

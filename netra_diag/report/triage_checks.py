@@ -26,9 +26,10 @@ __all__ = ["triage_checks"]
 
 
 def triage_checks(result: Any) -> list[Check]:
-    """The checks of a ``TriageReport``: ``new_failures``, then ``failing_tests`` and
+    """The checks of a ``TriageReport``: ``new_failures``, ``failing_tests`` or
     ``infrastructure`` when triage's exit code (``netra_diag.cli.triage.exit_code_for``) is 1 or
-    9; their worst class is that exit code."""
+    9, ``weak_passes`` when it is 0 but the pass proves little; failed checks first. Their
+    worst class is triage's exit code."""
     from netra_diag.cli.exit_codes import ExitCode
     from netra_diag.cli.triage import exit_code_for
     from netra_diag.investigation import new_failures_check
@@ -61,4 +62,5 @@ def triage_checks(result: Any) -> list[Check]:
         # (its --strict exits 3).
         detail = "the pass proves little: " + "; ".join(result.weak_signals)
         checks.append(Check("weak_passes", CheckKind.CONTRACT, True, detail, verified=False))
-    return checks
+    # Worst first, as the report lists them: a failed check before a "not verified" one.
+    return sorted(checks, key=lambda c: (c.passed, c.verified))
