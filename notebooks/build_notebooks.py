@@ -348,17 +348,19 @@ NOTEBOOKS["suite_triage"] = [
         """
 # Suite triage
 
-What is failing, why, and what is new, from JUnit XML or pytest-json results: failures grouped
-by cause, the service's failure categories named, a diff against the baseline, passes that prove
-little, and a headline that puts the worst finding first. By default it triages the bundled
-example: the service's remediation report of PROTOCOL.md §10.
+What is failing, why, and what is new, from JUnit XML, pytest-json or jest `--json` results:
+failures grouped by cause, the service's failure categories named, a diff against the baseline,
+passes that prove little, and a headline that puts the worst finding first. By default it triages
+the bundled example against its baseline: the service's remediation report of PROTOCOL.md §10.
+Given `results` without a `baseline`, failing tests fail the report as they fail `netra-diag
+triage` (exit 1), since none can be told new.
 """
         + RUN_HINT.format(name="suite_triage")
     ),
     parameters(
         """
-results = ""  # JUnit XML or pytest-json files, comma-separated; empty: the bundled example
-baseline = ""  # the baseline's files, comma-separated; empty: the bundled baseline
+results = ""  # result files or shard folders, comma-separated; empty: the bundled example
+baseline = ""  # the baseline's files, comma-separated; empty: none (new failures not judged)
 recordings = ""  # folder of cassettes recorded with --netra-record, linked to failing tests
 history = ""  # folder of earlier runs, one results file or shard folder each (flakiness)
 summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
