@@ -16,8 +16,11 @@ both "{describe titles} {title}", a load failure ``Test suite failed to run`` / 
 from jest's ``rootDir``): the ids hold no path, so they stay the same on every machine and for
 every ``rootDir``, and the JSON and the jest-junit XML of one run name each test alike (merging
 them counts the run once, see ``netra_diag.suites.merge``; a JUnit baseline's tests compare with
-a JSON run's). The test's file, from ``rootDir`` when it can be told, is its suite (jest calls a
-test file a test suite). The document does not hold ``rootDir``; the messages jest writes for a
+a JSON run's), but for a title that more than one test file holds: each of those is told by its
+file, "… [{file}]" (jest runs files in its own order, failed and slow ones first, so a "#2" after
+the title, as jest-junit's testcases are told apart, would change tests from run to run). The
+test's file, from ``rootDir`` when it can be told, is its suite (jest calls a test file a test
+suite). The document does not hold ``rootDir``; the messages jest writes for a
 failing file name it from there, else the results file's folder is taken when every test file is
 under it.
 """
@@ -133,7 +136,7 @@ def parse_jest_json_data(
         tests = doc.get(entry, "assertionResults", list, where) or []
         entries.append((where, name, message, status, tests))
     root = root_dir([(name, message) for _, name, message, _, _ in entries], results_dir)
-    build = _Builder(doc)
+    build = _Builder(doc, _titles_in_files(entries))
     for where, name, message, status, tests in entries:
         build.file(where, (name, relative_to(name, root)), message, status, tests)
     warnings = _check_totals(build.tally, totals, path)
@@ -166,16 +169,17 @@ def parse_jest_json_data(
 
 
 class _Builder:
-    def __init__(self, doc: JsonDoc) -> None:
+    def __init__(self, doc: JsonDoc, in_files: set[str]) -> None:
         self.doc = doc
+        self.in_files = in_files  # titles that more than one file holds
         self.rows: list[CaseRow] = []
         self.details: dict[str, TestCase] = {}
         self.ids: set[str] = set()
         self.tally: Counter[str] = Counter()
 
     def _unique(self, test_id: str) -> str:
-        # The same titles twice (in one file or two): still two tests, named as the JUnit
-        # reader names jest-junit's repeated testcases
+        # The same titles twice in one file: still two tests, named as the JUnit reader names
+        # jest-junit's repeated testcases (in one file, their order is the file's)
         if test_id not in self.ids:
             return test_id
         n = 2
@@ -235,7 +239,8 @@ class _Builder:
             self.tally[said or ""] += 1
             duration = _seconds(ms)
             line = _line(test.get("location"))
-            test_id = self._unique(f"{full}::{full}")
+            in_file = f" [{rel}]" if full in self.in_files else ""
+            test_id = self._unique(f"{full}::{full}{in_file}")
             row = CaseRow(test_id, full, full, rel, outcome, duration, rel, line)
             reruns = retries(test, outcome, f"{where}.assertionResults[{j}]", doc)
             if outcome is Outcome.PASSED and not reruns:
@@ -290,6 +295,21 @@ class _Builder:
             problems=(error,),
         )
         self._add(row_of(case), case)
+
+
+def _titles_in_files(entries: Sequence[tuple[str, str, str, str, Sequence[Any]]]) -> set[str]:
+    """The full titles that tests of more than one file have."""
+    first: dict[str, str] = {}
+    found: set[str] = set()
+    for _, name, _, _, tests in entries:
+        for test in tests:
+            fields = _fields(test) if type(test) is dict else None
+            if fields is None or fields[0] == _JUNIT_ERROR:  # (a wrong type: said later)
+                continue
+            full = f"{fields[2]} {fields[1]}"
+            if first.setdefault(full, name) != name:
+                found.add(full)
+    return found
 
 
 # A test's status, title, describe titles (joined), duration in ms and failure messages.

@@ -11,6 +11,7 @@ twice.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -24,6 +25,8 @@ from netra_diag.wording import plural
 
 __all__ = ["one_jest_run"]
 
+# The JUnit reader's " #2" after a test id written twice.
+_REPEAT = re.compile(r" #\d+$")
 # Fewer timed tests than this say nothing: a few 1 ms tests are alike in any two runs.
 _ENOUGH = 3
 
@@ -36,6 +39,8 @@ def one_jest_run(runs: Sequence[SuiteRun]) -> Sequence[SuiteRun]:
     if not jest or len(jest) == len(runs):
         return runs
     ids = {row.test_id for run in jest for row in run.rows}
+    # (a title that several files hold is "… [file]" in the JSON, "…", "… #2" in the XML)
+    ids |= {f"{row.classname}::{row.name}" for run in jest for row in run.rows}
     # (a load failure's path is from jest's rootDir in both, when the JSON could tell it)
     failed_files = [
         row.file for run in jest for row in run.rows if row.classname == JEST_SUITE_ERROR
@@ -65,6 +70,7 @@ def one_jest_run(runs: Sequence[SuiteRun]) -> Sequence[SuiteRun]:
             row.test_id
             for row in run.rows
             if row.test_id in ids
+            or _REPEAT.sub("", row.test_id) in ids
             or (row.classname == JEST_SUITE_ERROR and _names_file(row.name, failed_files))
         }
         shared |= _late_failures(run, late)

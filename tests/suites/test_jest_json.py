@@ -273,5 +273,6 @@ def test_the_same_titles_twice_are_two_tests() -> None:
     doc = _doc()
     doc["testResults"].append(dict(doc["testResults"][0], name="/r/y.test.js"))
     run = parse_jest_json_data(doc)
-    assert [r.test_id for r in run.rows] == ["a t::a t", "a t::a t #2"]
+    # (in two files: told by the file, which jest's order of files does not change)
+    assert [r.test_id for r in run.rows] == ["a t::a t [/r/x.test.js]", "a t::a t [/r/y.test.js]"]
     assert [r.suite for r in run.rows] == ["/r/x.test.js", "/r/y.test.js"]
