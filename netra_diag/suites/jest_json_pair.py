@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from netra_diag.suites.jest_json import JEST_JSON_FMT
+from netra_diag.suites.jest_json_shards import told_by_file
 from netra_diag.suites.jest_junit import unnamed_warning
 from netra_diag.suites.jest_todos import JEST_EXEC_FAILURE
 from netra_diag.suites.junit_children import JEST_SUITE_ERROR
@@ -34,7 +35,9 @@ _ENOUGH = 3
 def one_jest_run(runs: Sequence[SuiteRun]) -> Sequence[SuiteRun]:
     """``runs`` with the testcases of each jest-junit report that a ``jest --json`` among them
     also holds left out (the module docstring says why), when they are most of the report's: a
-    shard that shares a few titles with another is another shard."""
+    shard that shares a few titles with another is another shard. A title that files of two
+    jest --json shards hold is told by its file first (``jest_json_shards``)."""
+    runs = told_by_file(runs)
     jest = [run for run in runs if run.fmt == JEST_JSON_FMT]
     if not jest or len(jest) == len(runs):
         return runs
