@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from netra_diag.suites.jest_json import JEST_JSON_FMT
 from netra_diag.suites.jest_json_shards import told_by_file
-from netra_diag.suites.jest_junit import unnamed_warning
+from netra_diag.suites.jest_junit import json_answers
 from netra_diag.suites.jest_todos import JEST_EXEC_FAILURE
 from netra_diag.suites.junit_children import JEST_SUITE_ERROR
 from netra_diag.suites.model import Outcome, SuiteRun
@@ -65,7 +65,7 @@ def one_jest_run(runs: Sequence[SuiteRun]) -> Sequence[SuiteRun]:
         if run.fmt == JEST_JSON_FMT or not run.fmt.startswith("junit"):
             out.append(run)
             continue
-        # (jest-junit's suite 'undefined': its advice, the run's JSON, is taken)
+        # (jest-junit's warnings whose advice, the run's JSON, is taken)
         kept = _without_unnamed(run.warnings, run.sources)
         if len(kept) < len(run.warnings):
             run = replace(run, warnings=kept)
@@ -105,9 +105,10 @@ def one_jest_run(runs: Sequence[SuiteRun]) -> Sequence[SuiteRun]:
 
 
 def _without_unnamed(warnings: Sequence[str], sources: Sequence[str]) -> tuple[str, ...]:
-    """``warnings`` but jest-junit's suite 'undefined' one."""
-    unnamed = {unnamed_warning(source) for source in sources}
-    return tuple(w for w in warnings if w not in unnamed)
+    """``warnings`` but those of the jest-junit reports ``sources`` that the JSON answers (its
+    suite 'undefined', its tests told apart by their order)."""
+    mine = tuple(f"{source}: " for source in sources)
+    return tuple(w for w in warnings if not (w.startswith(mine) and json_answers(w)))
 
 
 def _late_failures(run: SuiteRun, late: int) -> set[str]:

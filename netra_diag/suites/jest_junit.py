@@ -30,11 +30,19 @@ from netra_diag.suites.jest_json_fail import hook_phase
 from netra_diag.suites.jest_todos import JEST_EXEC_FAILURE, JEST_ROOT, JEST_TODO, jest_todos
 from netra_diag.suites.junit_children import JEST_SUITE_ERROR, NO_EXTRA
 from netra_diag.suites.model import Outcome, Problem, ProblemKind
+from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     from netra_diag.suites.junit_cases import CaseCollector
 
-__all__ = ["JEST_ROOT", "jest_report", "no_suite_warning", "unnamed_warning"]
+__all__ = [
+    "JEST_ROOT",
+    "jest_report",
+    "json_answers",
+    "no_suite_warning",
+    "repeated_warning",
+    "unnamed_warning",
+]
 
 
 def no_suite_warning(path: str) -> str:
@@ -64,6 +72,27 @@ def unnamed_warning(path: str) -> str:
     )
 
 
+_REPEATED = "tests share titles"
+
+
+def repeated_warning(path: str, repeats: int) -> str:
+    """The warning for a jest-junit report whose tests are told apart by "#2" (their order)."""
+    return (
+        f"{path}: {_REPEATED} ({plural(repeats, 'test')} told apart from another by the "
+        "order of the report, '#2'): "
+        "jest-junit names no file, and jest runs the files in its own order (failed and slow "
+        "ones first), so when those titles are in different files which test is which can "
+        "change from run to run, and against a baseline read as a new failure and a fix; set "
+        'jest-junit\'s classNameTemplate to "{filepath}" (ids then hold the file), or triage '
+        "the run's jest --json"
+    )
+
+
+def json_answers(warning: str) -> bool:
+    """Whether ``warning`` is one that the run's jest --json, given beside, answers."""
+    return _REPEATED in warning or ": suite 'undefined' is every test file" in warning
+
+
 def jest_report(collector: CaseCollector) -> None:
     """Finish a jest-junit report's collector (its root is ``<testsuites name="jest tests">``):
     its todo passes become skips, as jest counts them; a failure after a file's tests an error;
@@ -74,6 +103,14 @@ def jest_report(collector: CaseCollector) -> None:
         _mark_todos(collector)
         if _UNNAMED in collector.suite_tests:
             collector.warnings.append(unnamed_warning(collector.path))
+        repeats = sum(
+            1
+            for row in collector.rows
+            if row.test_id != (plain := f"{row.classname}::{row.name}")
+            and _AGAIN.fullmatch(row.test_id, len(plain))
+        )
+        if repeats:
+            collector.warnings.append(repeated_warning(collector.path, repeats))
     elif not collector.rows:
         collector.warnings.append(no_suite_warning(collector.path))
 
@@ -91,6 +128,8 @@ def _mark_todos(c: CaseCollector) -> None:
     c.pending = dict(sorted(c.pending.items()))  # details keep report order
 
 
+# The JUnit reader's " #2" after a test id written again.
+_AGAIN = re.compile(r" #\d+")
 # "TypeError: …", "Error: …" at the head of the stack.
 _TYPE = re.compile(r"(?P<type>(?:[A-Za-z_$][\w$.]*)?(?:Error|Exception))(?: \[\w+\])?: ")
 

@@ -47,3 +47,20 @@ def test_with_its_jest_junit_xml_the_run_is_counted_once() -> None:
     assert both.counts == parse_jest_json(ORDER / "run2.json").counts
     [said] = both.warnings
     assert "one jest run in two formats (3 of the XML's 3 testcases" in said
+
+
+def test_the_jest_junit_xml_says_its_ids_depend_on_the_order(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # jest-junit names no file: the XML of the same two runs still reads as a new failure and a
+    # fix (nothing here can tell which "connects" is which); the warning says why, and the cure
+    code = main(
+        ["triage", str(ORDER / "run2.junit.xml"), "--baseline", str(ORDER / "run1.junit.xml")]
+    )
+    out = capsys.readouterr().out
+    assert code == 7  # (what the XML alone can say)
+    assert "tests share titles (1 test told apart from another by the order of the report" in out
+    assert 'classNameTemplate to "{filepath}"' in out
+    # beside the run's jest --json, which tells them by their file, it is not said
+    both = load_results([ORDER / "run2.junit.xml", ORDER / "run2.json"])
+    assert not [w for w in both.warnings if "tests share titles" in w]
