@@ -42,6 +42,7 @@ from netra_diag.suites.jest_json_doc import (
     strip_ansi,
 )
 from netra_diag.suites.jest_json_fail import error_line, failure, retries, type_of
+from netra_diag.suites.jest_json_snapshots import run_warnings
 from netra_diag.suites.jest_todos import JEST_TODO
 from netra_diag.suites.json_file import read_json
 from netra_diag.suites.junit_children import JEST_SUITE_ERROR
@@ -140,6 +141,8 @@ def parse_jest_json_data(
     for where, name, message, status, tests in entries:
         build.file(where, (name, relative_to(name, root)), message, status, tests)
     warnings = _check_totals(build.tally, totals, path)
+    failing = bool(build.tally["failed"] or build.tally["runtime error"])
+    warnings += run_warnings(data, path, failing)
     if not entries and data.get("wasInterrupted") is not True:
         # (jest writes success: true then, and exits 1 unless --passWithNoTests)
         warnings.append(
