@@ -50,6 +50,9 @@ def test_a_rerun_on_the_same_input_gives_the_same_report(
     assert summary["parameters"]["results"] == "reports/junit.xml"
     for text in (notebook, html, json.dumps(summary)):
         assert str(tmp_path) not in text
+    # the notebook run, from this checkout, by its place in it
+    assert summary["source"] == "notebooks/suite_triage.ipynb"
+    assert '"input_path": "notebooks/suite_triage.ipynb"' in notebook
 
 
 def test_the_bundled_example_is_named_by_its_place_in_the_package(tmp_path: Path) -> None:

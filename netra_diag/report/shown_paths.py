@@ -22,11 +22,14 @@ __all__ = ["shorten_notebook", "shorten_paths", "shown_path_prefixes"]
 
 def shown_path_prefixes(cwd: str | os.PathLike[str] | None = None) -> tuple[tuple[str, str], ...]:
     """``(prefix, replacement)`` pairs, most specific first: the installed package's folder
-    (``.../site-packages/netra_diag/data/x`` is shown ``netra_diag/data/x``), then ``cwd``
+    (``.../site-packages/netra_diag/data/x`` is shown ``netra_diag/data/x``), a source
+    checkout's ``notebooks/`` folder beside it, then ``cwd``
     (default: the current directory; a path under it is shown relative to it). A ``cwd`` of
     ``/`` is left alone: every absolute path is under it."""
     package = Path(__file__).resolve().parents[1]
     pairs = [(str(package) + os.sep, package.name + os.sep)]
+    # A checkout's notebooks (what `netra-diag report NAME` runs there): notebooks/NAME.ipynb
+    pairs.append((str(package.parent / "notebooks") + os.sep, "notebooks" + os.sep))
     base = Path(cwd or os.getcwd()).resolve()
     if len(base.parts) >= 2:
         pairs.append((str(base) + os.sep, ""))
