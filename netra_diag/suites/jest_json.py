@@ -42,6 +42,7 @@ from netra_diag.suites.jest_json_doc import (
     strip_ansi,
 )
 from netra_diag.suites.jest_json_fail import error_line, failure, retries, type_of
+from netra_diag.suites.jest_json_projects import repeated_files
 from netra_diag.suites.jest_json_snapshots import run_warnings
 from netra_diag.suites.jest_todos import JEST_TODO
 from netra_diag.suites.json_file import read_json
@@ -143,6 +144,7 @@ def parse_jest_json_data(
     warnings = _check_totals(build.tally, totals, path)
     failing = bool(build.tally["failed"] or build.tally["runtime error"])
     warnings += run_warnings(data, path, failing)
+    warnings += repeated_files([name for _, name, _, _, _ in entries], path)
     if not entries and data.get("wasInterrupted") is not True:
         # (jest writes success: true then, and exits 1 unless --passWithNoTests)
         warnings.append(

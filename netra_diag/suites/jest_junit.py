@@ -83,8 +83,8 @@ def repeated_warning(path: str, repeats: int) -> str:
         "jest-junit names no file, and jest runs the files in its own order (failed and slow "
         "ones first), so when those titles are in different files which test is which can "
         "change from run to run, and against a baseline read as a new failure and a fix; set "
-        'jest-junit\'s classNameTemplate to "{filepath}" (ids then hold the file), or triage '
-        "the run's jest --json"
+        'jest-junit\'s classNameTemplate to "{filepath}" (ids then hold the file; '
+        '"{displayName} {filepath}" with jest projects), or triage the run\'s jest --json'
     )
 
 
