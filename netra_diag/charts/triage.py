@@ -60,7 +60,9 @@ def _short(text: str, limit: int = _LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _layout(fig: go.Figure, title: str, rows: int, **extra: object) -> go.Figure:
+def _layout(fig: go.Figure, title: str, rows: int, top: int, **extra: object) -> go.Figure:
+    """``top``: the longest bar's count; up to 10, a tick at every whole number (plotly would
+    otherwise mark 0.5, 1.5, ... on an axis of test counts)."""
     fig.update_layout(
         title=title,
         template=_TEMPLATE,
@@ -73,6 +75,7 @@ def _layout(fig: go.Figure, title: str, rows: int, **extra: object) -> go.Figure
         **extra,
     )
     fig.update_yaxes(autorange="reversed", automargin=True)  # the first row on top
+    fig.update_xaxes(rangemode="tozero", dtick=1 if top <= 10 else None)
     return fig
 
 
@@ -135,7 +138,8 @@ def suite_outcomes_figure(report: TriageReport) -> go.Figure:
                 hovertemplate="%{y}: %{x} passed in the baseline<extra></extra>",
             )
         )
-    return _layout(fig, title, len(names), xaxis_title="tests")
+    top = max((sum(c.values()) for c in counts), default=0)
+    return _layout(fig, title, len(names), top, xaxis_title="tests")
 
 
 def _baseline_passes(status: SuiteStatus) -> int:
@@ -176,7 +180,8 @@ def causes_figure(report: TriageReport) -> go.Figure:
                 "<extra></extra>",
             )
         )
-    return _layout(fig, title, len(order), xaxis_title="failing tests", legend_title="phase")
+    top = max((sum(tests[label].values()) for label in order), default=0)
+    return _layout(fig, title, len(order), top, xaxis_title="failing tests", legend_title="phase")
 
 
 def _hover_messages(messages: Sequence[str]) -> str:
@@ -206,11 +211,14 @@ def flakiness_figure(report: TriageReport, *, most: int = 30) -> go.Figure:
     width = max(len(t.history) for t in flaky)
     z: list[list[float | None]] = []
     text: list[list[str]] = []
+    words: list[list[str]] = []
     for t in flaky:
         pad = width - len(t.history)  # (runs that did not run the test: left blank)
         blank: list[float | None] = [None] * pad
         z.append(blank + [_HISTORY.get(letter) for letter in t.history])
-        text.append([""] * pad + [_HISTORY_WORDS.get(letter, letter) for letter in t.history])
+        # The letter in the cell: a page read in print or by the colour-blind needs no hover
+        text.append([""] * pad + list(t.history))
+        words.append([""] * pad + [_HISTORY_WORDS.get(letter, letter) for letter in t.history])
     labels = [_short(scrub(t.test_id), 60) for t in flaky]
     fig = go.Figure(
         go.Heatmap(
@@ -218,17 +226,22 @@ def flakiness_figure(report: TriageReport, *, most: int = 30) -> go.Figure:
             y=labels,
             x=list(range(1 - width, 1)),  # 0: the newest run that ran the test
             text=text,
+            texttemplate="%{text}",
+            customdata=words,
             colorscale=_FLAKY_SCALE,
             zmin=0,
             zmax=1,
             showscale=False,
             xgap=2,
             ygap=2,
-            hovertemplate="%{y}<br>run %{x}: %{text}<extra></extra>",
+            hovertemplate="%{y}<br>run %{x}: %{customdata}<extra></extra>",
         )
     )
     fig.update_xaxes(
-        title="the runs that ran each test, newest (0) on the right", dtick=1, showgrid=False
+        title="the runs that ran each test, newest (0) on the right: "
+        + ", ".join(f"{letter} {word}" for letter, word in _HISTORY_WORDS.items()),
+        dtick=1,
+        showgrid=False,
     )
     fig.update_layout(
         title=f"{title}: {flakiness.summary()}",
