@@ -91,3 +91,13 @@ def test_a_pass_that_proves_little_is_not_shown_as_passed(tmp_path: Path) -> Non
     weak = next(c for c in checks if c.name == "weak_passes")
     assert weak.status == "not verified"
     assert "~0 ms against a network service" in weak.detail
+
+
+def test_nothing_tested_is_said_once(tmp_path: Path) -> None:
+    results = tmp_path / "none.xml"
+    results.write_text(
+        '<testsuites><testsuite name="pytest" tests="0"></testsuite></testsuites>', "utf-8"
+    )
+    checks = triage_checks(triage([str(results)]))
+    assert [(c.name, c.status) for c in checks] == [("new_failures", "not verified")]
+    assert "no tests ran" in checks[0].detail

@@ -56,7 +56,8 @@ def triage_checks(result: Any) -> list[Check]:
             "infrastructure cause (service down, 503, refused): retry before debugging"
         )
         checks.append(Check("infrastructure", CheckKind.INFRASTRUCTURE, False, detail))
-    elif code is ExitCode.OK and result.weak_signals:
+    elif code is ExitCode.OK and result.weak_signals and checks[0].verified:
+        # (not when new_failures already says nothing was tested: the same words twice)
         # Nothing fails, but what passed proves little (auth bypassed, events never seen, ~0 ms
         # passes, only skips): not a pass a reviewer should read as green. Exit 0 as triage's
         # (its --strict exits 3).
