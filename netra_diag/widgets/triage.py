@@ -93,7 +93,12 @@ class TriagePanel(Panel):
         if index is None:
             # Nothing picked: no test, and no recording left over from the last one.
             self.tests.options = []
-            self.detail.value = "<p><i>no cluster matches</i></p>"
+            # "no cluster matches" read as a filter hiding failures where nothing failed
+            self.detail.value = (
+                "<p><i>no cluster matches the filters</i></p>"
+                if self.report.clusters
+                else "<p><i>nothing failed: no failures to group by cause</i></p>"
+            )
             self.figure, self.contract = None, None
             self.findings_html.value = ""
             if in_kernel():
