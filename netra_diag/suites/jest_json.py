@@ -36,6 +36,7 @@ from typing import IO, Any
 
 from netra_diag.errors import ReportParseError
 from netra_diag.suites.jest_json_doc import (
+    JEST_JSON_FMT,
     JsonDoc,
     relative_to,
     root_dir,
@@ -43,6 +44,7 @@ from netra_diag.suites.jest_json_doc import (
 )
 from netra_diag.suites.jest_json_fail import error_line, failure, retries, type_of
 from netra_diag.suites.jest_json_projects import repeated_files
+from netra_diag.suites.jest_json_shards import clash_titles, renamed_rows
 from netra_diag.suites.jest_json_snapshots import run_warnings
 from netra_diag.suites.jest_todos import JEST_TODO
 from netra_diag.suites.json_file import read_json
@@ -66,7 +68,6 @@ __all__ = [
     "parse_jest_json_data",
 ]
 
-JEST_JSON_FMT = "jest-json"
 _HEADING = "● " + JEST_SUITE_ERROR
 _SKIPPED = Problem(
     ProblemKind.SKIPPED,
@@ -138,9 +139,12 @@ def parse_jest_json_data(
         tests = doc.get(entry, "assertionResults", list, where) or []
         entries.append((where, name, message, status, tests))
     root = root_dir([(name, message) for _, name, message, _, _ in entries], results_dir)
-    build = _Builder(doc, _titles_in_files(entries))
+    build = _Builder(doc)
     for where, name, message, status, tests in entries:
         build.file(where, (name, relative_to(name, root)), message, status, tests)
+    rows, details = tuple(build.rows), build.details
+    if build.repeated and (clash := clash_titles(rows)):
+        rows, details = renamed_rows(rows, details, clash) or (rows, details)
     warnings = _check_totals(build.tally, totals, path)
     failing = bool(build.tally["failed"] or build.tally["runtime error"])
     warnings += run_warnings(data, path, failing)
@@ -160,8 +164,8 @@ def parse_jest_json_data(
         warnings.append(f"{path}: {interrupted}")
     started = data.get("startTime")  # (milliseconds since the epoch)
     return SuiteRun(
-        rows=tuple(build.rows),
-        details=build.details,
+        rows=rows,
+        details=details,
         sources=(path,),
         fmt=JEST_JSON_FMT,
         declared=totals,
@@ -174,9 +178,9 @@ def parse_jest_json_data(
 
 
 class _Builder:
-    def __init__(self, doc: JsonDoc, in_files: set[str]) -> None:
+    def __init__(self, doc: JsonDoc) -> None:
         self.doc = doc
-        self.in_files = in_files  # titles that more than one file holds
+        self.repeated = False  # a title written again (in this file or another)
         self.rows: list[CaseRow] = []
         self.details: dict[str, TestCase] = {}
         self.ids: set[str] = set()
@@ -187,6 +191,7 @@ class _Builder:
         # jest-junit's repeated testcases (in one file, their order is the file's)
         if test_id not in self.ids:
             return test_id
+        self.repeated = True
         n = 2
         while f"{test_id} #{n}" in self.ids:
             n += 1
@@ -244,10 +249,13 @@ class _Builder:
             self.tally[said or ""] += 1
             duration = _seconds(ms)
             line = _line(test.get("location"))
-            in_file = f" [{rel}]" if full in self.in_files else ""
-            test_id = self._unique(f"{full}::{full}{in_file}")
+            test_id = self._unique(f"{full}::{full}")
             row = CaseRow(test_id, full, full, rel, outcome, duration, rel, line)
-            reruns = retries(test, outcome, f"{where}.assertionResults[{j}]", doc)
+            # (jest writes invocations 1 and no retryReasons for nearly every test: no call)
+            again = type(test) is dict and (
+                test.get("retryReasons") or test.get("invocations", 1) != 1
+            )
+            reruns = retries(test, outcome, f"{where}.assertionResults[{j}]", doc) if again else ()
             if outcome is Outcome.PASSED and not reruns:
                 self._add(row, None)
                 continue
@@ -300,21 +308,6 @@ class _Builder:
             problems=(error,),
         )
         self._add(row_of(case), case)
-
-
-def _titles_in_files(entries: Sequence[tuple[str, str, str, str, Sequence[Any]]]) -> set[str]:
-    """The full titles that tests of more than one file have."""
-    first: dict[str, str] = {}
-    found: set[str] = set()
-    for _, name, _, _, tests in entries:
-        for test in tests:
-            fields = _fields(test) if type(test) is dict else None
-            if fields is None or fields[0] == _JUNIT_ERROR:  # (a wrong type: said later)
-                continue
-            full = f"{fields[2]} {fields[1]}"
-            if first.setdefault(full, name) != name:
-                found.add(full)
-    return found
 
 
 # A test's status, title, describe titles (joined), duration in ms and failure messages.

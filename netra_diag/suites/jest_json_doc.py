@@ -11,7 +11,10 @@ from typing import Any
 
 from netra_diag.errors import ReportParseError
 
-__all__ = ["JsonDoc", "relative_to", "root_dir", "strip_ansi"]
+__all__ = ["JEST_JSON_FMT", "JsonDoc", "relative_to", "root_dir", "strip_ansi"]
+
+# The format a SuiteRun read from jest --json says it is.
+JEST_JSON_FMT = "jest-json"
 
 # Colour codes (CSI, OSC) jest writes with --colors or FORCE_COLOR, as strip-ansi removes them.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")

@@ -23,8 +23,13 @@ def retries(test: Any, outcome: Outcome, at: str, doc: JsonDoc) -> tuple[Problem
     """The failed attempts before a test's last one (``jest.retryTimes``): jest writes each
     one's error in ``retryReasons`` and the attempts in ``invocations``; a pass after them is a
     pass on retry (flaky), as Surefire's ``flakyFailure`` says."""
-    if type(test) is not dict or (not test.get("retryReasons") and not test.get("invocations")):
+    if type(test) is not dict:
         return ()
+    if not test.get("retryReasons"):
+        # (nearly every test ran once: jest writes invocations 1 and no reason, said at once)
+        invocations = test.get("invocations")
+        if invocations is None or (type(invocations) is int and invocations < 2):
+            return ()
     reasons = [strip_ansi(r) for r in doc.strings(test, "retryReasons", at)]
     attempts = doc.get(test, "invocations", int, at) or 0
     if not reasons and attempts > 1:  # (jest before retryReasons: the count alone)

@@ -64,3 +64,24 @@ def test_the_jest_junit_xml_says_its_ids_depend_on_the_order(
     # beside the run's jest --json, which tells them by their file, it is not said
     both = load_results([ORDER / "run2.junit.xml", ORDER / "run2.json"])
     assert not [w for w in both.warnings if "tests share titles" in w]
+
+
+def test_a_title_twice_in_one_file_and_once_in_another() -> None:
+    # (jest's own shape, cut down: the file's order numbers its repeats, "#2", in that file)
+    from netra_diag.suites.jest_json import parse_jest_json_data
+
+    def test(status: str) -> dict[str, object]:
+        return {"ancestorTitles": [], "title": "connects", "status": status}
+
+    doc = {
+        "testResults": [
+            {"name": "/r/b.test.js", "assertionResults": [test("failed")]},
+            {"name": "/r/a.test.js", "assertionResults": [test("passed"), test("passed")]},
+        ]
+    }
+    ids = [row.test_id for row in parse_jest_json_data(doc, results_dir="/r").rows]
+    assert ids == [
+        " connects:: connects [b.test.js]",
+        " connects:: connects [a.test.js]",
+        " connects:: connects [a.test.js] #2",
+    ]
