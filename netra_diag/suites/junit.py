@@ -121,6 +121,7 @@ class _StreamReader:
             top = not self.suites or (len(self.suites) == 1 and out.root_tag == "testsuites")
             if tag == "testsuite" and top:
                 out.add_suite_counts(attrs)
+            out.note_suite(tag, attrs)
             self.suites.append((tag, attrs))
             self.suite_name = attrs.get("name", "")
         elif not out.root_tag:

@@ -9,10 +9,20 @@ from typing import TYPE_CHECKING
 
 from netra_diag.suites.constructors import new_test_cases
 from netra_diag.suites.jest_junit import JEST_ROOT, jest_report
-from netra_diag.suites.junit_children import xdist_crash
+from netra_diag.suites.junit_children import NO_EXTRA, xdist_crash
 from netra_diag.suites.junit_repeats import separate_repeats
 from netra_diag.suites.junit_values import as_int, nodeid_prefix
-from netra_diag.suites.model import Outcome, RowColumns, SuiteRun, TestCase, seed_columns
+from netra_diag.suites.model import (
+    FAILING,
+    CaseRow,
+    Outcome,
+    Problem,
+    ProblemKind,
+    RowColumns,
+    SuiteRun,
+    TestCase,
+    seed_columns,
+)
 from netra_diag.suites.run_order import earliest_start
 
 if TYPE_CHECKING:
@@ -50,6 +60,34 @@ def _node_ids(c: CaseCollector) -> None:
     c.columns = c.columns._replace(test_ids=ids)
     c.ids = seen
     c._index = None
+
+
+# What a failure node counted but wrote no testcase for is, in the report.
+NODE_UNWRITTEN = (
+    "node's test runner counted a failing test that its JUnit reporter writes no testcase for "
+    "(a parent test whose own body failed after its subtests passed, a describe's failing "
+    "before/after hook): node's own output says which"
+)
+
+
+def _node_unwritten(c: CaseCollector) -> None:
+    """A failing test of its own for each failure node counted (``<!-- fail N -->``,
+    ``cancelled``) beyond the failing testcases it wrote: without them such a run, which node
+    failed, read as passing, and its counts were not node's."""
+    said = c.node_counts.get("node_fail", 0) + c.node_counts.get("node_cancelled", 0)
+    # node counts a test with subtests failed by one of them too; its JUnit writes it as a
+    # <testsuite> (as a describe, which node counts apart: "suites N"), with failures="1".
+    # At most that many failures are such tests: what is missing beyond is lost.
+    parents = max(0, c.suite_elements - c.node_counts.get("node_suites", 0))
+    explained = min(parents, c.failing_suites)
+    missing = said - explained - sum(1 for row in c.rows if row.outcome in FAILING)
+    for n in range(1, missing + 1):
+        name = f"(failure {n} of {missing} that node wrote no testcase for)"
+        problem = Problem(ProblemKind.FAILURE, message=NODE_UNWRITTEN)
+        c.append_row(
+            CaseRow(name, name, "", "", Outcome.FAILED, None, "", None),
+            NO_EXTRA._replace(counted_as=(Outcome.FAILED,), problems=(problem,)),
+        )
 
 
 def _details(c: CaseCollector) -> tuple[dict[str, TestCase], bool]:
@@ -103,6 +141,7 @@ def build_run(c: CaseCollector) -> SuiteRun:
             declared = {k: v for k, v in own.items() if v is not None}
     if c.fmt == "junit-node":
         _node_ids(c)
+        _node_unwritten(c)
     if c.root_attrs.get("name") == JEST_ROOT:
         jest_report(c)
     rows = c.rows

@@ -88,6 +88,7 @@ class CaseCollector:
         self.stamps: list[str] = []  # the top-level suites' timestamps
         self._seconds: dict[str, float] = {}
         self._numbers: dict[str, int] = {}
+        self.suite_elements = self.failing_suites = 0  # (note_suite)
         self.stopped = 0  # empty testcases: tests an interrupted pytest run left unfinished
         self.internal = ""  # the exception of pytest's INTERNALERROR, if it had one
         # Each earlier attempt _retried folded into a later one: (row index, the earlier row,
@@ -97,6 +98,15 @@ class CaseCollector:
         self.own_extra: dict[int, Extra] = {}
 
     # -- what the file declares ---------------------------------------------------------------
+    def note_suite(self, tag: str, attrs: dict[str, str]) -> None:
+        """Any ``<testsuite>``, at any depth: how many, and how many say something in them
+        failed (node writes a test with subtests as one: ``junit_build._node_unwritten``)."""
+        if tag == "testsuite":
+            self.suite_elements += 1
+            self.failing_suites += bool(
+                as_int(attrs.get("failures")) or as_int(attrs.get("errors"))
+            )
+
     def add_suite_counts(self, attrs: dict[str, str]) -> None:
         """Totals of one top-level ``<testsuite>`` (summed over the file)."""
         for attr in COUNT_ATTRS:

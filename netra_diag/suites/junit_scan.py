@@ -131,6 +131,7 @@ class BulkScan:
             top = not self.suites or (len(self.suites) == 1 and out.root_tag == "testsuites")
             if tag == "testsuite" and top:
                 out.add_suite_counts(values)
+            out.note_suite(tag, values)
             self.suites.append((tag, values))
             self.suite_name = values.get("name", "")
             return True

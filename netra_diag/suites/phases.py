@@ -39,6 +39,7 @@ _BY_CATEGORY = {
     Category.VACUOUS_PASS: Phase.AUTH,
 }
 _TOOL = re.compile(r"tool_executing|tool_completed|tool_error|\btool\b", re.I)
+_NODE_CANCELLED = "cancelledByParent"  # (node's failure type for a test its parent cancelled)
 _COMPLETION = re.compile(r"agent_completed|final_report|did not finish|RunTimeout|terminal", re.I)
 _FIRST = re.compile(
     r"agent_started|first (?:event|frame)|no events?\b|connection_established|agent_thinking"
@@ -82,6 +83,11 @@ def _guessed(case: TestCase, category: Category, runner_phase: str) -> Phase:
         return Phase.SETUP
     if category in _BY_CATEGORY:
         return _BY_CATEGORY[category]
+    if case.primary is not None and case.primary.type == _NODE_CANCELLED:
+        # node's "test did not finish before its parent and was cancelled": its describe's
+        # before hook threw (node writes that error nowhere) or its parent ended first; its
+        # body never ran, or not to the end: no "did not finish" of the session's completion
+        return Phase.SETUP
     text = evidence_of(case)
     if _TOOL.search(text):
         return Phase.TOOL
