@@ -285,6 +285,13 @@ _GENERIC_MESSAGES = frozenset(
 )
 
 
+# jest's matcher hint, the first line of every expect() failure ("expect(received).toBe(expected)
+# // Object.is equality"): it names the matcher, not what failed, like "assert <n> == <n>".
+_JEST_MATCHER = re.compile(
+    r"expect\([^)]*\)(?:\.(?:not|resolves|rejects))*\.\w+\([^)]*\)(?: // [\w .]+)?"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Signature:
     """What makes two failures "the same": ``key`` is the grouping key."""
@@ -340,7 +347,10 @@ def problem_signature(problem: Problem, test_id: str) -> Signature:
     body = message_body(problem, etype)
     message = _normalise_body(body)
     frame = innermost_frame(problem.text)
-    if not frame and message in _GENERIC_MESSAGES:
+    if not frame and (
+        message in _GENERIC_MESSAGES
+        or (message.startswith("expect(") and _JEST_MATCHER.fullmatch(message) is not None)
+    ):
         frame = innermost_frame(problem.text, include_tests=True) or test_id
     short_type = etype.rsplit(".", 1)[-1] if etype.count(".") > 1 else etype
     return Signature(short_type, message, frame, raw_message=body[:_MESSAGE_LIMIT])
