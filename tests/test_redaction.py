@@ -41,3 +41,26 @@ def test_a_secrets_fingerprint_shows_none_of_its_characters() -> None:
     shown = fingerprint(secret)
     assert shown.startswith("…#") and len(shown) == 10 and "bro" not in shown
     assert fingerprint("ZXlKaGJHY2lPaUpJVXpJMU5pSjk").startswith("ZXl…#")
+
+
+def test_a_token_cut_by_a_repr_is_hidden_on_both_sides_of_the_cut() -> None:
+    # pytest's assertion output shortens a long string in the middle: "'eyJhbGciOiJI...<the
+    # signature's last 13 characters>'"; the tail gave part of the signature away.
+    import time
+
+    from _pytest._io.saferepr import saferepr
+
+    from netra_diag.redaction import scrub
+    from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
+
+    token = mint_token("user-1", key=LOCAL_DEV_SECRET, now=time.time())
+    signature = token.rsplit(".", 1)[1]
+    for shown in (
+        f"assert {saferepr(token, maxsize=30)} == ''",  # 'eyJhbGciOiJI...<tail>'
+        saferepr(token),  # cut inside the payload: the rest of it and the signature after
+        f"assert '{token[:12]}...{token[-9:]}...",  # a cut of a cut (pytest's short summary)
+    ):
+        assert "..." in shown
+        out = scrub(shown)
+        assert "eyJ…#" in out, out
+        assert signature[-6:] not in out and token[12:20] not in out, out
