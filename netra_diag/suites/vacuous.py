@@ -85,7 +85,7 @@ class VacuousKind(StrEnum):
 VACUOUS_LABELS: dict[VacuousKind, str] = {
     VacuousKind.NO_TESTS: "no tests",
     VacuousKind.ONLY_SKIPS: "only skips",
-    VacuousKind.SKIPPED_UNREACHABLE: "skipped, service unreachable",
+    VacuousKind.SKIPPED_UNREACHABLE: "skipped, no service to test",
     VacuousKind.ZERO_MS_NETWORK_PASS: "~0 ms pass",
     VacuousKind.FALLBACK: "fell back to a fake",
     VacuousKind.ZERO_FRAME_RECORDING: "empty recording",
@@ -176,7 +176,9 @@ def find_vacuous(
             VacuousSignal(
                 VacuousKind.SKIPPED_UNREACHABLE,
                 unreachable[0],
-                f"{plural(len(unreachable), 'test')} skipped because the service was unreachable",
+                # ("no staging host configured" is no outage, but as little of a test)
+                f"{plural(len(unreachable), 'test')} skipped because the service was unreachable "
+                "or not configured",
             )
         )
     durations = columns.durations
