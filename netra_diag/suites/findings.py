@@ -278,7 +278,7 @@ def _spread_over_suites(report: TriageReport, ranked: Sequence[SuiteStatus]) -> 
         9,
         # (a comma, not "; ": the headline joins its findings with semicolons)
         f"{passed} of {total} tests pass, failures spread over {len(failing)} of "
-        f"{len(ranked)} suites alike ({rates} pass)",
+        f"{len(ranked)} suites alike ({rates} of each one's tests pass)",
         noted_summary(
             counts,
             sum(s.failed_subtests for s in ranked),

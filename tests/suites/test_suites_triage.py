@@ -252,7 +252,8 @@ def test_failures_spread_over_suites_alike_lead_with_the_run(tmp_path: Path) -> 
     even = {f"suite{n}": (8, 2) for n in range(3)} | {"suite3": (79, 21)}
     report = triage(_suites_xml(tmp_path / "even.xml", even))
     assert report.headline.startswith(
-        "103 of 130 tests pass, failures spread over 4 of 4 suites alike (79–80 % pass); "
+        "103 of 130 tests pass, failures spread over 4 of 4 suites alike "
+        "(79–80 % of each one's tests pass); "
     )
     assert "of 100 suite3 tests pass" not in report.headline
     # Some suites worse than others: the worst leads, as in PROTOCOL.md §10, even when others
