@@ -15,6 +15,7 @@ would read as run twice, a load failure only the JSON records as a second attemp
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -98,12 +99,51 @@ def parse_results(path: ResultPath, *, on_failures: FailureSink | None = None) -
     except OSError as exc:
         raise ReportParseError(p, f"cannot open: {exc.strerror or exc}") from exc
     if rest is not None:
-        return _parse_json(head + rest, p)
+        try:
+            return _parse_json(head + rest, p)
+        except ReportParseError:
+            # (a JSON log line the tests printed, then jest's own: see _jest_json_after_output)
+            run = _jest_json_after_output(p) if _JEST_OPENING in head + rest else None
+            if run is None:
+                raise
+            return run
     if looks_like_junit(head):
         return parse_junit(p, on_failures=on_failures)
     if not head.strip():
         raise ReportParseError(p, f"empty file, expected {_FORMATS}", line=1)
+    run = _jest_json_after_output(p)
+    if run is not None:
+        return run
     raise NotResultsFile(p, f"not a results file: expected {_FORMATS}", line=1)
+
+
+# jest --json writes its document on one line that opens with this key.
+_JEST_OPENING = b'{"numFailedTestSuites":'
+
+
+def _jest_json_after_output(path: str) -> SuiteRun | None:
+    """jest's JSON in a file that ``jest --json > file`` made: what the tests or the code under
+    test wrote to stdout comes before it, on lines of its own. Read from jest's line on, with a
+    warning saying what was left out and how to keep the two apart."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    start = raw.find(b"\n" + _JEST_OPENING)
+    if start < 0:
+        return None
+    line = raw.count(b"\n", 0, start) + 2
+    try:
+        data, _ = json.JSONDecoder().raw_decode(raw[start + 1 :].decode("utf-8"))
+    except (ValueError, UnicodeError) as exc:
+        raise ReportParseError(path, f"jest's JSON from line {line} on: {exc}", line=line) from exc
+    if not is_jest_json(data):
+        return None
+    run = parse_jest_json_data(data, path=path, results_dir=os.path.dirname(os.path.abspath(path)))
+    note = (
+        f"{path}: the {line - 1} line(s) before jest's JSON (line {line}) were left out: output "
+        "the tests wrote to stdout under 'jest --json > file'; 'jest --json "
+        "--outputFile=FILE' keeps the two apart"
+    )
+    return replace(run, warnings=(*run.warnings, note))
 
 
 _JSON_LEAD = b"\xef\xbb\xbf \t\r\n"
