@@ -321,9 +321,11 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
         )
     )
     if inv.triage is not None:
-        from netra_diag.investigation.verdicts import new_failures_check
+        # As netra-diag triage and the suite_triage report judge it: failing tests without a
+        # baseline fail too (new_failures alone left them "not verified", exit 0)
+        from netra_diag.report.triage_checks import triage_checks
 
-        checks.append(new_failures_check(inv.triage))
+        checks.extend(triage_checks(inv.triage))
     return tuple(checks)
 
 
