@@ -27,8 +27,8 @@ __all__ = [
 # Three base64url segments, the first two starting with '{"' encoded ("eyJ"). The signature may be
 # empty (alg none). Also matches base64url-of-JWT as carried in subprotocols ("ZXlK..." is base64 of
 # "eyJ"), since that is a token in disguise.
-# First, a token a repr cut in the middle ("'eyJhbGciOiJI...lkeBRzoOcXNs0'", pytest's assertion
-# output): its tail is the signature's, so the whole of it goes, both sides of the "...".
+# First, a token a repr cut in the middle ("'eyJhbGciOiJI...<its last 13 characters>'", in
+# pytest's assertion output): its tail is the signature's; all of it goes, both sides of "...".
 JWT_PATTERN = re.compile(
     r"eyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*)*\.\.\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)*"
     r"|eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*"
