@@ -94,24 +94,24 @@ def parse_results(path: ResultPath, *, on_failures: FailureSink | None = None) -
     try:
         with open(p, "rb") as fh:
             head = fh.read(512)
-            # (JUnit is streamed from the path; a JSON document is read whole, once)
-            rest = fh.read() if head.lstrip(_JSON_LEAD).startswith(b"{") else None
+            # (JUnit is streamed from the path; anything else is read whole, once)
+            raw = None if looks_like_junit(head) else head + fh.read()
     except OSError as exc:
         raise ReportParseError(p, f"cannot open: {exc.strerror or exc}") from exc
-    if rest is not None:
+    if raw is None:
+        return parse_junit(p, on_failures=on_failures)
+    if raw.lstrip(_JSON_LEAD).startswith(b"{"):
         try:
-            return _parse_json(head + rest, p)
+            return _parse_json(raw, p)
         except ReportParseError:
             # (a JSON log line the tests printed, then jest's own: see _jest_json_after_output)
-            run = _jest_json_after_output(p) if _JEST_OPENING in head + rest else None
+            run = _jest_json_after_output(p, raw)
             if run is None:
                 raise
             return run
-    if looks_like_junit(head):
-        return parse_junit(p, on_failures=on_failures)
-    if not head.strip():
+    if not raw.strip():
         raise ReportParseError(p, f"empty file, expected {_FORMATS}", line=1)
-    run = _jest_json_after_output(p)
+    run = _jest_json_after_output(p, raw)
     if run is not None:
         return run
     raise NotResultsFile(p, f"not a results file: expected {_FORMATS}", line=1)
@@ -121,12 +121,11 @@ def parse_results(path: ResultPath, *, on_failures: FailureSink | None = None) -
 _JEST_OPENING = b'{"numFailedTestSuites":'
 
 
-def _jest_json_after_output(path: str) -> SuiteRun | None:
+def _jest_json_after_output(path: str, raw: bytes) -> SuiteRun | None:
     """jest's JSON in a file that ``jest --json > file`` made: what the tests or the code under
     test wrote to stdout comes before it, on lines of its own. Read from jest's line on, with a
-    warning saying what was left out and how to keep the two apart."""
-    with open(path, "rb") as fh:
-        raw = fh.read()
+    warning saying what was left out and how to keep the two apart (``raw``: the file's
+    bytes)."""
     start = raw.find(b"\n" + _JEST_OPENING)
     if start < 0:
         return None

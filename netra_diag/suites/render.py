@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from netra_diag.suites.triage import TriageReport
 
 __all__ = [
-    "flaky_in_history",
+    "flaky_histories",
     "markdown_literal",
     "report_to_dict",
     "report_to_markdown",
@@ -135,6 +135,7 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
             f"Causes: {plural(len(report.clusters), 'cluster')} of "
             f"{plural(failing, 'failing test')}",
         ]
+        histories = flaky_histories(report)
         for i, c in enumerate(report.clusters, 1):
             lines.append(
                 f"  [{i}] {c.size}× {category_label(c.category)} — phase: {c.phase}"
@@ -146,7 +147,7 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
             others = [t for t in c.tests if t != c.representative]
             if others:
                 lines.append(f"      also: {_list(others, max_tests)}")
-            if flaky := flaky_in_history(report, c.tests):
+            if flaky := _flaky_among(histories, c.tests):
                 lines.append(f"      flaky in the history: {_list(flaky, max_tests)}")
             for tid in c.tests[:max_tests]:
                 for rec in report.recordings.get(tid, ()):
@@ -181,14 +182,17 @@ def _diff_sections(d: RunDiff) -> list[tuple[str, tuple[str, ...]]]:
     return [(label, tuple(items)) for label, items in sections if items]
 
 
-def flaky_in_history(report: TriageReport, test_ids: Sequence[str]) -> list[str]:
-    """Which of ``test_ids`` the history found flaky, each with its runs' letters:
-    "test_x (PFPPF)"."""
-    if report.flakiness is None or not report.flakiness.flaky:
-        return []
-    known = {ft.test_id: ft for ft in report.flakiness.flaky}
+def flaky_histories(report: TriageReport) -> dict[str, str]:
+    """The letters of each test the history found flaky, by test id (none without history)."""
+    if report.flakiness is None:
+        return {}
+    return {ft.test_id: ft.history for ft in report.flakiness.flaky}
+
+
+def _flaky_among(histories: dict[str, str], test_ids: Sequence[str]) -> list[str]:
+    """Which of ``test_ids`` are flaky, with their letters: "test_x (PFPPF)"."""
     unique = dict.fromkeys(test_ids)  # (a test may sit in two clusters)
-    return [f"{tid} ({known[tid].history})" for tid in unique if tid in known]
+    return [f"{tid} ({histories[tid]})" for tid in unique if tid in histories]
 
 
 def _slower(d: RunDiff, max_tests: int) -> list[str]:
@@ -317,7 +321,7 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
                 f"| {i} | {c.size} | {label} | {c.phase} | {markdown_literal(c.because)} "
                 f"| {_md_code(c.representative)} |"
             )
-        flaky = flaky_in_history(report, [t for c in report.clusters for t in c.tests])
+        flaky = _flaky_among(flaky_histories(report), [t for c in report.clusters for t in c.tests])
         if flaky:
             # (a failure of a test known to flip may be its flakiness, not this change)
             lines += [

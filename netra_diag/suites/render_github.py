@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from netra_diag.redaction import environment_secrets, scrub_shown
 from netra_diag.suites.categories import category_label
 from netra_diag.suites.model import TestCase, module_of
-from netra_diag.suites.render import flaky_in_history
+from netra_diag.suites.render import flaky_histories
 
 if TYPE_CHECKING:
     from netra_diag.suites.triage import TriageReport
@@ -93,6 +93,7 @@ def report_to_github(report: TriageReport, *, max_tests: int = 5) -> str:
     room = MAX_ANNOTATIONS - (1 if failing else 0)
     annotated = 0
     seen: set[str] = set()  # tests annotated (a test may be in two clusters: see below)
+    flaky = flaky_histories(report)
     for round_ in range(max_tests):
         for cluster in report.clusters:
             if round_ >= cluster.size or annotated == room:
@@ -107,8 +108,8 @@ def report_to_github(report: TriageReport, *, max_tests: int = 5) -> str:
             if recorded and recorded[0].contract_findings:
                 # what the test's own session showed, from its recording
                 message += f". Its recording: {recorded[0].contract_findings[0]}"
-            if flaky := flaky_in_history(report, [test_id]):
-                message += f". Flaky in the history: {flaky[0]}"
+            if test_id in flaky:
+                message += f". Flaky in the history: {test_id} ({flaky[test_id]})"
             lines.append(f"{head}{_property(label + share)}::{_data(message)}")
             annotated += 1
             seen.add(test_id)
