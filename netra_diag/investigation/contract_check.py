@@ -111,16 +111,9 @@ def _explained_by_drop(finding: Any, dropped: Mapping[str, int]) -> bool:
 
 
 def _explained_by_cut(finding: Any, cut: Mapping[str, Any]) -> bool:
-    """Whether ``finding`` is what any run the client cut short shows: no agent_completed, a
-    tool left open, an event due later missing (a missing ``agent_started`` is not: it comes
-    first)."""
-    run_id = getattr(finding.run, "run_id", None)
-    if run_id not in cut:
-        return False
-    rule = str(finding.rule)
-    if rule == "missing_event":
-        return "agent_started" not in finding.message
-    return rule in ("no_terminal", "unfinished_tool")
+    """Whether ``finding`` is what any run the client cut short shows
+    (``Finding.says_only_stopped``)."""
+    return getattr(finding.run, "run_id", None) in cut and finding.says_only_stopped
 
 
 def contract_check(

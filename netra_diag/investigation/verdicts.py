@@ -205,12 +205,9 @@ def session_checks(
     return tuple(checks)
 
 
-# What any run cut off before its terminal event breaks, whatever the service did before.
-_CUT_RULES = frozenset({"no_terminal", "missing_event", "unfinished_tool"})
-
-
 def _only_what_a_cut_explains(contract: Any) -> bool:
-    return all(str(f.rule) in _CUT_RULES for f in contract.errors)
+    # (what any run cut off before its terminal event breaks, whatever the service did before)
+    return all(f.says_only_stopped for f in contract.errors)
 
 
 def _lost_mid_run(record: Any) -> Check | None:

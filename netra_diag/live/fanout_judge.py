@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from netra_diag.events.contracts import ContractContext, Finding, Rule, check_run
+from netra_diag.events.contracts import ContractContext, Finding, check_run
 from netra_diag.events.isolation import IsolationReport, IsolationVerdict
 from netra_diag.events.model import AGENT_EVENTS
 from netra_diag.live.fanout_rows import INTERRUPTED, NOT_ATTEMPTED, NOT_SENT, UserState
@@ -25,7 +25,6 @@ __all__ = ["contract_errors", "cut_short", "exercised", "run_error_examples"]
 # tool still running, required event types never sent (said of the whole run, no event named).
 # For a run the fan-out counts as closed (by its code: "closed 1006"), timed out or interrupted,
 # these only repeat that, and would count one dropped connection as four errors.
-_CUT_RULES = frozenset({Rule.NO_TERMINAL, Rule.UNFINISHED_TOOL, Rule.MISSING_EVENT})
 _CUT_OUTCOMES = frozenset({str(RunOutcome.CLOSED), str(RunOutcome.TIMEOUT), INTERRUPTED})
 
 
@@ -74,14 +73,10 @@ def _cut_runs(st: UserState) -> set[str]:
 
 
 def cut_short(found: Finding, cut: set[str]) -> bool:
-    """Whether ``found`` only says that one of the ``cut`` runs stopped early: the close, timeout
-    or interrupt that cut it is counted already. A step missing between two events that did arrive
-    (a ``missing_event`` naming them) was lost before the cut, and still counts."""
-    if found.run is None or found.rule not in _CUT_RULES:
-        return False
-    if found.rule is Rule.MISSING_EVENT and found.indices:
-        return False
-    return found.run.run_id in cut
+    """Whether ``found`` only says that one of the ``cut`` runs stopped early
+    (``Finding.says_only_stopped``): the close, timeout or interrupt that cut it is counted
+    already."""
+    return found.run is not None and found.run.run_id in cut and found.says_only_stopped
 
 
 def exercised(report: IsolationReport, states: Sequence[UserState]) -> IsolationReport:

@@ -137,6 +137,21 @@ class Finding:
     def __str__(self) -> str:
         return f"[{self.severity}] {self.rule}: {self.message}"
 
+    @property
+    def says_only_stopped(self) -> bool:
+        """Whether this only says that its run stopped before its end: what any run cut off (a
+        close, a timeout, the client's wait or interrupt) shows, whatever the service did before:
+        no terminal event, a tool left open, an event due later never sent. A step missing
+        between two events that did arrive (a ``missing_event`` naming them), or a missing
+        ``agent_started`` (it comes first), was lost before any cut."""
+        if self.rule in (Rule.NO_TERMINAL, Rule.UNFINISHED_TOOL):
+            return True
+        return (
+            self.rule == Rule.MISSING_EVENT
+            and not self.indices
+            and "agent_started" not in self.message
+        )
+
 
 # Each entry is a group of alternatives: any one of them present (and not null) satisfies it.
 FieldGroups = tuple[tuple[str, ...], ...]
