@@ -63,10 +63,9 @@ def separate_repeats(c: CaseCollector) -> str:
     declared = sum(c.suite_tests.values())
     if declared != len(c.rows) + len(c.attempts):
         return ""  # fewer declared than testcases: reruns, as read
-    repeated = {index for index, _, _ in c.attempts}
-    outcomes: dict[int, set[Outcome]] = {index: {c.rows[index].outcome} for index in repeated}
+    outcomes: dict[int, set[Outcome]] = {}  # each repeated test's row: the outcomes of its runs
     for index, row, _ in c.attempts:
-        outcomes[index].add(row.outcome)
+        outcomes.setdefault(index, {c.rows[index].outcome}).add(row.outcome)
     # A test whose runs disagree is the finding here: it depends on the worker, or is flaky.
     mixed = sorted(c.rows[i].test_id for i, seen in outcomes.items() if len(seen) > 1)
     for index, own in c.own_extra.items():
@@ -84,7 +83,7 @@ def separate_repeats(c: CaseCollector) -> str:
         shown = ", ".join(mixed[:3]) + (f" and {len(mixed) - 3} more" if len(mixed) > 3 else "")
         differ = f"; runs of {plural(len(mixed), 'test')} had different results: {shown}"
     return (
-        f"{c.path}: {len(repeated)} test ids appear more than once, and the file counts every "
+        f"{c.path}: {len(outcomes)} test ids appear more than once, and the file counts every "
         f"testcase as a test ({declared} tests): read as separate runs of those tests, as "
         "pytest counts them (pytest-xdist --dist each runs every test on every worker), not as "
         f"reruns{differ}"
