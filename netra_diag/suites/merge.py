@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from netra_diag.errors import NotResultsFile, ReportParseError
 from netra_diag.suites.jest_json import is_jest_json, parse_jest_json_data
@@ -136,7 +137,7 @@ def _jest_json_after_output(path: str, raw: bytes) -> SuiteRun | None:
         raise ReportParseError(path, f"jest's JSON from line {line} on: {exc}", line=line) from exc
     if not is_jest_json(data):
         return None
-    run = parse_jest_json_data(data, path=path, results_dir=os.path.dirname(os.path.abspath(path)))
+    run = _jest_run(data, path)
     note = (
         f"{path}: the {line - 1} line(s) before jest's JSON (line {line}) were left out: output "
         "the tests wrote to stdout under 'jest --json > file'; 'jest --json "
@@ -150,12 +151,15 @@ _FORMATS = "JUnit XML, pytest-json-report JSON or jest --json"
 _PYTEST_KEYS = ("tests", "collectors", "summary")
 
 
+def _jest_run(data: Any, path: str) -> SuiteRun:
+    # (jest names its test files from its root dir: the results file's own folder stands in)
+    return parse_jest_json_data(data, path=path, results_dir=os.path.dirname(os.path.abspath(path)))
+
+
 def _parse_json(raw: bytes, path: str) -> SuiteRun:
     data = decode_json(raw, path)
     if is_jest_json(data):
-        return parse_jest_json_data(
-            data, path=path, results_dir=os.path.dirname(os.path.abspath(path))
-        )
+        return _jest_run(data, path)
     if isinstance(data, Mapping) and any(key in data for key in _PYTEST_KEYS):
         return parse_pytest_json_data(data, path=path)
     keys = ", ".join(repr(k[:40]) for k in list(data)[:6]) if isinstance(data, Mapping) else ""
