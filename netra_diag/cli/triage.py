@@ -14,10 +14,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netra_diag.cli.arguments import positive_int
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.cli.output import emit
+
+if TYPE_CHECKING:
+    from netra_diag.suites.triage import TriageReport
 
 __all__ = ["exit_code_for", "register"]
 
@@ -184,6 +188,18 @@ def _progress_bar(show: bool) -> Iterator[_Bar | None]:
             bar.close()
 
 
+# How the bundled example's results file is named in the output of --demo: the same on every
+# machine (its installed path, under site-packages, said nothing a reader needs).
+BUNDLED_DEMO_SOURCE = "current.xml (bundled demo data)"
+
+
+def _as_bundled_demo(report: TriageReport) -> TriageReport:
+    """``report`` with its run's source shown as ``BUNDLED_DEMO_SOURCE``."""
+    from dataclasses import replace
+
+    return replace(report, current=replace(report.current, sources=(BUNDLED_DEMO_SOURCE,)))
+
+
 def _run(args: argparse.Namespace) -> int:
     from importlib.resources import files
 
@@ -192,8 +208,10 @@ def _run(args: argparse.Namespace) -> int:
 
     results = list(args.results)
     baseline = args.baseline
+    bundled = False
     if args.demo:
         data = files("netra_diag") / "data" / "suites"
+        bundled = not results
         results = results or [str(data / "current.xml")]
         baseline = baseline or [str(data / "baseline.xml")]
     if not results:
@@ -220,6 +238,8 @@ def _run(args: argparse.Namespace) -> int:
     except (ReportParseError, OSError) as exc:
         print(f"netra-diag triage: error: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE)
+    if bundled:
+        report = _as_bundled_demo(report)
     if args.json:
         emit(json.dumps(report.to_dict(), indent=2) + "\n")
     elif args.format == "markdown":
