@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
 import sys
 from collections import Counter
 from typing import TYPE_CHECKING, Any
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from netra_diag.cli.arguments import positive_int
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.cli.fanout_interrupt import (
+    TERMINATED,
     Terminated,
     interruptible,
     print_result,
@@ -61,10 +61,12 @@ close frame (1011), contract errors (unusable or oversized frames, events after 
 one), or isolation not judgeable because users share one server id (auth bypass), 4 runs timed
 out, 5 users could not connect or lost the connection (1006: no close frame), as probe says,
 130 interrupted (Ctrl-C): the summary covers what was measured until then, its first line
-says INTERRUPTED (a run in flight counts what it received and loses nothing, runs never sent
-are "not sent", users not connected yet are no connect failures; --json has "interrupted":
-true), 143 terminated (SIGTERM): no summary is printed. With --record the last line names
-the folder, whose cassettes hold everything received until then
+says INTERRUPTED (Ctrl-C) (a run in flight counts what it received and loses nothing, runs
+never sent are "not sent", users not connected yet are no connect failures; --json has
+"interrupted": true), 143 terminated (SIGTERM, as CI or 'timeout' sends it): the same
+partial summary, its first line says INTERRUPTED (SIGTERM), --json has "interrupted_by":
+"SIGTERM". With --record the last line on stderr names the folder, whose cassettes hold
+everything received until then
 
 --record DIR refuses a folder that already holds cassettes (*.jsonl) from an earlier run,
 naming how many (exit 2): the two runs would be read as one. --overwrite removes them first.
@@ -277,12 +279,17 @@ def run(args: argparse.Namespace) -> int:
         if args.overwrite and not args.record:
             raise UsageError("--overwrite applies to --record DIR, which is not given")
         old = check_record_dir(args.record, overwrite=args.overwrite) if args.record else []
+        sigterm: list[int] = []
         try:
-            result, injected = asyncio.run(until_sigterm(_fanout(args, old)))
+            result, injected = asyncio.run(until_sigterm(_fanout(args, old), sigterm))
         except Terminated:
+            # Before the ramp began: nothing was measured, so there is nothing to summarise.
             kept = f"; the cassettes recorded so far are in {args.record}" if args.record else ""
-            print(f"netra-diag fanout: terminated (SIGTERM): no summary{kept}", file=sys.stderr)
-            return 128 + signal.SIGTERM
+            print(
+                f"netra-diag fanout: terminated (SIGTERM) before any user started{kept}",
+                file=sys.stderr,
+            )
+            return TERMINATED
         except KeyboardInterrupt:
             # Ctrl-C before the ramp began, or a second one while the users were stopping: no
             # summary (``main`` prints the line and exits 130). Cassettes are flushed per frame:
@@ -295,8 +302,8 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"netra-diag fanout: error: {exc}", file=sys.stderr)
         return int(ExitCode.USAGE)
-    if result.interrupted:
-        return report_interrupted(args, result, injected)
+    if result.interrupted or sigterm:
+        return report_interrupted(args, result, injected, terminated=bool(sigterm))
     code = exit_code_for(result)
     print_result(result, injected, int(code), code.name.lower(), args.json)
     return int(code)

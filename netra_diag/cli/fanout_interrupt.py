@@ -2,15 +2,17 @@
 
 Ctrl-C: ``asyncio.run`` cancels the fan-out's task; ``run_fanout`` then has every user stop and
 close its session and hands over what was measured until then (``interruptible``), which is
-printed as a summary marked INTERRUPTED with exit 130 (``report_interrupted``). SIGTERM unwinds
-the same way (``until_sigterm``) but prints no summary: whoever sends it (CI cancelling a job,
-``timeout``) is not reading one.
+printed as a summary marked INTERRUPTED with exit 130 (``report_interrupted``). SIGTERM (CI
+cancelling a job, ``timeout``) unwinds the same way (``until_sigterm``) and prints the same
+partial summary, marked INTERRUPTED (SIGTERM), with exit 143: a job killed for taking too long
+is exactly the one whose log must say how far it got.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import signal
 import sys
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INTERRUPTED",
+    "TERMINATED",
     "Terminated",
     "interruptible",
     "print_result",
@@ -33,16 +36,21 @@ _T = TypeVar("_T")
 
 # 128 + SIGINT, as ``main`` returns for every command Ctrl-C stops and a shell reports it.
 INTERRUPTED = 128 + signal.SIGINT
+# 128 + SIGTERM, what a shell (and CI) reports for a process ``kill`` or ``timeout`` stopped.
+TERMINATED = 128 + signal.SIGTERM
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM: the fan-out was cancelled and unwound as for Ctrl-C, with no summary. The default
-    action killed the process on the spot, leaving every cassette file reserved for a user not
-    yet started behind as a hidden ``.reserved`` file."""
+    """SIGTERM came before the fan-out had measured anything (before its ramp began): it was
+    cancelled and unwound as for Ctrl-C, with no summary to print. The default action killed
+    the process on the spot, leaving every cassette file reserved for a user not yet started
+    behind as a hidden ``.reserved`` file."""
 
 
-async def until_sigterm(main: Coroutine[Any, Any, _T]) -> _T:
-    """``await main``, which SIGTERM cancels as Ctrl-C does; ``Terminated`` once it has unwound.
+async def until_sigterm(main: Coroutine[Any, Any, _T], got: list[int]) -> _T:
+    """``await main``, which SIGTERM cancels as Ctrl-C does, appending ``signal.SIGTERM`` to
+    ``got``: what ``main`` returns then is its answer to the cancel (``interruptible``'s
+    partial result); ``Terminated`` if it had none and the cancel went through.
 
     The signal is taken by the event loop (``add_signal_handler``), which cancels the task:
     a Python handler that raised instead did so in whatever code ran when the signal came (an
@@ -50,7 +58,6 @@ async def until_sigterm(main: Coroutine[Any, Any, _T]) -> _T:
     rather than unwinding the fan-out."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
-    got: list[int] = []
 
     def cancel() -> None:
         got.append(signal.SIGTERM)
@@ -62,7 +69,7 @@ async def until_sigterm(main: Coroutine[Any, Any, _T]) -> _T:
     except (NotImplementedError, RuntimeError, ValueError):  # no such signals, or not main thread
         return await main
     try:
-        result = await main
+        return await main
     except asyncio.CancelledError:
         if not got or task is None:
             raise
@@ -70,10 +77,6 @@ async def until_sigterm(main: Coroutine[Any, Any, _T]) -> _T:
         raise Terminated from None
     finally:
         loop.remove_signal_handler(signal.SIGTERM)
-    if got:
-        # (``interruptible`` answered the cancel with the partial result: SIGTERM prints none)
-        raise Terminated
-    return result
 
 
 async def interruptible(
@@ -110,11 +113,22 @@ def print_result(
 
 
 def report_interrupted(
-    args: argparse.Namespace, result: FanoutResult, injected: dict[str, int] | None
+    args: argparse.Namespace,
+    result: FanoutResult,
+    injected: dict[str, int] | None,
+    *,
+    terminated: bool = False,
 ) -> int:
-    """The partial result of a fan-out stopped by Ctrl-C, and on stderr the ``interrupted:``
-    line ``main`` prints for every command, naming the cassettes kept."""
-    print_result(result, injected, INTERRUPTED, "interrupted", args.json)
+    """The partial result of a fan-out stopped by Ctrl-C (exit 130) or SIGTERM (``terminated``,
+    exit 143), and on stderr the line ``main`` prints for every command Ctrl-C stops
+    (``interrupted:``, or ``terminated (SIGTERM):``), naming the cassettes kept."""
+    if terminated:
+        # (a fan-out that had finished when the signal came keeps its whole summary)
+        result = dataclasses.replace(result, interrupted_by="SIGTERM")
+        code, name, line = TERMINATED, "terminated", "terminated (SIGTERM)"
+    else:
+        code, name, line = INTERRUPTED, "interrupted", "interrupted"
+    print_result(result, injected, code, name, args.json)
     kept = f"; the cassettes recorded so far are in {args.record}" if args.record else ""
-    print(f"interrupted: summary of what was measured until then{kept}", file=sys.stderr)
-    return INTERRUPTED
+    print(f"{line}: summary of what was measured until then{kept}", file=sys.stderr, flush=True)
+    return code

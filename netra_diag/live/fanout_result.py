@@ -57,10 +57,11 @@ class FanoutResult:
     themselves. ``elapsed_s`` runs from the start of the ramp; ``prepare_s`` is the time before
     it (first tokens minted and cassette files created, off the connect path).
 
-    ``interrupted``: the fan-out was stopped (Ctrl-C) before every user was done, and this is
-    what was measured until then: the run each user had in flight is ``interrupted`` (what it
-    received is counted, nothing lost), runs never sent are ``not_sent``, and users that had not
-    connected yet are neither connected nor connect failures (error class ``interrupted``).
+    ``interrupted``: the fan-out was stopped (``interrupted_by``: Ctrl-C, SIGTERM) before every
+    user was done, and this is what was measured until then: the run each user had in flight is
+    ``interrupted`` (what it received is counted, nothing lost), runs never sent are
+    ``not_sent``, and users that had not connected yet are neither connected nor connect
+    failures (error class ``interrupted``).
     """
 
     url: str
@@ -92,6 +93,9 @@ class FanoutResult:
     # the ids it gave them: the tokens were not validated, as probe's auth verdict says.
     bypassed_as: tuple[str, ...] = ()
     interrupted: bool = False
+    # What stopped an interrupted fan-out, as its summary's first line names it: the library
+    # only sees a cancel; the command that caught the signal knows which one it was.
+    interrupted_by: str = "Ctrl-C"
 
     @property
     def contract_errors(self) -> dict[str, int]:
@@ -222,6 +226,7 @@ class FanoutResult:
         """JSON-ready summary (no DataFrames)."""
         return {
             "interrupted": self.interrupted,
+            "interrupted_by": self.interrupted_by if self.interrupted else None,
             "url": self.url,
             "users": self.n_users,
             "runs_per_user": self.n_runs_per_user,

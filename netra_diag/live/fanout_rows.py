@@ -47,8 +47,9 @@ __all__ = [
 # The outcome of a run never sent because the user's connection had dropped already (a close
 # the run before it reported): not a run that lost its events.
 NOT_ATTEMPTED = "not_attempted"
-# The run in flight when the fan-out was interrupted (Ctrl-C), and the runs never sent because of
-# it: the user stopped them, so nothing is counted lost for them and they are no error class.
+# The run in flight when the fan-out was interrupted (Ctrl-C, SIGTERM), and the runs never sent
+# because of it: the user stopped them, so nothing is counted lost for them and they are no
+# error class.
 INTERRUPTED = "interrupted"
 NOT_SENT = "not_sent"
 
@@ -335,7 +336,7 @@ def interrupted_row(
         "critical_expected": len(own),
         "events_lost": 0,
         "error_class": INTERRUPTED,
-        "error": f"interrupted (Ctrl-C) in flight, after {len(events)} events",
+        "error": f"interrupted in flight, after {len(events)} events",
     }
 
 
@@ -352,7 +353,7 @@ def not_sent_row(st: UserState, r: int) -> dict[str, Any]:
         "critical_expected": 0,
         "events_lost": 0,
         "error_class": NOT_SENT,
-        "error": "not sent: the fan-out was interrupted (Ctrl-C) first",
+        "error": "not sent: the fan-out was interrupted first",
     }
 
 

@@ -33,7 +33,8 @@ def summary_text(self: FanoutResult) -> str:
         f"fan-out {plural(self.n_users, 'user')} × {plural(self.n_runs_per_user, 'run')} "
         f"against {self.url}"
         + (
-            f": INTERRUPTED (Ctrl-C) after {self.elapsed_s:.2f} s, what was measured until then"
+            f": INTERRUPTED ({self.interrupted_by}) after {self.elapsed_s:.2f} s, "
+            "what was measured until then"
             if self.interrupted
             else ""
         ),

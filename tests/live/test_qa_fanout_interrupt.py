@@ -89,7 +89,8 @@ def test_help_documents_the_interrupt() -> None:
 
 def test_sigterm_unwinds_and_leaves_no_reserved_files(tmp_path: Path) -> None:
     # SIGTERM (CI cancelling a job, `timeout`) used to kill the process outright: the cassette
-    # files reserved for users not yet started stayed behind as hidden '.reserved' files.
+    # files reserved for users not yet started stayed behind as hidden '.reserved' files. It
+    # then unwound but printed no summary; now it prints the partial one, as Ctrl-C does.
     record = tmp_path / "cassettes"
     argv = [CLI, "fanout", "--users", "12", "--ramp", "2/s", "--record", str(record)]
     child = subprocess.Popen(
@@ -102,13 +103,26 @@ def test_sigterm_unwinds_and_leaves_no_reserved_files(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "no run finished"
             time.sleep(0.1)
         child.send_signal(signal.SIGTERM)
-        _, err = child.communicate(timeout=scaled(30))
+        out, err = child.communicate(timeout=scaled(30))
     finally:
         if child.poll() is None:
             child.kill()
             child.communicate()
     assert child.returncode == 128 + signal.SIGTERM, err
-    assert f"terminated (SIGTERM): no summary; the cassettes recorded so far are in {record}" in err
+    assert "INTERRUPTED (SIGTERM) after" in out.splitlines()[1], out  # after the service's line
+    assert "not connected yet when interrupted" in out, out
+    assert out.splitlines()[-1] == "exit code 143 (terminated)", out
+    assert (
+        f"terminated (SIGTERM): summary of what was measured until then; "
+        f"the cassettes recorded so far are in {record}" in err
+    )
     assert "Traceback" not in err
     left = sorted(p.name for p in record.iterdir())
     assert left and all(name.endswith(".jsonl") and not name.startswith(".") for name in left), left
+
+
+def test_help_documents_sigterm() -> None:
+    out = subprocess.run(
+        [CLI, "fanout", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "143 terminated (SIGTERM" in out and "INTERRUPTED (SIGTERM)" in out
