@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.categories import Category, category_label
+from netra_diag.suites.history_durations import HistorySlowdown
 from netra_diag.suites.model import FAILING, Counts, suite_label
 from netra_diag.suites.phases import Phase
 from netra_diag.suites.remediation import SuiteStatus
@@ -165,8 +166,11 @@ def with_findings(report: TriageReport) -> TriageReport:
                     101,  # after "all tests pass": they pass, but slower
                     f"{plural(len(d.duration_regressions), 'test')} slower than in the baseline",
                     f"{worst.test_id}: {worst.before:.2f} s -> {worst.after:.2f} s",
+                    kind="slower",  # (against the history too: the headline says it once)
                 )
             )
+    if report.flakiness is not None and report.flakiness.slower:
+        found.append(_slower_than_history(report.flakiness.slower))
     missing = report.critical_missing
     if missing:
         found.append(
@@ -212,6 +216,21 @@ def with_findings(report: TriageReport) -> TriageReport:
         found.append(Finding(1 if weak else 100, lead, counts.summary()))
     found.sort(key=lambda f: f.rank)
     return replace(report, findings=tuple(found))
+
+
+def _slower_than_history(slower: Sequence[HistorySlowdown]) -> Finding:
+    """``2 tests slower than their history`` (after a baseline's slowdowns: one run to compare
+    with says more of this change than the median of several)."""
+    worst = slower[0]  # (the most seconds added first)
+    few = " (few runs to judge by)" if worst.few_runs else ""
+    return Finding(
+        102,
+        f"{plural(len(slower), 'test')} slower than "
+        + ("its history" if len(slower) == 1 else "their history"),
+        f"{worst.test_id}: {worst.after:.2f} s, median {worst.median:.2f} s over "
+        f"{plural(worst.runs, 'earlier pass', 'earlier passes')}{few}",
+        kind="slower",
+    )
 
 
 def _loaded_unit(report: TriageReport) -> str:

@@ -21,6 +21,7 @@ from itertools import pairwise
 
 from netra_diag.suites.categories import Category, categorise, category_label
 from netra_diag.suites.history import history_entries, load_history, ordered_history
+from netra_diag.suites.history_durations import HistorySlowdown, slower_than_history
 from netra_diag.suites.model import FAILING, Outcome, SuiteRun
 from netra_diag.suites.run_order import in_time_order
 from netra_diag.suites.signatures import Signature, signature_of
@@ -72,6 +73,9 @@ class FlakinessReport:
     # Runs, no outage, of which only the failures of several tests alike with one
     # infrastructure cause were left out (their reasons end ``outage_reasons``).
     partial_outages: int = 0
+    # Tests of the run the report is for that passed much slower than their earlier passes
+    # (``history_durations.slower_than_history``), the most seconds added first.
+    slower: tuple[HistorySlowdown, ...] = ()
 
     def summary(self) -> str:
         if not self.flaky:
@@ -177,6 +181,7 @@ def assess_flakiness(
     indexes into that order. ``flaky`` are the tests of the last run given (the one being
     triaged: a test removed or renamed since is in ``no_longer_run``)."""
     among = frozenset(runs[-1].columns.test_ids) if runs and runs[-1].rows else None
+    current = runs[-1] if runs else None
     runs = in_time_order(runs)[0]
     outages: list[int] = []
     reasons: list[str] = []
@@ -218,8 +223,19 @@ def assess_flakiness(
             (flaky if among is None or tid in among else gone).append(found)
     for tests in (flaky, gone):
         tests.sort(key=lambda f: (-f.score, -f.passed_on_retry, f.test_id))
+    slower: tuple[HistorySlowdown, ...] = ()
+    if current is not None:
+        skipped = set(outages)
+        earlier = [r for i, r in enumerate(runs) if i not in skipped and r is not current]
+        slower = slower_than_history(earlier, current)
     return FlakinessReport(
-        len(runs), tuple(outages), (*reasons, *partial), tuple(flaky), tuple(gone), len(partial)
+        len(runs),
+        tuple(outages),
+        (*reasons, *partial),
+        tuple(flaky),
+        tuple(gone),
+        len(partial),
+        slower,
     )
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from netra_diag.redaction import environment_secrets, scrub_shown
 from netra_diag.suites.categories import category_label
+from netra_diag.suites.history_durations import FEW_RUNS
 from netra_diag.suites.model import suite_label
 from netra_diag.suites.render_dict import report_to_dict
 from netra_diag.suites.subtests import noted_summary
@@ -24,6 +25,7 @@ from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     from netra_diag.suites.diff import RunDiff
+    from netra_diag.suites.flaky import FlakinessReport
     from netra_diag.suites.triage import TriageReport
 
 __all__ = [
@@ -207,6 +209,22 @@ def _times(factor: float) -> str:
     return f"{factor:.1f}x" if isfinite(factor) else "from under 1 ms"
 
 
+def _slower_than_history(flakiness: FlakinessReport, max_tests: int) -> list[str]:
+    slower = flakiness.slower
+    items = [
+        f"{s.test_id}: {s.median:.2f} s -> {s.after:.2f} s ({_times(s.factor)} the median of "
+        f"{plural(s.runs, 'earlier pass', 'earlier passes')}, slowest before {s.slowest:.2f} s)"
+        for s in slower[:max_tests]
+    ]
+    if len(slower) > max_tests:
+        items.append(f"… (+{len(slower) - max_tests} more)")
+    if any(s.few_runs for s in slower):
+        items.append(
+            f"few earlier runs (under {FEW_RUNS} passes of a test): a hint to look at, not a trend"
+        )
+    return items
+
+
 def _recorded_lines(report: TriageReport, max_tests: int) -> list[tuple[bool, str]]:
     """(nested, text) lines: each failing test's recordings (up to ``max_tests`` a cause) and
     the first of their contract findings, for renderings without the text report's layout."""
@@ -247,6 +265,8 @@ def _closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, l
             if signals:
                 sections.append((title, _signal_items(signals, max_tests * 3)))
     flakiness = report.flakiness
+    if flakiness is not None and flakiness.slower:
+        sections.append(("Slower than their history", _slower_than_history(flakiness, max_tests)))
     if flakiness is not None:
         items = [f"outage: {reason}" for reason in flakiness.outage_reasons]
         if flakiness.flaky or flakiness.no_longer_run:

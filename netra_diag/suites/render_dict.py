@@ -136,6 +136,18 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
             "partial_outages": report.flakiness.partial_outages,
             "flaky": [_flaky(f) for f in report.flakiness.flaky],
             "no_longer_run": [_flaky(f) for f in report.flakiness.no_longer_run],
+            # passed much slower than its earlier passes (history_durations), worst first
+            "slower_than_history": [
+                {
+                    "test_id": s.test_id,
+                    "after_s": s.after,
+                    "median_s": s.median,
+                    "slowest_before_s": s.slowest,
+                    "earlier_passes": s.runs,
+                    "few_runs": s.few_runs,
+                }
+                for s in report.flakiness.slower
+            ],
         },
         "outage": report.outage,
     }
