@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 
 from netra_diag.errors import UsageError
-from netra_diag.tokens.transports import check_ws_url
+from netra_diag.live.endpoint import check_endpoint
 
 __all__ = [
     "EMBEDDED_ONLY",
@@ -44,7 +44,7 @@ def check_live_options(args: argparse.Namespace) -> None:
         raise UsageError(f"--time-scale must be a number >= 0, got {scale:g}")
     if not args.url:
         return
-    check_ws_url(args.url)
+    check_endpoint(args.url)
     given = [_flag(d) for d in EMBEDDED_ONLY if getattr(args, d, None) is not None]
     if given:
         named = given[0] if len(given) == 1 else f"{', '.join(given[:-1])} and {given[-1]}"

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from netra_diag.errors import NetraDiagError
 from netra_diag.live.auth_verdict import auth_refusal
+from netra_diag.live.endpoint import check_endpoint
 from netra_diag.live.fanout_prep import (
     TokenFactory,
     cassette_path,
@@ -74,7 +75,6 @@ from netra_diag.live.records import RunOutcome
 from netra_diag.live.token_facts import forget_prepared, prepare_tokens
 from netra_diag.recording import ReservedCassette
 from netra_diag.redaction import fingerprint
-from netra_diag.tokens.transports import check_ws_url
 
 __all__ = [
     "PREMINT_HORIZON_S",
@@ -172,7 +172,7 @@ async def run_fanout(
 
     from netra_diag.live.session import Session
 
-    check_ws_url(url)
+    check_endpoint(url)
     user_ids = user_ids_for(users)
     check_numbers(
         runs=runs,

@@ -26,13 +26,13 @@ from netra_diag._types import Clock, WallClock
 from netra_diag.errors import SessionClosed, UsageError
 from netra_diag.events.model import TimedEvent
 from netra_diag.live.connection import CLOSED, Connection, FrameObserver, TokenSource
+from netra_diag.live.endpoint import check_endpoint
 from netra_diag.live.handshake import check_transport
 from netra_diag.live.opening import start_connection
 from netra_diag.live.reconnect import ReconnectPolicy
 from netra_diag.live.records import Mark, RunRecord
 from netra_diag.live.session_views import SessionViews
 from netra_diag.recording import Recorder, ReservedCassette
-from netra_diag.tokens.transports import check_ws_url
 
 __all__ = ["DEFAULT_MAX_SIZE", "Session", "SessionConnector"]
 
@@ -128,7 +128,7 @@ class Session(SessionViews):
         Raises ``ConnectFailed`` (no HTTP answer), ``HandshakeRejected`` (HTTP status ≠ 101),
         ``SessionClosed`` (accepted then closed, e.g. 1008 auth failure), ``UsageError``.
         """
-        check_ws_url(url)
+        check_endpoint(url)
         check_transport(transport, has_token=token is not None)
         for name, value in (("open_timeout", open_timeout), ("close_timeout", close_timeout)):
             if not value > 0:

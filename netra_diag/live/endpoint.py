@@ -1,0 +1,35 @@
+"""The endpoint a live session or fan-out connects to, checked before anything starts.
+
+``check_ws_url`` (tokens) checks the scheme and the host; a port that cannot be one (``:99999``,
+``:abc``) got through it and failed later, deep inside the connect: a traceback from ``probe``,
+and from ``fanout`` every user counted as a connection failure (exit 5) of a URL that was never
+usable. Both are usage errors, said before any service starts or user connects.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from netra_diag.errors import UsageError
+from netra_diag.tokens.transports import check_ws_url
+
+__all__ = ["check_endpoint"]
+
+
+def check_endpoint(url: str) -> None:
+    """Raise ``UsageError`` unless ``url`` is a ``ws://``/``wss://`` URL with a host and, if it
+    names one, a port from 1 to 65535. The message shows the port text only: the rest of a URL
+    may carry a credential."""
+    check_ws_url(url)
+    parts = urlsplit(url)
+    try:
+        bad = parts.port == 0  # 0 asks the OS for any port: a server's, never a client's
+    except ValueError:
+        bad = True
+    if bad:
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        shown = parts.netloc.rpartition("@")[2].rpartition(":")[2]
+        raise UsageError(
+            f"url {parts.scheme}://{host}:{shown}: the port must be a number from 1 to 65535"
+        )
