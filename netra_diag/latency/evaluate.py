@@ -311,7 +311,11 @@ def _statistic(
         return _burst_rate(check, sample)
     if n == 0:
         tried = int(sample.ok.size)
-        why = f": all {tried} {check.phase} attempts failed" if tried else ""
+        # (a run a cut recording leaves open is among them: not every one is the service's fault)
+        attempts = (
+            f"all {tried} {check.phase} attempts" if tried > 1 else f"the one {check.phase} attempt"
+        )
+        why = f": {attempts} failed or never finished" if tried else ""
         return _Stat(math.nan, math.nan, math.nan, 0, False, f"no successful samples{why}")
     if stat in ("max", "min"):
         value = float(x.max() if stat == "max" else x.min())

@@ -1,0 +1,85 @@
+"""``sla check`` on recordings that stop short (a probe killed mid-run, a cancelled CI job):
+what was recorded is checked, and a warning names the cassette and the line where it stops,
+so that the run it cuts off is not read as the service failing or being slow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netra_diag.cli import main
+
+SLA = """\
+[[check]]
+id = "run-max"
+phase = "run_total"
+statistic = "max"
+comparison = "<="
+threshold = "60 s"
+
+[[check]]
+id = "first"
+phase = "first_event"
+statistic = "max"
+comparison = "<"
+threshold = "45 s"
+"""
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("rec")
+    whole = folder / "whole.jsonl"
+    assert main(["probe", "--sub", "u1", "--record", str(whole), "--time-scale", "0.1"]) == 0
+    (folder / "sla.toml").write_text(SLA, encoding="utf-8")
+    return folder
+
+
+def _check(
+    folder: Path, cassette: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, dict[str, Any]]:
+    """(exit code, the warnings as one text, the checks by id)."""
+    capsys.readouterr()
+    code = main(["sla", "check", str(folder / "sla.toml"), str(cassette), "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["exit_code"] == code
+    return code, "\n".join(doc["warnings"]), {c["id"]: c for c in doc["checks"]}
+
+
+def test_a_whole_recording_has_no_warning(
+    recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, warnings, _ = _check(recorded, recorded / "whole.jsonl", capsys)
+    assert code == 0
+    assert "stops mid-session" not in warnings
+
+
+def test_a_recording_cut_mid_run_says_where_and_keeps_what_came_before(
+    recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = (recorded / "whole.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    last_kept = next(i for i, line in enumerate(lines) if '"agent_completed"' in line)
+    cut = recorded / "cut.jsonl"
+    cut.write_text("".join(lines[:last_kept]), encoding="utf-8")
+    code, warnings, checks = _check(recorded, cut, capsys)
+    assert f"cut.jsonl: the recording stops mid-session at line {last_kept} " in warnings
+    assert "no close recorded" in warnings
+    # what came before the cut is still measured: the first event arrived and passes
+    assert checks["first"]["status"] == "pass" and checks["first"]["n"] == 1
+    assert checks["run-max"]["status"] == "no data"
+    assert "the one run_total attempt failed or never finished" in checks["run-max"]["note"]
+    assert code == 6
+
+
+def test_a_recording_of_only_its_header_is_named(
+    recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header_only = recorded / "header.jsonl"
+    first = (recorded / "whole.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[0]
+    header_only.write_text(first, encoding="utf-8")
+    code, warnings, _ = _check(recorded, header_only, capsys)
+    assert "header.jsonl: holds only its header" in warnings
+    assert code == 6
