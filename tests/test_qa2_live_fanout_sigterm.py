@@ -56,7 +56,7 @@ def _terminate_under_way(url: str, record: Path, *extra: str) -> tuple[int, str,
     )
     try:
         deadline = time.monotonic() + scaled(60)
-        while not any("agent_started" in p.read_text() for p in record.glob("*.jsonl")):
+        while not any('"type":"agent_started"' in p.read_text() for p in record.glob("*.jsonl")):
             assert child.poll() is None, child.communicate()
             assert time.monotonic() < deadline, "no run started"
             time.sleep(0.1)
@@ -88,7 +88,7 @@ def test_sigterm_prints_the_partial_summary(served: str, tmp_path: Path) -> None
     )
     assert "Traceback" not in err and "eyJ" not in out + err
     kept = sorted(record.glob("*.jsonl"))
-    assert len(kept) == 3 and any("agent_started" in p.read_text() for p in kept)
+    assert len(kept) == 3 and any('"type":"agent_started"' in p.read_text() for p in kept)
     assert not [p for p in record.iterdir() if p.name.startswith(".")]
 
 

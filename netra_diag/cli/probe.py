@@ -94,7 +94,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--secret-env", metavar="NAME", help="env variable holding the signing secret")
     p.add_argument("--message", default="Summarise last week's cloud costs", help="text to send")
     p.add_argument("--thread-id", help="thread id to send with the message")
-    p.add_argument("--record", metavar="FILE", help="write the session to this cassette (JSONL)")
+    p.add_argument(
+        "--record",
+        metavar="FILE",
+        help="write the session to this cassette (JSONL), each frame as it comes: a session "
+        "cut short, or refused, keeps what happened until then; the summary names the file",
+    )
     p.add_argument("--timeout", type=float, default=30.0, help="run timeout in seconds (30)")
     p.add_argument(
         "--open-timeout", type=float, default=10.0, help="connect timeout in seconds (10)"
@@ -195,14 +200,20 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
 
 def _fail(args: argparse.Namespace, out: TextIO, exc: Exception, code: ExitCode | None) -> int:
     final = code or ExitCode.CONNECTION
+    # The cassette of a session that never opened holds its attempts (refusals, the server's
+    # error frame, the close): what to trace next, so it is named as on success.
+    recorded = args.record if args.record and os.path.exists(args.record) else None
     if args.json:
         doc = {"error": type(exc).__name__, "message": str(exc), "exit_code": int(final)}
         for attr in ("status", "code", "reason", "explanation", "url", "body"):
             if hasattr(exc, attr):
                 doc[attr] = getattr(exc, attr)
+        doc["recording"] = recorded
         print(json.dumps(doc, indent=2, default=str), file=out)
     else:
         print(f"\n== failed: {type(exc).__name__}: {exc}", file=out)
+        if recorded:
+            print(f"== recording: {recorded} (the connect attempts, as they happened)", file=out)
         print(f"exit {int(final)} ({final.name.lower()})", file=out)
     return int(final)
 

@@ -21,6 +21,7 @@ __all__ = [
     "format_frame",
     "latency_marks",
     "print_summary",
+    "recording_line",
 ]
 
 
@@ -95,6 +96,7 @@ def build_summary(session: Session, run: RunRecord | None, problems: list[str]) 
         "latency": latency_marks(session, run),
         "close": close.to_dict() if close else None,
         "recording": str(session.recording_path) if session.recording_path else None,
+        "recorded_frames_in": len(session.history) if session.recording_path else None,
     }
 
 
@@ -156,6 +158,19 @@ def print_summary(summary: dict[str, Any], out: TextIO) -> None:
     close = summary["close"]
     if close:
         print(f"== close: {close['explanation']}", file=out)
+    if summary.get("recording"):  # (a summary built elsewhere may not carry it)
+        # Said last, beside the close: a session cut short (1006) is exactly the one whose
+        # cassette the reader goes to next, and it holds every frame up to the cut.
+        print(
+            f"== {recording_line(summary['recording'], summary.get('recorded_frames_in'))}",
+            file=out,
+        )
+
+
+def recording_line(path: str, frames_in: int | None) -> str:
+    """``recording: run.jsonl (12 frames received, each written as it came)``."""
+    got = f"{plural(frames_in, 'frame')} received, " if frames_in is not None else ""
+    return f"recording: {path} ({got}each written as it came)"
 
 
 def endpoint_report(url: str, marks: Sequence[Any]) -> dict[str, Any]:

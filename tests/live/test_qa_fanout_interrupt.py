@@ -32,7 +32,7 @@ def _interrupt_under_way(argv: list[str], record: Path) -> tuple[int, str, str]:
     )
     try:
         deadline = time.monotonic() + scaled(60)
-        while not any("agent_started" in p.read_text() for p in record.glob("*.jsonl")):
+        while not any('"type":"agent_started"' in p.read_text() for p in record.glob("*.jsonl")):
             assert child.poll() is None, child.communicate()
             assert time.monotonic() < deadline, "no run started"
             time.sleep(0.1)
