@@ -213,9 +213,17 @@ def parse_sla(
     locator = _Locator(text)
     for key in data:
         if key not in _TOP_KEYS:
+            # A check's field above the first [[check]], or a [where] table after one, is read
+            # by TOML as the file's own: say where it belongs, not only that it is unknown.
+            belongs = (
+                f"; {key!r} is a field of a check: put it below its [[check]] header "
+                f"({key} = ..., or a [check.{key}] table)"
+                if key in _CHECK_KEYS
+                else ""
+            )
             raise ConfigFileError(
                 path,
-                _unknown(key, _TOP_KEYS),
+                _unknown(key, _TOP_KEYS) + belongs,
                 line=locator.top_key(key),
                 field=key,
             )

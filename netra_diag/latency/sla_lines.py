@@ -42,7 +42,13 @@ class Locator:
         found = self._find_key(key, 1, self.first_header)
         if found is None and key == "check" and self.headers:
             return self.headers[0]
-        return found
+        return found or self._table_header(key)
+
+    def _table_header(self, key: str) -> int | None:
+        """The line of ``[key]``, ``[[key]]`` or ``[key.sub]``: a table, not a ``key =`` line
+        (a mistyped ``[[checks]]``, or ``[check]`` for ``[[check]]``)."""
+        pattern = re.compile(rf'^\s*\[\[?\s*"?{re.escape(key)}"?\s*[\].]')
+        return next((i + 1 for i, ln in enumerate(self.lines) if pattern.match(ln)), None)
 
     def check_header(self, index: int) -> int | None:
         return self.headers[index] if index < len(self.headers) else None
