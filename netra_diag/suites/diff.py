@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from netra_diag.suites.flaky import outage_failures
 from netra_diag.suites.model import FAILING, Outcome, SuiteRun
+from netra_diag.suites.renames import possible_renames
 from netra_diag.suites.signatures import signature_of
 
 __all__ = ["DurationRegression", "RunDiff", "diff_runs"]
@@ -49,6 +50,9 @@ class RunDiff:
     newly_skipped: tuple[str, ...] = ()
     duration_regressions: tuple[DurationRegression, ...] = ()
     baseline_outage: str = ""
+    # (removed, added) pairs defined at the same place: perhaps one test renamed
+    # (``renames.possible_renames``); both stay in ``removed`` and ``added``.
+    possibly_renamed: tuple[tuple[str, str], ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -142,6 +146,7 @@ def diff_runs(
         if old_sig and new_sig and old_sig.key != new_sig.key:
             changed_cause.append(tid)
     slower.sort(key=lambda r: -(r.after - r.before))
+    renamed = possible_renames(baseline, current, removed, added) if removed and added else ()
     return RunDiff(
         new_failures=tuple(new_failures),
         failing_added=tuple(failing_added),
@@ -154,6 +159,7 @@ def diff_runs(
         newly_skipped=tuple(skipped),
         duration_regressions=tuple(slower),
         baseline_outage=outage,
+        possibly_renamed=renamed,
     )
 
 

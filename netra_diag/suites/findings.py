@@ -9,13 +9,14 @@ failures, passes that prove little.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.categories import Category, category_label
-from netra_diag.suites.history_durations import HistorySlowdown
-from netra_diag.suites.model import FAILING, Counts, suite_label
+from netra_diag.suites.finding import Finding
+from netra_diag.suites.findings_compare import comparison_findings
+from netra_diag.suites.model import Counts, suite_label
 from netra_diag.suites.phases import Phase
 from netra_diag.suites.remediation import SuiteStatus
 from netra_diag.suites.subtests import noted_summary
@@ -26,17 +27,6 @@ if TYPE_CHECKING:
     from netra_diag.suites.triage import TriageReport
 
 __all__ = ["Finding", "with_findings"]
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One statement of the report. Lower ``rank`` is worse and comes first."""
-
-    rank: int
-    phrase: str  # short, for the headline
-    detail: str = ""
-    kind: str = ""  # the headline shows one finding per kind
-    weak: bool = False  # says that passes prove little (``TriageReport.weak_signals``)
 
 
 def with_findings(report: TriageReport) -> TriageReport:
@@ -101,76 +91,7 @@ def with_findings(report: TriageReport) -> TriageReport:
         where = f"{suite_label(s.suite)} " if named else ""
         phrase = f"{s.passed} of {s.tests} {where}tests pass"
         found.append(Finding(10 + i, phrase, s.current_text(), kind="suite"))
-    if report.diff is not None:
-        d = report.diff
-        if d.new_failures:
-            found.append(
-                Finding(12, f"{plural(len(d.new_failures), 'new failure')} since baseline")
-            )
-        if d.failing_added:
-            found.append(
-                Finding(48, f"{plural(len(d.failing_added), 'failing test')} not in the baseline")
-            )
-        if d.cause_changed:
-            found.append(
-                Finding(60, f"{plural(len(d.cause_changed), 'test')} still failing for a new cause")
-            )
-        if d.fixed:
-            found.append(Finding(90, f"{len(d.fixed)} fixed since baseline"))
-        if d.newly_skipped and report.baseline is not None:
-            base_rows = report.baseline.row_by_id
-            skipping = sum(
-                1
-                for tid in d.newly_skipped
-                if (row := base_rows.get(tid)) is not None and row.outcome in FAILING
-            )
-            if skipping:
-                found.append(
-                    Finding(
-                        16,
-                        f"{plural(skipping, 'test')} failing in the baseline now "
-                        f"{'skips' if skipping == 1 else 'skip'}",
-                        "a failure that now skips is not fixed",
-                        weak=True,
-                    )
-                )
-        if (
-            d.removed
-            and report.baseline is not None
-            # (a baseline sharing no test is another suite's: its warning says so)
-            and len(d.removed) < len(report.baseline.rows)
-        ):
-            # A failing test deleted is no fix: "all tests pass" over the survivors alone
-            # would be the survivorship PROTOCOL.md §10 warns of.
-            base = report.baseline
-            failing_there = sum(
-                1
-                for tid in d.removed
-                if (row := base.row_by_id.get(tid)) and row.outcome in FAILING
-            )
-            if failing_there:
-                found.append(
-                    Finding(
-                        15,
-                        f"{plural(failing_there, 'test')} failing in the baseline "
-                        f"{'is' if failing_there == 1 else 'are'} gone",
-                        f"{len(d.removed)} removed since baseline, {failing_there} of them failing "
-                        "there: removed, renamed or not collected?",
-                        weak=True,  # (--strict: a gate that deleting a failing test cannot pass)
-                    )
-                )
-        if d.duration_regressions:
-            worst = d.duration_regressions[0]  # (the most seconds added first)
-            found.append(
-                Finding(
-                    101,  # after "all tests pass": they pass, but slower
-                    f"{plural(len(d.duration_regressions), 'test')} slower than in the baseline",
-                    f"{worst.test_id}: {worst.before:.2f} s -> {worst.after:.2f} s",
-                    kind="slower",  # (against the history too: the headline says it once)
-                )
-            )
-    if report.flakiness is not None and report.flakiness.slower:
-        found.append(_slower_than_history(report.flakiness.slower))
+    found.extend(comparison_findings(report))
     missing = report.critical_missing
     if missing:
         found.append(
@@ -216,21 +137,6 @@ def with_findings(report: TriageReport) -> TriageReport:
         found.append(Finding(1 if weak else 100, lead, counts.summary()))
     found.sort(key=lambda f: f.rank)
     return replace(report, findings=tuple(found))
-
-
-def _slower_than_history(slower: Sequence[HistorySlowdown]) -> Finding:
-    """``2 tests slower than their history`` (after a baseline's slowdowns: one run to compare
-    with says more of this change than the median of several)."""
-    worst = slower[0]  # (the most seconds added first)
-    few = " (few runs to judge by)" if worst.few_runs else ""
-    return Finding(
-        102,
-        f"{plural(len(slower), 'test')} slower than "
-        + ("its history" if len(slower) == 1 else "their history"),
-        f"{worst.test_id}: {worst.after:.2f} s, median {worst.median:.2f} s over "
-        f"{plural(worst.runs, 'earlier pass', 'earlier passes')}{few}",
-        kind="slower",
-    )
 
 
 def _loaded_unit(report: TriageReport) -> str:

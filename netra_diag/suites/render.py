@@ -180,6 +180,11 @@ def _diff_sections(d: RunDiff) -> list[tuple[str, tuple[str, ...]]]:
         ("now skipped", d.newly_skipped),
         ("removed", d.removed),
         ("added", d.added),
+        # (a removed test and an added one defined at one place: see suites.renames)
+        (
+            "  possibly renamed, same file and line",
+            tuple(f"{a} -> {b}" for a, b in d.possibly_renamed),
+        ),
     )
     return [(label, tuple(items)) for label, items in sections if items]
 

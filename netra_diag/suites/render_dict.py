@@ -117,6 +117,8 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
             "newly_skipped": list(d.newly_skipped),
             "removed": list(d.removed),
             "added": list(d.added),
+            # removed and added tests defined at the same file and line (suites.renames)
+            "possibly_renamed": [{"removed": a, "added": b} for a, b in d.possibly_renamed],
             "baseline_outage": d.baseline_outage,
             "duration_regressions": [
                 {"test_id": r.test_id, "before_s": r.before, "after_s": r.after}
