@@ -280,14 +280,14 @@ def _group_warning(group: GroupSummary) -> str:
     n = group.count
     if n == 1:
         return "1 sample: every statistic is that one value"
-    highest = [e.statistic for e in group.quantiles if "is the maximum" in e.note]
-    lowest = [e.statistic for e in group.quantiles if "is the minimum" in e.note]
-    thin = [e.statistic for e in group.quantiles if e.note and "is the m" not in e.note]
+    highest = [e.statistic for e in group.quantiles if "is about the maximum" in e.note]
+    lowest = [e.statistic for e in group.quantiles if "is about the minimum" in e.note]
+    thin = [e.statistic for e in group.quantiles if e.note and "is about the m" not in e.note]
     parts = []
     for names, word in ((highest, "maximum"), (lowest, "minimum")):
         if names:
             verb = "is" if len(names) == 1 else "are all"
-            parts.append(f"{_join(names)} of {n} samples {verb} just the {word}")
+            parts.append(f"{_join(names)} of {n} samples {verb} about the {word}")
     if thin:
         verb = "rests" if len(thin) == 1 else "rest"
         parts.append(f"{_join(thin)} {verb} on fewer than {MIN_TAIL_SAMPLES} samples beyond")

@@ -112,10 +112,10 @@ def test_p99_of_30_samples_is_called_the_maximum() -> None:
     g = s.groups[0]
     p99 = g.estimate("p99")
     assert not p99.reliable
-    assert p99.note.startswith("p99 of 30 samples is the maximum")
+    assert p99.note.startswith("p99 of 30 samples is about the maximum")
     assert g.estimate("p50").reliable and g.mean.reliable
     assert len(s.warnings) == 1
-    assert "p99 and p99.9 of 30 samples are all just the maximum" in s.warnings[0]
+    assert "p99 and p99.9 of 30 samples are all about the maximum" in s.warnings[0]
     assert "~" in s.text()
     assert sample_size_note(0.99, 1000) == ""
     assert sample_size_note(0.99, 500) == (
