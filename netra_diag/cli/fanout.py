@@ -11,14 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from netra_diag.cli.arguments import positive_int
 from netra_diag.cli.exit_codes import ExitCode
-from netra_diag.cli.fanout_interrupt import (
-    TERMINATED,
-    Terminated,
-    interruptible,
-    print_result,
-    report_interrupted,
-    until_sigterm,
-)
+from netra_diag.cli.fanout_interrupt import interruptible, print_result, report_interrupted
+from netra_diag.cli.sigterm import TERMINATED, Terminated, until_sigterm
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -3,7 +3,7 @@
 Ctrl-C: ``asyncio.run`` cancels the fan-out's task; ``run_fanout`` then has every user stop and
 close its session and hands over what was measured until then (``interruptible``), which is
 printed as a summary marked INTERRUPTED with exit 130 (``report_interrupted``). SIGTERM (CI
-cancelling a job, ``timeout``) unwinds the same way (``until_sigterm``) and prints the same
+cancelling a job, ``timeout``) unwinds the same way (``cli.sigterm``) and prints the same
 partial summary, marked INTERRUPTED (SIGTERM), with exit 143: a job killed for taking too long
 is exactly the one whose log must say how far it got.
 """
@@ -17,66 +17,22 @@ import json
 import signal
 import sys
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
+
+from netra_diag.cli.sigterm import TERMINATED
 
 if TYPE_CHECKING:
     from netra_diag.live.fanout import FanoutResult
 
 __all__ = [
     "INTERRUPTED",
-    "TERMINATED",
-    "Terminated",
     "interruptible",
     "print_result",
     "report_interrupted",
-    "until_sigterm",
 ]
-
-_T = TypeVar("_T")
 
 # 128 + SIGINT, as ``main`` returns for every command Ctrl-C stops and a shell reports it.
 INTERRUPTED = 128 + signal.SIGINT
-# 128 + SIGTERM, what a shell (and CI) reports for a process ``kill`` or ``timeout`` stopped.
-TERMINATED = 128 + signal.SIGTERM
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM came before the fan-out had measured anything (before its ramp began): it was
-    cancelled and unwound as for Ctrl-C, with no summary to print. The default action killed
-    the process on the spot, leaving every cassette file reserved for a user not yet started
-    behind as a hidden ``.reserved`` file."""
-
-
-async def until_sigterm(main: Coroutine[Any, Any, _T], got: list[int]) -> _T:
-    """``await main``, which SIGTERM cancels as Ctrl-C does, appending ``signal.SIGTERM`` to
-    ``got``: what ``main`` returns then is its answer to the cancel (``interruptible``'s
-    partial result); ``Terminated`` if it had none and the cancel went through.
-
-    The signal is taken by the event loop (``add_signal_handler``), which cancels the task:
-    a Python handler that raised instead did so in whatever code ran when the signal came (an
-    emulator timer starting its thread, a run's task), which then failed with a traceback
-    rather than unwinding the fan-out."""
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-
-    def cancel() -> None:
-        got.append(signal.SIGTERM)
-        if task is not None:
-            task.cancel()
-
-    try:
-        loop.add_signal_handler(signal.SIGTERM, cancel)
-    except (NotImplementedError, RuntimeError, ValueError):  # no such signals, or not main thread
-        return await main
-    try:
-        return await main
-    except asyncio.CancelledError:
-        if not got or task is None:
-            raise
-        task.uncancel()
-        raise Terminated from None
-    finally:
-        loop.remove_signal_handler(signal.SIGTERM)
 
 
 async def interruptible(

@@ -51,7 +51,9 @@ missing or misordered critical events, handshake_complete never sent, the reques
 acknowledged as a type the service does not run: an echo endpoint such as /ws/test, said as
 soon as the ack comes), 4 the run timed out,
 5 could not connect, upgrade refused (other statuses) or connection lost (1006, 1011 after the
-session was accepted)
+session was accepted), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM, as CI or 'timeout'
+sends it): the session is closed, no summary; the last line on stderr names the --record
+cassette, which holds everything received until then
 
 examples:
   netra-diag probe
@@ -234,6 +236,7 @@ def _run(args: argparse.Namespace) -> int:
         check_record_file,
         fill_embedded_defaults,
     )
+    from netra_diag.cli.sigterm import TERMINATED, Terminated, until_sigterm
     from netra_diag.live.handshake import check_transport
 
     check_live_options(args)
@@ -276,4 +279,19 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"embedded service at {svc.url} (auth {args.auth})", flush=True)
             return await _probe(args, svc.url, True, sys.stdout)
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(until_sigterm(main(), []))
+    except Terminated:
+        # The session was closed as on Ctrl-C (its close is in the cassette); the frames came
+        # out live above, so there is no summary to add, only where they were kept.
+        print(f"terminated (SIGTERM){_kept(args)}", file=sys.stderr)
+        return TERMINATED
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(_kept(args).removeprefix(": ")) from None
+
+
+def _kept(args: argparse.Namespace) -> str:
+    """``: the cassette FILE holds ...`` for the line a stopped probe ends with."""
+    if not args.record or not os.path.exists(args.record):
+        return ""
+    return f": the cassette {args.record} holds what was received until then"
