@@ -19,6 +19,7 @@ from netra_diag.errors import ReportParseError, UsageError
 from netra_diag.events.model import CRITICAL_EVENTS
 from netra_diag.suites.align import align_names
 from netra_diag.suites.background import SPAWN_MIN_BYTES
+from netra_diag.suites.baseline_overlap import baseline_overlap_notes
 from netra_diag.suites.clusters import Cluster, cluster_failures
 from netra_diag.suites.diff import RunDiff, diff_runs
 from netra_diag.suites.findings import Finding, with_findings
@@ -285,6 +286,7 @@ def _triage_signing(
         notes += [f"baseline: {w}" for w in base.warnings]
         base, moved = align_names(base, current, "the baseline")
         notes += [moved] if moved else _baseline_notes(current, base)
+        notes += baseline_overlap_notes(results, baseline)
     diff = diff_runs(base, current) if base is not None else None
     vacuous = tuple(find_vacuous(current, recs))
     flakiness = None
