@@ -40,8 +40,22 @@ def parameters(text: str) -> Cell:
 RUN_HINT = """
 Run it in JupyterLab with `netra-diag lab` (the reference service runs beside it), or headless as
 a report: `netra-diag report {name} -p KEY VALUE ...` writes the executed notebook, an HTML page
-and a JSON summary to `./netra-report/`.
+and a JSON summary to `./netra-report/`, and exits non-zero, by class, when a required check
+fails. Run by `papermill` itself, the notebook exits 0 whatever its checks say unless given
+`-p raise_on_failed_checks True`: its last cell then raises, naming the failed checks (exit 1).
 """
+
+
+def gate_cell() -> Cell:
+    """The last cell: a failed required check fails a papermill run, when asked to."""
+    return code(
+        """
+# papermill exits 0 whatever the checks say; a CI job running it directly asks for exit 1 here.
+if raise_on_failed_checks:
+    summary.raise_for_failed_checks()
+"""
+    )
+
 
 NOTEBOOKS: dict[str, list[Cell]] = {}
 
@@ -68,6 +82,7 @@ message = "Why did last night's golden-path suite fail?"  # the chat message to 
 run_timeout = 20.0  # seconds before the run counts as timed out
 faults = ""  # faults the embedded service injects, e.g. "drop_event@0.5,stall@0.2"
 time_scale = 1.0  # pace of the embedded service: 1.0 realistic, 0.2 five times faster
+raise_on_failed_checks = False  # True: a failed required check raises in the last cell (exit 1)
 summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
 """
     ),
@@ -83,6 +98,8 @@ from netra_diag.events.timeline import build_timeline
 from netra_diag.widgets import LiveSessionPanel
 
 summary = report.Summary(summary_path, notebook="live_session")
+# (run by papermill itself, `-p raise_on_failed_checks false` is a text, true to Python)
+raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
 transport = investigation.session_transport(transport)  # an unknown one is refused here
 sub = investigation.session_subject(sub)  # an empty one too, not replaced by a default
 run_timeout = investigation.session_timeout(run_timeout)  # and 0, -1 or nan, before any service
@@ -193,6 +210,7 @@ if summary_path:  # a report: nothing clicks the panel after this cell
 print(panel.state.value)
 """
     ),
+    gate_cell(),
 ]
 
 NOTEBOOKS["token_lab"] = [
@@ -215,6 +233,7 @@ allow_production = False  # production tokens are accepted by the live service: 
 ttl = ""  # lifetime such as "15m"; empty: the profile's default
 extra_claims = '{"permissions": ["read", "write"]}'  # JSON object of extra claims
 secret_env = "JWT_SECRET_KEY"  # NAME of the environment variable holding the signing secret
+raise_on_failed_checks = False  # True: a failed required check raises in the last cell (exit 1)
 summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
 """
     ),
@@ -230,6 +249,8 @@ from netra_diag import investigation, report, tokens
 from netra_diag.widgets import TokenPanel
 
 summary = report.Summary(summary_path, notebook="token_lab")
+# (run by papermill itself, `-p raise_on_failed_checks false` is a text, true to Python)
+raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
 panel = TokenPanel(
     sub=sub, profile=profile, ttl=ttl, secret_env=secret_env, allow_production=allow_production
 )
@@ -341,6 +362,7 @@ report.format_table(
 print(tokens.inspect_token(json.dumps(["jwt", token]), now=now).notes[0])
 """
     ),
+    gate_cell(),
 ]
 
 NOTEBOOKS["suite_triage"] = [
@@ -363,6 +385,7 @@ results = ""  # result files or shard folders, comma-separated; empty: the bundl
 baseline = ""  # the baseline's files, comma-separated; empty: none (new failures not judged)
 recordings = ""  # folder of cassettes recorded with --netra-record, linked to failing tests
 history = ""  # folder of earlier runs, one results file or shard folder each (flakiness)
+raise_on_failed_checks = False  # True: a failed required check raises in the last cell (exit 1)
 summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
 """
     ),
@@ -376,6 +399,8 @@ from netra_diag.suites.triage import triage
 from netra_diag.widgets import TriagePanel
 
 summary = report.Summary(summary_path, notebook="suite_triage")
+# (run by papermill itself, `-p raise_on_failed_checks false` is a text, true to Python)
+raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
 # Run by papermill itself, `-p results 5` is an int and `-y` may give a list: said plainly here.
 results = report.text_parameter("results", results)
 baseline = report.text_parameter("baseline", baseline)
@@ -444,6 +469,7 @@ summary.set_headline(investigation.triage_headline(result, new_failures))
 summary
 """
     ),
+    gate_cell(),
 ]
 
 NOTEBOOKS["latency_sla"] = [
@@ -467,6 +493,7 @@ runs = 2  # runs per user when recording now
 time_scale = 0.25  # pace of the embedded service when recording now; 1.0 is realistic
 sla = "service"  # a bundled SLA (service, remediation) or the path of a TOML file
 phases = "first_event,tool_duration,run_total"  # phases to plot, comma-separated
+raise_on_failed_checks = False  # True: a failed required check raises in the last cell (exit 1)
 summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
 """
     ),
@@ -481,6 +508,8 @@ from netra_diag.recording import load_frames
 from netra_diag.widgets import LatencyPanel
 
 summary = report.Summary(summary_path, notebook="latency_sla")
+# (run by papermill itself, `-p raise_on_failed_checks false` is a text, true to Python)
+raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
 chosen = investigation.latency_phases(phases)  # an unknown phase is refused, not drawn empty
 if not recordings:
     config = investigation.CollectConfig(users=users, runs=runs, faults="", time_scale=time_scale)
@@ -562,6 +591,7 @@ panel = LatencyPanel(metrics, sla=load_sla(sla), phases=chosen)
 panel
 """
     ),
+    gate_cell(),
 ]
 
 NOTEBOOKS["investigation_report"] = [
@@ -587,6 +617,7 @@ time_scale = 0.25  # pace of the embedded service when collecting now; 1.0 is re
 sla = "service"  # a bundled SLA (service, remediation) or the path of a TOML file
 results = ""  # suite files, comma-separated; empty: bundled (demo recordings only); "none": skip
 baseline = ""  # the baseline's results, comma-separated (with `results`)
+raise_on_failed_checks = False  # True: a failed required check raises in the last cell (exit 1)
 summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
 """
     ),
@@ -606,6 +637,8 @@ from netra_diag.suites.render import markdown_literal
 from netra_diag.widgets import LatencyPanel, TriagePanel
 
 summary = report.Summary(summary_path, notebook="investigation_report")
+# (run by papermill itself, `-p raise_on_failed_checks false` is a text, true to Python)
+raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
 if not recordings:
     config = investigation.CollectConfig(
         users=users, runs=runs, faults=faults, time_scale=time_scale
@@ -765,6 +798,7 @@ report.format_table(
 )
 """
     ),
+    gate_cell(),
 ]
 
 

@@ -23,7 +23,7 @@ from netra_diag.report.figures import PLOTLY_MIME, figure_placeholder, figure_sp
 from netra_diag.report.kernelspec import ensure_kernel
 from netra_diag.report.notebooks import find_notebook, notebook_parameters, notebooks_dir
 from netra_diag.report.outcome import ReportResult
-from netra_diag.report.parameters import text_parameter
+from netra_diag.report.parameters import flag_parameter, text_parameter
 from netra_diag.report.runner import run_report
 from netra_diag.report.safety import (
     check_parameters,
@@ -33,7 +33,7 @@ from netra_diag.report.safety import (
     scrub_text,
     secret_values,
 )
-from netra_diag.report.summary import Check, CheckKind, Summary, exit_code_for
+from netra_diag.report.summary import Check, CheckKind, ChecksFailed, Summary, exit_code_for
 from netra_diag.report.tables import Table, format_table
 from netra_diag.report.triage_checks import triage_checks
 
@@ -43,6 +43,7 @@ __all__ = [
     "PLOTLY_MIME",
     "Check",
     "CheckKind",
+    "ChecksFailed",
     "ReportResult",
     "Summary",
     "Table",
@@ -53,6 +54,7 @@ __all__ = [
     "figure_spec",
     "find_leaks",
     "find_notebook",
+    "flag_parameter",
     "format_table",
     "is_token",
     "notebook_parameters",

@@ -22,7 +22,7 @@ from typing import Any
 
 from netra_diag.errors import NotebookError, UsageError
 from netra_diag.redaction import scrub
-from netra_diag.report.outcome import INPUT_ERRORS
+from netra_diag.report.outcome import CHECKS_FAILED, INPUT_ERRORS
 from netra_diag.report.safety import find_leaks
 
 __all__ = [
@@ -117,6 +117,13 @@ def tidy_executed_notebook(executed: Any, nb_path: Path) -> None:
     # Widget state would make the page load the widget manager from a CDN; the static views
     # that panels put beside their widget output are what a saved report shows.
     executed.metadata.pop("widgets", None)
+    if _first_error(executed) == CHECKS_FAILED:
+        # The last cell raised as asked (-p raise_on_failed_checks): the page's verdict says
+        # which checks failed; papermill's red "An Exception was encountered" heading would read
+        # as a notebook that broke.
+        executed.cells = [
+            c for c in executed.cells if PAPERMILL_ERROR_TAG not in c.metadata.get("tags", ())
+        ]
     meta = executed.metadata.get("papermill", {})
     if isinstance(meta, dict):
         meta["output_path"] = str(nb_path)
@@ -130,9 +137,10 @@ def tidy_executed_notebook(executed: Any, nb_path: Path) -> None:
         cell_meta.pop("execution", None)
         _drop_timings(cell_meta.get("papermill"))
         for output in cell.get("outputs", ()):
-            if output.get("output_type") == "error" and output.get("ename") in INPUT_ERRORS:
-                # The notebook refused its input (exit 2): the error's own words say what to
-                # fix; the library's frames under it are no help to the reader.
+            if output.get("output_type") == "error" and output.get("ename") in _ONE_LINE:
+                # The notebook refused its input (exit 2), or said which checks failed: the
+                # error's own words say it; the library's frames under it are no help to the
+                # reader.
                 output["traceback"] = [f"{output['ename']}: {output.get('evalue', '')}"]
             data = output.get("data")
             # A widget's view names a model by a random id, and its state is gone (above):
@@ -149,6 +157,18 @@ def tidy_executed_notebook(executed: Any, nb_path: Path) -> None:
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# The cells papermill adds around the cell that raised (``papermill.execute.ERROR_MARKER_TAG``).
+PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
+_ONE_LINE = INPUT_ERRORS | {CHECKS_FAILED}
+
+
+def _first_error(executed: Any) -> str | None:
+    """The name of the first error a cell of ``executed`` raised (papermill stops there)."""
+    for cell in executed.cells:
+        for output in cell.get("outputs", ()):
+            if output.get("output_type") == "error":
+                return str(output.get("ename"))
+    return None
 
 
 def _drop_timings(meta: Any) -> None:

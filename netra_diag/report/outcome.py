@@ -19,6 +19,7 @@ from netra_diag.report.safety import scrub_text
 from netra_diag.report.summary import Check, CheckKind, derive_headline, exit_code_for
 
 __all__ = [
+    "CHECKS_FAILED",
     "INPUT_ERRORS",
     "UNREACHABLE_ERRORS",
     "ReportInterrupted",
@@ -33,6 +34,9 @@ INPUT_ERRORS = frozenset({"UsageError", "ConfigFileError", "ReportParseError", "
 # A cell that raises one of these could not reach the service (down, wrong port, DNS): the
 # report exits 9 (infrastructure), as --help says, not 8 as for a notebook that broke.
 UNREACHABLE_ERRORS = frozenset({"ConnectFailed"})
+# What the last cell raises when asked to (-p raise_on_failed_checks true, for a papermill run in
+# CI): the failed checks, read from the summary as on every run, decide the exit code, not 8.
+CHECKS_FAILED = "ChecksFailed"
 
 
 class ReportInterrupted(KeyboardInterrupt):

@@ -26,6 +26,7 @@ __all__ = [
     "PATH_PARAMETERS",
     "REPORT_SET",
     "check_path_parameters",
+    "flag_parameter",
     "refuse_report_set",
     "text_parameter",
 ]
@@ -136,4 +137,27 @@ def text_parameter(name: str, value: Any) -> str:
     raise UsageError(
         f"parameter {name}: expected text (paths, comma-separated), got "
         f"{type(value).__name__} {value!r}"
+    )
+
+
+_TRUE = ("true", "yes", "1")
+_FALSE = ("false", "no", "0", "")
+
+
+def flag_parameter(name: str, value: Any) -> bool:
+    """A true/false parameter of a notebook run by papermill itself, where ``-p NAME True``
+    arrives as a bool but ``-p NAME false`` as the text ``"false"`` (which Python reads as
+    true) and ``-p NAME 0`` as an int: a bool, 0 or 1, or a text true/false/yes/no/1/0 (any
+    case) is its truth; anything else is refused (:class:`UsageError` naming the parameter)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    from netra_diag.redaction import scrub
+
+    shown = scrub(repr(value))  # a token pasted in its place is not printed whole
+    raise UsageError(
+        f"parameter {name}: expected true or false, got {type(value).__name__} {shown}"
     )

@@ -54,6 +54,7 @@ from netra_diag.report.notebooks import (
     notebooks_dir,
 )
 from netra_diag.report.outcome import (
+    CHECKS_FAILED,
     INPUT_ERRORS,
     UNREACHABLE_ERRORS,
     ReportInterrupted,
@@ -214,7 +215,8 @@ def run_report(
             )
         except PapermillExecutionError as exc:
             first = raising_line(exc.traceback) or first_line(str(exc.source))
-            error = f"In [{exc.exec_count}] {first!r}: {exc.ename}: {exc.evalue}"
+            if exc.ename != CHECKS_FAILED:  # (that one ends a run that was not broken)
+                error = f"In [{exc.exec_count}] {first!r}: {exc.ename}: {exc.evalue}"
             if exc.ename in INPUT_ERRORS:
                 refused = str(exc.evalue)
             elif exc.ename in UNREACHABLE_ERRORS:

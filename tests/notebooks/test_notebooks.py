@@ -40,6 +40,7 @@ PINNED: dict[str, dict[str, str]] = {
         "run_timeout": "20.0",
         "faults": '""',
         "time_scale": "1.0",
+        "raise_on_failed_checks": "False",
         "summary_path": '""',
     },
     "token_lab": {
@@ -49,6 +50,7 @@ PINNED: dict[str, dict[str, str]] = {
         "ttl": '""',
         "extra_claims": '\'{"permissions": ["read", "write"]}\'',
         "secret_env": '"JWT_SECRET_KEY"',
+        "raise_on_failed_checks": "False",
         "summary_path": '""',
     },
     "suite_triage": {
@@ -56,6 +58,7 @@ PINNED: dict[str, dict[str, str]] = {
         "baseline": '""',
         "recordings": '""',
         "history": '""',
+        "raise_on_failed_checks": "False",
         "summary_path": '""',
     },
     "latency_sla": {
@@ -66,6 +69,7 @@ PINNED: dict[str, dict[str, str]] = {
         "time_scale": "0.25",
         "sla": '"service"',
         "phases": '"first_event,tool_duration,run_total"',
+        "raise_on_failed_checks": "False",
         "summary_path": '""',
     },
     "investigation_report": {
@@ -78,6 +82,7 @@ PINNED: dict[str, dict[str, str]] = {
         "sla": '"service"',
         "results": '""',
         "baseline": '""',
+        "raise_on_failed_checks": "False",
         "summary_path": '""',
     },
 }
