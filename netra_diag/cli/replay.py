@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.cli.sigterm import TERMINATED
 from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     from netra_diag.live.replay import ReplayOutcome, ReplayPlan
 
 __all__ = ["banner", "register"]
-
-_INTERRUPTED = 130  # as the CLI's own Ctrl-C handler: what a shell reports for an interruption
 
 _EPILOG = """\
 Serves FILE on ws://HOST:PORT/ws (any path is accepted). A cassette holds one connection per
@@ -47,10 +46,11 @@ instead. Without --loop the command ends --linger seconds after every recorded c
 played (so a client reconnecting after the last one is still told so by a 503, not by a refused
 TCP connection). Prints the URL, then one line per replayed connection.
 
-exit codes: 0 ok (every recorded connection played through, or Ctrl-C with --loop), 1 a client
-left before its recorded connection was played through (its line says CUT SHORT and what was
-never sent), 2 usage error (bad file, port in use, non-loopback host), 130 interrupted (Ctrl-C
-or SIGTERM; the last line says which recorded connections were played, and which never were)
+exit codes: 0 ok (every recorded connection played through, or Ctrl-C or SIGTERM with --loop),
+1 a client left before its recorded connection was played through (its line says CUT SHORT and
+what was never sent), 2 usage error (bad file, port in use, non-loopback host), 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM, as a CI script stopping the replay sends it); after either,
+the last line says which recorded connections were played, and which never were
 
 example:
   netra-diag replay run.jsonl --port 8001 --speed 2
@@ -379,4 +379,4 @@ async def _serve(args: argparse.Namespace) -> int:
             if not terminated:
                 raise
             print("stopped by SIGTERM", file=sys.stderr)
-            return int(ExitCode.OK) if args.loop else _INTERRUPTED
+            return int(ExitCode.OK) if args.loop else TERMINATED  # 143, as fanout and probe
