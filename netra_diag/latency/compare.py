@@ -35,6 +35,7 @@ from netra_diag.latency.summary import (
     sample_size_note,
     samples_needed,
 )
+from netra_diag.latency.units import format_change, format_shift
 from netra_diag.wording import plural
 
 __all__ = [
@@ -181,13 +182,12 @@ class ComparisonReport:
             for label, d in (("median", r.median), ("p95", r.p95)):
                 if math.isfinite(d.delta):
                     ci = (
-                        f"CI {d.ci_low:+.3g}…{d.ci_high:+.3g}"
+                        f"CI {format_shift(d.ci_low)}…{format_shift(d.ci_high)}"
                         if math.isfinite(d.ci_low) and math.isfinite(d.ci_high)
                         else "no interval"
                     )
-                    cells.append(
-                        f"{label} {d.baseline:.4g}→{d.current:.4g} ms ({d.delta:+.3g} ms, {ci})"
-                    )
+                    change = format_change(d.baseline, d.current)
+                    cells.append(f"{label} {change} ({format_shift(d.delta)}, {ci})")
             note = f"  [{r.note}]" if r.note else ""
             detail = ": " + "; ".join(cells) if cells else ""
             lines.append(f"  {group_name(r.key)}: {r.verdict}{detail}{note}")
@@ -391,8 +391,8 @@ def _compare_one(
         if real:
             label, d = real[0]
             notes.append(
-                f"{label} shift of {d.delta:+.3g} ms is outside the interval's noise but under "
-                f"the floor ({min_rel:.0%} of the baseline and {min_abs:g} ms)"
+                f"{label} shift of {format_shift(d.delta)} is outside the interval's noise but "
+                f"under the floor ({min_rel:.0%} of the baseline and {min_abs:g} ms)"
             )
     verdict = Verdict.REGRESSION if up else Verdict.IMPROVEMENT if down else Verdict.NOISE
     return PhaseComparison(

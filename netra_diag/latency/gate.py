@@ -14,7 +14,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from netra_diag.latency.compare import ComparisonReport, PhaseComparison, Verdict, group_name
+from netra_diag.latency.compare import (
+    ComparisonReport,
+    Delta,
+    PhaseComparison,
+    Verdict,
+    group_name,
+)
 from netra_diag.latency.sla_report import CheckResult, SlaReport
 from netra_diag.latency.units import Dimension, format_quantity
 from netra_diag.wording import plural
@@ -63,7 +69,9 @@ class SlaGate:
             floor = max(c.min_absolute_change_ms, c.min_relative_change * abs(m.baseline))
             if m.delta > floor:
                 out.append(row)
-        return tuple(out)
+        # The headline names the first: the most slowed-down phase, not the first by name
+        # (event_gap 199 → 629 ms was named while run_total went 983 ms → 6.7 s).
+        return tuple(sorted(out, key=lambda r: _slowdown(r.median), reverse=True))
 
     @property
     def verdict(self) -> str:
@@ -122,8 +130,8 @@ class SlaGate:
         rows = self.regressions
         if not rows:
             return ""
-        first = rows[0]
-        d = first.median if first.median.usable and first.median.delta > 0 else first.p95
+        first = max(rows, key=lambda r: _slowdown(_slower(r)))
+        d = _slower(first)
         label = "median" if d is first.median else "p95"
         name = group_name(first.key)
         phases = "phase" if len(rows) == 1 else "phases"
@@ -159,6 +167,17 @@ class SlaGate:
             comparison=self.comparison.to_dict() if self.comparison is not None else None,
         )
         return doc
+
+
+def _slower(row: PhaseComparison) -> Delta:
+    """The statistic that shows a regression: the median, else the p95."""
+    return row.median if row.median.usable and row.median.delta > 0 else row.p95
+
+
+def _slowdown(delta: Delta) -> tuple[float, float]:
+    """How many times slower, then by how much: for ranking phases, worst first."""
+    ratio = delta.current / delta.baseline if delta.baseline > 0 else math.inf
+    return (ratio, delta.delta)
 
 
 def _ms(value: float) -> str:

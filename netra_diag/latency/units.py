@@ -129,5 +129,23 @@ def format_quantity(value: float, dimension: Dimension) -> str:
     return f"{value:.4g}"
 
 
+def format_shift(value_ms: float) -> str:
+    """A signed duration in its own unit: ``5726.0 -> "+5.726 s"``, ``-0.0126 -> "-0.0126 ms"``
+    (a change of seconds read "+5.73e+03 ms")."""
+    if not math.isfinite(value_ms):
+        return "-"
+    return ("-" if value_ms < 0 else "+") + format_quantity(abs(value_ms), Dimension.TIME)
+
+
+def format_change(before_ms: float, after_ms: float) -> str:
+    """``25, 37.5 -> "25→37.5 ms"``; ``983, 6709 -> "983 ms→6.709 s"``: the unit once when the
+    two share it."""
+    before, after = (format_quantity(v, Dimension.TIME) for v in (before_ms, after_ms))
+    unit = after.rpartition(" ")[2]
+    if before.endswith(f" {unit}"):
+        before = before.rpartition(" ")[0]
+    return f"{before}→{after}"
+
+
 def canonical_unit(dimension: Dimension) -> str:
     return _CANONICAL[dimension]
