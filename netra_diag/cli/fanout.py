@@ -270,9 +270,13 @@ def run(args: argparse.Namespace) -> int:
         # Before any service starts or user connects: a bad option is one usage error.
         check_live_options(args)
         fill_embedded_defaults(args, auth="strict", faults="", time_scale=_DEFAULT_TIME_SCALE)
-        if args.overwrite and not args.record:
+        if args.overwrite and args.record is None:
             raise UsageError("--overwrite applies to --record DIR, which is not given")
-        old = check_record_dir(args.record, overwrite=args.overwrite) if args.record else []
+        old = (
+            check_record_dir(args.record, overwrite=args.overwrite)
+            if args.record is not None
+            else []
+        )
         sigterm: list[int] = []
         try:
             result, injected = asyncio.run(until_sigterm(_fanout(args, old), sigterm))

@@ -64,10 +64,24 @@ def fill_embedded_defaults(args: argparse.Namespace, **defaults: object) -> None
             setattr(args, dest, default)
 
 
+def _check_record_name(path: str, what: str) -> None:
+    """An empty ``--record`` named the current folder (a fan-out recorded into it, among
+    whatever was there; probe failed after its banner with "Is a directory"), and ``-`` a
+    file or folder called ``-``, where stdout was meant: both are refused, saying so."""
+    if not path.strip():
+        raise UsageError(f"--record is empty: give {what}")
+    if path == "-":
+        raise UsageError(
+            f"--record -: cassettes are written to files, not to stdout (which shows the "
+            f"summary); give {what}"
+        )
+
+
 def check_record_file(path: str) -> None:
     """``--record FILE`` names a file that can be created or replaced: not a folder, and in a
     folder that exists or can be created (checked before the banner, not when the session
     opens the file)."""
+    _check_record_name(path, "a file name, e.g. run.jsonl")
     target = Path(path)
     if target.is_dir():
         raise UsageError(
@@ -84,6 +98,7 @@ def check_record_dir(path: str, *, overwrite: bool) -> list[Path]:
     would sit among an older run's (and replace some of them), and everything reading the
     folder would take both runs for one. With ``overwrite`` the hidden reservations a killed
     run left behind (``.NAME.jsonl.reserved``) are returned too, to be removed with them."""
+    _check_record_name(path, "a folder name, e.g. cassettes/")
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--record {path}: is a file, not a folder")

@@ -153,7 +153,7 @@ def _token_source(args: argparse.Namespace, embedded: bool) -> tuple[Any, str | 
 
 
 async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO) -> int:
-    from netra_diag.errors import ConnectFailed, HandshakeRejected, SessionClosed
+    from netra_diag.errors import ConnectFailed, HandshakeRejected, RecordingError, SessionClosed
     from netra_diag.live import Session
     from netra_diag.live.auth_verdict import auth_refusal
 
@@ -180,6 +180,10 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
         return _fail(args, out, exc, ExitCode.CONTRACT if auth_refusal(exc) or at_auth else None)
     except ConnectFailed as exc:
         return _fail(args, out, exc, None)
+    except RecordingError as exc:
+        # The cassette could not be started (a folder that cannot be created or written, /proc):
+        # the option's problem, not the service's.
+        raise UsageError(f"--record {args.record}: {exc.reason}") from exc
     try:
         run = await session.run(args.message, timeout=args.timeout, thread_id=args.thread_id)
         if run.ok:
@@ -254,7 +258,7 @@ def _run(args: argparse.Namespace) -> int:
         # (the service answers an empty message with INVALID_MESSAGE: a contract verdict, exit 3,
         # on what is the caller's slip)
         raise UsageError("--message is empty: give the text the agent should answer")
-    if args.record:
+    if args.record is not None:  # (an empty one too: it is refused)
         check_record_file(args.record)
 
     async def main() -> int:
