@@ -214,10 +214,15 @@ def _times(factor: float) -> str:
     return f"{factor:.1f}x" if isfinite(factor) else "from under 1 ms"
 
 
+def _times_median(factor: float) -> str:
+    # (earlier passes written as 0.000 s have no ratio: "from under 1 ms the median" read wrong)
+    return f"{factor:.1f}x the median" if isfinite(factor) else "the median under 1 ms"
+
+
 def _slower_than_history(flakiness: FlakinessReport, max_tests: int) -> list[str]:
     slower = flakiness.slower
     items = [
-        f"{s.test_id}: {s.median:.2f} s -> {s.after:.2f} s ({_times(s.factor)} the median of "
+        f"{s.test_id}: {s.median:.2f} s -> {s.after:.2f} s ({_times_median(s.factor)} of "
         f"{plural(s.runs, 'earlier pass', 'earlier passes')}, slowest before {s.slowest:.2f} s)"
         for s in slower[:max_tests]
     ]

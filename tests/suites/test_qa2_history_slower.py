@@ -2,8 +2,9 @@
 times slept read from QA_RUN, triaged with --history alone.
 
 test_slow takes 0.05 s in runs 1-4 and 1.3 s in run 5 (the one triaged): slower than its
-history. test_noisy took 1.4 s once before: 1.3 s now is within its own noise. test_slow_failure
-is slow now and fails: a failure already, not a slowdown.
+history, and so is test_quick (0.000 s before, as pytest writes it, 1.1 s now). test_noisy took
+1.4 s once before: 1.3 s now is within its own noise. test_slow_failure is slow now and fails:
+a failure already, not a slowdown.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ RUN = int(os.environ["QA_RUN"])
 
 def test_steady():
     pass
+
+
+def test_quick():
+    time.sleep(1.1 if RUN == 5 else 0)
 
 
 def test_slow():
@@ -54,22 +59,27 @@ def test_a_test_much_slower_than_its_history_is_said(
 ) -> None:
     report = triage(runs[-1], history=runs[0].parent)
     assert report.flakiness is not None
-    (slow,) = report.flakiness.slower
-    assert slow.test_id == "case_hist::test_slow" and slow.runs == 4
+    found = {s.test_id: s for s in report.flakiness.slower}
+    assert sorted(found) == ["case_hist::test_quick", "case_hist::test_slow"]
+    slow, quick = found["case_hist::test_slow"], found["case_hist::test_quick"]
+    assert quick.median == 0
+    assert slow.runs == 4
     assert slow.median < 0.5 and slow.after >= 1.3
     assert slow.few_runs  # (4 earlier passes: said with a caveat)
-    assert "1 test slower than its history" in [f.phrase for f in report.findings]
+    assert "2 tests slower than their history" in [f.phrase for f in report.findings]
     text = report.to_text()
     assert "Slower than their history" in text
-    assert "case_hist::test_slow: 0." in text and "the median of 4 earlier passes" in text
+    assert "case_hist::test_slow: 0.05 s -> 1.30 s (" in text
+    assert "x the median of 4 earlier passes, slowest before 0.05 s)" in text
+    assert "case_hist::test_quick: 0.00 s -> 1.10 s (the median under 1 ms of 4 earlier" in text
     assert "few earlier runs" in text
     assert "test_noisy" not in text.split("Slower than their history")[1].split("\n\n")[0]
     # (a slowdown does not fail the run: the failing test does)
     code = main(["triage", str(runs[-1]), "--history", str(runs[0].parent), "--json"])
     assert code == ExitCode.FAILURE
     data = json.loads(capsys.readouterr().out)["flakiness"]["slower_than_history"]
-    assert [s["test_id"] for s in data] == ["case_hist::test_slow"]
-    assert data[0]["earlier_passes"] == 4 and data[0]["few_runs"] is True
+    assert sorted(s["test_id"] for s in data) == ["case_hist::test_quick", "case_hist::test_slow"]
+    assert all(s["earlier_passes"] == 4 and s["few_runs"] is True for s in data)
 
 
 def test_two_earlier_runs_are_too_few_to_judge(runs: list[Path], tmp_path: Path) -> None:
@@ -85,6 +95,6 @@ def test_with_a_baseline_too_the_headline_says_slower_once(runs: list[Path]) -> 
     report = triage(runs[-1], history=runs[0].parent, baseline=runs[-2])
     phrases = [f.phrase for f in report.findings]
     # (one run to compare with: test_noisy and the failure are slower than in the baseline)
-    assert "3 tests slower than in the baseline" in phrases
-    assert "1 test slower than its history" in phrases
+    assert "4 tests slower than in the baseline" in phrases
+    assert "2 tests slower than their history" in phrases
     assert report.headline.count("slower") <= 1
