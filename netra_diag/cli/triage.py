@@ -206,6 +206,14 @@ def _run(args: argparse.Namespace) -> int:
     from netra_diag.errors import ReportParseError
     from netra_diag.suites import triage
 
+    if args.json and args.format != "text":
+        # (JSON was printed and the format asked for dropped without a word)
+        print(
+            f"netra-diag triage: error: --json and --format {args.format} are two outputs: "
+            "give one",
+            file=sys.stderr,
+        )
+        return int(ExitCode.USAGE)
     results = list(args.results)
     baseline = args.baseline
     bundled = False
