@@ -154,3 +154,15 @@ def test_netra_diag_report_exits_by_class_when_asked_to_raise(
     assert errors[0].traceback[0].startswith("ChecksFailed: suite_triage: 1 required check")
     summary = json.loads(result.summary_path.read_text(encoding="utf-8"))
     assert summary["status"] == "ok" and summary["exit_code"] == 1
+
+
+def test_a_raw_run_given_summary_path_keeps_the_exit_code_it_would_have(
+    tmp_path: Path, failing_results: Path
+) -> None:
+    # papermill exits 0 or 1 only: the JSON names the class netra-diag report would exit with.
+    run = papermill(
+        tmp_path, "suite_triage", "results", str(failing_results), "summary_path", "s.json"
+    )
+    assert run.returncode == 0, last_line(run.stderr)
+    summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert (summary["exit_code"], summary["exit_class"]) == (1, "FAILURE")

@@ -19,6 +19,7 @@ nor nbconvert nor plotly.
 from __future__ import annotations
 
 from netra_diag.report.artifacts import DEFAULT_OUT_DIR, MAX_REPORT_BYTES, prepare_out_dir
+from netra_diag.report.failed_checks import ChecksFailed
 from netra_diag.report.figures import PLOTLY_MIME, figure_placeholder, figure_spec
 from netra_diag.report.kernelspec import ensure_kernel
 from netra_diag.report.notebooks import find_notebook, notebook_parameters, notebooks_dir
@@ -33,7 +34,7 @@ from netra_diag.report.safety import (
     scrub_text,
     secret_values,
 )
-from netra_diag.report.summary import Check, CheckKind, ChecksFailed, Summary, exit_code_for
+from netra_diag.report.summary import Check, CheckKind, Summary, exit_code_for
 from netra_diag.report.tables import Table, format_table
 from netra_diag.report.triage_checks import triage_checks
 

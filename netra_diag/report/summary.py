@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from netra_diag.cli.exit_codes import ExitCode
-from netra_diag.errors import NetraDiagError, UsageError
+from netra_diag.errors import UsageError
 from netra_diag.redaction import scrub
 from netra_diag.report.safety import secret_values
 from netra_diag.wording import plural
@@ -54,12 +54,10 @@ __all__ = [
     "EXIT_PRIORITY",
     "Check",
     "CheckKind",
-    "ChecksFailed",
     "Summary",
     "derive_headline",
     "exit_code_for",
     "to_jsonable",
-    "worst_first",
 ]
 
 
@@ -168,33 +166,6 @@ def derive_headline(checks: Iterable[Check]) -> str:
         return f"all {len(checks)} required checks passed"
     # Exit 0 all the same (nothing failed), so the headline says what that pass is worth.
     return "no required checks were recorded: this pass proves nothing"
-
-
-def worst_first(checks: Iterable[Check]) -> list[Check]:
-    """The failed ones of ``checks``, the worst class (see the module docstring) first."""
-    failed = (c for c in checks if not c.passed)
-    return sorted(failed, key=lambda c: EXIT_PRIORITY.index(CHECK_EXIT_CODES[c.kind]))
-
-
-class ChecksFailed(NetraDiagError):
-    """Raised on request by :meth:`Summary.raise_for_failed_checks`: a required check failed.
-
-    A CI job that runs a notebook with papermill itself gets papermill's exit status only, and
-    papermill exits 0 whatever the checks say; raising in the last cell makes it exit 1. The
-    message is one line: the class ``netra-diag report`` would exit with on the same run, then
-    each failed check, worst first. ``failed`` and ``exit_code`` carry the same as data."""
-
-    def __init__(self, notebook: str, failed: Iterable[Check]) -> None:
-        self.notebook = notebook
-        self.failed = tuple(failed)
-        self.exit_code = exit_code_for(self.failed)
-        named = "; ".join(f"{c.name}: {c.detail or 'failed'}" for c in self.failed)
-        where = f"{notebook}: " if notebook else ""
-        text = (
-            f"{where}{plural(len(self.failed), 'required check')} failed "
-            f"(netra-diag report exits {int(self.exit_code)}, {self.exit_code.name}): {named}"
-        )
-        super().__init__(" ".join(text.split()))  # one line, whatever a detail holds
 
 
 def to_jsonable(value: Any) -> Any:
@@ -333,6 +304,8 @@ class Summary:
     def raise_for_failed_checks(self) -> None:
         """Raise :class:`ChecksFailed` when a required check failed (``not verified`` is no
         failure), so that a papermill run of the notebook exits non-zero; else do nothing."""
+        from netra_diag.report.failed_checks import ChecksFailed, worst_first
+
         secrets = _known_secrets()
         failed = [
             Check(c.name, c.kind, c.passed, scrub(c.detail, secrets), c.verified)
@@ -350,6 +323,9 @@ class Summary:
             "checks": [c.to_dict() for c in self.checks],
             "values": self.values,
             "warnings": list(self.warnings),
+            # What `netra-diag report` would exit with: for a papermill run given summary_path.
+            "exit_code": int(self.exit_code),
+            "exit_class": self.exit_code.name,
         }
         scrubbed: dict[str, Any] = _scrubbed(to_jsonable(raw), _known_secrets())
         return scrubbed
