@@ -10,6 +10,7 @@ verdict, so the terminal says what is wrong before anyone opens the trace.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -141,6 +142,11 @@ def run(args: argparse.Namespace) -> int:
             flag = "--" + name.replace("_", "-")
             print(f"netra-diag trace: error: {flag} must be > 0, got {value}", file=sys.stderr)
             return int(ExitCode.USAGE)
+    for flag, value in (("-o", args.output), ("--html", args.html)):
+        if value is not None and not value.strip():
+            # ('' was written as the current folder: "cannot write : Is a directory")
+            print(f"netra-diag trace: error: {flag} is empty: give a file name", file=sys.stderr)
+            return int(ExitCode.USAGE)
     try:
         paths = find_cassettes(args.cassettes)
     except RecordingError as exc:
@@ -223,6 +229,7 @@ def run(args: argparse.Namespace) -> int:
         if args.output == "-":
             sys.stdout.write(text + "\n")
         else:
+            _make_folder(args.output)
             Path(args.output).write_text(text + "\n", encoding="utf-8")
     except OSError as exc:
         print(
@@ -243,6 +250,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--html needs plotly ({exc}); pip install 'netra-diag[viz]'") from exc
         figure = timeline_figure(timelines, reports=reports)
         try:
+            _make_folder(args.html)
             figure.write_html(args.html, include_plotlyjs=True)
         except OSError as exc:
             print(
@@ -254,6 +262,15 @@ def run(args: argparse.Namespace) -> int:
     if args.strict and failed:
         return int(ExitCode.CONTRACT)
     return int(ExitCode.OK)
+
+
+def _make_folder(path: str) -> None:
+    """The folder of an output file, created if missing, as ``--record`` creates its own: a
+    fresh ``out/trace.json`` failed with "No such file or directory" after the whole analysis."""
+    # (one that cannot be made, a file in its place, is left to the write, whose error says
+    # "Not a directory" rather than mkdir's "File exists")
+    with contextlib.suppress(OSError):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _cut_mid_session(marks: Sequence[Any]) -> bool:
