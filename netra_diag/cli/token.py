@@ -369,7 +369,8 @@ def register(sub: Any) -> None:
         help="decode a token without a key and say what is broken",
         description="Show a token's header, claims and times without a key. Tolerates what is "
         "pasted around a token (quotes, 'Bearer ...', a subprotocol entry or list, a URL with "
-        "?token=) and warns of a known-bad subprotocol list; says which part is broken and why.",
+        "?token=, a shell or log line holding one JWT) and warns of a known-bad subprotocol "
+        "list; says which part is broken and why.",
         epilog=_EXIT_CODES.format(one="malformed token", usage=_UNKEYED)
         + "\nexample: netra-diag token mint --sub u1 | netra-diag token inspect -",
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -26,7 +26,8 @@ __all__ = [
 
 TOKEN_HELP = (
     "the token (pasted as copied: quotes, 'Bearer ...', a subprotocol entry or list, a URL "
-    "with ?token= are stripped), - to read it from stdin, or @FILE to read it from a file"
+    "with ?token=, a line holding one JWT such as TOKEN=... or a curl command are stripped), - "
+    "to read it from stdin, or @FILE to read it from a file"
 )
 
 

@@ -30,6 +30,11 @@ _QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "`": "`"}
 # mark, zero-width spaces and joiners.
 _INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
 _WRAPPED = re.compile(r"[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*")
+# A JWT's header is JSON, so its base64url starts "eyJ"; the signature is empty for alg none.
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+# ... standing alone among other words: not the start or end of a longer run of token
+# characters ("<jwt>.x", "<jwt>===", "si+g" are a damaged token, said as such by the parser).
+_JWT_WORD = re.compile(rf"(?<![A-Za-z0-9_.+/-]){_JWT.pattern}(?![A-Za-z0-9_.+/=-])")
 _QUERY_START = re.compile(r"(?:token|jwt|auth_token|access_token)=", re.IGNORECASE)
 _PREFIXES = ", ".join(f"{p}." for p in TOKEN_PREFIXES[:-1]) + f" or {TOKEN_PREFIXES[-1]}."
 _GOOD_FORMAT = '["jwt-auth", "jwt.<base64url(jwt)>"] (netra-diag token handshake shows it)'
@@ -79,9 +84,10 @@ def _list_entries(text: str) -> list[str] | None:
             if isinstance(value, list) and all(isinstance(v, str) for v in value):
                 return [v.strip() for v in value]
         return None
-    if "," in text:
-        return [entry.strip() for entry in text.split(",") if entry.strip()]
-    return None
+    entries = [entry.strip() for entry in text.split(",") if entry.strip()]
+    # One entry is no list: "<jwt>," is a token copied with the comma after it (from code, a
+    # JSON line), not the bare-entry subprotocol list the service would refuse.
+    return entries if len(entries) > 1 else None
 
 
 def _from_list(entries: list[str], notes: list[str]) -> Unwrapped | None:
@@ -174,4 +180,20 @@ def unwrap_paste(text: str) -> Unwrapped:
         if joined.count(".") == 2 and _WRAPPED.fullmatch(joined):
             notes.append("line breaks inside (a token wrapped when copied)")
             token = _strip_one(joined, notes)
+    if not _JWT.fullmatch(token):
+        found = _one_jwt_within(text)
+        if found:
+            return Unwrapped(found, "the text around the one JWT in it (a shell, .env or log line)")
     return Unwrapped(token, ", ".join(notes) if notes else None)
+
+
+def _one_jwt_within(text: str) -> str | None:
+    """The JWT inside a line that holds one among other words (``TOKEN=<jwt>``, ``curl -H
+    'Authorization: Bearer <jwt>' …``, ``<jwt>,``); ``None`` for none, or for two (which one was
+    meant is not ours to guess, and one pasted twice is a paste gone wrong)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None  # binary data around it: refused whole, as elsewhere
+    found = [m.group(0) for m in _JWT_WORD.finditer(text)]
+    return found[0] if len(found) == 1 else None
