@@ -181,9 +181,9 @@ def unwrap_paste(text: str) -> Unwrapped:
             notes.append("line breaks inside (a token wrapped when copied)")
             token = _strip_one(joined, notes)
     if not _JWT.fullmatch(token):
-        found = _one_jwt_within(text)
-        if found:
-            return Unwrapped(found, "the text around the one JWT in it (a shell, .env or log line)")
+        alone = _one_jwt_within(text)
+        if alone:
+            return Unwrapped(alone, "the text around the one JWT in it (a shell, .env or log line)")
     return Unwrapped(token, ", ".join(notes) if notes else None)
 
 
