@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -262,9 +263,23 @@ async def open_socket(
         ) from exc
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
-        raise ConnectFailed(shown(), scrub(reason, secrets)) from exc
+        raise ConnectFailed(shown(), scrub(reason, secrets) + _tls_hint(hs.url, exc)) from exc
     except asyncio.CancelledError:
         raise
+
+
+def _tls_hint(url: str, exc: OSError) -> str:
+    """For a ``wss://`` URL whose TLS handshake failed: the likeliest cause, a server that speaks
+    plain ``ws://`` (it answers the TLS hello with an HTTP error and hangs up, which reads as a
+    bare "ConnectionResetError")."""
+    if not url.lower().startswith("wss://"):
+        return ""
+    if not isinstance(exc, ssl.SSLError | ConnectionResetError | ConnectionAbortedError):
+        return ""
+    return (
+        " (a wss:// URL: a server that speaks plain ws://, as the reference service and replay "
+        "do, answers TLS this way; try ws://)"
+    )
 
 
 async def _connect(
