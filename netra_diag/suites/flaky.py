@@ -16,13 +16,14 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 from netra_diag.suites.categories import Category, categorise, category_label
 from netra_diag.suites.history import history_entries, load_history, ordered_history
 from netra_diag.suites.history_durations import HistorySlowdown, slower_than_history
 from netra_diag.suites.model import FAILING, Outcome, SuiteRun
+from netra_diag.suites.renames import renamed_since
 from netra_diag.suites.run_order import in_time_order
 from netra_diag.suites.signatures import Signature, signature_of
 from netra_diag.wording import plural
@@ -76,6 +77,9 @@ class FlakinessReport:
     # Tests of the run the report is for that passed much slower than their earlier passes
     # (``history_durations.slower_than_history``), the most seconds added first.
     slower: tuple[HistorySlowdown, ...] = ()
+    # The test of this run that each of ``no_longer_run`` was possibly renamed to, by test id
+    # (``renames.renamed_since``: defined at the same file and line).
+    renamed: Mapping[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         if not self.flaky:
@@ -224,10 +228,12 @@ def assess_flakiness(
     for tests in (flaky, gone):
         tests.sort(key=lambda f: (-f.score, -f.passed_on_retry, f.test_id))
     slower: tuple[HistorySlowdown, ...] = ()
+    renamed: dict[str, str] = {}
     if current is not None:
         skipped = set(outages)
         earlier = [r for i, r in enumerate(runs) if i not in skipped and r is not current]
         slower = slower_than_history(earlier, current)
+        renamed = renamed_since(earlier, current, (f.test_id for f in gone))
     return FlakinessReport(
         len(runs),
         tuple(outages),
@@ -236,6 +242,7 @@ def assess_flakiness(
         tuple(gone),
         len(partial),
         slower,
+        renamed,
     )
 
 

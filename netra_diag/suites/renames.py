@@ -17,11 +17,11 @@ A test deleted and another written in its place pairs too: the report says "poss
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from netra_diag.suites.model import CaseRow, SuiteRun
 
-__all__ = ["possible_renames"]
+__all__ = ["possible_renames", "renamed_since"]
 
 _Place = tuple[str, str, int]
 
@@ -52,3 +52,31 @@ def _by_place(rows: Iterable[CaseRow | None]) -> dict[_Place, list[str]]:
         if row is not None and row.file and row.line is not None:
             at.setdefault((row.classname, row.file, row.line), []).append(row.test_id)
     return at
+
+
+def renamed_since(
+    earlier: Sequence[SuiteRun], current: SuiteRun, gone: Iterable[str]
+) -> dict[str, str]:
+    """The test of ``current`` that each test of ``gone`` (in ``earlier``, oldest first, and
+    not in ``current``) was possibly renamed to, as ``possible_renames`` pairs them against the
+    newest earlier run that ran it (there, every test since gone and every test new since is
+    weighed: a parametrised test's cases are not paired one by one)."""
+    wanted = set(gone)
+    if not wanted or not current.fmt:
+        return {}
+    now = set(current.columns.test_ids)
+    pairs: dict[str, str] = {}
+    for run in reversed(earlier):
+        ids = run.columns.test_ids
+        if wanted.isdisjoint(ids):
+            continue
+        there = set(ids)
+        since_gone = [tid for tid in ids if tid not in now]
+        since_new = [tid for tid in current.columns.test_ids if tid not in there]
+        for old, new in possible_renames(run, current, since_gone, since_new):
+            if old in wanted:
+                pairs[old] = new
+        wanted -= there  # (judged against the newest run that ran it only)
+        if not wanted:
+            break
+    return pairs

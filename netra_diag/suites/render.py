@@ -290,7 +290,15 @@ def _closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, l
         ]
         if flakiness.no_longer_run:
             # (flaky before, removed or renamed since: nothing to fix in this run)
-            gone = [ft.test_id for ft in flakiness.no_longer_run]
+            gone = [
+                ft.test_id
+                + (
+                    f" (possibly renamed {new})"
+                    if (new := flakiness.renamed.get(ft.test_id))
+                    else ""
+                )
+                for ft in flakiness.no_longer_run
+            ]
             items.append(f"flaky before, no longer run: {_list(gone, max_tests)}")
         sections.append((f"Flakiness: {flakiness.summary()}", items))
     if report.warnings:

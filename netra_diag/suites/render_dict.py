@@ -137,7 +137,11 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
             "outage_run_numbers": [i + 1 for i in report.flakiness.outage_runs],
             "partial_outages": report.flakiness.partial_outages,
             "flaky": [_flaky(f) for f in report.flakiness.flaky],
-            "no_longer_run": [_flaky(f) for f in report.flakiness.no_longer_run],
+            "no_longer_run": [
+                # (the test of this run it was possibly renamed to, or None: suites.renames)
+                {**_flaky(f), "possibly_renamed": report.flakiness.renamed.get(f.test_id)}
+                for f in report.flakiness.no_longer_run
+            ],
             # passed much slower than its earlier passes (history_durations), worst first
             "slower_than_history": [
                 {
