@@ -46,6 +46,28 @@ def _leeway_hint(skew_s: float, what: str) -> str:
     )
 
 
+def _expired_hint(ago_s: float, lifetime_s: float | None, profile: Profile) -> str:
+    """What to do about an expired token: its own lifetime (a helper's short ttl, not the
+    profile's, is often why), and, for one expired seconds ago, clock skew as the other cause."""
+    usual = format_delta(profile.access_ttl_s)
+    if lifetime_s is not None and lifetime_s <= 0:
+        # (neither a run outliving it nor clock skew: it never was valid)
+        return f"it was minted expired (exp {format_delta(-lifetime_s)} before iat): mint it again"
+    if lifetime_s is None or round(lifetime_s) == round(profile.access_ttl_s):
+        lived = f"{profile.name} access tokens live {usual}"
+    else:
+        lived = f"it lived {format_delta(lifetime_s)} (iat to exp; {profile.name} access tokens "
+        lived += f"live {usual})"
+    leeway = suggest_leeway(ago_s) if ago_s < 60 else None
+    if leeway is None:
+        return f"mint a fresh token; {lived}"
+    return (
+        f"expired only {format_delta(ago_s)} ago: the run outlived the token, or this clock is "
+        f"ahead of the minting machine's (--leeway {leeway} allows that skew); mint a fresh "
+        f"token; {lived}"
+    )
+
+
 def check_required(claims: Mapping[str, Any]) -> list[Failure]:
     failures: list[Failure] = []
     present = ", ".join(shown_name(k) for k in claims) or "none"
@@ -107,8 +129,7 @@ def check_times(
                 + with_leeway,
                 expected=f"exp at or after {format_instant(now - leeway)}",
                 actual=format_instant(exp),
-                hint=f"mint a fresh token; {profile.name} access tokens live "
-                f"{format_delta(profile.access_ttl_s)}",
+                hint=_expired_hint(now - exp, exp - iat if iat is not None else None, profile),
             )
         )
     if nbf is not None and now < nbf - leeway:
