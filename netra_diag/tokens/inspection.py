@@ -20,6 +20,7 @@ from netra_diag.tokens import _jws
 from netra_diag.tokens.arguments import token_text
 from netra_diag.tokens.notes import SIGNATURE_BYTES, TIME_CLAIMS, lifetime_note, token_notes
 from netra_diag.tokens.paste import unwrap_paste
+from netra_diag.tokens.placeholders import placeholder_problem
 from netra_diag.tokens.timefmt import format_delta, format_instant, format_relative
 from netra_diag.wording import plural
 
@@ -132,6 +133,9 @@ def parse_compact(token: str) -> ParsedToken:
     binary = binary_problem(token)
     if binary:
         return ParsedToken(None, None, None, b"", 0, (binary,))
+    stand_in = placeholder_problem(token)
+    if stand_in:
+        return ParsedToken(None, None, None, b"", 1, (stand_in,))
     pieces = token.split()
     if len(pieces) > 1:
         # Two tokens pasted (or piped) together, or one broken across lines: say that, not that

@@ -19,6 +19,7 @@ from netra_diag.redaction import fingerprint, scrub_obj
 from netra_diag.tokens.arguments import algorithm_names, key_material, token_text
 from netra_diag.tokens.failures import Failure, FailureCode, plain
 from netra_diag.tokens.inspection import as_epoch, parse_compact, unwrap_token
+from netra_diag.tokens.placeholders import placeholder_problem
 from netra_diag.tokens.profiles import Profile, get_profile
 from netra_diag.tokens.rules import check_identity, check_required, check_times
 from netra_diag.tokens.signature import check_secret_length, check_signature
@@ -150,6 +151,10 @@ def verify_token(
         hint = (
             f"the input has {what} around it: pass the token alone"
             if what and not parse_compact(unwrapped).problems
+            # (a stand-in was never a token: nothing was lost in the copy)
+            else "look at the step that mints or reads the token (its variable, fixture or "
+            "helper): no token reached the request"
+            if placeholder_problem(token)
             else "check the token was copied whole (netra-diag token inspect shows each part)"
         )
         failures = tuple(
