@@ -94,7 +94,11 @@ def report_to_github(report: TriageReport, *, max_tests: int = 5) -> str:
     annotated = 0
     seen: set[str] = set()  # tests annotated (a test may be in two clusters: see below)
     flaky = flaky_histories(report)
-    for round_ in range(max_tests):
+    # (rounds past the largest cause annotate nothing: --max-tests 10**12 looped for hours)
+    rounds = min(max_tests, max((c.size for c in report.clusters), default=0))
+    for round_ in range(rounds):
+        if annotated == room:
+            break
         for cluster in report.clusters:
             if round_ >= cluster.size or annotated == room:
                 continue
