@@ -49,6 +49,7 @@ from typing import Any
 
 from netra_diag.errors import ConfigFileError
 from netra_diag.latency.phase_names import Phase
+from netra_diag.latency.sla_file import builtin_hint, wrong_kind
 from netra_diag.latency.sla_lines import Locator as _Locator
 from netra_diag.latency.sla_lines import key_on_line as _key_on_line
 from netra_diag.latency.sla_statistics import check_dimension as _check_dimension
@@ -185,12 +186,15 @@ def load_sla(path: str | Path, *, phases: Collection[str] | None = KNOWN_PHASES)
     try:
         raw = candidate.read_bytes()
     except OSError as exc:
-        raise ConfigFileError(text_path, f"cannot read SLA file: {exc.strerror or exc}") from exc
+        why = f"{exc.strerror or exc}{builtin_hint(text_path, BUILTIN_SLAS)}"
+        raise ConfigFileError(text_path, f"cannot read SLA file: {why}") from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigFileError(text_path, "not UTF-8 text", line=line) from exc
+    if wrong_kind(text):
+        raise ConfigFileError(text_path, wrong_kind(text), line=1)
     return parse_sla(text, path=text_path, phases=phases)
 
 
