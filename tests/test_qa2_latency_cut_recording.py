@@ -83,3 +83,24 @@ def test_a_recording_of_only_its_header_is_named(
     code, warnings, _ = _check(recorded, header_only, capsys)
     assert "header.jsonl: holds only its header" in warnings
     assert code == 6
+
+
+def test_many_cut_recordings_are_named_a_few_and_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = tmp_path / "whole"
+    argv = ["fanout", "--users", "6", "--runs", "1", "--time-scale", "0.1", "--no-progress"]
+    assert main([*argv, "--record", str(whole)]) == 0
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    for cassette in sorted(whole.glob("*.jsonl")):
+        lines = cassette.read_text(encoding="utf-8").splitlines(keepends=True)
+        keep = next(i for i, line in enumerate(lines) if '"run_start"' in line) + 1
+        (cut / cassette.name).write_text("".join(lines[:keep]), encoding="utf-8")
+    (tmp_path / "sla.toml").write_text(SLA, encoding="utf-8")
+    _, warnings, checks = _check(tmp_path, cut, capsys)
+    lines = warnings.splitlines()
+    assert len(lines) == 4, lines
+    assert all("stops mid-session at line" in line for line in lines[:3])
+    assert lines[3].startswith("3 more cassettes stop short as well (no close recorded")
+    assert "all 6 run_total attempts failed or never finished" in checks["run-max"]["note"]

@@ -234,6 +234,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from netra_diag.cli.output import emit
+    from netra_diag.cli.sla_gaps import gap_warnings
     from netra_diag.errors import ConfigFileError, RecordingError, UsageError
     from netra_diag.latency import (
         SlaGate,
@@ -258,7 +259,7 @@ def run_check(args: argparse.Namespace) -> int:
         context = _parse_context(args.context)
         paths = find_cassettes(args.cassettes)
         current = load_frames(paths, on_warning=warnings.append)
-        warnings += _gap_warnings(paths, current.frames)
+        warnings += gap_warnings(paths, current.frames)
         metrics = phase_metrics(current.frames)
         baseline = None
         if args.baseline:
@@ -266,7 +267,7 @@ def run_check(args: argparse.Namespace) -> int:
             frames = load_frames(
                 baseline_paths, on_warning=lambda w: warnings.append(f"baseline {w}")
             )
-            warnings += [f"baseline {w}" for w in _gap_warnings(baseline_paths, frames.frames)]
+            warnings += [f"baseline {w}" for w in gap_warnings(baseline_paths, frames.frames)]
             baseline = phase_metrics(frames.frames)
             baseline_handshake = _handshake_share(frames.frames)
         report = evaluate_sla(spec, metrics, context=context, confidence=args.confidence)
@@ -331,28 +332,6 @@ def run_check(args: argparse.Namespace) -> int:
         lines += ["", summary.text() if summary is not None else "no latency samples"]
     emit("\n".join(lines) + "\n")
     return int(code)
-
-
-def _gap_warnings(paths: list[Any], frames: Any) -> list[str]:
-    """A warning for each cassette that records nothing after its header, or stops mid-session
-    (naming the line of its last record), so that a cut recording's unfinished run is not read
-    as the service's failure."""
-    from netra_diag.errors import RecordingError
-    from netra_diag.latency.recording_gaps import recording_gaps
-    from netra_diag.recording import load_cassette
-
-    out = []
-    for gap in recording_gaps([str(p) for p in paths], frames):
-        # Read again only for the few that stop short: the line is not in the loaded table.
-        try:
-            records = load_cassette(gap.cassette).records
-        except RecordingError:
-            continue  # unreadable: skipped with its own warning already
-        if gap.records and records:
-            out.append(gap.text(records[-1].lineno))
-        elif not records:
-            out.append(gap.text())
-    return out
 
 
 def _handshake_share(frames: Any) -> tuple[int, int]:

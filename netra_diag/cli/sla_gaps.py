@@ -1,0 +1,48 @@
+"""``sla check``'s warnings for recordings that stop short (``latency.recording_gaps``): each one
+named with the line where it stops, up to a few; beyond them one line counts the rest, so that a
+cancelled fan-out of 150 users gives four lines, not 150."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["gap_warnings"]
+
+# Cut recordings named one by one; the rest are counted.
+NAMED = 3
+
+
+def gap_warnings(paths: Sequence[Any], frames: Any) -> list[str]:
+    """A warning for each cassette that records nothing after its header, or stops mid-session
+    (naming the line of its last record), so that a cut recording's unfinished run is not read
+    as the service's failure."""
+    from netra_diag.errors import RecordingError
+    from netra_diag.latency.recording_gaps import recording_gaps
+    from netra_diag.recording import load_cassette
+
+    out: list[str] = []
+    more: list[str] = []
+    for gap in recording_gaps([str(p) for p in paths], frames):
+        if gap.records and len(out) >= NAMED:
+            more.append(gap.cassette)
+            continue
+        # Read again (the line is not in the loaded table; a cassette absent from it may be one
+        # skipped as unreadable), only for those named and those with no record.
+        try:
+            records = load_cassette(gap.cassette).records
+        except RecordingError:
+            continue  # unreadable: skipped with its own warning already
+        if len(out) >= NAMED:
+            more.append(gap.cassette)
+        elif gap.records and records:
+            out.append(gap.text(records[-1].lineno))
+        elif not records:
+            out.append(gap.text())
+    if more:
+        names = ", ".join(more[:5]) + (", …" if len(more) > 5 else "")
+        out.append(
+            f"{len(more)} more cassettes stop short as well (no close recorded, or nothing "
+            f"after the header): {names}"
+        )
+    return out
