@@ -230,8 +230,11 @@ def assess_flakiness(
     slower: tuple[HistorySlowdown, ...] = ()
     renamed: dict[str, str] = {}
     if current is not None:
+        # (the runs before this one: triaging an older build, the folder holds later ones too,
+        # and "slower than its earlier passes" or "renamed since" must not count those)
+        position = next(i for i, run in enumerate(runs) if run is current)
         skipped = set(outages)
-        earlier = [r for i, r in enumerate(runs) if i not in skipped and r is not current]
+        earlier = [r for i, r in enumerate(runs[:position]) if i not in skipped]
         slower = slower_than_history(earlier, current)
         renamed = renamed_since(earlier, current, (f.test_id for f in gone))
     return FlakinessReport(

@@ -98,3 +98,26 @@ def test_with_a_baseline_too_the_headline_says_slower_once(runs: list[Path]) -> 
     assert "4 tests slower than in the baseline" in phrases
     assert "2 tests slower than their history" in phrases
     assert report.headline.count("slower") <= 1
+
+
+_LATE = """
+import os
+import time
+
+RUN = int(os.environ["QA_RUN"])
+
+
+def test_late():
+    time.sleep(1.3 if RUN == 4 else 0.05)
+"""
+
+
+def test_an_older_run_is_judged_on_the_runs_before_it(tmp_path: Path) -> None:
+    # Run 4 triaged again, its folder holding runs 1-6: runs 5 and 6 started after it, and are
+    # no earlier passes of it (their reports say when they started)
+    runs = run_history(tmp_path, _LATE, range(1, 7))
+    report = triage(runs[3], history=runs[0].parent)
+    assert report.flakiness is not None
+    (late,) = report.flakiness.slower
+    assert late.test_id == "case_hist::test_late" and late.runs == 3
+    assert "the median of 3 earlier passes" in report.to_text()
