@@ -98,7 +98,12 @@ from netra_diag.events.timeline import build_timeline
 from netra_diag.widgets import LiveSessionPanel
 
 summary = report.Summary(summary_path, notebook="live_session")
-# (run by papermill itself, `-p raise_on_failed_checks false` is a text, true to Python)
+# Run by papermill itself, `-p sub 42` is an int and `-p allow_production false` a text, which
+# Python reads as true: each is read here as its default's type, or refused naming it.
+sub = report.text_parameter("sub", sub, numbers=True)
+message = report.text_parameter("message", message, numbers=True)
+allow_production = report.flag_parameter("allow_production", allow_production)
+time_scale = report.number_parameter("time_scale", time_scale)
 raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
 transport = investigation.session_transport(transport)  # an unknown one is refused here
 sub = investigation.session_subject(sub)  # an empty one too, not replaced by a default
@@ -249,7 +254,12 @@ from netra_diag import investigation, report, tokens
 from netra_diag.widgets import TokenPanel
 
 summary = report.Summary(summary_path, notebook="token_lab")
-# (run by papermill itself, `-p raise_on_failed_checks false` is a text, true to Python)
+# Run by papermill itself, `-p sub 42` is an int and `-p allow_production false` a text, which
+# Python reads as true: each is read here as its default's type, or refused naming it.
+sub = report.text_parameter("sub", sub, numbers=True)
+ttl = report.text_parameter("ttl", ttl, numbers=True)
+extra_claims = report.text_parameter("extra_claims", extra_claims, numbers=True)
+allow_production = report.flag_parameter("allow_production", allow_production)
 raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
 panel = TokenPanel(
     sub=sub, profile=profile, ttl=ttl, secret_env=secret_env, allow_production=allow_production
@@ -399,9 +409,9 @@ from netra_diag.suites.triage import triage
 from netra_diag.widgets import TriagePanel
 
 summary = report.Summary(summary_path, notebook="suite_triage")
-# (run by papermill itself, `-p raise_on_failed_checks false` is a text, true to Python)
+# Run by papermill itself, `-p raise_on_failed_checks false` is a text, which Python reads
+# as true, `-p results 5` an int, and `-y` may give a list: each is read or refused here.
 raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
-# Run by papermill itself, `-p results 5` is an int and `-y` may give a list: said plainly here.
 results = report.text_parameter("results", results)
 baseline = report.text_parameter("baseline", baseline)
 recordings = report.text_parameter("recordings", recordings)
@@ -508,7 +518,11 @@ from netra_diag.recording import load_frames
 from netra_diag.widgets import LatencyPanel
 
 summary = report.Summary(summary_path, notebook="latency_sla")
-# (run by papermill itself, `-p raise_on_failed_checks false` is a text, true to Python)
+# Run by papermill itself, `-p users ten` is a text and `-p raise_on_failed_checks false` a
+# text, which Python reads as true: each is read here as its default's type, or refused.
+users = report.number_parameter("users", users, whole=True)
+runs = report.number_parameter("runs", runs, whole=True)
+time_scale = report.number_parameter("time_scale", time_scale)
 raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
 chosen = investigation.latency_phases(phases)  # an unknown phase is refused, not drawn empty
 if not recordings:
@@ -637,7 +651,11 @@ from netra_diag.suites.render import markdown_literal
 from netra_diag.widgets import LatencyPanel, TriagePanel
 
 summary = report.Summary(summary_path, notebook="investigation_report")
-# (run by papermill itself, `-p raise_on_failed_checks false` is a text, true to Python)
+# Run by papermill itself, `-p users ten` is a text and `-p raise_on_failed_checks false` a
+# text, which Python reads as true: each is read here as its default's type, or refused.
+users = report.number_parameter("users", users, whole=True)
+runs = report.number_parameter("runs", runs, whole=True)
+time_scale = report.number_parameter("time_scale", time_scale)
 raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
 if not recordings:
     config = investigation.CollectConfig(

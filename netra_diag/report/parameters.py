@@ -11,6 +11,12 @@ Path parameters are known by name, the same in every notebook: ``results`` and `
 cassettes, or comma-separated cassettes), ``history`` (a folder of earlier runs), ``sla`` (a
 bundled SLA name, or a TOML file);
 ``record_dir``, the folder a notebook records into, may be missing but must not be a file.
+
+A notebook run by papermill itself gets each ``-p`` value as papermill reads it (``42`` an int,
+``false`` the text "false", ``True`` a bool), not converted to its default's type as
+``netra-diag report`` converts them: :func:`text_parameter`, :func:`number_parameter` and
+:func:`flag_parameter` read such a value as the notebook means it, or refuse it naming the
+parameter.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ __all__ = [
     "REPORT_SET",
     "check_path_parameters",
     "flag_parameter",
+    "number_parameter",
     "refuse_report_set",
     "text_parameter",
 ]
@@ -122,22 +129,49 @@ def check_path_parameters(
     return out
 
 
-def text_parameter(name: str, value: Any) -> str:
+def text_parameter(name: str, value: Any, *, numbers: bool = False) -> str:
     """A text parameter of a notebook run by papermill itself, where ``-p results 5`` arrives as
     an int and ``-y 'results: [a.xml, b.xml]'`` as a list (``netra-diag report`` converts every
     value to its default's type): a list or tuple of texts or paths is joined with commas, a
     path is its text, anything else is refused (:class:`UsageError` naming the parameter)
-    rather than failing later in some cell as "'int' object has no attribute 'split'"."""
+    rather than failing later in some cell as "'int' object has no attribute 'split'".
+
+    With ``numbers`` (a user id, a TTL, a message: not a path), a number is the text that was
+    typed: papermill reads ``-p sub 42`` as the int 42 (``-r sub 007`` keeps the digits as
+    given)."""
     if isinstance(value, str):
         return value
+    if numbers and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     if isinstance(value, os.PathLike):
         return str(os.fspath(value))
     if isinstance(value, list | tuple) and all(isinstance(v, str | os.PathLike) for v in value):
         return ",".join(str(os.fspath(v)) for v in value)
-    raise UsageError(
-        f"parameter {name}: expected text (paths, comma-separated), got "
-        f"{type(value).__name__} {value!r}"
-    )
+    wanted = "text" if numbers else "text (paths, comma-separated)"
+    raise UsageError(f"parameter {name}: expected {wanted}, got {type(value).__name__} {value!r}")
+
+
+def number_parameter(name: str, value: Any, *, whole: bool = False) -> Any:
+    """A number parameter of a notebook run by papermill itself, where ``-p users ten`` arrives
+    as the text ``"ten"`` (and failed deep in the library as "'<' not supported between
+    instances of 'str' and 'int'"): an int, a float, or a text that reads as one is returned as
+    an int (``whole``) or a float; anything else is refused (:class:`UsageError` naming the
+    parameter). Ranges are the library's to check."""
+    from netra_diag.redaction import scrub
+
+    wanted = "a whole number" if whole else "a number"
+    number: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number is None or (whole and not float(number).is_integer()):
+        shown = scrub(repr(value))
+        raise UsageError(f"parameter {name}: expected {wanted}, got {type(value).__name__} {shown}")
+    return int(number) if whole else float(number)
 
 
 _TRUE = ("true", "yes", "1")
