@@ -39,7 +39,8 @@ def unfinished_verdict(
     if left_out <= 0:
         return True, ""
     total = values.size + left_out
-    what = f"{left_out} of {total} {check.phase} attempts never finished (no value)"
+    # (a refused connect has no value either: "never finished" alone blamed a recording)
+    what = f"{left_out} of {total} {check.phase} attempts failed or never finished (no value)"
     if check.statistic == "count":
         return True, f"{what}: the count is of the {values.size} that did"
     if not is_value_statistic(check.statistic):
@@ -58,6 +59,4 @@ def unfinished_verdict(
         observed = float(np.quantile(x, check.quantile))
     if check.holds(observed):
         return True, f"{what}; counted as the worst, they would not change the verdict"
-    return False, (
-        f"{what} and are left out: the {stat} holds only for the {values.size} that finished"
-    )
+    return False, (f"{what}; left out, the {stat} holds only for the {values.size} that finished")

@@ -38,7 +38,7 @@ def test_max_over_runs_that_finished_is_not_a_clean_pass() -> None:
     assert result.status is CheckStatus.PASS
     assert result.n == 29 and result.left_out == 1
     assert not result.conclusive and result.weak_pass and result.unfinished_pass
-    assert "1 of 30 run_total attempts never finished" in result.note
+    assert "1 of 30 run_total attempts failed or never finished" in result.note
     assert "holds only for the 29 that finished" in result.note
     assert "1 passed only on the attempts that finished (c: 1 of 30 never did)" in report.headline
     assert "too few samples" not in report.headline
@@ -85,8 +85,9 @@ def test_a_count_says_what_it_left_out() -> None:
     text = _check("count", ">=", "30").replace('threshold = "30"', "threshold = 30")
     result = evaluate_sla(parse_sla(text), _metrics([40.0] * 29 + [math.nan])).results[0]
     assert result.status is CheckStatus.FAIL and result.observed == 29
-    assert "1 of 30 run_total attempts never finished (no value): the count is of the 29" in (
-        result.note
+    assert (
+        "1 of 30 run_total attempts failed or never finished (no value): the count is of the 29"
+        in (result.note)
     )
 
 
