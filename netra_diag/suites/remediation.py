@@ -102,7 +102,8 @@ class SuiteStatus:
         if self.fixed:
             parts.append(f"{self.fixed} fixed")
         if self.tests != self.baseline_tests:
-            parts.append(f"{self.tests - self.baseline_tests:+d} tests")
+            more = self.tests - self.baseline_tests  # ("-1 tests": one test is singular)
+            parts.append(f"{more:+d} {'test' if abs(more) == 1 else 'tests'}")
         if self.now_skipped:
             parts.append(f"{self.now_skipped} now skipped")
         if self.slower:
