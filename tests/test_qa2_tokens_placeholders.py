@@ -48,3 +48,16 @@ def test_a_secret_like_word_is_not_echoed_as_a_placeholder(
     main(["token", "verify", secret])
     out, err = capsys.readouterr()
     assert "placeholder" not in out and secret[1:-1] not in out + err
+
+
+def test_an_empty_pipe_points_at_where_the_token_should_come_from(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    # `echo "$TOKEN" | netra-diag token verify -` with TOKEN unset
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    assert main(["token", "verify", "-"]) == 1
+    out = capsys.readouterr().out
+    assert "empty input: no token given" in out
+    assert "no token reached the request" in out and "copied whole" not in out

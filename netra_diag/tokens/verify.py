@@ -154,7 +154,7 @@ def verify_token(
             # (a stand-in was never a token: nothing was lost in the copy)
             else "look at the step that mints or reads the token (its variable, fixture or "
             "helper): no token reached the request"
-            if placeholder_problem(token)
+            if placeholder_problem(token) or not token.strip()
             else "check the token was copied whole (netra-diag token inspect shows each part)"
         )
         failures = tuple(
