@@ -104,3 +104,32 @@ def test_many_cut_recordings_are_named_a_few_and_counted(
     assert all("stops mid-session at line" in line for line in lines[:3])
     assert lines[3].startswith("3 more cassettes stop short as well (no close recorded")
     assert "all 6 run_total attempts failed or never finished" in checks["run-max"]["note"]
+
+
+def test_a_folder_of_empty_recordings_is_an_error_naming_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    for name in ("a.jsonl", "b.jsonl"):
+        (folder / name).write_text("", encoding="utf-8")
+    (tmp_path / "sla.toml").write_text(SLA, encoding="utf-8")
+    for argv in ([str(folder)], [str(folder / "a.jsonl"), str(folder / "b.jsonl")]):
+        capsys.readouterr()
+        assert main(["sla", "check", str(tmp_path / "sla.toml"), *argv]) == 2
+        err = capsys.readouterr().err
+        assert "none of the 2 cassettes can be read" in err
+        assert f"{folder / 'b.jsonl'}:1: not a cassette: no header on line 1 (empty file)" in err
+
+
+def test_an_unreadable_baseline_is_an_error(
+    recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "last_week"
+    empty.mkdir()
+    for name in ("a.jsonl", "b.jsonl"):
+        (empty / name).write_text("", encoding="utf-8")
+    capsys.readouterr()
+    argv = ["sla", "check", str(recorded / "sla.toml"), str(recorded / "whole.jsonl")]
+    assert main([*argv, "--baseline", str(empty)]) == 2
+    assert f"baseline {empty}: none of the 2 cassettes can be read" in capsys.readouterr().err

@@ -42,7 +42,8 @@ fail it). Either still exits 0 unless --strict.
 exit codes:
   0  every required check passed (and, with --baseline, no phase regressed)
   2  usage error: a bad SLA file (the message names the line and field), an unreadable
-     cassette, a directory without cassettes, or a bad --context name or value
+     cassette (or several, none readable), a directory without cassettes, or a bad
+     --context name or value
      (names: memory_peak=SIZE, suite_duration=DURATION, suite_success=K/N or %)
   6  SLA breach: a required check failed, a required check had no data or no check
      passed on data at all (unless --allow-missing), or a phase regressed against
@@ -234,7 +235,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from netra_diag.cli.output import emit
-    from netra_diag.cli.sla_gaps import gap_warnings
+    from netra_diag.cli.sla_gaps import gap_warnings, require_readable
     from netra_diag.errors import ConfigFileError, RecordingError, UsageError
     from netra_diag.latency import (
         SlaGate,
@@ -259,6 +260,7 @@ def run_check(args: argparse.Namespace) -> int:
         context = _parse_context(args.context)
         paths = find_cassettes(args.cassettes)
         current = load_frames(paths, on_warning=warnings.append)
+        require_readable(paths, current.frames, " ".join(args.cassettes))
         warnings += gap_warnings(paths, current.frames)
         metrics = phase_metrics(current.frames)
         baseline = None
@@ -267,6 +269,7 @@ def run_check(args: argparse.Namespace) -> int:
             frames = load_frames(
                 baseline_paths, on_warning=lambda w: warnings.append(f"baseline {w}")
             )
+            require_readable(baseline_paths, frames.frames, "baseline " + " ".join(args.baseline))
             warnings += [f"baseline {w}" for w in gap_warnings(baseline_paths, frames.frames)]
             baseline = phase_metrics(frames.frames)
             baseline_handshake = _handshake_share(frames.frames)

@@ -46,3 +46,25 @@ def gap_warnings(paths: Sequence[Any], frames: Any) -> list[str]:
             f"after the header): {names}"
         )
     return out
+
+
+def require_readable(paths: Sequence[Any], frames: Any, given: str) -> None:
+    """Raise ``RecordingError`` (on ``given``, the arguments as typed) when not one of several
+    ``paths`` could be read (each one skipped): an SLA judged on nothing is a usage error, as
+    one unreadable cassette alone is, not "no data" (a folder of empty files read as NOT
+    VERIFIED, exit 6, where one empty file exited 2)."""
+    from netra_diag.errors import RecordingError
+    from netra_diag.recording import load_cassette
+
+    if not frames.empty or not paths:
+        return
+    reasons = []
+    for path in paths:
+        try:
+            load_cassette(path)
+        except RecordingError as exc:
+            reasons.append(str(exc))
+        else:
+            return  # one readable (if empty) recording: judged, and said "no data"
+    shown = "; ".join(reasons[:3]) + ("; …" if len(reasons) > 3 else "")
+    raise RecordingError(given, f"none of the {len(paths)} cassettes can be read ({shown})")
