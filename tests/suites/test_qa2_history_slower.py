@@ -121,3 +121,28 @@ def test_an_older_run_is_judged_on_the_runs_before_it(tmp_path: Path) -> None:
     (late,) = report.flakiness.slower
     assert late.test_id == "case_hist::test_late" and late.runs == 3
     assert "the median of 3 earlier passes" in report.to_text()
+
+
+_NOISY = """
+import os
+import time
+
+RUN = int(os.environ["QA_RUN"])
+
+
+def test_noisy():
+    time.sleep({1: 0.3, 2: 0.6, 3: 1.2, 4: 0.4, 5: 0.9}.get(RUN, 1.7))
+
+
+def test_steady_then_slow():
+    time.sleep(1.5 if RUN == 6 else 0.2)
+"""
+
+
+def test_a_test_whose_times_vary_widely_is_judged_by_its_own_spread(tmp_path: Path) -> None:
+    # test_noisy took 0.3-1.2 s (median 0.6 s): 1.7 s is twice its median, a second longer and
+    # over its slowest, yet within three of its own spreads; test_steady_then_slow is not
+    runs = run_history(tmp_path, _NOISY, range(1, 7))
+    report = triage(runs[-1], history=runs[0].parent)
+    assert report.flakiness is not None
+    assert [s.test_id for s in report.flakiness.slower] == ["case_hist::test_steady_then_slow"]
