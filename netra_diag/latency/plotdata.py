@@ -143,14 +143,19 @@ def step_outline(
 
 
 def ecdf_points(series: Series, max_points: int = 600) -> tuple[npt.NDArray[np.float64], ...]:
+    """The ECDF as points for a step line, starting from 0 at the smallest value: without that
+    first point a one-sample series is a single point, which a line does not draw (its legend
+    entry stood for nothing on the chart), and every curve began mid-air at 1/n."""
     if not isinstance(series, LatencyHistogram) and series.size <= EXACT_POINTS:
         x = np.sort(series)
         y = np.arange(1, x.size + 1) / x.size
-        return x, y
-    x, y = to_histogram(series).cdf()
-    if x.size > max_points:
-        keep = np.unique(np.linspace(0, x.size - 1, max_points).round().astype(np.int64))
-        x, y = x[keep], y[keep]
+    else:
+        x, y = to_histogram(series).cdf()
+        if x.size > max_points:
+            keep = np.unique(np.linspace(0, x.size - 1, max_points).round().astype(np.int64))
+            x, y = x[keep], y[keep]
+    if x.size and y[0] > 0:
+        x, y = np.r_[x[0], x], np.r_[0.0, y]
     return x, y
 
 

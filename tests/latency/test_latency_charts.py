@@ -75,10 +75,12 @@ def test_small_samples_are_binned_to_show_their_shape() -> None:
 
 def test_ecdf_is_exact_for_small_samples(metrics: pd.DataFrame) -> None:
     fig = ecdf_figure(metrics, phase=["connect", "first_event"])
-    assert [len(t.x) for t in fig.data] == [1500, 1500]
-    assert fig.data[0].y[-1] == 1.0
+    # every sample, after the curve's start at 0
+    assert [len(t.x) for t in fig.data] == [1501, 1501]
+    assert fig.data[0].y[0] == 0.0 and fig.data[0].y[-1] == 1.0
     big = ecdf_figure(np.random.default_rng(1).exponential(5, 100_000))
-    assert len(big.data[0].x) <= 600 and big.data[0].y[-1] == pytest.approx(1.0)
+    assert len(big.data[0].x) <= 601 and big.data[0].y[-1] == pytest.approx(1.0)
+    assert big.data[0].y[0] == 0.0
 
 
 def test_percentile_spectrum_has_a_log_tail_axis(metrics: pd.DataFrame) -> None:
