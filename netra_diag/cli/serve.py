@@ -144,6 +144,10 @@ def build_config(
         raise UsageError(
             f"--idle-heartbeat must be a number of seconds > 0, got {args.idle_heartbeat:g}"
         )
+    if args.fault_log is not None and not args.fault_log.strip():
+        # ('' was taken as no fault log at all, silently)
+        raise UsageError("--fault-log is empty: give a file name, e.g. faults.jsonl")
+    transports = _transport_names(args.transports)
     if args.fault_log:
         # Opened for good only once the service listens, where a failure read "cannot listen
         # on 127.0.0.1:8000: Is a directory" (exit 5).
@@ -174,12 +178,28 @@ def build_config(
         auth_close_code=args.auth_close,
         allow_remote=args.allow_remote,
         handshake=args.handshake,
-        transports=(
-            frozenset(t.strip() for t in args.transports.split(",") if t.strip())
-            if args.transports
-            else None
-        ),
+        transports=transports,
     ), found.source
+
+
+def _transport_names(value: str | None) -> frozenset[str] | None:
+    """``--transports header,query`` as a set; ``None`` (all) when not given. An empty value
+    was taken as "all" while "," was an error; an unknown name among known ones was reported
+    as naming none of them ("must name at least one of ...; got ['foo', 'header']")."""
+    from netra_diag.emulator.config import CREDENTIAL_TRANSPORTS
+
+    if value is None:
+        return None
+    names = frozenset(t.strip().lower() for t in value.split(",") if t.strip())
+    valid = ", ".join(CREDENTIAL_TRANSPORTS)
+    if not names:
+        raise UsageError(f"--transports {value!r} names no transport; give some of: {valid}")
+    unknown = sorted(names - set(CREDENTIAL_TRANSPORTS))
+    if unknown:
+        listed = ", ".join(repr(u) for u in unknown)
+        word = "transport" if len(unknown) == 1 else "transports"
+        raise UsageError(f"--transports: unknown {word} {listed}; valid: {valid}")
+    return names
 
 
 def _run(args: argparse.Namespace) -> int:
