@@ -14,15 +14,21 @@ VALID = "header, subprotocol, query, ticket"
 @pytest.mark.parametrize(
     ("argv", "said"),
     [
-        (["--transports", ""], f"--transports '' names no transport; give some of: {VALID}"),
-        (["--transports", " , "], f"--transports ' , ' names no transport; give some of: {VALID}"),
+        (
+            ["--transports", ""],
+            f"--transports '' names no transport; transports must name at least one of {VALID}",
+        ),
+        (
+            ["--transports", " , "],
+            f"--transports ' , ' names no transport; transports must name at least one of {VALID}",
+        ),
         (
             ["--transports", "header,foo"],
-            f"--transports: unknown transport 'foo'; valid: {VALID}",
+            f"--transports: unknown transport 'foo'; transports must name only {VALID}",
         ),
         (
             ["--transports", "Header,foo,bar"],
-            f"--transports: unknown transports 'bar', 'foo'; valid: {VALID}",
+            f"--transports: unknown transports 'bar', 'foo'; transports must name only {VALID}",
         ),
         (["--fault-log", ""], "--fault-log is empty: give a file name, e.g. faults.jsonl"),
     ],

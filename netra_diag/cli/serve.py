@@ -193,12 +193,17 @@ def _transport_names(value: str | None) -> frozenset[str] | None:
     names = frozenset(t.strip().lower() for t in value.split(",") if t.strip())
     valid = ", ".join(CREDENTIAL_TRANSPORTS)
     if not names:
-        raise UsageError(f"--transports {value!r} names no transport; give some of: {valid}")
+        raise UsageError(
+            f"--transports {value!r} names no transport; transports must name at least one of "
+            f"{valid}"
+        )
     unknown = sorted(names - set(CREDENTIAL_TRANSPORTS))
     if unknown:
         listed = ", ".join(repr(u) for u in unknown)
         word = "transport" if len(unknown) == 1 else "transports"
-        raise UsageError(f"--transports: unknown {word} {listed}; valid: {valid}")
+        raise UsageError(
+            f"--transports: unknown {word} {listed}; transports must name only {valid}"
+        )
     return names
 
 
