@@ -98,6 +98,14 @@ from netra_diag.events.timeline import build_timeline
 from netra_diag.widgets import LiveSessionPanel
 
 summary = report.Summary(summary_path, notebook="live_session")
+# A token, or a secret's value where its name goes (-p secret_env "$JWT_SECRET_KEY"), is refused
+# here, never shown (papermill itself keeps every -p value in the cell it injects; only
+# `netra-diag report` refuses one before anything is written).
+report.check_parameters(
+    dict(url=url, sub=sub, profile=profile, secret_env=secret_env, transport=transport,
+         message=message, faults=faults),
+    os.environ,
+)
 # Run by papermill itself, `-p sub 42` is an int and `-p allow_production false` a text, which
 # Python reads as true: each is read here as its default's type, or refused naming it.
 sub = report.text_parameter("sub", sub, numbers=True)
@@ -254,6 +262,13 @@ from netra_diag import investigation, report, tokens
 from netra_diag.widgets import TokenPanel
 
 summary = report.Summary(summary_path, notebook="token_lab")
+# A token, or a secret's value where its name goes (-p secret_env "$JWT_SECRET_KEY"), is refused
+# here, never shown (papermill itself keeps every -p value in the cell it injects; only
+# `netra-diag report` refuses one before anything is written).
+report.check_parameters(
+    dict(sub=sub, profile=profile, ttl=ttl, extra_claims=extra_claims, secret_env=secret_env),
+    os.environ,
+)
 # Run by papermill itself, `-p sub 42` is an int and `-p allow_production false` a text, which
 # Python reads as true: each is read here as its default's type, or refused naming it.
 sub = report.text_parameter("sub", sub, numbers=True)
