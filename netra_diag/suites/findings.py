@@ -20,7 +20,7 @@ from netra_diag.suites.model import Counts, suite_label
 from netra_diag.suites.phases import Phase
 from netra_diag.suites.remediation import SuiteStatus
 from netra_diag.suites.subtests import noted_summary
-from netra_diag.suites.vacuous import OUTPUT_SAYS, VacuousKind, VacuousSignal
+from netra_diag.suites.vacuous import OUTPUT_SAYS, RUN_SUBJECT, VacuousKind, VacuousSignal
 from netra_diag.wording import plural
 
 if TYPE_CHECKING:
@@ -258,7 +258,7 @@ def _vacuous_findings(
             ]
             out.append(Finding(25, f"auth bypassed in {' and '.join(where)} ({', '.join(users)})"))
         elif kind == VacuousKind.ONLY_SKIPS:
-            whole = any(s.subject == "(run)" for s in sigs)
+            whole = any(s.subject == RUN_SUBJECT for s in sigs)
             phrase = (
                 f"all {total} tests {not_run}: nothing was tested"
                 if whole

@@ -20,7 +20,7 @@ from netra_diag.suites.history_durations import FEW_RUNS
 from netra_diag.suites.model import suite_label
 from netra_diag.suites.render_dict import report_to_dict
 from netra_diag.suites.subtests import noted_summary
-from netra_diag.suites.vacuous import VACUOUS_LABELS, VacuousSignal
+from netra_diag.suites.vacuous import RUN_SUBJECT, VACUOUS_LABELS, VacuousSignal
 from netra_diag.wording import plural
 
 if TYPE_CHECKING:
@@ -250,7 +250,10 @@ def _recorded_lines(report: TriageReport, max_tests: int) -> list[tuple[bool, st
 
 def _signal_items(signals: Sequence[VacuousSignal], shown: int) -> list[str]:
     items = [
-        f"{VACUOUS_LABELS[sig.kind]}: {suite_label(sig.subject)}: {sig.detail}"
+        # ("no tests: (run): the results contain no tests" read as a suite named "(run)")
+        f"{VACUOUS_LABELS[sig.kind]}: "
+        + ("the whole run" if sig.subject == RUN_SUBJECT else suite_label(sig.subject))
+        + f": {sig.detail}"
         for sig in signals[:shown]
     ]
     if len(signals) > shown:

@@ -32,11 +32,15 @@ from netra_diag.wording import plural
 
 __all__ = [
     "NETWORK_HINT",
+    "RUN_SUBJECT",
     "VACUOUS_LABELS",
     "VacuousKind",
     "VacuousSignal",
     "find_vacuous",
 ]
+
+# The subject of a signal about the whole run, not one suite or test (as in to_dict's "subject").
+RUN_SUBJECT = "(run)"
 
 NETWORK_HINT = re.compile(
     r"websocket|\bws\b|_ws_|ws_|staging|e2e|golden|connect|live|agent|auth|server|session|socket"
@@ -135,7 +139,7 @@ def find_vacuous(
     """Every vacuous-pass signal in ``run`` (and its linked recordings), suites first."""
     out: list[VacuousSignal] = []
     if not run.rows:
-        return [VacuousSignal(VacuousKind.NO_TESTS, "(run)", "the results contain no tests")]
+        return [VacuousSignal(VacuousKind.NO_TESTS, RUN_SUBJECT, "the results contain no tests")]
     # Per-row work in C loops (map, Counter, compress): a run can have 100k rows.
     names = run.suite_names
     columns = run.columns
@@ -146,7 +150,7 @@ def find_vacuous(
         out.append(
             VacuousSignal(
                 VacuousKind.ONLY_SKIPS,
-                "(run)",
+                RUN_SUBJECT,
                 ("the one test" if len(run.rows) == 1 else f"all {len(run.rows)} tests")
                 + " skipped: nothing ran",
             )
