@@ -254,6 +254,9 @@ def _run(args: argparse.Namespace) -> int:
             f"--transport {args.transport} sends a token, but --no-token sends none: use "
             "--transport none (or auto), or drop --no-token"
         ) from exc
+    if args.sub is not None and not args.sub.strip():
+        # (it was replaced by the default, probe-user, without a word)
+        raise UsageError("--sub is empty: give the user id to mint the token for")
     if not args.message.strip():
         # (the service answers an empty message with INVALID_MESSAGE: a contract verdict, exit 3,
         # on what is the caller's slip)
