@@ -107,6 +107,7 @@ def _mint_warnings(
     purpose (--ttl=-5m, --claim iss=netra-test) is a negative test; by accident (a --claim typo,
     --secret-env JWT_SECRET) it is the failure being triaged, so either way it is said."""
     from netra_diag.tokens import verify_token
+    from netra_diag.tokens.rules import outlives_max_age
 
     warnings: list[str] = []
     algorithms = (args.alg,) if args.alg != "none" else ("HS256",)
@@ -117,6 +118,8 @@ def _mint_warnings(
             f"the {prof.name} service would reject this token ({codes}): "
             f"{check.failures[0].message}"
         )
+    if check.ok and outlives_max_age(check.claims):
+        warnings.append(outlives_max_age(check.claims))
     named = args.secret_env
     if named and named not in prof.secret_envs:
         from netra_diag.tokens import find_secret

@@ -71,6 +71,10 @@ def token_notes(
                 "(test-helper drift)"
             )
     notes.extend(_refusals(header, claims, now))
+    if claims is not None:
+        from netra_diag.tokens.rules import outlives_max_age
+
+        notes.extend(filter(None, [outlives_max_age(claims, now)]))
     return notes
 
 

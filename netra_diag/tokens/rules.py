@@ -16,10 +16,12 @@ from netra_diag.tokens.profiles import REQUIRED_CLAIMS, Profile
 from netra_diag.tokens.timefmt import format_delta, format_instant, format_pair
 
 __all__ = [
+    "SERVICE_MAX_AGE_S",
     "check_identity",
     "check_required",
     "check_times",
     "check_type",
+    "outlives_max_age",
     "suggest_leeway",
 ]
 
@@ -112,7 +114,25 @@ def check_required(claims: Mapping[str, Any]) -> list[Failure]:
     return failures
 
 
-_SERVICE_MAX_AGE_S = 86400  # PROTOCOL.md §3: token age under 24 h from iat
+SERVICE_MAX_AGE_S = 86400  # PROTOCOL.md §3: token age under 24 h from iat
+
+
+def outlives_max_age(claims: Mapping[str, Any], now: float | None = None) -> str:
+    """A warning for a token whose exp lies beyond the service's 24 h age limit (a nightly
+    suite's "long-lived" token is refused a day in, whatever its exp); "" otherwise, and when
+    at ``now`` it is already that old (refused as too_old, which is said as such)."""
+    exp, iat = as_epoch(claims.get("exp")), as_epoch(claims.get("iat"))
+    if exp is None or iat is None or exp - iat <= SERVICE_MAX_AGE_S:
+        return ""
+    if now is not None and now - iat > SERVICE_MAX_AGE_S:
+        return ""
+    if claims.get("token_type", claims.get("type", "access")) != "access":
+        return ""  # a refresh token's days are its own: the age limit is the WebSocket's
+    return (
+        f"it lives {format_delta(exp - iat)}, but the service refuses a token issued more than "
+        f"{format_delta(SERVICE_MAX_AGE_S)} ago whatever its exp (PROTOCOL.md §3): from "
+        f"{format_instant(iat + SERVICE_MAX_AGE_S)} on it is rejected as too_old"
+    )
 
 
 def check_times(
@@ -158,8 +178,8 @@ def check_times(
     # A --max-age other than the service's 24 h is the caller's rule, not the service's.
     accepts = (
         "the service accepts"
-        if max_age_s == _SERVICE_MAX_AGE_S
-        else f"allowed here (the service allows {format_delta(_SERVICE_MAX_AGE_S)})"
+        if max_age_s == SERVICE_MAX_AGE_S
+        else f"allowed here (the service allows {format_delta(SERVICE_MAX_AGE_S)})"
     )
     if iat is not None and now - iat > max_age_s + leeway:
         failures.append(
