@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from netra_diag.cli.exit_codes import ExitCode
+from netra_diag.errors import ConnectFailed, RecordingError, ReportParseError, UsageError
 from netra_diag.report.safety import scrub_text
 from netra_diag.report.summary import Check, CheckKind, derive_headline, exit_code_for
 
@@ -28,12 +29,28 @@ __all__ = [
     "judge_report",
 ]
 
+
+def _names_under(*roots: type[BaseException]) -> frozenset[str]:
+    """The class names of ``roots`` and of every subclass of theirs defined so far: a cell's
+    error reaches the report as its class name only."""
+    names: set[str] = set()
+    pending = list(roots)
+    while pending:
+        cls = pending.pop()
+        names.add(cls.__name__)
+        pending.extend(cls.__subclasses__())
+    return frozenset(names)
+
+
 # A cell that raises one of these refused its input (a parameter, or a file one names): the
 # report exits 2 (usage) with the error's own message, not 8 as for a notebook that broke.
-INPUT_ERRORS = frozenset({"UsageError", "ConfigFileError", "ReportParseError", "RecordingError"})
+# (Subclasses included: NotResultsFile, a file given as results that is none, was exit 8.)
+INPUT_ERRORS = _names_under(UsageError, ReportParseError, RecordingError)
 # A cell that raises one of these could not reach the service (down, wrong port, DNS): the
 # report exits 9 (infrastructure), as --help says, not 8 as for a notebook that broke.
-UNREACHABLE_ERRORS = frozenset({"ConnectFailed"})
+# (live.ticket's TicketRequestFailed is a ConnectFailed defined where importing it here would
+# pull in the I/O layer.)
+UNREACHABLE_ERRORS = _names_under(ConnectFailed) | {"TicketRequestFailed"}
 # What the last cell raises when asked to (-p raise_on_failed_checks true, for a papermill run in
 # CI): the failed checks, read from the summary as on every run, decide the exit code, not 8.
 CHECKS_FAILED = "ChecksFailed"
