@@ -202,11 +202,20 @@ def _flaky_among(histories: dict[str, str], test_ids: Sequence[str]) -> list[str
     return [f"{tid} ({histories[tid]})" for tid in unique if tid in histories]
 
 
+def _cut(total: int, max_tests: int) -> list[str]:
+    """The line that says a list was cut at ``max_tests`` items (none if it was not): the
+    count alone, in a section's title, did not say how to see the rest."""
+    if total <= max_tests:
+        return []
+    return [f"… (+{total - max_tests} more: --max-tests N shows more)"]
+
+
 def _slower(d: RunDiff, max_tests: int) -> list[str]:
-    return [
+    lines = [
         f"slower: {r.test_id} {r.before:.2f} s -> {r.after:.2f} s ({_times(r.factor)})"
         for r in d.duration_regressions[:max_tests]
     ]
+    return lines + [f"slower: {more}" for more in _cut(len(d.duration_regressions), max_tests)]
 
 
 def _times(factor: float) -> str:
@@ -226,8 +235,7 @@ def _slower_than_history(flakiness: FlakinessReport, max_tests: int) -> list[str
         f"{plural(s.runs, 'earlier pass', 'earlier passes')}, slowest before {s.slowest:.2f} s)"
         for s in slower[:max_tests]
     ]
-    if len(slower) > max_tests:
-        items.append(f"… (+{len(slower) - max_tests} more)")
+    items += _cut(len(slower), max_tests)
     if any(s.few_runs for s in slower):
         items.append(
             f"few earlier runs (under {FEW_RUNS} passes of a test): a hint to look at, not a trend"
@@ -291,6 +299,7 @@ def _closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, l
             f"{ft.test_id}: {ft.history} (score {ft.score:.2f}, retries {ft.passed_on_retry})"
             for ft in flakiness.flaky[:max_tests]
         ]
+        items += _cut(len(flakiness.flaky), max_tests)
         if flakiness.no_longer_run:
             # (flaky before, removed or renamed since: nothing to fix in this run)
             gone = [
@@ -305,9 +314,7 @@ def _closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, l
             items.append(f"flaky before, no longer run: {_list(gone, max_tests)}")
         sections.append((f"Flakiness: {flakiness.summary()}", items))
     if report.warnings:
-        shown = list(report.warnings[:max_tests])
-        if len(report.warnings) > max_tests:
-            shown.append(f"… (+{len(report.warnings) - max_tests} more: --max-tests N shows more)")
+        shown = [*report.warnings[:max_tests], *_cut(len(report.warnings), max_tests)]
         sections.append(("Warnings", shown))
     return sections
 
