@@ -82,7 +82,7 @@ message = "Why did last night's golden-path suite fail?"  # the chat message to 
 run_timeout = 20.0  # seconds before the run counts as timed out
 faults = ""  # faults the embedded service injects, e.g. "drop_event@0.5,stall@0.2"
 time_scale = 1.0  # pace of the embedded service: 1.0 realistic, 0.2 five times faster
-raise_on_failed_checks = False  # True: a failed required check raises in the last cell (exit 1)
+raise_on_failed_checks = False  # True: a failed required check fails a papermill run (exit 1)
 summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
 """
     ),
@@ -246,7 +246,7 @@ allow_production = False  # production tokens are accepted by the live service: 
 ttl = ""  # lifetime such as "15m"; empty: the profile's default
 extra_claims = '{"permissions": ["read", "write"]}'  # JSON object of extra claims
 secret_env = "JWT_SECRET_KEY"  # NAME of the environment variable holding the signing secret
-raise_on_failed_checks = False  # True: a failed required check raises in the last cell (exit 1)
+raise_on_failed_checks = False  # True: a failed required check fails a papermill run (exit 1)
 summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
 """
     ),
@@ -410,7 +410,7 @@ results = ""  # result files or shard folders, comma-separated; empty: the bundl
 baseline = ""  # the baseline's files, comma-separated; empty: none (new failures not judged)
 recordings = ""  # folder of cassettes recorded with --netra-record, linked to failing tests
 history = ""  # folder of earlier runs, one results file or shard folder each (flakiness)
-raise_on_failed_checks = False  # True: a failed required check raises in the last cell (exit 1)
+raise_on_failed_checks = False  # True: a failed required check fails a papermill run (exit 1)
 summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
 """
     ),
@@ -518,7 +518,7 @@ runs = 2  # runs per user when recording now
 time_scale = 0.25  # pace of the embedded service when recording now; 1.0 is realistic
 sla = "service"  # a bundled SLA (service, remediation) or the path of a TOML file
 phases = "first_event,tool_duration,run_total"  # phases to plot, comma-separated
-raise_on_failed_checks = False  # True: a failed required check raises in the last cell (exit 1)
+raise_on_failed_checks = False  # True: a failed required check fails a papermill run (exit 1)
 summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
 """
     ),
@@ -646,7 +646,7 @@ time_scale = 0.25  # pace of the embedded service when collecting now; 1.0 is re
 sla = "service"  # a bundled SLA (service, remediation) or the path of a TOML file
 results = ""  # suite files, comma-separated; empty: bundled (demo recordings only); "none": skip
 baseline = ""  # the baseline's results, comma-separated (with `results`)
-raise_on_failed_checks = False  # True: a failed required check raises in the last cell (exit 1)
+raise_on_failed_checks = False  # True: a failed required check fails a papermill run (exit 1)
 summary_path = ""  # set by `netra-diag report`: where the JSON summary goes
 """
     ),
