@@ -31,10 +31,30 @@ def parse_statistic(text: str) -> tuple[str, float | None]:
         pct = float(match.group(1))
         if 0 < pct < 100:
             return f"p{pct:.10g}", round(pct / 100.0, 12)
+    meant = _meant(name)
+    hint = f" (did you mean {meant!r}?)" if meant else ""
     raise ValueError(
-        f"unknown statistic {text!r}: use pNN (p50, p95, p99.9), median, mean, min, max, "
+        f"unknown statistic {text!r}{hint}: use pNN (p50, p95, p99.9), median, mean, min, max, "
         "count, rate or success_rate"
     )
+
+
+# What other tools call these: Grafana's avg, k6's p(95), "95th percentile", p100 for the max.
+_ALIASES = {"avg": "mean", "average": "mean", "maximum": "max", "minimum": "min", "p100": "max"}
+_ALIASES |= {"p0": "min", "success": "success_rate", "throughput": "rate"}
+_ALIASES |= {"successrate": "success_rate", "success-rate": "success_rate"}
+_SPELLED_PERCENTILE = re.compile(r"^(?:p\(?|pct|percentile\s*)?(\d{1,2}(?:\.\d+)?)(?:th|%|\))?$")
+
+
+def _meant(name: str) -> str:
+    """The statistic a common other spelling stands for ("" when none is close)."""
+    squeezed = name.replace(" ", "").replace("_", "") if name != "success_rate" else name
+    if name in _ALIASES or squeezed in _ALIASES:
+        return _ALIASES.get(name) or _ALIASES[squeezed]
+    match = _SPELLED_PERCENTILE.match(squeezed)
+    if match and 0 < float(match.group(1)) < 100:
+        return f"p{float(match.group(1)):.10g}"
+    return ""
 
 
 def check_dimension(statistic: str, quantity: Quantity, fail: Any) -> None:
