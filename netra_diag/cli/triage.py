@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         nargs="*",
         metavar="RESULTS",
         help="JUnit XML, pytest-json-report or jest --json files, or directories of them (shards "
-        "of one run)",
+        "of one run); a quoted pattern ('reports/junit-*.xml') reads the files it matches",
     )
     parser.add_argument(
         "--baseline",
@@ -188,6 +188,34 @@ def _progress_bar(show: bool) -> Iterator[_Bar | None]:
             bar.close()
 
 
+class _NoMatch(Exception):
+    """A results pattern that no file matches."""
+
+
+def _globbed(paths: list[str]) -> list[str]:
+    """``paths`` with each pattern that names no file itself (``'reports/*.xml'`` quoted in a
+    CI step, or given where no shell expands it) replaced by the files it matches, in name
+    order (numbers as numbers). A pattern matching nothing is an error saying so: the shell
+    passes an unmatched ``reports/*.xml`` on as it is, and "cannot open" hid why."""
+    import glob
+    import os
+
+    from netra_diag.suites.run_order import sorted_by_name
+
+    out: list[str] = []
+    for path in paths:
+        if os.path.exists(path) or not glob.has_magic(path):
+            out.append(path)
+            continue
+        found = sorted_by_name(Path(p) for p in glob.glob(path))
+        if not found:
+            raise _NoMatch(
+                f"{path}: no file matches this pattern (did the run write its results there?)"
+            )
+        out += [str(p) for p in found]
+    return out
+
+
 # How the bundled example's results file is named in the output of --demo: the same on every
 # machine (its installed path, under site-packages, said nothing a reader needs).
 BUNDLED_DEMO_SOURCE = "current.xml (bundled demo data)"
@@ -214,8 +242,12 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return int(ExitCode.USAGE)
-    results = list(args.results)
-    baseline = args.baseline
+    try:
+        results = _globbed(args.results)
+        baseline = None if args.baseline is None else _globbed(args.baseline)
+    except _NoMatch as exc:
+        print(f"netra-diag triage: error: {exc}", file=sys.stderr)
+        return int(ExitCode.USAGE)
     bundled = False
     if args.demo:
         data = files("netra_diag") / "data" / "suites"
