@@ -191,7 +191,17 @@ class SlaReport:
 
     def text(self) -> str:
         lines = [self.headline]
-        table = [["status", "check", "rule", "observed", f"{self.confidence:.0%} CI", "n", "note"]]
+        table = [
+            [
+                "status",
+                "check",
+                "rule",
+                "observed",
+                f"{self.confidence * 100:.10g}% CI",
+                "n",
+                "note",
+            ]
+        ]
         for r in self.results:
             flag = str(r.status).upper() + ("" if r.check.required else " (opt)")
             ci = r.ci_text()

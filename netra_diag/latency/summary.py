@@ -199,7 +199,7 @@ class LatencySummary:
         widths = [max(len(row[i]) for row in table) for i in range(len(head))]
         for row in table:
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-        ci = f"{self.confidence:.0%} intervals in --json (to_frame() in Python); "
+        ci = f"{self.confidence * 100:.10g}% intervals in --json (to_frame() in Python); "
         lines.append(ci + "~ = too few samples to mean much")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
