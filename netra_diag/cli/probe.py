@@ -43,7 +43,9 @@ Without URL, the embedded reference service runs in this process (loopback, port
 --auth/--faults/--time-scale, and the token is minted with the local development secret.
 --auth/--faults/--time-scale with a URL are a usage error (that service has its own).
 With URL, the token comes from --token-env NAME, or is minted for --sub with the secret of
---profile (JWT_SECRET_KEY, or --secret-env NAME). Tokens are never printed: fingerprints only.
+--profile (JWT_SECRET_KEY, or --secret-env NAME). A --token-env value copied with what was
+around the token (Bearer, quotes, TOKEN=) is read as 'token inspect' reads it, with a note on
+stderr. Tokens are never printed: fingerprints only.
 
 exit codes: 0 ok, 2 usage error, 3 contract or auth problem (auth bypass, 1008 or any close
 right after AUTH_FAILED, HTTP 401/403, no supported subprotocol 1003 or 1002, agent error,
@@ -129,10 +131,7 @@ def _token_source(args: argparse.Namespace, embedded: bool) -> tuple[Any, str | 
     if args.no_token:
         return None, None
     if args.token_env:
-        value = os.environ.get(args.token_env)
-        if not value:
-            raise UsageError(f"environment variable {args.token_env} is not set (or empty)")
-        return value.strip(), None
+        return _token_from_env(args.token_env), None
     sub = args.sub or "probe-user"
     prof = get_profile(args.profile)
     if embedded:
@@ -150,6 +149,27 @@ def _token_source(args: argparse.Namespace, embedded: bool) -> tuple[Any, str | 
             )
         secret = found.value
     return lambda: mint_token(sub, key=secret, now=time.time(), profile=prof), secret
+
+
+def _token_from_env(name: str) -> str:
+    """The token in environment variable ``name``, out of what was copied around it (``Bearer
+    <jwt>``, quotes, ``TOKEN=<jwt>``), as ``token inspect`` reads a paste, with a note on stderr
+    saying what was left out: sent whole, ``Bearer <jwt>`` went out as ``Bearer Bearer <jwt>``
+    and the probe reported only the service's 1008. The token itself is never shown."""
+    from netra_diag.tokens.paste import unwrap_paste
+
+    value = os.environ.get(name)
+    if not value or not value.strip():
+        raise UsageError(f"environment variable {name} is not set (or empty)")
+    pasted = unwrap_paste(value)
+    if not pasted.token:
+        raise UsageError(f"environment variable {name} holds no token: {pasted.stripped}")
+    if pasted.stripped:
+        print(
+            f"note: --token-env {name}: the token was taken out of {pasted.stripped}",
+            file=sys.stderr,
+        )
+    return pasted.token
 
 
 async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO) -> int:
