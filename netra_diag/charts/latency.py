@@ -46,6 +46,7 @@ from netra_diag.latency.plotdata import (
     step_outline,
     to_histogram,
 )
+from netra_diag.wording import plural
 
 __all__ = [
     "auto_bins",
@@ -331,6 +332,9 @@ def _add_limits(fig: go.Figure, limits: Sequence[Limit], log_y: bool = False) ->
 # -- box by label --------------------------------------------------------------------------------
 
 
+_FEW = 5  # below this many samples a box shows its points as well
+
+
 def box_figure(
     data: pd.DataFrame,
     *,
@@ -374,6 +378,19 @@ def box_figure(
             name=phase or "latency",
         )
     )
+    # A box of two or three samples draws quartiles that were interpolated, not seen: the
+    # samples themselves are shown over it, and said to be few.
+    few = [
+        (label, s)
+        for label, s in ((lb, series[n]) for lb, n in zip(cols[0], names, strict=True))
+        if isinstance(s, np.ndarray) and s.size < _FEW
+    ]
+    dots = {"color": "black", "size": 8, "symbol": "circle-open"}
+    for label, values in few:
+        fig.add_trace(go.Scatter(x=[label] * len(values), y=values, mode="markers", marker=dots))
+        fig.data[-1].update(name=label, hovertemplate="%{y:.4g} ms<extra>one sample</extra>")
+    if few:
+        _note(fig, f"{plural(len(few), 'group')} of fewer than {_FEW} samples: points shown")
     return base_layout(
         fig,
         title,
