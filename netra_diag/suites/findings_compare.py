@@ -49,7 +49,7 @@ def _baseline_findings(report: TriageReport) -> list[Finding]:
             Finding(60, f"{plural(len(d.cause_changed), 'test')} still failing for a new cause")
         )
     if d.fixed:
-        found.append(Finding(90, f"{len(d.fixed)} fixed since baseline"))
+        found.append(_fixed(d.fixed, report))
     if d.newly_skipped and report.baseline is not None:
         base_rows = report.baseline.row_by_id
         skipping = sum(
@@ -107,6 +107,18 @@ def _baseline_findings(report: TriageReport) -> list[Finding]:
             )
         )
     return found
+
+
+def _fixed(fixed: Sequence[str], report: TriageReport) -> Finding:
+    """``2 fixed since baseline``; those whose history goes back and forth are said (a test
+    that flips from run to run passing now is no evidence of a fix)."""
+    flaky = report.flakiness.unsettled() if report.flakiness else {}
+    flipping = [tid for tid in fixed if tid in flaky]
+    phrase = f"{len(fixed)} fixed since baseline"
+    if flipping:
+        which = "flaky" if len(flipping) == len(fixed) else f"{len(flipping)} flaky"
+        phrase += f" ({which} in the history: may fail again)"
+    return Finding(90, phrase, ", ".join(flipping[:3]))
 
 
 def _slower_than_history(slower: Sequence[HistorySlowdown]) -> Finding:

@@ -81,6 +81,16 @@ class FlakinessReport:
     # (``renames.renamed_since``: defined at the same file and line).
     renamed: Mapping[str, str] = field(default_factory=dict)
 
+    def unsettled(self) -> dict[str, str]:
+        """The letters of the flaky tests whose history goes back and forth (three flips or
+        more: "PFPF") or that passed on a retry, by test id: passing now proves no fix. (Two
+        flips may be one break and its fix, "PPFFP".)"""
+        return {
+            f.test_id: f.history
+            for f in self.flaky
+            if f.transitions > _FLAKY_FLIPS or f.passed_on_retry
+        }
+
     def summary(self) -> str:
         if not self.flaky:
             base = f"no flaky tests over {plural(self.runs, 'run')}"

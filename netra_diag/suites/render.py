@@ -158,7 +158,7 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
     d = report.diff
     if d is not None:
         lines += ["", "Since baseline"]
-        for label, items in _diff_sections(d):
+        for label, items in _diff_sections(d, _unsettled(report)):
             lines.append(f"  {label} ({len(items)}): {_list(list(items), max_tests)}")
         lines += [f"  {slower}" for slower in _slower(d, max_tests)]
         if not d.changed and not d.duration_regressions and not d.failing_added:
@@ -168,14 +168,17 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
     return _scrubbed("\n".join(lines)) + "\n"
 
 
-def _diff_sections(d: RunDiff) -> list[tuple[str, tuple[str, ...]]]:
-    """The baseline diff's non-empty lists, labelled, in the order a reader wants them."""
+def _diff_sections(d: RunDiff, histories: dict[str, str]) -> list[tuple[str, tuple[str, ...]]]:
+    """The baseline diff's non-empty lists, labelled, in the order a reader wants them;
+    ``histories``: the letters of the tests whose history goes back and forth (``_unsettled``)."""
     sections = (
         ("new failures", d.new_failures),
         ("failing, not in baseline", d.failing_added),
         ("still failing", d.still_failing),
         ("  of which for a new cause", d.cause_changed),
         ("fixed", d.fixed),
+        # (a test that flips from run to run passing now is no evidence of a fix)
+        ("  of which flaky in the history", tuple(_flaky_among(histories, d.fixed))),
         ("newly flaky", d.newly_flaky),
         ("now skipped", d.newly_skipped),
         ("removed", d.removed),
@@ -194,6 +197,10 @@ def flaky_histories(report: TriageReport) -> dict[str, str]:
     if report.flakiness is None:
         return {}
     return {ft.test_id: ft.history for ft in report.flakiness.flaky}
+
+
+def _unsettled(report: TriageReport) -> dict[str, str]:
+    return report.flakiness.unsettled() if report.flakiness is not None else {}
 
 
 def _flaky_among(histories: dict[str, str], test_ids: Sequence[str]) -> list[str]:
@@ -385,7 +392,7 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
     d = report.diff
     if d is not None:
         lines += ["", "Since baseline:"]
-        for label, items in _diff_sections(d):
+        for label, items in _diff_sections(d, _unsettled(report)):
             nested = label.startswith(" ")  # ("of which …": a sub-item of the one before)
             bullet = "  - " if nested else "- "
             shown = markdown_literal(_list(list(items), max_tests))
