@@ -235,7 +235,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from netra_diag.cli.output import emit
-    from netra_diag.cli.sla_gaps import gap_warnings, require_readable
+    from netra_diag.cli.sla_gaps import distinct_cassettes, gap_warnings, require_readable
     from netra_diag.errors import ConfigFileError, RecordingError, UsageError
     from netra_diag.latency import (
         SlaGate,
@@ -258,14 +258,16 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         spec = load_sla(args.sla_file)
         context = _parse_context(args.context)
-        paths = find_cassettes(args.cassettes)
+        paths = distinct_cassettes(find_cassettes(args.cassettes), warnings)
         current = load_frames(paths, on_warning=warnings.append)
         require_readable(paths, current.frames, " ".join(args.cassettes))
         warnings += gap_warnings(paths, current.frames)
         metrics = phase_metrics(current.frames)
         baseline = None
         if args.baseline:
-            baseline_paths = find_cassettes(args.baseline)
+            baseline_paths = distinct_cassettes(
+                find_cassettes(args.baseline), warnings, "baseline: "
+            )
             frames = load_frames(
                 baseline_paths, on_warning=lambda w: warnings.append(f"baseline {w}")
             )

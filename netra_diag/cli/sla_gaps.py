@@ -68,3 +68,25 @@ def require_readable(paths: Sequence[Any], frames: Any, given: str) -> None:
             return  # one readable (if empty) recording: judged, and said "no data"
     shown = "; ".join(reasons[:3]) + ("; …" if len(reasons) > 3 else "")
     raise RecordingError(given, f"none of the {len(paths)} cassettes can be read ({shown})")
+
+
+def distinct_cassettes(paths: Sequence[Any], warnings: list[str], what: str = "") -> list[Any]:
+    """``paths`` with each file once: ``runs/ runs/*.jsonl`` names every cassette twice, and read
+    twice their runs paired with the copy's marks and counted half of them as never finished."""
+    from pathlib import Path
+
+    seen: dict[Path, Any] = {}
+    twice: list[str] = []
+    for path in paths:
+        key = Path(path).resolve()
+        if key in seen:
+            twice.append(str(path))
+        else:
+            seen[key] = path
+    if twice:
+        names = ", ".join(twice[:3]) + (", …" if len(twice) > 3 else "")
+        warnings.append(
+            f"{what}{len(twice)} cassette{'s' if len(twice) > 1 else ''} given more than once "
+            f"(a folder and its files?), read once: {names}"
+        )
+    return list(seen.values())

@@ -1,0 +1,36 @@
+"""Cassettes named twice (``runs/ runs/*.jsonl``) are read once, with a warning: read twice,
+their runs counted half their attempts as never finished and the checks passed "only on the
+attempts that finished"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from netra_diag.cli import main
+
+SLA = '[[check]]\nid = "run"\nphase = "run_total"\nstatistic = "max"\ncomparison = "<="\n'
+SLA += 'threshold = "60 s"\n'
+
+
+def test_a_folder_and_its_files_are_read_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = tmp_path / "runs"
+    argv = ["fanout", "--users", "3", "--runs", "1", "--time-scale", "0.1", "--no-progress"]
+    assert main([*argv, "--record", str(runs)]) == 0
+    sla = tmp_path / "sla.toml"
+    sla.write_text(SLA, encoding="utf-8")
+    files = sorted(str(p) for p in runs.glob("*.jsonl"))
+    capsys.readouterr()
+    assert main(["sla", "check", str(sla), str(runs), *files, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    check = doc["checks"][0]
+    assert check["n"] == 3 and check["left_out"] == 0, check
+    assert "never finished" not in check["note"]
+    assert any(
+        w.startswith("3 cassettes given more than once (a folder and its files?), read once: ")
+        for w in doc["warnings"]
+    ), doc["warnings"]
