@@ -1,6 +1,8 @@
-"""``sla check``'s warnings for recordings that stop short (``latency.recording_gaps``): each one
-named with the line where it stops, up to a few; beyond them one line counts the rest, so that a
-cancelled fan-out of 150 users gives four lines, not 150."""
+"""``sla check``'s checks of the cassettes it is given: each file read once (a folder and its
+files named together), none of several unreadable, and warnings for recordings that stop short
+(``latency.recording_gaps``): each one named with the line where it stops, up to a few; beyond
+them one line counts the rest, so that a cancelled fan-out of 150 users gives four lines, not
+150."""
 
 from __future__ import annotations
 
