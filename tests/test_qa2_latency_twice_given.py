@@ -34,3 +34,22 @@ def test_a_folder_and_its_files_are_read_once(
         w.startswith("3 cassettes given more than once (a folder and its files?), read once: ")
         for w in doc["warnings"]
     ), doc["warnings"]
+
+
+def test_a_copied_folder_is_not_counted_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    runs = tmp_path / "runs"
+    argv = ["fanout", "--users", "3", "--runs", "1", "--time-scale", "0.1", "--no-progress"]
+    assert main([*argv, "--record", str(runs)]) == 0
+    shutil.copytree(runs, tmp_path / "copy")
+    sla = tmp_path / "sla.toml"
+    sla.write_text(SLA, encoding="utf-8")
+    capsys.readouterr()
+    main(["sla", "check", str(sla), str(runs), str(tmp_path / "copy"), "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["checks"][0]["n"] == 3
+    copies = [w for w in doc["warnings"] if "is a byte-for-byte copy of" in w]
+    assert len(copies) == 3 and all(w.endswith(": read once") for w in copies)

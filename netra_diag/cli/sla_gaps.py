@@ -91,4 +91,33 @@ def distinct_cassettes(paths: Sequence[Any], warnings: list[str], what: str = ""
             f"{what}{len(twice)} cassette{'s' if len(twice) > 1 else ''} given more than once "
             f"(a folder and its files?), read once: {names}"
         )
-    return list(seen.values())
+    return _without_copies(list(seen.values()), warnings, what)
+
+
+def _without_copies(paths: list[Any], warnings: list[str], what: str) -> list[Any]:
+    """``paths`` less byte-for-byte copies of an earlier one (a folder copied beside itself):
+    counted twice, their samples made a check look twice as well supported as it is."""
+    import hashlib
+    import os
+
+    by_size: dict[int, list[Any]] = {}
+    for path in paths:
+        try:
+            by_size.setdefault(os.path.getsize(path), []).append(path)
+        except OSError:
+            continue  # reported when it is read
+    copies: dict[str, str] = {}
+    for group in (g for size, g in by_size.items() if len(g) > 1 and size):
+        first: dict[str, Any] = {}
+        for path in group:
+            with open(path, "rb") as fh:
+                digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            if digest in first:
+                copies[str(path)] = str(first[digest])
+            else:
+                first[digest] = path
+    for copy, original in list(copies.items())[:3]:
+        warnings.append(f"{what}{copy} is a byte-for-byte copy of {original}: read once")
+    if len(copies) > 3:
+        warnings.append(f"{what}{len(copies) - 3} more cassettes are copies of others: read once")
+    return [p for p in paths if str(p) not in copies]
