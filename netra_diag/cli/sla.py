@@ -18,7 +18,8 @@ __all__ = ["register", "run_check", "run_show"]
 _EPILOG = """\
 SLA_FILE is a TOML file of [[check]] entries, or a built-in name: 'service' (PROTOCOL.md §8, the
 service's own numbers) or 'remediation' (PROTOCOL.md §10, the remediation report's table).
-CASSETTES are recordings (.jsonl) or directories searched for them. Checks the recordings cannot
+CASSETTES are recordings (.jsonl) or directories searched for them; one named twice, or a
+byte-for-byte copy of another, is read once (warned). Checks the recordings cannot
 measure are reported as "no data", never as a pass; give such values with --context. Recordings
 of different service generations (only the newest sends a handshake) checked together, or as
 baseline and current, are warned of on stderr (and in the JSON's "warnings").
