@@ -4,7 +4,7 @@ gone or skipping now, slowdowns) and with the history of earlier runs (slowdowns
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from netra_diag.suites.finding import Finding
@@ -31,8 +31,16 @@ def _baseline_findings(report: TriageReport) -> list[Finding]:
     if d is None:
         return []
     found: list[Finding] = []
+    unsettled = report.flakiness.unsettled() if report.flakiness else {}
     if d.new_failures:
-        found.append(Finding(12, f"{plural(len(d.new_failures), 'new failure')} since baseline"))
+        phrase = f"{plural(len(d.new_failures), 'new failure')} since baseline"
+        flipping = [tid for tid in d.new_failures if tid in unsettled]
+        if flipping:
+            # (a test that flips from run to run failing now is no evidence of a regression;
+            # the exit code still counts it: a history is no excuse to pass a gate)
+            which = "flaky" if len(flipping) == len(d.new_failures) else f"{len(flipping)} flaky"
+            phrase += f" ({which} in the history)"
+        found.append(Finding(12, phrase, ", ".join(flipping[:3])))
     if d.failing_added:
         added = set(d.failing_added)
         # (a reading, not a fact: the exit code still counts them as new)
@@ -49,7 +57,7 @@ def _baseline_findings(report: TriageReport) -> list[Finding]:
             Finding(60, f"{plural(len(d.cause_changed), 'test')} still failing for a new cause")
         )
     if d.fixed:
-        found.append(_fixed(d.fixed, report))
+        found.append(_fixed(d.fixed, unsettled))
     if d.newly_skipped and report.baseline is not None:
         base_rows = report.baseline.row_by_id
         skipping = sum(
@@ -109,11 +117,10 @@ def _baseline_findings(report: TriageReport) -> list[Finding]:
     return found
 
 
-def _fixed(fixed: Sequence[str], report: TriageReport) -> Finding:
-    """``2 fixed since baseline``; those whose history goes back and forth are said (a test
-    that flips from run to run passing now is no evidence of a fix)."""
-    flaky = report.flakiness.unsettled() if report.flakiness else {}
-    flipping = [tid for tid in fixed if tid in flaky]
+def _fixed(fixed: Sequence[str], unsettled: Mapping[str, str]) -> Finding:
+    """``2 fixed since baseline``; those whose history goes back and forth (``unsettled``) are
+    said (a test that flips from run to run passing now is no evidence of a fix)."""
+    flipping = [tid for tid in fixed if tid in unsettled]
     phrase = f"{len(fixed)} fixed since baseline"
     if flipping:
         which = "flaky" if len(flipping) == len(fixed) else f"{len(flipping)} flaky"

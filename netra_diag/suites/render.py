@@ -173,6 +173,7 @@ def _diff_sections(d: RunDiff, histories: dict[str, str]) -> list[tuple[str, tup
     ``histories``: the letters of the tests whose history goes back and forth (``_unsettled``)."""
     sections = (
         ("new failures", d.new_failures),
+        ("  of which flaky in the history", tuple(_flaky_among(histories, d.new_failures))),
         ("failing, not in baseline", d.failing_added),
         ("still failing", d.still_failing),
         ("  of which for a new cause", d.cause_changed),

@@ -55,3 +55,16 @@ def test_without_a_history_a_fix_is_a_fix(tmp_path: Path) -> None:
     runs = run_history(tmp_path, _SOURCE, [4, 5])
     fixed = next(f for f in triage(runs[1], baseline=runs[0]).findings if "fixed" in f.phrase)
     assert fixed.phrase == "2 fixed since baseline"
+
+
+def test_a_new_failure_of_a_test_that_flips_every_run_is_qualified(tmp_path: Path) -> None:
+    # run 4 triaged against run 3: test_flip fails again (PFPF), test_fix still fails (PPFF)
+    runs = run_history(tmp_path, _SOURCE, range(1, 5))
+    report = triage(runs[-1], baseline=runs[-2], history=runs[0].parent)
+    assert report.diff is not None and report.diff.new_failures == ("case_hist::test_flip",)
+    new = next(f for f in report.findings if "new failure" in f.phrase)
+    assert new.phrase == "1 new failure since baseline (flaky in the history)"
+    assert "    of which flaky in the history (1): case_hist::test_flip (PFPF)" in report.to_text()
+    # (the exit code still counts it: a history is no excuse to pass a gate)
+    argv = ["triage", str(runs[-1]), "--baseline", str(runs[-2]), "--history", str(runs[0].parent)]
+    assert main(argv) == ExitCode.NEW_FAILURES
