@@ -216,6 +216,25 @@ def _globbed(paths: list[str]) -> list[str]:
     return out
 
 
+def _newest_of_history(directory: str) -> str:
+    """A hint for "triage --history DIR" without RESULTS: the history is the earlier runs,
+    the run to triage is named apart (the newest, say, which may stay in DIR: it is counted
+    once)."""
+    from netra_diag.errors import ReportParseError
+    from netra_diag.suites.history import history_entries
+
+    try:
+        entries = history_entries(directory)
+    except (ReportParseError, OSError):
+        return ""  # (no such folder: reading it would say so)
+    if not entries:
+        return ""
+    return (
+        f": --history is the earlier runs; name the run to triage too, the newest, say: "
+        f"netra-diag triage {entries[-1]} --history {directory}"
+    )
+
+
 # How the bundled example's results file is named in the output of --demo: the same on every
 # machine (its installed path, under site-packages, said nothing a reader needs).
 BUNDLED_DEMO_SOURCE = "current.xml (bundled demo data)"
@@ -262,6 +281,8 @@ def _run(args: argparse.Namespace) -> int:
                 f": --baseline took every file after it ({' '.join(baseline)}); give RESULTS "
                 "before --baseline, or end the baseline's files with --"
             )
+        elif args.history:
+            hint = _newest_of_history(args.history)
         print(f"netra-diag triage: error: give RESULTS files or --demo{hint}", file=sys.stderr)
         return int(ExitCode.USAGE)
     show = sys.stderr.isatty() if args.progress is None else args.progress

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from qa_history_runs import STEADY_FLIP_OUTAGE, run_history
 
 from netra_diag.cli import main
 from netra_diag.cli.exit_codes import ExitCode
@@ -20,3 +23,16 @@ def test_json_and_another_format_are_refused(fmt: str, capsys: pytest.CaptureFix
 def test_json_with_the_default_format_is_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["triage", "--demo", "--json", "--format", "text"]) == ExitCode.NEW_FAILURES
     assert capsys.readouterr().out.startswith("{")
+
+
+def test_history_without_results_names_the_newest_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = run_history(tmp_path, STEADY_FLIP_OUTAGE, [9, 10])  # (run-10 sorts after run-9)
+    folder = str(runs[0].parent)
+    assert main(["triage", "--history", folder]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("netra-diag triage: error: give RESULTS files or --demo: --history")
+    assert f"netra-diag triage {runs[1]} --history {folder}" in err
+    # (the command it suggests works)
+    assert main(["triage", str(runs[1]), "--history", folder]) == ExitCode.OK
