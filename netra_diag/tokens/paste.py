@@ -96,7 +96,8 @@ def _from_list(entries: list[str], notes: list[str]) -> Unwrapped | None:
     if choice.token:
         decoded = ", base64url-decoded" if choice.decoded_from_base64 else ""
         notes.append(f"a subprotocol list (the token is its entry '{choice.prefix}.…'{decoded})")
-        return Unwrapped(choice.token, ", ".join(notes))
+        carried = _unsendable_entry(choice.entry or "")
+        return Unwrapped(choice.token, ", ".join(notes), carried)
     for entry in entries:
         inner: list[str] = []
         token = _strip_one(entry, inner)
@@ -172,6 +173,7 @@ def unwrap_paste(text: str) -> Unwrapped:
         if value is not None:
             notes.append(f"a query string (the token is its parameter {name!r})")
             token = value.strip()
+    carried = _unsendable_entry(token)
     token = _strip_one(token, notes)
     if "\n" in token:
         joined = "".join(token.split())
@@ -184,7 +186,24 @@ def unwrap_paste(text: str) -> Unwrapped:
         alone = _one_jwt_within(text)
         if alone:
             return Unwrapped(alone, "the text around the one JWT in it (a shell, .env or log line)")
-    return Unwrapped(token, ", ".join(notes) if notes else None)
+    return Unwrapped(token, ", ".join(notes) if notes else None, carried)
+
+
+def _unsendable_entry(entry: str) -> str | None:
+    """Why a subprotocol entry cannot be sent at all: base64 with '=' padding, or standard
+    base64's '+' and '/', are separators, not token characters (RFC 6455 §4.1, RFC 7230 §3.2.6):
+    the websockets client raises "invalid subprotocol" and a browser a SyntaxError, before any
+    byte reaches the service; ``None`` when it can be sent."""
+    prefix = next((p for p in _SUBPROTOCOL_PREFIXES if entry.startswith(p)), None)
+    bad = sorted(set(entry[len(prefix) :]) & set("=+/")) if prefix else []
+    if not bad:
+        return None
+    what = "'=' padding" if bad == ["="] else "standard base64 (" + " ".join(bad) + ")"
+    return (
+        f"the entry '{prefix}…' carries {what}, which a subprotocol cannot hold: the websockets "
+        "client refuses it ('invalid subprotocol') and a browser throws a SyntaxError, so the "
+        "connection is never attempted; send base64url without padding (PROTOCOL.md §2)"
+    )
 
 
 def _one_jwt_within(text: str) -> str | None:
