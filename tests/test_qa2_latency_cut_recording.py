@@ -133,3 +133,17 @@ def test_an_unreadable_baseline_is_an_error(
     argv = ["sla", "check", str(recorded / "sla.toml"), str(recorded / "whole.jsonl")]
     assert main([*argv, "--baseline", str(empty)]) == 2
     assert f"baseline {empty}: none of the 2 cassettes can be read" in capsys.readouterr().err
+
+
+def test_the_summary_of_a_phase_with_no_value_shows_dashes(
+    recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = (recorded / "whole.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    cut = recorded / "cut_for_summary.jsonl"
+    cut.write_text(
+        "".join(lines[: next(i for i, ln in enumerate(lines) if '"run_start"' in ln) + 1])
+    )
+    capsys.readouterr()
+    main(["sla", "check", str(recorded / "sla.toml"), str(cut), "--summary"])
+    row = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("run_total "))
+    assert row.split()[2:] == ["0", "1"] + ["-"] * 7, row

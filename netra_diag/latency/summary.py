@@ -192,7 +192,8 @@ class LatencySummary:
             if failures:
                 cells.append(str(g.failed) if g.failed else "")
             for est in (g.mean, *g.quantiles):
-                mark = "" if est.reliable else "~"
+                # (no value at all is "-", not "~-": there is nothing to be unsure of)
+                mark = "" if est.reliable or not math.isfinite(est.value) else "~"
                 cells.append(f"{mark}{fmt_ms(est.value)}")
             cells.append(fmt_ms(g.max))
             table.append(cells)
