@@ -216,6 +216,8 @@ def run(args: argparse.Namespace) -> int:
             # (a writer killed, a CI job cancelled: "run never completed" alone reads as the
             # service's fault)
             print("  note: the recording stops mid-session (no close recorded)", file=say)
+        for line in _interrupted_lines(stream.marks):
+            print(line, file=say)
         for warning in stream.warnings:
             print(f"  note: {warning}", file=say)
     if not timelines:
@@ -271,6 +273,26 @@ def _make_folder(path: str) -> None:
     # "Not a directory" rather than mkdir's "File exists")
     with contextlib.suppress(OSError):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _interrupted_lines(marks: Sequence[Any]) -> list[str]:
+    """A note for each run the client itself stopped in flight (``run_interrupted``: probe or
+    fanout stopped by Ctrl-C or SIGTERM, a CI job's timeout): its "never completed" above is
+    the interrupt's doing, which the verdict alone made read as the service's."""
+    lines = []
+    for mark in marks:
+        if mark.name != "run_interrupted":
+            continue
+        data = mark.data or {}
+        ids = [str(data[k]) for k in ("thread_id", "run_id") if data.get(k)]
+        run = f"run {'/'.join(ids)}" if ids else "a run"
+        n = data.get("n_events")
+        after = f" after {plural(n, 'frame')}" if isinstance(n, int) else ""
+        lines.append(
+            f"  note: the client stopped {run} in flight{after} (Ctrl-C, SIGTERM or a "
+            "cancelled task): it was cut by the client, not left unfinished by the service"
+        )
+    return lines
 
 
 def _cut_mid_session(marks: Sequence[Any]) -> bool:

@@ -265,6 +265,15 @@ async def execute_run(
     except SessionClosed as exc:
         outcome = RunOutcome.CLOSED
         error = str(exc)
+    except asyncio.CancelledError:
+        # The caller stopped the run (Ctrl-C, SIGTERM, a task cancelled): said in the cassette,
+        # so that a reader of it (trace) does not take the run it cut for one the service
+        # left unfinished.
+        conn.mark(
+            "run_interrupted",
+            {"run_id": binding.run_id, "thread_id": binding.thread_id, "n_events": len(events)},
+        )
+        raise
     close = conn.close_info if outcome is RunOutcome.CLOSED else None
     # Events that came before the run's ids were known are judged again by the final binding.
     if outcome is not RunOutcome.COMPLETED and outcome is not RunOutcome.AGENT_ERROR:
