@@ -100,6 +100,10 @@ class FlakinessReport:
             base += f"; {plural(len(self.outage_runs), 'outage run')} left out"
         if self.partial_outages:
             base += f"; {plural(self.partial_outages, 'partial outage')} left out"
+        if not self.flaky and self.runs - len(self.outage_runs) <= _FLAKY_FLIPS:
+            # (a flip there and back takes 3 runs: "no flaky tests" over 2 sounded like a
+            # finding; only retries can show in fewer)
+            base += f": too few to see a test flip back and forth ({_FLAKY_FLIPS + 1} needed)"
         return base
 
 
