@@ -539,7 +539,9 @@ users = report.number_parameter("users", users, whole=True)
 runs = report.number_parameter("runs", runs, whole=True)
 time_scale = report.number_parameter("time_scale", time_scale)
 raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
+recordings = report.text_parameter("recordings", recordings)
 chosen = investigation.latency_phases(phases)  # an unknown phase is refused, not drawn empty
+sla_spec = load_sla(sla)  # read now: a bad SLA file is refused before a fan-out is recorded
 if not recordings:
     config = investigation.CollectConfig(users=users, runs=runs, faults="", time_scale=time_scale)
     collection = await investigation.collect(
@@ -580,7 +582,7 @@ report.format_table(
     md("## SLA"),
     code(
         """
-sla_report = evaluate_sla(load_sla(sla), metrics)
+sla_report = evaluate_sla(sla_spec, metrics)
 summary.set_headline(sla_report.headline + (f"; {caveat}" if caveat else ""))
 print(summary.headline)
 summary.record("sla", sla_report.to_dict())
@@ -602,7 +604,7 @@ report.format_table(
     code(
         """
 # The SLA's limits on the phases drawn: a maximum as a line, a percentile as a mark on the ECDF.
-limits = sla_limits(load_sla(sla), chosen)
+limits = sla_limits(sla_spec, chosen)
 histogram_figure(measured, phase=chosen, limits=limits)
 """
     ),
@@ -616,7 +618,7 @@ Pick recordings and phases; the SLA table is evaluated on the selection.
     ),
     code(
         """
-panel = LatencyPanel(metrics, sla=load_sla(sla), phases=chosen)
+panel = LatencyPanel(metrics, sla=sla_spec, phases=chosen)
 panel
 """
     ),
@@ -662,6 +664,7 @@ from netra_diag.charts.latency import ecdf_figure, histogram_figure
 from netra_diag.charts.timeline import swimlanes_figure, timeline_figure
 from netra_diag.charts.triage import causes_figure, suite_outcomes_figure
 from netra_diag.events.timeline import build_timeline
+from netra_diag.latency import load_sla
 from netra_diag.suites.render import markdown_literal
 from netra_diag.widgets import LatencyPanel, TriagePanel
 
@@ -672,6 +675,16 @@ users = report.number_parameter("users", users, whole=True)
 runs = report.number_parameter("runs", runs, whole=True)
 time_scale = report.number_parameter("time_scale", time_scale)
 raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
+recordings = report.text_parameter("recordings", recordings)
+# results "none" skips the triage; empty: the bundled example for recordings of the embedded
+# service made here or by the demo, for your own recordings no suite (new_failures not verified).
+suite, suite_baseline = investigation.investigation_suite(
+    report.text_parameter("results", results), report.text_parameter("baseline", baseline)
+)
+# Read now: a missing results file or a bad SLA file is refused before a fan-out is recorded.
+report.require_paths("results", suite)
+report.require_paths("baseline", suite_baseline)
+load_sla(sla)
 if not recordings:
     config = investigation.CollectConfig(
         users=users, runs=runs, faults=faults, time_scale=time_scale
@@ -681,9 +694,6 @@ if not recordings:
     )
     recordings = str(collection.record_dir)
     print(f"recorded {collection.fanout['users']} users' sessions in {recordings}")
-# results "none" skips the triage; empty: the bundled example for recordings of the embedded
-# service made here or by the demo, for your own recordings no suite (new_failures not verified).
-suite, suite_baseline = investigation.investigation_suite(results, baseline)
 inv = investigation.analyse(recordings, sla=sla, results=suite, baseline=suite_baseline)
 summary.set_headline(inv.headline)
 summary.extend(inv.checks)

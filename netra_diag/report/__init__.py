@@ -24,7 +24,12 @@ from netra_diag.report.figures import PLOTLY_MIME, figure_placeholder, figure_sp
 from netra_diag.report.kernelspec import ensure_kernel
 from netra_diag.report.notebooks import find_notebook, notebook_parameters, notebooks_dir
 from netra_diag.report.outcome import ReportResult
-from netra_diag.report.parameters import flag_parameter, number_parameter, text_parameter
+from netra_diag.report.parameters import (
+    flag_parameter,
+    number_parameter,
+    require_paths,
+    text_parameter,
+)
 from netra_diag.report.runner import run_report
 from netra_diag.report.safety import (
     check_parameters,
@@ -62,6 +67,7 @@ __all__ = [
     "notebooks_dir",
     "number_parameter",
     "prepare_out_dir",
+    "require_paths",
     "run_report",
     "scrub_notebook",
     "scrub_text",

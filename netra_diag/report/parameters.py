@@ -22,7 +22,7 @@ parameter.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ __all__ = [
     "flag_parameter",
     "number_parameter",
     "refuse_report_set",
+    "require_paths",
     "text_parameter",
 ]
 
@@ -127,6 +128,16 @@ def check_path_parameters(
             raise UsageError(f"parameter record_dir: {folder}: not a directory")
         out["record_dir"] = str(path)
     return out
+
+
+def require_paths(name: str, paths: Iterable[str | os.PathLike[str]] | None) -> None:
+    """Refuse a path of parameter ``name`` that does not exist (:class:`UsageError` naming the
+    parameter). For a notebook run by papermill itself, before its long step: ``netra-diag
+    report`` checks path parameters before the run (:func:`check_path_parameters`), but on its
+    own a notebook found a missing results file only after recording a fan-out."""
+    for path in paths or ():
+        if not Path(path).expanduser().exists():
+            raise UsageError(f"parameter {name}: {os.fspath(path)}: no such file or directory")
 
 
 def text_parameter(name: str, value: Any, *, numbers: bool = False) -> str:
