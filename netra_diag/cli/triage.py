@@ -188,6 +188,18 @@ def _progress_bar(show: bool) -> Iterator[_Bar | None]:
             bar.close()
 
 
+def _empty_path(args: argparse.Namespace) -> str:
+    """Which option was given an empty path ("" if none): ``--baseline "$LAST_GREEN"`` with the
+    variable unset read every results file of the current folder as the baseline."""
+    given = [
+        *(("RESULTS", p) for p in args.results),
+        *(("--baseline", p) for p in args.baseline or ()),
+        ("--history", args.history),
+        ("--recordings", args.recordings),
+    ]
+    return next((name for name, path in given if path is not None and not path.strip()), "")
+
+
 class _NoMatch(Exception):
     """A results pattern that no file matches."""
 
@@ -253,6 +265,13 @@ def _run(args: argparse.Namespace) -> int:
     from netra_diag.errors import ReportParseError
     from netra_diag.suites import triage
 
+    if empty := _empty_path(args):
+        print(
+            f"netra-diag triage: error: {empty}: an empty path (an unset variable?); name a "
+            "file or folder (an empty one was read as the current folder)",
+            file=sys.stderr,
+        )
+        return int(ExitCode.USAGE)
     if args.json and args.format != "text":
         # (JSON was printed and the format asked for dropped without a word)
         print(

@@ -36,3 +36,29 @@ def test_history_without_results_names_the_newest_run(
     assert f"netra-diag triage {runs[1]} --history {folder}" in err
     # (the command it suggests works)
     assert main(["triage", str(runs[1]), "--history", folder]) == ExitCode.OK
+
+
+@pytest.mark.parametrize(
+    ("option", "argv"),
+    [
+        ("--baseline", ["--baseline", ""]),
+        ("--history", ["--history", ""]),
+        ("--recordings", ["--recordings", " "]),
+        ("RESULTS", [""]),
+    ],
+)
+def test_an_empty_path_is_refused_not_read_as_the_current_folder(
+    option: str,
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # ('--baseline "$LAST_GREEN"' with the variable unset: the current folder, where the new
+    # results lie too, was read as the baseline, and the run passed against itself)
+    runs = run_history(tmp_path, STEADY_FLIP_OUTAGE, [1], env={"QA_FLIP_FAILS": "1"})
+    monkeypatch.chdir(runs[0].parent)
+    results = [] if option == "RESULTS" else [runs[0].name]
+    assert main(["triage", *results, *argv]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert f"error: {option}: an empty path (an unset variable?)" in err
