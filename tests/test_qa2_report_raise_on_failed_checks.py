@@ -166,3 +166,17 @@ def test_a_raw_run_given_summary_path_keeps_the_exit_code_it_would_have(
     assert run.returncode == 0, last_line(run.stderr)
     summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
     assert (summary["exit_code"], summary["exit_class"]) == (1, "FAILURE")
+
+
+def test_report_help_tells_a_papermill_user_how_to_fail_on_checks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from netra_diag.cli import main
+    from netra_diag.report import find_notebook, notebook_parameters
+
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "with -p raise_on_failed_checks True its last cell raises" in help_text
+    for name in ("live_session", "token_lab", "suite_triage", "latency_sla"):
+        assert "raise_on_failed_checks" in notebook_parameters(find_notebook(name))

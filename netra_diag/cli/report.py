@@ -39,6 +39,10 @@ exit codes (worst class wins):
 parameters name environment variables, never secrets: -p secret_env JWT_SECRET_KEY, not the
 secret itself. A value that looks like a JWT or equals a secret variable's value is refused.
 
+run by papermill itself instead (papermill notebooks/NAME.ipynb out.ipynb -p ...), a notebook
+exits 0 whatever its checks found; with -p raise_on_failed_checks True its last cell raises,
+naming the failed checks, and papermill exits 1 (see notebooks/README.md).
+
 example:
   netra-diag report latency_sla -p sla remediation --out netra-report
 """
