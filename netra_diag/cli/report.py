@@ -156,6 +156,22 @@ def run(args: argparse.Namespace) -> int:
         return int(ExitCode.USAGE)
 
 
+def _parameters(pairs: list[list[str]]) -> dict[str, str]:
+    """``-p KEY VALUE`` pairs as a mapping; a key given twice is refused: the later value
+    silently replaced the earlier (``-p results a.xml -p results b.xml`` triaged b.xml only)."""
+    from netra_diag.errors import UsageError
+
+    params: dict[str, str] = {}
+    for key, value in pairs:
+        if key in params:
+            raise UsageError(
+                f"parameter {key!r} given more than once; give it once (several files or folders "
+                f"go comma-separated in one value: -p {key} a.xml,b.xml)"
+            )
+        params[key] = value
+    return params
+
+
 def _run(args: argparse.Namespace) -> int:
     from netra_diag import report
 
@@ -166,7 +182,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{name} = {spec.get('default')}{help_text}")
         return int(ExitCode.OK)
 
-    params = dict(args.parameter)
+    params = _parameters(args.parameter)
     result = report.run_report(
         args.notebook,
         params,
