@@ -56,3 +56,16 @@ def test_a_token_with_characters_run_on_is_still_called_damaged(
     code = main(["token", "verify", f"TOKEN={token}==="])
     out, _ = capsys.readouterr()
     assert code == 1 and "REJECTED" in out
+
+
+def test_a_json_object_holding_the_token_under_its_own_key(
+    token: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    pasted = json.dumps({"user": "u1", "jwtToken": token, "expires": 7200})
+    assert main(["token", "verify", pasted]) == 0
+    out, err = capsys.readouterr()
+    assert "is valid for local: sub='u1'" in out
+    assert "a JSON object (the token is its 'jwtToken')" in err
+    assert token not in out + err

@@ -136,6 +136,11 @@ def _from_object(text: str, notes: list[str]) -> Unwrapped | None:
         if isinstance(inner, str) and inner.strip():
             notes.append(f"a JSON object (the token is its {key!r})")
             return Unwrapped(_strip_one(inner.strip(), notes), ", ".join(notes))
+    # Under a key of the suite's own ("jwtToken", "authToken"): the one value that is a JWT.
+    held = [(k, v) for k, v in value.items() if isinstance(v, str) and _JWT.fullmatch(v.strip())]
+    if len(held) == 1:
+        notes.append(f"a JSON object (the token is its {held[0][0]!r})")
+        return Unwrapped(held[0][1].strip(), ", ".join(notes))
     keys = ", ".join(json.dumps(k) for k in list(value)[:8]) or "none"
     notes.append(f"a JSON object with no token under {', '.join(_OBJECT_KEYS)} (its keys: {keys})")
     return Unwrapped("", ", ".join(notes))
