@@ -291,11 +291,13 @@ panel
     code(
         """
 verification = panel.verify()
+# Which problems, not only how many ("REJECTED for local: 1 problem" said nothing of why).
+problems = "; ".join(f"[{f.code}] {f.message}" for f in verification.failures)
 summary.check(
     "minted token verifies",
     kind="auth",
     passed=verification.ok,
-    detail=verification.explain().splitlines()[0],
+    detail=verification.explain().splitlines()[0] + (f": {problems}" if problems else ""),
 )
 if verification.ok:
     # Minted and verified here with the same key and profile: a round trip, little more.
