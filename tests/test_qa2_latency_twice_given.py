@@ -53,3 +53,19 @@ def test_a_copied_folder_is_not_counted_twice(
     assert doc["checks"][0]["n"] == 3
     copies = [w for w in doc["warnings"] if "is a byte-for-byte copy of" in w]
     assert len(copies) == 3 and all(w.endswith(": read once") for w in copies)
+
+
+def test_phase_metrics_reads_a_cassette_loaded_twice_once(tmp_path: Path) -> None:
+    """The library too (a notebook's recordings list naming a folder and one of its files)."""
+    from netra_diag.latency import phase_metrics
+    from netra_diag.recording import load_frames
+
+    runs = tmp_path / "runs"
+    argv = ["fanout", "--users", "2", "--runs", "1", "--time-scale", "0.1", "--no-progress"]
+    assert main([*argv, "--record", str(runs)]) == 0
+    first = sorted(runs.glob("*.jsonl"))[0]
+    once = phase_metrics(load_frames([runs]).frames)
+    twice = phase_metrics(load_frames([runs, first]).frames)
+    columns = ["cassette", "phase", "value_ms", "ok"]
+    assert twice[columns].equals(once[columns])
+    assert bool(once.loc[once["phase"] == "run_total", "ok"].all())

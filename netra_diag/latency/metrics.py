@@ -156,6 +156,14 @@ def phase_metrics(frames_df: pd.DataFrame | _HasFrames) -> pd.DataFrame:
         ["_cassette_code", order], kind="stable"
     )
     code_order = ordered["_cassette_code"].to_numpy()
+    if order == "seq":
+        # One cassette loaded twice ("runs/ runs/*.jsonl") interleaves its records 0, 0, 1, 1…
+        # and half its runs read as never finished: each record is kept once.
+        seqs = ordered["seq"].to_numpy()
+        again = (np.diff(code_order) == 0) & (np.diff(seqs) == 0)
+        if again.any():
+            keep = np.r_[True, ~again]
+            ordered, code_order = ordered[keep], code_order[keep]
     ordered = ordered.drop(columns="_cassette_code")
     if not all(isinstance(c, str) for c in ordered.columns):
         ordered.columns = [str(c) for c in ordered.columns]
