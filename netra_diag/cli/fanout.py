@@ -281,11 +281,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             result, injected = asyncio.run(until_sigterm(_fanout(args, old), sigterm))
         except Terminated:
-            # Before the ramp began: nothing was measured, so there is nothing to summarise.
-            kept = f"; the cassettes recorded so far are in {args.record}" if args.record else ""
+            # Before the ramp began (nothing measured, nothing to summarise), or a second
+            # SIGTERM while the users were stopping.
             print(
-                f"netra-diag fanout: terminated (SIGTERM) before any user started{kept}",
-                file=sys.stderr,
+                f"netra-diag fanout: terminated (SIGTERM): no summary{_kept(args)}", file=sys.stderr
             )
             return TERMINATED
         except KeyboardInterrupt:
@@ -293,9 +292,7 @@ def run(args: argparse.Namespace) -> int:
             # summary (``main`` prints the line and exits 130). Cassettes are flushed per frame:
             # what was recorded until then is there to trace.
             if args.record:
-                raise KeyboardInterrupt(
-                    f"no summary; the cassettes recorded so far are in {args.record}"
-                ) from None
+                raise KeyboardInterrupt(f"no summary{_kept(args)}") from None
             raise
     except UsageError as exc:
         print(f"netra-diag fanout: error: {exc}", file=sys.stderr)
@@ -305,6 +302,18 @@ def run(args: argparse.Namespace) -> int:
     code = exit_code_for(result)
     print_result(result, injected, int(code), code.name.lower(), args.json)
     return int(code)
+
+
+def _kept(args: argparse.Namespace) -> str:
+    """``; the cassettes recorded so far are in DIR``, or ``; nothing was recorded`` when the
+    fan-out was stopped before any user wrote one (it named an empty folder)."""
+    if not args.record:
+        return ""
+    from pathlib import Path
+
+    if not any(Path(args.record).glob("*.jsonl")):
+        return f"; nothing was recorded in {args.record}"
+    return f"; the cassettes recorded so far are in {args.record}"
 
 
 async def _fanout(

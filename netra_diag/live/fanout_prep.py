@@ -8,6 +8,7 @@ Used by ``live.fanout``; no sessions here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import re
 import time
@@ -95,10 +96,19 @@ async def reserve(states: Sequence[UserState], out_dir: Path | None) -> dict[int
     if out_dir is None or not states:
         return {}
     paths = [cassette_path(out_dir, st) for st in states]
+    work = asyncio.ensure_future(asyncio.to_thread(reserve_cassettes, paths))
     try:
-        items = await asyncio.to_thread(reserve_cassettes, paths)
+        items = await asyncio.shield(work)
     except RecordingError:
         return {}
+    except asyncio.CancelledError:
+        # Stopped while the thread creates files (Ctrl-C, SIGTERM with thousands of users): it
+        # goes on regardless, and what it made would stay behind as hidden '.reserved' files.
+        # Wait for it and remove them all.
+        with contextlib.suppress(RecordingError):
+            for item in await work:
+                item.release()
+        raise
     return {st.index: item for st, item in zip(states, items, strict=True)}
 
 
