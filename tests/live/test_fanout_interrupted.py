@@ -26,7 +26,9 @@ HELD = TimingProfile(
 
 
 def _n_started(record: Path) -> int:
-    return sum("agent_started" in p.read_text() for p in record.glob("*.jsonl"))
+    # (the frame's type field: connection_established names agent_started among its
+    # golden_path_events, which a bare "agent_started" matched before any run had started)
+    return sum('"type":"agent_started"' in p.read_text() for p in record.glob("*.jsonl"))
 
 
 def _names(folder: Path) -> list[str]:
