@@ -27,11 +27,11 @@ from operator import is_, lt
 
 from netra_diag.suites.links import BYPASS_USER_IN_TEXT, Recording
 from netra_diag.suites.model import Outcome, ProblemKind, SuiteRun
+from netra_diag.suites.network_names import NetworkHint, network_hint
 from netra_diag.suites.pytest_json import NEVER_AWAITED_PROPERTY
 from netra_diag.wording import plural
 
 __all__ = [
-    "NETWORK_HINT",
     "RUN_SUBJECT",
     "VACUOUS_LABELS",
     "VacuousKind",
@@ -42,11 +42,8 @@ __all__ = [
 # The subject of a signal about the whole run, not one suite or test (as in to_dict's "subject").
 RUN_SUBJECT = "(run)"
 
-NETWORK_HINT = re.compile(
-    r"websocket|\bws\b|_ws_|ws_|staging|e2e|golden|connect|live|agent|auth|server|session|socket"
-    r"|network|http|api",
-    re.I,
-)
+# A test taking this long has done more than compute: its class talks to something.
+_NETWORK_TIME_S = 0.05
 _UNREACHABLE = re.compile(
     r"unreachable|not available|unavailable|not running|cannot connect|could not connect|"
     r"no staging|offline|connection refused|skip.*(?:staging|network|service)",
@@ -108,6 +105,23 @@ class VacuousSignal:
 
 # The JUnit property the pytest plugin writes for each test that ran a session (the events seen).
 EVENTS_PROPERTY = "netra_events"
+
+
+def _network_classes(run: SuiteRun, recordings: Mapping[str, Sequence[Recording]]) -> set[str]:
+    """The classnames of tests that took network time (``_NETWORK_TIME_S``, whatever their
+    outcome: a test timing out took it too) or that talked to the service (``_talked``)."""
+    columns = run.columns
+    found = {
+        classname
+        for classname, duration in zip(columns.classnames, columns.durations, strict=True)
+        if duration is not None and duration >= _NETWORK_TIME_S
+    }
+    candidates = [*run.details, *recordings]  # (only these can show that they talked)
+    rows = run.row_by_id
+    for tid in _talked(run, recordings, candidates):
+        if (row := rows.get(tid)) is not None:
+            found.add(row.classname)
+    return found
 
 
 def _talked(
@@ -188,11 +202,19 @@ def find_vacuous(
     durations = columns.durations
     if None in durations:
         durations = [inf if d is None else d for d in durations]
-    fast = [
-        row
+    quick = [
+        (row, network_hint(row.classname, row.name, row.suite))
         for row in compress(run.rows, map(lt, durations, repeat(zero_ms)))  # type: ignore[arg-type]
         if row.outcome is Outcome.PASSED
-        and NETWORK_HINT.search(f"{row.classname} {row.name} {row.suite}")
+    ]
+    # (a word such as agent or auth alone is no network: a unit test's module may hold it too;
+    # it counts in a class whose other tests take network time or talk to the service)
+    weak = any(h is NetworkHint.WEAK for _, h in quick)
+    timed = _network_classes(run, recordings or {}) if weak else set()
+    fast = [
+        row
+        for row, hint in quick
+        if hint is NetworkHint.STRONG or (hint is NetworkHint.WEAK and row.classname in timed)
     ]
     talked = _talked(run, recordings or {}, [row.test_id for row in fast]) if fast else set()
     for row in fast:
