@@ -55,3 +55,38 @@ def test_a_where_table_outside_its_check_says_where_it_belongs(
     fixed.write_text(CHECK + '\n[check.where]\ntool = "log_search"\n', encoding="utf-8")
     assert main(["sla", "show", str(fixed)]) == 0
     assert "tool = 'log_search'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("statistic", "comparison", "threshold", "said"),
+    [
+        ("max", "<", '"0 ms"', "max < 0 ms can never pass: no max is below 0"),
+        ("success_rate", ">", '"100 %"', "success_rate > 100 % can never pass"),
+        ("success_rate", ">=", '"150 %"', "can never pass: a share is at most 100 %"),
+    ],
+)
+def test_a_limit_no_value_can_meet_is_warned_of(
+    statistic: str,
+    comparison: str,
+    threshold: str,
+    said: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "sla.toml"
+    path.write_text(
+        f'[[check]]\nid = "c"\nphase = "connect"\nstatistic = "{statistic}"\n'
+        f'comparison = "{comparison}"\nthreshold = {threshold}\n',
+        encoding="utf-8",
+    )
+    assert main(["sla", "show", str(path)]) == 0
+    assert f"warning: {said}" in capsys.readouterr().out
+
+
+def test_a_limit_that_can_be_met_is_not_warned_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "sla.toml"
+    path.write_text(CHECK + CHECK.replace('"connect"', '"c2"', 1).replace("5 s", "0.5 ms"))
+    assert main(["sla", "show", str(path)]) == 0
+    assert "warning" not in capsys.readouterr().out

@@ -49,6 +49,7 @@ from typing import Any
 
 from netra_diag.errors import ConfigFileError
 from netra_diag.latency.phase_names import Phase
+from netra_diag.latency.sla_direction import direction_note
 from netra_diag.latency.sla_file import builtin_hint, wrong_kind
 from netra_diag.latency.sla_lines import Locator as _Locator
 from netra_diag.latency.sla_lines import key_on_line as _key_on_line
@@ -139,22 +140,9 @@ class SlaCheck:
 
     @property
     def direction_note(self) -> str:
-        """A warning when the comparison points the unusual way for what is measured (a floor on
-        a duration, a ceiling on a success rate or an event rate), "" otherwise. Such a check
-        passes on what is usually the failure: ``max > 5 s`` on a quick service fails, and
-        ``success_rate < 90 %`` passes when every connect is refused."""
-        floor_ok = self.dimension in (Dimension.TIME, Dimension.MEMORY)
-        if floor_ok and not self.lower_is_better:
-            return (
-                f"{self.rule} is a floor: it passes only when the {self.statistic} is at least "
-                f"that slow; a limit is written '<' or '<='"
-            )
-        if self.dimension in (Dimension.RATE, Dimension.FRACTION) and self.lower_is_better:
-            return (
-                f"{self.rule} is a ceiling: it passes only when the {self.statistic} is that "
-                f"low; a minimum is written '>' or '>='"
-            )
-        return ""
+        """A warning when the comparison points the unusual way for what is measured, or no
+        value can pass it (``sla_direction``); "" otherwise."""
+        return direction_note(self)
 
     @property
     def rule(self) -> str:
