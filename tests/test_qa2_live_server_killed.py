@@ -110,3 +110,48 @@ def test_a_failed_connect_names_its_cassette_too(tmp_path: Path) -> None:
     assert lines[-3].startswith("== failed: ConnectFailed: could not connect to "), done.stdout
     assert lines[-2] == f"== recording: {cassette} (the connect attempts, as they happened)"
     assert '"connect_start"' in cassette.read_text()
+
+
+@pytest.mark.parametrize(
+    ("stop", "closed"),
+    [
+        (signal.SIGTERM, "closed 1001"),
+        (signal.SIGKILL, "closed 1006 (no close frame: server gone)"),
+    ],
+)
+def test_fanout_when_the_server_goes_mid_run(
+    tmp_path: Path, stop: signal.Signals, closed: str
+) -> None:
+    # 'serve' stopped mid-run closes every session 1001 (going away): that was exit 3, a
+    # contract problem; killed outright, 1006, exit 5. Both are the connection lost.
+    server, url = _serve()
+    record = tmp_path / "cassettes"
+    try:
+        child = subprocess.Popen(
+            [CLI, "fanout", url, "--users", "3", "--runs", "2", "--record", str(record)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + scaled(30)
+        while not any('"type":"agent_started"' in p.read_text() for p in record.glob("*.jsonl")):
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "no run started"
+            time.sleep(0.05)
+        server.send_signal(stop)
+        out, err = child.communicate(timeout=scaled(60))
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.communicate()
+    assert child.returncode == 5, out + err
+    errors = next(line for line in out.splitlines() if line.startswith("  errors by class:"))
+    assert f"{closed} ×" in errors, out
+    assert out.splitlines()[-1] == "exit code 5 (connection)"
+    assert f"  cassettes:          {record}" in out.splitlines()
+    # what came before the fault is kept, with the close that ended it
+    kept = sorted(record.glob("*.jsonl"))
+    assert len(kept) == 3
+    assert any('"type":"agent_started"' in p.read_text() for p in kept)
+    code = 1001 if stop is signal.SIGTERM else 1006
+    assert all(f'"code":{code}' in p.read_text() for p in kept)

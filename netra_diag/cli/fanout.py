@@ -53,7 +53,8 @@ close right after AUTH_FAILED, HTTP 401/403) or bypassed (users let in under ids
 their token's sub: demo-user-001, relaxed_<n>), events lost, runs ended by agent error or a
 close frame (1011), contract errors (unusable or oversized frames, events after the terminal
 one), or isolation not judgeable because users share one server id (auth bypass), 4 runs timed
-out, 5 users could not connect or lost the connection (1006: no close frame), as probe says,
+out, 5 users could not connect or lost the connection (1006: no close frame; 1001: the server
+went away, e.g. restarted), as probe says,
 130 interrupted (Ctrl-C): the summary covers what was measured until then, its first line
 says INTERRUPTED (Ctrl-C) (a run in flight counts what it received and loses nothing, runs
 never sent are "not sent", users not connected yet are no connect failures; --json has
@@ -216,15 +217,22 @@ def exit_code_for(result: FanoutResult) -> ExitCode:
     return ExitCode.OK
 
 
+# A server going away (1001: shut down, restarted, a Cloud Run instance replaced) is the
+# connection lost as much as one dropped without a close frame: neither says anything of the
+# event contract. (It was exit 3, as a contract problem, when `serve` was stopped mid-run.)
+_GOING_AWAY = 1001
+
+
 def _connections_lost(result: FanoutResult) -> int:
-    """Runs cut by a connection dropped without a close frame (1006), which ``probe`` calls a
-    connection lost (exit 5) as well."""
+    """Runs cut by a connection dropped without a close frame (1006) or by the server going
+    away (1001), which ``probe`` calls a connection lost (exit 5) as well."""
     from netra_diag.closecodes import ABNORMAL_CLOSURE
 
     runs = result.runs
     if not len(runs):
         return 0
-    return int(((runs["outcome"] == "closed") & (runs["close_code"] == ABNORMAL_CLOSURE)).sum())
+    lost = runs["close_code"].isin([ABNORMAL_CLOSURE, _GOING_AWAY])
+    return int(((runs["outcome"] == "closed") & lost).sum())
 
 
 def _token_factory(args: argparse.Namespace, secret: str | None = None) -> tuple[Any, str]:
