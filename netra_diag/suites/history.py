@@ -50,10 +50,29 @@ def history_entries(
             f"newest, say: {_newest_example(root)} --history {os.fspath(directory)})",
         )
     found = sorted_by_name(_candidates(root))
-    kept = [p for p in found if not any(_same_file(p, other) for other in besides)]
+    kept = [
+        p
+        for p in found
+        if not any(_same_file(p, other) for other in besides) and not _shards_of(p, besides)
+    ]
     if kept and any(_same_bytes(kept[-1], other) for other in besides):
         kept.pop()
     return kept
+
+
+def _shards_of(entry: Path, besides: Sequence[str | os.PathLike[str]]) -> bool:
+    """Whether ``entry``, a folder of shards, holds a file of ``besides``: the run being
+    triaged, given as its shard files (``run-6/*.xml``), not as its folder. (A shard belongs
+    to one run: the folder is that run, which would count twice.)"""
+    if not besides or not entry.is_dir():
+        return False
+    files = [f for f in besides if os.path.isfile(f)]
+    return any(
+        _same_file(shard, other)
+        for shard in entry.iterdir()
+        if shard.suffix.lower() in (".xml", ".json")
+        for other in files
+    )
 
 
 def _candidates(root: Path) -> list[Path]:
