@@ -62,7 +62,7 @@ def test_a_where_table_outside_its_check_says_where_it_belongs(
     [
         ("max", "<", '"0 ms"', "max < 0 ms can never pass: no max is below 0"),
         ("success_rate", ">", '"100 %"', "success_rate > 100 % can never pass"),
-        ("success_rate", ">=", '"150 %"', "can never pass: a share is at most 100 %"),
+        ("success_rate", ">=", '"150 %"', "success_rate >= 150 % can never pass"),
     ],
 )
 def test_a_limit_no_value_can_meet_is_warned_of(
