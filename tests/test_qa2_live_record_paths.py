@@ -50,3 +50,22 @@ def test_a_cassette_probe_cannot_create_is_a_usage_error(
         "netra-diag probe: error: --record /proc/netra-probe.jsonl: cannot open for writing: "
         "No such file or directory"
     )
+
+
+def test_a_record_path_ending_in_a_slash_is_no_file_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 'runs/' of a folder not made yet was written as a file called 'runs'.
+    monkeypatch.chdir(tmp_path)
+    assert main(["probe", "--record", "runs/"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "netra-diag probe: error: --record runs/: names a folder (it ends in /); give a file "
+        "name (e.g. runs/probe.jsonl)"
+    )
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "made").mkdir()
+    assert main(["probe", "--record", "made/"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "netra-diag probe: error: --record made/: is a folder; give a file name "
+        "(e.g. made/probe.jsonl)"
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from pathlib import Path
 
 from netra_diag.errors import UsageError
@@ -83,9 +84,13 @@ def check_record_file(path: str) -> None:
     opens the file)."""
     _check_record_name(path, "a file name, e.g. run.jsonl")
     target = Path(path)
+    example = f"{path.rstrip('/' + os.sep)}/probe.jsonl"
     if target.is_dir():
+        raise UsageError(f"--record {path}: is a folder; give a file name (e.g. {example})")
+    if path.endswith(("/", os.sep)):
+        # (a folder not made yet: the cassette was written as a file of that name)
         raise UsageError(
-            f"--record {path}: is a folder; give a file name (e.g. {path}/probe.jsonl)"
+            f"--record {path}: names a folder (it ends in /); give a file name (e.g. {example})"
         )
     parent = _existing_ancestor(target.parent)
     if not parent.is_dir():
