@@ -115,7 +115,7 @@ def test_a_failed_connect_names_its_cassette_too(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("stop", "closed"),
     [
-        (signal.SIGTERM, "closed 1001"),
+        (signal.SIGTERM, "closed 1001 (going away: server shut down)"),
         (signal.SIGKILL, "closed 1006 (no close frame: server gone)"),
     ],
 )

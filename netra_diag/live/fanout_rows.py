@@ -165,11 +165,18 @@ def refused_attempts(attempts: Sequence[TransportAttempt]) -> tuple[str, ...]:
     return tuple(out)
 
 
+_GOING_AWAY = 1001
+
+
 def close_class(code: int | None) -> str:
-    """How a run's connection ended, as an error class: ``closed 1011``, or for no close frame
-    at all ``closed 1006 (no close frame: server gone)`` (RFC 6455 §7.4.1, PROTOCOL.md §6)."""
+    """How a run's connection ended, as an error class: ``closed 1011``, for no close frame at
+    all ``closed 1006 (no close frame: server gone)``, and ``closed 1001 (going away: server
+    shut down)`` (RFC 6455 §7.4.1, PROTOCOL.md §6)."""
     if code is None or code == ABNORMAL_CLOSURE:
         return f"closed {ABNORMAL_CLOSURE} (no close frame: server gone)"
+    if code == _GOING_AWAY:
+        # (the server shutting down cleanly: `serve` stopped, a restart, a deploy)
+        return f"closed {_GOING_AWAY} (going away: server shut down)"
     return f"closed {code}"
 
 
