@@ -84,6 +84,23 @@ def _newest_example(root: Path) -> str:
     return os.fspath(entries[-1]) if entries else os.fspath(root / "run.xml")
 
 
+def _copy_of(entry: Path, besides: Sequence[str | os.PathLike[str]]) -> bool:
+    """Whether ``entry`` (a results file, or a folder of shards) is byte for byte files of
+    ``besides``: the run being triaged, downloaded again as an artifact."""
+    given = [f for other in besides for f in _files_of(Path(other))]
+    if not entry.is_dir():
+        return any(_same_bytes(entry, other) for other in given)
+    shards = _files_of(entry)
+    return bool(shards) and all(any(_same_bytes(f, other) for other in given) for f in shards)
+
+
+def _files_of(path: Path) -> list[Path]:
+    """A results file itself, or a folder's results files (its shards)."""
+    if not path.is_dir():
+        return [path]
+    return [f for f in path.iterdir() if f.suffix.lower() in (".xml", ".json") and f.is_file()]
+
+
 def _same_file(path: Path, other: str | os.PathLike[str]) -> bool:
     try:
         return os.path.samefile(path, other)
@@ -135,7 +152,7 @@ def ordered_history(
         except ReportParseError as exc:
             unreadable.append(exc)
             continue
-        if run.started and any(_same_bytes(path, other) for other in besides):
+        if run.started and _copy_of(path, besides):
             continue
         twin = next((p for p in started.get(run.started, ()) if _same_bytes(path, p)), None)
         if twin is not None:

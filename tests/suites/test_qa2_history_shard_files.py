@@ -5,6 +5,7 @@ each run's folder holds two shards, a steady one and one whose test flips."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,15 @@ def test_on_the_command_line_too(history: Path, capsys: pytest.CaptureFixture[st
     files = [str(f) for f in sorted((history / "run-3").glob("*.xml"))]
     assert main(["triage", *files, "--history", str(history)]) == 0
     assert "Flakiness: 1 flaky test over 3 runs" in capsys.readouterr().out
+
+
+def test_a_copy_of_the_shards_in_the_history_counts_once(history: Path, tmp_path: Path) -> None:
+    # the run triaged from its own folder, its shards also downloaded into the history
+    given = tmp_path / "results"
+    shutil.copytree(history / "run-3", given)
+    folder = tmp_path / "hist"
+    shutil.copytree(history, folder)
+    report = triage(sorted(given.glob("*.xml")), history=folder)
+    assert report.flakiness is not None and report.flakiness.runs == 3
+    report = triage(given, history=folder)
+    assert report.flakiness is not None and report.flakiness.runs == 3
