@@ -44,6 +44,8 @@ DEFAULT_OUT_DIR = "netra-report"
 MAX_REPORT_BYTES = 2 * 1024 * 1024
 # Where a notebook's own recordings go, inside out_dir (as `netra-diag demo` keeps them).
 RECORDINGS_DIR = "recordings"
+# An --out not yet made that ends so names one of the files, not the folder they go into.
+_FILE_SUFFIXES = (".html", ".htm", ".ipynb", ".json")
 
 
 def prepare_out_dir(path: str | os.PathLike[str]) -> Path:
@@ -57,6 +59,12 @@ def prepare_out_dir(path: str | os.PathLike[str]) -> Path:
         raise UsageError(f"--out {shown}: cannot use it: {exc.strerror or exc}") from None
     if exists and not is_dir:
         raise UsageError(f"--out {out} is not a directory")
+    if not exists and out.suffix.lower() in _FILE_SUFFIXES:
+        # `--out report.html` made a folder of that name with the report inside it.
+        raise UsageError(
+            f"--out {scrub(str(out))} names a file; --out is the folder the report's files go "
+            f"into (NAME.ipynb, NAME.html, NAME.json): e.g. --out {scrub(str(out.with_suffix('')))}"
+        )
     if not exists:
         try:
             out.mkdir(parents=True)
