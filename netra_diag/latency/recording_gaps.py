@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from netra_diag.latency.units import Dimension, format_quantity
 
 __all__ = ["RecordingGap", "recording_gaps"]
@@ -49,27 +52,31 @@ def recording_gaps(cassettes: Sequence[str], frames: Any) -> list[RecordingGap]:
     """The ``cassettes`` (as named in ``frames["cassette"]``, a ``load_frames`` table) that hold
     nothing after their header, or whose last connection has no close or error recorded while
     a connect or a run in it has not ended."""
-    grouped = (
-        {}
-        if frames.empty
-        else {str(name): rows for name, rows in frames.groupby("cassette", sort=False)}
-    )
+    spans: dict[str, tuple[int, int]] = {}
+    if not frames.empty:
+        # One sort for every cassette (a groupby and a sort each cost a third of phase_metrics
+        # on 300 cassettes).
+        codes, names = pd.factorize(frames["cassette"], use_na_sentinel=False)
+        order = np.lexsort((frames["seq"].to_numpy(), codes))
+        sorted_codes = codes[order]
+        bounds = np.flatnonzero(np.diff(sorted_codes)) + 1
+        for start, end in zip([0, *bounds.tolist()], [*bounds.tolist(), order.size], strict=True):
+            spans[str(names[sorted_codes[start]])] = (start, end)
+        marks_all = frames["mark"].to_numpy(dtype=object)[order]
     gaps = []
     for cassette in cassettes:
-        rows = grouped.get(str(cassette))
-        if rows is None:
+        span = spans.get(str(cassette))
+        if span is None:
             gaps.append(RecordingGap(str(cassette), 0))
             continue
-        rows = rows.sort_values("seq", kind="stable")
-        marks = [str(m) if isinstance(m, str) else "" for m in rows["mark"]]
+        marks = [m if isinstance(m, str) else "" for m in marks_all[span[0] : span[1]]]
         if "connect_start" not in marks:
             continue
         last_connect = len(marks) - 1 - marks[::-1].index("connect_start")
         if _SESSION_ENDS.intersection(marks[last_connect:]) or not _cuts_off_something(marks):
             continue
-        gaps.append(
-            RecordingGap(str(cassette), len(rows), _describe(rows.iloc[-1]), _ms(rows.iloc[-1]))
-        )
+        last = frames.iloc[int(order[span[1] - 1])]
+        gaps.append(RecordingGap(str(cassette), len(marks), _describe(last), _ms(last)))
     return gaps
 
 
