@@ -126,7 +126,8 @@ def _auth_lines(self: FanoutResult) -> list[str]:
     lines = [
         f"  auth failed:        {n} of {self.n_users} users: the server refused the "
         f"credentials ({how}); check the secret, --profile and claims "
-        "(netra-diag token verify)"
+        "(netra-diag token verify), and that the service takes credentials by this transport "
+        "(--transport auto tries each; the reason below says which it refused)"
     ]
     example = self.auth_refused_example
     if example:
