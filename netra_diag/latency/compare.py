@@ -27,10 +27,16 @@ import pandas as pd
 from netra_diag.errors import LatencyDataError
 from netra_diag.latency.bootstrap import bootstrap_values, percentile_interval
 from netra_diag.latency.compare_failures import failure_counts, failure_note
+from netra_diag.latency.compare_groups import value_groups
+from netra_diag.latency.compare_notes import (
+    INCONCLUSIVE,
+    UNCONFIRMED,
+    inconclusive_part,
+    noise_notes,
+)
 from netra_diag.latency.histogram import LatencyHistogram
 from netra_diag.latency.summary import (
     EXACT_LIMIT,
-    ms_array,
     quantile_label,
     sample_size_note,
     samples_needed,
@@ -125,6 +131,8 @@ class ComparisonReport:
         if len(self.rows) == 1 and not self.rows[0].key:
             row = self.rows[0]
             why = f" ({row.note})" if row.verdict is Verdict.INSUFFICIENT and row.note else ""
+            if _inconclusive(row):
+                why = f" ({INCONCLUSIVE}: {UNCONFIRMED})"
             return f"baseline vs current, all values: {row.verdict}{why}"
         parts = []
         for verdict in Verdict:
@@ -133,6 +141,9 @@ class ComparisonReport:
                 names = ", ".join(group_name(r.key) for r in hits[:4])
                 more = f" +{len(hits) - 4}" if len(hits) > 4 else ""
                 parts.append(f"{len(hits)} {verdict} ({names}{more})")
+        unsure = [group_name(r.key) for r in self.rows if _inconclusive(r)]
+        if unsure:
+            parts.append(inconclusive_part(unsure))
         return f"baseline vs current over {plural(len(self.rows), 'phase')}: " + "; ".join(parts)
 
     def to_frame(self) -> pd.DataFrame:
@@ -205,43 +216,6 @@ class ComparisonReport:
         return {"headline": self.headline, "phases": records}
 
 
-_Groups = dict[tuple[Any, ...], npt.NDArray[np.float64]]
-_LeftOut = dict[tuple[Any, ...], tuple[int, float]]
-
-
-def _groups(data: Any, by: tuple[str, ...], clock_limit_ms: float) -> tuple[_Groups, _LeftOut]:
-    """Values by group, and per group (count, worst skew) of the rows left out because their
-    cassette proves a clock disagreement beyond ``clock_limit_ms`` (``clock_skew_ms``)."""
-    if isinstance(data, pd.DataFrame):
-        if "value_ms" not in data.columns:
-            raise LatencyDataError("compare_latency", "DataFrame has no 'value_ms' column")
-        frame = data
-        if "ok" in frame.columns:
-            frame = frame[frame["ok"].fillna(False).astype(bool)]
-        missing = [c for c in by if c not in frame.columns]
-        if missing:
-            raise LatencyDataError("compare_latency", f"no column(s) {missing} to group by")
-        left_out: _LeftOut = {}
-        if "clock_skew_ms" in frame.columns:
-            skew = pd.to_numeric(frame["clock_skew_ms"], errors="coerce")
-            bad = skew > clock_limit_ms
-            if bad.any():
-                skipped = frame[bad].assign(_skew=skew[bad])
-                parts = skipped.groupby(list(by), sort=True) if by else [((), skipped)]
-                for key, part in parts:
-                    k = key if isinstance(key, tuple) else (key,)
-                    left_out[k] = (len(part), float(part["_skew"].max()))
-                frame = frame[~bad]
-        values = pd.to_numeric(frame["value_ms"], errors="coerce")
-        if not by:
-            return {(): values.to_numpy(np.float64, na_value=np.nan)}, left_out
-        return {
-            key: part.to_numpy(np.float64, na_value=np.nan)
-            for key, part in values.groupby([frame[c] for c in by], sort=True)
-        }, left_out
-    return {(): ms_array(data, "compare_latency")}, {}
-
-
 def compare_latency(
     baseline_df: Any,
     current_df: Any,
@@ -276,8 +250,8 @@ def compare_latency(
         keys = tuple(by or ())
     # A latency that compares two clocks (event_latency) changes with the clocks: a cassette
     # proving they disagree by more than the smallest change worth calling cannot take part.
-    base_groups, base_out = _groups(baseline_df, keys, min_absolute_change_ms)
-    cur_groups, cur_out = _groups(current_df, keys, min_absolute_change_ms)
+    base_groups, base_out = value_groups(baseline_df, keys, min_absolute_change_ms)
+    cur_groups, cur_out = value_groups(current_df, keys, min_absolute_change_ms)
     base_failed = failure_counts(baseline_df, keys)
     cur_failed = failure_counts(current_df, keys)
     seeds = np.random.SeedSequence(seed).spawn(2)
@@ -315,6 +289,10 @@ def compare_latency(
     return ComparisonReport(
         keys, tuple(rows), confidence, min_relative_change, min_absolute_change_ms
     )
+
+
+def _inconclusive(row: PhaseComparison) -> bool:
+    return row.verdict is Verdict.NOISE and f"{INCONCLUSIVE}:" in row.note
 
 
 def _finite(x: npt.NDArray[np.float64] | None) -> npt.NDArray[np.float64]:
@@ -383,17 +361,7 @@ def _compare_one(
     up = any(d.usable and d.ci_low > 0 and d.delta > 0 and matters(d) for d in deltas)
     down = any(d.usable and d.ci_high < 0 and d.delta < 0 and matters(d) for d in deltas)
     if not (up or down):
-        real = [
-            (label, d)
-            for label, d in zip(("median", "p95"), deltas, strict=True)
-            if d.usable and (d.ci_low > 0 or d.ci_high < 0)
-        ]
-        if real:
-            label, d = real[0]
-            notes.append(
-                f"{label} shift of {format_shift(d.delta)} is outside the interval's noise but "
-                f"under the floor ({min_rel:.0%} of the baseline and {min_abs:g} ms)"
-            )
+        notes += noise_notes(list(zip(("median", "p95"), deltas, strict=True)), matters, floors)
     verdict = Verdict.REGRESSION if up else Verdict.IMPROVEMENT if down else Verdict.NOISE
     return PhaseComparison(
         key, int(b.size), int(c.size), deltas[0], deltas[1], verdict, "; ".join(notes)
