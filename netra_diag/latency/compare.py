@@ -319,7 +319,9 @@ def _compare_one(
 ) -> PhaseComparison:
     nan = Delta(math.nan, math.nan, math.nan, math.nan, math.nan, False)
     if b.size < min_samples or c.size < min_samples:
-        note = f"{b.size} baseline and {c.size} current samples; need {min_samples} each"
+        # ("1 baseline and 1 current sample", "2 baseline and 0 current samples")
+        counted = plural(int(c.size), "current sample")
+        note = f"{b.size} baseline and {counted}; need {min_samples} each"
         # The medians are shown (a handful of samples has one), with no interval and no say in
         # the verdict; a p95 of so few is only the largest value, so it stays NaN.
         mb = float(np.median(b)) if b.size else math.nan

@@ -50,3 +50,8 @@ def test_headline_over_groups_names_the_inconclusive_ones() -> None:
     report = compare_latency(frame(baseline, steady_b), frame(current, steady_c))
     assert "2 within noise" in report.headline
     assert "of those within noise 1 inconclusive (run_total" in report.headline
+
+
+def test_too_few_samples_note_counts_in_words() -> None:
+    report = compare_latency(np.array([300.0]), np.array([310.0]))
+    assert "1 baseline and 1 current sample; need 5 each" in report.rows[0].note
