@@ -80,7 +80,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--history",
         metavar="DIR",
         default=None,
-        help="earlier runs, one file or shard directory each (flakiness), taken in the order "
+        help="earlier runs, one file or shard directory each (flakiness, and tests much slower "
+        "than their earlier passes), taken in the order "
         "they started when every run says when, else by name with numbers read as numbers "
         "(build-9 before build-10); the run being triaged may sit there too: it is counted once",
     )

@@ -62,3 +62,11 @@ def test_an_empty_path_is_refused_not_read_as_the_current_folder(
     assert main(["triage", *results, *argv]) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert f"error: {option}: an empty path (an unset variable?)" in err
+
+
+def test_help_says_what_history_is_read_for(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["triage", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(flakiness, and tests much slower than their earlier passes)" in text
+    assert "a quoted pattern ('reports/junit-*.xml') reads the files it matches" in text
