@@ -107,7 +107,8 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
     lines.append(f"run      : {_run_line(report)}")
     if report.baseline is not None:
         lines.append(
-            f"baseline : {len(report.baseline.rows)} tests: {report.baseline.counts.summary()}"
+            f"baseline : {plural(len(report.baseline.rows), 'test')}: "
+            f"{report.baseline.counts.summary()}"
         )
     if report.critical_observed is not None:
         missing = report.critical_missing or ()

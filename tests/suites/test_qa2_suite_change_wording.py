@@ -38,3 +38,12 @@ def test_one_test_less_and_one_more_read_as_such(tmp_path: Path) -> None:
     assert "-1 tests" not in triage(before, baseline=after).to_text()
     (more,) = triage(after, baseline=before).suites
     assert more.change_text() == "+1 test"
+
+
+_ONE = "def test_only():\n    pass\n"
+
+
+def test_a_baseline_of_one_test_reads_one_test(tmp_path: Path) -> None:
+    before, after = run_history(tmp_path, _ONE, [1, 2])
+    text = triage(after, baseline=before).to_text()
+    assert "baseline : 1 test: 1 passed" in text
