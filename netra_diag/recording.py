@@ -23,6 +23,7 @@ from netra_diag.recording_format import (
     MarkRecord,
     parse_lines,
 )
+from netra_diag.recording_gzip import GZIP_MAGIC, gunzip_kept
 from netra_diag.recording_reservations import ReservedCassette, reserve_cassettes
 from netra_diag.recording_tables import (
     EVENT_COLUMNS,
@@ -86,9 +87,15 @@ def load_cassette(path: str | os.PathLike[str]) -> Cassette:
             raw = fh.read()
     except OSError as exc:
         raise RecordingError(name, f"cannot read: {exc.strerror or exc}") from exc
+    damage = ""
+    if raw.startswith(GZIP_MAGIC):
+        raw, damage = gunzip_kept(raw)
     # A file that ends with a newline splits into a last item that is blank: parse_lines tells
     # a cut last line by its absence.
-    header, records, warnings = parse_lines(raw.split(b"\n"))
+    lines = raw.split(b"\n")
+    header, records, warnings = parse_lines(lines)
+    if damage:
+        warnings.append(LineWarning(len(lines), damage))
     if header is None:
         first = str(warnings[0]) if warnings else "empty file"
         what = "unreadable header" if "header:" in first else "no header"
@@ -122,7 +129,9 @@ def _expand_paths(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
     for item in items:
         p = Path(item)
         if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*.jsonl") if q.is_file()))
+            # (and gzip-compressed ones, recording_gzip)
+            found = [*p.rglob("*.jsonl"), *p.rglob("*.jsonl.gz")]
+            out.extend(sorted(q for q in found if q.is_file()))
         else:
             out.append(p)
     return out

@@ -34,6 +34,7 @@ from netra_diag.recording_format import (
     MarkRecord,
     parse_lines,
 )
+from netra_diag.recording_gzip import GZIP_MAGIC, gunzip_kept
 
 __all__ = [
     "CassetteStream",
@@ -170,14 +171,21 @@ def read_cassette(
     lines: str | bytes | Iterable[str | bytes], *, source: str = "<cassette>"
 ) -> CassetteStream:
     """Parse a cassette given as its whole text or as lines (an open file works)."""
-    if isinstance(lines, str):
-        items: Iterable[str | bytes] = lines.split("\n")
-    elif isinstance(lines, bytes):
+    items: Iterable[str | bytes]
+    damage, count = "", 0
+    if isinstance(lines, bytes):
+        if lines.startswith(GZIP_MAGIC):  # a cassette kept compressed (run.jsonl.gz)
+            lines, damage = gunzip_kept(lines)
         # Split on LF only: str.splitlines would also cut at U+2028 and friends inside a string.
         items = lines.split(b"\n")
+        count = len(items)
+    elif isinstance(lines, str):
+        items = lines.split("\n")
     else:
         items = lines
     header, records, warnings = parse_lines(items)
+    if damage:
+        warnings.append(LineWarning(count, damage))
     if header is None:
         first = str(warnings[0]) if warnings else "empty input"
         raise RecordingError(source, f"not a cassette: no header on line 1 ({first})", line=1)
