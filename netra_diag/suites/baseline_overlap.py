@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from netra_diag.suites.model import SuiteRun
 from netra_diag.suites.triage_inputs import Results, result_files
 
 __all__ = ["baseline_overlap_notes"]
@@ -23,6 +24,8 @@ def baseline_overlap_notes(results: Results, baseline: Results | None) -> list[s
     the same bytes (two runs' reports differ at least in their times)."""
     if baseline is None:
         return []
+    if isinstance(results, SuiteRun) or isinstance(baseline, SuiteRun):
+        return _same_run_notes(results, baseline)
     current = result_files(results)
     base = result_files(baseline)
     if not current or not base:
@@ -42,6 +45,23 @@ def baseline_overlap_notes(results: Results, baseline: Results | None) -> list[s
         f"baseline: {_which(b, twin)}, of the run being triaged{more}: merged into the "
         "baseline as a shard, it makes the run partly its own baseline. Keep the new results "
         "out of the baseline's folder"
+    ]
+
+
+def _same_run_notes(results: Results, baseline: Results) -> list[str]:
+    """For runs read already (the Python API): the same ``SuiteRun`` given as both, or two
+    that say they started at the same moment and hold the same results."""
+    if not isinstance(results, SuiteRun) or not isinstance(baseline, SuiteRun):
+        return []
+    if results is baseline:
+        which = "one SuiteRun given as both"
+    elif results.started and results.started == baseline.started and results.rows == baseline.rows:
+        which = f"both started at {results.started} and hold the same results"
+    else:
+        return []
+    return [
+        f"the baseline is the run being triaged ({which}): every failure reads as still "
+        "failing, none as new, and nothing as fixed. Give an earlier run as the baseline"
     ]
 
 

@@ -63,3 +63,14 @@ def test_an_earlier_run_as_baseline_says_nothing_of_it(runs: list[Path]) -> None
     report = triage(runs[1], baseline=runs[0])
     assert _said(report) == []
     assert report.diff is not None and report.diff.new_failures == ("case_hist::test_flip",)
+
+
+def test_a_run_read_already_and_given_as_its_own_baseline_is_said(runs: list[Path]) -> None:
+    from netra_diag.suites import load_results
+
+    run = load_results(runs[1])
+    (note,) = _said(triage(run, baseline=run))
+    assert "(one SuiteRun given as both)" in note
+    (note,) = _said(triage(run, baseline=load_results(runs[1])))
+    assert f"(both started at {run.started} and hold the same results)" in note
+    assert _said(triage(run, baseline=load_results(runs[0]))) == []
