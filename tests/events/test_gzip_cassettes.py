@@ -8,9 +8,12 @@ import gzip
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netra_diag.cli import main
 from netra_diag.recording import load_cassette, load_frames
+from netra_diag.recording_gzip import gunzip_kept
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +71,22 @@ def test_damaged_gzip_data_is_said_with_what_was_read(recorded: Path, tmp_path: 
         "the gzip data is damaged" in str(w) or "the gzip data ends early" in str(w)
         for w in kept.warnings
     )
+
+
+@given(st.binary(max_size=4000), st.integers(min_value=0))
+@settings(max_examples=200, deadline=None)
+def test_unpacking_a_cut_stream_keeps_a_prefix(body: bytes, cut: int) -> None:
+    packed = gzip.compress(body)
+    at = 2 + cut % (len(packed) - 1)  # (the caller unpacks only what starts with the magic)
+    out, problem = gunzip_kept(packed[:at])
+    assert body.startswith(out)
+    assert (problem == "") == (at == len(packed))
+
+
+@given(st.binary(max_size=2000), st.integers(min_value=0), st.binary(min_size=1, max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_unpacking_damaged_data_never_raises(body: bytes, cut: int, garbage: bytes) -> None:
+    packed = gzip.compress(body)
+    at = 2 + cut % (len(packed) - 1)
+    out, problem = gunzip_kept(packed[:at] + garbage + packed[at:])
+    assert isinstance(out, bytes) and isinstance(problem, str)
