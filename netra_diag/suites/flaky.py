@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import pairwise
 
 from netra_diag.suites.categories import Category, categorise, category_label
@@ -77,9 +77,15 @@ class FlakinessReport:
     # Tests of the run the report is for that passed much slower than their earlier passes
     # (``history_durations.slower_than_history``), the most seconds added first.
     slower: tuple[HistorySlowdown, ...] = ()
-    # The test of this run that each of ``no_longer_run`` was possibly renamed to, by test id
-    # (``renames.renamed_since``: defined at the same file and line).
-    renamed: Mapping[str, str] = field(default_factory=dict)
+    # (old test id, test id of this run) for each of ``no_longer_run`` possibly renamed
+    # (``renames.renamed_since``: defined at the same file and line); a tuple, so that the
+    # report stays hashable.
+    renamed: tuple[tuple[str, str], ...] = ()
+
+    def renamed_to(self, test_id: str) -> str | None:
+        """The test of this run that ``test_id`` (of ``no_longer_run``) was possibly renamed
+        to, or None."""
+        return next((new for old, new in self.renamed if old == test_id), None)
 
     def unsettled(self) -> dict[str, str]:
         """The letters of the flaky tests whose history goes back and forth (three flips or
@@ -242,7 +248,7 @@ def assess_flakiness(
     for tests in (flaky, gone):
         tests.sort(key=lambda f: (-f.score, -f.passed_on_retry, f.test_id))
     slower: tuple[HistorySlowdown, ...] = ()
-    renamed: dict[str, str] = {}
+    renamed: tuple[tuple[str, str], ...] = ()
     if current is not None:
         # (the runs before this one: triaging an older build, the folder holds later ones too,
         # and "slower than its earlier passes" or "renamed since" must not count those)
@@ -250,7 +256,7 @@ def assess_flakiness(
         skipped = set(outages)
         earlier = [r for i, r in enumerate(runs[:position]) if i not in skipped]
         slower = slower_than_history(earlier, current)
-        renamed = renamed_since(earlier, current, (f.test_id for f in gone))
+        renamed = tuple(renamed_since(earlier, current, (f.test_id for f in gone)).items())
     return FlakinessReport(
         len(runs),
         tuple(outages),

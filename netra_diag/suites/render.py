@@ -315,7 +315,7 @@ def _closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, l
                 ft.test_id
                 + (
                     f" (possibly renamed {new})"
-                    if (new := flakiness.renamed.get(ft.test_id))
+                    if (new := flakiness.renamed_to(ft.test_id))
                     else ""
                 )
                 for ft in flakiness.no_longer_run

@@ -139,7 +139,7 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
             "flaky": [_flaky(f) for f in report.flakiness.flaky],
             "no_longer_run": [
                 # (the test of this run it was possibly renamed to, or None: suites.renames)
-                {**_flaky(f), "possibly_renamed": report.flakiness.renamed.get(f.test_id)}
+                {**_flaky(f), "possibly_renamed": report.flakiness.renamed_to(f.test_id)}
                 for f in report.flakiness.no_longer_run
             ],
             # passed much slower than its earlier passes (history_durations), worst first

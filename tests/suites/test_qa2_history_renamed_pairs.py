@@ -55,7 +55,8 @@ def test_a_flaky_test_renamed_in_place_is_named_with_its_new_name(
     assert flakiness is not None
     gone = sorted(f.test_id for f in flakiness.no_longer_run)
     assert gone == ["case_hist::test_checkout", "case_hist::test_legacy"]
-    assert dict(flakiness.renamed) == {"case_hist::test_checkout": "case_hist::test_pay"}
+    assert flakiness.renamed == (("case_hist::test_checkout", "case_hist::test_pay"),)
+    assert hash(flakiness)  # (a frozen report, hashable as before)
     assert (
         "flaky before, no longer run: case_hist::test_checkout (possibly renamed "
         "case_hist::test_pay), case_hist::test_legacy"
@@ -72,5 +73,5 @@ def test_runs_without_lines_pair_nothing(tmp_path: Path) -> None:
     last = _history(tmp_path, "xml")  # (pytest's default JUnit: no file, no line)
     report = triage(last, history=last.parent)
     assert report.flakiness is not None and len(report.flakiness.no_longer_run) == 2
-    assert dict(report.flakiness.renamed) == {}
+    assert report.flakiness.renamed == ()
     assert "possibly renamed" not in report.to_text()
