@@ -51,6 +51,11 @@ def _handshake(args: argparse.Namespace) -> int:
                 "TOKEN is needed (or - to read it from stdin); only --transport none, "
                 f"--bad {' and --bad '.join(_TOKENLESS_BAD)} go without one"
             )
+    for note in _not_applied(args):
+        print(f"note: {note}", file=sys.stderr)
+    args.prefix = args.prefix if args.prefix is not None else "jwt"
+    args.encoding = args.encoding if args.encoding is not None else "base64url"
+    args.query_param = args.query_param if args.query_param is not None else "token"
     token = ""
     if args.token is not None:
         pasted = unwrap_paste(read_token(args.token))
@@ -85,6 +90,26 @@ def _handshake(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
+def _not_applied(args: argparse.Namespace) -> list[str]:
+    """Options given that the handshake shown does not use: ``--prefix jwt-auth`` with
+    ``--transport header`` changed nothing, without a word, and the header shown read as the
+    one the prefix would give."""
+    if args.all:
+        return []  # (every transport is shown: each option applies to one of them)
+    transport = None if args.bad else args.transport
+    options = (
+        ("--prefix", args.prefix, (Transport.SUBPROTOCOL, Transport.SUBPROTOCOL_RAW)),
+        ("--encoding", args.encoding, (Transport.SUBPROTOCOL, Transport.BEARER)),
+        ("--query-param", args.query_param, (Transport.QUERY,)),
+    )
+    what = f"--bad {args.bad}" if args.bad else f"--transport {transport}"
+    return [
+        f"{name} applies to --transport {' and '.join(used)} only: ignored with {what}"
+        for name, value, used in options
+        if value is not None and transport not in used
+    ]
+
+
 def register_handshake(
     actions: Any,
     guarded: Callable[[str, Callable[[argparse.Namespace], int]], Callable[..., int]],
@@ -116,17 +141,20 @@ def register_handshake(
     )
     how.add_argument("--bad", choices=list(KNOWN_BAD_FORMATS), help="a known-bad format instead")
     how.add_argument("--all", action="store_true", help="every transport and known-bad format")
-    p.add_argument("--prefix", default="jwt", help="subprotocol prefix: jwt, jwt-auth, bearer, ...")
+    p.add_argument(
+        "--prefix", default=None, help="subprotocol prefix: jwt (default), jwt-auth, bearer, ..."
+    )
     p.add_argument(
         "--encoding",
-        default="base64url",
+        default=None,
         choices=("base64url", "raw"),
         help="how the subprotocol entry carries the token (default: base64url, unpadded)",
     )
     p.add_argument(
         "--query-param",
-        default="token",
-        help="query parameter for --transport query: token, jwt, auth_token, access_token",
+        default=None,
+        help="query parameter for --transport query: token (default), jwt, auth_token, "
+        "access_token",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=guarded("handshake", _handshake))
