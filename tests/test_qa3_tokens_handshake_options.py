@@ -58,3 +58,18 @@ def test_defaults_still_apply(token: str, capsys: pytest.CaptureFixture[str]) ->
     assert "?token=" in capsys.readouterr().out
     main(["token", "handshake", token])
     assert "jwt." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("transport", "echo"),
+    [("header", False), ("query", False), ("subprotocol", True), ("bearer", True)],
+)
+def test_the_echo_is_expected_only_where_a_subprotocol_carries_the_token(
+    token: str, transport: str, echo: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["token", "handshake", token, "--transport", transport])
+    expected = next(
+        line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("expected")
+    )
+    assert "authenticated" in expected
+    assert ("echoes the token-bearing subprotocol" in expected) is echo

@@ -87,7 +87,9 @@ TEST_HELPER = SubprotocolFormat(
 
 # Transports that carry the JWT itself (a ticket handshake carries a ticket, "none" nothing).
 _JWT_TRANSPORTS = frozenset(t.value for t in Transport if t is not Transport.NONE)
-_AUTHENTICATED = "authenticated (the server echoes the token-bearing subprotocol, if any)"
+_AUTHENTICATED = "authenticated"
+# What a client checks beside it when the token travels in a subprotocol (PROTOCOL.md §2).
+_ECHOED = " (the server echoes the token-bearing subprotocol)"
 _REJECTED = "rejected under strict auth (error frame + close 1008)"
 _REFUSED = "refused under strict auth (HTTP 403 on the upgrade: factory mode authenticates first)"
 
@@ -175,7 +177,7 @@ class Handshake:
         not, and decoding costs a fan-out's preparation time). With ``now``, the claims any
         service checks are judged too (expiry, required claims, issuer, token_type), so an
         expired token is not 'authenticated'; the signature never is (there is no key here)."""
-        if self.expected != _AUTHENTICATED or self.transport not in _JWT_TRANSPORTS:
+        if not self.expected.startswith(_AUTHENTICATED) or self.transport not in _JWT_TRANSPORTS:
             return self.expected
         parsed = parse_compact(self._token)
         if parsed.problems:
@@ -327,7 +329,10 @@ def _expected(url: str, kind: Transport, prefix: str, query_param: str, carried:
     unread = _unread_carrier(kind, prefix, query_param, carried)
     if unread:
         return f"{_rejected(url)}: no token reaches it: {unread}"
-    return _AUTHENTICATED
+    # (no subprotocol to echo for a header or a query parameter)
+    return (
+        _AUTHENTICATED if kind in (Transport.HEADER, Transport.QUERY) else _AUTHENTICATED + _ECHOED
+    )
 
 
 _STRICT_FAIL = (
