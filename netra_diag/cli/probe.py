@@ -229,7 +229,9 @@ def _fail(args: argparse.Namespace, out: TextIO, exc: Exception, code: ExitCode 
     # The cassette of a session that never opened holds its attempts (refusals, the server's
     # error frame, the close): what to trace next, so it is named as on success.
     recorded = args.record if args.record and os.path.exists(args.record) else None
-    hint = _upgrade_hint(exc)
+    from netra_diag.live.endpoint import upgrade_hint
+
+    hint = upgrade_hint(getattr(exc, "status", None))
     if args.json:
         doc = {"error": type(exc).__name__, "message": str(exc), "exit_code": int(final)}
         if hint:
@@ -247,24 +249,6 @@ def _fail(args: argparse.Namespace, out: TextIO, exc: Exception, code: ExitCode 
             print(f"== recording: {recorded} (the connect attempts, as they happened)", file=out)
         print(f"exit {int(final)} ({final.name.lower()})", file=out)
     return int(final)
-
-
-def _upgrade_hint(exc: Exception) -> str | None:
-    """What an upgrade refused with 404 or a plain 2xx most likely means: the URL's path is no
-    WebSocket endpoint (a typo, the HTTP health check). Said, since "refused with HTTP 200"
-    read as the service turning the client away."""
-    status = getattr(exc, "status", None)
-    if not isinstance(status, int):
-        return None
-    endpoints = "/ws or /api/v1/websocket (PROTOCOL.md §1)"
-    if status == 404:
-        return f"no endpoint at this path: the service's WebSocket endpoints are {endpoints}"
-    if 200 <= status < 300:
-        return (
-            f"this path answers plain HTTP (HTTP {status}), not a WebSocket upgrade: the "
-            f"service's WebSocket endpoints are {endpoints}"
-        )
-    return None
 
 
 def run(args: argparse.Namespace) -> int:

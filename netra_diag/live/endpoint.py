@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from netra_diag.errors import UsageError
 from netra_diag.tokens.transports import check_ws_url
 
-__all__ = ["check_endpoint"]
+__all__ = ["check_endpoint", "upgrade_hint"]
 
 
 def check_endpoint(url: str) -> None:
@@ -33,3 +33,20 @@ def check_endpoint(url: str) -> None:
         raise UsageError(
             f"url {parts.scheme}://{host}:{shown}: the port must be a number from 1 to 65535"
         )
+
+
+def upgrade_hint(status: int | None) -> str | None:
+    """What an upgrade refused with 404 or a plain 2xx most likely means: the URL's path is no
+    WebSocket endpoint (a typo, the HTTP health check). Said, since "refused with HTTP 200"
+    read as the service turning the client away; ``None`` for other statuses."""
+    if not isinstance(status, int):
+        return None
+    endpoints = "/ws or /api/v1/websocket (PROTOCOL.md §1)"
+    if status == 404:
+        return f"no endpoint at this path: the service's WebSocket endpoints are {endpoints}"
+    if 200 <= status < 300:
+        return (
+            f"this path answers plain HTTP (HTTP {status}), not a WebSocket upgrade: the "
+            f"service's WebSocket endpoints are {endpoints}"
+        )
+    return None

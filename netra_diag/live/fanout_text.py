@@ -7,8 +7,10 @@ Pure: no sockets, no clock, no pandas beyond the result's own properties.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+from netra_diag.live.endpoint import upgrade_hint
 from netra_diag.live.fanout_judge import run_error_examples
 from netra_diag.wording import plural
 
@@ -16,6 +18,8 @@ if TYPE_CHECKING:
     from netra_diag.live.fanout_result import FanoutResult
 
 __all__ = ["summary_text"]
+
+_REFUSED_WITH = re.compile(r" refused with HTTP (\d{3})\b")
 
 
 def summary_text(self: FanoutResult) -> str:
@@ -114,6 +118,11 @@ def _connect_lines(self: FanoutResult) -> list[str]:
     example = self.connect_failed_example
     if example:
         lines.append(f"    e.g. {example[:600]}")
+        # (the HTTP status of a refused upgrade, as HandshakeRejected words it)
+        status = _REFUSED_WITH.search(example)
+        hint = upgrade_hint(int(status.group(1))) if status else None
+        if hint and set(failures) == {"HandshakeRejected"}:
+            lines.append(f"    hint: {hint}")
     return lines
 
 
