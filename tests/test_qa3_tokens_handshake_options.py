@@ -73,3 +73,25 @@ def test_the_echo_is_expected_only_where_a_subprotocol_carries_the_token(
     )
     assert "authenticated" in expected
     assert ("echoes the token-bearing subprotocol" in expected) is echo
+
+
+def test_a_token_no_subprotocol_entry_can_hold_is_a_usage_error_naming_no_token(
+    token: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A padded token sent raw in a subprotocol: websockets raised "invalid subprotocol: jwt.<the
+    whole token>", which probe printed in a traceback (exit 1)."""
+    from live.live_kit import emulator
+
+    padded = token + "=="
+    monkeypatch.setenv("PADDED_TOKEN", padded)
+    with emulator() as svc:
+        url = svc.ws_url("/ws")
+        code = main(["probe", url, "--token-env", "PADDED_TOKEN", "--transport", "subprotocol-raw"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "cannot travel raw in a subprotocol entry: it holds '='" in captured.err
+    assert "Traceback" not in captured.err
+    for part in token.split("."):
+        assert part not in captured.out + captured.err
+    assert main(["token", "handshake", padded, "--transport", "test-helper"]) == 2
+    assert token.split(".")[2] not in capsys.readouterr().err

@@ -11,6 +11,7 @@ Nothing here opens a socket; a ``Handshake`` is data that ``live/`` hands to web
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -226,6 +227,27 @@ def _check_carriable(token: str) -> None:
         raise UsageError(f"the token cannot travel in a handshake: {problem}")
 
 
+# RFC 7230's token characters: all a subprotocol entry (Sec-WebSocket-Protocol) may hold.
+_SUBPROTOCOL_ENTRY = re.compile(r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
+
+
+def _check_subprotocols(entries: tuple[str, ...], token: str) -> None:
+    """A usage error for a subprotocol entry no client can send: websockets refuses it before
+    connecting with an error that repeats the whole token (which a traceback then printed), and
+    browsers throw. A raw token with base64 padding (``=``) or standard base64's ``+`` and ``/``
+    is the usual one; the message names the character, never the token."""
+    for entry in entries:
+        if _SUBPROTOCOL_ENTRY.fullmatch(entry):
+            continue
+        bad = next(c for c in entry if not _SUBPROTOCOL_ENTRY.fullmatch(c))
+        what = "the token" if token and token in entry else "a subprotocol entry"
+        raise UsageError(
+            f"{what} cannot travel raw in a subprotocol entry: it holds {bad!r}, which an entry "
+            "may not (websockets refuses it, browsers throw before connecting); send it "
+            "base64url-encoded (transport subprotocol, the default encoding) or in a header"
+        )
+
+
 def check_ws_url(url: str) -> None:
     """Raise ``UsageError`` unless ``url`` is a ``ws://`` or ``wss://`` URL with a host. The
     message shows the scheme and host only: the rest of a URL may carry a credential."""
@@ -310,6 +332,7 @@ def build_handshake(
         subprotocols = TEST_HELPER(token)
     elif kind is Transport.QUERY:
         url = _with_query(url, query_param, token)
+    _check_subprotocols(subprotocols, token)
     description = _DESCRIPTIONS[kind].format(entry=entry, param=query_param)
     return Handshake(
         url=url,
