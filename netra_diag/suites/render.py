@@ -16,16 +16,14 @@ from typing import TYPE_CHECKING
 
 from netra_diag.redaction import environment_secrets, scrub_shown
 from netra_diag.suites.categories import category_label
-from netra_diag.suites.history_durations import FEW_RUNS
 from netra_diag.suites.model import suite_label
 from netra_diag.suites.render_dict import report_to_dict
+from netra_diag.suites.render_sections import closing_sections, cut_line, listed
 from netra_diag.suites.subtests import noted_summary
-from netra_diag.suites.vacuous import RUN_SUBJECT, VACUOUS_LABELS, VacuousSignal
 from netra_diag.wording import plural
 
 if TYPE_CHECKING:
     from netra_diag.suites.diff import RunDiff
-    from netra_diag.suites.flaky import FlakinessReport
     from netra_diag.suites.triage import TriageReport
 
 __all__ = [
@@ -35,11 +33,6 @@ __all__ = [
     "report_to_markdown",
     "report_to_text",
 ]
-
-
-def _list(items: Sequence[str], limit: int) -> str:
-    shown = ", ".join(items[:limit])
-    return shown + (f" … (+{len(items) - limit} more)" if len(items) > limit else "")
 
 
 def _run_line(report: TriageReport) -> str:
@@ -149,9 +142,9 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
             lines.append(f"      representative: {c.representative}")
             others = [t for t in c.tests if t != c.representative]
             if others:
-                lines.append(f"      also: {_list(others, max_tests)}")
+                lines.append(f"      also: {listed(others, max_tests)}")
             if flaky := _flaky_among(histories, c.tests):
-                lines.append(f"      flaky in the history: {_list(flaky, max_tests)}")
+                lines.append(f"      flaky in the history: {listed(flaky, max_tests)}")
             for tid in c.tests[:max_tests]:
                 for rec in report.recordings.get(tid, ()):
                     lines.append(f"      recording {rec.path}: {rec.summary()}")
@@ -160,11 +153,11 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
     if d is not None:
         lines += ["", "Since baseline"]
         for label, items in _diff_sections(d, _unsettled(report)):
-            lines.append(f"  {label} ({len(items)}): {_list(list(items), max_tests)}")
+            lines.append(f"  {label} ({len(items)}): {listed(list(items), max_tests)}")
         lines += [f"  {slower}" for slower in _slower(d, max_tests)]
         if not d.changed and not d.duration_regressions and not d.failing_added:
             lines.append("  no change")
-    for title, entries in _closing_sections(report, max_tests):
+    for title, entries in closing_sections(report, max_tests):
         lines += ["", title, *[f"  {entry}" for entry in entries]]
     return _scrubbed("\n".join(lines)) + "\n"
 
@@ -211,45 +204,17 @@ def _flaky_among(histories: dict[str, str], test_ids: Sequence[str]) -> list[str
     return [f"{tid} ({histories[tid]})" for tid in unique if tid in histories]
 
 
-def _cut(total: int, max_tests: int) -> list[str]:
-    """The line that says a list was cut at ``max_tests`` items (none if it was not): the
-    count alone, in a section's title, did not say how to see the rest."""
-    if total <= max_tests:
-        return []
-    return [f"… (+{total - max_tests} more: --max-tests N shows more)"]
-
-
 def _slower(d: RunDiff, max_tests: int) -> list[str]:
     lines = [
         f"slower: {r.test_id} {r.before:.2f} s -> {r.after:.2f} s ({_times(r.factor)})"
         for r in d.duration_regressions[:max_tests]
     ]
-    return lines + [f"slower: {more}" for more in _cut(len(d.duration_regressions), max_tests)]
+    return lines + [f"slower: {more}" for more in cut_line(len(d.duration_regressions), max_tests)]
 
 
 def _times(factor: float) -> str:
     # (a baseline that took 0.000 s, as written, has no ratio: "(infx)" said nothing)
     return f"{factor:.1f}x" if isfinite(factor) else "from under 1 ms"
-
-
-def _times_median(factor: float) -> str:
-    # (earlier passes written as 0.000 s have no ratio: "from under 1 ms the median" read wrong)
-    return f"{factor:.1f}x the median" if isfinite(factor) else "the median under 1 ms"
-
-
-def _slower_than_history(flakiness: FlakinessReport, max_tests: int) -> list[str]:
-    slower = flakiness.slower
-    items = [
-        f"{s.test_id}: {s.median:.2f} s -> {s.after:.2f} s ({_times_median(s.factor)} of "
-        f"{plural(s.runs, 'earlier pass', 'earlier passes')}, slowest before {s.slowest:.2f} s)"
-        for s in slower[:max_tests]
-    ]
-    items += _cut(len(slower), max_tests)
-    if any(s.few_runs for s in slower):
-        items.append(
-            f"few earlier runs (under {FEW_RUNS} passes of a test): a hint to look at, not a trend"
-        )
-    return items
 
 
 def _recorded_lines(report: TriageReport, max_tests: int) -> list[tuple[bool, str]]:
@@ -263,69 +228,6 @@ def _recorded_lines(report: TriageReport, max_tests: int) -> list[tuple[bool, st
                 lines.append((False, f"{tid}: recording {rec.path}: {rec.summary()}"))
                 lines += [(True, f"contract: {note}") for note in rec.contract_findings[:3]]
     return lines
-
-
-def _signal_items(signals: Sequence[VacuousSignal], shown: int) -> list[str]:
-    items = [
-        # ("no tests: (run): the results contain no tests" read as a suite named "(run)")
-        f"{VACUOUS_LABELS[sig.kind]}: "
-        + ("the whole run" if sig.subject == RUN_SUBJECT else suite_label(sig.subject))
-        + f": {sig.detail}"
-        for sig in signals[:shown]
-    ]
-    if len(signals) > shown:
-        items.append(f"… (+{len(signals) - shown} more)")
-    return items
-
-
-def _closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, list[str]]]:
-    """The report's last sections, as (title, items): passes that prove little, flakiness,
-    warnings (the text and Markdown renderings differ only in how they set them)."""
-    sections: list[tuple[str, list[str]]] = []
-    if report.vacuous:
-        # A failing test's session can show a weak signal too (auth bypassed): that is no pass,
-        # but what its failure was measured against.
-        failing_ids = {t for cluster in report.clusters for t in cluster.tests}
-        on_passes = [s for s in report.vacuous if s.subject not in failing_ids]
-        on_failures = [s for s in report.vacuous if s.subject in failing_ids]
-        for title, signals in (
-            ("Passes that prove little", on_passes),
-            ("Failing tests whose sessions prove little", on_failures),
-        ):
-            if signals:
-                sections.append((title, _signal_items(signals, max_tests * 3)))
-    flakiness = report.flakiness
-    if flakiness is not None and flakiness.slower:
-        sections.append(("Slower than their history", _slower_than_history(flakiness, max_tests)))
-    if flakiness is not None:
-        items = [f"outage: {reason}" for reason in flakiness.outage_reasons]
-        if flakiness.flaky or flakiness.no_longer_run:
-            items.append(
-                "letters: one per run that ran the test (not skipped, no outage), oldest "
-                "first, this run last: P passed, F failed or errored, R passed on retry"
-            )
-        items += [
-            f"{ft.test_id}: {ft.history} (score {ft.score:.2f}, retries {ft.passed_on_retry})"
-            for ft in flakiness.flaky[:max_tests]
-        ]
-        items += _cut(len(flakiness.flaky), max_tests)
-        if flakiness.no_longer_run:
-            # (flaky before, removed or renamed since: nothing to fix in this run)
-            gone = [
-                ft.test_id
-                + (
-                    f" (possibly renamed {new})"
-                    if (new := flakiness.renamed_to(ft.test_id))
-                    else ""
-                )
-                for ft in flakiness.no_longer_run
-            ]
-            items.append(f"flaky before, no longer run: {_list(gone, max_tests)}")
-        sections.append((f"Flakiness: {flakiness.summary()}", items))
-    if report.warnings:
-        shown = [*report.warnings[:max_tests], *_cut(len(report.warnings), max_tests)]
-        sections.append(("Warnings", shown))
-    return sections
 
 
 # Failure messages are full of what Markdown reads as markup: "<n>" placeholders and "<Mock …>"
@@ -383,7 +285,7 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
             # (a failure of a test known to flip may be its flakiness, not this change)
             lines += [
                 "",
-                f"Failing tests flaky in the history: {markdown_literal(_list(flaky, max_tests))}",
+                f"Failing tests flaky in the history: {markdown_literal(listed(flaky, max_tests))}",
             ]
         recorded = _recorded_lines(report, max_tests)
         if recorded:
@@ -397,12 +299,12 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
         for label, items in _diff_sections(d, _unsettled(report)):
             nested = label.startswith(" ")  # ("of which …": a sub-item of the one before)
             bullet = "  - " if nested else "- "
-            shown = markdown_literal(_list(list(items), max_tests))
+            shown = markdown_literal(listed(list(items), max_tests))
             lines.append(f"{bullet}{label.strip().capitalize()} ({len(items)}): {shown}")
         lines += [f"- {markdown_literal(slower)}" for slower in _slower(d, max_tests)]
         if not d.changed and not d.duration_regressions and not d.failing_added:
             lines.append("- no change")
-    for title, entries in _closing_sections(report, max_tests):
+    for title, entries in closing_sections(report, max_tests):
         lines += ["", markdown_literal(title) + ":"]
         lines += [f"- {markdown_literal(entry)}" for entry in entries]
     return _scrubbed("\n".join(lines)) + "\n"
