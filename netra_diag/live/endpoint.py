@@ -1,4 +1,5 @@
-"""The endpoint a live session or fan-out connects to, checked before anything starts.
+"""The endpoint a live session or fan-out connects to: checked before anything starts
+(``check_endpoint``), and what a refused upgrade's status says of its path (``upgrade_hint``).
 
 ``check_ws_url`` (tokens) checks the scheme and the host; a port that cannot be one (``:99999``,
 ``:abc``) got through it and failed later, deep inside the connect: a traceback from ``probe``,
