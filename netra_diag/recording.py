@@ -137,6 +137,26 @@ def _expand_paths(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
     return out
 
 
+def _named_once(paths: list[Path], on_warning: Callable[[str], None] | None) -> list[Path]:
+    """``paths`` with each file once: a folder and one of its files given together (``runs/
+    runs/a.jsonl``), read twice, interleaved a cassette's records with themselves and read half
+    its runs as never finished."""
+    seen: set[Path] = set()
+    out: list[Path] = []
+    for path in paths:
+        try:
+            key = path.resolve()
+        except OSError:
+            key = path
+        if key in seen:
+            if on_warning is not None:
+                on_warning(f"{path}: named more than once: read once")
+            continue
+        seen.add(key)
+        out.append(path)
+    return out
+
+
 def find_cassettes(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
 ) -> list[Path]:
@@ -177,7 +197,7 @@ def load_frames(
     event_rows: list[dict[str, Any]] = []
     run_rows: list[dict[str, Any]] = []
     label_cols: set[str] = set()
-    expanded = _expand_paths(paths)
+    expanded = _named_once(_expand_paths(paths), on_warning)
     for path in expanded:
         try:
             cas = load_cassette(path)

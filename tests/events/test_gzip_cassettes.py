@@ -1,6 +1,7 @@
 """Cassettes kept gzip-compressed (``run.jsonl.gz``) are read as they are, named or found in a
 folder; one cut short keeps the lines before the cut and says so. Before, ``trace`` and ``sla``
-called such a file "not UTF-8"."""
+called such a file "not UTF-8". And a cassette named twice (a folder and one of its files) is
+loaded once."""
 
 from __future__ import annotations
 
@@ -90,3 +91,12 @@ def test_unpacking_damaged_data_never_raises(body: bytes, cut: int, garbage: byt
     at = 2 + cut % (len(packed) - 1)
     out, problem = gunzip_kept(packed[:at] + garbage + packed[at:])
     assert isinstance(out, bytes) and isinstance(problem, str)
+
+
+def test_a_cassette_named_twice_is_loaded_once(recorded: Path) -> None:
+    said: list[str] = []
+    once = load_frames(recorded)
+    twice = load_frames([recorded.parent, recorded], on_warning=said.append)
+    assert len(twice.frames) == len(once.frames) > 0
+    assert twice.runs.equals(once.runs)
+    assert said == [f"{recorded}: named more than once: read once"]
