@@ -286,7 +286,12 @@ def _vacuous_findings(
         elif kind == VacuousKind.FALLBACK:
             out.append(Finding(38, f"{plural(n, 'test')} passed against a local stand-in"))
         elif kind == VacuousKind.SKIPPED_UNREACHABLE:
-            out.append(Finding(45, sigs[0].detail))
+            skipped = sum(s.tests for s in sigs)  # (one signal per suite)
+            phrase = (
+                f"{plural(skipped, 'test')} skipped because the service was unreachable or not "
+                "configured"
+            )
+            out.append(Finding(45, phrase))
         elif kind == VacuousKind.NO_TESTS:
             continue
     return [replace(f, weak=True) for f in out]

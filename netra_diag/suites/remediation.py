@@ -226,13 +226,13 @@ def suite_statuses(
         for tid in cluster.tests:
             if tid not in elsewhere:
                 cause_of[tid] = category_label(cluster.category)
-    weak_of: dict[str, list[str]] = {}
+    weak_of: dict[str, list[VacuousSignal]] = {}
     if vacuous:
         # (a failing test's session that bypassed auth weakens no pass: its failure is told)
         failing_ids = {t for cluster in clusters for t in cluster.tests}
         for sig in vacuous:
             if sig.subject not in failing_ids:
-                weak_of.setdefault(sig.subject, []).append(sig.kind)
+                weak_of.setdefault(sig.subject, []).append(sig)
     out: list[SuiteStatus] = []
     for name, tally in (tallies if tallies is not None else tally_suites(current)).items():
         tids = tally.tids
@@ -246,7 +246,10 @@ def suite_statuses(
         weak_tests = [name] if name in weak_of else []
         if weak_of:
             weak_tests += filter(weak_of.__contains__, tids)
-        weak = Counter(kind for t in weak_tests for kind in weak_of[t])
+        weak: Counter[str] = Counter()
+        for t in weak_tests:
+            for sig in weak_of[t]:
+                weak[sig.kind] += sig.tests  # (a suite's signal may stand for several tests)
         out.append(
             SuiteStatus(
                 suite=name,

@@ -126,7 +126,10 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
             ],
         },
         "vacuous": [
-            {"kind": str(s.kind), "subject": s.subject, "detail": s.detail} for s in report.vacuous
+            # (tests: how many tests the signal is said of, a suite's skips for want of a
+            # service; 1 for a test's)
+            {"kind": str(s.kind), "subject": s.subject, "detail": s.detail, "tests": s.tests}
+            for s in report.vacuous
         ],
         "flakiness": None
         if report.flakiness is None

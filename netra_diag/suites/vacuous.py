@@ -101,6 +101,7 @@ class VacuousSignal:
     kind: VacuousKind
     subject: str  # a suite name or a test id
     detail: str
+    tests: int = 1  # the tests it is said of (a suite's: its skips for want of a service)
 
 
 # The JUnit property the pytest plugin writes for each test that ran a session (the events seen).
@@ -190,15 +191,23 @@ def find_vacuous(
         )
     ]
     if unreachable:
-        out.append(
+        # One signal per suite, counting its tests: the suite table said "1× skipped: service
+        # unreachable" of the first such test's suite alone, however many skipped where.
+        where = set(unreachable)
+        by_suite = Counter(
+            suite for tid, suite in zip(columns.test_ids, names, strict=True) if tid in where
+        )
+        out += [
             VacuousSignal(
                 VacuousKind.SKIPPED_UNREACHABLE,
-                unreachable[0],
+                suite,
                 # ("no staging host configured" is no outage, but as little of a test)
-                f"{plural(len(unreachable), 'test')} skipped because the service was unreachable "
-                "or not configured",
+                f"{plural(n, 'test')} skipped because the service was unreachable or not "
+                "configured",
+                tests=n,
             )
-        )
+            for suite, n in by_suite.items()
+        ]
     durations = columns.durations
     if None in durations:
         durations = [inf if d is None else d for d in durations]
