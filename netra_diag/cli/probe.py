@@ -52,8 +52,8 @@ right after AUTH_FAILED, HTTP 401/403, no supported subprotocol 1003 or 1002, ag
 missing or misordered critical events, handshake_complete never sent, the request only
 acknowledged as a type the service does not run: an echo endpoint such as /ws/test, said as
 soon as the ack comes), 4 the run timed out,
-5 could not connect, upgrade refused (other statuses) or connection lost (1006, 1011 after the
-session was accepted), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM, as CI or 'timeout'
+5 could not connect, upgrade refused (other statuses) or connection lost (1006, 1001 the
+server going away, 1011 after the session was accepted), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM, as CI or 'timeout'
 sends it): the session is closed, no summary; the last line on stderr names the --record
 cassette, which holds everything received until then
 
