@@ -295,10 +295,11 @@ def _run(args: argparse.Namespace) -> int:
         baseline = baseline or [str(data / "baseline.xml")]
     if not results:
         hint = ""
-        if baseline and len(baseline) > 1:
-            # "triage --baseline base.xml cur.xml": --baseline takes every name after it
+        if args.baseline and len(args.baseline) > 1:
+            # "triage --baseline base.xml cur.xml": --baseline takes every name after it (as
+            # given: one quoted pattern that matched several files took nothing else)
             hint = (
-                f": --baseline took every file after it ({' '.join(baseline)}); give RESULTS "
+                f": --baseline took every file after it ({' '.join(args.baseline)}); give RESULTS "
                 "before --baseline, or end the baseline's files with --"
             )
         elif args.history:

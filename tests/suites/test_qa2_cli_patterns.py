@@ -59,3 +59,16 @@ def test_a_file_whose_name_looks_like_a_pattern_is_read_as_named(
     shutil.copyfile(shards / "junit-a.xml", odd)
     assert main(["triage", str(odd), "--json"]) == ExitCode.OK
     assert json.loads(capsys.readouterr().out)["run"]["sources"] == [str(odd)]
+
+
+def test_a_baseline_pattern_without_results_is_not_said_to_take_the_results(
+    shards: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["triage", "--baseline", str(shards / "junit-*.xml")]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "give RESULTS files or --demo" in err
+    assert "took every file after it" not in err
+    # (names after --baseline are still said to have been taken by it)
+    a, b = str(shards / "junit-a.xml"), str(shards / "junit-b.xml")
+    assert main(["triage", "--baseline", a, b]) == ExitCode.USAGE
+    assert f"--baseline took every file after it ({a} {b})" in capsys.readouterr().err
