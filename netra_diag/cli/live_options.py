@@ -45,6 +45,8 @@ def check_live_options(args: argparse.Namespace) -> None:
         raise UsageError(f"--time-scale must be a number >= 0, got {scale:g}")
     if not args.url:
         return
+    # (what a copy or a shell quote adds around a URL: taken off, as any reader of a URL would)
+    args.url = args.url.strip()
     check_endpoint(args.url)
     given = [_flag(d) for d in EMBEDDED_ONLY if getattr(args, d, None) is not None]
     if given:

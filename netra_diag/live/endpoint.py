@@ -18,11 +18,20 @@ __all__ = ["check_endpoint", "upgrade_hint"]
 
 
 def check_endpoint(url: str) -> None:
-    """Raise ``UsageError`` unless ``url`` is a ``ws://``/``wss://`` URL with a host and, if it
-    names one, a port from 1 to 65535. The message shows the port text only: the rest of a URL
-    may carry a credential."""
+    """Raise ``UsageError`` unless ``url`` is a ``ws://``/``wss://`` URL with a host, no
+    whitespace or control character, and, if it names one, a port from 1 to 65535. The
+    messages show the scheme, host and port only: the rest of a URL may carry a credential."""
     check_ws_url(url)
     parts = urlsplit(url)
+    odd = next((i for i, ch in enumerate(url) if ch.isspace() or not ch.isprintable()), None)
+    if odd is not None:
+        # A space or a newline (a URL pasted with the line's end, a quoted "$URL ") went out in
+        # the request line: "did not receive a valid HTTP response", which reads as the server.
+        host = parts.hostname or ""
+        raise UsageError(
+            f"url {parts.scheme}://{host}… has whitespace or a control character at position "
+            f"{odd + 1} of {len(url)} ({url[odd]!r}): remove it"
+        )
     try:
         bad = parts.port == 0  # 0 asks the OS for any port: a server's, never a client's
     except ValueError:
