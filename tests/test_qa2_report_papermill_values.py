@@ -99,3 +99,15 @@ def test_papermill_values_read_as_meant() -> None:
     for bad in ("ture", 2, None):
         with pytest.raises(UsageError, match=r"^parameter f: expected true or false, got "):
             flag_parameter("f", bad)
+
+
+def test_a_token_given_where_text_goes_is_not_shown_whole() -> None:
+    import time
+
+    from netra_diag.report import text_parameter
+    from netra_diag.tokens import mint_token
+
+    token = mint_token("u1", key="k" * 40, now=time.time())
+    with pytest.raises(UsageError) as refused:
+        text_parameter("results", {"file": token})
+    assert token not in str(refused.value) and "eyJ…#" in str(refused.value)

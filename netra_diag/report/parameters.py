@@ -158,11 +158,14 @@ def text_parameter(name: str, value: Any, *, numbers: bool = False) -> str:
         return str(os.fspath(value))
     if isinstance(value, list | tuple) and all(isinstance(v, str | os.PathLike) for v in value):
         return ",".join(str(os.fspath(v)) for v in value)
+    from netra_diag.redaction import scrub
+
     wanted = "text" if numbers else "text (paths, comma-separated)"
-    raise UsageError(f"parameter {name}: expected {wanted}, got {type(value).__name__} {value!r}")
+    shown = scrub(repr(value))  # a token pasted in its place is not printed whole
+    raise UsageError(f"parameter {name}: expected {wanted}, got {type(value).__name__} {shown}")
 
 
-def number_parameter(name: str, value: Any, *, whole: bool = False) -> Any:
+def number_parameter(name: str, value: Any, *, whole: bool = False) -> int | float:
     """A number parameter of a notebook run by papermill itself, where ``-p users ten`` arrives
     as the text ``"ten"`` (and failed deep in the library as "'<' not supported between
     instances of 'str' and 'int'"): an int, a float, or a text that reads as one is returned as
