@@ -39,9 +39,27 @@ def _step(te: TimedEvent) -> int | None:
     return None
 
 
+def _missing_between(low: int, high: int, arrived: frozenset[int]) -> tuple[int, list[int]]:
+    """Steps strictly between ``low`` and ``high`` that never arrived in the run: how many, and
+    the first five. Counted, not listed: a server can send step 3e10 and the gap must stay
+    cheap (a range that long has no len() either)."""
+    late = sum(1 for step in arrived if low < step < high)
+    first: list[int] = []
+    step = low + 1
+    while step < high and len(first) < 5:
+        if step not in arrived:
+            first.append(step)
+        step += 1
+    return high - low - 1 - late, first
+
+
 def _steps(run: Run) -> Iterator[Finding]:
     previous: TimedEvent | None = None
     previous_step = 0
+    # A step that comes later (swapped neighbours) did arrive: only its lateness is a finding.
+    arrived = frozenset(
+        step for te in run.events if te.type == "agent_thinking" and (step := _step(te)) is not None
+    )
     for te in run.events:
         if te.type != "agent_thinking":
             continue
@@ -59,12 +77,11 @@ def _steps(run: Run) -> Iterator[Finding]:
                 run.key,
                 (previous, te),
             )
-        elif step > previous_step + 1:
-            # A range, not a list: a server can send step 3e10 and the gap must stay cheap.
-            missing = range(previous_step + 1, step)
-            # Counted, not len(): a range longer than sys.maxsize (step 1e20) has no len().
-            n_missing = step - previous_step - 1
-            shown = ", ".join(str(n) for n in missing[:5]) + (" …" if n_missing > 5 else "")
+        elif (
+            step > previous_step + 1 and (gap := _missing_between(previous_step, step, arrived))[0]
+        ):
+            n_missing, first = gap
+            shown = ", ".join(str(n) for n in first) + (" …" if n_missing > 5 else "")
             noun = "step" if n_missing == 1 else "steps"
             before = f"step {previous_step} at {at(previous.t)}, then " if previous else ""
             yield finding(
