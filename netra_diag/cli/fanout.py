@@ -268,6 +268,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from netra_diag.cli.live_options import (
+        check_descriptors,
         check_live_options,
         check_record_dir,
         fill_embedded_defaults,
@@ -285,6 +286,7 @@ def run(args: argparse.Namespace) -> int:
             if args.record is not None
             else []
         )
+        check_descriptors(args)
         sigterm: list[int] = []
         try:
             result, injected = asyncio.run(until_sigterm(_fanout(args, old), sigterm))

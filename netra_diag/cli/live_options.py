@@ -15,6 +15,7 @@ from netra_diag.live.endpoint import check_endpoint
 
 __all__ = [
     "EMBEDDED_ONLY",
+    "check_descriptors",
     "check_live_options",
     "check_record_dir",
     "check_record_file",
@@ -26,6 +27,9 @@ __all__ = [
 # runs elsewhere and has its own auth mode and faults). Their argparse default is None, so that
 # giving one at all (even its default value) is noticed.
 EMBEDDED_ONLY: tuple[str, ...] = ("auth", "faults", "time_scale")
+# Descriptors a fan-out's process needs besides its users': the interpreter's, the listening
+# socket, the event loop's.
+_SPARE_DESCRIPTORS = 64
 
 
 def _flag(dest: str) -> str:
@@ -140,3 +144,24 @@ def _existing_ancestor(path: Path) -> Path:
     while not current.exists() and current.parent != current:
         current = current.parent
     return current
+
+
+def check_descriptors(args: argparse.Namespace) -> None:
+    """``fanout``: refuse a fan-out this process cannot hold open (after raising its soft
+    limit towards the hard one): past ``ulimit -n`` the embedded service's accept loop printed
+    a traceback per refused connection, and every user left over failed as "opening handshake
+    timed out"."""
+    from netra_diag.live.fanout_runtime import raise_nofile_limit
+
+    # A socket per user; its cassette with --record; the server's end when embedded here.
+    per_user = 1 + (args.record is not None) + (not args.url)
+    needed = args.users * per_user + _SPARE_DESCRIPTORS
+    soft, hard = raise_nofile_limit(needed)
+    if soft < needed:
+        fits = max(0, (soft - _SPARE_DESCRIPTORS) // per_user)
+        shown_hard = "unlimited" if hard < 0 else str(hard)
+        raise UsageError(
+            f"--users {args.users} needs about {needed} open files ({per_user} per user and "
+            f"{_SPARE_DESCRIPTORS} for the process), but this process may open {soft} (ulimit "
+            f"-n; hard limit {shown_hard}): give --users {fits} or fewer, or raise the limit"
+        )
