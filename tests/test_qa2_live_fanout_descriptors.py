@@ -49,3 +49,8 @@ def test_as_many_as_fit_run(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     assert len(list((tmp_path / "c").glob("*.jsonl"))) == 45
+
+
+def test_help_says_so() -> None:
+    out = subprocess.run([CLI, "fanout", "--help"], capture_output=True, text=True).stdout
+    assert "More --users than this process may hold open (ulimit -n" in out

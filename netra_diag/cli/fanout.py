@@ -65,6 +65,8 @@ everything received until then
 
 --record DIR refuses a folder that already holds cassettes (*.jsonl) from an earlier run,
 naming how many (exit 2): the two runs would be read as one. --overwrite removes them first.
+More --users than this process may hold open (ulimit -n: a socket per user, its cassette, the
+embedded server's end) are refused too (exit 2), naming how many fit.
 
 examples:
   netra-diag fanout --users 150 --runs 30 --ramp 50/s --record cassettes/
