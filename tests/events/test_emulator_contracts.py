@@ -115,7 +115,7 @@ async def test_drop_event(svc: ServiceHandle, tmp_path: Path) -> None:
 SWAPPED = {
     ("agent_started", "agent_thinking"): Rule.START_NOT_FIRST,
     ("agent_thinking", "tool_executing"): Rule.OUT_OF_ORDER,
-    ("tool_executing", "tool_completed"): Rule.ORPHAN_TOOL_COMPLETED,
+    ("tool_executing", "tool_completed"): Rule.OUT_OF_ORDER,
     ("tool_completed", "agent_completed"): Rule.EVENT_AFTER_TERMINAL,
 }
 

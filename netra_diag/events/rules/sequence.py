@@ -23,6 +23,7 @@ from netra_diag.events.rules.base import (
     finding,
     per_run,
 )
+from netra_diag.events.rules.tools import pair_tools
 from netra_diag.events.runs import Run, distinct
 
 __all__ = ["check_sequence"]
@@ -119,17 +120,17 @@ def _server_clock(run: Run, tolerance: float) -> Iterator[Finding]:
 
 
 def _thinking_during_tools(run: Run) -> Iterator[Finding]:
-    running: dict[str, list[TimedEvent]] = {}
+    # Only calls that did complete, after their start: a call whose end never came (or came
+    # first) is the tool-pair rule's one finding, and "thinking while it ran" would name that
+    # same lost or swapped frame again for every thought after it.
+    pairs, _, _ = pair_tools(run.events)
+    calls = sorted(
+        ((start, end) for start, end in pairs if start.index < end.index),
+        key=lambda pair: pair[0].index,
+    )
     for te in run.events:
-        name = te.event.tool_name or ""
-        if te.type == "tool_executing":
-            running.setdefault(name, []).append(te)
-        elif te.type in ("tool_completed", "tool_error"):
-            calls = running.get(name)
-            if calls:
-                calls.pop(0)
-        elif te.type == "agent_thinking":
-            open_calls = [call for calls in running.values() for call in calls]
+        if te.type == "agent_thinking":
+            open_calls = [start for start, end in calls if start.index < te.index < end.index]
             if open_calls:
                 call = open_calls[0]
                 yield finding(
