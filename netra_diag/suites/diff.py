@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from netra_diag.suites.flaky import outage_failures
 from netra_diag.suites.model import FAILING, Outcome, SuiteRun
 from netra_diag.suites.renames import possible_renames
 from netra_diag.suites.signatures import signature_of
 
-__all__ = ["DurationRegression", "RunDiff", "diff_runs"]
+__all__ = ["SWAPPED_AFTER_S", "DurationRegression", "RunDiff", "diff_runs"]
+
+# A baseline that started this long after the run it is compared with was more likely given in
+# the run's place (RESULTS and --baseline swapped) than chosen: said, not acted on. (Runs made
+# one after the other, as test fixtures are, start seconds apart.)
+SWAPPED_AFTER_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,9 @@ class RunDiff:
     # (removed, added) pairs defined at the same place: perhaps one test renamed
     # (``renames.possible_renames``); both stay in ``removed`` and ``added``.
     possibly_renamed: tuple[tuple[str, str], ...] = ()
+    # Seconds the baseline started after this run, as their reports say (0.0: before, or
+    # unknown). Hours later: the two given the wrong way round? (``SWAPPED_AFTER_S``)
+    baseline_later_s: float = 0.0
 
     @property
     def changed(self) -> bool:
@@ -160,7 +169,18 @@ def diff_runs(
         duration_regressions=tuple(slower),
         baseline_outage=outage,
         possibly_renamed=renamed,
+        baseline_later_s=_later_by(baseline.started, current.started),
     )
+
+
+def _later_by(first: str, second: str) -> float:
+    """Seconds stamp ``first`` is after ``second`` (0.0 if not, or if either cannot be read or
+    they cannot be compared: one with a time zone, one without)."""
+    try:
+        a, b = datetime.fromisoformat(first.strip()), datetime.fromisoformat(second.strip())
+        return max(0.0, (a - b).total_seconds())
+    except (ValueError, TypeError):  # ("" or no stamp; naive against aware)
+        return 0.0
 
 
 def _passed_on_retry(run: SuiteRun, test_id: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from netra_diag.suites.diff import SWAPPED_AFTER_S
 from netra_diag.suites.finding import Finding
 from netra_diag.suites.history_durations import HistorySlowdown
 from netra_diag.suites.model import FAILING
@@ -15,7 +16,7 @@ from netra_diag.wording import plural
 if TYPE_CHECKING:
     from netra_diag.suites.triage import TriageReport
 
-__all__ = ["comparison_findings"]
+__all__ = ["comparison_findings", "swapped_finding"]
 
 
 def comparison_findings(report: TriageReport) -> list[Finding]:
@@ -32,6 +33,8 @@ def _baseline_findings(report: TriageReport) -> list[Finding]:
         return []
     found: list[Finding] = []
     unsettled = report.flakiness.unsettled() if report.flakiness else {}
+    if d.baseline_later_s >= SWAPPED_AFTER_S:
+        found.append(swapped_finding(d.baseline_later_s))
     if d.new_failures:
         phrase = f"{plural(len(d.new_failures), 'new failure')} since baseline"
         flipping = [tid for tid in d.new_failures if tid in unsettled]
@@ -115,6 +118,24 @@ def _baseline_findings(report: TriageReport) -> list[Finding]:
             )
         )
     return found
+
+
+def swapped_finding(later_s: float) -> Finding:
+    """The baseline ran long after the run it is compared with: its new failures would be
+    fixes, its fixes new failures. (Said right after "new failures", which it may invert.)"""
+    return Finding(
+        13,
+        f"the baseline ran {_span(later_s)} after this run: RESULTS and --baseline swapped?",
+        "as their reports say when they started; a baseline is an earlier run",
+    )
+
+
+def _span(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = round(seconds / 3600)
+    return f"{hours} h" if hours < 48 else f"{round(seconds / 86400)} days"
 
 
 def _fixed(fixed: Sequence[str], unsettled: Mapping[str, str]) -> Finding:

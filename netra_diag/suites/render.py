@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from netra_diag.redaction import environment_secrets, scrub_shown
 from netra_diag.suites.categories import category_label
+from netra_diag.suites.diff import SWAPPED_AFTER_S
+from netra_diag.suites.findings_compare import swapped_finding
 from netra_diag.suites.model import suite_label
 from netra_diag.suites.render_dict import report_to_dict
 from netra_diag.suites.render_sections import closing_sections, cut_line, listed
@@ -152,6 +154,7 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
     d = report.diff
     if d is not None:
         lines += ["", "Since baseline"]
+        lines += [f"  note: {phrase}" for phrase in _swapped(report)]
         for label, items in _diff_sections(d, _unsettled(report)):
             lines.append(f"  {label} ({len(items)}): {listed(list(items), max_tests)}")
         lines += [f"  {slower}" for slower in _slower(d, max_tests)]
@@ -160,6 +163,12 @@ def report_to_text(report: TriageReport, *, max_tests: int = 5) -> str:
     for title, entries in closing_sections(report, max_tests):
         lines += ["", title, *[f"  {entry}" for entry in entries]]
     return _scrubbed("\n".join(lines)) + "\n"
+
+
+def _swapped(report: TriageReport) -> list[str]:
+    """That the baseline ran long after this run (nothing if it did not)."""
+    later = report.diff.baseline_later_s if report.diff is not None else 0.0
+    return [swapped_finding(later).phrase] if later >= SWAPPED_AFTER_S else []
 
 
 def _diff_sections(d: RunDiff, histories: dict[str, str]) -> list[tuple[str, tuple[str, ...]]]:
@@ -296,6 +305,7 @@ def report_to_markdown(report: TriageReport, *, max_tests: int = 5) -> str:
     d = report.diff
     if d is not None:
         lines += ["", "Since baseline:"]
+        lines += [f"- note: {markdown_literal(phrase)}" for phrase in _swapped(report)]
         for label, items in _diff_sections(d, _unsettled(report)):
             nested = label.startswith(" ")  # ("of which …": a sub-item of the one before)
             bullet = "  - " if nested else "- "

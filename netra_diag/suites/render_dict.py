@@ -120,6 +120,8 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
             # removed and added tests defined at the same file and line (suites.renames)
             "possibly_renamed": [{"removed": a, "added": b} for a, b in d.possibly_renamed],
             "baseline_outage": d.baseline_outage,
+            # seconds the baseline started after this run (0: before, or unknown)
+            "baseline_later_s": d.baseline_later_s,
             "duration_regressions": [
                 {"test_id": r.test_id, "before_s": r.before, "after_s": r.after}
                 for r in d.duration_regressions
