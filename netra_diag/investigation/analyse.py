@@ -300,8 +300,13 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
     checks += contract_check(inv.streams, inv.contracts)
     isolation = dict(fan.get("isolation") or {})
     if isolation.get("verdict"):
-        reasons = "; ".join(isolation.get("reasons", ()))
         verdict = isolation["verdict"]
+        notes = [str(r) for r in isolation.get("reasons", ())]
+        if verdict == "contaminated":
+            # The evidence first: the verdict's notes alone (ids "not checked") read as if the
+            # contamination were what was not checked.
+            notes.insert(0, _contamination_evidence(inv, int(isolation.get("findings") or 0)))
+        reasons = "; ".join(note for note in notes if note)
         detail = f"cross-user isolation: {verdict}" + (f" ({reasons})" if reasons else "")
         # "cannot judge" (one user, or users the server cannot tell apart) is no failure:
         # the check is not verified, as when it is read from the cassettes.
@@ -327,6 +332,25 @@ def _checks(inv: Investigation) -> tuple[Check, ...]:
 
         checks.extend(triage_checks(inv.triage))
     return tuple(checks)
+
+
+def _contamination_evidence(inv: Investigation, n_findings: int) -> str:
+    """What made the fan-out call isolation contaminated: the sessions whose recording holds
+    another user's event (their ``foreign_event`` findings), or the fan-out's own count."""
+    receivers = [
+        label
+        for label, report in inv.contracts.items()
+        if any(str(f.rule) == "foreign_event" for f in report.errors)
+    ]
+    if receivers:
+        shown = ", ".join(receivers[:3]) + (", ..." if len(receivers) > 3 else "")
+        return (
+            f"another user's events reached {plural(len(receivers), 'session')}: {shown} "
+            "(foreign_event)"
+        )
+    if n_findings:
+        return f"{plural(n_findings, 'cross-user id or content')} found by the fan-out"
+    return ""
 
 
 def _headline(inv: Investigation) -> str:
