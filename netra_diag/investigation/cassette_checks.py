@@ -23,7 +23,7 @@ from netra_diag.live.auth_verdict import auth_refusal
 from netra_diag.report.summary import Check, CheckKind
 from netra_diag.wording import plural
 
-__all__ = ["cassette_checks", "connection_checks"]
+__all__ = ["cassette_checks", "connection_checks", "refusal"]
 
 _SOURCE = "read from the cassettes: no fan-out summary beside them"
 
@@ -32,7 +32,7 @@ def _connected(stream: CassetteStream) -> bool:
     return any(m.name == "upgrade_done" for m in stream.marks) or bool(stream.events)
 
 
-def _refusal(stream: CassetteStream) -> str:
+def refusal(stream: CassetteStream) -> str:
     """How the server refused this session's token, judged as probe and fan-out judge it
     (``auth_refusal``: a close with 1008, an upgrade or ticket refused with HTTP 401/403), or an
     ``AUTH_FAILED`` error frame (PROTOCOL.md §2); empty when it was not refused, or when a later
@@ -73,7 +73,7 @@ def cassette_checks(
     if not streams:
         return []
     total = len(streams)
-    refused = {s.label: why for s in streams if (why := _refusal(s))}
+    refused = {s.label: why for s in streams if (why := refusal(s))}
     # A refused session reached the service: its token failed (auth, exit 3), not the network.
     connected = [s for s in streams if _connected(s) and s.label not in refused]
     reached = len(connected) + len(refused)

@@ -16,6 +16,7 @@ from typing import Any
 
 from netra_diag.closecodes import service_meaning
 from netra_diag.events.contracts import ContractReport
+from netra_diag.investigation.cassette_checks import refusal as _refusal
 from netra_diag.report.summary import Check, CheckKind
 from netra_diag.wording import plural
 
@@ -128,6 +129,16 @@ def contract_check(
         label for label, r in contracts.items() if not r.ok and not r.errors and label not in asked
     ]
     unreached = [label for label, r in contracts.items() if _never_connected(r)]
+    # A session refused for its token got no event to check: its error frame and 1008 close are
+    # the auth check's failure, not a broken event contract (counting both named it twice).
+    refused = [
+        s.label
+        for s in streams
+        if s.label in contracts
+        and s.label not in unreached
+        and contracts[s.label].n_agent_events == 0
+        and _refusal(s)
+    ]
     cut_by_label = {s.label: cut for s in streams if (cut := cut_short_runs(s))}
     dropped_by_label = {s.label: dropped for s in streams if (dropped := dropped_runs(s))}
 
@@ -142,7 +153,7 @@ def contract_check(
         for label, r in contracts.items()
         if r.errors and all(explained(f, label) for f in r.errors)
     ]
-    left_out = {*idle, *unreached}
+    left_out = {*idle, *unreached, *refused}
     # Each broken session by the rules it broke, less what its cut-short runs explain.
     failing = {
         label: {str(f.rule) for f in r.errors if not explained(f, label)}
@@ -155,6 +166,8 @@ def contract_check(
         notes += f"; {plural(len(idle), 'session')} asked for no agent run"
     if unreached:
         notes += f"; {plural(len(unreached), 'session')} never connected (see infrastructure)"
+    if refused:
+        notes += f"; {plural(len(refused), 'session')} refused for the token (see auth)"
     lead: tuple[Check, ...] = ()
     # Every session with a finding its cut-short run explains, broken elsewhere or not.
     touched = [
@@ -195,7 +208,7 @@ def contract_check(
         # Every judged session's findings are what its cut-short runs show: nothing held.
         detail = f"not verified: no run was followed to its end{notes}"
         return (*lead, Check("contracts", CheckKind.CONTRACT, True, detail, verified=False))
-    return (*lead, _verdict(contracts, failing, judged, idle, unreached, notes))
+    return (*lead, _verdict(contracts, failing, judged, idle, [*unreached, *refused], notes))
 
 
 def _verdict(
@@ -208,7 +221,9 @@ def _verdict(
 ) -> Check:
     if not judged:
         if unreached:
-            why = f"no session connected, so no event was checked{notes}"
+            # (refused sessions are among them: they connected, but their token was refused)
+            reached = "connected" if "refused for the token" not in notes else "got past auth"
+            why = f"no session {reached}, so no event was checked{notes}"
         else:
             why = f"none of the {plural(len(idle), 'session')} asked for an agent run"
         return Check("contracts", CheckKind.CONTRACT, True, f"not verified: {why}", verified=False)
