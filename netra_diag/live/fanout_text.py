@@ -30,6 +30,13 @@ def summary_text(self: FanoutResult) -> str:
     if not self.expected_known and not self.events_expected and not self.events_received:
         # Nothing to infer from: "0 of 0 lost" read as a clean result.
         lost = "no run got far enough to say how many were expected"
+    elif not self.expected_known and not self.events_received and self.runs_total:
+        # Nothing seen: the count is the protocol's minimum per run (started, one thinking
+        # step, completed), not a measure; "9 of 9 lost" read as counted events.
+        lost = (
+            "none in any run (each should have had at least agent_started, one "
+            "agent_thinking and agent_completed)"
+        )
     errors = ", ".join(f"{k} ×{v}" for k, v in sorted(self.errors.items())) or "none"
     not_run = _not_run(self)
     waiting = self.users_not_started
