@@ -55,8 +55,8 @@ SERVICE_MEANINGS: Mapping[int, str] = {
         "Cloud Run instance restart"
     ),
     1008: (
-        "authentication failed or pre-auth required: the token was rejected "
-        "(the web front end never reconnects after this)"
+        "authentication failed or pre-auth required: no credentials reached the service, or "
+        "it rejected the token (the web front end never reconnects after this)"
     ),
     1009: "message too big (the service's limit is 1 MiB)",
     1011: (
