@@ -81,6 +81,9 @@ class FlakinessReport:
     # (``renames.renamed_since``: defined at the same file and line); a tuple, so that the
     # report stays hashable.
     renamed: tuple[tuple[str, str], ...] = ()
+    # Where the run the report is for sits among ``runs``, in the order they started (0 the
+    # oldest; -1 unknown): last, unless a folder of history holds later runs than it.
+    this_run: int = -1
 
     def renamed_to(self, test_id: str) -> str | None:
         """The test of this run that ``test_id`` (of ``no_longer_run``) was possibly renamed
@@ -249,6 +252,7 @@ def assess_flakiness(
         tests.sort(key=lambda f: (-f.score, -f.passed_on_retry, f.test_id))
     slower: tuple[HistorySlowdown, ...] = ()
     renamed: tuple[tuple[str, str], ...] = ()
+    position = -1
     if current is not None:
         # (the runs before this one: triaging an older build, the folder holds later ones too,
         # and "slower than its earlier passes" or "renamed since" must not count those)
@@ -266,6 +270,7 @@ def assess_flakiness(
         len(partial),
         slower,
         renamed,
+        position,
     )
 
 

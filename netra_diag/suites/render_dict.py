@@ -141,6 +141,10 @@ def report_to_dict(report: TriageReport) -> dict[str, Any]:
             "outage_reasons": list(report.flakiness.outage_reasons),
             "outage_run_numbers": [i + 1 for i in report.flakiness.outage_runs],
             "partial_outages": report.flakiness.partial_outages,
+            # where this run sits among them, by when they started (1 the oldest; None unknown)
+            "this_run_number": report.flakiness.this_run + 1
+            if report.flakiness.this_run >= 0
+            else None,
             "flaky": [_flaky(f) for f in report.flakiness.flaky],
             "no_longer_run": [
                 # (the test of this run it was possibly renamed to, or None: suites.renames)

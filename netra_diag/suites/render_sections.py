@@ -53,6 +53,22 @@ def _slower_than_history(flakiness: FlakinessReport, max_tests: int) -> list[str
     return items
 
 
+def _this_run(flakiness: FlakinessReport) -> str:
+    """Where this run's letter is: last, or (a history holding later runs) which run it is."""
+    at = flakiness.this_run
+    if at < 0 or at == flakiness.runs - 1:
+        return "this run last"
+    return (
+        f"this run the {_ordinal(at + 1)} of {flakiness.runs} by when they started "
+        f"({plural(flakiness.runs - at - 1, 'later run')} after it)"
+    )
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _signal_items(signals: Sequence[VacuousSignal], shown: int) -> list[str]:
     items = [
         # ("no tests: (run): the results contain no tests" read as a suite named "(run)")
@@ -90,7 +106,7 @@ def closing_sections(report: TriageReport, max_tests: int) -> list[tuple[str, li
         if flakiness.flaky or flakiness.no_longer_run:
             items.append(
                 "letters: one per run that ran the test (not skipped, no outage), oldest "
-                "first, this run last: P passed, F failed or errored, R passed on retry"
+                f"first, {_this_run(flakiness)}: P passed, F failed or errored, R passed on retry"
             )
         items += [
             f"{ft.test_id}: {ft.history} (score {ft.score:.2f}, retries {ft.passed_on_retry})"
