@@ -50,7 +50,8 @@ class LiveSessionPanel(SessionPanelDisplay, Panel):
     ``await panel.connect()`` / ``await panel.run()`` / ``await panel.stop()``. Results:
     ``state.value``, ``event_count.value``, ``events`` (every ``(direction, TimedEvent)``),
     ``event_table.value`` (HTML), ``figure`` (the timeline), ``handshake_html.value``,
-    ``auth.value``, ``close_html.value``, ``outcome.value``, ``record`` (the last ``RunRecord``),
+    ``auth.value``, ``close_html.value``, ``outcome.value`` (how the run ended, then its event
+    contract verdict), ``record`` (the last ``RunRecord``), ``contract`` (its ``ContractReport``),
     ``progress.value`` (while a run is in flight: seconds so far, of the timeout),
     ``secret.value`` (``$NAME: unset`` or ``$NAME: …#a1b2c3d4``) and ``secret_note.value``
     (HTML: the variable is unset, the secret too short for the profile, where signing falls back).
@@ -86,6 +87,7 @@ class LiveSessionPanel(SessionPanelDisplay, Panel):
         self._record = record
         self.session: Any = None
         self.record: Any = None
+        self.contract: Any = None  # the last run's ContractReport
         self.error: BaseException | None = None  # why the last connect or task failed
         self.events: list[tuple[str, Any]] = []
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -290,6 +292,7 @@ class LiveSessionPanel(SessionPanelDisplay, Panel):
         self._marks_seen = 0
         self.event_count.value = 0
         self.auth.value = self.outcome.value = ""
+        self.contract = None
         self.handshake_html.value = self.close_html.value = self.error_html.value = ""
         self.recording.value = ""
         with self.figure.batch_update():
@@ -301,6 +304,7 @@ class LiveSessionPanel(SessionPanelDisplay, Panel):
     async def run(self, message: str | None = None) -> Any:
         """Send one message (connecting first if needed) and wait for the run to end."""
         from netra_diag.errors import NetraDiagError
+        from netra_diag.events.contracts import check_run
 
         if self._running:
             self._notice("a run is already in flight: wait for it to end, or press Stop")
@@ -322,6 +326,7 @@ class LiveSessionPanel(SessionPanelDisplay, Panel):
             text = message if message is not None else self.message.value
             self.state.value = "running"
             self.outcome.value = ""
+            self.contract = None
             ticker = asyncio.get_running_loop().create_task(self._tick(timeout))
             try:
                 self.record = await session.run(text, timeout=timeout)
@@ -341,8 +346,12 @@ class LiveSessionPanel(SessionPanelDisplay, Panel):
         self._sync_marks()
         rec = self.record
         first = f", first event {rec.first_event_s * 1000:.0f} ms" if rec.first_event_s else ""
+        # "completed" says only that a terminal event came: the run's event contract is said
+        # beside it, or a run that lost agent_started read as a clean one.
+        self.contract = check_run(rec.events)
         self.outcome.value = (
-            f"{rec.outcome}: {len(rec.events)} events in {rec.duration_s * 1000:.0f} ms{first}"
+            f"{rec.outcome}: {len(rec.events)} events in {rec.duration_s * 1000:.0f} ms{first}; "
+            f"contract {self.contract.verdict}"
         )
         self.state.value = "connected" if session.is_open else "closed"
         if not session.is_open:
