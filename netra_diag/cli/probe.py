@@ -51,11 +51,12 @@ exit codes: 0 ok, 2 usage error, 3 contract or auth problem (auth bypass, 1008 o
 right after AUTH_FAILED, HTTP 401/403, no supported subprotocol 1003 or 1002, agent error,
 missing or misordered critical events, handshake_complete never sent, the request only
 acknowledged as a type the service does not run: an echo endpoint such as /ws/test, said as
-soon as the ack comes), 4 the run timed out,
-5 could not connect, upgrade refused (other statuses) or connection lost (1006, 1001 the
-server going away, 1011 after the session was accepted), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM, as CI or 'timeout'
-sends it): the session is closed, no summary; the last line on stderr names the --record
-cassette, which holds everything received until then
+soon as the ack comes), 4 the run timed out, 5 could not connect, upgrade refused (other
+statuses) or connection lost (1006, 1001 the server going away, 1011 after the session was
+accepted), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM, as CI or 'timeout' sends it):
+the session is closed, no summary (with --json, one object: interrupted_by, exit_code,
+recording); the last line on stderr names the --record cassette, which holds everything
+received until then
 
 examples:
   netra-diag probe
@@ -319,9 +320,21 @@ def _run(args: argparse.Namespace) -> int:
         # The session was closed as on Ctrl-C (its close is in the cassette); the frames came
         # out live above, so there is no summary to add, only where they were kept.
         print(f"terminated (SIGTERM){_kept(args)}", file=sys.stderr)
+        _stopped_json(args, "SIGTERM", TERMINATED)
         return TERMINATED
     except KeyboardInterrupt:
+        _stopped_json(args, "SIGINT", 130)
         raise KeyboardInterrupt(_kept(args).removeprefix(": ")) from None
+
+
+def _stopped_json(args: argparse.Namespace, signal_name: str, code: int) -> None:
+    """With ``--json``, a stopped probe still prints one JSON object (a CI step piping it to jq
+    got nothing and failed on that, not on the interrupt): what stopped it and where the
+    frames received until then were kept."""
+    if args.json:
+        kept = args.record if args.record and os.path.exists(args.record) else None
+        shown = {"interrupted_by": signal_name, "exit_code": code, "recording": kept}
+        print(json.dumps(shown), flush=True)
 
 
 def _kept(args: argparse.Namespace) -> str:
