@@ -108,8 +108,13 @@ report.check_parameters(
 )
 # Run by papermill itself, `-p sub 42` is an int and `-p allow_production false` a text, which
 # Python reads as true: each is read here as its default's type, or refused naming it.
+url = report.text_parameter("url", url, numbers=True)
 sub = report.text_parameter("sub", sub, numbers=True)
+profile = report.text_parameter("profile", profile, numbers=True)
+secret_env = report.text_parameter("secret_env", secret_env, numbers=True)
+transport = report.text_parameter("transport", transport, numbers=True)
 message = report.text_parameter("message", message, numbers=True)
+faults = report.text_parameter("faults", faults, numbers=True)
 allow_production = report.flag_parameter("allow_production", allow_production)
 time_scale = report.number_parameter("time_scale", time_scale)
 raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
@@ -272,8 +277,10 @@ report.check_parameters(
 # Run by papermill itself, `-p sub 42` is an int and `-p allow_production false` a text, which
 # Python reads as true: each is read here as its default's type, or refused naming it.
 sub = report.text_parameter("sub", sub, numbers=True)
+profile = report.text_parameter("profile", profile, numbers=True)
 ttl = report.text_parameter("ttl", ttl, numbers=True)
 extra_claims = report.text_parameter("extra_claims", extra_claims, numbers=True)
+secret_env = report.text_parameter("secret_env", secret_env, numbers=True)
 allow_production = report.flag_parameter("allow_production", allow_production)
 raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
 panel = TokenPanel(
@@ -542,6 +549,8 @@ runs = report.number_parameter("runs", runs, whole=True)
 time_scale = report.number_parameter("time_scale", time_scale)
 raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
 recordings = report.text_parameter("recordings", recordings)
+sla = report.text_parameter("sla", sla)
+phases = report.text_parameter("phases", phases, numbers=True)
 chosen = investigation.latency_phases(phases)  # an unknown phase is refused, not drawn empty
 sla_spec = load_sla(sla)  # read now: a bad SLA file is refused before a fan-out is recorded
 if not recordings:
@@ -678,6 +687,8 @@ runs = report.number_parameter("runs", runs, whole=True)
 time_scale = report.number_parameter("time_scale", time_scale)
 raise_on_failed_checks = report.flag_parameter("raise_on_failed_checks", raise_on_failed_checks)
 recordings = report.text_parameter("recordings", recordings)
+faults = report.text_parameter("faults", faults, numbers=True)
+sla = report.text_parameter("sla", sla)
 # results "none" skips the triage; empty: the bundled example for recordings of the embedded
 # service made here or by the demo, for your own recordings no suite (new_failures not verified).
 suite, suite_baseline = investigation.investigation_suite(

@@ -111,3 +111,20 @@ def test_a_token_given_where_text_goes_is_not_shown_whole() -> None:
     with pytest.raises(UsageError) as refused:
         text_parameter("results", {"file": token})
     assert token not in str(refused.value) and "eyJ…#" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("param", "said"),
+    [
+        ("url", "UsageError: url: must start with ws:// or wss://, got '5'"),
+        ("transport", "UsageError: transport: unknown '5'; choose one of auto, header,"),
+        ("faults", "UsageError: unknown fault '5'; faults are drop_event,"),
+    ],
+)
+def test_a_number_where_a_word_goes_is_said_in_the_libraries_words(
+    tmp_path: Path, param: str, said: str
+) -> None:
+    # It failed as "AttributeError: 'int' object has no attribute 'lower'" (or 'strip', 'split').
+    run = papermill(tmp_path, "live_session", param, "5", "time_scale", "0.1")
+    assert run.returncode != 0
+    assert last_line(run.stderr).startswith(said)
