@@ -11,6 +11,7 @@ no client-side diagnosis could ever see it.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -144,6 +145,22 @@ def _rules_by_session(findings: Any, streams: Iterable[Any]) -> dict[str, set[st
     return rules
 
 
+_CLOSE_CODE = re.compile(r"connection closed at [^:]*: (\d+)")
+
+
+def _closed_too_big(findings: Any, streams: Iterable[Any]) -> set[str]:
+    """Users whose session closed 1009 (message too big): only such a close shows an oversized
+    frame. Another close in the same session (a 1006 drop) is another fault's evidence."""
+    users = {str(s.label): str(s.user) for s in streams if getattr(s, "user", None)}
+    closed: set[str] = set()
+    columns = (findings.get(name, ()) for name in ("cassette", "rule", "message"))
+    for cassette, rule, message in zip(*columns, strict=False):
+        match = _CLOSE_CODE.match(str(message)) if str(rule) == "connection_closed" else None
+        if match and match.group(1) == "1009" and str(cassette) in users:
+            closed.add(users[str(cassette)])
+    return closed
+
+
 def _events_by_run(streams: Iterable[Any]) -> dict[str, list[Any]]:
     events: dict[str, list[Any]] = {}
     for stream in streams:
@@ -207,6 +224,7 @@ def injected_frame(
     streams = list(streams)
     rules = _rules_by_run(findings)
     session_rules = _rules_by_session(findings, streams)
+    too_big = _closed_too_big(findings, streams)
     events = _events_by_run(streams)
     gaps = metrics[metrics["phase"] == "event_gap"].groupby("run")["value_ms"].max()
     # A stall before agent_started leaves no gap between events: it delays the first one.
@@ -214,6 +232,8 @@ def injected_frame(
 
     def seen_as(fault: str, event_type: Any, run_id: Any, user_id: Any) -> str:
         wanted = _evidence(fault, event_type if isinstance(event_type, str) else None)
+        if fault == "oversized_frame" and str(user_id) not in too_big:
+            wanted = frozenset({"oversized_frame"})
         found = rules.get(str(run_id), set()) if _present(run_id) else set()
         matching = found if wanted is None else found & wanted
         if matching:
