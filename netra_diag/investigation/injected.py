@@ -32,16 +32,10 @@ INJECTED_COLUMNS = (
 # The contract rules that show each run-level fault (events.rules.base.Rule values).
 _EVIDENCE: Mapping[str, frozenset[str]] = {
     "duplicate_event": frozenset({"duplicate_event"}),
-    # Two neighbours swapped: which rule sees it depends on which two they were.
-    "reorder": frozenset(
-        {
-            "out_of_order",
-            "start_not_first",
-            "orphan_tool_completed",
-            "unfinished_tool",
-            "event_after_terminal",
-        }
-    ),
+    # Two neighbours swapped: which rule sees it depends on which two they were. A
+    # tool_completed swapped before its tool_executing is out_of_order: orphaned and
+    # unfinished tool calls are what a lost tool frame leaves (drop_event's evidence, not this).
+    "reorder": frozenset({"out_of_order", "start_not_first", "event_after_terminal"}),
     # A stall longer than the client waits leaves a run that never completed.
     "stall": frozenset({"gap_too_long", "slow_first_event", "run_too_long", "no_terminal"}),
     "disconnect_mid_run": frozenset({"connection_closed", "no_terminal"}),
@@ -65,7 +59,12 @@ _ANY_DROP = frozenset().union(*_DROP_EVIDENCE.values())
 
 # What a reader is told about each kind of fault the recording cannot show (the summary's
 # ``injected_unobservable`` keys).
+_SWAP_WITH_A_DROP = (
+    "two events swapped in a run that also lost one of them (or the event their order is "
+    "judged against): only the loss shows, and it is diagnosed as drop_event"
+)
 UNOBSERVABLE_WHY: Mapping[str, str] = {
+    **{f"reorder ({name})": _SWAP_WITH_A_DROP for name in _DROP_EVIDENCE},
     "drop_event (agent_thinking)": (
         "the last of a run's several thinking steps was dropped, leaving steps 1..n in order: "
         "what a run that stopped reasoning there sends, so no client can tell"
@@ -268,6 +267,12 @@ def injected_frame(
         refusals.remove(best)
         return best[1]
 
+    # What the service dropped, by run: a swap in such a run may have lost one of its two
+    # events (or the one its order is judged against), and then shows only as that loss.
+    drops: dict[str, list[str]] = {}
+    for row in rows:
+        if row.get("fault") == "drop_event" and _present(row.get("run_id")):
+            drops.setdefault(str(row["run_id"]), []).append(str(row.get("detail") or ""))
     walls = [row.get("wall") for row in rows]
     detected_by, observable, detected = [], [], []
     for (fault, event_type, run_id, user_id), wall in zip(
@@ -282,6 +287,11 @@ def injected_frame(
         why = (
             "" if seen else unobservable_reason(str(fault), event_type, events.get(str(run_id), ()))
         )
+        if not seen and str(fault) == "reorder" and drops.get(str(run_id)):
+            why = (
+                f"the same run also lost an event ({'; '.join(drops[str(run_id)])}): the swap "
+                "left no order of its own to judge, only that loss (diagnosed as drop_event)"
+            )
         detected_by.append(seen or (f"not observable: {why}" if why else ""))
         observable.append(not why)
         detected.append(bool(seen))
