@@ -69,3 +69,15 @@ def test_a_lost_completion_of_a_tool_called_twice_names_the_first_call() -> None
     assert report.findings[0].message.startswith(
         "tool_executing for log_search at +0.50 s never completed"
     )
+
+
+def test_thinking_while_a_tool_ran_in_a_run_cut_off_is_still_said() -> None:
+    # The connection dropped after the thought: the call was running when it came (a swap of
+    # tool_executing before agent_thinking), which only this warning shows.
+    items = golden_run()[:4]  # started, thinking, tool_executing, tool_completed
+    items[1], items[2] = (items[1][0], items[2][1]), (items[2][0], items[1][1])
+    del items[3]  # cut off before the tool completed and before agent_completed
+    report = check_run(stream(items))
+    warnings = [f for f in report.findings if f.severity is Severity.WARNING]
+    assert [f.rule for f in warnings] == [Rule.OUT_OF_ORDER], report.findings
+    assert "arrived while tool_executing for cost_analyzer" in warnings[0].message

@@ -120,17 +120,22 @@ def _server_clock(run: Run, tolerance: float) -> Iterator[Finding]:
 
 
 def _thinking_during_tools(run: Run) -> Iterator[Finding]:
-    # Only calls that did complete, after their start: a call whose end never came (or came
-    # first) is the tool-pair rule's one finding, and "thinking while it ran" would name that
-    # same lost or swapped frame again for every thought after it.
-    pairs, _, _ = pair_tools(run.events)
+    # Calls that completed after their start, and in a run cut off before its end (no terminal
+    # event) the calls still open at the cut: they were running when the thought came. A call
+    # of a finished run whose end never came (or came first) is the tool-pair rule's one
+    # finding: when it ended is unknown, and "thinking while it ran" would name that same lost
+    # or swapped frame again for every thought after it.
+    pairs, _, unfinished = pair_tools(run.events)
+    cut = run.terminal is None
+    after_all = max((te.index for te in run.events), default=0) + 1
     calls = sorted(
-        ((start, end) for start, end in pairs if start.index < end.index),
+        [(start, end.index) for start, end in pairs if start.index < end.index]
+        + [(start, after_all) for start in unfinished if cut],
         key=lambda pair: pair[0].index,
     )
     for te in run.events:
         if te.type == "agent_thinking":
-            open_calls = [start for start, end in calls if start.index < te.index < end.index]
+            open_calls = [start for start, end in calls if start.index < te.index < end]
             if open_calls:
                 call = open_calls[0]
                 yield finding(
