@@ -39,6 +39,7 @@ from netra_diag.suites.model import SuiteRun
 from netra_diag.suites.remediation import SuiteStatus, suite_statuses, tally_suites
 from netra_diag.suites.signatures import use_environment_secrets
 from netra_diag.suites.signing import Signing
+from netra_diag.suites.stopped_early import stopped_at_a_failure
 from netra_diag.suites.triage_inputs import (
     History,
     ReadProgress,
@@ -286,6 +287,7 @@ def _triage_signing(
         notes += [f"baseline: {w}" for w in base.warnings]
         base, moved = align_names(base, current, "the baseline")
         notes += [moved] if moved else _baseline_notes(current, base)
+        current = stopped_at_a_failure(current, base)
         notes += baseline_overlap_notes(results, baseline)
     diff = diff_runs(base, current) if base is not None else None
     vacuous = tuple(find_vacuous(current, recs))
