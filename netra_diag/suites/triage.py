@@ -46,6 +46,7 @@ from netra_diag.suites.triage_inputs import (
     ReadProgressCounter,
     Results,
     check_history,
+    check_not_empty,
     check_results,
     file_sizes,
     given_paths,
@@ -213,6 +214,7 @@ def triage(
     check_results("results", results)
     if baseline is not None:
         check_results("baseline", baseline)
+    check_not_empty("recordings", recordings)
     if recordings is not None and not isinstance(recordings, str | os.PathLike | Mapping):
         raise UsageError(
             "triage: recordings must be a directory or find_recordings()' result, got "

@@ -79,7 +79,16 @@ def is_path(value: object) -> bool:
     return isinstance(value, str | os.PathLike)
 
 
+def check_not_empty(name: str, value: object) -> None:
+    """An empty path (``baseline=os.environ.get("LAST_GREEN", "")``) names the current folder
+    to ``Path``: the new results, read as their own baseline, passed the run against itself."""
+    items = [value] if is_path(value) else value if isinstance(value, list | tuple) else []
+    if any(is_path(item) and not os.fspath(item) for item in items):  # type: ignore[arg-type]
+        raise UsageError(f"triage: {name} is an empty path (an unset variable?)")
+
+
 def check_results(name: str, value: object) -> None:
+    check_not_empty(name, value)
     if isinstance(value, SuiteRun) or is_path(value):
         return
     if isinstance(value, Sequence) and not isinstance(value, bytes) and all(map(is_path, value)):
@@ -91,6 +100,7 @@ def check_results(name: str, value: object) -> None:
 
 
 def check_history(value: object) -> None:
+    check_not_empty("history", value)
     if is_path(value):
         return
     if (
