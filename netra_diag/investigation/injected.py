@@ -60,8 +60,9 @@ _ANY_DROP = frozenset().union(*_DROP_EVIDENCE.values())
 # What a reader is told about each kind of fault the recording cannot show (the summary's
 # ``injected_unobservable`` keys).
 _SWAP_WITH_A_DROP = (
-    "two events swapped in a run that also lost one of them (or the event their order is "
-    "judged against): only the loss shows, and it is diagnosed as drop_event"
+    "two events swapped in a run that also lost one of them, or the event their order is "
+    "judged against (a dropped event or connection): only the loss shows, and it is diagnosed "
+    "as that fault"
 )
 UNOBSERVABLE_WHY: Mapping[str, str] = {
     **{f"reorder ({name})": _SWAP_WITH_A_DROP for name in _DROP_EVIDENCE},
@@ -147,15 +148,16 @@ def _rules_by_session(findings: Any, streams: Iterable[Any]) -> dict[str, set[st
 _CLOSE_CODE = re.compile(r"connection closed at [^:]*: (\d+)")
 
 
-def _closed_too_big(findings: Any, streams: Iterable[Any]) -> set[str]:
-    """Users whose session closed 1009 (message too big): only such a close shows an oversized
-    frame. Another close in the same session (a 1006 drop) is another fault's evidence."""
+def _users_closed(findings: Any, streams: Iterable[Any], code: str) -> set[str]:
+    """Users whose session closed with ``code``: only a 1009 (message too big) shows an
+    oversized frame, a 1006 (no close frame) a dropped connection; another close in the same
+    session is another fault's evidence."""
     users = {str(s.label): str(s.user) for s in streams if getattr(s, "user", None)}
     closed: set[str] = set()
     columns = (findings.get(name, ()) for name in ("cassette", "rule", "message"))
     for cassette, rule, message in zip(*columns, strict=False):
         match = _CLOSE_CODE.match(str(message)) if str(rule) == "connection_closed" else None
-        if match and match.group(1) == "1009" and str(cassette) in users:
+        if match and match.group(1) == code and str(cassette) in users:
             closed.add(users[str(cassette)])
     return closed
 
@@ -223,7 +225,10 @@ def injected_frame(
     streams = list(streams)
     rules = _rules_by_run(findings)
     session_rules = _rules_by_session(findings, streams)
-    too_big = _closed_too_big(findings, streams)
+    too_big = _users_closed(findings, streams, "1009")
+    # A run the service dropped mid-run after a swap sent its agent_completed early: the client
+    # had moved on, and the 1006 close lands in its next run or between runs.
+    dropped = _users_closed(findings, streams, "1006")
     events = _events_by_run(streams)
     gaps = metrics[metrics["phase"] == "event_gap"].groupby("run")["value_ms"].max()
     # A stall before agent_started leaves no gap between events: it delays the first one.
@@ -237,6 +242,8 @@ def injected_frame(
         matching = found if wanted is None else found & wanted
         if matching:
             return "contract: " + ", ".join(sorted(matching))
+        if fault == "disconnect_mid_run" and str(user_id) in dropped:
+            return "contract: connection_closed (1006, in the session)"
         if wanted is None or fault in _OUTSIDE_RUNS:
             found = session_rules.get(str(user_id), set())
             matching = found if wanted is None else found & wanted
@@ -271,7 +278,8 @@ def injected_frame(
     # events (or the one its order is judged against), and then shows only as that loss.
     drops: dict[str, list[str]] = {}
     for row in rows:
-        if row.get("fault") == "drop_event" and _present(row.get("run_id")):
+        lossy = row.get("fault") in ("drop_event", "disconnect_mid_run")
+        if lossy and _present(row.get("run_id")):
             drops.setdefault(str(row["run_id"]), []).append(str(row.get("detail") or ""))
     walls = [row.get("wall") for row in rows]
     detected_by, observable, detected = [], [], []
@@ -289,8 +297,8 @@ def injected_frame(
         )
         if not seen and str(fault) == "reorder" and drops.get(str(run_id)):
             why = (
-                f"the same run also lost an event ({'; '.join(drops[str(run_id)])}): the swap "
-                "left no order of its own to judge, only that loss (diagnosed as drop_event)"
+                f"the same run also lost events ({'; '.join(drops[str(run_id)])}): the swap "
+                "left no order of its own to judge, only that loss (diagnosed as that fault)"
             )
         detected_by.append(seen or (f"not observable: {why}" if why else ""))
         observable.append(not why)
