@@ -82,7 +82,9 @@ def _plain_descriptions(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    from netra_diag.cli.report_argv import mark_parameter_values
+
+    args = parser.parse_args(mark_parameter_values(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "func", None):
         parser.print_help()
         return int(ExitCode.USAGE)

@@ -84,8 +84,8 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar=("KEY", "VALUE"),
-        help="set a parameter of the notebook's parameters cell (repeatable); converted to the "
-        "type of its default",
+        help="set a parameter of the notebook's parameters cell (repeatable; -p KEY=VALUE too); "
+        "converted to the type of its default",
     )
     parser.add_argument(
         "--out",
@@ -159,10 +159,12 @@ def run(args: argparse.Namespace) -> int:
 def _parameters(pairs: list[list[str]]) -> dict[str, str]:
     """``-p KEY VALUE`` pairs as a mapping; a key given twice is refused: the later value
     silently replaced the earlier (``-p results a.xml -p results b.xml`` triaged b.xml only)."""
+    from netra_diag.cli.report_argv import unmark
     from netra_diag.errors import UsageError
 
     params: dict[str, str] = {}
-    for key, value in pairs:
+    for key, marked in pairs:
+        value = unmark(marked)
         if key in params:
             raise UsageError(
                 f"parameter {key!r} given more than once; give it once (several files or folders "
