@@ -131,6 +131,7 @@ def _secret_from_env(name: str) -> str:
 def resolve_key(args: argparse.Namespace, algorithm: str, profile: str) -> tuple[str, str]:
     """(key, where it came from) for ``algorithm``; never the key in the description."""
     from netra_diag.tokens import find_secret, get_profile
+    from netra_diag.tokens.mint import check_secret_length
 
     if args.key_file:
         return _key_from_file(args.key_file, algorithm), f"key file {args.key_file}"
@@ -139,7 +140,9 @@ def resolve_key(args: argparse.Namespace, algorithm: str, profile: str) -> tuple
     if not algorithm.startswith("HS"):
         raise UsageError(f"{algorithm} needs --key-file with a PEM key")
     if args.secret_env:
-        return _secret_from_env(args.secret_env), f"${args.secret_env}"
+        value = _secret_from_env(args.secret_env)
+        check_secret_length(profile, algorithm, value, f"${args.secret_env}")
+        return value, f"${args.secret_env}"
     prof = get_profile(profile)
     found = find_secret(prof, os.environ)
     if found is None:
@@ -149,6 +152,7 @@ def resolve_key(args: argparse.Namespace, algorithm: str, profile: str) -> tuple
             "or pass --secret-env NAME / --key-file FILE"
         )
     source = found.source if found.is_default else f"${found.source}"
+    check_secret_length(prof, algorithm, found.value, source)
     return found.value, source + (" (deprecated name)" if found.deprecated else "")
 
 

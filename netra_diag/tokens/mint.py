@@ -19,7 +19,14 @@ from netra_diag.tokens import _jws
 from netra_diag.tokens.arguments import claims_mapping, key_material
 from netra_diag.tokens.profiles import Profile, get_profile
 
-__all__ = ["MAX_EXP", "SUPPORTED_ALGORITHMS", "default_claims", "mint_token", "parse_ttl"]
+__all__ = [
+    "MAX_EXP",
+    "SUPPORTED_ALGORITHMS",
+    "check_secret_length",
+    "default_claims",
+    "mint_token",
+    "parse_ttl",
+]
 
 SUPPORTED_ALGORITHMS = (
     "HS256",
@@ -137,12 +144,22 @@ def _lifetime(
 
 
 def _check_key(prof: Profile, algorithm: str, key: str | bytes) -> None:
+    check_secret_length(prof, algorithm, key, "the secret given")
+
+
+def check_secret_length(
+    profile: Profile | str, algorithm: str, key: str | bytes, source: str
+) -> None:
+    """A ``UsageError`` naming ``source`` (``$STAGING_SECRET``, a key file) when an HMAC secret
+    is shorter than ``profile``'s services accept: "the secret given has 3" left the user to
+    guess which of their variables it was."""
+    prof = get_profile(profile) if isinstance(profile, str) else profile
     if algorithm in _jws.HMAC_ALGORITHMS and prof.min_secret_length:
         length = len(key)
         if length < prof.min_secret_length:
             raise UsageError(
-                f"{prof.name} secrets are at least {prof.min_secret_length} characters; the secret "
-                f"given has {length} (PROTOCOL.md §3)"
+                f"{prof.name} secrets are at least {prof.min_secret_length} characters; "
+                f"{source} has {length} (PROTOCOL.md §3)"
             )
 
 
