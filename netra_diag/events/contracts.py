@@ -275,20 +275,6 @@ def _name(check: Check) -> str:
     return str(getattr(check, "__qualname__", None) or getattr(check, "__name__", repr(check)))
 
 
-def _oversized_extras(events: Sequence[TimedEvent], ctx: ContractContext) -> set[int]:
-    """Indices of the frames :func:`check_frame_size` reports that are not required events."""
-    required = {*ctx.config.required_events, *ctx.config.accepted_terminals}
-    type_of = {te.index: te.type for te in events}
-    with contextlib.suppress(Exception):  # a crash is reported when the check runs
-        return {
-            i
-            for f in check_frame_size(events, ctx)
-            for i in f.indices
-            if type_of.get(i) not in required
-        }
-    return set()
-
-
 def check_run(
     events: Iterable[TimedEvent],
     *,
@@ -324,19 +310,10 @@ def check_run(
                 for i in f.indices
             }
     own = tuple(te for te in stream if te.index not in foreign) if foreign else stream
-    # A frame over max_message_size that is none of the run's required events (a huge
-    # partial_result) is one a client enforcing the limit never reads: oversized_frame reports
-    # it, and the order rules judge the run without it, or where it landed (before
-    # agent_started, after agent_completed) would be a second finding for the one frame.
-    unread = _oversized_extras(own, ctx) if check_frame_size in checks else set()
-    judged = tuple(te for te in own if te.index not in unread) if unread else own
     found: list[Finding] = []
     for check in checks:
-        events = (
-            stream if check is check_isolation else own if check is check_frame_size else judged
-        )
         try:
-            found.extend(check(events, ctx))
+            found.extend(check(stream if check is check_isolation else own, ctx))
         except Exception as exc:  # a user's check must not sink the report; it is reported instead
             found.append(
                 finding(
