@@ -81,3 +81,21 @@ def test_thinking_while_a_tool_ran_in_a_run_cut_off_is_still_said() -> None:
     warnings = [f for f in report.findings if f.severity is Severity.WARNING]
     assert [f.rule for f in warnings] == [Rule.OUT_OF_ORDER], report.findings
     assert "arrived while tool_executing for cost_analyzer" in warnings[0].message
+
+
+def test_the_timeline_draws_the_call_the_contract_names_as_never_completed() -> None:
+    from netra_diag.events.spans import SpanKind
+    from netra_diag.events.timeline import build_timeline
+
+    items = golden_run(tools=("log_search", "log_search"))
+    items[3] = (items[3][0], frame("agent_thinking", reasoning="next query"))
+    for i in (4, 5):
+        items[i] = (items[i][0], {**items[i][1], "parameters": {"q": 2}, "results": {"rows": 4}})
+    events = stream(items)
+    (unfinished,) = check_run(events).by_rule(Rule.UNFINISHED_TOOL)
+    tools = [s for s in build_timeline(events, ()).spans if s.kind is SpanKind.TOOL]
+    never = [s for s in tools if "never completed" in s.detail]
+    # The first call (+0.50 s) is the one drawn unfinished; the second is drawn to its end.
+    assert [s.start for s in never] == [0.5] == list(unfinished.times), tools
+    (done,) = [s for s in tools if s not in never]
+    assert (done.start, done.end) == (1.0, 1.25), tools

@@ -91,7 +91,9 @@ class RunSpans:
         elif etype in ("tool_completed", "tool_error"):
             calls = state.open_tools.get(te.event.tool_name or "")
             if calls:
-                closed.append(self._tool_span(key, calls.popleft(), te.t, te))
+                # The latest open call of the tool, as the contract pairs them (rules.tools):
+                # after a lost completion the drawing and the finding name the same call.
+                closed.append(self._tool_span(key, calls.pop(), te.t, te))
                 if not any(state.open_tools.values()) and state.segment_start is None:
                     state.segment_start = te.t
         elif etype in TERMINAL_EVENTS:
