@@ -61,12 +61,10 @@ def signing_secret(profile: str, secret_env: str, environ: Mapping[str, str]) ->
     """
     from netra_diag.errors import UsageError
     from netra_diag.tokens import find_secret, get_profile
-    from netra_diag.tokens.mint import check_secret_length
 
     prof = get_profile(profile)
     name = secret_env.strip()
     if name and environ.get(name):
-        check_secret_length(prof, "HS256", environ[name], f"secret_env: ${name}")
         return SigningSecret(environ[name], f"${name}")
     lookup = find_secret(prof, environ)
     custom = bool(name) and name not in prof.secret_envs
@@ -77,7 +75,6 @@ def signing_secret(profile: str, secret_env: str, environ: Mapping[str, str]) ->
             f"without it: export {wanted}=... (the secret itself never goes in a parameter)"
         )
     source = lookup.source if lookup.is_default else f"${lookup.source}"
-    check_secret_length(prof, "HS256", lookup.value, source)
     if custom and prof.default_secret is None:
         raise UsageError(
             f"secret_env: ${name} is not set; profile {prof.name} needs a signing secret, so "
