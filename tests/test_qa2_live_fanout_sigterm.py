@@ -11,11 +11,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mid_run import signal_mid_run
 from timeouts import scaled
 
 CLI = str(Path(sys.executable).with_name("netra-diag"))
@@ -50,23 +50,8 @@ def served() -> Iterator[str]:
 def _terminate_under_way(url: str, record: Path, *extra: str) -> tuple[int, str, str]:
     """``netra-diag fanout URL`` (3 users × 5 runs), SIGTERM once a cassette holds an agent
     event; its exit status, stdout and stderr."""
-    argv = [CLI, "fanout", url, "--users", "3", "--runs", "5", "--record", str(record)]
-    child = subprocess.Popen(
-        [*argv, "--no-progress", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        deadline = time.monotonic() + scaled(60)
-        while not any('"type":"agent_started"' in p.read_text() for p in record.glob("*.jsonl")):
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "no run started"
-            time.sleep(0.1)
-        child.send_signal(signal.SIGTERM)
-        out, err = child.communicate(timeout=scaled(30))
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.communicate()
-    return child.returncode, out, err
+    argv = ["fanout", url, "--users", "3", "--runs", "5", "--record", str(record)]
+    return signal_mid_run([*argv, "--no-progress", *extra], record, signal.SIGTERM, seconds=60)
 
 
 def test_sigterm_prints_the_partial_summary(served: str, tmp_path: Path) -> None:

@@ -11,11 +11,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from timeouts import scaled
+from mid_run import signal_mid_run
 
 CLI = str(Path(sys.executable).with_name("netra-diag"))
 
@@ -24,25 +23,7 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="signals to a child p
 
 def _stopped_under_way(cassette: Path, sig: signal.Signals) -> tuple[int, str, str]:
     # Realistic pace: the run takes seconds and is still going when the signal comes.
-    child = subprocess.Popen(
-        [CLI, "probe", "--time-scale", "1", "--record", str(cassette)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + scaled(30)
-        while not (cassette.exists() and '"type":"agent_started"' in cassette.read_text()):
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "no run started"
-            time.sleep(0.05)
-        child.send_signal(sig)
-        out, err = child.communicate(timeout=scaled(30))
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.communicate()
-    return child.returncode, out, err
+    return signal_mid_run(["probe", "--time-scale", "1", "--record", str(cassette)], cassette, sig)
 
 
 @pytest.mark.parametrize(

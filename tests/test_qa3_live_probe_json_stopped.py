@@ -8,15 +8,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from timeouts import scaled
-
-CLI = str(Path(sys.executable).with_name("netra-diag"))
+from mid_run import signal_mid_run
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="signals to a child process")
 
@@ -28,24 +23,8 @@ def test_a_stopped_json_probe_prints_one_object(
     tmp_path: Path, sig: signal.Signals, code: int, name: str
 ) -> None:
     cassette = tmp_path / "probe.jsonl"
-    child = subprocess.Popen(
-        [CLI, "probe", "--json", "--time-scale", "1", "--record", str(cassette)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + scaled(30)
-        while not (cassette.exists() and '"type":"agent_started"' in cassette.read_text()):
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "no run started"
-            time.sleep(0.05)
-        child.send_signal(sig)
-        out, err = child.communicate(timeout=scaled(30))
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.communicate()
-    assert child.returncode == code, err
+    argv = ["probe", "--json", "--time-scale", "1", "--record", str(cassette)]
+    returncode, out, err = signal_mid_run(argv, cassette, sig)
+    assert returncode == code, err
     shown = json.loads(out)
     assert shown == {"interrupted_by": name, "exit_code": code, "recording": str(cassette)}

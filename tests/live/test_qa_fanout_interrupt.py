@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from mid_run import signal_mid_run
 from timeouts import scaled
 
 CLI = str(Path(sys.executable).with_name("netra-diag"))
@@ -24,25 +25,8 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child pr
 def _interrupt_under_way(argv: list[str], record: Path) -> tuple[int, str, str]:
     """Run ``netra-diag fanout ARGV --record RECORD``, SIGINT it once a cassette holds an agent
     event (the runs under way), and return its exit status, stdout and stderr."""
-    child = subprocess.Popen(
-        [CLI, "fanout", *argv, "--record", str(record), "--no-progress"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + scaled(60)
-        while not any('"type":"agent_started"' in p.read_text() for p in record.glob("*.jsonl")):
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "no run started"
-            time.sleep(0.1)
-        child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=scaled(30))
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.communicate()
-    return child.returncode, out, err
+    argv = ["fanout", *argv, "--record", str(record), "--no-progress"]
+    return signal_mid_run(argv, record, signal.SIGINT, seconds=60)
 
 
 # Realistic pace: five runs of a few seconds each, still going when the signal comes.
