@@ -5,23 +5,13 @@ minute at a realistic one) and only then failed on the file."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from raw_papermill import papermill
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-
-
-def papermill(tmp_path: Path, name: str, *params: str) -> subprocess.CompletedProcess[str]:
-    pairs = [arg for i in range(0, len(params), 2) for arg in ("-p", *params[i : i + 2])]
-    command = [sys.executable, "-m", "papermill", str(NOTEBOOKS / f"{name}.ipynb")]
-    command += [str(tmp_path / "out.ipynb"), *pairs, "--no-progress-bar", "-k", "python3"]
-    return subprocess.run(
-        command, capture_output=True, text=True, check=False, cwd=tmp_path, timeout=300
-    )
 
 
 def printed(path: Path) -> str:

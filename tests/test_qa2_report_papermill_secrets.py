@@ -10,28 +10,16 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
+from raw_papermill import papermill
 
 from netra_diag.tokens import mint_token
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-
-
-def papermill(
-    tmp_path: Path, name: str, *params: str, env: dict[str, str]
-) -> subprocess.CompletedProcess[str]:
-    pairs = [arg for i in range(0, len(params), 2) for arg in ("-p", *params[i : i + 2])]
-    command = [sys.executable, "-m", "papermill", str(NOTEBOOKS / f"{name}.ipynb")]
-    command += [str(tmp_path / "out.ipynb"), *pairs, "--no-progress-bar", "-k", "python3"]
-    return subprocess.run(
-        command, capture_output=True, text=True, check=False, cwd=tmp_path, env=env, timeout=300
-    )
 
 
 def last_line(text: str) -> str:

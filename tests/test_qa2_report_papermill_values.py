@@ -7,27 +7,14 @@ is true to Python). Before, ``-p allow_production false`` let token_lab mint pro
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from raw_papermill import papermill
 
 from netra_diag.errors import UsageError
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-
-
-def papermill(
-    tmp_path: Path, name: str, *params: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``papermill notebooks/NAME.ipynb out.ipynb -p ...`` as a CI job runs it."""
-    pairs = [arg for i in range(0, len(params), 2) for arg in ("-p", *params[i : i + 2])]
-    command = [sys.executable, "-m", "papermill", str(NOTEBOOKS / f"{name}.ipynb")]
-    command += [str(tmp_path / "out.ipynb"), *pairs, "--no-progress-bar", "-k", "python3"]
-    return subprocess.run(
-        command, capture_output=True, text=True, check=False, cwd=tmp_path, env=env, timeout=300
-    )
 
 
 def last_line(text: str) -> str:

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
+from raw_papermill import papermill
 
 from netra_diag.cli.exit_codes import ExitCode
 from netra_diag.report import run_report
@@ -34,18 +33,6 @@ def failing_results(tmp_path: Path) -> Path:
     path = tmp_path / "onefail.xml"
     path.write_text(ONE_FAILURE, encoding="utf-8")
     return path
-
-
-def papermill(
-    tmp_path: Path, name: str, *params: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``papermill notebooks/NAME.ipynb out.ipynb -p ...`` as a CI job runs it."""
-    pairs = [arg for i in range(0, len(params), 2) for arg in ("-p", *params[i : i + 2])]
-    command = [sys.executable, "-m", "papermill", str(NOTEBOOKS / f"{name}.ipynb")]
-    command += [str(tmp_path / "out.ipynb"), *pairs, "--no-progress-bar", "-k", "python3"]
-    return subprocess.run(
-        command, capture_output=True, text=True, check=False, cwd=tmp_path, env=env, timeout=300
-    )
 
 
 def last_line(text: str) -> str:
