@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from mid_run import wait_for
 from timeouts import scaled
 
 from netra_diag.live.fanout_prep import reserve
@@ -75,11 +76,13 @@ def test_sigterm_before_the_ramp_says_nothing_was_recorded(tmp_path: Path) -> No
         text=True,
     )
     try:
-        deadline = time.monotonic() + scaled(120)
-        while not (record.is_dir() and _names(record)):
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "no cassette file was reserved"
-            time.sleep(0.005)
+        wait_for(
+            child,
+            lambda: record.is_dir() and bool(_names(record)),
+            "no cassette file was reserved",
+            seconds=120,
+            poll=0.005,
+        )
         child.send_signal(signal.SIGTERM)
         _, err = child.communicate(timeout=scaled(60))
     finally:

@@ -10,10 +10,10 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from mid_run import a_run_started, wait_for
 from timeouts import scaled
 
 CLI = str(Path(sys.executable).with_name("netra-diag"))
@@ -48,11 +48,7 @@ def _probe_cut(cassette: Path, *extra: str) -> tuple[int, str]:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        deadline = time.monotonic() + scaled(30)
-        while not (cassette.exists() and '"type":"agent_started"' in cassette.read_text()):
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "no run started"
-            time.sleep(0.05)
+        wait_for(child, lambda: a_run_started(cassette), "no run started")
         server.send_signal(signal.SIGKILL)
         out, _ = child.communicate(timeout=scaled(30))
     finally:
@@ -133,11 +129,7 @@ def test_fanout_when_the_server_goes_mid_run(
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.monotonic() + scaled(30)
-        while not any('"type":"agent_started"' in p.read_text() for p in record.glob("*.jsonl")):
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "no run started"
-            time.sleep(0.05)
+        wait_for(child, lambda: a_run_started(record), "no run started")
         server.send_signal(stop)
         out, err = child.communicate(timeout=scaled(60))
     finally:

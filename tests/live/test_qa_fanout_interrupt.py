@@ -10,11 +10,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from mid_run import signal_mid_run
+from mid_run import signal_mid_run, wait_for
 from timeouts import scaled
 
 CLI = str(Path(sys.executable).with_name("netra-diag"))
@@ -81,11 +80,13 @@ def test_sigterm_unwinds_and_leaves_no_reserved_files(tmp_path: Path) -> None:
         [*argv, "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        deadline = time.monotonic() + scaled(60)
-        while not any("agent_completed" in p.read_text() for p in record.glob("*.jsonl")):
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "no run finished"
-            time.sleep(0.1)
+        wait_for(
+            child,
+            lambda: any("agent_completed" in p.read_text() for p in record.glob("*.jsonl")),
+            "no run finished",
+            seconds=60,
+            poll=0.1,
+        )
         child.send_signal(signal.SIGTERM)
         out, err = child.communicate(timeout=scaled(30))
     finally:
