@@ -40,8 +40,8 @@ def browser() -> Iterator[Any]:
 def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """JupyterLab (via ``netra-diag lab``) on a copy of the live-session notebook, with the
     service slowed down as papermill's -p time_scale would: the run lasts long enough to watch
-    the panel fill up."""
-    slower = {"live_session": {"time_scale = 1.0": "time_scale = 3.0"}}
+    the panel fill up (at 3x, a loaded machine once drew the whole table at its first look)."""
+    slower = {"live_session": {"time_scale = 1.0": "time_scale = 6.0"}}
     with running_lab(tmp_path, slower) as url:
         yield url.format(name="live_session"), tmp_path / "lab.log"
 
