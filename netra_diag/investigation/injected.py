@@ -66,6 +66,10 @@ _SWAP_WITH_A_DROP = (
 )
 UNOBSERVABLE_WHY: Mapping[str, str] = {
     **{f"reorder ({name})": _SWAP_WITH_A_DROP for name in _DROP_EVIDENCE},
+    "stall (agent_completed)": (
+        "a stall held back a run's agent_completed, which was then dropped: its silence never "
+        "ended in an event, so it shows only as that loss (diagnosed as drop_event)"
+    ),
     "drop_event (agent_thinking)": (
         "the last of a run's several thinking steps was dropped, leaving steps 1..n in order: "
         "what a run that stopped reasoning there sends, so no client can tell"
@@ -230,6 +234,17 @@ def injected_frame(
     # had moved on, and the 1006 close lands in its next run or between runs.
     dropped = _users_closed(findings, streams, "1006")
     events = _events_by_run(streams)
+    # Runs whose agent_completed another fault took (dropped, or the connection cut first): their
+    # no_terminal is that fault's evidence. A stall in such a run is diagnosed only by its own
+    # silence (an event gap, a late first event), never by the missing end the loss left.
+    lost_end: dict[str, str] = {}
+    for row in rows:
+        fault_name, event_name = row.get("fault"), row.get("event_type")
+        ends_run = fault_name == "disconnect_mid_run" or (
+            fault_name == "drop_event" and event_name == "agent_completed"
+        )
+        if ends_run and _present(row.get("run_id")):
+            lost_end.setdefault(str(row["run_id"]), f"{fault_name}: {row.get('detail') or ''}")
     gaps = metrics[metrics["phase"] == "event_gap"].groupby("run")["value_ms"].max()
     # A stall before agent_started leaves no gap between events: it delays the first one.
     firsts = metrics[metrics["phase"] == "first_event"].groupby("run")["value_ms"].max()
@@ -238,6 +253,8 @@ def injected_frame(
         wanted = _evidence(fault, event_type if isinstance(event_type, str) else None)
         if fault == "oversized_frame" and str(user_id) not in too_big:
             wanted = frozenset({"oversized_frame"})
+        if fault == "stall" and wanted is not None and str(run_id) in lost_end:
+            wanted = wanted - {"no_terminal"}
         found = rules.get(str(run_id), set()) if _present(run_id) else set()
         matching = found if wanted is None else found & wanted
         if matching:
@@ -299,6 +316,15 @@ def injected_frame(
             why = (
                 f"the same run also lost events ({'; '.join(drops[str(run_id)])}): the swap "
                 "left no order of its own to judge, only that loss (diagnosed as that fault)"
+            )
+        held_end = str(fault) == "stall" and event_type == "agent_completed"
+        if not seen and held_end and "drop_event" in lost_end.get(str(run_id), ""):
+            # The stall held back the agent_completed that was then dropped: the silence it
+            # began never ended in an event, exactly as the drop alone leaves it.
+            why = (
+                f"the stall held back the run's agent_completed, which was then dropped "
+                f"({lost_end[str(run_id)]}): its silence never ended in an event, so it shows "
+                "only as that loss (no_terminal, diagnosed as drop_event)"
             )
         detected_by.append(seen or (f"not observable: {why}" if why else ""))
         observable.append(not why)
