@@ -23,10 +23,10 @@ from enum import StrEnum
 from functools import lru_cache
 from itertools import compress, repeat
 from math import inf
-from operator import is_, lt
+from operator import attrgetter, ge, is_, itemgetter, lt
 
 from netra_diag.suites.links import BYPASS_USER_IN_TEXT, Recording
-from netra_diag.suites.model import Outcome, ProblemKind, SuiteRun
+from netra_diag.suites.model import Outcome, ProblemKind, SuiteRun, TestCase
 from netra_diag.suites.network_names import NetworkHint, network_hint
 from netra_diag.suites.pytest_json import NEVER_AWAITED_PROPERTY
 from netra_diag.wording import plural
@@ -61,13 +61,34 @@ _FALLBACK = re.compile(
 # OUTPUT_SAYS (the others come from recordings).
 OUTPUT_SAYS = "its output names"
 
-_NOT_SKIPPY = frozenset(Outcome) - {Outcome.SKIPPED, Outcome.XFAILED}
+_SKIPPY = frozenset({Outcome.SKIPPED, Outcome.XFAILED})
 _MODULE_SKIP = "collection skipped"
+# Enum members named once: looking one up on its class costs Python 3.11 most of a microsecond,
+# which the loops below would pay per row or per test.
+_PASSED = Outcome.PASSED
+_SKIPPED = Outcome.SKIPPED
+_SKIP = ProblemKind.SKIPPED
+_STRONG = NetworkHint.STRONG
+_WEAK = NetworkHint.WEAK
+_outcome_of = attrgetter("outcome")
+_properties_of = attrgetter("properties")
+_first = itemgetter(0)
 
 
 @lru_cache(maxsize=1024)  # the skips of one cause share their message
 def _says_unreachable(message: str) -> bool:
     return _UNREACHABLE.search(message) is not None
+
+
+def _skipped_unreachable(case: TestCase) -> bool:
+    """Whether ``case`` skipped because the service was unreachable (or not configured)."""
+    return any(
+        p.kind is _SKIP
+        # (pytest's JUnit calls a module that skipped itself "collection skipped", with the
+        # reason in the text)
+        and _says_unreachable(p.message if p.message != _MODULE_SKIP else p.text[:500])
+        for p in case.problems
+    )
 
 
 class VacuousKind(StrEnum):
@@ -112,16 +133,22 @@ def _network_classes(run: SuiteRun, recordings: Mapping[str, Sequence[Recording]
     """The classnames of tests that took network time (``_NETWORK_TIME_S``, whatever their
     outcome: a test timing out took it too) or that talked to the service (``_talked``)."""
     columns = run.columns
-    found = {
-        classname
-        for classname, duration in zip(columns.classnames, columns.durations, strict=True)
-        if duration is not None and duration >= _NETWORK_TIME_S
-    }
-    candidates = [*run.details, *recordings]  # (only these can show that they talked)
-    rows = run.row_by_id
-    for tid in _talked(run, recordings, candidates):
-        if (row := rows.get(tid)) is not None:
-            found.add(row.classname)
+    durations = columns.durations
+    if None in durations:
+        durations = [0.0 if d is None else d for d in durations]  # (no time is no network time)
+    # (a C loop over every row: a run can have 100k; no None is left to compare)
+    took_time = map(ge, durations, repeat(_NETWORK_TIME_S))  # type: ignore[arg-type]
+    found = set(compress(columns.classnames, took_time))
+    # Only a test with properties or recordings can show that it talked: those few are looked
+    # at one by one, not every failure the details hold.
+    details = run.details
+    candidates = [*compress(details, map(_properties_of, details.values())), *recordings]
+    talked = _talked(run, recordings, candidates)
+    if talked:  # (the index of the rows costs a 100k-test run 30 ms: only built when needed)
+        rows = run.row_by_id
+        for tid in talked:
+            if (row := rows.get(tid)) is not None:
+                found.add(row.classname)
     return found
 
 
@@ -159,9 +186,14 @@ def find_vacuous(
     names = run.suite_names
     columns = run.columns
     outcomes = columns.outcomes
-    sizes = Counter(names)  # first-seen order: report order
-    tested = set(compress(names, map(_NOT_SKIPPY.__contains__, outcomes)))
-    if not tested:
+    # The skipped and xfailed rows with their suites and ids, picked out in one C loop over the
+    # rows (zip's tuple for a row left out is used again, not built anew): they are few.
+    skippy = list(
+        compress(
+            zip(names, columns.test_ids, outcomes, strict=True), map(_SKIPPY.__contains__, outcomes)
+        )
+    )
+    if len(skippy) == len(run.rows):
         out.append(
             VacuousSignal(
                 VacuousKind.ONLY_SKIPS,
@@ -170,33 +202,22 @@ def find_vacuous(
                 + " skipped: nothing ran",
             )
         )
-    else:
-        for name, size in sizes.items():
-            if name not in tested:
+    elif skippy:
+        skips = Counter(map(_first, skippy))
+        for name, size in Counter(names).items():  # (first-seen order: report order)
+            if skips[name] == size:
                 every = "the one test" if size == 1 else f"all {size} tests"
                 out.append(VacuousSignal(VacuousKind.ONLY_SKIPS, name, f"{every} skipped"))
-    # (the skipped tests, found in the outcome column: most details are failures)
-    skipped = compress(columns.test_ids, map(is_, outcomes, repeat(Outcome.SKIPPED)))
+    # Tests skipped for want of a service, found among the skipped rows (most details are
+    # failures). One signal per suite, counting its tests: the suite table said "1× skipped:
+    # service unreachable" of the first such test's suite alone, however many skipped where.
     details = run.details
-    unreachable = [
-        c.test_id
-        for c in map(details.get, skipped)
-        if c is not None
-        and any(
-            p.kind is ProblemKind.SKIPPED
-            # (pytest's JUnit calls a module that skipped itself "collection skipped", with
-            # the reason in the text)
-            and _says_unreachable(p.message if p.message != _MODULE_SKIP else p.text[:500])
-            for p in c.problems
-        )
-    ]
-    if unreachable:
-        # One signal per suite, counting its tests: the suite table said "1× skipped: service
-        # unreachable" of the first such test's suite alone, however many skipped where.
-        where = set(unreachable)
-        by_suite = Counter(
-            suite for tid, suite in zip(columns.test_ids, names, strict=True) if tid in where
-        )
+    by_suite = Counter(
+        name
+        for name, tid, outcome in skippy
+        if outcome is _SKIPPED and (c := details.get(tid)) is not None and _skipped_unreachable(c)
+    )
+    if by_suite:
         out += [
             VacuousSignal(
                 VacuousKind.SKIPPED_UNREACHABLE,
@@ -214,16 +235,14 @@ def find_vacuous(
     quick = [
         (row, network_hint(row.classname, row.name, row.suite))
         for row in compress(run.rows, map(lt, durations, repeat(zero_ms)))  # type: ignore[arg-type]
-        if row.outcome is Outcome.PASSED
+        if row.outcome is _PASSED
     ]
     # (a word such as agent or auth alone is no network: a unit test's module may hold it too;
     # it counts in a class whose other tests take network time or talk to the service)
-    weak = any(h is NetworkHint.WEAK for _, h in quick)
+    weak = any(h is _WEAK for _, h in quick)
     timed = _network_classes(run, recordings or {}) if weak else set()
     fast = [
-        row
-        for row, hint in quick
-        if hint is NetworkHint.STRONG or (hint is NetworkHint.WEAK and row.classname in timed)
+        row for row, hint in quick if hint is _STRONG or (hint is _WEAK and row.classname in timed)
     ]
     talked = _talked(run, recordings or {}, [row.test_id for row in fast]) if fast else set()
     for row in fast:
@@ -239,9 +258,9 @@ def find_vacuous(
     recorded_bypass = {
         tid for tid, recs in (recordings or {}).items() if any(r.auth_bypass for r in recs)
     }
-    for case in run.details.values():
-        if case.outcome is not Outcome.PASSED:
-            continue
+    # (most details are failures and skips: the passes among them picked out in C loops)
+    cases = details.values()
+    for case in compress(cases, map(is_, map(_outcome_of, cases), repeat(_PASSED))):
         output = case.stdout + case.stderr
         if m := _FALLBACK.search(output):
             out.append(
@@ -273,7 +292,7 @@ def find_vacuous(
     for test_id, recs in (recordings or {}).items():
         result = rows.get(test_id)
         # (a failing test with an empty recording is a failure, not a pass that proves little)
-        passed_test = result is None or result.outcome is Outcome.PASSED
+        passed_test = result is None or result.outcome is _PASSED
         for rec in recs:
             subject = test_id or rec.path
             # (an attempt pytest-rerunfailures ran again failed: its recording is why, and says
