@@ -62,6 +62,7 @@ _FALLBACK = re.compile(
 OUTPUT_SAYS = "its output names"
 
 _SKIPPY = frozenset({Outcome.SKIPPED, Outcome.XFAILED})
+_RAN = frozenset(Outcome) - _SKIPPY
 _MODULE_SKIP = "collection skipped"
 # Enum members named once: looking one up on its class costs Python 3.11 most of a microsecond,
 # which the loops below would pay per row or per test.
@@ -82,13 +83,15 @@ def _says_unreachable(message: str) -> bool:
 
 def _skipped_unreachable(case: TestCase) -> bool:
     """Whether ``case`` skipped because the service was unreachable (or not configured)."""
-    return any(
-        p.kind is _SKIP
+    # (a plain loop, not any() over a generator: a third of the time, for thousands of skips)
+    for p in case.problems:
         # (pytest's JUnit calls a module that skipped itself "collection skipped", with the
         # reason in the text)
-        and _says_unreachable(p.message if p.message != _MODULE_SKIP else p.text[:500])
-        for p in case.problems
-    )
+        if p.kind is _SKIP and _says_unreachable(
+            p.message if p.message != _MODULE_SKIP else p.text[:500]
+        ):
+            return True
+    return False
 
 
 class VacuousKind(StrEnum):
@@ -129,16 +132,26 @@ class VacuousSignal:
 EVENTS_PROPERTY = "netra_events"
 
 
-def _network_classes(run: SuiteRun, recordings: Mapping[str, Sequence[Recording]]) -> set[str]:
-    """The classnames of tests that took network time (``_NETWORK_TIME_S``, whatever their
-    outcome: a test timing out took it too) or that talked to the service (``_talked``)."""
+def _network_classes(
+    run: SuiteRun, recordings: Mapping[str, Sequence[Recording]], classnames: set[str]
+) -> set[str]:
+    """Which of ``classnames`` have a test that took network time (``_NETWORK_TIME_S``, whatever
+    its outcome: a test timing out took it too) or that talked to the service (``_talked``)."""
     columns = run.columns
     durations = columns.durations
     if None in durations:
         durations = [0.0 if d is None else d for d in durations]  # (no time is no network time)
-    # (a C loop over every row: a run can have 100k; no None is left to compare)
+    # The rows that took time are picked out in a C loop (a run can have 100k; no None is left
+    # to compare); the search ends once each class asked about has one, most often early on.
     took_time = map(ge, durations, repeat(_NETWORK_TIME_S))  # type: ignore[arg-type]
-    found = set(compress(columns.classnames, took_time))
+    found: set[str] = set()
+    left = set(classnames)
+    for classname in compress(columns.classnames, took_time):
+        if classname in left:
+            found.add(classname)
+            left.discard(classname)
+            if not left:
+                return found
     # Only a test with properties or recordings can show that it talked: those few are looked
     # at one by one, not every failure the details hold.
     details = run.details
@@ -147,7 +160,7 @@ def _network_classes(run: SuiteRun, recordings: Mapping[str, Sequence[Recording]
     if talked:  # (the index of the rows costs a 100k-test run 30 ms: only built when needed)
         rows = run.row_by_id
         for tid in talked:
-            if (row := rows.get(tid)) is not None:
+            if (row := rows.get(tid)) is not None and row.classname in left:
                 found.add(row.classname)
     return found
 
@@ -203,9 +216,19 @@ def find_vacuous(
             )
         )
     elif skippy:
+        # A suite whose tests all skipped is one that no row that ran names. Rows that ran name
+        # most suites within their first few, and the search ends once each suite that skipped
+        # has been named (not a count of every row's suite: a run can have 100k rows).
+        # Such a suite's first row is a skipped one: skips' first-seen order is report order.
         skips = Counter(map(_first, skippy))
-        for name, size in Counter(names).items():  # (first-seen order: report order)
-            if skips[name] == size:
+        untested = set(skips)
+        for name in compress(names, map(_RAN.__contains__, outcomes)):
+            if name in untested:
+                untested.discard(name)
+                if not untested:
+                    break
+        for name, size in skips.items():
+            if name in untested:
                 every = "the one test" if size == 1 else f"all {size} tests"
                 out.append(VacuousSignal(VacuousKind.ONLY_SKIPS, name, f"{every} skipped"))
     # Tests skipped for want of a service, found among the skipped rows (most details are
@@ -239,8 +262,8 @@ def find_vacuous(
     ]
     # (a word such as agent or auth alone is no network: a unit test's module may hold it too;
     # it counts in a class whose other tests take network time or talk to the service)
-    weak = any(h is _WEAK for _, h in quick)
-    timed = _network_classes(run, recordings or {}) if weak else set()
+    weak = {row.classname for row, h in quick if h is _WEAK}
+    timed = _network_classes(run, recordings or {}, weak) if weak else set()
     fast = [
         row for row, hint in quick if hint is _STRONG or (hint is _WEAK and row.classname in timed)
     ]
