@@ -6,6 +6,7 @@ for every test, and --strict failed it (exit 3).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,13 @@ def test_unit_tests_named_like_the_service_prove_what_they_test(
 
 def test_a_quick_pass_beside_tests_that_take_network_time_is_still_said(tmp_path: Path) -> None:
     (results,) = run_history(tmp_path, _E2E, [1])
+    # The two empty tests as pytest times them on an idle machine, 0.000 s: on a loaded one (the
+    # suite runs on two workers) a "pass" once took 6 ms, over the 5 ms that ~0 ms means.
+    text = results.read_text(encoding="utf-8")
+    quick = r'(name="test_(?:agent_session|websocket)_ready" time=)"[0-9.]+"'
+    text, pinned = re.subn(quick, r'\1"0.000"', text)
+    assert pinned == 2, text
+    results.write_text(text, encoding="utf-8")
     assert _fast(results) == {
         "case_hist.TestAgentSession::test_agent_session_ready",  # (its class takes time)
         "case_hist::test_websocket_ready",  # (websocket says network on its own)
