@@ -11,11 +11,10 @@ one test over several parameters that name the parameter are then merged
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from itertools import compress, repeat
-from operator import attrgetter, is_
+from itertools import compress
+from operator import attrgetter
 
 from netra_diag.suites.cluster_params import parameter_merges
 from netra_diag.suites.model import Outcome, Problem, ProblemKind, TestCase
@@ -24,12 +23,6 @@ from netra_diag.suites.signatures import Signature, problem_signature
 __all__ = ["Group", "group_failures", "later_words"]
 
 _problems_of = attrgetter("problems")
-_primary_of = attrgetter("primary")
-_test_id_of = attrgetter("test_id")
-_key_of = attrgetter("key")
-_phase_of = attrgetter("phase")
-_cases_of = attrgetter("cases")
-_runner_phases_of = attrgetter("runner_phases")
 _ERROR = ProblemKind.ERROR
 _ERRORED = Outcome.ERROR
 _LATER_LISTED = 3  # tests named in words, of those counted with another cluster
@@ -56,28 +49,17 @@ class Group:
 def group_failures(failing: Sequence[TestCase], known: Mapping[str, Signature]) -> dict[str, Group]:
     """The groups of ``failing`` (the run's failing tests) by signature key, in report order.
     ``known``: signatures by test id that the caller has already."""
-    # Thousands of tests, a few groups: the per-test work runs in C loops (map, zip) but for
-    # tests the caller has no signature of, which are signed here.
-    primaries = list(map(_primary_of, failing))
-    if any(map(is_, primaries, repeat(None))):
-        deciding = [(c, p) for c, p in zip(failing, primaries, strict=True) if p is not None]
-        cases, primaries = [c for c, _ in deciding], [p for _, p in deciding]
-    else:
-        cases = list(failing)
-    sigs = list(map(known.get, map(_test_id_of, cases)))
-    if any(map(is_, sigs, repeat(None))):
-        sigs = [
-            sig or problem_signature(problem, case.test_id)
-            for case, problem, sig in zip(cases, primaries, sigs, strict=True)
-        ]
-    keys = list(map(_key_of, sigs))
-    # Each group in the order of its first test, with that test's signature: a dict keeps the
-    # first key it is given, and, built from the tests in reverse, the first test's signature.
-    first_sigs = dict(zip(reversed(keys), reversed(sigs), strict=True))
-    groups: dict[str, Group] = {key: Group(first_sigs[key]) for key in dict.fromkeys(keys)}
-    members = list(map(groups.__getitem__, keys))
-    deque(map(list.append, map(_cases_of, members), cases), maxlen=0)
-    deque(map(list.append, map(_runner_phases_of, members), map(_phase_of, primaries)), maxlen=0)
+    groups: dict[str, Group] = {}
+    for case in failing:
+        problem = case.primary
+        if problem is None:
+            continue
+        sig = known.get(case.test_id) or problem_signature(problem, case.test_id)
+        group = groups.get(sig.key)
+        if group is None:
+            group = groups[sig.key] = Group(sig)
+        group.cases.append(case)  # (not group.add: this runs for every failing test)
+        group.runner_phases.append(problem.phase)
     # (C loops: most failing tests have one problem, and only the others are looked at)
     for case in compress(failing, map((1).__lt__, map(len, map(_problems_of, failing)))):
         _add_later_problems(case, groups, known)
