@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from itertools import compress, filterfalse, repeat
-from operator import add, attrgetter, itemgetter, ne
+from operator import add, itemgetter
 from typing import Any
 
 from netra_diag.suites.categories import category_label
@@ -27,10 +27,6 @@ __all__ = ["SuiteStatus", "SuiteTallies", "suite_statuses", "tally_suites"]
 
 
 _NOT_PASSED = frozenset(Outcome) - {Outcome.PASSED}
-_counted_as_of = attrgetter("counted_as")
-_outcome_of = attrgetter("outcome")
-_reruns_of = attrgetter("reruns")
-_tests_of = attrgetter("tests")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,23 +172,15 @@ def tally_suites(run: SuiteRun) -> SuiteTallies:
         # column by one itemgetter: no tuple per row (and only ints for the collector to see)
         deque(map(list.append, map(rows.__getitem__, names), range(len(names))), maxlen=0)
         groups = {name: _pick(fields, indices) for name, indices in rows.items()}  # type: ignore[misc]
-    # Tests the runner counted in other buckets than their outcome (few, if any), and tests
-    # that passed on a retry (which need an earlier attempt): picked out of the details in C
-    # loops (zip makes each test's (outcome,) to compare counted_as with).
-    details = run.details
-    cases = details.values()
+    # Tests the runner counted in other buckets than their outcome (few, if any).
     recount = {
         tid: case.counted_as
-        for tid, case in compress(
-            details.items(), map(ne, map(_counted_as_of, cases), zip(map(_outcome_of, cases)))
-        )
+        for tid, case in run.details.items()
+        if case.counted_as != (case.outcome,)
     }
     out = {name: _Tally(*group, recount) for name, group in groups.items()}
-    flaky = {
-        tid
-        for tid, case in compress(details.items(), map(_reruns_of, cases))
-        if case.passed_on_retry
-    }
+    details = run.details
+    flaky = {tid for tid, case in details.items() if case.reruns and case.passed_on_retry}
     if flaky:
         for tally in out.values():
             tally.flaky = sum(map(flaky.__contains__, tally.tids))
@@ -243,7 +231,7 @@ def suite_statuses(
     weak_of: dict[str, list[VacuousSignal]] = {}
     if vacuous:
         # (a failing test's session that bypassed auth weakens no pass: its failure is told)
-        failing_ids = set().union(*map(_tests_of, clusters))
+        failing_ids = {t for cluster in clusters for t in cluster.tests}
         for sig in vacuous:
             if sig.subject not in failing_ids:
                 weak_of.setdefault(sig.subject, []).append(sig)

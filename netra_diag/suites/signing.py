@@ -21,7 +21,6 @@ _test_id_of = attrgetter("test_id")
 _primary_of = attrgetter("primary")
 _problems_of = attrgetter("problems")
 _first = itemgetter(0)
-_second = itemgetter(1)
 
 
 class Signing:
@@ -75,8 +74,8 @@ class Signing:
             # Usually the child signed exactly these tests' primary problems, in this order:
             # checked, and taken, in C loops.
             test_ids = list(map(_test_id_of, cases))
-            if test_ids == list(map(_first, self._sent)) and _same_primaries(
-                cases, list(map(_second, self._sent))
+            if test_ids == [tid for tid, _ in self._sent] and _same_primaries(
+                cases, [p for _, p in self._sent]
             ):
                 return dict(zip(test_ids, new_signatures(theirs), strict=True))
         signed: dict[str, tuple[Problem, tuple[str, str, str, str]]] = {}

@@ -23,7 +23,7 @@ from enum import StrEnum
 from functools import lru_cache
 from itertools import compress, repeat
 from math import inf
-from operator import attrgetter, ge, is_, itemgetter, lt
+from operator import attrgetter, ge, itemgetter, lt
 
 from netra_diag.suites.links import BYPASS_USER_IN_TEXT, Recording
 from netra_diag.suites.model import Outcome, ProblemKind, SuiteRun, TestCase
@@ -71,7 +71,6 @@ _SKIPPED = Outcome.SKIPPED
 _SKIP = ProblemKind.SKIPPED
 _STRONG = NetworkHint.STRONG
 _WEAK = NetworkHint.WEAK
-_outcome_of = attrgetter("outcome")
 _properties_of = attrgetter("properties")
 _first = itemgetter(0)
 
@@ -281,9 +280,9 @@ def find_vacuous(
     recorded_bypass = {
         tid for tid, recs in (recordings or {}).items() if any(r.auth_bypass for r in recs)
     }
-    # (most details are failures and skips: the passes among them picked out in C loops)
-    cases = details.values()
-    for case in compress(cases, map(is_, map(_outcome_of, cases), repeat(_PASSED))):
+    for case in details.values():
+        if case.outcome is not _PASSED:
+            continue
         output = case.stdout + case.stderr
         if m := _FALLBACK.search(output):
             out.append(
