@@ -64,8 +64,21 @@ _SWAP_WITH_A_DROP = (
     "judged against (a dropped event or connection): only the loss shows, and it is diagnosed "
     "as that fault"
 )
+# PROTOCOL.md §5 orders tool events only by "every tool_completed follows an unmatched
+# tool_executing of the same tool": calls may overlap. A tool_executing moved before the
+# previous call's tool_completed leaves two overlapping calls, each completion after its own
+# start; the frames' timestamps and sequence numbers are stamped as they are sent, so they are
+# in order too.
+_OVERLAPPING_CALLS = (
+    "a tool_executing sent before the previous tool call's tool_completed: the protocol lets "
+    "tool calls overlap (each tool_completed follows an unmatched tool_executing of its tool), "
+    "and the frames are stamped and numbered as sent, so the recording shows two overlapping "
+    "calls, as a service running them side by side sends them"
+)
+_TOOL_AFTER_COMPLETION = re.compile(r"tool_executing #\d+ sent before tool_completed #\d+")
 UNOBSERVABLE_WHY: Mapping[str, str] = {
     **{f"reorder ({name})": _SWAP_WITH_A_DROP for name in _DROP_EVIDENCE},
+    "reorder (tool_executing)": f"{_SWAP_WITH_A_DROP}; or {_OVERLAPPING_CALLS}",
     "stall (agent_completed)": (
         "a stall held back a run's agent_completed, which was then dropped: its silence never "
         "ended in an event, so it shows only as that loss (diagnosed as drop_event)"
@@ -299,10 +312,12 @@ def injected_frame(
         if lossy and _present(row.get("run_id")):
             drops.setdefault(str(row["run_id"]), []).append(str(row.get("detail") or ""))
     walls = [row.get("wall") for row in rows]
+    details = [str(row.get("detail") or "") for row in rows]
     detected_by, observable, detected = [], [], []
-    for (fault, event_type, run_id, user_id), wall in zip(
+    for (fault, event_type, run_id, user_id), wall, detail in zip(
         zip(frame["fault"], frame["event_type"], frame["run_id"], frame["user_id"], strict=True),
         walls,
+        details,
         strict=True,
     ):
         if str(fault) == "reject_auth":
@@ -317,6 +332,8 @@ def injected_frame(
                 f"the same run also lost events ({'; '.join(drops[str(run_id)])}): the swap "
                 "left no order of its own to judge, only that loss (diagnosed as that fault)"
             )
+        elif not seen and str(fault) == "reorder" and _TOOL_AFTER_COMPLETION.fullmatch(detail):
+            why = _OVERLAPPING_CALLS
         held_end = str(fault) == "stall" and event_type == "agent_completed"
         if not seen and held_end and "drop_event" in lost_end.get(str(run_id), ""):
             # The stall held back the agent_completed that was then dropped: the silence it
