@@ -250,14 +250,14 @@ def injected_frame(
     # Runs whose agent_completed another fault took (dropped, or the connection cut first): their
     # no_terminal is that fault's evidence. A stall in such a run is diagnosed only by its own
     # silence (an event gap, a late first event), never by the missing end the loss left.
-    lost_end: dict[str, str] = {}
+    lost_end: dict[str, tuple[str, str]] = {}  # run: (the fault, its detail)
     for row in rows:
         fault_name, event_name = row.get("fault"), row.get("event_type")
         ends_run = fault_name == "disconnect_mid_run" or (
             fault_name == "drop_event" and event_name == "agent_completed"
         )
         if ends_run and _present(row.get("run_id")):
-            lost_end.setdefault(str(row["run_id"]), f"{fault_name}: {row.get('detail') or ''}")
+            lost_end.setdefault(str(row["run_id"]), (str(fault_name), str(row.get("detail") or "")))
     gaps = metrics[metrics["phase"] == "event_gap"].groupby("run")["value_ms"].max()
     # A stall before agent_started leaves no gap between events: it delays the first one.
     firsts = metrics[metrics["phase"] == "first_event"].groupby("run")["value_ms"].max()
@@ -335,12 +335,13 @@ def injected_frame(
         elif not seen and str(fault) == "reorder" and _TOOL_AFTER_COMPLETION.fullmatch(detail):
             why = _OVERLAPPING_CALLS
         held_end = str(fault) == "stall" and event_type == "agent_completed"
-        if not seen and held_end and "drop_event" in lost_end.get(str(run_id), ""):
+        lost = lost_end.get(str(run_id))
+        if not seen and held_end and lost is not None and lost[0] == "drop_event":
             # The stall held back the agent_completed that was then dropped: the silence it
             # began never ended in an event, exactly as the drop alone leaves it.
             why = (
                 f"the stall held back the run's agent_completed, which was then dropped "
-                f"({lost_end[str(run_id)]}): its silence never ended in an event, so it shows "
+                f"({lost[0]}: {lost[1]}): its silence never ended in an event, so it shows "
                 "only as that loss (no_terminal, diagnosed as drop_event)"
             )
         detected_by.append(seen or (f"not observable: {why}" if why else ""))

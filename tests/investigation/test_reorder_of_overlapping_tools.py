@@ -12,10 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from injected_runs import collect_and_analyse, run_events
 
-from netra_diag import investigation
 from netra_diag.cli.demo import _unobservable_line
-from netra_diag.events.sources import load_cassette_stream
 
 # Every run swaps two neighbours once; with this seed one run swaps a tool_executing before
 # the previous call's tool_completed, and the other swaps are of kinds a contract rule sees.
@@ -26,23 +25,17 @@ OVERLAP = r"tool_executing #\d+ sent before tool_completed #\d+"
 def _tool_events(record_dir: Path, run_id: str) -> list[tuple[str, str, float | None]]:
     """``(event type, tool_call_id, service timestamp)`` of the tool events of ``run_id``, in
     the order they arrived."""
-    found = []
-    for cassette in sorted(record_dir.glob("*.jsonl")):
-        for te in load_cassette_stream(cassette).events:
-            if te.event.run_id == run_id and te.type in ("tool_executing", "tool_completed"):
-                found.append((te.t, str(te.type), str(te.event.get("tool_call_id")), te))
-    found.sort(key=lambda item: item[0])
-    return [(kind, call, te.event.timestamp) for _, kind, call, te in found]
+    return [
+        (str(te.type), str(te.event.get("tool_call_id")), te.event.timestamp)
+        for te in run_events(record_dir, run_id)
+        if te.type in ("tool_executing", "tool_completed")
+    ]
 
 
 async def test_a_tool_call_started_before_the_previous_completed_is_not_observable(
     tmp_path: Path,
 ) -> None:
-    config = investigation.CollectConfig(
-        users=4, runs=3, faults=FAULTS, time_scale=0.05, run_timeout=1.0, seed=4
-    )
-    collection = await investigation.collect(tmp_path / "rec", config)
-    inv = investigation.analyse(collection.record_dir, results=[])
+    record_dir, inv = await collect_and_analyse(tmp_path, FAULTS, users=4, time_scale=0.05, seed=4)
     table: pd.DataFrame = inv.injected
     reorders = table[table["fault"] == "reorder"]
     overlaps = reorders[reorders["detail"].str.fullmatch(OVERLAP)]
@@ -50,7 +43,7 @@ async def test_a_tool_call_started_before_the_previous_completed_is_not_observab
 
     findings = inv.findings_frame()
     for row in overlaps.itertuples():
-        events = _tool_events(collection.record_dir, str(row.run_id))
+        events = _tool_events(record_dir, str(row.run_id))
         kinds = [kind for kind, _, _ in events]
         # The recording: a call started before the previous one completed, and each completion
         # names its own call and came after that call's start.

@@ -12,10 +12,9 @@ import itertools
 from pathlib import Path
 
 import pandas as pd
+from injected_runs import collect_and_analyse, run_events
 
-from netra_diag import investigation
 from netra_diag.cli.demo import _unobservable_line
-from netra_diag.events.sources import load_cassette_stream
 
 STALL_S = 0.5
 # Every run stalls once and drops one event; with this seed some runs drop their agent_completed
@@ -25,22 +24,13 @@ FAULTS = f"stall,drop_event,stall_s={STALL_S:g}"
 
 def _recorded(record_dir: Path, run_id: str) -> list[tuple[str, float]]:
     """``(event type, client time in s)`` of every event of ``run_id`` the cassettes hold."""
-    found = []
-    for cassette in sorted(record_dir.glob("*.jsonl")):
-        for te in load_cassette_stream(cassette).events:
-            if te.event.run_id == run_id:
-                found.append((str(te.type), float(te.t)))
-    return sorted(found, key=lambda item: item[1])
+    return [(str(te.type), float(te.t)) for te in run_events(record_dir, run_id)]
 
 
 async def test_a_stall_beside_a_dropped_agent_completed_is_judged_by_its_own_silence(
     tmp_path: Path,
 ) -> None:
-    config = investigation.CollectConfig(
-        users=6, runs=3, faults=FAULTS, time_scale=0.1, run_timeout=1.0, seed=1
-    )
-    collection = await investigation.collect(tmp_path / "rec", config)
-    inv = investigation.analyse(collection.record_dir, results=[])
+    record_dir, inv = await collect_and_analyse(tmp_path, FAULTS, users=6, time_scale=0.1, seed=1)
     table: pd.DataFrame = inv.injected
     lost_end = set(
         table[(table["fault"] == "drop_event") & (table["event_type"] == "agent_completed")][
@@ -54,7 +44,7 @@ async def test_a_stall_beside_a_dropped_agent_completed_is_judged_by_its_own_sil
 
     for row in apart.itertuples():
         # The recording shows the stall: a gap of its length between two of the run's events.
-        times = [t for _, t in _recorded(collection.record_dir, str(row.run_id))]
+        times = [t for _, t in _recorded(record_dir, str(row.run_id))]
         gap_s = max((b - a for a, b in itertools.pairwise(times)), default=0.0)
         first = str(row.event_type) == "agent_started"
         assert first or gap_s >= 0.8 * STALL_S, (row, times)
@@ -63,7 +53,7 @@ async def test_a_stall_beside_a_dropped_agent_completed_is_judged_by_its_own_sil
 
     for row in held.itertuples():
         # Nothing the stall held arrived: the run ends with the silence the drop alone leaves.
-        types = [name for name, _ in _recorded(collection.record_dir, str(row.run_id))]
+        types = [name for name, _ in _recorded(record_dir, str(row.run_id))]
         assert "agent_completed" not in types, (row, types)
         assert not row.observable and not row.detected, row
         assert str(row.detected_by).startswith("not observable: the stall held back"), row
