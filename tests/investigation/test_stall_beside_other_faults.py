@@ -55,11 +55,18 @@ async def test_a_stall_beside_a_dropped_agent_completed_is_judged_by_its_own_sil
         # Nothing the stall held arrived: the run ends with the silence the drop alone leaves.
         types = [name for name, _ in _recorded(record_dir, str(row.run_id))]
         assert "agent_completed" not in types, (row, types)
-        assert not row.observable and not row.detected, row
+        if row.detected:
+            # A loaded machine can delay the run's first event past its limit: that latency,
+            # never the drop's no_terminal, may then be what is credited.
+            assert str(row.detected_by).startswith("latency: "), row
+            continue
+        assert not row.observable, row
         assert str(row.detected_by).startswith("not observable: the stall held back"), row
 
     summary = inv.to_summary()
     assert summary["injected_missed"] == {}, table.to_string()
-    assert summary["injected_unobservable"].get("stall (agent_completed)") == len(held)
+    unseen = held[~held["detected"]]
+    assert summary["injected_unobservable"].get("stall (agent_completed)", 0) == len(unseen)
     line = _unobservable_line(summary["injected_unobservable"])
-    assert "a stall held back a run's agent_completed, which was then dropped" in line
+    said = "a stall held back a run's agent_completed, which was then dropped" in line
+    assert said == bool(len(unseen)), line
