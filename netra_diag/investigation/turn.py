@@ -29,6 +29,9 @@ class Turn:
     auth: Any
     record: RunRecord
     close: Any = None
+    # Frames received after the run's terminal event, while the client waited for quiet
+    # before closing (an agent event among them breaks the event contract).
+    after: tuple[Any, ...] = ()
 
 
 async def run_turn(
@@ -52,8 +55,16 @@ async def run_turn(
         labels={"role": "turn"},
     ) as session:
         result = await session.run(message, timeout=timeout)
+        after: tuple[Any, ...] = ()
+        if result.ok:
+            # A frame the service sends right behind the terminal event (an event after the
+            # terminal) is recorded and judged, instead of depending on whether it beat the
+            # close; probe and fanout do the same.
+            last = result.events[-1].index
+            await session.read_until_quiet()
+            after = tuple(te for te in session.history if te.index > last)
         handshake, auth = session.handshake, session.auth
-    return Turn(url, fingerprint(token), handshake, auth, result, session.close_info)
+    return Turn(url, fingerprint(token), handshake, auth, result, session.close_info, after)
 
 
 def _event_detail(event: Any) -> str:
@@ -71,7 +82,11 @@ def _event_detail(event: Any) -> str:
 
 
 def describe_turn(turn: Turn) -> list[str]:
-    """Text lines for a terminal: handshake, auth verdict, each event at its time, outcome."""
+    """Text lines for a terminal: handshake, auth verdict, each event at its time, outcome, and
+    what came after the terminal event."""
+    from netra_diag.events import EventKind
+
+    agent = EventKind.AGENT
     hs, rec = turn.handshake, turn.record
     lines = [f"connected to {turn.url} as token {turn.token_fingerprint}"]
     echo = {True: "echoed", False: "NOT echoed", None: "n/a"}[hs.echoed_token_entry]
@@ -86,11 +101,21 @@ def describe_turn(turn: Turn) -> list[str]:
     for te in rec.events:
         offset = (te.t - start) * 1000
         lines.append(f"  +{offset:8.1f} ms  {te.type:<22} {_event_detail(te.event)}".rstrip())
+    for te in turn.after:
+        offset = (te.t - start) * 1000
+        late = "  << after the terminal event" if te.event.kind is agent else ""
+        lines.append(f"  +{offset:8.1f} ms  {te.type:<22} {_event_detail(te.event)}{late}")
     first = f"{rec.first_event_s * 1000:.0f} ms" if rec.first_event_s is not None else "none"
     lines.append(
         f"outcome: {rec.outcome} after {rec.duration_s * 1000:.0f} ms "
         f"({len(rec.events)} events, first event {first})"
     )
+    late = sum(te.event.kind is agent for te in turn.after)
+    if late:
+        lines.append(
+            f"contract: {late} agent event{'s' if late > 1 else ''} after the terminal event "
+            "(event_after_terminal: a client that stopped listening would never see it)"
+        )
     if rec.error:
         lines.append(f"error: {rec.error}")
     if turn.close is not None and not turn.close.is_normal:
