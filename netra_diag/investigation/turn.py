@@ -110,10 +110,10 @@ def describe_turn(turn: Turn) -> list[str]:
         f"outcome: {rec.outcome} after {rec.duration_s * 1000:.0f} ms "
         f"({len(rec.events)} events, first event {first})"
     )
-    late = sum(te.event.kind is agent for te in turn.after)
-    if late:
+    n_late = sum(te.event.kind is agent for te in turn.after)
+    if n_late:
         lines.append(
-            f"contract: {late} agent event{'s' if late > 1 else ''} after the terminal event "
+            f"contract: {n_late} agent event{'s' if n_late > 1 else ''} after the terminal event "
             "(event_after_terminal: a client that stopped listening would never see it)"
         )
     if rec.error:
