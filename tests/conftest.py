@@ -13,7 +13,13 @@ settings.register_profile(
     "default", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile("ci", deadline=None, max_examples=100, derandomize=True)
-settings.load_profile("ci" if os.environ.get("CI") else "default")
+# A long hunt for parser bugs, by hand: NETRA_HYPOTHESIS=deep make test (or pytest -k fuzz).
+settings.register_profile(
+    "deep", deadline=None, max_examples=5000, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(
+    os.environ.get("NETRA_HYPOTHESIS") or ("ci" if os.environ.get("CI") else "default")
+)
 
 
 @pytest.fixture
