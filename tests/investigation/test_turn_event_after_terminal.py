@@ -21,13 +21,18 @@ from netra_diag.investigation.collect import TURN_CASSETTE
 SEED = 3
 
 
+async def _collect(where: Path, faults: str) -> investigation.Collection:
+    """The demo's turn and one fan-out user's run, against the service injecting ``faults``."""
+    config = investigation.CollectConfig(
+        users=1, runs=1, faults=faults, time_scale=0.05, run_timeout=2.0, seed=SEED
+    )
+    return await investigation.collect(where / "rec", config)
+
+
 async def test_the_turn_records_shows_and_judges_an_event_after_its_terminal(
     tmp_path: Path,
 ) -> None:
-    config = investigation.CollectConfig(
-        users=1, runs=1, faults="reorder@1.0", time_scale=0.05, run_timeout=2.0, seed=SEED
-    )
-    collection = await investigation.collect(tmp_path / "rec", config)
+    collection = await _collect(tmp_path, "reorder@1.0")
     swapped = [f for f in collection.injected if f["user_id"] == "demo-engineer"]
     assert [f["detail"] for f in swapped] == ["agent_completed #5 sent before agent_thinking #4"]
 
@@ -56,10 +61,7 @@ async def test_the_turn_records_shows_and_judges_an_event_after_its_terminal(
 async def test_a_turn_without_anything_after_its_terminal_shows_nothing_more(
     tmp_path: Path,
 ) -> None:
-    config = investigation.CollectConfig(
-        users=1, runs=1, faults="", time_scale=0.05, run_timeout=2.0, seed=SEED
-    )
-    collection = await investigation.collect(tmp_path / "rec", config)
+    collection = await _collect(tmp_path, "")
     turn = collection.turn
     assert turn is not None and turn.record.ok and turn.after == ()
     lines = investigation.describe_turn(turn)
