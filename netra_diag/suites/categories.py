@@ -117,7 +117,12 @@ _BYPASS = _rx(
 )
 _INTERNAL = _rx(r"\b1011\b|internal error|Internal Server Error")
 _INFRA = _rx(
-    r"Timeout|timed out|\b50[234]\b|Service Unavailable|Bad Gateway|Connection ?Refused|"
+    # A timeout by name (TimeoutError, ReadTimeout, pytest-timeout's "Timeout (>10.0s)"), or the
+    # word in prose; not a setting the test reads (settings.timeout, timeout=30, timeout: 30).
+    r"(?-i:Timeout)|(?<![.\w])timeout\b(?!\s*[=:,)\]])|timed out|"
+    # a gateway status said as one: HTTP 503, status code 502; not "assert 502 == 503"
+    r"(?:HTTP|status|code|response)\W{0,3}(?:code\W{0,2})?50[234]\b|"
+    r"Service Unavailable|Bad Gateway|Gateway Time-?out|Connection ?Refused|"
     r"Connect call failed|Errno 111|Errno 110|Name or service not known|getaddrinfo|"
     r"\b1006\b|no close frame|ConnectFailed|not running|unreachable|cold start|"
     r"Network is unreachable|ConnectionResetError|BrokenPipe|RunTimeout|"
@@ -131,8 +136,14 @@ _CONTRACT = _rx(
     r"\b(?:agent_started|agent_thinking|tool_executing|tool_completed|agent_completed|final_report)"
     r"\b|required field|out of order|cross-user|contamination|received 0 events|events? in total"
 )
-_SLA = _rx(r"events/s|\bp9[59]\b|latency|reconnect(?:ion)? took|took [\d.]+ ?m?s \(>|SLA")
+_SLA = _rx(r"events/s|\bp9[59]\b|latency|reconnect(?:ion)? took|took [\d.]+ ?m?s \(>|\bSLAs?\b")
 _WRAPPED = re.compile(r'^failed on (?:setup|teardown) with "(.*)"$', re.S)
+# Where a frame points: "test_x.py:504: AssertionError", "at f (app.test.js:1006:3)". The line
+# number is no evidence: a failing assert on line 504 is no gateway timeout, nor one on line
+# 1011 an internal error.
+_LOCATION = re.compile(
+    r"(\.(?:py|pyx|js|mjs|cjs|jsx|ts|tsx|mts|cts|java|kt|scala|go|rb|cs|rs)):\d+(?::\d+)?\b"
+)
 _UNITTEST = re.compile(r"testMethod=|unittest[./]")
 
 
@@ -150,7 +161,7 @@ def evidence_of(case: TestCase) -> str:
         e_lines = [ln for ln in lines[:3] if ln.strip()]
     last = lines[-1] if lines else ""
     message = _WRAPPED.sub(r"\1", problem.message)  # pytest's 'failed on setup with "..."'
-    return "\n".join([problem.type, message, *e_lines[-12:], last])
+    return _LOCATION.sub(r"\1", "\n".join([problem.type, message, *e_lines[-12:], last]))
 
 
 def categorise(case: TestCase, evidence: str | None = None) -> CategoryMatch:
