@@ -119,6 +119,11 @@ class Connection:
         # server refused, or a connected one it did not keep): recorded and in the history, but
         # not the session's own traffic, which the contract checks judge (``own_history``).
         self.abandoned_frames: set[int] = set()
+        # Runs this connection has already run to an end (any outcome): a late event of one
+        # (sent after its terminal event, or after the client gave up on it) arriving during
+        # the next run is that run's straggler, never the next run's first event
+        # (``netra_diag.live.runner``).
+        self.ended_runs: set[str] = set()
         self._stamp_ns: int | None = None  # the last read's arrival stamp, and its wall time
         self._stamp_wall = 0.0
         self.token: str | None = None

@@ -51,6 +51,7 @@ from netra_diag.live.fanout_rows import (
     USER_COLUMNS,
     UserState,
     close_class,
+    count_late_events,
     error_text,
     expected_critical_events,
     failed_run_row,
@@ -298,6 +299,7 @@ async def run_fanout(
             # socket kept: not the refusals of the transports auto tried before it); after an
             # interrupt too, so that the partial summary judges what did arrive.
             st.events.extend(session.own_history)
+            count_late_events(st, expected_events)
             st.bypassed_as = full_user_id(st.bypassed_as, st.events)
             concurrency["open"] -= 1
 

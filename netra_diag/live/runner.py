@@ -188,6 +188,7 @@ async def execute_run(
             else:
                 binding = RunBinding(None, None, _validated_user(conn))
             items = queue.items
+            ended = conn.ended_runs
             # The first event was seen and the binding knows thread and run: nothing more to
             # learn from an ongoing event of the run's own (the fast path below).
             settled = False
@@ -214,6 +215,11 @@ async def execute_run(
                     break
                 te: TimedEvent = item
                 ev = te.event
+                if ended and ev.run_id in ended:
+                    # A straggler of a run that already ended here: recorded (the contract
+                    # check judges it in its own run: event_after_terminal), but not this run's,
+                    # as those that came between the runs are not.
+                    continue
                 if binding.is_foreign(ev):
                     # Someone else's event (a leak): kept and flagged, never the run's own.
                     foreign.append(len(events))
@@ -274,6 +280,8 @@ async def execute_run(
             {"run_id": binding.run_id, "thread_id": binding.thread_id, "n_events": len(events)},
         )
         raise
+    if binding.run_id is not None:
+        conn.ended_runs.add(binding.run_id)
     close = conn.close_info if outcome is RunOutcome.CLOSED else None
     # Events that came before the run's ids were known are judged again by the final binding.
     if outcome is not RunOutcome.COMPLETED and outcome is not RunOutcome.AGENT_ERROR:
