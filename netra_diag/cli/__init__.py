@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from netra_diag import __version__
 from netra_diag.cli.exit_codes import ExitCode
-from netra_diag.cli.output import silence_stdout
+from netra_diag.cli.output import controls_shown_on_stdout, silence_stdout
 from netra_diag.errors import NetraDiagError
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
@@ -89,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return int(ExitCode.USAGE)
     try:
-        return int(args.func(args))
+        with controls_shown_on_stdout():
+            return int(args.func(args))
     except KeyboardInterrupt as exc:
         # One line, whatever was running; a command may say what it left behind (where the
         # partial data is) in the interrupt's message.

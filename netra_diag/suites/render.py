@@ -247,11 +247,26 @@ def _recorded_lines(report: TriageReport, max_tests: int) -> list[tuple[bool, st
 _MD_SPECIAL = re.compile(r"([\\`*~\[\]<>&|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
 
+# "@name" and "@org/team" in a failure message ("mark it @pytest.mark.asyncio") would notify
+# that GitHub user or team from a pull request comment. A backslash does not stop it (GitHub
+# finds mentions in the rendered text); a code span does, and copies as written.
+_MENTION = re.compile(r"(?<![\w`])@[A-Za-z0-9][\w-]*(?:[./][\w-]+)*")
+
+
 def markdown_literal(text: str) -> str:
-    """``text`` as literal Markdown text on one line (a table cell, list item or headline).
+    """``text`` as literal Markdown text on one line (a table cell, list item or headline),
+    with no "@" mention that would notify anyone.
 
     Scrubbed before escaping: an escaped token ("eyJ\\_…") would no longer look like one."""
-    return _MD_SPECIAL.sub(r"\\\1", _scrubbed(text).replace("\n", " "))
+    plain = _scrubbed(text).replace("\n", " ")
+    if "@" not in plain:
+        return _MD_SPECIAL.sub(r"\\\1", plain)
+    out, end = [], 0
+    for mention in _MENTION.finditer(plain):
+        out += [_MD_SPECIAL.sub(r"\\\1", plain[end : mention.start()]), f"`{mention[0]}`"]
+        end = mention.end()
+    out.append(_MD_SPECIAL.sub(r"\\\1", plain[end:]))
+    return "".join(out)
 
 
 def _md_code(text: str) -> str:
