@@ -23,6 +23,7 @@ from netra_diag.emulator import (
     TimingProfile,
     start_in_thread,
 )
+from netra_diag.redaction import fingerprint
 from netra_diag.tokens import LOCAL_DEV_SECRET, mint_token
 
 JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{6,}|ZXlK[A-Za-z0-9_-]{6,}")
@@ -121,6 +122,21 @@ def test_token_from_environment(
     code, out = probe(capsys, service.url, "--token-env", "PROBE_TOKEN", "--json")
     assert code == ExitCode.OK
     assert token not in out and json.loads(out)["auth"]["token_sub"] == "user-env-9"
+
+
+def test_a_subprotocol_entry_shows_the_tokens_own_fingerprint(
+    service: ThreadedService, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The base64url entry is shown with the fingerprint of the token it carries, the one
+    ``token inspect`` and the cassette header show, not a fingerprint of its encoding."""
+    token = mint_token("user-env-10", key=LOCAL_DEV_SECRET, now=time.time())
+    monkeypatch.setenv("PROBE_TOKEN", token)
+    argv = (service.url, "--token-env", "PROBE_TOKEN", "--transport", "subprotocol")
+    code, out = probe(capsys, *argv)
+    assert code == ExitCode.OK, out
+    offered = next(line for line in out.splitlines() if "subprotocol offered=" in line)
+    assert f"jwt.<base64url {fingerprint(token)}>" in offered, offered
+    assert not JWT_LIKE.search(out)
 
 
 def test_refused_upgrade_and_refused_connection(

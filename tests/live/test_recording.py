@@ -33,6 +33,7 @@ from netra_diag.recording_format import (
     redact_subprotocol,
     redact_url,
 )
+from netra_diag.redaction import fingerprint
 from netra_diag.tokens import LOCAL_DEV_SECRET, encode_subprotocol_token, mint_token
 
 JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]{6,}|ZXlK[A-Za-z0-9_-]{6,}")
@@ -145,7 +146,10 @@ def test_redact_helpers() -> None:
     flat = json.dumps(headers)
     assert tok not in flat and "Bearer eyJ" in flat and ["X", "y"] in [list(h) for h in headers]
     assert redact_subprotocol("jwt-auth") == "jwt-auth"
-    assert redact_subprotocol(f"jwt.{encode_subprotocol_token(tok)}").startswith("jwt.ZXl")
+    # The token's own fingerprint, as token inspect shows it, not the encoded value's.
+    shown = redact_subprotocol(f"jwt.{encode_subprotocol_token(tok)}")
+    assert shown == f"jwt.<base64url {fingerprint(tok)}>"
+    assert redact_subprotocol(f"jwt.{tok}") == f"jwt.{fingerprint(tok)}"
 
 
 def test_a_redacted_url_shows_readable_fingerprints_and_redacts_to_itself() -> None:
