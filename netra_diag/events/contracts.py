@@ -151,12 +151,24 @@ class ContractReport:
     runs: tuple[RunKey, ...]
     n_events: int
     n_agent_events: int
+    # Runs the client itself stopped in flight (a ``run_interrupted`` mark: probe or fanout
+    # stopped by Ctrl-C or SIGTERM): their missing end is a warning, not the service's failure.
+    interrupted: tuple[RunKey, ...] = ()
 
     @property
     def ok(self) -> bool:
         """True when no finding is an error and at least one agent event was observed: a stream
-        with nothing in it is not a pass (PROTOCOL.md §9, vacuous passes)."""
+        with nothing in it is not a pass (PROTOCOL.md §9, vacuous passes). The contract may hold
+        over a session whose auth was bypassed, which then proves nothing: ``auth_bypassed``, and
+        the verdict says "NOT PROVEN"."""
         return self.n_agent_events > 0 and not self.errors
+
+    @property
+    def auth_bypassed(self) -> bool:
+        """Whether the stream shows that its auth was bypassed: the server handed out a synthetic
+        user id (DEMO/RELAXED auth, PROTOCOL.md §2), so the token was never validated and a
+        contract that held proves nothing about the session it was meant for (§9)."""
+        return any(f.rule == Rule.ISOLATION_UNVERIFIED for f in self.findings)
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -183,7 +195,10 @@ class ContractReport:
         """One honest line: the status, then the most important finding, then how many more.
 
         ``FAIL`` when any finding is an error; ``INCONCLUSIVE`` when no agent event was observed
-        (nothing was really checked); ``PASS with caveats`` when there are warnings; else ``PASS``.
+        (nothing was really checked) or when every run was stopped in flight by the client;
+        ``NOT PROVEN`` when the auth was bypassed (a synthetic user id: the token was never
+        validated, PROTOCOL.md §2 and §9, vacuous passes), said first whatever else was found
+        short of an error; ``PASS with caveats`` when there are warnings; else ``PASS``.
         """
         counts = self.counts()
         scope = self._scope()
@@ -192,16 +207,26 @@ class ContractReport:
                 return f"INCONCLUSIVE: no agent events observed in {scope}; nothing was checked"
             return f"PASS: {scope}; every contract held"
         headline = self.findings[0]
+        prefix = ""
         if headline.severity is Severity.ERROR:
             status = "FAIL"
         elif self.n_agent_events == 0:
             status = "INCONCLUSIVE"
+        elif self.auth_bypassed:
+            # (it read "PASS with caveats" and a run that proved nothing was called a pass)
+            status = "NOT PROVEN"
+            prefix = "auth was bypassed, so the run proves nothing: "
+            headline = next(f for f in self.findings if f.rule == Rule.ISOLATION_UNVERIFIED)
+        elif self.interrupted and set(self.runs) <= set(self.interrupted):
+            # No run reached its end: what arrived held the contract, but no run was seen whole.
+            status = "INCONCLUSIVE"
+            headline = next(f for f in self.findings if f.run in self.interrupted)
         elif counts["warning"]:
             status = "PASS with caveats"
         else:
             # Only notes: the contract held; say so and how many notes there are.
             return f"PASS: {scope}; every contract held ({plural(len(self.findings), 'note')})"
-        line = f"{status}: {headline.message}"
+        line = f"{status}: {prefix}{headline.message}"
         others = len(self.findings) - 1
         if others:
             parts = []
@@ -322,7 +347,66 @@ def check_run(
                     f"check {_name(check)} crashed: {type(exc).__name__}: {exc}",
                 )
             )
+    found, interrupted = _client_cuts(found, ctx.marks)
     found.sort(key=_order)
     runs = tuple(run.key for run in group_runs(own))
     n_agent = sum(1 for te in own if te.event.kind is EventKind.AGENT)
-    return ContractReport(tuple(found), runs, len(stream), n_agent)
+    return ContractReport(tuple(found), runs, len(stream), n_agent, interrupted)
+
+
+def _cut_mark(key: RunKey, cuts: Sequence[Any]) -> Any:
+    """The ``run_interrupted`` mark of run ``key``, if the client stopped it: the mark names the
+    run by the ids it had bound (either may be unknown); every id both know must agree."""
+    for mark in cuts:
+        data = mark.data or {}
+        pairs = [(data.get("thread_id"), key.thread_id), (data.get("run_id"), key.run_id)]
+        known = [(a, b) for a, b in pairs if a is not None and b is not None]
+        if known and all(str(a) == str(b) for a, b in known):
+            return mark
+    return None
+
+
+def _client_cuts(
+    found: list[Finding], marks: Sequence[Any]
+) -> tuple[list[Finding], tuple[RunKey, ...]]:
+    """Findings of the runs the client itself stopped in flight (``run_interrupted``: probe or
+    fanout got Ctrl-C or SIGTERM, a task was cancelled), and those runs.
+
+    What only says that such a run stopped before its end (``Finding.says_only_stopped``: no
+    terminal event, a tool left open) is the client's doing, not the service's: "never
+    completed" becomes a warning that the client cut the run, the rest notes. A run that stopped
+    without such a mark (the service stalled or closed) keeps its errors."""
+    cuts = [m for m in marks if m.name == "run_interrupted"]
+    if not cuts:
+        return found, ()
+    kept: list[Finding] = []
+    interrupted: list[RunKey] = []
+    for item in found:
+        run, cut_by = item.run, None
+        if run is not None and item.severity is Severity.ERROR and item.says_only_stopped:
+            cut_by = _cut_mark(run, cuts)
+        if cut_by is None or run is None:
+            kept.append(item)
+            continue
+        if item.rule != Rule.NO_TERMINAL:
+            kept.append(
+                replace(
+                    item,
+                    severity=Severity.INFO,
+                    message=f"{item.message} (the client stopped the run in flight)",
+                )
+            )
+            continue
+        n = (cut_by.data or {}).get("n_events")
+        after = f" after {plural(n, 'frame')}" if isinstance(n, int) else ""
+        interrupted.append(run)
+        kept.append(
+            replace(
+                item,
+                severity=Severity.WARNING,
+                message=f"run {run} was stopped by the client in flight{after} (Ctrl-C, "
+                "SIGTERM or a cancelled task), not left unfinished by the service: its end "
+                "was not seen",
+            )
+        )
+    return kept, tuple(interrupted)

@@ -35,15 +35,16 @@ async def test_strict_fails_a_run_whose_auth_was_bypassed(
 ) -> None:
     demo = await record(tmp_path / "demo.jsonl", AuthMode.DEMO)
     out = str(tmp_path / "t.json")
-    # Without --strict the trace is written and the caveat shown, as before.
+    # Without --strict the trace is written (rc 0), and the verdict says first that the run
+    # proves nothing: no longer "PASS with caveats".
     assert main(["trace", str(demo), "-o", out]) == 0
-    assert "PASS with caveats" in capsys.readouterr().out
+    assert "  NOT PROVEN: auth was bypassed" in capsys.readouterr().out
     # With --strict it was "PASS with caveats … token was not validated", rc 0.
     assert main(["trace", str(demo), "-o", out, "--strict"]) == 3
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].startswith("  FAIL (--strict): auth was bypassed (")
     assert lines[1].endswith("the run proves nothing")
-    assert lines[2].startswith("  contract: PASS with caveats")
+    assert lines[2].startswith("  contract: NOT PROVEN: auth was bypassed")
     strict = await record(tmp_path / "strict.jsonl", AuthMode.STRICT)
     assert main(["trace", str(strict), "-o", out, "--strict"]) == 0
     assert "FAIL" not in capsys.readouterr().out

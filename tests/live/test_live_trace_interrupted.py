@@ -56,8 +56,10 @@ def test_a_run_cut_by_the_client_is_said_so(
 
     assert main(["trace", str(cassette), "-o", str(tmp_path / "trace.json")]) == 0
     out = capsys.readouterr().out
-    assert "never completed" in out, out  # the verdict stands: the run did not complete
     run = f"{started['thread_id']}/{started['run_id']}"
+    # Not "never completed" (the service's failure): the verdict names the client's cut.
+    assert "never completed" not in out, out
+    assert f"run {run} was stopped by the client in flight after 1 frame" in out, out
     assert (
         f"  note: the client stopped run {run} in flight after 1 frame (Ctrl-C, SIGTERM or a "
         "cancelled task): it was cut by the client, not left unfinished by the service"
