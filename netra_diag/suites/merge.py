@@ -15,8 +15,10 @@ would read as run twice, a load failure only the JSON records as a second attemp
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +27,7 @@ from typing import Any
 from netra_diag.errors import NotResultsFile, ReportParseError
 from netra_diag.suites.jest_json import is_jest_json, parse_jest_json_data
 from netra_diag.suites.jest_json_pair import one_jest_run
-from netra_diag.suites.json_file import decode_json
+from netra_diag.suites.json_file import decode_json, read_capped
 from netra_diag.suites.junit import looks_like_junit, parse_junit
 from netra_diag.suites.junit_cases import FailureSink
 from netra_diag.suites.model import (
@@ -90,17 +92,28 @@ def expand_paths(paths: Iterable[ResultPath]) -> list[Path]:
 def parse_results(path: ResultPath, *, on_failures: FailureSink | None = None) -> SuiteRun:
     """Parse one results file, choosing the parser from its first bytes (``<`` or ``{``) and, for
     JSON, from the document's keys (jest's ``testResults``, pytest-json-report's ``tests``).
+    The file is opened once: a pipe or FIFO (``<(cat x.xml)``, ``/dev/stdin``) is parsed from
+    the bytes read, at most ``netra_diag.suites.json_file.MAX_WHOLE_READ`` of them.
     ``on_failures``: see ``netra_diag.suites.junit_cases.CaseCollector`` (JUnit only)."""
     p = os.fspath(path)
     try:
         with open(p, "rb") as fh:
+            regular = stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
             head = fh.read(512)
-            # (JUnit is streamed from the path; anything else is read whole, once)
-            raw = None if looks_like_junit(head) else head + fh.read()
+            junit = looks_like_junit(head)
+            if not junit and b"\0\0\0\0" in head:
+                # (/dev/zero, a file of zeros: no text has four NULs in a row, not even UTF-16
+                # or UTF-32, so there is no reason to read on, up to MAX_WHOLE_READ)
+                raise NotResultsFile(p, f"binary data, not a results file: expected {_FORMATS}")
+            # JUnit in a regular file is streamed from the path (the bulk reader maps it);
+            # anything else is read whole, once: a pipe or FIFO cannot be opened a second time
+            raw = None if junit and regular else read_capped(fh, p, head)
     except OSError as exc:
         raise ReportParseError(p, f"cannot open: {exc.strerror or exc}") from exc
     if raw is None:
         return parse_junit(p, on_failures=on_failures)
+    if junit:
+        return parse_junit(io.BytesIO(raw), name=p, on_failures=on_failures)
     if raw.lstrip(_JSON_LEAD).startswith(b"{"):
         try:
             return _parse_json(raw, p)
