@@ -34,7 +34,13 @@ from defusedxml.common import DefusedXmlException
 from netra_diag.errors import NotResultsFile, ReportParseError
 from netra_diag.suites.background import SPAWN_MIN_BYTES, BackgroundCall
 from netra_diag.suites.gc_pause import pause_gc
-from netra_diag.suites.junit_cases import SUITE_TAGS, CaseCollector, FailureSink, pytest_nodeid
+from netra_diag.suites.junit_cases import (
+    SUITE_TAGS,
+    CaseCollector,
+    FailureSink,
+    pytest_nodeid,
+    suite_path,
+)
 from netra_diag.suites.junit_children import TEXT_TAGS, Child, Kids, kids_of
 from netra_diag.suites.junit_scan import BulkScan
 from netra_diag.suites.model import SuiteRun
@@ -163,6 +169,7 @@ class _StreamReader:
         if self.in_case and n in kids:
             self.batch_kids[0] = kids.pop(n)
         ready: dict[int, Kids] = {i: kids_of(children) for i, children in kids.items()}
+        self.out.at_suite_path(suite_path(self.suites))
         self.out.add_batch(cases, ready, self.suite_name)
 
     def build(self) -> SuiteRun:

@@ -41,11 +41,16 @@ INTERRUPTED_JUNIT = (
 
 def _node_ids(c: CaseCollector) -> None:
     """Test ids for node's reporter, which names every testcase's class "test": the
-    enclosing ``describe`` (its innermost ``<testsuite>``) and the test's name. Its
-    position (``test::x #3``) would make every id after an added test differ from the
-    baseline's."""
+    enclosing ``describe`` blocks (its nested ``<testsuite>`` elements, "login > edge cases")
+    and the test's name. The innermost alone made "edge cases::works" of login's and logout's
+    tests, told apart by position ("#2"), and so did a position alone (``test::x #3``): every
+    id after an added test would differ from the baseline's, and a baseline's result be read
+    as another test's."""
     rows = c.rows
-    wanted = [f"{row.suite}::{row.name}" if row.suite else row.name for row in rows]
+    paths = _row_paths(c.suite_paths, len(rows))
+    wanted = [
+        f"{path}::{row.name}" if path else row.name for row, path in zip(rows, paths, strict=True)
+    ]
     seen: set[str] = set()
     ids: list[str] = []
     for test_id in wanted:
@@ -60,6 +65,15 @@ def _node_ids(c: CaseCollector) -> None:
     c.columns = c.columns._replace(test_ids=ids)
     c.ids = seen
     c._index = None
+
+
+def _row_paths(marks: list[tuple[int, str]], n_rows: int) -> list[str]:
+    """Each row's suite path, from where the path changed (``CaseCollector.suite_paths``)."""
+    paths: list[str] = []
+    for k, (first, path) in enumerate(marks):
+        end = marks[k + 1][0] if k + 1 < len(marks) else n_rows
+        paths += [path] * max(0, min(end, n_rows) - max(first, len(paths)))
+    return paths + [""] * (n_rows - len(paths))
 
 
 # What a failure node counted but wrote no testcase for is, in the report.

@@ -48,7 +48,14 @@ from netra_diag.suites.model import (
     primary_of,
 )
 
-__all__ = ["INTERRUPTED_JUNIT", "SUITE_TAGS", "CaseCollector", "FailureSink", "pytest_nodeid"]
+__all__ = [
+    "INTERRUPTED_JUNIT",
+    "SUITE_TAGS",
+    "CaseCollector",
+    "FailureSink",
+    "pytest_nodeid",
+    "suite_path",
+]
 
 SUITE_TAGS = frozenset({"testsuite", "testsuites"})
 _PASSED = Outcome.PASSED
@@ -58,6 +65,12 @@ _NODE_COMMENT = re.compile(r"^\s*(tests|suites|pass|fail|cancelled|skipped|todo)
 _ROW_ATTRS = ("name", "classname", "time", "line", "file")
 # pytest's JUnit testcase for an INTERNALERROR (classname, name).
 _INTERNAL = ("pytest", "internal")
+
+
+def suite_path(suites: list[tuple[str, dict[str, str]]]) -> str:
+    """The names of the open ``<testsuite>`` elements, outermost first ("login > edge cases"),
+    from a reader's stack of open suite elements (tag, attributes)."""
+    return " > ".join(attrs.get("name", "") for tag, attrs in suites if tag == "testsuite")
 
 
 # Told of the failing tests of each batch as they are found: (test id, primary problem) pairs.
@@ -96,6 +109,15 @@ class CaseCollector:
         # netra_diag.suites.junit_repeats can tell the attempts apart again.
         self.attempts: list[tuple[int, CaseRow, Extra]] = []
         self.own_extra: dict[int, Extra] = {}
+        # Where the chain of enclosing <testsuite> names changes: (first row, "outer > inner").
+        # A row's ``suite`` is its innermost suite alone; node's reporter nests a suite per
+        # describe, and two describes' "edge cases" must not make one test id.
+        self.suite_paths: list[tuple[int, str]] = []
+
+    def at_suite_path(self, path: str) -> None:
+        """The rows added from now on sit in the suites ``path`` names, outermost first."""
+        if not self.suite_paths or self.suite_paths[-1][1] != path:
+            self.suite_paths.append((len(self.rows), path))
 
     # -- what the file declares ---------------------------------------------------------------
     def note_suite(self, tag: str, attrs: dict[str, str]) -> None:

@@ -31,7 +31,7 @@ from itertools import compress, repeat
 from operator import is_not
 from typing import TypeVar
 
-from netra_diag.suites.junit_cases import SUITE_TAGS, CaseCollector, FailureSink
+from netra_diag.suites.junit_cases import SUITE_TAGS, CaseCollector, FailureSink, suite_path
 from netra_diag.suites.junit_children import (
     Kids,
 )
@@ -214,7 +214,8 @@ class BulkScan:
         plain = "status" not in columns
         kids, decided = flat_children(tokens, flat, columns.get("classname") if plain else None)
         kids.update(nested)
-        for begin, end, suite in batches:
+        for begin, end, suite, path in batches:
+            self.out.at_suite_path(path)
             part = {name: values[begin:end] for name, values in columns.items()}
             self.out.add_columns(
                 part, end - begin, _shift(kids, begin, end), suite, _shift(decided, begin, end)
@@ -223,12 +224,12 @@ class BulkScan:
 
     def _structure(
         self, tokens: Tokens
-    ) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]], dict[int, Kids]] | None:
+    ) -> tuple[list[tuple[int, int, str, str]], list[tuple[int, int, str]], dict[int, Kids]] | None:
         """Walk the tag kinds: the batches of testcases (first, end, suite) between suite tags,
         the testcases whose children have nothing inside (number, tag row, kinds of the
         children), and the children of the others. None for a shape left to expat."""
         code = tokens.code
-        batches: list[tuple[int, int, str]] = []
+        batches: list[tuple[int, int, str, str]] = []
         flat: list[tuple[int, int, str]] = []
         nested: dict[int, Kids] = {}
         begin = case = 0  # first testcase of the open batch; testcases so far
@@ -255,7 +256,7 @@ class BulkScan:
                 case += 1
             else:
                 if case > begin:
-                    batches.append((begin, case, self.suite_name))
+                    batches.append((begin, case, self.suite_name, suite_path(self.suites)))
                     begin = case
                 # (the kind says which of the columns has this tag)
                 if kind == ")":
@@ -269,7 +270,7 @@ class BulkScan:
                         return None
             pos = end
         if case > begin:
-            batches.append((begin, case, self.suite_name))
+            batches.append((begin, case, self.suite_name, suite_path(self.suites)))
         if not self.out.root_tag:
             return None  # testcases outside any suite: not JUnit
         return batches, flat, nested
