@@ -230,7 +230,11 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
     duplicates = 0
     declared: dict[str, int] = {}
     kept_from: dict[str, str] = {}  # test id -> start of the run its kept result is from
+    file_of: dict[str, str] = {}  # test id -> the file its first result came from
+    shared: dict[tuple[str, str], int] = {}  # (file, file) -> results both held
+    differed: list[str] = []  # "test id: failed in a.xml, passed in b.xml"
     for run in runs:
+        source = run.sources[0] if run.sources else "?"
         warnings.extend(run.warnings)
         for key, value in run.declared.items():
             declared[key] = declared.get(key, 0) + value
@@ -239,15 +243,22 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
             if earlier is None:
                 index_of[row.test_id] = len(rows)
                 kept_from[row.test_id] = run.started
+                file_of[row.test_id] = source
                 rows.append(row)
                 if row.test_id in run.details:
                     details[row.test_id] = run.details[row.test_id]
                 continue
             duplicates += 1
+            pair = (file_of[row.test_id], source)
+            shared[pair] = shared.get(pair, 0) + 1
             old = details.get(row.test_id) or case_from_row(rows[earlier])
             new = run.details.get(row.test_id) or case_from_row(row)
             if old.outcome is new.outcome and not new.reruns:
                 continue
+            if old.outcome is not new.outcome:
+                differed.append(
+                    f"{row.test_id}: {old.outcome} in {pair[0]}, {new.outcome} in {source}"
+                )
             if _same_pass(old, new):
                 # The JUnit and the pytest-json-report of one run: JUnit writes a non-strict
                 # xpass as a pass, the JSON says what it was
@@ -265,9 +276,7 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
             rows[earlier] = row_of(merged)
             details[row.test_id] = merged
     if duplicates:
-        warnings.append(
-            f"{plural(duplicates, 'test result')} appeared in more than one file; merged"
-        )
+        warnings += _duplicates_said(duplicates, shared, differed)
         warnings += _whole_runs(runs)
     fmts = sorted({r.fmt for r in runs})
     # (a shard that was interrupted leaves the run unfinished; its file is named in a warning)
@@ -282,6 +291,28 @@ def merge_runs(runs: Sequence[SuiteRun]) -> SuiteRun:
         interrupted=interrupted,
         started=earliest_start(r.started for r in runs),  # (the first shard's start)
     )
+
+
+def _duplicates_said(
+    duplicates: int, shared: Mapping[tuple[str, str], int], differed: Sequence[str]
+) -> list[str]:
+    """The warnings for test results found in more than one file: which files (a shard copied
+    beside itself, a folder given with one of its files), and the tests whose copies disagree,
+    which are read as attempts of one test in the files' order, the later one final."""
+    pairs = sorted(shared.items(), key=lambda item: -item[1])
+    named = "; ".join(f"{n} in both {a} and {b}" for (a, b), n in pairs[:3])
+    more = f"; and {len(pairs) - 3} more pairs of files" if len(pairs) > 3 else ""
+    said = [
+        f"{plural(duplicates, 'test result')} appeared in more than one file ({named}{more}); "
+        "merged"
+    ]
+    if differed:
+        shown = "; ".join(differed[:3]) + ("; …" if len(differed) > 3 else "")
+        said.append(
+            f"{plural(len(differed), 'test')} had different results in different files, read "
+            f"as attempts of one test, the later file's final: {shown}"
+        )
+    return said
 
 
 def _whole_runs(runs: Sequence[SuiteRun]) -> list[str]:
