@@ -189,7 +189,8 @@ def _outage(run: SuiteRun, threshold: float, signatures: Mapping[str, Signature]
     # (named by its category: a server crashing with 1011 is an outage too, but not one of
     # timeouts and refused connections, which is what "infrastructure" means elsewhere)
     label = category_label(category)
-    messages = [key.split("|")[1] for key, _ in causes[:2]]
+    # (a cause without a message, asyncio's bare TimeoutError, is named by its exception)
+    messages = [_cause_words(key) for key, _ in causes[:2]]
     if len(causes) == 1:
         reason = f"{n} of {total} tests failed with one cause ({label}): {messages[0]}"
     else:
@@ -197,6 +198,13 @@ def _outage(run: SuiteRun, threshold: float, signatures: Mapping[str, Signature]
         more = f" (+{len(causes) - 2} more)" if len(causes) > 2 else ""
         reason = f"{n} of {total} tests failed with {label}: {' / '.join(messages)}{more}"
     return _Outage(reason, tests, whole)
+
+
+def _cause_words(key: str) -> str:
+    """A signature key's message ("type|message|frame"), or its exception type when it has
+    none, or "no message"."""
+    exc_type, message, _ = [*key.split("|", 2), "", ""][:3]
+    return message or exc_type or "no message"
 
 
 def assess_flakiness(
