@@ -68,6 +68,20 @@ _MODULE_SKIP = "collection skipped"
 # which the loops below would pay per row or per test.
 _PASSED = Outcome.PASSED
 _SKIPPED = Outcome.SKIPPED
+_XFAILED = Outcome.XFAILED
+
+
+def _none_ran(size: int, xfailed: int) -> str:
+    """'all 3 tests skipped', or xfailed, or both, as they were: an expected failure is no
+    skip, though it proves as little."""
+    every = "the one test" if size == 1 else f"all {size} tests"
+    if not xfailed:
+        return f"{every} skipped"
+    if xfailed == size:
+        return f"{every} xfailed"
+    return f"{every} skipped or xfailed ({size - xfailed} skipped, {xfailed} xfailed)"
+
+
 _SKIP = ProblemKind.SKIPPED
 _STRONG = NetworkHint.STRONG
 _WEAK = NetworkHint.WEAK
@@ -206,12 +220,12 @@ def find_vacuous(
         )
     )
     if len(skippy) == len(run.rows):
+        xfailed = sum(1 for _, _, outcome in skippy if outcome is _XFAILED)
         out.append(
             VacuousSignal(
                 VacuousKind.ONLY_SKIPS,
                 RUN_SUBJECT,
-                ("the one test" if len(run.rows) == 1 else f"all {len(run.rows)} tests")
-                + " skipped: nothing ran",
+                _none_ran(len(run.rows), xfailed) + ": nothing ran",
             )
         )
     elif skippy:
@@ -226,10 +240,11 @@ def find_vacuous(
                 untested.discard(name)
                 if not untested:
                     break
+        xfails = Counter(name for name, _, outcome in skippy if outcome is _XFAILED)
         for name, size in skips.items():
             if name in untested:
-                every = "the one test" if size == 1 else f"all {size} tests"
-                out.append(VacuousSignal(VacuousKind.ONLY_SKIPS, name, f"{every} skipped"))
+                said = _none_ran(size, xfails[name])
+                out.append(VacuousSignal(VacuousKind.ONLY_SKIPS, name, said))
     # Tests skipped for want of a service, found among the skipped rows (most details are
     # failures). One signal per suite, counting its tests: the suite table said "1× skipped:
     # service unreachable" of the first such test's suite alone, however many skipped where.
