@@ -37,8 +37,6 @@ __all__ = ["PARAMETER", "ParameterMerge", "parameter_merges", "split_parameter"]
 PARAMETER = "<param>"
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
 _LISTED = 3  # parameter values named in words
-# What normalise_message puts for run-specific parts ("<n>", "<uuid>"): no parameter's value.
-_PLACEHOLDER = re.compile(r"<[\w-]+>")
 _UNQUOTED_LEAST = 2  # letters and digits of a value looked for where the message does not quote it
 
 
@@ -178,29 +176,32 @@ def _mask(message: str, parameter: str, normalised: dict[str, str]) -> str:
     into one id) as ``<param>``, quoted or as a word of its own (see the module's docstring);
     the value as the signature normalised it too."""
     values = [parameter, *parameter.split("-")] if "-" in parameter else [parameter]
-    forms: list[str] = []
+    # Each form with whether it may be looked for unquoted: judged on the value as written, so
+    # that "v2" and "100" count as what they are though the message has them as "v<n>", "<n>".
+    forms: dict[str, bool] = {}
     for value in values:
         if not value:
             continue
         same = normalised.get(value)
         if same is None:
             same = normalised[value] = normalise_message(value)
-        forms += dict.fromkeys((value, same))
+        telling = _telling(value)
+        for form in (value, same):
+            forms[form] = forms.get(form, False) or telling
     for form in forms:
         for quote in "'\"":
             message = message.replace(f"{quote}{form}{quote}", f"{quote}{PARAMETER}{quote}")
     # (quoted first: "'header'" is then "'<param>'", which the word below no longer matches)
-    for form in forms:
-        if form in message and _telling(form):
+    for form, telling in forms.items():
+        if telling and form in message:
             message = _as_word(form).sub(PARAMETER, message)
     return message
 
 
 @lru_cache(maxsize=1024)
-def _telling(form: str) -> bool:
-    """Whether ``form`` has letters or digits enough to be looked for unquoted."""
-    rest = _PLACEHOLDER.sub("", form)
-    return sum(c.isalnum() for c in rest) >= _UNQUOTED_LEAST
+def _telling(value: str) -> bool:
+    """Whether a parameter ``value`` has letters or digits enough to be looked for unquoted."""
+    return sum(c.isalnum() for c in value) >= _UNQUOTED_LEAST
 
 
 @lru_cache(maxsize=1024)
