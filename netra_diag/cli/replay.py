@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 __all__ = ["banner", "register"]
 
+# How long a stopped replay waits for the connections in flight to end, so that each gets its line
+# (a client that left just before the signal); one still playing then is left unreported.
+_SETTLE_S = 0.5
+
 _EPILOG = """\
 Serves FILE on ws://HOST:PORT/ws (any path is accepted). A cassette holds one connection per
 opening handshake of the recorded session (several if it reconnected); client connections get them
@@ -362,18 +366,29 @@ async def _serve(args: argparse.Namespace) -> int:
         # (Not on Windows, nor in a thread other than the main one.)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGTERM, on_term)
+
+        def report_finished() -> None:
+            for number, outcome in enumerate(list(rs.outcomes), start=1):
+                if outcome.finished and number not in reported:
+                    reported.add(number)
+                    report(outcome, number)
+
         try:
             while True:  # without --loop, until every recorded connection was played
-                for number, outcome in enumerate(list(rs.outcomes), start=1):
-                    if outcome.finished and number not in reported:
-                        reported.add(number)
-                        report(outcome, number)
+                report_finished()
                 waits.say(rs.outcomes, len(rs.tickets.answers))
                 code = poll()
                 if code is not None:
                     return code
                 await asyncio.sleep(0.1)
         except asyncio.CancelledError:
+            # A connection that ended since the last look, or whose client left just before the
+            # signal while its playback had yet to notice, still gets its line: a moment for
+            # those in flight to end, then each finished one is reported.
+            idle = asyncio.ensure_future(rs.wait_idle())
+            await asyncio.wait([idle], timeout=_SETTLE_S)
+            idle.cancel()
+            report_finished()
             if not args.loop:
                 print(waits.unplayed(rs.outcomes, len(rs.tickets.answers)), flush=True)
             if not terminated:

@@ -160,6 +160,10 @@ class ReplayServer:
         await self._wait_until(lambda: self.played)
         return tuple(self.outcomes[: self.plan.n_connections])
 
+    async def wait_idle(self) -> None:
+        """Wait until no connection is being played (every one so far has ended)."""
+        await self._wait_until(lambda: all(o.finished for o in self.outcomes))
+
     async def _wait_until(self, done: Callable[[], bool]) -> None:
         while not done():
             self._changed.clear()
