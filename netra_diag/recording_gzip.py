@@ -10,11 +10,13 @@ from a damaged stream.
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 __all__ = ["GZIP_MAGIC", "gunzip_kept"]
 
 GZIP_MAGIC = b"\x1f\x8b"
 _PIECE = 1 << 16
+_STEP = 64  # bytes fed at a time when reading a damaged piece again
 
 
 def gunzip_kept(raw: bytes) -> tuple[bytes, str]:
@@ -27,9 +29,14 @@ def gunzip_kept(raw: bytes) -> tuple[bytes, str]:
         # 16 + MAX_WBITS: a gzip header and trailer around the deflate data
         unpack = zlib.decompressobj(16 + zlib.MAX_WBITS)
         for start in range(0, len(rest), _PIECE):
+            piece = rest[start : start + _PIECE]
+            before = unpack.copy()
             try:
-                out.append(unpack.decompress(rest[start : start + _PIECE]))
+                out.append(unpack.decompress(piece))
             except zlib.error as exc:
+                # What the damaged piece held before the damage is kept too: read again from
+                # where it began, in small steps, up to the step that fails.
+                out.append(_up_to_damage(before, piece))
                 return b"".join(out), f"the gzip data is damaged ({exc}); read up to there"
             if unpack.eof:
                 break
@@ -40,3 +47,14 @@ def gunzip_kept(raw: bytes) -> tuple[bytes, str]:
             ), "the gzip data ends early (the file was cut or damaged); read up to there"
         rest = unpack.unused_data.lstrip(b"\0")  # (padding some tools write after a member)
     return b"".join(out), ""
+
+
+def _up_to_damage(unpack: Any, piece: bytes) -> bytes:
+    """What ``unpack`` decompresses of ``piece`` before the step where the data is damaged."""
+    out: list[bytes] = []
+    for start in range(0, len(piece), _STEP):
+        try:
+            out.append(unpack.decompress(piece[start : start + _STEP]))
+        except zlib.error:
+            break
+    return b"".join(out)
