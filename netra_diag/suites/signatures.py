@@ -77,6 +77,7 @@ _WORD_KIND = re.compile(
 )
 _PLACEHOLDER = {"time": "<time>", "uuid": "<uuid>", "hostport": "<host>:<port>", "hex": "<hex>"}
 _MESSAGE_LIMIT = 240
+_KEPT_END = 80  # characters of a long message's end kept in its signature
 # pytest's rewritten assertion, "assert 'xxx' == 'ünï'": a parametrised test fails with its
 # parameter's value in the message, once per value. The string literals compared are data, not
 # the cause (numbers become <n> anyway); elsewhere a quoted name says what went wrong
@@ -141,8 +142,14 @@ def normalise_message(message: str) -> str:
     if text.startswith(_ASSERTION):
         text = _STRING_LITERAL.sub("'<str>'", text)
     text = " ".join(_CANDIDATE.sub(_classify, text).split())
-    # (cut with a mark: a reader must not take the head of a long message for all of it)
-    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
+    if len(text) <= _MESSAGE_LIMIT:
+        return text
+    # Cut with a mark (a reader must not take part of a long message for all of it), keeping
+    # its end too: what tells two long messages apart is often there, after a preamble they
+    # share ("connection closed 1008 …: policy violation. This service uses it for: … Last
+    # frames: … iss is 'netra-test'" against "… no credentials"), and the head alone made them
+    # one cause.
+    return f"{text[: _MESSAGE_LIMIT - _KEPT_END - 3]} … {text[-_KEPT_END:]}"
 
 
 # Failures of one cause often repeat the very same message.

@@ -142,4 +142,5 @@ def test_markdown_has_what_the_text_report_has(tmp_path: Path) -> None:
 
 def test_a_long_message_is_shown_cut_with_a_mark(tmp_path: Path) -> None:
     shown = _shown(triage(_results(tmp_path, "AssertionError: " + "L" * 500)).to_markdown())
-    assert "L…" in shown and "L" * 500 not in shown
+    # (its head and its end, with the mark between)
+    assert "L … L" in shown and "L" * 500 not in shown
