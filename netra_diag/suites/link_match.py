@@ -61,7 +61,7 @@ def link_recordings(
             f"run{said}: left out"
         )
     contradicting = [
-        (tid, rec.outcome, by_id[tid].outcome)
+        (tid, rec)
         for tid, recs in linked.items()
         for rec in recs
         # (an attempt pytest-rerunfailures ran again: whatever the test's final outcome; a killed
@@ -69,6 +69,12 @@ def link_recordings(
         if rec.outcome not in ("", "rerun", PENDING)
         and rec.outcome not in _SAME_OUTCOME.get(by_id[tid].outcome, {rec.outcome})
     ]
+    if contradicting:
+        # Not shown as a test's evidence: a recording of a pass under a failing test (another
+        # run's cassettes in the folder) would read as what the failure recorded.
+        dropped = {id(rec) for _, rec in contradicting}
+        kept = {tid: tuple(r for r in recs if id(r) not in dropped) for tid, recs in linked.items()}
+        linked = {tid: recs for tid, recs in kept.items() if recs}
     killed = [(tid, rec) for tid, recs in linked.items() for rec in recs if rec.killed]
     if killed:
         tid, rec = killed[0]
@@ -80,11 +86,11 @@ def link_recordings(
             "read as far as they go"
         )
     if contradicting:
-        tid, recorded, result = contradicting[0]
+        tid, rec = contradicting[0]
         notes.append(
             f"{source}: {plural(len(contradicting), 'recording')} "
             f"{'disagrees' if len(contradicting) == 1 else 'disagree'} with the results on "
-            f"the outcome (e.g. {tid}: recorded {recorded!r}, the results say "
-            f"{str(result)!r}): recorded in another run?"
+            f"the outcome (e.g. {tid}: recorded {rec.outcome!r}, the results say "
+            f"{str(by_id[tid].outcome)!r}): recorded in another run? left out"
         )
     return linked, notes
