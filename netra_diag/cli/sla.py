@@ -38,11 +38,16 @@ Reading the table: a PASS can still prove little, and the first line says so: "p
 few samples to mean much" (a p95 of 30 samples is about its maximum; the 95 % CI column then
 reads "≥ x", no upper bound) or "passed only on the attempts that finished" (runs with no
 terminal event, tools that never completed, failed connects: counted at their worst they would
-fail it). Either still exits 0 unless --strict.
+fail it, though what is known of them does not). Either still exits 0 unless --strict. A run
+the client gave up on (run_end outcome timeout) took at least as long as it was waited for,
+and its last event was followed by a silence at least that long (an event_gap): a limit
+('<', '<=') that these lower bounds already break FAILS, with the reason ("5 runs timed out
+after 4 s, so max ≥ 4 s"; the observed column reads "≥ 4 s"), and exits 6.
 
 exit codes:
   0  every required check passed (and, with --baseline, no phase regressed)
-  2  usage error: a bad SLA file (the message names the line and field), an unreadable
+  2  usage error: a bad SLA file (the message names the line and field; a check no value
+     could pass, such as success_rate >= 150 % or max < 0 ms, is one), an unreadable
      cassette (or several, none readable), a directory without cassettes, or a bad
      --context name or value
      (names: memory_peak=SIZE, suite_duration=DURATION, suite_success=K/N or %)

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +30,7 @@ from netra_diag.latency.bootstrap import bootstrap_values, percentile_interval
 from netra_diag.latency.histogram import LatencyHistogram
 from netra_diag.latency.intervals import quantile_intervals
 from netra_diag.latency.sla import SlaCheck, SlaSpec
+from netra_diag.latency.sla_context import ContextValue, sample_from_context
 from netra_diag.latency.sla_report import CheckResult, CheckStatus, SlaReport
 from netra_diag.latency.sla_rows import one_source, where_note
 from netra_diag.latency.sla_sample import Sample as _Sample
@@ -44,13 +44,11 @@ from netra_diag.latency.summary import (
     mean_sample_note,
     sample_size_note,
 )
-from netra_diag.latency.unfinished import unfinished_verdict
-from netra_diag.latency.units import Dimension, format_quantity, parse_quantity
+from netra_diag.latency.unfinished import censored_note, lower_bound_values, unfinished_verdict
+from netra_diag.latency.units import Dimension, format_quantity
 from netra_diag.wording import plural
 
 __all__ = ["clock_tolerance", "evaluate_sla"]
-
-ContextValue = float | int | str | Sequence[float | int | str]
 
 
 def evaluate_sla(
@@ -154,9 +152,13 @@ def _select(
             ok = np.isfinite(values)
         times = _times(rows)
         groups = _groups(rows)
-        return _Sample(values[ok], ok, times, groups)
+        at_least = None
+        if "at_least_ms" in rows.columns:
+            bounds = pd.to_numeric(rows["at_least_ms"], errors="coerce").to_numpy(np.float64)
+            at_least = bounds[~ok & np.isfinite(bounds)]
+        return _Sample(values[ok], ok, times, groups, at_least=at_least)
     if check.phase in context:
-        return _from_context(check, context[check.phase])
+        return sample_from_context(check, context[check.phase])
     return None
 
 
@@ -181,46 +183,6 @@ def _groups(rows: pd.DataFrame) -> npt.NDArray[np.int64] | None:
     return codes.astype(np.int64)
 
 
-def _from_context(check: SlaCheck, value: ContextValue) -> _Sample:
-    items: list[Any] = list(value) if isinstance(value, list | tuple) else [value]
-    values: list[float] = []
-    ok: list[bool] = []
-    fraction = None
-    for item in items:
-        if isinstance(item, str) and "/" in item and item.replace(" ", "").count("/") == 1:
-            left, _, right = item.replace(" ", "").partition("/")
-            if left.isdigit() and right.isdigit() and int(right) > 0:
-                k, n = int(left), int(right)
-                if k > n:
-                    raise UsageError(
-                        f"context {check.phase}={item!r}: more successes than attempts"
-                    )
-                ok += [True] * k + [False] * (n - k)
-                continue
-        try:
-            quantity = parse_quantity(item)
-        except ValueError as exc:
-            raise UsageError(f"context {check.phase}={item!r}: {exc}") from None
-        if quantity.dimension is Dimension.COUNT:
-            number = quantity.value  # a bare number is in the check's canonical unit
-        elif quantity.dimension is check.dimension or (
-            check.statistic == "success_rate" and quantity.dimension is Dimension.FRACTION
-        ):
-            number = quantity.value
-        else:
-            raise UsageError(
-                f"context {check.phase}={item!r} is a {quantity.dimension}, but check "
-                f"{check.id!r} compares a {check.dimension}"
-            )
-        if check.statistic == "success_rate":
-            fraction = number
-        else:
-            values.append(number)
-            ok.append(True)
-    arr = np.asarray(values, dtype=np.float64)
-    return _Sample(arr, np.asarray(ok, dtype=bool), None, None, fraction, "context")
-
-
 def _evaluate_check(
     check: SlaCheck, sample: _Sample, confidence: float, seed: int, n_boot: int
 ) -> CheckResult:
@@ -233,7 +195,39 @@ def _evaluate_check(
             note = "no common clock for these rows: the sustained window was not applied"
             stat = _with_note(stat, note)
         result = _finish(check, stat, origin)
-    return _unfinished(check, sample, result)
+    breach = _censored_breach(check, sample, confidence, seed, n_boot)
+    return breach if breach is not None else _unfinished(check, sample, result)
+
+
+def _censored_breach(
+    check: SlaCheck, sample: _Sample, confidence: float, seed: int, n_boot: int
+) -> CheckResult | None:
+    """A failed result when the attempts known to have taken at least so long (runs that timed
+    out), counted at that lower bound, already break the limit (``latency.unfinished``); None
+    when they do not, or no bound is known."""
+    left_out = int(sample.ok.size - np.count_nonzero(sample.ok))
+    if sample.origin != "metrics" or sample.at_least is None:
+        return None
+    if check.sustained_ms is not None and sample.times is not None:
+        return None  # judged per window; the bounds carry no window of their own
+    low = lower_bound_values(check, sample.values, left_out, sample.at_least)
+    if low is None:
+        return None
+    bounded = _Sample(low, np.ones(low.size, dtype=bool), None, None, origin=sample.origin)
+    stat = _statistic(check, bounded, confidence, seed, n_boot)
+    if not math.isfinite(stat.observed) or check.holds(stat.observed):
+        return None
+    bound_text = format_quantity(stat.observed, check.dimension)
+    note = censored_note(check, sample.at_least, bound_text)
+    if check.statistic not in ("max", "min"):
+        note = f"{note}; {stat.note}" if stat.note else note
+    # The values are lower bounds: so is each end of their interval, and nothing bounds it above.
+    high = math.nan if math.isnan(stat.ci_high) else math.inf
+    stat = _Stat(stat.observed, stat.ci_low, high, stat.n, stat.reliable, note)
+    result = _finish(check, stat, sample.origin)
+    if result.status is not CheckStatus.FAIL:
+        return None
+    return dataclasses.replace(result, left_out=left_out, at_least=True)
 
 
 def _unfinished(check: SlaCheck, sample: _Sample, result: CheckResult) -> CheckResult:

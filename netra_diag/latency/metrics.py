@@ -20,7 +20,9 @@ first_event         run start → first agent event
 first_thinking      run start → first ``agent_thinking``
 tool_duration       ``tool_executing`` → ``tool_completed`` of the same tool (source client);
                     the server's own ``duration`` / ``execution_time_ms`` (source server)
-event_gap           between consecutive agent events of a run (PROTOCOL.md §5: <= 30 s)
+event_gap           between consecutive agent events of a run (PROTOCOL.md §5: <= 30 s); a run
+                    that timed out after an event adds a gap with no value, at least the
+                    silence from that event to the timeout (``at_least_ms``)
 event_latency       client receipt wall clock - the event's server timestamp (source server;
                     meaningful only when both clocks agree, e.g. on loopback)
 run_total           run start → terminal event (``agent_completed``, ``final_report``,
@@ -38,7 +40,8 @@ accepted and closed 1008 before ``connection_established``) is never an upgraded
 A run starts at a ``message_sent`` mark (or ``run_start`` when there are none, or an outgoing
 chat frame when there are no marks). Attempts that never completed (a connect that was refused,
 a run with no terminal event, a tool that never finished) are rows with ``ok`` False and
-``value_ms`` NaN, so success rates can be computed and percentiles exclude them.
+``value_ms`` NaN, so success rates can be computed and percentiles exclude them; when the run
+timed out, ``at_least_ms`` of its ``run_total`` row says how long it had run by then.
 
 Output columns (``METRIC_COLUMNS`` then one ``label_<name>`` per recording label):
 ``run`` (run id, thread id or ``run-<k>``; missing (NA) for session phases), ``user``, ``phase``,
@@ -47,7 +50,9 @@ Output columns (``METRIC_COLUMNS`` then one ``label_<name>`` per recording label
 ``tool`` (tool name for ``tool_duration``, else NA), ``clock_skew_ms`` (``event_latency`` rows:
 the least disagreement between the server's clock and the client's wall clock the cassette
 proves, from server timestamps that lie outside [request sent, event received] (0 when all fit;
-large in a replay, which serves the recorded, old server timestamps); NaN for other phases).
+large in a replay, which serves the recorded, old server timestamps); NaN for other phases),
+``at_least_ms`` (a row with no value whose run timed out: how long it had taken when the client
+gave up, so its value is at least that; NaN otherwise).
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "wall",
     "tool",
     "clock_skew_ms",
+    "at_least_ms",
 )
 
 
@@ -118,7 +124,7 @@ def _info_from_row(row: Mapping[str, Any], has: frozenset[str]) -> EventInfo:
 
 def _empty(labels: Sequence[str] = ()) -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="object") for c in (*METRIC_COLUMNS, *labels)})
-    for col in ("value_ms", "t_ms", "wall", "clock_skew_ms"):
+    for col in ("value_ms", "t_ms", "wall", "clock_skew_ms", "at_least_ms"):
         frame[col] = frame[col].astype("float64")
     frame["ok"] = frame["ok"].astype(bool)
     return frame
@@ -179,6 +185,7 @@ def phase_metrics(frames_df: pd.DataFrame | _HasFrames) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=[*METRIC_COLUMNS, *labels])
     out["value_ms"] = out["value_ms"].astype("float64")
     out["clock_skew_ms"] = out["clock_skew_ms"].astype("float64")
+    out["at_least_ms"] = out["at_least_ms"].astype("float64")
     out["ok"] = out["ok"].astype(bool)
     return out
 

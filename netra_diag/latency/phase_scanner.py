@@ -53,6 +53,7 @@ class _Run:
     terminal_mark: float | None = None
     first_event_mark: float | None = None
     end_mark: tuple[float, float, bool] | None = None  # (t, wall, success)
+    timed_out: bool = False  # the client gave up waiting (``run_end`` outcome timeout)
     open_tools: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     rows: list[dict[str, Any]] = field(default_factory=list)
 
@@ -109,6 +110,7 @@ class PhaseScanner:
             "wall": self.wall,
             "tool": tool,
             "clock_skew_ms": math.nan,
+            "at_least_ms": math.nan,
         }
         if in_run and self.run is not None:
             self.run.rows.append(row)
@@ -118,8 +120,18 @@ class PhaseScanner:
                 self.openings.track(row)
         return row
 
-    def fail(self, phase: Phase, *, in_run: bool = False, tool: str | None = None) -> None:
-        self.emit(phase, math.nan, ok=False, in_run=in_run, tool=tool)
+    def fail(
+        self,
+        phase: Phase,
+        *,
+        in_run: bool = False,
+        tool: str | None = None,
+        at_least: float = math.nan,
+    ) -> None:
+        """A row for an attempt with no value; ``at_least`` (ms) when it is known to have
+        taken at least that long (the client gave up waiting after that)."""
+        row = self.emit(phase, math.nan, ok=False, in_run=in_run, tool=tool)
+        row["at_least_ms"] = at_least
 
     # -- marks ----------------------------------------------------------------------------------
 
@@ -178,6 +190,7 @@ class PhaseScanner:
         elif name == "run_end" and self.run is not None:
             outcome = str(data.get("outcome") or "").lower()
             self.run.end_mark = (t, self.wall, outcome in _SUCCESS_OUTCOMES)
+            self.run.timed_out = outcome == "timeout"
             self.run.run_id = self.run.run_id or as_text(data.get("run_id"))
             self.run.thread_id = self.run.thread_id or as_text(data.get("thread_id"))
             self.finish_run()
@@ -330,7 +343,14 @@ class PhaseScanner:
                 self.t = end
                 self.emit(Phase.RUN_TOTAL, end - run.start, in_run=True)
             else:
-                self.fail(Phase.RUN_TOTAL, in_run=True)
+                self.fail(Phase.RUN_TOTAL, in_run=True, at_least=self._waited(run, run.start))
+        if run.terminal is None and run.terminal_mark is None and run.last_event is not None:
+            # The silence from the last event until the client gave up is a gap that never
+            # closed: at least that long (PROTOCOL.md §5: at most 30 s between events).
+            waited = self._waited(run, run.last_event)
+            if math.isfinite(waited) and run.end_mark is not None:
+                self.t, self.wall = run.end_mark[0], run.end_mark[1]
+                self.fail(Phase.EVENT_GAP, in_run=True, at_least=waited)
         for tool, starts in run.open_tools.items():
             for _ in starts:
                 self.fail(Phase.TOOL_DURATION, in_run=True, tool=tool)
@@ -340,6 +360,14 @@ class PhaseScanner:
             row["run"] = name
         self.out.extend(run.rows)
         self.run = None
+
+    @staticmethod
+    def _waited(run: _Run, since: float) -> float:
+        """How long the client waited from ``since`` until it gave up on ``run`` (ms); NaN
+        when it did not time out (a close, a cut recording: no bound is known)."""
+        if not run.timed_out or run.end_mark is None or run.end_mark[2]:
+            return math.nan
+        return max(0.0, run.end_mark[0] - since)
 
     def finish(self) -> list[dict[str, Any]]:
         self.finish_run()

@@ -49,7 +49,7 @@ from typing import Any
 
 from netra_diag.errors import ConfigFileError
 from netra_diag.latency.phase_names import Phase
-from netra_diag.latency.sla_direction import direction_note
+from netra_diag.latency.sla_direction import direction_note, never_passes
 from netra_diag.latency.sla_file import builtin_hint, wrong_kind
 from netra_diag.latency.sla_lines import Locator as _Locator
 from netra_diag.latency.sla_lines import key_on_line as _key_on_line
@@ -368,7 +368,7 @@ def _parse_check(
     check_id = raw.get("id", f"{phase}-{statistic}")
     if not isinstance(check_id, str) or not check_id.strip():
         raise fail("id", f"must be a non-empty string, got {check_id!r}")
-    return SlaCheck(
+    check = SlaCheck(
         id=check_id.strip(),
         phase=phase,
         statistic=statistic,
@@ -386,3 +386,8 @@ def _parse_check(
         description=description,
         line=locator.check_header(index),
     )
+    impossible = never_passes(check)
+    if impossible:
+        # Judged, it would be a breach whatever the service did: the file is wrong, not it.
+        raise fail("threshold", f"{impossible}; no recording could meet this limit")
+    return check

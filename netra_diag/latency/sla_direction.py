@@ -1,6 +1,7 @@
 """Checks whose comparison cannot mean what their author meant: one pointing the unusual way
 for what it measures (a floor on a duration, a ceiling on a success rate), and one no value can
-ever pass (``max < 0 ms``, ``success_rate > 100 %``), which reads as a breach of the service."""
+ever pass (``max < 0 ms``, ``success_rate > 100 %``), which would read as a breach of the
+service: ``parse_sla`` refuses such a check as a bad SLA file (``never_passes``)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from netra_diag.latency.units import Dimension
 if TYPE_CHECKING:
     from netra_diag.latency.sla import SlaCheck
 
-__all__ = ["direction_note"]
+__all__ = ["direction_note", "never_passes"]
 
 
 def direction_note(check: SlaCheck) -> str:
     """A warning for such a check, "" otherwise."""
-    impossible = _never_passes(check)
+    impossible = never_passes(check)
     if impossible:
         return impossible
     if check.dimension in (Dimension.TIME, Dimension.MEMORY) and not check.lower_is_better:
@@ -32,7 +33,8 @@ def direction_note(check: SlaCheck) -> str:
     return ""
 
 
-def _never_passes(check: SlaCheck) -> str:
+def never_passes(check: SlaCheck) -> str:
+    """Why no value can pass ``check`` ("max < 0 ms can never pass: …"), "" when one can."""
     t, comparison = check.threshold, check.comparison
     # (durations, sizes, rates and counts are never below 0; a share never above 100 %)
     below_zero = (comparison == "<" and t <= 0) or (comparison == "<=" and t < 0)

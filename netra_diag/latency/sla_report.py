@@ -47,6 +47,8 @@ class CheckResult:
     left_out: int = 0  # attempts that never finished, so have no value in the statistic
     # Whether those attempts, counted at their worst, would overturn a pass.
     left_out_decides: bool = False
+    # ``observed`` is a lower bound: attempts that timed out counted at the time they had run.
+    at_least: bool = False
 
     @property
     def weak_pass(self) -> bool:
@@ -60,7 +62,8 @@ class CheckResult:
         return self.status is CheckStatus.PASS and self.left_out_decides
 
     def observed_text(self) -> str:
-        return format_quantity(self.observed, self.check.dimension)
+        text = format_quantity(self.observed, self.check.dimension)
+        return f"≥ {text}" if self.at_least else text
 
     def ci_text(self) -> str:
         """``"12.6 ms–13.3 ms"``; ``"≥ 12.6 ms"`` when the sample bounds only that side (the
@@ -161,7 +164,8 @@ class SlaReport:
         ``observed_text``, ``ci_text`` (``"≥ 12.6 ms"`` where the interval has one side only:
         in JSON an unbounded ``ci_low``/``ci_high`` is null), ``n``, ``status``, ``required``,
         ``reliable``, ``conclusive``, ``note``, ``data_from``, ``left_out`` (attempts without a
-        value, never finished)."""
+        value, never finished). A check failed on runs that timed out has for ``observed`` the
+        lower bound they prove, and ``observed_text`` says so (``"≥ 4.002 s"``)."""
         rows = [
             {
                 "id": r.check.id,

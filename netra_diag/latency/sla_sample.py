@@ -27,6 +27,9 @@ class Sample:
     groups: npt.NDArray[np.int64] | None  # run groups aligned with ``ok`` (rate checks)
     fraction: float | None = None  # a success rate given directly, sample size unknown
     origin: str = "metrics"
+    # Lower bounds (canonical units) of attempts with no value known to have taken at least
+    # that long (runs that timed out, ``phase_metrics``' ``at_least_ms``); one per such attempt.
+    at_least: npt.NDArray[np.float64] | None = None
 
 
 @dataclass(frozen=True, slots=True)
