@@ -12,11 +12,19 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
 from netra_diag.cli.exit_codes import ExitCode
-from netra_diag.cli.probe_summary import build_summary, format_frame, print_summary
+from netra_diag.cli.probe_summary import (
+    build_summary,
+    format_frame,
+    print_refusal,
+    print_summary,
+    refusal_report,
+    tidy_cut_frames,
+)
 from netra_diag.cli.probe_verdict import (
     exit_code_for,
     handshake_problems,
@@ -170,10 +178,48 @@ def _token_from_env(name: str) -> str:
             f"note: --token-env {name}: the token was taken out of {pasted.stripped}",
             file=sys.stderr,
         )
+    if pasted.warning:
+        # The format itself is the failure (PROTOCOL.md §2, §9): the probe connecting with the
+        # token it found says nothing of the client that sends the value as it is.
+        print(
+            f"warning: --token-env {name}: {pasted.warning}. The probe used the token it held, "
+            "so its verdict is on the token; a client that sends this value as it is will be "
+            "refused",
+            file=sys.stderr,
+        )
+    body = value.rstrip("\r\n")
+    if body != value and body.strip() == pasted.token:
+        # (the token alone, then a line end: read from a file into the variable with it)
+        ending = json.dumps(value[len(body) :])
+        print(
+            f"note: --token-env {name}: the value ends with a line break ({ending}) after the "
+            "token; the probe sent the token without it, but a client that sends the value as "
+            "it is will be refused (the service reads the line break as part of the signature: "
+            f"'bad base64url: character U+{ord(value[len(body)]):04X}')",
+            file=sys.stderr,
+        )
     return pasted.token
 
 
 async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO) -> int:
+    """Without ``--record``, the session is recorded all the same, into a cassette of its own
+    deleted afterwards: a session refused before it opened leaves no ``Session`` to ask, and its
+    cassette is where its attempts, upgrade, the server's error frame and the close are (the
+    summary of a session that opened does not name that file)."""
+    if args.record:
+        return await _probe_recorded(args, url, embedded, out, args.record)
+    try:
+        private = tempfile.TemporaryDirectory(prefix="netra-diag-probe-")
+    except OSError:  # (no writable temporary folder: probed all the same, without it)
+        return await _probe_recorded(args, url, embedded, out, None)
+    with private:
+        own = os.path.join(private.name, "session.jsonl")
+        return await _probe_recorded(args, url, embedded, out, own)
+
+
+async def _probe_recorded(
+    args: argparse.Namespace, url: str, embedded: bool, out: TextIO, cassette: str | None
+) -> int:
     from netra_diag.errors import ConnectFailed, HandshakeRejected, RecordingError, SessionClosed
     from netra_diag.live import Session
     from netra_diag.live.auth_verdict import auth_refusal
@@ -189,7 +235,7 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
             token=token,
             secrets=(secret,) if secret else (),
             transport=args.transport,
-            record=args.record,
+            record=cassette,
             open_timeout=args.open_timeout,
             on_frame=show,
         )
@@ -198,7 +244,13 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
         # problem, and so is a subprotocol the server would not take (1002/1003): the handshake's
         # format is wrong, the connection is fine. Anything else is not.
         at_auth = isinstance(exc, SessionClosed) and exc.code in AUTH_STAGE_CLOSE_CODES
-        return _fail(args, out, exc, ExitCode.CONTRACT if auth_refusal(exc) or at_auth else None)
+        refusal = auth_refusal(exc)
+        if not (refusal or at_auth):
+            return _fail(args, out, exc, None)
+        # Refused at the handshake: still the handshake, the auth verdict (with the server's
+        # whole reason) and the close, as for a session that opened.
+        report = refusal_report(cassette, exc, refusal) if cassette else None
+        return _fail(args, out, exc, ExitCode.CONTRACT, report)
     except ConnectFailed as exc:
         return _fail(args, out, exc, None)
     except RecordingError as exc:
@@ -216,6 +268,8 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
     problems = minimal_contract_problems(run, session.own_history) if run.ok else []
     problems += handshake_problems(session.marks)
     summary = build_summary(session, run, problems)
+    if not args.record:  # (the probe's own cassette, deleted on return: not the user's)
+        summary["recording"] = summary["recorded_frames_in"] = None
     code = exit_code_for(run, session, problems)
     if args.json:
         print(json.dumps({**summary, "exit_code": int(code)}, indent=2, default=str), file=out)
@@ -225,8 +279,20 @@ async def _probe(args: argparse.Namespace, url: str, embedded: bool, out: TextIO
     return int(code)
 
 
-def _fail(args: argparse.Namespace, out: TextIO, exc: Exception, code: ExitCode | None) -> int:
+def _fail(
+    args: argparse.Namespace,
+    out: TextIO,
+    exc: Exception,
+    code: ExitCode | None,
+    report: dict[str, Any] | None = None,
+) -> int:
+    """The failure, after (for a refusal) ``report``'s handshake, auth and close sections: as
+    text, or as one ``--json`` document with the same fields."""
     final = code or ExitCode.CONNECTION
+    close = report["close"] if report else None
+    frames = close.get("last_frames") if close else None
+    shown_frames = [str(f) for f in frames] if isinstance(frames, list) else []
+    message = tidy_cut_frames(str(exc), shown_frames)
     # The cassette of a session that never opened holds its attempts (refusals, the server's
     # error frame, the close): what to trace next, so it is named as on success.
     recorded = args.record if args.record and os.path.exists(args.record) else None
@@ -234,16 +300,27 @@ def _fail(args: argparse.Namespace, out: TextIO, exc: Exception, code: ExitCode 
 
     hint = upgrade_hint(getattr(exc, "status", None))
     if args.json:
-        doc = {"error": type(exc).__name__, "message": str(exc), "exit_code": int(final)}
+        doc: dict[str, Any] = {
+            "error": type(exc).__name__,
+            "message": message,
+            "exit_code": int(final),
+        }
         if hint:
             doc["hint"] = hint
         for attr in ("status", "code", "reason", "explanation", "url", "body"):
             if hasattr(exc, attr):
                 doc[attr] = getattr(exc, attr)
+        if "explanation" in doc:
+            doc["explanation"] = tidy_cut_frames(str(doc["explanation"]), shown_frames)
+        if report is not None:
+            doc |= report
         doc["recording"] = recorded
         print(json.dumps(doc, indent=2, default=str), file=out)
     else:
-        print(f"\n== failed: {type(exc).__name__}: {exc}", file=out)
+        if report is not None:
+            print_refusal(report, out)
+        lead = "" if report is not None else "\n"  # (print_refusal began with its own)
+        print(f"{lead}== failed: {type(exc).__name__}: {message}", file=out)
         if hint:
             print(f"  hint: {hint}", file=out)
         if recorded:

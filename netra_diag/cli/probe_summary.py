@@ -20,8 +20,12 @@ __all__ = [
     "endpoint_report",
     "format_frame",
     "latency_marks",
+    "print_refusal",
     "print_summary",
     "recording_line",
+    "refusal_report",
+    "tidy_cut_frames",
+    "whole_words",
 ]
 
 
@@ -157,7 +161,9 @@ def print_summary(summary: dict[str, Any], out: TextIO) -> None:
     print("== latency: " + "  ".join(f"{k}={v:.1f}" for k, v in lat.items()), file=out)
     close = summary["close"]
     if close:
-        print(f"== close: {close['explanation']}", file=out)
+        # (the frames it ends with are the server's error frame: its reason is said above whole)
+        explained = str(close["explanation"]).split(" Last frames: ")[0]
+        print(f"== close: {explained}", file=out)
     if summary.get("recording"):  # (a summary built elsewhere may not carry it)
         # Said last, beside the close: a session cut short (1006) is exactly the one whose
         # cassette the reader goes to next, and it holds every frame up to the cut.
@@ -200,3 +206,158 @@ def _endpoint_lines(endpoint: dict[str, Any]) -> list[str]:
     if not seen and isinstance(waited, int | float):
         return [f"connection_established: none within the {waited:g} s establish timeout"]
     return []
+
+
+# How much of the server's reason a refusal shows: its AUTH_FAILED messages run to a few hundred
+# characters; more than this is no reason but a body (an HTML error page behind a proxy).
+_REASON_CHARS = 1500
+# ``closecodes.CloseInfo.explanation`` shows each of the last frames cut at this many characters.
+_EXPLAINED_FRAME_CHARS = 160
+_TOKEN_PREFIXES = ("jwt.", "jwt-auth.", "bearer.", "staging-auth.")
+_TOKENLESS = frozenset({"none", "bad:no-token", "bad:unsupported-subprotocol"})
+
+
+def whole_words(text: str, limit: int) -> str:
+    """``text``, or, longer than ``limit``, as much of it as fits cut after a whole word and
+    ending in '…' (said as cut, never a word cut in half)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:  # (one very long word, a JSON blob: cut inside it rather than lose it)
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def tidy_cut_frames(text: str, last_frames: Sequence[str]) -> str:
+    """``text`` (a close explanation) with each of ``last_frames`` that it shows cut short (at
+    ``_EXPLAINED_FRAME_CHARS``, mid-word) cut after a whole word instead, ending in '…'."""
+    for frame in last_frames:
+        if len(frame) > _EXPLAINED_FRAME_CHARS:
+            head = frame[:_EXPLAINED_FRAME_CHARS]
+            text = text.replace(head, whole_words(frame, _EXPLAINED_FRAME_CHARS))
+    return text
+
+
+def refusal_report(path: str, exc: Exception, refusal: str | None) -> dict[str, Any] | None:
+    """What a session refused before it opened shows of its handshake, the auth verdict and the
+    close, read from its cassette ``path`` (the attempts, the upgrade, the server's error frame
+    and the close are all in it, scrubbed): ``{"handshake", "auth", "close"}`` shaped as in the
+    summary of a session that opened. ``refusal``: ``live.auth_verdict.auth_refusal(exc)``
+    (``None``: the credentials were not what was refused, e.g. a 1003). ``None`` when the
+    cassette cannot be read."""
+    from netra_diag.errors import RecordingError
+    from netra_diag.recording import load_cassette
+    from netra_diag.recording_format import FrameRecord, MarkRecord
+
+    try:
+        cassette = load_cassette(path)
+    except RecordingError:
+        return None
+    records = cassette.records
+    marks = [r for r in records if isinstance(r, MarkRecord)]
+    starts = [
+        i for i, r in enumerate(records) if isinstance(r, MarkRecord) and r.name == "connect_start"
+    ]
+    # The last attempt's own records: auto's earlier attempts were refused on their own terms.
+    last = records[starts[-1] :] if starts else records
+    last_marks = [r for r in last if isinstance(r, MarkRecord)]
+    upgrade = next(
+        (m.data for m in reversed(last_marks) if m.name in ("upgrade_done", "handshake_rejected")),
+        {},
+    )
+    close = next((dict(m.data) for m in reversed(last_marks) if m.name == "close"), None)
+    error: dict[str, Any] = {}
+    for frame in last:
+        if isinstance(frame, FrameRecord) and frame.dir == "in" and frame.type == "error_message":
+            error = _json_object(frame.text)
+    offered = upgrade.get("offered")
+    handshake = {
+        "url": cassette.header.endpoint,
+        "transport": upgrade.get("transport") or cassette.header.transport,
+        "status": upgrade.get("status", getattr(exc, "status", None)),
+        "offered_subprotocols": list(offered) if isinstance(offered, list) else [],
+        "selected_subprotocol": upgrade.get("subprotocol"),
+        "echoed_token_entry": upgrade.get("echoed"),
+        "attempts": [dict(m.data) for m in marks if m.name == "transport_attempt"],
+    }
+    handshake["subprotocol_note"] = _selected_name_note(handshake)
+    said = error.get("error_message")
+    reason = (
+        str(said)
+        if said
+        else str(getattr(exc, "body", "") or getattr(exc, "reason", "") or exc).strip()
+    )
+    auth = {
+        "server_user_id": None,
+        # (a transport that sends no token had no sub to compare: live.opening's tokenless ones)
+        "token_sub": None if handshake["transport"] in _TOKENLESS else cassette.header.user,
+        "validated": False,
+        "bypass": False,
+        "refused": refusal is not None,
+        "refused_by": refusal,
+        "error_code": error.get("error_code"),
+        "reason": whole_words(" ".join(reason.split()), _REASON_CHARS),
+        "details": error.get("details"),
+    }
+    if close is not None:
+        frames = close.get("last_frames")
+        shown = [str(f) for f in frames] if isinstance(frames, list) else []
+        close["explanation"] = tidy_cut_frames(str(close.get("explanation", "")), shown)
+    return {"handshake": handshake, "auth": auth, "close": close}
+
+
+def _json_object(text: str | None) -> dict[str, Any]:
+    import json
+
+    try:
+        value = json.loads(text or "")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _selected_name_note(handshake: dict[str, Any]) -> str | None:
+    """Why a subprotocol handshake carried no token the service read: it selected a plain name
+    (``jwt``) while the token went in an entry without a prefix it reads (PROTOCOL.md §2: the
+    known-bad ``["jwt", "<jwt>"]``)."""
+    selected = handshake["selected_subprotocol"]
+    offered = [str(o) for o in handshake["offered_subprotocols"]]
+    if not selected or "." in selected:
+        return None
+    bare = [o for o in offered if o != selected and not o.startswith(_TOKEN_PREFIXES)]
+    if not any(len(o) >= 10 for o in bare):
+        return None
+    prefixes = ", ".join(_TOKEN_PREFIXES)
+    return (
+        f"the service selected the plain name {selected!r}: it reads a token only from an "
+        f"entry prefixed {prefixes} (PROTOCOL.md §2), so the bare token entry was never read"
+    )
+
+
+def print_refusal(report: dict[str, Any], out: TextIO) -> None:
+    """The handshake, auth and close sections of a session refused before it opened."""
+    hs, auth, close = report["handshake"], report["auth"], report["close"]
+    status = f"  HTTP {hs['status']}" if hs["status"] is not None else ""
+    print("\n== handshake", file=out)
+    print(f"  {hs['url']}  transport={hs['transport']}{status}", file=out)
+    for a in hs["attempts"]:
+        print(f"  attempt {a.get('transport')}: {_attempt_text(a)}", file=out)
+    if hs["offered_subprotocols"] or hs["selected_subprotocol"]:
+        print(
+            f"  subprotocol offered={hs['offered_subprotocols']} selected="
+            f"{hs['selected_subprotocol']} echoed_token_entry={hs['echoed_token_entry']}",
+            file=out,
+        )
+    if hs["subprotocol_note"]:
+        print(f"  {hs['subprotocol_note']}", file=out)
+    state = "REFUSED" if auth["refused"] else "NOT validated"
+    how = [str(x) for x in (auth["refused_by"], auth["error_code"]) if x]
+    if auth["token_sub"]:
+        how.append(f"token sub {auth['token_sub']!r}")
+    said = f" ({'; '.join(how)})" if how else ""
+    print(f"== auth: {state}{said}: {auth['reason']}", file=out)
+    if close:
+        # (the frames it ends with are the server's error frame: its reason is said above whole)
+        explained = str(close["explanation"]).split(" Last frames: ")[0]
+        print(f"== close: {explained}", file=out)
