@@ -184,7 +184,39 @@ def unwrap_token(text: str) -> tuple[str, str | None]:
     service would make of a known-bad subprotocol list).
     """
     found = unwrap_paste(text)
-    return found.token, found.stripped
+    return found.token, _with_line_end(found.stripped, text, found.token)
+
+
+def _line_end(text: str, token: str) -> str | None:
+    """The line break (``"\\n"``, ``"\\r\\n"``) that one line ``text`` ends with after
+    ``token``, which ``unwrap_paste`` strips without a word; ``None`` for none, or for a
+    multi-line paste (a JSON object, a wrapped token), whose breaks are no part of a token."""
+    body = text.rstrip("\r\n")
+    if not token or body == text or "\n" in body or "\r" in body:
+        return None
+    return text[len(body) :]
+
+
+def _with_line_end(stripped: str | None, text: str, token: str) -> str | None:
+    ending = _line_end(text, token)
+    if ending is None:
+        return stripped
+    said = f"a trailing line break ({json.dumps(ending)})"
+    return f"{stripped}, {said}" if stripped else said
+
+
+def _line_end_note(text: str, token: str) -> str | None:
+    """What a trailing line break means: stripped here, refused by the service. Sent as it is
+    (``?token=<jwt>%0A``, a subprotocol entry built from the text) the break is read as part of
+    the signature: 'part 3 (signature): bad base64url: character U+000A'."""
+    ending = _line_end(text, token)
+    if ending is None:
+        return None
+    return (
+        f"the input ends with a line break ({json.dumps(ending)}), stripped here; a client that "
+        "sends the token with it is refused: the service reads it as part of the signature "
+        f"('part 3 (signature): bad base64url: character U+{ord(ending[0]):04X}')"
+    )
 
 
 def _json_safe(value: Any) -> Any:
@@ -335,8 +367,11 @@ def inspect_token(token: str | bytes, *, now: float) -> TokenInspection:
     """Decode ``token`` (text, or bytes: decoded) without verifying it, relative to ``now``
     (epoch seconds). Never raises on a bad token; ``UsageError`` when ``token`` is neither text
     nor bytes (``None``, say), which is the caller's mistake, not something to fingerprint."""
-    pasted = unwrap_paste(token_text(token))
-    jwt_text, unwrapped = pasted.token, pasted.stripped
+    text = token_text(token)
+    pasted = unwrap_paste(text)
+    jwt_text = pasted.token
+    unwrapped = _with_line_end(pasted.stripped, text, jwt_text)
+    line_end = _line_end_note(text, jwt_text)
     parsed = parse_compact(jwt_text)
     times: dict[str, float] = {}
     if parsed.claims is not None:
@@ -352,6 +387,7 @@ def inspect_token(token: str | bytes, *, now: float) -> TokenInspection:
         problems=parsed.problems,
         notes=(
             *([pasted.warning] if pasted.warning else []),
+            *([line_end] if line_end else []),
             *token_notes(parsed.header, parsed.claims, parsed.signature, times, now),
         ),
         unwrapped=unwrapped,
