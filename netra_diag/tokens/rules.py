@@ -36,15 +36,19 @@ def suggest_leeway(skew_s: float) -> int | None:
 
 
 def _leeway_hint(skew_s: float, what: str) -> str:
+    """What to do about ``nbf``/``iat`` ahead of now. The service allows no clock skew (it
+    verifies with no leeway, PROTOCOL.md §3): it refuses the token until then whatever
+    ``--leeway`` says, so the fix is the minting machine's clock or a token minted again."""
     leeway = suggest_leeway(skew_s)
     if leeway is None:
         return (
             f"{what} is {format_delta(skew_s)} ahead of now: far more than clock skew, so the "
-            "token was minted with a wrong time"
+            "token was minted with a wrong time: mint it again"
         )
     return (
-        f"the minting machine's clock is ahead by about {format_delta(skew_s)}? allow it with "
-        f"a {leeway}s leeway (--leeway {leeway})"
+        f"the minting machine's clock is ahead by about {format_delta(skew_s)}? the service "
+        "allows no clock skew and refuses the token until then: fix that machine's clock (NTP) "
+        f"or mint it again; --leeway {leeway} only changes what verify accepts, not the service"
     )
 
 
