@@ -221,13 +221,36 @@ def _censored_breach(
     note = censored_note(check, sample.at_least, bound_text)
     if check.statistic not in ("max", "min"):
         note = f"{note}; {stat.note}" if stat.note else note
-    # The values are lower bounds: so is each end of their interval, and nothing bounds it above.
-    high = math.nan if math.isnan(stat.ci_high) else math.inf
-    stat = _Stat(stat.observed, stat.ci_low, high, stat.n, stat.reliable, note)
-    result = _finish(check, stat, sample.origin)
+    ci_low = stat.ci_low
+    result = _finish(
+        check, _Stat(stat.observed, math.nan, math.nan, stat.n, True, note), sample.origin
+    )
     if result.status is not CheckStatus.FAIL:
         return None
-    return dataclasses.replace(result, left_out=left_out, at_least=True)
+    # The values are lower bounds: so is the low end of their interval, and nothing bounds it
+    # above. The failure is conclusive when even that low end breaks the limit.
+    conclusive = math.isnan(ci_low) or not _bound_holds(check, ci_low)
+    if not conclusive:
+        reach = "has no lower bound" if math.isinf(ci_low) else "reaches down to"
+        below = (
+            f"{reach} {format_quantity(ci_low, check.dimension)}"
+            if math.isfinite(ci_low)
+            else reach
+        )
+        note = (
+            f"{note}; at this confidence the {check.statistic} of {plural(stat.n, 'sample')} "
+            f"{below}, within the limit"
+        )
+    return dataclasses.replace(
+        result,
+        ci_low=ci_low,
+        ci_high=math.nan if math.isnan(ci_low) else math.inf,
+        reliable=stat.reliable,
+        conclusive=conclusive,
+        note=note,
+        left_out=left_out,
+        at_least=True,
+    )
 
 
 def _unfinished(check: SlaCheck, sample: _Sample, result: CheckResult) -> CheckResult:

@@ -128,6 +128,9 @@ def test_timed_out_runs_break_the_limits_they_already_exceed(
     assert ", so max ≥ 1" in run_max["note"]
     assert run_max["observed_text"].startswith("≥ 1") and run_max["observed"] >= 1000.0
     assert ", so p50 ≥ 1" in run_p50["note"] and run_p50["observed"] >= 1000.0
+    # Every run's bound is past the limit: so is the low end of the p50's interval.
+    assert run_p50["conclusive"] is True and run_p50["ci_low"] >= 1000.0, run_p50
+    assert run_p50["ci_high"] is None  # nothing bounds it above (null in JSON)
     runs = "1 run" if after_events == 1 else f"{after_events} runs"
     assert gap_max["note"].startswith(f"{runs} timed out "), gap_max["note"]
     assert "after their last event" in gap_max["note"] or "after its last event" in gap_max["note"]
