@@ -46,6 +46,10 @@ MAX_EVENT_GAP_S = 30.0
 MAX_FIRST_FRAME_S = 45.0
 
 
+# The key of a cut-short run no event named (``cut_short_runs``), with when it was sent.
+_NO_EVENT = "(no event) "
+
+
 def cut_short_runs(stream: Any) -> dict[str, float]:
     """Runs of ``stream`` the client stopped waiting for sooner than the protocol lets the
     service take: run id -> seconds waited since the run's last event. A run stops so at its
@@ -56,6 +60,10 @@ def cut_short_runs(stream: Any) -> dict[str, float]:
 
     def stop(at: float, run_id: Any) -> None:
         if not isinstance(run_id, str) or not run_id:
+            # No event named the run: the service sent nothing for the request, the worst of
+            # timeouts; counted under a name of its own (no finding can be its run's).
+            if sent is not None and not pending_run(at) and at - sent < MAX_FIRST_FRAME_S:
+                cut[f"{_NO_EVENT}{sent:.6f}"] = at - sent
             return
         times = [e.t for e in stream.events if e.event.run_id == run_id and e.t <= at]
         waited = at - max(times) if times else at - (sent or 0.0)
@@ -113,7 +121,10 @@ def _explained_by_drop(finding: Any, dropped: Mapping[str, int]) -> bool:
 
 def _explained_by_cut(finding: Any, cut: Mapping[str, Any]) -> bool:
     """Whether ``finding`` is what any run the client cut short shows
-    (``Finding.says_only_stopped``)."""
+    (``Finding.says_only_stopped``), or a request the client stopped waiting on before any event
+    came, sooner than the protocol lets the first one take (``unanswered_request``)."""
+    if str(finding.rule) == "unanswered_request":
+        return any(key.startswith(_NO_EVENT) for key in cut)
     return getattr(finding.run, "run_id", None) in cut and finding.says_only_stopped
 
 
@@ -169,23 +180,41 @@ def contract_check(
     if refused:
         notes += f"; {plural(len(refused), 'session')} refused for the token (see auth)"
     lead: tuple[Check, ...] = ()
-    # Every session with a finding its cut-short run explains, broken elsewhere or not.
+    # Every session with a finding its cut-short run explains, broken elsewhere or not, and
+    # every one with a run that got no event at all (which leaves no finding to explain).
     touched = [
         label
         for label, r in contracts.items()
         if label in cut_by_label
-        and any(_explained_by_cut(f, cut_by_label[label]) for f in r.errors)
+        and (
+            any(_explained_by_cut(f, cut_by_label[label]) for f in r.errors)
+            or any(key.startswith(_NO_EVENT) for key in cut_by_label[label])
+        )
     ]
     if touched:
         waits = sorted(w for label in touched for w in cut_by_label[label].values())
-        span = f"{waits[0]:.1f} s" if len(waits) == 1 else f"{waits[0]:.1f}–{waits[-1]:.1f} s"
+        silent = sum(
+            1 for label in touched for key in cut_by_label[label] if key.startswith(_NO_EVENT)
+        )
+        low, high = f"{waits[0]:.1f}", f"{waits[-1]:.1f}"
+        span = f"{low} s" if low == high else f"{low}–{high} s"
+        if silent == len(waits):
+            after = (
+                "after its request (it got no event)"
+                if silent == 1
+                else "after their requests (they got no event)"
+            )
+        else:
+            after = f"after {'its' if len(waits) == 1 else 'their'} last event"
+            if silent:
+                after += f" (or the request: {silent} got no event)"
         cut_text = (
             f"{plural(len(waits), 'run')} in {plural(len(touched), 'session')} cut short by "
-            f"the client {span} after {'its' if len(waits) == 1 else 'their'} last event (the "
-            f"protocol allows {MAX_EVENT_GAP_S:g} s between events): not counted as broken"
+            f"the client {span} {after} (the protocol allows {MAX_EVENT_GAP_S:g} s between "
+            "events): not counted as broken"
         )
         notes += f"; {cut_text}"
-        if cut_only and not failing:
+        if not failing:
             lead = (Check("runs", CheckKind.TIMEOUT, False, cut_text),)
     if dropped_by_label:
         codes = Counter(c for dropped in dropped_by_label.values() for c in dropped.values())
