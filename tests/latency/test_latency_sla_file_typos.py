@@ -65,7 +65,7 @@ def test_a_where_table_outside_its_check_says_where_it_belongs(
         ("success_rate", ">=", '"150 %"', "success_rate >= 150 % can never pass"),
     ],
 )
-def test_a_limit_no_value_can_meet_is_warned_of(
+def test_a_limit_no_value_can_meet_is_a_bad_file(
     statistic: str,
     comparison: str,
     threshold: str,
@@ -79,8 +79,10 @@ def test_a_limit_no_value_can_meet_is_warned_of(
         f'comparison = "{comparison}"\nthreshold = {threshold}\n',
         encoding="utf-8",
     )
-    assert main(["sla", "show", str(path)]) == 0
-    assert f"warning: {said}" in capsys.readouterr().out
+    # A typo, not a breach: the file is refused (exit 2), with where and why.
+    assert main(["sla", "show", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and said in err, err
 
 
 def test_a_limit_that_can_be_met_is_not_warned_of(
