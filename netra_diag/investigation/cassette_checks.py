@@ -166,6 +166,9 @@ def connection_checks(cassettes: Iterable[str | os.PathLike[str]]) -> list[Check
     from netra_diag.events.contracts import check_run
     from netra_diag.events.sources import load_cassette_stream
 
+    # (here: contract_check imports this module's refusal)
+    from netra_diag.investigation.contract_check import cut_short_runs, cut_short_words
+
     streams = []
     for path in cassettes:
         try:
@@ -173,4 +176,19 @@ def connection_checks(cassettes: Iterable[str | os.PathLike[str]]) -> list[Check
         except RecordingError:
             continue
     contracts = {s.label: check_run(s.events, context=s.context()) for s in streams}
-    return [c for c in cassette_checks(streams, contracts) if c.name != "isolation"]
+    checks = [c for c in cassette_checks(streams, contracts) if c.name != "isolation"]
+    # Runs the client stopped waiting for: their times are missing from any sample drawn from
+    # these recordings, and each took at least the wait (a timeout, exit 4, as the
+    # investigation report says of them).
+    cut = {s.label: found for s in streams if (found := cut_short_runs(s))}
+    if cut:
+        words = cut_short_words(cut)
+        checks.append(
+            Check(
+                "runs",
+                CheckKind.TIMEOUT,
+                False,
+                f"{words}: their timings are only known to be at least the client's wait",
+            )
+        )
+    return checks

@@ -119,6 +119,29 @@ def _explained_by_drop(finding: Any, dropped: Mapping[str, int]) -> bool:
     return _explained_by_cut(finding, dropped)
 
 
+def cut_short_words(cut_by_label: Mapping[str, Mapping[str, float]]) -> str:
+    """The runs of ``cut_by_label`` (``cut_short_runs`` of each session, by label) in words:
+    "5 runs in 3 sessions cut short by the client 4.0 s after their last event (…)"."""
+    waits = sorted(w for cut in cut_by_label.values() for w in cut.values())
+    silent = sum(1 for cut in cut_by_label.values() for key in cut if key.startswith(_NO_EVENT))
+    low, high = f"{waits[0]:.1f}", f"{waits[-1]:.1f}"
+    span = f"{low} s" if low == high else f"{low}–{high} s"
+    if silent == len(waits):
+        after = (
+            "after its request (it got no event)"
+            if silent == 1
+            else "after their requests (they got no event)"
+        )
+    else:
+        after = f"after {'its' if len(waits) == 1 else 'their'} last event"
+        if silent:
+            after += f" (or the request: {silent} got no event)"
+    return (
+        f"{plural(len(waits), 'run')} in {plural(len(cut_by_label), 'session')} cut short by "
+        f"the client {span} {after} (the protocol allows {MAX_EVENT_GAP_S:g} s between events)"
+    )
+
+
 def _explained_by_cut(finding: Any, cut: Mapping[str, Any]) -> bool:
     """Whether ``finding`` is what any run the client cut short shows
     (``Finding.says_only_stopped``), or a request the client stopped waiting on before any event
@@ -192,26 +215,9 @@ def contract_check(
         )
     ]
     if touched:
-        waits = sorted(w for label in touched for w in cut_by_label[label].values())
-        silent = sum(
-            1 for label in touched for key in cut_by_label[label] if key.startswith(_NO_EVENT)
-        )
-        low, high = f"{waits[0]:.1f}", f"{waits[-1]:.1f}"
-        span = f"{low} s" if low == high else f"{low}–{high} s"
-        if silent == len(waits):
-            after = (
-                "after its request (it got no event)"
-                if silent == 1
-                else "after their requests (they got no event)"
-            )
-        else:
-            after = f"after {'its' if len(waits) == 1 else 'their'} last event"
-            if silent:
-                after += f" (or the request: {silent} got no event)"
         cut_text = (
-            f"{plural(len(waits), 'run')} in {plural(len(touched), 'session')} cut short by "
-            f"the client {span} {after} (the protocol allows {MAX_EVENT_GAP_S:g} s between "
-            "events): not counted as broken"
+            cut_short_words({label: cut_by_label[label] for label in touched})
+            + ": not counted as broken"
         )
         notes += f"; {cut_text}"
         if not failing:
