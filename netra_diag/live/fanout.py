@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 from netra_diag.errors import NetraDiagError
 from netra_diag.live.auth_verdict import auth_refusal
 from netra_diag.live.endpoint import check_endpoint
+from netra_diag.live.fanout_late import count_late_events
 from netra_diag.live.fanout_prep import (
     TokenFactory,
     cassette_path,
@@ -51,7 +52,6 @@ from netra_diag.live.fanout_rows import (
     USER_COLUMNS,
     UserState,
     close_class,
-    count_late_events,
     error_text,
     expected_critical_events,
     failed_run_row,

@@ -29,7 +29,7 @@ __all__ = [
     "USER_COLUMNS",
     "UserState",
     "close_class",
-    "count_late_events",
+    "critical_in_run",
     "error_text",
     "expected_critical_events",
     "failed_run_row",
@@ -220,7 +220,7 @@ def own_threads(st: UserState) -> list[str]:
     return sorted(threads)
 
 
-def _critical_in_run(record: RunRecord, thread_id: str) -> tuple[int, list[TimedEvent]]:
+def critical_in_run(record: RunRecord, thread_id: str) -> tuple[int, list[TimedEvent]]:
     """Critical events of this user's own run (a leaked event of another user's run is not one
     of ours, and must not hide a loss)."""
     own = [
@@ -235,7 +235,7 @@ def run_row(
     st: UserState, r: int, start: float, record: RunRecord, expected_events: int | None
 ) -> dict[str, Any]:
     """One ``RUN_COLUMNS`` row for a run that returned a record."""
-    received, own = _critical_in_run(record, st.thread_id)
+    received, own = critical_in_run(record, st.thread_id)
     expected = expected_events if expected_events is not None else expected_critical_events(own)
     first = record.first_event_s
     return {
@@ -257,38 +257,6 @@ def run_row(
         "error_class": None if record.ok else _run_error_class(record),
         "error": record.error,
     }
-
-
-def count_late_events(st: UserState, expected_events: int | None) -> None:
-    """Add to each run's row the critical events of that run that came after its row was made:
-    sent after its terminal event, they arrived between runs, during a later run (which leaves
-    them out: ``netra_diag.live.runner``) or at the end. They were received, late, not lost
-    (the contract check names them: event_after_terminal). Reads ``st.events``, the whole
-    session as received."""
-    by_run = {record.run_id: record for record in st.records if record.run_id}
-    if not by_run:
-        return
-    counted = {te.index for record in st.records for te in record.events}
-    late: dict[str, list[TimedEvent]] = {}
-    for te in st.events:
-        run_id = te.event.run_id
-        if (
-            run_id in by_run
-            and te.index not in counted
-            and te.type in CRITICAL_EVENTS
-            and te.event.thread_id in (None, st.thread_id)
-        ):
-            late.setdefault(run_id, []).append(te)
-    for row in st.run_rows:
-        extra = late.get(row["run_id"]) if row.get("run_id") in by_run else None
-        if not extra:
-            continue
-        _, own = _critical_in_run(by_run[row["run_id"]], st.thread_id)
-        own += extra
-        expected = expected_events if expected_events is not None else expected_critical_events(own)
-        row["critical_received"] = len(own)
-        row["critical_expected"] = expected
-        row["events_lost"] = max(0, expected - len(own))
 
 
 def _run_error_class(record: RunRecord) -> str:
