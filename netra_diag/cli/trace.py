@@ -36,8 +36,9 @@ exit codes:
      read, a directory holds no cassette, or the output cannot be written (among several,
      one that is no cassette, e.g. a --fault-log file, is skipped with a note and counted
      in the 'wrote' line)
-  3  --strict and at least one cassette fails its event contract, or its auth was
-     bypassed (DEMO/RELAXED mode: the token was not validated, so the run proves nothing)
+  3  --strict and at least one cassette fails its event contract, is INCONCLUSIVE (no
+     agent event, or every run cut short by the client: no run was seen whole), or its auth
+     was bypassed (DEMO/RELAXED mode: the token was not validated, so the run proves nothing)
 
 examples:
   netra-diag trace recordings/run.jsonl -o trace.json
@@ -186,7 +187,9 @@ def run(args: argparse.Namespace) -> int:
         timelines.append(timeline)
         reports.append(report)
         attempts.append(attempts_of(stream.marks))
-        failed += not report.ok
+        # (INCONCLUSIVE, every run cut short by the client, holds no error, yet no run was seen
+        # whole: nothing a --strict gate may pass on, as no agent event at all is not)
+        failed += not report.ok or report.verdict.startswith("INCONCLUSIVE")
         # (runs seen only through other users' leaked events are not this session's)
         foreign = report.foreign_runs
         own = [k for k in timeline.runs if k not in foreign]
