@@ -150,25 +150,18 @@ def _query_pair(key: str, value: str) -> str:
     return f"{quote_plus(key, safe='<>')}={shown}"
 
 
-def _carried_jwt(value: str) -> str | None:
-    """The JWT a subprotocol entry's value carries base64url-encoded, or None (not one)."""
-    try:
-        text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("utf-8")
-    except (ValueError, UnicodeError):  # (binascii.Error is a ValueError)
-        return None
-    return text if text.startswith("eyJ") and text.count(".") == 2 else None
-
-
 def redact_subprotocol(value: str, secrets: Iterable[str] = ()) -> str:
     """A ``Sec-WebSocket-Protocol`` entry with its token replaced by a fingerprint: the token's
     own, as ``token inspect`` shows it, where the entry carries it base64url-encoded
     (``jwt.<base64url eyJ…#1a2b3c4d>``, as ``token handshake`` writes it), else the value's
     (``jwt.eyJ…#1a2b3c4d`` for a raw token); a bare token longer than 20 characters is
     fingerprinted whole; plain names (``jwt-auth``) are kept."""
+    from netra_diag.tokens.extraction import decode_carried  # (only where there is an entry)
+
     for prefix in _SUBPROTOCOL_PREFIXES:
         if value.startswith(prefix) and len(value) > len(prefix):
             carried = value[len(prefix) :]
-            token = _carried_jwt(carried)
+            token = decode_carried(carried)
             if token is not None:
                 return f"{prefix}<base64url {fingerprint(token)}>"
             return prefix + fingerprint(carried)

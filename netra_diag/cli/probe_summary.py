@@ -213,8 +213,6 @@ def _endpoint_lines(endpoint: dict[str, Any]) -> list[str]:
 _REASON_CHARS = 1500
 # ``closecodes.CloseInfo.explanation`` shows each of the last frames cut at this many characters.
 _EXPLAINED_FRAME_CHARS = 160
-_TOKEN_PREFIXES = ("jwt.", "jwt-auth.", "bearer.", "staging-auth.")
-_TOKENLESS = frozenset({"none", "bad:no-token", "bad:unsupported-subprotocol"})
 
 
 def whole_words(text: str, limit: int) -> str:
@@ -247,6 +245,7 @@ def refusal_report(path: str, exc: Exception, refusal: str | None) -> dict[str, 
     (``None``: the credentials were not what was refused, e.g. a 1003). ``None`` when the
     cassette cannot be read."""
     from netra_diag.errors import RecordingError
+    from netra_diag.live.opening import TOKENLESS_TRANSPORTS
     from netra_diag.recording import load_cassette
     from netra_diag.recording_format import FrameRecord, MarkRecord
 
@@ -291,7 +290,9 @@ def refusal_report(path: str, exc: Exception, refusal: str | None) -> dict[str, 
     auth = {
         "server_user_id": None,
         # (a transport that sends no token had no sub to compare: live.opening's tokenless ones)
-        "token_sub": None if handshake["transport"] in _TOKENLESS else cassette.header.user,
+        "token_sub": (
+            None if handshake["transport"] in TOKENLESS_TRANSPORTS else cassette.header.user
+        ),
         "validated": False,
         "bypass": False,
         "refused": refusal is not None,
@@ -325,10 +326,13 @@ def _selected_name_note(handshake: dict[str, Any]) -> str | None:
     offered = [str(o) for o in handshake["offered_subprotocols"]]
     if not selected or "." in selected:
         return None
-    bare = [o for o in offered if o != selected and not o.startswith(_TOKEN_PREFIXES)]
+    from netra_diag.tokens.extraction import TOKEN_PREFIXES
+
+    prefixed = tuple(f"{name}." for name in TOKEN_PREFIXES)
+    bare = [o for o in offered if o != selected and not o.startswith(prefixed)]
     if not any(len(o) >= 10 for o in bare):
         return None
-    prefixes = ", ".join(_TOKEN_PREFIXES)
+    prefixes = ", ".join(prefixed)
     return (
         f"the service selected the plain name {selected!r}: it reads a token only from an "
         f"entry prefixed {prefixes} (PROTOCOL.md §2), so the bare token entry was never read"

@@ -43,12 +43,12 @@ from netra_diag.recording_format import redact_url
 if TYPE_CHECKING:
     from netra_diag.live.connection import Connection
 
-__all__ = ["open_connection", "start_connection", "transports_for"]
+__all__ = ["TOKENLESS_TRANSPORTS", "open_connection", "start_connection", "transports_for"]
 
 
 # Transports whose handshake carries no token at all (``build_bad_handshake``'s no-token and
 # unsupported-subprotocol formats send none either).
-_TOKENLESS = frozenset({"none", "bad:no-token", "bad:unsupported-subprotocol"})
+TOKENLESS_TRANSPORTS = frozenset({"none", "bad:no-token", "bad:unsupported-subprotocol"})
 
 
 def transports_for(conn: Connection) -> tuple[str, ...]:
@@ -99,7 +99,9 @@ async def _try_transports(
             token = first_token if (i == 0 and use_first) else conn.next_token()
             # A transport that sends no token is judged as tokenless: the server's user is not
             # compared with the sub of a token that never left, nor its expiry reported.
-            sub, exp = (None, None) if transport in _TOKENLESS else conn._token_facts(token)
+            sub, exp = (
+                (None, None) if transport in TOKENLESS_TRANSPORTS else conn._token_facts(token)
+            )
             t0 = conn.now()[0]
             n0 = conn._n_in
             try:

@@ -21,6 +21,7 @@ __all__ = [
     "QUERY_PARAMS",
     "TOKEN_PREFIXES",
     "SubprotocolChoice",
+    "decode_carried",
     "extract_from_header",
     "extract_from_query",
     "extract_from_subprotocols",
@@ -68,7 +69,7 @@ class SubprotocolChoice:
         )
 
 
-def _decode_carried(value: str) -> str | None:
+def decode_carried(value: str) -> str | None:
     """The JWT inside a base64url value, or None when the value is not one (then it is raw)."""
     try:
         padded = value + "=" * (-len(value) % 4)
@@ -100,7 +101,7 @@ def extract_from_subprotocols(offered: Sequence[str] | str | None) -> Subprotoco
             if len(value) < MIN_SUBPROTOCOL_TOKEN_LENGTH:
                 ignored.append(entry)
                 break
-            decoded = _decode_carried(value)
+            decoded = decode_carried(value)
             return SubprotocolChoice(
                 selected=entry,
                 token=decoded if decoded is not None else value,
