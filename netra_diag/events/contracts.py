@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from netra_diag.errors import ContractViolation
 from netra_diag.events.attempts import abandoned_attempt_windows, in_windows
+from netra_diag.events.client_cuts import client_cuts
 from netra_diag.events.model import EventKind, TimedEvent
 from netra_diag.events.rules.base import (
     Check,
@@ -347,66 +348,8 @@ def check_run(
                     f"check {_name(check)} crashed: {type(exc).__name__}: {exc}",
                 )
             )
-    found, interrupted = _client_cuts(found, ctx.marks)
+    found, interrupted = client_cuts(found, ctx.marks)
     found.sort(key=_order)
     runs = tuple(run.key for run in group_runs(own))
     n_agent = sum(1 for te in own if te.event.kind is EventKind.AGENT)
     return ContractReport(tuple(found), runs, len(stream), n_agent, interrupted)
-
-
-def _cut_mark(key: RunKey, cuts: Sequence[Any]) -> Any:
-    """The ``run_interrupted`` mark of run ``key``, if the client stopped it: the mark names the
-    run by the ids it had bound (either may be unknown); every id both know must agree."""
-    for mark in cuts:
-        data = mark.data or {}
-        pairs = [(data.get("thread_id"), key.thread_id), (data.get("run_id"), key.run_id)]
-        known = [(a, b) for a, b in pairs if a is not None and b is not None]
-        if known and all(str(a) == str(b) for a, b in known):
-            return mark
-    return None
-
-
-def _client_cuts(
-    found: list[Finding], marks: Sequence[Any]
-) -> tuple[list[Finding], tuple[RunKey, ...]]:
-    """Findings of the runs the client itself stopped in flight (``run_interrupted``: probe or
-    fanout got Ctrl-C or SIGTERM, a task was cancelled), and those runs.
-
-    What only says that such a run stopped before its end (``Finding.says_only_stopped``: no
-    terminal event, a tool left open) is the client's doing, not the service's: "never
-    completed" becomes a warning that the client cut the run, the rest notes. A run that stopped
-    without such a mark (the service stalled or closed) keeps its errors."""
-    cuts = [m for m in marks if m.name == "run_interrupted"]
-    if not cuts:
-        return found, ()
-    kept: list[Finding] = []
-    interrupted: list[RunKey] = []
-    for item in found:
-        run, cut_by = item.run, None
-        if run is not None and item.severity is Severity.ERROR and item.says_only_stopped:
-            cut_by = _cut_mark(run, cuts)
-        if cut_by is None or run is None:
-            kept.append(item)
-            continue
-        if item.rule != Rule.NO_TERMINAL:
-            kept.append(
-                replace(
-                    item,
-                    severity=Severity.INFO,
-                    message=f"{item.message} (the client stopped the run in flight)",
-                )
-            )
-            continue
-        n = (cut_by.data or {}).get("n_events")
-        after = f" after {plural(n, 'frame')}" if isinstance(n, int) else ""
-        interrupted.append(run)
-        kept.append(
-            replace(
-                item,
-                severity=Severity.WARNING,
-                message=f"run {run} was stopped by the client in flight{after} (Ctrl-C, "
-                "SIGTERM or a cancelled task), not left unfinished by the service: its end "
-                "was not seen",
-            )
-        )
-    return kept, tuple(interrupted)
