@@ -88,4 +88,10 @@ def test_latency_panel_empty_selection_in_jupyterlab(tmp_path: Path) -> None:
         page.wait_for_function(f"() => document.querySelectorAll({figures!r}).length === 0")
         panel.locator("select").nth(1).select_option(["run_total"])
         page.wait_for_function(f"() => document.querySelectorAll({figures!r}).length === 1")
+        # (the figure and the message are two outputs the kernel updates one after the other:
+        # the message must go, not merely have gone by the time the figure came)
+        page.wait_for_function(
+            "() => !document.querySelector('.netra-latency').innerText"
+            ".includes('no phase selected')"
+        )
         assert "no phase selected" not in panel.inner_text()
